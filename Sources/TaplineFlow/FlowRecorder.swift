@@ -1,0 +1,45 @@
+/// Something that consumes the proxy's flow events: the capture writer, the
+/// live per-flow log line, or several of them (`FlowRecorderFanOut`).
+///
+/// Thread ownership: `record` is called from any event-loop thread and must
+/// return quickly without blocking on I/O. Implementations are thread-safe.
+///
+/// Backpressure: while `isBackedUp` is true the proxy stops reading from
+/// sockets that would produce more events (captured data is never dropped);
+/// the recorder calls every callback given to `whenDrained` once its backlog
+/// has fallen below its low watermark.
+public protocol FlowRecorder: AnyObject, Sendable {
+    func record(_ event: FlowEvent)
+    var isBackedUp: Bool { get }
+    /// Runs `callback` once (on any thread) when the backlog has drained; at
+    /// once if it is not backed up now.
+    func whenDrained(_ callback: @escaping @Sendable () -> Void)
+}
+
+extension FlowRecorder {
+    public var isBackedUp: Bool { false }
+    public func whenDrained(_ callback: @escaping @Sendable () -> Void) { callback() }
+}
+
+/// Sends each event to several recorders in order; backed up if any is.
+public final class FlowRecorderFanOut: FlowRecorder {
+    private let recorders: [any FlowRecorder]
+
+    public init(_ recorders: [any FlowRecorder]) {
+        self.recorders = recorders
+    }
+
+    public func record(_ event: FlowEvent) {
+        for recorder in recorders { recorder.record(event) }
+    }
+
+    public var isBackedUp: Bool { recorders.contains { $0.isBackedUp } }
+
+    public func whenDrained(_ callback: @escaping @Sendable () -> Void) {
+        guard let backedUp = recorders.first(where: { $0.isBackedUp }) else {
+            callback()
+            return
+        }
+        backedUp.whenDrained { [self] in self.whenDrained(callback) }
+    }
+}

@@ -1,0 +1,12 @@
+/// Receives a `TCPConnection`'s events, on the connection's loop thread.
+public protocol TCPConnectionDelegate: AnyObject {
+    /// Bytes arrived. The slice is only valid during the call; copy what you keep.
+    func connection(_ connection: TCPConnection, didRead bytes: ArraySlice<UInt8>)
+    /// The peer half-closed (read EOF). Writing is still possible.
+    func connectionDidReadEOF(_ connection: TCPConnection)
+    /// The write buffer crossed the high watermark (false) or drained below the low one (true).
+    func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool)
+    /// The connection is closed for good (after `close()`, an error, or both halves done).
+    /// `error` is nil for an orderly close. Called exactly once.
+    func connection(_ connection: TCPConnection, didCloseWith error: NetError?)
+}

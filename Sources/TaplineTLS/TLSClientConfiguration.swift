@@ -1,0 +1,18 @@
+/// How to open a TLS connection to an upstream.
+public struct TLSClientConfiguration: Sendable {
+    /// SNI and the name verified against the certificate (a host name or IP literal).
+    public var serverName: String
+    /// ALPN protocols to offer, in preference order (empty: no ALPN).
+    public var alpn: [String]
+    /// Verify the upstream chain and name (default). `--insecure` turns this off.
+    public var verifyPeer: Bool
+    /// Extra trusted CA certificates (PEM file) beside the system store (`--upstream-ca`).
+    public var additionalTrustPEMFile: String?
+
+    public init(serverName: String, alpn: [String] = [], verifyPeer: Bool = true, additionalTrustPEMFile: String? = nil) {
+        self.serverName = serverName
+        self.alpn = alpn
+        self.verifyPeer = verifyPeer
+        self.additionalTrustPEMFile = additionalTrustPEMFile
+    }
+}

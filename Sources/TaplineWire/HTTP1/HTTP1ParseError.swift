@@ -1,0 +1,42 @@
+/// Why an HTTP/1.1 message was refused. `description` is a log line a user can act on.
+public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    case headerSectionTooLarge(limit: Int)
+    case invalidStartLine(String)
+    case unsupportedVersion(String)
+    case invalidHeaderName(String)
+    case invalidHeaderValue(name: String)
+    case obsoleteLineFolding
+    case bareCarriageReturn
+    case transferEncodingWithContentLength
+    case conflictingContentLength
+    case invalidContentLength(String)
+    case unsupportedTransferEncoding(String)
+    case invalidChunkSize(String)
+    case chunkLineTooLong
+    case trailerSectionTooLarge
+    case invalidStatusCode(String)
+    case truncatedMessage
+    case missingHost
+
+    public var description: String {
+        switch self {
+        case .headerSectionTooLarge(let limit): return "header section larger than \(limit) bytes"
+        case .invalidStartLine(let line): return "malformed start line: \(line)"
+        case .unsupportedVersion(let v): return "unsupported HTTP version \(v)"
+        case .invalidHeaderName(let n): return "invalid character in header name \(n.debugDescription)"
+        case .invalidHeaderValue(let n): return "invalid character in the value of header \(n)"
+        case .obsoleteLineFolding: return "obsolete line folding (obs-fold) in header section"
+        case .bareCarriageReturn: return "bare CR not followed by LF"
+        case .transferEncodingWithContentLength: return "both Transfer-Encoding and Content-Length present (request smuggling risk)"
+        case .conflictingContentLength: return "differing Content-Length values"
+        case .invalidContentLength(let v): return "invalid Content-Length \(v.debugDescription)"
+        case .unsupportedTransferEncoding(let v): return "unsupported Transfer-Encoding \(v.debugDescription) (chunked must be last)"
+        case .invalidChunkSize(let v): return "invalid chunk size \(v.debugDescription)"
+        case .chunkLineTooLong: return "chunk size line too long"
+        case .trailerSectionTooLarge: return "trailer section too large"
+        case .invalidStatusCode(let v): return "invalid status code \(v.debugDescription)"
+        case .truncatedMessage: return "connection closed before the message was complete"
+        case .missingHost: return "HTTP/1.1 request without a Host header"
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import TaplineCLI
+import Foundation
+exit(TaplineCommand.main(CommandLine.arguments))
