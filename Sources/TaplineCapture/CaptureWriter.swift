@@ -1,28 +1,229 @@
+import Foundation
+import Glibc
 import TaplineFlow
 
 /// Streams flow events into a new capture session directory (format v1, see
 /// docs/capture-format.md) on its own writer thread.
 ///
-/// Thread ownership: `record` may be called from any event-loop thread; it
-/// only enqueues (under a lock) and returns. The writer thread encodes and
-/// appends. The queue is bounded in bytes: above its high watermark
-/// `isBackedUp` turns true so the proxy stops reading; nothing is dropped.
+/// Thread ownership: `record`, `isBackedUp` and `whenDrained` may be called from
+/// any event-loop thread; `record` only appends to a lock-protected queue and
+/// returns (no I/O, no encoding). The writer thread (`tapline-capture`) takes the
+/// whole queue at once, encodes it by hand and appends it to the session's files
+/// (see `CaptureBatchWriter`). `close` may be called from any thread except the
+/// writer thread (i.e. not from a `whenDrained` callback).
+///
+/// Backpressure: the queue is bounded in bytes (body bytes plus ~200 per event,
+/// counted until the writer has written them). Above `highWatermark` `isBackedUp`
+/// turns true so the proxy stops reading; once the backlog falls to
+/// `lowWatermark` the writer thread calls every `whenDrained` callback. Nothing
+/// is ever dropped while the writer is open: a producer that ignores
+/// `isBackedUp` only costs memory. Events recorded after `close()` are ignored.
+///
+/// Failure: a write error (disk full) never crashes or blocks the proxy: it is
+/// reported once on stderr and as a `writer-error` event if possible; later
+/// events are consumed without being written.
 public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// The session's id (also its directory name).
     public let sessionID: String
     /// The session directory, e.g. `./captures/20261126-154700-ab12`.
     public let directory: String
 
-    /// Creates the session directory (0700) under `root` (created if needed) and starts the writer thread.
-    public init(root: String, options: CaptureOptions) throws(CaptureError) {
-        sessionID = ""
-        directory = root
+    private let options: CaptureOptions
+    private let started: Timestamp
+    private let files: CaptureBatchWriter
+    private let finished = DispatchGroup()
+
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [CaptureBatchWriter.Item] = []
+    private var queuedBytes = 0
+    private var backedUp = false
+    private var drainCallbacks: [@Sendable () -> Void] = []
+    private var closing = false
+    private var peakBytes = 0
+
+    /// The accounted size of an event without body bytes.
+    static let eventCost = 200
+
+    /// Creates the session directory (0700) under `root` (created if needed, 0700),
+    /// writes session.json (`"ended": null`) and starts the writer thread.
+    ///
+    /// - Throws: `CaptureError.cannotCreate` with the path and the system's reason
+    ///   (permissions, read-only file system, ...).
+    public init(root: String, options: CaptureOptions = CaptureOptions()) throws(CaptureError) {
+        self.options = options
+        started = Timestamp.now()
+        try Self.makeDirectories(root)
+
+        var chosen: (id: String, directory: String)?
+        for _ in 0..<32 {
+            let id = SessionIdentifier.make(at: started)
+            let candidate = (root.hasSuffix("/") ? String(root.dropLast()) : root) + "/" + id
+            if mkdir(candidate, 0o700) == 0 {
+                chosen = (id, candidate)
+                break
+            }
+            if errno != EEXIST { throw .cannotCreate(path: candidate, reason: CaptureFile.lastErrorText()) }
+        }
+        guard let chosen else {
+            throw .cannotCreate(path: root, reason: "could not find an unused session id; remove old sessions or retry")
+        }
+        sessionID = chosen.id
+        directory = chosen.directory
+        guard mkdir(directory + "/bodies", 0o700) == 0 else {
+            throw .cannotCreate(path: directory + "/bodies", reason: CaptureFile.lastErrorText())
+        }
+        let events = try CaptureFile.create(directory + "/events.jsonl")
+        files = CaptureBatchWriter(directory: directory, options: options, events: events)
+        do throws(CaptureError) {
+            try CaptureFile.replaceAtomically(directory + "/session.json", with: metadata(ended: nil, stats: nil, error: nil).encoded(),
+                                              directory: directory)
+        } catch {
+            throw .cannotCreate(path: directory + "/session.json", reason: "\(error)")
+        }
+
+        finished.enter()
+        let thread = Thread { [self] in
+            self.runWriterLoop()
+            self.finished.leave()
+        }
+        thread.name = "tapline-capture"
+        thread.start()
     }
 
-    public func record(_ event: FlowEvent) {}
-    public var isBackedUp: Bool { false }
-    public func whenDrained(_ callback: @escaping @Sendable () -> Void) { callback() }
+    /// Queues one event for writing. Never blocks on I/O; safe from any thread.
+    /// Events of one flow must be recorded in order (they are written in queue order).
+    public func record(_ event: FlowEvent) {
+        var cost = Self.eventCost
+        var arrival: Int64 = 0
+        switch event {
+        case .requestBody(_, let bytes), .responseBody(_, let bytes):
+            cost += bytes.count
+            arrival = Timestamp.now().microseconds
+        default:
+            break
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closing else { return }
+        queue.append(CaptureBatchWriter.Item(event: event, arrival: arrival))
+        queuedBytes += cost
+        if queuedBytes > peakBytes { peakBytes = queuedBytes }
+        if !backedUp && queuedBytes > options.highWatermark { backedUp = true }
+        if queue.count == 1 { condition.signal() }
+    }
 
-    /// Writes everything queued, marks the session closed in session.json, and stops the thread.
-    public func close() {}
+    /// True while more than the high watermark is queued (and until the backlog
+    /// has fallen to the low watermark): the proxy should stop reading.
+    public var isBackedUp: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return backedUp
+    }
+
+    /// Runs `callback` once the backlog has drained to the low watermark (on the
+    /// writer thread), or at once on the caller's thread when not backed up.
+    public func whenDrained(_ callback: @escaping @Sendable () -> Void) {
+        condition.lock()
+        if backedUp && !closing {
+            drainCallbacks.append(callback)
+            condition.unlock()
+        } else {
+            condition.unlock()
+            callback()
+        }
+    }
+
+    /// Writes everything queued, fsyncs, marks the session closed in session.json
+    /// (atomically), and stops the writer thread. Idempotent; blocks until done.
+    public func close() {
+        condition.lock()
+        closing = true
+        condition.signal()
+        condition.unlock()
+        finished.wait()
+    }
+
+    /// The most bytes that were ever queued at once (for tests of the bound).
+    var peakQueuedBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peakBytes
+    }
+
+    // MARK: - Writer thread
+
+    private func runWriterLoop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !closing { condition.wait() }
+            if queue.isEmpty && closing {
+                condition.unlock()
+                break
+            }
+            let batch = queue
+            queue = []
+            condition.unlock()
+
+            var batchBytes = 0
+            for item in batch {
+                batchBytes += Self.eventCost
+                switch item.event {
+                case .requestBody(_, let bytes), .responseBody(_, let bytes): batchBytes += bytes.count
+                default: break
+                }
+            }
+            files.write(batch)
+            releaseBacklog(batchBytes)
+        }
+        let failure = files.finish()
+        do throws(CaptureError) {
+            try CaptureFile.replaceAtomically(directory + "/session.json",
+                                              with: metadata(ended: Timestamp.now(), stats: files.stats,
+                                                             error: failure?.description).encoded(),
+                                              directory: directory)
+        } catch {
+            if failure == nil { CaptureFile.printError("tapline: capture session \(sessionID) was not marked closed: \(error)") }
+        }
+        condition.lock()
+        let callbacks = drainCallbacks
+        drainCallbacks = []
+        backedUp = false
+        condition.unlock()
+        for callback in callbacks { callback() }
+    }
+
+    /// Accounts written bytes and calls the drain callbacks once at the low watermark.
+    private func releaseBacklog(_ bytes: Int) {
+        condition.lock()
+        queuedBytes -= bytes
+        var callbacks: [@Sendable () -> Void] = []
+        if backedUp && queuedBytes <= options.lowWatermark {
+            backedUp = false
+            callbacks = drainCallbacks
+            drainCallbacks = []
+        }
+        condition.unlock()
+        for callback in callbacks { callback() }
+    }
+
+    private func metadata(ended: Timestamp?, stats: SessionStats?, error: String?) -> SessionMetadata {
+        SessionMetadata(id: sessionID, started: started, ended: ended, tapline: options.taplineVersion,
+                        proxy: options.proxyDescription, maxBodyBytes: options.maxBodyBytes,
+                        stats: stats, writerError: error)
+    }
+
+    /// `mkdir -p` with mode 0700 for the directories it creates.
+    private static func makeDirectories(_ path: String) throws(CaptureError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .cannotCreate(path: path, reason: "it exists and is not a directory") }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path { try makeDirectories(parent) }
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw .cannotCreate(path: path, reason: CaptureFile.lastErrorText())
+        }
+    }
 }

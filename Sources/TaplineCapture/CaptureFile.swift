@@ -1,0 +1,142 @@
+import Glibc
+
+/// A file descriptor of a capture file, with the few operations the writer and
+/// reader need: exclusive creation with an explicit mode, complete writes that
+/// survive partial writes and EINTR, positioned reads, fsync.
+///
+/// Invariants: files are created with `open(..., O_CREAT | O_EXCL, mode)` so the
+/// permissions are right from the first byte (never chmod after); the descriptor
+/// is close-on-exec. Not thread-safe: one owner at a time (the writer thread for
+/// files being written, the reading thread for files being read).
+final class CaptureFile {
+    let path: String
+    private(set) var descriptor: Int32
+
+    private init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close() }
+
+    /// Creates a new file (it must not exist) with `mode`, open for appending.
+    static func create(_ path: String, mode: mode_t = 0o600) throws(CaptureError) -> CaptureFile {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .cannotCreate(path: path, reason: Self.lastErrorText()) }
+        return CaptureFile(path: path, descriptor: fd)
+    }
+
+    /// Opens an existing file for reading.
+    static func openForReading(_ path: String) throws(CaptureError) -> CaptureFile {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotRead(path: path, reason: Self.lastErrorText()) }
+        return CaptureFile(path: path, descriptor: fd)
+    }
+
+    /// Writes all of `bytes`, retrying partial writes and EINTR.
+    func writeAll(_ bytes: UnsafeRawBufferPointer) throws(CaptureError) {
+        guard var base = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            let n = Glibc.write(descriptor, base, left)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .cannotWrite(path: path, reason: Self.lastErrorText())
+            }
+            if n == 0 { throw .cannotWrite(path: path, reason: "the disk accepted no bytes") }
+            left -= n
+            base += n
+        }
+    }
+
+    func writeAll(_ bytes: [UInt8]) throws(CaptureError) {
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(CaptureError) in try writeAll(raw) }
+        }
+        try result.get()
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns how many (0 at end of file).
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(CaptureError) -> Int {
+        while true {
+            let n = pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw .cannotRead(path: path, reason: Self.lastErrorText())
+        }
+    }
+
+    /// Reads sequentially from the current position; returns 0 at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int {
+        while true {
+            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw .cannotRead(path: path, reason: Self.lastErrorText())
+        }
+    }
+
+    func sync() throws(CaptureError) {
+        if fsync(descriptor) != 0 { throw .cannotWrite(path: path, reason: Self.lastErrorText()) }
+    }
+
+    func close() {
+        if descriptor >= 0 {
+            _ = Glibc.close(descriptor)
+            descriptor = -1
+        }
+    }
+
+    /// The whole (small) file, e.g. session.json. Not for bodies or events.
+    static func readSmallFile(_ path: String, limit: Int = 16 << 20) throws(CaptureError) -> [UInt8] {
+        let file = try openForReading(path)
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(CaptureError) in try file.read(into: raw) }
+            }.get()
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw .cannotRead(path: path, reason: "larger than \(limit) bytes") }
+        }
+        return result
+    }
+
+    /// Writes `bytes` to `path` atomically: a 0600 temporary file beside it,
+    /// fsync, rename over `path`, fsync of the directory.
+    static func replaceAtomically(_ path: String, with bytes: [UInt8], directory: String) throws(CaptureError) {
+        let temporary = path + ".tmp"
+        _ = unlink(temporary)
+        let file = try create(temporary)
+        try file.writeAll(bytes)
+        try file.sync()
+        file.close()
+        guard rename(temporary, path) == 0 else {
+            throw .cannotWrite(path: path, reason: lastErrorText())
+        }
+        syncDirectory(directory)
+    }
+
+    /// fsyncs a directory so renames and new files in it are durable (best effort).
+    static func syncDirectory(_ directory: String) {
+        let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            _ = Glibc.close(fd)
+        }
+    }
+
+    /// Writes a line to standard error (unbuffered, safe from any thread).
+    static func printError(_ message: String) {
+        var text = message
+        if !text.hasSuffix("\n") { text += "\n" }
+        text.withUTF8 { utf8 in _ = Glibc.write(STDERR_FILENO, utf8.baseAddress, utf8.count) }
+    }
+
+    /// strerror of the current errno.
+    static func lastErrorText() -> String {
+        let code = errno
+        return String(cString: strerror(code))
+    }
+}
