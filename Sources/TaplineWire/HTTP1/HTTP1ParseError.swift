@@ -7,6 +7,8 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidHeaderValue(name: String)
     case obsoleteLineFolding
     case bareCarriageReturn
+    /// A line ended in LF without CR (strict CRLF parsing; see `HTTP1RequestParser`).
+    case bareLineFeed
     case transferEncodingWithContentLength
     case conflictingContentLength
     case invalidContentLength(String)
@@ -17,6 +19,8 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
     case invalidStatusCode(String)
     case truncatedMessage
     case missingHost
+    /// More than one Host field line (RFC 9112 §3.2).
+    case multipleHostHeaders
 
     public var description: String {
         switch self {
@@ -27,6 +31,7 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidHeaderValue(let n): return "invalid character in the value of header \(n)"
         case .obsoleteLineFolding: return "obsolete line folding (obs-fold) in header section"
         case .bareCarriageReturn: return "bare CR not followed by LF"
+        case .bareLineFeed: return "line ended with LF instead of CRLF"
         case .transferEncodingWithContentLength: return "both Transfer-Encoding and Content-Length present (request smuggling risk)"
         case .conflictingContentLength: return "differing Content-Length values"
         case .invalidContentLength(let v): return "invalid Content-Length \(v.debugDescription)"
@@ -37,6 +42,7 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidStatusCode(let v): return "invalid status code \(v.debugDescription)"
         case .truncatedMessage: return "connection closed before the message was complete"
         case .missingHost: return "HTTP/1.1 request without a Host header"
+        case .multipleHostHeaders: return "request with more than one Host header"
         }
     }
 }

@@ -4,48 +4,203 @@
 /// until it returns nil (needs more bytes). Pulling is how the proxy applies
 /// backpressure and serializes pipelined requests: it simply stops pulling after
 /// an `.end` until the response is done; unparsed bytes stay buffered here.
+/// Several requests in one append yield their events in order.
 ///
 /// After the `.end` of a CONNECT request or of a request carrying `Upgrade`,
 /// the parser stops (returns nil) until the caller either takes the rest of the
-/// stream with `takeUnparsedBytes()` (tunnel / protocol switch) or calls
-/// `resumeAfterDeclinedUpgrade()`.
+/// stream with `takeUnparsedBytes()` (tunnel / protocol switch; the parser then
+/// stays stopped and bytes appended later are only buffered) or calls
+/// `resumeAfterDeclinedUpgrade()` (also right for a refused CONNECT).
 ///
 /// Ambiguous or invalid framing throws `HTTP1ParseError` and the parser stays
-/// failed: Transfer-Encoding with Content-Length, differing Content-Lengths,
-/// bad chunk sizes, obs-fold, bare CR, invalid token characters, an oversized
-/// header section.
+/// failed (every later `nextEvent()` throws the same error): Transfer-Encoding
+/// with Content-Length, differing or malformed Content-Lengths, a final
+/// transfer coding other than chunked, Transfer-Encoding in HTTP/1.0, bad chunk
+/// sizes or a missing CRLF after chunk data, obs-fold, whitespace before a
+/// field name's colon, invalid token characters, controls in field values, a
+/// missing (HTTP/1.1) or repeated Host, an oversized header section (checked
+/// while it is still incomplete, too).
 ///
-/// Not thread-safe: owned by the connection (and so the event loop) using it.
+/// Line endings: strictly CRLF. A bare LF is refused (`bareLineFeed`) as well as
+/// a bare CR: accepting LF-only lines would let a request that a strict next
+/// hop frames differently through (request smuggling), and no real client
+/// needs it. The only leniency: empty lines (CRLF) before a request line are
+/// skipped (RFC 9112 §2.2).
+///
+/// Work is done on bytes; fields become Strings only once complete. The search
+/// for the end of the head resumes where it stopped, so feeding a head byte by
+/// byte costs linear time. Body chunks are slices of the input buffer.
+///
+/// Not thread-safe: a value type owned by the connection (and so the event
+/// loop) using it.
 public struct HTTP1RequestParser: Sendable {
+    private enum State: Sendable {
+        case awaitingHead
+        case body(HTTP1BodyDecoder)
+        /// At a CONNECT/Upgrade boundary.
+        case stopped
+    }
+
+    private let limits: HTTP1Limits
+    private var buffer = HTTP1ByteBuffer()
+    private var scanner = HTTP1SectionScanner()
+    private var state = State.awaitingHead
+    /// Whether the message being read is a CONNECT or carries Upgrade.
+    private var stopAfterMessage = false
+    private var failure: HTTP1ParseError?
+    private var receivedEOF = false
+
     public init(limits: HTTP1Limits = HTTP1Limits()) {
-        // TODO(wire): implement
+        self.limits = limits
     }
 
     /// Adds bytes received from the peer.
     public mutating func append(_ bytes: some Collection<UInt8>) {
-        // TODO(wire): implement
+        buffer.append(bytes)
     }
 
     /// The next event, or nil when more input is needed (or the parser is
     /// stopped at an upgrade/CONNECT boundary).
     public mutating func nextEvent() throws(HTTP1ParseError) -> HTTP1RequestEvent? {
-        nil // TODO(wire): implement
+        if let failure { throw failure }
+        do throws(HTTP1ParseError) {
+            let event = try step()
+            if event == nil, receivedEOF, isMidMessage { throw .truncatedMessage }
+            return event
+        } catch {
+            failure = error
+            throw error
+        }
     }
 
-    /// The peer closed its side. Throws when a message was cut short.
+    /// The peer closed its side. Throws `truncatedMessage` when the buffered bytes
+    /// end inside a message (events before that point can still be pulled; the
+    /// pull that reaches the cut throws the same error). Closing while idle, or
+    /// with complete messages still buffered, is fine.
     public mutating func finish() throws(HTTP1ParseError) {
-        // TODO(wire): implement
+        receivedEOF = true
+        if failure != nil { return }
+        var probe = self
+        do throws(HTTP1ParseError) {
+            while try probe.nextEvent() != nil {}
+        } catch {
+            if error == .truncatedMessage { throw error }
+        }
     }
 
-    /// True when no bytes of an unfinished message are buffered (safe to close on idle).
-    public var isIdle: Bool { true }
+    /// True when no bytes of an unfinished message are buffered (safe to close on
+    /// idle). False while stopped at a CONNECT/Upgrade boundary.
+    public var isIdle: Bool {
+        if case .awaitingHead = state { return buffer.readableCount == 0 }
+        return false
+    }
 
     /// Number of bytes buffered but not yet parsed.
-    public var bufferedByteCount: Int { 0 }
+    public var bufferedByteCount: Int { buffer.readableCount }
 
     /// Removes and returns every byte buffered after the last parsed message.
-    public mutating func takeUnparsedBytes() -> [UInt8] { [] }
+    /// Meant for a message boundary, normally the CONNECT/Upgrade stop; the
+    /// parser stays stopped afterwards. Taken while a head is partly buffered,
+    /// that partial head goes with them.
+    public mutating func takeUnparsedBytes() -> [UInt8] {
+        scanner = HTTP1SectionScanner()
+        return buffer.takeAll()
+    }
 
-    /// Continue parsing HTTP after an Upgrade request the server did not accept.
-    public mutating func resumeAfterDeclinedUpgrade() {}
+    /// Continue parsing HTTP after an Upgrade (or CONNECT) request the server did
+    /// not accept. Does nothing unless stopped at such a boundary.
+    public mutating func resumeAfterDeclinedUpgrade() {
+        if case .stopped = state {
+            state = .awaitingHead
+            scanner = HTTP1SectionScanner()
+        }
+    }
+
+    /// Inside a message: a head partly buffered or a body not finished.
+    private var isMidMessage: Bool {
+        switch state {
+        case .awaitingHead: return buffer.readableCount > 0
+        case .body: return true
+        case .stopped: return false
+        }
+    }
+
+    private mutating func step() throws(HTTP1ParseError) -> HTTP1RequestEvent? {
+        switch state {
+        case .awaitingHead:
+            guard let head = try readHead() else { return nil }
+            return .head(head)
+        case .body(var decoder):
+            let step = try decoder.next(&buffer, limits: limits, atEOF: receivedEOF)
+            switch step {
+            case .body(let bytes):
+                state = .body(decoder)
+                return .body(bytes)
+            case .end(let trailers):
+                state = stopAfterMessage ? .stopped : .awaitingHead
+                return .end(trailers: trailers)
+            case .needMoreData:
+                state = .body(decoder)
+                return nil
+            }
+        case .stopped:
+            return nil
+        }
+    }
+
+    private mutating func readHead() throws(HTTP1ParseError) -> HTTPRequestHead? {
+        if scanner.isAtStart {
+            // RFC 9112 §2.2: ignore empty lines before the request line.
+            while buffer.readableCount >= 2, buffer.byte(at: 0) == HTTP1ByteClass.cr,
+                  buffer.byte(at: 1) == HTTP1ByteClass.lf {
+                buffer.consume(2)
+            }
+            if buffer.readableCount == 1, buffer.byte(at: 0) == HTTP1ByteClass.cr { return nil }
+        }
+        guard let length = try scanner.scan(buffer, limit: limits.maxHeaderSectionBytes,
+                                            tooLarge: .headerSectionTooLarge(limit: limits.maxHeaderSectionBytes))
+        else { return nil }
+
+        let (line, headers, framing) = try buffer.withReadableBytes {
+            (p: UnsafeBufferPointer<UInt8>) throws(HTTP1ParseError)
+                -> (HTTP1StartLineParser.RequestLine, HTTPHeaders, HTTP1FramingFields) in
+            var lineEnd = 0
+            while p[lineEnd] != HTTP1ByteClass.cr { lineEnd += 1 }
+            let line = try HTTP1StartLineParser.parseRequestLine(p, end: lineEnd)
+            var framing = HTTP1FramingFields()
+            let headers = try HTTP1FieldBlockParser.parse(p, from: lineEnd + 2, to: length - 2, framing: &framing)
+            return (line, headers, framing)
+        }
+
+        if line.version == .http1_1 && framing.hostCount == 0 { throw .missingHost }
+        if framing.hostCount > 1 { throw .multipleHostHeaders }
+        let bodyFraming = try Self.bodyFraming(headers: headers, framing: framing, version: line.version)
+
+        buffer.consume(length)
+        state = .body(HTTP1BodyDecoder(framing: bodyFraming))
+        stopAfterMessage = line.isConnect || framing.hasUpgrade
+        return HTTPRequestHead(method: line.method, target: line.target, version: line.version, headers: headers)
+    }
+
+    /// RFC 9112 §6.3 for requests: chunked when Transfer-Encoding ends in chunked,
+    /// else Content-Length, else no body.
+    private static func bodyFraming(headers: HTTPHeaders, framing: HTTP1FramingFields,
+                                    version: HTTPVersion) throws(HTTP1ParseError) -> HTTP1BodyDecoder.Framing {
+        if framing.hasTransferEncoding {
+            if framing.contentLength != .absent { throw .transferEncodingWithContentLength }
+            let codings = headers.tokens(name: "transfer-encoding")
+            let chunkedCount = codings.lazy.filter { $0 == "chunked" }.count
+            // HTTP/1.0 has no transfer codings (RFC 9112 §6.1: treat as faulty framing).
+            guard version != .http1_0, codings.last == "chunked", chunkedCount == 1 else {
+                throw .unsupportedTransferEncoding(headers.values(name: "transfer-encoding").joined(separator: ", "))
+            }
+            return .chunked
+        }
+        switch framing.contentLength {
+        case .absent: return .length(0)
+        case .value(let n): return .length(n)
+        case .invalid(let text): throw .invalidContentLength(text)
+        case .conflicting: throw .conflictingContentLength
+        }
+    }
 }

@@ -5,27 +5,204 @@
 /// and a 101 switch protocols (the parser then stops; see `takeUnparsedBytes()`).
 /// Bodiless statuses (1xx, 204, 304) are handled; a response without
 /// Content-Length or chunked encoding is delimited by connection close, which
-/// the caller reports with `finish()`.
+/// the caller reports with `finish()`. A response that arrives with no request
+/// announced is read as the answer to a GET.
 ///
-/// Not thread-safe: owned by the connection (and so the event loop) using it.
+/// Interim responses (1xx other than 101) come as `head` + `end` and parsing
+/// continues with the final response to the same request.
+///
+/// Framing (RFC 9112 §6.3): bodiless as above regardless of headers; otherwise
+/// Transfer-Encoding with Content-Length is refused; a final coding of chunked
+/// is decoded, any other final coding (or Transfer-Encoding in an HTTP/1.0
+/// response) is read until close; then Content-Length; else until close.
+/// The same strict line-ending and field rules as `HTTP1RequestParser` apply
+/// (CRLF only; bare CR/LF, obs-fold, bad names or values throw). Errors are
+/// sticky: every later `nextEvent()` throws the same error.
+///
+/// Not thread-safe: a value type owned by the connection (and so the event
+/// loop) using it.
 public struct HTTP1ResponseParser: Sendable {
-    public init(limits: HTTP1Limits = HTTP1Limits()) {}
+    /// What about a request decides its response's framing.
+    private enum RequestKind: Sendable {
+        case head, connect, other
+    }
+
+    private enum State: Sendable {
+        case awaitingHead
+        case body(HTTP1BodyDecoder)
+        /// After a 101 or a 2xx to CONNECT: the rest is not HTTP.
+        case stopped
+        /// A close-delimited body ended: nothing more can come.
+        case closed
+    }
+
+    private let limits: HTTP1Limits
+    private var buffer = HTTP1ByteBuffer()
+    private var scanner = HTTP1SectionScanner()
+    private var state = State.awaitingHead
+    /// Where to go after the current message's `.end`.
+    private var afterMessage = State.awaitingHead
+    /// Whether the current body is delimited by close (its end closes the parser).
+    private var bodyIsUntilClose = false
+    /// Requests sent and not yet answered by a final response; `pendingStart` is the oldest.
+    private var pending: [RequestKind] = []
+    private var pendingStart = 0
+    private var failure: HTTP1ParseError?
+    private var receivedEOF = false
+
+    public init(limits: HTTP1Limits = HTTP1Limits()) {
+        self.limits = limits
+    }
 
     /// Records that a request with `method` was sent; responses are matched in order.
-    public mutating func expectResponse(toMethod method: String) {}
+    public mutating func expectResponse(toMethod method: String) {
+        if pendingStart > 16 && pendingStart * 2 > pending.count {
+            pending.removeSubrange(0..<pendingStart)
+            pendingStart = 0
+        }
+        switch method {
+        case "HEAD": pending.append(.head)
+        case "CONNECT": pending.append(.connect)
+        default: pending.append(.other)
+        }
+    }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) {}
+    public mutating func append(_ bytes: some Collection<UInt8>) {
+        buffer.append(bytes)
+    }
 
-    public mutating func nextEvent() throws(HTTP1ParseError) -> HTTP1ResponseEvent? { nil }
+    /// The next event, or nil when more input is needed (or the parser stopped
+    /// after a protocol switch).
+    public mutating func nextEvent() throws(HTTP1ParseError) -> HTTP1ResponseEvent? {
+        if let failure { throw failure }
+        do throws(HTTP1ParseError) {
+            let event = try step()
+            if event == nil, receivedEOF, isMidMessage { throw .truncatedMessage }
+            return event
+        } catch {
+            failure = error
+            throw error
+        }
+    }
 
     /// The upstream closed. Completes a close-delimited body (returned as `.end`
-    /// from the next `nextEvent()`), or throws when a framed message was cut short.
-    public mutating func finish() throws(HTTP1ParseError) {}
+    /// from the next `nextEvent()`), or throws when a framed message was cut short
+    /// (the pull that reaches the cut throws the same error). Closing while idle
+    /// is fine.
+    public mutating func finish() throws(HTTP1ParseError) {
+        receivedEOF = true
+        if failure != nil { return }
+        var probe = self
+        do throws(HTTP1ParseError) {
+            while try probe.nextEvent() != nil {}
+        } catch {
+            if error == .truncatedMessage { throw error }
+        }
+    }
 
     /// True when the current response body is delimited by connection close.
-    public var isReadingUntilClose: Bool { false }
+    public var isReadingUntilClose: Bool {
+        if case .body(let decoder) = state { return decoder.isUntilClose }
+        return false
+    }
 
-    public var bufferedByteCount: Int { 0 }
+    /// True when no bytes of an unfinished response are buffered.
+    public var isIdle: Bool {
+        if case .awaitingHead = state { return buffer.readableCount == 0 }
+        return false
+    }
 
-    public mutating func takeUnparsedBytes() -> [UInt8] { [] }
+    public var bufferedByteCount: Int { buffer.readableCount }
+
+    /// Removes and returns every byte buffered after the last parsed message:
+    /// after a 101 or a 2xx to CONNECT, the first bytes of the new protocol.
+    public mutating func takeUnparsedBytes() -> [UInt8] {
+        scanner = HTTP1SectionScanner()
+        return buffer.takeAll()
+    }
+
+    private var isMidMessage: Bool {
+        switch state {
+        case .awaitingHead: return buffer.readableCount > 0
+        case .body: return true
+        case .stopped, .closed: return false
+        }
+    }
+
+    private mutating func step() throws(HTTP1ParseError) -> HTTP1ResponseEvent? {
+        switch state {
+        case .awaitingHead:
+            guard let head = try readHead() else { return nil }
+            return .head(head)
+        case .body(var decoder):
+            let step = try decoder.next(&buffer, limits: limits, atEOF: receivedEOF)
+            switch step {
+            case .body(let bytes):
+                state = .body(decoder)
+                return .body(bytes)
+            case .end(let trailers):
+                state = bodyIsUntilClose ? .closed : afterMessage
+                return .end(trailers: trailers)
+            case .needMoreData:
+                state = .body(decoder)
+                return nil
+            }
+        case .stopped, .closed:
+            return nil
+        }
+    }
+
+    private mutating func readHead() throws(HTTP1ParseError) -> HTTPResponseHead? {
+        guard let length = try scanner.scan(buffer, limit: limits.maxHeaderSectionBytes,
+                                            tooLarge: .headerSectionTooLarge(limit: limits.maxHeaderSectionBytes))
+        else { return nil }
+
+        let (line, headers, framing) = try buffer.withReadableBytes {
+            (p: UnsafeBufferPointer<UInt8>) throws(HTTP1ParseError)
+                -> (HTTP1StartLineParser.StatusLine, HTTPHeaders, HTTP1FramingFields) in
+            var lineEnd = 0
+            while p[lineEnd] != HTTP1ByteClass.cr { lineEnd += 1 }
+            let line = try HTTP1StartLineParser.parseStatusLine(p, end: lineEnd)
+            var framing = HTTP1FramingFields()
+            let headers = try HTTP1FieldBlockParser.parse(p, from: lineEnd + 2, to: length - 2, framing: &framing)
+            return (line, headers, framing)
+        }
+        let head = HTTPResponseHead(version: line.version, status: line.status, reason: line.reason, headers: headers)
+        let request = pendingStart < pending.count ? pending[pendingStart] : .other
+
+        let bodyFraming: HTTP1BodyDecoder.Framing
+        if head.isInterim {
+            bodyFraming = .length(0)
+            afterMessage = .awaitingHead
+        } else {
+            let status = head.status
+            let switchesProtocol = status == 101 || (request == .connect && status >= 200 && status < 300)
+            if switchesProtocol || request == .head || status < 200 || status == 204 || status == 304 {
+                bodyFraming = .length(0)
+            } else {
+                bodyFraming = try Self.bodyFraming(headers: headers, framing: framing, version: line.version)
+            }
+            afterMessage = switchesProtocol ? .stopped : .awaitingHead
+            if pendingStart < pending.count { pendingStart += 1 }
+        }
+        buffer.consume(length)
+        bodyIsUntilClose = bodyFraming == .untilClose
+        state = .body(HTTP1BodyDecoder(framing: bodyFraming))
+        return head
+    }
+
+    private static func bodyFraming(headers: HTTPHeaders, framing: HTTP1FramingFields,
+                                    version: HTTPVersion) throws(HTTP1ParseError) -> HTTP1BodyDecoder.Framing {
+        if framing.hasTransferEncoding {
+            if framing.contentLength != .absent { throw .transferEncodingWithContentLength }
+            if version == .http1_0 { return .untilClose }
+            return headers.tokens(name: "transfer-encoding").last == "chunked" ? .chunked : .untilClose
+        }
+        switch framing.contentLength {
+        case .absent: return .untilClose
+        case .value(let n): return .length(n)
+        case .invalid(let text): throw .invalidContentLength(text)
+        case .conflicting: throw .conflictingContentLength
+        }
+    }
 }

@@ -15,6 +15,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     public var count: Int { fields.count }
+
+    /// Reserves room for `capacity` fields (parsers call this before filling a section).
+    public mutating func reserveCapacity(_ capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
     public var isEmpty: Bool { fields.isEmpty }
 
     public func makeIterator() -> IndexingIterator<[Field]> {

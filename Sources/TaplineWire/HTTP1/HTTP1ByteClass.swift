@@ -1,0 +1,90 @@
+/// Byte classes of RFC 9110/9112 used by the HTTP/1 parsers, as branch-light
+/// bit-mask tests (no tables, no allocation). Pure functions.
+enum HTTP1ByteClass {
+    static let cr: UInt8 = 0x0D
+    static let lf: UInt8 = 0x0A
+    static let space: UInt8 = 0x20
+    static let tab: UInt8 = 0x09
+    static let colon: UInt8 = 0x3A
+
+    /// tchar for bytes 0..<64 and 64..<128 (RFC 9110 §5.6.2).
+    private static let tokenMaskLow: UInt64 = 0x03FF_6CFA_0000_0000
+    private static let tokenMaskHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+
+    /// `tchar`: the characters allowed in methods, field names and transfer codings.
+    @inline(__always)
+    static func isToken(_ c: UInt8) -> Bool {
+        if c < 64 { return (tokenMaskLow >> UInt64(c)) & 1 == 1 }
+        if c < 128 { return (tokenMaskHigh >> UInt64(c &- 64)) & 1 == 1 }
+        return false
+    }
+
+    /// SP or HTAB (RFC 9110 OWS).
+    @inline(__always)
+    static func isWhitespace(_ c: UInt8) -> Bool { c == space || c == tab }
+
+    /// `field-vchar / SP / HTAB`, with obs-text: anything but controls (other than HTAB) and DEL.
+    @inline(__always)
+    static func isFieldValueByte(_ c: UInt8) -> Bool { (c >= 0x20 && c != 0x7F) || c == tab }
+
+    /// A byte allowed in a request-target: visible ASCII, or a byte of a UTF-8 sequence
+    /// (validated separately). Controls, SP and DEL are not.
+    @inline(__always)
+    static func isTargetByte(_ c: UInt8) -> Bool { c > 0x20 && c != 0x7F }
+
+    @inline(__always)
+    static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// The value of a hex digit, or nil.
+    @inline(__always)
+    static func hexValue(_ c: UInt8) -> Int? {
+        switch c {
+        case 0x30...0x39: return Int(c &- 0x30)
+        case 0x41...0x46: return Int(c &- 0x41 &+ 10)
+        case 0x61...0x66: return Int(c &- 0x61 &+ 10)
+        default: return nil
+        }
+    }
+
+    /// ASCII lowercase of a byte.
+    @inline(__always)
+    static func lower(_ c: UInt8) -> UInt8 { (c >= 0x41 && c <= 0x5A) ? c | 0x20 : c }
+
+    /// Whether `bytes[start..<end]` equals `lowercased` ignoring ASCII case.
+    /// `lowercased` must be lowercase ASCII.
+    static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+                                   _ lowercased: StaticString) -> Bool {
+        let count = lowercased.utf8CodeUnitCount
+        guard end - start == count else { return false }
+        let expected = lowercased.utf8Start
+        for i in 0..<count where lower(bytes[start + i]) != expected[i] {
+            return false
+        }
+        return true
+    }
+
+    /// Whether `bytes[start..<end]` equals `literal` exactly.
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard end - start == count else { return false }
+        let expected = literal.utf8Start
+        for i in 0..<count where bytes[start + i] != expected[i] {
+            return false
+        }
+        return true
+    }
+
+    /// `bytes[start..<end]` as a String for error messages: lossy UTF-8, at most 200 bytes.
+    static func excerpt(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        let stop = min(end, start + 200)
+        guard start < stop else { return "" }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self)
+    }
+
+    /// `bytes[start..<end]` as a String (UTF-8; invalid sequences become U+FFFD).
+    @inline(__always)
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> String {
+        guard start < end else { return "" }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+}
