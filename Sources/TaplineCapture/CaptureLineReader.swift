@@ -1,0 +1,43 @@
+/// Splits a file into lines while reading it in fixed-size chunks, so
+/// events.jsonl of any size is read with bounded memory (plus the longest line).
+enum CaptureLineReader {
+    static let chunkSize = 1 << 20
+
+    /// Calls `onLine` with each complete (newline-terminated) line and its
+    /// 1-based number, without the newline; then `onTornLine` once if the file
+    /// ends with bytes that have no newline (an interrupted last write).
+    static func forEachLine(path: String, onLine: (Int, ArraySlice<UInt8>) -> Void,
+                            onTornLine: (Int) -> Void) throws(CaptureError) {
+        let file = try CaptureFile.openForReading(path)
+        defer { file.close() }
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var carry: [UInt8] = []
+        var lineNumber = 0
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(CaptureError) in try file.read(into: raw) }
+            }.get()
+            if n == 0 { break }
+            var start = 0
+            var index = 0
+            while index < n {
+                if chunk[index] == 0x0A {
+                    lineNumber += 1
+                    if carry.isEmpty {
+                        onLine(lineNumber, chunk[start..<index])
+                    } else {
+                        carry.append(contentsOf: chunk[start..<index])
+                        onLine(lineNumber, carry[...])
+                        carry.removeAll(keepingCapacity: true)
+                    }
+                    start = index + 1
+                }
+                index += 1
+            }
+            if start < n { carry.append(contentsOf: chunk[start..<n]) }
+        }
+        if carry.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+            onTornLine(lineNumber + 1)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import TaplineFlow
+import TaplineWire
+
+/// One exchange as read back from a capture: who, what was asked and
+/// answered, the bodies' locations, timings and how it ended. A value type
+/// assembled by `CapturedSession.open`.
+///
+/// Invariants: `response` is the final response head; interim 1xx heads are in
+/// `interimResponses` in arrival order. Heads keep header order and name case
+/// exactly as captured. Connection-level facts (`clientAddress`, `clientTLS`)
+/// are copied from the flow's `CapturedConnection`.
+public struct CapturedFlow: Sendable, Equatable {
+    public var id: FlowID
+    public var connection: ConnectionID
+    public var kind: FlowKind
+    /// `http`, `https` or `tcp`.
+    public var scheme: String
+    /// `host:port` the flow was addressed to.
+    public var authority: String
+    public var started: Timestamp
+
+    public var clientAddress: String?
+    public var clientTLS: TLSDetails?
+    /// The upstream `ip:port` (or host:port) the flow was sent to, if it got that far.
+    public var serverAddress: String?
+    public var upstreamTLS: TLSDetails?
+    /// True when the upstream connection was reused from an earlier flow.
+    public var upstreamReused = false
+
+    public var request: HTTPRequestHead?
+    public var requestTime: Timestamp?
+    public var requestTrailers: HTTPHeaders?
+    public var requestBody: CapturedBody
+    public var interimResponses: [HTTPResponseHead] = []
+    public var response: HTTPResponseHead?
+    public var responseTime: Timestamp?
+    public var responseTrailers: HTTPHeaders?
+    public var responseBody: CapturedBody
+
+    public var timings = FlowTimings()
+    public var ended: Timestamp?
+    public var error: RecordedError?
+    /// Bytes relayed from the client / server (tunnels; also reported for HTTP flows).
+    public var bytesFromClient: UInt64 = 0
+    public var bytesFromServer: UInt64 = 0
+
+    public init(id: FlowID, connection: ConnectionID, kind: FlowKind, scheme: String, authority: String,
+                started: Timestamp, sessionDirectory: String) {
+        self.id = id
+        self.connection = connection
+        self.kind = kind
+        self.scheme = scheme
+        self.authority = authority
+        self.started = started
+        requestBody = CapturedBody(sessionDirectory: sessionDirectory)
+        responseBody = CapturedBody(sessionDirectory: sessionDirectory)
+    }
+
+    public var state: CapturedFlowState {
+        guard ended != nil else { return .inProgress }
+        return error == nil ? .complete : .aborted
+    }
+
+    public func body(_ direction: BodyDirection) -> CapturedBody {
+        direction == .request ? requestBody : responseBody
+    }
+
+    /// `scheme://authority/path?query`: the request target made absolute
+    /// (absolute-form targets are kept as they are; CONNECT shows the authority).
+    public var url: String {
+        guard let request else { return "\(scheme)://\(authority)" }
+        let target = request.target
+        if target.hasPrefix("http://") || target.hasPrefix("https://") { return target }
+        if request.method == "CONNECT" || target == "*" || !target.hasPrefix("/") {
+            return "\(scheme)://\(authority)" + (target == "*" ? " *" : "")
+        }
+        return "\(scheme)://\(authority)\(target)"
+    }
+
+    /// Milliseconds from the request head (or flow start) to done (or flow end); nil while in progress.
+    public var durationMilliseconds: Double? {
+        let start = timings.requestStart ?? requestTime ?? started
+        guard let end = timings.done ?? ended else { return nil }
+        return start.milliseconds(to: end)
+    }
+}

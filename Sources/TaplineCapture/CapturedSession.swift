@@ -1,0 +1,74 @@
+import Foundation
+import TaplineFlow
+
+/// A capture session read back from its directory: metadata, connections,
+/// flows assembled from events.jsonl, and the problems met while reading.
+///
+/// The reader is tolerant (see docs/capture-format.md, "Reading"): a torn last
+/// line, corrupt lines and unknown event types are skipped and reported in
+/// `warnings`; only a missing/foreign session.json (`notASession`), a newer
+/// major version (`unsupportedVersion`) or an unreadable events.jsonl are errors.
+/// Bodies are not loaded: each `CapturedBody` streams from the segment files.
+/// A value type; reading is done entirely in `open` on the caller's thread.
+public struct CapturedSession: Sendable {
+    public let directory: String
+    public let metadata: SessionMetadata
+    /// Flows in id order.
+    public let flows: [CapturedFlow]
+    /// Connections in id order.
+    public let connections: [CapturedConnection]
+    /// What the reader skipped or noticed, one sentence each, prefixed by the file (and line).
+    public let warnings: [String]
+
+    public var id: String { metadata.id }
+    /// False when session.json says `"ended": null` (proxy killed, or still running).
+    public var isClosed: Bool { metadata.isClosed }
+
+    init(directory: String, metadata: SessionMetadata, flows: [CapturedFlow],
+         connections: [CapturedConnection], warnings: [String]) {
+        self.directory = directory
+        self.metadata = metadata
+        self.flows = flows
+        self.connections = connections
+        self.warnings = warnings
+    }
+
+    /// Reads the session in `directory`.
+    ///
+    /// - Throws: `notASession` (no session.json, or not ours), `unsupportedVersion`
+    ///   (a major version newer than this build), `corrupt` (session.json unreadable),
+    ///   `cannotRead` (events.jsonl exists but cannot be read).
+    public static func open(directory: String) throws(CaptureError) -> CapturedSession {
+        let metadata = try SessionMetadata.read(directory: directory)
+        var assembler = CapturedSessionAssembler(directory: directory)
+        if !metadata.isClosed {
+            assembler.warn("session.json: session was not closed (proxy killed, or still running?); showing what was written")
+        }
+        let eventsPath = directory + "/events.jsonl"
+        if FileManager.default.fileExists(atPath: eventsPath) {
+            try CaptureLineReader.forEachLine(path: eventsPath,
+                onLine: { number, line in assembler.apply(line: line, number: number) },
+                onTornLine: { _ in
+                    assembler.warn("events.jsonl: last line is incomplete (session was not closed cleanly); ignored")
+                })
+        } else {
+            assembler.warn("events.jsonl: missing; the session has no events")
+        }
+        if let error = metadata.writerError {
+            assembler.warn("session.json: the writer stopped after an error, the capture is incomplete: \(error)")
+        }
+        return assembler.finish(metadata: metadata)
+    }
+
+    /// The flow with id `number`, if the session has it.
+    public func flow(_ number: UInt64) -> CapturedFlow? {
+        var low = 0, high = flows.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let id = flows[middle].id.rawValue
+            if id == number { return flows[middle] }
+            if id < number { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+    }
+}

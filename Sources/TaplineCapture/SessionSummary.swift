@@ -1,0 +1,17 @@
+import TaplineFlow
+
+/// One line of a session listing (`tapline sessions`): enough to pick a
+/// session without reading its events.
+public struct SessionSummary: Sendable, Equatable {
+    public var id: String
+    public var directory: String
+    public var started: Timestamp
+    /// nil when the session was not closed (proxy killed, or still running).
+    public var ended: Timestamp?
+    public var flows: UInt64
+    /// Bytes the session takes on disk (session.json, events.jsonl and body segments).
+    public var bytes: UInt64
+    public var tapline: String
+
+    public var isClosed: Bool { ended != nil }
+}
