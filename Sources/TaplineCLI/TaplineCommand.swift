@@ -1,6 +1,41 @@
 import Foundation
 
 /// The `tapline` command line: dispatches to subcommands.
+/// Exit codes: 0 success, 1 runtime failure (with a message), 2 usage error.
 public enum TaplineCommand {
-    public static func main(_ arguments: [String]) -> Int32 { 0 }
+    static let usage = """
+    usage: tapline <command> [options]
+
+    commands:
+      proxy       run the intercepting proxy (forward, or --reverse URL)
+      sessions    list capture sessions
+      show        show a session's flows, or one flow in full
+      ca          show, export or regenerate the interception CA
+
+    tapline <command> --help shows a command's options; tapline --version prints the version.
+    """
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        let rest = Array(arguments.dropFirst())
+        guard let command = rest.first else {
+            StandardError.writeLine(usage)
+            return 2
+        }
+        let commandArguments = Array(rest.dropFirst())
+        switch command {
+        case "proxy": return ProxyCommand.run(commandArguments)
+        case "sessions": return SessionsCommand.run(commandArguments)
+        case "show": return ShowCommand.run(commandArguments)
+        case "ca": return CACommand.run(commandArguments)
+        case "--version", "-V", "version":
+            print("tapline \(TaplineVersion.string)")
+            return 0
+        case "--help", "-h", "help":
+            print(usage)
+            return 0
+        default:
+            StandardError.writeLine("tapline: unknown command \(command.debugDescription)\n\n\(usage)")
+            return 2
+        }
+    }
 }

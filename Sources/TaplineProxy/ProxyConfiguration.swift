@@ -1,1 +1,56 @@
-import TaplineFlow
+import TaplineNet
+import TaplineWire
+
+/// Everything that shapes how the proxy runs. A value type, built once by the
+/// CLI and shared read-only by every event loop.
+public struct ProxyConfiguration: Sendable {
+    public enum Mode: Sendable, Equatable {
+        /// Clients send absolute-form requests and CONNECT (`curl -x`).
+        case forward
+        /// Every request goes to one upstream (`--reverse URL`).
+        case reverse(UpstreamTarget)
+    }
+
+    public var mode: Mode = .forward
+    public var listenAddress: SocketAddress
+    /// Event loop threads (`--threads`, default: one per core).
+    public var threads: Int = 1
+    /// Verify upstream certificates (off with `--insecure`).
+    public var verifyUpstreamCertificates = true
+    /// Extra CA certificates (PEM) trusted for upstreams (`--upstream-ca`).
+    public var upstreamTrustFile: String?
+    /// Host patterns whose CONNECT tunnels are relayed untouched (`--passthrough`).
+    public var passthroughHosts: [HostPattern] = []
+    /// Add X-Forwarded-For/-Proto/-Host in reverse mode (`--no-forwarded-headers` clears it).
+    public var addForwardedHeaders = true
+    public var timeouts = ProxyTimeouts()
+    public var limits = HTTP1Limits()
+    /// Socket write-buffer watermarks: above `high` the other side is not read.
+    public var writeHighWatermark = 256 * 1024
+    public var writeLowWatermark = 64 * 1024
+
+    public init(listenAddress: SocketAddress) {
+        self.listenAddress = listenAddress
+    }
+
+    /// True if CONNECT to `host` must be tunnelled without interception.
+    func isPassthrough(host: String) -> Bool {
+        passthroughHosts.contains { $0.matches(host) }
+    }
+}
+
+/// Timeouts in milliseconds.
+public struct ProxyTimeouts: Sendable, Equatable {
+    /// TCP connect (and TLS handshake) to an upstream; exceeded -> 504.
+    public var connect = 10_000
+    /// From request sent to the first response byte; exceeded -> 504.
+    public var response = 60_000
+    /// A client connection with no request in progress is closed after this.
+    public var idle = 120_000
+    /// A client must finish sending a request head within this.
+    public var header = 30_000
+    /// On shutdown, in-flight flows get this long to finish.
+    public var shutdownGrace = 5_000
+
+    public init() {}
+}

@@ -1,0 +1,117 @@
+import Foundation
+import TaplineFlow
+import TaplineWire
+
+/// The live line per finished flow on stderr:
+/// `127.0.0.1:53422 GET https://host/path -> 200 application/json 1.2 kB 35 ms`,
+/// or one JSON object per line with `--log-format json`.
+///
+/// Thread ownership: `record` is called from every event loop; the little state
+/// it keeps per open flow is guarded by a lock. Never backs up.
+final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
+    enum Format: String { case text, json }
+
+    private struct FlowLine {
+        var client = ""
+        var method = ""
+        var url = ""
+        var status: Int?
+        var contentType = ""
+        var kind: FlowKind = .http
+        var started = Timestamp(microseconds: 0)
+    }
+
+    private let format: Format
+    private let style: TerminalStyle
+    private let lock = NSLock()
+    private var clients: [ConnectionID: String] = [:]
+    private var flows: [FlowID: FlowLine] = [:]
+
+    init(format: Format, style: TerminalStyle) {
+        self.format = format
+        self.style = style
+    }
+
+    func record(_ event: FlowEvent) {
+        switch event {
+        case .connectionOpened(let connection, let client, _, _):
+            locked { clients[connection] = client }
+        case .connectionClosed(let connection, _, _, _, _):
+            locked { clients[connection] = nil }
+        case .flowStarted(let flow, let connection, let kind, let scheme, let authority, let time):
+            locked {
+                var line = FlowLine()
+                line.client = clients[connection] ?? "?"
+                line.kind = kind
+                line.url = authority.isEmpty ? "" : "\(scheme)://\(authority)"
+                line.started = time
+                flows[flow] = line
+            }
+        case .requestHead(let flow, let head, _):
+            locked {
+                flows[flow]?.method = head.method
+                if head.method == "CONNECT" {
+                    flows[flow]?.url = head.target
+                } else if head.target.hasPrefix("http://") || head.target.hasPrefix("https://") {
+                    flows[flow]?.url = head.target
+                } else {
+                    flows[flow]?.url += head.target
+                }
+            }
+        case .responseHead(let flow, let head, _) where !head.isInterim:
+            locked {
+                flows[flow]?.status = head.status
+                flows[flow]?.contentType = head.headers.first(name: "Content-Type")
+                    .map { String($0.prefix { $0 != ";" }) } ?? ""
+            }
+        case .flowEnded(let flow, _, let fromClient, let fromServer, let error, let time):
+            guard let line = locked({ flows.removeValue(forKey: flow) }) else { return }
+            StandardError.writeLine(render(line, flow: flow, fromClient: fromClient, fromServer: fromServer,
+                                           error: error, ended: time))
+        default:
+            break
+        }
+    }
+
+    private func render(_ line: FlowLine, flow: FlowID, fromClient: UInt64, fromServer: UInt64,
+                        error: FlowError?, ended: Timestamp) -> String {
+        let milliseconds = Int(line.started.milliseconds(to: ended).rounded())
+        switch format {
+        case .json:
+            var object: [String: Any] = [
+                "flow": flow.rawValue, "client": line.client, "method": line.method, "url": line.url,
+                "kind": line.kind.rawValue, "requestBytes": fromClient, "responseBytes": fromServer,
+                "durationMs": milliseconds,
+            ]
+            if let status = line.status { object["status"] = status }
+            if !line.contentType.isEmpty { object["contentType"] = line.contentType }
+            if let error { object["error"] = ["kind": error.kind.rawValue, "message": error.message] }
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        case .text:
+            var parts = [style.dim(line.client), line.method.isEmpty ? "-" : style.bold(line.method),
+                         line.url.isEmpty ? "-" : line.url, "->"]
+            if let error {
+                if let status = line.status { parts.append(style.status(status, String(status))) }
+                parts.append(style.red("\(error.kind.rawValue): \(error.message)"))
+            } else if line.kind == .tunnel {
+                parts.append(style.cyan("tunnel"))
+                parts.append("\(ByteCountText.format(fromClient)) up \(ByteCountText.format(fromServer)) down")
+            } else if let status = line.status {
+                parts.append(style.status(status, String(status)))
+                if !line.contentType.isEmpty { parts.append(line.contentType) }
+                parts.append(ByteCountText.format(fromServer))
+            } else {
+                parts.append(line.kind.rawValue)
+            }
+            parts.append(style.dim("\(milliseconds) ms"))
+            return parts.joined(separator: " ")
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+}

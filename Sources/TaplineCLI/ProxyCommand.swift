@@ -1,0 +1,206 @@
+import Foundation
+import Glibc
+import TaplineCapture
+import TaplineFlow
+import TaplineNet
+import TaplineProxy
+import TaplineTLS
+
+/// `tapline proxy`: runs the intercepting proxy until SIGINT/SIGTERM.
+enum ProxyCommand {
+    static let usage = """
+    usage: tapline proxy [options]
+
+    Runs the proxy. Forward mode (default): point clients at it as their HTTP(S) proxy
+    (curl -x http://127.0.0.1:8080 ...). Reverse mode: --reverse URL puts it in front of one upstream.
+
+    options:
+      --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
+      --reverse URL               reverse proxy / gateway to http(s)://host[:port]
+      --capture DIR               capture sessions into DIR (default ./captures)
+      --no-capture                do not record anything on disk
+      --max-body-capture BYTES    keep at most BYTES of each body in the capture (the rest still flows)
+      --threads N                 event loop threads (default: one per core)
+      --insecure                  do not verify upstream TLS certificates
+      --upstream-ca FILE          also trust the CA certificates in FILE (PEM) for upstreams
+      --passthrough HOSTPATTERN   tunnel CONNECTs to matching hosts untouched (repeatable; *.example.com)
+      --no-forwarded-headers      do not add X-Forwarded-For/-Proto/-Host in reverse mode
+      --connect-timeout SECONDS   upstream connect + TLS handshake timeout (default 10)
+      --response-timeout SECONDS  wait this long for an upstream's first response byte (default 60)
+      --idle-timeout SECONDS      close idle client connections after this (default 120)
+      --header-timeout SECONDS    a client must send a request head within this (default 30)
+      --grace SECONDS             on shutdown, let in-flight flows finish this long (default 5)
+      --max-header-bytes BYTES    largest request/response header section (default 65536)
+      --quiet                     no live line per flow
+      --log-format text|json      live line format (default text)
+
+    environment:
+      TAPLINE_HOME                where the CA lives (default ~/.tapline)
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var args = CommandArguments(arguments)
+        if args.flag("--help") || args.flag("-h") {
+            print(usage)
+            return 0
+        }
+        let options: Options
+        do {
+            options = try Options(&args)
+            try args.finish()
+        } catch {
+            StandardError.writeLine("tapline proxy: \(error)\n\n\(usage)")
+            return 2
+        }
+        return serve(options)
+    }
+
+    struct Options {
+        var configuration: ProxyConfiguration
+        var captureRoot: String?
+        var maxBodyCapture: UInt64?
+        var quiet: Bool
+        var logFormat: LiveFlowLog.Format
+
+        init(_ args: inout CommandArguments) throws(UsageError) {
+            let listenText = try args.value("--listen") ?? "127.0.0.1:8080"
+            let listen: SocketAddress
+            do {
+                listen = try SocketAddress(parsing: listenText)
+            } catch {
+                throw UsageError("--listen: \(error)")
+            }
+            configuration = ProxyConfiguration(listenAddress: listen)
+            if let reverse = try args.value("--reverse") {
+                do {
+                    configuration.mode = .reverse(try UpstreamTarget(url: reverse))
+                } catch {
+                    throw UsageError("--reverse: \(error)")
+                }
+            }
+            let noCapture = args.flag("--no-capture")
+            let captureDir = try args.value("--capture")
+            if noCapture, captureDir != nil { throw UsageError("--capture and --no-capture contradict each other") }
+            captureRoot = noCapture ? nil : (captureDir ?? "captures")
+            maxBodyCapture = try args.integer("--max-body-capture").map(UInt64.init)
+            configuration.threads = try args.integer("--threads", range: 1...256)
+                ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+            configuration.verifyUpstreamCertificates = !args.flag("--insecure")
+            if let file = try args.value("--upstream-ca") {
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    throw UsageError("--upstream-ca: cannot read \(file)")
+                }
+                configuration.upstreamTrustFile = file
+            }
+            configuration.passthroughHosts = args.values("--passthrough").map(HostPattern.init)
+            configuration.addForwardedHeaders = !args.flag("--no-forwarded-headers")
+            configuration.timeouts.connect = try Self.seconds(&args, "--connect-timeout") ?? configuration.timeouts.connect
+            configuration.timeouts.response = try Self.seconds(&args, "--response-timeout") ?? configuration.timeouts.response
+            configuration.timeouts.idle = try Self.seconds(&args, "--idle-timeout") ?? configuration.timeouts.idle
+            configuration.timeouts.header = try Self.seconds(&args, "--header-timeout") ?? configuration.timeouts.header
+            configuration.timeouts.shutdownGrace = try Self.seconds(&args, "--grace") ?? configuration.timeouts.shutdownGrace
+            if let maxHeader = try args.integer("--max-header-bytes", range: 1024...(16 << 20)) {
+                configuration.limits.maxHeaderSectionBytes = maxHeader
+                configuration.limits.maxTrailerSectionBytes = maxHeader
+            }
+            quiet = args.flag("--quiet")
+            let format = try args.value("--log-format") ?? "text"
+            guard let logFormat = LiveFlowLog.Format(rawValue: format) else {
+                throw UsageError("--log-format takes text or json, not \(format.debugDescription)")
+            }
+            self.logFormat = logFormat
+        }
+
+        /// A duration option in (possibly fractional) seconds, as milliseconds.
+        private static func seconds(_ args: inout CommandArguments, _ name: String) throws(UsageError) -> Int? {
+            guard let text = try args.value(name) else { return nil }
+            guard let value = Double(text), value > 0, value <= 86_400 else {
+                throw UsageError("\(name) takes a number of seconds greater than 0, not \(text.debugDescription)")
+            }
+            return Int((value * 1000).rounded())
+        }
+    }
+
+    private static func serve(_ options: Options) -> Int32 {
+        // Signals are taken synchronously by this thread (sigwait); block them
+        // before any loop thread starts so every thread inherits the mask.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let configuration = options.configuration
+        let certificateAuthority: CertificateAuthority
+        do {
+            certificateAuthority = try CertificateAuthority(home: CertificateAuthority.defaultHome)
+        } catch {
+            StandardError.writeLine("tapline: \(error)")
+            return 1
+        }
+
+        var recorders: [any FlowRecorder] = []
+        var writer: CaptureWriter?
+        if let root = options.captureRoot {
+            var description = ["listen": configuration.listenAddress.description]
+            switch configuration.mode {
+            case .forward: description["mode"] = "forward"
+            case .reverse(let target):
+                description["mode"] = "reverse"
+                description["upstream"] = target.description
+            }
+            do {
+                let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
+                    maxBodyBytes: options.maxBodyCapture, proxyDescription: description,
+                    taplineVersion: TaplineVersion.string))
+                writer = captureWriter
+                recorders.append(captureWriter)
+            } catch {
+                StandardError.writeLine("tapline: \(error)")
+                return 1
+            }
+        }
+        if !options.quiet {
+            recorders.append(LiveFlowLog(format: options.logFormat, style: TerminalStyle(fileDescriptor: 2)))
+        }
+        let recorder: (any FlowRecorder)? = recorders.isEmpty ? nil
+            : recorders.count == 1 ? recorders[0] : FlowRecorderFanOut(recorders)
+
+        let server = ProxyServer(configuration: configuration, recorder: recorder,
+                                 certificateAuthority: certificateAuthority)
+        do {
+            try server.start()
+        } catch {
+            StandardError.writeLine("tapline: \(error)")
+            writer?.close()
+            return 1
+        }
+        let address = server.boundAddress
+        let modeText: String
+        switch configuration.mode {
+        case .forward: modeText = "forward proxy; clients use it with curl -x http://\(address)"
+        case .reverse(let target): modeText = "reverse proxy to \(target)"
+        }
+        StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")
+        if !address.isLoopback {
+            StandardError.writeLine("tapline: warning: listening on \(address), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
+        }
+        if let writer {
+            StandardError.writeLine("tapline: capturing into \(writer.directory)")
+        } else {
+            StandardError.writeLine("tapline: not capturing (--no-capture)")
+        }
+        StandardError.writeLine("tapline: CA certificate for HTTPS interception: \(certificateAuthority.certificatePath)")
+
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        StandardError.writeLine("tapline: \(received == SIGINT ? "interrupted" : "terminated"), finishing in-flight flows (up to \(configuration.timeouts.shutdownGrace / 1000) s)")
+        server.shutdown()
+        writer?.close()
+        if let writer {
+            StandardError.writeLine("tapline: session saved in \(writer.directory)")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,4 @@
+/// The version `tapline --version` prints and captures record.
+enum TaplineVersion {
+    static let string = "0.1.0"
+}

@@ -1,0 +1,9 @@
+import TaplineFlow
+
+/// A flow's timings shared by reference between the flow and the asynchronous
+/// steps (resolve, connect, TLS) that fill them in.
+///
+/// Thread ownership: confined to the flow's event loop.
+final class FlowTimingsBox {
+    var value = FlowTimings()
+}

@@ -1,0 +1,54 @@
+import TaplineFlow
+import TaplineNet
+import TaplineWire
+
+/// The state of one request/response exchange on an `HTTP1ProxyHandler`.
+///
+/// Invariants: at most one exchange per client connection is in flight
+/// (pipelined requests wait in the parser); `requestComplete` and
+/// `responseComplete` only go from false to true; the flow's events are
+/// recorded in order by the owning handler.
+///
+/// Thread ownership: confined to the handler's event loop.
+final class HTTP1Exchange {
+    let flow: FlowID
+    let request: HTTPRequestHead
+    let target: UpstreamTarget
+    /// The head as forwarded upstream.
+    let upstreamRequest: HTTPRequestHead
+    let requestFraming: HTTP1BodyFraming
+    let isUpgradeRequest: Bool
+    /// The client asked to close after this exchange (Connection: close, or HTTP/1.0 without keep-alive).
+    let clientWantsClose: Bool
+    let timings = FlowTimingsBox()
+
+    /// The head has been written upstream; body events may follow it.
+    var upstreamReady = false
+    var requestComplete = false
+    var requestBodyBytes: UInt64 = 0
+
+    /// Between an interim (1xx) head and its `.end`.
+    var inInterimResponse = false
+    var finalResponse: HTTPResponseHead?
+    var responseFraming: HTTP1BodyFraming = .none
+    var clientFraming: HTTP1BodyFraming = .none
+    var responseComplete = false
+    var responseBodyBytes: UInt64 = 0
+    var responseTimer: LoopTimer?
+
+    init(flow: FlowID, request: HTTPRequestHead, target: UpstreamTarget, upstreamRequest: HTTPRequestHead) {
+        self.flow = flow
+        self.request = request
+        self.target = target
+        self.upstreamRequest = upstreamRequest
+        self.requestFraming = HTTP1BodyFraming.of(request: request)
+        let connectionTokens = request.headers.tokens(name: "Connection")
+        self.isUpgradeRequest = request.headers.contains(name: "Upgrade") && connectionTokens.contains("upgrade")
+        self.clientWantsClose = request.version == .http1_0
+            ? !connectionTokens.contains("keep-alive")
+            : connectionTokens.contains("close")
+    }
+
+    /// The final response head has gone to the client (so an error can no longer be a clean 502).
+    var responseHeadSent: Bool { finalResponse != nil }
+}

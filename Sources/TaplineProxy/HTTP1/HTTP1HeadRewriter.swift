@@ -1,0 +1,111 @@
+import TaplineWire
+
+/// Pure functions that turn a head as received into the head to forward:
+/// hop-by-hop fields dropped (RFC 9110 §7.6.1), the request-target put in
+/// origin-form, Host and X-Forwarded-* set in reverse mode, and framing
+/// fields adjusted to what the next leg can carry.
+enum HTTP1HeadRewriter {
+    /// Fields that describe one connection, never forwarded as they are.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authorization",
+        "proxy-authenticate", "te", "upgrade",
+    ]
+
+    /// Removes hop-by-hop fields and every field the Connection header names.
+    /// Keeps `TE: trailers` (it is end-to-end in practice) and, when
+    /// `keepUpgrade`, the Upgrade field (then `Connection: Upgrade` is re-added).
+    static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
+        let named = Set(headers.tokens(name: "Connection"))
+        var result = HTTPHeaders()
+        for field in headers {
+            let lower = field.name.lowercased()
+            if lower == "upgrade", keepUpgrade {
+                result.add(name: field.name, value: field.value)
+                continue
+            }
+            if lower == "te" {
+                if field.value.lowercased().contains("trailers") { result.add(name: field.name, value: "trailers") }
+                continue
+            }
+            if hopByHop.contains(lower) || named.contains(lower) { continue }
+            result.add(name: field.name, value: field.value)
+        }
+        if keepUpgrade { result.add(name: "Connection", value: "Upgrade") }
+        return result
+    }
+
+    /// The request head sent upstream.
+    /// - Parameters:
+    ///   - originForm: the path and query to put in the request line.
+    ///   - hostHeader: when non-nil, Host is set to this (reverse mode, or a missing Host).
+    ///   - forwardedFor: when non-nil, X-Forwarded-For/-Proto/-Host are added (client IP, client scheme).
+    static func upstreamRequest(_ head: HTTPRequestHead, originForm: String, hostHeader: String?,
+                                forwardedFor: (clientIP: String, scheme: String)?, isUpgrade: Bool) -> HTTPRequestHead {
+        var headers = removeHopByHop(head.headers, keepUpgrade: isUpgrade)
+        let originalHost = head.headers.first(name: "Host")
+        if let hostHeader {
+            headers.replaceOrAdd(name: "Host", value: hostHeader)
+        }
+        if let forwardedFor {
+            if let existing = headers.first(name: "X-Forwarded-For") {
+                headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + forwardedFor.clientIP)
+            } else {
+                headers.add(name: "X-Forwarded-For", value: forwardedFor.clientIP)
+            }
+            if !headers.contains(name: "X-Forwarded-Proto") {
+                headers.add(name: "X-Forwarded-Proto", value: forwardedFor.scheme)
+            }
+            if let originalHost, !headers.contains(name: "X-Forwarded-Host") {
+                headers.add(name: "X-Forwarded-Host", value: originalHost)
+            }
+        }
+        return HTTPRequestHead(method: head.method, target: originForm, version: .http1_1, headers: headers)
+    }
+
+    /// The response head sent to the client, with framing made to fit the client.
+    /// - Parameters:
+    ///   - framing: how the response arrives from upstream.
+    ///   - clientFraming: how it will be sent to the client (chunked becomes
+    ///     close-delimited for HTTP/1.0 clients).
+    ///   - closeAfter: the client connection closes after this response.
+    static func clientResponse(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, clientFraming: HTTP1BodyFraming,
+                               closeAfter: Bool, clientVersion: HTTPVersion, isUpgrade: Bool) -> HTTPResponseHead {
+        var headers = removeHopByHop(head.headers, keepUpgrade: isUpgrade)
+        if framing == .chunked, clientFraming != .chunked {
+            headers.remove(name: "Transfer-Encoding")
+        }
+        if !isUpgrade {
+            if closeAfter {
+                headers.add(name: "Connection", value: "close")
+            } else if clientVersion == .http1_0 {
+                headers.add(name: "Connection", value: "keep-alive")
+            }
+        }
+        return HTTPResponseHead(version: .http1_1, status: head.status, reason: head.reason, headers: headers)
+    }
+
+    /// Splits an absolute-form target (`http://host:port/path?q`) into the
+    /// upstream it names and the origin-form rest (`/path?q`, `/` when empty).
+    static func splitAbsoluteForm(_ target: String) -> (UpstreamTarget, String)? {
+        let lower = target.lowercased()
+        let scheme: UpstreamTarget.Scheme
+        let afterScheme: Substring
+        if lower.hasPrefix("http://") {
+            scheme = .http; afterScheme = target.dropFirst(7)
+        } else if lower.hasPrefix("https://") {
+            scheme = .https; afterScheme = target.dropFirst(8)
+        } else {
+            return nil
+        }
+        let pathStart = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
+        var authority = afterScheme[..<pathStart]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        guard !authority.isEmpty,
+              let (host, port) = UpstreamTarget.splitAuthority(authority, defaultPort: scheme == .https ? 443 : 80)
+        else { return nil }
+        var rest = String(afterScheme[pathStart...])
+        if let hash = rest.firstIndex(of: "#") { rest = String(rest[..<hash]) }
+        if rest.isEmpty { rest = "/" } else if rest.hasPrefix("?") { rest = "/" + rest }
+        return (UpstreamTarget(scheme: scheme, host: host, port: port), rest)
+    }
+}

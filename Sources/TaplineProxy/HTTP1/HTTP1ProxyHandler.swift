@@ -1,0 +1,637 @@
+import TaplineFlow
+import TaplineNet
+import TaplineWire
+
+/// Proxies HTTP/1.1 for one client connection: parses requests, opens (or
+/// reuses) the upstream connection, streams bodies both ways, and records each
+/// exchange as a flow.
+///
+/// How it works: both parsers are pulled (`pumpClient`, `pumpUpstream`) only
+/// while the receiving side is writable, so a slow reader stops the pumping;
+/// unparsed bytes then pile up in the parser until `maxBufferedInput`, and
+/// above that the sending socket is no longer read. Pipelined requests wait in
+/// the client parser until the exchange before them is finished.
+///
+/// Thread ownership: confined to `context.loop`. Retention: the loop's
+/// `ProxyContext` registry owns this handler until the client connection closes
+/// or is handed to another handler (CONNECT, 101 Switching Protocols).
+final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
+    private let context: ProxyContext
+    private let client: any ByteStream
+    private let info: ClientConnectionInfo
+    private let route: HTTP1Route
+    private var parser: HTTP1RequestParser
+    private var upstreamParser: HTTP1ResponseParser
+    private var exchange: HTTP1Exchange?
+    /// The upstream connection of the exchange in flight, or an idle one kept for reuse.
+    private var upstream: UpstreamConnection?
+    private var upstreamReusable = true
+    /// Set inside an intercepted tunnel whose upstream could not be reached: every request gets this error.
+    private var upstreamFailure: UpstreamFailure?
+    private var closeAfterExchange = false
+    private var shuttingDown = false
+    /// No more requests are read from the client: it closed, was refused, or was handed to another handler.
+    private var clientClosed = false
+    private var clientReadPaused = false
+    private var upstreamReadPaused = false
+    private var pausedForRecorder = false
+    private var idleTimer: LoopTimer?
+    private var headerTimer: LoopTimer?
+
+    /// Input buffered in a parser beyond which its socket is not read.
+    private let maxBufferedInput = 256 * 1024
+
+    init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
+         upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil) {
+        self.context = context
+        self.client = client
+        self.info = info
+        self.route = route
+        self.parser = HTTP1RequestParser(limits: context.configuration.limits)
+        self.upstreamParser = HTTP1ResponseParser(limits: context.configuration.limits)
+        self.upstream = upstream
+        self.upstreamFailure = upstreamFailure
+        client.delegate = self
+        upstream?.stream.delegate = self
+    }
+
+    /// Starts serving, with bytes already read from the client (after CONNECT or a TLS handshake).
+    func start(initialBytes: [UInt8] = []) {
+        armIdleTimer()
+        if !initialBytes.isEmpty {
+            receiveFromClient(initialBytes[...])
+        }
+    }
+
+    // MARK: Client side
+
+    private func receiveFromClient(_ bytes: ArraySlice<UInt8>) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        parser.append(bytes)
+        if exchange == nil, headerTimer == nil { armHeaderTimer() }
+        pumpClient()
+        checkRecorder()
+    }
+
+    /// Pulls request events while the exchange can take them.
+    private func pumpClient() {
+        while !clientClosed {
+            if let exchange {
+                if exchange.requestComplete || !exchange.upstreamReady { break }
+                guard let upstream, upstream.stream.isWritable else { break }
+            } else if shuttingDown {
+                break
+            }
+            let event: HTTP1RequestEvent?
+            do {
+                event = try parser.nextEvent()
+            } catch {
+                rejectRequest(error)
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head): startExchange(head)
+            case .body(let bytes): forwardRequestBody(bytes)
+            case .end(let trailers): endRequest(trailers: trailers)
+            }
+        }
+        updateReadInterest()
+    }
+
+    private func startExchange(_ head: HTTPRequestHead) {
+        headerTimer?.cancel()
+        headerTimer = nil
+        if head.method == "CONNECT" {
+            startConnect(head)
+            return
+        }
+        guard let (target, originForm, hostHeader, forwarded) = resolve(head) else { return }
+        let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
+            head, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded,
+            isUpgrade: head.headers.contains(name: "Upgrade"))
+        let flow = context.nextFlowID()
+        let exchange = HTTP1Exchange(flow: flow, request: head, target: target, upstreamRequest: upstreamHead)
+        self.exchange = exchange
+        let now = Timestamp.now()
+        exchange.timings.value.requestStart = now
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http, scheme: target.scheme.rawValue,
+                                    authority: target.authority, time: now))
+        context.record(.requestHead(flow: flow, head: head, time: now))
+
+        if let failure = upstreamFailure {
+            failExchange(failure.error, status: failure.status)
+            return
+        }
+        if let upstream, upstream.target == target, upstreamReusable {
+            sendHead(of: exchange, over: upstream, reused: true)
+            return
+        }
+        dropUpstream()
+        context.connector.connect(to: target, alpn: target.scheme == .https ? ["http/1.1"] : [],
+                                  timings: exchange.timings) { [weak self] result in
+            guard let self, self.exchange === exchange, !self.clientClosed else {
+                if case .success(let connection) = result { connection.stream.close() }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                self.upstream = connection
+                self.upstreamReusable = true
+                connection.stream.delegate = self
+                self.sendHead(of: exchange, over: connection, reused: false)
+            case .failure(let failure):
+                self.failExchange(failure.error, status: failure.status)
+            }
+        }
+    }
+
+    /// Works out the upstream, the request-target to send, and the Host and
+    /// X-Forwarded-* to set; answers the client itself when the request cannot be routed.
+    private func resolve(_ head: HTTPRequestHead)
+        -> (UpstreamTarget, String, String?, (clientIP: String, scheme: String)?)? {
+        switch route {
+        case .forward:
+            guard let (target, originForm) = HTTP1HeadRewriter.splitAbsoluteForm(head.target) else {
+                rejectRouting(head, status: 400, message:
+                    "Tapline is running as a forward proxy and got \(head.method) \(head.target); configure it as the client's HTTP proxy (curl -x http://\(client.connection.localAddress)) or start it with --reverse URL")
+                return nil
+            }
+            return (target, originForm, head.headers.contains(name: "Host") ? nil : target.authority, nil)
+        case .reverse(let target):
+            let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
+            let forwarded = context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
+            return (target, originForm, target.authority, forwarded)
+        case .intercepted(let target):
+            let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
+            return (target, originForm, head.headers.contains(name: "Host") ? nil : target.authority, nil)
+        }
+    }
+
+    private func sendHead(of exchange: HTTP1Exchange, over upstream: UpstreamConnection, reused: Bool) {
+        upstreamParser = HTTP1ResponseParser(limits: context.configuration.limits)
+        upstreamParser.expectResponse(toMethod: exchange.request.method)
+        upstreamReadPaused = false
+        upstream.stream.resumeReading()
+        context.record(.upstreamConnected(flow: exchange.flow, server: upstream.serverAddress, tls: upstream.tls,
+                                          reused: reused, time: .now()))
+        upstream.stream.write(HTTP1Serializer.requestHead(exchange.upstreamRequest))
+        exchange.upstreamReady = true
+        let timeout = context.configuration.timeouts.response
+        exchange.responseTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self, weak exchange] in
+            guard let self, let exchange, self.exchange === exchange else { return }
+            self.failExchange(FlowError(.upstreamTimeout,
+                "\(exchange.target.hostPort) sent no response within \(timeout / 1000) s"), status: 504)
+        }
+        pumpClient()
+    }
+
+    private func forwardRequestBody(_ bytes: ArraySlice<UInt8>) {
+        guard let exchange, let upstream else { return }
+        exchange.requestBodyBytes += UInt64(bytes.count)
+        if exchange.requestFraming == .chunked {
+            upstream.stream.write(HTTP1Serializer.chunk(bytes))
+        } else {
+            upstream.stream.write(bytes)
+        }
+        context.record(.requestBody(flow: exchange.flow, bytes: Array(bytes)))
+    }
+
+    private func endRequest(trailers: HTTPHeaders?) {
+        guard let exchange, let upstream else { return }
+        if exchange.requestFraming == .chunked {
+            upstream.stream.write(HTTP1Serializer.lastChunk(trailers: trailers))
+        }
+        exchange.requestComplete = true
+        let now = Timestamp.now()
+        exchange.timings.value.requestSent = now
+        context.record(.requestEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.requestBodyBytes, time: now))
+        if exchange.responseComplete { finishExchange(exchange) }
+    }
+
+    // MARK: Upstream side
+
+    private func receiveFromUpstream(_ bytes: ArraySlice<UInt8>) {
+        guard let exchange else {
+            // An idle keep-alive connection has nothing to say: drop it.
+            dropUpstream()
+            return
+        }
+        if exchange.timings.value.firstResponseByte == nil {
+            exchange.timings.value.firstResponseByte = .now()
+            exchange.responseTimer?.cancel()
+            exchange.responseTimer = nil
+        }
+        upstreamParser.append(bytes)
+        pumpUpstream()
+        checkRecorder()
+    }
+
+    /// Pulls response events while the client can take them.
+    private func pumpUpstream() {
+        while let exchange, !clientClosed, client.isWritable {
+            let event: HTTP1ResponseEvent?
+            do {
+                event = try upstreamParser.nextEvent()
+            } catch {
+                upstreamReusable = false
+                failExchange(FlowError(.badResponse, "\(exchange.target.hostPort) sent an invalid response: \(error)"),
+                             status: 502)
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
+                if head.isInterim {
+                    exchange.inInterimResponse = true
+                    if exchange.request.version != .http1_0 {
+                        var interim = head
+                        interim.headers = HTTP1HeadRewriter.removeHopByHop(head.headers, keepUpgrade: false)
+                        interim.version = .http1_1
+                        client.write(HTTP1Serializer.responseHead(interim))
+                    }
+                } else if head.status == 101, exchange.isUpgradeRequest {
+                    switchProtocols(exchange, response: head)
+                    return
+                } else {
+                    sendResponseHead(head, of: exchange)
+                }
+            case .body(let bytes):
+                exchange.responseBodyBytes += UInt64(bytes.count)
+                if exchange.clientFraming == .chunked {
+                    client.write(HTTP1Serializer.chunk(bytes))
+                } else {
+                    client.write(bytes)
+                }
+                context.record(.responseBody(flow: exchange.flow, bytes: Array(bytes)))
+            case .end(let trailers):
+                if exchange.inInterimResponse {
+                    exchange.inInterimResponse = false
+                    continue
+                }
+                if exchange.clientFraming == .chunked {
+                    client.write(HTTP1Serializer.lastChunk(trailers: trailers))
+                }
+                exchange.responseComplete = true
+                context.record(.responseEnd(flow: exchange.flow, trailers: trailers,
+                                            bodyBytes: exchange.responseBodyBytes, time: .now()))
+                if exchange.requestComplete {
+                    finishExchange(exchange)
+                } else {
+                    // The upstream answered before the request was complete (e.g. 413):
+                    // the rest of the request is unread, so this connection cannot be reused.
+                    closeAfterExchange = true
+                    finishExchange(exchange)
+                }
+            }
+        }
+        updateReadInterest()
+    }
+
+    private func sendResponseHead(_ head: HTTPResponseHead, of exchange: HTTP1Exchange) {
+        let framing = HTTP1BodyFraming.of(response: head, requestMethod: exchange.request.method)
+        exchange.responseFraming = framing
+        var clientFraming = framing
+        if exchange.clientWantsClose || shuttingDown || !exchange.requestComplete { closeAfterExchange = true }
+        if framing == .untilClose { closeAfterExchange = true }
+        if framing == .chunked, exchange.request.version == .http1_0 {
+            clientFraming = .untilClose
+            closeAfterExchange = true
+        }
+        exchange.clientFraming = clientFraming
+        if framing == .untilClose || head.headers.tokens(name: "Connection").contains("close") {
+            upstreamReusable = false
+        }
+        exchange.finalResponse = head
+        let clientHead = HTTP1HeadRewriter.clientResponse(
+            head, framing: framing, clientFraming: clientFraming, closeAfter: closeAfterExchange,
+            clientVersion: exchange.request.version, isUpgrade: false)
+        client.write(HTTP1Serializer.responseHead(clientHead))
+    }
+
+    /// 101 Switching Protocols: from here on both connections are relayed byte for byte.
+    private func switchProtocols(_ exchange: HTTP1Exchange, response: HTTPResponseHead) {
+        guard let upstream else { return }
+        exchange.finalResponse = response
+        let clientHead = HTTP1HeadRewriter.clientResponse(
+            response, framing: .none, clientFraming: .none, closeAfter: false,
+            clientVersion: exchange.request.version, isUpgrade: true)
+        client.write(HTTP1Serializer.responseHead(clientHead))
+        let fromClient = parser.takeUnparsedBytes()
+        let fromUpstream = upstreamParser.takeUnparsedBytes()
+        cancelTimers()
+        self.exchange = nil
+        self.upstream = nil
+        let relay = TunnelRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
+                                client: client, upstream: upstream.stream)
+        context.register(relay, for: client.connection)
+        relay.start(fromClient: fromClient, fromUpstream: fromUpstream)
+    }
+
+    // MARK: Ending exchanges
+
+    private func finishExchange(_ exchange: HTTP1Exchange) {
+        let now = Timestamp.now()
+        exchange.timings.value.done = now
+        exchange.responseTimer?.cancel()
+        context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                  bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
+                                  error: nil, time: now))
+        self.exchange = nil
+        if !upstreamReusable || !exchange.requestComplete { dropUpstream() }
+        if closeAfterExchange || shuttingDown {
+            client.closeAfterFlush()
+            return
+        }
+        armIdleTimer()
+        pumpClient()
+    }
+
+    /// Ends the exchange in flight with an error: the client gets `status` with
+    /// the message when no response head was sent yet, else the connection is cut.
+    private func failExchange(_ error: FlowError, status: Int) {
+        guard let exchange else { return }
+        exchange.responseTimer?.cancel()
+        let now = Timestamp.now()
+        exchange.timings.value.done = now
+        context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                  bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
+                                  error: error, time: now))
+        self.exchange = nil
+        dropUpstream()
+        if exchange.responseHeadSent {
+            client.close()
+        } else {
+            client.write(HTTP1ErrorResponse.bytes(status: status, message: error.message))
+            client.closeAfterFlush()
+        }
+    }
+
+    /// A request the parser refused: 400, a flow saying why, nothing (more) forwarded.
+    private func rejectRequest(_ error: HTTP1ParseError) {
+        let flowError = FlowError(.badRequest, error.description)
+        if exchange != nil {
+            failExchange(flowError, status: 400)
+            return
+        }
+        let flow = context.nextFlowID()
+        let now = Timestamp.now()
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http, scheme: info.scheme,
+                                    authority: "", time: now))
+        var timings = FlowTimings()
+        timings.done = now
+        context.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
+                                  error: flowError, time: now))
+        client.write(HTTP1ErrorResponse.bytes(status: error == .headerSectionTooLarge(limit: context.configuration.limits.maxHeaderSectionBytes) ? 431 : 400,
+                                              message: error.description))
+        client.closeAfterFlush()
+        clientClosed = true
+    }
+
+    /// A request that parsed but cannot be routed: a flow with its head, and the status.
+    private func rejectRouting(_ head: HTTPRequestHead, status: Int, message: String) {
+        let flow = context.nextFlowID()
+        let now = Timestamp.now()
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http, scheme: info.scheme,
+                                    authority: head.headers.first(name: "Host") ?? "", time: now))
+        context.record(.requestHead(flow: flow, head: head, time: now))
+        var timings = FlowTimings()
+        timings.requestStart = now
+        timings.done = now
+        context.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
+                                  error: FlowError(.badRequest, message), time: now))
+        client.write(HTTP1ErrorResponse.bytes(status: status, message: message))
+        client.closeAfterFlush()
+        clientClosed = true
+    }
+
+    private func dropUpstream() {
+        guard let upstream else { return }
+        self.upstream = nil
+        upstream.stream.delegate = nil
+        upstream.stream.close()
+    }
+
+    // MARK: CONNECT
+
+    private func startConnect(_ head: HTTPRequestHead) {
+        guard case .forward = route else {
+            rejectRouting(head, status: 400, message: "CONNECT is only accepted in forward proxy mode")
+            return
+        }
+        // The parser yields the CONNECT's `.end` next and then stops at the tunnel boundary.
+        do {
+            while let event = try parser.nextEvent() {
+                if case .end = event { break }
+            }
+        } catch {
+            rejectRequest(error)
+            return
+        }
+        guard let (host, port) = UpstreamTarget.splitAuthority(head.target[...], defaultPort: 443),
+              head.target.contains(":") else {
+            rejectRouting(head, status: 400, message: "CONNECT target \(head.target.debugDescription) is not host:port")
+            return
+        }
+        let initial = parser.takeUnparsedBytes()
+        cancelTimers()
+        clientClosed = true // this handler is done with the client; the tunnel handler takes over
+        client.write(Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8))
+        let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
+                                          connectRequest: head)
+        context.register(tunnel, for: client.connection)
+        tunnel.start(initialBytes: initial)
+    }
+
+    // MARK: Flow control, timers, recorder
+
+    private func updateReadInterest() {
+        let pauseClient = pausedForRecorder || parser.bufferedByteCount > maxBufferedInput
+        if pauseClient != clientReadPaused, !clientClosed {
+            clientReadPaused = pauseClient
+            if pauseClient { client.pauseReading() } else { client.resumeReading() }
+        }
+        if let upstream {
+            let pauseUpstream = pausedForRecorder || upstreamParser.bufferedByteCount > maxBufferedInput
+            if pauseUpstream != upstreamReadPaused {
+                upstreamReadPaused = pauseUpstream
+                if pauseUpstream { upstream.stream.pauseReading() } else { upstream.stream.resumeReading() }
+            }
+        }
+    }
+
+    private func checkRecorder() {
+        guard !pausedForRecorder, context.recorderIsBackedUp else { return }
+        pausedForRecorder = true
+        updateReadInterest()
+        context.whenRecorderDrained { [weak self] in
+            guard let self else { return }
+            self.pausedForRecorder = false
+            self.updateReadInterest()
+        }
+    }
+
+    private func armIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
+            guard let self, self.exchange == nil, !self.clientClosed, self.parser.isIdle else { return }
+            self.client.close()
+        }
+    }
+
+    private func armHeaderTimer() {
+        let timeout = context.configuration.timeouts.header
+        headerTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self] in
+            guard let self, self.exchange == nil, !self.clientClosed else { return }
+            self.headerTimer = nil
+            self.client.write(HTTP1ErrorResponse.bytes(status: 408,
+                message: "the request head was not complete within \(timeout / 1000) s"))
+            self.client.closeAfterFlush()
+            self.clientClosed = true
+        }
+    }
+
+    private func cancelTimers() {
+        idleTimer?.cancel()
+        idleTimer = nil
+        headerTimer?.cancel()
+        headerTimer = nil
+        exchange?.responseTimer?.cancel()
+    }
+
+    // MARK: ClientHandler
+
+    func beginShutdown() {
+        shuttingDown = true
+        if exchange == nil {
+            client.close()
+        } else {
+            closeAfterExchange = true
+        }
+    }
+
+    func abort() {
+        if exchange != nil {
+            failExchange(FlowError(.shutdown, "Tapline was shut down while the exchange was in flight"), status: 503)
+        }
+        client.close()
+    }
+
+    // MARK: ByteStreamDelegate
+
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        if stream === client {
+            receiveFromClient(bytes)
+        } else if stream === upstream?.stream {
+            receiveFromUpstream(bytes)
+        }
+    }
+
+    func streamDidReadEOF(_ stream: any ByteStream) {
+        if stream === client {
+            clientSentEOF()
+        } else if stream === upstream?.stream {
+            upstreamSentEOF()
+        }
+    }
+
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+        guard isWritable else { return }
+        if stream === client {
+            pumpUpstream()
+        } else if stream === upstream?.stream {
+            pumpClient()
+        }
+    }
+
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        if stream === client {
+            clientDidClose(error)
+        } else if stream === upstream?.stream {
+            upstreamDidClose(error)
+        }
+    }
+
+    private func clientSentEOF() {
+        do {
+            try parser.finish()
+        } catch {
+            if let exchange, !exchange.requestComplete {
+                abortByClient(exchange, "the client closed the connection after \(exchange.requestBodyBytes) bytes of the request body")
+            }
+            client.close()
+            return
+        }
+        if exchange == nil {
+            client.close()
+        } else {
+            closeAfterExchange = true
+        }
+    }
+
+    private func clientDidClose(_ error: (any Error)?) {
+        clientClosed = true
+        cancelTimers()
+        if let exchange {
+            abortByClient(exchange, exchange.requestComplete
+                ? "the client closed the connection before the response was complete"
+                : "the client closed the connection after \(exchange.requestBodyBytes) bytes of the request body")
+        }
+        dropUpstream()
+        context.clientConnectionClosed(info, connection: client.connection, error: error)
+    }
+
+    private func abortByClient(_ exchange: HTTP1Exchange, _ message: String) {
+        let now = Timestamp.now()
+        exchange.timings.value.done = now
+        exchange.responseTimer?.cancel()
+        context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                  bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
+                                  error: FlowError(.clientAborted, message), time: now))
+        self.exchange = nil
+        dropUpstream()
+    }
+
+    private func upstreamSentEOF() {
+        upstreamReusable = false
+        guard let exchange else {
+            dropUpstream()
+            return
+        }
+        do {
+            try upstreamParser.finish()
+        } catch {
+            upstreamLost(exchange, nil)
+            return
+        }
+        pumpUpstream()
+        if let current = self.exchange, current === exchange, !exchange.responseComplete,
+           !upstreamParser.isReadingUntilClose {
+            upstreamLost(exchange, nil)
+        }
+    }
+
+    private func upstreamDidClose(_ error: (any Error)?) {
+        upstreamReusable = false
+        guard let exchange, !exchange.responseComplete else {
+            upstream = nil
+            return
+        }
+        try? upstreamParser.finish()
+        pumpUpstream()
+        if self.exchange === exchange {
+            upstreamLost(exchange, error)
+        }
+        upstream = nil
+    }
+
+    private func upstreamLost(_ exchange: HTTP1Exchange, _ error: (any Error)?) {
+        let reason = error.map { " (\($0))" } ?? ""
+        let message = exchange.responseHeadSent
+            ? "\(exchange.target.hostPort) closed the connection in the middle of the response body\(reason)"
+            : "\(exchange.target.hostPort) closed the connection without sending a response\(reason)"
+        failExchange(FlowError(.upstreamAborted, message), status: 502)
+    }
+}

@@ -1,0 +1,9 @@
+/// Where an `HTTP1ProxyHandler` sends the requests it reads.
+enum HTTP1Route {
+    /// Forward proxy: absolute-form requests name their upstream; CONNECT opens a tunnel.
+    case forward
+    /// Reverse proxy / gateway: every request goes to this upstream, Host rewritten.
+    case reverse(UpstreamTarget)
+    /// Inside an intercepted CONNECT tunnel: origin-form requests to the tunnel's target.
+    case intercepted(UpstreamTarget)
+}

@@ -1,0 +1,85 @@
+import TaplineFlow
+import TaplineNet
+import TaplineTLS
+
+/// Everything a connection handler on one event loop needs: the configuration,
+/// the recorder, the CA, id sources, the upstream connector, and the registry
+/// of live client handlers (for shutdown).
+///
+/// Thread ownership: one context per event loop, confined to that loop's thread.
+final class ProxyContext {
+    let loop: EventLoop
+    let configuration: ProxyConfiguration
+    let recorder: (any FlowRecorder)?
+    let certificateAuthority: CertificateAuthority
+    let flowIDs: IdentifierSource
+    let connectionIDs: IdentifierSource
+    let connector: UpstreamConnector
+    private(set) var isShuttingDown = false
+    private var handlers: [ObjectIdentifier: any ClientHandler] = [:]
+    private var recorderWaiters: [() -> Void] = []
+
+    init(loop: EventLoop, configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
+         certificateAuthority: CertificateAuthority, flowIDs: IdentifierSource, connectionIDs: IdentifierSource) {
+        self.loop = loop
+        self.configuration = configuration
+        self.recorder = recorder
+        self.certificateAuthority = certificateAuthority
+        self.flowIDs = flowIDs
+        self.connectionIDs = connectionIDs
+        self.connector = UpstreamConnector(loop: loop, configuration: configuration)
+    }
+
+    var liveHandlerCount: Int { handlers.count }
+
+    /// Makes `handler` the owner of client connection `connection` (replacing any previous one).
+    func register(_ handler: any ClientHandler, for connection: TCPConnection) {
+        handlers[ObjectIdentifier(connection)] = handler
+    }
+
+    /// A client connection closed: record it and forget its handler. Called
+    /// once per connection by whichever handler owns it at the time.
+    func clientConnectionClosed(_ client: ClientConnectionInfo, connection: TCPConnection, error: (any Error)?) {
+        handlers[ObjectIdentifier(connection)] = nil
+        let flowError = error.map { FlowError(.clientAborted, "\($0)") }
+        record(.connectionClosed(connection: client.id, time: .now(), bytesReceived: connection.bytesRead,
+                                 bytesSent: connection.bytesWritten, error: flowError))
+    }
+
+    @inline(__always)
+    func record(_ event: @autoclosure () -> FlowEvent) {
+        if let recorder { recorder.record(event()) }
+    }
+
+    func nextFlowID() -> FlowID { FlowID(flowIDs.next()) }
+
+    /// True while the recorder cannot take more: stop reading sockets.
+    var recorderIsBackedUp: Bool { recorder?.isBackedUp ?? false }
+
+    /// Runs `resume` on this loop once the recorder has drained.
+    func whenRecorderDrained(_ resume: @escaping () -> Void) {
+        recorderWaiters.append(resume)
+        guard recorderWaiters.count == 1, let recorder else { return }
+        let me = LoopBound(self, loop: loop)
+        recorder.whenDrained { [loop] in
+            loop.execute { me.value.runRecorderWaiters() }
+        }
+    }
+
+    private func runRecorderWaiters() {
+        let waiters = recorderWaiters
+        recorderWaiters = []
+        for waiter in waiters { waiter() }
+    }
+
+    /// Stops new requests on every connection of this loop.
+    func beginShutdown() {
+        isShuttingDown = true
+        for handler in Array(handlers.values) { handler.beginShutdown() }
+    }
+
+    /// Aborts every connection still open.
+    func abortAll() {
+        for handler in Array(handlers.values) { handler.abort() }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import TaplineFlow
+import TaplineNet
+import TaplineTLS
+
+/// The running proxy: one event loop per thread, each with its own listener on
+/// the same address (SO_REUSEPORT) and its own `ProxyContext`, so a client
+/// connection and the upstream connections it opens live on one loop and the
+/// hot path takes no locks.
+///
+/// Thread ownership: `start` and `shutdown` are called from one controlling
+/// thread (the CLI's main thread); everything else runs on the loops.
+public final class ProxyServer: @unchecked Sendable {
+    public let configuration: ProxyConfiguration
+    private let recorder: (any FlowRecorder)?
+    private let certificateAuthority: CertificateAuthority
+    private var group: EventLoopGroup?
+    private var contexts: [LoopBound<ProxyContext>] = []
+    private var listeners: [LoopBound<TCPListener>] = []
+    /// The address actually bound (the port filled in when 0 was asked for).
+    public private(set) var boundAddress: SocketAddress
+
+    public init(configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
+                certificateAuthority: CertificateAuthority) {
+        self.configuration = configuration
+        self.recorder = recorder
+        self.certificateAuthority = certificateAuthority
+        self.boundAddress = configuration.listenAddress
+    }
+
+    /// Starts the loops and binds the listeners. Throws when the address cannot be bound.
+    public func start() throws(ProxyError) {
+        let group: EventLoopGroup
+        do {
+            group = try EventLoopGroup(threads: max(1, configuration.threads))
+        } catch {
+            throw .cannotListen(configuration.listenAddress.description, error.description)
+        }
+        self.group = group
+        let flowIDs = IdentifierSource()
+        let connectionIDs = IdentifierSource()
+        var address = configuration.listenAddress
+        for loop in group.loops {
+            let context = ProxyContext(loop: loop, configuration: configuration, recorder: recorder,
+                                       certificateAuthority: certificateAuthority,
+                                       flowIDs: flowIDs, connectionIDs: connectionIDs)
+            let bound = Self.onLoop(loop) { () -> Result<(LoopBound<ProxyContext>, LoopBound<TCPListener>), NetError> in
+                do throws(NetError) {
+                    let listener = try TCPListener(loop: loop, address: address, reusePort: group.loops.count > 1) { connection in
+                        Self.accept(connection, context: context)
+                    }
+                    return .success((LoopBound(context, loop: loop), LoopBound(listener, loop: loop)))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch bound {
+            case .success(let (context, listener)):
+                contexts.append(context)
+                listeners.append(listener)
+                // With port 0, the first listener picks the port and the others join it.
+                address = Self.onLoop(loop) { listener.value.localAddress }
+            case .failure(let error):
+                group.shutdown()
+                self.group = nil
+                throw .cannotListen(configuration.listenAddress.description, error.description)
+            }
+        }
+        boundAddress = address
+    }
+
+    private static func accept(_ connection: TCPConnection, context: ProxyContext) {
+        if context.isShuttingDown {
+            connection.close()
+            return
+        }
+        connection.highWatermark = context.configuration.writeHighWatermark
+        connection.lowWatermark = context.configuration.writeLowWatermark
+        let info = ClientConnectionInfo(id: ConnectionID(context.connectionIDs.next()),
+                                        address: connection.remoteAddress, scheme: "http")
+        context.record(.connectionOpened(connection: info.id, client: connection.remoteAddress.description,
+                                         listener: connection.localAddress.description, time: .now()))
+        let route: HTTP1Route
+        switch context.configuration.mode {
+        case .forward: route = .forward
+        case .reverse(let target): route = .reverse(target)
+        }
+        let handler = HTTP1ProxyHandler(context: context, client: PlainStream(connection: connection),
+                                        info: info, route: route)
+        context.register(handler, for: connection)
+        handler.start()
+    }
+
+    /// Graceful shutdown: stop accepting, let in-flight exchanges finish for the
+    /// grace period, then abort what is left and stop the loops. Blocks the caller.
+    public func shutdown() {
+        guard let group else { return }
+        for (loop, listener) in zip(group.loops, listeners) {
+            Self.onLoop(loop) { listener.value.close() }
+        }
+        for (loop, context) in zip(group.loops, contexts) {
+            Self.onLoop(loop) { context.value.beginShutdown() }
+        }
+        let deadline = Date().addingTimeInterval(Double(configuration.timeouts.shutdownGrace) / 1000)
+        while Date() < deadline {
+            let live = zip(group.loops, contexts).reduce(0) { sum, pair in
+                sum + Self.onLoop(pair.0) { pair.1.value.liveHandlerCount }
+            }
+            if live == 0 { break }
+            usleep(20_000)
+        }
+        for (loop, context) in zip(group.loops, contexts) {
+            Self.onLoop(loop) { context.value.abortAll() }
+        }
+        group.shutdown()
+        self.group = nil
+    }
+
+    /// Runs `body` on `loop` and waits for its result (control-thread use only, never on a loop).
+    @discardableResult
+    private static func onLoop<T>(_ loop: EventLoop, _ body: @escaping () -> T) -> T {
+        let box = ResultBox<T>()
+        let semaphore = DispatchSemaphore(value: 0)
+        let task = UnsafeSendableClosure { box.value = body() }
+        loop.execute {
+            task.body()
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.value!
+    }
+}
+
+/// Carries a result from a loop thread back to the waiting control thread.
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+/// A closure handed to a loop by a thread that waits for it to finish, so it
+/// never runs concurrently with the code that made it.
+private struct UnsafeSendableClosure: @unchecked Sendable {
+    let body: () -> Void
+}

@@ -1,0 +1,34 @@
+import TaplineNet
+
+/// A bidirectional byte stream to one peer, plain TCP or TLS over TCP.
+///
+/// This is the seam between the I/O shell and the protocol handlers: handlers
+/// see plaintext bytes and never know whether TLS is underneath.
+///
+/// Thread ownership: confined to the event loop of its TCP connection.
+/// Retention: whoever set itself as `delegate` must keep the stream alive.
+protocol ByteStream: AnyObject {
+    var delegate: (any ByteStreamDelegate)? { get set }
+    /// The underlying socket (addresses, counters, loop).
+    var connection: TCPConnection { get }
+    /// False while more than the high watermark is queued for writing.
+    var isWritable: Bool { get }
+    func write(_ bytes: some Collection<UInt8>)
+    func pauseReading()
+    func resumeReading()
+    /// Sends our end of the stream (FIN, after close_notify for TLS) once writes drain.
+    func shutdownWrite()
+    /// Closes once queued bytes are written.
+    func closeAfterFlush()
+    /// Closes now, discarding queued bytes.
+    func close()
+}
+
+/// Receives a `ByteStream`'s events on its loop thread.
+protocol ByteStreamDelegate: AnyObject {
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>)
+    func streamDidReadEOF(_ stream: any ByteStream)
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool)
+    /// Called exactly once; `error` is nil for an orderly close.
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?)
+}

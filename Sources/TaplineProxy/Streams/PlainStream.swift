@@ -1,0 +1,38 @@
+import TaplineNet
+
+/// A `ByteStream` straight over a TCP connection.
+///
+/// Thread ownership: confined to `connection.loop`.
+final class PlainStream: ByteStream, TCPConnectionDelegate {
+    let connection: TCPConnection
+    weak var delegate: (any ByteStreamDelegate)?
+
+    init(connection: TCPConnection) {
+        self.connection = connection
+        connection.delegate = self
+    }
+
+    var isWritable: Bool { connection.isWritable }
+    func write(_ bytes: some Collection<UInt8>) { connection.write(bytes) }
+    func pauseReading() { connection.pauseReading() }
+    func resumeReading() { connection.resumeReading() }
+    func shutdownWrite() { connection.shutdownWrite() }
+    func closeAfterFlush() { connection.closeAfterFlush() }
+    func close() { connection.close() }
+
+    func connection(_ connection: TCPConnection, didRead bytes: ArraySlice<UInt8>) {
+        delegate?.stream(self, didRead: bytes)
+    }
+
+    func connectionDidReadEOF(_ connection: TCPConnection) {
+        delegate?.streamDidReadEOF(self)
+    }
+
+    func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool) {
+        delegate?.stream(self, writabilityChanged: isWritable)
+    }
+
+    func connection(_ connection: TCPConnection, didCloseWith error: NetError?) {
+        delegate?.stream(self, didCloseWith: error)
+    }
+}

@@ -1,0 +1,262 @@
+import TaplineFlow
+import TaplineNet
+import TaplineTLS
+import TaplineWire
+
+/// Takes over a client connection after `CONNECT host:port` was answered
+/// with 200, and decides from the client's first bytes what the tunnel carries:
+/// - a TLS ClientHello: intercept. Connect to the upstream first (offering the
+///   client's ALPN protocols that we can proxy), then finish the client's
+///   handshake with a leaf for its SNI, selecting the ALPN the upstream chose,
+///   and proxy HTTP inside. A client that rejects our certificate becomes a
+///   `tls-failed` flow with the alert and a hint.
+/// - plaintext HTTP/1: proxy it, addressed to the CONNECT target.
+/// - anything else (or a `--passthrough` host, or a client that stays silent
+///   because the server speaks first): relay raw bytes as a `tunnel` flow.
+///
+/// Thread ownership: confined to `context.loop`; retained by the context's
+/// registry until it hands the connection to the next handler.
+final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
+    private let context: ProxyContext
+    private let client: any ByteStream
+    private var info: ClientConnectionInfo
+    private let host: String
+    private let port: Int
+    private let connectRequest: HTTPRequestHead
+    private var buffered: [UInt8] = []
+    private var decided = false
+    private var sniffTimer: LoopTimer?
+    /// A flow already started for this tunnel (raw or tls-failed), ended if the client leaves.
+    private var pendingFlow: (FlowID, FlowTimingsBox)?
+    private var clientGone = false
+    /// The client-side TLS stream while its handshake runs (after success the HTTP handler owns it).
+    private var tlsStream: TLSStream?
+
+    /// How long to wait for the client's first bytes before assuming a server-speaks-first protocol.
+    private let sniffTimeoutMilliseconds = 2_000
+    private let maxSniffBytes = 64 * 1024
+    /// ALPN protocols Tapline can proxy inside an intercepted tunnel.
+    private let supportedALPN = ["http/1.1"]
+
+    init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, host: String, port: Int,
+         connectRequest: HTTPRequestHead) {
+        self.context = context
+        self.client = client
+        self.info = info
+        self.host = host
+        self.port = port
+        self.connectRequest = connectRequest
+    }
+
+    func start(initialBytes: [UInt8]) {
+        client.delegate = self
+        buffered = initialBytes
+        if context.configuration.isPassthrough(host: host) {
+            openRawTunnel()
+            return
+        }
+        sniffTimer = context.loop.scheduleTimer(milliseconds: sniffTimeoutMilliseconds) { [weak self] in
+            guard let self, !self.decided else { return }
+            self.openRawTunnel()
+        }
+        sniff()
+    }
+
+    private func sniff() {
+        guard !decided else { return }
+        switch TLSClientHelloSniffer.sniff(buffered) {
+        case .needMoreData:
+            if buffered.count > maxSniffBytes { openRawTunnel() }
+        case .tlsClientHello(let serverName, let alpn):
+            intercept(serverName: serverName, offeredALPN: alpn)
+        case .http1:
+            decide()
+            let handler = HTTP1ProxyHandler(context: context, client: client, info: info,
+                                            route: .intercepted(UpstreamTarget(scheme: .http, host: host, port: port)))
+            context.register(handler, for: client.connection)
+            handler.start(initialBytes: buffered)
+        case .http2Preface, .other:
+            openRawTunnel()
+        }
+    }
+
+    private func decide() {
+        decided = true
+        sniffTimer?.cancel()
+        sniffTimer = nil
+    }
+
+    // MARK: TLS interception
+
+    private func intercept(serverName: String?, offeredALPN: [String]) {
+        decide()
+        client.pauseReading()
+        let target = UpstreamTarget(scheme: .https, host: host, port: port)
+        let upstreamALPN = offeredALPN.filter { supportedALPN.contains($0) }
+        let timings = FlowTimingsBox()
+        context.connector.connect(to: target, alpn: upstreamALPN, serverName: serverName ?? host,
+                                  timings: timings) { [weak self] result in
+            guard let self else { return }
+            guard !self.clientGone else {
+                if case .success(let connection) = result { connection.stream.close() }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                let chosen = connection.tls?.alpn.flatMap { offeredALPN.contains($0) ? $0 : nil }
+                self.handshakeWithClient(serverName: serverName, alpn: chosen, upstream: connection, failure: nil)
+            case .failure(let failure):
+                // Finish the client's handshake anyway so it can be told why in a 502.
+                let fallback = offeredALPN.contains("http/1.1") ? "http/1.1" : nil
+                self.handshakeWithClient(serverName: serverName, alpn: fallback, upstream: nil, failure: failure)
+            }
+        }
+    }
+
+    private func handshakeWithClient(serverName: String?, alpn: String?, upstream: UpstreamConnection?,
+                                     failure: UpstreamFailure?) {
+        let certificateHost = serverName ?? host
+        let engine: TLSEngine
+        do {
+            let leaf = try context.certificateAuthority.leafCertificate(for: certificateHost)
+            engine = try TLSEngine(server: TLSServerConfiguration(certificate: leaf, alpn: alpn))
+        } catch {
+            upstream?.stream.close()
+            recordFailedTLS(FlowError(.clientTLS, "cannot mint a certificate for \(certificateHost): \(error)"))
+            client.close()
+            return
+        }
+        let target = UpstreamTarget(scheme: .https, host: host, port: port)
+        let tlsStream = TLSStream(connection: client.connection, engine: engine) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let stream):
+                var info = self.info
+                info.scheme = "https"
+                self.context.record(.connectionTLS(connection: info.id,
+                                                   tls: TLSDetails(engine: engine, serverName: engine.serverName ?? serverName),
+                                                   time: .now()))
+                let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
+                                                route: .intercepted(target), upstream: upstream, upstreamFailure: failure)
+                self.context.register(handler, for: stream.connection)
+                handler.start()
+            case .failure(let error):
+                upstream?.stream.close()
+                self.recordFailedTLS(FlowError(.clientTLS, Self.describeClientRejection(error, host: certificateHost)))
+            }
+        }
+        // Until the handshake succeeds this handler owns the stream and hears of the connection closing.
+        tlsStream.delegate = self
+        self.tlsStream = tlsStream
+        client.resumeReading()
+        tlsStream.start(initialCiphertext: buffered)
+        buffered = []
+    }
+
+    /// A one-line explanation of why a client refused our handshake, with what to do about it.
+    static func describeClientRejection(_ error: TLSError, host: String) -> String {
+        let base = "the client rejected the TLS handshake for \(host): \(error)"
+        if case .handshakeFailed(_, let alert?) = error,
+           ["unknown ca", "bad certificate", "certificate unknown", "unsupported certificate"].contains(where: alert.lowercased().contains) {
+            return base + ". The client does not trust Tapline's CA (install it: `tapline ca --path`) or pins its certificate (tunnel it untouched with --passthrough \(host))"
+        }
+        return base
+    }
+
+    private func recordFailedTLS(_ error: FlowError) {
+        let flow = context.nextFlowID()
+        let now = Timestamp.now()
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .tlsFailed, scheme: "https",
+                                    authority: UpstreamTarget(scheme: .https, host: host, port: port).authority, time: now))
+        context.record(.requestHead(flow: flow, head: connectRequest, time: now))
+        var timings = FlowTimings()
+        timings.requestStart = now
+        timings.done = now
+        context.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
+                                  error: error, time: now))
+    }
+
+    // MARK: Raw tunnel
+
+    private func openRawTunnel() {
+        decide()
+        let flow = context.nextFlowID()
+        let timings = FlowTimingsBox()
+        let now = Timestamp.now()
+        timings.value.requestStart = now
+        pendingFlow = (flow, timings)
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .tunnel, scheme: "tcp",
+                                    authority: "\(host.contains(":") ? "[\(host)]" : host):\(port)", time: now))
+        context.record(.requestHead(flow: flow, head: connectRequest, time: now))
+        context.connector.connect(to: UpstreamTarget(scheme: .http, host: host, port: port),
+                                  timings: timings) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .success(let connection):
+                guard !self.clientGone else {
+                    connection.stream.close()
+                    return
+                }
+                self.pendingFlow = nil
+                self.context.record(.upstreamConnected(flow: flow, server: connection.serverAddress, tls: nil,
+                                                       reused: false, time: .now()))
+                let relay = TunnelRelay(context: self.context, info: self.info, flow: flow, timings: timings,
+                                        client: self.client, upstream: connection.stream)
+                self.context.register(relay, for: self.client.connection)
+                let pending = self.buffered
+                self.buffered = []
+                relay.start(fromClient: pending, fromUpstream: [])
+            case .failure(let failure):
+                self.endPendingFlow(failure.error)
+                self.client.close()
+            }
+        }
+    }
+
+    private func endPendingFlow(_ error: FlowError) {
+        guard let (flow, timings) = pendingFlow else { return }
+        pendingFlow = nil
+        let now = Timestamp.now()
+        timings.value.done = now
+        context.record(.flowEnded(flow: flow, timings: timings.value, bytesFromClient: 0, bytesFromServer: 0,
+                                  error: error, time: now))
+    }
+
+    // MARK: ClientHandler
+
+    func beginShutdown() {
+        if !decided { abort() }
+    }
+
+    func abort() {
+        endPendingFlow(FlowError(.shutdown, "Tapline was shut down while the tunnel was being set up"))
+        client.close()
+    }
+
+    // MARK: ByteStreamDelegate
+
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        buffered.append(contentsOf: bytes)
+        if decided {
+            if buffered.count > maxSniffBytes { client.pauseReading() }
+        } else {
+            sniff()
+        }
+    }
+
+    func streamDidReadEOF(_ stream: any ByteStream) {
+        if !decided {
+            decide()
+            client.close()
+        }
+    }
+
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {}
+
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        clientGone = true
+        sniffTimer?.cancel()
+        endPendingFlow(FlowError(.clientAborted, "the client closed the tunnel before it was open"))
+        context.clientConnectionClosed(info, connection: client.connection, error: error)
+    }
+}

@@ -1,0 +1,21 @@
+import TaplineFlow
+import TaplineNet
+
+/// An established connection to an origin server, plain or TLS.
+///
+/// Thread ownership: confined to the loop of `stream.connection`.
+final class UpstreamConnection {
+    let target: UpstreamTarget
+    let stream: any ByteStream
+    /// Negotiated TLS parameters and the server's certificate (nil for plain TCP).
+    let tls: TLSDetails?
+
+    init(target: UpstreamTarget, stream: any ByteStream, tls: TLSDetails?) {
+        self.target = target
+        self.stream = stream
+        self.tls = tls
+    }
+
+    /// `ip:port` actually connected to.
+    var serverAddress: String { stream.connection.remoteAddress.description }
+}
