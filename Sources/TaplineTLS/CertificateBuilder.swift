@@ -36,7 +36,8 @@ enum CertificateBuilder {
 
     /// A leaf for `host` (already normalized and validated by the caller):
     /// CN host (at most 64 bytes), SAN DNS or IP, serverAuth, digitalSignature,
-    /// CA:FALSE, authorityKeyIdentifier, valid from a day ago for 365 days,
+    /// CA:FALSE, authorityKeyIdentifier, valid from a day ago for 365 days (never
+    /// past the issuer's notAfter),
     /// signed with SHA-256 by the issuer.
     static func makeLeaf(host: String, isIPLiteral: Bool, publicKey: OpaquePointer,
                          issuer: OpaquePointer, issuerKey: OpaquePointer) throws(TLSError) -> OpaquePointer {
@@ -44,6 +45,11 @@ enum CertificateBuilder {
                                     organization: nil, validDays: 365)
         do throws(TLSError) {
             guard X509_set_issuer_name(cert, X509_get_subject_name(issuer)) == 1 else { throw failure("set the issuer") }
+            // A leaf never outlives its CA (clients reject such chains).
+            if let caNotAfter = X509_get0_notAfter(issuer), ASN1_TIME_compare(X509_get0_notAfter(cert), caNotAfter) > 0,
+               X509_set1_notAfter(cert, caNotAfter) != 1 {
+                throw failure("set the validity")
+            }
             var ctx = X509V3_CTX()
             X509V3_set_ctx(&ctx, issuer, cert, nil, nil, 0)
             try add(NID_basic_constraints, "critical,CA:FALSE", to: cert, ctx: &ctx)

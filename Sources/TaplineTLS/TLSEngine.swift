@@ -68,6 +68,9 @@ public final class TLSEngine {
             throw .protocolError("cannot send SNI \"\(configuration.serverName)\": \(OpenSSLSupport.takeErrorReason() ?? "invalid name")")
         }
         if configuration.verifyPeer {
+            guard !name.isEmpty else {
+                throw .protocolError("cannot verify an upstream without a server name; give one or use --insecure")
+            }
             let ok: Bool
             if isIP {
                 ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1

@@ -201,6 +201,15 @@ final class TLSEngineTests: XCTestCase {
         XCTAssertThrowsError(try TLSEngine(client: TLSClientConfiguration(serverName: "x", alpn: [""])))
     }
 
+    func testVerificationNeedsAServerName() throws {
+        XCTAssertThrowsError(try TLSEngine(client: TLSClientConfiguration(serverName: "", additionalTrustPEMFile: ca.certificatePath)))
+        let p = try pair(serverName: "", verifyPeer: false)
+        try p.client.startHandshake()
+        p.run()
+        XCTAssertEqual(p.client.state, .established)
+        XCTAssertNil(p.server.serverName)
+    }
+
     func testManyConnectionsShareContexts() throws {
         // Exercises create/handshake/free repeatedly (leaks show up under valgrind/ASan).
         let leaf = try ca.leafCertificate(for: "example.test")
