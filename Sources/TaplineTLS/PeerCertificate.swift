@@ -5,4 +5,10 @@ public struct PeerCertificate: Sendable, Equatable {
     public var issuer: String
     /// SHA-256 of the DER encoding, lowercase hex.
     public var sha256Fingerprint: String
+
+    public init(subject: String, issuer: String, sha256Fingerprint: String) {
+        self.subject = subject
+        self.issuer = issuer
+        self.sha256Fingerprint = sha256Fingerprint
+    }
 }
