@@ -1,0 +1,228 @@
+import TaplineNet
+import XCTest
+
+/// Watermarks, half-close, connect errors and reentrant closing.
+final class TCPConnectionBehaviorTests: XCTestCase {
+    private var group: EventLoopGroup!
+
+    override func setUpWithError() throws {
+        group = try EventLoopGroup(threads: 2)
+    }
+
+    override func tearDown() {
+        group?.shutdown()
+        group = nil
+    }
+
+    func testWatermarksReportNotWritableThenWritableAgain() throws {
+        let serverLoop = group.loops[0]
+        let clientLoop = group.loops[1]
+        let server = try LoopRunner.run(serverLoop) {
+            try ScriptedServer(loop: serverLoop) { _, connection in connection.pauseReading() }
+        }
+        let address = try LoopRunner.run(serverLoop) { server.address }
+
+        let unwritable = expectation(description: "writabilityChanged(false)")
+        let writable = expectation(description: "writabilityChanged(true)")
+        let chunk = StreamChecksum.testData(count: 512 * 1024)
+        let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: clientLoop)
+            client.handler.onWritability = { connection, isWritable in
+                XCTAssertEqual(connection.isWritable, isWritable)
+                if isWritable {
+                    XCTAssertLessThanOrEqual(connection.bufferedWriteBytes, connection.lowWatermark)
+                    writable.fulfill()
+                } else {
+                    XCTAssertGreaterThanOrEqual(connection.bufferedWriteBytes, connection.highWatermark)
+                    unwritable.fulfill()
+                }
+            }
+            client.connect(to: address) { client in
+                guard let connection = client.connection else { return XCTFail("connect failed") }
+                connection.highWatermark = 256 * 1024
+                connection.lowWatermark = 64 * 1024
+                // Write 512 KiB per loop iteration until the kernel buffers are full.
+                func pump() {
+                    guard connection.isWritable, !connection.isClosed else { return }
+                    connection.write(chunk)
+                    clientLoop.scheduleTimer(milliseconds: 0, pump)
+                }
+                pump()
+            }
+            return client
+        }
+        wait(for: [unwritable], timeout: 30)
+
+        try LoopRunner.run(serverLoop) {
+            server.handlers.first?.onRead = { _, _ in }  // read and discard
+            server.connections.first?.resumeReading()
+        }
+        wait(for: [writable], timeout: 30)
+        let events = try LoopRunner.run(clientLoop) { client.handler.writabilityEvents }
+        XCTAssertEqual(events, [false, true])
+    }
+
+    func testHalfCloseStillDeliversTheReply() throws {
+        let serverLoop = group.loops[0]
+        let clientLoop = group.loops[1]
+        let serverClosed = expectation(description: "server closed")
+        let clientClosed = expectation(description: "client closed")
+        let server = try LoopRunner.run(serverLoop) {
+            try ScriptedServer(loop: serverLoop) { handler, _ in
+                handler.onEOF = { connection in
+                    connection.write(Array("reply:".utf8) + handler.bytes)
+                    connection.shutdownWrite()
+                }
+                handler.onClose = { _, _ in serverClosed.fulfill() }
+            }
+        }
+        let address = try LoopRunner.run(serverLoop) { server.address }
+        let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: clientLoop)
+            client.handler.onClose = { _, _ in clientClosed.fulfill() }
+            client.connect(to: address) { client in
+                client.connection?.write(Array("hello".utf8))
+                client.connection?.shutdownWrite()
+                client.connection?.write(Array("ignored".utf8))  // after shutdownWrite: dropped
+            }
+            return client
+        }
+        wait(for: [serverClosed, clientClosed], timeout: 10)
+
+        let (reply, clientEOF, clientErrors) = try LoopRunner.run(clientLoop) {
+            (String(decoding: client.handler.bytes, as: UTF8.self), client.handler.sawEOF, client.handler.closeErrors)
+        }
+        let (serverEOF, serverErrors, serverBytes) = try LoopRunner.run(serverLoop) {
+            (server.handlers[0].sawEOF, server.handlers[0].closeErrors, server.handlers[0].bytes)
+        }
+        XCTAssertEqual(reply, "reply:hello")
+        XCTAssertEqual(String(decoding: serverBytes, as: UTF8.self), "hello")
+        XCTAssertTrue(clientEOF)
+        XCTAssertTrue(serverEOF)
+        XCTAssertEqual(clientErrors, [nil])
+        XCTAssertEqual(serverErrors, [nil])
+    }
+
+    func testConnectToClosedPortIsRefused() throws {
+        let loop = group.loops[0]
+        let refused = expectation(description: "connect failed")
+        let outcome = SyncBox<(NetError?, String)>((nil, ""))
+        try LoopRunner.run(loop) {
+            let listener = try TCPListener(loop: loop, address: SocketAddress(host: "127.0.0.1", port: 0),
+                                           reusePort: false) { _ in }
+            let address = listener.localAddress
+            listener.close()
+            var returned = false
+            TCPConnection.connect(loop: loop, to: address, timeoutMilliseconds: 5000) { result in
+                XCTAssertTrue(returned, "completion must not run inside connect()")
+                if case .failure(let error) = result { outcome.value = (error, address.description) }
+                refused.fulfill()
+            }
+            returned = true
+        }
+        wait(for: [refused], timeout: 10)
+        let (error, address) = outcome.value
+        XCTAssertEqual(error, .connectionRefused(address))
+    }
+
+    func testCloseFromInsideDidReadIsSafe() throws {
+        let serverLoop = group.loops[0]
+        let clientLoop = group.loops[1]
+        let serverClosed = expectation(description: "server closed")
+        let clientClosed = expectation(description: "client closed")
+        let server = try LoopRunner.run(serverLoop) {
+            try ScriptedServer(loop: serverLoop) { handler, _ in
+                handler.onRead = { connection, bytes in
+                    connection.write(bytes)
+                    connection.close()
+                    XCTAssertTrue(connection.isClosed)
+                    // Everything after close is a harmless no-op.
+                    connection.write(bytes)
+                    connection.pauseReading()
+                    connection.resumeReading()
+                    connection.shutdownWrite()
+                    connection.closeAfterFlush()
+                    connection.close()
+                    XCTAssertEqual(connection.bufferedWriteBytes, 0)
+                }
+                handler.onClose = { _, _ in serverClosed.fulfill() }
+            }
+        }
+        let address = try LoopRunner.run(serverLoop) { server.address }
+        let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: clientLoop)
+            client.handler.onEOF = { $0.close() }
+            client.handler.onClose = { _, _ in clientClosed.fulfill() }
+            client.connect(to: address) { $0.connection?.write(Array("ping".utf8)) }
+            return client
+        }
+        wait(for: [serverClosed, clientClosed], timeout: 10)
+        let (reads, errors, late) = try LoopRunner.run(serverLoop) {
+            (server.handlers[0].readCount, server.handlers[0].closeErrors, server.handlers[0].callbacksAfterClose)
+        }
+        XCTAssertEqual(reads, 1)
+        XCTAssertEqual(errors, [nil])
+        XCTAssertEqual(late, 0)
+        let clientErrors = try LoopRunner.run(clientLoop) { client.handler.closeErrors }
+        XCTAssertEqual(clientErrors.count, 1)
+    }
+
+    func testWriteThenCloseAfterFlushDeliversEverything() throws {
+        let serverLoop = group.loops[0]
+        let clientLoop = group.loops[1]
+        let payload = StreamChecksum.testData(count: 3 * 1024 * 1024 + 17)
+        var expected = StreamChecksum()
+        expected.update(payload)
+        let serverClosed = expectation(description: "server closed")
+        let clientClosed = expectation(description: "client closed")
+        let server = try LoopRunner.run(serverLoop) {
+            try ScriptedServer(loop: serverLoop) { handler, connection in
+                connection.write(payload)
+                connection.closeAfterFlush()
+                connection.write(Array("dropped".utf8))
+                handler.onClose = { _, _ in serverClosed.fulfill() }
+            }
+        }
+        let address = try LoopRunner.run(serverLoop) { server.address }
+        let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: clientLoop)
+            client.handler.onEOF = { $0.close() }
+            client.handler.onClose = { _, _ in clientClosed.fulfill() }
+            client.connect(to: address) { _ in }
+            return client
+        }
+        wait(for: [serverClosed, clientClosed], timeout: 30)
+        let (received, errors) = try LoopRunner.run(clientLoop) { () -> (StreamChecksum, [NetError?]) in
+            var sum = StreamChecksum()
+            sum.update(client.handler.bytes)
+            return (sum, client.handler.closeErrors)
+        }
+        XCTAssertEqual(received, expected)
+        XCTAssertEqual(errors, [nil])
+        let serverErrors = try LoopRunner.run(serverLoop) { server.handlers[0].closeErrors }
+        XCTAssertEqual(serverErrors, [nil])
+    }
+
+    func testPeerResetIsReportedAsConnectionReset() throws {
+        let serverLoop = group.loops[0]
+        let clientLoop = group.loops[1]
+        let clientClosed = expectation(description: "client closed")
+        let server = try LoopRunner.run(serverLoop) {
+            // Closing with unread bytes in the receive buffer makes the kernel send RST.
+            try ScriptedServer(loop: serverLoop) { handler, _ in
+                handler.onRead = { connection, _ in connection.close() }
+            }
+        }
+        let address = try LoopRunner.run(serverLoop) { server.address }
+        let payload = StreamChecksum.testData(count: 1024 * 1024)
+        let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: clientLoop)
+            client.handler.onClose = { _, _ in clientClosed.fulfill() }
+            client.connect(to: address) { $0.connection?.write(payload) }
+            return client
+        }
+        wait(for: [clientClosed], timeout: 10)
+        let errors = try LoopRunner.run(clientLoop) { client.handler.closeErrors }
+        XCTAssertEqual(errors, [.connectionReset])
+    }
+}
