@@ -12,7 +12,6 @@ struct CaptureJSONObject {
 
     func int64(_ key: String) -> Int64? {
         guard let value = raw[key] else { return nil }
-        if value is Bool { return nil }
         if let number = value as? Int64 { return number }
         if let number = value as? Int { return Int64(number) }
         if let number = value as? UInt64, number <= UInt64(Int64.max) { return Int64(number) }

@@ -41,6 +41,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private var drainCallbacks: [@Sendable () -> Void] = []
     private var closing = false
     private var peakBytes = 0
+    private var heldForTesting = false
 
     /// The accounted size of an event without body bytes.
     static let eventCost = 200
@@ -151,12 +152,21 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         return peakBytes
     }
 
+    /// Tests: stop the writer thread from taking batches (until `release` or `close`),
+    /// so a backlog can be built deterministically.
+    func holdWriterForTesting(_ hold: Bool) {
+        condition.lock()
+        heldForTesting = hold
+        condition.signal()
+        condition.unlock()
+    }
+
     // MARK: - Writer thread
 
     private func runWriterLoop() {
         while true {
             condition.lock()
-            while queue.isEmpty && !closing { condition.wait() }
+            while (queue.isEmpty || heldForTesting) && !closing { condition.wait() }
             if queue.isEmpty && closing {
                 condition.unlock()
                 break

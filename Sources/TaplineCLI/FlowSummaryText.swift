@@ -1,0 +1,51 @@
+import TaplineCapture
+import TaplineFlow
+
+/// The short facts of a flow shown in `tapline show SESSION` and its JSON:
+/// what the status column says, the content type, the sizes.
+enum FlowSummaryText {
+    /// The response status, or why there is none: the error kind, `tunnel`,
+    /// `tls-failed`, or `pending` for a flow still in progress.
+    static func status(_ flow: CapturedFlow) -> String {
+        switch flow.kind {
+        case .tunnel where flow.response == nil: return flow.error?.kind ?? "tunnel"
+        case .tlsFailed: return "tls-failed"
+        default: break
+        }
+        if let response = flow.response {
+            return flow.error.map { "\(response.status) \($0.kind)" } ?? String(response.status)
+        }
+        if let error = flow.error { return error.kind }
+        return flow.state == .inProgress ? "pending" : "-"
+    }
+
+    /// The method, or what stands in for it on flows without a request.
+    static func method(_ flow: CapturedFlow) -> String {
+        if let request = flow.request { return ShowText.sanitize(request.method) }
+        switch flow.kind {
+        case .tunnel: return "TUNNEL"
+        case .tlsFailed: return "TLS"
+        default: return "-"
+        }
+    }
+
+    /// The response media type without parameters (`application/json`), or `-`.
+    static func contentType(_ flow: CapturedFlow) -> String {
+        guard let value = flow.response?.headers.first(name: "Content-Type") else { return "-" }
+        let media = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return media.isEmpty ? "-" : ShowText.sanitize(media)
+    }
+
+    /// Bytes from the client: the request body, or the relayed bytes of a tunnel.
+    static func requestBytes(_ flow: CapturedFlow) -> UInt64 {
+        flow.kind == .tunnel ? flow.bytesFromClient : flow.requestBody.bodyBytes
+    }
+
+    static func responseBytes(_ flow: CapturedFlow) -> UInt64 {
+        flow.kind == .tunnel ? flow.bytesFromServer : flow.responseBody.bodyBytes
+    }
+
+    static func duration(_ flow: CapturedFlow) -> String {
+        flow.durationMilliseconds.map(ShowText.milliseconds) ?? "-"
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import TaplineCapture
+import TaplineFlow
+
+/// Renders a session listing for `tapline sessions`: an aligned table (newest
+/// last) or JSON. Pure: returns text, prints nothing.
+enum SessionTable {
+    static func lines(_ sessions: [SessionSummary], style: TerminalStyle) -> [String] {
+        var rows = [["ID", "STARTED", "FLOWS", "BYTES", "STATUS"]]
+        for session in sessions {
+            rows.append([session.id, ShowText.localTime(session.started), String(session.flows),
+                         ByteCountText.format(session.bytes), session.isClosed ? "closed" : "not closed"])
+        }
+        let lines = ShowText.table(rows, rightAligned: [2, 3]) { row, column, cell in
+            if row == 0 { return style.bold(cell) }
+            if column == 4 && !sessions[row - 1].isClosed { return style.yellow(cell) }
+            return cell
+        }
+        return lines
+    }
+
+    static func json(_ sessions: [SessionSummary]) -> String {
+        let objects: [[String: Any]] = sessions.map { session in
+            [
+                "id": session.id,
+                "directory": session.directory,
+                "started": isoTime(session.started),
+                "ended": session.ended.map(isoTime) ?? NSNull(),
+                "closed": session.isClosed,
+                "flows": Int(clamping: session.flows),
+                "bytes": Int(clamping: session.bytes),
+                "tapline": session.tapline,
+            ]
+        }
+        return ShowJSON.text(objects)
+    }
+
+    /// UTC ISO 8601 with milliseconds, as in session.json.
+    static func isoTime(_ time: Timestamp) -> String {
+        let date = Date(timeIntervalSince1970: Double(time.microseconds) / 1_000_000)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import TaplineCapture
+
+/// `tapline show SESSION [--flow N] [--body request|response] [--json]`:
+/// a session's flows one per line, one flow in full, or one body's raw bytes
+/// streamed to stdout. Reader warnings go to stderr.
+/// Exit codes: 0 shown, 1 session/flow not found or unreadable, 2 usage error.
+enum ShowCommand {
+    static let usage = """
+    usage: tapline show SESSION [--flow N] [--body request|response] [--json] [--capture DIR]
+
+    SESSION is a session id, a unique prefix of one, `latest`, or a session directory.
+
+    options:
+      --flow N        show flow N in full: connection, upstream, timings, heads, bodies, error
+      --body DIR      with --flow: write the captured request or response body to stdout, raw
+      --json          machine-readable output
+      --capture DIR   where sessions are stored (default ./captures, as for tapline proxy)
+      --help          this text
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var args = CommandArguments(arguments)
+        if args.flag("--help") || args.flag("-h") {
+            print(usage)
+            return 0
+        }
+        let root: String
+        let json: Bool
+        let flowNumber: Int?
+        let bodyDirection: BodyDirection?
+        let reference: String
+        do {
+            root = try args.value("--capture") ?? "captures"
+            json = args.flag("--json")
+            flowNumber = try args.integer("--flow", range: 1...Int.max)
+            if let text = try args.value("--body") {
+                guard let direction = BodyDirection(rawValue: text) else {
+                    throw UsageError("--body takes request or response, not \(text.debugDescription)")
+                }
+                bodyDirection = direction
+            } else {
+                bodyDirection = nil
+            }
+            let positionals = args.positionals()
+            try args.finish()
+            guard positionals.count == 1 else {
+                throw UsageError(positionals.isEmpty ? "which session? give an id, a prefix, latest, or a directory"
+                                                     : "one session at a time, not \(positionals.count)")
+            }
+            reference = positionals[0]
+            if bodyDirection != nil && flowNumber == nil { throw UsageError("--body needs --flow N") }
+            if bodyDirection != nil && json { throw UsageError("--body writes raw bytes; it cannot be combined with --json") }
+        } catch {
+            StandardError.writeLine("tapline show: \(error)\n\n\(usage)")
+            return 2
+        }
+
+        let session: CapturedSession
+        do {
+            let directory = try SessionCatalog(root: root).resolve(reference)
+            session = try CapturedSession.open(directory: directory)
+        } catch {
+            StandardError.writeLine("tapline: \(error)")
+            return 1
+        }
+        for warning in session.warnings { StandardError.writeLine("tapline: warning: \(warning)") }
+        let style = TerminalStyle(fileDescriptor: 1)
+
+        guard let flowNumber else {
+            if json {
+                print(ShowFlowList.json(session))
+            } else if session.flows.isEmpty {
+                StandardError.writeLine("tapline: session \(session.id) has no flows")
+            } else {
+                for line in ShowFlowList.lines(session, style: style) { print(line) }
+            }
+            return 0
+        }
+        guard let flow = session.flow(UInt64(flowNumber)) else {
+            StandardError.writeLine("tapline: \(CaptureError.flowNotFound(session: session.id, flow: UInt64(flowNumber)))")
+            return 1
+        }
+        if let bodyDirection {
+            let body = flow.body(bodyDirection)
+            if body.truncated {
+                StandardError.writeLine("tapline: warning: the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes of this body (--max-body-capture)")
+            }
+            fflush(nil)  // anything print() buffered goes out before the raw bytes
+            do {
+                try body.write(to: STDOUT_FILENO)
+            } catch {
+                StandardError.writeLine("tapline: \(error)")
+                return 1
+            }
+            return 0
+        }
+        if json {
+            print(ShowFlowJSON.text(flow))
+        } else {
+            for line in ShowFlowDetail.lines(flow, session: session, style: style) { print(line) }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,133 @@
+import TaplineCapture
+import TaplineFlow
+import TaplineWire
+
+/// `tapline show SESSION --flow N`: everything about one flow, in the order
+/// it happened: connection, upstream, timings, request head exactly as
+/// captured (start line, headers in order and case), body preview, trailers,
+/// interim and final response, error. Pure apart from reading body previews.
+enum ShowFlowDetail {
+    static func lines(_ flow: CapturedFlow, session: CapturedSession, style: TerminalStyle) -> [String] {
+        var out: [String] = []
+        func section(_ title: String) {
+            if !out.isEmpty { out.append("") }
+            out.append(style.bold(title))
+        }
+        func field(_ name: String, _ value: String) {
+            out.append("  " + ShowText.pad(name, 13) + ShowText.sanitize(value))
+        }
+
+        out.append(style.bold("Flow \(flow.id)") + "  \(FlowSummaryText.method(flow)) \(ShowText.sanitize(flow.url))  "
+                   + "\(FlowSummaryText.status(flow))  (\(flow.kind.rawValue), \(flow.state.rawValue))")
+        out.append("  session \(session.id), started \(ShowText.localTime(flow.started))")
+
+        section("Connection \(flow.connection)")
+        field("client", flow.clientAddress ?? "unknown")
+        if let tls = flow.clientTLS {
+            field("TLS", tlsSummary(tls))
+        } else {
+            field("TLS", flow.scheme == "https" ? "unknown" : "none (plain)")
+        }
+
+        if flow.serverAddress != nil || flow.upstreamTLS != nil {
+            section("Upstream")
+            field("server", (flow.serverAddress ?? "unknown") + (flow.upstreamReused ? " (reused connection)" : " (new connection)"))
+            if let tls = flow.upstreamTLS {
+                field("TLS", tlsSummary(tls))
+                if let certificate = tls.peerCertificate {
+                    field("certificate", certificate.subject)
+                    field("issuer", certificate.issuer)
+                    field("sha256", certificate.sha256Fingerprint)
+                }
+            }
+        }
+
+        let timingLines = timings(flow)
+        if !timingLines.isEmpty {
+            section("Timings")
+            for (name, value) in timingLines { field(name, value) }
+        }
+
+        if flow.kind == .tunnel {
+            section("Tunnel")
+            field("from client", "\(flow.bytesFromClient) bytes")
+            field("from server", "\(flow.bytesFromServer) bytes")
+        }
+
+        if let request = flow.request {
+            section("Request")
+            out.append("  " + ShowText.sanitize("\(request.method) \(request.target) \(request.version)"))
+            out += headerLines(request.headers)
+            out.append("")
+            out += ShowBodyPreview.lines(flow.requestBody, direction: .request, style: style).map { "  " + $0 }
+            if let trailers = flow.requestTrailers, !trailers.isEmpty {
+                section("Request trailers")
+                out += headerLines(trailers)
+            }
+        }
+
+        for interim in flow.interimResponses {
+            section("Interim response")
+            out.append("  " + statusLine(interim, style: style))
+            out += headerLines(interim.headers)
+        }
+
+        if let response = flow.response {
+            section("Response")
+            out.append("  " + statusLine(response, style: style))
+            out += headerLines(response.headers)
+            out.append("")
+            out += ShowBodyPreview.lines(flow.responseBody, direction: .response, style: style).map { "  " + $0 }
+            if let trailers = flow.responseTrailers, !trailers.isEmpty {
+                section("Response trailers")
+                out += headerLines(trailers)
+            }
+        }
+
+        if let error = flow.error {
+            section("Error")
+            out.append("  " + style.red(ShowText.sanitize(error.kind)) + ": " + ShowText.sanitize(error.message))
+        } else if flow.state == .inProgress {
+            section("State")
+            out.append("  " + style.yellow("in progress: no end was recorded (proxy still running, or killed)"))
+        }
+        return out
+    }
+
+    static func tlsSummary(_ tls: TLSDetails) -> String {
+        var parts = [tls.version, tls.cipher]
+        if let name = tls.serverName { parts.append("SNI \(name)") }
+        if let alpn = tls.alpn { parts.append("ALPN \(alpn)") }
+        return parts.joined(separator: "  ")
+    }
+
+    static func statusLine(_ head: HTTPResponseHead, style: TerminalStyle) -> String {
+        let text = ShowText.sanitize("\(head.version) \(head.status)" + (head.reason.isEmpty ? "" : " \(head.reason)"))
+        return style.status(head.status, text)
+    }
+
+    static func headerLines(_ headers: HTTPHeaders) -> [String] {
+        headers.fields.map { "  " + ShowText.sanitize("\($0.name): \($0.value)") }
+    }
+
+    /// Phase durations (dns, connect, tls) and moments relative to the request
+    /// start (request sent, first byte, done), in ms; only those recorded.
+    static func timings(_ flow: CapturedFlow) -> [(String, String)] {
+        let t = flow.timings
+        var result: [(String, String)] = []
+        func span(_ name: String, _ start: Timestamp?, _ end: Timestamp?) {
+            if let start, let end { result.append((name, ShowText.milliseconds(start.milliseconds(to: end)))) }
+        }
+        span("dns", t.dnsStart, t.dnsEnd)
+        span("connect", t.connectStart, t.connectEnd)
+        span("tls", t.tlsStart, t.tlsEnd)
+        let origin = t.requestStart ?? flow.requestTime ?? flow.started
+        func moment(_ name: String, _ time: Timestamp?) {
+            if let time { result.append((name, "+" + ShowText.milliseconds(origin.milliseconds(to: time)))) }
+        }
+        moment("request sent", t.requestSent)
+        moment("first byte", t.firstResponseByte)
+        moment("done", t.done)
+        return result
+    }
+}

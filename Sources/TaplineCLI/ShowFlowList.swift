@@ -1,0 +1,53 @@
+import Foundation
+import TaplineCapture
+import TaplineFlow
+
+/// `tapline show SESSION` without `--flow`: one aligned line per flow
+/// (id, method, URL, status, content type, request and response sizes,
+/// duration), as text lines or JSON. Pure: returns text, prints nothing.
+enum ShowFlowList {
+    /// URLs wider than this do not widen the column for every row (the long
+    /// one is still printed in full).
+    static let urlColumnLimit = 80
+
+    static func lines(_ session: CapturedSession, style: TerminalStyle) -> [String] {
+        var rows = [["ID", "METHOD", "URL", "STATUS", "TYPE", "REQ", "RESP", "TIME"]]
+        for flow in session.flows {
+            rows.append([String(flow.id.rawValue), FlowSummaryText.method(flow), ShowText.sanitize(flow.url),
+                         FlowSummaryText.status(flow), FlowSummaryText.contentType(flow),
+                         ByteCountText.format(FlowSummaryText.requestBytes(flow)),
+                         ByteCountText.format(FlowSummaryText.responseBytes(flow)), FlowSummaryText.duration(flow)])
+        }
+        let flows = session.flows
+        let lines = ShowText.table(rows, rightAligned: [0, 5, 6, 7], maxWidths: [2: urlColumnLimit]) { row, column, cell in
+            if row == 0 { return style.bold(cell) }
+            guard column == 3 else { return cell }
+            let flow = flows[row - 1]
+            if let response = flow.response { return style.status(response.status, cell) }
+            return flow.error != nil ? style.red(cell) : style.dim(cell)
+        }
+        return lines
+    }
+
+    static func json(_ session: CapturedSession) -> String {
+        ShowJSON.text(session.flows.map { flow -> [String: Any] in
+            var object: [String: Any] = [
+                "id": Int(clamping: flow.id.rawValue),
+                "connection": Int(clamping: flow.connection.rawValue),
+                "kind": flow.kind.rawValue,
+                "state": flow.state.rawValue,
+                "url": flow.url,
+                "status": flow.response.map { $0.status as Any } ?? NSNull(),
+                "statusText": FlowSummaryText.status(flow),
+                "requestBytes": Int(clamping: FlowSummaryText.requestBytes(flow)),
+                "responseBytes": Int(clamping: FlowSummaryText.responseBytes(flow)),
+                "durationMs": flow.durationMilliseconds.map { $0 as Any } ?? NSNull(),
+            ]
+            object["method"] = flow.request?.method ?? NSNull()
+            let type = FlowSummaryText.contentType(flow)
+            object["contentType"] = type == "-" ? NSNull() : type
+            object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] as Any } ?? NSNull()
+            return object
+        })
+    }
+}

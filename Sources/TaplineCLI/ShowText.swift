@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import TaplineFlow
+
+/// Small text helpers for `tapline sessions` and `tapline show`: padding,
+/// local times, durations, and making captured text safe for a terminal.
+enum ShowText {
+    /// `text` padded with spaces to `width` characters (left-aligned), or right-aligned.
+    static func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+        let count = text.count
+        guard count < width else { return text }
+        let spaces = String(repeating: " ", count: width - count)
+        return right ? spaces + text : text + spaces
+    }
+
+    /// Rows of cells as aligned columns separated by two spaces; `rightAligned`
+    /// holds the column indexes to align right; `maxWidths` caps a column's width
+    /// (longer cells still print in full). `decorate(row, column, paddedCell)` may
+    /// wrap a padded cell in colour codes (which take no width). Trailing spaces are trimmed.
+    static func table(_ rows: [[String]], rightAligned: Set<Int> = [], maxWidths: [Int: Int] = [:],
+                      decorate: (Int, Int, String) -> String = { $2 }) -> [String] {
+        guard let columns = rows.map(\.count).max() else { return [] }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        for (index, limit) in maxWidths where index < columns { widths[index] = min(widths[index], limit) }
+        return rows.enumerated().map { rowIndex, row in
+            var line = ""
+            for (index, cell) in row.enumerated() {
+                if index > 0 { line += "  " }
+                var padded = pad(cell, widths[index], right: rightAligned.contains(index))
+                if index == row.count - 1 { while padded.hasSuffix(" ") { padded.removeLast() } }
+                line += decorate(rowIndex, index, padded)
+            }
+            return line
+        }
+    }
+
+    /// `2026-11-26 16:47:00` in the local time zone.
+    static func localTime(_ time: Timestamp) -> String {
+        var clock = time_t(time.microseconds / 1_000_000)
+        var parts = tm()
+        localtime_r(&clock, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let count = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `12 ms`, `3.4 ms`, `0.05 ms`.
+    static func milliseconds(_ value: Double) -> String {
+        if value >= 10 { return "\(Int(value.rounded())) ms" }
+        if value >= 1 { return String(format: "%.1f ms", value) }
+        return String(format: "%.2f ms", value)
+    }
+
+    /// Captured text made safe to print: control characters other than tab (and
+    /// newline when `keepNewlines`) become `\u{XX}`-style escapes, so a hostile
+    /// server cannot send escape sequences to the user's terminal.
+    static func sanitize(_ text: String, keepNewlines: Bool = false) -> String {
+        var result = ""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value == 0x09 || (keepNewlines && (value == 0x0A || value == 0x0D)) {
+                result.unicodeScalars.append(scalar)
+            } else if value < 0x20 || value == 0x7F || (value >= 0x80 && value < 0xA0) {
+                result += "\\x" + String(format: "%02x", value)
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
