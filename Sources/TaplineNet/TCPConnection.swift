@@ -3,12 +3,16 @@ import Glibc
 /// A connected non-blocking TCP socket on one event loop, with a write buffer.
 ///
 /// Writes never block and never fail synchronously: bytes are queued and
-/// flushed as the socket allows (at the end of the current loop phase, so several
-/// writes from one callback leave in one `send`). When a flush leaves at least
-/// `highWatermark` bytes queued the connection reports itself not writable (and
-/// the proxy stops reading the other side); once a flush brings the queue down to
-/// `lowWatermark` bytes or fewer it becomes writable again. `isWritable` always
-/// agrees with the last `writabilityChanged` reported.
+/// flushed as the socket allows, normally at the end of the current loop phase
+/// (so several writes from one callback leave in one `send`).
+///
+/// Watermarks: when a `write` brings the queue to `highWatermark` bytes or more,
+/// the connection first tries to send right away; if the kernel does not take
+/// enough, `isWritable` turns false *inside that `write`* and
+/// `writabilityChanged(false)` is called synchronously, before `write` returns (so
+/// `write(x); if !isWritable { other.pauseReading() }` works). Once a flush brings
+/// the queue down to `lowWatermark` bytes or fewer, `isWritable` turns true and
+/// `writabilityChanged(true)` follows (from the loop, never from inside a call).
 ///
 /// Lifecycle: open → (read EOF and/or write shut down) → closed. `didCloseWith` is
 /// delivered exactly once: after `close()`, `closeAfterFlush()` drained, an error,
@@ -45,7 +49,7 @@ public final class TCPConnection {
 
     private var queue = ByteChunkQueue()
     private var queuedBytes = 0
-    private var reportedWritable = true
+    private var writable = true
     private var flushScheduled = false
     /// A `send` hit EAGAIN: wait for EPOLLOUT instead of flushing at phase end.
     private var waitingForWritable = false
@@ -163,9 +167,10 @@ public final class TCPConnection {
     /// Bytes queued but not yet written to the socket.
     public var bufferedWriteBytes: Int { queuedBytes }
 
-    /// False from the moment `writabilityChanged(false)` was reported until
-    /// `writabilityChanged(true)`.
-    public var isWritable: Bool { reportedWritable }
+    /// False from the `write` that crossed `highWatermark` (see the type's doc)
+    /// until a flush drained the queue to `lowWatermark`; always agrees with the
+    /// last `writabilityChanged`.
+    public var isWritable: Bool { writable }
 
     /// Queues bytes for writing (copied). Ignored once closed or after
     /// `shutdownWrite()` / `closeAfterFlush()`.
@@ -192,6 +197,18 @@ public final class TCPConnection {
 
     private func didQueue(_ count: Int) {
         queuedBytes += count
+        if queuedBytes >= highWatermark {
+            if !waitingForWritable {
+                guard sendQueued() else { return }
+                updateInterest()
+                guard state == .open else { return }
+            }
+            if writable && queuedBytes >= highWatermark {
+                writable = false
+                delegate?.connection(self, writabilityChanged: false)
+                guard state == .open else { return }
+            }
+        }
         scheduleFlush()
     }
 
@@ -208,10 +225,10 @@ public final class TCPConnection {
         flush()
     }
 
-    /// Sends as much as the socket takes, then performs requested shutdowns and
-    /// reports writability changes.
-    private func flush() {
-        guard state == .open else { return }
+    /// Sends queued bytes until the queue is empty or the socket is full, and
+    /// sets `waitingForWritable` accordingly (the caller updates epoll interest).
+    /// Returns false if the connection failed and is now closed.
+    private func sendQueued() -> Bool {
         while !queue.isEmpty {
             let result = queue.withFirstChunk { chunk -> (written: Int, wanted: Int) in
                 (Glibc.send(fd, chunk.baseAddress, chunk.count, Int32(MSG_NOSIGNAL)), chunk.count)
@@ -227,9 +244,16 @@ public final class TCPConnection {
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK { break }
             fail(code == EPIPE || code == ECONNRESET ? .connectionReset : .system(call: "send", errno: code))
-            return
+            return false
         }
         waitingForWritable = !queue.isEmpty
+        return true
+    }
+
+    /// Sends as much as the socket takes, then performs requested shutdowns and
+    /// reports writability changes.
+    private func flush() {
+        guard state == .open, sendQueued() else { return }
         if queue.isEmpty {
             if closeAfterFlushRequested {
                 closeNow(error: nil)
@@ -248,11 +272,12 @@ public final class TCPConnection {
             }
         }
         updateInterest()
-        if !reportedWritable && queuedBytes <= lowWatermark {
-            reportedWritable = true
+        guard state == .open else { return }
+        if !writable && queuedBytes <= lowWatermark {
+            writable = true
             delegate?.connection(self, writabilityChanged: true)
-        } else if reportedWritable && queuedBytes >= highWatermark {
-            reportedWritable = false
+        } else if writable && queuedBytes >= highWatermark {
+            writable = false
             delegate?.connection(self, writabilityChanged: false)
         }
     }

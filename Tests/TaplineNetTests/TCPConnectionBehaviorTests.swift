@@ -62,6 +62,34 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         XCTAssertEqual(events, [false, true])
     }
 
+    /// The proxy's relay pattern: `write(x); if !isWritable { other.pauseReading() }`.
+    func testIsWritableTurnsFalseInsideTheWriteThatCrossesTheHighWatermark() throws {
+        let serverLoop = group.loops[0]
+        let clientLoop = group.loops[1]
+        let server = try LoopRunner.run(serverLoop) {
+            try ScriptedServer(loop: serverLoop) { _, connection in connection.pauseReading() }
+        }
+        let address = try LoopRunner.run(serverLoop) { server.address }
+        let checked = expectation(description: "checked")
+        let big = [UInt8](repeating: 7, count: 32 * 1024 * 1024)
+        let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: clientLoop)
+            client.connect(to: address) { client in
+                guard let connection = client.connection else { return XCTFail("connect failed") }
+                connection.write([1, 2, 3])
+                XCTAssertTrue(connection.isWritable)
+                connection.write(big)
+                XCTAssertFalse(connection.isWritable)
+                XCTAssertEqual(client.handler.writabilityEvents, [false])
+                XCTAssertGreaterThan(connection.bytesWritten, 0, "tried to send before giving up")
+                checked.fulfill()
+            }
+            return client
+        }
+        wait(for: [checked], timeout: 10)
+        try LoopRunner.run(clientLoop) { client.connection?.close() }
+    }
+
     func testHalfCloseStillDeliversTheReply() throws {
         let serverLoop = group.loops[0]
         let clientLoop = group.loops[1]
