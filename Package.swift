@@ -51,7 +51,7 @@ var targets: [Target] = [
     .testTarget(name: "TaplineWireTests", dependencies: ["TaplineWire"]),
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS"]),
-    .testTarget(name: "TaplineCaptureTests", dependencies: ["TaplineCapture", "TaplineFlow"]),
+    .testTarget(name: "TaplineCaptureTests", dependencies: ["TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     .testTarget(name: "TaplineProxyTests", dependencies: ["TaplineProxy", "TaplineCapture", "TaplineCLI"]),
 ]
 

@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+import TaplineFlow
+@testable import TaplineCapture
+
+final class CaptureReaderToleranceTests: XCTestCase {
+    private var root = ""
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        root = try CaptureTestSupport.makeTemporaryDirectory()
+        directory = try CaptureTestSupport.makeSyntheticSession(root: root).0
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    private var eventsPath: String { directory + "/events.jsonl" }
+
+    func testTornLastLineIsSkippedWithAWarning() throws {
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: eventsPath)[.size] as? Int)
+        XCTAssertEqual(truncate(eventsPath, off_t(size - 7)), 0)  // cut inside the last line (connectionClosed of conn 2)
+        let session = try CapturedSession.open(directory: directory)
+        XCTAssertEqual(session.warnings, ["events.jsonl: last line is incomplete (session was not closed cleanly); ignored"])
+        XCTAssertEqual(session.flows.count, 4)
+        XCTAssertNil(session.connections[1].closed)
+        XCTAssertNotNil(session.connections[0].closed)
+    }
+
+    func testCorruptMiddleLineIsNamedAndSkipped() throws {
+        var lines = try CaptureTestSupport.lines(of: eventsPath)
+        let index = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"upstreamConnected\"") && $0.contains("\"flow\":2") })
+        lines[index] = String(lines[index].prefix(20)) + "\u{0}garbage"
+        try CaptureTestSupport.writeLines(lines, to: eventsPath)
+        let session = try CapturedSession.open(directory: directory)
+        XCTAssertEqual(session.warnings.count, 1, "\(session.warnings)")
+        XCTAssertTrue(session.warnings[0].hasPrefix("events.jsonl:\(index + 1): "), session.warnings[0])
+        XCTAssertNil(try XCTUnwrap(session.flow(2)).serverAddress)
+        XCTAssertEqual(try XCTUnwrap(session.flow(2)).response?.status, 200)
+    }
+
+    func testUnknownEventTypesAreSkippedWithAWarning() throws {
+        var lines = try CaptureTestSupport.lines(of: eventsPath)
+        lines.insert(#"{"t":1,"type":"websocketMessage","flow":1,"opcode":1}"#, at: 5)
+        lines.insert(#"{"t":2,"type":"websocketMessage","flow":1,"opcode":2}"#, at: 6)
+        try CaptureTestSupport.writeLines(lines, to: eventsPath)
+        let session = try CapturedSession.open(directory: directory)
+        XCTAssertEqual(session.warnings, [#"events.jsonl: skipped 2 events of unknown type "websocketMessage" (written by a newer tapline?)"#])
+        XCTAssertEqual(session.flows.count, 4)
+    }
+
+    func testNewerMajorVersionIsRejected() throws {
+        let path = directory + "/session.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: #""version":1"#, with: #""version":2"#)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try CapturedSession.open(directory: directory)) { error in
+            XCTAssertEqual(error as? CaptureError, .unsupportedVersion(path: path, version: 2))
+            XCTAssertTrue("\(error)".contains("upgrade tapline"))
+        }
+    }
+
+    func testMissingSessionJSONIsNotASession() throws {
+        try FileManager.default.removeItem(atPath: directory + "/session.json")
+        XCTAssertThrowsError(try CapturedSession.open(directory: directory)) { error in
+            XCTAssertEqual(error as? CaptureError, .notASession(path: directory))
+        }
+    }
+
+    func testUnclosedSessionIsReadableAndSaysSo() throws {
+        let writer = try CaptureWriter(root: root)
+        _ = CaptureTestSupport.recordSyntheticSession(into: writer)
+        // Wait until the writer thread has written everything, without closing.
+        let drained = expectation(description: "written")
+        DispatchQueue.global().async {
+            while (try? CaptureTestSupport.lines(of: writer.directory + "/events.jsonl").count) ?? 0 < 20 { usleep(1000) }
+            usleep(20_000)
+            drained.fulfill()
+        }
+        wait(for: [drained], timeout: 10)
+        let session = try CapturedSession.open(directory: writer.directory)
+        XCTAssertFalse(session.isClosed)
+        XCTAssertTrue(session.warnings.contains { $0.contains("not closed") }, "\(session.warnings)")
+        XCTAssertEqual(session.flows.count, 4)
+        let summary = try SessionCatalog.summary(directory: writer.directory)
+        XCTAssertEqual(summary.flows, 4)  // counted from events.jsonl: no stats yet
+        XCTAssertFalse(summary.isClosed)
+        writer.close()
+    }
+
+    func testCatalogListsSessionsAndResolvesReferences() throws {
+        let second = try CaptureTestSupport.makeSyntheticSession(root: root).0
+        try FileManager.default.createDirectory(atPath: root + "/not-a-session", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/broken", withIntermediateDirectories: true)
+        try "{oops".write(toFile: root + "/broken/session.json", atomically: false, encoding: .utf8)
+
+        let catalog = SessionCatalog(root: root)
+        let (sessions, warnings) = catalog.list()
+        XCTAssertEqual(sessions.map(\.directory).sorted(), [directory, second].sorted())
+        XCTAssertEqual(warnings.count, 1)
+        XCTAssertTrue(warnings[0].contains("broken"), warnings[0])
+        XCTAssertEqual(sessions[0].flows, 4)
+        XCTAssertGreaterThan(sessions[0].bytes, 100_000)
+        XCTAssertTrue(sessions[0].isClosed)
+
+        XCTAssertEqual(try catalog.resolve("latest"), sessions[1].directory)
+        XCTAssertEqual(try catalog.resolve(sessions[0].id), sessions[0].directory)
+        XCTAssertEqual(try catalog.resolve(directory), directory)
+        XCTAssertThrowsError(try catalog.resolve("2")) { error in
+            guard case .ambiguousSession = error as? CaptureError else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try catalog.resolve("nope")) { error in
+            XCTAssertEqual(error as? CaptureError, .sessionNotFound("nope"))
+        }
+    }
+}
