@@ -13,7 +13,7 @@ enum ShowCommand {
 
     options:
       --flow N        show flow N in full: connection, upstream, timings, heads, bodies, error
-      --body DIR      with --flow: write the captured request or response body to stdout, raw
+      --body WHICH    with --flow: write the captured request or response body to stdout, raw
       --json          machine-readable output
       --capture DIR   where sessions are stored (default ./captures, as for tapline proxy)
       --help          this text
