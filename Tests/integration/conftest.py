@@ -1,0 +1,46 @@
+"""Fixtures for Tapline's integration tests.
+
+  tapline(*args, capture=True, listen_host=..., env=...)  start a proxy (see
+      tapline_testkit.proxy.TaplineProcess: .port, .capture_dir, .session_dir(),
+      .ca_path, .peak_rss_kb(), .stop(), .kill9(), .cli(...)); every proxy still
+      running at the end of the test must exit 0 within a timeout on SIGTERM.
+  origin / https_origin          threaded HTTP/1.1 origin servers that record requests
+  test_ca                        throwaway CA that signed https_origin's certificate
+Module-level helpers (free_port, wait_for_port, curl, ...) live in tapline_testkit.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tapline_testkit.origin import OriginServer, TestCA
+from tapline_testkit.proxy import TaplineFactory
+from tapline_testkit.util import free_port, wait_for_port  # noqa: F401 - re-exported
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory) -> TestCA:
+    return TestCA(tmp_path_factory.mktemp("test-ca"))
+
+
+@pytest.fixture
+def origin():
+    server = OriginServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def https_origin(test_ca):
+    server = OriginServer(tls=test_ca)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tapline(tmp_path_factory):
+    factory = TaplineFactory(tmp_path_factory)
+    yield factory
+    problems = factory.stop_all()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
