@@ -23,28 +23,32 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         let address = try LoopRunner.run(serverLoop) { server.address }
 
         let unwritable = expectation(description: "writabilityChanged(false)")
-        let writable = expectation(description: "writabilityChanged(true)")
+        let pumped = SyncBox(0)
         let chunk = StreamChecksum.testData(count: 512 * 1024)
         let client = try LoopRunner.run(clientLoop) { () -> ScriptedClient in
             let client = ScriptedClient(loop: clientLoop)
+            var stopped = false
             client.handler.onWritability = { connection, isWritable in
                 XCTAssertEqual(connection.isWritable, isWritable)
                 if isWritable {
                     XCTAssertLessThanOrEqual(connection.bufferedWriteBytes, connection.lowWatermark)
-                    writable.fulfill()
                 } else {
                     XCTAssertGreaterThanOrEqual(connection.bufferedWriteBytes, connection.highWatermark)
-                    unwritable.fulfill()
+                    if !stopped {
+                        stopped = true
+                        unwritable.fulfill()
+                    }
                 }
             }
             client.connect(to: address) { client in
                 guard let connection = client.connection else { return XCTFail("connect failed") }
                 connection.highWatermark = 256 * 1024
                 connection.lowWatermark = 64 * 1024
-                // Write 512 KiB per loop iteration until the kernel buffers are full.
+                // Write 512 KiB per loop iteration until the first writabilityChanged(false).
                 func pump() {
-                    guard connection.isWritable, !connection.isClosed else { return }
+                    guard !stopped, !connection.isClosed else { return }
                     connection.write(chunk)
+                    pumped.mutate { $0 += chunk.count }
                     clientLoop.scheduleTimer(milliseconds: 0, pump)
                 }
                 pump()
@@ -53,13 +57,26 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         }
         wait(for: [unwritable], timeout: 30)
 
+        // The peer starts reading: everything arrives and the writer drains.
+        let received = expectation(description: "server read everything")
+        let total = try LoopRunner.run(clientLoop) { pumped.value }
         try LoopRunner.run(serverLoop) {
-            server.handlers.first?.onRead = { _, _ in }  // read and discard
+            var count = 0
+            server.handlers.first?.onRead = { _, bytes in
+                count += bytes.count
+                if count == total { received.fulfill() }
+            }
             server.connections.first?.resumeReading()
         }
-        wait(for: [writable], timeout: 30)
-        let events = try LoopRunner.run(clientLoop) { client.handler.writabilityEvents }
-        XCTAssertEqual(events, [false, true])
+        wait(for: [received], timeout: 30)
+        let (events, isWritable, buffered) = try LoopRunner.run(clientLoop) {
+            (client.handler.writabilityEvents, client.connection?.isWritable, client.connection?.bufferedWriteBytes)
+        }
+        XCTAssertEqual(events.first, false)
+        XCTAssertEqual(events.last, true)
+        XCTAssertTrue(zip(events, events.dropFirst()).allSatisfy { $0 != $1 }, "events must alternate: \(events)")
+        XCTAssertEqual(isWritable, true)
+        XCTAssertEqual(buffered, 0)
     }
 
     /// The proxy's relay pattern: `write(x); if !isWritable { other.pauseReading() }`.
