@@ -97,6 +97,8 @@ final class HTTP1RequestRejectionTests: XCTestCase {
         assertRejects("GET / HTTP/1.1\r\nHost: a\n\r\n", with: .bareLineFeed)
         assertRejects("\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", with: .bareLineFeed)
         assertRejects("\r\r\n", with: .bareCarriageReturn)
+        // First input the fuzzer reported (the difference was in its harness): a bare LF in the first line.
+        assertRejects(D.bytes("\u{08}\ngg"), with: .bareLineFeed)
     }
 
     func testWhitespaceBeforeColonAndBadNames() {

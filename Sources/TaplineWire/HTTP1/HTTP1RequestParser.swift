@@ -6,8 +6,8 @@
 /// an `.end` until the response is done; unparsed bytes stay buffered here.
 /// Several requests in one append yield their events in order.
 ///
-/// After the `.end` of a CONNECT request or of a request carrying `Upgrade`,
-/// the parser stops (returns nil) until the caller either takes the rest of the
+/// After the `.end` of a CONNECT request or of a request carrying an `Upgrade`
+/// field (whether or not `Connection` lists it), the parser stops (returns nil) until the caller either takes the rest of the
 /// stream with `takeUnparsedBytes()` (tunnel / protocol switch; the parser then
 /// stays stopped and bytes appended later are only buffered) or calls
 /// `resumeAfterDeclinedUpgrade()` (also right for a refused CONNECT).
