@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 scratch=.build-fuzz
 TAPLINE_FUZZ=1 swift build --scratch-path "$scratch" -c debug \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product FuzzHTTP1
+    -Xswiftc -sanitize=fuzzer,address --product FuzzHTTP1
 binary="$(TAPLINE_FUZZ=1 swift build --scratch-path "$scratch" -c debug --show-bin-path)/FuzzHTTP1"
 # The seed corpus stays as committed; new inputs libFuzzer finds go to a scratch corpus.
 work="$scratch/corpus-http1"

@@ -1,6 +1,6 @@
 /// A bounds-checked cursor over bytes for parsing TLS structures: every read
 /// returns nil instead of trapping when the input is short.
-struct TLSByteReader {
+struct TLSByteReader: Sendable {
     private let bytes: ArraySlice<UInt8>
     private var position: Int
 
