@@ -41,7 +41,7 @@ enum ShowBodyPreview {
     static func text(_ bytes: [UInt8], cutAtLimit: Bool) -> String? {
         var decoded = String(validating: bytes, as: UTF8.self)
         if decoded == nil && cutAtLimit {
-            for cut in 1...3 where bytes.count > cut {
+            for cut in 1...3 where bytes.count >= cut {
                 if let text = String(validating: bytes.dropLast(cut), as: UTF8.self) {
                     decoded = text
                     break
