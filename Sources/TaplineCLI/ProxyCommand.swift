@@ -153,7 +153,10 @@ enum ProxyCommand {
             do {
                 let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
                     maxBodyBytes: options.maxBodyCapture, proxyDescription: description,
-                    taplineVersion: TaplineVersion.string))
+                    taplineVersion: TaplineVersion.string,
+                    // Small enough to keep the proxy's peak RSS well under 64 MB on a
+                    // 1 GiB transfer, large enough that the writer thread writes in big batches.
+                    highWatermark: 4 << 20, lowWatermark: 1 << 20))
                 writer = captureWriter
                 recorders.append(captureWriter)
             } catch {

@@ -43,10 +43,15 @@ final class HTTP1Exchange {
         self.upstreamRequest = upstreamRequest
         self.requestFraming = HTTP1BodyFraming.of(request: request)
         let connectionTokens = request.headers.tokens(name: "Connection")
-        self.isUpgradeRequest = request.headers.contains(name: "Upgrade") && connectionTokens.contains("upgrade")
+        self.isUpgradeRequest = Self.isUpgrade(request)
         self.clientWantsClose = request.version == .http1_0
             ? !connectionTokens.contains("keep-alive")
             : connectionTokens.contains("close")
+    }
+
+    /// A request asking to switch protocols: `Upgrade` listed in `Connection` (RFC 9110 §7.8).
+    static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
+        head.headers.contains(name: "Upgrade") && head.headers.tokens(name: "Connection").contains("upgrade")
     }
 
     /// The final response head has gone to the client (so an error can no longer be a clean 502).

@@ -28,6 +28,9 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private var upstreamReusable = true
     /// Set inside an intercepted tunnel whose upstream could not be reached: every request gets this error.
     private var upstreamFailure: UpstreamFailure?
+    /// Connect timings of an upstream opened before the first request (TLS interception
+    /// connects upstream before finishing the client handshake); given to the first exchange.
+    private var preconnectTimings: FlowTimings?
     private var closeAfterExchange = false
     private var shuttingDown = false
     /// No more requests are read from the client: it closed, was refused, or was handed to another handler.
@@ -42,7 +45,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private let maxBufferedInput = 256 * 1024
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
-         upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil) {
+         upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil,
+         preconnectTimings: FlowTimings? = nil) {
         self.context = context
         self.client = client
         self.info = info
@@ -51,6 +55,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         self.upstreamParser = HTTP1ResponseParser(limits: context.configuration.limits)
         self.upstream = upstream
         self.upstreamFailure = upstreamFailure
+        self.preconnectTimings = preconnectTimings
         client.delegate = self
         upstream?.stream.delegate = self
     }
@@ -108,9 +113,9 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             return
         }
         guard let (target, originForm, hostHeader, forwarded) = resolve(head) else { return }
+        let isUpgrade = HTTP1Exchange.isUpgrade(head)
         let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
-            head, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded,
-            isUpgrade: head.headers.contains(name: "Upgrade"))
+            head, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded, isUpgrade: isUpgrade)
         let flow = context.nextFlowID()
         let exchange = HTTP1Exchange(flow: flow, request: head, target: target, upstreamRequest: upstreamHead)
         self.exchange = exchange
@@ -120,6 +125,18 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                                     authority: target.authority, time: now))
         context.record(.requestHead(flow: flow, head: head, time: now))
 
+        if let preconnect = preconnectTimings {
+            preconnectTimings = nil
+            exchange.timings.value.adoptConnectionSetup(from: preconnect)
+            if let failure = upstreamFailure {
+                failExchange(failure.error, status: failure.status)
+                return
+            }
+            if let upstream {
+                sendHead(of: exchange, over: upstream, reused: false)
+                return
+            }
+        }
         if let failure = upstreamFailure {
             failExchange(failure.error, status: failure.status)
             return
@@ -341,6 +358,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                                   error: nil, time: now))
         self.exchange = nil
         if !upstreamReusable || !exchange.requestComplete { dropUpstream() }
+        // The parser stops after any request carrying Upgrade; the upstream did not switch.
+        parser.resumeAfterDeclinedUpgrade()
         if closeAfterExchange || shuttingDown {
             client.closeAfterFlush()
             return

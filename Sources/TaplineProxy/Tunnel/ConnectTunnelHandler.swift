@@ -104,17 +104,19 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             switch result {
             case .success(let connection):
                 let chosen = connection.tls?.alpn.flatMap { offeredALPN.contains($0) ? $0 : nil }
-                self.handshakeWithClient(serverName: serverName, alpn: chosen, upstream: connection, failure: nil)
+                self.handshakeWithClient(serverName: serverName, alpn: chosen, upstream: connection, failure: nil,
+                                         timings: timings.value)
             case .failure(let failure):
                 // Finish the client's handshake anyway so it can be told why in a 502.
                 let fallback = offeredALPN.contains("http/1.1") ? "http/1.1" : nil
-                self.handshakeWithClient(serverName: serverName, alpn: fallback, upstream: nil, failure: failure)
+                self.handshakeWithClient(serverName: serverName, alpn: fallback, upstream: nil, failure: failure,
+                                         timings: timings.value)
             }
         }
     }
 
     private func handshakeWithClient(serverName: String?, alpn: String?, upstream: UpstreamConnection?,
-                                     failure: UpstreamFailure?) {
+                                     failure: UpstreamFailure?, timings: FlowTimings) {
         let certificateHost = serverName ?? host
         let engine: TLSEngine
         do {
@@ -137,7 +139,8 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                                                    tls: TLSDetails(engine: engine, serverName: engine.serverName ?? serverName),
                                                    time: .now()))
                 let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
-                                                route: .intercepted(target), upstream: upstream, upstreamFailure: failure)
+                                                route: .intercepted(target), upstream: upstream, upstreamFailure: failure,
+                                                preconnectTimings: timings)
                 self.context.register(handler, for: stream.connection)
                 handler.start()
             case .failure(let error):

@@ -1,0 +1,28 @@
+@testable import TaplineProxy
+import XCTest
+
+final class ProxyConfigurationTests: XCTestCase {
+    func testUpstreamURLParsing() throws {
+        XCTAssertEqual(try UpstreamTarget(url: "https://api.internal:8443"),
+                       UpstreamTarget(scheme: .https, host: "api.internal", port: 8443))
+        XCTAssertEqual(try UpstreamTarget(url: "http://127.0.0.1/"), UpstreamTarget(scheme: .http, host: "127.0.0.1", port: 80))
+        XCTAssertEqual(try UpstreamTarget(url: "http://[::1]:9000").authority, "[::1]:9000")
+        XCTAssertThrowsError(try UpstreamTarget(url: "api.internal:8443"))
+        XCTAssertThrowsError(try UpstreamTarget(url: "http://host:0"))
+        XCTAssertThrowsError(try UpstreamTarget(url: "http://host/path"))
+    }
+
+    func testPassthroughPatterns() {
+        XCTAssertTrue(HostPattern("*.example.com").matches("api.EXAMPLE.com"))
+        XCTAssertFalse(HostPattern("*.example.com").matches("example.com"))
+        XCTAssertFalse(HostPattern("*.example.com").matches("badexample.com"))
+        XCTAssertTrue(HostPattern("pinned.app").matches("pinned.app"))
+        XCTAssertTrue(HostPattern("*").matches("anything"))
+    }
+
+    func testClientRejectionHintNamesPassthrough() {
+        let text = ConnectTunnelHandler.describeClientRejection(
+            .handshakeFailed(reason: "alert", alert: "unknown ca"), host: "pinned.app")
+        XCTAssertTrue(text.contains("--passthrough pinned.app"), text)
+    }
+}
