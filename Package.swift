@@ -4,11 +4,14 @@
 // Layers (see docs/architecture.md); arrows point down only:
 //
 //   tapline (executable) -> TaplineCLI
-//   TaplineCLI -> TaplineCapture, TaplineProxy
+//   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy
+//   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow
-//   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineWire
+//   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression, TaplineWire
 //   TaplineFlow -> TaplineWire
+//   TaplineHTTP2 -> CNghttp2, TaplineWire
 //   TaplineTLS -> COpenSSL, CTaplineShims
+//   TaplineCompression -> CZlib, CBrotli, CZstd
 //   TaplineNet, TaplineWire -> (Glibc / Foundation only)
 //
 // No Swift package dependencies: only Debian's C libraries through pkg-config.
@@ -24,11 +27,17 @@ var targets: [Target] = [
     .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
+    .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     // Function-like macros that Swift cannot import, wrapped as real functions.
     .target(name: "CTaplineShims", dependencies: ["COpenSSL"]),
 
     // MARK: Wire: sans-I/O codecs in pure Swift.
     .target(name: "TaplineWire", swiftSettings: strict),
+    // MARK: Compression: zlib (gzip, deflate, permessage-deflate), brotli, zstd.
+    .target(name: "TaplineCompression", dependencies: ["CZlib", "CBrotli", "CZstd"], swiftSettings: strict),
+    // MARK: HTTP2: nghttp2 as a sans-I/O session.
+    .target(name: "TaplineHTTP2", dependencies: ["CNghttp2", "TaplineWire"], swiftSettings: strict),
     // MARK: Net: epoll event loops, sockets, timers, resolver.
     .target(name: "TaplineNet", swiftSettings: strict),
     // MARK: TLS: OpenSSL memory-BIO engine and the interception CA.
@@ -37,13 +46,19 @@ var targets: [Target] = [
     .target(name: "TaplineFlow", dependencies: ["TaplineWire"], swiftSettings: strict),
     // MARK: Proxy: modes, protocol detection, flows.
     .target(name: "TaplineProxy",
-            dependencies: ["TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow"],
+            dependencies: ["TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow", "TaplineHTTP2",
+                           "TaplineCompression"],
             swiftSettings: strict),
     // MARK: Capture: session format v1 writer and tolerant reader.
     .target(name: "TaplineCapture", dependencies: ["TaplineFlow", "TaplineWire"], swiftSettings: strict),
+    // MARK: Export: Postman Collection v2.1, HAR 1.2 (export and import), curl.
+    .target(name: "TaplineExport",
+            dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],
+            swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
-            dependencies: ["TaplineProxy", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineNet"],
+            dependencies: ["TaplineProxy", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineNet",
+                           "TaplineExport"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
 
@@ -52,6 +67,9 @@ var targets: [Target] = [
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS"]),
     .testTarget(name: "TaplineCaptureTests", dependencies: ["TaplineCapture", "TaplineFlow", "TaplineCLI"]),
+    .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
+    .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2"]),
+    .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     .testTarget(name: "TaplineProxyTests", dependencies: ["TaplineProxy", "TaplineCapture", "TaplineCLI"]),
 ]
 

@@ -177,6 +177,36 @@ final class CaptureBatchWriter: @unchecked Sendable {
             lines.key("bytesFromClient"); lines.integer(fromClient)
             lines.key("bytesFromServer"); lines.integer(fromServer)
             if let error { lines.key("error"); lines.flowError(error) }
+        case .http2Stream(let flow, let streamID, let time):
+            lines.beginEvent("http2Stream", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("stream"); lines.integer(UInt64(streamID))
+        case .http2Settings(let connection, let fromClient, let settings, let time):
+            lines.beginEvent("http2Settings", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.key("settings"); lines.beginArray()
+            for setting in settings {
+                lines.element(); lines.beginArray()
+                lines.element(); lines.integer(UInt64(setting.identifier))
+                lines.element(); lines.integer(UInt64(setting.value))
+                lines.endArray()
+            }
+            lines.endArray()
+        case .http2StreamReset(let flow, let fromClient, let errorCode, let time):
+            lines.beginEvent("http2StreamReset", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.key("errorCode"); lines.integer(UInt64(errorCode))
+        case .http2GoAway(let connection, let fromClient, let lastStreamID, let errorCode, let debugData, let time):
+            lines.beginEvent("http2GoAway", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.key("lastStream"); lines.integer(UInt64(lastStreamID))
+            lines.key("errorCode"); lines.integer(UInt64(errorCode))
+            if !debugData.isEmpty { lines.key("debug"); lines.string(debugData) }
+        case .webSocketMessage:
+            return  // TODO(websocket): encoded once the proxy emits WebSocket messages (issue 4)
         case .requestBody, .responseBody:
             return  // handled above
         }

@@ -35,6 +35,27 @@ public enum FlowEvent: Sendable {
     case responseHead(flow: FlowID, head: HTTPResponseHead, time: Timestamp)
     case responseBody(flow: FlowID, bytes: [UInt8])
     case responseEnd(flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64, time: Timestamp)
+
+    // MARK: HTTP/2
+
+    /// The flow is HTTP/2 stream `streamID` on its connection (emitted right after `flowStarted`).
+    case http2Stream(flow: FlowID, streamID: UInt32, time: Timestamp)
+    /// A SETTINGS frame one side of a connection sent: `fromClient` true for the client leg,
+    /// false for the upstream leg. Identifiers and values in the order sent.
+    case http2Settings(connection: ConnectionID, fromClient: Bool, settings: [HTTP2Setting], time: Timestamp)
+    /// RST_STREAM for a flow's stream, sent by the client (`fromClient`) or the upstream.
+    case http2StreamReset(flow: FlowID, fromClient: Bool, errorCode: UInt32, time: Timestamp)
+    /// GOAWAY on a connection's client or upstream leg.
+    case http2GoAway(connection: ConnectionID, fromClient: Bool, lastStreamID: UInt32, errorCode: UInt32,
+                     debugData: String, time: Timestamp)
+
+    // MARK: WebSocket
+
+    /// One complete WebSocket message (or control frame) on a `websocket` flow, after any
+    /// fragments were joined. `payload` is decompressed (permessage-deflate); `wireBytes`
+    /// counts the frame bytes as they crossed the wire.
+    case webSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp)
+
     /// Bytes relayed through a tunnel flow so far are reported at its end only.
     /// The flow is over: complete timings, byte counts for tunnels, and the error if any.
     case flowEnded(flow: FlowID, timings: FlowTimings, bytesFromClient: UInt64,
@@ -47,8 +68,11 @@ public enum FlowEvent: Sendable {
         case .flowStarted(let f, _, _, _, _, _), .requestHead(let f, _, _), .requestBody(let f, _),
              .requestEnd(let f, _, _, _), .upstreamConnected(let f, _, _, _, _),
              .responseHead(let f, _, _), .responseBody(let f, _), .responseEnd(let f, _, _, _),
-             .flowEnded(let f, _, _, _, _, _):
+             .flowEnded(let f, _, _, _, _, _), .http2Stream(let f, _, _), .http2StreamReset(let f, _, _, _),
+             .webSocketMessage(let f, _, _):
             return f
+        case .http2Settings, .http2GoAway:
+            return nil
         }
     }
 }
