@@ -12,7 +12,8 @@
 //   TaplineHTTP2 -> CNghttp2, TaplineWire
 //   TaplineTLS -> COpenSSL, CTaplineShims
 //   TaplineCompression -> CZlib, CBrotli, CZstd
-//   TaplineNet, TaplineWire -> (Glibc / Foundation only)
+//   TaplineNet -> CTaplineLinux (epoll, eventfd, accept4)
+//   TaplineWire -> (Swift standard library only)
 //
 // No Swift package dependencies: only Debian's C libraries through pkg-config.
 import Foundation
@@ -31,6 +32,7 @@ var targets: [Target] = [
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     // Function-like macros that Swift cannot import, wrapped as real functions.
     .target(name: "CTaplineShims", dependencies: ["COpenSSL"]),
+    // epoll, eventfd and accept4, which Swift's Glibc module does not import.
 
     // MARK: Wire: sans-I/O codecs in pure Swift.
     .target(name: "TaplineWire", swiftSettings: strict),
@@ -39,7 +41,8 @@ var targets: [Target] = [
     // MARK: HTTP2: nghttp2 as a sans-I/O session.
     .target(name: "TaplineHTTP2", dependencies: ["CNghttp2", "TaplineWire"], swiftSettings: strict),
     // MARK: Net: epoll event loops, sockets, timers, resolver.
-    .target(name: "TaplineNet", swiftSettings: strict),
+    .target(name: "CTaplineLinux"),
+    .target(name: "TaplineNet", dependencies: ["CTaplineLinux"], swiftSettings: strict),
     // MARK: TLS: OpenSSL memory-BIO engine and the interception CA.
     .target(name: "TaplineTLS", dependencies: ["COpenSSL", "CTaplineShims"], swiftSettings: strict),
     // MARK: Flow: the vocabulary the proxy emits and the capture layer records.

@@ -68,7 +68,6 @@ public final class EventLoop: @unchecked Sendable {
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(index: Int) throws(NetError) {
-        guard LinuxSyscalls.available else { throw NetError.system(call: "dlsym(epoll/eventfd/accept4)", errno: ENOSYS) }
         self.index = index
         let ep = LinuxSyscalls.epollCreate()
         guard ep >= 0 else { throw NetError.system(call: "epoll_create1", errno: errno) }
@@ -85,15 +84,20 @@ public final class EventLoop: @unchecked Sendable {
             Glibc.close(wake)
             throw NetError.system(call: "epoll_ctl(eventfd)", errno: e)
         }
+        guard let buffer = LinuxSyscalls.allocateEventBuffer(maxEvents: Self.maxEvents) else {
+            Glibc.close(ep)
+            Glibc.close(wake)
+            throw NetError.system(call: "calloc(epoll events)", errno: ENOMEM)
+        }
         epollFD = ep
         wakeFD = wake
-        events = .allocate(byteCount: Self.maxEvents * LinuxSyscalls.epollEventStride, alignment: 8)
+        events = buffer
     }
 
     deinit {
         Glibc.close(epollFD)
         Glibc.close(wakeFD)
-        events.deallocate()
+        LinuxSyscalls.freeEventBuffer(events)
     }
 
     // MARK: - Thread-safe API

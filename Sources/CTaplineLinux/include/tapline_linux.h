@@ -1,0 +1,34 @@
+#ifndef TAPLINE_LINUX_H
+#define TAPLINE_LINUX_H
+// Linux system calls that Swift's Glibc module does not import (<sys/epoll.h>,
+// <sys/eventfd.h>, accept4), as small real functions with a fixed ABI, so the
+// Swift side never has to know the layout of struct epoll_event (packed on x86_64).
+#include <stdint.h>
+#include <sys/socket.h>
+
+int tapline_epoll_create(void);
+/// epoll_ctl with data.u64 = key.
+int tapline_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key);
+/// epoll_wait into a buffer allocated by tapline_epoll_events_allocate.
+int tapline_epoll_wait(int epfd, void *events, int max_events, int timeout_ms);
+void *tapline_epoll_events_allocate(int max_events);
+void tapline_epoll_events_free(void *events);
+/// Event `index` of an epoll_wait result: its event bits and key.
+uint32_t tapline_epoll_event_bits(const void *events, int index);
+uint64_t tapline_epoll_event_key(const void *events, int index);
+int tapline_eventfd(void);
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int tapline_accept(int fd, struct sockaddr *address, socklen_t *length);
+void tapline_set_thread_name(const char *name);
+
+enum {
+    TAPLINE_EPOLLIN = 0x001,
+    TAPLINE_EPOLLOUT = 0x004,
+    TAPLINE_EPOLLERR = 0x008,
+    TAPLINE_EPOLLHUP = 0x010,
+    TAPLINE_EPOLL_CTL_ADD = 1,
+    TAPLINE_EPOLL_CTL_DEL = 2,
+    TAPLINE_EPOLL_CTL_MOD = 3,
+};
+
+#endif

@@ -1,0 +1,54 @@
+#define _GNU_SOURCE
+#include "tapline_linux.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+_Static_assert(EPOLLIN == TAPLINE_EPOLLIN && EPOLLOUT == TAPLINE_EPOLLOUT && EPOLLERR == TAPLINE_EPOLLERR
+               && EPOLLHUP == TAPLINE_EPOLLHUP, "epoll event bits");
+_Static_assert(EPOLL_CTL_ADD == TAPLINE_EPOLL_CTL_ADD && EPOLL_CTL_DEL == TAPLINE_EPOLL_CTL_DEL
+               && EPOLL_CTL_MOD == TAPLINE_EPOLL_CTL_MOD, "epoll_ctl ops");
+
+int tapline_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int tapline_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t key) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    event.events = events;
+    event.data.u64 = key;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int tapline_epoll_wait(int epfd, void *events, int max_events, int timeout_ms) {
+    return epoll_wait(epfd, (struct epoll_event *)events, max_events, timeout_ms);
+}
+
+void *tapline_epoll_events_allocate(int max_events) {
+    return calloc((size_t)max_events, sizeof(struct epoll_event));
+}
+
+void tapline_epoll_events_free(void *events) { free(events); }
+
+uint32_t tapline_epoll_event_bits(const void *events, int index) {
+    return ((const struct epoll_event *)events)[index].events;
+}
+
+uint64_t tapline_epoll_event_key(const void *events, int index) {
+    return ((const struct epoll_event *)events)[index].data.u64;
+}
+
+int tapline_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+int tapline_accept(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+void tapline_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof truncated - 1);
+    truncated[sizeof truncated - 1] = '\0';
+    pthread_setname_np(pthread_self(), truncated);
+}
