@@ -1,0 +1,404 @@
+import CNghttp2
+import TaplineWire
+
+/// One HTTP/2 connection endpoint over nghttp2, sans I/O: bytes from the peer go
+/// in with `receive`, what happened comes out as `HTTP2Event`s, and the bytes
+/// to send are taken with `takeOutput`. Requests, responses, body bytes and
+/// trailers are handed in with `submit…`, `send(data:)` and `finish`.
+///
+/// nghttp2's callbacks (`HTTP2SessionCallbacks`) only turn frames into events
+/// and copy queued body bytes into DATA frames; they never do I/O.
+///
+/// Flow control: automatic WINDOW_UPDATEs are off. Credit for received DATA is
+/// returned only when the owner calls `consume(stream:count:)`, which it does
+/// once the bytes were handed to the receiving socket. So at most
+/// `settings.streamWindow` bytes per stream and `settings.connectionWindow`
+/// per connection are ever received and not yet delivered.
+///
+/// Outbound bodies stream: `send(data:)` queues bytes for a stream; the data
+/// provider defers (NGHTTP2_ERR_DEFERRED) while the queue is empty and is
+/// resumed when bytes or the end arrive. `dataSent` events tell the owner how
+/// much of a stream's queue went out, so it can return credit upstream.
+///
+/// nghttp2's protections stay on: HTTP messaging rules (pseudo-headers,
+/// connection-specific and uppercase header names reset the stream), max
+/// concurrent streams, and its SETTINGS/PING/RST_STREAM flood limits.
+///
+/// Thread ownership: loop-confined; every method must be called on the owner's
+/// thread. Not reentrant: do not call it from inside its own events' handling
+/// while `receive` or `takeOutput` is running (events are queued, not called back).
+public final class HTTP2Session {
+    public let role: HTTP2SessionRole
+    public let settings: HTTP2SessionSettings
+    /// Set once the session hit a fatal error; it then only drains queued output (a GOAWAY).
+    public private(set) var failure: HTTP2SessionError?
+
+    private var session: OpaquePointer?
+    private var events: [HTTP2Event] = []
+    private var incomingHeaders: [Int32: HTTPHeaders] = [:]
+    private var incomingHeaderBytes: [Int32: Int] = [:]
+    /// Streams whose request (server) or final response (client) head has arrived.
+    private var streamsWithHead: Set<Int32> = []
+    private var outbound: [Int32: HTTP2OutboundStream] = [:]
+    /// nghttp2's last error message (error callback), for connection error reports.
+    var lastLibraryMessage: String?
+
+    /// A session in `role`, with our SETTINGS and connection window update queued.
+    public init(role: HTTP2SessionRole, settings: HTTP2SessionSettings = HTTP2SessionSettings()) throws(HTTP2SessionError) {
+        self.role = role
+        self.settings = settings
+        try create()
+        try submitInitialSettings()
+    }
+
+    /// A server session taking over an HTTP/1.1 connection after `Upgrade: h2c`
+    /// (RFC 7540 §3.2): stream 1 is the upgraded request, already half-closed by the client.
+    /// - Parameters:
+    ///   - http2SettingsHeader: the request's HTTP2-Settings value (base64url SETTINGS payload).
+    ///   - isHeadRequest: the upgraded request was HEAD (its response has no body).
+    public init(upgradeWithSettingsHeader http2SettingsHeader: String, isHeadRequest: Bool,
+                settings: HTTP2SessionSettings = HTTP2SessionSettings()) throws(HTTP2SessionError) {
+        self.role = .server
+        self.settings = settings
+        guard let payload = Self.decodeBase64URL(http2SettingsHeader) else { throw .invalidUpgradeSettings }
+        try create()
+        let rv = payload.withUnsafeBufferPointer {
+            nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, isHeadRequest ? 1 : 0, nil)
+        }
+        guard rv == 0 else { throw .invalidUpgradeSettings }
+        streamsWithHead.insert(1)
+        try submitInitialSettings()
+    }
+
+    deinit {
+        nghttp2_session_del(session)
+    }
+
+    private func create() throws(HTTP2SessionError) {
+        var option: OpaquePointer?
+        guard nghttp2_option_new(&option) == 0, let option else { throw .cannotCreate("nghttp2_option_new failed") }
+        defer { nghttp2_option_del(option) }
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        guard let callbacks = HTTP2SessionCallbacks.make() else { throw .cannotCreate("nghttp2_session_callbacks_new failed") }
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        var created: OpaquePointer?
+        let rv = role == .server
+            ? nghttp2_session_server_new2(&created, callbacks, nil, option)
+            : nghttp2_session_client_new2(&created, callbacks, nil, option)
+        guard rv == 0, let created else { throw .cannotCreate(Self.message(rv)) }
+        session = created
+        nghttp2_session_set_user_data(created, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    private func submitInitialSettings() throws(HTTP2SessionError) {
+        var entries = [
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                                   value: UInt32(settings.streamWindow)),
+            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                                   value: settings.maxHeaderListSize),
+        ]
+        if role == .server {
+            entries.insert(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                                                  value: settings.maxConcurrentStreams), at: 0)
+        } else {
+            entries.insert(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue),
+                                                  value: settings.enablePush ? 1 : 0), at: 0)
+        }
+        var rv = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), entries, entries.count)
+        guard rv == 0 else { throw .cannotSubmit(Self.message(rv)) }
+        rv = nghttp2_session_set_local_window_size(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, settings.connectionWindow)
+        guard rv == 0 else { throw .cannotSubmit(Self.message(rv)) }
+    }
+
+    // MARK: Input
+
+    /// Feeds bytes from the peer. Events are queued for `takeEvents`. On a
+    /// protocol violation the session queues a GOAWAY with the right code
+    /// (take it with `takeOutput`), stops reading, and returns the error.
+    @discardableResult
+    public func receive(_ bytes: some Collection<UInt8>) -> HTTP2SessionError? {
+        if let failure { return failure }
+        let rv = bytes.withContiguousStorageIfAvailable { buffer in
+            nghttp2_session_mem_recv(session, buffer.baseAddress, buffer.count)
+        } ?? Array(bytes).withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
+        if rv < 0 {
+            let code: HTTP2ErrorCode = rv == Int(NGHTTP2_ERR_FLOODED.rawValue) ? .enhanceYourCalm
+                : rv == Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) ? .internalError : .protocolError
+            nghttp2_session_terminate_session(session, code.rawValue)
+            let error = HTTP2SessionError.connectionError(code: code, reason: lastLibraryMessage ?? Self.message(Int32(clamping: rv)))
+            failure = error
+            return error
+        }
+        return nil
+    }
+
+    /// The events since the last call, in order.
+    public func takeEvents() -> [HTTP2Event] {
+        guard !events.isEmpty else { return [] }
+        defer { events.removeAll(keepingCapacity: true) }
+        return events
+    }
+
+    public var hasEvents: Bool { !events.isEmpty }
+
+    // MARK: Output
+
+    /// Serializes queued frames: up to about `limit` bytes (whole frames), or
+    /// empty when there is nothing to send. Call until empty while the socket takes more.
+    public func takeOutput(limit: Int = 64 * 1024) -> [UInt8] {
+        var output: [UInt8] = []
+        while output.count < limit {
+            var pointer: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &pointer)
+            if count < 0 {
+                failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
+                break
+            }
+            guard count > 0, let pointer else { break }
+            output.append(contentsOf: UnsafeBufferPointer(start: pointer, count: count))
+        }
+        return output
+    }
+
+    /// True while the session expects more input (no GOAWAY exchanged both ways yet).
+    public var wantsRead: Bool { failure == nil && nghttp2_session_want_read(session) != 0 }
+    /// True while frames are queued (including DATA that is not deferred).
+    public var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
+    /// Nothing more will be read or written: the connection can be closed.
+    public var isFinished: Bool { !wantsRead && !wantsWrite }
+
+    /// The highest peer-initiated stream id processed (for our GOAWAY).
+    public var lastProcessedStreamID: Int32 { nghttp2_session_get_last_proc_stream_id(session) }
+
+    // MARK: Submitting
+
+    /// Client role: opens a stream with `headers` (pseudo-headers first).
+    /// Unless `endStream`, the body follows with `send(data:)` and `finish`.
+    /// Returns the new stream id.
+    public func submitRequest(_ headers: HTTPHeaders, endStream: Bool) throws(HTTP2SessionError) -> Int32 {
+        var provider = Self.dataProvider
+        let id = Self.withNameValues(headers) { nva, count in
+            endStream ? nghttp2_submit_request(session, nil, nva, count, nil, nil)
+                : nghttp2_submit_request(session, nil, nva, count, &provider, nil)
+        }
+        guard id > 0 else { throw .cannotSubmit(Self.message(id)) }
+        let stream = HTTP2OutboundStream()
+        stream.ended = endStream
+        outbound[id] = stream
+        return id
+    }
+
+    /// Server role: the final response head for `stream`; unless `endStream` the body follows.
+    public func submitResponse(stream id: Int32, headers: HTTPHeaders, endStream: Bool) throws(HTTP2SessionError) {
+        var provider = Self.dataProvider
+        let rv = Self.withNameValues(headers) { nva, count in
+            endStream ? nghttp2_submit_response(session, id, nva, count, nil)
+                : nghttp2_submit_response(session, id, nva, count, &provider)
+        }
+        guard rv == 0 else { throw .cannotSubmit(Self.message(rv)) }
+        let stream = HTTP2OutboundStream()
+        stream.ended = endStream
+        outbound[id] = stream
+    }
+
+    /// Server role: an interim 1xx head (the final response comes later).
+    public func submitInformational(stream id: Int32, headers: HTTPHeaders) throws(HTTP2SessionError) {
+        let rv = Self.withNameValues(headers) { nva, count in
+            nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, nil, nva, count, nil)
+        }
+        guard rv >= 0 else { throw .cannotSubmit(Self.message(rv)) }
+    }
+
+    /// Queues body bytes for a stream opened by `submitRequest`/`submitResponse`.
+    /// Ignored when the stream is gone (reset or closed).
+    public func send(data bytes: [UInt8], stream id: Int32) {
+        guard let stream = outbound[id], !stream.ended else { return }
+        stream.append(bytes)
+        resumeIfDeferred(id, stream)
+    }
+
+    /// Ends the body of a stream, with trailers when given (non-empty).
+    public func finish(stream id: Int32, trailers: HTTPHeaders? = nil) {
+        guard let stream = outbound[id], !stream.ended else { return }
+        stream.ended = true
+        if let trailers, !trailers.isEmpty { stream.trailers = trailers }
+        resumeIfDeferred(id, stream)
+    }
+
+    private func resumeIfDeferred(_ id: Int32, _ stream: HTTP2OutboundStream) {
+        guard stream.deferred else { return }
+        stream.deferred = false
+        nghttp2_session_resume_data(session, id)
+    }
+
+    /// Bytes queued with `send(data:)` for `stream` and not yet framed.
+    public func bufferedBytes(stream id: Int32) -> Int { outbound[id]?.bufferedBytes ?? 0 }
+
+    /// Sends RST_STREAM; queued body bytes of the stream are dropped.
+    public func reset(stream id: Int32, code: HTTP2ErrorCode) {
+        outbound[id] = nil
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, code.rawValue)
+    }
+
+    /// Sends GOAWAY with the last peer stream we processed: no new streams are
+    /// accepted; streams in flight may finish. `code` other than NO_ERROR ends the connection.
+    public func goAway(code: HTTP2ErrorCode, debugData: String = "") {
+        let debug = Array(debugData.utf8)
+        if code == .noError {
+            nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastProcessedStreamID, code.rawValue,
+                                  debug, debug.count)
+        } else {
+            nghttp2_session_terminate_session(session, code.rawValue)
+        }
+    }
+
+    /// Returns flow-control credit for `count` received DATA bytes of `stream`
+    /// (stream and connection windows; only the connection's if the stream is gone).
+    public func consume(stream id: Int32, count: Int) {
+        guard count > 0 else { return }
+        nghttp2_session_consume(session, id, count)
+    }
+
+    // MARK: Callback entry points (HTTP2SessionCallbacks)
+
+    static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session? {
+        guard let userData else { return nil }
+        return Unmanaged<HTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+    }
+
+    func beginHeaders(stream: Int32) {
+        incomingHeaders[stream] = HTTPHeaders()
+        incomingHeaderBytes[stream] = 0
+    }
+
+    /// Returns false when the block exceeds `maxHeaderListSize` (the stream is then reset).
+    func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        let size = (incomingHeaderBytes[stream] ?? 0) + name.count + value.count + 32
+        incomingHeaderBytes[stream] = size
+        guard size <= Int(settings.maxHeaderListSize) else {
+            incomingHeaders[stream] = nil
+            return false
+        }
+        incomingHeaders[stream, default: HTTPHeaders()].add(name: String(decoding: name, as: UTF8.self),
+                                                            value: String(decoding: value, as: UTF8.self))
+        return true
+    }
+
+    func headersComplete(stream: Int32, endStream: Bool) {
+        let fields = incomingHeaders.removeValue(forKey: stream) ?? HTTPHeaders()
+        incomingHeaderBytes[stream] = nil
+        let kind: HTTP2HeadersKind
+        if streamsWithHead.contains(stream) {
+            kind = .trailers
+        } else if role == .server {
+            kind = .request
+            streamsWithHead.insert(stream)
+        } else if let status = fields.first(name: ":status"), status.hasPrefix("1") {
+            kind = .informational
+        } else {
+            kind = .response
+            streamsWithHead.insert(stream)
+        }
+        events.append(.headers(stream: stream, fields: fields, kind: kind, endStream: endStream))
+    }
+
+    func dataChunk(stream: Int32, bytes: UnsafeBufferPointer<UInt8>) {
+        events.append(.data(stream: stream, bytes: Array(bytes)))
+    }
+
+    func emit(_ event: HTTP2Event) {
+        events.append(event)
+    }
+
+    func streamClosed(_ stream: Int32, code: UInt32) {
+        outbound[stream] = nil
+        incomingHeaders[stream] = nil
+        incomingHeaderBytes[stream] = nil
+        streamsWithHead.remove(stream)
+        events.append(.streamClosed(stream: stream, code: HTTP2ErrorCode(rawValue: code)))
+    }
+
+    /// The data provider: copies queued bytes of `stream` into a DATA frame.
+    func readData(stream id: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int,
+                  flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard let stream = outbound[id] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        let copied = stream.take(into: buffer, count: length)
+        if copied > 0 { events.append(.dataSent(stream: id, count: copied)) }
+        if stream.bufferedBytes == 0 {
+            if stream.ended {
+                flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
+                if let trailers = stream.trailers {
+                    stream.trailers = nil
+                    let rv = Self.withNameValues(trailers) { nva, count in nghttp2_submit_trailer(session, id, nva, count) }
+                    if rv == 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue }
+                }
+            } else if copied == 0 {
+                stream.deferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        return copied
+    }
+
+    // MARK: Helpers
+
+    static let dataProvider = nghttp2_data_provider(
+        source: nghttp2_data_source(ptr: nil), read_callback: HTTP2SessionCallbacks.readData)
+
+    /// Calls `body` with an nghttp2_nv array for `headers` (valid only during the call).
+    static func withNameValues<R>(_ headers: HTTPHeaders,
+                                  _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var storage: [UInt8] = []
+        var ranges: [(Int, Int, Int, Int)] = []
+        ranges.reserveCapacity(headers.count)
+        for field in headers {
+            let nameStart = storage.count
+            storage.append(contentsOf: field.name.utf8)
+            let valueStart = storage.count
+            storage.append(contentsOf: field.value.utf8)
+            ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
+        }
+        storage.append(0) // never empty, so the base address exists
+        return storage.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress.unsafelyUnwrapped // non-empty: the address exists
+            let nva = ranges.map { range in
+                nghttp2_nv(name: base + range.0, value: base + range.2, namelen: range.1, valuelen: range.3,
+                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            let padded = nva.isEmpty ? [nghttp2_nv()] : nva // a valid pointer even for no fields
+            return padded.withUnsafeBufferPointer { pointer in
+                body(pointer.baseAddress.unsafelyUnwrapped, nva.count) // non-empty: the address exists
+            }
+        }
+    }
+
+    static func message(_ code: Int32) -> String {
+        String(cString: nghttp2_strerror(code))
+    }
+
+    /// Decodes base64url without padding (RFC 7540 §3.2.1); nil when invalid.
+    static func decodeBase64URL(_ text: String) -> [UInt8]? {
+        var bits: UInt32 = 0
+        var bitCount = 0
+        var output: [UInt8] = []
+        for c in text.utf8 {
+            let value: UInt8
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = c - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = c - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"), UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
+            case UInt8(ascii: "="), UInt8(ascii: " "): continue
+            default: return nil
+            }
+            bits = (bits << 6) | UInt32(value)
+            bitCount += 6
+            if bitCount >= 8 {
+                bitCount -= 8
+                output.append(UInt8(truncatingIfNeeded: bits >> UInt32(bitCount)))
+            }
+        }
+        return output.count % 6 == 0 ? output : nil
+    }
+}

@@ -1,0 +1,20 @@
+/// The local settings and limits an `HTTP2Session` announces and enforces.
+///
+/// Memory bound: a peer can have at most `connectionWindow` bytes of DATA
+/// received and not yet consumed on one connection, and `streamWindow` per
+/// stream; credit comes back only when the owner calls `consume`. A value type.
+public struct HTTP2SessionSettings: Sendable, Equatable {
+    /// SETTINGS_INITIAL_WINDOW_SIZE we announce: how much one stream may send before credit returns.
+    public var streamWindow: Int32 = 1 << 20
+    /// Our connection-level receive window (raised from 65535 with a WINDOW_UPDATE at start).
+    public var connectionWindow: Int32 = 16 << 20
+    /// SETTINGS_MAX_CONCURRENT_STREAMS we announce (server role; nghttp2 refuses streams above it).
+    public var maxConcurrentStreams: UInt32 = 100
+    /// SETTINGS_MAX_HEADER_LIST_SIZE we announce; a received header block larger than this
+    /// resets its stream.
+    public var maxHeaderListSize: UInt32 = 64 * 1024
+    /// SETTINGS_ENABLE_PUSH: always 0 in the client role (no server push toward us).
+    public var enablePush = false
+
+    public init() {}
+}
