@@ -26,8 +26,8 @@ public struct ProxyConfiguration: Sendable {
     public var timeouts = ProxyTimeouts()
     public var limits = HTTP1Limits()
     /// Socket write-buffer watermarks: above `high` the other side is not read.
-    public var writeHighWatermark = 256 * 1024
-    public var writeLowWatermark = 64 * 1024
+    public var writeHighWatermark = 128 * 1024
+    public var writeLowWatermark = 32 * 1024
 
     public init(listenAddress: SocketAddress) {
         self.listenAddress = listenAddress

@@ -37,17 +37,20 @@ public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// `host:port`, with brackets around IPv6 literals; the port left out when it is the scheme's default.
     public var authority: String {
-        let bracketed = host.contains(":") ? "[\(host)]" : host
+        let bracketed = isIPv6Literal ? "[\(host)]" : host
         let defaultPort = scheme == .https ? 443 : 80
         return port == defaultPort ? bracketed : "\(bracketed):\(port)"
     }
 
     /// `host:port` always with the port (for logs and connection keys).
     public var hostPort: String {
-        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+        (isIPv6Literal ? "[\(host)]" : host) + ":\(port)"
     }
 
     public var description: String { "\(scheme.rawValue)://\(authority)" }
+
+    /// An IPv6 address literal (it needs brackets in an authority).
+    var isIPv6Literal: Bool { host.utf8.contains(UInt8(ascii: ":")) }
 
     /// Splits `host`, `host:port`, `[v6]`, `[v6]:port`. Nil when the port is not valid.
     static func splitAuthority(_ authority: Substring, defaultPort: Int) -> (host: String, port: Int)? {

@@ -1,5 +1,4 @@
 import TaplineFlow
-import TaplineNet
 import TaplineWire
 
 /// The state of one request/response exchange on an `HTTP1ProxyHandler`.
@@ -34,7 +33,6 @@ final class HTTP1Exchange {
     var clientFraming: HTTP1BodyFraming = .none
     var responseComplete = false
     var responseBodyBytes: UInt64 = 0
-    var responseTimer: LoopTimer?
 
     init(flow: FlowID, request: HTTPRequestHead, target: UpstreamTarget, upstreamRequest: HTTPRequestHead) {
         self.flow = flow

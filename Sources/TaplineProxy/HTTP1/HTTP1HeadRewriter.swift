@@ -5,33 +5,47 @@ import TaplineWire
 /// origin-form, Host and X-Forwarded-* set in reverse mode, and framing
 /// fields adjusted to what the next leg can carry.
 enum HTTP1HeadRewriter {
-    /// Fields that describe one connection, never forwarded as they are.
+    /// Fields that describe one connection, never forwarded as they are (lowercase).
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authorization",
         "proxy-authenticate", "te", "upgrade",
     ]
+    /// `hopByHop` as an array, for comparing names without hashing on the hot path.
+    private static let hopByHopNames = Array(hopByHop)
+
+    /// Connection options that name no field (so they need no removal pass).
+    private static let connectionOptions: Set<String> = ["keep-alive", "close", "upgrade"]
 
     /// Removes hop-by-hop fields and every field the Connection header names.
     /// Keeps `TE: trailers` (it is end-to-end in practice) and, when
     /// `keepUpgrade`, the Upgrade field (then `Connection: Upgrade` is re-added).
+    /// This runs for every request and response, so it compares names without
+    /// allocating and only lowercases the Connection header's own tokens.
     static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
-        let named = Set(headers.tokens(name: "Connection"))
+        let named = headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
         var result = HTTPHeaders()
+        result.reserveCapacity(headers.count + 1)
         for field in headers {
-            let lower = field.name.lowercased()
-            if lower == "upgrade", keepUpgrade {
-                result.add(name: field.name, value: field.value)
+            if isHopByHop(field.name) {
+                if keepUpgrade, HTTPHeaders.namesEqual(field.name, "upgrade") {
+                    result.add(name: field.name, value: field.value)
+                } else if HTTPHeaders.namesEqual(field.name, "te"), field.value.lowercased().contains("trailers") {
+                    result.add(name: field.name, value: "trailers")
+                }
                 continue
             }
-            if lower == "te" {
-                if field.value.lowercased().contains("trailers") { result.add(name: field.name, value: "trailers") }
-                continue
-            }
-            if hopByHop.contains(lower) || named.contains(lower) { continue }
+            if !named.isEmpty, named.contains(where: { HTTPHeaders.namesEqual($0, field.name) }) { continue }
             result.add(name: field.name, value: field.value)
         }
         if keepUpgrade { result.add(name: "Connection", value: "Upgrade") }
         return result
+    }
+
+    @inline(__always)
+    private static func isHopByHop(_ name: String) -> Bool {
+        let length = name.utf8.count
+        guard length == 2 || (length >= 7 && length <= 19) else { return false }
+        return hopByHopNames.contains { $0.utf8.count == length && HTTPHeaders.namesEqual($0, name) }
     }
 
     /// The request head sent upstream.

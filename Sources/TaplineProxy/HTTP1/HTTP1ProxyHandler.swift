@@ -38,11 +38,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private var clientReadPaused = false
     private var upstreamReadPaused = false
     private var pausedForRecorder = false
-    private var idleTimer: LoopTimer?
-    private var headerTimer: LoopTimer?
+    /// The one timeout running at any time, and what it is for: idle (no exchange),
+    /// header (a request head is arriving), response (waiting for the upstream's first byte).
+    private lazy var deadline = DeadlineTimer(loop: context.loop) { [weak self] in self?.deadlineExpired() }
+    private var deadlineKind = DeadlineKind.idle
+    private enum DeadlineKind { case idle, header, response }
 
     /// Input buffered in a parser beyond which its socket is not read.
-    private let maxBufferedInput = 256 * 1024
+    private let maxBufferedInput = 64 * 1024
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
          upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil,
@@ -71,10 +74,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     // MARK: Client side
 
     private func receiveFromClient(_ bytes: ArraySlice<UInt8>) {
-        idleTimer?.cancel()
-        idleTimer = nil
         parser.append(bytes)
-        if exchange == nil, headerTimer == nil { armHeaderTimer() }
+        if exchange == nil, deadlineKind != .header { arm(.header) }
         pumpClient()
         checkRecorder()
     }
@@ -106,8 +107,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     private func startExchange(_ head: HTTPRequestHead) {
-        headerTimer?.cancel()
-        headerTimer = nil
+        deadline.disarm()
         if head.method == "CONNECT" {
             startConnect(head)
             return
@@ -195,18 +195,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                                           reused: reused, time: .now()))
         upstream.stream.write(HTTP1Serializer.requestHead(exchange.upstreamRequest))
         exchange.upstreamReady = true
-        let timeout = context.configuration.timeouts.response
-        exchange.responseTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self, weak exchange] in
-            guard let self, let exchange, self.exchange === exchange else { return }
-            self.failExchange(FlowError(.upstreamTimeout,
-                "\(exchange.target.hostPort) sent no response within \(timeout / 1000) s"), status: 504)
-        }
+        arm(.response)
         pumpClient()
     }
 
     private func forwardRequestBody(_ bytes: ArraySlice<UInt8>) {
         guard let exchange, let upstream else { return }
         exchange.requestBodyBytes += UInt64(bytes.count)
+        if exchange.timings.value.firstResponseByte == nil { arm(.response) }
         if exchange.requestFraming == .chunked {
             upstream.stream.write(HTTP1Serializer.chunk(bytes))
         } else {
@@ -237,8 +233,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         }
         if exchange.timings.value.firstResponseByte == nil {
             exchange.timings.value.firstResponseByte = .now()
-            exchange.responseTimer?.cancel()
-            exchange.responseTimer = nil
+            deadline.disarm()
         }
         upstreamParser.append(bytes)
         pumpUpstream()
@@ -352,7 +347,6 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private func finishExchange(_ exchange: HTTP1Exchange) {
         let now = Timestamp.now()
         exchange.timings.value.done = now
-        exchange.responseTimer?.cancel()
         context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
                                   bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
                                   error: nil, time: now))
@@ -372,7 +366,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     /// the message when no response head was sent yet, else the connection is cut.
     private func failExchange(_ error: FlowError, status: Int) {
         guard let exchange else { return }
-        exchange.responseTimer?.cancel()
+        deadline.disarm()
         let now = Timestamp.now()
         exchange.timings.value.done = now
         context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
@@ -493,31 +487,40 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     private func armIdleTimer() {
-        idleTimer?.cancel()
-        idleTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
-            guard let self, self.exchange == nil, !self.clientClosed, self.parser.isIdle else { return }
-            self.client.close()
+        arm(.idle)
+    }
+
+    private func arm(_ kind: DeadlineKind) {
+        deadlineKind = kind
+        let timeouts = context.configuration.timeouts
+        switch kind {
+        case .idle: deadline.arm(milliseconds: timeouts.idle)
+        case .header: deadline.arm(milliseconds: timeouts.header)
+        case .response: deadline.arm(milliseconds: timeouts.response)
         }
     }
 
-    private func armHeaderTimer() {
-        let timeout = context.configuration.timeouts.header
-        headerTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self] in
-            guard let self, self.exchange == nil, !self.clientClosed else { return }
-            self.headerTimer = nil
-            self.client.write(HTTP1ErrorResponse.bytes(status: 408,
-                message: "the request head was not complete within \(timeout / 1000) s"))
-            self.client.closeAfterFlush()
-            self.clientClosed = true
+    private func deadlineExpired() {
+        guard !clientClosed else { return }
+        let timeouts = context.configuration.timeouts
+        switch deadlineKind {
+        case .idle:
+            if exchange == nil, parser.isIdle { client.close() }
+        case .header:
+            guard exchange == nil else { return }
+            client.write(HTTP1ErrorResponse.bytes(status: 408,
+                message: "the request head was not complete within \(timeouts.header / 1000) s"))
+            client.closeAfterFlush()
+            clientClosed = true
+        case .response:
+            guard let exchange, exchange.timings.value.firstResponseByte == nil else { return }
+            failExchange(FlowError(.upstreamTimeout,
+                "\(exchange.target.hostPort) sent no response within \(timeouts.response / 1000) s"), status: 504)
         }
     }
 
     private func cancelTimers() {
-        idleTimer?.cancel()
-        idleTimer = nil
-        headerTimer?.cancel()
-        headerTimer = nil
-        exchange?.responseTimer?.cancel()
+        deadline.disarm()
     }
 
     // MARK: ClientHandler
@@ -605,7 +608,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private func abortByClient(_ exchange: HTTP1Exchange, _ message: String) {
         let now = Timestamp.now()
         exchange.timings.value.done = now
-        exchange.responseTimer?.cancel()
+        deadline.disarm()
         context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
                                   bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
                                   error: FlowError(.clientAborted, message), time: now))

@@ -189,7 +189,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         timings.value.requestStart = now
         pendingFlow = (flow, timings)
         context.record(.flowStarted(flow: flow, connection: info.id, kind: .tunnel, scheme: "tcp",
-                                    authority: "\(host.contains(":") ? "[\(host)]" : host):\(port)", time: now))
+                                    authority: UpstreamTarget(scheme: .http, host: host, port: port).hostPort, time: now))
         context.record(.requestHead(flow: flow, head: connectRequest, time: now))
         context.connector.connect(to: UpstreamTarget(scheme: .http, host: host, port: port),
                                   timings: timings) { [weak self] result in
