@@ -1,5 +1,6 @@
 import Foundation
 import TaplineCapture
+import TaplineExport
 
 /// `tapline show SESSION [--flow N] [--body request|response] [--json]`:
 /// a session's flows one per line, one flow in full, or one body's raw bytes
@@ -7,13 +8,14 @@ import TaplineCapture
 /// Exit codes: 0 shown, 1 session/flow not found or unreadable, 2 usage error.
 enum ShowCommand {
     static let usage = """
-    usage: tapline show SESSION [--flow N] [--body request|response] [--json] [--capture DIR]
+    usage: tapline show SESSION [--flow N] [--body request|response] [--filter EXPR] [--json] [--capture DIR]
 
     SESSION is a session id, a unique prefix of one, `latest`, or a session directory.
 
     options:
       --flow N        show flow N in full: connection, upstream, timings, heads, bodies, error
       --body WHICH    with --flow: write the captured request or response body to stdout, raw
+      --filter EXPR   list only the flows matching EXPR (see docs/filters.md), e.g. 'status:4xx,5xx'
       --json          machine-readable output
       --capture DIR   where sessions are stored (default ./captures, as for tapline proxy)
       --help          this text
@@ -30,9 +32,15 @@ enum ShowCommand {
         let flowNumber: Int?
         let bodyDirection: BodyDirection?
         let reference: String
+        let filter: FlowFilter
         do {
             root = try args.value("--capture") ?? "captures"
             json = args.flag("--json")
+            do {
+                filter = try FlowFilter.parse(args.values("--filter"))
+            } catch {
+                throw UsageError("\(error)")
+            }
             flowNumber = try args.integer("--flow", range: 1...Int.max)
             if let text = try args.value("--body") {
                 guard let direction = BodyDirection(rawValue: text) else {
@@ -68,12 +76,13 @@ enum ShowCommand {
         let style = TerminalStyle(fileDescriptor: 1)
 
         guard let flowNumber else {
+            let flows = session.flows.filter(filter.matches)
             if json {
-                print(ShowFlowList.json(session))
-            } else if session.flows.isEmpty {
-                StandardError.writeLine("tapline: session \(session.id) has no flows")
+                print(ShowFlowList.json(session, flows: flows))
+            } else if flows.isEmpty {
+                StandardError.writeLine("tapline: session \(session.id) has no flows" + (filter.isEmpty ? "" : " matching \(filter.text.debugDescription)"))
             } else {
-                for line in ShowFlowList.lines(session, style: style) { print(line) }
+                for line in ShowFlowList.lines(session, style: style, flows: flows) { print(line) }
             }
             return 0
         }

@@ -10,15 +10,15 @@ enum ShowFlowList {
     /// one is still printed in full).
     static let urlColumnLimit = 80
 
-    static func lines(_ session: CapturedSession, style: TerminalStyle) -> [String] {
+    static func lines(_ session: CapturedSession, style: TerminalStyle, flows selected: [CapturedFlow]? = nil) -> [String] {
+        let flows = selected ?? session.flows
         var rows = [["ID", "METHOD", "URL", "STATUS", "TYPE", "REQ", "RESP", "TIME"]]
-        for flow in session.flows {
+        for flow in flows {
             rows.append([String(flow.id.rawValue), FlowSummaryText.method(flow), ShowText.sanitize(flow.url),
                          FlowSummaryText.status(flow), FlowSummaryText.contentType(flow),
                          ByteCountText.format(FlowSummaryText.requestBytes(flow)),
                          ByteCountText.format(FlowSummaryText.responseBytes(flow)), FlowSummaryText.duration(flow)])
         }
-        let flows = session.flows
         let lines = ShowText.table(rows, rightAligned: [0, 5, 6, 7], maxWidths: [2: urlColumnLimit]) { row, column, cell in
             if row == 0 { return style.bold(cell) }
             guard column == 3 else { return cell }
@@ -29,8 +29,8 @@ enum ShowFlowList {
         return lines
     }
 
-    static func json(_ session: CapturedSession) -> String {
-        ShowJSON.text(session.flows.map { flow -> [String: Any] in
+    static func json(_ session: CapturedSession, flows selected: [CapturedFlow]? = nil) -> String {
+        ShowJSON.text((selected ?? session.flows).map { flow -> [String: Any] in
             var object: [String: Any] = [
                 "id": Int(clamping: flow.id.rawValue),
                 "connection": Int(clamping: flow.connection.rawValue),

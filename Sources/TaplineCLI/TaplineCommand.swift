@@ -10,6 +10,8 @@ public enum TaplineCommand {
       proxy       run the intercepting proxy (forward, or --reverse URL)
       sessions    list capture sessions
       show        show a session's flows, or one flow in full
+      export      export sessions as a Postman collection, a HAR file or curl commands
+      import      turn a HAR file into a capture session
       ca          show, export or regenerate the interception CA
 
     tapline <command> --help shows a command's options; tapline --version prints the version.
@@ -26,6 +28,8 @@ public enum TaplineCommand {
         case "proxy": return ProxyCommand.run(commandArguments)
         case "sessions": return SessionsCommand.run(commandArguments)
         case "show": return ShowCommand.run(commandArguments)
+        case "export": return ExportCommand.run(commandArguments)
+        case "import": return ImportCommand.run(commandArguments)
         case "ca": return CACommand.run(commandArguments)
         case "--version", "-V", "version":
             print("tapline \(TaplineVersion.string)")

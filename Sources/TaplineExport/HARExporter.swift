@@ -1,0 +1,66 @@
+import Foundation
+import Glibc
+import TaplineCapture
+import TaplineFlow
+
+/// Writes captured flows as a HAR 1.2 file, one entry at a time: the output
+/// is streamed to the descriptor as each entry is made, so a session of any
+/// length costs the memory of one entry (bodies up to `bodyLimit` each).
+/// Deterministic: the same sessions give byte-identical files. Runs on the
+/// caller's thread.
+public struct HARExporter {
+    public var bodyLimit = 64 << 20
+    public var creatorVersion: String
+    public let messages: @Sendable (FlowID) -> [FlowMessage]
+
+    public init(creatorVersion: String, messages: @escaping @Sendable (FlowID) -> [FlowMessage] = FlowMessage.none) {
+        self.creatorVersion = creatorVersion
+        self.messages = messages
+    }
+
+    /// Writes the HAR for `flows` to `descriptor`; returns how many entries were written.
+    /// - Throws: `capture` when a body cannot be read, `cannotWrite` when the output fails.
+    @discardableResult
+    public func write(_ flows: [CapturedFlow], comment: String, to descriptor: Int32, path: String) throws(ExportError) -> Int {
+        var writer = JSONWriter(indent: "  ")
+        writer.raw("{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": ")
+        writer.write(.object([JSONMember("name", .string("tapline")), JSONMember("version", .string(creatorVersion))]), level: 2)
+        writer.raw(",\n    \"comment\": ")
+        writer.string(comment)
+        writer.raw(",\n    \"pages\": [],\n    \"entries\": [")
+        try flush(&writer, descriptor, path)
+        let builder = HAREntryBuilder(bodyLimit: bodyLimit, messages: messages)
+        var count = 0
+        for flow in flows {
+            let entry: JSONValue?
+            do throws(CaptureError) {
+                entry = try builder.entry(flow)
+            } catch {
+                throw .capture(error)
+            }
+            guard let entry else { continue }
+            if count > 0 { writer.raw(",") }
+            writer.newline(level: 3)
+            writer.write(entry, level: 3)
+            count += 1
+            try flush(&writer, descriptor, path)
+        }
+        if count > 0 { writer.newline(level: 2) }
+        writer.raw("]\n  }\n}\n")
+        try flush(&writer, descriptor, path)
+        return count
+    }
+
+    private func flush(_ writer: inout JSONWriter, _ descriptor: Int32, _ path: String) throws(ExportError) {
+        let bytes = writer.take()
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            }
+            offset += written
+        }
+    }
+}

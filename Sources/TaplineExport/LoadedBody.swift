@@ -1,0 +1,59 @@
+import TaplineCapture
+import TaplineCompression
+import TaplineWire
+
+/// A captured body read into memory for export, decoded through its
+/// `Content-Encoding` when possible.
+///
+/// Invariants: `bytes` are decoded when `decoded` is true, else exactly the
+/// stored bytes (a failed or unsupported decoding keeps them and says why in
+/// `note`; imported HAR bodies are stored decoded, so their failed decoding
+/// is silent). `complete` is false when the capture kept only part of the body
+/// or it was larger than the export limit. A value type.
+public struct LoadedBody: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var decoded: Bool
+    public var complete: Bool
+    /// The body's size on the wire (before decoding), as the capture counted it.
+    public var wireSize: UInt64
+    public var note: String?
+
+    public static let empty = LoadedBody(bytes: [], decoded: false, complete: true, wireSize: 0, note: nil)
+
+    public init(bytes: [UInt8], decoded: Bool, complete: Bool, wireSize: UInt64, note: String?) {
+        self.bytes = bytes
+        self.decoded = decoded
+        self.complete = complete
+        self.wireSize = wireSize
+        self.note = note
+    }
+
+    /// The text when the bytes are valid UTF-8.
+    public var utf8Text: String? {
+        String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Reads at most `limit` stored bytes of `body` and decodes them per `headers`' Content-Encoding.
+    public static func load(_ body: CapturedBody, headers: HTTPHeaders, limit: Int = 16 << 20) throws(CaptureError) -> LoadedBody {
+        guard body.capturedBytes > 0 else {
+            return LoadedBody(bytes: [], decoded: false, complete: !body.truncated, wireSize: body.bodyBytes, note: nil)
+        }
+        let stored = try body.bodyData(limit: limit)
+        let whole = !body.truncated && UInt64(stored.count) == body.capturedBytes
+        var result = LoadedBody(bytes: stored, decoded: false, complete: whole, wireSize: body.bodyBytes, note: nil)
+        if !whole {
+            result.note = body.truncated
+                ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes"
+                : "body larger than \(limit) bytes; only the start is shown"
+        }
+        let encoding = headers.values(name: "Content-Encoding").joined(separator: ",")
+        guard !ContentDecoder.codings(encoding).isEmpty, whole else { return result }
+        do throws(ContentDecodingError) {
+            result.bytes = try ContentDecoder.decode(stored, contentEncoding: encoding, maxOutputBytes: limit)
+            result.decoded = true
+        } catch {
+            if case .unsupportedCoding = error { result.note = "\(error)" }
+        }
+        return result
+    }
+}

@@ -1,0 +1,88 @@
+/// What a URL path segment looks like: a fixed word of the API, or a value
+/// that identifies something (and so becomes a path variable).
+///
+/// `classify` is a pure function over the percent-decoded segment:
+/// - `number`: digits only (`42`);
+/// - `uuid`: `8-4-4-4-12` hex digits;
+/// - `ulid`: 26 Crockford base32 characters with at least one digit;
+/// - `date`: `YYYY-MM-DD`, optionally followed by `T` and a time;
+/// - `email`: `local@domain.tld`;
+/// - `hexToken`: 16 or more hex digits with at least one digit and one letter (hashes, object ids);
+/// - `token`: 20 or more base64url characters (`=` padding allowed) mixing
+///   upper case, lower case and digits, or 32 or more with letters and digits;
+/// - `literal`: anything else (API words, slugs, file names).
+public enum PathSegmentKind: String, Sendable, Equatable {
+    case literal, number, uuid, ulid, date, email, hexToken, token
+
+    public var isVariable: Bool { self != .literal }
+
+    /// The suffix of the variable name for this kind (`userId`, `reportDate`, `userEmail`).
+    var nameSuffix: String {
+        switch self {
+        case .date: return "Date"
+        case .email: return "Email"
+        default: return "Id"
+        }
+    }
+
+    public static func classify(_ rawSegment: String) -> PathSegmentKind {
+        let segment = PercentEncoding.decode(rawSegment)
+        let bytes = Array(segment.utf8)
+        guard !bytes.isEmpty else { return .literal }
+        if bytes.allSatisfy(isDigit) { return .number }
+        if isUUID(bytes) { return .uuid }
+        if isDate(bytes) { return .date }
+        if isEmail(segment) { return .email }
+        let digits = bytes.filter(isDigit).count
+        let letters = bytes.filter(isLetter).count
+        if bytes.count == 26, digits > 0, bytes.allSatisfy(isCrockford) { return .ulid }
+        if bytes.count >= 16, digits > 0, letters > 0, bytes.allSatisfy(isHex) { return .hexToken }
+        let body = bytes.last == UInt8(ascii: "=") ? Array(bytes.reversed().drop { $0 == UInt8(ascii: "=") }.reversed()) : bytes
+        if body.count >= 20, body.allSatisfy(isBase64URL), digits > 0 {
+            let upper = body.contains { $0 >= 0x41 && $0 <= 0x5A }
+            let lower = body.contains { $0 >= 0x61 && $0 <= 0x7A }
+            if (upper && lower) || (body.count >= 32 && letters > 0) { return .token }
+        }
+        return .literal
+    }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    private static func isHex(_ b: UInt8) -> Bool { isDigit(b) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x66) }
+    private static func isBase64URL(_ b: UInt8) -> Bool {
+        isDigit(b) || isLetter(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+    }
+    private static func isCrockford(_ b: UInt8) -> Bool {
+        let upper = isLetter(b) ? b & ~0x20 : b
+        return isDigit(b) || (isLetter(b) && upper != UInt8(ascii: "I") && upper != UInt8(ascii: "L")
+                              && upper != UInt8(ascii: "O") && upper != UInt8(ascii: "U"))
+    }
+
+    private static func isUUID(_ b: [UInt8]) -> Bool {
+        guard b.count == 36 else { return false }
+        for (i, byte) in b.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                if byte != UInt8(ascii: "-") { return false }
+            } else if !isHex(byte) {
+                return false
+            }
+        }
+        return true
+    }
+
+    private static func isDate(_ b: [UInt8]) -> Bool {
+        guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return false }
+        for i in [0, 1, 2, 3, 5, 6, 8, 9] where !isDigit(b[i]) { return false }
+        let month = Int(b[5] - 0x30) * 10 + Int(b[6] - 0x30)
+        let day = Int(b[8] - 0x30) * 10 + Int(b[9] - 0x30)
+        guard (1...12).contains(month), (1...31).contains(day) else { return false }
+        return b.count == 10 || b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t")
+    }
+
+    private static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains(" ") else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }
+    }
+}

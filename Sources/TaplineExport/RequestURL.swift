@@ -1,0 +1,114 @@
+import TaplineCapture
+
+/// A request's URL taken apart: scheme, host, port, path segments and query
+/// parameters, as Postman and HAR want them.
+///
+/// Invariants: `host` is lowercased and has no port or brackets' content
+/// changed; `port` is nil when it is the scheme's default; `path` is the raw
+/// path as sent (percent-encoding kept, at least `/`); `query` keeps the order
+/// and repeats of the parameters, names and values percent-decoded.
+public struct RequestURL: Sendable, Equatable {
+    public var scheme: String
+    public var host: String
+    public var port: Int?
+    public var path: String
+    /// The raw query string after `?` (without it), nil when there was no `?`.
+    public var rawQuery: String?
+
+    /// `scheme://host[:port]` with the default port left out.
+    public var origin: String {
+        "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
+    }
+
+    /// `host[:port]` with the default port left out.
+    public var authority: String {
+        host + (port.map { ":\($0)" } ?? "")
+    }
+
+    /// The whole URL as text.
+    public var absolute: String {
+        origin + path + (rawQuery.map { "?" + $0 } ?? "")
+    }
+
+    /// Path segments (raw): `/users/42/` -> `users`, `42`, `` (a trailing slash keeps an empty last segment).
+    public var segments: [String] {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.first == "" { parts.removeFirst() }
+        if parts == [""] { return [] }
+        return parts
+    }
+
+    /// Query parameters, decoded (`+` as space), in order.
+    public var query: [(name: String, value: String?)] {
+        guard let rawQuery, !rawQuery.isEmpty else { return [] }
+        return PercentEncoding.formPairs(rawQuery[...])
+    }
+
+    public init(scheme: String, host: String, port: Int?, path: String, rawQuery: String?) {
+        self.scheme = scheme.lowercased()
+        self.host = host.lowercased()
+        let defaultPort = Self.defaultPort(self.scheme)
+        self.port = port == defaultPort ? nil : port
+        self.path = path.isEmpty ? "/" : path
+        self.rawQuery = rawQuery
+    }
+
+    static func defaultPort(_ scheme: String) -> Int? {
+        switch scheme {
+        case "http", "ws": return 80
+        case "https", "wss": return 443
+        default: return nil
+        }
+    }
+
+    /// Parses an absolute URL (`https://host:8443/a/b?c=d#frag`); nil when it has no scheme or host.
+    public init?(string: String) {
+        guard let schemeEnd = string.range(of: "://") else { return nil }
+        let scheme = String(string[..<schemeEnd.lowerBound])
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
+        var rest = string[schemeEnd.upperBound...]
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        var authority = rest[..<authorityEnd]
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        guard let (host, port) = Self.splitAuthority(authority) else { return nil }
+        var pathAndQuery = rest[authorityEnd...]
+        var rawQuery: String?
+        if let question = pathAndQuery.firstIndex(of: "?") {
+            rawQuery = String(pathAndQuery[pathAndQuery.index(after: question)...])
+            pathAndQuery = pathAndQuery[..<question]
+        }
+        self.init(scheme: scheme, host: host, port: port ?? Self.defaultPort(scheme.lowercased()),
+                  path: String(pathAndQuery), rawQuery: rawQuery)
+    }
+
+    /// The URL of a captured flow's request (origin-form targets are joined to the flow's authority).
+    public init?(flow: CapturedFlow) {
+        let text = flow.url
+        guard let parsed = RequestURL(string: text) else { return nil }
+        self = parsed
+        if flow.kind == .websocket {
+            scheme = flow.scheme == "https" ? "wss" : "ws"
+        }
+    }
+
+    /// `host[:port]` or `[v6]:port` -> (host, port); nil when empty or the port is not a number.
+    static func splitAuthority(_ authority: Substring) -> (String, Int?)? {
+        guard !authority.isEmpty else { return nil }
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            let host = String(authority[...close])
+            let after = authority[authority.index(after: close)...]
+            if after.isEmpty { return (host, nil) }
+            guard after.hasPrefix(":"), let port = Int(after.dropFirst()) else { return nil }
+            return (host, port)
+        }
+        if let colon = authority.lastIndex(of: ":") {
+            let portText = authority[authority.index(after: colon)...]
+            if portText.isEmpty { return (String(authority[..<colon]), nil) }
+            guard let port = Int(portText), (0...65535).contains(port) else { return nil }
+            return (String(authority[..<colon]), port)
+        }
+        return (String(authority), nil)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import TaplineCapture
+
+/// Builds the `_tapline` vendor extension of a Postman item for flows that
+/// Postman Collection v2.1 cannot express: WebSocket sessions now, gRPC calls
+/// later (docs/export.md, "The `_tapline` extension"). Its shape:
+///
+/// ```
+/// "_tapline": {
+///   "version": 1,
+///   "protocol": "websocket" | "grpc",
+///   "url": "wss://host/path",
+///   "subprotocol": "chat",                      (WebSocket, when negotiated)
+///   "service": "pkg.Service", "method": "Get",  (gRPC)
+///   "handshake": {"request": {"headers": [...]}, "response": {"status": 101, "headers": [...]}},
+///   "messages": [{"direction": "send"|"receive", "type": "text"|"binary"|"ping"|"pong"|"close"|"message",
+///                 "data": "...", "encoding": "base64" (binary only), "time": ms since the first message}],
+///   "trailers": [...], "status": {...}          (gRPC)
+/// }
+/// ```
+/// Header lists use Postman's `{key, value}` entries, already redacted.
+/// Message data is redacted like bodies (secret JSON fields). Pure apart from the registry.
+enum TaplineExtension {
+    static func webSocket(url: String, requestHeaders: [JSONValue], response: (status: Int, headers: [JSONValue])?,
+                          subprotocol: String?, messages: [FlowMessage], rules: RedactionRules, redact: Bool,
+                          registry: inout SecretRegistry) -> JSONValue {
+        var members = [JSONMember("version", .integer(1)), JSONMember("protocol", .string("websocket")),
+                       JSONMember("url", .string(url))]
+        if let subprotocol { members.append(JSONMember("subprotocol", .string(subprotocol))) }
+        var handshake = [JSONMember("request", .object([JSONMember("headers", .array(requestHeaders))]))]
+        if let response {
+            handshake.append(JSONMember("response", .object([JSONMember("status", .integer(response.status)),
+                                                              JSONMember("headers", .array(response.headers))])))
+        }
+        members.append(JSONMember("handshake", .object(handshake)))
+        let first = messages.first?.time
+        members.append(JSONMember("messages", .array(messages.map { message in
+            var entry = [JSONMember("direction", .string(message.fromClient ? "send" : "receive")),
+                         JSONMember("type", .string(message.type))]
+            if message.type != "binary", let text = message.text {
+                var data = text
+                if redact, let json = try? JSONParser.parse(message.payload), json.objectMembers != nil || json.arrayValue != nil {
+                    data = JSONWriter.text(JSONRedactor.redact(json, rules: rules, registry: &registry), indent: nil)
+                }
+                entry.append(JSONMember("data", .string(data)))
+            } else {
+                entry.append(JSONMember("data", .string(Data(message.payload).base64EncodedString())))
+                entry.append(JSONMember("encoding", .string("base64")))
+            }
+            if let time = message.time, let first {
+                entry.append(JSONMember("time", .milliseconds(first.milliseconds(to: time))))
+            }
+            return .object(entry)
+        })))
+        return .object(members)
+    }
+}
