@@ -16,7 +16,10 @@ enum ProxyCommand {
 
     options:
       --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
-      --reverse URL               reverse proxy / gateway to http(s)://host[:port]
+      --reverse URL               reverse proxy / gateway to http(s)://host[:port], or h2c://host[:port]
+                                  for an upstream speaking cleartext HTTP/2 with prior knowledge (gRPC)
+      --listen-tls                reverse mode: accept TLS (ALPN h2, http/1.1) with a certificate from
+                                  Tapline's CA for the client's SNI or the listen host
       --capture DIR               capture sessions into DIR (default ./captures)
       --no-capture                do not record anything on disk
       --max-body-capture BYTES    keep at most BYTES of each body in the capture (the rest still flows)
@@ -71,7 +74,11 @@ enum ProxyCommand {
                 throw UsageError("--listen: \(error)")
             }
             configuration = ProxyConfiguration(listenAddress: listen)
-            if let reverse = try args.value("--reverse") {
+            if var reverse = try args.value("--reverse") {
+                if reverse.lowercased().hasPrefix("h2c://") {
+                    reverse = "http://" + reverse.dropFirst(6)
+                    configuration.reverseUpstreamHTTP2 = true
+                }
                 do {
                     configuration.mode = .reverse(try UpstreamTarget(url: reverse))
                 } catch {
@@ -94,6 +101,10 @@ enum ProxyCommand {
             }
             configuration.passthroughHosts = args.values("--passthrough").map(HostPattern.init)
             configuration.addForwardedHeaders = !args.flag("--no-forwarded-headers")
+            configuration.listenTLS = args.flag("--listen-tls")
+            if configuration.listenTLS, configuration.mode == .forward {
+                throw UsageError("--listen-tls needs --reverse URL (forward-mode clients reach HTTPS with CONNECT)")
+            }
             configuration.timeouts.connect = try Self.seconds(&args, "--connect-timeout") ?? configuration.timeouts.connect
             configuration.timeouts.response = try Self.seconds(&args, "--response-timeout") ?? configuration.timeouts.response
             configuration.timeouts.idle = try Self.seconds(&args, "--idle-timeout") ?? configuration.timeouts.idle

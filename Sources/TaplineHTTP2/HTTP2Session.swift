@@ -241,15 +241,16 @@ public final class HTTP2Session {
     }
 
     /// Sends GOAWAY with the last peer stream we processed: no new streams are
-    /// accepted; streams in flight may finish. `code` other than NO_ERROR ends the connection.
+    /// accepted; streams in flight may finish.
     public func goAway(code: HTTP2ErrorCode, debugData: String = "") {
         let debug = Array(debugData.utf8)
-        if code == .noError {
-            nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastProcessedStreamID, code.rawValue,
-                                  debug, debug.count)
-        } else {
-            nghttp2_session_terminate_session(session, code.rawValue)
-        }
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastProcessedStreamID, code.rawValue,
+                              debug, debug.count)
+    }
+
+    /// Sends GOAWAY with `code` and ends the session once it is written (streams in flight are dropped).
+    public func terminate(code: HTTP2ErrorCode) {
+        nghttp2_session_terminate_session(session, code.rawValue)
     }
 
     /// Returns flow-control credit for `count` received DATA bytes of `stream`

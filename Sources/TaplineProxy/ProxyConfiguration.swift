@@ -23,6 +23,11 @@ public struct ProxyConfiguration: Sendable {
     public var passthroughHosts: [HostPattern] = []
     /// Add X-Forwarded-For/-Proto/-Host in reverse mode (`--no-forwarded-headers` clears it).
     public var addForwardedHeaders = true
+    /// Reverse mode: the upstream speaks HTTP/2 with prior knowledge (`--reverse h2c://host:port`).
+    public var reverseUpstreamHTTP2 = false
+    /// Reverse mode: the listener speaks TLS (`--listen-tls`) with a certificate minted from
+    /// our CA for the client's SNI (or the listen host), selecting ALPN h2 or http/1.1.
+    public var listenTLS = false
     public var timeouts = ProxyTimeouts()
     public var limits = HTTP1Limits()
     /// Socket write-buffer watermarks: above `high` the other side is not read.

@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTP2
 import TaplineNet
 import TaplineWire
 
@@ -112,6 +113,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             startConnect(head)
             return
         }
+        if case .reverse(let target) = route, upgradeToHTTP2(head, target: target) { return }
         guard let (target, originForm, hostHeader, forwarded) = resolve(head) else { return }
         let isUpgrade = HTTP1Exchange.isUpgrade(head)
         let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
@@ -146,14 +148,19 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             return
         }
         dropUpstream()
-        context.connector.connect(to: target, alpn: target.scheme == .https ? ["http/1.1"] : [],
-                                  timings: exchange.timings) { [weak self] result in
+        // Reverse mode offers h2 too and speaks it through HTTP1OverHTTP2Stream when the upstream picks it.
+        let isReverse: Bool = { if case .reverse = route { return true } else { return false } }()
+        let alpn = target.scheme != .https ? [] : isReverse ? ["h2", "http/1.1"] : ["http/1.1"]
+        context.connector.connect(to: target, alpn: alpn, timings: exchange.timings) { [weak self] result in
             guard let self, self.exchange === exchange, !self.clientClosed else {
                 if case .success(let connection) = result { connection.stream.close() }
                 return
             }
             switch result {
-            case .success(let connection):
+            case .success(let connected):
+                let connection = HTTP1OverHTTP2Stream.adapt(
+                    connected, priorKnowledge: isReverse && self.context.configuration.reverseUpstreamHTTP2,
+                    limits: self.context.configuration.limits)
                 self.upstream = connection
                 self.upstreamReusable = true
                 connection.stream.delegate = self
@@ -313,7 +320,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             closeAfterExchange = true
         }
         exchange.clientFraming = clientFraming
-        if framing == .untilClose || head.headers.tokens(name: "Connection").contains("close") {
+        if framing == .untilClose || head.headers.containsToken("close", inField: "Connection") {
             upstreamReusable = false
         }
         exchange.finalResponse = head
@@ -425,6 +432,40 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         self.upstream = nil
         upstream.stream.delegate = nil
         upstream.stream.close()
+    }
+
+    // MARK: Upgrade: h2c
+
+    /// `Upgrade: h2c` (RFC 7540 §3.2) in reverse mode, for a request without a body:
+    /// answers 101 and hands the connection to an `HTTP2ProxyHandler`, with this
+    /// request as stream 1. Returns false (the request is proxied as HTTP/1.1,
+    /// without the Upgrade) when the request does not qualify.
+    private func upgradeToHTTP2(_ head: HTTPRequestHead, target: UpstreamTarget) -> Bool {
+        guard HTTP1Exchange.isUpgrade(head), head.headers.tokens(name: "Upgrade").contains("h2c"),
+              HTTP1BodyFraming.of(request: head) == .none, let settings = head.headers.first(name: "HTTP2-Settings"),
+              let session = try? HTTP2Session(upgradeWithSettingsHeader: settings, isHeadRequest: head.method == "HEAD")
+        else { return false }
+        do {
+            while let event = try parser.nextEvent() {
+                if case .end = event { break }
+            }
+        } catch {
+            rejectRequest(error)
+            return true
+        }
+        let initial = parser.takeUnparsedBytes()
+        cancelTimers()
+        clientClosed = true // the HTTP/2 handler takes over the client
+        client.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
+        let cleaned = HTTP1HeadRewriter.upstreamRequest(head, originForm: head.target, hostHeader: nil, forwardedFor: nil,
+                                                        isUpgrade: false)
+        let fields = HTTP2HeadTranslator.http2Request(cleaned, scheme: info.scheme, defaultAuthority: target.authority)
+        let handler = HTTP2ProxyHandler(context: context, client: client, info: info,
+                                        route: ReverseProtocolDetector.http2Route(context.configuration, target: target),
+                                        session: session)
+        context.register(handler, for: client.connection)
+        handler.startUpgraded(request: fields, initialBytes: initial)
+        return true
     }
 
     // MARK: CONNECT

@@ -80,15 +80,19 @@ public final class ProxyServer: @unchecked Sendable {
                                         address: connection.remoteAddress, scheme: "http")
         context.record(.connectionOpened(connection: info.id, client: connection.remoteAddress.description,
                                          listener: connection.localAddress.description, time: .now()))
-        let route: HTTP1Route
         switch context.configuration.mode {
-        case .forward: route = .forward
-        case .reverse(let target): route = .reverse(target)
+        case .forward:
+            let handler = HTTP1ProxyHandler(context: context, client: PlainStream(connection: connection),
+                                            info: info, route: .forward)
+            context.register(handler, for: connection)
+            handler.start()
+        case .reverse(let target):
+            // HTTP/1.1, h2c with prior knowledge, or TLS (--listen-tls): decided from the first bytes.
+            let detector = ReverseProtocolDetector(context: context, client: PlainStream(connection: connection),
+                                                   info: info, target: target)
+            context.register(detector, for: connection)
+            detector.start()
         }
-        let handler = HTTP1ProxyHandler(context: context, client: PlainStream(connection: connection),
-                                        info: info, route: route)
-        context.register(handler, for: connection)
-        handler.start()
     }
 
     /// Graceful shutdown: stop accepting, let in-flight exchanges finish for the

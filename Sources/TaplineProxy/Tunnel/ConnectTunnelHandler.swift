@@ -36,7 +36,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private let sniffTimeoutMilliseconds = 2_000
     private let maxSniffBytes = 64 * 1024
     /// ALPN protocols Tapline can proxy inside an intercepted tunnel.
-    private let supportedALPN = ["http/1.1"]
+    private let supportedALPN = ["h2", "http/1.1"]
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, host: String, port: Int,
          connectRequest: HTTPRequestHead) {
@@ -75,7 +75,16 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                                             route: .intercepted(UpstreamTarget(scheme: .http, host: host, port: port)))
             context.register(handler, for: client.connection)
             handler.start(initialBytes: buffered)
-        case .http2Preface, .other:
+        case .http2Preface:
+            // h2c with prior knowledge: the target is expected to speak it too.
+            decide()
+            guard let session = HTTP2ProxyHandler.makeSession() else { return client.close() }
+            let route = HTTP2Route(target: UpstreamTarget(scheme: .http, host: host, port: port),
+                                   upstreamProtocol: .http2PriorKnowledge, isReverse: false)
+            let handler = HTTP2ProxyHandler(context: context, client: client, info: info, route: route, session: session)
+            context.register(handler, for: client.connection)
+            handler.start(initialBytes: buffered)
+        case .other:
             openRawTunnel()
         }
     }
@@ -108,7 +117,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                                          timings: timings.value)
             case .failure(let failure):
                 // Finish the client's handshake anyway so it can be told why in a 502.
-                let fallback = offeredALPN.contains("http/1.1") ? "http/1.1" : nil
+                let fallback = offeredALPN.contains("http/1.1") ? "http/1.1" : offeredALPN.contains("h2") ? "h2" : nil
                 self.handshakeWithClient(serverName: serverName, alpn: fallback, upstream: nil, failure: failure,
                                          timings: timings.value)
             }
@@ -138,6 +147,16 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                 self.context.record(.connectionTLS(connection: info.id,
                                                    tls: TLSDetails(engine: engine, serverName: engine.serverName ?? serverName),
                                                    time: .now()))
+                if engine.negotiatedALPN == "h2", let session = HTTP2ProxyHandler.makeSession() {
+                    // ALPN mirrors the upstream: h2 toward the client means the upstream chose h2 too.
+                    let route = HTTP2Route(target: target, upstreamProtocol: .negotiated, isReverse: false)
+                    let handler = HTTP2ProxyHandler(context: self.context, client: stream, info: info, route: route,
+                                                    session: session, upstream: upstream, upstreamFailure: failure,
+                                                    preconnectTimings: timings)
+                    self.context.register(handler, for: stream.connection)
+                    handler.start()
+                    return
+                }
                 let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
                                                 route: .intercepted(target), upstream: upstream, upstreamFailure: failure,
                                                 preconnectTimings: timings)

@@ -1,0 +1,129 @@
+import TaplineFlow
+import TaplineWire
+
+/// The HTTP/1.1 upstream of one HTTP/2 client stream: serializes the translated
+/// request (Content-Length kept, otherwise chunked so trailers can follow) and
+/// parses the response, which is pulled only while the client stream's send
+/// queue is below `maxQueuedToClient`, so a slow HTTP/2 reader stops this socket
+/// being read and nothing grows without bound.
+///
+/// Thread ownership: confined to the handler's loop; owned by its exchange.
+final class HTTP1UpstreamLeg: ByteStreamDelegate {
+    let connection: UpstreamConnection
+    private weak var exchange: HTTP2StreamExchange?
+    private var parser: HTTP1ResponseParser
+    private let chunked: Bool
+    private var readPaused = false
+    private var finished = false
+    private var inInterimResponse = false
+    /// Response body bytes queued toward the client above which the parser is not pulled.
+    static let maxQueuedToClient = 256 * 1024
+
+    init(connection: UpstreamConnection, exchange: HTTP2StreamExchange, request: HTTPRequestHead, hasBody: Bool,
+         limits: HTTP1Limits) {
+        self.connection = connection
+        self.exchange = exchange
+        parser = HTTP1ResponseParser(limits: limits)
+        parser.expectResponse(toMethod: request.method)
+        var head = request
+        chunked = hasBody && !request.headers.contains(name: "Content-Length")
+        if chunked { head.headers.add(name: "Transfer-Encoding", value: "chunked") }
+        connection.stream.delegate = self
+        connection.stream.resumeReading()
+        connection.stream.write(HTTP1Serializer.requestHead(head))
+    }
+
+    var isWritable: Bool { connection.stream.isWritable }
+
+    func sendBody(_ bytes: [UInt8]) {
+        connection.stream.write(chunked ? HTTP1Serializer.chunk(bytes) : bytes)
+    }
+
+    func endBody(trailers: HTTPHeaders?) {
+        if chunked {
+            connection.stream.write(HTTP1Serializer.lastChunk(trailers: trailers.map(HTTP2HeadTranslator.http1Fields)))
+        }
+    }
+
+    func close() {
+        finished = true
+        connection.stream.delegate = nil
+        connection.stream.close()
+    }
+
+    /// Pulls response events while the client stream can take them.
+    func pull() {
+        guard !finished, let exchange, let handler = exchange.handler else { return }
+        while !finished, handler.queuedToClient(exchange) < Self.maxQueuedToClient {
+            let event: HTTP1ResponseEvent?
+            do {
+                event = try parser.nextEvent()
+            } catch {
+                finished = true
+                handler.upstreamLost(exchange, error: FlowError(.badResponse,
+                    "\(connection.target.hostPort) sent an invalid response: \(error)"))
+                return
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                inInterimResponse = head.isInterim
+                handler.http1ResponseHead(head, for: exchange)
+            case .body(let bytes):
+                handler.http1ResponseBody(Array(bytes), for: exchange)
+            case .end(let trailers):
+                if inInterimResponse {
+                    inInterimResponse = false // the end of a 1xx head, not of the response
+                } else {
+                    handler.http1ResponseEnd(trailers: trailers, for: exchange)
+                }
+            }
+        }
+        let pause = parser.bufferedByteCount > Self.maxQueuedToClient
+        if pause != readPaused {
+            readPaused = pause
+            if pause { connection.stream.pauseReading() } else { connection.stream.resumeReading() }
+        }
+    }
+
+    /// The response ended (or failed): the connection is done.
+    func responseFinished() {
+        finished = true
+        connection.stream.delegate = nil
+        connection.stream.closeAfterFlush()
+    }
+
+    // MARK: ByteStreamDelegate
+
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        guard let exchange else { return }
+        if exchange.timings.value.firstResponseByte == nil { exchange.timings.value.firstResponseByte = .now() }
+        parser.append(bytes)
+        pull()
+        exchange.handler?.pumpAfterUpstreamInput()
+    }
+
+    func streamDidReadEOF(_ stream: any ByteStream) {
+        try? parser.finish()
+        pull()
+        if !finished, let exchange {
+            finished = true
+            exchange.handler?.upstreamLost(exchange, error: FlowError(.upstreamAborted,
+                "\(connection.target.hostPort) closed the connection before the response was complete"))
+        }
+        exchange?.handler?.pumpAfterUpstreamInput()
+    }
+
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+        guard isWritable, let exchange else { return }
+        exchange.handler?.http1UpstreamWritable(exchange)
+    }
+
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        guard !finished, let exchange else { return }
+        finished = true
+        exchange.handler?.upstreamLost(exchange, error: FlowError(.upstreamAborted,
+            "\(connection.target.hostPort) closed the connection\(error.map { ": \($0)" } ?? "")"))
+        exchange.handler?.pumpAfterUpstreamInput()
+    }
+}

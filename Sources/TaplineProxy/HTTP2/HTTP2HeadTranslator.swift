@@ -1,0 +1,117 @@
+import TaplineWire
+
+/// Pure functions between HTTP/2 header blocks and HTTP/1.1 heads (RFC 9113 §8.2–8.3):
+/// pseudo-headers ↔ start line and Host, connection-specific fields dropped,
+/// `TE: trailers` kept, names lowercased toward HTTP/2, split cookies joined toward HTTP/1.
+enum HTTP2HeadTranslator {
+    /// Fields that are never valid in HTTP/2 (connection-specific), besides any `Connection` names.
+    static let connectionSpecific: Set<String> = HTTP1HeadRewriter.hopByHop.union(["transfer-encoding", "host"])
+
+    /// The request head as received on an HTTP/2 stream, for the capture: `:method`,
+    /// `:path` (or `:authority` for CONNECT), version HTTP/2, and every field as received.
+    static func capturedRequest(_ fields: HTTPHeaders) -> HTTPRequestHead {
+        let method = fields.first(name: ":method") ?? ""
+        let target = fields.first(name: ":path") ?? fields.first(name: ":authority") ?? ""
+        return HTTPRequestHead(method: method, target: target, version: .http2, headers: fields)
+    }
+
+    /// A response head received on an HTTP/2 stream, for the capture and framing decisions.
+    static func capturedResponse(_ fields: HTTPHeaders) -> HTTPResponseHead {
+        HTTPResponseHead(version: .http2, status: Int(fields.first(name: ":status") ?? "") ?? 0, reason: "",
+                         headers: fields)
+    }
+
+    /// The HTTP/1.1 request to send upstream for an HTTP/2 request. Host comes from
+    /// `:authority` (or `hostHeader` in reverse mode); regular fields keep their order.
+    static func http1Request(_ fields: HTTPHeaders, hostHeader: String?,
+                             forwardedFor: (clientIP: String, scheme: String)?) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(fields.count + 1)
+        if let authority = fields.first(name: ":authority"), !fields.contains(name: "host") {
+            headers.add(name: "Host", value: authority)
+        }
+        var cookies: [String] = []
+        for field in fields where !field.name.hasPrefix(":") {
+            if field.name == "cookie" { cookies.append(field.value) } else { headers.add(name: field.name, value: field.value) }
+        }
+        if !cookies.isEmpty { headers.add(name: "cookie", value: cookies.joined(separator: "; ")) }
+        let method = fields.first(name: ":method") ?? "GET"
+        let target = method == "CONNECT" ? (fields.first(name: ":authority") ?? "") : (fields.first(name: ":path") ?? "/")
+        let head = HTTPRequestHead(method: method, target: target, version: .http1_1, headers: headers)
+        return HTTP1HeadRewriter.upstreamRequest(head, originForm: target, hostHeader: hostHeader,
+                                                 forwardedFor: forwardedFor, isUpgrade: false)
+    }
+
+    /// The HTTP/2 request block for an HTTP/2 request going to an HTTP/2 upstream.
+    /// Reverse mode replaces `:authority` and adds X-Forwarded-*.
+    static func http2Request(_ fields: HTTPHeaders, authority: String?,
+                             forwardedFor: (clientIP: String, scheme: String)?) -> HTTPHeaders {
+        guard authority != nil || forwardedFor != nil else { return fields }
+        var out = HTTPHeaders()
+        out.reserveCapacity(fields.count + 3)
+        let originalAuthority = fields.first(name: ":authority")
+        for field in fields {
+            if field.name == ":authority", let authority {
+                out.add(name: ":authority", value: authority)
+            } else if !(forwardedFor != nil && field.name == "x-forwarded-for") {
+                out.add(name: field.name, value: field.value)
+            }
+        }
+        if let forwardedFor {
+            let earlier = fields.values(name: "x-forwarded-for")
+            out.add(name: "x-forwarded-for", value: (earlier + [forwardedFor.clientIP]).joined(separator: ", "))
+            if !fields.contains(name: "x-forwarded-proto") { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
+            if let originalAuthority, !fields.contains(name: "x-forwarded-host") {
+                out.add(name: "x-forwarded-host", value: originalAuthority)
+            }
+        }
+        return out
+    }
+
+    /// The HTTP/2 request block for an HTTP/1.1 request (already rewritten for upstream).
+    static func http2Request(_ head: HTTPRequestHead, scheme: String, defaultAuthority: String) -> HTTPHeaders {
+        var out = HTTPHeaders()
+        out.reserveCapacity(head.headers.count + 4)
+        out.add(name: ":method", value: head.method)
+        out.add(name: ":scheme", value: scheme)
+        out.add(name: ":authority", value: head.headers.first(name: "Host") ?? defaultAuthority)
+        out.add(name: ":path", value: head.target)
+        appendRegularFields(head.headers, to: &out)
+        return out
+    }
+
+    /// The HTTP/2 response block for an HTTP/1.1 response.
+    static func http2Response(_ head: HTTPResponseHead) -> HTTPHeaders {
+        var out = HTTPHeaders()
+        out.reserveCapacity(head.headers.count + 1)
+        out.add(name: ":status", value: String(head.status))
+        appendRegularFields(head.headers, to: &out)
+        return out
+    }
+
+    /// Trailers toward HTTP/2: names lowercased, connection-specific fields dropped.
+    static func http2Trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
+        guard let trailers, !trailers.isEmpty else { return nil }
+        var out = HTTPHeaders()
+        appendRegularFields(trailers, to: &out)
+        return out
+    }
+
+    /// Regular (non-pseudo) fields of an HTTP/2 block, as an HTTP/1.1 header list.
+    static func http1Fields(_ fields: HTTPHeaders) -> HTTPHeaders {
+        HTTPHeaders(fields.fields.filter { !$0.name.hasPrefix(":") })
+    }
+
+    private static func appendRegularFields(_ headers: HTTPHeaders, to out: inout HTTPHeaders) {
+        let named = Set(headers.tokens(name: "Connection"))
+        for field in headers {
+            let lower = field.name.lowercased()
+            if lower == "te" {
+                if field.value.lowercased().contains("trailers") { out.add(name: "te", value: "trailers") }
+                continue
+            }
+            if connectionSpecific.contains(lower) || named.contains(lower) { continue }
+            out.add(name: lower, value: field.value)
+        }
+    }
+}

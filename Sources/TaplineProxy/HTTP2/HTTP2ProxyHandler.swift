@@ -1,0 +1,699 @@
+import TaplineFlow
+import TaplineHTTP2
+import TaplineNet
+import TaplineWire
+
+/// Proxies one HTTP/2 client connection (h2 over TLS, or h2c): a server-role
+/// `HTTP2Session` toward the client; each client stream becomes one flow and
+/// one upstream stream, on an HTTP/2 upstream connection shared by the
+/// connection's streams, or on an HTTP/1.1 connection of its own.
+///
+/// Everything runs from one pump (`pump()`): it hands the client session's
+/// events to the exchanges, dispatches the upstream connection's events,
+/// and writes both sessions' output while their sockets are writable, until
+/// nothing is left to do. Socket callbacks only feed bytes in and call `pump`.
+///
+/// Flow control: request DATA is credited back to the client only when the
+/// upstream session framed it into output (`dataSent`) or it was written to
+/// an HTTP/1 upstream socket below its watermark; response DATA likewise. So
+/// a stream whose reader stalls holds at most one stream window (1 MiB) in
+/// the proxy, and one connection at most its 16 MiB connection window per leg.
+///
+/// Thread ownership: confined to `context.loop`. Retained by the context's
+/// registry until the client connection closes.
+final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner {
+    private let context: ProxyContext
+    private let client: any ByteStream
+    private let info: ClientConnectionInfo
+    private let route: HTTP2Route
+    private let session: HTTP2Session
+    private var exchanges: [Int32: HTTP2StreamExchange] = [:]
+    /// The shared HTTP/2 upstream connection, once connected.
+    private var upstream: HTTP2UpstreamConnection?
+    private var connecting = false
+    private var waitingForUpstream: [HTTP2StreamExchange] = []
+    /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
+    private var upstreamSpeaksHTTP1 = false
+    /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
+    private var upstreamFailure: UpstreamFailure?
+    private var preconnectTimings: FlowTimings?
+    private var clientClosed = false
+    private var shuttingDown = false
+    private var pumping = false
+    private var pumpAgain = false
+    private var pausedForRecorder = false
+    private var idleTimer: LoopTimer?
+    /// Why the client connection is being closed by us (a protocol error), for `connectionClosed`.
+    private var closeReason: String?
+
+    /// - Parameters:
+    ///   - session: a server session (a fresh one, or one made from an `Upgrade: h2c` request).
+    ///   - upstream: an upstream already connected with ALPN h2 (TLS interception), if any.
+    init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP2Route,
+         session: HTTP2Session, upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil,
+         preconnectTimings: FlowTimings? = nil) {
+        self.context = context
+        self.client = client
+        self.info = info
+        self.route = route
+        self.session = session
+        self.upstreamFailure = upstreamFailure
+        self.preconnectTimings = preconnectTimings
+        client.delegate = self
+        if let upstream {
+            self.upstream = try? HTTP2UpstreamConnection(upstream: upstream, owner: self)
+            if self.upstream == nil { upstream.stream.close() }
+        }
+    }
+
+    /// A server session with Tapline's settings; nil only when nghttp2 cannot allocate one.
+    static func makeSession() -> HTTP2Session? {
+        try? HTTP2Session(role: .server)
+    }
+
+    /// Starts serving, with bytes already read from the client (sniffed preface).
+    func start(initialBytes: [UInt8] = []) {
+        client.resumeReading()
+        armIdleTimer()
+        if !initialBytes.isEmpty {
+            receiveFromClient(initialBytes[...])
+        } else {
+            pump()
+        }
+    }
+
+    /// Starts serving an upgraded connection: `request` is stream 1 (already complete).
+    func startUpgraded(request fields: HTTPHeaders, initialBytes: [UInt8]) {
+        client.resumeReading()
+        startExchange(stream: 1, fields: fields, endStream: true)
+        if !initialBytes.isEmpty {
+            receiveFromClient(initialBytes[...])
+        } else {
+            pump()
+        }
+    }
+
+    // MARK: The pump
+
+    private func receiveFromClient(_ bytes: ArraySlice<UInt8>) {
+        if let error = session.receive(bytes) {
+            closeReason = error.description
+        }
+        pump()
+        checkRecorder()
+    }
+
+    /// Runs until no session has events or output the sockets can take. Reentrant calls
+    /// (from inside an event) only ask for another round.
+    func pump() {
+        if pumping {
+            pumpAgain = true
+            return
+        }
+        pumping = true
+        repeat {
+            pumpAgain = false
+            for event in session.takeEvents() { handleClientEvent(event) }
+            upstream?.dispatchEvents()
+            flushClient()
+            upstream?.flush()
+        } while pumpAgain || session.hasEvents || (upstream?.hasEvents ?? false)
+        pumping = false
+        if !clientClosed, session.isFinished {
+            clientClosed = true
+            client.closeAfterFlush()
+        }
+    }
+
+    func pumpAfterUpstreamInput() {
+        pump()
+        checkRecorder()
+    }
+
+    private func flushClient() {
+        guard !clientClosed else { return }
+        while client.isWritable {
+            let output = session.takeOutput()
+            if output.isEmpty { break }
+            client.write(output)
+        }
+    }
+
+    // MARK: Client events
+
+    private func handleClientEvent(_ event: HTTP2Event) {
+        switch event {
+        case .headers(let id, let fields, .request, let endStream):
+            startExchange(stream: id, fields: fields, endStream: endStream)
+        case .headers(let id, let fields, _, _):
+            guard let exchange = exchanges[id] else { return }
+            exchange.requestTrailers = fields
+            endRequest(exchange)
+        case .data(let id, let bytes):
+            guard let exchange = exchanges[id], !exchange.flowEnded else {
+                session.consume(stream: id, count: bytes.count)
+                return
+            }
+            requestBody(bytes, for: exchange)
+        case .endStream(let id):
+            if let exchange = exchanges[id] { endRequest(exchange) }
+        case .streamReset(let id, let code):
+            guard let exchange = exchanges[id] else { return }
+            context.record(.http2StreamReset(flow: exchange.flow, fromClient: true, errorCode: code.rawValue, time: .now()))
+            endFlow(exchange, error: FlowError(.clientAborted, "the client reset the stream with \(code)"))
+            abandonUpstream(exchange, code: code == .noError ? .cancel : code)
+        case .streamClosed(let id, let code):
+            clientStreamClosed(id, code: code)
+        case .settings(let parameters):
+            context.record(.http2Settings(connection: info.id, fromClient: true,
+                                          settings: parameters.map { HTTP2Setting(identifier: $0.identifier, value: $0.value) },
+                                          time: .now()))
+        case .goAway(let last, let code, let debug):
+            context.record(.http2GoAway(connection: info.id, fromClient: true, lastStreamID: UInt32(last),
+                                        errorCode: code.rawValue, debugData: String(decoding: debug, as: UTF8.self),
+                                        time: .now()))
+        case .dataSent(let id, let count):
+            guard let exchange = exchanges[id] else { return }
+            responseDelivered(count, for: exchange)
+        }
+    }
+
+    private func startExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) {
+        idleTimer?.cancel()
+        idleTimer = nil
+        let flow = context.nextFlowID()
+        let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields, handler: self)
+        exchanges[id] = exchange
+        let now = Timestamp.now()
+        exchange.timings.value.requestStart = now
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http,
+                                    scheme: fields.first(name: ":scheme") ?? info.scheme,
+                                    authority: fields.first(name: ":authority") ?? route.target.authority, time: now))
+        context.record(.http2Stream(flow: flow, streamID: UInt32(id), time: now))
+        context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields), time: now))
+        if endStream { endRequest(exchange) }
+        if exchange.method == "CONNECT" {
+            failExchange(exchange, FlowError(.badRequest, "CONNECT inside HTTP/2 is not supported by Tapline"), status: 501)
+            return
+        }
+        if let preconnect = preconnectTimings {
+            preconnectTimings = nil
+            exchange.timings.value.adoptConnectionSetup(from: preconnect)
+        }
+        assignUpstream(exchange)
+    }
+
+    private func requestBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
+        exchange.requestBodyBytes += UInt64(bytes.count)
+        exchange.clientUnconsumed += bytes.count
+        context.record(.requestBody(flow: exchange.flow, bytes: bytes))
+        switch exchange.leg {
+        case .none:
+            exchange.pendingRequestBody.append(bytes)
+        case .http2(let connection, let id):
+            connection.session.send(data: bytes, stream: id)
+        case .http1(let leg):
+            leg.sendBody(bytes)
+            if leg.isWritable { creditClient(exchange, exchange.clientUnconsumed) } // else when it drains
+        }
+    }
+
+    private func endRequest(_ exchange: HTTP2StreamExchange) {
+        guard !exchange.requestEnded else { return }
+        exchange.requestEnded = true
+        let now = Timestamp.now()
+        exchange.timings.value.requestSent = now
+        context.record(.requestEnd(flow: exchange.flow, trailers: exchange.requestTrailers,
+                                   bodyBytes: exchange.requestBodyBytes, time: now))
+        switch exchange.leg {
+        case .none: break
+        case .http2(let connection, let id):
+            connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
+        case .http1(let leg):
+            leg.endBody(trailers: exchange.requestTrailers)
+        }
+    }
+
+    private func creditClient(_ exchange: HTTP2StreamExchange, _ count: Int) {
+        let credit = min(count, exchange.clientUnconsumed)
+        guard credit > 0 else { return }
+        exchange.clientUnconsumed -= credit
+        session.consume(stream: exchange.clientStream, count: credit)
+    }
+
+    /// Response bytes of `exchange` were framed toward the client: give the upstream its credit back.
+    private func responseDelivered(_ count: Int, for exchange: HTTP2StreamExchange) {
+        switch exchange.leg {
+        case .http2(let connection, let id):
+            let credit = min(count, exchange.upstreamUnconsumed)
+            exchange.upstreamUnconsumed -= credit
+            connection.session.consume(stream: id, count: credit)
+        case .http1(let leg):
+            leg.pull()
+        case .none:
+            break
+        }
+    }
+
+    /// Response bytes queued toward the client for `exchange` and not yet framed.
+    func queuedToClient(_ exchange: HTTP2StreamExchange) -> Int {
+        session.bufferedBytes(stream: exchange.clientStream)
+    }
+
+    private func clientStreamClosed(_ id: Int32, code: HTTP2ErrorCode) {
+        guard let exchange = exchanges.removeValue(forKey: id) else { return }
+        if !exchange.flowEnded {
+            if exchange.responseComplete && exchange.requestEnded {
+                endFlow(exchange, error: nil)
+            } else {
+                endFlow(exchange, error: FlowError(.clientAborted, code == .noError
+                    ? "the stream closed before the exchange was complete"
+                    : "the stream was reset with \(code) before the exchange was complete"))
+            }
+        }
+        abandonUpstream(exchange, code: .cancel)
+        // Credit for request bytes that were never delivered goes back to the connection window.
+        session.consume(stream: id, count: exchange.clientUnconsumed)
+        exchange.clientUnconsumed = 0
+        if exchanges.isEmpty { becameIdle() }
+    }
+
+    /// Detaches the exchange from its upstream leg, resetting / closing it if still open.
+    private func abandonUpstream(_ exchange: HTTP2StreamExchange, code: HTTP2ErrorCode) {
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        switch exchange.leg {
+        case .none:
+            waitingForUpstream.removeAll { $0 === exchange }
+        case .http2(let connection, let id):
+            connection.abandon(stream: id, code: code)
+            connection.session.consume(stream: id, count: exchange.upstreamUnconsumed)
+            exchange.upstreamUnconsumed = 0
+        case .http1(let leg):
+            if exchange.responseComplete { leg.responseFinished() } else { leg.close() }
+        }
+        exchange.leg = .none
+    }
+
+    // MARK: Upstream legs
+
+    private func assignUpstream(_ exchange: HTTP2StreamExchange) {
+        if let failure = upstreamFailure {
+            failExchange(exchange, failure.error, status: failure.status)
+            return
+        }
+        if route.upstreamProtocol == .http1 || upstreamSpeaksHTTP1 {
+            connectHTTP1(exchange)
+            return
+        }
+        if let upstream, upstream.canOpenStreams {
+            openStream(exchange, on: upstream)
+            return
+        }
+        waitingForUpstream.append(exchange)
+        if !connecting { connectHTTP2() }
+    }
+
+    private func connectHTTP2() {
+        guard let first = waitingForUpstream.first else { return }
+        connecting = true
+        let alpn = route.target.scheme == .https ? ["h2", "http/1.1"] : []
+        context.connector.connect(to: route.target, alpn: alpn, timings: first.timings) { [weak self] result in
+            guard let self else {
+                if case .success(let connection) = result { connection.stream.close() }
+                return
+            }
+            self.connecting = false
+            let waiting = self.waitingForUpstream
+            self.waitingForUpstream = []
+            switch result {
+            case .success(let connection) where self.clientClosed:
+                connection.stream.close()
+            case .success(let connection):
+                if self.route.upstreamProtocol == .negotiated, connection.tls?.alpn != "h2" {
+                    self.upstreamSpeaksHTTP1 = true
+                    for (index, exchange) in waiting.enumerated() {
+                        if index == 0 { self.startHTTP1(exchange, on: connection) } else { self.connectHTTP1(exchange) }
+                    }
+                } else {
+                    self.adoptUpstream(connection, for: waiting)
+                }
+            case .failure(let failure):
+                for exchange in waiting { self.failExchange(exchange, failure.error, status: failure.status) }
+            }
+            self.pump()
+        }
+    }
+
+    private func adoptUpstream(_ connection: UpstreamConnection, for waiting: [HTTP2StreamExchange]) {
+        do {
+            let shared = try HTTP2UpstreamConnection(upstream: connection, owner: self)
+            upstream?.close()
+            upstream = shared
+        } catch {
+            connection.stream.close()
+            for exchange in waiting {
+                failExchange(exchange, FlowError(.upstreamUnreachable, "\(error)"), status: 502)
+            }
+            return
+        }
+        for exchange in waiting { assignUpstream(exchange) }
+    }
+
+    private func openStream(_ exchange: HTTP2StreamExchange, on connection: HTTP2UpstreamConnection) {
+        context.record(.upstreamConnected(flow: exchange.flow, server: connection.upstream.serverAddress,
+                                          tls: connection.upstream.tls, reused: connection.streamsOpened > 0,
+                                          time: .now()))
+        let fields = HTTP2HeadTranslator.http2Request(
+            exchange.requestFields, authority: route.isReverse ? route.target.authority : nil,
+            forwardedFor: forwardedFor)
+        let endStream = exchange.requestEnded && exchange.pendingRequestBody.isEmpty && exchange.requestTrailers == nil
+        let id: Int32
+        do {
+            id = try connection.open(fields, endStream: endStream, delegate: exchange)
+        } catch {
+            failExchange(exchange, FlowError(.upstreamUnreachable,
+                "\(route.target.hostPort) does not take another HTTP/2 stream: \(error)"), status: 502)
+            return
+        }
+        exchange.leg = .http2(connection, id)
+        for chunk in exchange.pendingRequestBody { connection.session.send(data: chunk, stream: id) }
+        exchange.pendingRequestBody = []
+        if exchange.requestEnded, !endStream {
+            connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
+        }
+        armResponseTimer(exchange)
+    }
+
+    private var forwardedFor: (clientIP: String, scheme: String)? {
+        route.isReverse && context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
+    }
+
+    private func connectHTTP1(_ exchange: HTTP2StreamExchange) {
+        let alpn = route.target.scheme == .https ? ["http/1.1"] : []
+        context.connector.connect(to: route.target, alpn: alpn, timings: exchange.timings) { [weak self, weak exchange] result in
+            guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange, !exchange.flowEnded else {
+                if case .success(let connection) = result { connection.stream.close() }
+                return
+            }
+            switch result {
+            case .success(let connection): self.startHTTP1(exchange, on: connection)
+            case .failure(let failure): self.failExchange(exchange, failure.error, status: failure.status)
+            }
+            self.pump()
+        }
+    }
+
+    private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection) {
+        context.record(.upstreamConnected(flow: exchange.flow, server: connection.serverAddress, tls: connection.tls,
+                                          reused: false, time: .now()))
+        let head = HTTP2HeadTranslator.http1Request(exchange.requestFields,
+                                                    hostHeader: route.isReverse ? route.target.authority : nil,
+                                                    forwardedFor: forwardedFor)
+        let hasBody = !exchange.requestEnded || !exchange.pendingRequestBody.isEmpty
+        let leg = HTTP1UpstreamLeg(connection: connection, exchange: exchange, request: head, hasBody: hasBody,
+                                   limits: context.configuration.limits)
+        exchange.leg = .http1(leg)
+        for chunk in exchange.pendingRequestBody {
+            leg.sendBody(chunk)
+        }
+        exchange.pendingRequestBody = []
+        if exchange.requestEnded { leg.endBody(trailers: exchange.requestTrailers) }
+        http1UpstreamWritable(exchange)
+        armResponseTimer(exchange)
+    }
+
+    func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
+        guard case .http1(let leg) = exchange.leg, leg.isWritable else { return }
+        creditClient(exchange, exchange.clientUnconsumed)
+        pump()
+    }
+
+    // MARK: Responses
+
+    /// An event of the exchange's HTTP/2 upstream stream.
+    func upstreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
+        let id = exchange.clientStream
+        switch event {
+        case .headers(_, let fields, let kind, let endStream):
+            let head = HTTP2HeadTranslator.capturedResponse(fields)
+            switch kind {
+            case .informational:
+                context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
+                try? session.submitInformational(stream: id, headers: fields)
+            case .response:
+                firstResponseByte(exchange)
+                context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
+                sendResponseHead(fields, endStream: endStream, for: exchange)
+                if endStream { responseEnded(exchange, trailers: nil) }
+            case .trailers, .request:
+                responseEnded(exchange, trailers: fields)
+            }
+        case .data(_, let bytes):
+            exchange.upstreamUnconsumed += bytes.count
+            http1ResponseBody(bytes, for: exchange)
+        case .endStream:
+            responseEnded(exchange, trailers: nil)
+        case .streamReset(_, let code):
+            context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: .now()))
+            guard !exchange.responseComplete else { return }
+            abandonUpstream(exchange, code: .cancel)
+            endFlow(exchange, error: FlowError(.upstreamAborted, "\(route.target.hostPort) reset the stream with \(code)"))
+            session.reset(stream: id, code: code == .noError ? .internalError : code)
+        case .streamClosed(_, let code):
+            guard !exchange.responseComplete, !exchange.flowEnded else { return }
+            abandonUpstream(exchange, code: .cancel)
+            let message = code == .refusedStream
+                ? "\(route.target.hostPort) refused the stream (GOAWAY or REFUSED_STREAM)"
+                : "\(route.target.hostPort) closed the stream with \(code) before the response was complete"
+            if exchange.responseHeadSent || code == .refusedStream {
+                endFlow(exchange, error: FlowError(.upstreamAborted, message))
+                session.reset(stream: id, code: code == .noError ? .internalError : code)
+            } else {
+                failExchange(exchange, FlowError(.upstreamAborted, message), status: 502)
+            }
+        case .dataSent(_, let count):
+            creditClient(exchange, count)
+        case .settings, .goAway:
+            break
+        }
+    }
+
+    private func sendResponseHead(_ fields: HTTPHeaders, endStream: Bool, for exchange: HTTP2StreamExchange) {
+        guard !exchange.flowEnded else { return }
+        do {
+            try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: endStream)
+            exchange.responseHeadSent = true
+        } catch {
+            endFlow(exchange, error: FlowError(.clientAborted, "cannot answer the client's stream: \(error)"))
+            abandonUpstream(exchange, code: .cancel)
+        }
+    }
+
+    func http1ResponseHead(_ head: HTTPResponseHead, for exchange: HTTP2StreamExchange) {
+        firstResponseByte(exchange)
+        context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
+        let fields = HTTP2HeadTranslator.http2Response(head)
+        if head.isInterim {
+            try? session.submitInformational(stream: exchange.clientStream, headers: fields)
+            return
+        }
+        let framing = HTTP1BodyFraming.of(response: head, requestMethod: exchange.method)
+        sendResponseHead(fields, endStream: framing == .none, for: exchange)
+    }
+
+    /// Response body bytes (from either kind of upstream) toward the client.
+    func http1ResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
+        exchange.responseBodyBytes += UInt64(bytes.count)
+        context.record(.responseBody(flow: exchange.flow, bytes: bytes))
+        session.send(data: bytes, stream: exchange.clientStream)
+    }
+
+    func http1ResponseEnd(trailers: HTTPHeaders?, for exchange: HTTP2StreamExchange) {
+        responseEnded(exchange, trailers: trailers)
+        if case .http1(let leg) = exchange.leg { leg.responseFinished() }
+    }
+
+    private func responseEnded(_ exchange: HTTP2StreamExchange, trailers: HTTPHeaders?) {
+        guard !exchange.responseComplete, !exchange.flowEnded else { return }
+        exchange.responseComplete = true
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        context.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.responseBodyBytes,
+                                    time: .now()))
+        session.finish(stream: exchange.clientStream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
+    }
+
+    private func firstResponseByte(_ exchange: HTTP2StreamExchange) {
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        if exchange.timings.value.firstResponseByte == nil { exchange.timings.value.firstResponseByte = .now() }
+    }
+
+    /// The exchange's upstream failed (connection lost, bad response).
+    func upstreamLost(_ exchange: HTTP2StreamExchange, error: FlowError) {
+        guard !exchange.flowEnded, !exchange.responseComplete else { return }
+        failExchange(exchange, error, status: 502)
+        pump()
+    }
+
+    /// Ends the flow with `error`; the client gets `status` and the message when no
+    /// response head was sent yet, else its stream is reset.
+    private func failExchange(_ exchange: HTTP2StreamExchange, _ error: FlowError, status: Int) {
+        guard !exchange.flowEnded else { return }
+        let answerWithStatus = !exchange.responseHeadSent
+        endFlow(exchange, error: error)
+        abandonUpstream(exchange, code: .cancel)
+        if answerWithStatus {
+            let body = Array("Tapline: \(error.message)\n".utf8)
+            let fields = HTTPHeaders([(":status", String(status)), ("content-type", "text/plain; charset=utf-8"),
+                                      ("content-length", String(body.count)), ("x-tapline-error", "1")])
+            do {
+                try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: false)
+                session.send(data: body, stream: exchange.clientStream)
+                session.finish(stream: exchange.clientStream)
+                return
+            } catch {}
+        }
+        session.reset(stream: exchange.clientStream, code: .internalError)
+    }
+
+    /// Records `flowEnded` once; the exchange stays registered until its client stream closes.
+    private func endFlow(_ exchange: HTTP2StreamExchange, error: FlowError?) {
+        guard !exchange.flowEnded else { return }
+        exchange.flowEnded = true
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        let now = Timestamp.now()
+        exchange.timings.value.done = now
+        context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                  bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
+                                  error: error, time: now))
+    }
+
+    private func armResponseTimer(_ exchange: HTTP2StreamExchange) {
+        let timeout = context.configuration.timeouts.response
+        exchange.responseTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self, weak exchange] in
+            guard let self, let exchange, !exchange.flowEnded, !exchange.responseHeadSent else { return }
+            self.failExchange(exchange, FlowError(.upstreamTimeout,
+                "\(self.route.target.hostPort) sent no response within \(timeout / 1000) s"), status: 504)
+            self.pump()
+        }
+    }
+
+    // MARK: HTTP2UpstreamConnectionOwner
+
+    func upstreamConnectionNeedsPump(_ connection: HTTP2UpstreamConnection) {
+        pumpAfterUpstreamInput()
+    }
+
+    func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {
+        switch event {
+        case .settings(let parameters):
+            context.record(.http2Settings(connection: info.id, fromClient: false,
+                                          settings: parameters.map { HTTP2Setting(identifier: $0.identifier, value: $0.value) },
+                                          time: .now()))
+        case .goAway(let last, let code, let debug):
+            context.record(.http2GoAway(connection: info.id, fromClient: false, lastStreamID: UInt32(last),
+                                        errorCode: code.rawValue, debugData: String(decoding: debug, as: UTF8.self),
+                                        time: .now()))
+            // The upstream takes no new streams: tell the client the same, so it stops
+            // opening streams here; streams in flight may finish.
+            session.goAway(code: code, debugData: "upstream \(route.target.hostPort) sent GOAWAY")
+        default:
+            break
+        }
+    }
+
+    func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
+        if upstream === connection { upstream = nil }
+        pump()
+    }
+
+    // MARK: Idle, shutdown, recorder
+
+    private func becameIdle() {
+        if shuttingDown {
+            session.goAway(code: .noError)
+            pump()
+            return
+        }
+        armIdleTimer()
+    }
+
+    private func armIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
+            guard let self, self.exchanges.isEmpty, !self.clientClosed else { return }
+            self.session.goAway(code: .noError, debugData: "idle")
+            self.flushClient()
+            self.clientClosed = true
+            self.client.closeAfterFlush()
+        }
+    }
+
+    private func checkRecorder() {
+        guard !pausedForRecorder, context.recorderIsBackedUp else { return }
+        pausedForRecorder = true
+        client.pauseReading()
+        upstream?.pauseReading()
+        context.whenRecorderDrained { [weak self] in
+            guard let self else { return }
+            self.pausedForRecorder = false
+            self.client.resumeReading()
+            self.upstream?.resumeReading()
+        }
+    }
+
+    func beginShutdown() {
+        shuttingDown = true
+        session.goAway(code: .noError, debugData: "shutting down")
+        pump()
+        if exchanges.isEmpty, !clientClosed {
+            clientClosed = true
+            client.closeAfterFlush()
+        }
+    }
+
+    func abort() {
+        for exchange in exchanges.values where !exchange.flowEnded {
+            endFlow(exchange, error: FlowError(.shutdown, "Tapline was shut down while the stream was in flight"))
+            abandonUpstream(exchange, code: .cancel)
+        }
+        upstream?.close()
+        client.close()
+    }
+
+    // MARK: ByteStreamDelegate
+
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        receiveFromClient(bytes)
+    }
+
+    func streamDidReadEOF(_ stream: any ByteStream) {
+        pump()
+        if !clientClosed {
+            clientClosed = true
+            client.closeAfterFlush()
+        }
+    }
+
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+        if isWritable { pump() }
+    }
+
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        clientClosed = true
+        idleTimer?.cancel()
+        for exchange in exchanges.values.sorted(by: { $0.clientStream < $1.clientStream }) {
+            endFlow(exchange, error: FlowError(.clientAborted, "the client closed the connection before the stream was complete"))
+            abandonUpstream(exchange, code: .cancel)
+        }
+        exchanges = [:]
+        waitingForUpstream = []
+        upstream?.close()
+        upstream = nil
+        let reported: (any Error)? = error ?? closeReason.map { HTTP2ConnectionFailure(message: $0) }
+        context.clientConnectionClosed(info, connection: client.connection, error: reported)
+    }
+}

@@ -1,0 +1,65 @@
+import TaplineFlow
+import TaplineHTTP2
+import TaplineNet
+import TaplineWire
+
+/// One client HTTP/2 stream and the flow that records it, with the upstream
+/// leg it was mapped to (a stream of a shared HTTP/2 upstream, or its own
+/// HTTP/1.1 connection).
+///
+/// Credit accounting (invariant): `clientUnconsumed` is the number of request
+/// DATA bytes received from the client and not yet given back with `consume`;
+/// `upstreamUnconsumed` the same for response bytes from an HTTP/2 upstream.
+/// Bytes are given back when written to the other side; whatever is left when
+/// the exchange is dropped is given back then, so no connection window leaks.
+///
+/// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
+final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
+    enum Leg {
+        case none
+        case http2(HTTP2UpstreamConnection, Int32)
+        case http1(HTTP1UpstreamLeg)
+    }
+
+    let flow: FlowID
+    let clientStream: Int32
+    /// The request block as the client sent it.
+    let requestFields: HTTPHeaders
+    let timings = FlowTimingsBox()
+    weak var handler: HTTP2ProxyHandler?
+
+    var leg: Leg = .none
+    /// Request body bytes received before the upstream leg was ready.
+    var pendingRequestBody: [[UInt8]] = []
+    var requestEnded = false
+    var requestTrailers: HTTPHeaders?
+    var requestBodyBytes: UInt64 = 0
+    var clientUnconsumed = 0
+
+    var responseHeadSent = false
+    var responseComplete = false
+    var responseBodyBytes: UInt64 = 0
+    var upstreamUnconsumed = 0
+    var responseTimer: LoopTimer?
+    /// `flowEnded` was recorded (the stream may still be open until the client closes it).
+    var flowEnded = false
+
+    init(flow: FlowID, clientStream: Int32, requestFields: HTTPHeaders, handler: HTTP2ProxyHandler) {
+        self.flow = flow
+        self.clientStream = clientStream
+        self.requestFields = requestFields
+        self.handler = handler
+    }
+
+    var method: String { requestFields.first(name: ":method") ?? "GET" }
+
+    // MARK: HTTP2UpstreamStreamDelegate
+
+    func upstreamStream(_ stream: Int32, received event: HTTP2Event) {
+        handler?.upstreamEvent(event, for: self)
+    }
+
+    func upstreamStream(_ stream: Int32, lost error: FlowError) {
+        handler?.upstreamLost(self, error: error)
+    }
+}

@@ -1,0 +1,133 @@
+import TaplineFlow
+import TaplineHTTP2
+import TaplineWire
+
+/// An HTTP/2 connection to an upstream (h2 over TLS, or h2c with prior
+/// knowledge): a client-role `HTTP2Session` over an `UpstreamConnection`,
+/// shared by the streams of one client connection.
+///
+/// It never dispatches on its own: when input arrives it asks its owner to run
+/// the pump, which calls `dispatchEvents()` and `flush()`. Stream events go to
+/// the stream's delegate; SETTINGS and GOAWAY to the owner.
+///
+/// Invariants: `streams` holds exactly the open streams this connection
+/// opened; after `closed` no stream is opened and every delegate has been told
+/// `lost` once. Output is taken only while the socket is writable, so at most
+/// one `takeOutput` batch sits above the write watermark.
+///
+/// Thread ownership: confined to the upstream connection's loop; owned by its owner.
+final class HTTP2UpstreamConnection: ByteStreamDelegate {
+    let upstream: UpstreamConnection
+    let session: HTTP2Session
+    weak var owner: (any HTTP2UpstreamConnectionOwner)?
+    private var streams: [Int32: any HTTP2UpstreamStreamDelegate] = [:]
+    private(set) var closed = false
+    /// A GOAWAY arrived (or we sent one): no new streams on this connection.
+    private(set) var goingAway = false
+    /// Streams opened so far (the first stream's upstream is "new", later ones "reused").
+    private(set) var streamsOpened = 0
+
+    init(upstream: UpstreamConnection, owner: any HTTP2UpstreamConnectionOwner) throws(HTTP2SessionError) {
+        self.upstream = upstream
+        self.owner = owner
+        self.session = try HTTP2Session(role: .client)
+        upstream.stream.delegate = self
+        upstream.stream.resumeReading()
+    }
+
+    var canOpenStreams: Bool { !closed && !goingAway && session.wantsRead }
+    var hasEvents: Bool { session.hasEvents }
+    var openStreamCount: Int { streams.count }
+
+    /// Opens a stream for `fields`; its events go to `delegate`.
+    func open(_ fields: HTTPHeaders, endStream: Bool, delegate: any HTTP2UpstreamStreamDelegate) throws(HTTP2SessionError) -> Int32 {
+        let id = try session.submitRequest(fields, endStream: endStream)
+        streams[id] = delegate
+        streamsOpened += 1
+        return id
+    }
+
+    /// Stops following a stream (its client side went away); resets it when still open.
+    func abandon(stream id: Int32, code: HTTP2ErrorCode) {
+        guard streams.removeValue(forKey: id) != nil else { return }
+        session.reset(stream: id, code: code)
+    }
+
+    /// Delivers queued events; returns whether there were any.
+    @discardableResult
+    func dispatchEvents() -> Bool {
+        let events = session.takeEvents()
+        for event in events {
+            switch event {
+            case .settings, .goAway:
+                if case .goAway = event { goingAway = true }
+                owner?.upstreamConnection(self, received: event)
+            case .streamReset(let id, _):
+                // The stream is over for us: no RST back, and its close event goes nowhere.
+                streams.removeValue(forKey: id)?.upstreamStream(id, received: event)
+            case .headers(let id, _, _, _), .data(let id, _), .endStream(let id), .dataSent(let id, _):
+                if let delegate = streams[id] {
+                    delegate.upstreamStream(id, received: event)
+                } else if case .data(_, let bytes) = event {
+                    session.consume(stream: id, count: bytes.count) // nobody wants it: give the credit back
+                }
+            case .streamClosed(let id, _):
+                streams.removeValue(forKey: id)?.upstreamStream(id, received: event)
+            }
+        }
+        return !events.isEmpty
+    }
+
+    /// Writes queued frames while the socket takes them; closes when the session is finished.
+    func flush() {
+        guard !closed else { return }
+        while upstream.stream.isWritable {
+            let output = session.takeOutput()
+            if output.isEmpty { break }
+            upstream.stream.write(output)
+        }
+        if session.isFinished { upstream.stream.closeAfterFlush() }
+    }
+
+    /// Graceful close: GOAWAY, then close once written.
+    func close() {
+        guard !closed else { return }
+        goingAway = true
+        session.goAway(code: .noError)
+        let output = session.takeOutput()
+        upstream.stream.write(output)
+        upstream.stream.closeAfterFlush()
+    }
+
+    func pauseReading() { upstream.stream.pauseReading() }
+    func resumeReading() { upstream.stream.resumeReading() }
+
+    // MARK: ByteStreamDelegate
+
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        if session.receive(bytes) != nil { goingAway = true }
+        owner?.upstreamConnectionNeedsPump(self)
+    }
+
+    func streamDidReadEOF(_ stream: any ByteStream) {
+        stream.close()
+    }
+
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+        if isWritable { owner?.upstreamConnectionNeedsPump(self) }
+    }
+
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        closed = true
+        // Events already parsed (a final DATA, a GOAWAY) still count.
+        dispatchEvents()
+        let reason = error.map { ": \($0)" } ?? ""
+        let lost = streams
+        streams = [:]
+        for (id, delegate) in lost.sorted(by: { $0.key < $1.key }) {
+            delegate.upstreamStream(id, lost: FlowError(.upstreamAborted,
+                "\(upstream.target.hostPort) closed the HTTP/2 connection before the stream was complete\(reason)"))
+        }
+        owner?.upstreamConnectionClosed(self)
+    }
+}
