@@ -23,9 +23,8 @@ enum HTTP1BodyFraming: Equatable {
         if requestMethod == "HEAD" || head.status == 204 || head.status == 304 || head.status < 200 {
             return .none
         }
-        let codings = head.headers.tokens(name: "Transfer-Encoding")
-        if let last = codings.last {
-            return last == "chunked" ? .chunked : .untilClose
+        if head.headers.contains(name: "Transfer-Encoding") {
+            return head.headers.tokens(name: "Transfer-Encoding").last == "chunked" ? .chunked : .untilClose
         }
         if head.headers.contains(name: "Content-Length") { return .contentLength }
         return .untilClose

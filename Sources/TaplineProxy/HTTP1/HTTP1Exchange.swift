@@ -40,16 +40,15 @@ final class HTTP1Exchange {
         self.target = target
         self.upstreamRequest = upstreamRequest
         self.requestFraming = HTTP1BodyFraming.of(request: request)
-        let connectionTokens = request.headers.tokens(name: "Connection")
         self.isUpgradeRequest = Self.isUpgrade(request)
         self.clientWantsClose = request.version == .http1_0
-            ? !connectionTokens.contains("keep-alive")
-            : connectionTokens.contains("close")
+            ? !request.headers.containsToken("keep-alive", inField: "Connection")
+            : request.headers.containsToken("close", inField: "Connection")
     }
 
     /// A request asking to switch protocols: `Upgrade` listed in `Connection` (RFC 9110 §7.8).
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
-        head.headers.contains(name: "Upgrade") && head.headers.tokens(name: "Connection").contains("upgrade")
+        head.headers.contains(name: "Upgrade") && head.headers.containsToken("upgrade", inField: "Connection")
     }
 
     /// The final response head has gone to the client (so an error can no longer be a clean 502).

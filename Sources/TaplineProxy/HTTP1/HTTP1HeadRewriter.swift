@@ -22,7 +22,9 @@ enum HTTP1HeadRewriter {
     /// This runs for every request and response, so it compares names without
     /// allocating and only lowercases the Connection header's own tokens.
     static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
-        let named = headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
+        let named = headers.contains(name: "Connection")
+            ? headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
+            : []
         var result = HTTPHeaders()
         result.reserveCapacity(headers.count + 1)
         for field in headers {

@@ -330,7 +330,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         client.write(HTTP1Serializer.responseHead(clientHead))
     }
 
-    /// 101 Switching Protocols: from here on both connections are relayed byte for byte.
+    /// 101 Switching Protocols: from here on both connections are relayed byte for byte
+    /// (a WebSocket upgrade through a `WebSocketRelay`, which also records its messages).
     private func switchProtocols(_ exchange: HTTP1Exchange, response: HTTPResponseHead) {
         guard let upstream else { return }
         exchange.finalResponse = response
@@ -343,6 +344,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         cancelTimers()
         self.exchange = nil
         self.upstream = nil
+        if WebSocketHandshake.isUpgradeRequest(exchange.request), WebSocketHandshake.isUpgradeResponse(response) {
+            let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
+                                       client: client, upstream: upstream.stream,
+                                       tap: WebSocketTap(handshakeResponse: response))
+            context.register(relay, for: client.connection)
+            relay.start(fromClient: fromClient, fromUpstream: fromUpstream)
+            return
+        }
         let relay = TunnelRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
                                 client: client, upstream: upstream.stream)
         context.register(relay, for: client.connection)

@@ -68,11 +68,64 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// The comma-separated tokens of every field named `name`, lowercased
     /// (for list-valued fields such as `Connection` and `Transfer-Encoding`).
     public func tokens(name: String) -> [String] {
-        values(name: name).flatMap { value in
-            value.split(separator: ",").map {
-                $0.trimmingASCIIWhitespace().lowercased()
+        var result: [String] = []
+        for field in fields where Self.namesEqual(field.name, name) {
+            Self.forEachToken(in: field.value) { token in
+                result.append(String(decoding: token.lazy.map(Self.asciiLowercased), as: UTF8.self))
+                return true
             }
-        }.filter { !$0.isEmpty }
+        }
+        return result
+    }
+
+    /// True if any field named `name` lists `token` (ASCII case-insensitive),
+    /// e.g. `containsToken("close", inField: "Connection")`. Allocates nothing.
+    public func containsToken(_ token: String, inField name: String) -> Bool {
+        for field in fields where Self.namesEqual(field.name, name) {
+            var found = false
+            Self.forEachToken(in: field.value) { candidate in
+                found = Self.bytesEqualIgnoringCase(candidate, token)
+                return !found
+            }
+            if found { return true }
+        }
+        return false
+    }
+
+    /// Calls `body` with the bytes of each non-empty, whitespace-trimmed,
+    /// comma-separated token of `value`, until it returns false.
+    private static func forEachToken(in value: String, _ body: (UnsafeBufferPointer<UInt8>.SubSequence) -> Bool) {
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+                var lower = start, upper = end
+                while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+                while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+                if lower < upper, !body(bytes[lower..<upper]) { return }
+                start = end + 1
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+    }
+
+    private static func bytesEqualIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { other in
+            guard other.count == bytes.count else { return false }
+            var index = bytes.startIndex
+            for byte in other {
+                if asciiLowercased(byte) != asciiLowercased(bytes[index]) { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
@@ -82,12 +135,19 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// ASCII case-insensitive comparison of two field names.
     public static func namesEqual(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return false }
-        for (c, d) in zip(x, y) where c != d {
-            if (c | 0x20) != (d | 0x20) || !((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A) { return false }
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for index in 0..<x.count {
+                    let c = x[index], d = y[index]
+                    if c == d { continue }
+                    let lower = c | 0x20
+                    if lower != (d | 0x20) || lower < 0x61 || lower > 0x7A { return false }
+                }
+                return true
+            }
         }
-        return true
     }
 }
 
