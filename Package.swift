@@ -4,7 +4,7 @@
 // Layers (see docs/architecture.md); arrows point down only:
 //
 //   tapline (executable) -> TaplineCLI
-//   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy
+//   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTP2 (error code names)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow
 //   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression, TaplineWire
@@ -61,7 +61,7 @@ var targets: [Target] = [
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
             dependencies: ["TaplineProxy", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineNet",
-                           "TaplineExport"],
+                           "TaplineExport", "TaplineHTTP2"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
 

@@ -45,6 +45,11 @@ enum FlowSummaryText {
         flow.kind == .tunnel ? flow.bytesFromServer : flow.responseBody.bodyBytes
     }
 
+    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`.
+    static func protocolText(_ flow: CapturedFlow) -> String {
+        flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? flow.protocolName
+    }
+
     static func duration(_ flow: CapturedFlow) -> String {
         flow.durationMilliseconds.map(ShowText.milliseconds) ?? "-"
     }

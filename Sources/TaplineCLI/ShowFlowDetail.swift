@@ -28,6 +28,7 @@ enum ShowFlowDetail {
         } else {
             field("TLS", flow.scheme == "https" ? "unknown" : "none (plain)")
         }
+        out += ShowHTTP2Detail.lines(flow, session: session)
 
         if flow.serverAddress != nil || flow.upstreamTLS != nil {
             section("Upstream")

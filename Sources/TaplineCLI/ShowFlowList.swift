@@ -12,12 +12,13 @@ enum ShowFlowList {
 
     static func lines(_ session: CapturedSession, style: TerminalStyle, flows selected: [CapturedFlow]? = nil) -> [String] {
         let flows = selected ?? session.flows
-        var rows = [["ID", "METHOD", "URL", "STATUS", "TYPE", "REQ", "RESP", "TIME"]]
+        var rows = [["ID", "METHOD", "URL", "STATUS", "TYPE", "REQ", "RESP", "TIME", "PROTO"]]
         for flow in flows {
             rows.append([String(flow.id.rawValue), FlowSummaryText.method(flow), ShowText.sanitize(flow.url),
                          FlowSummaryText.status(flow), FlowSummaryText.contentType(flow),
                          ByteCountText.format(FlowSummaryText.requestBytes(flow)),
-                         ByteCountText.format(FlowSummaryText.responseBytes(flow)), FlowSummaryText.duration(flow)])
+                         ByteCountText.format(FlowSummaryText.responseBytes(flow)), FlowSummaryText.duration(flow),
+                         FlowSummaryText.protocolText(flow)])
         }
         let lines = ShowText.table(rows, rightAligned: [0, 5, 6, 7], maxWidths: [2: urlColumnLimit]) { row, column, cell in
             if row == 0 { return style.bold(cell) }
@@ -44,6 +45,8 @@ enum ShowFlowList {
                 "durationMs": flow.durationMilliseconds.map { $0 as Any } ?? NSNull(),
             ]
             object["method"] = flow.request?.method ?? NSNull()
+            object["protocol"] = flow.protocolName
+            object["stream"] = flow.http2StreamID.map { Int($0) as Any } ?? NSNull()
             let type = FlowSummaryText.contentType(flow)
             object["contentType"] = type == "-" ? NSNull() : type
             object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] as Any } ?? NSNull()

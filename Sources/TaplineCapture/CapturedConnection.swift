@@ -14,6 +14,10 @@ public struct CapturedConnection: Sendable, Equatable {
     public var bytesReceived: UInt64 = 0
     public var bytesSent: UInt64 = 0
     public var error: RecordedError?
+    /// HTTP/2 connections: the SETTINGS the client and the upstream sent, in order.
+    public var http2Settings: [CapturedHTTP2Settings] = []
+    /// HTTP/2 connections: GOAWAYs from the client or the upstream.
+    public var http2GoAways: [CapturedHTTP2GoAway] = []
 
     public init(id: ConnectionID, client: String, listener: String, opened: Timestamp) {
         self.id = id

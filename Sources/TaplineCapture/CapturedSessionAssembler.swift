@@ -164,6 +164,42 @@ struct CapturedSessionAssembler {
     private mutating func flowID(_ json: CaptureJSONObject, _ number: Int) -> UInt64? {
         guard let id = json.uint64("flow") else {
             skip(number, "\(json.string("type") ?? "event") without \"flow\"")
+        case "http2Stream":
+            guard let id = flowID(json, number) else { return }
+            guard let stream = json.uint64("stream"), stream <= UInt64(UInt32.max) else {
+                return skip(number, "http2Stream without a valid \"stream\"")
+            }
+            flows[id]?.http2StreamID = UInt32(stream)
+        case "http2StreamReset":
+            guard let id = flowID(json, number) else { return }
+            guard let code = json.uint64("errorCode"), code <= UInt64(UInt32.max) else {
+                return skip(number, "http2StreamReset without a valid \"errorCode\"")
+            }
+            flows[id]?.http2Resets.append(CapturedHTTP2Reset(fromClient: json.string("side") == "client",
+                                                             errorCode: UInt32(code), time: time))
+        case "http2Settings":
+            guard let id = json.uint64("conn"), let array = json.array("settings") else {
+                return skip(number, "http2Settings without \"conn\" or \"settings\"")
+            }
+            guard connections[id] != nil else { return skip(number, "connection \(id) was never opened") }
+            var settings: [HTTP2Setting] = []
+            for element in array {
+                guard let pair = element as? [Any], pair.count == 2,
+                      let identifier = (pair[0] as? NSNumber)?.uint16Value, let value = (pair[1] as? NSNumber)?.uint32Value
+                else { return skip(number, "http2Settings with a malformed parameter") }
+                settings.append(HTTP2Setting(identifier: identifier, value: value))
+            }
+            connections[id]?.http2Settings.append(CapturedHTTP2Settings(fromClient: json.string("side") == "client",
+                                                                        settings: settings, time: time))
+        case "http2GoAway":
+            guard let id = json.uint64("conn"), let code = json.uint64("errorCode"), code <= UInt64(UInt32.max) else {
+                return skip(number, "http2GoAway without \"conn\" or a valid \"errorCode\"")
+            }
+            guard connections[id] != nil else { return skip(number, "connection \(id) was never opened") }
+            let last = min(json.uint64("lastStream") ?? 0, UInt64(UInt32.max))
+            connections[id]?.http2GoAways.append(CapturedHTTP2GoAway(
+                fromClient: json.string("side") == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
+                debugData: json.string("debug") ?? "", time: time))
             return nil
         }
         guard flows[id] != nil else {

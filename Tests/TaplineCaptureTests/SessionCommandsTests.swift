@@ -46,9 +46,9 @@ final class SessionCommandsTests: XCTestCase {
         let lines = ShowFlowList.lines(session, style: plain)
         XCTAssertEqual(lines.count, 5)
         let columns = lines.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        XCTAssertEqual(columns[0], ["ID", "METHOD", "URL", "STATUS", "TYPE", "REQ", "RESP", "TIME"])
+        XCTAssertEqual(columns[0], ["ID", "METHOD", "URL", "STATUS", "TYPE", "REQ", "RESP", "TIME", "PROTO"])
         XCTAssertEqual(Array(columns[1].prefix(5)), ["1", "POST", "https://api.example.com:443/v1/upload?name=a%20b&x=1", "201", "application/json"])
-        XCTAssertEqual(Array(columns[1].suffix(6)), ["76", "kB", "103", "kB", "12", "ms"])
+        XCTAssertEqual(Array(columns[1].suffix(7)), ["76", "kB", "103", "kB", "12", "ms", "HTTP/1.1"])
         XCTAssertEqual(Array(columns[2].prefix(5)), ["2", "GET", "http://plain.example:80/hello", "200", "text/plain"])
         XCTAssertEqual(Array(columns[3].prefix(4)), ["3", "DELETE", "http://down.example:80/x", "upstream-unreachable"])
         XCTAssertEqual(Array(columns[4].prefix(4)), ["4", "TUNNEL", "tcp://pinned.example:443", "tunnel"])
