@@ -66,12 +66,29 @@ if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     fi
 fi
 
+# --- mitmproxy venv (export tests) ---------------------------------------------
+# mitmproxy pins an h2 older than hypercorn accepts, so it lives in its own venv;
+# the tests find mitmdump at .venv-mitmproxy/bin/mitmdump.
+MITM_VENV="$ROOT/.venv-mitmproxy"
+MITM_REQ="$ROOT/Tests/integration/requirements-mitmproxy.txt"
+MITM_STAMP="$MITM_VENV/.tapline-requirements.sha256"
+mitm_want="$(sha256sum "$MITM_REQ" | cut -d' ' -f1)"
+if [[ -x "$MITM_VENV/bin/mitmdump" && -f "$MITM_STAMP" && "$(cat "$MITM_STAMP")" == "$mitm_want" ]]; then
+    say "mitmproxy venv up to date: $MITM_VENV"
+else
+    [[ -x "$MITM_VENV/bin/python" ]] || "$PYTHON" -m venv "$MITM_VENV"
+    say "installing mitmproxy into $MITM_VENV"
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$MITM_VENV/bin/python" -m pip install -q -r "$MITM_REQ" </dev/null
+    "$MITM_VENV/bin/mitmdump" --version >/dev/null || die "mitmdump does not run after install"
+    echo "$mitm_want" >"$MITM_STAMP"
+fi
+
 # --- Python venv ---------------------------------------------------------------
 VENV="$ROOT/.venv"
 REQ="$ROOT/Tests/integration/requirements.txt"
 STAMP="$VENV/.tapline-requirements.sha256"
 want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-IMPORTS='import pytest, pytest_timeout, h2, hypercorn, websockets, grpc'
+IMPORTS='import pytest, pytest_timeout, h2, hypercorn, websockets, grpc, jsonschema, brotli'
 
 venv_ok() {
     [[ -x "$VENV/bin/python" ]] \

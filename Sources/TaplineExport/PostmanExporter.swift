@@ -185,6 +185,11 @@ public struct PostmanExporter {
             return .null
         }
         let itemID = StableID.uuid("item", endpoint.key)
+        // Every flow's credentials become variables, even of flows that are not shown,
+        // so their values are known to the final scrub and defined for the user.
+        for entry in endpoint.flows.dropFirst() {
+            _ = headerRedactor.request(entry.flow.request?.headers ?? HTTPHeaders(), registry: &registry)
+        }
 
         // The request: the first flow's headers and body, the template URL with observed values.
         var (headers, auth) = headerRedactor.request(head.headers, registry: &registry)
