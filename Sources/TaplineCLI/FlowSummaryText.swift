@@ -36,13 +36,13 @@ enum FlowSummaryText {
         return media.isEmpty ? "-" : ShowText.sanitize(media)
     }
 
-    /// Bytes from the client: the request body, or the relayed bytes of a tunnel.
+    /// Bytes from the client: the request body, or the relayed bytes of a tunnel or WebSocket.
     static func requestBytes(_ flow: CapturedFlow) -> UInt64 {
-        flow.kind == .tunnel ? flow.bytesFromClient : flow.requestBody.bodyBytes
+        flow.kind == .tunnel || flow.kind == .websocket ? flow.bytesFromClient : flow.requestBody.bodyBytes
     }
 
     static func responseBytes(_ flow: CapturedFlow) -> UInt64 {
-        flow.kind == .tunnel ? flow.bytesFromServer : flow.responseBody.bodyBytes
+        flow.kind == .tunnel || flow.kind == .websocket ? flow.bytesFromServer : flow.responseBody.bodyBytes
     }
 
     /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`.

@@ -49,6 +49,13 @@ enum ShowFlowDetail {
             for (name, value) in timingLines { field(name, value) }
         }
 
+        if flow.kind == .websocket {
+            section("WebSocket messages")
+            out += ShowWebSocketTimeline.lines(flow, sessionDirectory: session.directory, style: style).map { "  " + $0 }
+            field("from client", "\(flow.bytesFromClient) bytes after the handshake")
+            field("from server", "\(flow.bytesFromServer) bytes after the handshake")
+        }
+
         if flow.kind == .tunnel {
             section("Tunnel")
             field("from client", "\(flow.bytesFromClient) bytes")

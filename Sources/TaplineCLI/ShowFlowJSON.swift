@@ -34,6 +34,9 @@ enum ShowFlowJSON {
         object["responseTrailers"] = flow.responseTrailers.map(headers) ?? NSNull()
         object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] } ?? NSNull()
         object["durationMs"] = flow.durationMilliseconds ?? NSNull()
+        if flow.kind == .websocket {
+            object["webSocketMessages"] = ShowWebSocketTimeline.json(flow, sessionDirectory: flow.requestBody.sessionDirectory)
+        }
         var timings: [String: Any] = [:]
         let t = flow.timings
         let moments: [(String, Timestamp?)] = [

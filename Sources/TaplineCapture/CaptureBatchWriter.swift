@@ -1,5 +1,6 @@
 import Glibc
 import TaplineFlow
+import TaplineWire
 
 /// The writer thread's half of a `CaptureWriter`: turns batches of flow events
 /// into bytes in the session's files.
@@ -58,6 +59,8 @@ final class CaptureBatchWriter: @unchecked Sendable {
     private(set) var stats = SessionStats()
 
     private static let bodyFlushThreshold = 8 << 20
+    /// WebSocket payloads larger than this go to the body segment instead of the line.
+    static let inlinePayloadLimit = 64 << 10
     private static let lineFlushThreshold = 4 << 20
 
     init(directory: String, options: CaptureOptions, events: CaptureFile) {
@@ -205,8 +208,8 @@ final class CaptureBatchWriter: @unchecked Sendable {
             lines.key("lastStream"); lines.integer(UInt64(lastStreamID))
             lines.key("errorCode"); lines.integer(UInt64(errorCode))
             if !debugData.isEmpty { lines.key("debug"); lines.string(debugData) }
-        case .webSocketMessage:
-            return  // TODO(websocket): encoded once the proxy emits WebSocket messages (issue 4)
+        case .webSocketMessage(let flow, let message, let time):
+            try webSocketMessage(flow: flow, message: message, time: time)
         case .requestBody, .responseBody:
             return  // handled above
         }
@@ -230,15 +233,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
         counters[flow] = counts
         guard keep > 0 else { return }
 
-        if segment == nil || segmentSize >= options.segmentLimit { try startSegment() }
-        let offset = segmentSize
-        if keep == bytes.count {
-            bodyBuffer.append(contentsOf: bytes)
-        } else {
-            bodyBuffer.append(contentsOf: bytes[0..<keep])
-        }
-        segmentSize += UInt64(keep)
-        stats.bodyBytesStored += UInt64(keep)
+        let offset = try store(bytes[0..<keep])
 
         if var current = pending, current.flow == flow, current.isRequest == isRequest,
            current.segment == segmentNumber, current.offset + current.length == offset {
@@ -249,6 +244,53 @@ final class CaptureBatchWriter: @unchecked Sendable {
             pending = PendingBody(flow: flow, isRequest: isRequest, segment: segmentNumber,
                                   offset: offset, length: UInt64(keep), time: time)
         }
+        if bodyBuffer.count >= Self.bodyFlushThreshold { try flushBodies() }
+    }
+
+    /// Appends `bytes` to the current segment (starting a new one when it is full) and
+    /// returns their offset in it; `segmentNumber` is the segment. Never spans segments.
+    private func store(_ bytes: ArraySlice<UInt8>) throws(CaptureError) -> UInt64 {
+        if segment == nil || segmentSize >= options.segmentLimit { try startSegment() }
+        let offset = segmentSize
+        bodyBuffer.append(contentsOf: bytes)
+        segmentSize += UInt64(bytes.count)
+        stats.bodyBytesStored += UInt64(bytes.count)
+        return offset
+    }
+
+    /// A `wsMessage` line: payloads up to `inlinePayloadLimit` inline (text as a JSON
+    /// string when valid UTF-8, else base64), larger ones in the body segment.
+    private func webSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) throws(CaptureError) {
+        let payload = message.payload
+        let keep = options.maxBodyBytes.map { Int(min(UInt64(payload.count), $0)) } ?? payload.count
+        let stored = payload[0..<keep]
+        // Stored before the line is begun: starting a segment may emit a pending body line.
+        var spilled: (segment: Int, offset: UInt64)?
+        if keep > Self.inlinePayloadLimit {
+            let offset = try store(stored)  // may start a new segment: read segmentNumber after it
+            spilled = (segmentNumber, offset)
+        }
+        lines.beginEvent("wsMessage", time: time.microseconds)
+        lines.key("flow"); lines.integer(flow.rawValue)
+        lines.key("dir"); lines.string(constant: message.fromClient ? "client" : "server")
+        lines.key("opcode"); lines.string(message.opcode.rawValue)
+        lines.key("wireBytes"); lines.integer(message.wireBytes)
+        lines.key("size"); lines.integer(payload.count)
+        lines.key("compressed"); lines.bool(message.compressed)
+        if message.opcode == .close, payload.count >= 2 {
+            lines.key("code"); lines.integer(Int(payload[0]) << 8 | Int(payload[1]))
+            lines.key("reason"); lines.string(String(decoding: payload[2...], as: UTF8.self))
+        }
+        if let spilled {
+            lines.key("seg"); lines.integer(spilled.segment)
+            lines.key("off"); lines.integer(spilled.offset)
+            lines.key("len"); lines.integer(keep)
+        } else if let text = String(validating: stored, as: UTF8.self) {
+            lines.key("text"); lines.string(text)
+        } else {
+            lines.key("base64"); lines.string(Base64.encode(stored))
+        }
+        if keep < payload.count { lines.key("truncated"); lines.bool(true) }
         if bodyBuffer.count >= Self.bodyFlushThreshold { try flushBodies() }
     }
 

@@ -40,6 +40,8 @@ public struct CapturedFlow: Sendable, Equatable {
     public var http2StreamID: UInt32?
     /// HTTP/2 flows: RST_STREAMs sent by the client or the upstream, in order.
     public var http2Resets: [CapturedHTTP2Reset] = []
+    /// WebSocket flows: every message and control frame after the 101, in capture order.
+    public var webSocketMessages: [CapturedWebSocketMessage] = []
 
     public var timings = FlowTimings()
     public var ended: Timestamp?
@@ -65,12 +67,12 @@ public struct CapturedFlow: Sendable, Equatable {
         return error == nil ? .complete : .aborted
     }
 
-    }
-
     /// `HTTP/2` for flows on an HTTP/2 client stream, else the request's version (`HTTP/1.1`).
     public var protocolName: String {
         if http2StreamID != nil { return "HTTP/2" }
         return request?.version.description ?? "-"
+    }
+
     public func body(_ direction: BodyDirection) -> CapturedBody {
         direction == .request ? requestBody : responseBody
     }

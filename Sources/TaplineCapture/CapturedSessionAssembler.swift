@@ -136,7 +136,19 @@ struct CapturedSessionAssembler {
             } else {
                 flows[id]?.response = head
                 flows[id]?.responseTime = time
+                // Flows start as http; a 101 to a WebSocket upgrade makes them websocket.
+                if let request = flows[id]?.request, WebSocketHandshake.isUpgradeRequest(request),
+                   WebSocketHandshake.isUpgradeResponse(head) {
+                    flows[id]?.kind = .websocket
+                }
             }
+        case "wsMessage":
+            guard let id = flowID(json, number) else { return }
+            guard let message = Self.webSocketMessage(json, time: time) else {
+                return skip(number, "wsMessage without a valid dir, opcode, sizes or payload")
+            }
+            flows[id]?.kind = .websocket
+            flows[id]?.webSocketMessages.append(message)
         case "flowEnded":
             guard let id = flowID(json, number) else { return }
             var timings = FlowTimings()
@@ -152,18 +164,6 @@ struct CapturedSessionAssembler {
             flows[id]?.bytesFromClient = json.uint64("bytesFromClient") ?? 0
             flows[id]?.bytesFromServer = json.uint64("bytesFromServer") ?? 0
             flows[id]?.error = json.object("error").flatMap(Self.error)
-        case "writer-error":
-            warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string("message") ?? "unknown")")
-        default:
-            if unknownTypes[type] == nil { unknownTypeOrder.append(type) }
-            unknownTypes[type, default: 0] += 1
-        }
-    }
-
-    /// The flow id of a per-flow event whose flow exists; warns and returns nil otherwise.
-    private mutating func flowID(_ json: CaptureJSONObject, _ number: Int) -> UInt64? {
-        guard let id = json.uint64("flow") else {
-            skip(number, "\(json.string("type") ?? "event") without \"flow\"")
         case "http2Stream":
             guard let id = flowID(json, number) else { return }
             guard let stream = json.uint64("stream"), stream <= UInt64(UInt32.max) else {
@@ -200,6 +200,18 @@ struct CapturedSessionAssembler {
             connections[id]?.http2GoAways.append(CapturedHTTP2GoAway(
                 fromClient: json.string("side") == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
                 debugData: json.string("debug") ?? "", time: time))
+        case "writer-error":
+            warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string("message") ?? "unknown")")
+        default:
+            if unknownTypes[type] == nil { unknownTypeOrder.append(type) }
+            unknownTypes[type, default: 0] += 1
+        }
+    }
+
+    /// The flow id of a per-flow event whose flow exists; warns and returns nil otherwise.
+    private mutating func flowID(_ json: CaptureJSONObject, _ number: Int) -> UInt64? {
+        guard let id = json.uint64("flow") else {
+            skip(number, "\(json.string("type") ?? "event") without \"flow\"")
             return nil
         }
         guard flows[id] != nil else {
@@ -250,6 +262,31 @@ struct CapturedSessionAssembler {
         }
         return TLSDetails(version: version, cipher: cipher, serverName: json.string("sni"),
                           alpn: json.string("alpn"), peerCertificate: peer)
+    }
+
+    static func webSocketMessage(_ json: CaptureJSONObject, time: Timestamp) -> CapturedWebSocketMessage? {
+        guard let direction = json.string("dir"), direction == "client" || direction == "server",
+              let opcode = json.string("opcode"), let wireBytes = json.uint64("wireBytes"),
+              let size = json.uint64("size") else { return nil }
+        var message = CapturedWebSocketMessage(time: time, fromClient: direction == "client", opcode: opcode,
+                                               wireBytes: wireBytes, size: size, compressed: json.bool("compressed") ?? false,
+                                               truncated: json.bool("truncated") ?? false)
+        if let code = json.int64("code") {
+            message.closeCode = Int(code)
+            message.closeReason = json.string("reason") ?? ""
+        }
+        if let text = json.string("text") {
+            message.inlinePayload = Array(text.utf8)
+        } else if let encoded = json.string("base64") {
+            guard let bytes = Base64.decode(encoded) else { return nil }
+            message.inlinePayload = bytes
+        } else if let segment = json.int64("seg"), segment >= 1, segment <= 999_999,
+                  let offset = json.uint64("off"), let length = json.uint64("len") {
+            message.extent = BodyExtent(segment: Int(segment), offset: offset, length: length)
+        } else {
+            return nil
+        }
+        return message
     }
 
     static func error(_ json: CaptureJSONObject) -> RecordedError? {

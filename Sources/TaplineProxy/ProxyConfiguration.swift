@@ -56,6 +56,10 @@ public struct ProxyTimeouts: Sendable, Equatable {
     public var header = 30_000
     /// On shutdown, in-flight flows get this long to finish.
     public var shutdownGrace = 5_000
+    /// A WebSocket peer sent a close frame: the other peer has this long to answer with
+    /// its own before both connections are closed (and after both closed, the server
+    /// this long to close the TCP connection).
+    public var webSocketClose = 5_000
 
     public init() {}
 }

@@ -1,0 +1,91 @@
+import Foundation
+import TaplineCapture
+import TaplineFlow
+
+/// The WebSocket part of `tapline show SESSION --flow N`: one line per message
+/// in capture order — time since the 101, direction arrow (`→` client to
+/// server, `←` server to client), opcode, size (and size on the wire, with
+/// `deflate` when compressed), and a preview (text, hex for binary, code and
+/// reason for close). Also its JSON form for `--json`. Pure apart from reading
+/// spilled payloads.
+enum ShowWebSocketTimeline {
+    static let previewCharacters = 60
+    static let previewBytes = 256
+
+    static func lines(_ flow: CapturedFlow, sessionDirectory: String, style: TerminalStyle) -> [String] {
+        let messages = flow.webSocketMessages
+        guard !messages.isEmpty else { return [style.dim("(no messages)")] }
+        let origin = flow.responseTime ?? messages[0].time
+        let fromClient = messages.filter(\.fromClient).count
+        var out = ["\(messages.count) messages: \(fromClient) from the client, \(messages.count - fromClient) from the server"]
+        for message in messages {
+            let offset = "+" + ShowText.milliseconds(origin.milliseconds(to: message.time))
+            let arrow = message.fromClient ? "→" : "←"
+            var size = ByteCountText.format(message.size)
+            size += " (wire \(ByteCountText.format(message.wireBytes))\(message.compressed ? ", deflate" : ""))"
+            var line = "  " + ShowText.pad(offset, 11, right: true) + " " + arrow + " "
+                + ShowText.pad(ShowText.sanitize(message.opcode), 7) + ShowText.pad(size, 28) + preview(message, sessionDirectory: sessionDirectory)
+            if message.truncated { line += " " + style.yellow("(capture kept \(message.storedBytes) of \(message.size) bytes)") }
+            out.append(line)
+        }
+        return out
+    }
+
+    /// What a message said, shortened to one line.
+    static func preview(_ message: CapturedWebSocketMessage, sessionDirectory: String) -> String {
+        if message.opcode == "close" {
+            guard let code = message.closeCode else { return "no status code" }
+            let reason = message.closeReason.map { $0.isEmpty ? "" : " " + quoted($0) } ?? ""
+            return "code \(code)\(reason)"
+        }
+        guard message.size > 0 else { return "" }
+        let bytes: [UInt8]
+        do {
+            bytes = try message.payload(sessionDirectory: sessionDirectory, limit: previewBytes)
+        } catch {
+            return "(payload unreadable: \(error))"
+        }
+        if message.opcode != "binary", let text = ShowBodyPreview.text(bytes, cutAtLimit: message.storedBytes > UInt64(bytes.count)) {
+            return quoted(text)
+        }
+        let hex = bytes.prefix(16).map { String(format: "%02x", $0) }.joined(separator: " ")
+        return hex + (message.size > 16 ? " ..." : "")
+    }
+
+    private static func quoted(_ text: String) -> String {
+        let flat = ShowText.sanitize(text)
+        let cut = flat.count > previewCharacters ? String(flat.prefix(previewCharacters)) + "..." : flat
+        return "\"" + cut + "\""
+    }
+
+    /// `--json`: every message with its full stored payload (`text` when it is valid
+    /// UTF-8, else `base64`), in the capture format's names.
+    static func json(_ flow: CapturedFlow, sessionDirectory: String) -> [[String: Any]] {
+        flow.webSocketMessages.map { message in
+            var object: [String: Any] = [
+                "t": Int(message.time.microseconds),
+                "dir": message.fromClient ? "client" : "server",
+                "opcode": message.opcode,
+                "wireBytes": Int(clamping: message.wireBytes),
+                "size": Int(clamping: message.size),
+                "compressed": message.compressed,
+                "truncated": message.truncated,
+            ]
+            if let code = message.closeCode {
+                object["code"] = code
+                object["reason"] = message.closeReason ?? ""
+            }
+            do {
+                let payload = try message.payload(sessionDirectory: sessionDirectory)
+                if let text = String(validating: payload, as: UTF8.self) {
+                    object["text"] = text
+                } else {
+                    object["base64"] = Data(payload).base64EncodedString()
+                }
+            } catch {
+                object["payloadError"] = "\(error)"
+            }
+            return object
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import TaplineFlow
+import TaplineWire
+
+/// One WebSocket message of a captured `websocket` flow, as read back from a
+/// `wsMessage` line: who sent it, when, its kind, sizes and where its payload is.
+///
+/// Invariants: exactly one of `inlinePayload` and `extent` is set (a payload of
+/// more than 64 KiB is stored in a body segment); `size` is the payload size
+/// after decompression, `wireBytes` the frames' size on the wire; `truncated` is
+/// true when `--max-body-capture` kept only the first bytes. A value type.
+public struct CapturedWebSocketMessage: Sendable, Equatable {
+    public var time: Timestamp
+    /// True when the client sent it, false when the server did.
+    public var fromClient: Bool
+    /// `text`, `binary`, `ping`, `pong` or `close` (unknown opcodes are kept as strings).
+    public var opcode: String
+    public var wireBytes: UInt64
+    public var size: UInt64
+    public var compressed: Bool
+    /// Close frames: the status code and reason, when the frame carried a code.
+    public var closeCode: Int?
+    public var closeReason: String?
+    public var inlinePayload: [UInt8]?
+    public var extent: BodyExtent?
+    public var truncated: Bool
+
+    public init(time: Timestamp, fromClient: Bool, opcode: String, wireBytes: UInt64, size: UInt64, compressed: Bool,
+                closeCode: Int? = nil, closeReason: String? = nil, inlinePayload: [UInt8]? = nil,
+                extent: BodyExtent? = nil, truncated: Bool = false) {
+        self.time = time
+        self.fromClient = fromClient
+        self.opcode = opcode
+        self.wireBytes = wireBytes
+        self.size = size
+        self.compressed = compressed
+        self.closeCode = closeCode
+        self.closeReason = closeReason
+        self.inlinePayload = inlinePayload
+        self.extent = extent
+        self.truncated = truncated
+    }
+
+    /// The stored payload (decompressed), read from the body segment when it was spilled.
+    /// - Parameter limit: read at most this many bytes (previews).
+    /// - Throws: `cannotRead` when the segment is missing or too short (damaged session).
+    public func payload(sessionDirectory: String, limit: Int = .max) throws(CaptureError) -> [UInt8] {
+        if let inlinePayload { return Array(inlinePayload.prefix(limit)) }
+        guard let extent else { return [] }
+        var body = CapturedBody(sessionDirectory: sessionDirectory)
+        body.extents = [extent]
+        body.capturedBytes = extent.length
+        return try body.bodyData(limit: Int(min(UInt64(limit), extent.length)))
+    }
+
+    /// Bytes of the payload kept in the capture.
+    public var storedBytes: UInt64 {
+        extent?.length ?? UInt64(inlinePayload?.count ?? 0)
+    }
+}

@@ -1,0 +1,210 @@
+import TaplineFlow
+import TaplineNet
+import TaplineWire
+
+/// Relays a WebSocket connection after its opening handshake: bytes are forwarded
+/// both ways exactly as received (a compressed stream is never re-framed), and a
+/// copy of each direction goes through a `WebSocketTap` so every message and
+/// control frame is recorded as a `webSocketMessage` event.
+///
+/// Backpressure as in `TunnelRelay`: a side is not read while the other cannot
+/// take more, nor while the recorder is backed up. Half-closes are passed on.
+///
+/// Ending: the flow ends when either connection closes (the other is then closed
+/// after its queued bytes are written). It is clean when the side that closed
+/// first had sent a close frame; otherwise its error says who vanished and whether
+/// mid-message. After a close frame, the other side has `timeouts.webSocketClose`
+/// to answer with its own; after both, the server has as long to close TCP. When
+/// the time is up both connections are closed, so nothing hangs.
+///
+/// The two sides are any `ByteStream`s: an HTTP/1.1 connection after 101, or
+/// (RFC 8441, later) an HTTP/2 extended-CONNECT stream wrapped as a `ByteStream`.
+/// `ownsClientConnection` is true when the client stream is a whole client
+/// connection this relay owns (it then reports the connection's close to the
+/// context); an HTTP/2 stream's connection stays owned by its HTTP/2 handler.
+///
+/// Thread ownership: confined to `context.loop`. Retained by the context's registry
+/// (HTTP/1.1) or by the handler that created it, until the flow ends.
+final class WebSocketRelay: ClientHandler, ByteStreamDelegate {
+    private let context: ProxyContext
+    private let info: ClientConnectionInfo
+    private let flow: FlowID
+    private let timings: FlowTimingsBox
+    private let client: any ByteStream
+    private let upstream: any ByteStream
+    private let ownsClientConnection: Bool
+    private var tap: WebSocketTap
+    private var bytesFromClient: UInt64 = 0
+    private var bytesFromUpstream: UInt64 = 0
+    private var ended = false
+    private var clientPausedByPeer = false
+    private var upstreamPausedByPeer = false
+    private var pausedForRecorder = false
+    private var closeTimer: LoopTimer?
+    /// The close-handshake state the timer was armed for (re-armed when it advances).
+    private var timerArmedForComplete = false
+    /// The side whose EOF or close came first: the one that left, for the flow's error.
+    private var clientLeftFirst: Bool?
+
+    init(context: ProxyContext, info: ClientConnectionInfo, flow: FlowID, timings: FlowTimingsBox,
+         client: any ByteStream, upstream: any ByteStream, tap: WebSocketTap, ownsClientConnection: Bool = true) {
+        self.context = context
+        self.info = info
+        self.flow = flow
+        self.timings = timings
+        self.client = client
+        self.upstream = upstream
+        self.tap = tap
+        self.ownsClientConnection = ownsClientConnection
+    }
+
+    /// Takes over both streams and handles bytes already read from either side.
+    func start(fromClient: [UInt8], fromUpstream: [UInt8]) {
+        client.delegate = self
+        upstream.delegate = self
+        client.resumeReading()
+        upstream.resumeReading()
+        if !fromClient.isEmpty { relay(fromClient[...], from: client) }
+        if !fromUpstream.isEmpty { relay(fromUpstream[...], from: upstream) }
+    }
+
+    private func other(_ stream: any ByteStream) -> any ByteStream {
+        stream === client ? upstream : client
+    }
+
+    private func relay(_ bytes: ArraySlice<UInt8>, from source: any ByteStream) {
+        let fromClient = source === client
+        if fromClient {
+            bytesFromClient += UInt64(bytes.count)
+        } else {
+            if bytesFromUpstream == 0, timings.value.firstResponseByte == nil { timings.value.firstResponseByte = .now() }
+            bytesFromUpstream += UInt64(bytes.count)
+        }
+        let destination = other(source)
+        destination.write(bytes)
+        if !destination.isWritable {
+            if fromClient { clientPausedByPeer = true } else { upstreamPausedByPeer = true }
+        }
+        guard !ended else { return }
+        let flow = self.flow, context = self.context
+        tap.receive(bytes, fromClient: fromClient) { message in
+            context.record(.webSocketMessage(flow: flow, message: message, time: .now()))
+        }
+        updateCloseTimer()
+        if !pausedForRecorder, context.recorderIsBackedUp {
+            pausedForRecorder = true
+            context.whenRecorderDrained { [weak self] in
+                guard let self else { return }
+                self.pausedForRecorder = false
+                self.updateReadInterest()
+            }
+        }
+        updateReadInterest()
+    }
+
+    private func updateReadInterest() {
+        if pausedForRecorder || clientPausedByPeer { client.pauseReading() } else { client.resumeReading() }
+        if pausedForRecorder || upstreamPausedByPeer { upstream.pauseReading() } else { upstream.resumeReading() }
+    }
+
+    /// Arms the close timer when a close frame is waiting for its answer, and again
+    /// (for the TCP close) once the handshake is complete.
+    private func updateCloseTimer() {
+        let handshake = tap.closeHandshake
+        guard handshake.initiator != nil else { return }
+        if closeTimer != nil, timerArmedForComplete == handshake.isComplete { return }
+        closeTimer?.cancel()
+        timerArmedForComplete = handshake.isComplete
+        let timeout = context.configuration.timeouts.webSocketClose
+        closeTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self] in
+            self?.closeTimedOut(after: timeout)
+        }
+    }
+
+    private func closeTimedOut(after timeout: Int) {
+        closeTimer = nil
+        let handshake = tap.closeHandshake
+        var error: FlowError?
+        if let silent = handshake.awaitingAnswerFrom {
+            let who = silent == .client ? "the client" : "the server"
+            let initiator = silent == .client ? "server" : "client"
+            error = FlowError(silent == .client ? .clientTimeout : .upstreamTimeout,
+                              "\(who) did not answer the \(initiator)'s WebSocket close frame within \(timeout / 1000) s; both connections were closed")
+        }
+        end(error: error)
+        upstream.close()
+        client.close()
+    }
+
+    /// The flow's error once a connection closed, given which side left first and what the tap saw.
+    private func closeError(closing: any ByteStream, socketError: (any Error)?) -> FlowError? {
+        if let socketError {
+            let isClient = closing === client
+            return FlowError(isClient ? .clientAborted : .upstreamAborted,
+                             "the \(isClient ? "client" : "server") connection failed: \(socketError)")
+        }
+        let clientLeft = clientLeftFirst ?? (closing === client)
+        let handshake = tap.closeHandshake
+        if clientLeft ? handshake.clientClose != nil : handshake.serverClose != nil { return protocolFailure() }
+        let whereText = tap.isInsideMessage(fromClient: clientLeft) ? " in the middle of a message" : ""
+        return FlowError(clientLeft ? .clientAborted : .upstreamAborted,
+                         "the \(clientLeft ? "client" : "server") closed the connection\(whereText) without a WebSocket close frame (abnormal closure, 1006)")
+    }
+
+    /// A protocol violation seen while decoding, reported when the flow otherwise ended cleanly.
+    private func protocolFailure() -> FlowError? {
+        if let failure = tap.clientFailure { return FlowError(.badRequest, "the client broke the WebSocket protocol: \(failure)") }
+        if let failure = tap.serverFailure { return FlowError(.badResponse, "the server broke the WebSocket protocol: \(failure)") }
+        return nil
+    }
+
+    private func end(error: FlowError?) {
+        guard !ended else { return }
+        ended = true
+        closeTimer?.cancel()
+        closeTimer = nil
+        let now = Timestamp.now()
+        timings.value.done = now
+        context.record(.flowEnded(flow: flow, timings: timings.value, bytesFromClient: bytesFromClient,
+                                  bytesFromServer: bytesFromUpstream, error: error, time: now))
+    }
+
+    // MARK: ByteStreamDelegate
+
+    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        relay(bytes, from: stream)
+    }
+
+    func streamDidReadEOF(_ stream: any ByteStream) {
+        if clientLeftFirst == nil { clientLeftFirst = stream === client }
+        other(stream).shutdownWrite()
+    }
+
+    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+        guard isWritable else { return }
+        if stream === client { upstreamPausedByPeer = false } else { clientPausedByPeer = false }
+        updateReadInterest()
+    }
+
+    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        if clientLeftFirst == nil { clientLeftFirst = stream === client }
+        if stream === client {
+            end(error: closeError(closing: stream, socketError: error))
+            upstream.closeAfterFlush()
+            if ownsClientConnection { context.clientConnectionClosed(info, connection: client.connection, error: error) }
+        } else {
+            end(error: closeError(closing: stream, socketError: error))
+            client.closeAfterFlush()
+        }
+    }
+
+    // MARK: ClientHandler
+
+    func beginShutdown() {}
+
+    func abort() {
+        end(error: FlowError(.shutdown, "Tapline was shut down while the WebSocket was open"))
+        upstream.close()
+        client.close()
+    }
+}
