@@ -1,0 +1,291 @@
+"""WebSocket helpers for the integration tests and the benchmark.
+
+  WebSocketOrigin        a `websockets` server on its own thread and event loop
+                         (optionally TLS, with or without permessage-deflate)
+  RawWebSocketOrigin     a bare TCP server that answers the opening handshake and
+                         then runs a script (misbehaving peers)
+  connect(...)           open a `websockets` client directly, through Tapline as a
+                         forward proxy (absolute-form or CONNECT) or as a reverse proxy
+  captured_ws_messages   read a flow's messages from events.jsonl as documented in
+                         docs/capture-format.md (`wsMessage` lines)
+  frame(...)             build a raw frame
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import socket
+import ssl
+import struct
+import threading
+import time
+from pathlib import Path
+from typing import Awaitable, Callable, Optional
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.asyncio.server import serve
+from websockets.extensions.permessage_deflate import (ClientPerMessageDeflateFactory,
+                                                       ServerPerMessageDeflateFactory)
+
+from .util import HOST, free_port, wait_until
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def accept_value(key: str) -> str:
+    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+
+
+def frame(opcode: int, payload: bytes, fin: bool = True, mask: bool = True) -> bytes:
+    """One frame; masked (as a client must) unless `mask` is False."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    bit = 0x80 if mask else 0
+    n = len(payload)
+    if n < 126:
+        head += bytes([bit | n])
+    elif n <= 0xFFFF:
+        head += bytes([bit | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([bit | 127]) + struct.pack("!Q", n)
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+# --- servers --------------------------------------------------------------------------
+
+class WebSocketOrigin:
+    """A `websockets` server. `handler(ws)` is an async function run per connection
+    (default: echo). `compression` is None or "deflate"."""
+
+    def __init__(self, handler: Optional[Callable[..., Awaitable[None]]] = None,
+                 tls: Optional[ssl.SSLContext] = None, compression: Optional[str] = None,
+                 max_size: Optional[int] = 2 ** 26):
+        self.handler = handler or self.echo
+        self.tls = tls
+        self.port = free_port()
+        self.compression = compression
+        self.max_size = max_size
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="ws-origin", daemon=True)
+        self.thread.start()
+        if not self.ready.wait(10):
+            raise RuntimeError("the WebSocket origin did not start")
+
+    @staticmethod
+    async def echo(ws) -> None:
+        async for message in ws:
+            await ws.send(message)
+
+    async def _handle(self, ws) -> None:
+        try:
+            await self.handler(ws)
+        except Exception as e:  # recorded for the test to look at
+            self.errors.append(e)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main():
+            extensions = None
+            if self.compression == "deflate":
+                extensions = [ServerPerMessageDeflateFactory()]
+            async with serve(self._handle, HOST, self.port, ssl=self.tls, compression=None,
+                             extensions=extensions, max_size=self.max_size, ping_interval=None) as server:
+                self.server = server
+                self.stop_event = asyncio.Event()
+                self.ready.set()
+                await self.stop_event.wait()
+
+        self.loop.run_until_complete(main())
+
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls else "ws"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{HOST}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(10)
+
+
+class RawWebSocketOrigin:
+    """Answers one opening handshake per connection (101, no extensions), then calls
+    `script(sock, leftover)` on the server thread; the socket is closed after it."""
+
+    def __init__(self, script: Callable[[socket.socket, bytes], None]):
+        self.script = script
+        self.listener = socket.create_server((HOST, 0))
+        self.port = self.listener.getsockname()[1]
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://{HOST}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def _run(self) -> None:
+        self.listener.settimeout(60)
+        try:
+            sock, _ = self.listener.accept()
+        except OSError:
+            return
+        with sock:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head, leftover = data.split(b"\r\n\r\n", 1)
+            key = ""
+            for line in head.decode("latin-1").split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "sec-websocket-key":
+                    key = value.strip()
+            sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Accept: {accept_value(key)}\r\n\r\n").encode())
+            try:
+                self.script(sock, leftover)
+            finally:
+                self.closed.set()
+
+    def stop(self) -> None:
+        self.listener.close()
+
+
+def raw_client_handshake(host: str, port: int, target: str, host_header: str) -> socket.socket:
+    """Opens a TCP connection, sends an upgrade request for `target` (origin- or
+    absolute-form) and reads the 101; returns the socket."""
+    sock = socket.create_connection((host, port), timeout=15)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"connection closed during the handshake: {data!r}"
+        data += chunk
+    assert data.startswith(b"HTTP/1.1 101"), data
+    assert accept_value(key).encode() in data, data
+    return sock
+
+
+# --- clients --------------------------------------------------------------------------
+
+def deflate_extensions(client_no_context_takeover: bool = False):
+    return [ClientPerMessageDeflateFactory(client_no_context_takeover=client_no_context_takeover)]
+
+
+class _AbsoluteFormConnection(ClientConnection):
+    """Sends the handshake request line in absolute form (`GET http://host:port/path`),
+    as a client configured with a plain HTTP proxy does for ws:// URLs."""
+
+    async def handshake(self, *args, **kwargs):
+        original = self.protocol.connect
+        uri = self.protocol.uri
+
+        def connect():
+            request = original()
+            request.path = f"http://{uri.host}:{uri.port}{request.path}"
+            return request
+
+        self.protocol.connect = connect
+        await super().handshake(*args, **kwargs)
+
+
+def connect(origin_url: str, path: str = "/", *, mode: str = "direct", proxy=None,
+            ssl_context: Optional[ssl.SSLContext] = None, extensions=None, **kwargs):
+    """A `websockets` client connection (use with `async with`).
+
+    mode: "direct"; "absolute" (forward proxy, ws:// request in absolute form);
+    "connect" (forward proxy through CONNECT; wss:// is then intercepted);
+    "reverse" (Tapline in front of the origin: connect to the proxy itself)."""
+    common = dict(compression=None, extensions=extensions or None, max_size=2 ** 26,
+                  ping_interval=None, open_timeout=15, close_timeout=15)
+    common.update(kwargs)
+    if mode == "direct":
+        return ws_connect(origin_url + path, ssl=ssl_context, proxy=None, **common)
+    if mode == "absolute":
+        return ws_connect(origin_url + path, proxy=None, host=HOST, port=proxy.port,
+                          create_connection=_AbsoluteFormConnection, **common)
+    if mode == "connect":
+        return ws_connect(origin_url + path, proxy=proxy.proxy_url, ssl=ssl_context, **common)
+    if mode == "reverse":
+        return ws_connect(f"ws://{HOST}:{proxy.port}{path}", proxy=None, **common)
+    raise ValueError(mode)
+
+
+# --- capture --------------------------------------------------------------------------
+
+def read_events(session_dir: Path) -> list[dict]:
+    lines = (Path(session_dir) / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def payload_of(session_dir: Path, event: dict) -> bytes:
+    """A wsMessage's stored payload: `text`, `base64`, or `seg`/`off`/`len` in a segment."""
+    if "text" in event:
+        return event["text"].encode("utf-8")
+    if "base64" in event:
+        return base64.b64decode(event["base64"])
+    segment = Path(session_dir) / "bodies" / f"{event['seg']:06d}.bin"
+    with open(segment, "rb") as f:
+        f.seek(event["off"])
+        data = f.read(event["len"])
+    assert len(data) == event["len"], f"segment {segment} is shorter than {event}"
+    return data
+
+
+def websocket_flows(session_dir: Path) -> dict[int, dict]:
+    """flow id -> {"start", "request", "response", "messages", "ended"} for flows with
+    a WebSocket handshake request."""
+    flows: dict[int, dict] = {}
+    for e in read_events(session_dir):
+        flow = e.get("flow")
+        if e["type"] == "requestHead":
+            names = {k.lower(): v for k, v in e["headers"]}
+            if names.get("upgrade", "").lower() == "websocket":
+                flows[flow] = {"request": e, "response": None, "messages": [], "ended": None}
+        elif flow in flows:
+            if e["type"] == "responseHead":
+                flows[flow]["response"] = e
+            elif e["type"] == "wsMessage":
+                flows[flow]["messages"].append(e)
+            elif e["type"] == "flowEnded":
+                flows[flow]["ended"] = e
+    return flows
+
+
+def wait_for_ended_websocket_flow(proxy, count: int = 1, timeout: float = 20.0) -> list[dict]:
+    """Waits until `count` WebSocket flows have ended in the capture; returns them in order."""
+    session = proxy.session_dir()
+
+    def ended():
+        flows = websocket_flows(session)
+        done = [f for f in flows.values() if f["ended"] is not None]
+        return done if len(done) >= count else None
+    try:
+        return wait_until(ended, timeout, interval=0.1, message="the WebSocket flow to end in the capture")
+    except TimeoutError as e:
+        raise AssertionError(f"{e}\n{proxy.stderr_tail()}") from None
