@@ -1,0 +1,60 @@
+import TaplineCapture
+import TaplineExport
+import XCTest
+
+final class PostmanExporterTests: XCTestCase {
+    private func sample() throws -> CapturedSession {
+        let json = [("Content-Type", "application/json")]
+        return try ExportTestSupport.session(root: ExportTestSupport.temporaryDirectory(), [
+            TestExchange(method: "GET", target: "/v1/users/42?sort=name&api_key=k-secret-123",
+                         requestHeaders: [("Authorization", "Basic YWRhOnB3LXNlY3JldA==")],
+                         status: 200, responseHeaders: json, responseBody: Array(#"{"id":42,"token":"t-abcdef"}"#.utf8)),
+            TestExchange(method: "GET", target: "/v1/users/43?sort=age", status: 404, responseHeaders: json,
+                         responseBody: Array(#"{"error":"x"}"#.utf8)),
+            TestExchange(method: "POST", target: "/v1/forms", requestHeaders: [("Content-Type", "application/x-www-form-urlencoded")],
+                         requestBody: Array("a=1&password=pw-secret-9".utf8), status: 201),
+            TestExchange(method: "PUT", target: "/v1/blob", requestHeaders: [("Content-Type", "application/octet-stream")],
+                         requestBody: [0, 1, 2, 255], status: 204),
+            TestExchange(method: "GET", target: "/logo.png", status: 200, responseHeaders: [("Content-Type", "image/png")],
+                         responseBody: [0x89, 0x50]),
+        ])
+    }
+
+    func testDeterministicStructureAndRedaction() throws {
+        let session = try sample()
+        var options = PostmanExportOptions()
+        options.binaryDirectory = "c.files"
+        let exporter = PostmanExporter(options: options)
+        let first = try exporter.export([(session.id, session.flows)])
+        let second = try exporter.export([(session.id, session.flows)])
+        XCTAssertEqual(first.text, second.text)
+        XCTAssertEqual(first.endpointCount, 3)
+        for secret in ["k-secret-123", "pw-secret-9", "t-abcdef", "YWRhOnB3LXNlY3JldA==", "pw-secret"] {
+            XCTAssertFalse(first.text.contains(secret), secret)
+        }
+        XCTAssertEqual(first.files.count, 1)
+        XCTAssertEqual(first.files.values.first, [0, 1, 2, 255])
+        let collection = try JSONParser.parse(first.text)
+        let host = collection["item"]?.arrayValue?.first
+        XCTAssertEqual(host?["name"]?.stringValue, "api.example.com")
+        let v1 = host?["item"]?.arrayValue?.first
+        XCTAssertEqual(v1?["name"]?.stringValue, "v1")
+        let users = v1?["item"]?.arrayValue?.first
+        XCTAssertEqual(users?["name"]?.stringValue, "GET /v1/users/:userId")
+        XCTAssertEqual(users?["request"]?["auth"]?["type"]?.stringValue, "basic")
+        XCTAssertEqual(users?["response"]?.arrayValue?.count, 2)
+        XCTAssertTrue(first.secretVariables.contains("username") && first.secretVariables.contains("apiKey"))
+    }
+
+    func testNoBinaryAndKeepSecrets() throws {
+        let session = try sample()
+        var options = PostmanExportOptions()
+        options.redact = false
+        options.includeStatic = true
+        let export = try PostmanExporter(options: options).export([(session.id, session.flows)])
+        XCTAssertTrue(export.text.contains("k-secret-123"))
+        XCTAssertTrue(export.text.contains("--no-binary"))
+        XCTAssertEqual(export.endpointCount, 4)
+        XCTAssertTrue(export.files.isEmpty)
+    }
+}
