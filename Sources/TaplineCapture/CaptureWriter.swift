@@ -36,12 +36,21 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var queue: [CaptureBatchWriter.Item] = []
+    /// The emptied previous batch, reused as the next queue (writer thread swaps it in under the lock).
+    private var spareQueue: [CaptureBatchWriter.Item] = []
     private var queuedBytes = 0
     private var backedUp = false
     private var drainCallbacks: [@Sendable () -> Void] = []
     private var closing = false
     private var peakBytes = 0
     private var heldForTesting = false
+    /// The writer thread is blocked in `condition.wait()` (so producers signal only then).
+    private var writerIsWaiting = false
+    /// Below this many queued bytes the writer lets events accumulate for
+    /// `coalescingMicroseconds` before writing, so a busy proxy is written in
+    /// large batches with few system calls instead of one wake-up per event.
+    private static let coalescingBytes = 256 * 1024
+    private static let coalescingMicroseconds: UInt32 = 2_000
 
     /// The accounted size of an event without body bytes.
     static let eventCost = 200
@@ -95,23 +104,51 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// Queues one event for writing. Never blocks on I/O; safe from any thread.
     /// Events of one flow must be recorded in order (they are written in queue order).
     public func record(_ event: FlowEvent) {
-        var cost = Self.eventCost
-        var arrival: Int64 = 0
-        switch event {
-        case .requestBody(_, let bytes), .responseBody(_, let bytes):
-            cost += bytes.count
-            arrival = Timestamp.now().microseconds
-        default:
-            break
+        let (item, cost) = Self.item(for: event)
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closing else { return }
+        queue.append(item)
+        accountQueued(cost)
+    }
+
+    /// Queues several events under one lock acquisition (one event-loop iteration's worth).
+    public func record(contentsOf events: [FlowEvent]) {
+        guard !events.isEmpty else { return }
+        var items: [CaptureBatchWriter.Item] = []
+        items.reserveCapacity(events.count)
+        var cost = 0
+        for event in events {
+            let (item, itemCost) = Self.item(for: event)
+            items.append(item)
+            cost += itemCost
         }
         condition.lock()
         defer { condition.unlock() }
         guard !closing else { return }
-        queue.append(CaptureBatchWriter.Item(event: event, arrival: arrival))
+        queue.append(contentsOf: items)
+        accountQueued(cost)
+    }
+
+    /// The queue item for `event` and the bytes it counts against the watermarks.
+    private static func item(for event: FlowEvent) -> (CaptureBatchWriter.Item, Int) {
+        switch event {
+        case .requestBody(_, let bytes), .responseBody(_, let bytes):
+            return (CaptureBatchWriter.Item(event: event, arrival: Timestamp.now().microseconds), eventCost + bytes.count)
+        default:
+            return (CaptureBatchWriter.Item(event: event, arrival: 0), eventCost)
+        }
+    }
+
+    /// Accounts newly queued bytes and wakes the writer if it sleeps. Caller holds `condition`.
+    private func accountQueued(_ cost: Int) {
         queuedBytes += cost
         if queuedBytes > peakBytes { peakBytes = queuedBytes }
         if !backedUp && queuedBytes > options.highWatermark { backedUp = true }
-        if queue.count == 1 { condition.signal() }
+        if writerIsWaiting {
+            writerIsWaiting = false
+            condition.signal()
+        }
     }
 
     /// True while more than the high watermark is queued (and until the backlog
@@ -166,13 +203,22 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private func runWriterLoop() {
         while true {
             condition.lock()
-            while (queue.isEmpty || heldForTesting) && !closing { condition.wait() }
+            while (queue.isEmpty || heldForTesting) && !closing {
+                writerIsWaiting = true
+                condition.wait()
+            }
+            writerIsWaiting = false
             if queue.isEmpty && closing {
                 condition.unlock()
                 break
             }
+            if queuedBytes < Self.coalescingBytes && !closing && !backedUp {
+                condition.unlock()
+                usleep(Self.coalescingMicroseconds)
+                condition.lock()
+            }
             let batch = queue
-            queue = []
+            queue = spareQueue
             condition.unlock()
 
             var batchBytes = 0
@@ -184,6 +230,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
                 }
             }
             files.write(batch)
+            spareQueue = batch
+            spareQueue.removeAll(keepingCapacity: true)
             releaseBacklog(batchBytes)
         }
         let failure = files.finish()

@@ -10,6 +10,9 @@
 /// has fallen below its low watermark.
 public protocol FlowRecorder: AnyObject, Sendable {
     func record(_ event: FlowEvent)
+    /// Records several events in order, as if one by one (an event loop hands
+    /// over what one iteration produced in one call, to take a lock once).
+    func record(contentsOf events: [FlowEvent])
     var isBackedUp: Bool { get }
     /// Runs `callback` once (on any thread) when the backlog has drained; at
     /// once if it is not backed up now.
@@ -17,6 +20,10 @@ public protocol FlowRecorder: AnyObject, Sendable {
 }
 
 extension FlowRecorder {
+    public func record(contentsOf events: [FlowEvent]) {
+        for event in events { record(event) }
+    }
+
     public var isBackedUp: Bool { false }
     public func whenDrained(_ callback: @escaping @Sendable () -> Void) { callback() }
 }
@@ -31,6 +38,10 @@ public final class FlowRecorderFanOut: FlowRecorder {
 
     public func record(_ event: FlowEvent) {
         for recorder in recorders { recorder.record(event) }
+    }
+
+    public func record(contentsOf events: [FlowEvent]) {
+        for recorder in recorders { recorder.record(contentsOf: events) }
     }
 
     public var isBackedUp: Bool { recorders.contains { $0.isBackedUp } }

@@ -18,6 +18,9 @@ final class ProxyContext {
     private(set) var isShuttingDown = false
     private var handlers: [ObjectIdentifier: any ClientHandler] = [:]
     private var recorderWaiters: [() -> Void] = []
+    private var pendingEvents: [FlowEvent] = []
+    private var flushScheduled = false
+    private var batchEvents = true
 
     init(loop: EventLoop, configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
          certificateAuthority: CertificateAuthority, flowIDs: IdentifierSource, connectionIDs: IdentifierSource) {
@@ -46,9 +49,30 @@ final class ProxyContext {
                                  bytesSent: connection.bytesWritten, error: flowError))
     }
 
+    /// Records an event. Events are collected for the rest of this loop
+    /// iteration and handed to the recorder together (one lock, not one per
+    /// event); order is kept. After shutdown has begun they go straight through.
     @inline(__always)
     func record(_ event: @autoclosure () -> FlowEvent) {
-        if let recorder { recorder.record(event()) }
+        guard let recorder else { return }
+        guard batchEvents else {
+            recorder.record(event())
+            return
+        }
+        pendingEvents.append(event())
+        if !flushScheduled {
+            flushScheduled = true
+            let me = LoopBound(self, loop: loop)
+            loop.execute { me.value.flushEvents() }
+        }
+    }
+
+    /// Hands the collected events to the recorder.
+    func flushEvents() {
+        flushScheduled = false
+        guard let recorder, !pendingEvents.isEmpty else { return }
+        recorder.record(contentsOf: pendingEvents)
+        pendingEvents.removeAll(keepingCapacity: true)
     }
 
     func nextFlowID() -> FlowID { FlowID(flowIDs.next()) }
@@ -81,5 +105,8 @@ final class ProxyContext {
     /// Aborts every connection still open.
     func abortAll() {
         for handler in Array(handlers.values) { handler.abort() }
+        // From here on the loop may stop before a scheduled flush runs.
+        flushEvents()
+        batchEvents = false
     }
 }
