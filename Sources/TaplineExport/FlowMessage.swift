@@ -1,10 +1,12 @@
+import TaplineCapture
 import TaplineFlow
 
 /// One message of a message-based flow (WebSocket now, gRPC later) as the
 /// exporters see it: direction, type, payload and when it passed.
 ///
-/// The capture reader will hand these over once it records WebSocket messages;
-/// until then exporters are given none (`FlowMessage.none`). A value type.
+/// `captured(_:)` reads them from a flow's `webSocketMessages` (payloads up to
+/// 16 MiB each; a damaged segment yields an empty payload rather than failing
+/// the export). A value type.
 public struct FlowMessage: Sendable, Equatable {
     /// True when the client sent it.
     public var fromClient: Bool
@@ -20,8 +22,14 @@ public struct FlowMessage: Sendable, Equatable {
         self.time = time
     }
 
-    /// A source of messages for flows: none (the reader does not expose them yet).
-    public static let none: @Sendable (FlowID) -> [FlowMessage] = { _ in [] }
+    /// The messages the capture recorded for `flow`, in order.
+    @Sendable public static func captured(_ flow: CapturedFlow) -> [FlowMessage] {
+        flow.webSocketMessages.map { message in
+            FlowMessage(fromClient: message.fromClient, type: message.opcode,
+                        payload: (try? message.payload(sessionDirectory: flow.requestBody.sessionDirectory, limit: 16 << 20)) ?? [],
+                        time: message.time)
+        }
+    }
 
     /// The payload as text for `text` messages (and any valid UTF-8), else nil.
     public var text: String? {

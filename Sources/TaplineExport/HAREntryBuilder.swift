@@ -15,7 +15,7 @@ import TaplineWire
 /// exactly, so export -> import -> export gives the same numbers.
 struct HAREntryBuilder {
     let bodyLimit: Int
-    let messages: @Sendable (FlowID) -> [FlowMessage]
+    let messages: @Sendable (CapturedFlow) -> [FlowMessage]
 
     /// nil for flows that are not HTTP exchanges with a request (tunnels, failed handshakes).
     func entry(_ flow: CapturedFlow) throws(CaptureError) -> JSONValue? {
@@ -80,7 +80,7 @@ struct HAREntryBuilder {
         members.append(JSONMember("_flowId", .integer(flow.id.rawValue)))
         if flow.kind == .websocket {
             members.append(JSONMember("_resourceType", .string("websocket")))
-            members.append(JSONMember("_webSocketMessages", .array(messages(flow.id).map(Self.webSocketMessage))))
+            members.append(JSONMember("_webSocketMessages", .array(messages(flow).map(Self.webSocketMessage))))
         }
         return .object(members)
     }

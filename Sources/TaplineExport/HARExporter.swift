@@ -11,9 +11,9 @@ import TaplineFlow
 public struct HARExporter {
     public var bodyLimit = 64 << 20
     public var creatorVersion: String
-    public let messages: @Sendable (FlowID) -> [FlowMessage]
+    public let messages: @Sendable (CapturedFlow) -> [FlowMessage]
 
-    public init(creatorVersion: String, messages: @escaping @Sendable (FlowID) -> [FlowMessage] = FlowMessage.none) {
+    public init(creatorVersion: String, messages: @escaping @Sendable (CapturedFlow) -> [FlowMessage] = FlowMessage.captured) {
         self.creatorVersion = creatorVersion
         self.messages = messages
     }

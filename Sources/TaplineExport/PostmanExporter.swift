@@ -13,9 +13,9 @@ import TaplineWire
 /// and JSON is written by `JSONWriter`. Runs on the caller's thread.
 public struct PostmanExporter {
     public let options: PostmanExportOptions
-    public let messages: @Sendable (FlowID) -> [FlowMessage]
+    public let messages: @Sendable (CapturedFlow) -> [FlowMessage]
 
-    public init(options: PostmanExportOptions, messages: @escaping @Sendable (FlowID) -> [FlowMessage] = FlowMessage.none) {
+    public init(options: PostmanExportOptions, messages: @escaping @Sendable (CapturedFlow) -> [FlowMessage] = FlowMessage.captured) {
         self.options = options
         self.messages = messages
     }
@@ -222,7 +222,7 @@ public struct PostmanExporter {
         var members = [JSONMember("id", .string(itemID)), JSONMember("name", .string(endpoint.name))]
         if representative.flow.kind == .websocket {
             let flow = representative.flow
-            let flowMessages = messages(flow.id)
+            let flowMessages = messages(flow)
             let responseHeaders = flow.response.map { headerRedactor.response($0.headers, bodyDecoded: false, registry: &registry) }
             let subprotocol = flow.response?.headers.first(name: "Sec-WebSocket-Protocol")
             let sent = flowMessages.filter(\.fromClient).count

@@ -354,3 +354,24 @@ def test_mitmproxy_har_of_the_same_traffic_gives_the_same_endpoints(captured, re
     def endpoints(path):
         return sorted(item["name"] for item in requests_of(json.loads(path.read_text())))
     assert endpoints(theirs) == endpoints(ours)
+
+
+def test_websocket_messages_survive_import_and_reach_both_exports(tmp_path):
+    source = shared("fixtures", "har", "mitmproxy-savehar-websocket.har")
+    p = run_tapline("import", str(source), "--capture", str(tmp_path / "cap"))
+    assert p.returncode == 0, describe(p)
+    session = text(p).strip()
+    har = tmp_path / "ws.har"
+    export(tmp_path / "cap", session, "--har", str(har))
+    original = json.loads(source.read_text())["log"]["entries"]
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert [e.get("_resourceType") for e in entries] == ["websocket"] * 3
+    assert [[(m["type"], m["opcode"], m["data"]) for m in e["_webSocketMessages"]] for e in entries] == \
+           [[(m["type"], m["opcode"], m["data"]) for m in e["_webSocketMessages"]] for e in original]
+    collection = tmp_path / "ws.json"
+    export(tmp_path / "cap", session, "--postman", str(collection))
+    (item,) = requests_of(json.loads(collection.read_text()))
+    extension = item["_tapline"]
+    assert extension["protocol"] == "websocket" and extension["url"].startswith("wss://")
+    assert extension["messages"] and extension["messages"][0]["direction"] in ("send", "receive")
+    assert "WebSocket" in item["description"]
