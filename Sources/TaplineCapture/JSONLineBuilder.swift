@@ -116,12 +116,19 @@ struct JSONLineBuilder {
         containerIsEmpty = false
     }
 
+    /// Decimal digits of `value`, written back to front into a stack buffer
+    /// (division by the constant 10 compiles to a multiply; timestamps have 16 digits).
     private mutating func appendDigits(_ value: UInt64) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor &*= 10 }
-        while divisor > 0 {
-            bytes.append(0x30 + UInt8((value / divisor) % 10))
-            divisor /= 10
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            var rest = value
+            repeat {
+                index -= 1
+                buffer[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
         }
     }
 
