@@ -10,7 +10,7 @@ import CBrotli
 /// unusable. Errors are `CompressionError`s, like `ZlibInflater`'s.
 ///
 /// Thread ownership: not thread-safe; one owner at a time.
-public final class BrotliDecoder {
+public final class BrotliDecoder: BoundedDecoder {
     public let maxOutputBytes: Int
     public private(set) var outputCount = 0
     /// The end of the brotli stream was reached.
@@ -21,7 +21,7 @@ public final class BrotliDecoder {
     private static let scratchSize = 64 << 10
 
     /// - Throws: `outOfMemory` when libbrotli cannot allocate its state.
-    public init(maxOutputBytes: Int = 64 << 20) throws(CompressionError) {
+    public required init(maxOutputBytes: Int = 64 << 20) throws(CompressionError) {
         guard let state = BrotliDecoderCreateInstance(nil, nil, nil) else { throw .outOfMemory }
         self.state = state
         self.maxOutputBytes = max(0, maxOutputBytes)
@@ -33,36 +33,14 @@ public final class BrotliDecoder {
         scratch.deallocate()
     }
 
-    /// Decompresses `input` and appends what it yields to `output`.
-    /// - Throws: `corruptData`, `outputLimitExceeded`, `trailingData` (bytes after the stream's end).
-    public func decompress(_ input: [UInt8], into output: inout [UInt8]) throws(CompressionError) {
-        let result: Result<Void, CompressionError> = input.withUnsafeBufferPointer { buffer in
-            do throws(CompressionError) {
-                try run(buffer, into: &output)
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
-    }
-
     /// Checks that the whole stream was seen.
     /// - Throws: `truncated` when the stream's end is missing.
     public func finish() throws(CompressionError) {
         guard isFinished else { throw .truncated }
     }
 
-    /// Decompresses a whole buffer and checks it is complete.
-    public static func decompress(_ input: [UInt8], maxOutputBytes: Int = 64 << 20) throws(CompressionError) -> [UInt8] {
-        let decoder = try BrotliDecoder(maxOutputBytes: maxOutputBytes)
-        var output: [UInt8] = []
-        try decoder.decompress(input, into: &output)
-        try decoder.finish()
-        return output
-    }
-
-    private func run(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) throws(CompressionError) {
+    public func run(_ raw: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(CompressionError) {
+        let input = raw.bindMemory(to: UInt8.self)
         var next = input.baseAddress
         var available = input.count
         while true {

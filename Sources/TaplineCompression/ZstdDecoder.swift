@@ -10,7 +10,7 @@ import CZstd
 /// recommends 8 MiB for HTTP; 128 MiB keeps odd encoders working).
 ///
 /// Thread ownership: not thread-safe; one owner at a time.
-public final class ZstdDecoder {
+public final class ZstdDecoder: BoundedDecoder {
     public let maxOutputBytes: Int
     public private(set) var outputCount = 0
     /// True between frames: everything fed so far ended a frame.
@@ -22,7 +22,7 @@ public final class ZstdDecoder {
     private var sawInput = false
 
     /// - Throws: `outOfMemory` when libzstd cannot allocate its state.
-    public init(maxOutputBytes: Int = 64 << 20) throws(CompressionError) {
+    public required init(maxOutputBytes: Int = 64 << 20) throws(CompressionError) {
         guard let stream = ZSTD_createDStream() else { throw .outOfMemory }
         self.stream = stream
         self.maxOutputBytes = max(0, maxOutputBytes)
@@ -35,36 +35,13 @@ public final class ZstdDecoder {
         scratch.deallocate()
     }
 
-    /// Decompresses `input` and appends what it yields to `output`.
-    /// - Throws: `corruptData`, `outputLimitExceeded`.
-    public func decompress(_ input: [UInt8], into output: inout [UInt8]) throws(CompressionError) {
-        let result: Result<Void, CompressionError> = input.withUnsafeBytes { buffer in
-            do throws(CompressionError) {
-                try run(buffer, into: &output)
-                return .success(())
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
-    }
-
     /// Checks that the last frame was complete.
     /// - Throws: `truncated` when a frame was cut short (or nothing was fed).
     public func finish() throws(CompressionError) {
         guard isFinished else { throw .truncated }
     }
 
-    /// Decompresses a whole buffer and checks it is complete.
-    public static func decompress(_ input: [UInt8], maxOutputBytes: Int = 64 << 20) throws(CompressionError) -> [UInt8] {
-        let decoder = try ZstdDecoder(maxOutputBytes: maxOutputBytes)
-        var output: [UInt8] = []
-        try decoder.decompress(input, into: &output)
-        try decoder.finish()
-        return output
-    }
-
-    private func run(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(CompressionError) {
+    public func run(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(CompressionError) {
         guard input.count > 0 else { return }
         sawInput = true
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)

@@ -52,15 +52,6 @@ public struct HARExporter {
     }
 
     private func flush(_ writer: inout JSONWriter, _ descriptor: Int32, _ path: String) throws(ExportError) {
-        let bytes = writer.take()
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
-            }
-            offset += written
-        }
+        try FileDescriptorOutput.writeAll(writer.take(), to: descriptor, path: path)
     }
 }

@@ -72,14 +72,7 @@ public enum HARTime {
             }
         }
         guard index == b.count else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month - 1)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour)
-        parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(second)
-        let seconds = Int64(timegm(&parts)) - Int64(offsetSeconds)
+        let seconds = utcSeconds(year, month, day, hour, minute, second) - Int64(offsetSeconds)
         return Timestamp(microseconds: seconds * 1_000_000 + Int64(micros))
     }
 
@@ -99,14 +92,19 @@ public enum HARTime {
             }
         }
         guard let day, let month, let year, let clock, clock[0] < 24, clock[1] < 60, clock[2] < 61, (1...31).contains(day) else { return nil }
+        return format(Timestamp(microseconds: utcSeconds(year, month, day, clock[0], clock[1], clock[2]) * 1_000_000))
+    }
+
+    /// Seconds since the epoch of a UTC calendar time.
+    private static func utcSeconds(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int) -> Int64 {
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
         parts.tm_mon = Int32(month - 1)
         parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(clock[0])
-        parts.tm_min = Int32(clock[1])
-        parts.tm_sec = Int32(clock[2])
-        return format(Timestamp(microseconds: Int64(timegm(&parts)) * 1_000_000))
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        return Int64(timegm(&parts))
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
