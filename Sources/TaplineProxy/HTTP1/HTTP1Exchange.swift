@@ -21,6 +21,11 @@ final class HTTP1Exchange {
     let clientWantsClose: Bool
     let timings = FlowTimingsBox()
 
+    /// The head went over a kept-alive connection that an earlier exchange used.
+    var sentOverReusedConnection = false
+    /// The request was already sent a second time after a reused connection closed.
+    var retried = false
+
     /// The head has been written upstream; body events may follow it.
     var upstreamReady = false
     var requestComplete = false
@@ -44,6 +49,15 @@ final class HTTP1Exchange {
         self.clientWantsClose = request.version == .http1_0
             ? !request.headers.containsToken("keep-alive", inField: "Connection")
             : request.headers.containsToken("close", inField: "Connection")
+    }
+
+    /// Safe to send again on a new connection: it went over a reused connection
+    /// that closed before any response byte, it has no body, its method is
+    /// idempotent (RFC 9110 §9.2.2), and it was not retried already.
+    var mayRetryOnFreshConnection: Bool {
+        sentOverReusedConnection && !retried && timings.value.firstResponseByte == nil
+            && requestFraming == .none
+            && ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(request.method)
     }
 
     /// A request asking to switch protocols: `Upgrade` listed in `Connection` (RFC 9110 §7.8).

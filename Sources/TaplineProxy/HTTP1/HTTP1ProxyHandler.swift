@@ -147,6 +147,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             sendHead(of: exchange, over: upstream, reused: true)
             return
         }
+        openUpstream(for: exchange, target: target)
+    }
+
+    /// Connects a new upstream for `exchange` and sends its head there.
+    private func openUpstream(for exchange: HTTP1Exchange, target: UpstreamTarget) {
         dropUpstream()
         // Reverse mode offers h2 too and speaks it through HTTP1OverHTTP2Stream when the upstream picks it.
         let isReverse: Bool = { if case .reverse = route { return true } else { return false } }()
@@ -198,6 +203,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         upstreamParser.expectResponse(toMethod: exchange.request.method)
         upstreamReadPaused = false
         upstream.stream.resumeReading()
+        exchange.sentOverReusedConnection = reused
         context.record(.upstreamConnected(flow: exchange.flow, server: upstream.serverAddress, tls: upstream.tls,
                                           reused: reused, time: .now()))
         upstream.stream.write(HTTP1Serializer.requestHead(exchange.upstreamRequest))
@@ -700,6 +706,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     private func upstreamLost(_ exchange: HTTP1Exchange, _ error: (any Error)?) {
+        if exchange.mayRetryOnFreshConnection {
+            // A kept-alive connection the server closed just as we reused it (RFC 9112 §9.3.1):
+            // the request had no body and got no answer, so send it once more on a new connection.
+            exchange.retried = true
+            exchange.upstreamReady = false
+            openUpstream(for: exchange, target: exchange.target)
+            return
+        }
         let reason = error.map { " (\($0))" } ?? ""
         let message = exchange.responseHeadSent
             ? "\(exchange.target.hostPort) closed the connection in the middle of the response body\(reason)"
