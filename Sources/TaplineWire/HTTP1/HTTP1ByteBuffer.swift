@@ -58,6 +58,15 @@ struct HTTP1ByteBuffer: Sendable {
         return slice
     }
 
+    /// Lets `body` rewrite the next `count` (`<= readableCount`) unread bytes in place
+    /// (WebSocket unmasking). Copies the storage first only if a slice still shares it.
+    mutating func withMutableReadableBytes(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = readIndex
+        storage.withUnsafeMutableBytes { raw in
+            body(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + count)]))
+        }
+    }
+
     /// Removes and returns every unread byte.
     mutating func takeAll() -> [UInt8] {
         let rest = Array(storage[readIndex...])

@@ -63,12 +63,10 @@ public struct WebSocketFrameDecoder: Sendable {
                 let available = buffer.readableCount
                 guard available > 0 else { return nil }
                 let take = Int(min(UInt64(available), header.payloadLength - received))
-                var piece = buffer.readSlice(take)
                 if let key = header.maskKey {
-                    var bytes = Array(piece)
-                    WebSocketMask.apply(key: key, offset: received, to: &bytes)
-                    piece = bytes[...]
+                    buffer.withMutableReadableBytes(take) { WebSocketMask.apply(key: key, offset: received, to: $0) }
                 }
+                let piece = buffer.readSlice(take)
                 state = .payload(header: header, received: received + UInt64(take))
                 return .payload(piece)
             }

@@ -3,7 +3,12 @@ enum WebSocketMask {
     /// XORs `bytes` with `key` (most significant byte first), where `bytes[0]` is
     /// payload byte number `offset` of its frame.
     static func apply(key: UInt32, offset: UInt64, to bytes: inout [UInt8]) {
-        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeMutableBytes { apply(key: key, offset: offset, to: $0) }
+    }
+
+    /// XORs the bytes in place, where `raw[0]` is payload byte number `offset` of its frame.
+    static func apply(key: UInt32, offset: UInt64, to raw: UnsafeMutableRawBufferPointer) {
+        guard !raw.isEmpty else { return }
         // The key rotated so that bytes[0] uses key byte `offset % 4`.
         let shift = UInt32(offset % 4) * 8
         let rotated = shift == 0 ? key : (key << shift) | (key >> (32 - shift))
@@ -15,19 +20,17 @@ enum WebSocketMask {
                 for i in 0..<8 { w[i] = key[i % 4] }
             }
         }
-        bytes.withUnsafeMutableBytes { raw in
-            let count = raw.count
-            var index = 0
-            while index + 8 <= count {
-                let value = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                raw.storeBytes(of: value ^ word, toByteOffset: index, as: UInt64.self)
-                index += 8
-            }
-            withUnsafeBytes(of: &keyBytes) { key in
-                while index < count {
-                    raw[index] ^= key[index % 4]
-                    index += 1
-                }
+        let count = raw.count
+        var index = 0
+        while index + 8 <= count {
+            let value = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            raw.storeBytes(of: value ^ word, toByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        withUnsafeBytes(of: &keyBytes) { key in
+            while index < count {
+                raw[index] ^= key[index % 4]
+                index += 1
             }
         }
     }
