@@ -1,17 +1,38 @@
 #!/usr/bin/env bash
-# Builds the HTTP/1 + ClientHello fuzz target with libFuzzer and AddressSanitizer
-# and runs it for a bounded time: scripts/fuzz.sh [seconds, default 60].
+# Builds the fuzz targets with libFuzzer and AddressSanitizer and runs each for a
+# bounded time:
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target (default 60);
+#                                              TARGET: http1, websocket (default: both)
+#
+#   http1      FuzzHTTP1: HTTP/1 request/response parsers (whole vs split) + ClientHello sniffer
+#   websocket  FuzzWebSocket: WebSocket message decoder (whole vs split, both roles,
+#              with and without permessage-deflate), encoder round trip, bounded inflation
+#
 # Crashing inputs are written to .build-fuzz/artifacts/; add each as a unit test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket)
 scratch=.build-fuzz
-TAPLINE_FUZZ=1 swift build --scratch-path "$scratch" -c debug \
-    -Xswiftc -sanitize=fuzzer,address --product FuzzHTTP1
-binary="$(TAPLINE_FUZZ=1 swift build --scratch-path "$scratch" -c debug --show-bin-path)/FuzzHTTP1"
-# The seed corpus stays as committed; new inputs libFuzzer finds go to a scratch corpus.
-work="$scratch/corpus-http1"
-mkdir -p "$work" "$scratch/artifacts"
-"$binary" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$scratch/artifacts/" -print_final_stats=1 \
-    "$work" Fuzz/corpus/http1
+SWIFT="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
+bin_path="$(TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug --show-bin-path)"
+mkdir -p "$scratch/artifacts"
+for target in "${targets[@]}"; do
+    case "$target" in
+        http1) product=FuzzHTTP1; corpus=Fuzz/corpus/http1 ;;
+        websocket) product=FuzzWebSocket; corpus=Fuzz/corpus/websocket ;;
+        *) echo "scripts/fuzz.sh: unknown target $target (http1 or websocket)" >&2; exit 2 ;;
+    esac
+    TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug \
+        -Xswiftc -sanitize=fuzzer,address --product "$product"
+    # The seed corpus stays as committed; new inputs libFuzzer finds go to a scratch corpus.
+    work="$scratch/corpus-$target"
+    mkdir -p "$work"
+    echo "==> fuzzing $product for $seconds s"
+    "$bin_path/$product" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$scratch/artifacts/$target-" -print_final_stats=1 \
+        "$work" "$corpus"
+done
