@@ -3,7 +3,8 @@
 #   make run      build (release) and start the proxy on 127.0.0.1:8080,
 #                 capturing into ./captures; extra flags: make run ARGS='--quiet'
 #   make test     unit tests (swift test) + integration tests (pytest)
-#   make bench    throughput/latency/RSS benchmark against a local nginx
+#   make bench    throughput/latency/RSS benchmark against a local nginx (HTTP/1.1, wrk)
+#                 and nghttpd (HTTP/2, h2load)
 #
 # Everything installs what it needs first (Debian packages via apt, Python test
 # packages into ./.venv), so the two commands above work on a fresh Debian box.
@@ -24,7 +25,7 @@ PYTEST_ARGS ?= -q
 RUN_CAPTURE := $(if $(filter --capture --no-capture,$(ARGS)),,--capture captures)
 
 .PHONY: all deps test-deps build debug release run test unit-test integration-test \
-        bench fuzz clean help
+        bench fuzz fuzz-ci clean help
 
 all: build
 
@@ -36,7 +37,8 @@ help:
 	@echo "make test-deps   install test tools (apt) and the Python venv .venv"
 	@echo "make test        unit tests + integration tests"
 	@echo "make bench       benchmark against a local nginx (needs test-deps)"
-	@echo "make fuzz        run the fuzzers (scripts/fuzz.sh)"
+	@echo "make fuzz        run the fuzzers (scripts/fuzz.sh), 60 s each"
+	@echo "make fuzz-ci     run the fuzzers for FUZZ_CI_SECONDS (30) each, as make test does"
 	@echo "make clean       remove build outputs"
 
 deps:
@@ -63,14 +65,17 @@ run: build
 test: deps test-deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) build -c release --product tapline $(SWIFT_FLAGS)
-	@unit=0; integ=0; \
+	@unit=0; integ=0; fuzz=0; \
 	echo "==> unit tests: swift test"; \
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS) || unit=$$?; \
 	echo "==> integration tests: pytest Tests/integration"; \
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" $(VENV_PY) -m pytest Tests/integration $(PYTEST_ARGS) || integ=$$?; \
+	echo "==> fuzzing: scripts/fuzz.sh $(FUZZ_CI_SECONDS) (bounded)"; \
+	$(MAKE) --no-print-directory fuzz-ci || fuzz=$$?; \
 	echo "==> unit tests: $$([ $$unit -eq 0 ] && echo passed || echo "FAILED (exit $$unit)")"; \
 	echo "==> integration tests: $$([ $$integ -eq 0 ] && echo passed || echo "FAILED (exit $$integ)")"; \
-	[ $$unit -eq 0 ] && [ $$integ -eq 0 ]
+	echo "==> fuzzing: $$([ $$fuzz -eq 0 ] && echo passed || echo "FAILED (exit $$fuzz)")"; \
+	[ $$unit -eq 0 ] && [ $$integ -eq 0 ] && [ $$fuzz -eq 0 ]
 
 unit-test: deps
 	$(SWIFT) test $(SWIFT_FLAGS)
@@ -82,10 +87,17 @@ integration-test: test-deps
 
 bench: build test-deps
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/run.sh
+	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/websocket.sh
+	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/h2.sh
 
 fuzz: deps
 	@if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then bash scripts/fuzz.sh; \
 	else echo "scripts/fuzz.sh does not exist yet" >&2; exit 1; fi
+
+# Bounded fuzzing for CI (make test runs it): every fuzz target for FUZZ_CI_SECONDS.
+FUZZ_CI_SECONDS ?= 30
+fuzz-ci: deps
+	bash scripts/fuzz.sh $(FUZZ_CI_SECONDS) websocket http1
 
 clean:
 	rm -rf $(BUILD_DIR) .pytest_cache Tests/integration/.pytest_cache

@@ -84,6 +84,11 @@ if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
         dependencies: ["TaplineWire"],
         path: "Fuzz/FuzzHTTP1",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
+        name: "FuzzWebSocket",
+        dependencies: ["TaplineWire", "TaplineCompression"],
+        path: "Fuzz/FuzzWebSocket",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }
 
 let package = Package(
