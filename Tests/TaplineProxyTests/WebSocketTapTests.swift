@@ -1,0 +1,127 @@
+@testable import TaplineProxy
+import TaplineCompression
+import TaplineFlow
+import TaplineWire
+import XCTest
+
+/// The proxy's decoding of a relayed WebSocket: permessage-deflate per direction with
+/// and without context takeover, fragments, a final-block message, a bomb, the close
+/// handshake, and a violation that stops decoding one direction only.
+final class WebSocketTapTests: XCTestCase {
+    private let client = WebSocketFrameEncoder(role: .client)
+    private let server = WebSocketFrameEncoder(role: .server)
+
+    /// A permessage-deflate payload: sync-flushed, trailing `00 00 ff ff` removed.
+    private func deflated(_ text: String, with deflater: ZlibDeflater) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try deflater.compress(Array(text.utf8), flush: .sync, into: &out)
+        XCTAssertEqual(Array(out.suffix(4)), [0, 0, 0xff, 0xff])
+        return Array(out.dropLast(4))
+    }
+
+    private func feed(_ tap: inout WebSocketTap, _ bytes: [UInt8], fromClient: Bool) -> [WebSocketMessageRecord] {
+        var records: [WebSocketMessageRecord] = []
+        // Byte by byte: the tap must not depend on how reads were cut.
+        for byte in bytes { tap.receive([byte][...], fromClient: fromClient) { records.append($0) } }
+        return records
+    }
+
+    func testCompressedMessagesBothWaysWithAndWithoutContextTakeover() throws {
+        let response = HTTPResponseHead(status: 101, headers: HTTPHeaders([
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Extensions", "permessage-deflate; client_no_context_takeover; server_max_window_bits=12")]))
+        var tap = WebSocketTap(handshakeResponse: response)
+        let clientDeflater = try ZlibDeflater(format: .raw(windowBits: 15))
+        let serverDeflater = try ZlibDeflater(format: .raw(windowBits: 12))
+        let text = String(repeating: "websocket through tapline ", count: 40)
+
+        var clientBytes: [UInt8] = []
+        for _ in 0..<3 {
+            clientDeflater.reset()  // client_no_context_takeover
+            clientBytes += client.frame(.text, payload: try deflated(text, with: clientDeflater), reservedBits: 0x40)
+        }
+        let fromClient = feed(&tap, clientBytes, fromClient: true)
+        XCTAssertEqual(fromClient.map(\.payload), Array(repeating: Array(text.utf8), count: 3))
+        XCTAssertTrue(fromClient.allSatisfy { $0.compressed && $0.fromClient && $0.opcode == .text })
+
+        // Server keeps its context: the second message refers back to the first.
+        let first = try deflated(text, with: serverDeflater), second = try deflated(text, with: serverDeflater)
+        XCTAssertLessThan(second.count, first.count)
+        // The second one is fragmented, with a ping in between (RSV1 only on the first fragment).
+        let half = second.count / 2
+        let serverBytes = server.frame(.text, payload: first, reservedBits: 0x40)
+            + server.frame(.text, payload: second[..<half], fin: false, reservedBits: 0x40)
+            + server.frame(.ping, payload: Array("p".utf8))
+            + server.frame(.continuation, payload: second[half...])
+            + server.frame(.binary, payload: [1, 2, 3])
+        let fromServer = feed(&tap, serverBytes, fromClient: false)
+        XCTAssertEqual(fromServer.map(\.opcode), [.text, .ping, .text, .binary])
+        XCTAssertEqual(fromServer[0].payload, Array(text.utf8))
+        XCTAssertEqual(fromServer[2].payload, Array(text.utf8))
+        XCTAssertEqual(fromServer[3].payload, [1, 2, 3])
+        XCTAssertFalse(fromServer[3].compressed)
+        XCTAssertEqual(fromServer.map(\.wireBytes).reduce(0, +), UInt64(serverBytes.count))
+        XCTAssertNil(tap.clientFailure)
+        XCTAssertNil(tap.serverFailure)
+    }
+
+    func testMessageEndingInAFinalBlockStartsAFreshStream() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters())
+        var bytes: [UInt8] = []
+        for text in ["first message", "second message"] {
+            // Some peers end each message with BFINAL instead of an empty stored block.
+            let whole = try ZlibDeflater.compress(Array(text.utf8), format: .raw(windowBits: 15))
+            bytes += client.frame(.text, payload: whole, reservedBits: 0x40)
+        }
+        let records = feed(&tap, bytes, fromClient: true)
+        XCTAssertEqual(records.map { String(decoding: $0.payload, as: UTF8.self) }, ["first message", "second message"])
+    }
+
+    func testDecompressionBombStopsDecodingThatDirection() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters(), maxMessageBytes: 1 << 20)
+        let bomb = try ZlibDeflater.compress([UInt8](repeating: 0, count: 4 << 20), format: .raw(windowBits: 15), level: 9)
+        XCTAssertLessThan(bomb.count, 10_000)
+        let records = feed(&tap, server.frame(.binary, payload: bomb, reservedBits: 0x40), fromClient: false)
+        XCTAssertEqual(records, [])
+        XCTAssertTrue(tap.serverFailure?.contains("1009") ?? false, tap.serverFailure ?? "no failure")
+        // The other direction still decodes.
+        let fine = feed(&tap, client.frame(.text, payload: Array("still here".utf8)), fromClient: true)
+        XCTAssertEqual(fine.count, 1)
+        XCTAssertNil(tap.clientFailure)
+    }
+
+    func testInvalidUTF8AfterInflationAndProtocolErrors() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters())
+        let invalid = try ZlibDeflater.compress([0x61, 0xff], format: .raw(windowBits: 15))
+        _ = feed(&tap, client.frame(.text, payload: invalid, reservedBits: 0x40), fromClient: true)
+        XCTAssertTrue(tap.clientFailure?.contains("1007") ?? false, tap.clientFailure ?? "no failure")
+
+        var plain = WebSocketTap(deflate: nil)
+        _ = feed(&plain, server.frame(.text, payload: Array("x".utf8), reservedBits: 0x40), fromClient: false)
+        XCTAssertTrue(plain.serverFailure?.contains("1002") ?? false, plain.serverFailure ?? "no failure")
+    }
+
+    func testCloseHandshakeAndMidMessageState() {
+        var tap = WebSocketTap(deflate: nil)
+        let partial = client.frame(.binary, payload: [UInt8](repeating: 1, count: 100))
+        _ = feed(&tap, Array(partial.prefix(50)), fromClient: true)
+        XCTAssertTrue(tap.isInsideMessage(fromClient: true))
+        XCTAssertFalse(tap.isInsideMessage(fromClient: false))
+        _ = feed(&tap, Array(partial.dropFirst(50)), fromClient: true)
+        XCTAssertFalse(tap.isInsideMessage(fromClient: true))
+
+        _ = feed(&tap, client.closeFrame(WebSocketClosePayload(code: 1000, reason: "bye")), fromClient: true)
+        XCTAssertEqual(tap.closeHandshake.awaitingAnswerFrom, .server)
+        let answer = feed(&tap, server.closeFrame(WebSocketClosePayload(code: nil)), fromClient: false)
+        XCTAssertEqual(answer.first?.opcode, .close)
+        XCTAssertEqual(answer.first?.payload, [])
+        XCTAssertTrue(tap.closeHandshake.isComplete)
+    }
+
+    func testMalformedExtensionsHeaderDisablesDecodingButNotRelaying() {
+        let tap = WebSocketTap(handshakeResponse: HTTPResponseHead(status: 101, headers: HTTPHeaders([
+            ("Upgrade", "websocket"), ("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=99")])))
+        XCTAssertNotNil(tap.clientFailure)
+        XCTAssertNotNil(tap.serverFailure)
+    }
+}
