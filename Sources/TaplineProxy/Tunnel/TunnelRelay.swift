@@ -9,15 +9,14 @@ import TaplineNet
 ///
 /// Thread ownership: confined to `context.loop`. Retained by the context's
 /// registry (under the client connection) until the client connection closes.
-final class TunnelRelay: ClientHandler, ByteStreamDelegate {
+final class TunnelRelay: ClientHandler, StreamPairRelay {
     private let context: ProxyContext
     private let info: ClientConnectionInfo
     private let flow: FlowID
     private let timings: FlowTimingsBox
-    private let client: any ByteStream
-    private let upstream: any ByteStream
-    private var bytesFromClient: UInt64 = 0
-    private var bytesFromUpstream: UInt64 = 0
+    let client: any ByteStream
+    let upstream: any ByteStream
+    private var counts = RelayByteCounts()
     private var ended = false
 
     init(context: ProxyContext, info: ClientConnectionInfo, flow: FlowID, timings: FlowTimingsBox,
@@ -30,28 +29,9 @@ final class TunnelRelay: ClientHandler, ByteStreamDelegate {
         self.upstream = upstream
     }
 
-    /// Takes over both streams and forwards bytes already read from either side.
-    func start(fromClient: [UInt8], fromUpstream: [UInt8]) {
-        client.delegate = self
-        upstream.delegate = self
-        client.resumeReading()
-        upstream.resumeReading()
-        if !fromClient.isEmpty { relay(fromClient[...], from: client) }
-        if !fromUpstream.isEmpty { relay(fromUpstream[...], from: upstream) }
-    }
-
-    private func other(_ stream: any ByteStream) -> any ByteStream {
-        stream === client ? upstream : client
-    }
-
-    private func relay(_ bytes: ArraySlice<UInt8>, from source: any ByteStream) {
+    func relay(_ bytes: ArraySlice<UInt8>, from source: any ByteStream) {
         let destination = other(source)
-        if source === client {
-            bytesFromClient += UInt64(bytes.count)
-        } else {
-            if bytesFromUpstream == 0, timings.value.firstResponseByte == nil { timings.value.firstResponseByte = .now() }
-            bytesFromUpstream += UInt64(bytes.count)
-        }
+        counts.add(bytes.count, fromClient: source === client, timings: timings)
         destination.write(bytes)
         if !destination.isWritable { source.pauseReading() }
     }
@@ -59,10 +39,7 @@ final class TunnelRelay: ClientHandler, ByteStreamDelegate {
     private func end(error: FlowError?) {
         guard !ended else { return }
         ended = true
-        let now = Timestamp.now()
-        timings.value.done = now
-        context.record(.flowEnded(flow: flow, timings: timings.value, bytesFromClient: bytesFromClient,
-                                  bytesFromServer: bytesFromUpstream, error: error, time: now))
+        context.record(counts.endEvent(flow: flow, timings: timings, error: error))
     }
 
     // MARK: ByteStreamDelegate

@@ -25,17 +25,16 @@ import TaplineWire
 ///
 /// Thread ownership: confined to `context.loop`. Retained by the context's registry
 /// (HTTP/1.1) or by the handler that created it, until the flow ends.
-final class WebSocketRelay: ClientHandler, ByteStreamDelegate {
+final class WebSocketRelay: ClientHandler, StreamPairRelay {
     private let context: ProxyContext
     private let info: ClientConnectionInfo
     private let flow: FlowID
     private let timings: FlowTimingsBox
-    private let client: any ByteStream
-    private let upstream: any ByteStream
+    let client: any ByteStream
+    let upstream: any ByteStream
     private let ownsClientConnection: Bool
     private var tap: WebSocketTap
-    private var bytesFromClient: UInt64 = 0
-    private var bytesFromUpstream: UInt64 = 0
+    private var counts = RelayByteCounts()
     private var ended = false
     private var clientPausedByPeer = false
     private var upstreamPausedByPeer = false
@@ -58,28 +57,9 @@ final class WebSocketRelay: ClientHandler, ByteStreamDelegate {
         self.ownsClientConnection = ownsClientConnection
     }
 
-    /// Takes over both streams and handles bytes already read from either side.
-    func start(fromClient: [UInt8], fromUpstream: [UInt8]) {
-        client.delegate = self
-        upstream.delegate = self
-        client.resumeReading()
-        upstream.resumeReading()
-        if !fromClient.isEmpty { relay(fromClient[...], from: client) }
-        if !fromUpstream.isEmpty { relay(fromUpstream[...], from: upstream) }
-    }
-
-    private func other(_ stream: any ByteStream) -> any ByteStream {
-        stream === client ? upstream : client
-    }
-
-    private func relay(_ bytes: ArraySlice<UInt8>, from source: any ByteStream) {
+    func relay(_ bytes: ArraySlice<UInt8>, from source: any ByteStream) {
         let fromClient = source === client
-        if fromClient {
-            bytesFromClient += UInt64(bytes.count)
-        } else {
-            if bytesFromUpstream == 0, timings.value.firstResponseByte == nil { timings.value.firstResponseByte = .now() }
-            bytesFromUpstream += UInt64(bytes.count)
-        }
+        counts.add(bytes.count, fromClient: fromClient, timings: timings)
         let destination = other(source)
         destination.write(bytes)
         if !destination.isWritable {
@@ -163,10 +143,7 @@ final class WebSocketRelay: ClientHandler, ByteStreamDelegate {
         ended = true
         closeTimer?.cancel()
         closeTimer = nil
-        let now = Timestamp.now()
-        timings.value.done = now
-        context.record(.flowEnded(flow: flow, timings: timings.value, bytesFromClient: bytesFromClient,
-                                  bytesFromServer: bytesFromUpstream, error: error, time: now))
+        context.record(counts.endEvent(flow: flow, timings: timings, error: error))
     }
 
     // MARK: ByteStreamDelegate
