@@ -86,7 +86,7 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
             if let status = line.status { object["status"] = status }
             if !line.contentType.isEmpty { object["contentType"] = line.contentType }
             if let error { object["error"] = ["kind": error.kind.rawValue, "message": error.message] }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         case .text:
             var parts = [style.dim(line.client), line.method.isEmpty ? "-" : style.bold(line.method),
