@@ -45,6 +45,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var idleTimer: LoopTimer?
     /// Why the client connection is being closed by us (a protocol error), for `connectionClosed`.
     private var closeReason: String?
+    /// An upstream GOAWAY to pass on to the client once the streams in flight are done
+    /// (some clients stop reading streams as soon as a GOAWAY arrives).
+    private var pendingGoAway: (code: HTTP2ErrorCode, debug: String)?
+    /// After `Upgrade: h2c`: the request of stream 1, started once the client's preface arrived.
+    private var upgradedRequest: HTTPHeaders?
 
     /// - Parameters:
     ///   - session: a server session (a fresh one, or one made from an `Upgrade: h2c` request).
@@ -83,9 +88,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     /// Starts serving an upgraded connection: `request` is stream 1 (already complete).
+    /// Its response waits for the client's first HTTP/2 bytes (the preface), so nothing
+    /// but our SETTINGS follows the 101 before the client has switched (curl needs that).
     func startUpgraded(request fields: HTTPHeaders, initialBytes: [UInt8]) {
         client.resumeReading()
-        startExchange(stream: 1, fields: fields, endStream: true)
+        upgradedRequest = fields
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         } else {
@@ -98,6 +105,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func receiveFromClient(_ bytes: ArraySlice<UInt8>) {
         if let error = session.receive(bytes) {
             closeReason = error.description
+        }
+        if let fields = upgradedRequest {
+            upgradedRequest = nil
+            startExchange(stream: 1, fields: fields, endStream: true)
         }
         pump()
         checkRecorder()
@@ -117,6 +128,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             upstream?.dispatchEvents()
             flushClient()
             upstream?.flush()
+            if let goAway = pendingGoAway, exchanges.isEmpty {
+                pendingGoAway = nil
+                session.goAway(code: goAway.code, debugData: goAway.debug)
+                pumpAgain = true
+            }
         } while pumpAgain || session.hasEvents || (upstream?.hasEvents ?? false)
         pumping = false
         if !clientClosed, session.isFinished {
@@ -597,9 +613,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             context.record(.http2GoAway(connection: info.id, fromClient: false, lastStreamID: UInt32(last),
                                         errorCode: code.rawValue, debugData: String(decoding: debug, as: UTF8.self),
                                         time: .now()))
-            // The upstream takes no new streams: tell the client the same, so it stops
-            // opening streams here; streams in flight may finish.
-            session.goAway(code: code, debugData: "upstream \(route.target.hostPort) sent GOAWAY")
+            // The upstream takes no new streams: tell the client the same once the streams
+            // in flight are done (an error code goes at once), so it stops opening streams here.
+            if code == .noError {
+                pendingGoAway = (code, "upstream \(route.target.hostPort) sent GOAWAY")
+            } else {
+                session.goAway(code: code, debugData: "upstream \(route.target.hostPort) sent GOAWAY")
+            }
         default:
             break
         }

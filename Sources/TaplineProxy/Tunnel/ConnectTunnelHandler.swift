@@ -112,6 +112,9 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             }
             switch result {
             case .success(let connection):
+                // Nobody owns the upstream until the client handshake is done: an h2 server
+                // speaks first (SETTINGS), and bytes read without a delegate would be lost.
+                connection.stream.pauseReading()
                 let chosen = connection.tls?.alpn.flatMap { offeredALPN.contains($0) ? $0 : nil }
                 self.handshakeWithClient(serverName: serverName, alpn: chosen, upstream: connection, failure: nil,
                                          timings: timings.value)

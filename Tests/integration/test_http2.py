@@ -1,0 +1,248 @@
+"""HTTP/2 through Tapline: h2c and h2 (ALPN) on both legs, forward and reverse
+mode, translation to and from HTTP/1.1, flow control, resets, GOAWAY, capture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tapline_testkit.h2 import H2Client, H2Origin, Nghttpd, sha256
+from tapline_testkit.origin import pattern_bytes, pattern_sha256
+from tapline_testkit.util import HOST, curl, text
+
+SIZES = {"1k.bin": 1024, "64k.bin": 64 * 1024, "1m.bin": 1 << 20, "10m.bin": 10 << 20}
+
+
+@pytest.fixture(scope="module")
+def docroot(tmp_path_factory):
+    d = tmp_path_factory.mktemp("h2-docroot")
+    for name, size in SIZES.items():
+        (d / name).write_bytes(pattern_bytes(size))
+    (d / "index.html").write_bytes(b"hello h2\n")
+    return d
+
+
+@pytest.fixture
+def nghttpd(docroot):
+    server = Nghttpd(docroot)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nghttpd_tls(docroot, test_ca):
+    server = Nghttpd(docroot, tls=test_ca)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def h2_origin():
+    server = H2Origin()
+    yield server
+    server.stop()
+
+
+def events(proxy) -> list[dict]:
+    path = proxy.session_dir() / "events.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def curl_version_and_body(*args):
+    r = curl("--write-out", "%{stderr}VERSION=%{http_version}\n", *args)
+    assert r.returncode == 0, r.stderr
+    version = [line for line in r.stderr.splitlines() if line.startswith("VERSION=")][-1].split("=")[1]
+    return version, r.stdout
+
+
+def nghttp(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(["nghttp", *args], capture_output=True, timeout=60)
+
+
+# --- reverse mode ----------------------------------------------------------------------------------
+
+def test_reverse_h2c_to_nghttpd_with_curl_and_nghttp(tapline, nghttpd):
+    proxy = tapline("--reverse", f"h2c://{nghttpd.authority}")
+    version, body = curl_version_and_body("--http2-prior-knowledge", f"{proxy.url}/1m.bin")
+    assert version == "2" and sha256(body) == pattern_sha256(SIZES["1m.bin"])
+    # Upgrade: h2c from an HTTP/1.1 client
+    version, body = curl_version_and_body("--http2", f"{proxy.url}/64k.bin")
+    assert version == "2" and sha256(body) == pattern_sha256(SIZES["64k.bin"])
+    # HTTP/1.1 client in front of the h2c upstream
+    version, body = curl_version_and_body("--http1.1", f"{proxy.url}/10m.bin")
+    assert version == "1.1" and sha256(body) == pattern_sha256(SIZES["10m.bin"])
+    r = nghttp("-ans", f"{proxy.url}/1k.bin", f"{proxy.url}/10m.bin", f"{proxy.url}/index.html")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(b" 200 ") == 3, r.stdout
+
+    proxy.stop()
+    evs = events(proxy)
+    streams = [e for e in evs if e["type"] == "http2Stream"]
+    assert len(streams) >= 5
+    heads = [e for e in evs if e["type"] == "requestHead" and e["version"] == "HTTP/2"]
+    assert heads and [h[0] for h in heads[0]["headers"][:4]] == [":method", ":path", ":scheme", ":authority"]
+    sides = {(e["side"]) for e in evs if e["type"] == "http2Settings"}
+    assert sides == {"client", "upstream"}
+    shown = proxy.cli("show", str(proxy.session_dir()))
+    assert shown.returncode == 0 and "HTTP/2 #1" in text(shown), text(shown)
+    flow = heads[0]["flow"]
+    detail = text(proxy.cli("show", str(proxy.session_dir()), "--flow", str(flow)))
+    assert "protocol     HTTP/2, stream" in detail and "SETTINGS" in detail, detail
+
+
+def test_reverse_tls_listener_alpn(tapline, nghttpd):
+    proxy = tapline("--reverse", f"h2c://{nghttpd.authority}", "--listen-tls")
+    ca = proxy.wait_for_ca()
+    version, body = curl_version_and_body("--http2", "--cacert", str(ca), f"https://127.0.0.1:{proxy.port}/1m.bin")
+    assert version == "2" and sha256(body) == pattern_sha256(SIZES["1m.bin"])
+    version, body = curl_version_and_body("--http1.1", "--cacert", str(ca), f"https://127.0.0.1:{proxy.port}/1k.bin")
+    assert version == "1.1" and sha256(body) == pattern_sha256(SIZES["1k.bin"])
+
+
+def test_reverse_https_upstream_negotiates_h2(tapline, nghttpd_tls, test_ca):
+    proxy = tapline("--reverse", nghttpd_tls.url.replace("127.0.0.1", "localhost"), "--upstream-ca", str(test_ca.ca_cert))
+    version, body = curl_version_and_body("--http2-prior-knowledge", f"{proxy.url}/64k.bin")
+    assert version == "2" and sha256(body) == pattern_sha256(SIZES["64k.bin"])
+    version, body = curl_version_and_body("--http1.1", f"{proxy.url}/1m.bin")
+    assert version == "1.1" and sha256(body) == pattern_sha256(SIZES["1m.bin"])
+    proxy.stop()
+    alpns = [e.get("tls", {}).get("alpn") for e in events(proxy) if e["type"] == "upstreamConnected"]
+    assert alpns and set(alpns) == {"h2"}, alpns
+
+
+def test_python_h2_upstream_echo_with_trailers(tapline, h2_origin):
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}")
+    client = H2Client(proxy.port)
+    body = pattern_bytes(300_000)
+    sid = client.request("/echo", method="POST", body=body, trailers=[("x-checksum", sha256(body))],
+                         headers=[("te", "trailers")])
+    client.wait_streams([sid])
+    r = client.responses[sid]
+    assert r["status"] == 200 and bytes(r["body"]) == body
+    assert dict(r["headers"])["x-request-sha256"] == sha256(body)
+    assert dict(r["trailers"]) == {"x-checksum": sha256(body), "x-echo-trailer": "yes"}
+    client.close()
+
+
+# --- translation -----------------------------------------------------------------------------------
+
+def test_h2_client_to_http1_upstream_with_trailers(tapline, origin):
+    proxy = tapline("--reverse", origin.url)
+    client = H2Client(proxy.port)
+    sid = client.request("/chunked/200000")
+    up = client.request("/sha256", method="POST", body=pattern_bytes(100_000), trailers=[("x-sent", "1")])
+    client.wait_streams([sid, up])
+    r = client.responses[sid]
+    assert r["status"] == 200 and sha256(bytes(r["body"])) == pattern_sha256(200_000)
+    assert dict(r["trailers"]).get("x-body-sha256") == pattern_sha256(200_000)
+    assert "transfer-encoding" not in dict(r["headers"])
+    answer = json.loads(bytes(client.responses[up]["body"]))
+    assert answer["sha256"] == pattern_sha256(100_000) and answer["chunked"] is True
+    seen = origin.requests_for("/sha256")[0]
+    assert seen.header("Host") == origin.authority
+    client.close()
+
+
+def test_http1_client_to_h2_upstream_with_trailers(tapline, h2_origin):
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}")
+    import socket
+    body = b"x" * 5000
+    request = (b"POST /echo HTTP/1.1\r\nHost: example.test\r\nTE: trailers\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + b"%x\r\n" % len(body) + body + b"\r\n0\r\nX-Sum: " + sha256(body).encode() + b"\r\n\r\n")
+    with socket.create_connection((HOST, proxy.port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while not data.endswith(b"\r\n\r\n") or b"x-echo-trailer" not in data:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert b"x-sum: " + sha256(body).encode() in rest.lower()
+    assert body in rest
+
+
+# --- forward mode ----------------------------------------------------------------------------------
+
+def test_forward_connect_tls_h2(tapline, nghttpd_tls, test_ca):
+    proxy = tapline("--upstream-ca", str(test_ca.ca_cert))
+    ca = proxy.wait_for_ca()
+    url = f"https://localhost:{nghttpd_tls.port}/1m.bin"
+    version, body = curl_version_and_body("--http2", "-x", proxy.proxy_url, "--cacert", str(ca), url)
+    assert version == "2" and sha256(body) == pattern_sha256(SIZES["1m.bin"])
+    # a Python h2 client through CONNECT, several streams on one connection
+    client = H2Client(proxy.port, tls_ca=ca, connect_to=f"localhost:{nghttpd_tls.port}")
+    sids = [client.request(f"/{name}", authority=f"localhost:{nghttpd_tls.port}", scheme="https") for name in SIZES]
+    client.wait_streams(sids)
+    for sid, (name, size) in zip(sids, SIZES.items()):
+        assert sha256(bytes(client.responses[sid]["body"])) == pattern_sha256(size), name
+    client.close()
+
+
+def test_forward_connect_h2c_prior_knowledge(tapline, nghttpd):
+    proxy = tapline()
+    version, body = curl_version_and_body("--http2-prior-knowledge", "--proxytunnel", "-x", proxy.proxy_url,
+                                          f"http://{nghttpd.authority}/1m.bin")
+    assert version == "2" and sha256(body) == pattern_sha256(SIZES["1m.bin"])
+
+
+# --- streams, flow control, memory ----------------------------------------------------------------
+
+def test_100_concurrent_streams_and_a_stalled_one(tapline, nghttpd, docroot):
+    (docroot / "64m.bin").write_bytes(pattern_bytes(64 << 20)) if not (docroot / "64m.bin").exists() else None
+    proxy = tapline("--reverse", f"h2c://{nghttpd.authority}", capture=False)
+    client = H2Client(proxy.port, stream_window=1 << 20)
+    stalled = client.request("/64m.bin")
+    client.stalled.add(stalled)
+    names = ["1k.bin"] * 60 + ["64k.bin"] * 25 + ["1m.bin"] * 12 + ["10m.bin"] * 3
+    sids = [client.request(f"/{name}") for name in names]
+    client.wait_streams(sids)
+    for sid, name in zip(sids, names):
+        r = client.responses[sid]
+        assert r["status"] == 200 and sha256(bytes(r["body"])) == pattern_sha256(SIZES[name]), name
+    assert not client.responses[stalled]["ended"], "the stalled stream cannot have finished"
+    # The stalled 64 MiB stream holds at most its windows in the proxy (1 MiB upstream stream
+    # window + what the client's 1 MiB window let through), not the body.
+    peak_kb = proxy.peak_rss_kb()
+    assert peak_kb < 60_000, f"tapline peak RSS {peak_kb} kB"
+    client.close()
+
+
+# --- resets and GOAWAY ----------------------------------------------------------------------------
+
+def test_client_reset_mid_upload_cancels_upstream_and_is_captured(tapline, h2_origin):
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}")
+    client = H2Client(proxy.port)
+    sid = client.request("/upload", method="POST", body=b"a" * 100_000, end=False)
+    client.conn.reset_stream(sid, error_code=8)  # CANCEL
+    client.flush()
+    from tapline_testkit.util import wait_until
+    wait_until(lambda: h2_origin.resets, 10, message="the upstream to see the reset")
+    assert h2_origin.resets == [("/upload", 8)]
+    ok = client.request("/bytes/1000")
+    client.wait_streams([ok])
+    assert client.responses[ok]["status"] == 200
+    client.close()
+    proxy.stop()
+    evs = events(proxy)
+    resets = [e for e in evs if e["type"] == "http2StreamReset"]
+    assert resets and resets[0]["side"] == "client" and resets[0]["errorCode"] == 8
+    ended = [e for e in evs if e["type"] == "flowEnded" and e["flow"] == resets[0]["flow"]][0]
+    assert ended["error"]["kind"] == "client-aborted" and "CANCEL" in ended["error"]["message"]
+
+
+def test_upstream_goaway_reaches_the_client(tapline, h2_origin):
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}")
+    client = H2Client(proxy.port)
+    sid = client.request("/goaway")
+    client.wait(lambda: client.goaway is not None)
+    assert client.goaway.error_code == 0
+    client.wait_streams([sid])
+    assert bytes(client.responses[sid]["body"]) == b"ok"
+    client.close()
+    proxy.stop()
+    goaways = [e for e in events(proxy) if e["type"] == "http2GoAway" and e["side"] == "upstream"]
+    assert goaways and goaways[0]["errorCode"] == 0

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Tapline HTTP/2 benchmark (called by bench/h2.sh and `make bench`; Python stdlib only).
+
+h2load -c 10 -m 10 -n N against a 1 KiB file served by nghttpd on 127.0.0.1:
+  direct-h2c        straight to nghttpd --no-tls
+  h2c-no-capture    tapline --reverse h2c://nghttpd --no-capture (h2c in and out)
+  h2c-capture       the same with --capture TMP
+  direct-tls        straight to nghttpd with TLS
+  tls-capture       tapline --listen-tls --reverse https://nghttpd (h2 over TLS on both legs), capturing
+Prints req/s, p99 latency (from h2load's per-request --log-file), Tapline's peak RSS and
+the ratio to direct h2c (to direct TLS for the TLS case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HOST = "127.0.0.1"
+_children: list[subprocess.Popen] = []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited ({proc.returncode}) before listening")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def start(cmd: list[str], port: int, **kw) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _children.append(proc)
+    wait_for_port(port, proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def h2load(url: str, requests: int, log: Path) -> tuple[float, float]:
+    """Runs h2load; returns (req/s, p99 ms)."""
+    out = subprocess.run(["h2load", "-c", "10", "-m", "10", "-n", str(requests), "--log-file", str(log), url],
+                         capture_output=True, text=True, timeout=300)
+    m = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out.stdout)
+    done = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded", out.stdout)
+    if not m or not done or int(done.group(2)) != requests:
+        raise RuntimeError(f"h2load failed for {url}:\n{out.stdout}\n{out.stderr}")
+    durations = sorted(int(line.split("\t")[2]) for line in log.read_text().splitlines() if line.strip())
+    p99 = durations[min(len(durations) - 1, int(len(durations) * 0.99))] / 1000.0
+    return float(m.group(1)), p99
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", default="build/release/tapline")
+    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    for tool in ("h2load", "nghttpd", "openssl"):
+        if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
+            print(f"bench/h2: {tool} not found: run 'make test-deps'", file=sys.stderr)
+            return 1
+    nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
+    work = Path(tempfile.mkdtemp(prefix="tapline-h2bench-"))
+    try:
+        docroot = work / "doc"
+        docroot.mkdir()
+        (docroot / "1k.bin").write_bytes(bytes(range(256)) * 4)
+        key, cert = work / "key.pem", work / "cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+        plain_port, tls_port = free_port(), free_port()
+        start([nghttpd, "--no-tls", "-d", str(docroot), "--address", HOST, str(plain_port)], plain_port)
+        start([nghttpd, "-d", str(docroot), "--address", HOST, str(tls_port), str(key), str(cert)], tls_port)
+        env_home = work / "home"
+        rows = []
+
+        def case(name: str, url_for, proxy_args=None):
+            pid = None
+            proc = None
+            if proxy_args is not None:
+                port = free_port()
+                cmd = [args.bin, "proxy", "--listen", f"{HOST}:{port}", "--quiet", "--threads", str(args.threads),
+                       *proxy_args]
+                proc = start(cmd, port, env={"TAPLINE_HOME": str(env_home), "PATH": "/usr/bin:/bin"})
+                pid = proc.pid
+                url = url_for(port)
+            else:
+                url = url_for(None)
+            h2load(url, min(args.requests, 20_000), work / "warmup.log")
+            rps, p99 = h2load(url, args.requests, work / f"{name}.log")
+            rss = peak_rss_kb(pid) if pid else 0
+            if proc:
+                stop(proc)
+            rows.append((name, rps, p99, rss))
+
+        case("direct-h2c", lambda _: f"http://{HOST}:{plain_port}/1k.bin")
+        case("h2c-no-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
+             ["--reverse", f"h2c://{HOST}:{plain_port}", "--no-capture"])
+        case("h2c-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
+             ["--reverse", f"h2c://{HOST}:{plain_port}", "--capture", str(work / "captures")])
+        case("direct-tls", lambda _: f"https://{HOST}:{tls_port}/1k.bin")
+        case("tls-capture", lambda p: f"https://{HOST}:{p}/1k.bin",
+             ["--reverse", f"https://localhost:{tls_port}", "--upstream-ca", str(cert), "--listen-tls",
+              "--capture", str(work / "captures")])
+
+        base = {r[0]: r[1] for r in rows}
+        print(f"\nh2load -c 10 -m 10 -n {args.requests}, 1 KiB, tapline --threads {args.threads}")
+        print(f"{'case':<16} {'req/s':>10} {'p99 ms':>8} {'peak RSS':>10} {'ratio':>7}")
+        for name, rps, p99, rss in rows:
+            reference = base["direct-tls"] if "tls" in name else base["direct-h2c"]
+            rss_text = f"{rss // 1024} MB" if rss else "-"
+            print(f"{name:<16} {rps:>10.0f} {p99:>8.2f} {rss_text:>10} {rps / reference:>6.2f}x")
+        return 0
+    finally:
+        for proc in _children:
+            stop(proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
