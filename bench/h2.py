@@ -16,58 +16,19 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-HOST = "127.0.0.1"
-_children: list[subprocess.Popen] = []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited ({proc.returncode}) before listening")
-        try:
-            with socket.create_connection((HOST, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listening on {port}")
+# Process helpers shared with the HTTP/1 bench (bench/bench.py, same directory).
+from bench import HOST, free_port, spawn, stop, stop_all, vm_hwm_kb, wait_for_port
 
 
 def start(cmd: list[str], port: int, **kw) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    _children.append(proc)
+    proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     wait_for_port(port, proc)
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def peak_rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
 
 
 def h2load(url: str, requests: int, log: Path) -> tuple[float, float]:
@@ -123,7 +84,7 @@ def main() -> int:
                 url = url_for(None)
             h2load(url, min(args.requests, 20_000), work / "warmup.log")
             rps, p99 = h2load(url, args.requests, work / f"{name}.log")
-            rss = peak_rss_kb(pid) if pid else 0
+            rss = (vm_hwm_kb(pid) or 0) if pid else 0
             if proc:
                 stop(proc)
             rows.append((name, rps, p99, rss))
@@ -147,8 +108,7 @@ def main() -> int:
             print(f"{name:<16} {rps:>10.0f} {p99:>8.2f} {rss_text:>10} {rps / reference:>6.2f}x")
         return 0
     finally:
-        for proc in _children:
-            stop(proc)
+        stop_all()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -35,8 +35,12 @@ public final class HTTP2Session {
 
     private var session: OpaquePointer?
     private var events: [HTTP2Event] = []
-    private var incomingHeaders: [Int32: HTTPHeaders] = [:]
-    private var incomingHeaderBytes: [Int32: Int] = [:]
+    /// The header block being received (HEADERS + CONTINUATION of one stream are never
+    /// interleaved with other frames, RFC 9113 §6.10), its stream and size so far.
+    private var incomingHeaders = HTTPHeaders()
+    private var incomingHeaderStream: Int32 = 0
+    private var incomingHeaderBytes = 0
+    private var incomingHeadersTooLarge = false
     /// Streams whose request (server) or final response (client) head has arrived.
     private var streamsWithHead: Set<Int32> = []
     private var outbound: [Int32: HTTP2OutboundStream] = [:]
@@ -135,8 +139,9 @@ public final class HTTP2Session {
     /// The events since the last call, in order.
     public func takeEvents() -> [HTTP2Event] {
         guard !events.isEmpty else { return [] }
-        defer { events.removeAll(keepingCapacity: true) }
-        return events
+        let taken = events
+        events = []
+        return taken
     }
 
     public var hasEvents: Bool { !events.isEmpty }
@@ -268,26 +273,29 @@ public final class HTTP2Session {
     }
 
     func beginHeaders(stream: Int32) {
-        incomingHeaders[stream] = HTTPHeaders()
-        incomingHeaderBytes[stream] = 0
+        incomingHeaders = HTTPHeaders()
+        incomingHeaders.reserveCapacity(12)
+        incomingHeaderStream = stream
+        incomingHeaderBytes = 0
+        incomingHeadersTooLarge = false
     }
 
     /// Returns false when the block exceeds `maxHeaderListSize` (the stream is then reset).
     func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
-        let size = (incomingHeaderBytes[stream] ?? 0) + name.count + value.count + 32
-        incomingHeaderBytes[stream] = size
-        guard size <= Int(settings.maxHeaderListSize) else {
-            incomingHeaders[stream] = nil
+        incomingHeaderBytes += name.count + value.count + 32
+        guard stream == incomingHeaderStream, incomingHeaderBytes <= Int(settings.maxHeaderListSize) else {
+            incomingHeadersTooLarge = true
+            incomingHeaders = HTTPHeaders()
             return false
         }
-        incomingHeaders[stream, default: HTTPHeaders()].add(name: String(decoding: name, as: UTF8.self),
-                                                            value: String(decoding: value, as: UTF8.self))
+        incomingHeaders.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
         return true
     }
 
     func headersComplete(stream: Int32, endStream: Bool) {
-        let fields = incomingHeaders.removeValue(forKey: stream) ?? HTTPHeaders()
-        incomingHeaderBytes[stream] = nil
+        guard stream == incomingHeaderStream, !incomingHeadersTooLarge else { return }
+        let fields = incomingHeaders
+        incomingHeaders = HTTPHeaders()
         let kind: HTTP2HeadersKind
         if streamsWithHead.contains(stream) {
             kind = .trailers
@@ -313,8 +321,6 @@ public final class HTTP2Session {
 
     func streamClosed(_ stream: Int32, code: UInt32) {
         outbound[stream] = nil
-        incomingHeaders[stream] = nil
-        incomingHeaderBytes[stream] = nil
         streamsWithHead.remove(stream)
         events.append(.streamClosed(stream: stream, code: HTTP2ErrorCode(rawValue: code)))
     }

@@ -180,14 +180,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             abandonUpstream(exchange, code: code == .noError ? .cancel : code)
         case .streamClosed(let id, let code):
             clientStreamClosed(id, code: code)
-        case .settings(let parameters):
-            context.record(.http2Settings(connection: info.id, fromClient: true,
-                                          settings: parameters.map { HTTP2Setting(identifier: $0.identifier, value: $0.value) },
-                                          time: .now()))
-        case .goAway(let last, let code, let debug):
-            context.record(.http2GoAway(connection: info.id, fromClient: true, lastStreamID: UInt32(last),
-                                        errorCode: code.rawValue, debugData: String(decoding: debug, as: UTF8.self),
-                                        time: .now()))
+        case .settings, .goAway:
+            recordConnectionEvent(event, fromClient: true)
         case .dataSent(let id, let count):
             guard let exchange = exchanges[id] else { return }
             responseDelivered(count, for: exchange)
@@ -604,15 +598,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {
+        recordConnectionEvent(event, fromClient: false)
         switch event {
-        case .settings(let parameters):
-            context.record(.http2Settings(connection: info.id, fromClient: false,
-                                          settings: parameters.map { HTTP2Setting(identifier: $0.identifier, value: $0.value) },
-                                          time: .now()))
-        case .goAway(let last, let code, let debug):
-            context.record(.http2GoAway(connection: info.id, fromClient: false, lastStreamID: UInt32(last),
-                                        errorCode: code.rawValue, debugData: String(decoding: debug, as: UTF8.self),
-                                        time: .now()))
+        case .goAway(_, let code, _):
             // The upstream takes no new streams: tell the client the same once the streams
             // in flight are done (an error code goes at once), so it stops opening streams here.
             if code == .noError {
@@ -620,6 +608,22 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             } else {
                 session.goAway(code: code, debugData: "upstream \(route.target.hostPort) sent GOAWAY")
             }
+        default:
+            break
+        }
+    }
+
+    /// Records a SETTINGS or GOAWAY the client (`fromClient`) or the upstream sent.
+    private func recordConnectionEvent(_ event: HTTP2Event, fromClient: Bool) {
+        switch event {
+        case .settings(let parameters):
+            context.record(.http2Settings(connection: info.id, fromClient: fromClient,
+                                          settings: parameters.map { HTTP2Setting(identifier: $0.identifier, value: $0.value) },
+                                          time: .now()))
+        case .goAway(let last, let code, let debug):
+            context.record(.http2GoAway(connection: info.id, fromClient: fromClient, lastStreamID: UInt32(last),
+                                        errorCode: code.rawValue, debugData: String(decoding: debug, as: UTF8.self),
+                                        time: .now()))
         default:
             break
         }
