@@ -22,6 +22,9 @@ enum HTTP1HeadRewriter {
     /// This runs for every request and response, so it compares names without
     /// allocating and only lowercases the Connection header's own tokens.
     static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
+        if !keepUpgrade, !headers.contains(where: { isHopByHop($0.name) }) {
+            return headers  // nothing to drop (no Connection field, so nothing it names either)
+        }
         let named = headers.contains(name: "Connection")
             ? headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
             : []
