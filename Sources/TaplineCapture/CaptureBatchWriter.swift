@@ -58,7 +58,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
     private(set) var failure: CaptureError?
     private(set) var stats = SessionStats()
 
-    private static let bodyFlushThreshold = 8 << 20
+    private static let bodyFlushThreshold = 1 << 20
     /// WebSocket payloads larger than this go to the body segment instead of the line.
     static let inlinePayloadLimit = 64 << 10
     private static let lineFlushThreshold = 4 << 20
