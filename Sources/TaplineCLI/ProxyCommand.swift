@@ -20,6 +20,9 @@ enum ProxyCommand {
                                   for an upstream speaking cleartext HTTP/2 with prior knowledge (gRPC)
       --listen-tls                reverse mode: accept TLS (ALPN h2, http/1.1) with a certificate from
                                   Tapline's CA for the client's SNI or the listen host
+      --cert FILE --key FILE      with --listen-tls: present this certificate (PEM, leaf first, then any
+                                  intermediates) and its private key (PEM, EC or RSA, unencrypted)
+                                  instead; an expired certificate is served with a warning
       --capture DIR               capture sessions into DIR (default ./captures)
       --no-capture                do not record anything on disk
       --max-body-capture BYTES    keep at most BYTES of each body in the capture (the rest still flows)
@@ -60,6 +63,8 @@ enum ProxyCommand {
 
     struct Options {
         var configuration: ProxyConfiguration
+        /// `--cert FILE --key FILE`: loaded in `serve` (a bad file is not a usage error).
+        var listenCertificateFiles: (certificate: String, key: String)?
         var captureRoot: String?
         var maxBodyCapture: UInt64?
         var quiet: Bool
@@ -105,6 +110,19 @@ enum ProxyCommand {
             if configuration.listenTLS, configuration.mode == .forward {
                 throw UsageError("--listen-tls needs --reverse URL (forward-mode clients reach HTTPS with CONNECT)")
             }
+            switch (try args.value("--cert"), try args.value("--key")) {
+            case (nil, nil):
+                listenCertificateFiles = nil
+            case (let certificate?, let key?):
+                guard configuration.listenTLS else {
+                    throw UsageError("--cert and --key set the certificate of the TLS listener: add --listen-tls (with --reverse URL)")
+                }
+                listenCertificateFiles = (certificate, key)
+            case (_?, nil):
+                throw UsageError("--cert needs --key FILE too (the private key of the certificate)")
+            case (nil, _?):
+                throw UsageError("--key needs --cert FILE too (the certificate of the key)")
+            }
             configuration.timeouts.connect = try Self.seconds(&args, "--connect-timeout") ?? configuration.timeouts.connect
             configuration.timeouts.response = try Self.seconds(&args, "--response-timeout") ?? configuration.timeouts.response
             configuration.timeouts.idle = try Self.seconds(&args, "--idle-timeout") ?? configuration.timeouts.idle
@@ -142,7 +160,20 @@ enum ProxyCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let configuration = options.configuration
+        var configuration = options.configuration
+        if let files = options.listenCertificateFiles {
+            let certificate: LeafCertificate
+            do {
+                certificate = try LeafCertificate(certificateFile: files.certificate, keyFile: files.key)
+            } catch {
+                StandardError.writeLine("tapline: --cert/--key: \(error)")
+                return 1
+            }
+            if let problem = certificate.validityProblem() {
+                StandardError.writeLine("tapline: warning: the certificate in \(files.certificate) \(problem); serving it anyway, clients that verify will refuse it")
+            }
+            configuration.listenCertificate = certificate
+        }
         let certificateAuthority: CertificateAuthority
         do {
             certificateAuthority = try CertificateAuthority(home: CertificateAuthority.defaultHome)
@@ -206,6 +237,9 @@ enum ProxyCommand {
             StandardError.writeLine("tapline: not capturing (--no-capture)")
         }
         StandardError.writeLine("tapline: CA certificate for HTTPS interception: \(certificateAuthority.certificatePath)")
+        if let files = options.listenCertificateFiles, let certificate = configuration.listenCertificate {
+            StandardError.writeLine("tapline: TLS listener presents \(certificate.subject) from \(files.certificate)")
+        }
 
         var received: Int32 = 0
         sigwait(&signals, &received)

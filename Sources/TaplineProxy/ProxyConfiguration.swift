@@ -1,4 +1,5 @@
 import TaplineNet
+import TaplineTLS
 import TaplineWire
 
 /// Everything that shapes how the proxy runs. A value type, built once by the
@@ -28,6 +29,9 @@ public struct ProxyConfiguration: Sendable {
     /// Reverse mode: the listener speaks TLS (`--listen-tls`) with a certificate minted from
     /// our CA for the client's SNI (or the listen host), selecting ALPN h2 or http/1.1.
     public var listenTLS = false
+    /// Reverse mode with `listenTLS`: present this certificate (`--cert FILE --key FILE`) to
+    /// every client instead of minting one; nil: mint from our CA.
+    public var listenCertificate: LeafCertificate?
     public var timeouts = ProxyTimeouts()
     public var limits = HTTP1Limits()
     /// Socket write-buffer watermarks: above `high` the other side is not read.

@@ -130,7 +130,8 @@ public final class CertificateAuthority: @unchecked Sendable {
         }
         let cert = try CertificateBuilder.makeLeaf(host: name, isIPLiteral: isIP, publicKey: leafKey,
                                                    issuer: caCertificate, issuerKey: caKey)
-        let leaf = try LeafCertificate(host: name, certificate: cert, privateKey: leafKey, issuer: caCertificate)
+        let leaf = try LeafCertificate(host: name, certificate: cert, privateKey: leafKey, chain: [caCertificate],
+                                       source: "the minted certificate for \(name)")
         return store(leaf, for: name)
     }
 
@@ -271,29 +272,30 @@ public final class CertificateAuthority: @unchecked Sendable {
     }
 
     private static func loadCertificate(_ path: String) throws(TLSError) -> OpaquePointer {
-        ERR_clear_error()
-        guard let bio = BIO_new_file(path, "rb") else {
-            throw .certificateAuthority("cannot load the Tapline CA: cannot read \(path): \(String(cString: strerror(errno)))")
+        let certificates: [OpaquePointer]
+        do {
+            certificates = try PEMFile.certificates(at: path)
+        } catch {
+            throw loadFailure(error, path: path, what: "certificate")
         }
-        defer { BIO_free(bio) }
-        guard let cert = PEM_read_bio_X509(bio, nil, nil, nil) else {
-            ERR_clear_error()
-            throw .certificateAuthority("cannot load the Tapline CA: \(path) is not a valid PEM certificate; delete it or run `tapline ca --regenerate`")
-        }
-        return cert
+        certificates.dropFirst().forEach { X509_free($0) }
+        return certificates[0]
     }
 
     private static func loadKey(_ path: String) throws(TLSError) -> OpaquePointer {
-        ERR_clear_error()
-        guard let bio = BIO_new_file(path, "rb") else {
-            throw .certificateAuthority("cannot load the Tapline CA: cannot read \(path): \(String(cString: strerror(errno)))")
+        do {
+            return try PEMFile.privateKey(at: path)
+        } catch {
+            throw loadFailure(error, path: path, what: "key")
         }
-        defer { BIO_free(bio) }
-        // A password callback that refuses: never prompt on the terminal.
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in -1 }, nil) else {
-            ERR_clear_error()
-            throw .certificateAuthority("cannot load the Tapline CA: \(path) is not a valid PEM key (or is encrypted); delete it or run `tapline ca --regenerate`")
+    }
+
+    private static func loadFailure(_ failure: PEMFileFailure, path: String, what: String) -> TLSError {
+        switch failure {
+        case .unreadable(let reason):
+            return .certificateAuthority("cannot load the Tapline CA: cannot read \(path): \(reason)")
+        case .notPEM, .encrypted:
+            return .certificateAuthority("cannot load the Tapline CA: \(path) is not a valid PEM \(what)\(what == "key" ? " (or is encrypted)" : ""); delete it or run `tapline ca --regenerate`")
         }
-        return key
     }
 }

@@ -45,8 +45,10 @@ final class SSLContext: @unchecked Sendable {
     }
 
     /// A context for the server role presenting `certificate` (then `chain`)
-    /// with `privateKey`. The context takes its own references.
-    static func makeServer(certificate: OpaquePointer, privateKey: OpaquePointer, chain: [OpaquePointer]) throws(TLSError) -> SSLContext {
+    /// with `privateKey`. The context takes its own references. `source` names
+    /// the certificate in errors ("the minted certificate for example.test", "c.pem").
+    static func makeServer(certificate: OpaquePointer, privateKey: OpaquePointer, chain: [OpaquePointer],
+                           source: String) throws(TLSError) -> SSLContext {
         ERR_clear_error()
         guard let ctx = SSL_CTX_new(TLS_server_method()) else {
             throw .protocolError("cannot create a TLS server context: \(OpenSSLSupport.takeErrorReason() ?? "out of memory")")
@@ -56,10 +58,10 @@ final class SSLContext: @unchecked Sendable {
         guard SSL_CTX_use_certificate(ctx, certificate) == 1,
               SSL_CTX_use_PrivateKey(ctx, privateKey) == 1,
               SSL_CTX_check_private_key(ctx) == 1 else {
-            throw .certificateAuthority("cannot use the minted certificate: \(OpenSSLSupport.takeErrorReason() ?? "unknown error")")
+            throw .certificateAuthority("cannot use \(source): \(OpenSSLSupport.takeErrorReason() ?? "unknown error")")
         }
         for cert in chain where tapline_ssl_ctx_add1_chain_cert(ctx, cert) != 1 {
-            throw .certificateAuthority("cannot add the CA to the chain: \(OpenSSLSupport.takeErrorReason() ?? "unknown error")")
+            throw .certificateAuthority("cannot add a chain certificate of \(source): \(OpenSSLSupport.takeErrorReason() ?? "unknown error")")
         }
         SSL_CTX_set_alpn_select_cb(ctx, { ssl, out, outLength, offered, offeredLength, _ in
             TLSCallbacks.selectALPN(ssl: ssl, out: out, outLength: outLength, offered: offered, offeredLength: offeredLength)

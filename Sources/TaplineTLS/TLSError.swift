@@ -9,6 +9,9 @@ public enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolError(String)
     /// CA or certificate files: what went wrong, and with which file.
     case certificateAuthority(String)
+    /// A server certificate or key file given by the user (`--cert`, `--key`):
+    /// what is wrong, with which file, and what to do.
+    case certificateFile(String)
 
     public var description: String {
         switch self {
@@ -17,7 +20,7 @@ public enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
         case .certificateVerificationFailed(let m):
             return "upstream certificate verification failed: \(m) (use --upstream-ca FILE or --insecure)"
         case .protocolError(let m): return "TLS protocol error: \(m)"
-        case .certificateAuthority(let m): return m
+        case .certificateAuthority(let m), .certificateFile(let m): return m
         }
     }
 }

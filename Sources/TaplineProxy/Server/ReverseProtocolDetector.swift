@@ -6,7 +6,8 @@ import TaplineWire
 
 /// Reverse mode's first look at a new client connection: decides from the
 /// first bytes whether it speaks HTTP/1.1, HTTP/2 with prior knowledge (the
-/// connection preface), or TLS (`--listen-tls`, ALPN h2 or http/1.1), and
+/// connection preface), or TLS (`--listen-tls`, ALPN h2 or http/1.1; the
+/// certificate from `--cert`/`--key`, else a leaf minted for the SNI), and
 /// hands it to the matching handler.
 ///
 /// The HTTP/1 path stays cheap: a first byte other than `P` (the preface
@@ -98,7 +99,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         let alpn = offeredALPN.contains("h2") ? "h2" : offeredALPN.contains("http/1.1") ? "http/1.1" : nil
         let engine: TLSEngine
         do {
-            let leaf = try context.certificateAuthority.leafCertificate(for: host)
+            let leaf = try context.configuration.listenCertificate ?? context.certificateAuthority.leafCertificate(for: host)
             engine = try TLSEngine(server: TLSServerConfiguration(certificate: leaf, alpn: alpn))
         } catch {
             client.close()
