@@ -136,9 +136,9 @@ struct CapturedSessionAssembler {
             } else {
                 flows[id]?.response = head
                 flows[id]?.responseTime = time
-                // Flows start as http; a 101 to a WebSocket upgrade makes them websocket.
-                if let request = flows[id]?.request, WebSocketHandshake.isUpgradeRequest(request),
-                   WebSocketHandshake.isUpgradeResponse(head) {
+                // Flows start as http; a 101 to a WebSocket upgrade (or a 2xx / bridged 101
+                // to an HTTP/2 extended CONNECT for WebSocket) makes them websocket.
+                if let request = flows[id]?.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
                     flows[id]?.kind = .websocket
                 }
             }

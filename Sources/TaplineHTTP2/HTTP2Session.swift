@@ -20,6 +20,9 @@ import TaplineWire
 /// resumed when bytes or the end arrive. `dataSent` events tell the owner how
 /// much of a stream's queue went out, so it can return credit upstream.
 ///
+/// Server role: SETTINGS_ENABLE_CONNECT_PROTOCOL is announced (unless turned off in
+/// `settings`), so nghttp2's messaging checks accept `:protocol` on CONNECT (RFC 8441).
+///
 /// nghttp2's protections stay on: HTTP messaging rules (pseudo-headers,
 /// connection-specific and uppercase header names reset the stream), max
 /// concurrent streams, and its SETTINGS/PING/RST_STREAM flood limits.
@@ -104,6 +107,10 @@ public final class HTTP2Session {
         if role == .server {
             entries.insert(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
                                                   value: settings.maxConcurrentStreams), at: 0)
+            if settings.enableConnectProtocol {
+                entries.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL.rawValue),
+                                                      value: 1))
+            }
         } else {
             entries.insert(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue),
                                                   value: settings.enablePush ? 1 : 0), at: 0)
@@ -171,6 +178,12 @@ public final class HTTP2Session {
     public var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
     /// Nothing more will be read or written: the connection can be closed.
     public var isFinished: Bool { !wantsRead && !wantsWrite }
+
+    /// The peer announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441): it takes
+    /// extended CONNECT (`:protocol`). False until its SETTINGS arrived.
+    public var peerEnablesConnectProtocol: Bool {
+        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1
+    }
 
     /// The highest peer-initiated stream id processed (for our GOAWAY).
     public var lastProcessedStreamID: Int32 { nghttp2_session_get_last_proc_stream_id(session) }

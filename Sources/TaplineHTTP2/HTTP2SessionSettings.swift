@@ -15,6 +15,9 @@ public struct HTTP2SessionSettings: Sendable, Equatable {
     public var maxHeaderListSize: UInt32 = 64 * 1024
     /// SETTINGS_ENABLE_PUSH: always 0 in the client role (no server push toward us).
     public var enablePush = false
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441), server role only: announced as 1, so
+    /// clients may open extended CONNECT streams (`:protocol`) and nghttp2 accepts them.
+    public var enableConnectProtocol = true
 
     public init() {}
 }

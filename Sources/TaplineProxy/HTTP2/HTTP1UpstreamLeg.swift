@@ -86,6 +86,14 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         }
     }
 
+    /// The upstream switched protocols (101): parsing stops and the connection is the
+    /// caller's from now on. Returns the bytes that followed the 101 head.
+    func takeOver() -> [UInt8] {
+        finished = true
+        connection.stream.delegate = nil
+        return parser.takeUnparsedBytes()
+    }
+
     /// The response ended (or failed): the connection is done.
     func responseFinished() {
         finished = true

@@ -23,8 +23,10 @@ enum HTTP2HeadTranslator {
 
     /// The HTTP/1.1 request to send upstream for an HTTP/2 request. Host comes from
     /// `:authority` (or `hostHeader` in reverse mode); regular fields keep their order.
+    /// `isUpgrade` keeps an `Upgrade` field (with `Connection: Upgrade`), for the
+    /// WebSocket handshake an extended CONNECT becomes.
     static func http1Request(_ fields: HTTPHeaders, hostHeader: String?,
-                             forwardedFor: (clientIP: String, scheme: String)?) -> HTTPRequestHead {
+                             forwardedFor: (clientIP: String, scheme: String)?, isUpgrade: Bool = false) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 1)
         if let authority = fields.first(name: ":authority"), !fields.contains(name: "host") {
@@ -39,7 +41,7 @@ enum HTTP2HeadTranslator {
         let target = method == "CONNECT" ? (fields.first(name: ":authority") ?? "") : (fields.first(name: ":path") ?? "/")
         let head = HTTPRequestHead(method: method, target: target, version: .http1_1, headers: headers)
         return HTTP1HeadRewriter.upstreamRequest(head, originForm: target, hostHeader: hostHeader,
-                                                 forwardedFor: forwardedFor, isUpgrade: false)
+                                                 forwardedFor: forwardedFor, isUpgrade: isUpgrade)
     }
 
     /// The HTTP/2 request block for an HTTP/2 request going to an HTTP/2 upstream.

@@ -19,6 +19,13 @@ import TaplineWire
 /// a stream whose reader stalls holds at most one stream window (1 MiB) in
 /// the proxy, and one connection at most its 16 MiB connection window per leg.
 ///
+/// WebSocket over HTTP/2 (RFC 8441): the session announces SETTINGS_ENABLE_CONNECT_PROTOCOL;
+/// an extended CONNECT with `:protocol websocket` is bridged to an HTTP/2 upstream that
+/// announced it too (the request goes through as is), else to an HTTP/1.1 connection
+/// of its own (GET + Upgrade, `ExtendedConnectTranslator`). Once the upstream switched,
+/// the client stream (`HTTP2TunnelStream`) and the upstream stream or socket go to a
+/// `WebSocketRelay` that the exchange retains and that owns the flow from then on.
+///
 /// Thread ownership: confined to `context.loop`. Retained by the context's
 /// registry until the client connection closes.
 final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner {
@@ -32,6 +39,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var upstream: HTTP2UpstreamConnection?
     private var connecting = false
     private var waitingForUpstream: [HTTP2StreamExchange] = []
+    /// Extended CONNECT streams waiting for the upstream's first SETTINGS (does it take them?).
+    private var waitingForSettings: [HTTP2StreamExchange] = []
     /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
     private var upstreamSpeaksHTTP1 = false
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
@@ -139,6 +148,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             clientClosed = true
             client.closeAfterFlush()
         }
+        notifyTunnelWritability()
+    }
+
+    /// Tunnels whose queue was framed or whose socket drained get `writabilityChanged`
+    /// (their relays paused the other side while they were not writable).
+    private func notifyTunnelWritability() {
+        for exchange in exchanges.values where exchange.relay != nil {
+            exchange.tunnel?.checkWritability()
+            exchange.upstreamTunnel?.checkWritability()
+        }
     }
 
     func pumpAfterUpstreamInput() {
@@ -163,19 +182,32 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             startExchange(stream: id, fields: fields, endStream: endStream)
         case .headers(let id, let fields, _, _):
             guard let exchange = exchanges[id] else { return }
+            if let tunnel = exchange.tunnel {
+                tunnel.receiveEnd() // trailers on a tunnel: only its end counts
+                return
+            }
             exchange.requestTrailers = fields
             endRequest(exchange)
         case .data(let id, let bytes):
+            if let tunnel = exchanges[id]?.tunnel {
+                tunnel.receive(bytes) // credited when the relay takes it
+                return
+            }
             guard let exchange = exchanges[id], !exchange.flowEnded else {
                 session.consume(stream: id, count: bytes.count)
                 return
             }
             requestBody(bytes, for: exchange)
         case .endStream(let id):
-            if let exchange = exchanges[id] { endRequest(exchange) }
+            guard let exchange = exchanges[id] else { return }
+            if let tunnel = exchange.tunnel { tunnel.receiveEnd() } else { endRequest(exchange) }
         case .streamReset(let id, let code):
             guard let exchange = exchanges[id] else { return }
             context.record(.http2StreamReset(flow: exchange.flow, fromClient: true, errorCode: code.rawValue, time: .now()))
+            if exchange.relay != nil {
+                exchange.tunnel?.streamClosed(error: HTTP2ConnectionFailure(message: "the client reset its stream with \(code)"))
+                return
+            }
             endFlow(exchange, error: FlowError(.clientAborted, "the client reset the stream with \(code)"))
             abandonUpstream(exchange, code: code == .noError ? .cancel : code)
         case .streamClosed(let id, let code):
@@ -183,7 +215,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .settings, .goAway:
             recordConnectionEvent(event, fromClient: true)
         case .dataSent(let id, let count):
-            guard let exchange = exchanges[id] else { return }
+            guard let exchange = exchanges[id], exchange.relay == nil else { return }
             responseDelivered(count, for: exchange)
         }
     }
@@ -203,8 +235,23 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields), time: now))
         if endStream { endRequest(exchange) }
         if exchange.method == "CONNECT" {
-            failExchange(exchange, FlowError(.badRequest, "CONNECT inside HTTP/2 is not supported by Tapline"), status: 501)
-            return
+            guard ExtendedConnectTranslator.protocolName(fields) != nil, !endStream else {
+                failExchange(exchange, FlowError(.badRequest, "CONNECT inside HTTP/2 is not supported by Tapline (only extended CONNECT for WebSocket, RFC 8441)"), status: 501)
+                return
+            }
+            do throws(ExtendedConnectError) {
+                try ExtendedConnectTranslator.validate(fields)
+            } catch {
+                if case .unsupportedProtocol = error { failExchange(exchange, FlowError(.badRequest, error.description), status: 501) }
+                else { failExchange(exchange, FlowError(.badRequest, error.description), status: 400) }
+                return
+            }
+            // The head is the whole request; the stream's DATA is the WebSocket, relayed once the upstream switched.
+            exchange.tunnel = HTTP2TunnelStream(session: session, stream: id, transport: client,
+                                                closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
+                self?.pump()
+            }
+            endRequest(exchange)
         }
         if let preconnect = preconnectTimings {
             preconnectTimings = nil
@@ -272,6 +319,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     private func clientStreamClosed(_ id: Int32, code: HTTP2ErrorCode) {
         guard let exchange = exchanges.removeValue(forKey: id) else { return }
+        if let tunnel = exchange.tunnel {
+            tunnel.streamClosed(error: code == .noError ? nil
+                : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
+            if exchange.relay != nil {
+                // The relay closes the upstream side itself (after its queued bytes).
+                if exchanges.isEmpty { becameIdle() }
+                return
+            }
+        }
         if !exchange.flowEnded {
             if exchange.responseComplete && exchange.requestEnded {
                 endFlow(exchange, error: nil)
@@ -295,6 +351,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         switch exchange.leg {
         case .none:
             waitingForUpstream.removeAll { $0 === exchange }
+            waitingForSettings.removeAll { $0 === exchange }
         case .http2(let connection, let id):
             connection.abandon(stream: id, code: code)
             connection.session.consume(stream: id, count: exchange.upstreamUnconsumed)
@@ -317,6 +374,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             return
         }
         if let upstream, upstream.canOpenStreams {
+            if exchange.tunnel != nil, !upstream.session.peerEnablesConnectProtocol {
+                // RFC 8441 needs the upstream's SETTINGS_ENABLE_CONNECT_PROTOCOL: wait for its
+                // SETTINGS; without it, the WebSocket goes over HTTP/1.1 on a connection of its own.
+                if upstream.receivedSettings { connectHTTP1(exchange) } else { waitingForSettings.append(exchange) }
+                return
+            }
             openStream(exchange, on: upstream)
             return
         }
@@ -377,7 +440,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         let fields = HTTP2HeadTranslator.http2Request(
             exchange.requestFields, authority: route.isReverse ? route.target.authority : nil,
             forwardedFor: forwardedFor)
-        let endStream = exchange.requestEnded && exchange.pendingRequestBody.isEmpty && exchange.requestTrailers == nil
+        // An extended CONNECT stays open: its DATA is the WebSocket.
+        let endStream = exchange.tunnel == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
+            && exchange.requestTrailers == nil
         let id: Int32
         do {
             id = try connection.open(fields, endStream: endStream, delegate: exchange)
@@ -389,7 +454,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         exchange.leg = .http2(connection, id)
         for chunk in exchange.pendingRequestBody { connection.session.send(data: chunk, stream: id) }
         exchange.pendingRequestBody = []
-        if exchange.requestEnded, !endStream {
+        if exchange.requestEnded, !endStream, exchange.tunnel == nil {
             connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
         }
         armResponseTimer(exchange)
@@ -417,9 +482,18 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection) {
         context.record(.upstreamConnected(flow: exchange.flow, server: connection.serverAddress, tls: connection.tls,
                                           reused: false, time: .now()))
-        let head = HTTP2HeadTranslator.http1Request(exchange.requestFields,
-                                                    hostHeader: route.isReverse ? route.target.authority : nil,
+        let hostHeader = route.isReverse ? route.target.authority : nil
+        let head: HTTPRequestHead
+        if exchange.tunnel != nil {
+            var generator = SystemRandomNumberGenerator()
+            let key = ExtendedConnectTranslator.newKey(using: &generator)
+            exchange.webSocketKey = key
+            head = ExtendedConnectTranslator.http1UpgradeRequest(exchange.requestFields, key: key, hostHeader: hostHeader,
+                                                                 forwardedFor: forwardedFor)
+        } else {
+            head = HTTP2HeadTranslator.http1Request(exchange.requestFields, hostHeader: hostHeader,
                                                     forwardedFor: forwardedFor)
+        }
         let hasBody = !exchange.requestEnded || !exchange.pendingRequestBody.isEmpty
         let leg = HTTP1UpstreamLeg(connection: connection, exchange: exchange, request: head, hasBody: hasBody,
                                    limits: context.configuration.limits)
@@ -444,6 +518,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// An event of the exchange's HTTP/2 upstream stream.
     func upstreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
         let id = exchange.clientStream
+        if let upstreamTunnel = exchange.upstreamTunnel {
+            upstreamTunnelEvent(event, for: exchange, tunnel: upstreamTunnel)
+            return
+        }
         switch event {
         case .headers(_, let fields, let kind, let endStream):
             let head = HTTP2HeadTranslator.capturedResponse(fields)
@@ -454,6 +532,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             case .response:
                 firstResponseByte(exchange)
                 context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
+                if exchange.tunnel != nil, case .http2(let connection, let upstreamID) = exchange.leg,
+                   (200..<300).contains(head.status), !endStream {
+                    let upstreamTunnel = HTTP2TunnelStream(
+                        session: connection.session, stream: upstreamID, transport: connection.upstream.stream,
+                        closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in self?.pump() }
+                    exchange.upstreamTunnel = upstreamTunnel
+                    startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamTunnel, fromUpstream: [],
+                                        tap: WebSocketTap(handshakeResponse: head))
+                    return
+                }
                 sendResponseHead(fields, endStream: endStream, for: exchange)
                 if endStream { responseEnded(exchange, trailers: nil) }
             case .trailers, .request:
@@ -489,6 +577,41 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
+    /// An event of an HTTP/2 upstream stream that carries a WebSocket (after its 2xx).
+    private func upstreamTunnelEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange, tunnel: HTTP2TunnelStream) {
+        switch event {
+        case .data(_, let bytes):
+            tunnel.receive(bytes)
+        case .endStream, .headers(_, _, _, true):
+            tunnel.receiveEnd()
+        case .streamReset(_, let code):
+            context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: .now()))
+            tunnel.streamClosed(error: HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
+        case .streamClosed(_, let code):
+            tunnel.streamClosed(error: code == .noError ? nil
+                : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
+        case .headers, .dataSent, .settings, .goAway:
+            break
+        }
+    }
+
+    /// The upstream switched to WebSocket: the client gets `clientFields` (`:status 200`),
+    /// and a relay takes both sides and the flow over. `fromUpstream`: bytes already read after the switch.
+    private func startWebSocketRelay(_ exchange: HTTP2StreamExchange, clientFields: HTTPHeaders, upstream: any ByteStream,
+                                     fromUpstream: [UInt8], tap: WebSocketTap) {
+        guard let tunnel = exchange.tunnel else { return }
+        sendResponseHead(clientFields, endStream: false, for: exchange)
+        guard exchange.responseHeadSent else {
+            upstream.close()
+            return
+        }
+        exchange.flowEnded = true // the relay records the flow's end from now on
+        let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
+                                   client: tunnel, upstream: upstream, tap: tap, ownsClientConnection: false)
+        exchange.relay = relay
+        relay.start(fromClient: [], fromUpstream: fromUpstream)
+    }
+
     private func sendResponseHead(_ fields: HTTPHeaders, endStream: Bool, for exchange: HTTP2StreamExchange) {
         guard !exchange.flowEnded else { return }
         do {
@@ -502,6 +625,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func http1ResponseHead(_ head: HTTPResponseHead, for exchange: HTTP2StreamExchange) {
         firstResponseByte(exchange)
+        if exchange.tunnel != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
+            switchHTTP1ToWebSocket(exchange, response: head)
+            return
+        }
         context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
         let fields = HTTP2HeadTranslator.http2Response(head)
         if head.isInterim {
@@ -510,6 +637,24 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         let framing = HTTP1BodyFraming.of(response: head, requestMethod: exchange.method)
         sendResponseHead(fields, endStream: framing == .none, for: exchange)
+    }
+
+    /// The HTTP/1.1 upstream answered the tunnel's Upgrade: a valid 101 starts the relay
+    /// (the 101 is what the capture records); anything else in 1xx/2xx is a 502.
+    private func switchHTTP1ToWebSocket(_ exchange: HTTP2StreamExchange, response: HTTPResponseHead) {
+        guard case .http1(let leg) = exchange.leg else { return }
+        let clientFields: HTTPHeaders
+        do throws(ExtendedConnectError) {
+            clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: exchange.webSocketKey ?? "")
+        } catch {
+            failExchange(exchange, FlowError(.badResponse, "\(route.target.hostPort): \(error)"), status: 502)
+            return
+        }
+        context.record(.responseHead(flow: exchange.flow, head: response, time: .now()))
+        let fromUpstream = leg.takeOver()
+        exchange.leg = .none
+        startWebSocketRelay(exchange, clientFields: clientFields, upstream: leg.connection.stream,
+                            fromUpstream: fromUpstream, tap: WebSocketTap(handshakeResponse: response))
     }
 
     /// Response body bytes (from either kind of upstream) toward the client.
@@ -532,6 +677,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         context.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.responseBodyBytes,
                                     time: .now()))
         session.finish(stream: exchange.clientStream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
+        if let tunnel = exchange.tunnel {
+            // The upgrade was refused: the flow is over even if the client keeps its side open.
+            endFlow(exchange, error: nil)
+            tunnel.closeAfterFlush()
+        }
     }
 
     private func firstResponseByte(_ exchange: HTTP2StreamExchange) {
@@ -542,6 +692,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     /// The exchange's upstream failed (connection lost, bad response).
     func upstreamLost(_ exchange: HTTP2StreamExchange, error: FlowError) {
+        if let upstreamTunnel = exchange.upstreamTunnel {
+            upstreamTunnel.streamClosed(error: error)
+            return
+        }
         guard !exchange.flowEnded, !exchange.responseComplete else { return }
         failExchange(exchange, error, status: 502)
         pump()
@@ -600,6 +754,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {
         recordConnectionEvent(event, fromClient: false)
         switch event {
+        case .settings where !waitingForSettings.isEmpty:
+            let waiting = waitingForSettings
+            waitingForSettings = []
+            for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
         case .goAway(_, let code, _):
             // The upstream takes no new streams: tell the client the same once the streams
             // in flight are done (an error code goes at once), so it stops opening streams here.
@@ -631,6 +789,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
         if upstream === connection { upstream = nil }
+        let waiting = waitingForSettings
+        waitingForSettings = []
+        for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
         pump()
     }
 
@@ -680,6 +841,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func abort() {
+        for exchange in exchanges.values { exchange.relay?.abort() }
         for exchange in exchanges.values where !exchange.flowEnded {
             endFlow(exchange, error: FlowError(.shutdown, "Tapline was shut down while the stream was in flight"))
             abandonUpstream(exchange, code: .cancel)
@@ -710,6 +872,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         clientClosed = true
         idleTimer?.cancel()
         for exchange in exchanges.values.sorted(by: { $0.clientStream < $1.clientStream }) {
+            exchange.tunnel?.streamClosed(error: error ?? HTTP2ConnectionFailure(message: "the HTTP/2 connection closed"))
             endFlow(exchange, error: FlowError(.clientAborted, "the client closed the connection before the stream was complete"))
             abandonUpstream(exchange, code: .cancel)
         }

@@ -26,6 +26,8 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
     private(set) var goingAway = false
     /// Streams opened so far (the first stream's upstream is "new", later ones "reused").
     private(set) var streamsOpened = 0
+    /// The upstream's first SETTINGS arrived (so `session.peerEnablesConnectProtocol` is known).
+    private(set) var receivedSettings = false
 
     init(upstream: UpstreamConnection, owner: any HTTP2UpstreamConnectionOwner) throws(HTTP2SessionError) {
         self.upstream = upstream
@@ -60,7 +62,7 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         for event in events {
             switch event {
             case .settings, .goAway:
-                if case .goAway = event { goingAway = true }
+                if case .goAway = event { goingAway = true } else { receivedSettings = true }
                 owner?.upstreamConnection(self, received: event)
             case .streamReset(let id, _):
                 // The stream is over for us: no RST back, and its close event goes nowhere.

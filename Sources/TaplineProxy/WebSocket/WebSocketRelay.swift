@@ -18,7 +18,7 @@ import TaplineWire
 /// the time is up both connections are closed, so nothing hangs.
 ///
 /// The two sides are any `ByteStream`s: an HTTP/1.1 connection after 101, or
-/// (RFC 8441, later) an HTTP/2 extended-CONNECT stream wrapped as a `ByteStream`.
+/// (RFC 8441) an HTTP/2 extended-CONNECT stream wrapped as an `HTTP2TunnelStream`.
 /// `ownsClientConnection` is true when the client stream is a whole client
 /// connection this relay owns (it then reports the connection's close to the
 /// context); an HTTP/2 stream's connection stays owned by its HTTP/2 handler.

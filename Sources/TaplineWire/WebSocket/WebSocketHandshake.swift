@@ -1,4 +1,5 @@
-/// Pure helpers for the HTTP/1.1 WebSocket opening handshake (RFC 6455 §4).
+/// Pure helpers for the WebSocket opening handshake: HTTP/1.1 Upgrade (RFC 6455 §4)
+/// and HTTP/2 extended CONNECT (RFC 8441) as captured.
 public enum WebSocketHandshake {
     /// The GUID RFC 6455 appends to the key before hashing.
     public static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -23,6 +24,22 @@ public enum WebSocketHandshake {
     /// The response switches to WebSocket: 101 with `Upgrade: websocket`.
     public static func isUpgradeResponse(_ head: HTTPResponseHead) -> Bool {
         head.status == 101 && head.headers.tokens(name: "Upgrade").contains("websocket")
+    }
+
+    /// RFC 8441: an HTTP/2 extended CONNECT for WebSocket, as captured (`CONNECT` with
+    /// the `:protocol websocket` pseudo-header among the fields).
+    public static func isExtendedConnectRequest(_ head: HTTPRequestHead) -> Bool {
+        head.method == "CONNECT" && head.headers.first(name: ":protocol")?.lowercased() == "websocket"
+    }
+
+    /// The handshake opened a WebSocket: a 101 to an HTTP/1.1 Upgrade, or, for an
+    /// extended CONNECT, a 2xx from an HTTP/2 upstream or the 101 of the HTTP/1.1
+    /// upstream it was bridged to.
+    public static func opensWebSocket(request: HTTPRequestHead, response: HTTPResponseHead) -> Bool {
+        if isExtendedConnectRequest(request) {
+            return isUpgradeResponse(response) || (response.status >= 200 && response.status < 300)
+        }
+        return isUpgradeRequest(request) && isUpgradeResponse(response)
     }
 }
 
