@@ -29,4 +29,12 @@ enum HTTP1BodyFraming: Equatable {
         if head.headers.contains(name: "Content-Length") { return .contentLength }
         return .untilClose
     }
+
+    /// The connection may carry another request after this final response (`framing` as
+    /// returned by `of(response:requestMethod:)`): the end is framed, not the close; no
+    /// `Connection: close`; HTTP/1.1, or HTTP/1.0 with `Connection: keep-alive` (RFC 9112 §9.3).
+    static func allowsReuse(after head: HTTPResponseHead, framing: HTTP1BodyFraming) -> Bool {
+        guard framing != .untilClose, !head.headers.containsToken("close", inField: "Connection") else { return false }
+        return head.version != .http1_0 || head.headers.containsToken("keep-alive", inField: "Connection")
+    }
 }

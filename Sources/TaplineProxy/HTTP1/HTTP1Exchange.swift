@@ -56,9 +56,11 @@ final class HTTP1Exchange {
     /// idempotent (RFC 9110 §9.2.2), and it was not retried already.
     var mayRetryOnFreshConnection: Bool {
         sentOverReusedConnection && !retried && timings.value.firstResponseByte == nil
-            && requestFraming == .none
-            && ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(request.method)
+            && requestFraming == .none && Self.idempotentMethods.contains(request.method)
     }
+
+    /// Methods whose request may be sent twice with the effect of once (RFC 9110 §9.2.2).
+    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
     /// A request asking to switch protocols: `Upgrade` listed in `Connection` (RFC 9110 §7.8).
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {

@@ -326,9 +326,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             closeAfterExchange = true
         }
         exchange.clientFraming = clientFraming
-        if framing == .untilClose || head.headers.containsToken("close", inField: "Connection") {
-            upstreamReusable = false
-        }
+        if !HTTP1BodyFraming.allowsReuse(after: head, framing: framing) { upstreamReusable = false }
         exchange.finalResponse = head
         let clientHead = HTTP1HeadRewriter.clientResponse(
             head, framing: framing, clientFraming: clientFraming, closeAfter: closeAfterExchange,

@@ -7,6 +7,11 @@ import TaplineWire
 /// queue is below `maxQueuedToClient`, so a slow HTTP/2 reader stops this socket
 /// being read and nothing grows without bound.
 ///
+/// Reuse: when the response has ended, the connection goes back to the
+/// handler's `pool` if it can carry another request (`responseFinished`),
+/// else it is closed. Once released (parked or closed) the leg never touches
+/// the connection again, even though its exchange may still refer to it.
+///
 /// Thread ownership: confined to the handler's loop; owned by its exchange.
 final class HTTP1UpstreamLeg: ByteStreamDelegate {
     let connection: UpstreamConnection
@@ -16,13 +21,27 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     private var readPaused = false
     private var finished = false
     private var inInterimResponse = false
+    /// The connection came from the pool (it may have timed out at the server: see `streamDidReadEOF`).
+    let reused: Bool
+    private weak var pool: HTTP1UpstreamPool?
+    private let requestMethod: String
+    /// The request, body and all, was handed to the connection (`endBody`).
+    private var requestSent = false
+    /// The final response ended and its head allows another request on the connection.
+    private var responseAllowsReuse = false
+    private var responseEnded = false
+    /// The connection was parked or closed: no longer this leg's.
+    private var released = false
     /// Response body bytes queued toward the client above which the parser is not pulled.
     static let maxQueuedToClient = 256 * 1024
 
     init(connection: UpstreamConnection, exchange: HTTP2StreamExchange, request: HTTPRequestHead, hasBody: Bool,
-         limits: HTTP1Limits) {
+         limits: HTTP1Limits, reused: Bool, pool: HTTP1UpstreamPool) {
         self.connection = connection
         self.exchange = exchange
+        self.reused = reused
+        self.pool = pool
+        requestMethod = request.method
         parser = HTTP1ResponseParser(limits: limits)
         parser.expectResponse(toMethod: request.method)
         var head = request
@@ -36,10 +55,13 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     var isWritable: Bool { connection.stream.isWritable }
 
     func sendBody(_ bytes: [UInt8]) {
+        guard !released else { return }
         connection.stream.write(chunked ? HTTP1Serializer.chunk(bytes) : bytes)
     }
 
     func endBody(trailers: HTTPHeaders?) {
+        guard !released else { return }
+        requestSent = true
         if chunked {
             connection.stream.write(HTTP1Serializer.lastChunk(trailers: trailers.map(HTTP2HeadTranslator.http1Fields)))
         }
@@ -47,6 +69,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
 
     func close() {
         finished = true
+        guard !released else { return }
+        released = true
         connection.stream.delegate = nil
         connection.stream.close()
     }
@@ -68,6 +92,10 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
             switch event {
             case .head(let head):
                 inInterimResponse = head.isInterim
+                if !head.isInterim {
+                    let framing = HTTP1BodyFraming.of(response: head, requestMethod: requestMethod)
+                    responseAllowsReuse = HTTP1BodyFraming.allowsReuse(after: head, framing: framing)
+                }
                 handler.http1ResponseHead(head, for: exchange)
             case .body(let bytes):
                 handler.http1ResponseBody(Array(bytes), for: exchange)
@@ -75,6 +103,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
                 if inInterimResponse {
                     inInterimResponse = false // the end of a 1xx head, not of the response
                 } else {
+                    responseEnded = true
                     handler.http1ResponseEnd(trailers: trailers, for: exchange)
                 }
             }
@@ -94,11 +123,28 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         return parser.takeUnparsedBytes()
     }
 
-    /// The response ended (or failed): the connection is done.
+    /// The response ended (or failed): the connection is done here. It goes back to
+    /// the pool only if the request was sent whole, the response ended cleanly and
+    /// allows reuse (framed, no `Connection: close`), and nothing follows it;
+    /// otherwise it is closed once its output is flushed. Called again: no effect.
     func responseFinished() {
         finished = true
+        guard !released else { return }
+        released = true
         connection.stream.delegate = nil
-        connection.stream.closeAfterFlush()
+        if requestSent, responseEnded, responseAllowsReuse, parser.bufferedByteCount == 0, let pool {
+            pool.park(connection)
+        } else {
+            connection.stream.closeAfterFlush()
+        }
+    }
+
+    /// A pooled connection that ends before any response byte most likely timed out at
+    /// the server as we reused it: the handler may send the request again on a new one.
+    private func retriedAfterStaleReuse() -> Bool {
+        guard reused, !finished, let exchange, exchange.timings.value.firstResponseByte == nil,
+              let handler = exchange.handler else { return false }
+        return handler.retryOnFreshConnection(exchange)
     }
 
     // MARK: ByteStreamDelegate
@@ -112,6 +158,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     }
 
     func streamDidReadEOF(_ stream: any ByteStream) {
+        if retriedAfterStaleReuse() { return }
         try? parser.finish()
         pull()
         if !finished, let exchange {
@@ -128,6 +175,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     }
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        if retriedAfterStaleReuse() { return }
         guard !finished, let exchange else { return }
         finished = true
         exchange.handler?.upstreamLost(exchange, error: FlowError(.upstreamAborted,

@@ -6,7 +6,8 @@ import TaplineWire
 /// Proxies one HTTP/2 client connection (h2 over TLS, or h2c): a server-role
 /// `HTTP2Session` toward the client; each client stream becomes one flow and
 /// one upstream stream, on an HTTP/2 upstream connection shared by the
-/// connection's streams, or on an HTTP/1.1 connection of its own.
+/// connection's streams, or on an HTTP/1.1 connection of its own: a new one,
+/// or an idle keep-alive one an earlier stream left in `http1Pool`.
 ///
 /// Everything runs from one pump (`pump()`): it hands the client session's
 /// events to the exchanges, dispatches the upstream connection's events,
@@ -43,6 +44,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var waitingForSettings: [HTTP2StreamExchange] = []
     /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
     private var upstreamSpeaksHTTP1 = false
+    /// Idle HTTP/1.1 upstream connections of this client connection, for its later streams.
+    private lazy var http1Pool = HTTP1UpstreamPool(loop: context.loop, idleMilliseconds: context.configuration.timeouts.idle)
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
@@ -406,7 +409,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 if self.route.upstreamProtocol == .negotiated, connection.tls?.alpn != "h2" {
                     self.upstreamSpeaksHTTP1 = true
                     for (index, exchange) in waiting.enumerated() {
-                        if index == 0 { self.startHTTP1(exchange, on: connection) } else { self.connectHTTP1(exchange) }
+                        if index == 0 {
+                            self.startHTTP1(exchange, on: connection, reused: false)
+                        } else {
+                            self.connectHTTP1(exchange)
+                        }
                     }
                 } else {
                     self.adoptUpstream(connection, for: waiting)
@@ -464,7 +471,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         route.isReverse && context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
     }
 
-    private func connectHTTP1(_ exchange: HTTP2StreamExchange) {
+    /// Gives the exchange an HTTP/1.1 upstream: an idle one from the pool unless
+    /// `reusing` is false, else a new connection.
+    private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
+        if reusing, let connection = http1Pool.take(for: route.target) {
+            startHTTP1(exchange, on: connection, reused: true)
+            return
+        }
         let alpn = route.target.scheme == .https ? ["http/1.1"] : []
         context.connector.connect(to: route.target, alpn: alpn, timings: exchange.timings) { [weak self, weak exchange] result in
             guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange, !exchange.flowEnded else {
@@ -472,16 +485,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 return
             }
             switch result {
-            case .success(let connection): self.startHTTP1(exchange, on: connection)
+            case .success(let connection): self.startHTTP1(exchange, on: connection, reused: false)
             case .failure(let failure): self.failExchange(exchange, failure.error, status: failure.status)
             }
             self.pump()
         }
     }
 
-    private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection) {
+    private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection, reused: Bool) {
         context.record(.upstreamConnected(flow: exchange.flow, server: connection.serverAddress, tls: connection.tls,
-                                          reused: false, time: .now()))
+                                          reused: reused, time: .now()))
         let hostHeader = route.isReverse ? route.target.authority : nil
         let head: HTTPRequestHead
         if exchange.tunnel != nil {
@@ -496,7 +509,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         let hasBody = !exchange.requestEnded || !exchange.pendingRequestBody.isEmpty
         let leg = HTTP1UpstreamLeg(connection: connection, exchange: exchange, request: head, hasBody: hasBody,
-                                   limits: context.configuration.limits)
+                                   limits: context.configuration.limits, reused: reused, pool: http1Pool)
         exchange.leg = .http1(leg)
         for chunk in exchange.pendingRequestBody {
             leg.sendBody(chunk)
@@ -505,6 +518,23 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         if exchange.requestEnded { leg.endBody(trailers: exchange.requestTrailers) }
         http1UpstreamWritable(exchange)
         armResponseTimer(exchange)
+    }
+
+    /// The pooled HTTP/1.1 connection of `exchange` closed before any response byte (its
+    /// keep-alive ran out as we reused it, RFC 9112 §9.3.1): a complete, body-less request
+    /// with an idempotent method goes once more, on a new connection (so never twice).
+    /// Returns false when it cannot be retried (the caller reports the failure).
+    func retryOnFreshConnection(_ exchange: HTTP2StreamExchange) -> Bool {
+        guard case .http1(let leg) = exchange.leg, leg.reused, !exchange.flowEnded, exchange.requestEnded,
+              exchange.requestBodyBytes == 0, HTTP1Exchange.idempotentMethods.contains(exchange.method) else {
+            return false
+        }
+        exchange.responseTimer?.cancel()
+        exchange.responseTimer = nil
+        leg.close()
+        exchange.leg = .none
+        connectHTTP1(exchange, reusing: false)
+        return true
     }
 
     func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
@@ -832,6 +862,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func beginShutdown() {
         shuttingDown = true
+        http1Pool.closeAll()
         session.goAway(code: .noError, debugData: "shutting down")
         pump()
         if exchanges.isEmpty, !clientClosed {
@@ -847,6 +878,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             abandonUpstream(exchange, code: .cancel)
         }
         upstream?.close()
+        http1Pool.closeAll()
         client.close()
     }
 
@@ -878,6 +910,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         exchanges = [:]
         waitingForUpstream = []
+        http1Pool.closeAll()
         upstream?.close()
         upstream = nil
         let reported: (any Error)? = error ?? closeReason.map { HTTP2ConnectionFailure(message: $0) }
