@@ -373,14 +373,14 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             return
         }
         if route.upstreamProtocol == .http1 || upstreamSpeaksHTTP1 {
-            connectHTTP1(exchange)
+            connectHTTP1(exchange, reusing: exchange.tunnel == nil) // a WebSocket takes its connection for good
             return
         }
         if let upstream, upstream.canOpenStreams {
             if exchange.tunnel != nil, !upstream.session.peerEnablesConnectProtocol {
                 // RFC 8441 needs the upstream's SETTINGS_ENABLE_CONNECT_PROTOCOL: wait for its
                 // SETTINGS; without it, the WebSocket goes over HTTP/1.1 on a connection of its own.
-                if upstream.receivedSettings { connectHTTP1(exchange) } else { waitingForSettings.append(exchange) }
+                if upstream.receivedSettings { connectHTTP1(exchange, reusing: false) } else { waitingForSettings.append(exchange) }
                 return
             }
             openStream(exchange, on: upstream)
