@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client, H2Origin, Nghttpd, sha256
 from tapline_testkit.origin import pattern_bytes, pattern_sha256
 from tapline_testkit.util import HOST, curl, text
@@ -46,8 +47,7 @@ def h2_origin():
 
 
 def events(proxy) -> list[dict]:
-    path = proxy.session_dir() / "events.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_events(proxy.session_dir())
 
 
 def curl_version_and_body(*args):

@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 
+from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client
 from tapline_testkit.origin import pattern_bytes, pattern_sha256, user_record
 from tapline_testkit.util import HOST, curl, wait_until
@@ -83,9 +84,7 @@ def test_bodyless_request_is_retried_when_reused_upstream_closes(tapline):
 
 def upstream_connected(proxy) -> list[dict]:
     """The capture's upstreamConnected events, in order."""
-    path = proxy.session_dir() / "events.jsonl"
-    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [e for e in events if e["type"] == "upstreamConnected"]
+    return [e for e in read_events(proxy.session_dir()) if e["type"] == "upstreamConnected"]
 
 
 def test_h2_client_reuses_one_http1_upstream_connection(tapline, origin):

@@ -32,6 +32,7 @@ from websockets.asyncio.server import serve
 from websockets.extensions.permessage_deflate import (ClientPerMessageDeflateFactory,
                                                        ServerPerMessageDeflateFactory)
 
+from .capture import read_events  # noqa: F401  (also used by tests as wsk.read_events)
 from .util import HOST, free_port, wait_until
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -237,11 +238,6 @@ def connect(origin_url: str, path: str = "/", *, mode: str = "direct", proxy=Non
 
 
 # --- capture --------------------------------------------------------------------------
-
-def read_events(session_dir: Path) -> list[dict]:
-    lines = (Path(session_dir) / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
 
 def payload_of(session_dir: Path, event: dict) -> bytes:
     """A wsMessage's stored payload: `text`, `base64`, or `seg`/`off`/`len` in a segment."""
