@@ -133,10 +133,11 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// The queue item for `event` and the bytes it counts against the watermarks.
     private static func item(for event: FlowEvent) -> (CaptureBatchWriter.Item, Int) {
         switch event {
-        case .requestBody(_, let bytes), .responseBody(_, let bytes):
-            return (CaptureBatchWriter.Item(event: event, arrival: Timestamp.now().microseconds), eventCost + bytes.count)
+        case .requestBody, .responseBody:
+            return (CaptureBatchWriter.Item(event: event, arrival: Timestamp.now().microseconds),
+                    eventCost + event.bodyByteCount)
         default:
-            return (CaptureBatchWriter.Item(event: event, arrival: 0), eventCost)
+            return (CaptureBatchWriter.Item(event: event, arrival: 0), eventCost + event.bodyByteCount)
         }
     }
 
@@ -223,11 +224,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
 
             var batchBytes = 0
             for item in batch {
-                batchBytes += Self.eventCost
-                switch item.event {
-                case .requestBody(_, let bytes), .responseBody(_, let bytes): batchBytes += bytes.count
-                default: break
-                }
+                batchBytes += Self.eventCost + item.event.bodyByteCount
             }
             files.write(batch)
             spareQueue = batch

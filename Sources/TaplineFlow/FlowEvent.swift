@@ -61,6 +61,15 @@ public enum FlowEvent: Sendable {
     case flowEnded(flow: FlowID, timings: FlowTimings, bytesFromClient: UInt64,
                    bytesFromServer: UInt64, error: FlowError?, time: Timestamp)
 
+    /// Payload bytes the event carries (body chunks, WebSocket messages); 0 for the rest.
+    public var bodyByteCount: Int {
+        switch self {
+        case .requestBody(_, let bytes), .responseBody(_, let bytes): return bytes.count
+        case .webSocketMessage(_, let message, _): return message.payload.count
+        default: return 0
+        }
+    }
+
     /// The flow this event belongs to, if it belongs to one.
     public var flow: FlowID? {
         switch self {

@@ -19,6 +19,9 @@ final class ProxyContext {
     private var handlers: [ObjectIdentifier: any ClientHandler] = [:]
     private var recorderWaiters: [() -> Void] = []
     private var pendingEvents: [FlowEvent] = []
+    /// Body and message payload bytes in `pendingEvents`.
+    private var pendingBodyBytes = 0
+    private static let maxPendingBodyBytes = 256 * 1024
     private var flushScheduled = false
     private var batchEvents = true
 
@@ -59,7 +62,15 @@ final class ProxyContext {
             recorder.record(event())
             return
         }
-        pendingEvents.append(event())
+        let event = event()
+        pendingEvents.append(event)
+        pendingBodyBytes += event.bodyByteCount
+        if pendingBodyBytes >= Self.maxPendingBodyBytes {
+            // Hand over now: many sockets ready in one iteration must not stage
+            // megabytes here, out of sight of the recorder's watermarks.
+            flushEvents()
+            return
+        }
         if !flushScheduled {
             flushScheduled = true
             let me = LoopBound(self, loop: loop)
@@ -70,6 +81,7 @@ final class ProxyContext {
     /// Hands the collected events to the recorder.
     func flushEvents() {
         flushScheduled = false
+        pendingBodyBytes = 0
         guard let recorder, !pendingEvents.isEmpty else { return }
         recorder.record(contentsOf: pendingEvents)
         pendingEvents.removeAll(keepingCapacity: true)
