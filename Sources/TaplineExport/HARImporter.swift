@@ -28,6 +28,14 @@ public struct HARImporter {
 
     /// Parses the HAR and writes a session under `root`.
     public func run(root: String, taplineVersion: String) throws(ExportError) -> HARImportResult {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .cannotRead(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw .cannotRead(path: path, reason: "it is a directory, not a HAR file") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .cannotRead(path: path, reason: "permission denied")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -316,7 +316,7 @@ def test_import_names_the_broken_entry_and_field(tmp_path):
     assert p.returncode == 1
     assert "log.entries[1].request.url" in p.stderr
     p = run_tapline("import", str(tmp_path / "missing.har"), "--capture", str(tmp_path / "cap"))
-    assert p.returncode == 1 and "missing.har" in p.stderr
+    assert p.returncode == 1 and "missing.har: no such file" in p.stderr
     p = run_tapline("export", "x", "--postman", "a.json", "--har", "b.har")
     assert p.returncode == 2
 
