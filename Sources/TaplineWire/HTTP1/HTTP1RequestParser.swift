@@ -33,7 +33,7 @@
 ///
 /// Not thread-safe: a value type owned by the connection (and so the event
 /// loop) using it.
-public struct HTTP1RequestParser: Sendable {
+public struct HTTP1RequestParser: Sendable, HTTP1PullParser {
     private enum State: Sendable {
         case awaitingHead
         case body(HTTP1BodyDecoder)
@@ -47,8 +47,8 @@ public struct HTTP1RequestParser: Sendable {
     private var state = State.awaitingHead
     /// Whether the message being read is a CONNECT or carries Upgrade.
     private var stopAfterMessage = false
-    private var failure: HTTP1ParseError?
-    private var receivedEOF = false
+    var failure: HTTP1ParseError?
+    var receivedEOF = false
 
     public init(limits: HTTP1Limits = HTTP1Limits()) {
         self.limits = limits
@@ -62,15 +62,7 @@ public struct HTTP1RequestParser: Sendable {
     /// The next event, or nil when more input is needed (or the parser is
     /// stopped at an upgrade/CONNECT boundary).
     public mutating func nextEvent() throws(HTTP1ParseError) -> HTTP1RequestEvent? {
-        if let failure { throw failure }
-        do throws(HTTP1ParseError) {
-            let event = try step()
-            if event == nil, receivedEOF, isMidMessage { throw .truncatedMessage }
-            return event
-        } catch {
-            failure = error
-            throw error
-        }
+        try pull()
     }
 
     /// The peer closed its side. Throws `truncatedMessage` when the buffered bytes
@@ -78,14 +70,7 @@ public struct HTTP1RequestParser: Sendable {
     /// pull that reaches the cut throws the same error). Closing while idle, or
     /// with complete messages still buffered, is fine.
     public mutating func finish() throws(HTTP1ParseError) {
-        receivedEOF = true
-        if failure != nil { return }
-        var probe = self
-        do throws(HTTP1ParseError) {
-            while try probe.nextEvent() != nil {}
-        } catch {
-            if error == .truncatedMessage { throw error }
-        }
+        try markEndOfInput()
     }
 
     /// True when no bytes of an unfinished message are buffered (safe to close on
@@ -117,7 +102,7 @@ public struct HTTP1RequestParser: Sendable {
     }
 
     /// Inside a message: a head partly buffered or a body not finished.
-    private var isMidMessage: Bool {
+    var isMidMessage: Bool {
         switch state {
         case .awaitingHead: return buffer.readableCount > 0
         case .body: return true
@@ -125,7 +110,7 @@ public struct HTTP1RequestParser: Sendable {
         }
     }
 
-    private mutating func step() throws(HTTP1ParseError) -> HTTP1RequestEvent? {
+    mutating func step() throws(HTTP1ParseError) -> HTTP1RequestEvent? {
         switch state {
         case .awaitingHead:
             guard let head = try readHead() else { return nil }

@@ -21,7 +21,7 @@
 ///
 /// Not thread-safe: a value type owned by the connection (and so the event
 /// loop) using it.
-public struct HTTP1ResponseParser: Sendable {
+public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
     /// What about a request decides its response's framing.
     private enum RequestKind: Sendable {
         case head, connect, other
@@ -47,8 +47,8 @@ public struct HTTP1ResponseParser: Sendable {
     /// Requests sent and not yet answered by a final response; `pendingStart` is the oldest.
     private var pending: [RequestKind] = []
     private var pendingStart = 0
-    private var failure: HTTP1ParseError?
-    private var receivedEOF = false
+    var failure: HTTP1ParseError?
+    var receivedEOF = false
 
     public init(limits: HTTP1Limits = HTTP1Limits()) {
         self.limits = limits
@@ -74,15 +74,7 @@ public struct HTTP1ResponseParser: Sendable {
     /// The next event, or nil when more input is needed (or the parser stopped
     /// after a protocol switch).
     public mutating func nextEvent() throws(HTTP1ParseError) -> HTTP1ResponseEvent? {
-        if let failure { throw failure }
-        do throws(HTTP1ParseError) {
-            let event = try step()
-            if event == nil, receivedEOF, isMidMessage { throw .truncatedMessage }
-            return event
-        } catch {
-            failure = error
-            throw error
-        }
+        try pull()
     }
 
     /// The upstream closed. Completes a close-delimited body (returned as `.end`
@@ -90,14 +82,7 @@ public struct HTTP1ResponseParser: Sendable {
     /// (the pull that reaches the cut throws the same error). Closing while idle
     /// is fine.
     public mutating func finish() throws(HTTP1ParseError) {
-        receivedEOF = true
-        if failure != nil { return }
-        var probe = self
-        do throws(HTTP1ParseError) {
-            while try probe.nextEvent() != nil {}
-        } catch {
-            if error == .truncatedMessage { throw error }
-        }
+        try markEndOfInput()
     }
 
     /// True when the current response body is delimited by connection close.
@@ -121,7 +106,7 @@ public struct HTTP1ResponseParser: Sendable {
         return buffer.takeAll()
     }
 
-    private var isMidMessage: Bool {
+    var isMidMessage: Bool {
         switch state {
         case .awaitingHead: return buffer.readableCount > 0
         case .body: return true
@@ -129,7 +114,7 @@ public struct HTTP1ResponseParser: Sendable {
         }
     }
 
-    private mutating func step() throws(HTTP1ParseError) -> HTTP1ResponseEvent? {
+    mutating func step() throws(HTTP1ParseError) -> HTTP1ResponseEvent? {
         switch state {
         case .awaitingHead:
             guard let head = try readHead() else { return nil }
