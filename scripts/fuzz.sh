@@ -26,13 +26,27 @@ for target in "${targets[@]}"; do
         websocket) product=FuzzWebSocket; corpus=Fuzz/corpus/websocket ;;
         *) echo "scripts/fuzz.sh: unknown target $target (http1 or websocket)" >&2; exit 2 ;;
     esac
-    TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug \
-        -Xswiftc -sanitize=fuzzer,address --product "$product"
+    # The sanitizer link prints hundreds of harmless "Cannot export local symbol
+    # __asan_*" warnings from ld.gold: keep the build output unless the build fails.
+    if ! TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug \
+        -Xswiftc -sanitize=fuzzer,address --product "$product" > "$scratch/build-$target.log" 2>&1; then
+        grep -v "Cannot export local symbol" "$scratch/build-$target.log" | tail -n 60 >&2
+        echo "scripts/fuzz.sh: building $product failed (full log: $scratch/build-$target.log)" >&2
+        exit 1
+    fi
     # The seed corpus stays as committed; new inputs libFuzzer finds go to a scratch corpus.
     work="$scratch/corpus-$target"
     mkdir -p "$work"
     echo "==> fuzzing $product for $seconds s"
-    "$bin_path/$product" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    # libFuzzer reports every new input; keep that in a log and show the summary,
+    # or the log's end (the crash and its stack) when it fails.
+    log="$scratch/fuzz-$target.log"
+    if ! "$bin_path/$product" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$scratch/artifacts/$target-" -print_final_stats=1 \
-        "$work" "$corpus"
+        "$work" "$corpus" > "$log" 2>&1; then
+        tail -n 80 "$log" >&2
+        echo "scripts/fuzz.sh: $product failed; the input is in $scratch/artifacts/ (full log: $log)" >&2
+        exit 1
+    fi
+    grep -E "^Done [0-9]+ runs|^stat::number_of_executed_units|^stat::peak_rss_mb" "$log" || tail -n 5 "$log"
 done
