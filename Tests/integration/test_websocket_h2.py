@@ -176,6 +176,28 @@ def test_reverse_h2c_extended_connect_to_http1_websocket(tapline, compression):
         origin.stop()
 
 
+def test_reverse_listen_tls_extended_connect_to_http1_websocket(tapline):
+    """The TLS listener (ALPN h2, a leaf from Tapline's CA) takes extended CONNECT too."""
+    origin = wsk.WebSocketOrigin(_exchange_server, compression="deflate")
+    try:
+        proxy = tapline("--reverse", origin.http_url, "--listen-tls")
+        client = H2WebSocketClient(proxy.port, f"localhost:{proxy.port}", "/chat", deflate=True,
+                                   tls_ca=proxy.wait_for_ca(), scheme="https")
+        try:
+            assert client.open() == 200, client.headers
+            _run_client(client)
+        finally:
+            client.close()
+        assert client.messages == SERVER_MESSAGES
+        flow = _ended_flow(proxy)
+        assert flow["ended"].get("error") is None, flow["ended"]
+        assert flow["response"]["status"] == 101
+        _check_messages(proxy, flow, compressed=True)
+        assert not origin.errors, origin.errors
+    finally:
+        origin.stop()
+
+
 def test_forward_tls_h2_extended_connect_to_h2_origin(tapline, test_ca):
     origin = H2WebSocketOrigin(test_ca.server_context())
     try:
