@@ -8,57 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import ssl
 
 import pytest
 
 from tapline_testkit import websocket as wsk
+from tapline_testkit.ws_messages import exchange_server, random_messages
 from tapline_testkit.util import run_tapline
 
 MESSAGES = 1000
 
 
-def _messages(seed: int) -> list:
-    """Random text and binary messages: mostly small, a few over 64 KiB (stored in
-    the body segment), some empty."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(MESSAGES):
-        roll = rng.random()
-        size = 0 if roll < 0.02 else rng.randint(65_537, 200_000) if roll < 0.04 else rng.randint(1, 3000)
-        if rng.random() < 0.5:
-            words = ["tapline", "proxy", "ünïcödé", "✓", "𝄞", "frame", str(i), "{\"json\": true}", "\n"]
-            text = ""
-            while len(text.encode()) < size:
-                text += rng.choice(words) + " "
-            out.append(text)
-        else:
-            # Half compressible, half random.
-            out.append(bytes(rng.getrandbits(8) for _ in range(size)) if rng.random() < 0.5
-                       else bytes((i + j) % 7 for j in range(size)))
-    return out
-
-
-CLIENT_MESSAGES = _messages(1)
-SERVER_MESSAGES = _messages(2)
-
-
-async def _exchange_server(ws):
-    """Sends SERVER_MESSAGES while receiving CLIENT_MESSAGES; checks them."""
-    async def send():
-        for m in SERVER_MESSAGES:
-            await ws.send(m)
-
-    sender = asyncio.create_task(send())
-    received = []
-    async for m in ws:
-        received.append(m)
-        if len(received) == MESSAGES:
-            break
-    await sender
-    assert received == CLIENT_MESSAGES, "the server did not receive the client's messages intact"
-    await ws.wait_closed()
+WORDS = ["tapline", "proxy", "ünïcödé", "✓", "𝄞", "frame", "{i}", "{\"json\": true}", "\n"]
+CLIENT_MESSAGES = random_messages(1, MESSAGES, empty=0.02, large=0.02, large_max=200_000, words=WORDS)
+SERVER_MESSAGES = random_messages(2, MESSAGES, empty=0.02, large=0.02, large_max=200_000, words=WORDS)
+_exchange_server = exchange_server(SERVER_MESSAGES, CLIENT_MESSAGES)
 
 
 async def _exchange_client(ws):

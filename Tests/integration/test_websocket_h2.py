@@ -10,62 +10,26 @@ stream the upstream's status; a client RST closes the upstream and ends the flow
 from __future__ import annotations
 
 import json
-import random
 import threading
 
 import pytest
 
 from tapline_testkit import websocket as wsk
+from tapline_testkit.ws_messages import exchange_server, random_messages
 from tapline_testkit.h2_websocket import H2WebSocketClient, H2WebSocketOrigin
 from tapline_testkit.util import HOST, wait_until
 
 MESSAGES = 200
 
 
-def _messages(seed: int) -> list:
-    """Random text and binary messages: mostly small, a few over 64 KiB, some empty."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(MESSAGES):
-        roll = rng.random()
-        size = 0 if roll < 0.03 else rng.randint(65_537, 150_000) if roll < 0.06 else rng.randint(1, 3000)
-        if rng.random() < 0.5:
-            words = ["tapline", "h2", "ünïcödé", "✓", "𝄞", str(i), "{\"json\": true}"]
-            text = ""
-            while len(text.encode()) < size:
-                text += rng.choice(words) + " "
-            out.append(text)
-        else:
-            out.append(bytes(rng.getrandbits(8) for _ in range(size)) if rng.random() < 0.5
-                       else bytes((i + j) % 7 for j in range(size)))
-    return out
-
-
-CLIENT_MESSAGES = _messages(11)
-SERVER_MESSAGES = _messages(12)
+WORDS = ["tapline", "h2", "ünïcödé", "✓", "𝄞", "{i}", "{\"json\": true}"]
+CLIENT_MESSAGES = random_messages(11, MESSAGES, empty=0.03, large=0.03, large_max=150_000, words=WORDS)
+SERVER_MESSAGES = random_messages(12, MESSAGES, empty=0.03, large=0.03, large_max=150_000, words=WORDS)
+_exchange_server = exchange_server(SERVER_MESSAGES, CLIENT_MESSAGES)
 
 
 def _as_bytes(m) -> bytes:
     return m.encode("utf-8") if isinstance(m, str) else m
-
-
-async def _exchange_server(ws):
-    """Sends SERVER_MESSAGES while receiving CLIENT_MESSAGES; checks them."""
-    import asyncio
-
-    async def send():
-        for m in SERVER_MESSAGES:
-            await ws.send(m)
-
-    sender = asyncio.create_task(send())
-    received = []
-    async for m in ws:
-        received.append(m)
-        if len(received) == MESSAGES:
-            break
-    await sender
-    assert received == CLIENT_MESSAGES, "the server did not receive the client's messages intact"
-    await ws.wait_closed()
 
 
 def _events(proxy) -> list[dict]:
