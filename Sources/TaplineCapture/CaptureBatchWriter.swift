@@ -145,12 +145,8 @@ final class CaptureBatchWriter: @unchecked Sendable {
             lines.key("headers"); lines.headers(head.headers)
         case .requestEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow] ?? BodyCounters()
-            lines.beginEvent("requestEnd", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            if let trailers { lines.key("trailers"); lines.headers(trailers) }
-            lines.key("bodyBytes"); lines.integer(max(bodyBytes, counts.requestSeen))
-            lines.key("capturedBytes"); lines.integer(counts.requestStored)
-            lines.key("truncated"); lines.bool(counts.requestSeen > counts.requestStored)
+            encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
+                             seen: counts.requestSeen, stored: counts.requestStored, time: time)
         case .upstreamConnected(let flow, let server, let tls, let reused, let time):
             lines.beginEvent("upstreamConnected", time: time.microseconds)
             lines.key("flow"); lines.integer(flow.rawValue)
@@ -166,12 +162,8 @@ final class CaptureBatchWriter: @unchecked Sendable {
             lines.key("headers"); lines.headers(head.headers)
         case .responseEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow] ?? BodyCounters()
-            lines.beginEvent("responseEnd", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            if let trailers { lines.key("trailers"); lines.headers(trailers) }
-            lines.key("bodyBytes"); lines.integer(max(bodyBytes, counts.responseSeen))
-            lines.key("capturedBytes"); lines.integer(counts.responseStored)
-            lines.key("truncated"); lines.bool(counts.responseSeen > counts.responseStored)
+            encodeMessageEnd("responseEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
+                             seen: counts.responseSeen, stored: counts.responseStored, time: time)
         case .flowEnded(let flow, let timings, let fromClient, let fromServer, let error, let time):
             counters[flow] = nil
             lines.beginEvent("flowEnded", time: time.microseconds)
@@ -215,6 +207,17 @@ final class CaptureBatchWriter: @unchecked Sendable {
         }
         lines.endEvent()
         if lines.bytes.count >= Self.lineFlushThreshold { try flushLines() }
+    }
+
+    /// A `requestEnd`/`responseEnd` line: trailers, and the body's total, stored and truncated counts.
+    private func encodeMessageEnd(_ type: StaticString, flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64,
+                                  seen: UInt64, stored: UInt64, time: Timestamp) {
+        lines.beginEvent(type, time: time.microseconds)
+        lines.key("flow"); lines.integer(flow.rawValue)
+        if let trailers { lines.key("trailers"); lines.headers(trailers) }
+        lines.key("bodyBytes"); lines.integer(max(bodyBytes, seen))
+        lines.key("capturedBytes"); lines.integer(stored)
+        lines.key("truncated"); lines.bool(seen > stored)
     }
 
     /// Stores the part of a chunk under the body limit and extends or starts a body line.
