@@ -2,7 +2,7 @@ import TaplineFlow
 import TaplineWire
 
 /// The pieces of event lines shared by several event types (format v1; see
-/// docs/capture-format.md). Used only by the writer thread.
+/// docs/capture-format.md). Used by `CaptureEventEncoder` on whichever thread owns it.
 extension JSONLineBuilder {
     /// Starts an event line: `{"t":<µs>,"type":"<type>"`.
     mutating func beginEvent(_ type: StaticString, time: Int64) {
@@ -56,12 +56,30 @@ extension JSONLineBuilder {
         endObject()
     }
 
-    /// `{"requestStart":µs,...}` with only the moments that happened.
+    /// `"HTTP/1.1"`, `"HTTP/1.0"`, `"HTTP/2"` without building a String for the usual versions.
+    mutating func version(_ version: HTTPVersion) {
+        switch version {
+        case .http1_1: string(constant: "HTTP/1.1")
+        case .http1_0: string(constant: "HTTP/1.0")
+        case .http2: string(constant: "HTTP/2")
+        default: string(version.description)
+        }
+    }
+
+    /// `{"requestStart":µs,...}` with only the moments that happened, in the
+    /// order and with the names of `FlowTimingsCoding.names`.
     mutating func timings(_ timings: FlowTimings) {
         beginObject()
-        for (name, moment) in FlowTimingsCoding.fields(of: timings) {
-            if let moment { key(dynamic: name); integer(moment.microseconds) }
-        }
+        if let moment = timings.requestStart { key("requestStart"); integer(moment.microseconds) }
+        if let moment = timings.dnsStart { key("dnsStart"); integer(moment.microseconds) }
+        if let moment = timings.dnsEnd { key("dnsEnd"); integer(moment.microseconds) }
+        if let moment = timings.connectStart { key("connectStart"); integer(moment.microseconds) }
+        if let moment = timings.connectEnd { key("connectEnd"); integer(moment.microseconds) }
+        if let moment = timings.tlsStart { key("tlsStart"); integer(moment.microseconds) }
+        if let moment = timings.tlsEnd { key("tlsEnd"); integer(moment.microseconds) }
+        if let moment = timings.requestSent { key("requestSent"); integer(moment.microseconds) }
+        if let moment = timings.firstResponseByte { key("firstResponseByte"); integer(moment.microseconds) }
+        if let moment = timings.done { key("done"); integer(moment.microseconds) }
         endObject()
     }
 }

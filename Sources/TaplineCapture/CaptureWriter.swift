@@ -5,23 +5,26 @@ import TaplineFlow
 /// Streams flow events into a new capture session directory (format v1, see
 /// docs/capture-format.md) on its own writer thread.
 ///
-/// Thread ownership: `record`, `isBackedUp` and `whenDrained` may be called from
-/// any event-loop thread; `record` only appends to a lock-protected queue and
-/// returns (no I/O, no encoding). The writer thread (`tapline-capture`) takes the
-/// whole queue at once, encodes it by hand and appends it to the session's files
-/// (see `CaptureBatchWriter`). `close` may be called from any thread except the
-/// writer thread (i.e. not from a `whenDrained` callback).
+/// Thread ownership: the proxy records through `makeSink()`: one
+/// `CaptureEventStream` per event loop, which encodes that loop's events on the
+/// loop thread and hands over one `CaptureBatch` per loop iteration (`submit`).
+/// `record` may be called from any thread: it encodes under the writer's lock
+/// into a shared encoder (for tests, the importer and other single producers).
+/// The writer thread (`tapline-capture`) takes everything queued at once and
+/// appends it to the session's files (see `CaptureBatchWriter`); it never
+/// encodes. `close` may be called from any thread except the writer thread
+/// (i.e. not from a `whenDrained` callback).
 ///
-/// Backpressure: the queue is bounded in bytes (body bytes plus ~200 per event,
-/// counted until the writer has written them). Above `highWatermark` `isBackedUp`
-/// turns true so the proxy stops reading; once the backlog falls to
+/// Backpressure: the queue is bounded in bytes (encoded lines plus body bytes,
+/// counted until the writer has written them). Above `highWatermark`
+/// `isBackedUp` turns true so the proxy stops reading; once the backlog falls to
 /// `lowWatermark` the writer thread calls every `whenDrained` callback. Nothing
 /// is ever dropped while the writer is open: a producer that ignores
 /// `isBackedUp` only costs memory. Events recorded after `close()` are ignored.
 ///
 /// Failure: a write error (disk full) never crashes or blocks the proxy: it is
 /// reported once on stderr and as a `writer-error` event if possible; later
-/// events are consumed without being written.
+/// batches are consumed without being written.
 public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// The session's id (also its directory name).
     public let sessionID: String
@@ -31,13 +34,21 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private let options: CaptureOptions
     private let started: Timestamp
     private let files: CaptureBatchWriter
+    private let segmentNumbers = SegmentNumberSource()
     private let finished = DispatchGroup()
 
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var queue: [CaptureBatchWriter.Item] = []
-    /// The emptied previous batch, reused as the next queue (writer thread swaps it in under the lock).
-    private var spareQueue: [CaptureBatchWriter.Item] = []
+    private var queue: [CaptureBatch] = []
+    /// The emptied previous group, reused as the next queue (writer thread swaps it in under the lock).
+    private var spareQueue: [CaptureBatch] = []
+    /// The encoder behind `record`, used under the lock.
+    private var shared: CaptureEventEncoder
+    /// Bytes of `shared` already counted in `queuedBytes`.
+    private var sharedCounted = 0
+    /// Emptied buffers of written batches, for `submit` to hand back.
+    private var spareLines: [JSONByteStorage] = []
+    private var spareBodies: [[UInt8]] = []
     private var queuedBytes = 0
     private var backedUp = false
     private var drainCallbacks: [@Sendable () -> Void] = []
@@ -46,13 +57,17 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private var heldForTesting = false
     /// The writer thread is blocked in `condition.wait()` (so producers signal only then).
     private var writerIsWaiting = false
-    /// Below this many queued bytes the writer lets events accumulate for
+    /// Below this many queued bytes the writer lets batches accumulate for
     /// `coalescingMicroseconds` before writing, so a busy proxy is written in
-    /// large batches with few system calls instead of one wake-up per event.
+    /// large groups with few system calls instead of one wake-up per batch.
     private static let coalescingBytes = 256 * 1024
     private static let coalescingMicroseconds: UInt32 = 2_000
+    /// Spare buffers kept for reuse, and the largest kept.
+    private static let spareLimit = 16
+    private static let spareCapacityLimit = 1 << 20
 
-    /// The accounted size of an event without body bytes.
+    /// The most line bytes one small event adds (body chunks add their bytes plus
+    /// at most this for their `body` line); tests use it to bound the queue.
     static let eventCost = 200
 
     /// Creates the session directory (0700) under `root` (created if needed, 0700),
@@ -84,7 +99,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             throw .cannotCreate(path: directory + "/bodies", reason: CaptureFile.lastErrorText())
         }
         let events = try CaptureFile.create(directory + "/events.jsonl")
-        files = CaptureBatchWriter(directory: directory, options: options, events: events)
+        files = CaptureBatchWriter(directory: directory, events: events)
+        shared = CaptureEventEncoder(options: options, nextSegmentNumber: { [segmentNumbers] in segmentNumbers.next() })
         do throws(CaptureError) {
             try CaptureFile.replaceAtomically(directory + "/session.json", with: metadata(ended: nil, stats: nil, error: nil).encoded(),
                                               directory: directory)
@@ -101,44 +117,47 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues one event for writing. Never blocks on I/O; safe from any thread.
+    /// Encodes and queues one event. Never blocks on I/O; safe from any thread.
     /// Events of one flow must be recorded in order (they are written in queue order).
     public func record(_ event: FlowEvent) {
-        let (item, cost) = Self.item(for: event)
         condition.lock()
         defer { condition.unlock() }
         guard !closing else { return }
-        queue.append(item)
-        accountQueued(cost)
+        shared.encode(event)
+        countShared()
     }
 
-    /// Queues several events under one lock acquisition (one event-loop iteration's worth).
+    /// Encodes and queues several events under one lock acquisition.
     public func record(contentsOf events: [FlowEvent]) {
         guard !events.isEmpty else { return }
-        var items: [CaptureBatchWriter.Item] = []
-        items.reserveCapacity(events.count)
-        var cost = 0
-        for event in events {
-            let (item, itemCost) = Self.item(for: event)
-            items.append(item)
-            cost += itemCost
-        }
         condition.lock()
         defer { condition.unlock() }
         guard !closing else { return }
-        queue.append(contentsOf: items)
-        accountQueued(cost)
+        for event in events { shared.encode(event) }
+        countShared()
     }
 
-    /// The queue item for `event` and the bytes it counts against the watermarks.
-    private static func item(for event: FlowEvent) -> (CaptureBatchWriter.Item, Int) {
-        switch event {
-        case .requestBody, .responseBody:
-            return (CaptureBatchWriter.Item(event: event, arrival: Timestamp.now().microseconds),
-                    eventCost + event.bodyByteCount)
-        default:
-            return (CaptureBatchWriter.Item(event: event, arrival: 0), eventCost + event.bodyByteCount)
-        }
+    /// A sink for one event loop that encodes on that loop (see `CaptureEventStream`).
+    public func makeSink() -> any FlowEventSink {
+        CaptureEventStream(writer: self, encoder: CaptureEventEncoder(
+            options: options, nextSegmentNumber: { [segmentNumbers] in segmentNumbers.next() }))
+    }
+
+    /// Queues a batch encoded by a stream; returns emptied buffers for its next batch.
+    func submit(_ batch: CaptureBatch) -> SpareBuffers {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closing else { return SpareBuffers() }
+        queue.append(batch)
+        accountQueued(batch.cost)
+        return SpareBuffers(lines: spareLines.popLast(), bodies: spareBodies.popLast())
+    }
+
+    /// Counts what `shared` has grown by. Caller holds `condition`.
+    private func countShared() {
+        let buffered = shared.bufferedBytes
+        accountQueued(buffered - sharedCounted)
+        sharedCounted = buffered
     }
 
     /// Accounts newly queued bytes and wakes the writer if it sleeps. Caller holds `condition`.
@@ -204,12 +223,12 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private func runWriterLoop() {
         while true {
             condition.lock()
-            while (queue.isEmpty || heldForTesting) && !closing {
+            while (queue.isEmpty && shared.isEmpty || heldForTesting) && !closing {
                 writerIsWaiting = true
                 condition.wait()
             }
             writerIsWaiting = false
-            if queue.isEmpty && closing {
+            if queue.isEmpty && shared.isEmpty && closing {
                 condition.unlock()
                 break
             }
@@ -218,18 +237,38 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
                 usleep(Self.coalescingMicroseconds)
                 condition.lock()
             }
-            let batch = queue
+            var none = SpareBuffers()
+            if let batch = shared.takeBatch(spare: &none) {
+                // Taking it emits the pending body line: count the difference.
+                accountQueued(batch.cost - sharedCounted)
+                sharedCounted = 0
+                queue.append(batch)
+            }
+            var group = queue
             queue = spareQueue
             condition.unlock()
 
-            var batchBytes = 0
-            for item in batch {
-                batchBytes += Self.eventCost + item.event.bodyByteCount
+            var groupBytes = 0
+            for batch in group { groupBytes += batch.cost }
+            files.write(group)
+            var lines: [JSONByteStorage] = []
+            var bodies: [[UInt8]] = []
+            for index in group.indices {
+                let storage = group[index].lines
+                if storage.capacity <= Self.spareCapacityLimit {
+                    storage.count = 0
+                    lines.append(storage)
+                }
+                var bytes: [UInt8] = []
+                swap(&bytes, &group[index].bodies)  // unique now: emptying keeps its buffer
+                if bytes.capacity > 0 && bytes.capacity <= Self.spareCapacityLimit {
+                    bytes.removeAll(keepingCapacity: true)
+                    bodies.append(bytes)
+                }
             }
-            files.write(batch)
-            spareQueue = batch
-            spareQueue.removeAll(keepingCapacity: true)
-            releaseBacklog(batchBytes)
+            group.removeAll(keepingCapacity: true)
+            spareQueue = group
+            releaseBacklog(groupBytes, spareLines: lines, spareBodies: bodies)
         }
         let failure = files.finish()
         do throws(CaptureError) {
@@ -248,10 +287,13 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         for callback in callbacks { callback() }
     }
 
-    /// Accounts written bytes and calls the drain callbacks once at the low watermark.
-    private func releaseBacklog(_ bytes: Int) {
+    /// Accounts written bytes, keeps emptied buffers for reuse, and calls the
+    /// drain callbacks once at the low watermark.
+    private func releaseBacklog(_ bytes: Int, spareLines lines: [JSONByteStorage], spareBodies bodies: [[UInt8]]) {
         condition.lock()
         queuedBytes -= bytes
+        for storage in lines where spareLines.count < Self.spareLimit { spareLines.append(storage) }
+        for buffer in bodies where spareBodies.count < Self.spareLimit { spareBodies.append(buffer) }
         var callbacks: [@Sendable () -> Void] = []
         if backedUp && queuedBytes <= options.lowWatermark {
             backedUp = false

@@ -1,17 +1,11 @@
 import TaplineFlow
 
 /// The JSON names of `FlowTimings` moments in events.jsonl, in life order, and
-/// the way back. One table so the writer and the reader cannot disagree.
+/// the way back (the writer spells the same names out in `JSONLineBuilder.timings`;
+/// the round-trip tests hold the two together).
 enum FlowTimingsCoding {
     static let names = ["requestStart", "dnsStart", "dnsEnd", "connectStart", "connectEnd",
                         "tlsStart", "tlsEnd", "requestSent", "firstResponseByte", "done"]
-
-    static func fields(of timings: FlowTimings) -> [(String, Timestamp?)] {
-        [("requestStart", timings.requestStart), ("dnsStart", timings.dnsStart), ("dnsEnd", timings.dnsEnd),
-         ("connectStart", timings.connectStart), ("connectEnd", timings.connectEnd),
-         ("tlsStart", timings.tlsStart), ("tlsEnd", timings.tlsEnd), ("requestSent", timings.requestSent),
-         ("firstResponseByte", timings.firstResponseByte), ("done", timings.done)]
-    }
 
     static func set(_ name: String, _ moment: Timestamp, in timings: inout FlowTimings) {
         switch name {

@@ -1,5 +1,5 @@
-/// Builds JSON text by hand into one growing byte buffer: the capture writer's
-/// encoder for `events.jsonl` and `session.json` (no JSONEncoder on the hot path).
+/// Builds JSON text by hand into one growing byte buffer: the capture encoder for
+/// `events.jsonl` and `session.json` (no JSONEncoder on the hot path).
 ///
 /// Usage: `beginObject()`, then `key("name")` followed by exactly one value
 /// (`string`, `integer`, `bool`, `null`, or a nested object/array), `endObject()`.
@@ -9,67 +9,102 @@
 ///
 /// Strings are escaped per RFC 8259: `"` and `\` are backslash-escaped, control
 /// characters below 0x20 become `\n`, `\r`, `\t` or `\u00XX`; all other UTF-8
-/// passes through unchanged. Not thread-safe (owned by the writer thread).
+/// passes through unchanged (a string with nothing to escape is one copy).
+///
+/// Thread ownership: single owner (an event loop's capture encoder, or the writer
+/// thread). Copies of a builder share its storage, so a builder is never copied
+/// while in use; `takeStorage` hands the bytes on without copying them.
 struct JSONLineBuilder {
-    var bytes: [UInt8] = []
+    private var storage: JSONByteStorage
     private var containerIsEmpty = true
 
     init(capacity: Int = 64 << 10) {
-        bytes.reserveCapacity(capacity)
+        storage = JSONByteStorage(capacity: capacity)
+    }
+
+    /// A copy of the bytes written so far.
+    var bytes: [UInt8] { Array(storage.bytes) }
+
+    var count: Int { storage.count }
+    var isEmpty: Bool { storage.isEmpty }
+
+    /// Calls `body` with the bytes written so far (valid only inside `body`).
+    func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(storage.bytes)
     }
 
     mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
+        storage.count = 0
         containerIsEmpty = true
     }
 
+    /// Returns the storage holding the bytes written so far and continues into
+    /// `replacement` (which must be empty), without copying.
+    mutating func takeStorage(replacement: JSONByteStorage) -> JSONByteStorage {
+        precondition(replacement.isEmpty, "a replacement storage must be empty")
+        let taken = storage
+        storage = replacement
+        containerIsEmpty = true
+        return taken
+    }
+
     mutating func beginObject() {
-        bytes.append(UInt8(ascii: "{"))
+        byte(UInt8(ascii: "{"))
         containerIsEmpty = true
     }
 
     mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
+        byte(UInt8(ascii: "}"))
         containerIsEmpty = false
     }
 
     mutating func beginArray() {
-        bytes.append(UInt8(ascii: "["))
+        byte(UInt8(ascii: "["))
         containerIsEmpty = true
     }
 
     mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+        byte(UInt8(ascii: "]"))
         containerIsEmpty = false
     }
 
     mutating func newline() {
-        bytes.append(UInt8(ascii: "\n"))
+        byte(UInt8(ascii: "\n"))
         containerIsEmpty = true
     }
 
     /// Starts an array element (writes the separating comma if needed).
     mutating func element() {
-        if !containerIsEmpty { bytes.append(UInt8(ascii: ",")) }
+        if !containerIsEmpty { byte(UInt8(ascii: ",")) }
         containerIsEmpty = false
     }
 
     /// Writes `"name":` (keys are ASCII identifiers chosen by us: no escaping needed).
     mutating func key(_ name: StaticString) {
-        if !containerIsEmpty { bytes.append(UInt8(ascii: ",")) }
+        let comma = !containerIsEmpty
         containerIsEmpty = false
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        name.withUTF8Buffer { utf8 in
+            storage.reserve(utf8.count + 4)
+            var at = storage.base + storage.count
+            if comma {
+                at.pointee = UInt8(ascii: ",")
+                at += 1
+            }
+            at.pointee = UInt8(ascii: "\"")
+            if let source = utf8.baseAddress { (at + 1).update(from: source, count: utf8.count) }
+            at += 1 + utf8.count
+            at.pointee = UInt8(ascii: "\"")
+            (at + 1).pointee = UInt8(ascii: ":")
+            storage.count = at + 2 - storage.base
+        }
     }
 
     /// Writes a key that is not a compile-time constant (escaped like any string).
     mutating func key(dynamic name: String) {
-        if !containerIsEmpty { bytes.append(UInt8(ascii: ",")) }
+        if !containerIsEmpty { byte(UInt8(ascii: ",")) }
         containerIsEmpty = false
         appendQuoted(name)
-        bytes.append(UInt8(ascii: ":"))
+        byte(UInt8(ascii: ":"))
     }
 
     mutating func string(_ value: String) {
@@ -79,15 +114,28 @@ struct JSONLineBuilder {
 
     /// Writes a constant string chosen by us (ASCII, nothing to escape).
     mutating func string(constant value: StaticString) {
-        bytes.append(UInt8(ascii: "\""))
-        value.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
+        value.withUTF8Buffer { utf8 in
+            storage.reserve(utf8.count + 2)
+            let at = storage.base + storage.count
+            at.pointee = UInt8(ascii: "\"")
+            if let source = utf8.baseAddress { (at + 1).update(from: source, count: utf8.count) }
+            (at + 1 + utf8.count).pointee = UInt8(ascii: "\"")
+            storage.count += utf8.count + 2
+        }
         containerIsEmpty = false
+    }
+
+    /// Writes already-encoded JSON bytes (a value or a run of members) as they are.
+    mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        storage.reserve(bytes.count)
+        (storage.base + storage.count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        storage.count += bytes.count
     }
 
     mutating func integer(_ value: Int64) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
+            byte(UInt8(ascii: "-"))
             appendDigits(value == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-value))
         } else {
             appendDigits(UInt64(value))
@@ -103,64 +151,87 @@ struct JSONLineBuilder {
     mutating func integer(_ value: Int) { integer(Int64(value)) }
 
     mutating func bool(_ value: Bool) {
-        if value {
-            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])  // true
-        } else {
-            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])  // false
-        }
-        containerIsEmpty = false
+        literal(value ? "true" : "false")
     }
 
     mutating func null() {
-        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+        literal("null")
+    }
+
+    private mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { raw(UnsafeRawBufferPointer($0)) }
         containerIsEmpty = false
     }
 
-    /// Decimal digits of `value`, written back to front into a stack buffer
+    @inline(__always)
+    private mutating func byte(_ value: UInt8) {
+        storage.reserve(1)
+        storage.base[storage.count] = value
+        storage.count += 1
+    }
+
+    /// Decimal digits of `value`, written back to front straight into the buffer
     /// (division by the constant 10 compiles to a multiply; timestamps have 16 digits).
     private mutating func appendDigits(_ value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var index = buffer.count
-            var rest = value
-            repeat {
-                index -= 1
-                buffer[index] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        var digits = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
         }
+        storage.reserve(digits)
+        var at = storage.base + storage.count + digits
+        var rest = value
+        repeat {
+            at -= 1
+            at.pointee = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        } while rest > 0
+        storage.count += digits
     }
 
     private mutating func appendQuoted(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
+            // Worst case every byte becomes \u00XX.
+            storage.reserve(utf8.count * 6 + 2)
+            var at = storage.base + storage.count
+            at.pointee = UInt8(ascii: "\"")
+            at += 1
+            guard let source = utf8.baseAddress else {
+                at.pointee = UInt8(ascii: "\"")
+                storage.count = at + 1 - storage.base
+                return
+            }
             var runStart = 0
             for index in 0..<utf8.count {
-                let byte = utf8[index]
+                let byte = source[index]
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
                 if runStart < index {
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    at.update(from: source + runStart, count: index - runStart)
+                    at += index - runStart
                 }
                 runStart = index + 1
-                bytes.append(UInt8(ascii: "\\"))
+                at.pointee = UInt8(ascii: "\\")
                 switch byte {
-                case 0x22: bytes.append(0x22)
-                case 0x5C: bytes.append(0x5C)
-                case 0x0A: bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "t"))
+                case 0x22: at[1] = 0x22; at += 2
+                case 0x5C: at[1] = 0x5C; at += 2
+                case 0x0A: at[1] = UInt8(ascii: "n"); at += 2
+                case 0x0D: at[1] = UInt8(ascii: "r"); at += 2
+                case 0x09: at[1] = UInt8(ascii: "t"); at += 2
                 default:
                     let high = byte >> 4, low = byte & 0xF
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30, 0x30 + high,
-                                              low < 10 ? 0x30 + low : 0x57 + low])
+                    at[1] = UInt8(ascii: "u"); at[2] = 0x30; at[3] = 0x30; at[4] = 0x30 + high
+                    at[5] = low < 10 ? 0x30 + low : 0x57 + low
+                    at += 6
                 }
             }
             if runStart < utf8.count {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+                at.update(from: source + runStart, count: utf8.count - runStart)
+                at += utf8.count - runStart
             }
+            at.pointee = UInt8(ascii: "\"")
+            storage.count = at + 1 - storage.base
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

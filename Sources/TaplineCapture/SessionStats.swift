@@ -14,4 +14,12 @@ public struct SessionStats: Sendable, Equatable {
         self.events = events
         self.bodyBytesStored = bodyBytesStored
     }
+
+    /// Adds another set of totals (the writer sums what each batch brings).
+    mutating func add(_ other: SessionStats) {
+        flows += other.flows
+        connections += other.connections
+        events += other.events
+        bodyBytesStored += other.bodyBytesStored
+    }
 }

@@ -3,6 +3,8 @@
 ///
 /// Thread ownership: `record` is called from any event-loop thread and must
 /// return quickly without blocking on I/O. Implementations are thread-safe.
+/// Each event loop records through its own `makeSink()`, which may do per-loop
+/// work (the capture writer encodes there) before handing over at `flush`.
 ///
 /// Backpressure: while `isBackedUp` is true the proxy stops reading from
 /// sockets that would produce more events (captured data is never dropped);
@@ -14,6 +16,8 @@ public protocol FlowRecorder: AnyObject, Sendable {
     /// over what one iteration produced in one call, to take a lock once).
     func record(contentsOf events: [FlowEvent])
     var isBackedUp: Bool { get }
+    /// A front for one event loop, confined to it (see `FlowEventSink`).
+    func makeSink() -> any FlowEventSink
     /// Runs `callback` once (on any thread) when the backlog has drained; at
     /// once if it is not backed up now.
     func whenDrained(_ callback: @escaping @Sendable () -> Void)
@@ -25,6 +29,7 @@ extension FlowRecorder {
     }
 
     public var isBackedUp: Bool { false }
+    public func makeSink() -> any FlowEventSink { BufferingFlowEventSink(recorder: self) }
     public func whenDrained(_ callback: @escaping @Sendable () -> Void) { callback() }
 }
 
@@ -45,6 +50,8 @@ public final class FlowRecorderFanOut: FlowRecorder {
     }
 
     public var isBackedUp: Bool { recorders.contains { $0.isBackedUp } }
+
+    public func makeSink() -> any FlowEventSink { FlowEventSinkFanOut(recorders.map { $0.makeSink() }) }
 
     public func whenDrained(_ callback: @escaping @Sendable () -> Void) {
         guard let backedUp = recorders.first(where: { $0.isBackedUp }) else {

@@ -24,4 +24,32 @@ final class JSONLineBuilderTests: XCTestCase {
         let parsed = try JSONSerialization.jsonObject(with: Data(builder.bytes), options: [.fragmentsAllowed])
         XCTAssertEqual(parsed as? String, "a\"b\\c\n\u{1}é")
     }
+
+    /// A builder started tiny grows through many appends of every kind, and a
+    /// taken storage keeps its bytes while the builder goes on in a new one.
+    func testGrowsPastItsCapacityAndHandsOverStorage() throws {
+        var builder = JSONLineBuilder(capacity: 1)
+        var expected: [[String: Any]] = []
+        for index in 0..<300 {
+            let text = String(repeating: "ab\"c\\\u{1}é\n", count: index % 17) + "\(index)"
+            builder.beginObject()
+            builder.key("i"); builder.integer(index)
+            builder.key("s"); builder.string(text)
+            builder.key("ok"); builder.bool(index % 2 == 0)
+            builder.endObject()
+            builder.newline()
+            expected.append(["i": index, "s": text, "ok": index % 2 == 0])
+        }
+        let taken = builder.takeStorage(replacement: JSONByteStorage(capacity: 8))
+        builder.beginArray(); builder.element(); builder.null(); builder.endArray()
+        XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), "[null]")
+        let lines = Data(taken.bytes).split(separator: UInt8(ascii: "\n"))
+        XCTAssertEqual(lines.count, expected.count)
+        for (line, want) in zip(lines, expected) {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            XCTAssertEqual(object["i"] as? Int, want["i"] as? Int)
+            XCTAssertEqual(object["s"] as? String, want["s"] as? String)
+            XCTAssertEqual(object["ok"] as? Bool, want["ok"] as? Bool)
+        }
+    }
 }

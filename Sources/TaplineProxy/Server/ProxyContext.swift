@@ -18,10 +18,10 @@ final class ProxyContext {
     private(set) var isShuttingDown = false
     private var handlers: [ObjectIdentifier: any ClientHandler] = [:]
     private var recorderWaiters: [() -> Void] = []
-    private var pendingEvents: [FlowEvent] = []
-    /// Body and message payload bytes in `pendingEvents`.
-    private var pendingBodyBytes = 0
-    private static let maxPendingBodyBytes = 256 * 1024
+    /// This loop's front of `recorder` (the capture writer encodes here, on this loop).
+    private let sink: (any FlowEventSink)?
+    /// Above this many bytes held in `sink`, it is flushed at once.
+    private static let maxBufferedBytes = 256 * 1024
     private var flushScheduled = false
     private var batchEvents = true
 
@@ -30,6 +30,7 @@ final class ProxyContext {
         self.loop = loop
         self.configuration = configuration
         self.recorder = recorder
+        self.sink = recorder?.makeSink()
         self.certificateAuthority = certificateAuthority
         self.flowIDs = flowIDs
         self.connectionIDs = connectionIDs
@@ -52,20 +53,18 @@ final class ProxyContext {
                                  bytesSent: connection.bytesWritten, error: flowError))
     }
 
-    /// Records an event. Events are collected for the rest of this loop
-    /// iteration and handed to the recorder together (one lock, not one per
-    /// event); order is kept. After shutdown has begun they go straight through.
+    /// Records an event into this loop's sink, which passes the iteration's
+    /// events on together at the end of the iteration (one lock, not one per
+    /// event); order is kept. After shutdown has begun each event is passed on at once.
     @inline(__always)
     func record(_ event: @autoclosure () -> FlowEvent) {
-        guard let recorder else { return }
+        guard let sink else { return }
+        sink.record(event())
         guard batchEvents else {
-            recorder.record(event())
+            sink.flush()
             return
         }
-        let event = event()
-        pendingEvents.append(event)
-        pendingBodyBytes += event.bodyByteCount
-        if pendingBodyBytes >= Self.maxPendingBodyBytes {
+        if sink.bufferedBytes >= Self.maxBufferedBytes {
             // Hand over now: many sockets ready in one iteration must not stage
             // megabytes here, out of sight of the recorder's watermarks.
             flushEvents()
@@ -78,13 +77,10 @@ final class ProxyContext {
         }
     }
 
-    /// Hands the collected events to the recorder.
+    /// Passes the collected events on to the recorder.
     func flushEvents() {
         flushScheduled = false
-        pendingBodyBytes = 0
-        guard let recorder, !pendingEvents.isEmpty else { return }
-        recorder.record(contentsOf: pendingEvents)
-        pendingEvents.removeAll(keepingCapacity: true)
+        sink?.flush()
     }
 
     func nextFlowID() -> FlowID { FlowID(flowIDs.next()) }

@@ -1,0 +1,309 @@
+import TaplineFlow
+import TaplineWire
+
+/// Turns flow events into events.jsonl lines and body bytes (format v1, see
+/// docs/capture-format.md), ready for the writer thread to append.
+///
+/// Thread ownership: confined to one thread at a time. Each event loop has its
+/// own encoder (inside a `CaptureEventStream`), so the proxy encodes on the
+/// thread that produced the events and the writer thread only writes bytes;
+/// `CaptureWriter.record` shares one encoder under the writer's lock.
+///
+/// Body storage: every encoder owns its current body segment (numbers come from
+/// the writer, so two loops never share one) and allocates offsets in it itself.
+/// Invariants:
+/// - An extent never spans two segments; the encoder starts a new segment once
+///   its current one has reached `segmentLimit` bytes.
+/// - A body line is only emitted for bytes already placed in a run of this or an
+///   earlier batch (`takeBatch` emits the pending body line last).
+/// - All events of a flow go through the same encoder (they come from one event
+///   loop), so the per-flow truncation counters are local.
+struct CaptureEventEncoder {
+    /// Per flow: body bytes seen and stored in each direction (for truncation).
+    private struct BodyCounters {
+        var requestSeen: UInt64 = 0
+        var requestStored: UInt64 = 0
+        var responseSeen: UInt64 = 0
+        var responseStored: UInt64 = 0
+    }
+
+    /// A body line not yet written, extended while chunks stay contiguous.
+    private struct PendingBody {
+        var flow: FlowID
+        var isRequest: Bool
+        var segment: Int
+        var offset: UInt64
+        var length: UInt64
+        var time: Int64
+    }
+
+    /// WebSocket payloads larger than this go to the body segment instead of the line.
+    static let inlinePayloadLimit = 64 << 10
+
+    private let maxBodyBytes: UInt64?
+    private let lineCapacity: Int
+    private let segmentLimit: UInt64
+    private let nextSegmentNumber: @Sendable () -> Int
+    private var lines: JSONLineBuilder
+    private var bodies: [UInt8] = []
+    private var runs: [CaptureBatch.Run] = []
+    private var finishedSegments: [Int] = []
+    private var segment: Int?
+    private var segmentSize: UInt64 = 0
+    private var pending: PendingBody?
+    private var counters: [FlowID: BodyCounters] = [:]
+    private var stats = SessionStats()
+
+    /// - Parameter nextSegmentNumber: hands out session-unique segment numbers (from 1).
+    init(options: CaptureOptions, lineCapacity: Int = 16 << 10,
+         nextSegmentNumber: @escaping @Sendable () -> Int) {
+        maxBodyBytes = options.maxBodyBytes
+        segmentLimit = options.segmentLimit
+        self.nextSegmentNumber = nextSegmentNumber
+        self.lineCapacity = lineCapacity
+        lines = JSONLineBuilder(capacity: lineCapacity)
+    }
+
+    /// Bytes encoded and not yet taken (lines plus body bytes).
+    var bufferedBytes: Int { lines.count + bodies.count }
+
+    /// True when nothing has been encoded since the last `takeBatch`.
+    var isEmpty: Bool { lines.isEmpty && bodies.isEmpty && pending == nil && finishedSegments.isEmpty }
+
+    /// Hands over everything encoded so far (emitting the pending body line first);
+    /// nil when there is nothing. Continues into the buffers in `spare` (taking
+    /// them) or new ones.
+    mutating func takeBatch(spare: inout CaptureWriter.SpareBuffers) -> CaptureBatch? {
+        emitPendingBody()
+        guard !lines.isEmpty || !bodies.isEmpty || !finishedSegments.isEmpty else { return nil }
+        let nextLines = spare.lines ?? JSONByteStorage(capacity: lineCapacity)
+        spare.lines = nil
+        let batch = CaptureBatch(lines: lines.takeStorage(replacement: nextLines),
+                                 bodies: bodies, runs: runs, finishedSegments: finishedSegments, stats: stats)
+        bodies = spare.bodies ?? []
+        spare.bodies = nil
+        runs = []
+        finishedSegments = []
+        stats = SessionStats()
+        return batch
+    }
+
+    /// Encodes one event. `now` is the arrival time given to body chunks (which carry none).
+    mutating func encode(_ event: FlowEvent, now: @autoclosure () -> Timestamp = .now()) {
+        switch event {
+        case .requestBody(let flow, let bytes):
+            body(flow: flow, isRequest: true, bytes: bytes, time: now)
+            return
+        case .responseBody(let flow, let bytes):
+            body(flow: flow, isRequest: false, bytes: bytes, time: now)
+            return
+        default:
+            break
+        }
+        emitPendingBody()
+        stats.events += 1
+        switch event {
+        case .connectionOpened(let connection, let client, let listener, let time):
+            stats.connections += 1
+            lines.beginEvent("connectionOpened", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("client"); lines.string(client)
+            lines.key("listener"); lines.string(listener)
+        case .connectionTLS(let connection, let tls, let time):
+            lines.beginEvent("connectionTLS", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("tls"); lines.tls(tls)
+        case .connectionClosed(let connection, let time, let received, let sent, let error):
+            lines.beginEvent("connectionClosed", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("received"); lines.integer(received)
+            lines.key("sent"); lines.integer(sent)
+            if let error { lines.key("error"); lines.flowError(error) }
+        case .flowStarted(let flow, let connection, let kind, let scheme, let authority, let time):
+            stats.flows += 1
+            lines.beginEvent("flowStarted", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("kind"); lines.string(kind.rawValue)
+            lines.key("scheme"); lines.string(scheme)
+            lines.key("authority"); lines.string(authority)
+        case .requestHead(let flow, let head, let time):
+            lines.beginEvent("requestHead", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("method"); lines.string(head.method)
+            lines.key("target"); lines.string(head.target)
+            lines.key("version"); lines.version(head.version)
+            lines.key("headers"); lines.headers(head.headers)
+        case .requestEnd(let flow, let trailers, let bodyBytes, let time):
+            let counts = counters[flow] ?? BodyCounters()
+            encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
+                             seen: counts.requestSeen, stored: counts.requestStored, time: time)
+        case .upstreamConnected(let flow, let server, let tls, let reused, let time):
+            lines.beginEvent("upstreamConnected", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("server"); lines.string(server)
+            lines.key("reused"); lines.bool(reused)
+            if let tls { lines.key("tls"); lines.tls(tls) }
+        case .responseHead(let flow, let head, let time):
+            lines.beginEvent("responseHead", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("status"); lines.integer(head.status)
+            lines.key("reason"); lines.string(head.reason)
+            lines.key("version"); lines.version(head.version)
+            lines.key("headers"); lines.headers(head.headers)
+        case .responseEnd(let flow, let trailers, let bodyBytes, let time):
+            let counts = counters[flow] ?? BodyCounters()
+            encodeMessageEnd("responseEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
+                             seen: counts.responseSeen, stored: counts.responseStored, time: time)
+        case .flowEnded(let flow, let timings, let fromClient, let fromServer, let error, let time):
+            counters[flow] = nil
+            lines.beginEvent("flowEnded", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("timings"); lines.timings(timings)
+            lines.key("bytesFromClient"); lines.integer(fromClient)
+            lines.key("bytesFromServer"); lines.integer(fromServer)
+            if let error { lines.key("error"); lines.flowError(error) }
+        case .http2Stream(let flow, let streamID, let time):
+            lines.beginEvent("http2Stream", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("stream"); lines.integer(UInt64(streamID))
+        case .http2Settings(let connection, let fromClient, let settings, let time):
+            lines.beginEvent("http2Settings", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.key("settings"); lines.beginArray()
+            for setting in settings {
+                lines.element(); lines.beginArray()
+                lines.element(); lines.integer(UInt64(setting.identifier))
+                lines.element(); lines.integer(UInt64(setting.value))
+                lines.endArray()
+            }
+            lines.endArray()
+        case .http2StreamReset(let flow, let fromClient, let errorCode, let time):
+            lines.beginEvent("http2StreamReset", time: time.microseconds)
+            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.key("errorCode"); lines.integer(UInt64(errorCode))
+        case .http2GoAway(let connection, let fromClient, let lastStreamID, let errorCode, let debugData, let time):
+            lines.beginEvent("http2GoAway", time: time.microseconds)
+            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.key("lastStream"); lines.integer(UInt64(lastStreamID))
+            lines.key("errorCode"); lines.integer(UInt64(errorCode))
+            if !debugData.isEmpty { lines.key("debug"); lines.string(debugData) }
+        case .webSocketMessage(let flow, let message, let time):
+            webSocketMessage(flow: flow, message: message, time: time)
+        case .requestBody, .responseBody:
+            return  // handled above
+        }
+        lines.endEvent()
+    }
+
+    /// A `requestEnd`/`responseEnd` line: trailers, and the body's total, stored and truncated counts.
+    private mutating func encodeMessageEnd(_ type: StaticString, flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64,
+                                           seen: UInt64, stored: UInt64, time: Timestamp) {
+        lines.beginEvent(type, time: time.microseconds)
+        lines.key("flow"); lines.integer(flow.rawValue)
+        if let trailers { lines.key("trailers"); lines.headers(trailers) }
+        lines.key("bodyBytes"); lines.integer(max(bodyBytes, seen))
+        lines.key("capturedBytes"); lines.integer(stored)
+        lines.key("truncated"); lines.bool(seen > stored)
+    }
+
+    /// Stores the part of a chunk under the body limit and extends or starts a body line.
+    private mutating func body(flow: FlowID, isRequest: Bool, bytes: [UInt8], time: () -> Timestamp) {
+        var counts = counters[flow] ?? BodyCounters()
+        let stored = isRequest ? counts.requestStored : counts.responseStored
+        let room = maxBodyBytes.map { $0 > stored ? $0 - stored : 0 } ?? UInt64.max
+        let keep = Int(min(UInt64(bytes.count), room))
+        if isRequest {
+            counts.requestSeen += UInt64(bytes.count)
+            counts.requestStored += UInt64(keep)
+        } else {
+            counts.responseSeen += UInt64(bytes.count)
+            counts.responseStored += UInt64(keep)
+        }
+        counters[flow] = counts
+        guard keep > 0 else { return }
+
+        let (segmentNumber, offset) = store(bytes[0..<keep])
+        if var current = pending, current.flow == flow, current.isRequest == isRequest,
+           current.segment == segmentNumber, current.offset + current.length == offset {
+            current.length += UInt64(keep)
+            pending = current
+        } else {
+            emitPendingBody()
+            pending = PendingBody(flow: flow, isRequest: isRequest, segment: segmentNumber,
+                                  offset: offset, length: UInt64(keep), time: time().microseconds)
+        }
+    }
+
+    /// Places `bytes` at the end of this encoder's segment (starting a new one when it
+    /// is full) and returns where. Never spans segments.
+    private mutating func store(_ bytes: ArraySlice<UInt8>) -> (segment: Int, offset: UInt64) {
+        if segment == nil || segmentSize >= segmentLimit {
+            emitPendingBody()  // its extent is in the old segment
+            if let old = segment { finishedSegments.append(old) }
+            segment = nextSegmentNumber()
+            segmentSize = 0
+        }
+        let number = segment!
+        let offset = segmentSize
+        if let last = runs.last, last.segment == number, last.offset + UInt64(last.length) == offset {
+            runs[runs.count - 1].length += bytes.count
+        } else {
+            runs.append(CaptureBatch.Run(segment: number, offset: offset, length: bytes.count))
+        }
+        bodies.append(contentsOf: bytes)
+        segmentSize += UInt64(bytes.count)
+        stats.bodyBytesStored += UInt64(bytes.count)
+        return (number, offset)
+    }
+
+    /// A `wsMessage` line: payloads up to `inlinePayloadLimit` inline (text as a JSON
+    /// string when valid UTF-8, else base64), larger ones in the body segment.
+    private mutating func webSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
+        let payload = message.payload
+        let keep = maxBodyBytes.map { Int(min(UInt64(payload.count), $0)) } ?? payload.count
+        let stored = payload[0..<keep]
+        // Stored before the line is begun: starting a segment may emit a pending body line.
+        var spilled: (segment: Int, offset: UInt64)?
+        if keep > Self.inlinePayloadLimit {
+            spilled = store(stored)
+        }
+        lines.beginEvent("wsMessage", time: time.microseconds)
+        lines.key("flow"); lines.integer(flow.rawValue)
+        lines.key("dir"); lines.string(constant: message.fromClient ? "client" : "server")
+        lines.key("opcode"); lines.string(message.opcode.rawValue)
+        lines.key("wireBytes"); lines.integer(message.wireBytes)
+        lines.key("size"); lines.integer(payload.count)
+        lines.key("compressed"); lines.bool(message.compressed)
+        if message.opcode == .close, payload.count >= 2 {
+            lines.key("code"); lines.integer(Int(payload[0]) << 8 | Int(payload[1]))
+            lines.key("reason"); lines.string(String(decoding: payload[2...], as: UTF8.self))
+        }
+        if let spilled {
+            lines.key("seg"); lines.integer(spilled.segment)
+            lines.key("off"); lines.integer(spilled.offset)
+            lines.key("len"); lines.integer(keep)
+        } else if let text = String(validating: stored, as: UTF8.self) {
+            lines.key("text"); lines.string(text)
+        } else {
+            lines.key("base64"); lines.string(Base64.encode(stored))
+        }
+        if keep < payload.count { lines.key("truncated"); lines.bool(true) }
+    }
+
+    private mutating func emitPendingBody() {
+        guard let body = pending else { return }
+        pending = nil
+        stats.events += 1
+        lines.beginEvent("body", time: body.time)
+        lines.key("flow"); lines.integer(body.flow.rawValue)
+        lines.key("dir"); lines.string(constant: body.isRequest ? "request" : "response")
+        lines.key("seg"); lines.integer(body.segment)
+        lines.key("off"); lines.integer(body.offset)
+        lines.key("len"); lines.integer(body.length)
+        lines.endEvent()
+    }
+}

@@ -1,0 +1,15 @@
+/// The front of a `FlowRecorder` that one event loop writes to: it takes the
+/// loop's events as they happen and passes them on when the loop calls `flush`
+/// (once per loop iteration, so the recorder's lock is taken once, not per event).
+///
+/// Thread ownership: confined to the event loop that asked for it
+/// (`FlowRecorder.makeSink()`); never shared between threads.
+public protocol FlowEventSink: AnyObject {
+    /// Takes one event. Events of a flow arrive in order.
+    func record(_ event: FlowEvent)
+    /// Bytes held since the last `flush` (body and message payloads, encoded
+    /// lines): the loop flushes early when this grows large.
+    var bufferedBytes: Int { get }
+    /// Passes on everything recorded since the last flush.
+    func flush()
+}
