@@ -92,10 +92,10 @@ struct CaptureEventEncoder {
     mutating func encode(_ event: FlowEvent, now: @autoclosure () -> Timestamp = .now()) {
         switch event {
         case .requestBody(let flow, let bytes):
-            body(flow: flow, isRequest: true, bytes: bytes, time: now)
+            encodeBody(flow: flow, isRequest: true, bytes: bytes[...], now: now())
             return
         case .responseBody(let flow, let bytes):
-            body(flow: flow, isRequest: false, bytes: bytes, time: now)
+            encodeBody(flow: flow, isRequest: false, bytes: bytes[...], now: now())
             return
         default:
             break
@@ -210,8 +210,10 @@ struct CaptureEventEncoder {
         lines.key("truncated"); lines.bool(seen > stored)
     }
 
-    /// Stores the part of a chunk under the body limit and extends or starts a body line.
-    private mutating func body(flow: FlowID, isRequest: Bool, bytes: [UInt8], time: () -> Timestamp) {
+    /// A chunk of a flow's request or response body (what `.requestBody`/`.responseBody`
+    /// carry): stores the part under the body limit and extends or starts a body line.
+    mutating func encodeBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>,
+                             now: @autoclosure () -> Timestamp = .now()) {
         var counts = counters[flow] ?? BodyCounters()
         let stored = isRequest ? counts.requestStored : counts.responseStored
         let room = maxBodyBytes.map { $0 > stored ? $0 - stored : 0 } ?? UInt64.max
@@ -226,7 +228,7 @@ struct CaptureEventEncoder {
         counters[flow] = counts
         guard keep > 0 else { return }
 
-        let (segmentNumber, offset) = store(bytes[0..<keep])
+        let (segmentNumber, offset) = store(bytes.prefix(keep))
         if var current = pending, current.flow == flow, current.isRequest == isRequest,
            current.segment == segmentNumber, current.offset + current.length == offset {
             current.length += UInt64(keep)
@@ -234,7 +236,7 @@ struct CaptureEventEncoder {
         } else {
             emitPendingBody()
             pending = PendingBody(flow: flow, isRequest: isRequest, segment: segmentNumber,
-                                  offset: offset, length: UInt64(keep), time: time().microseconds)
+                                  offset: offset, length: UInt64(keep), time: now().microseconds)
         }
     }
 

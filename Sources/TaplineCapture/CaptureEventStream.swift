@@ -23,6 +23,10 @@ final class CaptureEventStream: FlowEventSink {
         encoder.encode(event)
     }
 
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
+        encoder.encodeBody(flow: flow, isRequest: isRequest, bytes: bytes)
+    }
+
     var bufferedBytes: Int { encoder.bufferedBytes }
 
     func flush() {

@@ -62,9 +62,10 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// large groups with few system calls instead of one wake-up per batch.
     private static let coalescingBytes = 256 * 1024
     private static let coalescingMicroseconds: UInt32 = 2_000
-    /// Spare buffers kept for reuse, and the largest kept.
-    private static let spareLimit = 16
-    private static let spareCapacityLimit = 1 << 20
+    /// Spare buffers kept for reuse (about one per event loop and a few in flight),
+    /// and the largest kept: at most 8 × 512 KiB of idle memory.
+    private static let spareLimit = 4
+    private static let spareCapacityLimit = 512 << 10
 
     /// The most line bytes one small event adds (body chunks add their bytes plus
     /// at most this for their `body` line); tests use it to bound the queue.

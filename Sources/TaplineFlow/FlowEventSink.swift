@@ -7,9 +7,19 @@
 public protocol FlowEventSink: AnyObject {
     /// Takes one event. Events of a flow arrive in order.
     func record(_ event: FlowEvent)
+    /// Takes a chunk of a flow's request (`isRequest`) or response body; the same
+    /// as recording `.requestBody`/`.responseBody`, but a sink that stores the bytes
+    /// itself can copy them from `bytes` without an array being made for the event.
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>)
     /// Bytes held since the last `flush` (body and message payloads, encoded
     /// lines): the loop flushes early when this grows large.
     var bufferedBytes: Int { get }
     /// Passes on everything recorded since the last flush.
     func flush()
+}
+
+extension FlowEventSink {
+    public func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
+        record(isRequest ? .requestBody(flow: flow, bytes: Array(bytes)) : .responseBody(flow: flow, bytes: Array(bytes)))
+    }
 }

@@ -12,6 +12,10 @@ final class FlowEventSinkFanOut: FlowEventSink {
         for sink in sinks { sink.record(event) }
     }
 
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
+        for sink in sinks { sink.recordBody(flow: flow, isRequest: isRequest, bytes: bytes) }
+    }
+
     var bufferedBytes: Int { sinks.reduce(0) { max($0, $1.bufferedBytes) } }
 
     func flush() {

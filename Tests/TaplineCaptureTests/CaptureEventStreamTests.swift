@@ -17,7 +17,8 @@ final class CaptureEventStreamTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    /// Records one flow with a `chunks`-chunk response body through `sink`, flushing
+    /// Records one flow with a `chunks`-chunk response body through `sink` (as events
+    /// and through `recordBody`, alternately), flushing
     /// every `flushEvery` chunks as a loop would at the end of an iteration.
     private static func recordFlow(_ flow: UInt64, into sink: any FlowEventSink, chunks: Int, size: Int, flushEvery: Int) {
         let id = FlowID(flow)
@@ -29,7 +30,13 @@ final class CaptureEventStreamTests: XCTestCase {
         sink.record(.requestEnd(flow: id, trailers: nil, bodyBytes: 0, time: CaptureTestSupport.t(3)))
         sink.record(.responseHead(flow: id, head: HTTPResponseHead(status: 200), time: CaptureTestSupport.t(4)))
         for index in 0..<chunks {
-            sink.record(.responseBody(flow: id, bytes: CaptureTestSupport.chunk(seed: Int(flow), index: index, size: size)))
+            let bytes = CaptureTestSupport.chunk(seed: Int(flow), index: index, size: size)
+            // The proxy's two ways of recording a body chunk, taking turns.
+            if index % 2 == 0 {
+                sink.record(.responseBody(flow: id, bytes: bytes))
+            } else {
+                sink.recordBody(flow: id, isRequest: false, bytes: bytes[...])
+            }
             if index % flushEvery == flushEvery - 1 { sink.flush() }
         }
         sink.record(.responseEnd(flow: id, trailers: nil, bodyBytes: UInt64(chunks * size), time: CaptureTestSupport.t(5)))

@@ -221,7 +221,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         } else {
             upstream.stream.write(bytes)
         }
-        context.record(.requestBody(flow: exchange.flow, bytes: Array(bytes)))
+        context.recordBody(flow: exchange.flow, isRequest: true, bytes: bytes)
     }
 
     private func endRequest(trailers: HTTPHeaders?) {
@@ -290,7 +290,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                 } else {
                     client.write(bytes)
                 }
-                context.record(.responseBody(flow: exchange.flow, bytes: Array(bytes)))
+                context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes)
             case .end(let trailers):
                 if exchange.inInterimResponse {
                     exchange.inInterimResponse = false

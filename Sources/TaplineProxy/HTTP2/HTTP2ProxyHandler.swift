@@ -266,7 +266,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func requestBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
         exchange.requestBodyBytes += UInt64(bytes.count)
         exchange.clientUnconsumed += bytes.count
-        context.record(.requestBody(flow: exchange.flow, bytes: bytes))
+        context.recordBody(flow: exchange.flow, isRequest: true, bytes: bytes[...])
         switch exchange.leg {
         case .none:
             exchange.pendingRequestBody.append(bytes)
@@ -690,7 +690,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Response body bytes (from either kind of upstream) toward the client.
     func http1ResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
         exchange.responseBodyBytes += UInt64(bytes.count)
-        context.record(.responseBody(flow: exchange.flow, bytes: bytes))
+        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes[...])
         session.send(data: bytes, stream: exchange.clientStream)
     }
 

@@ -60,6 +60,13 @@ final class ProxyContext {
     func record(_ event: @autoclosure () -> FlowEvent) {
         guard let sink else { return }
         sink.record(event())
+        afterRecording(sink)
+    }
+
+    /// Flushes at once after shutdown or when much is buffered; otherwise once at
+    /// the end of this loop iteration.
+    @inline(__always)
+    private func afterRecording(_ sink: any FlowEventSink) {
         guard batchEvents else {
             sink.flush()
             return
@@ -75,6 +82,14 @@ final class ProxyContext {
             let me = LoopBound(self, loop: loop)
             loop.execute { me.value.flushEvents() }
         }
+    }
+
+    /// Records a chunk of a flow's request or response body (as `.requestBody` /
+    /// `.responseBody`, without making an array for it when the sink copies the bytes).
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
+        guard let sink else { return }
+        sink.recordBody(flow: flow, isRequest: isRequest, bytes: bytes)
+        afterRecording(sink)
     }
 
     /// Passes the collected events on to the recorder.
