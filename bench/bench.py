@@ -8,6 +8,11 @@ For a 1 KiB and a 1 MiB static file served by nginx on 127.0.0.1, runs
   no-capture   through `tapline proxy --reverse http://nginx --quiet --no-capture`
 and prints req/s, p99 latency, Tapline's peak RSS (VmHWM) and the ratio of req/s
 to direct. Raw wrk output and the table go to bench/results/<timestamp>/.
+
+After the 1 MiB capture case it also measures how fast this machine stores new
+data in the capture directory (1 MiB writes to a new file for as long as a wrk
+run, no fsync, like the capture's body segments) and prints what share of that
+ceiling the capture reached: with capture on, every response byte is stored.
 """
 
 from __future__ import annotations
@@ -203,6 +208,24 @@ def check_get(url: str, size: int) -> None:
         raise RuntimeError(f"sanity GET {url}: status {r.status}, {len(body)} bytes, expected {size}")
 
 
+def fresh_write_rate(directory: Path, seconds: float) -> float:
+    """Bytes per second at which new data can be stored in `directory`: 1 MiB writes
+    to a new file for `seconds` (no fsync), then the file is removed."""
+    block = bytes(range(256)) * 4096
+    path = directory / "write-ceiling.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    written = 0
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < seconds:
+            written += os.write(fd, block)
+    finally:
+        elapsed = time.monotonic() - start
+        os.close(fd)
+        path.unlink()
+    return written / elapsed
+
+
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
 
@@ -237,6 +260,7 @@ def main() -> int:
     results.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="tapline-bench-"))
     rows = []
+    ceiling = None  # (bytes/s, capture-1m req/s)
     started = time.monotonic()
     try:
         nginx, nginx_port = start_nginx(workdir)
@@ -270,6 +294,8 @@ def main() -> int:
                 ratio = (r["rps"] / base) if (base and r["rps"]) else None
                 captured = dir_size(workdir / f"captures-{tag}") if case == "capture" else None
                 shutil.rmtree(workdir / f"captures-{tag}", ignore_errors=True)
+                if case == "capture" and name == "1m" and r["rps"]:
+                    ceiling = (fresh_write_rate(workdir, opts.duration), r["rps"])
                 rows.append((tag, r, rss, ratio, captured))
                 print(f"  {tag:<16} {fmt(r['rps'], '.0f'):>9} req/s  p99 {fmt(r['p99_ms'], '.2f'):>8} ms"
                       f"  rss {fmt(rss and rss / 1024, '.1f'):>6} MiB", flush=True)
@@ -297,6 +323,16 @@ def main() -> int:
     table = "\n".join(lines)
     print()
     print(table)
+    if ceiling:
+        rate, rps = ceiling
+        limit = rate / FILES["1m"]
+        base = direct_rps.get("1m")
+        share = f" ({limit / base:.2f}x direct)" if base else ""
+        note = (f"\nStoring new data in the capture directory: {rate / 1e6:.0f} MB/s, i.e. at most "
+                f"{limit:.0f} req/s of 1 MiB with every body captured{share}; "
+                f"capture-1m reached {rps / limit:.0%} of that.")
+        print(note)
+        table += "\n" + note
     print(f"\nbench: {time.monotonic() - started:.0f}s; raw wrk output in {results}")
     (results / "summary.md").write_text(
         f"# Tapline bench {stamp}\n\nwrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s "
