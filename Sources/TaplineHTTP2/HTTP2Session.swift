@@ -366,29 +366,39 @@ public final class HTTP2Session {
         source: nghttp2_data_source(ptr: nil), read_callback: HTTP2SessionCallbacks.readData)
 
     /// Calls `body` with an nghttp2_nv array for `headers` (valid only during the call).
+    ///
+    /// The names and values are copied once into one temporary buffer (on the stack
+    /// for ordinary header blocks) that the nv entries point into; nghttp2 copies
+    /// them again when the frame is submitted, so nothing outlives the call.
     static func withNameValues<R>(_ headers: HTTPHeaders,
                                   _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var storage: [UInt8] = []
-        var ranges: [(Int, Int, Int, Int)] = []
-        ranges.reserveCapacity(headers.count)
-        for field in headers {
-            let nameStart = storage.count
-            storage.append(contentsOf: field.name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: field.value.utf8)
-            ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
+        let fields = headers.fields
+        var byteCount = 0
+        for field in fields { byteCount += field.name.utf8.count + field.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, byteCount)) { bytes in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, fields.count)) { entries in
+                let base = bytes.baseAddress.unsafelyUnwrapped  // capacity >= 1: the address exists
+                var offset = 0
+                for (index, field) in fields.enumerated() {
+                    let name = copyUTF8(field.name, to: base + offset)
+                    offset += name
+                    let value = copyUTF8(field.value, to: base + offset)
+                    offset += value
+                    (entries.baseAddress.unsafelyUnwrapped + index).initialize(to: nghttp2_nv(
+                        name: base + offset - value - name, value: base + offset - value, namelen: name,
+                        valuelen: value, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
+                return body(UnsafePointer(entries.baseAddress.unsafelyUnwrapped), fields.count)
+            }
         }
-        storage.append(0) // never empty, so the base address exists
-        return storage.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress.unsafelyUnwrapped // non-empty: the address exists
-            let nva = ranges.map { range in
-                nghttp2_nv(name: base + range.0, value: base + range.2, namelen: range.1, valuelen: range.3,
-                           flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
-            }
-            let padded = nva.isEmpty ? [nghttp2_nv()] : nva // a valid pointer even for no fields
-            return padded.withUnsafeBufferPointer { pointer in
-                body(pointer.baseAddress.unsafelyUnwrapped, nva.count) // non-empty: the address exists
-            }
+    }
+
+    /// Copies the UTF-8 bytes of `text` to `destination`; returns how many.
+    private static func copyUTF8(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        var text = text
+        return text.withUTF8 { utf8 in
+            if let source = utf8.baseAddress { destination.update(from: source, count: utf8.count) }
+            return utf8.count
         }
     }
 
