@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -233,6 +234,36 @@ def test_client_reset_mid_upload_cancels_upstream_and_is_captured(tapline, h2_or
     assert resets and resets[0]["side"] == "client" and resets[0]["errorCode"] == 8
     ended = [e for e in evs if e["type"] == "flowEnded" and e["flow"] == resets[0]["flow"]][0]
     assert ended["error"]["kind"] == "client-aborted" and "CANCEL" in ended["error"]["message"]
+
+
+def test_silent_upstream_streams_each_get_504_after_their_own_timeout(tapline, h2_origin):
+    """--response-timeout applies per stream: late streams get 504, a prompt one on the
+    same connection is unaffected, and a stream opened later waits its full timeout."""
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}", "--response-timeout", "1")
+    client = H2Client(proxy.port)
+    opened = time.monotonic()
+    first = [client.request("/silent") for _ in range(3)]
+    prompt = client.request("/bytes/1000")
+    client.wait_streams([prompt])
+    assert client.responses[prompt]["status"] == 200
+    assert bytes(client.responses[prompt]["body"]) == pattern_bytes(1000)
+    time.sleep(0.5)  # part of the scenario: the next stream starts half a timeout later
+    later_opened = time.monotonic()
+    later = client.request("/silent")
+    client.wait_streams(first)
+    first_done = time.monotonic()
+    client.wait_streams([later])
+    later_done = time.monotonic()
+    for sid in first + [later]:
+        assert client.responses[sid]["status"] == 504, client.responses[sid]
+        assert b"no response" in bytes(client.responses[sid]["body"])
+    assert 0.9 <= first_done - opened < 10
+    assert later_done - later_opened >= 0.9, "the later stream was cut short by the earlier deadline"
+    assert later_done - first_done >= 0.3
+    client.close()
+    proxy.stop()
+    ended = [e for e in events(proxy) if e["type"] == "flowEnded" and e.get("error")]
+    assert sorted(e["error"]["kind"] for e in ended) == ["upstream-timeout"] * 4
 
 
 def test_upstream_goaway_reaches_the_client(tapline, h2_origin):

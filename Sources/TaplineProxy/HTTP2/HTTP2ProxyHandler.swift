@@ -55,6 +55,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var pumpAgain = false
     private var pausedForRecorder = false
     private var idleTimer: LoopTimer?
+    /// The one timer behind every stream's response timeout (see `armResponseTimer`).
+    private lazy var responseDeadlines = DeadlineTimer(loop: context.loop) { [weak self] in
+        self?.responseDeadlinePassed()
+    }
     /// Why the client connection is being closed by us (a protocol error), for `connectionClosed`.
     private var closeReason: String?
     /// An upstream GOAWAY to pass on to the client once the streams in flight are done
@@ -349,8 +353,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     /// Detaches the exchange from its upstream leg, resetting / closing it if still open.
     private func abandonUpstream(_ exchange: HTTP2StreamExchange, code: HTTP2ErrorCode) {
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = nil
         switch exchange.leg {
         case .none:
             waitingForUpstream.removeAll { $0 === exchange }
@@ -529,8 +532,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
               exchange.requestBodyBytes == 0, HTTP1Exchange.idempotentMethods.contains(exchange.method) else {
             return false
         }
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = nil
         leg.close()
         exchange.leg = .none
         connectHTTP1(exchange, reusing: false)
@@ -702,8 +704,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func responseEnded(_ exchange: HTTP2StreamExchange, trailers: HTTPHeaders?) {
         guard !exchange.responseComplete, !exchange.flowEnded else { return }
         exchange.responseComplete = true
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = nil
         context.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.responseBodyBytes,
                                     time: .now()))
         session.finish(stream: exchange.clientStream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
@@ -715,8 +716,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     private func firstResponseByte(_ exchange: HTTP2StreamExchange) {
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = nil
         if exchange.timings.value.firstResponseByte == nil { exchange.timings.value.firstResponseByte = .now() }
     }
 
@@ -756,8 +756,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func endFlow(_ exchange: HTTP2StreamExchange, error: FlowError?) {
         guard !exchange.flowEnded else { return }
         exchange.flowEnded = true
-        exchange.responseTimer?.cancel()
-        exchange.responseTimer = nil
+        exchange.responseDeadline = nil
         let now = Timestamp.now()
         exchange.timings.value.done = now
         context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
@@ -765,14 +764,40 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                   error: error, time: now))
     }
 
+    /// Starts `exchange`'s response timeout. All streams share one `DeadlineTimer`:
+    /// every stream gets the same timeout, so the earliest deadline is the timer's
+    /// own unless the timer is idle; no timer (and no closure) per stream.
     private func armResponseTimer(_ exchange: HTTP2StreamExchange) {
         let timeout = context.configuration.timeouts.response
-        exchange.responseTimer = context.loop.scheduleTimer(milliseconds: timeout) { [weak self, weak exchange] in
-            guard let self, let exchange, !exchange.flowEnded, !exchange.responseHeadSent else { return }
-            self.failExchange(exchange, FlowError(.upstreamTimeout,
-                "\(self.route.target.hostPort) sent no response within \(timeout / 1000) s"), status: 504)
-            self.pump()
+        exchange.responseDeadline = MonotonicClock.nanoseconds() &+ UInt64(max(0, timeout)) &* 1_000_000
+        if !responseDeadlines.isArmed { responseDeadlines.arm(milliseconds: timeout) }
+    }
+
+    /// The response deadline timer fired: 504 for every stream whose upstream is
+    /// late, then wait for the earliest deadline still pending.
+    private func responseDeadlinePassed() {
+        let now = MonotonicClock.nanoseconds()
+        let timeout = context.configuration.timeouts.response
+        var earliest: UInt64?
+        var late: [HTTP2StreamExchange] = []
+        for exchange in exchanges.values {
+            guard let deadline = exchange.responseDeadline else { continue }
+            if deadline <= now {
+                late.append(exchange)
+            } else {
+                earliest = min(earliest ?? deadline, deadline)
+            }
         }
+        for exchange in late.sorted(by: { $0.clientStream < $1.clientStream }) {
+            exchange.responseDeadline = nil
+            guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
+            failExchange(exchange, FlowError(.upstreamTimeout,
+                "\(route.target.hostPort) sent no response within \(timeout / 1000) s"), status: 504)
+        }
+        if let earliest {
+            responseDeadlines.arm(milliseconds: Int((earliest - now + 999_999) / 1_000_000))
+        }
+        if !late.isEmpty { pump() }
     }
 
     // MARK: HTTP2UpstreamConnectionOwner

@@ -40,7 +40,10 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
     var responseComplete = false
     var responseBodyBytes: UInt64 = 0
     var upstreamUnconsumed = 0
-    var responseTimer: LoopTimer?
+    /// Monotonic nanoseconds by which the upstream must start its response (504 after);
+    /// nil once it has, or while no upstream stream is open. Swept by the handler's
+    /// one response deadline timer.
+    var responseDeadline: UInt64?
     /// `flowEnded` was recorded (the stream may still be open until the client closes it),
     /// or a `relay` took the flow over and records its end.
     var flowEnded = false
