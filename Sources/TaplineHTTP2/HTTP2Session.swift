@@ -45,8 +45,8 @@ public final class HTTP2Session {
     private var incomingHeaderBytes = 0
     private var incomingHeadersTooLarge = false
     /// Streams whose request (server) or final response (client) head has arrived.
-    private var streamsWithHead: Set<Int32> = []
-    private var outbound: [Int32: HTTP2OutboundStream] = [:]
+    private var streamsWithHead = HTTP2StreamMap<Bool>()
+    private var outbound = HTTP2StreamMap<HTTP2OutboundStream>()
     /// nghttp2's last error message (error callback), for connection error reports.
     var lastLibraryMessage: String?
 
@@ -73,7 +73,7 @@ public final class HTTP2Session {
             nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, isHeadRequest ? 1 : 0, nil)
         }
         guard rv == 0 else { throw .invalidUpgradeSettings }
-        streamsWithHead.insert(1)
+        streamsWithHead[1] = true
         try submitInitialSettings()
     }
 
@@ -310,16 +310,16 @@ public final class HTTP2Session {
         let fields = incomingHeaders
         incomingHeaders = HTTPHeaders()
         let kind: HTTP2HeadersKind
-        if streamsWithHead.contains(stream) {
+        if streamsWithHead[stream] != nil {
             kind = .trailers
         } else if role == .server {
             kind = .request
-            streamsWithHead.insert(stream)
+            streamsWithHead[stream] = true
         } else if let status = fields.first(name: ":status"), status.hasPrefix("1") {
             kind = .informational
         } else {
             kind = .response
-            streamsWithHead.insert(stream)
+            streamsWithHead[stream] = true
         }
         events.append(.headers(stream: stream, fields: fields, kind: kind, endStream: endStream))
     }
@@ -334,7 +334,7 @@ public final class HTTP2Session {
 
     func streamClosed(_ stream: Int32, code: UInt32) {
         outbound[stream] = nil
-        streamsWithHead.remove(stream)
+        streamsWithHead[stream] = nil
         events.append(.streamClosed(stream: stream, code: HTTP2ErrorCode(rawValue: code)))
     }
 

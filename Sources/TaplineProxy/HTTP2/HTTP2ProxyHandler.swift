@@ -35,7 +35,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private let info: ClientConnectionInfo
     private let route: HTTP2Route
     private let session: HTTP2Session
-    private var exchanges: [Int32: HTTP2StreamExchange] = [:]
+    private var exchanges = HTTP2StreamMap<HTTP2StreamExchange>()
     /// The shared HTTP/2 upstream connection, once connected.
     private var upstream: HTTP2UpstreamConnection?
     private var connecting = false
@@ -928,12 +928,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         clientClosed = true
         idleTimer?.cancel()
-        for exchange in exchanges.values.sorted(by: { $0.clientStream < $1.clientStream }) {
+        for (_, exchange) in exchanges.entriesByID {
             exchange.tunnel?.streamClosed(error: error ?? HTTP2ConnectionFailure(message: "the HTTP/2 connection closed"))
             endFlow(exchange, error: FlowError(.clientAborted, "the client closed the connection before the stream was complete"))
             abandonUpstream(exchange, code: .cancel)
         }
-        exchanges = [:]
+        exchanges.removeAll()
         waitingForUpstream = []
         http1Pool.closeAll()
         upstream?.close()

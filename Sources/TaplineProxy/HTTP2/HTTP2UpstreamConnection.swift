@@ -20,7 +20,7 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
     let upstream: UpstreamConnection
     let session: HTTP2Session
     weak var owner: (any HTTP2UpstreamConnectionOwner)?
-    private var streams: [Int32: any HTTP2UpstreamStreamDelegate] = [:]
+    private var streams = HTTP2StreamMap<any HTTP2UpstreamStreamDelegate>()
     private(set) var closed = false
     /// A GOAWAY arrived (or we sent one): no new streams on this connection.
     private(set) var goingAway = false
@@ -125,8 +125,8 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         dispatchEvents()
         let reason = error.map { ": \($0)" } ?? ""
         let lost = streams
-        streams = [:]
-        for (id, delegate) in lost.sorted(by: { $0.key < $1.key }) {
+        streams.removeAll()
+        for (id, delegate) in lost.entriesByID {
             delegate.upstreamStream(id, lost: FlowError(.upstreamAborted,
                 "\(upstream.target.hostPort) closed the HTTP/2 connection before the stream was complete\(reason)"))
         }
