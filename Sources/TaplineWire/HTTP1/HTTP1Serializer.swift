@@ -3,26 +3,87 @@
 public enum HTTP1Serializer {
     /// `METHOD target HTTP/1.1\r\n` + fields + `\r\n`, header names as given.
     public static func requestHead(_ head: HTTPRequestHead) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(contentsOf: head.method.utf8); out.append(0x20)
-        out.append(contentsOf: head.target.utf8); out.append(0x20)
-        out.append(contentsOf: head.version.description.utf8)
-        out.append(0x0D); out.append(0x0A)
-        appendFields(head.headers, to: &out)
-        return out
+        let version = versionText(head.version)
+        let size = head.method.utf8.count + 1 + head.target.utf8.count + 1 + version.utf8.count + 2
+            + fieldsSize(head.headers)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var writer = HeadWriter(buffer.baseAddress.unsafelyUnwrapped)  // size > 0
+            writer.string(head.method); writer.byte(0x20)
+            writer.string(head.target); writer.byte(0x20)
+            writer.string(version); writer.byte(0x0D); writer.byte(0x0A)
+            writer.fields(head.headers)
+            count = writer.written(since: buffer.baseAddress.unsafelyUnwrapped)
+        }
     }
 
     /// `HTTP/1.1 status reason\r\n` + fields + `\r\n`.
     public static func responseHead(_ head: HTTPResponseHead) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(contentsOf: head.version.description.utf8); out.append(0x20)
-        out.append(contentsOf: String(head.status).utf8); out.append(0x20)
-        out.append(contentsOf: head.reason.utf8)
-        out.append(0x0D); out.append(0x0A)
-        appendFields(head.headers, to: &out)
-        return out
+        let version = versionText(head.version)
+        let status = (100...999).contains(head.status) ? "" : String(head.status)
+        let size = version.utf8.count + 1 + (status.isEmpty ? 3 : status.utf8.count) + 1 + head.reason.utf8.count + 2
+            + fieldsSize(head.headers)
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var writer = HeadWriter(buffer.baseAddress.unsafelyUnwrapped)  // size > 0
+            writer.string(version); writer.byte(0x20)
+            if status.isEmpty {
+                writer.byte(0x30 + UInt8(head.status / 100))
+                writer.byte(0x30 + UInt8(head.status / 10 % 10))
+                writer.byte(0x30 + UInt8(head.status % 10))
+            } else {
+                writer.string(status)
+            }
+            writer.byte(0x20)
+            writer.string(head.reason); writer.byte(0x0D); writer.byte(0x0A)
+            writer.fields(head.headers)
+            count = writer.written(since: buffer.baseAddress.unsafelyUnwrapped)
+        }
+    }
+
+    /// The version as it appears on the wire; the usual ones without building a String.
+    private static func versionText(_ version: HTTPVersion) -> String {
+        switch version {
+        case .http1_1: return "HTTP/1.1"
+        case .http1_0: return "HTTP/1.0"
+        default: return version.description
+        }
+    }
+
+    /// Bytes of `name: value\r\n` for every field plus the final `\r\n`.
+    private static func fieldsSize(_ headers: HTTPHeaders) -> Int {
+        var size = 2
+        for field in headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
+        return size
+    }
+
+    /// Writes head parts into a buffer sized by the caller (no bounds checks: the
+    /// sizes are computed from the same strings first).
+    private struct HeadWriter {
+        var at: UnsafeMutablePointer<UInt8>
+
+        init(_ start: UnsafeMutablePointer<UInt8>) { at = start }
+
+        mutating func byte(_ value: UInt8) {
+            at.pointee = value
+            at += 1
+        }
+
+        mutating func string(_ text: String) {
+            var text = text
+            text.withUTF8 { utf8 in
+                if let source = utf8.baseAddress { at.update(from: source, count: utf8.count) }
+                at += utf8.count
+            }
+        }
+
+        mutating func fields(_ headers: HTTPHeaders) {
+            for field in headers.fields {
+                string(field.name); byte(0x3A); byte(0x20)
+                string(field.value); byte(0x0D); byte(0x0A)
+            }
+            byte(0x0D); byte(0x0A)
+        }
+
+        func written(since start: UnsafeMutablePointer<UInt8>) -> Int { at - start }
     }
 
     /// One chunk of a chunked body: `size-in-hex\r\n` bytes `\r\n`. Empty input gives nothing.
