@@ -106,33 +106,33 @@ struct CaptureEventEncoder {
         case .connectionOpened(let connection, let client, let listener, let time):
             stats.connections += 1
             lines.beginEvent("connectionOpened", time: time.microseconds)
-            lines.key("conn"); lines.integer(connection.rawValue)
-            lines.key("client"); lines.string(client)
-            lines.key("listener"); lines.string(listener)
+            lines.member("conn", connection.rawValue)
+            lines.member("client", client)
+            lines.member("listener", listener)
         case .connectionTLS(let connection, let tls, let time):
             lines.beginEvent("connectionTLS", time: time.microseconds)
-            lines.key("conn"); lines.integer(connection.rawValue)
+            lines.member("conn", connection.rawValue)
             lines.key("tls"); lines.tls(tls)
         case .connectionClosed(let connection, let time, let received, let sent, let error):
             lines.beginEvent("connectionClosed", time: time.microseconds)
-            lines.key("conn"); lines.integer(connection.rawValue)
-            lines.key("received"); lines.integer(received)
-            lines.key("sent"); lines.integer(sent)
+            lines.member("conn", connection.rawValue)
+            lines.member("received", received)
+            lines.member("sent", sent)
             if let error { lines.key("error"); lines.flowError(error) }
         case .flowStarted(let flow, let connection, let kind, let scheme, let authority, let time):
             stats.flows += 1
             lines.beginEvent("flowStarted", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            lines.key("conn"); lines.integer(connection.rawValue)
-            lines.key("kind"); lines.string(kind.rawValue)
-            lines.key("scheme"); lines.string(scheme)
-            lines.key("authority"); lines.string(authority)
+            lines.member("flow", flow.rawValue)
+            lines.member("conn", connection.rawValue)
+            lines.member("kind", kind.rawValue)
+            lines.member("scheme", scheme)
+            lines.member("authority", authority)
         case .requestHead(let flow, let head, let time):
             lines.beginEvent("requestHead", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            lines.key("method"); lines.string(head.method)
-            lines.key("target"); lines.string(head.target)
-            lines.key("version"); lines.version(head.version)
+            lines.member("flow", flow.rawValue)
+            lines.member("method", head.method)
+            lines.member("target", head.target)
+            lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
         case .requestEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow] ?? BodyCounters()
@@ -140,16 +140,16 @@ struct CaptureEventEncoder {
                              seen: counts.requestSeen, stored: counts.requestStored, time: time)
         case .upstreamConnected(let flow, let server, let tls, let reused, let time):
             lines.beginEvent("upstreamConnected", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            lines.key("server"); lines.string(server)
-            lines.key("reused"); lines.bool(reused)
+            lines.member("flow", flow.rawValue)
+            lines.member("server", server)
+            lines.member("reused", reused)
             if let tls { lines.key("tls"); lines.tls(tls) }
         case .responseHead(let flow, let head, let time):
             lines.beginEvent("responseHead", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            lines.key("status"); lines.integer(head.status)
-            lines.key("reason"); lines.string(head.reason)
-            lines.key("version"); lines.version(head.version)
+            lines.member("flow", flow.rawValue)
+            lines.member("status", head.status)
+            lines.member("reason", head.reason)
+            lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
         case .responseEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow] ?? BodyCounters()
@@ -158,19 +158,19 @@ struct CaptureEventEncoder {
         case .flowEnded(let flow, let timings, let fromClient, let fromServer, let error, let time):
             counters[flow] = nil
             lines.beginEvent("flowEnded", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
+            lines.member("flow", flow.rawValue)
             lines.key("timings"); lines.timings(timings)
-            lines.key("bytesFromClient"); lines.integer(fromClient)
-            lines.key("bytesFromServer"); lines.integer(fromServer)
+            lines.member("bytesFromClient", fromClient)
+            lines.member("bytesFromServer", fromServer)
             if let error { lines.key("error"); lines.flowError(error) }
         case .http2Stream(let flow, let streamID, let time):
             lines.beginEvent("http2Stream", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            lines.key("stream"); lines.integer(UInt64(streamID))
+            lines.member("flow", flow.rawValue)
+            lines.member("stream", UInt64(streamID))
         case .http2Settings(let connection, let fromClient, let settings, let time):
             lines.beginEvent("http2Settings", time: time.microseconds)
-            lines.key("conn"); lines.integer(connection.rawValue)
-            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
+            lines.member("conn", connection.rawValue)
+            lines.member("side", constant: fromClient ? "client" : "upstream")
             lines.key("settings"); lines.beginArray()
             for setting in settings {
                 lines.element(); lines.beginArray()
@@ -181,16 +181,16 @@ struct CaptureEventEncoder {
             lines.endArray()
         case .http2StreamReset(let flow, let fromClient, let errorCode, let time):
             lines.beginEvent("http2StreamReset", time: time.microseconds)
-            lines.key("flow"); lines.integer(flow.rawValue)
-            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
-            lines.key("errorCode"); lines.integer(UInt64(errorCode))
+            lines.member("flow", flow.rawValue)
+            lines.member("side", constant: fromClient ? "client" : "upstream")
+            lines.member("errorCode", UInt64(errorCode))
         case .http2GoAway(let connection, let fromClient, let lastStreamID, let errorCode, let debugData, let time):
             lines.beginEvent("http2GoAway", time: time.microseconds)
-            lines.key("conn"); lines.integer(connection.rawValue)
-            lines.key("side"); lines.string(constant: fromClient ? "client" : "upstream")
-            lines.key("lastStream"); lines.integer(UInt64(lastStreamID))
-            lines.key("errorCode"); lines.integer(UInt64(errorCode))
-            if !debugData.isEmpty { lines.key("debug"); lines.string(debugData) }
+            lines.member("conn", connection.rawValue)
+            lines.member("side", constant: fromClient ? "client" : "upstream")
+            lines.member("lastStream", UInt64(lastStreamID))
+            lines.member("errorCode", UInt64(errorCode))
+            if !debugData.isEmpty { lines.member("debug", debugData) }
         case .webSocketMessage(let flow, let message, let time):
             webSocketMessage(flow: flow, message: message, time: time)
         case .requestBody, .responseBody:
@@ -203,11 +203,11 @@ struct CaptureEventEncoder {
     private mutating func encodeMessageEnd(_ type: StaticString, flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64,
                                            seen: UInt64, stored: UInt64, time: Timestamp) {
         lines.beginEvent(type, time: time.microseconds)
-        lines.key("flow"); lines.integer(flow.rawValue)
+        lines.member("flow", flow.rawValue)
         if let trailers { lines.key("trailers"); lines.headers(trailers) }
-        lines.key("bodyBytes"); lines.integer(max(bodyBytes, seen))
-        lines.key("capturedBytes"); lines.integer(stored)
-        lines.key("truncated"); lines.bool(seen > stored)
+        lines.member("bodyBytes", max(bodyBytes, seen))
+        lines.member("capturedBytes", stored)
+        lines.member("truncated", seen > stored)
     }
 
     /// A chunk of a flow's request or response body (what `.requestBody`/`.responseBody`
@@ -274,26 +274,26 @@ struct CaptureEventEncoder {
             spilled = store(stored)
         }
         lines.beginEvent("wsMessage", time: time.microseconds)
-        lines.key("flow"); lines.integer(flow.rawValue)
-        lines.key("dir"); lines.string(constant: message.fromClient ? "client" : "server")
-        lines.key("opcode"); lines.string(message.opcode.rawValue)
-        lines.key("wireBytes"); lines.integer(message.wireBytes)
-        lines.key("size"); lines.integer(payload.count)
-        lines.key("compressed"); lines.bool(message.compressed)
+        lines.member("flow", flow.rawValue)
+        lines.member("dir", constant: message.fromClient ? "client" : "server")
+        lines.member("opcode", message.opcode.rawValue)
+        lines.member("wireBytes", message.wireBytes)
+        lines.member("size", payload.count)
+        lines.member("compressed", message.compressed)
         if message.opcode == .close, payload.count >= 2 {
-            lines.key("code"); lines.integer(Int(payload[0]) << 8 | Int(payload[1]))
-            lines.key("reason"); lines.string(String(decoding: payload[2...], as: UTF8.self))
+            lines.member("code", Int(payload[0]) << 8 | Int(payload[1]))
+            lines.member("reason", String(decoding: payload[2...], as: UTF8.self))
         }
         if let spilled {
-            lines.key("seg"); lines.integer(spilled.segment)
-            lines.key("off"); lines.integer(spilled.offset)
-            lines.key("len"); lines.integer(keep)
+            lines.member("seg", spilled.segment)
+            lines.member("off", spilled.offset)
+            lines.member("len", keep)
         } else if let text = String(validating: stored, as: UTF8.self) {
-            lines.key("text"); lines.string(text)
+            lines.member("text", text)
         } else {
-            lines.key("base64"); lines.string(Base64.encode(stored))
+            lines.member("base64", Base64.encode(stored))
         }
-        if keep < payload.count { lines.key("truncated"); lines.bool(true) }
+        if keep < payload.count { lines.member("truncated", true) }
     }
 
     private mutating func emitPendingBody() {
@@ -301,11 +301,11 @@ struct CaptureEventEncoder {
         pending = nil
         stats.events += 1
         lines.beginEvent("body", time: body.time)
-        lines.key("flow"); lines.integer(body.flow.rawValue)
-        lines.key("dir"); lines.string(constant: body.isRequest ? "request" : "response")
-        lines.key("seg"); lines.integer(body.segment)
-        lines.key("off"); lines.integer(body.offset)
-        lines.key("len"); lines.integer(body.length)
+        lines.member("flow", body.flow.rawValue)
+        lines.member("dir", constant: body.isRequest ? "request" : "response")
+        lines.member("seg", body.segment)
+        lines.member("off", body.offset)
+        lines.member("len", body.length)
         lines.endEvent()
     }
 }

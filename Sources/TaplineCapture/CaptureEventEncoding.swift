@@ -7,8 +7,8 @@ extension JSONLineBuilder {
     /// Starts an event line: `{"t":<µs>,"type":"<type>"`.
     mutating func beginEvent(_ type: StaticString, time: Int64) {
         beginObject()
-        key("t"); integer(time)
-        key("type"); string(constant: type)
+        member("t", time)
+        member("type", constant: type)
     }
 
     /// Ends an event line with `}` and a newline.
@@ -20,29 +20,23 @@ extension JSONLineBuilder {
     /// `[[name,value],...]` in wire order, names in their original case.
     mutating func headers(_ headers: HTTPHeaders) {
         beginArray()
-        for field in headers.fields {
-            element()
-            beginArray()
-            element(); string(field.name)
-            element(); string(field.value)
-            endArray()
-        }
+        for field in headers.fields { pair(field.name, field.value) }
         endArray()
     }
 
     /// `{"version","cipher","sni"?,"alpn"?,"peer"?:{"subject","issuer","sha256"}}`.
     mutating func tls(_ tls: TLSDetails) {
         beginObject()
-        key("version"); string(tls.version)
-        key("cipher"); string(tls.cipher)
-        if let serverName = tls.serverName { key("sni"); string(serverName) }
-        if let alpn = tls.alpn { key("alpn"); string(alpn) }
+        member("version", tls.version)
+        member("cipher", tls.cipher)
+        if let serverName = tls.serverName { member("sni", serverName) }
+        if let alpn = tls.alpn { member("alpn", alpn) }
         if let peer = tls.peerCertificate {
             key("peer")
             beginObject()
-            key("subject"); string(peer.subject)
-            key("issuer"); string(peer.issuer)
-            key("sha256"); string(peer.sha256Fingerprint)
+            member("subject", peer.subject)
+            member("issuer", peer.issuer)
+            member("sha256", peer.sha256Fingerprint)
             endObject()
         }
         endObject()
@@ -51,18 +45,18 @@ extension JSONLineBuilder {
     /// `{"kind","message"}`.
     mutating func flowError(_ error: FlowError) {
         beginObject()
-        key("kind"); string(error.kind.rawValue)
-        key("message"); string(error.message)
+        member("kind", error.kind.rawValue)
+        member("message", error.message)
         endObject()
     }
 
-    /// `"HTTP/1.1"`, `"HTTP/1.0"`, `"HTTP/2"` without building a String for the usual versions.
-    mutating func version(_ version: HTTPVersion) {
+    /// `"name":"HTTP/1.1"` (or `HTTP/1.0`, `HTTP/2`) without building a String for the usual versions.
+    mutating func member(_ name: StaticString, version: HTTPVersion) {
         switch version {
-        case .http1_1: string(constant: "HTTP/1.1")
-        case .http1_0: string(constant: "HTTP/1.0")
-        case .http2: string(constant: "HTTP/2")
-        default: string(version.description)
+        case .http1_1: member(name, constant: "HTTP/1.1")
+        case .http1_0: member(name, constant: "HTTP/1.0")
+        case .http2: member(name, constant: "HTTP/2")
+        default: member(name, version.description)
         }
     }
 
@@ -70,16 +64,16 @@ extension JSONLineBuilder {
     /// order and with the names of `FlowTimingsCoding.names`.
     mutating func timings(_ timings: FlowTimings) {
         beginObject()
-        if let moment = timings.requestStart { key("requestStart"); integer(moment.microseconds) }
-        if let moment = timings.dnsStart { key("dnsStart"); integer(moment.microseconds) }
-        if let moment = timings.dnsEnd { key("dnsEnd"); integer(moment.microseconds) }
-        if let moment = timings.connectStart { key("connectStart"); integer(moment.microseconds) }
-        if let moment = timings.connectEnd { key("connectEnd"); integer(moment.microseconds) }
-        if let moment = timings.tlsStart { key("tlsStart"); integer(moment.microseconds) }
-        if let moment = timings.tlsEnd { key("tlsEnd"); integer(moment.microseconds) }
-        if let moment = timings.requestSent { key("requestSent"); integer(moment.microseconds) }
-        if let moment = timings.firstResponseByte { key("firstResponseByte"); integer(moment.microseconds) }
-        if let moment = timings.done { key("done"); integer(moment.microseconds) }
+        if let moment = timings.requestStart { member("requestStart", moment.microseconds) }
+        if let moment = timings.dnsStart { member("dnsStart", moment.microseconds) }
+        if let moment = timings.dnsEnd { member("dnsEnd", moment.microseconds) }
+        if let moment = timings.connectStart { member("connectStart", moment.microseconds) }
+        if let moment = timings.connectEnd { member("connectEnd", moment.microseconds) }
+        if let moment = timings.tlsStart { member("tlsStart", moment.microseconds) }
+        if let moment = timings.tlsEnd { member("tlsEnd", moment.microseconds) }
+        if let moment = timings.requestSent { member("requestSent", moment.microseconds) }
+        if let moment = timings.firstResponseByte { member("firstResponseByte", moment.microseconds) }
+        if let moment = timings.done { member("done", moment.microseconds) }
         endObject()
     }
 }

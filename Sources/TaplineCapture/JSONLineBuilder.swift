@@ -176,89 +176,220 @@ struct JSONLineBuilder {
         5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
         """
 
-    /// How many decimal digits `value` has (1 for 0).
-    @inline(__always)
-    private static func decimalDigitCount(_ value: UInt64) -> Int {
-        var digits = 1
-        var threshold: UInt64 = 10
-        while digits < 20 && value >= threshold {
-            digits += 1
-            if digits == 20 { break }
-            threshold &*= 10
-        }
-        return digits
+    private mutating func appendDigits(_ value: UInt64) {
+        storage.reserve(20)
+        storage.count = Self.writeDigits(value, at: storage.base + storage.count) - storage.base
     }
 
-    /// Decimal digits of `value`, written back to front straight into the buffer,
-    /// two at a time (timestamps have 16 digits: 8 divisions by the constant 100,
-    /// each compiled to a multiply).
-    private mutating func appendDigits(_ value: UInt64) {
-        let digits = Self.decimalDigitCount(value)
-        storage.reserve(digits)
-        var at = storage.base + storage.count + digits
-        var rest = value
-        let pairs = Self.digitPairs.utf8Start
-        while rest >= 100 {
-            let pair = Int(rest % 100) &* 2
-            rest /= 100
-            at -= 2
-            at[0] = pairs[pair]
-            at[1] = pairs[pair + 1]
-        }
-        if rest >= 10 {
-            let pair = Int(rest) &* 2
-            at -= 2
-            at[0] = pairs[pair]
-            at[1] = pairs[pair + 1]
-        } else {
-            at -= 1
-            at[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest)
-        }
-        storage.count += digits
+    /// True when one of the eight bytes of `word` is below 0x20, `"` or `\\` (SWAR:
+    /// a byte is flagged by the borrow of subtracting from it; exact for "any").
+    @inline(__always)
+    private static func wordNeedsEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quotes = (quote &- ones) & ~quote & highs
+        let backslashes = (backslash &- ones) & ~backslash & highs
+        return (control | quotes | backslashes) != 0
     }
 
     private mutating func appendQuoted(_ value: String) {
         var value = value
         value.withUTF8 { utf8 in
-            // Worst case every byte becomes \u00XX.
-            storage.reserve(utf8.count * 6 + 2)
-            var at = storage.base + storage.count
-            at.pointee = UInt8(ascii: "\"")
+            storage.reserve(utf8.count * 6 + 2)  // worst case: every byte becomes \u00XX
+            let at = Self.writeQuoted(utf8, at: storage.base + storage.count)
+            storage.count = at - storage.base
+        }
+    }
+
+    // MARK: Members in one step
+    //
+    // A line is mostly `"key":value` pairs; writing each with one capacity check and
+    // no intermediate calls is most of the encoder's speed (see docs/performance.md).
+
+    /// `,"name":` (comma unless first) at `at`; returns the position after it.
+    @inline(__always)
+    private mutating func writeKey(_ name: UnsafeBufferPointer<UInt8>,
+                                   at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var at = start
+        if !containerIsEmpty {
+            at.pointee = UInt8(ascii: ",")
             at += 1
-            guard let source = utf8.baseAddress else {
+        }
+        containerIsEmpty = false
+        at.pointee = UInt8(ascii: "\"")
+        if let source = name.baseAddress { (at + 1).update(from: source, count: name.count) }
+        at += 1 + name.count
+        at.pointee = UInt8(ascii: "\"")
+        (at + 1).pointee = UInt8(ascii: ":")
+        return at + 2
+    }
+
+    /// `"name":value` for an integer.
+    mutating func member(_ name: StaticString, _ value: UInt64) {
+        name.withUTF8Buffer { key in
+            storage.reserve(key.count + 24)
+            let at = writeKey(key, at: storage.base + storage.count)
+            storage.count = Self.writeDigits(value, at: at) - storage.base
+        }
+    }
+
+    mutating func member(_ name: StaticString, _ value: Int64) {
+        name.withUTF8Buffer { key in
+            storage.reserve(key.count + 25)
+            var at = writeKey(key, at: storage.base + storage.count)
+            if value < 0 {
+                at.pointee = UInt8(ascii: "-")
+                at = Self.writeDigits(value == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-value), at: at + 1)
+            } else {
+                at = Self.writeDigits(UInt64(value), at: at)
+            }
+            storage.count = at - storage.base
+        }
+    }
+
+    mutating func member(_ name: StaticString, _ value: Int) { member(name, Int64(value)) }
+
+    /// `"name":"value"` for any string (escaped).
+    mutating func member(_ name: StaticString, _ value: String) {
+        var value = value
+        name.withUTF8Buffer { key in
+            value.withUTF8 { utf8 in
+                storage.reserve(key.count + 4 + utf8.count * 6 + 2)
+                let at = writeKey(key, at: storage.base + storage.count)
+                storage.count = Self.writeQuoted(utf8, at: at) - storage.base
+            }
+        }
+    }
+
+    /// `"name":"value"` for a constant we chose (ASCII, nothing to escape).
+    mutating func member(_ name: StaticString, constant value: StaticString) {
+        name.withUTF8Buffer { key in
+            value.withUTF8Buffer { text in
+                storage.reserve(key.count + text.count + 6)
+                var at = writeKey(key, at: storage.base + storage.count)
+                at.pointee = UInt8(ascii: "\"")
+                if let source = text.baseAddress { (at + 1).update(from: source, count: text.count) }
+                at += 1 + text.count
                 at.pointee = UInt8(ascii: "\"")
                 storage.count = at + 1 - storage.base
-                return
             }
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = source[index]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                if runStart < index {
-                    at.update(from: source + runStart, count: index - runStart)
-                    at += index - runStart
-                }
-                runStart = index + 1
-                at.pointee = UInt8(ascii: "\\")
-                switch byte {
-                case 0x22: at[1] = 0x22; at += 2
-                case 0x5C: at[1] = 0x5C; at += 2
-                case 0x0A: at[1] = UInt8(ascii: "n"); at += 2
-                case 0x0D: at[1] = UInt8(ascii: "r"); at += 2
-                case 0x09: at[1] = UInt8(ascii: "t"); at += 2
-                default:
-                    let high = byte >> 4, low = byte & 0xF
-                    at[1] = UInt8(ascii: "u"); at[2] = 0x30; at[3] = 0x30; at[4] = 0x30 + high
-                    at[5] = low < 10 ? 0x30 + low : 0x57 + low
-                    at += 6
-                }
-            }
-            if runStart < utf8.count {
-                at.update(from: source + runStart, count: utf8.count - runStart)
-                at += utf8.count - runStart
-            }
-            at.pointee = UInt8(ascii: "\"")
-            storage.count = at + 1 - storage.base
         }
+    }
+
+    mutating func member(_ name: StaticString, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    /// `["name","value"]` as an array element: one header field.
+    mutating func pair(_ name: String, _ value: String) {
+        var name = name, value = value
+        let comma = !containerIsEmpty
+        containerIsEmpty = false
+        name.withUTF8 { first in
+            value.withUTF8 { second in
+                storage.reserve((first.count + second.count) * 6 + 8)
+                var at = storage.base + storage.count
+                if comma {
+                    at.pointee = UInt8(ascii: ",")
+                    at += 1
+                }
+                at.pointee = UInt8(ascii: "[")
+                at = Self.writeQuoted(first, at: at + 1)
+                at.pointee = UInt8(ascii: ",")
+                at = Self.writeQuoted(second, at: at + 1)
+                at.pointee = UInt8(ascii: "]")
+                storage.count = at + 1 - storage.base
+            }
+        }
+    }
+
+    /// Decimal digits of `value` at `at` (room for 20 reserved); returns the end.
+    /// Two digits at a time from the back into a stack buffer (a 16-digit timestamp
+    /// is 8 divisions by the constant 100, each compiled to a multiply), then copied.
+    @inline(__always)
+    private static func writeDigits(_ value: UInt64, at: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
+        return withUnsafeMutableBytes(of: &digits) { buffer in
+            let end = buffer.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self) + buffer.count
+            var first = end
+            var rest = value
+            let pairs = digitPairs.utf8Start
+            while rest >= 100 {
+                let pair = Int(rest % 100) &* 2
+                rest /= 100
+                first -= 2
+                first[0] = pairs[pair]
+                first[1] = pairs[pair + 1]
+            }
+            if rest >= 10 {
+                let pair = Int(rest) &* 2
+                first -= 2
+                first[0] = pairs[pair]
+                first[1] = pairs[pair + 1]
+            } else {
+                first -= 1
+                first[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest)
+            }
+            at.update(from: first, count: end - first)
+            return at + (end - first)
+        }
+    }
+
+    /// `"…"` with `utf8` escaped, at `start` (room for `utf8.count * 6 + 2` reserved);
+    /// returns the end. Eight bytes at a time while none needs escaping.
+    @inline(__always)
+    private static func writeQuoted(_ utf8: UnsafeBufferPointer<UInt8>,
+                                    at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var at = start
+        at.pointee = UInt8(ascii: "\"")
+        at += 1
+        guard let source = utf8.baseAddress else {
+            at.pointee = UInt8(ascii: "\"")
+            return at + 1
+        }
+        let count = utf8.count
+        var runStart = 0
+        var index = 0
+        while index < count {
+            if index + 8 <= count,
+               !wordNeedsEscaping(UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            let byte = source[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
+                index += 1
+                continue
+            }
+            if runStart < index {
+                at.update(from: source + runStart, count: index - runStart)
+                at += index - runStart
+            }
+            runStart = index + 1
+            at.pointee = UInt8(ascii: "\\")
+            switch byte {
+            case 0x22: at[1] = 0x22; at += 2
+            case 0x5C: at[1] = 0x5C; at += 2
+            case 0x0A: at[1] = UInt8(ascii: "n"); at += 2
+            case 0x0D: at[1] = UInt8(ascii: "r"); at += 2
+            case 0x09: at[1] = UInt8(ascii: "t"); at += 2
+            default:
+                let high = byte >> 4, low = byte & 0xF
+                at[1] = UInt8(ascii: "u"); at[2] = 0x30; at[3] = 0x30; at[4] = 0x30 + high
+                at[5] = low < 10 ? 0x30 + low : 0x57 + low
+                at += 6
+            }
+            index += 1
+        }
+        if runStart < count {
+            at.update(from: source + runStart, count: count - runStart)
+            at += count - runStart
+        }
+        at.pointee = UInt8(ascii: "\"")
+        return at + 1
     }
 }

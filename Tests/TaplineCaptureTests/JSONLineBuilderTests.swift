@@ -52,4 +52,23 @@ final class JSONLineBuilderTests: XCTestCase {
             XCTAssertEqual(object["ok"] as? Bool, want["ok"] as? Bool)
         }
     }
+
+    /// Every character that needs escaping, at every position of strings long enough
+    /// for the eight-bytes-at-a-time scan, reads back unchanged.
+    func testEscapesAtEveryOffsetOfLongStrings() throws {
+        let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "é", "😀"]
+        for special in specials {
+            for length in [7, 8, 9, 16, 23] {
+                for position in 0..<length {
+                    var characters = Array(repeating: Character("a"), count: length)
+                    characters[position] = special
+                    let text = String(characters)
+                    var builder = JSONLineBuilder(capacity: 4)
+                    builder.string(text)
+                    let parsed = try JSONSerialization.jsonObject(with: Data(builder.bytes), options: [.fragmentsAllowed])
+                    XCTAssertEqual(parsed as? String, text, "special \(special.unicodeScalars.first!.value) at \(position) of \(length)")
+                }
+            }
+        }
+    }
 }
