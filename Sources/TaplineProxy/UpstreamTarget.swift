@@ -1,15 +1,26 @@
 /// Where a request goes: scheme, host and port of an origin server.
+///
+/// Immutable; `authority` and `hostPort` are formatted once here because every
+/// proxied request reads them (a reverse proxy reuses one target for all of them).
 public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
     public enum Scheme: String, Sendable { case http, https }
-    public var scheme: Scheme
+    public let scheme: Scheme
     /// Host name or IP literal, without brackets.
-    public var host: String
-    public var port: Int
+    public let host: String
+    public let port: Int
+    /// `host:port`, with brackets around IPv6 literals; the port left out when it is the scheme's default.
+    public let authority: String
+    /// `host:port` always with the port (for logs and connection keys).
+    public let hostPort: String
 
     public init(scheme: Scheme, host: String, port: Int) {
         self.scheme = scheme
         self.host = host
         self.port = port
+        let isIPv6Literal = host.utf8.contains(UInt8(ascii: ":"))  // needs brackets in an authority
+        let bracketed = isIPv6Literal ? "[\(host)]" : host
+        hostPort = bracketed + ":\(port)"
+        authority = port == (scheme == .https ? 443 : 80) ? bracketed : hostPort
     }
 
     /// Parses `http://host[:port]` or `https://host[:port]` (a path is not allowed).
@@ -35,22 +46,7 @@ public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
         self.init(scheme: scheme, host: parsed.host, port: parsed.port)
     }
 
-    /// `host:port`, with brackets around IPv6 literals; the port left out when it is the scheme's default.
-    public var authority: String {
-        let bracketed = isIPv6Literal ? "[\(host)]" : host
-        let defaultPort = scheme == .https ? 443 : 80
-        return port == defaultPort ? bracketed : "\(bracketed):\(port)"
-    }
-
-    /// `host:port` always with the port (for logs and connection keys).
-    public var hostPort: String {
-        (isIPv6Literal ? "[\(host)]" : host) + ":\(port)"
-    }
-
     public var description: String { "\(scheme.rawValue)://\(authority)" }
-
-    /// An IPv6 address literal (it needs brackets in an authority).
-    var isIPv6Literal: Bool { host.utf8.contains(UInt8(ascii: ":")) }
 
     /// Splits `host`, `host:port`, `[v6]`, `[v6]:port`. Nil when the port is not valid.
     static func splitAuthority(_ authority: Substring, defaultPort: Int) -> (host: String, port: Int)? {
