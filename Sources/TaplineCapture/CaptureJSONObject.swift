@@ -1,40 +1,52 @@
-import Foundation
-
-/// Typed, non-throwing accessors over a parsed JSON object (from
-/// JSONSerialization) for the reader: every getter returns nil when the field
-/// is missing or has another type, so a damaged line never traps.
+/// Typed, non-throwing accessors over one parsed JSON object (from
+/// `CaptureJSONParser`) for the reader: every getter returns nil when the field is
+/// missing or has another type, so a damaged line never traps.
+///
+/// Lookups scan the members linearly (a capture line has about a dozen) from the
+/// end, so a duplicated key reads as its last value, as with JSONSerialization.
+/// Numbers: `int64` also takes a double with an integral value (`1.0`, `1e3`);
+/// booleans are only `true`/`false`, never numbers.
+/// A value type; used on the reading thread only.
 struct CaptureJSONObject {
-    let raw: [String: Any]
+    /// The object's members in document order.
+    let members: [(key: String, value: CaptureJSONValue)]
 
-    init(_ raw: [String: Any]) { self.raw = raw }
+    init(members: [(key: String, value: CaptureJSONValue)]) { self.members = members }
 
-    func string(_ key: String) -> String? { raw[key] as? String }
+    /// The object in `value`, or nil when `value` is not an object.
+    init?(_ value: CaptureJSONValue) {
+        guard case .object(let members) = value else { return nil }
+        self.members = members
+    }
 
-    func int64(_ key: String) -> Int64? {
-        guard let value = raw[key] else { return nil }
-        if let number = value as? Int64 { return number }
-        if let number = value as? Int { return Int64(number) }
-        if let number = value as? UInt64, number <= UInt64(Int64.max) { return Int64(number) }
-        if let number = value as? Double, number.rounded() == number, abs(number) < 9.2e18 { return Int64(number) }
-        if let number = value as? NSNumber { return number.int64Value }
+    /// The value of the last member named `key`.
+    func value(_ key: String) -> CaptureJSONValue? {
+        var index = members.endIndex
+        while index > members.startIndex {
+            index -= 1
+            if members[index].key == key { return members[index].value }
+        }
         return nil
     }
+
+    func string(_ key: String) -> String? { value(key)?.stringValue }
+
+    func int64(_ key: String) -> Int64? { value(key)?.int64Value }
 
     func uint64(_ key: String) -> UInt64? {
         guard let value = int64(key), value >= 0 else { return nil }
         return UInt64(value)
     }
 
-    func bool(_ key: String) -> Bool? { raw[key] as? Bool }
+    func bool(_ key: String) -> Bool? { value(key)?.boolValue }
 
-    func object(_ key: String) -> CaptureJSONObject? {
-        (raw[key] as? [String: Any]).map(CaptureJSONObject.init)
-    }
+    func object(_ key: String) -> CaptureJSONObject? { value(key).flatMap(CaptureJSONObject.init) }
 
-    func array(_ key: String) -> [Any]? { raw[key] as? [Any] }
+    func array(_ key: String) -> [CaptureJSONValue]? { value(key)?.arrayValue }
 
+    /// True when the member exists and is not `null`.
     func has(_ key: String) -> Bool {
-        guard let value = raw[key] else { return false }
-        return !(value is NSNull)
+        guard let value = value(key) else { return false }
+        return !value.isNull
     }
 }

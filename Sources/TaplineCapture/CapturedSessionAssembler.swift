@@ -1,4 +1,3 @@
-import Foundation
 import TaplineFlow
 import TaplineWire
 
@@ -7,7 +6,11 @@ import TaplineWire
 /// Used only inside `CapturedSession.open`, on the caller's thread.
 struct CapturedSessionAssembler {
     let directory: String
-    private var flows: [UInt64: CapturedFlow] = [:]
+    /// Flows in the order they started; `flowPositions` maps a flow id to its place.
+    /// Kept in an array so that events change a flow in place (a dictionary's
+    /// subscript moves the large value out and back) and growth is one memcpy.
+    private var flows: [CapturedFlow] = []
+    private var flowPositions: [UInt64: Int] = [:]
     private var connections: [UInt64: CapturedConnection] = [:]
     private var warnings: [String] = []
     private var suppressedWarnings = 0
@@ -35,11 +38,9 @@ struct CapturedSessionAssembler {
 
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(line)),
-              let raw = parsed as? [String: Any] else {
+        guard let parsed = try? CaptureJSONParser.parse(line), let json = CaptureJSONObject(parsed) else {
             return skip(number, "not a JSON object (corrupt line)")
         }
-        let json = CaptureJSONObject(raw)
         guard let type = json.string("type") else { return skip(number, "no \"type\"") }
         guard let micros = json.int64("t") else { return skip(number, "no timestamp \"t\"") }
         let time = Timestamp(microseconds: micros)
@@ -53,11 +54,11 @@ struct CapturedSessionAssembler {
             guard let id = json.uint64("conn"), let tls = json.object("tls").flatMap(Self.tls) else {
                 return skip(number, "connectionTLS without \"conn\" or a valid \"tls\"")
             }
-            guard connections[id] != nil else { return skip(number, "connection \(id) was never opened") }
+            guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
             connections[id]?.tls = tls
         case "connectionClosed":
             guard let id = json.uint64("conn") else { return skip(number, "connectionClosed without \"conn\"") }
-            guard connections[id] != nil else { return skip(number, "connection \(id) was never opened") }
+            guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
             connections[id]?.closed = time
             connections[id]?.bytesReceived = json.uint64("received") ?? 0
             connections[id]?.bytesSent = json.uint64("sent") ?? 0
@@ -72,20 +73,26 @@ struct CapturedSessionAssembler {
                 warn("events.jsonl:\(number): flow \(id) has unknown kind \(kindName.debugDescription); shown as http")
                 kind = .http
             }
-            flows[id] = CapturedFlow(id: FlowID(id), connection: ConnectionID(connection), kind: kind,
-                                     scheme: json.string("scheme") ?? "http", authority: json.string("authority") ?? "",
-                                     started: time, sessionDirectory: directory)
+            let flow = CapturedFlow(id: FlowID(id), connection: ConnectionID(connection), kind: kind,
+                                    scheme: json.string("scheme") ?? "http", authority: json.string("authority") ?? "",
+                                    started: time, sessionDirectory: directory)
+            if let at = flowPositions[id] {
+                flows[at] = flow  // a repeated flowStarted starts the flow over
+            } else {
+                flowPositions[id] = flows.count
+                flows.append(flow)
+            }
         case "requestHead":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             guard let method = json.string("method"), let target = json.string("target"),
                   let headers = json.array("headers").flatMap(Self.headers) else {
                 return skip(number, "requestHead without method, target or headers")
             }
-            flows[id]?.request = HTTPRequestHead(method: method, target: target,
-                                                 version: Self.version(json.string("version")), headers: headers)
-            flows[id]?.requestTime = time
+            flows[at].request = HTTPRequestHead(method: method, target: target,
+                                                version: Self.version(json.string("version")), headers: headers)
+            flows[at].requestTime = time
         case "body":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             guard let direction = json.string("dir").flatMap(BodyDirection.init(rawValue:)),
                   let segment = json.int64("seg"), segment >= 1, segment <= 999_999,
                   let offset = json.uint64("off"), let length = json.uint64("len") else {
@@ -93,38 +100,36 @@ struct CapturedSessionAssembler {
             }
             let extent = BodyExtent(segment: Int(segment), offset: offset, length: length)
             if direction == .request {
-                flows[id]?.requestBody.extents.append(extent)
-                flows[id]?.requestBody.capturedBytes += length
+                flows[at].requestBody.extents.append(extent)
+                flows[at].requestBody.capturedBytes += length
             } else {
-                flows[id]?.responseBody.extents.append(extent)
-                flows[id]?.responseBody.capturedBytes += length
+                flows[at].responseBody.extents.append(extent)
+                flows[at].responseBody.capturedBytes += length
             }
         case "requestEnd", "responseEnd":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             let trailers = json.array("trailers").flatMap(Self.headers)
             let isRequest = type == "requestEnd"
-            guard let flow = flows[id] else { return }
-            var body = isRequest ? flow.requestBody : flow.responseBody
-            body.isComplete = true
-            body.bodyBytes = json.uint64("bodyBytes") ?? body.capturedBytes
-            body.truncated = json.bool("truncated") ?? false
-            if let captured = json.uint64("capturedBytes"), captured != body.capturedBytes {
-                warn("events.jsonl:\(number): flow \(id) \(isRequest ? "request" : "response") body has \(body.capturedBytes) bytes stored but its end says \(captured)")
-            }
+            // Changed in place through the index: copying a CapturedFlow out and back
+            // retains and releases every field.
+            let stored: UInt64
             if isRequest {
-                flows[id]?.requestBody = body
-                flows[id]?.requestTrailers = trailers
+                stored = Self.endBody(&flows[at].requestBody, json)
+                flows[at].requestTrailers = trailers
             } else {
-                flows[id]?.responseBody = body
-                flows[id]?.responseTrailers = trailers
+                stored = Self.endBody(&flows[at].responseBody, json)
+                flows[at].responseTrailers = trailers
+            }
+            if let captured = json.uint64("capturedBytes"), captured != stored {
+                warn("events.jsonl:\(number): flow \(flows[at].id.rawValue) \(isRequest ? "request" : "response") body has \(stored) bytes stored but its end says \(captured)")
             }
         case "upstreamConnected":
-            guard let id = flowID(json, number) else { return }
-            flows[id]?.serverAddress = json.string("server")
-            flows[id]?.upstreamReused = json.bool("reused") ?? false
-            flows[id]?.upstreamTLS = json.object("tls").flatMap(Self.tls)
+            guard let at = flowPosition(json, number) else { return }
+            flows[at].serverAddress = json.string("server")
+            flows[at].upstreamReused = json.bool("reused") ?? false
+            flows[at].upstreamTLS = json.object("tls").flatMap(Self.tls)
         case "responseHead":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64("status"), status >= 0, status < 1000,
                   let headers = json.array("headers").flatMap(Self.headers) else {
                 return skip(number, "responseHead without status or headers")
@@ -132,25 +137,25 @@ struct CapturedSessionAssembler {
             let head = HTTPResponseHead(version: Self.version(json.string("version")), status: Int(status),
                                         reason: json.string("reason") ?? "", headers: headers)
             if head.isInterim {
-                flows[id]?.interimResponses.append(head)
+                flows[at].interimResponses.append(head)
             } else {
-                flows[id]?.response = head
-                flows[id]?.responseTime = time
+                flows[at].response = head
+                flows[at].responseTime = time
                 // Flows start as http; a 101 to a WebSocket upgrade (or a 2xx / bridged 101
                 // to an HTTP/2 extended CONNECT for WebSocket) makes them websocket.
-                if let request = flows[id]?.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
-                    flows[id]?.kind = .websocket
+                if let request = flows[at].request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
+                    flows[at].kind = .websocket
                 }
             }
         case "wsMessage":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             guard let message = Self.webSocketMessage(json, time: time) else {
                 return skip(number, "wsMessage without a valid dir, opcode, sizes or payload")
             }
-            flows[id]?.kind = .websocket
-            flows[id]?.webSocketMessages.append(message)
+            flows[at].kind = .websocket
+            flows[at].webSocketMessages.append(message)
         case "flowEnded":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             var timings = FlowTimings()
             if let object = json.object("timings") {
                 for name in FlowTimingsCoding.names {
@@ -159,33 +164,34 @@ struct CapturedSessionAssembler {
                     }
                 }
             }
-            flows[id]?.timings = timings
-            flows[id]?.ended = time
-            flows[id]?.bytesFromClient = json.uint64("bytesFromClient") ?? 0
-            flows[id]?.bytesFromServer = json.uint64("bytesFromServer") ?? 0
-            flows[id]?.error = json.object("error").flatMap(Self.error)
+            flows[at].timings = timings
+            flows[at].ended = time
+            flows[at].bytesFromClient = json.uint64("bytesFromClient") ?? 0
+            flows[at].bytesFromServer = json.uint64("bytesFromServer") ?? 0
+            flows[at].error = json.object("error").flatMap(Self.error)
         case "http2Stream":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             guard let stream = json.uint64("stream"), stream <= UInt64(UInt32.max) else {
                 return skip(number, "http2Stream without a valid \"stream\"")
             }
-            flows[id]?.http2StreamID = UInt32(stream)
+            flows[at].http2StreamID = UInt32(stream)
         case "http2StreamReset":
-            guard let id = flowID(json, number) else { return }
+            guard let at = flowPosition(json, number) else { return }
             guard let code = json.uint64("errorCode"), code <= UInt64(UInt32.max) else {
                 return skip(number, "http2StreamReset without a valid \"errorCode\"")
             }
-            flows[id]?.http2Resets.append(CapturedHTTP2Reset(fromClient: json.string("side") == "client",
-                                                             errorCode: UInt32(code), time: time))
+            flows[at].http2Resets.append(CapturedHTTP2Reset(fromClient: json.string("side") == "client",
+                                                            errorCode: UInt32(code), time: time))
         case "http2Settings":
             guard let id = json.uint64("conn"), let array = json.array("settings") else {
                 return skip(number, "http2Settings without \"conn\" or \"settings\"")
             }
-            guard connections[id] != nil else { return skip(number, "connection \(id) was never opened") }
+            guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
             var settings: [HTTP2Setting] = []
             for element in array {
-                guard let pair = element as? [Any], pair.count == 2,
-                      let identifier = (pair[0] as? NSNumber)?.uint16Value, let value = (pair[1] as? NSNumber)?.uint32Value
+                guard case .array(let pair) = element, pair.count == 2,
+                      let identifier = pair[0].int64Value.flatMap(UInt16.init(exactly:)),
+                      let value = pair[1].int64Value.flatMap(UInt32.init(exactly:))
                 else { return skip(number, "http2Settings with a malformed parameter") }
                 settings.append(HTTP2Setting(identifier: identifier, value: value))
             }
@@ -195,7 +201,7 @@ struct CapturedSessionAssembler {
             guard let id = json.uint64("conn"), let code = json.uint64("errorCode"), code <= UInt64(UInt32.max) else {
                 return skip(number, "http2GoAway without \"conn\" or a valid \"errorCode\"")
             }
-            guard connections[id] != nil else { return skip(number, "connection \(id) was never opened") }
+            guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
             let last = min(json.uint64("lastStream") ?? 0, UInt64(UInt32.max))
             connections[id]?.http2GoAways.append(CapturedHTTP2GoAway(
                 fromClient: json.string("side") == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
@@ -208,19 +214,21 @@ struct CapturedSessionAssembler {
         }
     }
 
-    /// The flow id of a per-flow event whose flow exists; warns and returns nil otherwise.
-    private mutating func flowID(_ json: CaptureJSONObject, _ number: Int) -> UInt64? {
+    /// Where the flow of a per-flow event is in `flows`; warns and returns nil when
+    /// the line has no flow id or its flow never started.
+    private mutating func flowPosition(_ json: CaptureJSONObject, _ number: Int) -> Int? {
         guard let id = json.uint64("flow") else {
             skip(number, "\(json.string("type") ?? "event") without \"flow\"")
             return nil
         }
-        guard flows[id] != nil else {
+        guard let at = flowPositions[id] else {
             skip(number, "flow \(id) was never started")
             return nil
         }
-        return id
+        return at
     }
 
+    /// The session read so far. Call once, at the end: the flows are moved out.
     mutating func finish(metadata: SessionMetadata) -> CapturedSession {
         for type in unknownTypeOrder {
             let count = unknownTypes[type] ?? 0
@@ -229,7 +237,13 @@ struct CapturedSessionAssembler {
         if suppressedWarnings > 0 {
             warnings.append("... and \(suppressedWarnings) more warnings")
         }
-        var assembled = flows.values.sorted { $0.id < $1.id }
+        // Flows mostly start in id order; otherwise sort the positions, not the large values.
+        var assembled = flows
+        if !flows.indices.dropFirst().allSatisfy({ flows[$0 - 1].id < flows[$0].id }) {
+            assembled = flowPositions.sorted { $0.key < $1.key }.map { flows[$0.value] }
+        }
+        flows = []
+        flowPositions = [:]
         for index in assembled.indices {
             if let connection = connections[assembled[index].connection.rawValue] {
                 assembled[index].clientAddress = connection.client
@@ -240,14 +254,24 @@ struct CapturedSessionAssembler {
                                connections: connections.values.sorted { $0.id < $1.id }, warnings: warnings)
     }
 
+    /// Marks `body` complete with the totals of its requestEnd/responseEnd line;
+    /// returns how many bytes its body lines stored.
+    private static func endBody(_ body: inout CapturedBody, _ json: CaptureJSONObject) -> UInt64 {
+        body.isComplete = true
+        body.bodyBytes = json.uint64("bodyBytes") ?? body.capturedBytes
+        body.truncated = json.bool("truncated") ?? false
+        return body.capturedBytes
+    }
+
     // MARK: - Field decoding
 
-    static func headers(_ array: [Any]) -> HTTPHeaders? {
+    /// `[[name, value], ...]` (both strings); nil if any element is not such a pair.
+    static func headers(_ array: [CaptureJSONValue]) -> HTTPHeaders? {
         var fields: [HTTPHeaders.Field] = []
         fields.reserveCapacity(array.count)
         for element in array {
-            guard let pair = element as? [Any], pair.count == 2,
-                  let name = pair[0] as? String, let value = pair[1] as? String else { return nil }
+            guard case .array(let pair) = element, pair.count == 2,
+                  case .string(let name) = pair[0], case .string(let value) = pair[1] else { return nil }
             fields.append((name, value))
         }
         return HTTPHeaders(fields)
@@ -296,6 +320,9 @@ struct CapturedSessionAssembler {
 
     /// `HTTP/1.1` -> 1.1, `HTTP/2` -> 2.0; anything else reads as HTTP/1.1.
     static func version(_ text: String?) -> HTTPVersion {
+        // The two versions nearly every line has, without splitting the text.
+        if text == "HTTP/1.1" { return .http1_1 }
+        if text == "HTTP/2" { return .http2 }
         guard let text, text.hasPrefix("HTTP/") else { return .http1_1 }
         let numbers = text.dropFirst(5).split(separator: ".")
         guard let major = numbers.first.flatMap({ Int($0) }) else { return .http1_1 }

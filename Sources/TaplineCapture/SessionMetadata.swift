@@ -89,11 +89,13 @@ public struct SessionMetadata: Sendable, Equatable {
         let path = directory + "/session.json"
         guard FileManager.default.fileExists(atPath: path) else { throw .notASession(path: directory) }
         let bytes = try CaptureFile.readSmallFile(path)
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)),
-              let object = parsed as? [String: Any] else {
-            throw .corrupt(path: path, line: 1, reason: "not a JSON object")
+        let parsed: CaptureJSONValue
+        do {
+            parsed = try CaptureJSONParser.parse(bytes)
+        } catch {
+            throw .corrupt(path: path, line: 1, reason: "not a JSON object (\(error))")
         }
-        let json = CaptureJSONObject(object)
+        guard let json = CaptureJSONObject(parsed) else { throw .corrupt(path: path, line: 1, reason: "not a JSON object") }
         guard json.string("format") == formatName else { throw .notASession(path: directory) }
         guard let version = json.int64("version") else {
             throw .corrupt(path: path, line: 1, reason: "missing \"version\"")
@@ -107,7 +109,8 @@ public struct SessionMetadata: Sendable, Equatable {
         let ended = json.string("ended").flatMap(CaptureTimeFormat.parseISO8601)
         var proxy: [String: String] = [:]
         if let object = json.object("proxy") {
-            for (key, value) in object.raw { proxy[key] = value as? String ?? "\(value)" }
+            // Tapline writes strings only; anything else (hand-edited) shows as its JSON text.
+            for (key, value) in object.members { proxy[key] = value.stringValue ?? value.jsonText }
         }
         var stats: SessionStats?
         if let object = json.object("stats") {
