@@ -94,6 +94,11 @@ if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
         dependencies: ["TaplineWire", "TaplineCompression"],
         path: "Fuzz/FuzzWebSocket",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
+        name: "FuzzCaptureJSON",
+        dependencies: ["TaplineCapture"],
+        path: "Fuzz/FuzzCaptureJSON",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }
 
 let package = Package(
