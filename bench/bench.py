@@ -6,6 +6,8 @@ For a 1 KiB and a 1 MiB static file served by nginx on 127.0.0.1, runs
   direct       straight to nginx
   capture      through `tapline proxy --reverse http://nginx --quiet --capture TMP`
   no-capture   through `tapline proxy --reverse http://nginx --quiet --no-capture`
+  nginx-proxy  through a second nginx as a reverse proxy (keep-alive upstream), a
+               reference for what a mature proxy costs on this machine, without capture
 and prints req/s, p99 latency, Tapline's peak RSS (VmHWM) and the ratio of req/s
 to direct. Raw wrk output and the table go to bench/results/<timestamp>/.
 
@@ -33,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 FILES = {"1k": 1024, "1m": 1024 * 1024}
-ALL_CASES = ["direct", "capture", "no-capture"]
+ALL_CASES = ["direct", "capture", "no-capture", "nginx-proxy"]
 
 _children: list[subprocess.Popen] = []
 
@@ -104,7 +106,8 @@ def nginx_binary() -> str:
     return found
 
 
-def nginx_config(nginx: str, workdir: Path, port: int) -> str:
+def nginx_config(nginx: str, workdir: Path, port: int, template: str = "nginx.conf.template",
+                 upstream_port: int = 0) -> str:
     info = subprocess.run([nginx, "-V"], capture_output=True, text=True).stderr
     temp = [f"    client_body_temp_path {workdir}/tmp/body;"]
     for module, directive in (("proxy", "proxy_temp_path"), ("fastcgi", "fastcgi_temp_path"),
@@ -116,9 +119,9 @@ def nginx_config(nginx: str, workdir: Path, port: int) -> str:
     user = ""
     if os.geteuid() == 0:
         user = "user root root;"
-    text = (ROOT / "bench" / "nginx.conf.template").read_text()
+    text = (ROOT / "bench" / template).read_text()
     for key, value in {"user_directive": user, "dir": str(workdir), "port": str(port),
-                       "temp_paths": "\n".join(temp)}.items():
+                       "upstream_port": str(upstream_port), "temp_paths": "\n".join(temp)}.items():
         text = text.replace("{{" + key + "}}", value)
     return text
 
@@ -136,6 +139,24 @@ def start_nginx(workdir: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     conf = workdir / "nginx.conf"
     conf.write_text(nginx_config(nginx, workdir, port))
+    log = open(workdir / "nginx.stderr", "wb")
+    p = spawn([nginx, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "error.log")],
+              stdout=log, stderr=log)
+    try:
+        wait_for_port(port, p)
+    except Exception:
+        sys.stderr.write((workdir / "nginx.stderr").read_text(errors="replace"))
+        raise
+    return p, port
+
+
+def start_nginx_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
+    """A second nginx, configured as a reverse proxy in front of the origin."""
+    nginx = nginx_binary()
+    (workdir / "tmp").mkdir(parents=True)
+    port = free_port()
+    conf = workdir / "nginx.conf"
+    conf.write_text(nginx_config(nginx, workdir, port, "nginx-proxy.conf.template", upstream_port))
     log = open(workdir / "nginx.stderr", "wb")
     p = spawn([nginx, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "error.log")],
               stdout=log, stderr=log)
@@ -266,13 +287,18 @@ def main() -> int:
         nginx, nginx_port = start_nginx(workdir)
         print(f"bench: nginx on {HOST}:{nginx_port}, wrk -t{opts.threads} -c{opts.connections} "
               f"-d{opts.duration}s, results in {results}", flush=True)
+        nginx_proxy_port = None
+        if "nginx-proxy" in cases:
+            _, nginx_proxy_port = start_nginx_proxy(workdir / "nginx-proxy", nginx_port)
         direct_rps: dict[str, float] = {}
         for name, size in FILES.items():
             for case in cases:
                 tag = f"{case}-{name}"
                 proc = None
                 port = nginx_port
-                if case != "direct":
+                if case == "nginx-proxy":
+                    port = nginx_proxy_port
+                elif case != "direct":
                     proc, port = start_tapline(opts.bin, workdir, nginx_port, case == "capture", tag)
                 url = f"http://{HOST}:{port}/{name}.bin"
                 try:
