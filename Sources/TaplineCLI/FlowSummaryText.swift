@@ -32,8 +32,10 @@ enum FlowSummaryText {
     /// The response media type without parameters (`application/json`), or `-`.
     static func contentType(_ flow: CapturedFlow) -> String {
         guard let value = flow.response?.headers.first(name: "Content-Type") else { return "-" }
-        let media = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        return media.isEmpty ? "-" : ShowText.sanitize(media)
+        var media = value.split(separator: ";", maxSplits: 1).first ?? ""
+        while let first = media.first, first == " " || first == "\t" { media = media.dropFirst() }
+        while let last = media.last, last == " " || last == "\t" { media = media.dropLast() }
+        return media.isEmpty ? "-" : ShowText.sanitize(String(media))
     }
 
     /// Bytes from the client: the request body, or the relayed bytes of a tunnel or WebSocket.

@@ -50,14 +50,38 @@ enum ShowText {
     /// `12 ms`, `3.4 ms`, `0.05 ms`.
     static func milliseconds(_ value: Double) -> String {
         if value >= 10 { return "\(Int(value.rounded())) ms" }
-        if value >= 1 { return String(format: "%.1f ms", value) }
-        return String(format: "%.2f ms", value)
+        if value >= 1 {
+            let tenths = Int((value * 10).rounded())
+            return "\(tenths / 10).\(tenths % 10) ms"
+        }
+        let hundredths = Int((max(0, value) * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction) ms"
     }
 
     /// Captured text made safe to print: control characters other than tab (and
     /// newline when `keepNewlines`) become `\u{XX}`-style escapes, so a hostile
     /// server cannot send escape sequences to the user's terminal.
+    /// True when `text` has a character `sanitize` would escape (checked on the
+    /// UTF-8 bytes: C0 controls, DEL, and C1 controls, which are `C2 80`–`C2 9F`).
+    private static func needsSanitizing(_ text: String, keepNewlines: Bool) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte < 0x20 {
+                if byte == 0x09 || (keepNewlines && (byte == 0x0A || byte == 0x0D)) {
+                    previous = byte
+                    continue
+                }
+                return true
+            }
+            if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte < 0xA0) { return true }
+            previous = byte
+        }
+        return false
+    }
+
     static func sanitize(_ text: String, keepNewlines: Bool = false) -> String {
+        if !needsSanitizing(text, keepNewlines: keepNewlines) { return text }
         var result = ""
         result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {

@@ -102,6 +102,20 @@ final class SessionCommandsTests: XCTestCase {
         XCTAssertNil(ShowBodyPreview.text([0x1F, 0x8B, 0x08, 0x00], cutAtLimit: false))
         XCTAssertEqual(ShowBodyPreview.text(Array("é".utf8).dropLast() + [], cutAtLimit: true), "")
         XCTAssertEqual(ShowText.sanitize("a\u{1B}[31mb"), "a\\x1b[31mb")
+        XCTAssertEqual(ShowText.sanitize("plain é\ttab"), "plain é\ttab")
+        XCTAssertEqual(ShowText.sanitize("c1\u{85}x\u{7F}"), "c1\\x85x\\x7f")
+        XCTAssertEqual(ShowText.sanitize("a\nb"), "a\\x0ab")
+        XCTAssertEqual(ShowText.sanitize("a\nb", keepNewlines: true), "a\nb")
+    }
+
+    func testMillisecondsReadLikePrintf() {
+        for value in [0.0, 0.004, 0.005, 0.05, 0.126, 0.994, 0.999, 1.0, 1.04, 1.05, 3.44, 9.94, 9.96, 10.0, 12.5, 1234.4] {
+            let expected: String
+            if value >= 10 { expected = "\(Int(value.rounded())) ms" }
+            else if value >= 1 { expected = String(format: "%.1f ms", value) }
+            else { expected = String(format: "%.2f ms", value) }
+            XCTAssertEqual(ShowText.milliseconds(value), expected, "\(value)")
+        }
     }
 
     // MARK: - Helpers
