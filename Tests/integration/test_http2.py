@@ -164,6 +164,16 @@ def test_http1_client_to_h2_upstream_with_trailers(tapline, h2_origin):
     assert b"transfer-encoding: chunked" in head.lower()
     assert b"x-sum: " + sha256(body).encode() in rest.lower()
     assert body in rest
+    # The capture keeps the response head as the h2 upstream sent it, not our HTTP/1.1 translation.
+    proxy.stop()
+    heads = [e for e in events(proxy) if e["type"] == "responseHead"]
+    assert len(heads) == 1, heads
+    assert heads[0]["version"] == "HTTP/2" and heads[0]["status"] == 200
+    names = [name for name, _ in heads[0]["headers"]]
+    assert names[0] == ":status" and "x-request-sha256" in names, names
+    assert "transfer-encoding" not in [n.lower() for n in names], names
+    requests = [e for e in events(proxy) if e["type"] == "requestHead"]
+    assert requests[0]["version"] == "HTTP/1.1"
 
 
 # --- forward mode ----------------------------------------------------------------------------------

@@ -268,7 +268,10 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             guard let event else { break }
             switch event {
             case .head(let head):
-                context.record(.responseHead(flow: exchange.flow, head: head, time: .now()))
+                // From an HTTP/2 upstream the parser sees our HTTP/1.1 translation;
+                // the capture keeps the head as the upstream sent it.
+                let received = (upstream?.stream as? HTTP1OverHTTP2Stream)?.takeReceivedHead() ?? head
+                context.record(.responseHead(flow: exchange.flow, head: received, time: .now()))
                 if head.isInterim {
                     exchange.inInterimResponse = true
                     if exchange.request.version != .http1_0 {

@@ -31,6 +31,9 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     private var pendingHead: HTTPRequestHead?
     private var requestMethod = "GET"
     private var responseChunked = false
+    /// The HTTP/2 response heads (`:status` and fields as received) whose HTTP/1.1
+    /// translation was delivered and not yet claimed by `takeReceivedHead`, oldest first.
+    private var receivedHeads: [HTTPResponseHead] = []
     /// Response bytes not yet handed to the delegate (paused), with the DATA bytes they hold.
     private var undelivered: [(bytes: [UInt8], credit: Int, stream: Int32)] = []
     private var readPaused = false
@@ -119,6 +122,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     func upstreamStream(_ id: Int32, received event: HTTP2Event) {
         switch event {
         case .headers(_, let fields, .informational, _):
+            receivedHeads.append(HTTP2HeadTranslator.capturedResponse(fields))
             deliver(HTTP1Serializer.responseHead(http1Head(fields, framing: nil)), credit: 0, stream: id)
         case .headers(_, let fields, .response, let endStream):
             let status = Int(fields.first(name: ":status") ?? "") ?? 0
@@ -128,6 +132,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
                 framing = endStream ? ("content-length", "0") : ("transfer-encoding", "chunked")
             }
             responseChunked = framing?.name == "transfer-encoding"
+            receivedHeads.append(HTTP2HeadTranslator.capturedResponse(fields))
             deliver(HTTP1Serializer.responseHead(http1Head(fields, framing: framing)), credit: 0, stream: id)
             if endStream { streamFinished() }
         case .headers(_, let fields, _, _):
@@ -147,6 +152,12 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
         case .settings, .goAway:
             break
         }
+    }
+
+    /// The HTTP/2 head behind the next HTTP/1.1 response head the handler parses from
+    /// this stream, so the capture records the head as the upstream sent it.
+    func takeReceivedHead() -> HTTPResponseHead? {
+        receivedHeads.isEmpty ? nil : receivedHeads.removeFirst()
     }
 
     func upstreamStream(_ id: Int32, lost error: FlowError) {
