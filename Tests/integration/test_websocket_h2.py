@@ -190,6 +190,34 @@ def test_forward_tls_h2_extended_connect_to_h2_origin(tapline, test_ca):
         origin.stop()
 
 
+def test_h2_upstream_without_extended_connect_falls_back_to_http1(tapline, test_ca):
+    """The upstream speaks h2 but does not announce SETTINGS_ENABLE_CONNECT_PROTOCOL: the
+    client's extended CONNECT still works, through an HTTP/1.1 upgrade on a connection of its own."""
+    origin = H2WebSocketOrigin(test_ca.server_context(), extended_connect=False)
+    try:
+        proxy = tapline("--upstream-ca", str(test_ca.ca_cert))
+        ca = proxy.wait_for_ca()
+        client = H2WebSocketClient(proxy.port, origin.authority, "/echo", tls_ca=ca, connect_to=origin.authority,
+                                   scheme="https")
+        try:
+            assert client.open() == 200, client.headers
+            _run_client(client)
+        finally:
+            client.close()
+        assert client.messages == CLIENT_MESSAGES
+        assert origin.h2_connections >= 1, "the proxy should have tried the upstream's h2 first"
+        assert not origin.requests, "the WebSocket must not be opened as an h2 stream"
+        assert len(origin.http1_requests) == 1, origin.http1_requests
+        upgrade = origin.http1_requests[0].lower()
+        assert upgrade.startswith("get /echo http/1.1") and "upgrade: websocket" in upgrade, upgrade
+        flow = _ended_flow(proxy)
+        assert flow["ended"].get("error") is None, flow["ended"]
+        assert flow["response"]["status"] == 101, flow["response"]
+        assert not origin.errors, origin.errors
+    finally:
+        origin.stop()
+
+
 def test_refused_upgrade_gives_the_stream_the_upstream_status(tapline):
     def refuse(connection, request):
         return connection.respond(403, "no sockets for you\n")

@@ -20,6 +20,7 @@ from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from .util import HOST
+from .websocket import accept_value
 
 
 class H2WebSocketClient:
@@ -192,11 +193,18 @@ class H2WebSocketClient:
 
 class H2WebSocketOrigin:
     """An h2 origin over TLS (ALPN h2) that announces SETTINGS_ENABLE_CONNECT_PROTOCOL,
-    answers extended CONNECT with 200 and echoes every WebSocket message (no extensions)."""
+    answers extended CONNECT with 200 and echoes every WebSocket message (no extensions).
 
-    def __init__(self, tls_context: ssl.SSLContext):
-        tls_context.set_alpn_protocols(["h2"])
+    With `extended_connect=False` it does not announce the setting (an h2 server without
+    RFC 8441) and also takes ALPN http/1.1, where it answers a WebSocket upgrade with 101
+    and echoes the same way: the case where a proxy must fall back to HTTP/1.1."""
+
+    def __init__(self, tls_context: ssl.SSLContext, extended_connect: bool = True):
+        tls_context.set_alpn_protocols(["h2"] if extended_connect else ["h2", "http/1.1"])
         self.tls = tls_context
+        self.extended_connect = extended_connect
+        self.http1_requests: list[str] = []
+        self.h2_connections = 0
         self.sock = socket.create_server((HOST, 0))
         self.port = self.sock.getsockname()[1]
         self.requests: list = []
@@ -222,10 +230,15 @@ class H2WebSocketOrigin:
         except (OSError, ssl.SSLError) as e:
             self.errors.append(e)
             return
+        if conn.selected_alpn_protocol() == "http/1.1":
+            self._serve_http1(conn)
+            return
+        self.h2_connections += 1
         config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         h2c = h2.connection.H2Connection(config)
-        h2c.local_settings = h2.settings.Settings(client=False, initial_values={
-            h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
+        if self.extended_connect:
+            h2c.local_settings = h2.settings.Settings(client=False, initial_values={
+                h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
         h2c.initiate_connection()
         conn.sendall(h2c.data_to_send())
         streams: dict = {}
@@ -251,6 +264,40 @@ class H2WebSocketOrigin:
                 out = h2c.data_to_send()
                 if out:
                     conn.sendall(out)
+        except Exception as e:  # noqa: BLE001 - recorded for the test
+            self.errors.append(e)
+        finally:
+            conn.close()
+
+    def _serve_http1(self, conn: ssl.SSLSocket) -> None:
+        """One HTTP/1.1 WebSocket upgrade (101), then echo until the client closes."""
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head, leftover = data.split(b"\r\n\r\n", 1)
+            text = head.decode("latin-1")
+            self.http1_requests.append(text)
+            key = ""
+            for line in text.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "sec-websocket-key":
+                    key = value.strip()
+            conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Accept: {accept_value(key)}\r\n\r\n").encode())
+            frames = FrameProtocol(client=False, extensions=[])
+            data = leftover
+            while True:
+                if data:
+                    out = self._echo(frames, data)
+                    if out:
+                        conn.sendall(out)
+                data = conn.recv(65536)
+                if not data:
+                    return
         except Exception as e:  # noqa: BLE001 - recorded for the test
             self.errors.append(e)
         finally:
