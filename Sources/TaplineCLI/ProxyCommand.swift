@@ -36,6 +36,9 @@ enum ProxyCommand {
       --idle-timeout SECONDS      close idle client connections after this (default 120)
       --header-timeout SECONDS    a client must send a request head within this (default 30)
       --grace SECONDS             on shutdown, let in-flight flows finish this long (default 5)
+      --websocket-close-timeout SECONDS
+                                  after a WebSocket close frame, wait this long for the answer
+                                  (and then for the server to close TCP) before closing (default 5)
       --max-header-bytes BYTES    largest request/response header section (default 65536)
       --quiet                     no live line per flow
       --log-format text|json      live line format (default text)
@@ -128,6 +131,8 @@ enum ProxyCommand {
             configuration.timeouts.idle = try Self.seconds(&args, "--idle-timeout") ?? configuration.timeouts.idle
             configuration.timeouts.header = try Self.seconds(&args, "--header-timeout") ?? configuration.timeouts.header
             configuration.timeouts.shutdownGrace = try Self.seconds(&args, "--grace") ?? configuration.timeouts.shutdownGrace
+            configuration.timeouts.webSocketClose = try Self.seconds(&args, "--websocket-close-timeout")
+                ?? configuration.timeouts.webSocketClose
             if let maxHeader = try args.integer("--max-header-bytes", range: 1024...(16 << 20)) {
                 configuration.limits.maxHeaderSectionBytes = maxHeader
                 configuration.limits.maxTrailerSectionBytes = maxHeader

@@ -115,7 +115,7 @@ def test_peer_that_never_answers_close(tapline):
 
     origin = wsk.RawWebSocketOrigin(script)
     try:
-        proxy = tapline()
+        proxy = tapline("--websocket-close-timeout", "1.5")
 
         async def run():
             async with wsk.connect(origin.url, mode="absolute", proxy=proxy, close_timeout=30) as ws:
@@ -125,13 +125,14 @@ def test_peer_that_never_answers_close(tapline):
                 return time.monotonic() - started
 
         waited = asyncio.run(asyncio.wait_for(run(), 40))
-        assert 4 <= waited < 12, f"Tapline should close both sides about 5 s after an unanswered close, took {waited:.1f} s"
+        assert 1.4 <= waited < 4.5, \
+            f"Tapline should close both sides 1.5 s (--websocket-close-timeout) after an unanswered close, took {waited:.1f} s"
         assert origin.closed.wait(10), "the server side was not closed"
         flow = wsk.wait_for_ended_websocket_flow(proxy)[0]
         assert _capture_messages(flow) == [("client", "text"), ("client", "close")]
         assert flow["messages"][1]["code"] == 1000 and flow["messages"][1]["reason"] == "bye"
         error = flow["ended"]["error"]
         assert error["kind"] == "upstream-timeout", error
-        assert "did not answer" in error["message"], error
+        assert "did not answer" in error["message"] and "within 1.5 s" in error["message"], error
     finally:
         origin.stop()

@@ -566,13 +566,13 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         case .header:
             guard exchange == nil else { return }
             client.write(HTTP1ErrorResponse.bytes(status: 408,
-                message: "the request head was not complete within \(timeouts.header / 1000) s"))
+                message: "the request head was not complete within \(TimeoutText.seconds(timeouts.header))"))
             client.closeAfterFlush()
             clientClosed = true
         case .response:
             guard let exchange, exchange.timings.value.firstResponseByte == nil else { return }
             failExchange(FlowError(.upstreamTimeout,
-                "\(exchange.target.hostPort) sent no response within \(timeouts.response / 1000) s"), status: 504)
+                "\(exchange.target.hostPort) sent no response within \(TimeoutText.seconds(timeouts.response))"), status: 504)
         }
     }
 

@@ -792,7 +792,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             exchange.responseDeadline = nil
             guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
             failExchange(exchange, FlowError(.upstreamTimeout,
-                "\(route.target.hostPort) sent no response within \(timeout / 1000) s"), status: 504)
+                "\(route.target.hostPort) sent no response within \(TimeoutText.seconds(timeout))"), status: 504)
         }
         if let earliest {
             responseDeadlines.arm(milliseconds: Int((earliest - now + 999_999) / 1_000_000))

@@ -109,7 +109,7 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
             let who = silent == .client ? "the client" : "the server"
             let initiator = silent == .client ? "server" : "client"
             error = FlowError(silent == .client ? .clientTimeout : .upstreamTimeout,
-                              "\(who) did not answer the \(initiator)'s WebSocket close frame within \(timeout / 1000) s; both connections were closed")
+                              "\(who) did not answer the \(initiator)'s WebSocket close frame within \(TimeoutText.seconds(timeout)); both connections were closed")
         }
         end(error: error)
         upstream.close()
