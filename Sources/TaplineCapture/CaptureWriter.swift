@@ -67,8 +67,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private static let spareLimit = 4
     private static let spareCapacityLimit = 512 << 10
 
-    /// The most line bytes one small event adds (body chunks add their bytes plus
-    /// at most this for their `body` line); tests use it to bound the queue.
+    /// An upper bound on the line bytes of one small event (a `body` line, a head
+    /// without many fields); tests use it to bound the queue beyond body bytes.
     static let eventCost = 200
 
     /// Creates the session directory (0700) under `root` (created if needed, 0700),
@@ -237,6 +237,11 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
                 condition.unlock()
                 usleep(Self.coalescingMicroseconds)
                 condition.lock()
+                if heldForTesting && !closing {
+                    // Held while we slept: take nothing (tests build a backlog deterministically).
+                    condition.unlock()
+                    continue
+                }
             }
             var none = SpareBuffers()
             if let batch = shared.takeBatch(spare: &none) {
