@@ -267,9 +267,8 @@ def test_silent_upstream_streams_each_get_504_after_their_own_timeout(tapline, h
     for sid in first + [later]:
         assert client.responses[sid]["status"] == 504, client.responses[sid]
         assert b"no response" in bytes(client.responses[sid]["body"])
-    assert 0.9 <= first_done - opened < 10
+    assert 0.9 <= first_done - opened < 10, "a stream got its 504 before its timeout"
     assert later_done - later_opened >= 0.9, "the later stream was cut short by the earlier deadline"
-    assert later_done - first_done >= 0.3
     client.close()
     proxy.stop()
     ended = [e for e in events(proxy) if e["type"] == "flowEnded" and e.get("error")]
