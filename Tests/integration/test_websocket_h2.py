@@ -162,19 +162,26 @@ def test_reverse_listen_tls_extended_connect_to_http1_websocket(tapline):
         origin.stop()
 
 
+def _echo_through_forward_tls(tapline, test_ca, origin: H2WebSocketOrigin):
+    """An h2 client opens a WebSocket by extended CONNECT through forward mode (CONNECT,
+    then TLS with our CA) to `origin`, exchanges CLIENT_MESSAGES, and gets them all back."""
+    proxy = tapline("--upstream-ca", str(test_ca.ca_cert))
+    ca = proxy.wait_for_ca()
+    client = H2WebSocketClient(proxy.port, origin.authority, "/echo", tls_ca=ca, connect_to=origin.authority,
+                               scheme="https")
+    try:
+        assert client.open() == 200, client.headers
+        _run_client(client)
+    finally:
+        client.close()
+    assert client.messages == CLIENT_MESSAGES
+    return proxy
+
+
 def test_forward_tls_h2_extended_connect_to_h2_origin(tapline, test_ca):
     origin = H2WebSocketOrigin(test_ca.server_context())
     try:
-        proxy = tapline("--upstream-ca", str(test_ca.ca_cert))
-        ca = proxy.wait_for_ca()
-        client = H2WebSocketClient(proxy.port, origin.authority, "/echo", tls_ca=ca, connect_to=origin.authority,
-                                   scheme="https")
-        try:
-            assert client.open() == 200, client.headers
-            _run_client(client)
-        finally:
-            client.close()
-        assert client.messages == CLIENT_MESSAGES
+        proxy = _echo_through_forward_tls(tapline, test_ca, origin)
         assert origin.requests and dict(origin.requests[0])[":protocol"] == "websocket"
         flow = _ended_flow(proxy)
         assert flow["ended"].get("error") is None, flow["ended"]
@@ -195,16 +202,7 @@ def test_h2_upstream_without_extended_connect_falls_back_to_http1(tapline, test_
     client's extended CONNECT still works, through an HTTP/1.1 upgrade on a connection of its own."""
     origin = H2WebSocketOrigin(test_ca.server_context(), extended_connect=False)
     try:
-        proxy = tapline("--upstream-ca", str(test_ca.ca_cert))
-        ca = proxy.wait_for_ca()
-        client = H2WebSocketClient(proxy.port, origin.authority, "/echo", tls_ca=ca, connect_to=origin.authority,
-                                   scheme="https")
-        try:
-            assert client.open() == 200, client.headers
-            _run_client(client)
-        finally:
-            client.close()
-        assert client.messages == CLIENT_MESSAGES
+        proxy = _echo_through_forward_tls(tapline, test_ca, origin)
         assert origin.h2_connections >= 1, "the proxy should have tried the upstream's h2 first"
         assert not origin.requests, "the WebSocket must not be opened as an h2 stream"
         assert len(origin.http1_requests) == 1, origin.http1_requests
