@@ -81,21 +81,9 @@ struct JSONLineBuilder {
 
     /// Writes `"name":` (keys are ASCII identifiers chosen by us: no escaping needed).
     mutating func key(_ name: StaticString) {
-        let comma = !containerIsEmpty
-        containerIsEmpty = false
         name.withUTF8Buffer { utf8 in
             storage.reserve(utf8.count + 4)
-            var at = storage.base + storage.count
-            if comma {
-                at.pointee = UInt8(ascii: ",")
-                at += 1
-            }
-            at.pointee = UInt8(ascii: "\"")
-            if let source = utf8.baseAddress { (at + 1).update(from: source, count: utf8.count) }
-            at += 1 + utf8.count
-            at.pointee = UInt8(ascii: "\"")
-            (at + 1).pointee = UInt8(ascii: ":")
-            storage.count = at + 2 - storage.base
+            storage.count = writeKey(utf8, at: storage.base + storage.count) - storage.base
         }
     }
 
@@ -116,11 +104,7 @@ struct JSONLineBuilder {
     mutating func string(constant value: StaticString) {
         value.withUTF8Buffer { utf8 in
             storage.reserve(utf8.count + 2)
-            let at = storage.base + storage.count
-            at.pointee = UInt8(ascii: "\"")
-            if let source = utf8.baseAddress { (at + 1).update(from: source, count: utf8.count) }
-            (at + 1 + utf8.count).pointee = UInt8(ascii: "\"")
-            storage.count += utf8.count + 2
+            storage.count = Self.writeConstant(utf8, at: storage.base + storage.count) - storage.base
         }
         containerIsEmpty = false
     }
@@ -134,17 +118,14 @@ struct JSONLineBuilder {
     }
 
     mutating func integer(_ value: Int64) {
-        if value < 0 {
-            byte(UInt8(ascii: "-"))
-            appendDigits(value == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-value))
-        } else {
-            appendDigits(UInt64(value))
-        }
+        storage.reserve(21)
+        storage.count = Self.writeSigned(value, at: storage.base + storage.count) - storage.base
         containerIsEmpty = false
     }
 
     mutating func integer(_ value: UInt64) {
-        appendDigits(value)
+        storage.reserve(20)
+        storage.count = Self.writeDigits(value, at: storage.base + storage.count) - storage.base
         containerIsEmpty = false
     }
 
@@ -175,11 +156,6 @@ struct JSONLineBuilder {
         0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
         5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
         """
-
-    private mutating func appendDigits(_ value: UInt64) {
-        storage.reserve(20)
-        storage.count = Self.writeDigits(value, at: storage.base + storage.count) - storage.base
-    }
 
     /// True when one of the eight bytes of `word` is below 0x20, `"` or `\\` (SWAR:
     /// a byte is flagged by the borrow of subtracting from it; exact for "any").
@@ -239,14 +215,8 @@ struct JSONLineBuilder {
     mutating func member(_ name: StaticString, _ value: Int64) {
         name.withUTF8Buffer { key in
             storage.reserve(key.count + 25)
-            var at = writeKey(key, at: storage.base + storage.count)
-            if value < 0 {
-                at.pointee = UInt8(ascii: "-")
-                at = Self.writeDigits(value == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-value), at: at + 1)
-            } else {
-                at = Self.writeDigits(UInt64(value), at: at)
-            }
-            storage.count = at - storage.base
+            let at = writeKey(key, at: storage.base + storage.count)
+            storage.count = Self.writeSigned(value, at: at) - storage.base
         }
     }
 
@@ -269,12 +239,8 @@ struct JSONLineBuilder {
         name.withUTF8Buffer { key in
             value.withUTF8Buffer { text in
                 storage.reserve(key.count + text.count + 6)
-                var at = writeKey(key, at: storage.base + storage.count)
-                at.pointee = UInt8(ascii: "\"")
-                if let source = text.baseAddress { (at + 1).update(from: source, count: text.count) }
-                at += 1 + text.count
-                at.pointee = UInt8(ascii: "\"")
-                storage.count = at + 1 - storage.base
+                let at = writeKey(key, at: storage.base + storage.count)
+                storage.count = Self.writeConstant(text, at: at) - storage.base
             }
         }
     }
@@ -305,6 +271,24 @@ struct JSONLineBuilder {
                 storage.count = at + 1 - storage.base
             }
         }
+    }
+
+    /// `"text"` for ASCII text we chose (nothing to escape) at `at` (room reserved); returns the end.
+    @inline(__always)
+    private static func writeConstant(_ text: UnsafeBufferPointer<UInt8>,
+                                      at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        start.pointee = UInt8(ascii: "\"")
+        if let source = text.baseAddress { (start + 1).update(from: source, count: text.count) }
+        (start + 1 + text.count).pointee = UInt8(ascii: "\"")
+        return start + text.count + 2
+    }
+
+    /// `value` in decimal, with a minus sign when negative (room for 21 reserved); returns the end.
+    @inline(__always)
+    private static func writeSigned(_ value: Int64, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        guard value < 0 else { return writeDigits(UInt64(value), at: start) }
+        start.pointee = UInt8(ascii: "-")
+        return writeDigits(value == Int64.min ? UInt64(Int64.max) + 1 : UInt64(-value), at: start + 1)
     }
 
     /// Decimal digits of `value` at `at` (room for 20 reserved); returns the end.
