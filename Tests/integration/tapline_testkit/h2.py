@@ -29,7 +29,7 @@ import h2.events
 import h2.settings
 
 from .origin import pattern_bytes
-from .util import HOST, free_port, wait_for_port
+from .util import HOST, accept_forever, free_port, wait_for_port
 
 
 def sha256(data: bytes) -> str:
@@ -79,20 +79,13 @@ class H2Origin:
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         self.stopped = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread = threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
+                                       daemon=True)
         self.thread.start()
 
     @property
     def authority(self) -> str:
         return f"{HOST}:{self.port}"
-
-    def _accept(self) -> None:
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         h2c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))

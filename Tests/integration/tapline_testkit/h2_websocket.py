@@ -19,7 +19,7 @@ import h2.settings
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
-from .util import HOST
+from .util import HOST, accept_forever
 from .websocket import accept_value
 
 
@@ -210,19 +210,12 @@ class H2WebSocketOrigin:
         self.requests: list = []
         self.errors: list = []
         self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
+                         daemon=True).start()
 
     @property
     def authority(self) -> str:
         return f"localhost:{self.port}"
-
-    def _accept(self) -> None:
-        while not self.stopped:
-            try:
-                raw, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
 
     def _serve(self, raw: socket.socket) -> None:
         try:

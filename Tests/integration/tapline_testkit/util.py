@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional, Sequence
@@ -22,6 +23,18 @@ def clean_env(extra: Optional[dict] = None) -> dict:
     if extra:
         env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def accept_forever(sock: socket.socket, serve: Callable[[socket.socket], None],
+                   stopped: Callable[[], bool]) -> None:
+    """A test origin's accept loop: each connection is served on its own daemon thread,
+    until `stopped()` or the listening socket is closed."""
+    while not stopped():
+        try:
+            conn, _ = sock.accept()
+        except OSError:
+            return
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
 def free_port() -> int:
