@@ -12,29 +12,44 @@
 /// passes through unchanged (a string with nothing to escape is one copy).
 ///
 /// Thread ownership: single owner (an event loop's capture encoder, or the writer
-/// thread). Copies of a builder share its storage, so a builder is never copied
-/// while in use; `takeStorage` hands the bytes on without copying them.
+/// thread). A builder is never copied while in use (copies would write through
+/// the same cursor into shared storage); `takeStorage` hands the bytes on
+/// without copying them.
+///
+/// Invariant: `base`, `capacity` are `storage`'s; bytes `0..<count` are written.
+/// `storage.count` is brought up to date only when the storage is read or handed
+/// on, so appends touch no class reference (no retain/release per member).
 struct JSONLineBuilder {
+    /// Owns the allocation; its `count` lags `count` (see the invariant).
     private var storage: JSONByteStorage
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
     private var containerIsEmpty = true
 
     init(capacity: Int = 64 << 10) {
-        storage = JSONByteStorage(capacity: capacity)
+        self.init(storage: JSONByteStorage(capacity: capacity))
+    }
+
+    private init(storage: JSONByteStorage) {
+        self.storage = storage
+        base = storage.base
+        capacity = storage.capacity
+        count = storage.count
     }
 
     /// A copy of the bytes written so far.
-    var bytes: [UInt8] { Array(storage.bytes) }
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
-    var count: Int { storage.count }
-    var isEmpty: Bool { storage.isEmpty }
+    var isEmpty: Bool { count == 0 }
 
     /// Calls `body` with the bytes written so far (valid only inside `body`).
     func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try body(storage.bytes)
+        try body(UnsafeRawBufferPointer(start: base, count: count))
     }
 
     mutating func removeAll() {
-        storage.count = 0
+        count = 0
         containerIsEmpty = true
     }
 
@@ -43,9 +58,33 @@ struct JSONLineBuilder {
     mutating func takeStorage(replacement: JSONByteStorage) -> JSONByteStorage {
         precondition(replacement.isEmpty, "a replacement storage must be empty")
         let taken = storage
-        storage = replacement
-        containerIsEmpty = true
+        taken.count = count
+        self = JSONLineBuilder(storage: replacement)
         return taken
+    }
+
+    /// Makes room for `extra` more bytes (the storage doubles when needed).
+    @inline(__always)
+    private mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(extra) }
+    }
+
+    @inline(never)
+    private mutating func grow(_ extra: Int) {
+        storage.count = count
+        storage.reserve(extra)
+        base = storage.base
+        capacity = storage.capacity
+    }
+
+    /// The write position (room must have been reserved).
+    @inline(__always)
+    private var end: UnsafeMutablePointer<UInt8> { base + count }
+
+    /// Moves the write position to `position` (after writing up to it).
+    @inline(__always)
+    private mutating func advance(to position: UnsafeMutablePointer<UInt8>) {
+        count = position - base
     }
 
     mutating func beginObject() {
@@ -81,10 +120,8 @@ struct JSONLineBuilder {
 
     /// Writes `"name":` (keys are ASCII identifiers chosen by us: no escaping needed).
     mutating func key(_ name: StaticString) {
-        name.withUTF8Buffer { utf8 in
-            storage.reserve(utf8.count + 4)
-            storage.count = writeKey(utf8, at: storage.base + storage.count) - storage.base
-        }
+        reserve(name.utf8CodeUnitCount + 4)
+        advance(to: writeKey(name, at: end))
     }
 
     /// Writes a key that is not a compile-time constant (escaped like any string).
@@ -102,30 +139,28 @@ struct JSONLineBuilder {
 
     /// Writes a constant string chosen by us (ASCII, nothing to escape).
     mutating func string(constant value: StaticString) {
-        value.withUTF8Buffer { utf8 in
-            storage.reserve(utf8.count + 2)
-            storage.count = Self.writeConstant(utf8, at: storage.base + storage.count) - storage.base
-        }
+        reserve(value.utf8CodeUnitCount + 2)
+        advance(to: Self.writeConstant(value, at: end))
         containerIsEmpty = false
     }
 
     /// Writes already-encoded JSON bytes (a value or a run of members) as they are.
     mutating func raw(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        storage.reserve(bytes.count)
-        (storage.base + storage.count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-        storage.count += bytes.count
+        reserve(bytes.count)
+        end.update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
     }
 
     mutating func integer(_ value: Int64) {
-        storage.reserve(21)
-        storage.count = Self.writeSigned(value, at: storage.base + storage.count) - storage.base
+        reserve(21)
+        advance(to: Self.writeSigned(value, at: end))
         containerIsEmpty = false
     }
 
     mutating func integer(_ value: UInt64) {
-        storage.reserve(20)
-        storage.count = Self.writeDigits(value, at: storage.base + storage.count) - storage.base
+        reserve(20)
+        advance(to: Self.writeDigits(value, at: end))
         containerIsEmpty = false
     }
 
@@ -140,15 +175,17 @@ struct JSONLineBuilder {
     }
 
     private mutating func literal(_ text: StaticString) {
-        text.withUTF8Buffer { raw(UnsafeRawBufferPointer($0)) }
+        reserve(text.utf8CodeUnitCount)
+        end.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
         containerIsEmpty = false
     }
 
     @inline(__always)
     private mutating func byte(_ value: UInt8) {
-        storage.reserve(1)
-        storage.base[storage.count] = value
-        storage.count += 1
+        reserve(1)
+        base[count] = value
+        count += 1
     }
 
     /// The two-digit pairs "00" to "99", for writing decimal numbers two digits at a time.
@@ -172,12 +209,19 @@ struct JSONLineBuilder {
     }
 
     private mutating func appendQuoted(_ value: String) {
-        var value = value
-        value.withUTF8 { utf8 in
-            storage.reserve(utf8.count * 6 + 2)  // worst case: every byte becomes \u00XX
-            let at = Self.writeQuoted(utf8, at: storage.base + storage.count)
-            storage.count = at - storage.base
+        Self.withUTF8(value) { utf8 in
+            reserve(utf8.count * 6 + 2)  // worst case: every byte becomes \u00XX
+            advance(to: Self.writeQuoted(utf8, at: end))
         }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `text`: in place for native strings
+    /// (no copy of the String value, so no retain), else from a contiguous copy.
+    @inline(__always)
+    private static func withUTF8<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = text
+        return copy.withUTF8(body)
     }
 
     // MARK: Members in one step
@@ -187,7 +231,7 @@ struct JSONLineBuilder {
 
     /// `,"name":` (comma unless first) at `at`; returns the position after it.
     @inline(__always)
-    private mutating func writeKey(_ name: UnsafeBufferPointer<UInt8>,
+    private mutating func writeKey(_ name: StaticString,
                                    at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         var at = start
         if !containerIsEmpty {
@@ -196,8 +240,8 @@ struct JSONLineBuilder {
         }
         containerIsEmpty = false
         at.pointee = UInt8(ascii: "\"")
-        if let source = name.baseAddress { (at + 1).update(from: source, count: name.count) }
-        at += 1 + name.count
+        (at + 1).update(from: name.utf8Start, count: name.utf8CodeUnitCount)
+        at += 1 + name.utf8CodeUnitCount
         at.pointee = UInt8(ascii: "\"")
         (at + 1).pointee = UInt8(ascii: ":")
         return at + 2
@@ -205,44 +249,29 @@ struct JSONLineBuilder {
 
     /// `"name":value` for an integer.
     mutating func member(_ name: StaticString, _ value: UInt64) {
-        name.withUTF8Buffer { key in
-            storage.reserve(key.count + 24)
-            let at = writeKey(key, at: storage.base + storage.count)
-            storage.count = Self.writeDigits(value, at: at) - storage.base
-        }
+        reserve(name.utf8CodeUnitCount + 24)
+        advance(to: Self.writeDigits(value, at: writeKey(name, at: end)))
     }
 
     mutating func member(_ name: StaticString, _ value: Int64) {
-        name.withUTF8Buffer { key in
-            storage.reserve(key.count + 25)
-            let at = writeKey(key, at: storage.base + storage.count)
-            storage.count = Self.writeSigned(value, at: at) - storage.base
-        }
+        reserve(name.utf8CodeUnitCount + 25)
+        advance(to: Self.writeSigned(value, at: writeKey(name, at: end)))
     }
 
     mutating func member(_ name: StaticString, _ value: Int) { member(name, Int64(value)) }
 
     /// `"name":"value"` for any string (escaped).
     mutating func member(_ name: StaticString, _ value: String) {
-        var value = value
-        name.withUTF8Buffer { key in
-            value.withUTF8 { utf8 in
-                storage.reserve(key.count + 4 + utf8.count * 6 + 2)
-                let at = writeKey(key, at: storage.base + storage.count)
-                storage.count = Self.writeQuoted(utf8, at: at) - storage.base
-            }
+        Self.withUTF8(value) { utf8 in
+            reserve(name.utf8CodeUnitCount + 4 + utf8.count * 6 + 2)
+            advance(to: Self.writeQuoted(utf8, at: writeKey(name, at: end)))
         }
     }
 
     /// `"name":"value"` for a constant we chose (ASCII, nothing to escape).
     mutating func member(_ name: StaticString, constant value: StaticString) {
-        name.withUTF8Buffer { key in
-            value.withUTF8Buffer { text in
-                storage.reserve(key.count + text.count + 6)
-                let at = writeKey(key, at: storage.base + storage.count)
-                storage.count = Self.writeConstant(text, at: at) - storage.base
-            }
-        }
+        reserve(name.utf8CodeUnitCount + value.utf8CodeUnitCount + 6)
+        advance(to: Self.writeConstant(value, at: writeKey(name, at: end)))
     }
 
     mutating func member(_ name: StaticString, _ value: Bool) {
@@ -252,13 +281,12 @@ struct JSONLineBuilder {
 
     /// `["name","value"]` as an array element: one header field.
     mutating func pair(_ name: String, _ value: String) {
-        var name = name, value = value
         let comma = !containerIsEmpty
         containerIsEmpty = false
-        name.withUTF8 { first in
-            value.withUTF8 { second in
-                storage.reserve((first.count + second.count) * 6 + 8)
-                var at = storage.base + storage.count
+        Self.withUTF8(name) { first in
+            Self.withUTF8(value) { second in
+                reserve((first.count + second.count) * 6 + 8)
+                var at = end
                 if comma {
                     at.pointee = UInt8(ascii: ",")
                     at += 1
@@ -268,19 +296,20 @@ struct JSONLineBuilder {
                 at.pointee = UInt8(ascii: ",")
                 at = Self.writeQuoted(second, at: at + 1)
                 at.pointee = UInt8(ascii: "]")
-                storage.count = at + 1 - storage.base
+                advance(to: at + 1)
             }
         }
     }
 
     /// `"text"` for ASCII text we chose (nothing to escape) at `at` (room reserved); returns the end.
     @inline(__always)
-    private static func writeConstant(_ text: UnsafeBufferPointer<UInt8>,
+    private static func writeConstant(_ text: StaticString,
                                       at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let length = text.utf8CodeUnitCount
         start.pointee = UInt8(ascii: "\"")
-        if let source = text.baseAddress { (start + 1).update(from: source, count: text.count) }
-        (start + 1 + text.count).pointee = UInt8(ascii: "\"")
-        return start + text.count + 2
+        (start + 1).update(from: text.utf8Start, count: length)
+        (start + 1 + length).pointee = UInt8(ascii: "\"")
+        return start + length + 2
     }
 
     /// `value` in decimal, with a minus sign when negative (room for 21 reserved); returns the end.
