@@ -20,7 +20,9 @@ extension JSONLineBuilder {
     /// `[[name,value],...]` in wire order, names in their original case.
     mutating func headers(_ headers: HTTPHeaders) {
         beginArray()
-        for field in headers.fields { pair(field.name, field.value) }
+        headers.fields.withUnsafeBufferPointer { fields in
+            for index in fields.indices { pair(fields[index].name, fields[index].value) }
+        }
         endArray()
     }
 

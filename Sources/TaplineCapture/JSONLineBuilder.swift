@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// Builds JSON text by hand into one growing byte buffer: the capture encoder for
 /// `events.jsonl` and `session.json` (no JSONEncoder on the hot path).
 ///
@@ -209,20 +211,12 @@ struct JSONLineBuilder {
     }
 
     private mutating func appendQuoted(_ value: String) {
-        Self.withUTF8(value) { utf8 in
+        value.withUTF8Bytes { utf8 in
             reserve(utf8.count * 6 + 2)  // worst case: every byte becomes \u00XX
             advance(to: Self.writeQuoted(utf8, at: end))
         }
     }
 
-    /// Calls `body` with the UTF-8 bytes of `text`: in place for native strings
-    /// (no copy of the String value, so no retain), else from a contiguous copy.
-    @inline(__always)
-    private static func withUTF8<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
-        var copy = text
-        return copy.withUTF8(body)
-    }
 
     // MARK: Members in one step
     //
@@ -262,7 +256,7 @@ struct JSONLineBuilder {
 
     /// `"name":"value"` for any string (escaped).
     mutating func member(_ name: StaticString, _ value: String) {
-        Self.withUTF8(value) { utf8 in
+        value.withUTF8Bytes { utf8 in
             reserve(name.utf8CodeUnitCount + 4 + utf8.count * 6 + 2)
             advance(to: Self.writeQuoted(utf8, at: writeKey(name, at: end)))
         }
@@ -283,8 +277,8 @@ struct JSONLineBuilder {
     mutating func pair(_ name: String, _ value: String) {
         let comma = !containerIsEmpty
         containerIsEmpty = false
-        Self.withUTF8(name) { first in
-            Self.withUTF8(value) { second in
+        name.withUTF8Bytes { first in
+            value.withUTF8Bytes { second in
                 reserve((first.count + second.count) * 6 + 8)
                 var at = end
                 if comma {

@@ -53,16 +53,35 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// The value of the first field named `name`, if any.
     public func first(name: String) -> String? {
-        fields.first { Self.namesEqual($0.name, name) }?.value
+        guard let index = firstIndex(name: name) else { return nil }
+        return fields[index].value
+    }
+
+    /// The position in `fields` of the first field named `name`, if any.
+    public func firstIndex(name: String) -> Int? {
+        name.withUTF8Bytes { wanted in
+            fields.withUnsafeBufferPointer { fields in
+                for index in fields.indices where Self.nameEquals(fields[index].name, wanted) { return index }
+                return nil
+            }
+        }
     }
 
     /// The values of every field named `name`, in order.
     public func values(name: String) -> [String] {
-        fields.filter { Self.namesEqual($0.name, name) }.map(\.value)
+        name.withUTF8Bytes { wanted in
+            fields.withUnsafeBufferPointer { fields in
+                var values: [String] = []
+                for index in fields.indices where Self.nameEquals(fields[index].name, wanted) {
+                    values.append(fields[index].value)
+                }
+                return values
+            }
+        }
     }
 
     public func contains(name: String) -> Bool {
-        fields.contains { Self.namesEqual($0.name, name) }
+        firstIndex(name: name) != nil
     }
 
     /// The comma-separated tokens of every field named `name`, lowercased
@@ -95,8 +114,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// Calls `body` with the bytes of each non-empty, whitespace-trimmed,
     /// comma-separated token of `value`, until it returns false.
     private static func forEachToken(in value: String, _ body: (UnsafeBufferPointer<UInt8>.SubSequence) -> Bool) {
-        var value = value
-        value.withUTF8 { bytes in
+        value.withUTF8Bytes { bytes in
             var start = 0
             while start <= bytes.count {
                 var end = start
@@ -116,8 +134,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     private static func bytesEqualIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, _ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { other in
+        text.withUTF8Bytes { other in
             guard other.count == bytes.count else { return false }
             var index = bytes.startIndex
             for byte in other {
@@ -136,17 +153,22 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// ASCII case-insensitive comparison of two field names.
     public static func namesEqual(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                for index in 0..<x.count {
-                    let c = x[index], d = y[index]
-                    if c == d { continue }
-                    let lower = c | 0x20
-                    if lower != (d | 0x20) || lower < 0x61 || lower > 0x7A { return false }
-                }
-                return true
+        return b.withUTF8Bytes { nameEquals(a, $0) }
+    }
+
+    /// `name` equals the bytes `other` ASCII case-insensitively (length checked first,
+    /// so most mismatches cost one comparison). Borrows `name`'s bytes, copies nothing.
+    @inline(__always)
+    static func nameEquals(_ name: String, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.utf8.count == other.count else { return false }
+        return name.withUTF8Bytes { bytes in
+            for index in 0..<bytes.count {
+                let c = bytes[index], d = other[index]
+                if c == d { continue }
+                let lower = c | 0x20
+                if lower != (d | 0x20) || lower < 0x61 || lower > 0x7A { return false }
             }
+            return true
         }
     }
 }
