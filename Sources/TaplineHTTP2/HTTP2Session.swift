@@ -1,4 +1,5 @@
 import CNghttp2
+import Glibc
 import TaplineWire
 
 /// One HTTP/2 connection endpoint over nghttp2, sans I/O: bytes from the peer go
@@ -44,6 +45,9 @@ public final class HTTP2Session {
     private var incomingHeaderStream: Int32 = 0
     private var incomingHeaderBytes = 0
     private var incomingHeadersTooLarge = false
+    /// The last complete header block received: the strings of a new block's fields
+    /// are taken from it where the bytes are the same (see `header`).
+    private var previousHeaders = HTTPHeaders()
     /// Streams whose request (server) or final response (client) head has arrived.
     private var streamsWithHead = HTTP2StreamMap<Bool>()
     private var outbound = HTTP2StreamMap<HTTP2OutboundStream>()
@@ -301,6 +305,20 @@ public final class HTTP2Session {
             incomingHeaders = HTTPHeaders()
             return false
         }
+        let position = incomingHeaders.count
+        if position < previousHeaders.count {
+            // Most fields repeat the previous block's at the same position (user-agent,
+            // server, content-type, date): share its strings instead of decoding new ones.
+            let previous = previousHeaders.fields[position]
+            let sameName = previous.name.withUTF8Bytes { Self.bytesEqual($0, name) }
+            if sameName, previous.value.withUTF8Bytes({ Self.bytesEqual($0, value) }) {
+                incomingHeaders.add(name: previous.name, value: previous.value)
+                return true
+            }
+            incomingHeaders.add(name: sameName ? previous.name : String(decoding: name, as: UTF8.self),
+                                value: String(decoding: value, as: UTF8.self))
+            return true
+        }
         incomingHeaders.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
         return true
     }
@@ -309,6 +327,7 @@ public final class HTTP2Session {
         guard stream == incomingHeaderStream, !incomingHeadersTooLarge else { return }
         let fields = incomingHeaders
         incomingHeaders = HTTPHeaders()
+        previousHeaders = fields
         let kind: HTTP2HeadersKind
         if streamsWithHead[stream] != nil {
             kind = .trailers
@@ -372,31 +391,38 @@ public final class HTTP2Session {
     /// them again when the frame is submitted, so nothing outlives the call.
     static func withNameValues<R>(_ headers: HTTPHeaders,
                                   _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        let fields = headers.fields
-        var byteCount = 0
-        for field in fields { byteCount += field.name.utf8.count + field.value.utf8.count }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, byteCount)) { bytes in
-            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, fields.count)) { entries in
-                let base = bytes.baseAddress.unsafelyUnwrapped  // capacity >= 1: the address exists
-                var offset = 0
-                for (index, field) in fields.enumerated() {
-                    let name = copyUTF8(field.name, to: base + offset)
-                    offset += name
-                    let value = copyUTF8(field.value, to: base + offset)
-                    offset += value
-                    (entries.baseAddress.unsafelyUnwrapped + index).initialize(to: nghttp2_nv(
-                        name: base + offset - value - name, value: base + offset - value, namelen: name,
-                        valuelen: value, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        headers.fields.withUnsafeBufferPointer { fields in
+            var byteCount = 0
+            for index in fields.indices { byteCount += fields[index].name.utf8.count + fields[index].value.utf8.count }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, byteCount)) { bytes in
+                withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, fields.count)) { entries in
+                    let base = bytes.baseAddress.unsafelyUnwrapped  // capacity >= 1: the address exists
+                    var offset = 0
+                    for index in fields.indices {
+                        let name = copyUTF8(fields[index].name, to: base + offset)
+                        offset += name
+                        let value = copyUTF8(fields[index].value, to: base + offset)
+                        offset += value
+                        (entries.baseAddress.unsafelyUnwrapped + index).initialize(to: nghttp2_nv(
+                            name: base + offset - value - name, value: base + offset - value, namelen: name,
+                            valuelen: value, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                    }
+                    return body(UnsafePointer(entries.baseAddress.unsafelyUnwrapped), fields.count)
                 }
-                return body(UnsafePointer(entries.baseAddress.unsafelyUnwrapped), fields.count)
             }
         }
     }
 
+    @inline(__always)
+    private static func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }  // both empty
+        return memcmp(x, y, a.count) == 0
+    }
+
     /// Copies the UTF-8 bytes of `text` to `destination`; returns how many.
     private static func copyUTF8(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
-        var text = text
-        return text.withUTF8 { utf8 in
+        text.withUTF8Bytes { utf8 in
             if let source = utf8.baseAddress { destination.update(from: source, count: utf8.count) }
             return utf8.count
         }

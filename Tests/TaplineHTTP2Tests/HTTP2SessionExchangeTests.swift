@@ -130,4 +130,26 @@ final class HTTP2SessionExchangeTests: XCTestCase {
         XCTAssertEqual(more, 16_384)
         XCTAssertEqual(client.bufferedBytes(stream: stream), 40_000 - 2 * 16_384)
     }
+
+    /// Header blocks reuse the previous block's strings where the bytes match: each
+    /// block must still come out exactly as sent, whatever it shares with the one before.
+    func testHeaderBlocksThatShareFieldsWithThePreviousOneArriveExactlyAsSent() throws {
+        let client = try HTTP2Session(role: .client)
+        let server = try HTTP2Session(role: .server)
+        let blocks: [HTTPHeaders] = [
+            HTTPHeaders([(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/1"),
+                         ("user-agent", "a-rather-long-user-agent/1.0"), ("accept", "*/*")]),
+            HTTPHeaders([(":method", "GET"), (":scheme", "http"), (":authority", "a"), (":path", "/2"),
+                         ("user-agent", "a-rather-long-user-agent/1.0"), ("accept", "text/html")]),
+            HTTPHeaders([(":method", "POST"), (":scheme", "http"), (":authority", "a"), (":path", "/2"),
+                         ("x-user-agent", "a-rather-long-user-agent/1.0"), ("accept", "text/html"), ("x-more", "1")]),
+            HTTPHeaders([(":method", "GET"), (":scheme", "http"), (":authority", "b"), (":path", "/")]),
+        ]
+        for block in blocks { _ = try client.submitRequest(block, endStream: true) }
+        XCTAssertNil(server.receive(client.takeOutput()))
+        let received = server.takeEvents().compactMap { event -> HTTPHeaders? in
+            if case .headers(_, let fields, .request, _) = event { return fields } else { return nil }
+        }
+        XCTAssertEqual(received, blocks)
+    }
 }
