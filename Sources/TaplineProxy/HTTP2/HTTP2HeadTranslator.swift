@@ -10,9 +10,33 @@ enum HTTP2HeadTranslator {
     /// The request head as received on an HTTP/2 stream, for the capture: `:method`,
     /// `:path` (or `:authority` for CONNECT), version HTTP/2, and every field as received.
     static func capturedRequest(_ fields: HTTPHeaders) -> HTTPRequestHead {
-        let method = fields.first(name: ":method") ?? ""
-        let target = fields.first(name: ":path") ?? fields.first(name: ":authority") ?? ""
-        return HTTPRequestHead(method: method, target: target, version: .http2, headers: fields)
+        capturedRequest(fields, requestPseudoHeaders(fields))
+    }
+
+    /// `capturedRequest` with the pseudo-headers already looked up.
+    static func capturedRequest(_ fields: HTTPHeaders, _ pseudo: RequestPseudoHeaders) -> HTTPRequestHead {
+        HTTPRequestHead(method: pseudo.method ?? "", target: pseudo.path ?? pseudo.authority ?? "",
+                        version: .http2, headers: fields)
+    }
+
+    /// A request block's pseudo-headers (the first of each).
+    typealias RequestPseudoHeaders = (method: String?, scheme: String?, authority: String?, path: String?)
+
+    /// The pseudo-headers of a request block, in one pass that stops at the first
+    /// regular field (pseudo-headers come first, RFC 9113 §8.3; nghttp2 enforces it).
+    static func requestPseudoHeaders(_ fields: HTTPHeaders) -> RequestPseudoHeaders {
+        var found: RequestPseudoHeaders = (nil, nil, nil, nil)
+        for field in fields {
+            guard field.name.utf8.first == UInt8(ascii: ":") else { break }
+            switch field.name {
+            case ":method": found.method = found.method ?? field.value
+            case ":scheme": found.scheme = found.scheme ?? field.value
+            case ":authority": found.authority = found.authority ?? field.value
+            case ":path": found.path = found.path ?? field.value
+            default: break
+            }
+        }
+        return found
     }
 
     /// A response head received on an HTTP/2 stream, for the capture and framing decisions.
@@ -45,27 +69,42 @@ enum HTTP2HeadTranslator {
     }
 
     /// The HTTP/2 request block for an HTTP/2 request going to an HTTP/2 upstream.
-    /// Reverse mode replaces `:authority` and adds X-Forwarded-*.
+    /// Reverse mode replaces `:authority` and adds X-Forwarded-*: earlier
+    /// `x-forwarded-for` values are joined with the client's address into one field
+    /// at the end; `x-forwarded-proto` and `x-forwarded-host` (the original
+    /// `:authority`) are added unless the client sent them.
+    ///
+    /// One pass over the fields (this runs for every proxied HTTP/2 request).
     static func http2Request(_ fields: HTTPHeaders, authority: String?,
                              forwardedFor: (clientIP: String, scheme: String)?) -> HTTPHeaders {
         guard authority != nil || forwardedFor != nil else { return fields }
         var out = HTTPHeaders()
         out.reserveCapacity(fields.count + 3)
-        let originalAuthority = fields.first(name: ":authority")
+        var originalAuthority: String?
+        var earlierForwardedFor: String?
+        var hasForwardedProto = false, hasForwardedHost = false
         for field in fields {
-            if field.name == ":authority", let authority {
-                out.add(name: ":authority", value: authority)
-            } else if !(forwardedFor != nil && field.name == "x-forwarded-for") {
+            switch field.name {
+            case ":authority":
+                originalAuthority = originalAuthority ?? field.value
+                out.add(name: ":authority", value: authority ?? field.value)
+            case "x-forwarded-for" where forwardedFor != nil:
+                earlierForwardedFor = earlierForwardedFor.map { $0 + ", " + field.value } ?? field.value
+            case "x-forwarded-proto":
+                hasForwardedProto = true
+                out.add(name: field.name, value: field.value)
+            case "x-forwarded-host":
+                hasForwardedHost = true
+                out.add(name: field.name, value: field.value)
+            default:
                 out.add(name: field.name, value: field.value)
             }
         }
         if let forwardedFor {
-            let earlier = fields.values(name: "x-forwarded-for")
-            out.add(name: "x-forwarded-for", value: (earlier + [forwardedFor.clientIP]).joined(separator: ", "))
-            if !fields.contains(name: "x-forwarded-proto") { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
-            if let originalAuthority, !fields.contains(name: "x-forwarded-host") {
-                out.add(name: "x-forwarded-host", value: originalAuthority)
-            }
+            out.add(name: "x-forwarded-for",
+                    value: earlierForwardedFor.map { $0 + ", " + forwardedFor.clientIP } ?? forwardedFor.clientIP)
+            if !hasForwardedProto { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
+            if let originalAuthority, !hasForwardedHost { out.add(name: "x-forwarded-host", value: originalAuthority) }
         }
         return out
     }

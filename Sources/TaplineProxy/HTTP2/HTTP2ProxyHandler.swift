@@ -231,15 +231,17 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         idleTimer?.cancel()
         idleTimer = nil
         let flow = context.nextFlowID()
-        let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields, handler: self)
+        let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(fields)
+        let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields,
+                                           method: pseudo.method ?? "GET", handler: self)
         exchanges[id] = exchange
         let now = Timestamp.now()
         exchange.timings.value.requestStart = now
         context.record(.flowStarted(flow: flow, connection: info.id, kind: .http,
-                                    scheme: fields.first(name: ":scheme") ?? info.scheme,
-                                    authority: fields.first(name: ":authority") ?? route.target.authority, time: now))
+                                    scheme: pseudo.scheme ?? info.scheme,
+                                    authority: pseudo.authority ?? route.target.authority, time: now))
         context.record(.http2Stream(flow: flow, streamID: UInt32(id), time: now))
-        context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields), time: now))
+        context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields, pseudo), time: now))
         if endStream { endRequest(exchange) }
         if exchange.method == "CONNECT" {
             guard ExtendedConnectTranslator.protocolName(fields) != nil, !endStream else {

@@ -25,6 +25,8 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
     let clientStream: Int32
     /// The request block as the client sent it.
     let requestFields: HTTPHeaders
+    /// The request's `:method` (GET when missing).
+    let method: String
     let timings = FlowTimingsBox()
     weak var handler: HTTP2ProxyHandler?
 
@@ -57,14 +59,13 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
     /// Relays the WebSocket once the upstream switched; from then on it owns the flow.
     var relay: WebSocketRelay?
 
-    init(flow: FlowID, clientStream: Int32, requestFields: HTTPHeaders, handler: HTTP2ProxyHandler) {
+    init(flow: FlowID, clientStream: Int32, requestFields: HTTPHeaders, method: String, handler: HTTP2ProxyHandler) {
         self.flow = flow
         self.clientStream = clientStream
         self.requestFields = requestFields
+        self.method = method
         self.handler = handler
     }
-
-    var method: String { requestFields.first(name: ":method") ?? "GET" }
 
     // MARK: HTTP2UpstreamStreamDelegate
 
