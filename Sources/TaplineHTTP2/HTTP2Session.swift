@@ -161,19 +161,36 @@ public final class HTTP2Session {
 
     /// Serializes queued frames: up to about `limit` bytes (whole frames), or
     /// empty when there is nothing to send. Call until empty while the socket takes more.
+    ///
+    /// nghttp2 hands out a frame or so per call, valid only until its next call.
+    /// They are gathered into one array reserved for `limit` plus a frame, so the
+    /// output is not regrown frame by frame; a mostly empty result is handed on as
+    /// an exact-size copy, so a queued write never pins the reserve.
     public func takeOutput(limit: Int = 64 * 1024) -> [UInt8] {
+        guard let first = nextOutputChunk() else { return [] }
         var output: [UInt8] = []
-        while output.count < limit {
-            var pointer: UnsafePointer<UInt8>?
-            let count = nghttp2_session_mem_send(session, &pointer)
-            if count < 0 {
-                failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
-                break
-            }
-            guard count > 0, let pointer else { break }
-            output.append(contentsOf: UnsafeBufferPointer(start: pointer, count: count))
+        output.reserveCapacity(max(limit, first.count) + Self.largestFrame)
+        output.append(contentsOf: first)
+        while output.count < limit, let chunk = nextOutputChunk() {
+            output.append(contentsOf: chunk)
         }
-        return output
+        return output.count * 2 >= output.capacity ? output : Array(output)
+    }
+
+    /// A frame header plus the largest payload nghttp2 frames by default (16 KiB).
+    private static let largestFrame = 9 + 16_384
+
+    /// The next serialized bytes from nghttp2 (valid until its next call), nil when
+    /// there is nothing to send or the session failed (recorded in `failure`).
+    private func nextOutputChunk() -> UnsafeBufferPointer<UInt8>? {
+        var pointer: UnsafePointer<UInt8>?
+        let count = nghttp2_session_mem_send(session, &pointer)
+        if count < 0 {
+            failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
+            return nil
+        }
+        guard count > 0, let pointer else { return nil }
+        return UnsafeBufferPointer(start: pointer, count: count)
     }
 
     /// True while the session expects more input (no GOAWAY exchanged both ways yet).
