@@ -152,6 +152,7 @@ public final class HTTP2Session {
         guard !events.isEmpty else { return [] }
         let taken = events
         events = []
+        events.reserveCapacity(max(16, taken.count))  // one allocation per burst, not a regrowth chain
         return taken
     }
 

@@ -110,6 +110,15 @@ public struct HTTP2StreamMap<Value> {
     @inlinable
     public var values: [Value] { slots.compactMap { $0 } }
 
+    /// Calls `body` with each value, in no particular order, without building an
+    /// array. Iterate a copy of the map when `body` may change the original.
+    @inlinable
+    public func forEachValue(_ body: (Value) throws -> Void) rethrows {
+        for index in keys.indices where keys[index] != 0 {
+            if let value = slots[index] { try body(value) }
+        }
+    }
+
     /// The entries ordered by stream id.
     @inlinable
     public var entriesByID: [(id: Int32, value: Value)] {

@@ -161,7 +161,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Tunnels whose queue was framed or whose socket drained get `writabilityChanged`
     /// (their relays paused the other side while they were not writable).
     private func notifyTunnelWritability() {
-        for exchange in exchanges.values where exchange.relay != nil {
+        let current = exchanges  // relays may end exchanges while we go through them
+        current.forEachValue { exchange in
+            guard exchange.relay != nil else { return }
             exchange.tunnel?.checkWritability()
             exchange.upstreamTunnel?.checkWritability()
         }
