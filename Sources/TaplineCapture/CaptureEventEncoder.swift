@@ -256,6 +256,7 @@ struct CaptureEventEncoder {
         } else {
             runs.append(CaptureBatch.Run(segment: number, offset: offset, length: bytes.count))
         }
+        if bodies.capacity == 0 { bodies.reserveCapacity(max(bytes.count, 16 << 10)) }  // not a regrowth chain
         bodies.append(contentsOf: bytes)
         segmentSize += UInt64(bytes.count)
         stats.bodyBytesStored += UInt64(bytes.count)

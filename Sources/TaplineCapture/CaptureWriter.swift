@@ -49,6 +49,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// Emptied buffers of written batches, for `submit` to hand back.
     private var spareLines: [JSONByteStorage] = []
     private var spareBodies: [[UInt8]] = []
+    /// Total capacity of `spareLines` and `spareBodies` (at most `spareBytesLimit`).
+    private var spareBytes = 0
     private var queuedBytes = 0
     private var backedUp = false
     private var drainCallbacks: [@Sendable () -> Void] = []
@@ -62,9 +64,11 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// large groups with few system calls instead of one wake-up per batch.
     private static let coalescingBytes = 256 * 1024
     private static let coalescingMicroseconds: UInt32 = 2_000
-    /// Spare buffers kept for reuse (about one per event loop and a few in flight),
-    /// and the largest kept: at most 8 × 512 KiB of idle memory.
-    private static let spareLimit = 4
+    /// Emptied buffers kept for reuse, bounded by their total capacity, and the
+    /// largest kept. A busy loop submits a batch every iteration, dozens per
+    /// writer cycle; without enough spares each would allocate (and the writer
+    /// free) fresh line and body buffers. At most 4 MiB stays allocated when idle.
+    private static let spareBytesLimit = 4 << 20
     private static let spareCapacityLimit = 512 << 10
 
     /// An upper bound on the line bytes of one small event (a `body` line, a head
@@ -151,7 +155,9 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         guard !closing else { return SpareBuffers() }
         queue.append(batch)
         accountQueued(batch.cost)
-        return SpareBuffers(lines: spareLines.popLast(), bodies: spareBodies.popLast())
+        let spare = SpareBuffers(lines: spareLines.popLast(), bodies: spareBodies.popLast())
+        spareBytes -= (spare.lines?.capacity ?? 0) + (spare.bodies?.capacity ?? 0)
+        return spare
     }
 
     /// Counts what `shared` has grown by. Caller holds `condition`.
@@ -298,8 +304,14 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private func releaseBacklog(_ bytes: Int, spareLines lines: [JSONByteStorage], spareBodies bodies: [[UInt8]]) {
         condition.lock()
         queuedBytes -= bytes
-        for storage in lines where spareLines.count < Self.spareLimit { spareLines.append(storage) }
-        for buffer in bodies where spareBodies.count < Self.spareLimit { spareBodies.append(buffer) }
+        for storage in lines where spareBytes + storage.capacity <= Self.spareBytesLimit {
+            spareLines.append(storage)
+            spareBytes += storage.capacity
+        }
+        for buffer in bodies where spareBytes + buffer.capacity <= Self.spareBytesLimit {
+            spareBodies.append(buffer)
+            spareBytes += buffer.capacity
+        }
         var callbacks: [@Sendable () -> Void] = []
         if backedUp && queuedBytes <= options.lowWatermark {
             backedUp = false
