@@ -347,18 +347,49 @@ struct JSONLineBuilder {
     }
 
     /// `"…"` with `utf8` escaped, at `start` (room for `utf8.count * 6 + 2` reserved);
-    /// returns the end. Eight bytes at a time while none needs escaping.
+    /// returns the end. Text with nothing to escape (nearly all of it) is checked a
+    /// word at a time and copied in one piece.
     @inline(__always)
     private static func writeQuoted(_ utf8: UnsafeBufferPointer<UInt8>,
                                     at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        var at = start
-        at.pointee = UInt8(ascii: "\"")
-        at += 1
-        guard let source = utf8.baseAddress else {
-            at.pointee = UInt8(ascii: "\"")
-            return at + 1
-        }
+        start.pointee = UInt8(ascii: "\"")
         let count = utf8.count
+        guard let source = utf8.baseAddress, count > 0 else {
+            start[1] = UInt8(ascii: "\"")
+            return start + 2
+        }
+        guard needsEscaping(source, count) else {
+            (start + 1).update(from: source, count: count)
+            start[count + 1] = UInt8(ascii: "\"")
+            return start + count + 2
+        }
+        return writeEscaped(source, count, at: start + 1)
+    }
+
+    /// True when any of the `count` (> 0) bytes at `source` is below 0x20, `"` or `\\`:
+    /// whole words, then the last eight bytes again; under eight bytes, one word
+    /// padded with spaces.
+    @inline(__always)
+    private static func needsEscaping(_ source: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let raw = UnsafeRawPointer(source)
+        guard count >= 8 else {
+            var word: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &word) { $0.baseAddress.unsafelyUnwrapped.copyMemory(from: raw, byteCount: count) }
+            return wordNeedsEscaping(word)
+        }
+        var index = 0
+        while index + 8 <= count {
+            if wordNeedsEscaping(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return true }
+            index += 8
+        }
+        return index < count && wordNeedsEscaping(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+    }
+
+    /// The bytes with escapes (and the closing quote) at `start`; returns the end.
+    @inline(never)
+    private static func writeEscaped(_ source: UnsafePointer<UInt8>, _ count: Int,
+                                     at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var at = start
         var runStart = 0
         var index = 0
         while index < count {
