@@ -18,6 +18,30 @@ final class JSONLineBuilderTests: XCTestCase {
         XCTAssertEqual(text, "[" + values.map(String.init).joined(separator: ",") + ",\(UInt64.max)]")
     }
 
+    /// Every digit count, both sides of each power of ten, and random 16-digit
+    /// timestamps (their own fast path) print as Swift prints them.
+    func testIntegersOfEveryLengthMatchSwiftsDecimalText() {
+        var values: [UInt64] = [0, UInt64.max]
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1000 {
+            values.append(UInt64.random(in: 1_000_000_000_000_000..<10_000_000_000_000_000, using: &generator))
+        }
+        for value in values {
+            var builder = JSONLineBuilder(capacity: 64)
+            builder.integer(value)
+            XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), String(value))
+            var signed = JSONLineBuilder(capacity: 64)
+            signed.integer(-Int64(truncatingIfNeeded: value & 0x7FFF_FFFF_FFFF_FFFF))
+            XCTAssertEqual(String(decoding: signed.bytes, as: UTF8.self),
+                           String(-Int64(truncatingIfNeeded: value & 0x7FFF_FFFF_FFFF_FFFF)))
+        }
+    }
+
     func testStringsAreEscaped() throws {
         var builder = JSONLineBuilder()
         builder.string("a\"b\\c\n\u{1}é")
