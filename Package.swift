@@ -84,19 +84,20 @@ var targets: [Target] = [
 // Fuzz targets are built only on request (`make fuzz`), because they link
 // libFuzzer's own main: TAPLINE_FUZZ=1 swift build -Xswiftc -sanitize=fuzzer ...
 if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
+    targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
     targets.append(.executableTarget(
         name: "FuzzHTTP1",
-        dependencies: ["TaplineWire"],
+        dependencies: ["FuzzDriver", "TaplineWire"],
         path: "Fuzz/FuzzHTTP1",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     targets.append(.executableTarget(
         name: "FuzzWebSocket",
-        dependencies: ["TaplineWire", "TaplineCompression"],
+        dependencies: ["FuzzDriver", "TaplineWire", "TaplineCompression"],
         path: "Fuzz/FuzzWebSocket",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     targets.append(.executableTarget(
         name: "FuzzCaptureJSON",
-        dependencies: ["TaplineCapture"],
+        dependencies: ["FuzzDriver", "TaplineCapture"],
         path: "Fuzz/FuzzCaptureJSON",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }

@@ -137,17 +137,7 @@ def start_nginx(workdir: Path) -> tuple[subprocess.Popen, int]:
             for _ in range(size // len(block)):
                 f.write(block)
     port = free_port()
-    conf = workdir / "nginx.conf"
-    conf.write_text(nginx_config(nginx, workdir, port))
-    log = open(workdir / "nginx.stderr", "wb")
-    p = spawn([nginx, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "error.log")],
-              stdout=log, stderr=log)
-    try:
-        wait_for_port(port, p)
-    except Exception:
-        sys.stderr.write((workdir / "nginx.stderr").read_text(errors="replace"))
-        raise
-    return p, port
+    return launch_nginx(nginx, workdir, port, nginx_config(nginx, workdir, port)), port
 
 
 def start_nginx_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
@@ -155,8 +145,14 @@ def start_nginx_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Pop
     nginx = nginx_binary()
     (workdir / "tmp").mkdir(parents=True)
     port = free_port()
+    config = nginx_config(nginx, workdir, port, "nginx-proxy.conf.template", upstream_port)
+    return launch_nginx(nginx, workdir, port, config), port
+
+
+def launch_nginx(nginx: str, workdir: Path, port: int, config: str) -> subprocess.Popen:
+    """Starts nginx with `config` in `workdir` and waits for `port` (its stderr is shown if it fails)."""
     conf = workdir / "nginx.conf"
-    conf.write_text(nginx_config(nginx, workdir, port, "nginx-proxy.conf.template", upstream_port))
+    conf.write_text(config)
     log = open(workdir / "nginx.stderr", "wb")
     p = spawn([nginx, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "error.log")],
               stdout=log, stderr=log)
@@ -165,7 +161,7 @@ def start_nginx_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Pop
     except Exception:
         sys.stderr.write((workdir / "nginx.stderr").read_text(errors="replace"))
         raise
-    return p, port
+    return p
 
 
 # --- tapline -------------------------------------------------------------------------

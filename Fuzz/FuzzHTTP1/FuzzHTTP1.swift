@@ -1,3 +1,4 @@
+import FuzzDriver
 import TaplineWire
 
 /// libFuzzer entry point. The input is fed to the request parser and to the
@@ -30,20 +31,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `--defsym main=FuzzHTTP1_main` (so that tests can
-// link them); with -parse-as-library nothing defines that symbol, and libFuzzer's
-// own `main` is not used. So the entry point is defined here and hands over to
-// libFuzzer's documented driver (LLVMFuzzerRunDriver, FuzzerInterface.h).
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
+/// The executable's entry point (see FuzzDriver): libFuzzer calls `fuzz` per input.
 @_cdecl("FuzzHTTP1_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return runFuzzerDriver(&argc, &argv) { data, size in fuzz(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzz(data, size) }
 }

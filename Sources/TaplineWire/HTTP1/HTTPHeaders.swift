@@ -58,7 +58,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     /// The position in `fields` of the first field named `name`, if any.
-    public func firstIndex(name: String) -> Int? {
+    private func firstIndex(name: String) -> Int? {
         name.withUTF8Bytes { wanted in
             fields.withUnsafeBufferPointer { fields in
                 for index in fields.indices where Self.nameEquals(fields[index].name, wanted) { return index }
@@ -152,8 +152,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// ASCII case-insensitive comparison of two field names.
     public static func namesEqual(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        return b.withUTF8Bytes { nameEquals(a, $0) }
+        b.withUTF8Bytes { nameEquals(a, $0) }
     }
 
     /// `name` equals the bytes `other` ASCII case-insensitively (length checked first,
