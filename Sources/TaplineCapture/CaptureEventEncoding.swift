@@ -20,8 +20,8 @@ extension JSONLineBuilder {
     /// `[[name,value],...]` in wire order, names in their original case.
     mutating func headers(_ headers: HTTPHeaders) {
         beginArray()
-        headers.fields.withUnsafeBufferPointer { fields in
-            for index in fields.indices { pair(fields[index].name, fields[index].value) }
+        headers.withUnsafeFieldBytes { fields in
+            for index in 0..<fields.count { pair(bytes: fields.name(index), fields.value(index)) }
         }
         endArray()
     }

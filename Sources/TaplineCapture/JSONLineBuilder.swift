@@ -178,7 +178,7 @@ struct JSONLineBuilder {
 
     private mutating func literal(_ text: StaticString) {
         reserve(text.utf8CodeUnitCount)
-        end.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        end.copyShort(from: text.utf8Start, count: text.utf8CodeUnitCount)
         count += text.utf8CodeUnitCount
         containerIsEmpty = false
     }
@@ -234,7 +234,7 @@ struct JSONLineBuilder {
         }
         containerIsEmpty = false
         at.pointee = UInt8(ascii: "\"")
-        (at + 1).update(from: name.utf8Start, count: name.utf8CodeUnitCount)
+        (at + 1).copyShort(from: name.utf8Start, count: name.utf8CodeUnitCount)
         at += 1 + name.utf8CodeUnitCount
         at.pointee = UInt8(ascii: "\"")
         (at + 1).pointee = UInt8(ascii: ":")
@@ -275,24 +275,29 @@ struct JSONLineBuilder {
 
     /// `["name","value"]` as an array element: one header field.
     mutating func pair(_ name: String, _ value: String) {
+        name.withUTF8Bytes { first in
+            value.withUTF8Bytes { second in pair(bytes: first, second) }
+        }
+    }
+
+    /// `["name","value"]` from a field's bytes as received: text that is not UTF-8
+    /// is written with U+FFFD for each invalid sequence (as `String(decoding:)` does),
+    /// so the line stays valid JSON.
+    mutating func pair(bytes name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
         let comma = !containerIsEmpty
         containerIsEmpty = false
-        name.withUTF8Bytes { first in
-            value.withUTF8Bytes { second in
-                reserve((first.count + second.count) * 6 + 8)
-                var at = end
-                if comma {
-                    at.pointee = UInt8(ascii: ",")
-                    at += 1
-                }
-                at.pointee = UInt8(ascii: "[")
-                at = Self.writeQuoted(first, at: at + 1)
-                at.pointee = UInt8(ascii: ",")
-                at = Self.writeQuoted(second, at: at + 1)
-                at.pointee = UInt8(ascii: "]")
-                advance(to: at + 1)
-            }
+        reserve((name.count + value.count) * 6 + 8)
+        var at = end
+        if comma {
+            at.pointee = UInt8(ascii: ",")
+            at += 1
         }
+        at.pointee = UInt8(ascii: "[")
+        at = Self.writeQuoted(receivedBytes: name, at: at + 1)
+        at.pointee = UInt8(ascii: ",")
+        at = Self.writeQuoted(receivedBytes: value, at: at + 1)
+        at.pointee = UInt8(ascii: "]")
+        advance(to: at + 1)
     }
 
     /// `"text"` for ASCII text we chose (nothing to escape) at `at` (room reserved); returns the end.
@@ -301,7 +306,7 @@ struct JSONLineBuilder {
                                       at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let length = text.utf8CodeUnitCount
         start.pointee = UInt8(ascii: "\"")
-        (start + 1).update(from: text.utf8Start, count: length)
+        (start + 1).copyShort(from: text.utf8Start, count: length)
         (start + 1 + length).pointee = UInt8(ascii: "\"")
         return start + length + 2
     }
@@ -348,7 +353,7 @@ struct JSONLineBuilder {
                 first -= 1
                 first[0] = 0x30 &+ UInt8(truncatingIfNeeded: rest)
             }
-            at.update(from: first, count: end - first)
+            at.copyShort(from: first, count: end - first)
             return at + (end - first)
         }
     }
@@ -381,30 +386,67 @@ struct JSONLineBuilder {
             return start + 2
         }
         guard needsEscaping(source, count) else {
-            (start + 1).update(from: source, count: count)
+            (start + 1).copyShort(from: source, count: count)
             start[count + 1] = UInt8(ascii: "\"")
             return start + count + 2
         }
         return writeEscaped(source, count, at: start + 1)
     }
 
+    /// Like `writeQuoted` for bytes that may not be UTF-8 (received header fields):
+    /// the word-wise check also stops at any byte of 0x80 or more, and only then is
+    /// the text validated (and repaired when invalid; U+FFFD is 3 bytes, within the
+    /// 6 per byte reserved).
+    @inline(__always)
+    private static func writeQuoted(receivedBytes bytes: UnsafeBufferPointer<UInt8>,
+                                    at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let count = bytes.count
+        guard let source = bytes.baseAddress, count > 0 else { return writeQuoted(bytes, at: start) }
+        guard needsEscaping(source, count, orNonASCII: true) else {
+            start.pointee = UInt8(ascii: "\"")
+            (start + 1).copyShort(from: source, count: count)
+            start[count + 1] = UInt8(ascii: "\"")
+            return start + count + 2
+        }
+        return writeNonASCII(bytes, at: start)
+    }
+
+    /// `bytes` quoted and escaped, after checking that they are UTF-8 (repaired when not).
+    /// (Also the path for ASCII text that needs escapes: validating ASCII is one pass.)
+    @inline(never)
+    private static func writeNonASCII(_ bytes: UnsafeBufferPointer<UInt8>,
+                                      at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var validator = UTF8Validator()
+        if validator.validate(bytes), validator.isComplete {
+            start.pointee = UInt8(ascii: "\"")
+            return writeEscaped(bytes.baseAddress.unsafelyUnwrapped, bytes.count, at: start + 1)
+        }
+        return String(decoding: bytes, as: UTF8.self).withUTF8Bytes { writeQuoted($0, at: start) }
+    }
+
     /// True when any of the `count` (> 0) bytes at `source` is below 0x20, `"` or `\\`:
     /// whole words, then the last eight bytes again; under eight bytes, one word
     /// padded with spaces.
+    /// With `orNonASCII`, bytes of 0x80 and above count too.
     @inline(__always)
-    private static func needsEscaping(_ source: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    private static func needsEscaping(_ source: UnsafePointer<UInt8>, _ count: Int, orNonASCII: Bool = false) -> Bool {
         let raw = UnsafeRawPointer(source)
+        @inline(__always) func flagged(_ word: UInt64) -> Bool {
+            wordNeedsEscaping(word) || (orNonASCII && word & 0x8080_8080_8080_8080 != 0)
+        }
         guard count >= 8 else {
             var word: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &word) { $0.baseAddress.unsafelyUnwrapped.copyMemory(from: raw, byteCount: count) }
-            return wordNeedsEscaping(word)
+            withUnsafeMutableBytes(of: &word) {
+                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
+            }
+            return flagged(word)
         }
         var index = 0
         while index + 8 <= count {
-            if wordNeedsEscaping(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return true }
+            if flagged(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return true }
             index += 8
         }
-        return index < count && wordNeedsEscaping(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        return index < count && flagged(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
     }
 
     /// The bytes with escapes (and the closing quote) at `start`; returns the end.

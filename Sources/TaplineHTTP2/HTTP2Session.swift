@@ -41,13 +41,10 @@ public final class HTTP2Session {
     private var events: [HTTP2Event] = []
     /// The header block being received (HEADERS + CONTINUATION of one stream are never
     /// interleaved with other frames, RFC 9113 §6.10), its stream and size so far.
-    private var incomingHeaders = HTTPHeaders()
+    private var incomingHeaders = HTTPHeadersBuilder()
     private var incomingHeaderStream: Int32 = 0
     private var incomingHeaderBytes = 0
     private var incomingHeadersTooLarge = false
-    /// The last complete header block received: the strings of a new block's fields
-    /// are taken from it where the bytes are the same (see `header`).
-    private var previousHeaders = HTTPHeaders()
     /// Streams whose request (server) or final response (client) head has arrived.
     private var streamsWithHead = HTTP2StreamMap<Bool>()
     private var outbound = HTTP2StreamMap<HTTP2OutboundStream>()
@@ -308,8 +305,7 @@ public final class HTTP2Session {
     }
 
     func beginHeaders(stream: Int32) {
-        incomingHeaders = HTTPHeaders()
-        incomingHeaders.reserveCapacity(12)
+        incomingHeaders.removeAll()
         incomingHeaderStream = stream
         incomingHeaderBytes = 0
         incomingHeadersTooLarge = false
@@ -320,32 +316,17 @@ public final class HTTP2Session {
         incomingHeaderBytes += name.count + value.count + 32
         guard stream == incomingHeaderStream, incomingHeaderBytes <= Int(settings.maxHeaderListSize) else {
             incomingHeadersTooLarge = true
-            incomingHeaders = HTTPHeaders()
+            incomingHeaders.removeAll()
             return false
         }
-        let position = incomingHeaders.count
-        if position < previousHeaders.count {
-            // Most fields repeat the previous block's at the same position (user-agent,
-            // server, content-type, date): share its strings instead of decoding new ones.
-            let previous = previousHeaders.fields[position]
-            let sameName = previous.name.withUTF8Bytes { Self.bytesEqual($0, name) }
-            if sameName, previous.value.withUTF8Bytes({ Self.bytesEqual($0, value) }) {
-                incomingHeaders.add(name: previous.name, value: previous.value)
-                return true
-            }
-            incomingHeaders.add(name: sameName ? previous.name : String(decoding: name, as: UTF8.self),
-                                value: String(decoding: value, as: UTF8.self))
-            return true
-        }
-        incomingHeaders.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        incomingHeaders.add(name: name, value: value)
         return true
     }
 
     func headersComplete(stream: Int32, endStream: Bool) {
         guard stream == incomingHeaderStream, !incomingHeadersTooLarge else { return }
-        let fields = incomingHeaders
-        incomingHeaders = HTTPHeaders()
-        previousHeaders = fields
+        let fields = incomingHeaders.build()
+        incomingHeaders.removeAll()
         let kind: HTTP2HeadersKind
         if streamsWithHead[stream] != nil {
             kind = .trailers
@@ -404,47 +385,33 @@ public final class HTTP2Session {
 
     /// Calls `body` with an nghttp2_nv array for `headers` (valid only during the call).
     ///
-    /// The names and values are copied once into one temporary buffer (on the stack
-    /// for ordinary header blocks) that the nv entries point into; nghttp2 copies
-    /// them again when the frame is submitted, so nothing outlives the call.
+    /// The entries point straight into the header list's bytes; nghttp2 copies them
+    /// when the frame is submitted, so nothing outlives the call.
     static func withNameValues<R>(_ headers: HTTPHeaders,
                                   _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        headers.fields.withUnsafeBufferPointer { fields in
-            var byteCount = 0
-            for index in fields.indices { byteCount += fields[index].name.utf8.count + fields[index].value.utf8.count }
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, byteCount)) { bytes in
-                withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, fields.count)) { entries in
-                    let base = bytes.baseAddress.unsafelyUnwrapped  // capacity >= 1: the address exists
-                    var offset = 0
-                    for index in fields.indices {
-                        let name = copyUTF8(fields[index].name, to: base + offset)
-                        offset += name
-                        let value = copyUTF8(fields[index].value, to: base + offset)
-                        offset += value
-                        (entries.baseAddress.unsafelyUnwrapped + index).initialize(to: nghttp2_nv(
-                            name: base + offset - value - name, value: base + offset - value, namelen: name,
-                            valuelen: value, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
-                    }
-                    return body(UnsafePointer(entries.baseAddress.unsafelyUnwrapped), fields.count)
+        headers.withUnsafeFieldBytes { fields in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(1, fields.count)) { entries in
+                let first = entries.baseAddress.unsafelyUnwrapped  // capacity >= 1: the address exists
+                for index in 0..<fields.count {
+                    let name = fields.name(index), value = fields.value(index)
+                    (first + index).initialize(to: nghttp2_nv(
+                        name: address(name), value: address(value), namelen: name.count, valuelen: value.count,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
                 }
+                return body(UnsafePointer(first), fields.count)
             }
         }
     }
 
+    /// Where `bytes` start, as nghttp2 wants it: never null (an empty list has no
+    /// storage, and nghttp2 may copy zero bytes from the pointer).
     @inline(__always)
-    private static func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let x = a.baseAddress, let y = b.baseAddress else { return true }  // both empty
-        return memcmp(x, y, a.count) == 0
+    private static func address(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        UnsafeMutablePointer(mutating: bytes.baseAddress ?? emptyBytes.utf8Start)
     }
 
-    /// Copies the UTF-8 bytes of `text` to `destination`; returns how many.
-    private static func copyUTF8(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
-        text.withUTF8Bytes { utf8 in
-            if let source = utf8.baseAddress { destination.update(from: source, count: utf8.count) }
-            return utf8.count
-        }
-    }
+    /// Constant memory with a valid address, for empty names and values.
+    private static let emptyBytes: StaticString = " "
 
     static func message(_ code: Int32) -> String {
         String(cString: nghttp2_strerror(code))

@@ -49,6 +49,32 @@ final class JSONLineBuilderTests: XCTestCase {
         XCTAssertEqual(parsed as? String, "a\"b\\c\n\u{1}é")
     }
 
+    /// Header fields are written from their bytes as received: clean text in one
+    /// piece, escapes where needed, UTF-8 as it is, and a sequence that is not
+    /// UTF-8 as U+FFFD, so every line stays valid JSON.
+    func testHeaderPairsFromBytesStayValidJSON() throws {
+        let cases: [([UInt8], String)] = [
+            (Array("text/html; charset=utf-8".utf8), "text/html; charset=utf-8"),
+            (Array("a\"b\\c\td".utf8), "a\"b\\c\td"),
+            (Array("café ünïcödé 日本".utf8), "café ünïcödé 日本"),
+            ([0x63, 0x61, 0x66, 0xE9], "caf\u{FFFD}"),
+            ([0xFF, 0x22, 0xC3], "\u{FFFD}\"\u{FFFD}"),
+            ([0xE9] + Array(" longer than eight bytes ".utf8) + [0x01], "\u{FFFD} longer than eight bytes \u{1}"),
+            ([], ""),
+        ]
+        var builder = JSONLineBuilder(capacity: 8)
+        builder.beginArray()
+        for (value, _) in cases {
+            Array("x-name".utf8).withUnsafeBufferPointer { name in
+                value.withUnsafeBufferPointer { builder.pair(bytes: name, $0) }
+            }
+        }
+        builder.endArray()
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(builder.bytes)) as? [[String]])
+        XCTAssertEqual(parsed.map { $0[1] }, cases.map(\.1))
+        XCTAssertEqual(Set(parsed.map { $0[0] }), ["x-name"])
+    }
+
     /// A builder started tiny grows through many appends of every kind, and a
     /// taken storage keeps its bytes while the builder goes on in a new one.
     func testGrowsPastItsCapacityAndHandsOverStorage() throws {

@@ -20,88 +20,80 @@ enum HTTP1HeadRewriter {
     /// This runs for every request and response, so it compares names without
     /// allocating and only lowercases the Connection header's own tokens.
     static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
-        if !keepUpgrade, !headers.fields.contains(where: { isHopByHop($0.name) }) {
-            return headers  // nothing to drop (no Connection field, so nothing it names either)
-        }
-        // Usually Connection carries only options (`keep-alive`, `close`): then it names
-        // no field and no token list is built.
-        let namesFields = headers.fields.contains {
-            HTTPHeaders.namesEqual($0.name, "connection") && !listsOnlyConnectionOptions($0.value)
-        }
-        let named = namesFields
-            ? headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
-            : []
-        var result = HTTPHeaders()
-        result.reserveCapacity(headers.count + 1)
-        for field in headers.fields {
-            if isHopByHop(field.name) {
-                if keepUpgrade, HTTPHeaders.namesEqual(field.name, "upgrade") {
-                    result.add(name: field.name, value: field.value)
-                } else if HTTPHeaders.namesEqual(field.name, "te"), field.value.lowercased().contains("trailers") {
-                    result.add(name: field.name, value: "trailers")
+        headers.withUnsafeFieldBytes { fields in
+            var hasHopByHop = false
+            // Usually Connection carries only options (`keep-alive`, `close`): then it
+            // names no field and no token list is built.
+            var namesFields = false
+            for index in 0..<fields.count where isHopByHop(fields.name(index)) {
+                hasHopByHop = true
+                if HTTPHeaders.bytesEqualIgnoringCase(fields.name(index), "connection"),
+                   !listsOnlyConnectionOptions(fields.value(index)) {
+                    namesFields = true
                 }
-                continue
             }
-            if !named.isEmpty, named.contains(where: { HTTPHeaders.namesEqual($0, field.name) }) { continue }
-            result.add(name: field.name, value: field.value)
+            if !keepUpgrade, !hasHopByHop {
+                return headers  // nothing to drop (no Connection field, so nothing it names either)
+            }
+            let named = namesFields
+                ? headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
+                : []
+            var result = HTTPHeaders()
+            result.reserveCapacity(fields.count + 1, bytes: fields.bytes.count + 32)
+            for index in 0..<fields.count {
+                let name = fields.name(index)
+                if isHopByHop(name) {
+                    if keepUpgrade, HTTPHeaders.bytesEqualIgnoringCase(name, "upgrade") {
+                        result.add(fieldAt: index, of: fields)
+                    } else if HTTPHeaders.bytesEqualIgnoringCase(name, "te"),
+                              fields.valueString(index).lowercased().contains("trailers") {
+                        "trailers".withUTF8Bytes { result.add(name: name, value: $0) }
+                    }
+                    continue
+                }
+                if !named.isEmpty,
+                   named.contains(where: { $0.withUTF8Bytes { HTTPHeaders.bytesEqualIgnoringCase($0, name) } }) {
+                    continue
+                }
+                result.add(fieldAt: index, of: fields)
+            }
+            if keepUpgrade { result.add(name: "Connection", value: "Upgrade") }
+            return result
         }
-        if keepUpgrade { result.add(name: "Connection", value: "Upgrade") }
-        return result
     }
 
     /// True when `name` is one of `hopByHop` (ASCII case-insensitive), decided by
     /// length first so most names cost one comparison of their length.
     @inline(__always)
-    private static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2: return HTTPHeaders.namesEqual(name, "te")
-        case 7: return HTTPHeaders.namesEqual(name, "upgrade")
-        case 10: return HTTPHeaders.namesEqual(name, "connection") || HTTPHeaders.namesEqual(name, "keep-alive")
-        case 16: return HTTPHeaders.namesEqual(name, "proxy-connection")
-        case 18: return HTTPHeaders.namesEqual(name, "proxy-authenticate")
-        case 19: return HTTPHeaders.namesEqual(name, "proxy-authorization")
+    private static func isHopByHop(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch name.count {
+        case 2: return HTTPHeaders.bytesEqualIgnoringCase(name, "te")
+        case 7: return HTTPHeaders.bytesEqualIgnoringCase(name, "upgrade")
+        case 10:
+            return HTTPHeaders.bytesEqualIgnoringCase(name, "connection")
+                || HTTPHeaders.bytesEqualIgnoringCase(name, "keep-alive")
+        case 16: return HTTPHeaders.bytesEqualIgnoringCase(name, "proxy-connection")
+        case 18: return HTTPHeaders.bytesEqualIgnoringCase(name, "proxy-authenticate")
+        case 19: return HTTPHeaders.bytesEqualIgnoringCase(name, "proxy-authorization")
         default: return false
         }
     }
 
     /// True when every comma-separated token of a Connection value is one of
     /// `connectionOptions` (so it names no field), without allocating.
-    private static func listsOnlyConnectionOptions(_ value: String) -> Bool {
-        var value = value
-        return value.withUTF8 { bytes in
-            var index = 0
-            while index < bytes.count {
-                var end = index
-                while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-                var first = index, last = end
-                while first < last && (bytes[first] == 0x20 || bytes[first] == 0x09) { first += 1 }
-                while last > first && (bytes[last - 1] == 0x20 || bytes[last - 1] == 0x09) { last -= 1 }
-                if last > first, !isConnectionOption(UnsafeBufferPointer(rebasing: bytes[first..<last])) {
-                    return false
-                }
-                index = end + 1
-            }
-            return true
+    private static func listsOnlyConnectionOptions(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
+        var onlyOptions = true
+        HTTPHeaders.forEachToken(in: value) { token in
+            onlyOptions = isConnectionOption(UnsafeBufferPointer(rebasing: token))
+            return onlyOptions
         }
+        return onlyOptions
     }
 
     /// `keep-alive`, `close` or `upgrade` (the members of `connectionOptions`), ASCII case-insensitive.
     private static func isConnectionOption(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        let candidate: StaticString
-        switch token.count {
-        case 10: candidate = "keep-alive"
-        case 5: candidate = "close"
-        case 7: candidate = "upgrade"
-        default: return false
-        }
-        return candidate.withUTF8Buffer { option in
-            for index in 0..<token.count {
-                let byte = token[index]
-                let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                if lower != option[index] { return false }
-            }
-            return true
-        }
+        HTTPHeaders.bytesEqualIgnoringCase(token, "keep-alive") || HTTPHeaders.bytesEqualIgnoringCase(token, "close")
+            || HTTPHeaders.bytesEqualIgnoringCase(token, "upgrade")
     }
 
     /// The request head sent upstream.

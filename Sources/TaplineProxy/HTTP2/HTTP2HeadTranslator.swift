@@ -26,14 +26,18 @@ enum HTTP2HeadTranslator {
     /// regular field (pseudo-headers come first, RFC 9113 §8.3; nghttp2 enforces it).
     static func requestPseudoHeaders(_ fields: HTTPHeaders) -> RequestPseudoHeaders {
         var found: RequestPseudoHeaders = (nil, nil, nil, nil)
-        for field in fields {
-            guard field.name.utf8.first == UInt8(ascii: ":") else { break }
-            switch field.name {
-            case ":method": found.method = found.method ?? field.value
-            case ":scheme": found.scheme = found.scheme ?? field.value
-            case ":authority": found.authority = found.authority ?? field.value
-            case ":path": found.path = found.path ?? field.value
-            default: break
+        fields.withUnsafeFieldBytes { fields in
+            for index in 0..<fields.count {
+                guard fields.name(index).first == UInt8(ascii: ":") else { break }
+                if fields.nameIs(index, ":method") {
+                    found.method = found.method ?? fields.valueString(index)
+                } else if fields.nameIs(index, ":scheme") {
+                    found.scheme = found.scheme ?? fields.valueString(index)
+                } else if fields.nameIs(index, ":authority") {
+                    found.authority = found.authority ?? fields.valueString(index)
+                } else if fields.nameIs(index, ":path") {
+                    found.path = found.path ?? fields.valueString(index)
+                }
             }
         }
         return found
@@ -79,25 +83,28 @@ enum HTTP2HeadTranslator {
                              forwardedFor: (clientIP: String, scheme: String)?) -> HTTPHeaders {
         guard authority != nil || forwardedFor != nil else { return fields }
         var out = HTTPHeaders()
-        out.reserveCapacity(fields.count + 3)
+        out.reserveCapacity(fields.count + 3, bytes: fields.byteCount + 128)
         var originalAuthority: String?
         var earlierForwardedFor: String?
         var hasForwardedProto = false, hasForwardedHost = false
-        for field in fields {
-            switch field.name {
-            case ":authority":
-                originalAuthority = originalAuthority ?? field.value
-                out.add(name: ":authority", value: authority ?? field.value)
-            case "x-forwarded-for" where forwardedFor != nil:
-                earlierForwardedFor = earlierForwardedFor.map { $0 + ", " + field.value } ?? field.value
-            case "x-forwarded-proto":
-                hasForwardedProto = true
-                out.add(name: field.name, value: field.value)
-            case "x-forwarded-host":
-                hasForwardedHost = true
-                out.add(name: field.name, value: field.value)
-            default:
-                out.add(name: field.name, value: field.value)
+        fields.withUnsafeFieldBytes { fields in
+            for index in 0..<fields.count {
+                if fields.nameIs(index, ":authority") {
+                    if originalAuthority == nil, forwardedFor != nil { originalAuthority = fields.valueString(index) }
+                    if let authority {
+                        out.add(name: ":authority", value: authority)
+                        continue
+                    }
+                } else if forwardedFor != nil, fields.nameIs(index, "x-forwarded-for") {
+                    let value = fields.valueString(index)
+                    earlierForwardedFor = earlierForwardedFor.map { $0 + ", " + value } ?? value
+                    continue
+                } else if fields.nameIs(index, "x-forwarded-proto") {
+                    hasForwardedProto = true
+                } else if fields.nameIs(index, "x-forwarded-host") {
+                    hasForwardedHost = true
+                }
+                out.add(fieldAt: index, of: fields)
             }
         }
         if let forwardedFor {
@@ -140,7 +147,14 @@ enum HTTP2HeadTranslator {
 
     /// Regular (non-pseudo) fields of an HTTP/2 block, as an HTTP/1.1 header list.
     static func http1Fields(_ fields: HTTPHeaders) -> HTTPHeaders {
-        HTTPHeaders(fields.fields.filter { !$0.name.hasPrefix(":") })
+        var out = HTTPHeaders()
+        fields.withUnsafeFieldBytes { fields in
+            out.reserveCapacity(fields.count, bytes: fields.bytes.count)
+            for index in 0..<fields.count where fields.name(index).first != UInt8(ascii: ":") {
+                out.add(fieldAt: index, of: fields)
+            }
+        }
+        return out
     }
 
     private static func appendRegularFields(_ headers: HTTPHeaders, to out: inout HTTPHeaders) {

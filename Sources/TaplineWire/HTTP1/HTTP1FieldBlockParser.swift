@@ -5,14 +5,15 @@
 /// field name is a non-empty token directly followed by `:` (whitespace before
 /// the colon is refused); values lose leading/trailing SP/HTAB and may not hold
 /// controls other than HTAB, nor DEL. Names keep their case; order is kept.
-/// Values are decoded as UTF-8 (an invalid sequence becomes U+FFFD).
+/// Names and values are kept as the bytes received (obs-text included); a `String`
+/// is made only where one is read (see `HTTPHeaders`).
 enum HTTP1FieldBlockParser {
     /// Parses the lines in `bytes[start..<end]`, where `end` is the offset of the
     /// section's final empty line.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
                       framing: inout HTTP1FramingFields) throws(HTTP1ParseError) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(12)
+        headers.reserveCapacity(12, bytes: end - start)
         var lineStart = start
         while lineStart < end {
             var lineEnd = lineStart
@@ -46,8 +47,8 @@ enum HTTP1FieldBlockParser {
             i += 1
         }
         noteFramingField(bytes, start, colon, valueStart, valueEnd, framing: &framing)
-        headers.add(name: HTTP1ByteClass.string(bytes, start, colon),
-                    value: HTTP1ByteClass.string(bytes, valueStart, valueEnd))
+        headers.add(name: UnsafeBufferPointer(rebasing: bytes[start..<colon]),
+                    value: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
     }
 
     @inline(__always)

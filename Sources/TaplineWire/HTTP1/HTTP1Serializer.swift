@@ -50,9 +50,7 @@ public enum HTTP1Serializer {
 
     /// Bytes of `name: value\r\n` for every field plus the final `\r\n`.
     private static func fieldsSize(_ headers: HTTPHeaders) -> Int {
-        var size = 2
-        for field in headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
-        return size
+        headers.byteCount + headers.count * 4 + 2
     }
 
     /// Writes head parts into a buffer sized by the caller (no bounds checks: the
@@ -68,17 +66,20 @@ public enum HTTP1Serializer {
         }
 
         mutating func string(_ text: String) {
-            var text = text
-            text.withUTF8 { utf8 in
-                if let source = utf8.baseAddress { at.update(from: source, count: utf8.count) }
-                at += utf8.count
-            }
+            text.withUTF8Bytes { bytes($0) }
+        }
+
+        mutating func bytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if let source = bytes.baseAddress { at.update(from: source, count: bytes.count) }
+            at += bytes.count
         }
 
         mutating func fields(_ headers: HTTPHeaders) {
-            for field in headers.fields {
-                string(field.name); byte(0x3A); byte(0x20)
-                string(field.value); byte(0x0D); byte(0x0A)
+            headers.withUnsafeFieldBytes { fields in
+                for index in 0..<fields.count {
+                    bytes(fields.name(index)); byte(0x3A); byte(0x20)
+                    bytes(fields.value(index)); byte(0x0D); byte(0x0A)
+                }
             }
             byte(0x0D); byte(0x0A)
         }
@@ -105,11 +106,14 @@ public enum HTTP1Serializer {
     }
 
     private static func appendFields(_ headers: HTTPHeaders, to out: inout [UInt8]) {
-        for field in headers {
-            out.append(contentsOf: field.name.utf8)
-            out.append(0x3A); out.append(0x20)
-            out.append(contentsOf: field.value.utf8)
-            out.append(0x0D); out.append(0x0A)
+        out.reserveCapacity(out.count + fieldsSize(headers))
+        headers.withUnsafeFieldBytes { fields in
+            for index in 0..<fields.count {
+                out.append(contentsOf: fields.name(index))
+                out.append(0x3A); out.append(0x20)
+                out.append(contentsOf: fields.value(index))
+                out.append(0x0D); out.append(0x0A)
+            }
         }
         out.append(0x0D); out.append(0x0A)
     }

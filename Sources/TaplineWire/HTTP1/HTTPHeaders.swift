@@ -1,82 +1,160 @@
 /// An ordered list of HTTP header fields, kept exactly as received.
 ///
-/// Invariants: field order and the case of names are preserved as on the wire
-/// (captures must show what really passed); lookups compare names
-/// case-insensitively (RFC 9110 §5.1). Values carry no leading or trailing
-/// whitespace. A value type: safe to send across threads.
+/// Storage: one byte buffer holding every field's name and then its value, back to
+/// back in wire order, plus two end offsets per field. A received head (an HTTP/1
+/// section or an HTTP/2 block) is copied in once and can be forwarded, handed to
+/// nghttp2 and written to the capture from those bytes (`withUnsafeFieldBytes`)
+/// without a `String` per field; `String`s are made only for what is inspected
+/// (`first(name:)`, iteration).
+///
+/// Invariants: field order and the bytes of names and values are preserved as on
+/// the wire (captures must show what really passed; a value that is not UTF-8 is
+/// forwarded unchanged and becomes U+FFFD only where a `String` is made). Lookups
+/// compare names ASCII case-insensitively (RFC 9110 §5.1). Values carry no leading
+/// or trailing whitespace (the parsers trim). The layout is canonical (fields packed
+/// in order), so two lists are equal exactly when their storage is. A value type:
+/// safe to send across threads.
 public struct HTTPHeaders: Sendable, Equatable, Sequence {
     public typealias Field = (name: String, value: String)
 
-    /// The fields in wire order.
-    public private(set) var fields: [Field]
+    /// Names and values back to back: name₀ value₀ name₁ value₁ …
+    @usableFromInline var bytes: [UInt8]
+    /// Per field, the offsets in `bytes` where its name ends and where its value ends.
+    @usableFromInline var ends: [UInt32]
 
     public init(_ fields: [Field] = []) {
-        self.fields = fields
+        bytes = []
+        ends = []
+        guard !fields.isEmpty else { return }
+        reserveCapacity(fields.count, bytes: fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+        for field in fields { add(name: field.name, value: field.value) }
     }
 
-    public var count: Int { fields.count }
+    @inlinable public var count: Int { ends.count >> 1 }
 
-    /// Reserves room for `capacity` fields (parsers call this before filling a section).
-    public mutating func reserveCapacity(_ capacity: Int) {
-        fields.reserveCapacity(capacity)
+    @inlinable public var isEmpty: Bool { ends.isEmpty }
+
+    /// The bytes of all names and values together.
+    @inlinable public var byteCount: Int { bytes.count }
+
+    /// A list from storage already in this type's layout (`HTTPHeadersBuilder.build`).
+    init(bytes: UnsafeBufferPointer<UInt8>, ends: UnsafeBufferPointer<UInt32>) {
+        self.bytes = Array(bytes)
+        self.ends = Array(ends)
     }
-    public var isEmpty: Bool { fields.isEmpty }
 
-    public func makeIterator() -> IndexingIterator<[Field]> {
-        fields.makeIterator()
+    /// Reserves room for `capacity` fields and `bytes` bytes of names and values
+    /// (parsers call this before filling a section; 0 bytes means a typical 32 per field).
+    public mutating func reserveCapacity(_ capacity: Int, bytes byteCount: Int = 0) {
+        ends.reserveCapacity(capacity * 2)
+        bytes.reserveCapacity(byteCount > 0 ? byteCount : capacity * 32)
+    }
+
+    /// The fields as strings, in wire order (builds a `String` pair per field).
+    public var fields: [Field] { Array(self) }
+
+    public func makeIterator() -> Iterator {
+        Iterator(self)
+    }
+
+    /// The name of field `index` (0 ..< count).
+    public func name(at index: Int) -> String {
+        withUnsafeFieldBytes { Self.string($0.name(index)) }
+    }
+
+    /// The value of field `index` (0 ..< count), decoded as UTF-8.
+    public func value(at index: Int) -> String {
+        withUnsafeFieldBytes { Self.string($0.value(index)) }
+    }
+
+    /// Calls `body` with a view of the fields' bytes (valid only inside `body`).
+    @inlinable @inline(__always)
+    public func withUnsafeFieldBytes<Result>(_ body: (HTTPHeaderFieldBytes) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeBufferPointer { bytes in
+            try ends.withUnsafeBufferPointer { ends in
+                try body(HTTPHeaderFieldBytes(bytes: bytes, ends: ends))
+            }
+        }
     }
 
     /// Appends a field at the end, keeping any existing fields of the same name.
     public mutating func add(name: String, value: String) {
-        fields.append((name, value))
+        name.withUTF8Bytes { name in
+            value.withUTF8Bytes { value in add(name: name, value: value) }
+        }
+    }
+
+    /// Appends a field from its bytes (copied), keeping any existing fields of the same name.
+    @inlinable @inline(__always)
+    public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: name)
+        let nameEnd = bytes.count
+        bytes.append(contentsOf: value)
+        precondition(bytes.count <= Int(UInt32.max), "a header list cannot hold 4 GiB")
+        ends.append(UInt32(truncatingIfNeeded: nameEnd))
+        ends.append(UInt32(truncatingIfNeeded: bytes.count))
+    }
+
+    /// Appends field `index` of `other` (bytes copied as they are).
+    @inlinable
+    public mutating func add(fieldAt index: Int, of other: HTTPHeaderFieldBytes) {
+        add(name: other.name(index), value: other.value(index))
     }
 
     /// Replaces every field named `name` with one field, placed where the first one was
     /// (or at the end when there was none).
     public mutating func replaceOrAdd(name: String, value: String) {
-        if let first = fields.firstIndex(where: { Self.namesEqual($0.name, name) }) {
-            fields[first] = (fields[first].name, value)
-            var index = fields.count - 1
-            while index > first {
-                if Self.namesEqual(fields[index].name, name) { fields.remove(at: index) }
-                index -= 1
+        guard let first = firstIndex(name: name) else {
+            add(name: name, value: value)
+            return
+        }
+        self = rebuilt { fields, index, out in
+            if index == first {
+                value.withUTF8Bytes { out.add(name: fields.name(index), value: $0) }
+            } else if !fields.nameEquals(index, name) {
+                out.add(fieldAt: index, of: fields)
             }
-        } else {
-            fields.append((name, value))
         }
     }
 
     /// Removes every field named `name` (case-insensitively).
     public mutating func remove(name: String) {
-        fields.removeAll { Self.namesEqual($0.name, name) }
+        guard firstIndex(name: name) != nil else { return }
+        self = rebuilt { fields, index, out in
+            if !fields.nameEquals(index, name) { out.add(fieldAt: index, of: fields) }
+        }
+    }
+
+    /// A new list made by calling `copy` for every field index of this one.
+    private func rebuilt(_ copy: (HTTPHeaderFieldBytes, Int, inout HTTPHeaders) -> Void) -> HTTPHeaders {
+        var out = HTTPHeaders()
+        out.reserveCapacity(count + 1, bytes: bytes.count + 64)
+        withUnsafeFieldBytes { fields in
+            for index in 0..<fields.count { copy(fields, index, &out) }
+        }
+        return out
     }
 
     /// The value of the first field named `name`, if any.
     public func first(name: String) -> String? {
-        guard let index = firstIndex(name: name) else { return nil }
-        return fields[index].value
+        withUnsafeFieldBytes { fields in
+            fields.firstIndex(name: name).map { Self.string(fields.value($0)) }
+        }
     }
 
-    /// The position in `fields` of the first field named `name`, if any.
-    private func firstIndex(name: String) -> Int? {
-        name.withUTF8Bytes { wanted in
-            fields.withUnsafeBufferPointer { fields in
-                for index in fields.indices where Self.nameEquals(fields[index].name, wanted) { return index }
-                return nil
-            }
-        }
+    /// The position of the first field named `name`, if any.
+    public func firstIndex(name: String) -> Int? {
+        withUnsafeFieldBytes { $0.firstIndex(name: name) }
     }
 
     /// The values of every field named `name`, in order.
     public func values(name: String) -> [String] {
-        name.withUTF8Bytes { wanted in
-            fields.withUnsafeBufferPointer { fields in
-                var values: [String] = []
-                for index in fields.indices where Self.nameEquals(fields[index].name, wanted) {
-                    values.append(fields[index].value)
-                }
-                return values
+        withUnsafeFieldBytes { fields in
+            var values: [String] = []
+            for index in 0..<fields.count where fields.nameEquals(index, name) {
+                values.append(Self.string(fields.value(index)))
             }
+            return values
         }
     }
 
@@ -87,88 +165,91 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// The comma-separated tokens of every field named `name`, lowercased
     /// (for list-valued fields such as `Connection` and `Transfer-Encoding`).
     public func tokens(name: String) -> [String] {
-        var result: [String] = []
-        for field in fields where Self.namesEqual(field.name, name) {
-            Self.forEachToken(in: field.value) { token in
-                result.append(String(decoding: token.lazy.map(Self.asciiLowercased), as: UTF8.self))
-                return true
+        withUnsafeFieldBytes { fields in
+            var result: [String] = []
+            for index in 0..<fields.count where fields.nameEquals(index, name) {
+                Self.forEachToken(in: fields.value(index)) { token in
+                    result.append(String(decoding: token.lazy.map(Self.asciiLowercased), as: UTF8.self))
+                    return true
+                }
             }
+            return result
         }
-        return result
     }
 
     /// True if any field named `name` lists `token` (ASCII case-insensitive),
     /// e.g. `containsToken("close", inField: "Connection")`. Allocates nothing.
     public func containsToken(_ token: String, inField name: String) -> Bool {
-        for field in fields where Self.namesEqual(field.name, name) {
-            var found = false
-            Self.forEachToken(in: field.value) { candidate in
-                found = Self.bytesEqualIgnoringCase(candidate, token)
-                return !found
+        withUnsafeFieldBytes { fields in
+            token.withUTF8Bytes { token in
+                for index in 0..<fields.count where fields.nameEquals(index, name) {
+                    var found = false
+                    Self.forEachToken(in: fields.value(index)) { candidate in
+                        found = Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
+                        return !found
+                    }
+                    if found { return true }
+                }
+                return false
             }
-            if found { return true }
         }
-        return false
     }
 
     /// Calls `body` with the bytes of each non-empty, whitespace-trimmed,
-    /// comma-separated token of `value`, until it returns false.
-    private static func forEachToken(in value: String, _ body: (UnsafeBufferPointer<UInt8>.SubSequence) -> Bool) {
-        value.withUTF8Bytes { bytes in
-            var start = 0
-            while start <= bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
-                var lower = start, upper = end
-                while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
-                while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
-                if lower < upper, !body(bytes[lower..<upper]) { return }
-                start = end + 1
-            }
+    /// comma-separated token of `bytes`, until it returns false.
+    public static func forEachToken(in bytes: UnsafeBufferPointer<UInt8>,
+                                    _ body: (UnsafeBufferPointer<UInt8>.SubSequence) -> Bool) {
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var lower = start, upper = end
+            while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+            while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+            if lower < upper, !body(bytes[lower..<upper]) { return }
+            start = end + 1
         }
     }
 
     @inline(__always)
-    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
-    private static func bytesEqualIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, _ text: String) -> Bool {
-        text.withUTF8Bytes { other in
-            guard other.count == bytes.count else { return false }
-            var index = bytes.startIndex
-            for byte in other {
-                if asciiLowercased(byte) != asciiLowercased(bytes[index]) { return false }
-                index += 1
-            }
-            return true
-        }
+    /// `bytes` decoded as UTF-8 (an invalid sequence becomes U+FFFD).
+    @inlinable @inline(__always)
+    public static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
     }
 
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
-        lhs.fields.count == rhs.fields.count
-            && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+        lhs.ends == rhs.ends && lhs.bytes == rhs.bytes
     }
 
     /// ASCII case-insensitive comparison of two field names.
     public static func namesEqual(_ a: String, _ b: String) -> Bool {
-        b.withUTF8Bytes { nameEquals(a, $0) }
+        a.withUTF8Bytes { a in b.withUTF8Bytes { bytesEqualIgnoringCase(a, $0) } }
     }
 
-    /// `name` equals the bytes `other` ASCII case-insensitively (length checked first,
-    /// so most mismatches cost one comparison). Borrows `name`'s bytes, copies nothing.
-    @inline(__always)
-    static func nameEquals(_ name: String, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard name.utf8.count == other.count else { return false }
-        return name.withUTF8Bytes { bytes in
-            for index in 0..<bytes.count {
-                let c = bytes[index], d = other[index]
-                if c == d { continue }
-                let lower = c | 0x20
-                if lower != (d | 0x20) || lower < 0x61 || lower > 0x7A { return false }
-            }
-            return true
+    /// `bytes` equal the ASCII text `text` ASCII case-insensitively.
+    @inlinable @inline(__always)
+    public static func bytesEqualIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        bytes.count == text.utf8CodeUnitCount
+            && bytesEqualIgnoringCase(bytes, UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// `a` equals `b` ASCII case-insensitively (length checked first, so most
+    /// mismatches cost one comparison).
+    @inlinable @inline(__always)
+    public static func bytesEqualIgnoringCase(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        for index in 0..<a.count {
+            let c = a[index], d = b[index]
+            if c == d { continue }
+            let lower = c | 0x20
+            if lower != (d | 0x20) || lower < 0x61 || lower > 0x7A { return false }
         }
+        return true
     }
 }
 

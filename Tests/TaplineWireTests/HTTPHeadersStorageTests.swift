@@ -1,0 +1,107 @@
+import XCTest
+@testable import TaplineWire
+
+/// `HTTPHeaders` keeps the bytes it was given, in order, whichever way it was
+/// built, and makes `String`s only where one is asked for.
+final class HTTPHeadersStorageTests: XCTestCase {
+    private func bytes(of headers: HTTPHeaders) -> [([UInt8], [UInt8])] {
+        headers.withUnsafeFieldBytes { fields in
+            (0..<fields.count).map { (Array(fields.name($0)), Array(fields.value($0))) }
+        }
+    }
+
+    func testFieldsKeepOrderCaseAndDuplicates() {
+        let headers = HTTPHeaders([("Host", "a"), ("X-Dup", "1"), ("x-dup", "2"), ("Empty", "")])
+        XCTAssertEqual(headers.count, 4)
+        XCTAssertEqual(headers.fields.map(\.name), ["Host", "X-Dup", "x-dup", "Empty"])
+        XCTAssertEqual(headers.map(\.value), ["a", "1", "2", ""])
+        XCTAssertEqual(headers.first(name: "X-DUP"), "1")
+        XCTAssertEqual(headers.values(name: "x-dup"), ["1", "2"])
+        XCTAssertEqual(headers.firstIndex(name: "empty"), 3)
+        XCTAssertEqual(headers.name(at: 2), "x-dup")
+        XCTAssertEqual(headers.value(at: 3), "")
+        XCTAssertNil(headers.first(name: "Missing"))
+        XCTAssertEqual(headers.byteCount, "Hosta".utf8.count + "X-Dup1".utf8.count + "x-dup2".utf8.count + 5)
+    }
+
+    /// Equality is field by field: the same bytes split differently between name
+    /// and value, or in another order, are different lists.
+    func testEqualityComparesFieldBoundariesAndOrder() {
+        XCTAssertEqual(HTTPHeaders([("a", "bc")]), HTTPHeaders([("a", "bc")]))
+        XCTAssertNotEqual(HTTPHeaders([("ab", "c")]), HTTPHeaders([("a", "bc")]))
+        XCTAssertNotEqual(HTTPHeaders([("a", "1"), ("b", "2")]), HTTPHeaders([("b", "2"), ("a", "1")]))
+        XCTAssertNotEqual(HTTPHeaders([("a", "")]), HTTPHeaders([("a", ""), ("", "")]))
+        XCTAssertEqual(HTTPHeaders(), HTTPHeaders([]))
+    }
+
+    func testReplaceOrAddKeepsThePositionOfTheFirstAndDropsTheRest() {
+        var headers = HTTPHeaders([("Host", "a"), ("X-Forwarded-For", "1"), ("Accept", "*/*"), ("x-forwarded-for", "2")])
+        headers.replaceOrAdd(name: "x-forwarded-for", value: "1, 2, 3")
+        XCTAssertEqual(headers, HTTPHeaders([("Host", "a"), ("X-Forwarded-For", "1, 2, 3"), ("Accept", "*/*")]))
+        headers.replaceOrAdd(name: "Via", value: "tapline")
+        XCTAssertEqual(headers.fields.last?.name, "Via")
+        headers.remove(name: "HOST")
+        headers.remove(name: "not-there")
+        XCTAssertEqual(headers, HTTPHeaders([("X-Forwarded-For", "1, 2, 3"), ("Accept", "*/*"), ("Via", "tapline")]))
+    }
+
+    /// obs-text (RFC 9110 §5.5) and other bytes that are not UTF-8 stay as they
+    /// were for forwarding; only a `String` made from them shows U+FFFD.
+    func testBytesThatAreNotUTF8AreKeptExactly() {
+        let name: [UInt8] = Array("X-Latin1".utf8), value: [UInt8] = [0x63, 0x61, 0x66, 0xE9, 0x20, 0xFF]
+        var headers = HTTPHeaders()
+        name.withUnsafeBufferPointer { name in
+            value.withUnsafeBufferPointer { value in headers.add(name: name, value: value) }
+        }
+        XCTAssertEqual(bytes(of: headers).first?.1, value)
+        XCTAssertEqual(headers.first(name: "x-latin1"), "caf\u{FFFD} \u{FFFD}")
+        let serialized = HTTP1Serializer.requestHead(HTTPRequestHead(method: "GET", target: "/", headers: headers))
+        XCTAssertEqual(serialized, Array("GET / HTTP/1.1\r\nX-Latin1: ".utf8) + value + Array("\r\n\r\n".utf8))
+    }
+
+    /// What the parser keeps of a field line is its bytes: a Latin-1 value read
+    /// from the wire is serialized again byte for byte.
+    func testParsedObsTextIsSerializedUnchanged() throws {
+        let wire = Array("GET /x HTTP/1.1\r\nHost: h\r\nX-Name: Jos".utf8) + [0xE9] + Array("\r\n\r\n".utf8)
+        var parser = HTTP1RequestParser()
+        parser.append(wire)
+        guard case .head(let head) = try parser.nextEvent() else { return XCTFail("no head") }
+        XCTAssertEqual(HTTP1Serializer.requestHead(head), wire)
+    }
+
+    /// The builder gives the same list as adding field by field, through growth of
+    /// both of its buffers and after being emptied for reuse.
+    func testBuilderMatchesAddingFieldByFieldAcrossGrowthAndReuse() {
+        var builder = HTTPHeadersBuilder(byteCapacity: 1, fieldCapacity: 1)
+        for round in 0..<3 {
+            var expected = HTTPHeaders()
+            for index in 0..<(40 + round * 50) {
+                let name = "x-field-\(index)"
+                let value = String(repeating: "v\(round)", count: index % 23)
+                expected.add(name: name, value: value)
+                name.withUTF8Bytes { name in value.withUTF8Bytes { builder.add(name: name, value: $0) } }
+            }
+            XCTAssertEqual(builder.count, expected.count)
+            XCTAssertEqual(builder.build(), expected)
+            XCTAssertEqual(builder.build().fields.map(\.value), expected.fields.map(\.value))
+            builder.removeAll()
+            XCTAssertEqual(builder.build(), HTTPHeaders())
+        }
+    }
+
+    /// `copyShort` copies every length exactly and writes nothing past the end
+    /// (its word paths use overlapping loads and stores).
+    func testShortCopyCopiesEveryLengthExactly() {
+        let source = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for count in 0...48 {
+            var destination = [UInt8](repeating: 0xAA, count: 64)
+            source.withUnsafeBufferPointer { source in
+                destination.withUnsafeMutableBufferPointer {
+                    $0.baseAddress!.copyShort(from: source.baseAddress!, count: count)
+                }
+            }
+            XCTAssertEqual(Array(destination[..<count]), Array(source[..<count]), "count \(count)")
+            XCTAssertTrue(destination[count...].allSatisfy { $0 == 0xAA }, "wrote past \(count)")
+        }
+    }
+}
