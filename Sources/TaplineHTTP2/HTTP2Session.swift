@@ -39,6 +39,8 @@ public final class HTTP2Session {
 
     private var session: OpaquePointer?
     private var events: [HTTP2Event] = []
+    /// Where `takeOutput` gathers nghttp2's frames (reused; never handed out).
+    private var outputScratch: [UInt8] = []
     /// The header block being received (HEADERS + CONTINUATION of one stream are never
     /// interleaved with other frames, RFC 9113 §6.10), its stream and size so far.
     private var incomingHeaders = HTTPHeadersBuilder()
@@ -161,18 +163,24 @@ public final class HTTP2Session {
     /// empty when there is nothing to send. Call until empty while the socket takes more.
     ///
     /// nghttp2 hands out a frame or so per call, valid only until its next call.
-    /// They are gathered into one array reserved for `limit` plus a frame, so the
-    /// output is not regrown frame by frame; a mostly empty result is handed on as
-    /// an exact-size copy, so a queued write never pins the reserve.
+    /// They are gathered into the session's scratch buffer (room for `limit` plus a
+    /// frame, kept between calls) and handed on as one exact-size array, so a queued
+    /// write never pins a reserve; a mostly full buffer is handed on itself.
     public func takeOutput(limit: Int = 64 * 1024) -> [UInt8] {
         guard let first = nextOutputChunk() else { return [] }
-        var output: [UInt8] = []
-        output.reserveCapacity(max(limit, first.count) + Self.largestFrame)
-        output.append(contentsOf: first)
-        while output.count < limit, let chunk = nextOutputChunk() {
-            output.append(contentsOf: chunk)
+        // A fresh 80 KiB reserve per call cost a large-bin malloc and a heap
+        // consolidation on every pump (see docs/performance.md).
+        outputScratch.removeAll(keepingCapacity: true)
+        outputScratch.reserveCapacity(max(limit, first.count) + Self.largestFrame)
+        outputScratch.append(contentsOf: first)
+        while outputScratch.count < limit, let chunk = nextOutputChunk() {
+            outputScratch.append(contentsOf: chunk)
         }
-        return output.count * 2 >= output.capacity ? output : Array(output)
+        guard outputScratch.count * 2 < outputScratch.capacity else {
+            defer { outputScratch = [] }  // mostly full: hand the buffer itself on
+            return outputScratch
+        }
+        return outputScratch.withUnsafeBufferPointer { Array($0) }
     }
 
     /// A frame header plus the largest payload nghttp2 frames by default (16 KiB).
