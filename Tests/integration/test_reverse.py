@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+from tapline_testkit import rawhttp
+from tapline_testkit.capture import read_events
 from tapline_testkit.origin import user_record
-from tapline_testkit.util import HOST, curl, curl_status, free_port
+from tapline_testkit.util import HOST, curl, curl_status, free_port, wait_until
 
 
 def _headers(resp_body: bytes) -> dict:
@@ -33,6 +35,24 @@ def test_reverse_rewrites_host_and_adds_forwarded_for(tapline, origin):
     assert h.get("x-forwarded-for") == ["127.0.0.1"]
     seen = origin.requests_for("/headers")[0]
     assert seen.header("Host") == origin.authority
+
+
+def test_header_bytes_that_are_not_utf8_reach_the_upstream_unchanged(tapline, origin):
+    """obs-text (RFC 9110 §5.5), e.g. a Latin-1 value, is forwarded byte for byte;
+    the capture, which must stay valid JSON, shows U+FFFD in its place."""
+    proxy = tapline("--reverse", origin.url)
+    request = (b"GET /headers HTTP/1.1\r\nHost: example.test\r\nX-Name: Jos\xe9 \xff!\r\n"
+               b"Connection: close\r\n\r\n")
+    [response] = rawhttp.exchange(proxy.port, request)
+    assert response.status == 200
+    # The origin (Python's http.server) decodes header bytes as Latin-1.
+    assert origin.requests_for("/headers")[0].header("X-Name") == "Jos\xe9 \xff!"
+
+    def captured_value():
+        heads = [e for e in read_events(proxy.session_dir()) if e["type"] == "requestHead"]
+        return dict(heads[0]["headers"]).get("X-Name") if heads else None
+    wait_until(lambda: captured_value() is not None, 10, message="the request head was captured")
+    assert captured_value() == "Jos\ufffd \ufffd!"
 
 
 def test_no_forwarded_headers(tapline, origin):
