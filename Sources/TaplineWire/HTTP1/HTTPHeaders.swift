@@ -18,6 +18,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     public typealias Field = (name: String, value: String)
 
     /// Names and values back to back: name₀ value₀ name₁ value₁ …
+    /// (`bytes` and `ends` are internal only so that the `@inlinable` hot paths can
+    /// reach them; nothing outside this type writes them.)
     @usableFromInline var bytes: [UInt8]
     /// Per field, the offsets in `bytes` where its name ends and where its value ends.
     @usableFromInline var ends: [UInt32]
