@@ -273,16 +273,9 @@ struct JSONLineBuilder {
         bool(value)
     }
 
-    /// `["name","value"]` as an array element: one header field.
-    mutating func pair(_ name: String, _ value: String) {
-        name.withUTF8Bytes { first in
-            value.withUTF8Bytes { second in pair(bytes: first, second) }
-        }
-    }
-
-    /// `["name","value"]` from a field's bytes as received: text that is not UTF-8
-    /// is written with U+FFFD for each invalid sequence (as `String(decoding:)` does),
-    /// so the line stays valid JSON.
+    /// `["name","value"]` as an array element: one header field, from its bytes as
+    /// received. Text that is not UTF-8 is written with U+FFFD for each invalid
+    /// sequence (as `String(decoding:)` does), so the line stays valid JSON.
     mutating func pair(bytes name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
         let comma = !containerIsEmpty
         containerIsEmpty = false
@@ -293,9 +286,9 @@ struct JSONLineBuilder {
             at += 1
         }
         at.pointee = UInt8(ascii: "[")
-        at = Self.writeQuoted(receivedBytes: name, at: at + 1)
+        at = Self.writeQuoted(name, at: at + 1, checkingUTF8: true)
         at.pointee = UInt8(ascii: ",")
-        at = Self.writeQuoted(receivedBytes: value, at: at + 1)
+        at = Self.writeQuoted(value, at: at + 1, checkingUTF8: true)
         at.pointee = UInt8(ascii: "]")
         advance(to: at + 1)
     }
@@ -376,49 +369,36 @@ struct JSONLineBuilder {
     /// `"…"` with `utf8` escaped, at `start` (room for `utf8.count * 6 + 2` reserved);
     /// returns the end. Text with nothing to escape (nearly all of it) is checked a
     /// word at a time and copied in one piece.
+    ///
+    /// `checkingUTF8` is for bytes that may not be UTF-8 (received header fields):
+    /// the word-wise check then also stops at any byte of 0x80 or more, and only then
+    /// is the text validated (and repaired when invalid; U+FFFD is 3 bytes, within
+    /// the 6 per byte reserved).
     @inline(__always)
-    private static func writeQuoted(_ utf8: UnsafeBufferPointer<UInt8>,
-                                    at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    private static func writeQuoted(_ utf8: UnsafeBufferPointer<UInt8>, at start: UnsafeMutablePointer<UInt8>,
+                                    checkingUTF8: Bool = false) -> UnsafeMutablePointer<UInt8> {
         start.pointee = UInt8(ascii: "\"")
         let count = utf8.count
         guard let source = utf8.baseAddress, count > 0 else {
             start[1] = UInt8(ascii: "\"")
             return start + 2
         }
-        guard needsEscaping(source, count) else {
+        guard needsEscaping(source, count, orNonASCII: checkingUTF8) else {
             (start + 1).copyShort(from: source, count: count)
             start[count + 1] = UInt8(ascii: "\"")
             return start + count + 2
         }
-        return writeEscaped(source, count, at: start + 1)
+        return checkingUTF8 ? writeValidated(utf8, at: start) : writeEscaped(source, count, at: start + 1)
     }
 
-    /// Like `writeQuoted` for bytes that may not be UTF-8 (received header fields):
-    /// the word-wise check also stops at any byte of 0x80 or more, and only then is
-    /// the text validated (and repaired when invalid; U+FFFD is 3 bytes, within the
-    /// 6 per byte reserved).
-    @inline(__always)
-    private static func writeQuoted(receivedBytes bytes: UnsafeBufferPointer<UInt8>,
-                                    at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        let count = bytes.count
-        guard let source = bytes.baseAddress, count > 0 else { return writeQuoted(bytes, at: start) }
-        guard needsEscaping(source, count, orNonASCII: true) else {
-            start.pointee = UInt8(ascii: "\"")
-            (start + 1).copyShort(from: source, count: count)
-            start[count + 1] = UInt8(ascii: "\"")
-            return start + count + 2
-        }
-        return writeNonASCII(bytes, at: start)
-    }
-
-    /// `bytes` quoted and escaped, after checking that they are UTF-8 (repaired when not).
-    /// (Also the path for ASCII text that needs escapes: validating ASCII is one pass.)
+    /// `bytes` (the opening quote already at `start`) escaped, after checking that they
+    /// are UTF-8 (repaired when not). Also the path for ASCII text that needs escapes:
+    /// validating ASCII is one pass.
     @inline(never)
-    private static func writeNonASCII(_ bytes: UnsafeBufferPointer<UInt8>,
-                                      at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+    private static func writeValidated(_ bytes: UnsafeBufferPointer<UInt8>,
+                                       at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         var validator = UTF8Validator()
         if validator.validate(bytes), validator.isComplete {
-            start.pointee = UInt8(ascii: "\"")
             return writeEscaped(bytes.baseAddress.unsafelyUnwrapped, bytes.count, at: start + 1)
         }
         return String(decoding: bytes, as: UTF8.self).withUTF8Bytes { writeQuoted($0, at: start) }

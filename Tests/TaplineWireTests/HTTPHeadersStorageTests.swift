@@ -45,6 +45,15 @@ final class HTTPHeadersStorageTests: XCTestCase {
         XCTAssertEqual(headers, HTTPHeaders([("X-Forwarded-For", "1, 2, 3"), ("Accept", "*/*"), ("Via", "tapline")]))
     }
 
+    /// A single match is replaced in place: later fields move with the new length.
+    func testReplaceOrAddOfASingleFieldKeepsTheFieldsAfterIt() {
+        var headers = HTTPHeaders([("Host", "a"), ("Accept", "*/*"), ("Via", "x")])
+        headers.replaceOrAdd(name: "host", value: "a much longer host:8080")
+        headers.replaceOrAdd(name: "Accept", value: "")
+        XCTAssertEqual(headers, HTTPHeaders([("Host", "a much longer host:8080"), ("Accept", ""), ("Via", "x")]))
+        XCTAssertEqual(headers.first(name: "via"), "x")
+    }
+
     /// obs-text (RFC 9110 §5.5) and other bytes that are not UTF-8 stay as they
     /// were for forwarding; only a `String` made from them shows U+FFFD.
     func testBytesThatAreNotUTF8AreKeptExactly() {

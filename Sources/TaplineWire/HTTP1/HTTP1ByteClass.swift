@@ -54,13 +54,7 @@ enum HTTP1ByteClass {
     /// `lowercased` must be lowercase ASCII.
     static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
                                    _ lowercased: StaticString) -> Bool {
-        let count = lowercased.utf8CodeUnitCount
-        guard end - start == count else { return false }
-        let expected = lowercased.utf8Start
-        for i in 0..<count where lower(bytes[start + i]) != expected[i] {
-            return false
-        }
-        return true
+        HTTPHeaders.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: bytes[start..<end]), lowercased)
     }
 
     /// Whether `bytes[start..<end]` equals `literal` exactly.

@@ -30,9 +30,6 @@ public struct HTTPHeaderFieldBytes {
         slice(Int(ends[index &* 2]), Int(ends[index &* 2 &+ 1]))
     }
 
-    /// The name of field `index` as a `String`.
-    @inlinable public func nameString(_ index: Int) -> String { HTTPHeaders.string(name(index)) }
-
     /// The value of field `index` as a `String` (decoded as UTF-8; U+FFFD where invalid).
     @inlinable public func valueString(_ index: Int) -> String { HTTPHeaders.string(value(index)) }
 

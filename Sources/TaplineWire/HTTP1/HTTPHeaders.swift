@@ -105,9 +105,25 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
 
     /// Replaces every field named `name` with one field, placed where the first one was
     /// (or at the end when there was none).
+    ///
+    /// One match (Host in reverse mode, on every request) is replaced in place; only
+    /// duplicates to drop make a new list.
     public mutating func replaceOrAdd(name: String, value: String) {
         guard let first = firstIndex(name: name) else {
             add(name: name, value: value)
+            return
+        }
+        let hasDuplicates = withUnsafeFieldBytes { fields in
+            (first + 1..<fields.count).contains { fields.nameEquals($0, name) }
+        }
+        guard hasDuplicates else {
+            let start = Int(ends[first * 2]), end = Int(ends[first * 2 + 1])
+            let newCount = value.utf8.count
+            value.withUTF8Bytes { bytes.replaceSubrange(start..<end, with: $0) }
+            let shift = newCount - (end - start)
+            for index in (first * 2 + 1)..<ends.count {
+                ends[index] = UInt32(truncatingIfNeeded: Int(ends[index]) + shift)
+            }
             return
         }
         self = rebuilt { fields, index, out in
@@ -171,7 +187,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
             var result: [String] = []
             for index in 0..<fields.count where fields.nameEquals(index, name) {
                 Self.forEachToken(in: fields.value(index)) { token in
-                    result.append(String(decoding: token.lazy.map(Self.asciiLowercased), as: UTF8.self))
+                    result.append(String(decoding: token.lazy.map(HTTP1ByteClass.lower), as: UTF8.self))
                     return true
                 }
             }
@@ -211,11 +227,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
             if lower < upper, !body(bytes[lower..<upper]) { return }
             start = end + 1
         }
-    }
-
-    @inline(__always)
-    static func asciiLowercased(_ byte: UInt8) -> UInt8 {
-        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
     /// `bytes` decoded as UTF-8 (an invalid sequence becomes U+FFFD).
