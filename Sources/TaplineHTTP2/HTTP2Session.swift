@@ -307,9 +307,16 @@ public final class HTTP2Session {
 
     // MARK: Callback entry points (HTTP2SessionCallbacks)
 
-    static func from(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session? {
-        guard let userData else { return nil }
-        return Unmanaged<HTTP2Session>.fromOpaque(userData).takeUnretainedValue()
+    /// Runs `body` with the session behind nghttp2's `user_data`, or returns `fallback`
+    /// when there is none. The session is borrowed, not retained: nghttp2 calls back
+    /// only from inside this session's own `mem_recv`/`mem_send` calls, whose caller
+    /// holds it (a retain and release per callback, a dozen a request, cost more than
+    /// the callbacks' work on these machines).
+    @inline(__always)
+    static func with<Result>(_ userData: UnsafeMutableRawPointer?, else fallback: Result,
+                             _ body: (HTTP2Session) -> Result) -> Result {
+        guard let userData else { return fallback }
+        return Unmanaged<HTTP2Session>.fromOpaque(userData)._withUnsafeGuaranteedRef(body)
     }
 
     func beginHeaders(stream: Int32) {

@@ -1,7 +1,7 @@
 import CNghttp2
 
 /// The C callbacks nghttp2 calls during `mem_recv` / `mem_send`. Each one only
-/// looks up the owning `HTTP2Session` from `user_data` and turns the frame into
+/// borrows the owning `HTTP2Session` from `user_data` and turns the frame into
 /// an event (or copies queued body bytes into a DATA frame); none does I/O.
 ///
 /// Thread ownership: called on the session's thread, inside its own methods.
@@ -11,33 +11,37 @@ enum HTTP2SessionCallbacks {
         var callbacks: OpaquePointer?
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { return nil }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
-            guard let frame, let session = HTTP2Session.from(userData) else { return 0 }
-            session.beginHeaders(stream: frame.pointee.hd.stream_id)
+            guard let frame else { return 0 }
+            HTTP2Session.with(userData, else: ()) { $0.beginHeaders(stream: frame.pointee.hd.stream_id) }
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
-            guard let frame, let session = HTTP2Session.from(userData) else { return 0 }
-            let accepted = session.header(stream: frame.pointee.hd.stream_id,
-                                          name: UnsafeBufferPointer(start: name, count: nameLength),
-                                          value: UnsafeBufferPointer(start: value, count: valueLength))
+            guard let frame else { return 0 }
+            let accepted = HTTP2Session.with(userData, else: true) { session in
+                session.header(stream: frame.pointee.hd.stream_id,
+                               name: UnsafeBufferPointer(start: name, count: nameLength),
+                               value: UnsafeBufferPointer(start: value, count: valueLength))
+            }
             return accepted ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
-            guard let frame, let session = HTTP2Session.from(userData) else { return 0 }
-            HTTP2SessionCallbacks.frameReceived(frame, session)
+            guard let frame else { return 0 }
+            HTTP2Session.with(userData, else: ()) { HTTP2SessionCallbacks.frameReceived(frame, $0) }
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, userData in
-            guard let session = HTTP2Session.from(userData) else { return 0 }
-            session.dataChunk(stream: stream, bytes: UnsafeBufferPointer(start: data, count: length))
+            HTTP2Session.with(userData, else: ()) {
+                $0.dataChunk(stream: stream, bytes: UnsafeBufferPointer(start: data, count: length))
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, code, userData in
-            HTTP2Session.from(userData)?.streamClosed(stream, code: code)
+            HTTP2Session.with(userData, else: ()) { $0.streamClosed(stream, code: code) }
             return 0
         }
         nghttp2_session_callbacks_set_error_callback2(callbacks) { _, _, message, length, userData in
-            if let message, let session = HTTP2Session.from(userData) {
+            guard let message else { return 0 }
+            HTTP2Session.with(userData, else: ()) { session in
                 session.lastLibraryMessage = String(decoding: UnsafeRawBufferPointer(start: message, count: length),
                                                     as: UTF8.self)
             }
@@ -77,9 +81,9 @@ enum HTTP2SessionCallbacks {
 
     /// The data provider's read callback (see `HTTP2Session.readData`).
     static let readData: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
-        guard let buffer, let flags, let session = HTTP2Session.from(userData) else {
-            return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        guard let buffer, let flags else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
+        return HTTP2Session.with(userData, else: Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)) { session in
+            session.readData(stream: stream, into: buffer, length: length, flags: flags)
         }
-        return session.readData(stream: stream, into: buffer, length: length, flags: flags)
     }
 }
