@@ -49,4 +49,25 @@ final class HTTP2StreamMapTests: XCTestCase {
         XCTAssertTrue(map.isEmpty)
         XCTAssertNil(map[7])
     }
+
+    /// A client like h2load keeps ~100 streams open, opening the next id as the oldest
+    /// closes. Their slots must not form one long run: every removal walks the run
+    /// after the removed slot.
+    func testASlidingWindowOfStreamsStaysInShortRuns() {
+        var map = HTTP2StreamMap<Int>()
+        var nextID: Int32 = 1
+        for _ in 0..<100 {
+            map[nextID] = 0
+            nextID += 2
+        }
+        var longest = 0
+        for oldest in stride(from: Int32(1), to: 20_001, by: 2) {
+            XCTAssertNotNil(map.removeValue(forKey: oldest))
+            map[nextID] = 0
+            nextID += 2
+            longest = max(longest, map.longestRun)
+        }
+        XCTAssertEqual(map.count, 100)
+        XCTAssertLessThan(longest, 25, "100 of 256 slots used; identity hashing gives one run of 100")
+    }
 }
