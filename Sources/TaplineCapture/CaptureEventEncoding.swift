@@ -6,9 +6,7 @@ import TaplineWire
 extension JSONLineBuilder {
     /// Starts an event line: `{"t":<µs>,"type":"<type>"`.
     mutating func beginEvent(_ type: StaticString, time: Int64) {
-        beginObject()
-        member("t", time)
-        member("type", constant: type)
+        beginObject(time: time, type: type)
     }
 
     /// Ends an event line with `}` and a newline.

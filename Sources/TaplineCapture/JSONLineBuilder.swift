@@ -254,6 +254,23 @@ struct JSONLineBuilder {
 
     mutating func member(_ name: StaticString, _ value: Int) { member(name, Int64(value)) }
 
+    /// `{"t":<time>,"type":"<type>"`, the start of every event line, with one room
+    /// check: nine of these per HTTP/2 flow made the three separate writes a sixth
+    /// of the capture's cost.
+    mutating func beginObject(time: Int64, type: StaticString) {
+        reserve(type.utf8CodeUnitCount + 40)
+        var at = end
+        at.copyShort(from: Self.timeMemberStart.utf8Start, count: Self.timeMemberStart.utf8CodeUnitCount)
+        at = Self.writeSigned(time, at: at + Self.timeMemberStart.utf8CodeUnitCount)
+        at.copyShort(from: Self.typeMemberStart.utf8Start, count: Self.typeMemberStart.utf8CodeUnitCount)
+        at = Self.writeConstant(type, at: at + Self.typeMemberStart.utf8CodeUnitCount)
+        advance(to: at)
+        containerIsEmpty = false
+    }
+
+    private static let timeMemberStart: StaticString = "{\"t\":"
+    private static let typeMemberStart: StaticString = ",\"type\":"
+
     /// `"name":"value"` for any string (escaped).
     mutating func member(_ name: StaticString, _ value: String) {
         value.withUTF8Bytes { utf8 in
@@ -317,6 +334,10 @@ struct JSONLineBuilder {
     /// is 8 divisions by the constant 100, each compiled to a multiply), then copied.
     @inline(__always)
     private static func writeDigits(_ value: UInt64, at: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        if value < 10 {  // counts of 0, flags, small ids: a third of a flow's integers
+            at.pointee = 0x30 &+ UInt8(truncatingIfNeeded: value)
+            return at + 1
+        }
         if value >= 1_000_000_000_000_000 && value < 10_000_000_000_000_000 {
             // 16 digits: every timestamp (µs since 1970, until 2286). Two independent
             // halves of four digit pairs each instead of eight dependent divisions.

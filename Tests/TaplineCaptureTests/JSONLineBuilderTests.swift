@@ -42,6 +42,26 @@ final class JSONLineBuilderTests: XCTestCase {
         }
     }
 
+    /// The one-step start of an event line writes what the separate writes did,
+    /// including from a full buffer and for times that are not 16 digits.
+    func testEventLineStartMatchesMemberByMemberWrites() {
+        for time: Int64 in [1_795_730_186_074_670, 0, 7, -42, Int64.max] {
+            var fused = JSONLineBuilder(capacity: 1)
+            fused.beginObject(time: time, type: "requestHead")
+            fused.member("flow", UInt64(3))
+            fused.endObject()
+            var stepwise = JSONLineBuilder(capacity: 1)
+            stepwise.beginObject()
+            stepwise.member("t", time)
+            stepwise.member("type", constant: "requestHead")
+            stepwise.member("flow", UInt64(3))
+            stepwise.endObject()
+            XCTAssertEqual(String(decoding: fused.bytes, as: UTF8.self),
+                           "{\"t\":\(time),\"type\":\"requestHead\",\"flow\":3}")
+            XCTAssertEqual(fused.bytes, stepwise.bytes)
+        }
+    }
+
     func testStringsAreEscaped() throws {
         var builder = JSONLineBuilder()
         builder.string("a\"b\\c\n\u{1}é")
