@@ -6,7 +6,7 @@
 //   tapline (executable) -> TaplineCLI
 //   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTP2 (error code names)
 //   TaplineExport -> TaplineCapture, TaplineCompression
-//   TaplineCapture -> TaplineFlow
+//   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression, TaplineWire
 //   TaplineFlow -> TaplineWire
 //   TaplineHTTP2 -> CNghttp2, TaplineWire
@@ -37,7 +37,7 @@ var targets: [Target] = [
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     // Function-like macros that Swift cannot import, wrapped as real functions.
     .target(name: "CTaplineShims", dependencies: ["COpenSSL"]),
-    // epoll, eventfd and accept4, which Swift's Glibc module does not import.
+    // epoll, eventfd, accept4 and sync_file_range, which Swift's Glibc module does not import.
 
     // MARK: Wire: sans-I/O codecs in pure Swift.
     .target(name: "TaplineWire", swiftSettings: strict),
@@ -58,7 +58,8 @@ var targets: [Target] = [
                            "TaplineCompression"],
             swiftSettings: strict),
     // MARK: Capture: session format v1 writer and tolerant reader.
-    .target(name: "TaplineCapture", dependencies: ["TaplineFlow", "TaplineWire"], swiftSettings: strict),
+    .target(name: "TaplineCapture", dependencies: ["TaplineFlow", "TaplineWire", "CTaplineLinux"],
+            swiftSettings: strict),
     // MARK: Export: Postman Collection v2.1, HAR 1.2 (export and import), curl.
     .target(name: "TaplineExport",
             dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],

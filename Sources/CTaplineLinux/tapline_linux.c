@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "tapline_linux.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,4 +53,16 @@ void tapline_set_thread_name(const char *name) {
     strncpy(truncated, name, sizeof truncated - 1);
     truncated[sizeof truncated - 1] = '\0';
     pthread_setname_np(pthread_self(), truncated);
+}
+
+int tapline_start_writeback(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}
+
+int tapline_write_back_and_drop(int fd, int64_t offset, int64_t length) {
+    unsigned int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    if (sync_file_range(fd, offset, length, flags) != 0) return -1;
+    int error = posix_fadvise(fd, offset, length, POSIX_FADV_DONTNEED);
+    if (error != 0) { errno = error; return -1; }
+    return 0;
 }

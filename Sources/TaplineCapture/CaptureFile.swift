@@ -11,19 +11,25 @@ import Glibc
 final class CaptureFile {
     let path: String
     private(set) var descriptor: Int32
+    /// For files created here (append-only): written data leaves the page cache.
+    private var pageRelease: WrittenPageRelease?
 
-    private init(path: String, descriptor: Int32) {
+    private init(path: String, descriptor: Int32, pageRelease: WrittenPageRelease? = nil) {
         self.path = path
         self.descriptor = descriptor
+        self.pageRelease = pageRelease
     }
 
     deinit { close() }
 
-    /// Creates a new file (it must not exist) with `mode`, open for appending.
-    static func create(_ path: String, mode: mode_t = 0o600) throws(CaptureError) -> CaptureFile {
+    /// Creates a new file (it must not exist) with `mode`, open for appending. Every
+    /// `pageReleaseWindow` bytes appended are written back and dropped from the page
+    /// cache (see `WrittenPageRelease`).
+    static func create(_ path: String, mode: mode_t = 0o600,
+                       pageReleaseWindow: UInt64 = WrittenPageRelease.defaultWindow) throws(CaptureError) -> CaptureFile {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .cannotCreate(path: path, reason: Self.lastErrorText()) }
-        return CaptureFile(path: path, descriptor: fd)
+        return CaptureFile(path: path, descriptor: fd, pageRelease: WrittenPageRelease(window: pageReleaseWindow))
     }
 
     /// Opens an existing file for reading.
@@ -46,7 +52,13 @@ final class CaptureFile {
             if n == 0 { throw .cannotWrite(path: path, reason: "the disk accepted no bytes") }
             left -= n
             base += n
+            appended(n)
         }
+    }
+
+    /// Bookkeeping after `count` bytes were appended (see `WrittenPageRelease`).
+    func appended(_ count: Int) {
+        pageRelease?.appended(count, descriptor: descriptor)
     }
 
     func writeAll(_ bytes: [UInt8]) throws(CaptureError) {

@@ -43,6 +43,7 @@ extension CaptureFile {
             }
             if written == 0 { throw .cannotWrite(path: path, reason: "the disk accepted no bytes") }
             left -= written
+            appended(written)
             // Skip the ranges written in full; shorten the one written in part.
             var rest = written
             while first < vectors.count && rest >= vectors[first].iov_len {

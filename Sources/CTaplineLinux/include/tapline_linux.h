@@ -1,7 +1,7 @@
 #ifndef TAPLINE_LINUX_H
 #define TAPLINE_LINUX_H
 // Linux system calls that Swift's Glibc module does not import (<sys/epoll.h>,
-// <sys/eventfd.h>, accept4), as small real functions with a fixed ABI, so the
+// <sys/eventfd.h>, accept4, sync_file_range), as small real functions with a fixed ABI, so the
 // Swift side never has to know the layout of struct epoll_event (packed on x86_64).
 #include <stdint.h>
 #include <sys/socket.h>
@@ -20,6 +20,13 @@ int tapline_eventfd(void);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
 int tapline_accept(int fd, struct sockaddr *address, socklen_t *length);
 void tapline_set_thread_name(const char *name);
+/// Starts writeback of bytes [offset, offset + length) of a file (sync_file_range
+/// SYNC_FILE_RANGE_WRITE); does not wait. 0 or -1 with errno.
+int tapline_start_writeback(int fd, int64_t offset, int64_t length);
+/// Waits until bytes [offset, offset + length) are on disk, then drops them from
+/// the page cache (sync_file_range with both waits, posix_fadvise DONTNEED).
+/// 0 or -1 with errno.
+int tapline_write_back_and_drop(int fd, int64_t offset, int64_t length);
 
 enum {
     TAPLINE_EPOLLIN = 0x001,
