@@ -10,6 +10,7 @@
 //   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression, TaplineWire
 //   TaplineFlow -> TaplineWire
 //   TaplineHTTP2 -> CNghttp2, TaplineWire
+//   CTaplineNghttp2Memory -> CNghttp2 (nghttp2_mem's callback types)
 //   TaplineTLS -> COpenSSL, CTaplineShims
 //   TaplineCompression -> CZlib, CBrotli, CZstd
 //   TaplineNet -> CTaplineLinux (epoll, eventfd, accept4)
@@ -44,6 +45,8 @@ var targets: [Target] = [
     // MARK: Compression: zlib (gzip, deflate, permessage-deflate), brotli, zstd.
     .target(name: "TaplineCompression", dependencies: ["CZlib", "CBrotli", "CZstd"], swiftSettings: strict),
     // MARK: HTTP2: nghttp2 as a sans-I/O session.
+    // A pooled heap for each nghttp2 session (nghttp2_mem callbacks, no locks: one loop thread).
+    .target(name: "CTaplineNghttp2Memory", dependencies: ["CNghttp2"]),
     .target(name: "TaplineHTTP2", dependencies: ["CNghttp2", "TaplineWire"], swiftSettings: strict),
     // MARK: Net: epoll event loops, sockets, timers, resolver.
     .target(name: "CTaplineLinux"),
@@ -77,7 +80,7 @@ var targets: [Target] = [
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS"]),
     .testTarget(name: "TaplineCaptureTests", dependencies: ["TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
-    .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2"]),
+    .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     .testTarget(name: "TaplineProxyTests", dependencies: ["TaplineProxy", "TaplineCapture", "TaplineCLI"]),
 ]
