@@ -9,7 +9,7 @@
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression, TaplineWire
 //   TaplineFlow -> TaplineWire
-//   TaplineHTTP2 -> CNghttp2, TaplineWire
+//   TaplineHTTP2 -> CNghttp2, CTaplineNghttp2Memory (per-session pooled allocator), TaplineWire
 //   CTaplineNghttp2Memory -> CNghttp2 (nghttp2_mem's callback types)
 //   TaplineTLS -> COpenSSL, CTaplineShims
 //   TaplineCompression -> CZlib, CBrotli, CZstd
@@ -47,7 +47,8 @@ var targets: [Target] = [
     // MARK: HTTP2: nghttp2 as a sans-I/O session.
     // A pooled heap for each nghttp2 session (nghttp2_mem callbacks, no locks: one loop thread).
     .target(name: "CTaplineNghttp2Memory", dependencies: ["CNghttp2"]),
-    .target(name: "TaplineHTTP2", dependencies: ["CNghttp2", "TaplineWire"], swiftSettings: strict),
+    .target(name: "TaplineHTTP2", dependencies: ["CNghttp2", "CTaplineNghttp2Memory", "TaplineWire"],
+            swiftSettings: strict),
     // MARK: Net: epoll event loops, sockets, timers, resolver.
     .target(name: "CTaplineLinux"),
     .target(name: "TaplineNet", dependencies: ["CTaplineLinux"], swiftSettings: strict),
