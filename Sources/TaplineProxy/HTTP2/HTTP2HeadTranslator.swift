@@ -14,18 +14,15 @@ enum HTTP2HeadTranslator {
     }
 
     /// `capturedRequest` with the pseudo-headers already looked up.
-    static func capturedRequest(_ fields: HTTPHeaders, _ pseudo: RequestPseudoHeaders) -> HTTPRequestHead {
+    static func capturedRequest(_ fields: HTTPHeaders, _ pseudo: HTTP2RequestPseudoHeaders) -> HTTPRequestHead {
         HTTPRequestHead(method: pseudo.method ?? "", target: pseudo.path ?? pseudo.authority ?? "",
                         version: .http2, headers: fields)
     }
 
-    /// A request block's pseudo-headers (the first of each).
-    typealias RequestPseudoHeaders = (method: String?, scheme: String?, authority: String?, path: String?)
-
     /// The pseudo-headers of a request block, in one pass that stops at the first
     /// regular field (pseudo-headers come first, RFC 9113 §8.3; nghttp2 enforces it).
-    static func requestPseudoHeaders(_ fields: HTTPHeaders) -> RequestPseudoHeaders {
-        var found: RequestPseudoHeaders = (nil, nil, nil, nil)
+    static func requestPseudoHeaders(_ fields: HTTPHeaders) -> HTTP2RequestPseudoHeaders {
+        var found = HTTP2RequestPseudoHeaders()
         fields.withUnsafeFieldBytes { fields in
             for index in 0..<fields.count {
                 guard fields.name(index).first == UInt8(ascii: ":") else { break }
