@@ -4,11 +4,6 @@ import TaplineWire
 /// The pieces of event lines shared by several event types (format v1; see
 /// docs/capture-format.md). Used by `CaptureEventEncoder` on whichever thread owns it.
 extension JSONLineBuilder {
-    /// Starts an event line: `{"t":<µs>,"type":"<type>"`.
-    mutating func beginEvent(_ type: StaticString, time: Int64) {
-        beginObject(time: time, type: type)
-    }
-
     /// Ends an event line with `}` and a newline.
     mutating func endEvent() {
         endObject()

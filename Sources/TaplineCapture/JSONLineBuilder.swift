@@ -254,10 +254,10 @@ struct JSONLineBuilder {
 
     mutating func member(_ name: StaticString, _ value: Int) { member(name, Int64(value)) }
 
-    /// `{"t":<time>,"type":"<type>"`, the start of every event line, with one room
-    /// check: nine of these per HTTP/2 flow made the three separate writes a sixth
-    /// of the capture's cost.
-    mutating func beginObject(time: Int64, type: StaticString) {
+    /// Starts an event line: `{"t":<µs>,"type":"<type>"`, with one room check (nine
+    /// of these per HTTP/2 flow as three separate writes were a sixth of the
+    /// capture's cost).
+    mutating func beginEvent(_ type: StaticString, time: Int64) {
         reserve(type.utf8CodeUnitCount + 40)
         var at = end
         at.copyShort(from: Self.timeMemberStart.utf8Start, count: Self.timeMemberStart.utf8CodeUnitCount)

@@ -21,7 +21,7 @@ import CTaplineLinux
 /// `CaptureFile` by the writer thread.
 struct WrittenPageRelease {
     let window: UInt64
-    private(set) var written: UInt64 = 0
+    private var written: UInt64 = 0
     private var writebackStarted: UInt64 = 0
     private var dropped: UInt64 = 0
 

@@ -20,8 +20,6 @@ public struct HTTP2StreamMap<Value> {
     @usableFromInline var keys: [Int32]
     @usableFromInline var slots: [Value?]
     @usableFromInline var storedCount = 0
-    /// 64 minus log2 of the capacity: the hash's top bits are the home slot.
-    @usableFromInline var shift: UInt64 = 60
     @inlinable public var count: Int { storedCount }
 
     @inlinable
@@ -36,9 +34,11 @@ public struct HTTP2StreamMap<Value> {
     @inlinable
     var mask: Int { keys.count - 1 }
 
+    /// The hash's top log2(capacity) bits are the home slot.
     @inlinable @inline(__always)
     func home(_ id: Int32) -> Int {
-        Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: id) >> 1) &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        let shift = UInt64(64 - keys.count.trailingZeroBitCount)
+        return Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: id) >> 1) &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
     /// The slot holding `id`, or nil.
@@ -152,7 +152,6 @@ public struct HTTP2StreamMap<Value> {
         let oldSlots = slots
         keys = Array(repeating: 0, count: oldKeys.count * 2)
         slots = Array(repeating: nil, count: oldKeys.count * 2)
-        shift -= 1
         storedCount = 0
         for index in oldKeys.indices where oldKeys[index] != 0 {
             if let value = oldSlots[index] { insert(value, for: oldKeys[index]) }

@@ -47,7 +47,7 @@ final class JSONLineBuilderTests: XCTestCase {
     func testEventLineStartMatchesMemberByMemberWrites() {
         for time: Int64 in [1_795_730_186_074_670, 0, 7, -42, Int64.max] {
             var fused = JSONLineBuilder(capacity: 1)
-            fused.beginObject(time: time, type: "requestHead")
+            fused.beginEvent("requestHead", time: time)
             fused.member("flow", UInt64(3))
             fused.endObject()
             var stepwise = JSONLineBuilder(capacity: 1)
