@@ -98,6 +98,50 @@ final class HTTPHeadersStorageTests: XCTestCase {
         }
     }
 
+    /// A copy is a separate list: adding to, replacing in or removing from one
+    /// (in place or through growth) leaves the other as it was.
+    func testCopiesDoNotShareChanges() {
+        let original = HTTPHeaders([("Host", "a"), ("Accept", "*/*"), ("Via", "x")])
+        var added = original
+        added.add(name: "X-New", value: "1")
+        var replaced = original
+        replaced.replaceOrAdd(name: "accept", value: "text/html, application/json")
+        var shortened = original
+        shortened.replaceOrAdd(name: "host", value: "")
+        var removed = original
+        removed.remove(name: "via")
+        var grown = original
+        for index in 0..<100 { grown.add(name: "x-\(index)", value: String(repeating: "v", count: index)) }
+        XCTAssertEqual(original.fields.map(\.name), ["Host", "Accept", "Via"])
+        XCTAssertEqual(original.fields.map(\.value), ["a", "*/*", "x"])
+        XCTAssertEqual(added.fields.map(\.name), ["Host", "Accept", "Via", "X-New"])
+        XCTAssertEqual(replaced.fields.map(\.value), ["a", "text/html, application/json", "x"])
+        XCTAssertEqual(shortened.fields.map(\.value), ["", "*/*", "x"])
+        XCTAssertEqual(removed.fields.map(\.name), ["Host", "Accept"])
+        XCTAssertEqual(grown.count, 103)
+        XCTAssertEqual(grown.value(at: 102), String(repeating: "v", count: 99))
+        XCTAssertEqual(grown.first(name: "via"), "x")
+    }
+
+    /// Reserved room is used without moving the list; a list grown from empty,
+    /// one field at a time past every capacity, keeps every byte.
+    func testGrowthFromEmptyAndAfterReservingKeepsEveryField() {
+        var reserved = HTTPHeaders()
+        reserved.reserveCapacity(2, bytes: 4)
+        var fromEmpty = HTTPHeaders()
+        var expected: [HTTPHeaders.Field] = []
+        for index in 0..<300 {
+            let field = (name: "n\(index)", value: String(repeating: "\(index % 10)", count: index % 40))
+            expected.append(field)
+            reserved.add(name: field.name, value: field.value)
+            fromEmpty.add(name: field.name, value: field.value)
+        }
+        XCTAssertEqual(reserved, fromEmpty)
+        XCTAssertEqual(fromEmpty.fields.map(\.name), expected.map(\.name))
+        XCTAssertEqual(fromEmpty.fields.map(\.value), expected.map(\.value))
+        XCTAssertEqual(fromEmpty.byteCount, expected.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
+    }
+
     /// `copyShort` copies every length exactly and writes nothing past the end
     /// (its word paths use overlapping loads and stores).
     func testShortCopyCopiesEveryLengthExactly() {

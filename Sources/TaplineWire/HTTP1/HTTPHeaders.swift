@@ -1,55 +1,85 @@
 /// An ordered list of HTTP header fields, kept exactly as received.
 ///
-/// Storage: one byte buffer holding every field's name and then its value, back to
-/// back in wire order, plus two end offsets per field. A received head (an HTTP/1
-/// section or an HTTP/2 block) is copied in once and can be forwarded, handed to
-/// nghttp2 and written to the capture from those bytes (`withUnsafeFieldBytes`)
-/// without a `String` per field; `String`s are made only for what is inspected
-/// (`first(name:)`, iteration).
+/// Storage: one `HTTPHeaderStorage` object holding two end offsets per field and
+/// every field's name and then its value, back to back in wire order (none for an
+/// empty list). A received head (an HTTP/1 section or an HTTP/2 block) is copied in
+/// once and can be forwarded, handed to nghttp2 and written to the capture from
+/// those bytes (`withUnsafeFieldBytes`) without a `String` per field; `String`s are
+/// made only for what is inspected (`first(name:)`, iteration).
 ///
 /// Invariants: field order and the bytes of names and values are preserved as on
 /// the wire (captures must show what really passed; a value that is not UTF-8 is
 /// forwarded unchanged and becomes U+FFFD only where a `String` is made). Lookups
 /// compare names ASCII case-insensitively (RFC 9110 §5.1). Values carry no leading
-/// or trailing whitespace (the parsers trim). The layout is canonical (fields packed
-/// in order), so two lists are equal exactly when their storage is. A value type:
-/// safe to send across threads.
-public struct HTTPHeaders: Sendable, Equatable, Sequence {
+/// or trailing whitespace (the parsers trim). Two lists are equal exactly when
+/// their fields' bytes and boundaries are. A value type: its storage is written
+/// only while uniquely referenced (copy-on-write) and never once shared, so a list
+/// is safe to send across threads (hence `@unchecked`: `ManagedBuffer`, which the
+/// storage is, cannot be declared `Sendable`).
+public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
     public typealias Field = (name: String, value: String)
 
-    /// Names and values back to back: name₀ value₀ name₁ value₁ …
-    /// (`bytes` and `ends` are internal only so that the `@inlinable` hot paths can
-    /// reach them; nothing outside this type writes them.)
-    @usableFromInline var bytes: [UInt8]
-    /// Per field, the offsets in `bytes` where its name ends and where its value ends.
-    @usableFromInline var ends: [UInt32]
+    /// nil for an empty list that never reserved room. Internal only so that the
+    /// `@inlinable` hot paths can reach it; written only while uniquely referenced.
+    @usableFromInline var storage: HTTPHeaderStorage?
 
     public init(_ fields: [Field] = []) {
-        bytes = []
-        ends = []
         guard !fields.isEmpty else { return }
         reserveCapacity(fields.count, bytes: fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
         for field in fields { add(name: field.name, value: field.value) }
     }
 
-    @inlinable public var count: Int { ends.count >> 1 }
+    @inlinable public var count: Int { (storage?.header.endCount ?? 0) >> 1 }
 
-    @inlinable public var isEmpty: Bool { ends.isEmpty }
+    @inlinable public var isEmpty: Bool { count == 0 }
 
     /// The bytes of all names and values together.
-    @inlinable public var byteCount: Int { bytes.count }
+    @inlinable public var byteCount: Int { storage?.header.byteCount ?? 0 }
 
     /// A list from storage already in this type's layout (`HTTPHeadersBuilder.build`).
     init(bytes: UnsafeBufferPointer<UInt8>, ends: UnsafeBufferPointer<UInt32>) {
-        self.bytes = Array(bytes)
-        self.ends = Array(ends)
+        guard !ends.isEmpty else { return }
+        storage = HTTPHeaderStorage.make(copying: bytes, ends: ends)
     }
 
     /// Reserves room for `capacity` fields and `bytes` bytes of names and values
     /// (parsers call this before filling a section; 0 bytes means a typical 32 per field).
     public mutating func reserveCapacity(_ capacity: Int, bytes byteCount: Int = 0) {
-        ends.reserveCapacity(capacity * 2)
-        bytes.reserveCapacity(byteCount > 0 ? byteCount : capacity * 32)
+        let bytes = byteCount > 0 ? byteCount : capacity * 32
+        if isKnownUniquelyReferenced(&storage) {
+            let counts = storage.unsafelyUnwrapped.header
+            if counts.endCapacity >= capacity * 2 && counts.byteCapacity >= bytes { return }
+        }
+        storage = storage?.copy(fields: capacity, bytes: bytes) ?? HTTPHeaderStorage.make(fields: capacity, bytes: bytes)
+    }
+
+    /// Makes sure the storage is uniquely referenced and has room for `fields` more
+    /// fields and `bytes` more bytes (copied or grown first when needed). Afterwards
+    /// `storage` is not nil. (No storage reference is returned: a returned reference
+    /// is a retain and a release on every field added.)
+    @inlinable @inline(__always)
+    mutating func makeWritable(addingFields fields: Int, bytes: Int) {
+        if !isKnownUniquelyReferenced(&storage) || !storage.unsafelyUnwrapped.hasRoom(addingFields: fields, bytes: bytes) {
+            makeRoom(addingFields: fields, bytes: bytes)
+        }
+    }
+
+    /// `makeWritable`'s slow path: a new storage, twice as large when growing.
+    @usableFromInline @inline(never)
+    mutating func makeRoom(addingFields fields: Int, bytes: Int) {
+        let fieldsNeeded = count + fields, bytesNeeded = byteCount + bytes
+        precondition(bytesNeeded <= Int(UInt32.max), "a header list cannot hold 4 GiB")
+        let grown: HTTPHeaderStorage
+        if let storage {
+            let counts = storage.header
+            let growing = counts.endCount + fields * 2 > counts.endCapacity || counts.byteCount + bytes > counts.byteCapacity
+            grown = growing
+                ? storage.copy(fields: Swift.max(fieldsNeeded, counts.endCapacity), bytes: Swift.max(bytesNeeded, counts.byteCapacity * 2))
+                : storage.copy(fields: counts.endCapacity / 2, bytes: counts.byteCapacity)
+        } else {
+            grown = HTTPHeaderStorage.make(fields: Swift.max(fieldsNeeded, 8), bytes: Swift.max(bytesNeeded, 256))
+        }
+        storage = grown
     }
 
     /// The fields as strings, in wire order (builds a `String` pair per field).
@@ -72,11 +102,16 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// Calls `body` with a view of the fields' bytes (valid only inside `body`).
     @inlinable @inline(__always)
     public func withUnsafeFieldBytes<Result>(_ body: (HTTPHeaderFieldBytes) throws -> Result) rethrows -> Result {
-        try bytes.withUnsafeBufferPointer { bytes in
-            try ends.withUnsafeBufferPointer { ends in
-                try body(HTTPHeaderFieldBytes(bytes: bytes, ends: ends))
-            }
+        guard storage != nil else {
+            return try body(HTTPHeaderFieldBytes(bytes: UnsafeBufferPointer(start: nil, count: 0),
+                                                 ends: UnsafeBufferPointer(start: nil, count: 0)))
         }
+        let layout = storage.unsafelyUnwrapped.header
+        // The addresses are good while the storage lives: keep it past `body` (once
+        // inlined, a temporary list could otherwise be released after its last use).
+        defer { _fixLifetime(self) }
+        return try body(HTTPHeaderFieldBytes(bytes: UnsafeBufferPointer(start: layout.bytes, count: layout.byteCount),
+                                             ends: UnsafeBufferPointer(start: layout.ends, count: layout.endCount)))
     }
 
     /// Appends a field at the end, keeping any existing fields of the same name.
@@ -89,12 +124,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// Appends a field from its bytes (copied), keeping any existing fields of the same name.
     @inlinable @inline(__always)
     public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
-        bytes.append(contentsOf: name)
-        let nameEnd = bytes.count
-        bytes.append(contentsOf: value)
-        precondition(bytes.count <= Int(UInt32.max), "a header list cannot hold 4 GiB")
-        ends.append(UInt32(truncatingIfNeeded: nameEnd))
-        ends.append(UInt32(truncatingIfNeeded: bytes.count))
+        makeWritable(addingFields: 1, bytes: name.count &+ value.count)
+        HTTPHeaderStorage.append(name: name, value: value, to: storage.unsafelyUnwrapped.header)
     }
 
     /// Appends field `index` of `other` (bytes copied as they are).
@@ -117,13 +148,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
             (first + 1..<fields.count).contains { fields.nameEquals($0, name) }
         }
         guard hasDuplicates else {
-            let start = Int(ends[first * 2]), end = Int(ends[first * 2 + 1])
-            let newCount = value.utf8.count
-            value.withUTF8Bytes { bytes.replaceSubrange(start..<end, with: $0) }
-            let shift = newCount - (end - start)
-            for index in (first * 2 + 1)..<ends.count {
-                ends[index] = UInt32(truncatingIfNeeded: Int(ends[index]) + shift)
-            }
+            value.withUTF8Bytes { replaceValue(ofFieldAt: first, with: $0) }
             return
         }
         self = rebuilt { fields, index, out in
@@ -133,6 +158,23 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
                 out.add(fieldAt: index, of: fields)
             }
         }
+    }
+
+    /// Replaces the value of field `index` in place: the bytes after it move by the
+    /// difference in length, and so do the later end offsets.
+    private mutating func replaceValue(ofFieldAt index: Int, with value: UnsafeBufferPointer<UInt8>) {
+        let (start, end) = withUnsafeFieldBytes { (Int($0.ends[index * 2]), Int($0.ends[index * 2 + 1])) }
+        let shift = value.count - (end - start)
+        makeWritable(addingFields: 0, bytes: Swift.max(0, shift))
+        let storage = storage.unsafelyUnwrapped
+        let layout = storage.header
+        let bytes = layout.bytes, ends = layout.ends
+        (bytes + start + value.count).update(from: bytes + end, count: layout.byteCount - end)  // overlapping: a memmove
+        if let source = value.baseAddress { (bytes + start).update(from: source, count: value.count) }
+        for offset in (index * 2 + 1)..<layout.endCount {
+            ends[offset] = UInt32(truncatingIfNeeded: Int(ends[offset]) + shift)
+        }
+        storage.setCounts(ends: layout.endCount, bytes: layout.byteCount + shift)
     }
 
     /// Removes every field named `name` (case-insensitively).
@@ -146,7 +188,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// A new list made by calling `copy` for every field index of this one.
     private func rebuilt(_ copy: (HTTPHeaderFieldBytes, Int, inout HTTPHeaders) -> Void) -> HTTPHeaders {
         var out = HTTPHeaders()
-        out.reserveCapacity(count + 1, bytes: bytes.count + 64)
+        out.reserveCapacity(count + 1, bytes: byteCount + 64)
         withUnsafeFieldBytes { fields in
             for index in 0..<fields.count { copy(fields, index, &out) }
         }
@@ -236,7 +278,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     }
 
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
-        lhs.ends == rhs.ends && lhs.bytes == rhs.bytes
+        guard lhs.count == rhs.count, lhs.byteCount == rhs.byteCount else { return false }
+        return lhs.withUnsafeFieldBytes { left in
+            rhs.withUnsafeFieldBytes { right in
+                left.ends.elementsEqual(right.ends) && left.bytes.elementsEqual(right.bytes)
+            }
+        }
     }
 
     /// ASCII case-insensitive comparison of two field names.
