@@ -23,8 +23,8 @@ final class CaptureEventStream: FlowEventSink {
         encoder.encode(event)
     }
 
-    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
-        encoder.encodeBody(flow: flow, isRequest: isRequest, bytes: bytes)
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp) {
+        encoder.encodeBody(flow: flow, isRequest: isRequest, bytes: bytes, now: time)
     }
 
     var bufferedBytes: Int { encoder.bufferedBytes }

@@ -12,8 +12,8 @@ final class FlowEventSinkFanOut: FlowEventSink {
         for sink in sinks { sink.record(event) }
     }
 
-    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
-        for sink in sinks { sink.recordBody(flow: flow, isRequest: isRequest, bytes: bytes) }
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp) {
+        for sink in sinks { sink.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time) }
     }
 
     var bufferedBytes: Int { sinks.reduce(0) { max($0, $1.bufferedBytes) } }

@@ -35,7 +35,7 @@ final class CaptureEventStreamTests: XCTestCase {
             if index % 2 == 0 {
                 sink.record(.responseBody(flow: id, bytes: bytes))
             } else {
-                sink.recordBody(flow: id, isRequest: false, bytes: bytes[...])
+                sink.recordBody(flow: id, isRequest: false, bytes: bytes[...], time: .now())
             }
             if index % flushEvery == flushEvery - 1 { sink.flush() }
         }

@@ -93,6 +93,29 @@ def test_reverse_h2c_to_nghttpd_with_curl_and_nghttp(tapline, nghttpd):
     assert "protocol     HTTP/2, stream" in detail and "SETTINGS" in detail, detail
 
 
+def test_h2_event_times_and_timings_are_in_order(tapline, nghttpd):
+    """Events of one read share its time: a flow's lines never go back in time, and
+    its timings run requestStart <= requestSent <= firstResponseByte <= done."""
+    proxy = tapline("--reverse", f"h2c://{nghttpd.authority}")
+    urls = [f"{proxy.url}/{name}" for name in ("1k.bin", "64k.bin", "index.html")] * 4
+    r = nghttp("-an", "-m", "3", *urls)
+    assert r.returncode == 0, r.stderr
+    proxy.stop()
+    evs = events(proxy)
+    by_flow: dict[int, list[dict]] = {}
+    for e in evs:
+        if "flow" in e:
+            by_flow.setdefault(e["flow"], []).append(e)
+    ended = [lines for lines in by_flow.values() if lines[-1]["type"] == "flowEnded"]
+    assert len(ended) == len(urls) * 3, [lines[-1]["type"] for lines in by_flow.values()]
+    for lines in ended:
+        times = [e["t"] for e in lines]
+        assert times == sorted(times), lines
+        t = lines[-1]["timings"]
+        assert t["requestStart"] <= t["requestSent"] <= t["firstResponseByte"] <= t["done"], t
+        assert lines[0]["t"] == t["requestStart"] and lines[-1]["t"] == t["done"], lines
+
+
 def test_reverse_tls_listener_alpn(tapline, nghttpd):
     proxy = tapline("--reverse", f"h2c://{nghttpd.authority}", "--listen-tls")
     ca = proxy.wait_for_ca()

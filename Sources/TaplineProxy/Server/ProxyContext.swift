@@ -86,9 +86,9 @@ final class ProxyContext {
 
     /// Records a chunk of a flow's request or response body (as `.requestBody` /
     /// `.responseBody`, without making an array for it when the sink copies the bytes).
-    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>) {
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: @autoclosure () -> Timestamp = .now()) {
         guard let sink else { return }
-        sink.recordBody(flow: flow, isRequest: isRequest, bytes: bytes)
+        sink.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time())
         afterRecording(sink)
     }
 
