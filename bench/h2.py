@@ -9,12 +9,18 @@ h2load -c 10 -m 10 -n N against a 1 KiB file served by nghttpd on 127.0.0.1:
   tls-capture       tapline --listen-tls --reverse https://nghttpd (h2 over TLS on both legs), capturing
 Prints req/s, p99 latency (from h2load's per-request --log-file), Tapline's peak RSS and
 the ratio to direct h2c (to direct TLS for the TLS case).
+
+The machine's speed drifts by ±15% within minutes on shared VMs, so the five cases run
+in `--rounds` rounds (3 by default), one after the other in each; a case's ratio is
+taken against the baseline of its own round, and the table shows medians (req/s, p99,
+ratio) with the lowest and highest ratio of the rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import shutil
 import subprocess
 import sys
@@ -49,7 +55,11 @@ def main() -> int:
     parser.add_argument("--bin", default="build/release/tapline")
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.rounds < 1 or args.requests < 1:
+        print("bench/h2: --rounds and --requests must be at least 1", file=sys.stderr)
+        return 2
     for tool in ("h2load", "nghttpd", "openssl"):
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             print(f"bench/h2: {tool} not found: run 'make test-deps'", file=sys.stderr)
@@ -68,7 +78,7 @@ def main() -> int:
         start([nghttpd, "--no-tls", "-d", str(docroot), "--address", HOST, str(plain_port)], plain_port)
         start([nghttpd, "-d", str(docroot), "--address", HOST, str(tls_port), str(key), str(cert)], tls_port)
         env_home = work / "home"
-        rows = []
+        runs: dict[str, list[tuple[float, float, int]]] = {}
 
         def case(name: str, url_for, proxy_args=None):
             pid = None
@@ -87,25 +97,32 @@ def main() -> int:
             rss = (vm_hwm_kb(pid) or 0) if pid else 0
             if proc:
                 stop(proc)
-            rows.append((name, rps, p99, rss))
+            shutil.rmtree(work / "captures", ignore_errors=True)
+            runs.setdefault(name, []).append((rps, p99, rss))
 
-        case("direct-h2c", lambda _: f"http://{HOST}:{plain_port}/1k.bin")
-        case("h2c-no-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
-             ["--reverse", f"h2c://{HOST}:{plain_port}", "--no-capture"])
-        case("h2c-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
-             ["--reverse", f"h2c://{HOST}:{plain_port}", "--capture", str(work / "captures")])
-        case("direct-tls", lambda _: f"https://{HOST}:{tls_port}/1k.bin")
-        case("tls-capture", lambda p: f"https://{HOST}:{p}/1k.bin",
-             ["--reverse", f"https://localhost:{tls_port}", "--upstream-ca", str(cert), "--listen-tls",
-              "--capture", str(work / "captures")])
+        for _ in range(args.rounds):
+            case("direct-h2c", lambda _: f"http://{HOST}:{plain_port}/1k.bin")
+            case("h2c-no-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
+                 ["--reverse", f"h2c://{HOST}:{plain_port}", "--no-capture"])
+            case("h2c-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
+                 ["--reverse", f"h2c://{HOST}:{plain_port}", "--capture", str(work / "captures")])
+            case("direct-tls", lambda _: f"https://{HOST}:{tls_port}/1k.bin")
+            case("tls-capture", lambda p: f"https://{HOST}:{p}/1k.bin",
+                 ["--reverse", f"https://localhost:{tls_port}", "--upstream-ca", str(cert), "--listen-tls",
+                  "--capture", str(work / "captures")])
 
-        base = {r[0]: r[1] for r in rows}
-        print(f"\nh2load -c 10 -m 10 -n {args.requests}, 1 KiB, tapline --threads {args.threads}")
-        print(f"{'case':<16} {'req/s':>10} {'p99 ms':>8} {'peak RSS':>10} {'ratio':>7}")
-        for name, rps, p99, rss in rows:
-            reference = base["direct-tls"] if "tls" in name else base["direct-h2c"]
+        print(f"\nh2load -c 10 -m 10 -n {args.requests}, 1 KiB, tapline --threads {args.threads}, "
+              f"{args.rounds} round(s): medians")
+        print(f"{'case':<16} {'req/s':>10} {'p99 ms':>8} {'peak RSS':>10} {'ratio':>7}  {'ratio range':>13}")
+        for name, results in runs.items():
+            reference = runs["direct-tls" if "tls" in name else "direct-h2c"]
+            ratios = [rps / base[0] for (rps, _, _), base in zip(results, reference)]
+            rss = max(r[2] for r in results)
             rss_text = f"{rss // 1024} MB" if rss else "-"
-            print(f"{name:<16} {rps:>10.0f} {p99:>8.2f} {rss_text:>10} {rps / reference:>6.2f}x")
+            spread = f"{min(ratios):.2f}-{max(ratios):.2f}x" if len(ratios) > 1 else ""
+            print(f"{name:<16} {statistics.median(r[0] for r in results):>10.0f} "
+                  f"{statistics.median(r[1] for r in results):>8.2f} {rss_text:>10} "
+                  f"{statistics.median(ratios):>6.2f}x  {spread:>13}")
         return 0
     finally:
         stop_all()

@@ -3,7 +3,7 @@
 # `tapline proxy --reverse h2c://...` with capture on and off, and h2 over TLS on
 # both legs. Prints req/s, p99 and ratios. Needs h2load/nghttpd (make test-deps).
 #
-#   bench/h2.sh [--requests N] [--threads N]
+#   bench/h2.sh [--requests N] [--threads N] [--rounds N]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN="${TAPLINE_BIN:-.build/release/tapline}"
