@@ -19,14 +19,6 @@ import TaplineWire
 /// - All events of a flow go through the same encoder (they come from one event
 ///   loop), so the per-flow truncation counters are local.
 struct CaptureEventEncoder {
-    /// Per flow: body bytes seen and stored in each direction (for truncation).
-    private struct BodyCounters {
-        var requestSeen: UInt64 = 0
-        var requestStored: UInt64 = 0
-        var responseSeen: UInt64 = 0
-        var responseStored: UInt64 = 0
-    }
-
     /// A body line not yet written, extended while chunks stay contiguous.
     private struct PendingBody {
         var flow: FlowID
@@ -51,7 +43,8 @@ struct CaptureEventEncoder {
     private var segment: Int?
     private var segmentSize: UInt64 = 0
     private var pending: PendingBody?
-    private var counters: [FlowID: BodyCounters] = [:]
+    /// Per flow: body bytes seen and stored in each direction (for truncation).
+    private var counters = CaptureBodyCounters()
     private var stats = SessionStats()
 
     /// - Parameter nextSegmentNumber: hands out session-unique segment numbers (from 1).
@@ -135,7 +128,7 @@ struct CaptureEventEncoder {
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
         case .requestEnd(let flow, let trailers, let bodyBytes, let time):
-            let counts = counters[flow] ?? BodyCounters()
+            let counts = counters[flow]
             encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
                              seen: counts.requestSeen, stored: counts.requestStored, time: time)
         case .upstreamConnected(let flow, let server, let tls, let reused, let time):
@@ -152,11 +145,11 @@ struct CaptureEventEncoder {
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
         case .responseEnd(let flow, let trailers, let bodyBytes, let time):
-            let counts = counters[flow] ?? BodyCounters()
+            let counts = counters[flow]
             encodeMessageEnd("responseEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
                              seen: counts.responseSeen, stored: counts.responseStored, time: time)
         case .flowEnded(let flow, let timings, let fromClient, let fromServer, let error, let time):
-            counters[flow] = nil
+            counters.remove(flow)
             lines.beginEvent("flowEnded", time: time.microseconds)
             lines.member("flow", flow.rawValue)
             lines.key("timings"); lines.timings(timings)
@@ -214,7 +207,7 @@ struct CaptureEventEncoder {
     /// carry): stores the part under the body limit and extends or starts a body line.
     mutating func encodeBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>,
                              now: @autoclosure () -> Timestamp = .now()) {
-        var counts = counters[flow] ?? BodyCounters()
+        var counts = counters[flow]
         let stored = isRequest ? counts.requestStored : counts.responseStored
         let room = maxBodyBytes.map { $0 > stored ? $0 - stored : 0 } ?? UInt64.max
         let keep = Int(min(UInt64(bytes.count), room))
@@ -225,7 +218,7 @@ struct CaptureEventEncoder {
             counts.responseSeen += UInt64(bytes.count)
             counts.responseStored += UInt64(keep)
         }
-        counters[flow] = counts
+        counters.set(counts, for: flow)
         guard keep > 0 else { return }
 
         let (segmentNumber, offset) = store(bytes.prefix(keep))
