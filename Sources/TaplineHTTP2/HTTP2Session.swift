@@ -379,7 +379,7 @@ public final class HTTP2Session {
         } else if role == .server {
             kind = .request
             streamsWithHead[stream] = true
-        } else if let status = fields.first(name: ":status"), status.hasPrefix("1") {
+        } else if let status = fields.http2Status, (100..<200).contains(status) {
             kind = .informational
         } else {
             kind = .response

@@ -125,7 +125,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
             receivedHeads.append(HTTP2HeadTranslator.capturedResponse(fields))
             deliver(HTTP1Serializer.responseHead(http1Head(fields, framing: nil)), credit: 0, stream: id)
         case .headers(_, let fields, .response, let endStream):
-            let status = Int(fields.first(name: ":status") ?? "") ?? 0
+            let status = fields.http2Status ?? 0
             let noBody = requestMethod == "HEAD" || status == 204 || status == 304
             var framing: (name: String, value: String)?
             if !noBody, !fields.contains(name: "content-length") {
@@ -167,7 +167,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     private func http1Head(_ fields: HTTPHeaders, framing: (name: String, value: String)?) -> HTTPResponseHead {
         var headers = HTTP2HeadTranslator.http1Fields(fields)
         if let framing { headers.add(name: framing.name, value: framing.value) }
-        let status = Int(fields.first(name: ":status") ?? "") ?? 502
+        let status = fields.http2Status ?? 502
         return HTTPResponseHead(version: .http1_1, status: status, reason: "", headers: headers)
     }
 

@@ -27,9 +27,9 @@ enum HTTP2HeadTranslator {
             for index in 0..<fields.count {
                 guard fields.name(index).first == UInt8(ascii: ":") else { break }
                 if fields.nameIs(index, ":method") {
-                    found.method = found.method ?? fields.valueString(index)
+                    found.method = found.method ?? HTTPCommonTokens.method(fields.value(index))
                 } else if fields.nameIs(index, ":scheme") {
-                    found.scheme = found.scheme ?? fields.valueString(index)
+                    found.scheme = found.scheme ?? HTTPCommonTokens.scheme(fields.value(index))
                 } else if fields.nameIs(index, ":authority") {
                     found.authority = found.authority ?? fields.valueString(index)
                 } else if fields.nameIs(index, ":path") {
@@ -42,7 +42,7 @@ enum HTTP2HeadTranslator {
 
     /// A response head received on an HTTP/2 stream, for the capture and framing decisions.
     static func capturedResponse(_ fields: HTTPHeaders) -> HTTPResponseHead {
-        HTTPResponseHead(version: .http2, status: Int(fields.first(name: ":status") ?? "") ?? 0, reason: "",
+        HTTPResponseHead(version: .http2, status: fields.http2Status ?? 0, reason: "",
                          headers: fields)
     }
 
@@ -81,13 +81,13 @@ enum HTTP2HeadTranslator {
         guard authority != nil || forwardedFor != nil else { return fields }
         var out = HTTPHeaders()
         out.reserveCapacity(fields.count + 3, bytes: fields.byteCount + 128)
-        var originalAuthority: String?
-        var earlierForwardedFor: String?
-        var hasForwardedProto = false, hasForwardedHost = false
         fields.withUnsafeFieldBytes { fields in
+            var originalAuthority: Int?  // copied as bytes into x-forwarded-host: no String
+            var earlierForwardedFor: String?
+            var hasForwardedProto = false, hasForwardedHost = false
             for index in 0..<fields.count {
                 if fields.nameIs(index, ":authority") {
-                    if originalAuthority == nil, forwardedFor != nil { originalAuthority = fields.valueString(index) }
+                    if originalAuthority == nil, forwardedFor != nil { originalAuthority = index }
                     if let authority {
                         out.add(name: ":authority", value: authority)
                         continue
@@ -103,12 +103,15 @@ enum HTTP2HeadTranslator {
                 }
                 out.add(fieldAt: index, of: fields)
             }
-        }
-        if let forwardedFor {
+            guard let forwardedFor else { return }
             out.add(name: "x-forwarded-for",
                     value: earlierForwardedFor.map { $0 + ", " + forwardedFor.clientIP } ?? forwardedFor.clientIP)
             if !hasForwardedProto { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
-            if let originalAuthority, !hasForwardedHost { out.add(name: "x-forwarded-host", value: originalAuthority) }
+            if let originalAuthority, !hasForwardedHost {
+                let name: StaticString = "x-forwarded-host"
+                out.add(name: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),
+                        value: fields.value(originalAuthority))
+            }
         }
         return out
     }
