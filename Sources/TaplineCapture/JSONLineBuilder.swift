@@ -345,6 +345,29 @@ struct JSONLineBuilder {
             writeEightDigits(value % 100_000_000, at: at + 8)
             return at + 16
         }
+        if value < 100_000_000 {
+            // Ids, counts, offsets and lengths: written in place from the back, the
+            // length found by comparisons (no stack buffer to copy out of).
+            let length = value < 10_000
+                ? (value < 100 ? 2 : value < 1_000 ? 3 : 4)
+                : (value < 100_000 ? 5 : value < 1_000_000 ? 6 : value < 10_000_000 ? 7 : 8)
+            let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+            let raw = UnsafeMutableRawPointer(at)
+            var end = length
+            var rest = value
+            while rest >= 100 {
+                end &-= 2
+                raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(rest % 100) &* 2, as: UInt16.self),
+                               toByteOffset: end, as: UInt16.self)
+                rest /= 100
+            }
+            if rest >= 10 {
+                raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(rest) &* 2, as: UInt16.self), as: UInt16.self)
+            } else {
+                at.pointee = 0x30 &+ UInt8(truncatingIfNeeded: rest)
+            }
+            return at + length
+        }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
         return withUnsafeMutableBytes(of: &digits) { buffer in
             let end = buffer.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self) + buffer.count

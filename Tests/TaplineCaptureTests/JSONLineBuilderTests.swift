@@ -18,8 +18,9 @@ final class JSONLineBuilderTests: XCTestCase {
         XCTAssertEqual(text, "[" + values.map(String.init).joined(separator: ",") + ",\(UInt64.max)]")
     }
 
-    /// Every digit count, both sides of each power of ten, and random 16-digit
-    /// timestamps (their own fast path) print as Swift prints them.
+    /// Every digit count, both sides of each power of ten, random 16-digit
+    /// timestamps and random values below 10^8 (each their own fast path) print as
+    /// Swift prints them.
     func testIntegersOfEveryLengthMatchSwiftsDecimalText() {
         var values: [UInt64] = [0, UInt64.max]
         var power: UInt64 = 1
@@ -30,6 +31,7 @@ final class JSONLineBuilderTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<1000 {
             values.append(UInt64.random(in: 1_000_000_000_000_000..<10_000_000_000_000_000, using: &generator))
+            values.append(UInt64.random(in: 0..<100_000_000, using: &generator))
         }
         for value in values {
             var builder = JSONLineBuilder(capacity: 64)
