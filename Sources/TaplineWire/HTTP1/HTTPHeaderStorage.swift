@@ -42,6 +42,8 @@ final class HTTPHeaderStorage: ManagedBuffer<HTTPHeaderStorage.Layout, UInt32> {
         let endCapacity = max(2, fields * 2)
         let byteCapacity = max(8, bytes)
         let words = endCapacity + (byteCapacity + 3) / 4
+        // The header is made before the tail's address is known: placeholders, never
+        // read, replaced below.
         let placeholder = UnsafeMutablePointer<UInt32>(bitPattern: MemoryLayout<UInt32>.alignment).unsafelyUnwrapped
         let buffer = create(minimumCapacity: words) { _ in
             Layout(endCapacity: endCapacity, byteCapacity: byteCapacity,
