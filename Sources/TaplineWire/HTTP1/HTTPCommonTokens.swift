@@ -32,8 +32,8 @@ public enum HTTPCommonTokens {
         return HTTPHeaders.string(bytes)
     }
 
-    /// `bytes` are exactly the bytes of `text`.
-    @inline(__always)
+    /// `bytes` are exactly the bytes of `text` (also what `HTTPHeaderFieldBytes.nameIs` compares with).
+    @inlinable @inline(__always)
     static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
         guard bytes.count == text.utf8CodeUnitCount else { return false }
         let other = text.utf8Start

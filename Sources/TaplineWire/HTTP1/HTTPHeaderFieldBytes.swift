@@ -42,11 +42,7 @@ public struct HTTPHeaderFieldBytes {
     /// Field `index`'s name is exactly `name` (byte for byte: HTTP/2 names are lowercase).
     @inlinable @inline(__always)
     public func nameIs(_ index: Int, _ name: StaticString) -> Bool {
-        let own = self.name(index)
-        guard own.count == name.utf8CodeUnitCount else { return false }
-        let other = name.utf8Start
-        for offset in 0..<own.count where own[offset] != other[offset] { return false }
-        return true
+        HTTPCommonTokens.equals(self.name(index), name)
     }
 
     /// The position of the first field named `name` (case-insensitively), if any.
