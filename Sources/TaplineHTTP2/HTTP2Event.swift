@@ -3,7 +3,7 @@ import TaplineWire
 /// Something an `HTTP2Session` learned from the peer, or did on the owner's behalf.
 ///
 /// Events of one stream come in wire order. `dataSent` is produced while
-/// output is taken (`takeOutput`), all others while input is fed (`receive`).
+/// output is taken (`writeOutput`), all others while input is fed (`receive`).
 public enum HTTP2Event: Sendable, Equatable {
     /// A complete HEADERS (+ CONTINUATION) block. `fields` keep the received
     /// order and case, pseudo-headers first as on the wire.

@@ -5,7 +5,7 @@ import TaplineWire
 
 /// One HTTP/2 connection endpoint over nghttp2, sans I/O: bytes from the peer go
 /// in with `receive`, what happened comes out as `HTTP2Event`s, and the bytes
-/// to send are taken with `takeOutput`. Requests, responses, body bytes and
+/// to send are handed out by `writeOutput`. Requests, responses, body bytes and
 /// trailers are handed in with `submit…`, `send(data:)` and `finish`.
 ///
 /// nghttp2's callbacks (`HTTP2SessionCallbacks`) only turn frames into events
@@ -34,8 +34,8 @@ import TaplineWire
 /// confinement below makes safe); the pool outlives the nghttp2 session.
 ///
 /// Thread ownership: loop-confined; every method must be called on the owner's
-/// thread. Not reentrant: do not call it from inside its own events' handling
-/// while `receive` or `takeOutput` is running (events are queued, not called back).
+/// thread. Events are queued while `receive` or `writeOutput` runs, never called
+/// back; only `writeOutput`'s sink runs inside a call, between two of nghttp2's.
 public final class HTTP2Session {
     public let role: HTTP2SessionRole
     public let settings: HTTP2SessionSettings
@@ -48,7 +48,7 @@ public final class HTTP2Session {
     /// frees into it) has returned; used only on the session's thread, like the session.
     private let memoryPool: OpaquePointer
     private var events: [HTTP2Event] = []
-    /// Where `takeOutput` gathers nghttp2's frames (reused; never handed out).
+    /// Where `writeOutput(gathered: true)` gathers nghttp2's frames (reused; never handed out).
     private var outputScratch: [UInt8] = []
     /// The header block being received (HEADERS + CONTINUATION of one stream are never
     /// interleaved with other frames, RFC 9113 §6.10), its stream and size so far.
@@ -159,7 +159,7 @@ public final class HTTP2Session {
 
     /// Feeds bytes from the peer. Events are queued for `takeEvents`. On a
     /// protocol violation the session queues a GOAWAY with the right code
-    /// (take it with `takeOutput`), stops reading, and returns the error.
+    /// (take it with `writeOutput`), stops reading, and returns the error.
     @discardableResult
     public func receive(_ bytes: some Collection<UInt8>) -> HTTP2SessionError? {
         if let failure { return failure }
@@ -190,28 +190,50 @@ public final class HTTP2Session {
 
     // MARK: Output
 
-    /// Serializes queued frames: up to about `limit` bytes (whole frames), or
-    /// empty when there is nothing to send. Call until empty while the socket takes more.
+    /// Hands queued frames to `sink`, up to about `limit` bytes (whole frames);
+    /// false when there was nothing to send. Call until false while the socket takes more.
     ///
-    /// nghttp2 hands out a frame or so per call, valid only until its next call.
-    /// They are gathered into the session's scratch buffer (room for `limit` plus a
-    /// frame, kept between calls) and handed on as one exact-size array, so a queued
-    /// write never pins a reserve; a mostly full buffer is handed on itself.
+    /// nghttp2 hands out a frame or so per call, valid only until its next call, so
+    /// every buffer `sink` gets is valid only during that call: it must copy what it keeps.
+    /// - `gathered: false`: each of nghttp2's buffers goes to `sink` as it is, for a
+    ///   sink that coalesces small writes itself (a socket's write queue): one copy.
+    /// - `gathered: true`: they are first gathered into the session's scratch buffer
+    ///   (room for `limit` plus a frame, kept between calls) and handed on as one,
+    ///   for a sink that pays per call (TLS writes a record per call).
+    ///
+    /// `sink` may call back into the session (nghttp2 is not running while it runs).
+    @discardableResult
+    public func writeOutput(limit: Int = 64 * 1024, gathered: Bool,
+                            to sink: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
+        guard let first = nextOutputChunk() else { return false }
+        guard gathered else {
+            var written = first.count
+            sink(first)
+            while written < limit, let chunk = nextOutputChunk() {
+                written += chunk.count
+                sink(chunk)
+            }
+            return true
+        }
+        var buffer = outputScratch  // moved out while `sink` runs: a reentrant call gets its own
+        outputScratch = []
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(max(limit, first.count) + Self.largestFrame)
+        buffer.append(contentsOf: first)
+        while buffer.count < limit, let chunk = nextOutputChunk() {
+            buffer.append(contentsOf: chunk)
+        }
+        buffer.withUnsafeBufferPointer(sink)
+        outputScratch = buffer
+        return true
+    }
+
+    /// Serializes queued frames into an array: up to about `limit` bytes (whole
+    /// frames), or empty when there is nothing to send (`writeOutput` without the array).
     public func takeOutput(limit: Int = 64 * 1024) -> [UInt8] {
-        guard let first = nextOutputChunk() else { return [] }
-        // A fresh 80 KiB reserve per call cost a large-bin malloc and a heap
-        // consolidation on every pump (see docs/performance.md).
-        outputScratch.removeAll(keepingCapacity: true)
-        outputScratch.reserveCapacity(max(limit, first.count) + Self.largestFrame)
-        outputScratch.append(contentsOf: first)
-        while outputScratch.count < limit, let chunk = nextOutputChunk() {
-            outputScratch.append(contentsOf: chunk)
-        }
-        guard outputScratch.count * 2 < outputScratch.capacity else {
-            defer { outputScratch = [] }  // mostly full: hand the buffer itself on
-            return outputScratch
-        }
-        return outputScratch.withUnsafeBufferPointer { Array($0) }
+        var output: [UInt8] = []
+        writeOutput(limit: limit, gathered: false) { output.append(contentsOf: $0) }
+        return output
     }
 
     /// A frame header plus the largest payload nghttp2 frames by default (16 KiB).

@@ -2,12 +2,22 @@
 /// written from the first one. Small writes are coalesced into the last chunk
 /// (up to `coalesceLimit` bytes) so many tiny writes become one `send`.
 /// Loop-confined value type.
+///
+/// A written-out chunk's storage of at most `spareLimit` bytes is kept (`spare`)
+/// and filled again by the next copied write: a connection that writes in bursts
+/// (an HTTP/2 session's frames, a dozen small ones per burst) allocates nothing
+/// per burst, for at most `spareLimit` bytes held per connection.
 struct ByteChunkQueue {
     static let coalesceLimit = 64 * 1024
+    static let spareLimit = 32 * 1024
+    /// What a chunk started by a small copied write reserves, so the writes coalesced
+    /// into it after the first do not regrow it one by one.
+    static let firstChunkCapacity = 16 * 1024
 
     private var chunks: [[UInt8]] = []
     private var headIndex = 0
     private var headOffset = 0
+    private var spare: [UInt8] = []
 
     var isEmpty: Bool { headIndex == chunks.count }
 
@@ -16,9 +26,15 @@ struct ByteChunkQueue {
         guard !bytes.isEmpty else { return }
         if headIndex < chunks.count, chunks[chunks.count - 1].count + bytes.count <= Self.coalesceLimit {
             chunks[chunks.count - 1].append(contentsOf: bytes)
-        } else {
-            chunks.append(Array(bytes))
+            return
         }
+        var chunk = spare
+        spare = []
+        if chunk.capacity < bytes.count {
+            chunk.reserveCapacity(max(bytes.count, Self.firstChunkCapacity))
+        }
+        chunk.append(contentsOf: bytes)
+        chunks.append(chunk)
     }
 
     /// Takes `bytes` without copying when it is large; small arrays are coalesced.
@@ -43,7 +59,12 @@ struct ByteChunkQueue {
     mutating func consume(_ count: Int) {
         headOffset += count
         guard headOffset >= chunks[headIndex].count else { return }
-        chunks[headIndex] = []
+        if spare.capacity == 0 && chunks[headIndex].capacity <= Self.spareLimit {
+            swap(&spare, &chunks[headIndex])
+            spare.removeAll(keepingCapacity: true)  // in place unless a caller still shares it
+        } else {
+            chunks[headIndex] = []
+        }
         headIndex += 1
         headOffset = 0
         if headIndex == chunks.count {

@@ -70,6 +70,9 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
 
     // MARK: Requests (HTTP/1.1 bytes in)
 
+    /// False: every write runs the request parser.
+    var coalescesSmallWrites: Bool { false }
+
     func write(_ bytes: some Collection<UInt8>) {
         guard let h2, !closedByOwner, !h2.closed else { return }
         requestParser.append(bytes)

@@ -198,11 +198,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     private func flushClient() {
         guard !clientClosed else { return }
-        while client.isWritable {
-            let output = session.takeOutput()
-            if output.isEmpty { break }
-            client.write(output)
-        }
+        let gathered = !client.coalescesSmallWrites
+        while client.isWritable, session.writeOutput(gathered: gathered, to: { client.write($0) }) {}
     }
 
     // MARK: Client events

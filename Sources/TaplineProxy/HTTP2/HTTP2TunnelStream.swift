@@ -120,6 +120,9 @@ final class HTTP2TunnelStream: ByteStream {
 
     // MARK: ByteStream
 
+    /// False: every write becomes its own DATA chunk.
+    var coalescesSmallWrites: Bool { false }
+
     func write(_ bytes: some Collection<UInt8>) {
         guard !closed, !writeEnded, !bytes.isEmpty else { return }
         session.send(data: Array(bytes), stream: streamID)

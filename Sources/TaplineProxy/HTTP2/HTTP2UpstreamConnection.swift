@@ -13,7 +13,7 @@ import TaplineWire
 /// Invariants: `streams` holds exactly the open streams this connection
 /// opened; after `closed` no stream is opened and every delegate has been told
 /// `lost` once. Output is taken only while the socket is writable, so at most
-/// one `takeOutput` batch sits above the write watermark.
+/// one `writeOutput` batch sits above the write watermark.
 ///
 /// Thread ownership: confined to the upstream connection's loop; owned by its owner.
 final class HTTP2UpstreamConnection: ByteStreamDelegate {
@@ -83,11 +83,9 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
     /// Writes queued frames while the socket takes them; closes when the session is finished.
     func flush() {
         guard !closed else { return }
-        while upstream.stream.isWritable {
-            let output = session.takeOutput()
-            if output.isEmpty { break }
-            upstream.stream.write(output)
-        }
+        let stream = upstream.stream
+        let gathered = !stream.coalescesSmallWrites
+        while stream.isWritable, session.writeOutput(gathered: gathered, to: { stream.write($0) }) {}
         if session.isFinished { upstream.stream.closeAfterFlush() }
     }
 
@@ -96,9 +94,9 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         guard !closed else { return }
         goingAway = true
         session.goAway(code: .noError)
-        let output = session.takeOutput()
-        upstream.stream.write(output)
-        upstream.stream.closeAfterFlush()
+        let stream = upstream.stream
+        session.writeOutput(gathered: !stream.coalescesSmallWrites) { stream.write($0) }
+        stream.closeAfterFlush()
     }
 
     func pauseReading() { upstream.stream.pauseReading() }

@@ -13,7 +13,12 @@ protocol ByteStream: AnyObject {
     var connection: TCPConnection { get }
     /// False while more than the high watermark is queued for writing.
     var isWritable: Bool { get }
+    /// Queues bytes (copied) for writing.
     func write(_ bytes: some Collection<UInt8>)
+    /// True when many small writes cost about what one large write does (a plain
+    /// socket's queue coalesces them); false when each write has its own cost (TLS
+    /// seals every write into records), so callers should gather small pieces first.
+    var coalescesSmallWrites: Bool { get }
     func pauseReading()
     func resumeReading()
     /// Sends our end of the stream (FIN, after close_notify for TLS) once writes drain.

@@ -14,6 +14,7 @@ final class PlainStream: ByteStream, TCPConnectionDelegate {
 
     var isWritable: Bool { connection.isWritable }
     func write(_ bytes: some Collection<UInt8>) { connection.write(bytes) }
+    var coalescesSmallWrites: Bool { true }
     func pauseReading() { connection.pauseReading() }
     func resumeReading() { connection.resumeReading() }
     func shutdownWrite() { connection.shutdownWrite() }

@@ -58,6 +58,8 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
+    var coalescesSmallWrites: Bool { false }
+
     func pauseReading() { connection.pauseReading() }
     func resumeReading() { connection.resumeReading() }
 
