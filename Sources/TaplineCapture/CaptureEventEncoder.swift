@@ -1,7 +1,7 @@
 import TaplineFlow
 import TaplineWire
 
-/// Turns flow events into events.jsonl lines and body bytes (format v1, see
+/// Turns flow events into events.jsonl lines and body bytes (format v2, see
 /// docs/capture-format.md), ready for the writer thread to append.
 ///
 /// Thread ownership: confined to one thread at a time. Each event loop has its
@@ -18,6 +18,8 @@ import TaplineWire
 ///   earlier batch (`takeBatch` emits the pending body line last).
 /// - All events of a flow go through the same encoder (they come from one event
 ///   loop), so the per-flow truncation counters are local.
+/// - A line is only extended (`extendable`) while it is the last thing written
+///   and still in this batch.
 struct CaptureEventEncoder {
     /// A body line not yet written, extended while chunks stay contiguous.
     private struct PendingBody {
@@ -27,6 +29,18 @@ struct CaptureEventEncoder {
         var offset: UInt64
         var length: UInt64
         var time: Int64
+    }
+
+    /// The line just written, when a following event of its flow may be folded into
+    /// it (format v2): a `flowStarted` takes the flow's `http2Stream`, a `requestHead`
+    /// the end of a request without body or trailers at the same time.
+    private struct ExtendableLine {
+        enum Kind { case flowStarted, requestHead }
+        var kind: Kind
+        var flow: FlowID
+        var time: Int64
+        /// `lines.count` right after the line: it is still the last one while they match.
+        var end: Int
     }
 
     /// WebSocket payloads larger than this go to the body segment instead of the line.
@@ -43,6 +57,7 @@ struct CaptureEventEncoder {
     private var segment: Int?
     private var segmentSize: UInt64 = 0
     private var pending: PendingBody?
+    private var extendable: ExtendableLine?
     /// Per flow: body bytes seen and stored in each direction (for truncation).
     private var counters = CaptureBodyCounters()
     private var stats = SessionStats()
@@ -68,6 +83,7 @@ struct CaptureEventEncoder {
     /// them) or new ones.
     mutating func takeBatch(spare: inout CaptureWriter.SpareBuffers) -> CaptureBatch? {
         emitPendingBody()
+        extendable = nil  // its line leaves with this batch
         guard !lines.isEmpty || !bodies.isEmpty || !finishedSegments.isEmpty else { return nil }
         let nextLines = spare.lines ?? JSONByteStorage(capacity: lineCapacity)
         spare.lines = nil
@@ -94,7 +110,9 @@ struct CaptureEventEncoder {
             break
         }
         emitPendingBody()
+        if extendLastLine(with: event) { return }
         stats.events += 1
+        var opened: ExtendableLine?
         switch event {
         case .connectionOpened(let connection, let client, let listener, let time):
             stats.connections += 1
@@ -120,6 +138,7 @@ struct CaptureEventEncoder {
             lines.member("kind", kind.rawValue)
             lines.member("scheme", scheme)
             lines.member("authority", authority)
+            opened = ExtendableLine(kind: .flowStarted, flow: flow, time: time.microseconds, end: 0)
         case .requestHead(let flow, let head, let time):
             lines.beginEvent("requestHead", time: time.microseconds)
             lines.member("flow", flow.rawValue)
@@ -127,6 +146,7 @@ struct CaptureEventEncoder {
             lines.member("target", head.target)
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
+            opened = ExtendableLine(kind: .requestHead, flow: flow, time: time.microseconds, end: 0)
         case .requestEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow]
             encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
@@ -141,7 +161,7 @@ struct CaptureEventEncoder {
             lines.beginEvent("responseHead", time: time.microseconds)
             lines.member("flow", flow.rawValue)
             lines.member("status", head.status)
-            lines.member("reason", head.reason)
+            if !head.reason.isEmpty { lines.member("reason", head.reason) }
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
         case .responseEnd(let flow, let trailers, let bodyBytes, let time):
@@ -190,6 +210,32 @@ struct CaptureEventEncoder {
             return  // handled above
         }
         lines.endEvent()
+        opened?.end = lines.count
+        extendable = opened
+    }
+
+    /// Folds `event` into the line just written where format v2 puts it there, and
+    /// returns true; false when it needs a line of its own:
+    /// - a flow's `http2Stream` into its `flowStarted`, as `"stream"`;
+    /// - a `requestEnd` without body or trailers, at the time of its flow's
+    ///   `requestHead`, into that head, as `"ended":true`.
+    private mutating func extendLastLine(with event: FlowEvent) -> Bool {
+        guard let line = extendable, line.end == lines.count else { return false }
+        switch event {
+        case .http2Stream(let flow, let streamID, _) where line.kind == .flowStarted && line.flow == flow:
+            lines.reopenLastLine()
+            lines.member("stream", UInt64(streamID))
+        case .requestEnd(let flow, .none, 0, let time)
+            where line.kind == .requestHead && line.flow == flow && line.time == time.microseconds
+                && counters[flow].requestSeen == 0:
+            lines.reopenLastLine()
+            lines.member("ended", true)
+        default:
+            return false
+        }
+        lines.endEvent()
+        extendable = nil
+        return true
     }
 
     /// A `requestEnd`/`responseEnd` line: trailers, and the body's total, stored and truncated counts.

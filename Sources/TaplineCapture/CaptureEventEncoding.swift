@@ -1,7 +1,7 @@
 import TaplineFlow
 import TaplineWire
 
-/// The pieces of event lines shared by several event types (format v1; see
+/// The pieces of event lines shared by several event types (format v2; see
 /// docs/capture-format.md). Used by `CaptureEventEncoder` on whichever thread owns it.
 extension JSONLineBuilder {
     /// Ends an event line with `}` and a newline.

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import TaplineFlow
 
-/// Streams flow events into a new capture session directory (format v1, see
+/// Streams flow events into a new capture session directory (format v2, see
 /// docs/capture-format.md) on its own writer thread.
 ///
 /// Thread ownership: the proxy records through `makeSink()`: one

@@ -2,7 +2,7 @@ import TaplineFlow
 import TaplineWire
 
 /// Builds flows and connections from events.jsonl lines, one line at a time,
-/// collecting warnings instead of failing (the tolerant half of format v1).
+/// collecting warnings instead of failing (the tolerant half of the format; it reads v1 and v2).
 /// Used only inside `CapturedSession.open`, on the caller's thread.
 struct CapturedSessionAssembler {
     let directory: String
@@ -73,9 +73,13 @@ struct CapturedSessionAssembler {
                 warn("events.jsonl:\(number): flow \(id) has unknown kind \(kindName.debugDescription); shown as http")
                 kind = .http
             }
-            let flow = CapturedFlow(id: FlowID(id), connection: ConnectionID(connection), kind: kind,
+            var flow = CapturedFlow(id: FlowID(id), connection: ConnectionID(connection), kind: kind,
                                     scheme: json.string("scheme") ?? "http", authority: json.string("authority") ?? "",
                                     started: time, sessionDirectory: directory)
+            if let stream = json.uint64("stream") {  // v2; v1 wrote an http2Stream line
+                guard stream <= UInt64(UInt32.max) else { return skip(number, "flowStarted with an invalid \"stream\"") }
+                flow.http2StreamID = UInt32(stream)
+            }
             if let at = flowPositions[id] {
                 flows[at] = flow  // a repeated flowStarted starts the flow over
             } else {
@@ -91,6 +95,10 @@ struct CapturedSessionAssembler {
             flows[at].request = HTTPRequestHead(method: method, target: target,
                                                 version: Self.version(json.string("version")), headers: headers)
             flows[at].requestTime = time
+            if json.bool("ended") == true {  // v2: the request ended with its head (no requestEnd line)
+                flows[at].requestBody.isComplete = true
+                flows[at].requestBody.bodyBytes = flows[at].requestBody.capturedBytes
+            }
         case "body":
             guard let at = flowPosition(json, number) else { return }
             guard let direction = json.string("dir").flatMap(BodyDirection.init(rawValue:)),

@@ -114,6 +114,15 @@ struct JSONLineBuilder {
         containerIsEmpty = true
     }
 
+    /// Takes back the `}` and newline that end the buffer (a complete line), so
+    /// members can be added to that line's object; end it again with `endEvent`.
+    mutating func reopenLastLine() {
+        precondition(count >= 2 && base[count - 2] == UInt8(ascii: "}") && base[count - 1] == UInt8(ascii: "\n"),
+                     "only a complete last line can be reopened")
+        count -= 2
+        containerIsEmpty = false
+    }
+
     /// Starts an array element (writes the separating comma if needed).
     mutating func element() {
         if !containerIsEmpty { byte(UInt8(ascii: ",")) }

@@ -9,8 +9,10 @@ import TaplineFlow
 public struct SessionMetadata: Sendable, Equatable {
     /// The `format` value every session.json carries.
     public static let formatName = "tapline-capture"
-    /// The newest major format version this build reads and the one it writes.
-    public static let currentVersion = 1
+    /// The newest major format version this build reads (it reads every older one)
+    /// and the one it writes. 2: an empty request end and a flow's HTTP/2 stream id
+    /// are folded into the lines before them (docs/capture-format.md, "Versions").
+    public static let currentVersion = 2
 
     public var version: Int
     public var id: String

@@ -52,10 +52,10 @@ final class CaptureReaderToleranceTests: XCTestCase {
 
     func testNewerMajorVersionIsRejected() throws {
         let path = directory + "/session.json"
-        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: #""version":1"#, with: #""version":2"#)
+        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: #""version":2"#, with: #""version":3"#)
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         XCTAssertThrowsError(try CapturedSession.open(directory: directory)) { error in
-            XCTAssertEqual(error as? CaptureError, .unsupportedVersion(path: path, version: 2))
+            XCTAssertEqual(error as? CaptureError, .unsupportedVersion(path: path, version: 3))
             XCTAssertTrue("\(error)".contains("upgrade tapline"))
         }
     }

@@ -114,7 +114,7 @@ final class CaptureRoundTripTests: XCTestCase {
 
         let metadata = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/session.json"))) as? [String: Any]
         XCTAssertEqual(metadata?["format"] as? String, "tapline-capture")
-        XCTAssertEqual(metadata?["version"] as? Int, 1)
+        XCTAssertEqual(metadata?["version"] as? Int, SessionMetadata.currentVersion)
         XCTAssertNotNil(metadata?["ended"] as? String)
     }
 

@@ -80,10 +80,14 @@ def test_reverse_h2c_to_nghttpd_with_curl_and_nghttp(tapline, nghttpd):
 
     proxy.stop()
     evs = events(proxy)
-    streams = [e for e in evs if e["type"] == "http2Stream"]
+    # Format v2: the stream id is on flowStarted, and a GET's end on its requestHead.
+    streams = [e["stream"] for e in evs if e["type"] == "flowStarted" and "stream" in e]
+    streams += [e["stream"] for e in evs if e["type"] == "http2Stream"]  # when a batch ended in between
     assert len(streams) >= 5
     heads = [e for e in evs if e["type"] == "requestHead" and e["version"] == "HTTP/2"]
     assert heads and [h[0] for h in heads[0]["headers"][:4]] == [":method", ":path", ":scheme", ":authority"]
+    ended = {e["flow"] for e in evs if e["type"] == "requestEnd"} | {h["flow"] for h in heads if h.get("ended")}
+    assert {h["flow"] for h in heads} <= ended, "every HTTP/2 request's end is recorded"
     sides = {(e["side"]) for e in evs if e["type"] == "http2Settings"}
     assert sides == {"client", "upstream"}
     shown = proxy.cli("show", str(proxy.session_dir()))
