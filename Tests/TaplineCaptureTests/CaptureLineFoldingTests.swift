@@ -50,16 +50,18 @@ final class CaptureLineFoldingTests: XCTestCase {
                                error: nil, time: t(6)))
     }
 
+    /// An HTTP/2 GET on stream 3 whose request ends with its head, as the proxy records it.
+    private static func recordBodylessGet(_ sink: any FlowEventSink) {
+        start(sink)
+        sink.record(.requestHead(flow: flow, head: HTTPRequestHead(method: "GET", target: "/a", version: .http2), time: t(1)))
+        sink.record(.requestEnd(flow: flow, trailers: nil, bodyBytes: 0, time: t(1)))
+        finish(sink)
+    }
+
     private static func types(_ lines: [[String: Any]]) -> [String] { lines.compactMap { $0["type"] as? String } }
 
     func test_a_bodyless_http2_request_takes_two_lines_fewer() throws {
-        let (lines, session) = try write { sink in
-            Self.start(sink)
-            sink.record(.requestHead(flow: Self.flow, head: HTTPRequestHead(method: "GET", target: "/a", version: .http2),
-                                     time: Self.t(1)))
-            sink.record(.requestEnd(flow: Self.flow, trailers: nil, bodyBytes: 0, time: Self.t(1)))
-            Self.finish(sink)
-        }
+        let (lines, session) = try write(Self.recordBodylessGet)
         XCTAssertEqual(Self.types(lines), ["connectionOpened", "flowStarted", "requestHead", "responseHead",
                                            "responseEnd", "flowEnded"])
         XCTAssertEqual(lines[1]["stream"] as? Int, 3)
@@ -127,13 +129,7 @@ final class CaptureLineFoldingTests: XCTestCase {
     }
 
     func test_version_1_lines_read_as_the_same_flow() throws {
-        let (_, folded) = try write { sink in
-            Self.start(sink)
-            sink.record(.requestHead(flow: Self.flow, head: HTTPRequestHead(method: "GET", target: "/a", version: .http2),
-                                     time: Self.t(1)))
-            sink.record(.requestEnd(flow: Self.flow, trailers: nil, bodyBytes: 0, time: Self.t(1)))
-            Self.finish(sink)
-        }
+        let (_, folded) = try write(Self.recordBodylessGet)
         let directory = folded.directory
         var lines = try CaptureTestSupport.lines(of: directory + "/events.jsonl")
         // Unfold by hand into what version 1 wrote.
