@@ -76,9 +76,11 @@ struct ByteChunkQueue {
         }
     }
 
+    /// Drops everything queued, and the spare storage (the connection is closing).
     mutating func removeAll() {
         chunks = []
         headIndex = 0
         headOffset = 0
+        spare = []
     }
 }
