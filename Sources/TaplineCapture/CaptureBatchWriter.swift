@@ -12,9 +12,10 @@ import TaplineFlow
 ///   reader never sees an extent pointing past the end of a segment written by a
 ///   cleanly behaving disk.
 /// - A group costs one `writev` to events.jsonl and one `writev` per contiguous
-///   stretch of a segment (several encoders write to their own segments). Segment
-///   files are append-only: each is filled by one encoder, whose runs arrive in
-///   offset order, so appending puts every byte at the offset its line names.
+///   stretch of a segment across all its batches (several encoders write to
+///   their own segments, so their runs interleave). Segment files are
+///   append-only: each is filled by one encoder, whose runs arrive in offset
+///   order, so appending puts every byte at the offset its line names.
 /// - A segment an encoder has finished with is fsynced and closed after its runs.
 /// - After the first write error nothing more is written (the error is reported
 ///   once on stderr and, if possible, as a `writer-error` event); batches are
@@ -86,32 +87,69 @@ final class CaptureBatchWriter: @unchecked Sendable {
         file.close()
     }
 
-    /// One `writev` per stretch that is contiguous in one segment (within a batch:
-    /// the gather borrows the batch's buffer).
+    /// One `writev` per stretch that is contiguous in one segment, across the whole
+    /// group: a busy loop submits a batch per iteration (a few KiB each), and a
+    /// system call per batch cost the writer more than the bytes did. Batches of
+    /// several loops interleave in a group, so each segment gathers its own runs.
     private func writeBodies(of batches: [CaptureBatch]) throws(CaptureError) {
-        for batch in batches where !batch.runs.isEmpty {
-            try batch.bodies.withUnsafeBytes { bodies in
-                Result { () throws(CaptureError) in try writeRuns(batch.runs, from: bodies) }
-            }.get()
+        guard batches.contains(where: { !$0.runs.isEmpty }) else { return }
+        var borrowed: [UnsafeRawBufferPointer] = []
+        borrowed.reserveCapacity(batches.count)
+        try withBodies(of: batches[...], borrowed: &borrowed) { (bodies: [UnsafeRawBufferPointer]) throws(CaptureError) in
+            var stretches: [SegmentStretch] = []
+            for (batch, bytes) in zip(batches, bodies) where !batch.runs.isEmpty {
+                var position = 0
+                for run in batch.runs {
+                    let piece = UnsafeRawBufferPointer(rebasing: bytes[position..<position + run.length])
+                    position += run.length
+                    guard let index = stretches.firstIndex(where: { $0.segment == run.segment }) else {
+                        stretches.append(SegmentStretch(segment: run.segment, start: run.offset, piece: piece))
+                        continue
+                    }
+                    if stretches[index].end != run.offset || stretches[index].gather.isFull {
+                        try append(stretches[index].gather, to: run.segment, at: stretches[index].start)
+                        stretches[index] = SegmentStretch(segment: run.segment, start: run.offset, piece: piece)
+                    } else {
+                        stretches[index].add(piece)
+                    }
+                }
+            }
+            for stretch in stretches { try append(stretch.gather, to: stretch.segment, at: stretch.start) }
         }
     }
 
-    private func writeRuns(_ runs: [CaptureBatch.Run], from bodies: UnsafeRawBufferPointer) throws(CaptureError) {
-        var gather = CaptureFile.Gather()
-        var target: (segment: Int, start: UInt64, end: UInt64)?
-        var position = 0
-        for run in runs {
-            let bytes = UnsafeRawBufferPointer(rebasing: bodies[position..<position + run.length])
-            position += run.length
-            if let current = target, current.segment != run.segment || current.end != run.offset || gather.isFull {
-                try append(gather, to: current.segment, at: current.start)
-                gather.removeAll()
-                target = nil
-            }
-            gather.append(bytes)
-            target = (run.segment, target?.start ?? run.offset, run.offset + UInt64(run.length))
+    /// Body bytes gathered for one contiguous `writev` to a segment.
+    private struct SegmentStretch {
+        let segment: Int
+        let start: UInt64
+        private(set) var end: UInt64
+        private(set) var gather = CaptureFile.Gather()
+
+        init(segment: Int, start: UInt64, piece: UnsafeRawBufferPointer) {
+            self.segment = segment
+            self.start = start
+            self.end = start
+            add(piece)
         }
-        if let current = target { try append(gather, to: current.segment, at: current.start) }
+
+        mutating func add(_ piece: UnsafeRawBufferPointer) {
+            gather.append(piece)
+            end += UInt64(piece.count)
+        }
+    }
+
+    /// Calls `body` with the body bytes of every batch, each borrowed (not copied)
+    /// for the duration of the call: `borrowed` collects them, one nested
+    /// `withUnsafeBytes` per batch.
+    private func withBodies(of batches: ArraySlice<CaptureBatch>, borrowed: inout [UnsafeRawBufferPointer],
+                            _ body: ([UnsafeRawBufferPointer]) throws(CaptureError) -> Void) throws(CaptureError) {
+        guard let first = batches.first else { return try body(borrowed) }
+        try first.bodies.withUnsafeBytes { bytes in
+            borrowed.append(bytes)
+            return Result { () throws(CaptureError) in
+                try withBodies(of: batches.dropFirst(), borrowed: &borrowed, body)
+            }
+        }.get()
     }
 
     /// Appends to a segment file, which must end exactly at `offset` (the offset the lines name).

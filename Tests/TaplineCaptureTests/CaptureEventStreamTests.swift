@@ -81,6 +81,35 @@ final class CaptureEventStreamTests: XCTestCase {
         }
     }
 
+    /// The writer held while four loops record, so it takes all their batches as one
+    /// group: runs for several segments interleave, segments fill up and roll over
+    /// inside the group, and each segment's runs still land where the lines say.
+    func testOneGroupWithInterleavedBatchesOfSeveralLoops() throws {
+        let writer = try CaptureWriter(root: root, options: CaptureOptions(segmentLimit: 30_000))
+        writer.holdWriterForTesting(true)
+        let threads = 4, flowsPerThread = 2, chunks = 25, size = 1_013
+        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+            let sink = writer.makeSink()
+            for n in 0..<flowsPerThread {
+                Self.recordFlow(UInt64(worker * flowsPerThread + n + 1), into: sink, chunks: chunks, size: size,
+                                flushEvery: 2 + worker)
+            }
+        }
+        writer.holdWriterForTesting(false)
+        writer.close()
+
+        let session = try CapturedSession.open(directory: writer.directory)
+        XCTAssertEqual(session.warnings, [])
+        XCTAssertEqual(session.flows.count, threads * flowsPerThread)
+        for flow in session.flows {
+            let seed = Int(flow.id.rawValue)
+            let expected = (0..<chunks).flatMap { CaptureTestSupport.chunk(seed: seed, index: $0, size: size) }
+            XCTAssertEqual(try flow.responseBody.bodyData(limit: 1 << 20), expected, "flow \(seed)")
+        }
+        let segments = Set(session.flows.flatMap(\.responseBody.extents).map(\.segment))
+        XCTAssertGreaterThan(segments.count, threads, "loops rolled over to new segments within the group")
+    }
+
     func testMaxBodyCaptureIsAppliedPerFlowOnTheStream() throws {
         let writer = try CaptureWriter(root: root, options: CaptureOptions(maxBodyBytes: 2_500))
         let sink = writer.makeSink()
