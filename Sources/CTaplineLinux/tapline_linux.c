@@ -66,3 +66,7 @@ int tapline_write_back_and_drop(int fd, int64_t offset, int64_t length) {
     if (error != 0) { errno = error; return -1; }
     return 0;
 }
+
+int tapline_open_direct(const char *path, int flags, unsigned int mode) {
+    return open(path, flags | O_DIRECT | O_CLOEXEC, (mode_t)mode);
+}

@@ -13,6 +13,9 @@ final class CaptureFile {
     private(set) var descriptor: Int32
     /// For files created here (append-only): written data leaves the page cache.
     private var pageRelease: WrittenPageRelease?
+    /// For files created with `directIO` on a file system that does it: appends
+    /// are staged and written around the page cache.
+    private(set) var directIO: DirectIOAppender?
 
     private init(path: String, descriptor: Int32, pageRelease: WrittenPageRelease? = nil) {
         self.path = path
@@ -22,14 +25,51 @@ final class CaptureFile {
 
     deinit { close() }
 
-    /// Creates a new file (it must not exist) with `mode`, open for appending. Every
-    /// `pageReleaseWindow` bytes appended are written back and dropped from the page
-    /// cache (see `WrittenPageRelease`).
-    static func create(_ path: String, mode: mode_t = 0o600,
+    /// Creates a new file (it must not exist) with `mode`, to be appended to.
+    ///
+    /// With a `directIO` queue, where the file system does direct I/O, appends are
+    /// staged and written around the page cache by that queue (`DirectIOAppender`):
+    /// they reach the file as staging buffers fill, on `makeVisible()` and on `sync()`.
+    /// Otherwise every append is written at once, and every `pageReleaseWindow`
+    /// bytes appended are written back and dropped from the page cache
+    /// (`WrittenPageRelease`).
+    static func create(_ path: String, mode: mode_t = 0o600, directIO queue: DirectWriteQueue? = nil,
                        pageReleaseWindow: UInt64 = WrittenPageRelease.defaultWindow) throws(CaptureError) -> CaptureFile {
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, mode)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .cannotCreate(path: path, reason: Self.lastErrorText()) }
-        return CaptureFile(path: path, descriptor: fd, pageRelease: WrittenPageRelease(window: pageReleaseWindow))
+        let file = CaptureFile(path: path, descriptor: fd, pageRelease: WrittenPageRelease(window: pageReleaseWindow))
+        if let queue { file.directIO = DirectIOAppender(path: path, descriptor: fd, queue: queue) }
+        return file
+    }
+
+    /// Whether the file writes around the page cache (see `create`).
+    var writesDirectly: Bool { directIO?.writesDirectly ?? false }
+
+    /// Some appended bytes are only staged in memory (see `makeVisible`).
+    var hasInvisibleBytes: Bool { directIO?.hasInvisibleBytes ?? false }
+
+    /// Whether appending `count` more bytes writes some of them to the file now
+    /// (always, unless they are staged for direct I/O and fit).
+    func appendWritesOut(_ count: Int) -> Bool { directIO?.appendWritesOut(count) ?? true }
+
+    /// Hands every byte appended so far to the kernel, so readers see it and it
+    /// survives the process. A no-op unless appends are staged.
+    func makeVisible() throws(CaptureError) {
+        try directIO?.makeVisible()
+    }
+
+    /// Writes what is staged and appends through the page cache from now on (with
+    /// `WrittenPageRelease`). For a file whose bytes arrive in bulk, which the
+    /// kernel's writeback, keeping several writes in flight, stores faster than
+    /// direct writes one at a time (see `CaptureBatchWriter`).
+    func leaveDirectIO() throws(CaptureError) {
+        guard let directIO else { return }
+        try directIO.makeVisible()
+        let end = directIO.length
+        self.directIO = nil  // waits for its writes, closes its descriptor
+        guard lseek(descriptor, off_t(end), SEEK_SET) >= 0 else {
+            throw .cannotWrite(path: path, reason: Self.lastErrorText())
+        }
     }
 
     /// Opens an existing file for reading.
@@ -39,8 +79,13 @@ final class CaptureFile {
         return CaptureFile(path: path, descriptor: fd)
     }
 
-    /// Writes all of `bytes`, retrying partial writes and EINTR.
+    /// Appends all of `bytes` (staged, with direct I/O), retrying partial writes and EINTR.
     func writeAll(_ bytes: UnsafeRawBufferPointer) throws(CaptureError) {
+        if let directIO {
+            try directIO.append(bytes)
+            appended(bytes.count)
+            return
+        }
         guard var base = bytes.baseAddress else { return }
         var left = bytes.count
         while left > 0 {
@@ -56,7 +101,9 @@ final class CaptureFile {
         }
     }
 
-    /// Bookkeeping after `count` bytes were appended (see `WrittenPageRelease`).
+    /// Bookkeeping after `count` bytes were appended (see `WrittenPageRelease`; with
+    /// direct I/O only bulk appends leave pages behind, but counting every byte
+    /// keeps the windows at the file's offsets).
     func appended(_ count: Int) {
         pageRelease?.appended(count, descriptor: descriptor)
     }
@@ -88,11 +135,15 @@ final class CaptureFile {
         }
     }
 
+    /// Makes every appended byte durable: `makeVisible()`, then fsync.
     func sync() throws(CaptureError) {
+        if let directIO { return try directIO.sync() }
         if fsync(descriptor) != 0 { throw .cannotWrite(path: path, reason: Self.lastErrorText()) }
     }
 
+    /// Closes the file. Bytes still staged (see `makeVisible`) are dropped: `sync()` first.
     func close() {
+        directIO = nil
         if descriptor >= 0 {
             _ = Glibc.close(descriptor)
             descriptor = -1
@@ -144,6 +195,27 @@ final class CaptureFile {
         var text = message
         if !text.hasSuffix("\n") { text += "\n" }
         text.withUTF8 { utf8 in _ = Glibc.write(STDERR_FILENO, utf8.baseAddress, utf8.count) }
+    }
+
+    /// pwrite until all of `bytes` is at `offset` (EINTR and short writes retried).
+    /// Returns 0, the errno of the failed call, or -1 when the disk took no bytes.
+    static func positionedWrite(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32, at offset: UInt64) -> Int32 {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + UInt64(done)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if n == 0 { return -1 }
+            done += n
+        }
+        return 0
+    }
+
+    /// The error for a `positionedWrite` result other than 0.
+    static func writeError(path: String, code: Int32) -> CaptureError {
+        .cannotWrite(path: path, reason: code < 0 ? "the disk accepted no bytes" : String(cString: strerror(code)))
     }
 
     /// strerror of the current errno.

@@ -12,7 +12,9 @@ import TaplineFlow
 /// into a shared encoder (for tests, the importer and other single producers).
 /// The writer thread (`tapline-capture`) takes everything queued at once and
 /// appends it to the session's files (see `CaptureBatchWriter`); it never
-/// encodes. `close` may be called from any thread except the writer thread
+/// encodes. Files are written with direct I/O where possible, by a second
+/// thread (`DirectWriteQueue`); what is staged for it is made visible at the
+/// latest `CaptureBatchWriter.visibilityDelay` after it was appended. `close` may be called from any thread except the writer thread
 /// (i.e. not from a `whenDrained` callback).
 ///
 /// Backpressure: the queue is bounded in bytes (encoded lines plus body bytes,
@@ -103,13 +105,21 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         guard mkdir(directory + "/bodies", 0o700) == 0 else {
             throw .cannotCreate(path: directory + "/bodies", reason: CaptureFile.lastErrorText())
         }
-        let events = try CaptureFile.create(directory + "/events.jsonl")
-        files = CaptureBatchWriter(directory: directory, events: events)
+        let directWrites = DirectWriteQueue()
+        let events: CaptureFile
+        do throws(CaptureError) {
+            events = try CaptureFile.create(directory + "/events.jsonl", directIO: directWrites)
+        } catch {
+            directWrites.stop()
+            throw error
+        }
+        files = CaptureBatchWriter(directory: directory, events: events, directWrites: directWrites)
         shared = CaptureEventEncoder(options: options, nextSegmentNumber: { [segmentNumbers] in segmentNumbers.next() })
         do throws(CaptureError) {
             try CaptureFile.replaceAtomically(directory + "/session.json", with: metadata(ended: nil, stats: nil, error: nil).encoded(),
                                               directory: directory)
         } catch {
+            _ = files.finish()  // closes events.jsonl and stops the direct-write thread
             throw .cannotCreate(path: directory + "/session.json", reason: "\(error)")
         }
 
@@ -232,7 +242,18 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             condition.lock()
             while (queue.isEmpty && shared.isEmpty || heldForTesting) && !closing {
                 writerIsWaiting = true
-                condition.wait()
+                guard let deadline = files.visibilityDeadline else {
+                    condition.wait()
+                    continue
+                }
+                let remaining = ContinuousClock.now.duration(to: deadline).components
+                let seconds = Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18
+                if seconds > 0, condition.wait(until: Date(timeIntervalSinceNow: seconds)) { continue }
+                // Nothing new came in time: let readers see what is staged.
+                writerIsWaiting = false
+                condition.unlock()
+                files.makeVisible()
+                condition.lock()
             }
             writerIsWaiting = false
             if queue.isEmpty && shared.isEmpty && closing {
@@ -263,6 +284,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             var groupBytes = 0
             for batch in group { groupBytes += batch.cost }
             files.write(group)
+            files.makeVisibleIfDue()
             var lines: [JSONByteStorage] = []
             var bodies: [[UInt8]] = []
             for index in group.indices {

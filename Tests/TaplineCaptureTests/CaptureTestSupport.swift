@@ -154,4 +154,35 @@ enum CaptureTestSupport {
     static func writeLines(_ lines: [String], to path: String) throws {
         try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
     }
+
+    /// The type of the file system `path` is on (longest matching mount point in /proc/mounts).
+    static func fileSystemType(of path: String) -> String {
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        var best = (point: "", type: "unknown")
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3 else { continue }
+            let point = String(fields[1])
+            let prefix = point.hasSuffix("/") ? point : point + "/"
+            if (path == point || path.hasPrefix(prefix)) && point.count > best.point.count {
+                best = (point, String(fields[2]))
+            }
+        }
+        return best.type
+    }
+
+    /// Which pages of the first `length` bytes of `path` are in the page cache (mincore).
+    static func residentPages(of path: String, length: Int) throws -> [Bool] {
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        guard let mapping = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), mapping != MAP_FAILED else {
+            throw XCTSkip("mmap failed: \(String(cString: strerror(errno)))")
+        }
+        defer { munmap(mapping, length) }
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var vector = [UInt8](repeating: 0, count: (length + pageSize - 1) / pageSize)
+        XCTAssertEqual(mincore(mapping, length, &vector), 0)
+        return vector.map { $0 & 1 != 0 }
+    }
 }

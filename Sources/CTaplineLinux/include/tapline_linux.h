@@ -1,7 +1,7 @@
 #ifndef TAPLINE_LINUX_H
 #define TAPLINE_LINUX_H
 // Linux system calls that Swift's Glibc module does not import (<sys/epoll.h>,
-// <sys/eventfd.h>, accept4, sync_file_range), as small real functions with a fixed ABI, so the
+// <sys/eventfd.h>, accept4, sync_file_range, O_DIRECT), as small real functions with a fixed ABI, so the
 // Swift side never has to know the layout of struct epoll_event (packed on x86_64).
 #include <stdint.h>
 #include <sys/socket.h>
@@ -27,6 +27,10 @@ int tapline_start_writeback(int fd, int64_t offset, int64_t length);
 /// the page cache (sync_file_range with both waits, posix_fadvise DONTNEED).
 /// 0 or -1 with errno.
 int tapline_write_back_and_drop(int fd, int64_t offset, int64_t length);
+/// open(path, flags | O_DIRECT | O_CLOEXEC, mode): writes go from the caller's
+/// (aligned) memory to the disk without the page cache. -1 with errno (EINVAL: the
+/// file system does not do direct I/O).
+int tapline_open_direct(const char *path, int flags, unsigned int mode);
 
 enum {
     TAPLINE_EPOLLIN = 0x001,
