@@ -45,16 +45,24 @@ final class CaptureEventStreamTests: XCTestCase {
         sink.flush()
     }
 
-    func testLoopsOnSeveralThreadsEachFillTheirOwnSegments() throws {
-        let writer = try CaptureWriter(root: root, options: CaptureOptions(segmentLimit: 20_000))
-        let threads = 4, flowsPerThread = 3, chunks = 40, size = 997
+    /// `threads` loops at once, each with its own sink, recording `flowsPerThread`
+    /// flows (ids from 1, by thread) and flushing every `flushEvery + thread` chunks.
+    private static func recordFlowsOnThreads(_ threads: Int, flowsPerThread: Int, into writer: CaptureWriter,
+                                             chunks: Int, size: Int, flushEvery: Int) {
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             let sink = writer.makeSink()
             for n in 0..<flowsPerThread {
-                Self.recordFlow(UInt64(worker * flowsPerThread + n + 1), into: sink, chunks: chunks, size: size,
-                                flushEvery: 3 + worker)
+                recordFlow(UInt64(worker * flowsPerThread + n + 1), into: sink, chunks: chunks, size: size,
+                           flushEvery: flushEvery + worker)
             }
         }
+    }
+
+    func testLoopsOnSeveralThreadsEachFillTheirOwnSegments() throws {
+        let writer = try CaptureWriter(root: root, options: CaptureOptions(segmentLimit: 20_000))
+        let threads = 4, flowsPerThread = 3, chunks = 40, size = 997
+        Self.recordFlowsOnThreads(threads, flowsPerThread: flowsPerThread, into: writer, chunks: chunks, size: size,
+                                  flushEvery: 3)
         writer.close()
 
         let session = try CapturedSession.open(directory: writer.directory)
@@ -88,13 +96,8 @@ final class CaptureEventStreamTests: XCTestCase {
         let writer = try CaptureWriter(root: root, options: CaptureOptions(segmentLimit: 30_000))
         writer.holdWriterForTesting(true)
         let threads = 4, flowsPerThread = 2, chunks = 25, size = 1_013
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            let sink = writer.makeSink()
-            for n in 0..<flowsPerThread {
-                Self.recordFlow(UInt64(worker * flowsPerThread + n + 1), into: sink, chunks: chunks, size: size,
-                                flushEvery: 2 + worker)
-            }
-        }
+        Self.recordFlowsOnThreads(threads, flowsPerThread: flowsPerThread, into: writer, chunks: chunks, size: size,
+                                  flushEvery: 2)
         writer.holdWriterForTesting(false)
         writer.close()
 
