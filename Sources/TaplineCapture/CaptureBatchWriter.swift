@@ -241,8 +241,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
             return false
         }
         segmentRates[segment] = (now, 0)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(window.bytes) >= Double(Self.bulkBytesPerSecond) * seconds
+        return Double(window.bytes) >= Double(Self.bulkBytesPerSecond) * elapsed.seconds
     }
 
     /// One `writev` of every batch's lines (with direct I/O: staged, after the

@@ -36,33 +36,22 @@ extension CaptureFile {
             appended(gather.byteCount)
             return
         }
-        try Self.writeAll(gather, to: descriptor, at: nil, path: path) { appended($0) }
-    }
-
-    /// Writes every range of `gather` to `descriptor` (`writev` at the file
-    /// position, or `pwritev` at `offset`), retried after partial writes and EINTR;
-    /// `written` is told each system call's count.
-    static func writeAll(_ gather: Gather, to descriptor: Int32, at offset: UInt64?, path: String,
-                         written: (Int) -> Void = { _ in }) throws(CaptureError) {
         var vectors = gather.vectors
         var first = 0
-        var done: UInt64 = 0
         var left = gather.byteCount
         while left > 0 {
-            let count = vectors.withUnsafeMutableBufferPointer { buffer in
-                let start = buffer.baseAddress! + first, ranges = Int32(buffer.count - first)
-                return offset.map { pwritev(descriptor, start, ranges, off_t($0 + done)) } ?? writev(descriptor, start, ranges)
+            let written = vectors.withUnsafeMutableBufferPointer { buffer in
+                writev(descriptor, buffer.baseAddress! + first, Int32(buffer.count - first))
             }
-            if count < 0 {
+            if written < 0 {
                 if errno == EINTR { continue }
-                throw .cannotWrite(path: path, reason: lastErrorText())
+                throw .cannotWrite(path: path, reason: Self.lastErrorText())
             }
-            if count == 0 { throw .cannotWrite(path: path, reason: "the disk accepted no bytes") }
-            left -= count
-            done += UInt64(count)
-            written(count)
+            if written == 0 { throw .cannotWrite(path: path, reason: "the disk accepted no bytes") }
+            left -= written
+            appended(written)
             // Skip the ranges written in full; shorten the one written in part.
-            var rest = count
+            var rest = written
             while first < vectors.count && rest >= vectors[first].iov_len {
                 rest -= vectors[first].iov_len
                 first += 1

@@ -246,8 +246,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
                     condition.wait()
                     continue
                 }
-                let remaining = ContinuousClock.now.duration(to: deadline).components
-                let seconds = Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18
+                let seconds = ContinuousClock.now.duration(to: deadline).seconds
                 if seconds > 0, condition.wait(until: Date(timeIntervalSinceNow: seconds)) { continue }
                 // Nothing new came in time: let readers see what is staged.
                 writerIsWaiting = false
