@@ -6,7 +6,8 @@ import TaplineWire
 /// Invariants: `bufferedBytes` is the sum of the chunks' counts; once `ended`,
 /// no bytes are appended. `deferred` is true while nghttp2 was told
 /// NGHTTP2_ERR_DEFERRED and must be resumed when bytes or the end arrive.
-/// Thread ownership: belongs to its `HTTP2Session`, same thread.
+/// Thread ownership: belongs to its `HTTP2Session`, same thread. The session reuses
+/// the object for a later stream after `reset()`.
 final class HTTP2OutboundStream {
     private var chunks: [[UInt8]] = []
     private var head = 0
@@ -15,6 +16,18 @@ final class HTTP2OutboundStream {
     var ended = false
     var trailers: HTTPHeaders?
     var deferred = false
+
+    /// Back to a new stream's state: nothing queued, not ended, no trailers (the chunk
+    /// list keeps its capacity).
+    func reset() {
+        chunks.removeAll(keepingCapacity: true)
+        head = 0
+        headOffset = 0
+        bufferedBytes = 0
+        ended = false
+        trailers = nil
+        deferred = false
+    }
 
     func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }

@@ -58,7 +58,12 @@ public final class HTTP2Session {
     private var incomingHeadersTooLarge = false
     /// Streams whose request (server) or final response (client) head has arrived.
     private var streamsWithHead = HTTP2StreamMap<Bool>()
+    /// Streams with a body still to send (none for a head submitted with `endStream`).
     private var outbound = HTTP2StreamMap<HTTP2OutboundStream>()
+    /// Emptied outbound streams of closed streams, reused (with their chunk list's
+    /// capacity) by the next heads: at most `spareOutboundLimit`.
+    private var spareOutbound: [HTTP2OutboundStream] = []
+    private static let spareOutboundLimit = 64
     /// nghttp2's last error message (error callback), for connection error reports.
     var lastLibraryMessage: String?
 
@@ -280,9 +285,7 @@ public final class HTTP2Session {
                 : nghttp2_submit_request(session, nil, nva, count, &provider, nil)
         }
         guard id > 0 else { throw .cannotSubmit(Self.message(id)) }
-        let stream = HTTP2OutboundStream()
-        stream.ended = endStream
-        outbound[id] = stream
+        if !endStream { outbound[id] = makeOutboundStream() }
         return id
     }
 
@@ -294,9 +297,21 @@ public final class HTTP2Session {
                 : nghttp2_submit_response(session, id, nva, count, &provider)
         }
         guard rv == 0 else { throw .cannotSubmit(Self.message(rv)) }
-        let stream = HTTP2OutboundStream()
-        stream.ended = endStream
-        outbound[id] = stream
+        if !endStream { outbound[id] = makeOutboundStream() }
+    }
+
+    /// An empty outbound stream: a spare one when there is one.
+    private func makeOutboundStream() -> HTTP2OutboundStream {
+        spareOutbound.popLast() ?? HTTP2OutboundStream()
+    }
+
+    /// Forgets `id`'s outbound stream (its queued bytes are dropped) and keeps the
+    /// emptied object for a later stream.
+    private func removeOutboundStream(_ id: Int32) {
+        guard let stream = outbound.removeValue(forKey: id) else { return }
+        guard spareOutbound.count < Self.spareOutboundLimit else { return }
+        stream.reset()
+        spareOutbound.append(stream)
     }
 
     /// Server role: an interim 1xx head (the final response comes later).
@@ -334,7 +349,7 @@ public final class HTTP2Session {
 
     /// Sends RST_STREAM; queued body bytes of the stream are dropped.
     public func reset(stream id: Int32, code: HTTP2ErrorCode) {
-        outbound[id] = nil
+        removeOutboundStream(id)
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, code.rawValue)
     }
 
@@ -419,7 +434,7 @@ public final class HTTP2Session {
     }
 
     func streamClosed(_ stream: Int32, code: UInt32) {
-        outbound[stream] = nil
+        removeOutboundStream(stream)
         streamsWithHead[stream] = nil
         events.append(.streamClosed(stream: stream, code: HTTP2ErrorCode(rawValue: code)))
     }

@@ -131,6 +131,57 @@ final class HTTP2SessionExchangeTests: XCTestCase {
         XCTAssertEqual(client.bufferedBytes(stream: stream), 40_000 - 2 * 16_384)
     }
 
+    /// Outbound streams are reused after a stream closes: a stream reset with bytes
+    /// still queued must leave nothing (bytes, trailers, deferral) to the streams after it.
+    func testStreamsAfterAResetStreamSendOnlyTheirOwnBodies() throws {
+        let client = try HTTP2Session(role: .client)
+        let server = try HTTP2Session(role: .server)
+        var serverEvents: [HTTP2Event] = []
+        func deliver() {
+            for _ in 0..<20 {
+                let toServer = client.takeOutput()
+                server.receive(toServer)
+                for event in server.takeEvents() {
+                    serverEvents.append(event)
+                    if case .data(let id, let bytes) = event { server.consume(stream: id, count: bytes.count) }
+                }
+                let toClient = server.takeOutput()
+                client.receive(toClient)
+                _ = client.takeEvents()
+                if toServer.isEmpty && toClient.isEmpty { return }
+            }
+        }
+        let reset = try client.submitRequest(Self.requestHeaders, endStream: false)
+        deliver()  // its HEADERS go out; the body is deferred (nothing queued yet)
+        client.send(data: Array("stale".utf8), stream: reset)
+        client.finish(stream: reset, trailers: HTTPHeaders([("x-stale", "1")]))
+        client.reset(stream: reset, code: .cancel)
+        let second = try client.submitRequest(Self.requestHeaders, endStream: false)
+        client.send(data: Array("bee".utf8), stream: second)
+        client.finish(stream: second, trailers: HTTPHeaders([("x-second", "2")]))
+        let third = try client.submitRequest(Self.requestHeaders, endStream: false)
+        deliver()  // the third stream's body is deferred until it arrives
+        client.send(data: Array("sea".utf8), stream: third)
+        client.finish(stream: third)
+        deliver()
+
+        let events = Self.normalized(serverEvents)
+        func data(_ id: Int32) -> [UInt8] {
+            events.reduce(into: []) { if case .data(id, let bytes) = $1 { $0 += bytes } }
+        }
+        func trailers(_ id: Int32) -> [HTTPHeaders] {
+            events.compactMap { if case .headers(id, let fields, .trailers, _) = $0 { fields } else { nil } }
+        }
+        XCTAssertEqual(data(reset), [])
+        XCTAssertEqual(trailers(reset), [])
+        XCTAssertTrue(events.contains(.streamReset(stream: reset, code: .cancel)), "\(events)")
+        XCTAssertEqual(data(second), Array("bee".utf8))
+        XCTAssertEqual(trailers(second), [HTTPHeaders([("x-second", "2")])])
+        XCTAssertEqual(data(third), Array("sea".utf8))
+        XCTAssertEqual(trailers(third), [])
+        XCTAssertTrue(events.contains(.endStream(stream: third)), "\(events)")
+    }
+
     /// Header blocks reuse the previous block's strings where the bytes match: each
     /// block must still come out exactly as sent, whatever it shares with the one before.
     func testHeaderBlocksThatShareFieldsWithThePreviousOneArriveExactlyAsSent() throws {
