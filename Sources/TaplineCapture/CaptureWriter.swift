@@ -1,3 +1,4 @@
+import CTaplineLinux
 import Foundation
 import Glibc
 import TaplineFlow
@@ -125,6 +126,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
 
         finished.enter()
         let thread = Thread { [self] in
+            tapline_set_thread_name("tapline-capture")  // Foundation's `name` does not reach `top -H` or perf
             self.runWriterLoop()
             self.finished.leave()
         }

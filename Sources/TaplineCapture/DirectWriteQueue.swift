@@ -1,8 +1,9 @@
+import CTaplineLinux
 import Foundation
 import Glibc
 
 /// Runs the direct writes of a capture session's files on a thread of its own
-/// (`tapline-capture-io`), so the writer thread fills the next staging buffer
+/// (`tapline-cap-io`), so the writer thread fills the next staging buffer
 /// while the disk takes the last one. A direct write waits for the device (about
 /// 0.7 ms per MiB on the VMs Tapline is measured on); done inline it capped what
 /// the writer could store at ~1.1 GB/s, below what large bodies arrive at.
@@ -46,10 +47,11 @@ final class DirectWriteQueue: @unchecked Sendable {
     init() {
         finished.enter()
         let thread = Thread { [self] in
+            tapline_set_thread_name("tapline-cap-io")  // Foundation's `name` does not reach `top -H` or perf
             self.run()
             self.finished.leave()
         }
-        thread.name = "tapline-capture-io"
+        thread.name = "tapline-cap-io"
         thread.start()
     }
 
