@@ -9,41 +9,17 @@ final class HTTP2ExtendedConnectTests: XCTestCase {
     static let connect = HTTPHeaders([(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
                                       (":path", "/chat"), (":authority", "example.test"), ("sec-websocket-version", "13")])
 
-    /// Moves bytes both ways until both sides are quiet; returns the events each saw.
-    func run(_ client: HTTP2Session, _ server: HTTP2Session,
-             onServerEvent: (HTTP2Event) throws -> Void = { _ in }) rethrows -> (client: [HTTP2Event], server: [HTTP2Event]) {
-        var clientEvents: [HTTP2Event] = []
-        var serverEvents: [HTTP2Event] = []
-        for _ in 0..<20 {
-            let toServer = client.takeOutput()
-            server.receive(toServer)
-            for event in server.takeEvents() {
-                serverEvents.append(event)
-                if case .data(let id, let bytes) = event { server.consume(stream: id, count: bytes.count) }
-                try onServerEvent(event)
-            }
-            let toClient = server.takeOutput()
-            client.receive(toClient)
-            for event in client.takeEvents() {
-                clientEvents.append(event)
-                if case .data(let id, let bytes) = event { client.consume(stream: id, count: bytes.count) }
-            }
-            if toServer.isEmpty && toClient.isEmpty { break }
-        }
-        return (HTTP2SessionExchangeTests.normalized(clientEvents), HTTP2SessionExchangeTests.normalized(serverEvents))
-    }
-
     func testServerAnnouncesTheSettingAndAcceptsExtendedConnect() throws {
         let client = try HTTP2Session(role: .client)
         let server = try HTTP2Session(role: .server)
         XCTAssertFalse(client.peerEnablesConnectProtocol, "unknown before the server's SETTINGS")
-        _ = try run(client, server)
+        _ = try HTTP2SessionPump.run(client, server)
         XCTAssertTrue(client.peerEnablesConnectProtocol)
         XCTAssertFalse(server.peerEnablesConnectProtocol, "clients never announce it")
 
         let stream = try client.submitRequest(Self.connect, endStream: false)
         client.send(data: [0x81, 0x82, 1, 2, 3, 4, 5, 6], stream: stream)
-        let (clientEvents, serverEvents) = try run(client, server) { event in
+        let (clientEvents, serverEvents) = try HTTP2SessionPump.run(client, server) { event in
             if case .headers(let id, _, .request, _) = event {
                 try server.submitResponse(stream: id, headers: HTTPHeaders([(":status", "200")]), endStream: false)
                 server.send(data: [0x81, 0x00], stream: id)
@@ -63,10 +39,10 @@ final class HTTP2ExtendedConnectTests: XCTestCase {
         settings.enableConnectProtocol = false
         let client = try HTTP2Session(role: .client)
         let server = try HTTP2Session(role: .server, settings: settings)
-        _ = try run(client, server)
+        _ = try HTTP2SessionPump.run(client, server)
         XCTAssertFalse(client.peerEnablesConnectProtocol)
         let stream = try client.submitRequest(Self.connect, endStream: false)
-        let (clientEvents, serverEvents) = try run(client, server)
+        let (clientEvents, serverEvents) = try HTTP2SessionPump.run(client, server)
         XCTAssertFalse(serverEvents.contains { if case .headers = $0 { return true } else { return false } })
         XCTAssertTrue(clientEvents.contains(.streamReset(stream: stream, code: .protocolError)), "\(clientEvents)")
     }

@@ -137,22 +137,9 @@ final class HTTP2SessionExchangeTests: XCTestCase {
         let client = try HTTP2Session(role: .client)
         let server = try HTTP2Session(role: .server)
         var serverEvents: [HTTP2Event] = []
-        func deliver() {
-            for _ in 0..<20 {
-                let toServer = client.takeOutput()
-                server.receive(toServer)
-                for event in server.takeEvents() {
-                    serverEvents.append(event)
-                    if case .data(let id, let bytes) = event { server.consume(stream: id, count: bytes.count) }
-                }
-                let toClient = server.takeOutput()
-                client.receive(toClient)
-                _ = client.takeEvents()
-                if toServer.isEmpty && toClient.isEmpty { return }
-            }
-        }
+        func deliver() throws { serverEvents += try HTTP2SessionPump.run(client, server).server }
         let reset = try client.submitRequest(Self.requestHeaders, endStream: false)
-        deliver()  // its HEADERS go out; the body is deferred (nothing queued yet)
+        try deliver()  // its HEADERS go out; the body is deferred (nothing queued yet)
         client.send(data: Array("stale".utf8), stream: reset)
         client.finish(stream: reset, trailers: HTTPHeaders([("x-stale", "1")]))
         client.reset(stream: reset, code: .cancel)
@@ -160,10 +147,10 @@ final class HTTP2SessionExchangeTests: XCTestCase {
         client.send(data: Array("bee".utf8), stream: second)
         client.finish(stream: second, trailers: HTTPHeaders([("x-second", "2")]))
         let third = try client.submitRequest(Self.requestHeaders, endStream: false)
-        deliver()  // the third stream's body is deferred until it arrives
+        try deliver()  // the third stream's body is deferred until it arrives
         client.send(data: Array("sea".utf8), stream: third)
         client.finish(stream: third)
-        deliver()
+        try deliver()
 
         let events = Self.normalized(serverEvents)
         func data(_ id: Int32) -> [UInt8] {
