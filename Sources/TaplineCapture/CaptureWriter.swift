@@ -1,4 +1,3 @@
-import CTaplineLinux
 import Foundation
 import Glibc
 import TaplineFlow
@@ -124,14 +123,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             throw .cannotCreate(path: directory + "/session.json", reason: "\(error)")
         }
 
-        finished.enter()
-        let thread = Thread { [self] in
-            tapline_set_thread_name("tapline-capture")  // Foundation's `name` does not reach `top -H` or perf
-            self.runWriterLoop()
-            self.finished.leave()
-        }
-        thread.name = "tapline-capture"
-        thread.start()
+        CaptureThread.start(named: "tapline-capture", finished: finished) { [self] in self.runWriterLoop() }
     }
 
     /// Encodes and queues one event. Never blocks on I/O; safe from any thread.

@@ -1,4 +1,3 @@
-import CTaplineLinux
 import Foundation
 import Glibc
 
@@ -45,14 +44,7 @@ final class DirectWriteQueue: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     init() {
-        finished.enter()
-        let thread = Thread { [self] in
-            tapline_set_thread_name("tapline-cap-io")  // Foundation's `name` does not reach `top -H` or perf
-            self.run()
-            self.finished.leave()
-        }
-        thread.name = "tapline-cap-io"
-        thread.start()
+        CaptureThread.start(named: "tapline-cap-io", finished: finished) { [self] in self.run() }
     }
 
     /// Stops the thread once every submitted job has run. Blocks until then.
