@@ -420,8 +420,8 @@ struct JSONLineBuilder {
     }
 
     /// `"…"` with `utf8` escaped, at `start` (room for `utf8.count * 6 + 2` reserved);
-    /// returns the end. Text with nothing to escape (nearly all of it) is checked a
-    /// word at a time and copied in one piece.
+    /// returns the end. Text with nothing to escape (nearly all of it) is checked and
+    /// copied in the same pass, a word at a time.
     ///
     /// `checkingUTF8` is for bytes that may not be UTF-8 (received header fields):
     /// the word-wise check then also stops at any byte of 0x80 or more, and only then
@@ -436,12 +436,50 @@ struct JSONLineBuilder {
             start[1] = UInt8(ascii: "\"")
             return start + 2
         }
-        guard needsEscaping(source, count, orNonASCII: checkingUTF8) else {
-            (start + 1).copyShort(from: source, count: count)
-            start[count + 1] = UInt8(ascii: "\"")
-            return start + count + 2
+        guard copyIfPlain(source, count, to: start + 1, orNonASCII: checkingUTF8) else {
+            // Whatever was copied is overwritten from the opening quote on.
+            return checkingUTF8 ? writeValidated(utf8, at: start) : writeEscaped(source, count, at: start + 1)
         }
-        return checkingUTF8 ? writeValidated(utf8, at: start) : writeEscaped(source, count, at: start + 1)
+        start[count + 1] = UInt8(ascii: "\"")
+        return start + count + 2
+    }
+
+    /// Copies the `count` (> 0) bytes at `source` to `target` a word at a time, checking
+    /// each word as it passes (one pass, no `memcpy` call); returns false as soon as
+    /// one needs escaping (a byte below 0x20, `"` or `\\`; with `orNonASCII` also one
+    /// of 0x80 or more), leaving a partial copy for the caller to overwrite.
+    /// Under eight bytes the check is on one word padded with spaces. The last word
+    /// is loaded again from `count - 8` (overlapping), so nothing is read or written
+    /// outside the two ranges.
+    @inline(__always)
+    private static func copyIfPlain(_ source: UnsafePointer<UInt8>, _ count: Int, to target: UnsafeMutablePointer<UInt8>,
+                                    orNonASCII: Bool) -> Bool {
+        @inline(__always) func flagged(_ word: UInt64) -> Bool {
+            wordNeedsEscaping(word) || (orNonASCII && word & 0x8080_8080_8080_8080 != 0)
+        }
+        guard count >= 8 else {
+            var word: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &word) {
+                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
+            }
+            guard !flagged(word) else { return false }
+            target.copyShort(from: source, count: count)
+            return true
+        }
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
+        var index = 0
+        while index &+ 8 <= count {
+            let word = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            guard !flagged(word) else { return false }
+            to.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
+            index &+= 8
+        }
+        if index < count {
+            let word = from.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            guard !flagged(word) else { return false }
+            to.storeBytes(of: word, toByteOffset: count &- 8, as: UInt64.self)
+        }
+        return true
     }
 
     /// `bytes` (the opening quote already at `start`) escaped, after checking that they
@@ -455,31 +493,6 @@ struct JSONLineBuilder {
             return writeEscaped(bytes.baseAddress.unsafelyUnwrapped, bytes.count, at: start + 1)
         }
         return String(decoding: bytes, as: UTF8.self).withUTF8Bytes { writeQuoted($0, at: start) }
-    }
-
-    /// True when any of the `count` (> 0) bytes at `source` is below 0x20, `"` or `\\`:
-    /// whole words, then the last eight bytes again; under eight bytes, one word
-    /// padded with spaces.
-    /// With `orNonASCII`, bytes of 0x80 and above count too.
-    @inline(__always)
-    private static func needsEscaping(_ source: UnsafePointer<UInt8>, _ count: Int, orNonASCII: Bool = false) -> Bool {
-        let raw = UnsafeRawPointer(source)
-        @inline(__always) func flagged(_ word: UInt64) -> Bool {
-            wordNeedsEscaping(word) || (orNonASCII && word & 0x8080_8080_8080_8080 != 0)
-        }
-        guard count >= 8 else {
-            var word: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &word) {
-                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
-            }
-            return flagged(word)
-        }
-        var index = 0
-        while index + 8 <= count {
-            if flagged(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return true }
-            index += 8
-        }
-        return index < count && flagged(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
     }
 
     /// The bytes with escapes (and the closing quote) at `start`; returns the end.

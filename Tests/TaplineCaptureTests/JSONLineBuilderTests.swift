@@ -125,20 +125,28 @@ final class JSONLineBuilderTests: XCTestCase {
         }
     }
 
-    /// Every character that needs escaping, at every position of strings long enough
-    /// for the eight-bytes-at-a-time scan, reads back unchanged.
+    /// Every character that needs escaping (or, in header bytes, checking as UTF-8),
+    /// at every position of strings of every length around the eight-byte words the
+    /// check copies as it goes, reads back unchanged: a copy begun before the special
+    /// character was found is overwritten.
     func testEscapesAtEveryOffsetOfLongStrings() throws {
         let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "é", "😀"]
         for special in specials {
-            for length in [7, 8, 9, 16, 23] {
+            for length in [1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 33] {
                 for position in 0..<length {
                     var characters = Array(repeating: Character("a"), count: length)
                     characters[position] = special
                     let text = String(characters)
+                    let label = "special \(special.unicodeScalars.first!.value) at \(position) of \(length)"
                     var builder = JSONLineBuilder(capacity: 4)
                     builder.string(text)
                     let parsed = try JSONSerialization.jsonObject(with: Data(builder.bytes), options: [.fragmentsAllowed])
-                    XCTAssertEqual(parsed as? String, text, "special \(special.unicodeScalars.first!.value) at \(position) of \(length)")
+                    XCTAssertEqual(parsed as? String, text, label)
+
+                    var pairs = JSONLineBuilder(capacity: 4)
+                    Array(text.utf8).withUnsafeBufferPointer { bytes in pairs.pair(bytes: bytes, bytes) }
+                    let pair = try JSONSerialization.jsonObject(with: Data(pairs.bytes)) as? [String]
+                    XCTAssertEqual(pair, [text, text], label)
                 }
             }
         }
