@@ -59,16 +59,16 @@ extension JSONLineBuilder {
     /// order and with the names of `FlowTimingsCoding.names`.
     mutating func timings(_ timings: FlowTimings) {
         beginObject()
-        if let moment = timings.requestStart { member("requestStart", moment.microseconds) }
-        if let moment = timings.dnsStart { member("dnsStart", moment.microseconds) }
-        if let moment = timings.dnsEnd { member("dnsEnd", moment.microseconds) }
-        if let moment = timings.connectStart { member("connectStart", moment.microseconds) }
-        if let moment = timings.connectEnd { member("connectEnd", moment.microseconds) }
-        if let moment = timings.tlsStart { member("tlsStart", moment.microseconds) }
-        if let moment = timings.tlsEnd { member("tlsEnd", moment.microseconds) }
-        if let moment = timings.requestSent { member("requestSent", moment.microseconds) }
-        if let moment = timings.firstResponseByte { member("firstResponseByte", moment.microseconds) }
-        if let moment = timings.done { member("done", moment.microseconds) }
+        if let moment = timings.requestStart { member("requestStart", time: moment.microseconds) }
+        if let moment = timings.dnsStart { member("dnsStart", time: moment.microseconds) }
+        if let moment = timings.dnsEnd { member("dnsEnd", time: moment.microseconds) }
+        if let moment = timings.connectStart { member("connectStart", time: moment.microseconds) }
+        if let moment = timings.connectEnd { member("connectEnd", time: moment.microseconds) }
+        if let moment = timings.tlsStart { member("tlsStart", time: moment.microseconds) }
+        if let moment = timings.tlsEnd { member("tlsEnd", time: moment.microseconds) }
+        if let moment = timings.requestSent { member("requestSent", time: moment.microseconds) }
+        if let moment = timings.firstResponseByte { member("firstResponseByte", time: moment.microseconds) }
+        if let moment = timings.done { member("done", time: moment.microseconds) }
         endObject()
     }
 }

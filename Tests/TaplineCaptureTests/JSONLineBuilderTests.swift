@@ -64,6 +64,28 @@ final class JSONLineBuilderTests: XCTestCase {
         }
     }
 
+    /// Times written again by one builder (lines of one callback share a clock
+    /// reading) come out the same as fresh ones, whatever was written in between.
+    func testRepeatedTimesAreWrittenLikeNewOnes() {
+        let times: [Int64] = [1_795_730_186_074_670, 1_795_730_186_074_670, 1_795_730_186_074_671, 5,
+                              1_795_730_186_074_671, -1_795_730_186_074_671, 1_795_730_186_074_671,
+                              999_999_999_999_999, 10_000_000_000_000_000, 10_000_000_000_000_000]
+        var builder = JSONLineBuilder(capacity: 1)
+        for (index, time) in times.enumerated() {
+            builder.beginEvent("flowEnded", time: time)
+            builder.key("timings")
+            builder.beginObject()
+            builder.member("requestStart", time: time)
+            builder.member("done", time: times[(index + 1) % times.count])
+            builder.endObject()
+            builder.endEvent()
+        }
+        let expected = times.enumerated().map { index, time in
+            "{\"t\":\(time),\"type\":\"flowEnded\",\"timings\":{\"requestStart\":\(time),\"done\":\(times[(index + 1) % times.count])}}\n"
+        }.joined()
+        XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), expected)
+    }
+
     func testStringsAreEscaped() throws {
         var builder = JSONLineBuilder()
         builder.string("a\"b\\c\n\u{1}é")
