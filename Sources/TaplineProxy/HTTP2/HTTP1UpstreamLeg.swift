@@ -77,7 +77,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
 
     /// Pulls response events while the client stream can take them.
     func pull() {
-        guard !finished, let exchange, let handler = exchange.handler else { return }
+        guard !finished, let exchange else { return }
+        let handler = exchange.handler
         while !finished, handler.queuedToClient(exchange) < Self.maxQueuedToClient {
             let event: HTTP1ResponseEvent?
             do {
@@ -142,9 +143,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     /// A pooled connection that ends before any response byte most likely timed out at
     /// the server as we reused it: the handler may send the request again on a new one.
     private func retriedAfterStaleReuse() -> Bool {
-        guard reused, !finished, let exchange, exchange.timings.value.firstResponseByte == nil,
-              let handler = exchange.handler else { return false }
-        return handler.retryOnFreshConnection(exchange)
+        guard reused, !finished, let exchange, exchange.timings.value.firstResponseByte == nil else { return false }
+        return exchange.handler.retryOnFreshConnection(exchange)
     }
 
     // MARK: ByteStreamDelegate
@@ -154,7 +154,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         if exchange.timings.value.firstResponseByte == nil { exchange.timings.value.firstResponseByte = .now() }
         parser.append(bytes)
         pull()
-        exchange.handler?.pumpAfterUpstreamInput()
+        exchange.handler.pumpAfterUpstreamInput()
     }
 
     func streamDidReadEOF(_ stream: any ByteStream) {
@@ -163,23 +163,23 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         pull()
         if !finished, let exchange {
             finished = true
-            exchange.handler?.upstreamLost(exchange, error: FlowError(.upstreamAborted,
+            exchange.handler.upstreamLost(exchange, error: FlowError(.upstreamAborted,
                 "\(connection.target.hostPort) closed the connection before the response was complete"))
         }
-        exchange?.handler?.pumpAfterUpstreamInput()
+        exchange?.handler.pumpAfterUpstreamInput()
     }
 
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
         guard isWritable, let exchange else { return }
-        exchange.handler?.http1UpstreamWritable(exchange)
+        exchange.handler.http1UpstreamWritable(exchange)
     }
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         if retriedAfterStaleReuse() { return }
         guard !finished, let exchange else { return }
         finished = true
-        exchange.handler?.upstreamLost(exchange, error: FlowError(.upstreamAborted,
+        exchange.handler.upstreamLost(exchange, error: FlowError(.upstreamAborted,
             "\(connection.target.hostPort) closed the connection\(error.map { ": \($0)" } ?? "")"))
-        exchange.handler?.pumpAfterUpstreamInput()
+        exchange.handler.pumpAfterUpstreamInput()
     }
 }
