@@ -61,7 +61,7 @@ public enum FlowEvent: Sendable {
     /// (Indirect: its timings are the largest payload by far; boxed, the enum is a
     /// third of the size, and every event is moved a few times on its way to a sink.)
     indirect case flowEnded(flow: FlowID, timings: FlowTimings, bytesFromClient: UInt64,
-                   bytesFromServer: UInt64, error: FlowError?, time: Timestamp)
+                            bytesFromServer: UInt64, error: FlowError?, time: Timestamp)
 
     /// Payload bytes the event carries (body chunks, WebSocket messages); 0 for the rest.
     public var bodyByteCount: Int {
