@@ -1,16 +1,21 @@
 import Glibc
 
-/// A listening TCP socket registered with one event loop. With `reusePort`,
-/// several loops each bind their own listener to the same address and the
-/// kernel spreads connections between them (SO_REUSEPORT).
+/// A listening TCP socket registered with one event loop. Accepted connections
+/// either stay on that loop or, made with `init(distributingTo:…)`, go to a set
+/// of loops in turn (round-robin): ten connections over two loops are five and
+/// five, where listeners sharing a port (SO_REUSEPORT) leave the split to the
+/// kernel's hash of the addresses — for ten long-lived connections 7/3 or worse a
+/// third of the time, and one loop works while the other idles.
 ///
 /// Accepting: on readiness it accepts until EAGAIN (at most 1024 per wakeup, for
 /// fairness; level-triggered epoll brings it back). Each accepted socket is
 /// non-blocking, close-on-exec, TCP_NODELAY, registered for reading, and handed to
-/// `onAccept` — set the connection's delegate there (bytes read while there is no
-/// delegate are dropped; they cannot arrive before `onAccept` returns). When the
-/// process or system runs out of descriptors (EMFILE/ENFILE/ENOBUFS/ENOMEM) the
-/// listener leaves epoll for 100 ms instead of spinning.
+/// `onAccept` on the loop that owns it — set the connection's delegate there
+/// (bytes read while there is no delegate are dropped; they cannot arrive before
+/// `onAccept` returns). A connection handed to another loop travels as an
+/// `AcceptedSocket` through that loop's task queue and is registered there.
+/// When the process or system runs out of descriptors (EMFILE/ENFILE/ENOBUFS/
+/// ENOMEM) the listener leaves epoll for 100 ms instead of spinning.
 ///
 /// Ownership: the loop retains the listener until `close()` (or the loop stops).
 ///
@@ -24,7 +29,14 @@ public final class TCPListener {
 
     private var fd: Int32
     private var registrationKey: UInt64 = 0
+    /// Runs on this listener's loop for the connections it keeps.
     private var onAccept: ((TCPConnection) -> Void)?
+    /// Runs on the other loops for the connections handed to them.
+    private var onAcceptElsewhere: (@Sendable (TCPConnection) -> Void)?
+    /// The loops that take turns owning accepted connections (just `loop` when
+    /// connections stay here), and whose turn is next.
+    private let targets: [EventLoop]
+    private var nextTarget = 0
     private var isClosed = false
     private var inEpoll = false
     private var backoffTimer: LoopTimer?
@@ -34,15 +46,29 @@ public final class TCPListener {
 
     /// Binds and listens; `onAccept` runs on the loop for every new connection.
     /// A port of 0 binds a free port (see `localAddress`). Throws `.addressInUse`
-    /// when the address is taken (without `reusePort` on both sides).
-    public init(loop: EventLoop, address: SocketAddress, reusePort: Bool, backlog: Int32 = 1024,
-                onAccept: @escaping (TCPConnection) -> Void) throws(NetError) {
+    /// when the address is taken.
+    public convenience init(loop: EventLoop, address: SocketAddress, backlog: Int32 = 1024,
+                            onAccept: @escaping (TCPConnection) -> Void) throws(NetError) {
+        try self.init(loop: loop, targets: [loop], address: address, backlog: backlog,
+                      onAccept: onAccept, onAcceptElsewhere: nil)
+    }
+
+    /// Binds and listens on `loops[0]`; accepted connections go to `loops` in
+    /// turn, and `onAccept` runs on the loop of each one. Throws `.addressInUse`
+    /// when the address is taken.
+    public convenience init(distributingTo loops: [EventLoop], address: SocketAddress, backlog: Int32 = 1024,
+                            onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(NetError) {
+        precondition(!loops.isEmpty, "TCPListener needs at least one loop to hand connections to")
+        try self.init(loop: loops[0], targets: loops, address: address, backlog: backlog,
+                      onAccept: onAccept, onAcceptElsewhere: onAccept)
+    }
+
+    private init(loop: EventLoop, targets: [EventLoop], address: SocketAddress, backlog: Int32,
+                 onAccept: @escaping (TCPConnection) -> Void,
+                 onAcceptElsewhere: (@Sendable (TCPConnection) -> Void)?) throws(NetError) {
         let fd = try SocketOps.makeTCPSocket(address.family)
         do throws(NetError) {
             try SocketOps.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, call: "setsockopt(SO_REUSEADDR)")
-            if reusePort {
-                try SocketOps.setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1, call: "setsockopt(SO_REUSEPORT)")
-            }
             let rc = address.withSockAddr { bind(fd, $0, $1) }
             if rc != 0 {
                 let code = errno
@@ -58,6 +84,8 @@ public final class TCPListener {
         self.fd = fd
         self.localAddress = SocketOps.localAddress(fd) ?? address
         self.onAccept = onAccept
+        self.onAcceptElsewhere = onAcceptElsewhere
+        self.targets = targets
         if loop.inEventLoop {
             register()
         } else {
@@ -103,6 +131,7 @@ public final class TCPListener {
         backoffTimer?.cancel()
         backoffTimer = nil
         onAccept = nil
+        onAcceptElsewhere = nil
         loop.unregister(fd: fd, key: registrationKey)
         Glibc.close(fd)
         fd = -1
@@ -136,8 +165,18 @@ extension TCPListener: EpollHandler {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
             } ?? .unspecified(localAddress.family)
             let local = SocketOps.localAddress(clientFD) ?? localAddress
-            let connection = TCPConnection.accepted(loop: loop, fd: clientFD, local: local, remote: remote)
-            onAccept?(connection)
+            hand(AcceptedSocket(fd: clientFD, local: local, remote: remote))
+        }
+    }
+
+    /// Gives `socket` to the loop whose turn it is.
+    private func hand(_ socket: AcceptedSocket) {
+        let target = targets[nextTarget]
+        nextTarget = nextTarget + 1 == targets.count ? 0 : nextTarget + 1
+        if target === loop {
+            onAccept?(socket.adopt(on: loop))
+        } else if let onAcceptElsewhere {
+            target.execute { onAcceptElsewhere(socket.adopt(on: target)) }
         }
     }
 

@@ -11,7 +11,7 @@ final class EchoServer: @unchecked Sendable {
 
     init(loop: EventLoop, address: SocketAddress) throws {
         self.loop = loop
-        listener = try TCPListener(loop: loop, address: address, reusePort: false) { [unowned self] connection in
+        listener = try TCPListener(loop: loop, address: address) { [unowned self] connection in
             let handler = EchoServerHandler()
             handler.onClose = { [unowned self] in self.onHandlerClosed?($0) }
             connection.delegate = handler

@@ -52,6 +52,18 @@ final class RawTCPSocket: @unchecked Sendable {
         bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) == $0.count }
     }
 
+    /// Blocks for at most `timeoutSeconds` until bytes or the peer's close arrive:
+    /// the bytes read (up to `limit`), `[]` at end of stream, nil on timeout or error.
+    func receive(limit: Int = 64 * 1024, timeoutSeconds: Int = 5) -> [UInt8]? {
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+            return nil
+        }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n < 0 ? nil : Array(buffer[..<n])
+    }
+
     /// How many bytes (up to 64 KiB) have arrived and wait to be read; never blocks.
     func pendingByteCount() -> Int {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

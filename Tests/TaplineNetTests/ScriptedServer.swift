@@ -11,7 +11,7 @@ final class ScriptedServer: @unchecked Sendable {
     init(loop: EventLoop, host: String = "127.0.0.1",
          configure: @escaping (ScriptedHandler, TCPConnection) -> Void) throws {
         self.loop = loop
-        listener = try TCPListener(loop: loop, address: SocketAddress(host: host, port: 0), reusePort: false) {
+        listener = try TCPListener(loop: loop, address: SocketAddress(host: host, port: 0)) {
             [unowned self] connection in
             let handler = ScriptedHandler()
             connection.delegate = handler

@@ -154,8 +154,7 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         let refused = expectation(description: "connect failed")
         let outcome = SyncBox<(NetError?, String)>((nil, ""))
         try LoopRunner.run(loop) {
-            let listener = try TCPListener(loop: loop, address: SocketAddress(host: "127.0.0.1", port: 0),
-                                           reusePort: false) { _ in }
+            let listener = try TCPListener(loop: loop, address: SocketAddress(host: "127.0.0.1", port: 0)) { _ in }
             let address = listener.localAddress
             listener.close()
             var returned = false

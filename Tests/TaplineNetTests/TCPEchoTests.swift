@@ -22,7 +22,7 @@ final class TCPEchoTests: XCTestCase {
         let loop = group.loops[0]
         let available = try LoopRunner.run(loop) { () -> Bool in
             guard let address = try? SocketAddress(host: "::1", port: 0),
-                  let listener = try? TCPListener(loop: loop, address: address, reusePort: false, onAccept: { _ in })
+                  let listener = try? TCPListener(loop: loop, address: address, onAccept: { _ in })
             else { return false }
             listener.close()
             return true

@@ -13,13 +13,12 @@ final class TCPListenerTests: XCTestCase {
         group = nil
     }
 
-    func testSecondBindWithoutReusePortIsAddressInUse() throws {
+    func testSecondBindOfAnAddressIsAddressInUse() throws {
         let loop = group.loops[0]
         try LoopRunner.run(loop) {
-            let first = try TCPListener(loop: loop, address: SocketAddress(host: "127.0.0.1", port: 0),
-                                        reusePort: false) { _ in }
+            let first = try TCPListener(loop: loop, address: SocketAddress(host: "127.0.0.1", port: 0)) { _ in }
             XCTAssertNotEqual(first.localAddress.port, 0)
-            XCTAssertThrowsError(try TCPListener(loop: loop, address: first.localAddress, reusePort: false) { _ in }) {
+            XCTAssertThrowsError(try TCPListener(loop: loop, address: first.localAddress) { _ in }) {
                 XCTAssertEqual($0 as? NetError, .addressInUse(first.localAddress.description))
             }
             first.close()
@@ -27,32 +26,53 @@ final class TCPListenerTests: XCTestCase {
         }
     }
 
-    func testReusePortListenersOnEveryLoopShareConnections() throws {
-        // Created from the test thread (not a loop thread): registration is posted.
-        let first = try TCPListener(loop: group.loops[0], address: SocketAddress(host: "127.0.0.1", port: 0),
-                                    reusePort: true) { $0.close() }
-        let second = try TCPListener(loop: group.loops[1], address: first.localAddress, reusePort: true) { $0.close() }
-        XCTAssertEqual(first.localAddress, second.localAddress)
-        let address = first.localAddress
-
-        let clientLoop = group.loops[1]
-        let closed = expectation(description: "clients saw the server close")
-        closed.expectedFulfillmentCount = 20
-        let clients = try LoopRunner.run(clientLoop) { () -> [ScriptedClient] in
-            (0..<20).map { _ in
-                let client = ScriptedClient(loop: clientLoop)
-                client.handler.onEOF = { $0.close() }
-                client.handler.onClose = { _, _ in closed.fulfill() }
-                client.connect(to: address) { _ in }
-                return client
-            }
+    func testDistributingListenerHandsConnectionsToTheLoopsInTurn() throws {
+        let accepted = SyncBox<[(loop: Int, onItsLoop: Bool)]>([])
+        let all = expectation(description: "ten connections accepted")
+        all.expectedFulfillmentCount = 10
+        let listener = try TCPListener(distributingTo: group.loops,
+                                       address: SocketAddress(host: "127.0.0.1", port: 0)) { connection in
+            accepted.mutate { $0.append((connection.loop.index, connection.loop.inEventLoop)) }
+            // Registered with its own loop: a write there reaches the client.
+            connection.write(Array("loop \(connection.loop.index)".utf8))
+            connection.closeAfterFlush()
+            all.fulfill()
         }
-        wait(for: [closed], timeout: 10)
-        let results = try LoopRunner.run(clientLoop) { clients.map(\.handler.closeErrors) }
-        XCTAssertTrue(results.allSatisfy { $0 == [nil] }, "\(results)")
-        let bound1 = LoopBound(first, loop: group.loops[0])
-        let bound2 = LoopBound(second, loop: group.loops[1])
-        try LoopRunner.run(group.loops[0]) { bound1.value.close() }
-        try LoopRunner.run(group.loops[1]) { bound2.value.close() }
+        let clients = try (0..<10).map { _ in
+            try XCTUnwrap(RawTCPSocket.connected(port: listener.localAddress.port))
+        }
+        wait(for: [all], timeout: 10)
+        let loops = accepted.value.map(\.loop)
+        XCTAssertEqual(loops.filter { $0 == 0 }.count, 5, "\(loops)")
+        XCTAssertEqual(loops.filter { $0 == 1 }.count, 5, "\(loops)")
+        XCTAssertTrue(accepted.value.allSatisfy(\.onItsLoop), "onAccept ran off the connection's loop")
+        var greetings: [String] = []
+        for client in clients {
+            let bytes = try XCTUnwrap(client.receive(), "no greeting within 5 s")
+            greetings.append(String(decoding: bytes, as: UTF8.self))
+            XCTAssertEqual(client.receive(), [], "the connection was not closed after its greeting")
+        }
+        XCTAssertEqual(greetings.sorted(), ["loop 0", "loop 0", "loop 0", "loop 0", "loop 0",
+                                            "loop 1", "loop 1", "loop 1", "loop 1", "loop 1"])
+        let bound = LoopBound(listener, loop: group.loops[0])
+        try LoopRunner.run(group.loops[0]) { bound.value.close() }
+    }
+
+    func testSocketHandedToAStoppedLoopIsClosedNotLeaked() throws {
+        let stopped = try EventLoopGroup(threads: 1)
+        stopped.shutdown()
+        let kept = SyncBox<[TCPConnection]>([])
+        let listener = try TCPListener(distributingTo: [group.loops[0], stopped.loops[0]],
+                                       address: SocketAddress(host: "127.0.0.1", port: 0)) { connection in
+            kept.mutate { $0.append(connection) }
+        }
+        let first = try XCTUnwrap(RawTCPSocket.connected(port: listener.localAddress.port))
+        let second = try XCTUnwrap(RawTCPSocket.connected(port: listener.localAddress.port))
+        // The stopped loop drops the hand-off task, and with it the socket: its client sees the close.
+        XCTAssertEqual(second.receive(), [], "the socket handed to a stopped loop was not closed")
+        XCTAssertEqual(first.receive(timeoutSeconds: 1), nil, "the connection kept on a running loop was closed")
+        XCTAssertEqual(kept.value.count, 1)
+        let bound = LoopBound(listener, loop: group.loops[0])
+        try LoopRunner.run(group.loops[0]) { bound.value.close() }
     }
 }

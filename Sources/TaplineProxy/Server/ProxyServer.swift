@@ -3,10 +3,10 @@ import TaplineFlow
 import TaplineNet
 import TaplineTLS
 
-/// The running proxy: one event loop per thread, each with its own listener on
-/// the same address (SO_REUSEPORT) and its own `ProxyContext`, so a client
-/// connection and the upstream connections it opens live on one loop and the
-/// hot path takes no locks.
+/// The running proxy: one event loop per thread, each with its own
+/// `ProxyContext`, and one listener that hands accepted connections to the loops
+/// in turn. A client connection and the upstream connections it opens live on
+/// one loop, so the hot path takes no locks.
 ///
 /// Thread ownership: `start` and `shutdown` are called from one controlling
 /// thread (the CLI's main thread); everything else runs on the loops.
@@ -16,7 +16,7 @@ public final class ProxyServer: @unchecked Sendable {
     private let certificateAuthority: CertificateAuthority
     private var group: EventLoopGroup?
     private var contexts: [LoopBound<ProxyContext>] = []
-    private var listeners: [LoopBound<TCPListener>] = []
+    private var listener: LoopBound<TCPListener>?
     /// The address actually bound (the port filled in when 0 was asked for).
     public private(set) var boundAddress: SocketAddress
 
@@ -39,34 +39,26 @@ public final class ProxyServer: @unchecked Sendable {
         self.group = group
         let flowIDs = IdentifierSource()
         let connectionIDs = IdentifierSource()
-        var address = configuration.listenAddress
-        for loop in group.loops {
-            let context = ProxyContext(loop: loop, configuration: configuration, recorder: recorder,
-                                       certificateAuthority: certificateAuthority,
-                                       flowIDs: flowIDs, connectionIDs: connectionIDs)
-            let bound = Self.onLoop(loop) { () -> Result<(LoopBound<ProxyContext>, LoopBound<TCPListener>), NetError> in
-                do throws(NetError) {
-                    let listener = try TCPListener(loop: loop, address: address, reusePort: group.loops.count > 1) { connection in
-                        Self.accept(connection, context: context)
-                    }
-                    return .success((LoopBound(context, loop: loop), LoopBound(listener, loop: loop)))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            switch bound {
-            case .success(let (context, listener)):
-                contexts.append(context)
-                listeners.append(listener)
-                // With port 0, the first listener picks the port and the others join it.
-                address = Self.onLoop(loop) { listener.value.localAddress }
-            case .failure(let error):
-                group.shutdown()
-                self.group = nil
-                throw .cannotListen(configuration.listenAddress.description, error.description)
-            }
+        let contexts = group.loops.map { loop in
+            LoopBound(ProxyContext(loop: loop, configuration: configuration, recorder: recorder,
+                                   certificateAuthority: certificateAuthority,
+                                   flowIDs: flowIDs, connectionIDs: connectionIDs), loop: loop)
         }
-        boundAddress = address
+        let listener: TCPListener
+        do {
+            // Each accepted connection goes to the next loop in turn and lives there with its
+            // upstream connections; `loop.index` is the loop's position in `group.loops`.
+            listener = try TCPListener(distributingTo: group.loops, address: configuration.listenAddress) { connection in
+                Self.accept(connection, context: contexts[connection.loop.index].value)
+            }
+        } catch {
+            group.shutdown()
+            self.group = nil
+            throw .cannotListen(configuration.listenAddress.description, error.description)
+        }
+        self.contexts = contexts
+        self.listener = LoopBound(listener, loop: listener.loop)
+        boundAddress = listener.localAddress
     }
 
     private static func accept(_ connection: TCPConnection, context: ProxyContext) {
@@ -99,8 +91,8 @@ public final class ProxyServer: @unchecked Sendable {
     /// grace period, then abort what is left and stop the loops. Blocks the caller.
     public func shutdown() {
         guard let group else { return }
-        for (loop, listener) in zip(group.loops, listeners) {
-            Self.onLoop(loop) { listener.value.close() }
+        if let listener {
+            Self.onLoop(listener.loop) { listener.value.close() }
         }
         for (loop, context) in zip(group.loops, contexts) {
             Self.onLoop(loop) { context.value.beginShutdown() }
