@@ -10,20 +10,7 @@ enum HTTP1ErrorResponse {
         headers.add(name: "Content-Length", value: String(body.count))
         headers.add(name: "Connection", value: "close")
         headers.add(name: "X-Tapline-Error", value: "1")
-        let head = HTTPResponseHead(version: .http1_1, status: status, reason: reasonPhrase(status), headers: headers)
+        let head = HTTPResponseHead(version: .http1_1, status: status, reason: HTTPStatusText.reason(status), headers: headers)
         return HTTP1Serializer.responseHead(head) + body
-    }
-
-    static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 400: return "Bad Request"
-        case 408: return "Request Timeout"
-        case 413: return "Content Too Large"
-        case 431: return "Request Header Fields Too Large"
-        case 502: return "Bad Gateway"
-        case 503: return "Service Unavailable"
-        case 504: return "Gateway Timeout"
-        default: return "Error"
-        }
     }
 }

@@ -171,7 +171,9 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
         var headers = HTTP2HeadTranslator.http1Fields(fields)
         if let framing { headers.add(name: framing.name, value: framing.value) }
         let status = fields.http2Status ?? 502
-        return HTTPResponseHead(version: .http1_1, status: status, reason: "", headers: headers)
+        // HTTP/2 has no reason phrase; an HTTP/1.1 client gets the standard one rather than none
+        // (h2load, for one, counts a status line without a reason as a failed request).
+        return HTTPResponseHead(version: .http1_1, status: status, reason: HTTPStatusText.reason(status), headers: headers)
     }
 
     private func streamFinished() {

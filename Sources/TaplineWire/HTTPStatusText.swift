@@ -1,5 +1,6 @@
 /// Standard reason phrases (RFC 9110 §15), for responses that carried none
-/// (HTTP/2 has no reason phrase). Pure.
+/// (HTTP/2 has no reason phrase): an HTTP/1.1 head made from an HTTP/2 one, a
+/// Postman export. Empty for codes without one here. Pure.
 public enum HTTPStatusText {
     public static func reason(_ status: Int) -> String {
         switch status {
@@ -21,12 +22,14 @@ public enum HTTPStatusText {
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
         case 409: return "Conflict"
         case 410: return "Gone"
         case 413: return "Content Too Large"
         case 415: return "Unsupported Media Type"
         case 422: return "Unprocessable Content"
         case 429: return "Too Many Requests"
+        case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
         case 502: return "Bad Gateway"
