@@ -106,6 +106,9 @@ class _OriginHandler(BaseHTTPRequestHandler):
     server_version = "TaplineTestOrigin/1.0"
     sys_version = ""
     timeout = 120  # per socket operation; ends idle keep-alive connections
+    # TCP_NODELAY, as real servers set it: with Nagle, a body written after its head
+    # waits for the head's (delayed) ACK, 40 ms a keep-alive response.
+    disable_nagle_algorithm = True
     ECHO_LIMIT = 64 * 1024 * 1024
 
     server: "_Server"

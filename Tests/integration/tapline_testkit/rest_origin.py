@@ -38,6 +38,7 @@ SKUS = [f"SKU-10{n}" for n in range(1, 8)]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # see origin.py: no 40 ms wait for a delayed ACK
 
     def log_message(self, format, *args):  # noqa: A002 - quiet
         pass
