@@ -27,13 +27,18 @@ import Glibc
 ///
 /// Ownership: the loop retains the connection while its fd is open and until
 /// `didCloseWith` has been delivered; an owner that drops its reference without
-/// closing leaks the socket until the peer goes away. `delegate` is weak: the
-/// owner must keep the delegate alive. With no delegate, read bytes are dropped.
+/// closing leaks the socket until the peer goes away. `delegate` is held strongly
+/// until `didCloseWith` has been delivered, then dropped: the delegate lives at
+/// least as long as the open socket, and the cycle a delegate that owns its
+/// connection forms ends with the close. (A weak reference cost more than that
+/// suggests: every object referenced weakly keeps its reference counts in a side
+/// table, and each retain of it anywhere takes the runtime's slow path.) With
+/// no delegate, read bytes are dropped.
 ///
 /// Thread ownership: confined to `loop`.
 public final class TCPConnection {
     public let loop: EventLoop
-    public weak var delegate: (any TCPConnectionDelegate)?
+    public var delegate: (any TCPConnectionDelegate)?
     public let localAddress: SocketAddress
     public let remoteAddress: SocketAddress
     public var highWatermark: Int = 256 * 1024
@@ -384,6 +389,8 @@ public final class TCPConnection {
 
     /// Called by the loop after the phase in which the connection closed.
     func deliverCloseNotification() {
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.connection(self, didCloseWith: closeError)
     }
 

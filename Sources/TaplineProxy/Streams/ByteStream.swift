@@ -6,7 +6,11 @@ import TaplineNet
 /// see plaintext bytes and never know whether TLS is underneath.
 ///
 /// Thread ownership: confined to the event loop of its TCP connection.
-/// Retention: whoever set itself as `delegate` must keep the stream alive.
+/// Retention: whoever set itself as `delegate` must keep the stream alive. The
+/// socket streams (`PlainStream`, `TLSStream`) also hold their delegate until
+/// they have passed on `didCloseWith`, which the loop always delivers; the
+/// streams over an HTTP/2 stream hold it weakly, as their close depends on a
+/// session that may be torn down without one.
 protocol ByteStream: AnyObject {
     var delegate: (any ByteStreamDelegate)? { get set }
     /// The underlying socket (addresses, counters, loop).

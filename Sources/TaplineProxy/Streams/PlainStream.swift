@@ -1,11 +1,12 @@
 import TaplineNet
 
-/// A `ByteStream` straight over a TCP connection.
+/// A `ByteStream` straight over a TCP connection. Holds its delegate until it
+/// has passed on `didCloseWith`, like the connection holds the stream.
 ///
 /// Thread ownership: confined to `connection.loop`.
 final class PlainStream: ByteStream, TCPConnectionDelegate {
     let connection: TCPConnection
-    weak var delegate: (any ByteStreamDelegate)?
+    var delegate: (any ByteStreamDelegate)?
 
     init(connection: TCPConnection) {
         self.connection = connection
@@ -34,6 +35,8 @@ final class PlainStream: ByteStream, TCPConnectionDelegate {
     }
 
     func connection(_ connection: TCPConnection, didCloseWith error: NetError?) {
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.stream(self, didCloseWith: error)
     }
 }

@@ -10,16 +10,16 @@ import TaplineTLS
 /// success or the TLS error, and only after success is the delegate told about
 /// plaintext.
 ///
+/// Retention: the TCP connection holds this stream, and this stream its
+/// delegate, until `didCloseWith` has been delivered — which also keeps the
+/// stream alive through its handshake, before anyone else holds it.
+///
 /// Thread ownership: confined to `connection.loop`.
 final class TLSStream: ByteStream, TCPConnectionDelegate {
     let connection: TCPConnection
     let engine: TLSEngine
-    weak var delegate: (any ByteStreamDelegate)?
+    var delegate: (any ByteStreamDelegate)?
     private var onHandshakeComplete: ((Result<TLSStream, TLSError>) -> Void)?
-    /// Keeps this stream alive while the handshake runs (the TCP connection only
-    /// holds its delegate weakly); cleared when the handshake completes or fails,
-    /// after which the completion's receiver owns the stream.
-    private var handshakeSelfRetain: TLSStream?
     private var closed = false
     private var sawEOF = false
 
@@ -34,7 +34,6 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     /// Starts the handshake; `initialCiphertext` holds bytes already read from
     /// the socket (a ClientHello peeked by protocol detection).
     func start(initialCiphertext: [UInt8] = []) {
-        handshakeSelfRetain = self
         do {
             try engine.startHandshake()
             flushCiphertext()
@@ -94,7 +93,6 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         flushCiphertext()
         if let completion = onHandshakeComplete, engine.state == .established {
             onHandshakeComplete = nil
-            handshakeSelfRetain = nil
             completion(.success(self))
         }
         if !plaintext.isEmpty, onHandshakeComplete == nil, !closed {
@@ -109,7 +107,6 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     private func fail(_ error: TLSError) {
         if let completion = onHandshakeComplete {
             onHandshakeComplete = nil
-            handshakeSelfRetain = nil
             connection.closeAfterFlush()
             completion(.failure(error))
         } else {
@@ -126,7 +123,6 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     func connectionDidReadEOF(_ connection: TCPConnection) {
         if let completion = onHandshakeComplete {
             onHandshakeComplete = nil
-            handshakeSelfRetain = nil
             connection.close()
             completion(.failure(.handshakeFailed(reason: "peer closed the connection during the handshake", alert: nil)))
             return
@@ -145,10 +141,11 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         closed = true
         if let completion = onHandshakeComplete {
             onHandshakeComplete = nil
-            handshakeSelfRetain = nil
             completion(.failure(.handshakeFailed(reason: error?.description ?? "connection closed during the handshake", alert: nil)))
             return
         }
+        let delegate = self.delegate
+        self.delegate = nil
         delegate?.stream(self, didCloseWith: error)
     }
 }
