@@ -6,6 +6,8 @@
       running at the end of the test must exit 0 within a timeout on SIGTERM.
   origin / https_origin          threaded HTTP/1.1 origin servers that record requests
   test_ca                        throwaway CA that signed https_origin's certificate
+  nghttpd / nghttpd_tls          nghttpd (h2c / TLS) serving the requesting module's
+                                 `docroot` fixture
 Module-level helpers (free_port, wait_for_port, curl, ...) live in tapline_testkit.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 
+from tapline_testkit.h2 import Nghttpd
 from tapline_testkit.origin import OriginServer, TestCA
 from tapline_testkit.proxy import TaplineFactory
 from tapline_testkit.util import free_port, wait_for_port  # noqa: F401 - re-exported
@@ -44,3 +47,17 @@ def tapline(tmp_path_factory):
     problems = factory.stop_all()
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def nghttpd(docroot):
+    server = Nghttpd(docroot)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nghttpd_tls(docroot, test_ca):
+    server = Nghttpd(docroot, tls=test_ca)
+    yield server
+    server.stop()

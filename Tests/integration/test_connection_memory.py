@@ -11,7 +11,6 @@ import subprocess
 
 import pytest
 
-from tapline_testkit.h2 import Nghttpd
 from tapline_testkit.origin import pattern_bytes
 from tapline_testkit.util import HOST, read_proc_status
 
@@ -25,13 +24,6 @@ def docroot(tmp_path_factory):
     d = tmp_path_factory.mktemp("memory-docroot")
     (d / "1k.bin").write_bytes(pattern_bytes(1024))
     return d
-
-
-@pytest.fixture
-def nghttpd(docroot):
-    server = Nghttpd(docroot)
-    yield server
-    server.stop()
 
 
 def rss_kb(proxy) -> int:

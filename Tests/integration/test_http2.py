@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tapline_testkit.capture import read_events
-from tapline_testkit.h2 import H2Client, H2Origin, Nghttpd, sha256
+from tapline_testkit.h2 import H2Client, H2Origin, sha256
 from tapline_testkit.origin import pattern_bytes, pattern_sha256
 from tapline_testkit.util import HOST, curl, text
 
@@ -24,20 +24,6 @@ def docroot(tmp_path_factory):
         (d / name).write_bytes(pattern_bytes(size))
     (d / "index.html").write_bytes(b"hello h2\n")
     return d
-
-
-@pytest.fixture
-def nghttpd(docroot):
-    server = Nghttpd(docroot)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def nghttpd_tls(docroot, test_ca):
-    server = Nghttpd(docroot, tls=test_ca)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
