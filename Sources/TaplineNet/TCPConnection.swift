@@ -32,13 +32,23 @@ import Glibc
 /// least as long as the open socket, and the cycle a delegate that owns its
 /// connection forms ends with the close. (A weak reference cost more than that
 /// suggests: every object referenced weakly keeps its reference counts in a side
-/// table, and each retain of it anywhere takes the runtime's slow path.) With
-/// no delegate, read bytes are dropped.
+/// table, and each retain of it anywhere takes the runtime's slow path.) A
+/// delegate that is replaced before the close hears `connectionWasHandedOver`
+/// instead, so it can let go of whatever it holds in turn. With no delegate, read
+/// bytes are dropped.
 ///
 /// Thread ownership: confined to `loop`.
 public final class TCPConnection {
     public let loop: EventLoop
-    public var delegate: (any TCPConnectionDelegate)?
+    public var delegate: (any TCPConnectionDelegate)? {
+        get { currentDelegate }
+        set {
+            let previous = currentDelegate
+            currentDelegate = newValue
+            if let previous, previous !== newValue { previous.connectionWasHandedOver(self) }
+        }
+    }
+    private var currentDelegate: (any TCPConnectionDelegate)?
     public let localAddress: SocketAddress
     public let remoteAddress: SocketAddress
     public var highWatermark: Int = 256 * 1024
@@ -389,8 +399,8 @@ public final class TCPConnection {
 
     /// Called by the loop after the phase in which the connection closed.
     func deliverCloseNotification() {
-        let delegate = self.delegate
-        self.delegate = nil
+        let delegate = currentDelegate
+        currentDelegate = nil
         delegate?.connection(self, didCloseWith: closeError)
     }
 

@@ -9,4 +9,11 @@ public protocol TCPConnectionDelegate: AnyObject {
     /// The connection is closed for good (after `close()`, an error, or both halves done).
     /// `error` is nil for an orderly close. Called exactly once.
     func connection(_ connection: TCPConnection, didCloseWith error: NetError?)
+    /// Another delegate took the connection over (a TLS stream over a socket that a
+    /// plain stream served until then): no callback follows, not even `didCloseWith`.
+    func connectionWasHandedOver(_ connection: TCPConnection)
+}
+
+extension TCPConnectionDelegate {
+    public func connectionWasHandedOver(_ connection: TCPConnection) {}
 }

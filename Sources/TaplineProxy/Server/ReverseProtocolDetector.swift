@@ -105,9 +105,6 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
             client.close()
             return
         }
-        // The TLS stream takes the socket over: the plain one hears nothing more (not even
-        // the close that would make it let go of its delegate), so it lets go now.
-        client.delegate = nil
         let tlsStream = TLSStream(connection: client.connection, engine: engine) { [weak self] result in
             guard let self else { return }
             guard case .success(let stream) = result else { return } // the close is reported by the stream

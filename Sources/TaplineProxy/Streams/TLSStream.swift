@@ -137,6 +137,12 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         delegate?.stream(self, writabilityChanged: isWritable)
     }
 
+    /// The stream now taking the socket over has the say; this one's delegate would
+    /// never hear the close that makes it let go, so it lets go now.
+    func connectionWasHandedOver(_ connection: TCPConnection) {
+        delegate = nil
+    }
+
     func connection(_ connection: TCPConnection, didCloseWith error: NetError?) {
         closed = true
         if let completion = onHandshakeComplete {

@@ -141,9 +141,6 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             return
         }
         let target = UpstreamTarget(scheme: .https, host: host, port: port)
-        // The TLS stream takes the socket over: the plain one hears nothing more (not even
-        // the close that would make it let go of its delegate), so it lets go now.
-        client.delegate = nil
         let tlsStream = TLSStream(connection: client.connection, engine: engine) { [weak self] result in
             guard let self else { return }
             switch result {
