@@ -11,9 +11,11 @@ Prints req/s, p99 latency (from h2load's per-request --log-file), Tapline's peak
 the ratio to direct h2c (to direct TLS for the TLS case).
 
 The machine's speed drifts by ±15% within minutes on shared VMs, so the five cases run
-in `--rounds` rounds (3 by default), one after the other in each; a case's ratio is
+in `--rounds` rounds (5 by default), one after the other in each; a case's ratio is
 taken against the baseline of its own round, and the table shows medians (req/s, p99,
-ratio) with the lowest and highest ratio of the rounds.
+ratio) with the lowest and highest ratio of the rounds. Five rounds, not three: the
+rounds of one run have spread by as much as 0.27-0.40x, so three left the median at the
+mercy of one hiccup of the host during a two-second case.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def main() -> int:
     parser.add_argument("--bin", default="build/release/tapline")
     parser.add_argument("--requests", type=int, default=200_000)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if args.rounds < 1 or args.requests < 1:
         print("bench/h2: --rounds and --requests must be at least 1", file=sys.stderr)
