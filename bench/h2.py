@@ -10,12 +10,14 @@ h2load -c 10 -m 10 -n N against a 1 KiB file served by nghttpd on 127.0.0.1:
 Prints req/s, p99 latency (from h2load's per-request --log-file), Tapline's peak RSS and
 the ratio to direct h2c (to direct TLS for the TLS case).
 
-The machine's speed drifts by ±15% within minutes on shared VMs, so the five cases run
-in `--rounds` rounds (5 by default), one after the other in each; a case's ratio is
-taken against the baseline of its own round, and the table shows medians (req/s, p99,
-ratio) with the lowest and highest ratio of the rounds. Five rounds, not three: the
-rounds of one run have spread by as much as 0.27-0.40x, so three left the median at the
-mercy of one hiccup of the host during a two-second case.
+The machine's speed drifts by ±15% within minutes on shared VMs, so the cases run in
+`--rounds` rounds (5 by default). In each round every Tapline case runs between two
+runs of its baseline (direct h2c: before, between and after the two h2c cases; direct
+TLS around the TLS case) and its ratio is taken against the mean of those two. The
+table shows medians (req/s, p99, ratio) with the lowest and highest ratio of the
+rounds. Five rounds, not three: the rounds of one run have spread by as much as
+0.27-0.40x, so three left the median at the mercy of one hiccup of the host during a
+two-second case.
 """
 
 from __future__ import annotations
@@ -101,30 +103,48 @@ def main() -> int:
                 stop(proc)
             shutil.rmtree(work / "captures", ignore_errors=True)
             runs.setdefault(name, []).append((rps, p99, rss))
+            runs.setdefault(name, []).append((rps, p99, rss))
+            return rps
 
+        def direct_h2c() -> float:
+            return case("direct-h2c", lambda _: f"http://{HOST}:{plain_port}/1k.bin")
+
+        def direct_tls() -> float:
+            return case("direct-tls", lambda _: f"https://{HOST}:{tls_port}/1k.bin")
+
+        # Each Tapline case runs between two runs of its baseline and is compared with
+        # their mean, so a drift of the machine's speed during the round cancels out.
+        ratios: dict[str, list[float]] = {"direct-h2c": [], "direct-tls": []}
+
+        def compare(name: str, before: float, url_for, proxy_args: list[str], baseline) -> float:
+            rps = case(name, url_for, proxy_args)
+            after = baseline()
+            ratios.setdefault(name, []).append(rps / ((before + after) / 2))
+            return after
+
+        h2c_url = lambda p: f"http://{HOST}:{p}/1k.bin"
         for _ in range(args.rounds):
-            case("direct-h2c", lambda _: f"http://{HOST}:{plain_port}/1k.bin")
-            case("h2c-no-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
-                 ["--reverse", f"h2c://{HOST}:{plain_port}", "--no-capture"])
-            case("h2c-capture", lambda p: f"http://{HOST}:{p}/1k.bin",
-                 ["--reverse", f"h2c://{HOST}:{plain_port}", "--capture", str(work / "captures")])
-            case("direct-tls", lambda _: f"https://{HOST}:{tls_port}/1k.bin")
-            case("tls-capture", lambda p: f"https://{HOST}:{p}/1k.bin",
-                 ["--reverse", f"https://localhost:{tls_port}", "--upstream-ca", str(cert), "--listen-tls",
-                  "--capture", str(work / "captures")])
+            before = direct_h2c()
+            before = compare("h2c-no-capture", before, h2c_url,
+                             ["--reverse", f"h2c://{HOST}:{plain_port}", "--no-capture"], direct_h2c)
+            compare("h2c-capture", before, h2c_url,
+                    ["--reverse", f"h2c://{HOST}:{plain_port}", "--capture", str(work / "captures")], direct_h2c)
+            compare("tls-capture", direct_tls(), lambda p: f"https://{HOST}:{p}/1k.bin",
+                    ["--reverse", f"https://localhost:{tls_port}", "--upstream-ca", str(cert), "--listen-tls",
+                     "--capture", str(work / "captures")], direct_tls)
 
         print(f"\nh2load -c 10 -m 10 -n {args.requests}, 1 KiB, tapline --threads {args.threads}, "
               f"{args.rounds} round(s): medians")
         print(f"{'case':<16} {'req/s':>10} {'p99 ms':>8} {'peak RSS':>10} {'ratio':>7}  {'ratio range':>13}")
-        for name, results in runs.items():
-            reference = runs["direct-tls" if "tls" in name else "direct-h2c"]
-            ratios = [rps / base[0] for (rps, _, _), base in zip(results, reference)]
+        for name in ("direct-h2c", "h2c-no-capture", "h2c-capture", "direct-tls", "tls-capture"):
+            results = runs[name]
             rss = max(r[2] for r in results)
             rss_text = f"{rss // 1024} MB" if rss else "-"
-            spread = f"{min(ratios):.2f}-{max(ratios):.2f}x" if len(ratios) > 1 else ""
+            case_ratios = ratios[name] or [1.0]
+            spread = f"{min(case_ratios):.2f}-{max(case_ratios):.2f}x" if len(case_ratios) > 1 else ""
             print(f"{name:<16} {statistics.median(r[0] for r in results):>10.0f} "
                   f"{statistics.median(r[1] for r in results):>8.2f} {rss_text:>10} "
-                  f"{statistics.median(ratios):>6.2f}x  {spread:>13}")
+                  f"{statistics.median(case_ratios):>6.2f}x  {spread:>13}")
         return 0
     finally:
         stop_all()
