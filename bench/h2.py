@@ -140,7 +140,7 @@ def main() -> int:
             results = runs[name]
             rss = max(r[2] for r in results)
             rss_text = f"{rss // 1024} MB" if rss else "-"
-            case_ratios = ratios[name] or [1.0]
+            case_ratios = ratios[name] or [1.0] * len(results)  # a baseline against itself
             spread = f"{min(case_ratios):.2f}-{max(case_ratios):.2f}x" if len(case_ratios) > 1 else ""
             print(f"{name:<16} {statistics.median(r[0] for r in results):>10.0f} "
                   f"{statistics.median(r[1] for r in results):>8.2f} {rss_text:>10} "
