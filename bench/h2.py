@@ -103,7 +103,6 @@ def main() -> int:
                 stop(proc)
             shutil.rmtree(work / "captures", ignore_errors=True)
             runs.setdefault(name, []).append((rps, p99, rss))
-            runs.setdefault(name, []).append((rps, p99, rss))
             return rps
 
         def direct_h2c() -> float:
