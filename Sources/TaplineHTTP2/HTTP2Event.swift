@@ -8,6 +8,12 @@ public enum HTTP2Event: Sendable, Equatable {
     /// A complete HEADERS (+ CONTINUATION) block. `fields` keep the received
     /// order and case, pseudo-headers first as on the wire.
     case headers(stream: Int32, fields: HTTPHeaders, kind: HTTP2HeadersKind, endStream: Bool)
+    /// A HEADERS block over the session's `maxHeaderListSize`, counted as RFC 9113
+    /// §6.5.2 counts it (name + value + 32 bytes a field); `size` is the whole block's.
+    /// `fields` are the ones that fit, in order: pseudo-headers come first, so a request
+    /// keeps its `:method` and `:path`. The stream stays open: the owner answers
+    /// (431 for a request) or resets it.
+    case oversizedHeaders(stream: Int32, fields: HTTPHeaders, kind: HTTP2HeadersKind, endStream: Bool, size: Int)
     /// DATA payload bytes (padding removed). The owner must eventually `consume`
     /// exactly this many bytes for the stream, or credit is never returned.
     case data(stream: Int32, bytes: [UInt8])

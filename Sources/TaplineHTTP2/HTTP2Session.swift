@@ -394,20 +394,22 @@ public final class HTTP2Session {
         incomingHeadersTooLarge = false
     }
 
-    /// Returns false when the block exceeds `maxHeaderListSize` (the stream is then reset).
+    /// Collects one field of the block being received; false (the stream is then reset)
+    /// only for a field of a stream whose block did not begin. Past `maxHeaderListSize`
+    /// fields are counted but no longer kept: the block ends as `oversizedHeaders`.
     func header(stream: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard stream == incomingHeaderStream else { return false }
         incomingHeaderBytes += name.count + value.count + 32
-        guard stream == incomingHeaderStream, incomingHeaderBytes <= Int(settings.maxHeaderListSize) else {
+        guard !incomingHeadersTooLarge, incomingHeaderBytes <= Int(settings.maxHeaderListSize) else {
             incomingHeadersTooLarge = true
-            incomingHeaders.removeAll()
-            return false
+            return true
         }
         incomingHeaders.add(name: name, value: value)
         return true
     }
 
     func headersComplete(stream: Int32, endStream: Bool) {
-        guard stream == incomingHeaderStream, !incomingHeadersTooLarge else { return }
+        guard stream == incomingHeaderStream else { return }
         let fields = incomingHeaders.build()
         incomingHeaders.removeAll()
         let kind: HTTP2HeadersKind
@@ -421,6 +423,11 @@ public final class HTTP2Session {
         } else {
             kind = .response
             streamsWithHead[stream] = true
+        }
+        if incomingHeadersTooLarge {
+            events.append(.oversizedHeaders(stream: stream, fields: fields, kind: kind, endStream: endStream,
+                                            size: incomingHeaderBytes))
+            return
         }
         events.append(.headers(stream: stream, fields: fields, kind: kind, endStream: endStream))
     }

@@ -11,7 +11,7 @@ public struct HTTP2SessionSettings: Sendable, Equatable {
     /// SETTINGS_MAX_CONCURRENT_STREAMS we announce (server role; nghttp2 refuses streams above it).
     public var maxConcurrentStreams: UInt32 = 100
     /// SETTINGS_MAX_HEADER_LIST_SIZE we announce; a received header block larger than this
-    /// resets its stream.
+    /// arrives as `HTTP2Event.oversizedHeaders` (the fields that fit), its stream still open.
     public var maxHeaderListSize: UInt32 = 64 * 1024
     /// SETTINGS_ENABLE_PUSH: always 0 in the client role (no server push toward us).
     public var enablePush = false

@@ -90,6 +90,51 @@ final class HTTP2SessionRejectionTests: XCTestCase {
         XCTAssertTrue(code == .streamClosed || code == .protocolError, "got \(String(describing: code))")
     }
 
+    /// A block over SETTINGS_MAX_HEADER_LIST_SIZE is not reset by the session: it arrives
+    /// as `oversizedHeaders` with the fields that fit and the whole block's size (RFC 9113
+    /// §6.5.2: name + value + 32 a field), and the owner can still answer on the stream.
+    func testAHeaderListOverTheLimitArrivesWithTheFieldsThatFitAndTheStreamOpen() throws {
+        var settings = HTTP2SessionSettings()
+        settings.maxHeaderListSize = 1024
+        let fields = Self.valid + (0..<30).map { (String(format: "x-field-%02d", $0), String(repeating: "v", count: 50)) }
+        let sizes = fields.map { $0.0.utf8.count + $0.1.utf8.count + 32 }
+        let fitting = sizes.indices.first { sizes[...$0].reduce(0, +) > 1024 }!
+        let client = try HTTP2Session(role: .client)
+        let server = try HTTP2Session(role: .server, settings: settings)
+        _ = try client.submitRequest(HTTPHeaders(fields), endStream: true)
+        let (_, serverEvents) = try HTTP2SessionPump.run(client, server)
+        XCTAssertTrue(serverEvents.contains(.oversizedHeaders(stream: 1, fields: HTTPHeaders(Array(fields[..<fitting])),
+                                                              kind: .request, endStream: true, size: sizes.reduce(0, +))),
+                      "\(serverEvents)")
+        XCTAssertFalse(serverEvents.contains { if case .headers = $0 { return true } else { return false } })
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "431")]), endStream: true)
+        let (clientEvents, _) = try HTTP2SessionPump.run(client, server)
+        XCTAssertTrue(clientEvents.contains(.headers(stream: 1, fields: HTTPHeaders([(":status", "431")]),
+                                                     kind: .response, endStream: true)), "\(clientEvents)")
+    }
+
+    func testAResponseHeaderListOverTheLimitArrivesAsOversizedToTheClient() throws {
+        var settings = HTTP2SessionSettings()
+        settings.maxHeaderListSize = 512
+        let client = try HTTP2Session(role: .client, settings: settings)
+        let server = try HTTP2Session(role: .server)
+        let stream = try client.submitRequest(HTTPHeaders(Self.valid), endStream: true)
+        let response = [(":status", "200")] + (0..<20).map { (String(format: "x-big-%02d", $0), String(repeating: "b", count: 40)) }
+        let (clientEvents, _) = try HTTP2SessionPump.run(client, server) { event in
+            if case .headers(let id, _, .request, _) = event {
+                try server.submitResponse(stream: id, headers: HTTPHeaders(response), endStream: false)
+            }
+        }
+        let oversized = clientEvents.compactMap { event -> (HTTP2HeadersKind, Int, Int)? in
+            guard case .oversizedHeaders(stream, let fields, let kind, false, let size) = event else { return nil }
+            return (kind, fields.count, size)
+        }
+        XCTAssertEqual(oversized.count, 1, "\(clientEvents)")
+        XCTAssertEqual(oversized.first?.0, .response)
+        XCTAssertEqual(oversized.first?.2, response.map { $0.0.utf8.count + $0.1.utf8.count + 32 }.reduce(0, +))
+        XCTAssertEqual(oversized.first?.1, 6)  // :status (39 bytes) + 6 fields of 80 fit in 512
+    }
+
     func testUpgradeSettingsMustBeBase64URL() {
         XCTAssertThrowsError(try HTTP2Session(upgradeWithSettingsHeader: "%%%", isHeadRequest: false))
         XCTAssertNoThrow(try HTTP2Session(upgradeWithSettingsHeader: "AAMAAABkAAQCAAAAAAIAAAAA", isHeadRequest: false))

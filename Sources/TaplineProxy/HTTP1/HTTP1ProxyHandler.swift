@@ -715,6 +715,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             openUpstream(for: exchange, target: exchange.target)
             return
         }
+        if let stated = error as? FlowError {
+            // An HTTP/2 upstream stream says itself what went wrong (a reset, a refused head).
+            failExchange(stated, status: 502)
+            return
+        }
         let reason = error.map { " (\($0))" } ?? ""
         let message = exchange.responseHeadSent
             ? "\(exchange.target.hostPort) closed the connection in the middle of the response body\(reason)"

@@ -141,6 +141,10 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
         case .headers(_, let fields, _, _):
             if responseChunked { deliver(HTTP1Serializer.lastChunk(trailers: HTTP2HeadTranslator.http1Fields(fields)), credit: 0, stream: id) }
             streamFinished()
+        case .oversizedHeaders(_, _, let kind, _, let size):
+            failStream(HTTP2OversizedHeaders.upstreamError(kind: kind, size: size,
+                                                           limit: h2?.session.settings.maxHeaderListSize ?? 0,
+                                                           upstream: target.hostPort))
         case .data(_, let bytes):
             deliver(responseChunked ? HTTP1Serializer.chunk(bytes) : bytes, credit: bytes.count, stream: id)
         case .endStream:

@@ -216,6 +216,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             }
             exchange.requestTrailers = fields
             endRequest(exchange)
+        case .oversizedHeaders(let id, let fields, let kind, let endStream, let size):
+            let error = HTTP2OversizedHeaders.clientError(kind: kind, size: size, limit: session.settings.maxHeaderListSize)
+            if kind == .request {
+                failExchange(openExchange(stream: id, fields: fields, endStream: endStream), error, status: 431)
+            } else if let exchange = exchanges[id] {
+                if let tunnel = exchange.tunnel { tunnel.receiveEnd() } else { failExchange(exchange, error, status: 431) }
+            }
         case .data(let id, let bytes):
             if let tunnel = exchanges[id]?.tunnel {
                 tunnel.receive(bytes) // credited when the relay takes it
@@ -249,21 +256,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     private func startExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) {
-        idleTimer?.cancel()
-        idleTimer = nil
-        let flow = context.nextFlowID()
-        let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(fields)
-        let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields,
-                                           method: pseudo.method ?? "GET", handler: self)
-        exchanges[id] = exchange
-        let now = eventTime
-        exchange.timings.value.requestStart = now
-        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http,
-                                    scheme: pseudo.scheme ?? info.scheme,
-                                    authority: pseudo.authority ?? route.target.authority, time: now))
-        context.record(.http2Stream(flow: flow, streamID: UInt32(id), time: now))
-        context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields, pseudo), time: now))
-        if endStream { endRequest(exchange) }
+        let exchange = openExchange(stream: id, fields: fields, endStream: endStream)
         if exchange.method == "CONNECT" {
             guard ExtendedConnectTranslator.protocolName(fields) != nil, !endStream else {
                 failExchange(exchange, FlowError(.badRequest, "CONNECT inside HTTP/2 is not supported by Tapline (only extended CONNECT for WebSocket, RFC 8441)"), status: 501)
@@ -288,6 +281,27 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             exchange.timings.value.adoptConnectionSetup(from: preconnect)
         }
         assignUpstream(exchange)
+    }
+
+    /// Registers a new client stream as an exchange and records its flow's start and
+    /// request head (and the request's end when the head ended the stream).
+    private func openExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) -> HTTP2StreamExchange {
+        idleTimer?.cancel()
+        idleTimer = nil
+        let flow = context.nextFlowID()
+        let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(fields)
+        let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields,
+                                           method: pseudo.method ?? "GET", handler: self)
+        exchanges[id] = exchange
+        let now = eventTime
+        exchange.timings.value.requestStart = now
+        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http,
+                                    scheme: pseudo.scheme ?? info.scheme,
+                                    authority: pseudo.authority ?? route.target.authority, time: now))
+        context.record(.http2Stream(flow: flow, streamID: UInt32(id), time: now))
+        context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields, pseudo), time: now))
+        if endStream { endRequest(exchange) }
+        return exchange
     }
 
     private func requestBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
@@ -602,6 +616,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             case .trailers, .request:
                 responseEnded(exchange, trailers: fields)
             }
+        case .oversizedHeaders(_, _, let kind, _, let size):
+            var limit = session.settings.maxHeaderListSize
+            if case .http2(let connection, _) = exchange.leg { limit = connection.session.settings.maxHeaderListSize }
+            failExchange(exchange, HTTP2OversizedHeaders.upstreamError(kind: kind, size: size, limit: limit,
+                                                                       upstream: route.target.hostPort), status: 502)
         case .data(_, let bytes):
             exchange.upstreamUnconsumed += bytes.count
             http1ResponseBody(bytes, for: exchange)
@@ -637,7 +656,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         switch event {
         case .data(_, let bytes):
             tunnel.receive(bytes)
-        case .endStream, .headers(_, _, _, true):
+        case .endStream, .headers(_, _, _, true), .oversizedHeaders(_, _, _, true, _):
             tunnel.receiveEnd()
         case .streamReset(_, let code):
             context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: eventTime))
@@ -645,7 +664,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .streamClosed(_, let code):
             tunnel.streamClosed(error: code == .noError ? nil
                 : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-        case .headers, .dataSent, .settings, .goAway:
+        case .headers, .oversizedHeaders, .dataSent, .settings, .goAway:
             break
         }
     }

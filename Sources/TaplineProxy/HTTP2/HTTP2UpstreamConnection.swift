@@ -67,7 +67,8 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
             case .streamReset(let id, _):
                 // The stream is over for us: no RST back, and its close event goes nowhere.
                 streams.removeValue(forKey: id)?.upstreamStream(id, received: event)
-            case .headers(let id, _, _, _), .data(let id, _), .endStream(let id), .dataSent(let id, _):
+            case .headers(let id, _, _, _), .oversizedHeaders(let id, _, _, _, _), .data(let id, _), .endStream(let id),
+                 .dataSent(let id, _):
                 if let delegate = streams[id] {
                     delegate.upstreamStream(id, received: event)
                 } else if case .data(_, let bytes) = event {

@@ -127,7 +127,7 @@ class H2Origin:
             with self.lock:
                 self.resets.append((s["path"] if s else "?", int(event.error_code)))
         if isinstance(event, h2.events.StreamEnded):
-            self._respond(h2c, event.stream_id, streams.pop(event.stream_id))
+            self._respond(h2c, event.stream_id, streams[event.stream_id])  # kept: a reset may follow
 
     def _respond(self, h2c, stream_id: int, s: dict) -> None:
         path = s["path"]
@@ -145,6 +145,11 @@ class H2Origin:
             h2c.send_headers(stream_id, [(":status", "200"), ("content-length", "2")])
             h2c.send_data(stream_id, b"ok", end_stream=True)
             h2c.close_connection(error_code=h2.errors.ErrorCodes.NO_ERROR)
+        elif path.startswith("/big-headers/"):
+            # N KiB of response header fields, and the stream left open: a proxy that
+            # refuses the head must reset the stream itself (recorded in `resets`)
+            fields = [(f"x-big-{i:03d}", "b" * 1000) for i in range(int(path.split("/")[2]))]
+            h2c.send_headers(stream_id, [(":status", "200")] + fields)
         elif path in ("/upload", "/silent"):
             pass  # never answered: the test resets it, or waits for the proxy's 504
         else:
