@@ -230,7 +230,10 @@ enum ProxyCommand {
         let modeText: String
         switch configuration.mode {
         case .forward: modeText = "forward proxy; clients use it with curl -x http://\(address)"
-        case .reverse(let target): modeText = "reverse proxy to \(target)"
+        case .reverse(let target):
+            // As the user wrote it: an h2c:// upstream is an http:// target spoken to in HTTP/2.
+            modeText = configuration.reverseUpstreamHTTP2 ? "reverse proxy to h2c://\(target.authority)"
+                                                          : "reverse proxy to \(target)"
         }
         StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")
         if !address.isLoopback {

@@ -52,6 +52,7 @@ def nghttp(*args) -> subprocess.CompletedProcess:
 
 def test_reverse_h2c_to_nghttpd_with_curl_and_nghttp(tapline, nghttpd):
     proxy = tapline("--reverse", f"h2c://{nghttpd.authority}")
+    assert f"(reverse proxy to h2c://{nghttpd.authority})" in proxy.stderr_text()  # the banner names h2c
     version, body = curl_version_and_body("--http2-prior-knowledge", f"{proxy.url}/1m.bin")
     assert version == "2" and sha256(body) == pattern_sha256(SIZES["1m.bin"])
     # Upgrade: h2c from an HTTP/1.1 client
