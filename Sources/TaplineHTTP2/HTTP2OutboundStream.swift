@@ -6,6 +6,9 @@ import TaplineWire
 /// Invariants: `bufferedBytes` is the sum of the chunks' counts; once `ended`,
 /// no bytes are appended. `deferred` is true while nghttp2 was told
 /// NGHTTP2_ERR_DEFERRED and must be resumed when bytes or the end arrive.
+/// `resetCode` set means the stream ends with RST_STREAM instead of END_STREAM once
+/// the queued bytes are framed (`ended` is then true too); `resetScheduled` once the
+/// session has queued that reset.
 /// Thread ownership: belongs to its `HTTP2Session`, same thread. The session reuses
 /// the object for a later stream after `reset()`.
 final class HTTP2OutboundStream {
@@ -16,6 +19,8 @@ final class HTTP2OutboundStream {
     var ended = false
     var trailers: HTTPHeaders?
     var deferred = false
+    var resetCode: HTTP2ErrorCode?
+    var resetScheduled = false
 
     /// Back to a new stream's state: nothing queued, not ended, no trailers (the chunk
     /// list keeps its capacity).
@@ -27,6 +32,8 @@ final class HTTP2OutboundStream {
         ended = false
         trailers = nil
         deferred = false
+        resetCode = nil
+        resetScheduled = false
     }
 
     func append(_ bytes: [UInt8]) {

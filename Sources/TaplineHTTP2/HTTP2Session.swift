@@ -63,6 +63,10 @@ public final class HTTP2Session {
     /// Emptied outbound streams of closed streams, reused (with their chunk list's
     /// capacity) by the next heads: at most `spareOutboundLimit`.
     private var spareOutbound: [HTTP2OutboundStream] = []
+    /// Streams whose queued bytes were all framed and that end with RST_STREAM
+    /// (`reset(stream:code:afterQueuedData:)`): submitted once nghttp2 has nothing
+    /// else to send, outside its callbacks.
+    private var drainedResets: [(stream: Int32, code: HTTP2ErrorCode)] = []
     private static let spareOutboundLimit = 64
     /// nghttp2's last error message (error callback), for connection error reports.
     var lastLibraryMessage: String?
@@ -248,7 +252,10 @@ public final class HTTP2Session {
     /// there is nothing to send or the session failed (recorded in `failure`).
     private func nextOutputChunk() -> UnsafeBufferPointer<UInt8>? {
         var pointer: UnsafePointer<UInt8>?
-        let count = nghttp2_session_mem_send(session, &pointer)
+        var count = nghttp2_session_mem_send(session, &pointer)
+        if count == 0, submitDrainedResets() {
+            count = nghttp2_session_mem_send(session, &pointer)
+        }
         if count < 0 {
             failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
             return nil
@@ -260,7 +267,7 @@ public final class HTTP2Session {
     /// True while the session expects more input (no GOAWAY exchanged both ways yet).
     public var wantsRead: Bool { failure == nil && nghttp2_session_want_read(session) != 0 }
     /// True while frames are queued (including DATA that is not deferred).
-    public var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
+    public var wantsWrite: Bool { !drainedResets.isEmpty || nghttp2_session_want_write(session) != 0 }
     /// Nothing more will be read or written: the connection can be closed.
     public var isFinished: Bool { !wantsRead && !wantsWrite }
 
@@ -351,6 +358,33 @@ public final class HTTP2Session {
     public func reset(stream id: Int32, code: HTTP2ErrorCode) {
         removeOutboundStream(id)
         nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, code.rawValue)
+    }
+
+    /// Sends RST_STREAM after what is already queued for the stream: its head and body
+    /// bytes go out first, so the peer sees everything relayed before the reset (a proxy
+    /// passing on an upstream's reset). At once when nothing is left to frame.
+    public func reset(stream id: Int32, code: HTTP2ErrorCode, afterQueuedData: Bool) {
+        // Deferred with nothing buffered: nghttp2 already asked for data, so the head is out.
+        guard afterQueuedData, let stream = outbound[id], stream.resetCode == nil,
+              !(stream.deferred && stream.bufferedBytes == 0) else {
+            reset(stream: id, code: code)
+            return
+        }
+        stream.resetCode = code
+        stream.ended = true
+        stream.trailers = nil
+        resumeIfDeferred(id, stream)
+    }
+
+    /// Queues the resets of drained streams (see `drainedResets`); true when there were any.
+    private func submitDrainedResets() -> Bool {
+        guard !drainedResets.isEmpty else { return false }
+        let resets = drainedResets
+        drainedResets.removeAll()
+        for (id, code) in resets where outbound[id]?.resetScheduled == true {
+            reset(stream: id, code: code)
+        }
+        return true
     }
 
     /// Sends GOAWAY with the last peer stream we processed: no new streams are
@@ -452,6 +486,16 @@ public final class HTTP2Session {
         guard let stream = outbound[id] else { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
         let copied = stream.take(into: buffer, count: length)
         if copied > 0 { events.append(.dataSent(stream: id, count: copied)) }
+        if stream.bufferedBytes == 0, let code = stream.resetCode {
+            // Everything queued is framed: the reset follows, submitted outside this callback.
+            if !stream.resetScheduled {
+                stream.resetScheduled = true
+                drainedResets.append((id, code))
+            }
+            guard copied == 0 else { return copied }
+            stream.deferred = true
+            return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        }
         if stream.bufferedBytes == 0 {
             if stream.ended {
                 flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue

@@ -261,6 +261,29 @@ def test_client_reset_mid_upload_cancels_upstream_and_is_captured(tapline, h2_or
     assert ended["error"]["kind"] == "client-aborted" and "CANCEL" in ended["error"]["message"]
 
 
+@pytest.mark.parametrize("when", ["before-head", "mid-body"])
+def test_an_upstream_reset_reaches_the_client_with_its_code_and_is_captured(tapline, h2_origin, when):
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}")
+    client = H2Client(proxy.port)
+    sid = client.request(f"/reset-{when}/11")  # ENHANCE_YOUR_CALM: not a code a proxy would pick itself
+    client.wait_streams([sid])
+    assert client.resets.get(sid) == 11
+    if when == "mid-body":
+        assert client.responses[sid]["status"] == 200 and bytes(client.responses[sid]["body"]) == b"partial"
+    else:
+        assert client.responses[sid]["status"] is None
+    ok = client.request("/bytes/1000")  # the connection and the upstream's go on
+    client.wait_streams([ok])
+    assert client.responses[ok]["status"] == 200
+    client.close()
+    proxy.stop()
+    evs = events(proxy)
+    resets = [e for e in evs if e["type"] == "http2StreamReset"]
+    assert [(e["side"], e["errorCode"]) for e in resets] == [("upstream", 11)]
+    ended = next(e for e in evs if e["type"] == "flowEnded" and e["flow"] == resets[0]["flow"])
+    assert ended["error"]["kind"] == "upstream-aborted" and "ENHANCE_YOUR_CALM" in ended["error"]["message"]
+
+
 def test_silent_upstream_streams_each_get_504_after_their_own_timeout(tapline, h2_origin):
     """--response-timeout applies per stream: late streams get 504, a prompt one on the
     same connection is unaffected, and a stream opened later waits its full timeout."""

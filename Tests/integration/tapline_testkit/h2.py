@@ -150,6 +150,12 @@ class H2Origin:
             # refuses the head must reset the stream itself (recorded in `resets`)
             fields = [(f"x-big-{i:03d}", "b" * 1000) for i in range(int(path.split("/")[2]))]
             h2c.send_headers(stream_id, [(":status", "200")] + fields)
+        elif path.startswith("/reset-before-head/"):
+            h2c.reset_stream(stream_id, error_code=int(path.split("/")[2]))
+        elif path.startswith("/reset-mid-body/"):
+            h2c.send_headers(stream_id, [(":status", "200")])
+            h2c.send_data(stream_id, b"partial")
+            h2c.reset_stream(stream_id, error_code=int(path.split("/")[2]))
         elif path in ("/upload", "/silent"):
             pass  # never answered: the test resets it, or waits for the proxy's 504
         else:
