@@ -8,6 +8,7 @@
   test_ca                        throwaway CA that signed https_origin's certificate
   nghttpd / nghttpd_tls          nghttpd (h2c / TLS) serving the requesting module's
                                  `docroot` fixture
+  h2_upstream                    an H2Origin (Python h2, h2c) shared by a module's tests
 Module-level helpers (free_port, wait_for_port, curl, ...) live in tapline_testkit.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from tapline_testkit.h2 import Nghttpd
+from tapline_testkit.h2 import H2Origin, Nghttpd
 from tapline_testkit.origin import OriginServer, TestCA
 from tapline_testkit.proxy import TaplineFactory
 from tapline_testkit.util import free_port, wait_for_port  # noqa: F401 - re-exported
@@ -47,6 +48,13 @@ def tapline(tmp_path_factory):
     problems = factory.stop_all()
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def h2_upstream():
+    server = H2Origin()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

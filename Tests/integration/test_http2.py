@@ -33,6 +33,14 @@ def h2_origin():
     server.stop()
 
 
+def assert_still_serves(client: H2Client) -> None:
+    """A new request on the client's connection is answered; then the client closes."""
+    ok = client.request("/bytes/1000")
+    client.wait_streams([ok])
+    assert client.responses[ok]["status"] == 200
+    client.close()
+
+
 def events(proxy) -> list[dict]:
     return read_events(proxy.session_dir())
 
@@ -249,10 +257,7 @@ def test_client_reset_mid_upload_cancels_upstream_and_is_captured(tapline, h2_or
     from tapline_testkit.util import wait_until
     wait_until(lambda: h2_origin.resets, 10, message="the upstream to see the reset")
     assert h2_origin.resets == [("/upload", 8)]
-    ok = client.request("/bytes/1000")
-    client.wait_streams([ok])
-    assert client.responses[ok]["status"] == 200
-    client.close()
+    assert_still_serves(client)
     proxy.stop()
     evs = events(proxy)
     resets = [e for e in evs if e["type"] == "http2StreamReset"]
@@ -272,10 +277,7 @@ def test_an_upstream_reset_reaches_the_client_with_its_code_and_is_captured(tapl
         assert client.responses[sid]["status"] == 200 and bytes(client.responses[sid]["body"]) == b"partial"
     else:
         assert client.responses[sid]["status"] is None
-    ok = client.request("/bytes/1000")  # the connection and the upstream's go on
-    client.wait_streams([ok])
-    assert client.responses[ok]["status"] == 200
-    client.close()
+    assert_still_serves(client)  # the connection and the upstream's go on
     proxy.stop()
     evs = events(proxy)
     resets = [e for e in evs if e["type"] == "http2StreamReset"]

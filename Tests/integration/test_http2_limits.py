@@ -12,7 +12,7 @@ import socket
 import pytest
 
 from tapline_testkit.capture import read_events
-from tapline_testkit.h2 import H2Client, H2Origin, error_code, raw_frame, read_frames
+from tapline_testkit.h2 import H2Client, error_code, raw_frame, read_frames
 from tapline_testkit.util import HOST, curl_status, wait_until
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -26,13 +26,6 @@ REQUEST_START = bytes([0x82, 0x86, 0x41, 6]) + b"a.test"
 
 def request_block(path: bytes) -> bytes:
     return REQUEST_START + bytes([0x04, len(path)]) + path  # :path, literal without indexing
-
-
-@pytest.fixture(scope="module")
-def h2_upstream():
-    server = H2Origin()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

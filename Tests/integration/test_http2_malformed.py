@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tapline_testkit.h2 import H2Client, H2Origin, error_code, raw_frame, read_frames
+from tapline_testkit.h2 import H2Client, error_code, raw_frame, read_frames
 from tapline_testkit.util import HOST
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -20,13 +20,6 @@ REQUEST = bytes([0x82, 0x86, 0x84, 0x41, 6]) + b"a.test"
 def literal(name: bytes, value: bytes) -> bytes:
     """A literal header field without indexing, new name (RFC 7541 §6.2.2)."""
     return bytes([0x00, len(name)]) + name + bytes([len(value)]) + value
-
-
-@pytest.fixture(scope="module")
-def h2_upstream():
-    server = H2Origin()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
