@@ -64,7 +64,7 @@ public final class HTTP2Session {
     /// capacity) by the next heads: at most `spareOutboundLimit`.
     private var spareOutbound: [HTTP2OutboundStream] = []
     /// Streams whose queued bytes were all framed and that end with RST_STREAM
-    /// (`reset(stream:code:afterQueuedData:)`): submitted once nghttp2 has nothing
+    /// (`resetAfterQueuedData(stream:code:)`): submitted once nghttp2 has nothing
     /// else to send, outside its callbacks.
     private var drainedResets: [(stream: Int32, code: HTTP2ErrorCode)] = []
     private static let spareOutboundLimit = 64
@@ -363,9 +363,9 @@ public final class HTTP2Session {
     /// Sends RST_STREAM after what is already queued for the stream: its head and body
     /// bytes go out first, so the peer sees everything relayed before the reset (a proxy
     /// passing on an upstream's reset). At once when nothing is left to frame.
-    public func reset(stream id: Int32, code: HTTP2ErrorCode, afterQueuedData: Bool) {
+    public func resetAfterQueuedData(stream id: Int32, code: HTTP2ErrorCode) {
         // Deferred with nothing buffered: nghttp2 already asked for data, so the head is out.
-        guard afterQueuedData, let stream = outbound[id], stream.resetCode == nil,
+        guard let stream = outbound[id], stream.resetCode == nil,
               !(stream.deferred && stream.bufferedBytes == 0) else {
             reset(stream: id, code: code)
             return

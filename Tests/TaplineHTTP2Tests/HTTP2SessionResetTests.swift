@@ -2,7 +2,7 @@ import XCTest
 import TaplineWire
 @testable import TaplineHTTP2
 
-/// A reset passed on after relayed data: `reset(stream:code:afterQueuedData:)` frames
+/// A reset passed on after relayed data: `resetAfterQueuedData(stream:code:)` frames
 /// the stream's queued head and body first, so the peer sees what was relayed before
 /// the RST_STREAM; a plain `reset` drops them.
 final class HTTP2SessionResetTests: XCTestCase {
@@ -19,7 +19,11 @@ final class HTTP2SessionResetTests: XCTestCase {
             guard case .headers(let id, _, .request, _) = event else { return }
             try server.submitResponse(stream: id, headers: Self.response, endStream: false)
             server.send(data: body, stream: id)
-            server.reset(stream: id, code: .enhanceYourCalm, afterQueuedData: afterQueuedData)
+            if afterQueuedData {
+                server.resetAfterQueuedData(stream: id, code: .enhanceYourCalm)
+            } else {
+                server.reset(stream: id, code: .enhanceYourCalm)
+            }
         }
         return events.filter { if case .settings = $0 { return false } else { return true } }
     }
@@ -49,7 +53,7 @@ final class HTTP2SessionResetTests: XCTestCase {
             server.send(data: Array("partial".utf8), stream: id)
         }
         // Head and body are out and the stream waits for more: the reset needs no drain.
-        server.reset(stream: 1, code: .cancel, afterQueuedData: true)
+        server.resetAfterQueuedData(stream: 1, code: .cancel)
         XCTAssertTrue(server.wantsWrite)
         let (events, _) = try HTTP2SessionPump.run(client, server)
         XCTAssertEqual(events, [.streamReset(stream: 1, code: .cancel), .streamClosed(stream: 1, code: .cancel)])

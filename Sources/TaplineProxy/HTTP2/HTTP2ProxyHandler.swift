@@ -631,7 +631,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             guard !exchange.responseComplete else { return }
             abandonUpstream(exchange, code: .cancel)
             endFlow(exchange, error: FlowError(.upstreamAborted, "\(route.target.hostPort) reset the stream with \(code)"))
-            session.reset(stream: id, code: code == .noError ? .internalError : code, afterQueuedData: true)
+            session.resetAfterQueuedData(stream: id, code: code == .noError ? .internalError : code)
         case .streamClosed(_, let code):
             guard !exchange.responseComplete, !exchange.flowEnded else { return }
             abandonUpstream(exchange, code: .cancel)
@@ -640,7 +640,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 : "\(route.target.hostPort) closed the stream with \(code) before the response was complete"
             if exchange.responseHeadSent || code == .refusedStream {
                 endFlow(exchange, error: FlowError(.upstreamAborted, message))
-                session.reset(stream: id, code: code == .noError ? .internalError : code, afterQueuedData: true)
+                session.resetAfterQueuedData(stream: id, code: code == .noError ? .internalError : code)
             } else {
                 failExchange(exchange, FlowError(.upstreamAborted, message), status: 502)
             }
