@@ -67,6 +67,10 @@ public final class HTTP2Session {
     /// (`resetAfterQueuedData(stream:code:)`): submitted once nghttp2 has nothing
     /// else to send, outside its callbacks.
     private var drainedResets: [(stream: Int32, code: HTTP2ErrorCode)] = []
+    /// Streams whose peer is asked to stop sending once our END_STREAM is out
+    /// (`stopPeerAfterOurEnd(stream:)`): checked, like `drainedResets`, when nghttp2
+    /// has nothing else to send. Empty on the hot path.
+    private var peerStops: [Int32] = []
     private static let spareOutboundLimit = 64
     /// nghttp2's last error message (error callback), for connection error reports.
     var lastLibraryMessage: String?
@@ -253,8 +257,9 @@ public final class HTTP2Session {
     private func nextOutputChunk() -> UnsafeBufferPointer<UInt8>? {
         var pointer: UnsafePointer<UInt8>?
         var count = nghttp2_session_mem_send(session, &pointer)
-        if count == 0, submitDrainedResets() {
-            count = nghttp2_session_mem_send(session, &pointer)
+        if count == 0 {
+            let drained = submitDrainedResets()
+            if submitPeerStops() || drained { count = nghttp2_session_mem_send(session, &pointer) }
         }
         if count < 0 {
             failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
@@ -267,7 +272,9 @@ public final class HTTP2Session {
     /// True while the session expects more input (no GOAWAY exchanged both ways yet).
     public var wantsRead: Bool { failure == nil && nghttp2_session_want_read(session) != 0 }
     /// True while frames are queued (including DATA that is not deferred).
-    public var wantsWrite: Bool { !drainedResets.isEmpty || nghttp2_session_want_write(session) != 0 }
+    public var wantsWrite: Bool {
+        !drainedResets.isEmpty || nghttp2_session_want_write(session) != 0 || peerStopIsDue
+    }
     /// Nothing more will be read or written: the connection can be closed.
     public var isFinished: Bool { !wantsRead && !wantsWrite }
 
@@ -374,6 +381,39 @@ public final class HTTP2Session {
         stream.ended = true
         stream.trailers = nil
         resumeIfDeferred(id, stream)
+    }
+
+    /// Asks the peer to stop sending on `stream` once our side of it is complete:
+    /// RST_STREAM NO_ERROR right after our END_STREAM (queued by `finish`, or a head
+    /// submitted with `endStream`), as RFC 9113 §8.1 allows a server whose response
+    /// is complete before the request. Nothing is sent when the peer ends its side
+    /// first or the stream is gone: the reset only ever stops a body still coming.
+    public func stopPeerAfterOurEnd(stream id: Int32) {
+        guard nghttp2_session_get_stream_remote_close(session, id) == 0, !peerStops.contains(id) else { return }
+        peerStops.append(id)
+    }
+
+    /// A stream in `peerStops` has sent our END_STREAM or is gone (so the next
+    /// `submitPeerStops` has something to do).
+    private var peerStopIsDue: Bool {
+        !peerStops.isEmpty && peerStops.contains { nghttp2_session_get_stream_local_close(session, $0) != 0 }
+    }
+
+    /// Resets, with NO_ERROR, every stream in `peerStops` whose END_STREAM is out while
+    /// the peer's side is open; forgets those that closed. True when one was reset.
+    private func submitPeerStops() -> Bool {
+        guard !peerStops.isEmpty else { return false }
+        var submitted = false
+        peerStops.removeAll { id in
+            let localClosed = nghttp2_session_get_stream_local_close(session, id)
+            guard localClosed == 1 else { return localClosed < 0 }  // still sending: keep; gone: forget
+            if nghttp2_session_get_stream_remote_close(session, id) == 0 {
+                reset(stream: id, code: .noError)
+                submitted = true
+            }
+            return true
+        }
+        return submitted
     }
 
     /// Queues the resets of drained streams (see `drainedResets`); true when there were any.

@@ -7,12 +7,13 @@ import json
 import subprocess
 import time
 
+import h2.exceptions
 import pytest
 
 from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client, H2Origin, sha256
 from tapline_testkit.origin import pattern_bytes, pattern_sha256
-from tapline_testkit.util import HOST, curl, text
+from tapline_testkit.util import HOST, curl, free_port, text
 
 SIZES = {"1k.bin": 1024, "64k.bin": 64 * 1024, "1m.bin": 1 << 20, "10m.bin": 10 << 20}
 
@@ -284,6 +285,47 @@ def test_an_upstream_reset_reaches_the_client_with_its_code_and_is_captured(tapl
     assert [(e["side"], e["errorCode"]) for e in resets] == [("upstream", 11)]
     ended = next(e for e in evs if e["type"] == "flowEnded" and e["flow"] == resets[0]["flow"])
     assert ended["error"]["kind"] == "upstream-aborted" and "ENHANCE_YOUR_CALM" in ended["error"]["message"]
+
+
+def test_an_upstream_answering_before_the_upload_ends_stops_the_client_after_the_answer(tapline, h2_origin, tmp_path):
+    """RFC 9113 §8.1: the upstream's complete 413, then its RST_STREAM NO_ERROR ("send
+    no more"), reach the client in that order; the flow ends without an error, its
+    request body cut short. nghttp sees what it sees without the proxy."""
+    proxy = tapline("--reverse", f"h2c://{h2_origin.authority}")
+    client = H2Client(proxy.port)
+    sid = client.request("/answer-early", method="POST", body=b"a" * 60_000, end=False)  # within the first window
+    client.wait(lambda: sid in client.resets)
+    answer = client.responses[sid]
+    assert (answer["status"], bytes(answer["body"]), answer["ended"]) == (413, b"too big\n", True)
+    assert client.resets[sid] == 0  # NO_ERROR, after END_STREAM
+    with pytest.raises(h2.exceptions.StreamClosedError):
+        client.send_body(sid, b"more", end=True)  # the client stops: the stream is closed
+    assert_still_serves(client)
+    upload = tmp_path / "upload.bin"
+    upload.write_bytes(pattern_bytes(3 << 20))
+    for authority in (f"{HOST}:{proxy.port}", h2_origin.authority):
+        r = nghttp("-v", "-d", str(upload), f"http://{authority}/answer-early")
+        out = r.stdout.decode()
+        assert r.returncode == 0 and ":status: 413" in out, out[-2000:]
+        assert "recv RST_STREAM" in out and "error_code=NO_ERROR" in out, out[-2000:]
+    proxy.stop()
+    evs = events(proxy)
+    flow = next(e["flow"] for e in evs if e["type"] == "requestHead" and e["target"] == "/answer-early")
+    mine = [e for e in evs if e.get("flow") == flow]
+    assert [(e["side"], e["errorCode"]) for e in mine if e["type"] == "http2StreamReset"] == [("upstream", 0)]
+    assert next(e for e in mine if e["type"] == "responseHead")["status"] == 413
+    assert "error" not in next(e for e in mine if e["type"] == "flowEnded")
+    assert not any(e["type"] == "requestEnd" for e in mine)  # the body was cut short, not complete
+
+
+def test_tapline_answering_an_upload_early_lets_curl_keep_the_answer(tapline):
+    """Tapline's own error answer to a client still uploading ends the stream without
+    RST_STREAM NO_ERROR: curl 7.88 would drop the answer and fail (exit 92) on that reset."""
+    proxy = tapline("--reverse", f"h2c://{HOST}:{free_port()}")  # nothing listens there
+    r = curl("--http2-prior-knowledge", "--data-binary", "@-", "--write-out", "%{http_code}",
+             f"http://{HOST}:{proxy.port}/upload", input=pattern_bytes(4 << 20))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith(b"502") and b"Tapline:" in r.stdout
 
 
 def test_silent_upstream_streams_each_get_504_after_their_own_timeout(tapline, h2_origin):

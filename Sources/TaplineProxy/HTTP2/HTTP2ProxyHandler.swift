@@ -628,7 +628,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             responseEnded(exchange, trailers: nil)
         case .streamReset(_, let code):
             context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: eventTime))
-            guard !exchange.responseComplete else { return }
+            guard !exchange.responseComplete else {
+                // RFC 9113 §8.1: the upstream answered before the whole request and wants no
+                // more of it (Go servers do this when a handler leaves the body unread).
+                // The exchange is over; the client is asked to stop too, after the response.
+                if code == .noError && !exchange.requestEnded {
+                    endFlow(exchange, error: nil)
+                    session.stopPeerAfterOurEnd(stream: id)
+                }
+                return
+            }
             abandonUpstream(exchange, code: .cancel)
             endFlow(exchange, error: FlowError(.upstreamAborted, "\(route.target.hostPort) reset the stream with \(code)"))
             session.resetAfterQueuedData(stream: id, code: code == .noError ? .internalError : code)
@@ -788,6 +797,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: false)
                 session.send(data: body, stream: exchange.clientStream)
                 session.finish(stream: exchange.clientStream)
+                // A client still uploading is not reset with NO_ERROR (RFC 9113 §8.1 allows
+                // it): curl 7.88 then drops the answer and fails with "Stream error in the
+                // HTTP/2 framing layer". Its remaining DATA is consumed and discarded instead.
                 return
             } catch {}
         }

@@ -9,6 +9,11 @@ H2Origin endpoints (h2c prior knowledge):
   /bytes/N   N bytes of the deterministic pattern
   /goaway    answers 200, then sends GOAWAY(NO_ERROR) on the connection
   /upload    reads the body without answering (resets are recorded in .resets)
+  /silent    never answers (for the proxy's 504)
+  /answer-early  answers 413 as soon as the head arrives, then RST_STREAM NO_ERROR
+  /big-headers/N  a 200 head with N KiB of fields, the stream left open
+  /reset-before-head/CODE, /reset-mid-body/CODE  RST_STREAM with CODE before the
+             head, or after a 200 head and b"partial"
 """
 
 from __future__ import annotations
@@ -115,6 +120,12 @@ class H2Origin:
                                         "headers": event.headers}
             with self.lock:
                 self.requests.append({"path": headers.get(":path", ""), "headers": list(event.headers)})
+            if headers.get(":path") == "/answer-early" and not event.stream_ended:
+                # 413 before the body, then RST_STREAM NO_ERROR: "send no more" (RFC 9113
+                # §8.1), as Go servers do when a handler leaves the request body unread
+                h2c.send_headers(event.stream_id, [(":status", "413"), ("content-length", "8")])
+                h2c.send_data(event.stream_id, b"too big\n", end_stream=True)
+                h2c.reset_stream(event.stream_id, error_code=h2.errors.ErrorCodes.NO_ERROR)
         elif isinstance(event, h2.events.DataReceived):
             s = streams.get(event.stream_id)
             if s is not None:
@@ -156,7 +167,7 @@ class H2Origin:
             h2c.send_headers(stream_id, [(":status", "200")])
             h2c.send_data(stream_id, b"partial")
             h2c.reset_stream(stream_id, error_code=int(path.split("/")[2]))
-        elif path in ("/upload", "/silent"):
+        elif path in ("/upload", "/silent", "/answer-early"):
             pass  # never answered: the test resets it, or waits for the proxy's 504
         else:
             h2c.send_headers(stream_id, [(":status", "404")], end_stream=True)
