@@ -5,7 +5,8 @@ import TaplineFlow
 /// what the status column says, the content type, the sizes.
 enum FlowSummaryText {
     /// The response status, or why there is none: the error kind, `tunnel`,
-    /// `tls-failed`, or `pending` for a flow still in progress.
+    /// `tls-failed`, or `pending` for a flow still in progress. A gRPC call that
+    /// failed has its gRPC status name after the HTTP status (`200 NOT_FOUND`).
     static func status(_ flow: CapturedFlow) -> String {
         switch flow.kind {
         case .tunnel where flow.response == nil: return flow.error?.kind ?? "tunnel"
@@ -13,7 +14,9 @@ enum FlowSummaryText {
         default: break
         }
         if let response = flow.response {
-            return flow.error.map { "\(response.status) \($0.kind)" } ?? String(response.status)
+            if let error = flow.error { return "\(response.status) \(error.kind)" }
+            if let grpc = flow.grpcStatus, !grpc.isOK { return "\(response.status) \(grpc.name)" }
+            return String(response.status)
         }
         if let error = flow.error { return error.kind }
         return flow.state == .inProgress ? "pending" : "-"

@@ -4,7 +4,8 @@ import TaplineWire
 
 /// The live line per finished flow on stderr:
 /// `127.0.0.1:53422 GET https://host/path -> 200 application/json 1.2 kB 35 ms`,
-/// or one JSON object per line with `--log-format json`.
+/// or one JSON object per line with `--log-format json`. A gRPC call's line also
+/// has its status: `200 application/grpc NOT_FOUND: no such thing 0 B 1 ms`.
 ///
 /// Thread ownership: `record` is called from every event loop; the little state
 /// it keeps per open flow is guarded by a lock. Never backs up.
@@ -17,6 +18,8 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
         var url = ""
         var status: Int?
         var contentType = ""
+        /// The gRPC status, from the trailers or a trailers-only head (gRPC responses only).
+        var grpcStatus: GRPCStatus?
         var kind: FlowKind = .http
         var started = Timestamp(microseconds: 0)
     }
@@ -63,6 +66,15 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
                 flows[flow]?.status = head.status
                 flows[flow]?.contentType = head.headers.first(name: "Content-Type")
                     .map { String($0.prefix { $0 != ";" }) } ?? ""
+                if let type = flows[flow]?.contentType, GRPCStatus.isGRPC(contentType: type) {
+                    flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)  // a trailers-only answer
+                }
+            }
+        case .responseEnd(let flow, let trailers?, _, _):
+            locked {
+                guard let type = flows[flow]?.contentType, GRPCStatus.isGRPC(contentType: type),
+                      let status = GRPCStatus(fields: trailers) else { return }
+                flows[flow]?.grpcStatus = status
             }
         case .flowEnded(let flow, _, let fromClient, let fromServer, let error, let time):
             guard let line = locked({ flows.removeValue(forKey: flow) }) else { return }
@@ -85,6 +97,10 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
             ]
             if let status = line.status { object["status"] = status }
             if !line.contentType.isEmpty { object["contentType"] = line.contentType }
+            if let grpc = line.grpcStatus {
+                object["grpcStatus"] = grpc.code
+                if !grpc.message.isEmpty { object["grpcMessage"] = grpc.message }
+            }
             if let error { object["error"] = ["kind": error.kind.rawValue, "message": error.message] }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self)
@@ -100,6 +116,10 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
             } else if let status = line.status {
                 parts.append(style.status(status, String(status)))
                 if !line.contentType.isEmpty { parts.append(line.contentType) }
+                if let grpc = line.grpcStatus {
+                    parts.append(grpc.isOK ? style.green(grpc.name)
+                        : style.red(grpc.message.isEmpty ? grpc.name : "\(grpc.name): \(ShowText.sanitize(grpc.message))"))
+                }
                 parts.append(ByteCountText.format(fromServer))
             } else {
                 parts.append(line.kind.rawValue)

@@ -90,6 +90,11 @@ enum ShowFlowDetail {
                 section("Response trailers")
                 out += headerLines(trailers)
             }
+            if let grpc = flow.grpcStatus {
+                section("gRPC status")
+                let text = "\(grpc.name) (\(grpc.code))" + (grpc.message.isEmpty ? "" : ": " + ShowText.sanitize(grpc.message))
+                out.append("  " + (grpc.isOK ? style.green(text) : style.red(text)))
+            }
         }
 
         if let error = flow.error {

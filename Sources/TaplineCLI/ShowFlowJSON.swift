@@ -32,6 +32,7 @@ enum ShowFlowJSON {
         object["response"] = flow.response.map(response) ?? NSNull()
         object["requestTrailers"] = flow.requestTrailers.map(headers) ?? NSNull()
         object["responseTrailers"] = flow.responseTrailers.map(headers) ?? NSNull()
+        object["grpcStatus"] = flow.grpcStatus.map { ["code": $0.code, "name": $0.name, "message": $0.message] } ?? NSNull()
         object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] } ?? NSNull()
         object["durationMs"] = flow.durationMilliseconds ?? NSNull()
         if flow.kind == .websocket {

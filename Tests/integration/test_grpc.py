@@ -7,6 +7,8 @@ listener (ALPN h2). Every call is one captured HTTP/2 flow with its trailers."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 
 import grpc
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from tapline_testkit.capture import read_events
 from tapline_testkit.grpc_origin import GrpcOrigin, call
 from tapline_testkit.origin import pattern_bytes
+from tapline_testkit.util import text
 
 MODES = ["reverse-h2c", "forward-connect", "reverse-tls"]
 
@@ -102,6 +105,36 @@ def test_grpc_calls_of_every_kind_and_their_status_pass_through_and_are_captured
     failed_head = dict(one(calls["Fail"], "responseHead")["headers"])
     assert failed_head[":status"] == "200" and failed_head["grpc-status"] == "5"
     assert failed_head["grpc-message"] == "no such thing"
+
+
+def test_the_grpc_status_is_shown_live_and_by_tapline_show(tapline, grpc_origin):
+    """What grpcurl would print: the call's gRPC status (and message), not only HTTP's 200."""
+    proxy, channel = open_channel(tapline, grpc_origin, "reverse-h2c")
+    with channel:
+        assert call(channel, "Unary")(b"hi", timeout=20) == b"hi"
+        with pytest.raises(grpc.RpcError):
+            call(channel, "Fail")(b"", timeout=20)
+    proxy.stop()
+    live = proxy.stderr_text()
+    assert re.search(r"/tapline\.test\.Echo/Unary -> 200 application/grpc OK ", live), live
+    assert re.search(r"/tapline\.test\.Echo/Fail -> 200 application/grpc NOT_FOUND: no such thing ", live), live
+    session = str(proxy.session_dir())
+    listing = text(proxy.cli("show", session))
+    assert re.search(r"/tapline\.test\.Echo/Fail\s+200 NOT_FOUND\s+application/grpc", listing), listing
+    assert re.search(r"/tapline\.test\.Echo/Unary\s+200\s+application/grpc", listing), listing  # OK: just 200
+    fail = flows_by_method(read_events(proxy.session_dir()))["Fail"][0]["flow"]
+    detail = text(proxy.cli("show", session, "--flow", str(fail)))
+    assert "gRPC status" in detail and "NOT_FOUND (5): no such thing" in detail, detail
+    shown = json.loads(proxy.cli("show", session, "--flow", str(fail), "--json").stdout)
+    assert shown["grpcStatus"] == {"code": 5, "name": "NOT_FOUND", "message": "no such thing"}
+
+    logging = tapline("--reverse", f"h2c://{grpc_origin.authority}", "--log-format", "json")
+    with grpc.insecure_channel(f"127.0.0.1:{logging.port}") as json_channel, pytest.raises(grpc.RpcError):
+        call(json_channel, "Fail")(b"", timeout=20)
+    logging.stop()
+    lines = [json.loads(line) for line in logging.stderr_text().splitlines() if line.startswith("{")]
+    failed = next(line for line in lines if line.get("url", "").endswith("/Fail"))
+    assert (failed["status"], failed["grpcStatus"], failed["grpcMessage"]) == (200, 5, "no such thing")
 
 
 @pytest.mark.parametrize("mode", ["reverse-h2c", "forward-connect"])

@@ -1,0 +1,71 @@
+/// The status a gRPC call ended with: its response's `grpc-status` and `grpc-message`
+/// fields, found in the trailers, or in the head of a trailers-only response (gRPC's
+/// PROTOCOL-HTTP2.md; the codes are those of its statuscodes.md).
+///
+/// A value type, usable from any thread.
+public struct GRPCStatus: Equatable, Sendable {
+    /// `grpc-status`: 0 (`OK`) to 16 for the codes gRPC defines; any other number is kept as sent.
+    public let code: Int
+    /// `grpc-message`, percent-decoded (gRPC percent-encodes bytes outside 0x20-0x7E
+    /// and `%`); empty when the field is absent.
+    public let message: String
+
+    public init(code: Int, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The status in `fields`; nil when they have no `grpc-status` that is a number.
+    public init?(fields: HTTPHeaders) {
+        guard let text = fields.first(name: "grpc-status"), let code = Int(text), code >= 0 else { return nil }
+        self.init(code: code, message: fields.first(name: "grpc-message").map(Self.percentDecoded) ?? "")
+    }
+
+    private static let names = [
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ]
+
+    /// `OK`, `NOT_FOUND`, ...; `CODE_<n>` for a code gRPC does not define.
+    public var name: String { code < Self.names.count ? Self.names[code] : "CODE_\(code)" }
+
+    public var isOK: Bool { code == 0 }
+
+    /// Whether a response with this `Content-Type` is gRPC: `application/grpc`, or
+    /// `application/grpc+proto`, `application/grpc+json`, ... (parameters ignored).
+    public static func isGRPC(contentType: String) -> Bool {
+        let media = contentType.prefix { $0 != ";" }.lowercased()
+        return media == "application/grpc" || media.hasPrefix("application/grpc+")
+    }
+
+    /// `text` with each `%XX` turned back into its byte (decoded as UTF-8, invalid
+    /// sequences replaced); a `%` not followed by two hex digits stays as it is.
+    static func percentDecoded(_ text: String) -> String {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        let bytes = Array(text.utf8)
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
+               let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
+                decoded.append(high << 4 | low)
+                index += 3
+            } else {
+                decoded.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: decoded, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}
