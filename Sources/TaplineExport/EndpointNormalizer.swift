@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// Turns concrete request paths into endpoint templates
 /// (`/users/42/orders/9f1c...` -> `/users/:userId/orders/:orderId`).
 ///

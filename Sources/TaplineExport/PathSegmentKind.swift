@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// What a URL path segment looks like: a fixed word of the API, or a value
 /// that identifies something (and so becomes a path variable).
 ///

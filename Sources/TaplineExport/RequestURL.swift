@@ -1,4 +1,5 @@
 import TaplineCapture
+import TaplineWire
 
 /// A request's URL taken apart: scheme, host, port, path segments and query
 /// parameters, as Postman and HAR want them.

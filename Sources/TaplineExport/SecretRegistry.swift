@@ -1,4 +1,5 @@
 import Foundation
+import TaplineWire
 
 /// The secrets met while exporting: each becomes a `{{variable}}` defined
 /// empty at collection level, and its value is remembered so a last pass can

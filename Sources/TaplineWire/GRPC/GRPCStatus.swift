@@ -18,7 +18,7 @@ public struct GRPCStatus: Equatable, Sendable {
     /// The status in `fields`; nil when they have no `grpc-status` that is a number.
     public init?(fields: HTTPHeaders) {
         guard let text = fields.first(name: "grpc-status"), let code = Int(text), code >= 0 else { return nil }
-        self.init(code: code, message: fields.first(name: "grpc-message").map(Self.percentDecoded) ?? "")
+        self.init(code: code, message: fields.first(name: "grpc-message").map { PercentEncoding.decode($0) } ?? "")
     }
 
     private static let names = [
@@ -37,35 +37,5 @@ public struct GRPCStatus: Equatable, Sendable {
     public static func isGRPC(contentType: String) -> Bool {
         let media = contentType.prefix { $0 != ";" }.lowercased()
         return media == "application/grpc" || media.hasPrefix("application/grpc+")
-    }
-
-    /// `text` with each `%XX` turned back into its byte (decoded as UTF-8, invalid
-    /// sequences replaced); a `%` not followed by two hex digits stays as it is.
-    static func percentDecoded(_ text: String) -> String {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
-        let bytes = Array(text.utf8)
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-               let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) {
-                decoded.append(high << 4 | low)
-                index += 3
-            } else {
-                decoded.append(bytes[index])
-                index += 1
-            }
-        }
-        return String(decoding: decoded, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

@@ -1,5 +1,6 @@
 /// Percent-decoding and -encoding of URL components and form fields
-/// (RFC 3986 §2.1, WHATWG `application/x-www-form-urlencoded`). Pure functions;
+/// (RFC 3986 §2.1, WHATWG `application/x-www-form-urlencoded`), and of gRPC's
+/// `grpc-message`. Pure functions;
 /// malformed escapes are kept literally, invalid UTF-8 becomes U+FFFD.
 public enum PercentEncoding {
     /// `%41` -> `A`; with `plusAsSpace` (form bodies and query strings) `+` -> space.
@@ -60,11 +61,6 @@ public enum PercentEncoding {
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: return byte - 0x30
-        case 0x41...0x46: return byte - 0x41 + 10
-        case 0x61...0x66: return byte - 0x61 + 10
-        default: return nil
-        }
+        HTTP1ByteClass.hexValue(byte).map(UInt8.init)
     }
 }
