@@ -1,7 +1,6 @@
-/// Percent-decoding and -encoding of URL components and form fields
-/// (RFC 3986 §2.1, WHATWG `application/x-www-form-urlencoded`), and of gRPC's
-/// `grpc-message`. Pure functions;
-/// malformed escapes are kept literally, invalid UTF-8 becomes U+FFFD.
+/// Percent-decoding and -encoding of URL components and form fields (RFC 3986 §2.1,
+/// WHATWG `application/x-www-form-urlencoded`), and of gRPC's `grpc-message`. Pure
+/// functions; malformed escapes are kept literally, invalid UTF-8 becomes U+FFFD.
 public enum PercentEncoding {
     /// `%41` -> `A`; with `plusAsSpace` (form bodies and query strings) `+` -> space.
     public static func decode(_ text: Substring, plusAsSpace: Bool = false) -> String {
@@ -13,8 +12,8 @@ public enum PercentEncoding {
         while index < input.count {
             let byte = input[index]
             if byte == UInt8(ascii: "%"), index + 2 < input.count,
-               let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
-                bytes.append(high << 4 | low)
+               let high = HTTP1ByteClass.hexValue(input[index + 1]), let low = HTTP1ByteClass.hexValue(input[index + 2]) {
+                bytes.append(UInt8(high << 4 | low))
                 index += 3
             } else {
                 bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? 0x20 : byte)
@@ -58,9 +57,5 @@ public enum PercentEncoding {
             }
             return (decode(pair, plusAsSpace: true), nil)
         }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        HTTP1ByteClass.hexValue(byte).map(UInt8.init)
     }
 }
