@@ -63,6 +63,7 @@ run: build
 # memory: one test bounds the proxy's peak RSS). Both test suites run even if
 # the first fails; the target fails if either did.
 test: deps test-deps
+	@scripts/check-self-contained.sh
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) build -c release --product tapline $(SWIFT_FLAGS)
 	@unit=0; integ=0; fuzz=0; \

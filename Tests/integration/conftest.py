@@ -14,12 +14,53 @@ Module-level helpers (free_port, wait_for_port, curl, ...) live in tapline_testk
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
 from tapline_testkit.h2 import H2Origin, Nghttpd
 from tapline_testkit.origin import OriginServer, TestCA
 from tapline_testkit.proxy import TaplineFactory
 from tapline_testkit.util import free_port, wait_for_port  # noqa: F401 - re-exported
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+_reads_outside: list[str] = []
+
+
+def _outside_repository(path) -> bool:
+    """True for a path beside the repository (e.g. ../shared): a fresh clone has nothing there."""
+    if isinstance(path, int):
+        return False
+    try:
+        resolved = Path(os.fsdecode(path)).resolve()
+    except (TypeError, ValueError, OSError):
+        return False
+    return resolved.is_relative_to(REPOSITORY.parent) and not resolved.is_relative_to(REPOSITORY)
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "open" and args and _outside_repository(args[0]):
+        _reads_outside.append(os.fsdecode(args[0]))
+    elif event == "subprocess.Popen" and len(args) > 1 and isinstance(args[1], (list, tuple)):
+        _reads_outside.extend(str(a) for a in args[1] if isinstance(a, (str, os.PathLike)) and _outside_repository(a))
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture(autouse=True)
+def _no_reads_outside_the_repository():
+    """A fresh clone must pass on its own: fail any test that reads a file beside the repository."""
+    del _reads_outside[:]
+    yield
+    if _reads_outside:
+        paths = sorted(set(_reads_outside))
+        del _reads_outside[:]
+        pytest.fail(f"the test read outside the repository ({REPOSITORY}): {paths}; "
+                    "copy what it needs under Tests/fixtures", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """tapline export (Postman v2.1, HAR 1.2, curl) and tapline import, end to end:
 a local REST origin is exercised through Tapline by curl and a Python client,
 then the session is exported and the output checked against the official
-schemas (../shared/schemas), for structure, and for the absence of every secret."""
+schemas (Tests/fixtures/schemas), for structure, and for the absence of every secret."""
 
 from __future__ import annotations
 
@@ -22,19 +22,19 @@ from tapline_testkit import rest_origin
 from tapline_testkit.rest_origin import RestOrigin
 from tapline_testkit.util import HOST, curl, describe, free_port, run_tapline, text, wait_for_port
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
+def fixture_path(*parts: str) -> Path:
+    """A file under Tests/fixtures (schemas and real HAR files, with their sources noted there)."""
+    path = FIXTURES.joinpath(*parts)
     if not path.exists():
-        pytest.fail(f"{path} is missing: the export tests need the shared/ folder beside the repository "
-                    f"(schemas and HAR fixtures)", pytrace=False)
+        pytest.fail(f"{path} is missing from the repository's test fixtures", pytrace=False)
     return path
 
 
 def schema(name: str) -> dict:
-    return json.loads(shared("schemas", name).read_text())
+    return json.loads(fixture_path("schemas", name).read_text())
 
 
 @pytest.fixture(scope="module")
@@ -288,10 +288,10 @@ def test_curl_export_replays_the_request(captured, rest):
     assert rest_origin.ACCESS_TOKEN.encode() in replay.stdout
 
 
-@pytest.mark.parametrize("fixture", sorted(p.name for p in (SHARED / "fixtures" / "har").glob("*.har"))
-                         or ["(shared fixtures missing)"])
+@pytest.mark.parametrize("fixture", sorted(p.name for p in (FIXTURES / "har").glob("*.har"))
+                         or ["(HAR fixtures missing)"])
 def test_import_reads_every_fixture_har(fixture, tmp_path):
-    source = shared("fixtures", "har", fixture)
+    source = fixture_path("har", fixture)
     p = run_tapline("import", str(source), "--capture", str(tmp_path / "cap"))
     assert p.returncode == 0, describe(p)
     session = text(p).strip()
@@ -357,7 +357,7 @@ def test_mitmproxy_har_of_the_same_traffic_gives_the_same_endpoints(captured, re
 
 
 def test_websocket_messages_survive_import_and_reach_both_exports(tmp_path):
-    source = shared("fixtures", "har", "mitmproxy-savehar-websocket.har")
+    source = fixture_path("har", "mitmproxy-savehar-websocket.har")
     p = run_tapline("import", str(source), "--capture", str(tmp_path / "cap"))
     assert p.returncode == 0, describe(p)
     session = text(p).strip()
