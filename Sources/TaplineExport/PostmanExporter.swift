@@ -43,7 +43,12 @@ public struct PostmanExporter {
         }
 
         let normalizer = EndpointNormalizer(cardinalityThreshold: options.cardinalityThreshold)
-        let templates = normalizer.templates(for: candidates.map { ($0.url.origin, $0.url.segments) })
+        var observed: [ObservedRequest] = []
+        for candidate in candidates {
+            observed.append(ObservedRequest(origin: candidate.url.origin, method: candidate.flow.request?.method ?? "GET",
+                                            segments: candidate.url.segments, response: try responseKind(candidate.flow)))
+        }
+        let templates = normalizer.templates(for: observed)
         var endpoints: [PostmanEndpoint] = []
         var index: [String: Int] = [:]
         var origins: [String] = []
@@ -110,6 +115,14 @@ public struct PostmanExporter {
         text += "\n"
         return PostmanExport(text: text, files: files, endpointCount: endpoints.count, flowCount: flowCount,
                              secretVariables: options.redact ? registry.variables : [], warnings: [])
+    }
+
+    /// The kind of `flow`'s response for `EndpointNormalizer`; only JSON bodies are read.
+    private func responseKind(_ flow: CapturedFlow) throws(ExportError) -> ResponseKind? {
+        guard let response = flow.response else { return nil }
+        let contentType = response.headers.first(name: "Content-Type")
+        let body = ResponseKind.needsBody(contentType: contentType) ? try load(flow.responseBody, response.headers).bytes : []
+        return ResponseKind(status: response.status, contentType: contentType, body: body)
     }
 
     // MARK: - Folders
