@@ -132,7 +132,7 @@ public struct PostmanExporter {
         case .none:
             return items.map(\.item)
         case .path:
-            return folders(items, by: { Self.firstSegment($0) })
+            return pathFolders(items)
         case .host:
             var hosts: [String] = []
             var byHost: [String: [(endpoint: PostmanEndpoint, item: JSONValue)]] = [:]
@@ -142,9 +142,15 @@ public struct PostmanExporter {
                 byHost[host, default: []].append(entry)
             }
             return hosts.map { host in
-                Self.folder(host, folders(byHost[host] ?? [], by: { Self.firstSegment($0) }))
+                Self.folder(host, pathFolders(byHost[host] ?? []))
             }
         }
+    }
+
+    /// Items in folders named by the path segment that distinguishes them (`PostmanGrouping.folderDepth`).
+    private func pathFolders(_ items: [(endpoint: PostmanEndpoint, item: JSONValue)]) -> [JSONValue] {
+        let depth = PostmanGrouping.folderDepth(of: items.map(\.endpoint.template))
+        return folders(items, by: { Self.segment(depth, of: $0) })
     }
 
     /// Items grouped into folders named by `key` in first-seen order; items whose key is nil stay loose.
@@ -172,8 +178,10 @@ public struct PostmanExporter {
         return result
     }
 
-    private static func firstSegment(_ endpoint: PostmanEndpoint) -> String? {
-        guard let first = endpoint.template.segments.first, case .literal(let text) = first, !text.isEmpty else { return nil }
+    /// The decoded literal at `position` of the endpoint's template; nil for a variable, an empty or a missing segment.
+    private static func segment(_ position: Int, of endpoint: PostmanEndpoint) -> String? {
+        let segments = endpoint.template.segments
+        guard position < segments.count, case .literal(let text) = segments[position], !text.isEmpty else { return nil }
         return PercentEncoding.decode(text)
     }
 

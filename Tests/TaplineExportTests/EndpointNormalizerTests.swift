@@ -121,4 +121,18 @@ final class EndpointNormalizerTests: XCTestCase {
         XCTAssertEqual(EndpointNormalizer.camelCase("X-API-Key"), "xApiKey")
         XCTAssertEqual(EndpointNormalizer.camelCase("accessToken"), "accessToken")
     }
+
+    /// Issue #21, item 16: a prefix every endpoint shares names no folder.
+    func testFolderDepthSkipsTheSharedPrefix() {
+        func template(_ path: String) -> PathTemplate {
+            EndpointNormalizer().templates(for: [request(path)])[0]
+        }
+        let api = ["/api/v1/users/42", "/api/v1/orders/7", "/api/v1/items/red-widget", "/api/v1/users"].map(template)
+        XCTAssertEqual(PostmanGrouping.folderDepth(of: api), 2)
+        XCTAssertEqual(PostmanGrouping.folderDepth(of: [template("/api/v1/users/42")]), 2)
+        XCTAssertEqual(PostmanGrouping.folderDepth(of: ["/api/users/1", "/graphql"].map(template)), 0)
+        XCTAssertEqual(PostmanGrouping.folderDepth(of: ["/api/v1", "/api/v2/x"].map(template)), 1)
+        XCTAssertEqual(PostmanGrouping.folderDepth(of: [template("/1/orders")]), 0)
+        XCTAssertEqual(PostmanGrouping.folderDepth(of: []), 0)
+    }
 }

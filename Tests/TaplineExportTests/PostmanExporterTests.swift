@@ -37,9 +37,9 @@ final class PostmanExporterTests: XCTestCase {
         let collection = try JSONParser.parse(first.text)
         let host = collection["item"]?.arrayValue?.first
         XCTAssertEqual(host?["name"]?.stringValue, "api.example.com")
-        let v1 = host?["item"]?.arrayValue?.first
-        XCTAssertEqual(v1?["name"]?.stringValue, "v1")
-        let users = v1?["item"]?.arrayValue?.first
+        // The shared `v1` names no folder (issue #21, item 16).
+        XCTAssertEqual(host?["item"]?.arrayValue?.map { $0["name"]?.stringValue }, ["users", "forms", "blob"])
+        let users = host?["item"]?.arrayValue?.first?["item"]?.arrayValue?.first
         XCTAssertEqual(users?["name"]?.stringValue, "GET /v1/users/:userId")
         XCTAssertEqual(users?["request"]?["auth"]?["type"]?.stringValue, "basic")
         XCTAssertEqual(users?["response"]?.arrayValue?.count, 2)
