@@ -221,6 +221,7 @@ public struct PostmanExporter {
             let made = bodyBuilder.body(headers: head.headers, loaded: loaded, path: endpoint.url.path,
                                         registry: &registry, files: &files)
             body = made.body
+            headers = PostmanBodyBuilder.headers(headers, for: body)
             if let note = made.note { notes.append(note) }
         } else {
             headers = headers.filter { $0["key"]?.stringValue?.lowercased().hasPrefix("sec-websocket") != true }
@@ -244,7 +245,7 @@ public struct PostmanExporter {
         if representative.flow.kind == .websocket {
             let flow = representative.flow
             let flowMessages = messages(flow)
-            let responseHeaders = flow.response.map { headerRedactor.response($0.headers, bodyDecoded: false, registry: &registry) }
+            let responseHeaders = flow.response.map { headerRedactor.response($0.headers, bodyDecoded: false, bodyVerbatim: true, registry: &registry) }
             let subprotocol = flow.response?.headers.first(name: "Sec-WebSocket-Protocol")
             let sent = flowMessages.filter(\.fromClient).count
             description = "WebSocket endpoint \(endpoint.url.origin)\(endpoint.template.text): \(flowMessages.count) message\(flowMessages.count == 1 ? "" : "s") (\(sent) sent, \(flowMessages.count - sent) received)"
@@ -378,7 +379,7 @@ public struct PostmanExporter {
         }
         var original = [JSONMember("method", .string(head.method))]
         if let auth { original.append(JSONMember("auth", auth)) }
-        original.append(JSONMember("header", .array(headers)))
+        original.append(JSONMember("header", .array(PostmanBodyBuilder.headers(headers, for: requestBody))))
         if let requestBody { original.append(JSONMember("body", requestBody)) }
         original.append(JSONMember("url", urlObject(baseVariable: baseVariable, path: entry.url.segments, query: query, variables: [])))
 
@@ -402,6 +403,7 @@ public struct PostmanExporter {
                 language = "raw"
             }
         }
+        let verbatim = !loaded.decoded && loaded.complete && bodyText.stringValue.map { Array($0.utf8) == loaded.bytes } == true
         let reason = response.reason.isEmpty ? HTTPStatusText.reason(response.status) : response.reason
         var members = [
             JSONMember("id", .string(StableID.uuid("response", itemID, String(response.status)))),
@@ -410,7 +412,8 @@ public struct PostmanExporter {
             JSONMember("status", .string(reason)),
             JSONMember("code", .integer(response.status)),
             JSONMember("_postman_previewlanguage", .string(language)),
-            JSONMember("header", .array(headerRedactor.response(response.headers, bodyDecoded: loaded.decoded, registry: &registry))),
+            JSONMember("header", .array(headerRedactor.response(response.headers, bodyDecoded: loaded.decoded, bodyVerbatim: verbatim,
+                                                                   registry: &registry))),
             JSONMember("cookie", .array([])),
         ]
         if let duration = flow.durationMilliseconds { members.append(JSONMember("responseTime", .milliseconds(duration))) }
