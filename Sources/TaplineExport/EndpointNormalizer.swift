@@ -6,18 +6,28 @@ import TaplineWire
 /// Two rules make a segment a variable:
 /// 1. its shape (`PathSegmentKind.classify`): numbers, UUIDs, ULIDs, dates,
 ///    e-mail addresses, hex and base64url tokens;
-/// 2. cardinality: among all paths of one origin that share the same
-///    (templated) prefix, a position holding at least `cardinalityThreshold`
-///    distinct literal values, at least half of which contain a digit, an
-///    upper-case letter or a `.` (or any number of values from `cardinalityThreshold * 4`
-///    up), is a variable for all of them. Plain API words (`users`, `orders`)
-///    under one prefix stay literal unless there are very many.
+/// 2. its siblings: among the requests of one origin that share the same
+///    (templated) prefix, the values at a position are one variable when at
+///    least `cardinalityThreshold` distinct values come from sibling requests,
+///    i.e. requests with the same method, the same rest of the path and the
+///    same `ResponseKind` (status class, media type, JSON top-level keys).
+///    Never counted: file names (`PathSegmentKind.isFileName`), a value
+///    directly followed by a shape variable (`users` in `/users/42` names a
+///    collection), requests without a response. A value found to be a variable
+///    is one at that position under that prefix whatever follows it and however
+///    it was answered (`/items/red-widget/reviews` -> `/items/:itemId/reviews`).
+///
+/// So an API's `/api/v1/items/red-widget`, `/api/v1/items/blue-widget`, ...
+/// (six slugs answered 200 with JSON objects of the same keys) become
+/// `/api/v1/items/:itemId`, while a web site's `/data.json`, `/redirect` (3xx),
+/// `/sse` (text/event-stream), `/favicon.ico`, `/big.bin` and `POST /api/echo`
+/// stay six requests: different kinds of response are never merged.
 ///
 /// Variables are named after the literal segment before them, singular and
 /// camel-cased, with the kind's suffix (`users` -> `userId`, `order-items` ->
 /// `orderItemId`, `reports/2024-01-31` -> `reportDate`); without one, `id`.
 /// Repeated names in one template get `2`, `3`, ... The result depends only on
-/// the set of paths and their order of first appearance (deterministic).
+/// the requests and their order (deterministic); no I/O.
 public struct EndpointNormalizer: Sendable {
     public var cardinalityThreshold: Int
 
@@ -25,48 +35,64 @@ public struct EndpointNormalizer: Sendable {
         self.cardinalityThreshold = max(2, cardinalityThreshold)
     }
 
-    /// One template per input path, in input order. `paths[i]` is (origin, raw segments).
-    public func templates(for paths: [(origin: String, segments: [String])]) -> [PathTemplate] {
-        var kinds: [[PathSegmentKind]] = paths.map { $0.segments.map(PathSegmentKind.classify) }
-        let longest = paths.map(\.segments.count).max() ?? 0
+    /// What sibling requests have in common besides origin and prefix.
+    private struct Siblings: Hashable {
+        var method: String
+        /// The segments after the position; nil for a variable.
+        var rest: [String?]
+        var response: ResponseKind
+    }
+
+    /// One template per request, in input order.
+    public func templates(for requests: [ObservedRequest]) -> [PathTemplate] {
+        var kinds: [[PathSegmentKind]] = requests.map { $0.segments.map(PathSegmentKind.classify) }
+        let longest = requests.map(\.segments.count).max() ?? 0
         for position in 0..<longest {
-            // Group the paths that reach this position by origin and templated prefix.
+            // Group the requests that reach this position by origin and templated prefix.
             var groups: [String: [Int]] = [:]
             var order: [String] = []
-            for (index, path) in paths.enumerated() where path.segments.count > position {
-                var key = path.origin
+            for (index, request) in requests.enumerated() where request.segments.count > position {
+                var key = request.origin
                 for p in 0..<position {
-                    key += "/" + (kinds[index][p].isVariable ? "\u{1}" : path.segments[p])
+                    key += "/" + (kinds[index][p].isVariable ? "\u{1}" : request.segments[p])
                 }
                 if groups[key] == nil { order.append(key) }
                 groups[key, default: []].append(index)
             }
             for key in order {
                 guard let members = groups[key] else { continue }
-                var distinct: [String] = []
-                var seen: Set<String> = []
-                for index in members where !kinds[index][position].isVariable {
-                    let value = paths[index].segments[position]
-                    if seen.insert(value).inserted { distinct.append(value) }
-                }
-                guard isHighCardinality(distinct) else { continue }
-                for index in members where !kinds[index][position].isVariable {
-                    kinds[index][position] = .token
+                let values = variableValues(at: position, of: members, requests: requests, kinds: kinds)
+                guard !values.isEmpty else { continue }
+                for index in members where !kinds[index][position].isVariable
+                    && values.contains(requests[index].segments[position]) {
+                    kinds[index][position] = .slug
                 }
             }
         }
-        return paths.indices.map { index in
-            makeTemplate(segments: paths[index].segments, kinds: kinds[index])
+        return requests.indices.map { index in
+            makeTemplate(segments: requests[index].segments, kinds: kinds[index])
         }
     }
 
-    func isHighCardinality(_ values: [String]) -> Bool {
-        guard values.count >= cardinalityThreshold else { return false }
-        if values.count >= cardinalityThreshold * 4 { return true }
-        let idLike = values.filter { value in
-            value.contains { $0.isNumber || $0.isUppercase || $0 == "." }
-        }.count
-        return idLike * 2 >= values.count
+    /// The literal values at `position` that sibling requests among `members`
+    /// (one origin, one templated prefix) show to be one variable.
+    private func variableValues(at position: Int, of members: [Int], requests: [ObservedRequest],
+                                kinds: [[PathSegmentKind]]) -> Set<String> {
+        var distinct: [Siblings: Set<String>] = [:]
+        for index in members where !kinds[index][position].isVariable {
+            let request = requests[index]
+            let value = request.segments[position]
+            guard let response = request.response, !PathSegmentKind.isFileName(value) else { continue }
+            let next = position + 1
+            if next < request.segments.count && kinds[index][next].isVariable { continue }
+            let rest = (next..<request.segments.count).map { kinds[index][$0].isVariable ? nil : request.segments[$0] }
+            distinct[Siblings(method: request.method, rest: rest, response: response), default: []].insert(value)
+        }
+        var result: Set<String> = []
+        for values in distinct.values where values.count >= cardinalityThreshold {
+            result.formUnion(values)
+        }
+        return result
     }
 
     private func makeTemplate(segments: [String], kinds: [PathSegmentKind]) -> PathTemplate {

@@ -13,8 +13,12 @@ import TaplineWire
 /// - `token`: 20 or more base64url characters (`=` padding allowed) mixing
 ///   upper case, lower case and digits, or 32 or more with letters and digits;
 /// - `literal`: anything else (API words, slugs, file names).
+///
+/// `slug` is never a shape: it marks a value of no particular shape
+/// (`red-widget`, `SKU-101`) that `EndpointNormalizer` found to vary among
+/// sibling requests to one endpoint.
 public enum PathSegmentKind: String, Sendable, Equatable {
-    case literal, number, uuid, ulid, date, email, hexToken, token
+    case literal, number, uuid, ulid, date, email, hexToken, token, slug
 
     public var isVariable: Bool { self != .literal }
 
@@ -46,6 +50,16 @@ public enum PathSegmentKind: String, Sendable, Equatable {
             if (upper && lower) || (body.count >= 32 && letters > 0) { return .token }
         }
         return .literal
+    }
+
+    /// Whether the percent-decoded segment is a file name: a name, a dot and an
+    /// extension of 1 to 8 ASCII letters and digits with at least one letter
+    /// (`data.json`, `favicon.ico`, `big.bin`; not `v1.2`, `.env` or `1.5`).
+    public static func isFileName(_ rawSegment: String) -> Bool {
+        let segment = PercentEncoding.decode(rawSegment)
+        guard let dot = segment.lastIndex(of: "."), dot != segment.startIndex else { return false }
+        let ext = segment.utf8[segment.utf8.index(after: dot)...]
+        return (1...8).contains(ext.count) && ext.allSatisfy { isDigit($0) || isLetter($0) } && ext.contains(where: isLetter)
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

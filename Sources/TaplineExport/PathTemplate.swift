@@ -6,6 +6,11 @@ public struct PathTemplate: Sendable, Hashable {
     public enum Segment: Sendable, Hashable {
         case literal(String)
         case variable(name: String, kind: PathSegmentKind)
+
+        public var isVariable: Bool {
+            if case .variable = self { return true }
+            return false
+        }
     }
 
     public var segments: [Segment]

@@ -75,6 +75,21 @@ struct PostmanBodyBuilder {
                          JSONMember("file", .object([JSONMember("src", .string(name))]))]), note)
     }
 
+    /// Body modes whose bytes Postman builds from fields, setting Content-Type
+    /// itself (for `formdata` with a boundary of its own).
+    static let structuredModes: Set<String> = ["formdata", "urlencoded", "graphql"]
+
+    /// Header entries to send with `body`: when its mode is structured, without
+    /// Content-Type and Content-Length, whose captured values (a multipart
+    /// boundary, the original length) do not match the body Postman builds.
+    static func headers(_ entries: [JSONValue], for body: JSONValue?) -> [JSONValue] {
+        guard let mode = body?["mode"]?.stringValue, structuredModes.contains(mode) else { return entries }
+        return entries.filter { entry in
+            let name = entry["key"]?.stringValue?.lowercased()
+            return name != "content-type" && name != "content-length"
+        }
+    }
+
     private func secretValue(_ value: String, name: String, registry: inout SecretRegistry) -> String {
         guard redact, rules.isSecretBodyField(name) || rules.isSecretQueryParameter(name) else { return value }
         return registry.record(value, as: EndpointNormalizer.camelCase(name))

@@ -13,7 +13,7 @@ public struct PostmanExportOptions: Sendable {
     public var binaryDirectory: String?
     /// Most bytes of one body read and decoded.
     public var bodyLimit = 16 << 20
-    /// Positions with this many distinct id-like values under one prefix become variables.
+    /// Positions with this many distinct values from sibling requests become variables (`EndpointNormalizer`).
     public var cardinalityThreshold = 6
 
     public init() {}

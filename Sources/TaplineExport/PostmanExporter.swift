@@ -43,7 +43,12 @@ public struct PostmanExporter {
         }
 
         let normalizer = EndpointNormalizer(cardinalityThreshold: options.cardinalityThreshold)
-        let templates = normalizer.templates(for: candidates.map { ($0.url.origin, $0.url.segments) })
+        var observed: [ObservedRequest] = []
+        for candidate in candidates {
+            observed.append(ObservedRequest(origin: candidate.url.origin, method: candidate.flow.request?.method ?? "GET",
+                                            segments: candidate.url.segments, response: try responseKind(candidate.flow)))
+        }
+        let templates = normalizer.templates(for: observed)
         var endpoints: [PostmanEndpoint] = []
         var index: [String: Int] = [:]
         var origins: [String] = []
@@ -112,6 +117,14 @@ public struct PostmanExporter {
                              secretVariables: options.redact ? registry.variables : [], warnings: [])
     }
 
+    /// The kind of `flow`'s response for `EndpointNormalizer`; only JSON bodies are read.
+    private func responseKind(_ flow: CapturedFlow) throws(ExportError) -> ResponseKind? {
+        guard let response = flow.response else { return nil }
+        let contentType = response.headers.first(name: "Content-Type")
+        let body = ResponseKind.needsBody(contentType: contentType) ? try load(flow.responseBody, response.headers).bytes : []
+        return ResponseKind(status: response.status, contentType: contentType, body: body)
+    }
+
     // MARK: - Folders
 
     private func group(_ items: [(endpoint: PostmanEndpoint, item: JSONValue)]) -> [JSONValue] {
@@ -119,7 +132,7 @@ public struct PostmanExporter {
         case .none:
             return items.map(\.item)
         case .path:
-            return folders(items, by: { Self.firstSegment($0) })
+            return pathFolders(items)
         case .host:
             var hosts: [String] = []
             var byHost: [String: [(endpoint: PostmanEndpoint, item: JSONValue)]] = [:]
@@ -129,9 +142,15 @@ public struct PostmanExporter {
                 byHost[host, default: []].append(entry)
             }
             return hosts.map { host in
-                Self.folder(host, folders(byHost[host] ?? [], by: { Self.firstSegment($0) }))
+                Self.folder(host, pathFolders(byHost[host] ?? []))
             }
         }
+    }
+
+    /// Items in folders named by the path segment that distinguishes them (`PostmanGrouping.folderDepth`).
+    private func pathFolders(_ items: [(endpoint: PostmanEndpoint, item: JSONValue)]) -> [JSONValue] {
+        let depth = PostmanGrouping.folderDepth(of: items.map(\.endpoint.template))
+        return folders(items, by: { Self.segment(depth, of: $0) })
     }
 
     /// Items grouped into folders named by `key` in first-seen order; items whose key is nil stay loose.
@@ -159,8 +178,10 @@ public struct PostmanExporter {
         return result
     }
 
-    private static func firstSegment(_ endpoint: PostmanEndpoint) -> String? {
-        guard let first = endpoint.template.segments.first, case .literal(let text) = first, !text.isEmpty else { return nil }
+    /// The decoded literal at `position` of the endpoint's template; nil for a variable, an empty or a missing segment.
+    private static func segment(_ position: Int, of endpoint: PostmanEndpoint) -> String? {
+        let segments = endpoint.template.segments
+        guard position < segments.count, case .literal(let text) = segments[position], !text.isEmpty else { return nil }
         return PercentEncoding.decode(text)
     }
 
@@ -200,6 +221,7 @@ public struct PostmanExporter {
             let made = bodyBuilder.body(headers: head.headers, loaded: loaded, path: endpoint.url.path,
                                         registry: &registry, files: &files)
             body = made.body
+            headers = PostmanBodyBuilder.headers(headers, for: body)
             if let note = made.note { notes.append(note) }
         } else {
             headers = headers.filter { $0["key"]?.stringValue?.lowercased().hasPrefix("sec-websocket") != true }
@@ -223,7 +245,7 @@ public struct PostmanExporter {
         if representative.flow.kind == .websocket {
             let flow = representative.flow
             let flowMessages = messages(flow)
-            let responseHeaders = flow.response.map { headerRedactor.response($0.headers, bodyDecoded: false, registry: &registry) }
+            let responseHeaders = flow.response.map { headerRedactor.response($0.headers, bodyDecoded: false, bodyVerbatim: true, registry: &registry) }
             let subprotocol = flow.response?.headers.first(name: "Sec-WebSocket-Protocol")
             let sent = flowMessages.filter(\.fromClient).count
             description = "WebSocket endpoint \(endpoint.url.origin)\(endpoint.template.text): \(flowMessages.count) message\(flowMessages.count == 1 ? "" : "s") (\(sent) sent, \(flowMessages.count - sent) received)"
@@ -357,7 +379,7 @@ public struct PostmanExporter {
         }
         var original = [JSONMember("method", .string(head.method))]
         if let auth { original.append(JSONMember("auth", auth)) }
-        original.append(JSONMember("header", .array(headers)))
+        original.append(JSONMember("header", .array(PostmanBodyBuilder.headers(headers, for: requestBody))))
         if let requestBody { original.append(JSONMember("body", requestBody)) }
         original.append(JSONMember("url", urlObject(baseVariable: baseVariable, path: entry.url.segments, query: query, variables: [])))
 
@@ -381,6 +403,7 @@ public struct PostmanExporter {
                 language = "raw"
             }
         }
+        let verbatim = !loaded.decoded && loaded.complete && bodyText.stringValue.map { Array($0.utf8) == loaded.bytes } == true
         let reason = response.reason.isEmpty ? HTTPStatusText.reason(response.status) : response.reason
         var members = [
             JSONMember("id", .string(StableID.uuid("response", itemID, String(response.status)))),
@@ -389,7 +412,8 @@ public struct PostmanExporter {
             JSONMember("status", .string(reason)),
             JSONMember("code", .integer(response.status)),
             JSONMember("_postman_previewlanguage", .string(language)),
-            JSONMember("header", .array(headerRedactor.response(response.headers, bodyDecoded: loaded.decoded, registry: &registry))),
+            JSONMember("header", .array(headerRedactor.response(response.headers, bodyDecoded: loaded.decoded, bodyVerbatim: verbatim,
+                                                                   registry: &registry))),
             JSONMember("cookie", .array([])),
         ]
         if let duration = flow.durationMilliseconds { members.append(JSONMember("responseTime", .milliseconds(duration))) }

@@ -52,13 +52,17 @@ struct PostmanHeaderRedactor {
         return (entries, auth)
     }
 
-    /// Response header entries (a decoded body drops Content-Encoding and Content-Length).
-    func response(_ headers: HTTPHeaders, bodyDecoded: Bool, registry: inout SecretRegistry) -> [JSONValue] {
+    /// Response header entries. A decoded body drops Content-Encoding; a body
+    /// shown other than exactly as received (`bodyVerbatim` false: decoded,
+    /// pretty-printed, redacted, cut short or left out) drops Content-Length.
+    func response(_ headers: HTTPHeaders, bodyDecoded: Bool, bodyVerbatim: Bool,
+                  registry: inout SecretRegistry) -> [JSONValue] {
         var entries: [JSONValue] = []
         for field in headers {
             let name = field.name.lowercased()
             if name.hasPrefix(":") || name == "transfer-encoding" || name == "connection" || name == "keep-alive" { continue }
-            if bodyDecoded && (name == "content-encoding" || name == "content-length") { continue }
+            if bodyDecoded && name == "content-encoding" { continue }
+            if !bodyVerbatim && name == "content-length" { continue }
             guard redact else {
                 entries.append(Self.entry(field.name, field.value))
                 continue

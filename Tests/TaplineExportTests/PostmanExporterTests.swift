@@ -37,9 +37,9 @@ final class PostmanExporterTests: XCTestCase {
         let collection = try JSONParser.parse(first.text)
         let host = collection["item"]?.arrayValue?.first
         XCTAssertEqual(host?["name"]?.stringValue, "api.example.com")
-        let v1 = host?["item"]?.arrayValue?.first
-        XCTAssertEqual(v1?["name"]?.stringValue, "v1")
-        let users = v1?["item"]?.arrayValue?.first
+        // The shared `v1` names no folder (issue #21, item 16).
+        XCTAssertEqual(host?["item"]?.arrayValue?.map { $0["name"]?.stringValue }, ["users", "forms", "blob"])
+        let users = host?["item"]?.arrayValue?.first?["item"]?.arrayValue?.first
         XCTAssertEqual(users?["name"]?.stringValue, "GET /v1/users/:userId")
         XCTAssertEqual(users?["request"]?["auth"]?["type"]?.stringValue, "basic")
         XCTAssertEqual(users?["response"]?.arrayValue?.count, 2)
@@ -56,5 +56,44 @@ final class PostmanExporterTests: XCTestCase {
         XCTAssertTrue(export.text.contains("--no-binary"))
         XCTAssertEqual(export.endpointCount, 4)
         XCTAssertTrue(export.files.isEmpty)
+    }
+
+    /// Issue #21, item 18: Postman builds a formdata body with its own boundary, so the
+    /// captured Content-Type goes; a pretty-printed example drops its stale Content-Length.
+    func testStructuredBodiesAndRewrittenExamplesDropStaleFraming() throws {
+        let boundary = "----tapline-test-boundary"
+        let multipart = Array(("--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nreport\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n"
+            + "Content-Type: text/csv\r\n\r\na,b\r\n--\(boundary)--\r\n").utf8)
+        let compact = Array(#"{"ok":true,"n":[1,2]}"#.utf8)
+        let plain = Array("plain text".utf8)
+        let session = try ExportTestSupport.session(root: ExportTestSupport.temporaryDirectory(), [
+            TestExchange(method: "POST", target: "/upload",
+                         requestHeaders: [("Content-Type", "multipart/form-data; boundary=\(boundary)"),
+                                          ("Content-Length", "\(multipart.count)"), ("X-Trace", "t1")],
+                         requestBody: multipart, status: 201,
+                         responseHeaders: [("Content-Type", "application/json"), ("Content-Length", "\(compact.count)")],
+                         responseBody: compact),
+            TestExchange(method: "GET", target: "/note", status: 200,
+                         responseHeaders: [("Content-Type", "text/plain"), ("Content-Length", "\(plain.count)")],
+                         responseBody: plain),
+        ])
+        var options = PostmanExportOptions()
+        options.grouping = .none
+        let collection = try JSONParser.parse(PostmanExporter(options: options).export([(session.id, session.flows)]).text)
+        func headerNames(_ value: JSONValue?) -> [String] {
+            value?.arrayValue?.compactMap { $0["key"]?.stringValue } ?? []
+        }
+        let upload = collection["item"]?.arrayValue?.first
+        XCTAssertEqual(upload?["request"]?["body"]?["mode"]?.stringValue, "formdata")
+        XCTAssertEqual(headerNames(upload?["request"]?["header"]), ["X-Trace"])
+        let example = upload?["response"]?.arrayValue?.first
+        XCTAssertEqual(headerNames(example?["originalRequest"]?["header"]), ["X-Trace"])
+        XCTAssertNotEqual(example?["body"]?.stringValue.map { Array($0.utf8) }, compact)
+        XCTAssertEqual(headerNames(example?["header"]), ["Content-Type"])
+        // A body shown exactly as received keeps its Content-Length.
+        let note = collection["item"]?.arrayValue?.last?["response"]?.arrayValue?.first
+        XCTAssertEqual(note?["body"]?.stringValue, "plain text")
+        XCTAssertEqual(headerNames(note?["header"]), ["Content-Type", "Content-Length"])
     }
 }

@@ -36,7 +36,8 @@ ORDER_UUIDS = ["9f1c2d3e-4b5a-6c7d-8e9f-0a1b2c3d4e5f", "0b2e7c1a-3d4f-4a5b-9c8d-
 SKUS = [f"SKU-10{n}" for n in range(1, 8)]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RestHandler(BaseHTTPRequestHandler):
+    """This API's handler; other JSON origins (postman_origins.py) subclass it for `_body`, `_send`, `_json`."""
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # see origin.py: no 40 ms wait for a delayed ACK
 
@@ -118,8 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class RestOrigin:
-    def __init__(self):
-        self.server = ThreadingHTTPServer((HOST, 0), _Handler)
+    def __init__(self, handler: type[RestHandler] = RestHandler):
+        self.server = ThreadingHTTPServer((HOST, 0), handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
