@@ -135,7 +135,7 @@ enum ExportCommand {
         let exporter = HARExporter(creatorVersion: TaplineVersion.string)
         let comment = "tapline capture session \(session.id)" + (filter.isEmpty ? "" : ", filter \(filter.text)")
         if path == "-" {
-            try exporter.write(flows, comment: comment, to: STDOUT_FILENO, path: "stdout")
+            try exporter.write(flows, comment: comment, session: session, to: STDOUT_FILENO, path: "stdout")
             return
         }
         let temporary = path + ".tmp"
@@ -143,7 +143,7 @@ enum ExportCommand {
         guard descriptor >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         let count: Int
         do throws(ExportError) {
-            count = try exporter.write(flows, comment: comment, to: descriptor, path: path)
+            count = try exporter.write(flows, comment: comment, session: session, to: descriptor, path: path)
             close(descriptor)
         } catch {
             close(descriptor)

@@ -19,15 +19,34 @@ public struct HARExporter {
     }
 
     /// Writes the HAR for `flows` to `descriptor`; returns how many entries were written.
+    /// `session`, when given, is where the flows come from: if it was imported from a HAR,
+    /// the log fields it recorded (`pages`, `browser`, `comment`, custom fields) are
+    /// written back, and its `comment` replaces `comment`.
     /// - Throws: `capture` when a body cannot be read, `cannotWrite` when the output fails.
     @discardableResult
-    public func write(_ flows: [CapturedFlow], comment: String, to descriptor: Int32, path: String) throws(ExportError) -> Int {
+    public func write(_ flows: [CapturedFlow], comment: String, session: CapturedSession? = nil,
+                      to descriptor: Int32, path: String) throws(ExportError) -> Int {
+        let recorded = session.flatMap(HARRecordedLog.init(session:))
+        let others = recorded?.otherMembers ?? []
         var writer = JSONWriter(indent: "  ")
         writer.raw("{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": ")
         writer.write(.object([JSONMember("name", .string("tapline")), JSONMember("version", .string(creatorVersion))]), level: 2)
-        writer.raw(",\n    \"comment\": ")
-        writer.string(comment)
-        writer.raw(",\n    \"pages\": [],\n    \"entries\": [")
+        if !others.contains(where: { $0.key == "comment" }) {
+            writer.raw(",\n    \"comment\": ")
+            writer.string(comment)
+        }
+        if let pages = recorded.map({ $0.pages }) ?? .array([]) {
+            // An imported HAR without pages (they are optional) stays without.
+            writer.raw(",\n    \"pages\": ")
+            writer.write(pages, level: 2)
+        }
+        for member in others {
+            writer.raw(",\n    ")
+            writer.string(member.key)
+            writer.raw(": ")
+            writer.write(member.value, level: 2)
+        }
+        writer.raw(",\n    \"entries\": [")
         try flush(&writer, descriptor, path)
         let builder = HAREntryBuilder(bodyLimit: bodyLimit, messages: messages)
         var count = 0

@@ -33,6 +33,20 @@ public struct LoadedBody: Sendable, Equatable {
         String(validating: bytes, as: UTF8.self)
     }
 
+    /// The bytes as text for an export that can also write base64, when text is the
+    /// faithful form: valid UTF-8 without NUL, and, unless `declaredTextual` (the
+    /// Content-Type says text), without other C0 controls than tab, LF, CR and FF.
+    /// nil means "binary": a body of zeros becomes base64 rather than `\u0000` escapes
+    /// six times its size.
+    public func text(declaredTextual: Bool) -> String? {
+        guard let text = utf8Text else { return nil }
+        let allowed: Set<UInt8> = [0x09, 0x0A, 0x0C, 0x0D]
+        let isText = declaredTextual
+            ? !bytes.contains(0)
+            : !bytes.contains { ($0 < 0x20 && !allowed.contains($0)) || $0 == 0x7F }
+        return isText ? text : nil
+    }
+
     /// Reads at most `limit` stored bytes of `body` and decodes them per `headers`' Content-Encoding.
     public static func load(_ body: CapturedBody, headers: HTTPHeaders, limit: Int = 16 << 20) throws(CaptureError) -> LoadedBody {
         guard body.capturedBytes > 0 else {
@@ -52,7 +66,12 @@ public struct LoadedBody: Sendable, Equatable {
             result.bytes = try ContentDecoder.decode(stored, contentEncoding: encoding, maxOutputBytes: limit)
             result.decoded = true
         } catch {
-            if case .unsupportedCoding = error { result.note = "\(error)" }
+            switch error {
+            case .unsupportedCoding: result.note = "\(error)"
+            case .failed(let coding, .outputLimitExceeded(let limit)):
+                result.note = "decoded body larger than \(limit) bytes; the \(coding)-encoded bytes are shown"
+            case .failed: break
+            }
         }
         return result
     }
