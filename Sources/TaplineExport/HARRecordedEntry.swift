@@ -72,8 +72,9 @@ struct HARRecordedEntry: Sendable, Equatable {
     ///   "unknown", -1, as the computed one may rest on a guessed HTTP version), or it is
     ///   Tapline's (`_flowId`), or it is what the importer took out of the recording
     ///   (the body's `text` and `encoding`, `_webSocketMessages`);
-    /// - `serverIPAddress` is always the computed one: the capture holds the recorded
-    ///   address, normalized (`[::1]` written as `::1`).
+    /// - `serverIPAddress` and `_flowId` are always the computed ones: the capture holds
+    ///   the recorded address, normalized (`[::1]` written as `::1`), and the flow's id.
+    /// Members come in the builder's order, then the recorded ones it does not make.
     func applied(to computed: JSONValue) -> JSONValue {
         Self.merge(computed, fields, path: "entry")
     }
@@ -89,34 +90,39 @@ struct HARRecordedEntry: Sendable, Equatable {
         "entry.timings": ["send", "wait", "receive"],
     ]
 
+    /// Members whose computed value always stands: the flow's id in this session, and the
+    /// server address (the capture holds the recorded one, normalized).
+    private static let alwaysComputed: Set<String> = ["entry._flowId", "entry.serverIPAddress"]
+
+    /// Computed members first, in their order, then the recorded ones the builder does not make.
     private static func merge(_ computed: JSONValue, _ recorded: JSONValue, path: String) -> JSONValue {
         guard let computedMembers = computed.objectMembers, let recordedMembers = recorded.objectMembers else {
             return computed
         }
         let required = requiredMembers[path] ?? []
         var merged: [JSONMember] = []
-        var used: Set<String> = []
-        for member in recordedMembers where used.insert(member.key).inserted {
+        for member in computedMembers {
             let childPath = path + "." + member.key
-            if member.key.hasPrefix("_") {
+            guard let value = recorded[member.key] else {
+                if required.contains(member.key) { merged.append(JSONMember(member.key, unknownValues[childPath] ?? member.value)) }
+                continue
+            }
+            if alwaysComputed.contains(childPath) {
                 merged.append(member)
-            } else if member.key == "serverIPAddress" && path == "entry" {
-                if let value = computed[member.key] { merged.append(JSONMember(member.key, value)) }
-            } else if let value = computed[member.key] {
-                if value.objectMembers != nil && member.value.objectMembers != nil {
-                    merged.append(JSONMember(member.key, merge(value, member.value, path: childPath)))
-                } else if sameType(value, member.value) && isValid(member.value, path: childPath) {
-                    merged.append(member)
-                } else {
-                    merged.append(JSONMember(member.key, unknownValues[childPath] ?? value))
-                }
-            } else if isValid(member.value, path: childPath) {
-                merged.append(member)
+            } else if member.value.objectMembers != nil && value.objectMembers != nil {
+                merged.append(JSONMember(member.key, merge(member.value, value, path: childPath)))
+            } else if member.key.hasPrefix("_") || (sameType(member.value, value) && isValid(value, path: childPath)) {
+                merged.append(JSONMember(member.key, value))
+            } else {
+                merged.append(JSONMember(member.key, unknownValues[childPath] ?? member.value))
             }
         }
-        for member in computedMembers where !used.contains(member.key) && required.contains(member.key) {
-            merged.append(JSONMember(member.key, unknownValues[path + "." + member.key] ?? member.value))
-            used.insert(member.key)
+        var seen = Set(computedMembers.map(\.key))
+        for member in recordedMembers where seen.insert(member.key).inserted {
+            let childPath = path + "." + member.key
+            if !alwaysComputed.contains(childPath) && (member.key.hasPrefix("_") || isValid(member.value, path: childPath)) {
+                merged.append(member)
+            }
         }
         return .object(merged)
     }
