@@ -9,10 +9,12 @@ import TaplineWire
 /// cookies parsed, `serverIPAddress`, `connection`, timings including `dns`,
 /// `connect` and `ssl` (-1 where they did not apply), and WebSocket messages in
 /// `_webSocketMessages` as Chrome writes them. Pure apart from reading bodies.
+/// A flow imported from a HAR gets its recorded fields back (`HARRecordedEntry`,
+/// laid over the entry built here), so import -> export reproduces the entry.
 ///
 /// Timings invariant: `time` is the sum of the non-negative phases except
-/// `ssl` (which HAR counts inside `connect`); `HARImporter` inverts the mapping
-/// exactly, so export -> import -> export gives the same numbers.
+/// `ssl` (which HAR counts inside `connect`); `HARImporter` maps them to moments
+/// (for `show`), and an imported flow exports its recorded timings as they were.
 struct HAREntryBuilder {
     let bodyLimit: Int
     let messages: @Sendable (CapturedFlow) -> [FlowMessage]
