@@ -20,7 +20,8 @@ struct HAREntryBuilder {
     let messages: @Sendable (CapturedFlow) -> [FlowMessage]
 
     /// nil for flows that are not HTTP exchanges with a request (tunnels, failed handshakes).
-    func entry(_ flow: CapturedFlow) throws(CaptureError) -> JSONValue? {
+    /// Each body the limit cut (or kept from being decoded) adds a sentence to `bodiesOverLimit`.
+    func entry(_ flow: CapturedFlow, bodiesOverLimit: inout [String]) throws(CaptureError) -> JSONValue? {
         guard flow.kind == .http || flow.kind == .websocket, let request = flow.request, request.method != "CONNECT" else { return nil }
         let url = RequestURL(flow: flow)
         let recorded = HARRecordedEntry(flow: flow)
@@ -37,6 +38,7 @@ struct HAREntryBuilder {
             })),
         ]
         let requestBody = try LoadedBody.load(flow.requestBody, headers: HTTPHeaders(), limit: bodyLimit)
+        if requestBody.exceedsLimit { bodiesOverLimit.append("flow \(flow.id.rawValue) request: \(requestBody.note ?? "")") }
         if !requestBody.bytes.isEmpty || flow.requestBody.bodyBytes > 0 {
             requestMembers.append(JSONMember("postData", postData(request.headers, requestBody,
                                                                    base64: recorded?.recordedBase64(response: false))))
@@ -47,6 +49,7 @@ struct HAREntryBuilder {
         var responseMembers: [JSONMember]
         if let response = flow.response {
             let body = try LoadedBody.load(flow.responseBody, headers: response.headers, limit: bodyLimit)
+            if body.exceedsLimit { bodiesOverLimit.append("flow \(flow.id.rawValue) response: \(body.note ?? "")") }
             responseMembers = [
                 JSONMember("status", .integer(response.status)),
                 JSONMember("statusText", .string(response.reason)),

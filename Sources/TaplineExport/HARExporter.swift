@@ -18,14 +18,15 @@ public struct HARExporter {
         self.messages = messages
     }
 
-    /// Writes the HAR for `flows` to `descriptor`; returns how many entries were written.
+    /// Writes the HAR for `flows` to `descriptor`; returns how many entries were written and
+    /// which bodies the limit cut (each such body also says so in its `comment`).
     /// `session`, when given, is where the flows come from: if it was imported from a HAR,
     /// the log fields it recorded (`pages`, `browser`, `comment`, custom fields) are
     /// written back, and its `comment` replaces `comment`.
     /// - Throws: `capture` when a body cannot be read, `cannotWrite` when the output fails.
     @discardableResult
     public func write(_ flows: [CapturedFlow], comment: String, session: CapturedSession? = nil,
-                      to descriptor: Int32, path: String) throws(ExportError) -> Int {
+                      to descriptor: Int32, path: String) throws(ExportError) -> HARExportResult {
         let recorded = session.flatMap(HARRecordedLog.init(session:))
         let others = recorded?.otherMembers ?? []
         var writer = JSONWriter(indent: "  ")
@@ -50,10 +51,11 @@ public struct HARExporter {
         try flush(&writer, descriptor, path)
         let builder = HAREntryBuilder(bodyLimit: bodyLimit, messages: messages)
         var count = 0
+        var bodiesOverLimit: [String] = []
         for flow in flows {
             let entry: JSONValue?
             do throws(CaptureError) {
-                entry = try builder.entry(flow)
+                entry = try builder.entry(flow, bodiesOverLimit: &bodiesOverLimit)
             } catch {
                 throw .capture(error)
             }
@@ -67,7 +69,7 @@ public struct HARExporter {
         if count > 0 { writer.newline(level: 2) }
         writer.raw("]\n  }\n}\n")
         try flush(&writer, descriptor, path)
-        return count
+        return HARExportResult(entries: count, bodiesOverLimit: bodiesOverLimit)
     }
 
     private func flush(_ writer: inout JSONWriter, _ descriptor: Int32, _ path: String) throws(ExportError) {

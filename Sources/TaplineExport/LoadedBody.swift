@@ -9,7 +9,8 @@ import TaplineWire
 /// stored bytes (a failed or unsupported decoding keeps them and says why in
 /// `note`; imported HAR bodies are stored decoded, so their failed decoding
 /// is silent). `complete` is false when the capture kept only part of the body
-/// or it was larger than the export limit. A value type.
+/// or it was larger than the export limit. `exceedsLimit` is true when the export
+/// limit cut the body or stopped its decoding (`note` says which). A value type.
 public struct LoadedBody: Sendable, Equatable {
     public var bytes: [UInt8]
     public var decoded: Bool
@@ -17,6 +18,8 @@ public struct LoadedBody: Sendable, Equatable {
     /// The body's size on the wire (before decoding), as the capture counted it.
     public var wireSize: UInt64
     public var note: String?
+    /// The body, or its decoded form, is longer than the limit it was loaded with.
+    public var exceedsLimit = false
 
     public static let empty = LoadedBody(bytes: [], decoded: false, complete: true, wireSize: 0, note: nil)
 
@@ -56,6 +59,7 @@ public struct LoadedBody: Sendable, Equatable {
         let whole = !body.truncated && UInt64(stored.count) == body.capturedBytes
         var result = LoadedBody(bytes: stored, decoded: false, complete: whole, wireSize: body.bodyBytes, note: nil)
         if !whole {
+            result.exceedsLimit = !body.truncated
             result.note = body.truncated
                 ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes"
                 : "body larger than \(limit) bytes; only the start is shown"
@@ -69,6 +73,7 @@ public struct LoadedBody: Sendable, Equatable {
             switch error {
             case .unsupportedCoding: result.note = "\(error)"
             case .failed(let coding, .outputLimitExceeded(let limit)):
+                result.exceedsLimit = true
                 result.note = "decoded body larger than \(limit) bytes; the \(coding)-encoded bytes are shown"
             case .failed: break
             }

@@ -91,8 +91,13 @@ final class HARRecordedEntryTests: XCTestCase {
         let descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var exporter = HARExporter(creatorVersion: "test")
         exporter.bodyLimit = 40
-        try exporter.write(session.flows, comment: "c", to: descriptor, path: out)
+        let result = try exporter.write(session.flows, comment: "c", to: descriptor, path: out)
         close(descriptor)
+        XCTAssertEqual(result, HARExportResult(entries: 2, bodiesOverLimit: [
+            "flow 1 request: body larger than 40 bytes; only the start is shown",
+            "flow 1 response: body larger than 40 bytes; only the start is shown",
+            "flow 2 response: body larger than 40 bytes; only the start is shown",
+        ]))
         let entries = try JSONParser.parse(String(contentsOfFile: out, encoding: .utf8))["log"]?["entries"]?.arrayValue ?? []
         XCTAssertEqual(entries.count, 2)
         XCTAssertEqual(entries[0]["request"]?["postData"]?["encoding"], .string("base64"))

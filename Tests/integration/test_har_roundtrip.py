@@ -7,6 +7,8 @@ else fails. Further tests pin each reported loss on its own, and the export of a
 from __future__ import annotations
 
 import base64
+import contextlib
+import gzip
 import http.client
 import json
 import re
@@ -184,9 +186,10 @@ def test_pages_cookies_params_and_custom_fields_are_kept(tmp_path):
            [{k: v for k, v in e.items() if k.startswith("_")} for e in original["entries"]]
 
 
-def test_binary_bodies_without_a_content_type_are_exported_as_base64(tapline, tmp_path):
-    zeros = bytes(1 << 20)
-
+@contextlib.contextmanager
+def raw_origin(head: bytes, body: bytes):
+    """An origin that answers every request with `head` (status line and fields, without the
+    final CRLF) and `body`, then closes; yields its URL."""
     def serve(connection: socket.socket) -> None:
         with connection, connection.makefile("rb") as reader:
             length = 0
@@ -194,24 +197,52 @@ def test_binary_bodies_without_a_content_type_are_exported_as_base64(tapline, tm
                 if line.lower().startswith(b"content-length:"):
                     length = int(line.split(b":")[1])
             reader.read(length)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(zeros) + zeros)
+            connection.sendall(head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
 
     listener = socket.create_server((HOST, 0))
     threading.Thread(target=accept_forever, args=(listener, serve, lambda: False), daemon=True).start()
     try:
-        proxy = tapline("--reverse", f"http://{HOST}:{listener.getsockname()[1]}")
-        connection = http.client.HTTPConnection(HOST, proxy.port, timeout=30)
-        connection.request("POST", "/upload", body=zeros)  # http.client sends no Content-Type
-        assert connection.getresponse().read() == zeros
-        connection.close()
-        proxy.stop()
+        yield f"http://{HOST}:{listener.getsockname()[1]}"
     finally:
         listener.close()
+
+
+def capture_one(tapline, origin_url: str, method: str, body: bytes | None = None) -> tuple[Path, str, bytes]:
+    """Sends one request through a reverse proxy to `origin_url`; (capture dir, session, response body)."""
+    proxy = tapline("--reverse", origin_url)
+    connection = http.client.HTTPConnection(HOST, proxy.port, timeout=30)
+    connection.request(method, "/upload", body=body)  # http.client sends no Content-Type
+    received = connection.getresponse().read()
+    connection.close()
+    proxy.stop()
+    return proxy.capture_dir, proxy.session_id, received
+
+
+def test_binary_bodies_without_a_content_type_are_exported_as_base64(tapline, tmp_path):
+    zeros = bytes(1 << 20)
+    with raw_origin(b"HTTP/1.1 200 OK\r\n", zeros) as url:
+        capture, session, received = capture_one(tapline, url, "POST", zeros)
+    assert received == zeros
     target = tmp_path / "zeros.har"
-    export_har(proxy.capture_dir, proxy.session_id, target)
+    export_har(capture, session, target)
     (entry,) = json.loads(target.read_text())["log"]["entries"]
     assert entry["request"]["postData"]["encoding"] == "base64"
     assert base64.b64decode(entry["request"]["postData"]["text"]) == zeros
     assert entry["response"]["content"]["encoding"] == "base64"
     assert base64.b64decode(entry["response"]["content"]["text"]) == zeros
     assert target.stat().st_size < 3 * len(zeros)  # base64 twice, not \u0000 escapes (12x)
+
+
+def test_a_body_over_the_64_mib_limit_is_reported(tapline, tmp_path):
+    compressed = gzip.compress(bytes(65 << 20), compresslevel=1)  # decodes past the limit
+    with raw_origin(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n", compressed) as url:
+        capture, session, received = capture_one(tapline, url, "GET")
+    assert received == compressed
+    target = tmp_path / "big.har"
+    p = run_tapline("export", session, "--har", str(target), "--capture", str(capture), timeout=120)
+    assert p.returncode == 0, describe(p)
+    assert "flow 1 response: decoded body larger than 67108864 bytes; the gzip-encoded bytes are shown" in p.stderr
+    (entry,) = json.loads(target.read_text())["log"]["entries"]
+    content = entry["response"]["content"]
+    assert content["comment"] == "decoded body larger than 67108864 bytes; the gzip-encoded bytes are shown"
+    assert base64.b64decode(content["text"]) == compressed and content["encoding"] == "base64"
