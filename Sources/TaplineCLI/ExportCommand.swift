@@ -134,16 +134,21 @@ enum ExportCommand {
         let flows = session.flows.filter(filter.matches)
         let exporter = HARExporter(creatorVersion: TaplineVersion.string)
         let comment = "tapline capture session \(session.id)" + (filter.isEmpty ? "" : ", filter \(filter.text)")
+        func reportBodiesOverLimit(_ result: HARExportResult) {
+            for body in result.bodiesOverLimit {
+                StandardError.writeLine("tapline: \(body) (over the \(exporter.bodyLimit >> 20) MiB HAR body limit; its comment says so)")
+            }
+        }
         if path == "-" {
-            try exporter.write(flows, comment: comment, to: STDOUT_FILENO, path: "stdout")
+            reportBodiesOverLimit(try exporter.write(flows, comment: comment, session: session, to: STDOUT_FILENO, path: "stdout"))
             return
         }
         let temporary = path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
-        let count: Int
+        let result: HARExportResult
         do throws(ExportError) {
-            count = try exporter.write(flows, comment: comment, to: descriptor, path: path)
+            result = try exporter.write(flows, comment: comment, session: session, to: descriptor, path: path)
             close(descriptor)
         } catch {
             close(descriptor)
@@ -151,7 +156,9 @@ enum ExportCommand {
             throw error
         }
         guard rename(temporary, path) == 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        let count = result.entries
         StandardError.writeLine("tapline: wrote \(path): \(count) entr\(count == 1 ? "y" : "ies")")
+        reportBodiesOverLimit(result)
     }
 
     private static func printCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?) throws(ExportError) {

@@ -214,6 +214,21 @@ struct CaptureEventEncoder {
         extendable = opened
     }
 
+    /// Encodes an `extension` line: `value` filed under `name` for `flow`, or for the
+    /// session when `flow` is nil (docs/capture-format.md, "Extensions"). Not a
+    /// `FlowEvent`: the proxy never records one; importers do, through
+    /// `CaptureWriter.recordExtension`.
+    mutating func encodeExtension(name: String, value: CaptureJSONValue, flow: FlowID?, time: Timestamp) {
+        emitPendingBody()
+        stats.events += 1
+        lines.beginEvent("extension", time: time.microseconds)
+        if let flow { lines.member("flow", flow.rawValue) }
+        lines.key("name"); lines.string(name)
+        lines.key("value"); value.write(to: &lines)
+        lines.endEvent()
+        extendable = nil
+    }
+
     /// Folds `event` into the line just written where format v2 puts it there, and
     /// returns true; false when it needs a line of its own:
     /// - a flow's `http2Stream` into its `flowStarted`, as `"stream"`;

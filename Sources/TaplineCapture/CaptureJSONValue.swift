@@ -47,7 +47,8 @@ public enum CaptureJSONValue: Sendable, Equatable {
         return builder.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 
-    private func write(to builder: inout JSONLineBuilder) {
+    /// Appends the value's compact JSON text to `builder` (as `jsonText` spells it).
+    func write(to builder: inout JSONLineBuilder) {
         switch self {
         case .null: builder.null()
         case .bool(let value): builder.bool(value)

@@ -146,6 +146,18 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         countShared()
     }
 
+    /// Queues an `extension` line: data a producer other than the proxy keeps with the
+    /// session (`flow` nil) or with one flow, e.g. the HAR fields of an imported entry
+    /// that capture events cannot express. `flow` must have been started by an event
+    /// recorded before; readers keep the last value per name. Safe from any thread.
+    public func recordExtension(name: String, value: CaptureJSONValue, flow: FlowID?, time: Timestamp) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closing else { return }
+        shared.encodeExtension(name: name, value: value, flow: flow, time: time)
+        countShared()
+    }
+
     /// A sink for one event loop that encodes on that loop (see `CaptureEventStream`).
     public func makeSink() -> any FlowEventSink {
         CaptureEventStream(writer: self, encoder: CaptureEventEncoder(

@@ -49,6 +49,9 @@ public struct CapturedFlow: Sendable, Equatable {
     /// Bytes relayed from the client / server (tunnels; also reported for HTTP flows).
     public var bytesFromClient: UInt64 = 0
     public var bytesFromServer: UInt64 = 0
+    /// Data another producer filed with this flow (`extension` lines), by name; the last
+    /// line of a name wins. E.g. `har`: the HAR fields of an imported entry (`HARRecordedEntry`).
+    public var extensions: [String: CaptureJSONValue] = [:]
 
     public init(id: FlowID, connection: ConnectionID, kind: FlowKind, scheme: String, authority: String,
                 started: Timestamp, sessionDirectory: String) {

@@ -19,18 +19,22 @@ public struct CapturedSession: Sendable {
     public let connections: [CapturedConnection]
     /// What the reader skipped or noticed, one sentence each, prefixed by the file (and line).
     public let warnings: [String]
+    /// Session-wide `extension` lines (without a flow), by name; the last of a name wins.
+    /// E.g. `har`: the log-level fields of an imported HAR (`HARRecordedLog`).
+    public let extensions: [String: CaptureJSONValue]
 
     public var id: String { metadata.id }
     /// False when session.json says `"ended": null` (proxy killed, or still running).
     public var isClosed: Bool { metadata.isClosed }
 
     init(directory: String, metadata: SessionMetadata, flows: [CapturedFlow],
-         connections: [CapturedConnection], warnings: [String]) {
+         connections: [CapturedConnection], warnings: [String], extensions: [String: CaptureJSONValue] = [:]) {
         self.directory = directory
         self.metadata = metadata
         self.flows = flows
         self.connections = connections
         self.warnings = warnings
+        self.extensions = extensions
     }
 
     /// Reads the session in `directory`.

@@ -12,6 +12,7 @@ struct CapturedSessionAssembler {
     private var flows: [CapturedFlow] = []
     private var flowPositions: [UInt64: Int] = [:]
     private var connections: [UInt64: CapturedConnection] = [:]
+    private var sessionExtensions: [String: CaptureJSONValue] = [:]
     private var warnings: [String] = []
     private var suppressedWarnings = 0
     private var unknownTypes: [String: Int] = [:]
@@ -214,6 +215,16 @@ struct CapturedSessionAssembler {
             connections[id]?.http2GoAways.append(CapturedHTTP2GoAway(
                 fromClient: json.string("side") == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
                 debugData: json.string("debug") ?? "", time: time))
+        case "extension":
+            guard let name = json.string("name"), let value = json.value("value") else {
+                return skip(number, "extension without \"name\" or \"value\"")
+            }
+            if json.value("flow") == nil {
+                sessionExtensions[name] = value
+            } else {
+                guard let at = flowPosition(json, number) else { return }
+                flows[at].extensions[name] = value
+            }
         case "writer-error":
             warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string("message") ?? "unknown")")
         default:
@@ -259,7 +270,8 @@ struct CapturedSessionAssembler {
             }
         }
         return CapturedSession(directory: directory, metadata: metadata, flows: assembled,
-                               connections: connections.values.sorted { $0.id < $1.id }, warnings: warnings)
+                               connections: connections.values.sorted { $0.id < $1.id }, warnings: warnings,
+                               extensions: sessionExtensions)
     }
 
     /// Marks `body` complete with the totals of its requestEnd/responseEnd line;

@@ -9,18 +9,22 @@ import TaplineWire
 /// cookies parsed, `serverIPAddress`, `connection`, timings including `dns`,
 /// `connect` and `ssl` (-1 where they did not apply), and WebSocket messages in
 /// `_webSocketMessages` as Chrome writes them. Pure apart from reading bodies.
+/// A flow imported from a HAR gets its recorded fields back (`HARRecordedEntry`,
+/// laid over the entry built here), so import -> export reproduces the entry.
 ///
 /// Timings invariant: `time` is the sum of the non-negative phases except
-/// `ssl` (which HAR counts inside `connect`); `HARImporter` inverts the mapping
-/// exactly, so export -> import -> export gives the same numbers.
+/// `ssl` (which HAR counts inside `connect`); `HARImporter` maps them to moments
+/// (for `show`), and an imported flow exports its recorded timings as they were.
 struct HAREntryBuilder {
     let bodyLimit: Int
     let messages: @Sendable (CapturedFlow) -> [FlowMessage]
 
     /// nil for flows that are not HTTP exchanges with a request (tunnels, failed handshakes).
-    func entry(_ flow: CapturedFlow) throws(CaptureError) -> JSONValue? {
+    /// Each body the limit cut (or kept from being decoded) adds a sentence to `bodiesOverLimit`.
+    func entry(_ flow: CapturedFlow, bodiesOverLimit: inout [String]) throws(CaptureError) -> JSONValue? {
         guard flow.kind == .http || flow.kind == .websocket, let request = flow.request, request.method != "CONNECT" else { return nil }
         let url = RequestURL(flow: flow)
+        let recorded = HARRecordedEntry(flow: flow)
         let start = flow.timings.requestStart ?? flow.requestTime ?? flow.started
 
         var requestMembers = [
@@ -34,8 +38,10 @@ struct HAREntryBuilder {
             })),
         ]
         let requestBody = try LoadedBody.load(flow.requestBody, headers: HTTPHeaders(), limit: bodyLimit)
+        if requestBody.exceedsLimit { bodiesOverLimit.append("flow \(flow.id.rawValue) request: \(requestBody.note ?? "")") }
         if !requestBody.bytes.isEmpty || flow.requestBody.bodyBytes > 0 {
-            requestMembers.append(JSONMember("postData", postData(request.headers, requestBody)))
+            requestMembers.append(JSONMember("postData", postData(request.headers, requestBody,
+                                                                   base64: recorded?.recordedBase64(response: false))))
         }
         requestMembers.append(JSONMember("headersSize", .integer(Self.headSize(request))))
         requestMembers.append(JSONMember("bodySize", .integer(flow.requestBody.bodyBytes)))
@@ -43,13 +49,14 @@ struct HAREntryBuilder {
         var responseMembers: [JSONMember]
         if let response = flow.response {
             let body = try LoadedBody.load(flow.responseBody, headers: response.headers, limit: bodyLimit)
+            if body.exceedsLimit { bodiesOverLimit.append("flow \(flow.id.rawValue) response: \(body.note ?? "")") }
             responseMembers = [
                 JSONMember("status", .integer(response.status)),
                 JSONMember("statusText", .string(response.reason)),
                 JSONMember("httpVersion", .string(response.version.description)),
                 JSONMember("cookies", .array(HARCookies.response(response.headers))),
                 JSONMember("headers", .array(Self.headers(response.headers))),
-                JSONMember("content", content(response.headers, body)),
+                JSONMember("content", content(response.headers, body, base64: recorded?.recordedBase64(response: true))),
                 JSONMember("redirectURL", .string(response.headers.first(name: "Location") ?? "")),
                 JSONMember("headersSize", .integer(Self.headSize(response))),
                 JSONMember("bodySize", .integer(flow.responseBody.bodyBytes)),
@@ -82,7 +89,7 @@ struct HAREntryBuilder {
             members.append(JSONMember("_resourceType", .string("websocket")))
             members.append(JSONMember("_webSocketMessages", .array(messages(flow).map(Self.webSocketMessage))))
         }
-        return .object(members)
+        return recorded?.applied(to: .object(members)) ?? .object(members)
     }
 
     static func headers(_ headers: HTTPHeaders) -> [JSONValue] {
@@ -106,11 +113,13 @@ struct HAREntryBuilder {
         headers.reduce(0) { $0 + $1.name.utf8.count + 2 + $1.value.utf8.count + 2 }
     }
 
-    private func postData(_ headers: HTTPHeaders, _ body: LoadedBody) -> JSONValue {
+    /// `base64`: how the imported entry wrote this body (true: base64, false: text), nil
+    /// when it was not imported; text is written only where it is faithful (`bodyText`).
+    private func postData(_ headers: HTTPHeaders, _ body: LoadedBody, base64: Bool?) -> JSONValue {
         let mimeType = headers.first(name: "Content-Type") ?? ""
         let type = MediaType(mimeType)
         var members = [JSONMember("mimeType", .string(mimeType))]
-        if let text = body.utf8Text {
+        if let text = Self.bodyText(body, type: type, base64: base64) {
             members.append(JSONMember("text", .string(text)))
             if type?.isFormURLEncoded == true {
                 members.append(JSONMember("params", .array(PercentEncoding.formPairs(text[...]).map {
@@ -137,13 +146,15 @@ struct HAREntryBuilder {
         return .object(members)
     }
 
-    private func content(_ headers: HTTPHeaders, _ body: LoadedBody) -> JSONValue {
-        var members = [JSONMember("size", .integer(body.bytes.count))]
+    /// `size` is the whole body's: a body cut at the export limit (or by the capture) says
+    /// so in `comment` and keeps its full size, not the size of the part shown.
+    private func content(_ headers: HTTPHeaders, _ body: LoadedBody, base64: Bool?) -> JSONValue {
+        let size = body.complete || body.decoded ? body.bytes.count : max(body.bytes.count, Int(body.wireSize))
+        var members = [JSONMember("size", .integer(size))]
         if body.decoded { members.append(JSONMember("compression", .integer(body.bytes.count - Int(body.wireSize)))) }
         members.append(JSONMember("mimeType", .string(headers.first(name: "Content-Type") ?? "")))
         if !body.bytes.isEmpty {
-            let type = MediaType(headers.first(name: "Content-Type"))
-            if let text = body.utf8Text, type == nil || type?.isTextual == true || !text.contains("\u{0}") {
+            if let text = Self.bodyText(body, type: MediaType(headers.first(name: "Content-Type")), base64: base64) {
                 members.append(JSONMember("text", .string(text)))
             } else {
                 members.append(JSONMember("text", .string(Data(body.bytes).base64EncodedString())))
@@ -152,6 +163,17 @@ struct HAREntryBuilder {
         }
         if let note = body.note { members.append(JSONMember("comment", .string(note))) }
         return .object(members)
+    }
+
+    /// The body as HAR `text`, or nil to write it as base64: as the imported entry had it
+    /// when `base64` says (text only if valid UTF-8), else text where that is faithful
+    /// (`LoadedBody.text(declaredTextual:)`).
+    static func bodyText(_ body: LoadedBody, type: MediaType?, base64: Bool?) -> String? {
+        switch base64 {
+        case true?: return nil
+        case false?: return body.utf8Text
+        case nil: return body.text(declaredTextual: type?.isTextual == true)
+        }
     }
 
     /// HAR timings and their total (see the type's invariant).
@@ -183,13 +205,17 @@ struct HAREntryBuilder {
         return (value, total)
     }
 
-    /// `1.2.3.4:80` -> `1.2.3.4`, `[::1]:443` -> `::1`; nil for host names or anything else.
+    /// `1.2.3.4:80` -> `1.2.3.4`, `[::1]:443` -> `::1`, `[fe80::1%eth0]:80` -> `fe80::1%eth0`
+    /// (RFC 4007 zone id kept); nil for host names or anything else.
     static func ipAddress(_ address: String?) -> String? {
         guard let address else { return nil }
         var host = address[...]
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
             host = host[host.index(after: host.startIndex)..<close]
-            return host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } && host.contains(":") ? String(host) : nil
+            let parts = host.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
+            let zoneIsValid = parts.count == 1 || (!parts[1].isEmpty && parts[1].allSatisfy { $0.isLetter || $0.isNumber || "._-".contains($0) })
+            return parts[0].allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } && parts[0].contains(":") && zoneIsValid
+                ? String(host) : nil
         }
         if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)

@@ -18,23 +18,44 @@ public struct HARExporter {
         self.messages = messages
     }
 
-    /// Writes the HAR for `flows` to `descriptor`; returns how many entries were written.
+    /// Writes the HAR for `flows` to `descriptor`; returns how many entries were written and
+    /// which bodies the limit cut (each such body also says so in its `comment`).
+    /// `session`, when given, is where the flows come from: if it was imported from a HAR,
+    /// the log fields it recorded (`pages`, `browser`, `comment`, custom fields) are
+    /// written back, and its `comment` replaces `comment`.
     /// - Throws: `capture` when a body cannot be read, `cannotWrite` when the output fails.
     @discardableResult
-    public func write(_ flows: [CapturedFlow], comment: String, to descriptor: Int32, path: String) throws(ExportError) -> Int {
+    public func write(_ flows: [CapturedFlow], comment: String, session: CapturedSession? = nil,
+                      to descriptor: Int32, path: String) throws(ExportError) -> HARExportResult {
+        let recorded = session.flatMap(HARRecordedLog.init(session:))
+        let others = recorded?.otherMembers ?? []
         var writer = JSONWriter(indent: "  ")
         writer.raw("{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": ")
         writer.write(.object([JSONMember("name", .string("tapline")), JSONMember("version", .string(creatorVersion))]), level: 2)
-        writer.raw(",\n    \"comment\": ")
-        writer.string(comment)
-        writer.raw(",\n    \"pages\": [],\n    \"entries\": [")
+        if !others.contains(where: { $0.key == "comment" }) {
+            writer.raw(",\n    \"comment\": ")
+            writer.string(comment)
+        }
+        if let pages = recorded.map({ $0.pages }) ?? .array([]) {
+            // An imported HAR without pages (they are optional) stays without.
+            writer.raw(",\n    \"pages\": ")
+            writer.write(pages, level: 2)
+        }
+        for member in others {
+            writer.raw(",\n    ")
+            writer.string(member.key)
+            writer.raw(": ")
+            writer.write(member.value, level: 2)
+        }
+        writer.raw(",\n    \"entries\": [")
         try flush(&writer, descriptor, path)
         let builder = HAREntryBuilder(bodyLimit: bodyLimit, messages: messages)
         var count = 0
+        var bodiesOverLimit: [String] = []
         for flow in flows {
             let entry: JSONValue?
             do throws(CaptureError) {
-                entry = try builder.entry(flow)
+                entry = try builder.entry(flow, bodiesOverLimit: &bodiesOverLimit)
             } catch {
                 throw .capture(error)
             }
@@ -48,7 +69,7 @@ public struct HARExporter {
         if count > 0 { writer.newline(level: 2) }
         writer.raw("]\n  }\n}\n")
         try flush(&writer, descriptor, path)
-        return count
+        return HARExportResult(entries: count, bodiesOverLimit: bodiesOverLimit)
     }
 
     private func flush(_ writer: inout JSONWriter, _ descriptor: Int32, _ path: String) throws(ExportError) {

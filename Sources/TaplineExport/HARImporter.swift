@@ -18,7 +18,10 @@ import TaplineWire
 /// them: `content.text` decoded (base64 when `encoding` says so); headers are
 /// kept as written, so a `Content-Encoding` header may describe an encoding the
 /// stored body no longer has (readers then show it as is).
-/// Timings are mapped back exactly as `HAREntryBuilder` maps them out.
+/// The entry's other fields (recorded timings and versions, sizes, cookies,
+/// pages, custom fields, ...) are kept with the flow and the log's with the
+/// session, as `har` extensions (`HARRecordedEntry`, `HARRecordedLog`), so that
+/// export writes the entry back as recorded.
 public struct HARImporter {
     public let path: String
 
@@ -57,6 +60,10 @@ public struct HARImporter {
         let numericConnections = Set(entries.compactMap { $0["connection"]?.stringValue.flatMap(UInt64.init) })
         for (index, entry) in entries.enumerated() {
             var flow = try convert(entry, index: index)
+            guard let recorded = HARRecordedEntry(importing: entry).fields.captureValue else {
+                throw invalid("log.entries[\(index)]", "nested too deeply to be kept")
+            }
+            flow.recorded = recorded
             if let name = entry["connection"]?.stringValue, !name.isEmpty {
                 if let known = connectionIDs[name] {
                     flow.connection = known
@@ -77,6 +84,9 @@ public struct HARImporter {
             flows.append(flow)
         }
 
+        guard let recordedLog = HARRecordedLog(importing: log).fields.captureValue else {
+            throw invalid("log", "nested too deeply to be kept")
+        }
         let name = (path as NSString).lastPathComponent
         let writer: CaptureWriter
         do throws(CaptureError) {
@@ -85,6 +95,9 @@ public struct HARImporter {
         } catch {
             throw .capture(error)
         }
+        if let first = flows.first {
+            writer.recordExtension(name: HARRecordedLog.extensionName, value: recordedLog, flow: nil, time: first.start)
+        }
         var opened: Set<UInt64> = []
         var lastTime: [UInt64: Timestamp] = [:]
         for (index, flow) in flows.enumerated() {
@@ -92,7 +105,8 @@ public struct HARImporter {
             if opened.insert(flow.connection).inserted {
                 writer.record(.connectionOpened(connection: connection, client: "imported", listener: "har:" + name, time: flow.start))
             }
-            for event in flow.events(id: FlowID(UInt64(index + 1)), connection: connection) {
+            let id = FlowID(UInt64(index + 1))
+            for event in flow.events(id: id, connection: connection) {
                 writer.record(event)
                 if writer.isBackedUp {
                     let drained = DispatchSemaphore(value: 0)
@@ -100,6 +114,7 @@ public struct HARImporter {
                     drained.wait()
                 }
             }
+            writer.recordExtension(name: HARRecordedEntry.extensionName, value: flow.recorded, flow: id, time: flow.start)
             lastTime[flow.connection] = max(lastTime[flow.connection] ?? flow.end, flow.end)
         }
         for id in opened.sorted() {
@@ -159,7 +174,10 @@ public struct HARImporter {
             }
             flow.responseBodySize = response["bodySize"]?.doubleValue.map { Int64($0) } ?? -1
         }
-        if let ip = entry["serverIPAddress"]?.stringValue, !ip.isEmpty {
+        if let recorded = entry["serverIPAddress"]?.stringValue, !recorded.isEmpty {
+            // Chrome writes IPv6 in brackets (`[2606:4700::1]`), others bare, with a zone id
+            // (`fe80::1%7`) at times: bracket it once for the `ip:port` the capture holds.
+            let ip = recorded.hasPrefix("[") && recorded.hasSuffix("]") ? String(recorded.dropFirst().dropLast()) : recorded
             let port = url.port ?? RequestURL.defaultPort(url.scheme) ?? 80
             flow.server = (ip.contains(":") ? "[\(ip)]" : ip) + ":\(port)"
         }

@@ -1,3 +1,4 @@
+import TaplineCapture
 import TaplineFlow
 import TaplineWire
 
@@ -24,6 +25,8 @@ struct ImportedFlow {
         = (nil, nil, nil, nil, nil, nil, nil)
     var messages: [(record: WebSocketMessageRecord, time: Timestamp?)] = []
     var isWebSocket = false
+    /// The entry's fields the events do not hold (`HARRecordedEntry.fields`), for the flow's `har` extension.
+    var recorded = CaptureJSONValue.null
 
     init(start: Timestamp, method: String, url: RequestURL) {
         self.start = start

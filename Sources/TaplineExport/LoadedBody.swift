@@ -9,7 +9,8 @@ import TaplineWire
 /// stored bytes (a failed or unsupported decoding keeps them and says why in
 /// `note`; imported HAR bodies are stored decoded, so their failed decoding
 /// is silent). `complete` is false when the capture kept only part of the body
-/// or it was larger than the export limit. A value type.
+/// or it was larger than the export limit. `exceedsLimit` is true when the export
+/// limit cut the body or stopped its decoding (`note` says which). A value type.
 public struct LoadedBody: Sendable, Equatable {
     public var bytes: [UInt8]
     public var decoded: Bool
@@ -17,6 +18,8 @@ public struct LoadedBody: Sendable, Equatable {
     /// The body's size on the wire (before decoding), as the capture counted it.
     public var wireSize: UInt64
     public var note: String?
+    /// The body, or its decoded form, is longer than the limit it was loaded with.
+    public var exceedsLimit = false
 
     public static let empty = LoadedBody(bytes: [], decoded: false, complete: true, wireSize: 0, note: nil)
 
@@ -33,6 +36,20 @@ public struct LoadedBody: Sendable, Equatable {
         String(validating: bytes, as: UTF8.self)
     }
 
+    /// The bytes as text for an export that can also write base64, when text is the
+    /// faithful form: valid UTF-8 without NUL, and, unless `declaredTextual` (the
+    /// Content-Type says text), without other C0 controls than tab, LF, CR and FF.
+    /// nil means "binary": a body of zeros becomes base64 rather than `\u0000` escapes
+    /// six times its size.
+    public func text(declaredTextual: Bool) -> String? {
+        guard let text = utf8Text else { return nil }
+        let allowed: Set<UInt8> = [0x09, 0x0A, 0x0C, 0x0D]
+        let isText = declaredTextual
+            ? !bytes.contains(0)
+            : !bytes.contains { ($0 < 0x20 && !allowed.contains($0)) || $0 == 0x7F }
+        return isText ? text : nil
+    }
+
     /// Reads at most `limit` stored bytes of `body` and decodes them per `headers`' Content-Encoding.
     public static func load(_ body: CapturedBody, headers: HTTPHeaders, limit: Int = 16 << 20) throws(CaptureError) -> LoadedBody {
         guard body.capturedBytes > 0 else {
@@ -42,6 +59,7 @@ public struct LoadedBody: Sendable, Equatable {
         let whole = !body.truncated && UInt64(stored.count) == body.capturedBytes
         var result = LoadedBody(bytes: stored, decoded: false, complete: whole, wireSize: body.bodyBytes, note: nil)
         if !whole {
+            result.exceedsLimit = !body.truncated
             result.note = body.truncated
                 ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes"
                 : "body larger than \(limit) bytes; only the start is shown"
@@ -52,7 +70,13 @@ public struct LoadedBody: Sendable, Equatable {
             result.bytes = try ContentDecoder.decode(stored, contentEncoding: encoding, maxOutputBytes: limit)
             result.decoded = true
         } catch {
-            if case .unsupportedCoding = error { result.note = "\(error)" }
+            switch error {
+            case .unsupportedCoding: result.note = "\(error)"
+            case .failed(let coding, .outputLimitExceeded(let limit)):
+                result.exceedsLimit = true
+                result.note = "decoded body larger than \(limit) bytes; the \(coding)-encoded bytes are shown"
+            case .failed: break
+            }
         }
         return result
     }
