@@ -32,7 +32,7 @@ def proxy_on_small_disk(tapline, tmp_path):
                               str(proxy.capture_dir)], capture_output=True, text=True)
     if mounted.returncode != 0:
         message = f"cannot mount a small tmpfs (root needed): {mounted.stderr.strip()}"
-        if os.environ.get("CI"):
+        if os.environ.get("CI", "") not in ("", "0", "false"):
             pytest.fail(message)
         pytest.skip(message)
     try:
