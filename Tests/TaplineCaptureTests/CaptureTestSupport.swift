@@ -72,6 +72,19 @@ enum CaptureTestSupport {
         return file.writesDirectly
     }
 
+    /// Encodes flow `flow` (at `t(flow)`, connection 1): `GET /<flow>` started and
+    /// answered 200 with a `chunk(seed: flow, ...)` body of `responseBodySize`
+    /// bytes, not yet ended.
+    static func encodeGET(flow: Int, responseBodySize: Int, into encoder: inout CaptureEventEncoder) {
+        let id = FlowID(UInt64(flow))
+        let time = t(Int64(flow))
+        encoder.encode(.flowStarted(flow: id, connection: ConnectionID(1), kind: .http, scheme: "http",
+                                    authority: "h:80", time: time))
+        encoder.encode(.requestHead(flow: id, head: HTTPRequestHead(method: "GET", target: "/\(flow)"), time: time))
+        encoder.encode(.responseHead(flow: id, head: HTTPResponseHead(status: 200), time: time))
+        encoder.encodeBody(flow: id, isRequest: false, bytes: chunk(seed: flow, index: 0, size: responseBodySize)[...], now: time)
+    }
+
     static func mode(_ path: String) -> mode_t {
         var info = stat()
         guard stat(path, &info) == 0 else { return 0 }

@@ -2,7 +2,6 @@ import Foundation
 import Glibc
 import XCTest
 import TaplineFlow
-import TaplineWire
 @testable import TaplineCapture
 
 /// A write that fails mid-session (disk full; here a file-size limit, EFBIG, which
@@ -37,17 +36,6 @@ final class CaptureWriteFailureTests: XCTestCase {
 
     private static let fileSize = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
 
-    private func encodeFlow(_ flow: Int, bodySize: Int, into encoder: inout CaptureEventEncoder) {
-        let id = FlowID(UInt64(flow))
-        let time = CaptureTestSupport.t(Int64(flow))
-        encoder.encode(.flowStarted(flow: id, connection: ConnectionID(1), kind: .http, scheme: "http",
-                                    authority: "h:80", time: time))
-        encoder.encode(.requestHead(flow: id, head: HTTPRequestHead(method: "GET", target: "/\(flow)"), time: time))
-        encoder.encode(.responseHead(flow: id, head: HTTPResponseHead(status: 200), time: time))
-        encoder.encodeBody(flow: id, isRequest: false, bytes: CaptureTestSupport.chunk(seed: flow, index: 0, size: bodySize)[...],
-                           now: time)
-    }
-
     /// The lines of earlier groups that events.jsonl still held staged when a body
     /// write failed reach the file, followed by a `writer-error` line.
     func testLinesStagedBeforeAFailedBodyWriteAreKept() throws {
@@ -62,13 +50,13 @@ final class CaptureWriteFailureTests: XCTestCase {
         var encoder = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 1 })
         var spare = CaptureWriter.SpareBuffers()
 
-        for flow in 1...3 { encodeFlow(flow, bodySize: 100, into: &encoder) }
+        for flow in 1...3 { CaptureTestSupport.encodeGET(flow: flow, responseBodySize: 100, into: &encoder) }
         files.write([try XCTUnwrap(encoder.takeBatch(spare: &spare))])
         XCTAssertNil(files.failure)
         let stagedSize = (try FileManager.default.attributesOfItem(atPath: session + "/events.jsonl")[.size] as? NSNumber)?.intValue
         XCTAssertEqual(stagedSize, 0, "the first group's lines are only staged (else this test proves nothing)")
 
-        encodeFlow(4, bodySize: 3 << 20, into: &encoder)
+        CaptureTestSupport.encodeGET(flow: 4, responseBodySize: 3 << 20, into: &encoder)
         try withFileSizeLimit(512 << 10) {
             files.write([try XCTUnwrap(encoder.takeBatch(spare: &spare))])
         }

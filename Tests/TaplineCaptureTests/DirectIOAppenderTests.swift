@@ -166,15 +166,9 @@ final class DirectIOAppenderTests: XCTestCase {
         var eventsSize = 0
         var checkedWriteOuts = 0
         for flow in 1...4_000 {
-            let id = FlowID(UInt64(flow))
-            let time = CaptureTestSupport.t(Int64(flow))
-            encoder.encode(.flowStarted(flow: id, connection: ConnectionID(1), kind: .http, scheme: "http",
-                                        authority: "h:80", time: time))
-            encoder.encode(.requestHead(flow: id, head: HTTPRequestHead(method: "GET", target: "/\(flow)"), time: time))
-            encoder.encode(.responseHead(flow: id, head: HTTPResponseHead(status: 200), time: time))
-            encoder.encodeBody(flow: id, isRequest: false, bytes: CaptureTestSupport.chunk(seed: flow, index: 0, size: 3_000)[...],
-                               now: time)
-            encoder.encode(.responseEnd(flow: id, trailers: nil, bodyBytes: 3_000, time: time))
+            CaptureTestSupport.encodeGET(flow: flow, responseBodySize: 3_000, into: &encoder)
+            encoder.encode(.responseEnd(flow: FlowID(UInt64(flow)), trailers: nil, bodyBytes: 3_000,
+                                        time: CaptureTestSupport.t(Int64(flow))))
             guard flow % 5 == 0 else { continue }
             var spare = CaptureWriter.SpareBuffers()
             guard let batch = encoder.takeBatch(spare: &spare) else { continue }
