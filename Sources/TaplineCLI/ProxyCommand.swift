@@ -164,6 +164,9 @@ enum ProxyCommand {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit (ulimit -f) makes a capture write fail with EFBIG, reported
+        // like a full disk, instead of killing the proxy.
+        signal(SIGXFSZ, SIG_IGN)
 
         var configuration = options.configuration
         if let files = options.listenCertificateFiles {
@@ -254,9 +257,14 @@ enum ProxyCommand {
         StandardError.writeLine("tapline: \(received == SIGINT ? "interrupted" : "terminated"), finishing in-flight flows (up to \(configuration.timeouts.shutdownGrace / 1000) s)")
         server.shutdown()
         writer?.close()
-        if let writer {
-            StandardError.writeLine("tapline: session saved in \(writer.directory)")
+        guard let writer else { return 0 }
+        if let failure = writer.writeFailure {
+            // The proxy served every client, but the recording is not what was asked
+            // for: say so, and exit non-zero so a script that wanted the capture notices.
+            StandardError.writeLine("tapline: session in \(writer.directory) is INCOMPLETE: capture stopped after a write error: \(failure); what was recorded before it is kept")
+            return 1
         }
+        StandardError.writeLine("tapline: session saved in \(writer.directory)")
         return 0
     }
 }

@@ -23,14 +23,20 @@ import TaplineFlow
 ///   visible, so the order above holds for what reaches the files. Staged bytes
 ///   are made visible at the latest `visibilityDelay` after they were appended
 ///   (the writer thread calls `makeVisibleIfDue`), and on `finish`.
-/// - After the first write error nothing more is written (the error is reported
-///   once on stderr and, if possible, as a `writer-error` event); batches are
-///   still consumed so the proxy is never stalled by a broken disk.
+/// - After the first write error no more batches are written (the error is
+///   reported once on stderr); batches are still consumed so the proxy is never
+///   stalled by a broken disk. The lines of earlier groups that events.jsonl
+///   still held staged are written out then, followed by a `writer-error` line,
+///   into the room the session's `CaptureSpaceReserve` frees, and the rest of the
+///   reserve is freed by `finish` for session.json. The body bytes of flows in
+///   flight at the error may be cut short.
 final class CaptureBatchWriter: @unchecked Sendable {
     let directory: String
     private let events: CaptureFile
     /// Runs the direct writes of every file of the session (see `DirectIOAppender`).
     private let directWrites: DirectWriteQueue
+    /// Space held back for the end of the session (see `fail` and `finish`).
+    private let reserve: CaptureSpaceReserve?
     private var segments: [Int: CaptureFile] = [:]
     /// Bytes written to each open segment (runs must continue exactly there).
     private var segmentSizes: [Int: UInt64] = [:]
@@ -58,10 +64,11 @@ final class CaptureBatchWriter: @unchecked Sendable {
     static let visibilityDelay = Duration.milliseconds(50)
 
     /// `events` was created with `directWrites` as its queue (or without direct I/O).
-    init(directory: String, events: CaptureFile, directWrites: DirectWriteQueue) {
+    init(directory: String, events: CaptureFile, directWrites: DirectWriteQueue, reserve: CaptureSpaceReserve? = nil) {
         self.directory = directory
         self.events = events
         self.directWrites = directWrites
+        self.reserve = reserve
     }
 
     /// Writes a group of batches: their body runs, then their lines.
@@ -109,7 +116,8 @@ final class CaptureBatchWriter: @unchecked Sendable {
         for file in segments.values { try file.makeVisible() }
     }
 
-    /// Makes everything durable (fsync) and closes the files. Returns the first error, if any.
+    /// Makes everything durable (fsync), closes the files and frees the space
+    /// reserve (session.json is rewritten next). Returns the first error, if any.
     func finish() -> CaptureError? {
         if failure == nil {
             do throws(CaptureError) {
@@ -123,6 +131,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
         segments = [:]
         events.close()
         directWrites.stop()
+        reserve?.release()
         return failure
     }
 
@@ -260,17 +269,28 @@ final class CaptureBatchWriter: @unchecked Sendable {
         if !gather.isEmpty { try events.writeAll(gather) }
     }
 
+    /// Records the first error and keeps what can be kept: the lines events.jsonl
+    /// still holds staged (written before the failed group), then a `writer-error`
+    /// line, in the room freed from the reserve, and fsyncs it. Each step is best
+    /// effort: events.jsonl may be the file that failed.
     private func fail(_ error: CaptureError) {
         guard failure == nil else { return }
         failure = error
         let message = "tapline: capture stopped: \(error); the proxy keeps running but this session is incomplete\n"
         CaptureFile.printError(message)
-        // Tell readers too, if events.jsonl still takes writes (it may be the file that failed).
+        reserve?.shrinkToSessionFile()
         var line = JSONLineBuilder(capacity: 512)
         line.beginEvent("writer-error", time: Timestamp.now().microseconds)
         line.key("message"); line.string(error.description)
         line.endEvent()
-        line.withUnsafeBytes { bytes in _ = try? events.writeAll(bytes) }
-        _ = try? events.makeVisible()
+        do throws(CaptureError) {
+            try events.writeHeldBytesAfterFailure()
+            try line.withUnsafeBytes { bytes in
+                Result { () throws(CaptureError) in try events.writeAll(bytes) }
+            }.get()
+            try events.sync()
+        } catch let eventsError {
+            if eventsError != error { CaptureFile.printError("tapline: \(eventsError)") }
+        }
     }
 }

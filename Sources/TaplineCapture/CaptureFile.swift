@@ -72,6 +72,20 @@ final class CaptureFile {
         }
     }
 
+    /// After a write error (the direct-write queue then skips every job): writes
+    /// every byte appended so far through the page cache, without the queue, and
+    /// appends that way from now on. A no-op without direct I/O (appends were
+    /// written at once).
+    func writeHeldBytesAfterFailure() throws(CaptureError) {
+        guard let directIO else { return }
+        try directIO.writeHeldBytes()
+        let end = directIO.length
+        self.directIO = nil
+        guard lseek(descriptor, off_t(end), SEEK_SET) >= 0 else {
+            throw .cannotWrite(path: path, reason: Self.lastErrorText())
+        }
+    }
+
     /// Opens an existing file for reading.
     static func openForReading(_ path: String) throws(CaptureError) -> CaptureFile {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)

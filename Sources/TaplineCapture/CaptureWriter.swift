@@ -25,8 +25,10 @@ import TaplineFlow
 /// `isBackedUp` only costs memory. Events recorded after `close()` are ignored.
 ///
 /// Failure: a write error (disk full) never crashes or blocks the proxy: it is
-/// reported once on stderr and as a `writer-error` event if possible; later
-/// batches are consumed without being written.
+/// reported once on stderr and as a `writer-error` event (in room held back
+/// from the start, `CaptureSpaceReserve`); later batches are consumed without
+/// being written. `close()` still records `ended` and `writerError` in
+/// session.json, and `writeFailure` tells the caller the session is incomplete.
 public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// The session's id (also its directory name).
     public let sessionID: String
@@ -59,6 +61,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private var closing = false
     private var peakBytes = 0
     private var heldForTesting = false
+    /// The first write error (see `writeFailure`); set by the writer thread as it stops.
+    private var firstWriteFailure: CaptureError?
     /// The writer thread is blocked in `condition.wait()` (so producers signal only then).
     private var writerIsWaiting = false
     /// Below this many queued bytes the writer lets batches accumulate for
@@ -113,7 +117,15 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             directWrites.stop()
             throw error
         }
-        files = CaptureBatchWriter(directory: directory, events: events, directWrites: directWrites)
+        let reserve: CaptureSpaceReserve
+        do throws(CaptureError) {
+            reserve = try CaptureSpaceReserve(path: directory + "/.reserve")
+        } catch {
+            events.close()
+            directWrites.stop()
+            throw error
+        }
+        files = CaptureBatchWriter(directory: directory, events: events, directWrites: directWrites, reserve: reserve)
         shared = CaptureEventEncoder(options: options, nextSegmentNumber: { [segmentNumbers] in segmentNumbers.next() })
         do throws(CaptureError) {
             try CaptureFile.replaceAtomically(directory + "/session.json", with: metadata(ended: nil, stats: nil, error: nil).encoded(),
@@ -225,6 +237,15 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         finished.wait()
     }
 
+    /// The first write error of the session, once `close()` has returned (nil
+    /// before, and when every write succeeded): the session is then incomplete,
+    /// as its session.json says (`writerError`) if even that could be written.
+    public var writeFailure: CaptureError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return firstWriteFailure
+    }
+
     /// The most bytes that were ever queued at once (for tests of the bound).
     var peakQueuedBytes: Int {
         condition.lock()
@@ -309,16 +330,18 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             spareQueue = group
             releaseBacklog(groupBytes, spareLines: lines, spareBodies: bodies)
         }
-        let failure = files.finish()
+        var failure = files.finish()
         do throws(CaptureError) {
             try CaptureFile.replaceAtomically(directory + "/session.json",
                                               with: metadata(ended: Timestamp.now(), stats: files.stats,
                                                              error: failure?.description).encoded(),
                                               directory: directory)
         } catch {
-            if failure == nil { CaptureFile.printError("tapline: capture session \(sessionID) was not marked closed: \(error)") }
+            CaptureFile.printError("tapline: capture session \(sessionID) was not marked closed: \(error)")
+            if failure == nil { failure = error }
         }
         condition.lock()
+        firstWriteFailure = failure
         let callbacks = drainCallbacks
         drainCallbacks = []
         backedUp = false

@@ -32,7 +32,10 @@ import Glibc
 /// `stagingOffset ..< stagingOffset + staged`; everything before `stagingOffset`
 /// has been submitted to the queue (job `lastJob` and earlier); in direct mode
 /// `stagingOffset` is a multiple of `alignment`. `visibleLength` bytes are known
-/// to be in the file (set by `makeVisible`).
+/// to be in the file (set by `makeVisible`). A buffer is refilled only after its
+/// last job was waited for without error, so after a write error (the queue then
+/// skips every later job, of every file) the bytes of this file's jobs that may
+/// not have been written are still in the buffers: `writeHeldBytes` salvages them.
 ///
 /// Thread ownership: one owner at a time (the capture writer thread), like its
 /// `CaptureFile`; the queue's thread only reads buffers handed to it in jobs.
@@ -53,6 +56,9 @@ final class DirectIOAppender {
     private let buffers: [UnsafeMutableRawPointer]
     /// The last job that read each buffer (0: none); a buffer is free once that job ran.
     private var bufferJobs: [UInt64]
+    /// Where in the file the bytes of each buffer's last job go, while the buffer
+    /// still holds them (nil once it is refilled).
+    private var bufferJobRanges: [(offset: UInt64, length: Int)?] = [nil, nil]
     private var current = 0
     private var staged = 0
     private var stagingOffset: UInt64 = 0
@@ -125,6 +131,27 @@ final class DirectIOAppender {
         visibleLength = stagingOffset + UInt64(staged)
     }
 
+    /// After a write error: puts every byte appended so far in the file through
+    /// the ordinary descriptor, without the queue (which skips every job after
+    /// its first error): the last job of each buffer that may have been skipped,
+    /// then the staged bytes. Rewriting bytes a job did write changes nothing.
+    /// Only the page cache is used from then on; the caller stops appending
+    /// through this appender.
+    func writeHeldBytes() throws(CaptureError) {
+        try? queue.wait(for: lastJob)  // the queue is done with the buffers (its error is known)
+        writesDirectly = false
+        let other = 1 - current
+        if let range = bufferJobRanges[other] {
+            let code = CaptureFile.positionedWrite(UnsafeRawBufferPointer(start: buffers[other], count: range.length),
+                                                   to: bufferedDescriptor, at: range.offset)
+            if code != 0 { throw CaptureFile.writeError(path: path, code: code) }
+        }
+        let code = CaptureFile.positionedWrite(UnsafeRawBufferPointer(start: buffers[current], count: staged),
+                                               to: bufferedDescriptor, at: stagingOffset)
+        if code != 0 { throw CaptureFile.writeError(path: path, code: code) }
+        visibleLength = stagingOffset + UInt64(staged)
+    }
+
     /// `makeVisible()`, then fsync.
     func sync() throws(CaptureError) {
         try makeVisible()
@@ -143,8 +170,10 @@ final class DirectIOAppender {
             fallbackDescriptor: bufferedDescriptor, bytes: UnsafeRawBufferPointer(start: buffer, count: length),
             offset: stagingOffset))
         bufferJobs[current] = lastJob
+        bufferJobRanges[current] = (stagingOffset, length)
         let next = 1 - current
         try queue.wait(for: bufferJobs[next])
+        bufferJobRanges[next] = nil
         staged -= length
         if staged > 0 { buffers[next].copyMemory(from: buffer + length, byteCount: staged) }
         current = next

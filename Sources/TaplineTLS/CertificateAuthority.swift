@@ -4,9 +4,12 @@ import Glibc
 
 /// Tapline's interception CA: created on first use in `$TAPLINE_HOME` (default
 /// `~/.tapline`, created 0700) as `ca.pem` (certificate, 0644) and `ca-key.pem`
-/// (key, 0600), each written atomically (temporary file, then rename); and the
-/// leaf certificates it mints per SNI host (EC P-256, SAN set, 365 days), cached
-/// in memory.
+/// (key, 0600), under a lock so that processes started together all use one
+/// pair (see `CertificateAuthorityFiles`); and the leaf certificates it mints
+/// per SNI host (EC P-256, SAN set, 365 days), cached in memory.
+///
+/// Every instance holds the pair as loaded from disk, never a pair it only has
+/// in memory: what it signs verifies against the `ca.pem` clients trust.
 ///
 /// Leaf keys: one EC P-256 key pair per CA instance, generated in memory when
 /// the CA is loaded and never written to disk, is shared by all the leaves that
@@ -46,34 +49,8 @@ public final class CertificateAuthority: @unchecked Sendable {
     /// Throws `.certificateAuthority` with the file and what to do when a file is
     /// unreadable, corrupt, or the key does not match the certificate.
     public convenience init(home: String) throws(TLSError) {
-        try Self.prepareDirectory(home)
-        let certPath = home + "/ca.pem", keyPath = home + "/ca-key.pem"
-        let certExists = Self.fileExists(certPath), keyExists = Self.fileExists(keyPath)
-        switch (certExists, keyExists) {
-        case (false, false):
-            let (cert, key) = try Self.createFiles(home: home)
-            try self.init(home: home, certificate: cert, key: key)
-        case (true, true):
-            let cert = try Self.loadCertificate(certPath)
-            let key: OpaquePointer
-            do throws(TLSError) {
-                key = try Self.loadKey(keyPath)
-            } catch {
-                X509_free(cert)
-                throw error
-            }
-            guard X509_check_private_key(cert, key) == 1 else {
-                X509_free(cert)
-                EVP_PKEY_free(key)
-                ERR_clear_error()
-                throw .certificateAuthority("cannot load the Tapline CA: \(keyPath) is not the key of \(certPath); delete both or run `tapline ca --regenerate`")
-            }
-            try self.init(home: home, certificate: cert, key: key)
-        case (true, false):
-            throw .certificateAuthority("cannot load the Tapline CA: \(keyPath) is missing but \(certPath) exists; restore it, or delete \(certPath) or run `tapline ca --regenerate`")
-        case (false, true):
-            throw .certificateAuthority("cannot load the Tapline CA: \(certPath) is missing but \(keyPath) exists; restore it, or delete \(keyPath) or run `tapline ca --regenerate`")
-        }
+        let (certificate, key) = try CertificateAuthorityFiles(home: home).loadOrCreate(Self.makePEMPair)
+        try self.init(home: home, certificate: certificate, key: key)
     }
 
     /// Takes ownership of `certificate` and `key` (freed here if init fails).
@@ -103,9 +80,8 @@ public final class CertificateAuthority: @unchecked Sendable {
     /// Replaces the CA with a new one (old leaf certificates stop being trusted;
     /// clients must trust the new `ca.pem`).
     public static func regenerate(home: String) throws(TLSError) -> CertificateAuthority {
-        try prepareDirectory(home)
-        let (cert, key) = try createFiles(home: home)
-        return try CertificateAuthority(home: home, certificate: cert, key: key)
+        let (certificate, key) = try CertificateAuthorityFiles(home: home).replace(makePEMPair)
+        return try CertificateAuthority(home: home, certificate: certificate, key: key)
     }
 
     /// The default home: `$TAPLINE_HOME`, else `$HOME/.tapline`.
@@ -175,57 +151,18 @@ public final class CertificateAuthority: @unchecked Sendable {
         recentLeaves[name] = leaf
     }
 
-    // MARK: Files
+    // MARK: New CA
 
-    private static func prepareDirectory(_ home: String) throws(TLSError) {
-        var info = stat()
-        if stat(home, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw .certificateAuthority("cannot use \(home) as the Tapline home: it is not a directory")
-            }
-            return
-        }
-        do {
-            let parent = (home as NSString).deletingLastPathComponent
-            if !parent.isEmpty {
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            }
-        } catch {
-            throw .certificateAuthority("cannot create the Tapline home \(home): \(error.localizedDescription)")
-        }
-        if mkdir(home, 0o700) != 0, errno != EEXIST {
-            throw .certificateAuthority("cannot create the Tapline home \(home): \(String(cString: strerror(errno)))")
-        }
-        _ = chmod(home, 0o700)
-    }
-
-    private static func fileExists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
-    }
-
-    /// Makes a new CA and writes it: the key first, then the certificate, each
-    /// atomically. Returns owned references.
-    private static func createFiles(home: String) throws(TLSError) -> (OpaquePointer, OpaquePointer) {
+    /// A new CA key and self-signed certificate, in PEM (written by `CertificateAuthorityFiles`).
+    private static func makePEMPair() throws(TLSError) -> CertificateAuthorityFiles.PEMPair {
         let key = try CertificateBuilder.generateKey()
-        let cert: OpaquePointer
-        do throws(TLSError) {
-            cert = try CertificateBuilder.makeCA(key: key, commonName: caCommonName())
-            do throws(TLSError) {
-                guard let keyPEM = OpenSSLSupport.string(writing: { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }) else {
-                    throw TLSError.certificateAuthority("cannot encode the CA key: \(OpenSSLSupport.takeErrorReason() ?? "OpenSSL error")")
-                }
-                try writeAtomically(Array(keyPEM.utf8), to: home + "/ca-key.pem", mode: 0o600)
-                try writeAtomically(Array(OpenSSLSupport.pem(of: cert).utf8), to: home + "/ca.pem", mode: 0o644)
-            } catch {
-                X509_free(cert)
-                throw error
-            }
-        } catch {
-            EVP_PKEY_free(key)
-            throw error
+        defer { EVP_PKEY_free(key) }
+        let certificate = try CertificateBuilder.makeCA(key: key, commonName: caCommonName())
+        defer { X509_free(certificate) }
+        guard let keyPEM = OpenSSLSupport.string(writing: { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }) else {
+            throw .certificateAuthority("cannot encode the CA key: \(OpenSSLSupport.takeErrorReason() ?? "OpenSSL error")")
         }
-        return (cert, key)
+        return (OpenSSLSupport.pem(of: certificate), keyPEM)
     }
 
     /// "Tapline CA (<hostname>)", at most 64 bytes.
@@ -238,64 +175,5 @@ public final class CertificateAuthority: @unchecked Sendable {
         }
         let room = 64 - "Tapline CA ()".utf8.count
         return "Tapline CA (\(String(decoding: host.utf8.prefix(room), as: UTF8.self)))"
-    }
-
-    /// Writes `bytes` to a new temporary file beside `path` with `mode`, syncs it,
-    /// then renames it over `path`: readers see the old file or the new one.
-    private static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(TLSError) {
-        let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw .certificateAuthority("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        var failure: Int32 = 0
-        var offset = 0
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == 0, fchmod(fd, mode) != 0 { failure = errno }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        if Glibc.close(fd) != 0, failure == 0 { failure = errno }
-        if failure == 0, rename(temporary, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temporary)
-            throw .certificateAuthority("cannot write \(path): \(String(cString: strerror(failure)))")
-        }
-    }
-
-    private static func loadCertificate(_ path: String) throws(TLSError) -> OpaquePointer {
-        let certificates: [OpaquePointer]
-        do {
-            certificates = try PEMFile.certificates(at: path)
-        } catch {
-            throw loadFailure(error, path: path, what: "certificate")
-        }
-        certificates.dropFirst().forEach { X509_free($0) }
-        return certificates[0]
-    }
-
-    private static func loadKey(_ path: String) throws(TLSError) -> OpaquePointer {
-        do {
-            return try PEMFile.privateKey(at: path)
-        } catch {
-            throw loadFailure(error, path: path, what: "key")
-        }
-    }
-
-    private static func loadFailure(_ failure: PEMFileFailure, path: String, what: String) -> TLSError {
-        switch failure {
-        case .unreadable(let reason):
-            return .certificateAuthority("cannot load the Tapline CA: cannot read \(path): \(reason)")
-        case .notPEM, .encrypted:
-            return .certificateAuthority("cannot load the Tapline CA: \(path) is not a valid PEM \(what)\(what == "key" ? " (or is encrypted)" : ""); delete it or run `tapline ca --regenerate`")
-        }
     }
 }

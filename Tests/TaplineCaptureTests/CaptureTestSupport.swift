@@ -14,6 +14,77 @@ enum CaptureTestSupport {
         return path
     }
 
+    /// Where `makeDiskDirectory` looks, in order: `$TAPLINE_TEST_DISK_DIR`, the
+    /// system temp dir, /var/tmp, and this checkout's `.build` (on the disk the
+    /// project is built on).
+    static var diskDirectoryCandidates: [String] {
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+        var candidates = [NSTemporaryDirectory(), "/var/tmp", checkout + "/.build"]
+        if let chosen = ProcessInfo.processInfo.environment["TAPLINE_TEST_DISK_DIR"], !chosen.isEmpty {
+            candidates.insert(chosen, at: 0)
+        }
+        return candidates
+    }
+
+    /// A new empty directory on a disk-backed file system that does direct I/O
+    /// (not tmpfs: there the page cache is the file), for the tests of the
+    /// direct-I/O and page-release paths, which the capture takes on real disks.
+    ///
+    /// When no candidate qualifies the test is skipped, except in CI (`CI` set),
+    /// where it fails instead: a CI whose temp dir is tmpfs must not pass these
+    /// tests without ever running them (set TAPLINE_TEST_DISK_DIR there).
+    static func makeDiskDirectory() throws -> String {
+        var rejected: [String] = []
+        for candidate in diskDirectoryCandidates {
+            let base = candidate.hasSuffix("/") ? String(candidate.dropLast()) : candidate
+            let path = base + "/tapline-capture-tests-" + UUID().uuidString
+            guard (try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil else {
+                rejected.append("\(base): cannot create a directory")
+                continue
+            }
+            let fileSystem = fileSystemType(of: path)
+            if ["tmpfs", "ramfs"].contains(fileSystem) {
+                rejected.append("\(base): \(fileSystem)")
+            } else if doesDirectIO(path) {
+                return path
+            } else {
+                rejected.append("\(base): \(fileSystem) without direct I/O")
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let message = "no disk-backed directory with direct I/O (\(rejected.joined(separator: "; "))); set TAPLINE_TEST_DISK_DIR to one"
+        if ProcessInfo.processInfo.environment["CI"].map({ !$0.isEmpty && $0 != "0" && $0 != "false" }) ?? false {
+            throw MissingTestEnvironment(message: message + " (CI is set, so this fails instead of skipping)")
+        }
+        throw XCTSkip(message)
+    }
+
+    /// Whether a file in `directory` opens for direct I/O (as `CaptureFile.create` tries).
+    private static func doesDirectIO(_ directory: String) -> Bool {
+        let queue = DirectWriteQueue()
+        defer { queue.stop() }
+        guard let file = try? CaptureFile.create(directory + "/direct-io-probe", directIO: queue) else { return false }
+        defer {
+            file.close()
+            unlink(directory + "/direct-io-probe")
+        }
+        return file.writesDirectly
+    }
+
+    /// Encodes flow `flow` (at `t(flow)`, connection 1): `GET /<flow>` started and
+    /// answered 200 with a `chunk(seed: flow, ...)` body of `responseBodySize`
+    /// bytes, not yet ended.
+    static func encodeGET(flow: Int, responseBodySize: Int, into encoder: inout CaptureEventEncoder) {
+        let id = FlowID(UInt64(flow))
+        let time = t(Int64(flow))
+        encoder.encode(.flowStarted(flow: id, connection: ConnectionID(1), kind: .http, scheme: "http",
+                                    authority: "h:80", time: time))
+        encoder.encode(.requestHead(flow: id, head: HTTPRequestHead(method: "GET", target: "/\(flow)"), time: time))
+        encoder.encode(.responseHead(flow: id, head: HTTPResponseHead(status: 200), time: time))
+        encoder.encodeBody(flow: id, isRequest: false, bytes: chunk(seed: flow, index: 0, size: responseBodySize)[...], now: time)
+    }
+
     static func mode(_ path: String) -> mode_t {
         var info = stat()
         guard stat(path, &info) == 0 else { return 0 }

@@ -30,6 +30,48 @@ final class CertificateAuthorityTests: XCTestCase {
         XCTAssertEqual(try CertificateAuthority(home: home).sha256Fingerprint, second.sha256Fingerprint)
     }
 
+    /// Processes started together on an empty home (threads here: the lock is per
+    /// open file, so it orders them too) all end up with the one pair on disk.
+    func testConcurrentCreationYieldsOnePairThatIsOnDisk() throws {
+        for _ in 0..<5 {
+            let home = try makeTemporaryDirectory(self) + "/home"
+            let fingerprints = LockedList<String>()
+            let failures = FailureCounter()
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do {
+                    fingerprints.append(try CertificateAuthority(home: home).sha256Fingerprint)
+                } catch {
+                    failures.increment()
+                }
+            }
+            XCTAssertEqual(failures.value, 0)
+            let onDisk = try CertificateAuthority(home: home).sha256Fingerprint  // also checks the pair matches
+            XCTAssertEqual(fingerprints.values, Array(repeating: onDisk, count: 8))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: home).filter { $0.contains(".tmp-") }
+            XCTAssertEqual(leftovers, [])
+        }
+    }
+
+    /// A regeneration racing loads: every load gets a pair that belongs together.
+    func testRegenerationRacingLoadsNeverYieldsAMismatchedPair() throws {
+        let home = try makeTemporaryDirectory(self)
+        _ = try CertificateAuthority(home: home)
+        let failures = FailureCounter()
+        DispatchQueue.concurrentPerform(iterations: 24) { index in
+            do {
+                if index % 3 == 0 {
+                    _ = try CertificateAuthority.regenerate(home: home)
+                } else {
+                    _ = try CertificateAuthority(home: home)
+                }
+            } catch {
+                failures.increment()
+            }
+        }
+        XCTAssertEqual(failures.value, 0)
+        XCTAssertNoThrow(try CertificateAuthority(home: home))
+    }
+
     func testCorruptCertificateGivesAnActionableError() throws {
         let home = try makeTemporaryDirectory(self)
         _ = try CertificateAuthority(home: home)

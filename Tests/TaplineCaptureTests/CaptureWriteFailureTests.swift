@@ -1,0 +1,107 @@
+import Foundation
+import Glibc
+import XCTest
+import TaplineFlow
+@testable import TaplineCapture
+
+/// A write that fails mid-session (disk full; here a file-size limit, EFBIG, which
+/// hits the large body segment and not the small events.jsonl): the events
+/// recorded before it are kept, the error is recorded, and the caller is told.
+final class CaptureWriteFailureTests: XCTestCase {
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = try CaptureTestSupport.makeDiskDirectory()  // lines are staged only with direct I/O
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `body` with this process's file-size limit at `bytes` (SIGXFSZ ignored,
+    /// so writes past it fail with EFBIG), then restores both.
+    private func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) throws -> T {
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(Self.fileSize, &saved), 0)
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)
+        var limited = saved
+        limited.rlim_cur = rlim_t(bytes)
+        XCTAssertEqual(setrlimit(Self.fileSize, &limited), 0)
+        defer {
+            XCTAssertEqual(setrlimit(Self.fileSize, &saved), 0)
+            signal(SIGXFSZ, previousHandler)
+        }
+        return try body()
+    }
+
+    private static let fileSize = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+
+    /// The lines of earlier groups that events.jsonl still held staged when a body
+    /// write failed reach the file, followed by a `writer-error` line.
+    func testLinesStagedBeforeAFailedBodyWriteAreKept() throws {
+        let session = directory + "/session"
+        XCTAssertEqual(mkdir(session, 0o700), 0)
+        XCTAssertEqual(mkdir(session + "/bodies", 0o700), 0)
+        let queue = DirectWriteQueue()
+        let events = try CaptureFile.create(session + "/events.jsonl", directIO: queue)
+        XCTAssertTrue(events.writesDirectly, "\(directory) was chosen for direct I/O: lines must be staged")
+        let files = CaptureBatchWriter(directory: session, events: events, directWrites: queue,
+                                       reserve: try CaptureSpaceReserve(path: session + "/.reserve"))
+        var encoder = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 1 })
+        var spare = CaptureWriter.SpareBuffers()
+
+        for flow in 1...3 { CaptureTestSupport.encodeGET(flow: flow, responseBodySize: 100, into: &encoder) }
+        files.write([try XCTUnwrap(encoder.takeBatch(spare: &spare))])
+        XCTAssertNil(files.failure)
+        let stagedSize = (try FileManager.default.attributesOfItem(atPath: session + "/events.jsonl")[.size] as? NSNumber)?.intValue
+        XCTAssertEqual(stagedSize, 0, "the first group's lines are only staged (else this test proves nothing)")
+
+        CaptureTestSupport.encodeGET(flow: 4, responseBodySize: 3 << 20, into: &encoder)
+        try withFileSizeLimit(512 << 10) {
+            files.write([try XCTUnwrap(encoder.takeBatch(spare: &spare))])
+        }
+        let failure = try XCTUnwrap(files.failure, "a segment past the file-size limit must fail")
+        XCTAssertTrue(failure.description.contains("File too large"), failure.description)
+        XCTAssertEqual(files.finish(), failure)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: session + "/.reserve"), "finish frees the reserve")
+
+        let lines = try CaptureTestSupport.lines(of: session + "/events.jsonl").filter { !$0.isEmpty }
+        for flow in 1...3 {
+            XCTAssertTrue(lines.contains { $0.contains("\"type\":\"requestHead\"") && $0.contains("\"target\":\"/\(flow)\"") },
+                          "flow \(flow), recorded before the failure, is missing: \(lines)")
+        }
+        XCTAssertFalse(lines.contains { $0.contains("\"target\":\"/4\"") }, "the failed group is not written")
+        let last: String = try XCTUnwrap(lines.last)
+        XCTAssertTrue(last.contains("\"type\":\"writer-error\"") && last.contains("File too large"), last)
+    }
+
+    /// `close()` still marks the session ended with its `writerError`, and
+    /// `writeFailure` tells the caller.
+    func testClosedSessionRecordsTheErrorAndTellsTheCaller() throws {
+        let writer = try CaptureWriter(root: directory)
+        writer.record(.flowStarted(flow: FlowID(1), connection: ConnectionID(1), kind: .http, scheme: "http",
+                                   authority: "h:80", time: CaptureTestSupport.t(0)))
+        try withFileSizeLimit(512 << 10) {
+            for index in 0..<64 {
+                writer.record(.responseBody(flow: FlowID(1), bytes: CaptureTestSupport.chunk(seed: 1, index: index, size: 64 << 10)))
+            }
+            writer.close()
+        }
+        let failure = try XCTUnwrap(writer.writeFailure)
+        XCTAssertTrue(failure.description.contains("File too large"), failure.description)
+        let metadata = try SessionMetadata.read(directory: writer.directory)
+        XCTAssertNotNil(metadata.ended, "a session that hit a write error is still closed")
+        XCTAssertEqual(metadata.writerError, failure.description)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: writer.directory + "/.reserve"))
+    }
+
+    func testCleanSessionHasNoWriteFailure() throws {
+        let writer = try CaptureWriter(root: directory)
+        writer.record(.connectionOpened(connection: ConnectionID(1), client: "127.0.0.1:5", listener: "l",
+                                        time: CaptureTestSupport.t(0)))
+        writer.close()
+        XCTAssertNil(writer.writeFailure)
+        XCTAssertNil(try SessionMetadata.read(directory: writer.directory).writerError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: writer.directory + "/.reserve"))
+    }
+}
