@@ -706,7 +706,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    func http1ResponseHead(_ head: HTTPResponseHead, for exchange: HTTP2StreamExchange) {
+    /// A response head from the HTTP/1.1 upstream, with the framing its parser decided.
+    func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, for exchange: HTTP2StreamExchange) {
         firstResponseByte(exchange)
         if exchange.tunnel != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
             switchHTTP1ToWebSocket(exchange, response: head)
@@ -718,7 +719,6 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
             return
         }
-        let framing = HTTP1BodyFraming.of(response: head, requestMethod: exchange.method)
         sendResponseHead(fields, endStream: framing == .none, for: exchange)
     }
 
