@@ -191,14 +191,16 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                     "Tapline is running as a forward proxy and got \(head.method) \(head.target); configure it as the client's HTTP proxy (curl -x http://\(client.connection.localAddress)) or start it with --reverse URL")
                 return nil
             }
-            return (target, originForm, head.headers.contains(name: "Host") ? nil : target.authority, nil)
+            // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
+            return (target, originForm, target.authority, nil)
         case .reverse(let target):
             let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
             let forwarded = context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
             return (target, originForm, target.authority, forwarded)
         case .intercepted(let target):
             let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
-            return (target, originForm, head.headers.contains(name: "Host") ? nil : target.authority, nil)
+            // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
+            return (target, originForm, target.authority, nil)
         }
     }
 
