@@ -60,122 +60,101 @@ def _chunked(body: bytes) -> bytes:
     return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
 
 
-REJECTED = dict(status=400, upstream=NOTHING)
+HELLO_CHUNKED = _chunked(b"hello")
+
+
+def _post(*fields: str, version: str = "HTTP/1.1") -> str:
+    """The head of `POST /a` (in the set-up's request-target form) with Host and `fields`."""
+    return _head(f"POST {{target:/a}} {version}", "Host: {authority}", *fields)
+
+
+def _forwarded_post(framing: str, body: bytes, trailers: Optional[list[tuple[str, str]]] = None) -> list[Forwarded]:
+    """What the upstream must get for `_post`: Host, then the one framing field."""
+    return [Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", framing), body, trailers or [])]
+
+
+def _refused(head: str, body: bytes = b"", upstream: str = NOTHING) -> Vector:
+    return Vector(head, body, status=400, upstream=upstream)
+
 
 VECTORS: dict[str, Vector] = {
-    # Issue #21 item 1: Connection names a framing field.
+    # Issue #21 item 1: Connection names a framing field (or Host).
     "connection_content_length": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Connection: Content-Length",
-              f"Content-Length: {len(SMUGGLED)}"), SMUGGLED,
-        upstream=[Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", f"Content-Length: {len(SMUGGLED)}"),
-                            SMUGGLED)]),
+        _post("Connection: Content-Length", f"Content-Length: {len(SMUGGLED)}"), SMUGGLED,
+        upstream=_forwarded_post(f"Content-Length: {len(SMUGGLED)}", SMUGGLED)),
     "connection_transfer_encoding": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Connection: keep-alive, Transfer-Encoding",
-              "Transfer-Encoding: chunked"), _chunked(SMUGGLED),
-        upstream=[Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked"), SMUGGLED)]),
+        _post("Connection: keep-alive, Transfer-Encoding", "Transfer-Encoding: chunked"), _chunked(SMUGGLED),
+        upstream=_forwarded_post("Transfer-Encoding: chunked", SMUGGLED)),
     "connection_host": Vector(
         _head("GET {target:/a} HTTP/1.1", "Host: {authority}", "Connection: Host"),
         upstream=[Forwarded(_head("GET /a HTTP/1.1", "Host: {authority}"))]),
     # Item 3: framing normalisation.
-    "te_identity_chunked": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: identity, chunked"),
-        _chunked(b"hello"), **REJECTED),
-    "te_gzip_then_chunked_lines": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: gzip",
-              "Transfer-Encoding: chunked"), _chunked(b"hello"), **REJECTED),
-    "duplicate_equal_content_length": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Content-Length: 5", "Content-Length: 5"), b"hello",
-        upstream=[Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", "Content-Length: 5"), b"hello")]),
-    "content_length_list": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Content-Length: 5, 5"), b"hello",
-        upstream=[Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", "Content-Length: 5"), b"hello")]),
+    "te_identity_chunked": _refused(_post("Transfer-Encoding: identity, chunked"), HELLO_CHUNKED),
+    "te_gzip_then_chunked_lines": _refused(_post("Transfer-Encoding: gzip", "Transfer-Encoding: chunked"),
+                                           HELLO_CHUNKED),
+    "duplicate_equal_content_length": Vector(_post("Content-Length: 5", "Content-Length: 5"), b"hello",
+                                             upstream=_forwarded_post("Content-Length: 5", b"hello")),
+    "content_length_list": Vector(_post("Content-Length: 5, 5"), b"hello",
+                                  upstream=_forwarded_post("Content-Length: 5", b"hello")),
     "framing_fields_in_trailers": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked"),
+        _post("Transfer-Encoding: chunked"),
         b"5\r\nhello\r\n0\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\nHost: evil.invalid\r\n"
         b"X-Checksum: abc\r\n\r\n",
-        upstream=[Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked"), b"hello",
-                            [("X-Checksum", "abc")])]),
+        upstream=_forwarded_post("Transfer-Encoding: chunked", b"hello", [("X-Checksum", "abc")])),
     # Item 2: absolute-form target with another Host.
     "absolute_form_host_mismatch": Vector(
         _head("POST http://{authority}/abs HTTP/1.1", "Host: evil.invalid", "Content-Length: 2"), b"hi",
         upstream=[Forwarded(_head("POST /abs HTTP/1.1", "Host: {authority}", "Content-Length: 2"), b"hi")]),
     # Refused before anything is forwarded.
-    "content_length_and_transfer_encoding": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Content-Length: 6", "Transfer-Encoding: chunked"),
-        b"0\r\n\r\nX", **REJECTED),
-    "transfer_encoding_then_content_length": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked", "Content-Length: 6"),
-        b"0\r\n\r\nX", **REJECTED),
-    "differing_content_lengths": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Content-Length: 5", "Content-Length: 6"),
-        b"hello!", **REJECTED),
-    "te_chunked_twice": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked",
-              "Transfer-Encoding: chunked"), _chunked(b"hello"), **REJECTED),
-    "te_xchunked": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: xchunked"),
-        _chunked(b"hello"), **REJECTED),
-    "te_chunked_then_gzip": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked, gzip"),
-        _chunked(b"hello"), **REJECTED),
-    "te_in_http10": Vector(
-        _head("POST {target:/a} HTTP/1.0", "Host: {authority}", "Transfer-Encoding: chunked"),
-        _chunked(b"hello"), **REJECTED),
-    "te_space_before_colon": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding : chunked"),
-        _chunked(b"hello"), **REJECTED),
-    "te_obs_fold": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding:", " chunked"),
-        _chunked(b"hello"), **REJECTED),
-    "obs_fold": Vector(_head("GET {target:/a} HTTP/1.1", "Host: {authority}", "X-Folded: a", " b"), **REJECTED),
-    "bare_lf": Vector(
-        "GET {target:/a} HTTP/1.1\r\nHost: {authority}\nContent-Length: 5\r\n\r\nhello", **REJECTED),
-    "bare_cr": Vector(
-        _head("GET {target:/a} HTTP/1.1", "Host: {authority}", "X-Bad: a\rContent-Length: 5"), b"hello",
-        **REJECTED),
-    "content_length_space_before_colon": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Content-Length : 5"), b"hello", **REJECTED),
-    "duplicate_host": Vector(
-        _head("GET {target:/a} HTTP/1.1", "Host: {authority}", "Host: evil.invalid"), **REJECTED),
+    "content_length_and_transfer_encoding": _refused(
+        _post("Content-Length: 6", "Transfer-Encoding: chunked"), b"0\r\n\r\nX"),
+    "transfer_encoding_then_content_length": _refused(
+        _post("Transfer-Encoding: chunked", "Content-Length: 6"), b"0\r\n\r\nX"),
+    "differing_content_lengths": _refused(_post("Content-Length: 5", "Content-Length: 6"), b"hello!"),
+    "te_chunked_twice": _refused(_post("Transfer-Encoding: chunked", "Transfer-Encoding: chunked"), HELLO_CHUNKED),
+    "te_xchunked": _refused(_post("Transfer-Encoding: xchunked"), HELLO_CHUNKED),
+    "te_chunked_then_gzip": _refused(_post("Transfer-Encoding: chunked, gzip"), HELLO_CHUNKED),
+    "te_in_http10": _refused(_post("Transfer-Encoding: chunked", version="HTTP/1.0"), HELLO_CHUNKED),
+    "te_space_before_colon": _refused(_post("Transfer-Encoding : chunked"), HELLO_CHUNKED),
+    "te_obs_fold": _refused(_post("Transfer-Encoding:", " chunked"), HELLO_CHUNKED),
+    "obs_fold": _refused(_head("GET {target:/a} HTTP/1.1", "Host: {authority}", "X-Folded: a", " b")),
+    "bare_lf": _refused("GET {target:/a} HTTP/1.1\r\nHost: {authority}\nContent-Length: 5\r\n\r\nhello"),
+    "bare_cr": _refused(_head("GET {target:/a} HTTP/1.1", "Host: {authority}", "X-Bad: a\rContent-Length: 5"),
+                        b"hello"),
+    "content_length_space_before_colon": _refused(_post("Content-Length : 5"), b"hello"),
+    "duplicate_host": _refused(_head("GET {target:/a} HTTP/1.1", "Host: {authority}", "Host: evil.invalid")),
     # Accepted whitespace: trimmed, forwarded as one clean field.
-    "whitespace_around_values": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Content-Length: \t5 "), b"hello",
-        upstream=[Forwarded(_head("POST /a HTTP/1.1", "Host: {authority}", "Content-Length: 5"), b"hello")]),
+    "whitespace_around_values": Vector(_post("Content-Length: \t5 "), b"hello",
+                                       upstream=_forwarded_post("Content-Length: 5", b"hello")),
     # Refused in the body: the head may be forwarded already, never a complete request.
-    "chunk_size_overflow": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked"),
-        b"ffffffffffffffff1\r\nhello\r\n0\r\n\r\n", status=400, upstream=INCOMPLETE),
-    "chunk_size_hex_prefix": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked"),
-        b"0x5\r\nhello\r\n0\r\n\r\n", status=400, upstream=INCOMPLETE),
-    "chunk_size_bare_lf": Vector(
-        _head("POST {target:/a} HTTP/1.1", "Host: {authority}", "Transfer-Encoding: chunked"),
-        b"5\nhello\r\n0\r\n\r\n", status=400, upstream=INCOMPLETE),
+    "chunk_size_overflow": _refused(_post("Transfer-Encoding: chunked"),
+                                    b"ffffffffffffffff1\r\nhello\r\n0\r\n\r\n", upstream=INCOMPLETE),
+    "chunk_size_hex_prefix": _refused(_post("Transfer-Encoding: chunked"), b"0x5\r\nhello\r\n0\r\n\r\n",
+                                      upstream=INCOMPLETE),
+    "chunk_size_bare_lf": _refused(_post("Transfer-Encoding: chunked"), b"5\nhello\r\n0\r\n\r\n",
+                                   upstream=INCOMPLETE),
 }
+
+
+def _response_vector(path: str, framing: tuple[str, str], trailers: Optional[list[tuple[str, str]]] = None) -> Vector:
+    """A GET of `path`, which the recording upstream answers with `hello` framed in a way a
+    client could misread; the client must get `framing` as the only framing field."""
+    return Vector(_head(f"GET {{target:{path}}} HTTP/1.1", "Host: {authority}"),
+                  upstream=[Forwarded(_head(f"GET {path} HTTP/1.1", "Host: {authority}"))],
+                  response_framing=[framing], response_body=b"hello", response_trailers=trailers or [])
+
 
 # The upstream's framing, as a client must get it (HTTP/1.1 upstreams only).
 RESPONSE_VECTORS: dict[str, Vector] = {
-    "response_connection_content_length": Vector(
-        _head("GET {target:/response/connection-content-length} HTTP/1.1", "Host: {authority}"),
-        upstream=[Forwarded(_head("GET /response/connection-content-length HTTP/1.1", "Host: {authority}"))],
-        response_framing=[("Content-Length", "5")], response_body=b"hello"),
-    "response_connection_transfer_encoding": Vector(
-        _head("GET {target:/response/connection-transfer-encoding} HTTP/1.1", "Host: {authority}"),
-        upstream=[Forwarded(_head("GET /response/connection-transfer-encoding HTTP/1.1", "Host: {authority}"))],
-        response_framing=[("Transfer-Encoding", "chunked")], response_body=b"hello"),
-    "response_content_length_list": Vector(
-        _head("GET {target:/response/content-length-list} HTTP/1.1", "Host: {authority}"),
-        upstream=[Forwarded(_head("GET /response/content-length-list HTTP/1.1", "Host: {authority}"))],
-        response_framing=[("Content-Length", "5")], response_body=b"hello"),
-    "response_duplicate_content_length": Vector(
-        _head("GET {target:/response/duplicate-content-length} HTTP/1.1", "Host: {authority}"),
-        upstream=[Forwarded(_head("GET /response/duplicate-content-length HTTP/1.1", "Host: {authority}"))],
-        response_framing=[("Content-Length", "5")], response_body=b"hello"),
-    "response_framing_fields_in_trailers": Vector(
-        _head("GET {target:/response/trailers} HTTP/1.1", "Host: {authority}"),
-        upstream=[Forwarded(_head("GET /response/trailers HTTP/1.1", "Host: {authority}"))],
-        response_framing=[("Transfer-Encoding", "chunked")], response_body=b"hello",
-        response_trailers=[("X-Checksum", "abc")]),
+    "response_connection_content_length":
+        _response_vector("/response/connection-content-length", ("Content-Length", "5")),
+    "response_connection_transfer_encoding":
+        _response_vector("/response/connection-transfer-encoding", ("Transfer-Encoding", "chunked")),
+    "response_content_length_list": _response_vector("/response/content-length-list", ("Content-Length", "5")),
+    "response_duplicate_content_length":
+        _response_vector("/response/duplicate-content-length", ("Content-Length", "5")),
+    "response_framing_fields_in_trailers":
+        _response_vector("/response/trailers", ("Transfer-Encoding", "chunked"), [("X-Checksum", "abc")]),
 }
 
 SETUPS = ("reverse", "forward", "h1-client-h2-upstream")

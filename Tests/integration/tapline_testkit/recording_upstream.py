@@ -18,12 +18,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
-import h2.config
-import h2.connection
 import h2.events
-import h2.exceptions
 
-from .util import HOST, accept_forever, wait_until
+from .h2 import H2Origin
+from .util import HOST, accept_forever, listening_socket, wait_until
 
 # Answers by path, for the response-side vectors; anything else gets OK.
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -148,10 +146,7 @@ class RecordingUpstream:
     """A raw-socket HTTP/1.1 upstream that logs the exact bytes it receives."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, 0))
-        self.sock.listen(64)
+        self.sock = listening_socket()
         self.port = self.sock.getsockname()[1]
         self.connections: list[RecordedConnection] = []
         self.lock = threading.Lock()
@@ -224,47 +219,21 @@ class H2Stream:
         return dict(self.headers).get(":method", "")
 
 
-class RecordingH2Upstream:
-    """An h2c upstream that logs each stream's header list, DATA and trailers."""
+class RecordingH2Upstream(H2Origin):
+    """An h2c upstream that logs each stream's header list, DATA and trailers, and
+    answers every stream `200 ok` (H2Origin's connection handling, other endpoints)."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
         self.streams: list[H2Stream] = []
         self.open_connections = 0
-        self.lock = threading.Lock()
-        self.stopped = False
-        threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
-                         daemon=True).start()
-
-    @property
-    def authority(self) -> str:
-        return f"{HOST}:{self.port}"
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         with self.lock:
             self.open_connections += 1
-        h2c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
-        h2c.initiate_connection()
-        conn.sendall(h2c.data_to_send())
-        streams: dict[int, H2Stream] = {}
         try:
-            while True:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                for event in h2c.receive_data(data):
-                    self._handle(h2c, event, streams)
-                out = h2c.data_to_send()
-                if out:
-                    conn.sendall(out)
-        except (OSError, h2.exceptions.ProtocolError):
-            return
+            super()._serve(conn)
         finally:
-            conn.close()
             with self.lock:
                 self.open_connections -= 1
 
@@ -294,7 +263,3 @@ class RecordingH2Upstream:
         wait_until(done, timeout, message=f"{barrier_path} upstream and every proxy connection closed")
         with self.lock:
             return [s for s in self.streams if not s.path.endswith(barrier_path)]
-
-    def stop(self) -> None:
-        self.stopped = True
-        self.sock.close()
