@@ -19,6 +19,7 @@ import pytest
 
 from tapline_testkit import rawhttp
 from tapline_testkit.capture import read_events
+from tapline_testkit.h2 import H2Client
 from tapline_testkit.recording_upstream import RecordingH2Upstream, RecordingUpstream, parse_request
 from tapline_testkit.util import wait_until
 
@@ -321,3 +322,54 @@ def _only_requests(connection) -> bool:
             return False
         rest = rest[parsed[1]:]
     return rest == b""
+
+
+# The other translation path: an HTTP/2 client in front of an HTTP/1.1 upstream. HTTP/2
+# frames by DATA and nghttp2 refuses connection-specific fields and a content-length in
+# trailers, so what is left to get wrong is the framing Tapline writes on each side and
+# the fields it carries over.
+
+def _h2_exchange(proxy, path: str, method: str = "GET", body: bytes = b"", trailers=None) -> dict:
+    client = H2Client(proxy.port)
+    try:
+        sid = client.request(path, method=method, authority="example.test", body=body, trailers=trailers)
+        client.wait_streams([sid])
+        assert sid not in client.resets, f"stream reset with {client.resets[sid]}"
+        return client.responses[sid]
+    finally:
+        client.close()
+
+
+def test_h2_client_trailers_lose_framing_fields_toward_http1(tapline):
+    upstream = RecordingUpstream()
+    try:
+        proxy = tapline("--reverse", f"http://{upstream.authority}", "--no-forwarded-headers")
+        answer = _h2_exchange(proxy, "/a", method="POST", body=b"hello", trailers=[
+            ("host", "evil.invalid"), ("trailer", "x-checksum"), ("x-checksum", "abc")])
+        assert answer["status"] == 200 and bytes(answer["body"]) == b"ok", answer
+        _h2_exchange(proxy, BARRIER)
+        [connection] = upstream.settled(BARRIER)
+        [request] = connection.requests
+        assert (request.head, request.body, request.trailers) == (
+            _head("POST /a HTTP/1.1", f"Host: {upstream.authority}", "Transfer-Encoding: chunked").encode(),
+            b"hello", [("x-checksum", "abc")]), bytes(connection.data)
+        _assert_recorded(_flows(proxy), [("POST", "/a")])
+    finally:
+        upstream.stop()
+
+
+@pytest.mark.parametrize("path,fields,trailers", [
+    ("/response/connection-content-length", [("content-length", "5")], []),
+    ("/response/content-length-list", [("content-length", "5")], []),
+    ("/response/trailers", [], [("x-checksum", "abc")]),
+], ids=["connection_content_length", "content_length_list", "framing_fields_in_trailers"])
+def test_http1_response_framing_toward_h2_client(tapline, path, fields, trailers):
+    upstream = RecordingUpstream()
+    try:
+        proxy = tapline("--reverse", f"http://{upstream.authority}")
+        answer = _h2_exchange(proxy, path)
+        assert answer["status"] == 200 and bytes(answer["body"]) == b"hello", answer
+        assert [(k, v) for k, v in answer["headers"] if k in ("content-length", "transfer-encoding")] == fields
+        assert answer["trailers"] == trailers
+    finally:
+        upstream.stop()

@@ -714,7 +714,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             return
         }
         context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-        let fields = HTTP2HeadTranslator.http2Response(head)
+        var forwarded = head
+        if framing != .none {
+            // One content-length of the decided value (`5, 5` is not a valid HTTP/2 content-length).
+            forwarded.headers = HTTP1HeadRewriter.framed(head.headers, framing)
+        }
+        let fields = HTTP2HeadTranslator.http2Response(forwarded)
         if head.isInterim {
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
             return
