@@ -124,12 +124,18 @@ VECTORS: dict[str, Vector] = {
                         b"hello"),
     "content_length_space_before_colon": _refused(_post("Content-Length : 5"), b"hello"),
     "duplicate_host": _refused(_head("GET {target:/a} HTTP/1.1", "Host: {authority}", "Host: evil.invalid")),
+    "invalid_header_name_char": _refused(_head("GET {target:/a} HTTP/1.1", "Host: {authority}", "X-B@d: a")),
+    "oversized_header_section": Vector(
+        _head("GET {target:/a} HTTP/1.1", "Host: {authority}", *[f"X-Pad-{i}: {'a' * 1000}" for i in range(80)]),
+        status=431, upstream=NOTHING),
     # Accepted whitespace: trimmed, forwarded as one clean field.
     "whitespace_around_values": Vector(_post("Content-Length: \t5 "), b"hello",
                                        upstream=_forwarded_post("Content-Length: 5", b"hello")),
     # Refused in the body: the head may be forwarded already, never a complete request.
     "chunk_size_overflow": _refused(_post("Transfer-Encoding: chunked"),
                                     b"ffffffffffffffff1\r\nhello\r\n0\r\n\r\n", upstream=INCOMPLETE),
+    "chunk_size_not_hex": _refused(_post("Transfer-Encoding: chunked"), b"zz\r\nhello\r\n0\r\n\r\n",
+                                   upstream=INCOMPLETE),
     "chunk_size_hex_prefix": _refused(_post("Transfer-Encoding: chunked"), b"0x5\r\nhello\r\n0\r\n\r\n",
                                       upstream=INCOMPLETE),
     "chunk_size_bare_lf": _refused(_post("Transfer-Encoding: chunked"), b"5\nhello\r\n0\r\n\r\n",
