@@ -39,7 +39,7 @@ final class HTTP1HeadRewriterTests: XCTestCase {
         let head = HTTPRequestHead(method: "GET", target: "/x", headers: HTTPHeaders([
             ("host", "proxy.local:8081"), ("X-Forwarded-For", "10.0.0.1"), ("accept", "*/*"),
         ]))
-        let out = HTTP1HeadRewriter.upstreamRequest(head, originForm: "/x", hostHeader: "api:9000",
+        let out = HTTP1HeadRewriter.upstreamRequest(head, framing: .none, originForm: "/x", hostHeader: "api:9000",
                                                     forwardedFor: ("127.0.0.1", "http"), isUpgrade: false)
         XCTAssertEqual(out.fields(), [
             "host: api:9000", "X-Forwarded-For: 10.0.0.1, 127.0.0.1", "accept: */*",
@@ -57,16 +57,100 @@ final class HTTP1HeadRewriterTests: XCTestCase {
         XCTAssertEqual(out.headers.first(name: "Connection"), "close")
     }
 
-    func testBodyFramingOfResponses() {
-        let chunked = HTTPResponseHead(status: 200, headers: HTTPHeaders([("Transfer-Encoding", "chunked")]))
-        XCTAssertEqual(HTTP1BodyFraming.of(response: chunked, requestMethod: "GET"), .chunked)
-        XCTAssertEqual(HTTP1BodyFraming.of(response: chunked, requestMethod: "HEAD"), .none)
-        let length = HTTPResponseHead(status: 200, headers: HTTPHeaders([("Content-Length", "3")]))
-        XCTAssertEqual(HTTP1BodyFraming.of(response: length, requestMethod: "GET"), .contentLength)
-        XCTAssertEqual(HTTP1BodyFraming.of(response: HTTPResponseHead(status: 304, headers: length.headers),
-                                           requestMethod: "GET"), .none)
-        XCTAssertEqual(HTTP1BodyFraming.of(response: HTTPResponseHead(status: 200), requestMethod: "GET"), .untilClose)
+    func testBodyFramingComesFromTheParsersDecision() {
+        XCTAssertEqual(HTTP1BodyFraming(.none), .none)
+        XCTAssertEqual(HTTP1BodyFraming(.length(3)), .contentLength(3))
+        XCTAssertEqual(HTTP1BodyFraming(.chunked), .chunked)
+        XCTAssertEqual(HTTP1BodyFraming(.untilClose), .untilClose)
+        XCTAssertFalse(HTTP1BodyFraming.contentLength(0).hasBody)
+        XCTAssertTrue(HTTP1BodyFraming.contentLength(1).hasBody)
     }
+
+    // MARK: Request smuggling: the forwarded framing is Tapline's own
+
+    func testConnectionCannotRemoveFramingOrHost() {
+        let head = HTTPRequestHead(method: "POST", target: "/a", headers: HTTPHeaders([
+            ("Host", "a"), ("Connection", "Content-Length, Transfer-Encoding, Host, X-Drop"),
+            ("Content-Length", "36"), ("X-Drop", "1"),
+        ]))
+        let out = HTTP1HeadRewriter.upstreamRequest(head, framing: .contentLength(36), originForm: "/a",
+                                                    hostHeader: nil, forwardedFor: nil, isUpgrade: false)
+        XCTAssertEqual(wire(out), "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 36\r\n\r\n")
+    }
+
+    func testFramingFieldIsWrittenEvenWhenNoneSurvived() {
+        // The field the parser framed the body by is gone (named by Connection, or
+        // dropped by some other rewrite): the decision still reaches the wire.
+        let head = HTTPRequestHead(method: "POST", target: "/a", headers: HTTPHeaders([("Host", "a")]))
+        let out = HTTP1HeadRewriter.upstreamRequest(head, framing: .contentLength(5), originForm: "/a",
+                                                    hostHeader: nil, forwardedFor: nil, isUpgrade: false)
+        XCTAssertEqual(wire(out), "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n")
+    }
+
+    func testDuplicateAndListContentLengthsCollapseToOneField() {
+        let head = HTTPRequestHead(method: "POST", target: "/a", headers: HTTPHeaders([
+            ("Host", "a"), ("content-length", "5, 5"), ("Accept", "*/*"), ("Content-Length", "5"),
+        ]))
+        let out = HTTP1HeadRewriter.upstreamRequest(head, framing: .contentLength(5), originForm: "/a",
+                                                    hostHeader: nil, forwardedFor: nil, isUpgrade: false)
+        XCTAssertEqual(wire(out), "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nAccept: */*\r\n\r\n")
+    }
+
+    func testChunkedRequestGetsExactlyOneChunkedCoding() {
+        let head = HTTPRequestHead(method: "POST", target: "/a", headers: HTTPHeaders([
+            ("Host", "a"), ("Transfer-Encoding", "Chunked"), ("Transfer-Encoding", "chunked"),
+        ]))
+        let out = HTTP1HeadRewriter.upstreamRequest(head, framing: .chunked, originForm: "/a",
+                                                    hostHeader: nil, forwardedFor: nil, isUpgrade: false)
+        XCTAssertEqual(wire(out), "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+    }
+
+    func testAlreadyFramedHeadIsReturnedUnchanged() {
+        let headers = HTTPHeaders([("Host", "a"), ("content-length", "12")])
+        XCTAssertEqual(HTTP1HeadRewriter.framed(headers, .contentLength(12)).fields.map(\.name), ["Host", "content-length"])
+    }
+
+    func testResponseFramingIsWrittenFromTheDecision() {
+        let head = HTTPResponseHead(status: 200, reason: "OK", headers: HTTPHeaders([
+            ("Connection", "Content-Length"), ("Content-Length", "5"), ("Content-Length", "5"), ("X", "y"),
+        ]))
+        let out = HTTP1HeadRewriter.clientResponse(head, framing: .contentLength(5), clientFraming: .contentLength(5),
+                                                   closeAfter: false, clientVersion: .http1_1, isUpgrade: false)
+        XCTAssertEqual(String(decoding: HTTP1Serializer.responseHead(out), as: UTF8.self),
+                       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\n")
+    }
+
+    func testChunkedResponseKeepsItsOtherCodingsAndOneChunked() {
+        let head = HTTPResponseHead(status: 200, reason: "OK", headers: HTTPHeaders([
+            ("Transfer-Encoding", "gzip, chunked"),
+        ]))
+        let out = HTTP1HeadRewriter.clientResponse(head, framing: .chunked, clientFraming: .chunked,
+                                                   closeAfter: false, clientVersion: .http1_1, isUpgrade: false)
+        XCTAssertEqual(out.headers.values(name: "Transfer-Encoding"), ["gzip, chunked"])
+    }
+
+    func testHeadResponseKeepsItsContentLength() {
+        let head = HTTPResponseHead(status: 200, reason: "OK", headers: HTTPHeaders([("Content-Length", "1234")]))
+        let out = HTTP1HeadRewriter.clientResponse(head, framing: .none, clientFraming: .none,
+                                                   closeAfter: false, clientVersion: .http1_1, isUpgrade: false)
+        XCTAssertEqual(out.headers.first(name: "Content-Length"), "1234")
+    }
+
+    func testTrailersLoseFramingRoutingAndHopByHopFields() {
+        let trailers = HTTPHeaders([
+            ("Content-Length", "0"), ("X-Checksum", "abc"), ("transfer-encoding", "chunked"), ("Host", "evil"),
+            ("Connection", "close"), ("Trailer", "X"), ("grpc-status", "0"),
+        ])
+        let out = HTTP1HeadRewriter.forwardableTrailers(trailers)
+        XCTAssertEqual(out?.fields.map(\.name), ["X-Checksum", "grpc-status"])
+        XCTAssertNil(HTTP1HeadRewriter.forwardableTrailers(HTTPHeaders([("Content-Length", "5")])))
+        XCTAssertEqual(HTTP2HeadTranslator.http2Trailers(trailers)?.fields.map(\.name), ["x-checksum", "grpc-status"])
+    }
+}
+
+/// The head as the serializer writes it.
+private func wire(_ head: HTTPRequestHead) -> String {
+    String(decoding: HTTP1Serializer.requestHead(head), as: UTF8.self)
 }
 
 private extension HTTPRequestHead {

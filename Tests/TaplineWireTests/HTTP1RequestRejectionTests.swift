@@ -58,6 +58,29 @@ final class HTTP1RequestRejectionTests: XCTestCase {
         assertRejects("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", with: .unsupportedTransferEncoding("chunked"))
     }
 
+    /// Only exactly `chunked` is accepted: a coding before it (forwarded as received,
+    /// nginx answers 501) is refused rather than decoded here.
+    func testTransferCodingsBeforeChunked() {
+        assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n",
+                      with: .unsupportedTransferEncoding("identity, chunked"))
+        assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                      with: .unsupportedTransferEncoding("gzip, chunked"))
+    }
+
+    /// The framing the parser decided, which a proxy forwards instead of the fields.
+    func testMessageFramingAfterEachHead() throws {
+        var parser = HTTP1RequestParser()
+        parser.append(D.bytes("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nhi"
+            + "POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n"
+            + "GET /c HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /d HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"))
+        var framings: [HTTP1MessageFraming] = []
+        while let event = try parser.nextEvent() {
+            if case .head = event { framings.append(parser.messageFraming) }
+        }
+        XCTAssertEqual(framings, [.length(2), .chunked, .none, .length(0)])
+    }
+
     private let chunkedHead = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 
     func testBadChunkSizes() {

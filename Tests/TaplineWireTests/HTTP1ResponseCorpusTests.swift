@@ -47,6 +47,22 @@ final class HTTP1ResponseCorpusTests: XCTestCase {
         ])
     }
 
+    /// The framing the parser decided after each head: what a proxy forwards by.
+    func testMessageFramingAfterEachHead() throws {
+        var parser = HTTP1ResponseParser()
+        for method in ["HEAD", "GET", "GET", "GET", "GET"] { parser.expectResponse(toMethod: method) }
+        parser.append(D.bytes("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
+            + "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok"
+            + "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\n\r\n"))
+        var framings: [HTTP1MessageFraming] = []
+        while let event = try parser.nextEvent() {
+            if case .head = event { framings.append(parser.messageFraming) }
+        }
+        XCTAssertEqual(framings, [.none, .none, .length(2), .chunked, .untilClose])
+    }
+
     func testCloseDelimitedEndsAtFinish() {
         D.assertResponses(D.bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"), methods: ["GET"], give: [
             head(200, "OK", [("Content-Type", "text/plain")]), .body(D.bytes("until the end")), .end(nil),

@@ -15,6 +15,7 @@ final class HTTP1Exchange {
     let target: UpstreamTarget
     /// The head as forwarded upstream.
     let upstreamRequest: HTTPRequestHead
+    /// How the request body is delimited, as the parser decided (and as it is forwarded).
     let requestFraming: HTTP1BodyFraming
     let isUpgradeRequest: Bool
     /// The client asked to close after this exchange (Connection: close, or HTTP/1.0 without keep-alive).
@@ -39,12 +40,13 @@ final class HTTP1Exchange {
     var responseComplete = false
     var responseBodyBytes: UInt64 = 0
 
-    init(flow: FlowID, request: HTTPRequestHead, target: UpstreamTarget, upstreamRequest: HTTPRequestHead) {
+    init(flow: FlowID, request: HTTPRequestHead, requestFraming: HTTP1BodyFraming, target: UpstreamTarget,
+         upstreamRequest: HTTPRequestHead) {
         self.flow = flow
         self.request = request
         self.target = target
         self.upstreamRequest = upstreamRequest
-        self.requestFraming = HTTP1BodyFraming.of(request: request)
+        self.requestFraming = requestFraming
         self.isUpgradeRequest = Self.isUpgrade(request)
         self.clientWantsClose = request.version == .http1_0
             ? !request.headers.containsToken("keep-alive", inField: "Connection")
@@ -56,7 +58,7 @@ final class HTTP1Exchange {
     /// idempotent (RFC 9110 §9.2.2), and it was not retried already.
     var mayRetryOnFreshConnection: Bool {
         sentOverReusedConnection && !retried && timings.value.firstResponseByte == nil
-            && requestFraming == .none && Self.idempotentMethods.contains(request.method)
+            && !requestFraming.hasBody && Self.idempotentMethods.contains(request.method)
     }
 
     /// Methods whose request may be sent twice with the effect of once (RFC 9110 §9.2.2).

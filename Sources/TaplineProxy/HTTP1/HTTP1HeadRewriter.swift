@@ -4,6 +4,13 @@ import TaplineWire
 /// hop-by-hop fields dropped (RFC 9110 §7.6.1), the request-target put in
 /// origin-form, Host and X-Forwarded-* set in reverse mode, and framing
 /// fields adjusted to what the next leg can carry.
+///
+/// Invariant (request smuggling): the framing fields of a forwarded head are
+/// written here from Tapline's own framing decision (`HTTP1BodyFraming`, from
+/// the parser), one `Content-Length` or one `Transfer-Encoding` field, never the
+/// fields as received; `Connection` cannot remove `Content-Length`,
+/// `Transfer-Encoding` or `Host`; trailers lose every field that only means
+/// something in a header section (`forwardableTrailers`).
 enum HTTP1HeadRewriter {
     /// Fields that describe one connection, never forwarded as they are (lowercase).
     static let hopByHop: Set<String> = [
@@ -13,6 +20,20 @@ enum HTTP1HeadRewriter {
 
     /// Connection options that name no field (so they need no removal pass).
     private static let connectionOptions: Set<String> = ["keep-alive", "close", "upgrade"]
+
+    /// Fields a `Connection` header cannot remove (lowercase): the message's framing
+    /// and routing are Tapline's decision. Without this, `Connection: Content-Length`
+    /// would strip the length while the body is still forwarded, and the next hop
+    /// would read that body as a second request Tapline never saw.
+    private static let notRemovableByConnection: Set<String> = ["content-length", "transfer-encoding", "host"]
+
+    /// Fields dropped from trailers before they are forwarded (lowercase; pseudo-headers
+    /// too): hop-by-hop fields and those that only mean something in a header
+    /// section (RFC 9110 §6.5.1): framing, routing, and the content's format.
+    static let notForwardedInTrailers: Set<String> = hopByHop.union([
+        "content-length", "transfer-encoding", "trailer", "host",
+        "content-encoding", "content-type", "content-range",
+    ])
 
     /// Removes hop-by-hop fields and every field the Connection header names.
     /// Keeps `TE: trailers` (it is end-to-end in practice) and, when
@@ -35,9 +56,7 @@ enum HTTP1HeadRewriter {
             if !keepUpgrade, !hasHopByHop {
                 return headers  // nothing to drop (no Connection field, so nothing it names either)
             }
-            let named = namesFields
-                ? headers.tokens(name: "Connection").filter { !connectionOptions.contains($0) }
-                : []
+            let named = namesFields ? namedByConnection(headers) : []
             var result = HTTPHeaders()
             result.reserveCapacity(fields.count + 1, bytes: fields.bytes.count + 32)
             for index in 0..<fields.count {
@@ -59,6 +78,14 @@ enum HTTP1HeadRewriter {
             }
             if keepUpgrade { result.add(name: "Connection", value: "Upgrade") }
             return result
+        }
+    }
+
+    /// The field names (lowercase) that the `Connection` fields of `headers` ask to
+    /// remove: every token but the connection options and `notRemovableByConnection`.
+    static func namedByConnection(_ headers: HTTPHeaders) -> [String] {
+        headers.tokens(name: "Connection").filter {
+            !connectionOptions.contains($0) && !notRemovableByConnection.contains($0) && !$0.hasPrefix(":")
         }
     }
 
@@ -98,12 +125,16 @@ enum HTTP1HeadRewriter {
 
     /// The request head sent upstream.
     /// - Parameters:
+    ///   - framing: how the forwarded body is delimited (the parser's decision for an
+    ///     HTTP/1.1 request): the head gets exactly the one framing field it implies.
     ///   - originForm: the path and query to put in the request line.
-    ///   - hostHeader: when non-nil, Host is set to this (reverse mode, or a missing Host).
+    ///   - hostHeader: when non-nil, Host is set to this (reverse mode, an absolute-form
+    ///     target in forward mode, or a missing Host).
     ///   - forwardedFor: when non-nil, X-Forwarded-For/-Proto/-Host are added (client IP, client scheme).
-    static func upstreamRequest(_ head: HTTPRequestHead, originForm: String, hostHeader: String?,
-                                forwardedFor: (clientIP: String, scheme: String)?, isUpgrade: Bool) -> HTTPRequestHead {
-        var headers = removeHopByHop(head.headers, keepUpgrade: isUpgrade)
+    static func upstreamRequest(_ head: HTTPRequestHead, framing: HTTP1BodyFraming, originForm: String,
+                                hostHeader: String?, forwardedFor: (clientIP: String, scheme: String)?,
+                                isUpgrade: Bool) -> HTTPRequestHead {
+        var headers = framed(removeHopByHop(head.headers, keepUpgrade: isUpgrade), framing)
         let originalHost = head.headers.first(name: "Host")
         if let hostHeader {
             headers.replaceOrAdd(name: "Host", value: hostHeader)
@@ -130,11 +161,14 @@ enum HTTP1HeadRewriter {
     ///   - clientFraming: how it will be sent to the client (chunked becomes
     ///     close-delimited for HTTP/1.0 clients).
     ///   - closeAfter: the client connection closes after this response.
+    ///
+    /// A bodiless response (`clientFraming == .none`: HEAD, 1xx, 204, 304) keeps its
+    /// Content-Length as received: it describes the representation, not this message.
     static func clientResponse(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, clientFraming: HTTP1BodyFraming,
                                closeAfter: Bool, clientVersion: HTTPVersion, isUpgrade: Bool) -> HTTPResponseHead {
         var headers = removeHopByHop(head.headers, keepUpgrade: isUpgrade)
-        if framing == .chunked, clientFraming != .chunked {
-            headers.remove(name: "Transfer-Encoding")
+        if clientFraming != .none {
+            headers = self.framed(headers, clientFraming)
         }
         if !isUpgrade {
             if closeAfter {
@@ -144,6 +178,87 @@ enum HTTP1HeadRewriter {
             }
         }
         return HTTPResponseHead(version: .http1_1, status: head.status, reason: head.reason, headers: headers)
+    }
+
+    /// `headers` with their framing fields replaced by the one `framing` implies, placed
+    /// where the first framing field was (at the end when there was none):
+    /// `Content-Length: n`, or `Transfer-Encoding` listing the received transfer codings
+    /// other than chunked, then `chunked` once (requests carry no other coding: the
+    /// parser refuses them); close-delimited keeps those other codings; `.none`
+    /// writes none. A head whose one framing field already says exactly that is
+    /// returned as it is (the common case: no copy).
+    static func framed(_ headers: HTTPHeaders, _ framing: HTTP1BodyFraming) -> HTTPHeaders {
+        let (count, alreadyFramed) = headers.withUnsafeFieldBytes { fields -> (Int, Bool) in
+            var count = 0
+            var matches = false
+            for index in 0..<fields.count {
+                let name = fields.name(index)
+                if HTTPHeaders.bytesEqualIgnoringCase(name, "content-length") {
+                    count += 1
+                    if case .contentLength(let length) = framing {
+                        matches = String(length).withUTF8Bytes { HTTPHeaders.bytesEqualIgnoringCase(fields.value(index), $0) }
+                    }
+                } else if HTTPHeaders.bytesEqualIgnoringCase(name, "transfer-encoding") {
+                    count += 1
+                    matches = framing == .chunked && HTTPHeaders.bytesEqualIgnoringCase(fields.value(index), "chunked")
+                }
+            }
+            return (count, count == 1 && matches)
+        }
+        if alreadyFramed { return headers }
+        let otherCodings = headers.tokens(name: "Transfer-Encoding").filter { $0 != "chunked" }
+        let field: (name: String, value: String)?
+        switch framing {
+        case .none: field = nil
+        case .contentLength(let length): field = ("Content-Length", String(length))
+        case .chunked: field = ("Transfer-Encoding", (otherCodings + ["chunked"]).joined(separator: ", "))
+        case .untilClose:
+            field = otherCodings.isEmpty ? nil : ("Transfer-Encoding", otherCodings.joined(separator: ", "))
+        }
+        if count == 0 {
+            guard let field else { return headers }
+            var out = headers
+            out.add(name: field.name, value: field.value)
+            return out
+        }
+        var out = HTTPHeaders()
+        out.reserveCapacity(headers.count + 1, bytes: headers.byteCount + 32)
+        var written = false
+        headers.withUnsafeFieldBytes { fields in
+            for index in 0..<fields.count {
+                let name = fields.name(index)
+                guard HTTPHeaders.bytesEqualIgnoringCase(name, "content-length")
+                    || HTTPHeaders.bytesEqualIgnoringCase(name, "transfer-encoding") else {
+                    out.add(fieldAt: index, of: fields)
+                    continue
+                }
+                if !written, let field { out.add(name: field.name, value: field.value) }
+                written = true
+            }
+        }
+        return out
+    }
+
+    /// Trailers to forward: those in `notForwardedInTrailers` and pseudo-headers
+    /// dropped (RFC 9110 §6.5.1: a framing or routing field in trailers must not
+    /// reach a hop that might merge it into the header section); nil when none remain.
+    static func forwardableTrailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
+        guard let trailers, !trailers.isEmpty else { return nil }
+        let keep = trailers.withUnsafeFieldBytes { fields in
+            (0..<fields.count).filter { index in
+                let name = fields.name(index)
+                return name.first != UInt8(ascii: ":") && !notForwardedInTrailers.contains { dropped in
+                    dropped.withUTF8Bytes { HTTPHeaders.bytesEqualIgnoringCase(name, $0) }
+                }
+            }
+        }
+        if keep.count == trailers.count { return trailers }
+        if keep.isEmpty { return nil }
+        var out = HTTPHeaders()
+        trailers.withUnsafeFieldBytes { fields in
+            for index in keep { out.add(fieldAt: index, of: fields) }
+        }
+        return out
     }
 
     /// Splits an absolute-form target (`http://host:port/path?q`) into the

@@ -116,10 +116,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         if case .reverse(let target) = route, upgradeToHTTP2(head, target: target) { return }
         guard let (target, originForm, hostHeader, forwarded) = resolve(head) else { return }
         let isUpgrade = HTTP1Exchange.isUpgrade(head)
+        // The forwarded framing is the parser's decision, never the received framing fields.
+        let framing = HTTP1BodyFraming(parser.messageFraming)
         let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
-            head, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded, isUpgrade: isUpgrade)
+            head, framing: framing, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded,
+            isUpgrade: isUpgrade)
         let flow = context.nextFlowID()
-        let exchange = HTTP1Exchange(flow: flow, request: head, target: target, upstreamRequest: upstreamHead)
+        let exchange = HTTP1Exchange(flow: flow, request: head, requestFraming: framing, target: target,
+                                     upstreamRequest: upstreamHead)
         self.exchange = exchange
         let now = Timestamp.now()
         exchange.timings.value.requestStart = now
@@ -187,14 +191,16 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                     "Tapline is running as a forward proxy and got \(head.method) \(head.target); configure it as the client's HTTP proxy (curl -x http://\(client.connection.localAddress)) or start it with --reverse URL")
                 return nil
             }
-            return (target, originForm, head.headers.contains(name: "Host") ? nil : target.authority, nil)
+            // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
+            return (target, originForm, target.authority, nil)
         case .reverse(let target):
             let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
             let forwarded = context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
             return (target, originForm, target.authority, forwarded)
         case .intercepted(let target):
             let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
-            return (target, originForm, head.headers.contains(name: "Host") ? nil : target.authority, nil)
+            // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
+            return (target, originForm, target.authority, nil)
         }
     }
 
@@ -227,7 +233,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private func endRequest(trailers: HTTPHeaders?) {
         guard let exchange, let upstream else { return }
         if exchange.requestFraming == .chunked {
-            upstream.stream.write(HTTP1Serializer.lastChunk(trailers: trailers))
+            upstream.stream.write(HTTP1Serializer.lastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
         }
         exchange.requestComplete = true
         let now = Timestamp.now()
@@ -300,7 +306,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                     continue
                 }
                 if exchange.clientFraming == .chunked {
-                    client.write(HTTP1Serializer.lastChunk(trailers: trailers))
+                    client.write(HTTP1Serializer.lastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
                 }
                 exchange.responseComplete = true
                 context.record(.responseEnd(flow: exchange.flow, trailers: trailers,
@@ -319,7 +325,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     private func sendResponseHead(_ head: HTTPResponseHead, of exchange: HTTP1Exchange) {
-        let framing = HTTP1BodyFraming.of(response: head, requestMethod: exchange.request.method)
+        let framing = HTTP1BodyFraming(upstreamParser.messageFraming)
         exchange.responseFraming = framing
         var clientFraming = framing
         if exchange.clientWantsClose || shuttingDown || !exchange.requestComplete { closeAfterExchange = true }
@@ -458,7 +464,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     /// without the Upgrade) when the request does not qualify.
     private func upgradeToHTTP2(_ head: HTTPRequestHead, target: UpstreamTarget) -> Bool {
         guard HTTP1Exchange.isUpgrade(head), head.headers.tokens(name: "Upgrade").contains("h2c"),
-              HTTP1BodyFraming.of(request: head) == .none, let settings = head.headers.first(name: "HTTP2-Settings"),
+              !HTTP1BodyFraming(parser.messageFraming).hasBody, let settings = head.headers.first(name: "HTTP2-Settings"),
               let session = try? HTTP2Session(upgradeWithSettingsHeader: settings, isHeadRequest: head.method == "HEAD")
         else { return false }
         do {
@@ -473,8 +479,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         cancelTimers()
         clientClosed = true // the HTTP/2 handler takes over the client
         client.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
-        let cleaned = HTTP1HeadRewriter.upstreamRequest(head, originForm: head.target, hostHeader: nil, forwardedFor: nil,
-                                                        isUpgrade: false)
+        let cleaned = HTTP1HeadRewriter.upstreamRequest(head, framing: .none, originForm: head.target, hostHeader: nil,
+                                                        forwardedFor: nil, isUpgrade: false)
         let fields = HTTP2HeadTranslator.http2Request(cleaned, scheme: info.scheme, defaultAuthority: target.authority)
         let handler = HTTP2ProxyHandler(context: context, client: client, info: info,
                                         route: ReverseProtocolDetector.http2Route(context.configuration, target: target),

@@ -24,7 +24,6 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     /// The connection came from the pool (it may have timed out at the server: see `streamDidReadEOF`).
     let reused: Bool
     private weak var pool: HTTP1UpstreamPool?
-    private let requestMethod: String
     /// The request, body and all, was handed to the connection (`endBody`).
     private var requestSent = false
     /// The final response ended and its head allows another request on the connection.
@@ -41,12 +40,11 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         self.exchange = exchange
         self.reused = reused
         self.pool = pool
-        requestMethod = request.method
         parser = HTTP1ResponseParser(limits: limits)
         parser.expectResponse(toMethod: request.method)
         var head = request
         chunked = hasBody && !request.headers.contains(name: "Content-Length")
-        if chunked { head.headers.add(name: "Transfer-Encoding", value: "chunked") }
+        if chunked { head.headers = HTTP1HeadRewriter.framed(head.headers, .chunked) }
         connection.stream.delegate = self
         connection.stream.resumeReading()
         connection.stream.write(HTTP1Serializer.requestHead(head))
@@ -63,7 +61,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         guard !released else { return }
         requestSent = true
         if chunked {
-            connection.stream.write(HTTP1Serializer.lastChunk(trailers: trailers.map(HTTP2HeadTranslator.http1Fields)))
+            let forwarded = HTTP1HeadRewriter.forwardableTrailers(trailers.map(HTTP2HeadTranslator.http1Fields))
+            connection.stream.write(HTTP1Serializer.lastChunk(trailers: forwarded))
         }
     }
 
@@ -93,11 +92,11 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
             switch event {
             case .head(let head):
                 inInterimResponse = head.isInterim
+                let framing = HTTP1BodyFraming(parser.messageFraming)
                 if !head.isInterim {
-                    let framing = HTTP1BodyFraming.of(response: head, requestMethod: requestMethod)
                     responseAllowsReuse = HTTP1BodyFraming.allowsReuse(after: head, framing: framing)
                 }
-                handler.http1ResponseHead(head, for: exchange)
+                handler.http1ResponseHead(head, framing: framing, for: exchange)
             case .body(let bytes):
                 handler.http1ResponseBody(Array(bytes), for: exchange)
             case .end(let trailers):

@@ -48,6 +48,9 @@ enum HTTP2HeadTranslator {
 
     /// The HTTP/1.1 request to send upstream for an HTTP/2 request. Host comes from
     /// `:authority` (or `hostHeader` in reverse mode); regular fields keep their order.
+    /// Its framing is the block's `content-length` (nghttp2 has checked it is one
+    /// number that the DATA frames will match), else none: the caller adds chunked
+    /// when a body of unknown length follows.
     /// `isUpgrade` keeps an `Upgrade` field (with `Connection: Upgrade`), for the
     /// WebSocket handshake an extended CONNECT becomes.
     static func http1Request(_ fields: HTTPHeaders, hostHeader: String?,
@@ -65,7 +68,8 @@ enum HTTP2HeadTranslator {
         let method = fields.first(name: ":method") ?? "GET"
         let target = method == "CONNECT" ? (fields.first(name: ":authority") ?? "") : (fields.first(name: ":path") ?? "/")
         let head = HTTPRequestHead(method: method, target: target, version: .http1_1, headers: headers)
-        return HTTP1HeadRewriter.upstreamRequest(head, originForm: target, hostHeader: hostHeader,
+        let framing = fields.first(name: "content-length").flatMap { Int($0) }.map(HTTP1BodyFraming.contentLength) ?? .none
+        return HTTP1HeadRewriter.upstreamRequest(head, framing: framing, originForm: target, hostHeader: hostHeader,
                                                  forwardedFor: forwardedFor, isUpgrade: isUpgrade)
     }
 
@@ -137,12 +141,13 @@ enum HTTP2HeadTranslator {
         return out
     }
 
-    /// Trailers toward HTTP/2: names lowercased, connection-specific fields dropped.
+    /// Trailers toward HTTP/2: names lowercased, the fields
+    /// `HTTP1HeadRewriter.forwardableTrailers` drops (framing, routing, hop-by-hop) dropped.
     static func http2Trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
-        guard let trailers, !trailers.isEmpty else { return nil }
+        guard let trailers = HTTP1HeadRewriter.forwardableTrailers(trailers) else { return nil }
         var out = HTTPHeaders()
         appendRegularFields(trailers, to: &out)
-        return out
+        return out.isEmpty ? nil : out
     }
 
     /// Regular (non-pseudo) fields of an HTTP/2 block, as an HTTP/1.1 header list.
@@ -158,7 +163,7 @@ enum HTTP2HeadTranslator {
     }
 
     private static func appendRegularFields(_ headers: HTTPHeaders, to out: inout HTTPHeaders) {
-        let named = Set(headers.tokens(name: "Connection"))
+        let named = Set(HTTP1HeadRewriter.namedByConnection(headers))
         for field in headers {
             let lower = field.name.lowercased()
             if lower == "te" {

@@ -706,19 +706,24 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    func http1ResponseHead(_ head: HTTPResponseHead, for exchange: HTTP2StreamExchange) {
+    /// A response head from the HTTP/1.1 upstream, with the framing its parser decided.
+    func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, for exchange: HTTP2StreamExchange) {
         firstResponseByte(exchange)
         if exchange.tunnel != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
             switchHTTP1ToWebSocket(exchange, response: head)
             return
         }
         context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-        let fields = HTTP2HeadTranslator.http2Response(head)
+        var forwarded = head
+        if framing != .none {
+            // One content-length of the decided value (`5, 5` is not a valid HTTP/2 content-length).
+            forwarded.headers = HTTP1HeadRewriter.framed(head.headers, framing)
+        }
+        let fields = HTTP2HeadTranslator.http2Response(forwarded)
         if head.isInterim {
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
             return
         }
-        let framing = HTTP1BodyFraming.of(response: head, requestMethod: exchange.method)
         sendResponseHead(fields, endStream: framing == .none, for: exchange)
     }
 

@@ -7,12 +7,6 @@
 /// size is only accepted before a `;`. Trailer fields follow the header rules.
 /// A value type owned by one parser.
 struct HTTP1BodyDecoder: Sendable {
-    enum Framing: Sendable, Equatable {
-        case length(Int)
-        case chunked
-        case untilClose
-    }
-
     enum Step: Sendable {
         case body(ArraySlice<UInt8>)
         case end(trailers: HTTPHeaders?)
@@ -32,8 +26,9 @@ struct HTTP1BodyDecoder: Sendable {
 
     private var state: State
 
-    init(framing: Framing) {
+    init(framing: HTTP1MessageFraming) {
         switch framing {
+        case .none: state = .length(remaining: 0)
         case .length(let n): state = .length(remaining: n)
         case .chunked: state = .chunkSizeLine(scanned: 0)
         case .untilClose: state = .untilClose

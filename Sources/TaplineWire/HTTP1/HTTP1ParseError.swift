@@ -35,7 +35,8 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
         case .transferEncodingWithContentLength: return "both Transfer-Encoding and Content-Length present (request smuggling risk)"
         case .conflictingContentLength: return "differing Content-Length values"
         case .invalidContentLength(let v): return "invalid Content-Length \(v.debugDescription)"
-        case .unsupportedTransferEncoding(let v): return "unsupported Transfer-Encoding \(v.debugDescription) (chunked must be last)"
+        case .unsupportedTransferEncoding(let v):
+            return "unsupported Transfer-Encoding \(v.debugDescription): a request body must be sent with exactly \"Transfer-Encoding: chunked\" (or Content-Length)"
         case .invalidChunkSize(let v): return "invalid chunk size \(v.debugDescription)"
         case .chunkLineTooLong: return "chunk size line too long"
         case .trailerSectionTooLarge: return "trailer section too large"

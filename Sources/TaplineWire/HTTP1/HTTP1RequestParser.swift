@@ -14,8 +14,10 @@
 ///
 /// Ambiguous or invalid framing throws `HTTP1ParseError` and the parser stays
 /// failed (every later `nextEvent()` throws the same error): Transfer-Encoding
-/// with Content-Length, differing or malformed Content-Lengths, a final
-/// transfer coding other than chunked, Transfer-Encoding in HTTP/1.0, bad chunk
+/// with Content-Length, differing or malformed Content-Lengths, any
+/// Transfer-Encoding other than exactly `chunked` (`identity, chunked`,
+/// `gzip, chunked`, `chunked, chunked`: a next hop may frame those differently),
+/// Transfer-Encoding in HTTP/1.0, bad chunk
 /// sizes or a missing CRLF after chunk data, obs-fold, whitespace before a
 /// field name's colon, invalid token characters, controls in field values, a
 /// missing (HTTP/1.1) or repeated Host, an oversized header section (checked
@@ -26,6 +28,10 @@
 /// hop frames differently through (request smuggling), and no real client
 /// needs it. The only leniency: empty lines (CRLF) before a request line are
 /// skipped (RFC 9112 §2.2).
+///
+/// Framing: after each `.head`, `messageFraming` says how that request's body is
+/// delimited (`Content-Length: 5, 5` is `.length(5)`); a proxy frames what it
+/// forwards from that, never from the received framing fields.
 ///
 /// Work is done on bytes; fields become Strings only once complete. The search
 /// for the end of the head resumes where it stopped, so feeding a head byte by
@@ -49,6 +55,9 @@ public struct HTTP1RequestParser: Sendable, HTTP1PullParser {
     private var stopAfterMessage = false
     var failure: HTTP1ParseError?
     var receivedEOF = false
+    /// How the body of the request whose head was returned last is delimited
+    /// (`.none` before the first head).
+    public private(set) var messageFraming = HTTP1MessageFraming.none
 
     public init(limits: HTTP1Limits = HTTP1Limits()) {
         self.limits = limits
@@ -162,27 +171,29 @@ public struct HTTP1RequestParser: Sendable, HTTP1PullParser {
         let bodyFraming = try Self.bodyFraming(headers: headers, framing: framing, version: line.version)
 
         buffer.consume(length)
+        messageFraming = bodyFraming
         state = .body(HTTP1BodyDecoder(framing: bodyFraming))
         stopAfterMessage = line.isConnect || framing.hasUpgrade
         return HTTPRequestHead(method: line.method, target: line.target, version: line.version, headers: headers)
     }
 
-    /// RFC 9112 §6.3 for requests: chunked when Transfer-Encoding ends in chunked,
-    /// else Content-Length, else no body.
+    /// RFC 9112 §6.3 for requests: chunked when Transfer-Encoding is exactly
+    /// `chunked`, else Content-Length, else no body.
     private static func bodyFraming(headers: HTTPHeaders, framing: HTTP1FramingFields,
-                                    version: HTTPVersion) throws(HTTP1ParseError) -> HTTP1BodyDecoder.Framing {
+                                    version: HTTPVersion) throws(HTTP1ParseError) -> HTTP1MessageFraming {
         if framing.hasTransferEncoding {
             if framing.contentLength != .absent { throw .transferEncodingWithContentLength }
-            let codings = headers.tokens(name: "transfer-encoding")
-            let chunkedCount = codings.lazy.filter { $0 == "chunked" }.count
-            // HTTP/1.0 has no transfer codings (RFC 9112 §6.1: treat as faulty framing).
-            guard version != .http1_0, codings.last == "chunked", chunkedCount == 1 else {
+            // HTTP/1.0 has no transfer codings (RFC 9112 §6.1: treat as faulty framing). Any
+            // coding besides the one chunked would have to be decoded here and is refused
+            // instead, as nginx does (501): forwarded verbatim, a next hop that reads the
+            // list differently frames the body differently.
+            guard version != .http1_0, headers.tokens(name: "transfer-encoding") == ["chunked"] else {
                 throw .unsupportedTransferEncoding(headers.values(name: "transfer-encoding").joined(separator: ", "))
             }
             return .chunked
         }
         switch framing.contentLength {
-        case .absent: return .length(0)
+        case .absent: return .none
         case .value(let n): return .length(n)
         case .invalid(let text): throw .invalidContentLength(text)
         case .conflicting: throw .conflictingContentLength

@@ -49,6 +49,10 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
     private var pendingStart = 0
     var failure: HTTP1ParseError?
     var receivedEOF = false
+    /// How the body of the response whose head was returned last is delimited:
+    /// `.none` for a bodiless status or a HEAD response (whatever its
+    /// Content-Length says), `.length(5)` for `Content-Length: 5, 5`.
+    public private(set) var messageFraming = HTTP1MessageFraming.none
 
     public init(limits: HTTP1Limits = HTTP1Limits()) {
         self.limits = limits
@@ -155,15 +159,15 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
         let head = HTTPResponseHead(version: line.version, status: line.status, reason: line.reason, headers: headers)
         let request = pendingStart < pending.count ? pending[pendingStart] : .other
 
-        let bodyFraming: HTTP1BodyDecoder.Framing
+        let bodyFraming: HTTP1MessageFraming
         if head.isInterim {
-            bodyFraming = .length(0)
+            bodyFraming = .none
             afterMessage = .awaitingHead
         } else {
             let status = head.status
             let switchesProtocol = status == 101 || (request == .connect && status >= 200 && status < 300)
             if switchesProtocol || request == .head || status < 200 || status == 204 || status == 304 {
-                bodyFraming = .length(0)
+                bodyFraming = .none
             } else {
                 bodyFraming = try Self.bodyFraming(headers: headers, framing: framing, version: line.version)
             }
@@ -171,13 +175,14 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
             if pendingStart < pending.count { pendingStart += 1 }
         }
         buffer.consume(length)
+        messageFraming = bodyFraming
         bodyIsUntilClose = bodyFraming == .untilClose
         state = .body(HTTP1BodyDecoder(framing: bodyFraming))
         return head
     }
 
     private static func bodyFraming(headers: HTTPHeaders, framing: HTTP1FramingFields,
-                                    version: HTTPVersion) throws(HTTP1ParseError) -> HTTP1BodyDecoder.Framing {
+                                    version: HTTPVersion) throws(HTTP1ParseError) -> HTTP1MessageFraming {
         if framing.hasTransferEncoding {
             if framing.contentLength != .absent { throw .transferEncodingWithContentLength }
             if version == .http1_0 { return .untilClose }

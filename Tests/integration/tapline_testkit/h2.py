@@ -34,7 +34,7 @@ import h2.events
 import h2.settings
 
 from .origin import pattern_bytes
-from .util import HOST, accept_forever, free_port, wait_for_port
+from .util import HOST, accept_forever, free_port, listening_socket, wait_for_port
 
 
 def sha256(data: bytes) -> str:
@@ -75,10 +75,7 @@ class H2Origin:
     """A threaded h2c origin (prior knowledge) built on the `h2` state machine."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, 0))
-        self.sock.listen(64)
+        self.sock = listening_socket()
         self.port = self.sock.getsockname()[1]
         self.resets: list[tuple[str, int]] = []     # (path, error code) of streams the client reset
         self.requests: list[dict] = []

@@ -61,6 +61,12 @@ def _read_fields(f: BinaryIO) -> list[tuple[str, str]]:
 
 def read_response(f: BinaryIO, request_method: str = "GET") -> RawResponse:
     """Reads one final response (skipping 1xx) from a socket's makefile('rb')."""
+    return read_response_body(f, read_response_head(f), request_method)
+
+
+def read_response_head(f: BinaryIO) -> RawResponse:
+    """Reads the head of one final response (skipping 1xx), not its body: for a test
+    that must check the framing fields before trusting them to read the body."""
     while True:
         try:
             first = f.readline(MAX_LINE)
@@ -76,7 +82,12 @@ def read_response(f: BinaryIO, request_method: str = "GET") -> RawResponse:
         if 100 <= status < 200 and status != 101:
             continue
         break
-    resp = RawResponse(version, status, reason, headers, b"", [])
+    return RawResponse(version, status, reason, headers, b"", [])
+
+
+def read_response_body(f: BinaryIO, resp: RawResponse, request_method: str = "GET") -> RawResponse:
+    """Reads the body (and trailers) of the response whose head `read_response_head` returned."""
+    status = resp.status
     te = (resp.header("Transfer-Encoding") or "").lower()
     if request_method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         return resp

@@ -37,6 +37,15 @@ def accept_forever(sock: socket.socket, serve: Callable[[socket.socket], None],
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
+def listening_socket() -> socket.socket:
+    """A test server's socket, listening on 127.0.0.1 on a port the kernel picks."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sock.listen(64)
+    return sock
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
