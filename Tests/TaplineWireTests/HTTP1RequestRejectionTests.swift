@@ -59,12 +59,17 @@ final class HTTP1RequestRejectionTests: XCTestCase {
     }
 
     /// Only exactly `chunked` is accepted: a coding before it (forwarded as received,
-    /// nginx answers 501) is refused rather than decoded here.
+    /// a next hop may frame it differently) is refused rather than decoded here, with
+    /// 501 as RFC 9112 §6.1 and nginx answer a coding not implemented; malformed lists
+    /// stay 400.
     func testTransferCodingsBeforeChunked() {
         assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n",
-                      with: .unsupportedTransferEncoding("identity, chunked"))
+                      with: .transferCodingNotImplemented("identity, chunked"))
         assertRejects("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                      with: .unsupportedTransferEncoding("gzip, chunked"))
+                      with: .transferCodingNotImplemented("gzip, chunked"))
+        XCTAssertEqual(HTTP1ParseError.transferCodingNotImplemented("gzip, chunked").status, 501)
+        XCTAssertEqual(HTTP1ParseError.unsupportedTransferEncoding("chunked, chunked").status, 400)
+        XCTAssertEqual(HTTP1ParseError.headerSectionTooLarge(limit: 1).status, 431)
     }
 
     /// The framing the parser decided, which a proxy forwards instead of the fields.

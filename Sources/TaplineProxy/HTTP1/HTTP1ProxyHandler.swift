@@ -415,7 +415,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private func rejectRequest(_ error: HTTP1ParseError) {
         let flowError = FlowError(.badRequest, error.description)
         if exchange != nil {
-            failExchange(flowError, status: 400)
+            failExchange(flowError, status: error.status)
             return
         }
         let flow = context.nextFlowID()
@@ -426,8 +426,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         timings.done = now
         context.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
                                   error: flowError, time: now))
-        client.write(HTTP1ErrorResponse.bytes(status: error == .headerSectionTooLarge(limit: context.configuration.limits.maxHeaderSectionBytes) ? 431 : 400,
-                                              message: error.description))
+        client.write(HTTP1ErrorResponse.bytes(status: error.status, message: error.description))
         client.closeAfterFlush()
         clientClosed = true
     }

@@ -12,7 +12,12 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
     case transferEncodingWithContentLength
     case conflictingContentLength
     case invalidContentLength(String)
+    /// Transfer-Encoding that cannot frame a request: empty, chunked not final or not
+    /// alone once, or any coding on HTTP/1.0 (RFC 9112 §6.1, §6.3: answered 400).
     case unsupportedTransferEncoding(String)
+    /// Well-formed codings before a final `chunked` (`gzip, chunked`, `identity, chunked`)
+    /// that Tapline does not decode (RFC 9112 §6.1: answered 501, as nginx does).
+    case transferCodingNotImplemented(String)
     case invalidChunkSize(String)
     case chunkLineTooLong
     case trailerSectionTooLarge
@@ -21,6 +26,16 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
     case missingHost
     /// More than one Host field line (RFC 9112 §3.2).
     case multipleHostHeaders
+
+    /// The status a server answers this request error with: 431 for a head over the
+    /// limit, 501 for a transfer coding it does not implement, else 400.
+    public var status: Int {
+        switch self {
+        case .headerSectionTooLarge: return 431
+        case .transferCodingNotImplemented: return 501
+        default: return 400
+        }
+    }
 
     public var description: String {
         switch self {
@@ -37,6 +52,8 @@ public enum HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidContentLength(let v): return "invalid Content-Length \(v.debugDescription)"
         case .unsupportedTransferEncoding(let v):
             return "unsupported Transfer-Encoding \(v.debugDescription): a request body must be sent with exactly \"Transfer-Encoding: chunked\" (or Content-Length)"
+        case .transferCodingNotImplemented(let v):
+            return "Transfer-Encoding \(v.debugDescription) is not implemented: send the body with exactly \"Transfer-Encoding: chunked\" (or Content-Length)"
         case .invalidChunkSize(let v): return "invalid chunk size \(v.debugDescription)"
         case .chunkLineTooLong: return "chunk size line too long"
         case .trailerSectionTooLarge: return "trailer section too large"

@@ -187,10 +187,14 @@ public struct HTTP1RequestParser: Sendable, HTTP1PullParser {
             // coding besides the one chunked would have to be decoded here and is refused
             // instead, as nginx does (501): forwarded verbatim, a next hop that reads the
             // list differently frames the body differently.
-            guard version != .http1_0, headers.tokens(name: "transfer-encoding") == ["chunked"] else {
-                throw .unsupportedTransferEncoding(headers.values(name: "transfer-encoding").joined(separator: ", "))
+            let codings = headers.tokens(name: "transfer-encoding")
+            if version != .http1_0, codings == ["chunked"] { return .chunked }
+            let listed = headers.values(name: "transfer-encoding").joined(separator: ", ")
+            let chunkedOnceAndLast = codings.last == "chunked" && codings.filter { $0 == "chunked" }.count == 1
+            if version != .http1_0, chunkedOnceAndLast, codings.allSatisfy({ !$0.isEmpty }) {
+                throw .transferCodingNotImplemented(listed)
             }
-            return .chunked
+            throw .unsupportedTransferEncoding(listed)
         }
         switch framing.contentLength {
         case .absent: return .none
