@@ -12,17 +12,19 @@ import subprocess
 from pathlib import Path
 
 from .origin import TestCA
-from .util import HOST, free_port, wait_for_port
+from .util import HOST, free_port, stop_peer, wait_for_port
 
 _TEMP_MODULES = (("proxy", "proxy_temp_path"), ("fastcgi", "fastcgi_temp_path"),
                  ("uwsgi", "uwsgi_temp_path"), ("scgi", "scgi_temp_path"))
 
 
 class NginxTLSOrigin:
-    """nginx serving `docroot` over TLS (`protocols`, e.g. "TLSv1.2"), ALPN h2 and http/1.1."""
+    """nginx serving `docroot` over TLS (`protocols`: nginx's ssl_protocols, e.g. "TLSv1.2"),
+    ALPN h2 and http/1.1."""
 
     def __init__(self, workdir: Path, docroot: Path, tls: TestCA, protocols: str):
         exe = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.protocols = protocols
         self.dir = Path(workdir)
         (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
         self.access_log = self.dir / "access.log"
@@ -71,18 +73,13 @@ http {{
 
     def served(self) -> list[list[str]]:
         """The access log so far: [protocol, TLS version, status, body bytes, URI] per request.
-        nginx writes each line as the request finishes, before the next on its connection."""
+        nginx writes a request's line once it has sent the response: a client can have the
+        response a moment before the line is there."""
         try:
             return [line.split(" ") for line in self.access_log.read_text().splitlines()]
         except FileNotFoundError:
             return []
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_peer(self.proc, timeout=10)
         self.stderr.close()
