@@ -16,9 +16,10 @@ import TaplineTLS
 /// by an h2 server's SETTINGS, often in the same segment. Its owner may not exist
 /// yet then (an intercepted upstream waits, paused, for the client's handshake).
 /// Plaintext (and the peer's close_notify after it) that arrives while there is no
-/// delegate or reading is paused is held, the socket is paused so nothing more is
-/// read, and it is delivered on the loop's next iteration after `resumeReading()`,
-/// as a paused `PlainStream` leaves unread bytes in the socket until then.
+/// delegate or reading is paused is held, and the socket stays paused while anything
+/// is held, so nothing read later can overtake it. It is delivered on the loop's next
+/// iteration after `resumeReading()` (then the socket is read again), as a paused
+/// `PlainStream` leaves unread bytes in the socket until then.
 ///
 /// Retention: the TCP connection holds this stream, and this stream its
 /// delegate, until `didCloseWith` has been delivered — which also keeps the
@@ -32,8 +33,10 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     private var onHandshakeComplete: ((Result<TLSStream, TLSError>) -> Void)?
     private var closed = false
     private var sawEOF = false
-    /// Decrypted bytes nobody could take yet (see the type's comment); non-empty
-    /// only while the socket is paused or a delivery is scheduled.
+    /// The delegate's last word: `pauseReading()` (true) or `resumeReading()`. The
+    /// socket is also paused while input is held, whatever this says.
+    private var readingPausedByOwner = false
+    /// Decrypted bytes nobody could take yet (see the type's comment).
     private var heldPlaintext: [UInt8] = []
     /// The peer's close_notify arrived after `heldPlaintext`: reported after it.
     private var heldEOF = false
@@ -76,11 +79,18 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
 
     var coalescesSmallWrites: Bool { false }
 
-    func pauseReading() { connection.pauseReading() }
+    func pauseReading() {
+        readingPausedByOwner = true
+        connection.pauseReading()
+    }
 
     func resumeReading() {
-        connection.resumeReading()
-        if hasHeldInput { scheduleHeldDelivery() }
+        readingPausedByOwner = false
+        if hasHeldInput {
+            scheduleHeldDelivery()  // the socket resumes once the held input is delivered
+        } else {
+            connection.resumeReading()
+        }
     }
 
     func shutdownWrite() {
@@ -119,7 +129,7 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         guard onHandshakeComplete == nil, !closed else { return }
         let peerClosedNow = engine.peerClosed && !sawEOF && !heldEOF
         guard !plaintext.isEmpty || peerClosedNow else { return }
-        if delegate == nil || connection.isReadingPaused || hasHeldInput {
+        if delegate == nil || readingPausedByOwner || hasHeldInput {
             heldPlaintext.append(contentsOf: plaintext)
             heldEOF = heldEOF || peerClosedNow
             connection.pauseReading()
@@ -145,20 +155,23 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
-    /// Hands the held plaintext, then the held EOF, to the delegate, unless reading
-    /// was paused again (the next `resumeReading()` schedules another delivery).
+    /// Hands the held plaintext, then the held EOF, to the delegate and reads the
+    /// socket again; stops where the delegate pauses reading (the next
+    /// `resumeReading()` schedules another delivery).
     private func deliverHeldInput() {
-        guard !closed, let delegate, !connection.isReadingPaused else { return }
+        guard !closed, !readingPausedByOwner, let delegate else { return }
         if !heldPlaintext.isEmpty {
             let bytes = heldPlaintext
             heldPlaintext = []
             delegate.stream(self, didRead: bytes[...])
         }
-        if heldEOF, !closed, !connection.isReadingPaused {
+        guard !closed, !readingPausedByOwner else { return }
+        if heldEOF {
             heldEOF = false
             sawEOF = true
             self.delegate?.streamDidReadEOF(self)
         }
+        if !closed, !readingPausedByOwner { connection.resumeReading() }
     }
 
     private func fail(_ error: TLSError) {
