@@ -10,6 +10,17 @@ import TaplineTLS
 /// success or the TLS error, and only after success is the delegate told about
 /// plaintext.
 ///
+/// No decrypted byte is dropped. The engine decrypts whatever a socket read holds,
+/// so the read that completes the handshake can also carry application data: a
+/// TLS 1.2 server's last flight (ChangeCipherSpec, Finished) is followed at once
+/// by an h2 server's SETTINGS, often in the same segment. Its owner may not exist
+/// yet then (an intercepted upstream waits, paused, for the client's handshake).
+/// Plaintext (and the peer's close_notify after it) that arrives while there is no
+/// delegate or reading is paused is held, and the socket stays paused while anything
+/// is held, so nothing read later can overtake it. It is delivered on the loop's next
+/// iteration after `resumeReading()` (then the socket is read again), as a paused
+/// `PlainStream` leaves unread bytes in the socket until then.
+///
 /// Retention: the TCP connection holds this stream, and this stream its
 /// delegate, until `didCloseWith` has been delivered — which also keeps the
 /// stream alive through its handshake, before anyone else holds it.
@@ -22,6 +33,15 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     private var onHandshakeComplete: ((Result<TLSStream, TLSError>) -> Void)?
     private var closed = false
     private var sawEOF = false
+    /// The delegate's last word: `pauseReading()` (true) or `resumeReading()`. The
+    /// socket is also paused while input is held, whatever this says.
+    private var readingPausedByOwner = false
+    /// Decrypted bytes nobody could take yet (see the type's comment).
+    private var heldPlaintext: [UInt8] = []
+    /// The peer's close_notify arrived after `heldPlaintext`: reported after it.
+    private var heldEOF = false
+    /// A delivery of the held input is scheduled for the loop's next iteration.
+    private var heldDeliveryScheduled = false
 
     init(connection: TCPConnection, engine: TLSEngine,
          onHandshakeComplete: @escaping (Result<TLSStream, TLSError>) -> Void) {
@@ -59,8 +79,19 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
 
     var coalescesSmallWrites: Bool { false }
 
-    func pauseReading() { connection.pauseReading() }
-    func resumeReading() { connection.resumeReading() }
+    func pauseReading() {
+        readingPausedByOwner = true
+        connection.pauseReading()
+    }
+
+    func resumeReading() {
+        readingPausedByOwner = false
+        if hasHeldInput {
+            scheduleHeldDelivery()  // the socket resumes once the held input is delivered
+        } else {
+            connection.resumeReading()
+        }
+    }
 
     func shutdownWrite() {
         engine.close()
@@ -95,13 +126,52 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
             onHandshakeComplete = nil
             completion(.success(self))
         }
-        if !plaintext.isEmpty, onHandshakeComplete == nil, !closed {
-            delegate?.stream(self, didRead: plaintext[...])
+        guard onHandshakeComplete == nil, !closed else { return }
+        let peerClosedNow = engine.peerClosed && !sawEOF && !heldEOF
+        guard !plaintext.isEmpty || peerClosedNow else { return }
+        if delegate == nil || readingPausedByOwner || hasHeldInput {
+            heldPlaintext.append(contentsOf: plaintext)
+            heldEOF = heldEOF || peerClosedNow
+            connection.pauseReading()
+            return
         }
-        if engine.peerClosed, !sawEOF, onHandshakeComplete == nil {
+        if !plaintext.isEmpty { delegate?.stream(self, didRead: plaintext[...]) }
+        if peerClosedNow {
             sawEOF = true
             delegate?.streamDidReadEOF(self)
         }
+    }
+
+    private var hasHeldInput: Bool { !heldPlaintext.isEmpty || heldEOF }
+
+    /// Delivers the held input on the next iteration, never from inside
+    /// `resumeReading()`: its caller may still be setting itself up.
+    private func scheduleHeldDelivery() {
+        guard !heldDeliveryScheduled else { return }
+        heldDeliveryScheduled = true
+        connection.loop.scheduleTimer(milliseconds: 0) { [self] in
+            heldDeliveryScheduled = false
+            deliverHeldInput()
+        }
+    }
+
+    /// Hands the held plaintext, then the held EOF, to the delegate and reads the
+    /// socket again; stops where the delegate pauses reading (the next
+    /// `resumeReading()` schedules another delivery).
+    private func deliverHeldInput() {
+        guard !closed, !readingPausedByOwner, let delegate else { return }
+        if !heldPlaintext.isEmpty {
+            let bytes = heldPlaintext
+            heldPlaintext = []
+            delegate.stream(self, didRead: bytes[...])
+        }
+        guard !closed, !readingPausedByOwner else { return }
+        if heldEOF {
+            heldEOF = false
+            sawEOF = true
+            self.delegate?.streamDidReadEOF(self)
+        }
+        if !closed, !readingPausedByOwner { connection.resumeReading() }
     }
 
     private func fail(_ error: TLSError) {
@@ -127,7 +197,9 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
             completion(.failure(.handshakeFailed(reason: "peer closed the connection during the handshake", alert: nil)))
             return
         }
-        if !sawEOF {
+        if hasHeldInput {
+            heldEOF = true  // after the held plaintext
+        } else if !sawEOF {
             sawEOF = true
             delegate?.streamDidReadEOF(self)
         }
@@ -145,6 +217,8 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
 
     func connection(_ connection: TCPConnection, didCloseWith error: NetError?) {
         closed = true
+        heldPlaintext = []
+        heldEOF = false
         if let completion = onHandshakeComplete {
             onHandshakeComplete = nil
             completion(.failure(.handshakeFailed(reason: error?.description ?? "connection closed during the handshake", alert: nil)))

@@ -112,8 +112,10 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             }
             switch result {
             case .success(let connection):
-                // Nobody owns the upstream until the client handshake is done: an h2 server
-                // speaks first (SETTINGS), and bytes read without a delegate would be lost.
+                // Nobody owns the upstream until the client handshake is done, and an h2 server
+                // speaks first (SETTINGS): leave it unread until the handler resumes reading.
+                // SETTINGS that came in the same read as a TLS 1.2 server's Finished are
+                // already decrypted; the TLSStream holds them until then.
                 connection.stream.pauseReading()
                 let chosen = connection.tls?.alpn.flatMap { offeredALPN.contains($0) ? $0 : nil }
                 self.handshakeWithClient(serverName: serverName, alpn: chosen, upstream: connection, failure: nil,

@@ -34,7 +34,7 @@ import h2.events
 import h2.settings
 
 from .origin import pattern_bytes
-from .util import HOST, accept_forever, free_port, listening_socket, wait_for_port
+from .util import HOST, accept_forever, free_port, listening_socket, stop_peer, wait_for_port
 
 
 def sha256(data: bytes) -> str:
@@ -62,13 +62,7 @@ class Nghttpd:
         return f"{'https' if self.tls else 'http'}://{self.authority}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_peer(self.proc)
 
 
 class H2Origin:

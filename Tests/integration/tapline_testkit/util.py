@@ -166,3 +166,14 @@ def run_quiet(cmd: Sequence[str], cwd: Optional[Path] = None, timeout: float = 6
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n"
                            f"{p.stderr.decode('utf-8', 'replace')}")
+
+
+def stop_peer(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Stops a peer server the test started: SIGTERM, then SIGKILL after `timeout`."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
