@@ -38,6 +38,9 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private let files: CaptureBatchWriter
     private let segmentNumbers = SegmentNumberSource()
     private let finished = DispatchGroup()
+    /// Held from before session.json is first written until it is rewritten at close,
+    /// so readers can tell this session is still being written (`SessionWriterLock`).
+    private let writerLock: SessionWriterLock
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -105,6 +108,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         guard mkdir(directory + "/bodies", 0o700) == 0 else {
             throw .cannotCreate(path: directory + "/bodies", reason: CaptureFile.lastErrorText())
         }
+        writerLock = try SessionWriterLock.acquire(directory: directory)
         let directWrites = DirectWriteQueue()
         let events: CaptureFile
         do throws(CaptureError) {
@@ -306,6 +310,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         } catch {
             if failure == nil { CaptureFile.printError("tapline: capture session \(sessionID) was not marked closed: \(error)") }
         }
+        writerLock.release()
         condition.lock()
         let callbacks = drainCallbacks
         drainCallbacks = []

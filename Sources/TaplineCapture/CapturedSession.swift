@@ -23,14 +23,18 @@ public struct CapturedSession: Sendable {
     public var id: String { metadata.id }
     /// False when session.json says `"ended": null` (proxy killed, or still running).
     public var isClosed: Bool { metadata.isClosed }
+    /// True when the session was not closed and its writer (a running proxy) still
+    /// holds `writer.lock`: what was read is what was written so far, not damage.
+    public let isBeingWritten: Bool
 
     init(directory: String, metadata: SessionMetadata, flows: [CapturedFlow],
-         connections: [CapturedConnection], warnings: [String]) {
+         connections: [CapturedConnection], warnings: [String], isBeingWritten: Bool) {
         self.directory = directory
         self.metadata = metadata
         self.flows = flows
         self.connections = connections
         self.warnings = warnings
+        self.isBeingWritten = isBeingWritten
     }
 
     /// Reads the session in `directory`.
@@ -41,7 +45,13 @@ public struct CapturedSession: Sendable {
     public static func open(directory: String) throws(CaptureError) -> CapturedSession {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory)
-        if !metadata.isClosed {
+        let writer = metadata.isClosed ? .gone : SessionWriterLock.writerState(directory: directory)
+        switch writer {
+        case .alive: break  // not a problem: the caller says the session is still being written
+        case .gone where !metadata.isClosed:
+            assembler.warn("session.json: session was not closed (the proxy was killed); showing what was written")
+        case .gone: break
+        case .unknown:
             assembler.warn("session.json: session was not closed (proxy killed, or still running?); showing what was written")
         }
         let eventsPath = directory + "/events.jsonl"
@@ -49,6 +59,8 @@ public struct CapturedSession: Sendable {
             try CaptureLineReader.forEachLine(path: eventsPath,
                 onLine: { number, line in assembler.apply(line: line, number: number) },
                 onTornLine: { _ in
+                    // While the writer runs, a last line without its newline is one being written.
+                    guard writer != .alive else { return }
                     assembler.warn("events.jsonl: last line is incomplete (session was not closed cleanly); ignored")
                 })
         } else {
@@ -57,7 +69,7 @@ public struct CapturedSession: Sendable {
         if let error = metadata.writerError {
             assembler.warn("session.json: the writer stopped after an error, the capture is incomplete: \(error)")
         }
-        return assembler.finish(metadata: metadata)
+        return assembler.finish(metadata: metadata, isBeingWritten: writer == .alive)
     }
 
     /// The flow with id `number`, if the session has it.

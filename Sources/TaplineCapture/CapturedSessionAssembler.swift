@@ -237,7 +237,7 @@ struct CapturedSessionAssembler {
     }
 
     /// The session read so far. Call once, at the end: the flows are moved out.
-    mutating func finish(metadata: SessionMetadata) -> CapturedSession {
+    mutating func finish(metadata: SessionMetadata, isBeingWritten: Bool = false) -> CapturedSession {
         for type in unknownTypeOrder {
             let count = unknownTypes[type] ?? 0
             warn("events.jsonl: skipped \(count) event\(count == 1 ? "" : "s") of unknown type \(type.debugDescription) (written by a newer tapline?)")
@@ -259,7 +259,8 @@ struct CapturedSessionAssembler {
             }
         }
         return CapturedSession(directory: directory, metadata: metadata, flows: assembled,
-                               connections: connections.values.sorted { $0.id < $1.id }, warnings: warnings)
+                               connections: connections.values.sorted { $0.id < $1.id }, warnings: warnings,
+                               isBeingWritten: isBeingWritten)
     }
 
     /// Marks `body` complete with the totals of its requestEnd/responseEnd line;
