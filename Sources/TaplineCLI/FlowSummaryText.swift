@@ -1,4 +1,5 @@
 import TaplineCapture
+import TaplineCompression
 import TaplineFlow
 
 /// The short facts of a flow shown in `tapline show SESSION` and its JSON:
@@ -42,12 +43,47 @@ enum FlowSummaryText {
     }
 
     /// Bytes from the client: the request body, or the relayed bytes of a tunnel or WebSocket.
+    /// A body whose message did not end counts the bytes captured (see `isPartial`).
     static func requestBytes(_ flow: CapturedFlow) -> UInt64 {
-        flow.kind == .tunnel || flow.kind == .websocket ? flow.bytesFromClient : flow.requestBody.bodyBytes
+        relaysBytes(flow) ? flow.bytesFromClient : flow.requestBody.bodyBytes
     }
 
     static func responseBytes(_ flow: CapturedFlow) -> UInt64 {
-        flow.kind == .tunnel || flow.kind == .websocket ? flow.bytesFromServer : flow.responseBody.bodyBytes
+        relaysBytes(flow) ? flow.bytesFromServer : flow.responseBody.bodyBytes
+    }
+
+    /// True when the flow's request (or response) body began — its head was
+    /// recorded — but the message never ended: torn, aborted by either side, or
+    /// still streaming. Its size is then what was captured up to that point.
+    static func isPartial(_ flow: CapturedFlow, _ direction: BodyDirection) -> Bool {
+        guard !relaysBytes(flow) else { return false }
+        let started = direction == .request ? flow.request != nil : flow.response != nil
+        return started && !flow.body(direction).isComplete
+    }
+
+    /// The body's `Content-Encoding` (`gzip`, `br, gzip`), lowercased; nil when
+    /// the body is stored as it means (none, `identity`) or the flow relays bytes.
+    static func contentEncoding(_ flow: CapturedFlow, _ direction: BodyDirection) -> String? {
+        guard !relaysBytes(flow) else { return nil }
+        let headers = direction == .request ? flow.request?.headers : flow.response?.headers
+        guard let value = headers?.first(name: "Content-Encoding") else { return nil }
+        let codings = ContentDecoder.codings(value)
+        return codings.isEmpty ? nil : ShowText.sanitize(codings.joined(separator: ", "))
+    }
+
+    /// The REQ/RESP column: the size, then the content coding when the stored bytes
+    /// are encoded (`19 kB gzip`: 19 kB compressed), then `cut` when the message did
+    /// not end (`93 kB cut`: what was captured before it stopped).
+    static func sizeText(_ flow: CapturedFlow, _ direction: BodyDirection) -> String {
+        var text = ByteCountText.format(direction == .request ? requestBytes(flow) : responseBytes(flow))
+        if let coding = contentEncoding(flow, direction) { text += " " + coding }
+        if isPartial(flow, direction) { text += " cut" }
+        return text
+    }
+
+    /// Tunnels and WebSockets count relayed bytes, not one body.
+    private static func relaysBytes(_ flow: CapturedFlow) -> Bool {
+        flow.kind == .tunnel || flow.kind == .websocket
     }
 
     /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`.
