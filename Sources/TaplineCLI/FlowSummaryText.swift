@@ -14,10 +14,10 @@ enum FlowSummaryText {
         case .tlsFailed: return "tls-failed"
         default: break
         }
-        if let response = flow.response {
-            if let error = flow.error { return "\(response.status) \(error.kind)" }
-            if let grpc = flow.grpcStatus, !grpc.isOK { return "\(response.status) \(grpc.name)" }
-            return String(response.status)
+        if let status = flow.clientStatus {
+            if let error = flow.error { return "\(status) \(error.kind)" }
+            if let grpc = flow.grpcStatus, !grpc.isOK { return "\(status) \(grpc.name)" }
+            return String(status)
         }
         if let error = flow.error { return error.kind }
         return flow.state == .inProgress ? "pending" : "-"
@@ -86,9 +86,11 @@ enum FlowSummaryText {
         flow.kind == .tunnel || flow.kind == .websocket
     }
 
-    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`.
+    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`; a WebSocket
+    /// opened by an HTTP/2 extended CONNECT says so: `HTTP/2 #3 ws`.
     static func protocolText(_ flow: CapturedFlow) -> String {
-        flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? flow.protocolName
+        let text = flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? flow.protocolName
+        return flow.kind == .websocket && flow.isExtendedConnectWebSocket ? text + " ws" : text
     }
 
     static func duration(_ flow: CapturedFlow) -> String {

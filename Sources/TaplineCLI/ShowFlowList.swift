@@ -24,7 +24,7 @@ enum ShowFlowList {
             if row == 0 { return style.bold(cell) }
             guard column == 3 else { return cell }
             let flow = flows[row - 1]
-            if let response = flow.response { return style.status(response.status, cell) }
+            if let status = flow.clientStatus { return style.status(status, cell) }
             return flow.error != nil ? style.red(cell) : style.dim(cell)
         }
         return lines
@@ -38,7 +38,7 @@ enum ShowFlowList {
                 "kind": flow.kind.rawValue,
                 "state": flow.state.rawValue,
                 "url": flow.url,
-                "status": flow.response.map { $0.status as Any } ?? NSNull(),
+                "status": flow.clientStatus.map { $0 as Any } ?? NSNull(),
                 "statusText": FlowSummaryText.status(flow),
                 "requestBytes": Int(clamping: FlowSummaryText.requestBytes(flow)),
                 "responseBytes": Int(clamping: FlowSummaryText.responseBytes(flow)),

@@ -19,7 +19,7 @@ struct HAREntryBuilder {
 
     /// nil for flows that are not HTTP exchanges with a request (tunnels, failed handshakes).
     func entry(_ flow: CapturedFlow) throws(CaptureError) -> JSONValue? {
-        guard flow.kind == .http || flow.kind == .websocket, let request = flow.request, request.method != "CONNECT" else { return nil }
+        guard ExportedRequest.isExported(flow), let request = flow.request else { return nil }
         let url = RequestURL(flow: flow)
         let start = flow.timings.requestStart ?? flow.requestTime ?? flow.started
 
