@@ -20,11 +20,10 @@ import subprocess
 import pytest
 
 from tapline_testkit import websocket as wsk
-from tapline_testkit.h2_websocket import H2WebSocketOrigin
-from tapline_testkit.util import text, wait_until
+from tapline_testkit.h2_websocket import H2WebSocketClient, H2WebSocketOrigin
+from tapline_testkit.util import HOST, text, wait_until
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (scripts/install-test-deps.sh)")
 
 GREETING = "hello from chromium"
 ACK = "echo received"
@@ -65,6 +64,7 @@ def _websocket_flow_ended(proxy) -> bool:
     return any(e["type"] == "flowEnded" and e["flow"] in starts for e in wsk.read_events(proxy.session_dir()))
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian chromium (scripts/install-test-deps.sh)")
 def test_chromium_rfc8441_websocket_is_shown_and_exported(tapline, test_ca, tmp_path):
     origin = H2WebSocketOrigin(test_ca.server_context(), pages={"/ws.html": PAGE})
     browser = None
@@ -124,6 +124,42 @@ def test_chromium_rfc8441_websocket_is_shown_and_exported(tapline, test_ca, tmp_
     finally:
         if browser is not None:
             _stop_chromium(browser)
+        origin.stop()
+
+
+def test_extended_connect_bridged_to_http1_is_shown_with_the_status_its_client_got(tapline, tmp_path):
+    """Reverse h2c to an HTTP/1.1 WebSocket server: the capture keeps the upstream's 101,
+    but the client got 200, and that is what the live line and the list say."""
+    origin = wsk.WebSocketOrigin()  # echoes
+    try:
+        proxy = tapline("--reverse", origin.http_url)
+        client = H2WebSocketClient(proxy.port, f"{HOST}:{proxy.port}", "/chat?room=1")
+        try:
+            assert client.open() == 200, client.headers
+            client.send("ping me")
+            client.wait(lambda: client.messages, "the echo")
+            client.send_close(1000, "done")
+            client.wait(lambda: client.close_received is not None, "the server's close frame")
+            client.end_stream()
+            client.wait(lambda: client.ended, "the end of the stream")
+        finally:
+            client.close()
+        wait_until(lambda: _websocket_flow_ended(proxy), 20, interval=0.05,
+                   message="the WebSocket flow to end in the capture")
+        url = f"http://{HOST}:{proxy.port}/chat?room=1"
+        proxy.wait_for_log(r"CONNECT " + url.replace(".", r"\.").replace("?", r"\?") + r" -> 200")
+        proxy.stop()
+        session = str(proxy.session_dir())
+        listed = json.loads(text(proxy.cli("show", session, "--json")))
+        assert [(f["url"], f["status"], f["kind"]) for f in listed] == [(url, 200, "websocket")], listed
+        shown = json.loads(text(proxy.cli("show", session, "--flow", str(listed[0]["id"]), "--json")))
+        assert shown["response"]["status"] == 101, "the capture keeps the upstream's answer"
+        har_path = tmp_path / "bridged.har"
+        assert proxy.cli("export", session, "--har", str(har_path)).returncode == 0
+        entries = json.loads(har_path.read_text())["log"]["entries"]
+        assert [e["request"]["url"] for e in entries] == [f"ws://{HOST}:{proxy.port}/chat?room=1"], entries
+        assert [m["data"] for m in entries[0]["_webSocketMessages"] if m["type"] == "receive"][:1] == ["ping me"]
+    finally:
         origin.stop()
 
 
