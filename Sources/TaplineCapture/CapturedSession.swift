@@ -45,13 +45,13 @@ public struct CapturedSession: Sendable {
     public static func open(directory: String) throws(CaptureError) -> CapturedSession {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory)
-        let writer = metadata.isClosed ? .gone : SessionWriterLock.writerState(directory: directory)
+        // Only an unclosed session has a writer worth asking about (docs/capture-format.md, writer.lock).
+        let writer = metadata.isClosed ? nil : SessionWriterLock.writerState(directory: directory)
         switch writer {
-        case .alive: break  // not a problem: the caller says the session is still being written
-        case .gone where !metadata.isClosed:
+        case nil, .alive?: break  // still being written is not a problem: the caller says it
+        case .gone?:
             assembler.warn("session.json: session was not closed (the proxy was killed); showing what was written")
-        case .gone: break
-        case .unknown:
+        case .unknown?:
             assembler.warn("session.json: session was not closed (proxy killed, or still running?); showing what was written")
         }
         let eventsPath = directory + "/events.jsonl"

@@ -9,10 +9,11 @@ import Glibc
 /// killed proxy never leaves a session that looks alive. Sessions written
 /// before this file existed have none (`WriterState.unknown`).
 ///
-/// Thread ownership: a lock object belongs to the `CaptureWriter` that took it;
-/// `release` is called once, from `close`. `writerState(directory:)` is pure
-/// apart from opening the file, safe from any thread.
-final class SessionWriterLock: @unchecked Sendable {
+/// Thread ownership: a lock object belongs to the `CaptureWriter` that took it
+/// and is released by its writer thread once session.json is final (or when the
+/// object goes away). `writerState(directory:)` only opens and locks the file;
+/// any thread.
+final class SessionWriterLock {
     /// The lock file's name inside the session directory.
     static let fileName = "writer.lock"
 
