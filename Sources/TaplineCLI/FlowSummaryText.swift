@@ -52,13 +52,15 @@ enum FlowSummaryText {
         relaysBytes(flow) ? flow.bytesFromServer : flow.responseBody.bodyBytes
     }
 
-    /// True when the flow's request (or response) body began — its head was
-    /// recorded — but the message never ended: torn, aborted by either side, or
-    /// still streaming. Its size is then what was captured up to that point.
+    /// True when some of the flow's request (or response) body was captured but the
+    /// message never ended: torn, aborted by either side, or still streaming. Its
+    /// size is then what was captured up to that point. A message with no body bytes
+    /// and no end (a request whose flow failed before it was sent on) is not marked:
+    /// its 0 B is all there is to say, and the status column says why it stopped.
     static func isPartial(_ flow: CapturedFlow, _ direction: BodyDirection) -> Bool {
         guard !relaysBytes(flow) else { return false }
-        let started = direction == .request ? flow.request != nil : flow.response != nil
-        return started && !flow.body(direction).isComplete
+        let body = flow.body(direction)
+        return !body.isComplete && body.capturedBytes > 0
     }
 
     /// The body's `Content-Encoding` (`gzip`, `br, gzip`), lowercased; nil when

@@ -42,6 +42,12 @@ final class ShowFidelityTests: XCTestCase {
         writer.record(.responseEnd(flow: gzipped, trailers: nil, bodyBytes: 19_000, time: t(10)))
         writer.record(.flowEnded(flow: gzipped, timings: FlowTimings(), bytesFromClient: 20, bytesFromServer: 19_100,
                                  error: nil, time: t(11)))
+        // Failed before it was sent on: no request end, no body bytes. Nothing was cut.
+        let unreachable = FlowID(3)
+        writer.record(.flowStarted(flow: unreachable, connection: c, kind: .http, scheme: "http", authority: "b:80", time: t(12)))
+        writer.record(.requestHead(flow: unreachable, head: HTTPRequestHead(method: "GET", target: "/"), time: t(13)))
+        writer.record(.flowEnded(flow: unreachable, timings: FlowTimings(), bytesFromClient: 20, bytesFromServer: 0,
+                                 error: FlowError(.upstreamUnreachable, "cannot resolve b"), time: t(14)))
         writer.close()
 
         let session = try CapturedSession.open(directory: writer.directory)
@@ -52,6 +58,8 @@ final class ShowFidelityTests: XCTestCase {
         XCTAssertEqual(FlowSummaryText.sizeText(flow, .request), "0 B", "the request ended")
         let encoded = try XCTUnwrap(session.flow(2))
         XCTAssertEqual(FlowSummaryText.sizeText(encoded, .response), "19 kB gzip")
+        let failed = try XCTUnwrap(session.flow(3))
+        XCTAssertEqual(FlowSummaryText.sizeText(failed, .request), "0 B", "no bytes, nothing cut")
 
         let lines = ShowFlowList.lines(session, style: plain)
         XCTAssertTrue(lines[1].contains("93 kB cut"), lines[1])

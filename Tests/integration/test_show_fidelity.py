@@ -182,6 +182,7 @@ def test_resolve_error_says_cannot_resolve_once(tapline):
     flow = json.loads(text(proxy.cli("show", str(proxy.session_dir()), "--json")))[0]
     message = flow["error"]["message"]
     assert message.startswith("cannot resolve no-such-host.invalid: ") and message.count("cannot resolve") == 1, message
+    assert flow["requestPartial"] is False, "a bodyless request that was never sent on was not cut"
 
 
 def test_show_says_still_being_written_while_the_proxy_runs(tapline, cutting_origin):
