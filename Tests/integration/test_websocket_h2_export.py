@@ -120,7 +120,11 @@ def test_chromium_rfc8441_websocket_is_shown_and_exported(tapline, test_ca, tmp_
         assert extension["handshakeProtocol"] == "h2", extension
         assert items[0]["request"]["method"] == "GET", items[0]["request"]
         assert [m["data"] for m in extension["messages"] if m["direction"] == "send"][:2] == [GREETING, ACK]
-        assert not origin.errors, origin.errors
+        # A browser opens and drops spare connections (preconnects) as it likes, and it was
+        # killed: connections reset or cut mid-handshake are its business. Anything else
+        # (an HTTP/2 or WebSocket protocol error) is a failure.
+        problems = [e for e in origin.errors if not isinstance(e, OSError)]
+        assert not problems, problems
     finally:
         if browser is not None:
             _stop_chromium(browser)
