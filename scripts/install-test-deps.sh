@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the benchmark need (make test-deps):
-#   Debian: curl nghttp2-client nghttp2-server nginx-light wrk openssl procps
+#   Debian: curl nghttp2-client nghttp2-server nginx-light wrk openssl procps chromium
+#           (chromium: the browser client of test_websocket_h2_export.py)
 #           (+ python3 / python3-venv when no usable python3 is there)
 #   PyPI:   Tests/integration/requirements.txt, into the project venv ./.venv
 #
@@ -26,7 +27,7 @@ is_installed() {
 }
 
 # --- Debian packages -----------------------------------------------------------
-packages=(curl nghttp2-client nghttp2-server wrk openssl procps)
+packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium)
 nginx_was_installed=1
 if command -v dpkg-query >/dev/null 2>&1 && ! is_installed nginx-light; then
     nginx_was_installed=0

@@ -94,6 +94,7 @@ enum ExportCommand {
             return 1
         }
         for session in sessions {
+            if session.isBeingWritten { StandardError.writeLine("tapline: \(ShowText.beingWrittenNote(session))") }
             for warning in session.warnings { StandardError.writeLine("tapline: warning: \(session.id): \(warning)") }
         }
 

@@ -1,4 +1,5 @@
 import TaplineCapture
+import TaplineCompression
 import TaplineFlow
 
 /// The short facts of a flow shown in `tapline show SESSION` and its JSON:
@@ -13,10 +14,10 @@ enum FlowSummaryText {
         case .tlsFailed: return "tls-failed"
         default: break
         }
-        if let response = flow.response {
-            if let error = flow.error { return "\(response.status) \(error.kind)" }
-            if let grpc = flow.grpcStatus, !grpc.isOK { return "\(response.status) \(grpc.name)" }
-            return String(response.status)
+        if let status = flow.clientStatus {
+            if let error = flow.error { return "\(status) \(error.kind)" }
+            if let grpc = flow.grpcStatus, !grpc.isOK { return "\(status) \(grpc.name)" }
+            return String(status)
         }
         if let error = flow.error { return error.kind }
         return flow.state == .inProgress ? "pending" : "-"
@@ -42,17 +43,56 @@ enum FlowSummaryText {
     }
 
     /// Bytes from the client: the request body, or the relayed bytes of a tunnel or WebSocket.
+    /// A body whose message did not end counts the bytes captured (see `isPartial`).
     static func requestBytes(_ flow: CapturedFlow) -> UInt64 {
-        flow.kind == .tunnel || flow.kind == .websocket ? flow.bytesFromClient : flow.requestBody.bodyBytes
+        relaysBytes(flow) ? flow.bytesFromClient : flow.requestBody.bodyBytes
     }
 
     static func responseBytes(_ flow: CapturedFlow) -> UInt64 {
-        flow.kind == .tunnel || flow.kind == .websocket ? flow.bytesFromServer : flow.responseBody.bodyBytes
+        relaysBytes(flow) ? flow.bytesFromServer : flow.responseBody.bodyBytes
     }
 
-    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`.
+    /// True when some of the flow's request (or response) body was captured but the
+    /// message never ended: torn, aborted by either side, or still streaming. Its
+    /// size is then what was captured up to that point. A message with no body bytes
+    /// and no end (a request whose flow failed before it was sent on) is not marked:
+    /// its 0 B is all there is to say, and the status column says why it stopped.
+    static func isPartial(_ flow: CapturedFlow, _ direction: BodyDirection) -> Bool {
+        guard !relaysBytes(flow) else { return false }
+        let body = flow.body(direction)
+        return !body.isComplete && body.capturedBytes > 0
+    }
+
+    /// The body's `Content-Encoding` (`gzip`, `br, gzip`), lowercased; nil when
+    /// the body is stored as it means (none, `identity`) or the flow relays bytes.
+    static func contentEncoding(_ flow: CapturedFlow, _ direction: BodyDirection) -> String? {
+        guard !relaysBytes(flow) else { return nil }
+        let headers = direction == .request ? flow.request?.headers : flow.response?.headers
+        guard let value = headers?.first(name: "Content-Encoding") else { return nil }
+        let codings = ContentDecoder.codings(value)
+        return codings.isEmpty ? nil : ShowText.sanitize(codings.joined(separator: ", "))
+    }
+
+    /// The REQ/RESP column: the size, then the content coding when the stored bytes
+    /// are encoded (`19 kB gzip`: 19 kB compressed), then `cut` when the message did
+    /// not end (`93 kB cut`: what was captured before it stopped).
+    static func sizeText(_ flow: CapturedFlow, _ direction: BodyDirection) -> String {
+        var text = ByteCountText.format(direction == .request ? requestBytes(flow) : responseBytes(flow))
+        if let coding = contentEncoding(flow, direction) { text += " " + coding }
+        if isPartial(flow, direction) { text += " cut" }
+        return text
+    }
+
+    /// Tunnels and WebSockets count relayed bytes, not one body.
+    private static func relaysBytes(_ flow: CapturedFlow) -> Bool {
+        flow.kind == .tunnel || flow.kind == .websocket
+    }
+
+    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`; a WebSocket
+    /// opened by an HTTP/2 extended CONNECT says so: `HTTP/2 #3 ws`.
     static func protocolText(_ flow: CapturedFlow) -> String {
-        flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? flow.protocolName
+        let text = flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? flow.protocolName
+        return flow.kind == .websocket && flow.isExtendedConnectWebSocket ? text + " ws" : text
     }
 
     static func duration(_ flow: CapturedFlow) -> String {

@@ -21,6 +21,8 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
         /// The gRPC status, from the trailers or a trailers-only head (gRPC responses only).
         var grpcStatus: GRPCStatus?
         var kind: FlowKind = .http
+        /// The request was an HTTP/2 extended CONNECT for WebSocket (RFC 8441).
+        var isExtendedConnect = false
         var started = Timestamp(microseconds: 0)
     }
 
@@ -53,7 +55,11 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
         case .requestHead(let flow, let head, _):
             locked {
                 flows[flow]?.method = head.method
-                if head.method == "CONNECT" {
+                if WebSocketHandshake.isExtendedConnectRequest(head) {
+                    // Its target is the WebSocket's path (`:path`), not an authority.
+                    flows[flow]?.isExtendedConnect = true
+                    flows[flow]?.url += head.target
+                } else if head.method == "CONNECT" {
                     flows[flow]?.url = head.target
                 } else if head.target.hasPrefix("http://") || head.target.hasPrefix("https://") {
                     flows[flow]?.url = head.target
@@ -63,7 +69,10 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
             }
         case .responseHead(let flow, let head, _) where !head.isInterim:
             locked {
-                flows[flow]?.status = head.status
+                guard let line = flows[flow] else { return }
+                // What the client got: an extended CONNECT's bridged 101 reached it as 200.
+                flows[flow]?.status = WebSocketHandshake.clientStatus(recordedStatus: head.status,
+                                                                     extendedConnect: line.isExtendedConnect)
                 flows[flow]?.contentType = head.headers.first(name: "Content-Type")
                     .map { String($0.prefix { $0 != ";" }) } ?? ""
                 if let type = flows[flow]?.contentType, GRPCStatus.isGRPC(contentType: type) {

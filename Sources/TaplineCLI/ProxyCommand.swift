@@ -196,9 +196,9 @@ enum ProxyCommand {
             var description = ["listen": configuration.listenAddress.description]
             switch configuration.mode {
             case .forward: description["mode"] = "forward"
-            case .reverse(let target):
+            case .reverse:
                 description["mode"] = "reverse"
-                description["upstream"] = target.description
+                description["upstream"] = configuration.reverseUpstreamDescription
             }
             do {
                 let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
@@ -233,10 +233,9 @@ enum ProxyCommand {
         let modeText: String
         switch configuration.mode {
         case .forward: modeText = "forward proxy; clients use it with curl -x http://\(address)"
-        case .reverse(let target):
+        case .reverse:
             // As the user wrote it: an h2c:// upstream is an http:// target spoken to in HTTP/2.
-            modeText = configuration.reverseUpstreamHTTP2 ? "reverse proxy to h2c://\(target.authority)"
-                                                          : "reverse proxy to \(target)"
+            modeText = "reverse proxy to \(configuration.reverseUpstreamDescription ?? "?")"
         }
         StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")
         if !address.isLoopback {

@@ -9,7 +9,7 @@ enum SessionTable {
         var rows = [["ID", "STARTED", "FLOWS", "BYTES", "STATUS"]]
         for session in sessions {
             rows.append([session.id, ShowText.localTime(session.started), String(session.flows),
-                         ByteCountText.format(session.bytes), session.isClosed ? "closed" : "not closed"])
+                         ByteCountText.format(session.bytes), status(session)])
         }
         let lines = ShowText.table(rows, rightAligned: [2, 3]) { row, column, cell in
             if row == 0 { return style.bold(cell) }
@@ -17,6 +17,11 @@ enum SessionTable {
             return cell
         }
         return lines
+    }
+
+    /// `closed`, `being written` (its proxy is running) or `not closed` (its proxy was killed).
+    static func status(_ session: SessionSummary) -> String {
+        session.isClosed ? "closed" : session.isBeingWritten ? "being written" : "not closed"
     }
 
     static func json(_ sessions: [SessionSummary]) -> String {
@@ -27,6 +32,7 @@ enum SessionTable {
                 "started": isoTime(session.started),
                 "ended": session.ended.map(isoTime) ?? NSNull(),
                 "closed": session.isClosed,
+                "beingWritten": session.isBeingWritten,
                 "flows": Int(clamping: session.flows),
                 "bytes": Int(clamping: session.bytes),
                 "tapline": session.tapline,

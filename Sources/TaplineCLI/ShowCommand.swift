@@ -72,6 +72,7 @@ enum ShowCommand {
             StandardError.writeLine("tapline: \(error)")
             return 1
         }
+        if session.isBeingWritten { StandardError.writeLine("tapline: \(ShowText.beingWrittenNote(session))") }
         for warning in session.warnings { StandardError.writeLine("tapline: warning: \(warning)") }
         let style = TerminalStyle(fileDescriptor: 1)
 

@@ -16,15 +16,15 @@ enum ShowFlowList {
         for flow in flows {
             rows.append([String(flow.id.rawValue), FlowSummaryText.method(flow), ShowText.sanitize(flow.url),
                          FlowSummaryText.status(flow), FlowSummaryText.contentType(flow),
-                         ByteCountText.format(FlowSummaryText.requestBytes(flow)),
-                         ByteCountText.format(FlowSummaryText.responseBytes(flow)), FlowSummaryText.duration(flow),
+                         FlowSummaryText.sizeText(flow, .request),
+                         FlowSummaryText.sizeText(flow, .response), FlowSummaryText.duration(flow),
                          FlowSummaryText.protocolText(flow)])
         }
         let lines = ShowText.table(rows, rightAligned: [0, 5, 6, 7], maxWidths: [2: urlColumnLimit]) { row, column, cell in
             if row == 0 { return style.bold(cell) }
             guard column == 3 else { return cell }
             let flow = flows[row - 1]
-            if let response = flow.response { return style.status(response.status, cell) }
+            if let status = flow.clientStatus { return style.status(status, cell) }
             return flow.error != nil ? style.red(cell) : style.dim(cell)
         }
         return lines
@@ -38,12 +38,17 @@ enum ShowFlowList {
                 "kind": flow.kind.rawValue,
                 "state": flow.state.rawValue,
                 "url": flow.url,
-                "status": flow.response.map { $0.status as Any } ?? NSNull(),
+                "status": flow.clientStatus.map { $0 as Any } ?? NSNull(),
                 "statusText": FlowSummaryText.status(flow),
                 "requestBytes": Int(clamping: FlowSummaryText.requestBytes(flow)),
                 "responseBytes": Int(clamping: FlowSummaryText.responseBytes(flow)),
                 "durationMs": flow.durationMilliseconds.map { $0 as Any } ?? NSNull(),
             ]
+            // The sizes' qualifiers, as in the text columns: encoded bytes, a message that did not end.
+            object["requestEncoding"] = FlowSummaryText.contentEncoding(flow, .request) ?? NSNull()
+            object["responseEncoding"] = FlowSummaryText.contentEncoding(flow, .response) ?? NSNull()
+            object["requestPartial"] = FlowSummaryText.isPartial(flow, .request)
+            object["responsePartial"] = FlowSummaryText.isPartial(flow, .response)
             object["method"] = flow.request?.method ?? NSNull()
             object["protocol"] = flow.protocolName
             object["stream"] = flow.http2StreamID.map { Int($0) as Any } ?? NSNull()

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TaplineCapture
 import TaplineFlow
 
 /// Small text helpers for `tapline sessions` and `tapline show`: padding,
@@ -35,6 +36,12 @@ enum ShowText {
             }
             return line
         }
+    }
+
+    /// Said (not warned) when a session's proxy is still writing it: flows without
+    /// an end are in progress, not cut short.
+    static func beingWrittenNote(_ session: CapturedSession) -> String {
+        "session \(session.id) is still being written (its proxy is running); showing what was written so far"
     }
 
     /// `2026-11-26 16:47:00` in the local time zone.

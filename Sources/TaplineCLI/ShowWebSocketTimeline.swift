@@ -18,17 +18,25 @@ enum ShowWebSocketTimeline {
         let origin = flow.responseTime ?? messages[0].time
         let fromClient = messages.filter(\.fromClient).count
         var out = ["\(messages.count) messages: \(fromClient) from the client, \(messages.count - fromClient) from the server"]
-        for message in messages {
+        let sizes = messages.map(sizeText)
+        // As wide as the widest size, and two spaces before the preview, whatever the sizes.
+        let sizeWidth = sizes.reduce(0) { max($0, $1.count) } + 2
+        for (message, size) in zip(messages, sizes) {
             let offset = "+" + ShowText.milliseconds(origin.milliseconds(to: message.time))
             let arrow = message.fromClient ? "→" : "←"
-            var size = ByteCountText.format(message.size)
-            size += " (wire \(ByteCountText.format(message.wireBytes))\(message.compressed ? ", deflate" : ""))"
             var line = "  " + ShowText.pad(offset, 11, right: true) + " " + arrow + " "
-                + ShowText.pad(ShowText.sanitize(message.opcode), 7) + ShowText.pad(size, 28) + preview(message, sessionDirectory: sessionDirectory)
+                + ShowText.pad(ShowText.sanitize(message.opcode), 7) + ShowText.pad(size, sizeWidth)
+                + preview(message, sessionDirectory: sessionDirectory)
             if message.truncated { line += " " + style.yellow("(capture kept \(message.storedBytes) of \(message.size) bytes)") }
             out.append(line)
         }
         return out
+    }
+
+    /// `12 kB (wire 3.1 kB, deflate)`: the payload size and the frames' size on the wire.
+    static func sizeText(_ message: CapturedWebSocketMessage) -> String {
+        ByteCountText.format(message.size)
+            + " (wire \(ByteCountText.format(message.wireBytes))\(message.compressed ? ", deflate" : ""))"
     }
 
     /// What a message said, shortened to one line.

@@ -40,6 +40,9 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private let files: CaptureBatchWriter
     private let segmentNumbers = SegmentNumberSource()
     private let finished = DispatchGroup()
+    /// Held from before session.json is first written until it is rewritten at close,
+    /// so readers can tell this session is still being written (`SessionWriterLock`).
+    private let writerLock: SessionWriterLock
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -109,6 +112,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         guard mkdir(directory + "/bodies", 0o700) == 0 else {
             throw .cannotCreate(path: directory + "/bodies", reason: CaptureFile.lastErrorText())
         }
+        writerLock = try SessionWriterLock.acquire(directory: directory)
         let directWrites = DirectWriteQueue()
         let events: CaptureFile
         do throws(CaptureError) {
@@ -340,6 +344,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             CaptureFile.printError("tapline: capture session \(sessionID) was not marked closed: \(error)")
             if failure == nil { failure = error }
         }
+        writerLock.release()
         condition.lock()
         firstWriteFailure = failure
         let callbacks = drainCallbacks

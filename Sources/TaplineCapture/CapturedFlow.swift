@@ -76,17 +76,31 @@ public struct CapturedFlow: Sendable, Equatable {
         return request?.version.description ?? "-"
     }
 
+    /// RFC 8441: the request is an HTTP/2 extended CONNECT for WebSocket
+    /// (`CONNECT` with `:protocol websocket`); its target is a path, like a GET's.
+    public var isExtendedConnectWebSocket: Bool {
+        request.map(WebSocketHandshake.isExtendedConnectRequest) ?? false
+    }
+
+    /// The final status the client was given: the recorded one, except that an
+    /// extended CONNECT bridged to an HTTP/1.1 upstream records the upstream's 101
+    /// and the client got 200 (RFC 8441 §5).
+    public var clientStatus: Int? {
+        response.map { WebSocketHandshake.clientStatus(recordedStatus: $0.status, extendedConnect: isExtendedConnectWebSocket) }
+    }
+
     public func body(_ direction: BodyDirection) -> CapturedBody {
         direction == .request ? requestBody : responseBody
     }
 
     /// `scheme://authority/path?query`: the request target made absolute
-    /// (absolute-form targets are kept as they are; CONNECT shows the authority).
+    /// (absolute-form targets are kept as they are; CONNECT shows the authority,
+    /// an extended CONNECT its `:path` like a GET).
     public var url: String {
         guard let request else { return "\(scheme)://\(authority)" }
         let target = request.target
         if target.hasPrefix("http://") || target.hasPrefix("https://") { return target }
-        if request.method == "CONNECT" || target == "*" || !target.hasPrefix("/") {
+        if (request.method == "CONNECT" && !isExtendedConnectWebSocket) || target == "*" || !target.hasPrefix("/") {
             return "\(scheme)://\(authority)" + (target == "*" ? " *" : "")
         }
         return "\(scheme)://\(authority)\(target)"

@@ -26,15 +26,20 @@ public struct CapturedSession: Sendable {
     public var id: String { metadata.id }
     /// False when session.json says `"ended": null` (proxy killed, or still running).
     public var isClosed: Bool { metadata.isClosed }
+    /// True when the session was not closed and its writer (a running proxy) still
+    /// holds `writer.lock`: what was read is what was written so far, not damage.
+    public let isBeingWritten: Bool
 
     init(directory: String, metadata: SessionMetadata, flows: [CapturedFlow],
-         connections: [CapturedConnection], warnings: [String], extensions: [String: CaptureJSONValue] = [:]) {
+         connections: [CapturedConnection], warnings: [String], isBeingWritten: Bool,
+         extensions: [String: CaptureJSONValue] = [:]) {
         self.directory = directory
         self.metadata = metadata
         self.flows = flows
         self.connections = connections
         self.warnings = warnings
         self.extensions = extensions
+        self.isBeingWritten = isBeingWritten
     }
 
     /// Reads the session in `directory`.
@@ -45,7 +50,13 @@ public struct CapturedSession: Sendable {
     public static func open(directory: String) throws(CaptureError) -> CapturedSession {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory)
-        if !metadata.isClosed {
+        // Only an unclosed session has a writer worth asking about (docs/capture-format.md, writer.lock).
+        let writer = metadata.isClosed ? nil : SessionWriterLock.writerState(directory: directory)
+        switch writer {
+        case nil, .alive?: break  // still being written is not a problem: the caller says it
+        case .gone?:
+            assembler.warn("session.json: session was not closed (the proxy was killed); showing what was written")
+        case .unknown?:
             assembler.warn("session.json: session was not closed (proxy killed, or still running?); showing what was written")
         }
         let eventsPath = directory + "/events.jsonl"
@@ -53,6 +64,8 @@ public struct CapturedSession: Sendable {
             try CaptureLineReader.forEachLine(path: eventsPath,
                 onLine: { number, line in assembler.apply(line: line, number: number) },
                 onTornLine: { _ in
+                    // While the writer runs, a last line without its newline is one being written.
+                    guard writer != .alive else { return }
                     assembler.warn("events.jsonl: last line is incomplete (session was not closed cleanly); ignored")
                 })
         } else {
@@ -61,7 +74,7 @@ public struct CapturedSession: Sendable {
         if let error = metadata.writerError {
             assembler.warn("session.json: the writer stopped after an error, the capture is incomplete: \(error)")
         }
-        return assembler.finish(metadata: metadata)
+        return assembler.finish(metadata: metadata, isBeingWritten: writer == .alive)
     }
 
     /// The flow with id `number`, if the session has it.

@@ -109,11 +109,9 @@ struct CapturedSessionAssembler {
             }
             let extent = BodyExtent(segment: Int(segment), offset: offset, length: length)
             if direction == .request {
-                flows[at].requestBody.extents.append(extent)
-                flows[at].requestBody.capturedBytes += length
+                Self.addExtent(extent, to: &flows[at].requestBody)
             } else {
-                flows[at].responseBody.extents.append(extent)
-                flows[at].responseBody.capturedBytes += length
+                Self.addExtent(extent, to: &flows[at].responseBody)
             }
         case "requestEnd", "responseEnd":
             guard let at = flowPosition(json, number) else { return }
@@ -248,7 +246,7 @@ struct CapturedSessionAssembler {
     }
 
     /// The session read so far. Call once, at the end: the flows are moved out.
-    mutating func finish(metadata: SessionMetadata) -> CapturedSession {
+    mutating func finish(metadata: SessionMetadata, isBeingWritten: Bool = false) -> CapturedSession {
         for type in unknownTypeOrder {
             let count = unknownTypes[type] ?? 0
             warn("events.jsonl: skipped \(count) event\(count == 1 ? "" : "s") of unknown type \(type.debugDescription) (written by a newer tapline?)")
@@ -271,7 +269,16 @@ struct CapturedSessionAssembler {
         }
         return CapturedSession(directory: directory, metadata: metadata, flows: assembled,
                                connections: connections.values.sorted { $0.id < $1.id }, warnings: warnings,
-                               extensions: sessionExtensions)
+                               isBeingWritten: isBeingWritten, extensions: sessionExtensions)
+    }
+
+    /// Appends a `body` line's extent. Until the message's end line gives the total,
+    /// `bodyBytes` is the stored count, so a message that never ended (torn, aborted,
+    /// still streaming) reports the bytes that were captured rather than 0.
+    private static func addExtent(_ extent: BodyExtent, to body: inout CapturedBody) {
+        body.extents.append(extent)
+        body.capturedBytes += extent.length
+        if !body.isComplete { body.bodyBytes = body.capturedBytes }
     }
 
     /// Marks `body` complete with the totals of its requestEnd/responseEnd line;

@@ -70,8 +70,10 @@ public struct SessionCatalog: Sendable {
         if metadata.stats == nil {
             flows = (try? countFlowStarts(path: directory + "/events.jsonl")) ?? 0
         }
-        return SessionSummary(id: metadata.id, directory: directory, started: metadata.started, ended: metadata.ended,
-                              flows: flows, bytes: diskBytes(directory), tapline: metadata.tapline)
+        var summary = SessionSummary(id: metadata.id, directory: directory, started: metadata.started, ended: metadata.ended,
+                                     flows: flows, bytes: diskBytes(directory), tapline: metadata.tapline)
+        summary.isBeingWritten = !metadata.isClosed && SessionWriterLock.writerState(directory: directory) == .alive
+        return summary
     }
 
     /// Counts `flowStarted` lines by looking at each line's head only ("type" is

@@ -22,7 +22,7 @@ struct HAREntryBuilder {
     /// nil for flows that are not HTTP exchanges with a request (tunnels, failed handshakes).
     /// Each body the limit cut (or kept from being decoded) adds a sentence to `bodiesOverLimit`.
     func entry(_ flow: CapturedFlow, bodiesOverLimit: inout [String]) throws(CaptureError) -> JSONValue? {
-        guard flow.kind == .http || flow.kind == .websocket, let request = flow.request, request.method != "CONNECT" else { return nil }
+        guard ExportedRequest.isExported(flow), let request = flow.request else { return nil }
         let url = RequestURL(flow: flow)
         let recorded = HARRecordedEntry(flow: flow)
         let start = flow.timings.requestStart ?? flow.requestTime ?? flow.started

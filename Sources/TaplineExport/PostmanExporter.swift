@@ -27,8 +27,7 @@ public struct PostmanExporter {
         var skippedStatic = 0
         for source in sources {
             for flow in source.flows {
-                guard flow.kind == .http || flow.kind == .websocket, let request = flow.request,
-                      request.method != "CONNECT", let url = RequestURL(flow: flow) else { continue }
+                guard ExportedRequest.isExported(flow), let url = RequestURL(flow: flow) else { continue }
                 if !options.includeStatic && StaticAssetRule.isStatic(flow) {
                     skippedStatic += 1
                     continue
@@ -53,7 +52,7 @@ public struct PostmanExporter {
         var index: [String: Int] = [:]
         var origins: [String] = []
         for (candidate, template) in zip(candidates, templates) {
-            let method = candidate.flow.request?.method ?? "GET"
+            let method = ExportedRequest.replayMethod(candidate.flow)
             let key = PostmanEndpoint.key(method: method, origin: candidate.url.origin, template: template)
             if let position = index[key] {
                 endpoints[position].flows.append(candidate)
@@ -227,7 +226,7 @@ public struct PostmanExporter {
             headers = headers.filter { $0["key"]?.stringValue?.lowercased().hasPrefix("sec-websocket") != true }
         }
         let url = templateURL(endpoint, baseVariable: baseVariable, registry: &registry)
-        var request = [JSONMember("method", .string(head.method))]
+        var request = [JSONMember("method", .string(endpoint.method))]
         if let auth { request.append(JSONMember("auth", auth)) }
         request.append(JSONMember("header", .array(headers)))
         if let body { request.append(JSONMember("body", body)) }
@@ -259,6 +258,7 @@ public struct PostmanExporter {
             members.append(JSONMember("_tapline", TaplineExtension.webSocket(
                 url: representative.url.absolute, requestHeaders: allHeaders,
                 response: flow.response.map { ($0.status, responseHeaders ?? []) }, subprotocol: subprotocol,
+                handshakeProtocol: ExportedRequest.webSocketHandshakeProtocol(flow),
                 messages: flowMessages, rules: options.rules, redact: options.redact, registry: &registry)))
             return .object(members)
         }

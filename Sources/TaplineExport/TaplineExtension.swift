@@ -11,6 +11,8 @@ import TaplineCapture
 ///   "protocol": "websocket" | "grpc",
 ///   "url": "wss://host/path",
 ///   "subprotocol": "chat",                      (WebSocket, when negotiated)
+///   "handshakeProtocol": "h2",                  (WebSocket opened by an HTTP/2 extended CONNECT, RFC 8441;
+///                                                absent for an HTTP/1.1 Upgrade)
 ///   "service": "pkg.Service", "method": "Get",  (gRPC)
 ///   "handshake": {"request": {"headers": [...]}, "response": {"status": 101, "headers": [...]}},
 ///   "messages": [{"direction": "send"|"receive", "type": "text"|"binary"|"ping"|"pong"|"close"|"message",
@@ -22,11 +24,13 @@ import TaplineCapture
 /// Message data is redacted like bodies (secret JSON fields). Pure apart from the registry.
 enum TaplineExtension {
     static func webSocket(url: String, requestHeaders: [JSONValue], response: (status: Int, headers: [JSONValue])?,
-                          subprotocol: String?, messages: [FlowMessage], rules: RedactionRules, redact: Bool,
+                          subprotocol: String?, handshakeProtocol: String? = nil,
+                          messages: [FlowMessage], rules: RedactionRules, redact: Bool,
                           registry: inout SecretRegistry) -> JSONValue {
         var members = [JSONMember("version", .integer(1)), JSONMember("protocol", .string("websocket")),
                        JSONMember("url", .string(url))]
         if let subprotocol { members.append(JSONMember("subprotocol", .string(subprotocol))) }
+        if let handshakeProtocol { members.append(JSONMember("handshakeProtocol", .string(handshakeProtocol))) }
         var handshake = [JSONMember("request", .object([JSONMember("headers", .array(requestHeaders))]))]
         if let response {
             handshake.append(JSONMember("response", .object([JSONMember("status", .integer(response.status)),

@@ -26,6 +26,13 @@ public struct ProxyConfiguration: Sendable {
     public var addForwardedHeaders = true
     /// Reverse mode: the upstream speaks HTTP/2 with prior knowledge (`--reverse h2c://host:port`).
     public var reverseUpstreamHTTP2 = false
+    /// Reverse mode: the upstream as the user wrote it (`h2c://host:port` for an
+    /// HTTP/2 prior-knowledge upstream, else `http(s)://authority`); nil in forward mode.
+    /// The startup line and session.json's `proxy.upstream` both say this.
+    public var reverseUpstreamDescription: String? {
+        guard case .reverse(let target) = mode else { return nil }
+        return reverseUpstreamHTTP2 ? "h2c://\(target.authority)" : target.description
+    }
     /// Reverse mode: the listener speaks TLS (`--listen-tls`) with a certificate minted from
     /// our CA for the client's SNI (or the listen host), selecting ALPN h2 or http/1.1.
     public var listenTLS = false

@@ -23,8 +23,10 @@ struct UpstreamConnector {
             timings.value.dnsEnd = .now()
             switch result {
             case .failure(let error):
-                completion(.failure(UpstreamFailure(error: FlowError(.upstreamUnreachable,
-                    "cannot resolve \(target.host): \(error)"))))
+                // `.resolveFailed` already reads "cannot resolve HOST: reason"; other errors do not name the step.
+                let message: String
+                if case .resolveFailed = error { message = error.description } else { message = "cannot resolve \(target.host): \(error)" }
+                completion(.failure(UpstreamFailure(error: FlowError(.upstreamUnreachable, message))))
             case .success(let addresses):
                 timings.value.connectStart = .now()
                 Self.connectFirst(of: addresses[...], loop: loop, timeout: configuration.timeouts.connect,

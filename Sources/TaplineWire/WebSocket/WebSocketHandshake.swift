@@ -32,6 +32,13 @@ public enum WebSocketHandshake {
         head.method == "CONNECT" && head.headers.first(name: ":protocol")?.lowercased() == "websocket"
     }
 
+    /// The final status a client was given when `status` was recorded: the same,
+    /// except that an extended CONNECT (`isExtendedConnectRequest`) bridged to an
+    /// HTTP/1.1 upstream records the upstream's 101 and its client got `:status 200`.
+    public static func clientStatus(recordedStatus status: Int, extendedConnect: Bool) -> Int {
+        status == 101 && extendedConnect ? 200 : status
+    }
+
     /// The handshake opened a WebSocket: a 101 to an HTTP/1.1 Upgrade, or, for an
     /// extended CONNECT, a 2xx from an HTTP/2 upstream or the 101 of the HTTP/1.1
     /// upstream it was bridged to.

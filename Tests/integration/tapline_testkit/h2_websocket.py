@@ -197,9 +197,17 @@ class H2WebSocketOrigin:
 
     With `extended_connect=False` it does not announce the setting (an h2 server without
     RFC 8441) and also takes ALPN http/1.1, where it answers a WebSocket upgrade with 101
-    and echoes the same way: the case where a proxy must fall back to HTTP/1.1."""
+    and echoes the same way: the case where a proxy must fall back to HTTP/1.1.
 
-    def __init__(self, tls_context: ssl.SSLContext, extended_connect: bool = True):
+    `pages` maps a path to an HTML document served to a GET (a browser test loads the page
+    that opens the WebSocket from the same h2 origin). Every complete text or binary
+    message it received is appended to `received`, in order."""
+
+    def __init__(self, tls_context: ssl.SSLContext, extended_connect: bool = True,
+                 pages: Optional[dict] = None):
+        self.pages = pages or {}
+        self.received: list = []
+        self._parts: dict = {}  # id(frames) -> fragments of the message that stream is receiving
         tls_context.set_alpn_protocols(["h2"] if extended_connect else ["h2", "http/1.1"])
         self.tls = tls_context
         self.extended_connect = extended_connect
@@ -244,6 +252,15 @@ class H2WebSocketOrigin:
                     return
                 for ev in h2c.receive_data(data):
                     if isinstance(ev, h2.events.RequestReceived):
+                        fields = dict(ev.headers)
+                        if fields.get(":method") == "GET":
+                            page = self.pages.get(fields.get(":path"))
+                            body = page.encode() if page is not None else b"not found"
+                            h2c.send_headers(ev.stream_id, [(":status", "200" if page is not None else "404"),
+                                                            ("content-type", "text/html; charset=utf-8"),
+                                                            ("content-length", str(len(body)))])
+                            h2c.send_data(ev.stream_id, body, end_stream=True)
+                            continue
                         self.requests.append(ev.headers)
                         h2c.send_headers(ev.stream_id, [(":status", "200")])
                         streams[ev.stream_id] = FrameProtocol(client=False, extensions=[])
@@ -251,8 +268,8 @@ class H2WebSocketOrigin:
                         h2c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
                         pending[ev.stream_id] = pending.get(ev.stream_id, b"") + \
                             self._echo(streams[ev.stream_id], ev.data)
-                    elif isinstance(ev, h2.events.StreamEnded):
-                        ending.add(ev.stream_id)
+                    elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id in streams:
+                        ending.add(ev.stream_id)  # a page's GET stream is over already
                 self._send_pending(h2c, pending, ending)
                 out = h2c.data_to_send()
                 if out:
@@ -296,8 +313,7 @@ class H2WebSocketOrigin:
         finally:
             conn.close()
 
-    @staticmethod
-    def _echo(frames: FrameProtocol, data: bytes) -> bytes:
+    def _echo(self, frames: FrameProtocol, data: bytes) -> bytes:
         frames.receive_bytes(data)
         out = b""
         for frame in frames.received_frames():
@@ -306,6 +322,11 @@ class H2WebSocketOrigin:
                 out += frames.close(code, reason)
             elif frame.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION):
                 out += frames.send_data(frame.payload, fin=frame.message_finished)
+                parts = self._parts.setdefault(id(frames), [])
+                parts.append(frame.payload)
+                if frame.message_finished:
+                    del self._parts[id(frames)]
+                    self.received.append("".join(parts) if isinstance(parts[0], str) else b"".join(parts))
         return out
 
     @staticmethod
