@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tapline_testkit import websocket as wsk
-from tapline_testkit.util import HOST, accept_forever, curl, free_port, text, wait_until
+from tapline_testkit.util import HOST, ThreadedTestServer, curl, free_port, text, wait_until
 
 TORN_SENT = 93_000          # bytes of a 200,000-byte response sent before the origin closes
 SSE_EVENTS = [f"id: {n}\ndata: event {n} {'x' * 2000}\n\n".encode() for n in range(40)]
@@ -26,22 +26,14 @@ HEARTBEAT = b": keep-alive\n\n"
 TEXT = ("The quick brown fox jumps over the lazy dog. " * 72_000).encode()  # ~3.2 MB, compresses well
 
 
-class CuttingOrigin:
+class CuttingOrigin(ThreadedTestServer):
     """An HTTP/1.1 origin on 127.0.0.1 whose responses go wrong on purpose:
     `/torn` promises 200,000 bytes, sends TORN_SENT and closes; `/sse` sends SSE_EVENTS
     (chunked), then keep-alive comments until the other side goes away; `/gzip` sends TEXT gzipped."""
 
     def __init__(self):
-        self.sock = socket.create_server((HOST, 0))
-        self.port = self.sock.getsockname()[1]
-        self.stopped = False
         self.sse_done = threading.Event()  # the SSE stream's reader went away
-        threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
-                         daemon=True).start()
-
-    @property
-    def authority(self) -> str:
-        return f"{HOST}:{self.port}"
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(30)
@@ -78,9 +70,6 @@ class CuttingOrigin:
         finally:
             conn.close()
 
-    def stop(self) -> None:
-        self.stopped = True
-        self.sock.close()
 
 
 @pytest.fixture

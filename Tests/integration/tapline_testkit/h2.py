@@ -34,7 +34,7 @@ import h2.events
 import h2.settings
 
 from .origin import pattern_bytes
-from .util import HOST, accept_forever, free_port, listening_socket, stop_peer, wait_for_port
+from .util import HOST, ThreadedTestServer, free_port, stop_peer, wait_for_port
 
 
 def sha256(data: bytes) -> str:
@@ -65,23 +65,14 @@ class Nghttpd:
         stop_peer(self.proc)
 
 
-class H2Origin:
+class H2Origin(ThreadedTestServer):
     """A threaded h2c origin (prior knowledge) built on the `h2` state machine."""
 
     def __init__(self):
-        self.sock = listening_socket()
-        self.port = self.sock.getsockname()[1]
         self.resets: list[tuple[str, int]] = []     # (path, error code) of streams the client reset
         self.requests: list[dict] = []
         self.lock = threading.Lock()
-        self.stopped = False
-        self.thread = threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
-                                       daemon=True)
-        self.thread.start()
-
-    @property
-    def authority(self) -> str:
-        return f"{HOST}:{self.port}"
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         h2c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-import threading
 from typing import Optional
 
 import h2.config
@@ -19,7 +18,7 @@ import h2.settings
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
-from .util import HOST, accept_forever
+from .util import HOST, ThreadedTestServer
 from .websocket import accept_value
 
 
@@ -191,7 +190,7 @@ class H2WebSocketClient:
         self.sock.close()
 
 
-class H2WebSocketOrigin:
+class H2WebSocketOrigin(ThreadedTestServer):
     """An h2 origin over TLS (ALPN h2) that announces SETTINGS_ENABLE_CONNECT_PROTOCOL,
     answers extended CONNECT with 200 and echoes every WebSocket message (no extensions).
 
@@ -203,6 +202,8 @@ class H2WebSocketOrigin:
     that opens the WebSocket from the same h2 origin). Every complete text or binary
     message it received is appended to `received`, in order."""
 
+    authority_host = "localhost"  # the name its certificate carries
+
     def __init__(self, tls_context: ssl.SSLContext, extended_connect: bool = True,
                  pages: Optional[dict] = None):
         self.pages = pages or {}
@@ -213,17 +214,9 @@ class H2WebSocketOrigin:
         self.extended_connect = extended_connect
         self.http1_requests: list[str] = []
         self.h2_connections = 0
-        self.sock = socket.create_server((HOST, 0))
-        self.port = self.sock.getsockname()[1]
         self.requests: list = []
         self.errors: list = []
-        self.stopped = False
-        threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
-                         daemon=True).start()
-
-    @property
-    def authority(self) -> str:
-        return f"localhost:{self.port}"
+        super().__init__()
 
     def _serve(self, raw: socket.socket) -> None:
         try:
@@ -344,6 +337,3 @@ class H2WebSocketOrigin:
                 ending.discard(stream_id)
                 h2c.end_stream(stream_id)
 
-    def stop(self) -> None:
-        self.stopped = True
-        self.sock.close()

@@ -21,7 +21,7 @@ from typing import Optional
 import h2.events
 
 from .h2 import H2Origin
-from .util import HOST, accept_forever, listening_socket, wait_until
+from .util import ThreadedTestServer, wait_until
 
 # Answers by path, for the response-side vectors; anything else gets OK.
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -142,21 +142,13 @@ def parse_request(buf: bytes) -> Optional[tuple[UpstreamRequest, int]]:
     return request, pos
 
 
-class RecordingUpstream:
+class RecordingUpstream(ThreadedTestServer):
     """A raw-socket HTTP/1.1 upstream that logs the exact bytes it receives."""
 
     def __init__(self):
-        self.sock = listening_socket()
-        self.port = self.sock.getsockname()[1]
         self.connections: list[RecordedConnection] = []
         self.lock = threading.Lock()
-        self.stopped = False
-        threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
-                         daemon=True).start()
-
-    @property
-    def authority(self) -> str:
-        return f"{HOST}:{self.port}"
+        super().__init__()
 
     def _serve(self, conn: socket.socket) -> None:
         record = RecordedConnection()
@@ -197,10 +189,6 @@ class RecordingUpstream:
             return barrier and all(c.closed.is_set() for c in conns) and conns
         conns = wait_until(done, timeout, message=f"{barrier_path} upstream and every proxy connection closed")
         return [c for c in conns if not any(r.target.endswith(barrier_path) for r in c.requests)]
-
-    def stop(self) -> None:
-        self.stopped = True
-        self.sock.close()
 
 
 @dataclass

@@ -46,6 +46,36 @@ def listening_socket() -> socket.socket:
     return sock
 
 
+class ThreadedTestServer:
+    """A test server listening on 127.0.0.1 (a port the kernel picks) that serves each
+    connection on its own daemon thread through `_serve(conn)`, until `stop()`.
+
+    Subclasses set what `_serve` needs before calling `super().__init__()`: the accept
+    loop starts there. `authority_host` is the name clients use (`localhost` for a TLS
+    server whose certificate names it)."""
+
+    authority_host = HOST
+
+    def __init__(self):
+        self.sock = listening_socket()
+        self.port = self.sock.getsockname()[1]
+        self.stopped = False
+        self.thread = threading.Thread(target=accept_forever, args=(self.sock, self._serve, lambda: self.stopped),
+                                       daemon=True)
+        self.thread.start()
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host}:{self.port}"
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.sock.close()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
