@@ -218,7 +218,8 @@ enum ProxyCommand {
             : recorders.count == 1 ? recorders[0] : FlowRecorderFanOut(recorders)
 
         let server = ProxyServer(configuration: configuration, recorder: recorder,
-                                 certificateAuthority: certificateAuthority)
+                                 certificateAuthority: certificateAuthority,
+                                 warn: { StandardError.writeLine("tapline: warning: \($0)") })
         do {
             try server.start()
         } catch {
