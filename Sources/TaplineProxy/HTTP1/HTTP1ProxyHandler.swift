@@ -353,6 +353,9 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         let fromClient = parser.takeUnparsedBytes()
         let fromUpstream = upstreamParser.takeUnparsedBytes()
         cancelTimers()
+        // The relay takes over both connections: a recorder wait of this handler's
+        // (`checkRecorder`, after this returns) must not pause a client it no longer owns.
+        clientClosed = true
         self.exchange = nil
         self.upstream = nil
         if WebSocketHandshake.isUpgradeRequest(exchange.request), WebSocketHandshake.isUpgradeResponse(response) {
