@@ -11,8 +11,8 @@ import TaplineWire
 /// `heldPayloadLimit` of its output is held and recorded with the message; past that,
 /// what is held goes out as a `.payloadPiece` and so does every later step, and the
 /// message's record carries only its size (`streamedPayloadSize`). So a direction holds
-/// at most its compressed message (what the peer sent) plus one step of output,
-/// whatever the message inflates to. `decode` stops after `inflationBudget` bytes of
+/// at most its compressed message (what the peer sent) plus `heldPayloadLimit` and one
+/// step of output, whatever the message inflates to. `decode` stops after `inflationBudget` bytes of
 /// output and reports the message unfinished; the caller resumes it later, so a
 /// decompression bomb is decoded in bounded turns that wait for the recorder. A
 /// message that inflates past `maxMessageBytes` is recorded up to there
