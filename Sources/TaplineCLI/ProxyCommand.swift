@@ -34,7 +34,8 @@ enum ProxyCommand {
       --connect-timeout SECONDS   upstream connect + TLS handshake timeout (default 10)
       --response-timeout SECONDS  wait this long for an upstream's first response byte (default 60)
       --idle-timeout SECONDS      close idle client connections after this (default 120)
-      --header-timeout SECONDS    a client must send a request head within this (default 30)
+      --header-timeout SECONDS    a client must send a request head within this; a new
+                                  connection counts it from accept (default 30)
       --grace SECONDS             on shutdown, let in-flight flows finish this long (default 5)
       --websocket-close-timeout SECONDS
                                   after a WebSocket close frame, wait this long for the answer
@@ -221,7 +222,8 @@ enum ProxyCommand {
             : recorders.count == 1 ? recorders[0] : FlowRecorderFanOut(recorders)
 
         let server = ProxyServer(configuration: configuration, recorder: recorder,
-                                 certificateAuthority: certificateAuthority)
+                                 certificateAuthority: certificateAuthority,
+                                 warn: { StandardError.writeLine("tapline: warning: \($0)") })
         do {
             try server.start()
         } catch {

@@ -60,6 +60,13 @@ struct CaptureEventEncoder {
     private var extendable: ExtendableLine?
     /// Per flow: body bytes seen and stored in each direction (for truncation).
     private var counters = CaptureBodyCounters()
+    /// Per flow and direction: the large WebSocket message whose payload is being
+    /// streamed into the segment, until its `wsMessage` line is written.
+    private var streamedPayloads: [StreamedPayloadKey: StreamedWebSocketPayload] = [:]
+    private struct StreamedPayloadKey: Hashable {
+        var flow: FlowID
+        var fromClient: Bool
+    }
     private var stats = SessionStats()
 
     /// - Parameter nextSegmentNumber: hands out session-unique segment numbers (from 1).
@@ -105,6 +112,9 @@ struct CaptureEventEncoder {
             return
         case .responseBody(let flow, let bytes):
             encodeBody(flow: flow, isRequest: false, bytes: bytes[...], now: now())
+            return
+        case .webSocketPayload(let flow, let fromClient, let bytes):
+            encodeWebSocketPayload(flow: flow, fromClient: fromClient, bytes: bytes)
             return
         default:
             break
@@ -170,6 +180,10 @@ struct CaptureEventEncoder {
                              seen: counts.responseSeen, stored: counts.responseStored, time: time)
         case .flowEnded(let flow, let timings, let fromClient, let fromServer, let error, let time):
             counters.remove(flow)
+            if !streamedPayloads.isEmpty {  // a message cut off by the flow's end
+                streamedPayloads[StreamedPayloadKey(flow: flow, fromClient: true)] = nil
+                streamedPayloads[StreamedPayloadKey(flow: flow, fromClient: false)] = nil
+            }
             lines.beginEvent("flowEnded", time: time.microseconds)
             lines.member("flow", flow.rawValue)
             lines.key("timings"); lines.timings(timings)
@@ -206,7 +220,7 @@ struct CaptureEventEncoder {
             if !debugData.isEmpty { lines.member("debug", debugData) }
         case .webSocketMessage(let flow, let message, let time):
             webSocketMessage(flow: flow, message: message, time: time)
-        case .requestBody, .responseBody:
+        case .requestBody, .responseBody, .webSocketPayload:
             return  // handled above
         }
         lines.endEvent()
@@ -317,9 +331,61 @@ struct CaptureEventEncoder {
         return (number, offset)
     }
 
+    /// A piece of a streamed WebSocket payload: stores the part under the per-message
+    /// body limit; the message's `wsMessage` line will list where (no line now).
+    private mutating func encodeWebSocketPayload(flow: FlowID, fromClient: Bool, bytes: [UInt8]) {
+        let key = StreamedPayloadKey(flow: flow, fromClient: fromClient)
+        var streamed = streamedPayloads[key] ?? StreamedWebSocketPayload()
+        let room = maxBodyBytes.map { $0 > streamed.stored ? $0 - streamed.stored : 0 } ?? UInt64.max
+        let keep = Int(min(UInt64(bytes.count), room))
+        streamed.seen += UInt64(bytes.count)
+        if keep > 0 {
+            let (segmentNumber, offset) = store(bytes[..<keep])
+            streamed.append(segment: segmentNumber, offset: offset, length: UInt64(keep))
+        }
+        streamedPayloads[key] = streamed
+    }
+
+    /// A `wsMessage` line for a message whose payload was streamed ahead of it: one
+    /// extent as `seg`/`off`/`len`, several as `extents` (`[[seg, off, len], ...]`).
+    private mutating func streamedWebSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
+        let streamed = streamedPayloads.removeValue(forKey: StreamedPayloadKey(flow: flow, fromClient: message.fromClient))
+            ?? StreamedWebSocketPayload()
+        lines.beginEvent("wsMessage", time: time.microseconds)
+        lines.member("flow", flow.rawValue)
+        lines.member("dir", constant: message.fromClient ? "client" : "server")
+        lines.member("opcode", message.opcode.rawValue)
+        lines.member("wireBytes", message.wireBytes)
+        lines.member("size", message.size)
+        lines.member("compressed", message.compressed)
+        if streamed.extents.count == 1, let extent = streamed.extents.first {
+            lines.member("seg", extent.segment)
+            lines.member("off", extent.offset)
+            lines.member("len", extent.length)
+        } else if streamed.extents.isEmpty {
+            lines.member("text", "")
+        } else {
+            lines.key("extents"); lines.beginArray()
+            for extent in streamed.extents {
+                lines.element(); lines.beginArray()
+                lines.element(); lines.integer(extent.segment)
+                lines.element(); lines.integer(extent.offset)
+                lines.element(); lines.integer(extent.length)
+                lines.endArray()
+            }
+            lines.endArray()
+        }
+        if streamed.stored < message.size || message.decodingCapped { lines.member("truncated", true) }
+    }
+
     /// A `wsMessage` line: payloads up to `inlinePayloadLimit` inline (text as a JSON
-    /// string when valid UTF-8, else base64), larger ones in the body segment.
+    /// string when valid UTF-8, else base64), larger ones in the body segment; a
+    /// streamed payload where its pieces went.
     private mutating func webSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
+        if message.streamedPayloadSize != nil {
+            streamedWebSocketMessage(flow: flow, message: message, time: time)
+            return
+        }
         let payload = message.payload
         let keep = maxBodyBytes.map { Int(min(UInt64(payload.count), $0)) } ?? payload.count
         let stored = payload[0..<keep]
@@ -348,7 +414,7 @@ struct CaptureEventEncoder {
         } else {
             lines.member("base64", Base64.encode(stored))
         }
-        if keep < payload.count { lines.member("truncated", true) }
+        if keep < payload.count || message.decodingCapped { lines.member("truncated", true) }
     }
 
     private mutating func emitPendingBody() {

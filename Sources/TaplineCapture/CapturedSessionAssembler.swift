@@ -333,7 +333,15 @@ struct CapturedSessionAssembler {
             message.inlinePayload = bytes
         } else if let segment = json.int64("seg"), segment >= 1, segment <= 999_999,
                   let offset = json.uint64("off"), let length = json.uint64("len") {
-            message.extent = BodyExtent(segment: Int(segment), offset: offset, length: length)
+            message.extents = [BodyExtent(segment: Int(segment), offset: offset, length: length)]
+        } else if let list = json.array("extents"), !list.isEmpty {
+            for element in list {
+                guard case .array(let triple) = element, triple.count == 3,
+                      case .integer(let segment) = triple[0], segment >= 1, segment <= 999_999,
+                      case .integer(let offset) = triple[1], offset >= 0,
+                      case .integer(let length) = triple[2], length >= 0 else { return nil }
+                message.extents.append(BodyExtent(segment: Int(segment), offset: UInt64(offset), length: UInt64(length)))
+            }
         } else {
             return nil
         }

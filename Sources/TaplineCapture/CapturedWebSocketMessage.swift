@@ -4,10 +4,12 @@ import TaplineWire
 /// One WebSocket message of a captured `websocket` flow, as read back from a
 /// `wsMessage` line: who sent it, when, its kind, sizes and where its payload is.
 ///
-/// Invariants: exactly one of `inlinePayload` and `extent` is set (a payload of
-/// more than 64 KiB is stored in a body segment); `size` is the payload size
-/// after decompression, `wireBytes` the frames' size on the wire; `truncated` is
-/// true when `--max-body-capture` kept only the first bytes. A value type.
+/// Invariants: either `inlinePayload` is set or `extents` is not empty (a payload of
+/// more than 64 KiB is stored in a body segment: one extent, or several when the
+/// proxy streamed it as it was inflated); `size` is the payload size after
+/// decompression, `wireBytes` the frames' size on the wire; `truncated` is true when
+/// `--max-body-capture` kept only the first bytes, or decoding stopped at the 64 MiB
+/// message cap (`size` then counts what was decoded). A value type.
 public struct CapturedWebSocketMessage: Sendable, Equatable {
     public var time: Timestamp
     /// True when the client sent it, false when the server did.
@@ -21,12 +23,13 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     public var closeCode: Int?
     public var closeReason: String?
     public var inlinePayload: [UInt8]?
-    public var extent: BodyExtent?
+    /// Where a payload stored in body segments is, in order.
+    public var extents: [BodyExtent]
     public var truncated: Bool
 
     public init(time: Timestamp, fromClient: Bool, opcode: String, wireBytes: UInt64, size: UInt64, compressed: Bool,
                 closeCode: Int? = nil, closeReason: String? = nil, inlinePayload: [UInt8]? = nil,
-                extent: BodyExtent? = nil, truncated: Bool = false) {
+                extents: [BodyExtent] = [], truncated: Bool = false) {
         self.time = time
         self.fromClient = fromClient
         self.opcode = opcode
@@ -36,7 +39,7 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
         self.closeCode = closeCode
         self.closeReason = closeReason
         self.inlinePayload = inlinePayload
-        self.extent = extent
+        self.extents = extents
         self.truncated = truncated
     }
 
@@ -45,15 +48,15 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     /// - Throws: `cannotRead` when the segment is missing or too short (damaged session).
     public func payload(sessionDirectory: String, limit: Int = .max) throws(CaptureError) -> [UInt8] {
         if let inlinePayload { return Array(inlinePayload.prefix(limit)) }
-        guard let extent else { return [] }
+        guard !extents.isEmpty else { return [] }
         var body = CapturedBody(sessionDirectory: sessionDirectory)
-        body.extents = [extent]
-        body.capturedBytes = extent.length
-        return try body.bodyData(limit: Int(min(UInt64(limit), extent.length)))
+        body.extents = extents
+        body.capturedBytes = storedBytes
+        return try body.bodyData(limit: Int(min(UInt64(limit), storedBytes)))
     }
 
     /// Bytes of the payload kept in the capture.
     public var storedBytes: UInt64 {
-        extent?.length ?? UInt64(inlinePayload?.count ?? 0)
+        inlinePayload.map { UInt64($0.count) } ?? extents.reduce(0) { $0 + $1.length }
     }
 }

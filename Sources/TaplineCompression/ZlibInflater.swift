@@ -26,6 +26,9 @@ public final class ZlibInflater {
     /// The end of the compressed stream was reached (zlib/gzip trailer checked, or a
     /// final DEFLATE block for raw data).
     public private(set) var isFinished = false
+    /// The last `inflate` filled the output it was given: zlib may hold more output
+    /// even with no input left (a stepped `decompress` stopped there).
+    private var outputMayBePending = false
 
     private let stream: UnsafeMutablePointer<z_stream>
     private let scratch: UnsafeMutablePointer<UInt8>
@@ -62,15 +65,24 @@ public final class ZlibInflater {
     /// gzip data may hold several members back to back (each is decoded); any other
     /// bytes after the end of the stream throw `trailingData`.
     public func decompress(_ input: ArraySlice<UInt8>, into output: inout [UInt8]) throws(CompressionError) {
-        let result: Result<Void, CompressionError> = input.withUnsafeBufferPointer { buffer in
+        _ = try decompress(input, stoppingAfter: .max, into: &output)
+    }
+
+    /// Decompresses from the start of `input` until at least `outputStep` bytes were
+    /// appended to `output` (at most 64 KiB more) or the input is used up, and returns
+    /// how many input bytes it consumed. A caller spreads a large output over several
+    /// turns this way, handing back the rest of the input each time; when it stopped for
+    /// the step, call again (even with no input left: zlib may still hold output).
+    public func decompress(_ input: ArraySlice<UInt8>, stoppingAfter outputStep: Int,
+                           into output: inout [UInt8]) throws(CompressionError) -> Int {
+        let result: Result<Int, CompressionError> = input.withUnsafeBufferPointer { buffer in
             do throws(CompressionError) {
-                try run(buffer, into: &output)
-                return .success(())
+                return .success(try run(buffer, stopAfter: outputStep, into: &output))
             } catch {
                 return .failure(error)
             }
         }
-        try result.get()
+        return try result.get()
     }
 
     /// Decompresses `input` and appends what it yields to `output`.
@@ -89,6 +101,7 @@ public final class ZlibInflater {
     public func reset() {
         inflateReset(stream)
         isFinished = false
+        outputMayBePending = false
         outputCount = 0
     }
 
@@ -108,18 +121,23 @@ public final class ZlibInflater {
         return output
     }
 
-    private func run(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) throws(CompressionError) {
+    /// Inflates `input` until it is used up (and zlib has no output left) or `stopAfter`
+    /// bytes were produced; returns the input bytes consumed.
+    private func run(_ input: UnsafeBufferPointer<UInt8>, stopAfter: Int,
+                     into output: inout [UInt8]) throws(CompressionError) -> Int {
         var next = input.baseAddress
         var available = input.count
+        var producedHere = 0
         defer { stream.pointee.next_in = nil; stream.pointee.avail_in = 0 }
         while true {
             if isFinished {
-                if available == 0 { return }
+                if available == 0 { return input.count }
                 guard format == .gzip || format == .zlibOrGzip else { throw .trailingData(count: available) }
                 inflateReset(stream)  // the next gzip member
                 isFinished = false
             }
-            if available == 0 { return }
+            if available == 0 && !outputMayBePending { return input.count }
+            if producedHere >= stopAfter { return input.count - available }
             let room = maxOutputBytes - outputCount
             // Ask for at most one byte beyond the limit: that byte proves the limit is exceeded.
             let chunk = min(Self.scratchSize, room + 1)
@@ -137,15 +155,19 @@ public final class ZlibInflater {
             if produced > 0 {
                 output.append(contentsOf: UnsafeBufferPointer(start: scratch, count: produced))
                 outputCount += produced
+                producedHere += produced
             }
+            outputMayBePending = produced == chunk
             switch status {
             case Z_STREAM_END:
                 isFinished = true
+                outputMayBePending = false
             case Z_OK:
                 // inflate stops early only when the output is full; otherwise all input was used.
-                if produced < chunk, available == 0 { return }
+                if produced < chunk, available == 0 { return input.count }
             case Z_BUF_ERROR:
-                if available == 0 { return }  // needs more input
+                outputMayBePending = false
+                if available == 0 { return input.count }  // needs more input
                 if produced == 0, consumed == 0 {
                     throw .unexpectedStatus(code: status, operation: "inflate")
                 }

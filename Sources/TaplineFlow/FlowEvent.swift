@@ -55,6 +55,11 @@ public enum FlowEvent: Sendable {
     /// fragments were joined. `payload` is decompressed (permessage-deflate); `wireBytes`
     /// counts the frame bytes as they crossed the wire.
     case webSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp)
+    /// A piece of a large WebSocket message's decompressed payload, recorded as it is
+    /// inflated instead of held: the pieces of one direction (`fromClient`) since its
+    /// previous message with `streamedPayloadSize` are that message's payload, in order,
+    /// and its `webSocketMessage` follows them (with an empty `payload`).
+    case webSocketPayload(flow: FlowID, fromClient: Bool, bytes: [UInt8])
 
     /// Bytes relayed through a tunnel flow so far are reported at its end only.
     /// The flow is over: complete timings, byte counts for tunnels, and the error if any.
@@ -68,6 +73,7 @@ public enum FlowEvent: Sendable {
         switch self {
         case .requestBody(_, let bytes), .responseBody(_, let bytes): return bytes.count
         case .webSocketMessage(_, let message, _): return message.payload.count
+        case .webSocketPayload(_, _, let bytes): return bytes.count
         default: return 0
         }
     }
@@ -80,7 +86,7 @@ public enum FlowEvent: Sendable {
              .requestEnd(let f, _, _, _), .upstreamConnected(let f, _, _, _, _),
              .responseHead(let f, _, _), .responseBody(let f, _), .responseEnd(let f, _, _, _),
              .flowEnded(let f, _, _, _, _, _), .http2Stream(let f, _, _), .http2StreamReset(let f, _, _, _),
-             .webSocketMessage(let f, _, _):
+             .webSocketMessage(let f, _, _), .webSocketPayload(let f, _, _):
             return f
         case .http2Settings, .http2GoAway:
             return nil

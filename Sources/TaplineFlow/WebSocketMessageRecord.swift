@@ -8,18 +8,30 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
     public var fromClient: Bool
     public var opcode: Opcode
     /// The payload after joining fragments and decompressing (for `close`: the
-    /// 2-byte code and the reason, as on the wire).
+    /// 2-byte code and the reason, as on the wire). Empty when it was streamed.
     public var payload: [UInt8]
     /// Bytes of all the frames of this message on the wire (headers included).
     public var wireBytes: UInt64
     /// The message was compressed with permessage-deflate.
     public var compressed: Bool
+    /// Set when the payload was recorded ahead of this record, as it was inflated, in
+    /// `FlowEvent.webSocketPayload` pieces of this many bytes in all (`payload` is empty).
+    public var streamedPayloadSize: UInt64?
+    /// Inflating stopped at the proxy's message size cap: the payload, and `size`, are
+    /// only the message's first bytes (the rest was relayed, not decoded).
+    public var decodingCapped: Bool
 
-    public init(fromClient: Bool, opcode: Opcode, payload: [UInt8], wireBytes: UInt64, compressed: Bool) {
+    public init(fromClient: Bool, opcode: Opcode, payload: [UInt8], wireBytes: UInt64, compressed: Bool,
+                streamedPayloadSize: UInt64? = nil, decodingCapped: Bool = false) {
         self.fromClient = fromClient
         self.opcode = opcode
         self.payload = payload
         self.wireBytes = wireBytes
         self.compressed = compressed
+        self.streamedPayloadSize = streamedPayloadSize
+        self.decodingCapped = decodingCapped
     }
+
+    /// The payload's size: streamed or held.
+    public var size: UInt64 { streamedPayloadSize ?? UInt64(payload.count) }
 }

@@ -27,7 +27,9 @@ import TaplineWire
 ///
 /// nghttp2's protections stay on: HTTP messaging rules (pseudo-headers,
 /// connection-specific and uppercase header names reset the stream), max
-/// concurrent streams, and its SETTINGS/PING/RST_STREAM flood limits.
+/// concurrent streams, and its SETTINGS/PING/RST_STREAM flood limits. Ours on top:
+/// after `settings.maxOversizedHeaderBlocks` header lists over the limit the peer
+/// gets GOAWAY ENHANCE_YOUR_CALM and its later input is not decoded.
 ///
 /// Memory: nghttp2 allocates its streams, frames and HPACK fields from a pool of
 /// this session's own (`memoryPool`, free lists without locks, which the
@@ -56,6 +58,8 @@ public final class HTTP2Session {
     private var incomingHeaderStream: Int32 = 0
     private var incomingHeaderBytes = 0
     private var incomingHeadersTooLarge = false
+    /// Header blocks over `settings.maxHeaderListSize` received so far (see `maxOversizedHeaderBlocks`).
+    private var oversizedHeaderBlocks = 0
     /// Streams whose request (server) or final response (client) head has arrived.
     private var streamsWithHead = HTTP2StreamMap<Bool>()
     /// Streams with a body still to send (none for a head submitted with `endStream`).
@@ -172,7 +176,10 @@ public final class HTTP2Session {
 
     /// Feeds bytes from the peer. Events are queued for `takeEvents`. On a
     /// protocol violation the session queues a GOAWAY with the right code
-    /// (take it with `writeOutput`), stops reading, and returns the error.
+    /// (take it with `writeOutput`), stops reading, and returns the error. So it
+    /// does for a peer that sent too many oversized header lists
+    /// (`settings.maxOversizedHeaderBlocks`), except that its GOAWAY lets the streams
+    /// already received finish: their events are still queued and may be answered.
     @discardableResult
     public func receive(_ bytes: some Collection<UInt8>) -> HTTP2SessionError? {
         if let failure { return failure }
@@ -180,6 +187,7 @@ public final class HTTP2Session {
             nghttp2_session_mem_recv(session, buffer.baseAddress, buffer.count)
         } ?? Array(bytes).withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
         if rv < 0 {
+            if let failure { return failure }  // `calmPeerDown` stopped it; its GOAWAY is queued
             let code: HTTP2ErrorCode = rv == Int(NGHTTP2_ERR_FLOODED.rawValue) ? .enhanceYourCalm
                 : rv == Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) ? .internalError : .protocolError
             nghttp2_session_terminate_session(session, code.rawValue)
@@ -501,9 +509,22 @@ public final class HTTP2Session {
         if incomingHeadersTooLarge {
             events.append(.oversizedHeaders(stream: stream, fields: fields, kind: kind, endStream: endStream,
                                             size: incomingHeaderBytes))
+            oversizedHeaderBlocks += 1
+            if oversizedHeaderBlocks == settings.maxOversizedHeaderBlocks { calmPeerDown() }
             return
         }
         events.append(.headers(stream: stream, fields: fields, kind: kind, endStream: endStream))
+    }
+
+    /// The peer sent `maxOversizedHeaderBlocks` header lists over our limit: GOAWAY
+    /// ENHANCE_YOUR_CALM (the streams received so far may still be answered) and no more
+    /// input is decoded: the frame callback stops nghttp2 right after this block, and
+    /// `failure` makes `receive` drop later input, so the session ends once its output is out.
+    private func calmPeerDown() {
+        let reason = "the peer sent \(oversizedHeaderBlocks) header lists over the \(settings.maxHeaderListSize) bytes "
+            + "of SETTINGS_MAX_HEADER_LIST_SIZE"
+        failure = .connectionError(code: .enhanceYourCalm, reason: reason)
+        goAway(code: .enhanceYourCalm, debugData: "too many header lists over SETTINGS_MAX_HEADER_LIST_SIZE")
     }
 
     func dataChunk(stream: Int32, bytes: UnsafeBufferPointer<UInt8>) {

@@ -26,8 +26,13 @@ enum HTTP2SessionCallbacks {
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
             guard let frame else { return 0 }
-            HTTP2Session.with(userData, else: ()) { HTTP2SessionCallbacks.frameReceived(frame, $0) }
-            return 0
+            let gaveUp = HTTP2Session.with(userData, else: false) { session in
+                HTTP2SessionCallbacks.frameReceived(frame, session)
+                return session.failure != nil
+            }
+            // The session gave up on its peer (too many oversized header lists): the
+            // failure makes nghttp2 return at once, decoding nothing more of this input.
+            return gaveUp ? NGHTTP2_ERR_CALLBACK_FAILURE.rawValue : 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, userData in
             HTTP2Session.with(userData, else: ()) {

@@ -14,8 +14,14 @@ import Glibc
 /// (bytes read while there is no delegate are dropped; they cannot arrive before
 /// `onAccept` returns). A connection handed to another loop travels as an
 /// `AcceptedSocket` through that loop's task queue and is registered there.
-/// When the process or system runs out of descriptors (EMFILE/ENFILE/ENOBUFS/
-/// ENOMEM) the listener leaves epoll for 100 ms instead of spinning.
+/// Out of descriptors (EMFILE/ENFILE): the listener keeps one spare descriptor
+/// (`/dev/null`) for this. It closes the spare, accepts the waiting client, closes
+/// that connection at once and reopens the spare, for each client waiting: they see
+/// the connection closed instead of hanging in the backlog, and the loop neither
+/// spins nor stops serving the connections it has. `onRefusals` hears of it at most
+/// once per `refusalReportInterval` (`AcceptRefusals`). Without a spare (it could
+/// not be reopened), and on ENOBUFS/ENOMEM, the listener leaves epoll for 100 ms
+/// instead of spinning.
 ///
 /// Ownership: the loop retains the listener until `close()` (or the loop stops).
 ///
@@ -40,6 +46,17 @@ public final class TCPListener {
     private var isClosed = false
     private var inEpoll = false
     private var backoffTimer: LoopTimer?
+    /// The descriptor given up to accept a client when none is left (see the type's
+    /// comment), or -1 while it cannot be reopened.
+    private var spareFD: Int32 = -1
+    private let onRefusals: (@Sendable (AcceptRefusals) -> Void)?
+    /// Refusals not reported yet, and the timer that ends the current report interval
+    /// (nil: none running, the next refusal is reported at once).
+    private var unreportedRefusals: AcceptRefusals?
+    private var refusalReportTimer: LoopTimer?
+
+    /// At most one `onRefusals` call per this many milliseconds.
+    public static let refusalReportInterval = 10_000
 
     private static let backoffMilliseconds = 100
     private static let maxAcceptsPerWakeup = 1024
@@ -48,22 +65,25 @@ public final class TCPListener {
     /// A port of 0 binds a free port (see `localAddress`). Throws `.addressInUse`
     /// when the address is taken.
     public convenience init(loop: EventLoop, address: SocketAddress, backlog: Int32 = 1024,
+                            onRefusals: (@Sendable (AcceptRefusals) -> Void)? = nil,
                             onAccept: @escaping (TCPConnection) -> Void) throws(NetError) {
         try self.init(loop: loop, targets: [loop], address: address, backlog: backlog,
-                      onAccept: onAccept, onAcceptElsewhere: nil)
+                      onRefusals: onRefusals, onAccept: onAccept, onAcceptElsewhere: nil)
     }
 
     /// Binds and listens on `loops[0]`; accepted connections go to `loops` in
     /// turn, and `onAccept` runs on the loop of each one. Throws `.addressInUse`
     /// when the address is taken.
     public convenience init(distributingTo loops: [EventLoop], address: SocketAddress, backlog: Int32 = 1024,
+                            onRefusals: (@Sendable (AcceptRefusals) -> Void)? = nil,
                             onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(NetError) {
         precondition(!loops.isEmpty, "TCPListener needs at least one loop to hand connections to")
         try self.init(loop: loops[0], targets: loops, address: address, backlog: backlog,
-                      onAccept: onAccept, onAcceptElsewhere: onAccept)
+                      onRefusals: onRefusals, onAccept: onAccept, onAcceptElsewhere: onAccept)
     }
 
     private init(loop: EventLoop, targets: [EventLoop], address: SocketAddress, backlog: Int32,
+                 onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                  onAccept: @escaping (TCPConnection) -> Void,
                  onAcceptElsewhere: (@Sendable (TCPConnection) -> Void)?) throws(NetError) {
         let fd = try SocketOps.makeTCPSocket(address.family)
@@ -85,7 +105,9 @@ public final class TCPListener {
         self.localAddress = SocketOps.localAddress(fd) ?? address
         self.onAccept = onAccept
         self.onAcceptElsewhere = onAcceptElsewhere
+        self.onRefusals = onRefusals
         self.targets = targets
+        self.spareFD = Self.openSpare()
         if loop.inEventLoop {
             register()
         } else {
@@ -96,6 +118,11 @@ public final class TCPListener {
 
     deinit {
         if fd >= 0 { Glibc.close(fd) }
+        if spareFD >= 0 { Glibc.close(spareFD) }
+    }
+
+    private static func openSpare() -> Int32 {
+        open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
     private func register() {
@@ -130,6 +157,10 @@ public final class TCPListener {
         isClosed = true
         backoffTimer?.cancel()
         backoffTimer = nil
+        refusalReportTimer?.cancel()
+        refusalReportTimer = nil
+        if spareFD >= 0 { Glibc.close(spareFD) }
+        spareFD = -1
         onAccept = nil
         onAcceptElsewhere = nil
         loop.unregister(fd: fd, key: registrationKey)
@@ -154,6 +185,14 @@ extension TCPListener: EpollHandler {
                     continue  // that one connection is gone; try the next
                 case EAGAIN, EWOULDBLOCK:
                     return
+                case EMFILE, ENFILE:
+                    let code = errno
+                    guard turnAwayOneClient(errno: code) else {
+                        backOff()
+                        return
+                    }
+                    accepted += 1
+                    continue
                 default:
                     backOff()  // EMFILE, ENFILE, ENOBUFS, ENOMEM, or something unexpected
                     return
@@ -166,6 +205,46 @@ extension TCPListener: EpollHandler {
             } ?? .unspecified(localAddress.family)
             let local = SocketOps.localAddress(clientFD) ?? localAddress
             hand(AcceptedSocket(fd: clientFD, local: local, remote: remote))
+        }
+    }
+
+    /// Out of descriptors: frees the spare to accept the client waiting longest, closes
+    /// that connection and takes the spare back. False when there is no spare or it
+    /// could not be taken back (the caller then backs off); true when the listener can
+    /// go on accepting (nothing was waiting after all, or one client was turned away).
+    private func turnAwayOneClient(errno code: Int32) -> Bool {
+        guard spareFD >= 0 else { return false }
+        Glibc.close(spareFD)
+        let clientFD = LinuxSyscalls.accept4(fd, nil, nil)
+        let acceptError = clientFD < 0 ? errno : 0
+        if clientFD >= 0 {
+            Glibc.close(clientFD)
+            noteRefusal(errno: code)
+        }
+        spareFD = Self.openSpare()
+        return spareFD >= 0 && (clientFD >= 0 || acceptError == EAGAIN || acceptError == EWOULDBLOCK)
+    }
+
+    /// Counts a turned-away client; reports at once when no report interval is running,
+    /// else when the current one ends.
+    private func noteRefusal(errno code: Int32) {
+        var refusals = unreportedRefusals ?? AcceptRefusals(count: 0, errno: code, descriptorLimit: 0)
+        refusals.count += 1
+        refusals.errno = code
+        unreportedRefusals = refusals
+        if refusalReportTimer == nil { reportRefusals() }
+    }
+
+    /// Reports what was refused since the last report (if anything) and starts a new
+    /// interval; an interval in which nothing was refused ends the reporting.
+    private func reportRefusals() {
+        refusalReportTimer = nil
+        guard var refusals = unreportedRefusals else { return }
+        unreportedRefusals = nil
+        refusals.descriptorLimit = AcceptRefusals.currentDescriptorLimit()
+        onRefusals?(refusals)
+        refusalReportTimer = loop.scheduleTimer(milliseconds: Self.refusalReportInterval) { [weak self] in
+            self?.reportRefusals()
         }
     }
 

@@ -63,7 +63,8 @@ public struct ProxyTimeouts: Sendable, Equatable {
     public var response = 60_000
     /// A client connection with no request in progress is closed after this.
     public var idle = 120_000
-    /// A client must finish sending a request head within this.
+    /// A client must finish sending a request head within this; for a connection's first
+    /// request (and its TLS handshake or HTTP/2 preface), counted from accept.
     public var header = 30_000
     /// On shutdown, in-flight flows get this long to finish.
     public var shutdownGrace = 5_000

@@ -19,11 +19,37 @@ final class WebSocketTapTests: XCTestCase {
         return Array(out.dropLast(4))
     }
 
-    private func feed(_ tap: inout WebSocketTap, _ bytes: [UInt8], fromClient: Bool) -> [WebSocketMessageRecord] {
+    /// Collects a tap's output as whole records: a streamed message gets back the payload
+    /// of the pieces recorded ahead of it (checked against its `streamedPayloadSize`).
+    private struct Collector {
         var records: [WebSocketMessageRecord] = []
+        var pieces: [UInt8] = []
+        var largestPiece = 0
+
+        mutating func take(_ output: WebSocketTapOutput) {
+            switch output {
+            case .payloadPiece(_, let piece):
+                pieces += piece
+                largestPiece = max(largestPiece, piece.count)
+            case .message(var record):
+                if let size = record.streamedPayloadSize {
+                    XCTAssertEqual(size, UInt64(pieces.count))
+                    XCTAssertEqual(record.payload, [])
+                    record.payload = pieces
+                    record.streamedPayloadSize = nil
+                    pieces = []
+                }
+                records.append(record)
+            }
+        }
+    }
+
+    private func feed(_ tap: inout WebSocketTap, _ bytes: [UInt8], fromClient: Bool) -> [WebSocketMessageRecord] {
+        var collector = Collector()
         // Byte by byte: the tap must not depend on how reads were cut.
-        for byte in bytes { tap.receive([byte][...], fromClient: fromClient) { records.append($0) } }
-        return records
+        for byte in bytes { tap.receive([byte][...], fromClient: fromClient) { collector.take($0) } }
+        XCTAssertEqual(collector.pieces, [], "payload pieces without their message")
+        return collector.records
     }
 
     func testCompressedMessagesBothWaysWithAndWithoutContextTakeover() throws {
@@ -77,16 +103,46 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(records.map { String(decoding: $0.payload, as: UTF8.self) }, ["first message", "second message"])
     }
 
-    func testDecompressionBombStopsDecodingThatDirection() throws {
+    func testDecompressionBombIsRecordedUpToTheCapThenStopsDecodingThatDirection() throws {
         var tap = WebSocketTap(deflate: PerMessageDeflateParameters(), maxMessageBytes: 1 << 20)
         let bomb = try ZlibDeflater.compress([UInt8](repeating: 0, count: 4 << 20), format: .raw(windowBits: 15), level: 9)
         XCTAssertLessThan(bomb.count, 10_000)
         let records = feed(&tap, server.frame(.binary, payload: bomb, reservedBits: 0x40), fromClient: false)
-        XCTAssertEqual(records, [])
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(records.first?.payload, [UInt8](repeating: 0, count: 1 << 20), "the first 1 MiB, streamed")
+        XCTAssertEqual(records.first?.decodingCapped, true)
         XCTAssertTrue(tap.serverFailure?.contains("1009") ?? false, tap.serverFailure ?? "no failure")
         // The other direction still decodes.
         let fine = feed(&tap, client.frame(.text, payload: Array("still here".utf8)), fromClient: true)
         XCTAssertEqual(fine.count, 1)
+        XCTAssertNil(tap.clientFailure)
+    }
+
+    /// A message that inflates to 4 MiB is never held: it comes out in pieces of about one
+    /// step, at most `inflationBudget` per call, and the messages after it wait their turn.
+    func testALargeCompressedMessageIsStreamedInBoundedTurns() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters())
+        let size = 4 << 20
+        let large = try ZlibDeflater.compress([UInt8](repeating: 7, count: size), format: .raw(windowBits: 15))
+        let bytes = client.frame(.binary, payload: large, reservedBits: 0x40) + client.frame(.text, payload: Array("next".utf8))
+        var collector = Collector()
+        var turns = 1
+        var done = tap.receive(bytes[...], fromClient: true, inflationBudget: 1 << 20) { collector.take($0) }
+        XCTAssertFalse(done)
+        XCTAssertTrue(tap.isInflating(fromClient: true))
+        XCTAssertEqual(collector.records, [], "nothing completes in the first turn")
+        XCTAssertLessThanOrEqual(collector.pieces.count, (1 << 20) + WebSocketTap.inflationStep + WebSocketTap.heldPayloadLimit)
+        while !done {
+            done = tap.decode(fromClient: true, inflationBudget: 1 << 20) { collector.take($0) }
+            turns += 1
+        }
+        XCTAssertGreaterThanOrEqual(turns, 4)
+        XCTAssertFalse(tap.isInflating(fromClient: true))
+        XCTAssertEqual(collector.records.map(\.opcode), [.binary, .text])
+        XCTAssertEqual(collector.records[0].payload, [UInt8](repeating: 7, count: size))
+        XCTAssertEqual(collector.records[0].decodingCapped, false)
+        XCTAssertEqual(collector.records[1].payload, Array("next".utf8))
+        XCTAssertLessThanOrEqual(collector.largestPiece, WebSocketTap.heldPayloadLimit + 2 * WebSocketTap.inflationStep)
         XCTAssertNil(tap.clientFailure)
     }
 

@@ -40,7 +40,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private var upstreamReadPaused = false
     private var pausedForRecorder = false
     /// The one timeout running at any time, and what it is for: idle (no exchange),
-    /// header (a request head is arriving), response (waiting for the upstream's first byte).
+    /// header (a request head is arriving, or the connection's first one is due),
+    /// response (waiting for the upstream's first byte).
     private lazy var deadline = DeadlineTimer(loop: context.loop) { [weak self] in self?.deadlineExpired() }
     private var deadlineKind = DeadlineKind.idle
     private enum DeadlineKind { case idle, header, response }
@@ -65,8 +66,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     /// Starts serving, with bytes already read from the client (after CONNECT or a TLS handshake).
+    /// The first request's head is due within the header timeout from now, whether or not
+    /// a byte of it has arrived: a connection that never sends one is closed then, not
+    /// after the idle timeout (between requests of a kept-alive connection it is the idle one).
     func start(initialBytes: [UInt8] = []) {
-        armIdleTimer()
+        arm(.header)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         }
@@ -355,6 +359,9 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         let fromClient = parser.takeUnparsedBytes()
         let fromUpstream = upstreamParser.takeUnparsedBytes()
         cancelTimers()
+        // The relay takes over both connections: a recorder wait of this handler's
+        // (`checkRecorder`, after this returns) must not pause a client it no longer owns.
+        clientClosed = true
         self.exchange = nil
         self.upstream = nil
         if WebSocketHandshake.isUpgradeRequest(exchange.request), WebSocketHandshake.isUpgradeResponse(response) {
@@ -570,6 +577,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             if exchange == nil, parser.isIdle { client.close() }
         case .header:
             guard exchange == nil else { return }
+            if parser.isIdle {
+                // Not a byte of a request: nothing to answer (as nginx does); just hang up.
+                client.close()
+                return
+            }
             client.write(HTTP1ErrorResponse.bytes(status: 408,
                 message: "the request head was not complete within \(TimeoutText.seconds(timeouts.header))"))
             client.closeAfterFlush()

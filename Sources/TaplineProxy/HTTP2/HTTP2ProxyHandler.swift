@@ -27,6 +27,11 @@ import TaplineWire
 /// the client stream (`HTTP2TunnelStream`) and the upstream stream or socket go to a
 /// `WebSocketRelay` that the exchange retains and that owns the flow from then on.
 ///
+/// Limits: the client's preface (magic and first SETTINGS) is due within the header
+/// timeout of `start`, else the connection is closed without a word; a client that
+/// sends `HTTP2SessionSettings.maxOversizedHeaderBlocks` header lists over our limit gets
+/// its 431s and then GOAWAY ENHANCE_YOUR_CALM from the session, which reads no more.
+///
 /// Thread ownership: confined to `context.loop`. Retained by the context's
 /// registry until the client connection closes.
 final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner {
@@ -55,6 +60,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var pumpAgain = false
     private var pausedForRecorder = false
     private var idleTimer: LoopTimer?
+    /// Closes the connection if the client's preface has not arrived within the header timeout.
+    private var prefaceTimer: LoopTimer?
     /// The one timer behind every stream's response timeout (see `armResponseTimer`).
     private lazy var responseDeadlines = DeadlineTimer(loop: context.loop) { [weak self] in
         self?.responseDeadlinePassed()
@@ -99,6 +106,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func start(initialBytes: [UInt8] = []) {
         client.resumeReading()
         armIdleTimer()
+        armPrefaceTimer()
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         } else {
@@ -111,6 +119,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// but our SETTINGS follows the 101 before the client has switched (curl needs that).
     func startUpgraded(request fields: HTTPHeaders, initialBytes: [UInt8]) {
         client.resumeReading()
+        armPrefaceTimer()
         upgradedRequest = fields
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
@@ -247,7 +256,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             abandonUpstream(exchange, code: code == .noError ? .cancel : code)
         case .streamClosed(let id, let code):
             clientStreamClosed(id, code: code)
-        case .settings, .goAway:
+        case .settings:
+            prefaceTimer?.cancel()  // the client's first SETTINGS completes its preface
+            prefaceTimer = nil
+            recordConnectionEvent(event, fromClient: true)
+        case .goAway:
             recordConnectionEvent(event, fromClient: true)
         case .dataSent(let id, let count):
             guard let exchange = exchanges[id], exchange.relay == nil else { return }
@@ -931,6 +944,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
+    private func armPrefaceTimer() {
+        prefaceTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.header) { [weak self] in
+            guard let self, !self.clientClosed else { return }
+            self.prefaceTimer = nil
+            self.clientClosed = true
+            self.client.close()
+        }
+    }
+
     private func checkRecorder() {
         guard !pausedForRecorder, context.recorderIsBackedUp else { return }
         pausedForRecorder = true
@@ -987,6 +1009,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         clientClosed = true
         idleTimer?.cancel()
+        prefaceTimer?.cancel()
         for (_, exchange) in exchanges.entriesByID {
             exchange.tunnel?.streamClosed(error: error ?? HTTP2ConnectionFailure(message: "the HTTP/2 connection closed"))
             endFlow(exchange, error: FlowError(.clientAborted, "the client closed the connection before the stream was complete"))

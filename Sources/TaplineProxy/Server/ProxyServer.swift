@@ -14,6 +14,9 @@ public final class ProxyServer: @unchecked Sendable {
     public let configuration: ProxyConfiguration
     private let recorder: (any FlowRecorder)?
     private let certificateAuthority: CertificateAuthority
+    /// Tells the user about trouble that is not a flow's: clients turned away while
+    /// the process is out of file descriptors (at most one line per 10 s). Any thread.
+    private let warn: (@Sendable (String) -> Void)?
     private var group: EventLoopGroup?
     private var contexts: [LoopBound<ProxyContext>] = []
     private var listener: LoopBound<TCPListener>?
@@ -21,8 +24,9 @@ public final class ProxyServer: @unchecked Sendable {
     public private(set) var boundAddress: SocketAddress
 
     public init(configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
-                certificateAuthority: CertificateAuthority) {
+                certificateAuthority: CertificateAuthority, warn: (@Sendable (String) -> Void)? = nil) {
         self.configuration = configuration
+        self.warn = warn
         self.recorder = recorder
         self.certificateAuthority = certificateAuthority
         self.boundAddress = configuration.listenAddress
@@ -48,7 +52,10 @@ public final class ProxyServer: @unchecked Sendable {
         do {
             // Each accepted connection goes to the next loop in turn and lives there with its
             // upstream connections; `loop.index` is the loop's position in `group.loops`.
-            listener = try TCPListener(distributingTo: group.loops, address: configuration.listenAddress) { connection in
+            var reportRefusals: (@Sendable (AcceptRefusals) -> Void)?
+            if let warn { reportRefusals = { refusals in warn(refusals.description) } }
+            listener = try TCPListener(distributingTo: group.loops, address: configuration.listenAddress,
+                                       onRefusals: reportRefusals) { connection in
                 Self.accept(connection, context: contexts[connection.loop.index].value)
             }
         } catch {

@@ -13,6 +13,11 @@ import TaplineWire
 /// The HTTP/1 path stays cheap: a first byte other than `P` (the preface
 /// starts with `PRI `) goes straight to an `HTTP1ProxyHandler` with those bytes.
 ///
+/// The header timeout runs from accept: a client that has not made itself known by
+/// then (no byte, a partial preface or ClientHello, an unfinished TLS handshake) is
+/// closed without an answer. The handler it is handed to then gives the first request
+/// (HTTP/1) or the client preface (HTTP/2) a header timeout of its own.
+///
 /// Thread ownership: confined to `context.loop`; retained by the context's
 /// registry until it hands the connection on.
 final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
@@ -24,6 +29,8 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
     private var decided = false
     /// The TLS stream while its handshake runs (afterwards the HTTP handler owns it).
     private var tlsStream: TLSStream?
+    /// Closes the connection if it is still here when the header timeout is up.
+    private var handOverTimer: LoopTimer?
     private static let prefaceStart = Array("PRI ".utf8)
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, target: UpstreamTarget) {
@@ -35,6 +42,12 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
 
     func start() {
         client.delegate = self
+        handOverTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.header) { [weak self] in
+            guard let self else { return }
+            self.handOverTimer = nil
+            self.decided = true
+            if let tlsStream = self.tlsStream { tlsStream.close() } else { self.client.close() }
+        }
     }
 
     /// The route an HTTP/2 client connection in reverse mode takes.
@@ -68,6 +81,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
 
     private func serveHTTP1(over stream: any ByteStream) {
         decided = true
+        cancelHandOverTimer()
         let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target))
         context.register(handler, for: stream.connection)
         handler.start(initialBytes: buffered)
@@ -76,6 +90,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
 
     private func serveHTTP2(over stream: any ByteStream) {
         decided = true
+        cancelHandOverTimer()
         guard let session = HTTP2ProxyHandler.makeSession() else {
             stream.close()
             return
@@ -85,6 +100,11 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         context.register(handler, for: stream.connection)
         handler.start(initialBytes: buffered)
         buffered = []
+    }
+
+    private func cancelHandOverTimer() {
+        handOverTimer?.cancel()
+        handOverTimer = nil
     }
 
     /// Not TLS on a TLS listener: close (there is no way to answer in HTTP).
@@ -153,6 +173,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {}
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        cancelHandOverTimer()
         context.clientConnectionClosed(info, connection: client.connection, error: error)
     }
 }

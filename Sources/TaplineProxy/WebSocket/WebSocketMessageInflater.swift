@@ -11,8 +11,11 @@ import TaplineWire
 ///
 /// Always inflates with a 2^15 window: a larger window decodes any stream made
 /// with a smaller one, and zlib cannot be asked for the 8-bit windows some peers
-/// negotiate. Output is bounded by `maxMessageBytes` (a decompression bomb is
-/// refused with close code 1009), text is UTF-8-checked after inflation (1007).
+/// negotiate. A message is inflated in steps (`begin`, then `inflate(atLeast:into:)`
+/// until it reports the end), so its caller never holds more than a step of output
+/// and can spread a large message over several turns. Output is bounded by
+/// `maxMessageBytes` per message (beyond it: `messageTooLarge`, close code 1009),
+/// text is UTF-8-checked as it is inflated (1007).
 ///
 /// Thread ownership: confined to its relay's event loop.
 final class WebSocketMessageInflater {
@@ -21,30 +24,81 @@ final class WebSocketMessageInflater {
     private let maxMessageBytes: Int
     private static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 
+    /// The compressed payload of the message being inflated (nil between messages),
+    /// which part zlib is taking (`tail` goes in after the payload unless the payload
+    /// ended the DEFLATE stream), and how much of each it took.
+    private var input: [UInt8]?
+    private var phase = Phase.payload
+    private var inputUsed = 0
+    private var tailUsed = 0
+    private var utf8: UTF8Validator?
+    private enum Phase { case payload, tail }
+
     init(noContextTakeover: Bool, maxMessageBytes: Int) throws(CompressionError) {
         self.inflater = try ZlibInflater(format: .raw(windowBits: 15), maxOutputBytes: maxMessageBytes)
         self.noContextTakeover = noContextTakeover
         self.maxMessageBytes = maxMessageBytes
     }
 
-    /// The payload of `message` as the application sees it: inflated when it is compressed.
-    func payload(of message: WebSocketMessage) throws(WebSocketProtocolError) -> [UInt8] {
-        guard message.compressed else { return message.payload }
+    /// True between `begin` and the step that reported the message's end (or failed).
+    var isInflating: Bool { input != nil }
+
+    /// Starts inflating `message`, which must be compressed; its payload is kept until
+    /// the message's end.
+    func begin(_ message: WebSocketMessage) {
         // A message ending in a final DEFLATE block ends the stream: the next one starts afresh.
         if noContextTakeover || inflater.isFinished {
             inflater.reset()
         } else {
             inflater.resetOutputCount()
         }
-        var output: [UInt8] = []
+        input = message.payload
+        phase = .payload
+        inputUsed = 0
+        tailUsed = 0
+        utf8 = message.opcode == .text ? UTF8Validator() : nil
+    }
+
+    /// Inflates at least `step` more bytes of the message begun last (at most 64 KiB
+    /// more), or up to its end, appending them to `output`; true once the message is
+    /// complete. After a thrown error the message is abandoned, and with it the
+    /// direction's DEFLATE stream: the caller stops decoding that direction.
+    func inflate(atLeast step: Int, into output: inout [UInt8]) throws(WebSocketProtocolError) -> Bool {
+        guard let input else { return true }
+        let start = output.count
+        var ended = false
         do throws(CompressionError) {
-            try inflater.decompress(message.payload, into: &output)
-            if !inflater.isFinished { try inflater.decompress(Self.tail, into: &output) }
+            while case let room = step - (output.count - start), room > 0 {
+                let before = output.count
+                switch phase {
+                case .payload:
+                    inputUsed += try inflater.decompress(input[inputUsed...], stoppingAfter: room, into: &output)
+                case .tail:
+                    tailUsed += try inflater.decompress(Self.tail[tailUsed...], stoppingAfter: room, into: &output)
+                }
+                if output.count - before >= room { break }  // stopped for the step: zlib may hold more
+                // This part is used up and zlib holds nothing more of it.
+                if phase == .payload, !inflater.isFinished {
+                    phase = .tail
+                    continue
+                }
+                ended = true
+                break
+            }
         } catch {
+            self.input = nil
             if case .outputLimitExceeded = error { throw .messageTooLarge(limit: maxMessageBytes) }
             throw .invalidCompressedData(error.description)
         }
-        if message.opcode == .text, !UTF8Validator.isValidUTF8(output) { throw .invalidUTF8 }
-        return output
+        if var validator = utf8 {
+            let valid = validator.validate(output[start...])
+            utf8 = validator
+            guard valid, !ended || validator.isComplete else {
+                self.input = nil
+                throw .invalidUTF8
+            }
+        }
+        if ended { self.input = nil }
+        return ended
     }
 }

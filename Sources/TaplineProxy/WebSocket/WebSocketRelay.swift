@@ -9,6 +9,11 @@ import TaplineWire
 ///
 /// Backpressure as in `TunnelRelay`: a side is not read while the other cannot
 /// take more, nor while the recorder is backed up. Half-closes are passed on.
+/// Decoding the copy for the capture is bounded too: at most
+/// `inflationBudgetPerTurn` bytes are inflated per turn; a message that inflates to
+/// more goes on in a later loop turn (after the recorder drained, when it is backed
+/// up), and its side is not read meanwhile. Bytes are relayed before they are decoded,
+/// so this never delays what was already received.
 ///
 /// Ending: the flow ends when either connection closes (the other is then closed
 /// after its queued bytes are written). It is clean when the side that closed
@@ -44,6 +49,12 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
     private var timerArmedForComplete = false
     /// The side whose EOF or close came first: the one that left, for the flow's error.
     private var clientLeftFirst: Bool?
+    /// A later turn is scheduled to go on decoding the client's / server's copy.
+    private var clientDecodingScheduled = false
+    private var serverDecodingScheduled = false
+
+    /// Most bytes inflated for the capture in one turn of the loop, per side.
+    static let inflationBudgetPerTurn = 1 << 20
 
     init(context: ProxyContext, info: ClientConnectionInfo, flow: FlowID, timings: FlowTimingsBox,
          client: any ByteStream, upstream: any ByteStream, tap: WebSocketTap, ownsClientConnection: Bool = true) {
@@ -66,10 +77,7 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
             if fromClient { clientPausedByPeer = true } else { upstreamPausedByPeer = true }
         }
         guard !ended else { return }
-        let flow = self.flow, context = self.context
-        tap.receive(bytes, fromClient: fromClient) { message in
-            context.record(.webSocketMessage(flow: flow, message: message, time: .now()))
-        }
+        decodeCopy(of: bytes, fromClient: fromClient)
         updateCloseTimer()
         if !pausedForRecorder, context.recorderIsBackedUp {
             pausedForRecorder = true
@@ -83,8 +91,51 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
     }
 
     private func updateReadInterest() {
-        if pausedForRecorder || clientPausedByPeer { client.pauseReading() } else { client.resumeReading() }
-        if pausedForRecorder || upstreamPausedByPeer { upstream.pauseReading() } else { upstream.resumeReading() }
+        let clientInflating = !ended && tap.isInflating(fromClient: true)
+        let serverInflating = !ended && tap.isInflating(fromClient: false)
+        if pausedForRecorder || clientPausedByPeer || clientInflating { client.pauseReading() } else { client.resumeReading() }
+        if pausedForRecorder || upstreamPausedByPeer || serverInflating { upstream.pauseReading() } else { upstream.resumeReading() }
+    }
+
+    /// Decodes the capture's copy of `bytes` (nil: goes on with what the tap holds) and
+    /// records what comes out; schedules the rest when the turn's budget ran out.
+    private func decodeCopy(of bytes: ArraySlice<UInt8>?, fromClient: Bool) {
+        let flow = self.flow, context = self.context
+        let record = { (output: WebSocketTapOutput) in
+            switch output {
+            case .message(let message):
+                context.record(.webSocketMessage(flow: flow, message: message, time: .now()))
+            case .payloadPiece(let fromClient, let piece):
+                context.record(.webSocketPayload(flow: flow, fromClient: fromClient, bytes: piece))
+            }
+        }
+        let done = if let bytes {
+            tap.receive(bytes, fromClient: fromClient, inflationBudget: Self.inflationBudgetPerTurn, output: record)
+        } else {
+            tap.decode(fromClient: fromClient, inflationBudget: Self.inflationBudgetPerTurn, output: record)
+        }
+        if !done { scheduleDecoding(fromClient: fromClient) }
+    }
+
+    /// Goes on decoding a side's copy in a later turn: once the recorder has drained when
+    /// it is backed up, else as soon as the loop has served the other connections.
+    private func scheduleDecoding(fromClient: Bool) {
+        if fromClient ? clientDecodingScheduled : serverDecodingScheduled { return }
+        if fromClient { clientDecodingScheduled = true } else { serverDecodingScheduled = true }
+        let resume = { [weak self] in
+            guard let self else { return }
+            if fromClient { self.clientDecodingScheduled = false } else { self.serverDecodingScheduled = false }
+            guard !self.ended else { return }
+            self.decodeCopy(of: nil, fromClient: fromClient)
+            self.updateCloseTimer()
+            self.updateReadInterest()
+        }
+        if context.recorderIsBackedUp {
+            context.whenRecorderDrained(resume)
+        } else {
+            let me = LoopBound(resume, loop: context.loop)
+            context.loop.execute { me.value() }
+        }
     }
 
     /// Arms the close timer when a close frame is waiting for its answer, and again

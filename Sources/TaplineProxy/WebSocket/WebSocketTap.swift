@@ -5,7 +5,18 @@ import TaplineWire
 /// Decodes a copy of both directions of a relayed WebSocket connection into the
 /// messages the capture records: frames joined, permessage-deflate undone, close
 /// frames tracked in a `WebSocketCloseHandshake`. Pure protocol logic: bytes in,
-/// records out; the relay does the I/O.
+/// `WebSocketTapOutput`s out; the relay does the I/O.
+///
+/// Memory: a compressed message is inflated in steps of `inflationStep` bytes. Up to
+/// `heldPayloadLimit` of its output is held and recorded with the message; past that,
+/// what is held goes out as a `.payloadPiece` and so does every later step, and the
+/// message's record carries only its size (`streamedPayloadSize`). So a direction holds
+/// at most its compressed message (what the peer sent) plus `heldPayloadLimit` and one
+/// step of output, whatever the message inflates to. `decode` stops after `inflationBudget` bytes of
+/// output and reports the message unfinished; the caller resumes it later, so a
+/// decompression bomb is decoded in bounded turns that wait for the recorder. A
+/// message that inflates past `maxMessageBytes` is recorded up to there
+/// (`decodingCapped`), and its direction's decoding stops (close code 1009).
 ///
 /// A direction that breaks the protocol stops being decoded (its failure is kept
 /// for the flow's end); its bytes are still relayed unchanged by the relay, and
@@ -13,10 +24,24 @@ import TaplineWire
 ///
 /// Thread ownership: confined to its relay's event loop.
 struct WebSocketTap {
+    /// Output held per message before it is streamed (the capture's inline payload size).
+    static let heldPayloadLimit = 64 << 10
+    /// Output of one inflation step (and so of each streamed piece, give or take 64 KiB).
+    static let inflationStep = 64 << 10
+
+    /// A compressed message being inflated: what its record needs, and its output so far.
+    private struct Inflation {
+        var message: WebSocketMessage
+        var held: [UInt8] = []
+        var streamed: UInt64 = 0
+    }
+
     private var clientDecoder: WebSocketMessageDecoder
     private var serverDecoder: WebSocketMessageDecoder
     private var clientInflater: WebSocketMessageInflater?
     private var serverInflater: WebSocketMessageInflater?
+    private var clientInflation: Inflation?
+    private var serverInflation: Inflation?
     private(set) var closeHandshake = WebSocketCloseHandshake()
     /// Why decoding the client's / server's bytes stopped, if it did.
     private(set) var clientFailure: String?
@@ -46,20 +71,38 @@ struct WebSocketTap {
         }
     }
 
-    /// Decodes `bytes` sent by the client (`fromClient`) or the server and calls
-    /// `emit` with each message completed by them, in order.
-    mutating func receive(_ bytes: ArraySlice<UInt8>, fromClient: Bool, emit: (WebSocketMessageRecord) -> Void) {
+    /// Takes `bytes` sent by the client (`fromClient`) or the server and decodes what it
+    /// can: see `decode`. True when everything received was decoded.
+    @discardableResult
+    mutating func receive(_ bytes: ArraySlice<UInt8>, fromClient: Bool, inflationBudget: Int = .max,
+                          output: (WebSocketTapOutput) -> Void) -> Bool {
         if fromClient {
-            guard clientFailure == nil else { return }
+            guard clientFailure == nil else { return true }
             clientDecoder.append(bytes)
-            clientFailure = Self.drain(&clientDecoder, inflater: clientInflater, fromClient: true,
-                                       handshake: &closeHandshake, emit: emit)
         } else {
-            guard serverFailure == nil else { return }
+            guard serverFailure == nil else { return true }
             serverDecoder.append(bytes)
-            serverFailure = Self.drain(&serverDecoder, inflater: serverInflater, fromClient: false,
-                                       handshake: &closeHandshake, emit: emit)
         }
+        return decode(fromClient: fromClient, inflationBudget: inflationBudget, output: output)
+    }
+
+    /// Decodes the client's (or server's) bytes received so far and calls `output` with
+    /// each payload piece and message completed, in order. Stops once `inflationBudget`
+    /// bytes were inflated and returns false: a message is part-way inflated, call again
+    /// to go on. True when everything received was decoded (or decoding has stopped).
+    mutating func decode(fromClient: Bool, inflationBudget: Int, output: (WebSocketTapOutput) -> Void) -> Bool {
+        if fromClient {
+            guard clientFailure == nil else { return true }
+            let result = Self.drain(&clientDecoder, inflater: clientInflater, inflation: &clientInflation,
+                                    fromClient: true, budget: inflationBudget, handshake: &closeHandshake, output: output)
+            clientFailure = result.failure
+            return result.done
+        }
+        guard serverFailure == nil else { return true }
+        let result = Self.drain(&serverDecoder, inflater: serverInflater, inflation: &serverInflation,
+                                fromClient: false, budget: inflationBudget, handshake: &closeHandshake, output: output)
+        serverFailure = result.failure
+        return result.done
     }
 
     /// True when the client (or server) is part-way through a frame or a fragmented message.
@@ -67,23 +110,79 @@ struct WebSocketTap {
         fromClient ? clientDecoder.isInsideMessage : serverDecoder.isInsideMessage
     }
 
-    /// Pulls every complete message; returns a description of the violation that stopped it, if any.
+    /// True while a message of the client (or server) is part-way inflated: `decode` resumes it.
+    func isInflating(fromClient: Bool) -> Bool {
+        (fromClient ? clientInflation : serverInflation) != nil
+    }
+
+    /// Pulls every complete message, inflating within `budget`; returns whether all was
+    /// decoded, and a description of the violation that stopped decoding, if any.
     private static func drain(_ decoder: inout WebSocketMessageDecoder, inflater: WebSocketMessageInflater?,
-                              fromClient: Bool, handshake: inout WebSocketCloseHandshake,
-                              emit: (WebSocketMessageRecord) -> Void) -> String? {
+                              inflation: inout Inflation?, fromClient: Bool, budget: Int,
+                              handshake: inout WebSocketCloseHandshake,
+                              output: (WebSocketTapOutput) -> Void) -> (done: Bool, failure: String?) {
+        var spent = 0
         do throws(WebSocketProtocolError) {
-            while let message = try decoder.nextMessage() {
-                let payload = try inflater?.payload(of: message) ?? message.payload
+            while true {
+                if var current = inflation, let inflater {
+                    inflation = nil
+                    if !(try inflate(&current, with: inflater, fromClient: fromClient, budget: budget, spent: &spent,
+                                     output: output)) {
+                        inflation = current
+                        return (false, nil)
+                    }
+                }
+                guard let message = try decoder.nextMessage() else { return (true, nil) }
                 if let close = message.close {
                     handshake.closeReceived(from: fromClient ? .client : .server, close)
                 }
-                emit(WebSocketMessageRecord(fromClient: fromClient, opcode: Self.opcode(message.opcode), payload: payload,
-                                            wireBytes: message.wireBytes, compressed: message.compressed))
+                if message.compressed, let inflater {
+                    inflater.begin(message)
+                    inflation = Inflation(message: message)
+                    continue
+                }
+                output(.message(record(message, fromClient: fromClient, payload: message.payload)))
             }
-            return nil
         } catch {
-            return "\(error) (close code \(error.closeCode)); later frames were relayed but not captured"
+            return (true, "\(error) (close code \(error.closeCode)); later frames were relayed but not captured")
         }
+    }
+
+    /// Inflates `current` in steps until it ends (true, its record emitted) or `budget`
+    /// is spent (false). A message over the size cap is recorded up to the cap, then the
+    /// error is rethrown.
+    private static func inflate(_ current: inout Inflation, with inflater: WebSocketMessageInflater, fromClient: Bool,
+                                budget: Int, spent: inout Int,
+                                output: (WebSocketTapOutput) -> Void) throws(WebSocketProtocolError) -> Bool {
+        var ended = false
+        var capped: WebSocketProtocolError?
+        repeat {
+            let before = current.held.count
+            do throws(WebSocketProtocolError) {
+                ended = try inflater.inflate(atLeast: inflationStep, into: &current.held)
+            } catch {
+                guard case .messageTooLarge = error else { throw error }
+                capped = error
+            }
+            spent += current.held.count - before
+            if current.held.count > heldPayloadLimit || (current.streamed > 0 && (ended || capped != nil)) {
+                current.streamed += UInt64(current.held.count)
+                output(.payloadPiece(fromClient: fromClient, bytes: current.held))
+                current.held = []
+            }
+        } while !ended && capped == nil && spent < budget
+        guard ended || capped != nil else { return false }
+        var finished = record(current.message, fromClient: fromClient, payload: current.held)
+        if current.streamed > 0 { finished.streamedPayloadSize = current.streamed }
+        finished.decodingCapped = capped != nil
+        output(.message(finished))
+        if let capped { throw capped }
+        return true
+    }
+
+    private static func record(_ message: WebSocketMessage, fromClient: Bool, payload: [UInt8]) -> WebSocketMessageRecord {
+        WebSocketMessageRecord(fromClient: fromClient, opcode: opcode(message.opcode), payload: payload,
+                               wireBytes: message.wireBytes, compressed: message.compressed)
     }
 
     private static func opcode(_ opcode: WebSocketOpcode) -> WebSocketMessageRecord.Opcode {
