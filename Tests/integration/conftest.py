@@ -30,6 +30,12 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 _reads_outside: list[str] = []
 
 
+# Programs the person running the tests chose by environment (the binary under test, a
+# peer's path) may live anywhere; everything else a test reads must be in the repository.
+_CHOSEN_PROGRAMS = {Path(os.environ[name]).resolve() for name in ("TAPLINE_BIN", "TAPLINE_MITMDUMP")
+                    if os.environ.get(name)}
+
+
 def _outside_repository(path) -> bool:
     """True for a path beside the repository (e.g. ../shared): a fresh clone has nothing there."""
     if isinstance(path, int):
@@ -38,7 +44,8 @@ def _outside_repository(path) -> bool:
         resolved = Path(os.fsdecode(path)).resolve()
     except (TypeError, ValueError, OSError):
         return False
-    return resolved.is_relative_to(REPOSITORY.parent) and not resolved.is_relative_to(REPOSITORY)
+    return (resolved.is_relative_to(REPOSITORY.parent) and not resolved.is_relative_to(REPOSITORY)
+            and resolved not in _CHOSEN_PROGRAMS)
 
 
 def _audit(event: str, args: tuple) -> None:
