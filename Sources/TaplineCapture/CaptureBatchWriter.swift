@@ -269,10 +269,12 @@ final class CaptureBatchWriter: @unchecked Sendable {
         if !gather.isEmpty { try events.writeAll(gather) }
     }
 
-    /// Records the first error and keeps what can be kept: the lines events.jsonl
-    /// still holds staged (written before the failed group), then a `writer-error`
-    /// line, in the room freed from the reserve, and fsyncs it. Each step is best
-    /// effort: events.jsonl may be the file that failed.
+    /// Records the first error and keeps what can be kept: the body bytes every
+    /// segment still holds staged (first, so that a line never reaches the file
+    /// before its body bytes), the lines events.jsonl still holds staged (written
+    /// before the failed group), then a `writer-error` line, in the room freed from
+    /// the reserve, and fsyncs it. Each step is best effort: any file may be the
+    /// one that failed.
     private func fail(_ error: CaptureError) {
         guard failure == nil else { return }
         failure = error
@@ -283,6 +285,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
         line.beginEvent("writer-error", time: Timestamp.now().microseconds)
         line.key("message"); line.string(error.description)
         line.endEvent()
+        for segment in segments.values { try? segment.writeHeldBytesAfterFailure() }
         do throws(CaptureError) {
             try events.writeHeldBytesAfterFailure()
             try line.withUnsafeBytes { bytes in

@@ -75,6 +75,40 @@ final class CaptureWriteFailureTests: XCTestCase {
         XCTAssertTrue(last.contains("\"type\":\"writer-error\"") && last.contains("File too large"), last)
     }
 
+    /// Another loop's segment fails (each loop fills its own): the body bytes that
+    /// the first segment still held staged reach its file too, so the kept lines
+    /// do not refer to bytes that were never written.
+    func testBodiesStagedInAnotherSegmentAreKept() throws {
+        let session = directory + "/session"
+        XCTAssertEqual(mkdir(session, 0o700), 0)
+        XCTAssertEqual(mkdir(session + "/bodies", 0o700), 0)
+        let queue = DirectWriteQueue()
+        let events = try CaptureFile.create(session + "/events.jsonl", directIO: queue)
+        let files = CaptureBatchWriter(directory: session, events: events, directWrites: queue,
+                                       reserve: try CaptureSpaceReserve(path: session + "/.reserve"))
+        var firstLoop = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 1 })
+        var secondLoop = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 2 })
+        var spare = CaptureWriter.SpareBuffers()
+
+        for flow in 1...3 { CaptureTestSupport.encodeGET(flow: flow, responseBodySize: 100, into: &firstLoop) }
+        files.write([try XCTUnwrap(firstLoop.takeBatch(spare: &spare))])
+        let segment = session + "/bodies/000001.bin"
+        let stagedSize = (try FileManager.default.attributesOfItem(atPath: segment)[.size] as? NSNumber)?.intValue
+        XCTAssertEqual(stagedSize, 0, "the first segment's bytes are only staged (else this test proves nothing)")
+
+        CaptureTestSupport.encodeGET(flow: 4, responseBodySize: 3 << 20, into: &secondLoop)
+        try withFileSizeLimit(512 << 10) {
+            files.write([try XCTUnwrap(secondLoop.takeBatch(spare: &spare))])
+        }
+        XCTAssertNotNil(files.failure, "the second segment past the file-size limit must fail")
+        _ = files.finish()
+
+        let keptSize = (try FileManager.default.attributesOfItem(atPath: segment)[.size] as? NSNumber)?.intValue
+        XCTAssertEqual(keptSize, 300, "the three 100-byte bodies staged in segment 1 must reach its file")
+        let lines = try CaptureTestSupport.lines(of: session + "/events.jsonl").filter { !$0.isEmpty }
+        XCTAssertTrue(lines.contains { $0.contains("\"target\":\"/3\"") }, "\(lines)")
+    }
+
     /// `close()` still marks the session ended with its `writerError`, and
     /// `writeFailure` tells the caller.
     func testClosedSessionRecordsTheErrorAndTellsTheCaller() throws {
