@@ -25,6 +25,7 @@ enum ShowFlowDetail {
         out.append(style.bold("Flow \(flow.id)") + "  \(FlowSummaryText.method(flow)) \(ShowText.sanitize(flow.url))  "
                    + "\(FlowSummaryText.status(flow))  (\(flow.kind.rawValue), \(flow.state.rawValue))")
         out.append("  session \(session.id), started \(ShowText.localTime(flow.started))")
+        for note in ShowWebSocketTimeline.cappedNotes(flow) { out.append("  " + style.yellow(note)) }
 
         section("Connection \(flow.connection)")
         field("client", flow.clientAddress ?? "unknown")
