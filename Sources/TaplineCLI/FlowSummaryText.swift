@@ -1,5 +1,6 @@
 import TaplineCapture
 import TaplineCompression
+import TaplineExport
 import TaplineFlow
 
 /// The short facts of a flow shown in `tapline show SESSION` and its JSON:
@@ -88,10 +89,20 @@ enum FlowSummaryText {
         flow.kind == .tunnel || flow.kind == .websocket
     }
 
-    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or `-`; a WebSocket
-    /// opened by an HTTP/2 extended CONNECT says so: `HTTP/2 #3 ws`.
+    /// The flow's HTTP version as `show` names it: for a flow imported from a HAR, the
+    /// `httpVersion` its request recorded, as spelled (`spdy`, `h3`, `http/2.0`; `""` when
+    /// the tool wrote none), not the version the import parsed it to; else
+    /// `CapturedFlow.protocolName` (`HTTP/1.1`, `HTTP/2`, `-`).
+    static func protocolName(_ flow: CapturedFlow) -> String {
+        HARRecordedEntry(flow: flow)?.recordedHTTPVersion(response: false) ?? flow.protocolName
+    }
+
+    /// `HTTP/1.1`, or `HTTP/2 #3` (with the client's stream id), or an imported flow's
+    /// recorded version (`spdy`), or `-`; a WebSocket opened by an HTTP/2 extended
+    /// CONNECT says so: `HTTP/2 #3 ws`.
     static func protocolText(_ flow: CapturedFlow) -> String {
-        let text = flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? flow.protocolName
+        let name = protocolName(flow)
+        let text = flow.http2StreamID.map { "HTTP/2 #\($0)" } ?? (name.isEmpty ? "-" : ShowText.sanitize(name))
         return flow.kind == .websocket && flow.isExtendedConnectWebSocket ? text + " ws" : text
     }
 

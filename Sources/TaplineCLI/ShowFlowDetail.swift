@@ -1,13 +1,18 @@
 import TaplineCapture
+import TaplineExport
 import TaplineFlow
 import TaplineWire
 
 /// `tapline show SESSION --flow N`: everything about one flow, in the order
 /// it happened: connection, upstream, timings, request head exactly as
 /// captured (start line, headers in order and case), body preview, trailers,
-/// interim and final response, error. Pure apart from reading body previews.
+/// interim and final response, error. A flow imported from a HAR shows what its
+/// entry recorded where the capture holds a derived value: the `httpVersion`
+/// strings in the start lines and the `timings` phases. Pure apart from reading
+/// body previews.
 enum ShowFlowDetail {
     static func lines(_ flow: CapturedFlow, session: CapturedSession, style: TerminalStyle) -> [String] {
+        let recorded = HARRecordedEntry(flow: flow)
         var out: [String] = []
         func section(_ title: String) {
             if !out.isEmpty { out.append("") }
@@ -20,6 +25,7 @@ enum ShowFlowDetail {
         out.append(style.bold("Flow \(flow.id)") + "  \(FlowSummaryText.method(flow)) \(ShowText.sanitize(flow.url))  "
                    + "\(FlowSummaryText.status(flow))  (\(flow.kind.rawValue), \(flow.state.rawValue))")
         out.append("  session \(session.id), started \(ShowText.localTime(flow.started))")
+        for note in ShowWebSocketTimeline.cappedNotes(flow) { out.append("  " + style.yellow(note)) }
 
         section("Connection \(flow.connection)")
         field("client", flow.clientAddress ?? "unknown")
@@ -43,10 +49,18 @@ enum ShowFlowDetail {
             }
         }
 
-        let timingLines = timings(flow)
-        if !timingLines.isEmpty {
-            section("Timings")
-            for (name, value) in timingLines { field(name, value) }
+        if let recordedTimings = recorded?.recordedTimings {
+            let timingLines = Self.recordedTimings(recordedTimings)
+            if !timingLines.isEmpty {
+                section("Timings (as recorded in the imported HAR)")
+                for (name, value) in timingLines { field(name, value) }
+            }
+        } else {
+            let timingLines = timings(flow)
+            if !timingLines.isEmpty {
+                section("Timings")
+                for (name, value) in timingLines { field(name, value) }
+            }
         }
 
         if flow.kind == .websocket {
@@ -64,7 +78,8 @@ enum ShowFlowDetail {
 
         if let request = flow.request {
             section("Request")
-            out.append("  " + ShowText.sanitize("\(request.method) \(request.target) \(request.version)"))
+            let version = recorded?.recordedHTTPVersion(response: false) ?? request.version.description
+            out.append("  " + ShowText.sanitize("\(request.method) \(request.target)" + (version.isEmpty ? "" : " \(version)")))
             out += headerLines(request.headers)
             out.append("")
             out += ShowBodyPreview.lines(flow.requestBody, direction: .request, style: style).map { "  " + $0 }
@@ -82,7 +97,7 @@ enum ShowFlowDetail {
 
         if let response = flow.response {
             section("Response")
-            out.append("  " + statusLine(response, style: style))
+            out.append("  " + statusLine(response, version: recorded?.recordedHTTPVersion(response: true), style: style))
             out += headerLines(response.headers)
             out.append("")
             out += ShowBodyPreview.lines(flow.responseBody, direction: .response, style: style).map { "  " + $0 }
@@ -114,8 +129,10 @@ enum ShowFlowDetail {
         return parts.joined(separator: "  ")
     }
 
-    static func statusLine(_ head: HTTPResponseHead, style: TerminalStyle) -> String {
-        let text = ShowText.sanitize("\(head.version) \(head.status)" + (head.reason.isEmpty ? "" : " \(head.reason)"))
+    /// `version`: the one an imported HAR entry recorded (possibly empty), in place of the parsed one.
+    static func statusLine(_ head: HTTPResponseHead, version: String? = nil, style: TerminalStyle) -> String {
+        let version = version ?? head.version.description
+        let text = ShowText.sanitize((version.isEmpty ? "" : "\(version) ") + "\(head.status)" + (head.reason.isEmpty ? "" : " \(head.reason)"))
         return style.status(head.status, text)
     }
 
@@ -142,5 +159,16 @@ enum ShowFlowDetail {
         moment("first byte", t.firstResponseByte)
         moment("done", t.done)
         return result
+    }
+
+    /// An imported entry's HAR phases as it recorded them (`connect` includes `ssl`),
+    /// to the µs; -1 is HAR's "does not apply".
+    static func recordedTimings(_ timings: HARRecordedTimings) -> [(String, String)] {
+        timings.recordedPhases.map { name, milliseconds in
+            guard milliseconds >= 0 else { return (name, "-1 (does not apply)") }
+            // HAR's own spelling of a timing: at most three decimals, no trailing `.0`.
+            guard case .number(let text) = JSONValue.milliseconds(milliseconds) else { return (name, "") }
+            return (name, text + " ms")
+        }
     }
 }

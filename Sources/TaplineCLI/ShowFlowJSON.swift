@@ -1,13 +1,18 @@
 import Foundation
 import TaplineCapture
+import TaplineExport
 import TaplineFlow
 import TaplineWire
 
 /// `tapline show SESSION --flow N --json`: one flow as a JSON object with the
 /// same names as the capture format (headers as `[name, value]` pairs in wire
-/// order, timings in microseconds since the epoch).
+/// order, timings in microseconds since the epoch). A flow imported from a HAR
+/// has the versions its entry recorded (`"version": "spdy"`) and `recordedTimings`,
+/// the entry's `timings` phases in milliseconds as written (-1 kept); other
+/// flows have `"recordedTimings": null`.
 enum ShowFlowJSON {
     static func text(_ flow: CapturedFlow) -> String {
+        let recorded = HARRecordedEntry(flow: flow)
         var object: [String: Any] = [
             "id": Int(clamping: flow.id.rawValue),
             "connection": Int(clamping: flow.connection.rawValue),
@@ -20,7 +25,7 @@ enum ShowFlowJSON {
             "bytesFromClient": Int(clamping: flow.bytesFromClient),
             "bytesFromServer": Int(clamping: flow.bytesFromServer),
             "upstreamReused": flow.upstreamReused,
-            "interimResponses": flow.interimResponses.map(response),
+            "interimResponses": flow.interimResponses.map { response($0) },
             "requestBody": body(flow.requestBody),
             "responseBody": body(flow.responseBody),
         ]
@@ -28,8 +33,8 @@ enum ShowFlowJSON {
         object["clientTLS"] = flow.clientTLS.map(tls) ?? NSNull()
         object["server"] = flow.serverAddress ?? NSNull()
         object["upstreamTLS"] = flow.upstreamTLS.map(tls) ?? NSNull()
-        object["request"] = flow.request.map(request) ?? NSNull()
-        object["response"] = flow.response.map(response) ?? NSNull()
+        object["request"] = flow.request.map { request($0, version: recorded?.recordedHTTPVersion(response: false)) } ?? NSNull()
+        object["response"] = flow.response.map { response($0, version: recorded?.recordedHTTPVersion(response: true)) } ?? NSNull()
         object["requestTrailers"] = flow.requestTrailers.map(headers) ?? NSNull()
         object["responseTrailers"] = flow.responseTrailers.map(headers) ?? NSNull()
         object["grpcStatus"] = flow.grpcStatus.map { ["code": $0.code, "name": $0.name, "message": $0.message] } ?? NSNull()
@@ -47,6 +52,7 @@ enum ShowFlowJSON {
         ]
         for (name, moment) in moments { if let moment { timings[name] = Int(moment.microseconds) } }
         object["timings"] = timings
+        object["recordedTimings"] = recorded?.recordedTimings.map(recordedTimings) ?? NSNull()
         return ShowJSON.text(object)
     }
 
@@ -54,12 +60,18 @@ enum ShowFlowJSON {
         headers.fields.map { [$0.name, $0.value] }
     }
 
-    static func request(_ head: HTTPRequestHead) -> [String: Any] {
-        ["method": head.method, "target": head.target, "version": head.version.description, "headers": headers(head.headers)]
+    /// `version`: the one an imported HAR entry recorded, in place of the parsed one.
+    static func request(_ head: HTTPRequestHead, version: String? = nil) -> [String: Any] {
+        ["method": head.method, "target": head.target, "version": version ?? head.version.description, "headers": headers(head.headers)]
     }
 
-    static func response(_ head: HTTPResponseHead) -> [String: Any] {
-        ["status": head.status, "reason": head.reason, "version": head.version.description, "headers": headers(head.headers)]
+    static func response(_ head: HTTPResponseHead, version: String? = nil) -> [String: Any] {
+        ["status": head.status, "reason": head.reason, "version": version ?? head.version.description, "headers": headers(head.headers)]
+    }
+
+    /// HAR names to milliseconds, only the phases the entry recorded.
+    static func recordedTimings(_ timings: HARRecordedTimings) -> [String: Any] {
+        Dictionary(uniqueKeysWithValues: timings.recordedPhases.map { ($0.name, $0.milliseconds as Any) })
     }
 
     static func tls(_ tls: TLSDetails) -> [String: Any] {

@@ -50,7 +50,7 @@ enum ShowFlowList {
             object["requestPartial"] = FlowSummaryText.isPartial(flow, .request)
             object["responsePartial"] = FlowSummaryText.isPartial(flow, .response)
             object["method"] = flow.request?.method ?? NSNull()
-            object["protocol"] = flow.protocolName
+            object["protocol"] = FlowSummaryText.protocolName(flow)
             object["stream"] = flow.http2StreamID.map { Int($0) as Any } ?? NSNull()
             let type = FlowSummaryText.contentType(flow)
             object["contentType"] = type == "-" ? NSNull() : type

@@ -6,8 +6,9 @@ import TaplineFlow
 /// in capture order — time since the 101, direction arrow (`→` client to
 /// server, `←` server to client), opcode, size (and size on the wire, with
 /// `deflate` when compressed), and a preview (text, hex for binary, code and
-/// reason for close). Also its JSON form for `--json`. Pure apart from reading
-/// spilled payloads.
+/// reason for close). A message whose decoding stopped at the proxy's 64 MiB cap
+/// says it was cut for the capture only (`cappedNotes` for the flow's summary).
+/// Also its JSON form for `--json`. Pure apart from reading spilled payloads.
 enum ShowWebSocketTimeline {
     static let previewCharacters = 60
     static let previewBytes = 256
@@ -21,16 +22,38 @@ enum ShowWebSocketTimeline {
         let sizes = messages.map(sizeText)
         // As wide as the widest size, and two spaces before the preview, whatever the sizes.
         let sizeWidth = sizes.reduce(0) { max($0, $1.count) } + 2
-        for (message, size) in zip(messages, sizes) {
+        for (number, (message, size)) in zip(messages, sizes).enumerated() {
             let offset = "+" + ShowText.milliseconds(origin.milliseconds(to: message.time))
             let arrow = message.fromClient ? "→" : "←"
             var line = "  " + ShowText.pad(offset, 11, right: true) + " " + arrow + " "
                 + ShowText.pad(ShowText.sanitize(message.opcode), 7) + ShowText.pad(size, sizeWidth)
                 + preview(message, sessionDirectory: sessionDirectory)
-            if message.truncated { line += " " + style.yellow("(capture kept \(message.storedBytes) of \(message.size) bytes)") }
+            if message.decodingCapped {
+                line += " " + style.yellow("(message \(number + 1) cut at \(capText(message)) for the capture only; relayed whole"
+                                           + (message.storedBytes < message.size ? ", capture kept \(message.storedBytes) bytes)" : ")"))
+            } else if message.truncated {
+                line += " " + style.yellow("(capture kept \(message.storedBytes) of \(message.size) bytes)")
+            }
             out.append(line)
         }
         return out
+    }
+
+    /// One sentence per message whose decoding stopped at the proxy's cap, for the top of
+    /// `--flow N`: the flow's end reason says what happened on the wire, this says the
+    /// capture's copy is short while the peer got every byte. After the cap the tap
+    /// decodes nothing more from that side (`WebSocketTap`), so later frames are not listed.
+    static func cappedNotes(_ flow: CapturedFlow) -> [String] {
+        flow.webSocketMessages.enumerated().filter { $0.element.decodingCapped }.map { index, message in
+            let side = message.fromClient ? "client" : "server"
+            return "message \(index + 1) (from the \(side)) was cut at \(capText(message)) for the capture only: "
+                + "the proxy relayed all its bytes; the \(side)'s later frames were relayed but not recorded"
+        }
+    }
+
+    /// The cap a capped message stopped at, `64 MiB` (its decoded `size`).
+    private static func capText(_ message: CapturedWebSocketMessage) -> String {
+        message.size % (1 << 20) == 0 ? "\(message.size >> 20) MiB" : "\(message.size) bytes"
     }
 
     /// `12 kB (wire 3.1 kB, deflate)`: the payload size and the frames' size on the wire.
@@ -78,6 +101,7 @@ enum ShowWebSocketTimeline {
                 "size": Int(clamping: message.size),
                 "compressed": message.compressed,
                 "truncated": message.truncated,
+                "capped": message.decodingCapped,
             ]
             if let code = message.closeCode {
                 object["code"] = code

@@ -376,6 +376,7 @@ struct CaptureEventEncoder {
             lines.endArray()
         }
         if streamed.stored < message.size || message.decodingCapped { lines.member("truncated", true) }
+        if message.decodingCapped { lines.member("capped", true) }
     }
 
     /// A `wsMessage` line: payloads up to `inlinePayloadLimit` inline (text as a JSON
@@ -415,6 +416,7 @@ struct CaptureEventEncoder {
             lines.member("base64", Base64.encode(stored))
         }
         if keep < payload.count || message.decodingCapped { lines.member("truncated", true) }
+        if message.decodingCapped { lines.member("capped", true) }
     }
 
     private mutating func emitPendingBody() {

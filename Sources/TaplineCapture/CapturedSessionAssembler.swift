@@ -321,7 +321,8 @@ struct CapturedSessionAssembler {
               let size = json.uint64("size") else { return nil }
         var message = CapturedWebSocketMessage(time: time, fromClient: direction == "client", opcode: opcode,
                                                wireBytes: wireBytes, size: size, compressed: json.bool("compressed") ?? false,
-                                               truncated: json.bool("truncated") ?? false)
+                                               truncated: json.bool("truncated") ?? false,
+                                               decodingCapped: json.bool("capped") ?? false)
         if let code = json.int64("code") {
             message.closeCode = Int(code)
             message.closeReason = json.string("reason") ?? ""

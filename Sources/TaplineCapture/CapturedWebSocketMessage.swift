@@ -9,7 +9,9 @@ import TaplineWire
 /// proxy streamed it as it was inflated); `size` is the payload size after
 /// decompression, `wireBytes` the frames' size on the wire; `truncated` is true when
 /// `--max-body-capture` kept only the first bytes, or decoding stopped at the 64 MiB
-/// message cap (`size` then counts what was decoded). A value type.
+/// message cap (`size` then counts what was decoded). `decodingCapped` says it was the
+/// cap (it implies `truncated`): the message was longer than `size` and was relayed
+/// whole; only the capture's copy stops there. A value type.
 public struct CapturedWebSocketMessage: Sendable, Equatable {
     public var time: Timestamp
     /// True when the client sent it, false when the server did.
@@ -26,10 +28,13 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     /// Where a payload stored in body segments is, in order.
     public var extents: [BodyExtent]
     public var truncated: Bool
+    /// Decoding stopped at the proxy's message cap (64 MiB): `size` is the cap, the
+    /// message on the wire inflated to more. The capture's limit, not the peer's fault.
+    public var decodingCapped: Bool
 
     public init(time: Timestamp, fromClient: Bool, opcode: String, wireBytes: UInt64, size: UInt64, compressed: Bool,
                 closeCode: Int? = nil, closeReason: String? = nil, inlinePayload: [UInt8]? = nil,
-                extents: [BodyExtent] = [], truncated: Bool = false) {
+                extents: [BodyExtent] = [], truncated: Bool = false, decodingCapped: Bool = false) {
         self.time = time
         self.fromClient = fromClient
         self.opcode = opcode
@@ -41,6 +46,7 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
         self.inlinePayload = inlinePayload
         self.extents = extents
         self.truncated = truncated
+        self.decodingCapped = decodingCapped
     }
 
     /// The stored payload (decompressed), read from the body segment when it was spilled.

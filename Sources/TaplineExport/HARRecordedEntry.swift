@@ -15,8 +15,10 @@ import TaplineCapture
 ///
 /// `applied(to:)` lays the recorded fields over an entry built from the capture
 /// (see its rules); the result is valid HAR 1.2 even when the original was not.
+/// `recordedHTTPVersion(response:)` and `recordedTimings` answer what `tapline show`
+/// presents as recorded, so that no caller reads the extension's JSON itself.
 /// A value type, pure.
-struct HARRecordedEntry: Sendable, Equatable {
+public struct HARRecordedEntry: Sendable, Equatable {
     /// The extension name on the flow (`CapturedFlow.extensions`).
     static let extensionName = "har"
 
@@ -42,7 +44,7 @@ struct HARRecordedEntry: Sendable, Equatable {
     }
 
     /// The flow's recorded entry, when it was imported from a HAR.
-    init?(flow: CapturedFlow) {
+    public init?(flow: CapturedFlow) {
         guard let value = flow.extensions[Self.extensionName], let json = JSONValue(capture: value),
               json.objectMembers != nil else { return nil }
         fields = json
@@ -54,6 +56,21 @@ struct HARRecordedEntry: Sendable, Equatable {
         let body = response ? fields["response"]?["content"] : fields["request"]?["postData"]
         guard body?.objectMembers != nil else { return nil }
         return body?["encoding"]?.stringValue?.lowercased() == "base64"
+    }
+
+    /// The `httpVersion` recorded for the request (`response` false) or the response, as
+    /// the tool spelled it (`spdy`, `quic/1+spdy/3`, `http/2.0`, `h3`; `""` when it wrote an
+    /// empty one, as browsers do for a request that failed); nil when it wrote no string.
+    /// The flow's heads hold a parsed `HTTPVersion` instead, HTTP/1.1 for any spelling the
+    /// importer does not know.
+    public func recordedHTTPVersion(response: Bool) -> String? {
+        fields[response ? "response" : "request"]?["httpVersion"]?.stringValue
+    }
+
+    /// The entry's `timings` as recorded; nil when it had no timings object.
+    public var recordedTimings: HARRecordedTimings? {
+        guard let timings = fields["timings"] else { return nil }
+        return HARRecordedTimings(timings)
     }
 
     // MARK: - Laying the recording over a built entry

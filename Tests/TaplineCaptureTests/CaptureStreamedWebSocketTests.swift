@@ -85,5 +85,31 @@ final class CaptureStreamedWebSocketTests: XCTestCase {
         let capped = try record(capped: true)
         XCTAssertEqual(try XCTUnwrap(capped.flow(1)).webSocketMessages.map(\.truncated), [true, false],
                        "decoding stopped at the cap: only the first bytes are known")
+        XCTAssertEqual(try XCTUnwrap(capped.flow(1)).webSocketMessages.map(\.decodingCapped), [true, false],
+                       "the reader tells the cap from --max-body-capture")
+        XCTAssertEqual(messages.map(\.decodingCapped), [true, false])
+    }
+
+    func testAnInlineCappedMessageSaysCappedAndAnUncappedOneDoesNot() throws {
+        let writer = try CaptureWriter(root: root, options: CaptureOptions())
+        let t = CaptureTestSupport.t
+        writer.record(.connectionOpened(connection: ConnectionID(1), client: "127.0.0.1:5000", listener: "127.0.0.1:8080", time: t(0)))
+        writer.record(.flowStarted(flow: flow, connection: ConnectionID(1), kind: .http, scheme: "http",
+                                   authority: "example.com:80", time: t(1)))
+        writer.record(.requestHead(flow: flow, head: HTTPRequestHead(method: "GET", target: "/",
+                                                                     headers: HTTPHeaders([("Host", "example.com")])), time: t(2)))
+        for capped in [true, false] {
+            writer.record(.webSocketMessage(flow: flow, message: WebSocketMessageRecord(
+                fromClient: true, opcode: .binary, payload: [1, 2, 3], wireBytes: 9, compressed: true,
+                decodingCapped: capped), time: t(100)))
+        }
+        writer.close()
+        let session = try CapturedSession.open(directory: writer.directory)
+        let messages = try XCTUnwrap(session.flow(1)).webSocketMessages
+        XCTAssertEqual(messages.map(\.decodingCapped), [true, false])
+        XCTAssertEqual(messages.map(\.truncated), [true, false])
+        let lines = try CaptureTestSupport.lines(of: session.directory + "/events.jsonl").filter { $0.contains("\"wsMessage\"") }
+        XCTAssertTrue(lines[0].contains("\"capped\":true"), lines[0])
+        XCTAssertFalse(lines[1].contains("capped"), lines[1])
     }
 }
