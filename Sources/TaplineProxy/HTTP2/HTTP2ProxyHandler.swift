@@ -1020,7 +1020,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         http1Pool.closeAll()
         upstream?.close()
         upstream = nil
-        let reported: (any Error)? = error ?? closeReason.map { HTTP2ConnectionFailure(message: $0) }
+        // nghttp2 may have ended the session over the client's violation without failing
+        // `receive` (a server session learns it when its GOAWAY is framed): `failure` says why.
+        let reason = closeReason ?? session.failure?.description
+        let reported: (any Error)? = error ?? reason.map { HTTP2ConnectionFailure(message: $0) }
         context.clientConnectionClosed(info, connection: client.connection, error: reported)
     }
 }
