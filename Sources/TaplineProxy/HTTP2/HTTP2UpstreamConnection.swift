@@ -138,7 +138,7 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         let host = upstream.target.hostPort
         if case .connectionError(let code, let reason)? = session.failure {
             return FlowError(.badResponse,
-                "\(host) broke HTTP/2: \(reason); Tapline ended the connection with GOAWAY \(code.name)")
+                "\(host) broke HTTP/2, so Tapline ended the connection with GOAWAY \(code.name): \(reason)")
         }
         let detail = socketError.map { ": \($0)" } ?? ""
         return FlowError(.upstreamAborted, "\(host) closed the HTTP/2 connection before the stream was complete\(detail)")
