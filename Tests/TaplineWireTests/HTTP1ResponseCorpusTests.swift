@@ -63,6 +63,24 @@ final class HTTP1ResponseCorpusTests: XCTestCase {
         XCTAssertEqual(framings, [.none, .none, .length(2), .chunked, .untilClose])
     }
 
+    /// The Content-Length a bodiless response stated, once its values agree: what a proxy
+    /// forwards as its one Content-Length; nil for responses with a body and interim ones.
+    func testStatedContentLengthOfBodilessResponses() throws {
+        var parser = HTTP1ResponseParser()
+        for method in ["HEAD", "GET", "GET", "GET", "HEAD"] { parser.expectResponse(toMethod: method) }
+        parser.append(D.bytes("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n"
+            + "HTTP/1.1 103 Early Hints\r\nContent-Length: 7\r\n\r\n"
+            + "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\nContent-Length: 9\r\n\r\n"
+            + "HTTP/1.1 204 No Content\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            + "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"))
+        var stated: [Int?] = []
+        while let event = try parser.nextEvent() {
+            if case .head = event { stated.append(parser.statedContentLength) }
+        }
+        XCTAssertEqual(stated, [5, nil, 9, nil, nil, nil])
+    }
+
     func testCloseDelimitedEndsAtFinish() {
         D.assertResponses(D.bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"), methods: ["GET"], give: [
             head(200, "OK", [("Content-Type", "text/plain")]), .body(D.bytes("until the end")), .end(nil),
