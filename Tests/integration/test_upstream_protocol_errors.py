@@ -84,12 +84,18 @@ def assert_reported(message: str, upstream: BrokenH2Upstream, reason: str, code_
     assert "closed the HTTP/2 connection" not in message, message
 
 
-def recorded_error(proxy) -> dict:
+def assert_recorded_and_ended(proxy, upstream: BrokenH2Upstream, reason: str, code_name: str, code: int) -> None:
+    """The capture's one flow ended with a bad-response saying so, and the upstream got
+    GOAWAY with `code`."""
     def ended():
         return [e for e in read_events(proxy.session_dir()) if e["type"] == "flowEnded"]
     flows = wait_until(ended, timeout=10, message="the flow's end in the capture")
     assert len(flows) == 1, flows
-    return flows[0]["error"]
+    error = flows[0]["error"]
+    assert error["kind"] == "bad-response", error
+    assert_reported(error["message"], upstream, reason, code_name)
+    wait_until(upstream.goaway_codes, timeout=10, message="Tapline's GOAWAY to the upstream")
+    assert upstream.goaway_codes() == [code]
 
 
 def test_h2_client_is_told_the_upstream_broke_http2(tapline, broken):
@@ -102,11 +108,7 @@ def test_h2_client_is_told_the_upstream_broke_http2(tapline, broken):
     client.close()
     assert response["status"] == 502
     assert_reported(response["body"].decode(), upstream, reason, code_name)
-    error = recorded_error(proxy)
-    assert error["kind"] == "bad-response", error
-    assert_reported(error["message"], upstream, reason, code_name)
-    wait_until(upstream.goaway_codes, timeout=10, message="Tapline's GOAWAY to the upstream")
-    assert upstream.goaway_codes() == [code]
+    assert_recorded_and_ended(proxy, upstream, reason, code_name, code)
 
 
 def test_http1_client_is_told_the_upstream_broke_http2(tapline, broken):
@@ -115,11 +117,7 @@ def test_http1_client_is_told_the_upstream_broke_http2(tapline, broken):
     status, body, _ = curl_status(f"http://127.0.0.1:{proxy.port}/")
     assert status == 502
     assert_reported(body.decode(), upstream, reason, code_name)
-    error = recorded_error(proxy)
-    assert error["kind"] == "bad-response", error
-    assert_reported(error["message"], upstream, reason, code_name)
-    wait_until(upstream.goaway_codes, timeout=10, message="Tapline's GOAWAY to the upstream")
-    assert upstream.goaway_codes() == [code]
+    assert_recorded_and_ended(proxy, upstream, reason, code_name, code)
 
 
 def test_a_client_that_breaks_http2_is_recorded_with_nghttp2s_reason(tapline, h2_upstream):
