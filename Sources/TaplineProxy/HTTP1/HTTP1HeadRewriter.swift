@@ -160,11 +160,10 @@ enum HTTP1HeadRewriter {
     ///   - framing: how the response arrives from upstream.
     ///   - clientFraming: how it will be sent to the client (chunked becomes
     ///     close-delimited for HTTP/1.0 clients).
-    ///   - closeAfter: the client connection closes after this response.
-    ///
     ///   - statedContentLength: for a bodiless response (`clientFraming == .none`: HEAD,
-    ///     1xx, 204, 304), the Content-Length its parser found stated (see
-    ///     `bodilessResponseFields`).
+    ///     1xx, 204, 304), the Content-Length its parser found stated, written as one
+    ///     field (`bodilessResponseFields`); nil leaves its fields as received.
+    ///   - closeAfter: the client connection closes after this response.
     static func clientResponse(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, clientFraming: HTTP1BodyFraming,
                                statedContentLength: Int? = nil, closeAfter: Bool, clientVersion: HTTPVersion,
                                isUpgrade: Bool) -> HTTPResponseHead {
