@@ -76,8 +76,21 @@ public final class HTTP2Session {
     /// has nothing else to send. Empty on the hot path.
     private var peerStops: [Int32] = []
     private static let spareOutboundLimit = 64
-    /// nghttp2's last error message (error callback), for connection error reports.
+    /// nghttp2's last error message (error callback) during the current `receive`, for
+    /// connection error reports.
     var lastLibraryMessage: String?
+    /// nghttp2's last library error code (error and invalid-frame callbacks, `NGHTTP2_ERR_…`)
+    /// during the current `receive`: the reason of a connection nghttp2 ended itself,
+    /// when it gave no message.
+    var lastLibraryErrorCode: Int32?
+    /// `failure` was set by `receive` when nghttp2 had ended the session itself, before its
+    /// GOAWAY went out: the GOAWAY's code and text replace it once it is framed.
+    private var failureAwaitsLibraryGoAway = false
+    /// The peer sent GOAWAY (so a client session refusing new requests is not a sign
+    /// that nghttp2 ended the session itself).
+    private var peerSentGoAway = false
+    /// We submitted a GOAWAY (`goAway`, `terminate`): ours, not nghttp2's own.
+    private var submittedGoAway = false
 
     /// A session in `role`, with our SETTINGS and connection window update queued.
     public init(role: HTTP2SessionRole, settings: HTTP2SessionSettings = HTTP2SessionSettings()) throws(HTTP2SessionError) {
@@ -180,22 +193,74 @@ public final class HTTP2Session {
     /// does for a peer that sent too many oversized header lists
     /// (`settings.maxOversizedHeaderBlocks`), except that its GOAWAY lets the streams
     /// already received finish: their events are still queued and may be answered.
+    ///
+    /// Most violations (a first frame that is not SETTINGS, a bad SETTINGS value, an
+    /// HPACK or flow-control error) nghttp2 handles itself: it queues a GOAWAY and
+    /// consumes the input without failing the call. A client session sees that at once
+    /// (nghttp2 refuses new requests though the peer sent no GOAWAY) and returns the
+    /// error here; a server session has no such signal, so its `failure` is set when
+    /// that GOAWAY is framed (`writeOutput`). Either way `failure` then carries the
+    /// GOAWAY's code and nghttp2's reason (its error message, else the GOAWAY's text).
     @discardableResult
     public func receive(_ bytes: some Collection<UInt8>) -> HTTP2SessionError? {
         if let failure { return failure }
+        lastLibraryMessage = nil
+        lastLibraryErrorCode = nil
         let rv = bytes.withContiguousStorageIfAvailable { buffer in
             nghttp2_session_mem_recv(session, buffer.baseAddress, buffer.count)
         } ?? Array(bytes).withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
-        if rv < 0 {
-            if let failure { return failure }  // `calmPeerDown` stopped it; its GOAWAY is queued
-            let code: HTTP2ErrorCode = rv == Int(NGHTTP2_ERR_FLOODED.rawValue) ? .enhanceYourCalm
-                : rv == Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) ? .internalError : .protocolError
-            nghttp2_session_terminate_session(session, code.rawValue)
-            let error = HTTP2SessionError.connectionError(code: code, reason: lastLibraryMessage ?? Self.message(Int32(clamping: rv)))
+        if rv >= 0 {
+            guard libraryEndedClientSession else { return nil }
+            let error = HTTP2SessionError.connectionError(code: libraryErrorCode, reason: libraryReason(goAwayText: ""))
             failure = error
+            failureAwaitsLibraryGoAway = true
             return error
         }
-        return nil
+        if let failure { return failure }  // `calmPeerDown` stopped it; its GOAWAY is queued
+        let code: HTTP2ErrorCode = rv == Int(NGHTTP2_ERR_FLOODED.rawValue) ? .enhanceYourCalm
+            : rv == Int(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) ? .internalError : .protocolError
+        nghttp2_session_terminate_session(session, code.rawValue)
+        let error = HTTP2SessionError.connectionError(code: code, reason: lastLibraryMessage ?? Self.message(Int32(clamping: rv)))
+        failure = error
+        return error
+    }
+
+    /// Client role: nghttp2 ended the session itself during the last `mem_recv` (it has
+    /// queued its GOAWAY, so it takes no new request) while the peer sent no GOAWAY and
+    /// we submitted none. (nghttp2 also refuses requests once our stream ids run out,
+    /// after 2^30 requests: that too ends the connection.)
+    private var libraryEndedClientSession: Bool {
+        role == .client && !peerSentGoAway && !submittedGoAway && nghttp2_session_check_request_allowed(session) == 0
+    }
+
+    /// The GOAWAY code nghttp2 sends for its last library error (its own mapping, RFC 9113 §7).
+    private var libraryErrorCode: HTTP2ErrorCode {
+        switch lastLibraryErrorCode {
+        case Int32(NGHTTP2_ERR_HEADER_COMP.rawValue)?: return .compressionError
+        case Int32(NGHTTP2_ERR_FLOW_CONTROL.rawValue)?: return .flowControlError
+        case Int32(NGHTTP2_ERR_FRAME_SIZE_ERROR.rawValue)?: return .frameSizeError
+        case Int32(NGHTTP2_ERR_STREAM_CLOSED.rawValue)?: return .streamClosed
+        case Int32(NGHTTP2_ERR_REFUSED_STREAM.rawValue)?: return .refusedStream
+        default: return .protocolError
+        }
+    }
+
+    /// nghttp2's reason for ending the session: its error message, else the text of its
+    /// GOAWAY, else what its error code says.
+    private func libraryReason(goAwayText: String) -> String {
+        if let lastLibraryMessage { return lastLibraryMessage }
+        if !goAwayText.isEmpty { return goAwayText }
+        if let lastLibraryErrorCode { return Self.message(lastLibraryErrorCode) }
+        return "nghttp2 ended the session"
+    }
+
+    /// A GOAWAY is being framed (frame-send callback). One we did not submit, with an
+    /// error code, is nghttp2 ending the session over the peer's violation: it becomes
+    /// `failure` (or replaces the provisional one `receive` set), with its code and text.
+    func goAwayFramed(code: HTTP2ErrorCode, debugData: UnsafeBufferPointer<UInt8>) {
+        guard !submittedGoAway, code != .noError, failure == nil || failureAwaitsLibraryGoAway else { return }
+        failureAwaitsLibraryGoAway = false
+        failure = .connectionError(code: code, reason: libraryReason(goAwayText: String(decoding: debugData, as: UTF8.self)))
     }
 
     /// The events since the last call, in order.
@@ -439,12 +504,14 @@ public final class HTTP2Session {
     /// accepted; streams in flight may finish.
     public func goAway(code: HTTP2ErrorCode, debugData: String = "") {
         let debug = Array(debugData.utf8)
+        submittedGoAway = true
         nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), lastProcessedStreamID, code.rawValue,
                               debug, debug.count)
     }
 
     /// Sends GOAWAY with `code` and ends the session once it is written (streams in flight are dropped).
     public func terminate(code: HTTP2ErrorCode) {
+        submittedGoAway = true
         nghttp2_session_terminate_session(session, code.rawValue)
     }
 
@@ -532,6 +599,7 @@ public final class HTTP2Session {
     }
 
     func emit(_ event: HTTP2Event) {
+        if case .goAway = event { peerSentGoAway = true }
         events.append(event)
     }
 

@@ -44,11 +44,26 @@ enum HTTP2SessionCallbacks {
             HTTP2Session.with(userData, else: ()) { $0.streamClosed(stream, code: code) }
             return 0
         }
-        nghttp2_session_callbacks_set_error_callback2(callbacks) { _, _, message, length, userData in
+        nghttp2_session_callbacks_set_error_callback2(callbacks) { _, code, message, length, userData in
             guard let message else { return 0 }
             HTTP2Session.with(userData, else: ()) { session in
+                session.lastLibraryErrorCode = code
                 session.lastLibraryMessage = String(decoding: UnsafeRawBufferPointer(start: message, count: length),
                                                     as: UTF8.self)
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(callbacks) { _, _, code, userData in
+            HTTP2Session.with(userData, else: ()) { $0.lastLibraryErrorCode = code }
+            return 0
+        }
+        // Called for every frame written, but does work only for GOAWAY (rare).
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
+            guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_GOAWAY.rawValue else { return 0 }
+            let goAway = frame.pointee.goaway
+            HTTP2Session.with(userData, else: ()) { session in
+                session.goAwayFramed(code: HTTP2ErrorCode(rawValue: goAway.error_code),
+                                     debugData: UnsafeBufferPointer(start: goAway.opaque_data, count: goAway.opaque_data_len))
             }
             return 0
         }

@@ -136,6 +136,15 @@ final class HTTP1HeadRewriterTests: XCTestCase {
         XCTAssertEqual(out.headers.first(name: "Content-Length"), "1234")
     }
 
+    func testBodilessResponseStatesItsContentLengthOnce() {
+        let head = HTTPResponseHead(status: 304, reason: "Not Modified",
+                                    headers: HTTPHeaders([("ETag", "x"), ("Content-Length", "5, 5"), ("Content-Length", "5")]))
+        let out = HTTP1HeadRewriter.clientResponse(head, framing: .none, clientFraming: .none, statedContentLength: 5,
+                                                   closeAfter: false, clientVersion: .http1_1, isUpgrade: false)
+        XCTAssertEqual(out.headers.fields.map(\.name), ["ETag", "Content-Length"])
+        XCTAssertEqual(out.headers.values(name: "Content-Length"), ["5"])
+    }
+
     func testTrailersLoseFramingRoutingAndHopByHopFields() {
         let trailers = HTTPHeaders([
             ("Content-Length", "0"), ("X-Checksum", "abc"), ("transfer-encoding", "chunked"), ("Host", "evil"),

@@ -49,18 +49,38 @@ final class HTTP1ResponseCorpusTests: XCTestCase {
 
     /// The framing the parser decided after each head: what a proxy forwards by.
     func testMessageFramingAfterEachHead() throws {
-        var parser = HTTP1ResponseParser()
-        for method in ["HEAD", "GET", "GET", "GET", "GET"] { parser.expectResponse(toMethod: method) }
-        parser.append(D.bytes("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
+        let framings = try afterEachHead(of: "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"
             + "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"
             + "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok"
             + "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
-            + "HTTP/1.1 200 OK\r\n\r\n"))
-        var framings: [HTTP1MessageFraming] = []
-        while let event = try parser.nextEvent() {
-            if case .head = event { framings.append(parser.messageFraming) }
-        }
+            + "HTTP/1.1 200 OK\r\n\r\n", methods: ["HEAD", "GET", "GET", "GET", "GET"], \.messageFraming)
         XCTAssertEqual(framings, [.none, .none, .length(2), .chunked, .untilClose])
+    }
+
+    /// What `property` of the parser says right after each head of `input` (answers to `methods`).
+    private func afterEachHead<Value>(of input: String, methods: [String],
+                                      _ property: KeyPath<HTTP1ResponseParser, Value>) throws -> [Value] {
+        var parser = HTTP1ResponseParser()
+        for method in methods { parser.expectResponse(toMethod: method) }
+        parser.append(D.bytes(input))
+        var values: [Value] = []
+        while let event = try parser.nextEvent() {
+            if case .head = event { values.append(parser[keyPath: property]) }
+        }
+        return values
+    }
+
+    /// The Content-Length a bodiless response stated, once its values agree: what a proxy
+    /// forwards as its one Content-Length; nil for responses with a body and interim ones.
+    func testStatedContentLengthOfBodilessResponses() throws {
+        let stated = try afterEachHead(of: "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n"
+            + "HTTP/1.1 103 Early Hints\r\nContent-Length: 7\r\n\r\n"
+            + "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\nContent-Length: 9\r\n\r\n"
+            + "HTTP/1.1 204 No Content\r\n\r\n"
+            + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            + "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+            methods: ["HEAD", "GET", "GET", "GET", "HEAD"], \.statedContentLength)
+        XCTAssertEqual(stated, [5, nil, 9, nil, nil, nil])
     }
 
     func testCloseDelimitedEndsAtFinish() {

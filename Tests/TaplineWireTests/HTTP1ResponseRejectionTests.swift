@@ -24,6 +24,16 @@ final class HTTP1ResponseRejectionTests: XCTestCase {
         assertRejects("HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc", with: .invalidContentLength("3x"))
     }
 
+    /// A bodiless response's Content-Length is forwarded (as one field), so values that
+    /// disagree are refused as they are for a body.
+    func testBodilessResponsesWithConflictingContentLength() {
+        assertRejects("HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n", methods: ["HEAD"], with: .conflictingContentLength)
+        assertRejects("HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+                      with: .conflictingContentLength)
+        assertRejects("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\n",
+                      with: .conflictingContentLength)
+    }
+
     func testBadStatusLines() {
         assertRejects("HTTP/1.1 2000 OK\r\n\r\n", with: .invalidStatusCode("2000"))
         assertRejects("HTTP/1.1 20 OK\r\n\r\n", with: .invalidStatusCode("20"))

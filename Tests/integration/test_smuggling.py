@@ -152,6 +152,16 @@ def _response_vector(path: str, framing: tuple[str, str], trailers: Optional[lis
                   response_framing=[framing], response_body=b"hello", response_trailers=trailers or [])
 
 
+def _bodiless_response_vector(method: str, path: str, status: int,
+                              framing: Optional[list[tuple[str, str]]]) -> Vector:
+    """A `method` request for `path`, answered without a body (HEAD, 304) but with
+    Content-Length: the client must get `framing` (its one Content-Length), or, when
+    None, the `status` Tapline answers with instead."""
+    return Vector(_head(f"{method} {{target:{path}}} HTTP/1.1", "Host: {authority}"), status=status,
+                  upstream=[Forwarded(_head(f"{method} {path} HTTP/1.1", "Host: {authority}"))],
+                  response_framing=framing, response_body=b"")
+
+
 # The upstream's framing, as a client must get it (HTTP/1.1 upstreams only).
 RESPONSE_VECTORS: dict[str, Vector] = {
     "response_connection_content_length":
@@ -163,6 +173,13 @@ RESPONSE_VECTORS: dict[str, Vector] = {
         _response_vector("/response/duplicate-content-length", ("Content-Length", "5")),
     "response_framing_fields_in_trailers":
         _response_vector("/response/trailers", ("Transfer-Encoding", "chunked"), [("X-Checksum", "abc")]),
+    "response_head_content_length_list":
+        _bodiless_response_vector("HEAD", "/response/head-content-length-list", 200, [("Content-Length", "5")]),
+    "response_not_modified_duplicate_content_length":
+        _bodiless_response_vector("GET", "/response/not-modified-duplicate-content-length", 304,
+                                  [("Content-Length", "5")]),
+    "response_not_modified_conflicting_content_length":
+        _bodiless_response_vector("GET", "/response/not-modified-conflicting-content-length", 502, None),
 }
 
 SETUPS = ("reverse", "forward", "h1-client-h2-upstream")
@@ -217,7 +234,7 @@ def _send(setup: Setup, vector: Vector) -> rawhttp.RawResponse:
             if vector.response_framing is not None:
                 framing = [(k, v) for k, v in head.headers if k.lower() in ("content-length", "transfer-encoding")]
                 assert framing == vector.response_framing, f"client got framing {framing}: {head}"
-            return rawhttp.read_response_body(f, head)
+            return rawhttp.read_response_body(f, head, request_method=vector.request.split(" ", 1)[0])
 
 
 def _barrier(setup: Setup) -> None:
@@ -378,5 +395,26 @@ def test_http1_response_framing_toward_h2_client(tapline, path, fields, trailers
         assert answer["status"] == 200 and bytes(answer["body"]) == b"hello", answer
         assert [(k, v) for k, v in answer["headers"] if k in ("content-length", "transfer-encoding")] == fields
         assert answer["trailers"] == trailers
+    finally:
+        upstream.stop()
+
+
+@pytest.mark.parametrize("method,path,status,fields", [
+    ("HEAD", "/response/head-content-length-list", 200, [("content-length", "5")]),
+    ("GET", "/response/not-modified-duplicate-content-length", 304, [("content-length", "5")]),
+    ("GET", "/response/not-modified-conflicting-content-length", 502, None),
+], ids=["head_content_length_list", "not_modified_duplicate_content_length",
+        "not_modified_conflicting_content_length"])
+def test_http1_bodiless_response_content_length_toward_h2_client(tapline, method, path, status, fields):
+    """A bodiless response keeps its Content-Length, as one valid HTTP/2 field (a list or
+    repeated field makes the response malformed); disagreeing values are a 502."""
+    upstream = RecordingUpstream()
+    try:
+        proxy = tapline("--reverse", f"http://{upstream.authority}")
+        answer = _h2_exchange(proxy, path, method=method)
+        assert answer["status"] == status, answer
+        if fields is not None:
+            assert [(k, v) for k, v in answer["headers"] if k in ("content-length", "transfer-encoding")] == fields
+            assert bytes(answer["body"]) == b"", answer
     finally:
         upstream.stop()

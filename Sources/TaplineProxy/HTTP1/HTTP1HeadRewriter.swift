@@ -160,15 +160,18 @@ enum HTTP1HeadRewriter {
     ///   - framing: how the response arrives from upstream.
     ///   - clientFraming: how it will be sent to the client (chunked becomes
     ///     close-delimited for HTTP/1.0 clients).
+    ///   - statedContentLength: for a bodiless response (`clientFraming == .none`: HEAD,
+    ///     1xx, 204, 304), the Content-Length its parser found stated, written as one
+    ///     field (`bodilessResponseFields`); nil leaves its fields as received.
     ///   - closeAfter: the client connection closes after this response.
-    ///
-    /// A bodiless response (`clientFraming == .none`: HEAD, 1xx, 204, 304) keeps its
-    /// Content-Length as received: it describes the representation, not this message.
     static func clientResponse(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, clientFraming: HTTP1BodyFraming,
-                               closeAfter: Bool, clientVersion: HTTPVersion, isUpgrade: Bool) -> HTTPResponseHead {
+                               statedContentLength: Int? = nil, closeAfter: Bool, clientVersion: HTTPVersion,
+                               isUpgrade: Bool) -> HTTPResponseHead {
         var headers = removeHopByHop(head.headers, keepUpgrade: isUpgrade)
         if clientFraming != .none {
             headers = self.framed(headers, clientFraming)
+        } else {
+            headers = bodilessResponseFields(headers, statedContentLength: statedContentLength)
         }
         if !isUpgrade {
             if closeAfter {
@@ -178,6 +181,18 @@ enum HTTP1HeadRewriter {
             }
         }
         return HTTPResponseHead(version: .http1_1, status: head.status, reason: head.reason, headers: headers)
+    }
+
+    /// The fields of a bodiless response (HEAD, 204, 304) for the next hop: its
+    /// Content-Length states the representation's length, not this message's
+    /// (RFC 9110 §8.6), so it is kept, but once: `statedContentLength` (the value the
+    /// response parser found all of its Content-Length values to agree on) replaces
+    /// `5, 5` or repeated lines, which HTTP/2 clients reject as malformed. Nil leaves
+    /// the fields as they are. (A Transfer-Encoding beside it goes, as `framed` does:
+    /// RFC 9112 §6.2 forbids sending both.)
+    static func bodilessResponseFields(_ headers: HTTPHeaders, statedContentLength: Int?) -> HTTPHeaders {
+        guard let statedContentLength else { return headers }
+        return framed(headers, .contentLength(statedContentLength))
     }
 
     /// `headers` with their framing fields replaced by the one `framing` implies, placed

@@ -342,7 +342,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         if !HTTP1BodyFraming.allowsReuse(after: head, framing: framing) { upstreamReusable = false }
         exchange.finalResponse = head
         let clientHead = HTTP1HeadRewriter.clientResponse(
-            head, framing: framing, clientFraming: clientFraming, closeAfter: closeAfterExchange,
+            head, framing: framing, clientFraming: clientFraming,
+            statedContentLength: upstreamParser.statedContentLength, closeAfter: closeAfterExchange,
             clientVersion: exchange.request.version, isUpgrade: false)
         client.write(HTTP1Serializer.responseHead(clientHead))
     }

@@ -42,6 +42,10 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     private var reportedClose = false
     private var pumping = false
     private var pumpAgain = false
+    /// Why the connection lost the current stream (`upstreamStream(_:lost:)`): what the
+    /// handler is told when the connection's close is reported, so a broken upstream
+    /// reads as such rather than as a plain close.
+    private var lostStreamError: FlowError?
     static let maxQueuedPerStream = 256 * 1024
 
     /// Wraps `upstream` when it speaks HTTP/2 (ALPN h2, or `priorKnowledge`); otherwise returns it.
@@ -168,7 +172,9 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     }
 
     func upstreamStream(_ id: Int32, lost error: FlowError) {
-        if stream == id { stream = nil }
+        guard stream == id else { return }
+        stream = nil
+        lostStreamError = error
     }
 
     private func http1Head(_ fields: HTTPHeaders, framing: (name: String, value: String)?) -> HTTPResponseHead {
@@ -243,7 +249,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
 
     func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
         deliverQueued()
-        reportClose(nil)
+        reportClose(lostStreamError)
     }
 
     // MARK: ByteStream

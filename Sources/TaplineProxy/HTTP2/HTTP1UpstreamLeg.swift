@@ -96,7 +96,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
                 if !head.isInterim {
                     responseAllowsReuse = HTTP1BodyFraming.allowsReuse(after: head, framing: framing)
                 }
-                handler.http1ResponseHead(head, framing: framing, for: exchange)
+                handler.http1ResponseHead(head, framing: framing, statedContentLength: parser.statedContentLength,
+                                          for: exchange)
             case .body(let bytes):
                 handler.http1ResponseBody(Array(bytes), for: exchange)
             case .end(let trailers):

@@ -719,8 +719,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    /// A response head from the HTTP/1.1 upstream, with the framing its parser decided.
-    func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, for exchange: HTTP2StreamExchange) {
+    /// A response head from the HTTP/1.1 upstream, with the framing its parser decided
+    /// and, for a bodiless response, the Content-Length it stated.
+    func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?,
+                           for exchange: HTTP2StreamExchange) {
         firstResponseByte(exchange)
         if exchange.tunnel != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
             switchHTTP1ToWebSocket(exchange, response: head)
@@ -728,10 +730,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
         var forwarded = head
-        if framing != .none {
-            // One content-length of the decided value (`5, 5` is not a valid HTTP/2 content-length).
-            forwarded.headers = HTTP1HeadRewriter.framed(head.headers, framing)
-        }
+        // One content-length of the decided (or, bodiless, stated) value: `5, 5` or two
+        // content-length fields make an HTTP/2 response malformed (RFC 9113 §8.1.1).
+        forwarded.headers = framing != .none ? HTTP1HeadRewriter.framed(head.headers, framing)
+            : HTTP1HeadRewriter.bodilessResponseFields(head.headers, statedContentLength: statedContentLength)
         let fields = HTTP2HeadTranslator.http2Response(forwarded)
         if head.isInterim {
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
@@ -1020,7 +1022,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         http1Pool.closeAll()
         upstream?.close()
         upstream = nil
-        let reported: (any Error)? = error ?? closeReason.map { HTTP2ConnectionFailure(message: $0) }
+        // nghttp2 may have ended the session over the client's violation without failing
+        // `receive` (a server session learns it when its GOAWAY is framed): `failure` says why.
+        let reason = closeReason ?? session.failure?.description
+        let reported: (any Error)? = error ?? reason.map { HTTP2ConnectionFailure(message: $0) }
         context.clientConnectionClosed(info, connection: client.connection, error: reported)
     }
 }

@@ -122,13 +122,25 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         closed = true
         // Events already parsed (a final DATA, a GOAWAY) still count.
         dispatchEvents()
-        let reason = error.map { ": \($0)" } ?? ""
+        let lostError = lossError(socketError: error)
         let lost = streams
         streams.removeAll()
         for (id, delegate) in lost.entriesByID {
-            delegate.upstreamStream(id, lost: FlowError(.upstreamAborted,
-                "\(upstream.target.hostPort) closed the HTTP/2 connection before the stream was complete\(reason)"))
+            delegate.upstreamStream(id, lost: lostError)
         }
         owner?.upstreamConnectionClosed(self)
+    }
+
+    /// What the streams still open when the connection closed are told: a `bad-response`
+    /// when the upstream broke HTTP/2 (the session ended with a connection error and our
+    /// GOAWAY), else `upstream-aborted` (it closed, or the socket failed with `socketError`).
+    private func lossError(socketError: (any Error)?) -> FlowError {
+        let host = upstream.target.hostPort
+        if case .connectionError(let code, let reason)? = session.failure {
+            return FlowError(.badResponse,
+                "\(host) broke HTTP/2, so Tapline ended the connection with GOAWAY \(code.name): \(reason)")
+        }
+        let detail = socketError.map { ": \($0)" } ?? ""
+        return FlowError(.upstreamAborted, "\(host) closed the HTTP/2 connection before the stream was complete\(detail)")
     }
 }

@@ -11,7 +11,9 @@
 /// Interim responses (1xx other than 101) come as `head` + `end` and parsing
 /// continues with the final response to the same request.
 ///
-/// Framing (RFC 9112 §6.3): bodiless as above regardless of headers; otherwise
+/// Framing (RFC 9112 §6.3): bodiless as above regardless of headers (but a HEAD,
+/// 204 or 304 response whose Content-Length values disagree is refused: its stated
+/// length is forwarded, see `statedContentLength`); otherwise
 /// Transfer-Encoding with Content-Length is refused; a final coding of chunked
 /// is decoded, any other final coding (or Transfer-Encoding in an HTTP/1.0
 /// response) is read until close; then Content-Length; else until close.
@@ -53,6 +55,11 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
     /// `.none` for a bodiless status or a HEAD response (whatever its
     /// Content-Length says), `.length(5)` for `Content-Length: 5, 5`.
     public private(set) var messageFraming = HTTP1MessageFraming.none
+    /// The Content-Length a bodiless final response (HEAD, 204, 304) stated, all its
+    /// values agreeing (`5, 5` or two `5` lines give 5): the length of the representation,
+    /// not of this message (RFC 9110 §8.6), which the proxy forwards as one field. Nil when
+    /// it stated none (or a malformed one, forwarded as it is) and for any other head.
+    public private(set) var statedContentLength: Int?
 
     public init(limits: HTTP1Limits = HTTP1Limits()) {
         self.limits = limits
@@ -160,14 +167,18 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
         let request = pendingStart < pending.count ? pending[pendingStart] : .other
 
         let bodyFraming: HTTP1MessageFraming
+        var stated: Int?
         if head.isInterim {
             bodyFraming = .none
             afterMessage = .awaitingHead
         } else {
             let status = head.status
             let switchesProtocol = status == 101 || (request == .connect && status >= 200 && status < 300)
-            if switchesProtocol || request == .head || status < 200 || status == 204 || status == 304 {
+            if switchesProtocol || status < 200 {
                 bodyFraming = .none
+            } else if request == .head || status == 204 || status == 304 {
+                bodyFraming = .none
+                stated = try Self.representationLength(framing)
             } else {
                 bodyFraming = try Self.bodyFraming(headers: headers, framing: framing, version: line.version)
             }
@@ -176,9 +187,21 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
         }
         buffer.consume(length)
         messageFraming = bodyFraming
+        statedContentLength = stated
         bodyIsUntilClose = bodyFraming == .untilClose
         state = .body(HTTP1BodyDecoder(framing: bodyFraming))
         return head
+    }
+
+    /// The length a bodiless response's Content-Length states (see `statedContentLength`).
+    /// - Throws: `conflictingContentLength` when its values differ: which one the client
+    ///   would believe is anyone's guess, as for a response with a body.
+    private static func representationLength(_ framing: HTTP1FramingFields) throws(HTTP1ParseError) -> Int? {
+        switch framing.contentLength {
+        case .value(let n): return n
+        case .conflicting: throw .conflictingContentLength
+        case .absent, .invalid: return nil
+        }
     }
 
     private static func bodyFraming(headers: HTTPHeaders, framing: HTTP1FramingFields,

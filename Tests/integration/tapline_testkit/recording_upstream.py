@@ -37,6 +37,13 @@ RESPONSES = {
         b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello",
     "/response/duplicate-content-length":
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+    # Bodiless responses keep their Content-Length (the representation's length), but once.
+    "/response/head-content-length-list":           # asked for with HEAD
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+    "/response/not-modified-duplicate-content-length":
+        b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+    "/response/not-modified-conflicting-content-length":
+        b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
     "/response/trailers":
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
         b"Content-Length: 99\r\nTransfer-Encoding: chunked\r\nHost: evil.invalid\r\nX-Checksum: abc\r\n\r\n",

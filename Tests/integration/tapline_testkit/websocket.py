@@ -131,6 +131,7 @@ class RawWebSocketOrigin:
 
     def __init__(self, script: Callable[[socket.socket, bytes], None]):
         self.script = script
+        self.request_head: Optional[bytes] = None   # the opening handshake's head, as received
         self.listener = socket.create_server((HOST, 0))
         self.port = self.listener.getsockname()[1]
         self.closed = threading.Event()
@@ -159,6 +160,7 @@ class RawWebSocketOrigin:
                     return
                 data += chunk
             head, leftover = data.split(b"\r\n\r\n", 1)
+            self.request_head = head + b"\r\n\r\n"
             key = ""
             for line in head.decode("latin-1").split("\r\n")[1:]:
                 name, _, value = line.partition(":")
