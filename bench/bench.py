@@ -128,6 +128,14 @@ def nginx_config(nginx: str, workdir: Path, port: int, template: str = "nginx.co
     return text
 
 
+def one_kib_docroot(workdir: Path) -> Path:
+    """`workdir/doc` holding `1k.bin` (the 1 KiB body the HTTP/2 benchmarks fetch)."""
+    docroot = workdir / "doc"
+    docroot.mkdir()
+    (docroot / "1k.bin").write_bytes(bytes(range(256)) * 4)
+    return docroot
+
+
 def start_nginx(workdir: Path) -> tuple[subprocess.Popen, int]:
     nginx = nginx_binary()
     www = workdir / "www"

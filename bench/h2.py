@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 # Process helpers shared with the HTTP/1 bench (bench/bench.py, same directory).
-from bench import HOST, free_port, spawn, stop, stop_all, vm_hwm_kb, wait_for_port
+from bench import HOST, free_port, one_kib_docroot, spawn, stop, stop_all, vm_hwm_kb, wait_for_port
 
 
 def start(cmd: list[str], port: int, **kw) -> subprocess.Popen:
@@ -71,9 +71,7 @@ def main() -> int:
     nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
     work = Path(tempfile.mkdtemp(prefix="tapline-h2bench-"))
     try:
-        docroot = work / "doc"
-        docroot.mkdir()
-        (docroot / "1k.bin").write_bytes(bytes(range(256)) * 4)
+        docroot = one_kib_docroot(work)
         key, cert = work / "key.pem", work / "cert.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",

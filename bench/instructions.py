@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 # Process helpers shared with the other benchmarks (same directory).
-from bench import HOST, free_port, spawn, start_nginx, stop, stop_all, wait_for_port
+from bench import HOST, free_port, one_kib_docroot, spawn, start_nginx, stop, stop_all, wait_for_port
 
 CASES = ("h1", "h2c")
 
@@ -97,9 +97,7 @@ def main() -> int:
     nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
     work = Path(tempfile.mkdtemp(prefix="tapline-instructions-"))
     try:
-        docroot = work / "doc"
-        docroot.mkdir()
-        (docroot / "1k.bin").write_bytes(bytes(range(256)) * 4)
+        docroot = one_kib_docroot(work)
         h2c_port = free_port()
         nghttpd_proc = spawn([nghttpd, "--no-tls", "-d", str(docroot), "--address", HOST, str(h2c_port)],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
