@@ -7,7 +7,9 @@ import TaplineFlow
 /// server, `←` server to client), opcode, size (and size on the wire, with
 /// `deflate` when compressed), and a preview (text, hex for binary, code and
 /// reason for close). A message whose decoding stopped at the proxy's 64 MiB cap
-/// says it was cut for the capture only (`cappedNotes` for the flow's summary).
+/// says it was cut for the capture only (`cappedNotes` for the flow's summary); a
+/// later compressed message of that side that could not be inflated says so, with
+/// its compressed size.
 /// Also its JSON form for `--json`. Pure apart from reading spilled payloads.
 enum ShowWebSocketTimeline {
     static let previewCharacters = 60
@@ -22,13 +24,19 @@ enum ShowWebSocketTimeline {
         let sizes = messages.map(sizeText)
         // As wide as the widest size, and two spaces before the preview, whatever the sizes.
         let sizeWidth = sizes.reduce(0) { max($0, $1.count) } + 2
+        var lastCappedNumber: [Bool: Int] = [:]  // per side (fromClient), 1-based
         for (number, (message, size)) in zip(messages, sizes).enumerated() {
             let offset = "+" + ShowText.milliseconds(origin.milliseconds(to: message.time))
             let arrow = message.fromClient ? "→" : "←"
             var line = "  " + ShowText.pad(offset, 11, right: true) + " " + arrow + " "
                 + ShowText.pad(ShowText.sanitize(message.opcode), 7) + ShowText.pad(size, sizeWidth)
                 + preview(message, sessionDirectory: sessionDirectory)
-            if message.decodingCapped {
+            if message.decodingCapped { lastCappedNumber[message.fromClient] = number + 1 }
+            if message.undecoded {
+                let cut = lastCappedNumber[message.fromClient].map { "message \($0)" } ?? "an earlier message"
+                line += " " + style.yellow("(not decoded: the compression context was lost when \(cut) was cut at the cap; "
+                                           + "relayed whole)")
+            } else if message.decodingCapped {
                 line += " " + style.yellow("(message \(number + 1) cut at \(capText(message)) for the capture only; relayed whole"
                                            + (message.storedBytes < message.size ? ", capture kept \(message.storedBytes) bytes)" : ")"))
             } else if message.truncated {
@@ -41,13 +49,22 @@ enum ShowWebSocketTimeline {
 
     /// One sentence per message whose decoding stopped at the proxy's cap, for the top of
     /// `--flow N`: the flow's end reason says what happened on the wire, this says the
-    /// capture's copy is short while the peer got every byte. After the cap the tap
-    /// decodes nothing more from that side (`WebSocketTap`), so later frames are not listed.
+    /// capture's copy is short while the peer got every byte. The tap goes on decoding
+    /// that side's frames after the cap (`WebSocketTap`): the note counts the later
+    /// compressed messages it could not inflate (`undecoded`) up to the side's next cap.
     static func cappedNotes(_ flow: CapturedFlow) -> [String] {
-        flow.webSocketMessages.enumerated().filter { $0.element.decodingCapped }.map { index, message in
+        let messages = flow.webSocketMessages
+        return messages.indices.filter { messages[$0].decodingCapped }.map { index in
+            let message = messages[index]
             let side = message.fromClient ? "client" : "server"
+            let later = messages[(index + 1)...].filter { $0.fromClient == message.fromClient }
+            let undecoded = later.prefix { !$0.decodingCapped }.filter(\.undecoded).count
+            let lost = undecoded == 0 ? ""
+                : "; \(undecoded) later compressed message\(undecoded == 1 ? "" : "s") from the \(side) could not be "
+                    + "decoded (the compression context was lost with the cut)"
+            // No claim about later frames being recorded: captures of older versions stopped there.
             return "message \(index + 1) (from the \(side)) was cut at \(capText(message)) for the capture only: "
-                + "the proxy relayed all its bytes; the \(side)'s later frames were relayed but not recorded"
+                + "the proxy relayed all its bytes\(lost)"
         }
     }
 
@@ -56,9 +73,10 @@ enum ShowWebSocketTimeline {
         message.size % (1 << 20) == 0 ? "\(message.size >> 20) MiB" : "\(message.size) bytes"
     }
 
-    /// `12 kB (wire 3.1 kB, deflate)`: the payload size and the frames' size on the wire.
+    /// `12 kB (wire 3.1 kB, deflate)`: the payload size and the frames' size on the wire
+    /// (`1.2 kB compressed (wire ...)` for an undecoded message: its size before inflating).
     static func sizeText(_ message: CapturedWebSocketMessage) -> String {
-        ByteCountText.format(message.size)
+        ByteCountText.format(message.size) + (message.undecoded ? " compressed" : "")
             + " (wire \(ByteCountText.format(message.wireBytes))\(message.compressed ? ", deflate" : ""))"
     }
 
@@ -69,7 +87,7 @@ enum ShowWebSocketTimeline {
             let reason = message.closeReason.map { $0.isEmpty ? "" : " " + quoted($0) } ?? ""
             return "code \(code)\(reason)"
         }
-        guard message.size > 0 else { return "" }
+        guard message.size > 0, !message.undecoded else { return "" }
         let bytes: [UInt8]
         do {
             bytes = try message.payload(sessionDirectory: sessionDirectory, limit: previewBytes)
@@ -102,6 +120,7 @@ enum ShowWebSocketTimeline {
                 "compressed": message.compressed,
                 "truncated": message.truncated,
                 "capped": message.decodingCapped,
+                "undecoded": message.undecoded,
             ]
             if let code = message.closeCode {
                 object["code"] = code

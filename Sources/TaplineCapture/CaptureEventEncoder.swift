@@ -400,7 +400,7 @@ struct CaptureEventEncoder {
         lines.member("dir", constant: message.fromClient ? "client" : "server")
         lines.member("opcode", message.opcode.rawValue)
         lines.member("wireBytes", message.wireBytes)
-        lines.member("size", payload.count)
+        lines.member("size", message.size)
         lines.member("compressed", message.compressed)
         if message.opcode == .close, payload.count >= 2 {
             lines.member("code", Int(payload[0]) << 8 | Int(payload[1]))
@@ -415,8 +415,10 @@ struct CaptureEventEncoder {
         } else {
             lines.member("base64", Base64.encode(stored))
         }
-        if keep < payload.count || message.decodingCapped { lines.member("truncated", true) }
+        let undecoded = message.undecodedCompressedSize != nil
+        if keep < payload.count || message.decodingCapped || undecoded { lines.member("truncated", true) }
         if message.decodingCapped { lines.member("capped", true) }
+        if undecoded { lines.member("undecoded", true) }
     }
 
     private mutating func emitPendingBody() {

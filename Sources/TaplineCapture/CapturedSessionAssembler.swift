@@ -322,7 +322,8 @@ struct CapturedSessionAssembler {
         var message = CapturedWebSocketMessage(time: time, fromClient: direction == "client", opcode: opcode,
                                                wireBytes: wireBytes, size: size, compressed: json.bool("compressed") ?? false,
                                                truncated: json.bool("truncated") ?? false,
-                                               decodingCapped: json.bool("capped") ?? false)
+                                               decodingCapped: json.bool("capped") ?? false,
+                                               undecoded: json.bool("undecoded") ?? false)
         if let code = json.int64("code") {
             message.closeCode = Int(code)
             message.closeReason = json.string("reason") ?? ""

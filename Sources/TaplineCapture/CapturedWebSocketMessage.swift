@@ -11,7 +11,10 @@ import TaplineWire
 /// `--max-body-capture` kept only the first bytes, or decoding stopped at the 64 MiB
 /// message cap (`size` then counts what was decoded). `decodingCapped` says it was the
 /// cap (it implies `truncated`): the message was longer than `size` and was relayed
-/// whole; only the capture's copy stops there. A value type.
+/// whole; only the capture's copy stops there. `undecoded` marks a later compressed
+/// message of that side that could not be inflated (the DEFLATE window was lost with
+/// the cut): nothing is stored, `size` is its compressed size (it implies `truncated`).
+/// A value type.
 public struct CapturedWebSocketMessage: Sendable, Equatable {
     public var time: Timestamp
     /// True when the client sent it, false when the server did.
@@ -31,10 +34,14 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     /// Decoding stopped at the proxy's message cap (64 MiB): `size` is the cap, the
     /// message on the wire inflated to more. The capture's limit, not the peer's fault.
     public var decodingCapped: Bool
+    /// The message could not be inflated because an earlier message from the same side
+    /// was cut at the cap: `size` is its compressed payload's size, no payload is stored.
+    public var undecoded: Bool
 
     public init(time: Timestamp, fromClient: Bool, opcode: String, wireBytes: UInt64, size: UInt64, compressed: Bool,
                 closeCode: Int? = nil, closeReason: String? = nil, inlinePayload: [UInt8]? = nil,
-                extents: [BodyExtent] = [], truncated: Bool = false, decodingCapped: Bool = false) {
+                extents: [BodyExtent] = [], truncated: Bool = false, decodingCapped: Bool = false,
+                undecoded: Bool = false) {
         self.time = time
         self.fromClient = fromClient
         self.opcode = opcode
@@ -47,6 +54,7 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
         self.extents = extents
         self.truncated = truncated
         self.decodingCapped = decodingCapped
+        self.undecoded = undecoded
     }
 
     /// The stored payload (decompressed), read from the body segment when it was spilled.

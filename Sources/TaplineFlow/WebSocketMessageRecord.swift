@@ -20,9 +20,14 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
     /// Inflating stopped at the proxy's message size cap: the payload, and `size`, are
     /// only the message's first bytes (the rest was relayed, not decoded).
     public var decodingCapped: Bool
+    /// Set when this compressed message could not be inflated: an earlier message from
+    /// the same side was cut at the cap, and with it the DEFLATE window (context
+    /// takeover) this one refers to. Its compressed payload's size; `payload` is empty.
+    public var undecodedCompressedSize: UInt64?
 
     public init(fromClient: Bool, opcode: Opcode, payload: [UInt8], wireBytes: UInt64, compressed: Bool,
-                streamedPayloadSize: UInt64? = nil, decodingCapped: Bool = false) {
+                streamedPayloadSize: UInt64? = nil, decodingCapped: Bool = false,
+                undecodedCompressedSize: UInt64? = nil) {
         self.fromClient = fromClient
         self.opcode = opcode
         self.payload = payload
@@ -30,8 +35,9 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
         self.compressed = compressed
         self.streamedPayloadSize = streamedPayloadSize
         self.decodingCapped = decodingCapped
+        self.undecodedCompressedSize = undecodedCompressedSize
     }
 
-    /// The payload's size: streamed or held.
-    public var size: UInt64 { streamedPayloadSize ?? UInt64(payload.count) }
+    /// The payload's size: streamed or held, or for an undecoded message its compressed size.
+    public var size: UInt64 { undecodedCompressedSize ?? streamedPayloadSize ?? UInt64(payload.count) }
 }

@@ -81,6 +81,27 @@ final class CaptureWebSocketTests: XCTestCase {
         XCTAssertTrue(lines[4].contains(#""code":1000,"reason":"done""#), lines[4])
     }
 
+    /// A compressed message the proxy could not inflate (its side's window was lost at the
+    /// cap): `size` is its compressed size, nothing is stored, `truncated` and `undecoded`.
+    func testAnUndecodedMessageKeepsItsCompressedSizeAndSaysUndecoded() throws {
+        let session = try record([
+            WebSocketMessageRecord(fromClient: true, opcode: .text, payload: [], wireBytes: 21, compressed: true,
+                                   undecodedCompressedSize: 15),
+            WebSocketMessageRecord(fromClient: true, opcode: .text, payload: Array("plain".utf8), wireBytes: 11,
+                                   compressed: false),
+        ])
+        XCTAssertEqual(session.warnings, [])
+        let messages = try XCTUnwrap(session.flow(1)).webSocketMessages
+        XCTAssertEqual(messages.map(\.undecoded), [true, false])
+        XCTAssertEqual(messages.map(\.truncated), [true, false])
+        XCTAssertEqual(messages.map(\.size), [15, 5])
+        XCTAssertEqual(messages.map(\.storedBytes), [0, 5])
+        XCTAssertEqual(messages.map(\.decodingCapped), [false, false])
+        let lines = try CaptureTestSupport.lines(of: session.directory + "/events.jsonl").filter { $0.contains("wsMessage") }
+        XCTAssertTrue(lines[0].contains(#""size":15,"compressed":true,"text":"","truncated":true,"undecoded":true"#), lines[0])
+        XCTAssertFalse(lines[1].contains("undecoded"), lines[1])
+    }
+
     func testMaxBodyCaptureTruncatesEachPayload() throws {
         let session = try record([
             WebSocketMessageRecord(fromClient: true, opcode: .text, payload: Array(repeating: 0x61, count: 100),

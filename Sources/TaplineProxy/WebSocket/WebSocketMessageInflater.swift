@@ -15,7 +15,10 @@ import TaplineWire
 /// until it reports the end), so its caller never holds more than a step of output
 /// and can spread a large message over several turns. Output is bounded by
 /// `maxMessageBytes` per message (beyond it: `messageTooLarge`, close code 1009),
-/// text is UTF-8-checked as it is inflated (1007).
+/// text is UTF-8-checked as it is inflated (1007). A message abandoned at that cap
+/// leaves the DEFLATE window unknown: with context takeover `canInflateNextMessage`
+/// turns false for good (later messages refer to bytes never inflated); without it
+/// each message starts afresh, so inflating goes on with the next one.
 ///
 /// Thread ownership: confined to its relay's event loop.
 final class WebSocketMessageInflater {
@@ -42,10 +45,16 @@ final class WebSocketMessageInflater {
 
     /// True between `begin` and the step that reported the message's end (or failed).
     var isInflating: Bool { input != nil }
+    /// False once a message was abandoned at `maxMessageBytes` while the sender keeps its
+    /// compression context: the next messages' back-references point into the part that
+    /// was never inflated, so `begin` must not be called again. Stays true without
+    /// context takeover (each message is a fresh DEFLATE stream).
+    private(set) var canInflateNextMessage = true
 
     /// Starts inflating `message`, which must be compressed; its payload is kept until
-    /// the message's end.
+    /// the message's end. Requires `canInflateNextMessage`.
     func begin(_ message: WebSocketMessage) {
+        precondition(canInflateNextMessage, "the DEFLATE window was lost at the size cap")
         // A message ending in a final DEFLATE block ends the stream: the next one starts afresh.
         if noContextTakeover || inflater.isFinished {
             inflater.reset()
@@ -61,8 +70,10 @@ final class WebSocketMessageInflater {
 
     /// Inflates at least `step` more bytes of the message begun last (at most 64 KiB
     /// more), or up to its end, appending them to `output`; true once the message is
-    /// complete. After a thrown error the message is abandoned, and with it the
-    /// direction's DEFLATE stream: the caller stops decoding that direction.
+    /// complete. After a thrown error the message is abandoned. After
+    /// `messageTooLarge` the next message can be begun when `canInflateNextMessage`;
+    /// after any other error the direction's DEFLATE stream is broken: the caller stops
+    /// decoding that direction.
     func inflate(atLeast step: Int, into output: inout [UInt8]) throws(WebSocketProtocolError) -> Bool {
         guard let input else { return true }
         let start = output.count
@@ -87,7 +98,10 @@ final class WebSocketMessageInflater {
             }
         } catch {
             self.input = nil
-            if case .outputLimitExceeded = error { throw .messageTooLarge(limit: maxMessageBytes) }
+            if case .outputLimitExceeded = error {
+                if !noContextTakeover { canInflateNextMessage = false }
+                throw .messageTooLarge(limit: maxMessageBytes)
+            }
             throw .invalidCompressedData(error.description)
         }
         if var validator = utf8 {

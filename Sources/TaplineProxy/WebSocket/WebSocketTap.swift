@@ -16,7 +16,12 @@ import TaplineWire
 /// output and reports the message unfinished; the caller resumes it later, so a
 /// decompression bomb is decoded in bounded turns that wait for the recorder. A
 /// message that inflates past `maxMessageBytes` is recorded up to there
-/// (`decodingCapped`), and its direction's decoding stops (close code 1009).
+/// (`decodingCapped`). That is the capture's limit, not a protocol failure: the
+/// direction's frames go on being decoded, so its control frames (the close
+/// handshake) and later messages are recorded. With context takeover the DEFLATE
+/// window was lost with the cut, so that side's later compressed messages are
+/// recorded with their compressed size only (`undecodedCompressedSize`); without it
+/// inflating resumes with the next message. Uncompressed messages are unaffected.
 ///
 /// A direction that breaks the protocol stops being decoded (its failure is kept
 /// for the flow's end); its bytes are still relayed unchanged by the relay, and
@@ -137,8 +142,14 @@ struct WebSocketTap {
                     handshake.closeReceived(from: fromClient ? .client : .server, close)
                 }
                 if message.compressed, let inflater {
-                    inflater.begin(message)
-                    inflation = Inflation(message: message)
+                    if inflater.canInflateNextMessage {
+                        inflater.begin(message)
+                        inflation = Inflation(message: message)
+                    } else {
+                        var undecoded = record(message, fromClient: fromClient, payload: [])
+                        undecoded.undecodedCompressedSize = UInt64(message.payload.count)
+                        output(.message(undecoded))
+                    }
                     continue
                 }
                 output(.message(record(message, fromClient: fromClient, payload: message.payload)))
@@ -149,34 +160,33 @@ struct WebSocketTap {
     }
 
     /// Inflates `current` in steps until it ends (true, its record emitted) or `budget`
-    /// is spent (false). A message over the size cap is recorded up to the cap, then the
-    /// error is rethrown.
+    /// is spent (false). A message over the size cap ends there: it is recorded up to
+    /// the cap, `decodingCapped`.
     private static func inflate(_ current: inout Inflation, with inflater: WebSocketMessageInflater, fromClient: Bool,
                                 budget: Int, spent: inout Int,
                                 output: (WebSocketTapOutput) -> Void) throws(WebSocketProtocolError) -> Bool {
         var ended = false
-        var capped: WebSocketProtocolError?
+        var capped = false
         repeat {
             let before = current.held.count
             do throws(WebSocketProtocolError) {
                 ended = try inflater.inflate(atLeast: inflationStep, into: &current.held)
             } catch {
                 guard case .messageTooLarge = error else { throw error }
-                capped = error
+                capped = true
             }
             spent += current.held.count - before
-            if current.held.count > heldPayloadLimit || (current.streamed > 0 && (ended || capped != nil)) {
+            if current.held.count > heldPayloadLimit || (current.streamed > 0 && (ended || capped)) {
                 current.streamed += UInt64(current.held.count)
                 output(.payloadPiece(fromClient: fromClient, bytes: current.held))
                 current.held = []
             }
-        } while !ended && capped == nil && spent < budget
-        guard ended || capped != nil else { return false }
+        } while !ended && !capped && spent < budget
+        guard ended || capped else { return false }
         var finished = record(current.message, fromClient: fromClient, payload: current.held)
         if current.streamed > 0 { finished.streamedPayloadSize = current.streamed }
-        finished.decodingCapped = capped != nil
+        finished.decodingCapped = capped
         output(.message(finished))
-        if let capped { throw capped }
         return true
     }
 
