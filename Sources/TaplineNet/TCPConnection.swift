@@ -22,6 +22,14 @@ import Glibc
 /// loop iteration. Once closed, every method is a harmless no-op and no other
 /// delegate callback follows.
 ///
+/// Paused reading still watches for the peer's hang-up: a paused socket stays in
+/// epoll for `EPOLLRDHUP` alone, and the first FIN that arrives while paused is
+/// reported once through `connectionPeerHungUpWhilePaused` (bytes sent before it
+/// stay unread; they and `connectionDidReadEOF` follow once reading resumes). So
+/// a proxy that stops reading a client while its request is in flight still
+/// learns that the client left. An error on a paused socket (a reset) closes it
+/// at once, as on a reading one.
+///
 /// Reentrancy: the delegate may call any method (write, pause, close…) from any
 /// callback; the connection re-checks its state after every callback.
 ///
@@ -71,6 +79,9 @@ public final class TCPConnection {
 
     private var readPaused = false
     private var readEOF = false
+    /// The peer's FIN was reported while reading was paused: stop watching for it
+    /// (level-triggered `EPOLLRDHUP` would report it on every `epoll_wait`).
+    private var pausedHangUpReported = false
     private var shutdownWriteRequested = false
     private var writeShutDown = false
     private var closeAfterFlushRequested = false
@@ -301,6 +312,7 @@ public final class TCPConnection {
 
     /// Stops / resumes delivering `didRead` (and reading the socket at all).
     /// Both work from inside `didRead`: no further `didRead` follows a pause.
+    /// While paused, the peer's hang-up is still reported (see the type's doc).
     public func pauseReading() {
         guard !readPaused else { return }
         readPaused = true
@@ -416,7 +428,13 @@ public final class TCPConnection {
         case .connecting:
             wanted = LinuxSyscalls.EPOLLOUT
         case .open:
-            if !readPaused && !readEOF { wanted |= LinuxSyscalls.EPOLLIN }
+            if !readEOF {
+                if !readPaused {
+                    wanted |= LinuxSyscalls.EPOLLIN
+                } else if !pausedHangUpReported {
+                    wanted |= LinuxSyscalls.EPOLLRDHUP
+                }
+            }
             if waitingForWritable { wanted |= LinuxSyscalls.EPOLLOUT }
         case .closed:
             return
@@ -459,9 +477,21 @@ extension TCPConnection: EpollHandler {
                 let code = SocketOps.pendingError(fd)
                 if code != 0 { fail(code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "socket", errno: code)) }
             }
+            let hangUp = LinuxSyscalls.EPOLLRDHUP | LinuxSyscalls.EPOLLHUP
+            if state == .open && events & hangUp != 0 && interest & LinuxSyscalls.EPOLLRDHUP != 0 {
+                reportHangUpWhilePaused()
+            }
         case .closed:
             break
         }
+    }
+
+    /// The peer's FIN arrived while reading is paused: said once, then no longer watched.
+    private func reportHangUpWhilePaused() {
+        pausedHangUpReported = true
+        updateInterest()
+        guard state == .open else { return }
+        delegate?.connectionPeerHungUpWhilePaused(self)
     }
 
     func loopIsStopping() {
