@@ -27,8 +27,9 @@ import Glibc
 /// reported once through `connectionPeerHungUpWhilePaused` (bytes sent before it
 /// stay unread; they and `connectionDidReadEOF` follow once reading resumes). So
 /// a proxy that stops reading a client while its request is in flight still
-/// learns that the client left. An error on a paused socket (a reset) closes it
-/// at once, as on a reading one.
+/// learns that the client left. A reset is reported the same way: the bytes that
+/// arrived before it stay readable, and the reset closes the connection once
+/// reading reaches it (unless a write meets it first), as before.
 ///
 /// Reentrancy: the delegate may call any method (write, pause, close…) from any
 /// callback; the connection re-checks its state after every callback.
@@ -465,6 +466,7 @@ extension TCPConnection: EpollHandler {
             finishConnect()
         case .open:
             let problem = LinuxSyscalls.EPOLLERR | LinuxSyscalls.EPOLLHUP
+            let watchingHangUp = interest & LinuxSyscalls.EPOLLRDHUP != 0
             if events & (LinuxSyscalls.EPOLLIN | problem) != 0 && interest & LinuxSyscalls.EPOLLIN != 0 {
                 handleReadable()
             }
@@ -472,21 +474,22 @@ extension TCPConnection: EpollHandler {
                 waitingForWritable = false
                 flush()
             }
-            if state == .open && events & LinuxSyscalls.EPOLLERR != 0 {
+            if state == .open && watchingHangUp && events & (LinuxSyscalls.EPOLLRDHUP | problem) != 0 {
+                // A reset too: what arrived before it stays readable, and reading it
+                // after `resumeReading()` ends in the reset, as it would have anyway.
+                reportHangUpWhilePaused()
+            } else if state == .open && events & LinuxSyscalls.EPOLLERR != 0 {
                 // An error nobody consumed (neither reading nor writing right now).
                 let code = SocketOps.pendingError(fd)
                 if code != 0 { fail(code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "socket", errno: code)) }
-            }
-            let hangUp = LinuxSyscalls.EPOLLRDHUP | LinuxSyscalls.EPOLLHUP
-            if state == .open && events & hangUp != 0 && interest & LinuxSyscalls.EPOLLRDHUP != 0 {
-                reportHangUpWhilePaused()
             }
         case .closed:
             break
         }
     }
 
-    /// The peer's FIN arrived while reading is paused: said once, then no longer watched.
+    /// The peer's FIN (or a reset) arrived while reading is paused: said once, then
+    /// no longer watched.
     private func reportHangUpWhilePaused() {
         pausedHangUpReported = true
         updateInterest()

@@ -4,7 +4,8 @@ public protocol TCPConnectionDelegate: AnyObject {
     func connection(_ connection: TCPConnection, didRead bytes: ArraySlice<UInt8>)
     /// The peer half-closed (read EOF). Writing is still possible.
     func connectionDidReadEOF(_ connection: TCPConnection)
-    /// The peer shut down its sending side (its FIN arrived) while reading was paused.
+    /// The peer shut down its sending side (its FIN arrived), or reset the connection,
+    /// while reading was paused.
     /// Bytes it sent before the FIN may still be unread: they, then `connectionDidReadEOF`,
     /// follow once reading resumes. At most once per connection; writing is still possible.
     /// A peer that only half-closed may still want what is written to it.

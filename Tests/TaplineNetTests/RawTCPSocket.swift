@@ -57,6 +57,12 @@ final class RawTCPSocket: @unchecked Sendable {
         Glibc.shutdown(fd, Int32(SHUT_WR)) == 0
     }
 
+    /// Makes the close (deinit) send RST instead of FIN (SO_LINGER with a zero timeout).
+    func resetOnClose() -> Bool {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        return setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size)) == 0
+    }
+
     /// Blocks for at most `timeoutSeconds` until bytes or the peer's close arrive:
     /// the bytes read (up to `limit`), `[]` at end of stream, nil on timeout or error.
     func receive(limit: Int = 64 * 1024, timeoutSeconds: Int = 5) -> [UInt8]? {

@@ -190,6 +190,35 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         XCTAssertEqual(closeErrors, [], "a half-close alone does not close the connection")
     }
 
+    /// A reset while paused is reported as a hang-up too, without losing what arrived
+    /// before it: resuming reads those bytes, then reports the reset.
+    func testPausedConnectionReportsAResetAndKeepsTheBytesBeforeIt() throws {
+        let loop = group.loops[0]
+        let hungUp = expectation(description: "hang-up reported while paused")
+        let closed = expectation(description: "closed after resuming")
+        let server = try LoopRunner.run(loop) {
+            try ScriptedServer(loop: loop) { handler, connection in
+                connection.pauseReading()
+                handler.onHangUpWhilePaused = { _ in hungUp.fulfill() }
+                handler.onClose = { _, _ in closed.fulfill() }
+            }
+        }
+        let port = try LoopRunner.run(loop) { server.address.port }
+        var peer = RawTCPSocket.connected(port: port)
+        XCTAssertEqual(peer?.send(Array("request".utf8)), true)
+        XCTAssertEqual(peer?.resetOnClose(), true)
+        peer = nil
+        wait(for: [hungUp], timeout: 10)
+        let closedWhilePaused = try LoopRunner.run(loop) { server.connections[0].isClosed }
+        XCTAssertFalse(closedWhilePaused)
+
+        try LoopRunner.run(loop) { server.connections[0].resumeReading() }
+        wait(for: [closed], timeout: 10)
+        let (bytes, closeErrors) = try LoopRunner.run(loop) { (server.handlers[0].bytes, server.handlers[0].closeErrors) }
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "request")
+        XCTAssertEqual(closeErrors, [.connectionReset])
+    }
+
     func testConnectToClosedPortIsRefused() throws {
         let loop = group.loops[0]
         let refused = expectation(description: "connect failed")
