@@ -60,12 +60,9 @@ class SilentOrigin(ThreadedTestServer):
         try:
             if self.tls_context is not None:
                 conn = self.tls_context.wrap_socket(conn, server_side=True)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
+            head = rawhttp.receive_head(conn)
+            if head is None:
+                return
             path = head.split(b" ", 2)[1].decode()
             self.received.put(path)
             if path == "/sse":
