@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 
 _Static_assert(EPOLLIN == TAPLINE_EPOLLIN && EPOLLOUT == TAPLINE_EPOLLOUT && EPOLLERR == TAPLINE_EPOLLERR
-               && EPOLLHUP == TAPLINE_EPOLLHUP, "epoll event bits");
+               && EPOLLHUP == TAPLINE_EPOLLHUP && EPOLLRDHUP == TAPLINE_EPOLLRDHUP, "epoll event bits");
 _Static_assert(EPOLL_CTL_ADD == TAPLINE_EPOLL_CTL_ADD && EPOLL_CTL_DEL == TAPLINE_EPOLL_CTL_DEL
                && EPOLL_CTL_MOD == TAPLINE_EPOLL_CTL_MOD, "epoll_ctl ops");
 

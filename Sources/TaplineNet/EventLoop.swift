@@ -5,8 +5,10 @@ import Glibc
 /// Design:
 /// - **Level-triggered epoll.** Interest is toggled with `EPOLL_CTL_MOD` when a
 ///   connection pauses/resumes reading or starts/stops waiting for writability;
-///   a registration with no interest left is removed from epoll altogether (so an
-///   `EPOLLHUP` on a paused socket cannot spin the loop).
+///   a paused connection keeps only `EPOLLRDHUP` until its peer's FIN has been
+///   reported (`TCPConnection`), and a registration with no interest left is
+///   removed from epoll altogether (so an `EPOLLHUP` on a paused socket cannot
+///   spin the loop).
 /// - Registered fds live in a table indexed by fd; each registration gets a key
 ///   `(generation << 32) | fd` stored as the epoll user data, so a stale event for
 ///   a closed-and-reused fd in the same `epoll_wait` batch is ignored.

@@ -12,6 +12,8 @@ enum LinuxSyscalls {
     static let EPOLLOUT = UInt32(TAPLINE_EPOLLOUT)
     static let EPOLLERR = UInt32(TAPLINE_EPOLLERR)
     static let EPOLLHUP = UInt32(TAPLINE_EPOLLHUP)
+    /// The peer shut down its sending side (its FIN arrived), whatever is still unread.
+    static let EPOLLRDHUP = UInt32(TAPLINE_EPOLLRDHUP)
     static let EPOLL_CTL_ADD = Int32(TAPLINE_EPOLL_CTL_ADD)
     static let EPOLL_CTL_DEL = Int32(TAPLINE_EPOLL_CTL_DEL)
     static let EPOLL_CTL_MOD = Int32(TAPLINE_EPOLL_CTL_MOD)

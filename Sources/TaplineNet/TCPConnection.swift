@@ -22,6 +22,15 @@ import Glibc
 /// loop iteration. Once closed, every method is a harmless no-op and no other
 /// delegate callback follows.
 ///
+/// Paused reading still watches for the peer's hang-up: a paused socket stays in
+/// epoll for `EPOLLRDHUP` alone, and the first FIN that arrives while paused is
+/// reported once through `connectionPeerHungUpWhilePaused` (bytes sent before it
+/// stay unread; they and `connectionDidReadEOF` follow once reading resumes). So
+/// a proxy that stops reading a client while its request is in flight still
+/// learns that the client left. A reset is reported the same way: the bytes that
+/// arrived before it stay readable, and the reset closes the connection once
+/// reading reaches it (unless a write meets it first), as before.
+///
 /// Reentrancy: the delegate may call any method (write, pause, close…) from any
 /// callback; the connection re-checks its state after every callback.
 ///
@@ -71,6 +80,9 @@ public final class TCPConnection {
 
     private var readPaused = false
     private var readEOF = false
+    /// The peer's FIN was reported while reading was paused: stop watching for it
+    /// (level-triggered `EPOLLRDHUP` would report it on every `epoll_wait`).
+    private var pausedHangUpReported = false
     private var shutdownWriteRequested = false
     private var writeShutDown = false
     private var closeAfterFlushRequested = false
@@ -301,6 +313,7 @@ public final class TCPConnection {
 
     /// Stops / resumes delivering `didRead` (and reading the socket at all).
     /// Both work from inside `didRead`: no further `didRead` follows a pause.
+    /// While paused, the peer's hang-up is still reported (see the type's doc).
     public func pauseReading() {
         guard !readPaused else { return }
         readPaused = true
@@ -416,7 +429,13 @@ public final class TCPConnection {
         case .connecting:
             wanted = LinuxSyscalls.EPOLLOUT
         case .open:
-            if !readPaused && !readEOF { wanted |= LinuxSyscalls.EPOLLIN }
+            if !readEOF {
+                if !readPaused {
+                    wanted |= LinuxSyscalls.EPOLLIN
+                } else if !pausedHangUpReported {
+                    wanted |= LinuxSyscalls.EPOLLRDHUP
+                }
+            }
             if waitingForWritable { wanted |= LinuxSyscalls.EPOLLOUT }
         case .closed:
             return
@@ -447,6 +466,7 @@ extension TCPConnection: EpollHandler {
             finishConnect()
         case .open:
             let problem = LinuxSyscalls.EPOLLERR | LinuxSyscalls.EPOLLHUP
+            let watchingHangUp = interest & LinuxSyscalls.EPOLLRDHUP != 0
             if events & (LinuxSyscalls.EPOLLIN | problem) != 0 && interest & LinuxSyscalls.EPOLLIN != 0 {
                 handleReadable()
             }
@@ -454,7 +474,11 @@ extension TCPConnection: EpollHandler {
                 waitingForWritable = false
                 flush()
             }
-            if state == .open && events & LinuxSyscalls.EPOLLERR != 0 {
+            if state == .open && watchingHangUp && events & (LinuxSyscalls.EPOLLRDHUP | problem) != 0 {
+                // A reset too: what arrived before it stays readable, and reading it
+                // after `resumeReading()` ends in the reset, as it would have anyway.
+                reportHangUpWhilePaused()
+            } else if state == .open && events & LinuxSyscalls.EPOLLERR != 0 {
                 // An error nobody consumed (neither reading nor writing right now).
                 let code = SocketOps.pendingError(fd)
                 if code != 0 { fail(code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "socket", errno: code)) }
@@ -462,6 +486,15 @@ extension TCPConnection: EpollHandler {
         case .closed:
             break
         }
+    }
+
+    /// The peer's FIN (or a reset) arrived while reading is paused: said once, then
+    /// no longer watched.
+    private func reportHangUpWhilePaused() {
+        pausedHangUpReported = true
+        updateInterest()
+        guard state == .open else { return }
+        delegate?.connectionPeerHungUpWhilePaused(self)
     }
 
     func loopIsStopping() {

@@ -4,6 +4,12 @@ public protocol TCPConnectionDelegate: AnyObject {
     func connection(_ connection: TCPConnection, didRead bytes: ArraySlice<UInt8>)
     /// The peer half-closed (read EOF). Writing is still possible.
     func connectionDidReadEOF(_ connection: TCPConnection)
+    /// The peer shut down its sending side (its FIN arrived), or reset the connection,
+    /// while reading was paused.
+    /// Bytes it sent before the FIN may still be unread: they, then `connectionDidReadEOF`,
+    /// follow once reading resumes. At most once per connection; writing is still possible.
+    /// A peer that only half-closed may still want what is written to it.
+    func connectionPeerHungUpWhilePaused(_ connection: TCPConnection)
     /// The write buffer crossed the high watermark (false) or drained below the low one (true).
     func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool)
     /// The connection is closed for good (after `close()`, an error, or both halves done).
@@ -16,4 +22,6 @@ public protocol TCPConnectionDelegate: AnyObject {
 
 extension TCPConnectionDelegate {
     public func connectionWasHandedOver(_ connection: TCPConnection) {}
+    /// By default the hang-up waits to be read as `connectionDidReadEOF` after `resumeReading()`.
+    public func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {}
 }

@@ -52,6 +52,17 @@ final class RawTCPSocket: @unchecked Sendable {
         bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) == $0.count }
     }
 
+    /// Sends FIN: the peer reads end of stream, and this socket can still receive.
+    func shutdownWrite() -> Bool {
+        Glibc.shutdown(fd, Int32(SHUT_WR)) == 0
+    }
+
+    /// Makes the close (deinit) send RST instead of FIN (SO_LINGER with a zero timeout).
+    func resetOnClose() -> Bool {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        return setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size)) == 0
+    }
+
     /// Blocks for at most `timeoutSeconds` until bytes or the peer's close arrive:
     /// the bytes read (up to `limit`), `[]` at end of stream, nil on timeout or error.
     func receive(limit: Int = 64 * 1024, timeoutSeconds: Int = 5) -> [UInt8]? {

@@ -6,12 +6,14 @@ import TaplineNet
 final class ScriptedHandler: TCPConnectionDelegate, @unchecked Sendable {
     var onRead: ((TCPConnection, ArraySlice<UInt8>) -> Void)?
     var onEOF: ((TCPConnection) -> Void)?
+    var onHangUpWhilePaused: ((TCPConnection) -> Void)?
     var onWritability: ((TCPConnection, Bool) -> Void)?
     var onClose: ((TCPConnection, NetError?) -> Void)?
 
     private(set) var readCount = 0
     private(set) var bytes: [UInt8] = []
     private(set) var sawEOF = false
+    private(set) var hangUpsWhilePaused = 0
     private(set) var writabilityEvents: [Bool] = []
     private(set) var closeErrors: [NetError?] = []
     private(set) var callbacksAfterClose = 0
@@ -27,6 +29,12 @@ final class ScriptedHandler: TCPConnectionDelegate, @unchecked Sendable {
         if !closeErrors.isEmpty { callbacksAfterClose += 1 }
         sawEOF = true
         onEOF?(connection)
+    }
+
+    func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {
+        if !closeErrors.isEmpty { callbacksAfterClose += 1 }
+        hangUpsWhilePaused += 1
+        onHangUpWhilePaused?(connection)
     }
 
     func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool) {

@@ -2,7 +2,7 @@ import Dispatch
 import TaplineNet
 import XCTest
 
-/// Watermarks, half-close, connect errors and reentrant closing.
+/// Watermarks, half-close, a paused peer's hang-up, connect errors and reentrant closing.
 final class TCPConnectionBehaviorTests: XCTestCase {
     private var group: EventLoopGroup!
 
@@ -147,6 +147,76 @@ final class TCPConnectionBehaviorTests: XCTestCase {
         XCTAssertTrue(serverEOF)
         XCTAssertEqual(clientErrors, [nil])
         XCTAssertEqual(serverErrors, [nil])
+    }
+
+    /// A paused connection still hears its peer's FIN, once, without reading the bytes
+    /// before it (a proxy that stops reading a client mid-exchange learns the client
+    /// left); it can still write to a peer that only half-closed, and resuming delivers
+    /// the bytes, then the EOF.
+    func testPausedConnectionReportsThePeersHangUpOnce() throws {
+        let loop = group.loops[0]
+        let hungUp = expectation(description: "hang-up reported while paused")
+        let readToEnd = expectation(description: "bytes, then EOF, after resuming")
+        let server = try LoopRunner.run(loop) {
+            try ScriptedServer(loop: loop) { handler, connection in
+                connection.pauseReading()
+                handler.onHangUpWhilePaused = { connection in
+                    XCTAssertTrue(connection.isReadingPaused)
+                    connection.write(Array("still here".utf8))
+                    hungUp.fulfill()
+                }
+                handler.onEOF = { _ in readToEnd.fulfill() }
+            }
+        }
+        let port = try LoopRunner.run(loop) { server.address.port }
+        guard let peer = RawTCPSocket.connected(port: port) else { return XCTFail("connect failed") }
+        XCTAssertTrue(peer.send(Array("request".utf8)))
+        XCTAssertTrue(peer.shutdownWrite())
+        wait(for: [hungUp], timeout: 10)
+        XCTAssertEqual(peer.receive().map { String(decoding: $0, as: UTF8.self) }, "still here")
+        let (readsWhilePaused, eofWhilePaused) = try LoopRunner.run(loop) {
+            (server.handlers[0].readCount, server.handlers[0].sawEOF)
+        }
+        XCTAssertEqual(readsWhilePaused, 0)
+        XCTAssertFalse(eofWhilePaused)
+
+        try LoopRunner.run(loop) { server.connections[0].resumeReading() }
+        wait(for: [readToEnd], timeout: 10)
+        let (bytes, hangUps, closeErrors) = try LoopRunner.run(loop) {
+            (server.handlers[0].bytes, server.handlers[0].hangUpsWhilePaused, server.handlers[0].closeErrors)
+        }
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "request")
+        XCTAssertEqual(hangUps, 1, "level-triggered EPOLLRDHUP must be reported once, then no longer watched")
+        XCTAssertEqual(closeErrors, [], "a half-close alone does not close the connection")
+    }
+
+    /// A reset while paused is reported as a hang-up too, without losing what arrived
+    /// before it: resuming reads those bytes, then reports the reset.
+    func testPausedConnectionReportsAResetAndKeepsTheBytesBeforeIt() throws {
+        let loop = group.loops[0]
+        let hungUp = expectation(description: "hang-up reported while paused")
+        let closed = expectation(description: "closed after resuming")
+        let server = try LoopRunner.run(loop) {
+            try ScriptedServer(loop: loop) { handler, connection in
+                connection.pauseReading()
+                handler.onHangUpWhilePaused = { _ in hungUp.fulfill() }
+                handler.onClose = { _, _ in closed.fulfill() }
+            }
+        }
+        let port = try LoopRunner.run(loop) { server.address.port }
+        var peer = RawTCPSocket.connected(port: port)
+        XCTAssertEqual(peer?.send(Array("request".utf8)), true)
+        XCTAssertEqual(peer?.resetOnClose(), true)
+        peer = nil
+        wait(for: [hungUp], timeout: 10)
+        let closedWhilePaused = try LoopRunner.run(loop) { server.connections[0].isClosed }
+        XCTAssertFalse(closedWhilePaused)
+
+        try LoopRunner.run(loop) { server.connections[0].resumeReading() }
+        wait(for: [closed], timeout: 10)
+        let (bytes, closeErrors) = try LoopRunner.run(loop) { (server.handlers[0].bytes, server.handlers[0].closeErrors) }
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "request")
+        XCTAssertEqual(closeErrors, [.connectionReset])
     }
 
     func testConnectToClosedPortIsRefused() throws {

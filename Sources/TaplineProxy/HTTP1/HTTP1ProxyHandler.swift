@@ -13,6 +13,15 @@ import TaplineWire
 /// above that the sending socket is no longer read. Pipelined requests wait in
 /// the client parser until the exchange before them is finished.
 ///
+/// A client's FIN (read EOF, or `streamPeerHungUpWhilePaused` while its socket is
+/// not read) during an exchange ends that exchange as `client-aborted` and closes
+/// its upstream at once, unless the request in flight said it was the connection's
+/// last (`Connection: close`, or HTTP/1.0 without keep-alive): a client that said so
+/// may shut down its sending side and still read the response (RFC 9112 §9.6), while
+/// one that meant to keep the connection and closes it has left (a browser closing an
+/// EventSource, a killed curl). TCP cannot tell a half-close from a close; nginx,
+/// mitmproxy and Envoy take every FIN as an abort.
+///
 /// Thread ownership: confined to `context.loop`. Retention: the loop's
 /// `ProxyContext` registry owns this handler until the client connection closes
 /// or is handed to another handler (CONNECT, 101 Switching Protocols).
@@ -634,6 +643,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         }
     }
 
+    /// Reading the client is paused (its parser is full, or the recorder is backed up):
+    /// bytes before the FIN are unread, so only a FIN after a complete request can be
+    /// judged now; any other waits to be read as EOF.
+    func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {
+        guard stream === client, let exchange, exchange.requestComplete else { return }
+        clientHungUp(during: exchange)
+    }
+
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
         guard isWritable else { return }
         if stream === client {
@@ -661,11 +678,24 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             client.close()
             return
         }
-        if exchange == nil {
-            client.close()
+        if let exchange {
+            clientHungUp(during: exchange)
         } else {
-            closeAfterExchange = true
+            client.close()
         }
+    }
+
+    /// The client's FIN arrived while `exchange` was in flight and its request was
+    /// received whole (see the type's doc for the rule).
+    private func clientHungUp(during exchange: HTTP1Exchange) {
+        guard !exchange.clientWantsClose else {
+            closeAfterExchange = true
+            return
+        }
+        abortByClient(exchange, exchange.responseHeadSent
+            ? "the client closed the connection before the response was complete"
+            : "the client closed the connection while waiting for the response")
+        client.close()
     }
 
     private func clientDidClose(_ error: (any Error)?) {

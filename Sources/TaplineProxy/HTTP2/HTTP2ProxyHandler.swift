@@ -1004,6 +1004,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
+    /// The client's FIN while it is not read (the recorder is backed up): HTTP/2 has
+    /// no half-closed connection, so it left; its unread frames no longer matter.
+    func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {
+        streamDidReadEOF(stream)
+    }
+
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
         if isWritable { pump() }
     }

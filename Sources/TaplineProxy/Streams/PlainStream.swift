@@ -30,6 +30,10 @@ final class PlainStream: ByteStream, TCPConnectionDelegate {
         delegate?.streamDidReadEOF(self)
     }
 
+    func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {
+        delegate?.streamPeerHungUpWhilePaused(self)
+    }
+
     func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool) {
         delegate?.stream(self, writabilityChanged: isWritable)
     }

@@ -205,6 +205,14 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
+    /// The socket is paused (by the owner, or while input is held): the peer's FIN
+    /// came after ciphertext not read yet, perhaps its close_notify. A FIN during the
+    /// handshake is left to be read: the handshake's failure reports it.
+    func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {
+        guard onHandshakeComplete == nil, !closed else { return }
+        delegate?.streamPeerHungUpWhilePaused(self)
+    }
+
     func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool) {
         delegate?.stream(self, writabilityChanged: isWritable)
     }

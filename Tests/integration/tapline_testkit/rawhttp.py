@@ -42,6 +42,18 @@ def connect(port: int, timeout: float = 10.0, host: str = HOST) -> socket.socket
     return s
 
 
+def receive_head(sock: socket.socket) -> Optional[bytes]:
+    """Reads from `sock` until a message head's blank line: the bytes read (the head and
+    whatever followed it in the same reads), or None if the peer closed first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 def _readline(f: BinaryIO) -> bytes:
     line = f.readline(MAX_LINE)
     if not line.endswith(b"\n"):
