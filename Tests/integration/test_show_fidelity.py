@@ -18,6 +18,7 @@ import time
 import pytest
 
 from tapline_testkit import websocket as wsk
+from tapline_testkit.rawhttp import receive_head
 from tapline_testkit.util import HOST, ThreadedTestServer, curl, free_port, text, wait_until
 
 TORN_SENT = 93_000          # bytes of a 200,000-byte response sent before the origin closes
@@ -38,12 +39,9 @@ class CuttingOrigin(ThreadedTestServer):
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(30)
         try:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
+            head = receive_head(conn)
+            if head is None:
+                return
             path = head.split(b" ", 2)[1].decode()
             if path == "/torn":
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"

@@ -10,6 +10,7 @@ import threading
 from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client
 from tapline_testkit.origin import pattern_bytes, pattern_sha256, user_record
+from tapline_testkit.rawhttp import receive_head
 from tapline_testkit.util import HOST, curl, wait_until
 
 
@@ -37,21 +38,11 @@ class ClosingAfterFirstOrigin:
             self.connections += 1
             threading.Thread(target=self._handle, args=(conn, self.connections), daemon=True).start()
 
-    @staticmethod
-    def _read_head(conn: socket.socket) -> bytes | None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
     def _handle(self, conn: socket.socket, number: int) -> None:
         with conn:
             answered = 0
             while True:
-                head = self._read_head(conn)
+                head = receive_head(conn)
                 if head is None:
                     return
                 self.requests_seen += 1

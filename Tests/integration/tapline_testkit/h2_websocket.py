@@ -18,6 +18,7 @@ import h2.settings
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
+from .rawhttp import receive_head
 from .util import HOST, ThreadedTestServer
 from .websocket import accept_value
 
@@ -31,11 +32,8 @@ class H2WebSocketClient:
         sock = socket.create_connection((HOST, port), timeout=timeout)
         if connect_to:
             sock.sendall(f"CONNECT {connect_to} HTTP/1.1\r\nHost: {connect_to}\r\n\r\n".encode())
-            answer = b""
-            while b"\r\n\r\n" not in answer:
-                chunk = sock.recv(4096)
-                assert chunk, "proxy closed the connection after CONNECT"
-                answer += chunk
+            answer = receive_head(sock)
+            assert answer is not None, "proxy closed the connection after CONNECT"
             assert answer.startswith(b"HTTP/1.1 200"), answer
         if tls_ca is not None:
             ctx = ssl.create_default_context(cafile=str(tls_ca))
@@ -275,12 +273,9 @@ class H2WebSocketOrigin(ThreadedTestServer):
     def _serve_http1(self, conn: ssl.SSLSocket) -> None:
         """One HTTP/1.1 WebSocket upgrade (101), then echo until the client closes."""
         try:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            data = receive_head(conn)
+            if data is None:
+                return
             head, leftover = data.split(b"\r\n\r\n", 1)
             text = head.decode("latin-1")
             self.http1_requests.append(text)
