@@ -199,10 +199,12 @@ def test_a_tls_client_hanging_up_inside_connect_aborts_the_upstream(tapline, sil
         if how == "close":
             tls.close()
         else:
-            # unwrap() sends close_notify, then waits for Tapline's; without blocking it
-            # returns at once, close_notify sent, and the TCP connection stays open.
+            # unwrap() sends close_notify, then reads for Tapline's; without blocking it
+            # returns at once with close_notify sent, and the TCP connection stays open.
+            # Its read may already find Tapline's answer to the abort (the connection
+            # closed): both are fine, what matters is what the origin sees next.
             tls.setblocking(False)
-            with pytest.raises(ssl.SSLWantReadError):
+            with pytest.raises((ssl.SSLWantReadError, ssl.SSLEOFError)):
                 tls.unwrap()
         silent_tls_origin.wait_for_close(path)
     finally:
