@@ -194,7 +194,7 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(records.map(\.opcode), [.binary, .text, .close])
         XCTAssertEqual(records[0].payload, Array(payload.prefix(1000)), "the first 1000 bytes")
         XCTAssertTrue(records[0].decodingCapped)
-        XCTAssertEqual(records[0].cappedPayloadSize, 1500)
+        XCTAssertEqual(records[0].wholePayloadSize, 1500)
         XCTAssertEqual(records[0].size, 1500, "the real size: known exactly from the frame")
         XCTAssertEqual(records[0].wireBytes, UInt64(client.frame(.binary, payload: payload).count))
         XCTAssertEqual(records[1].payload, Array("after".utf8))

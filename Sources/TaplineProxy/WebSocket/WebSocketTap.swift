@@ -24,7 +24,7 @@ import TaplineWire
 /// inflating resumes with the next message. A message already longer than
 /// `maxMessageBytes` on the wire is bounded by the decoder, which keeps its first
 /// `maxMessageBytes` and drops the rest: uncompressed, it is recorded with those bytes,
-/// `decodingCapped` and its real size (`cappedPayloadSize`); compressed, what those
+/// `decodingCapped` and its real size (`wholePayloadSize`); compressed, what those
 /// bytes inflate to is recorded as above, and it counts as a cut for the window.
 /// Either way the direction goes on being decoded.
 ///
@@ -160,7 +160,7 @@ struct WebSocketTap {
                 var finished = record(message, fromClient: fromClient, payload: message.payload)
                 if message.isCapped {
                     finished.decodingCapped = true
-                    finished.cappedPayloadSize = message.payloadSize
+                    finished.wholePayloadSize = message.payloadSize
                 }
                 output(.message(finished))
             }
