@@ -3,7 +3,7 @@ relays every byte; the capture keeps the first 64 MiB and records the real size,
 `truncated` and `capped`; the tap goes on parsing that side, so the later message and the
 close handshake are recorded and the flow ends as it did on the wire (a clean close, not
 "without a WebSocket close frame"). `tapline show --flow N` says the message was cut for the
-capture only.
+capture only, and the HAR export marks the message (`truncated`, its size, `capped`).
 
 The uncompressed cousin of test_websocket_capped_message.py: one 65 MiB binary message to an
 echo origin and back, then one small text message each way and a close."""
@@ -11,6 +11,8 @@ echo origin and back, then one small text message each way and a close."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 
 from tapline_testkit import websocket as wsk
 
@@ -20,7 +22,7 @@ MESSAGE = bytes(range(256)) * (65 * MIB // 256)  # 65 MiB, over the cap; not all
 LATER = "after the cap"
 
 
-def test_an_uncompressed_message_over_the_cap_is_recorded_cut_with_its_real_size_and_later_frames(tapline):
+def test_an_uncompressed_message_over_the_cap_is_recorded_cut_with_its_real_size_and_later_frames(tapline, tmp_path):
     received: list[bytes | str] = []
 
     async def echo_until_closed(ws):
@@ -88,5 +90,15 @@ def test_an_uncompressed_message_over_the_cap_is_recorded_cut_with_its_real_size
         assert "← close" in timeline[5] and "code 1000" in timeline[5], timeline
         assert "capture kept" not in out
         assert "aborted" not in out and "1006" not in out  # the end reason is what happened on the wire
+
+        # The HAR export says which messages are not whole, with the real size (Postman and the
+        # import round trip are checked on test_websocket_capped_message.py's session).
+        har = tmp_path / "out.har"
+        p = proxy.cli("export", proxy.session_id, "--capture", str(proxy.capture_dir), "--har", str(har), timeout=60)
+        assert p.returncode == 0, p.stderr
+        exported = json.loads(har.read_text())["log"]["entries"][0]["_webSocketMessages"]
+        capped = {"truncated": True, "size": len(MESSAGE), "reason": "capped"}
+        assert [m.get("_tapline") for m in exported] == [capped, capped, None, None, None, None], exported[2:]
+        assert base64.b64decode(exported[0]["data"]) == MESSAGE[:16 * MIB]  # the export's limit per message
     finally:
         origin.stop()
