@@ -1,6 +1,7 @@
 import Foundation
 import TaplineCapture
 import TaplineFlow
+import TaplineWire
 
 /// The WebSocket part of `tapline show SESSION --flow N`: one line per message
 /// in capture order — time since the 101, direction arrow (`→` client to
@@ -38,7 +39,7 @@ enum ShowWebSocketTimeline {
                                            + "relayed whole)")
             } else if message.decodingCapped {
                 line += " " + style.yellow("(message \(number + 1) cut at \(capText(message)) for the capture only; relayed whole"
-                                           + (message.storedBytes < message.size ? ", capture kept \(message.storedBytes) bytes)" : ")"))
+                                           + (message.storedBytes < cutSize(message) ? ", capture kept \(message.storedBytes) bytes)" : ")"))
             } else if message.truncated {
                 line += " " + style.yellow("(capture kept \(message.storedBytes) of \(message.size) bytes)")
             }
@@ -68,9 +69,17 @@ enum ShowWebSocketTimeline {
         }
     }
 
-    /// The cap a capped message stopped at, `64 MiB` (its decoded `size`).
+    /// The cap a capped message stopped at, `64 MiB`.
     private static func capText(_ message: CapturedWebSocketMessage) -> String {
-        message.size % (1 << 20) == 0 ? "\(message.size >> 20) MiB" : "\(message.size) bytes"
+        let cut = cutSize(message)
+        return cut % (1 << 20) == 0 ? "\(cut >> 20) MiB" : "\(cut) bytes"
+    }
+
+    /// Where a capped message was cut: a compressed one's `size` is what was decoded; an
+    /// uncompressed one's is its real size (it was over the cap on the wire), cut at the
+    /// proxy's cap.
+    private static func cutSize(_ message: CapturedWebSocketMessage) -> UInt64 {
+        message.compressed ? message.size : min(message.size, UInt64(WebSocketMessageDecoder.defaultMaxMessageBytes))
     }
 
     /// `12 kB (wire 3.1 kB, deflate)`: the payload size and the frames' size on the wire

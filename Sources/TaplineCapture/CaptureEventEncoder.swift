@@ -416,7 +416,7 @@ struct CaptureEventEncoder {
             lines.member("base64", Base64.encode(stored))
         }
         let undecoded = message.undecodedCompressedSize != nil
-        if keep < payload.count || message.decodingCapped || undecoded { lines.member("truncated", true) }
+        if UInt64(keep) < message.size || message.decodingCapped || undecoded { lines.member("truncated", true) }
         if message.decodingCapped { lines.member("capped", true) }
         if undecoded { lines.member("undecoded", true) }
     }

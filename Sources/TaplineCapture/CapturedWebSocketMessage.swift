@@ -8,10 +8,11 @@ import TaplineWire
 /// more than 64 KiB is stored in a body segment: one extent, or several when the
 /// proxy streamed it as it was inflated); `size` is the payload size after
 /// decompression, `wireBytes` the frames' size on the wire; `truncated` is true when
-/// `--max-body-capture` kept only the first bytes, or decoding stopped at the 64 MiB
-/// message cap (`size` then counts what was decoded). `decodingCapped` says it was the
-/// cap (it implies `truncated`): the message was longer than `size` and was relayed
-/// whole; only the capture's copy stops there. `undecoded` marks a later compressed
+/// `--max-body-capture` kept only the first bytes, or the message hit the 64 MiB
+/// message cap. `decodingCapped` says it was the cap (it implies `truncated`): the
+/// message was relayed whole; only the capture's copy stops there. Uncompressed, the
+/// message was over the cap on the wire and `size` is its real size; compressed,
+/// `size` counts what was decoded (the message was longer). `undecoded` marks a later compressed
 /// message of that side that could not be inflated (the DEFLATE window was lost with
 /// the cut): nothing is stored, `size` is its compressed size (it implies `truncated`).
 /// A value type.
@@ -31,8 +32,10 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     /// Where a payload stored in body segments is, in order.
     public var extents: [BodyExtent]
     public var truncated: Bool
-    /// Decoding stopped at the proxy's message cap (64 MiB): `size` is the cap, the
-    /// message on the wire inflated to more. The capture's limit, not the peer's fault.
+    /// The capture's copy stopped at the proxy's message cap (64 MiB): compressed, `size`
+    /// is what was decoded and the message inflated to more; uncompressed, `size` is the
+    /// real size of a message that was over the cap on the wire. The capture's limit,
+    /// not the peer's fault.
     public var decodingCapped: Bool
     /// The message could not be inflated because an earlier message from the same side
     /// was cut at the cap: `size` is its compressed payload's size, no payload is stored.

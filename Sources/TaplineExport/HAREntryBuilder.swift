@@ -223,7 +223,8 @@ struct HAREntryBuilder {
         return String(host)
     }
 
-    /// Chrome's shape: `{type send|receive, time epoch-seconds, opcode, data}` (binary data base64).
+    /// Chrome's shape: `{type send|receive, time epoch-seconds, opcode, data}` (binary data base64),
+    /// plus `_tapline: {truncated, size, reason}` when `data` is not the whole message.
     static func webSocketMessage(_ message: FlowMessage) -> JSONValue {
         let opcode: Int
         switch message.type {
@@ -241,6 +242,7 @@ struct HAREntryBuilder {
         members.append(JSONMember("opcode", .integer(opcode)))
         let text = opcode == 1 ? message.text : nil
         members.append(JSONMember("data", .string(text ?? Data(message.payload).base64EncodedString())))
+        if let marker = message.truncationMarker { members.append(JSONMember("_tapline", .object(marker))) }
         return .object(members)
     }
 }

@@ -252,8 +252,36 @@ public struct HARImporter {
         default: throw invalid(location + ".opcode", "\(opcode) is not a WebSocket opcode (1, 2, 8, 9, 10)")
         }
         let time = value["time"]?.doubleValue.map { Timestamp(microseconds: Int64(($0 * 1_000_000).rounded())) }
-        return (WebSocketMessageRecord(fromClient: type == "send", opcode: kind, payload: payload,
-                                       wireBytes: UInt64(payload.count), compressed: false), time)
+        var record = WebSocketMessageRecord(fromClient: type == "send", opcode: kind, payload: payload,
+                                            wireBytes: UInt64(payload.count), compressed: false)
+        try readTruncationMarker(value["_tapline"], location + "._tapline", into: &record)
+        return (record, time)
+    }
+
+    /// Tapline's marker on a message whose `data` is not the whole message
+    /// (`{"truncated": true, "size": N, "reason": ...}`, `FlowMessageTruncation`), kept on
+    /// the record so that exporting the session writes it again. An unknown reason
+    /// counts as `capture-limit` (the data is the start of a longer payload).
+    private func readTruncationMarker(_ marker: JSONValue?, _ location: String,
+                                      into record: inout WebSocketMessageRecord) throws(ExportError) {
+        guard let marker, marker["truncated"]?.boolValue == true else { return }
+        guard let size = marker["size"]?.doubleValue, size >= 0, size < 0x1p63, size == size.rounded() else {
+            throw invalid(location + ".size", "missing, or not a byte count (the whole message's size)")
+        }
+        let whole = UInt64(size)
+        switch FlowMessageTruncation(rawValue: marker["reason"]?.stringValue ?? "") {
+        case .undecoded?:
+            record.payload = []
+            record.undecodedCompressedSize = whole
+        case .capped?:
+            record.decodingCapped = true
+            if whole > UInt64(record.payload.count) { record.wholePayloadSize = whole }
+        case .captureLimit?, .exportLimit?, nil:
+            guard whole >= UInt64(record.payload.count) else {
+                throw invalid(location + ".size", "\(whole) is smaller than the message's data (\(record.payload.count) bytes)")
+            }
+            record.wholePayloadSize = whole
+        }
     }
 
     /// `HTTP/1.1`, `http/2.0`, `h3`, `HTTP/3`, `""` -> a version (empty means HTTP/1.1).

@@ -117,6 +117,14 @@ public struct PostmanExporter {
     }
 
     /// The kind of `flow`'s response for `EndpointNormalizer`; only JSON bodies are read.
+    /// `4 of the messages are cut or empty in the capture (...). ` for a description, or "".
+    private static func cutMessagesNote(_ messages: [FlowMessage]) -> String {
+        let cut = messages.filter { $0.truncation != nil }.count
+        guard cut > 0 else { return "" }
+        return "\(cut) of the messages \(cut == 1 ? "is" : "are") cut or empty in the capture (marked \"truncated\" "
+            + "with their whole size and the reason in _tapline.messages). "
+    }
+
     private func responseKind(_ flow: CapturedFlow) throws(ExportError) -> ResponseKind? {
         guard let response = flow.response else { return nil }
         let contentType = response.headers.first(name: "Content-Type")
@@ -250,6 +258,7 @@ public struct PostmanExporter {
             description = "WebSocket endpoint \(endpoint.url.origin)\(endpoint.template.text): \(flowMessages.count) message\(flowMessages.count == 1 ? "" : "s") (\(sent) sent, \(flowMessages.count - sent) received)"
                 + (subprotocol.map { ", subprotocol \($0)" } ?? "")
                 + ". Postman Collection v2.1 has no WebSocket request type: this GET is the handshake and the messages are in the item's _tapline extension (see tapline docs/export.md). "
+                + Self.cutMessagesNote(flowMessages)
                 + description
             members.append(JSONMember("description", .string(description)))
             members.append(JSONMember("request", .object(request)))

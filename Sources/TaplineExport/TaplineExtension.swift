@@ -16,7 +16,8 @@ import TaplineCapture
 ///   "service": "pkg.Service", "method": "Get",  (gRPC)
 ///   "handshake": {"request": {"headers": [...]}, "response": {"status": 101, "headers": [...]}},
 ///   "messages": [{"direction": "send"|"receive", "type": "text"|"binary"|"ping"|"pong"|"close"|"message",
-///                 "data": "...", "encoding": "base64" (binary only), "time": ms since the first message}],
+///                 "data": "...", "encoding": "base64" (binary only), "time": ms since the first message,
+///                 "truncated": true, "size": N, "reason": "capped" (when data is not the whole message)}],
 ///   "trailers": [...], "status": {...}          (gRPC)
 /// }
 /// ```
@@ -54,6 +55,7 @@ enum TaplineExtension {
             if let time = message.time, let first {
                 entry.append(JSONMember("time", .milliseconds(first.milliseconds(to: time))))
             }
+            entry += message.truncationMarker ?? []
             return .object(entry)
         })))
         return .object(members)

@@ -17,9 +17,15 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
     /// Set when the payload was recorded ahead of this record, as it was inflated, in
     /// `FlowEvent.webSocketPayload` pieces of this many bytes in all (`payload` is empty).
     public var streamedPayloadSize: UInt64?
-    /// Inflating stopped at the proxy's message size cap: the payload, and `size`, are
-    /// only the message's first bytes (the rest was relayed, not decoded).
+    /// The capture's copy stopped at the proxy's message size cap (the message was
+    /// relayed whole): the payload is only the message's first bytes. Compressed, `size`
+    /// counts the bytes inflated (its inflated size is unknown); uncompressed, `size` is
+    /// the real payload size (`wholePayloadSize`).
     public var decodingCapped: Bool
+    /// Set when `payload` holds only the first bytes of a longer payload: the whole size.
+    /// The tap sets it for an uncompressed message longer on the wire than the cap (with
+    /// `decodingCapped`); HAR import for a message exported cut (`_tapline.size`).
+    public var wholePayloadSize: UInt64?
     /// Set when this compressed message could not be inflated: an earlier message from
     /// the same side was cut at the cap, and with it the DEFLATE window (context
     /// takeover) this one refers to. Its compressed payload's size; `payload` is empty.
@@ -27,7 +33,7 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
 
     public init(fromClient: Bool, opcode: Opcode, payload: [UInt8], wireBytes: UInt64, compressed: Bool,
                 streamedPayloadSize: UInt64? = nil, decodingCapped: Bool = false,
-                undecodedCompressedSize: UInt64? = nil) {
+                undecodedCompressedSize: UInt64? = nil, wholePayloadSize: UInt64? = nil) {
         self.fromClient = fromClient
         self.opcode = opcode
         self.payload = payload
@@ -36,8 +42,12 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
         self.streamedPayloadSize = streamedPayloadSize
         self.decodingCapped = decodingCapped
         self.undecodedCompressedSize = undecodedCompressedSize
+        self.wholePayloadSize = wholePayloadSize
     }
 
-    /// The payload's size: streamed or held, or for an undecoded message its compressed size.
-    public var size: UInt64 { undecodedCompressedSize ?? streamedPayloadSize ?? UInt64(payload.count) }
+    /// The payload's size: streamed or held, the whole size of one cut at the cap on the
+    /// wire, or for an undecoded message its compressed size.
+    public var size: UInt64 {
+        undecodedCompressedSize ?? streamedPayloadSize ?? wholePayloadSize ?? UInt64(payload.count)
+    }
 }

@@ -184,6 +184,55 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertNil(tap.serverFailure)
     }
 
+    func testAnUncompressedMessageOverTheCapOnTheWireIsRecordedCutAndLaterFramesStillRecorded() {
+        var tap = WebSocketTap(deflate: nil, maxMessageBytes: 1000)
+        let payload = (0..<1500).map { UInt8($0 & 0xFF) }
+        var bytes = client.frame(.binary, payload: payload)
+        bytes += client.frame(.text, payload: Array("after".utf8))
+        bytes += client.closeFrame(WebSocketClosePayload(code: 1000, reason: "done"))
+        let records = feed(&tap, bytes, fromClient: true)
+        XCTAssertEqual(records.map(\.opcode), [.binary, .text, .close])
+        guard records.count == 3 else { return }
+        XCTAssertEqual(records[0].payload, Array(payload.prefix(1000)), "the first 1000 bytes")
+        XCTAssertTrue(records[0].decodingCapped)
+        XCTAssertEqual(records[0].wholePayloadSize, 1500)
+        XCTAssertEqual(records[0].size, 1500, "the real size: known exactly from the frame")
+        XCTAssertEqual(records[0].wireBytes, UInt64(client.frame(.binary, payload: payload).count))
+        XCTAssertEqual(records[1].payload, Array("after".utf8))
+        XCTAssertFalse(records[1].decodingCapped)
+        XCTAssertEqual(tap.closeHandshake.clientClose, WebSocketClosePayload(code: 1000, reason: "done"))
+        XCTAssertNil(tap.clientFailure, "the cap is the capture's limit, not a protocol failure")
+    }
+
+    func testACompressedMessageOverTheCapOnTheWireIsInflatedAsFarAsKeptAndCountsAsACut() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters(), maxMessageBytes: 4096)
+        let deflater = try ZlibDeflater(format: .raw(windowBits: 15))
+        // Bytes that do not compress: the compressed payload itself is over the cap.
+        var state: UInt32 = 1
+        let noise = (0..<20_000).map { _ -> UInt8 in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(state >> 24)
+        }
+        var large: [UInt8] = []
+        try deflater.compress(noise, flush: .sync, into: &large)
+        large.removeLast(4)
+        XCTAssertGreaterThan(large.count, 4096)
+        var bytes = server.frame(.binary, payload: large, reservedBits: 0x40)
+        bytes += server.frame(.text, payload: try deflated("later", with: deflater), reservedBits: 0x40)
+        bytes += server.closeFrame(WebSocketClosePayload(code: 1000, reason: ""))
+        let records = feed(&tap, bytes, fromClient: false)
+        XCTAssertEqual(records.map(\.opcode), [.binary, .text, .close])
+        guard records.count == 3 else { return }
+        XCTAssertTrue(records[0].decodingCapped)
+        XCTAssertFalse(records[0].payload.isEmpty)
+        XCTAssertEqual(records[0].payload, Array(noise.prefix(records[0].payload.count)), "what the kept bytes inflate to")
+        XCTAssertLessThanOrEqual(records[0].payload.count, 4096)
+        // Context takeover: the window was lost with the cut.
+        XCTAssertNotNil(records[1].undecodedCompressedSize)
+        XCTAssertNotNil(tap.closeHandshake.serverClose)
+        XCTAssertNil(tap.serverFailure)
+    }
+
     /// A message that inflates to 4 MiB is never held: it comes out in pieces of about one
     /// step, at most `inflationBudget` per call, and the messages after it wait their turn.
     func testALargeCompressedMessageIsStreamedInBoundedTurns() throws {

@@ -73,21 +73,58 @@ final class WebSocketMessageDecoderTests: XCTestCase {
         XCTAssertNil(WebSocketOutcome.decodeEverySplit(RawFrame.client(0x1, [0xff], rsv: 0x40), compression: true).error)
     }
 
-    func testMaximumMessageSizeCloses1009() {
+    func testMessageOverTheLimitIsCutNotFailed() {
         let ok = WebSocketOutcome.decodeEverySplit(RawFrame.client(0x2, [UInt8](repeating: 1, count: 100)), maxMessageBytes: 100)
         XCTAssertEqual(ok.messages.first?.payload.count, 100)
-        let big = WebSocketOutcome.decodeEverySplit(RawFrame.client(0x2, [UInt8](repeating: 1, count: 101)), maxMessageBytes: 100)
-        XCTAssertEqual(big.error, .messageTooLarge(limit: 100))
-        XCTAssertEqual(big.error?.closeCode, 1009)
-        let fragments = RawFrame.client(0x2, [UInt8](repeating: 1, count: 60), fin: false)
-            + RawFrame.client(0x0, [UInt8](repeating: 1, count: 60))
-        XCTAssertEqual(WebSocketOutcome.decodeEverySplit(fragments, maxMessageBytes: 100).error, .messageTooLarge(limit: 100))
-        // Checked from the header: a huge announced length fails before any payload is buffered.
-        var decoder = WebSocketMessageDecoder(role: .client)
+        XCTAssertEqual(ok.messages.first?.isCapped, false)
+        // One frame over the limit, then a ping and a close: the first 100 bytes are kept, the
+        // real size is reported, and the frames after it are still decoded.
+        let payload = (0..<130).map { UInt8($0) }
+        let bytes = RawFrame.client(0x2, payload) + RawFrame.client(0x9, [7]) + RawFrame.client(0x8, [0x03, 0xE8])
+        let big = WebSocketOutcome.decodeEverySplit(bytes, maxMessageBytes: 100)
+        XCTAssertNil(big.error)
+        XCTAssertEqual(big.messages.map(\.opcode), [.binary, .ping, .close])
+        guard big.messages.count == 3 else { return }
+        XCTAssertEqual(big.messages[0].payload, Array(payload.prefix(100)))
+        XCTAssertEqual(big.messages[0].payloadSize, 130)
+        XCTAssertEqual(big.messages[0].wireBytes, UInt64(RawFrame.client(0x2, payload).count))
+        XCTAssertTrue(big.messages[0].isCapped)
+        XCTAssertEqual(big.messages[2].close?.code, 1000)
+        // Fragments that pass the limit together, with a ping between them; text still
+        // validated past the cut (the bad byte is beyond it).
+        let fragments = RawFrame.client(0x1, [UInt8](repeating: 0x61, count: 60), fin: false) + RawFrame.client(0x9, [])
+            + RawFrame.client(0x0, [UInt8](repeating: 0x62, count: 60))
+        let joined = WebSocketOutcome.decodeEverySplit(fragments + RawFrame.client(0x1, [0x63]), maxMessageBytes: 100)
+        XCTAssertNil(joined.error)
+        XCTAssertEqual(joined.messages.map(\.opcode), [.ping, .text, .text])
+        guard joined.messages.count == 3 else { return }
+        XCTAssertEqual(joined.messages[1].payload, [UInt8](repeating: 0x61, count: 60) + [UInt8](repeating: 0x62, count: 40))
+        XCTAssertEqual(joined.messages[1].payloadSize, 120)
+        XCTAssertEqual(joined.messages[1].frameCount, 2)
+        XCTAssertEqual(joined.messages[2].payload, [0x63])
+        XCTAssertFalse(joined.messages[2].isCapped)
+        let badText = RawFrame.client(0x1, [UInt8](repeating: 0x61, count: 120) + [0xff])
+        XCTAssertEqual(WebSocketOutcome.decodeEverySplit(badText, maxMessageBytes: 100).error, .invalidUTF8)
+        // A compressed message is bounded before inflation the same way.
+        let compressed = WebSocketOutcome.decodeEverySplit(RawFrame.client(0x2, payload, rsv: 0x40), compression: true,
+                                                           maxMessageBytes: 100)
+        XCTAssertEqual(compressed.messages.first?.payload.count, 100)
+        XCTAssertEqual(compressed.messages.first?.payloadSize, 130)
+        XCTAssertEqual(compressed.messages.first?.compressed, true)
+    }
+
+    func testMessageOverTheLimitIsNotHeldPastIt() {
+        // A frame announcing 4 GiB: nothing is reserved or held past the limit while it streams.
+        var decoder = WebSocketMessageDecoder(role: .client, maxMessageBytes: 1000)
         decoder.append([0x82, 127, 0, 0, 0, 1, 0, 0, 0, 0])
-        XCTAssertThrowsError(try decoder.nextMessage()) {
-            XCTAssertEqual($0 as? WebSocketProtocolError, .messageTooLarge(limit: WebSocketMessageDecoder.defaultMaxMessageBytes))
+        XCTAssertNil(try decoder.nextMessage())
+        for _ in 0..<64 {
+            decoder.append([UInt8](repeating: 9, count: 4096))
+            XCTAssertNil(try decoder.nextMessage())
+            XCTAssertEqual(decoder.bufferedByteCount, 0)
         }
+        XCTAssertEqual(decoder.heldPayloadByteCount, 1000)
+        XCTAssertTrue(decoder.isInsideMessage)
     }
 
     func testClosePayloads() {

@@ -4,6 +4,7 @@ for the capture only — in the timeline and at the top of `--flow N`. The tap g
 that side's frames after the cap: a later small message is recorded (with context takeover,
 as here, only its compressed size: the DEFLATE window was lost with the cut) and the close
 handshake is seen, so the flow ends as it did on the wire (a clean close, not `client-aborted`).
+HAR and Postman exports mark the messages the capture could not hold (`truncated`, size, reason).
 
 A fast cousin of test_websocket_bombs.py: one 65 MiB message of zeros (about 65 kB with
 permessage-deflate) to an echo origin and back, then one small message each way and a close."""
@@ -21,7 +22,7 @@ CAP = 64 * MIB  # WebSocketMessageDecoder.defaultMaxMessageBytes
 LATER = "after the cap"
 
 
-def test_a_message_over_the_cap_is_relayed_whole_and_later_frames_are_still_recorded(tapline):
+def test_a_message_over_the_cap_is_relayed_whole_and_later_frames_are_still_recorded(tapline, tmp_path):
     received: list[bytes | str] = []
 
     async def echo_until_closed(ws):
@@ -98,5 +99,15 @@ def test_a_message_over_the_cap_is_relayed_whole_and_later_frames_are_still_reco
         assert "← close" in timeline[5] and "code 1000" in timeline[5], timeline
         assert "capture kept" not in out
         assert "aborted" not in out  # the end reason is what happened on the wire
+
+        # HAR and Postman mark the messages the capture could not hold: the capped ones with the
+        # bytes decoded, the undecoded ones with their compressed size; import keeps the marks.
+        markers = wsk.exported_message_markers(proxy, tmp_path)
+        assert markers["har"] == [
+            {"truncated": True, "size": CAP, "reason": "capped"}, {"truncated": True, "size": CAP, "reason": "capped"},
+            {"truncated": True, "size": client_later["size"], "reason": "undecoded"},
+            {"truncated": True, "size": server_later["size"], "reason": "undecoded"}, None, None], markers["har"]
+        assert markers["postman"] == markers["har"]
+        assert markers["reimported"] == markers["har"]
     finally:
         origin.stop()

@@ -18,7 +18,10 @@ import TaplineWire
 /// text is UTF-8-checked as it is inflated (1007). A message abandoned at that cap
 /// leaves the DEFLATE window unknown: with context takeover `canInflateNextMessage`
 /// turns false for good (later messages refer to bytes never inflated); without it
-/// each message starts afresh, so inflating goes on with the next one.
+/// each message starts afresh, so inflating goes on with the next one. A message
+/// whose compressed payload was itself longer than the cap (`isCapped`: only its
+/// first bytes were kept) is inflated as far as those bytes go and then ends the
+/// same way, at `messageTooLarge`.
 ///
 /// Thread ownership: confined to its relay's event loop.
 final class WebSocketMessageInflater {
@@ -34,6 +37,8 @@ final class WebSocketMessageInflater {
     private var phase = Phase.payload
     private var inputUsed = 0
     private var tailUsed = 0
+    /// The input is only the first bytes of the message's compressed payload.
+    private var inputIsCut = false
     private var utf8: UTF8Validator?
     private enum Phase { case payload, tail }
 
@@ -62,6 +67,7 @@ final class WebSocketMessageInflater {
             inflater.resetOutputCount()
         }
         input = message.payload
+        inputIsCut = message.isCapped
         phase = .payload
         inputUsed = 0
         tailUsed = 0
@@ -78,6 +84,7 @@ final class WebSocketMessageInflater {
         guard let input else { return true }
         let start = output.count
         var ended = false
+        var inputRanOut = false
         do throws(CompressionError) {
             while case let room = step - (output.count - start), room > 0 {
                 let before = output.count
@@ -90,6 +97,11 @@ final class WebSocketMessageInflater {
                 if output.count - before >= room { break }  // stopped for the step: zlib may hold more
                 // This part is used up and zlib holds nothing more of it.
                 if phase == .payload, !inflater.isFinished {
+                    // The rest of the payload was dropped at the cap: the message ends here.
+                    if inputIsCut {
+                        inputRanOut = true
+                        break
+                    }
                     phase = .tail
                     continue
                 }
@@ -99,10 +111,15 @@ final class WebSocketMessageInflater {
         } catch {
             self.input = nil
             if case .outputLimitExceeded = error {
-                if !noContextTakeover { canInflateNextMessage = false }
+                abandonedAtCap()
                 throw .messageTooLarge(limit: maxMessageBytes)
             }
             throw .invalidCompressedData(error.description)
+        }
+        if inputRanOut {
+            self.input = nil
+            abandonedAtCap()
+            throw .messageTooLarge(limit: maxMessageBytes)
         }
         if var validator = utf8 {
             let valid = validator.validate(output[start...])
@@ -114,5 +131,10 @@ final class WebSocketMessageInflater {
         }
         if ended { self.input = nil }
         return ended
+    }
+
+    /// The message was cut at the cap: with context takeover the window is lost for good.
+    private func abandonedAtCap() {
+        if !noContextTakeover { canInflateNextMessage = false }
     }
 }

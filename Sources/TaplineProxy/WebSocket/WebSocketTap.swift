@@ -21,7 +21,12 @@ import TaplineWire
 /// handshake) and later messages are recorded. With context takeover the DEFLATE
 /// window was lost with the cut, so that side's later compressed messages are
 /// recorded with their compressed size only (`undecodedCompressedSize`); without it
-/// inflating resumes with the next message. Uncompressed messages are unaffected.
+/// inflating resumes with the next message. A message already longer than
+/// `maxMessageBytes` on the wire is bounded by the decoder, which keeps its first
+/// `maxMessageBytes` and drops the rest: uncompressed, it is recorded with those bytes,
+/// `decodingCapped` and its real size (`wholePayloadSize`); compressed, what those
+/// bytes inflate to is recorded as above, and it counts as a cut for the window.
+/// Either way the direction goes on being decoded.
 ///
 /// A direction that breaks the protocol stops being decoded (its failure is kept
 /// for the flow's end); its bytes are still relayed unchanged by the relay, and
@@ -147,12 +152,17 @@ struct WebSocketTap {
                         inflation = Inflation(message: message)
                     } else {
                         var undecoded = record(message, fromClient: fromClient, payload: [])
-                        undecoded.undecodedCompressedSize = UInt64(message.payload.count)
+                        undecoded.undecodedCompressedSize = message.payloadSize
                         output(.message(undecoded))
                     }
                     continue
                 }
-                output(.message(record(message, fromClient: fromClient, payload: message.payload)))
+                var finished = record(message, fromClient: fromClient, payload: message.payload)
+                if message.isCapped {
+                    finished.decodingCapped = true
+                    finished.wholePayloadSize = message.payloadSize
+                }
+                output(.message(finished))
             }
         } catch {
             return (true, "\(error) (close code \(error.closeCode)); later frames were relayed but not captured")
@@ -185,7 +195,7 @@ struct WebSocketTap {
         guard ended || capped else { return false }
         var finished = record(current.message, fromClient: fromClient, payload: current.held)
         if current.streamed > 0 { finished.streamedPayloadSize = current.streamed }
-        finished.decodingCapped = capped
+        finished.decodingCapped = capped || current.message.isCapped  // (a stream that ended before the cut)
         output(.message(finished))
         return true
     }

@@ -2,12 +2,17 @@
 /// that span frames (RFC 6455 §5.4-5.6): fragments joined into messages, control
 /// frames interleaved between fragments delivered at once (before the message
 /// they interrupt), text validated as UTF-8 across fragments as it arrives,
-/// messages bounded by `maxMessageBytes` (checked from frame headers, before the
-/// payload is buffered), close payloads parsed, nothing accepted after a close.
+/// close payloads parsed, nothing accepted after a close.
+///
+/// Memory: at most `maxMessageBytes` of a message's payload are held. A longer
+/// message is not an error (the limit is the holder's, not the protocol's): its
+/// first `maxMessageBytes` are kept, the rest is parsed, checked and dropped, and
+/// it is yielded at its end with `isCapped` and its real `payloadSize`, so the
+/// frames after it go on being decoded. Compressed messages (RSV1 with
+/// permessage-deflate) are bounded the same way before inflation; their text is
+/// validated after inflation by the layer that inflates.
 ///
 /// Errors (`WebSocketProtocolError`, each with its close code) are sticky.
-/// Compressed text (RSV1 with permessage-deflate) is validated after inflation by
-/// the layer that inflates; `maxMessageBytes` then bounds the compressed size here.
 ///
 /// Usage: `append(_:)`, then `nextMessage()` until nil. Not thread-safe: a value
 /// type owned by one connection's event loop.
@@ -15,7 +20,10 @@ public struct WebSocketMessageDecoder: Sendable {
     private struct Partial: Sendable {
         var opcode: WebSocketOpcode
         var compressed: Bool
+        /// The first `maxMessageBytes` of the payload.
         var payload: [UInt8] = []
+        /// The payload's size so far, counting the bytes dropped past `maxMessageBytes`.
+        var payloadSize: UInt64 = 0
         var wireBytes: UInt64 = 0
         var frames = 0
         var utf8 = UTF8Validator()
@@ -47,6 +55,8 @@ public struct WebSocketMessageDecoder: Sendable {
     /// A fragmented message has started and not finished, or a frame is partly received.
     public var isInsideMessage: Bool { message != nil || control != nil || !frames.isAtFrameBoundary }
     public var bufferedByteCount: Int { frames.bufferedByteCount }
+    /// Payload bytes held of the data message being assembled: at most `maxMessageBytes`.
+    public var heldPayloadByteCount: Int { message?.payload.count ?? 0 }
 
     public mutating func append(_ bytes: some Collection<UInt8>) {
         frames.append(bytes)
@@ -80,13 +90,12 @@ public struct WebSocketMessageDecoder: Sendable {
                 if message != nil { throw .expectedContinuation(header.opcode) }
                 message = Partial(opcode: header.opcode, compressed: header.reservedBits & WebSocketFrameHeader.rsv1 != 0)
             }
-            let soFar = UInt64(message?.payload.count ?? 0)
-            if header.payloadLength > UInt64(maxMessageBytes) || soFar + header.payloadLength > UInt64(maxMessageBytes) {
-                throw .messageTooLarge(limit: maxMessageBytes)
-            }
             message?.wireBytes += header.wireLength
             message?.frames += 1
-            if header.payloadLength > 0 { message?.payload.reserveCapacity(Int(soFar + header.payloadLength)) }
+            if let held = message?.payload.count, held < maxMessageBytes, header.payloadLength > 0 {
+                let room = UInt64(maxMessageBytes - held)
+                message?.payload.reserveCapacity(held + Int(min(header.payloadLength, room)))
+            }
             dataFrameIsFinal = header.fin
             return nil
         case .payload(let bytes):
@@ -96,7 +105,8 @@ public struct WebSocketMessageDecoder: Sendable {
             }
             guard var current = message else { return nil }
             message = nil  // keep the payload uniquely referenced while appending
-            current.payload.append(contentsOf: bytes)
+            current.payload.append(contentsOf: bytes.prefix(max(0, maxMessageBytes - current.payload.count)))
+            current.payloadSize += UInt64(bytes.count)
             if current.opcode == .text, !current.compressed, !current.utf8.validate(bytes) { throw .invalidUTF8 }
             message = current
             return nil
@@ -115,7 +125,8 @@ public struct WebSocketMessageDecoder: Sendable {
             message = nil
             if finished.opcode == .text, !finished.compressed, !finished.utf8.isComplete { throw .invalidUTF8 }
             return WebSocketMessage(opcode: finished.opcode, payload: finished.payload, compressed: finished.compressed,
-                                    wireBytes: finished.wireBytes, frameCount: finished.frames)
+                                    wireBytes: finished.wireBytes, frameCount: finished.frames,
+                                    payloadSize: finished.payloadSize)
         }
     }
 }

@@ -287,3 +287,43 @@ def wait_for_ended_websocket_flow(proxy, count: int = 1, timeout: float = 20.0) 
         return wait_until(ended, timeout, interval=0.1, message="the WebSocket flow to end in the capture")
     except TimeoutError as e:
         raise AssertionError(f"{e}\n{proxy.stderr_tail()}") from None
+
+
+def exported_message_markers(proxy, workdir: Path) -> dict[str, list[Optional[dict]]]:
+    """The truncation markers of the WebSocket messages of the proxy's (one-flow) session as
+    exported (docs/export.md, "WebSocket messages the capture could not hold"), one per message,
+    None for a message exported whole: `har` (`_webSocketMessages[i]._tapline`), `postman`
+    (`truncated`/`size`/`reason` on `_tapline.messages[i]`), and `reimported` (the HAR imported
+    with `tapline import` and exported again)."""
+    def export(session: str, capture: str, *args: str) -> None:
+        p = proxy.cli("export", session, "--capture", capture, *args, timeout=120)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+
+    def har_markers(path: Path) -> list[Optional[dict]]:
+        entries = json.loads(path.read_text())["log"]["entries"]
+        assert len(entries) == 1, entries
+        return [m.get("_tapline") for m in entries[0]["_webSocketMessages"]]
+
+    def tapline_extension(items: list) -> Optional[dict]:
+        for item in items:
+            found = item.get("_tapline") or tapline_extension(item.get("item", []))
+            if found:
+                return found
+        return None
+
+    capture = str(proxy.capture_dir)
+    har, postman = workdir / "out.har", workdir / "out.postman.json"
+    export(proxy.session_id, capture, "--har", str(har))
+    export(proxy.session_id, capture, "--postman", str(postman))
+    messages = tapline_extension(json.loads(postman.read_text())["item"])["messages"]
+    markers = {"har": har_markers(har),
+               "postman": [{k: m[k] for k in ("truncated", "size", "reason")} if "truncated" in m else None
+                           for m in messages]}
+    imported_capture = workdir / "imported"
+    p = proxy.cli("import", str(har), "--capture", str(imported_capture), timeout=120)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    session = (p.stdout if isinstance(p.stdout, str) else p.stdout.decode()).strip()
+    again = workdir / "again.har"
+    export(session, str(imported_capture), "--har", str(again))
+    markers["reimported"] = har_markers(again)
+    return markers
