@@ -246,9 +246,12 @@ public struct HARImporter {
             kind = .binary
             guard let decoded = Data(base64Encoded: data) else { throw invalid(location + ".data", "binary message data is not base64") }
             payload = [UInt8](decoded)
-        case 8: kind = .close
-        case 9: kind = .ping
-        case 10: kind = .pong
+        case 8, 9, 10:
+            kind = opcode == 8 ? .close : opcode == 9 ? .ping : .pong
+            // Tapline writes control payloads (a close code and reason are bytes) as base64,
+            // like binary data; browsers record no control frames. Data from another
+            // producer that is not base64 is kept as its text rather than refused.
+            if let decoded = Data(base64Encoded: data) { payload = [UInt8](decoded) }
         default: throw invalid(location + ".opcode", "\(opcode) is not a WebSocket opcode (1, 2, 8, 9, 10)")
         }
         let time = value["time"]?.doubleValue.map { Timestamp(microseconds: Int64(($0 * 1_000_000).rounded())) }

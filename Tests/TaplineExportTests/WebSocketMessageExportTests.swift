@@ -101,6 +101,26 @@ final class WebSocketMessageExportTests: XCTestCase {
         XCTAssertEqual(again.map { $0["data"] }, messages.map { $0["data"] })
     }
 
+    /// Close, ping and pong payloads are bytes (a close code, then a reason): exported as
+    /// base64 like binary data, and read back as the same bytes.
+    func testControlFramePayloadsSurviveImportAndExport() throws {
+        let root = ExportTestSupport.temporaryDirectory()
+        let close: [UInt8] = [0x03, 0xE8] + Array("done".utf8)  // 1000 "done"
+        let controls = [
+            WebSocketMessageRecord(fromClient: true, opcode: .ping, payload: [0, 1, 2], wireBytes: 9, compressed: false),
+            WebSocketMessageRecord(fromClient: false, opcode: .pong, payload: [0, 1, 2], wireBytes: 5, compressed: false),
+            WebSocketMessageRecord(fromClient: true, opcode: .close, payload: close, wireBytes: 12, compressed: false),
+        ]
+        let messages = try exportHAR(try session(root: root, controls), to: root + "/out.har")
+        XCTAssertEqual(messages.map { $0["data"] }, [.string("AAEC"), .string("AAEC"), .string(Data(close).base64EncodedString())])
+        let imported = try HARImporter(path: root + "/out.har").run(root: root, taplineVersion: "test")
+        let records = try XCTUnwrap(try CapturedSession.open(directory: imported.directory).flows.first).webSocketMessages
+        XCTAssertEqual(records.map(\.opcode), ["ping", "pong", "close"])
+        XCTAssertEqual(try records.map { try $0.payload(sessionDirectory: imported.directory) }, [[0, 1, 2], [0, 1, 2], close])
+        XCTAssertEqual(records.last?.closeCode, 1000)
+        XCTAssertEqual(records.last?.closeReason, "done")
+    }
+
     func testPostmanMarksMessagesTheCaptureCouldNotHold() throws {
         let root = ExportTestSupport.temporaryDirectory()
         let captured = try session(root: root, recorded)
