@@ -76,11 +76,16 @@ public final class HTTP2Session {
     /// has nothing else to send. Empty on the hot path.
     private var peerStops: [Int32] = []
     private static let spareOutboundLimit = 64
-    /// nghttp2's last error message (error callback) during the current `receive`, for
-    /// connection error reports.
+    /// nghttp2's last error message (error callback), for connection error reports.
+    ///
+    /// With `lastLibraryErrorCode`, nghttp2's report of the last `receive` whose input it
+    /// reported an error for: a `receive` it reports nothing for keeps the report, so a
+    /// server session whose GOAWAY is framed some receives later (the client socket was
+    /// not writable) still gets nghttp2's reason. Forgotten once nghttp2 has nothing left
+    /// to send (a GOAWAY it queued over the error has been framed by then).
     var lastLibraryMessage: String?
-    /// nghttp2's last library error code (error and invalid-frame callbacks, `NGHTTP2_ERR_…`)
-    /// during the current `receive`: the reason of a connection nghttp2 ended itself,
+    /// nghttp2's last library error code (error and invalid-frame callbacks, `NGHTTP2_ERR_…`),
+    /// kept like `lastLibraryMessage`: the reason of a connection nghttp2 ended itself,
     /// when it gave no message.
     var lastLibraryErrorCode: Int32?
     /// `failure` was set by `receive` when nghttp2 had ended the session itself, before its
@@ -204,11 +209,17 @@ public final class HTTP2Session {
     @discardableResult
     public func receive(_ bytes: some Collection<UInt8>) -> HTTP2SessionError? {
         if let failure { return failure }
+        // nghttp2 reports an error through the callbacks of the input it is in; once it
+        // ended the session it ignores all input, so the report stays that error's.
+        let earlierReport = (message: lastLibraryMessage, code: lastLibraryErrorCode)
         lastLibraryMessage = nil
         lastLibraryErrorCode = nil
         let rv = bytes.withContiguousStorageIfAvailable { buffer in
             nghttp2_session_mem_recv(session, buffer.baseAddress, buffer.count)
         } ?? Array(bytes).withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
+        if lastLibraryMessage == nil, lastLibraryErrorCode == nil {
+            (lastLibraryMessage, lastLibraryErrorCode) = earlierReport
+        }
         if rv >= 0 {
             guard libraryEndedClientSession else { return nil }
             let error = HTTP2SessionError.connectionError(code: libraryErrorCode, reason: libraryReason(goAwayText: ""))
@@ -333,6 +344,11 @@ public final class HTTP2Session {
         if count == 0 {
             let drained = submitDrainedResets()
             if submitPeerStops() || drained { count = nghttp2_session_mem_send(session, &pointer) }
+        }
+        if count == 0 {
+            // Everything nghttp2 queued over its last report is out: the report is stale.
+            lastLibraryMessage = nil
+            lastLibraryErrorCode = nil
         }
         if count < 0 {
             failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
