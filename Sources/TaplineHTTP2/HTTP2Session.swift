@@ -41,8 +41,15 @@ import TaplineWire
 public final class HTTP2Session {
     public let role: HTTP2SessionRole
     public let settings: HTTP2SessionSettings
-    /// Set once the session hit a fatal error; it then only drains queued output (a GOAWAY).
+    /// Set once the session hit a fatal error; it then only drains queued output (a GOAWAY),
+    /// and, when `answersAcceptedStreamsOnly`, answers the streams the peer opened before.
     public private(set) var failure: HTTP2SessionError?
+    /// Server role, after GOAWAY ENHANCE_YOUR_CALM (`calmPeerDown`): no more of the
+    /// peer's input is decoded, but the streams it opened up to the GOAWAY's last stream
+    /// id may still be answered (RFC 9113 §6.8): the session is finished once they are
+    /// closed. Those still waiting for peer input (a request body, a tunnel) never will
+    /// be: the owner resets them, or bounds the wait.
+    public private(set) var answersAcceptedStreamsOnly = false
 
     private var session: OpaquePointer?
     /// nghttp2's heap for `session` (`nghttp2_mem` callbacks). Created before and
@@ -76,11 +83,16 @@ public final class HTTP2Session {
     /// has nothing else to send. Empty on the hot path.
     private var peerStops: [Int32] = []
     private static let spareOutboundLimit = 64
-    /// nghttp2's last error message (error callback) during the current `receive`, for
-    /// connection error reports.
+    /// nghttp2's last error message (error callback), for connection error reports.
+    ///
+    /// With `lastLibraryErrorCode`, nghttp2's report of the last `receive` whose input it
+    /// reported an error for: a `receive` it reports nothing for keeps the report, so a
+    /// server session whose GOAWAY is framed some receives later (the client socket was
+    /// not writable) still gets nghttp2's reason. Forgotten once nghttp2 has nothing left
+    /// to send (a GOAWAY it queued over the error has been framed by then).
     var lastLibraryMessage: String?
-    /// nghttp2's last library error code (error and invalid-frame callbacks, `NGHTTP2_ERR_…`)
-    /// during the current `receive`: the reason of a connection nghttp2 ended itself,
+    /// nghttp2's last library error code (error and invalid-frame callbacks, `NGHTTP2_ERR_…`),
+    /// kept like `lastLibraryMessage`: the reason of a connection nghttp2 ended itself,
     /// when it gave no message.
     var lastLibraryErrorCode: Int32?
     /// `failure` was set by `receive` when nghttp2 had ended the session itself, before its
@@ -204,11 +216,17 @@ public final class HTTP2Session {
     @discardableResult
     public func receive(_ bytes: some Collection<UInt8>) -> HTTP2SessionError? {
         if let failure { return failure }
+        // nghttp2 reports an error through the callbacks of the input it is in; once it
+        // ended the session it ignores all input, so the report stays that error's.
+        let earlierReport = (message: lastLibraryMessage, code: lastLibraryErrorCode)
         lastLibraryMessage = nil
         lastLibraryErrorCode = nil
         let rv = bytes.withContiguousStorageIfAvailable { buffer in
             nghttp2_session_mem_recv(session, buffer.baseAddress, buffer.count)
         } ?? Array(bytes).withUnsafeBufferPointer { nghttp2_session_mem_recv(session, $0.baseAddress, $0.count) }
+        if lastLibraryMessage == nil, lastLibraryErrorCode == nil {
+            (lastLibraryMessage, lastLibraryErrorCode) = earlierReport
+        }
         if rv >= 0 {
             guard libraryEndedClientSession else { return nil }
             let error = HTTP2SessionError.connectionError(code: libraryErrorCode, reason: libraryReason(goAwayText: ""))
@@ -334,6 +352,11 @@ public final class HTTP2Session {
             let drained = submitDrainedResets()
             if submitPeerStops() || drained { count = nghttp2_session_mem_send(session, &pointer) }
         }
+        if count == 0 {
+            // Everything nghttp2 queued over its last report is out: the report is stale.
+            lastLibraryMessage = nil
+            lastLibraryErrorCode = nil
+        }
         if count < 0 {
             failure = failure ?? .connectionError(code: .internalError, reason: Self.message(Int32(clamping: count)))
             return nil
@@ -348,8 +371,13 @@ public final class HTTP2Session {
     public var wantsWrite: Bool {
         !drainedResets.isEmpty || nghttp2_session_want_write(session) != 0 || peerStopIsDue
     }
-    /// Nothing more will be read or written: the connection can be closed.
-    public var isFinished: Bool { !wantsRead && !wantsWrite }
+    /// Nothing more will be read or written: the connection can be closed. With
+    /// `answersAcceptedStreamsOnly`, not before the peer's streams are closed too (once
+    /// our GOAWAY is out, nghttp2 wants to read exactly while streams are open).
+    public var isFinished: Bool {
+        guard !wantsWrite else { return false }
+        return answersAcceptedStreamsOnly ? nghttp2_session_want_read(session) == 0 : !wantsRead
+    }
 
     /// The peer announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441): it takes
     /// extended CONNECT (`:protocol`). False until its SETTINGS arrived.
@@ -577,20 +605,28 @@ public final class HTTP2Session {
             events.append(.oversizedHeaders(stream: stream, fields: fields, kind: kind, endStream: endStream,
                                             size: incomingHeaderBytes))
             oversizedHeaderBlocks += 1
-            if oversizedHeaderBlocks == settings.maxOversizedHeaderBlocks { calmPeerDown() }
+            if oversizedHeaderBlocks == settings.maxOversizedHeaderBlocks {
+                calmPeerDown()
+                // The frame callback stops nghttp2 before it applies this block's END_STREAM:
+                // to nghttp2 the stream stays open on the peer's side, so once our answer is
+                // out it is reset (NO_ERROR) to close it, as the finished session needs.
+                if endStream, answersAcceptedStreamsOnly { stopPeerAfterOurEnd(stream: stream) }
+            }
             return
         }
         events.append(.headers(stream: stream, fields: fields, kind: kind, endStream: endStream))
     }
 
     /// The peer sent `maxOversizedHeaderBlocks` header lists over our limit: GOAWAY
-    /// ENHANCE_YOUR_CALM (the streams received so far may still be answered) and no more
-    /// input is decoded: the frame callback stops nghttp2 right after this block, and
-    /// `failure` makes `receive` drop later input, so the session ends once its output is out.
+    /// ENHANCE_YOUR_CALM and no more input is decoded: the frame callback stops nghttp2
+    /// right after this block, and `failure` makes `receive` drop later input. A server
+    /// session still answers the streams received so far (`answersAcceptedStreamsOnly`);
+    /// a client session's streams all wait for the peer, so it ends once its output is out.
     private func calmPeerDown() {
         let reason = "the peer sent \(oversizedHeaderBlocks) header lists over the \(settings.maxHeaderListSize) bytes "
             + "of SETTINGS_MAX_HEADER_LIST_SIZE"
         failure = .connectionError(code: .enhanceYourCalm, reason: reason)
+        answersAcceptedStreamsOnly = role == .server
         goAway(code: .enhanceYourCalm, debugData: "too many header lists over SETTINGS_MAX_HEADER_LIST_SIZE")
     }
 

@@ -65,6 +65,40 @@ final class HTTP2OversizedHeaderLimitTests: XCTestCase {
         XCTAssertTrue(server.isFinished, "the connection can be closed once the answers are out")
     }
 
+    /// A stream opened before the calm-down GOAWAY (RFC 9113 §6.8: below its last stream
+    /// id) is still answered: the session is not finished until that stream is closed.
+    func testAStreamOpenedBeforeTheCalmDownIsStillAnsweredBeforeTheSessionFinishes() throws {
+        var settings = HTTP2SessionSettings()
+        settings.maxHeaderListSize = 1024
+        let server = try HTTP2Session(role: .server, settings: settings)
+        let client = try HTTP2Session(role: .client)
+        let first = try client.submitRequest(HTTPHeaders(Self.valid), endStream: true)
+        for _ in 0..<3 { _ = try client.submitRequest(Self.oversized, endStream: true) }
+        var input: [UInt8] = []
+        while case let chunk = client.takeOutput(), !chunk.isEmpty { input += chunk }
+        guard case .connectionError(.enhanceYourCalm, _)? = server.receive(input) else {
+            return XCTFail("no calm-down: \(String(describing: server.failure))")
+        }
+        XCTAssertTrue(server.answersAcceptedStreamsOnly)
+        for case .oversizedHeaders(let id, _, .request, _, _) in server.takeEvents() {
+            try server.submitResponse(stream: id, headers: HTTPHeaders([(":status", "431")]), endStream: true)
+        }
+        var output: [UInt8] = []
+        while case let chunk = server.takeOutput(), !chunk.isEmpty { output += chunk }
+        XCTAssertTrue(Reader.frames(output).contains { $0.type == 7 }, "the GOAWAY is out")
+        XCTAssertFalse(server.isFinished, "stream \(first) waits for its answer")
+
+        try server.submitResponse(stream: first, headers: HTTPHeaders([(":status", "200")]), endStream: false)
+        server.send(data: Array("late answer".utf8), stream: first)
+        server.finish(stream: first)
+        while case let chunk = server.takeOutput(), !chunk.isEmpty { output += chunk }
+        XCTAssertNil(client.receive(output))
+        let answered = client.takeEvents()
+        XCTAssertTrue(answered.contains(.data(stream: first, bytes: Array("late answer".utf8))), "\(answered)")
+        XCTAssertTrue(answered.contains(.endStream(stream: first)), "\(answered)")
+        XCTAssertTrue(server.isFinished, "every accepted stream is closed")
+    }
+
     /// One more oversized request, as a fresh client would frame it.
     static func oversizedRequestBytes() throws -> [UInt8] {
         let client = try HTTP2Session(role: .client)

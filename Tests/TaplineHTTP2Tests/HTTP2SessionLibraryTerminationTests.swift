@@ -58,6 +58,30 @@ final class HTTP2SessionLibraryTerminationTests: XCTestCase {
         XCTAssertTrue(reason.contains("expected SETTINGS frame"), reason)
     }
 
+    /// The client socket was not writable: more input arrived before nghttp2's GOAWAY
+    /// was framed. nghttp2 ignores that input, and its reason still reaches the failure.
+    func testServerSessionKeepsNghttp2sReasonThroughALaterReceive() throws {
+        let server = try HTTP2Session(role: .server)
+        server.receive(Reader.preface + Self.ping)
+        XCTAssertNil(server.receive(Self.settings(0x3, 100)), "nghttp2 ignores input after ending the session")
+        XCTAssertEqual(goAway(server)?.errorCode, HTTP2ErrorCode.protocolError.rawValue)
+        guard case .connectionError(.protocolError, let reason)? = server.failure else {
+            return XCTFail("failure is \(String(describing: server.failure))")
+        }
+        XCTAssertTrue(reason.contains("expected SETTINGS frame"), "not nghttp2's message: \(reason)")
+    }
+
+    /// A report whose output went out (a stream error) is not the reason of a later
+    /// connection error nghttp2 reports without a message.
+    func testAReportIsForgottenOnceItsOutputIsOut() throws {
+        let server = try HTTP2Session(role: .server)
+        server.receive(Reader.preface + Self.settings(0x3, 100))
+        _ = server.takeOutput()
+        server.lastLibraryMessage = "a stale report"
+        _ = server.takeOutput()
+        XCTAssertNil(server.lastLibraryMessage)
+    }
+
     func testOurOwnGoAwayIsNotAFailure() throws {
         let client = try HTTP2Session(role: .client)
         XCTAssertNil(client.receive(Self.settings(0x3, 100)))

@@ -8,7 +8,8 @@
   instead of leaving them hanging in the backlog, says so on stderr at most once
   per 10 s, and goes on serving the connections it has;
 - an HTTP/2 client that keeps sending header lists over 64 KiB (an HPACK bomb costs
-  the full decoding of each) gets its 431s and then GOAWAY ENHANCE_YOUR_CALM."""
+  the full decoding of each) gets its 431s and then GOAWAY ENHANCE_YOUR_CALM; a stream
+  it opened before still gets its whole response (RFC 9113 §6.8)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ import resource
 import selectors
 import socket
 import ssl
+import threading
 import time
+
+import hpack
 
 
 from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client, error_code, raw_frame, read_frames
 from tapline_testkit.rawhttp import read_response, request_bytes
-from tapline_testkit.util import HOST, wait_until
+from tapline_testkit.util import HOST, ThreadedTestServer, wait_until
 
 HEADER_TIMEOUT = 1.0
 # The proxy closes within the header timeout plus this (timer slack, a loaded machine);
@@ -282,3 +286,90 @@ def test_a_client_sending_hpack_bombs_gets_three_431s_then_goaway_enhance_your_c
     calmed = [e for e in events if e["type"] == "connectionClosed" and "ENHANCE_YOUR_CALM" in e.get("error", {}).get("message", "")]
     assert len(calmed) == 1
     assert "3 header lists over the 65536 bytes" in calmed[0]["error"]["message"]
+
+
+class HeldOrigin(ThreadedTestServer):
+    """An HTTP/1.1 origin that answers each request only once `release` is set."""
+
+    BODY = b"the answer that came after the bombs\n"
+
+    def __init__(self):
+        self.release = threading.Event()
+        super().__init__()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            if not self.release.wait(timeout=30):
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(self.BODY)
+                         + self.BODY)
+
+
+DATA, RST_STREAM, END_STREAM = 0, 3, 0x1
+
+
+def test_a_stream_opened_before_the_hpack_bombs_still_gets_its_response_after_the_goaway(tapline):
+    origin = HeldOrigin()
+    try:
+        proxy = tapline("--reverse", f"http://{origin.authority}")
+        # GET http a.test /held, the whole request (END_STREAM | END_HEADERS).
+        held = bytes([0x82, 0x86, 0x41, 6]) + b"a.test" + bytes([0x04, 5]) + b"/held"
+        with socket.create_connection((HOST, proxy.port), timeout=10) as s:
+            s.sendall(PREFACE + SETTINGS + raw_frame(HEADERS, 0x5, 1, held))
+            for stream in (3, 5, 7):
+                s.sendall(raw_frame(HEADERS, 0x5, stream, bomb_block()))
+            frames = read_frames(s, until_type=GOAWAY, timeout=15)
+            assert any(f[0] == GOAWAY for f in frames), "no GOAWAY after three oversized header lists"
+            origin.release.set()  # stream 1's origin answers only now
+            frames += read_frames(s, timeout=15)  # until the proxy closes the connection
+        goaways = [(int.from_bytes(f[3][:4], "big") & 0x7FFFFFFF, error_code(f)) for f in frames if f[0] == GOAWAY]
+        assert goaways == [(7, ENHANCE_YOUR_CALM)]
+        decoder = hpack.Decoder()
+        statuses = {f[2]: dict(decoder.decode(f[3]))[":status"] for f in frames if f[0] == HEADERS}
+        assert statuses == {1: "200", 3: "431", 5: "431", 7: "431"}, statuses
+        body = b"".join(f[3] for f in frames if f[0] == DATA and f[2] == 1)
+        assert body == HeldOrigin.BODY
+        assert any(f[0] == DATA and f[2] == 1 and f[1] & END_STREAM for f in frames), "stream 1 did not end"
+        proxy.stop()
+    finally:
+        origin.release.set()
+        origin.stop()
+    events = read_events(proxy.session_dir())
+    # Format v2: the stream id is on flowStarted (on an http2Stream event when a batch ended in between).
+    flow = next(e["flow"] for e in events if e["type"] in ("flowStarted", "http2Stream") and e.get("stream") == 1)
+    mine = [e for e in events if e.get("flow") == flow]
+    assert next(e for e in mine if e["type"] == "responseHead")["status"] == 200
+    ended = next(e for e in mine if e["type"] == "flowEnded")
+    assert "error" not in ended, ended["error"]
+    assert ended["bytesFromServer"] == len(HeldOrigin.BODY)
+
+
+def test_a_stream_still_uploading_when_the_client_is_calmed_down_is_reset_and_recorded_with_the_reason(tapline):
+    origin = HeldOrigin()
+    try:
+        proxy = tapline("--reverse", f"http://{origin.authority}")
+        # POST http a.test /held, its body never sent (END_HEADERS only): it could not complete.
+        upload = bytes([0x83, 0x86, 0x41, 6]) + b"a.test" + bytes([0x04, 5]) + b"/held"
+        with socket.create_connection((HOST, proxy.port), timeout=10) as s:
+            s.sendall(PREFACE + SETTINGS + raw_frame(HEADERS, 0x4, 1, upload))
+            for stream in (3, 5, 7):
+                s.sendall(raw_frame(HEADERS, 0x5, stream, bomb_block()))
+            frames = read_frames(s, timeout=15)  # until the proxy closes the connection
+        resets = [(f[2], error_code(f)) for f in frames if f[0] == RST_STREAM]
+        assert (1, ENHANCE_YOUR_CALM) in resets, resets
+        proxy.stop()
+    finally:
+        origin.release.set()
+        origin.stop()
+    events = read_events(proxy.session_dir())
+    flow = next(e["flow"] for e in events if e["type"] in ("flowStarted", "http2Stream") and e.get("stream") == 1)
+    ended = next(e for e in events if e["type"] == "flowEnded" and e["flow"] == flow)
+    assert ended["error"]["kind"] == "bad-request", ended
+    assert "ENHANCE_YOUR_CALM" in ended["error"]["message"], ended
+    assert "3 header lists over the 65536 bytes" in ended["error"]["message"], ended

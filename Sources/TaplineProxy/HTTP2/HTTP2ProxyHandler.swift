@@ -30,7 +30,9 @@ import TaplineWire
 /// Limits: the client's preface (magic and first SETTINGS) is due within the header
 /// timeout of `start`, else the connection is closed without a word; a client that
 /// sends `HTTP2SessionSettings.maxOversizedHeaderBlocks` header lists over our limit gets
-/// its 431s and then GOAWAY ENHANCE_YOUR_CALM from the session, which reads no more.
+/// its 431s and then GOAWAY ENHANCE_YOUR_CALM from the session, which reads no more. Its
+/// streams with a complete request are still answered (`drainAfterCalmDown`), within the
+/// idle timeout; those still waiting for its input are reset.
 ///
 /// Thread ownership: confined to `context.loop`. Retained by the context's
 /// registry until the client connection closes.
@@ -60,6 +62,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var pumpAgain = false
     private var pausedForRecorder = false
     private var idleTimer: LoopTimer?
+    /// Set once the session told the client to calm down (`drainAfterCalmDown`): bounds
+    /// how long its accepted streams may take, as no WINDOW_UPDATE of it is read any more.
+    private var calmDownTimer: LoopTimer?
     /// Closes the connection if the client's preface has not arrived within the header timeout.
     private var prefaceTimer: LoopTimer?
     /// The one timer behind every stream's response timeout (see `armResponseTimer`).
@@ -155,6 +160,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         repeat {
             pumpAgain = false
             for event in session.takeEvents() { handleClientEvent(event) }
+            if session.answersAcceptedStreamsOnly, calmDownTimer == nil { drainAfterCalmDown() }
             upstream?.dispatchEvents()
             flushClient()
             upstream?.flush()
@@ -209,6 +215,36 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         guard !clientClosed else { return }
         let gathered = !client.coalescesSmallWrites
         while client.isWritable, session.writeOutput(gathered: gathered, to: { client.write($0) }) {}
+    }
+
+    /// The session sent GOAWAY ENHANCE_YOUR_CALM and decodes no more of the client's
+    /// input: streams whose request is complete are still answered (RFC 9113 §6.8); those
+    /// that wait for more of it (a body, a tunnel) never could be and are reset now. The
+    /// connection closes when the answered streams are done (`session.isFinished`), or
+    /// after the idle timeout, which cuts what is left (`stream(_:didCloseWith:)`).
+    private func drainAfterCalmDown() {
+        calmDownTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
+            guard let self, !self.clientClosed else { return }
+            self.flushClient()
+            self.clientClosed = true
+            self.client.closeAfterFlush()
+        }
+        let current = exchanges  // as in `notifyTunnelWritability`: a snapshot to go through
+        current.forEachValue { exchange in
+            guard !exchange.requestEnded || exchange.tunnel != nil else { return }
+            if exchange.relay == nil, !exchange.flowEnded {
+                endFlow(exchange, error: calmedDownError)
+                abandonUpstream(exchange, code: .cancel)
+            }
+            session.resetAfterQueuedData(stream: exchange.clientStream, code: .enhanceYourCalm)
+        }
+    }
+
+    /// What a stream the calm-down cut short records: the session's reason, for the
+    /// client caused it (it did not close the connection itself).
+    private var calmedDownError: FlowError {
+        FlowError(.badRequest, "Tapline ended the connection before the stream was complete: "
+            + (session.failure?.description ?? "the client was told to calm down (GOAWAY ENHANCE_YOUR_CALM)"))
     }
 
     // MARK: Client events
@@ -1018,9 +1054,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         clientClosed = true
         idleTimer?.cancel()
         prefaceTimer?.cancel()
+        calmDownTimer?.cancel()
+        let cutError = session.answersAcceptedStreamsOnly ? calmedDownError
+            : FlowError(.clientAborted, "the client closed the connection before the stream was complete")
         for (_, exchange) in exchanges.entriesByID {
             exchange.tunnel?.streamClosed(error: error ?? HTTP2ConnectionFailure(message: "the HTTP/2 connection closed"))
-            endFlow(exchange, error: FlowError(.clientAborted, "the client closed the connection before the stream was complete"))
+            endFlow(exchange, error: cutError)
             abandonUpstream(exchange, code: .cancel)
         }
         exchanges.removeAll()
