@@ -27,9 +27,11 @@ import TaplineFlow
 ///   reported once on stderr); batches are still consumed so the proxy is never
 ///   stalled by a broken disk. The lines of earlier groups that events.jsonl
 ///   still held staged are written out then, followed by a `writer-error` line,
-///   into the room the session's `CaptureSpaceReserve` frees, and the rest of the
-///   reserve is freed by `finish` for session.json. The body bytes of flows in
-///   flight at the error may be cut short.
+///   into the room the session's `CaptureSpaceReserve` frees — before any
+///   segment's staged bytes, so no segment can take that room (see `fail`) — and
+///   the rest of the reserve is freed by `finish` for session.json. The body
+///   bytes of flows in flight at the error, or staged for the segment that failed,
+///   may be cut short: their lines are kept and name bytes the segment lacks.
 final class CaptureBatchWriter: @unchecked Sendable {
     let directory: String
     private let events: CaptureFile
@@ -269,23 +271,38 @@ final class CaptureBatchWriter: @unchecked Sendable {
         if !gather.isEmpty { try events.writeAll(gather) }
     }
 
-    /// Records the first error and keeps what can be kept: the body bytes every
-    /// segment still holds staged (first, so that a line never reaches the file
-    /// before its body bytes), the lines events.jsonl still holds staged (written
-    /// before the failed group), then a `writer-error` line, in the room freed from
-    /// the reserve, and fsyncs it. Each step is best effort: any file may be the
-    /// one that failed.
+    /// Records the first error and keeps what can be kept, in the room freed from
+    /// the reserve: first the lines events.jsonl still holds staged (written before
+    /// the failed group) and a `writer-error` line, fsynced; only then the body
+    /// bytes the other segments still hold staged. Each step is best effort: any
+    /// file may be the one that failed.
+    ///
+    /// Why this order: the freed room (`CaptureSpaceReserve`) is sized for
+    /// events.jsonl's staging buffers, and a segment can hold as many bytes staged;
+    /// salvaged first, segments could take all of it on a full disk and leave the
+    /// events without room. So a kept line may name body bytes that could not be
+    /// salvaged after it (the disk had no room left, or they were staged for the
+    /// segment whose write failed, which is not rewritten: its error would recur):
+    /// the line is whole and readable, and a reader reports that body as ending
+    /// before the bytes the line names.
     private func fail(_ error: CaptureError) {
         guard failure == nil else { return }
         failure = error
         let message = "tapline: capture stopped: \(error); the proxy keeps running but this session is incomplete\n"
         CaptureFile.printError(message)
         reserve?.shrinkToSessionFile()
+        keepEventLinesAfterFailure(error)
+        salvageSegmentsAfterFailure(error)
+    }
+
+    /// events.jsonl's staged lines, then the `writer-error` line, then fsync.
+    /// events.jsonl is rewritten even when it is the file that failed: the room
+    /// just freed is what it lacked.
+    private func keepEventLinesAfterFailure(_ error: CaptureError) {
         var line = JSONLineBuilder(capacity: 512)
         line.beginEvent("writer-error", time: Timestamp.now().microseconds)
         line.key("message"); line.string(error.description)
         line.endEvent()
-        for segment in segments.values { try? segment.writeHeldBytesAfterFailure() }
         do throws(CaptureError) {
             try events.writeHeldBytesAfterFailure()
             try line.withUnsafeBytes { bytes in
@@ -294,6 +311,20 @@ final class CaptureBatchWriter: @unchecked Sendable {
             try events.sync()
         } catch let eventsError {
             if eventsError != error { CaptureFile.printError("tapline: \(eventsError)") }
+        }
+    }
+
+    /// The staged body bytes of every segment but the one whose write failed,
+    /// each fsynced, in segment order, into whatever room is left.
+    private func salvageSegmentsAfterFailure(_ error: CaptureError) {
+        for number in segments.keys.sorted() {
+            guard let segment = segments[number], segment.path != error.filePath else { continue }
+            do throws(CaptureError) {
+                try segment.writeHeldBytesAfterFailure()
+                try segment.sync()
+            } catch let segmentError {
+                if segmentError != error { CaptureFile.printError("tapline: \(segmentError)") }
+            }
         }
     }
 }

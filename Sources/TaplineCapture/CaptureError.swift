@@ -10,6 +10,14 @@ public enum CaptureError: Error, Sendable, Equatable, CustomStringConvertible {
     case ambiguousSession(String, matches: [String])
     case flowNotFound(session: String, flow: UInt64)
 
+    /// The file a create, write or read failed on (nil for the other cases).
+    var filePath: String? {
+        switch self {
+        case .cannotCreate(let path, _), .cannotWrite(let path, _), .cannotRead(let path, _): return path
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .cannotCreate(let p, let r): return "cannot create \(p): \(r)"

@@ -7,8 +7,10 @@ import Glibc
 /// events.jsonl (with the `writer-error` line), and the rest at close for
 /// session.json's `ended` and `writerError`.
 ///
-/// Sized for what the writer can hold back: events.jsonl's two direct-I/O
-/// staging buffers, plus `sessionFileBytes`.
+/// Sized for what the writer can hold back for events.jsonl: its two direct-I/O
+/// staging buffers, plus `sessionFileBytes`. Body segments stage as much each and
+/// are not counted: the writer salvages them only after the event lines, into
+/// what room is left (`CaptureBatchWriter.fail`).
 ///
 /// Thread ownership: created by `CaptureWriter.init`, then used only by the
 /// writer thread (through `CaptureBatchWriter`).

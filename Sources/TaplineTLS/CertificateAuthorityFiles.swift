@@ -12,10 +12,12 @@ import Glibc
 /// `flock` on `ca.lock` while it checks, writes and loads the pair: a process
 /// that finds no CA creates one, and every other waits and then loads that one
 /// from disk. A new pair is written to temporary names, each fsynced, then both
-/// renamed into place and the directory fsynced, so a crash leaves either the
-/// old pair, the new one, or (between the two renames, which the lock hides from
-/// other Tapline processes) a new key beside the old certificate, which the next
-/// load reports with the remedy.
+/// renamed into place and the directory fsynced. A failed rename leaves the old
+/// pair (the key being replaced is hard-linked aside first and put back if the
+/// certificate's rename fails; see `write`). A crash leaves either the old pair,
+/// the new one, or (between the two renames, which the lock hides from other
+/// Tapline processes) a new key beside the old certificate, which the next load
+/// reports with the remedy.
 ///
 /// Without a lock file (a read-only home that holds a CA but no `ca.lock`) an
 /// existing pair is loaded unlocked: nobody can write there either.
@@ -101,6 +103,12 @@ struct CertificateAuthorityFiles {
 
     /// Writes both files to temporary names (each fsynced), renames the key and
     /// then the certificate into place, and fsyncs the directory. Caller holds the lock.
+    ///
+    /// A key being replaced is first hard-linked to a backup name: if the
+    /// certificate's rename then fails, the backup is renamed back over the new key
+    /// (a new key with no previous one is removed), so the files are left as they
+    /// were and the error says so. Only a crash between the renames leaves a new key
+    /// beside the old certificate (and the backup, `ca-key.pem.previous-*`).
     private func write(_ pair: PEMPair) throws(TLSError) {
         let keyTemporary = try Self.writeTemporary(Array(pair.key.utf8), beside: privateKeyPath, mode: 0o600)
         let certificateTemporary: String
@@ -110,13 +118,25 @@ struct CertificateAuthorityFiles {
             unlink(keyTemporary)
             throw error
         }
-        for (temporary, path) in [(keyTemporary, privateKeyPath), (certificateTemporary, certificatePath)] {
-            guard rename(temporary, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(keyTemporary)
-                unlink(certificateTemporary)
-                throw .certificateAuthority("cannot write \(path): \(reason)")
-            }
+        let previousKey: String?
+        do throws(TLSError) {
+            previousKey = try keepPreviousKey()
+        } catch {
+            unlink(keyTemporary)
+            unlink(certificateTemporary)
+            throw error
+        }
+        defer { if let previousKey { unlink(previousKey) } }
+        guard rename(keyTemporary, privateKeyPath) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(keyTemporary)
+            unlink(certificateTemporary)
+            throw .certificateAuthority("cannot write \(privateKeyPath): \(reason); the CA files were not changed")
+        }
+        guard rename(certificateTemporary, certificatePath) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(certificateTemporary)
+            throw restoreKey(from: previousKey, afterCertificateFailure: reason)
         }
         let directory = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0, fsync(directory) == 0 else {
@@ -125,6 +145,29 @@ struct CertificateAuthorityFiles {
             throw .certificateAuthority("cannot write the Tapline CA in \(home): fsync of the directory: \(reason)")
         }
         close(directory)
+    }
+
+    /// Hard-links the key on disk (if any) to a backup name beside it and returns
+    /// that name; nil when there is no key to keep.
+    private func keepPreviousKey() throws(TLSError) -> String? {
+        guard Self.fileExists(privateKeyPath) else { return nil }
+        let backup = "\(privateKeyPath).previous-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        guard link(privateKeyPath, backup) == 0 else {
+            throw .certificateAuthority("cannot replace the Tapline CA: cannot keep \(privateKeyPath) as \(backup) while replacing it: \(String(cString: strerror(errno))); the CA files were not changed")
+        }
+        return backup
+    }
+
+    /// After the new key was renamed into place but the certificate's rename
+    /// failed with `reason`: puts the previous key back (or removes the new one if
+    /// there was none) and returns the error to report.
+    private func restoreKey(from previousKey: String?, afterCertificateFailure reason: String) -> TLSError {
+        let failure = "cannot write \(certificatePath): \(reason)"
+        let restored = previousKey.map { rename($0, privateKeyPath) == 0 } ?? (unlink(privateKeyPath) == 0)
+        guard restored else {
+            return .certificateAuthority("\(failure); then could not put the previous key back (\(String(cString: strerror(errno)))), so \(privateKeyPath) is not the key of \(certificatePath): run `tapline ca --regenerate` once \(certificatePath) can be written")
+        }
+        return .certificateAuthority("\(failure); the previous CA files were kept")
     }
 
     /// Writes `bytes` to a new file beside `path` with `mode` and fsyncs it;

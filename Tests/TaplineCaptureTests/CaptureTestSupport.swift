@@ -53,11 +53,47 @@ enum CaptureTestSupport {
             }
             try? FileManager.default.removeItem(atPath: path)
         }
-        let message = "no disk-backed directory with direct I/O (\(rejected.joined(separator: "; "))); set TAPLINE_TEST_DISK_DIR to one"
+        throw missingEnvironment("no disk-backed directory with direct I/O (\(rejected.joined(separator: "; "))); set TAPLINE_TEST_DISK_DIR to one")
+    }
+
+    /// What a test throws when this machine lacks what it needs: a skip, or a
+    /// failure when CI is set (CI must run every test).
+    static func missingEnvironment(_ message: String) -> any Error {
         if ProcessInfo.processInfo.environment["CI"].map({ !$0.isEmpty && $0 != "0" && $0 != "false" }) ?? false {
-            throw MissingTestEnvironment(message: message + " (CI is set, so this fails instead of skipping)")
+            return MissingTestEnvironment(message: message + " (CI is set, so this fails instead of skipping)")
         }
-        throw XCTSkip(message)
+        return XCTSkip(message)
+    }
+
+    /// Mounts a tmpfs of `size` (mount(8) syntax: "3m") on a new directory and
+    /// returns it, for a disk that really fills up (ENOSPC, shared by every file on
+    /// it). Needs root, and direct I/O on tmpfs (Linux 6.6+); otherwise see
+    /// `missingEnvironment`. `unmountSmallDisk` removes it.
+    static func mountSmallDisk(size: String) throws -> String {
+        let path = try makeTemporaryDirectory()
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=\(size),mode=0700", "tmpfs", path]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else {
+            try? FileManager.default.removeItem(atPath: path)
+            throw missingEnvironment("cannot mount a small tmpfs on \(path) (root needed)")
+        }
+        guard doesDirectIO(path) else {
+            unmountSmallDisk(path)
+            throw missingEnvironment("tmpfs does not do direct I/O here (Linux 6.6+ needed)")
+        }
+        return path
+    }
+
+    static func unmountSmallDisk(_ path: String) {
+        let unmount = Process()
+        unmount.executableURL = URL(fileURLWithPath: "/bin/umount")
+        unmount.arguments = [path]
+        if (try? unmount.run()) != nil { unmount.waitUntilExit() }
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     /// Whether a file in `directory` opens for direct I/O (as `CaptureFile.create` tries).

@@ -5,8 +5,9 @@ import TaplineFlow
 @testable import TaplineCapture
 
 /// A write that fails mid-session (disk full; here a file-size limit, EFBIG, which
-/// hits the large body segment and not the small events.jsonl): the events
-/// recorded before it are kept, the error is recorded, and the caller is told.
+/// hits the large body segment and not the small events.jsonl; or a real full
+/// disk, a small tmpfs): the events recorded before it are kept, the error is
+/// recorded, and the caller is told.
 final class CaptureWriteFailureTests: XCTestCase {
     private var directory = ""
 
@@ -36,17 +37,25 @@ final class CaptureWriteFailureTests: XCTestCase {
 
     private static let fileSize = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
 
-    /// The lines of earlier groups that events.jsonl still held staged when a body
-    /// write failed reach the file, followed by a `writer-error` line.
-    func testLinesStagedBeforeAFailedBodyWriteAreKept() throws {
-        let session = directory + "/session"
+    /// A session directory in `parent` with its `bodies/`, and the writer of its
+    /// files (with a space reserve), events.jsonl written with direct I/O so that
+    /// lines are staged.
+    private func makeSessionFiles(in parent: String) throws -> (session: String, files: CaptureBatchWriter) {
+        let session = parent + "/session"
         XCTAssertEqual(mkdir(session, 0o700), 0)
         XCTAssertEqual(mkdir(session + "/bodies", 0o700), 0)
         let queue = DirectWriteQueue()
         let events = try CaptureFile.create(session + "/events.jsonl", directIO: queue)
-        XCTAssertTrue(events.writesDirectly, "\(directory) was chosen for direct I/O: lines must be staged")
+        XCTAssertTrue(events.writesDirectly, "\(parent) was chosen for direct I/O: lines must be staged")
         let files = CaptureBatchWriter(directory: session, events: events, directWrites: queue,
                                        reserve: try CaptureSpaceReserve(path: session + "/.reserve"))
+        return (session, files)
+    }
+
+    /// The lines of earlier groups that events.jsonl still held staged when a body
+    /// write failed reach the file, followed by a `writer-error` line.
+    func testLinesStagedBeforeAFailedBodyWriteAreKept() throws {
+        let (session, files) = try makeSessionFiles(in: directory)
         var encoder = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 1 })
         var spare = CaptureWriter.SpareBuffers()
 
@@ -79,13 +88,7 @@ final class CaptureWriteFailureTests: XCTestCase {
     /// the first segment still held staged reach its file too, so the kept lines
     /// do not refer to bytes that were never written.
     func testBodiesStagedInAnotherSegmentAreKept() throws {
-        let session = directory + "/session"
-        XCTAssertEqual(mkdir(session, 0o700), 0)
-        XCTAssertEqual(mkdir(session + "/bodies", 0o700), 0)
-        let queue = DirectWriteQueue()
-        let events = try CaptureFile.create(session + "/events.jsonl", directIO: queue)
-        let files = CaptureBatchWriter(directory: session, events: events, directWrites: queue,
-                                       reserve: try CaptureSpaceReserve(path: session + "/.reserve"))
+        let (session, files) = try makeSessionFiles(in: directory)
         var firstLoop = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 1 })
         var secondLoop = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 2 })
         var spare = CaptureWriter.SpareBuffers()
@@ -107,6 +110,54 @@ final class CaptureWriteFailureTests: XCTestCase {
         XCTAssertEqual(keptSize, 300, "the three 100-byte bodies staged in segment 1 must reach its file")
         let lines = try CaptureTestSupport.lines(of: session + "/events.jsonl").filter { !$0.isEmpty }
         XCTAssertTrue(lines.contains { $0.contains("\"target\":\"/3\"") }, "\(lines)")
+    }
+
+    /// A real full disk (a small tmpfs: ENOSPC, with room shared by every file)
+    /// where the failing segment holds as many staged bytes as the reserve frees
+    /// (its failed 1 MiB job and a full 1 MiB buffer): events.jsonl still gets the
+    /// lines it held and the `writer-error` line, because they take the freed room
+    /// before any segment is salvaged; the failed segment is not rewritten, and
+    /// another segment's staged bytes still fit after the events.
+    func testEventsGetTheFreedRoomBeforeTheFailedSegmentsStagedBytes() throws {
+        let disk = try CaptureTestSupport.mountSmallDisk(size: "3m")
+        defer { CaptureTestSupport.unmountSmallDisk(disk) }
+        let (session, files) = try makeSessionFiles(in: disk)
+        var firstLoop = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 1 })
+        var secondLoop = CaptureEventEncoder(options: CaptureOptions(), nextSegmentNumber: { 2 })
+        var spare = CaptureWriter.SpareBuffers()
+
+        for flow in 1...3 { CaptureTestSupport.encodeGET(flow: flow, responseBodySize: 100, into: &firstLoop) }
+        files.write([try XCTUnwrap(firstLoop.takeBatch(spare: &spare))])
+        XCTAssertNil(files.failure)
+        try fillUp(disk + "/other-data")  // the disk is full but for the reserve
+
+        CaptureTestSupport.encodeGET(flow: 4, responseBodySize: 3 << 20, into: &secondLoop)
+        files.write([try XCTUnwrap(secondLoop.takeBatch(spare: &spare))])
+        let failure = try XCTUnwrap(files.failure, "segment 2 on a full disk must fail")
+        XCTAssertEqual(failure.filePath, CaptureBatchWriter.segmentPath(directory: session, number: 2), failure.description)
+        XCTAssertTrue(failure.description.contains("No space left on device"), failure.description)
+        XCTAssertEqual(files.finish(), failure)
+
+        let lines = try CaptureTestSupport.lines(of: session + "/events.jsonl").filter { !$0.isEmpty }
+        for flow in 1...3 {
+            XCTAssertTrue(lines.contains { $0.contains("\"type\":\"requestHead\"") && $0.contains("\"target\":\"/\(flow)\"") },
+                          "flow \(flow), held staged before the failure, is missing: \(lines)")
+        }
+        let last = try XCTUnwrap(lines.last, "events.jsonl is empty: the salvaged segment took the freed room")
+        XCTAssertTrue(last.contains("\"type\":\"writer-error\"") && last.contains("No space left on device"), last)
+        let firstSegment = CaptureBatchWriter.segmentPath(directory: session, number: 1)
+        let keptSize = (try FileManager.default.attributesOfItem(atPath: firstSegment)[.size] as? NSNumber)?.intValue
+        XCTAssertEqual(keptSize, 300, "segment 1's staged bodies fit in the room the events left")
+    }
+
+    /// Writes zeros to a new file at `path` until the disk is full (ENOSPC).
+    private func fillUp(_ path: String) throws {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { Glibc.close(descriptor) }
+        let zeros = [UInt8](repeating: 0, count: 64 << 10)
+        while zeros.withUnsafeBytes({ Glibc.write(descriptor, $0.baseAddress, $0.count) }) > 0 {}
+        XCTAssertEqual(errno, ENOSPC, "filling \(path) stopped before the disk was full")
     }
 
     /// `close()` still marks the session ended with its `writerError`, and

@@ -10,6 +10,10 @@ import TaplineTLS
 /// closed and the client has read all it sent (or paused itself, holding input), the
 /// probe takes the client over as its delegate and resumes reading; it records what
 /// it is told from then on, closes the client at EOF and reports the outcome.
+/// With `closesOnTakeover`, it closes the client on a timer set just before it
+/// resumes reading: that timer fires in the same loop phase as the held input's
+/// delivery, just before it, and the connection reports the close only after that
+/// phase (as an owner's timeout closing the stream would).
 ///
 /// Thread ownership: everything but the outcome is confined to `loop`; the outcome
 /// is guarded by `lock` and read by the test thread through `waitForOutcome`.
@@ -23,6 +27,7 @@ final class TLSStreamTakeoverProbe: ByteStreamDelegate, @unchecked Sendable {
 
     private let loop: EventLoop
     private let greeting: [[UInt8]]
+    private let closesOnTakeover: ((TLSStream) -> Void)?
     private var listener: TCPListener?
     private var serverConnection: TCPConnection?
     private var client: TLSStream?
@@ -30,9 +35,10 @@ final class TLSStreamTakeoverProbe: ByteStreamDelegate, @unchecked Sendable {
     private var outcome = Outcome()
     private let finished = DispatchSemaphore(value: 0)
 
-    init(loop: EventLoop, greeting: [String]) {
+    init(loop: EventLoop, greeting: [String], closesOnTakeover: ((TLSStream) -> Void)? = nil) {
         self.loop = loop
         self.greeting = greeting.map { Array($0.utf8) }
+        self.closesOnTakeover = closesOnTakeover
     }
 
     /// Loop thread: listens, connects, and lets both handshakes run.
@@ -98,6 +104,10 @@ final class TLSStreamTakeoverProbe: ByteStreamDelegate, @unchecked Sendable {
             return
         }
         client.delegate = self
+        if let closesOnTakeover {
+            // Due in the same timer phase as the delivery `resumeReading()` schedules, and first.
+            loop.scheduleTimer(milliseconds: 0) { closesOnTakeover(client) }
+        }
         client.resumeReading()
     }
 

@@ -111,6 +111,32 @@ final class CertificateAuthorityTests: XCTestCase {
         XCTAssertNoThrow(try CertificateAuthority(home: home))
     }
 
+    /// The certificate's rename fails after the new key's succeeded (`ca.pem` is a
+    /// non-empty directory, so rename(2) refuses): the previous key is put back,
+    /// the error says what failed, and once `ca.pem` is restored the old pair loads.
+    func testFailedCertificateRenameKeepsThePreviousKey() throws {
+        let home = try makeTemporaryDirectory(self)
+        let first = try CertificateAuthority(home: home)
+        let previousKey = try Data(contentsOf: URL(fileURLWithPath: first.privateKeyPath))
+        try FileManager.default.removeItem(atPath: first.certificatePath)
+        try FileManager.default.createDirectory(atPath: first.certificatePath + "/in-the-way", withIntermediateDirectories: true)
+
+        XCTAssertThrowsError(try CertificateAuthority.regenerate(home: home)) { error in
+            let message = String(describing: error)
+            XCTAssertTrue(message.contains("cannot write \(first.certificatePath): Is a directory"), message)
+            XCTAssertTrue(message.contains("the previous CA files were kept"), message)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first.privateKeyPath)), previousKey,
+                       "the new key must not stay beside the old certificate")
+        XCTAssertEqual(permissions(of: first.privateKeyPath), 0o600)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: home).filter { $0.contains(".tmp-") || $0.contains(".previous-") }
+        XCTAssertEqual(leftovers, [])
+
+        try FileManager.default.removeItem(atPath: first.certificatePath)
+        try first.certificatePEM.write(toFile: first.certificatePath, atomically: false, encoding: .utf8)
+        XCTAssertEqual(try CertificateAuthority(home: home).sha256Fingerprint, first.sha256Fingerprint)
+    }
+
     func testDefaultHomeFollowsTaplineHome() {
         let saved = getenv("TAPLINE_HOME").map { String(cString: $0) }
         defer { if let saved { setenv("TAPLINE_HOME", saved, 1) } else { unsetenv("TAPLINE_HOME") } }

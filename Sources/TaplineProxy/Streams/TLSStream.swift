@@ -19,7 +19,9 @@ import TaplineTLS
 /// delegate or reading is paused is held, and the socket stays paused while anything
 /// is held, so nothing read later can overtake it. It is delivered on the loop's next
 /// iteration after `resumeReading()` (then the socket is read again), as a paused
-/// `PlainStream` leaves unread bytes in the socket until then.
+/// `PlainStream` leaves unread bytes in the socket until then. Once the owner calls
+/// `close()` or `closeAfterFlush()`, held input is dropped and it hears nothing
+/// more but `didCloseWith`, even though the socket's close is reported later.
 ///
 /// Retention: the TCP connection holds this stream, and this stream its
 /// delegate, until `didCloseWith` has been delivered — which also keeps the
@@ -31,7 +33,13 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     let engine: TLSEngine
     var delegate: (any ByteStreamDelegate)?
     private var onHandshakeComplete: ((Result<TLSStream, TLSError>) -> Void)?
+    /// `didCloseWith` was delivered: the socket is gone.
     private var closed = false
+    /// The owner called `close()` or `closeAfterFlush()`. The socket's close is
+    /// reported later (after the loop phase it happened in), but from this call on
+    /// the owner hears nothing but `didCloseWith`: no held or newly decrypted
+    /// plaintext, no EOF.
+    private var closedByOwner = false
     private var sawEOF = false
     /// The delegate's last word: `pauseReading()` (true) or `resumeReading()`. The
     /// socket is also paused while input is held, whatever this says.
@@ -100,12 +108,27 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     }
 
     func closeAfterFlush() {
+        dropInputForClosingOwner()
         engine.close()
         flushCiphertext()
         connection.closeAfterFlush()
     }
 
-    func close() { connection.close() }
+    func close() {
+        dropInputForClosingOwner()
+        connection.close()
+    }
+
+    /// The owner is done reading: what is held (and what a scheduled delivery
+    /// would hand over) is discarded.
+    private func dropInputForClosingOwner() {
+        closedByOwner = true
+        heldPlaintext = []
+        heldEOF = false
+    }
+
+    /// Whether the delegate may still be told about input.
+    private var deliversInput: Bool { !closed && !closedByOwner }
 
     private func flushCiphertext() {
         let out = engine.takeOutgoingCiphertext()
@@ -126,7 +149,7 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
             onHandshakeComplete = nil
             completion(.success(self))
         }
-        guard onHandshakeComplete == nil, !closed else { return }
+        guard onHandshakeComplete == nil, deliversInput else { return }
         let peerClosedNow = engine.peerClosed && !sawEOF && !heldEOF
         guard !plaintext.isEmpty || peerClosedNow else { return }
         if delegate == nil || readingPausedByOwner || hasHeldInput {
@@ -159,19 +182,19 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     /// socket again; stops where the delegate pauses reading (the next
     /// `resumeReading()` schedules another delivery).
     private func deliverHeldInput() {
-        guard !closed, !readingPausedByOwner, let delegate else { return }
+        guard deliversInput, !readingPausedByOwner, let delegate else { return }
         if !heldPlaintext.isEmpty {
             let bytes = heldPlaintext
             heldPlaintext = []
             delegate.stream(self, didRead: bytes[...])
         }
-        guard !closed, !readingPausedByOwner else { return }
+        guard deliversInput, !readingPausedByOwner else { return }
         if heldEOF {
             heldEOF = false
             sawEOF = true
             self.delegate?.streamDidReadEOF(self)
         }
-        if !closed, !readingPausedByOwner { connection.resumeReading() }
+        if deliversInput, !readingPausedByOwner { connection.resumeReading() }
     }
 
     private func fail(_ error: TLSError) {
@@ -197,6 +220,7 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
             completion(.failure(.handshakeFailed(reason: "peer closed the connection during the handshake", alert: nil)))
             return
         }
+        guard deliversInput else { return }
         if hasHeldInput {
             heldEOF = true  // after the held plaintext
         } else if !sawEOF {
@@ -209,7 +233,7 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     /// came after ciphertext not read yet, perhaps its close_notify. A FIN during the
     /// handshake is left to be read: the handshake's failure reports it.
     func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {
-        guard onHandshakeComplete == nil, !closed else { return }
+        guard onHandshakeComplete == nil, deliversInput else { return }
         delegate?.streamPeerHungUpWhilePaused(self)
     }
 
