@@ -26,10 +26,13 @@ final class WebSocketTapTests: XCTestCase {
         var records: [WebSocketMessageRecord] = []
         var pieces: [UInt8] = []
         var largestPiece = 0
+        /// Pieces without bytes: the encoder would store each as a zero-length extent.
+        var emptyPieces = 0
 
         mutating func take(_ output: WebSocketTapOutput) {
             switch output {
             case .payloadPiece(_, let piece):
+                if piece.isEmpty { emptyPieces += 1 }
                 pieces += piece
                 largestPiece = max(largestPiece, piece.count)
             case .message(var record):
@@ -258,6 +261,25 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(collector.records[0].decodingCapped, false)
         XCTAssertEqual(collector.records[1].payload, Array("next".utf8))
         XCTAssertLessThanOrEqual(collector.largestPiece, WebSocketTap.heldPayloadLimit + 2 * WebSocketTap.inflationStep)
+        XCTAssertNil(tap.clientFailure)
+    }
+
+    /// A message inflating to exactly two steps: the second step streams it all, the
+    /// third inflates nothing and ends the message. That end is no payload piece.
+    func testAStreamedMessageWhoseLastStepInflatesNothingRecordsNoEmptyPiece() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters())
+        let size = 2 * WebSocketTap.inflationStep
+        XCTAssertGreaterThan(size, WebSocketTap.heldPayloadLimit, "the message must be streamed")
+        let payload = [UInt8](repeating: 3, count: size)
+        let compressed = try ZlibDeflater.compress(payload, format: .raw(windowBits: 15))
+        var collector = Collector()
+        let done = tap.receive(client.frame(.binary, payload: compressed, reservedBits: 0x40)[...], fromClient: true) {
+            collector.take($0)
+        }
+        XCTAssertTrue(done, "an unlimited budget finishes the message in one turn")
+        XCTAssertEqual(collector.emptyPieces, 0, "an empty payload piece was emitted")
+        XCTAssertEqual(collector.records.count, 1)
+        XCTAssertEqual(collector.records.first?.payload, payload)
         XCTAssertNil(tap.clientFailure)
     }
 
