@@ -115,6 +115,7 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(records.count, 1)
         XCTAssertEqual(records.first?.payload, [UInt8](repeating: 0, count: 1 << 20), "the first 1 MiB, streamed")
         XCTAssertEqual(records.first?.decodingCapped, true)
+        XCTAssertEqual(records.first?.capSize, 1 << 20, "the record states the cap it stopped at")
         XCTAssertNil(tap.serverFailure, "the cap is the capture's limit, not a protocol failure")
         // The other direction still decodes.
         let fine = feed(&tap, client.frame(.text, payload: Array("still here".utf8)), fromClient: true)
@@ -198,11 +199,13 @@ final class WebSocketTapTests: XCTestCase {
         guard records.count == 3 else { return }
         XCTAssertEqual(records[0].payload, Array(payload.prefix(1000)), "the first 1000 bytes")
         XCTAssertTrue(records[0].decodingCapped)
+        XCTAssertEqual(records[0].capSize, 1000)
         XCTAssertEqual(records[0].wholePayloadSize, 1500)
         XCTAssertEqual(records[0].size, 1500, "the real size: known exactly from the frame")
         XCTAssertEqual(records[0].wireBytes, UInt64(client.frame(.binary, payload: payload).count))
         XCTAssertEqual(records[1].payload, Array("after".utf8))
         XCTAssertFalse(records[1].decodingCapped)
+        XCTAssertNil(records[1].capSize)
         XCTAssertEqual(tap.closeHandshake.clientClose, WebSocketClosePayload(code: 1000, reason: "done"))
         XCTAssertNil(tap.clientFailure, "the cap is the capture's limit, not a protocol failure")
     }
@@ -227,6 +230,7 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(records.map(\.opcode), [.binary, .text, .close])
         guard records.count == 3 else { return }
         XCTAssertTrue(records[0].decodingCapped)
+        XCTAssertEqual(records[0].capSize, 4096, "cut at the cap on the wire, whatever its kept bytes inflated to")
         XCTAssertFalse(records[0].payload.isEmpty)
         XCTAssertEqual(records[0].payload, Array(noise.prefix(records[0].payload.count)), "what the kept bytes inflate to")
         XCTAssertLessThanOrEqual(records[0].payload.count, 4096)

@@ -161,6 +161,7 @@ struct WebSocketTap {
                 var finished = record(message, fromClient: fromClient, payload: message.payload)
                 if message.isCapped {
                     finished.decodingCapped = true
+                    finished.capSize = UInt64(decoder.maxMessageBytes)
                     finished.wholePayloadSize = message.payloadSize
                 }
                 output(.message(finished))
@@ -199,6 +200,8 @@ struct WebSocketTap {
         var finished = record(current.message, fromClient: fromClient, payload: current.held)
         if current.streamed > 0 { finished.streamedPayloadSize = current.streamed }
         finished.decodingCapped = capped || current.message.isCapped  // (a stream that ended before the cut)
+        // The decoder (cut on the wire) and the inflater (cut in the output) share one cap.
+        if finished.decodingCapped { finished.capSize = UInt64(inflater.maxMessageBytes) }
         output(.message(finished))
         return true
     }
