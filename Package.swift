@@ -71,7 +71,7 @@ var targets: [Target] = [
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
             dependencies: ["TaplineProxy", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineNet",
-                           "TaplineExport", "TaplineHTTP2", "TaplineCompression"],
+                           "TaplineExport", "TaplineHTTP2"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
 

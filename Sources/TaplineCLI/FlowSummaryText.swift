@@ -1,5 +1,4 @@
 import TaplineCapture
-import TaplineCompression
 import TaplineExport
 import TaplineFlow
 
@@ -64,13 +63,12 @@ enum FlowSummaryText {
         return !body.isComplete && body.capturedBytes > 0
     }
 
-    /// The body's `Content-Encoding` (`gzip`, `br, gzip`), lowercased; nil when
-    /// the body is stored as it means (none, `identity`) or the flow relays bytes.
+    /// The body's content codings (`gzip`, `br, gzip`: `CapturedFlow.contentCodings`),
+    /// lowercased; nil when the body is stored as it means (none, `identity`) or the
+    /// flow relays bytes.
     static func contentEncoding(_ flow: CapturedFlow, _ direction: BodyDirection) -> String? {
         guard !relaysBytes(flow) else { return nil }
-        let headers = direction == .request ? flow.request?.headers : flow.response?.headers
-        guard let value = headers?.first(name: "Content-Encoding") else { return nil }
-        let codings = ContentDecoder.codings(value)
+        let codings = flow.contentCodings(direction)
         return codings.isEmpty ? nil : ShowText.sanitize(codings.joined(separator: ", "))
     }
 

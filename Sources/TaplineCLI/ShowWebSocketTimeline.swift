@@ -69,17 +69,21 @@ enum ShowWebSocketTimeline {
         }
     }
 
-    /// The cap a capped message stopped at, `64 MiB`.
+    /// The cap a capped message stopped at, as the capture recorded it (`64 MiB`, or
+    /// `1000 bytes` for a cap that is no whole number of MiB). A capture written before
+    /// the cap was recorded gets it inferred from where the message was cut.
     private static func capText(_ message: CapturedWebSocketMessage) -> String {
-        let cut = cutSize(message)
-        return cut % (1 << 20) == 0 ? "\(cut >> 20) MiB" : "\(cut) bytes"
+        let cap = message.capSize ?? cutSize(message)
+        return cap % (1 << 20) == 0 ? "\(cap >> 20) MiB" : "\(cap) bytes"
     }
 
     /// Where a capped message was cut: a compressed one's `size` is what was decoded; an
     /// uncompressed one's is its real size (it was over the cap on the wire), cut at the
-    /// proxy's cap.
+    /// cap the capture recorded (older captures: the proxy's default cap).
     private static func cutSize(_ message: CapturedWebSocketMessage) -> UInt64 {
-        message.compressed ? message.size : min(message.size, UInt64(WebSocketMessageDecoder.defaultMaxMessageBytes))
+        message.compressed
+            ? message.size
+            : min(message.size, message.capSize ?? UInt64(WebSocketMessageDecoder.defaultMaxMessageBytes))
     }
 
     /// `12 kB (wire 3.1 kB, deflate)`: the payload size and the frames' size on the wire
@@ -131,6 +135,7 @@ enum ShowWebSocketTimeline {
                 "capped": message.decodingCapped,
                 "undecoded": message.undecoded,
             ]
+            if let cap = message.capSize { object["cap"] = Int(clamping: cap) }
             if let code = message.closeCode {
                 object["code"] = code
                 object["reason"] = message.closeReason ?? ""

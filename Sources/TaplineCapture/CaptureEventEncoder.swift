@@ -377,6 +377,7 @@ struct CaptureEventEncoder {
         }
         if streamed.stored < message.size || message.decodingCapped { lines.member("truncated", true) }
         if message.decodingCapped { lines.member("capped", true) }
+        if message.decodingCapped, let cap = message.capSize { lines.member("cap", cap) }
     }
 
     /// A `wsMessage` line: payloads up to `inlinePayloadLimit` inline (text as a JSON
@@ -418,6 +419,7 @@ struct CaptureEventEncoder {
         let undecoded = message.undecodedCompressedSize != nil
         if UInt64(keep) < message.size || message.decodingCapped || undecoded { lines.member("truncated", true) }
         if message.decodingCapped { lines.member("capped", true) }
+        if message.decodingCapped, let cap = message.capSize { lines.member("cap", cap) }
         if undecoded { lines.member("undecoded", true) }
     }
 

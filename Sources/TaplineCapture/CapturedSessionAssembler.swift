@@ -323,7 +323,8 @@ struct CapturedSessionAssembler {
                                                wireBytes: wireBytes, size: size, compressed: json.bool("compressed") ?? false,
                                                truncated: json.bool("truncated") ?? false,
                                                decodingCapped: json.bool("capped") ?? false,
-                                               undecoded: json.bool("undecoded") ?? false)
+                                               undecoded: json.bool("undecoded") ?? false,
+                                               capSize: json.bool("capped") == true ? json.uint64("cap") : nil)
         if let code = json.int64("code") {
             message.closeCode = Int(code)
             message.closeReason = json.string("reason") ?? ""

@@ -37,6 +37,10 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     /// real size of a message that was over the cap on the wire. The capture's limit,
     /// not the peer's fault.
     public var decodingCapped: Bool
+    /// With `decodingCapped`: the cap the capture's copy stopped at, in bytes, as the
+    /// `wsMessage` line recorded it (`cap`); nil in captures written before it was
+    /// recorded and for messages imported from a HAR.
+    public var capSize: UInt64?
     /// The message could not be inflated because an earlier message from the same side
     /// was cut at the cap: `size` is its compressed payload's size, no payload is stored.
     public var undecoded: Bool
@@ -44,7 +48,7 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
     public init(time: Timestamp, fromClient: Bool, opcode: String, wireBytes: UInt64, size: UInt64, compressed: Bool,
                 closeCode: Int? = nil, closeReason: String? = nil, inlinePayload: [UInt8]? = nil,
                 extents: [BodyExtent] = [], truncated: Bool = false, decodingCapped: Bool = false,
-                undecoded: Bool = false) {
+                undecoded: Bool = false, capSize: UInt64? = nil) {
         self.time = time
         self.fromClient = fromClient
         self.opcode = opcode
@@ -58,6 +62,7 @@ public struct CapturedWebSocketMessage: Sendable, Equatable {
         self.truncated = truncated
         self.decodingCapped = decodingCapped
         self.undecoded = undecoded
+        self.capSize = capSize
     }
 
     /// The stored payload (decompressed), read from the body segment when it was spilled.

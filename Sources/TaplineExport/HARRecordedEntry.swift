@@ -45,8 +45,9 @@ public struct HARRecordedEntry: Sendable, Equatable {
 
     /// The flow's recorded entry, when it was imported from a HAR.
     public init?(flow: CapturedFlow) {
-        guard let value = flow.extensions[Self.extensionName], let json = JSONValue(capture: value),
-              json.objectMembers != nil else { return nil }
+        guard let value = flow.extensions[Self.extensionName] else { return nil }
+        let json = JSONValue(capture: value)
+        guard json.objectMembers != nil else { return nil }
         fields = json
     }
 

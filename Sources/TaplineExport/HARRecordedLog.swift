@@ -19,7 +19,7 @@ struct HARRecordedLog: Sendable, Equatable {
 
     /// The session's recorded log, when it was imported from a HAR.
     init?(session: CapturedSession) {
-        guard let value = session.extensions[Self.extensionName], let members = JSONValue(capture: value)?.objectMembers else {
+        guard let value = session.extensions[Self.extensionName], let members = JSONValue(capture: value).objectMembers else {
             return nil
         }
         self.members = members

@@ -45,7 +45,7 @@ public struct PostmanExporter {
         var observed: [ObservedRequest] = []
         for candidate in candidates {
             observed.append(ObservedRequest(origin: candidate.url.origin, method: candidate.flow.request?.method ?? "GET",
-                                            segments: candidate.url.segments, response: try responseKind(candidate.flow)))
+                                            segments: candidate.url.segments, response: responseKind(candidate.flow)))
         }
         let templates = normalizer.templates(for: observed)
         var endpoints: [PostmanEndpoint] = []
@@ -116,7 +116,6 @@ public struct PostmanExporter {
                              secretVariables: options.redact ? registry.variables : [], warnings: [])
     }
 
-    /// The kind of `flow`'s response for `EndpointNormalizer`; only JSON bodies are read.
     /// `4 of the messages are cut or empty in the capture (...). ` for a description, or "".
     private static func cutMessagesNote(_ messages: [FlowMessage]) -> String {
         let cut = messages.filter { $0.truncation != nil }.count
@@ -125,10 +124,20 @@ public struct PostmanExporter {
             + "with their whole size and the reason in _tapline.messages). "
     }
 
-    private func responseKind(_ flow: CapturedFlow) throws(ExportError) -> ResponseKind? {
+    /// The kind of `flow`'s response for `EndpointNormalizer`. Only JSON bodies are read,
+    /// at most `ResponseKind.bodyLimit` bytes of them: a larger body (or one that decodes
+    /// past it) is classified without its keys. A body that cannot be read (a damaged
+    /// session) makes the kind unknown (nil), so the request is no evidence for the
+    /// path-variable rule; whether the export fails is up to the flows it shows.
+    private func responseKind(_ flow: CapturedFlow) -> ResponseKind? {
         guard let response = flow.response else { return nil }
         let contentType = response.headers.first(name: "Content-Type")
-        let body = ResponseKind.needsBody(contentType: contentType) ? try load(flow.responseBody, response.headers).bytes : []
+        var body: [UInt8] = []
+        if ResponseKind.needsBody(contentType: contentType) {
+            guard let loaded = try? LoadedBody.load(flow.responseBody, headers: response.headers,
+                                                    limit: ResponseKind.bodyLimit) else { return nil }
+            if loaded.complete && !loaded.exceedsLimit { body = loaded.bytes }
+        }
         return ResponseKind(status: response.status, contentType: contentType, body: body)
     }
 

@@ -5,7 +5,7 @@
 /// Invariants: `statusClass` is the status's hundreds digit (2 for 204);
 /// `mediaType` is a lowercased `type/subtype` without parameters;
 /// `jsonKeys` is sorted and free of repeats, and nil unless the body is a
-/// complete JSON object. Built by a pure initializer; a value type.
+/// complete JSON object (of at most `bodyLimit` bytes, as the exporter reads it). Built by a pure initializer; a value type.
 public struct ResponseKind: Sendable, Hashable {
     public var statusClass: Int
     public var mediaType: String?
@@ -33,4 +33,10 @@ public struct ResponseKind: Sendable, Hashable {
     public static func needsBody(contentType: String?) -> Bool {
         MediaType(contentType)?.isJSON == true
     }
+
+    /// Most body bytes (stored, and again decoded) read to classify a response:
+    /// enough for the JSON objects that single resources answer with. A body over it
+    /// is classified by status class and media type only (`jsonKeys` nil, like a body
+    /// that is not a JSON object), so comparing siblings never loads a large body.
+    public static let bodyLimit = 256 << 10
 }

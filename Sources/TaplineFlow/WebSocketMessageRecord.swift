@@ -22,6 +22,11 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
     /// counts the bytes inflated (its inflated size is unknown); uncompressed, `size` is
     /// the real payload size (`wholePayloadSize`).
     public var decodingCapped: Bool
+    /// With `decodingCapped`, when the tap set it: the cap the capture's copy stopped
+    /// at, in bytes (the proxy's message size cap, 64 MiB unless configured otherwise),
+    /// so readers state it rather than assume it. nil for a message not cut at a cap and
+    /// for records that do not know it (HAR import).
+    public var capSize: UInt64?
     /// Set when `payload` holds only the first bytes of a longer payload: the whole size.
     /// The tap sets it for an uncompressed message longer on the wire than the cap (with
     /// `decodingCapped`); HAR import for a message exported cut (`_tapline.size`).
@@ -33,7 +38,7 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
 
     public init(fromClient: Bool, opcode: Opcode, payload: [UInt8], wireBytes: UInt64, compressed: Bool,
                 streamedPayloadSize: UInt64? = nil, decodingCapped: Bool = false,
-                undecodedCompressedSize: UInt64? = nil, wholePayloadSize: UInt64? = nil) {
+                undecodedCompressedSize: UInt64? = nil, wholePayloadSize: UInt64? = nil, capSize: UInt64? = nil) {
         self.fromClient = fromClient
         self.opcode = opcode
         self.payload = payload
@@ -43,6 +48,7 @@ public struct WebSocketMessageRecord: Sendable, Equatable {
         self.decodingCapped = decodingCapped
         self.undecodedCompressedSize = undecodedCompressedSize
         self.wholePayloadSize = wholePayloadSize
+        self.capSize = capSize
     }
 
     /// The payload's size: streamed or held, the whole size of one cut at the cap on the

@@ -96,4 +96,58 @@ final class PostmanExporterTests: XCTestCase {
         XCTAssertEqual(note?["body"]?.stringValue, "plain text")
         XCTAssertEqual(headerNames(note?["header"]), ["Content-Type", "Content-Length"])
     }
+
+    /// Two slugs answered with JSON objects, then a second `/items/blue` whose response body
+    /// is in a segment the session lacks (a damaged capture). Classifying the requests for
+    /// the path-variable rule does not read that body into the export's fate: the export
+    /// succeeds, the damaged request counts as one of its flows and shows no body of its own.
+    func testAResponseBodyThatCannotBeReadIsAnUnknownKindAndTheExportGoesOn() throws {
+        let json = [("Content-Type", "application/json")]
+        let session = try ExportTestSupport.session(root: ExportTestSupport.temporaryDirectory(), [
+            TestExchange(method: "GET", target: "/items/red", status: 200, responseHeaders: json,
+                         responseBody: Array(#"{"id":1,"name":"red"}"#.utf8)),
+            TestExchange(method: "GET", target: "/items/blue", status: 200, responseHeaders: json,
+                         responseBody: Array(#"{"id":2,"name":"blue"}"#.utf8)),
+            TestExchange(method: "GET", target: "/items/blue", status: 200, responseHeaders: json,
+                         responseBody: Array(#"{"id":2,"name":"blue, again"}"#.utf8)),
+        ])
+        var flows = session.flows
+        flows[2].responseBody.extents = [BodyExtent(segment: 999, offset: 0, length: flows[2].responseBody.capturedBytes)]
+        XCTAssertThrowsError(try flows[2].responseBody.bodyData(limit: 64), "the body must be unreadable")
+        var options = PostmanExportOptions()
+        options.grouping = .none
+        options.cardinalityThreshold = 2
+        let export = try PostmanExporter(options: options).export([(session.id, flows)])
+        XCTAssertEqual(export.flowCount, 3)
+        XCTAssertEqual(export.endpointCount, 1, "red and blue, both read, are siblings")
+        let item = try JSONParser.parse(export.text)["item"]?.arrayValue?.first
+        XCTAssertEqual(item?["name"]?.stringValue, "GET /items/:itemId")
+        let examples = item?["response"]?.arrayValue ?? []
+        XCTAssertEqual(examples.count, 1, "one example per status, from the first flow")
+        let body = try JSONParser.parse(examples.first?["body"]?.stringValue ?? "")
+        XCTAssertEqual(body["name"]?.stringValue, "red")
+        XCTAssertFalse(export.text.contains("blue, again"))
+    }
+
+    /// JSON bodies over `ResponseKind.bodyLimit` are classified by status class and media
+    /// type only: their top-level keys are not read, so two large objects with different
+    /// keys are siblings (two small ones with those keys are not).
+    func testLargeJSONBodiesAreClassifiedWithoutTheirKeys() throws {
+        let json = [("Content-Type", "application/json")]
+        let padding = String(repeating: "x", count: ResponseKind.bodyLimit)
+        func exchanges(_ pad: String) -> [TestExchange] {
+            [TestExchange(method: "GET", target: "/items/red", status: 200, responseHeaders: json,
+                          responseBody: Array(#"{"id":1,"name":"red","pad":"\#(pad)"}"#.utf8)),
+             TestExchange(method: "GET", target: "/items/blue", status: 200, responseHeaders: json,
+                          responseBody: Array(#"{"id":2,"title":"blue","pad":"\#(pad)"}"#.utf8))]
+        }
+        var options = PostmanExportOptions()
+        options.cardinalityThreshold = 2
+        let exporter = PostmanExporter(options: options)
+        let large = try ExportTestSupport.session(root: ExportTestSupport.temporaryDirectory(), exchanges(padding))
+        XCTAssertGreaterThan(large.flows[0].responseBody.capturedBytes, UInt64(ResponseKind.bodyLimit))
+        XCTAssertEqual(try exporter.export([(large.id, large.flows)]).endpointCount, 1)
+        let small = try ExportTestSupport.session(root: ExportTestSupport.temporaryDirectory(), exchanges("x"))
+        XCTAssertEqual(try exporter.export([(small.id, small.flows)]).endpointCount, 2, "different keys, different kinds")
+    }
 }

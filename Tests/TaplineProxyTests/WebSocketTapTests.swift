@@ -26,10 +26,13 @@ final class WebSocketTapTests: XCTestCase {
         var records: [WebSocketMessageRecord] = []
         var pieces: [UInt8] = []
         var largestPiece = 0
+        /// Pieces without bytes: the encoder would store each as a zero-length extent.
+        var emptyPieces = 0
 
         mutating func take(_ output: WebSocketTapOutput) {
             switch output {
             case .payloadPiece(_, let piece):
+                if piece.isEmpty { emptyPieces += 1 }
                 pieces += piece
                 largestPiece = max(largestPiece, piece.count)
             case .message(var record):
@@ -112,6 +115,7 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(records.count, 1)
         XCTAssertEqual(records.first?.payload, [UInt8](repeating: 0, count: 1 << 20), "the first 1 MiB, streamed")
         XCTAssertEqual(records.first?.decodingCapped, true)
+        XCTAssertEqual(records.first?.capSize, 1 << 20, "the record states the cap it stopped at")
         XCTAssertNil(tap.serverFailure, "the cap is the capture's limit, not a protocol failure")
         // The other direction still decodes.
         let fine = feed(&tap, client.frame(.text, payload: Array("still here".utf8)), fromClient: true)
@@ -195,11 +199,13 @@ final class WebSocketTapTests: XCTestCase {
         guard records.count == 3 else { return }
         XCTAssertEqual(records[0].payload, Array(payload.prefix(1000)), "the first 1000 bytes")
         XCTAssertTrue(records[0].decodingCapped)
+        XCTAssertEqual(records[0].capSize, 1000)
         XCTAssertEqual(records[0].wholePayloadSize, 1500)
         XCTAssertEqual(records[0].size, 1500, "the real size: known exactly from the frame")
         XCTAssertEqual(records[0].wireBytes, UInt64(client.frame(.binary, payload: payload).count))
         XCTAssertEqual(records[1].payload, Array("after".utf8))
         XCTAssertFalse(records[1].decodingCapped)
+        XCTAssertNil(records[1].capSize)
         XCTAssertEqual(tap.closeHandshake.clientClose, WebSocketClosePayload(code: 1000, reason: "done"))
         XCTAssertNil(tap.clientFailure, "the cap is the capture's limit, not a protocol failure")
     }
@@ -224,6 +230,7 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(records.map(\.opcode), [.binary, .text, .close])
         guard records.count == 3 else { return }
         XCTAssertTrue(records[0].decodingCapped)
+        XCTAssertEqual(records[0].capSize, 4096, "cut at the cap on the wire, whatever its kept bytes inflated to")
         XCTAssertFalse(records[0].payload.isEmpty)
         XCTAssertEqual(records[0].payload, Array(noise.prefix(records[0].payload.count)), "what the kept bytes inflate to")
         XCTAssertLessThanOrEqual(records[0].payload.count, 4096)
@@ -258,6 +265,25 @@ final class WebSocketTapTests: XCTestCase {
         XCTAssertEqual(collector.records[0].decodingCapped, false)
         XCTAssertEqual(collector.records[1].payload, Array("next".utf8))
         XCTAssertLessThanOrEqual(collector.largestPiece, WebSocketTap.heldPayloadLimit + 2 * WebSocketTap.inflationStep)
+        XCTAssertNil(tap.clientFailure)
+    }
+
+    /// A message inflating to exactly two steps: the second step streams it all, the
+    /// third inflates nothing and ends the message. That end is no payload piece.
+    func testAStreamedMessageWhoseLastStepInflatesNothingRecordsNoEmptyPiece() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters())
+        let size = 2 * WebSocketTap.inflationStep
+        XCTAssertGreaterThan(size, WebSocketTap.heldPayloadLimit, "the message must be streamed")
+        let payload = [UInt8](repeating: 3, count: size)
+        let compressed = try ZlibDeflater.compress(payload, format: .raw(windowBits: 15))
+        var collector = Collector()
+        let done = tap.receive(client.frame(.binary, payload: compressed, reservedBits: 0x40)[...], fromClient: true) {
+            collector.take($0)
+        }
+        XCTAssertTrue(done, "an unlimited budget finishes the message in one turn")
+        XCTAssertEqual(collector.emptyPieces, 0, "an empty payload piece was emitted")
+        XCTAssertEqual(collector.records.count, 1)
+        XCTAssertEqual(collector.records.first?.payload, payload)
         XCTAssertNil(tap.clientFailure)
     }
 

@@ -27,7 +27,8 @@ import TaplineWire
 final class WebSocketMessageInflater {
     private let inflater: ZlibInflater
     private let noContextTakeover: Bool
-    private let maxMessageBytes: Int
+    /// Most bytes a message inflates to; past it, `messageTooLarge`.
+    let maxMessageBytes: Int
     private static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 
     /// The compressed payload of the message being inflated (nil between messages),

@@ -9,8 +9,9 @@ import TaplineWire
 ///
 /// Memory: a compressed message is inflated in steps of `inflationStep` bytes. Up to
 /// `heldPayloadLimit` of its output is held and recorded with the message; past that,
-/// what is held goes out as a `.payloadPiece` and so does every later step, and the
-/// message's record carries only its size (`streamedPayloadSize`). So a direction holds
+/// what is held goes out as a `.payloadPiece` and so does every later step that inflated
+/// something (never an empty piece), and the message's record carries only its size
+/// (`streamedPayloadSize`). So a direction holds
 /// at most its compressed message (what the peer sent) plus `heldPayloadLimit` and one
 /// step of output, whatever the message inflates to. `decode` stops after `inflationBudget` bytes of
 /// output and reports the message unfinished; the caller resumes it later, so a
@@ -160,6 +161,7 @@ struct WebSocketTap {
                 var finished = record(message, fromClient: fromClient, payload: message.payload)
                 if message.isCapped {
                     finished.decodingCapped = true
+                    finished.capSize = UInt64(decoder.maxMessageBytes)
                     finished.wholePayloadSize = message.payloadSize
                 }
                 output(.message(finished))
@@ -186,7 +188,9 @@ struct WebSocketTap {
                 capped = true
             }
             spent += current.held.count - before
-            if current.held.count > heldPayloadLimit || (current.streamed > 0 && (ended || capped)) {
+            // A streamed message's last step may inflate nothing: no piece then, the
+            // encoder would store a zero-length extent.
+            if current.held.count > heldPayloadLimit || (current.streamed > 0 && (ended || capped) && !current.held.isEmpty) {
                 current.streamed += UInt64(current.held.count)
                 output(.payloadPiece(fromClient: fromClient, bytes: current.held))
                 current.held = []
@@ -196,6 +200,8 @@ struct WebSocketTap {
         var finished = record(current.message, fromClient: fromClient, payload: current.held)
         if current.streamed > 0 { finished.streamedPayloadSize = current.streamed }
         finished.decodingCapped = capped || current.message.isCapped  // (a stream that ended before the cut)
+        // The decoder (cut on the wire) and the inflater (cut in the output) share one cap.
+        if finished.decodingCapped { finished.capSize = UInt64(inflater.maxMessageBytes) }
         output(.message(finished))
         return true
     }
