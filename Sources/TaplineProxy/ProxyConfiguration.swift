@@ -63,8 +63,11 @@ public struct ProxyTimeouts: Sendable, Equatable {
     public var response = 60_000
     /// A client connection with no request in progress is closed after this.
     public var idle = 120_000
-    /// A client must finish sending a request head within this; for a connection's first
-    /// request (and its TLS handshake or HTTP/2 preface), counted from accept.
+    /// A client must finish sending a request head within this. For a connection's first
+    /// request it is counted from the moment the handler took the connection: in reverse
+    /// mode `ReverseProtocolDetector` first gives the TLS handshake or the first bytes
+    /// (preface) one header timeout of their own, so a client may take up to twice this
+    /// before its first request head is complete.
     public var header = 30_000
     /// On shutdown, in-flight flows get this long to finish.
     public var shutdownGrace = 5_000
