@@ -64,10 +64,9 @@ public struct ProxyTimeouts: Sendable, Equatable {
     /// A client connection with no request in progress is closed after this.
     public var idle = 120_000
     /// A client must finish sending a request head within this. For a connection's first
-    /// request it is counted from the moment the handler took the connection: in reverse
-    /// mode `ReverseProtocolDetector` first gives the TLS handshake or the first bytes
-    /// (preface) one header timeout of their own, so a client may take up to twice this
-    /// before its first request head is complete.
+    /// request it is counted from accept, its TLS handshake and HTTP/2 preface included
+    /// (reverse mode's `ReverseProtocolDetector` hands its handler what is left); after
+    /// a CONNECT, from the moment the tunnel's handler takes over.
     public var header = 30_000
     /// On shutdown, in-flight flows get this long to finish.
     public var shutdownGrace = 5_000

@@ -86,11 +86,13 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     /// Starts serving, with bytes already read from the client (after CONNECT or a TLS handshake).
-    /// The first request's head is due within the header timeout from now, whether or not
-    /// a byte of it has arrived: a connection that never sends one is closed then, not
-    /// after the idle timeout (between requests of a kept-alive connection it is the idle one).
-    func start(initialBytes: [UInt8] = []) {
-        arm(.header)
+    /// The first request's head is due within `headerTimeLeft` milliseconds (what is left of
+    /// a header timeout that started before, at accept), else the header timeout from now,
+    /// whether or not a byte of it has arrived: a connection that never sends one is closed
+    /// then, not after the idle timeout (between requests of a kept-alive connection it is
+    /// the idle one).
+    func start(initialBytes: [UInt8] = [], headerTimeLeft: Int? = nil) {
+        arm(.header, milliseconds: headerTimeLeft)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         }
@@ -580,13 +582,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         arm(.idle)
     }
 
-    private func arm(_ kind: DeadlineKind) {
+    /// Arms the deadline for `kind`, in `milliseconds` or else that kind's timeout.
+    private func arm(_ kind: DeadlineKind, milliseconds: Int? = nil) {
         deadlineKind = kind
         let timeouts = context.configuration.timeouts
         switch kind {
-        case .idle: deadline.arm(milliseconds: timeouts.idle)
-        case .header: deadline.arm(milliseconds: timeouts.header)
-        case .response: deadline.arm(milliseconds: timeouts.response)
+        case .idle: deadline.arm(milliseconds: milliseconds ?? timeouts.idle)
+        case .header: deadline.arm(milliseconds: milliseconds ?? timeouts.header)
+        case .response: deadline.arm(milliseconds: milliseconds ?? timeouts.response)
         }
     }
 
