@@ -6,9 +6,10 @@ the upstream connection at once and end the flow `client-aborted`, as nginx
 until the server writes or a timeout fires.
 
 The rule for a FIN (docs/architecture.md, "A client connection's life"): it ends the
-exchange in flight, unless the request said it was the connection's last
+exchange in flight, unless the last request the client sent whole (the one in flight,
+or the last pipelined behind it) said it was the connection's last
 (`Connection: close`): such a client may shut down its sending side and still reads
-the whole response (RFC 9112 §9.6).
+every response (RFC 9112 §9.6).
 
 The origin is a raw socket server that says exactly what the test needs (nothing, or
 an SSE head and one event) and reports when Tapline closes its connection."""
