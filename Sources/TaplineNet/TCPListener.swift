@@ -19,9 +19,12 @@ import Glibc
 /// that connection at once and reopens the spare, for each client waiting: they see
 /// the connection closed instead of hanging in the backlog, and the loop neither
 /// spins nor stops serving the connections it has. `onRefusals` hears of it at most
-/// once per `refusalReportInterval` (`AcceptRefusals`). Without a spare (it could
-/// not be reopened), and on ENOBUFS/ENOMEM, the listener leaves epoll for 100 ms
-/// instead of spinning.
+/// once per `refusalReportInterval` (`AcceptRefusals`). Another thread may take the
+/// descriptor the spare freed before it is reopened: the listener then tries again
+/// whenever it runs (after each accept, when it comes back from a backoff), and says
+/// once, through `onRefusals`, that it has no spare until it has one again. Without a
+/// spare, and on ENOBUFS/ENOMEM, the listener leaves epoll for 100 ms instead of
+/// spinning.
 ///
 /// Ownership: the loop retains the listener until `close()` (or the loop stops).
 ///
@@ -47,8 +50,15 @@ public final class TCPListener {
     private var inEpoll = false
     private var backoffTimer: LoopTimer?
     /// The descriptor given up to accept a client when none is left (see the type's
-    /// comment), or -1 while it cannot be reopened.
+    /// comment), or -1 while it cannot be reopened (`restoreSpare` tries again).
     private var spareFD: Int32 = -1
+    /// Opens a spare descriptor, or returns -1 with `errno` set; `/dev/null` but in tests.
+    private let openSpare: () -> Int32
+    /// The spare is lost and `onRefusals` was told: it is not told again until the
+    /// spare is back and lost once more.
+    private var spareLossReported = false
+    /// Runs on `loop`, which accepts nothing until it returns: it must not block
+    /// (hand the report to a queue before writing it anywhere).
     private let onRefusals: (@Sendable (AcceptRefusals) -> Void)?
     /// Refusals not reported yet, and the timer that ends the current report interval
     /// (nil: none running, the next refusal is reported at once).
@@ -71,6 +81,15 @@ public final class TCPListener {
                       onRefusals: onRefusals, onAccept: onAccept, onAcceptElsewhere: nil)
     }
 
+    /// For tests: `openSpare` stands in for opening `/dev/null`, so a spare that cannot
+    /// be reopened can be simulated without running the process out of descriptors.
+    convenience init(loop: EventLoop, address: SocketAddress, openSpare: @escaping () -> Int32,
+                     onRefusals: @escaping @Sendable (AcceptRefusals) -> Void,
+                     onAccept: @escaping (TCPConnection) -> Void) throws(NetError) {
+        try self.init(loop: loop, targets: [loop], address: address, backlog: 1024, onRefusals: onRefusals,
+                      onAccept: onAccept, onAcceptElsewhere: nil, openSpare: openSpare)
+    }
+
     /// Binds and listens on `loops[0]`; accepted connections go to `loops` in
     /// turn, and `onAccept` runs on the loop of each one. Throws `.addressInUse`
     /// when the address is taken.
@@ -85,7 +104,8 @@ public final class TCPListener {
     private init(loop: EventLoop, targets: [EventLoop], address: SocketAddress, backlog: Int32,
                  onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                  onAccept: @escaping (TCPConnection) -> Void,
-                 onAcceptElsewhere: (@Sendable (TCPConnection) -> Void)?) throws(NetError) {
+                 onAcceptElsewhere: (@Sendable (TCPConnection) -> Void)?,
+                 openSpare: @escaping () -> Int32 = TCPListener.openDevNull) throws(NetError) {
         let fd = try SocketOps.makeTCPSocket(address.family)
         do throws(NetError) {
             try SocketOps.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, call: "setsockopt(SO_REUSEADDR)")
@@ -107,7 +127,8 @@ public final class TCPListener {
         self.onAcceptElsewhere = onAcceptElsewhere
         self.onRefusals = onRefusals
         self.targets = targets
-        self.spareFD = Self.openSpare()
+        self.openSpare = openSpare
+        self.spareFD = openSpare()
         if loop.inEventLoop {
             register()
         } else {
@@ -121,8 +142,26 @@ public final class TCPListener {
         if spareFD >= 0 { Glibc.close(spareFD) }
     }
 
-    private static func openSpare() -> Int32 {
+    private static func openDevNull() -> Int32 {
         open("/dev/null", O_RDONLY | O_CLOEXEC)
+    }
+
+    /// Whether the listener holds its spare descriptor now. Loop thread only.
+    var hasSpare: Bool { spareFD >= 0 }
+
+    /// Reopens the spare if it is lost; the first failure since it was last held is
+    /// reported through `onRefusals`. Cheap when the spare is held.
+    private func restoreSpare() {
+        guard spareFD < 0, !isClosed else { return }
+        spareFD = openSpare()
+        guard spareFD < 0 else {
+            spareLossReported = false
+            return
+        }
+        let code = errno
+        guard !spareLossReported else { return }
+        spareLossReported = true
+        noteSpareLost(errorCode: code == ENFILE ? ENFILE : EMFILE)
     }
 
     private func register() {
@@ -132,6 +171,7 @@ public final class TCPListener {
     }
 
     private func startWatching() {
+        restoreSpare()
         guard !isClosed, !inEpoll else { return }
         let code = loop.epollControl(LinuxSyscalls.EPOLL_CTL_ADD, fd: fd, events: LinuxSyscalls.EPOLLIN, key: registrationKey)
         inEpoll = code == 0
@@ -199,6 +239,7 @@ extension TCPListener: EpollHandler {
                 }
             }
             accepted += 1
+            restoreSpare()
             SocketOps.setNoDelay(clientFD)
             let remote = withUnsafePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
@@ -215,22 +256,31 @@ extension TCPListener: EpollHandler {
     private func turnAwayOneClient(errno code: Int32) -> Bool {
         guard spareFD >= 0 else { return false }
         Glibc.close(spareFD)
+        spareFD = -1
         let clientFD = LinuxSyscalls.accept4(fd, nil, nil)
         let acceptError = clientFD < 0 ? errno : 0
         if clientFD >= 0 {
             Glibc.close(clientFD)
             noteRefusal(errno: code)
         }
-        spareFD = Self.openSpare()
+        restoreSpare()
         return spareFD >= 0 && (clientFD >= 0 || acceptError == EAGAIN || acceptError == EWOULDBLOCK)
     }
 
     /// Counts a turned-away client; reports at once when no report interval is running,
     /// else when the current one ends.
     private func noteRefusal(errno code: Int32) {
-        var refusals = unreportedRefusals ?? AcceptRefusals(count: 0, errno: code, descriptorLimit: 0)
+        var refusals = unreportedRefusals ?? AcceptRefusals(count: 0, errorCode: code, descriptorLimit: 0)
         refusals.count += 1
-        refusals.errno = code
+        refusals.errorCode = code
+        unreportedRefusals = refusals
+        if refusalReportTimer == nil { reportRefusals() }
+    }
+
+    /// Notes that the spare could not be reopened; reported like a refusal.
+    private func noteSpareLost(errorCode code: Int32) {
+        var refusals = unreportedRefusals ?? AcceptRefusals(count: 0, errorCode: code, descriptorLimit: 0)
+        refusals.spareLost = true
         unreportedRefusals = refusals
         if refusalReportTimer == nil { reportRefusals() }
     }

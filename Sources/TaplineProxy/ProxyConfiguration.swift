@@ -63,8 +63,10 @@ public struct ProxyTimeouts: Sendable, Equatable {
     public var response = 60_000
     /// A client connection with no request in progress is closed after this.
     public var idle = 120_000
-    /// A client must finish sending a request head within this; for a connection's first
-    /// request (and its TLS handshake or HTTP/2 preface), counted from accept.
+    /// A client must finish sending a request head within this. For a connection's first
+    /// request it is counted from accept, its TLS handshake and HTTP/2 preface included
+    /// (reverse mode's `ReverseProtocolDetector` hands its handler what is left); after
+    /// a CONNECT, from the moment the tunnel's handler takes over.
     public var header = 30_000
     /// On shutdown, in-flight flows get this long to finish.
     public var shutdownGrace = 5_000

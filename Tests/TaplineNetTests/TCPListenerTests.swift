@@ -1,4 +1,5 @@
-import TaplineNet
+import Glibc
+@testable import TaplineNet
 import XCTest
 
 final class TCPListenerTests: XCTestCase {
@@ -74,5 +75,53 @@ final class TCPListenerTests: XCTestCase {
         XCTAssertEqual(kept.value.count, 1)
         let bound = LoopBound(listener, loop: group.loops[0])
         try LoopRunner.run(group.loops[0]) { bound.value.close() }
+    }
+
+    /// The spare descriptor cannot be reopened (another thread took the one it freed):
+    /// the listener says so once, tries again after each accept, and holds it again as
+    /// soon as a descriptor is free.
+    func testALostSpareIsReportedOnceAndReopenedWhenADescriptorIsFree() throws {
+        let loop = group.loops[0]
+        let spareAvailable = SyncBox(false)
+        let reports = SyncBox<[AcceptRefusals]>([])
+        let accepted = SyncBox<[TCPConnection]>([])
+        let firstTwo = expectation(description: "two connections accepted without a spare")
+        firstTwo.expectedFulfillmentCount = 2
+        let third = expectation(description: "a third connection accepted")
+        let listener = try LoopRunner.run(loop) {
+            LoopBound(try TCPListener(
+                loop: loop, address: SocketAddress(host: "127.0.0.1", port: 0),
+                openSpare: { spareAvailable.value ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1 },
+                onRefusals: { refusals in reports.mutate { $0.append(refusals) } },
+                onAccept: { connection in
+                    let count = accepted.mutate { $0.append(connection); return $0.count }
+                    (count <= 2 ? firstTwo : third).fulfill()
+                }), loop: loop)
+        }
+        let port = try LoopRunner.run(loop) { listener.value.localAddress.port }
+        XCTAssertFalse(try LoopRunner.run(loop) { listener.value.hasSpare })
+
+        // Accepting still works without a spare, and each accept tries to reopen it.
+        let first = try XCTUnwrap(RawTCPSocket.connected(port: port))
+        let second = try XCTUnwrap(RawTCPSocket.connected(port: port))
+        wait(for: [firstTwo], timeout: 10)
+        XCTAssertFalse(try LoopRunner.run(loop) { listener.value.hasSpare })
+        XCTAssertEqual(reports.value.count, 1, "the lost spare is reported once: \(reports.value)")
+        XCTAssertEqual(reports.value.first?.spareLost, true)
+        XCTAssertEqual(reports.value.first?.count, 0)
+        XCTAssertTrue(reports.value.first?.description.contains("no spare descriptor is left") ?? false,
+                      reports.value.first?.description ?? "")
+
+        spareAvailable.value = true
+        let last = try XCTUnwrap(RawTCPSocket.connected(port: port))
+        wait(for: [third], timeout: 10)
+        XCTAssertTrue(try LoopRunner.run(loop) { listener.value.hasSpare }, "the spare was not reopened")
+        XCTAssertEqual(reports.value.count, 1)
+
+        _ = (first, second, last)
+        try LoopRunner.run(loop) {
+            accepted.value.forEach { $0.close() }
+            listener.value.close()
+        }
     }
 }

@@ -6,15 +6,18 @@ the upstream connection at once and end the flow `client-aborted`, as nginx
 until the server writes or a timeout fires.
 
 The rule for a FIN (docs/architecture.md, "A client connection's life"): it ends the
-exchange in flight, unless the request said it was the connection's last
+exchange in flight, unless the last request the client sent whole (the one in flight,
+or the last pipelined behind it) said it was the connection's last
 (`Connection: close`): such a client may shut down its sending side and still reads
-the whole response (RFC 9112 §9.6).
+every response (RFC 9112 §9.6).
 
 The origin is a raw socket server that says exactly what the test needs (nothing, or
 an SSE head and one event) and reports when Tapline closes its connection."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import queue
 import socket
 import ssl
@@ -265,3 +268,85 @@ def test_a_client_that_half_closes_after_its_last_request_gets_the_whole_respons
     flow = _ended_flow(proxy)
     assert flow.get("error") is None, flow
     assert flow["bytesFromServer"] == len(SLOW_BODY), flow
+
+
+# Pipelined requests, then the client's FIN: the FIN is judged by the last request the
+# client sent whole (docs/architecture.md, "A client connection's life"). When it said
+# `Connection: close`, every complete request is answered in order, then the connection
+# closes; otherwise the client has left and the exchange in flight is aborted.
+
+
+def _ended_flows(proxy, count: int) -> list[dict]:
+    def ended():
+        flows = [e for e in read_events(proxy.session_dir()) if e["type"] == "flowEnded"]
+        return flows if len(flows) >= count else None
+    flows = wait_until(ended, HANGUP_BOUND, message=f"{count} flows to end in the capture")
+    assert len(flows) == count, flows
+    return flows
+
+
+def _read_responses_then_close(sock: socket.socket, count: int) -> list:
+    stream = sock.makefile("rb")
+    responses = [rawhttp.read_response(stream) for _ in range(count)]
+    assert stream.read(1) == b"", "the proxy must close after the Connection: close exchange"
+    return responses
+
+
+def test_pipelined_requests_half_closed_after_a_connection_close_one_are_all_answered_in_order(tapline, origin):
+    """`printf 'GET /a ...\\r\\n\\r\\nGET /b ... Connection: close\\r\\n\\r\\n' | nc -N`: the
+    client's last request announced the close, so its FIN is no abort."""
+    proxy = tapline("--reverse", origin.url)
+    with rawhttp.connect(proxy.port) as client:
+        client.sendall(rawhttp.request_bytes("GET", "/users/1", origin.authority)
+                       + rawhttp.request_bytes("GET", "/users/2", origin.authority, [("Connection", "close")]))
+        client.shutdown(socket.SHUT_WR)
+        responses = _read_responses_then_close(client, 2)
+    assert [r.status for r in responses] == [200, 200], responses
+    assert [json.loads(r.body)["id"] for r in responses] == [1, 2], responses
+    flows = _ended_flows(proxy, 2)
+    assert [f.get("error") for f in flows] == [None, None], flows
+
+
+def test_pipelined_requests_filling_the_parser_then_half_closed_are_all_answered(tapline, origin):
+    """Over 64 KiB of complete requests behind one whose large response the client does
+    not read yet: Tapline stops reading the client (backpressure) and sees its FIN while
+    paused, with the request in flight complete and most requests behind it unread."""
+    proxy = tapline("--reverse", origin.url)
+    first_size = 16_000_000  # more than the socket buffers hold: its exchange stays in flight
+    bodies = [bytes([ord("a") + i]) * 40_000 for i in range(3)]
+    pipelined = b"".join(rawhttp.request_bytes("POST", "/sha256", origin.authority, body=body) for body in bodies)
+    pipelined += rawhttp.request_bytes("GET", "/users/7", origin.authority, [("Connection", "close")])
+    with rawhttp.connect(proxy.port) as client:
+        client.sendall(rawhttp.request_bytes("GET", f"/bytes/{first_size}", origin.authority))
+        origin.wait_for_request(lambda r: r.path == f"/bytes/{first_size}")
+        client.sendall(pipelined)
+        client.shutdown(socket.SHUT_WR)
+        responses = _read_responses_then_close(client, 5)
+    assert [r.status for r in responses] == [200] * 5, responses
+    assert responses[0].body == pattern_bytes(first_size)
+    assert [json.loads(r.body)["sha256"] for r in responses[1:4]] == [hashlib.sha256(b).hexdigest() for b in bodies]
+    assert json.loads(responses[4].body)["id"] == 7, responses[4]
+    flows = _ended_flows(proxy, 5)
+    assert [f.get("error") for f in flows] == [None] * 5, flows
+
+
+@pytest.mark.parametrize("behind", ["keep-alive request", "partial request"])
+def test_a_fin_behind_pipelined_keep_alive_requests_still_aborts(tapline, silent_origin, behind):
+    """The client's last request meant to keep the connection (or was cut by the FIN):
+    it left, so the exchange in flight is aborted and nothing behind it is served."""
+    proxy = tapline("--reverse", f"http://{silent_origin.authority}")
+    authority = silent_origin.authority
+    tail = (_request("/next", authority) if behind == "keep-alive request"
+            else f"GET /next HTTP/1.1\r\nHost: {authority}\r\n".encode())
+    client = rawhttp.connect(proxy.port)
+    try:
+        client.sendall(_request("/silent", authority) + tail)
+        silent_origin.wait_for_request("/silent")
+        client.shutdown(socket.SHUT_WR)
+        silent_origin.wait_for_close("/silent")
+        assert client.recv(1) == b"", "nothing is answered to a client that left"
+    finally:
+        client.close()
+    flow = _ended_flow(proxy)
+    assert flow["error"]["kind"] == "client-aborted", flow
+    assert silent_origin.received.empty(), "a request behind the aborted one was forwarded"

@@ -204,6 +204,8 @@ def test_out_of_descriptors_new_clients_are_closed_at_once_reported_once_per_int
         closed = wait_for_eof(turned_away, 5.0)
         assert len(closed) == 5, f"{5 - len(closed)} of 5 clients beyond the descriptor limit hang"
         first_report = time.monotonic()
+        # The warning is written from a queue of its own, a moment after the refusal.
+        proxy.wait_for_log(r"closed 1 new connection without serving", timeout=5)
         lines = refusal_lines(proxy)
         assert len(lines) == 1, proxy.stderr_tail()
         assert "warning: closed 1 new connection without serving: too many open files (EMFILE; the limit is " \

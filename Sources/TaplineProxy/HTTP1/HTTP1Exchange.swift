@@ -48,7 +48,13 @@ final class HTTP1Exchange {
         self.upstreamRequest = upstreamRequest
         self.requestFraming = requestFraming
         self.isUpgradeRequest = Self.isUpgrade(request)
-        self.clientWantsClose = request.version == .http1_0
+        self.clientWantsClose = Self.wantsClose(request)
+    }
+
+    /// The request says it is the connection's last: `Connection: close`, or HTTP/1.0
+    /// without `Connection: keep-alive` (RFC 9112 §9.3).
+    static func wantsClose(_ request: HTTPRequestHead) -> Bool {
+        request.version == .http1_0
             ? !request.headers.containsToken("keep-alive", inField: "Connection")
             : request.headers.containsToken("close", inField: "Connection")
     }

@@ -14,13 +14,19 @@ import TaplineWire
 /// the client parser until the exchange before them is finished.
 ///
 /// A client's FIN (read EOF, or `streamPeerHungUpWhilePaused` while its socket is
-/// not read) during an exchange ends that exchange as `client-aborted` and closes
-/// its upstream at once, unless the request in flight said it was the connection's
-/// last (`Connection: close`, or HTTP/1.0 without keep-alive): a client that said so
-/// may shut down its sending side and still read the response (RFC 9112 §9.6), while
-/// one that meant to keep the connection and closes it has left (a browser closing an
-/// EventSource, a killed curl). TCP cannot tell a half-close from a close; nginx,
-/// mitmproxy and Envoy take every FIN as an abort.
+/// not read) during an exchange is judged by the last request the client sent whole
+/// and would be answered (`lastAnsweredRequestWantsClose`): the request in flight, or
+/// the last complete one pipelined behind it (no further than the first that says
+/// `Connection: close`). If that request said it was the connection's last
+/// (`Connection: close`, or HTTP/1.0 without keep-alive), every complete request is
+/// answered in order and the connection closes after that one: the client may shut
+/// down its sending side and still read the responses (RFC 9112 §9.6). Otherwise the
+/// client meant to keep the connection and closed it, so it has left (a browser
+/// closing an EventSource, a killed curl): the exchange in flight ends as
+/// `client-aborted`, its upstream is closed at once and nothing buffered behind it is
+/// served. A request cut by the FIN (no complete one at all) is `client-aborted` too.
+/// TCP cannot tell a half-close from a close; nginx, mitmproxy and Envoy take every
+/// FIN as an abort.
 ///
 /// Thread ownership: confined to `context.loop`. Retention: the loop's
 /// `ProxyContext` registry owns this handler until the client connection closes
@@ -46,6 +52,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     /// No more requests are read from the client: it closed, was refused, or was handed to another handler.
     private var clientClosed = false
     private var clientReadPaused = false
+    /// The client's FIN was seen while its socket was paused with requests buffered
+    /// behind the exchange: the socket is read to its EOF (every byte before a FIN is
+    /// already in the kernel's receive buffer, so this is bounded by it), whatever the
+    /// parser holds, so that the FIN is judged by the last request the client sent.
+    private var readingClientToEOF = false
     private var upstreamReadPaused = false
     private var pausedForRecorder = false
     /// The one timeout running at any time, and what it is for: idle (no exchange),
@@ -75,11 +86,13 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     }
 
     /// Starts serving, with bytes already read from the client (after CONNECT or a TLS handshake).
-    /// The first request's head is due within the header timeout from now, whether or not
-    /// a byte of it has arrived: a connection that never sends one is closed then, not
-    /// after the idle timeout (between requests of a kept-alive connection it is the idle one).
-    func start(initialBytes: [UInt8] = []) {
-        arm(.header)
+    /// The first request's head is due within `headerTimeLeft` milliseconds (what is left of
+    /// a header timeout that started before, at accept), else the header timeout from now,
+    /// whether or not a byte of it has arrived: a connection that never sends one is closed
+    /// then, not after the idle timeout (between requests of a kept-alive connection it is
+    /// the idle one).
+    func start(initialBytes: [UInt8] = [], headerTimeLeft: Int? = nil) {
+        arm(.header, milliseconds: headerTimeLeft)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         }
@@ -540,7 +553,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     // MARK: Flow control, timers, recorder
 
     private func updateReadInterest() {
-        let pauseClient = pausedForRecorder || parser.bufferedByteCount > maxBufferedInput
+        let pauseClient = !readingClientToEOF && (pausedForRecorder || parser.bufferedByteCount > maxBufferedInput)
         if pauseClient != clientReadPaused, !clientClosed {
             clientReadPaused = pauseClient
             if pauseClient { client.pauseReading() } else { client.resumeReading() }
@@ -569,13 +582,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         arm(.idle)
     }
 
-    private func arm(_ kind: DeadlineKind) {
+    /// Arms the deadline for `kind`, in `milliseconds` or else that kind's timeout.
+    private func arm(_ kind: DeadlineKind, milliseconds: Int? = nil) {
         deadlineKind = kind
         let timeouts = context.configuration.timeouts
         switch kind {
-        case .idle: deadline.arm(milliseconds: timeouts.idle)
-        case .header: deadline.arm(milliseconds: timeouts.header)
-        case .response: deadline.arm(milliseconds: timeouts.response)
+        case .idle: deadline.arm(milliseconds: milliseconds ?? timeouts.idle)
+        case .header: deadline.arm(milliseconds: milliseconds ?? timeouts.header)
+        case .response: deadline.arm(milliseconds: milliseconds ?? timeouts.response)
         }
     }
 
@@ -643,12 +657,16 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         }
     }
 
-    /// Reading the client is paused (its parser is full, or the recorder is backed up):
-    /// bytes before the FIN are unread, so only a FIN after a complete request can be
-    /// judged now; any other waits to be read as EOF.
+    /// Reading the client is paused (its parser is full, or the recorder is backed up)
+    /// and bytes before the FIN may be unread: pipelined requests, usually, which
+    /// decide how the FIN is taken. After a complete request the socket is read to the
+    /// EOF at once (`readingClientToEOF`), which judges it (`clientSentEOF`); nothing is
+    /// recorded meanwhile, as the exchange in flight takes no more request events. A FIN
+    /// inside the request in flight waits to be read as EOF when the pause ends.
     func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {
         guard stream === client, let exchange, exchange.requestComplete else { return }
-        clientHungUp(during: exchange)
+        readingClientToEOF = true
+        updateReadInterest()
     }
 
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
@@ -668,28 +686,53 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         }
     }
 
+    /// Every byte the client will send is in the parser now: judges the FIN by the
+    /// last request that would be answered (see the type's doc for the rule).
     private func clientSentEOF() {
-        do {
-            try parser.finish()
-        } catch {
-            if let exchange, !exchange.requestComplete {
-                abortByClient(exchange, "the client closed the connection after \(exchange.requestBodyBytes) bytes of the request body")
-            }
+        readingClientToEOF = false
+        // A cut request behind complete ones shows up when the pull reaches it, which
+        // the rule below never lets happen: it closes after the last complete request.
+        try? parser.finish()
+        guard let exchange else {
             client.close()
             return
         }
-        if let exchange {
-            clientHungUp(during: exchange)
-        } else {
+        guard let wantsClose = lastAnsweredRequestWantsClose() else {
+            abortByClient(exchange, "the client closed the connection after \(exchange.requestBodyBytes) bytes of the request body")
             client.close()
+            return
         }
+        clientHungUp(during: exchange, lastRequestWantsClose: wantsClose)
+    }
+
+    /// Whether the last request the client sent whole, and that would be answered,
+    /// said it was the connection's last: the request in flight, or the last complete
+    /// request buffered behind it, stopping at the first that says `Connection: close`
+    /// (nothing after it is served, RFC 9112 §9.6). Nil when the request in flight is
+    /// not complete in what was received. Pulls a copy of the parser: the buffered
+    /// requests are still served from the parser itself.
+    private func lastAnsweredRequestWantsClose() -> Bool? {
+        guard let exchange else { return nil }
+        var lastComplete: HTTPRequestHead? = exchange.requestComplete ? exchange.request : nil
+        var reading = exchange.request
+        var probe = parser
+        while lastComplete.map(HTTP1Exchange.wantsClose) != true, let event = try? probe.nextEvent() {
+            switch event {
+            case .head(let head): reading = head
+            case .body: break
+            case .end: lastComplete = reading
+            }
+        }
+        return lastComplete.map(HTTP1Exchange.wantsClose)
     }
 
     /// The client's FIN arrived while `exchange` was in flight and its request was
-    /// received whole (see the type's doc for the rule).
-    private func clientHungUp(during exchange: HTTP1Exchange) {
-        guard !exchange.clientWantsClose else {
-            closeAfterExchange = true
+    /// received whole; `lastRequestWantsClose` is the verdict of
+    /// `lastAnsweredRequestWantsClose` (see the type's doc for the rule).
+    private func clientHungUp(during exchange: HTTP1Exchange, lastRequestWantsClose: Bool) {
+        guard !lastRequestWantsClose else {
+            // The request that says so closes the connection after its response.
+            if exchange.clientWantsClose { closeAfterExchange = true }
             return
         }
         abortByClient(exchange, exchange.responseHeadSent

@@ -107,11 +107,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         try? HTTP2Session(role: .server)
     }
 
-    /// Starts serving, with bytes already read from the client (sniffed preface).
-    func start(initialBytes: [UInt8] = []) {
+    /// Starts serving, with bytes already read from the client (sniffed preface). The
+    /// preface is due within `headerTimeLeft` milliseconds (what is left of a header
+    /// timeout that started at accept), else the header timeout from now.
+    func start(initialBytes: [UInt8] = [], headerTimeLeft: Int? = nil) {
         client.resumeReading()
         armIdleTimer()
-        armPrefaceTimer()
+        armPrefaceTimer(milliseconds: headerTimeLeft ?? context.configuration.timeouts.header)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         } else {
@@ -124,7 +126,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// but our SETTINGS follows the 101 before the client has switched (curl needs that).
     func startUpgraded(request fields: HTTPHeaders, initialBytes: [UInt8]) {
         client.resumeReading()
-        armPrefaceTimer()
+        armPrefaceTimer(milliseconds: context.configuration.timeouts.header)
         upgradedRequest = fields
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
@@ -982,8 +984,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    private func armPrefaceTimer() {
-        prefaceTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.header) { [weak self] in
+    private func armPrefaceTimer(milliseconds: Int) {
+        prefaceTimer = context.loop.scheduleTimer(milliseconds: milliseconds) { [weak self] in
             guard let self, !self.clientClosed else { return }
             self.prefaceTimer = nil
             self.clientClosed = true

@@ -15,8 +15,11 @@ public final class ProxyServer: @unchecked Sendable {
     private let recorder: (any FlowRecorder)?
     private let certificateAuthority: CertificateAuthority
     /// Tells the user about trouble that is not a flow's: clients turned away while
-    /// the process is out of file descriptors (at most one line per 10 s). Any thread.
+    /// the process is out of file descriptors (at most one line per 10 s). Called on
+    /// `warnings`, never on a loop, so it may block (a stderr pipe nobody reads).
     private let warn: (@Sendable (String) -> Void)?
+    /// Serial: runs `warn`, keeping the accepting loop free whatever `warn` does.
+    private let warnings = DispatchQueue(label: "tapline.proxy.warnings")
     private var group: EventLoopGroup?
     private var contexts: [LoopBound<ProxyContext>] = []
     private var listener: LoopBound<TCPListener>?
@@ -53,7 +56,10 @@ public final class ProxyServer: @unchecked Sendable {
             // Each accepted connection goes to the next loop in turn and lives there with its
             // upstream connections; `loop.index` is the loop's position in `group.loops`.
             var reportRefusals: (@Sendable (AcceptRefusals) -> Void)?
-            if let warn { reportRefusals = { refusals in warn(refusals.description) } }
+            if let warn {
+                let warnings = self.warnings
+                reportRefusals = { refusals in warnings.async { warn(refusals.description) } }
+            }
             listener = try TCPListener(distributingTo: group.loops, address: configuration.listenAddress,
                                        onRefusals: reportRefusals) { connection in
                 Self.accept(connection, context: contexts[connection.loop.index].value)

@@ -15,8 +15,9 @@ import TaplineWire
 ///
 /// The header timeout runs from accept: a client that has not made itself known by
 /// then (no byte, a partial preface or ClientHello, an unfinished TLS handshake) is
-/// closed without an answer. The handler it is handed to then gives the first request
-/// (HTTP/1) or the client preface (HTTP/2) a header timeout of its own.
+/// closed without an answer. The handler it is handed to gets what is left of it for
+/// the first request head (HTTP/1) or the client preface (HTTP/2): one header timeout
+/// in all, detection and TLS handshake included.
 ///
 /// Thread ownership: confined to `context.loop`; retained by the context's
 /// registry until it hands the connection on.
@@ -31,6 +32,8 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
     private var tlsStream: TLSStream?
     /// Closes the connection if it is still here when the header timeout is up.
     private var handOverTimer: LoopTimer?
+    /// When `start` ran (the connection was accepted), on `MonotonicClock`.
+    private var acceptedAt: UInt64 = 0
     private static let prefaceStart = Array("PRI ".utf8)
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, target: UpstreamTarget) {
@@ -42,6 +45,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
 
     func start() {
         client.delegate = self
+        acceptedAt = MonotonicClock.nanoseconds()
         handOverTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.header) { [weak self] in
             guard let self else { return }
             self.handOverTimer = nil
@@ -84,8 +88,15 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         cancelHandOverTimer()
         let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target))
         context.register(handler, for: stream.connection)
-        handler.start(initialBytes: buffered)
+        handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []
+    }
+
+    /// Milliseconds left of the header timeout that started at accept (at least 1: the
+    /// hand-over timer closes the connection when none is left).
+    private func headerTimeLeft() -> Int {
+        let elapsed = Int((MonotonicClock.nanoseconds() &- acceptedAt) / 1_000_000)
+        return max(1, context.configuration.timeouts.header - elapsed)
     }
 
     private func serveHTTP2(over stream: any ByteStream) {
@@ -98,7 +109,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         let handler = HTTP2ProxyHandler(context: context, client: stream, info: info,
                                         route: Self.http2Route(context.configuration, target: target), session: session)
         context.register(handler, for: stream.connection)
-        handler.start(initialBytes: buffered)
+        handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []
     }
 
