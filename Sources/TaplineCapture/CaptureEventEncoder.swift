@@ -346,11 +346,8 @@ struct CaptureEventEncoder {
         streamedPayloads[key] = streamed
     }
 
-    /// A `wsMessage` line for a message whose payload was streamed ahead of it: one
-    /// extent as `seg`/`off`/`len`, several as `extents` (`[[seg, off, len], ...]`).
-    private mutating func streamedWebSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
-        let streamed = streamedPayloads.removeValue(forKey: StreamedPayloadKey(flow: flow, fromClient: message.fromClient))
-            ?? StreamedWebSocketPayload()
+    /// The members every `wsMessage` line starts with.
+    private mutating func beginWebSocketMessageLine(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
         lines.beginEvent("wsMessage", time: time.microseconds)
         lines.member("flow", flow.rawValue)
         lines.member("dir", constant: message.fromClient ? "client" : "server")
@@ -358,6 +355,21 @@ struct CaptureEventEncoder {
         lines.member("wireBytes", message.wireBytes)
         lines.member("size", message.size)
         lines.member("compressed", message.compressed)
+    }
+
+    /// `capped` and the cap it was cut at, for a message the decoding cap cut.
+    private mutating func appendCapMembers(of message: WebSocketMessageRecord) {
+        guard message.decodingCapped else { return }
+        lines.member("capped", true)
+        if let cap = message.capSize { lines.member("cap", cap) }
+    }
+
+    /// A `wsMessage` line for a message whose payload was streamed ahead of it: one
+    /// extent as `seg`/`off`/`len`, several as `extents` (`[[seg, off, len], ...]`).
+    private mutating func streamedWebSocketMessage(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
+        let streamed = streamedPayloads.removeValue(forKey: StreamedPayloadKey(flow: flow, fromClient: message.fromClient))
+            ?? StreamedWebSocketPayload()
+        beginWebSocketMessageLine(flow: flow, message: message, time: time)
         if streamed.extents.count == 1, let extent = streamed.extents.first {
             lines.member("seg", extent.segment)
             lines.member("off", extent.offset)
@@ -376,8 +388,7 @@ struct CaptureEventEncoder {
             lines.endArray()
         }
         if streamed.stored < message.size || message.decodingCapped { lines.member("truncated", true) }
-        if message.decodingCapped { lines.member("capped", true) }
-        if message.decodingCapped, let cap = message.capSize { lines.member("cap", cap) }
+        appendCapMembers(of: message)
     }
 
     /// A `wsMessage` line: payloads up to `inlinePayloadLimit` inline (text as a JSON
@@ -396,13 +407,7 @@ struct CaptureEventEncoder {
         if keep > Self.inlinePayloadLimit {
             spilled = store(stored)
         }
-        lines.beginEvent("wsMessage", time: time.microseconds)
-        lines.member("flow", flow.rawValue)
-        lines.member("dir", constant: message.fromClient ? "client" : "server")
-        lines.member("opcode", message.opcode.rawValue)
-        lines.member("wireBytes", message.wireBytes)
-        lines.member("size", message.size)
-        lines.member("compressed", message.compressed)
+        beginWebSocketMessageLine(flow: flow, message: message, time: time)
         if message.opcode == .close, payload.count >= 2 {
             lines.member("code", Int(payload[0]) << 8 | Int(payload[1]))
             lines.member("reason", String(decoding: payload[2...], as: UTF8.self))
@@ -418,8 +423,7 @@ struct CaptureEventEncoder {
         }
         let undecoded = message.undecodedCompressedSize != nil
         if UInt64(keep) < message.size || message.decodingCapped || undecoded { lines.member("truncated", true) }
-        if message.decodingCapped { lines.member("capped", true) }
-        if message.decodingCapped, let cap = message.capSize { lines.member("cap", cap) }
+        appendCapMembers(of: message)
         if undecoded { lines.member("undecoded", true) }
     }
 
