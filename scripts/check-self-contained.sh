@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # The project's shared material sits beside the repository on a developer's machine
-# (../shared) and not in a fresh clone: no test may name it.
+# (a sibling folder named shared) and not in a fresh clone: no test may name it.
 pattern='(\.\./|/)shared/(schemas|fixtures|tools|DESIGN)|"shared"'
 hits=$(grep -rnE "$pattern" Tests bench scripts Makefile Package.swift \
         --include='*.py' --include='*.swift' --include='*.sh' --include='Makefile' \

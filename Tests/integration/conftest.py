@@ -37,7 +37,7 @@ _CHOSEN_PROGRAMS = {Path(os.environ[name]).resolve() for name in ("TAPLINE_BIN",
 
 
 def _outside_repository(path) -> bool:
-    """True for a path beside the repository (e.g. ../shared): a fresh clone has nothing there."""
+    """True for a path beside the repository (such as the shared material folder): a fresh clone has nothing there."""
     if isinstance(path, int):
         return False
     try:
