@@ -25,13 +25,15 @@ final class HTTP1ResponseRejectionTests: XCTestCase {
     }
 
     /// A bodiless response's Content-Length is forwarded (as one field), so values that
-    /// disagree are refused as they are for a body.
+    /// disagree, or one that is not a number, are refused as they are for a body.
     func testBodilessResponsesWithConflictingContentLength() {
         assertRejects("HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n", methods: ["HEAD"], with: .conflictingContentLength)
         assertRejects("HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
                       with: .conflictingContentLength)
         assertRejects("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nContent-Length: 1\r\n\r\n",
                       with: .conflictingContentLength)
+        assertRejects("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", methods: ["HEAD"], with: .invalidContentLength("x"))
+        assertRejects("HTTP/1.1 304 Not Modified\r\nContent-Length: -1\r\n\r\n", with: .invalidContentLength("-1"))
     }
 
     func testBadStatusLines() {

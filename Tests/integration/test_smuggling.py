@@ -180,6 +180,8 @@ RESPONSE_VECTORS: dict[str, Vector] = {
                                   [("Content-Length", "5")]),
     "response_not_modified_conflicting_content_length":
         _bodiless_response_vector("GET", "/response/not-modified-conflicting-content-length", 502, None),
+    "response_head_invalid_content_length":
+        _bodiless_response_vector("HEAD", "/response/head-invalid-content-length", 502, None),
 }
 
 SETUPS = ("reverse", "forward", "h1-client-h2-upstream")
@@ -403,11 +405,12 @@ def test_http1_response_framing_toward_h2_client(tapline, path, fields, trailers
     ("HEAD", "/response/head-content-length-list", 200, [("content-length", "5")]),
     ("GET", "/response/not-modified-duplicate-content-length", 304, [("content-length", "5")]),
     ("GET", "/response/not-modified-conflicting-content-length", 502, None),
+    ("HEAD", "/response/head-invalid-content-length", 502, None),
 ], ids=["head_content_length_list", "not_modified_duplicate_content_length",
-        "not_modified_conflicting_content_length"])
+        "not_modified_conflicting_content_length", "head_invalid_content_length"])
 def test_http1_bodiless_response_content_length_toward_h2_client(tapline, method, path, status, fields):
     """A bodiless response keeps its Content-Length, as one valid HTTP/2 field (a list or
-    repeated field makes the response malformed); disagreeing values are a 502."""
+    repeated field makes the response malformed); disagreeing or invalid values are a 502."""
     upstream = RecordingUpstream()
     try:
         proxy = tapline("--reverse", f"http://{upstream.authority}")

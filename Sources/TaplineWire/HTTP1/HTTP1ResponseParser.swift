@@ -194,13 +194,15 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
     }
 
     /// The length a bodiless response's Content-Length states (see `statedContentLength`).
-    /// - Throws: `conflictingContentLength` when its values differ: which one the client
-    ///   would believe is anyone's guess, as for a response with a body.
+    /// - Throws: `conflictingContentLength` when its values differ, `invalidContentLength`
+    ///   when one is not a number: which length the client would believe is anyone's
+    ///   guess (and an HTTP/2 client refuses such a field), as for a response with a body.
     private static func representationLength(_ framing: HTTP1FramingFields) throws(HTTP1ParseError) -> Int? {
         switch framing.contentLength {
         case .value(let n): return n
         case .conflicting: throw .conflictingContentLength
-        case .absent, .invalid: return nil
+        case .invalid(let text): throw .invalidContentLength(text)
+        case .absent: return nil
         }
     }
 

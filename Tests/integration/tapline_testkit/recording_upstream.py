@@ -44,6 +44,8 @@ RESPONSES = {
         b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
     "/response/not-modified-conflicting-content-length":
         b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    "/response/head-invalid-content-length":        # asked for with HEAD
+        b"HTTP/1.1 200 OK\r\nContent-Length: five\r\n\r\n",
     "/response/trailers":
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
         b"Content-Length: 99\r\nTransfer-Encoding: chunked\r\nHost: evil.invalid\r\nX-Checksum: abc\r\n\r\n",
