@@ -58,6 +58,24 @@ def test_head_response_has_no_body_and_connection_is_reused(tapline, origin):
     assert after.status == 200 and b'"id": 1' in after.body
 
 
+def test_taplines_own_error_answer_to_head_has_no_body(tapline):
+    """A HEAD that Tapline itself answers (here a 502: nothing listens upstream) gets the
+    head alone, its Content-Length that of the reason (RFC 9110 §9.3.2), then the close."""
+    with socket.socket() as unused:
+        unused.bind((HOST, 0))
+        dead_port = unused.getsockname()[1]
+    proxy = tapline("--reverse", f"http://{HOST}:{dead_port}")
+    with rawhttp.connect(proxy.port) as s:
+        s.sendall(rawhttp.request_bytes("HEAD", "/", "a"))
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    head, _, after = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 502"), received
+    assert b"Content-Length: " in head, head
+    assert after == b"", f"a body after the head of a HEAD answer: {after!r}"
+
+
 def test_http10_client_gets_a_close_delimited_answer(tapline, origin):
     proxy = tapline("--reverse", origin.url)
     with rawhttp.connect(proxy.port) as s:

@@ -436,7 +436,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         if exchange.responseHeadSent {
             client.close()
         } else {
-            client.write(HTTP1ErrorResponse.bytes(status: status, message: error.message))
+            client.write(HTTP1ErrorResponse.bytes(status: status, message: error.message,
+                                                  headRequest: exchange.request.method == "HEAD"))
             client.closeAfterFlush()
         }
     }
@@ -473,7 +474,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         timings.done = now
         context.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
                                   error: FlowError(.badRequest, message), time: now))
-        client.write(HTTP1ErrorResponse.bytes(status: status, message: message))
+        client.write(HTTP1ErrorResponse.bytes(status: status, message: message, headRequest: head.method == "HEAD"))
         client.closeAfterFlush()
         clientClosed = true
     }

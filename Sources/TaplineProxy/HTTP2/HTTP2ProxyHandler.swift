@@ -851,10 +851,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             let body = Array("Tapline: \(error.message)\n".utf8)
             let fields = HTTPHeaders([(":status", String(status)), ("content-type", "text/plain; charset=utf-8"),
                                       ("content-length", String(body.count)), ("x-tapline-error", "1")])
+            // A response to HEAD has no content (RFC 9110 §9.3.2): its head says how long
+            // the message would be, and the stream ends with it.
+            let headRequest = exchange.method == "HEAD"
             do {
-                try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: false)
-                session.send(data: body, stream: exchange.clientStream)
-                session.finish(stream: exchange.clientStream)
+                try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: headRequest)
+                if !headRequest {
+                    session.send(data: body, stream: exchange.clientStream)
+                    session.finish(stream: exchange.clientStream)
+                }
                 // A client still uploading is not reset with NO_ERROR (RFC 9113 §8.1 allows
                 // it): curl 7.88 then drops the answer and fails with "Stream error in the
                 // HTTP/2 framing layer". Its remaining DATA is consumed and discarded instead.
