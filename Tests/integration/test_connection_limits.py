@@ -26,7 +26,7 @@ import hpack
 
 from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client, error_code, raw_frame, read_frames
-from tapline_testkit.rawhttp import read_response, request_bytes
+from tapline_testkit.rawhttp import read_response, receive_head, request_bytes
 from tapline_testkit.util import HOST, ThreadedTestServer, wait_until
 
 HEADER_TIMEOUT = 1.0
@@ -301,12 +301,8 @@ class HeldOrigin(ThreadedTestServer):
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
+            if receive_head(conn) is None:
+                return
             if not self.release.wait(timeout=30):
                 return
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(self.BODY)

@@ -16,6 +16,7 @@ import zlib
 import pytest
 
 from tapline_testkit.capture import read_events
+from tapline_testkit.rawhttp import receive_head
 from tapline_testkit.util import HOST, wait_until
 from tapline_testkit.websocket import accept_value
 
@@ -66,12 +67,9 @@ class DeflateSink:
     @staticmethod
     def _serve(sock: socket.socket) -> None:
         with sock:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            data = receive_head(sock)
+            if data is None:
+                return
             key = next(line.split(":", 1)[1].strip() for line in data.decode("latin-1").split("\r\n")
                        if line.lower().startswith("sec-websocket-key:"))
             sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

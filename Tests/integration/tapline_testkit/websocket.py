@@ -22,7 +22,6 @@ import socket
 import ssl
 import struct
 import threading
-import time
 from pathlib import Path
 from typing import Awaitable, Callable, Optional
 
@@ -33,6 +32,7 @@ from websockets.extensions.permessage_deflate import (ClientPerMessageDeflateFac
                                                        ServerPerMessageDeflateFactory)
 
 from .capture import read_events  # noqa: F401  (also used by tests as wsk.read_events)
+from .rawhttp import receive_head
 from .util import HOST, free_port, wait_until
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -153,12 +153,9 @@ class RawWebSocketOrigin:
         except OSError:
             return
         with sock:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            data = receive_head(sock)
+            if data is None:
+                return
             head, leftover = data.split(b"\r\n\r\n", 1)
             self.request_head = head + b"\r\n\r\n"
             key = ""
