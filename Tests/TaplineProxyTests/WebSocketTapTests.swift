@@ -251,21 +251,45 @@ final class WebSocketTapTests: XCTestCase {
         var turns = 1
         var done = tap.receive(bytes[...], fromClient: true, inflationBudget: 1 << 20) { collector.take($0) }
         XCTAssertFalse(done)
-        XCTAssertTrue(tap.isInflating(fromClient: true))
+        XCTAssertTrue(tap.isBehind)
         XCTAssertEqual(collector.records, [], "nothing completes in the first turn")
         XCTAssertLessThanOrEqual(collector.pieces.count, (1 << 20) + WebSocketTap.inflationStep + WebSocketTap.heldPayloadLimit)
         while !done {
-            done = tap.decode(fromClient: true, inflationBudget: 1 << 20) { collector.take($0) }
+            done = tap.decode(inflationBudget: 1 << 20) { collector.take($0) }
             turns += 1
         }
         XCTAssertGreaterThanOrEqual(turns, 4)
-        XCTAssertFalse(tap.isInflating(fromClient: true))
+        XCTAssertFalse(tap.isBehind)
         XCTAssertEqual(collector.records.map(\.opcode), [.binary, .text])
         XCTAssertEqual(collector.records[0].payload, [UInt8](repeating: 7, count: size))
         XCTAssertEqual(collector.records[0].decodingCapped, false)
         XCTAssertEqual(collector.records[1].payload, Array("next".utf8))
         XCTAssertLessThanOrEqual(collector.largestPiece, WebSocketTap.heldPayloadLimit + 2 * WebSocketTap.inflationStep)
         XCTAssertNil(tap.clientFailure)
+    }
+
+    /// The server's close, relayed while the client's large compressed message is still
+    /// being inflated for the capture, is recorded after that message, as on the wire; and
+    /// what either side sends meanwhile waits in the order it came.
+    func testBytesReceivedWhileAMessageIsInflatingAreDecodedAfterItInArrivalOrder() throws {
+        var tap = WebSocketTap(deflate: PerMessageDeflateParameters())
+        let large = try ZlibDeflater.compress([UInt8](repeating: 1, count: 4 << 20), format: .raw(windowBits: 15))
+        var collector = Collector()
+        var done = tap.receive(client.frame(.binary, payload: large, reservedBits: 0x40)[...], fromClient: true,
+                               inflationBudget: 1 << 20) { collector.take($0) }
+        XCTAssertFalse(done)
+        done = tap.receive(server.frame(.text, payload: Array("answer".utf8))[...], fromClient: false,
+                           inflationBudget: 1 << 20) { collector.take($0) }
+        XCTAssertFalse(done, "the server's bytes wait behind the client's message")
+        _ = tap.receive(client.frame(.close, payload: [0x03, 0xe8])[...], fromClient: true) { collector.take($0) }
+        _ = tap.receive(server.frame(.close, payload: [0x03, 0xe8])[...], fromClient: false) { collector.take($0) }
+        XCTAssertEqual(collector.records, [], "nothing is recorded ahead of the message being inflated")
+        while !done { done = tap.decode(inflationBudget: 1 << 20) { collector.take($0) } }
+        XCTAssertFalse(tap.isBehind)
+        XCTAssertEqual(collector.records.map(\.fromClient), [true, false, true, false])
+        XCTAssertEqual(collector.records.map(\.opcode), [.binary, .text, .close, .close])
+        XCTAssertEqual(collector.records[0].payload.count, 4 << 20)
+        XCTAssertTrue(tap.closeHandshake.isComplete)
     }
 
     /// A message inflating to exactly two steps: the second step streams it all, the

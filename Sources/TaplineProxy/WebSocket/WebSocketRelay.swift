@@ -12,8 +12,9 @@ import TaplineWire
 /// Decoding the copy for the capture is bounded too: at most
 /// `inflationBudgetPerTurn` bytes are inflated per turn; a message that inflates to
 /// more goes on in a later loop turn (after the recorder drained, when it is backed
-/// up), and its side is not read meanwhile. Bytes are relayed before they are decoded,
-/// so this never delays what was already received.
+/// up), and neither side is read meanwhile: bytes that arrive are decoded after it, so
+/// the capture keeps the order of messages across both directions. Bytes are relayed
+/// before they are decoded, so this never delays what was already received.
 ///
 /// Ending: the flow ends when either connection closes (the other is then closed
 /// after its queued bytes are written). It is clean when the side that closed
@@ -49,11 +50,10 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
     private var timerArmedForComplete = false
     /// The side whose EOF or close came first: the one that left, for the flow's error.
     private var clientLeftFirst: Bool?
-    /// A later turn is scheduled to go on decoding the client's / server's copy.
-    private var clientDecodingScheduled = false
-    private var serverDecodingScheduled = false
+    /// A later turn is scheduled to go on decoding the capture's copy.
+    private var decodingScheduled = false
 
-    /// Most bytes inflated for the capture in one turn of the loop, per side.
+    /// Most bytes inflated for the capture in one turn of the loop.
     static let inflationBudgetPerTurn = 1 << 20
 
     init(context: ProxyContext, info: ClientConnectionInfo, flow: FlowID, timings: FlowTimingsBox,
@@ -91,15 +91,14 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
     }
 
     private func updateReadInterest() {
-        let clientInflating = !ended && tap.isInflating(fromClient: true)
-        let serverInflating = !ended && tap.isInflating(fromClient: false)
-        if pausedForRecorder || clientPausedByPeer || clientInflating { client.pauseReading() } else { client.resumeReading() }
-        if pausedForRecorder || upstreamPausedByPeer || serverInflating { upstream.pauseReading() } else { upstream.resumeReading() }
+        let decodingBehind = !ended && tap.isBehind
+        if pausedForRecorder || clientPausedByPeer || decodingBehind { client.pauseReading() } else { client.resumeReading() }
+        if pausedForRecorder || upstreamPausedByPeer || decodingBehind { upstream.pauseReading() } else { upstream.resumeReading() }
     }
 
     /// Decodes the capture's copy of `bytes` (nil: goes on with what the tap holds) and
     /// records what comes out; schedules the rest when the turn's budget ran out.
-    private func decodeCopy(of bytes: ArraySlice<UInt8>?, fromClient: Bool) {
+    private func decodeCopy(of bytes: ArraySlice<UInt8>?, fromClient: Bool = false) {
         let flow = self.flow, context = self.context
         let record = { (output: WebSocketTapOutput) in
             switch output {
@@ -112,21 +111,21 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
         let done = if let bytes {
             tap.receive(bytes, fromClient: fromClient, inflationBudget: Self.inflationBudgetPerTurn, output: record)
         } else {
-            tap.decode(fromClient: fromClient, inflationBudget: Self.inflationBudgetPerTurn, output: record)
+            tap.decode(inflationBudget: Self.inflationBudgetPerTurn, output: record)
         }
-        if !done { scheduleDecoding(fromClient: fromClient) }
+        if !done { scheduleDecoding() }
     }
 
-    /// Goes on decoding a side's copy in a later turn: once the recorder has drained when
-    /// it is backed up, else as soon as the loop has served the other connections.
-    private func scheduleDecoding(fromClient: Bool) {
-        if fromClient ? clientDecodingScheduled : serverDecodingScheduled { return }
-        if fromClient { clientDecodingScheduled = true } else { serverDecodingScheduled = true }
+    /// Goes on decoding the copy in a later turn: once the recorder has drained when it
+    /// is backed up, else as soon as the loop has served the other connections.
+    private func scheduleDecoding() {
+        if decodingScheduled { return }
+        decodingScheduled = true
         let resume = { [weak self] in
             guard let self else { return }
-            if fromClient { self.clientDecodingScheduled = false } else { self.serverDecodingScheduled = false }
+            self.decodingScheduled = false
             guard !self.ended else { return }
-            self.decodeCopy(of: nil, fromClient: fromClient)
+            self.decodeCopy(of: nil)
             self.updateCloseTimer()
             self.updateReadInterest()
         }

@@ -29,6 +29,12 @@ import TaplineWire
 /// bytes inflate to is recorded as above, and it counts as a cut for the window.
 /// Either way the direction goes on being decoded.
 ///
+/// Order: messages come out in the order their last bytes reached the proxy, across
+/// both directions. While a message is part-way inflated, bytes received from either
+/// side wait (`isBehind`) and are decoded, in the order they came, once it is done; so a
+/// server's answer relayed while the client's large message was still being inflated
+/// for the capture is recorded after that message, as it happened on the wire.
+///
 /// A direction that breaks the protocol stops being decoded (its failure is kept
 /// for the flow's end); its bytes are still relayed unchanged by the relay, and
 /// the receiving endpoint enforces the RFC itself.
@@ -53,6 +59,9 @@ struct WebSocketTap {
     private var serverInflater: WebSocketMessageInflater?
     private var clientInflation: Inflation?
     private var serverInflation: Inflation?
+    /// Bytes received while decoding was behind, oldest first, with the side that sent them.
+    private var waiting: [(fromClient: Bool, bytes: ArraySlice<UInt8>)] = []
+    private var nextWaiting = 0
     private(set) var closeHandshake = WebSocketCloseHandshake()
     /// Why decoding the client's / server's bytes stopped, if it did.
     private(set) var clientFailure: String?
@@ -83,35 +92,67 @@ struct WebSocketTap {
     }
 
     /// Takes `bytes` sent by the client (`fromClient`) or the server and decodes what it
-    /// can: see `decode`. True when everything received was decoded.
+    /// can, at most `inflationBudget` bytes of inflated output: see `decode`. While
+    /// decoding is behind, the bytes wait their turn. True when everything received was decoded.
     @discardableResult
     mutating func receive(_ bytes: ArraySlice<UInt8>, fromClient: Bool, inflationBudget: Int = .max,
                           output: (WebSocketTapOutput) -> Void) -> Bool {
-        if fromClient {
-            guard clientFailure == nil else { return true }
-            clientDecoder.append(bytes)
-        } else {
-            guard serverFailure == nil else { return true }
-            serverDecoder.append(bytes)
+        if isBehind {
+            waiting.append((fromClient, bytes))
+            return false
         }
-        return decode(fromClient: fromClient, inflationBudget: inflationBudget, output: output)
+        var budget = inflationBudget
+        return decode(bytes, fromClient: fromClient, budget: &budget, output: output)
     }
 
-    /// Decodes the client's (or server's) bytes received so far and calls `output` with
-    /// each payload piece and message completed, in order. Stops once `inflationBudget`
-    /// bytes were inflated and returns false: a message is part-way inflated, call again
-    /// to go on. True when everything received was decoded (or decoding has stopped).
-    mutating func decode(fromClient: Bool, inflationBudget: Int, output: (WebSocketTapOutput) -> Void) -> Bool {
+    /// Goes on decoding what was received and not yet decoded, in the order it came,
+    /// calling `output` with each payload piece and message completed. Stops once
+    /// `inflationBudget` bytes were inflated and returns false: call again to go on. True
+    /// when everything received was decoded (or decoding of its side has stopped).
+    mutating func decode(inflationBudget: Int, output: (WebSocketTapOutput) -> Void) -> Bool {
+        var budget = inflationBudget
+        if let fromClient = inflatingSide, !decode(nil, fromClient: fromClient, budget: &budget, output: output) {
+            return false
+        }
+        while nextWaiting < waiting.count {
+            let next = waiting[nextWaiting]
+            waiting[nextWaiting].bytes = []
+            nextWaiting += 1
+            if !decode(next.bytes, fromClient: next.fromClient, budget: &budget, output: output) { return false }
+        }
+        waiting.removeAll(keepingCapacity: waiting.capacity <= 16)
+        nextWaiting = 0
+        return true
+    }
+
+    /// True while a message is part-way inflated or received bytes wait to be decoded:
+    /// `decode` goes on.
+    var isBehind: Bool {
+        inflatingSide != nil || nextWaiting < waiting.count
+    }
+
+    /// The side whose message is part-way inflated, if any (at most one: the other side's
+    /// bytes wait meanwhile).
+    private var inflatingSide: Bool? {
+        clientInflation != nil ? true : serverInflation != nil ? false : nil
+    }
+
+    /// Appends `bytes` (if any) to one side's decoder and drains it within `budget`,
+    /// which is reduced by what was inflated. False when a message is part-way inflated.
+    private mutating func decode(_ bytes: ArraySlice<UInt8>?, fromClient: Bool, budget: inout Int,
+                                 output: (WebSocketTapOutput) -> Void) -> Bool {
         if fromClient {
             guard clientFailure == nil else { return true }
+            if let bytes { clientDecoder.append(bytes) }
             let result = Self.drain(&clientDecoder, inflater: clientInflater, inflation: &clientInflation,
-                                    fromClient: true, budget: inflationBudget, handshake: &closeHandshake, output: output)
+                                    fromClient: true, budget: &budget, handshake: &closeHandshake, output: output)
             clientFailure = result.failure
             return result.done
         }
         guard serverFailure == nil else { return true }
+        if let bytes { serverDecoder.append(bytes) }
         let result = Self.drain(&serverDecoder, inflater: serverInflater, inflation: &serverInflation,
-                                fromClient: false, budget: inflationBudget, handshake: &closeHandshake, output: output)
+                                fromClient: false, budget: &budget, handshake: &closeHandshake, output: output)
         serverFailure = result.failure
         return result.done
     }
@@ -121,23 +162,18 @@ struct WebSocketTap {
         fromClient ? clientDecoder.isInsideMessage : serverDecoder.isInsideMessage
     }
 
-    /// True while a message of the client (or server) is part-way inflated: `decode` resumes it.
-    func isInflating(fromClient: Bool) -> Bool {
-        (fromClient ? clientInflation : serverInflation) != nil
-    }
-
-    /// Pulls every complete message, inflating within `budget`; returns whether all was
+    /// Pulls every complete message, inflating within `budget` (reduced by what was
+    /// inflated); returns whether all was
     /// decoded, and a description of the violation that stopped decoding, if any.
     private static func drain(_ decoder: inout WebSocketMessageDecoder, inflater: WebSocketMessageInflater?,
-                              inflation: inout Inflation?, fromClient: Bool, budget: Int,
+                              inflation: inout Inflation?, fromClient: Bool, budget: inout Int,
                               handshake: inout WebSocketCloseHandshake,
                               output: (WebSocketTapOutput) -> Void) -> (done: Bool, failure: String?) {
-        var spent = 0
         do throws(WebSocketProtocolError) {
             while true {
                 if var current = inflation, let inflater {
                     inflation = nil
-                    if !(try inflate(&current, with: inflater, fromClient: fromClient, budget: budget, spent: &spent,
+                    if !(try inflate(&current, with: inflater, fromClient: fromClient, budget: &budget,
                                      output: output)) {
                         inflation = current
                         return (false, nil)
@@ -172,10 +208,10 @@ struct WebSocketTap {
     }
 
     /// Inflates `current` in steps until it ends (true, its record emitted) or `budget`
-    /// is spent (false). A message over the size cap ends there: it is recorded up to
+    /// is spent (false); `budget` is reduced by what was inflated. A message over the size cap ends there: it is recorded up to
     /// the cap, `decodingCapped`.
     private static func inflate(_ current: inout Inflation, with inflater: WebSocketMessageInflater, fromClient: Bool,
-                                budget: Int, spent: inout Int,
+                                budget: inout Int,
                                 output: (WebSocketTapOutput) -> Void) throws(WebSocketProtocolError) -> Bool {
         var ended = false
         var capped = false
@@ -187,7 +223,7 @@ struct WebSocketTap {
                 guard case .messageTooLarge = error else { throw error }
                 capped = true
             }
-            spent += current.held.count - before
+            budget -= current.held.count - before
             // A streamed message's last step may inflate nothing: no piece then, the
             // encoder would store a zero-length extent.
             if current.held.count > heldPayloadLimit || (current.streamed > 0 && (ended || capped) && !current.held.isEmpty) {
@@ -195,7 +231,7 @@ struct WebSocketTap {
                 output(.payloadPiece(fromClient: fromClient, bytes: current.held))
                 current.held = []
             }
-        } while !ended && !capped && spent < budget
+        } while !ended && !capped && budget > 0
         guard ended || capped else { return false }
         var finished = record(current.message, fromClient: fromClient, payload: current.held)
         if current.streamed > 0 { finished.streamedPayloadSize = current.streamed }
