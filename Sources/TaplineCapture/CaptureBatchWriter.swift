@@ -51,12 +51,10 @@ final class CaptureBatchWriter: @unchecked Sendable {
 
     /// A segment whose body bytes arrive in bulk leaves direct I/O for the page
     /// cache: at `bulkBytesPerSecond` or more over a `rateWindow` (large bodies
-    /// streaming). Direct writes one at a time stored ~0.85 GB/s under the proxy's
-    /// load on the VMs Tapline is measured on, where the page cache's writeback,
-    /// with several writes in flight, took ~1 GB/s: 1 MiB responses with capture
-    /// ran ~15% slower with direct I/O. Small bodies at any realistic request rate
-    /// stay far below (1 KiB h2 responses at 100k req/s: ~50 MB/s per loop's
-    /// segment) and keep direct I/O: it is their per-byte CPU cost that it saves.
+    /// streaming): direct writes go one at a time, while the page cache's writeback
+    /// keeps several in flight and stores bulk faster (docs/performance.md, "1 MiB
+    /// with capture"). Small bodies at any realistic request rate stay far below and
+    /// keep direct I/O: it is their per-byte CPU cost that it saves.
     static let bulkBytesPerSecond = 256 << 20
     static let rateWindow = Duration.milliseconds(100)
 

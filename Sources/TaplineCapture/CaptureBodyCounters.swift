@@ -8,8 +8,8 @@ import TaplineFlow
 /// are encoded when the upstream's bytes arrive, its `flowEnded` once the client
 /// stream closed). Those live in a short array searched linearly; only beyond
 /// `nearbyLimit` live flows do counts go to a dictionary. Lookups that the array
-/// answers, and any lookup while the dictionary is empty, hash nothing (with the
-/// dictionary alone, SipHash was ~1,000 instructions a proxied HTTP/2 request).
+/// answers, and any lookup while the dictionary is empty, hash nothing (SipHash per
+/// body chunk was a visible share of a proxied HTTP/2 request).
 ///
 /// Invariant: a flow's counts are in at most one place, the array or the
 /// dictionary; a flow in neither has seen no body bytes. Confined to its

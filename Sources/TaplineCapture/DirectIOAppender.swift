@@ -5,12 +5,10 @@ import Glibc
 /// in aligned buffers and go from there to the disk in large aligned writes
 /// (run by a `DirectWriteQueue`), never through the page cache.
 ///
-/// Why: the proxy never reads back what it captures, and on the VMs Tapline is
-/// measured on, storing through the page cache costs ~0.26 µs of system time per
-/// KiB even when written pages are dropped soon after (`WrittenPageRelease`), and
-/// ~3 µs per KiB for pages the guest has not touched lately. Direct writes of
-/// 1 MiB cost ~0.07–0.16 µs per KiB. For a 1 KiB h2 request with capture (~2.3 KB
-/// stored) that is ~1 µs of CPU less per request.
+/// Why: the proxy never reads back what it captures, and storing through the page
+/// cache costs several times the system time per byte that large direct writes do,
+/// even when written pages are dropped soon after (`WrittenPageRelease`; figures in
+/// docs/performance.md, "1 MiB with capture").
 ///
 /// Direct writes must start and end on block boundaries, so the last partial
 /// block stays staged. `makeVisible()` puts it in the file as well, with an

@@ -21,9 +21,7 @@ import Glibc
 ///   several `write`s in one callback become one `send`, yet bytes one socket's
 ///   input produced leave before the next socket of the same `epoll_wait` batch is
 ///   handled: the peer starts on them while this loop works through the rest (a
-///   proxy's hops overlap instead of waiting for the whole batch; in the HTTP/2
-///   benchmark this was 3–14% more requests per second, with idle CPU time ~11% →
-///   ~8%). Close notifications are delivered at the end of each phase, so no
+///   proxy's hops overlap instead of waiting for the whole batch). Close notifications are delivered at the end of each phase, so no
 ///   delegate callback is ever re-entered from `close()`.
 ///
 /// Ownership: the loop retains every registered listener and connection until it

@@ -3,8 +3,8 @@ extension UnsafeMutablePointer where Pointee == UInt8 {
     ///
     /// Header names, values and JSON keys are mostly under 32 bytes; for those the
     /// copy is up to four overlapping word loads and stores done inline, where a
-    /// `memcpy` call would cost more than the copy (callgrind: ~280 such calls per
-    /// proxied HTTP/2 request with capture). Longer runs go to `memcpy`.
+    /// `memcpy` call would cost more than the copy (a proxied request makes hundreds
+    /// of such copies: docs/performance.md). Longer runs go to `memcpy`.
     @inlinable @inline(__always)
     public func copyShort(from source: UnsafePointer<UInt8>, count: Int) {
         let to = UnsafeMutableRawPointer(self), from = UnsafeRawPointer(source)

@@ -1,7 +1,7 @@
 /// The request methods and URI schemes nearly every request carries, as string
 /// literals: a received one is matched by its bytes and the literal (a constant, no
-/// allocation, no UTF-8 check) handed out instead of decoding a new `String`
-/// (~250 instructions each, several per HTTP/2 request). Anything else is decoded.
+/// allocation, no UTF-8 check) handed out instead of decoding a new `String`.
+/// Anything else is decoded.
 public enum HTTPCommonTokens {
     /// `bytes` as a method string (methods are case-sensitive, RFC 9110 §9.1).
     public static func method(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
