@@ -50,7 +50,6 @@ import difflib
 import json
 import os
 import re
-import socket
 import ssl
 import threading
 from pathlib import Path
@@ -140,11 +139,11 @@ class Recording:
         self.connections += connections
 
         def counts() -> tuple[int, int, int]:
-            events = read_events(self.directory)
-            return (sum(e["type"] == "flowStarted" for e in events), sum(e["type"] == "flowEnded" for e in events),
-                    sum(e["type"] == "connectionClosed" for e in events))
+            """(flows started, flows ended, connections closed) in the capture so far"""
+            types = [e["type"] for e in read_events(self.directory)]
+            return types.count("flowStarted"), types.count("flowEnded"), types.count("connectionClosed")
         try:
-            wait_until(lambda: counts()[1:] == (self.flows, self.connections) and counts()[0] == self.flows, 10,
+            wait_until(lambda: counts() == (self.flows, self.flows, self.connections), 10,
                        message=f"{self.flows} ended flows and {self.connections} closed connections in the capture")
         except TimeoutError as e:
             raise AssertionError(f"{e} (started, ended, closed: {counts()})\n{self.proxy.stderr_tail()}") from None
@@ -187,12 +186,9 @@ class H1Client:
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 
-    def response(self, method: str = "GET") -> rawhttp.RawResponse:
-        return rawhttp.read_response(self.file, method)
-
     def exchange(self, data: bytes, method: str = "GET") -> rawhttp.RawResponse:
         self.send(data)
-        return self.response(method)
+        return rawhttp.read_response(self.file, method)
 
     def interim_head(self) -> bytes:
         """Reads one response head (a 1xx the client waits for)."""
@@ -326,33 +322,23 @@ def h2c_client_session(rec: Recording, reset: threading.Event) -> None:
 
 # --- the sessions -------------------------------------------------------------------------------
 
-def reverse_h1_session(tapline) -> tuple:
-    origin = ScriptedHTTP1Origin(h1_answers())
+def reverse_session(tapline, origin, origin_port_name: str) -> tuple:
+    """Tapline in reverse mode in front of `origin` (a ScriptedHTTP1Origin, or a
+    ScriptedH2Origin taken as h2c): the HTTP/1.1 client's part, a WebSocket if the upstream
+    speaks HTTP/1.1, the h2c client's part. Returns the Recording and the names of the
+    ports it used; stops the origin."""
+    http1 = isinstance(origin, ScriptedHTTP1Origin)
     try:
-        proxy = tapline("--reverse", origin.url)
+        proxy = tapline("--reverse", origin.url if http1 else f"h2c://{origin.authority}")
         rec = Recording(proxy)
         reset = origin.answers["/reset-mid-body"].hold
         h1_client_session(rec, reset)
-        websocket_over_http1(rec)
+        if http1:
+            websocket_over_http1(rec)
         h2c_client_session(rec, reset)
         proxy.stop()
         assert not origin.errors, origin.errors
-        return rec, {proxy.port: "PROXY_PORT", origin.port: "ORIGIN_H1_PORT"}
-    finally:
-        origin.stop()
-
-
-def reverse_h2c_session(tapline) -> tuple:
-    origin = ScriptedH2Origin(h2_answers())
-    try:
-        proxy = tapline("--reverse", f"h2c://{origin.authority}")
-        rec = Recording(proxy)
-        reset = origin.answers["/reset-mid-body"].hold
-        h1_client_session(rec, reset)
-        h2c_client_session(rec, reset)
-        proxy.stop()
-        assert not origin.errors, origin.errors
-        return rec, {proxy.port: "PROXY_PORT", origin.port: "ORIGIN_H2C_PORT"}
+        return rec, {proxy.port: "PROXY_PORT", origin.port: origin_port_name}
     finally:
         origin.stop()
 
@@ -391,7 +377,8 @@ def forward_session(tapline, test_ca) -> tuple:
 
         websocket_over_h2(rec, ca, f"{HOST}:{websocket.port}")
         proxy.stop()
-        assert not websocket.errors, websocket.errors
+        for server in (plain, tls_h1, tls_h2, websocket):
+            assert not server.errors, (server, server.errors)
         return rec, {proxy.port: "PROXY_PORT", plain.port: "ORIGIN_H1_PORT", tls_h1.port: "ORIGIN_TLS_H1_PORT",
                      tls_h2.port: "ORIGIN_TLS_H2_PORT", websocket.port: "ORIGIN_H2_WEBSOCKET_PORT",
                      refused: "REFUSED_PORT"}
@@ -506,8 +493,10 @@ def first_differences(expected: list[str], actual: list[str], context: int = 3, 
 
 def test_capture_of_a_scripted_session_is_unchanged(tapline, test_ca):
     lines = []
-    for name, run in [("reverse-h1", lambda: reverse_h1_session(tapline)),
-                      ("reverse-h2c", lambda: reverse_h2c_session(tapline)),
+    for name, run in [("reverse-h1", lambda: reverse_session(tapline, ScriptedHTTP1Origin(h1_answers()),
+                                                             "ORIGIN_H1_PORT")),
+                      ("reverse-h2c", lambda: reverse_session(tapline, ScriptedH2Origin(h2_answers()),
+                                                              "ORIGIN_H2C_PORT")),
                       ("forward", lambda: forward_session(tapline, test_ca))]:
         rec, ports = run()
         lines += normalized_session(name, rec, ports)
