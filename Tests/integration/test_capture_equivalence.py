@@ -5,8 +5,9 @@ The script drives three proxies (three capture sessions), one request at a time,
 waiting for the previous one to be complete and in the capture, so the order of events
 is fixed:
 
-  reverse-h1   `--reverse http://ORIGIN_H1`: an HTTP/1.1 client, then an h2c (prior
-               knowledge) client, to an HTTP/1.1 upstream
+  reverse-h1   `--reverse http://ORIGIN_H1`: an HTTP/1.1 client (and a WebSocket), an
+               h2c (prior knowledge) client with a WebSocket over h2 (RFC 8441) bridged
+               to HTTP/1.1, and h2c client streams, to an HTTP/1.1 upstream
   reverse-h2c  `--reverse h2c://ORIGIN_H2C`: the same two clients to an h2c upstream
   forward      forward mode: absolute-form HTTP/1.1 (and an upstream that refuses: 502),
                CONNECT + TLS interception with an HTTP/1.1 client to an HTTPS upstream,
@@ -27,6 +28,9 @@ Normalization (what varies between runs and builds, and nothing else):
     client ephemeral ports -> CLIENT_PORT_1, 2, ... in order of first appearance;
   - the session id -> SESSION_ID, Tapline's version string -> VERSION;
   - the SHA-256 of the upstream's certificate (a new test CA every run) -> CERT_SHA256;
+  - Sec-WebSocket-Accept in the 101 an HTTP/1.1 upstream answers an RFC 8441 extended
+    CONNECT with -> ACCEPT_OF_TAPLINE_KEY: it answers the random Sec-WebSocket-Key Tapline
+    made up for the upgrade request it bridged the CONNECT to;
   - `sent` of an intercepted (TLS) client connection -> TLS_BYTES: it counts TLS records,
     and the certificate Tapline mints and its signatures differ in size by a few bytes
     from run to run (`received`, and each flow's byte counts, stay);
@@ -59,8 +63,7 @@ from tapline_testkit import rawhttp
 from tapline_testkit.capture import read_events
 from tapline_testkit.h2 import H2Client
 from tapline_testkit.h2_websocket import H2WebSocketClient, H2WebSocketOrigin
-from tapline_testkit.scripted_origin import (H2Answer, HTTP1Answer, ScriptedH2Origin, ScriptedHTTP1Origin,
-                                             websocket_switch)
+from tapline_testkit.scripted_origin import H2Answer, HTTP1Answer, ScriptedH2Origin, ScriptedHTTP1Origin
 from tapline_testkit.util import HOST, free_port, wait_until
 from tapline_testkit.websocket import frame
 
@@ -96,7 +99,7 @@ def h1_answers() -> dict[str, HTTP1Answer]:
             b"Content-Length: %d\r\n\r\n%s" % (len(GZIPPED), GZIPPED)),
         "/reset-mid-body": HTTP1Answer(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\npartial-bo", then="reset"),
-        "/ws": HTTP1Answer(websocket_switch(WS_KEY), then="websocket"),
+        "/ws": HTTP1Answer.websocket(),
     }
 
 
@@ -335,6 +338,7 @@ def reverse_session(tapline, origin, origin_port_name: str) -> tuple:
         h1_client_session(rec, reset)
         if http1:
             websocket_over_http1(rec)
+            websocket_over_h2(rec, authority=f"{HOST}:{proxy.port}", scheme="http")
         h2c_client_session(rec, reset)
         proxy.stop()
         assert not origin.errors, origin.errors
@@ -375,7 +379,7 @@ def forward_session(tapline, test_ca) -> tuple:
         client.close()
         rec.settle(connections=1)
 
-        websocket_over_h2(rec, ca, f"{HOST}:{websocket.port}")
+        websocket_over_h2(rec, f"{HOST}:{websocket.port}", "https", ca)
         proxy.stop()
         for server in (plain, tls_h1, tls_h2, websocket):
             assert not server.errors, (server, server.errors)
@@ -387,11 +391,13 @@ def forward_session(tapline, test_ca) -> tuple:
             server.stop()
 
 
-def websocket_over_h2(rec: Recording, ca: Path, authority: str) -> None:
-    """RFC 8441 through CONNECT + TLS: text, binary (each echoed), ping (recorded: the
-    origin does not answer it), close (answered), then the stream's end."""
-    client = H2WebSocketClient(rec.proxy.port, authority, "/chat", tls_ca=ca, connect_to=authority, scheme="https",
-                               before_preface=rec.upstream_settings_recorded)
+def websocket_over_h2(rec: Recording, authority: str, scheme: str, ca: Optional[Path] = None) -> None:
+    """RFC 8441: an extended CONNECT to `authority`, h2c (reverse mode, bridged to an
+    HTTP/1.1 WebSocket upstream, /ws) or through CONNECT + TLS with `ca` (forward mode, to
+    an h2 WebSocket origin): text, binary (each echoed), ping (recorded once the capture has
+    it, and its pong if the origin answers), close (answered), then each side ends the stream."""
+    tls = dict(tls_ca=ca, connect_to=authority, before_preface=rec.upstream_settings_recorded) if ca else {}
+    client = H2WebSocketClient(rec.proxy.port, authority, "/chat" if ca else "/ws", scheme=scheme, **tls)
     assert client.open() == 200
     client.send("hello, websocket")
     client.wait(lambda: len(client.messages) == 1, "the text echo")
@@ -399,7 +405,8 @@ def websocket_over_h2(rec: Recording, ca: Path, authority: str) -> None:
     client.wait(lambda: len(client.messages) == 2, "the binary echo")
     client.outbox += client.frames.ping(b"ping?")
     client._push()
-    rec.wait_for_event(lambda e: e["type"] == "wsMessage" and e["opcode"] == "ping", "the ping in the capture")
+    awaited = "ping" if ca else "pong"  # the h2 WebSocket origin does not answer pings
+    rec.wait_for_event(lambda e: e["type"] == "wsMessage" and e["opcode"] == awaited, f"the {awaited} in the capture")
     client.send_close(1000, "bye")
     client.wait(lambda: client.close_received is not None, "the close answer")
     client.end_stream()
@@ -434,6 +441,7 @@ class Normalizer:
         self.ids: dict[str, dict[int, int]] = {key: {} for key in self.ID_KEYS}
         self.clients: dict[str, str] = {}
         self.tls_connections: set[int] = set()
+        self.extended_connects: set[int] = set()
 
     def text(self, value: str) -> str:
         return re.sub(r"(?<=:)(\d{1,5})(?!\d)", lambda m: self.ports.get(int(m.group(1)), m.group(1)), value)
@@ -454,6 +462,11 @@ class Normalizer:
             self.tls_connections.add(event["conn"])
         if event["type"] == "connectionClosed" and event["conn"] in self.tls_connections:
             event["sent"] = "TLS_BYTES"
+        if event["type"] == "requestHead" and event["method"] == "CONNECT":
+            self.extended_connects.add(event["flow"])
+        if event["type"] == "responseHead" and event["flow"] in self.extended_connects and event["status"] == 101:
+            event["headers"] = [[name, "ACCEPT_OF_TAPLINE_KEY" if name.lower() == "sec-websocket-accept" else value]
+                                for name, value in event["headers"]]
         for key in self.ID_KEYS:
             if key in event:
                 ids = self.ids[key]

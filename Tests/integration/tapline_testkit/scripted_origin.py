@@ -37,15 +37,21 @@ class HTTP1Answer:
     `interim` is written as soon as the request head has arrived, before the body is
     read (a `100 Continue` the client waits for). `response` is written in one write once
     the whole request has arrived. `then` is what follows: "keep" (next request on the
-    connection), "websocket" (the response was a 101: echo WebSocket frames, answer a ping
-    with a pong and a close with a close, then close the connection), or "reset": wait
-    for `hold` to be set (the test saw the partial body arrive through the proxy), then
-    close with a TCP RST (SO_LINGER 0)."""
+    connection), "websocket" (see `websocket()`), or "reset": wait for `hold` to be set
+    (the test saw the partial body arrive through the proxy), then close with a TCP RST
+    (SO_LINGER 0)."""
 
     response: bytes
     interim: bytes = b""
     then: str = "keep"
     hold: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def websocket(cls) -> "HTTP1Answer":
+        """Answers an opening handshake with a 101 for its Sec-WebSocket-Key (no extension),
+        then echoes each message, answers a ping with a pong and a close with a close, and
+        closes the connection."""
+        return cls(b"", then="websocket")
 
 
 class ScriptedHTTP1Origin(ThreadedTestServer):
@@ -101,8 +107,9 @@ class ScriptedHTTP1Origin(ThreadedTestServer):
             if answer is None:
                 conn.sendall(self.NOT_FOUND)
                 continue
+            response = _websocket_switch(request.head) if answer.then == "websocket" else answer.response
             # the whole request came in one read: the interim answer goes first, in the same write
-            conn.sendall((answer.interim if interim_due else b"") + answer.response)
+            conn.sendall((answer.interim if interim_due else b"") + response)
             if answer.then == "websocket":
                 _echo_websocket(conn, buf)
                 return
@@ -114,8 +121,10 @@ class ScriptedHTTP1Origin(ThreadedTestServer):
                 return
 
 
-def websocket_switch(key: str) -> bytes:
-    """The 101 answer to an opening handshake with Sec-WebSocket-Key `key`."""
+def _websocket_switch(head: bytes) -> bytes:
+    """The 101 answer to the opening handshake whose request head is `head`."""
+    fields = dict(line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line)
+    key = next((v for k, v in fields.items() if k.lower() == "sec-websocket-key"), "")
     return ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Accept: {accept_value(key)}\r\n\r\n").encode()
 
