@@ -9,6 +9,9 @@ is fixed:
                h2c (prior knowledge) client with a WebSocket over h2 (RFC 8441) bridged
                to HTTP/1.1, and h2c client streams, to an HTTP/1.1 upstream
   reverse-h2c  `--reverse h2c://ORIGIN_H2C`: the same two clients to an h2c upstream
+  reverse-refused-h1, reverse-refused-h2c
+               `--reverse http://` and `h2c://` a port where nothing listens: Tapline's
+               own 502 to both clients
   forward      forward mode: absolute-form HTTP/1.1 (and an upstream that refuses: 502),
                CONNECT + TLS interception with an HTTP/1.1 client to an HTTPS upstream,
                with an h2 client to an h2 upstream, and a WebSocket over h2 (RFC 8441)
@@ -347,6 +350,28 @@ def reverse_session(tapline, origin, origin_port_name: str) -> tuple:
         origin.stop()
 
 
+def refused_session(tapline, scheme: str) -> tuple:
+    """Reverse mode to `scheme`://127.0.0.1:REFUSED_PORT, where nothing listens: Tapline's
+    own 502 to an HTTP/1.1 GET, and to an h2c client's GET and POST with a body."""
+    refused = free_port()
+    proxy = tapline("--reverse", f"{scheme}://{HOST}:{refused}")
+    rec = Recording(proxy)
+    host = f"{HOST}:{proxy.port}"
+    client = H1Client(proxy.port)
+    response = client.exchange(request("GET", "/refused", host))
+    assert response.status == 502, response
+    client.close()
+    rec.settle(flows=1, connections=1)
+    client = H2Client(proxy.port)
+    assert h2_exchange(client, rec, "/refused", authority=host)["status"] == 502
+    assert h2_exchange(client, rec, "/refused", method="POST", body=b"{\"name\":\"a\"}", authority=host,
+                       headers=[("content-type", "application/json")])["status"] == 502
+    client.close()
+    rec.settle(connections=1)
+    proxy.stop()
+    return rec, {proxy.port: "PROXY_PORT", refused: "REFUSED_PORT"}
+
+
 def forward_session(tapline, test_ca) -> tuple:
     plain = ScriptedHTTP1Origin(h1_answers())
     tls_h1 = ScriptedHTTP1Origin(h1_answers(), tls=test_ca.server_context())
@@ -510,6 +535,8 @@ def test_capture_of_a_scripted_session_is_unchanged(tapline, test_ca):
                                                              "ORIGIN_H1_PORT")),
                       ("reverse-h2c", lambda: reverse_session(tapline, ScriptedH2Origin(h2_answers()),
                                                               "ORIGIN_H2C_PORT")),
+                      ("reverse-refused-h1", lambda: refused_session(tapline, "http")),
+                      ("reverse-refused-h2c", lambda: refused_session(tapline, "h2c")),
                       ("forward", lambda: forward_session(tapline, test_ca))]:
         rec, ports = run()
         lines += normalized_session(name, rec, ports)
