@@ -223,18 +223,18 @@ def chunked_request(target: str, host: str) -> bytes:
             "Trailer: X-Checksum\r\n\r\n5\r\nfirst\r\n6\r\nsecond\r\n0\r\nX-Checksum: c0ffee\r\n\r\n").encode()
 
 
-def h1_keep_alive_exchanges(client: H1Client, rec: Recording, host: str, prefix: str = "") -> None:
+def h1_keep_alive_exchanges(client: H1Client, rec: Recording, host: str) -> None:
     """GET with a body, POST with Content-Length, POST chunked with trailers, HEAD, 404,
     gzip and 103: one connection, one request at a time (keep-alive reuse upstream too)."""
     steps = [
-        ("GET", request("GET", f"{prefix}/get-with-body", host, [("Content-Type", "text/plain")], b"query=1")),
-        ("POST", request("POST", f"{prefix}/post-length", host, [("Content-Type", "application/json")],
+        ("GET", request("GET", "/get-with-body", host, [("Content-Type", "text/plain")], b"query=1")),
+        ("POST", request("POST", "/post-length", host, [("Content-Type", "application/json")],
                          b"{\"name\":\"a\"}")),
-        ("POST", chunked_request(f"{prefix}/post-chunked", host)),
-        ("HEAD", request("HEAD", f"{prefix}/head", host)),
-        ("GET", request("GET", f"{prefix}/missing", host)),
-        ("GET", request("GET", f"{prefix}/gzip", host, [("Accept-Encoding", "gzip")])),
-        ("GET", request("GET", f"{prefix}/early-hints", host)),
+        ("POST", chunked_request("/post-chunked", host)),
+        ("HEAD", request("HEAD", "/head", host)),
+        ("GET", request("GET", "/missing", host)),
+        ("GET", request("GET", "/gzip", host, [("Accept-Encoding", "gzip")])),
+        ("GET", request("GET", "/early-hints", host)),
     ]
     for method, data in steps:
         client.exchange(data, method)
