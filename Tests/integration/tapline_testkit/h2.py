@@ -25,7 +25,7 @@ import ssl
 import subprocess
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import h2.config
 import h2.connection
@@ -171,11 +171,13 @@ class H2Origin(ThreadedTestServer):
 
 
 class H2Client:
-    """A blocking h2 client on one connection: h2c prior knowledge, TLS (ALPN h2), optionally via CONNECT."""
+    """A blocking h2 client on one connection: h2c prior knowledge, TLS (ALPN h2), optionally via CONNECT.
+    `before_preface` is called once the connection (and TLS) is up, before the client's
+    connection preface goes out: a test that needs the proxy's other events first waits there."""
 
     def __init__(self, port: int, tls_ca: Optional[Path] = None, connect_to: Optional[str] = None,
                  server_name: str = "localhost", window: int = 16 << 20, stream_window: int = 1 << 20,
-                 timeout: float = 30.0):
+                 timeout: float = 30.0, before_preface: Optional[Callable[[], None]] = None):
         sock = socket.create_connection((HOST, port), timeout=timeout)
         if connect_to:
             sock.sendall(f"CONNECT {connect_to} HTTP/1.1\r\nHost: {connect_to}\r\n\r\n".encode())
@@ -192,6 +194,8 @@ class H2Client:
             sock = ctx.wrap_socket(sock, server_hostname=server_name)
             assert sock.selected_alpn_protocol() == "h2", sock.selected_alpn_protocol()
         self.sock = sock
+        if before_preface is not None:
+            before_preface()
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.local_settings = h2.settings.Settings(client=True, initial_values={
             h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: stream_window,

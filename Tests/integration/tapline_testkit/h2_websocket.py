@@ -9,7 +9,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from typing import Optional
+from typing import Callable, Optional
 
 import h2.config
 import h2.connection
@@ -25,10 +25,13 @@ from .websocket import accept_value
 
 class H2WebSocketClient:
     """One extended CONNECT stream on a fresh h2 connection. `open()` sends the request
-    and waits for the response head; `send`/`recv_message` move whole messages."""
+    and waits for the response head; `send`/`recv_message` move whole messages.
+    `before_preface` is called once the connection (and TLS) is up, before the client's
+    connection preface goes out: a test that needs the proxy's other events first waits there."""
 
     def __init__(self, port: int, authority: str, path: str = "/chat", *, deflate: bool = False,
-                 tls_ca=None, connect_to: Optional[str] = None, scheme: str = "http", timeout: float = 30.0):
+                 tls_ca=None, connect_to: Optional[str] = None, scheme: str = "http", timeout: float = 30.0,
+                 before_preface: Optional[Callable[[], None]] = None):
         sock = socket.create_connection((HOST, port), timeout=timeout)
         if connect_to:
             sock.sendall(f"CONNECT {connect_to} HTTP/1.1\r\nHost: {connect_to}\r\n\r\n".encode())
@@ -41,6 +44,8 @@ class H2WebSocketClient:
             sock = ctx.wrap_socket(sock, server_hostname="localhost")
             assert sock.selected_alpn_protocol() == "h2", sock.selected_alpn_protocol()
         self.sock = sock
+        if before_preface is not None:
+            before_preface()
         self.authority, self.path, self.scheme = authority, path, scheme
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
         self.conn.initiate_connection()
