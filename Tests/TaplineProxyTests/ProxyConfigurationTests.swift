@@ -1,4 +1,5 @@
 @testable import TaplineProxy
+import TaplineHTTPClient
 import XCTest
 
 final class ProxyConfigurationTests: XCTestCase {

@@ -1,4 +1,5 @@
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 
 /// One HTTP/2 stream that carries a byte stream (RFC 8441 extended CONNECT:

@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 
@@ -34,7 +35,7 @@ final class ProxyContext {
         self.certificateAuthority = certificateAuthority
         self.flowIDs = flowIDs
         self.connectionIDs = connectionIDs
-        self.connector = UpstreamConnector(loop: loop, configuration: configuration)
+        self.connector = UpstreamConnector(loop: loop, configuration: configuration.httpClient)
     }
 
     var liveHandlerCount: Int { handlers.count }

@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 import TaplineWire

@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 
 /// Relays bytes both ways between a client and an upstream, untouched: raw

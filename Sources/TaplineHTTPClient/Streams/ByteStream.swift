@@ -11,7 +11,7 @@ import TaplineNet
 /// they have passed on `didCloseWith`, which the loop always delivers; the
 /// streams over an HTTP/2 stream hold it weakly, as their close depends on a
 /// session that may be torn down without one.
-protocol ByteStream: AnyObject {
+public protocol ByteStream: AnyObject {
     var delegate: (any ByteStreamDelegate)? { get set }
     /// The underlying socket (addresses, counters, loop).
     var connection: TCPConnection { get }
@@ -34,7 +34,7 @@ protocol ByteStream: AnyObject {
 }
 
 /// Receives a `ByteStream`'s events on its loop thread.
-protocol ByteStreamDelegate: AnyObject {
+public protocol ByteStreamDelegate: AnyObject {
     func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>)
     func streamDidReadEOF(_ stream: any ByteStream)
     /// The peer's FIN arrived while reading was paused (`TCPConnection`'s
@@ -49,5 +49,5 @@ protocol ByteStreamDelegate: AnyObject {
 
 extension ByteStreamDelegate {
     /// By default the hang-up waits to be read as `streamDidReadEOF` after `resumeReading()`.
-    func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {}
+    public func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {}
 }
