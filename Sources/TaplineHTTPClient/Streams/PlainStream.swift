@@ -13,6 +13,7 @@ public final class PlainStream: ByteStream, TCPConnectionDelegate {
         connection.delegate = self
     }
 
+    public var transport: any ByteStreamTransport { connection }
     public var isWritable: Bool { connection.isWritable }
     public func write(_ bytes: some Collection<UInt8>) { connection.write(bytes) }
     public var coalescesSmallWrites: Bool { true }

@@ -73,6 +73,8 @@ public final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
+    public var transport: any ByteStreamTransport { connection }
+
     public var isWritable: Bool { connection.isWritable }
 
     public func write(_ bytes: some Collection<UInt8>) {

@@ -3,7 +3,7 @@ import TaplineNet
 
 /// An established connection to an origin server, plain or TLS.
 ///
-/// Thread ownership: confined to the loop of `stream.connection`.
+/// Thread ownership: confined to the loop of `stream`.
 public final class UpstreamConnection {
     public let target: UpstreamTarget
     public let stream: any ByteStream
@@ -18,5 +18,5 @@ public final class UpstreamConnection {
 
     /// `ip:port` actually connected to. Formatted once: every request on a kept-alive
     /// or shared HTTP/2 connection records it (~700 instructions each time otherwise).
-    public private(set) lazy var serverAddress: String = stream.connection.remoteAddress.description
+    public private(set) lazy var serverAddress: String = stream.transport.remoteAddress.description
 }

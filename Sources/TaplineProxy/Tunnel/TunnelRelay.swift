@@ -61,7 +61,7 @@ final class TunnelRelay: ClientHandler, StreamPairRelay {
         if stream === client {
             upstream.close()
             end(error: error.map { FlowError(.clientAborted, "client: \($0)") })
-            context.clientConnectionClosed(info, connection: client.connection, error: error)
+            context.clientConnectionClosed(info, connection: client.transport, error: error)
         } else {
             client.closeAfterFlush()
             end(error: error.map { FlowError(.upstreamAborted, "upstream: \($0)") })
