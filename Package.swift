@@ -90,8 +90,13 @@ var targets: [Target] = [
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
-    .testTarget(name: "TaplineHTTPClientTests", dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineTLS"]),
-    .testTarget(name: "TaplineProxyTests", dependencies: ["TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineCLI"]),
+    // Test doubles shared by the test targets (a scripted ByteStream, a collecting FlowRecorder).
+    .target(name: "TaplineTestSupport", dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineFlow"],
+            path: "Tests/TaplineTestSupport", swiftSettings: strict),
+    .testTarget(name: "TaplineHTTPClientTests",
+                dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineTLS", "TaplineTestSupport"]),
+    .testTarget(name: "TaplineProxyTests",
+                dependencies: ["TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineCLI", "TaplineTestSupport"]),
 ]
 
 // Fuzz targets are built only on request (`make fuzz`), because they link
