@@ -8,10 +8,11 @@ import TaplineNet
 /// one is closed instead of parked); each is closed after `idleMilliseconds`
 /// unused, or as soon as the server closes it or sends anything. `take`
 /// returns the most recently parked one (the least likely to have timed out
-/// at the server). Only `HTTP1UpstreamLeg` parks connections, and only ones
-/// whose exchange completed cleanly (see `HTTP1UpstreamLeg.responseFinished`).
+/// at the server). Its owner parks only connections whose exchange completed
+/// cleanly (in the proxy: `HTTP1UpstreamLeg.responseFinished`).
 ///
-/// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
+/// Thread ownership: confined to `loop`; owned by one client connection's handler
+/// (the proxy's `HTTP2ProxyHandler`).
 public final class HTTP1UpstreamPool {
     public static let maxIdlePerTarget = 8
 

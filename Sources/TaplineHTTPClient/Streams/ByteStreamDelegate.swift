@@ -5,7 +5,7 @@ public protocol ByteStreamDelegate: AnyObject {
     /// The peer's FIN arrived while reading was paused (`TCPConnection`'s
     /// `connectionPeerHungUpWhilePaused`): what it sent before may not have been
     /// delivered yet; it, then `streamDidReadEOF`, follows once reading resumes.
-    /// At most once; only the socket streams say it.
+    /// At most once; only streams over a socket (and test doubles playing one) say it.
     func streamPeerHungUpWhilePaused(_ stream: any ByteStream)
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool)
     /// Called exactly once; `error` is nil for an orderly close.
