@@ -4,10 +4,13 @@
 // Layers (see docs/architecture.md); arrows point down only:
 //
 //   tapline (executable) -> TaplineCLI
-//   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTP2 (error code names)
+//   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
+//                 TaplineHTTP2 (error code names)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
-//   TaplineProxy -> TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression, TaplineWire
+//   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
+//                   TaplineWire
+//   TaplineHTTPClient -> TaplineNet, TaplineTLS, TaplineHTTP2, TaplineWire, TaplineFlow
 //   TaplineFlow -> TaplineWire
 //   TaplineHTTP2 -> CNghttp2, CTaplineNghttp2Memory (per-session pooled allocator), TaplineWire
 //   CTaplineNghttp2Memory -> CNghttp2 (nghttp2_mem's callback types)
@@ -56,10 +59,14 @@ var targets: [Target] = [
     .target(name: "TaplineTLS", dependencies: ["COpenSSL", "CTaplineShims"], swiftSettings: strict),
     // MARK: Flow: the vocabulary the proxy emits and the capture layer records.
     .target(name: "TaplineFlow", dependencies: ["TaplineWire"], swiftSettings: strict),
+    // MARK: HTTPClient: byte streams, the upstream connector, HTTP/1.1 and HTTP/2 client connections.
+    .target(name: "TaplineHTTPClient",
+            dependencies: ["TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow", "TaplineHTTP2"],
+            swiftSettings: strict),
     // MARK: Proxy: modes, protocol detection, flows.
     .target(name: "TaplineProxy",
-            dependencies: ["TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow", "TaplineHTTP2",
-                           "TaplineCompression"],
+            dependencies: ["TaplineHTTPClient", "TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow",
+                           "TaplineHTTP2", "TaplineCompression"],
             swiftSettings: strict),
     // MARK: Capture: session format v1 writer and tolerant reader.
     .target(name: "TaplineCapture", dependencies: ["TaplineFlow", "TaplineWire", "CTaplineLinux"],
@@ -70,8 +77,8 @@ var targets: [Target] = [
             swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
-            dependencies: ["TaplineProxy", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineNet",
-                           "TaplineExport", "TaplineHTTP2"],
+            dependencies: ["TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
+                           "TaplineNet", "TaplineExport", "TaplineHTTP2"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
 
@@ -83,7 +90,13 @@ var targets: [Target] = [
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
-    .testTarget(name: "TaplineProxyTests", dependencies: ["TaplineProxy", "TaplineCapture", "TaplineCLI"]),
+    // Test doubles shared by the test targets (a scripted ByteStream, a collecting FlowRecorder).
+    .target(name: "TaplineTestSupport", dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineFlow"],
+            path: "Tests/TaplineTestSupport", swiftSettings: strict),
+    .testTarget(name: "TaplineHTTPClientTests",
+                dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineTLS", "TaplineTestSupport"]),
+    .testTarget(name: "TaplineProxyTests",
+                dependencies: ["TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineCLI", "TaplineTestSupport"]),
 ]
 
 // Fuzz targets are built only on request (`make fuzz`), because they link

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TaplineCapture
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineProxy
 import TaplineTLS

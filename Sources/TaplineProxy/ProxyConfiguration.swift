@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 import TaplineWire
@@ -47,6 +48,18 @@ public struct ProxyConfiguration: Sendable {
 
     public init(listenAddress: SocketAddress) {
         self.listenAddress = listenAddress
+    }
+
+    /// What the upstream connector is given (`--insecure`, `--upstream-ca`, the connect
+    /// timeout and the socket watermarks above).
+    public var httpClient: HTTPClientConfiguration {
+        var client = HTTPClientConfiguration()
+        client.connectTimeout = timeouts.connect
+        client.writeHighWatermark = writeHighWatermark
+        client.writeLowWatermark = writeLowWatermark
+        client.verifyCertificates = verifyUpstreamCertificates
+        client.additionalTrustFile = upstreamTrustFile
+        return client
     }
 
     /// True if CONNECT to `host` must be tunnelled without interception.

@@ -1,4 +1,5 @@
 @testable import TaplineProxy
+import TaplineHTTPClient
 import TaplineWire
 import XCTest
 

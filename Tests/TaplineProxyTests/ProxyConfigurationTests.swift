@@ -1,4 +1,6 @@
 @testable import TaplineProxy
+import TaplineHTTPClient
+import TaplineNet
 import XCTest
 
 final class ProxyConfigurationTests: XCTestCase {
@@ -10,6 +12,23 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try UpstreamTarget(url: "api.internal:8443"))
         XCTAssertThrowsError(try UpstreamTarget(url: "http://host:0"))
         XCTAssertThrowsError(try UpstreamTarget(url: "http://host/path"))
+    }
+
+    /// The upstream connector gets every client-side setting the command line gave the proxy.
+    func testHTTPClientConfigurationCarriesTheUpstreamSettings() throws {
+        var configuration = ProxyConfiguration(listenAddress: try SocketAddress(host: "127.0.0.1", port: 8080))
+        configuration.timeouts.connect = 1_234
+        configuration.writeHighWatermark = 64 * 1024
+        configuration.writeLowWatermark = 16 * 1024
+        configuration.verifyUpstreamCertificates = false
+        configuration.upstreamTrustFile = "/etc/tapline/upstream-ca.pem"
+        var expected = HTTPClientConfiguration()
+        expected.connectTimeout = 1_234
+        expected.writeHighWatermark = 64 * 1024
+        expected.writeLowWatermark = 16 * 1024
+        expected.verifyCertificates = false
+        expected.additionalTrustFile = "/etc/tapline/upstream-ca.pem"
+        XCTAssertEqual(configuration.httpClient, expected)
     }
 
     func testPassthroughPatterns() {

@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineWire
 
 /// The state of one request/response exchange on an `HTTP1ProxyHandler`.

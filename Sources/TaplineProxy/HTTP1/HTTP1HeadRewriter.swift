@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 import TaplineWire
 
 /// Pure functions that turn a head as received into the head to forward:

@@ -1,5 +1,6 @@
 import TaplineFlow
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 import TaplineWire
 
@@ -214,7 +215,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         case .forward:
             guard let (target, originForm) = HTTP1HeadRewriter.splitAbsoluteForm(head.target) else {
                 rejectRouting(head, status: 400, message:
-                    "Tapline is running as a forward proxy and got \(head.method) \(head.target); configure it as the client's HTTP proxy (curl -x http://\(client.connection.localAddress)) or start it with --reverse URL")
+                    "Tapline is running as a forward proxy and got \(head.method) \(head.target); configure it as the client's HTTP proxy (curl -x http://\(client.transport.localAddress)) or start it with --reverse URL")
                 return nil
             }
             // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
@@ -391,13 +392,13 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
                                        client: client, upstream: upstream.stream,
                                        tap: WebSocketTap(handshakeResponse: response))
-            context.register(relay, for: client.connection)
+            context.register(relay, for: client.transport)
             relay.start(fromClient: fromClient, fromUpstream: fromUpstream)
             return
         }
         let relay = TunnelRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
                                 client: client, upstream: upstream.stream)
-        context.register(relay, for: client.connection)
+        context.register(relay, for: client.transport)
         relay.start(fromClient: fromClient, fromUpstream: fromUpstream)
     }
 
@@ -515,7 +516,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         let handler = HTTP2ProxyHandler(context: context, client: client, info: info,
                                         route: ReverseProtocolDetector.http2Route(context.configuration, target: target),
                                         session: session)
-        context.register(handler, for: client.connection)
+        context.register(handler, for: client.transport)
         handler.startUpgraded(request: fields, initialBytes: initial)
         return true
     }
@@ -547,7 +548,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         client.write(Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8))
         let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
                                           connectRequest: head)
-        context.register(tunnel, for: client.connection)
+        context.register(tunnel, for: client.transport)
         tunnel.start(initialBytes: initial)
     }
 
@@ -751,7 +752,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                 : "the client closed the connection after \(exchange.requestBodyBytes) bytes of the request body")
         }
         dropUpstream()
-        context.clientConnectionClosed(info, connection: client.connection, error: error)
+        context.clientConnectionClosed(info, connection: client.transport, error: error)
     }
 
     private func abortByClient(_ exchange: HTTP1Exchange, _ message: String) {

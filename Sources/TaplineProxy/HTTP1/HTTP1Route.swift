@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 /// Where an `HTTP1ProxyHandler` sends the requests it reads.
 enum HTTP1Route {
     /// Forward proxy: absolute-form requests name their upstream; CONNECT opens a tunnel.

@@ -1,5 +1,6 @@
 import TaplineFlow
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 import TaplineWire
 
@@ -23,7 +24,7 @@ import TaplineWire
 /// through its `UpstreamConnection`.
 final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP2UpstreamStreamDelegate {
     weak var delegate: (any ByteStreamDelegate)?
-    let connection: TCPConnection
+    let transport: any ByteStreamTransport
     private let target: UpstreamTarget
     private var h2: HTTP2UpstreamConnection?
     private var requestParser: HTTP1RequestParser
@@ -51,7 +52,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     /// Wraps `upstream` when it speaks HTTP/2 (ALPN h2, or `priorKnowledge`); otherwise returns it.
     static func adapt(_ upstream: UpstreamConnection, priorKnowledge: Bool, limits: HTTP1Limits) -> UpstreamConnection {
         guard priorKnowledge || upstream.tls?.alpn == "h2" else { return upstream }
-        let adapter = HTTP1OverHTTP2Stream(target: upstream.target, connection: upstream.stream.connection, limits: limits)
+        let adapter = HTTP1OverHTTP2Stream(target: upstream.target, transport: upstream.stream.transport, limits: limits)
         do {
             adapter.h2 = try HTTP2UpstreamConnection(upstream: upstream, owner: adapter)
         } catch {
@@ -60,9 +61,9 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
         return UpstreamConnection(target: upstream.target, stream: adapter, tls: upstream.tls)
     }
 
-    private init(target: UpstreamTarget, connection: TCPConnection, limits: HTTP1Limits) {
+    private init(target: UpstreamTarget, transport: any ByteStreamTransport, limits: HTTP1Limits) {
         self.target = target
-        self.connection = connection
+        self.transport = transport
         self.requestParser = HTTP1RequestParser(limits: limits)
     }
 

@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineWire
 
 /// The HTTP/1.1 upstream of one HTTP/2 client stream: serializes the translated

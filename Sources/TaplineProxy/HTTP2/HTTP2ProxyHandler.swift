@@ -1,5 +1,6 @@
 import TaplineFlow
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 import TaplineWire
 
@@ -1078,6 +1079,6 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         // `receive` (a server session learns it when its GOAWAY is framed): `failure` says why.
         let reason = closeReason ?? session.failure?.description
         let reported: (any Error)? = error ?? reason.map { HTTP2ConnectionFailure(message: $0) }
-        context.clientConnectionClosed(info, connection: client.connection, error: reported)
+        context.clientConnectionClosed(info, connection: client.transport, error: reported)
     }
 }

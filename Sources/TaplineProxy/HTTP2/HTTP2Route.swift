@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 /// Where an `HTTP2ProxyHandler` sends its streams, and how it talks to that upstream.
 struct HTTP2Route {
     /// How the upstream leg speaks.

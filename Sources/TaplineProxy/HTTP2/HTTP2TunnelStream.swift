@@ -1,4 +1,5 @@
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 
 /// One HTTP/2 stream that carries a byte stream (RFC 8441 extended CONNECT:
@@ -27,8 +28,8 @@ final class HTTP2TunnelStream: ByteStream {
     weak var delegate: (any ByteStreamDelegate)?
     let session: HTTP2Session
     let streamID: Int32
-    /// The socket carrying the session.
-    private let transport: any ByteStream
+    /// The socket stream carrying the session.
+    private let carrier: any ByteStream
     /// Asks the session's owner to take and write output.
     private let needsPump: () -> Void
     /// After `closeAfterFlush`, how long the peer has to end its side before the stream is reset (ms).
@@ -47,15 +48,15 @@ final class HTTP2TunnelStream: ByteStream {
          needsPump: @escaping () -> Void) {
         self.session = session
         self.streamID = stream
-        self.transport = transport
+        self.carrier = transport
         self.closeGrace = closeGrace
         self.needsPump = needsPump
     }
 
-    var connection: TCPConnection { transport.connection }
+    var transport: any ByteStreamTransport { carrier.transport }
 
     var isWritable: Bool {
-        closed || (transport.isWritable && session.bufferedBytes(stream: streamID) < Self.maxQueued)
+        closed || (carrier.isWritable && session.bufferedBytes(stream: streamID) < Self.maxQueued)
     }
 
     // MARK: Stream events (from the owner)
@@ -151,7 +152,7 @@ final class HTTP2TunnelStream: ByteStream {
     func closeAfterFlush() {
         shutdownWrite()
         guard !closed, closeTimer == nil else { return }
-        closeTimer = connection.loop.scheduleTimer(milliseconds: closeGrace) { [weak self] in
+        closeTimer = transport.loop.scheduleTimer(milliseconds: closeGrace) { [weak self] in
             self?.closeTimer = nil
             self?.close()
         }

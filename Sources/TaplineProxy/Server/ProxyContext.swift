@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 
@@ -34,19 +35,22 @@ final class ProxyContext {
         self.certificateAuthority = certificateAuthority
         self.flowIDs = flowIDs
         self.connectionIDs = connectionIDs
-        self.connector = UpstreamConnector(loop: loop, configuration: configuration)
+        self.connector = UpstreamConnector(loop: loop, configuration: configuration.httpClient)
     }
 
     var liveHandlerCount: Int { handlers.count }
 
     /// Makes `handler` the owner of client connection `connection` (replacing any previous one).
-    func register(_ handler: any ClientHandler, for connection: TCPConnection) {
+    /// Keyed by the transport's identity, which stays the same as the connection changes
+    /// protocol (a `PlainStream`, then the `TLSStream` that took its socket over).
+    func register(_ handler: any ClientHandler, for connection: any ByteStreamTransport) {
         handlers[ObjectIdentifier(connection)] = handler
     }
 
     /// A client connection closed: record it and forget its handler. Called
     /// once per connection by whichever handler owns it at the time.
-    func clientConnectionClosed(_ client: ClientConnectionInfo, connection: TCPConnection, error: (any Error)?) {
+    func clientConnectionClosed(_ client: ClientConnectionInfo, connection: any ByteStreamTransport,
+                                error: (any Error)?) {
         handlers[ObjectIdentifier(connection)] = nil
         let flowError = error.map { FlowError(.clientAborted, "\($0)") }
         record(.connectionClosed(connection: client.id, time: .now(), bytesReceived: connection.bytesRead,

@@ -1,5 +1,6 @@
 import Foundation
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 

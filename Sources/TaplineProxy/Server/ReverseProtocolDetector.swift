@@ -1,5 +1,6 @@
 import TaplineFlow
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 import TaplineWire
@@ -87,7 +88,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         decided = true
         cancelHandOverTimer()
         let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target))
-        context.register(handler, for: stream.connection)
+        context.register(handler, for: stream.transport)
         handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []
     }
@@ -108,7 +109,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         }
         let handler = HTTP2ProxyHandler(context: context, client: stream, info: info,
                                         route: Self.http2Route(context.configuration, target: target), session: session)
-        context.register(handler, for: stream.connection)
+        context.register(handler, for: stream.transport)
         handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []
     }
@@ -136,7 +137,12 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
             client.close()
             return
         }
-        let tlsStream = TLSStream(connection: client.connection, engine: engine) { [weak self] result in
+        // TLS takes the client's socket over: only a stream straight over one has it to give.
+        guard let socket = (client as? PlainStream)?.connection else {
+            client.close()
+            return
+        }
+        let tlsStream = TLSStream(connection: socket, engine: engine) { [weak self] result in
             guard let self else { return }
             guard case .success(let stream) = result else { return } // the close is reported by the stream
             self.info.scheme = "https"
@@ -185,6 +191,6 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         cancelHandOverTimer()
-        context.clientConnectionClosed(info, connection: client.connection, error: error)
+        context.clientConnectionClosed(info, connection: client.transport, error: error)
     }
 }

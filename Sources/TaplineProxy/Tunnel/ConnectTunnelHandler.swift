@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineTLS
 import TaplineWire
@@ -73,7 +74,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             decide()
             let handler = HTTP1ProxyHandler(context: context, client: client, info: info,
                                             route: .intercepted(UpstreamTarget(scheme: .http, host: host, port: port)))
-            context.register(handler, for: client.connection)
+            context.register(handler, for: client.transport)
             handler.start(initialBytes: buffered)
         case .http2Preface:
             // h2c with prior knowledge: the target is expected to speak it too.
@@ -82,7 +83,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             let route = HTTP2Route(target: UpstreamTarget(scheme: .http, host: host, port: port),
                                    upstreamProtocol: .http2PriorKnowledge, isReverse: false)
             let handler = HTTP2ProxyHandler(context: context, client: client, info: info, route: route, session: session)
-            context.register(handler, for: client.connection)
+            context.register(handler, for: client.transport)
             handler.start(initialBytes: buffered)
         case .other:
             openRawTunnel()
@@ -142,8 +143,15 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             client.close()
             return
         }
+        // TLS takes the client's socket over: only a stream straight over one has it to give.
+        guard let socket = (client as? PlainStream)?.connection else {
+            upstream?.stream.close()
+            recordFailedTLS(FlowError(.clientTLS, "cannot intercept TLS: the client connection is not a plain socket"))
+            client.close()
+            return
+        }
         let target = UpstreamTarget(scheme: .https, host: host, port: port)
-        let tlsStream = TLSStream(connection: client.connection, engine: engine) { [weak self] result in
+        let tlsStream = TLSStream(connection: socket, engine: engine) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success(let stream):
@@ -158,14 +166,14 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                     let handler = HTTP2ProxyHandler(context: self.context, client: stream, info: info, route: route,
                                                     session: session, upstream: upstream, upstreamFailure: failure,
                                                     preconnectTimings: timings)
-                    self.context.register(handler, for: stream.connection)
+                    self.context.register(handler, for: stream.transport)
                     handler.start()
                     return
                 }
                 let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
                                                 route: .intercepted(target), upstream: upstream, upstreamFailure: failure,
                                                 preconnectTimings: timings)
-                self.context.register(handler, for: stream.connection)
+                self.context.register(handler, for: stream.transport)
                 handler.start()
             case .failure(let error):
                 upstream?.stream.close()
@@ -229,7 +237,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                                                        reused: false, time: .now()))
                 let relay = TunnelRelay(context: self.context, info: self.info, flow: flow, timings: timings,
                                         client: self.client, upstream: connection.stream)
-                self.context.register(relay, for: self.client.connection)
+                self.context.register(relay, for: self.client.transport)
                 let pending = self.buffered
                 self.buffered = []
                 relay.start(fromClient: pending, fromUpstream: [])
@@ -284,6 +292,6 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         clientGone = true
         sniffTimer?.cancel()
         endPendingFlow(FlowError(.clientAborted, "the client closed the tunnel before it was open"))
-        context.clientConnectionClosed(info, connection: client.connection, error: error)
+        context.clientConnectionClosed(info, connection: client.transport, error: error)
     }
 }

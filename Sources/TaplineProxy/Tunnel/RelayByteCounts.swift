@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 
 /// Bytes relayed each way on a relayed flow, and the flow's end event: shared by
 /// `TunnelRelay` and `WebSocketRelay`. A value owned by its relay (one loop thread).

@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 /// A handler that relays between a client stream and an upstream stream after it
 /// took both over (`TunnelRelay`, `WebSocketRelay`): the shared start and pairing.
 ///

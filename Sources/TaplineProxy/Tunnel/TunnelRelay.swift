@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 
 /// Relays bytes both ways between a client and an upstream, untouched: raw
@@ -60,7 +61,7 @@ final class TunnelRelay: ClientHandler, StreamPairRelay {
         if stream === client {
             upstream.close()
             end(error: error.map { FlowError(.clientAborted, "client: \($0)") })
-            context.clientConnectionClosed(info, connection: client.connection, error: error)
+            context.clientConnectionClosed(info, connection: client.transport, error: error)
         } else {
             client.closeAfterFlush()
             end(error: error.map { FlowError(.upstreamAborted, "upstream: \($0)") })

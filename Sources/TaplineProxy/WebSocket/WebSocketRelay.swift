@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineNet
 import TaplineWire
 
@@ -218,7 +219,7 @@ final class WebSocketRelay: ClientHandler, StreamPairRelay {
         if stream === client {
             end(error: closeError(closing: stream, socketError: error))
             upstream.closeAfterFlush()
-            if ownsClientConnection { context.clientConnectionClosed(info, connection: client.connection, error: error) }
+            if ownsClientConnection { context.clientConnectionClosed(info, connection: client.transport, error: error) }
         } else {
             end(error: closeError(closing: stream, socketError: error))
             client.closeAfterFlush()

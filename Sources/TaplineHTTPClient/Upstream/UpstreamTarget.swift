@@ -24,7 +24,7 @@ public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses `http://host[:port]` or `https://host[:port]` (a path is not allowed).
-    public init(url: String) throws(ProxyError) {
+    public init(url: String) throws(InvalidUpstreamTarget) {
         let lower = url.lowercased()
         let scheme: Scheme
         let rest: Substring
@@ -33,15 +33,15 @@ public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
         } else if lower.hasPrefix("https://") {
             scheme = .https; rest = url.dropFirst(8)
         } else {
-            throw .invalidUpstream(url, "it must start with http:// or https://")
+            throw InvalidUpstreamTarget(url: url, reason: "it must start with http:// or https://")
         }
         var authority = rest
         if authority.hasSuffix("/") { authority = authority.dropLast() }
         guard !authority.isEmpty, !authority.contains("/") else {
-            throw .invalidUpstream(url, "give only scheme://host[:port], without a path")
+            throw InvalidUpstreamTarget(url: url, reason: "give only scheme://host[:port], without a path")
         }
         guard let parsed = Self.splitAuthority(authority, defaultPort: scheme == .https ? 443 : 80) else {
-            throw .invalidUpstream(url, "the port must be a number from 1 to 65535")
+            throw InvalidUpstreamTarget(url: url, reason: "the port must be a number from 1 to 65535")
         }
         self.init(scheme: scheme, host: parsed.host, port: parsed.port)
     }
@@ -49,7 +49,7 @@ public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(scheme.rawValue)://\(authority)" }
 
     /// Splits `host`, `host:port`, `[v6]`, `[v6]:port`. Nil when the port is not valid.
-    static func splitAuthority(_ authority: Substring, defaultPort: Int) -> (host: String, port: Int)? {
+    public static func splitAuthority(_ authority: Substring, defaultPort: Int) -> (host: String, port: Int)? {
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             let host = String(authority[authority.index(after: authority.startIndex)..<close])

@@ -16,20 +16,20 @@ import TaplineWire
 /// one `writeOutput` batch sits above the write watermark.
 ///
 /// Thread ownership: confined to the upstream connection's loop; owned by its owner.
-final class HTTP2UpstreamConnection: ByteStreamDelegate {
-    let upstream: UpstreamConnection
-    let session: HTTP2Session
-    weak var owner: (any HTTP2UpstreamConnectionOwner)?
+public final class HTTP2UpstreamConnection: ByteStreamDelegate {
+    public let upstream: UpstreamConnection
+    public let session: HTTP2Session
+    public weak var owner: (any HTTP2UpstreamConnectionOwner)?
     private var streams = HTTP2StreamMap<any HTTP2UpstreamStreamDelegate>()
-    private(set) var closed = false
+    public private(set) var closed = false
     /// A GOAWAY arrived (or we sent one): no new streams on this connection.
-    private(set) var goingAway = false
+    public private(set) var goingAway = false
     /// Streams opened so far (the first stream's upstream is "new", later ones "reused").
-    private(set) var streamsOpened = 0
+    public private(set) var streamsOpened = 0
     /// The upstream's first SETTINGS arrived (so `session.peerEnablesConnectProtocol` is known).
-    private(set) var receivedSettings = false
+    public private(set) var receivedSettings = false
 
-    init(upstream: UpstreamConnection, owner: any HTTP2UpstreamConnectionOwner) throws(HTTP2SessionError) {
+    public init(upstream: UpstreamConnection, owner: any HTTP2UpstreamConnectionOwner) throws(HTTP2SessionError) {
         self.upstream = upstream
         self.owner = owner
         self.session = try HTTP2Session(role: .client)
@@ -37,12 +37,12 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         upstream.stream.resumeReading()
     }
 
-    var canOpenStreams: Bool { !closed && !goingAway && session.wantsRead }
-    var hasEvents: Bool { session.hasEvents }
-    var openStreamCount: Int { streams.count }
+    public var canOpenStreams: Bool { !closed && !goingAway && session.wantsRead }
+    public var hasEvents: Bool { session.hasEvents }
+    public var openStreamCount: Int { streams.count }
 
     /// Opens a stream for `fields`; its events go to `delegate`.
-    func open(_ fields: HTTPHeaders, endStream: Bool, delegate: any HTTP2UpstreamStreamDelegate) throws(HTTP2SessionError) -> Int32 {
+    public func open(_ fields: HTTPHeaders, endStream: Bool, delegate: any HTTP2UpstreamStreamDelegate) throws(HTTP2SessionError) -> Int32 {
         let id = try session.submitRequest(fields, endStream: endStream)
         streams[id] = delegate
         streamsOpened += 1
@@ -50,14 +50,14 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
     }
 
     /// Stops following a stream (its client side went away); resets it when still open.
-    func abandon(stream id: Int32, code: HTTP2ErrorCode) {
+    public func abandon(stream id: Int32, code: HTTP2ErrorCode) {
         guard streams.removeValue(forKey: id) != nil else { return }
         session.reset(stream: id, code: code)
     }
 
     /// Delivers queued events; returns whether there were any.
     @discardableResult
-    func dispatchEvents() -> Bool {
+    public func dispatchEvents() -> Bool {
         let events = session.takeEvents()
         for event in events {
             switch event {
@@ -82,7 +82,7 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
     }
 
     /// Writes queued frames while the socket takes them; closes when the session is finished.
-    func flush() {
+    public func flush() {
         guard !closed else { return }
         let stream = upstream.stream
         let gathered = !stream.coalescesSmallWrites
@@ -91,7 +91,7 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
     }
 
     /// Graceful close: GOAWAY, then close once written.
-    func close() {
+    public func close() {
         guard !closed else { return }
         goingAway = true
         session.goAway(code: .noError)
@@ -100,25 +100,25 @@ final class HTTP2UpstreamConnection: ByteStreamDelegate {
         stream.closeAfterFlush()
     }
 
-    func pauseReading() { upstream.stream.pauseReading() }
-    func resumeReading() { upstream.stream.resumeReading() }
+    public func pauseReading() { upstream.stream.pauseReading() }
+    public func resumeReading() { upstream.stream.resumeReading() }
 
     // MARK: ByteStreamDelegate
 
-    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+    public func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
         if session.receive(bytes) != nil { goingAway = true }
         owner?.upstreamConnectionNeedsPump(self)
     }
 
-    func streamDidReadEOF(_ stream: any ByteStream) {
+    public func streamDidReadEOF(_ stream: any ByteStream) {
         stream.close()
     }
 
-    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+    public func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
         if isWritable { owner?.upstreamConnectionNeedsPump(self) }
     }
 
-    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+    public func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         closed = true
         // Events already parsed (a final DATA, a GOAWAY) still count.
         dispatchEvents()

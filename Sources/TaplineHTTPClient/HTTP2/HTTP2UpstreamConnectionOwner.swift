@@ -4,7 +4,7 @@ import TaplineHTTP2
 /// dispatches the connection's events and flushes its output.
 ///
 /// Thread ownership: called on the connection's loop.
-protocol HTTP2UpstreamConnectionOwner: AnyObject {
+public protocol HTTP2UpstreamConnectionOwner: AnyObject {
     /// Input arrived or the socket became writable: dispatch events and flush now.
     func upstreamConnectionNeedsPump(_ connection: HTTP2UpstreamConnection)
     /// A connection-level event from the upstream: SETTINGS or GOAWAY.

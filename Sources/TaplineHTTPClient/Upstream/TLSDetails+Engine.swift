@@ -3,7 +3,7 @@ import TaplineTLS
 
 extension TLSDetails {
     /// What `engine` negotiated, for the capture.
-    init(engine: TLSEngine, serverName: String?) {
+    public init(engine: TLSEngine, serverName: String?) {
         self.init(version: engine.protocolVersion ?? "unknown", cipher: engine.cipherName ?? "unknown",
                   serverName: serverName, alpn: engine.negotiatedALPN,
                   peerCertificate: engine.peerCertificate.map {

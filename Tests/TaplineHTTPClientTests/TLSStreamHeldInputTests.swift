@@ -2,7 +2,7 @@ import Foundation
 import TaplineNet
 import TaplineTLS
 import XCTest
-@testable import TaplineProxy
+@testable import TaplineHTTPClient
 
 /// A `TLSStream` drops no plaintext it decrypted before anyone could take it: an
 /// upstream that speaks first (an h2 server's SETTINGS) is heard by the owner that

@@ -8,12 +8,13 @@ import TaplineNet
 /// one is closed instead of parked); each is closed after `idleMilliseconds`
 /// unused, or as soon as the server closes it or sends anything. `take`
 /// returns the most recently parked one (the least likely to have timed out
-/// at the server). Only `HTTP1UpstreamLeg` parks connections, and only ones
-/// whose exchange completed cleanly (see `HTTP1UpstreamLeg.responseFinished`).
+/// at the server). Its owner parks only connections whose exchange completed
+/// cleanly (in the proxy: `HTTP1UpstreamLeg.responseFinished`).
 ///
-/// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
-final class HTTP1UpstreamPool {
-    static let maxIdlePerTarget = 8
+/// Thread ownership: confined to `loop`; owned by one client connection's handler
+/// (the proxy's `HTTP2ProxyHandler`).
+public final class HTTP1UpstreamPool {
+    public static let maxIdlePerTarget = 8
 
     private let loop: EventLoop
     private let idleMilliseconds: Int
@@ -21,13 +22,13 @@ final class HTTP1UpstreamPool {
     /// After `closeAll`, nothing is parked any more.
     private var closed = false
 
-    init(loop: EventLoop, idleMilliseconds: Int) {
+    public init(loop: EventLoop, idleMilliseconds: Int) {
         self.loop = loop
         self.idleMilliseconds = idleMilliseconds
     }
 
     /// An idle connection to `target`, taken out of the pool, or nil.
-    func take(for target: UpstreamTarget) -> UpstreamConnection? {
+    public func take(for target: UpstreamTarget) -> UpstreamConnection? {
         guard let entry = idle[target]?.popLast() else { return nil }
         if idle[target]?.isEmpty == true { idle[target] = nil }
         return entry.checkOut()
@@ -35,7 +36,7 @@ final class HTTP1UpstreamPool {
 
     /// Keeps `connection` (idle, its last exchange complete) for reuse, or closes it
     /// when its target already has `maxIdlePerTarget` idle or the pool was closed.
-    func park(_ connection: UpstreamConnection) {
+    public func park(_ connection: UpstreamConnection) {
         let target = connection.target
         guard !closed, idle[target, default: []].count < Self.maxIdlePerTarget else {
             connection.stream.close()
@@ -53,7 +54,7 @@ final class HTTP1UpstreamPool {
     }
 
     /// Closes every idle connection; later `park` calls close theirs (client gone, shutdown).
-    func closeAll() {
+    public func closeAll() {
         closed = true
         let entries = idle.values.flatMap { $0 }
         idle = [:]

@@ -7,13 +7,18 @@ import TaplineTLS
 /// handshake for https targets, filling in the flow's timings as it goes.
 ///
 /// Thread ownership: `connect` is called on, and completes on, `loop`.
-struct UpstreamConnector {
-    let loop: EventLoop
-    let configuration: ProxyConfiguration
+public struct UpstreamConnector {
+    public let loop: EventLoop
+    public let configuration: HTTPClientConfiguration
+
+    public init(loop: EventLoop, configuration: HTTPClientConfiguration) {
+        self.loop = loop
+        self.configuration = configuration
+    }
 
     /// Connects to `target`. `alpn` is offered on TLS (mirrors what the client offered).
     /// `serverName` overrides the SNI (defaults to the target host).
-    func connect(to target: UpstreamTarget, alpn: [String] = [], serverName: String? = nil,
+    public func connect(to target: UpstreamTarget, alpn: [String] = [], serverName: String? = nil,
                  timings: FlowTimingsBox,
                  completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
         timings.value.dnsStart = .now()
@@ -29,7 +34,7 @@ struct UpstreamConnector {
                 completion(.failure(UpstreamFailure(error: FlowError(.upstreamUnreachable, message))))
             case .success(let addresses):
                 timings.value.connectStart = .now()
-                Self.connectFirst(of: addresses[...], loop: loop, timeout: configuration.timeouts.connect,
+                Self.connectFirst(of: addresses[...], loop: loop, timeout: configuration.connectTimeout,
                                   lastError: nil, target: target) { result in
                     switch result {
                     case .failure(let failure):
@@ -70,21 +75,21 @@ struct UpstreamConnector {
     }
 
     private static func startTLS(on tcp: TCPConnection, target: UpstreamTarget, alpn: [String], serverName: String,
-                                 configuration: ProxyConfiguration, timings: FlowTimingsBox,
+                                 configuration: HTTPClientConfiguration, timings: FlowTimingsBox,
                                  completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
         timings.value.tlsStart = .now()
         let engine: TLSEngine
         do {
             engine = try TLSEngine(client: TLSClientConfiguration(
-                serverName: serverName, alpn: alpn, verifyPeer: configuration.verifyUpstreamCertificates,
-                additionalTrustPEMFile: configuration.upstreamTrustFile))
+                serverName: serverName, alpn: alpn, verifyPeer: configuration.verifyCertificates,
+                additionalTrustPEMFile: configuration.additionalTrustFile))
         } catch {
             tcp.close()
             completion(.failure(UpstreamFailure(error: FlowError(.upstreamTLS, "\(target.hostPort): \(error)"))))
             return
         }
         var finished = false
-        let timer = tcp.loop.scheduleTimer(milliseconds: configuration.timeouts.connect) {
+        let timer = tcp.loop.scheduleTimer(milliseconds: configuration.connectTimeout) {
             guard !finished else { return }
             finished = true
             tcp.close()

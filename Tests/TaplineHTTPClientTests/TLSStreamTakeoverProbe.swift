@@ -1,7 +1,7 @@
 import Foundation
 import TaplineNet
 import TaplineTLS
-@testable import TaplineProxy
+@testable import TaplineHTTPClient
 
 /// Both ends of one TLS connection over loopback, on one loop: a server `TLSStream`
 /// that speaks first (once its handshake is done it writes `greeting` and closes, as

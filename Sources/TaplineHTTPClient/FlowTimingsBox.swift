@@ -4,6 +4,8 @@ import TaplineFlow
 /// steps (resolve, connect, TLS) that fill them in.
 ///
 /// Thread ownership: confined to the flow's event loop.
-final class FlowTimingsBox {
-    var value = FlowTimings()
+public final class FlowTimingsBox {
+    public var value = FlowTimings()
+
+    public init() {}
 }

@@ -28,10 +28,10 @@ import TaplineTLS
 /// stream alive through its handshake, before anyone else holds it.
 ///
 /// Thread ownership: confined to `connection.loop`.
-final class TLSStream: ByteStream, TCPConnectionDelegate {
-    let connection: TCPConnection
-    let engine: TLSEngine
-    var delegate: (any ByteStreamDelegate)?
+public final class TLSStream: ByteStream, TCPConnectionDelegate {
+    public let connection: TCPConnection
+    public let engine: TLSEngine
+    public var delegate: (any ByteStreamDelegate)?
     private var onHandshakeComplete: ((Result<TLSStream, TLSError>) -> Void)?
     /// `didCloseWith` was delivered: the socket is gone.
     private var closed = false
@@ -51,7 +51,7 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     /// A delivery of the held input is scheduled for the loop's next iteration.
     private var heldDeliveryScheduled = false
 
-    init(connection: TCPConnection, engine: TLSEngine,
+    public init(connection: TCPConnection, engine: TLSEngine,
          onHandshakeComplete: @escaping (Result<TLSStream, TLSError>) -> Void) {
         self.connection = connection
         self.engine = engine
@@ -61,7 +61,7 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
 
     /// Starts the handshake; `initialCiphertext` holds bytes already read from
     /// the socket (a ClientHello peeked by protocol detection).
-    func start(initialCiphertext: [UInt8] = []) {
+    public func start(initialCiphertext: [UInt8] = []) {
         do {
             try engine.startHandshake()
             flushCiphertext()
@@ -73,9 +73,11 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
-    var isWritable: Bool { connection.isWritable }
+    public var transport: any ByteStreamTransport { connection }
 
-    func write(_ bytes: some Collection<UInt8>) {
+    public var isWritable: Bool { connection.isWritable }
+
+    public func write(_ bytes: some Collection<UInt8>) {
         guard !closed else { return }
         do {
             try engine.send(plaintext: bytes)
@@ -85,14 +87,14 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
-    var coalescesSmallWrites: Bool { false }
+    public var coalescesSmallWrites: Bool { false }
 
-    func pauseReading() {
+    public func pauseReading() {
         readingPausedByOwner = true
         connection.pauseReading()
     }
 
-    func resumeReading() {
+    public func resumeReading() {
         readingPausedByOwner = false
         if hasHeldInput {
             scheduleHeldDelivery()  // the socket resumes once the held input is delivered
@@ -101,20 +103,20 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
         }
     }
 
-    func shutdownWrite() {
+    public func shutdownWrite() {
         engine.close()
         flushCiphertext()
         connection.shutdownWrite()
     }
 
-    func closeAfterFlush() {
+    public func closeAfterFlush() {
         dropInputForClosingOwner()
         engine.close()
         flushCiphertext()
         connection.closeAfterFlush()
     }
 
-    func close() {
+    public func close() {
         dropInputForClosingOwner()
         connection.close()
     }
@@ -209,11 +211,11 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
 
     // MARK: TCPConnectionDelegate
 
-    func connection(_ connection: TCPConnection, didRead bytes: ArraySlice<UInt8>) {
+    public func connection(_ connection: TCPConnection, didRead bytes: ArraySlice<UInt8>) {
         process(bytes)
     }
 
-    func connectionDidReadEOF(_ connection: TCPConnection) {
+    public func connectionDidReadEOF(_ connection: TCPConnection) {
         if let completion = onHandshakeComplete {
             onHandshakeComplete = nil
             connection.close()
@@ -232,22 +234,22 @@ final class TLSStream: ByteStream, TCPConnectionDelegate {
     /// The socket is paused (by the owner, or while input is held): the peer's FIN
     /// came after ciphertext not read yet, perhaps its close_notify. A FIN during the
     /// handshake is left to be read: the handshake's failure reports it.
-    func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {
+    public func connectionPeerHungUpWhilePaused(_ connection: TCPConnection) {
         guard onHandshakeComplete == nil, deliversInput else { return }
         delegate?.streamPeerHungUpWhilePaused(self)
     }
 
-    func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool) {
+    public func connection(_ connection: TCPConnection, writabilityChanged isWritable: Bool) {
         delegate?.stream(self, writabilityChanged: isWritable)
     }
 
     /// The stream now taking the socket over has the say; this one's delegate would
     /// never hear the close that makes it let go, so it lets go now.
-    func connectionWasHandedOver(_ connection: TCPConnection) {
+    public func connectionWasHandedOver(_ connection: TCPConnection) {
         delegate = nil
     }
 
-    func connection(_ connection: TCPConnection, didCloseWith error: NetError?) {
+    public func connection(_ connection: TCPConnection, didCloseWith error: NetError?) {
         closed = true
         heldPlaintext = []
         heldEOF = false

@@ -1,0 +1,64 @@
+import Foundation
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineNet
+import TaplineTLS
+import TaplineTestSupport
+import XCTest
+@testable import TaplineProxy
+
+/// `HTTP1ProxyHandler` driven through a `ScriptedByteStream`: no socket and no
+/// upstream, only the handler's own loop. What the client sends is injected; what
+/// the handler did to the client connection and what it recorded are checked exactly.
+final class HTTP1ProxyHandlerScriptedTests: XCTestCase {
+    /// A forward proxy cannot route an origin-form request: it answers 400 saying how to
+    /// configure the client (with the address the client reached, from the stream's
+    /// transport), closes after the answer, and records a bad-request flow and the
+    /// connection's close with the bytes that crossed it.
+    func testForwardModeAnswersAnOriginFormRequestWith400AndClosesTheConnection() throws {
+        let home = NSTemporaryDirectory() + "tapline-proxy-tests-" + UUID().uuidString
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: home) }
+        let certificateAuthority = try CertificateAuthority(home: home)
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let recorder = CollectingFlowRecorder()
+        let listen = try SocketAddress(host: "127.0.0.1", port: 8080)
+        let client = ScriptedByteStream(loop: loop, localAddress: listen,
+                                        remoteAddress: try SocketAddress(host: "127.0.0.1", port: 50_000))
+        let request = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n"
+
+        loop.execute {
+            let context = ProxyContext(loop: loop, configuration: ProxyConfiguration(listenAddress: listen),
+                                       recorder: recorder, certificateAuthority: certificateAuthority,
+                                       flowIDs: IdentifierSource(), connectionIDs: IdentifierSource())
+            let info = ClientConnectionInfo(id: ConnectionID(1), address: client.remoteAddress, scheme: "http")
+            let handler = HTTP1ProxyHandler(context: context, client: client, info: info, route: .forward)
+            context.register(handler, for: client.transport)
+            handler.start()
+            client.receive(request)
+        }
+        XCTAssertTrue(recorder.wait(timeout: 10) { if case .connectionClosed = $0 { true } else { false } },
+                      "the handler never closed the client connection")
+
+        let answer = String(decoding: client.written, as: UTF8.self)
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), answer)
+        XCTAssertTrue(answer.contains("curl -x http://127.0.0.1:8080"), answer)
+        XCTAssertEqual(client.actions, [.write(client.written), .closeAfterFlush], "one answer, then close after it")
+
+        let events = recorder.events
+        let flowError = events.lazy.compactMap { event -> FlowError? in
+            if case .flowEnded(_, _, _, _, let error, _) = event { return error }
+            return nil
+        }.first
+        XCTAssertEqual(flowError?.kind, .badRequest)
+        XCTAssertEqual(flowError.map { $0.message.contains("curl -x http://127.0.0.1:8080") }, true)
+        guard case .connectionClosed(let connection, _, let received, let sent, let error)? = events.last else {
+            return XCTFail("the last event is not the connection's close: \(events)")
+        }
+        XCTAssertEqual(connection, ConnectionID(1))
+        XCTAssertEqual(received, UInt64(request.utf8.count))
+        XCTAssertEqual(sent, UInt64(client.written.count))
+        XCTAssertNil(error)
+    }
+}
