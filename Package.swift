@@ -26,9 +26,9 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     // Release builds drop the per-access runtime exclusivity check on class
-    // properties (swift_beginAccess): callgrind put it and its thread-local lookups
-    // at ~8% of the instructions of a proxied request. Debug builds, which
-    // `swift test` uses, keep every dynamic check, so a violation still traps there.
+    // properties (swift_beginAccess and its thread-local lookups, a large share of a
+    // proxied request: docs/performance.md). Debug builds, which `swift test` uses,
+    // keep every dynamic check, so a violation still traps there.
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
