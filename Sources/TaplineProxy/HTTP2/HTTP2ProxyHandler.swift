@@ -184,11 +184,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// (their relays paused the other side while they were not writable).
     private func notifyTunnelWritability() {
         let current = exchanges  // relays may end exchanges while we go through them
-        current.forEachValue { exchange in
-            guard exchange.relay != nil else { return }
-            exchange.tunnel?.checkWritability()
-            exchange.upstreamTunnel?.checkWritability()
-        }
+        current.forEachValue { exchange in exchange.webSocket?.checkWritability() }
     }
 
     func pumpAfterUpstreamInput() {
@@ -233,8 +229,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         let current = exchanges  // as in `notifyTunnelWritability`: a snapshot to go through
         current.forEachValue { exchange in
-            guard !exchange.requestEnded || exchange.tunnel != nil else { return }
-            if exchange.relay == nil, !exchange.flowEnded {
+            guard !exchange.requestEnded || exchange.webSocket != nil else { return }
+            if exchange.webSocket?.isRelaying != true, !exchange.flowEnded {
                 endFlow(exchange, error: calmedDownError)
                 abandonUpstream(exchange, code: .cancel)
             }
@@ -257,8 +253,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             startExchange(stream: id, fields: fields, endStream: endStream)
         case .headers(let id, let fields, _, _):
             guard let exchange = exchanges[id] else { return }
-            if let tunnel = exchange.tunnel {
-                tunnel.receiveEnd() // trailers on a tunnel: only its end counts
+            if let webSocket = exchange.webSocket {
+                webSocket.clientEnded() // trailers on a tunnel: only its end counts
                 return
             }
             exchange.requestTrailers = fields
@@ -268,11 +264,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             if kind == .request {
                 failExchange(openExchange(stream: id, fields: fields, endStream: endStream), error, status: 431)
             } else if let exchange = exchanges[id] {
-                if let tunnel = exchange.tunnel { tunnel.receiveEnd() } else { failExchange(exchange, error, status: 431) }
+                if let webSocket = exchange.webSocket { webSocket.clientEnded() } else { failExchange(exchange, error, status: 431) }
             }
         case .data(let id, let bytes):
-            if let tunnel = exchanges[id]?.tunnel {
-                tunnel.receive(bytes) // credited when the relay takes it
+            if let webSocket = exchanges[id]?.webSocket {
+                webSocket.clientSent(bytes) // credited when the relay takes it
                 return
             }
             guard let exchange = exchanges[id], !exchange.flowEnded else {
@@ -282,14 +278,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             requestBody(bytes, for: exchange)
         case .endStream(let id):
             guard let exchange = exchanges[id] else { return }
-            if let tunnel = exchange.tunnel { tunnel.receiveEnd() } else { endRequest(exchange) }
+            if let webSocket = exchange.webSocket { webSocket.clientEnded() } else { endRequest(exchange) }
         case .streamReset(let id, let code):
             guard let exchange = exchanges[id] else { return }
             context.record(.http2StreamReset(flow: exchange.flow, fromClient: true, errorCode: code.rawValue, time: eventTime))
-            if exchange.relay != nil {
-                exchange.tunnel?.streamClosed(error: HTTP2ConnectionFailure(message: "the client reset its stream with \(code)"))
-                return
-            }
+            if exchange.webSocket?.clientReset(code: code) == true { return }
             endFlow(exchange, error: FlowError(.clientAborted, "the client reset the stream with \(code)"))
             abandonUpstream(exchange, code: code == .noError ? .cancel : code)
         case .streamClosed(let id, let code):
@@ -301,7 +294,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .goAway:
             recordConnectionEvent(event, fromClient: true)
         case .dataSent(let id, let count):
-            guard let exchange = exchanges[id], exchange.relay == nil else { return }
+            guard let exchange = exchanges[id], exchange.webSocket?.isRelaying != true else { return }
             responseDelivered(count, for: exchange)
         }
     }
@@ -309,20 +302,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func startExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) {
         let exchange = openExchange(stream: id, fields: fields, endStream: endStream)
         if exchange.method == "CONNECT" {
-            guard ExtendedConnectTranslator.protocolName(fields) != nil, !endStream else {
-                failExchange(exchange, FlowError(.badRequest, "CONNECT inside HTTP/2 is not supported by Tapline (only extended CONNECT for WebSocket, RFC 8441)"), status: 501)
-                return
-            }
-            do throws(ExtendedConnectError) {
-                try ExtendedConnectTranslator.validate(fields)
-            } catch {
-                if case .unsupportedProtocol = error { failExchange(exchange, FlowError(.badRequest, error.description), status: 501) }
-                else { failExchange(exchange, FlowError(.badRequest, error.description), status: 400) }
+            if let refusal = HTTP2WebSocketBridge.refusal(of: fields, endStream: endStream) {
+                failExchange(exchange, refusal.error, status: refusal.status)
                 return
             }
             // The head is the whole request; the stream's DATA is the WebSocket, relayed once the upstream switched.
-            exchange.tunnel = HTTP2TunnelStream(session: session, stream: id, transport: client,
-                                                closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
+            exchange.webSocket = HTTP2WebSocketBridge(session: session, stream: id, transport: client,
+                                                      closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
                 self?.pump()
             }
             endRequest(exchange)
@@ -414,14 +400,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     private func clientStreamClosed(_ id: Int32, code: HTTP2ErrorCode) {
         guard let exchange = exchanges.removeValue(forKey: id) else { return }
-        if let tunnel = exchange.tunnel {
-            tunnel.streamClosed(error: code == .noError ? nil
-                : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-            if exchange.relay != nil {
-                // The relay closes the upstream side itself (after its queued bytes).
-                if exchanges.isEmpty { becameIdle() }
-                return
-            }
+        if let webSocket = exchange.webSocket, webSocket.clientStreamClosed(code: code) {
+            // The relay closes the upstream side itself (after its queued bytes).
+            if exchanges.isEmpty { becameIdle() }
+            return
         }
         if !exchange.flowEnded {
             if exchange.responseComplete && exchange.requestEnded {
@@ -464,11 +446,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             return
         }
         if route.upstreamProtocol == .http1 || upstreamSpeaksHTTP1 {
-            connectHTTP1(exchange, reusing: exchange.tunnel == nil) // a WebSocket takes its connection for good
+            connectHTTP1(exchange, reusing: exchange.webSocket == nil) // a WebSocket takes its connection for good
             return
         }
         if let upstream, upstream.canOpenStreams {
-            if exchange.tunnel != nil, !upstream.session.peerEnablesConnectProtocol {
+            if exchange.webSocket != nil, !upstream.session.peerEnablesConnectProtocol {
                 // RFC 8441 needs the upstream's SETTINGS_ENABLE_CONNECT_PROTOCOL: wait for its
                 // SETTINGS; without it, the WebSocket goes over HTTP/1.1 on a connection of its own.
                 if upstream.receivedSettings { connectHTTP1(exchange, reusing: false) } else { waitingForSettings.append(exchange) }
@@ -539,7 +521,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             exchange.requestFields, authority: route.isReverse ? route.target.authority : nil,
             forwardedFor: forwardedFor)
         // An extended CONNECT stays open: its DATA is the WebSocket.
-        let endStream = exchange.tunnel == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
+        let endStream = exchange.webSocket == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
             && exchange.requestTrailers == nil
         let id: Int32
         do {
@@ -552,7 +534,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         exchange.leg = .http2(connection, id)
         for chunk in exchange.pendingRequestBody { connection.session.send(data: chunk, stream: id) }
         exchange.pendingRequestBody = []
-        if exchange.requestEnded, !endStream, exchange.tunnel == nil {
+        if exchange.requestEnded, !endStream, exchange.webSocket == nil {
             connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
         }
         armResponseTimer(exchange)
@@ -588,12 +570,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                           reused: reused, time: eventTime))
         let hostHeader = route.isReverse ? route.target.authority : nil
         let head: HTTPRequestHead
-        if exchange.tunnel != nil {
-            var generator = SystemRandomNumberGenerator()
-            let key = ExtendedConnectTranslator.newKey(using: &generator)
-            exchange.webSocketKey = key
-            head = ExtendedConnectTranslator.http1UpgradeRequest(exchange.requestFields, key: key, hostHeader: hostHeader,
-                                                                 forwardedFor: forwardedFor)
+        if let webSocket = exchange.webSocket {
+            head = webSocket.http1UpgradeRequest(exchange.requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
         } else {
             head = HTTP2HeadTranslator.http1Request(exchange.requestFields, hostHeader: hostHeader,
                                                     forwardedFor: forwardedFor)
@@ -638,8 +616,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// An event of the exchange's HTTP/2 upstream stream.
     func upstreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
         let id = exchange.clientStream
-        if let upstreamTunnel = exchange.upstreamTunnel {
-            upstreamTunnelEvent(event, for: exchange, tunnel: upstreamTunnel)
+        if let webSocket = exchange.webSocket,
+           webSocket.upstreamStreamEvent(event, context: context, flow: exchange.flow, time: eventTime) {
             return
         }
         switch event {
@@ -652,14 +630,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             case .response:
                 firstResponseByte(exchange)
                 context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-                if exchange.tunnel != nil, case .http2(let connection, let upstreamID) = exchange.leg,
+                if let webSocket = exchange.webSocket, case .http2(let connection, let upstreamID) = exchange.leg,
                    (200..<300).contains(head.status), !endStream {
-                    let upstreamTunnel = HTTP2TunnelStream(
-                        session: connection.session, stream: upstreamID, transport: connection.upstream.stream,
-                        closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in self?.pump() }
-                    exchange.upstreamTunnel = upstreamTunnel
-                    startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamTunnel, fromUpstream: [],
-                                        tap: WebSocketTap(handshakeResponse: head))
+                    let upstreamStream = webSocket.makeUpstreamStream(on: connection, stream: upstreamID)
+                    startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamStream, fromUpstream: [],
+                                        tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
                     return
                 }
                 sendResponseHead(fields, endStream: endStream, for: exchange)
@@ -711,39 +686,20 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    /// An event of an HTTP/2 upstream stream that carries a WebSocket (after its 2xx).
-    private func upstreamTunnelEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange, tunnel: HTTP2TunnelStream) {
-        switch event {
-        case .data(_, let bytes):
-            tunnel.receive(bytes)
-        case .endStream, .headers(_, _, _, true), .oversizedHeaders(_, _, _, true, _):
-            tunnel.receiveEnd()
-        case .streamReset(_, let code):
-            context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: eventTime))
-            tunnel.streamClosed(error: HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-        case .streamClosed(_, let code):
-            tunnel.streamClosed(error: code == .noError ? nil
-                : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-        case .headers, .oversizedHeaders, .dataSent, .settings, .goAway:
-            break
-        }
-    }
-
     /// The upstream switched to WebSocket: the client gets `clientFields` (`:status 200`),
     /// and a relay takes both sides and the flow over. `fromUpstream`: bytes already read after the switch.
+    /// `upstreamStream`: the HTTP/2 upstream's stream that `upstream` is, nil for an HTTP/1.1 socket.
     private func startWebSocketRelay(_ exchange: HTTP2StreamExchange, clientFields: HTTPHeaders, upstream: any ByteStream,
-                                     fromUpstream: [UInt8], tap: WebSocketTap) {
-        guard let tunnel = exchange.tunnel else { return }
+                                     fromUpstream: [UInt8], tap: WebSocketTap, upstreamStream: HTTP2TunnelStream? = nil) {
+        guard let webSocket = exchange.webSocket else { return }
         sendResponseHead(clientFields, endStream: false, for: exchange)
         guard exchange.responseHeadSent else {
             upstream.close()
             return
         }
         exchange.flowEnded = true // the relay records the flow's end from now on
-        let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
-                                   client: tunnel, upstream: upstream, tap: tap, ownsClientConnection: false)
-        exchange.relay = relay
-        relay.start(fromClient: [], fromUpstream: fromUpstream)
+        webSocket.startRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
+                             upstream: upstream, upstreamStream: upstreamStream, fromUpstream: fromUpstream, tap: tap)
     }
 
     private func sendResponseHead(_ fields: HTTPHeaders, endStream: Bool, for exchange: HTTP2StreamExchange) {
@@ -762,7 +718,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?,
                            for exchange: HTTP2StreamExchange) {
         firstResponseByte(exchange)
-        if exchange.tunnel != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
+        if exchange.webSocket != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
             switchHTTP1ToWebSocket(exchange, response: head)
             return
         }
@@ -786,7 +742,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         guard case .http1(let leg) = exchange.leg else { return }
         let clientFields: HTTPHeaders
         do throws(ExtendedConnectError) {
-            clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: exchange.webSocketKey ?? "")
+            clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: exchange.webSocket?.upgradeKey ?? "")
         } catch {
             failExchange(exchange, FlowError(.badResponse, "\(route.target.hostPort): \(error)"), status: 502)
             return
@@ -817,10 +773,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         context.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.responseBodyBytes,
                                     time: eventTime))
         session.finish(stream: exchange.clientStream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
-        if let tunnel = exchange.tunnel {
+        if let webSocket = exchange.webSocket {
             // The upgrade was refused: the flow is over even if the client keeps its side open.
             endFlow(exchange, error: nil)
-            tunnel.closeAfterFlush()
+            webSocket.upstreamRefused()
         }
     }
 
@@ -831,10 +787,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     /// The exchange's upstream failed (connection lost, bad response).
     func upstreamLost(_ exchange: HTTP2StreamExchange, error: FlowError) {
-        if let upstreamTunnel = exchange.upstreamTunnel {
-            upstreamTunnel.streamClosed(error: error)
-            return
-        }
+        if let webSocket = exchange.webSocket, webSocket.upstreamLost(error) { return }
         guard !exchange.flowEnded, !exchange.responseComplete else { return }
         failExchange(exchange, error, status: 502)
         pump()
@@ -1023,7 +976,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func abort() {
-        for exchange in exchanges.values { exchange.relay?.abort() }
+        for exchange in exchanges.values { exchange.webSocket?.abort() }
         for exchange in exchanges.values where !exchange.flowEnded {
             endFlow(exchange, error: FlowError(.shutdown, "Tapline was shut down while the stream was in flight"))
             abandonUpstream(exchange, code: .cancel)
@@ -1065,7 +1018,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         let cutError = session.answersAcceptedStreamsOnly ? calmedDownError
             : FlowError(.clientAborted, "the client closed the connection before the stream was complete")
         for (_, exchange) in exchanges.entriesByID {
-            exchange.tunnel?.streamClosed(error: error ?? HTTP2ConnectionFailure(message: "the HTTP/2 connection closed"))
+            exchange.webSocket?.clientConnectionClosed(error: error)
             endFlow(exchange, error: cutError)
             abandonUpstream(exchange, code: .cancel)
         }

@@ -59,17 +59,12 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
     /// one response deadline timer.
     var responseDeadline: UInt64?
     /// `flowEnded` was recorded (the stream may still be open until the client closes it),
-    /// or a `relay` took the flow over and records its end.
+    /// or the WebSocket relay took the flow over and records its end.
     var flowEnded = false
 
-    /// RFC 8441 extended CONNECT (`:protocol websocket`): the client's stream as a byte stream.
-    var tunnel: HTTP2TunnelStream?
-    /// The `Sec-WebSocket-Key` sent to an HTTP/1.1 upstream for the tunnel.
-    var webSocketKey: String?
-    /// The upstream's stream as a byte stream, once an HTTP/2 upstream accepted the extended CONNECT.
-    var upstreamTunnel: HTTP2TunnelStream?
-    /// Relays the WebSocket once the upstream switched; from then on it owns the flow.
-    var relay: WebSocketRelay?
+    /// RFC 8441 extended CONNECT (`:protocol websocket`): the stream's WebSocket side; nil
+    /// for every other request.
+    var webSocket: HTTP2WebSocketBridge?
 
     init(flow: FlowID, clientStream: Int32, requestFields: HTTPHeaders, method: String, handler: HTTP2ProxyHandler) {
         self.flow = flow
