@@ -36,7 +36,8 @@ import TaplineWire
 ///
 /// Thread ownership: confined to `context.loop`. Retained by the context's
 /// registry until the client connection closes.
-final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner {
+final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner,
+                               HTTP2ConnectionDeadlinesOwner {
     private let context: ProxyContext
     private let client: any ByteStream
     private let info: ClientConnectionInfo
@@ -61,16 +62,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var pumping = false
     private var pumpAgain = false
     private var pausedForRecorder = false
-    private var idleTimer: LoopTimer?
-    /// Set once the session told the client to calm down (`drainAfterCalmDown`): bounds
-    /// how long its accepted streams may take, as no WINDOW_UPDATE of it is read any more.
-    private var calmDownTimer: LoopTimer?
-    /// Closes the connection if the client's preface has not arrived within the header timeout.
-    private var prefaceTimer: LoopTimer?
-    /// The one timer behind every stream's response timeout (see `armResponseTimer`).
-    private lazy var responseDeadlines = DeadlineTimer(loop: context.loop) { [weak self] in
-        self?.responseDeadlinePassed()
-    }
+    /// Every stream's response timeout, the idle and preface timeouts, and how long the
+    /// streams accepted before a calm-down may take (`drainAfterCalmDown`).
+    private let deadlines: HTTP2ConnectionDeadlines
     /// Why the client connection is being closed by us (a protocol error), for `connectionClosed`.
     private var closeReason: String?
     /// An upstream GOAWAY to pass on to the client once the streams in flight are done
@@ -95,6 +89,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         self.session = session
         self.upstreamFailure = upstreamFailure
         self.preconnectTimings = preconnectTimings
+        deadlines = HTTP2ConnectionDeadlines(loop: context.loop, timeouts: context.configuration.timeouts)
+        deadlines.owner = self
         client.delegate = self
         if let upstream {
             self.upstream = try? HTTP2UpstreamConnection(upstream: upstream, owner: self)
@@ -112,8 +108,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// timeout that started at accept), else the header timeout from now.
     func start(initialBytes: [UInt8] = [], headerTimeLeft: Int? = nil) {
         client.resumeReading()
-        armIdleTimer()
-        armPrefaceTimer(milliseconds: headerTimeLeft ?? context.configuration.timeouts.header)
+        deadlines.armIdle()
+        deadlines.armPreface(milliseconds: headerTimeLeft ?? context.configuration.timeouts.header)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         } else {
@@ -126,7 +122,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// but our SETTINGS follows the 101 before the client has switched (curl needs that).
     func startUpgraded(request fields: HTTPHeaders, initialBytes: [UInt8]) {
         client.resumeReading()
-        armPrefaceTimer(milliseconds: context.configuration.timeouts.header)
+        deadlines.armPreface(milliseconds: context.configuration.timeouts.header)
         upgradedRequest = fields
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
@@ -162,7 +158,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         repeat {
             pumpAgain = false
             for event in session.takeEvents() { handleClientEvent(event) }
-            if session.answersAcceptedStreamsOnly, calmDownTimer == nil { drainAfterCalmDown() }
+            if session.answersAcceptedStreamsOnly, !deadlines.isCalmingDown { drainAfterCalmDown() }
             upstream?.dispatchEvents()
             flushClient()
             upstream?.flush()
@@ -221,12 +217,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// connection closes when the answered streams are done (`session.isFinished`), or
     /// after the idle timeout, which cuts what is left (`stream(_:didCloseWith:)`).
     private func drainAfterCalmDown() {
-        calmDownTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
-            guard let self, !self.clientClosed else { return }
-            self.flushClient()
-            self.clientClosed = true
-            self.client.closeAfterFlush()
-        }
+        deadlines.startCalmDown()
         let current = exchanges  // as in `notifyTunnelWritability`: a snapshot to go through
         current.forEachValue { exchange in
             guard !exchange.requestEnded || exchange.webSocket != nil else { return }
@@ -288,8 +279,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .streamClosed(let id, let code):
             clientStreamClosed(id, code: code)
         case .settings:
-            prefaceTimer?.cancel()  // the client's first SETTINGS completes its preface
-            prefaceTimer = nil
+            deadlines.prefaceArrived()  // the client's first SETTINGS completes its preface
             recordConnectionEvent(event, fromClient: true)
         case .goAway:
             recordConnectionEvent(event, fromClient: true)
@@ -323,8 +313,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Registers a new client stream as an exchange and records its flow's start and
     /// request head (and the request's end when the head ended the stream).
     private func openExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) -> HTTP2StreamExchange {
-        idleTimer?.cancel()
-        idleTimer = nil
+        deadlines.cancelIdle()
         let flow = context.nextFlowID()
         let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(fields)
         let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields,
@@ -834,40 +823,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                   error: error, time: now))
     }
 
-    /// Starts `exchange`'s response timeout. All streams share one `DeadlineTimer`:
-    /// every stream gets the same timeout, so the earliest deadline is the timer's
-    /// own unless the timer is idle; no timer (and no closure) per stream.
+    /// Starts `exchange`'s response timeout (its upstream stream or request was just sent).
     private func armResponseTimer(_ exchange: HTTP2StreamExchange) {
-        let timeout = context.configuration.timeouts.response
-        exchange.responseDeadline = MonotonicClock.nanoseconds() &+ UInt64(max(0, timeout)) &* 1_000_000
-        if !responseDeadlines.isArmed { responseDeadlines.arm(milliseconds: timeout) }
-    }
-
-    /// The response deadline timer fired: 504 for every stream whose upstream is
-    /// late, then wait for the earliest deadline still pending.
-    private func responseDeadlinePassed() {
-        let now = MonotonicClock.nanoseconds()
-        let timeout = context.configuration.timeouts.response
-        var earliest: UInt64?
-        var late: [HTTP2StreamExchange] = []
-        for exchange in exchanges.values {
-            guard let deadline = exchange.responseDeadline else { continue }
-            if deadline <= now {
-                late.append(exchange)
-            } else {
-                earliest = min(earliest ?? deadline, deadline)
-            }
-        }
-        for exchange in late.sorted(by: { $0.clientStream < $1.clientStream }) {
-            exchange.responseDeadline = nil
-            guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
-            failExchange(exchange, FlowError(.upstreamTimeout,
-                "\(route.target.hostPort) sent no response within \(TimeoutText.seconds(timeout))"), status: 504)
-        }
-        if let earliest {
-            responseDeadlines.arm(milliseconds: Int((earliest - now + 999_999) / 1_000_000))
-        }
-        if !late.isEmpty { pump() }
+        deadlines.armResponseDeadline(for: exchange)
     }
 
     // MARK: HTTP2UpstreamConnectionOwner
@@ -920,6 +878,44 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         pump()
     }
 
+    // MARK: HTTP2ConnectionDeadlinesOwner
+
+    /// 504 for every stream whose upstream is late (unless it already answered).
+    func responseDeadlinesPassed() {
+        let late = deadlines.takeExpiredResponseDeadlines(among: exchanges.values)
+        let timeout = context.configuration.timeouts.response
+        for exchange in late {
+            guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
+            failExchange(exchange, FlowError(.upstreamTimeout,
+                "\(route.target.hostPort) sent no response within \(TimeoutText.seconds(timeout))"), status: 504)
+        }
+        if !late.isEmpty { pump() }
+    }
+
+    /// Closes the connection with GOAWAY if it is still idle.
+    func idleTimeoutPassed() {
+        guard exchanges.isEmpty, !clientClosed else { return }
+        session.goAway(code: .noError, debugData: "idle")
+        flushClient()
+        clientClosed = true
+        client.closeAfterFlush()
+    }
+
+    /// Closes the connection without a word: the client never spoke HTTP/2.
+    func prefaceTimeoutPassed() {
+        guard !clientClosed else { return }
+        clientClosed = true
+        client.close()
+    }
+
+    /// Cuts what is left of the streams accepted before the calm-down (`stream(_:didCloseWith:)` records it).
+    func calmDownTimeoutPassed() {
+        guard !clientClosed else { return }
+        flushClient()
+        clientClosed = true
+        client.closeAfterFlush()
+    }
+
     // MARK: Idle, shutdown, recorder
 
     private func becameIdle() {
@@ -928,27 +924,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             pump()
             return
         }
-        armIdleTimer()
-    }
-
-    private func armIdleTimer() {
-        idleTimer?.cancel()
-        idleTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
-            guard let self, self.exchanges.isEmpty, !self.clientClosed else { return }
-            self.session.goAway(code: .noError, debugData: "idle")
-            self.flushClient()
-            self.clientClosed = true
-            self.client.closeAfterFlush()
-        }
-    }
-
-    private func armPrefaceTimer(milliseconds: Int) {
-        prefaceTimer = context.loop.scheduleTimer(milliseconds: milliseconds) { [weak self] in
-            guard let self, !self.clientClosed else { return }
-            self.prefaceTimer = nil
-            self.clientClosed = true
-            self.client.close()
-        }
+        deadlines.armIdle()
     }
 
     private func checkRecorder() {
@@ -1012,9 +988,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         clientClosed = true
-        idleTimer?.cancel()
-        prefaceTimer?.cancel()
-        calmDownTimer?.cancel()
+        deadlines.cancelConnectionTimers()
         let cutError = session.answersAcceptedStreamsOnly ? calmedDownError
             : FlowError(.clientAborted, "the client closed the connection before the stream was complete")
         for (_, exchange) in exchanges.entriesByID {

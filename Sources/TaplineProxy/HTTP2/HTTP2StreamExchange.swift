@@ -23,7 +23,7 @@ import TaplineWire
 /// reference: events reach the handler without retaining it. A weak reference cost
 /// ~10 atomic reference count operations a request here, on the handler's side
 /// table (the slow path, since the handler is also referenced weakly elsewhere).
-final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
+final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder {
     enum Leg {
         case none
         case http2(HTTP2UpstreamConnection, Int32)
@@ -55,8 +55,8 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
     var responseBodyBytes: UInt64 = 0
     var upstreamUnconsumed = 0
     /// Monotonic nanoseconds by which the upstream must start its response (504 after);
-    /// nil once it has, or while no upstream stream is open. Swept by the handler's
-    /// one response deadline timer.
+    /// nil once it has, or while no upstream stream is open. Armed and swept by the
+    /// handler's `HTTP2ConnectionDeadlines`.
     var responseDeadline: UInt64?
     /// `flowEnded` was recorded (the stream may still be open until the client closes it),
     /// or the WebSocket relay took the flow over and records its end.
