@@ -58,7 +58,6 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
     private var clientClosed = false
-    private var shuttingDown = false
     private var pumping = false
     private var pumpAgain = false
     private var pausedForRecorder = false
@@ -67,9 +66,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private let deadlines: HTTP2ConnectionDeadlines
     /// Why the client connection is being closed by us (a protocol error), for `connectionClosed`.
     private var closeReason: String?
-    /// An upstream GOAWAY to pass on to the client once the streams in flight are done
-    /// (some clients stop reading streams as soon as a GOAWAY arrives).
-    private var pendingGoAway: (code: HTTP2ErrorCode, debug: String)?
+    /// When the client is told GOAWAY (an upstream's, shutdown's).
+    private var goAways = HTTP2ClientGoAwaySchedule()
     /// After `Upgrade: h2c`: the request of stream 1, started once the client's preface arrived.
     private var upgradedRequest: HTTPHeaders?
     /// When the socket callback being handled began (nil outside one): the time of the
@@ -162,9 +160,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             upstream?.dispatchEvents()
             flushClient()
             upstream?.flush()
-            if let goAway = pendingGoAway, exchanges.isEmpty {
-                pendingGoAway = nil
-                session.goAway(code: goAway.code, debugData: goAway.debug)
+            if goAways.deferred != nil, exchanges.isEmpty, let goAway = goAways.takeDeferred() {
+                session.goAway(code: goAway.code, debugData: goAway.debugData)
                 pumpAgain = true
             }
         } while pumpAgain || session.hasEvents || (upstream?.hasEvents ?? false)
@@ -842,12 +839,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             waitingForSettings = []
             for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
         case .goAway(_, let code, _):
-            // The upstream takes no new streams: tell the client the same once the streams
-            // in flight are done (an error code goes at once), so it stops opening streams here.
-            if code == .noError {
-                pendingGoAway = (code, "upstream \(route.target.hostPort) sent GOAWAY")
-            } else {
-                session.goAway(code: code, debugData: "upstream \(route.target.hostPort) sent GOAWAY")
+            // The upstream takes no new streams: the client hears the same (see the schedule for when).
+            if let goAway = goAways.upstreamSentGoAway(code: code, upstream: route.target.hostPort) {
+                session.goAway(code: goAway.code, debugData: goAway.debugData)
             }
         default:
             break
@@ -918,13 +912,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     // MARK: Idle, shutdown, recorder
 
+    /// The last stream in flight ended.
     private func becameIdle() {
-        if shuttingDown {
-            session.goAway(code: .noError)
+        switch goAways.lastStreamEnded() {
+        case .goAway(let goAway):
+            session.goAway(code: goAway.code, debugData: goAway.debugData)
             pump()
-            return
+        case .waitForIdleTimeout:
+            deadlines.armIdle()
         }
-        deadlines.armIdle()
     }
 
     private func checkRecorder() {
@@ -941,9 +937,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func beginShutdown() {
-        shuttingDown = true
+        let goAway = goAways.beginShutdown()
         http1Pool.closeAll()
-        session.goAway(code: .noError, debugData: "shutting down")
+        session.goAway(code: goAway.code, debugData: goAway.debugData)
         pump()
         if exchanges.isEmpty, !clientClosed {
             clientClosed = true
