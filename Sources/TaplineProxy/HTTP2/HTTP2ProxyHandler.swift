@@ -23,9 +23,14 @@ import TaplineWire
 /// WebSocket over HTTP/2 (RFC 8441): the session announces SETTINGS_ENABLE_CONNECT_PROTOCOL;
 /// an extended CONNECT with `:protocol websocket` is bridged to an HTTP/2 upstream that
 /// announced it too (the request goes through as is), else to an HTTP/1.1 connection
-/// of its own (GET + Upgrade, `ExtendedConnectTranslator`). Once the upstream switched,
-/// the client stream (`HTTP2TunnelStream`) and the upstream stream or socket go to a
-/// `WebSocketRelay` that the exchange retains and that owns the flow from then on.
+/// of its own (GET + Upgrade, `ExtendedConnectTranslator`). The exchange's
+/// `HTTP2WebSocketBridge` holds that side: the client stream, the handshake, and once the
+/// upstream switched the `WebSocketRelay` that owns the flow from then on. Stream events
+/// go to the bridge first; it says whether they were the WebSocket's.
+///
+/// Deadlines (each stream's response timeout, idle, preface, calm-down) are timed by
+/// `deadlines`, which says when one passed (`HTTP2ConnectionDeadlinesOwner`); when the
+/// client is told GOAWAY is decided by `goAways`.
 ///
 /// Limits: the client's preface (magic and first SETTINGS) is due within the header
 /// timeout of `start`, else the connection is closed without a word; a client that
