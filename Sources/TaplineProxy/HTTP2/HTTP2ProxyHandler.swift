@@ -24,9 +24,14 @@ import TaplineWire
 /// WebSocket over HTTP/2 (RFC 8441): the session announces SETTINGS_ENABLE_CONNECT_PROTOCOL;
 /// an extended CONNECT with `:protocol websocket` is bridged to an HTTP/2 upstream that
 /// announced it too (the request goes through as is), else to an HTTP/1.1 connection
-/// of its own (GET + Upgrade, `ExtendedConnectTranslator`). Once the upstream switched,
-/// the client stream (`HTTP2TunnelStream`) and the upstream stream or socket go to a
-/// `WebSocketRelay` that the exchange retains and that owns the flow from then on.
+/// of its own (GET + Upgrade, `ExtendedConnectTranslator`). The exchange's
+/// `HTTP2WebSocketBridge` holds that side: the client stream, the handshake, and once the
+/// upstream switched the `WebSocketRelay` that owns the flow from then on. Stream events
+/// go to the bridge first; it says whether they were the WebSocket's.
+///
+/// Deadlines (each stream's response timeout, idle, preface, calm-down) are timed by
+/// `deadlines`, which says when one passed (`HTTP2ConnectionDeadlinesOwner`); when the
+/// client is told GOAWAY is decided by `goAways`.
 ///
 /// Limits: the client's preface (magic and first SETTINGS) is due within the header
 /// timeout of `start`, else the connection is closed without a word; a client that
@@ -37,7 +42,8 @@ import TaplineWire
 ///
 /// Thread ownership: confined to `context.loop`. Retained by the context's
 /// registry until the client connection closes.
-final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner {
+final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamConnectionOwner,
+                               HTTP2ConnectionDeadlinesOwner {
     private let context: ProxyContext
     private let client: any ByteStream
     private let info: ClientConnectionInfo
@@ -58,25 +64,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
     private var clientClosed = false
-    private var shuttingDown = false
     private var pumping = false
     private var pumpAgain = false
     private var pausedForRecorder = false
-    private var idleTimer: LoopTimer?
-    /// Set once the session told the client to calm down (`drainAfterCalmDown`): bounds
-    /// how long its accepted streams may take, as no WINDOW_UPDATE of it is read any more.
-    private var calmDownTimer: LoopTimer?
-    /// Closes the connection if the client's preface has not arrived within the header timeout.
-    private var prefaceTimer: LoopTimer?
-    /// The one timer behind every stream's response timeout (see `armResponseTimer`).
-    private lazy var responseDeadlines = DeadlineTimer(loop: context.loop) { [weak self] in
-        self?.responseDeadlinePassed()
-    }
+    /// Every stream's response timeout, the idle and preface timeouts, and how long the
+    /// streams accepted before a calm-down may take (`drainAfterCalmDown`).
+    private let deadlines: HTTP2ConnectionDeadlines
     /// Why the client connection is being closed by us (a protocol error), for `connectionClosed`.
     private var closeReason: String?
-    /// An upstream GOAWAY to pass on to the client once the streams in flight are done
-    /// (some clients stop reading streams as soon as a GOAWAY arrives).
-    private var pendingGoAway: (code: HTTP2ErrorCode, debug: String)?
+    /// When the client is told GOAWAY (an upstream's, shutdown's).
+    private var goAways = HTTP2ClientGoAwaySchedule()
     /// After `Upgrade: h2c`: the request of stream 1, started once the client's preface arrived.
     private var upgradedRequest: HTTPHeaders?
     /// When the socket callback being handled began (nil outside one): the time of the
@@ -96,6 +93,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         self.session = session
         self.upstreamFailure = upstreamFailure
         self.preconnectTimings = preconnectTimings
+        deadlines = HTTP2ConnectionDeadlines(loop: context.loop, timeouts: context.configuration.timeouts)
+        deadlines.owner = self
         client.delegate = self
         if let upstream {
             self.upstream = try? HTTP2UpstreamConnection(upstream: upstream, owner: self)
@@ -113,8 +112,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// timeout that started at accept), else the header timeout from now.
     func start(initialBytes: [UInt8] = [], headerTimeLeft: Int? = nil) {
         client.resumeReading()
-        armIdleTimer()
-        armPrefaceTimer(milliseconds: headerTimeLeft ?? context.configuration.timeouts.header)
+        deadlines.armIdle()
+        deadlines.armPreface(milliseconds: headerTimeLeft ?? context.configuration.timeouts.header)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         } else {
@@ -127,7 +126,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// but our SETTINGS follows the 101 before the client has switched (curl needs that).
     func startUpgraded(request fields: HTTPHeaders, initialBytes: [UInt8]) {
         client.resumeReading()
-        armPrefaceTimer(milliseconds: context.configuration.timeouts.header)
+        deadlines.armPreface(milliseconds: context.configuration.timeouts.header)
         upgradedRequest = fields
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
@@ -163,13 +162,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         repeat {
             pumpAgain = false
             for event in session.takeEvents() { handleClientEvent(event) }
-            if session.answersAcceptedStreamsOnly, calmDownTimer == nil { drainAfterCalmDown() }
+            if session.answersAcceptedStreamsOnly, !deadlines.isCalmingDown { drainAfterCalmDown() }
             upstream?.dispatchEvents()
             flushClient()
             upstream?.flush()
-            if let goAway = pendingGoAway, exchanges.isEmpty {
-                pendingGoAway = nil
-                session.goAway(code: goAway.code, debugData: goAway.debug)
+            if goAways.deferred != nil, exchanges.isEmpty, let goAway = goAways.takeDeferred() {
+                session.goAway(code: goAway.code, debugData: goAway.debugData)
                 pumpAgain = true
             }
         } while pumpAgain || session.hasEvents || (upstream?.hasEvents ?? false)
@@ -185,11 +183,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// (their relays paused the other side while they were not writable).
     private func notifyTunnelWritability() {
         let current = exchanges  // relays may end exchanges while we go through them
-        current.forEachValue { exchange in
-            guard exchange.relay != nil else { return }
-            exchange.tunnel?.checkWritability()
-            exchange.upstreamTunnel?.checkWritability()
-        }
+        current.forEachValue { exchange in exchange.webSocket?.checkWritability() }
     }
 
     func pumpAfterUpstreamInput() {
@@ -226,16 +220,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// connection closes when the answered streams are done (`session.isFinished`), or
     /// after the idle timeout, which cuts what is left (`stream(_:didCloseWith:)`).
     private func drainAfterCalmDown() {
-        calmDownTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
-            guard let self, !self.clientClosed else { return }
-            self.flushClient()
-            self.clientClosed = true
-            self.client.closeAfterFlush()
-        }
+        deadlines.startCalmDown()
         let current = exchanges  // as in `notifyTunnelWritability`: a snapshot to go through
         current.forEachValue { exchange in
-            guard !exchange.requestEnded || exchange.tunnel != nil else { return }
-            if exchange.relay == nil, !exchange.flowEnded {
+            guard !exchange.requestEnded || exchange.webSocket != nil else { return }
+            if exchange.webSocket?.isRelaying != true, !exchange.flowEnded {
                 endFlow(exchange, error: calmedDownError)
                 abandonUpstream(exchange, code: .cancel)
             }
@@ -258,8 +247,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             startExchange(stream: id, fields: fields, endStream: endStream)
         case .headers(let id, let fields, _, _):
             guard let exchange = exchanges[id] else { return }
-            if let tunnel = exchange.tunnel {
-                tunnel.receiveEnd() // trailers on a tunnel: only its end counts
+            if let webSocket = exchange.webSocket {
+                webSocket.clientEnded() // trailers on a tunnel: only its end counts
                 return
             }
             exchange.requestTrailers = fields
@@ -269,11 +258,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             if kind == .request {
                 failExchange(openExchange(stream: id, fields: fields, endStream: endStream), error, status: 431)
             } else if let exchange = exchanges[id] {
-                if let tunnel = exchange.tunnel { tunnel.receiveEnd() } else { failExchange(exchange, error, status: 431) }
+                if let webSocket = exchange.webSocket { webSocket.clientEnded() } else { failExchange(exchange, error, status: 431) }
             }
         case .data(let id, let bytes):
-            if let tunnel = exchanges[id]?.tunnel {
-                tunnel.receive(bytes) // credited when the relay takes it
+            if let webSocket = exchanges[id]?.webSocket {
+                webSocket.clientSent(bytes) // credited when the relay takes it
                 return
             }
             guard let exchange = exchanges[id], !exchange.flowEnded else {
@@ -283,26 +272,22 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             requestBody(bytes, for: exchange)
         case .endStream(let id):
             guard let exchange = exchanges[id] else { return }
-            if let tunnel = exchange.tunnel { tunnel.receiveEnd() } else { endRequest(exchange) }
+            if let webSocket = exchange.webSocket { webSocket.clientEnded() } else { endRequest(exchange) }
         case .streamReset(let id, let code):
             guard let exchange = exchanges[id] else { return }
             context.record(.http2StreamReset(flow: exchange.flow, fromClient: true, errorCode: code.rawValue, time: eventTime))
-            if exchange.relay != nil {
-                exchange.tunnel?.streamClosed(error: HTTP2ConnectionFailure(message: "the client reset its stream with \(code)"))
-                return
-            }
+            if exchange.webSocket?.clientReset(code: code) == true { return }
             endFlow(exchange, error: FlowError(.clientAborted, "the client reset the stream with \(code)"))
             abandonUpstream(exchange, code: code == .noError ? .cancel : code)
         case .streamClosed(let id, let code):
             clientStreamClosed(id, code: code)
         case .settings:
-            prefaceTimer?.cancel()  // the client's first SETTINGS completes its preface
-            prefaceTimer = nil
+            deadlines.prefaceArrived()  // the client's first SETTINGS completes its preface
             recordConnectionEvent(event, fromClient: true)
         case .goAway:
             recordConnectionEvent(event, fromClient: true)
         case .dataSent(let id, let count):
-            guard let exchange = exchanges[id], exchange.relay == nil else { return }
+            guard let exchange = exchanges[id], exchange.webSocket?.isRelaying != true else { return }
             responseDelivered(count, for: exchange)
         }
     }
@@ -310,20 +295,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private func startExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) {
         let exchange = openExchange(stream: id, fields: fields, endStream: endStream)
         if exchange.method == "CONNECT" {
-            guard ExtendedConnectTranslator.protocolName(fields) != nil, !endStream else {
-                failExchange(exchange, FlowError(.badRequest, "CONNECT inside HTTP/2 is not supported by Tapline (only extended CONNECT for WebSocket, RFC 8441)"), status: 501)
-                return
-            }
-            do throws(ExtendedConnectError) {
-                try ExtendedConnectTranslator.validate(fields)
-            } catch {
-                if case .unsupportedProtocol = error { failExchange(exchange, FlowError(.badRequest, error.description), status: 501) }
-                else { failExchange(exchange, FlowError(.badRequest, error.description), status: 400) }
+            if let refusal = HTTP2WebSocketBridge.refusal(of: fields, endStream: endStream) {
+                failExchange(exchange, refusal.error, status: refusal.status)
                 return
             }
             // The head is the whole request; the stream's DATA is the WebSocket, relayed once the upstream switched.
-            exchange.tunnel = HTTP2TunnelStream(session: session, stream: id, transport: client,
-                                                closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
+            exchange.webSocket = HTTP2WebSocketBridge(session: session, stream: id, transport: client,
+                                                      closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
                 self?.pump()
             }
             endRequest(exchange)
@@ -338,8 +316,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Registers a new client stream as an exchange and records its flow's start and
     /// request head (and the request's end when the head ended the stream).
     private func openExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) -> HTTP2StreamExchange {
-        idleTimer?.cancel()
-        idleTimer = nil
+        deadlines.cancelIdle()
         let flow = context.nextFlowID()
         let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(fields)
         let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields,
@@ -415,14 +392,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     private func clientStreamClosed(_ id: Int32, code: HTTP2ErrorCode) {
         guard let exchange = exchanges.removeValue(forKey: id) else { return }
-        if let tunnel = exchange.tunnel {
-            tunnel.streamClosed(error: code == .noError ? nil
-                : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-            if exchange.relay != nil {
-                // The relay closes the upstream side itself (after its queued bytes).
-                if exchanges.isEmpty { becameIdle() }
-                return
-            }
+        if let webSocket = exchange.webSocket, webSocket.clientStreamClosed(code: code) {
+            // The relay closes the upstream side itself (after its queued bytes).
+            if exchanges.isEmpty { becameIdle() }
+            return
         }
         if !exchange.flowEnded {
             if exchange.responseComplete && exchange.requestEnded {
@@ -465,11 +438,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             return
         }
         if route.upstreamProtocol == .http1 || upstreamSpeaksHTTP1 {
-            connectHTTP1(exchange, reusing: exchange.tunnel == nil) // a WebSocket takes its connection for good
+            connectHTTP1(exchange, reusing: exchange.webSocket == nil) // a WebSocket takes its connection for good
             return
         }
         if let upstream, upstream.canOpenStreams {
-            if exchange.tunnel != nil, !upstream.session.peerEnablesConnectProtocol {
+            if exchange.webSocket != nil, !upstream.session.peerEnablesConnectProtocol {
                 // RFC 8441 needs the upstream's SETTINGS_ENABLE_CONNECT_PROTOCOL: wait for its
                 // SETTINGS; without it, the WebSocket goes over HTTP/1.1 on a connection of its own.
                 if upstream.receivedSettings { connectHTTP1(exchange, reusing: false) } else { waitingForSettings.append(exchange) }
@@ -540,7 +513,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             exchange.requestFields, authority: route.isReverse ? route.target.authority : nil,
             forwardedFor: forwardedFor)
         // An extended CONNECT stays open: its DATA is the WebSocket.
-        let endStream = exchange.tunnel == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
+        let endStream = exchange.webSocket == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
             && exchange.requestTrailers == nil
         let id: Int32
         do {
@@ -553,7 +526,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         exchange.leg = .http2(connection, id)
         for chunk in exchange.pendingRequestBody { connection.session.send(data: chunk, stream: id) }
         exchange.pendingRequestBody = []
-        if exchange.requestEnded, !endStream, exchange.tunnel == nil {
+        if exchange.requestEnded, !endStream, exchange.webSocket == nil {
             connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
         }
         armResponseTimer(exchange)
@@ -589,12 +562,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                           reused: reused, time: eventTime))
         let hostHeader = route.isReverse ? route.target.authority : nil
         let head: HTTPRequestHead
-        if exchange.tunnel != nil {
-            var generator = SystemRandomNumberGenerator()
-            let key = ExtendedConnectTranslator.newKey(using: &generator)
-            exchange.webSocketKey = key
-            head = ExtendedConnectTranslator.http1UpgradeRequest(exchange.requestFields, key: key, hostHeader: hostHeader,
-                                                                 forwardedFor: forwardedFor)
+        if let webSocket = exchange.webSocket {
+            head = webSocket.http1UpgradeRequest(exchange.requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
         } else {
             head = HTTP2HeadTranslator.http1Request(exchange.requestFields, hostHeader: hostHeader,
                                                     forwardedFor: forwardedFor)
@@ -639,8 +608,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// An event of the exchange's HTTP/2 upstream stream.
     func upstreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
         let id = exchange.clientStream
-        if let upstreamTunnel = exchange.upstreamTunnel {
-            upstreamTunnelEvent(event, for: exchange, tunnel: upstreamTunnel)
+        if let webSocket = exchange.webSocket,
+           webSocket.upstreamStreamEvent(event, context: context, flow: exchange.flow, time: eventTime) {
             return
         }
         switch event {
@@ -653,14 +622,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             case .response:
                 firstResponseByte(exchange)
                 context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-                if exchange.tunnel != nil, case .http2(let connection, let upstreamID) = exchange.leg,
+                if let webSocket = exchange.webSocket, case .http2(let connection, let upstreamID) = exchange.leg,
                    (200..<300).contains(head.status), !endStream {
-                    let upstreamTunnel = HTTP2TunnelStream(
-                        session: connection.session, stream: upstreamID, transport: connection.upstream.stream,
-                        closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in self?.pump() }
-                    exchange.upstreamTunnel = upstreamTunnel
-                    startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamTunnel, fromUpstream: [],
-                                        tap: WebSocketTap(handshakeResponse: head))
+                    let upstreamStream = webSocket.makeUpstreamStream(on: connection, stream: upstreamID)
+                    startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamStream, fromUpstream: [],
+                                        tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
                     return
                 }
                 sendResponseHead(fields, endStream: endStream, for: exchange)
@@ -712,39 +678,20 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    /// An event of an HTTP/2 upstream stream that carries a WebSocket (after its 2xx).
-    private func upstreamTunnelEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange, tunnel: HTTP2TunnelStream) {
-        switch event {
-        case .data(_, let bytes):
-            tunnel.receive(bytes)
-        case .endStream, .headers(_, _, _, true), .oversizedHeaders(_, _, _, true, _):
-            tunnel.receiveEnd()
-        case .streamReset(_, let code):
-            context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: eventTime))
-            tunnel.streamClosed(error: HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-        case .streamClosed(_, let code):
-            tunnel.streamClosed(error: code == .noError ? nil
-                : HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)"))
-        case .headers, .oversizedHeaders, .dataSent, .settings, .goAway:
-            break
-        }
-    }
-
     /// The upstream switched to WebSocket: the client gets `clientFields` (`:status 200`),
     /// and a relay takes both sides and the flow over. `fromUpstream`: bytes already read after the switch.
+    /// `upstreamStream`: the HTTP/2 upstream's stream that `upstream` is, nil for an HTTP/1.1 socket.
     private func startWebSocketRelay(_ exchange: HTTP2StreamExchange, clientFields: HTTPHeaders, upstream: any ByteStream,
-                                     fromUpstream: [UInt8], tap: WebSocketTap) {
-        guard let tunnel = exchange.tunnel else { return }
+                                     fromUpstream: [UInt8], tap: WebSocketTap, upstreamStream: HTTP2TunnelStream? = nil) {
+        guard let webSocket = exchange.webSocket else { return }
         sendResponseHead(clientFields, endStream: false, for: exchange)
         guard exchange.responseHeadSent else {
             upstream.close()
             return
         }
         exchange.flowEnded = true // the relay records the flow's end from now on
-        let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
-                                   client: tunnel, upstream: upstream, tap: tap, ownsClientConnection: false)
-        exchange.relay = relay
-        relay.start(fromClient: [], fromUpstream: fromUpstream)
+        webSocket.startRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
+                             upstream: upstream, upstreamStream: upstreamStream, fromUpstream: fromUpstream, tap: tap)
     }
 
     private func sendResponseHead(_ fields: HTTPHeaders, endStream: Bool, for exchange: HTTP2StreamExchange) {
@@ -763,7 +710,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?,
                            for exchange: HTTP2StreamExchange) {
         firstResponseByte(exchange)
-        if exchange.tunnel != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
+        if exchange.webSocket != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
             switchHTTP1ToWebSocket(exchange, response: head)
             return
         }
@@ -787,7 +734,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         guard case .http1(let leg) = exchange.leg else { return }
         let clientFields: HTTPHeaders
         do throws(ExtendedConnectError) {
-            clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: exchange.webSocketKey ?? "")
+            clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: exchange.webSocket?.upgradeKey ?? "")
         } catch {
             failExchange(exchange, FlowError(.badResponse, "\(route.target.hostPort): \(error)"), status: 502)
             return
@@ -818,10 +765,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         context.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.responseBodyBytes,
                                     time: eventTime))
         session.finish(stream: exchange.clientStream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
-        if let tunnel = exchange.tunnel {
+        if let webSocket = exchange.webSocket {
             // The upgrade was refused: the flow is over even if the client keeps its side open.
             endFlow(exchange, error: nil)
-            tunnel.closeAfterFlush()
+            webSocket.upstreamRefused()
         }
     }
 
@@ -832,10 +779,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     /// The exchange's upstream failed (connection lost, bad response).
     func upstreamLost(_ exchange: HTTP2StreamExchange, error: FlowError) {
-        if let upstreamTunnel = exchange.upstreamTunnel {
-            upstreamTunnel.streamClosed(error: error)
-            return
-        }
+        if let webSocket = exchange.webSocket, webSocket.upstreamLost(error) { return }
         guard !exchange.flowEnded, !exchange.responseComplete else { return }
         failExchange(exchange, error, status: 502)
         pump()
@@ -882,40 +826,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                   error: error, time: now))
     }
 
-    /// Starts `exchange`'s response timeout. All streams share one `DeadlineTimer`:
-    /// every stream gets the same timeout, so the earliest deadline is the timer's
-    /// own unless the timer is idle; no timer (and no closure) per stream.
+    /// Starts `exchange`'s response timeout (its upstream stream or request was just sent).
     private func armResponseTimer(_ exchange: HTTP2StreamExchange) {
-        let timeout = context.configuration.timeouts.response
-        exchange.responseDeadline = MonotonicClock.nanoseconds() &+ UInt64(max(0, timeout)) &* 1_000_000
-        if !responseDeadlines.isArmed { responseDeadlines.arm(milliseconds: timeout) }
-    }
-
-    /// The response deadline timer fired: 504 for every stream whose upstream is
-    /// late, then wait for the earliest deadline still pending.
-    private func responseDeadlinePassed() {
-        let now = MonotonicClock.nanoseconds()
-        let timeout = context.configuration.timeouts.response
-        var earliest: UInt64?
-        var late: [HTTP2StreamExchange] = []
-        for exchange in exchanges.values {
-            guard let deadline = exchange.responseDeadline else { continue }
-            if deadline <= now {
-                late.append(exchange)
-            } else {
-                earliest = min(earliest ?? deadline, deadline)
-            }
-        }
-        for exchange in late.sorted(by: { $0.clientStream < $1.clientStream }) {
-            exchange.responseDeadline = nil
-            guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
-            failExchange(exchange, FlowError(.upstreamTimeout,
-                "\(route.target.hostPort) sent no response within \(TimeoutText.seconds(timeout))"), status: 504)
-        }
-        if let earliest {
-            responseDeadlines.arm(milliseconds: Int((earliest - now + 999_999) / 1_000_000))
-        }
-        if !late.isEmpty { pump() }
+        deadlines.armResponseDeadline(for: exchange)
     }
 
     // MARK: HTTP2UpstreamConnectionOwner
@@ -932,12 +845,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             waitingForSettings = []
             for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
         case .goAway(_, let code, _):
-            // The upstream takes no new streams: tell the client the same once the streams
-            // in flight are done (an error code goes at once), so it stops opening streams here.
-            if code == .noError {
-                pendingGoAway = (code, "upstream \(route.target.hostPort) sent GOAWAY")
-            } else {
-                session.goAway(code: code, debugData: "upstream \(route.target.hostPort) sent GOAWAY")
+            // The upstream takes no new streams: the client hears the same (see the schedule for when).
+            if let goAway = goAways.upstreamSentGoAway(code: code, upstream: route.target.hostPort) {
+                session.goAway(code: goAway.code, debugData: goAway.debugData)
             }
         default:
             break
@@ -968,34 +878,54 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         pump()
     }
 
+    // MARK: HTTP2ConnectionDeadlinesOwner
+
+    /// 504 for every stream whose upstream is late (unless it already answered).
+    func responseDeadlinesPassed() {
+        let late = deadlines.takeExpiredResponseDeadlines(among: exchanges.values)
+        let timeout = context.configuration.timeouts.response
+        for exchange in late {
+            guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
+            failExchange(exchange, FlowError(.upstreamTimeout,
+                "\(route.target.hostPort) sent no response within \(TimeoutText.seconds(timeout))"), status: 504)
+        }
+        if !late.isEmpty { pump() }
+    }
+
+    /// Closes the connection with GOAWAY if it is still idle.
+    func idleTimeoutPassed() {
+        guard exchanges.isEmpty, !clientClosed else { return }
+        session.goAway(code: .noError, debugData: "idle")
+        flushClient()
+        clientClosed = true
+        client.closeAfterFlush()
+    }
+
+    /// Closes the connection without a word: the client never spoke HTTP/2.
+    func prefaceTimeoutPassed() {
+        guard !clientClosed else { return }
+        clientClosed = true
+        client.close()
+    }
+
+    /// Cuts what is left of the streams accepted before the calm-down (`stream(_:didCloseWith:)` records it).
+    func calmDownTimeoutPassed() {
+        guard !clientClosed else { return }
+        flushClient()
+        clientClosed = true
+        client.closeAfterFlush()
+    }
+
     // MARK: Idle, shutdown, recorder
 
+    /// The last stream in flight ended.
     private func becameIdle() {
-        if shuttingDown {
-            session.goAway(code: .noError)
+        switch goAways.lastStreamEnded() {
+        case .goAway(let goAway):
+            session.goAway(code: goAway.code, debugData: goAway.debugData)
             pump()
-            return
-        }
-        armIdleTimer()
-    }
-
-    private func armIdleTimer() {
-        idleTimer?.cancel()
-        idleTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.idle) { [weak self] in
-            guard let self, self.exchanges.isEmpty, !self.clientClosed else { return }
-            self.session.goAway(code: .noError, debugData: "idle")
-            self.flushClient()
-            self.clientClosed = true
-            self.client.closeAfterFlush()
-        }
-    }
-
-    private func armPrefaceTimer(milliseconds: Int) {
-        prefaceTimer = context.loop.scheduleTimer(milliseconds: milliseconds) { [weak self] in
-            guard let self, !self.clientClosed else { return }
-            self.prefaceTimer = nil
-            self.clientClosed = true
-            self.client.close()
+        case .waitForIdleTimeout:
+            deadlines.armIdle()
         }
     }
 
@@ -1013,9 +943,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func beginShutdown() {
-        shuttingDown = true
+        let goAway = goAways.beginShutdown()
         http1Pool.closeAll()
-        session.goAway(code: .noError, debugData: "shutting down")
+        session.goAway(code: goAway.code, debugData: goAway.debugData)
         pump()
         if exchanges.isEmpty, !clientClosed {
             clientClosed = true
@@ -1024,7 +954,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func abort() {
-        for exchange in exchanges.values { exchange.relay?.abort() }
+        for exchange in exchanges.values { exchange.webSocket?.abort() }
         for exchange in exchanges.values where !exchange.flowEnded {
             endFlow(exchange, error: FlowError(.shutdown, "Tapline was shut down while the stream was in flight"))
             abandonUpstream(exchange, code: .cancel)
@@ -1060,13 +990,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         clientClosed = true
-        idleTimer?.cancel()
-        prefaceTimer?.cancel()
-        calmDownTimer?.cancel()
+        deadlines.cancelConnectionTimers()
         let cutError = session.answersAcceptedStreamsOnly ? calmedDownError
             : FlowError(.clientAborted, "the client closed the connection before the stream was complete")
         for (_, exchange) in exchanges.entriesByID {
-            exchange.tunnel?.streamClosed(error: error ?? HTTP2ConnectionFailure(message: "the HTTP/2 connection closed"))
+            exchange.webSocket?.clientConnectionClosed(error: error)
             endFlow(exchange, error: cutError)
             abandonUpstream(exchange, code: .cancel)
         }

@@ -24,7 +24,7 @@ import TaplineWire
 /// reference: events reach the handler without retaining it. A weak reference cost
 /// ~10 atomic reference count operations a request here, on the handler's side
 /// table (the slow path, since the handler is also referenced weakly elsewhere).
-final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
+final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder {
     enum Leg {
         case none
         case http2(HTTP2UpstreamConnection, Int32)
@@ -56,21 +56,16 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate {
     var responseBodyBytes: UInt64 = 0
     var upstreamUnconsumed = 0
     /// Monotonic nanoseconds by which the upstream must start its response (504 after);
-    /// nil once it has, or while no upstream stream is open. Swept by the handler's
-    /// one response deadline timer.
+    /// nil once it has, or while no upstream stream is open. Armed and swept by the
+    /// handler's `HTTP2ConnectionDeadlines`.
     var responseDeadline: UInt64?
     /// `flowEnded` was recorded (the stream may still be open until the client closes it),
-    /// or a `relay` took the flow over and records its end.
+    /// or the WebSocket relay took the flow over and records its end.
     var flowEnded = false
 
-    /// RFC 8441 extended CONNECT (`:protocol websocket`): the client's stream as a byte stream.
-    var tunnel: HTTP2TunnelStream?
-    /// The `Sec-WebSocket-Key` sent to an HTTP/1.1 upstream for the tunnel.
-    var webSocketKey: String?
-    /// The upstream's stream as a byte stream, once an HTTP/2 upstream accepted the extended CONNECT.
-    var upstreamTunnel: HTTP2TunnelStream?
-    /// Relays the WebSocket once the upstream switched; from then on it owns the flow.
-    var relay: WebSocketRelay?
+    /// RFC 8441 extended CONNECT (`:protocol websocket`): the stream's WebSocket side; nil
+    /// for every other request.
+    var webSocket: HTTP2WebSocketBridge?
 
     init(flow: FlowID, clientStream: Int32, requestFields: HTTPHeaders, method: String, handler: HTTP2ProxyHandler) {
         self.flow = flow
