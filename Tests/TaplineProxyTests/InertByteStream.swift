@@ -1,5 +1,4 @@
-import TaplineNet
-@testable import TaplineProxy
+import TaplineHTTPClient
 
 /// A `ByteStream` that is never read or written: the transport of an object under test
 /// that only needs one to exist (an `HTTP2TunnelStream` before any I/O). Every write is
@@ -7,7 +6,7 @@ import TaplineNet
 final class InertByteStream: ByteStream {
     weak var delegate: (any ByteStreamDelegate)?
     private(set) var bytesWritten = 0
-    var connection: TCPConnection { fatalError("InertByteStream has no connection") }
+    var transport: any ByteStreamTransport { fatalError("InertByteStream has no transport") }
     var isWritable: Bool { true }
     var coalescesSmallWrites: Bool { false }
     func write(_ bytes: some Collection<UInt8>) { bytesWritten += bytes.count }

@@ -1,5 +1,6 @@
 import TaplineFlow
 import TaplineHTTP2
+import TaplineHTTPClient
 import TaplineNet
 import TaplineWire
 
