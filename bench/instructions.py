@@ -7,15 +7,18 @@ whatever else the machine is doing. So this is how two builds are compared when 
 machine is busy, or when a change is expected to be small (docs/performance.md).
 
 For each binary and each case, Tapline runs under `valgrind --tool=callgrind` as a
-reverse proxy with capture on (`--threads 1`), and h2load sends first SHORT then LONG
+reverse proxy (`--threads 1`; capture on unless the case says otherwise), and h2load
+sends first SHORT then LONG
 requests through it in two separate runs. Instructions per request is
 (total(LONG) - total(SHORT)) / (LONG - SHORT): start-up, shutdown and the first
 connections' setup cancel out.
 
-  h1    h2load --h1 -c 4 -n N  -> tapline --reverse http://nginx    (HTTP/1.1 both legs)
-  h2c   h2load -c 4 -m 10 -n N -> tapline --reverse h2c://nghttpd   (h2c both legs)
+  h1            h2load --h1 -c 4 -n N  -> tapline --reverse http://nginx   (HTTP/1.1 both legs)
+  h1-nocapture  the same with --no-capture
+  h2c           h2load -c 4 -m 10 -n N -> tapline --reverse h2c://nghttpd  (h2c both legs)
+  h1-to-h2c     h2load --h1 -c 4 -n N  -> tapline --reverse h2c://nghttpd  (HTTP/1.1 client, h2c upstream)
 
-  bench/instructions.py BIN [BIN ...] [--cases h1,h2c] [--short 500] [--long 2500]
+  bench/instructions.py BIN [BIN ...] [--cases h1,h1-nocapture,h2c,h1-to-h2c] [--short 500] [--long 2500]
 
 Each binary is profiled as a copy made with `strip --strip-debug` (binutils). Needs valgrind, h2load, nghttpd and nginx (make test-deps installs all but valgrind;
 `apt-get install valgrind`). Takes about a minute per binary and case.
@@ -35,7 +38,13 @@ from pathlib import Path
 # Process helpers shared with the other benchmarks (same directory).
 from bench import HOST, free_port, one_kib_docroot, spawn, start_nginx, stop, stop_all, wait_for_port
 
-CASES = ("h1", "h2c")
+# case: (upstream, HTTP/1.1 client, capture)
+CASES = {
+    "h1": ("nginx", True, True),
+    "h1-nocapture": ("nginx", True, False),
+    "h2c": ("nghttpd", False, True),
+    "h1-to-h2c": ("nghttpd", True, True),
+}
 
 
 def callgrind_total(out_file: Path) -> int:
@@ -63,13 +72,13 @@ def stripped_copy(binary: str, work: Path, index: int) -> str:
     return str(copy)
 
 
-def instructions(binary: str, upstream: str, requests: int, h1: bool, work: Path, tag: str) -> int:
+def instructions(binary: str, upstream: str, requests: int, h1: bool, capture: bool, work: Path, tag: str) -> int:
     """Total instructions of one Tapline run that proxied `requests` requests."""
     port = free_port()
     out_file = work / f"callgrind.{tag}.out"
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", binary, "proxy",
            "--listen", f"{HOST}:{port}", "--quiet", "--threads", "1", "--reverse", upstream,
-           "--capture", str(work / "captures")]
+           *(["--capture", str(work / "captures")] if capture else ["--no-capture"])]
     proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                  env={"TAPLINE_HOME": str(work / "home"), "PATH": "/usr/bin:/bin"})
     wait_for_port(port, proc, timeout=120.0)
@@ -103,22 +112,23 @@ def main() -> int:
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(h2c_port, nghttpd_proc)
         _, nginx_port = start_nginx(work)
-        upstreams = {"h1": f"http://{HOST}:{nginx_port}", "h2c": f"h2c://{HOST}:{h2c_port}"}
+        upstreams = {"nginx": f"http://{HOST}:{nginx_port}", "nghttpd": f"h2c://{HOST}:{h2c_port}"}
         # The CA is made once, outside the measured runs.
         subprocess.run([args.binaries[0], "ca", "--path"], env={"TAPLINE_HOME": str(work / "home")},
                        capture_output=True, check=True)
-        print(f"instructions per request (callgrind; {args.long} - {args.short} requests, capture on, 1 thread)")
-        print(f"{'case':6} " + " ".join(f"{Path(b).parent.name + '/' + Path(b).name:>28}" for b in args.binaries)
+        print(f"instructions per request (callgrind; {args.long} - {args.short} requests, 1 thread)")
+        print(f"{'case':13} " + " ".join(f"{Path(b).parent.name + '/' + Path(b).name:>28}" for b in args.binaries)
               + "   ratio to the first")
         profiled = [stripped_copy(b, work, i) for i, b in enumerate(args.binaries)]
         for case in cases:
+            upstream, h1, capture = CASES[case]
             per_request = []
             for index, binary in enumerate(profiled):
-                short = instructions(binary, upstreams[case], args.short, case == "h1", work, f"{case}.{index}.short")
-                long = instructions(binary, upstreams[case], args.long, case == "h1", work, f"{case}.{index}.long")
+                short = instructions(binary, upstreams[upstream], args.short, h1, capture, work, f"{case}.{index}.short")
+                long = instructions(binary, upstreams[upstream], args.long, h1, capture, work, f"{case}.{index}.long")
                 per_request.append((long - short) / (args.long - args.short))
             ratios = " ".join(f"{p / per_request[0]:.3f}" for p in per_request[1:])
-            print(f"{case:6} " + " ".join(f"{p:>28,.0f}" for p in per_request) + f"   {ratios}", flush=True)
+            print(f"{case:13} " + " ".join(f"{p:>28,.0f}" for p in per_request) + f"   {ratios}", flush=True)
         return 0
     finally:
         stop_all()

@@ -39,3 +39,16 @@ def test_h2_bench_rejects_zero_rounds():
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
     assert "--rounds and --requests must be at least 1" in r.stderr
+
+
+def test_h1_to_h2c_ab_bench_compares_two_builds_per_round():
+    binary = str(tapline_bin())
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "ab_h1_to_h2c.py"), binary, binary,
+                        "--rounds", "2", "--duration", "1"],
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rounds = re.findall(r"round \d+: base ([\d,]+) req/s, new ([\d,]+) req/s, new/base ([\d.]+)", r.stdout)
+    assert len(rounds) == 2, r.stdout
+    for base, new, ratio in rounds:
+        assert int(base.replace(",", "")) > 0 and int(new.replace(",", "")) > 0, r.stdout
+    assert re.search(r"^new/base [\d.]+  \(rounds [\d.]+-[\d.]+\)$", r.stdout, re.M), r.stdout
