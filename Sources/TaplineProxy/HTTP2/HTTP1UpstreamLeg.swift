@@ -5,7 +5,10 @@ import TaplineWire
 /// request (Content-Length kept, otherwise chunked so trailers can follow) and
 /// parses the response, which is pulled only while the client stream's send
 /// queue is below `maxQueuedToClient`, so a slow HTTP/2 reader stops this socket
-/// being read and nothing grows without bound.
+/// being read and nothing grows without bound. The socket is not read either
+/// while the handler has paused it for the capture writer (`pauseForRecorder`),
+/// whatever the parser holds: a client with large windows drains the send queue
+/// at once, so the queue alone would let a download be read and recorded on.
 ///
 /// Reuse: when the response has ended, the connection goes back to the
 /// handler's `pool` if it can carry another request (`responseFinished`),
@@ -19,6 +22,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     private var parser: HTTP1ResponseParser
     private let chunked: Bool
     private var readPaused = false
+    /// Set by the handler while the capture writer is backed up (`pauseForRecorder`).
+    private var pausedForRecorder = false
     private var finished = false
     private var inInterimResponse = false
     /// The connection came from the pool (it may have timed out at the server: see `streamDidReadEOF`).
@@ -109,7 +114,20 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
                 }
             }
         }
-        let pause = parser.bufferedByteCount > Self.maxQueuedToClient
+        updateReadInterest()
+    }
+
+    /// Stops (true) or allows again (false) reading the socket because the capture
+    /// writer is backed up; reading resumes only once the parser has room too.
+    /// No effect once the connection is no longer this leg's to read.
+    func pauseForRecorder(_ paused: Bool) {
+        pausedForRecorder = paused
+        guard !finished, !released else { return }
+        updateReadInterest()
+    }
+
+    private func updateReadInterest() {
+        let pause = pausedForRecorder || parser.bufferedByteCount > Self.maxQueuedToClient
         if pause != readPaused {
             readPaused = pause
             if pause { connection.stream.pauseReading() } else { connection.stream.resumeReading() }
