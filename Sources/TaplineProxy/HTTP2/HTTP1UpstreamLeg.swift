@@ -37,7 +37,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     /// The connection was parked or closed: no longer this leg's.
     private var released = false
     /// Response body bytes queued toward the client above which the parser is not pulled.
-    static let maxQueuedToClient = 256 * 1024
+    static let maxQueuedToClient = BufferLimits.http2StreamSendQueue
 
     init(connection: UpstreamConnection, exchange: HTTP2StreamExchange, request: HTTPRequestHead, hasBody: Bool,
          limits: HTTP1Limits, reused: Bool, pool: HTTP1UpstreamPool) {
@@ -127,7 +127,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     }
 
     private func updateReadInterest() {
-        let pause = pausedForRecorder || parser.bufferedByteCount > Self.maxQueuedToClient
+        let pause = pausedForRecorder || parser.bufferedByteCount > BufferLimits.http1UpstreamParserInputPerStream
         if pause != readPaused {
             readPaused = pause
             if pause { connection.stream.pauseReading() } else { connection.stream.resumeReading() }
