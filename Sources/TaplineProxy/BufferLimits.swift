@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// How many bytes the proxy holds for one connection, stream or event loop before it
 /// stops reading the side that sends them (docs/architecture.md, "Backpressure").
 /// Together with the HTTP/2 receive windows (`HTTP2SessionSettings`: 1 MiB a stream,
@@ -19,6 +21,15 @@ enum BufferLimits {
     /// Worst case: 128 KiB (the limit plus one read) per parser, two per HTTP/1.1
     /// client connection.
     static let http1ParserInput = 64 * 1024
+
+    /// `http1ParserInput`, raised to what `limits` let one head or trailer section be:
+    /// a parser only parses a head it holds whole, so below that size a head within
+    /// `--max-header-bytes` would never be read to its end, and the connection would
+    /// wait for the header (or response) timeout instead.
+    /// Worst case: that size plus one read per parser.
+    static func http1ParserInput(for limits: HTTP1Limits) -> Int {
+        max(http1ParserInput, limits.maxHeaderSectionBytes, limits.maxTrailerSectionBytes)
+    }
 
     /// Unparsed response input the HTTP/1.1 upstream of one HTTP/2 client stream
     /// (`HTTP1UpstreamLeg`) holds before its socket is no longer read.

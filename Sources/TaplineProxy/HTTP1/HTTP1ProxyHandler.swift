@@ -67,7 +67,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private enum DeadlineKind { case idle, header, response }
 
     /// Input buffered in a parser beyond which its socket is not read.
-    private let maxBufferedInput = BufferLimits.http1ParserInput
+    private lazy var maxBufferedInput = BufferLimits.http1ParserInput(for: context.configuration.limits)
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
          upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil,
