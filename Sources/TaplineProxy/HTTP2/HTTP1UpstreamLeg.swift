@@ -34,6 +34,9 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     /// The final response ended and its head allows another request on the connection.
     private var responseAllowsReuse = false
     private var responseEnded = false
+    /// The upstream's EOF was read: what the parser holds is all the response there
+    /// is. It may still be waiting for the client's queue to drain (`pull`).
+    private var upstreamClosed = false
     /// The connection was parked or closed: no longer this leg's.
     private var released = false
     /// Response body bytes queued toward the client above which the parser is not pulled.
@@ -93,7 +96,16 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
                     "\(connection.target.hostPort) sent an invalid response: \(error)"))
                 return
             }
-            guard let event else { break }
+            guard let event else {
+                if upstreamClosed {
+                    // The parser gave all it had, and nothing more will come.
+                    finished = true
+                    handler.upstreamLost(exchange, error: FlowError(.upstreamAborted,
+                        "\(connection.target.hostPort) closed the connection before the response was complete"))
+                    return
+                }
+                break
+            }
             switch event {
             case .head(let head):
                 inInterimResponse = head.isInterim
@@ -151,7 +163,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         guard !released else { return }
         released = true
         connection.stream.delegate = nil
-        if requestSent, responseEnded, responseAllowsReuse, parser.bufferedByteCount == 0, let pool {
+        if requestSent, responseEnded, responseAllowsReuse, !upstreamClosed, parser.bufferedByteCount == 0, let pool {
             pool.park(connection)
         } else {
             connection.stream.closeAfterFlush()
@@ -175,15 +187,13 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         exchange.handler.pumpAfterUpstreamInput()
     }
 
+    /// The upstream closed: the response ends with what the parser holds, which `pull`
+    /// hands on as the client's queue allows (an error if it is cut short).
     func streamDidReadEOF(_ stream: any ByteStream) {
         if retriedAfterStaleReuse() { return }
         try? parser.finish()
+        upstreamClosed = true
         pull()
-        if !finished, let exchange {
-            finished = true
-            exchange.handler.upstreamLost(exchange, error: FlowError(.upstreamAborted,
-                "\(connection.target.hostPort) closed the connection before the response was complete"))
-        }
         exchange?.handler.pumpAfterUpstreamInput()
     }
 
