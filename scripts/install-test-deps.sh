@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the benchmark need (make test-deps):
 #   Debian: curl nghttp2-client nghttp2-server nginx-light wrk openssl procps chromium
-#           (chromium: the browser client of test_websocket_h2_export.py)
+#           e2fsprogs mount util-linux
+#           (chromium: the browser client of test_websocket_h2_export.py; e2fsprogs,
+#           mount, util-linux: the ext4 image test_capture_backpressure.py freezes)
 #           (+ python3 / python3-venv when no usable python3 is there)
 #   PyPI:   Tests/integration/requirements.txt, into the project venv ./.venv
 #
@@ -27,7 +29,7 @@ is_installed() {
 }
 
 # --- Debian packages -----------------------------------------------------------
-packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium)
+packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium e2fsprogs mount util-linux)
 nginx_was_installed=1
 if command -v dpkg-query >/dev/null 2>&1 && ! is_installed nginx-light; then
     nginx_was_installed=0

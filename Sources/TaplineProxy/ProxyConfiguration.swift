@@ -43,8 +43,8 @@ public struct ProxyConfiguration: Sendable {
     public var timeouts = ProxyTimeouts()
     public var limits = HTTP1Limits()
     /// Socket write-buffer watermarks: above `high` the other side is not read.
-    public var writeHighWatermark = 128 * 1024
-    public var writeLowWatermark = 32 * 1024
+    public var writeHighWatermark = BufferLimits.socketWriteHighWatermark
+    public var writeLowWatermark = BufferLimits.socketWriteLowWatermark
 
     public init(listenAddress: SocketAddress) {
         self.listenAddress = listenAddress

@@ -70,14 +70,17 @@ final class CaptureReaderToleranceTests: XCTestCase {
     func testUnclosedSessionIsReadableAndSaysSo() throws {
         let writer = try CaptureWriter(root: root)
         _ = CaptureTestSupport.recordSyntheticSession(into: writer)
-        // Wait until the writer thread has written everything, without closing.
-        let drained = expectation(description: "written")
-        DispatchQueue.global().async {
-            while (try? CaptureTestSupport.lines(of: writer.directory + "/events.jsonl").count) ?? 0 < 20 { usleep(1000) }
-            usleep(20_000)
-            drained.fulfill()
+        // Wait, without closing, until the writer thread has written everything: lines
+        // reach the file in the order recorded, so until the last event recorded (the
+        // close of connection 2) is the file's last whole line. A file has no event to
+        // wait on: it is polled, with a deadline.
+        let eventsPath = writer.directory + "/events.jsonl"
+        let deadline = Date().addingTimeInterval(10)
+        while !Self.lastWholeLine(of: eventsPath).contains(#""type":"connectionClosed","conn":2,"#), Date() < deadline {
+            usleep(1000)
         }
-        wait(for: [drained], timeout: 10)
+        XCTAssertTrue(Self.lastWholeLine(of: eventsPath).contains(#""type":"connectionClosed","conn":2,"#),
+                      "the writer did not write the whole session within 10 s")
         let session = try CapturedSession.open(directory: writer.directory)
         XCTAssertFalse(session.isClosed)
         // Its writer is alive: being written is said by the caller, it is not a warning.
@@ -88,6 +91,14 @@ final class CaptureReaderToleranceTests: XCTestCase {
         XCTAssertEqual(summary.flows, 4)  // counted from events.jsonl: no stats yet
         XCTAssertFalse(summary.isClosed)
         writer.close()
+    }
+
+    /// The last line of `path` that ends with a newline ("" if none yet).
+    private static func lastWholeLine(of path: String) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let end = text.lastIndex(of: "\n") else { return "" }
+        let start = text[..<end].lastIndex(of: "\n").map(text.index(after:)) ?? text.startIndex
+        return String(text[start..<end])
     }
 
     func testCatalogListsSessionsAndResolvesReferences() throws {

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 
 from tapline_testkit import rawhttp
 from tapline_testkit.util import HOST, curl, describe, text, wait_until
@@ -174,7 +173,9 @@ def test_sigterm_lets_an_in_flight_download_finish(tapline, origin):
         received = len(s.recv(65536))
         stopper = threading.Thread(target=proxy.stop)
         stopper.start()
-        time.sleep(0.2)  # let the signal land while the body is still flowing
+        # The signal has landed: the proxy says it is finishing in-flight flows. The body
+        # is still flowing, as this client has read only its first bytes.
+        proxy.wait_for_log(r"tapline: terminated, finishing in-flight flows")
         while chunk := s.recv(1 << 20):
             received += len(chunk)
         stopper.join()

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
-
-import pytest
-import websockets
 
 from tapline_testkit import websocket as wsk
 from tapline_testkit.util import HOST
@@ -20,25 +18,37 @@ def _capture_messages(flow):
 
 
 def test_server_vanishes_mid_message(tapline):
+    complete = wsk.frame(0x1, b"complete", mask=False)
+    partial = bytes([0x82, 126, 0x03, 0xE8]) + b"0123456789"  # 10 bytes of a 1000-byte binary frame
+    client_got_partial = threading.Event()
+
     def script(sock, leftover):
-        sock.sendall(wsk.frame(0x1, b"complete", mask=False))
-        # A 1000-byte binary frame of which only 10 bytes are sent, then the server is gone.
-        sock.sendall(bytes([0x82, 126, 0x03, 0xE8]) + b"0123456789")
-        time.sleep(0.2)
+        sock.sendall(complete)
+        sock.sendall(partial)
+        # Once the client has the partial frame, the proxy has read it: it is in the
+        # middle of the message when the server is gone (a reset, SO_LINGER 0).
+        client_got_partial.wait(10)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
     origin = wsk.RawWebSocketOrigin(script)
     try:
         proxy = tapline("--reverse", origin.http_url)
-
-        async def run():
-            async with wsk.connect(origin.url, mode="reverse", proxy=proxy) as ws:
-                assert await ws.recv() == "complete"
-                with pytest.raises(websockets.ConnectionClosed):
-                    await ws.recv()
-
+        sock = wsk.raw_client_handshake(HOST, proxy.port, "/", f"{HOST}:{proxy.port}")
         started = time.monotonic()
-        asyncio.run(asyncio.wait_for(run(), 20))
+        received = b""
+        while len(received) < len(complete + partial):
+            chunk = sock.recv(4096)
+            assert chunk, f"the proxy closed the connection after {received!r}"
+            received += chunk
+        assert received == complete + partial, received
+        client_got_partial.set()
+        sock.settimeout(10)
+        try:
+            while sock.recv(4096):
+                pass  # the proxy closes the client's connection: nothing hangs
+        except ConnectionResetError:
+            pass
+        sock.close()
         flow = wsk.wait_for_ended_websocket_flow(proxy)[0]
         assert time.monotonic() - started < 10
         assert _capture_messages(flow) == [("server", "text")]
@@ -49,30 +59,38 @@ def test_server_vanishes_mid_message(tapline):
 
 
 def test_client_vanishes_mid_message(tapline):
-    received = []
+    first = wsk.frame(0x1, b"first")
+    partial = wsk.frame(0x2, bytes(500))[:100]  # the header and part of the payload
+    received = bytearray()
+    origin_got_partial = threading.Event()
 
-    async def handler(ws):
+    def script(sock, leftover):
+        received.extend(leftover)
+        sock.settimeout(20)
         try:
-            async for m in ws:
-                received.append(m)
-        except websockets.ConnectionClosed:
+            while chunk := sock.recv(4096):
+                received.extend(chunk)
+                if len(received) >= len(first + partial):
+                    origin_got_partial.set()
+        except OSError:
             pass
 
-    origin = wsk.WebSocketOrigin(handler)
+    origin = wsk.RawWebSocketOrigin(script)
     try:
         proxy = tapline()
         sock = wsk.raw_client_handshake(HOST, proxy.port, f"http://{HOST}:{origin.port}/x", f"{HOST}:{origin.port}")
-        sock.sendall(wsk.frame(0x1, b"first"))
-        whole = wsk.frame(0x2, bytes(500))
-        sock.sendall(whole[:100])  # header and part of the payload
-        time.sleep(0.2)
+        sock.sendall(first + partial)
+        # Once the origin has the partial frame, the proxy has read it: it is in the
+        # middle of the message when the client is gone.
+        assert origin_got_partial.wait(10), f"the origin got {bytes(received)!r}"
         sock.close()
         flow = wsk.wait_for_ended_websocket_flow(proxy)[0]
         assert _capture_messages(flow) == [("client", "text")]
         error = flow["ended"]["error"]
         assert error["kind"] == "client-aborted", error
         assert "in the middle of a message" in error["message"], error
-        assert received == ["first"]
+        assert origin.closed.wait(10), "the proxy did not close the upstream after the client vanished"
+        assert bytes(received) == first + partial
     finally:
         origin.stop()
 

@@ -68,7 +68,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private enum DeadlineKind { case idle, header, response }
 
     /// Input buffered in a parser beyond which its socket is not read.
-    private let maxBufferedInput = 64 * 1024
+    private lazy var maxBufferedInput = BufferLimits.http1ParserInput(for: context.configuration.limits)
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
          upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil,

@@ -47,7 +47,7 @@ final class HTTP1OverHTTP2Stream: ByteStream, HTTP2UpstreamConnectionOwner, HTTP
     /// handler is told when the connection's close is reported, so a broken upstream
     /// reads as such rather than as a plain close.
     private var lostStreamError: FlowError?
-    static let maxQueuedPerStream = 256 * 1024
+    static let maxQueuedPerStream = BufferLimits.http2StreamSendQueue
 
     /// Wraps `upstream` when it speaks HTTP/2 (ALPN h2, or `priorKnowledge`); otherwise returns it.
     static func adapt(_ upstream: UpstreamConnection, priorKnowledge: Bool, limits: HTTP1Limits) -> UpstreamConnection {

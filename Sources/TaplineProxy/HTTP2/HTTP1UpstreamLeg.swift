@@ -6,7 +6,10 @@ import TaplineWire
 /// request (Content-Length kept, otherwise chunked so trailers can follow) and
 /// parses the response, which is pulled only while the client stream's send
 /// queue is below `maxQueuedToClient`, so a slow HTTP/2 reader stops this socket
-/// being read and nothing grows without bound.
+/// being read and nothing grows without bound. The socket is not read either
+/// while the handler has paused it for the capture writer (`pauseForRecorder`),
+/// whatever the parser holds: a client with large windows drains the send queue
+/// at once, so the queue alone would let a download be read and recorded on.
 ///
 /// Reuse: when the response has ended, the connection goes back to the
 /// handler's `pool` if it can carry another request (`responseFinished`),
@@ -20,6 +23,8 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     private var parser: HTTP1ResponseParser
     private let chunked: Bool
     private var readPaused = false
+    /// Set by the handler while the capture writer is backed up (`pauseForRecorder`).
+    private var pausedForRecorder = false
     private var finished = false
     private var inInterimResponse = false
     /// The connection came from the pool (it may have timed out at the server: see `streamDidReadEOF`).
@@ -30,10 +35,13 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
     /// The final response ended and its head allows another request on the connection.
     private var responseAllowsReuse = false
     private var responseEnded = false
+    /// The upstream's EOF was read: what the parser holds is all the response there
+    /// is. It may still be waiting for the client's queue to drain (`pull`).
+    private var upstreamClosed = false
     /// The connection was parked or closed: no longer this leg's.
     private var released = false
     /// Response body bytes queued toward the client above which the parser is not pulled.
-    static let maxQueuedToClient = 256 * 1024
+    static let maxQueuedToClient = BufferLimits.http2StreamSendQueue
 
     init(connection: UpstreamConnection, exchange: HTTP2StreamExchange, request: HTTPRequestHead, hasBody: Bool,
          limits: HTTP1Limits, reused: Bool, pool: HTTP1UpstreamPool) {
@@ -89,7 +97,16 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
                     "\(connection.target.hostPort) sent an invalid response: \(error)"))
                 return
             }
-            guard let event else { break }
+            guard let event else {
+                if upstreamClosed {
+                    // The parser gave all it had, and nothing more will come.
+                    finished = true
+                    handler.upstreamLost(exchange, error: FlowError(.upstreamAborted,
+                        "\(connection.target.hostPort) closed the connection before the response was complete"))
+                    return
+                }
+                break
+            }
             switch event {
             case .head(let head):
                 inInterimResponse = head.isInterim
@@ -110,7 +127,20 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
                 }
             }
         }
-        let pause = parser.bufferedByteCount > Self.maxQueuedToClient
+        updateReadInterest()
+    }
+
+    /// Stops (true) or allows again (false) reading the socket because the capture
+    /// writer is backed up; reading resumes only once the parser has room too.
+    /// No effect once the connection is no longer this leg's to read.
+    func pauseForRecorder(_ paused: Bool) {
+        pausedForRecorder = paused
+        guard !finished, !released else { return }
+        updateReadInterest()
+    }
+
+    private func updateReadInterest() {
+        let pause = pausedForRecorder || parser.bufferedByteCount > BufferLimits.http1UpstreamParserInputPerStream
         if pause != readPaused {
             readPaused = pause
             if pause { connection.stream.pauseReading() } else { connection.stream.resumeReading() }
@@ -134,7 +164,7 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         guard !released else { return }
         released = true
         connection.stream.delegate = nil
-        if requestSent, responseEnded, responseAllowsReuse, parser.bufferedByteCount == 0, let pool {
+        if requestSent, responseEnded, responseAllowsReuse, !upstreamClosed, parser.bufferedByteCount == 0, let pool {
             pool.park(connection)
         } else {
             connection.stream.closeAfterFlush()
@@ -158,15 +188,13 @@ final class HTTP1UpstreamLeg: ByteStreamDelegate {
         exchange.handler.pumpAfterUpstreamInput()
     }
 
+    /// The upstream closed: the response ends with what the parser holds, which `pull`
+    /// hands on as the client's queue allows (an error if it is cut short).
     func streamDidReadEOF(_ stream: any ByteStream) {
         if retriedAfterStaleReuse() { return }
         try? parser.finish()
+        upstreamClosed = true
         pull()
-        if !finished, let exchange {
-            finished = true
-            exchange.handler.upstreamLost(exchange, error: FlowError(.upstreamAborted,
-                "\(connection.target.hostPort) closed the connection before the response was complete"))
-        }
         exchange?.handler.pumpAfterUpstreamInput()
     }
 

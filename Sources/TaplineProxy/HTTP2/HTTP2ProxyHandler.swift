@@ -572,6 +572,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         let leg = HTTP1UpstreamLeg(connection: connection, exchange: exchange, request: head, hasBody: hasBody,
                                    limits: context.configuration.limits, reused: reused, pool: http1Pool)
         exchange.leg = .http1(leg)
+        if pausedForRecorder { leg.pauseForRecorder(true) }
         for chunk in exchange.pendingRequestBody {
             leg.sendBody(chunk)
         }
@@ -929,16 +930,27 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
+    /// While the capture writer is backed up, no socket of this connection is read:
+    /// the client, the shared HTTP/2 upstream and every stream's HTTP/1.1 upstream
+    /// (a leg made meanwhile starts paused, see `startHTTP1`).
     private func checkRecorder() {
         guard !pausedForRecorder, context.recorderIsBackedUp else { return }
         pausedForRecorder = true
         client.pauseReading()
         upstream?.pauseReading()
+        pauseHTTP1Legs(true)
         context.whenRecorderDrained { [weak self] in
             guard let self else { return }
             self.pausedForRecorder = false
             self.client.resumeReading()
             self.upstream?.resumeReading()
+            self.pauseHTTP1Legs(false)
+        }
+    }
+
+    private func pauseHTTP1Legs(_ paused: Bool) {
+        exchanges.forEachValue { exchange in
+            if case .http1(let leg) = exchange.leg { leg.pauseForRecorder(paused) }
         }
     }
 

@@ -22,7 +22,7 @@ final class ProxyContext {
     /// This loop's front of `recorder` (the capture writer encodes here, on this loop).
     private let sink: (any FlowEventSink)?
     /// Above this many bytes held in `sink`, it is flushed at once.
-    private static let maxBufferedBytes = 256 * 1024
+    private static let maxBufferedBytes = BufferLimits.captureStagingPerLoop
     private var flushScheduled = false
     private var batchEvents = true
 

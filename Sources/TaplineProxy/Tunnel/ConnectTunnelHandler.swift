@@ -35,7 +35,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
 
     /// How long to wait for the client's first bytes before assuming a server-speaks-first protocol.
     private let sniffTimeoutMilliseconds = 2_000
-    private let maxSniffBytes = 64 * 1024
+    private let maxSniffBytes = BufferLimits.connectTunnelPending
     /// ALPN protocols Tapline can proxy inside an intercepted tunnel.
     private let supportedALPN = ["h2", "http/1.1"]
 

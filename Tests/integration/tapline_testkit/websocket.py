@@ -176,14 +176,15 @@ class RawWebSocketOrigin:
 
 def raw_client_handshake(host: str, port: int, target: str, host_header: str) -> socket.socket:
     """Opens a TCP connection, sends an upgrade request for `target` (origin- or
-    absolute-form) and reads the 101; returns the socket."""
+    absolute-form) and reads the 101; returns the socket. The 101 is read a byte at a
+    time, so frames the server sent right after it are still in the socket."""
     sock = socket.create_connection((host, port), timeout=15)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUpgrade: websocket\r\n"
                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
+    while not data.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(1)
         assert chunk, f"connection closed during the handshake: {data!r}"
         data += chunk
     assert data.startswith(b"HTTP/1.1 101"), data
