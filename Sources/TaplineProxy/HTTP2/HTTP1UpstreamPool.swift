@@ -8,8 +8,8 @@ import TaplineNet
 /// one is closed instead of parked); each is closed after `idleMilliseconds`
 /// unused, or as soon as the server closes it or sends anything. `take`
 /// returns the most recently parked one (the least likely to have timed out
-/// at the server). Only `HTTP1UpstreamLeg` parks connections, and only ones
-/// whose exchange completed cleanly (see `HTTP1UpstreamLeg.responseFinished`).
+/// at the server). Only connections an `HTTP1ClientLeg` released as `poolable`
+/// are parked (see `HTTP1ClientLeg.releaseConnection`).
 ///
 /// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
 final class HTTP1UpstreamPool {

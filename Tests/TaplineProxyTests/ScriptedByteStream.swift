@@ -1,0 +1,47 @@
+@testable import TaplineProxy
+import TaplineNet
+
+/// A `ByteStream` without a socket, for driving a leg in tests: records what is
+/// written and whether reading is paused; the test delivers reads, EOF and the close.
+///
+/// `connection` is never read by the code under test (only owners recording
+/// `upstreamConnected` do): `ByteStream` still requires a `TCPConnection` (issue #22
+/// item 5 removes that), so this double traps if it is asked for one.
+final class ScriptedByteStream: ByteStream {
+    weak var delegate: (any ByteStreamDelegate)?
+    private(set) var written: [UInt8] = []
+    private(set) var readingPaused = false
+    private(set) var closed = false
+    private(set) var closedAfterFlush = false
+    var isWritable = true
+    var coalescesSmallWrites: Bool { true }
+    var connection: TCPConnection { fatalError("ScriptedByteStream has no socket") }
+
+    var writtenText: String { String(decoding: written, as: UTF8.self) }
+
+    func takeWritten() -> String {
+        defer { written = [] }
+        return writtenText
+    }
+
+    func write(_ bytes: some Collection<UInt8>) { written.append(contentsOf: bytes) }
+    func pauseReading() { readingPaused = true }
+    func resumeReading() { readingPaused = false }
+    func shutdownWrite() {}
+    func closeAfterFlush() { closedAfterFlush = true }
+    func close() { closed = true }
+
+    // MARK: Script
+
+    func deliver(_ text: String) {
+        delegate?.stream(self, didRead: Array(text.utf8)[...])
+    }
+
+    func deliverEOF() {
+        delegate?.streamDidReadEOF(self)
+    }
+
+    func deliverClose(error: (any Error)? = nil) {
+        delegate?.stream(self, didCloseWith: error)
+    }
+}
