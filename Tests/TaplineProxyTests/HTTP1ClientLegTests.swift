@@ -63,13 +63,14 @@ final class HTTP1ClientLegTests: XCTestCase {
     func testInterimHeadsArePassedOnAndTheirEndIsNot() {
         let leg = makeLeg()
         leg.sendHead(get(), endStream: true)
+        XCTAssertFalse(leg.reused, "the first request on a fresh connection")
         stream.deliver("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s>\r\n\r\n"
             + "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")
         XCTAssertEqual(recorder.takeEvents(), ["started", "head 100 none", "head 103 none", "head 200 contentLength(3)",
                                                "body abc", "end -", "input done"])
         XCTAssertEqual(recorder.heads.last?.received.reason, "OK")
         XCTAssertTrue(leg.poolable)
-        XCTAssertFalse(leg.reused)
+        XCTAssertTrue(leg.reused, "the next request goes over a used connection")
     }
 
     func testTheNextRequestOnAKeptAliveLegIsReused() {

@@ -34,7 +34,17 @@ final class ScriptedByteStream: ByteStream {
     // MARK: Script
 
     func deliver(_ text: String) {
-        delegate?.stream(self, didRead: Array(text.utf8)[...])
+        deliver(bytes: Array(text.utf8))
+    }
+
+    func deliver(bytes: [UInt8]) {
+        delegate?.stream(self, didRead: bytes[...])
+    }
+
+    /// Everything written so far, removed.
+    func takeWrittenBytes() -> [UInt8] {
+        defer { written = [] }
+        return written
     }
 
     func deliverEOF() {

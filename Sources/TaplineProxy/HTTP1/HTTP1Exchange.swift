@@ -32,8 +32,6 @@ final class HTTP1Exchange {
     var requestComplete = false
     var requestBodyBytes: UInt64 = 0
 
-    /// Between an interim (1xx) head and its `.end`.
-    var inInterimResponse = false
     var finalResponse: HTTPResponseHead?
     var responseFraming: HTTP1BodyFraming = .none
     var clientFraming: HTTP1BodyFraming = .none

@@ -43,9 +43,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     private var socketReadPaused = false
     private var pulling = false
     private var pullAgain = false
-    /// The connection had carried a request before this leg got it (it came from a pool).
-    private let connectionWasReused: Bool
-    private var requestsStarted = 0
+    private(set) var reused: Bool
 
     // The request in flight.
     private var requestChunked = false
@@ -69,13 +67,12 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     init(upstream: UpstreamConnection, reused: Bool, limits: HTTP1Limits) {
         self.upstream = upstream
         self.limits = limits
-        self.connectionWasReused = reused
+        self.reused = reused
         parser = HTTP1ResponseParser(limits: limits)
         upstream.stream.delegate = self
         upstream.stream.resumeReading()
     }
 
-    var reused: Bool { connectionWasReused || requestsStarted > 1 }
     var poolable: Bool { phase == .idle }
     var isWritable: Bool { upstream.stream.isWritable }
 
@@ -91,7 +88,6 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         requestChunked = !endStream && !request.headers.contains(name: "Content-Length")
         if requestChunked { request.headers = HTTP1HeadRewriter.framed(request.headers, .chunked) }
         phase = .exchanging
-        requestsStarted += 1
         requestSent = endStream
         responseStarted = false
         inInterimResponse = false
@@ -188,6 +184,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
             }
             let reusable = requestSent && responseAllowsReuse && !inputEnded && parser.bufferedByteCount == 0
             phase = reusable ? .idle : .finished
+            reused = true // whatever comes next on this connection goes over a used one
             delegate.leg(self, receivedEnd: trailers)
         }
     }

@@ -25,7 +25,9 @@ protocol HTTPClientLeg: AnyObject {
     /// The connection under the leg, for what the owner records (`upstreamConnected`:
     /// server address, TLS details) and compares (its target): never for I/O.
     var upstream: UpstreamConnection { get }
-    /// The request in flight went over a connection that an earlier request used.
+    /// The request in flight (or, between requests, the next one) goes over a
+    /// connection that an earlier request used: what `upstreamConnected` records,
+    /// and what `StaleConnectionRetryRule` asks.
     var reused: Bool { get }
     /// A byte (HTTP/1) or frame (HTTP/2) of the response to the request in flight arrived.
     var responseStarted: Bool { get }
