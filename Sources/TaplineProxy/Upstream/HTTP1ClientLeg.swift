@@ -126,19 +126,18 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     func resumeReading(_ reason: LegPauseReason) {
         guard pauses.resume(reason) else { return }
-        if phase == .exchanging { pull() } else { updateSocketReading() }
+        if phase == .exchanging, let delegate { pull(delegate) } else { updateSocketReading() }
     }
 
     func consumed(_ count: Int) {}
 
     /// Pulls response events while no reason holds the leg; a response not ended when
     /// the input ended and the parser has nothing more is lost.
-    private func pull() {
+    private func pull(_ delegate: any HTTPClientLegDelegate) {
         if pulling {
             pullAgain = true
             return
         }
-        guard let delegate else { return }
         pulling = true
         defer { pulling = false }
         repeat {
@@ -258,7 +257,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
                 delegate.legResponseStarted(self)
             }
             parser.append(bytes)
-            pull()
+            pull(delegate)
             delegate.legFinishedInput(self)
         case .idle:
             dropIdleConnection() // an idle HTTP/1.1 server has nothing to say
@@ -279,7 +278,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
                 delegate.legFinishedInput(self)
                 return
             }
-            pull()
+            pull(delegate)
             delegate.legFinishedInput(self)
         case .idle:
             dropIdleConnection()
@@ -306,7 +305,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
             closeError = error
             try? parser.finish()
             guard let delegate else { return }
-            pull()
+            pull(delegate)
             delegate.legFinishedInput(self)
         case .idle:
             phase = .detached
