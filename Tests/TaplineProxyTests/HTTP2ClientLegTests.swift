@@ -61,6 +61,27 @@ final class HTTP2ClientLegTests: XCTestCase {
         XCTAssertTrue(endStream)
     }
 
+    func testAChunkedUploadWithTrailersBecomesDATAAndATrailingHEADERS() throws {
+        leg.sendHead(.http1(HTTPRequestHead(method: "POST", target: "/up", version: .http1_1,
+                                            headers: HTTPHeaders([("Host", "o"), ("Transfer-Encoding", "chunked")]))),
+                     endStream: false)
+        leg.sendBody(Array("hello".utf8)[...])
+        leg.sendEnd(trailers: HTTPHeaders([("X-Sum", "5"), ("Content-Length", "5")]))
+        exchangeFrames()
+        let (fields, endStream) = try XCTUnwrap(requestHeaders())
+        XCTAssertFalse(endStream)
+        XCTAssertNil(fields.first(name: "transfer-encoding"), "connection-specific in HTTP/2")
+        var body: [UInt8] = []
+        var trailers: HTTPHeaders?
+        for event in received {
+            if case .data(_, let bytes) = event { body += bytes }
+            if case .headers(_, let fields, .trailers, true) = event { trailers = fields }
+        }
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), "hello")
+        XCTAssertEqual(trailers?.fields.map { "\($0.name): \($0.value)" }, ["x-sum: 5"],
+                       "lowercased, framing fields dropped")
+    }
+
     func testAResponseOfUnknownLengthWithTrailersComesAsMessageEvents() throws {
         sendGET()
         try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("x-a", "1")]), endStream: false)
