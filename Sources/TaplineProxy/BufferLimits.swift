@@ -12,8 +12,8 @@ import TaplineWire
 /// Constants, not settings: the RSS budgets of the integration tests (peak RSS under
 /// 64 MB for 50 concurrent 1 MiB downloads, test_forward_http.py) were measured with them.
 enum BufferLimits {
-    /// Unparsed HTTP/1.1 input one parser of an `HTTP1ProxyHandler` (the client's or
-    /// the upstream's) holds before its socket is no longer read.
+    /// Unparsed HTTP/1.1 input one parser (an `HTTP1ProxyHandler`'s client parser, an
+    /// `HTTP1ClientLeg`'s response parser) holds before its socket is no longer read.
     ///
     /// Why 64 KiB: one read; parsing a whole read before taking the next is all the
     /// parser needs, and a smaller buffer took 50 concurrent 1 MiB downloads with
@@ -31,19 +31,11 @@ enum BufferLimits {
         max(http1ParserInput, limits.maxHeaderSectionBytes, limits.maxTrailerSectionBytes)
     }
 
-    /// Unparsed response input the HTTP/1.1 upstream of one HTTP/2 client stream
-    /// (`HTTP1UpstreamLeg`) holds before its socket is no longer read.
-    ///
-    /// Why 256 KiB: as much as `http2StreamSendQueue`, so that when the client's
-    /// stream drains, what the parser holds fills its queue again without waiting
-    /// for a read. Worst case: 320 KiB per stream (the limit plus one read).
-    static let http1UpstreamParserInputPerStream = 256 * 1024
-
     /// Bytes queued in an HTTP/2 session for one stream (handed to the session and
     /// not yet written to the socket) above which the stream's writer is told to
-    /// stop: `HTTP1UpstreamLeg` stops pulling its response parser (toward the
-    /// client), `HTTP1OverHTTP2Stream` (toward an h2 upstream) and `HTTP2TunnelStream`
-    /// (RFC 8441 tunnels, both sides) report themselves not writable.
+    /// stop: an HTTP/2 client stream's `HTTP1ClientLeg` is paused (`.clientSlow`), an
+    /// `HTTP2ClientLeg` (toward an h2 upstream) and `HTTP2TunnelStream` (RFC 8441
+    /// tunnels, both sides) report themselves not writable.
     ///
     /// Why 256 KiB: 16 full DATA frames, twice the socket's high write watermark, so
     /// the session has frames ready whenever the socket can take more; more would

@@ -8,8 +8,8 @@ import TaplineNet
 /// one is closed instead of parked); each is closed after `idleMilliseconds`
 /// unused, or as soon as the server closes it or sends anything. `take`
 /// returns the most recently parked one (the least likely to have timed out
-/// at the server). Its owner parks only connections whose exchange completed
-/// cleanly (in the proxy: `HTTP1UpstreamLeg.responseFinished`).
+/// at the server). Only connections an `HTTP1ClientLeg` released as `poolable`
+/// are parked (in the proxy: `HTTP1ClientLeg.releaseConnection`).
 ///
 /// Thread ownership: confined to `loop`; owned by one client connection's handler
 /// (the proxy's `HTTP2ProxyHandler`).

@@ -33,8 +33,6 @@ final class HTTP1Exchange {
     var requestComplete = false
     var requestBodyBytes: UInt64 = 0
 
-    /// Between an interim (1xx) head and its `.end`.
-    var inInterimResponse = false
     var finalResponse: HTTPResponseHead?
     var responseFraming: HTTP1BodyFraming = .none
     var clientFraming: HTTP1BodyFraming = .none
@@ -60,16 +58,13 @@ final class HTTP1Exchange {
             : request.headers.containsToken("close", inField: "Connection")
     }
 
-    /// Safe to send again on a new connection: it went over a reused connection
-    /// that closed before any response byte, it has no body, its method is
-    /// idempotent (RFC 9110 §9.2.2), and it was not retried already.
+    /// Safe to send again on a new connection (`StaleConnectionRetryRule`).
     var mayRetryOnFreshConnection: Bool {
-        sentOverReusedConnection && !retried && timings.value.firstResponseByte == nil
-            && !requestFraming.hasBody && Self.idempotentMethods.contains(request.method)
+        StaleConnectionRetryRule.allowsResend(
+            method: request.method, requestHasBody: requestFraming.hasBody || requestBodyBytes > 0,
+            requestComplete: requestComplete, overReusedConnection: sentOverReusedConnection,
+            responseStarted: timings.value.firstResponseByte != nil, alreadyResent: retried)
     }
-
-    /// Methods whose request may be sent twice with the effect of once (RFC 9110 §9.2.2).
-    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
     /// A request asking to switch protocols: `Upgrade` listed in `Connection` (RFC 9110 §7.8).
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {

@@ -8,11 +8,14 @@ import TaplineWire
 /// reuses) the upstream connection, streams bodies both ways, and records each
 /// exchange as a flow.
 ///
-/// How it works: both parsers are pulled (`pumpClient`, `pumpUpstream`) only
-/// while the receiving side is writable, so a slow reader stops the pumping;
-/// unparsed bytes then pile up in the parser until `maxBufferedInput`, and
-/// above that the sending socket is no longer read. Pipelined requests wait in
-/// the client parser until the exchange before them is finished.
+/// How it works: the client's parser is pulled (`pumpClient`) only while the
+/// upstream leg is writable; unparsed bytes then pile up in the parser until
+/// `maxBufferedInput`, and above that the client is no longer read. The upstream
+/// side is an `HTTPClientLeg` (HTTP/1.1, or HTTP/2 when a reverse-mode upstream
+/// picks it), whose response events this handler forwards; it pauses the leg
+/// with `.clientSlow` while the client's socket is full and `.captureBackedUp`
+/// while the recorder is. Pipelined requests wait in the client parser until the
+/// exchange before them is finished.
 ///
 /// A client's FIN (read EOF, or `streamPeerHungUpWhilePaused` while its socket is
 /// not read) during an exchange is judged by the last request the client sent whole
@@ -32,17 +35,15 @@ import TaplineWire
 /// Thread ownership: confined to `context.loop`. Retention: the loop's
 /// `ProxyContext` registry owns this handler until the client connection closes
 /// or is handed to another handler (CONNECT, 101 Switching Protocols).
-final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
+final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegDelegate {
     private let context: ProxyContext
     private let client: any ByteStream
     private let info: ClientConnectionInfo
     private let route: HTTP1Route
     private var parser: HTTP1RequestParser
-    private var upstreamParser: HTTP1ResponseParser
     private var exchange: HTTP1Exchange?
-    /// The upstream connection of the exchange in flight, or an idle one kept for reuse.
-    private var upstream: UpstreamConnection?
-    private var upstreamReusable = true
+    /// The upstream of the exchange in flight, or one kept for the next request (`poolable`).
+    private var leg: (any HTTPClientLeg)?
     /// Set inside an intercepted tunnel whose upstream could not be reached: every request gets this error.
     private var upstreamFailure: UpstreamFailure?
     /// Connect timings of an upstream opened before the first request (TLS interception
@@ -58,7 +59,6 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     /// already in the kernel's receive buffer, so this is bounded by it), whatever the
     /// parser holds, so that the FIN is judged by the last request the client sent.
     private var readingClientToEOF = false
-    private var upstreamReadPaused = false
     private var pausedForRecorder = false
     /// The one timeout running at any time, and what it is for: idle (no exchange),
     /// header (a request head is arriving, or the connection's first one is due),
@@ -67,7 +67,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     private var deadlineKind = DeadlineKind.idle
     private enum DeadlineKind { case idle, header, response }
 
-    /// Input buffered in a parser beyond which its socket is not read.
+    /// Input buffered in the client's parser beyond which its socket is not read.
     private lazy var maxBufferedInput = BufferLimits.http1ParserInput(for: context.configuration.limits)
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
@@ -78,12 +78,12 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         self.info = info
         self.route = route
         self.parser = HTTP1RequestParser(limits: context.configuration.limits)
-        self.upstreamParser = HTTP1ResponseParser(limits: context.configuration.limits)
-        self.upstream = upstream
         self.upstreamFailure = upstreamFailure
         self.preconnectTimings = preconnectTimings
         client.delegate = self
-        upstream?.stream.delegate = self
+        if let upstream {
+            adopt(HTTP1ClientLeg(upstream: upstream, reused: false, limits: context.configuration.limits))
+        }
     }
 
     /// Starts serving, with bytes already read from the client (after CONNECT or a TLS handshake).
@@ -113,7 +113,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         while !clientClosed {
             if let exchange {
                 if exchange.requestComplete || !exchange.upstreamReady { break }
-                guard let upstream, upstream.stream.isWritable else { break }
+                guard let leg, leg.isWritable else { break }
             } else if shuttingDown {
                 break
             }
@@ -165,8 +165,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                 failExchange(failure.error, status: failure.status)
                 return
             }
-            if let upstream {
-                sendHead(of: exchange, over: upstream, reused: false)
+            if let leg {
+                sendHead(of: exchange, over: leg)
                 return
             }
         }
@@ -174,8 +174,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             failExchange(failure.error, status: failure.status)
             return
         }
-        if let upstream, upstream.target == target, upstreamReusable {
-            sendHead(of: exchange, over: upstream, reused: true)
+        if let leg, leg.poolable, leg.upstream.target == target {
+            sendHead(of: exchange, over: leg)
             return
         }
         openUpstream(for: exchange, target: target)
@@ -183,8 +183,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
 
     /// Connects a new upstream for `exchange` and sends its head there.
     private func openUpstream(for exchange: HTTP1Exchange, target: UpstreamTarget) {
-        dropUpstream()
-        // Reverse mode offers h2 too and speaks it through HTTP1OverHTTP2Stream when the upstream picks it.
+        dropLeg()
+        // Reverse mode offers h2 too and speaks it through an HTTP2ClientLeg when the upstream picks it.
         let isReverse: Bool = { if case .reverse = route { return true } else { return false } }()
         let alpn = target.scheme != .https ? [] : isReverse ? ["h2", "http/1.1"] : ["http/1.1"]
         context.connector.connect(to: target, alpn: alpn, timings: exchange.timings) { [weak self] result in
@@ -194,13 +194,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             }
             switch result {
             case .success(let connected):
-                let connection = HTTP1OverHTTP2Stream.adapt(
-                    connected, priorKnowledge: isReverse && self.context.configuration.reverseUpstreamHTTP2,
-                    limits: self.context.configuration.limits)
-                self.upstream = connection
-                self.upstreamReusable = true
-                connection.stream.delegate = self
-                self.sendHead(of: exchange, over: connection, reused: false)
+                let speaksHTTP2 = connected.tls?.alpn == "h2"
+                    || (isReverse && self.context.configuration.reverseUpstreamHTTP2)
+                let leg = self.makeLeg(on: connected, http2: speaksHTTP2)
+                self.adopt(leg)
+                self.sendHead(of: exchange, over: leg)
             case .failure(let failure):
                 self.failExchange(failure.error, status: failure.status)
             }
@@ -231,37 +229,45 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         }
     }
 
-    private func sendHead(of exchange: HTTP1Exchange, over upstream: UpstreamConnection, reused: Bool) {
-        upstreamParser = HTTP1ResponseParser(limits: context.configuration.limits)
-        upstreamParser.expectResponse(toMethod: exchange.request.method)
-        upstreamReadPaused = false
-        upstream.stream.resumeReading()
-        exchange.sentOverReusedConnection = reused
-        context.record(.upstreamConnected(flow: exchange.flow, server: upstream.serverAddress, tls: upstream.tls,
-                                          reused: reused, time: .now()))
-        upstream.stream.write(HTTP1Serializer.requestHead(exchange.upstreamRequest))
+    /// The leg for a new connection: HTTP/2 when the upstream speaks it (ALPN h2, or
+    /// prior knowledge), else HTTP/1.1 (also when no HTTP/2 session can be allocated:
+    /// HTTP/1.1 then fails visibly on it).
+    private func makeLeg(on connection: UpstreamConnection, http2: Bool) -> any HTTPClientLeg {
+        if http2, let leg = try? HTTP2ClientLeg.open(upstream: connection) { return leg }
+        return HTTP1ClientLeg(upstream: connection, reused: false, limits: context.configuration.limits)
+    }
+
+    /// Makes `leg` this handler's upstream, paused for whatever holds reading now.
+    private func adopt(_ leg: any HTTPClientLeg) {
+        leg.delegate = self
+        if pausedForRecorder { leg.pauseReading(.captureBackedUp) }
+        if !client.isWritable { leg.pauseReading(.clientSlow) }
+        self.leg = leg
+    }
+
+    private func sendHead(of exchange: HTTP1Exchange, over leg: any HTTPClientLeg) {
+        exchange.sentOverReusedConnection = leg.reused
+        context.record(.upstreamConnected(flow: exchange.flow, server: leg.upstream.serverAddress, tls: leg.upstream.tls,
+                                          reused: leg.reused, time: .now()))
+        leg.sendHead(.http1(exchange.upstreamRequest), endStream: !exchange.requestFraming.hasBody)
+        // The leg may have failed at once (an HTTP/2 connection that takes no more streams).
+        guard self.exchange === exchange, self.leg === leg else { return }
         exchange.upstreamReady = true
         arm(.response)
         pumpClient()
     }
 
     private func forwardRequestBody(_ bytes: ArraySlice<UInt8>) {
-        guard let exchange, let upstream else { return }
+        guard let exchange, let leg else { return }
         exchange.requestBodyBytes += UInt64(bytes.count)
         if exchange.timings.value.firstResponseByte == nil { arm(.response) }
-        if exchange.requestFraming == .chunked {
-            upstream.stream.write(HTTP1Serializer.chunk(bytes))
-        } else {
-            upstream.stream.write(bytes)
-        }
+        leg.sendBody(bytes)
         context.recordBody(flow: exchange.flow, isRequest: true, bytes: bytes)
     }
 
     private func endRequest(trailers: HTTPHeaders?) {
-        guard let exchange, let upstream else { return }
-        if exchange.requestFraming == .chunked {
-            upstream.stream.write(HTTP1Serializer.lastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
-        }
+        guard let exchange, let leg else { return }
+        leg.sendEnd(trailers: trailers)
         exchange.requestComplete = true
         let now = Timestamp.now()
         exchange.timings.value.requestSent = now
@@ -269,90 +275,87 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         if exchange.responseComplete { finishExchange(exchange) }
     }
 
-    // MARK: Upstream side
+    // MARK: Upstream side (HTTPClientLegDelegate)
 
-    private func receiveFromUpstream(_ bytes: ArraySlice<UInt8>) {
-        guard let exchange else {
-            // An idle keep-alive connection has nothing to say: drop it.
-            dropUpstream()
+    func legResponseStarted(_ leg: any HTTPClientLeg) {
+        guard let exchange, exchange.timings.value.firstResponseByte == nil else { return }
+        exchange.timings.value.firstResponseByte = .now()
+        deadline.disarm()
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedHead response: LegResponseHead) {
+        guard let exchange, !clientClosed else { return }
+        context.record(.responseHead(flow: exchange.flow, head: response.received, time: .now()))
+        // An HTTP/2 head becomes the HTTP/1.1 head it stands for; the capture keeps it as received.
+        let head = response.received.version == .http2
+            ? HTTP2HeadTranslator.http1Response(response.received.headers, framing: response.framing)
+            : response.received
+        if head.isInterim {
+            if exchange.request.version != .http1_0 {
+                var interim = head
+                interim.headers = HTTP1HeadRewriter.removeHopByHop(head.headers, keepUpgrade: false)
+                interim.version = .http1_1
+                client.write(HTTP1Serializer.responseHead(interim))
+            }
+        } else if head.status == 101, exchange.isUpgradeRequest {
+            switchProtocols(exchange, response: head)
+        } else {
+            sendResponseHead(head, response: response, of: exchange)
+        }
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        guard let exchange, !clientClosed else { return }
+        exchange.responseBodyBytes += UInt64(bytes.count)
+        if exchange.clientFraming == .chunked {
+            client.write(HTTP1Serializer.chunk(bytes))
+        } else {
+            client.write(bytes)
+        }
+        leg.consumed(bytes.count)
+        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
+        guard let exchange, !clientClosed else { return }
+        if exchange.clientFraming == .chunked {
+            client.write(HTTP1Serializer.lastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
+        }
+        exchange.responseComplete = true
+        context.record(.responseEnd(flow: exchange.flow, trailers: trailers,
+                                    bodyBytes: exchange.responseBodyBytes, time: .now()))
+        if !exchange.requestComplete {
+            // The upstream answered before the request was complete (e.g. 413):
+            // the rest of the request is unread, so this connection cannot be reused.
+            closeAfterExchange = true
+        }
+        finishExchange(exchange)
+    }
+
+    /// The response cannot be completed. A request that went over a kept-alive
+    /// connection the server closed just as we reused it (RFC 9112 §9.3.1) is sent
+    /// once more on a new connection when `StaleConnectionRetryRule` allows it.
+    func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
+        guard let exchange, leg === self.leg else { return }
+        if exchange.mayRetryOnFreshConnection {
+            exchange.retried = true
+            exchange.upstreamReady = false
+            openUpstream(for: exchange, target: exchange.target)
             return
         }
-        if exchange.timings.value.firstResponseByte == nil {
-            exchange.timings.value.firstResponseByte = .now()
-            deadline.disarm()
-        }
-        upstreamParser.append(bytes)
-        pumpUpstream()
+        failExchange(error, status: 502)
+    }
+
+    func legBecameWritable(_ leg: any HTTPClientLeg) {
+        pumpClient()
+    }
+
+    func legFinishedInput(_ leg: any HTTPClientLeg) {
         checkRecorder()
     }
 
-    /// Pulls response events while the client can take them.
-    private func pumpUpstream() {
-        while let exchange, !clientClosed, client.isWritable {
-            let event: HTTP1ResponseEvent?
-            do {
-                event = try upstreamParser.nextEvent()
-            } catch {
-                upstreamReusable = false
-                failExchange(FlowError(.badResponse, "\(exchange.target.hostPort) sent an invalid response: \(error)"),
-                             status: 502)
-                return
-            }
-            guard let event else { break }
-            switch event {
-            case .head(let head):
-                // From an HTTP/2 upstream the parser sees our HTTP/1.1 translation;
-                // the capture keeps the head as the upstream sent it.
-                let received = (upstream?.stream as? HTTP1OverHTTP2Stream)?.takeReceivedHead() ?? head
-                context.record(.responseHead(flow: exchange.flow, head: received, time: .now()))
-                if head.isInterim {
-                    exchange.inInterimResponse = true
-                    if exchange.request.version != .http1_0 {
-                        var interim = head
-                        interim.headers = HTTP1HeadRewriter.removeHopByHop(head.headers, keepUpgrade: false)
-                        interim.version = .http1_1
-                        client.write(HTTP1Serializer.responseHead(interim))
-                    }
-                } else if head.status == 101, exchange.isUpgradeRequest {
-                    switchProtocols(exchange, response: head)
-                    return
-                } else {
-                    sendResponseHead(head, of: exchange)
-                }
-            case .body(let bytes):
-                exchange.responseBodyBytes += UInt64(bytes.count)
-                if exchange.clientFraming == .chunked {
-                    client.write(HTTP1Serializer.chunk(bytes))
-                } else {
-                    client.write(bytes)
-                }
-                context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes)
-            case .end(let trailers):
-                if exchange.inInterimResponse {
-                    exchange.inInterimResponse = false
-                    continue
-                }
-                if exchange.clientFraming == .chunked {
-                    client.write(HTTP1Serializer.lastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
-                }
-                exchange.responseComplete = true
-                context.record(.responseEnd(flow: exchange.flow, trailers: trailers,
-                                            bodyBytes: exchange.responseBodyBytes, time: .now()))
-                if exchange.requestComplete {
-                    finishExchange(exchange)
-                } else {
-                    // The upstream answered before the request was complete (e.g. 413):
-                    // the rest of the request is unread, so this connection cannot be reused.
-                    closeAfterExchange = true
-                    finishExchange(exchange)
-                }
-            }
-        }
-        updateReadInterest()
-    }
-
-    private func sendResponseHead(_ head: HTTPResponseHead, of exchange: HTTP1Exchange) {
-        let framing = HTTP1BodyFraming(upstreamParser.messageFraming)
+    private func sendResponseHead(_ head: HTTPResponseHead, response: LegResponseHead, of exchange: HTTP1Exchange) {
+        let framing = response.framing
         exchange.responseFraming = framing
         var clientFraming = framing
         if exchange.clientWantsClose || shuttingDown || !exchange.requestComplete { closeAfterExchange = true }
@@ -362,11 +365,10 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             closeAfterExchange = true
         }
         exchange.clientFraming = clientFraming
-        if !HTTP1BodyFraming.allowsReuse(after: head, framing: framing) { upstreamReusable = false }
         exchange.finalResponse = head
         let clientHead = HTTP1HeadRewriter.clientResponse(
             head, framing: framing, clientFraming: clientFraming,
-            statedContentLength: upstreamParser.statedContentLength, closeAfter: closeAfterExchange,
+            statedContentLength: response.statedContentLength, closeAfter: closeAfterExchange,
             clientVersion: exchange.request.version, isUpgrade: false)
         client.write(HTTP1Serializer.responseHead(clientHead))
     }
@@ -374,30 +376,33 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     /// 101 Switching Protocols: from here on both connections are relayed byte for byte
     /// (a WebSocket upgrade through a `WebSocketRelay`, which also records its messages).
     private func switchProtocols(_ exchange: HTTP1Exchange, response: HTTPResponseHead) {
-        guard let upstream else { return }
+        guard let (upstream, fromUpstream) = leg?.takeOver() else {
+            failExchange(FlowError(.badResponse, "\(exchange.target.hostPort) switched protocols on a connection that cannot be handed over"),
+                         status: 502)
+            return
+        }
         exchange.finalResponse = response
         let clientHead = HTTP1HeadRewriter.clientResponse(
             response, framing: .none, clientFraming: .none, closeAfter: false,
             clientVersion: exchange.request.version, isUpgrade: true)
         client.write(HTTP1Serializer.responseHead(clientHead))
         let fromClient = parser.takeUnparsedBytes()
-        let fromUpstream = upstreamParser.takeUnparsedBytes()
         cancelTimers()
         // The relay takes over both connections: a recorder wait of this handler's
         // (`checkRecorder`, after this returns) must not pause a client it no longer owns.
         clientClosed = true
         self.exchange = nil
-        self.upstream = nil
+        self.leg = nil
         if WebSocketHandshake.isUpgradeRequest(exchange.request), WebSocketHandshake.isUpgradeResponse(response) {
             let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
-                                       client: client, upstream: upstream.stream,
+                                       client: client, upstream: upstream,
                                        tap: WebSocketTap(handshakeResponse: response))
             context.register(relay, for: client.transport)
             relay.start(fromClient: fromClient, fromUpstream: fromUpstream)
             return
         }
         let relay = TunnelRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
-                                client: client, upstream: upstream.stream)
+                                client: client, upstream: upstream)
         context.register(relay, for: client.transport)
         relay.start(fromClient: fromClient, fromUpstream: fromUpstream)
     }
@@ -411,7 +416,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                                   bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
                                   error: nil, time: now))
         self.exchange = nil
-        if !upstreamReusable || !exchange.requestComplete { dropUpstream() }
+        if leg?.poolable != true || !exchange.requestComplete { dropLeg() }
         // The parser stops after any request carrying Upgrade; the upstream did not switch.
         parser.resumeAfterDeclinedUpgrade()
         if closeAfterExchange || shuttingDown {
@@ -433,7 +438,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                                   bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
                                   error: error, time: now))
         self.exchange = nil
-        dropUpstream()
+        dropLeg()
         if exchange.responseHeadSent {
             client.close()
         } else {
@@ -480,11 +485,12 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
         clientClosed = true
     }
 
-    private func dropUpstream() {
-        guard let upstream else { return }
-        self.upstream = nil
-        upstream.stream.delegate = nil
-        upstream.stream.close()
+    /// Lets go of the upstream: its connection is closed (an HTTP/2 stream reset).
+    private func dropLeg() {
+        guard let leg else { return }
+        self.leg = nil
+        leg.delegate = nil
+        leg.cancel()
     }
 
     // MARK: Upgrade: h2c
@@ -560,23 +566,18 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
             clientReadPaused = pauseClient
             if pauseClient { client.pauseReading() } else { client.resumeReading() }
         }
-        if let upstream {
-            let pauseUpstream = pausedForRecorder || upstreamParser.bufferedByteCount > maxBufferedInput
-            if pauseUpstream != upstreamReadPaused {
-                upstreamReadPaused = pauseUpstream
-                if pauseUpstream { upstream.stream.pauseReading() } else { upstream.stream.resumeReading() }
-            }
-        }
     }
 
     private func checkRecorder() {
         guard !pausedForRecorder, context.recorderIsBackedUp else { return }
         pausedForRecorder = true
         updateReadInterest()
+        leg?.pauseReading(.captureBackedUp)
         context.whenRecorderDrained { [weak self] in
             guard let self else { return }
             self.pausedForRecorder = false
             self.updateReadInterest()
+            self.leg?.resumeReading(.captureBackedUp)
         }
     }
 
@@ -644,19 +645,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     // MARK: ByteStreamDelegate
 
     func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
-        if stream === client {
-            receiveFromClient(bytes)
-        } else if stream === upstream?.stream {
-            receiveFromUpstream(bytes)
-        }
+        receiveFromClient(bytes)
     }
 
     func streamDidReadEOF(_ stream: any ByteStream) {
-        if stream === client {
-            clientSentEOF()
-        } else if stream === upstream?.stream {
-            upstreamSentEOF()
-        }
+        clientSentEOF()
     }
 
     /// Reading the client is paused (its parser is full, or the recorder is backed up)
@@ -666,26 +659,18 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
     /// recorded meanwhile, as the exchange in flight takes no more request events. A FIN
     /// inside the request in flight waits to be read as EOF when the pause ends.
     func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {
-        guard stream === client, let exchange, exchange.requestComplete else { return }
+        guard let exchange, exchange.requestComplete else { return }
         readingClientToEOF = true
         updateReadInterest()
     }
 
+    /// The client's socket filled up (or drained): the leg stops (or resumes) delivering the response.
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
-        guard isWritable else { return }
-        if stream === client {
-            pumpUpstream()
-        } else if stream === upstream?.stream {
-            pumpClient()
-        }
+        if isWritable { leg?.resumeReading(.clientSlow) } else { leg?.pauseReading(.clientSlow) }
     }
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
-        if stream === client {
-            clientDidClose(error)
-        } else if stream === upstream?.stream {
-            upstreamDidClose(error)
-        }
+        clientDidClose(error)
     }
 
     /// Every byte the client will send is in the parser now: judges the FIN by the
@@ -751,7 +736,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                 ? "the client closed the connection before the response was complete"
                 : "the client closed the connection after \(exchange.requestBodyBytes) bytes of the request body")
         }
-        dropUpstream()
+        dropLeg()
         context.clientConnectionClosed(info, connection: client.transport, error: error)
     }
 
@@ -763,60 +748,6 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate {
                                   bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
                                   error: FlowError(.clientAborted, message), time: now))
         self.exchange = nil
-        dropUpstream()
-    }
-
-    private func upstreamSentEOF() {
-        upstreamReusable = false
-        guard let exchange else {
-            dropUpstream()
-            return
-        }
-        do {
-            try upstreamParser.finish()
-        } catch {
-            upstreamLost(exchange, nil)
-            return
-        }
-        pumpUpstream()
-        if let current = self.exchange, current === exchange, !exchange.responseComplete,
-           !upstreamParser.isReadingUntilClose {
-            upstreamLost(exchange, nil)
-        }
-    }
-
-    private func upstreamDidClose(_ error: (any Error)?) {
-        upstreamReusable = false
-        guard let exchange, !exchange.responseComplete else {
-            upstream = nil
-            return
-        }
-        try? upstreamParser.finish()
-        pumpUpstream()
-        if self.exchange === exchange {
-            upstreamLost(exchange, error)
-        }
-        upstream = nil
-    }
-
-    private func upstreamLost(_ exchange: HTTP1Exchange, _ error: (any Error)?) {
-        if exchange.mayRetryOnFreshConnection {
-            // A kept-alive connection the server closed just as we reused it (RFC 9112 §9.3.1):
-            // the request had no body and got no answer, so send it once more on a new connection.
-            exchange.retried = true
-            exchange.upstreamReady = false
-            openUpstream(for: exchange, target: exchange.target)
-            return
-        }
-        if let stated = error as? FlowError {
-            // An HTTP/2 upstream stream says itself what went wrong (a reset, a refused head).
-            failExchange(stated, status: 502)
-            return
-        }
-        let reason = error.map { " (\($0))" } ?? ""
-        let message = exchange.responseHeadSent
-            ? "\(exchange.target.hostPort) closed the connection in the middle of the response body\(reason)"
-            : "\(exchange.target.hostPort) closed the connection without sending a response\(reason)"
-        failExchange(FlowError(.upstreamAborted, message), status: 502)
+        dropLeg()
     }
 }

@@ -141,6 +141,25 @@ enum HTTP2HeadTranslator {
         return out
     }
 
+    /// The HTTP/1.1 response head for an HTTP/2 response block: its regular fields, and
+    /// the framing field `framing` implies when the block states no content-length
+    /// (`content-length: 0`, or `transfer-encoding: chunked` for a body of unknown
+    /// length). HTTP/2 has no reason phrase; an HTTP/1.1 client gets the standard one
+    /// rather than none (h2load, for one, counts a status line without a reason as a
+    /// failed request).
+    static func http1Response(_ fields: HTTPHeaders, framing: HTTP1BodyFraming) -> HTTPResponseHead {
+        var headers = http1Fields(fields)
+        if !fields.contains(name: "content-length") {
+            switch framing {
+            case .contentLength(let length): headers.add(name: "content-length", value: String(length))
+            case .chunked: headers.add(name: "transfer-encoding", value: "chunked")
+            case .none, .untilClose: break
+            }
+        }
+        let status = fields.http2Status ?? 502
+        return HTTPResponseHead(version: .http1_1, status: status, reason: HTTPStatusText.reason(status), headers: headers)
+    }
+
     /// Trailers toward HTTP/2: names lowercased, the fields
     /// `HTTP1HeadRewriter.forwardableTrailers` drops (framing, routing, hop-by-hop) dropped.
     static func http2Trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {

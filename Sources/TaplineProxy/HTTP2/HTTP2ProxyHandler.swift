@@ -343,7 +343,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .http2(let connection, let id):
             connection.session.send(data: bytes, stream: id)
         case .http1(let leg):
-            leg.sendBody(bytes)
+            leg.sendBody(bytes[...])
             if leg.isWritable { creditClient(exchange, exchange.clientUnconsumed) } // else when it drains
         }
     }
@@ -360,7 +360,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .http2(let connection, let id):
             connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
         case .http1(let leg):
-            leg.endBody(trailers: exchange.requestTrailers)
+            leg.sendEnd(trailers: exchange.requestTrailers)
         }
     }
 
@@ -379,14 +379,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             exchange.upstreamUnconsumed -= credit
             connection.session.consume(stream: id, count: credit)
         case .http1(let leg):
-            leg.pull()
+            leg.consumed(count)
+            if queuedToClient(exchange) < BufferLimits.http2StreamSendQueue { leg.resumeReading(.clientSlow) }
         case .none:
             break
         }
     }
 
     /// Response bytes queued toward the client for `exchange` and not yet framed.
-    func queuedToClient(_ exchange: HTTP2StreamExchange) -> Int {
+    private func queuedToClient(_ exchange: HTTP2StreamExchange) -> Int {
         session.bufferedBytes(stream: exchange.clientStream)
     }
 
@@ -425,7 +426,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             connection.session.consume(stream: id, count: exchange.upstreamUnconsumed)
             exchange.upstreamUnconsumed = 0
         case .http1(let leg):
-            if exchange.responseComplete { leg.responseFinished() } else { leg.close() }
+            if exchange.responseComplete { releaseHTTP1(leg) } else { leg.cancel() }
         }
         exchange.leg = .none
     }
@@ -569,33 +570,43 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                                     forwardedFor: forwardedFor)
         }
         let hasBody = !exchange.requestEnded || !exchange.pendingRequestBody.isEmpty
-        let leg = HTTP1UpstreamLeg(connection: connection, exchange: exchange, request: head, hasBody: hasBody,
-                                   limits: context.configuration.limits, reused: reused, pool: http1Pool)
+        let leg = HTTP1ClientLeg(upstream: connection, reused: reused, limits: context.configuration.limits)
+        leg.delegate = exchange
+        if pausedForRecorder { leg.pauseReading(.captureBackedUp) }
         exchange.leg = .http1(leg)
-        if pausedForRecorder { leg.pauseForRecorder(true) }
+        leg.sendHead(.http1(head), endStream: !hasBody)
         for chunk in exchange.pendingRequestBody {
-            leg.sendBody(chunk)
+            leg.sendBody(chunk[...])
         }
         exchange.pendingRequestBody = []
-        if exchange.requestEnded { leg.endBody(trailers: exchange.requestTrailers) }
+        if exchange.requestEnded { leg.sendEnd(trailers: exchange.requestTrailers) }
         http1UpstreamWritable(exchange)
         armResponseTimer(exchange)
     }
 
-    /// The pooled HTTP/1.1 connection of `exchange` closed before any response byte (its
-    /// keep-alive ran out as we reused it, RFC 9112 §9.3.1): a complete, body-less request
-    /// with an idempotent method goes once more, on a new connection (so never twice).
-    /// Returns false when it cannot be retried (the caller reports the failure).
-    func retryOnFreshConnection(_ exchange: HTTP2StreamExchange) -> Bool {
-        guard case .http1(let leg) = exchange.leg, leg.reused, !exchange.flowEnded, exchange.requestEnded,
-              exchange.requestBodyBytes == 0, HTTP1Exchange.idempotentMethods.contains(exchange.method) else {
-            return false
+    /// The HTTP/1.1 leg of `exchange` failed. A request that went over a pooled
+    /// connection the server closed as we reused it (RFC 9112 §9.3.1) goes once more,
+    /// on a new connection, when `StaleConnectionRetryRule` allows it; anything else
+    /// fails the exchange.
+    func http1LegFailed(_ exchange: HTTP2StreamExchange, error: FlowError) {
+        // A resend goes over a fresh connection, on which the rule never allows another.
+        if case .http1(let leg) = exchange.leg, !exchange.flowEnded,
+           StaleConnectionRetryRule.allowsResend(method: exchange.method, requestHasBody: exchange.requestBodyBytes > 0,
+                                                 requestComplete: exchange.requestEnded, overReusedConnection: leg.reused,
+                                                 responseStarted: leg.responseStarted, alreadyResent: false) {
+            exchange.responseDeadline = nil
+            leg.cancel()
+            exchange.leg = .none
+            connectHTTP1(exchange, reusing: false)
+            return
         }
-        exchange.responseDeadline = nil
-        leg.close()
-        exchange.leg = .none
-        connectHTTP1(exchange, reusing: false)
-        return true
+        upstreamLost(exchange, error: error)
+    }
+
+    /// The response of an HTTP/1.1 leg is over: its connection goes back to the pool
+    /// when it can carry another request, else it is closed once flushed.
+    private func releaseHTTP1(_ leg: HTTP1ClientLeg) {
+        if let connection = leg.releaseConnection() { http1Pool.park(connection) }
     }
 
     func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
@@ -708,8 +719,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     /// A response head from the HTTP/1.1 upstream, with the framing its parser decided
     /// and, for a bodiless response, the Content-Length it stated.
-    func http1ResponseHead(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?,
-                           for exchange: HTTP2StreamExchange) {
+    func http1ResponseHead(_ response: LegResponseHead, for exchange: HTTP2StreamExchange) {
+        let head = response.received
         firstResponseByte(exchange)
         if exchange.webSocket != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
             switchHTTP1ToWebSocket(exchange, response: head)
@@ -719,14 +730,14 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         var forwarded = head
         // One content-length of the decided (or, bodiless, stated) value: `5, 5` or two
         // content-length fields make an HTTP/2 response malformed (RFC 9113 §8.1.1).
-        forwarded.headers = framing != .none ? HTTP1HeadRewriter.framed(head.headers, framing)
-            : HTTP1HeadRewriter.bodilessResponseFields(head.headers, statedContentLength: statedContentLength)
+        forwarded.headers = response.framing != .none ? HTTP1HeadRewriter.framed(head.headers, response.framing)
+            : HTTP1HeadRewriter.bodilessResponseFields(head.headers, statedContentLength: response.statedContentLength)
         let fields = HTTP2HeadTranslator.http2Response(forwarded)
         if head.isInterim {
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
             return
         }
-        sendResponseHead(fields, endStream: framing == .none, for: exchange)
+        sendResponseHead(fields, endStream: response.framing == .none, for: exchange)
     }
 
     /// The HTTP/1.1 upstream answered the tunnel's Upgrade: a valid 101 starts the relay
@@ -741,9 +752,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             return
         }
         context.record(.responseHead(flow: exchange.flow, head: response, time: eventTime))
-        let fromUpstream = leg.takeOver()
+        guard let (stream, fromUpstream) = leg.takeOver() else { return }
         exchange.leg = .none
-        startWebSocketRelay(exchange, clientFields: clientFields, upstream: leg.connection.stream,
+        startWebSocketRelay(exchange, clientFields: clientFields, upstream: stream,
                             fromUpstream: fromUpstream, tap: WebSocketTap(handshakeResponse: response))
     }
 
@@ -754,9 +765,18 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         session.send(data: bytes, stream: exchange.clientStream)
     }
 
+    /// Response body bytes from the HTTP/1.1 leg: the leg is paused (`.clientSlow`) while
+    /// the stream has `BufferLimits.http2StreamSendQueue` queued, until `dataSent` brings it below.
+    func http1LegBody(_ bytes: ArraySlice<UInt8>, for exchange: HTTP2StreamExchange) {
+        http1ResponseBody(Array(bytes), for: exchange)
+        if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= BufferLimits.http2StreamSendQueue {
+            leg.pauseReading(.clientSlow)
+        }
+    }
+
     func http1ResponseEnd(trailers: HTTPHeaders?, for exchange: HTTP2StreamExchange) {
         responseEnded(exchange, trailers: trailers)
-        if case .http1(let leg) = exchange.leg { leg.responseFinished() }
+        if case .http1(let leg) = exchange.leg { releaseHTTP1(leg) }
     }
 
     private func responseEnded(_ exchange: HTTP2StreamExchange, trailers: HTTPHeaders?) {
@@ -773,7 +793,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    private func firstResponseByte(_ exchange: HTTP2StreamExchange) {
+    func firstResponseByte(_ exchange: HTTP2StreamExchange) {
         exchange.responseDeadline = nil
         if exchange.timings.value.firstResponseByte == nil { exchange.timings.value.firstResponseByte = eventTime }
     }
@@ -938,19 +958,17 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         pausedForRecorder = true
         client.pauseReading()
         upstream?.pauseReading()
-        pauseHTTP1Legs(true)
+        exchanges.forEachValue { exchange in
+            if case .http1(let leg) = exchange.leg { leg.pauseReading(.captureBackedUp) }
+        }
         context.whenRecorderDrained { [weak self] in
             guard let self else { return }
             self.pausedForRecorder = false
             self.client.resumeReading()
             self.upstream?.resumeReading()
-            self.pauseHTTP1Legs(false)
-        }
-    }
-
-    private func pauseHTTP1Legs(_ paused: Bool) {
-        exchanges.forEachValue { exchange in
-            if case .http1(let leg) = exchange.leg { leg.pauseForRecorder(paused) }
+            self.exchanges.forEachValue { exchange in
+                if case .http1(let leg) = exchange.leg { leg.resumeReading(.captureBackedUp) }
+            }
         }
     }
 

@@ -21,14 +21,13 @@ import TaplineWire
 /// upstream connection's stream map; closures hold it weakly), and everything that
 /// calls back into it (that upstream connection, its HTTP/1.1 leg, whose socket's
 /// delegate is weak) goes away with the handler. So `handler` is an unmanaged
-/// reference: events reach the handler without retaining it. A weak reference cost
-/// ~10 atomic reference count operations a request here, on the handler's side
-/// table (the slow path, since the handler is also referenced weakly elsewhere).
-final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder {
+/// reference: events reach the handler without retaining it (a weak reference would
+/// take the runtime's slow reference-counting path on every event: docs/performance.md).
+final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder, HTTPClientLegDelegate {
     enum Leg {
         case none
         case http2(HTTP2UpstreamConnection, Int32)
-        case http1(HTTP1UpstreamLeg)
+        case http1(HTTP1ClientLeg)
     }
 
     let flow: FlowID
@@ -84,5 +83,35 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
 
     func upstreamStream(_ stream: Int32, lost error: FlowError) {
         handler.upstreamLost(self, error: error)
+    }
+
+    // MARK: HTTPClientLegDelegate (its HTTP/1.1 leg; holds this exchange weakly)
+
+    func legResponseStarted(_ leg: any HTTPClientLeg) {
+        handler.firstResponseByte(self)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
+        handler.http1ResponseHead(head, for: self)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        handler.http1LegBody(bytes, for: self)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
+        handler.http1ResponseEnd(trailers: trailers, for: self)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
+        handler.http1LegFailed(self, error: error)
+    }
+
+    func legBecameWritable(_ leg: any HTTPClientLeg) {
+        handler.http1UpstreamWritable(self)
+    }
+
+    func legFinishedInput(_ leg: any HTTPClientLeg) {
+        handler.pumpAfterUpstreamInput()
     }
 }

@@ -1,0 +1,29 @@
+import TaplineFlow
+import TaplineWire
+
+/// The owner of an `HTTPClientLeg`: receives the response to the request in
+/// flight, at message level.
+///
+/// Order for one request: `legResponseStarted` once, then heads (any interim 1xx,
+/// then the final one), body bytes, `receivedEnd`; or `failed` at any point, after
+/// which nothing more comes. `legFinishedInput` follows each batch of events that
+/// one read of the upstream produced (flush what they queued, check the capture).
+///
+/// Thread ownership: called on the leg's loop.
+protocol HTTPClientLegDelegate: AnyObject {
+    /// The first byte of the response arrived (stop a response timeout, stamp the time).
+    func legResponseStarted(_ leg: any HTTPClientLeg)
+    /// An interim (1xx) or final head, as the upstream sent it.
+    func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead)
+    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>)
+    /// The response ended, with its trailers as received.
+    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?)
+    /// The response cannot be completed (the connection closed, a bad response, a
+    /// reset stream); `error` says why in words a user can act on. Whether the request
+    /// may be sent again is the owner's call (`StaleConnectionRetryRule`).
+    func leg(_ leg: any HTTPClientLeg, failed error: FlowError)
+    /// The upstream takes request bytes again.
+    func legBecameWritable(_ leg: any HTTPClientLeg)
+    /// The events of one read were delivered.
+    func legFinishedInput(_ leg: any HTTPClientLeg)
+}

@@ -1,0 +1,14 @@
+/// Why an owner stopped a leg reading its upstream (nghttpx's `IOCtrlReason`).
+///
+/// Reasons are independent: a leg reads again only once every reason that paused
+/// it was resumed, so ending one cause (the capture drained) never resumes what
+/// another still holds (a slow client). See `LegReadPauses`.
+struct LegPauseReason: OptionSet, Sendable {
+    let rawValue: UInt8
+
+    /// The capture's write queue is backed up: nothing more may be read to be recorded.
+    static let captureBackedUp = LegPauseReason(rawValue: 1 << 0)
+    /// The owner's client cannot take more response bytes now (its socket or stream
+    /// queue is full): no more response events until it drains.
+    static let clientSlow = LegPauseReason(rawValue: 1 << 1)
+}

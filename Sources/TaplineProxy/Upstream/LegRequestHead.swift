@@ -1,0 +1,24 @@
+import TaplineWire
+
+/// A request head as an owner hands it to an `HTTPClientLeg`, in the form its
+/// frontend already has; each leg translates the other form itself, with the pure
+/// functions of `HTTP2HeadTranslator`, so a head that already has the upstream's
+/// form goes through without a copy.
+///
+/// Either form is already rewritten for the upstream by the owner (routing is its
+/// decision): `.http1` in origin-form with its Host, hop-by-hop fields removed and
+/// framed as its body will be (`HTTP1HeadRewriter.upstreamRequest`); `.http2` with
+/// the `:authority` and X-Forwarded-* fields it should carry.
+enum LegRequestHead {
+    case http1(HTTPRequestHead)
+    /// An HTTP/2 request block: pseudo-headers first, names lowercase.
+    case http2(HTTPHeaders)
+
+    /// The request's method (`GET` when an HTTP/2 block has none).
+    var method: String {
+        switch self {
+        case .http1(let head): return head.method
+        case .http2(let fields): return HTTP2HeadTranslator.requestPseudoHeaders(fields).method ?? "GET"
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import TaplineHTTPClient
+@testable import TaplineProxy
+import TaplineHTTP2
+import TaplineWire
+import XCTest
+
+/// `HTTP2ClientLeg` against a server-role `HTTP2Session` wired through a
+/// `SynchronousByteStream`: message-level translation both ways, pause reasons, and
+/// what a reset stream reports.
+final class HTTP2ClientLegTests: XCTestCase {
+    private let target = UpstreamTarget(scheme: .http, host: "origin.test", port: 8080)
+    private var stream: SynchronousByteStream!
+    private var recorder: RecordingLegDelegate!
+    private var server: HTTP2Session!
+    private var leg: HTTP2ClientLeg!
+    /// The request events the server session saw.
+    private var received: [HTTP2Event] = []
+
+    override func setUpWithError() throws {
+        stream = SynchronousByteStream()
+        recorder = RecordingLegDelegate()
+        server = try HTTP2Session(role: .server)
+        leg = try HTTP2ClientLeg.open(upstream: UpstreamConnection(target: target, stream: stream, tls: nil))
+        leg.delegate = recorder
+    }
+
+    /// Carries bytes both ways until neither side has more to say.
+    private func exchangeFrames() {
+        while true {
+            let toServer = stream.takeWrittenBytes()
+            if !toServer.isEmpty { XCTAssertNil(server.receive(toServer)) }
+            received += server.takeEvents()
+            let toLeg = server.takeOutput()
+            if !toLeg.isEmpty { stream.deliver(bytes: toLeg) }
+            if toServer.isEmpty, toLeg.isEmpty { return }
+        }
+    }
+
+    /// The recorder's events without the per-read `input done`.
+    private func responseEvents() -> [String] {
+        recorder.takeEvents().filter { $0 != "input done" }
+    }
+
+    private func requestHeaders() -> (fields: HTTPHeaders, endStream: Bool)? {
+        for case .headers(_, let fields, .request, let endStream) in received { return (fields, endStream) }
+        return nil
+    }
+
+    private func sendGET(_ path: String = "/", method: String = "GET") {
+        leg.sendHead(.http1(HTTPRequestHead(method: method, target: path, version: .http1_1,
+                                            headers: HTTPHeaders([("Host", "origin.test:8080"), ("Connection", "close"),
+                                                                  ("Accept", "*/*")]))),
+                     endStream: true)
+        exchangeFrames()
+    }
+
+    func testAnHTTP1HeadBecomesOneHEADERSFrameWithPseudoHeaders() throws {
+        sendGET("/a?b")
+        let (fields, endStream) = try XCTUnwrap(requestHeaders())
+        XCTAssertEqual(fields.fields.map { "\($0.name): \($0.value)" },
+                       [":method: GET", ":scheme: http", ":authority: origin.test:8080", ":path: /a?b", "accept: */*"])
+        XCTAssertTrue(endStream)
+    }
+
+    func testAChunkedUploadWithTrailersBecomesDATAAndATrailingHEADERS() throws {
+        leg.sendHead(.http1(HTTPRequestHead(method: "POST", target: "/up", version: .http1_1,
+                                            headers: HTTPHeaders([("Host", "o"), ("Transfer-Encoding", "chunked")]))),
+                     endStream: false)
+        leg.sendBody(Array("hello".utf8)[...])
+        leg.sendEnd(trailers: HTTPHeaders([("X-Sum", "5"), ("Content-Length", "5")]))
+        exchangeFrames()
+        let (fields, endStream) = try XCTUnwrap(requestHeaders())
+        XCTAssertFalse(endStream)
+        XCTAssertNil(fields.first(name: "transfer-encoding"), "connection-specific in HTTP/2")
+        var body: [UInt8] = []
+        var trailers: HTTPHeaders?
+        for event in received {
+            if case .data(_, let bytes) = event { body += bytes }
+            if case .headers(_, let fields, .trailers, true) = event { trailers = fields }
+        }
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), "hello")
+        XCTAssertEqual(trailers?.fields.map { "\($0.name): \($0.value)" }, ["x-sum: 5"],
+                       "lowercased, framing fields dropped")
+    }
+
+    func testAResponseOfUnknownLengthWithTrailersComesAsMessageEvents() throws {
+        sendGET()
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("x-a", "1")]), endStream: false)
+        server.send(data: Array("abc".utf8), stream: 1)
+        server.finish(stream: 1, trailers: HTTPHeaders([("grpc-status", "0")]))
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 200 chunked", "body abc", "end grpc-status: 0"])
+        let head = try XCTUnwrap(recorder.heads.first)
+        XCTAssertEqual(head.received.version, .http2, "recorded as the upstream sent it")
+        XCTAssertEqual(head.received.headers.first(name: ":status"), "200")
+        XCTAssertTrue(leg.poolable)
+    }
+
+    func testAHeadResponseIsWholeWithItsHead() throws {
+        sendGET(method: "HEAD")
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "10")]),
+                                  endStream: false)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 200 none", "end -"])
+        XCTAssertTrue(leg.poolable)
+    }
+
+    func testEventsWaitWhilePausedAndOneReasonCannotResumeAnother() throws {
+        sendGET()
+        leg.pauseReading(.clientSlow)
+        leg.pauseReading(.captureBackedUp)
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 1)
+        server.finish(stream: 1)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), [])
+        leg.resumeReading(.clientSlow)
+        XCTAssertEqual(responseEvents(), [], "the capture still holds it")
+        leg.resumeReading(.captureBackedUp)
+        XCTAssertEqual(responseEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -"])
+    }
+
+    func testAResetStreamFailsTheRequest() throws {
+        sendGET()
+        server.reset(stream: 1, code: .refusedStream)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["failed upstream-aborted"])
+        XCTAssertEqual(recorder.failure?.message, "origin.test:8080 reset the HTTP/2 stream with REFUSED_STREAM (0x7)")
+        XCTAssertFalse(leg.poolable)
+    }
+}
