@@ -160,6 +160,19 @@ final class HTTP1ClientLegTests: XCTestCase {
         XCTAssertEqual(recorder.failure?.message, "origin.test:8080 closed the connection in the middle of the response body")
     }
 
+    /// A reset (the socket closes with an error, no FIN first) mid-body is the same loss,
+    /// with the socket's reason: not a bad response, whichever handler owns the leg.
+    func testAResetInTheMiddleOfTheBodyIsLostWithItsReason() {
+        struct Reset: Error, CustomStringConvertible { var description: String { "connection reset by peer" } }
+        let leg = makeLeg()
+        leg.sendHead(get(), endStream: true)
+        stream.deliver("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        stream.deliverClose(error: Reset())
+        XCTAssertEqual(recorder.failure?.kind, .upstreamAborted)
+        XCTAssertEqual(recorder.failure?.message,
+                       "origin.test:8080 closed the connection in the middle of the response body (connection reset by peer)")
+    }
+
     func testAnInvalidResponseIsABadResponse() {
         let leg = makeLeg()
         leg.sendHead(get(), endStream: true)

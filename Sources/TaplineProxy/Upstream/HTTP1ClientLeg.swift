@@ -306,8 +306,14 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         case .exchanging:
             inputEnded = true
             closeError = error
-            try? parser.finish()
             guard let delegate else { return }
+            do {
+                try parser.finish()
+            } catch {
+                fail(lostError, delegate: delegate) // cut short (a reset, or a FIN mid-message): the upstream aborted
+                delegate.legFinishedInput(self)
+                return
+            }
             pull(delegate)
             delegate.legFinishedInput(self)
         case .idle:
