@@ -85,12 +85,14 @@ var targets: [Target] = [
     // MARK: Tests
     .testTarget(name: "TaplineWireTests", dependencies: ["TaplineWire"]),
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
-    .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS"]),
-    .testTarget(name: "TaplineCaptureTests", dependencies: ["TaplineCapture", "TaplineFlow", "TaplineCLI"]),
+    .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS", "TaplineTestSupport"]),
+    .testTarget(name: "TaplineCaptureTests",
+                dependencies: ["TaplineCapture", "TaplineFlow", "TaplineCLI", "TaplineTestSupport"]),
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
-    // Test doubles shared by the test targets (a scripted ByteStream, a collecting FlowRecorder).
+    // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
+    // the servers a test starts and the tools it runs, what it does when the machine lacks one).
     .target(name: "TaplineTestSupport", dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineFlow"],
             path: "Tests/TaplineTestSupport", swiftSettings: strict),
     .testTarget(name: "TaplineHTTPClientTests",

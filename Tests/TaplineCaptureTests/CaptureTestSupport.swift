@@ -3,6 +3,7 @@ import XCTest
 import TaplineFlow
 import TaplineWire
 @testable import TaplineCapture
+import TaplineTestSupport
 
 /// Helpers shared by the capture tests: scratch directories, a synthetic
 /// session with interleaved flows, and file inspection.
@@ -53,22 +54,13 @@ enum CaptureTestSupport {
             }
             try? FileManager.default.removeItem(atPath: path)
         }
-        throw missingEnvironment("no disk-backed directory with direct I/O (\(rejected.joined(separator: "; "))); set TAPLINE_TEST_DISK_DIR to one")
-    }
-
-    /// What a test throws when this machine lacks what it needs: a skip, or a
-    /// failure when CI is set (CI must run every test).
-    static func missingEnvironment(_ message: String) -> any Error {
-        if ProcessInfo.processInfo.environment["CI"].map({ !$0.isEmpty && $0 != "0" && $0 != "false" }) ?? false {
-            return MissingTestEnvironment(message: message + " (CI is set, so this fails instead of skipping)")
-        }
-        return XCTSkip(message)
+        throw MissingTestEnvironment.skipOrFail("no disk-backed directory with direct I/O (\(rejected.joined(separator: "; "))); set TAPLINE_TEST_DISK_DIR to one")
     }
 
     /// Mounts a tmpfs of `size` (mount(8) syntax: "3m") on a new directory and
     /// returns it, for a disk that really fills up (ENOSPC, shared by every file on
     /// it). Needs root, and direct I/O on tmpfs (Linux 6.6+); otherwise see
-    /// `missingEnvironment`. `unmountSmallDisk` removes it.
+    /// `MissingTestEnvironment.skipOrFail`. `unmountSmallDisk` removes it.
     static func mountSmallDisk(size: String) throws -> String {
         let path = try makeTemporaryDirectory()
         let mount = Process()
@@ -79,11 +71,11 @@ enum CaptureTestSupport {
         mount.waitUntilExit()
         guard mount.terminationStatus == 0 else {
             try? FileManager.default.removeItem(atPath: path)
-            throw missingEnvironment("cannot mount a small tmpfs on \(path) (root needed)")
+            throw MissingTestEnvironment.skipOrFail("cannot mount a small tmpfs on \(path) (root needed)")
         }
         guard doesDirectIO(path) else {
             unmountSmallDisk(path)
-            throw missingEnvironment("tmpfs does not do direct I/O here (Linux 6.6+ needed)")
+            throw MissingTestEnvironment.skipOrFail("tmpfs does not do direct I/O here (Linux 6.6+ needed)")
         }
         return path
     }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 @testable import TaplineTLS
+import TaplineTestSupport
 
 final class CertificateAuthorityTests: XCTestCase {
     func testCreatesPrivateFilesAndReloadsTheSameCA() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import TaplineTLS
+import TaplineTestSupport
 
 /// `LeafCertificate(certificateFile:keyFile:)`: the `--cert`/`--key` pair of the
 /// reverse-mode TLS listener, made with the openssl command line tool.

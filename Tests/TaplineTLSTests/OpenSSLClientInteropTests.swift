@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import TaplineTLS
+import TaplineTestSupport
 
 /// The server engine against a real, independent TLS client: `openssl s_client`
 /// over a loopback socket, in TLS 1.2 and TLS 1.3.

@@ -2,15 +2,16 @@ import Foundation
 import Glibc
 import XCTest
 @testable import TaplineTLS
+import TaplineTestSupport
 
 /// The client engine against a real, independent TLS server: `openssl s_server
 /// -www` on loopback, which answers "GET /" with a status page and closes.
 final class OpenSSLServerInteropTests: XCTestCase {
     private var directory = ""
-    private var server: Process?
+    private var server: TestPeerProcess?
 
     override func tearDown() {
-        if let server, server.isRunning { server.terminate(); server.waitUntilExit() }
+        server?.stop()
         super.tearDown()
     }
 
@@ -22,48 +23,22 @@ final class OpenSSLServerInteropTests: XCTestCase {
                                             "-subj", "/CN=upstream.test", "-addext", "subjectAltName=DNS:upstream.test",
                                             "-days", "2", "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem"])
         XCTAssertEqual(made.status, 0, made.errorOutput)
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: openssl)
-        process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory + "/cert.pem",
-                             "-key", directory + "/key.pem", "-www", "-quiet", "-naccept", "1"] + extra
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        server = process
+        let port = try LoopbackPort.free()
+        server = try TestPeerProcess(openssl, ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", directory + "/cert.pem",
+                                               "-key", directory + "/key.pem", "-www", "-quiet", "-naccept", "1"] + extra,
+                                     port: port)
         return port
-    }
-
-    private func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { Glibc.close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw POSIXError(.EADDRNOTAVAIL) }
-        return UInt16(bigEndian: address.sin_port)
     }
 
     /// Connects (retrying while s_server starts), then runs `engine` until the server closes.
     private func exchange(port: UInt16, engine: TLSEngine) throws -> (response: String, error: TLSError?) {
+        // s_server accepts one connection (-naccept 1): this one, retried while it starts.
         var fd: Int32 = -1
         for _ in 0..<200 {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = port.bigEndian
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            if let connected = LoopbackPort.connect(port) {
+                fd = connected
+                break
             }
-            if connected { break }
-            Glibc.close(fd)
-            fd = -1
             usleep(25_000)
         }
         guard fd >= 0 else { throw XCTSkip("openssl s_server did not start") }

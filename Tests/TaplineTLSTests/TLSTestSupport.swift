@@ -18,43 +18,6 @@ func permissions(of path: String) -> mode_t {
     return info.st_mode & 0o7777
 }
 
-/// The result of running a command.
-struct CommandResult {
-    var status: Int32
-    var output: String
-    var errorOutput: String
-}
-
-/// Runs `executable` with `arguments`, feeding `input` on stdin; killed after `timeout` seconds.
-func runCommand(_ executable: String, _ arguments: [String], input: String = "", timeout: TimeInterval = 30) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let directory = NSTemporaryDirectory() + "tapline-cmd-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    _ = FileManager.default.createFile(atPath: directory + "/out", contents: nil)
-    _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
-    let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
-    let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
-    let stdin = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = stdin
-    try process.run()
-    stdin.fileHandleForWriting.write(Data(input.utf8))
-    try stdin.fileHandleForWriting.close()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning, Date() < deadline { usleep(10_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    try stdout.close()
-    try stderr.close()
-    let output = (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? ""
-    let errorOutput = (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? ""
-    return CommandResult(status: process.terminationStatus, output: output, errorOutput: errorOutput)
-}
-
 /// The openssl command line tool, or a skip.
 func opensslPath() throws -> String {
     for path in ["/usr/bin/openssl", "/usr/local/bin/openssl"] where FileManager.default.isExecutableFile(atPath: path) {
