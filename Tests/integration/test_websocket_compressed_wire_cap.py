@@ -33,8 +33,12 @@ def test_a_compressed_message_over_the_cap_on_the_wire_is_said_to_be_cut_at_the_
         proxy = tapline()
 
         async def run() -> None:
+            # The close waits for the server's close frame for as long as the test may take:
+            # while the capture inflates (or stores) the message, the proxy reads no more of
+            # either side, so on a loaded machine the answer can take longer than the default
+            # close timeout, after which the client would abort and the message never arrive.
             ws = await wsk.connect(origin.url, "/big", mode="absolute", proxy=proxy,
-                                   extensions=wsk.deflate_extensions(), max_size=None)
+                                   extensions=wsk.deflate_extensions(), max_size=None, close_timeout=110)
             await ws.send(MESSAGE)
             await ws.close(code=1000, reason="done")  # waits for the server's close frame
 
