@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 # Process helpers shared with the other benchmarks (same directory).
-from bench import HOST, free_port, one_kib_docroot, parse_wrk, run_wrk, spawn, stop, stop_all, wait_for_port
+from bench import HOST, free_port, parse_wrk, run_wrk, spawn, start_nghttpd_h2c, stop, stop_all, wait_for_port
 
 
 def run_case(binary: str, upstream_port: int, work: Path, tag: str, capture: bool, duration: int) -> float:
@@ -64,14 +64,9 @@ def main() -> int:
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             print(f"bench/ab_h1_to_h2c: {tool} not found: run 'make test-deps'", file=sys.stderr)
             return 1
-    nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
     work = Path(tempfile.mkdtemp(prefix="tapline-ab-h1-h2c-"))
     try:
-        docroot = one_kib_docroot(work)
-        upstream_port = free_port()
-        nghttpd_proc = spawn([nghttpd, "--no-tls", "-d", str(docroot), "--address", HOST, str(upstream_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(upstream_port, nghttpd_proc)
+        upstream_port = start_nghttpd_h2c(work)
         subprocess.run([args.base, "ca", "--path"], env=dict(os.environ, TAPLINE_HOME=str(work / "home")),
                        capture_output=True, check=True)
         rates: dict[str, list[float]] = {"base": [], "new": []}

@@ -150,6 +150,16 @@ def start_nginx(workdir: Path) -> tuple[subprocess.Popen, int]:
     return launch_nginx(nginx, workdir, port, nginx_config(nginx, workdir, port)), port
 
 
+def start_nghttpd_h2c(workdir: Path) -> int:
+    """nghttpd without TLS (h2c, prior knowledge) serving the 1 KiB docroot; returns its port."""
+    nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
+    port = free_port()
+    proc = spawn([nghttpd, "--no-tls", "-d", str(one_kib_docroot(workdir)), "--address", HOST, str(port)],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for_port(port, proc)
+    return port
+
+
 def start_nginx_proxy(workdir: Path, upstream_port: int) -> tuple[subprocess.Popen, int]:
     """A second nginx, configured as a reverse proxy in front of the origin."""
     nginx = nginx_binary()

@@ -36,7 +36,7 @@ import tempfile
 from pathlib import Path
 
 # Process helpers shared with the other benchmarks (same directory).
-from bench import HOST, free_port, one_kib_docroot, spawn, start_nginx, stop, stop_all, wait_for_port
+from bench import HOST, free_port, spawn, start_nghttpd_h2c, start_nginx, stop, stop_all, wait_for_port
 
 # case: (upstream, HTTP/1.1 client, capture)
 CASES = {
@@ -103,14 +103,9 @@ def main() -> int:
         if not shutil.which(tool):
             print(f"bench/instructions: {tool} not found (make test-deps; apt-get install valgrind)", file=sys.stderr)
             return 1
-    nghttpd = shutil.which("nghttpd") or "/usr/sbin/nghttpd"
     work = Path(tempfile.mkdtemp(prefix="tapline-instructions-"))
     try:
-        docroot = one_kib_docroot(work)
-        h2c_port = free_port()
-        nghttpd_proc = spawn([nghttpd, "--no-tls", "-d", str(docroot), "--address", HOST, str(h2c_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(h2c_port, nghttpd_proc)
+        h2c_port = start_nghttpd_h2c(work)
         _, nginx_port = start_nginx(work)
         upstreams = {"nginx": f"http://{HOST}:{nginx_port}", "nghttpd": f"h2c://{HOST}:{h2c_port}"}
         # The CA is made once, outside the measured runs.
