@@ -6,11 +6,12 @@ import TaplineWire
 /// leg, record, arm a deadline. Every decision is already made; carrying an action
 /// out is mechanical.
 ///
-/// The shell carries out an event's actions in order. An action that feeds the
-/// machine another event (`openLeg` with a kept leg, `sendHead` over a leg that
-/// fails at once, `pullClient`) may make the rest of the batch stale: the shell
-/// stops at that point (see `HTTP1ProxyHandler.perform`), so such actions come
-/// last in every batch that has one.
+/// The shell carries out an event's actions in order. Carrying one out may feed the
+/// machine another event before the batch is done (`openLeg` with a kept leg,
+/// `sendHead` over a leg that fails at once, `pullClient`, a client write that fills
+/// its socket): so the machine puts such actions last, or follows them only with
+/// actions that stay right whatever the nested event did (`pullClient` asks the
+/// machine before it pulls).
 enum HTTP1ExchangeAction {
     // Deadlines
     /// (Re)arms the connection's one deadline.

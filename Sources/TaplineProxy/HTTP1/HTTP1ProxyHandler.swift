@@ -56,8 +56,6 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     private var legIsPreconnected = false
     /// A leg just delivered for an `openLeg`, while the machine's answer to it is carried out.
     private var openedLeg: (any HTTPClientLeg)?
-    /// Counts the machine's events, so that `perform` sees when an action fed it another.
-    private var eventsFed: UInt64 = 0
     private var clientReadPaused = false
     /// The client's FIN was seen while its socket was paused with requests buffered
     /// behind the exchange: the socket is read to its EOF (every byte before a FIN is
@@ -114,15 +112,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
 
     // MARK: Carrying out the machine's actions
 
-    /// Carries out one event's actions in order. An action that feeds the machine
-    /// again (a kept leg reported at once, a leg failing inside `sendHead`, a pull of
-    /// the client) makes the rest of this batch stale: the machine has moved on, and
-    /// the newer event's actions were carried out already.
+    /// Carries out one event's actions in order. An action may call back into this
+    /// handler and feed the machine another event before the batch is done (a kept leg
+    /// reported at once, a leg failing inside `sendHead`, a client write that fills its
+    /// socket); the machine orders its actions so that what follows such an action is
+    /// harmless then (`pullClient`, which asks the machine first) or belongs with it
+    /// whatever happened (the body chunk's record after its write, as before).
     private func perform(_ actions: HTTP1ExchangeActions) {
-        eventsFed &+= 1
-        let batch = eventsFed
         for action in actions {
-            guard eventsFed == batch else { return }
             carryOut(action)
         }
     }
