@@ -5,18 +5,19 @@ import TaplineWire
 
 /// A small Playbook for `HTTP1ExchangeStateMachine` (mitmproxy's `tutils.Playbook` is
 /// the model): one event in, exactly these actions out. Actions are rendered as short
-/// lines (`"sendHead GET / end"`, `"record flowEnded client-aborted"`) so a test reads
-/// as the exchange it pins; `last` keeps the actions themselves for a closer look.
+/// lines (`"sendHead GET / end"`, `"record flowEnded client-aborted 0/0"`) so a test
+/// reads as the exchange it pins; `last` keeps the actions themselves for a closer look.
 ///
 /// The clock is a number the test moves (`advance`); every event that takes a time
 /// gets `now`.
 struct HTTP1ExchangePlaybook {
     static let target = UpstreamTarget(scheme: .http, host: "origin.test", port: 8080)
 
-    var machine: HTTP1ExchangeStateMachine
+    let machine: HTTP1ExchangeStateMachine
+    private let sink = RecordingExchangeActionSink()
     private(set) var now = Timestamp(microseconds: 1_700_000_000_000_000)
     /// The actions of the last event.
-    private(set) var last = HTTP1ExchangeActions()
+    private(set) var last: [RecordingExchangeActionSink.Entry] = []
 
     init(timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamFailure: UpstreamFailure? = nil) {
         let flowIDs = IdentifierSource()
@@ -29,9 +30,16 @@ struct HTTP1ExchangePlaybook {
     }
 
     /// Feeds one event; returns its actions, rendered.
-    mutating func on(_ event: (inout HTTP1ExchangeStateMachine, Timestamp) -> HTTP1ExchangeActions) -> [String] {
-        last = event(&machine, now)
-        return last.map(Self.render)
+    mutating func on(_ event: (HTTP1ExchangeStateMachine, Timestamp, RecordingExchangeActionSink) -> Void) -> [String] {
+        sink.entries = []
+        event(machine, now, sink)
+        last = sink.entries
+        return last.map { entry in
+            switch entry {
+            case .action(let action): return Self.render(action)
+            case .record(let event): return "record " + Self.render(event)
+            }
+        }
     }
 
     // MARK: Building events
@@ -42,8 +50,8 @@ struct HTTP1ExchangePlaybook {
                           framing: HTTP1BodyFraming = .none, headers: [(String, String)] = []) -> [String] {
         let head = HTTPRequestHead(method: method, target: path, version: version,
                                    headers: HTTPHeaders([("Host", "origin.test:8080")] + headers))
-        return on { machine, now in
-            machine.requestHead(head, framing: framing, target: Self.target, upstreamRequest: head, now: now)
+        return on { machine, now, sink in
+            machine.requestHead(head, framing: framing, target: Self.target, upstreamRequest: head, now: now, sink)
         }
     }
 
@@ -62,7 +70,6 @@ struct HTTP1ExchangePlaybook {
         switch action {
         case .arm(let deadline, let milliseconds): return "arm \(deadline) \(milliseconds)"
         case .disarm: return "disarm"
-        case .record(let event): return "record " + render(event)
         case .recordBody(_, let isRequest, let bytes): return "record \(isRequest ? "request" : "response")Body \(bytes.count)"
         case .openLeg(_, let attempt, let reuseAllowed): return "openLeg #\(attempt)\(reuseAllowed ? " reuse" : " fresh")"
         case .adoptOpenedLeg(let reasons): return "adoptLeg" + (reasons.isEmpty ? "" : " paused " + render(reasons))

@@ -6,12 +6,9 @@ import TaplineWire
 /// leg, record, arm a deadline. Every decision is already made; carrying an action
 /// out is mechanical.
 ///
-/// The shell carries out an event's actions in order. Carrying one out may feed the
-/// machine another event before the batch is done (`openLeg` with a kept leg,
-/// `sendHead` over a leg that fails at once, `pullClient`, a client write that fills
-/// its socket): so the machine puts such actions last, or follows them only with
-/// actions that stay right whatever the nested event did (`pullClient` asks the
-/// machine before it pulls).
+/// The machine hands its actions to an `HTTP1ExchangeActionSink` in order, as it
+/// decides them; recording a `FlowEvent` is the sink's `record`, so that nothing is
+/// built when there is no recorder.
 enum HTTP1ExchangeAction {
     // Deadlines
     /// (Re)arms the connection's one deadline.
@@ -19,7 +16,6 @@ enum HTTP1ExchangeAction {
     case disarm
 
     // Capture
-    case record(FlowEvent)
     /// A chunk of the exchange's request or response body (`ProxyContext.recordBody`).
     case recordBody(FlowID, isRequest: Bool, ArraySlice<UInt8>)
 

@@ -4,10 +4,11 @@ import TaplineWire
 
 /// Every decision `HTTP1ProxyHandler` makes about its exchanges, without I/O: no
 /// socket, no clock, no recorder. The handler (the shell) parses client bytes and
-/// hears its upstream leg, feeds each event to one mutating method here, and carries
-/// out the `HTTP1ExchangeActions` it gets back. Modelled on swift-nio's
-/// `NIOTypedHTTPServerUpgraderStateMachine` (methods that return actions) and
-/// swift-nio-http2's `StreamStateMachine` (state as an enum with its data).
+/// hears its upstream leg, feeds each event to one method here, and carries
+/// out the actions it hands back, in order, to the `HTTP1ExchangeActionSink` passed
+/// with the event. Modelled on swift-nio's `NIOTypedHTTPServerUpgraderStateMachine`
+/// (one method per event, actions out) and swift-nio-http2's `StreamStateMachine`
+/// (state as an enum with its data).
 ///
 /// One client connection's exchanges, one at a time (pipelined requests wait in the
 /// shell's parser): `State` says where the one in flight is, with only the data
@@ -20,12 +21,21 @@ import TaplineWire
 /// rule is in `HTTP1ProxyHandler`'s doc); which deadline runs and what its expiry
 /// means; which reasons pause the leg and the client.
 ///
+/// Actions go to a sink as they are decided rather than in a returned collection: an
+/// event on the hot path then costs no allocation and no copying of actions (a body
+/// chunk is two calls). Carrying one out may feed the machine another event before the
+/// first is done (a kept leg reported at once, a leg failing inside `sendHead`, the
+/// client's close): so every method settles `state` before its first action, and
+/// whatever it hands out after an action that may re-enter stays right whatever the
+/// nested event did (`pullClient` asks the machine before it pulls).
+///
 /// Times come in with the events (`now`), read by the shell from its `ProxyClock`.
 /// Legs are named by the `attempt` of the `openLeg` that asked for them, so a leg
 /// that arrives after its exchange is over is discarded, never used.
 ///
-/// Thread ownership: a value owned by one handler, on its loop.
-struct HTTP1ExchangeStateMachine {
+/// Thread ownership: owned by one handler, on its loop. A class so that an event fed
+/// while another's actions are carried out is a plain nested call.
+final class HTTP1ExchangeStateMachine {
     /// Where the connection's current exchange is.
     enum State {
         /// No exchange: the next request head is awaited (header or idle deadline armed).
@@ -33,15 +43,43 @@ struct HTTP1ExchangeStateMachine {
         /// A request head arrived and its leg is being opened (`attempt`); nothing went
         /// upstream yet on this attempt. Request body events are not taken meanwhile, so
         /// `request` is empty, or complete and bodiless when this is the retry.
-        case awaitingLeg(HTTP1Exchange, attempt: UInt32, request: RequestProgress, retried: Bool)
+        case awaitingLeg(AwaitingLeg)
         /// The head went over a leg; no final response head went to the client yet, so a
         /// failure can still be answered with a clean 502/504.
-        case forwarding(HTTP1Exchange, LegUse, RequestProgress, responseStarted: Bool)
+        case forwarding(Forwarding)
         /// The final response head went to the client: a failure now cuts the connection.
-        case responding(HTTP1Exchange, LegUse, RequestProgress, ResponseProgress)
+        case responding(Responding)
         /// No more exchanges on this connection: the client is closing, closed, or was
         /// handed to another handler.
         case closed
+    }
+
+    /// The data of `State.awaitingLeg`. (Each stage's data is one struct, not a tuple:
+    /// the compiler copies a multi-element payload through runtime metadata.)
+    struct AwaitingLeg {
+        let exchange: HTTP1Exchange
+        /// The `openLeg` whose answer is awaited.
+        let attempt: UInt32
+        let request: RequestProgress
+        /// This is the second sending, after a stale keep-alive connection.
+        let retried: Bool
+    }
+
+    /// The data of `State.forwarding`.
+    struct Forwarding {
+        let exchange: HTTP1Exchange
+        let leg: LegUse
+        var request: RequestProgress
+        /// A byte of the response arrived (interim heads included).
+        var responseStarted: Bool
+    }
+
+    /// The data of `State.responding`.
+    struct Responding {
+        let exchange: HTTP1Exchange
+        let leg: LegUse
+        var request: RequestProgress
+        var response: ResponseProgress
     }
 
     /// The leg an exchange's request went over.
@@ -106,7 +144,8 @@ struct HTTP1ExchangeStateMachine {
     var acceptsRequestEvents: Bool {
         switch state {
         case .idle: return !shuttingDown
-        case .forwarding(_, _, let request, _), .responding(_, _, let request, _): return !request.complete
+        case .forwarding(let stage): return !stage.request.complete
+        case .responding(let stage): return !stage.request.complete
         case .awaitingLeg, .closed: return false
         }
     }
@@ -124,8 +163,9 @@ struct HTTP1ExchangeStateMachine {
     /// The request in flight was received whole.
     var requestInFlightIsComplete: Bool {
         switch state {
-        case .awaitingLeg(_, _, let request, _), .forwarding(_, _, let request, _), .responding(_, _, let request, _):
-            return request.complete
+        case .awaitingLeg(let stage): return stage.request.complete
+        case .forwarding(let stage): return stage.request.complete
+        case .responding(let stage): return stage.request.complete
         case .idle, .closed: return false
         }
     }
@@ -134,21 +174,21 @@ struct HTTP1ExchangeStateMachine {
 
     /// The handler starts serving: the first head is due within `headerTimeLeft`
     /// milliseconds (what is left of a header timeout that began at accept), else the header timeout.
-    mutating func start(headerTimeLeft: Int?) -> HTTP1ExchangeActions {
-        arm(.header, milliseconds: headerTimeLeft)
+    func start(headerTimeLeft: Int?, _ sink: any HTTP1ExchangeActionSink) {
+        arm(.header, milliseconds: headerTimeLeft, sink)
     }
 
     /// Bytes of the client arrived: between exchanges the header deadline starts with the first.
-    mutating func clientBytesArrived() -> HTTP1ExchangeActions {
-        guard case .idle = state, armedDeadline != .header else { return HTTP1ExchangeActions() }
-        return arm(.header)
+    func clientBytesArrived(_ sink: any HTTP1ExchangeActionSink) {
+        guard case .idle = state, armedDeadline != .header else { return }
+        arm(.header, sink)
     }
 
     /// A routed request head: starts its exchange and asks for a leg (or answers with
     /// the tunnel's upstream failure). `upstreamRequest` is the head rewritten for the upstream.
-    mutating func requestHead(_ head: HTTPRequestHead, framing: HTTP1BodyFraming, target: UpstreamTarget,
-                              upstreamRequest: HTTPRequestHead, now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .idle = state else { return HTTP1ExchangeActions() }
+    func requestHead(_ head: HTTPRequestHead, framing: HTTP1BodyFraming, target: UpstreamTarget,
+                     upstreamRequest: HTTPRequestHead, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .idle = state else { return }
         let exchange = HTTP1Exchange(flow: nextFlowID(), request: head, requestFraming: framing, target: target,
                                      upstreamRequest: upstreamRequest)
         exchange.timings.value.requestStart = now
@@ -156,130 +196,120 @@ struct HTTP1ExchangeStateMachine {
             preconnectTimings = nil
             exchange.timings.value.adoptConnectionSetup(from: preconnect)
         }
-        var records = HTTP1ExchangeActions(
-            .record(.flowStarted(flow: exchange.flow, connection: connection, kind: .http,
-                                 scheme: target.scheme.rawValue, authority: target.authority, time: now)))
-        records.append(.record(.requestHead(flow: exchange.flow, head: head, time: now)))
+        if upstreamFailure == nil { attempts &+= 1 }
+        state = .awaitingLeg(AwaitingLeg(exchange: exchange, attempt: attempts, request: RequestProgress(), retried: false))
+        if upstreamFailure == nil { disarm(sink) } // else `fail` disarms
+        sink.record(.flowStarted(flow: exchange.flow, connection: connection, kind: .http,
+                                 scheme: target.scheme.rawValue, authority: target.authority, time: now))
+        sink.record(.requestHead(flow: exchange.flow, head: head, time: now))
         if let failure = upstreamFailure {
-            state = .awaitingLeg(exchange, attempt: attempts, request: RequestProgress(), retried: false)
-            records.append(contentsOf: fail(failure.error, status: failure.status, now: now))
-            return records
+            return fail(failure.error, status: failure.status, now: now, sink)
         }
-        var actions = disarm()
-        actions.append(contentsOf: records)
-        attempts &+= 1
-        state = .awaitingLeg(exchange, attempt: attempts, request: RequestProgress(), retried: false)
-        actions.append(.openLeg(exchange, attempt: attempts, reuseAllowed: true))
-        return actions
+        sink.perform(.openLeg(exchange, attempt: attempts, reuseAllowed: true))
     }
 
     /// A request that parsed but cannot be routed (or a CONNECT that cannot be served):
     /// a flow with its head, Tapline's answer with `status`, and the connection closes.
-    mutating func requestRefused(_ head: HTTPRequestHead, status: Int, message: String,
-                                 now: Timestamp) -> HTTP1ExchangeActions {
+    func requestRefused(_ head: HTTPRequestHead, status: Int, message: String, now: Timestamp,
+                        _ sink: any HTTP1ExchangeActionSink) {
         let flow = nextFlowID()
         var timings = FlowTimings()
         timings.requestStart = now
         timings.done = now
-        var actions = disarm()
-        actions.append(.record(.flowStarted(flow: flow, connection: connection, kind: .http, scheme: clientScheme,
-                                            authority: head.headers.first(name: "Host") ?? "", time: now)))
-        actions.append(.record(.requestHead(flow: flow, head: head, time: now)))
-        actions.append(.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
-                                          error: FlowError(.badRequest, message), time: now)))
-        actions.append(.answer(status: status, message: message, headRequest: head.method == "HEAD"))
         state = .closed
-        return actions
+        disarm(sink)
+        sink.record(.flowStarted(flow: flow, connection: connection, kind: .http, scheme: clientScheme,
+                                          authority: head.headers.first(name: "Host") ?? "", time: now))
+        sink.record(.requestHead(flow: flow, head: head, time: now))
+        sink.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
+                                        error: FlowError(.badRequest, message), time: now))
+        sink.perform(.answer(status: status, message: message, headRequest: head.method == "HEAD"))
     }
 
     /// The parser refused the client's bytes: the exchange in flight fails with the
     /// parser's status, or a flow of its own says why; nothing more is forwarded.
-    mutating func requestUnparsable(_ error: HTTP1ParseError, now: Timestamp) -> HTTP1ExchangeActions {
+    func requestUnparsable(_ error: HTTP1ParseError, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         let flowError = FlowError(.badRequest, error.description)
-        if hasExchange { return fail(flowError, status: error.status, now: now) }
+        if hasExchange { return fail(flowError, status: error.status, now: now, sink) }
         let flow = nextFlowID()
         var timings = FlowTimings()
         timings.done = now
-        var actions = disarm()
-        actions.append(.record(.flowStarted(flow: flow, connection: connection, kind: .http, scheme: clientScheme,
-                                            authority: "", time: now)))
-        actions.append(.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
-                                          error: flowError, time: now)))
-        actions.append(.answer(status: error.status, message: error.description, headRequest: false))
         state = .closed
-        return actions
+        disarm(sink)
+        sink.record(.flowStarted(flow: flow, connection: connection, kind: .http, scheme: clientScheme,
+                                          authority: "", time: now))
+        sink.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
+                                        error: flowError, time: now))
+        sink.perform(.answer(status: error.status, message: error.description, headRequest: false))
     }
 
     /// A chunk of the request body (pulled only while `acceptsRequestEvents`).
-    mutating func requestBody(_ bytes: ArraySlice<UInt8>) -> HTTP1ExchangeActions {
-        guard case .forwarding(let exchange, let leg, var request, let responseStarted) = state else {
-            return HTTP1ExchangeActions()
-        }
-        request.bodyBytes += UInt64(bytes.count)
-        state = .forwarding(exchange, leg, request, responseStarted: responseStarted)
+    func requestBody(_ bytes: ArraySlice<UInt8>, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .forwarding(var stage) = state else { return }
+        stage.request.bodyBytes += UInt64(bytes.count)
+        state = .forwarding(stage)
         // The response deadline counts from the last request byte sent.
-        var actions = responseStarted ? HTTP1ExchangeActions() : arm(.response)
-        actions.append(.recordBody(exchange.flow, isRequest: true, bytes))
-        actions.append(.sendBody(bytes))
-        return actions
+        if !stage.responseStarted { arm(.response, sink) }
+        sink.perform(.recordBody(stage.exchange.flow, isRequest: true, bytes))
+        sink.perform(.sendBody(bytes))
     }
 
     /// The request ended, with its trailers as received (the leg forwards the forwardable ones).
-    mutating func requestEnd(trailers: HTTPHeaders?, now: Timestamp) -> HTTP1ExchangeActions {
+    func requestEnd(trailers: HTTPHeaders?, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         let exchange: HTTP1Exchange
         let bodyBytes: UInt64
         switch state {
-        case .forwarding(let current, let leg, var request, let responseStarted):
-            request.complete = true
-            (exchange, bodyBytes) = (current, request.bodyBytes)
-            state = .forwarding(current, leg, request, responseStarted: responseStarted)
-        case .responding(let current, let leg, var request, let response):
-            request.complete = true
-            (exchange, bodyBytes) = (current, request.bodyBytes)
-            state = .responding(current, leg, request, response)
+        case .forwarding(var stage):
+            stage.request.complete = true
+            exchange = stage.exchange
+            bodyBytes = stage.request.bodyBytes
+            state = .forwarding(stage)
+        case .responding(var stage):
+            stage.request.complete = true
+            exchange = stage.exchange
+            bodyBytes = stage.request.bodyBytes
+            state = .responding(stage)
         case .idle, .awaitingLeg, .closed:
-            return HTTP1ExchangeActions()
+            return
         }
         exchange.timings.value.requestSent = now
-        var actions = HTTP1ExchangeActions(.record(.requestEnd(flow: exchange.flow, trailers: trailers,
-                                                               bodyBytes: bodyBytes, time: now)))
-        actions.append(.sendEnd(trailers: trailers))
-        return actions
+        sink.record(.requestEnd(flow: exchange.flow, trailers: trailers, bodyBytes: bodyBytes, time: now))
+        sink.perform(.sendEnd(trailers: trailers))
     }
 
     /// The client's FIN: every byte it will send is in `pipelined`, the shell's parser
     /// (a copy is probed; the requests are still served from the shell's). Judged by
     /// the last request that would be answered (see `HTTP1ProxyHandler`).
-    mutating func clientSentEOF(pipelined: HTTP1RequestParser, now: Timestamp) -> HTTP1ExchangeActions {
+    func clientSentEOF(pipelined: HTTP1RequestParser, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         let exchange: HTTP1Exchange
         let request: RequestProgress
         var responseHeadSent = false
         switch state {
         case .idle, .closed:
-            return closeClient()
-        case .awaitingLeg(let current, _, let progress, _), .forwarding(let current, _, let progress, _):
-            (exchange, request) = (current, progress)
-        case .responding(let current, _, let progress, _):
-            (exchange, request) = (current, progress)
+            return closeClient(sink)
+        case .awaitingLeg(let stage):
+            (exchange, request) = (stage.exchange, stage.request)
+        case .forwarding(let stage):
+            (exchange, request) = (stage.exchange, stage.request)
+        case .responding(let stage):
+            (exchange, request) = (stage.exchange, stage.request)
             responseHeadSent = true
         }
         guard let lastWantsClose = Self.lastAnsweredRequestWantsClose(
             inFlight: exchange.request, complete: request.complete, pipelined: pipelined) else {
-            var actions = abortByClient(
-                "the client closed the connection after \(request.bodyBytes) bytes of the request body", now: now)
-            actions.append(contentsOf: closeClient())
-            return actions
+            abortByClient("the client closed the connection after \(request.bodyBytes) bytes of the request body",
+                          now: now, sink)
+            return closeClient(sink)
         }
         guard !lastWantsClose else {
             // The request that says so closes the connection after its response.
             if exchange.clientWantsClose { closeAfterExchange = true }
-            return HTTP1ExchangeActions()
+            return
         }
-        var actions = abortByClient(responseHeadSent
+        abortByClient(responseHeadSent
             ? "the client closed the connection before the response was complete"
-            : "the client closed the connection while waiting for the response", now: now)
-        actions.append(contentsOf: closeClient())
-        return actions
+            : "the client closed the connection while waiting for the response", now: now, sink)
+        closeClient(sink)
     }
 
     /// Whether the last request the client sent whole, and that would be answered, said
@@ -303,310 +333,302 @@ struct HTTP1ExchangeStateMachine {
     }
 
     /// The client connection closed (or failed): the exchange in flight ends `client-aborted`.
-    mutating func clientClosed(now: Timestamp) -> HTTP1ExchangeActions {
+    func clientClosed(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         switch state {
-        case .awaitingLeg(_, _, let request, _), .forwarding(_, _, let request, _), .responding(_, _, let request, _):
-            return abortByClient(request.complete
+        case .awaitingLeg, .forwarding, .responding:
+            let request = inFlight?.request ?? RequestProgress()
+            abortByClient(request.complete
                 ? "the client closed the connection before the response was complete"
-                : "the client closed the connection after \(request.bodyBytes) bytes of the request body", now: now)
+                : "the client closed the connection after \(request.bodyBytes) bytes of the request body",
+                now: now, sink)
         case .idle, .closed:
             state = .closed
-            return disarm()
+            disarm(sink)
         }
     }
 
     /// Another handler took the client over (CONNECT, h2c upgrade, 101 relay): this one is done with it.
-    mutating func clientHandedOver() -> HTTP1ExchangeActions {
+    func clientHandedOver(_ sink: any HTTP1ExchangeActionSink) {
         state = .closed
-        return disarm()
+        disarm(sink)
     }
 
     /// The client's socket filled up (or drained): the leg stops (or resumes) delivering the response.
-    mutating func clientWritabilityChanged(_ isWritable: Bool) -> HTTP1ExchangeActions {
-        isWritable ? resumeLeg(.clientSlow) : pauseLeg(.clientSlow)
+    func clientWritabilityChanged(_ isWritable: Bool, _ sink: any HTTP1ExchangeActionSink) {
+        if isWritable { resumeLeg(.clientSlow, sink) } else { pauseLeg(.clientSlow, sink) }
     }
 
     // MARK: Capture
 
     /// The recorder is backed up: the client is not read and the leg stops, until `captureDrained`.
-    mutating func captureBackedUpReported() -> HTTP1ExchangeActions {
-        guard !captureBackedUp else { return HTTP1ExchangeActions() }
+    func captureBackedUpReported(_ sink: any HTTP1ExchangeActionSink) {
+        guard !captureBackedUp else { return }
         captureBackedUp = true
-        var actions = HTTP1ExchangeActions(.updateClientReading)
-        actions.append(contentsOf: pauseLeg(.captureBackedUp))
-        actions.append(.waitForCaptureDrain)
-        return actions
+        sink.perform(.updateClientReading)
+        pauseLeg(.captureBackedUp, sink)
+        sink.perform(.waitForCaptureDrain)
     }
 
     /// The recorder drained: what the capture paused reads again (what a slow client holds does not).
-    mutating func captureDrained() -> HTTP1ExchangeActions {
-        guard captureBackedUp else { return HTTP1ExchangeActions() }
+    func captureDrained(_ sink: any HTTP1ExchangeActionSink) {
+        guard captureBackedUp else { return }
         captureBackedUp = false
-        var actions = HTTP1ExchangeActions(.updateClientReading)
-        actions.append(contentsOf: resumeLeg(.captureBackedUp))
-        return actions
+        sink.perform(.updateClientReading)
+        resumeLeg(.captureBackedUp, sink)
     }
 
     // MARK: Upstream events
 
     /// The leg asked for by `openLeg(attempt:)` is there; `reused` when its connection
     /// carried an earlier request. `server` and `tls` are what `upstreamConnected` records.
-    mutating func legOpened(attempt: UInt32, reused: Bool, server: String, tls: TLSDetails?,
-                            now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .awaitingLeg(let exchange, attempt, let request, let retried) = state else {
-            return HTTP1ExchangeActions(.discardOpenedLeg)
+    /// `now` is read only when the event is recorded.
+    func legOpened(attempt: UInt32, reused: Bool, server: @autoclosure () -> String, tls: TLSDetails?,
+                   now: @autoclosure () -> Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .awaitingLeg(let stage) = state, stage.attempt == attempt else {
+            return sink.perform(.discardOpenedLeg)
         }
-        state = .forwarding(exchange, LegUse(attempt: attempt, reused: reused, retried: retried), request,
-                            responseStarted: false)
-        var actions = HTTP1ExchangeActions(.adoptOpenedLeg(pausedFor: legPauses))
-        actions.append(.record(.upstreamConnected(flow: exchange.flow, server: server, tls: tls, reused: reused,
-                                                  time: now)))
-        actions.append(contentsOf: arm(.response))
-        actions.append(.sendHead(.http1(exchange.upstreamRequest), endStream: !exchange.requestFraming.hasBody))
-        actions.append(.pullClient)
-        return actions
+        let exchange = stage.exchange
+        state = .forwarding(Forwarding(exchange: exchange,
+                                       leg: LegUse(attempt: attempt, reused: reused, retried: stage.retried),
+                                       request: stage.request, responseStarted: false))
+        sink.perform(.adoptOpenedLeg(pausedFor: legPauses))
+        sink.record(.upstreamConnected(flow: exchange.flow, server: server(), tls: tls, reused: reused,
+                                       time: now()))
+        arm(.response, sink)
+        sink.perform(.sendHead(.http1(exchange.upstreamRequest), endStream: !exchange.requestFraming.hasBody))
+        sink.perform(.pullClient)
     }
 
     /// No leg for `attempt`: the name did not resolve, the connection or its TLS failed.
-    mutating func legFailedToOpen(attempt: UInt32, _ failure: UpstreamFailure, now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .awaitingLeg(_, attempt, _, _) = state else { return HTTP1ExchangeActions() }
-        return fail(failure.error, status: failure.status, now: now)
+    func legFailedToOpen(attempt: UInt32, _ failure: UpstreamFailure, now: Timestamp,
+                         _ sink: any HTTP1ExchangeActionSink) {
+        guard case .awaitingLeg(let stage) = state, stage.attempt == attempt else { return }
+        fail(failure.error, status: failure.status, now: now, sink)
     }
 
     /// The first byte of the response arrived.
-    mutating func responseStarted(now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .forwarding(let exchange, let leg, let request, false) = state else { return HTTP1ExchangeActions() }
-        exchange.timings.value.firstResponseByte = now
-        state = .forwarding(exchange, leg, request, responseStarted: true)
-        return disarm()
+    func responseStarted(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .forwarding(var stage) = state, !stage.responseStarted else { return }
+        stage.exchange.timings.value.firstResponseByte = now
+        stage.responseStarted = true
+        state = .forwarding(stage)
+        disarm(sink)
     }
 
-    /// An interim or final head as the upstream sent it.
-    mutating func responseHead(_ response: LegResponseHead, now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .forwarding(let exchange, let leg, let request, _) = state else { return HTTP1ExchangeActions() }
-        var actions = HTTP1ExchangeActions(.record(.responseHead(flow: exchange.flow, head: response.received, time: now)))
+    /// An interim or final head as the upstream sent it. `now` is read only when it is recorded.
+    func responseHead(_ response: LegResponseHead, now: @autoclosure () -> Timestamp,
+                      _ sink: any HTTP1ExchangeActionSink) {
+        guard case .forwarding(let stage) = state else { return }
+        let exchange = stage.exchange
         // An HTTP/2 head becomes the HTTP/1.1 head it stands for; the capture keeps it as received.
         let head = response.received.version == .http2
             ? HTTP2HeadTranslator.http1Response(response.received.headers, framing: response.framing)
             : response.received
         if head.isInterim {
+            sink.record(.responseHead(flow: exchange.flow, head: response.received, time: now()))
             // HTTP/1.0 clients do not know 1xx (RFC 9110 §15.2): they get none.
-            if exchange.request.version != .http1_0 {
-                var interim = head
-                interim.headers = HTTP1HeadRewriter.removeHopByHop(head.headers, keepUpgrade: false)
-                interim.version = .http1_1
-                actions.append(.sendInterimHead(interim))
-            }
-            return actions
+            guard exchange.request.version != .http1_0 else { return }
+            var interim = head
+            interim.headers = HTTP1HeadRewriter.removeHopByHop(head.headers, keepUpgrade: false)
+            interim.version = .http1_1
+            return sink.perform(.sendInterimHead(interim))
         }
         if head.status == 101, exchange.isUpgradeRequest {
+            sink.record(.responseHead(flow: exchange.flow, head: response.received, time: now()))
             let clientHead = HTTP1HeadRewriter.clientResponse(
                 head, framing: .none, clientFraming: .none, closeAfter: false,
                 clientVersion: exchange.request.version, isUpgrade: true)
-            actions.append(.switchProtocols(exchange, response: head, clientHead: clientHead))
-            return actions
+            return sink.perform(.switchProtocols(exchange, response: head, clientHead: clientHead))
         }
         let framing = response.framing
         var clientFraming = framing
-        if exchange.clientWantsClose || shuttingDown || !request.complete || framing == .untilClose {
+        if exchange.clientWantsClose || shuttingDown || !stage.request.complete || framing == .untilClose {
             closeAfterExchange = true
         }
         if framing == .chunked, exchange.request.version == .http1_0 {
             clientFraming = .untilClose
             closeAfterExchange = true
         }
-        let clientHead = HTTP1HeadRewriter.clientResponse(
+        state = .responding(Responding(exchange: exchange, leg: stage.leg, request: stage.request,
+                                       response: ResponseProgress(clientFraming: clientFraming)))
+        sink.record(.responseHead(flow: exchange.flow, head: response.received, time: now()))
+        sink.perform(.sendResponseHead(HTTP1HeadRewriter.clientResponse(
             head, framing: framing, clientFraming: clientFraming,
             statedContentLength: response.statedContentLength, closeAfter: closeAfterExchange,
-            clientVersion: exchange.request.version, isUpgrade: false)
-        state = .responding(exchange, leg, request, ResponseProgress(clientFraming: clientFraming))
-        actions.append(.sendResponseHead(clientHead))
-        return actions
+            clientVersion: exchange.request.version, isUpgrade: false)))
     }
 
     /// A chunk of the response body.
-    mutating func responseBody(_ bytes: ArraySlice<UInt8>) -> HTTP1ExchangeActions {
-        guard case .responding(let exchange, let leg, let request, var response) = state else {
-            return HTTP1ExchangeActions()
-        }
-        response.bodyBytes += UInt64(bytes.count)
-        state = .responding(exchange, leg, request, response)
-        var actions = HTTP1ExchangeActions(.writeResponseBody(bytes, chunked: response.clientFraming == .chunked))
-        actions.append(.recordBody(exchange.flow, isRequest: false, bytes))
-        return actions
+    func responseBody(_ bytes: ArraySlice<UInt8>, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .responding(var stage) = state else { return }
+        stage.response.bodyBytes += UInt64(bytes.count)
+        state = .responding(stage)
+        sink.perform(.writeResponseBody(bytes, chunked: stage.response.clientFraming == .chunked))
+        sink.perform(.recordBody(stage.exchange.flow, isRequest: false, bytes))
     }
 
     /// The response ended, with its trailers as received: the exchange is finished.
-    mutating func responseEnd(trailers: HTTPHeaders?, now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .responding(let exchange, _, let request, let response) = state else {
-            return HTTP1ExchangeActions()
-        }
-        var actions = HTTP1ExchangeActions()
-        if response.clientFraming == .chunked {
-            actions.append(.writeLastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
-        }
-        actions.append(.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: response.bodyBytes,
-                                            time: now)))
+    func responseEnd(trailers: HTTPHeaders?, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .responding(let stage) = state else { return }
+        let (exchange, request, response) = (stage.exchange, stage.request, stage.response)
         // Answered before the request was complete (e.g. 413): the rest of the request
         // is unread, so neither connection can be reused.
         if !request.complete { closeAfterExchange = true }
+        let closeClient = closeAfterExchange || shuttingDown
+        state = closeClient ? .closed : .idle
         exchange.timings.value.done = now
-        actions.append(.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
-                                          bytesFromClient: request.bodyBytes, bytesFromServer: response.bodyBytes,
-                                          error: nil, time: now)))
-        actions.append(.finishExchange(keepLeg: request.complete))
-        if closeAfterExchange || shuttingDown {
-            state = .closed
-            actions.append(.closeClient(afterFlush: true))
-            return actions
+        if response.clientFraming == .chunked {
+            sink.perform(.writeLastChunk(trailers: HTTP1HeadRewriter.forwardableTrailers(trailers)))
         }
-        state = .idle
-        actions.append(contentsOf: arm(.idle))
-        actions.append(.pullClient)
-        return actions
+        sink.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: response.bodyBytes,
+                                          time: now))
+        sink.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                        bytesFromClient: request.bodyBytes, bytesFromServer: response.bodyBytes,
+                                        error: nil, time: now))
+        sink.perform(.finishExchange(keepLeg: request.complete))
+        if closeClient {
+            armedDeadline = nil
+            return sink.perform(.closeClient(afterFlush: true))
+        }
+        arm(.idle, sink)
+        sink.perform(.pullClient)
     }
 
     /// The response cannot be completed. A request that went over a kept-alive
     /// connection the server closed just as it was reused (RFC 9112 §9.3.1) is sent
     /// once more on a new connection when `StaleConnectionRetryRule` allows it.
-    mutating func legFailed(_ error: FlowError, now: Timestamp) -> HTTP1ExchangeActions {
+    func legFailed(_ error: FlowError, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         switch state {
-        case .forwarding(let exchange, let leg, let request, let responseStarted):
+        case .forwarding(let stage):
+            let exchange = stage.exchange
             let resend = StaleConnectionRetryRule.allowsResend(
                 method: exchange.request.method,
-                requestHasBody: exchange.requestFraming.hasBody || request.bodyBytes > 0,
-                requestComplete: request.complete, overReusedConnection: leg.reused,
-                responseStarted: responseStarted, alreadyResent: leg.retried)
-            guard resend else { return fail(error, status: 502, now: now) }
+                requestHasBody: exchange.requestFraming.hasBody || stage.request.bodyBytes > 0,
+                requestComplete: stage.request.complete, overReusedConnection: stage.leg.reused,
+                responseStarted: stage.responseStarted, alreadyResent: stage.leg.retried)
+            guard resend else { return fail(error, status: 502, now: now, sink) }
             attempts &+= 1
-            state = .awaitingLeg(exchange, attempt: attempts, request: request, retried: true)
-            return HTTP1ExchangeActions(.openLeg(exchange, attempt: attempts, reuseAllowed: false))
+            state = .awaitingLeg(AwaitingLeg(exchange: exchange, attempt: attempts, request: stage.request, retried: true))
+            sink.perform(.openLeg(exchange, attempt: attempts, reuseAllowed: false))
         case .responding:
-            return fail(error, status: 502, now: now)
+            fail(error, status: 502, now: now, sink)
         case .idle, .awaitingLeg, .closed:
-            return HTTP1ExchangeActions()
+            break
         }
     }
 
     /// The upstream switched protocols but its leg cannot hand its transport over (an HTTP/2 stream).
-    mutating func protocolSwitchRefused(now: Timestamp) -> HTTP1ExchangeActions {
-        guard case .forwarding(let exchange, _, _, _) = state else { return HTTP1ExchangeActions() }
-        return fail(FlowError(.badResponse,
-                              "\(exchange.target.hostPort) switched protocols on a connection that cannot be handed over"),
-                    status: 502, now: now)
+    func protocolSwitchRefused(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard case .forwarding(let stage) = state else { return }
+        fail(FlowError(.badResponse,
+                       "\(stage.exchange.target.hostPort) switched protocols on a connection that cannot be handed over"),
+             status: 502, now: now, sink)
     }
 
     // MARK: Time and shutdown
 
     /// The armed deadline expired. `clientInputIdle`: the shell's parser holds no byte of a request.
-    mutating func deadlineFired(now: Timestamp, clientInputIdle: Bool) -> HTTP1ExchangeActions {
-        guard let deadline = armedDeadline else { return HTTP1ExchangeActions() }
+    func deadlineFired(now: Timestamp, clientInputIdle: Bool, _ sink: any HTTP1ExchangeActionSink) {
+        guard let deadline = armedDeadline else { return }
         armedDeadline = nil
         switch (deadline, state) {
         case (.idle, .idle):
-            return clientInputIdle ? closeClient() : HTTP1ExchangeActions()
+            if clientInputIdle { closeClient(sink) }
         case (.header, .idle):
             // Not a byte of a request: nothing to answer (as nginx does); just hang up.
-            if clientInputIdle { return closeClient() }
+            if clientInputIdle { return closeClient(sink) }
             state = .closed
-            return HTTP1ExchangeActions(.answer(
+            sink.perform(.answer(
                 status: 408, message: "the request head was not complete within \(TimeoutText.seconds(timeouts.header))",
                 headRequest: false))
-        case (.response, .forwarding(let exchange, _, _, false)), (.response, .awaitingLeg(let exchange, _, _, _)):
+        case (.response, .forwarding(let stage)) where !stage.responseStarted:
+            responseTimedOut(stage.exchange, now: now, sink)
+        case (.response, .awaitingLeg(let stage)):
             // Armed when the head went upstream; a retry's new connection runs on the same deadline.
-            return fail(FlowError(.upstreamTimeout,
-                "\(exchange.target.hostPort) sent no response within \(TimeoutText.seconds(timeouts.response))"),
-                status: 504, now: now)
+            responseTimedOut(stage.exchange, now: now, sink)
         default:
-            return HTTP1ExchangeActions()
+            break
         }
+    }
+
+    private func responseTimedOut(_ exchange: HTTP1Exchange, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        fail(FlowError(.upstreamTimeout,
+                "\(exchange.target.hostPort) sent no response within \(TimeoutText.seconds(timeouts.response))"),
+                status: 504, now: now, sink)
     }
 
     /// Shutdown begins: an idle connection closes now, a busy one after its exchange.
-    mutating func beginShutdown() -> HTTP1ExchangeActions {
+    func beginShutdown(_ sink: any HTTP1ExchangeActionSink) {
         shuttingDown = true
         switch state {
-        case .idle: return closeClient()
+        case .idle: closeClient(sink)
         case .awaitingLeg, .forwarding, .responding: closeAfterExchange = true
         case .closed: break
         }
-        return HTTP1ExchangeActions()
     }
 
     /// The shutdown grace is over: the exchange in flight fails (`shutdown`) and the client is closed.
-    mutating func shutdownGraceExpired(now: Timestamp) -> HTTP1ExchangeActions {
-        var actions = hasExchange
-            ? fail(FlowError(.shutdown, "Tapline was shut down while the exchange was in flight"), status: 503, now: now)
-            : HTTP1ExchangeActions()
+    func shutdownGraceExpired(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        if hasExchange {
+            fail(FlowError(.shutdown, "Tapline was shut down while the exchange was in flight"), status: 503,
+                 now: now, sink)
+        }
         state = .closed
-        actions.append(.closeClient(afterFlush: false))
-        return actions
+        sink.perform(.closeClient(afterFlush: false))
     }
 
     // MARK: Decisions shared by the events
 
+    /// The exchange in flight, how far its request came, and its response's progress
+    /// once the final head went to the client.
+    private var inFlight: (exchange: HTTP1Exchange, request: RequestProgress, response: ResponseProgress?)? {
+        switch state {
+        case .awaitingLeg(let stage): return (stage.exchange, stage.request, nil)
+        case .forwarding(let stage): return (stage.exchange, stage.request, nil)
+        case .responding(let stage): return (stage.exchange, stage.request, stage.response)
+        case .idle, .closed: return nil
+        }
+    }
+
     /// Ends the exchange in flight with `error`: the client gets `status` with the
     /// message when no response head went to it yet, else the connection is cut.
-    private mutating func fail(_ error: FlowError, status: Int, now: Timestamp) -> HTTP1ExchangeActions {
-        let exchange: HTTP1Exchange
-        let request: RequestProgress
-        var responseBytes: UInt64 = 0
-        var headSent = false
-        switch state {
-        case .awaitingLeg(let current, _, let progress, _), .forwarding(let current, _, let progress, _):
-            (exchange, request) = (current, progress)
-        case .responding(let current, _, let progress, let response):
-            (exchange, request) = (current, progress)
-            responseBytes = response.bodyBytes
-            headSent = true
-        case .idle, .closed:
-            return HTTP1ExchangeActions()
-        }
+    private func fail(_ error: FlowError, status: Int, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard let (exchange, request, response) = inFlight else { return }
+        let responseBytes = response?.bodyBytes ?? 0
+        let headSent = response != nil
+        state = .closed
         exchange.timings.value.done = now
-        var actions = disarm()
-        actions.append(.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
-                                          bytesFromClient: request.bodyBytes, bytesFromServer: responseBytes,
-                                          error: error, time: now)))
-        actions.append(.cancelLeg)
-        actions.append(headSent
+        disarm(sink)
+        sink.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                        bytesFromClient: request.bodyBytes, bytesFromServer: responseBytes,
+                                        error: error, time: now))
+        sink.perform(.cancelLeg)
+        sink.perform(headSent
             ? .closeClient(afterFlush: false)
             : .answer(status: status, message: error.message, headRequest: exchange.request.method == "HEAD"))
-        state = .closed
-        return actions
     }
 
     /// The client left while the exchange was in flight: its flow ends `client-aborted`
     /// with what was relayed so far, and the leg is given up (it cannot be reused mid-exchange).
-    private mutating func abortByClient(_ message: String, now: Timestamp) -> HTTP1ExchangeActions {
-        let exchange: HTTP1Exchange
-        let request: RequestProgress
-        var responseBytes: UInt64 = 0
-        switch state {
-        case .awaitingLeg(let current, _, let progress, _), .forwarding(let current, _, let progress, _):
-            (exchange, request) = (current, progress)
-        case .responding(let current, _, let progress, let response):
-            (exchange, request) = (current, progress)
-            responseBytes = response.bodyBytes
-        case .idle, .closed:
-            return HTTP1ExchangeActions()
-        }
-        exchange.timings.value.done = now
-        var actions = disarm()
-        actions.append(.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
-                                          bytesFromClient: request.bodyBytes, bytesFromServer: responseBytes,
-                                          error: FlowError(.clientAborted, message), time: now)))
-        actions.append(.cancelLeg)
+    private func abortByClient(_ message: String, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+        guard let (exchange, request, response) = inFlight else { return }
+        let responseBytes = response?.bodyBytes ?? 0
         state = .closed
-        return actions
+        exchange.timings.value.done = now
+        disarm(sink)
+        sink.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
+                                        bytesFromClient: request.bodyBytes, bytesFromServer: responseBytes,
+                                        error: FlowError(.clientAborted, message), time: now))
+        sink.perform(.cancelLeg)
     }
 
-    private mutating func closeClient() -> HTTP1ExchangeActions {
+    private func closeClient(_ sink: any HTTP1ExchangeActionSink) {
         state = .closed
         armedDeadline = nil
-        return HTTP1ExchangeActions(.closeClient(afterFlush: false))
+        sink.perform(.closeClient(afterFlush: false))
     }
 
-    private mutating func arm(_ deadline: HTTP1Deadline, milliseconds: Int? = nil) -> HTTP1ExchangeActions {
+    private func arm(_ deadline: HTTP1Deadline, milliseconds: Int? = nil, _ sink: any HTTP1ExchangeActionSink) {
         armedDeadline = deadline
         let fallback: Int
         switch deadline {
@@ -614,23 +636,23 @@ struct HTTP1ExchangeStateMachine {
         case .header: fallback = timeouts.header
         case .response: fallback = timeouts.response
         }
-        return HTTP1ExchangeActions(.arm(deadline, milliseconds: milliseconds ?? fallback))
+        sink.perform(.arm(deadline, milliseconds: milliseconds ?? fallback))
     }
 
-    private mutating func disarm() -> HTTP1ExchangeActions {
+    private func disarm(_ sink: any HTTP1ExchangeActionSink) {
         armedDeadline = nil
-        return HTTP1ExchangeActions(.disarm)
+        sink.perform(.disarm)
     }
 
-    private mutating func pauseLeg(_ reason: LegPauseReason) -> HTTP1ExchangeActions {
-        guard !legPauses.contains(reason) else { return HTTP1ExchangeActions() }
+    private func pauseLeg(_ reason: LegPauseReason, _ sink: any HTTP1ExchangeActionSink) {
+        guard !legPauses.contains(reason) else { return }
         legPauses.insert(reason)
-        return HTTP1ExchangeActions(.pauseLeg(reason))
+        sink.perform(.pauseLeg(reason))
     }
 
-    private mutating func resumeLeg(_ reason: LegPauseReason) -> HTTP1ExchangeActions {
-        guard legPauses.contains(reason) else { return HTTP1ExchangeActions() }
+    private func resumeLeg(_ reason: LegPauseReason, _ sink: any HTTP1ExchangeActionSink) {
+        guard legPauses.contains(reason) else { return }
         legPauses.remove(reason)
-        return HTTP1ExchangeActions(.resumeLeg(reason))
+        sink.perform(.resumeLeg(reason))
     }
 }

@@ -40,7 +40,7 @@ import TaplineWire
 /// Thread ownership: confined to `context.loop`. Retention: the loop's
 /// `ProxyContext` registry owns this handler until the client connection closes
 /// or is handed to another handler (CONNECT, 101 Switching Protocols).
-final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegDelegate {
+final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegDelegate, HTTP1ExchangeActionSink {
     private let context: ProxyContext
     private let client: any ByteStream
     private let info: ClientConnectionInfo
@@ -48,7 +48,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     private let clock: any ProxyClock
     private let legOpener: any HTTP1LegOpener
     private var parser: HTTP1RequestParser
-    private var machine: HTTP1ExchangeStateMachine
+    private let machine: HTTP1ExchangeStateMachine
     /// The upstream of the exchange in flight, or one kept for the next request (`poolable`).
     private var leg: (any HTTPClientLeg)?
     /// `leg` was connected before the first request (TLS interception connects upstream
@@ -104,7 +104,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     /// then, not after the idle timeout (between requests of a kept-alive connection it is
     /// the idle one).
     func start(initialBytes: [UInt8] = [], headerTimeLeft: Int? = nil) {
-        perform(machine.start(headerTimeLeft: headerTimeLeft))
+        machine.start(headerTimeLeft: headerTimeLeft, self)
         if !initialBytes.isEmpty {
             receiveFromClient(initialBytes[...])
         }
@@ -112,26 +112,18 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
 
     // MARK: Carrying out the machine's actions
 
-    /// Carries out one event's actions in order. An action may call back into this
-    /// handler and feed the machine another event before the batch is done (a kept leg
-    /// reported at once, a leg failing inside `sendHead`, a client write that fills its
-    /// socket); the machine orders its actions so that what follows such an action is
-    /// harmless then (`pullClient`, which asks the machine first) or belongs with it
-    /// whatever happened (the body chunk's record after its write, as before).
-    private func perform(_ actions: HTTP1ExchangeActions) {
-        for action in actions {
-            carryOut(action)
-        }
-    }
+    // MARK: HTTP1ExchangeActionSink
 
-    private func carryOut(_ action: HTTP1ExchangeAction) {
+    /// Carries out one of the machine's actions. An action may feed the machine another
+    /// event before the one that produced it is done (a kept leg reported at once, a leg
+    /// failing inside `sendHead`, a client write that fills its socket): the machine
+    /// settles its state before each action, so that nested event sees it as it is.
+    func perform(_ action: HTTP1ExchangeAction) {
         switch action {
         case .arm(_, let milliseconds):
             deadline.arm(milliseconds: milliseconds)
         case .disarm:
             deadline.disarm()
-        case .record(let event):
-            context.record(event)
         case .recordBody(let flow, let isRequest, let bytes):
             context.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: clock.now())
         case .openLeg(let exchange, let attempt, let reuseAllowed):
@@ -139,10 +131,13 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .adoptOpenedLeg(let reasons):
             guard let opened = openedLeg else { return }
             openedLeg = nil
-            opened.delegate = self
-            if reasons.contains(.captureBackedUp) { opened.pauseReading(.captureBackedUp) }
-            if reasons.contains(.clientSlow) { opened.pauseReading(.clientSlow) }
-            leg = opened
+            if opened !== leg {
+                // A new leg; the kept one is this handler's already, paused for the same reasons.
+                opened.delegate = self
+                if reasons.contains(.captureBackedUp) { opened.pauseReading(.captureBackedUp) }
+                if reasons.contains(.clientSlow) { opened.pauseReading(.clientSlow) }
+                leg = opened
+            }
         case .discardOpenedLeg:
             guard let opened = openedLeg else { return }
             openedLeg = nil
@@ -168,7 +163,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .waitForCaptureDrain:
             context.whenRecorderDrained { [weak self] in
                 guard let self else { return }
-                self.perform(self.machine.captureDrained())
+                self.machine.captureDrained(self)
             }
         case .sendInterimHead(let head), .sendResponseHead(let head):
             client.write(HTTP1Serializer.responseHead(head))
@@ -195,11 +190,16 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         }
     }
 
+    @inline(__always)
+    func record(_ event: @autoclosure () -> FlowEvent) {
+        context.record(event())
+    }
+
     // MARK: Client side
 
     private func receiveFromClient(_ bytes: ArraySlice<UInt8>) {
         parser.append(bytes)
-        perform(machine.clientBytesArrived())
+        machine.clientBytesArrived(self)
         pumpClient()
         checkRecorder()
     }
@@ -214,14 +214,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             do {
                 event = try parser.nextEvent()
             } catch {
-                perform(machine.requestUnparsable(error, now: clock.now()))
+                machine.requestUnparsable(error, now: clock.now(), self)
                 return
             }
             guard let event else { break }
             switch event {
             case .head(let head): startExchange(head)
-            case .body(let bytes): perform(machine.requestBody(bytes))
-            case .end(let trailers): perform(machine.requestEnd(trailers: trailers, now: clock.now()))
+            case .body(let bytes): machine.requestBody(bytes, self)
+            case .end(let trailers): machine.requestEnd(trailers: trailers, now: clock.now(), self)
             }
         }
         updateReadInterest()
@@ -239,8 +239,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
             head, framing: framing, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded,
             isUpgrade: HTTP1Exchange.isUpgrade(head))
-        perform(machine.requestHead(head, framing: framing, target: target, upstreamRequest: upstreamHead,
-                                    now: clock.now()))
+        machine.requestHead(head, framing: framing, target: target, upstreamRequest: upstreamHead,
+                                    now: clock.now(), self)
     }
 
     /// Works out the upstream, the request-target to send, and the Host and
@@ -268,11 +268,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     }
 
     private func refuse(_ head: HTTPRequestHead, status: Int, message: String) {
-        perform(machine.requestRefused(head, status: status, message: message, now: clock.now()))
+        machine.requestRefused(head, status: status, message: message, now: clock.now(), self)
     }
 
     private func rejectRequest(_ error: HTTP1ParseError) {
-        perform(machine.requestUnparsable(error, now: clock.now()))
+        machine.requestUnparsable(error, now: clock.now(), self)
     }
 
     /// Gets a leg for `exchange`: the kept one (or the one connected before the first
@@ -282,8 +282,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         if reuseAllowed, let leg, legIsPreconnected || (leg.poolable && leg.upstream.target == exchange.target) {
             legIsPreconnected = false
             openedLeg = leg
-            perform(machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
-                                      tls: leg.upstream.tls, now: clock.now()))
+            machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
+                                      tls: leg.upstream.tls, now: clock.now(), self)
             return
         }
         legIsPreconnected = false
@@ -296,11 +296,10 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             switch result {
             case .success(let leg):
                 self.openedLeg = leg
-                self.perform(self.machine.legOpened(attempt: attempt, reused: leg.reused,
-                                                    server: leg.upstream.serverAddress, tls: leg.upstream.tls,
-                                                    now: self.clock.now()))
+                self.machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
+                                       tls: leg.upstream.tls, now: self.clock.now(), self)
             case .failure(let failure):
-                self.perform(self.machine.legFailedToOpen(attempt: attempt, failure, now: self.clock.now()))
+                self.machine.legFailedToOpen(attempt: attempt, failure, now: self.clock.now(), self)
             }
         }
     }
@@ -316,24 +315,24 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     // MARK: Upstream side (HTTPClientLegDelegate)
 
     func legResponseStarted(_ leg: any HTTPClientLeg) {
-        perform(machine.responseStarted(now: clock.now()))
+        machine.responseStarted(now: clock.now(), self)
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedHead response: LegResponseHead) {
-        perform(machine.responseHead(response, now: clock.now()))
+        machine.responseHead(response, now: clock.now(), self)
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
-        perform(machine.responseBody(bytes))
+        machine.responseBody(bytes, self)
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
-        perform(machine.responseEnd(trailers: trailers, now: clock.now()))
+        machine.responseEnd(trailers: trailers, now: clock.now(), self)
     }
 
     func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
         guard leg === self.leg else { return }
-        perform(machine.legFailed(error, now: clock.now()))
+        machine.legFailed(error, now: clock.now(), self)
     }
 
     func legBecameWritable(_ leg: any HTTPClientLeg) {
@@ -348,14 +347,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     /// (a WebSocket upgrade through a `WebSocketRelay`, which also records its messages).
     private func switchProtocols(_ exchange: HTTP1Exchange, response: HTTPResponseHead, clientHead: HTTPResponseHead) {
         guard let (upstream, fromUpstream) = leg?.takeOver() else {
-            perform(machine.protocolSwitchRefused(now: clock.now()))
+            machine.protocolSwitchRefused(now: clock.now(), self)
             return
         }
         client.write(HTTP1Serializer.responseHead(clientHead))
         let fromClient = parser.takeUnparsedBytes()
         // The relay takes over both connections: a recorder wait of this handler's
         // (`checkRecorder`, after this returns) must not pause a client it no longer owns.
-        perform(machine.clientHandedOver())
+        machine.clientHandedOver(self)
         leg = nil
         if WebSocketHandshake.isUpgradeRequest(exchange.request), WebSocketHandshake.isUpgradeResponse(response) {
             let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
@@ -391,7 +390,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             return true
         }
         let initial = parser.takeUnparsedBytes()
-        perform(machine.clientHandedOver()) // the HTTP/2 handler takes over the client
+        machine.clientHandedOver(self) // the HTTP/2 handler takes over the client
         client.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
         let cleaned = HTTP1HeadRewriter.upstreamRequest(head, framing: .none, originForm: head.target, hostHeader: nil,
                                                         forwardedFor: nil, isUpgrade: false)
@@ -426,7 +425,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             return
         }
         let initial = parser.takeUnparsedBytes()
-        perform(machine.clientHandedOver()) // the tunnel handler takes over the client
+        machine.clientHandedOver(self) // the tunnel handler takes over the client
         client.write(Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8))
         let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
                                           connectRequest: head)
@@ -447,21 +446,21 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
 
     private func checkRecorder() {
         guard !machine.captureBackedUp, context.recorderIsBackedUp else { return }
-        perform(machine.captureBackedUpReported())
+        machine.captureBackedUpReported(self)
     }
 
     private func deadlineExpired() {
-        perform(machine.deadlineFired(now: clock.now(), clientInputIdle: parser.isIdle))
+        machine.deadlineFired(now: clock.now(), clientInputIdle: parser.isIdle, self)
     }
 
     // MARK: ClientHandler
 
     func beginShutdown() {
-        perform(machine.beginShutdown())
+        machine.beginShutdown(self)
     }
 
     func abort() {
-        perform(machine.shutdownGraceExpired(now: clock.now()))
+        machine.shutdownGraceExpired(now: clock.now(), self)
     }
 
     // MARK: ByteStreamDelegate
@@ -477,7 +476,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         // A cut request behind complete ones shows up when the pull reaches it, which
         // the rule never lets happen: it closes after the last complete request.
         try? parser.finish()
-        perform(machine.clientSentEOF(pipelined: parser, now: clock.now()))
+        machine.clientSentEOF(pipelined: parser, now: clock.now(), self)
     }
 
     /// Reading the client is paused (its parser is full, or the recorder is backed up)
@@ -494,11 +493,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
 
     /// The client's socket filled up (or drained): the leg stops (or resumes) delivering the response.
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
-        perform(machine.clientWritabilityChanged(isWritable))
+        machine.clientWritabilityChanged(isWritable, self)
     }
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
-        perform(machine.clientClosed(now: clock.now()))
+        machine.clientClosed(now: clock.now(), self)
         dropLeg()
         context.clientConnectionClosed(info, connection: client.transport, error: error)
     }
