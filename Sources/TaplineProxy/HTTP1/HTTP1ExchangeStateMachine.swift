@@ -54,10 +54,10 @@ final class HTTP1ExchangeStateMachine {
         case closed
     }
 
-    /// The data of `State.awaitingLeg`. (Each stage's data is one struct, not a tuple:
-    /// the compiler copies a multi-element payload through runtime metadata.)
+    /// The data of `State.awaitingLeg`. Each stage's data is one struct of plain values
+    /// (the exchange itself is `exchange`): reading or changing the state then copies no
+    /// reference, and a tuple payload would be copied through runtime metadata.
     struct AwaitingLeg {
-        let exchange: HTTP1Exchange
         /// The `openLeg` whose answer is awaited.
         let attempt: UInt32
         let request: RequestProgress
@@ -67,7 +67,6 @@ final class HTTP1ExchangeStateMachine {
 
     /// The data of `State.forwarding`.
     struct Forwarding {
-        let exchange: HTTP1Exchange
         let leg: LegUse
         var request: RequestProgress
         /// A byte of the response arrived (interim heads included).
@@ -76,7 +75,6 @@ final class HTTP1ExchangeStateMachine {
 
     /// The data of `State.responding`.
     struct Responding {
-        let exchange: HTTP1Exchange
         let leg: LegUse
         var request: RequestProgress
         var response: ResponseProgress
@@ -102,7 +100,19 @@ final class HTTP1ExchangeStateMachine {
         var bodyBytes: UInt64 = 0
     }
 
-    private(set) var state = State.idle
+    private(set) var state = State.idle {
+        didSet {
+            switch state {
+            case .idle, .closed: exchange = nil
+            case .awaitingLeg, .forwarding, .responding: break
+            }
+        }
+    }
+    /// The exchange in flight: set exactly while `state` is `awaitingLeg`, `forwarding`
+    /// or `responding` (their data is the exchange's progress), nil otherwise.
+    private(set) var exchange: HTTP1Exchange?
+    /// The exchange in flight, for the events of the stages that have one.
+    private var current: HTTP1Exchange { exchange! }
     /// The deadline armed now, if any.
     private(set) var armedDeadline: HTTP1Deadline?
     /// The connection closes after the exchange in flight (the client asked, the
@@ -197,7 +207,8 @@ final class HTTP1ExchangeStateMachine {
             exchange.timings.value.adoptConnectionSetup(from: preconnect)
         }
         if upstreamFailure == nil { attempts &+= 1 }
-        state = .awaitingLeg(AwaitingLeg(exchange: exchange, attempt: attempts, request: RequestProgress(), retried: false))
+        self.exchange = exchange
+        state = .awaitingLeg(AwaitingLeg(attempt: attempts, request: RequestProgress(), retried: false))
         if upstreamFailure == nil { disarm(sink) } // else `fail` disarms
         sink.record(.flowStarted(flow: exchange.flow, connection: connection, kind: .http,
                                  scheme: target.scheme.rawValue, authority: target.authority, time: now))
@@ -250,7 +261,7 @@ final class HTTP1ExchangeStateMachine {
         state = .forwarding(stage)
         // The response deadline counts from the last request byte sent.
         if !stage.responseStarted { arm(.response, sink) }
-        sink.perform(.recordBody(stage.exchange.flow, isRequest: true, bytes))
+        sink.perform(.recordBody(current.flow, isRequest: true, bytes))
         sink.perform(.sendBody(bytes))
     }
 
@@ -261,12 +272,12 @@ final class HTTP1ExchangeStateMachine {
         switch state {
         case .forwarding(var stage):
             stage.request.complete = true
-            exchange = stage.exchange
+            exchange = current
             bodyBytes = stage.request.bodyBytes
             state = .forwarding(stage)
         case .responding(var stage):
             stage.request.complete = true
-            exchange = stage.exchange
+            exchange = current
             bodyBytes = stage.request.bodyBytes
             state = .responding(stage)
         case .idle, .awaitingLeg, .closed:
@@ -288,11 +299,11 @@ final class HTTP1ExchangeStateMachine {
         case .idle, .closed:
             return closeClient(sink)
         case .awaitingLeg(let stage):
-            (exchange, request) = (stage.exchange, stage.request)
+            (exchange, request) = (current, stage.request)
         case .forwarding(let stage):
-            (exchange, request) = (stage.exchange, stage.request)
+            (exchange, request) = (current, stage.request)
         case .responding(let stage):
-            (exchange, request) = (stage.exchange, stage.request)
+            (exchange, request) = (current, stage.request)
             responseHeadSent = true
         }
         guard let lastWantsClose = Self.lastAnsweredRequestWantsClose(
@@ -387,9 +398,8 @@ final class HTTP1ExchangeStateMachine {
         guard case .awaitingLeg(let stage) = state, stage.attempt == attempt else {
             return sink.perform(.discardOpenedLeg)
         }
-        let exchange = stage.exchange
-        state = .forwarding(Forwarding(exchange: exchange,
-                                       leg: LegUse(attempt: attempt, reused: reused, retried: stage.retried),
+        let exchange = current
+        state = .forwarding(Forwarding(leg: LegUse(attempt: attempt, reused: reused, retried: stage.retried),
                                        request: stage.request, responseStarted: false))
         sink.perform(.adoptOpenedLeg(pausedFor: legPauses))
         sink.record(.upstreamConnected(flow: exchange.flow, server: server(), tls: tls, reused: reused,
@@ -409,7 +419,7 @@ final class HTTP1ExchangeStateMachine {
     /// The first byte of the response arrived.
     func responseStarted(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         guard case .forwarding(var stage) = state, !stage.responseStarted else { return }
-        stage.exchange.timings.value.firstResponseByte = now
+        current.timings.value.firstResponseByte = now
         stage.responseStarted = true
         state = .forwarding(stage)
         disarm(sink)
@@ -419,7 +429,7 @@ final class HTTP1ExchangeStateMachine {
     func responseHead(_ response: LegResponseHead, now: @autoclosure () -> Timestamp,
                       _ sink: any HTTP1ExchangeActionSink) {
         guard case .forwarding(let stage) = state else { return }
-        let exchange = stage.exchange
+        let exchange = current
         // An HTTP/2 head becomes the HTTP/1.1 head it stands for; the capture keeps it as received.
         let head = response.received.version == .http2
             ? HTTP2HeadTranslator.http1Response(response.received.headers, framing: response.framing)
@@ -449,7 +459,7 @@ final class HTTP1ExchangeStateMachine {
             clientFraming = .untilClose
             closeAfterExchange = true
         }
-        state = .responding(Responding(exchange: exchange, leg: stage.leg, request: stage.request,
+        state = .responding(Responding(leg: stage.leg, request: stage.request,
                                        response: ResponseProgress(clientFraming: clientFraming)))
         sink.record(.responseHead(flow: exchange.flow, head: response.received, time: now()))
         sink.perform(.sendResponseHead(HTTP1HeadRewriter.clientResponse(
@@ -464,13 +474,13 @@ final class HTTP1ExchangeStateMachine {
         stage.response.bodyBytes += UInt64(bytes.count)
         state = .responding(stage)
         sink.perform(.writeResponseBody(bytes, chunked: stage.response.clientFraming == .chunked))
-        sink.perform(.recordBody(stage.exchange.flow, isRequest: false, bytes))
+        sink.perform(.recordBody(current.flow, isRequest: false, bytes))
     }
 
     /// The response ended, with its trailers as received: the exchange is finished.
     func responseEnd(trailers: HTTPHeaders?, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         guard case .responding(let stage) = state else { return }
-        let (exchange, request, response) = (stage.exchange, stage.request, stage.response)
+        let (exchange, request, response) = (current, stage.request, stage.response)
         // Answered before the request was complete (e.g. 413): the rest of the request
         // is unread, so neither connection can be reused.
         if !request.complete { closeAfterExchange = true }
@@ -500,7 +510,7 @@ final class HTTP1ExchangeStateMachine {
     func legFailed(_ error: FlowError, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         switch state {
         case .forwarding(let stage):
-            let exchange = stage.exchange
+            let exchange = current
             let resend = StaleConnectionRetryRule.allowsResend(
                 method: exchange.request.method,
                 requestHasBody: exchange.requestFraming.hasBody || stage.request.bodyBytes > 0,
@@ -508,7 +518,7 @@ final class HTTP1ExchangeStateMachine {
                 responseStarted: stage.responseStarted, alreadyResent: stage.leg.retried)
             guard resend else { return fail(error, status: 502, now: now, sink) }
             attempts &+= 1
-            state = .awaitingLeg(AwaitingLeg(exchange: exchange, attempt: attempts, request: stage.request, retried: true))
+            state = .awaitingLeg(AwaitingLeg(attempt: attempts, request: stage.request, retried: true))
             sink.perform(.openLeg(exchange, attempt: attempts, reuseAllowed: false))
         case .responding:
             fail(error, status: 502, now: now, sink)
@@ -521,7 +531,7 @@ final class HTTP1ExchangeStateMachine {
     func protocolSwitchRefused(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
         guard case .forwarding(let stage) = state else { return }
         fail(FlowError(.badResponse,
-                       "\(stage.exchange.target.hostPort) switched protocols on a connection that cannot be handed over"),
+                       "\(current.target.hostPort) switched protocols on a connection that cannot be handed over"),
              status: 502, now: now, sink)
     }
 
@@ -542,10 +552,10 @@ final class HTTP1ExchangeStateMachine {
                 status: 408, message: "the request head was not complete within \(TimeoutText.seconds(timeouts.header))",
                 headRequest: false))
         case (.response, .forwarding(let stage)) where !stage.responseStarted:
-            responseTimedOut(stage.exchange, now: now, sink)
+            responseTimedOut(current, now: now, sink)
         case (.response, .awaitingLeg(let stage)):
             // Armed when the head went upstream; a retry's new connection runs on the same deadline.
-            responseTimedOut(stage.exchange, now: now, sink)
+            responseTimedOut(current, now: now, sink)
         default:
             break
         }
@@ -583,9 +593,9 @@ final class HTTP1ExchangeStateMachine {
     /// once the final head went to the client.
     private var inFlight: (exchange: HTTP1Exchange, request: RequestProgress, response: ResponseProgress?)? {
         switch state {
-        case .awaitingLeg(let stage): return (stage.exchange, stage.request, nil)
-        case .forwarding(let stage): return (stage.exchange, stage.request, nil)
-        case .responding(let stage): return (stage.exchange, stage.request, stage.response)
+        case .awaitingLeg(let stage): return (current, stage.request, nil)
+        case .forwarding(let stage): return (current, stage.request, nil)
+        case .responding(let stage): return (current, stage.request, stage.response)
         case .idle, .closed: return nil
         }
     }

@@ -129,19 +129,16 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .openLeg(let exchange, let attempt, let reuseAllowed):
             openLeg(for: exchange, attempt: attempt, reuseAllowed: reuseAllowed)
         case .adoptOpenedLeg(let reasons):
+            // Nothing to take when the leg is the kept one (already this handler's, paused alike).
             guard let opened = openedLeg else { return }
             openedLeg = nil
-            if opened !== leg {
-                // A new leg; the kept one is this handler's already, paused for the same reasons.
-                opened.delegate = self
-                if reasons.contains(.captureBackedUp) { opened.pauseReading(.captureBackedUp) }
-                if reasons.contains(.clientSlow) { opened.pauseReading(.clientSlow) }
-                leg = opened
-            }
+            opened.delegate = self
+            if reasons.contains(.captureBackedUp) { opened.pauseReading(.captureBackedUp) }
+            if reasons.contains(.clientSlow) { opened.pauseReading(.clientSlow) }
+            leg = opened
         case .discardOpenedLeg:
             guard let opened = openedLeg else { return }
             openedLeg = nil
-            if opened === leg { leg = nil }
             opened.delegate = nil
             opened.cancel()
         case .sendHead(let head, let endStream):
@@ -280,8 +277,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     /// one from `legOpener`. The machine hears of it as `legOpened`/`legFailedToOpen`.
     private func openLeg(for exchange: HTTP1Exchange, attempt: UInt32, reuseAllowed: Bool) {
         if reuseAllowed, let leg, legIsPreconnected || (leg.poolable && leg.upstream.target == exchange.target) {
+            // The kept leg is this handler's already: `adoptOpenedLeg` has nothing to take.
             legIsPreconnected = false
-            openedLeg = leg
             machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
                                       tls: leg.upstream.tls, now: clock.now(), self)
             return
@@ -435,6 +432,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
 
     // MARK: Flow control, timers, recorder
 
+    @inline(__always)
     private func updateReadInterest() {
         let pauseClient = !readingClientToEOF
             && (machine.captureBackedUp || parser.bufferedByteCount > maxBufferedInput)
