@@ -38,6 +38,7 @@ struct HTTP1ExchangePlaybook {
             switch entry {
             case .action(let action): return Self.render(action)
             case .record(let event): return "record " + Self.render(event)
+            case .recordBody(_, let isRequest, let bytes): return "record \(isRequest ? "request" : "response")Body \(bytes.count)"
             }
         }
     }
@@ -70,7 +71,6 @@ struct HTTP1ExchangePlaybook {
         switch action {
         case .arm(let deadline, let milliseconds): return "arm \(deadline) \(milliseconds)"
         case .disarm: return "disarm"
-        case .recordBody(_, let isRequest, let bytes): return "record \(isRequest ? "request" : "response")Body \(bytes.count)"
         case .openLeg(_, let attempt, let reuseAllowed): return "openLeg #\(attempt)\(reuseAllowed ? " reuse" : " fresh")"
         case .adoptOpenedLeg(let reasons): return "adoptLeg" + (reasons.isEmpty ? "" : " paused " + render(reasons))
         case .discardOpenedLeg: return "discardLeg"

@@ -8,6 +8,7 @@ final class RecordingExchangeActionSink: HTTP1ExchangeActionSink {
     enum Entry {
         case action(HTTP1ExchangeAction)
         case record(FlowEvent)
+        case recordBody(FlowID, isRequest: Bool, ArraySlice<UInt8>)
     }
 
     var entries: [Entry] = []
@@ -18,5 +19,9 @@ final class RecordingExchangeActionSink: HTTP1ExchangeActionSink {
 
     func record(_ event: @autoclosure () -> FlowEvent) {
         entries.append(.record(event()))
+    }
+
+    func recordBody(_ flow: FlowID, isRequest: Bool, _ bytes: ArraySlice<UInt8>) {
+        entries.append(.recordBody(flow, isRequest: isRequest, bytes))
     }
 }

@@ -7,17 +7,13 @@ import TaplineWire
 /// out is mechanical.
 ///
 /// The machine hands its actions to an `HTTP1ExchangeActionSink` in order, as it
-/// decides them; recording a `FlowEvent` is the sink's `record`, so that nothing is
-/// built when there is no recorder.
+/// decides them; recording is the sink's `record` and `recordBody`, so that nothing is
+/// built when there is no recorder and a body chunk is not copied into an action.
 enum HTTP1ExchangeAction {
     // Deadlines
     /// (Re)arms the connection's one deadline.
     case arm(HTTP1Deadline, milliseconds: Int)
     case disarm
-
-    // Capture
-    /// A chunk of the exchange's request or response body (`ProxyContext.recordBody`).
-    case recordBody(FlowID, isRequest: Bool, ArraySlice<UInt8>)
 
     // Upstream leg
     /// Gets a leg for `exchange`: the kept one when `reuseAllowed` and it can carry the

@@ -14,4 +14,6 @@ protocol HTTP1ExchangeActionSink: AnyObject {
     /// own so that, with no recorder, the event is never built (the machine's decision
     /// of what is recorded and when stays the same).
     func record(_ event: @autoclosure () -> FlowEvent)
+    /// Records a chunk of the flow's request or response body (`ProxyContext.recordBody`).
+    func recordBody(_ flow: FlowID, isRequest: Bool, _ bytes: ArraySlice<UInt8>)
 }

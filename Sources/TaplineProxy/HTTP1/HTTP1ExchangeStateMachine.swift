@@ -261,7 +261,7 @@ final class HTTP1ExchangeStateMachine {
         state = .forwarding(stage)
         // The response deadline counts from the last request byte sent.
         if !stage.responseStarted { arm(.response, sink) }
-        sink.perform(.recordBody(current.flow, isRequest: true, bytes))
+        sink.recordBody(current.flow, isRequest: true, bytes)
         sink.perform(.sendBody(bytes))
     }
 
@@ -474,7 +474,7 @@ final class HTTP1ExchangeStateMachine {
         stage.response.bodyBytes += UInt64(bytes.count)
         state = .responding(stage)
         sink.perform(.writeResponseBody(bytes, chunked: stage.response.clientFraming == .chunked))
-        sink.perform(.recordBody(current.flow, isRequest: false, bytes))
+        sink.recordBody(current.flow, isRequest: false, bytes)
     }
 
     /// The response ended, with its trailers as received: the exchange is finished.

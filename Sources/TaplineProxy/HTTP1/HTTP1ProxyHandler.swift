@@ -124,8 +124,6 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             deadline.arm(milliseconds: milliseconds)
         case .disarm:
             deadline.disarm()
-        case .recordBody(let flow, let isRequest, let bytes):
-            context.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: clock.now())
         case .openLeg(let exchange, let attempt, let reuseAllowed):
             openLeg(for: exchange, attempt: attempt, reuseAllowed: reuseAllowed)
         case .adoptOpenedLeg(let reasons):
@@ -190,6 +188,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     @inline(__always)
     func record(_ event: @autoclosure () -> FlowEvent) {
         context.record(event())
+    }
+
+    @inline(__always)
+    func recordBody(_ flow: FlowID, isRequest: Bool, _ bytes: ArraySlice<UInt8>) {
+        context.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: clock.now())
     }
 
     // MARK: Client side
