@@ -283,7 +283,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             // The kept leg is this handler's already: `adoptOpenedLeg` has nothing to take.
             legIsPreconnected = false
             machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
-                                      tls: leg.upstream.tls, now: clock.now(), self)
+                              tls: leg.upstream.tls, now: clock.now(), self)
             return
         }
         legIsPreconnected = false
