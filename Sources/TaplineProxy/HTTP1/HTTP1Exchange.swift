@@ -2,12 +2,13 @@ import TaplineFlow
 import TaplineHTTPClient
 import TaplineWire
 
-/// The state of one request/response exchange on an `HTTP1ProxyHandler`.
+/// What one request/response exchange on an `HTTP1ProxyHandler` is: its flow, the
+/// request as received and as forwarded, where it goes. Fixed when the request head
+/// arrives; the exchange's progress is `HTTP1ExchangeStateMachine`'s state.
 ///
-/// Invariants: at most one exchange per client connection is in flight
-/// (pipelined requests wait in the parser); `requestComplete` and
-/// `responseComplete` only go from false to true; the flow's events are
-/// recorded in order by the owning handler.
+/// `timings` is the one mutable part: the connector stamps the connection's setup
+/// into it while the machine waits for a leg, the machine stamps the rest from the
+/// times it is handed, and a relay taking over after a 101 keeps stamping it.
 ///
 /// Thread ownership: confined to the handler's event loop.
 final class HTTP1Exchange {
@@ -22,22 +23,6 @@ final class HTTP1Exchange {
     /// The client asked to close after this exchange (Connection: close, or HTTP/1.0 without keep-alive).
     let clientWantsClose: Bool
     let timings = FlowTimingsBox()
-
-    /// The head went over a kept-alive connection that an earlier exchange used.
-    var sentOverReusedConnection = false
-    /// The request was already sent a second time after a reused connection closed.
-    var retried = false
-
-    /// The head has been written upstream; body events may follow it.
-    var upstreamReady = false
-    var requestComplete = false
-    var requestBodyBytes: UInt64 = 0
-
-    var finalResponse: HTTPResponseHead?
-    var responseFraming: HTTP1BodyFraming = .none
-    var clientFraming: HTTP1BodyFraming = .none
-    var responseComplete = false
-    var responseBodyBytes: UInt64 = 0
 
     init(flow: FlowID, request: HTTPRequestHead, requestFraming: HTTP1BodyFraming, target: UpstreamTarget,
          upstreamRequest: HTTPRequestHead) {
@@ -58,19 +43,8 @@ final class HTTP1Exchange {
             : request.headers.containsToken("close", inField: "Connection")
     }
 
-    /// Safe to send again on a new connection (`StaleConnectionRetryRule`).
-    var mayRetryOnFreshConnection: Bool {
-        StaleConnectionRetryRule.allowsResend(
-            method: request.method, requestHasBody: requestFraming.hasBody || requestBodyBytes > 0,
-            requestComplete: requestComplete, overReusedConnection: sentOverReusedConnection,
-            responseStarted: timings.value.firstResponseByte != nil, alreadyResent: retried)
-    }
-
     /// A request asking to switch protocols: `Upgrade` listed in `Connection` (RFC 9110 §7.8).
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
         head.headers.contains(name: "Upgrade") && head.headers.containsToken("upgrade", inField: "Connection")
     }
-
-    /// The final response head has gone to the client (so an error can no longer be a clean 502).
-    var responseHeadSent: Bool { finalResponse != nil }
 }
