@@ -180,7 +180,7 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2Up
                                                              framing: .none, statedContentLength: nil))
         case .headers(_, let fields, .response, let endStream):
             started(delegate)
-            let framing = framing(of: fields, endStream: endStream)
+            let framing = HTTP2HeadTranslator.http1Framing(of: fields, requestMethod: requestMethod, endStream: endStream)
             delegate.leg(self, receivedHead: LegResponseHead(received: HTTP2HeadTranslator.capturedResponse(fields),
                                                              framing: framing, statedContentLength: nil))
             // A bodiless response (HEAD, 204, 304) is whole with its head, as in HTTP/1.1:
@@ -209,16 +209,6 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2Up
         guard !responseStarted else { return }
         responseStarted = true
         delegate.legResponseStarted(self)
-    }
-
-    /// How an HTTP/1.1 message carrying this response is framed: none for a response
-    /// to HEAD, a 204 or a 304; its content-length; zero when the HEADERS ended the
-    /// stream; else chunked (its length is not known up front).
-    private func framing(of fields: HTTPHeaders, endStream: Bool) -> HTTP1BodyFraming {
-        let status = fields.http2Status ?? 0
-        if requestMethod == "HEAD" || status == 204 || status == 304 { return .none }
-        if let length = fields.first(name: "content-length").flatMap({ Int($0) }) { return .contentLength(length) }
-        return endStream ? .contentLength(0) : .chunked
     }
 
     private func end(trailers: HTTPHeaders?, _ delegate: any HTTPClientLegDelegate) {

@@ -17,4 +17,11 @@ struct LegResponseHead {
     /// parser found all its values to agree on (see `HTTP1ResponseParser`); nil otherwise
     /// and for HTTP/2 (nghttp2 has already checked that field).
     let statedContentLength: Int?
+    /// The head is the whole response: an HTTP/2 HEADERS frame that ended its stream (an
+    /// HTTP/2 owner forwards it so). False for HTTP/1 and interim heads.
+    var endsStream = false
+
+    /// The HTTP/2 block as received, for an HTTP/2 owner to forward as is (no
+    /// translation, no copy); nil for an HTTP/1 head.
+    var http2Fields: HTTPHeaders? { received.version == .http2 ? received.headers : nil }
 }
