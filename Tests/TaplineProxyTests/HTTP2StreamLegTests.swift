@@ -220,7 +220,7 @@ final class HTTP2StreamLegTests: XCTestCase {
         XCTAssertEqual(events(done), [], "its response was complete: nothing to fail")
     }
 
-    func testATunnelTakesTheStreamOverWithoutAReset() throws {
+    func testATunnelGetsTheStreamsEventsAndCancelStillResetsIt() throws {
         let recorder = RecordingLegDelegate()
         let leg = makeLeg(recorder)
         leg.sendHead(.http2(HTTPHeaders([(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
@@ -230,11 +230,14 @@ final class HTTP2StreamLegTests: XCTestCase {
         exchangeFrames()
         XCTAssertEqual(events(recorder), ["started", "head 200 chunked"])
         let tunnel = StreamEvents()
-        XCTAssertEqual(leg.takeOverStream(by: tunnel), 1)
+        leg.relayStream(to: tunnel)
         server.send(data: Array("frame".utf8), stream: 1)
         exchangeFrames()
         XCTAssertEqual(tunnel.events, ["data frame"])
-        XCTAssertEqual(events(recorder), [])
+        XCTAssertEqual(events(recorder), [], "the tunnel's, not a response's")
         XCTAssertFalse(received.contains { if case .streamReset = $0 { return true } else { return false } })
+        leg.cancel(code: .cancel)
+        exchangeFrames()
+        XCTAssertTrue(received.contains { if case .streamReset(1, .cancel) = $0 { return true } else { return false } })
     }
 }

@@ -49,13 +49,6 @@ public final class HTTP2UpstreamConnection: ByteStreamDelegate {
         return id
     }
 
-    /// Sends stream `id`'s later events to `delegate` instead (an upstream stream that
-    /// became a tunnel changes hands); nothing when the stream is no longer open.
-    public func reassign(stream id: Int32, to delegate: any HTTP2UpstreamStreamDelegate) {
-        guard streams[id] != nil else { return }
-        streams[id] = delegate
-    }
-
     /// Stops following a stream (its client side went away); resets it when still open.
     public func abandon(stream id: Int32, code: HTTP2ErrorCode) {
         guard streams.removeValue(forKey: id) != nil else { return }

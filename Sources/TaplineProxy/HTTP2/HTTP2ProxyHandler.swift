@@ -609,7 +609,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     // MARK: Responses
 
-    /// An event of the HTTP/2 upstream stream a WebSocket tunnel took over from its leg.
+    /// An event of the HTTP/2 upstream stream whose leg relays it to the WebSocket tunnel.
     func tunnelStreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
         _ = exchange.webSocket?.upstreamStreamEvent(event, context: context, flow: exchange.flow, time: eventTime)
     }
@@ -727,9 +727,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         if let webSocket = exchange.webSocket, case .http2(let leg) = exchange.leg,
            (200..<300).contains(head.status), !response.endsStream {
-            let upstreamID = leg.takeOverStream(by: exchange)
-            exchange.leg = .none
-            let upstreamStream = webSocket.makeUpstreamStream(on: leg.connection, stream: upstreamID)
+            // The leg stays the exchange's: `abandonUpstream` resets the stream if the client goes.
+            leg.relayStream(to: exchange)
+            let upstreamStream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
             startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamStream, fromUpstream: [],
                                 tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
             return

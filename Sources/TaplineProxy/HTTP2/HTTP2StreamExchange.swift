@@ -18,10 +18,10 @@ import TaplineWire
 ///
 /// Lifetime (invariant): the exchange never outlives its use by its handler. Only
 /// the handler and what the handler owns hold it strongly (its stream map, its
-/// HTTP/2 stream leg until that lets go of its stream, the upstream connection's
-/// stream map while a WebSocket tunnel runs over one of its streams; closures hold
-/// it weakly), and everything that calls back into it (those legs and that
-/// connection, whose socket's delegate is weak) goes away with the handler. So
+/// HTTP/2 stream leg until that lets go of its stream, which the handler makes it do
+/// before it drops the exchange; closures hold it weakly), and everything that calls
+/// back into it (its legs, the upstream connection, whose socket's delegate is weak)
+/// goes away with the handler. So
 /// `handler` is an unmanaged reference: events reach the handler without retaining
 /// it (a weak reference would take the runtime's slow reference-counting path on
 /// every event: docs/performance.md).
@@ -75,7 +75,7 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
         owner = Unmanaged.passUnretained(handler)
     }
 
-    // MARK: HTTP2UpstreamStreamDelegate (the HTTP/2 upstream stream of its WebSocket tunnel)
+    // MARK: HTTP2UpstreamStreamDelegate (its HTTP/2 leg's stream, once it carries the WebSocket tunnel)
 
     func upstreamStream(_ stream: Int32, received event: HTTP2Event) {
         handler.tunnelStreamEvent(event, for: self)

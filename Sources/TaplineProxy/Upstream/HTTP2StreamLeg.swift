@@ -27,9 +27,13 @@ import TaplineWire
 /// While a `LegPauseReason` holds the leg, the stream's events wait here in order (at
 /// most a stream window of DATA: the upstream sends no more without credit).
 ///
+/// An RFC 8441 tunnel keeps the leg: once the upstream accepted the extended CONNECT,
+/// the stream's events go to the tunnel as they come (`relayStream(to:)`), and `cancel`
+/// still resets the stream.
+///
 /// Ownership (invariant): the connection's stream map holds the leg while its stream is
-/// open; the leg holds its delegate strongly until it lets go of the stream (`cancel`,
-/// `takeOverStream`, the stream closing, the connection's loss), which every owner
+/// open; the leg holds its delegate (and a tunnel) strongly until it lets go of the
+/// stream (`cancel`, the stream closing, the connection's loss), which every owner
 /// does before it drops the leg. A strong reference, not a weak one: a weakly
 /// referenced owner takes the runtime's slow reference-counting path on every retain
 /// (docs/performance.md), and the owner is an object per proxied request.
@@ -54,6 +58,8 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     }
 
     private var owner: (any HTTP2StreamLegDelegate)?
+    /// Where the stream's events go once it carries a tunnel (`relayStream(to:)`).
+    private var tunnel: (any HTTP2UpstreamStreamDelegate)?
     let connection: HTTP2UpstreamConnection
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
@@ -157,6 +163,14 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     // MARK: HTTP2UpstreamStreamDelegate
 
     func upstreamStream(_ id: Int32, received event: HTTP2Event) {
+        if let tunnel {
+            tunnel.upstreamStream(id, received: event)
+            switch event {
+            case .streamReset, .streamClosed: detach(code: nil) // the connection let go of the stream
+            default: break
+            }
+            return
+        }
         if case .dataSent(_, let count) = event {
             owner?.leg(self, framedRequestBody: count) // flow control, not a response event: never held
             return
@@ -169,6 +183,11 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     }
 
     func upstreamStream(_ id: Int32, lost error: FlowError) {
+        if let tunnel {
+            tunnel.upstreamStream(id, lost: error)
+            detach(code: nil)
+            return
+        }
         if pauses.isPaused || !held.isEmpty {
             held.append(.lost(error))
             return
@@ -252,6 +271,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         phase = .detached
         held = []
         owner = nil
+        tunnel = nil
     }
 
     // MARK: Letting go
@@ -266,16 +286,16 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         detach(code: code)
     }
 
-    /// An HTTP/2 stream has no transport of its own to hand over: see `takeOverStream`.
+    /// An HTTP/2 stream has no transport of its own to hand over: see `relayStream(to:)`.
     func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
 
-    /// The upstream accepted an extended CONNECT (RFC 8441): the stream's later events go
-    /// to `delegate` (the tunnel), and the leg lets go of the stream without resetting it.
-    /// Returns the stream's id on `connection`.
-    func takeOverStream(by delegate: any HTTP2UpstreamStreamDelegate) -> Int32 {
-        connection.reassign(stream: stream, to: delegate)
-        unconsumed = 0 // the tunnel credits what it relays from now on
-        detach(code: nil)
-        return stream
+    /// The upstream accepted an extended CONNECT (RFC 8441): from now on every event of
+    /// the stream (and its loss) goes to `tunnel`, which credits what it relays; the leg
+    /// stays the stream's, so `cancel` still resets it.
+    func relayStream(to tunnel: any HTTP2UpstreamStreamDelegate) {
+        guard phase == .exchanging || phase == .responseEnded else { return }
+        self.tunnel = tunnel
+        held = []
+        unconsumed = 0 // nothing but the head came before: the tunnel credits all DATA
     }
 }
