@@ -78,7 +78,7 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     // MARK: HTTP2UpstreamStreamDelegate (its HTTP/2 leg's stream, once it carries the WebSocket tunnel)
 
     func upstreamStream(_ stream: Int32, received event: HTTP2Event) {
-        handler.tunnelStreamEvent(event, for: self)
+        owner._withUnsafeGuaranteedRef { $0.tunnelStreamEvent(event, for: self) }
     }
 
     func upstreamStream(_ stream: Int32, lost error: FlowError) {
@@ -87,12 +87,14 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
 
     // MARK: HTTP2StreamLegDelegate (its leg, either kind)
 
+    // Each request's events, so guaranteed refs (no retain of the handler: the handler is
+    // also referenced weakly, so its retains take the slow path).
+
     func legResponseStarted(_ leg: any HTTPClientLeg) {
-        handler.firstResponseByte(self)
+        owner._withUnsafeGuaranteedRef { $0.firstResponseByte(self) }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
-        // Guaranteed alive by the invariant: no retain of the handler per event.
         owner._withUnsafeGuaranteedRef { $0.legResponseHead(head, for: self) }
     }
 
@@ -121,6 +123,6 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     }
 
     func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
-        handler.upstreamStreamEnded(end, for: self)
+        owner._withUnsafeGuaranteedRef { $0.upstreamStreamEnded(end, for: self) }
     }
 }

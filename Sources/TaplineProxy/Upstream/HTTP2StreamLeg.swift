@@ -66,7 +66,8 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     private var held: [HeldEvent] = []
     /// The stream, once opened (0 before).
     private(set) var stream: Int32 = 0
-    private var requestMethod = "GET"
+    /// The request block sent (its `:method` decides an HTTP/1.1 framing, if one is asked).
+    private var requestFields = HTTPHeaders()
     private var requestEnded = false
     private(set) var responseStarted = false
     /// Response DATA bytes delivered and not yet credited back with `consumed`.
@@ -105,13 +106,12 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         let fields: HTTPHeaders
         switch head {
         case .http1(let head):
-            requestMethod = head.method
             fields = HTTP2HeadTranslator.http2Request(head, scheme: upstream.target.scheme.rawValue,
                                                       defaultAuthority: upstream.target.authority)
         case .http2(let block):
-            requestMethod = head.method
             fields = block
         }
+        requestFields = fields
         phase = .exchanging
         requestEnded = endStream
         do {
@@ -206,10 +206,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
             guard phase == .exchanging else { return }
             responseStarted = true
             owner.legResponseStarted(self)
-            let framing = HTTP2HeadTranslator.http1Framing(of: fields, requestMethod: requestMethod, endStream: endStream)
-            owner.leg(self, receivedHead: LegResponseHead(received: HTTP2HeadTranslator.capturedResponse(fields),
-                                                          framing: framing, statedContentLength: nil,
-                                                          endsStream: endStream))
+            owner.leg(self, receivedHead: LegResponseHead(http2Response: fields, endsStream: endStream, request: requestFields))
             if endStream { end(trailers: nil, owner) }
         case .headers(_, let fields, _, _):
             end(trailers: fields, owner)
