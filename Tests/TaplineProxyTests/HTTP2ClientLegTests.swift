@@ -129,4 +129,22 @@ final class HTTP2ClientLegTests: XCTestCase {
         XCTAssertEqual(recorder.failure?.message, "origin.test:8080 reset the HTTP/2 stream with REFUSED_STREAM (0x7)")
         XCTAssertFalse(leg.poolable)
     }
+
+    func testAnEarlierStreamEndingLateDoesNotTouchTheNextRequest() throws {
+        sendGET(method: "HEAD")
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "10")]),
+                                  endStream: false)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 200 none", "end -"], "whole with its head")
+        sendGET("/next")
+        server.resetAfterQueuedData(stream: 1, code: .internalError) // the HEAD's stream, reset after its response
+        try server.submitResponse(stream: 3, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 3)
+        server.finish(stream: 3)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -"])
+        XCTAssertNil(recorder.failure)
+        XCTAssertTrue(leg.reused)
+    }
 }
