@@ -47,6 +47,8 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         case exchanging
         /// The response ended; the stream may stay open until the request ended.
         case responseEnded
+        /// The stream carries a tunnel: its events go to `tunnel` (`relayStream(to:)`).
+        case relaying
         /// The leg let go of the stream (it closed, failed, was cancelled or taken over).
         case detached
     }
@@ -58,7 +60,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     }
 
     private var owner: (any HTTP2StreamLegDelegate)?
-    /// Where the stream's events go once it carries a tunnel (`relayStream(to:)`).
+    /// Where the stream's events go while `relaying`.
     private var tunnel: (any HTTP2UpstreamStreamDelegate)?
     let connection: HTTP2UpstreamConnection
     private var phase = Phase.idle
@@ -163,7 +165,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     // MARK: HTTP2UpstreamStreamDelegate
 
     func upstreamStream(_ id: Int32, received event: HTTP2Event) {
-        if let tunnel {
+        if phase == .relaying, let tunnel {
             tunnel.upstreamStream(id, received: event)
             switch event {
             case .streamReset, .streamClosed: detach(code: nil) // the connection let go of the stream
@@ -183,7 +185,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     }
 
     func upstreamStream(_ id: Int32, lost error: FlowError) {
-        if let tunnel {
+        if phase == .relaying, let tunnel {
             tunnel.upstreamStream(id, lost: error)
             detach(code: nil)
             return
@@ -292,6 +294,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     func relayStream(to tunnel: any HTTP2UpstreamStreamDelegate) {
         guard phase == .exchanging || phase == .responseEnded else { return }
         self.tunnel = tunnel
+        phase = .relaying
         held = []
         unconsumed = 0 // nothing but the head came before: the tunnel credits all DATA
     }
