@@ -32,32 +32,23 @@ final class HTTP2StreamLegTests: XCTestCase {
     }
 
     private let target = UpstreamTarget(scheme: .http, host: "origin.test", port: 8080)
-    private var socket: SynchronousByteStream!
+    private var origin: HTTP2OriginDouble!
     private var pump: Pump!
     private var connection: HTTP2UpstreamConnection!
-    private var server: HTTP2Session!
+    private var server: HTTP2Session { origin.server }
     /// The request events the server session saw.
-    private var received: [HTTP2Event] = []
+    private var received: [HTTP2Event] { origin.received }
 
     override func setUpWithError() throws {
-        socket = SynchronousByteStream()
+        origin = try HTTP2OriginDouble()
         pump = Pump()
-        server = try HTTP2Session(role: .server)
-        connection = try HTTP2UpstreamConnection(upstream: UpstreamConnection(target: target, stream: socket, tls: nil),
-                                                 owner: pump)
+        connection = try HTTP2UpstreamConnection(
+            upstream: UpstreamConnection(target: target, stream: origin.socket, tls: nil), owner: pump)
     }
 
-    /// Carries bytes both ways until neither side has more to say.
+    /// The legs share a connection they do not pump: the test pumps it, as the handler does.
     private func exchangeFrames() {
-        while true {
-            pump.upstreamConnectionNeedsPump(connection)
-            let toServer = socket.takeWrittenBytes()
-            if !toServer.isEmpty { XCTAssertNil(server.receive(toServer)) }
-            received += server.takeEvents()
-            let toLeg = server.takeOutput()
-            if !toLeg.isEmpty { socket.deliver(bytes: toLeg) }
-            if toServer.isEmpty, toLeg.isEmpty { return }
-        }
+        origin.exchangeFrames { pump.upstreamConnectionNeedsPump(connection) }
     }
 
     private func makeLeg(_ recorder: RecordingLegDelegate) -> HTTP2StreamLeg {
@@ -213,7 +204,7 @@ final class HTTP2StreamLegTests: XCTestCase {
         try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200")]), endStream: true)
         exchangeFrames()
         XCTAssertEqual(events(done), ["started", "head 200 contentLength(0)", "end -"])
-        socket.deliverClose()
+        origin.socket.deliverClose()
         XCTAssertEqual(events(inFlight), ["failed upstream-aborted"])
         XCTAssertEqual(inFlight.failure?.message,
                        "origin.test:8080 closed the HTTP/2 connection before the stream was complete")
