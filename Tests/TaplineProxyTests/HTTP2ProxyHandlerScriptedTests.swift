@@ -26,6 +26,8 @@ final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
         private(set) var clientEvents: [HTTP2Event] = []
         private(set) var originEvents: [HTTP2Event] = []
         var handler: HTTP2ProxyHandler?
+        /// What a script run on the loop threw (read after the loop signalled it is done).
+        var scriptError: (any Error)?
 
         init(loop: EventLoop) throws {
             let proxyAddress = try SocketAddress(host: "127.0.0.1", port: 8443)
@@ -46,21 +48,22 @@ final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
 
         /// Carries bytes between the peers and the handler until nobody has more to say.
         func settle() {
-            while true {
-                let toHandler = client.takeOutput()
-                if !toHandler.isEmpty { clientStream.receive(toHandler) }
-                let toOrigin = Array(upstreamStream.written.dropFirst(upstreamTaken))
-                upstreamTaken += toOrigin.count
-                if !toOrigin.isEmpty { _ = origin.receive(toOrigin) }
-                originEvents += origin.takeEvents()
-                let fromOrigin = origin.takeOutput()
-                if !fromOrigin.isEmpty { upstreamStream.receive(fromOrigin) }
-                let toClient = Array(clientStream.written.dropFirst(clientTaken))
-                clientTaken += toClient.count
-                if !toClient.isEmpty { _ = client.receive(toClient) }
-                clientEvents += client.takeEvents()
-                if toHandler.isEmpty, toOrigin.isEmpty, fromOrigin.isEmpty, toClient.isEmpty { return }
-            }
+            while carry(client, with: clientStream, taken: &clientTaken, events: &clientEvents)
+                    + carry(origin, with: upstreamStream, taken: &upstreamTaken, events: &originEvents) > 0 {}
+        }
+
+        /// One round between a peer's session and the handler's end of its connection:
+        /// the peer's output is read by the handler, what the handler wrote since
+        /// `taken` goes to the peer. Returns the bytes moved.
+        private func carry(_ peer: HTTP2Session, with stream: ScriptedByteStream, taken: inout Int,
+                           events: inout [HTTP2Event]) -> Int {
+            let toHandler = peer.takeOutput()
+            if !toHandler.isEmpty { stream.receive(toHandler) }
+            let toPeer = Array(stream.written.dropFirst(taken))
+            taken += toPeer.count
+            if !toPeer.isEmpty { _ = peer.receive(toPeer) }
+            events += peer.takeEvents()
+            return toHandler.count + toPeer.count
         }
     }
 
@@ -181,21 +184,10 @@ final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
     }
 
     private func onLoopThrowing(_ body: @escaping @Sendable () throws -> Void) throws {
-        let failure = LockedBox<(any Error)?>(nil)
+        let wiring = self.wiring!
         onLoop {
-            do { try body() } catch { failure.value = error }
+            do { try body() } catch { wiring.scriptError = error }
         }
-        if let error = failure.value { throw error }
-    }
-}
-
-/// A value set on one thread and read on another after a semaphore handed it over.
-private final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        if let error = wiring.scriptError { throw error }
     }
 }
