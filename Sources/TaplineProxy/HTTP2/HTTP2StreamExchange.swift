@@ -21,11 +21,13 @@ import TaplineWire
 /// HTTP/2 stream leg until that lets go of its stream, which the handler makes it do
 /// before it drops the exchange; closures hold it weakly), and everything that calls
 /// back into it (its legs, the upstream connection, whose socket's delegate is weak)
-/// goes away with the handler. So
-/// `handler` is an unmanaged reference: events reach the handler without retaining
-/// it (a weak reference would take the runtime's slow reference-counting path on
-/// every event: docs/performance.md).
+/// goes away with the handler. So `handler` is an unmanaged reference: events reach
+/// the handler without retaining it (a weak reference would take the runtime's slow
+/// reference-counting path on every event: docs/performance.md).
 final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder, HTTP2StreamLegDelegate {
+    /// The exchange's upstream side: none yet (connecting, waiting for the upstream's
+    /// SETTINGS; or a WebSocket relay over HTTP/1.1 took the connection), a stream of the
+    /// shared HTTP/2 upstream, or an HTTP/1.1 connection of its own.
     enum Leg {
         case none
         case http2(HTTP2StreamLeg)

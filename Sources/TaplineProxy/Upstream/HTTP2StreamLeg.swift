@@ -33,8 +33,8 @@ import TaplineWire
 ///
 /// Ownership (invariant): the connection's stream map holds the leg while its stream is
 /// open; the leg holds its delegate (and a tunnel) strongly until it lets go of the
-/// stream (`cancel`, the stream closing, the connection's loss), which every owner
-/// does before it drops the leg. A strong reference, not a weak one: a weakly
+/// stream (`cancel`, the stream closing, the connection's loss); an owner that drops
+/// the leg before its stream is over cancels it first. A strong reference, not a weak one: a weakly
 /// referenced owner takes the runtime's slow reference-counting path on every retain
 /// (docs/performance.md), and the owner is an object per proxied request.
 ///
@@ -49,7 +49,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         case responseEnded
         /// The stream carries a tunnel: its events go to `tunnel` (`relayStream(to:)`).
         case relaying
-        /// The leg let go of the stream (it closed, failed, was cancelled or taken over).
+        /// The leg let go of the stream (it closed or failed, the connection was lost, or `cancel`).
         case detached
     }
 
