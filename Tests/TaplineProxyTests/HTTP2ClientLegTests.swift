@@ -9,31 +9,22 @@ import XCTest
 /// what a reset stream reports.
 final class HTTP2ClientLegTests: XCTestCase {
     private let target = UpstreamTarget(scheme: .http, host: "origin.test", port: 8080)
-    private var stream: SynchronousByteStream!
+    private var origin: HTTP2OriginDouble!
     private var recorder: RecordingLegDelegate!
-    private var server: HTTP2Session!
     private var leg: HTTP2ClientLeg!
+    private var server: HTTP2Session { origin.server }
     /// The request events the server session saw.
-    private var received: [HTTP2Event] = []
+    private var received: [HTTP2Event] { origin.received }
 
     override func setUpWithError() throws {
-        stream = SynchronousByteStream()
+        origin = try HTTP2OriginDouble()
         recorder = RecordingLegDelegate()
-        server = try HTTP2Session(role: .server)
-        leg = try HTTP2ClientLeg.open(upstream: UpstreamConnection(target: target, stream: stream, tls: nil))
+        leg = try HTTP2ClientLeg.open(upstream: UpstreamConnection(target: target, stream: origin.socket, tls: nil))
         leg.delegate = recorder
     }
 
-    /// Carries bytes both ways until neither side has more to say.
     private func exchangeFrames() {
-        while true {
-            let toServer = stream.takeWrittenBytes()
-            if !toServer.isEmpty { XCTAssertNil(server.receive(toServer)) }
-            received += server.takeEvents()
-            let toLeg = server.takeOutput()
-            if !toLeg.isEmpty { stream.deliver(bytes: toLeg) }
-            if toServer.isEmpty, toLeg.isEmpty { return }
-        }
+        origin.exchangeFrames()
     }
 
     /// The recorder's events without the per-read `input done`.
@@ -128,5 +119,23 @@ final class HTTP2ClientLegTests: XCTestCase {
         XCTAssertEqual(responseEvents(), ["failed upstream-aborted"])
         XCTAssertEqual(recorder.failure?.message, "origin.test:8080 reset the HTTP/2 stream with REFUSED_STREAM (0x7)")
         XCTAssertFalse(leg.poolable)
+    }
+
+    func testAnEarlierStreamEndingLateDoesNotTouchTheNextRequest() throws {
+        sendGET(method: "HEAD")
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "10")]),
+                                  endStream: false)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 200 none", "end -"], "whole with its head")
+        sendGET("/next")
+        server.resetAfterQueuedData(stream: 1, code: .internalError) // the HEAD's stream, reset after its response
+        try server.submitResponse(stream: 3, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 3)
+        server.finish(stream: 3)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -"])
+        XCTAssertNil(recorder.failure)
+        XCTAssertTrue(leg.reused)
     }
 }

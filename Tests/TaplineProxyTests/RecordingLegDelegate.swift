@@ -3,8 +3,9 @@ import TaplineFlow
 import TaplineWire
 
 /// An `HTTPClientLegDelegate` that writes each event down as a line, for tests that
-/// check exactly which events a leg delivered, in order.
-final class RecordingLegDelegate: HTTPClientLegDelegate {
+/// check exactly which events a leg delivered, in order (with an `HTTP2StreamLeg`'s
+/// own events: framed request bytes, how its stream ended).
+final class RecordingLegDelegate: HTTP2StreamLegDelegate {
     private(set) var events: [String] = []
     private(set) var heads: [LegResponseHead] = []
     private(set) var failure: FlowError?
@@ -44,4 +45,13 @@ final class RecordingLegDelegate: HTTPClientLegDelegate {
     func legBecameWritable(_ leg: any HTTPClientLeg) { events.append("writable") }
 
     func legFinishedInput(_ leg: any HTTPClientLeg) { events.append("input done") }
+
+    func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int) { events.append("framed \(count)") }
+
+    func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
+        switch end {
+        case .resetByUpstream(let code): events.append("reset by upstream \(code.name)")
+        case .closed(let code): events.append("closed \(code.name)")
+        }
+    }
 }

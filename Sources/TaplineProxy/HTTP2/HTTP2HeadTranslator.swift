@@ -160,6 +160,16 @@ enum HTTP2HeadTranslator {
         return HTTPResponseHead(version: .http1_1, status: status, reason: HTTPStatusText.reason(status), headers: headers)
     }
 
+    /// How an HTTP/1.1 message carrying this HTTP/2 response is framed: none for a
+    /// response to HEAD, a 204 or a 304; its content-length; zero when the HEADERS ended
+    /// the stream; else chunked (its length is not known up front).
+    static func http1Framing(of fields: HTTPHeaders, requestMethod: String, endStream: Bool) -> HTTP1BodyFraming {
+        let status = fields.http2Status ?? 0
+        if requestMethod == "HEAD" || status == 204 || status == 304 { return .none }
+        if let length = fields.first(name: "content-length").flatMap({ Int($0) }) { return .contentLength(length) }
+        return endStream ? .contentLength(0) : .chunked
+    }
+
     /// Trailers toward HTTP/2: names lowercased, the fields
     /// `HTTP1HeadRewriter.forwardableTrailers` drops (framing, routing, hop-by-hop) dropped.
     static func http2Trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {

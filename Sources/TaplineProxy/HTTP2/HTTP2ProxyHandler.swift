@@ -340,8 +340,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         switch exchange.leg {
         case .none:
             exchange.pendingRequestBody.append(bytes)
-        case .http2(let connection, let id):
-            connection.session.send(data: bytes, stream: id)
+        case .http2(let leg):
+            leg.sendBody(bytes) // credited when framed (`requestBodyFramed`)
         case .http1(let leg):
             leg.sendBody(bytes[...])
             if leg.isWritable { creditClient(exchange, exchange.clientUnconsumed) } // else when it drains
@@ -357,8 +357,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                    bodyBytes: exchange.requestBodyBytes, time: now))
         switch exchange.leg {
         case .none: break
-        case .http2(let connection, let id):
-            connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
+        case .http2(let leg):
+            leg.sendEnd(trailers: exchange.requestTrailers)
         case .http1(let leg):
             leg.sendEnd(trailers: exchange.requestTrailers)
         }
@@ -374,10 +374,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Response bytes of `exchange` were framed toward the client: give the upstream its credit back.
     private func responseDelivered(_ count: Int, for exchange: HTTP2StreamExchange) {
         switch exchange.leg {
-        case .http2(let connection, let id):
-            let credit = min(count, exchange.upstreamUnconsumed)
-            exchange.upstreamUnconsumed -= credit
-            connection.session.consume(stream: id, count: credit)
+        case .http2(let leg):
+            leg.consumed(count)
         case .http1(let leg):
             leg.consumed(count)
             if queuedToClient(exchange) < BufferLimits.http2StreamSendQueue { leg.resumeReading(.clientSlow) }
@@ -421,10 +419,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .none:
             waitingForUpstream.removeAll { $0 === exchange }
             waitingForSettings.removeAll { $0 === exchange }
-        case .http2(let connection, let id):
-            connection.abandon(stream: id, code: code)
-            connection.session.consume(stream: id, count: exchange.upstreamUnconsumed)
-            exchange.upstreamUnconsumed = 0
+        case .http2(let leg):
+            leg.cancel(code: code)
         case .http1(let leg):
             if exchange.responseComplete { releaseHTTP1(leg) } else { leg.cancel() }
         }
@@ -516,19 +512,14 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         // An extended CONNECT stays open: its DATA is the WebSocket.
         let endStream = exchange.webSocket == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
             && exchange.requestTrailers == nil
-        let id: Int32
-        do {
-            id = try connection.open(fields, endStream: endStream, delegate: exchange)
-        } catch {
-            failExchange(exchange, FlowError(.upstreamUnreachable,
-                "\(route.target.hostPort) does not take another HTTP/2 stream: \(error)"), status: 502)
-            return
-        }
-        exchange.leg = .http2(connection, id)
-        for chunk in exchange.pendingRequestBody { connection.session.send(data: chunk, stream: id) }
+        let leg = HTTP2StreamLeg(connection: connection, owner: exchange)
+        exchange.leg = .http2(leg)
+        leg.sendHead(.http2(fields), endStream: endStream)
+        guard !exchange.flowEnded else { return } // the connection took no new stream (`legFailed`)
+        for chunk in exchange.pendingRequestBody { leg.sendBody(chunk) }
         exchange.pendingRequestBody = []
         if exchange.requestEnded, !endStream, exchange.webSocket == nil {
-            connection.session.finish(stream: id, trailers: HTTP2HeadTranslator.http2Trailers(exchange.requestTrailers))
+            leg.sendEnd(trailers: exchange.requestTrailers)
         }
         armResponseTimer(exchange)
     }
@@ -584,11 +575,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         armResponseTimer(exchange)
     }
 
-    /// The HTTP/1.1 leg of `exchange` failed. A request that went over a pooled
+    /// The leg of `exchange` failed. A request that went over a pooled HTTP/1.1
     /// connection the server closed as we reused it (RFC 9112 §9.3.1) goes once more,
     /// on a new connection, when `StaleConnectionRetryRule` allows it; anything else
-    /// fails the exchange.
-    func http1LegFailed(_ exchange: HTTP2StreamExchange, error: FlowError) {
+    /// fails the exchange (an HTTP/2 stream is never resent: a GOAWAY says which
+    /// streams the upstream left unprocessed, and those are refused to the client).
+    func legFailed(_ exchange: HTTP2StreamExchange, error: FlowError) {
         // A resend goes over a fresh connection, on which the rule never allows another.
         if case .http1(let leg) = exchange.leg, !exchange.flowEnded,
            StaleConnectionRetryRule.allowsResend(method: exchange.method, requestHasBody: exchange.requestBodyBytes > 0,
@@ -617,51 +609,31 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     // MARK: Responses
 
-    /// An event of the exchange's HTTP/2 upstream stream.
-    func upstreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
+    /// An event of the HTTP/2 upstream stream whose leg relays it to the WebSocket tunnel.
+    func tunnelStreamEvent(_ event: HTTP2Event, for exchange: HTTP2StreamExchange) {
+        _ = exchange.webSocket?.upstreamStreamEvent(event, context: context, flow: exchange.flow, time: eventTime)
+    }
+
+    /// The session framed `count` request body bytes onto the exchange's HTTP/2 upstream
+    /// stream: the client gets that credit back.
+    func requestBodyFramed(_ count: Int, for exchange: HTTP2StreamExchange) {
+        creditClient(exchange, count)
+    }
+
+    /// The exchange's HTTP/2 upstream stream ended otherwise than with its response. A
+    /// reset reaches the client's stream with the upstream's code (INTERNAL_ERROR for
+    /// NO_ERROR) after what was relayed before it; NO_ERROR after a complete response
+    /// while the client still uploads is RFC 9113 §8.1's "send no more" (Go servers send
+    /// it when a handler leaves the body unread): the exchange is over, and the client is
+    /// asked to stop too, after the response. A stream a GOAWAY refused is refused to the
+    /// client (it may retry); any other close before the response ended is a 502, or a
+    /// reset once a head was sent.
+    func upstreamStreamEnded(_ end: HTTP2StreamEnd, for exchange: HTTP2StreamExchange) {
         let id = exchange.clientStream
-        if let webSocket = exchange.webSocket,
-           webSocket.upstreamStreamEvent(event, context: context, flow: exchange.flow, time: eventTime) {
-            return
-        }
-        switch event {
-        case .headers(_, let fields, let kind, let endStream):
-            let head = HTTP2HeadTranslator.capturedResponse(fields)
-            switch kind {
-            case .informational:
-                context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-                try? session.submitInformational(stream: id, headers: fields)
-            case .response:
-                firstResponseByte(exchange)
-                context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-                if let webSocket = exchange.webSocket, case .http2(let connection, let upstreamID) = exchange.leg,
-                   (200..<300).contains(head.status), !endStream {
-                    let upstreamStream = webSocket.makeUpstreamStream(on: connection, stream: upstreamID)
-                    startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamStream, fromUpstream: [],
-                                        tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
-                    return
-                }
-                sendResponseHead(fields, endStream: endStream, for: exchange)
-                if endStream { responseEnded(exchange, trailers: nil) }
-            case .trailers, .request:
-                responseEnded(exchange, trailers: fields)
-            }
-        case .oversizedHeaders(_, _, let kind, _, let size):
-            var limit = session.settings.maxHeaderListSize
-            if case .http2(let connection, _) = exchange.leg { limit = connection.session.settings.maxHeaderListSize }
-            failExchange(exchange, HTTP2OversizedHeaders.upstreamError(kind: kind, size: size, limit: limit,
-                                                                       upstream: route.target.hostPort), status: 502)
-        case .data(_, let bytes):
-            exchange.upstreamUnconsumed += bytes.count
-            http1ResponseBody(bytes, for: exchange)
-        case .endStream:
-            responseEnded(exchange, trailers: nil)
-        case .streamReset(_, let code):
+        switch end {
+        case .resetByUpstream(let code):
             context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: eventTime))
             guard !exchange.responseComplete else {
-                // RFC 9113 §8.1: the upstream answered before the whole request and wants no
-                // more of it (Go servers do this when a handler leaves the body unread).
-                // The exchange is over; the client is asked to stop too, after the response.
                 if code == .noError && !exchange.requestEnded {
                     endFlow(exchange, error: nil)
                     session.stopPeerAfterOurEnd(stream: id)
@@ -671,7 +643,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             abandonUpstream(exchange, code: .cancel)
             endFlow(exchange, error: FlowError(.upstreamAborted, "\(route.target.hostPort) reset the stream with \(code)"))
             session.resetAfterQueuedData(stream: id, code: code == .noError ? .internalError : code)
-        case .streamClosed(_, let code):
+        case .closed(let code):
             guard !exchange.responseComplete, !exchange.flowEnded else { return }
             abandonUpstream(exchange, code: .cancel)
             let message = code == .refusedStream
@@ -683,10 +655,6 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             } else {
                 failExchange(exchange, FlowError(.upstreamAborted, message), status: 502)
             }
-        case .dataSent(_, let count):
-            creditClient(exchange, count)
-        case .settings, .goAway:
-            break
         }
     }
 
@@ -717,9 +685,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
     }
 
-    /// A response head from the HTTP/1.1 upstream, with the framing its parser decided
-    /// and, for a bodiless response, the Content-Length it stated.
-    func http1ResponseHead(_ response: LegResponseHead, for exchange: HTTP2StreamExchange) {
+    /// A response head (interim or final) from the exchange's leg: recorded as received
+    /// and sent on to the client stream. An HTTP/2 upstream's block goes through as is
+    /// (ending the client's stream when it ended the upstream's); an HTTP/1.1 head is
+    /// translated with the framing its parser decided and, for a bodiless response, the
+    /// Content-Length it stated. A WebSocket's accepting answer starts its relay instead.
+    func legResponseHead(_ response: LegResponseHead, for exchange: HTTP2StreamExchange) {
+        if let fields = response.http2Fields {
+            http2ResponseHead(response, fields: fields, for: exchange)
+            return
+        }
         let head = response.received
         firstResponseByte(exchange)
         if exchange.webSocket != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
@@ -740,6 +715,28 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         sendResponseHead(fields, endStream: response.framing == .none, for: exchange)
     }
 
+    /// A head from an HTTP/2 upstream stream (its leg reports the end that follows a head
+    /// which ended the stream). A 2xx to an extended CONNECT that keeps the stream open
+    /// makes the stream the WebSocket's upstream side.
+    private func http2ResponseHead(_ response: LegResponseHead, fields: HTTPHeaders, for exchange: HTTP2StreamExchange) {
+        let head = response.received
+        context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
+        if head.isInterim {
+            try? session.submitInformational(stream: exchange.clientStream, headers: fields)
+            return
+        }
+        if let webSocket = exchange.webSocket, case .http2(let leg) = exchange.leg,
+           (200..<300).contains(head.status), !response.endsStream {
+            // The leg stays the exchange's: `abandonUpstream` resets the stream if the client goes.
+            leg.relayStream(to: exchange)
+            let upstreamStream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
+            startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamStream, fromUpstream: [],
+                                tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
+            return
+        }
+        sendResponseHead(fields, endStream: response.endsStream, for: exchange)
+    }
+
     /// The HTTP/1.1 upstream answered the tunnel's Upgrade: a valid 101 starts the relay
     /// (the 101 is what the capture records); anything else in 1xx/2xx is a 502.
     private func switchHTTP1ToWebSocket(_ exchange: HTTP2StreamExchange, response: HTTPResponseHead) {
@@ -758,23 +755,20 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                             fromUpstream: fromUpstream, tap: WebSocketTap(handshakeResponse: response))
     }
 
-    /// Response body bytes (from either kind of upstream) toward the client.
-    func http1ResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
+    /// Response body bytes from the exchange's leg toward the client. An HTTP/1.1 leg is
+    /// paused (`.clientSlow`) while the stream has `BufferLimits.http2StreamSendQueue`
+    /// queued, until `dataSent` brings it below; an HTTP/2 stream is held back by its
+    /// window, credited as the client takes the bytes (`responseDelivered`).
+    func legResponseBody(_ bytes: ArraySlice<UInt8>, for exchange: HTTP2StreamExchange) {
         exchange.responseBodyBytes += UInt64(bytes.count)
-        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes[...], time: eventTime)
-        session.send(data: bytes, stream: exchange.clientStream)
-    }
-
-    /// Response body bytes from the HTTP/1.1 leg: the leg is paused (`.clientSlow`) while
-    /// the stream has `BufferLimits.http2StreamSendQueue` queued, until `dataSent` brings it below.
-    func http1LegBody(_ bytes: ArraySlice<UInt8>, for exchange: HTTP2StreamExchange) {
-        http1ResponseBody(Array(bytes), for: exchange)
+        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes, time: eventTime)
+        session.send(data: Array(bytes), stream: exchange.clientStream)
         if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= BufferLimits.http2StreamSendQueue {
             leg.pauseReading(.clientSlow)
         }
     }
 
-    func http1ResponseEnd(trailers: HTTPHeaders?, for exchange: HTTP2StreamExchange) {
+    func legResponseEnd(trailers: HTTPHeaders?, for exchange: HTTP2StreamExchange) {
         responseEnded(exchange, trailers: trailers)
         if case .http1(let leg) = exchange.leg { releaseHTTP1(leg) }
     }

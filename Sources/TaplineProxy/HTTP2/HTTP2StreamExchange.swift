@@ -5,28 +5,32 @@ import TaplineNet
 import TaplineWire
 
 /// One client HTTP/2 stream and the flow that records it, with the upstream
-/// leg it was mapped to (a stream of a shared HTTP/2 upstream, or its own
-/// HTTP/1.1 connection).
+/// leg it was mapped to (an `HTTP2StreamLeg` on the shared HTTP/2 upstream, or an
+/// `HTTP1ClientLeg` of its own connection), whose delegate it is.
 ///
 /// Credit accounting (invariant): `clientUnconsumed` is the number of request
-/// DATA bytes received from the client and not yet given back with `consume`;
-/// `upstreamUnconsumed` the same for response bytes from an HTTP/2 upstream.
+/// DATA bytes received from the client and not yet given back with `consume`.
 /// Bytes are given back when written to the other side; whatever is left when
 /// the exchange is dropped is given back then, so no connection window leaks.
+/// Response DATA is counted by the leg (`HTTPClientLeg.consumed`).
 ///
 /// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
 ///
 /// Lifetime (invariant): the exchange never outlives its use by its handler. Only
 /// the handler and what the handler owns hold it strongly (its stream map, its
-/// upstream connection's stream map; closures hold it weakly), and everything that
-/// calls back into it (that upstream connection, its HTTP/1.1 leg, whose socket's
-/// delegate is weak) goes away with the handler. So `handler` is an unmanaged
-/// reference: events reach the handler without retaining it (a weak reference would
-/// take the runtime's slow reference-counting path on every event: docs/performance.md).
-final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder, HTTPClientLegDelegate {
+/// HTTP/2 stream leg until that lets go of its stream, which the handler makes it do
+/// before it drops the exchange; closures hold it weakly), and everything that calls
+/// back into it (its legs, the upstream connection, whose socket's delegate is weak)
+/// goes away with the handler. So `handler` is an unmanaged reference: events reach
+/// the handler without retaining it (a weak reference would take the runtime's slow
+/// reference-counting path on every event: docs/performance.md).
+final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder, HTTP2StreamLegDelegate {
+    /// The exchange's upstream side: none yet (connecting, waiting for the upstream's
+    /// SETTINGS; or a WebSocket relay over HTTP/1.1 took the connection), a stream of the
+    /// shared HTTP/2 upstream, or an HTTP/1.1 connection of its own.
     enum Leg {
         case none
-        case http2(HTTP2UpstreamConnection, Int32)
+        case http2(HTTP2StreamLeg)
         case http1(HTTP1ClientLeg)
     }
 
@@ -53,7 +57,6 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     var responseHeadSent = false
     var responseComplete = false
     var responseBodyBytes: UInt64 = 0
-    var upstreamUnconsumed = 0
     /// Monotonic nanoseconds by which the upstream must start its response (504 after);
     /// nil once it has, or while no upstream stream is open. Armed and swept by the
     /// handler's `HTTP2ConnectionDeadlines`.
@@ -74,37 +77,39 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
         owner = Unmanaged.passUnretained(handler)
     }
 
-    // MARK: HTTP2UpstreamStreamDelegate
+    // MARK: HTTP2UpstreamStreamDelegate (its HTTP/2 leg's stream, once it carries the WebSocket tunnel)
 
     func upstreamStream(_ stream: Int32, received event: HTTP2Event) {
-        // Guaranteed alive by the invariant: no retain of the handler per event.
-        owner._withUnsafeGuaranteedRef { $0.upstreamEvent(event, for: self) }
+        owner._withUnsafeGuaranteedRef { $0.tunnelStreamEvent(event, for: self) }
     }
 
     func upstreamStream(_ stream: Int32, lost error: FlowError) {
         handler.upstreamLost(self, error: error)
     }
 
-    // MARK: HTTPClientLegDelegate (its HTTP/1.1 leg; holds this exchange weakly)
+    // MARK: HTTP2StreamLegDelegate (its leg, either kind)
+
+    // Each request's events, so guaranteed refs (no retain of the handler: the handler is
+    // also referenced weakly, so its retains take the slow path).
 
     func legResponseStarted(_ leg: any HTTPClientLeg) {
-        handler.firstResponseByte(self)
+        owner._withUnsafeGuaranteedRef { $0.firstResponseByte(self) }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
-        handler.http1ResponseHead(head, for: self)
+        owner._withUnsafeGuaranteedRef { $0.legResponseHead(head, for: self) }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
-        handler.http1LegBody(bytes, for: self)
+        owner._withUnsafeGuaranteedRef { $0.legResponseBody(bytes, for: self) }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
-        handler.http1ResponseEnd(trailers: trailers, for: self)
+        owner._withUnsafeGuaranteedRef { $0.legResponseEnd(trailers: trailers, for: self) }
     }
 
     func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
-        handler.http1LegFailed(self, error: error)
+        handler.legFailed(self, error: error)
     }
 
     func legBecameWritable(_ leg: any HTTPClientLeg) {
@@ -113,5 +118,13 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
 
     func legFinishedInput(_ leg: any HTTPClientLeg) {
         handler.pumpAfterUpstreamInput()
+    }
+
+    func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int) {
+        owner._withUnsafeGuaranteedRef { $0.requestBodyFramed(count, for: self) }
+    }
+
+    func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
+        owner._withUnsafeGuaranteedRef { $0.upstreamStreamEnded(end, for: self) }
     }
 }

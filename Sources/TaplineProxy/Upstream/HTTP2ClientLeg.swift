@@ -4,18 +4,19 @@ import TaplineHTTPClient
 import TaplineWire
 
 /// An `HTTPClientLeg` over an HTTP/2 connection of its own (h2 over TLS, or h2c
-/// with prior knowledge): each request is one stream, one at a time, translated at
-/// message level (swift-nio-http2's `HTTP2ToHTTP1Codec` is the model): a head to
-/// HEADERS (`HTTP2HeadTranslator.http2Request` for an HTTP/1.1 head), body to DATA
-/// under the session's flow control, trailers to a trailing HEADERS; the response's
-/// HEADERS, DATA and trailers to the delegate, its head as received
-/// (`HTTP2HeadTranslator.capturedResponse`), with the HTTP/1.1 framing it implies.
+/// with prior knowledge), for an owner that speaks HTTP/1.1: each request is one
+/// `HTTP2StreamLeg` on that connection, one at a time, which translates at message
+/// level (swift-nio-http2's `HTTP2ToHTTP1Codec` is the model). This leg adds what an
+/// HTTP/1.1 message needs on top: a response head with the HTTP/1.1 framing it implies
+/// (`HTTP2HeadTranslator.http1Framing`), a bodiless response (HEAD, 204, 304) whole
+/// with its head whatever the stream does after it, and a stream that ends without its
+/// response (a reset, a refusal) as a failure.
 ///
-/// Flow control: response DATA is credited back to the upstream only when the owner
-/// says it wrote it on (`consumed`); while a `LegPauseReason` holds the leg, the
-/// stream's events wait here in order, at most one stream window of DATA, as the
-/// upstream may send no more without credit. `isWritable` is false while the stream
-/// has `BufferLimits.http2StreamSendQueue` request bytes queued or the socket is above its watermark.
+/// Flow control and pausing are the stream leg's: response DATA is credited back
+/// only when the owner says it wrote it on (`consumed`); while a `LegPauseReason`
+/// holds the leg, the stream's events wait there in order. `isWritable` is false while
+/// the stream has `BufferLimits.http2StreamSendQueue` request bytes queued or the
+/// socket is above its watermark.
 ///
 /// Failures: a stream the upstream resets, one the connection cannot open, or one
 /// whose connection is lost, fails the request; the connection is then closed (the
@@ -23,7 +24,7 @@ import TaplineWire
 ///
 /// Thread ownership: confined to the connection's loop; owned by its owner, which it
 /// holds weakly (`delegate`). It runs its connection's pump (it is its only owner).
-final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2UpstreamStreamDelegate {
+final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2StreamLegDelegate {
     private enum Phase {
         /// No stream in flight; the connection may carry one (`poolable`).
         case idle
@@ -35,35 +36,23 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2Up
         case detached
     }
 
-    /// What waits while the leg is paused: a stream event, or the loss of the connection under it.
-    private enum HeldEvent {
-        case event(Int32, HTTP2Event)
-        case lost(Int32, FlowError)
-    }
-
     weak var delegate: (any HTTPClientLegDelegate)?
     let upstream: UpstreamConnection
     private var connection: HTTP2UpstreamConnection?
     private var phase = Phase.idle
+    /// The reasons reading is paused for, applied to each request's stream leg.
     private var pauses = LegReadPauses()
-    private var held: [HeldEvent] = []
     private var pumping = false
     private var pumpAgain = false
     private var wasWritable = true
     private(set) var reused = false
 
-    // The stream in flight.
-    private var stream: Int32?
+    /// The stream of the request in flight, or of the last one (the owner may still
+    /// consume its response bytes).
+    private var stream: HTTP2StreamLeg?
     private var requestMethod = "GET"
     private var requestEnded = false
     private(set) var responseStarted = false
-    /// The stream whose response DATA `unconsumed` counts (it outlives `stream`, which
-    /// is cleared when the response ends, as the owner may consume after that).
-    private var creditStream: Int32 = 0
-    /// Response DATA bytes delivered and not yet credited back with `consumed`.
-    private var unconsumed = 0
-
-    /// Request bytes queued on the stream above which the leg is not writable.
 
     private init(upstream: UpstreamConnection) {
         self.upstream = upstream
@@ -80,49 +69,35 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2Up
 
     var isWritable: Bool {
         guard let connection, !connection.closed else { return true } // writes are dropped; the loss is reported
-        let queued = stream.map { connection.session.bufferedBytes(stream: $0) } ?? 0
-        return upstream.stream.isWritable && queued < BufferLimits.http2StreamSendQueue
+        if phase == .exchanging, let stream { return stream.isWritable }
+        return upstream.stream.isWritable
     }
 
     // MARK: Request
 
     func sendHead(_ head: LegRequestHead, endStream: Bool) {
         guard phase == .idle, let connection else { return }
-        let fields: HTTPHeaders
-        switch head {
-        case .http1(let head):
-            requestMethod = head.method
-            fields = HTTP2HeadTranslator.http2Request(head, scheme: upstream.target.scheme.rawValue,
-                                                      defaultAuthority: upstream.target.authority)
-        case .http2(let block):
-            requestMethod = head.method
-            fields = block
-        }
+        requestMethod = head.method
         phase = .exchanging
         requestEnded = endStream
         responseStarted = false
-        do {
-            let id = try connection.open(fields, endStream: endStream, delegate: self)
-            stream = id
-            creditStream = id
-        } catch {
-            fail(FlowError(.upstreamUnreachable, "\(upstream.target.hostPort) does not take another HTTP/2 stream: \(error)"))
-            return
-        }
+        let stream = HTTP2StreamLeg(connection: connection, owner: self)
+        self.stream = stream
+        if pauses.isPaused { stream.pauseReading(pauses.reasons) }
+        stream.sendHead(head, endStream: endStream)
         pump()
     }
 
     func sendBody(_ bytes: ArraySlice<UInt8>) {
-        guard phase == .exchanging, !requestEnded, let stream, let connection else { return }
-        connection.session.send(data: Array(bytes), stream: stream)
+        guard phase == .exchanging, !requestEnded else { return }
+        stream?.sendBody(bytes)
         pump()
     }
 
     func sendEnd(trailers: HTTPHeaders?) {
         guard phase == .exchanging, !requestEnded else { return }
         requestEnded = true
-        guard let stream, let connection else { return }
-        connection.session.finish(stream: stream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
+        stream?.sendEnd(trailers: trailers)
         pump()
     }
 
@@ -130,119 +105,95 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2Up
 
     func pauseReading(_ reason: LegPauseReason) {
         _ = pauses.pause(reason)
+        if phase == .exchanging { stream?.pauseReading(reason) }
     }
 
     func resumeReading(_ reason: LegPauseReason) {
-        guard pauses.resume(reason) else { return }
-        while !pauses.isPaused, !held.isEmpty {
-            switch held.removeFirst() {
-            case .event(let id, let event): handle(event, on: id)
-            case .lost(let id, let error): lose(error, on: id)
-            }
-        }
+        _ = pauses.resume(reason)
+        guard phase == .exchanging else { return }
+        stream?.resumeReading(reason) // delivers what waited, if no other reason holds it
         pump()
     }
 
     func consumed(_ count: Int) {
-        let credit = min(count, unconsumed)
-        guard credit > 0, let connection else { return }
-        unconsumed -= credit
-        connection.session.consume(stream: creditStream, count: credit)
+        stream?.consumed(count)
     }
 
-    // MARK: HTTP2UpstreamStreamDelegate
+    // MARK: HTTP2StreamLegDelegate
 
-    func upstreamStream(_ id: Int32, received event: HTTP2Event) {
-        if case .dataSent = event { return }
-        if pauses.isPaused || !held.isEmpty {
-            held.append(.event(id, event))
+    // Only the stream of the request in flight counts (`isCurrent`): an earlier stream
+    // may still close after its response ended and the owner started the next request.
+
+    private func isCurrent(_ leg: any HTTPClientLeg) -> Bool {
+        phase == .exchanging && leg === stream
+    }
+
+    func legResponseStarted(_ leg: any HTTPClientLeg) {}
+
+    func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
+        guard isCurrent(leg), let delegate else { return }
+        if !responseStarted {
+            responseStarted = true
+            delegate.legResponseStarted(self)
+        }
+        if head.received.isInterim {
+            delegate.leg(self, receivedHead: head)
             return
         }
-        handle(event, on: id)
+        let framing = HTTP2HeadTranslator.http1Framing(of: head.received.headers, requestMethod: requestMethod,
+                                                       endStream: head.endsStream)
+        delegate.leg(self, receivedHead: LegResponseHead(received: head.received, framing: framing,
+                                                         statedContentLength: nil, endsStream: head.endsStream))
+        // A bodiless response (HEAD, 204, 304) is whole with its head, as in HTTP/1.1:
+        // what the stream does after it (DATA nghttp2 refuses, a reset) no longer counts.
+        if framing == .none, !head.endsStream { end(trailers: nil) }
     }
 
-    func upstreamStream(_ id: Int32, lost error: FlowError) {
-        if pauses.isPaused || !held.isEmpty {
-            held.append(.lost(id, error))
-            return
-        }
-        lose(error, on: id)
+    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        guard isCurrent(leg) else { return }
+        delegate?.leg(self, receivedBody: bytes)
     }
 
-    /// An event of stream `id`: only the stream in flight counts (an earlier stream's
-    /// close may follow its end after the owner started the next request).
-    private func handle(_ event: HTTP2Event, on id: Int32) {
-        guard phase == .exchanging, id == stream, let delegate else { return }
-        switch event {
-        case .headers(_, let fields, .informational, _):
-            started(delegate)
-            delegate.leg(self, receivedHead: LegResponseHead(received: HTTP2HeadTranslator.capturedResponse(fields),
-                                                             framing: .none, statedContentLength: nil))
-        case .headers(_, let fields, .response, let endStream):
-            started(delegate)
-            let framing = framing(of: fields, endStream: endStream)
-            delegate.leg(self, receivedHead: LegResponseHead(received: HTTP2HeadTranslator.capturedResponse(fields),
-                                                             framing: framing, statedContentLength: nil))
-            // A bodiless response (HEAD, 204, 304) is whole with its head, as in HTTP/1.1:
-            // what the stream does after it (DATA nghttp2 refuses, a reset) no longer counts.
-            if endStream || framing == .none, phase == .exchanging, stream == id { end(trailers: nil, delegate) }
-        case .headers(_, let fields, _, _):
-            end(trailers: fields, delegate)
-        case .oversizedHeaders(_, _, let kind, _, let size):
-            fail(HTTP2OversizedHeaders.upstreamError(kind: kind, size: size,
-                                                     limit: connection?.session.settings.maxHeaderListSize ?? 0,
-                                                     upstream: upstream.target.hostPort))
-        case .data(_, let bytes):
-            unconsumed += bytes.count
-            delegate.leg(self, receivedBody: bytes[...])
-        case .endStream:
-            end(trailers: nil, delegate)
-        case .streamReset(_, let code), .streamClosed(_, let code):
-            stream = nil
+    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
+        guard isCurrent(leg) else { return }
+        end(trailers: trailers)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
+        guard isCurrent(leg) else { return }
+        fail(error)
+    }
+
+    func legBecameWritable(_ leg: any HTTPClientLeg) {}
+
+    func legFinishedInput(_ leg: any HTTPClientLeg) {}
+
+    func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int) {}
+
+    /// Only a stream that ends before its response did fails the request (an HTTP/1.1
+    /// owner has no way to pass a reset's code on).
+    func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
+        guard isCurrent(leg) else { return }
+        switch end {
+        case .resetByUpstream(let code), .closed(let code):
             fail(FlowError(.upstreamAborted, "\(upstream.target.hostPort) reset the HTTP/2 stream with \(code)"))
-        case .dataSent, .settings, .goAway:
-            break
         }
     }
 
-    private func started(_ delegate: any HTTPClientLegDelegate) {
-        guard !responseStarted else { return }
-        responseStarted = true
-        delegate.legResponseStarted(self)
-    }
-
-    /// How an HTTP/1.1 message carrying this response is framed: none for a response
-    /// to HEAD, a 204 or a 304; its content-length; zero when the HEADERS ended the
-    /// stream; else chunked (its length is not known up front).
-    private func framing(of fields: HTTPHeaders, endStream: Bool) -> HTTP1BodyFraming {
-        let status = fields.http2Status ?? 0
-        if requestMethod == "HEAD" || status == 204 || status == 304 { return .none }
-        if let length = fields.first(name: "content-length").flatMap({ Int($0) }) { return .contentLength(length) }
-        return endStream ? .contentLength(0) : .chunked
-    }
-
-    private func end(trailers: HTTPHeaders?, _ delegate: any HTTPClientLegDelegate) {
-        stream = nil
+    private func end(trailers: HTTPHeaders?) {
+        guard phase == .exchanging else { return }
         phase = requestEnded ? .idle : .finished
         reused = true // whatever comes next on this connection goes over a used one
-        delegate.leg(self, receivedEnd: trailers)
+        delegate?.leg(self, receivedEnd: trailers)
     }
 
     /// The stream cannot go on: the request fails and the connection is closed.
     private func fail(_ error: FlowError) {
         guard phase == .exchanging else { return }
         phase = .finished
-        if let stream { connection?.abandon(stream: stream, code: .cancel) }
-        stream = nil
+        stream?.cancel()
         connection?.close()
         delegate?.leg(self, failed: error)
-    }
-
-    /// The connection was lost under stream `id`.
-    private func lose(_ error: FlowError, on id: Int32) {
-        guard id == stream else { return }
-        stream = nil
-        fail(error)
     }
 
     // MARK: Letting go
@@ -250,9 +201,7 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2Up
     func cancel() {
         guard phase != .detached else { return }
         phase = .detached
-        held = []
-        if let stream { connection?.abandon(stream: stream, code: .cancel) }
-        stream = nil
+        stream?.cancel()
         connection?.close()
     }
 

@@ -19,7 +19,8 @@ import TaplineWire
 /// (`consumed`).
 ///
 /// Thread ownership: confined to the loop of its connection; owned by one owner,
-/// which it refers to weakly (`delegate`).
+/// which it refers to weakly (`delegate`), or, for an `HTTP2StreamLeg`, strongly until
+/// it lets go of its stream (see there).
 protocol HTTPClientLeg: AnyObject {
     var delegate: (any HTTPClientLegDelegate)? { get set }
 

@@ -7,14 +7,58 @@ import TaplineWire
 /// the HTTP/2 block (version HTTP/2, pseudo-headers included). The other fields are
 /// the message-level facts an owner needs to forward it, in HTTP/1.1 terms.
 struct LegResponseHead {
+    /// Where `framing` comes from: decided by the leg (an HTTP/1 parser; an interim head;
+    /// a leg that needs it itself), or worked out from an HTTP/2 response and its request
+    /// only when an owner asks (an HTTP/2 owner forwards the block and never does).
+    private enum FramingSource {
+        case decided(HTTP1BodyFraming)
+        /// The HTTP/2 block of the request it answers (its `:method` counts).
+        case http2Response(request: HTTPHeaders)
+    }
+
     let received: HTTPResponseHead
-    /// How the body that follows is delimited: the HTTP/1 parser's decision, or for an
-    /// HTTP/2 response the framing an HTTP/1.1 message carrying it gets (its
-    /// `content-length`, `Content-Length: 0` when the HEADERS ended the stream,
-    /// `.none` when it has no body, else chunked). `.none` for interim heads.
-    let framing: HTTP1BodyFraming
+    private let framingSource: FramingSource
     /// For a bodiless final response (HEAD, 204, 304), the Content-Length the HTTP/1
     /// parser found all its values to agree on (see `HTTP1ResponseParser`); nil otherwise
     /// and for HTTP/2 (nghttp2 has already checked that field).
     let statedContentLength: Int?
+    /// The head is the whole response: an HTTP/2 HEADERS frame that ended its stream (an
+    /// HTTP/2 owner forwards it so). False for HTTP/1 and interim heads.
+    let endsStream: Bool
+
+    /// A head whose framing the leg decided.
+    init(received: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?, endsStream: Bool = false) {
+        self.received = received
+        framingSource = .decided(framing)
+        self.statedContentLength = statedContentLength
+        self.endsStream = endsStream
+    }
+
+    /// A final HTTP/2 response to the request block `request`: `framing` is worked out
+    /// when asked.
+    init(http2Response fields: HTTPHeaders, endsStream: Bool, request: HTTPHeaders) {
+        received = HTTP2HeadTranslator.capturedResponse(fields)
+        framingSource = .http2Response(request: request)
+        statedContentLength = nil
+        self.endsStream = endsStream
+    }
+
+    /// How the body that follows is delimited: the HTTP/1 parser's decision, or for an
+    /// HTTP/2 response the framing an HTTP/1.1 message carrying it gets
+    /// (`HTTP2HeadTranslator.http1Framing`: its `content-length`, `Content-Length: 0`
+    /// when the HEADERS ended the stream, `.none` when it has no body, else chunked).
+    /// `.none` for interim heads.
+    var framing: HTTP1BodyFraming {
+        switch framingSource {
+        case .decided(let framing):
+            return framing
+        case .http2Response(let request):
+            return HTTP2HeadTranslator.http1Framing(of: received.headers, requestMethod: LegRequestHead.http2(request).method,
+                                                    endStream: endsStream)
+        }
+    }
+
+    /// The HTTP/2 block as received, for an HTTP/2 owner to forward as is (no
+    /// translation, no copy); nil for an HTTP/1 head.
+    var http2Fields: HTTPHeaders? { received.version == .http2 ? received.headers : nil }
 }

@@ -1,0 +1,301 @@
+import TaplineFlow
+import TaplineHTTP2
+import TaplineHTTPClient
+import TaplineWire
+
+/// An `HTTPClientLeg` over one stream of an HTTP/2 connection it shares with other
+/// legs (`HTTP2ProxyHandler`'s upstream, whose streams carry the client connection's
+/// streams). The connection and its pump belong to the owner; the leg only opens its
+/// stream and translates at message level: a head to HEADERS (an HTTP/2 block goes as
+/// is; an HTTP/1.1 head through `HTTP2HeadTranslator.http2Request`), body to DATA,
+/// trailers to a trailing HEADERS; the response's HEADERS (`LegResponseHead` with the
+/// block as received and whether it ended the stream), DATA and trailers to the
+/// delegate.
+///
+/// Unlike an HTTP/1.1 leg, the stream outlives its response: a request may still be
+/// uploading after the response ended, and the upstream may then reset the stream
+/// with NO_ERROR to stop it (RFC 9113 §8.1). So the leg takes request bytes until
+/// its request ended, and reports every way the stream ends that is not its response
+/// ending (`HTTP2StreamLegDelegate.leg(_:streamEnded:)`) with its HTTP/2 code, for the
+/// owner to pass on; a loss of the connection or a response the leg refuses (a header
+/// list over the limit) is `failed`.
+///
+/// Flow control: response DATA is credited back only when the owner says it wrote it
+/// on (`consumed`); what was not is given back when the leg lets go of the stream
+/// (`cancel`, a reset), so no connection window leaks. Request DATA the session framed
+/// is reported (`framedRequestBody`), for the owner to credit its own client then.
+/// While a `LegPauseReason` holds the leg, the stream's events wait here in order (at
+/// most a stream window of DATA: the upstream sends no more without credit).
+///
+/// An RFC 8441 tunnel keeps the leg: once the upstream accepted the extended CONNECT,
+/// the stream's events go to the tunnel as they come (`relayStream(to:)`), and `cancel`
+/// still resets the stream.
+///
+/// Ownership (invariant): the connection's stream map holds the leg while its stream is
+/// open; the leg holds its delegate (and a tunnel) strongly until it lets go of the
+/// stream (`cancel`, the stream closing, the connection's loss); an owner that drops
+/// the leg before its stream is over cancels it first. A strong reference, not a weak one: a weakly
+/// referenced owner takes the runtime's slow reference-counting path on every retain
+/// (docs/performance.md), and the owner is an object per proxied request.
+///
+/// Thread ownership: confined to the connection's loop.
+final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
+    private enum Phase {
+        /// No stream was opened yet.
+        case idle
+        /// The stream is open and its response has not ended.
+        case exchanging
+        /// The response ended; the stream may stay open until the request ended.
+        case responseEnded
+        /// The stream carries a tunnel: its events go to `tunnel` (`relayStream(to:)`).
+        case relaying
+        /// The leg let go of the stream (it closed or failed, the connection was lost, or `cancel`).
+        case detached
+    }
+
+    /// What waits while the leg is paused: a stream event, or the loss of the connection.
+    private enum HeldEvent {
+        case event(HTTP2Event)
+        case lost(FlowError)
+    }
+
+    private var owner: (any HTTP2StreamLegDelegate)?
+    /// Where the stream's events go while `relaying`.
+    private var tunnel: (any HTTP2UpstreamStreamDelegate)?
+    let connection: HTTP2UpstreamConnection
+    private var phase = Phase.idle
+    private var pauses = LegReadPauses()
+    private var held: [HeldEvent] = []
+    /// The stream, once opened (0 before).
+    private(set) var stream: Int32 = 0
+    /// The request block sent (its `:method` decides an HTTP/1.1 framing, if one is asked).
+    private var requestFields = HTTPHeaders()
+    private var requestEnded = false
+    private(set) var responseStarted = false
+    /// Response DATA bytes delivered and not yet credited back with `consumed`.
+    private var unconsumed = 0
+    let reused: Bool
+
+    /// A leg for one request on `connection` (`reused` when that carried a stream before),
+    /// reporting to `owner`.
+    init(connection: HTTP2UpstreamConnection, owner: any HTTP2StreamLegDelegate) {
+        self.connection = connection
+        self.owner = owner
+        reused = connection.streamsOpened > 0
+    }
+
+    /// The owner (set at `init`); an HTTP/2 stream leg reports its stream's end codes, so
+    /// its owner is an `HTTP2StreamLegDelegate` (any other delegate set here is ignored).
+    var delegate: (any HTTPClientLegDelegate)? {
+        get { owner }
+        set { owner = newValue as? any HTTP2StreamLegDelegate }
+    }
+
+    var upstream: UpstreamConnection { connection.upstream }
+
+    /// A stream is one request: the connection, not the leg, is what carries the next.
+    var poolable: Bool { false }
+
+    var isWritable: Bool {
+        guard !connection.closed else { return true } // writes are dropped; the loss is reported
+        return upstream.stream.isWritable && connection.session.bufferedBytes(stream: stream) < BufferLimits.http2StreamSendQueue
+    }
+
+    // MARK: Request
+
+    func sendHead(_ head: LegRequestHead, endStream: Bool) {
+        guard phase == .idle else { return }
+        let fields: HTTPHeaders
+        switch head {
+        case .http1(let head):
+            fields = HTTP2HeadTranslator.http2Request(head, scheme: upstream.target.scheme.rawValue,
+                                                      defaultAuthority: upstream.target.authority)
+        case .http2(let block):
+            fields = block
+        }
+        requestFields = fields
+        phase = .exchanging
+        requestEnded = endStream
+        do {
+            stream = try connection.open(fields, endStream: endStream, delegate: self)
+        } catch {
+            fail(FlowError(.upstreamUnreachable, "\(upstream.target.hostPort) does not take another HTTP/2 stream: \(error)"))
+        }
+    }
+
+    /// Request body bytes, as the array they came in (no copy).
+    func sendBody(_ bytes: [UInt8]) {
+        guard phase == .exchanging || phase == .responseEnded, !requestEnded else { return }
+        connection.session.send(data: bytes, stream: stream)
+    }
+
+    func sendBody(_ bytes: ArraySlice<UInt8>) {
+        sendBody(Array(bytes))
+    }
+
+    func sendEnd(trailers: HTTPHeaders?) {
+        guard phase == .exchanging || phase == .responseEnded, !requestEnded else { return }
+        requestEnded = true
+        connection.session.finish(stream: stream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
+    }
+
+    // MARK: Reading
+
+    func pauseReading(_ reason: LegPauseReason) {
+        _ = pauses.pause(reason)
+    }
+
+    func resumeReading(_ reason: LegPauseReason) {
+        guard pauses.resume(reason) else { return }
+        while !pauses.isPaused, !held.isEmpty {
+            switch held.removeFirst() {
+            case .event(let event): handle(event)
+            case .lost(let error): lose(error)
+            }
+        }
+    }
+
+    func consumed(_ count: Int) {
+        let credit = min(count, unconsumed)
+        guard credit > 0 else { return }
+        unconsumed -= credit
+        connection.session.consume(stream: stream, count: credit)
+    }
+
+    // MARK: HTTP2UpstreamStreamDelegate
+
+    func upstreamStream(_ id: Int32, received event: HTTP2Event) {
+        if phase == .relaying, let tunnel {
+            tunnel.upstreamStream(id, received: event)
+            switch event {
+            case .streamReset, .streamClosed: detach(code: nil) // the connection let go of the stream
+            default: break
+            }
+            return
+        }
+        if case .dataSent(_, let count) = event {
+            owner?.leg(self, framedRequestBody: count) // flow control, not a response event: never held
+            return
+        }
+        if pauses.isPaused || !held.isEmpty {
+            held.append(.event(event))
+            return
+        }
+        handle(event)
+    }
+
+    func upstreamStream(_ id: Int32, lost error: FlowError) {
+        if phase == .relaying, let tunnel {
+            tunnel.upstreamStream(id, lost: error)
+            detach(code: nil)
+            return
+        }
+        if pauses.isPaused || !held.isEmpty {
+            held.append(.lost(error))
+            return
+        }
+        lose(error)
+    }
+
+    private func handle(_ event: HTTP2Event) {
+        guard let owner else { return }
+        switch event {
+        case .headers(_, let fields, .informational, _):
+            guard phase == .exchanging else { return }
+            owner.leg(self, receivedHead: LegResponseHead(received: HTTP2HeadTranslator.capturedResponse(fields),
+                                                          framing: .none, statedContentLength: nil))
+        case .headers(_, let fields, .response, let endStream):
+            guard phase == .exchanging else { return }
+            responseStarted = true
+            owner.legResponseStarted(self)
+            owner.leg(self, receivedHead: LegResponseHead(http2Response: fields, endsStream: endStream, request: requestFields))
+            if endStream { end(trailers: nil, owner) }
+        case .headers(_, let fields, _, _):
+            end(trailers: fields, owner)
+        case .oversizedHeaders(_, _, let kind, _, let size):
+            fail(HTTP2OversizedHeaders.upstreamError(kind: kind, size: size,
+                                                     limit: connection.session.settings.maxHeaderListSize,
+                                                     upstream: upstream.target.hostPort))
+        case .data(_, let bytes):
+            guard phase == .exchanging else { return }
+            unconsumed += bytes.count
+            owner.leg(self, receivedBody: bytes[...])
+        case .endStream:
+            end(trailers: nil, owner)
+        case .streamReset(_, let code):
+            detach(code: nil)
+            owner.leg(self, streamEnded: .resetByUpstream(code))
+        case .streamClosed(_, let code):
+            detach(code: nil)
+            owner.leg(self, streamEnded: .closed(code))
+        case .dataSent, .settings, .goAway:
+            break
+        }
+    }
+
+    private func end(trailers: HTTPHeaders?, _ owner: any HTTP2StreamLegDelegate) {
+        guard phase == .exchanging else { return }
+        phase = .responseEnded
+        owner.leg(self, receivedEnd: trailers)
+    }
+
+    /// The leg refuses the response (or cannot open its stream): the stream is reset with
+    /// CANCEL and the request fails.
+    private func fail(_ error: FlowError) {
+        guard phase == .exchanging else { return }
+        let owner = self.owner
+        detach(code: .cancel)
+        owner?.leg(self, failed: error)
+    }
+
+    /// The connection was lost under the stream: the request fails unless its response
+    /// was complete (then there is nothing left to fail).
+    private func lose(_ error: FlowError) {
+        let failsResponse = phase == .exchanging
+        let owner = self.owner
+        detach(code: nil)
+        if failsResponse { owner?.leg(self, failed: error) }
+    }
+
+    /// Lets go of the stream: resets it with `code` when still open (nil: it is over for
+    /// the connection already), gives back the credit of DATA never consumed, and lets
+    /// go of the owner. No event follows.
+    private func detach(code: HTTP2ErrorCode?) {
+        guard phase != .detached else { return }
+        if phase != .idle {
+            if let code { connection.abandon(stream: stream, code: code) }
+            if unconsumed > 0 { connection.session.consume(stream: stream, count: unconsumed) }
+        }
+        unconsumed = 0
+        phase = .detached
+        held = []
+        owner = nil
+        tunnel = nil
+    }
+
+    // MARK: Letting go
+
+    func cancel() {
+        cancel(code: .cancel)
+    }
+
+    /// `cancel` with the code the upstream's stream is reset with (an HTTP/2 owner passes
+    /// its client's on).
+    func cancel(code: HTTP2ErrorCode) {
+        detach(code: code)
+    }
+
+    /// An HTTP/2 stream has no transport of its own to hand over: see `relayStream(to:)`.
+    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
+
+    /// The upstream accepted an extended CONNECT (RFC 8441): from now on every event of
+    /// the stream (and its loss) goes to `tunnel`, which credits what it relays; the leg
+    /// stays the stream's, so `cancel` still resets it.
+    func relayStream(to tunnel: any HTTP2UpstreamStreamDelegate) {
+        guard phase == .exchanging || phase == .responseEnded else { return }
+        self.tunnel = tunnel
+        phase = .relaying
+        held = []
+        unconsumed = 0 // nothing but the head came before: the tunnel credits all DATA
+    }
+}

@@ -1,0 +1,15 @@
+import TaplineHTTP2
+
+/// The owner of an `HTTP2StreamLeg`: an `HTTPClientLegDelegate` that also hears what
+/// only an HTTP/2 stream has, for an owner that is itself an HTTP/2 endpoint and passes
+/// it on (flow control toward its client, the code a stream ended with).
+///
+/// Thread ownership: called on the leg's loop.
+protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
+    /// The session framed `count` request body bytes onto the stream (credit them back
+    /// to whoever sent them).
+    func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int)
+    /// The stream ended otherwise than by the leg's own doing (after its response, or
+    /// instead of it); the leg has let go of it and nothing more comes.
+    func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd)
+}
