@@ -19,6 +19,10 @@ connections' setup cancel out.
   h1-to-h2c     h2load --h1 -c 4 -n N  -> tapline --reverse h2c://nghttpd  (HTTP/1.1 client, h2c upstream)
 
   bench/instructions.py BIN [BIN ...] [--cases h1,h1-nocapture,h2c,h1-to-h2c] [--short 500] [--long 2500]
+                        [--keep DIR]
+
+--keep DIR keeps each run's callgrind output there (callgrind.CASE.INDEX.long.out, INDEX
+the binary's position), to see where the difference goes: `callgrind_annotate FILE`.
 
 Each binary is profiled as a copy made with `strip --strip-debug` (binutils). Needs valgrind, h2load, nghttpd and nginx (make test-deps installs all but valgrind;
 `apt-get install valgrind`). Takes about a minute per binary and case.
@@ -94,6 +98,7 @@ def main() -> int:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--short", type=int, default=500)
     parser.add_argument("--long", type=int, default=2500)
+    parser.add_argument("--keep", type=Path, help="directory to keep the callgrind outputs in")
     args = parser.parse_args()
     cases = [c for c in args.cases.split(",") if c]
     if any(c not in CASES for c in cases) or not 0 < args.short < args.long:
@@ -121,6 +126,11 @@ def main() -> int:
             for index, binary in enumerate(profiled):
                 short = instructions(binary, upstreams[upstream], args.short, h1, capture, work, f"{case}.{index}.short")
                 long = instructions(binary, upstreams[upstream], args.long, h1, capture, work, f"{case}.{index}.long")
+                if args.keep:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    for run in ("short", "long"):
+                        name = f"callgrind.{case}.{index}.{run}.out"
+                        shutil.copy(work / name, args.keep / name)
                 per_request.append((long - short) / (args.long - args.short))
             ratios = " ".join(f"{p / per_request[0]:.3f}" for p in per_request[1:])
             print(f"{case:13} " + " ".join(f"{p:>28,.0f}" for p in per_request) + f"   {ratios}", flush=True)
