@@ -26,8 +26,8 @@ import TaplineWire
 final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     private enum Phase {
         /// No request in flight; the connection may carry one (`poolable`). The parser is
-        /// between messages and holds no byte: it is fresh, or the last response ended with
-        /// nothing read after it (`deliver`'s `.end`).
+        /// idle (awaiting a head, no byte buffered): it is fresh, or the last response ended
+        /// with it idle (`deliver`'s `.end`), so the next request's response reuses it.
         case idle
         /// A request was started; its response has not ended.
         case exchanging
@@ -98,7 +98,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         responseAllowsReuse = false
         inputEnded = false
         closeError = nil
-        // Idle means the parser is between messages with nothing buffered (see `Phase.idle`):
+        // Idle means the parser awaits a head with nothing buffered (see `Phase.idle`):
         // it carries on with the next response, its buffer and queue kept (no allocation).
         parser.expectResponse(toMethod: request.method)
         updateSocketReading()
@@ -185,7 +185,9 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
                 inInterimResponse = false // the end of a 1xx head, not of the response
                 return
             }
-            let reusable = requestSent && responseAllowsReuse && !inputEnded && parser.bufferedByteCount == 0
+            // `parser.isIdle`: awaiting the next head with nothing buffered, what `Phase.idle` promises
+            // (not so after a 2xx to CONNECT: the connection is a tunnel now).
+            let reusable = requestSent && responseAllowsReuse && !inputEnded && parser.isIdle
             phase = reusable ? .idle : .finished
             reused = true // whatever comes next on this connection goes over a used one
             delegate.leg(self, receivedEnd: trailers)
