@@ -85,6 +85,36 @@ final class HTTP1ClientLegTests: XCTestCase {
         XCTAssertEqual(recorder.takeEvents().suffix(4), ["head 200 chunked", "body hi", "end x-t: 1", "input done"])
     }
 
+    /// A kept leg parses every response with the one parser it started with: HEAD and GET
+    /// answers stay matched to their requests, a head split across reads still parses,
+    /// over more requests than the parser's queue of expected responses keeps before it compacts.
+    func testAKeptLegAnswersManyRequestsInTurnWithItsOneParser() {
+        let leg = makeLeg()
+        for index in 0..<40 {
+            let isHead = index % 2 == 0
+            leg.sendHead(.http1(HTTPRequestHead(method: isHead ? "HEAD" : "GET", target: "/\(index)", version: .http1_1,
+                                                headers: HTTPHeaders([("Host", "o")]))), endStream: true)
+            stream.deliver("HTTP/1.1 200 OK\r\nContent-Le")
+            stream.deliver("ngth: 5\r\n\r\n" + (isHead ? "" : "\(index % 10)abcd"))
+            let events = recorder.takeEvents()
+            XCTAssertEqual(events.filter { !$0.hasPrefix("input") && $0 != "started" },
+                           isHead ? ["head 200 none", "end -"] : ["head 200 contentLength(5)", "body \(index % 10)abcd", "end -"],
+                           "request \(index)")
+            XCTAssertTrue(leg.poolable, "request \(index)")
+        }
+    }
+
+    /// After a 2xx to CONNECT the connection is a tunnel, whatever the head says about keep-alive.
+    func testAConnectionThatBecameATunnelIsNotPoolable() {
+        let leg = makeLeg()
+        leg.sendHead(.http1(HTTPRequestHead(method: "CONNECT", target: "origin.test:443", version: .http1_1,
+                                            headers: HTTPHeaders([("Host", "origin.test:443")]))), endStream: true)
+        stream.deliver("HTTP/1.1 200 Connection established\r\n\r\n")
+        XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 none", "end -", "input done"])
+        XCTAssertFalse(leg.poolable)
+        XCTAssertNil(leg.releaseConnection())
+    }
+
     func testConnectionCloseOrAnUnsentRequestBodyMakesTheConnectionUnpoolable() {
         let leg = makeLeg()
         leg.sendHead(get(), endStream: true)

@@ -25,7 +25,9 @@ import TaplineWire
 /// it holds weakly (`delegate`). The stream holds the leg as its delegate.
 final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     private enum Phase {
-        /// No request in flight; the connection may carry one (`poolable`).
+        /// No request in flight; the connection may carry one (`poolable`). The parser is
+        /// idle (awaiting a head, no byte buffered): it is fresh, or the last response ended
+        /// with it idle (`deliver`'s `.end`), so the next request's response reuses it.
         case idle
         /// A request was started; its response has not ended.
         case exchanging
@@ -37,7 +39,6 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     weak var delegate: (any HTTPClientLegDelegate)?
     let upstream: UpstreamConnection
-    private let limits: HTTP1Limits
     private var parser: HTTP1ResponseParser
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
@@ -68,7 +69,6 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     /// before (an idle connection from a pool).
     init(upstream: UpstreamConnection, reused: Bool, limits: HTTP1Limits) {
         self.upstream = upstream
-        self.limits = limits
         self.maxBufferedInput = BufferLimits.http1ParserInput(for: limits)
         self.reused = reused
         parser = HTTP1ResponseParser(limits: limits)
@@ -98,7 +98,8 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         responseAllowsReuse = false
         inputEnded = false
         closeError = nil
-        parser = HTTP1ResponseParser(limits: limits)
+        // Idle means the parser awaits a head with nothing buffered (see `Phase.idle`):
+        // it carries on with the next response, its buffer and queue kept (no allocation).
         parser.expectResponse(toMethod: request.method)
         updateSocketReading()
         upstream.stream.write(HTTP1Serializer.requestHead(request))
@@ -184,7 +185,9 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
                 inInterimResponse = false // the end of a 1xx head, not of the response
                 return
             }
-            let reusable = requestSent && responseAllowsReuse && !inputEnded && parser.bufferedByteCount == 0
+            // `parser.isIdle`: awaiting the next head with nothing buffered, what `Phase.idle` promises
+            // (not so after a 2xx to CONNECT: the connection is a tunnel now).
+            let reusable = requestSent && responseAllowsReuse && !inputEnded && parser.isIdle
             phase = reusable ? .idle : .finished
             reused = true // whatever comes next on this connection goes over a used one
             delegate.leg(self, receivedEnd: trailers)
