@@ -52,6 +52,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var exchanges = HTTP2StreamMap<HTTP2StreamExchange>()
     /// The shared HTTP/2 upstream connection, once connected.
     private var upstream: HTTP2UpstreamConnection?
+    /// Stream legs of `upstream` whose streams are over, for the next exchanges.
+    private var streamLegs = HTTP2StreamLegRecycler()
     private var connecting = false
     private var waitingForUpstream: [HTTP2StreamExchange] = []
     /// Extended CONNECT streams waiting for the upstream's first SETTINGS (does it take them?).
@@ -415,12 +417,18 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Detaches the exchange from its upstream leg, resetting / closing it if still open.
     private func abandonUpstream(_ exchange: HTTP2StreamExchange, code: HTTP2ErrorCode) {
         exchange.responseDeadline = nil
+        var streamLeg = exchange.takeHTTP2Leg()
+        if streamLeg != nil {
+            streamLeg?.cancel(code: code)
+            streamLegs.recycle(&streamLeg) // detached and held by nobody else: it serves a later stream
+            return
+        }
         switch exchange.leg {
         case .none:
             waitingForUpstream.removeAll { $0 === exchange }
             waitingForSettings.removeAll { $0 === exchange }
-        case .http2(let leg):
-            leg.cancel(code: code)
+        case .http2:
+            break // taken above
         case .http1(let leg):
             if exchange.responseComplete { releaseHTTP1(leg) } else { leg.cancel() }
         }
@@ -492,6 +500,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             let shared = try HTTP2UpstreamConnection(upstream: connection, owner: self)
             upstream?.close()
             upstream = shared
+            streamLegs.removeAll() // they hold the connection they last served
         } catch {
             connection.stream.close()
             for exchange in waiting {
@@ -512,7 +521,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         // An extended CONNECT stays open: its DATA is the WebSocket.
         let endStream = exchange.webSocket == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
             && exchange.requestTrailers == nil
-        let leg = HTTP2StreamLeg(connection: connection, owner: exchange)
+        let leg = streamLegs.leg(on: connection, owner: exchange)
         exchange.leg = .http2(leg)
         leg.sendHead(.http2(fields), endStream: endStream)
         guard !exchange.flowEnded else { return } // the connection took no new stream (`legFailed`)
@@ -886,7 +895,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
-        if upstream === connection { upstream = nil }
+        if upstream === connection {
+            upstream = nil
+            streamLegs.removeAll()
+        }
         let waiting = waitingForSettings
         waitingForSettings = []
         for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
@@ -1027,6 +1039,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         http1Pool.closeAll()
         upstream?.close()
         upstream = nil
+        streamLegs.removeAll()
         // nghttp2 may have ended the session over the client's violation without failing
         // `receive` (a server session learns it when its GOAWAY is framed): `failure` says why.
         let reason = closeReason ?? session.failure?.description

@@ -62,7 +62,8 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     private var owner: (any HTTP2StreamLegDelegate)?
     /// Where the stream's events go while `relaying`.
     private var tunnel: (any HTTP2UpstreamStreamDelegate)?
-    let connection: HTTP2UpstreamConnection
+    /// The connection of the leg's stream (a recycled leg gets its next one in `reuse`).
+    private(set) var connection: HTTP2UpstreamConnection
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
     private var held: [HeldEvent] = []
@@ -74,7 +75,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     private(set) var responseStarted = false
     /// Response DATA bytes delivered and not yet credited back with `consumed`.
     private var unconsumed = 0
-    let reused: Bool
+    private(set) var reused: Bool
 
     /// A leg for one request on `connection` (`reused` when that carried a stream before),
     /// reporting to `owner`.
@@ -82,6 +83,29 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         self.connection = connection
         self.owner = owner
         reused = connection.streamsOpened > 0
+    }
+
+    /// The leg let go of its stream and its owner (see `HTTP2StreamLegRecycler`).
+    var isDetached: Bool { phase == .detached }
+
+    /// Makes a detached leg new again, for one request on `connection` reporting to
+    /// `owner`, as `init` would (`HTTP2StreamLegRecycler` calls it on a leg only it holds).
+    func reuse(on connection: HTTP2UpstreamConnection, owner: any HTTP2StreamLegDelegate) {
+        precondition(phase == .detached, "only a detached HTTP2StreamLeg is reused")
+        self.connection = connection
+        self.owner = owner
+        reused = connection.streamsOpened > 0
+        phase = .idle
+        pauses = LegReadPauses()
+        stream = 0
+        requestEnded = false
+        responseStarted = false
+    }
+
+    /// Lets go of the request block of a detached leg (it is kept while the stream is
+    /// open, for an HTTP/1.1 framing asked of its response).
+    func releaseRequest() {
+        requestFields = HTTPHeaders()
     }
 
     /// The owner (set at `init`); an HTTP/2 stream leg reports its stream's end codes, so
