@@ -768,10 +768,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// paused (`.clientSlow`) while the stream has `BufferLimits.http2StreamSendQueue`
     /// queued, until `dataSent` brings it below; an HTTP/2 stream is held back by its
     /// window, credited as the client takes the bytes (`responseDelivered`).
-    func legResponseBody(_ bytes: ArraySlice<UInt8>, for exchange: HTTP2StreamExchange) {
+    func legResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
         exchange.responseBodyBytes += UInt64(bytes.count)
-        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes, time: eventTime)
-        session.send(data: Array(bytes), stream: exchange.clientStream)
+        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes[...], time: eventTime)
+        session.send(data: bytes, stream: exchange.clientStream)
         if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= BufferLimits.http2StreamSendQueue {
             leg.pauseReading(.clientSlow)
         }

@@ -110,6 +110,10 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        owner._withUnsafeGuaranteedRef { $0.legResponseBody(Array(bytes), for: self) }
+    }
+
+    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
         owner._withUnsafeGuaranteedRef { $0.legResponseBody(bytes, for: self) }
     }
 

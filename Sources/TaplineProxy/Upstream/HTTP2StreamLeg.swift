@@ -243,7 +243,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         case .data(_, let bytes):
             guard phase == .exchanging else { return }
             unconsumed += bytes.count
-            owner.leg(self, receivedBody: bytes[...])
+            owner.leg(self, receivedData: bytes)
         case .endStream:
             end(trailers: nil, owner)
         case .streamReset(_, let code):

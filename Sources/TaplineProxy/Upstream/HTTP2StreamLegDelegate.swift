@@ -12,4 +12,14 @@ protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
     /// The stream ended otherwise than by the leg's own doing (after its response, or
     /// instead of it); the leg has let go of it and nothing more comes.
     func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd)
+    /// Response DATA, as the array the session delivered: the leg reports body bytes here
+    /// instead of `leg(_:receivedBody:)`, so an owner that sends them on over HTTP/2 (which
+    /// takes an array) does not turn a slice back into one. By default the slice call.
+    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8])
+}
+
+extension HTTP2StreamLegDelegate {
+    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
+        self.leg(leg, receivedBody: bytes[...])
+    }
 }
