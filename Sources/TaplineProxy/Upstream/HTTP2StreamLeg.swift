@@ -92,7 +92,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     /// `owner`, as `init` would (`HTTP2StreamLegRecycler` calls it on a leg only it holds).
     func reuse(on connection: HTTP2UpstreamConnection, owner: any HTTP2StreamLegDelegate) {
         precondition(phase == .detached, "only a detached HTTP2StreamLeg is reused")
-        self.connection = connection
+        if self.connection !== connection { self.connection = connection } // no retain and release of the same one
         self.owner = owner
         reused = connection.streamsOpened > 0
         phase = .idle
@@ -292,9 +292,9 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         }
         unconsumed = 0
         phase = .detached
-        held = []
+        if !held.isEmpty { held = [] }
         owner = nil
-        tunnel = nil
+        if tunnel != nil { tunnel = nil }
     }
 
     // MARK: Letting go

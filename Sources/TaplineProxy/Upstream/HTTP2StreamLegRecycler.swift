@@ -24,7 +24,8 @@ struct HTTP2StreamLegRecycler {
     /// A leg for one request on `connection`, reporting to `owner`: a spare one reset for
     /// it, or a new one.
     mutating func leg(on connection: HTTP2UpstreamConnection, owner: any HTTP2StreamLegDelegate) -> HTTP2StreamLeg {
-        guard let leg = spare.popLast() else { return HTTP2StreamLeg(connection: connection, owner: owner) }
+        guard !spare.isEmpty else { return HTTP2StreamLeg(connection: connection, owner: owner) }
+        let leg = spare.removeLast()
         leg.reuse(on: connection, owner: owner)
         return leg
     }
