@@ -54,6 +54,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var upstream: HTTP2UpstreamConnection?
     /// Stream legs of `upstream` whose streams are over, for the next exchanges.
     private var streamLegs = HTTP2StreamLegRecycler()
+    /// Stream legs waiting for the next exchanges (a leg that is not recycled is made anew).
+    var spareStreamLegCount: Int { streamLegs.spareCount }
     private var connecting = false
     private var waitingForUpstream: [HTTP2StreamExchange] = []
     /// Extended CONNECT streams waiting for the upstream's first SETTINGS (does it take them?).
