@@ -703,7 +703,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Content-Length it stated. A WebSocket's accepting answer starts its relay instead.
     func legResponseHead(_ response: LegResponseHead, for exchange: HTTP2StreamExchange) {
         if let fields = response.http2Fields {
-            http2ResponseHead(response, fields: fields, for: exchange)
+            http2ResponseHead(response.received, fields: fields, endsStream: response.endsStream, for: exchange)
             return
         }
         let head = response.received
@@ -729,15 +729,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// A head from an HTTP/2 upstream stream (its leg reports the end that follows a head
     /// which ended the stream). A 2xx to an extended CONNECT that keeps the stream open
     /// makes the stream the WebSocket's upstream side.
-    private func http2ResponseHead(_ response: LegResponseHead, fields: HTTPHeaders, for exchange: HTTP2StreamExchange) {
-        let head = response.received
+    /// `head` is the block as the capture records it (`HTTP2HeadTranslator.capturedResponse`).
+    func http2ResponseHead(_ head: HTTPResponseHead, fields: HTTPHeaders, endsStream: Bool,
+                           for exchange: HTTP2StreamExchange) {
         context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
         if head.isInterim {
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
             return
         }
         if let webSocket = exchange.webSocket, case .http2(let leg) = exchange.leg,
-           (200..<300).contains(head.status), !response.endsStream {
+           (200..<300).contains(head.status), !endsStream {
             // The leg stays the exchange's: `abandonUpstream` resets the stream if the client goes.
             leg.relayStream(to: exchange)
             let upstreamStream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
@@ -745,7 +746,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                 tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
             return
         }
-        sendResponseHead(fields, endStream: response.endsStream, for: exchange)
+        sendResponseHead(fields, endStream: endsStream, for: exchange)
     }
 
     /// The HTTP/1.1 upstream answered the tunnel's Upgrade: a valid 101 starts the relay

@@ -113,6 +113,13 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
         owner._withUnsafeGuaranteedRef { $0.legResponseBody(Array(bytes), for: self) }
     }
 
+    func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool) {
+        owner._withUnsafeGuaranteedRef {
+            $0.http2ResponseHead(HTTP2HeadTranslator.capturedResponse(fields), fields: fields, endsStream: endsStream,
+                                 for: self)
+        }
+    }
+
     func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
         owner._withUnsafeGuaranteedRef { $0.legResponseBody(bytes, for: self) }
     }

@@ -70,7 +70,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     /// The stream, once opened (0 before).
     private(set) var stream: Int32 = 0
     /// The request block sent (its `:method` decides an HTTP/1.1 framing, if one is asked).
-    private var requestFields = HTTPHeaders()
+    private(set) var requestFields = HTTPHeaders()
     private var requestEnded = false
     private(set) var responseStarted = false
     /// Response DATA bytes delivered and not yet credited back with `consumed`.
@@ -232,7 +232,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
             guard phase == .exchanging else { return }
             responseStarted = true
             owner.legResponseStarted(self)
-            owner.leg(self, receivedHead: LegResponseHead(http2Response: fields, endsStream: endStream, request: requestFields))
+            owner.leg(self, receivedResponseBlock: fields, endsStream: endStream)
             if endStream { end(trailers: nil, owner) }
         case .headers(_, let fields, _, _):
             end(trailers: fields, owner)
