@@ -36,7 +36,9 @@ import TaplineWire
 /// stream (`cancel`, the stream closing, the connection's loss); an owner that drops
 /// the leg before its stream is over cancels it first. A strong reference, not a weak one: a weakly
 /// referenced owner takes the runtime's slow reference-counting path on every retain
-/// (docs/performance.md), and the owner is an object per proxied request.
+/// (docs/performance.md), and the owner is an object per proxied request. A detached
+/// leg that nothing but its owner holds may be recycled for a later stream
+/// (`HTTP2StreamLegRecycler`, `reuse`): no event of its old stream can reach it then.
 ///
 /// Thread ownership: confined to the connection's loop.
 final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
