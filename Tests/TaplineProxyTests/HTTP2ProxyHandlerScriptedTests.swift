@@ -183,6 +183,33 @@ final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
         XCTAssertEqual(flowErrors.first??.kind, .clientAborted)
     }
 
+    /// Each exchange's stream leg is recycled once the exchange is over, and the next
+    /// exchange's stream goes on the spare leg (`HTTP2StreamLegRecycler`): the handler
+    /// keeps no other reference to a leg that would stop that.
+    func testAnOverExchangesStreamLegServesTheNextExchange() throws {
+        let wiring = self.wiring!
+        let spareCounts = SyncResult<[Int]>()
+        try onLoopThrowing {
+            var counts: [Int] = []
+            for stream: Int32 in [1, 3] {
+                _ = try wiring.request("GET", endStream: true)
+                wiring.settle()
+                counts.append(wiring.handler?.spareStreamLegCount ?? -1)
+                try wiring.origin.submitResponse(stream: stream, headers: HTTPHeaders([(":status", "200"),
+                                                                                       ("content-length", "2")]),
+                                                 endStream: false)
+                wiring.origin.send(data: Array("ok".utf8), stream: stream)
+                wiring.origin.finish(stream: stream)
+                wiring.settle()
+                counts.append(wiring.handler?.spareStreamLegCount ?? -1)
+            }
+            spareCounts.set(counts)
+        }
+        XCTAssertEqual(spareCounts.wait(seconds: 10), [0, 1, 0, 1],
+                       "in flight: none spare; over: its leg is spare; the next stream takes it")
+        XCTAssertEqual(wiring.clientEvents.filter { if case .endStream = $0 { true } else { false } }.count, 2)
+    }
+
     private func onLoopThrowing(_ body: @escaping @Sendable () throws -> Void) throws {
         let wiring = self.wiring!
         onLoop {

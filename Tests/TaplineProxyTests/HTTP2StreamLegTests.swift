@@ -231,4 +231,68 @@ final class HTTP2StreamLegTests: XCTestCase {
         exchangeFrames()
         XCTAssertTrue(received.contains { if case .streamReset(1, .cancel) = $0 { return true } else { return false } })
     }
+
+    // MARK: Recycling (`HTTP2StreamLegRecycler`)
+
+    func testARecycledLegServesTheNextStreamAsANewOneWouldAndTheOldOwnerHearsNothing() throws {
+        var recycler = HTTP2StreamLegRecycler()
+        let first = RecordingLegDelegate(), second = RecordingLegDelegate()
+        var firstLeg: HTTP2StreamLeg? = recycler.leg(on: connection, owner: first)
+        let firstID = firstLeg.map(ObjectIdentifier.init)
+        firstLeg?.sendHead(.http2(requestBlock(path: "/1")), endStream: true)
+        firstLeg?.pauseReading(.clientSlow) // a pause left behind must not reach the next stream
+        exchangeFrames()
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "1")]),
+                                  endStream: false)
+        server.send(data: Array("1".utf8), stream: 1)
+        server.finish(stream: 1)
+        exchangeFrames()
+        firstLeg?.cancel()
+        XCTAssertEqual(events(first), [], "cancelled while paused: what waited is dropped")
+        recycler.recycle(&firstLeg)
+        XCTAssertNil(firstLeg, "the owner lets go of it")
+        XCTAssertEqual(recycler.spareCount, 1)
+
+        let secondLeg = recycler.leg(on: connection, owner: second)
+        XCTAssertEqual(ObjectIdentifier(secondLeg), firstID, "the spare leg, not a new one")
+        XCTAssertEqual(recycler.spareCount, 0)
+        XCTAssertTrue(secondLeg.reused, "the connection carried a stream before")
+        XCTAssertFalse(secondLeg.responseStarted)
+        secondLeg.sendHead(.http2(requestBlock("HEAD", path: "/2")), endStream: true)
+        XCTAssertEqual(secondLeg.stream, 3)
+        exchangeFrames()
+        try server.submitResponse(stream: 3, headers: HTTPHeaders([(":status", "200"), ("content-length", "9")]),
+                                  endStream: true)
+        exchangeFrames()
+        XCTAssertEqual(events(second), ["started", "head 200 none", "end -", "closed NO_ERROR"],
+                       "unpaused, and the framing follows its own request's method (HEAD)")
+        XCTAssertEqual(events(first), [])
+    }
+
+    func testOnlyADetachedLegNobodyElseHoldsIsKeptForReuse() throws {
+        var recycler = HTTP2StreamLegRecycler()
+        let recorder = RecordingLegDelegate()
+        var open: HTTP2StreamLeg? = recycler.leg(on: connection, owner: recorder)
+        open?.sendHead(.http2(requestBlock()), endStream: true)
+        exchangeFrames()
+        recycler.recycle(&open)
+        XCTAssertNil(open)
+        XCTAssertEqual(recycler.spareCount, 0, "its stream is open: the connection still delivers its events")
+
+        var shared: HTTP2StreamLeg? = recycler.leg(on: connection, owner: recorder)
+        let otherHolder = shared
+        shared?.cancel()
+        recycler.recycle(&shared)
+        XCTAssertEqual(recycler.spareCount, 0, "someone else still holds it")
+        XCTAssertNotNil(otherHolder)
+
+        for _ in 0...HTTP2StreamLegRecycler.capacity {
+            var leg: HTTP2StreamLeg? = HTTP2StreamLeg(connection: connection, owner: recorder)
+            leg?.cancel()
+            recycler.recycle(&leg)
+        }
+        XCTAssertEqual(recycler.spareCount, HTTP2StreamLegRecycler.capacity)
+        recycler.removeAll()
+        XCTAssertEqual(recycler.spareCount, 0)
+    }
 }

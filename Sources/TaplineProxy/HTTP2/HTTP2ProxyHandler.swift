@@ -52,6 +52,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var exchanges = HTTP2StreamMap<HTTP2StreamExchange>()
     /// The shared HTTP/2 upstream connection, once connected.
     private var upstream: HTTP2UpstreamConnection?
+    /// Stream legs of `upstream` whose streams are over, for the next exchanges.
+    private var streamLegs = HTTP2StreamLegRecycler()
+    /// Stream legs waiting for the next exchanges (a leg that is not recycled is made anew).
+    var spareStreamLegCount: Int { streamLegs.spareCount }
     private var connecting = false
     private var waitingForUpstream: [HTTP2StreamExchange] = []
     /// Extended CONNECT streams waiting for the upstream's first SETTINGS (does it take them?).
@@ -415,12 +419,18 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Detaches the exchange from its upstream leg, resetting / closing it if still open.
     private func abandonUpstream(_ exchange: HTTP2StreamExchange, code: HTTP2ErrorCode) {
         exchange.responseDeadline = nil
+        var streamLeg = exchange.takeHTTP2Leg()
+        if streamLeg != nil {
+            streamLeg?.cancel(code: code)
+            streamLegs.recycle(&streamLeg) // detached and held by nobody else: it serves a later stream
+            return
+        }
         switch exchange.leg {
         case .none:
             waitingForUpstream.removeAll { $0 === exchange }
             waitingForSettings.removeAll { $0 === exchange }
-        case .http2(let leg):
-            leg.cancel(code: code)
+        case .http2:
+            break // taken above
         case .http1(let leg):
             if exchange.responseComplete { releaseHTTP1(leg) } else { leg.cancel() }
         }
@@ -492,6 +502,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             let shared = try HTTP2UpstreamConnection(upstream: connection, owner: self)
             upstream?.close()
             upstream = shared
+            streamLegs.removeAll() // they hold the connection they last served
         } catch {
             connection.stream.close()
             for exchange in waiting {
@@ -512,7 +523,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         // An extended CONNECT stays open: its DATA is the WebSocket.
         let endStream = exchange.webSocket == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
             && exchange.requestTrailers == nil
-        let leg = HTTP2StreamLeg(connection: connection, owner: exchange)
+        let leg = streamLegs.leg(on: connection, owner: exchange)
         exchange.leg = .http2(leg)
         leg.sendHead(.http2(fields), endStream: endStream)
         guard !exchange.flowEnded else { return } // the connection took no new stream (`legFailed`)
@@ -692,7 +703,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Content-Length it stated. A WebSocket's accepting answer starts its relay instead.
     func legResponseHead(_ response: LegResponseHead, for exchange: HTTP2StreamExchange) {
         if let fields = response.http2Fields {
-            http2ResponseHead(response, fields: fields, for: exchange)
+            http2ResponseHead(response.received, fields: fields, endsStream: response.endsStream, for: exchange)
             return
         }
         let head = response.received
@@ -718,15 +729,16 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// A head from an HTTP/2 upstream stream (its leg reports the end that follows a head
     /// which ended the stream). A 2xx to an extended CONNECT that keeps the stream open
     /// makes the stream the WebSocket's upstream side.
-    private func http2ResponseHead(_ response: LegResponseHead, fields: HTTPHeaders, for exchange: HTTP2StreamExchange) {
-        let head = response.received
+    /// `head` is the block as the capture records it (`HTTP2HeadTranslator.capturedResponse`).
+    func http2ResponseHead(_ head: HTTPResponseHead, fields: HTTPHeaders, endsStream: Bool,
+                           for exchange: HTTP2StreamExchange) {
         context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
         if head.isInterim {
             try? session.submitInformational(stream: exchange.clientStream, headers: fields)
             return
         }
         if let webSocket = exchange.webSocket, case .http2(let leg) = exchange.leg,
-           (200..<300).contains(head.status), !response.endsStream {
+           (200..<300).contains(head.status), !endsStream {
             // The leg stays the exchange's: `abandonUpstream` resets the stream if the client goes.
             leg.relayStream(to: exchange)
             let upstreamStream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
@@ -734,7 +746,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                 tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
             return
         }
-        sendResponseHead(fields, endStream: response.endsStream, for: exchange)
+        sendResponseHead(fields, endStream: endsStream, for: exchange)
     }
 
     /// The HTTP/1.1 upstream answered the tunnel's Upgrade: a valid 101 starts the relay
@@ -759,10 +771,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// paused (`.clientSlow`) while the stream has `BufferLimits.http2StreamSendQueue`
     /// queued, until `dataSent` brings it below; an HTTP/2 stream is held back by its
     /// window, credited as the client takes the bytes (`responseDelivered`).
-    func legResponseBody(_ bytes: ArraySlice<UInt8>, for exchange: HTTP2StreamExchange) {
+    func legResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
         exchange.responseBodyBytes += UInt64(bytes.count)
-        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes, time: eventTime)
-        session.send(data: Array(bytes), stream: exchange.clientStream)
+        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes[...], time: eventTime)
+        session.send(data: bytes, stream: exchange.clientStream)
         if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= BufferLimits.http2StreamSendQueue {
             leg.pauseReading(.clientSlow)
         }
@@ -886,7 +898,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
-        if upstream === connection { upstream = nil }
+        if upstream === connection {
+            upstream = nil
+            streamLegs.removeAll()
+        }
         let waiting = waitingForSettings
         waitingForSettings = []
         for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
@@ -1027,6 +1042,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         http1Pool.closeAll()
         upstream?.close()
         upstream = nil
+        streamLegs.removeAll()
         // nghttp2 may have ended the session over the client's violation without failing
         // `receive` (a server session learns it when its GOAWAY is framed): `failure` says why.
         let reason = closeReason ?? session.failure?.description

@@ -47,6 +47,15 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     var handler: HTTP2ProxyHandler { owner.takeUnretainedValue() }
 
     var leg: Leg = .none
+
+    /// The exchange's HTTP/2 stream leg, taken out of it (`leg` is `.none` after; nil,
+    /// and `leg` unchanged, for any other leg): the caller then holds the only reference
+    /// the exchange had, so the leg can be recycled (`HTTP2StreamLegRecycler`).
+    func takeHTTP2Leg() -> HTTP2StreamLeg? {
+        guard case .http2(let streamLeg) = leg else { return nil }
+        leg = .none
+        return streamLeg
+    }
     /// Request body bytes received before the upstream leg was ready.
     var pendingRequestBody: [[UInt8]] = []
     var requestEnded = false
@@ -101,6 +110,17 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        owner._withUnsafeGuaranteedRef { $0.legResponseBody(Array(bytes), for: self) }
+    }
+
+    func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool) {
+        owner._withUnsafeGuaranteedRef {
+            $0.http2ResponseHead(HTTP2HeadTranslator.capturedResponse(fields), fields: fields, endsStream: endsStream,
+                                 for: self)
+        }
+    }
+
+    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
         owner._withUnsafeGuaranteedRef { $0.legResponseBody(bytes, for: self) }
     }
 

@@ -50,6 +50,8 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
     /// The stream of the request in flight, or of the last one (the owner may still
     /// consume its response bytes).
     private var stream: HTTP2StreamLeg?
+    /// The last request's stream leg once it let go of its stream, for the next request.
+    private var streamLegs = HTTP2StreamLegRecycler()
     private var requestMethod = "GET"
     private var requestEnded = false
     private(set) var responseStarted = false
@@ -81,7 +83,8 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
         phase = .exchanging
         requestEnded = endStream
         responseStarted = false
-        let stream = HTTP2StreamLeg(connection: connection, owner: self)
+        streamLegs.recycle(&self.stream)
+        let stream = streamLegs.leg(on: connection, owner: self)
         self.stream = stream
         if pauses.isPaused { stream.pauseReading(pauses.reasons) }
         stream.sendHead(head, endStream: endStream)

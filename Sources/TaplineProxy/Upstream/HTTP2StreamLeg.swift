@@ -36,7 +36,9 @@ import TaplineWire
 /// stream (`cancel`, the stream closing, the connection's loss); an owner that drops
 /// the leg before its stream is over cancels it first. A strong reference, not a weak one: a weakly
 /// referenced owner takes the runtime's slow reference-counting path on every retain
-/// (docs/performance.md), and the owner is an object per proxied request.
+/// (docs/performance.md), and the owner is an object per proxied request. A detached
+/// leg that nothing but its owner holds may be recycled for a later stream
+/// (`HTTP2StreamLegRecycler`, `reuse`): no event of its old stream can reach it then.
 ///
 /// Thread ownership: confined to the connection's loop.
 final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
@@ -62,19 +64,20 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     private var owner: (any HTTP2StreamLegDelegate)?
     /// Where the stream's events go while `relaying`.
     private var tunnel: (any HTTP2UpstreamStreamDelegate)?
-    let connection: HTTP2UpstreamConnection
+    /// The connection of the leg's stream (a recycled leg gets its next one in `reuse`).
+    private(set) var connection: HTTP2UpstreamConnection
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
     private var held: [HeldEvent] = []
     /// The stream, once opened (0 before).
     private(set) var stream: Int32 = 0
     /// The request block sent (its `:method` decides an HTTP/1.1 framing, if one is asked).
-    private var requestFields = HTTPHeaders()
+    private(set) var requestFields = HTTPHeaders()
     private var requestEnded = false
     private(set) var responseStarted = false
     /// Response DATA bytes delivered and not yet credited back with `consumed`.
     private var unconsumed = 0
-    let reused: Bool
+    private(set) var reused: Bool
 
     /// A leg for one request on `connection` (`reused` when that carried a stream before),
     /// reporting to `owner`.
@@ -82,6 +85,29 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         self.connection = connection
         self.owner = owner
         reused = connection.streamsOpened > 0
+    }
+
+    /// The leg let go of its stream and its owner (see `HTTP2StreamLegRecycler`).
+    var isDetached: Bool { phase == .detached }
+
+    /// Makes a detached leg new again, for one request on `connection` reporting to
+    /// `owner`, as `init` would (`HTTP2StreamLegRecycler` calls it on a leg only it holds).
+    func reuse(on connection: HTTP2UpstreamConnection, owner: any HTTP2StreamLegDelegate) {
+        precondition(phase == .detached, "only a detached HTTP2StreamLeg is reused")
+        if self.connection !== connection { self.connection = connection } // no retain and release of the same one
+        self.owner = owner
+        reused = connection.streamsOpened > 0
+        phase = .idle
+        pauses = LegReadPauses()
+        stream = 0
+        requestEnded = false
+        responseStarted = false
+    }
+
+    /// Lets go of the request block of a detached leg (it is kept while the stream is
+    /// open, for an HTTP/1.1 framing asked of its response).
+    func releaseRequest() {
+        requestFields = HTTPHeaders()
     }
 
     /// The owner (set at `init`); an HTTP/2 stream leg reports its stream's end codes, so
@@ -208,7 +234,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
             guard phase == .exchanging else { return }
             responseStarted = true
             owner.legResponseStarted(self)
-            owner.leg(self, receivedHead: LegResponseHead(http2Response: fields, endsStream: endStream, request: requestFields))
+            owner.leg(self, receivedResponseBlock: fields, endsStream: endStream)
             if endStream { end(trailers: nil, owner) }
         case .headers(_, let fields, _, _):
             end(trailers: fields, owner)
@@ -219,7 +245,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         case .data(_, let bytes):
             guard phase == .exchanging else { return }
             unconsumed += bytes.count
-            owner.leg(self, receivedBody: bytes[...])
+            owner.leg(self, receivedData: bytes)
         case .endStream:
             end(trailers: nil, owner)
         case .streamReset(_, let code):
@@ -268,9 +294,9 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         }
         unconsumed = 0
         phase = .detached
-        held = []
+        if !held.isEmpty { held = [] }
         owner = nil
-        tunnel = nil
+        if tunnel != nil { tunnel = nil }
     }
 
     // MARK: Letting go

@@ -1,4 +1,5 @@
 import TaplineHTTP2
+import TaplineWire
 
 /// The owner of an `HTTP2StreamLeg`: an `HTTPClientLegDelegate` that also hears what
 /// only an HTTP/2 stream has, for an owner that is itself an HTTP/2 endpoint and passes
@@ -12,4 +13,24 @@ protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
     /// The stream ended otherwise than by the leg's own doing (after its response, or
     /// instead of it); the leg has let go of it and nothing more comes.
     func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd)
+    /// Response DATA, as the array the session delivered: the leg reports body bytes here
+    /// instead of `leg(_:receivedBody:)`, so an owner that sends them on over HTTP/2 (which
+    /// takes an array) does not turn a slice back into one. By default the slice call.
+    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8])
+    /// The final response's HEADERS block as received (`endsStream`: it ended the stream;
+    /// the end follows): the leg reports it here instead of `leg(_:receivedHead:)`, so an
+    /// owner that forwards the block as is builds no `LegResponseHead`. By default the
+    /// head call, with the framing worked out from the leg's request when asked.
+    func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool)
+}
+
+extension HTTP2StreamLegDelegate {
+    func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool) {
+        self.leg(leg, receivedHead: LegResponseHead(http2Response: fields, endsStream: endsStream,
+                                                    request: leg.requestFields))
+    }
+
+    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
+        self.leg(leg, receivedBody: bytes[...])
+    }
 }
