@@ -529,7 +529,7 @@ final class HTTP1ExchangeStateMachine {
 
     /// The upstream switched protocols but its leg cannot hand its transport over (an HTTP/2 stream).
     func protocolSwitchRefused(now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
-        guard case .forwarding(let stage) = state else { return }
+        guard case .forwarding = state else { return }
         fail(FlowError(.badResponse,
                        "\(current.target.hostPort) switched protocols on a connection that cannot be handed over"),
              status: 502, now: now, sink)
@@ -553,7 +553,7 @@ final class HTTP1ExchangeStateMachine {
                 headRequest: false))
         case (.response, .forwarding(let stage)) where !stage.responseStarted:
             responseTimedOut(current, now: now, sink)
-        case (.response, .awaitingLeg(let stage)):
+        case (.response, .awaitingLeg):
             // Armed when the head went upstream; a retry's new connection runs on the same deadline.
             responseTimedOut(current, now: now, sink)
         default:
