@@ -3,6 +3,7 @@
 /// The limits an upstream leg applies (a parser's input, a stream's send queue) are
 /// `HTTPClientBufferLimits` (TaplineHTTPClient), which the proxy's own parsers and
 /// HTTP/2 streams use too.
+///
 /// Together with the HTTP/2 receive windows (`HTTP2SessionSettings`: 1 MiB a stream,
 /// 16 MiB a connection, 100 streams) and the capture writer's queue (4 MiB high, 1 MiB
 /// low, set by `tapline proxy`), these bound the proxy's memory whatever the body sizes.
