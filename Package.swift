@@ -11,6 +11,7 @@
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
 //                   TaplineWire
 //   TaplineHTTPClient -> TaplineNet, TaplineTLS, TaplineHTTP2, TaplineWire, TaplineFlow
+//                        (connections, upstream legs, HTTP/1<->HTTP/2 message translation; no proxy policy)
 //   TaplineFlow -> TaplineWire
 //   TaplineHTTP2 -> CNghttp2, CTaplineNghttp2Memory (per-session pooled allocator), TaplineWire
 //   CTaplineNghttp2Memory -> CNghttp2 (nghttp2_mem's callback types)
@@ -59,7 +60,8 @@ var targets: [Target] = [
     .target(name: "TaplineTLS", dependencies: ["COpenSSL", "CTaplineShims"], swiftSettings: strict),
     // MARK: Flow: the vocabulary the proxy emits and the capture layer records.
     .target(name: "TaplineFlow", dependencies: ["TaplineWire"], swiftSettings: strict),
-    // MARK: HTTPClient: byte streams, the upstream connector, HTTP/1.1 and HTTP/2 client connections.
+    // MARK: HTTPClient: byte streams, the upstream connector, HTTP/1.1 and HTTP/2 client connections,
+    // the upstream legs (HTTPClientLeg) and the message translation and forwarding rules they apply.
     .target(name: "TaplineHTTPClient",
             dependencies: ["TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow", "TaplineHTTP2"],
             swiftSettings: strict),

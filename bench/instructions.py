@@ -84,7 +84,10 @@ def instructions(binary: str, upstream: str, requests: int, h1: bool, capture: b
            "--listen", f"{HOST}:{port}", "--quiet", "--threads", "1", "--reverse", upstream,
            *(["--capture", str(work / "captures")] if capture else ["--no-capture"])]
     proc = spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                 env={"TAPLINE_HOME": str(work / "home"), "PATH": "/usr/bin:/bin"})
+                 # Swift seeds its hashing at random per process, which moves a run's total by a
+                 # few hundred instructions; a fixed seed makes two runs of one binary agree.
+                 env={"TAPLINE_HOME": str(work / "home"), "PATH": "/usr/bin:/bin",
+                      "SWIFT_DETERMINISTIC_HASHING": "1"})
     wait_for_port(port, proc, timeout=120.0)
     run_h2load(f"http://{HOST}:{port}/1k.bin", requests, h1)
     stop(proc, signal.SIGTERM, timeout=120.0)

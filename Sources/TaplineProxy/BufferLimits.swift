@@ -1,7 +1,9 @@
-import TaplineWire
-
 /// How many bytes the proxy holds for one connection, stream or event loop before it
 /// stops reading the side that sends them (docs/architecture.md, "Backpressure").
+/// The limits an upstream leg applies (a parser's input, a stream's send queue) are
+/// `HTTPClientBufferLimits` (TaplineHTTPClient), which the proxy's own parsers and
+/// HTTP/2 streams use too.
+///
 /// Together with the HTTP/2 receive windows (`HTTP2SessionSettings`: 1 MiB a stream,
 /// 16 MiB a connection, 100 streams) and the capture writer's queue (4 MiB high, 1 MiB
 /// low, set by `tapline proxy`), these bound the proxy's memory whatever the body sizes.
@@ -12,38 +14,6 @@ import TaplineWire
 /// Constants, not settings: the RSS budgets of the integration tests (peak RSS under
 /// 64 MB for 50 concurrent 1 MiB downloads, test_forward_http.py) were measured with them.
 enum BufferLimits {
-    /// Unparsed HTTP/1.1 input one parser (an `HTTP1ProxyHandler`'s client parser, an
-    /// `HTTP1ClientLeg`'s response parser) holds before its socket is no longer read.
-    ///
-    /// Why 64 KiB: one read; parsing a whole read before taking the next is all the
-    /// parser needs, and a smaller buffer took 50 concurrent 1 MiB downloads with
-    /// the 128/32 KiB write watermarks under the 64 MB RSS budget.
-    /// Worst case: 128 KiB (the limit plus one read) per parser, two per HTTP/1.1
-    /// client connection.
-    static let http1ParserInput = 64 * 1024
-
-    /// `http1ParserInput`, raised to what `limits` let one head or trailer section be:
-    /// a parser only parses a head it holds whole, so below that size a head within
-    /// `--max-header-bytes` would never be read to its end, and the connection would
-    /// wait for the header (or response) timeout instead.
-    /// Worst case: that size plus one read per parser.
-    static func http1ParserInput(for limits: HTTP1Limits) -> Int {
-        max(http1ParserInput, limits.maxHeaderSectionBytes, limits.maxTrailerSectionBytes)
-    }
-
-    /// Bytes queued in an HTTP/2 session for one stream (handed to the session and
-    /// not yet written to the socket) above which the stream's writer is told to
-    /// stop: an HTTP/2 client stream's `HTTP1ClientLeg` is paused (`.clientSlow`), an
-    /// `HTTP2ClientLeg` (toward an h2 upstream) and `HTTP2TunnelStream` (RFC 8441
-    /// tunnels, both sides) report themselves not writable.
-    ///
-    /// Why 256 KiB: 16 full DATA frames, twice the socket's high write watermark, so
-    /// the session has frames ready whenever the socket can take more; more would
-    /// only cost memory, for every stream of a connection.
-    /// Worst case: 320 KiB per stream (the limit plus one read or one parser event),
-    /// so ~32 MiB for a connection's 100 streams, whose peer windows allow it.
-    static let http2StreamSendQueue = 256 * 1024
-
     /// Encoded capture data (event lines and body bytes) one event loop stages in its
     /// sink before handing it to the capture writer at once instead of at the end of
     /// the loop iteration (`ProxyContext.record`).

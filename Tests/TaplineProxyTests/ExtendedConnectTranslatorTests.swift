@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 @testable import TaplineProxy
 import TaplineWire
 import XCTest

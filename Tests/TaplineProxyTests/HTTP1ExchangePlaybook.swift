@@ -1,5 +1,5 @@
 import TaplineFlow
-import TaplineHTTPClient
+@testable import TaplineHTTPClient
 @testable import TaplineProxy
 import TaplineWire
 

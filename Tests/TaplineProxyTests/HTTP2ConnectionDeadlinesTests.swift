@@ -1,5 +1,6 @@
 import Foundation
 import TaplineNet
+import TaplineTestSupport
 import XCTest
 @testable import TaplineProxy
 

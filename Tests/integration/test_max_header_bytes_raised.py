@@ -1,4 +1,4 @@
-"""--max-header-bytes above the proxy's 64 KiB of parser input (BufferLimits.http1ParserInput):
+"""--max-header-bytes above the proxy's 64 KiB of parser input (HTTPClientBufferLimits.http1ParserInput):
 a request or response head larger than that buffer but within the limit goes through
 whole, instead of the connection waiting, unread, for the header timeout."""
 

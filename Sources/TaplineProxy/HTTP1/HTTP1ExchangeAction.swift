@@ -1,4 +1,5 @@
 import TaplineFlow
+import TaplineHTTPClient
 import TaplineWire
 
 /// One thing `HTTP1ProxyHandler` (the I/O shell) must do because

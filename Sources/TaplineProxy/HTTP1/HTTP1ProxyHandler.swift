@@ -66,7 +66,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     private lazy var deadline = DeadlineTimer(loop: context.loop) { [weak self] in self?.deadlineExpired() }
 
     /// Input buffered in the client's parser beyond which its socket is not read.
-    private lazy var maxBufferedInput = BufferLimits.http1ParserInput(for: context.configuration.limits)
+    private lazy var maxBufferedInput = HTTPClientBufferLimits.http1ParserInput(for: context.configuration.limits)
 
     /// `clock` and `legOpener` are injected for tests; by default the wall clock and
     /// the loop's connector (`ConnectorLegOpener`).

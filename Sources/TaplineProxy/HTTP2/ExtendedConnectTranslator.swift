@@ -1,3 +1,4 @@
+import TaplineHTTPClient
 import TaplineWire
 
 /// Pure translation between an RFC 8441 extended CONNECT (WebSocket over an HTTP/2

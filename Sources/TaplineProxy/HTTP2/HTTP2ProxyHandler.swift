@@ -382,7 +382,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             leg.consumed(count)
         case .http1(let leg):
             leg.consumed(count)
-            if queuedToClient(exchange) < BufferLimits.http2StreamSendQueue { leg.resumeReading(.clientSlow) }
+            if queuedToClient(exchange) < HTTPClientBufferLimits.http2StreamSendQueue { leg.resumeReading(.clientSlow) }
         case .none:
             break
         }
@@ -768,14 +768,14 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     /// Response body bytes from the exchange's leg toward the client. An HTTP/1.1 leg is
-    /// paused (`.clientSlow`) while the stream has `BufferLimits.http2StreamSendQueue`
+    /// paused (`.clientSlow`) while the stream has `HTTPClientBufferLimits.http2StreamSendQueue`
     /// queued, until `dataSent` brings it below; an HTTP/2 stream is held back by its
     /// window, credited as the client takes the bytes (`responseDelivered`).
     func legResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
         exchange.responseBodyBytes += UInt64(bytes.count)
         context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes[...], time: eventTime)
         session.send(data: bytes, stream: exchange.clientStream)
-        if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= BufferLimits.http2StreamSendQueue {
+        if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= HTTPClientBufferLimits.http2StreamSendQueue {
             leg.pauseReading(.clientSlow)
         }
     }

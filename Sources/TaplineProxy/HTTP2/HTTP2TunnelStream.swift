@@ -42,7 +42,7 @@ final class HTTP2TunnelStream: ByteStream {
     private var closed = false
     private var reportedClose = false
     private var wasWritable = true
-    static let maxQueued = BufferLimits.http2StreamSendQueue
+    static let maxQueued = HTTPClientBufferLimits.http2StreamSendQueue
 
     init(session: HTTP2Session, stream: Int32, transport: any ByteStream, closeGrace: Int,
          needsPump: @escaping () -> Void) {

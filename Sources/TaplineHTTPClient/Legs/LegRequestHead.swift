@@ -9,13 +9,13 @@ import TaplineWire
 /// decision): `.http1` in origin-form with its Host, hop-by-hop fields removed and
 /// framed as its body will be (`HTTP1HeadRewriter.upstreamRequest`); `.http2` with
 /// the `:authority` and X-Forwarded-* fields it should carry.
-enum LegRequestHead {
+public enum LegRequestHead {
     case http1(HTTPRequestHead)
     /// An HTTP/2 request block: pseudo-headers first, names lowercase.
     case http2(HTTPHeaders)
 
     /// The request's method (`GET` when an HTTP/2 block has none).
-    var method: String {
+    public var method: String {
         switch self {
         case .http1(let head): return head.method
         case .http2(let fields): return HTTP2HeadTranslator.requestPseudoHeaders(fields).method ?? "GET"

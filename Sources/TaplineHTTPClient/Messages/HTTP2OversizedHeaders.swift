@@ -4,9 +4,9 @@ import TaplineHTTP2
 /// What Tapline tells the user about a header block over its
 /// SETTINGS_MAX_HEADER_LIST_SIZE (`HTTP2Event.oversizedHeaders`): the flow error, and
 /// for a client's block the 431 the client gets (RFC 9113 §10.5.1).
-enum HTTP2OversizedHeaders {
+public enum HTTP2OversizedHeaders {
     /// A request's head or trailers from the client: answered with 431 and recorded as `badRequest`.
-    static func clientError(kind: HTTP2HeadersKind, size: Int, limit: UInt32) -> FlowError {
+    public static func clientError(kind: HTTP2HeadersKind, size: Int, limit: UInt32) -> FlowError {
         FlowError(.badRequest, "the request's \(what(kind)) is \(size) bytes, over the \(limit) Tapline accepts "
             + "(its SETTINGS_MAX_HEADER_LIST_SIZE; the capture keeps the fields that fit)")
     }

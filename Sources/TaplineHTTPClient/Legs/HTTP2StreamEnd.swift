@@ -1,7 +1,7 @@
 import TaplineHTTP2
 
 /// How an upstream's HTTP/2 stream ended, as an `HTTP2StreamLeg` reports it.
-enum HTTP2StreamEnd {
+public enum HTTP2StreamEnd {
     /// The upstream sent RST_STREAM with this code (NO_ERROR after a complete response:
     /// "send no more of the request", RFC 9113 §8.1).
     case resetByUpstream(HTTP2ErrorCode)

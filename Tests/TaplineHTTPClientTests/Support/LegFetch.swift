@@ -1,7 +1,6 @@
 import TaplineFlow
-import TaplineHTTPClient
+@testable import TaplineHTTPClient
 import TaplineNet
-@testable import TaplineProxy
 import TaplineWire
 
 /// Fetches one URL through an `HTTPClientLeg`, the way replay will send a recorded

@@ -1,4 +1,4 @@
-@testable import TaplineProxy
+@testable import TaplineHTTPClient
 import TaplineFlow
 import TaplineWire
 

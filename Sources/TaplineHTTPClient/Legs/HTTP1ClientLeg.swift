@@ -1,5 +1,4 @@
 import TaplineFlow
-import TaplineHTTPClient
 import TaplineWire
 
 /// An `HTTPClientLeg` over an HTTP/1.1 connection: serializes each request
@@ -23,7 +22,7 @@ import TaplineWire
 ///
 /// Thread ownership: confined to the connection's loop; owned by its owner, which
 /// it holds weakly (`delegate`). The stream holds the leg as its delegate.
-final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
+public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     private enum Phase {
         /// No request in flight; the connection may carry one (`poolable`). The parser is
         /// idle (awaiting a head, no byte buffered): it is fresh, or the last response ended
@@ -37,21 +36,21 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         case detached
     }
 
-    weak var delegate: (any HTTPClientLegDelegate)?
-    let upstream: UpstreamConnection
+    public weak var delegate: (any HTTPClientLegDelegate)?
+    public let upstream: UpstreamConnection
     private var parser: HTTP1ResponseParser
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
     private var socketReadPaused = false
     private var pulling = false
     private var pullAgain = false
-    private(set) var reused: Bool
+    public private(set) var reused: Bool
 
     // The request in flight.
     private var requestChunked = false
     /// The request, body and all, was handed to the connection.
     private var requestSent = false
-    private(set) var responseStarted = false
+    public private(set) var responseStarted = false
     /// Between an interim (1xx) head and its `.end`.
     private var inInterimResponse = false
     private var finalHeadDelivered = false
@@ -62,31 +61,31 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     private var closeError: (any Error)?
 
     /// Unparsed response bytes above which the socket is not read
-    /// (`BufferLimits.http1ParserInput(for:)`: a head within the limits fits whole).
+    /// (`HTTPClientBufferLimits.http1ParserInput(for:)`: a head within the limits fits whole).
     private let maxBufferedInput: Int
 
     /// Takes `upstream` (becomes its stream's delegate). `reused`: it carried requests
     /// before (an idle connection from a pool).
-    init(upstream: UpstreamConnection, reused: Bool, limits: HTTP1Limits) {
+    public init(upstream: UpstreamConnection, reused: Bool, limits: HTTP1Limits) {
         self.upstream = upstream
-        self.maxBufferedInput = BufferLimits.http1ParserInput(for: limits)
+        self.maxBufferedInput = HTTPClientBufferLimits.http1ParserInput(for: limits)
         self.reused = reused
         parser = HTTP1ResponseParser(limits: limits)
         upstream.stream.delegate = self
         upstream.stream.resumeReading()
     }
 
-    var poolable: Bool { phase == .idle }
-    var isWritable: Bool { upstream.stream.isWritable }
+    public var poolable: Bool { phase == .idle }
+    public var isWritable: Bool { upstream.stream.isWritable }
 
     // MARK: Request
 
-    func sendHead(_ head: LegRequestHead, endStream: Bool) {
+    public func sendHead(_ head: LegRequestHead, endStream: Bool) {
         guard phase == .idle else { return }
         var request: HTTPRequestHead
         switch head {
         case .http1(let head): request = head
-        case .http2(let fields): request = HTTP2HeadTranslator.http1Request(fields, hostHeader: nil, forwardedFor: nil)
+        case .http2(let fields): request = HTTP2HeadTranslator.http1Request(fields)
         }
         requestChunked = !endStream && !request.headers.contains(name: "Content-Length")
         if requestChunked { request.headers = HTTP1HeadRewriter.framed(request.headers, .chunked) }
@@ -105,7 +104,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         upstream.stream.write(HTTP1Serializer.requestHead(request))
     }
 
-    func sendBody(_ bytes: ArraySlice<UInt8>) {
+    public func sendBody(_ bytes: ArraySlice<UInt8>) {
         guard phase == .exchanging, !requestSent else { return }
         if requestChunked {
             upstream.stream.write(HTTP1Serializer.chunk(bytes))
@@ -114,7 +113,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         }
     }
 
-    func sendEnd(trailers: HTTPHeaders?) {
+    public func sendEnd(trailers: HTTPHeaders?) {
         guard phase == .exchanging, !requestSent else { return }
         requestSent = true
         if requestChunked {
@@ -124,16 +123,16 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     // MARK: Reading
 
-    func pauseReading(_ reason: LegPauseReason) {
+    public func pauseReading(_ reason: LegPauseReason) {
         if pauses.pause(reason) { updateSocketReading() }
     }
 
-    func resumeReading(_ reason: LegPauseReason) {
+    public func resumeReading(_ reason: LegPauseReason) {
         guard pauses.resume(reason) else { return }
         if phase == .exchanging, let delegate { pull(delegate) } else { updateSocketReading() }
     }
 
-    func consumed(_ count: Int) {}
+    public func consumed(_ count: Int) {}
 
     /// Pulls response events while no reason holds the leg; a response not ended when
     /// the input ended and the parser has nothing more is lost.
@@ -218,7 +217,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     // MARK: Letting go
 
-    func cancel() {
+    public func cancel() {
         guard phase != .detached else { return }
         phase = .detached
         upstream.stream.delegate = nil
@@ -228,7 +227,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     /// Hands the connection back for another request when `poolable` (the leg lets go
     /// of it: the caller parks it, `HTTP1UpstreamPool`); otherwise closes it once its
     /// output is flushed and returns nil. Called again: no effect, nil.
-    func releaseConnection() -> UpstreamConnection? {
+    public func releaseConnection() -> UpstreamConnection? {
         let reusable = poolable
         guard phase != .detached else { return nil }
         phase = .detached
@@ -238,7 +237,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         return nil
     }
 
-    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? {
+    public func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? {
         guard phase == .exchanging else { return nil }
         phase = .detached
         upstream.stream.delegate = nil
@@ -254,7 +253,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     // MARK: ByteStreamDelegate
 
-    func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+    public func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
         switch phase {
         case .exchanging:
             guard let delegate else { return }
@@ -272,7 +271,7 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         }
     }
 
-    func streamDidReadEOF(_ stream: any ByteStream) {
+    public func streamDidReadEOF(_ stream: any ByteStream) {
         switch phase {
         case .exchanging:
             guard let delegate else { return }
@@ -295,16 +294,16 @@ final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     /// The server hung up while the leg was paused: an idle connection is over now;
     /// during an exchange the EOF is read once reading resumes.
-    func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {
+    public func streamPeerHungUpWhilePaused(_ stream: any ByteStream) {
         if phase == .idle { dropIdleConnection() }
     }
 
-    func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
+    public func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {
         guard isWritable, phase == .exchanging, let delegate else { return }
         delegate.legBecameWritable(self)
     }
 
-    func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+    public func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         switch phase {
         case .exchanging:
             inputEnded = true

@@ -1,8 +1,7 @@
 import Foundation
 import TaplineFlow
-import TaplineHTTPClient
+@testable import TaplineHTTPClient
 import TaplineNet
-@testable import TaplineProxy
 import TaplineTestSupport
 import TaplineWire
 import XCTest

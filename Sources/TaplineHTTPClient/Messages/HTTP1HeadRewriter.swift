@@ -1,10 +1,10 @@
-import TaplineHTTPClient
 import TaplineWire
 
-/// Pure functions that turn a head as received into the head to forward:
-/// hop-by-hop fields dropped (RFC 9110 §7.6.1), the request-target put in
-/// origin-form, Host and X-Forwarded-* set in reverse mode, and framing
-/// fields adjusted to what the next leg can carry.
+/// Pure functions that turn a head as received into the head to forward on an
+/// HTTP/1.1 leg: hop-by-hop fields dropped (RFC 9110 §7.6.1) and framing fields
+/// adjusted to what the next leg can carry. HTTP semantics any owner of a leg
+/// applies; routing policy (Host, X-Forwarded-*, absolute-form targets, the client's
+/// response head) is added by the proxy in `HTTP1HeadRewriter+Proxy.swift`.
 ///
 /// Invariant (request smuggling): the framing fields of a forwarded head are
 /// written here from Tapline's own framing decision (`HTTP1BodyFraming`, from
@@ -12,7 +12,7 @@ import TaplineWire
 /// fields as received; `Connection` cannot remove `Content-Length`,
 /// `Transfer-Encoding` or `Host`; trailers lose every field that only means
 /// something in a header section (`forwardableTrailers`).
-enum HTTP1HeadRewriter {
+public enum HTTP1HeadRewriter {
     /// Fields that describe one connection, never forwarded as they are (lowercase).
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authorization",
@@ -41,7 +41,7 @@ enum HTTP1HeadRewriter {
     /// `keepUpgrade`, the Upgrade field (then `Connection: Upgrade` is re-added).
     /// This runs for every request and response, so it compares names without
     /// allocating and only lowercases the Connection header's own tokens.
-    static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
+    public static func removeHopByHop(_ headers: HTTPHeaders, keepUpgrade: Bool) -> HTTPHeaders {
         headers.withUnsafeFieldBytes { fields in
             var hasHopByHop = false
             // Usually Connection carries only options (`keep-alive`, `close`): then it
@@ -124,64 +124,14 @@ enum HTTP1HeadRewriter {
             || HTTPHeaders.bytesEqualIgnoringCase(token, "upgrade")
     }
 
-    /// The request head sent upstream.
-    /// - Parameters:
-    ///   - framing: how the forwarded body is delimited (the parser's decision for an
-    ///     HTTP/1.1 request): the head gets exactly the one framing field it implies.
-    ///   - originForm: the path and query to put in the request line.
-    ///   - hostHeader: when non-nil, Host is set to this (reverse mode, an absolute-form
-    ///     target in forward mode, or a missing Host).
-    ///   - forwardedFor: when non-nil, X-Forwarded-For/-Proto/-Host are added (client IP, client scheme).
-    static func upstreamRequest(_ head: HTTPRequestHead, framing: HTTP1BodyFraming, originForm: String,
-                                hostHeader: String?, forwardedFor: (clientIP: String, scheme: String)?,
-                                isUpgrade: Bool) -> HTTPRequestHead {
-        var headers = framed(removeHopByHop(head.headers, keepUpgrade: isUpgrade), framing)
-        let originalHost = head.headers.first(name: "Host")
-        if let hostHeader {
-            headers.replaceOrAdd(name: "Host", value: hostHeader)
-        }
-        if let forwardedFor {
-            if let existing = headers.first(name: "X-Forwarded-For") {
-                headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + forwardedFor.clientIP)
-            } else {
-                headers.add(name: "X-Forwarded-For", value: forwardedFor.clientIP)
-            }
-            if !headers.contains(name: "X-Forwarded-Proto") {
-                headers.add(name: "X-Forwarded-Proto", value: forwardedFor.scheme)
-            }
-            if let originalHost, !headers.contains(name: "X-Forwarded-Host") {
-                headers.add(name: "X-Forwarded-Host", value: originalHost)
-            }
-        }
-        return HTTPRequestHead(method: head.method, target: originForm, version: .http1_1, headers: headers)
-    }
-
-    /// The response head sent to the client, with framing made to fit the client.
-    /// - Parameters:
-    ///   - framing: how the response arrives from upstream.
-    ///   - clientFraming: how it will be sent to the client (chunked becomes
-    ///     close-delimited for HTTP/1.0 clients).
-    ///   - statedContentLength: for a bodiless response (`clientFraming == .none`: HEAD,
-    ///     1xx, 204, 304), the Content-Length its parser found stated, written as one
-    ///     field (`bodilessResponseFields`); nil leaves its fields as received.
-    ///   - closeAfter: the client connection closes after this response.
-    static func clientResponse(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, clientFraming: HTTP1BodyFraming,
-                               statedContentLength: Int? = nil, closeAfter: Bool, clientVersion: HTTPVersion,
-                               isUpgrade: Bool) -> HTTPResponseHead {
-        var headers = removeHopByHop(head.headers, keepUpgrade: isUpgrade)
-        if clientFraming != .none {
-            headers = self.framed(headers, clientFraming)
-        } else {
-            headers = bodilessResponseFields(headers, statedContentLength: statedContentLength)
-        }
-        if !isUpgrade {
-            if closeAfter {
-                headers.add(name: "Connection", value: "close")
-            } else if clientVersion == .http1_0 {
-                headers.add(name: "Connection", value: "keep-alive")
-            }
-        }
-        return HTTPResponseHead(version: .http1_1, status: head.status, reason: head.reason, headers: headers)
+    /// The request head to send on an HTTP/1.1 leg: hop-by-hop fields dropped (the
+    /// Upgrade field kept when `isUpgrade`, with `Connection: Upgrade`), exactly the
+    /// one framing field `framing` implies, `originForm` as the request-target.
+    /// Routing policy (Host, X-Forwarded-*) is the owner's: the proxy's `upstreamRequest`.
+    public static func forwardedRequest(_ head: HTTPRequestHead, framing: HTTP1BodyFraming, originForm: String,
+                                        isUpgrade: Bool) -> HTTPRequestHead {
+        HTTPRequestHead(method: head.method, target: originForm, version: .http1_1,
+                        headers: framed(removeHopByHop(head.headers, keepUpgrade: isUpgrade), framing))
     }
 
     /// The fields of a bodiless response (HEAD, 204, 304) for the next hop: its
@@ -191,7 +141,7 @@ enum HTTP1HeadRewriter {
     /// `5, 5` or repeated lines, which HTTP/2 clients reject as malformed. Nil leaves
     /// the fields as they are. (A Transfer-Encoding beside it goes, as `framed` does:
     /// RFC 9112 §6.2 forbids sending both.)
-    static func bodilessResponseFields(_ headers: HTTPHeaders, statedContentLength: Int?) -> HTTPHeaders {
+    public static func bodilessResponseFields(_ headers: HTTPHeaders, statedContentLength: Int?) -> HTTPHeaders {
         guard let statedContentLength else { return headers }
         return framed(headers, .contentLength(statedContentLength))
     }
@@ -203,7 +153,7 @@ enum HTTP1HeadRewriter {
     /// parser refuses them); close-delimited keeps those other codings; `.none`
     /// writes none. A head whose one framing field already says exactly that is
     /// returned as it is (the common case: no copy).
-    static func framed(_ headers: HTTPHeaders, _ framing: HTTP1BodyFraming) -> HTTPHeaders {
+    public static func framed(_ headers: HTTPHeaders, _ framing: HTTP1BodyFraming) -> HTTPHeaders {
         let (count, alreadyFramed) = headers.withUnsafeFieldBytes { fields -> (Int, Bool) in
             var count = 0
             var matches = false
@@ -258,7 +208,7 @@ enum HTTP1HeadRewriter {
     /// Trailers to forward: those in `notForwardedInTrailers` and pseudo-headers
     /// dropped (RFC 9110 §6.5.1: a framing or routing field in trailers must not
     /// reach a hop that might merge it into the header section); nil when none remain.
-    static func forwardableTrailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
+    public static func forwardableTrailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
         guard let trailers, !trailers.isEmpty else { return nil }
         let keep = trailers.withUnsafeFieldBytes { fields in
             (0..<fields.count).filter { index in
@@ -275,30 +225,5 @@ enum HTTP1HeadRewriter {
             for index in keep { out.add(fieldAt: index, of: fields) }
         }
         return out
-    }
-
-    /// Splits an absolute-form target (`http://host:port/path?q`) into the
-    /// upstream it names and the origin-form rest (`/path?q`, `/` when empty).
-    static func splitAbsoluteForm(_ target: String) -> (UpstreamTarget, String)? {
-        let lower = target.lowercased()
-        let scheme: UpstreamTarget.Scheme
-        let afterScheme: Substring
-        if lower.hasPrefix("http://") {
-            scheme = .http; afterScheme = target.dropFirst(7)
-        } else if lower.hasPrefix("https://") {
-            scheme = .https; afterScheme = target.dropFirst(8)
-        } else {
-            return nil
-        }
-        let pathStart = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
-        var authority = afterScheme[..<pathStart]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        guard !authority.isEmpty,
-              let (host, port) = UpstreamTarget.splitAuthority(authority, defaultPort: scheme == .https ? 443 : 80)
-        else { return nil }
-        var rest = String(afterScheme[pathStart...])
-        if let hash = rest.firstIndex(of: "#") { rest = String(rest[..<hash]) }
-        if rest.isEmpty { rest = "/" } else if rest.hasPrefix("?") { rest = "/" + rest }
-        return (UpstreamTarget(scheme: scheme, host: host, port: port), rest)
     }
 }

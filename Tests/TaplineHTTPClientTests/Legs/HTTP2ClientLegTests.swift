@@ -1,5 +1,4 @@
-import TaplineHTTPClient
-@testable import TaplineProxy
+@testable import TaplineHTTPClient
 import TaplineHTTP2
 import TaplineWire
 import XCTest

@@ -1,6 +1,5 @@
 import TaplineFlow
 import TaplineHTTP2
-import TaplineHTTPClient
 import TaplineWire
 
 /// An `HTTPClientLeg` over one stream of an HTTP/2 connection it shares with other
@@ -41,7 +40,7 @@ import TaplineWire
 /// (`HTTP2StreamLegRecycler`, `reuse`): no event of its old stream can reach it then.
 ///
 /// Thread ownership: confined to the connection's loop.
-final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
+public final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     private enum Phase {
         /// No stream was opened yet.
         case idle
@@ -65,19 +64,19 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     /// Where the stream's events go while `relaying`.
     private var tunnel: (any HTTP2UpstreamStreamDelegate)?
     /// The connection of the leg's stream (a recycled leg gets its next one in `reuse`).
-    private(set) var connection: HTTP2UpstreamConnection
+    public private(set) var connection: HTTP2UpstreamConnection
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
     private var held: [HeldEvent] = []
     /// The stream, once opened (0 before).
-    private(set) var stream: Int32 = 0
+    public private(set) var stream: Int32 = 0
     /// The request block sent (its `:method` decides an HTTP/1.1 framing, if one is asked).
-    private(set) var requestFields = HTTPHeaders()
+    public private(set) var requestFields = HTTPHeaders()
     private var requestEnded = false
-    private(set) var responseStarted = false
+    public private(set) var responseStarted = false
     /// Response DATA bytes delivered and not yet credited back with `consumed`.
     private var unconsumed = 0
-    private(set) var reused: Bool
+    public private(set) var reused: Bool
 
     /// A leg for one request on `connection` (`reused` when that carried a stream before),
     /// reporting to `owner`.
@@ -112,24 +111,24 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
 
     /// The owner (set at `init`); an HTTP/2 stream leg reports its stream's end codes, so
     /// its owner is an `HTTP2StreamLegDelegate` (any other delegate set here is ignored).
-    var delegate: (any HTTPClientLegDelegate)? {
+    public var delegate: (any HTTPClientLegDelegate)? {
         get { owner }
         set { owner = newValue as? any HTTP2StreamLegDelegate }
     }
 
-    var upstream: UpstreamConnection { connection.upstream }
+    public var upstream: UpstreamConnection { connection.upstream }
 
     /// A stream is one request: the connection, not the leg, is what carries the next.
-    var poolable: Bool { false }
+    public var poolable: Bool { false }
 
-    var isWritable: Bool {
+    public var isWritable: Bool {
         guard !connection.closed else { return true } // writes are dropped; the loss is reported
-        return upstream.stream.isWritable && connection.session.bufferedBytes(stream: stream) < BufferLimits.http2StreamSendQueue
+        return upstream.stream.isWritable && connection.session.bufferedBytes(stream: stream) < HTTPClientBufferLimits.http2StreamSendQueue
     }
 
     // MARK: Request
 
-    func sendHead(_ head: LegRequestHead, endStream: Bool) {
+    public func sendHead(_ head: LegRequestHead, endStream: Bool) {
         guard phase == .idle else { return }
         let fields: HTTPHeaders
         switch head {
@@ -150,16 +149,16 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     }
 
     /// Request body bytes, as the array they came in (no copy).
-    func sendBody(_ bytes: [UInt8]) {
+    public func sendBody(_ bytes: [UInt8]) {
         guard phase == .exchanging || phase == .responseEnded, !requestEnded else { return }
         connection.session.send(data: bytes, stream: stream)
     }
 
-    func sendBody(_ bytes: ArraySlice<UInt8>) {
+    public func sendBody(_ bytes: ArraySlice<UInt8>) {
         sendBody(Array(bytes))
     }
 
-    func sendEnd(trailers: HTTPHeaders?) {
+    public func sendEnd(trailers: HTTPHeaders?) {
         guard phase == .exchanging || phase == .responseEnded, !requestEnded else { return }
         requestEnded = true
         connection.session.finish(stream: stream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
@@ -167,11 +166,11 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
 
     // MARK: Reading
 
-    func pauseReading(_ reason: LegPauseReason) {
+    public func pauseReading(_ reason: LegPauseReason) {
         _ = pauses.pause(reason)
     }
 
-    func resumeReading(_ reason: LegPauseReason) {
+    public func resumeReading(_ reason: LegPauseReason) {
         guard pauses.resume(reason) else { return }
         while !pauses.isPaused, !held.isEmpty {
             switch held.removeFirst() {
@@ -181,7 +180,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         }
     }
 
-    func consumed(_ count: Int) {
+    public func consumed(_ count: Int) {
         let credit = min(count, unconsumed)
         guard credit > 0 else { return }
         unconsumed -= credit
@@ -190,7 +189,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
 
     // MARK: HTTP2UpstreamStreamDelegate
 
-    func upstreamStream(_ id: Int32, received event: HTTP2Event) {
+    public func upstreamStream(_ id: Int32, received event: HTTP2Event) {
         if phase == .relaying, let tunnel {
             tunnel.upstreamStream(id, received: event)
             switch event {
@@ -210,7 +209,7 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         handle(event)
     }
 
-    func upstreamStream(_ id: Int32, lost error: FlowError) {
+    public func upstreamStream(_ id: Int32, lost error: FlowError) {
         if phase == .relaying, let tunnel {
             tunnel.upstreamStream(id, lost: error)
             detach(code: nil)
@@ -301,23 +300,23 @@ final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
 
     // MARK: Letting go
 
-    func cancel() {
+    public func cancel() {
         cancel(code: .cancel)
     }
 
     /// `cancel` with the code the upstream's stream is reset with (an HTTP/2 owner passes
     /// its client's on).
-    func cancel(code: HTTP2ErrorCode) {
+    public func cancel(code: HTTP2ErrorCode) {
         detach(code: code)
     }
 
     /// An HTTP/2 stream has no transport of its own to hand over: see `relayStream(to:)`.
-    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
+    public func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
 
     /// The upstream accepted an extended CONNECT (RFC 8441): from now on every event of
     /// the stream (and its loss) goes to `tunnel`, which credits what it relays; the leg
     /// stays the stream's, so `cancel` still resets it.
-    func relayStream(to tunnel: any HTTP2UpstreamStreamDelegate) {
+    public func relayStream(to tunnel: any HTTP2UpstreamStreamDelegate) {
         guard phase == .exchanging || phase == .responseEnded else { return }
         self.tunnel = tunnel
         phase = .relaying

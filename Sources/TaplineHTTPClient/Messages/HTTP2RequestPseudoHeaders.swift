@@ -3,9 +3,9 @@
 /// A struct rather than a tuple of optionals: the compiler copies and destroys a
 /// struct inline, while a tuple of `String?` goes through the runtime's generic tuple
 /// witnesses on every copy.
-struct HTTP2RequestPseudoHeaders {
-    var method: String?
-    var scheme: String?
-    var authority: String?
-    var path: String?
+public struct HTTP2RequestPseudoHeaders {
+    public var method: String?
+    public var scheme: String?
+    public var authority: String?
+    public var path: String?
 }

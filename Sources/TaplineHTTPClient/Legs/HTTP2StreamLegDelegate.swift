@@ -6,7 +6,7 @@ import TaplineWire
 /// it on (flow control toward its client, the code a stream ended with).
 ///
 /// Thread ownership: called on the leg's loop.
-protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
+public protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
     /// The session framed `count` request body bytes onto the stream (credit them back
     /// to whoever sent them).
     func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int)
@@ -25,12 +25,12 @@ protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
 }
 
 extension HTTP2StreamLegDelegate {
-    func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool) {
+    public func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool) {
         self.leg(leg, receivedHead: LegResponseHead(http2Response: fields, endsStream: endsStream,
                                                     request: leg.requestFields))
     }
 
-    func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
+    public func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {
         self.leg(leg, receivedBody: bytes[...])
     }
 }

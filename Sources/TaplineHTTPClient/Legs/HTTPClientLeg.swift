@@ -1,4 +1,3 @@
-import TaplineHTTPClient
 import TaplineWire
 
 /// The client side of one upstream connection, at message level: what every owner
@@ -21,7 +20,7 @@ import TaplineWire
 /// Thread ownership: confined to the loop of its connection; owned by one owner,
 /// which it refers to weakly (`delegate`), or, for an `HTTP2StreamLeg`, strongly until
 /// it lets go of its stream (see there).
-protocol HTTPClientLeg: AnyObject {
+public protocol HTTPClientLeg: AnyObject {
     var delegate: (any HTTPClientLegDelegate)? { get set }
 
     /// The connection under the leg, for what the owner records (`upstreamConnected`:

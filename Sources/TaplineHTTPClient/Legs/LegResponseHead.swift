@@ -6,7 +6,7 @@ import TaplineWire
 /// records: the HTTP/1 parser's head, or `HTTP2HeadTranslator.capturedResponse` of
 /// the HTTP/2 block (version HTTP/2, pseudo-headers included). The other fields are
 /// the message-level facts an owner needs to forward it, in HTTP/1.1 terms.
-struct LegResponseHead {
+public struct LegResponseHead {
     /// Where `framing` comes from: decided by the leg (an HTTP/1 parser; an interim head;
     /// a leg that needs it itself), or worked out from an HTTP/2 response and its request
     /// only when an owner asks (an HTTP/2 owner forwards the block and never does).
@@ -16,15 +16,15 @@ struct LegResponseHead {
         case http2Response(request: HTTPHeaders)
     }
 
-    let received: HTTPResponseHead
+    public let received: HTTPResponseHead
     private let framingSource: FramingSource
     /// For a bodiless final response (HEAD, 204, 304), the Content-Length the HTTP/1
     /// parser found all its values to agree on (see `HTTP1ResponseParser`); nil otherwise
     /// and for HTTP/2 (nghttp2 has already checked that field).
-    let statedContentLength: Int?
+    public let statedContentLength: Int?
     /// The head is the whole response: an HTTP/2 HEADERS frame that ended its stream (an
     /// HTTP/2 owner forwards it so). False for HTTP/1 and interim heads.
-    let endsStream: Bool
+    public let endsStream: Bool
 
     /// A head whose framing the leg decided.
     init(received: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?, endsStream: Bool = false) {
@@ -48,7 +48,7 @@ struct LegResponseHead {
     /// (`HTTP2HeadTranslator.http1Framing`: its `content-length`, `Content-Length: 0`
     /// when the HEADERS ended the stream, `.none` when it has no body, else chunked).
     /// `.none` for interim heads.
-    var framing: HTTP1BodyFraming {
+    public var framing: HTTP1BodyFraming {
         switch framingSource {
         case .decided(let framing):
             return framing
@@ -60,5 +60,5 @@ struct LegResponseHead {
 
     /// The HTTP/2 block as received, for an HTTP/2 owner to forward as is (no
     /// translation, no copy); nil for an HTTP/1 head.
-    var http2Fields: HTTPHeaders? { received.version == .http2 ? received.headers : nil }
+    public var http2Fields: HTTPHeaders? { received.version == .http2 ? received.headers : nil }
 }

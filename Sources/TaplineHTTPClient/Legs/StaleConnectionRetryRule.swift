@@ -14,11 +14,11 @@
 /// the stream ended with no DATA. This rule takes the stricter of each: no body at
 /// all (framing or bytes) *and* a complete request. Bodies are not held for a resend,
 /// so a request with one is never sent twice.
-enum StaleConnectionRetryRule {
+public enum StaleConnectionRetryRule {
     /// Methods whose request may be sent twice with the effect of once (RFC 9110 §9.2.2).
     static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]
 
-    static func allowsResend(method: String, requestHasBody: Bool, requestComplete: Bool,
+    public static func allowsResend(method: String, requestHasBody: Bool, requestComplete: Bool,
                              overReusedConnection: Bool, responseStarted: Bool, alreadyResent: Bool) -> Bool {
         overReusedConnection && !responseStarted && !alreadyResent && !requestHasBody && requestComplete
             && idempotentMethods.contains(method)

@@ -3,25 +3,27 @@ import TaplineWire
 /// Pure functions between HTTP/2 header blocks and HTTP/1.1 heads (RFC 9113 §8.2–8.3):
 /// pseudo-headers ↔ start line and Host, connection-specific fields dropped,
 /// `TE: trailers` kept, names lowercased toward HTTP/2, split cookies joined toward HTTP/1.
-enum HTTP2HeadTranslator {
+/// HTTP semantics any owner of a leg applies; the proxy's reverse-mode rewriting
+/// (`:authority`, Host, X-Forwarded-*) is in `HTTP2HeadTranslator+ReverseMode.swift`.
+public enum HTTP2HeadTranslator {
     /// Fields that are never valid in HTTP/2 (connection-specific), besides any `Connection` names.
     static let connectionSpecific: Set<String> = HTTP1HeadRewriter.hopByHop.union(["transfer-encoding", "host"])
 
     /// The request head as received on an HTTP/2 stream, for the capture: `:method`,
     /// `:path` (or `:authority` for CONNECT), version HTTP/2, and every field as received.
-    static func capturedRequest(_ fields: HTTPHeaders) -> HTTPRequestHead {
+    public static func capturedRequest(_ fields: HTTPHeaders) -> HTTPRequestHead {
         capturedRequest(fields, requestPseudoHeaders(fields))
     }
 
     /// `capturedRequest` with the pseudo-headers already looked up.
-    static func capturedRequest(_ fields: HTTPHeaders, _ pseudo: HTTP2RequestPseudoHeaders) -> HTTPRequestHead {
+    public static func capturedRequest(_ fields: HTTPHeaders, _ pseudo: HTTP2RequestPseudoHeaders) -> HTTPRequestHead {
         HTTPRequestHead(method: pseudo.method ?? "", target: pseudo.path ?? pseudo.authority ?? "",
                         version: .http2, headers: fields)
     }
 
     /// The pseudo-headers of a request block, in one pass that stops at the first
     /// regular field (pseudo-headers come first, RFC 9113 §8.3; nghttp2 enforces it).
-    static func requestPseudoHeaders(_ fields: HTTPHeaders) -> HTTP2RequestPseudoHeaders {
+    public static func requestPseudoHeaders(_ fields: HTTPHeaders) -> HTTP2RequestPseudoHeaders {
         var found = HTTP2RequestPseudoHeaders()
         fields.withUnsafeFieldBytes { fields in
             for index in 0..<fields.count {
@@ -41,20 +43,18 @@ enum HTTP2HeadTranslator {
     }
 
     /// A response head received on an HTTP/2 stream, for the capture and framing decisions.
-    static func capturedResponse(_ fields: HTTPHeaders) -> HTTPResponseHead {
+    public static func capturedResponse(_ fields: HTTPHeaders) -> HTTPResponseHead {
         HTTPResponseHead(version: .http2, status: fields.http2Status ?? 0, reason: "",
                          headers: fields)
     }
 
-    /// The HTTP/1.1 request to send upstream for an HTTP/2 request. Host comes from
-    /// `:authority` (or `hostHeader` in reverse mode); regular fields keep their order.
-    /// Its framing is the block's `content-length` (nghttp2 has checked it is one
-    /// number that the DATA frames will match), else none: the caller adds chunked
-    /// when a body of unknown length follows.
-    /// `isUpgrade` keeps an `Upgrade` field (with `Connection: Upgrade`), for the
-    /// WebSocket handshake an extended CONNECT becomes.
-    static func http1Request(_ fields: HTTPHeaders, hostHeader: String?,
-                             forwardedFor: (clientIP: String, scheme: String)?, isUpgrade: Bool = false) -> HTTPRequestHead {
+    /// The HTTP/1.1 request an HTTP/2 request block translates to, before it is forwarded:
+    /// Host from `:authority` (unless the block has a `host` field), split `cookie`
+    /// fields joined, the other regular fields in their order, CONNECT's target its
+    /// `:authority`. Its framing is the block's `content-length` (nghttp2 has checked it
+    /// is one number that the DATA frames will match), else none: the caller adds
+    /// chunked when a body of unknown length follows.
+    public static func translatedHTTP1Request(_ fields: HTTPHeaders) -> (head: HTTPRequestHead, framing: HTTP1BodyFraming) {
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 1)
         if let authority = fields.first(name: ":authority"), !fields.contains(name: "host") {
@@ -69,59 +69,18 @@ enum HTTP2HeadTranslator {
         let target = method == "CONNECT" ? (fields.first(name: ":authority") ?? "") : (fields.first(name: ":path") ?? "/")
         let head = HTTPRequestHead(method: method, target: target, version: .http1_1, headers: headers)
         let framing = fields.first(name: "content-length").flatMap { Int($0) }.map(HTTP1BodyFraming.contentLength) ?? .none
-        return HTTP1HeadRewriter.upstreamRequest(head, framing: framing, originForm: target, hostHeader: hostHeader,
-                                                 forwardedFor: forwardedFor, isUpgrade: isUpgrade)
+        return (head, framing)
     }
 
-    /// The HTTP/2 request block for an HTTP/2 request going to an HTTP/2 upstream.
-    /// Reverse mode replaces `:authority` and adds X-Forwarded-*: earlier
-    /// `x-forwarded-for` values are joined with the client's address into one field
-    /// at the end; `x-forwarded-proto` and `x-forwarded-host` (the original
-    /// `:authority`) are added unless the client sent them.
-    ///
-    /// One pass over the fields (this runs for every proxied HTTP/2 request).
-    static func http2Request(_ fields: HTTPHeaders, authority: String?,
-                             forwardedFor: (clientIP: String, scheme: String)?) -> HTTPHeaders {
-        guard authority != nil || forwardedFor != nil else { return fields }
-        var out = HTTPHeaders()
-        out.reserveCapacity(fields.count + 3, bytes: fields.byteCount + 128)
-        fields.withUnsafeFieldBytes { fields in
-            var originalAuthority: Int?  // copied as bytes into x-forwarded-host: no String
-            var earlierForwardedFor: String?
-            var hasForwardedProto = false, hasForwardedHost = false
-            for index in 0..<fields.count {
-                if fields.nameIs(index, ":authority") {
-                    if originalAuthority == nil, forwardedFor != nil { originalAuthority = index }
-                    if let authority {
-                        out.add(name: ":authority", value: authority)
-                        continue
-                    }
-                } else if forwardedFor != nil, fields.nameIs(index, "x-forwarded-for") {
-                    let value = fields.valueString(index)
-                    earlierForwardedFor = earlierForwardedFor.map { $0 + ", " + value } ?? value
-                    continue
-                } else if fields.nameIs(index, "x-forwarded-proto") {
-                    hasForwardedProto = true
-                } else if fields.nameIs(index, "x-forwarded-host") {
-                    hasForwardedHost = true
-                }
-                out.add(fieldAt: index, of: fields)
-            }
-            guard let forwardedFor else { return }
-            out.add(name: "x-forwarded-for",
-                    value: earlierForwardedFor.map { $0 + ", " + forwardedFor.clientIP } ?? forwardedFor.clientIP)
-            if !hasForwardedProto { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
-            if let originalAuthority, !hasForwardedHost {
-                let name: StaticString = "x-forwarded-host"
-                out.add(name: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),
-                        value: fields.value(originalAuthority))
-            }
-        }
-        return out
+    /// The HTTP/1.1 request to send on an HTTP/1.1 leg for an HTTP/2 request block:
+    /// `translatedHTTP1Request`, forwarded (`HTTP1HeadRewriter.forwardedRequest`).
+    public static func http1Request(_ fields: HTTPHeaders) -> HTTPRequestHead {
+        let (head, framing) = translatedHTTP1Request(fields)
+        return HTTP1HeadRewriter.forwardedRequest(head, framing: framing, originForm: head.target, isUpgrade: false)
     }
 
     /// The HTTP/2 request block for an HTTP/1.1 request (already rewritten for upstream).
-    static func http2Request(_ head: HTTPRequestHead, scheme: String, defaultAuthority: String) -> HTTPHeaders {
+    public static func http2Request(_ head: HTTPRequestHead, scheme: String, defaultAuthority: String) -> HTTPHeaders {
         var out = HTTPHeaders()
         out.reserveCapacity(head.headers.count + 4)
         out.add(name: ":method", value: head.method)
@@ -133,7 +92,7 @@ enum HTTP2HeadTranslator {
     }
 
     /// The HTTP/2 response block for an HTTP/1.1 response.
-    static func http2Response(_ head: HTTPResponseHead) -> HTTPHeaders {
+    public static func http2Response(_ head: HTTPResponseHead) -> HTTPHeaders {
         var out = HTTPHeaders()
         out.reserveCapacity(head.headers.count + 1)
         out.add(name: ":status", value: String(head.status))
@@ -147,7 +106,7 @@ enum HTTP2HeadTranslator {
     /// length). HTTP/2 has no reason phrase; an HTTP/1.1 client gets the standard one
     /// rather than none (h2load, for one, counts a status line without a reason as a
     /// failed request).
-    static func http1Response(_ fields: HTTPHeaders, framing: HTTP1BodyFraming) -> HTTPResponseHead {
+    public static func http1Response(_ fields: HTTPHeaders, framing: HTTP1BodyFraming) -> HTTPResponseHead {
         var headers = http1Fields(fields)
         if !fields.contains(name: "content-length") {
             switch framing {
@@ -172,7 +131,7 @@ enum HTTP2HeadTranslator {
 
     /// Trailers toward HTTP/2: names lowercased, the fields
     /// `HTTP1HeadRewriter.forwardableTrailers` drops (framing, routing, hop-by-hop) dropped.
-    static func http2Trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
+    public static func http2Trailers(_ trailers: HTTPHeaders?) -> HTTPHeaders? {
         guard let trailers = HTTP1HeadRewriter.forwardableTrailers(trailers) else { return nil }
         var out = HTTPHeaders()
         appendRegularFields(trailers, to: &out)

@@ -10,7 +10,7 @@ import TaplineWire
 /// one read of the upstream produced (flush what they queued, check the capture).
 ///
 /// Thread ownership: called on the leg's loop.
-protocol HTTPClientLegDelegate: AnyObject {
+public protocol HTTPClientLegDelegate: AnyObject {
     /// The first byte of the response arrived (stop a response timeout, stamp the time).
     func legResponseStarted(_ leg: any HTTPClientLeg)
     /// An interim (1xx) or final head, as the upstream sent it.

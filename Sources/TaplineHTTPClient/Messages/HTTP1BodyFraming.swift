@@ -5,7 +5,7 @@ import TaplineWire
 /// Built from the parser's `HTTP1MessageFraming` (never from the framing fields
 /// as received); `HTTP1HeadRewriter` writes the forwarded head's framing fields
 /// from it.
-enum HTTP1BodyFraming: Equatable {
+public enum HTTP1BodyFraming: Equatable, Sendable {
     /// No body at all (GET without length, HEAD responses, 204, 304, 1xx).
     case none
     /// Exactly this many bytes (`Content-Length`), passed through unchanged.
@@ -16,7 +16,7 @@ enum HTTP1BodyFraming: Equatable {
     case untilClose
 
     /// The framing the parser decided for a message it read.
-    init(_ parsed: HTTP1MessageFraming) {
+    public init(_ parsed: HTTP1MessageFraming) {
         switch parsed {
         case .none: self = .none
         case .length(let count): self = .contentLength(count)
@@ -26,7 +26,7 @@ enum HTTP1BodyFraming: Equatable {
     }
 
     /// True when body bytes may follow the head (`Content-Length: 0` has none).
-    var hasBody: Bool {
+    public var hasBody: Bool {
         switch self {
         case .none, .contentLength(0): return false
         case .contentLength, .chunked, .untilClose: return true

@@ -1,6 +1,5 @@
 import TaplineFlow
 import TaplineHTTP2
-import TaplineHTTPClient
 import TaplineWire
 
 /// An `HTTPClientLeg` over an HTTP/2 connection of its own (h2 over TLS, or h2c
@@ -15,7 +14,7 @@ import TaplineWire
 /// Flow control and pausing are the stream leg's: response DATA is credited back
 /// only when the owner says it wrote it on (`consumed`); while a `LegPauseReason`
 /// holds the leg, the stream's events wait there in order. `isWritable` is false while
-/// the stream has `BufferLimits.http2StreamSendQueue` request bytes queued or the
+/// the stream has `HTTPClientBufferLimits.http2StreamSendQueue` request bytes queued or the
 /// socket is above its watermark.
 ///
 /// Failures: a stream the upstream resets, one the connection cannot open, or one
@@ -24,7 +23,7 @@ import TaplineWire
 ///
 /// Thread ownership: confined to the connection's loop; owned by its owner, which it
 /// holds weakly (`delegate`). It runs its connection's pump (it is its only owner).
-final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2StreamLegDelegate {
+public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2StreamLegDelegate {
     private enum Phase {
         /// No stream in flight; the connection may carry one (`poolable`).
         case idle
@@ -36,8 +35,8 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
         case detached
     }
 
-    weak var delegate: (any HTTPClientLegDelegate)?
-    let upstream: UpstreamConnection
+    public weak var delegate: (any HTTPClientLegDelegate)?
+    public let upstream: UpstreamConnection
     private var connection: HTTP2UpstreamConnection?
     private var phase = Phase.idle
     /// The reasons reading is paused for, applied to each request's stream leg.
@@ -45,7 +44,7 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
     private var pumping = false
     private var pumpAgain = false
     private var wasWritable = true
-    private(set) var reused = false
+    public private(set) var reused = false
 
     /// The stream of the request in flight, or of the last one (the owner may still
     /// consume its response bytes).
@@ -54,22 +53,22 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
     private var streamLegs = HTTP2StreamLegRecycler()
     private var requestMethod = "GET"
     private var requestEnded = false
-    private(set) var responseStarted = false
+    public private(set) var responseStarted = false
 
     private init(upstream: UpstreamConnection) {
         self.upstream = upstream
     }
 
     /// A leg speaking HTTP/2 over `upstream` (it takes the connection's stream over).
-    static func open(upstream: UpstreamConnection) throws(HTTP2SessionError) -> HTTP2ClientLeg {
+    public static func open(upstream: UpstreamConnection) throws(HTTP2SessionError) -> HTTP2ClientLeg {
         let leg = HTTP2ClientLeg(upstream: upstream)
         leg.connection = try HTTP2UpstreamConnection(upstream: upstream, owner: leg)
         return leg
     }
 
-    var poolable: Bool { phase == .idle && connection?.canOpenStreams == true }
+    public var poolable: Bool { phase == .idle && connection?.canOpenStreams == true }
 
-    var isWritable: Bool {
+    public var isWritable: Bool {
         guard let connection, !connection.closed else { return true } // writes are dropped; the loss is reported
         if phase == .exchanging, let stream { return stream.isWritable }
         return upstream.stream.isWritable
@@ -77,7 +76,7 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
 
     // MARK: Request
 
-    func sendHead(_ head: LegRequestHead, endStream: Bool) {
+    public func sendHead(_ head: LegRequestHead, endStream: Bool) {
         guard phase == .idle, let connection else { return }
         requestMethod = head.method
         phase = .exchanging
@@ -91,13 +90,13 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
         pump()
     }
 
-    func sendBody(_ bytes: ArraySlice<UInt8>) {
+    public func sendBody(_ bytes: ArraySlice<UInt8>) {
         guard phase == .exchanging, !requestEnded else { return }
         stream?.sendBody(bytes)
         pump()
     }
 
-    func sendEnd(trailers: HTTPHeaders?) {
+    public func sendEnd(trailers: HTTPHeaders?) {
         guard phase == .exchanging, !requestEnded else { return }
         requestEnded = true
         stream?.sendEnd(trailers: trailers)
@@ -106,19 +105,19 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
 
     // MARK: Reading
 
-    func pauseReading(_ reason: LegPauseReason) {
+    public func pauseReading(_ reason: LegPauseReason) {
         _ = pauses.pause(reason)
         if phase == .exchanging { stream?.pauseReading(reason) }
     }
 
-    func resumeReading(_ reason: LegPauseReason) {
+    public func resumeReading(_ reason: LegPauseReason) {
         _ = pauses.resume(reason)
         guard phase == .exchanging else { return }
         stream?.resumeReading(reason) // delivers what waited, if no other reason holds it
         pump()
     }
 
-    func consumed(_ count: Int) {
+    public func consumed(_ count: Int) {
         stream?.consumed(count)
     }
 
@@ -131,9 +130,9 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
         phase == .exchanging && leg === stream
     }
 
-    func legResponseStarted(_ leg: any HTTPClientLeg) {}
+    public func legResponseStarted(_ leg: any HTTPClientLeg) {}
 
-    func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
+    public func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
         guard isCurrent(leg), let delegate else { return }
         if !responseStarted {
             responseStarted = true
@@ -152,30 +151,30 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
         if framing == .none, !head.endsStream { end(trailers: nil) }
     }
 
-    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+    public func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
         guard isCurrent(leg) else { return }
         delegate?.leg(self, receivedBody: bytes)
     }
 
-    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
+    public func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
         guard isCurrent(leg) else { return }
         end(trailers: trailers)
     }
 
-    func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
+    public func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
         guard isCurrent(leg) else { return }
         fail(error)
     }
 
-    func legBecameWritable(_ leg: any HTTPClientLeg) {}
+    public func legBecameWritable(_ leg: any HTTPClientLeg) {}
 
-    func legFinishedInput(_ leg: any HTTPClientLeg) {}
+    public func legFinishedInput(_ leg: any HTTPClientLeg) {}
 
-    func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int) {}
+    public func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int) {}
 
     /// Only a stream that ends before its response did fails the request (an HTTP/1.1
     /// owner has no way to pass a reset's code on).
-    func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
+    public func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
         guard isCurrent(leg) else { return }
         switch end {
         case .resetByUpstream(let code), .closed(let code):
@@ -201,14 +200,14 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
 
     // MARK: Letting go
 
-    func cancel() {
+    public func cancel() {
         guard phase != .detached else { return }
         phase = .detached
         stream?.cancel()
         connection?.close()
     }
 
-    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
+    public func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
 
     // MARK: Pump and HTTP2UpstreamConnectionOwner
 
@@ -236,15 +235,15 @@ final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2St
         }
     }
 
-    func upstreamConnectionNeedsPump(_ connection: HTTP2UpstreamConnection) {
+    public func upstreamConnectionNeedsPump(_ connection: HTTP2UpstreamConnection) {
         pump()
         delegate?.legFinishedInput(self)
     }
 
-    func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {}
+    public func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {}
 
     /// Streams in flight were told (`lost`) first; an idle leg can carry nothing more.
-    func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
+    public func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
         if phase == .idle { phase = .detached }
     }
 }

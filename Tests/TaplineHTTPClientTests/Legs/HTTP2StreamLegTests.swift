@@ -1,6 +1,5 @@
 import TaplineFlow
-import TaplineHTTPClient
-@testable import TaplineProxy
+@testable import TaplineHTTPClient
 import TaplineHTTP2
 import TaplineWire
 import XCTest

@@ -3,12 +3,14 @@
 /// Reasons are independent: a leg reads again only once every reason that paused
 /// it was resumed, so ending one cause (the capture drained) never resumes what
 /// another still holds (a slow client). See `LegReadPauses`.
-struct LegPauseReason: OptionSet, Sendable {
-    let rawValue: UInt8
+public struct LegPauseReason: OptionSet, Sendable {
+    public let rawValue: UInt8
+
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The capture's write queue is backed up: nothing more may be read to be recorded.
-    static let captureBackedUp = LegPauseReason(rawValue: 1 << 0)
+    public static let captureBackedUp = LegPauseReason(rawValue: 1 << 0)
     /// The owner's client cannot take more response bytes now (its socket or stream
     /// queue is full): no more response events until it drains.
-    static let clientSlow = LegPauseReason(rawValue: 1 << 1)
+    public static let clientSlow = LegPauseReason(rawValue: 1 << 1)
 }
