@@ -14,16 +14,8 @@ final class HTTP1ProxyHandlerLegOpenerTests: XCTestCase {
     /// client-aborted, and the leg that connects afterwards is cancelled without a byte
     /// of the request having been sent on it.
     func testALegThatConnectsAfterTheClientLeftIsCancelledUnused() throws {
-        let home = NSTemporaryDirectory() + "tapline-proxy-tests-" + UUID().uuidString
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: home) }
-        let certificateAuthority = try CertificateAuthority(home: home)
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let loop = group.loops[0]
-        let recorder = CollectingFlowRecorder()
-        let listen = try SocketAddress(host: "127.0.0.1", port: 8080)
-        let client = ScriptedByteStream(loop: loop, localAddress: listen,
-                                        remoteAddress: try SocketAddress(host: "127.0.0.1", port: 50_000))
+        let connection = try ScriptedHTTP1ClientConnection(for: self)
+        let loop = connection.loop, client = connection.client
         let opener = LoopBound(FakeLegOpener(), loop: loop)
         let target = UpstreamTarget(scheme: .http, host: "origin.test", port: 8080)
         let upstreamStream = ScriptedByteStream(loop: loop, localAddress: try SocketAddress(host: "127.0.0.1", port: 50_001),
@@ -35,22 +27,14 @@ final class HTTP1ProxyHandlerLegOpenerTests: XCTestCase {
         let handlerHeld = SyncResult<LoopBound<HTTP1ProxyHandler>>()
 
         loop.execute {
-            let context = ProxyContext(loop: loop, configuration: ProxyConfiguration(listenAddress: listen),
-                                       recorder: recorder, certificateAuthority: certificateAuthority,
-                                       flowIDs: IdentifierSource(), connectionIDs: IdentifierSource())
-            let info = ClientConnectionInfo(id: ConnectionID(1), address: client.remoteAddress, scheme: "http")
-            let handler = HTTP1ProxyHandler(context: context, client: client, info: info, route: .forward,
-                                            legOpener: opener.value)
+            let handler = connection.startHandler(route: .forward, legOpener: opener.value)
             handlerHeld.set(LoopBound(handler, loop: loop))
-            context.register(handler, for: client.transport)
-            handler.start()
             client.receive("GET http://origin.test:8080/slow HTTP/1.1\r\nHost: origin.test:8080\r\n\r\n")
             openersAsked.set(opener.value.pending.count)
             client.closeByPeer()
         }
         XCTAssertEqual(openersAsked.wait(seconds: 10), 1, "one leg was asked for")
-        XCTAssertTrue(recorder.wait(timeout: 10) { if case .connectionClosed = $0 { true } else { false } },
-                      "the handler never saw the client close")
+        XCTAssertTrue(connection.waitForConnectionClosed(), "the handler never saw the client close")
 
         let calls = SyncResult<[String]>()
         let handler = handlerHeld.wait(seconds: 10)
@@ -63,12 +47,8 @@ final class HTTP1ProxyHandlerLegOpenerTests: XCTestCase {
         }
         XCTAssertEqual(calls.wait(seconds: 10), ["cancel"], "the late leg is cancelled and never sent the request")
 
-        let flowError = recorder.events.lazy.compactMap { event -> FlowError? in
-            if case .flowEnded(_, _, _, _, let error, _) = event { return error }
-            return nil
-        }.first
-        XCTAssertEqual(flowError?.kind, .clientAborted)
-        XCTAssertFalse(recorder.events.contains { if case .upstreamConnected = $0 { true } else { false } },
+        XCTAssertEqual(connection.firstFlowError?.kind, .clientAborted)
+        XCTAssertFalse(connection.recorder.events.contains { if case .upstreamConnected = $0 { true } else { false } },
                        "no upstream was ever connected for the flow")
     }
 }

@@ -16,47 +16,29 @@ final class HTTP1ProxyHandlerScriptedTests: XCTestCase {
     /// transport), closes after the answer, and records a bad-request flow and the
     /// connection's close with the bytes that crossed it.
     func testForwardModeAnswersAnOriginFormRequestWith400AndClosesTheConnection() throws {
-        let home = NSTemporaryDirectory() + "tapline-proxy-tests-" + UUID().uuidString
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: home) }
-        let certificateAuthority = try CertificateAuthority(home: home)
-        let group = try EventLoopGroup(threads: 1)
-        defer { group.shutdown() }
-        let loop = group.loops[0]
-        let recorder = CollectingFlowRecorder()
-        let listen = try SocketAddress(host: "127.0.0.1", port: 8080)
-        let client = ScriptedByteStream(loop: loop, localAddress: listen,
-                                        remoteAddress: try SocketAddress(host: "127.0.0.1", port: 50_000))
+        let connection = try ScriptedHTTP1ClientConnection(for: self)
+        let client = connection.client
         let request = "GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n"
 
-        loop.execute {
-            let context = ProxyContext(loop: loop, configuration: ProxyConfiguration(listenAddress: listen),
-                                       recorder: recorder, certificateAuthority: certificateAuthority,
-                                       flowIDs: IdentifierSource(), connectionIDs: IdentifierSource())
-            let info = ClientConnectionInfo(id: ConnectionID(1), address: client.remoteAddress, scheme: "http")
-            let handler = HTTP1ProxyHandler(context: context, client: client, info: info, route: .forward)
-            context.register(handler, for: client.transport)
-            handler.start()
+        connection.loop.execute {
+            _ = connection.startHandler(route: .forward)
             client.receive(request)
         }
-        XCTAssertTrue(recorder.wait(timeout: 10) { if case .connectionClosed = $0 { true } else { false } },
-                      "the handler never closed the client connection")
+        XCTAssertTrue(connection.waitForConnectionClosed(), "the handler never closed the client connection")
 
         let answer = String(decoding: client.written, as: UTF8.self)
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), answer)
         XCTAssertTrue(answer.contains("curl -x http://127.0.0.1:8080"), answer)
         XCTAssertEqual(client.actions, [.write(client.written), .closeAfterFlush], "one answer, then close after it")
 
-        let events = recorder.events
-        let flowError = events.lazy.compactMap { event -> FlowError? in
-            if case .flowEnded(_, _, _, _, let error, _) = event { return error }
-            return nil
-        }.first
+        let events = connection.recorder.events
+        let flowError = connection.firstFlowError
         XCTAssertEqual(flowError?.kind, .badRequest)
         XCTAssertEqual(flowError.map { $0.message.contains("curl -x http://127.0.0.1:8080") }, true)
-        guard case .connectionClosed(let connection, _, let received, let sent, let error)? = events.last else {
+        guard case .connectionClosed(let id, _, let received, let sent, let error)? = events.last else {
             return XCTFail("the last event is not the connection's close: \(events)")
         }
-        XCTAssertEqual(connection, ConnectionID(1))
+        XCTAssertEqual(id, ConnectionID(1))
         XCTAssertEqual(received, UInt64(request.utf8.count))
         XCTAssertEqual(sent, UInt64(client.written.count))
         XCTAssertNil(error)
