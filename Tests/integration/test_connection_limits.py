@@ -259,6 +259,16 @@ def bomb_block() -> bytes:
     return start + field + bytes([0xBE]) * 12_000
 
 
+def held_request_then_three_bombs(method: int, end_stream: bool) -> bytes:
+    """The client's bytes for the calm-down cases: preface, SETTINGS, stream 1 asking for
+    /held on a.test (`method` its static-table index: 0x82 GET, 0x83 POST; with END_STREAM
+    when `end_stream`, else its body never comes), then streams 3, 5 and 7 each an
+    oversized header list (`bomb_block`)."""
+    held = bytes([method, 0x86, 0x41, 6]) + b"a.test" + bytes([0x04, 5]) + b"/held"
+    first = raw_frame(HEADERS, 0x5 if end_stream else 0x4, 1, held)
+    return PREFACE + SETTINGS + first + b"".join(raw_frame(HEADERS, 0x5, stream, bomb_block()) for stream in (3, 5, 7))
+
+
 def test_a_client_sending_hpack_bombs_gets_three_431s_then_goaway_enhance_your_calm(tapline, h2_upstream):
     proxy = tapline("--reverse", f"h2c://{h2_upstream.authority}")
     block = bomb_block()
@@ -316,12 +326,8 @@ def test_a_stream_opened_before_the_hpack_bombs_still_gets_its_response_after_th
     origin = HeldOrigin()
     try:
         proxy = tapline("--reverse", f"http://{origin.authority}")
-        # GET http a.test /held, the whole request (END_STREAM | END_HEADERS).
-        held = bytes([0x82, 0x86, 0x41, 6]) + b"a.test" + bytes([0x04, 5]) + b"/held"
         with socket.create_connection((HOST, proxy.port), timeout=10) as s:
-            s.sendall(PREFACE + SETTINGS + raw_frame(HEADERS, 0x5, 1, held))
-            for stream in (3, 5, 7):
-                s.sendall(raw_frame(HEADERS, 0x5, stream, bomb_block()))
+            s.sendall(held_request_then_three_bombs(0x82, end_stream=True))  # GET: the whole request
             frames = read_frames(s, until_type=GOAWAY, timeout=15)
             assert any(f[0] == GOAWAY for f in frames), "no GOAWAY after three oversized header lists"
             origin.release.set()  # stream 1's origin answers only now
@@ -352,12 +358,9 @@ def test_a_stream_still_uploading_when_the_client_is_calmed_down_is_reset_and_re
     origin = HeldOrigin()
     try:
         proxy = tapline("--reverse", f"http://{origin.authority}")
-        # POST http a.test /held, its body never sent (END_HEADERS only): it could not complete.
-        upload = bytes([0x83, 0x86, 0x41, 6]) + b"a.test" + bytes([0x04, 5]) + b"/held"
         with socket.create_connection((HOST, proxy.port), timeout=10) as s:
-            s.sendall(PREFACE + SETTINGS + raw_frame(HEADERS, 0x4, 1, upload))
-            for stream in (3, 5, 7):
-                s.sendall(raw_frame(HEADERS, 0x5, stream, bomb_block()))
+            # POST whose body never comes: it could not complete.
+            s.sendall(held_request_then_three_bombs(0x83, end_stream=False))
             frames = read_frames(s, timeout=15)  # until the proxy closes the connection
         resets = [(f[2], error_code(f)) for f in frames if f[0] == RST_STREAM]
         assert (1, ENHANCE_YOUR_CALM) in resets, resets

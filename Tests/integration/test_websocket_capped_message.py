@@ -11,7 +11,6 @@ permessage-deflate) to an echo origin and back, then one small message each way 
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from tapline_testkit import websocket as wsk
@@ -24,31 +23,10 @@ LATER = "after the cap"
 
 def test_a_message_over_the_cap_is_relayed_whole_and_later_frames_are_still_recorded(tapline, tmp_path):
     received: list[bytes | str] = []
-
-    async def echo_until_closed(ws):
-        async for message in ws:  # ends when the client's close frame was answered
-            received.append(message)
-            await ws.send(message)
-
-    origin = wsk.WebSocketOrigin(echo_until_closed, compression="deflate", max_size=None)
+    origin = wsk.echoing_origin(received, deflate=True)
     try:
         proxy = tapline()
-
-        async def run() -> tuple[bytes, str]:
-            ws = await wsk.connect(origin.url, "/big", mode="absolute", proxy=proxy,
-                                   extensions=wsk.deflate_extensions(), max_size=None)
-            await ws.send(bytes(MESSAGE))
-            echoed = await ws.recv()
-            await ws.send(LATER)
-            later = await ws.recv()
-            await ws.close(code=1000, reason="done")  # waits for the server's close frame
-            return echoed, later
-
-        echoed, later = asyncio.run(asyncio.wait_for(run(), 120))
-        # Every byte went through the proxy, both ways.
-        assert len(received) == 2 and len(received[0]) == MESSAGE and received[0] == bytes(MESSAGE)
-        assert len(echoed) == MESSAGE and echoed == bytes(MESSAGE)
-        assert received[1] == LATER and later == LATER
+        wsk.echo_through_proxy(proxy, origin, received, bytes(MESSAGE), LATER, deflate=True, timeout=120)
 
         flow = wsk.wait_for_ended_websocket_flow(proxy, timeout=60)[0]
         flow_id = flow["request"]["flow"]

@@ -10,7 +10,6 @@ echo origin and back, then one small text message each way and a close."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 
@@ -24,30 +23,10 @@ LATER = "after the cap"
 
 def test_an_uncompressed_message_over_the_cap_is_recorded_cut_with_its_real_size_and_later_frames(tapline, tmp_path):
     received: list[bytes | str] = []
-
-    async def echo_until_closed(ws):
-        async for message in ws:  # ends when the client's close frame was answered
-            received.append(message)
-            await ws.send(message)
-
-    origin = wsk.WebSocketOrigin(echo_until_closed, max_size=None)  # no permessage-deflate
+    origin = wsk.echoing_origin(received, deflate=False)
     try:
         proxy = tapline()
-
-        async def run() -> tuple[bytes, str]:
-            ws = await wsk.connect(origin.url, "/big", mode="absolute", proxy=proxy, max_size=None)
-            await ws.send(MESSAGE)
-            echoed = await ws.recv()
-            await ws.send(LATER)
-            later = await ws.recv()
-            await ws.close(code=1000, reason="done")  # waits for the server's close frame
-            return echoed, later
-
-        echoed, later = asyncio.run(asyncio.wait_for(run(), 60))
-        # Every byte went through the proxy, both ways.
-        assert len(received) == 2 and len(received[0]) == len(MESSAGE) and received[0] == MESSAGE
-        assert len(echoed) == len(MESSAGE) and echoed == MESSAGE
-        assert received[1] == LATER and later == LATER
+        wsk.echo_through_proxy(proxy, origin, received, MESSAGE, LATER, deflate=False, timeout=60)
 
         flow = wsk.wait_for_ended_websocket_flow(proxy, timeout=30)[0]
         flow_id = flow["request"]["flow"]

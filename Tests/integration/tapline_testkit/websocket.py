@@ -325,3 +325,37 @@ def exported_message_markers(proxy, workdir: Path) -> dict[str, list[Optional[di
     export(session, str(imported_capture), "--har", str(again))
     markers["reimported"] = har_markers(again)
     return markers
+
+
+def echo_through_proxy(proxy, origin: "WebSocketOrigin", received: list, message: bytes, later: str, *,
+                       deflate: bool, timeout: float) -> tuple[bytes, str]:
+    """Sends `message`, then `later`, through `proxy` (absolute form) to an origin that echoes
+    each one (its handler appends what it got to `received`), waits for both echoes and
+    closes cleanly (the close waits for the server's close frame). Checks that every byte
+    went through both ways, and returns the two echoes."""
+    async def run() -> tuple[bytes, str]:
+        extensions = deflate_extensions() if deflate else None
+        ws = await connect(origin.url, "/big", mode="absolute", proxy=proxy, extensions=extensions, max_size=None)
+        await ws.send(message)
+        echoed = await ws.recv()
+        await ws.send(later)
+        echoed_later = await ws.recv()
+        await ws.close(code=1000, reason="done")
+        return echoed, echoed_later
+
+    echoed, echoed_later = asyncio.run(asyncio.wait_for(run(), timeout))
+    assert len(received) == 2 and len(received[0]) == len(message) and received[0] == message
+    assert len(echoed) == len(message) and echoed == message
+    assert received[1] == later and echoed_later == later
+    return echoed, echoed_later
+
+
+def echoing_origin(received: list, *, deflate: bool) -> "WebSocketOrigin":
+    """A WebSocket origin (permessage-deflate offered when `deflate`, no size limit) that
+    echoes every message until the client's close frame, appending each to `received`."""
+    async def echo_until_closed(ws):
+        async for message in ws:  # ends when the client's close frame was answered
+            received.append(message)
+            await ws.send(message)
+
+    return WebSocketOrigin(echo_until_closed, compression="deflate" if deflate else None, max_size=None)
