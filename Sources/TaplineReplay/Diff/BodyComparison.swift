@@ -1,0 +1,59 @@
+import TaplineExport
+import TaplineWire
+
+/// Decides how two bodies are compared and compares them: equal bytes are equal;
+/// then JSON structurally (`JSONDiff`, when a side says it is JSON, or is a
+/// WebSocket text message, and both parse), urlencoded forms as parameter
+/// multisets, UTF-8 text as a unified diff, anything else by size and SHA-256.
+/// A body that is not whole (`ComparedBody.complete`) is compared only as far as
+/// both sides were recorded and always reported (`.incomplete`). Pure. A value type.
+public struct BodyComparison: Sendable {
+    public var json: JSONDiff
+
+    public init(json: JSONDiff = JSONDiff()) {
+        self.json = json
+    }
+
+    /// nil when the bodies are equal.
+    public func difference(_ a: ComparedBody, _ b: ComparedBody) -> BodyDifference? {
+        guard a.complete && b.complete else { return .incomplete(Self.prefixComparison(a, b)) }
+        if a.bytes == b.bytes { return nil }
+        if isJSONCandidate(a) || isJSONCandidate(b),
+           let left = try? JSONParser.parse(a.bytes), let right = try? JSONParser.parse(b.bytes) {
+            let changes = json.changes(from: left, to: right)
+            return changes.isEmpty ? nil : .json(changes)
+        }
+        if a.mediaType?.isFormURLEncoded == true && b.mediaType?.isFormURLEncoded == true,
+           let left = Self.formParameters(a.bytes), let right = Self.formParameters(b.bytes) {
+            let changes = FieldDifference.multisetDifferences(left, right)
+            return changes.isEmpty ? nil : .form(changes)
+        }
+        if let left = Self.text(a.bytes), let right = Self.text(b.bytes) {
+            return UnifiedTextDiff(left, right).map(BodyDifference.text) ?? .binary(a: BodyFingerprint(a.bytes), b: BodyFingerprint(b.bytes))
+        }
+        return .binary(a: BodyFingerprint(a.bytes), b: BodyFingerprint(b.bytes))
+    }
+
+    private func isJSONCandidate(_ body: ComparedBody) -> Bool {
+        body.isTextMessage || body.mediaType?.isJSON == true
+    }
+
+    /// `a=1&b=2` as (name, value) pairs, decoded (`+` as space); a name without `=` has the value "".
+    static func formParameters(_ bytes: [UInt8]) -> [(name: String, value: String)]? {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        return PercentEncoding.formPairs(text[...]).map { ($0.name, $0.value ?? "") }
+    }
+
+    /// The bytes as text when they are UTF-8 without NUL.
+    static func text(_ bytes: [UInt8]) -> String? {
+        guard !bytes.contains(0) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    static func prefixComparison(_ a: ComparedBody, _ b: ComparedBody) -> IncompleteBodyComparison {
+        let compared = min(a.bytes.count, b.bytes.count)
+        let first = (0..<compared).first { a.bytes[$0] != b.bytes[$0] }
+        return IncompleteBodyComparison(aReason: a.incompleteReason, bReason: b.incompleteReason,
+                                        comparedBytes: compared, firstDifference: first)
+    }
+}
