@@ -2,7 +2,7 @@ import TaplineExport
 import TaplineWire
 
 /// Decides how two bodies are compared and compares them: equal bytes are equal;
-/// then JSON structurally (`JSONDiff`, when a side says it is JSON, or is a
+/// WebSocket binary messages by size and SHA-256; then JSON structurally (`JSONDiff`, when a side says it is JSON, or is a
 /// WebSocket text message, and both parse), urlencoded forms as parameter
 /// multisets, UTF-8 text as a unified diff, anything else by size and SHA-256.
 /// A body that is not whole (`ComparedBody.complete`) is compared only as far as
@@ -18,6 +18,9 @@ public struct BodyComparison: Sendable {
     public func difference(_ a: ComparedBody, _ b: ComparedBody) -> BodyDifference? {
         guard a.complete && b.complete else { return .incomplete(Self.prefixComparison(a, b)) }
         if a.bytes == b.bytes { return nil }
+        if a.origin == .binaryMessage || b.origin == .binaryMessage {
+            return .binary(a: BodyFingerprint(a.bytes), b: BodyFingerprint(b.bytes))
+        }
         if isJSONCandidate(a) || isJSONCandidate(b),
            let left = try? JSONParser.parse(a.bytes), let right = try? JSONParser.parse(b.bytes) {
             let changes = json.changes(from: left, to: right)
@@ -28,14 +31,14 @@ public struct BodyComparison: Sendable {
             let changes = FieldDifference.multisetDifferences(left, right)
             return changes.isEmpty ? nil : .form(changes)
         }
-        if let left = Self.text(a.bytes), let right = Self.text(b.bytes) {
+        if let left = Self.text(a), let right = Self.text(b) {
             return UnifiedTextDiff(left, right).map(BodyDifference.text) ?? .binary(a: BodyFingerprint(a.bytes), b: BodyFingerprint(b.bytes))
         }
         return .binary(a: BodyFingerprint(a.bytes), b: BodyFingerprint(b.bytes))
     }
 
     private func isJSONCandidate(_ body: ComparedBody) -> Bool {
-        body.isTextMessage || body.mediaType?.isJSON == true
+        body.origin == .textMessage || body.mediaType?.isJSON == true
     }
 
     /// `a=1&b=2` as (name, value) pairs, decoded (`+` as space); a name without `=` has the value "".
@@ -44,10 +47,12 @@ public struct BodyComparison: Sendable {
         return PercentEncoding.formPairs(text[...]).map { ($0.name, $0.value ?? "") }
     }
 
-    /// The bytes as text when they are UTF-8 without NUL.
-    static func text(_ bytes: [UInt8]) -> String? {
-        guard !bytes.contains(0) else { return nil }
-        return String(validating: bytes, as: UTF8.self)
+    /// The bytes as text when that is their faithful form (`LoadedBody.text`'s rule: UTF-8 without NUL,
+    /// and without other control characters unless the Content-Type or the message type says text).
+    static func text(_ body: ComparedBody) -> String? {
+        let declaredTextual = body.origin == .textMessage || body.mediaType?.isTextual == true
+        return LoadedBody(bytes: body.bytes, decoded: true, complete: true, wireSize: UInt64(body.bytes.count), note: nil)
+            .text(declaredTextual: declaredTextual)
     }
 
     static func prefixComparison(_ a: ComparedBody, _ b: ComparedBody) -> IncompleteBodyComparison {

@@ -11,15 +11,25 @@ public struct ComparedBody: Sendable, Equatable {
     public var incompleteReason: String?
     /// The Content-Type, when the message had one.
     public var mediaType: MediaType?
-    /// A WebSocket text message: compared as JSON when it parses as JSON, else as text.
-    public var isTextMessage: Bool
+    public var origin: Origin
 
-    public init(bytes: [UInt8], incompleteReason: String? = nil, mediaType: MediaType? = nil, isTextMessage: Bool = false) {
+    /// What the bytes are, which decides how they are compared.
+    public enum Origin: Sendable, Equatable {
+        /// An HTTP body: its Content-Type says whether it is JSON or a form; else text or binary by its bytes.
+        case httpBody
+        /// A WebSocket text message: JSON when it parses as JSON, else text.
+        case textMessage
+        /// A WebSocket binary message: always by size and SHA-256.
+        case binaryMessage
+    }
+
+    public init(bytes: [UInt8], incompleteReason: String? = nil, mediaType: MediaType? = nil,
+                origin: Origin = .httpBody) {
         self.bytes = bytes
         self.complete = incompleteReason == nil
         self.incompleteReason = incompleteReason
         self.mediaType = mediaType
-        self.isTextMessage = isTextMessage
+        self.origin = origin
     }
 
     /// A captured HTTP body loaded through `LoadedBody` (decoded per its Content-Encoding).

@@ -152,6 +152,7 @@ public struct SessionDiff: Sendable {
         } else if UInt64(bytes.count) < message.storedBytes {
             reason = "message larger than \(options.bodyLimit) bytes; only the start was compared"
         }
-        return ComparedBody(bytes: bytes, incompleteReason: reason, isTextMessage: message.opcode == "text")
+        return ComparedBody(bytes: bytes, incompleteReason: reason,
+                            origin: message.opcode == "text" ? .textMessage : .binaryMessage)
     }
 }

@@ -72,12 +72,13 @@ public struct UnifiedTextDiff: Sendable, Equatable {
                 result.append(.keep(a: aRange.lowerBound + i, b: bRange.lowerBound + j))
                 i += 1
                 j += 1
-            } else if j < m && (i == n || lengths[i * (m + 1) + j + 1] >= lengths[(i + 1) * (m + 1) + j]) {
-                result.append(.add(b: bRange.lowerBound + j))
-                j += 1
-            } else {
+            } else if i < n && (j == m || lengths[(i + 1) * (m + 1) + j] >= lengths[i * (m + 1) + j + 1]) {
+                // On a tie A's line goes first, so a changed line reads `-old` then `+new`.
                 result.append(.remove(a: aRange.lowerBound + i))
                 i += 1
+            } else {
+                result.append(.add(b: bRange.lowerBound + j))
+                j += 1
             }
         }
         return result
