@@ -19,7 +19,8 @@ enum DiffCommand {
     options:
       --json                 machine-readable output (shape in docs/replay.md)
       --ignore-header NAME   do not compare this response header or trailer (repeatable); Date, Server,
-                             Content-Length, ETag, Age, X-Request-Id and Set-Cookie values are never compared
+                             Content-Length, ETag, Age, X-Request-Id, Sec-WebSocket-Accept
+                             and Set-Cookie values are never compared
       --ignore-path POINTER  do not compare this JSON location (repeatable), e.g. /meta/requestId;
                              `*` matches any one member or index: /items/*/updatedAt
       --slower-than X        report pairs whose B took more than X times as long as A (e.g. 1.5)

@@ -9,8 +9,10 @@ public struct HeaderComparison: Sendable {
     /// Lowercased names never compared.
     public var ignoredNames: Set<String>
 
-    /// Fields that differ between any two recordings of the same exchange.
-    public static let defaultIgnoredNames: Set<String> = ["date", "server", "content-length", "etag", "age", "x-request-id"]
+    /// Fields that differ between any two recordings of the same exchange (issue #23's list), and
+    /// `Sec-WebSocket-Accept`, a hash of the client's random `Sec-WebSocket-Key` (RFC 6455 §4.2.2).
+    public static let defaultIgnoredNames: Set<String> = ["date", "server", "content-length", "etag", "age", "x-request-id",
+                                                           "sec-websocket-accept"]
 
     public init(ignoredNames: Set<String> = HeaderComparison.defaultIgnoredNames) {
         self.ignoredNames = Set(ignoredNames.map { $0.lowercased() })
