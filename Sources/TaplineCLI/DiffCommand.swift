@@ -45,11 +45,7 @@ enum DiffCommand {
         do {
             root = try args.value("--capture") ?? "captures"
             json = args.flag("--json")
-            do {
-                filter = try FlowFilter.parse(args.values("--filter"))
-            } catch {
-                throw UsageError("\(error)")
-            }
+            filter = try args.flowFilter()
             options.headers.ignoredNames.formUnion(args.values("--ignore-header").map { $0.lowercased() })
             for text in args.values("--ignore-path") {
                 guard let pattern = JSONPointerPattern(text) else {

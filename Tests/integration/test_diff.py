@@ -56,18 +56,24 @@ def record(tapline, origin: ScriptedHTTP1Origin, *proxy_args: str) -> str:
     return str(session)
 
 
+def record_pair(tapline, changed: bool) -> tuple[str, str]:
+    """Sessions A and B of PATHS, B recorded after the origin's answers changed (or, with
+    `changed` False, only their Date and X-Request-Id)."""
+    origin = ScriptedHTTP1Origin(api_answers(1, changed=False))
+    try:
+        a = record(tapline, origin)
+        origin.answers = api_answers(2, changed=changed)
+        return a, record(tapline, origin)
+    finally:
+        origin.stop()
+
+
 def differences_by_path(report: dict) -> dict[str, list[dict]]:
     return {flow["url"].split("/", 3)[3]: flow["differences"] for flow in report["flows"]}
 
 
 def test_identical_sessions_exit_0(tapline):
-    origin = ScriptedHTTP1Origin(api_answers(1, changed=False))
-    try:
-        a = record(tapline, origin)
-        origin.answers = api_answers(2, changed=False)
-        b = record(tapline, origin)
-    finally:
-        origin.stop()
+    a, b = record_pair(tapline, changed=False)
     p = tapline.started[0].cli("diff", a, b)
     assert p.returncode == 0, describe(p)
     assert "no differences: 6 paired: 6 equal, 0 different; 0 only in A, 0 only in B" in text(p)
@@ -79,13 +85,7 @@ def test_identical_sessions_exit_0(tapline):
 
 
 def test_known_changes_are_reported_exactly_and_ignore_rules_remove_them(tapline):
-    origin = ScriptedHTTP1Origin(api_answers(1, changed=False))
-    try:
-        a = record(tapline, origin)
-        origin.answers = api_answers(2, changed=True)
-        b = record(tapline, origin)
-    finally:
-        origin.stop()
+    a, b = record_pair(tapline, changed=True)
     cli = tapline.started[0].cli
 
     p = cli("diff", a, b, "--json")
