@@ -79,10 +79,7 @@ enum DiffCommand {
                 return 2
             }
         }
-        for session in sessions {
-            if session.isBeingWritten { StandardError.writeLine("tapline diff: \(ShowText.beingWrittenNote(session))") }
-            for warning in session.warnings { StandardError.writeLine("tapline diff: warning: session \(session.id): \(warning)") }
-        }
+        SessionReaderNotes.write(sessions, prefix: "tapline diff")
         let report: SessionDiffReport
         do {
             report = try SessionDiff(options: options).report(a: sessions[0].flows.filter(filter.matches),

@@ -89,10 +89,7 @@ enum ExportCommand {
             StandardError.writeLine("tapline: \(error)")
             return 1
         }
-        for session in sessions {
-            if session.isBeingWritten { StandardError.writeLine("tapline: \(ShowText.beingWrittenNote(session))") }
-            for warning in session.warnings { StandardError.writeLine("tapline: warning: \(session.id): \(warning)") }
-        }
+        SessionReaderNotes.write(sessions, prefix: "tapline")
 
         do throws(ExportError) {
             if let postman {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+from pathlib import Path
 from typing import Optional
 
 from tapline_testkit import websocket as wsk
@@ -218,3 +219,14 @@ def test_bad_input_exits_2_with_the_reason(tapline, tmp_path):
 
     p = cli("diff", a, a, "--ignore-path", "meta/id")
     assert p.returncode == 2 and "--ignore-path takes a JSON Pointer starting with /" in p.stderr, describe(p)
+
+
+def test_damaged_session_names_the_flow_and_exits_2(tapline):
+    a, b = record_pair(tapline, changed=False)
+    segments = sorted((Path(b) / "bodies").glob("*.bin"))
+    assert segments, f"no body segment in {b}"
+    for segment in segments:
+        segment.write_bytes(b"")  # every stored body of B is gone
+    p = tapline.started[0].cli("diff", a, b)
+    assert p.returncode == 2, describe(p)
+    assert f"tapline diff: session {b}, flow 1: cannot read its response body: cannot read " in p.stderr, describe(p)
