@@ -71,3 +71,37 @@ final class BodyComparisonTests: XCTestCase {
                        .json([JSONChange(pointer: JSONPointer(tokens: ["n"]), kind: .changed, a: .number("1"), b: .number("2"))]))
     }
 }
+
+final class FormFieldsTests: XCTestCase {
+    private func multipart(_ boundary: String, _ parts: [(name: String, file: String?, body: String)]) -> ComparedBody {
+        var text = ""
+        for part in parts {
+            text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\""
+            text += part.file.map { "; filename=\"\($0)\"\r\nContent-Type: application/octet-stream" } ?? ""
+            text += "\r\n\r\n\(part.body)\r\n"
+        }
+        text += "--\(boundary)--\r\n"
+        return ComparedBody(bytes: Array(text.utf8), mediaType: MediaType("multipart/form-data; boundary=\(boundary)"))
+    }
+
+    func testMultipartFormsCompareByFieldsNotBoundaries() {
+        let a = multipart("AaB03x", [("title", nil, "Report"), ("upload", "r.bin", "1234")])
+        let b = multipart("xyz987", [("title", nil, "Report"), ("upload", "r.bin", "1234")])
+        XCTAssertNil(BodyComparison().difference(a, b))
+        let changed = multipart("q", [("title", nil, "Report 2"), ("upload", "r.bin", "1234")])
+        XCTAssertEqual(BodyComparison().difference(a, changed), .form([FieldDifference(name: "title", removed: ["Report"], added: ["Report 2"])]))
+        XCTAssertEqual(RequestBodyDigest.digest(a.bytes, mediaType: a.mediaType), RequestBodyDigest.digest(b.bytes, mediaType: b.mediaType))
+        XCTAssertNotEqual(RequestBodyDigest.digest(a.bytes, mediaType: a.mediaType),
+                          RequestBodyDigest.digest(changed.bytes, mediaType: changed.mediaType))
+    }
+
+    func testRequestDigestIgnoresJSONWhitespaceAndFormOrder() {
+        let json = MediaType("application/json")
+        XCTAssertEqual(RequestBodyDigest.digest(Array(#"{"a": [1, 2]}"#.utf8), mediaType: json),
+                       RequestBodyDigest.digest(Array(#"{"a":[1,2]}"#.utf8), mediaType: json))
+        let form = MediaType("application/x-www-form-urlencoded")
+        XCTAssertEqual(RequestBodyDigest.digest(Array("a=1&b=2".utf8), mediaType: form),
+                       RequestBodyDigest.digest(Array("b=2&a=1".utf8), mediaType: form))
+        XCTAssertEqual(RequestBodyDigest.digest([], mediaType: nil), "")
+    }
+}

@@ -1,10 +1,10 @@
 import TaplineExport
-import TaplineWire
 
 /// Decides how two bodies are compared and compares them: equal bytes are equal;
-/// WebSocket binary messages by size and SHA-256; then JSON structurally (`JSONDiff`, when a side says it is JSON, or is a
-/// WebSocket text message, and both parse), urlencoded forms as parameter
-/// multisets, UTF-8 text as a unified diff, anything else by size and SHA-256.
+/// WebSocket binary messages by size and SHA-256; then JSON structurally
+/// (`JSONDiff`, when a side says it is JSON, or is a WebSocket text message, and
+/// both parse), forms (urlencoded or multipart, `FormFields`) as field multisets,
+/// UTF-8 text as a unified diff, anything else by size and SHA-256.
 /// A body that is not whole (`ComparedBody.complete`) is compared only as far as
 /// both sides were recorded and always reported (`.incomplete`). Pure. A value type.
 public struct BodyComparison: Sendable {
@@ -26,8 +26,8 @@ public struct BodyComparison: Sendable {
             let changes = json.changes(from: left, to: right)
             return changes.isEmpty ? nil : .json(changes)
         }
-        if a.mediaType?.isFormURLEncoded == true && b.mediaType?.isFormURLEncoded == true,
-           let left = Self.formParameters(a.bytes), let right = Self.formParameters(b.bytes) {
+        if let left = FormFields.fields(a.bytes, mediaType: a.mediaType),
+           let right = FormFields.fields(b.bytes, mediaType: b.mediaType) {
             let changes = FieldDifference.multisetDifferences(left, right)
             return changes.isEmpty ? nil : .form(changes)
         }
@@ -39,12 +39,6 @@ public struct BodyComparison: Sendable {
 
     private func isJSONCandidate(_ body: ComparedBody) -> Bool {
         body.origin == .textMessage || body.mediaType?.isJSON == true
-    }
-
-    /// `a=1&b=2` as (name, value) pairs, decoded (`+` as space); a name without `=` has the value "".
-    static func formParameters(_ bytes: [UInt8]) -> [(name: String, value: String)]? {
-        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
-        return PercentEncoding.formPairs(text[...]).map { ($0.name, $0.value ?? "") }
     }
 
     /// The bytes as text when that is their faithful form (`LoadedBody.text`'s rule: UTF-8 without NUL,

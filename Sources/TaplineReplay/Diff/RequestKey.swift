@@ -2,9 +2,9 @@ import TaplineExport
 
 /// What makes two recorded requests "the same request" for pairing: method,
 /// path, query parameters as a set (order and repeats ignored) and the request
-/// body's digest. `path` is the raw path; `template` replaces the segments that
-/// look like identifiers (`PathSegmentKind`: numbers, UUIDs, dates, tokens...)
-/// with their kind (`/users/42` -> `/users/:number`), so a request for another
+/// body's digest (`RequestBodyDigest`: forms by their fields, JSON without
+/// whitespace). `path` is the raw path; `template` replaces the segments that
+/// look like identifiers (`PathSegmentKind`: numbers, UUIDs, dates, tokens...) with their kind (`/users/42` -> `/users/:number`), so a request for another
 /// id still finds its partner. A value type.
 public struct RequestKey: Sendable, Hashable {
     /// The fields one pairing pass matches on.
@@ -20,7 +20,7 @@ public struct RequestKey: Sendable, Hashable {
     public var template: String
     /// `name=value` pairs, decoded, sorted, without repeats.
     public var query: [String]
-    /// The SHA-256 of the decoded request body ("" when there is none).
+    /// `RequestBodyDigest` of the decoded request body ("" when there is none).
     public var bodyDigest: String
 
     public init(method: String, path: String, query: [String], bodyDigest: String) {

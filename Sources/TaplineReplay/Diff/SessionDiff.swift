@@ -1,7 +1,6 @@
 import TaplineCapture
 import TaplineExport
 import TaplineFlow
-import TaplineTLS
 import TaplineWire
 
 /// Compares two lists of captured flows (sessions A and B, already filtered):
@@ -44,7 +43,8 @@ public struct SessionDiff: Sendable {
         let query = url?.query.map { $0.name + "=" + ($0.value ?? "") } ?? []
         var digest = ""
         if flow.requestBody.capturedBytes > 0 {
-            digest = SHA256Digest.hex(try load(flow, .request, headers: request.headers).bytes)
+            digest = RequestBodyDigest.digest(try load(flow, .request, headers: request.headers).bytes,
+                                              mediaType: MediaType(request.headers.first(name: "Content-Type")))
         }
         return RequestKey(method: request.method, path: url?.path ?? request.target, query: query, bodyDigest: digest)
     }
