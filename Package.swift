@@ -4,8 +4,10 @@
 // Layers (see docs/architecture.md); arrows point down only:
 //
 //   tapline (executable) -> TaplineCLI
-//   TaplineCLI -> TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
+//   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
 //                 TaplineHTTP2 (error code names)
+//   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
+//                    (session diff now; replay and mock later)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
@@ -77,9 +79,13 @@ var targets: [Target] = [
     .target(name: "TaplineExport",
             dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],
             swiftSettings: strict),
+    // MARK: Replay: comparing sessions flow by flow (`tapline diff`); replay and mock to come.
+    .target(name: "TaplineReplay",
+            dependencies: ["TaplineExport", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineWire"],
+            swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
-            dependencies: ["TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
+            dependencies: ["TaplineReplay", "TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
                            "TaplineNet", "TaplineExport", "TaplineHTTP2"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
@@ -92,6 +98,8 @@ var targets: [Target] = [
                 dependencies: ["TaplineCapture", "TaplineFlow", "TaplineCLI", "TaplineTestSupport"]),
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
+    .testTarget(name: "TaplineReplayTests",
+                dependencies: ["TaplineReplay", "TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineWire"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).

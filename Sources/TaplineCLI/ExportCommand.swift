@@ -52,11 +52,7 @@ enum ExportCommand {
             har = try args.value("--har")
             curl = args.flag("--curl")
             flowNumber = try args.integer("--flow", range: 1...Int.max)
-            do {
-                filter = try FlowFilter.parse(args.values("--filter"))
-            } catch {
-                throw UsageError("\(error)")
-            }
+            filter = try args.flowFilter()
             if let grouping = try args.value("--group-by") {
                 guard let value = PostmanGrouping(rawValue: grouping) else {
                     throw UsageError("--group-by takes host, path or none, not \(grouping.debugDescription)")
@@ -93,10 +89,7 @@ enum ExportCommand {
             StandardError.writeLine("tapline: \(error)")
             return 1
         }
-        for session in sessions {
-            if session.isBeingWritten { StandardError.writeLine("tapline: \(ShowText.beingWrittenNote(session))") }
-            for warning in session.warnings { StandardError.writeLine("tapline: warning: \(session.id): \(warning)") }
-        }
+        SessionReaderNotes.write(sessions, prefix: "tapline")
 
         do throws(ExportError) {
             if let postman {

@@ -36,11 +36,7 @@ enum ShowCommand {
         do {
             root = try args.value("--capture") ?? "captures"
             json = args.flag("--json")
-            do {
-                filter = try FlowFilter.parse(args.values("--filter"))
-            } catch {
-                throw UsageError("\(error)")
-            }
+            filter = try args.flowFilter()
             flowNumber = try args.integer("--flow", range: 1...Int.max)
             if let text = try args.value("--body") {
                 guard let direction = BodyDirection(rawValue: text) else {

@@ -12,6 +12,7 @@ public enum TaplineCommand {
       show        show a session's flows, or one flow in full
       export      export sessions as a Postman collection, a HAR file or curl commands
       import      turn a HAR file into a capture session
+      diff        compare two sessions flow by flow (exit 1 when they differ)
       ca          show, export or regenerate the interception CA
 
     tapline <command> --help shows a command's options; tapline --version prints the version.
@@ -30,6 +31,7 @@ public enum TaplineCommand {
         case "show": return ShowCommand.run(commandArguments)
         case "export": return ExportCommand.run(commandArguments)
         case "import": return ImportCommand.run(commandArguments)
+        case "diff": return DiffCommand.run(commandArguments)
         case "ca": return CACommand.run(commandArguments)
         case "--version", "-V", "version":
             print("tapline \(TaplineVersion.string)")

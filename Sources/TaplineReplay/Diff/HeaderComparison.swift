@@ -1,0 +1,41 @@
+import Foundation
+import TaplineWire
+
+/// The rules for comparing two header (or trailer) sections: names
+/// case-insensitive, field order ignored, repeated fields kept as multisets of
+/// values; `ignoredNames` are skipped; `Set-Cookie` compares the cookie names it
+/// sets, not their values (which are usually session-specific). Pure. A value type.
+public struct HeaderComparison: Sendable {
+    /// Lowercased names never compared.
+    public var ignoredNames: Set<String>
+
+    /// Fields that differ between any two recordings of the same exchange (issue #23's list), and
+    /// `Sec-WebSocket-Accept`, a hash of the client's random `Sec-WebSocket-Key` (RFC 6455 §4.2.2).
+    public static let defaultIgnoredNames: Set<String> = ["date", "server", "content-length", "etag", "age", "x-request-id",
+                                                           "sec-websocket-accept"]
+
+    public init(ignoredNames: Set<String> = HeaderComparison.defaultIgnoredNames) {
+        self.ignoredNames = Set(ignoredNames.map { $0.lowercased() })
+    }
+
+    /// The fields that differ, ordered by name.
+    public func differences(_ a: HTTPHeaders, _ b: HTTPHeaders) -> [FieldDifference] {
+        FieldDifference.multisetDifferences(comparedFields(a), comparedFields(b))
+    }
+
+    /// The fields that take part, names lowercased, `Set-Cookie` values reduced to the cookie's name.
+    private func comparedFields(_ headers: HTTPHeaders) -> [(name: String, value: String)] {
+        headers.compactMap { name, value in
+            let lowered = name.lowercased()
+            guard !ignoredNames.contains(lowered) else { return nil }
+            return (lowered, lowered == "set-cookie" ? Self.cookieName(value) : value)
+        }
+    }
+
+    /// `id=abc; Path=/` -> `id=…`: the cookie a `Set-Cookie` sets, without its value.
+    static func cookieName(_ value: String) -> String {
+        let pair = value.prefix { $0 != ";" }
+        guard let equals = pair.firstIndex(of: "=") else { return String(pair) }
+        return pair[..<equals].trimmingCharacters(in: .whitespaces) + "=…"
+    }
+}
