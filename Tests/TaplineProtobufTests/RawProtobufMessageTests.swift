@@ -106,4 +106,13 @@ final class RawProtobufMessageTests: XCTestCase {
         XCTAssertEqual(encoded.count, bytes.count - 2)
         XCTAssertEqual(try RawProtobufMessage(decoding: encoded), message)
     }
+
+    /// Found by FuzzProtobufRaw: an embedded message written with a 2-byte tag (0xB5 0x00)
+    /// must round-trip as the bytes it came from, not re-encoded shorter.
+    func testEmbeddedMessageWithLongTagRoundTrips() throws {
+        let bytes: [UInt8] = [0x82, 0x18, 0x0E, 0xF8, 0xF3, 0x7A, 0x0A, 0xB5, 0x00, 0x09, 0x06, 0x0A, 0x04, 0x0A, 0x02, 0x08, 0x01]
+        let message = try RawProtobufMessage(decoding: bytes)
+        XCTAssertEqual(message.encoded(), bytes)
+        XCTAssertEqual(try RawProtobufMessage(decoding: message.encoded()), message)
+    }
 }

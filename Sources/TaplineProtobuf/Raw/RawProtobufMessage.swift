@@ -35,8 +35,9 @@ public struct RawProtobufMessage: Equatable, Sendable {
         try self.init(decoding: bytes[...], maxDepth: maxDepth)
     }
 
-    /// The message's fields in wire format (varints in their shortest form, so bytes that
-    /// used longer varints encode shorter; decoding the result gives an equal message).
+    /// The message's fields in wire format. Tags and varints are written in their shortest
+    /// form (so input that used longer ones encodes shorter); a length-delimited value is
+    /// written as the bytes it was decoded from. Decoding the result gives an equal message.
     public func encoded() -> [UInt8] {
         var writer = ProtobufWireWriter()
         encode(into: &writer)
@@ -54,8 +55,8 @@ public struct RawProtobufMessage: Equatable, Sendable {
             case .fixed64(let value):
                 writer.writeTag(ProtobufFieldTag(fieldNumber: field.number, wireType: .fixed64))
                 writer.writeFixed64(value)
-            case .lengthDelimited(let bytes, let embedded):
-                writer.writeLengthDelimitedField(field.number, embedded?.encoded() ?? Array(bytes))
+            case .lengthDelimited(let bytes, _):
+                writer.writeLengthDelimitedField(field.number, bytes)
             case .group(let message):
                 writer.writeTag(ProtobufFieldTag(fieldNumber: field.number, wireType: .startGroup))
                 message.encode(into: &writer)

@@ -127,10 +127,11 @@ public struct ProtobufWireReader {
         return value
     }
 
-    /// Skips the value that follows `tag` (the tag `readTag` just returned). A group is skipped up to its
-    /// matching end-group tag, following nested groups up to `maxGroupDepth`.
+    /// Skips the value that follows `tag` (the tag `readTag` just returned). A group is
+    /// skipped up to its matching end-group tag, following nested groups up to `maxGroupDepth`.
     /// - Throws: any read error; `unexpectedEndGroup` for an `endGroup` tag (no group is
-    ///   open here) or one closing another field; `unterminatedGroup`; `nestingTooDeep`.
+    ///   open here) or one closing another field; `unterminatedGroup` (naming the innermost
+    ///   open group); `nestingTooDeep`.
     public mutating func skipValue(of tag: ProtobufFieldTag) throws(ProtobufWireError) {
         let tagOffset = lastTagOffset
         switch tag.wireType {
@@ -140,11 +141,10 @@ public struct ProtobufWireReader {
         case .lengthDelimited: _ = try readLengthDelimited()
         case .endGroup: throw .unexpectedEndGroup(fieldNumber: tag.fieldNumber, offset: tagOffset)
         case .startGroup:
-            // The field numbers of the open groups, innermost last.
-            var open: [UInt32] = [tag.fieldNumber]
-            let groupOffset = tagOffset
+            // The open groups' field numbers and tag offsets, innermost last.
+            var open: [(number: UInt32, offset: Int)] = [(tag.fieldNumber, tagOffset)]
             while let innermost = open.last {
-                guard !isAtEnd else { throw .unterminatedGroup(fieldNumber: tag.fieldNumber, offset: groupOffset) }
+                guard !isAtEnd else { throw .unterminatedGroup(fieldNumber: innermost.number, offset: innermost.offset) }
                 let inner = try readTag()
                 let innerOffset = lastTagOffset
                 switch inner.wireType {
@@ -152,9 +152,9 @@ public struct ProtobufWireReader {
                     guard open.count < maxGroupDepth else {
                         throw .nestingTooDeep(limit: maxGroupDepth, offset: innerOffset)
                     }
-                    open.append(inner.fieldNumber)
+                    open.append((inner.fieldNumber, innerOffset))
                 case .endGroup:
-                    guard inner.fieldNumber == innermost else {
+                    guard inner.fieldNumber == innermost.number else {
                         throw .unexpectedEndGroup(fieldNumber: inner.fieldNumber, offset: innerOffset)
                     }
                     open.removeLast()
