@@ -95,23 +95,22 @@ public struct ProtobufWireReader {
 
     /// Reads four little-endian bytes.
     public mutating func readFixed32() throws(ProtobufWireError) -> UInt32 {
-        guard bytes.endIndex - index >= 4 else { throw .truncated(offset: index - origin) }
-        var value: UInt32 = 0
-        for shift in stride(from: 0, to: 32, by: 8) {
-            value |= UInt32(bytes[index]) << UInt32(shift)
-            index += 1
-        }
-        return value
+        try readLittleEndian()
     }
 
     /// Reads eight little-endian bytes.
     public mutating func readFixed64() throws(ProtobufWireError) -> UInt64 {
-        guard bytes.endIndex - index >= 8 else { throw .truncated(offset: index - origin) }
-        var value: UInt64 = 0
-        for shift in stride(from: 0, to: 64, by: 8) {
-            value |= UInt64(bytes[index]) << UInt64(shift)
-            index += 1
+        try readLittleEndian()
+    }
+
+    private mutating func readLittleEndian<Value: FixedWidthInteger & UnsignedInteger>() throws(ProtobufWireError) -> Value {
+        let size = Value.bitWidth / 8
+        guard bytes.endIndex - index >= size else { throw .truncated(offset: index - origin) }
+        var value: Value = 0
+        for position in 0..<size {
+            value |= Value(bytes[index + position]) << (position * 8)
         }
+        index += size
         return value
     }
 

@@ -29,11 +29,15 @@ public struct ProtobufWireWriter {
     }
 
     public mutating func writeFixed32(_ value: UInt32) {
-        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        writeLittleEndian(value)
     }
 
     public mutating func writeFixed64(_ value: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        writeLittleEndian(value)
+    }
+
+    private mutating func writeLittleEndian(_ value: some FixedWidthInteger) {
+        for position in 0..<(value.bitWidth / 8) { bytes.append(UInt8(truncatingIfNeeded: value >> (position * 8))) }
     }
 
     /// Writes the length of `value`, then its bytes.
