@@ -118,3 +118,21 @@ def test_input_protoc_rejects_exits_2_with_a_message(tmp_path, protoc, data):
     assert p.returncode == 2, describe(p)
     assert "not a protobuf message" in p.stderr, describe(p)
     assert p.stdout == b"", describe(p)
+
+
+@pytest.mark.parametrize("args", [["proto"], ["proto", "frobnicate"], ["proto", "decode-raw", "a.bin", "b.bin"],
+                                  ["proto", "decode-raw", "--no-such-flag"]])
+def test_proto_usage_errors_exit_2(tmp_path, args):
+    p = run_tapline(*args, home=tmp_path, input=b"")
+    assert p.returncode == 2, describe(p)
+    assert "usage: tapline proto" in p.stderr, describe(p)
+
+
+def test_decode_raw_reads_a_file_and_says_when_it_cannot(tmp_path):
+    message = tmp_path / "message.bin"
+    message.write_bytes(b"\x08\x96\x01\x12\x02hi")
+    p = run_tapline("proto", "decode-raw", str(message), home=tmp_path)
+    assert p.returncode == 0, describe(p)
+    assert text(p) == "1: 150\n2 {\n  13: 105\n}\n", describe(p)
+    missing = run_tapline("proto", "decode-raw", str(tmp_path / "missing.bin"), home=tmp_path)
+    assert missing.returncode == 1 and "cannot read" in missing.stderr, describe(missing)
