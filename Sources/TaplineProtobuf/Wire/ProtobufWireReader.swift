@@ -53,18 +53,7 @@ public struct ProtobufWireReader {
     /// Reads a base-128 varint of up to 10 bytes.
     /// - Throws: `truncated`, or `varintTooLong` when the tenth byte has its continuation bit.
     public mutating func readVarint() throws(ProtobufWireError) -> UInt64 {
-        let start = index
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard index < bytes.endIndex else { throw .truncated(offset: start - origin) }
-            let byte = bytes[index]
-            index += 1
-            result |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return result }
-            shift += 7
-            if shift == 70 { throw .varintTooLong(offset: start - origin) }
-        }
+        try readVarint(maxBytes: 10) { .varintTooLong(offset: $0) }
     }
 
     /// Reads a field tag. An `endGroup` tag is returned like any other: the caller that
@@ -73,17 +62,7 @@ public struct ProtobufWireReader {
     public mutating func readTag() throws(ProtobufWireError) -> ProtobufFieldTag {
         let start = index
         lastTagOffset = start - origin
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard index < bytes.endIndex else { throw .truncated(offset: start - origin) }
-            let byte = bytes[index]
-            index += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { break }
-            shift += 7
-            if shift == 35 { throw .tagOutOfRange(offset: start - origin) }
-        }
+        let value = try readVarint(maxBytes: 5) { .tagOutOfRange(offset: $0) }
         guard value <= UInt64(UInt32.max) else { throw .tagOutOfRange(offset: start - origin) }
         let fieldNumber = UInt32(value >> 3)
         guard fieldNumber != 0 else { throw .fieldNumberZero(offset: start - origin) }
@@ -101,6 +80,22 @@ public struct ProtobufWireReader {
     /// Reads eight little-endian bytes.
     public mutating func readFixed64() throws(ProtobufWireError) -> UInt64 {
         try readLittleEndian()
+    }
+
+    /// Reads a varint of at most `maxBytes` bytes; `tooLong` makes the error, given the
+    /// varint's offset, when the last allowed byte still has its continuation bit.
+    private mutating func readVarint(maxBytes: Int,
+                                     tooLong: (Int) -> ProtobufWireError) throws(ProtobufWireError) -> UInt64 {
+        let start = index
+        var result: UInt64 = 0
+        for byteIndex in 0..<maxBytes {
+            guard index < bytes.endIndex else { throw .truncated(offset: start - origin) }
+            let byte = bytes[index]
+            index += 1
+            result |= UInt64(byte & 0x7F) << UInt64(7 * byteIndex)
+            if byte < 0x80 { return result }
+        }
+        throw tooLong(start - origin)
     }
 
     private mutating func readLittleEndian<Value: FixedWidthInteger & UnsignedInteger>() throws(ProtobufWireError) -> Value {
