@@ -5,7 +5,7 @@
 //
 //   tapline (executable) -> TaplineCLI
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
-//                 TaplineHTTP2 (error code names)
+//                 TaplineHTTP2 (error code names), TaplineProtobuf (proto decode-raw)
 //   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
 //                    (session diff now; replay and mock later)
 //   TaplineExport -> TaplineCapture, TaplineCompression
@@ -20,6 +20,8 @@
 //   TaplineTLS -> COpenSSL, CTaplineShims
 //   TaplineCompression -> CZlib, CBrotli, CZstd
 //   TaplineNet -> CTaplineLinux (epoll, eventfd, accept4)
+//   TaplineProtobuf -> TaplineWire, TaplineCompression (protobuf wire format, schemaless decode,
+//                      gRPC message decompression and status details)
 //   TaplineWire -> (Swift standard library only)
 //
 // No Swift package dependencies: only Debian's C libraries through pkg-config.
@@ -50,6 +52,8 @@ var targets: [Target] = [
     .target(name: "TaplineWire", swiftSettings: strict),
     // MARK: Compression: zlib (gzip, deflate, permessage-deflate), brotli, zstd.
     .target(name: "TaplineCompression", dependencies: ["CZlib", "CBrotli", "CZstd"], swiftSettings: strict),
+    // MARK: Protobuf: wire format reader/writer, schemaless (decode_raw) decoding, gRPC message payloads.
+    .target(name: "TaplineProtobuf", dependencies: ["TaplineWire", "TaplineCompression"], swiftSettings: strict),
     // MARK: HTTP2: nghttp2 as a sans-I/O session.
     // A pooled heap for each nghttp2 session (nghttp2_mem callbacks, no locks: one loop thread).
     .target(name: "CTaplineNghttp2Memory", dependencies: ["CNghttp2"]),
@@ -86,12 +90,13 @@ var targets: [Target] = [
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
             dependencies: ["TaplineReplay", "TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
-                           "TaplineNet", "TaplineExport", "TaplineHTTP2"],
+                           "TaplineNet", "TaplineExport", "TaplineHTTP2", "TaplineProtobuf"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(name: "TaplineWireTests", dependencies: ["TaplineWire"]),
+    .testTarget(name: "TaplineProtobufTests", dependencies: ["TaplineProtobuf", "TaplineWire"]),
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS", "TaplineTestSupport"]),
     .testTarget(name: "TaplineCaptureTests",
@@ -129,6 +134,16 @@ if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
         name: "FuzzCaptureJSON",
         dependencies: ["FuzzDriver", "TaplineCapture"],
         path: "Fuzz/FuzzCaptureJSON",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
+        name: "FuzzGRPCFramer",
+        dependencies: ["FuzzDriver", "TaplineWire"],
+        path: "Fuzz/FuzzGRPCFramer",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
+        name: "FuzzProtobufRaw",
+        dependencies: ["FuzzDriver", "TaplineProtobuf"],
+        path: "Fuzz/FuzzProtobufRaw",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }
 

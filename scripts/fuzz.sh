@@ -3,13 +3,18 @@
 # bounded time:
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target (default 60);
-#                                              TARGET: http1, websocket, capturejson (default: all)
+#                                              TARGET: http1, websocket, capturejson, grpcframer,
+#                                              protobufraw (default: all)
 #
 #   http1       FuzzHTTP1: HTTP/1 request/response parsers (whole vs split) + ClientHello sniffer
 #   websocket   FuzzWebSocket: WebSocket message decoder (whole vs split, both roles,
 #               with and without permessage-deflate), encoder round trip, bounded inflation
 #   capturejson FuzzCaptureJSON: the capture reader's JSON parser (never crashes, re-encoding
 #               round trip, same verdict and value as JSONSerialization)
+#   grpcframer  FuzzGRPCFramer: gRPC / gRPC-Web message framer (whole vs split vs byte by byte,
+#               frames in place and within the limit)
+#   protobufraw FuzzProtobufRaw: protobuf wire reader and schemaless decode (never crashes,
+#               decode and the reader's walk agree, writer round trip)
 #
 # Crashing inputs are written to .build-fuzz/artifacts/; add each as a unit test.
 set -euo pipefail
@@ -17,7 +22,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson)
+[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer protobufraw)
 scratch=.build-fuzz
 SWIFT="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
 bin_path="$(TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug --show-bin-path)"
@@ -27,7 +32,10 @@ for target in "${targets[@]}"; do
         http1) product=FuzzHTTP1; corpus=Fuzz/corpus/http1 ;;
         websocket) product=FuzzWebSocket; corpus=Fuzz/corpus/websocket ;;
         capturejson) product=FuzzCaptureJSON; corpus=Fuzz/corpus/capturejson ;;
-        *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket or capturejson)" >&2; exit 2 ;;
+        grpcframer) product=FuzzGRPCFramer; corpus=Fuzz/corpus/grpcframer ;;
+        protobufraw) product=FuzzProtobufRaw; corpus=Fuzz/corpus/protobufraw ;;
+        *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket, capturejson, grpcframer or protobufraw)" >&2
+           exit 2 ;;
     esac
     # The sanitizer link prints hundreds of harmless "Cannot export local symbol
     # __asan_*" warnings from ld.gold: keep the build output unless the build fails.

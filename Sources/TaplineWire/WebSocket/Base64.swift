@@ -1,5 +1,6 @@
 /// Standard base64 (RFC 4648 §4, with padding), for the WebSocket handshake
-/// keys. TaplineWire has no Foundation.
+/// keys and gRPC's binary metadata (`-bin` fields, sent with or without padding).
+/// TaplineWire has no Foundation.
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
@@ -19,9 +20,14 @@ public enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The decoded bytes, or nil when `text` is not padded standard base64.
-    public static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
+    /// The decoded bytes, or nil when `text` is not padded standard base64 (or, with
+    /// `requirePadding` false, standard base64 whose trailing `=` may be left out, as
+    /// gRPC's PROTOCOL-HTTP2.md lets binary metadata be sent).
+    public static func decode(_ text: String, requirePadding: Bool = true) -> [UInt8]? {
+        var chars = Array(text.utf8)
+        if !requirePadding, chars.count % 4 != 1 {
+            chars += repeatElement(UInt8(ascii: "="), count: (4 - chars.count % 4) % 4)
+        }
         guard chars.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(chars.count / 4 * 3)

@@ -1,0 +1,28 @@
+/// `tapline proto`: tools for protobuf messages, one subcommand each.
+enum ProtoCommand {
+    static let usage = """
+    usage: tapline proto <subcommand> [options]
+
+    subcommands:
+      decode-raw  decode a protobuf message without a schema, like protoc --decode_raw
+
+    tapline proto <subcommand> --help shows a subcommand's options.
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let subcommand = arguments.first else {
+            StandardError.writeLine(usage)
+            return 2
+        }
+        let rest = Array(arguments.dropFirst())
+        switch subcommand {
+        case "decode-raw": return ProtoDecodeRawCommand.run(rest)
+        case "--help", "-h", "help":
+            print(usage)
+            return 0
+        default:
+            StandardError.writeLine("tapline proto: unknown subcommand \(subcommand.debugDescription)\n\n\(usage)")
+            return 2
+        }
+    }
+}
