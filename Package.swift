@@ -6,6 +6,8 @@
 //   tapline (executable) -> TaplineCLI
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
 //                 TaplineHTTP2 (error code names)
+//   TaplineCLI -> TaplineProtobuf (proto describe)
+//   TaplineProtobuf -> (Foundation only: .proto schemas; reading files only in ProtoFileLoader)
 //   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
 //                    (session diff now; replay and mock later)
 //   TaplineExport -> TaplineCapture, TaplineCompression
@@ -67,6 +69,8 @@ var targets: [Target] = [
     .target(name: "TaplineHTTPClient",
             dependencies: ["TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow", "TaplineHTTP2"],
             swiftSettings: strict),
+    // MARK: Protobuf: .proto schemas (parser, descriptor model, ProtoSchema registry, built-in well-known types).
+    .target(name: "TaplineProtobuf", exclude: ["Schema/WellKnownTypes/README.md"], swiftSettings: strict),
     // MARK: Proxy: modes, protocol detection, flows.
     .target(name: "TaplineProxy",
             dependencies: ["TaplineHTTPClient", "TaplineWire", "TaplineNet", "TaplineTLS", "TaplineFlow",
@@ -86,12 +90,13 @@ var targets: [Target] = [
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
             dependencies: ["TaplineReplay", "TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
-                           "TaplineNet", "TaplineExport", "TaplineHTTP2"],
+                           "TaplineNet", "TaplineExport", "TaplineHTTP2", "TaplineProtobuf"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
 
     // MARK: Tests
     .testTarget(name: "TaplineWireTests", dependencies: ["TaplineWire"]),
+    .testTarget(name: "TaplineProtobufTests", dependencies: ["TaplineProtobuf"]),
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS", "TaplineTestSupport"]),
     .testTarget(name: "TaplineCaptureTests",

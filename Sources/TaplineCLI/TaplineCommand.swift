@@ -14,6 +14,7 @@ public enum TaplineCommand {
       import      turn a HAR file into a capture session
       diff        compare two sessions flow by flow (exit 1 when they differ)
       ca          show, export or regenerate the interception CA
+      proto       protobuf schemas: proto describe shows what .proto files define
 
     tapline <command> --help shows a command's options; tapline --version prints the version.
     """
@@ -33,6 +34,7 @@ public enum TaplineCommand {
         case "import": return ImportCommand.run(commandArguments)
         case "diff": return DiffCommand.run(commandArguments)
         case "ca": return CACommand.run(commandArguments)
+        case "proto": return ProtoCommand.run(commandArguments)
         case "--version", "-V", "version":
             print("tapline \(TaplineVersion.string)")
             return 0
