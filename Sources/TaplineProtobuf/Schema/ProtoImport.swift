@@ -11,5 +11,6 @@ public struct ProtoImport: Sendable, Equatable {
     /// The import name as written, e.g. `google/protobuf/timestamp.proto`.
     public var path: String
     public var kind: Kind
+    /// Where the `import` keyword is.
     public var location: ProtoSourceLocation
 }

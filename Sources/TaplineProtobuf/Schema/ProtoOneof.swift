@@ -3,4 +3,9 @@
 public struct ProtoOneof: Sendable, Equatable {
     public var name: String
     public var isSynthetic: Bool
+
+    public init(name: String, isSynthetic: Bool) {
+        self.name = name
+        self.isSynthetic = isSynthetic
+    }
 }

@@ -80,10 +80,9 @@ public struct ProtoParser {
                     kind = .weak
                     index += 1
                 }
-                let pathToken = try peekToken()
                 let path = String(decoding: try parseStrings(), as: UTF8.self)
                 try expectSymbol(";")
-                file.imports.append(ProtoImport(path: path, kind: kind, location: pathToken.location))
+                file.imports.append(ProtoImport(path: path, kind: kind, location: token.location))
             case "option":
                 index += 1
                 let (name, value) = try parseOptionAssignment()

@@ -75,11 +75,13 @@ struct ProtoTypeResolver {
         let firstPart = name.split(separator: ".", maxSplits: 1).first.map(String.init) ?? name
         let isCompound = firstPart != name
         var scopeParts = scope.split(separator: ".").map(String.init)
+        var nonType: ProtoSymbol?
         while true {
             let prefix = scopeParts.joined(separator: ".")
             let candidate = prefix.isEmpty ? firstPart : prefix + "." + firstPart
             if let found = visibleSymbol(candidate) {
                 if !isCompound, isType(found) { return found }
+                if !isCompound, nonType == nil, case .service = found { nonType = found }
                 if isCompound, isAggregate(found) {
                     let fullName = (prefix.isEmpty ? "" : prefix + ".") + name
                     guard let symbol = visibleSymbol(fullName), isType(symbol) else {
@@ -91,6 +93,9 @@ struct ProtoTypeResolver {
             }
             if scopeParts.isEmpty { break }
             scopeParts.removeLast()
+        }
+        if let nonType {
+            throw ProtoSchemaError(.wrongKindOfType(name: name, found: nonType.kindDescription, usedBy: usedBy), at: location)
         }
         throw unknown(name, usedBy: usedBy, at: location)
     }
