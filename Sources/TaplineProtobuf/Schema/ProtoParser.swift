@@ -84,9 +84,7 @@ public struct ProtoParser {
                 try expectSymbol(";")
                 file.imports.append(ProtoImport(path: path, kind: kind, location: token.location))
             case "option":
-                index += 1
-                let (name, value) = try parseOptionAssignment()
-                try expectSymbol(";")
+                let (name, value) = try parseOptionStatement()
                 if name == "deprecated" { file.deprecated = try boolOption(name, value, at: token.location) }
             case "message":
                 index += 1
@@ -156,9 +154,7 @@ public struct ProtoParser {
                 index += 1
                 try skipExtend()
             case "option":
-                index += 1
-                let (name, value) = try parseOptionAssignment()
-                try expectSymbol(";")
+                let (name, value) = try parseOptionStatement()
                 if name == "deprecated" { message.deprecated = try boolOption(name, value, at: token.location) }
             default:
                 try parseField(into: &message, oneofIndex: nil)
@@ -255,13 +251,9 @@ public struct ProtoParser {
         entry.isMapEntry = true
         let entryCardinality: ProtoFieldCardinality = file.syntax == .proto2 ? .optional : .singular
         entry.fields = [
-            ProtoField(name: "key", number: 1, jsonName: "key", hasExplicitJSONName: false, cardinality: entryCardinality,
-                       isProto3Optional: false, type: keyType, oneofIndex: nil, packedOption: nil, isPacked: false,
-                       defaultValue: nil, deprecated: nil, location: keyToken.location, typeLocation: keyToken.location),
-            ProtoField(name: "value", number: 2, jsonName: "value", hasExplicitJSONName: false, cardinality: entryCardinality,
-                       isProto3Optional: false, type: ProtoFieldType(keyword: valueName) ?? .named(valueName), oneofIndex: nil,
-                       packedOption: nil, isPacked: false, defaultValue: nil, deprecated: nil,
-                       location: valueToken.location, typeLocation: valueToken.location),
+            Self.mapEntryField("key", number: 1, type: keyType, cardinality: entryCardinality, at: keyToken.location),
+            Self.mapEntryField("value", number: 2, type: ProtoFieldType(keyword: valueName) ?? .named(valueName),
+                               cardinality: entryCardinality, at: valueToken.location),
         ]
         var field = ProtoField(name: nameToken.text, number: number, jsonName: ProtoField.defaultJSONName(for: nameToken.text),
                                hasExplicitJSONName: false, cardinality: .repeated, isProto3Optional: false,
@@ -277,6 +269,14 @@ public struct ProtoParser {
         message.fields.append(field)
     }
 
+    /// The `key` or `value` field of a map entry message.
+    private static func mapEntryField(_ name: String, number: Int64, type: ProtoFieldType, cardinality: ProtoFieldCardinality,
+                                      at location: ProtoSourceLocation) -> ProtoField {
+        ProtoField(name: name, number: number, jsonName: name, hasExplicitJSONName: false, cardinality: cardinality,
+                   isProto3Optional: false, type: type, oneofIndex: nil, packedOption: nil, isPacked: false,
+                   defaultValue: nil, deprecated: nil, location: location, typeLocation: location)
+    }
+
     private mutating func parseOneof(into message: inout ProtoMessage) throws(ProtoSchemaError) {
         let nameToken = try expectIdentifier()
         let oneofIndex = message.oneofs.count
@@ -286,9 +286,7 @@ public struct ProtoParser {
             if isSymbol(";") {
                 index += 1
             } else if isWord("option") {
-                index += 1
-                _ = try parseOptionAssignment()
-                try expectSymbol(";")
+                _ = try parseOptionStatement()
             } else {
                 try parseField(into: &message, oneofIndex: oneofIndex)
             }
@@ -364,9 +362,7 @@ public struct ProtoParser {
             if isSymbol(";") {
                 index += 1
             } else if isWord("option") {
-                index += 1
-                let (name, value) = try parseOptionAssignment()
-                try expectSymbol(";")
+                let (name, value) = try parseOptionStatement()
                 if name == "allow_alias" { enumeration.allowAlias = try boolOption(name, value, at: token.location) }
                 if name == "deprecated" { enumeration.deprecated = try boolOption(name, value, at: token.location) }
             } else if isWord("reserved") {
@@ -424,9 +420,7 @@ public struct ProtoParser {
             if isSymbol(";") {
                 index += 1
             } else if isWord("option") {
-                index += 1
-                let (name, value) = try parseOptionAssignment()
-                try expectSymbol(";")
+                let (name, value) = try parseOptionStatement()
                 if name == "deprecated" { service.deprecated = try boolOption(name, value, at: token.location) }
             } else if isWord("rpc") {
                 index += 1
@@ -459,9 +453,7 @@ public struct ProtoParser {
                 if isSymbol(";") {
                     index += 1
                 } else if isWord("option") {
-                    index += 1
-                    let (name, value) = try parseOptionAssignment()
-                    try expectSymbol(";")
+                    let (name, value) = try parseOptionStatement()
                     if name == "deprecated" { method.deprecated = try boolOption(name, value, at: token.location) }
                 } else {
                     throw error("expected \"option\" in rpc \(method.name), found \(describe(token))", at: token.location)
@@ -559,6 +551,14 @@ public struct ProtoParser {
             if token.kind == .symbol, token.text == "}" { depth -= 1 }
             index += 1
         }
+    }
+
+    /// `option name = value;`, at the `option` keyword.
+    private mutating func parseOptionStatement() throws(ProtoSchemaError) -> (String, ProtoOptionValue) {
+        index += 1
+        let assignment = try parseOptionAssignment()
+        try expectSymbol(";")
+        return assignment
     }
 
     /// `name = value` after `option`; the name is the option's name as written, with custom parts in parentheses.
