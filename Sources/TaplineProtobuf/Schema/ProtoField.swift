@@ -27,15 +27,21 @@ public struct ProtoField: Sendable, Equatable {
     /// Where its type name is (for errors about the type).
     public var typeLocation: ProtoSourceLocation
 
-    /// protoc's default JSON name: underscores dropped, each letter after one upper-cased.
+    /// protoc's default JSON name: underscores dropped, each letter after one upper-cased (`foo_bar` → `fooBar`).
     public static func defaultJSONName(for name: String) -> String {
+        camelCased(name, capitalizingFirst: false)
+    }
+
+    /// `name` without underscores, each ASCII letter after one upper-cased (and the first
+    /// too when `capitalizingFirst`), as protoc derives JSON names and map entry names.
+    static func camelCased(_ name: String, capitalizingFirst: Bool) -> String {
         var result = ""
-        var capitalizeNext = false
+        var capitalizeNext = capitalizingFirst
         for character in name {
             if character == "_" {
                 capitalizeNext = true
             } else if capitalizeNext {
-                result += character.uppercased()
+                result += character.isASCII ? character.uppercased() : String(character)
                 capitalizeNext = false
             } else {
                 result.append(character)

@@ -702,18 +702,6 @@ public struct ProtoParser {
 
     /// protoc's name for a map field's entry message: `item_counts` → `ItemCountsEntry`.
     static func mapEntryName(for fieldName: String) -> String {
-        var result = ""
-        var capitalizeNext = true
-        for character in fieldName {
-            if character == "_" {
-                capitalizeNext = true
-            } else if capitalizeNext {
-                result += character.isASCII ? character.uppercased() : String(character)
-                capitalizeNext = false
-            } else {
-                result.append(character)
-            }
-        }
-        return result + "Entry"
+        ProtoField.camelCased(fieldName, capitalizingFirst: true) + "Entry"
     }
 }
