@@ -160,6 +160,12 @@ final class ProtoParserTests: XCTestCase {
         XCTAssertEqual(error?.description, "t.proto:4:10: number 1 of `b` is already used by `a`")
     }
 
+    func testEnumAliasNeedsAllowAlias() {
+        let error = parseError("syntax = \"proto3\";\nenum E {\n  A = 0;\n  B = 0;\n}")
+        XCTAssertEqual(error?.kind, .enumAliasNotAllowed(number: 0, name: "B", previous: "A"))
+        XCTAssertEqual(error?.location, ProtoSourceLocation(file: "t.proto", line: 4, column: 3))
+    }
+
     func testReservedNumberAndOutOfRangeNumberAreErrors() {
         XCTAssertEqual(parseError("syntax = \"proto3\"; message M { reserved 3; int32 a = 3; }")?.location?.column, 50)
         XCTAssertNotNil(parseError("syntax = \"proto3\"; message M { int32 a = 0; }"))

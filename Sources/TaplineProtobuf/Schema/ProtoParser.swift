@@ -112,7 +112,7 @@ public struct ProtoParser {
             + file.services.map { ($0.name, $0.location) }
         for (name, location) in named.sorted(by: { ($0.1.line, $0.1.column) < ($1.1.line, $1.1.column) }) {
             guard seen.insert(name).inserted else {
-                throw ProtoSchemaError(.duplicateName(file.package.isEmpty ? name : file.package + "." + name), at: location)
+                throw ProtoSchemaError(.duplicateName(file.package.isEmpty ? name : file.package + "." + name, previousFile: nil), at: location)
             }
         }
     }
@@ -217,15 +217,15 @@ public struct ProtoParser {
         case "deprecated":
             field.deprecated = try boolOption(name, value, at: location)
         case "json_name":
-            guard case .string(let bytes) = value else { throw error("json_name takes a string", at: location) }
+            guard case .string(let bytes) = value else { throw ProtoSchemaError(.invalidOption("json_name takes a string"), at: location) }
             field.jsonName = String(decoding: bytes, as: UTF8.self)
             field.hasExplicitJSONName = true
         case "default":
-            guard file.syntax == .proto2 else { throw error("explicit default values are not allowed in proto3", at: location) }
-            guard field.cardinality != .repeated else { throw error("repeated fields cannot have default values", at: location) }
+            guard file.syntax == .proto2 else { throw ProtoSchemaError(.invalidOption("explicit default values are not allowed in proto3"), at: location) }
+            guard field.cardinality != .repeated else { throw ProtoSchemaError(.invalidOption("repeated fields cannot have default values"), at: location) }
             switch value.defaultValueText(for: field.type) {
             case .success(let text): field.defaultValue = text
-            case .failure(let mismatch): throw error("default of `\(field.name)`: \(mismatch.message)", at: location)
+            case .failure(let mismatch): throw ProtoSchemaError(.invalidOption("default of `\(field.name)`: \(mismatch.message)"), at: location)
             }
         default:
             break
@@ -313,7 +313,7 @@ public struct ProtoParser {
         var names = Set<String>()
         for field in message.fields {
             guard names.insert(field.name).inserted else {
-                throw ProtoSchemaError(.duplicateName(message.fullName + "." + field.name), at: field.location)
+                throw ProtoSchemaError(.duplicateName(message.fullName + "." + field.name, previousFile: nil), at: field.location)
             }
             if let previous = byNumber[field.number] {
                 throw ProtoSchemaError(.duplicateNumber(number: field.number, name: field.name, previous: previous), at: field.location)
@@ -330,7 +330,7 @@ public struct ProtoParser {
         var nested = Set<String>()
         for type in message.nestedMessages.map({ ($0.name, $0.location) }) + message.enums.map({ ($0.name, $0.location) }) {
             guard nested.insert(type.0).inserted else {
-                throw ProtoSchemaError(.duplicateName(message.fullName + "." + type.0), at: type.1)
+                throw ProtoSchemaError(.duplicateName(message.fullName + "." + type.0, previousFile: nil), at: type.1)
             }
         }
     }
@@ -399,10 +399,10 @@ public struct ProtoParser {
         var names = Set<String>()
         for value in enumeration.values {
             guard names.insert(value.name).inserted else {
-                throw ProtoSchemaError(.duplicateName(value.name), at: value.location)
+                throw ProtoSchemaError(.duplicateName(enumeration.fullName + "." + value.name, previousFile: nil), at: value.location)
             }
             if let previous = byNumber[value.number], enumeration.allowAlias != true {
-                throw ProtoSchemaError(.duplicateNumber(number: value.number, name: value.name, previous: previous + "` (set `option allow_alias = true;` to allow aliases"),
+                throw ProtoSchemaError(.enumAliasNotAllowed(number: value.number, name: value.name, previous: previous),
                                        at: value.location)
             }
             byNumber[value.number] = byNumber[value.number] ?? value.name
@@ -432,7 +432,7 @@ public struct ProtoParser {
         index += 1
         var names = Set<String>()
         for method in service.methods where !names.insert(method.name).inserted {
-            throw ProtoSchemaError(.duplicateName(service.fullName + "." + method.name), at: method.location)
+            throw ProtoSchemaError(.duplicateName(service.fullName + "." + method.name, previousFile: nil), at: method.location)
         }
         return service
     }
@@ -622,7 +622,7 @@ public struct ProtoParser {
     }
 
     private func boolOption(_ name: String, _ value: ProtoOptionValue, at location: ProtoSourceLocation) throws(ProtoSchemaError) -> Bool {
-        guard let bool = value.bool else { throw error("option \(name) takes true or false", at: location) }
+        guard let bool = value.bool else { throw ProtoSchemaError(.invalidOption("option \(name) takes true or false"), at: location) }
         return bool
     }
 

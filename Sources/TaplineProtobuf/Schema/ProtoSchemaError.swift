@@ -10,8 +10,12 @@ public struct ProtoSchemaError: Error, Sendable, Equatable, CustomStringConverti
         case wrongKindOfType(name: String, found: String, usedBy: String)
         /// Two fields (or enum values without `allow_alias`) of one message share a number.
         case duplicateNumber(number: Int64, name: String, previous: String)
-        /// Two definitions in one scope share a name.
-        case duplicateName(String)
+        /// Two values of an enum without `allow_alias` share a number.
+        case enumAliasNotAllowed(number: Int64, name: String, previous: String)
+        /// Two definitions share a full name; `previousFile` is where the first one is, when it is another file.
+        case duplicateName(String, previousFile: String?)
+        /// An option given a value it cannot take (`[packed = true]` on a string, a `default` of the wrong type).
+        case invalidOption(String)
         /// A field uses a number its message reserves, or one outside 1...536870911.
         case invalidNumber(String)
         /// A proto2 `group`, which Tapline does not support.
@@ -51,8 +55,12 @@ public struct ProtoSchemaError: Error, Sendable, Equatable, CustomStringConverti
             return "`\(name)` in \(usedBy) is \(found), which cannot be used there"
         case .duplicateNumber(let number, let name, let previous):
             return "number \(number) of `\(name)` is already used by `\(previous)`"
-        case .duplicateName(let name):
-            return "`\(name)` is already defined"
+        case .enumAliasNotAllowed(let number, let name, let previous):
+            return "`\(name)` = \(number) repeats the number of `\(previous)`: set `option allow_alias = true;` in the enum to allow aliases"
+        case .duplicateName(let name, let previousFile):
+            return "`\(name)` is already defined" + (previousFile.map { " in \($0)" } ?? "")
+        case .invalidOption(let text):
+            return text
         case .invalidNumber(let text):
             return text
         case .groupNotSupported(let name):

@@ -11,9 +11,9 @@ struct ProtoSymbolTable {
             switch symbols[prefix] {
             case nil: symbols[prefix] = .package(prefix)
             case .package?: break
-            case let other?:
-                throw ProtoSchemaError(.syntax("package `\(prefix)` is already defined as \(other.kindDescription) in \(fileOfSymbol[prefix] ?? "?")"),
-                                       at: nil)
+            case .some:
+                throw ProtoSchemaError(.duplicateName(prefix, previousFile: fileOfSymbol[prefix]),
+                                       at: ProtoSourceLocation(file: file.name, line: 1, column: 1))
             }
         }
         for message in file.messages { try add(message, file: file.name) }
@@ -28,9 +28,8 @@ struct ProtoSymbolTable {
     }
 
     private mutating func define(_ name: String, _ symbol: ProtoSymbol, file: String, at location: ProtoSourceLocation) throws(ProtoSchemaError) {
-        if let existing = symbols[name] {
-            let place = fileOfSymbol[name].map { " in \($0)" } ?? ""
-            throw ProtoSchemaError(.syntax("`\(name)` is already defined as \(existing.kindDescription)\(place)"), at: location)
+        if symbols[name] != nil {
+            throw ProtoSchemaError(.duplicateName(name, previousFile: fileOfSymbol[name]), at: location)
         }
         symbols[name] = symbol
         fileOfSymbol[name] = file

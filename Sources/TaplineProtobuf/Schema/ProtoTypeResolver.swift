@@ -33,12 +33,12 @@ struct ProtoTypeResolver {
                 case .message(let target):
                     field.type = .message(target.fullName)
                     if field.defaultValue != nil {
-                        throw ProtoSchemaError(.syntax("field `\(field.name)`: messages cannot have default values"), at: field.location)
+                        throw ProtoSchemaError(.invalidOption("field `\(field.name)`: messages cannot have default values"), at: field.location)
                     }
                 case .enum(let target):
                     field.type = .enum(target.fullName)
                     if let value = field.defaultValue, !target.values.contains(where: { $0.name == value }) {
-                        throw ProtoSchemaError(.syntax("default `\(value)` of field `\(field.name)` is not a value of enum \(target.fullName)"),
+                        throw ProtoSchemaError(.invalidOption("default `\(value)` of field `\(field.name)` is not a value of enum \(target.fullName)"),
                                                at: field.location)
                     }
                 case let other:
@@ -46,7 +46,7 @@ struct ProtoTypeResolver {
                 }
             }
             if field.packedOption == true, !(field.cardinality == .repeated && field.type.isPackable) {
-                throw ProtoSchemaError(.syntax("[packed = true] can only be used on repeated fields of a numeric, bool or enum type"),
+                throw ProtoSchemaError(.invalidOption("[packed = true] can only be used on repeated fields of a numeric, bool or enum type"),
                                        at: field.location)
             }
             field.isPacked = field.cardinality == .repeated && field.type.isPackable && (field.packedOption ?? packedByDefault)
