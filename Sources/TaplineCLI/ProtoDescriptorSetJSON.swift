@@ -32,7 +32,7 @@ enum ProtoDescriptorSetJSON {
         switch file.syntax {
         case .proto2: break
         case .proto3: members.append(JSONMember("syntax", .string("proto3")))
-        case .edition(let edition): members.append(JSONMember("syntax", .string("editions"))); _ = edition
+        case .edition: members.append(JSONMember("syntax", .string("editions")))
         }
         return .object(members)
     }

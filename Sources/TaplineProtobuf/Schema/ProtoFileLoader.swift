@@ -9,7 +9,7 @@ import Foundation
 /// a directory becomes one itself, a file's parent directory does.
 /// A value type; each call reads the disk afresh.
 public struct ProtoFileLoader {
-    /// The import roots (`--proto-path`), in search order.
+    /// The import roots (`--proto-path`), absolute, in search order.
     public private(set) var importRoots: [String]
 
     public init(importRoots: [String]) {
@@ -35,7 +35,7 @@ public struct ProtoFileLoader {
                     names.append(name)
                 }
             } else {
-                if importName(of: path) == nil { importRoots.append((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent) }
+                if importName(of: path) == nil { importRoots.append((path as NSString).deletingLastPathComponent) }
                 guard let name = importName(of: path) else { throw ProtoSchemaError(.outsideProtoPath(path: path), at: nil) }
                 names.append(name)
             }
@@ -63,7 +63,7 @@ public struct ProtoFileLoader {
     private func text(ofImport name: String, importedAt: ProtoSourceLocation?) throws(ProtoSchemaError) -> String {
         if let builtIn = WellKnownProtoFiles.byImportName[name] { return builtIn }
         for root in importRoots {
-            let path = root == "." ? name : root + "/" + name
+            let path = (root as NSString).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: path) else { continue }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ProtoSchemaError(.unreadableFile(path: path, reason: "permission denied or not a regular file"), at: importedAt)
@@ -79,21 +79,15 @@ public struct ProtoFileLoader {
     /// `path` relative to the first root containing it, or nil.
     private func importName(of path: String) -> String? {
         for root in importRoots {
-            if root == "." {
-                if !path.hasPrefix("/") && !path.hasPrefix("../") { return path }
-                continue
-            }
-            if path.hasPrefix(root + "/") { return String(path.dropFirst(root.count + 1)) }
+            let prefix = root == "/" ? "/" : root + "/"
+            if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
         }
         return nil
     }
 
-    /// A path without `./` segments, duplicate or trailing slashes.
+    /// The absolute path without `.` and `..` segments or trailing slashes, so a file named
+    /// relative to the working directory and one named absolutely get the same import name.
     private static func normalized(_ path: String) -> String {
-        let absolute = path.hasPrefix("/")
-        let parts = path.split(separator: "/").filter { $0 != "." }
-        let joined = parts.joined(separator: "/")
-        if absolute { return "/" + joined }
-        return joined.isEmpty ? "." : joined
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 }
