@@ -134,8 +134,9 @@ final class ProtoSchemaTests: XCTestCase {
     }
 
     func testImportCycleIsAnError() {
-        XCTAssertEqual(schemaError(["a.proto": "import \"b.proto\";", "b.proto": "import \"a.proto\";"])?.kind,
-                       .importCycle(["a.proto", "b.proto", "a.proto"]))
+        let error = schemaError(["a.proto": "import \"b.proto\";", "b.proto": "\nimport \"a.proto\";"])
+        XCTAssertEqual(error?.kind, .importCycle(["a.proto", "b.proto", "a.proto"]))
+        XCTAssertEqual(error?.location, ProtoSourceLocation(file: "b.proto", line: 2, column: 1))
     }
 
     func testSymbolLookupFindsMethods() throws {

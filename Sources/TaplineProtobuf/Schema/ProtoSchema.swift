@@ -76,23 +76,24 @@ public struct ProtoSchema: Sendable {
         var ordered: [ProtoFile] = []
         var done = Set<String>()
         var path: [String] = []
-        func visit(_ file: ProtoFile) throws(ProtoSchemaError) {
+        /// `importedAt`: the import line that led here, where a cycle is reported.
+        func visit(_ file: ProtoFile, importedAt: ProtoSourceLocation?) throws(ProtoSchemaError) {
             if done.contains(file.name) { return }
             if let start = path.firstIndex(of: file.name) {
-                throw ProtoSchemaError(.importCycle(Array(path[start...]) + [file.name]), at: nil)
+                throw ProtoSchemaError(.importCycle(Array(path[start...]) + [file.name]), at: importedAt)
             }
             path.append(file.name)
             for dependency in file.imports {
                 guard let imported = byName[dependency.path] else {
                     throw ProtoSchemaError(.importNotFound(path: dependency.path, roots: []), at: dependency.location)
                 }
-                try visit(imported)
+                try visit(imported, importedAt: dependency.location)
             }
             path.removeLast()
             done.insert(file.name)
             ordered.append(file)
         }
-        for file in files { try visit(file) }
+        for file in files { try visit(file, importedAt: nil) }
         return ordered
     }
 
