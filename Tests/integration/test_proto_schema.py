@@ -171,6 +171,8 @@ def test_missing_file_and_unknown_symbol_exit_2(tmp_path):
 def test_usage_errors_exit_2():
     p = run_tapline("proto", "describe")
     assert p.returncode == 2 and "--proto PATH" in p.stderr, describe(p)
+    p = run_tapline("proto", "describe", "--proto", str(EXAMPLE_ROOT), "--no-such-flag")
+    assert p.returncode == 2 and "unknown option --no-such-flag" in p.stderr, describe(p)
     p = run_tapline("proto", "frobnicate")
     assert p.returncode == 2 and "unknown subcommand" in p.stderr, describe(p)
     p = run_tapline("proto", "describe", "--help")
