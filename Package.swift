@@ -5,7 +5,7 @@
 //
 //   tapline (executable) -> TaplineCLI
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
-//                 TaplineHTTP2 (error code names), TaplineProtobuf (proto decode-raw)
+//                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
 //   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
 //                    (session diff now; replay and mock later)
 //   TaplineExport -> TaplineCapture, TaplineCompression
@@ -20,8 +20,9 @@
 //   TaplineTLS -> COpenSSL, CTaplineShims
 //   TaplineCompression -> CZlib, CBrotli, CZstd
 //   TaplineNet -> CTaplineLinux (epoll, eventfd, accept4)
-//   TaplineProtobuf -> TaplineWire, TaplineCompression (protobuf wire format, schemaless decode,
-//                      gRPC message decompression and status details)
+//   TaplineProtobuf -> TaplineWire, TaplineCompression (.proto schemas, protobuf wire format,
+//                      schemaless decode, gRPC message decompression and status details;
+//                      reading files only in ProtoFileLoader)
 //   TaplineWire -> (Swift standard library only)
 //
 // No Swift package dependencies: only Debian's C libraries through pkg-config.
@@ -52,8 +53,10 @@ var targets: [Target] = [
     .target(name: "TaplineWire", swiftSettings: strict),
     // MARK: Compression: zlib (gzip, deflate, permessage-deflate), brotli, zstd.
     .target(name: "TaplineCompression", dependencies: ["CZlib", "CBrotli", "CZstd"], swiftSettings: strict),
-    // MARK: Protobuf: wire format reader/writer, schemaless (decode_raw) decoding, gRPC message payloads.
-    .target(name: "TaplineProtobuf", dependencies: ["TaplineWire", "TaplineCompression"], swiftSettings: strict),
+    // MARK: Protobuf: .proto schemas (parser, descriptor model, built-in well-known types), wire format
+    // reader/writer, schemaless (decode_raw) decoding, gRPC message payloads.
+    .target(name: "TaplineProtobuf", dependencies: ["TaplineWire", "TaplineCompression"],
+            exclude: ["Schema/WellKnownTypes/README.md"], swiftSettings: strict),
     // MARK: HTTP2: nghttp2 as a sans-I/O session.
     // A pooled heap for each nghttp2 session (nghttp2_mem callbacks, no locks: one loop thread).
     .target(name: "CTaplineNghttp2Memory", dependencies: ["CNghttp2"]),

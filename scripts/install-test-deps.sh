@@ -4,7 +4,8 @@
 #           e2fsprogs mount util-linux protobuf-compiler
 #           (chromium: the browser client of test_websocket_h2_export.py; e2fsprogs,
 #           mount, util-linux: the ext4 image test_capture_backpressure.py freezes;
-#           protobuf-compiler: protoc, the oracle of test_protobuf_raw.py)
+#           protobuf-compiler: protoc, the oracle of test_protobuf_raw.py and
+#           test_proto_schema.py)
 #           (+ python3 / python3-venv when no usable python3 is there)
 #   PyPI:   Tests/integration/requirements.txt, into the project venv ./.venv
 #

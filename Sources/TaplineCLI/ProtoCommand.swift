@@ -1,9 +1,11 @@
-/// `tapline proto`: tools for protobuf messages, one subcommand each.
+/// `tapline proto <subcommand>`: protobuf tools (schemas, messages). Dispatches only;
+/// each subcommand is its own type.
 enum ProtoCommand {
     static let usage = """
     usage: tapline proto <subcommand> [options]
 
     subcommands:
+      describe    show the services and messages of .proto files (or one symbol), as text or descriptor JSON
       decode-raw  decode a protobuf message without a schema, like protoc --decode_raw
 
     tapline proto <subcommand> --help shows a subcommand's options.
@@ -16,6 +18,7 @@ enum ProtoCommand {
         }
         let rest = Array(arguments.dropFirst())
         switch subcommand {
+        case "describe": return ProtoDescribeCommand.run(rest)
         case "decode-raw": return ProtoDecodeRawCommand.run(rest)
         case "--help", "-h", "help":
             print(usage)

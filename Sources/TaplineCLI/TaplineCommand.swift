@@ -14,7 +14,7 @@ public enum TaplineCommand {
       import      turn a HAR file into a capture session
       diff        compare two sessions flow by flow (exit 1 when they differ)
       ca          show, export or regenerate the interception CA
-      proto       protobuf tools (decode-raw: decode a message without a schema)
+      proto       protobuf tools: describe what .proto files define, decode-raw a message without a schema
 
     tapline <command> --help shows a command's options; tapline --version prints the version.
     """
