@@ -6,7 +6,7 @@ import TaplineFlow
 /// one reference, not a copy of each string).
 ///
 /// Thread ownership: immutable; used on the handler's loop.
-final class HTTP2ExchangeEnvironment {
+final class HTTP2ExchangeEnvironment: Sendable {
     let connection: ConnectionID
     /// The client connection's scheme, for a request without `:scheme`.
     let clientScheme: String

@@ -526,11 +526,13 @@ final class HTTP2ExchangeStateMachine {
     }
 
     /// The exchange's upstream is gone (its connection lost, a bad response): 502, or a
-    /// reset once the head went; nothing once the response was complete.
+    /// reset once the head went; nothing once the response was complete. While a leg is
+    /// awaited there is none to lose: the event is a late one of a leg given up (the
+    /// shared upstream closing under a retry), and changes nothing.
     func upstreamLost(_ error: FlowError, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
         switch state {
-        case .awaitingLeg, .forwarding, .responding: fail(error, status: 502, now: now, sink)
-        case .responseComplete, .webSocketRelaying, .over: break
+        case .forwarding, .responding: fail(error, status: 502, now: now, sink)
+        case .awaitingLeg, .responseComplete, .webSocketRelaying, .over: break
         }
     }
 
