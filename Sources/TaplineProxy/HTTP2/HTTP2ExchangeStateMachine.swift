@@ -11,8 +11,12 @@ import TaplineWire
 /// `HTTP1ExchangeStateMachine`, with the same rules.
 ///
 /// `State` says where the exchange is, with only the data that stage has: a request
-/// waiting for its leg holds its early body (`AwaitingLeg.pendingBody`) and sent nothing
-/// upstream; a response's progress exists only once its head went to the client.
+/// waiting for its leg sent nothing upstream; a response's progress exists only once
+/// its head went to the client. Every stage's data is plain values (no reference, no
+/// array), so reading and writing `state` on each event copies a few words and retains
+/// nothing: the two things a stage would otherwise hold by reference, the body that
+/// arrived before the leg and the request's trailers, are fields beside it
+/// (`pendingRequestBody`, `requestTrailers`), with their invariants stated there.
 /// Decided here: what is recorded and when; which error and status the client gets
 /// (502, 504, 431, Tapline's refusal of a CONNECT), or a reset and its code; the stale
 /// keep-alive retry on an HTTP/1.1 leg (`StaleConnectionRetryRule`); 1xx toward the
@@ -37,9 +41,11 @@ import TaplineWire
 /// of the `openLeg` that asked for them, so a leg that arrives after its exchange is
 /// over, or for an attempt given up, is discarded.
 ///
-/// Thread ownership: owned by one `HTTP2StreamExchange`, on its handler's loop. A class
-/// so that an event fed while another's actions are carried out is a plain nested call.
-final class HTTP2ExchangeStateMachine {
+/// Thread ownership: on its handler's loop. A class so that an event fed while another's
+/// actions are carried out is a plain nested call; not final only so that the shell's
+/// `HTTP2StreamExchange` can be one with it (one object per stream: see there). Nothing
+/// overrides its methods (the module is compiled whole, so calls stay direct).
+class HTTP2ExchangeStateMachine {
     enum State {
         /// The request head arrived; the leg of `attempt` is being acquired (attempt 0:
         /// none asked for yet). Nothing went upstream on this attempt.
@@ -62,8 +68,6 @@ final class HTTP2ExchangeStateMachine {
     struct AwaitingLeg {
         let attempt: UInt32
         var request: RequestProgress
-        /// Request body chunks received before the leg was there, to be sent in order.
-        var pendingBody: [[UInt8]]
         /// This attempt is the second sending, after a stale keep-alive connection.
         let retried: Bool
     }
@@ -108,7 +112,6 @@ final class HTTP2ExchangeStateMachine {
     struct RequestProgress {
         var bodyBytes: UInt64 = 0
         var ended = false
-        var trailers: HTTPHeaders?
     }
 
     let flow: FlowID
@@ -117,12 +120,17 @@ final class HTTP2ExchangeStateMachine {
     let requestFields: HTTPHeaders
     /// Shared with the connector (connect timings) and the WebSocket relay.
     let timings = FlowTimingsBox()
-    private(set) var state = State.awaitingLeg(AwaitingLeg(attempt: 0, request: RequestProgress(), pendingBody: [],
-                                                           retried: false))
+    private(set) var state = State.awaitingLeg(AwaitingLeg(attempt: 0, request: RequestProgress(), retried: false))
     /// The request's `:method` (GET when missing), known once `requestHead` ran.
     private(set) var method = "GET"
     /// The request is an RFC 8441 extended CONNECT that the bridge serves.
     private(set) var isWebSocket = false
+    /// Request body chunks received before the leg was there, sent in order after its
+    /// head. Invariant: empty unless `state` is `awaitingLeg` (emptied when the leg is
+    /// adopted, dropped with the flow).
+    private var pendingRequestBody: [[UInt8]] = []
+    /// The request's trailers, once they came (they end the request).
+    private(set) var requestTrailers: HTTPHeaders?
     /// See the credit invariant above.
     private(set) var clientUnconsumed = 0
     /// Reasons the HTTP/1.1 leg is paused for now; a new leg is paused for the capture's.
@@ -177,7 +185,7 @@ final class HTTP2ExchangeStateMachine {
     /// leg is asked for unless the request is refused (a CONNECT that is no RFC 8441
     /// WebSocket) or the tunnel's upstream could not be reached (`upstreamFailure`).
     func requestHead(endStream: Bool, upstreamFailure: UpstreamFailure?, now: Timestamp,
-                     _ sink: any HTTP2ExchangeActionSink) {
+                     _ sink: some HTTP2ExchangeActionSink) {
         guard awaitedLegAttempt == nil, attempts == 0, !flowIsOver else { return }
         recordStart(endStream: endStream, now: now, sink)
         if method == "CONNECT" {
@@ -197,13 +205,13 @@ final class HTTP2ExchangeStateMachine {
 
     /// A request head over the session's header list limit: the flow is recorded and
     /// answered 431 (`error` says by how much).
-    func requestHeadOversized(_ error: FlowError, endStream: Bool, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func requestHeadOversized(_ error: FlowError, endStream: Bool, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard attempts == 0, !flowIsOver else { return }
         recordStart(endStream: endStream, now: now, sink)
         fail(error, status: 431, now: now, sink)
     }
 
-    private func recordStart(endStream: Bool, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    private func recordStart(endStream: Bool, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(requestFields)
         method = pseudo.method ?? "GET"
         timings.value.requestStart = now
@@ -217,13 +225,13 @@ final class HTTP2ExchangeStateMachine {
     }
 
     /// A chunk of the request body (never a WebSocket's: the bridge takes those).
-    func requestBody(_ bytes: [UInt8], _ sink: any HTTP2ExchangeActionSink) {
+    func requestBody(_ bytes: [UInt8], _ sink: some HTTP2ExchangeActionSink) {
         let count = bytes.count
         switch state {
         case .awaitingLeg(var stage):
             stage.request.bodyBytes += UInt64(count)
-            stage.pendingBody.append(bytes)
             state = .awaitingLeg(stage)
+            pendingRequestBody.append(bytes)
             clientUnconsumed += count
             sink.recordBody(flow, isRequest: true, bytes[...])
         case .forwarding(var stage):
@@ -253,36 +261,36 @@ final class HTTP2ExchangeStateMachine {
     }
 
     /// The request's trailers (they end it).
-    func requestTrailers(_ fields: HTTPHeaders, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
-        updateRequest { $0.trailers = fields }
+    func requestTrailers(_ fields: HTTPHeaders, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
+        requestTrailers = fields
         requestEnd(now: now, sink)
     }
 
     /// The client ended its stream (or its trailers did): recorded once; sent on over the leg.
-    func requestEnd(now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func requestEnd(now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         var request = self.request
         guard !request.ended else { return }
         request.ended = true
         updateRequest { $0.ended = true }
         timings.value.requestSent = now
-        sink.record(.requestEnd(flow: flow, trailers: request.trailers, bodyBytes: request.bodyBytes, time: now))
+        sink.record(.requestEnd(flow: flow, trailers: requestTrailers, bodyBytes: request.bodyBytes, time: now))
         switch state {
         case .forwarding, .responding:
-            sink.perform(.sendEnd(trailers: request.trailers))
+            sink.perform(.sendEnd(trailers: requestTrailers))
         case .responseComplete(let stage) where stage.leg.kind == .http2:
-            sink.perform(.sendEnd(trailers: request.trailers))
+            sink.perform(.sendEnd(trailers: requestTrailers))
         case .awaitingLeg, .responseComplete, .webSocketRelaying, .over:
             break
         }
     }
 
     /// Trailers over the session's header list limit (not a WebSocket's).
-    func requestTrailersOversized(_ error: FlowError, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func requestTrailersOversized(_ error: FlowError, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         fail(error, status: 431, now: now, sink)
     }
 
     /// The client reset its stream (recorded whatever the stage).
-    func clientReset(_ code: HTTP2ErrorCode, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func clientReset(_ code: HTTP2ErrorCode, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         sink.record(.http2StreamReset(flow: flow, fromClient: true, errorCode: code.rawValue, time: now))
         if case .webSocketRelaying = state { return sink.perform(.passClientResetToWebSocketRelay(code)) }
         endFlow(FlowError(.clientAborted, "the client reset the stream with \(code)"), now: now, sink)
@@ -292,7 +300,7 @@ final class HTTP2ExchangeStateMachine {
     /// The client's stream closed (`code` NO_ERROR when both ends ended): the flow ends
     /// cleanly if both the request and the response were complete, else client-aborted,
     /// and the client gets back the credit of bytes never delivered. The last event.
-    func clientStreamClosed(_ code: HTTP2ErrorCode, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func clientStreamClosed(_ code: HTTP2ErrorCode, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         if case .responseComplete(let stage) = state, stage.request.ended {
             endFlow(nil, now: now, sink)
         } else {
@@ -307,7 +315,7 @@ final class HTTP2ExchangeStateMachine {
     }
 
     /// The session framed `count` bytes of the response toward the client.
-    func responseDelivered(_ count: Int, queuedToClient: @autoclosure () -> Int, _ sink: any HTTP2ExchangeActionSink) {
+    func responseDelivered(_ count: Int, queuedToClient: @autoclosure () -> Int, _ sink: some HTTP2ExchangeActionSink) {
         let leg: LegUse
         switch state {
         case .forwarding(let stage): leg = stage.leg
@@ -332,7 +340,7 @@ final class HTTP2ExchangeStateMachine {
     /// on: `head` is the request translated for it. `server`/`tls`/`reused` are what
     /// `upstreamConnected` records.
     func legOpened(attempt: UInt32, kind: LegKind, reused: Bool, server: @autoclosure () -> String, tls: TLSDetails?,
-                   head: @autoclosure () -> LegRequestHead, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+                   head: @autoclosure () -> LegRequestHead, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard case .awaitingLeg(let stage) = state, stage.attempt == attempt, attempt > 0 else {
             return sink.perform(.discardOpenedLeg)
         }
@@ -346,37 +354,41 @@ final class HTTP2ExchangeStateMachine {
         switch kind {
         case .http2:
             // An extended CONNECT stays open: its DATA is the WebSocket.
-            endStream = !isWebSocket && request.ended && stage.pendingBody.isEmpty && request.trailers == nil
+            endStream = !isWebSocket && request.ended && pendingRequestBody.isEmpty && requestTrailers == nil
         case .http1:
-            endStream = request.ended && stage.pendingBody.isEmpty
+            endStream = request.ended && pendingRequestBody.isEmpty
         }
         sink.perform(.sendHead(head(), endStream: endStream))
         // The leg may have failed inside `sendHead` (the connection took no new stream).
         guard case .forwarding(let current) = state, current.leg.attempt == attempt else { return }
-        for chunk in stage.pendingBody { sink.perform(.sendBody(chunk)) }
-        if request.ended, !endStream, !isWebSocket { sink.perform(.sendEnd(trailers: request.trailers)) }
+        if !pendingRequestBody.isEmpty {
+            let pending = pendingRequestBody
+            pendingRequestBody = []
+            for chunk in pending { sink.perform(.sendBody(chunk)) }
+        }
+        if request.ended, !endStream, !isWebSocket { sink.perform(.sendEnd(trailers: requestTrailers)) }
         sink.perform(.armResponseDeadline)
     }
 
     /// No leg for `attempt`: the name did not resolve, the connection or its TLS failed.
     func legFailedToOpen(attempt: UInt32, _ failure: UpstreamFailure, now: Timestamp,
-                         _ sink: any HTTP2ExchangeActionSink) {
+                         _ sink: some HTTP2ExchangeActionSink) {
         guard case .awaitingLeg(let stage) = state, stage.attempt == attempt else { return }
         fail(failure.error, status: failure.status, now: now, sink)
     }
 
     /// An HTTP/1.1 leg can take more request bytes: what the client sent so far is credited.
-    func legWritable(_ sink: any HTTP2ExchangeActionSink) {
+    func legWritable(_ sink: some HTTP2ExchangeActionSink) {
         creditClient(clientUnconsumed, sink)
     }
 
     /// The HTTP/2 leg's session framed `count` request body bytes upstream.
-    func requestBodyFramed(_ count: Int, _ sink: any HTTP2ExchangeActionSink) {
+    func requestBodyFramed(_ count: Int, _ sink: some HTTP2ExchangeActionSink) {
         creditClient(count, sink)
     }
 
     /// The first byte of the response arrived: the response deadline is off.
-    func responseStarted(now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func responseStarted(now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard case .forwarding(var stage) = state, !stage.responseStarted else { return }
         stage.responseStarted = true
         state = .forwarding(stage)
@@ -390,7 +402,7 @@ final class HTTP2ExchangeStateMachine {
     /// Content-Length it stated. A WebSocket's accepting answer starts its relay instead
     /// (over HTTP/1.1 a 101 checked against `webSocketKey`, the key the bridge sent).
     func responseHead(_ response: LegResponseHead, webSocketKey: @autoclosure () -> String?, now: Timestamp,
-                      _ sink: any HTTP2ExchangeActionSink) {
+                      _ sink: some HTTP2ExchangeActionSink) {
         guard case .forwarding(let stage) = state else { return }
         let head = response.received
         if let fields = response.http2Fields {
@@ -414,7 +426,7 @@ final class HTTP2ExchangeStateMachine {
 
     /// A response block (interim or final) from an HTTP/2 stream leg; `endsStream`: the
     /// block ended the upstream's stream (its leg reports the end that follows).
-    func responseBlock(_ fields: HTTPHeaders, endsStream: Bool, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func responseBlock(_ fields: HTTPHeaders, endsStream: Bool, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard case .forwarding(let stage) = state else { return }
         http2ResponseHead(HTTP2HeadTranslator.capturedResponse(fields), fields: fields, endsStream: endsStream, stage,
                           now: now, sink)
@@ -423,7 +435,7 @@ final class HTTP2ExchangeStateMachine {
     /// A head from an HTTP/2 upstream stream (`head` as the capture records it). A 2xx to
     /// an extended CONNECT that keeps the stream open makes the stream the WebSocket's.
     private func http2ResponseHead(_ head: HTTPResponseHead, fields: HTTPHeaders, endsStream: Bool, _ stage: Forwarding,
-                                   now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+                                   now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         sink.record(.responseHead(flow: flow, head: head, time: now))
         if head.isInterim { return sink.perform(.sendInformational(fields)) }
         if isWebSocket, stage.leg.kind == .http2, (200..<300).contains(head.status), !endsStream {
@@ -436,7 +448,7 @@ final class HTTP2ExchangeStateMachine {
     /// The HTTP/1.1 upstream answered the WebSocket's Upgrade: a valid 101 starts the
     /// relay (the 101 is what the capture records); anything else in 1xx/2xx is a 502.
     private func switchHTTP1ToWebSocket(_ response: HTTPResponseHead, key: String, now: Timestamp,
-                                        _ sink: any HTTP2ExchangeActionSink) {
+                                        _ sink: some HTTP2ExchangeActionSink) {
         let clientFields: HTTPHeaders
         do throws(ExtendedConnectError) {
             clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: key)
@@ -449,14 +461,14 @@ final class HTTP2ExchangeStateMachine {
     }
 
     private func sendResponseHead(_ fields: HTTPHeaders, endStream: Bool, _ stage: Forwarding,
-                                  _ sink: any HTTP2ExchangeActionSink) {
+                                  _ sink: some HTTP2ExchangeActionSink) {
         state = .responding(Responding(leg: stage.leg, request: stage.request, responseBodyBytes: 0))
         sink.perform(.sendResponseHead(fields, endStream: endStream))
     }
 
     /// The session refused the response head (or a WebSocket's 200) for the client's
     /// stream: the flow ends client-aborted.
-    func responseHeadUndeliverable(_ reason: String, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func responseHeadUndeliverable(_ reason: String, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         switch state {
         case .responding:
             break
@@ -477,7 +489,7 @@ final class HTTP2ExchangeStateMachine {
     /// Response body bytes toward the client. An HTTP/1.1 leg is paused (`clientSlow`)
     /// while the stream has `HTTPClientBufferLimits.http2StreamSendQueue` queued, until
     /// `responseDelivered` brings it below; an HTTP/2 stream is held back by its window.
-    func responseBody(_ bytes: [UInt8], queuedToClient: @autoclosure () -> Int, _ sink: any HTTP2ExchangeActionSink) {
+    func responseBody(_ bytes: [UInt8], queuedToClient: @autoclosure () -> Int, _ sink: some HTTP2ExchangeActionSink) {
         guard case .responding(var stage) = state else { return }
         stage.responseBodyBytes += UInt64(bytes.count)
         state = .responding(stage)
@@ -491,7 +503,7 @@ final class HTTP2ExchangeStateMachine {
 
     /// The response ended, with its trailers as received. A refused WebSocket upgrade's
     /// flow is over then, even if the client keeps its side open.
-    func responseEnd(trailers: HTTPHeaders?, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func responseEnd(trailers: HTTPHeaders?, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard case .responding(let stage) = state else { return }
         let refusedUpgrade = isWebSocket
         state = refusedUpgrade ? .over(Over(request: stage.request))
@@ -511,7 +523,7 @@ final class HTTP2ExchangeStateMachine {
     /// goes once more, on a new connection, when `StaleConnectionRetryRule` allows it;
     /// anything else fails the exchange (an HTTP/2 stream is never resent: a GOAWAY says
     /// which streams the upstream left unprocessed, and those are refused to the client).
-    func legFailed(_ error: FlowError, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func legFailed(_ error: FlowError, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         if case .forwarding(let stage) = state, stage.leg.kind == .http1,
            StaleConnectionRetryRule.allowsResend(method: method, requestHasBody: stage.request.bodyBytes > 0,
                                                  requestComplete: stage.request.ended,
@@ -529,7 +541,7 @@ final class HTTP2ExchangeStateMachine {
     /// reset once the head went; nothing once the response was complete. While a leg is
     /// awaited there is none to lose: the event is a late one of a leg given up (the
     /// shared upstream closing under a retry), and changes nothing.
-    func upstreamLost(_ error: FlowError, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func upstreamLost(_ error: FlowError, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         switch state {
         case .forwarding, .responding: fail(error, status: 502, now: now, sink)
         case .awaitingLeg, .responseComplete, .webSocketRelaying, .over: break
@@ -544,7 +556,7 @@ final class HTTP2ExchangeStateMachine {
     /// asked to stop too, after the response. A stream a GOAWAY refused is refused to the
     /// client (it may retry); any other close before the response ended is a 502, or a
     /// reset once a head was sent.
-    func upstreamStreamEnded(_ end: HTTP2StreamEnd, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func upstreamStreamEnded(_ end: HTTP2StreamEnd, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         let hostPort = environment.upstreamHostPort
         switch end {
         case .resetByUpstream(let code):
@@ -583,7 +595,7 @@ final class HTTP2ExchangeStateMachine {
     // MARK: Time, connection and shutdown
 
     /// The response deadline passed: 504 unless a byte of the response came.
-    func responseDeadlinePassed(now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func responseDeadlinePassed(now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard case .forwarding(let stage) = state, !stage.responseStarted else { return }
         fail(FlowError(.upstreamTimeout, "\(environment.upstreamHostPort) sent no response within "
                        + TimeoutText.seconds(environment.responseTimeout)), status: 504, now: now, sink)
@@ -592,7 +604,7 @@ final class HTTP2ExchangeStateMachine {
     /// The session told the client to calm down and reads no more of its input: a stream
     /// that still waits for it (a request body, a WebSocket) is cut with `error` and reset
     /// ENHANCE_YOUR_CALM after what is queued; a complete request is still answered.
-    func calmDownCut(_ error: FlowError, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func calmDownCut(_ error: FlowError, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard !request.ended || isWebSocket else { return }
         if !flowIsOver {
             endFlow(error, now: now, sink)
@@ -602,27 +614,27 @@ final class HTTP2ExchangeStateMachine {
     }
 
     /// The client connection closed under the exchange (`error` says how).
-    func clientConnectionClosed(_ error: FlowError, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func clientConnectionClosed(_ error: FlowError, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         endFlow(error, now: now, sink)
         sink.perform(.cancelLeg(.cancel))
     }
 
     /// Shutdown's grace ran out with the exchange in flight.
-    func abort(now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    func abort(now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         guard !flowIsOver else { return }
         endFlow(FlowError(.shutdown, "Tapline was shut down while the stream was in flight"), now: now, sink)
         sink.perform(.cancelLeg(.cancel))
     }
 
     /// The capture's queue is backed up: an HTTP/1.1 leg reads no more until it drains.
-    func captureBackedUpReported(_ sink: any HTTP2ExchangeActionSink) {
+    func captureBackedUpReported(_ sink: some HTTP2ExchangeActionSink) {
         guard !captureBackedUp else { return }
         captureBackedUp = true
         if carriesHTTP1Leg { pauseLeg(.captureBackedUp, sink) }
     }
 
     /// The capture drained: what it paused reads again (what a slow client holds does not).
-    func captureDrained(_ sink: any HTTP2ExchangeActionSink) {
+    func captureDrained(_ sink: some HTTP2ExchangeActionSink) {
         guard captureBackedUp else { return }
         captureBackedUp = false
         resumeLeg(.captureBackedUp, sink)
@@ -639,15 +651,15 @@ final class HTTP2ExchangeStateMachine {
         }
     }
 
-    private func openLeg(retry: Bool, request: RequestProgress, _ sink: any HTTP2ExchangeActionSink) {
+    private func openLeg(retry: Bool, request: RequestProgress, _ sink: some HTTP2ExchangeActionSink) {
         attempts &+= 1
-        state = .awaitingLeg(AwaitingLeg(attempt: attempts, request: request, pendingBody: [], retried: retry))
+        state = .awaitingLeg(AwaitingLeg(attempt: attempts, request: request, retried: retry))
         sink.perform(.openLeg(attempt: attempts, retry: retry))
     }
 
     /// Ends the flow with `error`: the client gets `status` and the message when no
     /// response head went to it yet, else its stream is reset.
-    private func fail(_ error: FlowError, status: Int, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    private func fail(_ error: FlowError, status: Int, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         let headSent: Bool
         switch state {
         case .awaitingLeg, .forwarding: headSent = false
@@ -664,7 +676,7 @@ final class HTTP2ExchangeStateMachine {
     }
 
     /// Records `flowEnded` once (not after the WebSocket relay took the flow over).
-    private func endFlow(_ error: FlowError?, now: Timestamp, _ sink: any HTTP2ExchangeActionSink) {
+    private func endFlow(_ error: FlowError?, now: Timestamp, _ sink: some HTTP2ExchangeActionSink) {
         let (request, responseBytes): (RequestProgress, UInt64)
         switch state {
         case .awaitingLeg(let stage): (request, responseBytes) = (stage.request, 0)
@@ -674,11 +686,12 @@ final class HTTP2ExchangeStateMachine {
         case .webSocketRelaying, .over: return
         }
         state = .over(Over(request: request))
+        if !pendingRequestBody.isEmpty { pendingRequestBody = [] }
         recordFlowEnded(error, request: request, responseBytes: responseBytes, now: now, sink)
     }
 
     private func recordFlowEnded(_ error: FlowError?, request: RequestProgress, responseBytes: UInt64, now: Timestamp,
-                                 _ sink: any HTTP2ExchangeActionSink) {
+                                 _ sink: some HTTP2ExchangeActionSink) {
         timings.value.done = now
         sink.record(.flowEnded(flow: flow, timings: timings.value, bytesFromClient: request.bodyBytes,
                                bytesFromServer: responseBytes, error: error, time: now))
@@ -695,20 +708,20 @@ final class HTTP2ExchangeStateMachine {
         }
     }
 
-    private func creditClient(_ count: Int, _ sink: any HTTP2ExchangeActionSink) {
+    private func creditClient(_ count: Int, _ sink: some HTTP2ExchangeActionSink) {
         let credit = min(count, clientUnconsumed)
         guard credit > 0 else { return }
         clientUnconsumed -= credit
         sink.perform(.creditClient(credit))
     }
 
-    private func pauseLeg(_ reason: LegPauseReason, _ sink: any HTTP2ExchangeActionSink) {
+    private func pauseLeg(_ reason: LegPauseReason, _ sink: some HTTP2ExchangeActionSink) {
         guard !legPauses.contains(reason) else { return }
         legPauses.insert(reason)
         sink.perform(.pauseLeg(reason))
     }
 
-    private func resumeLeg(_ reason: LegPauseReason, _ sink: any HTTP2ExchangeActionSink) {
+    private func resumeLeg(_ reason: LegPauseReason, _ sink: some HTTP2ExchangeActionSink) {
         guard legPauses.contains(reason) else { return }
         legPauses.remove(reason)
         sink.perform(.resumeLeg(reason))

@@ -312,9 +312,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Registers a new client stream as an exchange (its machine records the flow's start).
     private func openExchange(stream id: Int32, fields: HTTPHeaders) -> HTTP2StreamExchange {
         deadlines.cancelIdle()
-        let machine = HTTP2ExchangeStateMachine(flow: context.nextFlowID(), clientStream: id, requestFields: fields,
-                                                environment: exchangeEnvironment, captureBackedUp: pausedForRecorder)
-        let exchange = HTTP2StreamExchange(machine: machine, handler: self)
+        let exchange = HTTP2StreamExchange(flow: context.nextFlowID(), clientStream: id, requestFields: fields,
+                                           environment: exchangeEnvironment, captureBackedUp: pausedForRecorder,
+                                           handler: self)
         exchanges[id] = exchange
         return exchange
     }
@@ -524,10 +524,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     // MARK: Carrying out the machines' actions
 
+    @inline(__always)
     func record(_ event: @autoclosure () -> FlowEvent) {
         context.record(event())
     }
 
+    @inline(__always)
     func recordBody(_ flow: FlowID, isRequest: Bool, _ bytes: ArraySlice<UInt8>) {
         context.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: eventTime)
     }
@@ -535,6 +537,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Does what `exchange`'s machine decided, on the client's session, the exchange's
     /// leg or its WebSocket bridge. Failures it meets (the session refusing a head) go
     /// back to the machine as events.
+    ///
+    /// Inlined into each of the machine's calls (the machine is specialized for
+    /// `HTTP2StreamExchange`), so an action costs what its case does: no enum is built
+    /// and switched over on the hot path.
+    @inline(__always)
     func carryOut(_ action: HTTP2ExchangeAction, for exchange: HTTP2StreamExchange) {
         let id = exchange.clientStream
         switch action {

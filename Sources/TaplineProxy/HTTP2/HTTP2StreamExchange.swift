@@ -5,13 +5,20 @@ import TaplineNet
 import TaplineWire
 
 /// The shell's side of one client HTTP/2 stream: its `HTTP2ExchangeStateMachine`
-/// (every decision about the exchange), the upstream leg the machine's `openLeg` got
+/// (every decision about the exchange; see below for why it is the superclass), the upstream leg the machine's `openLeg` got
 /// (an `HTTP2StreamLeg` on the shared HTTP/2 upstream, or an `HTTP1ClientLeg` of its own
 /// connection), whose delegate it is, the WebSocket bridge of an extended CONNECT, and
 /// the response deadline the handler's `HTTP2ConnectionDeadlines` sweeps. Its leg's and
 /// its client stream's events go to the machine, with the handler's event time; the
 /// machine's actions come back to it (`HTTP2ExchangeActionSink`) and are carried out by
 /// the handler (`HTTP2ProxyHandler.carryOut`).
+///
+/// One object per stream: the exchange *is* its machine, extended with the plumbing
+/// above, rather than holding one. The machine stays the pure, separately tested type
+/// (no I/O, no reference to any of this); inheriting it saves the hot path a second
+/// allocation and reference count per stream (docs/performance.md). Nothing overrides
+/// the machine's methods. The shell still calls them through `machine`, so a call reads
+/// as an event fed to the machine, and the machine's actions come back to `self` as sink.
 ///
 /// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
 ///
@@ -23,7 +30,7 @@ import TaplineWire
 /// goes away with the handler. So `handler` is an unmanaged reference: events reach
 /// the handler without retaining it (a weak reference would take the runtime's slow
 /// reference-counting path on every event: docs/performance.md).
-final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder, HTTP2StreamLegDelegate,
+final class HTTP2StreamExchange: HTTP2ExchangeStateMachine, HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadlineHolder, HTTP2StreamLegDelegate,
                                  HTTP2ExchangeActionSink {
     /// The exchange's upstream side: none yet (connecting, waiting for the upstream's
     /// SETTINGS; or a WebSocket relay over HTTP/1.1 took the connection, or the leg was
@@ -34,10 +41,8 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
         case http1(HTTP1ClientLeg)
     }
 
-    let machine: HTTP2ExchangeStateMachine
-    let clientStream: Int32
-    var flow: FlowID { machine.flow }
-    var timings: FlowTimingsBox { machine.timings }
+    /// The exchange's decisions: itself, as its machine (see above).
+    @inline(__always) var machine: HTTP2ExchangeStateMachine { self }
     /// The handler that owns this exchange, unretained (see the lifetime invariant above).
     private let owner: Unmanaged<HTTP2ProxyHandler>
     /// The handler that owns this exchange.
@@ -65,14 +70,16 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     /// for every other request.
     var webSocket: HTTP2WebSocketBridge?
 
-    init(machine: HTTP2ExchangeStateMachine, handler: HTTP2ProxyHandler) {
-        self.machine = machine
-        clientStream = machine.clientStream
+    init(flow: FlowID, clientStream: Int32, requestFields: HTTPHeaders, environment: HTTP2ExchangeEnvironment,
+         captureBackedUp: Bool, handler: HTTP2ProxyHandler) {
         owner = Unmanaged.passUnretained(handler)
+        super.init(flow: flow, clientStream: clientStream, requestFields: requestFields, environment: environment,
+                   captureBackedUp: captureBackedUp)
     }
 
     // MARK: HTTP2ExchangeActionSink
 
+    @inline(__always)
     func perform(_ action: HTTP2ExchangeAction) {
         owner._withUnsafeGuaranteedRef { $0.carryOut(action, for: self) }
     }
