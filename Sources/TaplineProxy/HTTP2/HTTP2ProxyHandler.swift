@@ -15,9 +15,18 @@ import TaplineWire
 /// and writes both sessions' output while their sockets are writable, until
 /// nothing is left to do. Socket callbacks only feed bytes in and call `pump`.
 ///
-/// Flow control: request DATA is credited back to the client only when the
-/// upstream session framed it into output (`dataSent`) or it was written to
-/// an HTTP/1 upstream socket below its watermark; response DATA likewise. So
+/// The handler is the I/O shell of its streams: every decision about one stream's
+/// exchange (what is recorded, statuses and resets, retries, pauses, credit, deadlines'
+/// meaning) is that stream's `HTTP2ExchangeStateMachine`'s. The handler routes each
+/// stream event to the exchange's WebSocket bridge first, else to its machine, with the
+/// callback's time; it acquires legs when the machine says `openLeg` (the shared
+/// upstream, its SETTINGS, the HTTP/1.1 pool), and carries the machine's actions out
+/// (`carryOut`). Connection-wide matters stay here: the pump, GOAWAYs, the deadlines'
+/// timers, the recorder checks, the client connection's close.
+///
+/// Flow control (decided by the machines, see there): request DATA is credited back
+/// to the client only when the upstream session framed it into output (`dataSent`) or
+/// it was written to an HTTP/1 upstream socket below its watermark; response DATA likewise. So
 /// a stream whose reader stalls holds at most one stream window (1 MiB) in
 /// the proxy, and one connection at most its 16 MiB connection window per leg.
 ///
@@ -666,11 +675,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             let stream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
             (upstream, fromUpstream, upstreamStream) = (stream, [], stream)
         case .http1(let leg):
-            guard let (stream, unparsed) = leg.takeOver() else { return }
+            guard let (stream, unparsed) = leg.takeOver() else {
+                return exchange.machine.responseHeadUndeliverable("the upstream's connection could not be taken over",
+                                                                  now: eventTime, exchange)
+            }
             exchange.leg = .none
             (upstream, fromUpstream, upstreamStream) = (stream, unparsed, nil)
         case .none:
-            return
+            return exchange.machine.responseHeadUndeliverable("the exchange has no upstream to relay",
+                                                              now: eventTime, exchange)
         }
         do {
             try session.submitResponse(stream: exchange.clientStream, headers: clientFields, endStream: false)
