@@ -34,7 +34,10 @@ import TaplineWire
 /// left when the client's stream closes is given back then, so no connection window leaks.
 /// Bytes arriving after the flow is over are given back at once and not counted.
 ///
-/// Actions go to the sink as they are decided (no allocation per event). Carrying one
+/// Actions go to the sink as they are decided (no allocation per event). The events are
+/// generic over the sink (`some HTTP2ExchangeActionSink`): the shell's calls are
+/// specialized for `HTTP2StreamExchange`, whose inlined `carryOut` leaves no action value
+/// built on the hot path, while tests pass a recording sink. Carrying one
 /// out may feed the machine another event first (see `HTTP2ExchangeActionSink`): every
 /// method settles `state` before its first action and re-checks it after an action that
 /// may re-enter. Times come in with the events (`now`). Legs are named by the `attempt`
