@@ -15,9 +15,18 @@ import TaplineWire
 /// and writes both sessions' output while their sockets are writable, until
 /// nothing is left to do. Socket callbacks only feed bytes in and call `pump`.
 ///
-/// Flow control: request DATA is credited back to the client only when the
-/// upstream session framed it into output (`dataSent`) or it was written to
-/// an HTTP/1 upstream socket below its watermark; response DATA likewise. So
+/// The handler is the I/O shell of its streams: every decision about one stream's
+/// exchange (what is recorded, statuses and resets, retries, pauses, credit, deadlines'
+/// meaning) is that stream's `HTTP2ExchangeStateMachine`'s. The handler routes each
+/// stream event to the exchange's WebSocket bridge first, else to its machine, with the
+/// callback's time; it acquires legs when the machine says `openLeg` (the shared
+/// upstream, its SETTINGS, the HTTP/1.1 pool), and carries the machine's actions out
+/// (`carryOut`). Connection-wide matters stay here: the pump, GOAWAYs, the deadlines'
+/// timers, the recorder checks, the client connection's close.
+///
+/// Flow control (decided by the machines, see there): request DATA is credited back
+/// to the client only when the upstream session framed it into output (`dataSent`) or
+/// it was written to an HTTP/1 upstream socket below its watermark; response DATA likewise. So
 /// a stream whose reader stalls holds at most one stream window (1 MiB) in
 /// the proxy, and one connection at most its 16 MiB connection window per leg.
 ///
@@ -50,6 +59,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private let route: HTTP2Route
     private let session: HTTP2Session
     private var exchanges = HTTP2StreamMap<HTTP2StreamExchange>()
+    /// What the exchanges' machines know of this connection.
+    private let exchangeEnvironment: HTTP2ExchangeEnvironment
     /// The shared HTTP/2 upstream connection, once connected.
     private var upstream: HTTP2UpstreamConnection?
     /// Stream legs of `upstream` whose streams are over, for the next exchanges.
@@ -98,6 +109,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         self.upstreamFailure = upstreamFailure
         self.preconnectTimings = preconnectTimings
         deadlines = HTTP2ConnectionDeadlines(loop: context.loop, timeouts: context.configuration.timeouts)
+        exchangeEnvironment = HTTP2ExchangeEnvironment(
+            connection: info.id, clientScheme: info.scheme, targetAuthority: route.target.authority,
+            upstreamHostPort: route.target.hostPort, responseTimeout: context.configuration.timeouts.response)
         deadlines.owner = self
         client.delegate = self
         if let upstream {
@@ -210,7 +224,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     /// The time to record for an event happening now (see `callbackTime`).
-    private var eventTime: Timestamp { callbackTime ?? .now() }
+    var eventTime: Timestamp { callbackTime ?? .now() }
 
     private func flushClient() {
         guard !clientClosed else { return }
@@ -225,15 +239,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// after the idle timeout, which cuts what is left (`stream(_:didCloseWith:)`).
     private func drainAfterCalmDown() {
         deadlines.startCalmDown()
+        let error = calmedDownError
         let current = exchanges  // as in `notifyTunnelWritability`: a snapshot to go through
-        current.forEachValue { exchange in
-            guard !exchange.requestEnded || exchange.webSocket != nil else { return }
-            if exchange.webSocket?.isRelaying != true, !exchange.flowEnded {
-                endFlow(exchange, error: calmedDownError)
-                abandonUpstream(exchange, code: .cancel)
-            }
-            session.resetAfterQueuedData(stream: exchange.clientStream, code: .enhanceYourCalm)
-        }
+        current.forEachValue { exchange in exchange.machine.calmDownCut(error, now: eventTime, exchange) }
     }
 
     /// What a stream the calm-down cut short records: the session's reason, for the
@@ -255,34 +263,39 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 webSocket.clientEnded() // trailers on a tunnel: only its end counts
                 return
             }
-            exchange.requestTrailers = fields
-            endRequest(exchange)
+            exchange.machine.requestTrailers(fields, now: eventTime, exchange)
         case .oversizedHeaders(let id, let fields, let kind, let endStream, let size):
             let error = HTTP2OversizedHeaders.clientError(kind: kind, size: size, limit: session.settings.maxHeaderListSize)
             if kind == .request {
-                failExchange(openExchange(stream: id, fields: fields, endStream: endStream), error, status: 431)
+                let exchange = openExchange(stream: id, fields: fields)
+                exchange.machine.requestHeadOversized(error, endStream: endStream, now: eventTime, exchange)
             } else if let exchange = exchanges[id] {
-                if let webSocket = exchange.webSocket { webSocket.clientEnded() } else { failExchange(exchange, error, status: 431) }
+                if let webSocket = exchange.webSocket {
+                    webSocket.clientEnded()
+                } else {
+                    exchange.machine.requestTrailersOversized(error, now: eventTime, exchange)
+                }
             }
         case .data(let id, let bytes):
-            if let webSocket = exchanges[id]?.webSocket {
-                webSocket.clientSent(bytes) // credited when the relay takes it
-                return
-            }
-            guard let exchange = exchanges[id], !exchange.flowEnded else {
+            guard let exchange = exchanges[id] else {
                 session.consume(stream: id, count: bytes.count)
                 return
             }
-            requestBody(bytes, for: exchange)
+            if let webSocket = exchange.webSocket {
+                webSocket.clientSent(bytes) // credited when the relay takes it
+                return
+            }
+            exchange.machine.requestBody(bytes, exchange)
         case .endStream(let id):
             guard let exchange = exchanges[id] else { return }
-            if let webSocket = exchange.webSocket { webSocket.clientEnded() } else { endRequest(exchange) }
+            if let webSocket = exchange.webSocket {
+                webSocket.clientEnded()
+            } else {
+                exchange.machine.requestEnd(now: eventTime, exchange)
+            }
         case .streamReset(let id, let code):
             guard let exchange = exchanges[id] else { return }
-            context.record(.http2StreamReset(flow: exchange.flow, fromClient: true, errorCode: code.rawValue, time: eventTime))
-            if exchange.webSocket?.clientReset(code: code) == true { return }
-            endFlow(exchange, error: FlowError(.clientAborted, "the client reset the stream with \(code)"))
-            abandonUpstream(exchange, code: code == .noError ? .cancel : code)
+            exchange.machine.clientReset(code, now: eventTime, exchange)
         case .streamClosed(let id, let code):
             clientStreamClosed(id, code: code)
         case .settings:
@@ -291,105 +304,32 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .goAway:
             recordConnectionEvent(event, fromClient: true)
         case .dataSent(let id, let count):
-            guard let exchange = exchanges[id], exchange.webSocket?.isRelaying != true else { return }
-            responseDelivered(count, for: exchange)
+            guard let exchange = exchanges[id] else { return }
+            exchange.machine.responseDelivered(count, queuedToClient: session.bufferedBytes(stream: id), exchange)
         }
     }
 
     private func startExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) {
-        let exchange = openExchange(stream: id, fields: fields, endStream: endStream)
-        if exchange.method == "CONNECT" {
-            if let refusal = HTTP2WebSocketBridge.refusal(of: fields, endStream: endStream) {
-                failExchange(exchange, refusal.error, status: refusal.status)
-                return
-            }
-            // The head is the whole request; the stream's DATA is the WebSocket, relayed once the upstream switched.
-            exchange.webSocket = HTTP2WebSocketBridge(session: session, stream: id, transport: client,
-                                                      closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
-                self?.pump()
-            }
-            endRequest(exchange)
-        }
+        let exchange = openExchange(stream: id, fields: fields)
         if let preconnect = preconnectTimings {
             preconnectTimings = nil
             exchange.timings.value.adoptConnectionSetup(from: preconnect)
         }
-        assignUpstream(exchange)
+        exchange.machine.requestHead(endStream: endStream, upstreamFailure: upstreamFailure, now: eventTime, exchange)
     }
 
-    /// Registers a new client stream as an exchange and records its flow's start and
-    /// request head (and the request's end when the head ended the stream).
-    private func openExchange(stream id: Int32, fields: HTTPHeaders, endStream: Bool) -> HTTP2StreamExchange {
+    /// Registers a new client stream as an exchange (its machine records the flow's start).
+    private func openExchange(stream id: Int32, fields: HTTPHeaders) -> HTTP2StreamExchange {
         deadlines.cancelIdle()
-        let flow = context.nextFlowID()
-        let pseudo = HTTP2HeadTranslator.requestPseudoHeaders(fields)
-        let exchange = HTTP2StreamExchange(flow: flow, clientStream: id, requestFields: fields,
-                                           method: pseudo.method ?? "GET", handler: self)
+        let exchange = HTTP2StreamExchange(flow: context.nextFlowID(), clientStream: id, requestFields: fields,
+                                           environment: exchangeEnvironment, captureBackedUp: pausedForRecorder,
+                                           handler: self)
         exchanges[id] = exchange
-        let now = eventTime
-        exchange.timings.value.requestStart = now
-        context.record(.flowStarted(flow: flow, connection: info.id, kind: .http,
-                                    scheme: pseudo.scheme ?? info.scheme,
-                                    authority: pseudo.authority ?? route.target.authority, time: now))
-        context.record(.http2Stream(flow: flow, streamID: UInt32(id), time: now))
-        context.record(.requestHead(flow: flow, head: HTTP2HeadTranslator.capturedRequest(fields, pseudo), time: now))
-        if endStream { endRequest(exchange) }
         return exchange
     }
 
-    private func requestBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
-        exchange.requestBodyBytes += UInt64(bytes.count)
-        exchange.clientUnconsumed += bytes.count
-        context.recordBody(flow: exchange.flow, isRequest: true, bytes: bytes[...], time: eventTime)
-        switch exchange.leg {
-        case .none:
-            exchange.pendingRequestBody.append(bytes)
-        case .http2(let leg):
-            leg.sendBody(bytes) // credited when framed (`requestBodyFramed`)
-        case .http1(let leg):
-            leg.sendBody(bytes[...])
-            if leg.isWritable { creditClient(exchange, exchange.clientUnconsumed) } // else when it drains
-        }
-    }
-
-    private func endRequest(_ exchange: HTTP2StreamExchange) {
-        guard !exchange.requestEnded else { return }
-        exchange.requestEnded = true
-        let now = eventTime
-        exchange.timings.value.requestSent = now
-        context.record(.requestEnd(flow: exchange.flow, trailers: exchange.requestTrailers,
-                                   bodyBytes: exchange.requestBodyBytes, time: now))
-        switch exchange.leg {
-        case .none: break
-        case .http2(let leg):
-            leg.sendEnd(trailers: exchange.requestTrailers)
-        case .http1(let leg):
-            leg.sendEnd(trailers: exchange.requestTrailers)
-        }
-    }
-
-    private func creditClient(_ exchange: HTTP2StreamExchange, _ count: Int) {
-        let credit = min(count, exchange.clientUnconsumed)
-        guard credit > 0 else { return }
-        exchange.clientUnconsumed -= credit
-        session.consume(stream: exchange.clientStream, count: credit)
-    }
-
-    /// Response bytes of `exchange` were framed toward the client: give the upstream its credit back.
-    private func responseDelivered(_ count: Int, for exchange: HTTP2StreamExchange) {
-        switch exchange.leg {
-        case .http2(let leg):
-            leg.consumed(count)
-        case .http1(let leg):
-            leg.consumed(count)
-            if queuedToClient(exchange) < HTTPClientBufferLimits.http2StreamSendQueue { leg.resumeReading(.clientSlow) }
-        case .none:
-            break
-        }
-    }
-
     /// Response bytes queued toward the client for `exchange` and not yet framed.
-    private func queuedToClient(_ exchange: HTTP2StreamExchange) -> Int {
+    func queuedToClient(_ exchange: HTTP2StreamExchange) -> Int {
         session.bufferedBytes(stream: exchange.clientStream)
     }
 
@@ -400,23 +340,12 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             if exchanges.isEmpty { becameIdle() }
             return
         }
-        if !exchange.flowEnded {
-            if exchange.responseComplete && exchange.requestEnded {
-                endFlow(exchange, error: nil)
-            } else {
-                endFlow(exchange, error: FlowError(.clientAborted, code == .noError
-                    ? "the stream closed before the exchange was complete"
-                    : "the stream was reset with \(code) before the exchange was complete"))
-            }
-        }
-        abandonUpstream(exchange, code: .cancel)
-        // Credit for request bytes that were never delivered goes back to the connection window.
-        session.consume(stream: id, count: exchange.clientUnconsumed)
-        exchange.clientUnconsumed = 0
+        exchange.machine.clientStreamClosed(code, now: eventTime, exchange)
         if exchanges.isEmpty { becameIdle() }
     }
 
-    /// Detaches the exchange from its upstream leg, resetting / closing it if still open.
+    /// Detaches the exchange from its upstream leg, resetting / closing it if still open
+    /// (an exchange still waiting for its leg stops waiting).
     private func abandonUpstream(_ exchange: HTTP2StreamExchange, code: HTTP2ErrorCode) {
         exchange.responseDeadline = nil
         var streamLeg = exchange.takeHTTP2Leg()
@@ -432,7 +361,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .http2:
             break // taken above
         case .http1(let leg):
-            if exchange.responseComplete { releaseHTTP1(leg) } else { leg.cancel() }
+            leg.cancel()
         }
         exchange.leg = .none
     }
@@ -440,10 +369,6 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     // MARK: Upstream legs
 
     private func assignUpstream(_ exchange: HTTP2StreamExchange) {
-        if let failure = upstreamFailure {
-            failExchange(exchange, failure.error, status: failure.status)
-            return
-        }
         if route.upstreamProtocol == .http1 || upstreamSpeaksHTTP1 {
             connectHTTP1(exchange, reusing: exchange.webSocket == nil) // a WebSocket takes its connection for good
             return
@@ -491,7 +416,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                     self.adoptUpstream(connection, for: waiting)
                 }
             case .failure(let failure):
-                for exchange in waiting { self.failExchange(exchange, failure.error, status: failure.status) }
+                for exchange in waiting { self.legFailedToOpen(exchange, failure) }
             }
             self.pump()
         }
@@ -506,7 +431,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         } catch {
             connection.stream.close()
             for exchange in waiting {
-                failExchange(exchange, FlowError(.upstreamUnreachable, "\(error)"), status: 502)
+                legFailedToOpen(exchange, UpstreamFailure(error: FlowError(.upstreamUnreachable, "\(error)")))
             }
             return
         }
@@ -514,25 +439,15 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     private func openStream(_ exchange: HTTP2StreamExchange, on connection: HTTP2UpstreamConnection) {
-        context.record(.upstreamConnected(flow: exchange.flow, server: connection.upstream.serverAddress,
-                                          tls: connection.upstream.tls, reused: connection.streamsOpened > 0,
-                                          time: eventTime))
         let fields = HTTP2HeadTranslator.http2Request(
-            exchange.requestFields, authority: route.isReverse ? route.target.authority : nil,
+            exchange.machine.requestFields, authority: route.isReverse ? route.target.authority : nil,
             forwardedFor: forwardedFor)
-        // An extended CONNECT stays open: its DATA is the WebSocket.
-        let endStream = exchange.webSocket == nil && exchange.requestEnded && exchange.pendingRequestBody.isEmpty
-            && exchange.requestTrailers == nil
+        let reused = connection.streamsOpened > 0
         let leg = streamLegs.leg(on: connection, owner: exchange)
         exchange.leg = .http2(leg)
-        leg.sendHead(.http2(fields), endStream: endStream)
-        guard !exchange.flowEnded else { return } // the connection took no new stream (`legFailed`)
-        for chunk in exchange.pendingRequestBody { leg.sendBody(chunk) }
-        exchange.pendingRequestBody = []
-        if exchange.requestEnded, !endStream, exchange.webSocket == nil {
-            leg.sendEnd(trailers: exchange.requestTrailers)
-        }
-        armResponseTimer(exchange)
+        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http2, reused: reused,
+                                   server: connection.upstream.serverAddress, tls: connection.upstream.tls,
+                                   head: .http2(fields), now: eventTime, exchange)
     }
 
     private var forwardedFor: (clientIP: String, scheme: String)? {
@@ -548,62 +463,46 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         let alpn = route.target.scheme == .https ? ["http/1.1"] : []
         context.connector.connect(to: route.target, alpn: alpn, timings: exchange.timings) { [weak self, weak exchange] result in
-            guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange, !exchange.flowEnded else {
+            guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange,
+                  exchange.machine.awaitedLegAttempt != nil else {
                 if case .success(let connection) = result { connection.stream.close() }
                 return
             }
             switch result {
             case .success(let connection): self.startHTTP1(exchange, on: connection, reused: false)
-            case .failure(let failure): self.failExchange(exchange, failure.error, status: failure.status)
+            case .failure(let failure): self.legFailedToOpen(exchange, failure)
             }
             self.pump()
         }
     }
 
     private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection, reused: Bool) {
-        context.record(.upstreamConnected(flow: exchange.flow, server: connection.serverAddress, tls: connection.tls,
-                                          reused: reused, time: eventTime))
         let hostHeader = route.isReverse ? route.target.authority : nil
+        let requestFields = exchange.machine.requestFields
         let head: HTTPRequestHead
         if let webSocket = exchange.webSocket {
-            head = webSocket.http1UpgradeRequest(exchange.requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
+            head = webSocket.http1UpgradeRequest(requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
         } else {
-            head = HTTP2HeadTranslator.http1Request(exchange.requestFields, hostHeader: hostHeader,
-                                                    forwardedFor: forwardedFor)
+            head = HTTP2HeadTranslator.http1Request(requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
         }
-        let hasBody = !exchange.requestEnded || !exchange.pendingRequestBody.isEmpty
         let leg = HTTP1ClientLeg(upstream: connection, reused: reused, limits: context.configuration.limits)
         leg.delegate = exchange
-        if pausedForRecorder { leg.pauseReading(.captureBackedUp) }
         exchange.leg = .http1(leg)
-        leg.sendHead(.http1(head), endStream: !hasBody)
-        for chunk in exchange.pendingRequestBody {
-            leg.sendBody(chunk[...])
-        }
-        exchange.pendingRequestBody = []
-        if exchange.requestEnded { leg.sendEnd(trailers: exchange.requestTrailers) }
+        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http1, reused: reused,
+                                   server: connection.serverAddress, tls: connection.tls, head: .http1(head),
+                                   now: eventTime, exchange)
         http1UpstreamWritable(exchange)
-        armResponseTimer(exchange)
     }
 
-    /// The leg of `exchange` failed. A request that went over a pooled HTTP/1.1
-    /// connection the server closed as we reused it (RFC 9112 §9.3.1) goes once more,
-    /// on a new connection, when `StaleConnectionRetryRule` allows it; anything else
-    /// fails the exchange (an HTTP/2 stream is never resent: a GOAWAY says which
-    /// streams the upstream left unprocessed, and those are refused to the client).
+    /// No leg for `exchange`: its connection failed.
+    private func legFailedToOpen(_ exchange: HTTP2StreamExchange, _ failure: UpstreamFailure) {
+        exchange.machine.legFailedToOpen(attempt: exchange.legAttempt, failure, now: eventTime, exchange)
+    }
+
+    /// The leg of `exchange` failed: the machine retries or fails the exchange.
     func legFailed(_ exchange: HTTP2StreamExchange, error: FlowError) {
-        // A resend goes over a fresh connection, on which the rule never allows another.
-        if case .http1(let leg) = exchange.leg, !exchange.flowEnded,
-           StaleConnectionRetryRule.allowsResend(method: exchange.method, requestHasBody: exchange.requestBodyBytes > 0,
-                                                 requestComplete: exchange.requestEnded, overReusedConnection: leg.reused,
-                                                 responseStarted: leg.responseStarted, alreadyResent: false) {
-            exchange.responseDeadline = nil
-            leg.cancel()
-            exchange.leg = .none
-            connectHTTP1(exchange, reusing: false)
-            return
-        }
-        upstreamLost(exchange, error: error)
+        exchange.machine.legFailed(error, now: eventTime, exchange)
+        pump()
     }
 
     /// The response of an HTTP/1.1 leg is over: its connection goes back to the pool
@@ -614,7 +513,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
         guard case .http1(let leg) = exchange.leg, leg.isWritable else { return }
-        creditClient(exchange, exchange.clientUnconsumed)
+        exchange.machine.legWritable(exchange)
         pump()
     }
 
@@ -625,237 +524,177 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         _ = exchange.webSocket?.upstreamStreamEvent(event, context: context, flow: exchange.flow, time: eventTime)
     }
 
-    /// The session framed `count` request body bytes onto the exchange's HTTP/2 upstream
-    /// stream: the client gets that credit back.
-    func requestBodyFramed(_ count: Int, for exchange: HTTP2StreamExchange) {
-        creditClient(exchange, count)
-    }
-
-    /// The exchange's HTTP/2 upstream stream ended otherwise than with its response. A
-    /// reset reaches the client's stream with the upstream's code (INTERNAL_ERROR for
-    /// NO_ERROR) after what was relayed before it; NO_ERROR after a complete response
-    /// while the client still uploads is RFC 9113 §8.1's "send no more" (Go servers send
-    /// it when a handler leaves the body unread): the exchange is over, and the client is
-    /// asked to stop too, after the response. A stream a GOAWAY refused is refused to the
-    /// client (it may retry); any other close before the response ended is a 502, or a
-    /// reset once a head was sent.
-    func upstreamStreamEnded(_ end: HTTP2StreamEnd, for exchange: HTTP2StreamExchange) {
-        let id = exchange.clientStream
-        switch end {
-        case .resetByUpstream(let code):
-            context.record(.http2StreamReset(flow: exchange.flow, fromClient: false, errorCode: code.rawValue, time: eventTime))
-            guard !exchange.responseComplete else {
-                if code == .noError && !exchange.requestEnded {
-                    endFlow(exchange, error: nil)
-                    session.stopPeerAfterOurEnd(stream: id)
-                }
-                return
-            }
-            abandonUpstream(exchange, code: .cancel)
-            endFlow(exchange, error: FlowError(.upstreamAborted, "\(route.target.hostPort) reset the stream with \(code)"))
-            session.resetAfterQueuedData(stream: id, code: code == .noError ? .internalError : code)
-        case .closed(let code):
-            guard !exchange.responseComplete, !exchange.flowEnded else { return }
-            abandonUpstream(exchange, code: .cancel)
-            let message = code == .refusedStream
-                ? "\(route.target.hostPort) refused the stream (GOAWAY or REFUSED_STREAM)"
-                : "\(route.target.hostPort) closed the stream with \(code) before the response was complete"
-            if exchange.responseHeadSent || code == .refusedStream {
-                endFlow(exchange, error: FlowError(.upstreamAborted, message))
-                session.resetAfterQueuedData(stream: id, code: code == .noError ? .internalError : code)
-            } else {
-                failExchange(exchange, FlowError(.upstreamAborted, message), status: 502)
-            }
-        }
-    }
-
-    /// The upstream switched to WebSocket: the client gets `clientFields` (`:status 200`),
-    /// and a relay takes both sides and the flow over. `fromUpstream`: bytes already read after the switch.
-    /// `upstreamStream`: the HTTP/2 upstream's stream that `upstream` is, nil for an HTTP/1.1 socket.
-    private func startWebSocketRelay(_ exchange: HTTP2StreamExchange, clientFields: HTTPHeaders, upstream: any ByteStream,
-                                     fromUpstream: [UInt8], tap: WebSocketTap, upstreamStream: HTTP2TunnelStream? = nil) {
-        guard let webSocket = exchange.webSocket else { return }
-        sendResponseHead(clientFields, endStream: false, for: exchange)
-        guard exchange.responseHeadSent else {
-            upstream.close()
-            return
-        }
-        exchange.flowEnded = true // the relay records the flow's end from now on
-        webSocket.startRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
-                             upstream: upstream, upstreamStream: upstreamStream, fromUpstream: fromUpstream, tap: tap)
-    }
-
-    private func sendResponseHead(_ fields: HTTPHeaders, endStream: Bool, for exchange: HTTP2StreamExchange) {
-        guard !exchange.flowEnded else { return }
-        do {
-            try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: endStream)
-            exchange.responseHeadSent = true
-        } catch {
-            endFlow(exchange, error: FlowError(.clientAborted, "cannot answer the client's stream: \(error)"))
-            abandonUpstream(exchange, code: .cancel)
-        }
-    }
-
-    /// A response head (interim or final) from the exchange's leg: recorded as received
-    /// and sent on to the client stream. An HTTP/2 upstream's block goes through as is
-    /// (ending the client's stream when it ended the upstream's); an HTTP/1.1 head is
-    /// translated with the framing its parser decided and, for a bodiless response, the
-    /// Content-Length it stated. A WebSocket's accepting answer starts its relay instead.
-    func legResponseHead(_ response: LegResponseHead, for exchange: HTTP2StreamExchange) {
-        if let fields = response.http2Fields {
-            http2ResponseHead(response.received, fields: fields, endsStream: response.endsStream, for: exchange)
-            return
-        }
-        let head = response.received
-        firstResponseByte(exchange)
-        if exchange.webSocket != nil, !head.isInterim, head.status == 101 || (200..<300).contains(head.status) {
-            switchHTTP1ToWebSocket(exchange, response: head)
-            return
-        }
-        context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-        var forwarded = head
-        // One content-length of the decided (or, bodiless, stated) value: `5, 5` or two
-        // content-length fields make an HTTP/2 response malformed (RFC 9113 §8.1.1).
-        forwarded.headers = response.framing != .none ? HTTP1HeadRewriter.framed(head.headers, response.framing)
-            : HTTP1HeadRewriter.bodilessResponseFields(head.headers, statedContentLength: response.statedContentLength)
-        let fields = HTTP2HeadTranslator.http2Response(forwarded)
-        if head.isInterim {
-            try? session.submitInformational(stream: exchange.clientStream, headers: fields)
-            return
-        }
-        sendResponseHead(fields, endStream: response.framing == .none, for: exchange)
-    }
-
-    /// A head from an HTTP/2 upstream stream (its leg reports the end that follows a head
-    /// which ended the stream). A 2xx to an extended CONNECT that keeps the stream open
-    /// makes the stream the WebSocket's upstream side.
-    /// `head` is the block as the capture records it (`HTTP2HeadTranslator.capturedResponse`).
-    func http2ResponseHead(_ head: HTTPResponseHead, fields: HTTPHeaders, endsStream: Bool,
-                           for exchange: HTTP2StreamExchange) {
-        context.record(.responseHead(flow: exchange.flow, head: head, time: eventTime))
-        if head.isInterim {
-            try? session.submitInformational(stream: exchange.clientStream, headers: fields)
-            return
-        }
-        if let webSocket = exchange.webSocket, case .http2(let leg) = exchange.leg,
-           (200..<300).contains(head.status), !endsStream {
-            // The leg stays the exchange's: `abandonUpstream` resets the stream if the client goes.
-            leg.relayStream(to: exchange)
-            let upstreamStream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
-            startWebSocketRelay(exchange, clientFields: fields, upstream: upstreamStream, fromUpstream: [],
-                                tap: WebSocketTap(handshakeResponse: head), upstreamStream: upstreamStream)
-            return
-        }
-        sendResponseHead(fields, endStream: endsStream, for: exchange)
-    }
-
-    /// The HTTP/1.1 upstream answered the tunnel's Upgrade: a valid 101 starts the relay
-    /// (the 101 is what the capture records); anything else in 1xx/2xx is a 502.
-    private func switchHTTP1ToWebSocket(_ exchange: HTTP2StreamExchange, response: HTTPResponseHead) {
-        guard case .http1(let leg) = exchange.leg else { return }
-        let clientFields: HTTPHeaders
-        do throws(ExtendedConnectError) {
-            clientFields = try ExtendedConnectTranslator.http2Response(toUpgrade: response, key: exchange.webSocket?.upgradeKey ?? "")
-        } catch {
-            failExchange(exchange, FlowError(.badResponse, "\(route.target.hostPort): \(error)"), status: 502)
-            return
-        }
-        context.record(.responseHead(flow: exchange.flow, head: response, time: eventTime))
-        guard let (stream, fromUpstream) = leg.takeOver() else { return }
-        exchange.leg = .none
-        startWebSocketRelay(exchange, clientFields: clientFields, upstream: stream,
-                            fromUpstream: fromUpstream, tap: WebSocketTap(handshakeResponse: response))
-    }
-
-    /// Response body bytes from the exchange's leg toward the client. An HTTP/1.1 leg is
-    /// paused (`.clientSlow`) while the stream has `HTTPClientBufferLimits.http2StreamSendQueue`
-    /// queued, until `dataSent` brings it below; an HTTP/2 stream is held back by its
-    /// window, credited as the client takes the bytes (`responseDelivered`).
-    func legResponseBody(_ bytes: [UInt8], for exchange: HTTP2StreamExchange) {
-        exchange.responseBodyBytes += UInt64(bytes.count)
-        context.recordBody(flow: exchange.flow, isRequest: false, bytes: bytes[...], time: eventTime)
-        session.send(data: bytes, stream: exchange.clientStream)
-        if case .http1(let leg) = exchange.leg, queuedToClient(exchange) >= HTTPClientBufferLimits.http2StreamSendQueue {
-            leg.pauseReading(.clientSlow)
-        }
-    }
-
-    func legResponseEnd(trailers: HTTPHeaders?, for exchange: HTTP2StreamExchange) {
-        responseEnded(exchange, trailers: trailers)
-        if case .http1(let leg) = exchange.leg { releaseHTTP1(leg) }
-    }
-
-    private func responseEnded(_ exchange: HTTP2StreamExchange, trailers: HTTPHeaders?) {
-        guard !exchange.responseComplete, !exchange.flowEnded else { return }
-        exchange.responseComplete = true
-        exchange.responseDeadline = nil
-        context.record(.responseEnd(flow: exchange.flow, trailers: trailers, bodyBytes: exchange.responseBodyBytes,
-                                    time: eventTime))
-        session.finish(stream: exchange.clientStream, trailers: HTTP2HeadTranslator.http2Trailers(trailers))
-        if let webSocket = exchange.webSocket {
-            // The upgrade was refused: the flow is over even if the client keeps its side open.
-            endFlow(exchange, error: nil)
-            webSocket.upstreamRefused()
-        }
-    }
-
-    func firstResponseByte(_ exchange: HTTP2StreamExchange) {
-        exchange.responseDeadline = nil
-        if exchange.timings.value.firstResponseByte == nil { exchange.timings.value.firstResponseByte = eventTime }
-    }
-
-    /// The exchange's upstream failed (connection lost, bad response).
+    /// The exchange's upstream failed under its WebSocket relay, or its connection was lost.
     func upstreamLost(_ exchange: HTTP2StreamExchange, error: FlowError) {
         if let webSocket = exchange.webSocket, webSocket.upstreamLost(error) { return }
-        guard !exchange.flowEnded, !exchange.responseComplete else { return }
-        failExchange(exchange, error, status: 502)
+        exchange.machine.upstreamLost(error, now: eventTime, exchange)
         pump()
     }
 
-    /// Ends the flow with `error`; the client gets `status` and the message when no
-    /// response head was sent yet, else its stream is reset.
-    private func failExchange(_ exchange: HTTP2StreamExchange, _ error: FlowError, status: Int) {
-        guard !exchange.flowEnded else { return }
-        let answerWithStatus = !exchange.responseHeadSent
-        endFlow(exchange, error: error)
-        abandonUpstream(exchange, code: .cancel)
-        if answerWithStatus {
-            let body = Array("Tapline: \(error.message)\n".utf8)
-            let fields = HTTPHeaders([(":status", String(status)), ("content-type", "text/plain; charset=utf-8"),
-                                      ("content-length", String(body.count)), ("x-tapline-error", "1")])
-            // A response to HEAD has no content (RFC 9110 §9.3.2): its head says how long
-            // the message would be, and the stream ends with it.
-            let headRequest = exchange.method == "HEAD"
+    // MARK: Carrying out the machines' actions
+
+    @inline(__always)
+    func record(_ event: @autoclosure () -> FlowEvent) {
+        context.record(event())
+    }
+
+    @inline(__always)
+    func recordBody(_ flow: FlowID, isRequest: Bool, _ bytes: ArraySlice<UInt8>) {
+        context.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: eventTime)
+    }
+
+    /// Does what `exchange`'s machine decided, on the client's session, the exchange's
+    /// leg or its WebSocket bridge. Failures it meets (the session refusing a head) go
+    /// back to the machine as events.
+    ///
+    /// Inlined into each of the machine's calls (the machine is specialized for
+    /// `HTTP2StreamExchange`), so an action costs what its case does: no enum is built
+    /// and switched over on the hot path.
+    @inline(__always)
+    func carryOut(_ action: HTTP2ExchangeAction, for exchange: HTTP2StreamExchange) {
+        let id = exchange.clientStream
+        switch action {
+        case .openLeg(let attempt, let retry):
+            exchange.legAttempt = attempt
+            // A resend goes over a fresh HTTP/1.1 connection, on which the rule never allows another.
+            if retry { connectHTTP1(exchange, reusing: false) } else { assignUpstream(exchange) }
+        case .discardOpenedLeg:
+            abandonUpstream(exchange, code: .cancel)
+        case .sendHead(let head, let endStream):
+            switch exchange.leg {
+            case .http2(let leg): leg.sendHead(head, endStream: endStream)
+            case .http1(let leg): leg.sendHead(head, endStream: endStream)
+            case .none: break
+            }
+        case .sendBody(let bytes):
+            switch exchange.leg {
+            case .http2(let leg):
+                leg.sendBody(bytes) // credited when framed (`requestBodyFramed`)
+            case .http1(let leg):
+                leg.sendBody(bytes[...])
+                if leg.isWritable { exchange.machine.legWritable(exchange) } // else when it drains
+            case .none:
+                break
+            }
+        case .sendEnd(let trailers):
+            switch exchange.leg {
+            case .http2(let leg): leg.sendEnd(trailers: trailers)
+            case .http1(let leg): leg.sendEnd(trailers: trailers)
+            case .none: break
+            }
+        case .cancelLeg(let code):
+            abandonUpstream(exchange, code: code)
+        case .releaseLeg:
+            guard case .http1(let leg) = exchange.leg else { return }
+            exchange.leg = .none
+            releaseHTTP1(leg)
+        case .pauseLeg(let reason):
+            switch exchange.leg {
+            case .http2(let leg): leg.pauseReading(reason)
+            case .http1(let leg): leg.pauseReading(reason)
+            case .none: break
+            }
+        case .resumeLeg(let reason):
+            switch exchange.leg {
+            case .http2(let leg): leg.resumeReading(reason)
+            case .http1(let leg): leg.resumeReading(reason)
+            case .none: break
+            }
+        case .legConsumed(let count):
+            if case .http2(let leg) = exchange.leg { leg.consumed(count) }
+        case .armResponseDeadline:
+            deadlines.armResponseDeadline(for: exchange)
+        case .disarmResponseDeadline:
+            exchange.responseDeadline = nil
+        case .creditClient(let count):
+            session.consume(stream: id, count: count)
+        case .sendInformational(let fields):
+            try? session.submitInformational(stream: id, headers: fields)
+        case .sendResponseHead(let fields, let endStream):
             do {
-                try session.submitResponse(stream: exchange.clientStream, headers: fields, endStream: headRequest)
-                if !headRequest {
-                    session.send(data: body, stream: exchange.clientStream)
-                    session.finish(stream: exchange.clientStream)
-                }
-                // A client still uploading is not reset with NO_ERROR (RFC 9113 §8.1 allows
-                // it): curl 7.88 then drops the answer and fails with "Stream error in the
-                // HTTP/2 framing layer". Its remaining DATA is consumed and discarded instead.
-                return
-            } catch {}
+                try session.submitResponse(stream: id, headers: fields, endStream: endStream)
+            } catch {
+                exchange.machine.responseHeadUndeliverable("\(error)", now: eventTime, exchange)
+            }
+        case .sendData(let bytes):
+            session.send(data: bytes, stream: id)
+        case .finish(let trailers):
+            session.finish(stream: id, trailers: trailers)
+        case .answer(let status, let message, let headRequest):
+            answer(stream: id, status: status, message: message, headRequest: headRequest)
+        case .resetClient(let code, let afterQueuedData):
+            if afterQueuedData { session.resetAfterQueuedData(stream: id, code: code) } else { session.reset(stream: id, code: code) }
+        case .stopPeerAfterOurEnd:
+            session.stopPeerAfterOurEnd(stream: id)
+        case .prepareWebSocketBridge:
+            exchange.webSocket = HTTP2WebSocketBridge(session: session, stream: id, transport: client,
+                                                      closeGrace: context.configuration.timeouts.webSocketClose) { [weak self] in
+                self?.pump()
+            }
+        case .startWebSocketRelay(let clientFields, let handshake):
+            startWebSocketRelay(exchange, clientFields: clientFields, handshake: handshake)
+        case .passClientResetToWebSocketRelay(let code):
+            _ = exchange.webSocket?.clientReset(code: code)
+        case .webSocketUpgradeRefused:
+            exchange.webSocket?.upstreamRefused()
         }
-        session.reset(stream: exchange.clientStream, code: .internalError)
     }
 
-    /// Records `flowEnded` once; the exchange stays registered until its client stream closes.
-    private func endFlow(_ exchange: HTTP2StreamExchange, error: FlowError?) {
-        guard !exchange.flowEnded else { return }
-        exchange.flowEnded = true
-        exchange.responseDeadline = nil
-        let now = eventTime
-        exchange.timings.value.done = now
-        context.record(.flowEnded(flow: exchange.flow, timings: exchange.timings.value,
-                                  bytesFromClient: exchange.requestBodyBytes, bytesFromServer: exchange.responseBodyBytes,
-                                  error: error, time: now))
+    /// Tapline's own answer on stream `id`: `status` with `message` as a text body. A
+    /// response to HEAD has no content (RFC 9110 §9.3.2): its head says how long the
+    /// message would be, and the stream ends with it. A session that refuses the head
+    /// (the stream is closing) gets the stream reset instead.
+    private func answer(stream id: Int32, status: Int, message: String, headRequest: Bool) {
+        let body = Array("Tapline: \(message)\n".utf8)
+        let fields = HTTPHeaders([(":status", String(status)), ("content-type", "text/plain; charset=utf-8"),
+                                  ("content-length", String(body.count)), ("x-tapline-error", "1")])
+        do {
+            try session.submitResponse(stream: id, headers: fields, endStream: headRequest)
+            if !headRequest {
+                session.send(data: body, stream: id)
+                session.finish(stream: id)
+            }
+        } catch {
+            session.reset(stream: id, code: .internalError)
+        }
     }
 
-    /// Starts `exchange`'s response timeout (its upstream stream or request was just sent).
-    private func armResponseTimer(_ exchange: HTTP2StreamExchange) {
-        deadlines.armResponseDeadline(for: exchange)
+    /// The upstream accepted the WebSocket: the client gets `clientFields` (`:status 200`),
+    /// and the bridge's relay takes both sides and the flow over, with the upstream's
+    /// stream (HTTP/2; the leg stays the exchange's, `abandonUpstream` resets it if the
+    /// client goes) or its HTTP/1.1 connection and the bytes read after the 101.
+    private func startWebSocketRelay(_ exchange: HTTP2StreamExchange, clientFields: HTTPHeaders,
+                                     handshake: HTTPResponseHead) {
+        guard let webSocket = exchange.webSocket else { return }
+        let upstream: any ByteStream
+        let fromUpstream: [UInt8]
+        let upstreamStream: HTTP2TunnelStream?
+        switch exchange.leg {
+        case .http2(let leg):
+            leg.relayStream(to: exchange)
+            let stream = webSocket.makeUpstreamStream(on: leg.connection, stream: leg.stream)
+            (upstream, fromUpstream, upstreamStream) = (stream, [], stream)
+        case .http1(let leg):
+            guard let (stream, unparsed) = leg.takeOver() else {
+                return exchange.machine.responseHeadUndeliverable("the upstream's connection could not be taken over",
+                                                                  now: eventTime, exchange)
+            }
+            exchange.leg = .none
+            (upstream, fromUpstream, upstreamStream) = (stream, unparsed, nil)
+        case .none:
+            return exchange.machine.responseHeadUndeliverable("the exchange has no upstream to relay",
+                                                              now: eventTime, exchange)
+        }
+        do {
+            try session.submitResponse(stream: exchange.clientStream, headers: clientFields, endStream: false)
+        } catch {
+            upstream.close()
+            exchange.machine.responseHeadUndeliverable("\(error)", now: eventTime, exchange)
+            return
+        }
+        webSocket.startRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
+                             upstream: upstream, upstreamStream: upstreamStream, fromUpstream: fromUpstream,
+                             tap: WebSocketTap(handshakeResponse: handshake))
     }
 
     // MARK: HTTP2UpstreamConnectionOwner
@@ -870,7 +709,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .settings where !waitingForSettings.isEmpty:
             let waiting = waitingForSettings
             waitingForSettings = []
-            for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
+            for exchange in waiting where exchange.machine.awaitedLegAttempt != nil { assignUpstream(exchange) }
         case .goAway(_, let code, _):
             // The upstream takes no new streams: the client hears the same (see the schedule for when).
             if let goAway = goAways.upstreamSentGoAway(code: code, upstream: route.target.hostPort) {
@@ -904,7 +743,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         let waiting = waitingForSettings
         waitingForSettings = []
-        for exchange in waiting where !exchange.flowEnded { assignUpstream(exchange) }
+        for exchange in waiting where exchange.machine.awaitedLegAttempt != nil { assignUpstream(exchange) }
         pump()
     }
 
@@ -913,12 +752,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// 504 for every stream whose upstream is late (unless it already answered).
     func responseDeadlinesPassed() {
         let late = deadlines.takeExpiredResponseDeadlines(among: exchanges.values)
-        let timeout = context.configuration.timeouts.response
-        for exchange in late {
-            guard !exchange.flowEnded, !exchange.responseHeadSent else { continue }
-            failExchange(exchange, FlowError(.upstreamTimeout,
-                "\(route.target.hostPort) sent no response within \(TimeoutText.seconds(timeout))"), status: 504)
-        }
+        for exchange in late { exchange.machine.responseDeadlinePassed(now: eventTime, exchange) }
         if !late.isEmpty { pump() }
     }
 
@@ -967,17 +801,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         pausedForRecorder = true
         client.pauseReading()
         upstream?.pauseReading()
-        exchanges.forEachValue { exchange in
-            if case .http1(let leg) = exchange.leg { leg.pauseReading(.captureBackedUp) }
-        }
+        exchanges.forEachValue { exchange in exchange.machine.captureBackedUpReported(exchange) }
         context.whenRecorderDrained { [weak self] in
             guard let self else { return }
             self.pausedForRecorder = false
             self.client.resumeReading()
             self.upstream?.resumeReading()
-            self.exchanges.forEachValue { exchange in
-                if case .http1(let leg) = exchange.leg { leg.resumeReading(.captureBackedUp) }
-            }
+            self.exchanges.forEachValue { exchange in exchange.machine.captureDrained(exchange) }
         }
     }
 
@@ -994,10 +824,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func abort() {
         for exchange in exchanges.values { exchange.webSocket?.abort() }
-        for exchange in exchanges.values where !exchange.flowEnded {
-            endFlow(exchange, error: FlowError(.shutdown, "Tapline was shut down while the stream was in flight"))
-            abandonUpstream(exchange, code: .cancel)
-        }
+        let now = eventTime
+        for exchange in exchanges.values { exchange.machine.abort(now: now, exchange) }
         upstream?.close()
         http1Pool.closeAll()
         client.close()
@@ -1034,8 +862,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             : FlowError(.clientAborted, "the client closed the connection before the stream was complete")
         for (_, exchange) in exchanges.entriesByID {
             exchange.webSocket?.clientConnectionClosed(error: error)
-            endFlow(exchange, error: cutError)
-            abandonUpstream(exchange, code: .cancel)
+            exchange.machine.clientConnectionClosed(cutError, now: eventTime, exchange)
         }
         exchanges.removeAll()
         waitingForUpstream = []

@@ -7,8 +7,9 @@ import TaplineWire
 /// The RFC 8441 side of one client stream that opened with an extended CONNECT
 /// (`:protocol websocket`): the client's stream as a byte stream, the handshake
 /// toward the upstream, and, once the upstream switched, the `WebSocketRelay` that
-/// owns the flow. `HTTP2ProxyHandler` keeps the exchange (request head, leg, response
-/// mapping, the flow until the switch) and hands this bridge the stream's events.
+/// owns the flow. The exchange (request head, leg, response mapping, the flow until the
+/// switch) is the stream's `HTTP2ExchangeStateMachine`'s, which decides when the stream
+/// is handed over; `HTTP2ProxyHandler` hands this bridge the stream's events first.
 ///
 /// Upstreams: an HTTP/2 one that announced SETTINGS_ENABLE_CONNECT_PROTOCOL gets the
 /// extended CONNECT as is, and its 2xx switches; an HTTP/1.1 one gets the GET + Upgrade of
