@@ -8,7 +8,7 @@ import TaplineWire
 /// `HTTP2Session` toward the client; each client stream becomes one flow and
 /// one upstream stream, on an HTTP/2 upstream connection shared by the
 /// connection's streams, or on an HTTP/1.1 connection of its own: a new one,
-/// or an idle keep-alive one an earlier stream left in `http1Pool`.
+/// or an idle keep-alive one an earlier stream left in `http1Legs`.
 ///
 /// Everything runs from one pump (`pump()`): it hands the client session's
 /// events to the exchanges, dispatches the upstream connection's events,
@@ -62,8 +62,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var waitingForSettings: [HTTP2StreamExchange] = []
     /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
     private var upstreamSpeaksHTTP1 = false
-    /// Idle HTTP/1.1 upstream connections of this client connection, for its later streams.
-    private lazy var http1Pool = HTTP1UpstreamPool(loop: context.loop, idleMilliseconds: context.configuration.timeouts.idle)
+    /// Where the streams' HTTP/1.1 legs come from and go back to: idle ones are kept for
+    /// this client connection's later streams.
+    private lazy var http1Legs = PooledUpstreamLegSource(connector: context.connector,
+                                                         limits: context.configuration.limits,
+                                                         idleMilliseconds: context.configuration.timeouts.idle)
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
@@ -432,7 +435,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .http2:
             break // taken above
         case .http1(let leg):
-            if exchange.responseComplete { releaseHTTP1(leg) } else { leg.cancel() }
+            if exchange.responseComplete { releaseHTTP1(leg) } else { http1Legs.discard(leg) }
         }
         exchange.leg = .none
     }
@@ -480,13 +483,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             case .success(let connection):
                 if self.route.upstreamProtocol == .negotiated, connection.tls?.alpn != "h2" {
                     self.upstreamSpeaksHTTP1 = true
-                    for (index, exchange) in waiting.enumerated() {
-                        if index == 0 {
-                            self.startHTTP1(exchange, on: connection, reused: false)
-                        } else {
-                            self.connectHTTP1(exchange)
-                        }
-                    }
+                    // The first waiting stream takes this connection (parked, never used: new).
+                    self.http1Legs.adopt(
+                        HTTP1ClientLeg(upstream: connection, reused: false, limits: self.context.configuration.limits),
+                        under: UpstreamPoolKey(target: self.route.target, offer: .http1))
+                    for exchange in waiting { self.connectHTTP1(exchange) }
                 } else {
                     self.adoptUpstream(connection, for: waiting)
                 }
@@ -539,30 +540,26 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         route.isReverse && context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
     }
 
-    /// Gives the exchange an HTTP/1.1 upstream: an idle one from the pool unless
+    /// Gives the exchange an HTTP/1.1 upstream from `http1Legs`: an idle one unless
     /// `reusing` is false, else a new connection.
     private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
-        if reusing, let connection = http1Pool.take(for: route.target) {
-            startHTTP1(exchange, on: connection, reused: true)
-            return
-        }
-        let alpn = route.target.scheme == .https ? ["http/1.1"] : []
-        context.connector.connect(to: route.target, alpn: alpn, timings: exchange.timings) { [weak self, weak exchange] result in
+        let request = UpstreamLegRequest(target: route.target, offer: .http1, mayReuse: reusing, timings: exchange.timings)
+        http1Legs.leg(for: request) { [weak self, weak exchange, http1Legs] result in
             guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange, !exchange.flowEnded else {
-                if case .success(let connection) = result { connection.stream.close() }
+                if case .success(let leg) = result { http1Legs.discard(leg) }
                 return
             }
             switch result {
-            case .success(let connection): self.startHTTP1(exchange, on: connection, reused: false)
+            case .success(let leg): self.startHTTP1(exchange, on: leg)
             case .failure(let failure): self.failExchange(exchange, failure.error, status: failure.status)
             }
             self.pump()
         }
     }
 
-    private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection, reused: Bool) {
-        context.record(.upstreamConnected(flow: exchange.flow, server: connection.serverAddress, tls: connection.tls,
-                                          reused: reused, time: eventTime))
+    private func startHTTP1(_ exchange: HTTP2StreamExchange, on leg: any HTTPClientLeg) {
+        context.record(.upstreamConnected(flow: exchange.flow, server: leg.serverAddress, tls: leg.tls,
+                                          reused: leg.reused, time: eventTime))
         let hostHeader = route.isReverse ? route.target.authority : nil
         let head: HTTPRequestHead
         if let webSocket = exchange.webSocket {
@@ -572,7 +569,6 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                                     forwardedFor: forwardedFor)
         }
         let hasBody = !exchange.requestEnded || !exchange.pendingRequestBody.isEmpty
-        let leg = HTTP1ClientLeg(upstream: connection, reused: reused, limits: context.configuration.limits)
         leg.delegate = exchange
         if pausedForRecorder { leg.pauseReading(.captureBackedUp) }
         exchange.leg = .http1(leg)
@@ -598,7 +594,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                                                  requestComplete: exchange.requestEnded, overReusedConnection: leg.reused,
                                                  responseStarted: leg.responseStarted, alreadyResent: false) {
             exchange.responseDeadline = nil
-            leg.cancel()
+            http1Legs.discard(leg)
             exchange.leg = .none
             connectHTTP1(exchange, reusing: false)
             return
@@ -606,10 +602,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         upstreamLost(exchange, error: error)
     }
 
-    /// The response of an HTTP/1.1 leg is over: its connection goes back to the pool
-    /// when it can carry another request, else it is closed once flushed.
-    private func releaseHTTP1(_ leg: HTTP1ClientLeg) {
-        if let connection = leg.releaseConnection() { http1Pool.park(connection) }
+    /// The response of an HTTP/1.1 leg is over: it goes back to `http1Legs`, which keeps
+    /// it when it can carry another request, else closes it.
+    private func releaseHTTP1(_ leg: any HTTPClientLeg) {
+        http1Legs.release(leg)
     }
 
     func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
@@ -762,6 +758,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         context.record(.responseHead(flow: exchange.flow, head: response, time: eventTime))
         guard let (stream, fromUpstream) = leg.takeOver() else { return }
+        http1Legs.discard(leg) // it let go of its transport: only forgotten
         exchange.leg = .none
         startWebSocketRelay(exchange, clientFields: clientFields, upstream: stream,
                             fromUpstream: fromUpstream, tap: WebSocketTap(handshakeResponse: response))
@@ -983,7 +980,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func beginShutdown() {
         let goAway = goAways.beginShutdown()
-        http1Pool.closeAll()
+        http1Legs.closeAll()
         session.goAway(code: goAway.code, debugData: goAway.debugData)
         pump()
         if exchanges.isEmpty, !clientClosed {
@@ -999,7 +996,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             abandonUpstream(exchange, code: .cancel)
         }
         upstream?.close()
-        http1Pool.closeAll()
+        http1Legs.closeAll()
         client.close()
     }
 
@@ -1039,7 +1036,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         exchanges.removeAll()
         waitingForUpstream = []
-        http1Pool.closeAll()
+        http1Legs.closeAll()
         upstream?.close()
         upstream = nil
         streamLegs.removeAll()

@@ -31,7 +31,7 @@ final class HTTP2StreamExchange: HTTP2UpstreamStreamDelegate, HTTP2ResponseDeadl
     enum Leg {
         case none
         case http2(HTTP2StreamLeg)
-        case http1(HTTP1ClientLeg)
+        case http1(any HTTPClientLeg)
     }
 
     let flow: FlowID
