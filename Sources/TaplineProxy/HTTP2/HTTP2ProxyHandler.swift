@@ -779,7 +779,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func legResponseEnd(trailers: HTTPHeaders?, for exchange: HTTP2StreamExchange) {
         responseEnded(exchange, trailers: trailers)
-        if case .http1(let leg) = exchange.leg { releaseHTTP1(leg) }
+        if case .http1(let leg) = exchange.leg {
+            // A leg kept for reuse is another stream's next: this exchange lets go of it.
+            if leg.poolable { exchange.leg = .none }
+            releaseHTTP1(leg)
+        }
     }
 
     private func responseEnded(_ exchange: HTTP2StreamExchange, trailers: HTTPHeaders?) {
