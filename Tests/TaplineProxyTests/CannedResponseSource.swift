@@ -23,13 +23,15 @@ final class CannedResponseSource: UpstreamLegSource {
         self.body = body
     }
 
-    func leg(for request: UpstreamLegRequest,
-             completion: @escaping (Result<any HTTPClientLeg, UpstreamFailure>) -> Void) {
-        if request.mayReuse, let idle, idle.target == request.target {
-            self.idle = nil
-            completion(.success(idle))
-            return
-        }
+    func readyLeg(for request: UpstreamLegRequest) -> (any HTTPClientLeg)? {
+        guard let idle, idle.target == request.target else { return nil }
+        self.idle = nil
+        return idle
+    }
+
+    /// A new leg, at once: a mock has nothing to connect to.
+    func openLeg(for request: UpstreamLegRequest,
+                 completion: @escaping (Result<any HTTPClientLeg, UpstreamFailure>) -> Void) {
         let leg = CannedResponseLeg(loop: loop, target: request.target, head: head, body: body)
         legsMade.append(leg)
         completion(.success(leg))

@@ -1,10 +1,10 @@
 import TaplineHTTPClient
 @testable import TaplineProxy
 
-/// An `UpstreamLegSource` that connects nothing: each request for a leg waits in
-/// `pending` until the test answers it (`complete`), so a test decides exactly when
-/// "the upstream connected" relative to the client's events. Legs given back are
-/// cancelled (nothing is pooled) and listed in `returned`.
+/// An `UpstreamLegSource` that connects nothing and keeps nothing ready: each request
+/// for a new leg waits in `pending` until the test answers it (`complete`), so a test
+/// decides exactly when "the upstream connected" relative to the client's events. Legs
+/// given back are cancelled (nothing is pooled) and listed in `returned`.
 ///
 /// Thread ownership: used on the loop of the handler under test.
 final class FakeLegSource: UpstreamLegSource {
@@ -12,8 +12,10 @@ final class FakeLegSource: UpstreamLegSource {
     /// `release` or `discard`, in the order the owner gave legs back.
     private(set) var returned: [String] = []
 
-    func leg(for request: UpstreamLegRequest,
-             completion: @escaping (Result<any HTTPClientLeg, UpstreamFailure>) -> Void) {
+    func readyLeg(for request: UpstreamLegRequest) -> (any HTTPClientLeg)? { nil }
+
+    func openLeg(for request: UpstreamLegRequest,
+                 completion: @escaping (Result<any HTTPClientLeg, UpstreamFailure>) -> Void) {
         pending.append((request, completion))
     }
 

@@ -6,8 +6,12 @@ import TaplineWire
 /// (`UpstreamLegFactory`). Released legs go back to the pool under the key they were
 /// handed out for.
 ///
-/// Invariant: `keys` holds exactly the legs handed out (or adopted) and not yet
-/// released or discarded, by identity, with the key they go back under.
+/// Invariant: `handedOut` holds exactly the legs handed out and not yet released or
+/// discarded, by identity, with the pool's bucket for the key they go back under (a
+/// bucket, not a key: a leg goes back without its key being compared or hashed; nil
+/// once the pool is closed). It is
+/// a list, searched from its end: an owner holds few legs at once (one per exchange in
+/// flight), and most often gives back the one it took last.
 ///
 /// Thread ownership: confined to `connector.loop`; owned by one owner (in the proxy,
 /// one client connection's handler), which closes it with the connection.
@@ -15,7 +19,7 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
     public let pool: UpstreamLegPool
     private let connector: UpstreamConnector
     private let limits: HTTP1Limits
-    private var keys: [ObjectIdentifier: UpstreamPoolKey] = [:]
+    private var handedOut: [(leg: ObjectIdentifier, bucket: ParkedLegBucket?)] = []
 
     public init(connector: UpstreamConnector, limits: HTTP1Limits, idleMilliseconds: Int,
                 maxIdlePerKey: Int = UpstreamLegPool.defaultMaxIdlePerKey) {
@@ -24,20 +28,21 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
         pool = UpstreamLegPool(loop: connector.loop, idleMilliseconds: idleMilliseconds, maxIdlePerKey: maxIdlePerKey)
     }
 
-    public func leg(for request: UpstreamLegRequest,
-                    completion: @escaping (Result<any HTTPClientLeg, UpstreamFailure>) -> Void) {
+    public func readyLeg(for request: UpstreamLegRequest) -> (any HTTPClientLeg)? {
+        guard let (leg, bucket) = pool.take(for: request.target, offer: request.offer) else { return nil }
+        handedOut.append((ObjectIdentifier(leg), bucket))
+        return leg
+    }
+
+    public func openLeg(for request: UpstreamLegRequest,
+                        completion: @escaping (Result<any HTTPClientLeg, UpstreamFailure>) -> Void) {
         let key = request.key
-        if request.mayReuse, let leg = pool.take(for: key) {
-            keys[ObjectIdentifier(leg)] = key
-            completion(.success(leg))
-            return
-        }
         let limits = self.limits
         connector.connect(to: request.target, alpn: key.offer.alpn, timings: request.timings) { [weak self] result in
             switch result {
             case .success(let connection):
                 let leg = UpstreamLegFactory.leg(on: connection, offer: key.offer, limits: limits)
-                self?.keys[ObjectIdentifier(leg)] = key
+                if let self { handedOut.append((ObjectIdentifier(leg), pool.bucket(for: key, creating: true))) }
                 completion(.success(leg))
             case .failure(let failure):
                 completion(.failure(failure))
@@ -54,20 +59,28 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
     }
 
     public func release(_ leg: any HTTPClientLeg) {
-        guard let key = keys.removeValue(forKey: ObjectIdentifier(leg)) else {
-            leg.cancel() // not one of ours: nothing to park it under
+        guard let bucket = takeBack(leg) else {
+            leg.delegate = nil
+            leg.cancel() // not one of ours, given back already, or the pool is closed
             return
         }
-        pool.park(leg, for: key)
+        pool.park(leg, in: bucket)
     }
 
     public func discard(_ leg: any HTTPClientLeg) {
-        keys.removeValue(forKey: ObjectIdentifier(leg))
+        _ = takeBack(leg)
         leg.delegate = nil
         leg.cancel()
     }
 
     public func closeAll() {
         pool.closeAll()
+    }
+
+    /// Removes `leg` from `handedOut`; the bucket it goes back to, or nil.
+    private func takeBack(_ leg: any HTTPClientLeg) -> ParkedLegBucket? {
+        let id = ObjectIdentifier(leg)
+        guard let position = handedOut.lastIndex(where: { $0.leg == id }) else { return nil }
+        return handedOut.remove(at: position).bucket
     }
 }

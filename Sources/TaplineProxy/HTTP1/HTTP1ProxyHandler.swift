@@ -283,28 +283,35 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         machine.requestUnparsable(error, now: clock.now(), self)
     }
 
-    /// Gets a leg for `exchange` from `legSource`: a pooled one when the machine allows
-    /// reuse and one to the same upstream is idle (handed over at once, so the machine
-    /// hears of it inside this action), else a new one. The machine hears of it as
-    /// `legOpened`/`legFailedToOpen`; the leg is this handler's once it says `adoptOpenedLeg`.
+    /// Gets a leg for `exchange` from `legSource`: a ready (pooled) one when the machine
+    /// allows reuse and one to the same upstream is idle, reported at once (the machine
+    /// hears of it inside this action; no closure is made, this being every kept-alive
+    /// request), else a new one. The machine hears of it as `legOpened`/`legFailedToOpen`;
+    /// the leg is this handler's once it says `adoptOpenedLeg`. A new leg's completion
+    /// holds the handler until it runs (at most the connect timeout): a leg that arrives
+    /// after the client left goes to the machine all the same, which has it discarded
+    /// (its attempt is over).
     private func openLeg(for exchange: HTTP1Exchange, attempt: UInt32, reuseAllowed: Bool) {
         dropLeg()
-        let request = UpstreamLegRequest(target: exchange.target, offer: offer, mayReuse: reuseAllowed,
-                                         timings: exchange.timings)
-        legSource.leg(for: request) { [weak self, legSource] result in
-            guard let self else {
-                if case .success(let leg) = result { legSource.discard(leg) }
-                return
-            }
+        let request = UpstreamLegRequest(target: exchange.target, offer: offer, timings: exchange.timings)
+        if reuseAllowed, let leg = legSource.readyLeg(for: request) {
+            legArrived(leg, attempt: attempt)
+            return
+        }
+        legSource.openLeg(for: request) { [self] result in
             switch result {
             case .success(let leg):
-                self.openedLeg = leg
-                self.machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.serverAddress,
-                                       tls: leg.tls, now: self.clock.now(), self)
+                legArrived(leg, attempt: attempt)
             case .failure(let failure):
-                self.machine.legFailedToOpen(attempt: attempt, failure, now: self.clock.now(), self)
+                machine.legFailedToOpen(attempt: attempt, failure, now: clock.now(), self)
             }
         }
+    }
+
+    private func legArrived(_ leg: any HTTPClientLeg, attempt: UInt32) {
+        openedLeg = leg
+        machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.serverAddress, tls: leg.tls,
+                          now: clock.now(), self)
     }
 
     /// Gives the upstream up: its connection is closed (an HTTP/2 stream reset).
@@ -319,8 +326,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     private func releaseLeg() {
         guard let leg else { return }
         self.leg = nil
-        leg.delegate = nil
-        legSource.release(leg)
+        legSource.release(leg) // which clears its delegate
     }
 
     // MARK: Upstream side (HTTPClientLegDelegate)

@@ -543,8 +543,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// Gives the exchange an HTTP/1.1 upstream from `http1Legs`: an idle one unless
     /// `reusing` is false, else a new connection.
     private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
-        let request = UpstreamLegRequest(target: route.target, offer: .http1, mayReuse: reusing, timings: exchange.timings)
-        http1Legs.leg(for: request) { [weak self, weak exchange, http1Legs] result in
+        let request = UpstreamLegRequest(target: route.target, offer: .http1, timings: exchange.timings)
+        http1Legs.leg(for: request, mayReuse: reusing) { [weak self, weak exchange, http1Legs] result in
             guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange, !exchange.flowEnded else {
                 if case .success(let leg) = result { http1Legs.discard(leg) }
                 return

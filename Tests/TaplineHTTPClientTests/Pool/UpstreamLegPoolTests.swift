@@ -205,41 +205,56 @@ final class UpstreamLegPoolTests: XCTestCase {
 
     // MARK: The source
 
-    /// A released leg goes back under the key it was handed out for and the next request
-    /// with that key gets it at once; a request that may not reuse one connects anew
-    /// (here to a closed port, so it fails instead of taking the idle leg).
-    func testTheSourceHandsReleasedLegsBackOnlyToRequestsThatMayReuseThem() throws {
+    /// A released leg goes back under the key it was handed out for, and the next ready
+    /// leg asked for with that key is it, at once; another key gets none; `openLeg`
+    /// connects anew (here to a closed port, so it fails instead of taking the idle leg).
+    func testTheSourceHandsReleasedLegsBackAsReadyLegsOfTheirKey() throws {
         let closedPort = Int(try LoopbackPort.free())
         let target = UpstreamTarget(scheme: .http, host: "127.0.0.1", port: closedPort)
-        let fresh = SyncResult<String>()
-        let (sameLeg, answeredAtOnce) = try onLoop { loop -> (Bool, Bool) in
+        let opened = SyncResult<String>()
+        let handedOut = try onLoop { loop -> [String] in
             let source = PooledUpstreamLegSource(connector: UpstreamConnector(loop: loop, configuration: HTTPClientConfiguration()),
                                                  limits: HTTP1Limits(), idleMilliseconds: 60_000)
+            let request = UpstreamLegRequest(target: target, offer: .http1, timings: FlowTimingsBox())
             let adopted = StubPoolLeg("adopted")
-            source.adopt(adopted, under: UpstreamPoolKey(target: target, offer: .http1))
-            var handed: (any HTTPClientLeg)?
-            source.leg(for: UpstreamLegRequest(target: target, offer: .http1, timings: FlowTimingsBox())) {
-                handed = try? $0.get()
+            source.adopt(adopted, under: request.key)
+            var handedOut: [String] = []
+            for _ in 0..<2 {
+                let leg = source.readyLeg(for: request)
+                handedOut.append((leg as? StubPoolLeg)?.name ?? "none")
+                if let leg { source.release(leg) }
             }
-            let answeredAtOnce = handed != nil
-            if let handed { source.release(handed) }
-            var again: (any HTTPClientLeg)?
-            source.leg(for: UpstreamLegRequest(target: target, offer: .http1, timings: FlowTimingsBox())) {
-                again = try? $0.get()
-            }
-            if let again { source.release(again) }
-            source.leg(for: UpstreamLegRequest(target: target, offer: .http1, mayReuse: false, timings: FlowTimingsBox())) {
-                switch $0 {
-                case .success: fresh.set("a leg")
-                case .failure(let failure): fresh.set("\(failure.error.kind)")
+            let otherTarget = UpstreamTarget(scheme: .https, host: "127.0.0.1", port: closedPort)
+            let other = source.readyLeg(for: UpstreamLegRequest(target: otherTarget, offer: .http1, timings: FlowTimingsBox()))
+            handedOut.append((other as? StubPoolLeg)?.name ?? "none")
+            source.openLeg(for: request) { result in
+                switch result {
+                case .success: opened.set("a leg")
+                case .failure(let failure): opened.set("\(failure.error.kind)")
                 }
                 _ = source
             }
-            return (handed === adopted && again === adopted, answeredAtOnce)
+            return handedOut
         }
-        XCTAssertTrue(answeredAtOnce, "a pooled leg is handed out before leg(for:) returns")
-        XCTAssertTrue(sameLeg, "the released leg was handed out again")
-        XCTAssertEqual(fresh.wait(seconds: 15), "\(FlowErrorKind.upstreamUnreachable)",
-                       "a request that may not reuse connects anew")
+        XCTAssertEqual(handedOut, ["adopted", "adopted", "none"], "the released leg is ready again, for its key only")
+        XCTAssertEqual(opened.wait(seconds: 15), "\(FlowErrorKind.upstreamUnreachable)",
+                       "openLeg connects anew instead of handing out the idle leg")
+    }
+
+    /// The owner is going: a leg it gives back after `closeAll` is closed, not parked.
+    func testALegReleasedAfterCloseAllIsClosed() throws {
+        let (cancelled, idle) = try onLoop { loop -> (Bool, Int) in
+            let source = PooledUpstreamLegSource(connector: UpstreamConnector(loop: loop, configuration: HTTPClientConfiguration()),
+                                                 limits: HTTP1Limits(), idleMilliseconds: 60_000)
+            let request = UpstreamLegRequest(target: Self.http, offer: .http1, timings: FlowTimingsBox())
+            let leg = StubPoolLeg("in use")
+            source.adopt(leg, under: request.key)
+            guard let handed = source.readyLeg(for: request) else { return (false, -1) }
+            source.closeAll()
+            source.release(handed)
+            return (leg.cancelled, source.pool.idleCount(for: request.key))
+        }
+        XCTAssertTrue(cancelled)
+        XCTAssertEqual(idle, 0)
     }
 }
