@@ -125,7 +125,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     // MARK: HTTP1ExchangeActionSink
 
     /// Carries out one of the machine's actions. An action may feed the machine another
-    /// event before the one that produced it is done (a kept leg reported at once, a leg
+    /// event before the one that produced it is done (a pooled leg reported at once, a leg
     /// failing inside `sendHead`, a client write that fills its socket): the machine
     /// settles its state before each action, so that nested event sees it as it is.
     func perform(_ action: HTTP1ExchangeAction) {
