@@ -1,3 +1,4 @@
+import TaplineFlow
 import TaplineHTTPClient
 @testable import TaplineProxy
 import TaplineWire
@@ -8,7 +9,9 @@ import TaplineWire
 /// Thread ownership: used on the loop of the handler under test.
 final class FakeClientLeg: HTTPClientLeg {
     weak var delegate: (any HTTPClientLegDelegate)?
-    let upstream: UpstreamConnection
+    let target: UpstreamTarget
+    let serverAddress: String
+    let tls: TLSDetails? = nil
     var reused = false
     var responseStarted = false
     var poolable = true
@@ -19,7 +22,8 @@ final class FakeClientLeg: HTTPClientLeg {
     /// `stream` is the connection the owner would record (`upstreamConnected` reads
     /// its transport's address); nothing is written to it.
     init(target: UpstreamTarget, stream: any ByteStream) {
-        upstream = UpstreamConnection(target: target, stream: stream, tls: nil)
+        self.target = target
+        serverAddress = stream.transport.remoteAddress.description
     }
 
     func sendHead(_ head: LegRequestHead, endStream: Bool) {

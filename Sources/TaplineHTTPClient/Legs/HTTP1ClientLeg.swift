@@ -37,7 +37,7 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     }
 
     public weak var delegate: (any HTTPClientLegDelegate)?
-    public let upstream: UpstreamConnection
+    private let upstream: UpstreamConnection
     private var parser: HTTP1ResponseParser
     private var phase = Phase.idle
     private var pauses = LegReadPauses()
@@ -75,6 +75,9 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         upstream.stream.resumeReading()
     }
 
+    public var target: UpstreamTarget { upstream.target }
+    public var serverAddress: String { upstream.serverAddress }
+    public var tls: TLSDetails? { upstream.tls }
     public var poolable: Bool { phase == .idle }
     public var isWritable: Bool { upstream.stream.isWritable }
 
@@ -222,19 +225,6 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         phase = .detached
         upstream.stream.delegate = nil
         upstream.stream.close()
-    }
-
-    /// Hands the connection back for another request when `poolable` (the leg lets go
-    /// of it: the caller parks it, `HTTP1UpstreamPool`); otherwise closes it once its
-    /// output is flushed and returns nil. Called again: no effect, nil.
-    public func releaseConnection() -> UpstreamConnection? {
-        let reusable = poolable
-        guard phase != .detached else { return nil }
-        phase = .detached
-        upstream.stream.delegate = nil
-        if reusable { return upstream }
-        upstream.stream.closeAfterFlush()
-        return nil
     }
 
     public func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? {

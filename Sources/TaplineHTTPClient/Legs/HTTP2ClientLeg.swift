@@ -36,7 +36,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     }
 
     public weak var delegate: (any HTTPClientLegDelegate)?
-    public let upstream: UpstreamConnection
+    private let upstream: UpstreamConnection
     private var connection: HTTP2UpstreamConnection?
     private var phase = Phase.idle
     /// The reasons reading is paused for, applied to each request's stream leg.
@@ -66,6 +66,9 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         return leg
     }
 
+    public var target: UpstreamTarget { upstream.target }
+    public var serverAddress: String { upstream.serverAddress }
+    public var tls: TLSDetails? { upstream.tls }
     public var poolable: Bool { phase == .idle && connection?.canOpenStreams == true }
 
     public var isWritable: Bool {

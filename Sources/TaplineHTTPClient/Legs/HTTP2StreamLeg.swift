@@ -116,7 +116,10 @@ public final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         set { owner = newValue as? any HTTP2StreamLegDelegate }
     }
 
-    public var upstream: UpstreamConnection { connection.upstream }
+    private var upstream: UpstreamConnection { connection.upstream }
+    public var target: UpstreamTarget { upstream.target }
+    public var serverAddress: String { upstream.serverAddress }
+    public var tls: TLSDetails? { upstream.tls }
 
     /// A stream is one request: the connection, not the leg, is what carries the next.
     public var poolable: Bool { false }

@@ -1,3 +1,4 @@
+import TaplineFlow
 import TaplineWire
 
 /// The client side of one upstream connection, at message level: what every owner
@@ -23,9 +24,15 @@ import TaplineWire
 public protocol HTTPClientLeg: AnyObject {
     var delegate: (any HTTPClientLegDelegate)? { get set }
 
-    /// The connection under the leg, for what the owner records (`upstreamConnected`:
-    /// server address, TLS details) and compares (its target): never for I/O.
-    var upstream: UpstreamConnection { get }
+    // What the owner records of the upstream (`upstreamConnected`); a leg with no
+    // socket under it (a mock server's) says what it stands in for.
+
+    /// The origin the leg's requests go to.
+    var target: UpstreamTarget { get }
+    /// `ip:port` the connection went to.
+    var serverAddress: String { get }
+    /// The negotiated TLS parameters and server certificate; nil over plain TCP.
+    var tls: TLSDetails? { get }
     /// The request in flight (or, between requests, the next one) goes over a
     /// connection that an earlier request used: what `upstreamConnected` records,
     /// and what `StaleConnectionRetryRule` asks.

@@ -13,4 +13,7 @@ public struct LegPauseReason: OptionSet, Sendable {
     /// The owner's client cannot take more response bytes now (its socket or stream
     /// queue is full): no more response events until it drains.
     public static let clientSlow = LegPauseReason(rawValue: 1 << 1)
+
+    /// Every reason there is, one by one (`resumeReading` takes them singly).
+    public static let allReasons: [LegPauseReason] = [.captureBackedUp, .clientSlow]
 }

@@ -26,8 +26,9 @@ public struct LegResponseHead {
     /// HTTP/2 owner forwards it so). False for HTTP/1 and interim heads.
     public let endsStream: Bool
 
-    /// A head whose framing the leg decided.
-    init(received: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?, endsStream: Bool = false) {
+    /// A head whose framing the leg decided (public: a leg outside this module, such
+    /// as a mock server's, states its responses so).
+    public init(received: HTTPResponseHead, framing: HTTP1BodyFraming, statedContentLength: Int?, endsStream: Bool = false) {
         self.received = received
         framingSource = .decided(framing)
         self.statedContentLength = statedContentLength

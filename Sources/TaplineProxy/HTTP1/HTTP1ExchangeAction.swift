@@ -17,9 +17,9 @@ enum HTTP1ExchangeAction {
     case disarm
 
     // Upstream leg
-    /// Gets a leg for `exchange`: the kept one when `reuseAllowed` and it can carry the
-    /// request, else a new connection (the shell's `HTTP1LegOpener`). The answer comes
-    /// back as `legOpened`/`legFailedToOpen` with this `attempt`.
+    /// Gets a leg for `exchange` from the shell's `UpstreamLegSource`: an idle pooled one
+    /// when `reuseAllowed` and one matches, else a new connection. The answer comes back
+    /// as `legOpened`/`legFailedToOpen` with this `attempt` (at once for a pooled leg).
     case openLeg(HTTP1Exchange, attempt: UInt32, reuseAllowed: Bool)
     /// The leg `legOpened` reported becomes the exchange's, paused for `pausedFor`.
     case adoptOpenedLeg(pausedFor: LegPauseReason)

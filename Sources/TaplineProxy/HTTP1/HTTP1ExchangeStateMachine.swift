@@ -24,7 +24,7 @@ import TaplineWire
 /// Actions go to a sink as they are decided rather than in a returned collection: an
 /// event on the hot path then costs no allocation and no copying of actions (a body
 /// chunk is two calls). Carrying one out may feed the machine another event before the
-/// first is done (a kept leg reported at once, a leg failing inside `sendHead`, the
+/// first is done (a pooled leg reported at once, a leg failing inside `sendHead`, the
 /// client's close): so every method settles `state` before its first action, and
 /// whatever it hands out after an action that may re-enter stays right whatever the
 /// nested event did (`pullClient` asks the machine before it pulls).

@@ -16,8 +16,11 @@ import TaplineWire
 /// machine takes request events and the upstream leg is writable; unparsed bytes
 /// then pile up in the parser until `maxBufferedInput`, and above that the client is
 /// no longer read. The upstream side is an `HTTPClientLeg` (HTTP/1.1, or HTTP/2 when
-/// a reverse-mode upstream picks it) from the kept leg or the `HTTP1LegOpener`,
-/// whose response events go to the machine; the leg is paused `.clientSlow` while
+/// a reverse-mode upstream picks it) from the connection's `UpstreamLegSource`
+/// (`PooledUpstreamLegSource` unless a test injects one), whose response events go
+/// to the machine; a finished exchange gives its leg back to the source, which keeps
+/// it for a later request to the same upstream when it may carry one (the pool is
+/// this connection's: closed with it); the leg is paused `.clientSlow` while
 /// the client's socket is full and `.captureBackedUp` while the recorder is.
 /// Pipelined requests wait in the client parser until the exchange before them is
 /// finished.
@@ -46,14 +49,14 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     private let info: ClientConnectionInfo
     private let route: HTTP1Route
     private let clock: any ProxyClock
-    private let legOpener: any HTTP1LegOpener
+    private let legSource: any UpstreamLegSource
+    /// What every leg of this connection is asked for (the route decides).
+    private let offer: UpstreamProtocolOffer
     private var parser: HTTP1RequestParser
     private let machine: HTTP1ExchangeStateMachine
-    /// The upstream of the exchange in flight, or one kept for the next request (`poolable`).
+    /// The upstream of the exchange in flight (from `legSource`, which gets it back when
+    /// the exchange is finished).
     private var leg: (any HTTPClientLeg)?
-    /// `leg` was connected before the first request (TLS interception connects upstream
-    /// before finishing the client handshake): the first exchange takes it as it is.
-    private var legIsPreconnected = false
     /// A leg just delivered for an `openLeg`, while the machine's answer to it is carried out.
     private var openedLeg: (any HTTPClientLeg)?
     private var clientReadPaused = false
@@ -68,33 +71,40 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     /// Input buffered in the client's parser beyond which its socket is not read.
     private lazy var maxBufferedInput = HTTPClientBufferLimits.http1ParserInput(for: context.configuration.limits)
 
-    /// `clock` and `legOpener` are injected for tests; by default the wall clock and
-    /// the loop's connector (`ConnectorLegOpener`).
+    /// `clock` and `legSource` are injected for tests; by default the wall clock and a
+    /// `PooledUpstreamLegSource` on the loop's connector. `upstream`, connected before the
+    /// first request (TLS interception connects upstream before finishing the client
+    /// handshake), is parked in that source for the first request, which takes it as a
+    /// new connection; an injected source is never given one.
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, route: HTTP1Route,
          upstream: UpstreamConnection? = nil, upstreamFailure: UpstreamFailure? = nil,
          preconnectTimings: FlowTimings? = nil, clock: any ProxyClock = WallClock(),
-         legOpener: (any HTTP1LegOpener)? = nil) {
+         legSource: (any UpstreamLegSource)? = nil) {
+        precondition(upstream == nil || legSource == nil, "a pre-connected upstream goes to the default leg source")
         self.context = context
         self.client = client
         self.info = info
         self.route = route
         self.clock = clock
-        let isReverse: Bool = { if case .reverse = route { return true } else { return false } }()
-        self.legOpener = legOpener ?? ConnectorLegOpener(
-            connector: context.connector, isReverse: isReverse,
-            priorKnowledgeHTTP2: context.configuration.reverseUpstreamHTTP2, limits: context.configuration.limits)
+        let offer = UpstreamProtocolOffer.forHTTP1Client(route: route, configuration: context.configuration)
+        self.offer = offer
+        if let legSource {
+            self.legSource = legSource
+        } else {
+            let pooled = PooledUpstreamLegSource(connector: context.connector, limits: context.configuration.limits,
+                                                 idleMilliseconds: context.configuration.timeouts.idle)
+            if let upstream {
+                pooled.adopt(HTTP1ClientLeg(upstream: upstream, reused: false, limits: context.configuration.limits),
+                             under: UpstreamPoolKey(target: upstream.target, offer: offer))
+            }
+            self.legSource = pooled
+        }
         self.parser = HTTP1RequestParser(limits: context.configuration.limits)
         self.machine = HTTP1ExchangeStateMachine(
             connection: info.id, clientScheme: info.scheme, timeouts: context.configuration.timeouts,
             upstreamFailure: upstreamFailure, preconnectTimings: preconnectTimings,
             nextFlowID: { [context] in context.nextFlowID() })
         client.delegate = self
-        if let upstream {
-            let leg = HTTP1ClientLeg(upstream: upstream, reused: false, limits: context.configuration.limits)
-            leg.delegate = self
-            self.leg = leg
-            legIsPreconnected = preconnectTimings != nil
-        }
     }
 
     /// Starts serving, with bytes already read from the client (after CONNECT or a TLS handshake).
@@ -115,7 +125,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     // MARK: HTTP1ExchangeActionSink
 
     /// Carries out one of the machine's actions. An action may feed the machine another
-    /// event before the one that produced it is done (a kept leg reported at once, a leg
+    /// event before the one that produced it is done (a pooled leg reported at once, a leg
     /// failing inside `sendHead`, a client write that fills its socket): the machine
     /// settles its state before each action, so that nested event sees it as it is.
     func perform(_ action: HTTP1ExchangeAction) {
@@ -127,7 +137,6 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .openLeg(let exchange, let attempt, let reuseAllowed):
             openLeg(for: exchange, attempt: attempt, reuseAllowed: reuseAllowed)
         case .adoptOpenedLeg(let reasons):
-            // Nothing to take when the leg is the kept one (already this handler's, paused alike).
             guard let opened = openedLeg else { return }
             openedLeg = nil
             opened.delegate = self
@@ -137,8 +146,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .discardOpenedLeg:
             guard let opened = openedLeg else { return }
             openedLeg = nil
-            opened.delegate = nil
-            opened.cancel()
+            legSource.discard(opened)
         case .sendHead(let head, let endStream):
             leg?.sendHead(head, endStream: endStream)
         case .sendBody(let bytes):
@@ -174,7 +182,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .switchProtocols(let exchange, let response, let clientHead):
             switchProtocols(exchange, response: response, clientHead: clientHead)
         case .finishExchange(let keepLeg):
-            if leg?.poolable != true || !keepLeg { dropLeg() }
+            if keepLeg { releaseLeg() } else { dropLeg() }
             // The parser stops after any request carrying Upgrade; the upstream did not switch.
             parser.resumeAfterDeclinedUpgrade()
         case .answer(let status, let message, let headRequest):
@@ -275,41 +283,50 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         machine.requestUnparsable(error, now: clock.now(), self)
     }
 
-    /// Gets a leg for `exchange`: the kept one (or the one connected before the first
-    /// request) when the machine allows reuse and it can carry the request, else a new
-    /// one from `legOpener`. The machine hears of it as `legOpened`/`legFailedToOpen`.
+    /// Gets a leg for `exchange` from `legSource`: a ready (pooled) one when the machine
+    /// allows reuse and one to the same upstream is idle, reported at once (the machine
+    /// hears of it inside this action; no closure is made, this being every kept-alive
+    /// request), else a new one. The machine hears of it as `legOpened`/`legFailedToOpen`;
+    /// the leg is this handler's once it says `adoptOpenedLeg`. A new leg's completion
+    /// holds the handler until it runs (at most the connect timeout): a leg that arrives
+    /// after the client left goes to the machine all the same, which has it discarded
+    /// (its attempt is over).
     private func openLeg(for exchange: HTTP1Exchange, attempt: UInt32, reuseAllowed: Bool) {
-        if reuseAllowed, let leg, legIsPreconnected || (leg.poolable && leg.upstream.target == exchange.target) {
-            // The kept leg is this handler's already: `adoptOpenedLeg` has nothing to take.
-            legIsPreconnected = false
-            machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
-                              tls: leg.upstream.tls, now: clock.now(), self)
+        dropLeg()
+        let request = UpstreamLegRequest(target: exchange.target, offer: offer, timings: exchange.timings)
+        if reuseAllowed, let leg = legSource.readyLeg(for: request) {
+            legArrived(leg, attempt: attempt)
             return
         }
-        legIsPreconnected = false
-        dropLeg()
-        legOpener.openLeg(to: exchange.target, timings: exchange.timings) { [weak self] result in
-            guard let self else {
-                if case .success(let leg) = result { leg.cancel() }
-                return
-            }
+        legSource.openLeg(for: request) { [self] result in
             switch result {
             case .success(let leg):
-                self.openedLeg = leg
-                self.machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.upstream.serverAddress,
-                                       tls: leg.upstream.tls, now: self.clock.now(), self)
+                legArrived(leg, attempt: attempt)
             case .failure(let failure):
-                self.machine.legFailedToOpen(attempt: attempt, failure, now: self.clock.now(), self)
+                machine.legFailedToOpen(attempt: attempt, failure, now: clock.now(), self)
             }
         }
     }
 
-    /// Lets go of the upstream: its connection is closed (an HTTP/2 stream reset).
+    private func legArrived(_ leg: any HTTPClientLeg, attempt: UInt32) {
+        openedLeg = leg
+        machine.legOpened(attempt: attempt, reused: leg.reused, server: leg.serverAddress, tls: leg.tls,
+                          now: clock.now(), self)
+    }
+
+    /// Gives the upstream up: its connection is closed (an HTTP/2 stream reset).
     private func dropLeg() {
         guard let leg else { return }
         self.leg = nil
-        leg.delegate = nil
-        leg.cancel()
+        legSource.discard(leg)
+    }
+
+    /// The exchange is over and the machine keeps the connection: the leg goes back to
+    /// the source, which keeps it for a later request if it is `poolable`, else closes it.
+    private func releaseLeg() {
+        guard let leg else { return }
+        self.leg = nil
+        legSource.release(leg) // which clears its delegate
     }
 
     // MARK: Upstream side (HTTPClientLegDelegate)
@@ -346,16 +363,18 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     /// 101 Switching Protocols: from here on both connections are relayed byte for byte
     /// (a WebSocket upgrade through a `WebSocketRelay`, which also records its messages).
     private func switchProtocols(_ exchange: HTTP1Exchange, response: HTTPResponseHead, clientHead: HTTPResponseHead) {
-        guard let (upstream, fromUpstream) = leg?.takeOver() else {
+        guard let leg, let (upstream, fromUpstream) = leg.takeOver() else {
             machine.protocolSwitchRefused(now: clock.now(), self)
             return
         }
+        self.leg = nil
+        legSource.discard(leg) // it let go of its transport: only forgotten
         client.write(HTTP1Serializer.responseHead(clientHead))
         let fromClient = parser.takeUnparsedBytes()
         // The relay takes over both connections: a recorder wait of this handler's
         // (`checkRecorder`, after this returns) must not pause a client it no longer owns.
         machine.clientHandedOver(self)
-        leg = nil
+        legSource.closeAll()
         if WebSocketHandshake.isUpgradeRequest(exchange.request), WebSocketHandshake.isUpgradeResponse(response) {
             let relay = WebSocketRelay(context: context, info: info, flow: exchange.flow, timings: exchange.timings,
                                        client: client, upstream: upstream,
@@ -391,6 +410,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         }
         let initial = parser.takeUnparsedBytes()
         machine.clientHandedOver(self) // the HTTP/2 handler takes over the client
+        legSource.closeAll()
         client.write(Array("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".utf8))
         let cleaned = HTTP1HeadRewriter.upstreamRequest(head, framing: .none, originForm: head.target, hostHeader: nil,
                                                         forwardedFor: nil, isUpgrade: false)
@@ -426,6 +446,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         }
         let initial = parser.takeUnparsedBytes()
         machine.clientHandedOver(self) // the tunnel handler takes over the client
+        legSource.closeAll()
         client.write(Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8))
         let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
                                           connectRequest: head)
@@ -500,6 +521,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
         machine.clientClosed(now: clock.now(), self)
         dropLeg()
+        legSource.closeAll()
         context.clientConnectionClosed(info, connection: client.transport, error: error)
     }
 }

@@ -8,7 +8,7 @@ import TaplineWire
 /// `HTTP2Session` toward the client; each client stream becomes one flow and
 /// one upstream stream, on an HTTP/2 upstream connection shared by the
 /// connection's streams, or on an HTTP/1.1 connection of its own: a new one,
-/// or an idle keep-alive one an earlier stream left in `http1Pool`.
+/// or an idle keep-alive one an earlier stream left in `http1Legs`.
 ///
 /// Everything runs from one pump (`pump()`): it hands the client session's
 /// events to the exchanges, dispatches the upstream connection's events,
@@ -73,8 +73,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var waitingForSettings: [HTTP2StreamExchange] = []
     /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
     private var upstreamSpeaksHTTP1 = false
-    /// Idle HTTP/1.1 upstream connections of this client connection, for its later streams.
-    private lazy var http1Pool = HTTP1UpstreamPool(loop: context.loop, idleMilliseconds: context.configuration.timeouts.idle)
+    /// Where the streams' HTTP/1.1 legs come from and go back to: idle ones are kept for
+    /// this client connection's later streams.
+    private lazy var http1Legs = PooledUpstreamLegSource(connector: context.connector,
+                                                         limits: context.configuration.limits,
+                                                         idleMilliseconds: context.configuration.timeouts.idle)
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
@@ -361,7 +364,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .http2:
             break // taken above
         case .http1(let leg):
-            leg.cancel()
+            http1Legs.discard(leg)
         }
         exchange.leg = .none
     }
@@ -405,13 +408,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             case .success(let connection):
                 if self.route.upstreamProtocol == .negotiated, connection.tls?.alpn != "h2" {
                     self.upstreamSpeaksHTTP1 = true
-                    for (index, exchange) in waiting.enumerated() {
-                        if index == 0 {
-                            self.startHTTP1(exchange, on: connection, reused: false)
-                        } else {
-                            self.connectHTTP1(exchange)
-                        }
-                    }
+                    // The first waiting stream takes this connection (parked, never used: new).
+                    self.http1Legs.adopt(
+                        HTTP1ClientLeg(upstream: connection, reused: false, limits: self.context.configuration.limits),
+                        under: UpstreamPoolKey(target: self.route.target, offer: .http1))
+                    for exchange in waiting { self.connectHTTP1(exchange) }
                 } else {
                     self.adoptUpstream(connection, for: waiting)
                 }
@@ -454,29 +455,25 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         route.isReverse && context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
     }
 
-    /// Gives the exchange an HTTP/1.1 upstream: an idle one from the pool unless
+    /// Gives the exchange an HTTP/1.1 upstream from `http1Legs`: an idle one unless
     /// `reusing` is false, else a new connection.
     private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
-        if reusing, let connection = http1Pool.take(for: route.target) {
-            startHTTP1(exchange, on: connection, reused: true)
-            return
-        }
-        let alpn = route.target.scheme == .https ? ["http/1.1"] : []
-        context.connector.connect(to: route.target, alpn: alpn, timings: exchange.timings) { [weak self, weak exchange] result in
+        let request = UpstreamLegRequest(target: route.target, offer: .http1, timings: exchange.timings)
+        http1Legs.leg(for: request, mayReuse: reusing) { [weak self, weak exchange, http1Legs] result in
             guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange,
                   exchange.machine.awaitedLegAttempt != nil else {
-                if case .success(let connection) = result { connection.stream.close() }
+                if case .success(let leg) = result { http1Legs.discard(leg) }
                 return
             }
             switch result {
-            case .success(let connection): self.startHTTP1(exchange, on: connection, reused: false)
+            case .success(let leg): self.startHTTP1(exchange, on: leg)
             case .failure(let failure): self.legFailedToOpen(exchange, failure)
             }
             self.pump()
         }
     }
 
-    private func startHTTP1(_ exchange: HTTP2StreamExchange, on connection: UpstreamConnection, reused: Bool) {
+    private func startHTTP1(_ exchange: HTTP2StreamExchange, on leg: any HTTPClientLeg) {
         let hostHeader = route.isReverse ? route.target.authority : nil
         let requestFields = exchange.machine.requestFields
         let head: HTTPRequestHead
@@ -485,11 +482,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         } else {
             head = HTTP2HeadTranslator.http1Request(requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
         }
-        let leg = HTTP1ClientLeg(upstream: connection, reused: reused, limits: context.configuration.limits)
         leg.delegate = exchange
         exchange.leg = .http1(leg)
-        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http1, reused: reused,
-                                   server: connection.serverAddress, tls: connection.tls, head: .http1(head),
+        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http1, reused: leg.reused,
+                                   server: leg.serverAddress, tls: leg.tls, head: .http1(head),
                                    now: eventTime, exchange)
         http1UpstreamWritable(exchange)
     }
@@ -505,10 +501,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         pump()
     }
 
-    /// The response of an HTTP/1.1 leg is over: its connection goes back to the pool
-    /// when it can carry another request, else it is closed once flushed.
-    private func releaseHTTP1(_ leg: HTTP1ClientLeg) {
-        if let connection = leg.releaseConnection() { http1Pool.park(connection) }
+    /// The response of an HTTP/1.1 leg is over: it goes back to `http1Legs`, which keeps
+    /// it when it can carry another request, else closes it.
+    private func releaseHTTP1(_ leg: any HTTPClientLeg) {
+        http1Legs.release(leg)
     }
 
     func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
@@ -679,6 +675,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 return exchange.machine.responseHeadUndeliverable("the upstream's connection could not be taken over",
                                                                   now: eventTime, exchange)
             }
+            http1Legs.discard(leg) // it let go of its transport: only forgotten
             exchange.leg = .none
             (upstream, fromUpstream, upstreamStream) = (stream, unparsed, nil)
         case .none:
@@ -813,7 +810,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     func beginShutdown() {
         let goAway = goAways.beginShutdown()
-        http1Pool.closeAll()
+        http1Legs.closeAll()
         session.goAway(code: goAway.code, debugData: goAway.debugData)
         pump()
         if exchanges.isEmpty, !clientClosed {
@@ -827,7 +824,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         let now = eventTime
         for exchange in exchanges.values { exchange.machine.abort(now: now, exchange) }
         upstream?.close()
-        http1Pool.closeAll()
+        http1Legs.closeAll()
         client.close()
     }
 
@@ -866,7 +863,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         }
         exchanges.removeAll()
         waitingForUpstream = []
-        http1Pool.closeAll()
+        http1Legs.closeAll()
         upstream?.close()
         upstream = nil
         streamLegs.removeAll()

@@ -38,7 +38,7 @@ final class HTTP2StreamExchange: HTTP2ExchangeStateMachine, HTTP2UpstreamStreamD
     enum Leg {
         case none
         case http2(HTTP2StreamLeg)
-        case http1(HTTP1ClientLeg)
+        case http1(any HTTPClientLeg)
     }
 
     /// The exchange's decisions: itself, as its machine (see above).

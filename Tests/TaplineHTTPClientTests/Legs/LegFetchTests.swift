@@ -149,8 +149,11 @@ final class LegFetchTests: XCTestCase {
         let loop = group.loops[0]
         let result = SyncResult<Result<LegFetchResponse, FlowError>>()
         loop.execute { [configuration] in
-            LegFetch.start(request, connector: UpstreamConnector(loop: loop, configuration: configuration)) {
-                result.set($0)
+            let source = PooledUpstreamLegSource(connector: UpstreamConnector(loop: loop, configuration: configuration),
+                                                 limits: HTTP1Limits(), idleMilliseconds: 1_000)
+            LegFetch.start(request, source: source) { response in
+                source.closeAll()
+                result.set(response)
             }
         }
         return try XCTUnwrap(result.wait(seconds: 10), "no answer from \(url) in 10 s")

@@ -6,15 +6,15 @@ import TaplineWire
 /// Fetches one URL through an `HTTPClientLeg`, the way replay will send a recorded
 /// request again: an owner of a leg that is not the proxy.
 ///
-/// It connects with the `UpstreamConnector` (TLS verified as its configuration says,
-/// offering ALPN `h2,http/1.1` for https), makes the leg the connection speaks
-/// (`HTTP2ClientLeg` when ALPN chose h2 or for `h2c://`, else `HTTP1ClientLeg`),
-/// sends the request, its body as fast as the leg takes it (`isWritable`,
-/// `legBecameWritable`), collects the response, and hands `completion` the response
-/// or the `FlowError` that says why there is none, once. The connection is closed
-/// then: nothing is pooled.
+/// It asks an `UpstreamLegSource` for a leg (offering ALPN `h2,http/1.1` for https,
+/// HTTP/2 by prior knowledge for `h2c://`; a `PooledUpstreamLegSource` connects, or
+/// hands out an idle leg an earlier fetch released), sends the request, its body as
+/// fast as the leg takes it (`isWritable`, `legBecameWritable`), collects the
+/// response, and hands `completion` the response or the `FlowError` that says why
+/// there is none, once. The leg goes back to the source then: released after a
+/// complete response (pooled if it may carry another), discarded otherwise.
 ///
-/// Thread ownership: started on, and confined to, `connector.loop`; `completion`
+/// Thread ownership: started on, and confined to, the source's loop; `completion`
 /// runs there. From `start` to `completion` the fetch keeps itself alive (a leg holds
 /// its delegate weakly, and nobody else holds the fetch).
 final class LegFetch: HTTPClientLegDelegate {
@@ -24,6 +24,7 @@ final class LegFetch: HTTPClientLegDelegate {
     private static let bodyChunkSize = 16 * 1024
 
     private let request: LegFetchRequest
+    private let source: any UpstreamLegSource
     private var completion: Completion?
     private var leg: (any HTTPClientLeg)?
     /// Request body bytes not yet handed to the leg.
@@ -34,39 +35,28 @@ final class LegFetch: HTTPClientLegDelegate {
     /// Set from `start` to `finish`.
     private var keptAlive: LegFetch?
 
-    private init(request: LegFetchRequest, completion: @escaping Completion) {
+    private init(request: LegFetchRequest, source: any UpstreamLegSource, completion: @escaping Completion) {
         self.request = request
+        self.source = source
         self.completion = completion
     }
 
-    /// Starts fetching `request` over a connection `connector` opens. Call on `connector.loop`.
-    static func start(_ request: LegFetchRequest, connector: UpstreamConnector,
+    /// Starts fetching `request` over a leg from `source`. Call on the source's loop.
+    static func start(_ request: LegFetchRequest, source: any UpstreamLegSource,
                       completion: @escaping Completion) {
-        let fetch = LegFetch(request: request, completion: completion)
+        let fetch = LegFetch(request: request, source: source, completion: completion)
         fetch.keptAlive = fetch
-        let alpn = request.target.scheme == .https ? ["h2", "http/1.1"] : []
-        connector.connect(to: request.target, alpn: alpn, timings: FlowTimingsBox()) { result in
+        let offer = request.http2PriorKnowledge
+            ? UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true) : .http2OrHTTP1
+        source.leg(for: UpstreamLegRequest(target: request.target, offer: offer, timings: FlowTimingsBox())) { result in
             switch result {
-            case .success(let connection): fetch.send(over: connection)
+            case .success(let leg): fetch.send(over: leg)
             case .failure(let failure): fetch.finish(.failure(failure.error))
             }
         }
     }
 
-    private func send(over connection: UpstreamConnection) {
-        let leg: any HTTPClientLeg
-        if request.http2PriorKnowledge || connection.tls?.alpn == "h2" {
-            do {
-                leg = try HTTP2ClientLeg.open(upstream: connection)
-            } catch {
-                connection.stream.close()
-                finish(.failure(FlowError(.upstreamUnreachable,
-                                          "cannot start HTTP/2 with \(request.target.hostPort): \(error)")))
-                return
-            }
-        } else {
-            leg = HTTP1ClientLeg(upstream: connection, reused: false, limits: HTTP1Limits())
-        }
+    private func send(over leg: any HTTPClientLeg) {
         leg.delegate = self
         self.leg = leg
         unsentBody = request.body?[...] ?? []
@@ -85,14 +75,14 @@ final class LegFetch: HTTPClientLegDelegate {
         if unsentBody.isEmpty { leg.sendEnd(trailers: nil) }
     }
 
-    /// Calls back once, and lets the connection go.
+    /// Calls back once, and gives the leg back: released after a response, discarded after a failure.
     private func finish(_ result: Result<LegFetchResponse, FlowError>) {
         guard let completion else { return }
         self.completion = nil
         if let leg {
             leg.delegate = nil
-            leg.cancel()
             self.leg = nil
+            if case .success = result { source.release(leg) } else { source.discard(leg) }
         }
         completion(result)
         keptAlive = nil

@@ -36,13 +36,13 @@ final class ScriptedHTTP1ClientConnection: @unchecked Sendable {
     }
 
     /// Makes the handler for `client` (registered with its context, started); on `loop`.
-    func startHandler(route: HTTP1Route, legOpener: (any HTTP1LegOpener)? = nil) -> HTTP1ProxyHandler {
+    func startHandler(route: HTTP1Route, legSource: (any UpstreamLegSource)? = nil) -> HTTP1ProxyHandler {
         let context = ProxyContext(loop: loop, configuration: ProxyConfiguration(listenAddress: listen),
                                    recorder: recorder, certificateAuthority: certificateAuthority,
                                    flowIDs: IdentifierSource(), connectionIDs: IdentifierSource())
         let info = ClientConnectionInfo(id: ConnectionID(1), address: client.remoteAddress, scheme: "http")
         let handler = HTTP1ProxyHandler(context: context, client: client, info: info, route: route,
-                                        legOpener: legOpener)
+                                        legSource: legSource)
         context.register(handler, for: client.transport)
         handler.start()
         return handler

@@ -8,32 +8,32 @@ import XCTest
 @testable import TaplineProxy
 
 /// `HTTP1ProxyHandler` as the shell of its state machine, driven without sockets: a
-/// `ScriptedByteStream` client and a `FakeLegOpener` whose legs connect when the test says.
-final class HTTP1ProxyHandlerLegOpenerTests: XCTestCase {
+/// `ScriptedByteStream` client and a `FakeLegSource` whose legs connect when the test says.
+final class HTTP1ProxyHandlerLegSourceTests: XCTestCase {
     /// The client hangs up while the upstream is still connecting: the flow ends
     /// client-aborted, and the leg that connects afterwards is cancelled without a byte
     /// of the request having been sent on it.
     func testALegThatConnectsAfterTheClientLeftIsCancelledUnused() throws {
         let connection = try ScriptedHTTP1ClientConnection(for: self)
         let loop = connection.loop, client = connection.client
-        let opener = LoopBound(FakeLegOpener(), loop: loop)
+        let source = LoopBound(FakeLegSource(), loop: loop)
         let target = UpstreamTarget(scheme: .http, host: "origin.test", port: 8080)
         let upstreamStream = ScriptedByteStream(loop: loop, localAddress: try SocketAddress(host: "127.0.0.1", port: 50_001),
                                                 remoteAddress: try SocketAddress(host: "127.0.0.1", port: 8080))
         let leg = LoopBound(FakeClientLeg(target: target, stream: upstreamStream), loop: loop)
-        let openersAsked = SyncResult<Int>()
+        let legsAsked = SyncResult<Int>()
         // Held so that the leg's late arrival reaches the handler (and its machine), not
-        // only the opener's weak reference to a handler already gone.
+        // only the source's weak reference to a handler already gone.
         let handlerHeld = SyncResult<LoopBound<HTTP1ProxyHandler>>()
 
         loop.execute {
-            let handler = connection.startHandler(route: .forward, legOpener: opener.value)
+            let handler = connection.startHandler(route: .forward, legSource: source.value)
             handlerHeld.set(LoopBound(handler, loop: loop))
             client.receive("GET http://origin.test:8080/slow HTTP/1.1\r\nHost: origin.test:8080\r\n\r\n")
-            openersAsked.set(opener.value.pending.count)
+            legsAsked.set(source.value.pending.count)
             client.closeByPeer()
         }
-        XCTAssertEqual(openersAsked.wait(seconds: 10), 1, "one leg was asked for")
+        XCTAssertEqual(legsAsked.wait(seconds: 10), 1, "one leg was asked for")
         XCTAssertTrue(connection.waitForConnectionClosed(), "the handler never saw the client close")
 
         let calls = SyncResult<[String]>()
@@ -41,7 +41,7 @@ final class HTTP1ProxyHandlerLegOpenerTests: XCTestCase {
         XCTAssertNotNil(handler)
         loop.execute {
             withExtendedLifetime(handler) {
-                opener.value.complete(with: .success(leg.value))
+                source.value.complete(with: .success(leg.value))
                 calls.set(leg.value.calls)
             }
         }

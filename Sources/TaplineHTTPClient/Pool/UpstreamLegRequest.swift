@@ -1,0 +1,18 @@
+/// What an owner asks an `UpstreamLegSource` for: a leg to `target`, speaking what
+/// `offer` asks for.
+///
+/// Immutable (the timings box is the flow's, filled in as a new connection is made).
+public struct UpstreamLegRequest {
+    public let target: UpstreamTarget
+    public let offer: UpstreamProtocolOffer
+    /// Where a new connection's setup (DNS, connect, TLS) is stamped; a pooled leg stamps nothing.
+    public let timings: FlowTimingsBox
+
+    public init(target: UpstreamTarget, offer: UpstreamProtocolOffer, timings: FlowTimingsBox) {
+        self.target = target
+        self.offer = offer
+        self.timings = timings
+    }
+
+    public var key: UpstreamPoolKey { UpstreamPoolKey(target: target, offer: offer) }
+}
