@@ -158,7 +158,6 @@ http.request({host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: `
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="nodejs is not installed (scripts/install-test-deps.sh installs it)")
 def test_node_https_get_trusts_the_ca_through_node_extra_ca_certs(run, https_localhost, test_ca, tmp_path):
     script = tmp_path / "get.js"
     script.write_text(NODE_HTTPS_GET)
