@@ -8,14 +8,19 @@ which is what `run` sets up)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import subprocess
 import sys
+import termios
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -300,6 +305,67 @@ def test_signal_to_tapline_reaches_the_child(run, tmp_path, sent):
     assert marker.read_text() == sent.name
     metadata = run.metadata()
     assert metadata["ended"] is not None and metadata["stats"]["flows"] == 0
+
+
+COUNTING_CHILD = """
+import signal, sys
+marker, interrupts = sys.argv[1], 0
+def interrupted(number, frame):
+    global interrupts
+    interrupts += 1
+    print(f"SIGINT {interrupts}", flush=True)
+def terminated(number, frame):
+    with open(marker, "w") as f:
+        f.write(f"SIGINT {interrupts}")
+    sys.exit(42)
+signal.signal(signal.SIGINT, interrupted)
+signal.signal(signal.SIGTERM, terminated)
+print("ready", flush=True)
+while True:
+    signal.pause()
+"""
+
+
+def read_until(fd: int, wanted: bytes, seen: bytearray, timeout: float = 20.0) -> None:
+    """Reads the pty master into `seen` until `wanted` appears."""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no {wanted!r} on the terminal; it showed {bytes(seen)!r}"
+        if select.select([fd], [], [], remaining)[0]:
+            seen += os.read(fd, 4096)
+
+
+def test_ctrl_c_on_the_terminal_reaches_the_child_and_tapline_waits_for_it(run, tmp_path):
+    """Ctrl-C on a terminal signals its foreground process group. The child stays in
+    tapline's group, so it gets the SIGINT from the kernel as if it ran alone (tapline
+    passes on only signals a process sent to it alone), and tapline stays until the
+    child ends: here the child handles SIGINT and goes on, as a REPL would."""
+    marker = tmp_path / "interrupts"
+    master, slave = pty.openpty()
+
+    def take_the_terminal():  # in the new session: the pty becomes its controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(run.argv([], [sys.executable, "-c", COUNTING_CHILD, str(marker)]),
+                            stdin=slave, stdout=slave, stderr=slave, env=run.env(), cwd=run.workdir,
+                            start_new_session=True, preexec_fn=take_the_terminal)
+    os.close(slave)
+    seen = bytearray()
+    try:
+        read_until(master, b"ready", seen)
+        os.write(master, b"\x03")  # the terminal's interrupt character
+        read_until(master, b"SIGINT 1", seen)
+        assert proc.poll() is None, "tapline must wait for its child, not stop at Ctrl-C"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=RUN_TIMEOUT) == 42, bytes(seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert marker.read_text() == "SIGINT 1"
+    assert run.metadata()["ended"] is not None
 
 
 def test_capture_is_complete_after_the_run(run):
