@@ -22,9 +22,9 @@ struct RunEnvironment {
     /// `inherited` with the proxy at `proxyURL` (`http://127.0.0.1:PORT`) and the
     /// trust files set. `NO_PROXY`/`no_proxy` stay as they were; `SSL_CERT_DIR` gets
     /// the directory of Tapline's CA in front of the one the child would have used;
-    /// `JAVA_TOOL_OPTIONS` gets the trust store and the proxy appended (Java reads no
-    /// proxy variable). `NODE_EXTRA_CA_CERTS` names Tapline's CA alone: Node adds it
-    /// to the roots it carries.
+    /// `JAVA_TOOL_OPTIONS` gets the trust store, the proxy and `NO_PROXY` as
+    /// `http.nonProxyHosts` appended (Java reads no proxy variable).
+    /// `NODE_EXTRA_CA_CERTS` names Tapline's CA alone: Node adds it to the roots it carries.
     init(inherited: [String: String], proxyURL: String, proxyHost: String, proxyPort: Int,
          trust: ClientTrustFiles, authorityCertificatePath: String) {
         var variables = inherited
@@ -33,18 +33,21 @@ struct RunEnvironment {
         variables["NODE_EXTRA_CA_CERTS"] = authorityCertificatePath
         let inheritedDirectories = inherited["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? trust.systemCertificateDirectory
         variables["SSL_CERT_DIR"] = trust.hashedCertificateDirectory + ":" + inheritedDirectories
-        let javaOptions = [
+        var javaOptions = [
             "-Djavax.net.ssl.trustStore=\(Self.javaOptionValue(trust.javaTrustStorePath))",
             "-Djavax.net.ssl.trustStoreType=PKCS12",
             "-Djavax.net.ssl.trustStorePassword=\(ClientTrustFiles.javaTrustStorePassword)",
             "-Dhttp.proxyHost=\(proxyHost)", "-Dhttp.proxyPort=\(proxyPort)",
             "-Dhttps.proxyHost=\(proxyHost)", "-Dhttps.proxyPort=\(proxyPort)",
-        ].joined(separator: " ")
-        if let existing = inherited["JAVA_TOOL_OPTIONS"], !existing.isEmpty {
-            variables["JAVA_TOOL_OPTIONS"] = existing + " " + javaOptions
-        } else {
-            variables["JAVA_TOOL_OPTIONS"] = javaOptions
+        ]
+        let existingJavaOptions = inherited["JAVA_TOOL_OPTIONS"] ?? ""
+        // Java's own default skips localhost and 127.*; say what NO_PROXY says instead,
+        // unless the user set the property themselves.
+        if !existingJavaOptions.contains("-Dhttp.nonProxyHosts=") {
+            let noProxy = inherited["no_proxy"] ?? inherited["NO_PROXY"] ?? ""
+            javaOptions.append("-Dhttp.nonProxyHosts=\(Self.javaOptionValue(Self.javaNonProxyHosts(noProxy)))")
         }
+        variables["JAVA_TOOL_OPTIONS"] = ([existingJavaOptions].filter { !$0.isEmpty } + javaOptions).joined(separator: " ")
         self.variables = variables
 
         warnings = []
@@ -58,6 +61,19 @@ struct RunEnvironment {
     /// The variables as `NAME=value` strings, sorted (for `posix_spawn`).
     var entries: [String] {
         variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    }
+
+    /// `NO_PROXY` (`example.com,.internal,10.0.0.1`) in Java's `http.nonProxyHosts`
+    /// syntax (`example.com|*.example.com|*.internal|10.0.0.1`): a name covers itself and
+    /// its subdomains, as curl reads it. Empty when `NO_PROXY` is: proxy everything.
+    static func javaNonProxyHosts(_ noProxy: String) -> String {
+        noProxy.split(separator: ",").flatMap { entry -> [String] in
+            let name = entry.trimmingCharacters(in: .whitespaces)
+            if name.isEmpty { return [] }
+            if name == "*" { return ["*"] }
+            if name.hasPrefix(".") { return ["*" + name] }
+            return [name, "*." + name]
+        }.joined(separator: "|")
     }
 
     /// A value in `JAVA_TOOL_OPTIONS`, which the JVM splits at spaces: quoted when it has one.

@@ -9,12 +9,7 @@ final class ClientTrustFilesTests: XCTestCase {
     /// The bundle is the base roots as they were, then the CA; the hashed directory
     /// holds the CA under OpenSSL's name for it; a second run reuses the files.
     func testBundleAndHashedDirectoryHoldTheRootsThenTheCA() throws {
-        let home = try makeTemporaryDirectory(self)
-        let ca = try CertificateAuthority(home: home)
-        let otherRoot = try CertificateAuthority(home: home + "/other")
-        let base = home + "/roots.pem"
-        try otherRoot.certificatePEM.write(toFile: base, atomically: true, encoding: .utf8)
-
+        let (home, ca, otherRoot, base) = try makeCAAndBaseRoots()
         let files = try ClientTrustFiles.prepare(for: ca, baseRootsPath: base)
         XCTAssertEqual(files.baseRootsPath, base)
         let bundle = try String(contentsOfFile: files.bundlePath, encoding: .utf8)
@@ -53,11 +48,7 @@ final class ClientTrustFilesTests: XCTestCase {
     /// The PKCS#12 store opens with its password and holds every certificate, each
     /// with the trusted-key-usage attribute Java needs, and no key.
     func testJavaTrustStoreMarksEveryCertificateTrusted() throws {
-        let home = try makeTemporaryDirectory(self)
-        let ca = try CertificateAuthority(home: home)
-        let otherRoot = try CertificateAuthority(home: home + "/other")
-        let base = home + "/roots.pem"
-        try otherRoot.certificatePEM.write(toFile: base, atomically: true, encoding: .utf8)
+        let (_, ca, _, base) = try makeCAAndBaseRoots()
         let files = try ClientTrustFiles.prepare(for: ca, baseRootsPath: base)
 
         let der = [UInt8](try Data(contentsOf: URL(fileURLWithPath: files.javaTrustStorePath)))
@@ -81,5 +72,15 @@ final class ClientTrustFilesTests: XCTestCase {
         let oid: [UInt8] = [0x06, 0x0c, 0x60, 0x86, 0x48, 0x01, 0x86, 0xf9, 0x66, 0xad, 0xca, 0x7b, 0x01, 0x01]
         let occurrences = (0...(der.count - oid.count)).filter { der[$0..<($0 + oid.count)].elementsEqual(oid) }.count
         XCTAssertEqual(occurrences, 2)
+    }
+
+    /// A home with a CA, and a base roots file holding another (unrelated) CA's certificate.
+    private func makeCAAndBaseRoots() throws -> (home: String, ca: CertificateAuthority, otherRoot: CertificateAuthority, base: String) {
+        let home = try makeTemporaryDirectory(self)
+        let ca = try CertificateAuthority(home: home)
+        let otherRoot = try CertificateAuthority(home: home + "/other")
+        let base = home + "/roots.pem"
+        try otherRoot.certificatePEM.write(toFile: base, atomically: true, encoding: .utf8)
+        return (home, ca, otherRoot, base)
     }
 }

@@ -117,25 +117,16 @@ def test_curl_without_proxy_or_cacert_is_captured(run, https_localhost, test_ca)
     assert listing.returncode == 0 and f"curl -q --silent --show-error --max-time 20 {url}" in text(listing), describe(listing)
 
 
-def test_python_requests(run, https_localhost, test_ca):
+@pytest.mark.parametrize("library", ["requests", "httpx"])
+def test_python_http_libraries(run, https_localhost, test_ca, library):
+    """requests reads REQUESTS_CA_BUNDLE, httpx SSL_CERT_FILE; both read HTTPS_PROXY."""
     url = f"https://localhost:{https_localhost.port}/users/3"
     p = run(*python_client(f"""
-        import requests
-        print(requests.get({url!r}, timeout=20).text, end="")
+        import {library}
+        print({library}.get({url!r}, timeout=20).text, end="")
     """), options=upstream_ca(test_ca))
     assert p.returncode == 0, describe(p)
     assert json.loads(p.stdout) == user_record(3)
-    assert_captured(run, url)
-
-
-def test_python_httpx(run, https_localhost, test_ca):
-    url = f"https://localhost:{https_localhost.port}/users/4"
-    p = run(*python_client(f"""
-        import httpx
-        print(httpx.get({url!r}, timeout=20).text, end="")
-    """), options=upstream_ca(test_ca))
-    assert p.returncode == 0, describe(p)
-    assert json.loads(p.stdout) == user_record(4)
     assert_captured(run, url)
 
 
@@ -170,6 +161,33 @@ def test_node_https_get_trusts_the_ca_through_node_extra_ca_certs(run, https_loc
     assert p.returncode == 0, describe(p)
     assert json.loads(p.stdout) == user_record(5)
     assert_captured(run, f"https://localhost:{https_localhost.port}/users/5")
+
+
+JAVA_GET = """
+import java.net.HttpURLConnection;
+import java.net.URL;
+
+public class Get {
+    public static void main(String[] arguments) throws Exception {
+        // No proxy or trust store in code: JAVA_TOOL_OPTIONS from tapline run gives both.
+        HttpURLConnection connection = (HttpURLConnection) new URL(arguments[0]).openConnection();
+        System.out.print(new String(connection.getInputStream().readAllBytes(), "UTF-8"));
+        if (!connection.usingProxy()) System.exit(5);
+    }
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("java") is None or shutil.which("javac") is None,
+                    reason="needs a JDK (java runs the one-file client from source)")
+def test_java_trusts_the_pkcs12_store_and_uses_the_proxy(run, https_localhost, test_ca, tmp_path):
+    source = tmp_path / "Get.java"
+    source.write_text(JAVA_GET)
+    url = f"https://localhost:{https_localhost.port}/users/6"
+    p = run("java", str(source), url, options=upstream_ca(test_ca))
+    assert p.returncode == 0, describe(p)
+    assert json.loads(p.stdout) == user_record(6)
+    assert_captured(run, url)
 
 
 GRPC_CLIENT = """
@@ -434,6 +452,8 @@ def test_child_environment_names_the_proxy_and_the_bundle(run):
     assert system
     java = env["JAVA_TOOL_OPTIONS"]
     assert java.startswith("-Xmx64m ") and "-Djavax.net.ssl.trustStoreType=PKCS12" in java
+    assert f"-Dhttps.proxyHost={HOST} -Dhttps.proxyPort={proxy.rsplit(':', 1)[1]}" in java
+    assert java.endswith(" -Dhttp.nonProxyHosts=example.invalid|*.example.invalid"), java
     store = next(o for o in java.split() if o.startswith("-Djavax.net.ssl.trustStore=")).split("=", 1)[1]
     # Java sees every certificate, Tapline's CA first, as a trusted entry.
     if shutil.which("keytool"):
