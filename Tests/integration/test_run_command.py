@@ -467,7 +467,12 @@ def test_child_environment_names_the_proxy_and_the_bundle(run):
 
 # --- bad input ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("arguments", [["run"], ["run", "curl", "http://x"], ["run", "--"], ["run", "--quiet", "--"]])
+@pytest.mark.parametrize("arguments", [
+    ["run"], ["run", "curl", "http://x"], ["run", "--"], ["run", "--quiet", "--"],
+    ["run", "--reverse", "http://127.0.0.1:1", "--", "true"],
+    ["run", "--proxy", "https://127.0.0.1:1", "--", "true"],
+    ["run", "--proxy", "http://127.0.0.1:1", "--capture", "elsewhere", "--", "true"],
+])
 def test_usage_errors_exit_2(tmp_path, arguments):
     p = run_tapline(*arguments, home=tmp_path)
     assert p.returncode == 2, describe(p)
