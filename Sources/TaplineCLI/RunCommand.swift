@@ -53,33 +53,9 @@ enum RunCommand {
             print(usage)
             return 0
         }
-        let runningProxy: UpstreamTarget?
-        let options: ProxyCommand.Options?
+        let proxyChoice: ProxyChoice
         do throws(UsageError) {
-            if let url = try args.value("--proxy") {
-                do {
-                    runningProxy = try UpstreamTarget(url: url)
-                } catch {
-                    throw UsageError("--proxy: \(error)")
-                }
-                guard runningProxy?.scheme == .http else {
-                    throw UsageError("--proxy takes the running proxy's http://HOST:PORT (Tapline's listener speaks plain HTTP), not \(url.debugDescription)")
-                }
-                options = nil
-                do {
-                    try args.finish()
-                } catch {
-                    throw UsageError("\(error); with --proxy URL the running proxy has its options already (give them where it was started)")
-                }
-            } else {
-                runningProxy = nil
-                let proxyOptions = try ProxyCommand.Options(&args, defaultListen: "127.0.0.1:0")
-                guard proxyOptions.configuration.mode == .forward else {
-                    throw UsageError("--reverse does not apply: COMMAND's clients reach the proxy as a forward proxy")
-                }
-                options = proxyOptions
-                try args.finish()
-            }
+            proxyChoice = try ProxyChoice(&args)
             guard !command.isEmpty else { throw UsageError("-- must be followed by the command to run") }
         } catch {
             return usageError(error.description)
@@ -98,14 +74,15 @@ enum RunCommand {
         let proxy: RunningProxy?
         let proxyAddress: (host: String, port: Int)
         let certificateAuthority: CertificateAuthority
-        if let options {
+        switch proxyChoice {
+        case .start(let options):
             guard let started = RunningProxy.start(options, command: command) else { return 1 }
             proxy = started
             proxyAddress = (started.address.host, started.address.port)
             certificateAuthority = started.certificateAuthority
-        } else {
+        case .useRunning(let target):
             proxy = nil
-            proxyAddress = (runningProxy!.host, runningProxy!.port)
+            proxyAddress = (target.host, target.port)
             do {
                 certificateAuthority = try CertificateAuthority(home: CertificateAuthority.defaultHome)
             } catch {
@@ -117,6 +94,42 @@ enum RunCommand {
                                 certificateAuthority: certificateAuthority, environment: environment, signals: signals)
         if let proxy { _ = proxy.stop() }
         return status
+    }
+
+    /// Which proxy COMMAND's traffic goes through.
+    enum ProxyChoice {
+        /// One started for this run, with `tapline proxy`'s options.
+        case start(ProxyCommand.Options)
+        /// One already running (`--proxy http://HOST:PORT`).
+        case useRunning(UpstreamTarget)
+
+        /// From the options before `--`, all consumed: `--proxy URL` alone, or proxy options.
+        init(_ args: inout CommandArguments) throws(UsageError) {
+            if let url = try args.value("--proxy") {
+                let target: UpstreamTarget
+                do {
+                    target = try UpstreamTarget(url: url)
+                } catch {
+                    throw UsageError("--proxy: \(error)")
+                }
+                guard target.scheme == .http else {
+                    throw UsageError("--proxy takes the running proxy's http://HOST:PORT (Tapline's listener speaks plain HTTP), not \(url.debugDescription)")
+                }
+                do {
+                    try args.finish()
+                } catch {
+                    throw UsageError("\(error); with --proxy URL the running proxy has its options already (give them where it was started)")
+                }
+                self = .useRunning(target)
+            } else {
+                let options = try ProxyCommand.Options(&args, defaultListen: "127.0.0.1:0")
+                guard options.configuration.mode == .forward else {
+                    throw UsageError("--reverse does not apply: COMMAND's clients reach the proxy as a forward proxy")
+                }
+                try args.finish()
+                self = .start(options)
+            }
+        }
     }
 
     /// Prepares the trust files and the environment, runs COMMAND and waits for it.
