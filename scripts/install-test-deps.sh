@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the benchmark need (make test-deps):
 #   Debian: curl nghttp2-client nghttp2-server nginx-light wrk openssl procps chromium
-#           e2fsprogs mount util-linux protobuf-compiler
+#           e2fsprogs mount util-linux protobuf-compiler nodejs
 #           (chromium: the browser client of test_websocket_h2_export.py; e2fsprogs,
 #           mount, util-linux: the ext4 image test_capture_backpressure.py freezes;
 #           protobuf-compiler: protoc, the oracle of test_protobuf_raw.py and
-#           test_proto_schema.py)
+#           test_proto_schema.py; nodejs: the Node client of test_run_command.py)
 #           (+ python3 / python3-venv when no usable python3 is there)
 #   PyPI:   Tests/integration/requirements.txt, into the project venv ./.venv
 #
@@ -31,7 +31,7 @@ is_installed() {
 }
 
 # --- Debian packages -----------------------------------------------------------
-packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler)
+packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler nodejs)
 nginx_was_installed=1
 if command -v dpkg-query >/dev/null 2>&1 && ! is_installed nginx-light; then
     nginx_was_installed=0
@@ -93,7 +93,7 @@ VENV="$ROOT/.venv"
 REQ="$ROOT/Tests/integration/requirements.txt"
 STAMP="$VENV/.tapline-requirements.sha256"
 want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-IMPORTS='import pytest, pytest_timeout, h2, hypercorn, websockets, grpc, google.protobuf, jsonschema, brotli'
+IMPORTS='import pytest, pytest_timeout, h2, hypercorn, websockets, grpc, google.protobuf, jsonschema, brotli, requests, httpx'
 
 venv_ok() {
     [[ -x "$VENV/bin/python" ]] \

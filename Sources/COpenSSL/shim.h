@@ -9,4 +9,5 @@
 #include <openssl/pem.h>
 #include <openssl/bio.h>
 #include <openssl/rand.h>
+#include <openssl/pkcs12.h>
 #endif

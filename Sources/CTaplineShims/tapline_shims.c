@@ -32,3 +32,11 @@ EVP_PKEY *tapline_generate_ec_p256_key(void) {
 unsigned long tapline_xn_flag_rfc2253(void) {
     return XN_FLAG_RFC2253;
 }
+
+void tapline_pkcs12_safebags_free(STACK_OF(PKCS12_SAFEBAG) *bags) {
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+}
+
+void tapline_pkcs7_stack_free(STACK_OF(PKCS7) *safes) {
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+}

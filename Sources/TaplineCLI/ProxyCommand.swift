@@ -75,8 +75,10 @@ enum ProxyCommand {
         var quiet: Bool
         var logFormat: LiveFlowLog.Format
 
-        init(_ args: inout CommandArguments) throws(UsageError) {
-            let listenText = try args.value("--listen") ?? "127.0.0.1:8080"
+        /// The options `tapline proxy` takes, consumed from `args`; `defaultListen` is
+        /// the address when there is no `--listen` (`tapline run` asks for port 0).
+        init(_ args: inout CommandArguments, defaultListen: String = "127.0.0.1:8080") throws(UsageError) {
+            let listenText = try args.value("--listen") ?? defaultListen
             let listen: SocketAddress
             do {
                 listen = try SocketAddress(parsing: listenText)
@@ -158,81 +160,10 @@ enum ProxyCommand {
     }
 
     private static func serve(_ options: Options) -> Int32 {
-        // Signals are taken synchronously by this thread (sigwait); block them
-        // before any loop thread starts so every thread inherits the mask.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
-        // A file-size limit (ulimit -f) makes a capture write fail with EFBIG, reported
-        // like a full disk, instead of killing the proxy.
-        signal(SIGXFSZ, SIG_IGN)
-
-        var configuration = options.configuration
-        if let files = options.listenCertificateFiles {
-            let certificate: LeafCertificate
-            do {
-                certificate = try LeafCertificate(certificateFile: files.certificate, keyFile: files.key)
-            } catch {
-                StandardError.writeLine("tapline: --cert/--key: \(error)")
-                return 1
-            }
-            if let problem = certificate.validityProblem() {
-                StandardError.writeLine("tapline: warning: the certificate in \(files.certificate) \(problem); serving it anyway, clients that verify will refuse it")
-            }
-            configuration.listenCertificate = certificate
-        }
-        let certificateAuthority: CertificateAuthority
-        do {
-            certificateAuthority = try CertificateAuthority(home: CertificateAuthority.defaultHome)
-        } catch {
-            StandardError.writeLine("tapline: \(error)")
-            return 1
-        }
-
-        var recorders: [any FlowRecorder] = []
-        var writer: CaptureWriter?
-        if let root = options.captureRoot {
-            var description = ["listen": configuration.listenAddress.description]
-            switch configuration.mode {
-            case .forward: description["mode"] = "forward"
-            case .reverse:
-                description["mode"] = "reverse"
-                description["upstream"] = configuration.reverseUpstreamDescription
-            }
-            do {
-                let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
-                    maxBodyBytes: options.maxBodyCapture, proxyDescription: description,
-                    taplineVersion: TaplineVersion.string,
-                    // Small enough to keep the proxy's peak RSS well under 64 MB on a
-                    // 1 GiB transfer, large enough that the writer thread writes in big batches.
-                    highWatermark: 4 << 20, lowWatermark: 1 << 20))
-                writer = captureWriter
-                recorders.append(captureWriter)
-            } catch {
-                StandardError.writeLine("tapline: \(error)")
-                return 1
-            }
-        }
-        if !options.quiet {
-            recorders.append(LiveFlowLog(format: options.logFormat, style: TerminalStyle(fileDescriptor: 2)))
-        }
-        let recorder: (any FlowRecorder)? = recorders.isEmpty ? nil
-            : recorders.count == 1 ? recorders[0] : FlowRecorderFanOut(recorders)
-
-        let server = ProxyServer(configuration: configuration, recorder: recorder,
-                                 certificateAuthority: certificateAuthority,
-                                 warn: { StandardError.writeLine("tapline: warning: \($0)") })
-        do {
-            try server.start()
-        } catch {
-            StandardError.writeLine("tapline: \(error)")
-            writer?.close()
-            return 1
-        }
-        let address = server.boundAddress
+        var signals = RunningProxy.blockSignals([SIGINT, SIGTERM])
+        guard let proxy = RunningProxy.start(options) else { return 1 }
+        let configuration = proxy.configuration
+        let address = proxy.address
         let modeText: String
         switch configuration.mode {
         case .forward: modeText = "forward proxy; clients use it with curl -x http://\(address)"
@@ -244,12 +175,12 @@ enum ProxyCommand {
         if !address.isLoopback {
             StandardError.writeLine("tapline: warning: listening on \(address), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
         }
-        if let writer {
+        if let writer = proxy.writer {
             StandardError.writeLine("tapline: capturing into \(writer.directory)")
         } else {
             StandardError.writeLine("tapline: not capturing (--no-capture)")
         }
-        StandardError.writeLine("tapline: CA certificate for HTTPS interception: \(certificateAuthority.certificatePath)")
+        StandardError.writeLine("tapline: CA certificate for HTTPS interception: \(proxy.certificateAuthority.certificatePath)")
         if let files = options.listenCertificateFiles, let certificate = configuration.listenCertificate {
             StandardError.writeLine("tapline: TLS listener presents \(certificate.subject) from \(files.certificate)")
         }
@@ -257,16 +188,6 @@ enum ProxyCommand {
         var received: Int32 = 0
         sigwait(&signals, &received)
         StandardError.writeLine("tapline: \(received == SIGINT ? "interrupted" : "terminated"), finishing in-flight flows (up to \(configuration.timeouts.shutdownGrace / 1000) s)")
-        server.shutdown()
-        writer?.close()
-        guard let writer else { return 0 }
-        if let failure = writer.writeFailure {
-            // The proxy served every client, but the recording is not what was asked
-            // for: say so, and exit non-zero so a script that wanted the capture notices.
-            StandardError.writeLine("tapline: session in \(writer.directory) is INCOMPLETE: capture stopped after a write error: \(failure); what was recorded before it is kept")
-            return 1
-        }
-        StandardError.writeLine("tapline: session saved in \(writer.directory)")
-        return 0
+        return proxy.stop()
     }
 }

@@ -1,15 +1,19 @@
 import Foundation
 import TaplineCapture
+import TaplineExport
 import TaplineFlow
 
 /// Renders a session listing for `tapline sessions`: an aligned table (newest
 /// last) or JSON. Pure: returns text, prints nothing.
 enum SessionTable {
+    /// A COMMAND column (what `tapline run` ran) is added when a listed session has one.
     static func lines(_ sessions: [SessionSummary], style: TerminalStyle) -> [String] {
-        var rows = [["ID", "STARTED", "FLOWS", "BYTES", "STATUS"]]
+        let showsCommand = sessions.contains { $0.command != nil }
+        var rows = [["ID", "STARTED", "FLOWS", "BYTES", "STATUS"] + (showsCommand ? ["COMMAND"] : [])]
         for session in sessions {
             rows.append([session.id, ShowText.localTime(session.started), String(session.flows),
-                         ByteCountText.format(session.bytes), status(session)])
+                         ByteCountText.format(session.bytes), status(session)]
+                        + (showsCommand ? [session.command.map(commandLine) ?? ""] : []))
         }
         let lines = ShowText.table(rows, rightAligned: [2, 3]) { row, column, cell in
             if row == 0 { return style.bold(cell) }
@@ -36,9 +40,16 @@ enum SessionTable {
                 "flows": Int(clamping: session.flows),
                 "bytes": Int(clamping: session.bytes),
                 "tapline": session.tapline,
+                "command": session.command.map { $0 as Any } ?? NSNull(),
             ]
         }
         return ShowJSON.text(objects)
+    }
+
+    /// argv as one line a user could paste into a shell (each argument quoted as
+    /// `tapline export --curl` quotes its words).
+    static func commandLine(_ arguments: [String]) -> String {
+        arguments.map(CurlCommand.quote).joined(separator: " ")
     }
 
     /// UTC ISO 8601 with milliseconds, as in session.json.

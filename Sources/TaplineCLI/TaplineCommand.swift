@@ -8,6 +8,7 @@ public enum TaplineCommand {
 
     commands:
       proxy       run the intercepting proxy (forward, or --reverse URL)
+      run         run a command with its traffic captured: tapline run -- COMMAND [ARGUMENTS...]
       sessions    list capture sessions
       show        show a session's flows, or one flow in full
       export      export sessions as a Postman collection, a HAR file or curl commands
@@ -28,6 +29,7 @@ public enum TaplineCommand {
         let commandArguments = Array(rest.dropFirst())
         switch command {
         case "proxy": return ProxyCommand.run(commandArguments)
+        case "run": return RunCommand.run(commandArguments)
         case "sessions": return SessionsCommand.run(commandArguments)
         case "show": return ShowCommand.run(commandArguments)
         case "export": return ExportCommand.run(commandArguments)

@@ -4,6 +4,9 @@ public struct CaptureOptions: Sendable {
     public var maxBodyBytes: UInt64?
     /// What the session records about how it was started (mode, listen address, upstream), for `session.json`.
     public var proxyDescription: [String: String]
+    /// The command line `tapline run` ran as the proxy's client (argv), for `session.json`'s
+    /// `command`; nil for a session not tied to one command.
+    public var command: [String]?
     /// The tapline version written into `session.json`.
     public var taplineVersion: String
     /// Queued bytes (body bytes plus ~200 per event) above which the writer reports
@@ -16,11 +19,12 @@ public struct CaptureOptions: Sendable {
     public var segmentLimit: UInt64
 
     public init(maxBodyBytes: UInt64? = nil, proxyDescription: [String: String] = [:],
-                taplineVersion: String = "dev",
+                command: [String]? = nil, taplineVersion: String = "dev",
                 highWatermark: Int = 16 << 20, lowWatermark: Int = 4 << 20,
                 segmentLimit: UInt64 = 1 << 30) {
         self.maxBodyBytes = maxBodyBytes
         self.proxyDescription = proxyDescription
+        self.command = command
         self.taplineVersion = taplineVersion
         self.highWatermark = max(1, highWatermark)
         self.lowWatermark = min(max(0, lowWatermark), max(1, highWatermark))

@@ -22,6 +22,9 @@ public struct SessionMetadata: Sendable, Equatable {
     public var tapline: String
     /// How the proxy was started (mode, listen, upstream, ...).
     public var proxy: [String: String]
+    /// The command `tapline run` ran with this session capturing its traffic (argv,
+    /// the program first); nil for a session of `tapline proxy` or an import.
+    public var command: [String]?
     /// `--max-body-capture`, if one was set.
     public var maxBodyBytes: UInt64?
     /// Totals written at close; nil for a session that was not closed.
@@ -31,13 +34,14 @@ public struct SessionMetadata: Sendable, Equatable {
 
     public init(version: Int = SessionMetadata.currentVersion, id: String, started: Timestamp,
                 ended: Timestamp? = nil, tapline: String, proxy: [String: String],
-                maxBodyBytes: UInt64? = nil, stats: SessionStats? = nil, writerError: String? = nil) {
+                command: [String]? = nil, maxBodyBytes: UInt64? = nil, stats: SessionStats? = nil, writerError: String? = nil) {
         self.version = version
         self.id = id
         self.started = started
         self.ended = ended
         self.tapline = tapline
         self.proxy = proxy
+        self.command = command
         self.maxBodyBytes = maxBodyBytes
         self.stats = stats
         self.writerError = writerError
@@ -63,6 +67,12 @@ public struct SessionMetadata: Sendable, Equatable {
             json.key(dynamic: name); json.string(value)
         }
         json.endObject()
+        if let command {
+            json.key("command")
+            json.beginArray()
+            for argument in command { json.element(); json.string(argument) }
+            json.endArray()
+        }
         json.key("maxBodyBytes")
         if let maxBodyBytes { json.integer(maxBodyBytes) } else { json.null() }
         if let stats {
@@ -114,6 +124,8 @@ public struct SessionMetadata: Sendable, Equatable {
             // Tapline writes strings only; anything else (hand-edited) shows as its JSON text.
             for (key, value) in object.members { proxy[key] = value.stringValue ?? value.jsonText }
         }
+        // Tapline writes strings only; a hand-edited non-string element shows as its JSON text.
+        let command = json.array("command")?.map { $0.stringValue ?? $0.jsonText }
         var stats: SessionStats?
         if let object = json.object("stats") {
             stats = SessionStats(flows: object.uint64("flows") ?? 0, connections: object.uint64("connections") ?? 0,
@@ -121,7 +133,7 @@ public struct SessionMetadata: Sendable, Equatable {
                                  bodyBytesStored: object.uint64("bodyBytesStored") ?? 0)
         }
         return SessionMetadata(version: Int(version), id: id, started: started, ended: ended,
-                               tapline: json.string("tapline") ?? "unknown", proxy: proxy,
+                               tapline: json.string("tapline") ?? "unknown", proxy: proxy, command: command,
                                maxBodyBytes: json.uint64("maxBodyBytes"), stats: stats,
                                writerError: json.string("writerError"))
     }

@@ -12,6 +12,8 @@ public struct SessionSummary: Sendable, Equatable {
     /// Bytes the session takes on disk (session.json, events.jsonl and body segments).
     public var bytes: UInt64
     public var tapline: String
+    /// The command `tapline run` captured (session.json's `command`); nil otherwise.
+    public var command: [String]? = nil
     /// Not closed, and its proxy is still writing it (`SessionWriterLock`).
     public var isBeingWritten = false
 

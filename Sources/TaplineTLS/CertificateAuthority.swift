@@ -71,6 +71,11 @@ public final class CertificateAuthority: @unchecked Sendable {
         self.sha256Fingerprint = OpenSSLSupport.sha256Fingerprint(of: certificate)
     }
 
+    /// Runs `body` with the CA certificate (borrowed: valid only during the call).
+    func withCertificate<T, E: Error>(_ body: (OpaquePointer) throws(E) -> T) throws(E) -> T {
+        try body(caCertificate)
+    }
+
     deinit {
         X509_free(caCertificate)
         EVP_PKEY_free(caKey)

@@ -171,8 +171,9 @@ struct CertificateAuthorityFiles {
     }
 
     /// Writes `bytes` to a new file beside `path` with `mode` and fsyncs it;
-    /// returns its name. Nothing is left behind when it throws.
-    private static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t) throws(TLSError) -> String {
+    /// returns its name. Nothing is left behind when it throws. (`ClientTrustFiles`
+    /// writes its files the same way.)
+    static func writeTemporary(_ bytes: [UInt8], beside path: String, mode: mode_t) throws(TLSError) -> String {
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else {

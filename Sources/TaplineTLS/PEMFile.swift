@@ -15,7 +15,11 @@ enum PEMFile {
 
     /// Every certificate in the file, in order (the first is the leaf). Never empty.
     static func certificates(at path: String) throws(PEMFileFailure) -> [OpaquePointer] {
-        let bytes = try contents(of: path)
+        try certificates(inPEM: try contents(of: path))
+    }
+
+    /// Every certificate in PEM text already read (a roots bundle), in order. Never empty.
+    static func certificates(inPEM bytes: [UInt8]) throws(PEMFileFailure) -> [OpaquePointer] {
         var certificates: [OpaquePointer] = []
         bytes.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
@@ -46,8 +50,8 @@ enum PEMFile {
         return key
     }
 
-    /// The file's bytes.
-    private static func contents(of path: String) throws(PEMFileFailure) -> [UInt8] {
+    /// The file's bytes; `.unreadable` beyond `maxBytes`.
+    static func contents(of path: String, maxBytes: Int = maxFileBytes) throws(PEMFileFailure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .unreadable(String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -61,8 +65,8 @@ enum PEMFile {
             }
             if n == 0 { return bytes }
             bytes.append(contentsOf: buffer.prefix(n))
-            if bytes.count > maxFileBytes {
-                throw .unreadable("larger than \(maxFileBytes / 1024) KiB, so not a PEM certificate or key file")
+            if bytes.count > maxBytes {
+                throw .unreadable("larger than \(maxBytes / 1024) KiB, so not a PEM certificate or key file")
             }
         }
     }

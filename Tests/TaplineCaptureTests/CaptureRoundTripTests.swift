@@ -118,6 +118,20 @@ final class CaptureRoundTripTests: XCTestCase {
         XCTAssertNotNil(metadata?["ended"] as? String)
     }
 
+    /// `tapline run` records its command; the argv comes back exactly, quotes and
+    /// spaces included, and a session without one reads back without one.
+    func testCommandRoundTripsThroughSessionJSON() throws {
+        let command = ["sh", "-c", "echo \"a b\" 'c'\n", ""]
+        let writer = try CaptureWriter(root: root, options: CaptureOptions(command: command))
+        writer.close()
+        XCTAssertEqual(try SessionMetadata.read(directory: writer.directory).command, command)
+        let plain = try CaptureWriter(root: root)
+        plain.close()
+        XCTAssertNil(try SessionMetadata.read(directory: plain.directory).command)
+        let json = try String(contentsOfFile: plain.directory + "/session.json", encoding: .utf8)
+        XCTAssertFalse(json.contains("\"command\""), json)
+    }
+
     func testSessionJSONSaysNotEndedWhileOpen() throws {
         let writer = try CaptureWriter(root: root)
         let metadata = try SessionMetadata.read(directory: writer.directory)

@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 
 /// SSL_CTX_set_min_proto_version / max. Returns 1 on success.
 int tapline_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version);
@@ -29,5 +30,12 @@ EVP_PKEY *tapline_generate_ec_p256_key(void);
 
 /// XN_FLAG_RFC2253 (not importable: it combines casts and shifts).
 unsigned long tapline_xn_flag_rfc2253(void);
+
+/// sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free): frees the stack and
+/// its bags. NULL is fine.
+void tapline_pkcs12_safebags_free(STACK_OF(PKCS12_SAFEBAG) *bags);
+
+/// sk_PKCS7_pop_free(safes, PKCS7_free): frees the stack and its safes. NULL is fine.
+void tapline_pkcs7_stack_free(STACK_OF(PKCS7) *safes);
 
 #endif

@@ -20,17 +20,20 @@ from __future__ import annotations
 import hashlib
 import threading
 from concurrent import futures
+from typing import Optional
 
 import grpc
 
-from .origin import pattern_bytes
+from .origin import TestCA, pattern_bytes
 from .util import HOST
 
 SERVICE = "tapline.test.Echo"
 
 
 class GrpcOrigin:
-    def __init__(self):
+    """`tls`: serve over TLS (ALPN h2) with the test CA's certificate (127.0.0.1, localhost)."""
+
+    def __init__(self, tls: Optional[TestCA] = None):
         self.hanging = threading.Event()
         self.cancelled = threading.Event()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
@@ -43,7 +46,11 @@ class GrpcOrigin:
             "Hang": grpc.unary_unary_rpc_method_handler(self._hang),
         }
         self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        self.port = self.server.add_insecure_port(f"{HOST}:0")
+        if tls is None:
+            self.port = self.server.add_insecure_port(f"{HOST}:0")
+        else:
+            credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
+            self.port = self.server.add_secure_port(f"{HOST}:0", credentials)
         self.server.start()
 
     @property

@@ -1,0 +1,183 @@
+import Foundation
+import Glibc
+import TaplineHTTPClient
+import TaplineProxy
+import TaplineTLS
+
+/// `tapline run [options] -- CMD [ARGS...]`: runs CMD with its traffic going through
+/// a forward proxy started for it (or one already running, `--proxy URL`) and
+/// captured, then stops the proxy and exits with CMD's status.
+///
+/// Order: arguments, then CMD is located (127/126 before anything starts), signals
+/// are blocked, the proxy starts on a free loopback port, the trust files are
+/// prepared, CMD runs with `RunEnvironment`, and when it has ended the proxy lets
+/// in-flight flows finish and closes the session.
+enum RunCommand {
+    static let usage = """
+    usage: tapline run [options] -- COMMAND [ARGUMENTS...]
+
+    Runs COMMAND with its HTTP(S), HTTP/2, WebSocket and gRPC traffic going through Tapline and
+    captured: it starts a forward proxy on a free loopback port, gives COMMAND an environment that
+    makes common clients use it and trust Tapline's CA (HTTP_PROXY, HTTPS_PROXY, SSL_CERT_FILE, ...;
+    see docs/capture-any-client.md), and when COMMAND ends stops the proxy and exits with COMMAND's
+    exit status (128+N when a signal N killed it; 127: not found, 126: not executable).
+    Ctrl-C reaches COMMAND as if it ran alone; SIGTERM, SIGINT, SIGHUP and SIGQUIT sent to
+    tapline are passed on to it.
+
+    options:
+      --proxy URL     use a proxy that is already running (http://HOST:PORT, started with the same
+                      TAPLINE_HOME): only set up COMMAND's environment; its session records the flows
+      any option of `tapline proxy` (see tapline proxy --help) except --reverse and --listen-tls:
+      --capture DIR, --no-capture, --max-body-capture BYTES, --upstream-ca FILE, --insecure,
+      --passthrough HOSTPATTERN, --quiet, timeouts, ...; --listen defaults to 127.0.0.1:0 (a free port)
+
+    environment:
+      TAPLINE_HOME    where the CA and the trust bundle COMMAND gets live (default ~/.tapline)
+      NO_PROXY        passed to COMMAND unchanged: hosts it names are not captured
+    """
+
+    /// Signals taken by the main thread while COMMAND runs: the ones passed on, and SIGCHLD.
+    static let forwardedSignals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let separator = arguments.firstIndex(of: "--") else {
+            if arguments.contains("--help") || arguments.contains("-h") {
+                print(usage)
+                return 0
+            }
+            return usageError("put -- before the command to run (tapline run [options] -- COMMAND [ARGUMENTS...])")
+        }
+        var args = CommandArguments(Array(arguments[..<separator]))
+        let command = Array(arguments[(separator + 1)...])
+        if args.flag("--help") || args.flag("-h") {
+            print(usage)
+            return 0
+        }
+        let proxyChoice: ProxyChoice
+        do throws(UsageError) {
+            proxyChoice = try ProxyChoice(&args)
+            guard !command.isEmpty else { throw UsageError("-- must be followed by the command to run") }
+        } catch {
+            return usageError(error.description)
+        }
+
+        let environment = ProcessInfo.processInfo.environment
+        let path: String
+        do {
+            path = try ChildProcess.locate(command[0], searchPath: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        } catch {
+            StandardError.writeLine("tapline run: \(error)")
+            return error.exitStatus
+        }
+
+        let signals = RunningProxy.blockSignals(forwardedSignals + [SIGCHLD])
+        let proxy: RunningProxy?
+        let proxyAddress: (host: String, port: Int)
+        let certificateAuthority: CertificateAuthority
+        switch proxyChoice {
+        case .start(let options):
+            guard let started = RunningProxy.start(options, command: command) else { return 1 }
+            proxy = started
+            proxyAddress = (started.address.host, started.address.port)
+            certificateAuthority = started.certificateAuthority
+        case .useRunning(let target):
+            proxy = nil
+            proxyAddress = (target.host, target.port)
+            do {
+                certificateAuthority = try CertificateAuthority(home: CertificateAuthority.defaultHome)
+            } catch {
+                StandardError.writeLine("tapline run: \(error)")
+                return 1
+            }
+        }
+        let status = runCommand(command, path: path, proxy: proxy, proxyAddress: proxyAddress,
+                                certificateAuthority: certificateAuthority, environment: environment, signals: signals)
+        if let proxy { _ = proxy.stop() }
+        return status
+    }
+
+    /// Which proxy COMMAND's traffic goes through.
+    enum ProxyChoice {
+        /// One started for this run, with `tapline proxy`'s options.
+        case start(ProxyCommand.Options)
+        /// One already running (`--proxy http://HOST:PORT`).
+        case useRunning(UpstreamTarget)
+
+        /// From the options before `--`, all consumed: `--proxy URL` alone, or proxy options.
+        init(_ args: inout CommandArguments) throws(UsageError) {
+            if let url = try args.value("--proxy") {
+                let target: UpstreamTarget
+                do {
+                    target = try UpstreamTarget(url: url)
+                } catch {
+                    throw UsageError("--proxy: \(error)")
+                }
+                guard target.scheme == .http else {
+                    throw UsageError("--proxy takes the running proxy's http://HOST:PORT (Tapline's listener speaks plain HTTP), not \(url.debugDescription)")
+                }
+                do {
+                    try args.finish()
+                } catch {
+                    throw UsageError("\(error); with --proxy URL the running proxy has its options already (give them where it was started)")
+                }
+                self = .useRunning(target)
+            } else {
+                let options = try ProxyCommand.Options(&args, defaultListen: "127.0.0.1:0")
+                guard options.configuration.mode == .forward else {
+                    throw UsageError("--reverse does not apply: COMMAND's clients reach the proxy as a forward proxy")
+                }
+                try args.finish()
+                self = .start(options)
+            }
+        }
+    }
+
+    /// Prepares the trust files and the environment, runs COMMAND and waits for it.
+    /// Returns COMMAND's status, or 1 (126/127) with a message when it could not start.
+    private static func runCommand(_ command: [String], path: String, proxy: RunningProxy?,
+                                   proxyAddress: (host: String, port: Int), certificateAuthority: CertificateAuthority,
+                                   environment: [String: String], signals: sigset_t) -> Int32 {
+        let trust: ClientTrustFiles
+        do {
+            trust = try ClientTrustFiles.prepare(for: certificateAuthority,
+                                                 baseRootsPath: environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 })
+        } catch {
+            StandardError.writeLine("tapline run: \(error)")
+            return 1
+        }
+        if trust.baseRootsPath == nil {
+            StandardError.writeLine("tapline run: warning: no system roots found in \(environment["SSL_CERT_FILE"] ?? ClientTrustFiles.defaultRootsPath): COMMAND trusts Tapline's CA only, so hosts passed through (--passthrough) will not verify")
+        }
+        let hostPort = proxyAddress.host.contains(":") ? "[\(proxyAddress.host)]:\(proxyAddress.port)" : "\(proxyAddress.host):\(proxyAddress.port)"
+        let runEnvironment = RunEnvironment(inherited: environment, proxyURL: "http://\(hostPort)",
+                                            proxyHost: proxyAddress.host, proxyPort: proxyAddress.port,
+                                            trust: trust, authorityCertificatePath: certificateAuthority.certificatePath)
+        for warning in runEnvironment.warnings { StandardError.writeLine("tapline run: warning: \(warning)") }
+        let capture: String
+        if let proxy {
+            capture = proxy.writer.map { "capturing into \($0.directory)" } ?? "not capturing (--no-capture)"
+        } else {
+            capture = "its session records the flows"
+        }
+        StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort); \(capture)")
+
+        let child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(path: path, arguments: command, environment: runEnvironment.entries,
+                                           resetSignals: forwardedSignals + [SIGCHLD, SIGPIPE, SIGXFSZ])
+        } catch {
+            StandardError.writeLine("tapline run: \(error)")
+            return error.exitStatus
+        }
+        let termination = child.wait(takingSignals: signals)
+        if case .killed(let signal) = termination {
+            StandardError.writeLine("tapline run: \(command[0]) was killed by signal \(signal) (\(String(cString: strsignal(signal))))")
+        }
+        return termination.shellStatus
+    }
+
+    private static func usageError(_ message: String) -> Int32 {
+        StandardError.writeLine("tapline run: \(message)\n\n\(usage)")
+        return 2
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Glibc
+import TaplineCapture
+import TaplineFlow
+import TaplineNet
+import TaplineProxy
+import TaplineTLS
+
+/// A proxy started from the command line (`tapline proxy`, `tapline run`): the CA,
+/// the capture writer, the live flow log and the listening `ProxyServer`, started
+/// together from `ProxyCommand.Options` and stopped together by `stop()`.
+///
+/// Owned by the command's main thread, which starts it, waits for its signals
+/// (blocked in every thread before `start`, so the loop threads inherit the mask)
+/// and stops it once; the proxy's own threads never see this object.
+final class RunningProxy {
+    let server: ProxyServer
+    let writer: CaptureWriter?
+    let certificateAuthority: CertificateAuthority
+    let configuration: ProxyConfiguration
+
+    /// The address clients reach the proxy at (the bound port when `--listen` asked for port 0).
+    var address: SocketAddress { server.boundAddress }
+
+    private init(server: ProxyServer, writer: CaptureWriter?, certificateAuthority: CertificateAuthority,
+                 configuration: ProxyConfiguration) {
+        self.server = server
+        self.writer = writer
+        self.certificateAuthority = certificateAuthority
+        self.configuration = configuration
+    }
+
+    /// Loads the CA, opens the capture session (recording `command` in its
+    /// session.json when given) and starts listening. Returns nil after printing
+    /// why on stderr (a bad `--cert`, an unusable CA or capture directory, a port
+    /// in use); nothing is left open then.
+    static func start(_ options: ProxyCommand.Options, command: [String]? = nil) -> RunningProxy? {
+        var configuration = options.configuration
+        if let files = options.listenCertificateFiles {
+            let certificate: LeafCertificate
+            do {
+                certificate = try LeafCertificate(certificateFile: files.certificate, keyFile: files.key)
+            } catch {
+                StandardError.writeLine("tapline: --cert/--key: \(error)")
+                return nil
+            }
+            if let problem = certificate.validityProblem() {
+                StandardError.writeLine("tapline: warning: the certificate in \(files.certificate) \(problem); serving it anyway, clients that verify will refuse it")
+            }
+            configuration.listenCertificate = certificate
+        }
+        let certificateAuthority: CertificateAuthority
+        do {
+            certificateAuthority = try CertificateAuthority(home: CertificateAuthority.defaultHome)
+        } catch {
+            StandardError.writeLine("tapline: \(error)")
+            return nil
+        }
+
+        var recorders: [any FlowRecorder] = []
+        var writer: CaptureWriter?
+        if let root = options.captureRoot {
+            var description = ["listen": configuration.listenAddress.description]
+            switch configuration.mode {
+            case .forward: description["mode"] = "forward"
+            case .reverse:
+                description["mode"] = "reverse"
+                description["upstream"] = configuration.reverseUpstreamDescription
+            }
+            do {
+                let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
+                    maxBodyBytes: options.maxBodyCapture, proxyDescription: description, command: command,
+                    taplineVersion: TaplineVersion.string,
+                    // Small enough to keep the proxy's peak RSS well under 64 MB on a
+                    // 1 GiB transfer, large enough that the writer thread writes in big batches.
+                    highWatermark: 4 << 20, lowWatermark: 1 << 20))
+                writer = captureWriter
+                recorders.append(captureWriter)
+            } catch {
+                StandardError.writeLine("tapline: \(error)")
+                return nil
+            }
+        }
+        if !options.quiet {
+            recorders.append(LiveFlowLog(format: options.logFormat, style: TerminalStyle(fileDescriptor: 2)))
+        }
+        let recorder: (any FlowRecorder)? = recorders.isEmpty ? nil
+            : recorders.count == 1 ? recorders[0] : FlowRecorderFanOut(recorders)
+
+        let server = ProxyServer(configuration: configuration, recorder: recorder,
+                                 certificateAuthority: certificateAuthority,
+                                 warn: { StandardError.writeLine("tapline: warning: \($0)") })
+        do {
+            try server.start()
+        } catch {
+            StandardError.writeLine("tapline: \(error)")
+            writer?.close()
+            return nil
+        }
+        return RunningProxy(server: server, writer: writer, certificateAuthority: certificateAuthority,
+                            configuration: configuration)
+    }
+
+    /// Lets in-flight flows finish (up to `--grace`), stops the loops, closes the
+    /// capture session and says where it is. Returns the proxy's exit status: 0, or
+    /// 1 when the capture is incomplete after a write error (said on stderr).
+    func stop() -> Int32 {
+        server.shutdown()
+        writer?.close()
+        guard let writer else { return 0 }
+        if let failure = writer.writeFailure {
+            // The proxy served every client, but the recording is not what was asked
+            // for: say so, and exit non-zero so a script that wanted the capture notices.
+            StandardError.writeLine("tapline: session in \(writer.directory) is INCOMPLETE: capture stopped after a write error: \(failure); what was recorded before it is kept")
+            return 1
+        }
+        StandardError.writeLine("tapline: session saved in \(writer.directory)")
+        return 0
+    }
+
+    /// Blocks `signals` in the calling thread (and so in every thread started after
+    /// it), to be taken with `sigwait`/`sigwaitinfo`; ignores SIGPIPE, and SIGXFSZ so
+    /// that a file-size limit (ulimit -f) makes a capture write fail with EFBIG,
+    /// reported like a full disk, instead of killing the proxy. Call before `start`.
+    static func blockSignals(_ signals: [Int32]) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in signals { sigaddset(&set, number) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+        return set
+    }
+}
