@@ -9,10 +9,10 @@ import TaplineWire
 /// - bytes as standard base64 with padding; enums by name, by number when the enum does not
 ///   declare it; `google.protobuf.NullValue` as `null`.
 /// - Repeated fields as arrays; maps as objects, keys as strings (`"true"`, `"-3"`).
-/// - A field without presence (proto3 singular, not `optional`, not in a oneof) at its default
+/// - A field without presence (`ProtoField.tracksPresence`) at its default
 ///   value is left out unless `includeDefaultValues`; so are empty repeated fields and maps.
 /// - Well-known types in their own forms: Timestamp, Duration, FieldMask, Struct, Value,
-///   ListValue, the wrappers, and Any (`"@type"` plus the payload's members, or `"value"`
+///   ListValue (a Value with no kind set is `null`, as json_format prints it), the wrappers, and Any (`"@type"` plus the payload's members, or `"value"`
 ///   for a payload with its own form). An Any whose type the schema lacks keeps its bytes:
 ///   `{"@type": URL, "@unresolved": "<why>", "value": "<base64>"}`.
 /// - Unknown fields as members named by their number, valued as `RawProtobufJSON` shows them.
@@ -63,9 +63,9 @@ public struct ProtobufJSONPrinter: Sendable {
                     members.append(JSONMember(field.jsonName, .array(elements)))
                 }
             } else if let value = values.last {
-                if !Self.hasPresence(field) && Self.isDefault(value) && !includeDefaultValues { continue }
+                if !field.tracksPresence && value.isZero && !includeDefaultValues { continue }
                 members.append(JSONMember(field.jsonName, try valueJSON(value, of: field.type, at: fieldPointer)))
-            } else if includeDefaultValues, !Self.hasPresence(field), let value = Self.defaultValue(of: field.type, schema: schema) {
+            } else if includeDefaultValues, !field.tracksPresence, let value = Self.defaultValue(of: field.type, schema: schema) {
                 members.append(JSONMember(field.jsonName, try valueJSON(value, of: field.type, at: fieldPointer)))
             }
         }
@@ -173,7 +173,7 @@ public struct ProtobufJSONPrinter: Sendable {
         case .value:
             let kind = message.fields.first { (1...6).contains($0.key) }
             switch (kind?.key, kind?.value.last) {
-            case (1, _): return .null
+            case (1, _), (nil, _): return .null  // no kind set: null, as json_format prints it
             case (2, .double(let number)):
                 guard number.isFinite else {
                     throw ProtobufJSONError(at: pointer, "google.protobuf.Value number_value \(number) has no JSON form")
@@ -182,7 +182,7 @@ public struct ProtobufJSONPrinter: Sendable {
             case (3, .string(let text)): return .string(text)
             case (4, .bool(let flag)): return .bool(flag)
             case (5, let nested?), (6, let nested?): return try valueJSON(nested, of: .message(""), at: pointer)
-            default: throw ProtobufJSONError(at: pointer, "google.protobuf.Value has no kind set")
+            default: throw ProtobufJSONError(at: pointer, "google.protobuf.Value holds a kind of the wrong type")
             }
         case .any:
             return try anyJSON(message, at: pointer)
@@ -213,27 +213,6 @@ public struct ProtobufJSONPrinter: Sendable {
     }
 
     // MARK: Defaults and presence
-
-    /// Whether the field is printed whenever present, even at its default value.
-    static func hasPresence(_ field: ProtoField) -> Bool {
-        if case .message = field.type { return true }
-        return field.cardinality == .optional || field.cardinality == .required || field.oneofIndex != nil
-    }
-
-    /// Whether `value` is its type's zero value (proto3 leaves those out). -0.0 is not.
-    static func isDefault(_ value: ProtobufValue) -> Bool {
-        switch value {
-        case .signed(let number): number == 0
-        case .unsigned(let number): number == 0
-        case .double(let number): number.bitPattern == 0
-        case .float(let number): number.bitPattern == 0
-        case .bool(let flag): !flag
-        case .string(let text): text.isEmpty
-        case .bytes(let bytes): bytes.isEmpty
-        case .enumNumber(let number): number == 0
-        case .message: false
-        }
-    }
 
     /// The zero value of a non-message type (nil for messages).
     static func defaultValue(of type: ProtoFieldType, schema: ProtoSchema) -> ProtobufValue? {

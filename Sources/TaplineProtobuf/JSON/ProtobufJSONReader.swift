@@ -133,7 +133,8 @@ public struct ProtobufJSONReader: Sendable {
             guard let number = Self.floating(json) else { throw fail("a number, \"NaN\", \"Infinity\" or \"-Infinity\"") }
             return .double(number)
         case .float:
-            guard let number = Self.floating(json), number.isNaN || number.isInfinite || abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+            // A finite number that rounds to a finite float (3.4028235e+38, float's largest, printed shortest, is just above it).
+            guard let number = Self.floating(json), !number.isFinite || Float(number).isFinite else {
                 throw fail("a number in float's range, \"NaN\", \"Infinity\" or \"-Infinity\"")
             }
             return .float(Float(number))

@@ -1,6 +1,7 @@
 /// Encodes a `ProtobufMessageValue` in protobuf wire format with its schema: the inverse
 /// of `ProtobufMessageDecoder`, written as protobuf's own serializers write: declared
-/// fields in field-number order, repeated packable fields packed when the field is
+/// fields in field-number order (a field without presence at its zero value left out, but
+/// a map entry's key and value always written), repeated packable fields packed when the field is
 /// (`ProtoField.isPacked`), then the unknown fields as they were read.
 ///
 /// The value must fit its schema (as `ProtobufMessageDecoder` and `ProtobufJSONReader`
@@ -23,6 +24,9 @@ public struct ProtobufMessageEncoder: Sendable {
         if let descriptor = schema.message(named: message.typeName) {
             for field in descriptor.fields.sorted(by: { $0.number < $1.number }) {
                 guard let values = message.fields[field.number], !values.isEmpty else { continue }
+                if field.cardinality != .repeated, !field.tracksPresence, !descriptor.isMapEntry, values.last?.isZero == true {
+                    continue
+                }
                 let number = UInt32(field.number)
                 if field.cardinality == .repeated, field.isPacked {
                     var packed = ProtobufWireWriter()

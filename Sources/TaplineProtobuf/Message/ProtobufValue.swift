@@ -13,4 +13,20 @@ public indirect enum ProtobufValue: Sendable, Equatable {
     /// An enum value by number: a number the enum does not declare is kept as it came.
     case enumNumber(Int32)
     case message(ProtobufMessageValue)
+
+    /// Whether this is its type's zero value, which a field without presence does not send.
+    /// -0.0 is not zero (its bits are not), as in protobuf's serializers.
+    public var isZero: Bool {
+        switch self {
+        case .signed(let number): number == 0
+        case .unsigned(let number): number == 0
+        case .double(let number): number.bitPattern == 0
+        case .float(let number): number.bitPattern == 0
+        case .bool(let flag): !flag
+        case .string(let text): text.isEmpty
+        case .bytes(let bytes): bytes.isEmpty
+        case .enumNumber(let number): number == 0
+        case .message: false
+        }
+    }
 }
