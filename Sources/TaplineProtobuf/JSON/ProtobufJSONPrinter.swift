@@ -19,7 +19,8 @@ import TaplineWire
 ///
 /// Errors (`ProtobufJSONError`, pointing into the output): a Timestamp or Duration out of
 /// range, a Value with no kind or a non-finite number, an Any payload that does not decode.
-/// Immutable; safe to share between threads.
+/// Recursion is bounded: messages nest at most `ProtobufMessageDecoder.defaultMaxDepth`
+/// levels, Any payloads included. Immutable; safe to share between threads.
 public struct ProtobufJSONPrinter: Sendable {
     public let schema: ProtoSchema
     public let includeDefaultValues: Bool
@@ -32,18 +33,21 @@ public struct ProtobufJSONPrinter: Sendable {
     }
 
     public func json(for message: ProtobufMessageValue) throws(ProtobufJSONError) -> JSONValue {
-        try json(for: message, at: "")
+        try json(for: message, at: "", depth: 0)
     }
 
-    private func json(for message: ProtobufMessageValue, at pointer: String) throws(ProtobufJSONError) -> JSONValue {
-        if let special = ProtobufWellKnownType(fullName: message.typeName) {
-            return try wellKnownJSON(special, message, at: pointer)
+    private func json(for message: ProtobufMessageValue, at pointer: String, depth: Int) throws(ProtobufJSONError) -> JSONValue {
+        guard depth < ProtobufMessageDecoder.defaultMaxDepth else {
+            throw ProtobufJSONError(at: pointer, "messages nested deeper than \(ProtobufMessageDecoder.defaultMaxDepth) levels (counting Any payloads)")
         }
-        return .object(try members(of: message, at: pointer))
+        if let special = ProtobufWellKnownType(fullName: message.typeName) {
+            return try wellKnownJSON(special, message, at: pointer, depth: depth)
+        }
+        return .object(try members(of: message, at: pointer, depth: depth))
     }
 
     /// The members of a message as an ordinary object (what an Any adds beside `@type`).
-    private func members(of message: ProtobufMessageValue, at pointer: String) throws(ProtobufJSONError) -> [JSONMember] {
+    private func members(of message: ProtobufMessageValue, at pointer: String, depth: Int) throws(ProtobufJSONError) -> [JSONMember] {
         guard let descriptor = schema.message(named: message.typeName) else {
             throw ProtobufJSONError(at: pointer, "type \(message.typeName) is not defined in the loaded schema")
         }
@@ -54,19 +58,19 @@ public struct ProtobufJSONPrinter: Sendable {
             if field.cardinality == .repeated {
                 guard !values.isEmpty || includeDefaultValues else { continue }
                 if case .message(let entryType) = field.type, let entry = schema.message(named: entryType), entry.isMapEntry {
-                    members.append(JSONMember(field.jsonName, try mapJSON(values, entry: entry, at: fieldPointer)))
+                    members.append(JSONMember(field.jsonName, try mapJSON(values, entry: entry, at: fieldPointer, depth: depth)))
                 } else {
                     var elements: [JSONValue] = []
                     for (index, value) in values.enumerated() {
-                        elements.append(try valueJSON(value, of: field.type, at: ProtobufJSONError.pointer(fieldPointer, String(index))))
+                        elements.append(try valueJSON(value, of: field.type, at: ProtobufJSONError.pointer(fieldPointer, String(index)), depth: depth))
                     }
                     members.append(JSONMember(field.jsonName, .array(elements)))
                 }
             } else if let value = values.last {
                 if !field.tracksPresence && value.isZero && !includeDefaultValues { continue }
-                members.append(JSONMember(field.jsonName, try valueJSON(value, of: field.type, at: fieldPointer)))
+                members.append(JSONMember(field.jsonName, try valueJSON(value, of: field.type, at: fieldPointer, depth: depth)))
             } else if includeDefaultValues, !field.tracksPresence, let value = Self.defaultValue(of: field.type, schema: schema) {
-                members.append(JSONMember(field.jsonName, try valueJSON(value, of: field.type, at: fieldPointer)))
+                members.append(JSONMember(field.jsonName, try valueJSON(value, of: field.type, at: fieldPointer, depth: depth)))
             }
         }
         if includeUnknownFields, !message.unknownFields.isEmpty {
@@ -76,7 +80,7 @@ public struct ProtobufJSONPrinter: Sendable {
         return members
     }
 
-    private func mapJSON(_ entries: [ProtobufValue], entry: ProtoMessage, at pointer: String) throws(ProtobufJSONError) -> JSONValue {
+    private func mapJSON(_ entries: [ProtobufValue], entry: ProtoMessage, at pointer: String, depth: Int) throws(ProtobufJSONError) -> JSONValue {
         guard let keyField = entry.field(number: 1), let valueField = entry.field(number: 2) else { return .object([]) }
         var members: [JSONMember] = []
         for case .message(let pair) in entries {
@@ -92,7 +96,7 @@ public struct ProtobufJSONPrinter: Sendable {
             let valuePointer = ProtobufJSONError.pointer(pointer, keyText)
             let value = pair[2] ?? Self.defaultValue(of: valueField.type, schema: schema)
                 ?? .message(ProtobufMessageValue(typeName: valueField.type.name))
-            let json = try valueJSON(value, of: valueField.type, at: valuePointer)
+            let json = try valueJSON(value, of: valueField.type, at: valuePointer, depth: depth)
             // A key seen twice keeps its last value, in the place it first had.
             if let existing = members.firstIndex(where: { $0.key == keyText }) {
                 members[existing].value = json
@@ -103,7 +107,7 @@ public struct ProtobufJSONPrinter: Sendable {
         return .object(members)
     }
 
-    private func valueJSON(_ value: ProtobufValue, of type: ProtoFieldType, at pointer: String) throws(ProtobufJSONError) -> JSONValue {
+    private func valueJSON(_ value: ProtobufValue, of type: ProtoFieldType, at pointer: String, depth: Int) throws(ProtobufJSONError) -> JSONValue {
         switch value {
         case .signed(let number):
             if case .int32 = type { return .integer(number) }
@@ -124,7 +128,7 @@ public struct ProtobufJSONPrinter: Sendable {
             if let name = schema.enumeration(named: type.name)?.value(number: Int64(number))?.name { return .string(name) }
             return .integer(number)
         case .message(let message):
-            return try json(for: message, at: pointer)
+            return try json(for: message, at: pointer, depth: depth + 1)
         }
     }
 
@@ -138,7 +142,7 @@ public struct ProtobufJSONPrinter: Sendable {
     // MARK: Well-known types
 
     private func wellKnownJSON(_ type: ProtobufWellKnownType, _ message: ProtobufMessageValue,
-                               at pointer: String) throws(ProtobufJSONError) -> JSONValue {
+                               at pointer: String, depth: Int) throws(ProtobufJSONError) -> JSONValue {
         switch type {
         case .timestamp, .duration:
             let seconds = message[1].flatMap(Self.signed) ?? 0
@@ -159,15 +163,15 @@ public struct ProtobufJSONPrinter: Sendable {
         case .wrapper:
             guard let field = schema.message(named: message.typeName)?.field(number: 1) else { return .null }
             let value = message[1] ?? Self.defaultValue(of: field.type, schema: schema) ?? .bool(false)
-            return try valueJSON(value, of: field.type, at: pointer)
+            return try valueJSON(value, of: field.type, at: pointer, depth: depth)
         case .struct:
             guard let entry = schema.message(named: "google.protobuf.Struct.FieldsEntry") else { return .object([]) }
-            return try mapJSON(message.fields[1] ?? [], entry: entry, at: pointer)
+            return try mapJSON(message.fields[1] ?? [], entry: entry, at: pointer, depth: depth)
         case .listValue:
             var elements: [JSONValue] = []
             for (index, element) in (message.fields[1] ?? []).enumerated() {
                 elements.append(try valueJSON(element, of: .message("google.protobuf.Value"),
-                                              at: ProtobufJSONError.pointer(pointer, String(index))))
+                                              at: ProtobufJSONError.pointer(pointer, String(index)), depth: depth))
             }
             return .array(elements)
         case .value:
@@ -181,15 +185,15 @@ public struct ProtobufJSONPrinter: Sendable {
                 return .number(number.description)
             case (3, .string(let text)): return .string(text)
             case (4, .bool(let flag)): return .bool(flag)
-            case (5, let nested?), (6, let nested?): return try valueJSON(nested, of: .message(""), at: pointer)
+            case (5, let nested?), (6, let nested?): return try valueJSON(nested, of: .message(""), at: pointer, depth: depth)
             default: throw ProtobufJSONError(at: pointer, "google.protobuf.Value holds a kind of the wrong type")
             }
         case .any:
-            return try anyJSON(message, at: pointer)
+            return try anyJSON(message, at: pointer, depth: depth)
         }
     }
 
-    private func anyJSON(_ message: ProtobufMessageValue, at pointer: String) throws(ProtobufJSONError) -> JSONValue {
+    private func anyJSON(_ message: ProtobufMessageValue, at pointer: String, depth: Int) throws(ProtobufJSONError) -> JSONValue {
         guard case .string(let typeURL)? = message[1], !typeURL.isEmpty else { return .object([]) }
         var payload: [UInt8] = []
         if case .bytes(let bytes)? = message[2] { payload = bytes }
@@ -201,15 +205,16 @@ public struct ProtobufJSONPrinter: Sendable {
         }
         let decoded: ProtobufMessageValue
         do {
-            decoded = try ProtobufMessageDecoder(schema: schema).decode(payload, as: typeName)
+            decoded = try ProtobufMessageDecoder(schema: schema, maxDepth: ProtobufMessageDecoder.defaultMaxDepth - depth)
+                .decode(payload, as: typeName)
         } catch {
             throw ProtobufJSONError(at: ProtobufJSONError.pointer(pointer, "value"), "the Any payload is not a \(typeName): \(error)")
         }
         if ProtobufWellKnownType(fullName: typeName) != nil {
             return .object([JSONMember("@type", .string(typeURL)),
-                            JSONMember("value", try json(for: decoded, at: ProtobufJSONError.pointer(pointer, "value")))])
+                            JSONMember("value", try json(for: decoded, at: ProtobufJSONError.pointer(pointer, "value"), depth: depth + 1))])
         }
-        return .object([JSONMember("@type", .string(typeURL))] + (try members(of: decoded, at: pointer)))
+        return .object([JSONMember("@type", .string(typeURL))] + (try members(of: decoded, at: pointer, depth: depth + 1)))
     }
 
     // MARK: Defaults and presence
