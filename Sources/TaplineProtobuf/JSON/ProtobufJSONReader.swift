@@ -13,8 +13,9 @@ import TaplineWire
 ///   schema) and the payload's members or `"value"`; the printer's `"@unresolved"` form
 ///   gives back its bytes.
 /// - Members named by a field number are unknown fields, read as `RawProtobufJSON` writes
-///   them (a number is a varint, `"0x"` and 8 or 16 hex digits a fixed32 / fixed64, an
-///   object an embedded message, another string text, `{"bytes": ...}` bytes).
+///   them (a number, or a decimal string above 2^53, is a varint; `"0x"` and 8 or 16 hex
+///   digits a fixed32 / fixed64; an object an embedded message; another string text;
+///   `{"bytes": ...}` bytes).
 ///
 /// Every error is a `ProtobufJSONError` with the JSON Pointer of the bad value.
 /// Immutable; safe to share between threads. Recursion is bounded by `maxDepth`.
@@ -287,7 +288,8 @@ public struct ProtobufJSONReader: Sendable {
                 value = .fixed32(fixed)
             } else if text.hasPrefix("0x"), digits.count == 16, let fixed = UInt64(digits, radix: 16) {
                 value = .fixed64(fixed)
-            } else if let varint = UInt64(text) {
+            } else if let varint = UInt64(text), varint > 1 << 53 {
+                // RawProtobufJSON writes varints above 2^53 as decimal strings, smaller ones as numbers.
                 value = .varint(varint)
             } else {
                 value = .lengthDelimited(ArraySlice(text.utf8), embedded: nil)
