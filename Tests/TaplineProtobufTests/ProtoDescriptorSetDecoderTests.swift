@@ -84,4 +84,21 @@ final class ProtoDescriptorSetDecoderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("broken.pb is not a binary FileDescriptorSet"), "\(error)")
         }
     }
+
+    func testFieldNumbersAndOneofIndexesTheDecodersRelyOnAreChecked() throws {
+        let descriptorSchema = try ProtoSchema(files: [
+            try ProtoParser.parse(text: WellKnownProtoFiles.byImportName["google/protobuf/descriptor.proto"]!,
+                                  name: "google/protobuf/descriptor.proto"),
+        ])
+        for (field, problem) in [(#"{"name": "f", "number": 0, "type": "TYPE_INT32"}"#, "has number 0"),
+                                 (#"{"name": "f", "number": 1, "type": "TYPE_INT32", "oneofIndex": 3}"#, "names oneof 3")] {
+            let json = #"{"file": [{"name": "x.proto", "messageType": [{"name": "M", "field": [\#(field)]}]}]}"#
+            let set = try ProtobufJSONReader(schema: descriptorSchema)
+                .message(from: try JSONParser.parse(Array(json.utf8)), as: "google.protobuf.FileDescriptorSet")
+            let bytes = ProtobufMessageEncoder(schema: descriptorSchema).encode(set)
+            XCTAssertThrowsError(try ProtoDescriptorSetDecoder.files(decoding: bytes, name: "x.pb")) { error in
+                XCTAssertTrue("\(error)".contains(problem), "\(error)")
+            }
+        }
+    }
 }

@@ -15,6 +15,6 @@ public struct ProtobufJSONError: Error, Sendable, Equatable, CustomStringConvert
 
     /// `pointer` extended by one member name or array index, escaped as RFC 6901 requires (`~0`, `~1`).
     static func pointer(_ pointer: String, _ token: String) -> String {
-        pointer + "/" + token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        pointer + "/" + token.replacing("~", with: "~0").replacing("/", with: "~1")
     }
 }

@@ -6,6 +6,8 @@
 /// taken from the built-in well-known types when it is one of them.
 ///
 /// Source locations are unknown in a descriptor set: every location is line 0 of the file.
+/// Field numbers and oneof indexes are checked (the decoders rely on them); other
+/// inconsistencies surface as `ProtoSchema` errors.
 /// Stateless; no I/O (`ProtoFileLoader` reads the file).
 public enum ProtoDescriptorSetDecoder {
     /// The files of the set, in its order, plus the built-in files it depends on but lacks.
@@ -18,6 +20,11 @@ public enum ProtoDescriptorSetDecoder {
             throw ProtoSchemaError(.invalidDescriptorSet(path: name, reason: error.description), at: nil)
         }
         var files = messages(set, 1).map(file)
+        for file in files {
+            if let problem = firstInvalidField(in: file.messages) {
+                throw ProtoSchemaError(.invalidDescriptorSet(path: name, reason: "\(file.name): \(problem)"), at: nil)
+            }
+        }
         var present = Set(files.map(\.name))
         var index = 0
         while index < files.count {
@@ -151,6 +158,23 @@ public enum ProtoDescriptorSetDecoder {
         }
         service.deprecated = messages(proto, 3).first.flatMap { bool($0, 33) }
         return service
+    }
+
+    /// What makes a field unusable for decoding (protoc never writes such a set): a number
+    /// outside 1 ... 2^29 - 1, or a oneof index the message does not have.
+    private static func firstInvalidField(in messages: [ProtoMessage]) -> String? {
+        for message in messages {
+            for field in message.fields {
+                if !(1...Int64(ProtobufFieldTag.validFieldNumbers.upperBound)).contains(field.number) {
+                    return "field \(message.fullName).\(field.name) has number \(field.number), outside 1 to 536870911"
+                }
+                if let index = field.oneofIndex, !message.oneofs.indices.contains(index) {
+                    return "field \(message.fullName).\(field.name) names oneof \(index), which the message does not declare"
+                }
+            }
+            if let problem = firstInvalidField(in: message.nestedMessages) { return problem }
+        }
+        return nil
     }
 
     private static func join(_ scope: String, _ name: String) -> String { scope.isEmpty ? name : scope + "." + name }
