@@ -20,8 +20,9 @@
 //   TaplineTLS -> COpenSSL, CTaplineShims
 //   TaplineCompression -> CZlib, CBrotli, CZstd
 //   TaplineNet -> CTaplineLinux (epoll, eventfd, accept4)
-//   TaplineProtobuf -> TaplineWire, TaplineCompression (.proto schemas, protobuf wire format,
-//                      schemaless decode, gRPC message decompression and status details;
+//   TaplineProtobuf -> TaplineWire, TaplineCompression (.proto schemas and descriptor sets, protobuf wire
+//                      format, schema-driven and schemaless decode, proto3 JSON mapping (TaplineWire's JSON),
+//                      gRPC message decompression and status details;
 //                      reading files only in ProtoFileLoader)
 //   TaplineWire -> (Swift standard library only)
 //
@@ -49,7 +50,7 @@ var targets: [Target] = [
     .target(name: "CTaplineShims", dependencies: ["COpenSSL"]),
     // epoll, eventfd, accept4 and sync_file_range, which Swift's Glibc module does not import.
 
-    // MARK: Wire: sans-I/O codecs in pure Swift.
+    // MARK: Wire: sans-I/O codecs in pure Swift (HTTP/1, WebSocket, gRPC framing, JSON, base64).
     .target(name: "TaplineWire", swiftSettings: strict),
     // MARK: Compression: zlib (gzip, deflate, permessage-deflate), brotli, zstd.
     .target(name: "TaplineCompression", dependencies: ["CZlib", "CBrotli", "CZstd"], swiftSettings: strict),
@@ -147,6 +148,16 @@ if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
         name: "FuzzProtobufRaw",
         dependencies: ["FuzzDriver", "TaplineProtobuf"],
         path: "Fuzz/FuzzProtobufRaw",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
+        name: "FuzzProtoParser",
+        dependencies: ["FuzzDriver", "TaplineProtobuf"],
+        path: "Fuzz/FuzzProtoParser",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
+        name: "FuzzProtobufJSON",
+        dependencies: ["FuzzDriver", "TaplineProtobuf", "TaplineWire"],
+        path: "Fuzz/FuzzProtobufJSON",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }
 

@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target (default 60);
 #                                              TARGET: http1, websocket, capturejson, grpcframer,
-#                                              protobufraw (default: all)
+#                                              protobufraw, protoparser, protobufjson (default: all)
 #
 #   http1       FuzzHTTP1: HTTP/1 request/response parsers (whole vs split) + ClientHello sniffer
 #   websocket   FuzzWebSocket: WebSocket message decoder (whole vs split, both roles,
@@ -15,6 +15,9 @@
 #               frames in place and within the limit)
 #   protobufraw FuzzProtobufRaw: protobuf wire reader and schemaless decode (never crashes,
 #               decode and the reader's walk agree, writer round trip)
+#   protoparser FuzzProtoParser: the .proto tokenizer, parser and resolution (never crash)
+#   protobufjson FuzzProtobufJSON: schema-driven decode and proto3 JSON with a fixed schema (never
+#               crash; JSON read back, encoded and decoded prints the same)
 #
 # Crashing inputs are written to .build-fuzz/artifacts/; add each as a unit test.
 set -euo pipefail
@@ -22,7 +25,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer protobufraw)
+[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer protobufraw protoparser protobufjson)
 scratch=.build-fuzz
 SWIFT="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
 bin_path="$(TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug --show-bin-path)"
@@ -34,7 +37,10 @@ for target in "${targets[@]}"; do
         capturejson) product=FuzzCaptureJSON; corpus=Fuzz/corpus/capturejson ;;
         grpcframer) product=FuzzGRPCFramer; corpus=Fuzz/corpus/grpcframer ;;
         protobufraw) product=FuzzProtobufRaw; corpus=Fuzz/corpus/protobufraw ;;
-        *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket, capturejson, grpcframer or protobufraw)" >&2
+        protoparser) product=FuzzProtoParser; corpus=Fuzz/corpus/protoparser ;;
+        protobufjson) product=FuzzProtobufJSON; corpus=Fuzz/corpus/protobufjson ;;
+        *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket, capturejson, grpcframer, protobufraw," \
+               "protoparser or protobufjson)" >&2
            exit 2 ;;
     esac
     # The sanitizer link prints hundreds of harmless "Cannot export local symbol

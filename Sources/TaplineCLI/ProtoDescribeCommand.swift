@@ -1,5 +1,6 @@
 import TaplineExport
 import TaplineProtobuf
+import TaplineWire
 
 /// `tapline proto describe --proto PATH... [--proto-path DIR...] [--json] [SYMBOL]`:
 /// loads `.proto` files with Tapline's own parser and prints what they define, like

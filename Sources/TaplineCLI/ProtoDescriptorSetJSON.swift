@@ -1,5 +1,6 @@
 import TaplineExport
 import TaplineProtobuf
+import TaplineWire
 
 /// A `ProtoSchema` as the proto3 JSON form of a `google.protobuf.FileDescriptorSet`
 /// (what Python's `json_format.MessageToDict` makes of `protoc --include_imports -o`),

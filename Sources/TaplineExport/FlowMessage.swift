@@ -1,5 +1,6 @@
 import TaplineCapture
 import TaplineFlow
+import TaplineWire
 
 /// One message of a message-based flow (WebSocket now, gRPC later) as the
 /// exporters see it: direction, type, payload and when it passed.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TaplineCapture
 import TaplineFlow
+import TaplineWire
 
 /// Writes captured flows as a HAR 1.2 file, one entry at a time: the output
 /// is streamed to the descriptor as each entry is made, so a session of any

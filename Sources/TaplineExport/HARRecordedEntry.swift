@@ -1,4 +1,5 @@
 import TaplineCapture
+import TaplineWire
 
 /// What an imported HAR entry said beyond what capture events hold, kept with
 /// its flow as the `har` extension so that exporting the session gives the

@@ -1,4 +1,5 @@
 import TaplineCapture
+import TaplineWire
 
 /// The log-level fields of an imported HAR file — `pages`, `browser`, `comment` and
 /// `_`-prefixed custom fields — kept with the session as its `har` extension so

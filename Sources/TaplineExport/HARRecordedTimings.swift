@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// The `timings` object of an imported HAR entry as the tool recorded it, in
 /// milliseconds (HAR 1.2 §timings): `-1` where it said the phase does not apply,
 /// nil where it wrote no number (or numeric string). `connect` includes `ssl`, as in HAR.

@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// Replaces the values of secret members (`password`, `access_token`, ... per
 /// `RedactionRules.bodyFields`) anywhere in a JSON document with
 /// `{{variable}}` strings, recording each value in the `SecretRegistry`.

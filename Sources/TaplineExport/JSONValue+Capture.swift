@@ -1,4 +1,5 @@
 import TaplineCapture
+import TaplineWire
 
 /// Moves JSON values between the capture reader's model (`CaptureJSONValue`, what
 /// `extension` lines hold) and the exporters' (`JSONValue`) by walking the tree: no

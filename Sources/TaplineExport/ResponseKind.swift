@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// What kind of response a request got, in the terms `EndpointNormalizer`
 /// compares sibling requests by: the status class, the media type and, for a
 /// JSON object, its top-level member names.

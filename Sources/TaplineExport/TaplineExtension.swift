@@ -1,5 +1,6 @@
 import Foundation
 import TaplineCapture
+import TaplineWire
 
 /// Builds the `_tapline` vendor extension of a Postman item for flows that
 /// Postman Collection v2.1 cannot express: WebSocket sessions now, gRPC calls

@@ -3,6 +3,7 @@ import TaplineCapture
 import TaplineExport
 import TaplineFlow
 import XCTest
+import TaplineWire
 
 final class HARAndCurlTests: XCTestCase {
     func testHARExportImportExportIsStable() throws {

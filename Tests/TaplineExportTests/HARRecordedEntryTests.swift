@@ -4,6 +4,7 @@ import TaplineCapture
 @testable import TaplineExport
 import TaplineFlow
 import XCTest
+import TaplineWire
 
 /// HAR import -> export fidelity (issue #21, items 9-14): what `HARRecordedEntry` keeps and
 /// how it is laid over the built entry, the capture's `extension` lines that carry it, and

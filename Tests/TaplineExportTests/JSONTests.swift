@@ -1,5 +1,6 @@
 import TaplineExport
 import XCTest
+import TaplineWire
 
 final class JSONTests: XCTestCase {
     func testRoundTripKeepsKeyOrderNumbersAndEscapes() throws {

@@ -1,6 +1,7 @@
 import TaplineCapture
 @testable import TaplineExport
 import XCTest
+import TaplineWire
 
 /// The structural conversion between `JSONValue` and `CaptureJSONValue` gives what a
 /// trip through JSON text gave (the conversion it replaced), numbers included.

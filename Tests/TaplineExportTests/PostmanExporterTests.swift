@@ -1,6 +1,7 @@
 import TaplineCapture
 import TaplineExport
 import XCTest
+import TaplineWire
 
 final class PostmanExporterTests: XCTestCase {
     private func sample() throws -> CapturedSession {

@@ -1,6 +1,7 @@
 import TaplineExport
 @testable import TaplineReplay
 import XCTest
+import TaplineWire
 
 final class JSONDiffTests: XCTestCase {
     private func changes(_ a: String, _ b: String, ignoring paths: [String] = []) throws -> [String] {

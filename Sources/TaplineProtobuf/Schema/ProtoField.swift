@@ -27,6 +27,15 @@ public struct ProtoField: Sendable, Equatable {
     /// Where its type name is (for errors about the type).
     public var typeLocation: ProtoSourceLocation
 
+    /// Whether the field's presence is known apart from its value (protobuf's "explicit
+    /// presence"): message fields, proto2 `optional`/`required`, proto3 `optional`, oneof
+    /// members. Other singular fields are absent exactly when they hold their zero value,
+    /// so serializers and the JSON mapping leave them out then.
+    public var tracksPresence: Bool {
+        if case .message = type { return true }
+        return cardinality == .optional || cardinality == .required || oneofIndex != nil
+    }
+
     /// protoc's default JSON name: underscores dropped, each letter after one upper-cased (`foo_bar` → `fooBar`).
     public static func defaultJSONName(for name: String) -> String {
         camelCased(name, capitalizingFirst: false)

@@ -46,6 +46,21 @@ public struct ProtoFileLoader {
 
     /// Parses the files with these import names and everything they import, and resolves them.
     public func schema(fileNames: [String]) throws(ProtoSchemaError) -> ProtoSchema {
+        try ProtoSchema(files: files(fileNames: fileNames))
+    }
+
+    /// Reads a binary FileDescriptorSet (`protoc -o`, `buf build -o`) into files for a
+    /// `ProtoSchema`, with the built-in well-known types it depends on but lacks.
+    public func descriptorSetFiles(atPath path: String) throws(ProtoSchemaError) -> [ProtoFile] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ProtoSchemaError(.unreadableFile(path: path, reason: "no such file, or not readable"), at: nil)
+        }
+        return try ProtoDescriptorSetDecoder.files(decoding: [UInt8](data), name: path)
+    }
+
+    /// Parses the files with these import names and everything they import, unresolved
+    /// (each after the files that import it; `ProtoSchema` orders them).
+    public func files(fileNames: [String]) throws(ProtoSchemaError) -> [ProtoFile] {
         var parsed: [String: ProtoFile] = [:]
         var order: [String] = []
         var pending: [(name: String, importedAt: ProtoSourceLocation?)] = fileNames.reversed().map { ($0, nil) }
@@ -57,7 +72,7 @@ public struct ProtoFileLoader {
             order.append(name)
             pending += file.imports.reversed().map { ($0.path, $0.location) }
         }
-        return try ProtoSchema(files: order.compactMap { parsed[$0] })
+        return order.compactMap { parsed[$0] }
     }
 
     private func text(ofImport name: String, importedAt: ProtoSourceLocation?) throws(ProtoSchemaError) -> String {

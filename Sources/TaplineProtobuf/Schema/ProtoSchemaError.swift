@@ -28,6 +28,8 @@ public struct ProtoSchemaError: Error, Sendable, Equatable, CustomStringConverti
         case unreadableFile(path: String, reason: String)
         /// A `--proto` file lies under none of the import roots, so it has no import name.
         case outsideProtoPath(path: String)
+        /// A `--descriptor-set` file that is not a binary `google.protobuf.FileDescriptorSet`.
+        case invalidDescriptorSet(path: String, reason: String)
     }
 
     public var kind: Kind
@@ -74,6 +76,8 @@ public struct ProtoSchemaError: Error, Sendable, Equatable, CustomStringConverti
             return "cannot read \(path): \(reason)"
         case .outsideProtoPath(let path):
             return "\(path) is under none of the --proto-path roots; add the directory it is imported relative to with --proto-path"
+        case .invalidDescriptorSet(let path, let reason):
+            return "\(path) is not a binary FileDescriptorSet (as protoc -o or buf build write): \(reason)"
         }
     }
 }

@@ -46,6 +46,11 @@ public struct ProtobufWireWriter {
         bytes.append(contentsOf: value)
     }
 
+    /// Appends bytes that are already wire format (whole fields), as they are.
+    public mutating func writeRaw(_ encoded: some Collection<UInt8>) {
+        bytes.append(contentsOf: encoded)
+    }
+
     /// Writes a whole field: its tag, then `value` as a varint.
     public mutating func writeVarintField(_ fieldNumber: UInt32, _ value: UInt64) {
         writeTag(ProtobufFieldTag(fieldNumber: fieldNumber, wireType: .varint))

@@ -1,4 +1,5 @@
 import TaplineExport
+import TaplineWire
 
 /// Decides how two bodies are compared and compares them: equal bytes are equal;
 /// WebSocket binary messages by size and SHA-256; then JSON structurally

@@ -1,4 +1,5 @@
 import TaplineExport
+import TaplineWire
 
 /// One difference between two JSON documents, at `pointer`: a value that changed,
 /// or a member/element present on one side only (extra array elements are

@@ -1,4 +1,5 @@
 import TaplineExport
+import TaplineWire
 
 /// Compares two JSON documents structurally and lists where they differ, with
 /// RFC 6901 pointers: objects member by member (order ignored; of duplicate keys

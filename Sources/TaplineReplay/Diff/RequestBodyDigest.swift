@@ -1,5 +1,6 @@
 import TaplineExport
 import TaplineTLS
+import TaplineWire
 
 /// The request body's part of a `RequestKey`: a SHA-256 over a form of the body
 /// that two sendings of the same request share. Forms (`FormFields`) by their

@@ -1,0 +1,68 @@
+import Foundation
+import TaplineProtobuf
+import TaplineWire
+
+/// `tapline proto encode`: proto3 JSON in, the binary protobuf message out, encoded with a
+/// schema (`ProtobufJSONReader`, `ProtobufMessageEncoder`; docs/grpc.md, "JSON mapping").
+/// The inverse of `proto decode`. Exit codes: 0 written, 1 FILE unreadable, 2 usage error,
+/// a schema that does not load, an unknown --type, JSON that is not that message (naming
+/// the JSON Pointer of the bad value).
+enum ProtoEncodeCommand {
+    static let usage = """
+    usage: tapline proto encode (--proto PATH... | --descriptor-set FILE...) --type pkg.Message [FILE|-]
+
+    Reads one message of type pkg.Message as proto3 JSON from FILE (default: standard input)
+    and writes it in binary protobuf to standard output. Fields may be named by json_name or
+    by their .proto name; enums by name or number; 64-bit integers as strings or numbers.
+
+    options:
+    \(ProtoSchemaSources.usage)
+      --type NAME             the message type, by full name
+      --help                  this text
+
+    exit status: 0 written, 1 FILE unreadable, 2 usage error, schema error, or JSON that is not a NAME
+    """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var args = CommandArguments(arguments)
+        if args.flag("--help") || args.flag("-h") {
+            print(usage)
+            return 0
+        }
+        let sources: ProtoSchemaSources
+        let typeName: String
+        let files: [String]
+        do {
+            sources = try ProtoSchemaSources(taking: &args)
+            guard let name = try args.value("--type") else { throw UsageError("give the message type with --type pkg.Message") }
+            typeName = name
+            files = args.positionals()
+            try args.finish()
+            if files.count > 1 { throw UsageError("give at most one FILE (got \(files.count))") }
+        } catch {
+            StandardError.writeLine("tapline proto encode: \(error)\n\n\(usage)")
+            return 2
+        }
+        let schema: ProtoSchema
+        do {
+            schema = try sources.load()
+        } catch {
+            StandardError.writeLine("tapline proto encode: \(error)")
+            return 2
+        }
+        guard schema.message(named: typeName) != nil else {
+            StandardError.writeLine("tapline proto encode: message type \(typeName) is not defined in the loaded schema (give its full name, e.g. package.Message)")
+            return 2
+        }
+        guard let input = ProtoCommandInput.read(files.first, command: "encode") else { return 1 }
+        do {
+            let json = try JSONParser.parse(input)
+            let message = try ProtobufJSONReader(schema: schema).message(from: json, as: typeName)
+            FileHandle.standardOutput.write(Data(ProtobufMessageEncoder(schema: schema).encode(message)))
+            return 0
+        } catch {
+            StandardError.writeLine("tapline proto encode: the input is not a \(typeName) in JSON: \(error)")
+            return 2
+        }
+    }
+}

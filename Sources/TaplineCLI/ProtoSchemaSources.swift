@@ -1,0 +1,37 @@
+import TaplineProtobuf
+
+/// The schema options `proto decode` and `proto encode` share: `--proto PATH...`,
+/// `--proto-path DIR...` and `--descriptor-set FILE...`, loaded into one `ProtoSchema`
+/// (a file both sources hold is taken once, from the `.proto` files).
+struct ProtoSchemaSources {
+    static let usage = """
+      --proto PATH            a .proto file, or a directory of them (searched recursively); repeatable
+      --proto-path DIR        a root that imports are relative to, like protoc's -I; repeatable
+      --descriptor-set FILE   a binary FileDescriptorSet (protoc -o / --descriptor_set_out, buf build -o); repeatable
+    """
+
+    var protoPaths: [String]
+    var importRoots: [String]
+    var descriptorSets: [String]
+
+    /// Takes the options from `arguments`; at least one source must be given.
+    init(taking arguments: inout CommandArguments) throws(UsageError) {
+        protoPaths = arguments.values("--proto")
+        importRoots = arguments.values("--proto-path")
+        descriptorSets = arguments.values("--descriptor-set")
+        guard !protoPaths.isEmpty || !descriptorSets.isEmpty else {
+            throw UsageError("give the schema with --proto PATH or --descriptor-set FILE")
+        }
+    }
+
+    func load() throws(ProtoSchemaError) -> ProtoSchema {
+        var loader = ProtoFileLoader(importRoots: importRoots)
+        let requested = try loader.fileNames(for: protoPaths)
+        var files = try loader.files(fileNames: requested)
+        for path in descriptorSets {
+            files += try loader.descriptorSetFiles(atPath: path)
+        }
+        var seen = Set<String>()
+        return try ProtoSchema(files: files.filter { seen.insert($0.name).inserted })
+    }
+}
