@@ -24,8 +24,8 @@ enum ReplayCommand {
     `tapline diff` does. SESSION: an id, a unique prefix of one, `latest`, or a session directory.
 
     options:
-      --target URL           send every flow to http://, https:// or h2c:// host[:port] (h2c: HTTP/2 by
-                             prior knowledge); Host / :authority are rewritten to it
+      --target URL           send every flow to http:// (HTTP/1.1), https:// (ALPN as recorded) or h2c://
+                             (HTTP/2 by prior knowledge) host[:port]; Host / :authority are rewritten to it
       --keep-host            keep the recorded Host / :authority
       --map-host OLD=NEW     send flows recorded for authority OLD to NEW (repeatable)
       --filter EXPR          replay only the flows matching EXPR (see docs/filters.md)

@@ -2,7 +2,8 @@ import TaplineHTTPClient
 
 /// Where `--target URL` sends every flow: `http://`, `https://` or `h2c://`
 /// `host[:port]` (no path). `h2c://` is plain TCP speaking HTTP/2 by prior knowledge
-/// (RFC 9113 §3.3) for every flow; over `http://` only flows recorded as HTTP/2 do.
+/// (RFC 9113 §3.3) for every flow; `http://` is HTTP/1.1 for every flow; `https://`
+/// offers ALPN as each flow was recorded (`ReplayRequestRewriter`).
 /// A value type.
 public struct ReplayTarget: Sendable, Equatable {
     public let upstream: UpstreamTarget
