@@ -308,3 +308,27 @@ def test_truncated_and_websocket_and_missing_bodies_are_skipped_with_the_reason(
     p = replay(tapline.started[0], websocket)
     assert p.returncode == 1, describe(p)
     assert "WebSocket replay is not supported yet" in text(p), describe(p)
+
+
+def test_request_body_and_trailers_replay_over_http2(tapline):
+    """A POST with a body and request trailers, recorded over h2c: the origin's /echo
+    answers with the body's SHA-256 and the trailers it received, so the replay equals
+    the recording only when body and trailers went again."""
+    origin = ScriptedH2Origin({})
+    try:
+        proxy = tapline("--reverse", f"h2c://{HOST}:{origin.port}")
+        client = H2Client(proxy.port)
+        body = bytes(range(256)) * 300  # 75 KiB: several chunks from the capture
+        sid = client.request("/echo", method="POST", authority=f"{HOST}:{proxy.port}", body=body,
+                             trailers=[("x-upload-checksum", "abc")])
+        client.wait_streams([sid])
+        assert ("x-upload-checksum", "abc") in client.responses[sid]["trailers"]
+        client.close()
+        source = str(proxy.session_dir())
+        proxy.stop()
+        p = replay(proxy, source, "--target", f"h2c://{HOST}:{origin.port}")
+        assert p.returncode == 0, describe(p)
+        assert "all matched: sent 1: 1 equal" in text(p), describe(p)
+        assert origin.requests[-1]["path"] == "/echo"
+    finally:
+        origin.stop()
