@@ -36,7 +36,8 @@ enum ReplayCommand {
       --speed X              --pace recorded: X times as fast (default 1)
       --rate R               start at most R flows per second
       --repeat K             replay the selection K times
-      --timeout SECONDS      a response that has not started after this long fails (default 30)
+      --timeout SECONDS      a flow whose response has not started and whose body made no progress
+                             for this long fails as upstream-timeout (default 30)
       --insecure             do not verify upstream TLS certificates
       --upstream-ca FILE     also trust the CA certificates in FILE (PEM) for upstreams
       --no-capture           do not keep the replay session (it is compared, then removed)

@@ -332,3 +332,41 @@ def test_request_body_and_trailers_replay_over_http2(tapline):
         assert origin.requests[-1]["path"] == "/echo"
     finally:
         origin.stop()
+
+
+def test_expect_continue_body_waits_for_the_100_and_a_silent_target_times_out(tapline, tmp_path):
+    """curl sends `Expect: 100-continue` with its body; the origin answers 100 as soon as
+    the head arrives. The replay sends the body after that 100 and gets the same answer.
+    Then a target that accepts and never answers: the flow fails as upstream-timeout."""
+    posted = b'{"order": 1}'
+    answer = HTTP1Answer(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"id\": 42}\n",
+                         interim=b"HTTP/1.1 100 Continue\r\n\r\n")
+    origin = ScriptedHTTP1Origin({"/orders": answer})
+    try:
+        proxy = tapline()
+        r = curl("-x", proxy.proxy_url, "-H", "Expect: 100-continue", "--data-binary", posted.decode(),
+                 "-H", "Content-Type: application/json", origin.url + "/orders")
+        assert r.returncode == 0 and b'"id": 42' in r.stdout, r
+        source = str(proxy.session_dir())
+        proxy.stop()
+        p = replay(proxy, source, "--report", str(tmp_path / "r.json"))
+        assert p.returncode == 0, describe(p)
+        replayed = json.loads((tmp_path / "r.json").read_text())["replay"]["session"]
+        events = [json.loads(line) for line in (proxy.capture_dir / replayed / "events.jsonl").read_text().splitlines()]
+        assert [e["status"] for e in events if e["type"] == "responseHead"] == [100, 201]
+        assert [e["bodyBytes"] for e in events if e["type"] == "requestEnd"] == [len(posted)]
+    finally:
+        origin.stop()
+
+    import socket
+    silent = socket.socket()
+    silent.bind((HOST, 0))
+    silent.listen(8)
+    try:
+        p = replay(proxy, source, "--target", f"http://{HOST}:{silent.getsockname()[1]}", "--timeout", "1",
+                   "--report", str(tmp_path / "r.json"))
+        assert p.returncode == 1, describe(p)
+        (flow,) = json.loads((tmp_path / "r.json").read_text())["flows"]
+        assert flow["result"] == "failed" and flow["error"]["kind"] == "upstream-timeout", flow
+    finally:
+        silent.close()

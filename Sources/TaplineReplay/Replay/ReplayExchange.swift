@@ -15,8 +15,8 @@ import TaplineWire
 /// trailers go with the end. With `Expect: 100-continue` the body waits for a 100 or
 /// `continueWaitMilliseconds`, and is not sent when a final response comes first.
 /// The response is recorded as it arrives (nothing of it is kept here) and credited
-/// back at once. A response that has not started `responseTimeoutMilliseconds` after the
-/// request fails as `upstream-timeout`.
+/// back at once. A request that makes no progress for `responseTimeoutMilliseconds` (its
+/// response has not started, and the leg took no more of its body) fails as `upstream-timeout`.
 ///
 /// Ends once: the response ended, or the flow failed (`failed` says why); then
 /// `flowEnded` is recorded and `completion` runs. The exchange lets go of its leg
@@ -51,6 +51,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private var requestBodyBytes: UInt64 = 0
     private var responseBodyBytes: UInt64 = 0
     private var sawFinalHead = false
+    private var sawResponseStart = false
     /// Why the flow failed, once it did.
     private(set) var failure: FlowError?
     private(set) var isFinished = false
@@ -96,10 +97,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         if let stream = leg as? HTTP2StreamLeg, stream.stream > 0 {
             context.record(.http2Stream(flow: flowID, streamID: UInt32(stream.stream), time: Timestamp.now()))
         }
-        timer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
-            guard let self else { return }
-            fail(FlowError(.upstreamTimeout, "\(request.target.hostPort) sent no response within \(context.responseTimeoutMilliseconds / 1000) s"))
-        }
+        armProgressTimeout()
         if !hasBody {
             endRequest(trailers: nil)
         } else if request.expectsContinue {
@@ -110,6 +108,17 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             sendBody()
         }
         carrier?.flushConcurrentStreams()
+    }
+
+    /// (Re)starts the wait for progress: the response must start, or the leg take more of
+    /// the body, within `responseTimeoutMilliseconds`, else the flow fails as `upstream-timeout`.
+    private func armProgressTimeout() {
+        timer?.cancel()
+        let target = item.request.target.hostPort
+        let seconds = context.responseTimeoutMilliseconds / 1000
+        timer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
+            self?.fail(FlowError(.upstreamTimeout, "\(target) sent no response within \(seconds) s"))
+        }
     }
 
     /// The flow cannot be sent: no leg (the connection failed) or its connection is gone.
@@ -133,6 +142,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     /// Reads and sends body chunks while the leg takes them; ends the request at the body's end.
     private func sendBody() {
         guard let leg, let body, !requestEnded, !isFinished else { return }
+        if !sawResponseStart { armProgressTimeout() } // the leg takes body bytes: progress
         while leg.isWritable {
             let chunk: [UInt8]
             do {
@@ -167,6 +177,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     // MARK: HTTPClientLegDelegate
 
     func legResponseStarted(_ leg: any HTTPClientLeg) {
+        sawResponseStart = true
         timer?.cancel()
         timer = nil
         timings.firstResponseByte = Timestamp.now()
