@@ -83,4 +83,12 @@ final class ReplayReportTests: XCTestCase {
         XCTAssertEqual(LatencyPercentiles([7]).map { [$0.p50, $0.p99] }, [7, 7])
         XCTAssertNil(LatencyPercentiles([]))
     }
+
+    func testProgressLineSaysDoneTotalRateErrorsAndETA() {
+        var progress = ReplayProgress(total: 500)
+        progress.done = 120
+        progress.failed = 2
+        XCTAssertEqual(ReplayProgressLine.text(progress, elapsedSeconds: 2), "replay: 120/500 flows, 60.0/s, 2 errors, ETA 6s")
+        XCTAssertEqual(ReplayProgressLine.text(ReplayProgress(total: 3), elapsedSeconds: 0), "replay: 0/3 flows, 0.0/s, 0 errors, ETA ?")
+    }
 }

@@ -370,3 +370,22 @@ def test_expect_continue_body_waits_for_the_100_and_a_silent_target_times_out(ta
         assert flow["result"] == "failed" and flow["error"]["kind"] == "upstream-timeout", flow
     finally:
         silent.close()
+
+
+def test_repeat_rate_and_recorded_pace(tapline, tmp_path):
+    """--repeat 2 --concurrency 3 sends every flow twice, each copy linked to its source;
+    --pace recorded --speed 1000 and --rate also replay every flow."""
+    origin = ScriptedHTTP1Origin(api_answers(1, changed=False))
+    try:
+        source = record(tapline, origin)
+        proxy = tapline.started[0]
+        p = replay(proxy, source, "--repeat", "2", "--concurrency", "3", "--report", str(tmp_path / "r.json"))
+        assert p.returncode == 0, describe(p)
+        assert "all matched: sent 12: 12 equal" in text(p), describe(p)
+        flows = json.loads((tmp_path / "r.json").read_text())["flows"]
+        assert sorted(flow["source"] for flow in flows) == sorted(list(range(1, 7)) * 2)
+        p = replay(proxy, source, "--pace", "recorded", "--speed", "1000", "--rate", "200", "--no-capture")
+        assert p.returncode == 0, describe(p)
+        assert "all matched: sent 6: 6 equal" in text(p), describe(p)
+    finally:
+        origin.stop()
