@@ -6,8 +6,9 @@
 //   tapline (executable) -> TaplineCLI
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
 //                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
-//   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
-//                    (session diff now; replay and mock later)
+//   TaplineReplay -> TaplineHTTPClient (legs, pool, connector), TaplineNet (the loop), TaplineExport,
+//                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
+//                    (session diff and replay; mock later)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
@@ -87,9 +88,11 @@ var targets: [Target] = [
     .target(name: "TaplineExport",
             dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],
             swiftSettings: strict),
-    // MARK: Replay: comparing sessions flow by flow (`tapline diff`); replay and mock to come.
+    // MARK: Replay: comparing sessions flow by flow (`tapline diff`), re-sending a session (`tapline replay`);
+    // mock to come.
     .target(name: "TaplineReplay",
-            dependencies: ["TaplineExport", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineWire"],
+            dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineExport", "TaplineCapture", "TaplineTLS",
+                           "TaplineFlow", "TaplineWire"],
             swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
@@ -108,7 +111,8 @@ var targets: [Target] = [
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineReplayTests",
-                dependencies: ["TaplineReplay", "TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineWire"]),
+                dependencies: ["TaplineReplay", "TaplineHTTPClient", "TaplineExport", "TaplineCapture", "TaplineFlow",
+                               "TaplineWire", "TaplineCLI"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).

@@ -13,7 +13,8 @@ enum DiffCommand {
                             [--filter EXPR] [--capture DIR]
 
     A and B are sessions: an id, a unique prefix of one, `latest`, or a session directory.
-    Flows are paired by request (method, path, query, body); each pair's status, response
+    Flows are paired by request (method, path, query, body), or, when B is a replay of A, each B flow with
+    the A flow it re-sent; each pair's status, response
     headers and trailers, gRPC status, body and WebSocket messages are compared (docs/replay.md).
 
     options:
@@ -83,7 +84,8 @@ enum DiffCommand {
         let report: SessionDiffReport
         do {
             report = try SessionDiff(options: options).report(a: sessions[0].flows.filter(filter.matches),
-                                                               b: sessions[1].flows.filter(filter.matches))
+                                                               b: sessions[1].flows.filter(filter.matches),
+                                                               bReplaysA: sessions[1].metadata.sourceSession == sessions[0].id)
         } catch {
             StandardError.writeLine("tapline diff: \(error)")
             return 2

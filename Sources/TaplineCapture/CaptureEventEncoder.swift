@@ -190,6 +190,10 @@ struct CaptureEventEncoder {
             lines.member("bytesFromClient", fromClient)
             lines.member("bytesFromServer", fromServer)
             if let error { lines.key("error"); lines.flowError(error) }
+        case .flowReplays(let flow, let sourceFlow, let time):
+            lines.beginEvent("flowReplays", time: time.microseconds)
+            lines.member("flow", flow.rawValue)
+            lines.member("sourceFlow", sourceFlow.rawValue)
         case .http2Stream(let flow, let streamID, let time):
             lines.beginEvent("http2Stream", time: time.microseconds)
             lines.member("flow", flow.rawValue)

@@ -17,11 +17,17 @@ public struct CaptureOptions: Sendable {
     /// A body segment file (`bodies/NNNNNN.bin`) is closed and the next one started once it
     /// has reached this many bytes. Default 1 GiB.
     public var segmentLimit: UInt64
+    /// `session.json`'s `mode` (`replay`); nil for the proxy.
+    public var mode: String?
+    /// `session.json`'s `sourceSession`: the session a replay re-sent.
+    public var sourceSession: String?
 
     public init(maxBodyBytes: UInt64? = nil, proxyDescription: [String: String] = [:],
                 command: [String]? = nil, taplineVersion: String = "dev",
                 highWatermark: Int = 16 << 20, lowWatermark: Int = 4 << 20,
-                segmentLimit: UInt64 = 1 << 30) {
+                segmentLimit: UInt64 = 1 << 30, mode: String? = nil, sourceSession: String? = nil) {
+        self.mode = mode
+        self.sourceSession = sourceSession
         self.maxBodyBytes = maxBodyBytes
         self.proxyDescription = proxyDescription
         self.command = command

@@ -380,7 +380,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     private func metadata(ended: Timestamp?, stats: SessionStats?, error: String?) -> SessionMetadata {
         SessionMetadata(id: sessionID, started: started, ended: ended, tapline: options.taplineVersion,
                         proxy: options.proxyDescription, command: options.command,
-                        maxBodyBytes: options.maxBodyBytes, stats: stats, writerError: error)
+                        maxBodyBytes: options.maxBodyBytes, stats: stats, writerError: error,
+                        mode: options.mode, sourceSession: options.sourceSession)
     }
 
     /// `mkdir -p` with mode 0700 for the directories it creates.

@@ -25,6 +25,17 @@ public struct CapturedBody: Sendable, Equatable {
         self.sessionDirectory = sessionDirectory
     }
 
+    /// The first segment file an extent refers to that does not exist (a damaged or
+    /// partly deleted session); nil when every one is there.
+    public var missingSegmentPath: String? {
+        var checked = Set<Int>()
+        for extent in extents where checked.insert(extent.segment).inserted {
+            let path = CaptureBatchWriter.segmentPath(directory: sessionDirectory, number: extent.segment)
+            if !FileManager.default.fileExists(atPath: path) { return path }
+        }
+        return nil
+    }
+
     /// Size of the chunks read from the segment files.
     static let readChunk = 256 << 10
 

@@ -52,6 +52,9 @@ public struct CapturedFlow: Sendable, Equatable {
     /// Data another producer filed with this flow (`extension` lines), by name; the last
     /// line of a name wins. E.g. `har`: the HAR fields of an imported entry (`HARRecordedEntry`).
     public var extensions: [String: CaptureJSONValue] = [:]
+    /// In a replay session (`SessionMetadata.sourceSession`): the flow of the source
+    /// session this flow re-sent (`flowReplays` line); nil otherwise.
+    public var sourceFlow: FlowID?
 
     public init(id: FlowID, connection: ConnectionID, kind: FlowKind, scheme: String, authority: String,
                 started: Timestamp, sessionDirectory: String) {

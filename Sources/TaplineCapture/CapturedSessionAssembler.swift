@@ -213,6 +213,10 @@ struct CapturedSessionAssembler {
             connections[id]?.http2GoAways.append(CapturedHTTP2GoAway(
                 fromClient: json.string("side") == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
                 debugData: json.string("debug") ?? "", time: time))
+        case "flowReplays":
+            guard let at = flowPosition(json, number) else { return }
+            guard let source = json.uint64("sourceFlow") else { return skip(number, "flowReplays without \"sourceFlow\"") }
+            flows[at].sourceFlow = FlowID(source)
         case "extension":
             guard let name = json.string("name"), let value = json.value("value") else {
                 return skip(number, "extension without \"name\" or \"value\"")

@@ -31,10 +31,16 @@ public struct SessionMetadata: Sendable, Equatable {
     public var stats: SessionStats?
     /// The first write error the writer hit, if any (the capture is incomplete after it).
     public var writerError: String?
+    /// What wrote the session when it was not the proxy: `replay` for `tapline replay`;
+    /// nil for a proxy's session and for sessions written before the field existed.
+    public var mode: String?
+    /// For a replay session: the id of the session whose flows it re-sent.
+    public var sourceSession: String?
 
     public init(version: Int = SessionMetadata.currentVersion, id: String, started: Timestamp,
                 ended: Timestamp? = nil, tapline: String, proxy: [String: String],
-                command: [String]? = nil, maxBodyBytes: UInt64? = nil, stats: SessionStats? = nil, writerError: String? = nil) {
+                command: [String]? = nil, maxBodyBytes: UInt64? = nil, stats: SessionStats? = nil,
+                writerError: String? = nil, mode: String? = nil, sourceSession: String? = nil) {
         self.version = version
         self.id = id
         self.started = started
@@ -45,6 +51,8 @@ public struct SessionMetadata: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.stats = stats
         self.writerError = writerError
+        self.mode = mode
+        self.sourceSession = sourceSession
     }
 
     /// True once the writer closed the session cleanly.
@@ -86,6 +94,12 @@ public struct SessionMetadata: Sendable, Equatable {
         }
         if let writerError {
             json.key("writerError"); json.string(writerError)
+        }
+        if let mode {
+            json.key("mode"); json.string(mode)
+        }
+        if let sourceSession {
+            json.key("sourceSession"); json.string(sourceSession)
         }
         json.endObject()
         json.newline()
@@ -135,6 +149,7 @@ public struct SessionMetadata: Sendable, Equatable {
         return SessionMetadata(version: Int(version), id: id, started: started, ended: ended,
                                tapline: json.string("tapline") ?? "unknown", proxy: proxy, command: command,
                                maxBodyBytes: json.uint64("maxBodyBytes"), stats: stats,
-                               writerError: json.string("writerError"))
+                               writerError: json.string("writerError"), mode: json.string("mode"),
+                               sourceSession: json.string("sourceSession"))
     }
 }

@@ -36,6 +36,10 @@ public enum FlowEvent: Sendable {
     case responseBody(flow: FlowID, bytes: [UInt8])
     case responseEnd(flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64, time: Timestamp)
 
+    /// The flow re-sends flow `sourceFlow` of the session named in `session.json`'s
+    /// `sourceSession` (`tapline replay`; emitted right after `flowStarted`).
+    case flowReplays(flow: FlowID, sourceFlow: FlowID, time: Timestamp)
+
     // MARK: HTTP/2
 
     /// The flow is HTTP/2 stream `streamID` on its connection (emitted right after `flowStarted`).
@@ -86,7 +90,7 @@ public enum FlowEvent: Sendable {
              .requestEnd(let f, _, _, _), .upstreamConnected(let f, _, _, _, _),
              .responseHead(let f, _, _), .responseBody(let f, _), .responseEnd(let f, _, _, _),
              .flowEnded(let f, _, _, _, _, _), .http2Stream(let f, _, _), .http2StreamReset(let f, _, _, _),
-             .webSocketMessage(let f, _, _), .webSocketPayload(let f, _, _):
+             .webSocketMessage(let f, _, _), .webSocketPayload(let f, _, _), .flowReplays(let f, _, _):
             return f
         case .http2Settings, .http2GoAway:
             return nil

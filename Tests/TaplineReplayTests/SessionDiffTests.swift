@@ -28,6 +28,24 @@ final class SessionDiffTests: XCTestCase {
                                  inlinePayload: Array(text.utf8))
     }
 
+    func testAReplayIsPairedWithItsSourceByLinkBeforeByRequest() throws {
+        // two identical requests answered differently; the replay re-sent them in reverse order
+        let a = [flow(1, "/same", status: 200), flow(2, "/same", status: 404)]
+        var first = flow(1, "/same", status: 404)
+        first.sourceFlow = FlowID(2)
+        var second = flow(2, "/same", status: 200)
+        second.sourceFlow = FlowID(1)
+        var repeated = flow(3, "/same", status: 200)
+        repeated.sourceFlow = FlowID(1) // a --repeat copy: its source is taken, it goes to the key passes
+        let linked = try SessionDiff().report(a: a, b: [first, second, repeated], bReplaysA: true)
+        XCTAssertEqual(linked.comparisons.map { [$0.a.id.rawValue, $0.b.id.rawValue] }, [[1, 2], [2, 1]])
+        XCTAssertTrue(linked.comparisons.allSatisfy(\.isEqual))
+        XCTAssertEqual(linked.unpairedB.map(\.id), [FlowID(3)])
+        // without the link the same flows pair by request, in order: both differ
+        let byKey = try SessionDiff().report(a: a, b: [first, second], bReplaysA: false)
+        XCTAssertEqual(byKey.differentCount, 2)
+    }
+
     func testEqualSessionsAndUnpairedFlowsOnEachSide() throws {
         let a = [flow(1, "/a"), flow(2, "/only-a")]
         let b = [flow(1, "/a"), flow(2, "/only-b", method: "POST")]

@@ -21,6 +21,13 @@ import TaplineWire
 /// whose connection is lost, fails the request; the connection is then closed (the
 /// owner opens a new one for its next request).
 ///
+/// Concurrent streams: an owner that sends several requests at once on this one
+/// connection (replay, re-sending streams that were concurrent on a recorded
+/// connection) opens an `HTTP2StreamLeg` per request with `openConcurrentStream`,
+/// beside the leg's own request. Those streams report to their own owners; this leg
+/// still runs the connection's pump (`flushConcurrentStreams` after sending on one)
+/// and tells a stream's owner when it may send again (`notifyWhenWritable`).
+///
 /// Thread ownership: confined to the connection's loop; owned by its owner, which it
 /// holds weakly (`delegate`). It runs its connection's pump (it is its only owner).
 public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2StreamLegDelegate {
@@ -52,6 +59,8 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     /// The last request's stream leg once it let go of its stream, for the next request.
     private var streamLegs = HTTP2StreamLegRecycler()
     private var requestMethod = "GET"
+    /// Concurrent streams whose owners wait for `legBecameWritable` (`notifyWhenWritable`).
+    private var waitingForWritable: [HTTP2StreamLeg] = []
     private var requestEnded = false
     public private(set) var responseStarted = false
 
@@ -212,6 +221,36 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
 
     public func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
 
+    // MARK: Concurrent streams
+
+    /// A leg for one more request on this connection, carried at the same time as the
+    /// leg's own and other concurrent streams, reporting to `owner`; nil when the
+    /// connection takes no new stream (closed, going away, or this leg was cancelled).
+    /// The owner sends on it and then calls `flushConcurrentStreams`.
+    public func openConcurrentStream(owner: any HTTP2StreamLegDelegate) -> HTTP2StreamLeg? {
+        guard phase != .detached, let connection, connection.canOpenStreams else { return nil }
+        return HTTP2StreamLeg(connection: connection, owner: owner)
+    }
+
+    /// Frames and writes what concurrent streams queued (and dispatches what arrived).
+    public func flushConcurrentStreams() {
+        pump()
+    }
+
+    /// Calls `legBecameWritable` on `stream`'s owner once the stream takes request bytes
+    /// again (checked after each pump).
+    public func notifyWhenWritable(_ stream: HTTP2StreamLeg) {
+        if !waitingForWritable.contains(where: { $0 === stream }) { waitingForWritable.append(stream) }
+    }
+
+    /// Tells the owners of waiting concurrent streams that are writable now.
+    private func notifyWritableConcurrentStreams() {
+        guard !waitingForWritable.isEmpty else { return }
+        let waiting = waitingForWritable
+        waitingForWritable = waiting.filter { !$0.isWritable }
+        for stream in waiting where stream.isWritable { stream.delegate?.legBecameWritable(stream) }
+    }
+
     // MARK: Pump and HTTP2UpstreamConnectionOwner
 
     /// Dispatches the connection's events and writes its output while the socket takes
@@ -229,6 +268,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
             connection.flush()
         } while pumpAgain || connection.hasEvents
         pumping = false
+        notifyWritableConcurrentStreams()
         let writable = isWritable
         if writable, !wasWritable, phase == .exchanging {
             wasWritable = true
@@ -247,6 +287,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
 
     /// Streams in flight were told (`lost`) first; an idle leg can carry nothing more.
     public func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
+        waitingForWritable = [] // their streams were told they are lost
         if phase == .idle { phase = .detached }
     }
 }

@@ -20,13 +20,23 @@ public struct SessionDiff: Sendable {
         self.options = options
     }
 
+    /// - Parameter bReplaysA: B is a replay of A (`SessionMetadata.sourceSession`): a B
+    ///   flow is first paired with the A flow it names (`CapturedFlow.sourceFlow`).
     /// - Throws: `SessionDiffError` naming the flow whose stored bytes could not be read.
-    public func report(a: [CapturedFlow], b: [CapturedFlow]) throws(SessionDiffError) -> SessionDiffReport {
+    public func report(a: [CapturedFlow], b: [CapturedFlow], bReplaysA: Bool = false) throws(SessionDiffError) -> SessionDiffReport {
         var keysA: [RequestKey] = []
         for flow in a { keysA.append(try requestKey(flow)) }
         var keysB: [RequestKey] = []
         for flow in b { keysB.append(try requestKey(flow)) }
-        let paired = FlowPairing.pair(keysA, keysB)
+        var links: [(a: Int, b: Int)] = []
+        if bReplaysA {
+            var positionInA: [FlowID: Int] = [:]
+            for (index, flow) in a.enumerated() { positionInA[flow.id] = index }
+            for (index, flow) in b.enumerated() {
+                if let source = flow.sourceFlow, let partner = positionInA[source] { links.append((partner, index)) }
+            }
+        }
+        let paired = FlowPairing.pair(keysA, keysB, links: links)
         var comparisons: [FlowComparison] = []
         for (left, right) in paired.pairs {
             comparisons.append(FlowComparison(a: a[left], b: b[right], differences: try differences(a[left], b[right])))
@@ -50,7 +60,9 @@ public struct SessionDiff: Sendable {
     }
 
     /// How `b` differs from `a`, in `FlowComparison.differences`' order.
-    func differences(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> [FlowDifference] {
+    ///
+    /// - Throws: `SessionDiffError` naming the flow whose stored bytes could not be read.
+    public func differences(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> [FlowDifference] {
         var found: [FlowDifference] = []
         if a.error?.kind != b.error?.kind { found.append(.outcome(a: a.error?.kind, b: b.error?.kind)) }
         if a.clientStatus != b.clientStatus { found.append(.status(a: a.clientStatus, b: b.clientStatus)) }

@@ -1,0 +1,251 @@
+import Foundation
+import TaplineCapture
+import TaplineExport
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineNet
+import TaplineReplay
+
+/// `tapline replay SESSION [options]`: re-sends a session's flows, records them as a
+/// new session and compares each with its source (docs/replay.md, "Replay").
+/// Exit codes: 0 every selected flow replayed and equal, 1 any flow differed, failed
+/// or was skipped, 2 usage error or a session that cannot be found or read.
+enum ReplayCommand {
+    static let usage = """
+    usage: tapline replay SESSION [--target URL] [--keep-host] [--map-host OLD=NEW]... [--filter EXPR] [--flow N,M]
+                                  [--concurrency N] [--pace none|recorded] [--speed X] [--rate R] [--repeat K]
+                                  [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture] [--capture DIR]
+                                  [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
+                                  [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
+
+    Sends the session's HTTP flows again, over the protocol they were recorded with (HTTP/2 streams that
+    were concurrent on one connection go concurrently on one connection), records the answers as a new
+    session (mode "replay", each flow naming its source) and compares each with its recording as
+    `tapline diff` does. SESSION: an id, a unique prefix of one, `latest`, or a session directory.
+
+    options:
+      --target URL           send every flow to http:// (HTTP/1.1), https:// (ALPN as recorded) or h2c://
+                             (HTTP/2 by prior knowledge) host[:port]; Host / :authority are rewritten to it
+      --keep-host            keep the recorded Host / :authority
+      --map-host OLD=NEW     send flows recorded for authority OLD to NEW (repeatable)
+      --filter EXPR          replay only the flows matching EXPR (see docs/filters.md)
+      --flow N,M             replay only these flow ids
+      --concurrency N        recorded connections replayed at once (default 1; --pace none)
+      --pace none|recorded   none: each connection's flows back to back (default); recorded: at the
+                             recorded start offsets
+      --speed X              --pace recorded: X times as fast (default 1)
+      --rate R               start at most R flows per second
+      --repeat K             replay the selection K times
+      --timeout SECONDS      a flow whose response has not started and whose body made no progress
+                             for this long fails as upstream-timeout (default 30)
+      --insecure             do not verify upstream TLS certificates
+      --upstream-ca FILE     also trust the CA certificates in FILE (PEM) for upstreams
+      --no-capture           do not keep the replay session (it is compared, then removed)
+      --capture DIR          where sessions are read and the replay session is written (default ./captures)
+      --report FILE.json     write the result as JSON (shape in docs/replay.md)
+      --junit FILE.xml       write a JUnit report, one testcase per flow
+      --allow-truncated      replay flows whose bodies --max-body-capture truncated (sends what was kept)
+      --ignore-header NAME, --ignore-path POINTER, --slower-than X
+                             comparison rules, as for tapline diff
+      --help                 this text
+
+    exit status: 0 every flow matched, 1 a flow differed, failed or was skipped, 2 usage error or unreadable session.
+    """
+
+    /// What the command line asked for.
+    private struct Request {
+        var root = "captures"
+        var reference = ""
+        var rules = ReplayTargetRules()
+        var filter = FlowFilter.all
+        var flowIDs: Set<UInt64>?
+        var pacing = ReplayPacing()
+        var timeoutSeconds = 30
+        var client = HTTPClientConfiguration()
+        var noCapture = false
+        var reportPath: String?
+        var junitPath: String?
+        var allowTruncated = false
+        var diff = SessionDiffOptions()
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var args = CommandArguments(arguments)
+        if args.flag("--help") || args.flag("-h") {
+            print(usage)
+            return 0
+        }
+        let request: Request
+        do {
+            request = try parse(&args)
+        } catch {
+            StandardError.writeLine("tapline replay: \(error)\n\n\(usage)")
+            return 2
+        }
+
+        let source: CapturedSession
+        do {
+            source = try CapturedSession.open(directory: try SessionCatalog(root: request.root).resolve(request.reference))
+        } catch {
+            StandardError.writeLine("tapline replay: session \(request.reference.debugDescription): \(error)")
+            return 2
+        }
+        SessionReaderNotes.write([source], prefix: "tapline replay")
+        let selected = source.flows.filter { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) }
+        let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated)
+        if !source.isClosed {
+            StandardError.writeLine("tapline replay: session \(source.id) was not closed (its proxy was killed or is still running): "
+                                    + "replaying its \(plan.items.count) complete flows; \(plan.skipped.count) skipped")
+        }
+
+        let temporaryRoot = request.noCapture ? NSTemporaryDirectory() + "tapline-replay-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : nil
+        defer { if let temporaryRoot { try? FileManager.default.removeItem(atPath: temporaryRoot) } }
+        let writer: CaptureWriter
+        do {
+            writer = try CaptureWriter(root: temporaryRoot ?? request.root, options: CaptureOptions(
+                maxBodyBytes: nil, proxyDescription: describe(request), taplineVersion: TaplineVersion.string,
+                highWatermark: 4 << 20, lowWatermark: 1 << 20, mode: "replay", sourceSession: source.id))
+        } catch {
+            StandardError.writeLine("tapline replay: \(error)")
+            return 2
+        }
+
+        do {
+            try send(plan, request: request, recorder: writer)
+        } catch {
+            writer.close()
+            StandardError.writeLine("tapline replay: \(error)")
+            return 2
+        }
+        writer.close()
+        if let failure = writer.writeFailure {
+            StandardError.writeLine("tapline replay: the replay session is incomplete: \(failure)")
+        }
+
+        let replay: CapturedSession
+        let result: ReplayResult
+        do {
+            replay = try CapturedSession.open(directory: writer.directory)
+            var sources: [FlowID: CapturedFlow] = [:]
+            for item in plan.items { sources[item.source.id] = item.source }
+            result = try ReplayEvaluation(diff: SessionDiff(options: request.diff))
+                .result(sources: sources, replays: replay.flows, skipped: plan.skipped)
+        } catch {
+            StandardError.writeLine("tapline replay: \(error)")
+            return 2
+        }
+        let keptID = request.noCapture ? nil : replay.id
+        for line in ReplaySummaryText.lines(result, source: source, replaySessionID: keptID, style: TerminalStyle(fileDescriptor: 1)) {
+            print(line)
+        }
+        do {
+            if let path = request.reportPath {
+                try OutputFile.write(Array(ReplayReportJSON.text(result, source: source, replaySessionID: keptID).utf8),
+                                     to: path, makeParent: true)
+            }
+            if let path = request.junitPath {
+                try OutputFile.write(Array(ReplayJUnitXML.text(result, source: source).utf8), to: path, makeParent: true)
+            }
+        } catch {
+            StandardError.writeLine("tapline replay: \(error)")
+            return 2
+        }
+        return result.allMatched ? 0 : 1
+    }
+
+    /// The options, or the error that says what to give instead (a `UsageError` or `ReplayUsageError`).
+    private static func parse(_ args: inout CommandArguments) throws -> Request {
+        var request = Request()
+        request.root = try args.value("--capture") ?? "captures"
+        if let target = try args.value("--target") { request.rules.target = try ReplayTarget(url: target) }
+        request.rules.keepHost = args.flag("--keep-host")
+        for mapping in args.values("--map-host") { try request.rules.addHostMapping(mapping) }
+        request.filter = try args.flowFilter()
+        if let list = try args.value("--flow") {
+            let ids = list.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else {
+                throw ReplayUsageError("--flow takes flow ids separated by commas, e.g. 3,7; not \(list.debugDescription)")
+            }
+            request.flowIDs = Set(ids.compactMap { $0 })
+        }
+        let paceText = try args.value("--pace") ?? "none"
+        guard let pace = ReplayPace(rawValue: paceText) else {
+            throw ReplayUsageError("--pace takes none or recorded, not \(paceText.debugDescription)")
+        }
+        let speed = try positiveNumber(args.value("--speed"), option: "--speed") ?? 1
+        let rate = try positiveNumber(args.value("--rate"), option: "--rate")
+        let repeatCount = try args.integer("--repeat", range: 1...1_000_000) ?? 1
+        let concurrency = try args.integer("--concurrency", range: 1...10_000) ?? 1
+        request.pacing = ReplayPacing(pace: pace, speed: speed, flowsPerSecond: rate, repeatCount: repeatCount,
+                                      concurrency: concurrency)
+        request.timeoutSeconds = try args.integer("--timeout", range: 1...86_400) ?? 30
+        request.client.verifyCertificates = !args.flag("--insecure")
+        if let file = try args.value("--upstream-ca") {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ReplayUsageError("--upstream-ca: cannot read \(file)")
+            }
+            request.client.additionalTrustFile = file
+        }
+        request.noCapture = args.flag("--no-capture")
+        request.reportPath = try args.value("--report")
+        request.junitPath = try args.value("--junit")
+        request.allowTruncated = args.flag("--allow-truncated")
+        request.diff.headers.ignoredNames.formUnion(args.values("--ignore-header").map { $0.lowercased() })
+        for text in args.values("--ignore-path") {
+            guard let pattern = JSONPointerPattern(text) else {
+                throw ReplayUsageError("--ignore-path takes a JSON Pointer starting with /, e.g. /meta/requestId, not \(text.debugDescription)")
+            }
+            request.diff.ignoredPaths.append(pattern)
+        }
+        request.diff.slowerThan = try positiveNumber(args.value("--slower-than"), option: "--slower-than")
+        let references = args.positionals()
+        try args.finish()
+        guard references.count == 1 else {
+            throw ReplayUsageError("replay takes one session; \(references.count) given")
+        }
+        request.reference = references[0]
+        return request
+    }
+
+    private static func positiveNumber(_ text: String?, option: String) throws(ReplayUsageError) -> Double? {
+        guard let text else { return nil }
+        guard let value = Double(text), value.isFinite, value > 0 else {
+            throw ReplayUsageError("\(option) takes a number greater than 0, e.g. 2, not \(text.debugDescription)")
+        }
+        return value
+    }
+
+    /// What session.json records of how the replay was started.
+    private static func describe(_ request: Request) -> [String: String] {
+        var description = ["mode": "replay", "pace": request.pacing.pace.rawValue,
+                           "concurrency": String(request.pacing.concurrency)]
+        if let target = request.rules.target {
+            description["target"] = (target.priorKnowledgeHTTP2 ? "h2c://" + target.upstream.authority : target.upstream.description)
+        }
+        if request.pacing.repeatCount > 1 { description["repeat"] = String(request.pacing.repeatCount) }
+        return description
+    }
+
+    /// Runs the replay on an event loop of its own; returns once every flow is finished.
+    private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder) throws(NetError) {
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let loop = group.loops[0]
+        let progressLine = ReplayProgressLine(enabled: isatty(2) == 1)
+        let runner = ReplayRunner(plan: plan, pacing: request.pacing,
+                                  connector: UpstreamConnector(loop: loop, configuration: request.client),
+                                  recorder: recorder, responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
+                                  onProgress: progressLine.update)
+        let done = DispatchSemaphore(value: 0)
+        let bound = LoopBound(runner, loop: loop)
+        loop.execute { bound.value.start { done.signal() } }
+        done.wait()
+        let finished = LoopBound(progressLine, loop: loop)
+        let lineDone = DispatchSemaphore(value: 0)
+        loop.execute {
+            finished.value.finish()
+            lineDone.signal()
+        }
+        lineDone.wait()
+    }
+}

@@ -1,0 +1,63 @@
+import TaplineCapture
+import TaplineReplay
+
+/// `tapline replay --junit FILE.xml`: one `<testsuite>` named after the source
+/// session, one `<testcase>` per replayed flow (`flow 3 GET http://...`, its
+/// replayed time in seconds): a differing flow has a `<failure>` listing its
+/// differences as `tapline diff` prints them, a failed one an `<error>` with its
+/// error, a skipped one `<skipped>` with the reason. Pure.
+enum ReplayJUnitXML {
+    static func text(_ result: ReplayResult, source: CapturedSession) -> String {
+        var cases: [String] = []
+        let plain = TerminalStyle(enabled: false)
+        for outcome in result.outcomes {
+            let seconds = (outcome.replay.durationMilliseconds ?? 0) / 1_000
+            var element = "    <testcase classname=\(attribute("tapline.replay." + source.id)) name=\(attribute(name(outcome.source))) time=\"\(String(format: "%.3f", seconds))\""
+            let details = outcome.differences.flatMap { DiffReportText.describe($0, style: plain) }.joined(separator: "\n")
+            switch outcome.verdict {
+            case .equal:
+                element += "/>"
+            case .different:
+                element += ">\n      <failure message=\(attribute("\(outcome.differences.count) difference\(outcome.differences.count == 1 ? "" : "s")")) type=\"different\">\(escaped(details))</failure>\n    </testcase>"
+            case .failed:
+                let error = outcome.replay.error.map { "\($0.kind): \($0.message)" } ?? "the flow did not finish"
+                element += ">\n      <error message=\(attribute(error)) type=\"failed\">\(escaped(details))</error>\n    </testcase>"
+            }
+            cases.append(element)
+        }
+        for skipped in result.skipped {
+            cases.append("    <testcase classname=\(attribute("tapline.replay." + source.id)) name=\(attribute(name(skipped.source))) time=\"0\">\n      <skipped message=\(attribute(skipped.reason.description))/>\n    </testcase>")
+        }
+        let header = "  <testsuite name=\(attribute("tapline replay " + source.id)) tests=\"\(result.outcomes.count + result.skipped.count)\" failures=\"\(result.differentCount)\" errors=\"\(result.failedCount)\" skipped=\"\(result.skipped.count)\">"
+        return (["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<testsuites>", header] + cases + ["  </testsuite>", "</testsuites>"])
+            .joined(separator: "\n") + "\n"
+    }
+
+    private static func name(_ flow: CapturedFlow) -> String {
+        "flow \(flow.id) \(flow.request?.method ?? flow.kind.rawValue) \(flow.url)"
+    }
+
+    /// `"text"` with the characters XML reserves escaped.
+    private static func attribute(_ text: String) -> String {
+        "\"" + escaped(text) + "\""
+    }
+
+    /// Text with `& < > " '` escaped and the control characters XML 1.0 cannot carry dropped.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            case "\n", "\t", "\r": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value >= 0x20 && scalar.value != 0xFFFE && scalar.value != 0xFFFF { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,63 @@
+/// Reads a `CapturedBody`'s stored bytes front to back, one chunk at a time, when the
+/// caller asks: what a sender that must wait for its peer (replay writing a recorded
+/// request body while the connection takes it) pulls from, where
+/// `CapturedBody.write(to:)` pushes everything at once.
+///
+/// Memory: one chunk at a time (at most `maxBytes` of one `next`) and one open segment
+/// file, whatever the body's size.
+///
+/// Thread ownership: a reference owned by one caller at a time (it holds an open file).
+public final class CapturedBodyReader {
+    private let body: CapturedBody
+    /// The extent being read and the offset in it of the next byte.
+    private var extentIndex = 0
+    private var offsetInExtent: UInt64 = 0
+    private var openSegment: (number: Int, file: CaptureFile)?
+    /// Stored bytes handed out so far.
+    public private(set) var bytesRead: UInt64 = 0
+
+    public init(_ body: CapturedBody) {
+        self.body = body
+    }
+
+    /// True once every stored byte was handed out.
+    public var isAtEnd: Bool { bytesRead >= body.capturedBytes }
+
+    /// The next stored bytes, at most `maxBytes` (fewer at an extent's end); empty at the end.
+    ///
+    /// - Throws: `cannotRead` naming the segment when it is missing or shorter than the
+    ///   session's events say (a damaged session).
+    public func next(maxBytes: Int) throws(CaptureError) -> [UInt8] {
+        while extentIndex < body.extents.count, offsetInExtent >= body.extents[extentIndex].length {
+            extentIndex += 1
+            offsetInExtent = 0
+        }
+        guard extentIndex < body.extents.count, maxBytes > 0 else { return [] }
+        let extent = body.extents[extentIndex]
+        if openSegment?.number != extent.segment {
+            openSegment?.file.close()
+            openSegment = (extent.segment, try CaptureFile.openForReading(
+                CaptureBatchWriter.segmentPath(directory: body.sessionDirectory, number: extent.segment)))
+        }
+        guard let file = openSegment?.file else { return [] }
+        let want = Int(min(UInt64(maxBytes), extent.length - offsetInExtent))
+        var chunk = [UInt8](repeating: 0, count: want)
+        let count = try chunk.withUnsafeMutableBytes { raw in
+            Result { () throws(CaptureError) -> Int in try file.read(into: raw, at: extent.offset + offsetInExtent) }
+        }.get()
+        guard count > 0 else {
+            throw .cannotRead(path: file.path,
+                              reason: "ends before byte \(extent.offset + offsetInExtent) that events.jsonl refers to (damaged session)")
+        }
+        if count < want { chunk.removeLast(want - count) }
+        offsetInExtent += UInt64(count)
+        bytesRead += UInt64(count)
+        return chunk
+    }
+
+    /// Closes the segment file (also done when the reader goes away).
+    public func close() {
+        openSegment?.file.close()
+        openSegment = nil
+    }
+}

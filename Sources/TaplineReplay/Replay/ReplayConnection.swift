@@ -1,0 +1,133 @@
+import TaplineFlow
+import TaplineHTTPClient
+
+/// The replay of one recorded connection in one round: the flows the scheduler
+/// dispatches for it go over one upstream leg from the context's `UpstreamLegSource`
+/// (the proxy's pool, connector and legs), so what shared a connection in the
+/// recording shares one again.
+///
+/// - An HTTP/1.1 leg carries one exchange at a time; the next waits until the leg is
+///   free, and a leg that cannot carry another request (`poolable` false, a failure)
+///   is discarded and a new one asked for.
+/// - An HTTP/2 leg (`HTTP2ClientLeg`) carries every dispatched exchange at once, each on
+///   a concurrent stream of its own (`openConcurrentStream`); when its connection takes
+///   no new stream, a new leg is asked for.
+/// - When no leg can be had (refused, timed out, TLS), each waiting exchange fails with
+///   that error; the next dispatch tries again.
+///
+/// `close` (the scheduler says the connection's flows are all finished) gives the leg
+/// back to the source, which pools it for a later connection when it may carry more.
+/// Recorded in the replay session as connection `connectionID` (opened when its first
+/// leg arrives, closed at `close`).
+///
+/// Thread ownership: confined to the context's loop; owned by the `ReplayRunner`.
+final class ReplayConnection {
+    let connectionID: ConnectionID
+    private let context: ReplayContext
+    private let exchangeEnded: (ReplayExchange) -> Void
+    private var leg: (any HTTPClientLeg)?
+    private var opening = false
+    private var recordedOpen = false
+    /// Dispatched exchanges that wait for a leg (or, over HTTP/1.1, for the leg to be free).
+    private var waiting: [ReplayExchange] = []
+    /// HTTP/1.1: the exchange the leg carries now.
+    private var current: ReplayExchange?
+    /// The setup (DNS, connect, TLS) of the leg just made, for the first exchange it carries.
+    private var setupTimings: FlowTimings?
+
+    init(context: ReplayContext, exchangeEnded: @escaping (ReplayExchange) -> Void) {
+        self.context = context
+        self.exchangeEnded = exchangeEnded
+        connectionID = context.nextConnectionID()
+    }
+
+    /// Starts replaying `item` on this connection.
+    func send(_ item: ReplayItem, dispatch: ReplayDispatch) {
+        let exchange = ReplayExchange(item: item, dispatch: dispatch, connection: connectionID, context: context) { [weak self] in
+            self?.ended($0)
+        }
+        exchange.begin()
+        waiting.append(exchange)
+        advance()
+    }
+
+    /// The connection's flows are all finished: its leg goes back to the source.
+    func close() {
+        if let leg {
+            self.leg = nil
+            context.source.release(leg)
+        }
+        if recordedOpen {
+            context.record(.connectionClosed(connection: connectionID, time: Timestamp.now(), bytesReceived: 0,
+                                             bytesSent: 0, error: nil))
+        }
+    }
+
+    private func advance() {
+        guard let leg else {
+            if !opening, let first = waiting.first { openLeg(for: first.item.request) }
+            return
+        }
+        if let connection = leg as? HTTP2ClientLeg {
+            while !waiting.isEmpty {
+                let exchange = waiting.removeFirst()
+                guard let stream = connection.openConcurrentStream(owner: exchange) else {
+                    waiting.insert(exchange, at: 0)
+                    self.leg = nil
+                    context.source.discard(connection)
+                    return advance()
+                }
+                exchange.send(over: stream, carrier: connection, connectionTimings: takeSetupTimings())
+            }
+        } else if current == nil, !waiting.isEmpty {
+            let exchange = waiting.removeFirst()
+            current = exchange
+            exchange.send(over: leg, carrier: nil, connectionTimings: takeSetupTimings())
+        }
+    }
+
+    private func takeSetupTimings() -> FlowTimings? {
+        defer { setupTimings = nil }
+        return setupTimings
+    }
+
+    private func openLeg(for request: ReplayRequest) {
+        opening = true
+        let timings = FlowTimingsBox()
+        let source = context.source
+        source.leg(for: UpstreamLegRequest(target: request.target, offer: request.offer, timings: timings)) { [weak self] result in
+            guard let self else {
+                if case .success(let leg) = result { source.discard(leg) }
+                return
+            }
+            opening = false
+            switch result {
+            case .success(let leg):
+                self.leg = leg
+                setupTimings = timings.value
+                if !recordedOpen {
+                    recordedOpen = true
+                    context.record(.connectionOpened(connection: connectionID, client: "tapline replay",
+                                                     listener: leg.serverAddress, time: Timestamp.now()))
+                }
+                advance()
+            case .failure(let failure):
+                let failed = waiting
+                waiting = []
+                for exchange in failed { exchange.fail(failure.error) }
+            }
+        }
+    }
+
+    private func ended(_ exchange: ReplayExchange) {
+        if exchange === current {
+            current = nil
+            if let leg, exchange.failure != nil || !leg.poolable {
+                self.leg = nil
+                context.source.discard(leg)
+            }
+        }
+        exchangeEnded(exchange)
+        advance()
+    }
+}

@@ -1,0 +1,55 @@
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineNet
+
+/// What every piece of a running replay shares: its loop, where legs come from, where
+/// the replayed flows are recorded, and the id counters of the new session.
+///
+/// Invariant: flow and connection ids are handed out once each, from 1, in the order
+/// flows are dispatched. The sink is flushed once per loop iteration that recorded
+/// something (`recorded`).
+///
+/// Thread ownership: confined to `loop`; owned by the `ReplayRunner`.
+final class ReplayContext {
+    let loop: EventLoop
+    let source: any UpstreamLegSource
+    let sink: any FlowEventSink
+    /// A response that has not started this long after its request was sent fails as `upstream-timeout`.
+    let responseTimeoutMilliseconds: Int
+    private var lastFlowID: UInt64 = 0
+    private var lastConnectionID: UInt64 = 0
+    private var flushScheduled = false
+
+    init(loop: EventLoop, source: any UpstreamLegSource, sink: any FlowEventSink, responseTimeoutMilliseconds: Int) {
+        self.loop = loop
+        self.source = source
+        self.sink = sink
+        self.responseTimeoutMilliseconds = responseTimeoutMilliseconds
+    }
+
+    func nextFlowID() -> FlowID {
+        lastFlowID += 1
+        return FlowID(lastFlowID)
+    }
+
+    func nextConnectionID() -> ConnectionID {
+        lastConnectionID += 1
+        return ConnectionID(lastConnectionID)
+    }
+
+    /// Records `event` now; the sink passes it on at the end of this loop iteration.
+    func record(_ event: FlowEvent) {
+        sink.record(event)
+        recorded()
+    }
+
+    /// Something was recorded into the sink: flush it once this iteration is over.
+    func recorded() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.scheduleTimer(milliseconds: 0) { [self] in
+            flushScheduled = false
+            sink.flush()
+        }
+    }
+}

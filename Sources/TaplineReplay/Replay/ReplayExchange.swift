@@ -1,0 +1,256 @@
+import TaplineCapture
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineNet
+import TaplineWire
+
+/// Sends one recorded request again over an `HTTPClientLeg` and records the new flow:
+/// the owner of the leg for one request, as a proxy exchange is.
+///
+/// From `begin` it records the flow (`flowStarted`, `flowReplays` naming its source
+/// flow, the request head); `send` starts the request on a leg (an HTTP/1.1 leg, or
+/// an HTTP/2 stream leg opened beside others on one connection: then `carrier` runs
+/// that connection's pump). The request body is read from the capture a chunk at a
+/// time while the leg takes it (`isWritable`, `legBecameWritable`), never whole;
+/// trailers go with the end. With `Expect: 100-continue` the body waits for a 100 or
+/// `continueWaitMilliseconds`, and is not sent when a final response comes first.
+/// The response is recorded as it arrives (nothing of it is kept here) and credited
+/// back at once. A request that makes no progress for `responseTimeoutMilliseconds` (its
+/// response has not started, and the leg took no more of its body) fails as `upstream-timeout`.
+///
+/// Ends once: the response ended, or the flow failed (`failed` says why); then
+/// `flowEnded` is recorded and `completion` runs. The exchange lets go of its leg
+/// then; its owner (`ReplayConnection`) decides whether the leg carries another request.
+///
+/// Thread ownership: confined to the context's loop; owned by its `ReplayConnection`
+/// until it ends (an HTTP/2 stream leg also holds it until its stream is over).
+final class ReplayExchange: HTTP2StreamLegDelegate {
+    typealias Completion = (ReplayExchange) -> Void
+
+    /// Request body bytes read from the capture and handed to the leg at a time.
+    static let bodyChunkSize = 16 * 1024
+    /// How long a request with `Expect: 100-continue` waits for the 100 before sending its body.
+    static let continueWaitMilliseconds = 1_000
+
+    let dispatch: ReplayDispatch
+    let flowID: FlowID
+    let item: ReplayItem
+    private let connectionID: ConnectionID
+    private let context: ReplayContext
+    private var completion: Completion?
+    private var leg: (any HTTPClientLeg)?
+    /// The HTTP/2 connection's leg when `leg` is one of its concurrent streams.
+    private var carrier: HTTP2ClientLeg?
+    private var body: CapturedBodyReader?
+    private var timings = FlowTimings()
+    private var timer: LoopTimer?
+    private var requestEnded = false
+    /// The request head said there is nothing after it (no `sendEnd` then).
+    private var headEndedRequest = false
+    private var awaitingContinue = false
+    private var requestBodyBytes: UInt64 = 0
+    private var responseBodyBytes: UInt64 = 0
+    private var sawFinalHead = false
+    private var sawResponseStart = false
+    /// Why the flow failed, once it did.
+    private(set) var failure: FlowError?
+    private(set) var isFinished = false
+
+    init(item: ReplayItem, dispatch: ReplayDispatch, connection: ConnectionID, context: ReplayContext,
+         completion: @escaping Completion) {
+        self.item = item
+        self.dispatch = dispatch
+        self.connectionID = connection
+        self.context = context
+        self.completion = completion
+        flowID = context.nextFlowID()
+    }
+
+    /// Records the flow's start and request head.
+    func begin() {
+        let now = Timestamp.now()
+        let request = item.request
+        timings.requestStart = now
+        context.record(.flowStarted(flow: flowID, connection: connectionID, kind: .http, scheme: request.scheme,
+                                    authority: request.target.authority, time: now))
+        context.record(.flowReplays(flow: flowID, sourceFlow: request.sourceFlow, time: now))
+        context.record(.requestHead(flow: flowID, head: request.recordedHead, time: now))
+    }
+
+    /// Sends the request over `leg` (for a concurrent HTTP/2 stream, `carrier` is its connection's leg).
+    func send(over leg: any HTTPClientLeg, carrier: HTTP2ClientLeg?, connectionTimings: FlowTimings?) {
+        guard !isFinished else { return }
+        self.leg = leg
+        self.carrier = carrier
+        if carrier == nil { leg.delegate = self }
+        if let setup = connectionTimings {
+            timings.dnsStart = setup.dnsStart; timings.dnsEnd = setup.dnsEnd
+            timings.connectStart = setup.connectStart; timings.connectEnd = setup.connectEnd
+            timings.tlsStart = setup.tlsStart; timings.tlsEnd = setup.tlsEnd
+        }
+        context.record(.upstreamConnected(flow: flowID, server: leg.serverAddress, tls: leg.tls, reused: leg.reused,
+                                          time: Timestamp.now()))
+        let request = item.request
+        let hasBody = request.bodyBytes > 0 || request.trailers != nil
+        headEndedRequest = !hasBody
+        leg.sendHead(request.head, endStream: !hasBody)
+        if let stream = leg as? HTTP2StreamLeg, stream.stream > 0 {
+            context.record(.http2Stream(flow: flowID, streamID: UInt32(stream.stream), time: Timestamp.now()))
+        }
+        armProgressTimeout()
+        if !hasBody {
+            endRequest(trailers: nil)
+        } else if request.expectsContinue {
+            awaitingContinue = true
+            context.loop.scheduleTimer(milliseconds: Self.continueWaitMilliseconds) { [weak self] in self?.stopAwaitingContinue() }
+        } else {
+            body = CapturedBodyReader(item.source.requestBody)
+            sendBody()
+        }
+        carrier?.flushConcurrentStreams()
+    }
+
+    /// (Re)starts the wait for progress: the response must start, or the leg take more of
+    /// the body, within `responseTimeoutMilliseconds`, else the flow fails as `upstream-timeout`.
+    private func armProgressTimeout() {
+        timer?.cancel()
+        let target = item.request.target.hostPort
+        let seconds = context.responseTimeoutMilliseconds / 1000
+        timer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
+            self?.fail(FlowError(.upstreamTimeout, "\(target) sent no response within \(seconds) s"))
+        }
+    }
+
+    /// The flow cannot be sent: no leg (the connection failed) or its connection is gone.
+    func fail(_ error: FlowError) {
+        guard !isFinished else { return }
+        leg?.cancel()
+        finish(error)
+    }
+
+    // MARK: Request body
+
+    private func stopAwaitingContinue() {
+        guard awaitingContinue, !isFinished else { return }
+        awaitingContinue = false
+        if sawFinalHead { return } // the server answered without it: the body is not sent
+        body = CapturedBodyReader(item.source.requestBody)
+        sendBody()
+        carrier?.flushConcurrentStreams()
+    }
+
+    /// Reads and sends body chunks while the leg takes them; ends the request at the body's end.
+    private func sendBody() {
+        guard let leg, let body, !requestEnded, !isFinished else { return }
+        if !sawResponseStart { armProgressTimeout() } // the leg takes body bytes: progress
+        while leg.isWritable {
+            let chunk: [UInt8]
+            do {
+                chunk = try body.next(maxBytes: Self.bodyChunkSize)
+            } catch {
+                fail(FlowError(.badRequest, "flow \(item.source.id): its stored request body cannot be read: \(error)"))
+                return
+            }
+            if chunk.isEmpty {
+                body.close()
+                self.body = nil
+                endRequest(trailers: item.request.trailers)
+                return
+            }
+            requestBodyBytes += UInt64(chunk.count)
+            context.sink.recordBody(flow: flowID, isRequest: true, bytes: chunk[...], time: Timestamp.now())
+            context.recorded()
+            leg.sendBody(chunk[...])
+        }
+        if let carrier, let stream = leg as? HTTP2StreamLeg { carrier.notifyWhenWritable(stream) }
+    }
+
+    private func endRequest(trailers: HTTPHeaders?) {
+        guard !requestEnded else { return }
+        requestEnded = true
+        if !headEndedRequest { leg?.sendEnd(trailers: trailers) }
+        let now = Timestamp.now()
+        timings.requestSent = now
+        context.record(.requestEnd(flow: flowID, trailers: trailers, bodyBytes: requestBodyBytes, time: now))
+    }
+
+    // MARK: HTTPClientLegDelegate
+
+    func legResponseStarted(_ leg: any HTTPClientLeg) {
+        sawResponseStart = true
+        timer?.cancel()
+        timer = nil
+        timings.firstResponseByte = Timestamp.now()
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
+        guard !isFinished else { return }
+        context.record(.responseHead(flow: flowID, head: head.received, time: Timestamp.now()))
+        if head.received.isInterim {
+            if head.received.status == 100 { stopAwaitingContinue() }
+        } else {
+            sawFinalHead = true
+        }
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        guard !isFinished else { return }
+        responseBodyBytes += UInt64(bytes.count)
+        context.sink.recordBody(flow: flowID, isRequest: false, bytes: bytes, time: Timestamp.now())
+        context.recorded()
+        leg.consumed(bytes.count)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
+        guard !isFinished else { return }
+        context.record(.responseEnd(flow: flowID, trailers: trailers, bodyBytes: responseBodyBytes, time: Timestamp.now()))
+        if !requestEnded { leg.cancel() } // the server answered before the body went: stop sending it
+        finish(nil)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
+        guard !isFinished else { return }
+        finish(error)
+    }
+
+    func legBecameWritable(_ leg: any HTTPClientLeg) {
+        sendBody()
+        carrier?.flushConcurrentStreams()
+    }
+
+    func legFinishedInput(_ leg: any HTTPClientLeg) {}
+
+    // MARK: HTTP2StreamLegDelegate
+
+    func leg(_ leg: HTTP2StreamLeg, framedRequestBody count: Int) {}
+
+    func leg(_ leg: HTTP2StreamLeg, streamEnded end: HTTP2StreamEnd) {
+        guard !isFinished else { return }
+        switch end {
+        case .resetByUpstream(let code), .closed(let code):
+            finish(FlowError(.upstreamAborted, "\(item.request.target.hostPort) reset the HTTP/2 stream with \(code)"))
+        }
+    }
+
+    // MARK: End
+
+    private func finish(_ error: FlowError?) {
+        guard !isFinished else { return }
+        isFinished = true
+        failure = error
+        timer?.cancel()
+        timer = nil
+        body?.close()
+        body = nil
+        let now = Timestamp.now()
+        timings.done = now
+        context.record(.flowEnded(flow: flowID, timings: timings, bytesFromClient: requestBodyBytes,
+                                  bytesFromServer: responseBodyBytes, error: error, time: now))
+        if carrier == nil { leg?.delegate = nil }
+        leg = nil
+        carrier = nil
+        let completion = self.completion
+        self.completion = nil
+        completion?(self)
+    }
+}

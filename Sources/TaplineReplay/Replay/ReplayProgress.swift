@@ -1,0 +1,13 @@
+/// How far a running replay is, for a progress line. A value type.
+public struct ReplayProgress: Sendable, Equatable {
+    /// Flows to send in all (selected and replayable, times `--repeat`).
+    public let total: Int
+    /// Flows whose response ended or that failed.
+    public var done = 0
+    /// Of `done`, those that failed (no complete response).
+    public var failed = 0
+
+    public init(total: Int) {
+        self.total = total
+    }
+}

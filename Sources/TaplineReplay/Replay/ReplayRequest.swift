@@ -1,0 +1,37 @@
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineWire
+
+/// One recorded request as it is sent again: where, over which protocol, with which
+/// head, and what the new capture records as its request head. Built by
+/// `ReplayRequestRewriter`; immutable.
+public struct ReplayRequest {
+    public let sourceFlow: FlowID
+    public let target: UpstreamTarget
+    public let offer: UpstreamProtocolOffer
+    /// The head for the leg: an HTTP/1.1 head (origin-form, Host, framed for the stored
+    /// body) for a flow recorded over HTTP/1.x, the HTTP/2 block for one recorded over HTTP/2.
+    public let head: LegRequestHead
+    /// The request head the replay session records (an HTTP/2 block as `capturedRequest`).
+    public let recordedHead: HTTPRequestHead
+    /// Stored request body bytes to send (what the capture kept).
+    public let bodyBytes: UInt64
+    public let trailers: HTTPHeaders?
+    /// The request asks `Expect: 100-continue`: its body waits for a 100 (or a short timeout).
+    public let expectsContinue: Bool
+
+    public init(sourceFlow: FlowID, target: UpstreamTarget, offer: UpstreamProtocolOffer, head: LegRequestHead,
+                recordedHead: HTTPRequestHead, bodyBytes: UInt64, trailers: HTTPHeaders?, expectsContinue: Bool) {
+        self.sourceFlow = sourceFlow
+        self.target = target
+        self.offer = offer
+        self.head = head
+        self.recordedHead = recordedHead
+        self.bodyBytes = bodyBytes
+        self.trailers = trailers
+        self.expectsContinue = expectsContinue
+    }
+
+    /// The request's `scheme` and authority as the capture names them (`flowStarted`).
+    public var scheme: String { target.scheme.rawValue }
+}

@@ -1,0 +1,82 @@
+import TaplineCapture
+import TaplineHTTPClient
+import TaplineWire
+
+/// Turns a recorded flow's request into the request replay sends (`ReplayRequest`):
+/// pure, no I/O.
+///
+/// - Destination: `rules.target`, else the flow's recorded scheme and authority with
+///   `rules.hostMap` applied.
+/// - Protocol as recorded: a flow recorded over HTTP/2 offers ALPN `h2,http/1.1` over
+///   TLS, and over plain TCP speaks HTTP/2 by prior knowledge to its recorded (h2c)
+///   destination; one recorded over HTTP/1.x offers `http/1.1` (TLS) or speaks
+///   HTTP/1.1. A `--target`'s scheme decides for plain TCP: `h2c://` makes every flow
+///   HTTP/2 by prior knowledge, `http://` every flow HTTP/1.1 (an HTTP/2 request
+///   translated, as the proxy does for an HTTP/1.1 upstream).
+/// - Host: the destination's authority in `Host` (HTTP/1.1) or `:authority` and
+///   `:scheme` (HTTP/2), unless `rules.keepHost`.
+/// - Fields: hop-by-hop ones dropped, pseudo-header fields (an HTTP/2 block's, a
+///   HAR's) made the start line; an absolute-form target (a forward proxy's) sent in
+///   origin-form. HTTP/1.1 framing: `Content-Length` of the stored body, or chunked
+///   when the request had trailers or was chunked. An HTTP/2 block is made of that
+///   head (`HTTP2HeadTranslator.http2Request`), with the recorded `content-length` if
+///   it stated one.
+public enum ReplayRequestRewriter {
+    /// - Throws: the reason the flow cannot be sent (no request head; an authority that
+    ///   is not host[:port]).
+    public static func request(for flow: CapturedFlow, rules: ReplayTargetRules) throws(ReplaySkipReason) -> ReplayRequest {
+        guard let recorded = flow.request else { throw ReplaySkipReason("no request head was recorded") }
+        let isHTTP2 = recorded.version.major >= 2 // HTTP/3 (an imported HAR's) goes as HTTP/2
+        let target: UpstreamTarget
+        let priorKnowledge: Bool
+        if let chosen = rules.target {
+            target = chosen.upstream
+            priorKnowledge = chosen.priorKnowledgeHTTP2
+        } else {
+            let scheme: UpstreamTarget.Scheme = flow.scheme == "https" ? .https : .http
+            let authority = rules.hostMap[flow.authority.lowercased()] ?? flow.authority
+            guard let (host, port) = UpstreamTarget.splitAuthority(authority[...], defaultPort: scheme == .https ? 443 : 80),
+                  !host.isEmpty else {
+                throw ReplaySkipReason("its authority \(authority.debugDescription) is not host[:port]")
+            }
+            target = UpstreamTarget(scheme: scheme, host: host, port: port)
+            priorKnowledge = isHTTP2 && scheme == .http
+        }
+        let offer: UpstreamProtocolOffer = priorKnowledge ? UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true)
+            : isHTTP2 && target.scheme == .https ? .http2OrHTTP1 : .http1
+        let bodyBytes = flow.requestBody.capturedBytes
+        let expectsContinue = recorded.headers.containsToken("100-continue", inField: "Expect")
+        let recordedAuthority = recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
+        let host = rules.keepHost ? recordedAuthority : target.authority
+
+        // One HTTP/1.1 head for every flow (an HTTP/2 block or a HAR's pseudo-header
+        // fields become its start line and Host), then an HTTP/2 block of it when the flow is HTTP/2.
+        var regular = HTTPHeaders()
+        for (name, value) in recorded.headers where !name.hasPrefix(":") { regular.add(name: name, value: value) }
+        let statesLength = recorded.headers.contains(name: "Content-Length")
+        let chunked = !isHTTP2 && (flow.requestTrailers != nil || recorded.headers.containsToken("chunked", inField: "Transfer-Encoding"))
+        let framing: HTTP1BodyFraming = chunked ? .chunked
+            : (statesLength || (!isHTTP2 && bodyBytes > 0)) ? .contentLength(Int(bodyBytes)) : .none
+        let originTarget = originForm(recorded.target)
+        var head = HTTP1HeadRewriter.forwardedRequest(HTTPRequestHead(method: recorded.method, target: originTarget, headers: regular),
+                                                      framing: framing, originForm: originTarget, isUpgrade: false)
+        head.headers.replaceOrAdd(name: "Host", value: host)
+        if isHTTP2 {
+            let fields = HTTP2HeadTranslator.http2Request(head, scheme: target.scheme.rawValue, defaultAuthority: host)
+            return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http2(fields),
+                                 recordedHead: HTTP2HeadTranslator.capturedRequest(fields), bodyBytes: bodyBytes,
+                                 trailers: flow.requestTrailers, expectsContinue: expectsContinue)
+        }
+        return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http1(head), recordedHead: head,
+                             bodyBytes: bodyBytes, trailers: flow.requestTrailers, expectsContinue: expectsContinue)
+    }
+
+    /// `http://host/p?q` -> `/p?q`; an origin-form target as it is.
+    static func originForm(_ target: String) -> String {
+        guard !target.hasPrefix("/"), let schemeEnd = target.range(of: "://") else { return target }
+        let afterAuthority = target[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" }
+        guard let start = afterAuthority else { return "/" }
+        let rest = target[start...]
+        return rest.hasPrefix("/") ? String(rest) : "/" + rest
+    }
+}

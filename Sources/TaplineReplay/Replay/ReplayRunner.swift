@@ -1,0 +1,149 @@
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineNet
+import TaplineWire
+
+/// Runs a `ReplayPlan` on one event loop: the `ReplayScheduler` says what to send
+/// when, a `ReplayConnection` per recorded connection and round sends it over legs
+/// from a `PooledUpstreamLegSource` (the proxy's connector, TLS verification, pool
+/// and legs), and every replayed flow is recorded through `recorder` as the proxy
+/// records its flows.
+///
+/// Time comes from the loop: the scheduler is asked at the monotonic clock's now, and
+/// a `wait` becomes one loop timer. While `recorder` is backed up no new flow is sent
+/// (flows in flight go on); sending resumes once it has drained.
+///
+/// Memory: besides the plan (the selected flows' metadata), per flow in flight one
+/// body chunk (`ReplayExchange.bodyChunkSize`) and the leg's buffers; response bytes
+/// go straight to the recorder, whose backlog is bounded by its high watermark.
+///
+/// Thread ownership: created anywhere, then confined to `loop` from `start` on;
+/// `onProgress` and the completion run there.
+public final class ReplayRunner {
+    /// The replay of one recorded connection in one round.
+    private struct ConnectionKey: Hashable {
+        let round: Int
+        let connection: Int
+    }
+
+    private let plan: ReplayPlan
+    private var scheduler: ReplayScheduler
+    private let recorder: any FlowRecorder
+    private let onProgress: (ReplayProgress) -> Void
+    private var context: ReplayContext?
+    private let makeContext: () -> ReplayContext
+    private var connections: [ConnectionKey: ReplayConnection] = [:]
+    private var timer: LoopTimer?
+    private var driving = false
+    private var driveAgain = false
+    private var waitingForDrain = false
+    private var completion: (() -> Void)?
+    public private(set) var progress: ReplayProgress
+
+    /// - Parameters:
+    ///   - connector: the upstream connector (its loop is the loop the replay runs on).
+    ///   - responseTimeoutMilliseconds: how long a sent request waits for its response to start.
+    public init(plan: ReplayPlan, pacing: ReplayPacing, connector: UpstreamConnector, recorder: any FlowRecorder,
+                responseTimeoutMilliseconds: Int, onProgress: @escaping (ReplayProgress) -> Void) {
+        self.plan = plan
+        scheduler = ReplayScheduler(connections: plan.connections, pacing: pacing)
+        self.recorder = recorder
+        self.onProgress = onProgress
+        progress = ReplayProgress(total: scheduler.totalDispatches)
+        makeContext = {
+            let source = PooledUpstreamLegSource(connector: connector, limits: HTTP1Limits(), idleMilliseconds: 30_000,
+                                                 maxIdlePerKey: max(UpstreamLegPool.defaultMaxIdlePerKey, pacing.concurrency))
+            return ReplayContext(loop: connector.loop, source: source, sink: recorder.makeSink(),
+                                 responseTimeoutMilliseconds: responseTimeoutMilliseconds)
+        }
+    }
+
+    /// Starts sending; `completion` runs once every flow is finished. Call on the connector's loop.
+    public func start(completion: @escaping () -> Void) {
+        let context = makeContext()
+        self.context = context
+        self.completion = completion
+        scheduler.start(at: Self.now())
+        drive()
+    }
+
+    private static func now() -> Int64 { Int64(MonotonicClock.nanoseconds() / 1_000) }
+
+    /// Carries out the scheduler's actions until it has nothing more to say now.
+    private func drive() {
+        guard let context, completion != nil else { return }
+        if driving {
+            driveAgain = true
+            return
+        }
+        driving = true
+        defer { driving = false }
+        repeat {
+            driveAgain = false
+            if recorder.isBackedUp {
+                waitUntilDrained(context.loop)
+                return
+            }
+            let now = Self.now()
+            for action in scheduler.actions(at: now) {
+                switch action {
+                case .send(let dispatch):
+                    send(dispatch, context: context)
+                case .wait(let until):
+                    timer?.cancel()
+                    let milliseconds = Int((until - now + 999) / 1_000)
+                    timer = context.loop.scheduleTimer(milliseconds: milliseconds) { [weak self] in self?.drive() }
+                case .finished:
+                    finish(context)
+                    return
+                }
+            }
+        } while driveAgain
+    }
+
+    private func waitUntilDrained(_ loop: EventLoop) {
+        guard !waitingForDrain else { return }
+        waitingForDrain = true
+        let bound = LoopBound(self, loop: loop)
+        recorder.whenDrained {
+            bound.loop.execute {
+                bound.value.waitingForDrain = false
+                bound.value.drive()
+            }
+        }
+    }
+
+    private func send(_ dispatch: ReplayDispatch, context: ReplayContext) {
+        let key = ConnectionKey(round: dispatch.round, connection: dispatch.connection)
+        let connection: ReplayConnection
+        if let known = connections[key] {
+            connection = known
+        } else {
+            connection = ReplayConnection(context: context) { [weak self] in self?.exchangeEnded($0) }
+            connections[key] = connection
+        }
+        connection.send(plan.items[scheduler.flow(dispatch).item], dispatch: dispatch)
+    }
+
+    private func exchangeEnded(_ exchange: ReplayExchange) {
+        let dispatch = exchange.dispatch
+        scheduler.finished(dispatch, at: Self.now())
+        progress.done += 1
+        if exchange.failure != nil { progress.failed += 1 }
+        onProgress(progress)
+        if scheduler.connectionIsDone(dispatch) {
+            connections.removeValue(forKey: ConnectionKey(round: dispatch.round, connection: dispatch.connection))?.close()
+        }
+        drive()
+    }
+
+    private func finish(_ context: ReplayContext) {
+        timer?.cancel()
+        timer = nil
+        context.source.closeAll()
+        context.sink.flush()
+        let completion = self.completion
+        self.completion = nil
+        completion?()
+    }
+}

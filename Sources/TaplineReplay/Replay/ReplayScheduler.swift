@@ -1,0 +1,152 @@
+/// Decides when each flow of a replay is sent: pure (events in, actions out; the
+/// time is whatever clock the driver passes, so tests use a fake one).
+///
+/// The unit of work is a recorded connection in one round (`--repeat`): its flows
+/// go in recorded order, each once the previous one of the connection is finished,
+/// or at once when it overlapped it in the recording (`overlapsPrevious`: HTTP/2
+/// streams in flight together).
+/// - `pace none`: up to `concurrency` connections at once, rounds one after the other
+///   in the queue; a flow goes as soon as its connection allows.
+/// - `pace recorded`: a flow goes no earlier than its round's start plus its recorded
+///   offset divided by `speed` (and, as always, not before its connection allows);
+///   a round starts when the previous one has finished; `concurrency` does not apply.
+/// - `flowsPerSecond`: on top of either, starts are at least `1/rate` apart.
+///
+/// Invariants: every dispatch is sent once; `finished` is returned only once every
+/// dispatch was reported finished. Memory: per recorded connection in progress, one
+/// flag per flow; the schedule itself (one small value per flow).
+///
+/// Thread ownership: a value owned by its driver.
+public struct ReplayScheduler {
+    /// One recorded connection in one round, once started.
+    private struct ActiveConnection {
+        let round: Int
+        let connection: Int
+        /// The next flow to send.
+        var next = 0
+        var finished: [Bool]
+        var unfinished: Int
+    }
+
+    private let connections: [[ReplayScheduledFlow]]
+    private let pacing: ReplayPacing
+    /// Index of the next (round, connection) to start: `round * connections.count + connection`.
+    private var nextUnit = 0
+    private var active: [Int: ActiveConnection] = [:]
+    /// Units in start order, for a stable sending order.
+    private var activeOrder: [Int] = []
+    /// `pace recorded`: when the current round started, and how many of its connections are unfinished.
+    private var roundStart: Int64 = 0
+    private var roundUnfinished = 0
+    private var currentRound = -1
+    /// `flowsPerSecond`: the earliest time the next flow may start.
+    private var nextRateSlot: Int64 = .min
+    private var started = false
+
+    public init(connections: [[ReplayScheduledFlow]], pacing: ReplayPacing) {
+        self.connections = connections.filter { !$0.isEmpty }
+        self.pacing = pacing
+    }
+
+    /// Dispatches in all (flows times rounds).
+    public var totalDispatches: Int { connections.reduce(0) { $0 + $1.count } * pacing.repeatCount }
+
+    /// The flow of the schedule a dispatch sends.
+    public func flow(_ dispatch: ReplayDispatch) -> ReplayScheduledFlow {
+        connections[dispatch.connection][dispatch.position]
+    }
+
+    private var unitCount: Int { connections.count * pacing.repeatCount }
+
+    /// The driver started at `now`.
+    public mutating func start(at now: Int64) {
+        started = true
+        roundStart = now
+    }
+
+    /// A sent flow is done (its response ended or it failed).
+    public mutating func finished(_ dispatch: ReplayDispatch, at now: Int64) {
+        let unit = dispatch.round * connections.count + dispatch.connection
+        guard var connection = active[unit], !connection.finished[dispatch.position] else { return }
+        connection.finished[dispatch.position] = true
+        connection.unfinished -= 1
+        if connection.unfinished == 0 {
+            active[unit] = nil
+            activeOrder.removeAll { $0 == unit }
+            roundUnfinished -= 1
+            if roundUnfinished == 0 { roundStart = now } // `pace recorded`: the next round starts now
+        } else {
+            active[unit] = connection
+        }
+    }
+
+    /// Whether `dispatch`'s connection has no flow left to send or finish.
+    public func connectionIsDone(_ dispatch: ReplayDispatch) -> Bool {
+        active[dispatch.round * connections.count + dispatch.connection] == nil
+    }
+
+    /// What to do at `now`: the flows due (in order), then one `wait` when a flow waits
+    /// for its time, or `finished`; nothing more when every flow left waits for another
+    /// to finish.
+    public mutating func actions(at now: Int64) -> [ReplaySchedulerAction] {
+        precondition(started, "ReplayScheduler.actions before start")
+        var actions: [ReplaySchedulerAction] = []
+        startConnections()
+        var earliest: Int64?
+        for unit in activeOrder {
+            guard var connection = active[unit] else { continue }
+            let flows = connections[connection.connection]
+            while connection.next < flows.count {
+                let flow = flows[connection.next]
+                let previousDone = connection.next == 0 || flow.overlapsPrevious || connection.finished[connection.next - 1]
+                guard previousDone else { break }
+                var due = pacing.pace == .recorded
+                    ? roundStart + Int64((Double(flow.offsetMicroseconds) / pacing.speed).rounded()) : now
+                due = max(due, nextRateSlot)
+                if due > now {
+                    earliest = min(earliest ?? due, due)
+                    break
+                }
+                actions.append(.send(ReplayDispatch(round: connection.round, connection: connection.connection,
+                                                    position: connection.next)))
+                connection.next += 1
+                if let rate = pacing.flowsPerSecond {
+                    nextRateSlot = max(nextRateSlot, now) + Int64((1_000_000 / rate).rounded())
+                }
+            }
+            active[unit] = connection
+        }
+        if nextUnit == unitCount, active.isEmpty {
+            actions.append(.finished)
+        } else if let earliest {
+            actions.append(.wait(untilMicroseconds: earliest))
+        }
+        return actions
+    }
+
+    /// Starts the connections that may start now: under `pace none` while fewer than
+    /// `concurrency` are active; under `pace recorded` every connection of the current
+    /// round, once the previous round is finished.
+    private mutating func startConnections() {
+        while nextUnit < unitCount {
+            let round = nextUnit / connections.count
+            switch pacing.pace {
+            case .none:
+                guard active.count < pacing.concurrency else { return }
+            case .recorded:
+                guard round == currentRound || roundUnfinished == 0 else { return }
+            }
+            if round != currentRound {
+                currentRound = round
+                roundUnfinished = 0
+            }
+            let connection = nextUnit % connections.count
+            let count = connections[connection].count
+            active[nextUnit] = ActiveConnection(round: round, connection: connection,
+                                                finished: [Bool](repeating: false, count: count), unfinished: count)
+            activeOrder.append(nextUnit)
+            roundUnfinished += 1
+            nextUnit += 1
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import TaplineCapture
+import TaplineFlow
+import TaplineHTTPClient
+@testable import TaplineReplay
+import TaplineWire
+import XCTest
+
+/// ReplayRequestRewriter: destination, protocol offer and Host / :authority of a replayed request.
+final class ReplayRequestRewriterTests: XCTestCase {
+    private func flow(_ head: HTTPRequestHead, scheme: String = "http", authority: String = "api.test:8080",
+                      bodyBytes: UInt64 = 0) -> CapturedFlow {
+        var flow = CapturedFlow(id: FlowID(7), connection: ConnectionID(1), kind: .http, scheme: scheme, authority: authority,
+                                started: Timestamp(microseconds: 0), sessionDirectory: "/nonexistent")
+        flow.request = head
+        flow.requestBody.capturedBytes = bodyBytes
+        flow.requestBody.bodyBytes = bodyBytes
+        flow.requestBody.isComplete = true
+        return flow
+    }
+
+    private func http1(_ request: ReplayRequest) -> HTTPRequestHead? {
+        if case .http1(let head) = request.head { return head }
+        return nil
+    }
+
+    private func http2(_ request: ReplayRequest) -> [String: String] {
+        guard case .http2(let fields) = request.head else { return [:] }
+        return Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    private let get = HTTPRequestHead(method: "GET", target: "/users?id=1",
+                                      headers: HTTPHeaders([(name: "Host", value: "api.test:8080"), (name: "Connection", value: "keep-alive"),
+                                                            (name: "Accept", value: "*/*")]))
+
+    func testRecordedDestinationByDefault() throws {
+        let request = try ReplayRequestRewriter.request(for: flow(get), rules: ReplayTargetRules())
+        XCTAssertEqual(request.target, UpstreamTarget(scheme: .http, host: "api.test", port: 8080))
+        XCTAssertEqual(request.offer, .http1)
+        XCTAssertEqual(request.sourceFlow, FlowID(7))
+        let head = try XCTUnwrap(http1(request))
+        XCTAssertEqual(head.target, "/users?id=1")
+        XCTAssertEqual(head.headers.first(name: "Host"), "api.test:8080")
+        XCTAssertNil(head.headers.first(name: "Connection")) // hop-by-hop
+        XCTAssertEqual(head.headers.first(name: "Accept"), "*/*")
+    }
+
+    func testTargetRewritesHostUnlessKeepHost() throws {
+        var rules = ReplayTargetRules(target: try ReplayTarget(url: "https://staging.test:8443"))
+        var request = try ReplayRequestRewriter.request(for: flow(get), rules: rules)
+        XCTAssertEqual(request.target, UpstreamTarget(scheme: .https, host: "staging.test", port: 8443))
+        XCTAssertEqual(request.offer, .http1)
+        XCTAssertEqual(http1(request)?.headers.first(name: "Host"), "staging.test:8443")
+        rules.keepHost = true
+        request = try ReplayRequestRewriter.request(for: flow(get), rules: rules)
+        XCTAssertEqual(http1(request)?.headers.first(name: "Host"), "api.test:8080")
+    }
+
+    func testMapHostRedirectsOneAuthority() throws {
+        var rules = ReplayTargetRules()
+        try rules.addHostMapping("api.test:8080=127.0.0.1:9000")
+        XCTAssertThrowsError(try rules.addHostMapping("nonsense"))
+        let request = try ReplayRequestRewriter.request(for: flow(get), rules: rules)
+        XCTAssertEqual(request.target, UpstreamTarget(scheme: .http, host: "127.0.0.1", port: 9000))
+        XCTAssertEqual(http1(request)?.headers.first(name: "Host"), "127.0.0.1:9000")
+        let other = try ReplayRequestRewriter.request(for: flow(get, authority: "other.test"), rules: rules)
+        XCTAssertEqual(other.target, UpstreamTarget(scheme: .http, host: "other.test", port: 80))
+    }
+
+    func testHTTP2FlowsStayHTTP2AndH2CTargetsUsePriorKnowledge() throws {
+        let block = HTTPRequestHead(method: "POST", target: "/rpc", version: .http2, headers: HTTPHeaders([
+            (name: ":method", value: "POST"), (name: ":scheme", value: "https"), (name: ":authority", value: "api.test"),
+            (name: ":path", value: "/rpc"), (name: "content-type", value: "application/json")]))
+        var request = try ReplayRequestRewriter.request(for: flow(block, scheme: "https", authority: "api.test", bodyBytes: 5),
+                                                        rules: ReplayTargetRules())
+        XCTAssertEqual(request.offer, .http2OrHTTP1)
+        XCTAssertEqual(http2(request)[":authority"], "api.test")
+        XCTAssertEqual(request.recordedHead.version, .http2)
+        XCTAssertEqual(request.bodyBytes, 5)
+
+        let h2c = ReplayTargetRules(target: try ReplayTarget(url: "h2c://127.0.0.1:9000"))
+        request = try ReplayRequestRewriter.request(for: flow(block, scheme: "https", authority: "api.test"), rules: h2c)
+        XCTAssertEqual(request.offer, UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true))
+        XCTAssertEqual(http2(request)[":authority"], "127.0.0.1:9000")
+        XCTAssertEqual(http2(request)[":scheme"], "http")
+        // an HTTP/1.1 flow to an h2c target goes as HTTP/2 too
+        XCTAssertEqual(try ReplayRequestRewriter.request(for: flow(get), rules: h2c).offer,
+                       UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true))
+        // a recorded h2c flow (plain http) keeps prior knowledge to its own destination
+        XCTAssertTrue(try ReplayRequestRewriter.request(for: flow(block, scheme: "http"), rules: ReplayTargetRules())
+                        .offer.priorKnowledgeHTTP2)
+        // an http:// target is HTTP/1.1 for every flow
+        let plain = ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9000"))
+        XCTAssertEqual(try ReplayRequestRewriter.request(for: flow(block), rules: plain).offer, .http1)
+    }
+
+    func testBodyFramingAndAbsoluteFormTarget() throws {
+        let post = HTTPRequestHead(method: "POST", target: "http://api.test:8080/upload?x=1", headers: HTTPHeaders([
+            (name: "Host", value: "api.test:8080"), (name: "Transfer-Encoding", value: "chunked"),
+            (name: "Expect", value: "100-continue")]))
+        let request = try ReplayRequestRewriter.request(for: flow(post, bodyBytes: 10), rules: ReplayTargetRules())
+        let head = try XCTUnwrap(http1(request))
+        XCTAssertEqual(head.target, "/upload?x=1")
+        XCTAssertEqual(head.headers.first(name: "Transfer-Encoding"), "chunked")
+        XCTAssertTrue(request.expectsContinue)
+        var sized = post
+        sized.headers = HTTPHeaders([(name: "Host", value: "api.test:8080"), (name: "Content-Length", value: "10")])
+        let fixed = try XCTUnwrap(http1(try ReplayRequestRewriter.request(for: flow(sized, bodyBytes: 10), rules: ReplayTargetRules())))
+        XCTAssertEqual(fixed.headers.first(name: "Content-Length"), "10")
+        XCTAssertNil(fixed.headers.first(name: "Transfer-Encoding"))
+    }
+
+    func testTargetURLErrorsSayWhatToGive() {
+        XCTAssertThrowsError(try ReplayTarget(url: "ftp://x")) { error in
+            XCTAssertTrue("\(error)".contains("http://, https:// or h2c://"), "\(error)")
+        }
+        XCTAssertThrowsError(try ReplayTarget(url: "h2c://x:99999"))
+        XCTAssertEqual(try ReplayTarget(url: "h2c://127.0.0.1:81").upstream, UpstreamTarget(scheme: .http, host: "127.0.0.1", port: 81))
+    }
+
+    func testPlanSkipsWebSocketsTruncatedAndIncompleteFlowsWithReasons() {
+        var socket = flow(get)
+        socket.kind = .websocket
+        var truncated = flow(get)
+        truncated.id = FlowID(8)
+        truncated.responseBody.truncated = true
+        truncated.responseBody.capturedBytes = 8
+        truncated.responseBody.bodyBytes = 40
+        var incomplete = flow(get)
+        incomplete.id = FlowID(9)
+        incomplete.requestBody.isComplete = false
+        let plan = ReplayPlan(flows: [flow(get), socket, truncated, incomplete], rules: ReplayTargetRules(), allowTruncated: false)
+        XCTAssertEqual(plan.items.count, 1)
+        XCTAssertEqual(plan.skipped.map(\.reason.description), [
+            "WebSocket replay is not supported yet",
+            "its response body was truncated by --max-body-capture (kept 8 of 40 bytes); --allow-truncated sends what was kept",
+            "its request was not recorded whole (the session was not closed when it was read)"])
+        XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).items.count, 1)
+    }
+}
