@@ -1,6 +1,7 @@
 import TaplineCapture
 import TaplineExport
 import TaplineReplay
+import TaplineWire
 
 /// `tapline replay --report FILE.json`: the result as one JSON document, keys in a
 /// fixed order (shape in docs/replay.md, "Replay"). Differences have the shape of
