@@ -201,6 +201,7 @@ enum ProxyCommand {
             case .reverse:
                 description["mode"] = "reverse"
                 description["upstream"] = configuration.reverseUpstreamDescription
+            case .served: description["mode"] = "mock" // tapline mock's; proxy never serves
             }
             do {
                 let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
@@ -239,6 +240,7 @@ enum ProxyCommand {
         case .reverse:
             // As the user wrote it: an h2c:// upstream is an http:// target spoken to in HTTP/2.
             modeText = "reverse proxy to \(configuration.reverseUpstreamDescription ?? "?")"
+        case .served: modeText = "mock server" // tapline mock's; proxy never serves
         }
         StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")
         if !address.isLoopback {
