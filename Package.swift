@@ -7,7 +7,8 @@
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
 //                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
 //   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
-//                    (session diff now; replay and mock later)
+//                    (session diff), TaplineProxy + TaplineHTTPClient + TaplineNet (mock: the proxy's
+//                    server with an UpstreamLegSource of recorded responses)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
@@ -88,7 +89,8 @@ var targets: [Target] = [
             swiftSettings: strict),
     // MARK: Replay: comparing sessions flow by flow (`tapline diff`); replay and mock to come.
     .target(name: "TaplineReplay",
-            dependencies: ["TaplineExport", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineWire"],
+            dependencies: ["TaplineExport", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineWire",
+                           "TaplineProxy", "TaplineHTTPClient", "TaplineNet"],
             swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
@@ -107,7 +109,8 @@ var targets: [Target] = [
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineReplayTests",
-                dependencies: ["TaplineReplay", "TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineWire"]),
+                dependencies: ["TaplineReplay", "TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineWire",
+                               "TaplineHTTPClient", "TaplineNet"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).

@@ -13,6 +13,7 @@ public enum TaplineCommand {
       export      export sessions as a Postman collection, a HAR file or curl commands
       import      turn a HAR file into a capture session
       diff        compare two sessions flow by flow (exit 1 when they differ)
+      mock        serve recorded sessions back as a mock server
       ca          show, export or regenerate the interception CA
       proto       protobuf tools: describe what .proto files define, decode-raw a message without a schema
 
@@ -33,6 +34,7 @@ public enum TaplineCommand {
         case "export": return ExportCommand.run(commandArguments)
         case "import": return ImportCommand.run(commandArguments)
         case "diff": return DiffCommand.run(commandArguments)
+        case "mock": return MockCommand.run(commandArguments)
         case "ca": return CACommand.run(commandArguments)
         case "proto": return ProtoCommand.run(commandArguments)
         case "--version", "-V", "version":
