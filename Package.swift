@@ -110,7 +110,7 @@ var targets: [Target] = [
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineReplayTests",
                 dependencies: ["TaplineReplay", "TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineWire",
-                               "TaplineHTTPClient", "TaplineNet"]),
+                               "TaplineHTTPClient", "TaplineNet", "TaplineTestSupport"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).
