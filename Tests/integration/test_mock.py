@@ -274,3 +274,16 @@ def test_bad_input_exits_2(recorded):
     damaged.write_bytes(b"{not json\n")
     p = proxy.cli("mock", sessions[0], "--sessions", str(proxy.capture_dir))
     assert p.returncode == 2 and sessions[0] in p.stderr, describe(p)
+
+
+def test_latency_and_sighup_reload(recorded, mocks):
+    proxy, sessions = recorded
+    slow = mocks(proxy.home, proxy.capture_dir, *sessions, "--latency", "400", "--sequence", "strict")
+    r = curl("--write-out", "%{stderr}%{time_starttransfer}", slow.url + "/count")
+    assert r.stdout == COUNTS[0] and float(r.stderr) >= 0.4, "the response waits --latency ms"
+    for body in COUNTS[1:]:
+        assert curl(slow.url + "/count").stdout == body
+    assert curl_status(slow.url + "/count")[0] == 404, "the strict sequence is used up"
+    slow.proc.send_signal(signal.SIGHUP)
+    util.wait_until(lambda: "reloaded" in slow.stderr(), timeout=10)
+    assert curl(slow.url + "/count").stdout == COUNTS[0], "SIGHUP reloads the sessions and starts the sequences again"
