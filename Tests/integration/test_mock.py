@@ -287,3 +287,36 @@ def test_latency_and_sighup_reload(recorded, mocks):
     slow.proc.send_signal(signal.SIGHUP)
     util.wait_until(lambda: "reloaded" in slow.stderr(), timeout=10)
     assert curl(slow.url + "/count").stdout == COUNTS[0], "SIGHUP reloads the sessions and starts the sequences again"
+
+
+def test_a_recorded_grpc_call_is_mocked_with_its_message_and_status(tapline, mocks):
+    import grpc
+
+    from tapline_testkit.grpc_origin import GrpcOrigin, call
+
+    origin = GrpcOrigin()
+    try:
+        proxy = tapline("--reverse", f"h2c://{origin.authority}")
+        with grpc.insecure_channel(f"{HOST}:{proxy.port}") as channel:
+            reply, recorded_call = call(channel, "Unary").with_call(b"hello mock", metadata=[("x-tag", "t1")], timeout=10)
+            assert reply == b"hello mock"
+            with pytest.raises(grpc.RpcError) as failed:
+                call(channel, "Fail")(b"", timeout=10)
+            assert failed.value.code() == grpc.StatusCode.NOT_FOUND
+        session = str(proxy.session_dir())
+        proxy.stop()
+    finally:
+        origin.stop()
+
+    mock = mocks(proxy.home, proxy.capture_dir, session)
+    with grpc.insecure_channel(f"{HOST}:{mock.port}") as channel:
+        reply, mocked_call = call(channel, "Unary").with_call(b"hello mock", timeout=10)
+        assert reply == b"hello mock"
+        assert ("x-trailer", "done") in mocked_call.trailing_metadata(), "the recorded trailers"
+        assert mocked_call.code() == grpc.StatusCode.OK
+        with pytest.raises(grpc.RpcError) as failed:
+            call(channel, "Fail")(b"", timeout=10)
+        assert (failed.value.code(), failed.value.details()) == (grpc.StatusCode.NOT_FOUND, "no such thing")
+        with pytest.raises(grpc.RpcError) as unmatched:
+            call(channel, "Unary")(b"another message", timeout=10)
+        assert unmatched.value.code() != grpc.StatusCode.OK, "an unrecorded message is not answered as a recorded one"

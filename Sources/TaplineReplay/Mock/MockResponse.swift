@@ -19,6 +19,10 @@ struct MockResponse: Sendable {
     var framing: HTTP1BodyFraming
     /// For a bodiless response (HEAD, 204, 304): its recorded Content-Length.
     var statedContentLength: Int?
+    /// The head is the whole response: an HTTP/2 recording with no body and no trailers
+    /// (a gRPC trailers-only response must reach an HTTP/2 client as one HEADERS frame
+    /// that ends the stream, `LegResponseHead.endsStream`).
+    var headEndsStream = false
     var body: Body
     var trailers: HTTPHeaders?
     var delayMilliseconds: Int
@@ -44,9 +48,10 @@ struct MockResponse: Sendable {
         if flow.responseBody.truncated {
             problem = "the recorded response body of flow \(flow.id) was truncated by --max-body-capture (\(flow.responseBody.capturedBytes) of \(flow.responseBody.bodyBytes) bytes kept): it cannot be served"
         }
+        let headEndsStream = head.version == .http2 && flow.responseBody.bodyBytes == 0 && flow.responseTrailers == nil
         return MockResponse(head: head, framing: framing, statedContentLength: framing == .none ? stated : nil,
-                            body: .recorded(flow.responseBody), trailers: flow.responseTrailers,
-                            delayMilliseconds: delayMilliseconds, problem: problem)
+                            headEndsStream: headEndsStream, body: .recorded(flow.responseBody),
+                            trailers: flow.responseTrailers, delayMilliseconds: delayMilliseconds, problem: problem)
     }
 
     /// A response the mock makes: `status` with a JSON body.

@@ -126,7 +126,8 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
             return fail(FlowError(.badResponse, problem))
         }
         delegate.leg(self, receivedHead: LegResponseHead(received: response.head, framing: response.framing,
-                                                         statedContentLength: response.statedContentLength))
+                                                         statedContentLength: response.statedContentLength,
+                                                         endsStream: response.headEndsStream))
         sendNextChunk()
     }
 
