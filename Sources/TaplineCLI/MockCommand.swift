@@ -69,7 +69,10 @@ enum MockCommand {
     }
 
     struct Options {
+        /// The server's configuration; its mode (`.served` by the responder) is set in `serve`.
         var configuration: ProxyConfiguration
+        /// What requests are addressed to (Host, `:authority`): the listener itself.
+        var servedTarget: UpstreamTarget
         var responderOptions = MockResponder.Options()
         var sessions: [String]
         var root: String
@@ -127,10 +130,8 @@ enum MockCommand {
             quiet = args.flag("--quiet")
             sessions = args.positionals()
             guard !sessions.isEmpty else { throw UsageError("name at least one SESSION to serve") }
-            let scheme = configuration.listenTLS ? "https" : "http"
             do {
-                configuration.mode = .served(target: try UpstreamTarget(url: "\(scheme)://\(listen)"),
-                                             legSources: MockResponder(recordings: [], options: responderOptions, log: { _ in }))
+                servedTarget = try UpstreamTarget(url: "\(configuration.listenTLS ? "https" : "http")://\(listen)")
             } catch {
                 throw UsageError("--listen: \(error)")
             }
@@ -163,8 +164,7 @@ enum MockCommand {
             if !quiet { StandardError.writeLine("tapline mock: \(line)") }
         }
         var configuration = options.configuration
-        guard case .served(let target, _) = configuration.mode else { return 1 }
-        configuration.mode = .served(target: target, legSources: responder)
+        configuration.mode = .served(target: options.servedTarget, legSources: responder)
 
         let certificateAuthority: CertificateAuthority
         do {

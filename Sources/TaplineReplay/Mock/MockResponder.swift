@@ -17,26 +17,6 @@ import TaplineWire
 /// `lock` (held only to decide, never during I/O). `reload` swaps the recordings and
 /// starts every sequence again.
 public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable {
-    /// How the mock answers, beyond the recordings. A value type.
-    public struct Options: Sendable {
-        public var rules = MockMatchRules()
-        public var sequence = MockSequenceMode.last
-        public var latency = MockLatency.none
-        /// The status of an unmatched request's near-miss report (404, or 502 with `--unmatched 502`).
-        public var unmatchedStatus = 404
-        /// `--fallback URL`: unmatched requests go to this server instead.
-        public var fallback: UpstreamTarget?
-
-        public init() {}
-    }
-
-    /// What a leg does with one request.
-    enum Answer {
-        case respond(MockResponse)
-        /// Send it on to `options.fallback`.
-        case fallback(UpstreamTarget)
-    }
-
     public let options: Options
     private let matcher: MockRequestMatcher
     private let lock = NSLock()
@@ -73,14 +53,14 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
 
     /// The answer to `request` (its method as the client sent it): the next recorded
     /// response of its strongest matches, or the fallback, or a generated 404/502/501.
-    func answer(_ request: MockRequest) -> Answer {
+    func answer(_ request: MockRequest) -> MockAnswer {
         let (answer, line) = lock.withLock { decide(request) }
         log("\(request.method) \(request.pathAndQuery) \(line)")
         return answer
     }
 
     /// Called with `lock` held.
-    private func decide(_ request: MockRequest) -> (Answer, String) {
+    private func decide(_ request: MockRequest) -> (MockAnswer, String) {
         let matched = matcher.matches(request, in: recordings)
         if matched.isEmpty {
             if let fallback = options.fallback { return (.fallback(fallback), "-> no match, sent to \(fallback)") }

@@ -1,12 +1,12 @@
-/// What `tapline mock` answers when the same request comes again (`--sequence`):
-/// the recorded responses of identical recorded requests are served in recorded order,
-/// then
+/// What `tapline mock` answers once a sequence is used up (`--sequence`): the recorded
+/// responses of identical recorded requests are served in recorded order, one per
+/// request, and after the last one each mode says what comes next.
 public enum MockSequenceMode: String, Sendable, CaseIterable {
-    /// from the first again.
+    /// The first recorded response again, and on in order.
     case loop
-    /// the last one again and again (the default).
+    /// The last recorded response again and again (the default).
     case last
-    /// not at all: the request is unmatched ("all N recorded responses were served").
+    /// None: the request is unmatched ("all N recorded responses ... were served").
     case strict
 
     /// Which of `count` recorded responses the `served`-th request (0-based) gets; nil
