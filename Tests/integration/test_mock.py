@@ -320,3 +320,27 @@ def test_a_recorded_grpc_call_is_mocked_with_its_message_and_status(tapline, moc
         with pytest.raises(grpc.RpcError) as unmatched:
             call(channel, "Unary")(b"another message", timeout=10)
         assert unmatched.value.code() != grpc.StatusCode.OK, "an unrecorded message is not answered as a recorded one"
+
+
+def test_an_rfc8441_websocket_over_h2_gets_501(recorded, mocks):
+    proxy, sessions = recorded
+    mock = mocks(proxy.home, proxy.capture_dir, *sessions)
+    client = H2Client(mock.port)
+    try:
+        client.wait(lambda: client.conn.remote_settings.get(0x8) == 1)  # SETTINGS_ENABLE_CONNECT_PROTOCOL
+        sid = client.request("/api/users", method="CONNECT", end=False,
+                             headers=[(":protocol", "websocket"), ("sec-websocket-version", "13")])
+        client.wait(lambda: client.responses[sid]["status"] is not None or sid in client.resets)
+        response = client.responses[sid]
+    finally:
+        client.close()
+    assert response["status"] == 501, response
+
+
+def test_near_miss_report_over_h2c(recorded, mocks):
+    proxy, sessions = recorded
+    mock = mocks(proxy.home, proxy.capture_dir, *sessions)
+    status, body, _ = curl_status("--http2-prior-knowledge", mock.url + "/blobs")
+    assert status == 404
+    assert json.loads(body)["closest"][0]["differences"] == [{"field": "path", "recorded": "/blob", "received": "/blobs"}], \
+        "of the recordings that differ only in their path, the one sharing the longest prefix is the closest"

@@ -1,3 +1,4 @@
+import Foundation
 /// Decides which recordings answer a live request (pure: no I/O, no state; the
 /// sequence position is `MockResponder`'s).
 ///
@@ -34,15 +35,22 @@ public struct MockRequestMatcher: Sendable {
         return best
     }
 
-    /// The `limit` recordings closest to `request`, closest first (ties in recorded order),
-    /// each with why it does not match.
+    /// The `limit` recordings closest to `request`, each with why it does not match: by
+    /// the summed `MockMismatch.weight` of their differences, then by the longest path
+    /// prefix shared with the request (`/blobs` is closer to `/blob` than to `/api/users`),
+    /// then in recorded order.
     public func nearMisses(_ request: MockRequest, in recordings: [MockRecording],
                            limit: Int = 3) -> [(index: Int, mismatches: [MockMismatch])] {
-        let ranked = recordings.indices.map { index in (index: index, mismatches: mismatches(request, recordings[index].request)) }
-        return Array(ranked.sorted { left, right in
-            let (a, b) = (left.mismatches.reduce(0) { $0 + $1.weight }, right.mismatches.reduce(0) { $0 + $1.weight })
-            return a != b ? a < b : left.index < right.index
-        }.prefix(limit))
+        let ranked = recordings.indices.map { index in
+            let found = mismatches(request, recordings[index].request)
+            return (index: index, mismatches: found, distance: found.reduce(0) { $0 + $1.weight },
+                    sharedPath: request.path.commonPrefix(with: recordings[index].request.path).count)
+        }
+        return ranked.sorted { left, right in
+            if left.distance != right.distance { return left.distance < right.distance }
+            if left.sharedPath != right.sharedPath { return left.sharedPath > right.sharedPath }
+            return left.index < right.index
+        }.prefix(limit).map { (index: $0.index, mismatches: $0.mismatches) }
     }
 
     /// Why `recorded` does not match `received` under the rules; empty when it does.

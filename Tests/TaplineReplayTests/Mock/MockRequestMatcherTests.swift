@@ -76,6 +76,12 @@ final class MockRequestMatcherTests: XCTestCase {
         XCTAssertEqual(misses[1].mismatches[1], MockMismatch(field: "query", recorded: "q=x", received: ""))
     }
 
+    func testOfEquallyDistantNearMissesTheLongerSharedPathIsCloser() throws {
+        let fixture = try MockRecordingFixture()
+        let recordings = [try fixture.recording("GET", "/api/users"), try fixture.recording("GET", "/blob")]
+        XCTAssertEqual(MockRequestMatcher().nearMisses(request("GET", "/blobs"), in: recordings).map(\.index), [1, 0])
+    }
+
     func testSequenceModes() {
         XCTAssertEqual((0..<5).map { MockSequenceMode.last.responseIndex(served: $0, count: 3) }, [0, 1, 2, 2, 2])
         XCTAssertEqual((0..<5).map { MockSequenceMode.loop.responseIndex(served: $0, count: 3) }, [0, 1, 2, 0, 1])
