@@ -8,7 +8,8 @@
 //                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
 //   TaplineReplay -> TaplineExport, TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
 //                    (session diff), TaplineProxy + TaplineHTTPClient + TaplineNet (mock: the proxy's
-//                    server with an UpstreamLegSource of recorded responses)
+//                    server with an UpstreamLegSource of recorded responses), TaplineCompression (a
+//                    live request body's Content-Encoding undone as LoadedBody undoes a recorded one's)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
@@ -90,7 +91,7 @@ var targets: [Target] = [
     // MARK: Replay: comparing sessions flow by flow (`tapline diff`); replay and mock to come.
     .target(name: "TaplineReplay",
             dependencies: ["TaplineExport", "TaplineCapture", "TaplineTLS", "TaplineFlow", "TaplineWire",
-                           "TaplineProxy", "TaplineHTTPClient", "TaplineNet"],
+                           "TaplineProxy", "TaplineHTTPClient", "TaplineNet", "TaplineCompression"],
             swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",

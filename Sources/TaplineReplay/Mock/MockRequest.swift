@@ -1,3 +1,4 @@
+import TaplineCompression
 import TaplineExport
 import TaplineWire
 
@@ -16,7 +17,8 @@ public struct MockRequest: Sendable {
 
     /// - Parameters:
     ///   - target: origin-form (`/p?q`) or absolute-form (`http://h/p?q`).
-    ///   - body: the body as the client sent it (content-encoding is not undone).
+    ///   - body: the body as the client sent it; its `Content-Encoding` is undone (as
+    ///     `LoadedBody` undoes a recorded body's) when Tapline decodes it, else it is compared as sent.
     public init(method: String, target: String, headers: HTTPHeaders, body: [UInt8]) {
         let url: RequestURL?
         if target.hasPrefix("/") {
@@ -26,8 +28,15 @@ public struct MockRequest: Sendable {
         } else {
             url = RequestURL(string: target)
         }
+        var compared = body
+        let encoding = headers.values(name: "Content-Encoding").joined(separator: ",")
+        if !body.isEmpty, !ContentDecoder.codings(encoding).isEmpty,
+           let decoded = try? ContentDecoder.decode(body, contentEncoding: encoding,
+                                                    maxOutputBytes: MockSessionLoader.requestBodyLimit) {
+            compared = decoded
+        }
         self.init(method: method, url: url, fallbackPath: target, headers: headers,
-                  body: MockRequestBody(body, contentType: headers.first(name: "Content-Type")))
+                  body: MockRequestBody(compared, contentType: headers.first(name: "Content-Type")))
     }
 
     init(method: String, url: RequestURL?, fallbackPath: String, headers: HTTPHeaders, body: MockRequestBody) {

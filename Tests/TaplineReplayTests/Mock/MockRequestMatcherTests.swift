@@ -82,6 +82,18 @@ final class MockRequestMatcherTests: XCTestCase {
         XCTAssertEqual(MockRequestMatcher().nearMisses(request("GET", "/blobs"), in: recordings).map(\.index), [1, 0])
     }
 
+    func testAGzippedRequestBodyIsComparedDecoded() throws {
+        let fixture = try MockRecordingFixture()
+        let recordings = [try fixture.recording("POST", "/upload", requestHeaders: json, requestBody: Array(#"{"a":1}"#.utf8))]
+        // gzip of {"a": 1} (made with Python's gzip.compress(b'{"a": 1}', mtime=0))
+        let gzipped: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xab, 0x56, 0x4a, 0x54, 0xb2,
+                                0x52, 0x30, 0xac, 0x05, 0x00, 0x97, 0x8e, 0xa1, 0xfb, 0x08, 0x00, 0x00, 0x00]
+        let live = MockRequest(method: "POST", target: "/upload",
+                               headers: HTTPHeaders([(name: "Content-Type", value: "application/json"),
+                                                     (name: "Content-Encoding", value: "gzip")]), body: gzipped)
+        XCTAssertEqual(MockRequestMatcher().matches(live, in: recordings), [0])
+    }
+
     func testSequenceModes() {
         XCTAssertEqual((0..<5).map { MockSequenceMode.last.responseIndex(served: $0, count: 3) }, [0, 1, 2, 2, 2])
         XCTAssertEqual((0..<5).map { MockSequenceMode.loop.responseIndex(served: $0, count: 3) }, [0, 1, 2, 0, 1])
