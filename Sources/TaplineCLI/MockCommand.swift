@@ -159,9 +159,12 @@ enum MockCommand {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGXFSZ, SIG_IGN)
 
+        // The live lines are written from a serial queue, never on a loop: a stderr pipe
+        // nobody reads must not stall the server.
+        let liveLines = DispatchQueue(label: "tapline.mock.live-lines")
         let quiet = options.quiet
         let responder = MockResponder(recordings: recordings, options: options.responderOptions) { line in
-            if !quiet { StandardError.writeLine("tapline mock: \(line)") }
+            if !quiet { liveLines.async { StandardError.writeLine("tapline mock: \(line)") } }
         }
         var configuration = options.configuration
         configuration.mode = .served(target: options.servedTarget, legSources: responder)
