@@ -21,10 +21,16 @@ public struct MockRequestMatcher: Sendable {
 
     /// Indices into `recordings` of the strongest matches of `request`, in recorded order; empty when none matches.
     public func matches(_ request: MockRequest, in recordings: [MockRecording]) -> [Int] {
+        matches(request, in: recordings, candidates: recordings.indices)
+    }
+
+    /// As `matches(_:in:)`, looking only at `candidates` (ascending indices into
+    /// `recordings`: those with the request's method and path, `MockResponder`'s index).
+    public func matches(_ request: MockRequest, in recordings: [MockRecording], candidates: some Sequence<Int>) -> [Int] {
         var best: [Int] = []
         var bestStrength = -1
-        for (index, recording) in recordings.enumerated() where mismatches(request, recording.request).isEmpty {
-            let strength = exactness(request, recording.request)
+        for index in candidates where mismatches(request, recordings[index].request).isEmpty {
+            let strength = exactness(request, recordings[index].request)
             if strength > bestStrength {
                 best = [index]
                 bestStrength = strength

@@ -21,6 +21,9 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
     private let matcher: MockRequestMatcher
     private let lock = NSLock()
     private var recordings: [MockRecording]
+    /// The recordings' indices by `method path`: a request is compared only with those
+    /// (every recording only when none has its method and path, for the near-miss report).
+    private var byMethodAndPath: [String: [Int]]
     /// How many requests each sequence (keyed by its recordings' names) has answered.
     private var served: [[String]: Int] = [:]
     /// One line per answered request (the live log); called on a loop thread, must not block long.
@@ -28,6 +31,7 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
 
     public init(recordings: [MockRecording], options: Options, log: @escaping @Sendable (String) -> Void) {
         self.recordings = recordings
+        byMethodAndPath = Self.index(recordings)
         self.options = options
         self.log = log
         matcher = MockRequestMatcher(rules: options.rules)
@@ -38,10 +42,20 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
 
     /// Serves `recordings` from now on; every sequence starts again.
     public func reload(_ recordings: [MockRecording]) {
+        let index = Self.index(recordings)
         lock.withLock {
             self.recordings = recordings
+            byMethodAndPath = index
             served = [:]
         }
+    }
+
+    private static func index(_ recordings: [MockRecording]) -> [String: [Int]] {
+        var index: [String: [Int]] = [:]
+        for (position, recording) in recordings.enumerated() {
+            index[recording.request.method + " " + recording.request.path, default: []].append(position)
+        }
+        return index
     }
 
     public func makeLegSource(loop: EventLoop, connector: UpstreamConnector, limits: HTTP1Limits,
@@ -61,7 +75,8 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
 
     /// Called with `lock` held.
     private func decide(_ request: MockRequest) -> (MockAnswer, String) {
-        let matched = matcher.matches(request, in: recordings)
+        let candidates = byMethodAndPath[request.method + " " + request.path] ?? []
+        let matched = matcher.matches(request, in: recordings, candidates: candidates)
         if matched.isEmpty {
             if let fallback = options.fallback { return (.fallback(fallback), "-> no match, sent to \(fallback)") }
             let report = nearMissReport(request)
