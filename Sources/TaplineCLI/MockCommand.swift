@@ -35,6 +35,8 @@ enum MockCommand {
       --ignore-body-path /P     leave the JSON body location /P out of matching (repeatable; * wildcards)
       --unmatched 404|502       status of the near-miss report an unmatched request gets (default 404)
       --fallback URL            send unmatched requests to this server instead (http(s)://host[:port])
+      --insecure                with --fallback: do not verify the server's TLS certificate
+      --upstream-ca FILE        with --fallback: also trust the CA certificates in FILE (PEM)
       --capture                 record the mock's exchanges as a new session (with --fallback: the misses too)
       --sessions DIR            where sessions are found and --capture writes (default ./captures)
       --threads N               event loop threads (default: one per core)
@@ -124,6 +126,13 @@ enum MockCommand {
                 } catch {
                     throw UsageError("--fallback: \(error)")
                 }
+            }
+            configuration.verifyUpstreamCertificates = !args.flag("--insecure")
+            if let file = try args.value("--upstream-ca") {
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    throw UsageError("--upstream-ca: cannot read \(file)")
+                }
+                configuration.upstreamTrustFile = file
             }
             capture = args.flag("--capture")
             root = try args.value("--sessions") ?? "captures"

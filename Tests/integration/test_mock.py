@@ -347,3 +347,15 @@ def test_near_miss_report_over_h2c(recorded, mocks):
     assert status == 404
     assert json.loads(body)["closest"][0]["differences"] == [{"field": "path", "recorded": "/blob", "received": "/blobs"}], \
         "of the recordings that differ only in their path, the one sharing the longest prefix is the closest"
+
+
+def test_fallback_to_https_verifies_the_server(recorded, mocks, https_origin, test_ca):
+    proxy, sessions = recorded
+    trusting = mocks(proxy.home, proxy.capture_dir, *sessions, "--fallback", https_origin.url,
+                     "--upstream-ca", str(test_ca.ca_cert))
+    status, body, _ = curl_status(trusting.url + "/users/7")
+    assert status == 200 and json.loads(body)["id"] == 7, body
+    assert curl_status(trusting.url + "/api/users")[:2] == (200, USERS), "recorded requests are still mocked"
+    assert https_origin.requests_for("/api/users") == [], "a matched request does not reach the fallback"
+    untrusting = mocks(proxy.home, proxy.capture_dir, *sessions, "--fallback", https_origin.url)
+    assert curl_status(untrusting.url + "/users/7")[0] == 502, "an untrusted certificate fails the forwarded request"
