@@ -359,3 +359,18 @@ def test_fallback_to_https_verifies_the_server(recorded, mocks, https_origin, te
     assert https_origin.requests_for("/api/users") == [], "a matched request does not reach the fallback"
     untrusting = mocks(proxy.home, proxy.capture_dir, *sessions, "--fallback", https_origin.url)
     assert curl_status(untrusting.url + "/users/7")[0] == 502, "an untrusted certificate fails the forwarded request"
+
+
+def test_a_truncated_recorded_body_is_refused_with_the_reason(tapline, mocks):
+    origin = ScriptedHTTP1Origin({"/blob": answer(BINARY, content_type="application/octet-stream")})
+    try:
+        proxy = tapline("--max-body-capture", "1000")
+        assert curl("-x", proxy.proxy_url, origin.url + "/blob").stdout == BINARY
+        session = str(proxy.session_dir())
+        proxy.stop()
+    finally:
+        origin.stop()
+    mock = mocks(proxy.home, proxy.capture_dir, session)
+    status, body, _ = curl_status(mock.url + "/blob")
+    assert status == 502
+    assert b"truncated by --max-body-capture (1000 of 200000 bytes kept)" in body, body
