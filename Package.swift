@@ -7,8 +7,10 @@
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
 //                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
 //   TaplineReplay -> TaplineHTTPClient (legs, pool, connector), TaplineNet (the loop), TaplineExport,
-//                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
-//                    (session diff and replay; mock later)
+//                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire (session diff and
+//                    replay), TaplineProxy (mock: the proxy's server with an UpstreamLegSource of recorded
+//                    responses), TaplineCompression (a live request body's Content-Encoding undone as
+//                    LoadedBody undoes a recorded one's)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
@@ -88,11 +90,11 @@ var targets: [Target] = [
     .target(name: "TaplineExport",
             dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],
             swiftSettings: strict),
-    // MARK: Replay: comparing sessions flow by flow (`tapline diff`), re-sending a session (`tapline replay`);
-    // mock to come.
+    // MARK: Replay: comparing sessions flow by flow (`tapline diff`), re-sending a session (`tapline replay`),
+    // serving it back (`tapline mock`).
     .target(name: "TaplineReplay",
-            dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineExport", "TaplineCapture", "TaplineTLS",
-                           "TaplineFlow", "TaplineWire"],
+            dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineProxy", "TaplineExport", "TaplineCapture",
+                           "TaplineTLS", "TaplineFlow", "TaplineWire", "TaplineCompression"],
             swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
@@ -111,8 +113,8 @@ var targets: [Target] = [
     .testTarget(name: "TaplineCompressionTests", dependencies: ["TaplineCompression"]),
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineReplayTests",
-                dependencies: ["TaplineReplay", "TaplineHTTPClient", "TaplineExport", "TaplineCapture", "TaplineFlow",
-                               "TaplineWire", "TaplineCLI"]),
+                dependencies: ["TaplineReplay", "TaplineHTTPClient", "TaplineNet", "TaplineExport", "TaplineCapture",
+                               "TaplineFlow", "TaplineWire", "TaplineCLI", "TaplineTestSupport"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).

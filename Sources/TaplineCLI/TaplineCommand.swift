@@ -15,6 +15,7 @@ public enum TaplineCommand {
       import      turn a HAR file into a capture session
       diff        compare two sessions flow by flow (exit 1 when they differ)
       replay      send a session's flows again, record and compare the answers (exit 1 on any difference)
+      mock        serve recorded sessions back as a mock server
       ca          show, export or regenerate the interception CA
       proto       protobuf tools: describe what .proto files define, decode-raw a message without a schema
 
@@ -37,6 +38,7 @@ public enum TaplineCommand {
         case "import": return ImportCommand.run(commandArguments)
         case "diff": return DiffCommand.run(commandArguments)
         case "replay": return ReplayCommand.run(commandArguments)
+        case "mock": return MockCommand.run(commandArguments)
         case "ca": return CACommand.run(commandArguments)
         case "proto": return ProtoCommand.run(commandArguments)
         case "--version", "-V", "version":

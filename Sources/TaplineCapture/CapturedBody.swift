@@ -81,6 +81,44 @@ public struct CapturedBody: Sendable, Equatable {
         return result
     }
 
+    /// At most `maxCount` stored bytes starting `start` bytes into the body (fewer at its
+    /// end, none past it): what a reader that streams the body in steps asks for (`tapline
+    /// mock` serving a recorded response as its client consumes it).
+    ///
+    /// - Throws: `cannotRead` when a segment is missing or shorter than an extent says.
+    public func bytes(from start: UInt64, maxCount: Int) throws(CaptureError) -> [UInt8] {
+        var result: [UInt8] = []
+        var skip = start
+        var left = UInt64(max(0, maxCount))
+        for extent in extents where left > 0 {
+            if skip >= extent.length {
+                skip -= extent.length
+                continue
+            }
+            let count = Int(min(extent.length - skip, left))
+            let file = try CaptureFile.openForReading(CaptureBatchWriter.segmentPath(directory: sessionDirectory,
+                                                                                    number: extent.segment))
+            var chunk = [UInt8](repeating: 0, count: count)
+            var filled = 0
+            while filled < count {
+                let n = try chunk.withUnsafeMutableBytes { raw in
+                    Result { () throws(CaptureError) -> Int in
+                        try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]),
+                                      at: extent.offset + skip + UInt64(filled))
+                    }
+                }.get()
+                guard n > 0 else {
+                    throw .cannotRead(path: file.path, reason: "ends before byte \(extent.offset + skip + UInt64(filled)) that events.jsonl refers to (damaged session)")
+                }
+                filled += n
+            }
+            result += chunk
+            left -= UInt64(count)
+            skip = 0
+        }
+        return result
+    }
+
     /// Calls `body` with consecutive chunks of the stored bytes until it returns false.
     private func forEachChunk(maxBytes: UInt64 = .max,
                               _ body: (UnsafeRawBufferPointer) throws(CaptureError) -> Bool) throws(CaptureError) {

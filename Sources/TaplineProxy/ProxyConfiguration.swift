@@ -11,6 +11,19 @@ public struct ProxyConfiguration: Sendable {
         case forward
         /// Every request goes to one upstream (`--reverse URL`).
         case reverse(UpstreamTarget)
+        /// Every request is answered by legs from `legSources` (`tapline mock`), not by a
+        /// real upstream; the listener detects HTTP/1.1, h2c and TLS as in reverse mode and
+        /// `target` is the authority requests are addressed to (Host, `:authority`).
+        case served(target: UpstreamTarget, legSources: any UpstreamLegSourceFactory)
+
+        public static func == (a: Mode, b: Mode) -> Bool {
+            switch (a, b) {
+            case (.forward, .forward): return true
+            case (.reverse(let x), .reverse(let y)): return x == y
+            case (.served(let x, let sourcesX), .served(let y, let sourcesY)): return x == y && sourcesX === sourcesY
+            default: return false
+            }
+        }
     }
 
     public var mode: Mode = .forward

@@ -416,7 +416,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
                                                         forwardedFor: nil, isUpgrade: false)
         let fields = HTTP2HeadTranslator.http2Request(cleaned, scheme: info.scheme, defaultAuthority: target.authority)
         let handler = HTTP2ProxyHandler(context: context, client: client, info: info,
-                                        route: ReverseProtocolDetector.http2Route(context.configuration, target: target),
+                                        route: ReverseProtocolDetector.http2Route(context, target: target),
                                         session: session)
         context.register(handler, for: client.transport)
         handler.startUpgraded(request: fields, initialBytes: initial)

@@ -73,11 +73,14 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var waitingForSettings: [HTTP2StreamExchange] = []
     /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
     private var upstreamSpeaksHTTP1 = false
-    /// Where the streams' HTTP/1.1 legs come from and go back to: idle ones are kept for
-    /// this client connection's later streams.
-    private lazy var http1Legs = PooledUpstreamLegSource(connector: context.connector,
-                                                         limits: context.configuration.limits,
-                                                         idleMilliseconds: context.configuration.timeouts.idle)
+    /// Where the streams' HTTP/1.1 legs come from and go back to: the route's source (a
+    /// mock's recorded responses) when it has one, else `pooledHTTP1Legs`.
+    private lazy var http1Legs: any UpstreamLegSource = route.legSource ?? pooledHTTP1Legs
+    /// The pool of real HTTP/1.1 upstream connections: idle ones are kept for this client
+    /// connection's later streams. Made only when a stream needs it.
+    private lazy var pooledHTTP1Legs = PooledUpstreamLegSource(connector: context.connector,
+                                                               limits: context.configuration.limits,
+                                                               idleMilliseconds: context.configuration.timeouts.idle)
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
@@ -409,7 +412,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 if self.route.upstreamProtocol == .negotiated, connection.tls?.alpn != "h2" {
                     self.upstreamSpeaksHTTP1 = true
                     // The first waiting stream takes this connection (parked, never used: new).
-                    self.http1Legs.adopt(
+                    self.pooledHTTP1Legs.adopt(
                         HTTP1ClientLeg(upstream: connection, reused: false, limits: self.context.configuration.limits),
                         under: UpstreamPoolKey(target: self.route.target, offer: .http1))
                     for exchange in waiting { self.connectHTTP1(exchange) }

@@ -15,4 +15,7 @@ struct HTTP2Route {
     let upstreamProtocol: UpstreamProtocol
     /// Reverse mode: `:authority`/Host become the upstream's and X-Forwarded-* are added.
     let isReverse: Bool
+    /// Where every stream's leg comes from instead of the handler's own pool and shared
+    /// HTTP/2 upstream (a mock's recorded responses; `upstreamProtocol` is `.http1`); nil: real upstreams.
+    var legSource: (any UpstreamLegSource)? = nil
 }

@@ -40,6 +40,14 @@ final class ProxyContext {
 
     var liveHandlerCount: Int { handlers.count }
 
+    /// In `.served` mode, a new leg source for one client connection's handler (which
+    /// closes it when done); nil otherwise: handlers use their own `PooledUpstreamLegSource`.
+    func makeServedLegSource() -> (any UpstreamLegSource)? {
+        guard case .served(_, let factory) = configuration.mode else { return nil }
+        return factory.makeLegSource(loop: loop, connector: connector, limits: configuration.limits,
+                                     idleMilliseconds: configuration.timeouts.idle)
+    }
+
     /// Makes `handler` the owner of client connection `connection` (replacing any previous one).
     /// Keyed by the transport's identity, which stays the same as the connection changes
     /// protocol (a `PlainStream`, then the `TLSStream` that took its socket over).

@@ -92,7 +92,7 @@ public final class ProxyServer: @unchecked Sendable {
                                             info: info, route: .forward)
             context.register(handler, for: connection)
             handler.start()
-        case .reverse(let target):
+        case .reverse(let target), .served(let target, _):
             // HTTP/1.1, h2c with prior knowledge, or TLS (--listen-tls): decided from the first bytes.
             let detector = ReverseProtocolDetector(context: context, client: PlainStream(connection: connection),
                                                    info: info, target: target)

@@ -55,8 +55,13 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         }
     }
 
-    /// The route an HTTP/2 client connection in reverse mode takes.
-    static func http2Route(_ configuration: ProxyConfiguration, target: UpstreamTarget) -> HTTP2Route {
+    /// The route an HTTP/2 client connection in reverse (or served) mode takes; in served
+    /// mode its streams take their legs from a source of the context's factory.
+    static func http2Route(_ context: ProxyContext, target: UpstreamTarget) -> HTTP2Route {
+        if let served = context.makeServedLegSource() {
+            return HTTP2Route(target: target, upstreamProtocol: .http1, isReverse: true, legSource: served)
+        }
+        let configuration = context.configuration
         let upstream: HTTP2Route.UpstreamProtocol = configuration.reverseUpstreamHTTP2 ? .http2PriorKnowledge
             : target.scheme == .https ? .negotiated : .http1
         return HTTP2Route(target: target, upstreamProtocol: upstream, isReverse: true)
@@ -87,7 +92,8 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
     private func serveHTTP1(over stream: any ByteStream) {
         decided = true
         cancelHandOverTimer()
-        let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target))
+        let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target),
+                                        legSource: context.makeServedLegSource())
         context.register(handler, for: stream.transport)
         handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []
@@ -108,7 +114,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
             return
         }
         let handler = HTTP2ProxyHandler(context: context, client: stream, info: info,
-                                        route: Self.http2Route(context.configuration, target: target), session: session)
+                                        route: Self.http2Route(context, target: target), session: session)
         context.register(handler, for: stream.transport)
         handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []

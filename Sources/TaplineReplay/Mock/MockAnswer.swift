@@ -1,0 +1,9 @@
+import TaplineHTTPClient
+
+/// What `MockResponder` tells a `RecordedResponseLeg` to do with one request. A value type.
+enum MockAnswer {
+    /// Answer with this (a recorded response, or a generated 404/502/501).
+    case respond(MockResponse)
+    /// Send the request on to this server (`--fallback`).
+    case fallback(UpstreamTarget)
+}

@@ -1,0 +1,60 @@
+import TaplineCompression
+import TaplineExport
+import TaplineWire
+
+/// A request as `tapline mock` matches it, live or recorded: method, path, query
+/// parameters (decoded `name=value`, sorted: a multiset), the header fields `tapline
+/// mock --match-header` may name, and the body in comparable form (`MockRequestBody`).
+/// A value type.
+public struct MockRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String]
+    var headers: HTTPHeaders
+    var body: MockRequestBody
+    /// An HTTP/1.1 Upgrade to WebSocket (an HTTP/2 extended CONNECT reaches the mock as one).
+    public var isWebSocket: Bool
+
+    /// - Parameters:
+    ///   - target: origin-form (`/p?q`) or absolute-form (`http://h/p?q`).
+    ///   - body: the body as the client sent it; its `Content-Encoding` is undone (as
+    ///     `LoadedBody` undoes a recorded body's) when Tapline decodes it, else it is compared as sent.
+    public init(method: String, target: String, headers: HTTPHeaders, body: [UInt8]) {
+        let url: RequestURL?
+        if target.hasPrefix("/") {
+            let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            url = RequestURL(scheme: "http", host: "", port: nil, path: String(parts[0]),
+                             rawQuery: parts.count > 1 ? String(parts[1]) : nil)
+        } else {
+            url = RequestURL(string: target)
+        }
+        var compared = body
+        let encoding = headers.values(name: "Content-Encoding").joined(separator: ",")
+        if !body.isEmpty, !ContentDecoder.codings(encoding).isEmpty,
+           let decoded = try? ContentDecoder.decode(body, contentEncoding: encoding,
+                                                    maxOutputBytes: MockSessionLoader.requestBodyLimit) {
+            compared = decoded
+        }
+        self.init(method: method, url: url, fallbackPath: target, headers: headers,
+                  body: MockRequestBody(compared, contentType: headers.first(name: "Content-Type")))
+    }
+
+    init(method: String, url: RequestURL?, fallbackPath: String, headers: HTTPHeaders, body: MockRequestBody) {
+        self.method = method
+        path = url?.path ?? fallbackPath
+        query = (url?.query ?? []).map { $0.name + "=" + ($0.value ?? "") }.sorted()
+        self.headers = headers
+        self.body = body
+        isWebSocket = headers.first(name: "Upgrade")?.lowercased() == "websocket"
+    }
+
+    /// The values of the fields named `name`, joined with ", " ("" when there is none).
+    func headerValue(_ name: String) -> String {
+        headers.values(name: name).joined(separator: ", ")
+    }
+
+    /// `path?query` as compared (decoded).
+    var pathAndQuery: String {
+        query.isEmpty ? path : path + "?" + query.joined(separator: "&")
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import TaplineExport
+import TaplineHTTPClient
+import TaplineNet
+import TaplineProxy
+import TaplineWire
+
+/// The mock server's decisions, shared by every connection on every loop: the
+/// recordings it serves (`MockSessionLoader`), which one answers a request
+/// (`MockRequestMatcher`), where each sequence of identical requests stands
+/// (`MockSequenceMode`), and what an unmatched request gets (the near-miss report, or
+/// the fallback server). It is the `UpstreamLegSourceFactory` the proxy's server is
+/// configured with (`ProxyConfiguration.Mode.served`): each client connection gets a
+/// `MockLegSource` whose legs ask it.
+///
+/// Thread ownership: any thread; the recordings and the sequence positions are behind
+/// `lock` (held only to decide, never during I/O). `reload` swaps the recordings and
+/// starts every sequence again.
+public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable {
+    public let options: Options
+    private let matcher: MockRequestMatcher
+    private let lock = NSLock()
+    private var recordings: [MockRecording]
+    /// The recordings' indices by `method path`: a request is compared only with those
+    /// (every recording only when none has its method and path, for the near-miss report).
+    private var byMethodAndPath: [String: [Int]]
+    /// How many requests each sequence (keyed by its recordings' names) has answered.
+    private var served: [[String]: Int] = [:]
+    /// One line per answered request (the live log); called on a loop thread, must not block long.
+    private let log: @Sendable (String) -> Void
+
+    public init(recordings: [MockRecording], options: Options, log: @escaping @Sendable (String) -> Void) {
+        self.recordings = recordings
+        byMethodAndPath = Self.index(recordings)
+        self.options = options
+        self.log = log
+        matcher = MockRequestMatcher(rules: options.rules)
+    }
+
+    /// How many recordings are served.
+    public var recordingCount: Int { lock.withLock { recordings.count } }
+
+    /// Serves `recordings` from now on; every sequence starts again.
+    public func reload(_ recordings: [MockRecording]) {
+        let index = Self.index(recordings)
+        lock.withLock {
+            self.recordings = recordings
+            byMethodAndPath = index
+            served = [:]
+        }
+    }
+
+    private static func index(_ recordings: [MockRecording]) -> [String: [Int]] {
+        var index: [String: [Int]] = [:]
+        for (position, recording) in recordings.enumerated() {
+            index[recording.request.method + " " + recording.request.path, default: []].append(position)
+        }
+        return index
+    }
+
+    public func makeLegSource(loop: EventLoop, connector: UpstreamConnector, limits: HTTP1Limits,
+                              idleMilliseconds: Int) -> any UpstreamLegSource {
+        let fallbackLegs = options.fallback == nil ? nil
+            : PooledUpstreamLegSource(connector: connector, limits: limits, idleMilliseconds: idleMilliseconds)
+        return MockLegSource(loop: loop, responder: self, fallbackLegs: fallbackLegs)
+    }
+
+    /// The answer to `request` (its method as the client sent it): the next recorded
+    /// response of its strongest matches, or the fallback, or a generated 404/502/501.
+    func answer(_ request: MockRequest) -> MockAnswer {
+        let (answer, line) = lock.withLock { decide(request) }
+        log("\(request.method) \(request.pathAndQuery) \(line)")
+        return answer
+    }
+
+    /// Called with `lock` held.
+    private func decide(_ request: MockRequest) -> (MockAnswer, String) {
+        let candidates = byMethodAndPath[request.method + " " + request.path] ?? []
+        let matched = matcher.matches(request, in: recordings, candidates: candidates)
+        if matched.isEmpty {
+            if let fallback = options.fallback { return (.fallback(fallback), "-> no match, sent to \(fallback)") }
+            let report = nearMissReport(request)
+            return (.respond(.generated(status: options.unmatchedStatus, json: report)), "-> \(options.unmatchedStatus) no match")
+        }
+        let key = matched.map { recordings[$0].name }
+        let count = served[key, default: 0]
+        served[key] = count + 1
+        guard let position = options.sequence.responseIndex(served: count, count: matched.count) else {
+            let json = JSONValue.object([
+                JSONMember("error", .string("all \(matched.count) recorded responses to this request were served (--sequence strict)")),
+                JSONMember("request", Self.describe(request)),
+                JSONMember("recorded", .array(key.map(JSONValue.string))),
+            ])
+            return (.respond(.generated(status: options.unmatchedStatus, json: json)),
+                    "-> \(options.unmatchedStatus) sequence of \(matched.count) used up")
+        }
+        let recording = recordings[matched[position]]
+        guard let head = recording.flow.response else { return (.respond(.generated(status: 502, json: .null)), "-> 502") }
+        if request.isWebSocket || recording.flow.kind == .websocket {
+            let json = JSONValue.object([JSONMember("error", .string("WebSocket mock is not supported yet")),
+                                         JSONMember("recorded", .string(recording.name))])
+            return (.respond(.generated(status: 501, json: json)), "-> 501 WebSocket \(recording.name) (not supported yet)")
+        }
+        let flow = recording.flow
+        let recordedMilliseconds = flow.requestTime.flatMap { start in flow.responseTime.map { start.milliseconds(to: $0) } }
+        let response = MockResponse.recorded(flow, head: head, requestMethod: request.method,
+                                             delayMilliseconds: options.latency.milliseconds(recorded: recordedMilliseconds))
+        let sequenceText = matched.count > 1 ? " (\(position + 1) of \(matched.count))" : ""
+        return (.respond(response), "-> \(head.status) \(recording.name)\(sequenceText)")
+    }
+
+    /// The near-miss report (WireMock's): the request as compared, and the closest
+    /// recordings with what differs in each.
+    private func nearMissReport(_ request: MockRequest) -> JSONValue {
+        let closest = matcher.nearMisses(request, in: recordings).map { miss -> JSONValue in
+            let recording = recordings[miss.index]
+            return .object([
+                JSONMember("recorded", .string(recording.name)),
+                JSONMember("request", Self.describe(recording.request)),
+                JSONMember("differences", .array(miss.mismatches.map { mismatch in
+                    .object([JSONMember("field", .string(mismatch.field)),
+                             JSONMember("recorded", .string(mismatch.recorded)),
+                             JSONMember("received", .string(mismatch.received))])
+                })),
+            ])
+        }
+        return .object([
+            JSONMember("error", .string("no recorded request matches")),
+            JSONMember("request", Self.describe(request)),
+            JSONMember("closest", .array(closest)),
+        ])
+    }
+
+    private static func describe(_ request: MockRequest) -> JSONValue {
+        .object([JSONMember("method", .string(request.method)), JSONMember("path", .string(request.path)),
+                 JSONMember("query", .array(request.query.map(JSONValue.string))),
+                 JSONMember("body", .string(request.body.summary))])
+    }
+}
