@@ -66,6 +66,7 @@ final class RunningProxy {
             case .reverse:
                 description["mode"] = "reverse"
                 description["upstream"] = configuration.reverseUpstreamDescription
+            case .served: description["mode"] = "mock" // tapline mock's; proxy and run never serve
             }
             do {
                 let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(

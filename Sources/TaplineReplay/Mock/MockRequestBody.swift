@@ -1,5 +1,6 @@
 import TaplineExport
 import TaplineTLS
+import TaplineWire
 
 /// A request body in the form `tapline mock` compares it: JSON as a parsed document
 /// (compared structurally, `JSONDiff`: member order, whitespace and number spelling do
