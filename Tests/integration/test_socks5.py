@@ -12,6 +12,7 @@ import json
 import socket
 import ssl
 import struct
+import subprocess
 import threading
 
 import httpx
@@ -19,7 +20,7 @@ import pytest
 
 from tapline_testkit import rawhttp
 from tapline_testkit.origin import user_record
-from tapline_testkit.util import HOST, curl, describe, free_port, run_tapline, text, wait_until
+from tapline_testkit.util import HOST, clean_env, curl, describe, free_port, run_tapline, tapline_bin, text, wait_until
 
 FLOW_WAIT = 10.0
 
@@ -239,3 +240,25 @@ def test_socks5_is_a_forward_mode_option():
     assert p.returncode == 2 and "--socks5 needs forward mode" in p.stderr, describe(p)
     p = run_tapline("proxy", "--socks5-auth", "a:b")
     assert p.returncode == 2 and "add --socks5" in p.stderr, describe(p)
+
+
+def test_run_with_socks5_points_all_proxy_at_it(tmp_path, https_origin, test_ca):
+    """`tapline run --socks5 0`: ALL_PROXY is socks5h://, the other proxy variables stay
+    HTTP; curl left with ALL_PROXY alone goes through SOCKS5 and is captured by name."""
+    home, captures = tmp_path / "home", tmp_path / "captures"
+    url = f"https://localhost:{https_origin.port}/users/6"
+    script = ('printf "%s %s\\n" "$ALL_PROXY" "$HTTPS_PROXY"; '
+              f'env -u HTTPS_PROXY -u https_proxy -u HTTP_PROXY -u http_proxy curl -sS --fail {url}')
+    p = subprocess.run([str(tapline_bin()), "run", "--capture", str(captures), "--quiet", "--socks5", "0",
+                        "--upstream-ca", str(test_ca.ca_cert), "--", "sh", "-c", script],
+                       capture_output=True, timeout=60, env=clean_env({"TAPLINE_HOME": str(home)}), cwd=tmp_path)
+    out = p.stdout.decode()
+    assert p.returncode == 0, f"{out}\n{p.stderr.decode()}"
+    variables, body = out.split("\n", 1)
+    socks_url, http_url = variables.split(" ")
+    assert socks_url.startswith(f"socks5h://{HOST}:") and http_url.startswith(f"http://{HOST}:"), variables
+    assert json.loads(body) == user_record(6)
+    [session] = [d for d in captures.iterdir() if d.is_dir()]
+    shown = run_tapline("show", str(session), "--flow", "1", "--json", home=home)
+    flow = json.loads(text(shown))
+    assert flow["url"] == url and flow["authority"] == f"localhost:{https_origin.port}", flow
