@@ -218,6 +218,9 @@ enum ProxyCommand {
         if let socks5 = proxy.server.socks5BoundAddress {
             let auth = configuration.socks5Credentials == nil ? "no authentication" : "username/password required"
             StandardError.writeLine("tapline: SOCKS5 listening on \(socks5) (\(auth)); clients use it with curl --socks5-hostname \(socks5)")
+            if !socks5.isLoopback {
+                StandardError.writeLine("tapline: warning: SOCKS5 listening on \(socks5), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
+            }
         }
         if !address.isLoopback {
             StandardError.writeLine("tapline: warning: listening on \(address), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")

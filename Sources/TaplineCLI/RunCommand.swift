@@ -164,7 +164,8 @@ enum RunCommand {
         } else {
             capture = "its session records the flows"
         }
-        StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort); \(capture)")
+        let socks5Text = socks5URL.map { " (ALL_PROXY: SOCKS5 at \($0))" } ?? ""
+        StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort)\(socks5Text); \(capture)")
 
         let child: ChildProcess
         do {

@@ -16,7 +16,8 @@ public final class ProxyServer: @unchecked Sendable {
     private let recorder: (any FlowRecorder)?
     private let certificateAuthority: CertificateAuthority
     /// Tells the user about trouble that is not a flow's: clients turned away while
-    /// the process is out of file descriptors (at most one line per 10 s). Called on
+    /// the process is out of file descriptors (at most one line per 10 s), a host
+    /// switched to pass-through because its client pins (once per host). Called on
     /// `warnings`, never on a loop, so it may block (a stderr pipe nobody reads).
     private let warn: (@Sendable (String) -> Void)?
     /// Serial: runs `warn`, keeping the accepting loop free whatever `warn` does.
