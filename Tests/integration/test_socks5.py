@@ -88,6 +88,25 @@ def test_curl_socks5_with_an_ip_address_https_origin(tapline, https_origin, test
     assert flow["clientTLS"]["sni"] == "localhost", flow
 
 
+@pytest.fixture
+def docroot(tmp_path):
+    """What the `nghttpd` fixture serves."""
+    (tmp_path / "hello.txt").write_bytes(b"hello over h2c\n")
+    return tmp_path
+
+
+def test_h2c_prior_knowledge_through_socks5(tapline, nghttpd):
+    proxy, socks = socks5_proxy(tapline)
+    url = f"http://{nghttpd.authority}/hello.txt"
+    r = curl("--http2-prior-knowledge", "--socks5-hostname", f"{HOST}:{socks}",
+             "--write-out", "%{stderr}VERSION=%{http_version}", url)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"hello over h2c\n" and r.stderr.endswith("VERSION=2"), r
+    [flow] = flows(proxy, 1)
+    assert flow["url"] == url and flow["response"]["status"] == 200, flow
+    assert flow["request"]["version"] == "HTTP/2", flow
+
+
 def test_username_and_password(tapline, origin):
     proxy, socks = socks5_proxy(tapline, "--socks5-auth", "alice:s3cret")
     url = f"http://{HOST}:{origin.port}/users/4"
