@@ -161,6 +161,11 @@ if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
         path: "Fuzz/FuzzProtoParser",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     targets.append(.executableTarget(
+        name: "FuzzSOCKS5",
+        dependencies: ["FuzzDriver", "TaplineWire"],
+        path: "Fuzz/FuzzSOCKS5",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
         name: "FuzzProtobufJSON",
         dependencies: ["FuzzDriver", "TaplineProtobuf", "TaplineWire"],
         path: "Fuzz/FuzzProtobufJSON",

@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target (default 60);
 #                                              TARGET: http1, websocket, capturejson, grpcframer,
-#                                              protobufraw, protoparser, protobufjson (default: all)
+#                                              protobufraw, protoparser, protobufjson, socks5 (default: all)
 #
 #   http1       FuzzHTTP1: HTTP/1 request/response parsers (whole vs split) + ClientHello sniffer
 #   websocket   FuzzWebSocket: WebSocket message decoder (whole vs split, both roles,
@@ -18,6 +18,8 @@
 #   protoparser FuzzProtoParser: the .proto tokenizer, parser and resolution (never crash)
 #   protobufjson FuzzProtobufJSON: schema-driven decode and proto3 JSON with a fixed schema (never
 #               crash; JSON read back, encoded and decoded prints the same)
+#   socks5      FuzzSOCKS5: the SOCKS5 server handshake (whole vs split vs byte by byte, with and
+#               without credentials; outputs end at CONNECT or failure, bytes after it handed on)
 #
 # Crashing inputs are written to .build-fuzz/artifacts/; add each as a unit test.
 set -euo pipefail
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer protobufraw protoparser protobufjson)
+[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer protobufraw protoparser protobufjson socks5)
 scratch=.build-fuzz
 SWIFT="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
 bin_path="$(TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug --show-bin-path)"
@@ -39,8 +41,9 @@ for target in "${targets[@]}"; do
         protobufraw) product=FuzzProtobufRaw; corpus=Fuzz/corpus/protobufraw ;;
         protoparser) product=FuzzProtoParser; corpus=Fuzz/corpus/protoparser ;;
         protobufjson) product=FuzzProtobufJSON; corpus=Fuzz/corpus/protobufjson ;;
+        socks5) product=FuzzSOCKS5; corpus=Fuzz/corpus/socks5 ;;
         *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket, capturejson, grpcframer, protobufraw," \
-               "protoparser or protobufjson)" >&2
+               "protoparser, protobufjson or socks5)" >&2
            exit 2 ;;
     esac
     # The sanitizer link prints hundreds of harmless "Cannot export local symbol

@@ -6,6 +6,7 @@ import TaplineHTTPClient
 import TaplineNet
 import TaplineProxy
 import TaplineTLS
+import TaplineWire
 
 /// `tapline proxy`: runs the intercepting proxy until SIGINT/SIGTERM.
 enum ProxyCommand {
@@ -31,6 +32,12 @@ enum ProxyCommand {
       --insecure                  do not verify upstream TLS certificates
       --upstream-ca FILE          also trust the CA certificates in FILE (PEM) for upstreams
       --passthrough HOSTPATTERN   tunnel CONNECTs to matching hosts untouched (repeatable; *.example.com)
+      --auto-passthrough-after N  pass a host through untouched for the rest of the run once its client
+                                  rejected Tapline's certificate N times in a row (it pins; default 3)
+      --no-auto-passthrough       keep intercepting hosts whose clients reject Tapline's certificate
+      --socks5 [HOST:]PORT        also accept SOCKS5 clients there (host default 127.0.0.1; CONNECT with
+                                  IPv4, IPv6 or a name Tapline resolves): curl --socks5-hostname ...
+      --socks5-auth USER:PASS     the SOCKS5 listener requires this username and password
       --no-forwarded-headers      do not add X-Forwarded-For/-Proto/-Host in reverse mode
       --connect-timeout SECONDS   upstream connect + TLS handshake timeout (default 10)
       --response-timeout SECONDS  wait this long for an upstream's first response byte (default 60)
@@ -113,6 +120,16 @@ enum ProxyCommand {
             }
             configuration.passthroughHosts = args.values("--passthrough").map(HostPattern.init)
             configuration.addForwardedHeaders = !args.flag("--no-forwarded-headers")
+            let autoPassthroughAfter = try args.integer("--auto-passthrough-after", range: 1...1000)
+            if args.flag("--no-auto-passthrough") {
+                guard autoPassthroughAfter == nil else {
+                    throw UsageError("--auto-passthrough-after and --no-auto-passthrough contradict each other")
+                }
+                configuration.autoPassthroughAfter = nil
+            } else if let autoPassthroughAfter {
+                configuration.autoPassthroughAfter = autoPassthroughAfter
+            }
+            try Self.parseSOCKS5(&args, into: &configuration)
             configuration.listenTLS = args.flag("--listen-tls")
             if configuration.listenTLS, configuration.mode == .forward {
                 throw UsageError("--listen-tls needs --reverse URL (forward-mode clients reach HTTPS with CONNECT)")
@@ -149,6 +166,32 @@ enum ProxyCommand {
             self.logFormat = logFormat
         }
 
+        /// `--socks5 [HOST:]PORT` and `--socks5-auth USER:PASS` (forward mode only).
+        private static func parseSOCKS5(_ args: inout CommandArguments,
+                                        into configuration: inout ProxyConfiguration) throws(UsageError) {
+            let credentials = try args.value("--socks5-auth")
+            guard let text = try args.value("--socks5") else {
+                if credentials != nil { throw UsageError("--socks5-auth sets the SOCKS5 listener's credentials: add --socks5 [HOST:]PORT") }
+                return
+            }
+            guard configuration.mode == .forward else {
+                throw UsageError("--socks5 needs forward mode (SOCKS5 clients choose their destination; --reverse has one)")
+            }
+            do {
+                configuration.socks5ListenAddress = try SocketAddress(parsing: text.allSatisfy(\.isNumber) ? "127.0.0.1:\(text)" : text)
+            } catch {
+                throw UsageError("--socks5 takes [HOST:]PORT: \(error)")
+            }
+            if let credentials {
+                let parts = credentials.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2,
+                      let pair = SOCKS5Credentials(username: String(parts[0]), password: String(parts[1])) else {
+                    throw UsageError("--socks5-auth takes USER:PASS, each 1 to 255 bytes")
+                }
+                configuration.socks5Credentials = pair
+            }
+        }
+
         /// A duration option in (possibly fractional) seconds, as milliseconds.
         private static func seconds(_ args: inout CommandArguments, _ name: String) throws(UsageError) -> Int? {
             guard let text = try args.value(name) else { return nil }
@@ -173,6 +216,13 @@ enum ProxyCommand {
         case .served: modeText = "mock server" // tapline mock's; proxy never serves
         }
         StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")
+        if let socks5 = proxy.server.socks5BoundAddress {
+            let auth = configuration.socks5Credentials == nil ? "no authentication" : "username/password required"
+            StandardError.writeLine("tapline: SOCKS5 listening on \(socks5) (\(auth)); clients use it with curl --socks5-hostname \(socks5)")
+            if !socks5.isLoopback {
+                StandardError.writeLine("tapline: warning: SOCKS5 listening on \(socks5), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
+            }
+        }
         if !address.isLoopback {
             StandardError.writeLine("tapline: warning: listening on \(address), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
         }

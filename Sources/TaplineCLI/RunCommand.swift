@@ -30,6 +30,8 @@ enum RunCommand {
       any option of `tapline proxy` (see tapline proxy --help) except --reverse and --listen-tls:
       --capture DIR, --no-capture, --max-body-capture BYTES, --upstream-ca FILE, --insecure,
       --passthrough HOSTPATTERN, --quiet, timeouts, ...; --listen defaults to 127.0.0.1:0 (a free port)
+      --socks5 [HOST:]PORT  also start a SOCKS5 listener (PORT 0: a free one) and point ALL_PROXY and
+                      all_proxy at it (socks5h://); the other proxy variables stay HTTP
 
     environment:
       TAPLINE_HOME    where the CA and the trust bundle COMMAND gets live (default ~/.tapline)
@@ -149,9 +151,12 @@ enum RunCommand {
             StandardError.writeLine("tapline run: warning: no system roots found in \(environment["SSL_CERT_FILE"] ?? ClientTrustFiles.defaultRootsPath): COMMAND trusts Tapline's CA only, so hosts passed through (--passthrough) will not verify")
         }
         let hostPort = proxyAddress.host.contains(":") ? "[\(proxyAddress.host)]:\(proxyAddress.port)" : "\(proxyAddress.host):\(proxyAddress.port)"
+        // --socks5: ALL_PROXY names the SOCKS5 listener (socks5h: Tapline resolves names).
+        let socks5URL = proxy?.server.socks5BoundAddress.map { "socks5h://\($0)" }
         let runEnvironment = RunEnvironment(inherited: environment, proxyURL: "http://\(hostPort)",
                                             proxyHost: proxyAddress.host, proxyPort: proxyAddress.port,
-                                            trust: trust, authorityCertificatePath: certificateAuthority.certificatePath)
+                                            trust: trust, authorityCertificatePath: certificateAuthority.certificatePath,
+                                            socks5URL: socks5URL)
         for warning in runEnvironment.warnings { StandardError.writeLine("tapline run: warning: \(warning)") }
         let capture: String
         if let proxy {
@@ -159,7 +164,8 @@ enum RunCommand {
         } else {
             capture = "its session records the flows"
         }
-        StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort); \(capture)")
+        let socks5Text = socks5URL.map { " (ALL_PROXY: SOCKS5 at \($0))" } ?? ""
+        StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort)\(socks5Text); \(capture)")
 
         let child: ChildProcess
         do {

@@ -25,10 +25,15 @@ struct RunEnvironment {
     /// `JAVA_TOOL_OPTIONS` gets the trust store, the proxy and `NO_PROXY` as
     /// `http.nonProxyHosts` appended (Java reads no proxy variable).
     /// `NODE_EXTRA_CA_CERTS` names Tapline's CA alone: Node adds it to the roots it carries.
+    /// With `socks5URL` (`socks5h://HOST:PORT`, `--socks5`) `ALL_PROXY`/`all_proxy` name it
+    /// instead; the HTTP proxy variables still name `proxyURL`.
     init(inherited: [String: String], proxyURL: String, proxyHost: String, proxyPort: Int,
-         trust: ClientTrustFiles, authorityCertificatePath: String) {
+         trust: ClientTrustFiles, authorityCertificatePath: String, socks5URL: String? = nil) {
         var variables = inherited
         for name in Self.proxyVariables { variables[name] = proxyURL }
+        if let socks5URL {
+            for name in ["ALL_PROXY", "all_proxy"] { variables[name] = socks5URL }
+        }
         for name in Self.bundleVariables { variables[name] = trust.bundlePath }
         variables["NODE_EXTRA_CA_CERTS"] = authorityCertificatePath
         let inheritedDirectories = inherited["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? trust.systemCertificateDirectory

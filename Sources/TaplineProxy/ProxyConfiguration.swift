@@ -36,6 +36,14 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamTrustFile: String?
     /// Host patterns whose CONNECT tunnels are relayed untouched (`--passthrough`).
     public var passthroughHosts: [HostPattern] = []
+    /// Forward mode: a host whose client rejects our certificate this many times in a
+    /// row is passed through for the rest of the run (`--auto-passthrough-after N`,
+    /// default 3); nil: never (`--no-auto-passthrough`).
+    public var autoPassthroughAfter: Int? = 3
+    /// Forward mode: also accept SOCKS5 clients here (`--socks5 [HOST:]PORT`); nil: no SOCKS5 listener.
+    public var socks5ListenAddress: SocketAddress?
+    /// The SOCKS5 listener requires this username and password (`--socks5-auth USER:PASS`).
+    public var socks5Credentials: SOCKS5Credentials?
     /// Add X-Forwarded-For/-Proto/-Host in reverse mode (`--no-forwarded-headers` clears it).
     public var addForwardedHeaders = true
     /// Reverse mode: the upstream speaks HTTP/2 with prior knowledge (`--reverse h2c://host:port`).

@@ -16,6 +16,10 @@ final class ProxyContext {
     let flowIDs: IdentifierSource
     let connectionIDs: IdentifierSource
     let connector: UpstreamConnector
+    /// Hosts switched to pass-through because their clients pin (shared by every loop); nil with `--no-auto-passthrough`.
+    let autoPassthrough: AutoPassthroughTable?
+    /// Tells the user something once on stderr (never blocks the loop: it hands the line on).
+    let warn: @Sendable (String) -> Void
     private(set) var isShuttingDown = false
     private var handlers: [ObjectIdentifier: any ClientHandler] = [:]
     private var recorderWaiters: [() -> Void] = []
@@ -27,7 +31,8 @@ final class ProxyContext {
     private var batchEvents = true
 
     init(loop: EventLoop, configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
-         certificateAuthority: CertificateAuthority, flowIDs: IdentifierSource, connectionIDs: IdentifierSource) {
+         certificateAuthority: CertificateAuthority, flowIDs: IdentifierSource, connectionIDs: IdentifierSource,
+         autoPassthrough: AutoPassthroughTable? = nil, warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.loop = loop
         self.configuration = configuration
         self.recorder = recorder
@@ -35,6 +40,8 @@ final class ProxyContext {
         self.certificateAuthority = certificateAuthority
         self.flowIDs = flowIDs
         self.connectionIDs = connectionIDs
+        self.autoPassthrough = autoPassthrough
+        self.warn = warn
         self.connector = UpstreamConnector(loop: loop, configuration: configuration.httpClient)
     }
 

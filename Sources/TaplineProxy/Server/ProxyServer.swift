@@ -5,8 +5,8 @@ import TaplineNet
 import TaplineTLS
 
 /// The running proxy: one event loop per thread, each with its own
-/// `ProxyContext`, and one listener that hands accepted connections to the loops
-/// in turn. A client connection and the upstream connections it opens live on
+/// `ProxyContext`, and one listener (two with `--socks5`) that hands accepted
+/// connections to the loops in turn. A client connection and the upstream connections it opens live on
 /// one loop, so the hot path takes no locks.
 ///
 /// Thread ownership: `start` and `shutdown` are called from one controlling
@@ -16,7 +16,8 @@ public final class ProxyServer: @unchecked Sendable {
     private let recorder: (any FlowRecorder)?
     private let certificateAuthority: CertificateAuthority
     /// Tells the user about trouble that is not a flow's: clients turned away while
-    /// the process is out of file descriptors (at most one line per 10 s). Called on
+    /// the process is out of file descriptors (at most one line per 10 s), a host
+    /// switched to pass-through because its client pins (once per host). Called on
     /// `warnings`, never on a loop, so it may block (a stderr pipe nobody reads).
     private let warn: (@Sendable (String) -> Void)?
     /// Serial: runs `warn`, keeping the accepting loop free whatever `warn` does.
@@ -24,8 +25,11 @@ public final class ProxyServer: @unchecked Sendable {
     private var group: EventLoopGroup?
     private var contexts: [LoopBound<ProxyContext>] = []
     private var listener: LoopBound<TCPListener>?
+    private var socks5Listener: LoopBound<TCPListener>?
     /// The address actually bound (the port filled in when 0 was asked for).
     public private(set) var boundAddress: SocketAddress
+    /// The SOCKS5 listener's address actually bound; nil without `--socks5`.
+    public private(set) var socks5BoundAddress: SocketAddress?
 
     public init(configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
                 certificateAuthority: CertificateAuthority, warn: (@Sendable (String) -> Void)? = nil) {
@@ -47,38 +51,75 @@ public final class ProxyServer: @unchecked Sendable {
         self.group = group
         let flowIDs = IdentifierSource()
         let connectionIDs = IdentifierSource()
+        let warnings = self.warnings
+        let warn = self.warn
+        let warnLater: @Sendable (String) -> Void = { text in warnings.async { warn?(text) } }
+        let autoPassthrough = configuration.autoPassthroughAfter.map(AutoPassthroughTable.init(threshold:))
         let contexts = group.loops.map { loop in
             LoopBound(ProxyContext(loop: loop, configuration: configuration, recorder: recorder,
                                    certificateAuthority: certificateAuthority,
-                                   flowIDs: flowIDs, connectionIDs: connectionIDs), loop: loop)
+                                   flowIDs: flowIDs, connectionIDs: connectionIDs,
+                                   autoPassthrough: autoPassthrough, warn: warnLater), loop: loop)
         }
-        let listener: TCPListener
+        // Each accepted connection goes to the next loop in turn and lives there with its
+        // upstream connections; `loop.index` is the loop's position in `group.loops`.
+        var reportRefusals: (@Sendable (AcceptRefusals) -> Void)?
+        if warn != nil {
+            reportRefusals = { refusals in warnLater(refusals.description) }
+        }
+        var listeners: [TCPListener] = []
         do {
-            // Each accepted connection goes to the next loop in turn and lives there with its
-            // upstream connections; `loop.index` is the loop's position in `group.loops`.
-            var reportRefusals: (@Sendable (AcceptRefusals) -> Void)?
-            if let warn {
-                let warnings = self.warnings
-                reportRefusals = { refusals in warnings.async { warn(refusals.description) } }
-            }
-            listener = try TCPListener(distributingTo: group.loops, address: configuration.listenAddress,
-                                       onRefusals: reportRefusals) { connection in
+            let address = configuration.listenAddress
+            listeners.append(try Self.listen(on: address, group: group, onRefusals: reportRefusals) { connection in
                 Self.accept(connection, context: contexts[connection.loop.index].value)
+            })
+            if let socks5Address = configuration.socks5ListenAddress {
+                listeners.append(try Self.listen(on: socks5Address, group: group, onRefusals: reportRefusals) { connection in
+                    Self.acceptSOCKS5(connection, context: contexts[connection.loop.index].value)
+                })
             }
         } catch {
+            for listener in listeners {
+                Self.onLoop(listener.loop) { listener.close() }
+            }
             group.shutdown()
             self.group = nil
-            throw .cannotListen(configuration.listenAddress.description, error.description)
+            throw error
         }
         self.contexts = contexts
-        self.listener = LoopBound(listener, loop: listener.loop)
-        boundAddress = listener.localAddress
+        self.listener = LoopBound(listeners[0], loop: listeners[0].loop)
+        boundAddress = listeners[0].localAddress
+        if listeners.count > 1 {
+            socks5Listener = LoopBound(listeners[1], loop: listeners[1].loop)
+            socks5BoundAddress = listeners[1].localAddress
+        }
     }
 
-    private static func accept(_ connection: TCPConnection, context: ProxyContext) {
+    private static func listen(on address: SocketAddress, group: EventLoopGroup,
+                               onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
+                               accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
+        do {
+            return try TCPListener(distributingTo: group.loops, address: address, onRefusals: onRefusals, onAccept: accept)
+        } catch {
+            throw .cannotListen(address.description, error.description)
+        }
+    }
+
+    /// A connection on the SOCKS5 listener: the handshake first, then the CONNECT path.
+    private static func acceptSOCKS5(_ connection: TCPConnection, context: ProxyContext) {
+        guard let info = open(connection, context: context) else { return }
+        let handler = SOCKS5HandshakeHandler(context: context, client: PlainStream(connection: connection), info: info,
+                                             listenerAddress: connection.localAddress)
+        context.register(handler, for: connection)
+        handler.start()
+    }
+
+    /// Takes a new client connection on: its watermarks, its id, `connectionOpened`.
+    /// Nil (and closed) while shutting down.
+    private static func open(_ connection: TCPConnection, context: ProxyContext) -> ClientConnectionInfo? {
         if context.isShuttingDown {
             connection.close()
-            return
+            return nil
         }
         connection.highWatermark = context.configuration.writeHighWatermark
         connection.lowWatermark = context.configuration.writeLowWatermark
@@ -86,6 +127,11 @@ public final class ProxyServer: @unchecked Sendable {
                                         address: connection.remoteAddress, scheme: "http")
         context.record(.connectionOpened(connection: info.id, client: connection.remoteAddress.description,
                                          listener: connection.localAddress.description, time: .now()))
+        return info
+    }
+
+    private static func accept(_ connection: TCPConnection, context: ProxyContext) {
+        guard let info = open(connection, context: context) else { return }
         switch context.configuration.mode {
         case .forward:
             let handler = HTTP1ProxyHandler(context: context, client: PlainStream(connection: connection),
@@ -105,7 +151,7 @@ public final class ProxyServer: @unchecked Sendable {
     /// grace period, then abort what is left and stop the loops. Blocks the caller.
     public func shutdown() {
         guard let group else { return }
-        if let listener {
+        for listener in [listener, socks5Listener].compactMap({ $0 }) {
             Self.onLoop(listener.loop) { listener.value.close() }
         }
         for (loop, context) in zip(group.loops, contexts) {

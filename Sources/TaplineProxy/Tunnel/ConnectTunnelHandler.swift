@@ -4,15 +4,18 @@ import TaplineNet
 import TaplineTLS
 import TaplineWire
 
-/// Takes over a client connection after `CONNECT host:port` was answered
-/// with 200, and decides from the client's first bytes what the tunnel carries:
+/// Takes over a client connection once it is a tunnel to `host:port` — after
+/// `CONNECT host:port` was answered with 200, or a SOCKS5 CONNECT with
+/// "succeeded" (`SOCKS5HandshakeHandler`) — and decides from the client's first
+/// bytes what the tunnel carries:
 /// - a TLS ClientHello: intercept. Connect to the upstream first (offering the
 ///   client's ALPN protocols that we can proxy), then finish the client's
 ///   handshake with a leaf for its SNI, selecting the ALPN the upstream chose,
 ///   and proxy HTTP inside. A client that rejects our certificate becomes a
 ///   `tls-failed` flow with the alert and a hint.
 /// - plaintext HTTP/1: proxy it, addressed to the CONNECT target.
-/// - anything else (or a `--passthrough` host, or a client that stays silent
+/// - anything else (or a `--passthrough` host, a host whose client pins its
+///   certificate per `context.autoPassthrough`, or a client that stays silent
 ///   because the server speaks first): relay raw bytes as a `tunnel` flow.
 ///
 /// Thread ownership: confined to `context.loop`; retained by the context's
@@ -23,7 +26,8 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private var info: ClientConnectionInfo
     private let host: String
     private let port: Int
-    private let connectRequest: HTTPRequestHead
+    /// The HTTP CONNECT request, recorded as the tunnel's request; nil for SOCKS5.
+    private let connectRequest: HTTPRequestHead?
     private var buffered: [UInt8] = []
     private var decided = false
     private var sniffTimer: LoopTimer?
@@ -40,7 +44,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private let supportedALPN = ["h2", "http/1.1"]
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, host: String, port: Int,
-         connectRequest: HTTPRequestHead) {
+         connectRequest: HTTPRequestHead?) {
         self.context = context
         self.client = client
         self.info = info
@@ -52,7 +56,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     func start(initialBytes: [UInt8]) {
         client.delegate = self
         buffered = initialBytes
-        if context.configuration.isPassthrough(host: host) {
+        if context.configuration.isPassthrough(host: host) || context.autoPassthrough?.isPassedThrough(host) == true {
             openRawTunnel()
             return
         }
@@ -155,6 +159,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             guard let self else { return }
             switch result {
             case .success(let stream):
+                self.context.autoPassthrough?.recordAcceptance(of: self.host)
                 var info = self.info
                 info.scheme = "https"
                 self.context.record(.connectionTLS(connection: info.id,
@@ -178,6 +183,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             case .failure(let error):
                 upstream?.stream.close()
                 self.recordFailedTLS(FlowError(.clientTLS, Self.describeClientRejection(error, host: certificateHost)))
+                self.countRejection(error)
             }
         }
         // Until the handshake succeeds this handler owns the stream and hears of the connection closing.
@@ -192,10 +198,17 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     static func describeClientRejection(_ error: TLSError, host: String) -> String {
         let base = "the client rejected the TLS handshake for \(host): \(error)"
         if case .handshakeFailed(_, let alert?) = error,
-           ["unknown ca", "bad certificate", "certificate unknown", "unsupported certificate"].contains(where: alert.lowercased().contains) {
+           AutoPassthroughTable.certificateAlerts.contains(where: alert.lowercased().contains) {
             return base + ". The client does not trust Tapline's CA (install it: `tapline ca --path`) or pins its certificate (tunnel it untouched with --passthrough \(host))"
         }
         return base
+    }
+
+    /// Counts a client's refusal of our certificate toward switching `host` to pass-through.
+    private func countRejection(_ error: TLSError) {
+        guard let table = context.autoPassthrough, AutoPassthroughTable.countsAsRejection(error),
+              table.recordRejection(of: host) else { return }
+        context.warn("the client rejected Tapline's certificate for \(host) \(table.threshold) times in a row (it pins its certificate or does not trust Tapline's CA): its connections to \(host) are passed through untouched, not intercepted, for the rest of this run (--no-auto-passthrough turns this off)")
     }
 
     private func recordFailedTLS(_ error: FlowError) {
@@ -203,7 +216,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         let now = Timestamp.now()
         context.record(.flowStarted(flow: flow, connection: info.id, kind: .tlsFailed, scheme: "https",
                                     authority: UpstreamTarget(scheme: .https, host: host, port: port).authority, time: now))
-        context.record(.requestHead(flow: flow, head: connectRequest, time: now))
+        if let connectRequest { context.record(.requestHead(flow: flow, head: connectRequest, time: now)) }
         var timings = FlowTimings()
         timings.requestStart = now
         timings.done = now
@@ -222,7 +235,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         pendingFlow = (flow, timings)
         context.record(.flowStarted(flow: flow, connection: info.id, kind: .tunnel, scheme: "tcp",
                                     authority: UpstreamTarget(scheme: .http, host: host, port: port).hostPort, time: now))
-        context.record(.requestHead(flow: flow, head: connectRequest, time: now))
+        if let connectRequest { context.record(.requestHead(flow: flow, head: connectRequest, time: now)) }
         context.connector.connect(to: UpstreamTarget(scheme: .http, host: host, port: port),
                                   timings: timings) { [weak self] result in
             guard let self else { return }
