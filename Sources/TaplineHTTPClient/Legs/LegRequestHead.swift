@@ -21,4 +21,20 @@ public enum LegRequestHead {
         case .http2(let fields): return HTTP2HeadTranslator.requestPseudoHeaders(fields).method ?? "GET"
         }
     }
+
+    /// The request's method is HEAD (its response has no content: RFC 9110 §9.3.2). Read
+    /// from an HTTP/2 block's bytes: no `String`, no pass over the other pseudo-headers.
+    public var isHEAD: Bool {
+        switch self {
+        case .http1(let head):
+            return head.method == "HEAD"
+        case .http2(let fields):
+            return fields.withUnsafeFieldBytes { fields in
+                for index in 0..<fields.count where fields.nameIs(index, ":method") {
+                    return HTTPCommonTokens.equals(fields.value(index), "HEAD")
+                }
+                return false
+            }
+        }
+    }
 }
