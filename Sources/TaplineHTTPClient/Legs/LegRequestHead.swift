@@ -31,7 +31,9 @@ public enum LegRequestHead {
         case .http2(let fields):
             return fields.withUnsafeFieldBytes { fields in
                 for index in 0..<fields.count where fields.nameIs(index, ":method") {
-                    return HTTPCommonTokens.equals(fields.value(index), "HEAD")
+                    let value = fields.value(index) // methods are case-sensitive (RFC 9110 §9.1)
+                    return value.count == 4 && value[0] == UInt8(ascii: "H") && value[1] == UInt8(ascii: "E")
+                        && value[2] == UInt8(ascii: "A") && value[3] == UInt8(ascii: "D")
                 }
                 return false
             }

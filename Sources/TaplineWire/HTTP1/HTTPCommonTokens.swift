@@ -34,7 +34,7 @@ public enum HTTPCommonTokens {
 
     /// `bytes` are exactly the bytes of `text` (also what `HTTPHeaderFieldBytes.nameIs` compares with).
     @inlinable @inline(__always)
-    public static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+    static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
         guard bytes.count == text.utf8CodeUnitCount else { return false }
         let other = text.utf8Start
         for index in 0..<bytes.count where bytes[index] != other[index] { return false }
