@@ -154,7 +154,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
             delegate.leg(self, receivedHead: head)
             return
         }
-        let framing = HTTP2HeadTranslator.http1Framing(of: head.received.headers, requestMethod: requestMethod,
+        let framing = HTTP2HeadTranslator.http1Framing(of: head.received.headers, requestIsHEAD: requestMethod == "HEAD",
                                                        endStream: head.endsStream)
         delegate.leg(self, receivedHead: LegResponseHead(received: head.received, framing: framing,
                                                          statedContentLength: nil, endsStream: head.endsStream))

@@ -70,8 +70,11 @@ public final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
     private var held: [HeldEvent] = []
     /// The stream, once opened (0 before).
     public private(set) var stream: Int32 = 0
-    /// The request block sent (its `:method` decides an HTTP/1.1 framing, if one is asked).
-    public private(set) var requestFields = HTTPHeaders()
+    /// The request sent was a HEAD: all an HTTP/1.1 framing of its response (if one is
+    /// asked) needs of it. The block itself is not kept: nghttp2 copied it, and holding
+    /// it for the stream's life moved its allocation off glibc's per-thread cache
+    /// (docs/performance.md).
+    public private(set) var requestIsHEAD = false
     private var requestEnded = false
     public private(set) var responseStarted = false
     /// Response DATA bytes delivered and not yet credited back with `consumed`.
@@ -101,12 +104,6 @@ public final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         stream = 0
         requestEnded = false
         responseStarted = false
-    }
-
-    /// Lets go of the request block of a detached leg (it is kept while the stream is
-    /// open, for an HTTP/1.1 framing asked of its response).
-    func releaseRequest() {
-        requestFields = HTTPHeaders()
     }
 
     /// The owner (set at `init`); an HTTP/2 stream leg reports its stream's end codes, so
@@ -141,7 +138,7 @@ public final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         case .http2(let block):
             fields = block
         }
-        requestFields = fields
+        requestIsHEAD = head.isHEAD
         phase = .exchanging
         requestEnded = endStream
         do {

@@ -20,14 +20,14 @@ public protocol HTTP2StreamLegDelegate: HTTPClientLegDelegate {
     /// The final response's HEADERS block as received (`endsStream`: it ended the stream;
     /// the end follows): the leg reports it here instead of `leg(_:receivedHead:)`, so an
     /// owner that forwards the block as is builds no `LegResponseHead`. By default the
-    /// head call, with the framing worked out from the leg's request when asked.
+    /// head call, with the framing worked out (for the leg's request) when asked.
     func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool)
 }
 
 extension HTTP2StreamLegDelegate {
     public func leg(_ leg: HTTP2StreamLeg, receivedResponseBlock fields: HTTPHeaders, endsStream: Bool) {
         self.leg(leg, receivedHead: LegResponseHead(http2Response: fields, endsStream: endsStream,
-                                                    request: leg.requestFields))
+                                                    requestIsHEAD: leg.requestIsHEAD))
     }
 
     public func leg(_ leg: HTTP2StreamLeg, receivedData bytes: [UInt8]) {

@@ -38,7 +38,6 @@ public struct HTTP2StreamLegRecycler {
             return
         }
         leg = nil
-        detached.releaseRequest()
         spare.append(detached)
     }
 

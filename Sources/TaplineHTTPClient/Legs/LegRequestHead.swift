@@ -21,4 +21,22 @@ public enum LegRequestHead {
         case .http2(let fields): return HTTP2HeadTranslator.requestPseudoHeaders(fields).method ?? "GET"
         }
     }
+
+    /// The request's method is HEAD (its response has no content: RFC 9110 §9.3.2). Read
+    /// from an HTTP/2 block's bytes: no `String`, no pass over the other pseudo-headers.
+    public var isHEAD: Bool {
+        switch self {
+        case .http1(let head):
+            return head.method == "HEAD"
+        case .http2(let fields):
+            return fields.withUnsafeFieldBytes { fields in
+                for index in 0..<fields.count where fields.nameIs(index, ":method") {
+                    let value = fields.value(index) // methods are case-sensitive (RFC 9110 §9.1)
+                    return value.count == 4 && value[0] == UInt8(ascii: "H") && value[1] == UInt8(ascii: "E")
+                        && value[2] == UInt8(ascii: "A") && value[3] == UInt8(ascii: "D")
+                }
+                return false
+            }
+        }
+    }
 }

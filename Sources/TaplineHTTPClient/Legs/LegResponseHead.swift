@@ -12,8 +12,9 @@ public struct LegResponseHead {
     /// only when an owner asks (an HTTP/2 owner forwards the block and never does).
     private enum FramingSource {
         case decided(HTTP1BodyFraming)
-        /// The HTTP/2 block of the request it answers (its `:method` counts).
-        case http2Response(request: HTTPHeaders)
+        /// An HTTP/2 response; whether the request it answers is a HEAD (all its framing
+        /// needs of the request).
+        case http2Response(requestIsHEAD: Bool)
     }
 
     public let received: HTTPResponseHead
@@ -35,11 +36,11 @@ public struct LegResponseHead {
         self.endsStream = endsStream
     }
 
-    /// A final HTTP/2 response to the request block `request`: `framing` is worked out
-    /// when asked.
-    init(http2Response fields: HTTPHeaders, endsStream: Bool, request: HTTPHeaders) {
+    /// A final HTTP/2 response to a request that was a HEAD or not (`requestIsHEAD`):
+    /// `framing` is worked out when asked.
+    init(http2Response fields: HTTPHeaders, endsStream: Bool, requestIsHEAD: Bool) {
         received = HTTP2HeadTranslator.capturedResponse(fields)
-        framingSource = .http2Response(request: request)
+        framingSource = .http2Response(requestIsHEAD: requestIsHEAD)
         statedContentLength = nil
         self.endsStream = endsStream
     }
@@ -53,9 +54,8 @@ public struct LegResponseHead {
         switch framingSource {
         case .decided(let framing):
             return framing
-        case .http2Response(let request):
-            return HTTP2HeadTranslator.http1Framing(of: received.headers, requestMethod: LegRequestHead.http2(request).method,
-                                                    endStream: endsStream)
+        case .http2Response(let requestIsHEAD):
+            return HTTP2HeadTranslator.http1Framing(of: received.headers, requestIsHEAD: requestIsHEAD, endStream: endsStream)
         }
     }
 

@@ -122,9 +122,9 @@ public enum HTTP2HeadTranslator {
     /// How an HTTP/1.1 message carrying this HTTP/2 response is framed: none for a
     /// response to HEAD, a 204 or a 304; its content-length; zero when the HEADERS ended
     /// the stream; else chunked (its length is not known up front).
-    static func http1Framing(of fields: HTTPHeaders, requestMethod: String, endStream: Bool) -> HTTP1BodyFraming {
+    static func http1Framing(of fields: HTTPHeaders, requestIsHEAD: Bool, endStream: Bool) -> HTTP1BodyFraming {
         let status = fields.http2Status ?? 0
-        if requestMethod == "HEAD" || status == 204 || status == 304 { return .none }
+        if requestIsHEAD || status == 204 || status == 304 { return .none }
         if let length = fields.first(name: "content-length").flatMap({ Int($0) }) { return .contentLength(length) }
         return endStream ? .contentLength(0) : .chunked
     }

@@ -446,10 +446,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         let fields = HTTP2HeadTranslator.http2Request(
             exchange.machine.requestFields, authority: route.isReverse ? route.target.authority : nil,
             forwardedFor: forwardedFor)
-        let reused = connection.streamsOpened > 0
         let leg = streamLegs.leg(on: connection, owner: exchange)
         exchange.leg = .http2(leg)
-        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http2, reused: reused,
+        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http2, reused: leg.reused,
                                    server: connection.upstream.serverAddress, tls: connection.upstream.tls,
                                    head: .http2(fields), now: eventTime, exchange)
     }
