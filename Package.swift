@@ -85,7 +85,7 @@ var targets: [Target] = [
             swiftSettings: strict),
     // MARK: Export: Postman Collection v2.1, HAR 1.2 (export and import), curl.
     .target(name: "TaplineExport",
-            dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],
+            dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression", "TaplineProtobuf"],
             swiftSettings: strict),
     // MARK: Replay: comparing sessions flow by flow (`tapline diff`); replay and mock to come.
     .target(name: "TaplineReplay",
@@ -109,7 +109,8 @@ var targets: [Target] = [
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineReplayTests",
                 dependencies: ["TaplineReplay", "TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineWire"]),
-    .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
+    .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI",
+                                                         "TaplineProtobuf", "TaplineWire"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).
     .target(name: "TaplineTestSupport", dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineFlow"],
