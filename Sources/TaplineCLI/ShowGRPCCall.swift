@@ -95,7 +95,8 @@ enum ShowGRPCCall {
         case .notDecoded(let reason):
             return [style.yellow(ShowText.sanitize(reason))]
         case .incomplete(let stored, let declared):
-            return [style.yellow("incomplete: \(stored) of \(declared) bytes captured")]
+            return [style.yellow(declared.map { "incomplete: \(stored) of \($0) bytes captured" }
+                                 ?? "incomplete: the capture ends inside the message's length prefix")]
         }
     }
 

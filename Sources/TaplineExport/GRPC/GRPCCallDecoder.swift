@@ -95,12 +95,25 @@ public struct GRPCCallDecoder: Sendable {
             messages: messages, trailers: trailers, status: status, statusDetails: statusDetails, notes: notes)
     }
 
-    /// Header fields other than pseudo-headers, in order.
+    /// The call's custom metadata in `headers`, in order: every field but pseudo-headers, the
+    /// `grpc-` fields gRPC reserves for itself (`grpc-timeout`, `grpc-encoding`, `grpc-status`,
+    /// ...) and the HTTP fields gRPC's transport sets (`Content-Type`, `TE`, `User-Agent`, ...).
+    /// What an application set and what `grpcurl -H` would send again.
     static func metadata(_ headers: HTTPHeaders) -> HTTPHeaders {
         var result = HTTPHeaders()
-        for field in headers where !field.name.hasPrefix(":") { result.add(name: field.name, value: field.value) }
+        for field in headers {
+            let name = field.name.lowercased()
+            if name.hasPrefix(":") || name.hasPrefix("grpc-") || transportFields.contains(name) { continue }
+            result.add(name: field.name, value: field.value)
+        }
         return result
     }
+
+    /// HTTP fields a gRPC transport sets for itself (lower case); not metadata.
+    static let transportFields: Set<String> = [
+        "content-type", "te", "user-agent", "host", "content-length", "connection", "transfer-encoding", "trailer",
+        "accept-encoding", "content-encoding", "date", "server",
+    ]
 
     private struct DirectionMessages {
         var messages: [GRPCCapturedMessage] = []
@@ -154,11 +167,14 @@ public struct GRPCCallDecoder: Sendable {
         switch failure {
         case .truncated(let received, let expected, let frameOffset)?:
             let (when, isChunk) = time(endingAt: bytes.count)
+            // `expected` is the prefix's size while the prefix itself is cut, else prefix + payload.
+            let prefixWhole = received >= GRPCMessageFrame.prefixSize
+            let declared = prefixWhole ? expected - GRPCMessageFrame.prefixSize : nil
             result.messages.append(GRPCCapturedMessage(
-                direction: direction, index: result.messages.count, compressed: false,
-                wireBytes: max(0, expected - GRPCMessageFrame.prefixSize), time: when, timeIsChunkTime: isChunk,
-                content: .incomplete(storedBytes: max(0, received - GRPCMessageFrame.prefixSize),
-                                     declaredBytes: max(0, expected - GRPCMessageFrame.prefixSize))))
+                direction: direction, index: result.messages.count,
+                compressed: prefixWhole && bytes[frameOffset] & GRPCMessageFrame.compressedFlag != 0,
+                wireBytes: declared ?? 0, time: when, timeIsChunkTime: isChunk,
+                content: .incomplete(storedBytes: max(0, received - GRPCMessageFrame.prefixSize), declaredBytes: declared)))
             let why = body.truncated ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes (--max-body-capture)"
                                      : body.isComplete ? "the body ended inside it" : "the body did not end"
             result.notes.append("\(direction.rawValue) message \(result.messages.count - 1) (frame at byte \(frameOffset)) is incomplete: \(why)")

@@ -68,7 +68,7 @@ extension GRPCCallView {
             members += [JSONMember("decoding", .string("none")), JSONMember("reason", .string(reason))]
         case .incomplete(let stored, let declared):
             members += [JSONMember("decoding", .string("incomplete")), JSONMember("storedBytes", .integer(stored)),
-                        JSONMember("declaredBytes", .integer(declared))]
+                        JSONMember("declaredBytes", declared.map { .integer($0) } ?? .null)]
         }
         return .object(members)
     }

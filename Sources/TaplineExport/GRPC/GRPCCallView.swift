@@ -21,7 +21,8 @@ public struct GRPCCallView: Sendable, Equatable {
     /// The message types the schema gives the method; nil without one.
     public var requestType: String?
     public var responseType: String?
-    /// The request and response header fields other than pseudo-headers.
+    /// The request's and the response head's custom metadata (`GRPCCallDecoder.metadata`:
+    /// no pseudo-headers, `grpc-` fields or transport fields).
     public var requestMetadata: HTTPHeaders
     public var responseMetadata: HTTPHeaders
     public var messages: [GRPCCapturedMessage]

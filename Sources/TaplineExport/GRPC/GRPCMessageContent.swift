@@ -13,8 +13,9 @@ public enum GRPCMessageContent: Sendable, Equatable {
     /// Tapline does not undo, bytes that are not the schema's type, ...).
     case notDecoded(reason: String)
     /// Only `storedBytes` of the `declaredBytes` payload were captured (`--max-body-capture`,
-    /// or the body ended inside the message).
-    case incomplete(storedBytes: Int, declaredBytes: Int)
+    /// or the body ended inside the message); `declaredBytes` is nil when the body ended
+    /// inside the 5-byte prefix that declares it.
+    case incomplete(storedBytes: Int, declaredBytes: Int?)
 
     /// The message as JSON, when it has one.
     public var json: JSONValue? {
