@@ -1,3 +1,4 @@
+import Foundation
 import TaplineProtobuf
 
 /// The schema options `proto decode`, `proto encode`, `show` and `export` share:
@@ -40,6 +41,19 @@ struct ProtoSchemaSources {
             return nil
         }
         return ProtoSchemaSources(protoPaths: protoPaths, importRoots: importRoots, descriptorSets: descriptorSets)
+    }
+
+    /// grpcurl's options for the same schema, for a call to `service`: `-import-path` for
+    /// every import root and `-proto` for the file defining the service when a `.proto`
+    /// source holds it, else `-protoset` for each descriptor set. Words, not yet quoted.
+    func grpcurlArguments(service: String, schema: ProtoSchema) -> [String] {
+        var loader = ProtoFileLoader(importRoots: importRoots)
+        _ = try? loader.fileNames(for: protoPaths)  // adds the roots `load` added
+        if let file = schema.fileName(definingSymbol: service),
+           loader.importRoots.contains(where: { FileManager.default.fileExists(atPath: $0 + "/" + file) }) {
+            return loader.importRoots.flatMap { ["-import-path", $0] } + ["-proto", file]
+        }
+        return descriptorSets.flatMap { ["-protoset", $0] }
     }
 
     func load() throws(ProtoSchemaError) -> ProtoSchema {
