@@ -111,7 +111,8 @@ enum ExportCommand {
 
         do throws(ExportError) {
             if let postman {
-                try writePostman(sessions, filter: filter, options: options, to: postman)
+                try writePostman(sessions, filter: filter, options: options,
+                                 grpcCalls: GRPCCallReader(decoder: GRPCCallDecoder(schema: schema)), to: postman)
             } else if let har {
                 try writeHAR(sessions[0], filter: filter, grpcCalls: GRPCCallReader(decoder: GRPCCallDecoder(schema: schema)), to: har)
             } else if grpcurl {
@@ -132,9 +133,11 @@ enum ExportCommand {
     }
 
     private static func writePostman(_ sessions: [CapturedSession], filter: FlowFilter, options: PostmanExportOptions,
-                                     to path: String) throws(ExportError) {
+                                     grpcCalls: GRPCCallReader, to path: String) throws(ExportError) {
         let sources = sessions.map { session in (session: session.id, flows: session.flows.filter(filter.matches)) }
-        let export = try PostmanExporter(options: options).export(sources)
+        var exporter = PostmanExporter(options: options)
+        exporter.grpcCalls = grpcCalls
+        let export = try exporter.export(sources)
         let directory = path == "-" ? "." : (path as NSString).deletingLastPathComponent
         for (name, bytes) in export.files.sorted(by: { $0.key < $1.key }) {
             let target = (directory.isEmpty ? "." : directory) + "/" + name
