@@ -277,3 +277,126 @@ def test_the_detail_prints_each_message_as_json_with_direction_and_time(recorded
     assert detail.count("→ request ") == 3 and detail.count("← response ") == 3, detail
     assert '"text": "HI 2"' in detail and f"{PACKAGE}.ChatMessage" in detail, detail
     assert base64.b64encode(b"\x00\xff").decode() in detail, detail
+
+
+# --- export ---------------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def fixture_schema(name: str) -> dict:
+    return json.loads((FIXTURES / "schemas" / name).read_text())
+
+
+def grpcurl_commands(output: str) -> list[dict]:
+    """Each printed grpcurl command taken apart: its flags with values, -H, -d, address, method."""
+    import shlex
+    commands = []
+    for block in output.split("# flow ")[1:]:
+        lines = [line for line in block.splitlines()[1:] if not line.startswith("#")]
+        words = shlex.split(" ".join(line.rstrip("\\") for line in lines).replace("\\\n", " "))
+        assert words[0] == "grpcurl", words
+        parsed = {"flags": [], "H": [], "d": None, "import_path": [], "proto": []}
+        rest = words[1:]
+        while rest and rest[0].startswith("-"):
+            flag = rest.pop(0)
+            if flag == "-plaintext":
+                parsed["flags"].append(flag)
+            elif flag == "-H":
+                parsed["H"].append(tuple(part.strip() for part in rest.pop(0).split(":", 1)))
+            elif flag == "-d":
+                parsed["d"] = rest.pop(0)
+            elif flag == "-import-path":
+                parsed["import_path"].append(rest.pop(0))
+            elif flag == "-proto":
+                parsed["proto"].append(rest.pop(0))
+            else:
+                raise AssertionError(f"unexpected flag {flag} in {words}")
+        parsed["address"], parsed["method"] = rest
+        commands.append(parsed)
+    return commands
+
+
+def json_documents(text_: str) -> list[dict]:
+    """The stream of JSON objects grpcurl reads from -d."""
+    decoder, documents, index = json.JSONDecoder(), [], 0
+    while index < len(text_):
+        if text_[index].isspace():
+            index += 1
+            continue
+        document, index = decoder.raw_decode(text_, index)
+        documents.append(document)
+    return documents
+
+
+def test_grpcurl_commands_parse_and_their_json_replays_with_the_same_answers(recorded, types):
+    proxy, _, client_got = recorded
+    p = run_tapline("export", str(proxy.session_dir()), "--grpcurl", "--proto", str(PROTO_ROOT), timeout=60)
+    assert p.returncode == 0, describe(p)
+    commands = grpcurl_commands(text(p))
+    assert [c["method"] for c in commands] == [f"{SERVICE}/{m}" for m in
+                                                ["GetOrder", "GetOrder", "WatchOrders", "UploadItems", "Chat"]]
+    for command in commands:
+        assert command["flags"] == ["-plaintext"] and command["proto"] == ["tapline/example/v1/orders.proto"]
+        assert (Path(command["import_path"][0]) / command["proto"][0]).exists(), command
+    assert commands[0]["H"] == [("x-tag", "t1")]
+    # Replay the requests' JSON through the Python client against a fresh server: the same answers.
+    origin = OrdersOrigin(types)
+    T = types
+    try:
+        with grpc.insecure_channel(f"{HOST}:{origin.port}") as channel:
+            def replay(command, kind, request_name, response_name):
+                requests = [json_format.ParseDict(d, T(request_name)()) for d in json_documents(command["d"])]
+                method = getattr(channel, kind)(f"/{command['method']}", request_serializer=T(request_name).SerializeToString,
+                                                response_deserializer=T(response_name).FromString)
+                if kind.startswith("unary"):
+                    assert len(requests) == 1
+                    answer = method(requests[0], metadata=command["H"], timeout=20)
+                else:
+                    answer = method(iter(requests), metadata=command["H"], timeout=20)
+                return [as_dict(m) for m in answer] if kind.endswith("stream") else [as_dict(answer)]
+            assert replay(commands[0], "unary_unary", "GetOrderRequest", "Order") == client_got["GetOrder"]
+            assert replay(commands[2], "unary_stream", "WatchOrdersRequest", "OrderEvent") == client_got["WatchOrders"]
+            assert replay(commands[3], "stream_unary", "Order.Item", "UploadSummary") == client_got["UploadItems"]
+            assert replay(commands[4], "stream_stream", "ChatMessage", "ChatMessage") == client_got["Chat"]
+    finally:
+        origin.stop()
+
+
+def test_postman_export_puts_the_calls_in_a_grpc_folder_with_their_messages(recorded, tmp_path):
+    from jsonschema import Draft4Validator, Draft7Validator
+    proxy, origin, client_got = recorded
+    target = tmp_path / "grpc.postman_collection.json"
+    p = run_tapline("export", str(proxy.session_dir()), "--postman", str(target), "--proto", str(PROTO_ROOT), timeout=60)
+    assert p.returncode == 0, describe(p)
+    collection = json.loads(target.read_text())
+    for validator, name in [(Draft7Validator, "postman-collection-v2.1.0.schema.json"),
+                            (Draft4Validator, "postman-collection-v2.1.0.draft-04.schema.json")]:
+        errors = list(validator(fixture_schema(name)).iter_errors(collection))
+        assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+    folder = next(item for item in collection["item"] if item["name"] == "gRPC")
+    items = {item["name"]: item for item in folder["item"]}
+    assert sorted(items) == sorted(f"{SERVICE}/{m}" for m in KINDS)
+    for method, kind in KINDS.items():
+        extension = items[f"{SERVICE}/{method}"]["_tapline"]
+        assert extension["protocol"] == "grpc" and extension["service"] == SERVICE and extension["method"] == method
+        assert extension["kind"] == kind
+        received = [json.loads(m["data"]) for m in extension["messages"] if m["direction"] == "receive"]
+        assert received == client_got[method]
+        assert all(m["decoding"] == "schema" for m in extension["messages"])
+
+
+def test_har_export_marks_grpc_calls_and_carries_their_messages(recorded, tmp_path):
+    from jsonschema import Draft7Validator, FormatChecker
+    proxy, origin, client_got = recorded
+    target = tmp_path / "grpc.har"
+    p = run_tapline("export", str(proxy.session_dir()), "--har", str(target), "--proto", str(PROTO_ROOT), timeout=60)
+    assert p.returncode == 0, describe(p)
+    har = json.loads(target.read_text())
+    errors = list(Draft7Validator(fixture_schema("har-1.2.schema.json"), format_checker=FormatChecker()).iter_errors(har))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+    entries = har["log"]["entries"]
+    assert all("_grpc" in e for e in entries)
+    chat = next(e for e in entries if e["_grpc"]["method"] == "Chat")
+    assert chat["_grpc"]["kind"] == "bidi streaming" and chat["_grpc"]["status"]["name"] == "OK"
+    assert [m["json"] for m in chat["_grpcMessages"] if m["direction"] == "response"] == client_got["Chat"]
