@@ -17,9 +17,11 @@ enum ShowGRPCCall {
         call.contentType.framing == .grpc ? "gRPC" : "gRPC-Web"
     }
 
-    /// The STATUS column: the gRPC status name, or the HTTP status while there is none.
+    /// The STATUS column: the HTTP status and the gRPC status name (`200 OK`, `200 NOT_FOUND`),
+    /// or what `FlowSummaryText.status` says while there is no gRPC status (or the flow failed).
     static func statusText(_ call: GRPCCallView, flow: CapturedFlow) -> String {
-        call.status?.name ?? FlowSummaryText.status(flow)
+        guard let status = call.status, let http = flow.clientStatus, flow.error == nil else { return FlowSummaryText.status(flow) }
+        return "\(http) \(status.name)"
     }
 
     /// The detail sections, each line indented as `ShowFlowDetail` does; times relative to `origin`.
