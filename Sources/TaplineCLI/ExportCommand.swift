@@ -185,14 +185,18 @@ enum ExportCommand {
         reportBodiesOverLimit(result)
     }
 
-    private static func printCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?) throws(ExportError) {
-        var flows = session.flows.filter(filter.matches)
-        if let flowNumber {
-            guard let flow = session.flow(UInt64(flowNumber)) else {
-                throw .capture(.flowNotFound(session: session.id, flow: UInt64(flowNumber)))
-            }
-            flows = [flow]
+    /// Flow N when `--flow N` was given, else the flows matching the filter.
+    private static func selectedFlows(_ session: CapturedSession, filter: FlowFilter,
+                                      flowNumber: Int?) throws(ExportError) -> [CapturedFlow] {
+        guard let flowNumber else { return session.flows.filter(filter.matches) }
+        guard let flow = session.flow(UInt64(flowNumber)) else {
+            throw .capture(.flowNotFound(session: session.id, flow: UInt64(flowNumber)))
         }
+        return [flow]
+    }
+
+    private static func printCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?) throws(ExportError) {
+        let flows = try selectedFlows(session, filter: filter, flowNumber: flowNumber)
         var printed = 0
         for flow in flows {
             let command: String?
@@ -211,13 +215,7 @@ enum ExportCommand {
 
     private static func printGRPCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?, reader: GRPCCallReader,
                                      schemaArguments: (String) -> [String]) throws(ExportError) {
-        var flows = session.flows.filter(filter.matches)
-        if let flowNumber {
-            guard let flow = session.flow(UInt64(flowNumber)) else {
-                throw .capture(.flowNotFound(session: session.id, flow: UInt64(flowNumber)))
-            }
-            flows = [flow]
-        }
+        let flows = try selectedFlows(session, filter: filter, flowNumber: flowNumber)
         var printed = 0
         for flow in flows {
             let call: GRPCCallView?

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
 import threading
 from concurrent import futures
 from pathlib import Path
@@ -19,12 +17,11 @@ from pathlib import Path
 import grpc
 import pytest
 
+from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
 from tapline_testkit.util import HOST, describe, run_tapline, text
 
-descriptor_pb2 = pytest.importorskip("google.protobuf.descriptor_pb2")
 json_format = pytest.importorskip("google.protobuf.json_format")
-from google.protobuf import descriptor_pool, message_factory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTO_ROOT = ROOT / "proto"
@@ -34,20 +31,14 @@ PACKAGE = "tapline.example.v1"
 
 @pytest.fixture(scope="module")
 def descriptor_set(tmp_path_factory) -> Path:
-    protoc = shutil.which("protoc")
-    assert protoc, "protoc is missing: install Debian's protobuf-compiler (scripts/install-test-deps.sh does)"
-    out = tmp_path_factory.mktemp("grpcshow") / "orders.pb"
-    subprocess.run([protoc, f"-I{PROTO_ROOT}", "--include_imports", f"--descriptor_set_out={out}",
-                    "tapline/example/v1/orders.proto"], check=True, capture_output=True, timeout=60)
-    return out
+    return compile_descriptor_set(tmp_path_factory.mktemp("grpcshow") / "orders.pb", [PROTO_ROOT],
+                                  ["tapline/example/v1/orders.proto"])
 
 
 @pytest.fixture(scope="module")
 def types(descriptor_set):
-    pool = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file:
-        pool.Add(file)
-    return lambda name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{PACKAGE}.{name}"))
+    pool = descriptor_pool_of(descriptor_set)
+    return lambda name: message_class(pool, f"{PACKAGE}.{name}")
 
 
 def as_dict(message) -> dict:
@@ -363,6 +354,11 @@ def test_grpcurl_commands_parse_and_their_json_replays_with_the_same_answers(rec
         origin.stop()
 
 
+def assert_valid(document: dict, validator, schema_name: str, **options) -> None:
+    errors = list(validator(fixture_schema(schema_name), **options).iter_errors(document))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+
+
 def test_postman_export_puts_the_calls_in_a_grpc_folder_with_their_messages(recorded, tmp_path):
     from jsonschema import Draft4Validator, Draft7Validator
     proxy, origin, client_got = recorded
@@ -370,10 +366,8 @@ def test_postman_export_puts_the_calls_in_a_grpc_folder_with_their_messages(reco
     p = run_tapline("export", str(proxy.session_dir()), "--postman", str(target), "--proto", str(PROTO_ROOT), timeout=60)
     assert p.returncode == 0, describe(p)
     collection = json.loads(target.read_text())
-    for validator, name in [(Draft7Validator, "postman-collection-v2.1.0.schema.json"),
-                            (Draft4Validator, "postman-collection-v2.1.0.draft-04.schema.json")]:
-        errors = list(validator(fixture_schema(name)).iter_errors(collection))
-        assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+    assert_valid(collection, Draft7Validator, "postman-collection-v2.1.0.schema.json")
+    assert_valid(collection, Draft4Validator, "postman-collection-v2.1.0.draft-04.schema.json")
     folder = next(item for item in collection["item"] if item["name"] == "gRPC")
     items = {item["name"]: item for item in folder["item"]}
     assert sorted(items) == sorted(f"{SERVICE}/{m}" for m in KINDS)
@@ -393,8 +387,7 @@ def test_har_export_marks_grpc_calls_and_carries_their_messages(recorded, tmp_pa
     p = run_tapline("export", str(proxy.session_dir()), "--har", str(target), "--proto", str(PROTO_ROOT), timeout=60)
     assert p.returncode == 0, describe(p)
     har = json.loads(target.read_text())
-    errors = list(Draft7Validator(fixture_schema("har-1.2.schema.json"), format_checker=FormatChecker()).iter_errors(har))
-    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+    assert_valid(har, Draft7Validator, "har-1.2.schema.json", format_checker=FormatChecker())
     entries = har["log"]["entries"]
     assert all("_grpc" in e for e in entries)
     chat = next(e for e in entries if e["_grpc"]["method"] == "Chat")

@@ -39,27 +39,7 @@ public struct GRPCCallDecoder: Sendable {
         let method = parts.count == 2 ? String(parts[1]) : ""
         var notes: [String] = []
 
-        let typeNames: (request: String, response: String)?
-        let kindFromSchema: GRPCCallKind?
-        let noTypeReason: String
-        if let schema {
-            if let definition = schema.service(named: service) {
-                if let found = definition.methods.first(where: { $0.name == method }) {
-                    typeNames = (found.inputType, found.outputType)
-                    kindFromSchema = GRPCCallKind(clientStreaming: found.clientStreaming, serverStreaming: found.serverStreaming)
-                    noTypeReason = ""
-                } else {
-                    (typeNames, kindFromSchema) = (nil, nil)
-                    noTypeReason = "service \(service) in the schema has no method \(method)"
-                }
-            } else {
-                (typeNames, kindFromSchema) = (nil, nil)
-                noTypeReason = "the schema has no service \(service)"
-            }
-        } else {
-            (typeNames, kindFromSchema) = (nil, nil)
-            noTypeReason = "no schema given (--proto or --descriptor-set)"
-        }
+        let (typeNames, kindFromSchema, noTypeReason) = schemaMethod(named: method, of: service)
 
         let requestSide = split(.request, bytes: requestBody, flow: flow, contentType: contentType,
                                 encoding: request.headers.first(name: "grpc-encoding"),
@@ -93,6 +73,18 @@ public struct GRPCCallDecoder: Sendable {
             requestMetadata: Self.metadata(request.headers),
             responseMetadata: flow.response.map { Self.metadata($0.headers) } ?? HTTPHeaders(),
             messages: messages, trailers: trailers, status: status, statusDetails: statusDetails, notes: notes)
+    }
+
+    /// The schema's message types and call kind for `service`/`method`; without them, why not.
+    private func schemaMethod(named method: String, of service: String)
+        -> (types: (request: String, response: String)?, kind: GRPCCallKind?, noTypeReason: String) {
+        guard let schema else { return (nil, nil, "no schema given (--proto or --descriptor-set)") }
+        guard let definition = schema.service(named: service) else { return (nil, nil, "the schema has no service \(service)") }
+        guard let found = definition.methods.first(where: { $0.name == method }) else {
+            return (nil, nil, "service \(service) in the schema has no method \(method)")
+        }
+        return ((found.inputType, found.outputType),
+                GRPCCallKind(clientStreaming: found.clientStreaming, serverStreaming: found.serverStreaming), "")
     }
 
     /// The call's custom metadata in `headers`, in order: every field but pseudo-headers, the
