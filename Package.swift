@@ -88,7 +88,7 @@ var targets: [Target] = [
             swiftSettings: strict),
     // MARK: Export: Postman Collection v2.1, HAR 1.2 (export and import), curl.
     .target(name: "TaplineExport",
-            dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression"],
+            dependencies: ["TaplineCapture", "TaplineFlow", "TaplineWire", "TaplineCompression", "TaplineProtobuf"],
             swiftSettings: strict),
     // MARK: Replay: comparing sessions flow by flow (`tapline diff`), re-sending a session (`tapline replay`),
     // serving it back (`tapline mock`).
@@ -115,7 +115,8 @@ var targets: [Target] = [
     .testTarget(name: "TaplineReplayTests",
                 dependencies: ["TaplineReplay", "TaplineHTTPClient", "TaplineNet", "TaplineExport", "TaplineCapture",
                                "TaplineFlow", "TaplineWire", "TaplineCLI", "TaplineTestSupport"]),
-    .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI"]),
+    .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI",
+                                                         "TaplineProtobuf", "TaplineWire"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,
     // the servers a test starts and the tools it runs, what it does when the machine lacks one).
     .target(name: "TaplineTestSupport", dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineFlow"],

@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 import TaplineCapture
 import TaplineExport
+import TaplineProtobuf
 
-/// `tapline export SESSION... (--postman FILE | --har FILE | --curl)`: turns
-/// capture sessions into a Postman Collection v2.1, a HAR 1.2 file or curl
-/// commands (docs/export.md). Reader warnings go to stderr.
+/// `tapline export SESSION... (--postman FILE | --har FILE | --curl | --grpcurl)`: turns
+/// capture sessions into a Postman Collection v2.1, a HAR 1.2 file, curl commands or
+/// grpcurl commands for gRPC calls (docs/export.md, docs/grpc.md). Reader warnings go to stderr.
 /// Exit codes: 0 written, 1 session unreadable / nothing to export / write failed, 2 usage error.
 enum ExportCommand {
     static let usage = """
@@ -13,6 +14,7 @@ enum ExportCommand {
                           [--keep-secrets] [--redact NAME]... [--include-static] [--no-binary] [--name NAME]
            tapline export SESSION --har FILE [--filter EXPR]
            tapline export SESSION --curl [--flow N] [--filter EXPR]
+           tapline export SESSION --grpcurl [--flow N] [--filter EXPR] [--proto PATH... | --descriptor-set FILE...]
 
     SESSION is a session id, a unique prefix of one, `latest`, or a session directory.
     FILE may be - for stdout.
@@ -21,6 +23,7 @@ enum ExportCommand {
       --postman FILE     write a Postman Collection v2.1: one request per endpoint, with examples
       --har FILE         write a HAR 1.2 file of every selected flow (one session)
       --curl             print each selected request as a curl command (--flow N: just that one)
+      --grpcurl          print each selected gRPC call as a grpcurl command (--flow N: just that one)
       --filter EXPR      only flows matching EXPR (see docs/filters.md), e.g. 'host:api.* !status:4xx'
       --group-by HOW     Postman folders: host (host, then first path segment; default), path, none
       --keep-secrets     do not redact credentials, cookies, API keys and token fields
@@ -30,6 +33,9 @@ enum ExportCommand {
       --name NAME        the collection's name
       --capture DIR      where sessions are stored (default ./captures)
       --help             this text
+
+    schemas for gRPC calls (the messages' JSON; without one, raw by field number):
+    \(ProtoSchemaSources.usage)
     """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -42,6 +48,8 @@ enum ExportCommand {
         let postman: String?
         let har: String?
         let curl: Bool
+        let grpcurl: Bool
+        let schemaSources: ProtoSchemaSources?
         let flowNumber: Int?
         let filter: FlowFilter
         var options = PostmanExportOptions()
@@ -51,6 +59,8 @@ enum ExportCommand {
             postman = try args.value("--postman")
             har = try args.value("--har")
             curl = args.flag("--curl")
+            grpcurl = args.flag("--grpcurl")
+            schemaSources = try ProtoSchemaSources.optional(taking: &args)
             flowNumber = try args.integer("--flow", range: 1...Int.max)
             filter = try args.flowFilter()
             if let grouping = try args.value("--group-by") {
@@ -66,16 +76,24 @@ enum ExportCommand {
             options.name = try args.value("--name")
             references = args.positionals()
             try args.finish()
-            let modes = [postman != nil, har != nil, curl].filter { $0 }.count
-            guard modes == 1 else { throw UsageError("choose one of --postman FILE, --har FILE or --curl") }
+            let modes = [postman != nil, har != nil, curl, grpcurl].filter { $0 }.count
+            guard modes == 1 else { throw UsageError("choose one of --postman FILE, --har FILE, --curl or --grpcurl") }
             guard !references.isEmpty else { throw UsageError("which session? give an id, a prefix, latest, or a directory") }
-            if har != nil || curl, references.count > 1 { throw UsageError("--har and --curl take one session") }
-            if flowNumber != nil && !curl { throw UsageError("--flow goes with --curl") }
+            if har != nil || curl || grpcurl, references.count > 1 { throw UsageError("--har, --curl and --grpcurl take one session") }
+            if flowNumber != nil && !curl && !grpcurl { throw UsageError("--flow goes with --curl or --grpcurl") }
             if let postman, !noBinary {
                 options.binaryDirectory = postman == "-" ? nil : ((postman as NSString).lastPathComponent + ".files")
             }
         } catch {
             StandardError.writeLine("tapline export: \(error)\n\n\(usage)")
+            return 2
+        }
+
+        let schema: ProtoSchema?
+        do {
+            schema = try schemaSources?.load()
+        } catch {
+            StandardError.writeLine("tapline export: \(error)")
             return 2
         }
 
@@ -93,9 +111,17 @@ enum ExportCommand {
 
         do throws(ExportError) {
             if let postman {
-                try writePostman(sessions, filter: filter, options: options, to: postman)
+                try writePostman(sessions, filter: filter, options: options,
+                                 grpcCalls: GRPCCallReader(decoder: GRPCCallDecoder(schema: schema)), to: postman)
             } else if let har {
-                try writeHAR(sessions[0], filter: filter, to: har)
+                try writeHAR(sessions[0], filter: filter, grpcCalls: GRPCCallReader(decoder: GRPCCallDecoder(schema: schema)), to: har)
+            } else if grpcurl {
+                try printGRPCurl(sessions[0], filter: filter, flowNumber: flowNumber,
+                                 reader: GRPCCallReader(decoder: GRPCCallDecoder(schema: schema)),
+                                 schemaArguments: { service in
+                                     guard let schemaSources, let schema else { return [] }
+                                     return schemaSources.grpcurlArguments(service: service, schema: schema)
+                                 })
             } else {
                 try printCurl(sessions[0], filter: filter, flowNumber: flowNumber)
             }
@@ -107,9 +133,11 @@ enum ExportCommand {
     }
 
     private static func writePostman(_ sessions: [CapturedSession], filter: FlowFilter, options: PostmanExportOptions,
-                                     to path: String) throws(ExportError) {
+                                     grpcCalls: GRPCCallReader, to path: String) throws(ExportError) {
         let sources = sessions.map { session in (session: session.id, flows: session.flows.filter(filter.matches)) }
-        let export = try PostmanExporter(options: options).export(sources)
+        var exporter = PostmanExporter(options: options)
+        exporter.grpcCalls = grpcCalls
+        let export = try exporter.export(sources)
         let directory = path == "-" ? "." : (path as NSString).deletingLastPathComponent
         for (name, bytes) in export.files.sorted(by: { $0.key < $1.key }) {
             let target = (directory.isEmpty ? "." : directory) + "/" + name
@@ -124,9 +152,11 @@ enum ExportCommand {
         }
     }
 
-    private static func writeHAR(_ session: CapturedSession, filter: FlowFilter, to path: String) throws(ExportError) {
+    private static func writeHAR(_ session: CapturedSession, filter: FlowFilter, grpcCalls: GRPCCallReader,
+                                 to path: String) throws(ExportError) {
         let flows = session.flows.filter(filter.matches)
-        let exporter = HARExporter(creatorVersion: TaplineVersion.string)
+        var exporter = HARExporter(creatorVersion: TaplineVersion.string)
+        exporter.grpcCalls = grpcCalls
         let comment = "tapline capture session \(session.id)" + (filter.isEmpty ? "" : ", filter \(filter.text)")
         func reportBodiesOverLimit(_ result: HARExportResult) {
             for body in result.bodiesOverLimit {
@@ -155,14 +185,18 @@ enum ExportCommand {
         reportBodiesOverLimit(result)
     }
 
-    private static func printCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?) throws(ExportError) {
-        var flows = session.flows.filter(filter.matches)
-        if let flowNumber {
-            guard let flow = session.flow(UInt64(flowNumber)) else {
-                throw .capture(.flowNotFound(session: session.id, flow: UInt64(flowNumber)))
-            }
-            flows = [flow]
+    /// Flow N when `--flow N` was given, else the flows matching the filter.
+    private static func selectedFlows(_ session: CapturedSession, filter: FlowFilter,
+                                      flowNumber: Int?) throws(ExportError) -> [CapturedFlow] {
+        guard let flowNumber else { return session.flows.filter(filter.matches) }
+        guard let flow = session.flow(UInt64(flowNumber)) else {
+            throw .capture(.flowNotFound(session: session.id, flow: UInt64(flowNumber)))
         }
+        return [flow]
+    }
+
+    private static func printCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?) throws(ExportError) {
+        let flows = try selectedFlows(session, filter: filter, flowNumber: flowNumber)
         var printed = 0
         for flow in flows {
             let command: String?
@@ -177,5 +211,24 @@ enum ExportCommand {
             printed += 1
         }
         if printed == 0 { throw .nothingToExport("no selected flow has an HTTP request") }
+    }
+
+    private static func printGRPCurl(_ session: CapturedSession, filter: FlowFilter, flowNumber: Int?, reader: GRPCCallReader,
+                                     schemaArguments: (String) -> [String]) throws(ExportError) {
+        let flows = try selectedFlows(session, filter: filter, flowNumber: flowNumber)
+        var printed = 0
+        for flow in flows {
+            let call: GRPCCallView?
+            do throws(CaptureError) {
+                call = try reader.view(of: flow)
+            } catch {
+                throw .capture(error)
+            }
+            guard let call else { continue }
+            print("# flow \(flow.id): \(call.fullMethod) (\(call.kindText))" + (call.status.map { ", answered \($0.name)" } ?? ""))
+            print(GRPCurlCommand.make(call, flow: flow, schemaArguments: schemaArguments(call.service)))
+            printed += 1
+        }
+        if printed == 0 { throw .nothingToExport(flowNumber == nil ? "no selected flow is a gRPC call" : "flow \(flowNumber ?? 0) is not a gRPC call") }
     }
 }

@@ -1,8 +1,9 @@
+import Foundation
 import TaplineProtobuf
 
-/// The schema options `proto decode` and `proto encode` share: `--proto PATH...`,
-/// `--proto-path DIR...` and `--descriptor-set FILE...`, loaded into one `ProtoSchema`
-/// (a file both sources hold is taken once, from the `.proto` files).
+/// The schema options `proto decode`, `proto encode`, `show` and `export` share:
+/// `--proto PATH...`, `--proto-path DIR...` and `--descriptor-set FILE...`, loaded into
+/// one `ProtoSchema` (a file both sources hold is taken once, from the `.proto` files).
 struct ProtoSchemaSources {
     static let usage = """
       --proto PATH            a .proto file, or a directory of them (searched recursively); repeatable
@@ -16,12 +17,43 @@ struct ProtoSchemaSources {
 
     /// Takes the options from `arguments`; at least one source must be given.
     init(taking arguments: inout CommandArguments) throws(UsageError) {
-        protoPaths = arguments.values("--proto")
-        importRoots = arguments.values("--proto-path")
-        descriptorSets = arguments.values("--descriptor-set")
-        guard !protoPaths.isEmpty || !descriptorSets.isEmpty else {
+        guard let sources = try Self.optional(taking: &arguments) else {
             throw UsageError("give the schema with --proto PATH or --descriptor-set FILE")
         }
+        self = sources
+    }
+
+    private init(protoPaths: [String], importRoots: [String], descriptorSets: [String]) {
+        self.protoPaths = protoPaths
+        self.importRoots = importRoots
+        self.descriptorSets = descriptorSets
+    }
+
+    /// Takes the options from `arguments` for a command where the schema is optional
+    /// (`show`, `export`); nil when none is given.
+    /// - Throws: `--proto-path` without a source to resolve imports for.
+    static func optional(taking arguments: inout CommandArguments) throws(UsageError) -> ProtoSchemaSources? {
+        let protoPaths = arguments.values("--proto")
+        let importRoots = arguments.values("--proto-path")
+        let descriptorSets = arguments.values("--descriptor-set")
+        guard !protoPaths.isEmpty || !descriptorSets.isEmpty else {
+            if !importRoots.isEmpty { throw UsageError("--proto-path needs --proto PATH (it only says where imports are)") }
+            return nil
+        }
+        return ProtoSchemaSources(protoPaths: protoPaths, importRoots: importRoots, descriptorSets: descriptorSets)
+    }
+
+    /// grpcurl's options for the same schema, for a call to `service`: `-import-path` for
+    /// every import root and `-proto` for the file defining the service when a `.proto`
+    /// source holds it, else `-protoset` for each descriptor set. Words, not yet quoted.
+    func grpcurlArguments(service: String, schema: ProtoSchema) -> [String] {
+        var loader = ProtoFileLoader(importRoots: importRoots)
+        _ = try? loader.fileNames(for: protoPaths)  // adds the roots `load` added
+        if let file = schema.fileName(definingSymbol: service),
+           loader.importRoots.contains(where: { FileManager.default.fileExists(atPath: $0 + "/" + file) }) {
+            return loader.importRoots.flatMap { ["-import-path", $0] } + ["-proto", file]
+        }
+        return descriptorSets.flatMap { ["-protoset", $0] }
     }
 
     func load() throws(ProtoSchemaError) -> ProtoSchema {

@@ -1,14 +1,18 @@
 import Foundation
 import TaplineCapture
 import TaplineExport
+import TaplineProtobuf
 
 /// `tapline show SESSION [--flow N] [--body request|response] [--json]`:
 /// a session's flows one per line, one flow in full, or one body's raw bytes
-/// streamed to stdout. Reader warnings go to stderr.
-/// Exit codes: 0 shown, 1 session/flow not found or unreadable, 2 usage error.
+/// streamed to stdout. gRPC calls are shown as calls (`GRPCCallView`), their messages
+/// decoded with the schema options when given, else raw. Reader warnings go to stderr.
+/// Exit codes: 0 shown, 1 session/flow not found or unreadable, 2 usage error or a
+/// schema that does not load.
 enum ShowCommand {
     static let usage = """
     usage: tapline show SESSION [--flow N] [--body request|response] [--filter EXPR] [--json] [--capture DIR]
+                        [--proto PATH... [--proto-path DIR...]] [--descriptor-set FILE...]
 
     SESSION is a session id, a unique prefix of one, `latest`, or a session directory.
 
@@ -19,6 +23,9 @@ enum ShowCommand {
       --json          machine-readable output
       --capture DIR   where sessions are stored (default ./captures, as for tapline proxy)
       --help          this text
+
+    schemas for gRPC calls (without one, messages are decoded raw, by field number):
+    \(ProtoSchemaSources.usage)
     """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -33,7 +40,9 @@ enum ShowCommand {
         let bodyDirection: BodyDirection?
         let reference: String
         let filter: FlowFilter
+        let schemaSources: ProtoSchemaSources?
         do {
+            schemaSources = try ProtoSchemaSources.optional(taking: &args)
             root = try args.value("--capture") ?? "captures"
             json = args.flag("--json")
             filter = try args.flowFilter()
@@ -60,6 +69,15 @@ enum ShowCommand {
             return 2
         }
 
+        let schema: ProtoSchema?
+        do {
+            schema = try schemaSources?.load()
+        } catch {
+            StandardError.writeLine("tapline show: \(error)")
+            return 2
+        }
+        let calls = GRPCCallReader(decoder: GRPCCallDecoder(schema: schema))
+
         let session: CapturedSession
         do {
             let directory = try SessionCatalog(root: root).resolve(reference)
@@ -74,12 +92,16 @@ enum ShowCommand {
 
         guard let flowNumber else {
             let flows = session.flows.filter(filter.matches)
+            var views: [UInt64: GRPCCallView] = [:]
+            for flow in flows {
+                if let view = callView(flow, calls) { views[flow.id.rawValue] = view }
+            }
             if json {
-                print(ShowFlowList.json(session, flows: flows))
+                print(ShowFlowList.json(session, flows: flows, calls: views))
             } else if flows.isEmpty {
                 StandardError.writeLine("tapline: session \(session.id) has no flows" + (filter.isEmpty ? "" : " matching \(filter.text.debugDescription)"))
             } else {
-                for line in ShowFlowList.lines(session, style: style, flows: flows) { print(line) }
+                for line in ShowFlowList.lines(session, style: style, flows: flows, calls: views) { print(line) }
             }
             return 0
         }
@@ -101,11 +123,22 @@ enum ShowCommand {
             }
             return 0
         }
+        let call = callView(flow, calls)
         if json {
-            print(ShowFlowJSON.text(flow))
+            print(ShowFlowJSON.text(flow, call: call))
         } else {
-            for line in ShowFlowDetail.lines(flow, session: session, style: style) { print(line) }
+            for line in ShowFlowDetail.lines(flow, session: session, style: style, call: call) { print(line) }
         }
         return 0
+    }
+
+    /// The flow's gRPC call view; nil for other flows, and (with a warning) when its bodies cannot be read.
+    private static func callView(_ flow: CapturedFlow, _ reader: GRPCCallReader) -> GRPCCallView? {
+        do {
+            return try reader.view(of: flow)
+        } catch {
+            StandardError.writeLine("tapline: warning: flow \(flow.id): gRPC messages not shown: \(error)")
+            return nil
+        }
     }
 }

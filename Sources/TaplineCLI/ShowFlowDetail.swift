@@ -8,10 +8,12 @@ import TaplineWire
 /// captured (start line, headers in order and case), body preview, trailers,
 /// interim and final response, error. A flow imported from a HAR shows what its
 /// entry recorded where the capture holds a derived value: the `httpVersion`
-/// strings in the start lines and the `timings` phases. Pure apart from reading
+/// strings in the start lines and the `timings` phases. A gRPC call (`call`) adds its
+/// messages, trailers and status details (`ShowGRPCCall`). Pure apart from reading
 /// body previews.
 enum ShowFlowDetail {
-    static func lines(_ flow: CapturedFlow, session: CapturedSession, style: TerminalStyle) -> [String] {
+    static func lines(_ flow: CapturedFlow, session: CapturedSession, style: TerminalStyle,
+                      call: GRPCCallView? = nil) -> [String] {
         let recorded = HARRecordedEntry(flow: flow)
         var out: [String] = []
         func section(_ title: String) {
@@ -105,11 +107,16 @@ enum ShowFlowDetail {
                 section("Response trailers")
                 out += headerLines(trailers)
             }
-            if let grpc = flow.grpcStatus {
+            if call == nil, let grpc = flow.grpcStatus {
                 section("gRPC status")
                 let text = "\(grpc.name) (\(grpc.code))" + (grpc.message.isEmpty ? "" : ": " + ShowText.sanitize(grpc.message))
                 out.append("  " + (grpc.isOK ? style.green(text) : style.red(text)))
             }
+        }
+
+        if let call {
+            out.append("")
+            out += ShowGRPCCall.lines(call, origin: flow.timings.requestStart ?? flow.requestTime ?? flow.started, style: style)
         }
 
         if let error = flow.error {

@@ -9,9 +9,10 @@ import TaplineWire
 /// order, timings in microseconds since the epoch). A flow imported from a HAR
 /// has the versions its entry recorded (`"version": "spdy"`) and `recordedTimings`,
 /// the entry's `timings` phases in milliseconds as written (-1 kept); other
-/// flows have `"recordedTimings": null`.
+/// flows have `"recordedTimings": null`. A gRPC call adds `grpc`: its view's JSON
+/// (`GRPCCallView.json`: method, kind, metadata, messages, trailers, status details).
 enum ShowFlowJSON {
-    static func text(_ flow: CapturedFlow) -> String {
+    static func text(_ flow: CapturedFlow, call: GRPCCallView? = nil) -> String {
         let recorded = HARRecordedEntry(flow: flow)
         var object: [String: Any] = [
             "id": Int(clamping: flow.id.rawValue),
@@ -40,6 +41,7 @@ enum ShowFlowJSON {
         object["grpcStatus"] = flow.grpcStatus.map { ["code": $0.code, "name": $0.name, "message": $0.message] } ?? NSNull()
         object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] } ?? NSNull()
         object["durationMs"] = flow.durationMilliseconds ?? NSNull()
+        if let call { object["grpc"] = ShowJSON.foundationObject(call.json) }
         if flow.kind == .websocket {
             object["webSocketMessages"] = ShowWebSocketTimeline.json(flow, sessionDirectory: flow.requestBody.sessionDirectory)
         }

@@ -107,7 +107,7 @@ struct CapturedSessionAssembler {
                   let offset = json.uint64("off"), let length = json.uint64("len") else {
                 return skip(number, "body without a valid dir, seg, off or len")
             }
-            let extent = BodyExtent(segment: Int(segment), offset: offset, length: length)
+            let extent = BodyExtent(segment: Int(segment), offset: offset, length: length, recorded: time)
             if direction == .request {
                 Self.addExtent(extent, to: &flows[at].requestBody)
             } else {

@@ -8,7 +8,9 @@ import TaplineWire
 /// `postData` with `params` for forms, `content` as decoded text or base64,
 /// cookies parsed, `serverIPAddress`, `connection`, timings including `dns`,
 /// `connect` and `ssl` (-1 where they did not apply), and WebSocket messages in
-/// `_webSocketMessages` as Chrome writes them. Pure apart from reading bodies.
+/// `_webSocketMessages` as Chrome writes them; a gRPC call is marked with `_grpc` (its
+/// method, kind, counts and status) and its messages as JSON in `_grpcMessages`
+/// (`GRPCCallView+JSON`). Pure apart from reading bodies.
 /// A flow imported from a HAR gets its recorded fields back (`HARRecordedEntry`,
 /// laid over the entry built here), so import -> export reproduces the entry.
 ///
@@ -18,6 +20,7 @@ import TaplineWire
 struct HAREntryBuilder {
     let bodyLimit: Int
     let messages: @Sendable (CapturedFlow) -> [FlowMessage]
+    let grpcCalls: GRPCCallReader
 
     /// nil for flows that are not HTTP exchanges with a request (tunnels, failed handshakes).
     /// Each body the limit cut (or kept from being decoded) adds a sentence to `bodiesOverLimit`.
@@ -88,6 +91,13 @@ struct HAREntryBuilder {
         if flow.kind == .websocket {
             members.append(JSONMember("_resourceType", .string("websocket")))
             members.append(JSONMember("_webSocketMessages", .array(messages(flow).map(Self.webSocketMessage))))
+        }
+        if let call = try grpcCalls.view(of: flow), case .object(var summary) = call.summaryJSON {
+            summary += [JSONMember("trailers", call.trailers.map(GRPCCallView.fieldsJSON) ?? .null),
+                        JSONMember("statusDetails", call.statusDetails ?? .null),
+                        JSONMember("notes", .array(call.notes.map(JSONValue.string)))]
+            members.append(JSONMember("_grpc", .object(summary)))
+            members.append(JSONMember("_grpcMessages", .array(call.messages.map(GRPCCallView.messageJSON))))
         }
         return recorded?.applied(to: .object(members)) ?? .object(members)
     }

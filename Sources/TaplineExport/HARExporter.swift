@@ -13,6 +13,9 @@ public struct HARExporter {
     public var bodyLimit = 64 << 20
     public var creatorVersion: String
     public let messages: @Sendable (CapturedFlow) -> [FlowMessage]
+    /// Reads gRPC calls as messages for `_grpc` and `_grpcMessages` (docs/export.md);
+    /// give it the schema to have the messages decoded by type, else they are raw.
+    public var grpcCalls = GRPCCallReader(decoder: GRPCCallDecoder(schema: nil))
 
     public init(creatorVersion: String, messages: @escaping @Sendable (CapturedFlow) -> [FlowMessage] = FlowMessage.captured) {
         self.creatorVersion = creatorVersion
@@ -50,7 +53,7 @@ public struct HARExporter {
         }
         writer.raw(",\n    \"entries\": [")
         try flush(&writer, descriptor, path)
-        let builder = HAREntryBuilder(bodyLimit: bodyLimit, messages: messages)
+        let builder = HAREntryBuilder(bodyLimit: bodyLimit, messages: messages, grpcCalls: grpcCalls)
         var count = 0
         var bodiesOverLimit: [String] = []
         for flow in flows {

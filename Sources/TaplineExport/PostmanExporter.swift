@@ -7,6 +7,8 @@ import TaplineWire
 /// (`EndpointNormalizer`), arranged in folders (`PostmanGrouping`), with one
 /// `{{baseUrl}}`-style variable per origin, saved examples per distinct status,
 /// bodies in the right mode and secrets replaced by empty collection variables.
+/// gRPC calls go into a top-level `gRPC` folder, one item per `pkg.Service/Method`,
+/// their messages as JSON in the item's `_tapline` extension (`grpcCalls` decodes them).
 ///
 /// Determinism: the output depends only on the flows and options given, in
 /// order: ids are `StableID`s of content, nothing reads clocks or randomness,
@@ -14,6 +16,8 @@ import TaplineWire
 public struct PostmanExporter {
     public let options: PostmanExportOptions
     public let messages: @Sendable (CapturedFlow) -> [FlowMessage]
+    /// Reads gRPC calls as messages; give it the schema to have them decoded by type.
+    public var grpcCalls = GRPCCallReader(decoder: GRPCCallDecoder(schema: nil))
 
     public init(options: PostmanExportOptions, messages: @escaping @Sendable (CapturedFlow) -> [FlowMessage] = FlowMessage.captured) {
         self.options = options
@@ -24,6 +28,7 @@ public struct PostmanExporter {
     /// - Throws: `capture` when a body cannot be read, `nothingToExport` when no flow qualifies.
     public func export(_ sources: [(session: String, flows: [CapturedFlow])]) throws(ExportError) -> PostmanExport {
         var candidates: [(session: String, flow: CapturedFlow, url: RequestURL)] = []
+        var grpcCandidates: [(session: String, flow: CapturedFlow, url: RequestURL)] = []
         var skippedStatic = 0
         for source in sources {
             for flow in source.flows {
@@ -32,10 +37,14 @@ public struct PostmanExporter {
                     skippedStatic += 1
                     continue
                 }
+                if GRPCCallDecoder.contentType(of: flow) != nil {
+                    grpcCandidates.append((source.session, flow, url))
+                    continue
+                }
                 candidates.append((source.session, flow, url))
             }
         }
-        guard !candidates.isEmpty else {
+        guard !candidates.isEmpty || !grpcCandidates.isEmpty else {
             throw .nothingToExport(skippedStatic > 0
                 ? "only static assets (\(skippedStatic) flows) were selected; add --include-static to keep them"
                 : "no HTTP or WebSocket flows with a request were selected")
@@ -64,6 +73,24 @@ public struct PostmanExporter {
             }
             if !origins.contains(candidate.url.origin) { origins.append(candidate.url.origin) }
         }
+        // gRPC calls: one endpoint per origin and method, in first-seen order.
+        var grpcEndpoints: [(key: String, calls: [(flow: CapturedFlow, url: RequestURL, call: GRPCCallView)])] = []
+        for candidate in grpcCandidates {
+            let call: GRPCCallView?
+            do throws(CaptureError) {
+                call = try grpcCalls.view(of: candidate.flow)
+            } catch {
+                throw .capture(error)
+            }
+            guard let call else { continue }
+            let key = candidate.url.origin + " " + call.fullMethod
+            if let position = grpcEndpoints.firstIndex(where: { $0.key == key }) {
+                grpcEndpoints[position].calls.append((candidate.flow, candidate.url, call))
+            } else {
+                grpcEndpoints.append((key, [(candidate.flow, candidate.url, call)]))
+            }
+            if !origins.contains(candidate.url.origin) { origins.append(candidate.url.origin) }
+        }
 
         var baseVariables: [String: String] = [:]
         for origin in origins {
@@ -78,6 +105,12 @@ public struct PostmanExporter {
                                     registry: &registry, files: &files)
             items.append((endpoint, item))
         }
+        var topLevel = group(items)
+        if !grpcEndpoints.isEmpty {
+            topLevel.append(Self.folder("gRPC", grpcEndpoints.map { endpoint in
+                grpcItem(endpoint.calls, baseVariable: baseVariables[endpoint.calls[0].url.origin] ?? "baseUrl", registry: &registry)
+            }))
+        }
 
         var variables: [JSONValue] = origins.map { origin in
             .object([JSONMember("key", .string(baseVariables[origin] ?? "baseUrl")), JSONMember("value", .string(origin)),
@@ -91,28 +124,29 @@ public struct PostmanExporter {
 
         let sessionIDs = sources.map(\.session)
         let name = options.name ?? "Tapline capture " + sessionIDs.joined(separator: ", ")
-        let flowCount = candidates.count
+        let flowCount = candidates.count + grpcEndpoints.reduce(0) { $0 + $1.calls.count }
+        let endpointCount = endpoints.count + grpcEndpoints.count
         var description = "Exported by tapline from capture session\(sessionIDs.count == 1 ? "" : "s") \(sessionIDs.joined(separator: ", ")): "
-            + "\(flowCount) flow\(flowCount == 1 ? "" : "s"), \(endpoints.count) endpoint\(endpoints.count == 1 ? "" : "s")."
+            + "\(flowCount) flow\(flowCount == 1 ? "" : "s"), \(endpointCount) endpoint\(endpointCount == 1 ? "" : "s")."
         if options.redact && !registry.isEmpty {
             description += " Secrets were replaced by collection variables (\(registry.variables.map { "{{\($0)}}" }.joined(separator: ", "))); set them before sending."
         }
         if skippedStatic > 0 { description += " \(skippedStatic) static asset request\(skippedStatic == 1 ? " was" : "s were") left out." }
         let info = JSONValue.object([
-            JSONMember("_postman_id", .string(StableID.uuid(["collection"] + endpoints.map(\.key)))),
+            JSONMember("_postman_id", .string(StableID.uuid(["collection"] + endpoints.map(\.key) + grpcEndpoints.map(\.key)))),
             JSONMember("name", .string(name)),
             JSONMember("description", .string(description)),
             JSONMember("schema", .string("https://schema.getpostman.com/json/collection/v2.1.0/collection.json")),
         ])
         var collection = JSONValue.object([
             JSONMember("info", info),
-            JSONMember("item", .array(group(items))),
+            JSONMember("item", .array(topLevel)),
             JSONMember("variable", .array(variables)),
         ])
         if options.redact { collection = registry.scrub(collection) }
         var text = JSONWriter.text(collection, indent: "\t")
         text += "\n"
-        return PostmanExport(text: text, files: files, endpointCount: endpoints.count, flowCount: flowCount,
+        return PostmanExport(text: text, files: files, endpointCount: endpointCount, flowCount: flowCount,
                              secretVariables: options.redact ? registry.variables : [], warnings: [])
     }
 
@@ -293,6 +327,42 @@ public struct PostmanExporter {
         }
         members.append(JSONMember("response", .array(examples)))
         return .object(members)
+    }
+
+    /// The item of one gRPC method: a POST of `{{baseUrl}}/pkg.Service/Method` with the first
+    /// call's redacted headers, and the first call's messages, metadata, trailers and status
+    /// in `_tapline` (Postman v2.1 has no gRPC request type).
+    private func grpcItem(_ calls: [(flow: CapturedFlow, url: RequestURL, call: GRPCCallView)], baseVariable: String,
+                          registry: inout SecretRegistry) -> JSONValue {
+        let headerRedactor = PostmanHeaderRedactor(rules: options.rules, redact: options.redact)
+        let (flow, url, call) = calls[0]
+        for other in calls.dropFirst() {
+            _ = headerRedactor.request(other.flow.request?.headers ?? HTTPHeaders(), registry: &registry)
+        }
+        let (headers, auth) = headerRedactor.request(flow.request?.headers ?? HTTPHeaders(), registry: &registry)
+        let metadata = headerRedactor.request(call.requestMetadata, registry: &registry).headers
+        let responseHeaders = headerRedactor.response(call.responseMetadata, bodyDecoded: false, bodyVerbatim: true, registry: &registry)
+        let trailers = call.trailers.map { headerRedactor.response($0, bodyDecoded: false, bodyVerbatim: true, registry: &registry) }
+        var request = [JSONMember("method", .string("POST"))]
+        if let auth { request.append(JSONMember("auth", auth)) }
+        request.append(JSONMember("header", .array(headers)))
+        request.append(JSONMember("url", urlObject(baseVariable: baseVariable, path: [call.service, call.method], query: [], variables: [])))
+        let statuses = calls.compactMap { $0.call.status?.name }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let flowIDs = calls.prefix(20).map { "\($0.flow.id)" }.joined(separator: ", ") + (calls.count > 20 ? ", ..." : "")
+        let description = "gRPC \(call.kindText) call \(call.fullMethod) on \(url.origin): seen \(calls.count) time\(calls.count == 1 ? "" : "s") (flow\(calls.count == 1 ? "" : "s") \(flowIDs))"
+            + (statuses.isEmpty ? "" : "; status \(statuses.joined(separator: ", "))")
+            + ". Postman Collection v2.1 has no gRPC request type: this POST is the call's HTTP/2 request and the first call's messages (as JSON) are in the item's _tapline extension (see tapline docs/export.md)."
+        return .object([
+            JSONMember("id", .string(StableID.uuid("grpc", url.origin, call.fullMethod))),
+            JSONMember("name", .string(call.fullMethod)),
+            JSONMember("description", .string(description)),
+            JSONMember("request", .object(request)),
+            JSONMember("response", .array([])),
+            JSONMember("_tapline", TaplineExtension.grpc(
+                url: url.origin + "/" + call.fullMethod, call: call, requestHeaders: metadata,
+                response: flow.response.map { ($0.status, responseHeaders) }, trailers: trailers,
+                rules: options.rules, redact: options.redact, registry: &registry)),
+        ])
     }
 
     private func load(_ body: CapturedBody, _ headers: HTTPHeaders) throws(ExportError) -> LoadedBody {

@@ -120,8 +120,9 @@ def test_the_grpc_status_is_shown_live_and_by_tapline_show(tapline, grpc_origin)
     assert re.search(r"/tapline\.test\.Echo/Fail -> 200 application/grpc NOT_FOUND: no such thing ", live), live
     session = str(proxy.session_dir())
     listing = text(proxy.cli("show", session))
-    assert re.search(r"/tapline\.test\.Echo/Fail\s+200 NOT_FOUND\s+application/grpc", listing), listing
-    assert re.search(r"/tapline\.test\.Echo/Unary\s+200\s+application/grpc", listing), listing  # OK: just 200
+    # a gRPC call is listed as Service/Method, its kind and message counts (#24), then HTTP and gRPC status
+    assert re.search(r"tapline\.test\.Echo/Fail unary \(inferred\) →1 ←0\s+200 NOT_FOUND\s+application/grpc", listing), listing
+    assert re.search(r"tapline\.test\.Echo/Unary unary \(inferred\) →1 ←1\s+200 OK\s+application/grpc", listing), listing
     fail = flows_by_method(read_events(proxy.session_dir()))["Fail"][0]["flow"]
     detail = text(proxy.cli("show", session, "--flow", str(fail)))
     assert "gRPC status" in detail and "NOT_FOUND (5): no such thing" in detail, detail

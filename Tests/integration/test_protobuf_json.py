@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.util import describe, run_tapline, text
 
 descriptor_pb2 = pytest.importorskip("google.protobuf.descriptor_pb2")
 json_format = pytest.importorskip("google.protobuf.json_format")
-from google.protobuf import descriptor_pool, message_factory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ROOT = ROOT / "proto"
@@ -43,27 +42,19 @@ LEGACY = "tapline.jsontest.Legacy"
 
 @pytest.fixture(scope="module")
 def descriptor_set(tmp_path_factory) -> Path:
-    protoc = shutil.which("protoc")
-    assert protoc, "protoc is missing: install Debian's protobuf-compiler (scripts/install-test-deps.sh does)"
-    out = tmp_path_factory.mktemp("protojson") / "set.pb"
-    subprocess.run([protoc, f"-I{EXAMPLE_ROOT}", f"-I{JSON_ROOT}", "--include_imports", f"--descriptor_set_out={out}",
-                    "tapline/example/v1/orders.proto", "tapline/jsontest/edge.proto"],
-                   check=True, capture_output=True, timeout=60)
-    return out
+    return compile_descriptor_set(tmp_path_factory.mktemp("protojson") / "set.pb", [EXAMPLE_ROOT, JSON_ROOT],
+                                  ["tapline/example/v1/orders.proto", "tapline/jsontest/edge.proto"])
 
 
 @pytest.fixture(scope="module")
 def pool(descriptor_set):
     """The descriptor set in a pool of its own (json_format resolves Any type URLs in it)."""
-    loaded = descriptor_pool.DescriptorPool()
-    for file in descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file:
-        loaded.Add(file)
-    return loaded
+    return descriptor_pool_of(descriptor_set)
 
 
 @pytest.fixture(scope="module")
 def classes(pool):
-    return lambda name: message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
+    return lambda name: message_class(pool, name)
 
 
 def _orders(Order):
