@@ -7,8 +7,9 @@
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
 //                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
 //   TaplineReplay -> TaplineHTTPClient (legs, pool, connector), TaplineNet (the loop), TaplineExport,
-//                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire
-//                    (session diff and replay; mock later)
+//                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire (session diff and
+//                    replay), TaplineProxy (WebSocket replay: the proxy's WebSocketTap records it),
+//                    TaplineCompression (WebSocket replay: permessage-deflate)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
@@ -91,8 +92,8 @@ var targets: [Target] = [
     // MARK: Replay: comparing sessions flow by flow (`tapline diff`), re-sending a session (`tapline replay`);
     // mock to come.
     .target(name: "TaplineReplay",
-            dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineExport", "TaplineCapture", "TaplineTLS",
-                           "TaplineFlow", "TaplineWire"],
+            dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineProxy", "TaplineExport", "TaplineCapture",
+                           "TaplineTLS", "TaplineFlow", "TaplineWire", "TaplineCompression"],
             swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",

@@ -117,7 +117,7 @@ final class ReplayRequestRewriterTests: XCTestCase {
         XCTAssertEqual(try ReplayTarget(url: "h2c://127.0.0.1:81").upstream, UpstreamTarget(scheme: .http, host: "127.0.0.1", port: 81))
     }
 
-    func testPlanSkipsWebSocketsTruncatedAndIncompleteFlowsWithReasons() {
+    func testPlanSkipsRefusedWebSocketsTruncatedAndIncompleteFlowsWithReasons() {
         var socket = flow(get)
         socket.kind = .websocket
         var truncated = flow(get)
@@ -131,7 +131,7 @@ final class ReplayRequestRewriterTests: XCTestCase {
         let plan = ReplayPlan(flows: [flow(get), socket, truncated, incomplete], rules: ReplayTargetRules(), allowTruncated: false)
         XCTAssertEqual(plan.items.count, 1)
         XCTAssertEqual(plan.skipped.map(\.reason.description), [
-            "WebSocket replay is not supported yet",
+            "its WebSocket handshake did not open a WebSocket",
             "its response body was truncated by --max-body-capture (kept 8 of 40 bytes); --allow-truncated sends what was kept",
             "its request was not recorded whole (the session was not closed when it was read)"])
         XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).items.count, 1)
