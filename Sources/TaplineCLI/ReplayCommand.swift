@@ -93,6 +93,7 @@ enum ReplayCommand {
         SessionReaderNotes.write([source], prefix: "tapline replay")
         let selected = source.flows.filter { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) }
         let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated)
+        for note in plan.notes { StandardError.writeLine("tapline replay: \(note)") }
         if !source.isClosed {
             StandardError.writeLine("tapline replay: session \(source.id) was not closed (its proxy was killed or is still running): "
                                     + "replaying its \(plan.items.count) complete flows; \(plan.skipped.count) skipped")

@@ -172,3 +172,43 @@ def test_a_server_that_stops_answering_fails_the_flow_naming_the_awaited_message
     assert flow["result"] == "failed" and flow["error"]["kind"] == "upstream-timeout", flow
     assert "did not send its message 1 (0-based among the server's messages), which the recording has " \
            "before the client's message 1 within 1 s" in flow["error"]["message"], flow
+
+
+def test_a_websocket_recorded_over_http2_replays_over_http1_and_says_so(tapline, tmp_path):
+    """Recorded as RFC 8441 (an h2c client's extended CONNECT, which the reverse proxy
+    bridged to the HTTP/1.1 origin): replayed as an HTTP/1.1 Upgrade, with a note."""
+    from tapline_testkit.h2_websocket import H2WebSocketClient
+
+    received: list = []
+    origin = greeting_origin(received, {})
+    try:
+        proxy = tapline("--reverse", origin.http_url)
+        client = H2WebSocketClient(proxy.port, f"{HOST}:{proxy.port}", "/feed?room=1")
+        try:
+            assert client.open() == 200, client.headers
+            client.wait(lambda: client.messages == ["welcome"], "the greeting")
+            client.send("hello")
+            client.wait(lambda: len(client.messages) == 2, "the echo")
+            client.send_close(*CLOSE)
+            client.wait(lambda: client.close_received is not None, "the server's close")
+            client.end_stream()
+            client.wait(lambda: client.ended, "the end of the stream")
+        finally:
+            client.close()
+        source = proxy.session_dir()
+        proxy.stop()
+        assert received == ["hello"]
+        received.clear()
+        report = tmp_path / "r.json"
+        p = replay(proxy, str(source), "--target", origin.http_url, "--report", str(report))
+        assert p.returncode == 0, describe(p)
+        assert "flow 1: recorded as a WebSocket over HTTP/2 (RFC 8441 extended CONNECT); replayed as an HTTP/1.1 " \
+               "Upgrade" in p.stderr, describe(p)
+        assert received == ["hello"]
+    finally:
+        origin.stop()
+    replayed = replayed_session(proxy, report)
+    (flow,) = wsk.websocket_flows(replayed).values()
+    assert flow["request"]["method"] == "GET" and flow["request"]["target"] == "/feed?room=1"
+    assert [(d, o) for d, o, _ in conversation(replayed)] == [
+        ("server", "text"), ("client", "text"), ("server", "text"), ("client", "close"), ("server", "close")]

@@ -9,6 +9,9 @@ import TaplineWire
 public struct ReplayPlan {
     public let items: [ReplayItem]
     public let skipped: [ReplaySkippedFlow]
+    /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
+    /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade.
+    public let notes: [String]
     /// Per recorded connection (in order of its first flow), its flows in start order.
     public let connections: [[ReplayScheduledFlow]]
 
@@ -23,17 +26,23 @@ public struct ReplayPlan {
     public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool) {
         var items: [ReplayItem] = []
         var skipped: [ReplaySkippedFlow] = []
+        var notes: [String] = []
         for flow in flows {
             switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated) {
             case .success(let request):
                 let script = flow.kind == .websocket
                     ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
                 items.append(ReplayItem(source: flow, request: request, webSocket: script))
+                if flow.kind == .websocket, flow.isExtendedConnectWebSocket {
+                    notes.append("flow \(flow.id): recorded as a WebSocket over HTTP/2 (RFC 8441 extended CONNECT); "
+                                 + "replayed as an HTTP/1.1 Upgrade (WebSocket over HTTP/2 is not replayed yet)")
+                }
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }
         }
         self.items = items
         self.skipped = skipped
+        self.notes = notes
         connections = Self.schedule(items)
     }
 
