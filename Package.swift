@@ -8,8 +8,9 @@
 //                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
 //   TaplineReplay -> TaplineHTTPClient (legs, pool, connector), TaplineNet (the loop), TaplineExport,
 //                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire (session diff and
-//                    replay), TaplineProxy (WebSocket replay: the proxy's WebSocketTap records it),
-//                    TaplineCompression (WebSocket replay: permessage-deflate)
+//                    replay), TaplineProxy (mock: the proxy's server with an UpstreamLegSource of recorded
+//                    responses), TaplineCompression (a live request body's Content-Encoding undone as
+//                    LoadedBody undoes a recorded one's)
 //   TaplineExport -> TaplineCapture, TaplineCompression
 //   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
