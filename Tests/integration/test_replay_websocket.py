@@ -212,3 +212,49 @@ def test_a_websocket_recorded_over_http2_replays_over_http1_and_says_so(tapline,
     assert flow["request"]["method"] == "GET" and flow["request"]["target"] == "/feed?room=1"
     assert [(d, o) for d, o, _ in conversation(replayed)] == [
         ("server", "text"), ("client", "text"), ("server", "text"), ("client", "close"), ("server", "close")]
+
+
+def test_a_server_that_pings_and_closes_first_is_answered_as_recorded(tapline, tmp_path):
+    """The origin pings after the client's messages (waiting for the pong) and then closes
+    first (4001): the replay answers the ping and answers the close with the client's
+    recorded close, and the conversation is the recorded one."""
+    pongs: list = []
+
+    async def handler(ws):
+        await ws.send("welcome")
+        for _ in CLIENT_MESSAGES:
+            await ws.send(await ws.recv())
+        pong = await ws.ping(b"are you there")
+        await asyncio.wait_for(pong, 10)
+        pongs.append(True)
+        await ws.close(4001, "server done")
+
+    origin = wsk.WebSocketOrigin(handler)
+    try:
+        proxy = tapline()
+
+        async def converse():
+            async with wsk.connect(origin.url, "/feed", mode="absolute", proxy=proxy) as ws:
+                assert await ws.recv() == "welcome"
+                for message in CLIENT_MESSAGES:
+                    await ws.send(message)
+                    await ws.recv()
+                await ws.wait_closed()
+
+        asyncio.run(asyncio.wait_for(converse(), 20))
+        wsk.wait_for_ended_websocket_flow(proxy)
+        source = proxy.session_dir()
+        proxy.stop()
+        assert pongs == [True]
+        report = tmp_path / "r.json"
+        p = replay(proxy, str(source), "--report", str(report), "--timeout", "5")
+        assert p.returncode == 0, describe(p)
+        assert pongs == [True, True], "the replay answered the server's ping"
+        assert not origin.errors, origin.errors
+    finally:
+        origin.stop()
+    replayed = replayed_session(proxy, report)
+    assert conversation(replayed)[-2:] == [("server", "close", (4001, "server done")),
+                                           ("client", "close", (4001, "server done"))]
+    assert [m for m in conversation(replayed) if m[1] in ("text", "binary", "close")] == \
+           [m for m in conversation(source) if m[1] in ("text", "binary", "close")]

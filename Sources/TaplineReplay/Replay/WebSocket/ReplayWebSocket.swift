@@ -47,6 +47,9 @@ final class ReplayWebSocket: ByteStreamDelegate {
     private var nextStep = 0
     private var serverMessages = 0
     private var sentClose = false
+    /// Pongs owed for the server's pings, written once the tap is done decoding (writing
+    /// feeds the tap too, and the tap is not re-entered).
+    private var pongs: [[UInt8]] = []
     private var waitTimer: LoopTimer?
     private var paceTimer: LoopTimer?
     private var completion: ((FlowError?) -> Void)?
@@ -201,6 +204,10 @@ final class ReplayWebSocket: ByteStreamDelegate {
     private func received(_ bytes: ArraySlice<UInt8>) {
         bytesReceived += UInt64(bytes.count)
         tap.receive(bytes, fromClient: false, output: record)
+        let due = pongs
+        pongs = []
+        for frame in due { write(frame) }
+        if tap.closeHandshake.serverClose != nil { answerServerClose() }
         if let failure = tap.serverFailure {
             return finish(FlowError(.badResponse, "the WebSocket server broke the protocol: \(failure)"))
         }
@@ -221,24 +228,25 @@ final class ReplayWebSocket: ByteStreamDelegate {
                 waitTimer?.cancel()
                 waitTimer = nil
             case .ping:
-                write(encoder.frame(.pong, payload: message.payload))
-            case .close:
-                if !sentClose, nextStepIsNotClose {
-                    // The server closed before the recording says: answer it (RFC 6455 §5.5.1).
-                    sentClose = true
-                    nextStep = script.steps.count
-                    write(encoder.closeFrame(WebSocketClosePayload(code: tap.closeHandshake.serverClose?.code)))
-                }
-            case .pong:
-                break
+                pongs.append(encoder.frame(.pong, payload: message.payload))
+            case .close, .pong:
+                break // a close is answered once the tap is done (`received`)
             }
         }
     }
 
-    private var nextStepIsNotClose: Bool {
-        guard nextStep < script.steps.count else { return true }
-        if case .close = script.steps[nextStep].action { return false }
-        return true
+    /// The server sent its close frame, so it sends nothing more: the client's close goes
+    /// now (RFC 6455 §5.5.1), as recorded when it is the next step, else echoing the
+    /// server's code (the server closed earlier than recorded; the diff shows what is missing).
+    private func answerServerClose() {
+        guard !sentClose else { return }
+        var close = WebSocketClosePayload(code: tap.closeHandshake.serverClose?.code)
+        if nextStep < script.steps.count, case .close(let code, let reason, _) = script.steps[nextStep].action {
+            close = WebSocketClosePayload(code: code, reason: reason)
+        }
+        nextStep = script.steps.count
+        sentClose = true
+        write(encoder.closeFrame(close))
     }
 
     // MARK: ByteStreamDelegate
