@@ -170,8 +170,9 @@ def test_a_server_that_stops_answering_fails_the_flow_naming_the_awaited_message
         silent.stop()
     (flow,) = json.loads(report.read_text())["flows"]
     assert flow["result"] == "failed" and flow["error"]["kind"] == "upstream-timeout", flow
-    assert "did not send its message 1 (0-based among the server's messages), which the recording has " \
-           "before the client's message 1 within 1 s" in flow["error"]["message"], flow
+    assert flow["error"]["message"] == (
+        f"the WebSocket server ({HOST}:{silent.port}) did not send its message 1 (0-based among the server's "
+        "messages), which the recording has before the client's message 1 within 1 s"), flow
 
 
 def test_a_websocket_recorded_over_http2_replays_over_http1_and_says_so(tapline, tmp_path):

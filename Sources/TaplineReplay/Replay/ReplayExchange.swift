@@ -224,7 +224,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         timer?.cancel() // the WebSocket times its own waits
         timer = nil
         let webSocket = ReplayWebSocket(stream: stream, response: response, script: script, source: item.source,
-                                        flowID: flowID, context: context, recordedPaceSpeed: context.recordedPaceSpeed)
+                                        flowID: flowID, server: request.target.hostPort, context: context, recordedPaceSpeed: context.recordedPaceSpeed)
         self.webSocket = webSocket
         webSocket.start(unparsed: unparsed) { [weak self] error in self?.finish(error) }
     }

@@ -16,8 +16,9 @@ import TaplineWire
 ///   from the project's framer (`WebSocketFrameEncoder`, client role: masked); a
 ///   message recorded compressed is compressed again when the server accepted
 ///   permessage-deflate (raw DEFLATE, sync flush, `00 00 ff ff` removed, RFC 7692
-///   §7.2.1; the window kept unless `client_no_context_takeover`); a server's ping is
-///   answered with a pong.
+///   §7.2.1; the window kept unless `client_no_context_takeover`; sent uncompressed,
+///   as RFC 7692 allows, when zlib cannot compress with the window the server asked
+///   for: 8 bits); a server's ping is answered with a pong.
 /// - Recording: both directions go through a `WebSocketTap`, the proxy's decoder of
 ///   a relayed WebSocket (what this side sends is fed to it as the client's bytes):
 ///   the same `webSocketMessage` events, inflated the same way.
@@ -36,6 +37,8 @@ final class ReplayWebSocket: ByteStreamDelegate {
     private let script: WebSocketReplayScript
     private let source: CapturedFlow
     private let flowID: FlowID
+    /// `host:port` the handshake went to, for error messages.
+    private let server: String
     private let context: ReplayContext
     private let recordedPaceSpeed: Double?
     private var tap: WebSocketTap
@@ -60,7 +63,8 @@ final class ReplayWebSocket: ByteStreamDelegate {
     ///   - response: the server's 101 (its `Sec-WebSocket-Extensions` say what was negotiated).
     ///   - recordedPaceSpeed: `--speed` with `--pace recorded`; nil with `--pace none`.
     init(stream: any ByteStream, response: HTTPResponseHead, script: WebSocketReplayScript, source: CapturedFlow,
-         flowID: FlowID, context: ReplayContext, recordedPaceSpeed: Double?) {
+         flowID: FlowID, server: String, context: ReplayContext, recordedPaceSpeed: Double?) {
+        self.server = server
         self.stream = stream
         self.script = script
         self.source = source
@@ -193,7 +197,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
     private func armWait(_ what: String) {
         waitTimer?.cancel()
         let seconds = context.responseTimeoutMilliseconds / 1000
-        let hostPort = source.authority
+        let hostPort = server
         waitTimer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
             self?.finish(FlowError(.upstreamTimeout, "the WebSocket server (\(hostPort)) did not \(what) within \(seconds) s"))
         }
@@ -274,7 +278,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
         let reason = error.map { " (\($0))" } ?? ""
         let missing = serverMessages < script.expectedServerMessages
             ? " before its message \(serverMessages) (0-based among the server's messages)" : " without a close frame"
-        finish(FlowError(.upstreamAborted, "the WebSocket server (\(source.authority)) closed the connection\(missing)\(reason)"))
+        finish(FlowError(.upstreamAborted, "the WebSocket server (\(server)) closed the connection\(missing)\(reason)"))
     }
 
     // MARK: End
