@@ -259,3 +259,48 @@ def test_a_server_that_pings_and_closes_first_is_answered_as_recorded(tapline, t
                                            ("client", "close", (4001, "server done"))]
     assert [m for m in conversation(replayed) if m[1] in ("text", "binary", "close")] == \
            [m for m in conversation(source) if m[1] in ("text", "binary", "close")]
+
+
+def test_recorded_pace_sends_each_message_at_its_recorded_offset(tapline, tmp_path):
+    """The client sent three messages 400 ms apart to a server that answers only after
+    the last. Under --pace none nothing awaits a server message, so they go back to back;
+    under --pace recorded each goes at its recorded offset (here at --speed 2: 200 ms apart)."""
+    arrivals: list = []
+
+    async def answers_after_three(ws):
+        for _ in range(3):
+            await ws.recv()
+            arrivals.append(time.monotonic())
+        await ws.send("got all three")
+        await ws.wait_closed()
+
+    origin = wsk.WebSocketOrigin(answers_after_three)
+    try:
+        proxy = tapline()
+
+        async def converse():
+            async with wsk.connect(origin.url, "/slow", mode="absolute", proxy=proxy) as ws:
+                for message in ["one", "two", "three"]:
+                    await ws.send(message)
+                    await asyncio.sleep(0.4)
+                assert await ws.recv() == "got all three"
+                await ws.close(1000, "")
+
+        asyncio.run(asyncio.wait_for(converse(), 20))
+        wsk.wait_for_ended_websocket_flow(proxy)
+        source = str(proxy.session_dir())
+        proxy.stop()
+
+        arrivals.clear()
+        p = replay(proxy, source)
+        assert p.returncode == 0, describe(p)
+        gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+        assert max(gaps) < 0.15, gaps
+
+        arrivals.clear()
+        p = replay(proxy, source, "--pace", "recorded", "--speed", "2")
+        assert p.returncode == 0, describe(p)
+        gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+        assert all(0.1 < gap < 0.5 for gap in gaps), gaps  # 200 ms, give or take a loaded machine
+    finally:
+        origin.stop()
