@@ -211,7 +211,9 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             if head.received.status == 100 { stopAwaitingContinue() }
         } else {
             sawFinalHead = true
-            if head.received.status == 101, let script = item.webSocket { openWebSocket(leg, response: head.received, script: script) }
+            if head.received.status == 101, let script = item.webSocket {
+                openWebSocket(leg, response: head.received, script: script)
+            }
         }
     }
 
@@ -224,7 +226,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         timer?.cancel() // the WebSocket times its own waits
         timer = nil
         let webSocket = ReplayWebSocket(stream: stream, response: response, script: script, source: item.source,
-                                        flowID: flowID, server: request.target.hostPort, context: context, recordedPaceSpeed: context.recordedPaceSpeed)
+                                        flowID: flowID, server: request.target.hostPort, context: context,
+                                        recordedPaceSpeed: context.recordedPaceSpeed)
         self.webSocket = webSocket
         webSocket.start(unparsed: unparsed) { [weak self] error in self?.finish(error) }
     }

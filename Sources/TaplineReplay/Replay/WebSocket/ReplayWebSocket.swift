@@ -174,23 +174,22 @@ final class ReplayWebSocket: ByteStreamDelegate {
 
     // MARK: Waiting
 
-    /// Waits for the server's next message, which `step` (nil: the end) needs first.
+    /// Waits for the server's next message (or its close), which `step` (nil: the end) needs first.
     private func awaitServerMessage(before step: WebSocketReplayStep?) {
-        let what: String
+        let awaited = "its message \(serverMessages) (0-based among the server's messages)"
+        let missing = serverMessages < (step?.awaitedServerMessages ?? script.expectedServerMessages)
         switch step?.action {
-        case .send(let position)?:
-            let clientIndex = source.webSocketMessages[..<position].filter { $0.fromClient && ($0.opcode == "text" || $0.opcode == "binary") }.count
-            what = serverMessages < (step?.awaitedServerMessages ?? 0)
-                ? "send its message \(serverMessages) (0-based among the server's messages), which the recording has before the client's message \(clientIndex)"
-                : "send its message \(serverMessages)"
-        case .close(_, _, let answering)?:
-            what = serverMessages < (step?.awaitedServerMessages ?? 0)
-                ? "send its message \(serverMessages) (0-based among the server's messages), which the recording has before the client's close"
-                : answering ? "send its close frame, which the recording has before the client's" : "send its message \(serverMessages)"
-        case nil:
-            what = "send its message \(serverMessages) (0-based among the server's messages)"
+        case .send(let position)? where missing:
+            let clientIndex = source.webSocketMessages[..<position]
+                .filter { $0.fromClient && ($0.opcode == "text" || $0.opcode == "binary") }.count
+            armWait("send \(awaited), which the recording has before the client's message \(clientIndex)")
+        case .close? where missing:
+            armWait("send \(awaited), which the recording has before the client's close")
+        case .close(_, _, answering: true)?:
+            armWait("send its close frame, which the recording has before the client's")
+        default:
+            armWait("send \(awaited)")
         }
-        armWait(what)
     }
 
     /// Fails the flow as `upstream-timeout` unless the server does `what` (re-armed on each server message).
