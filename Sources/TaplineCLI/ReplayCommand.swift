@@ -19,7 +19,8 @@ enum ReplayCommand {
                                   [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
 
     Sends the session's HTTP flows again, over the protocol they were recorded with (HTTP/2 streams that
-    were concurrent on one connection go concurrently on one connection), records the answers as a new
+    were concurrent on one connection go concurrently on one connection), and its WebSocket flows (the
+    client's messages, each after the server message recorded before it), records the answers as a new
     session (mode "replay", each flow naming its source) and compares each with its recording as
     `tapline diff` does. SESSION: an id, a unique prefix of one, `latest`, or a session directory.
 
@@ -37,7 +38,8 @@ enum ReplayCommand {
       --rate R               start at most R flows per second
       --repeat K             replay the selection K times
       --timeout SECONDS      a flow whose response has not started and whose body made no progress
-                             for this long fails as upstream-timeout (default 30)
+                             for this long, or a WebSocket whose server sent no awaited message for
+                             this long, fails as upstream-timeout (default 30)
       --insecure             do not verify upstream TLS certificates
       --upstream-ca FILE     also trust the CA certificates in FILE (PEM) for upstreams
       --no-capture           do not keep the replay session (it is compared, then removed)
@@ -93,6 +95,7 @@ enum ReplayCommand {
         SessionReaderNotes.write([source], prefix: "tapline replay")
         let selected = source.flows.filter { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) }
         let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated)
+        for note in plan.notes { StandardError.writeLine("tapline replay: \(note)") }
         if !source.isClosed {
             StandardError.writeLine("tapline replay: session \(source.id) was not closed (its proxy was killed or is still running): "
                                     + "replaying its \(plan.items.count) complete flows; \(plan.skipped.count) skipped")

@@ -60,8 +60,8 @@ final class ExtendedConnectTranslatorTests: XCTestCase {
 
     func testNewKeysAreValidAndDiffer() {
         var generator = SystemRandomNumberGenerator()
-        let a = ExtendedConnectTranslator.newKey(using: &generator)
-        let b = ExtendedConnectTranslator.newKey(using: &generator)
+        let a = WebSocketHandshake.newKey(using: &generator)
+        let b = WebSocketHandshake.newKey(using: &generator)
         XCTAssertTrue(WebSocketHandshake.isValidKey(a))
         XCTAssertNotEqual(a, b)
     }

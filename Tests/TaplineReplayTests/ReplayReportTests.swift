@@ -31,7 +31,7 @@ final class ReplayReportTests: XCTestCase {
                               differences: [.status(a: 200, b: 503)]),
             ReplayFlowOutcome(source: flow(3, "/c"), replay: flow(3, "/c", error: failure), verdict: .failed,
                               differences: [.outcome(a: nil, b: "upstream-unreachable"), .status(a: 200, b: nil)]),
-        ], skipped: [ReplaySkippedFlow(source: flow(4, "/ws"), reason: .webSocket)],
+        ], skipped: [ReplaySkippedFlow(source: flow(4, "/ws"), reason: ReplaySkipReason("its WebSocket handshake did not open a WebSocket"))],
         latency: [EndpointLatency(endpoint: "GET /a", count: 1, recorded: LatencyPercentiles([12]), replayed: LatencyPercentiles([12]))])
     }
 
@@ -54,7 +54,7 @@ final class ReplayReportTests: XCTestCase {
         XCTAssertEqual(flows.map { $0["result"] as? String }, ["equal", "different", "failed"])
         XCTAssertEqual((flows[2]["error"] as? [String: String])?["kind"], "upstream-unreachable")
         XCTAssertEqual((flows[1]["differences"] as? [[String: Any]])?.first?["kind"] as? String, "status")
-        XCTAssertEqual((document["skipped"] as? [[String: Any]])?.first?["reason"] as? String, "WebSocket replay is not supported yet")
+        XCTAssertEqual((document["skipped"] as? [[String: Any]])?.first?["reason"] as? String, "its WebSocket handshake did not open a WebSocket")
         XCTAssertEqual((document["replay"] as? [String: String])?["session"], "20261205-000001-ef01")
         let latency = try XCTUnwrap((document["latency"] as? [[String: Any]])?.first)
         XCTAssertEqual(latency["endpoint"] as? String, "GET /a")

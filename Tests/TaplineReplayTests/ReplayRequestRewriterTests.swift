@@ -117,7 +117,7 @@ final class ReplayRequestRewriterTests: XCTestCase {
         XCTAssertEqual(try ReplayTarget(url: "h2c://127.0.0.1:81").upstream, UpstreamTarget(scheme: .http, host: "127.0.0.1", port: 81))
     }
 
-    func testPlanSkipsWebSocketsTruncatedAndIncompleteFlowsWithReasons() {
+    func testPlanSkipsRefusedWebSocketsTruncatedAndIncompleteFlowsWithReasons() {
         var socket = flow(get)
         socket.kind = .websocket
         var truncated = flow(get)
@@ -131,9 +131,57 @@ final class ReplayRequestRewriterTests: XCTestCase {
         let plan = ReplayPlan(flows: [flow(get), socket, truncated, incomplete], rules: ReplayTargetRules(), allowTruncated: false)
         XCTAssertEqual(plan.items.count, 1)
         XCTAssertEqual(plan.skipped.map(\.reason.description), [
-            "WebSocket replay is not supported yet",
+            "its WebSocket handshake did not open a WebSocket",
             "its response body was truncated by --max-body-capture (kept 8 of 40 bytes); --allow-truncated sends what was kept",
             "its request was not recorded whole (the session was not closed when it was read)"])
         XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).items.count, 1)
+    }
+
+    func testAWebSocketHandshakeKeepsItsOfferAndGetsAFreshKeyEachTime() throws {
+        var socket = flow(HTTPRequestHead(method: "GET", target: "http://api.test:8080/feed?room=1", headers: HTTPHeaders([
+            (name: "Host", value: "api.test:8080"), (name: "Upgrade", value: "websocket"), (name: "Connection", value: "Upgrade"),
+            (name: "Proxy-Connection", value: "keep-alive"), (name: "Sec-WebSocket-Key", value: "dGhlIHNhbXBsZSBub25jZQ=="),
+            (name: "Sec-WebSocket-Version", value: "13"), (name: "Sec-WebSocket-Protocol", value: "chat.v1"),
+            (name: "Sec-WebSocket-Extensions", value: "permessage-deflate; client_max_window_bits"),
+        ])))
+        socket.kind = .websocket
+        let request = try ReplayRequestRewriter.request(for: socket, rules: ReplayTargetRules())
+        XCTAssertEqual(request.offer, .http1)
+        XCTAssertEqual(request.bodyBytes, 0)
+        let head = try XCTUnwrap(http1(request))
+        XCTAssertEqual(head.target, "/feed?room=1")
+        XCTAssertTrue(WebSocketHandshake.isUpgradeRequest(head))
+        XCTAssertEqual(head.headers.first(name: "Sec-WebSocket-Protocol"), "chat.v1")
+        XCTAssertEqual(head.headers.first(name: "Sec-WebSocket-Extensions"), "permessage-deflate; client_max_window_bits")
+        XCTAssertFalse(head.headers.contains(name: "Proxy-Connection"))
+
+        let first = try XCTUnwrap(http1(request.withFreshWebSocketKey()))
+        let second = try XCTUnwrap(http1(request.withFreshWebSocketKey()))
+        let key = try XCTUnwrap(first.headers.first(name: "Sec-WebSocket-Key"))
+        XCTAssertTrue(WebSocketHandshake.isValidKey(key))
+        XCTAssertNotEqual(key, "dGhlIHNhbXBsZSBub25jZQ==")
+        XCTAssertNotEqual(key, second.headers.first(name: "Sec-WebSocket-Key"))
+        XCTAssertEqual(first.headers.values(name: "Sec-WebSocket-Key").count, 1)
+    }
+
+    func testAnExtendedConnectBecomesAnHTTP1Upgrade() throws {
+        var socket = flow(HTTPRequestHead(method: "CONNECT", target: "/chat", version: .http2, headers: HTTPHeaders([
+            (name: ":method", value: "CONNECT"), (name: ":protocol", value: "websocket"), (name: ":scheme", value: "https"),
+            (name: ":path", value: "/chat"), (name: ":authority", value: "api.test:8080"),
+            (name: "sec-websocket-version", value: "13"), (name: "sec-websocket-protocol", value: "chat"),
+        ])), scheme: "https")
+        socket.kind = .websocket
+        let request = try ReplayRequestRewriter.request(for: socket, rules: ReplayTargetRules())
+        XCTAssertEqual(request.offer, .http1)
+        let head = try XCTUnwrap(http1(request.withFreshWebSocketKey()))
+        XCTAssertEqual(head.method, "GET")
+        XCTAssertEqual(head.target, "/chat")
+        XCTAssertEqual(head.version, .http1_1)
+        XCTAssertTrue(WebSocketHandshake.isUpgradeRequest(head))
+        XCTAssertEqual(head.headers.first(name: "Host"), "api.test:8080")
+        XCTAssertEqual(head.headers.first(name: "Sec-WebSocket-Version"), "13")
+        XCTAssertEqual(head.headers.values(name: "Sec-WebSocket-Version").count, 1)
+        XCTAssertEqual(head.headers.first(name: "sec-websocket-protocol"), "chat")
+        XCTAssertTrue(WebSocketHandshake.isValidKey(head.headers.first(name: "Sec-WebSocket-Key") ?? ""))
     }
 }

@@ -24,11 +24,6 @@ enum ExtendedConnectTranslator {
         }
     }
 
-    /// A `Sec-WebSocket-Key`: base64 of 16 random bytes.
-    static func newKey(using generator: inout some RandomNumberGenerator) -> String {
-        Base64.encode((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
-    }
-
     /// The HTTP/1.1 Upgrade request for an extended CONNECT: `GET :path`, Host from
     /// `:authority` (or `hostHeader` in reverse mode), the client's fields except the
     /// key/version (ours replace them), then Upgrade, Connection, key and version 13.

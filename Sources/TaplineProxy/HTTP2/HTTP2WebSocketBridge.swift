@@ -96,7 +96,7 @@ final class HTTP2WebSocketBridge {
     func http1UpgradeRequest(_ fields: HTTPHeaders, hostHeader: String?,
                              forwardedFor: (clientIP: String, scheme: String)?) -> HTTPRequestHead {
         var generator = SystemRandomNumberGenerator()
-        let key = ExtendedConnectTranslator.newKey(using: &generator)
+        let key = WebSocketHandshake.newKey(using: &generator)
         stage = .upgradingOverHTTP1(key: key)
         return ExtendedConnectTranslator.http1UpgradeRequest(fields, key: key, hostHeader: hostHeader,
                                                              forwardedFor: forwardedFor)

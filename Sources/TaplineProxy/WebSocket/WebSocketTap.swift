@@ -39,8 +39,11 @@ import TaplineWire
 /// for the flow's end); its bytes are still relayed unchanged by the relay, and
 /// the receiving endpoint enforces the RFC itself.
 ///
+/// Also decodes both directions of a replayed WebSocket (`tapline replay`), so it is
+/// recorded as a relayed one is.
+///
 /// Thread ownership: confined to its relay's event loop.
-struct WebSocketTap {
+public struct WebSocketTap {
     /// Output held per message before it is streamed (the capture's inline payload size).
     static let heldPayloadLimit = 64 << 10
     /// Output of one inflation step (and so of each streamed piece, give or take 64 KiB).
@@ -62,10 +65,10 @@ struct WebSocketTap {
     /// Bytes received while decoding was behind, oldest first, with the side that sent them.
     private var waiting: [(fromClient: Bool, bytes: ArraySlice<UInt8>)] = []
     private var nextWaiting = 0
-    private(set) var closeHandshake = WebSocketCloseHandshake()
+    public private(set) var closeHandshake = WebSocketCloseHandshake()
     /// Why decoding the client's / server's bytes stopped, if it did.
-    private(set) var clientFailure: String?
-    private(set) var serverFailure: String?
+    public private(set) var clientFailure: String?
+    public private(set) var serverFailure: String?
 
     /// - Parameters:
     ///   - deflate: the permessage-deflate parameters the server accepted, if any.
@@ -95,7 +98,7 @@ struct WebSocketTap {
     /// can, at most `inflationBudget` bytes of inflated output: see `decode`. While
     /// decoding is behind, the bytes wait their turn. True when everything received was decoded.
     @discardableResult
-    mutating func receive(_ bytes: ArraySlice<UInt8>, fromClient: Bool, inflationBudget: Int = .max,
+    public mutating func receive(_ bytes: ArraySlice<UInt8>, fromClient: Bool, inflationBudget: Int = .max,
                           output: (WebSocketTapOutput) -> Void) -> Bool {
         if isBehind {
             waiting.append((fromClient, bytes))
@@ -260,7 +263,7 @@ struct WebSocketTap {
 
 extension WebSocketTap {
     /// A tap for the extensions the server accepted in its 101 response.
-    init(handshakeResponse: HTTPResponseHead) {
+    public init(handshakeResponse: HTTPResponseHead) {
         do throws(WebSocketHandshakeError) {
             self.init(deflate: try PerMessageDeflateParameters.negotiated(responseHeaders: handshakeResponse.headers))
         } catch {

@@ -65,7 +65,10 @@ public struct SessionDiff: Sendable {
     public func differences(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> [FlowDifference] {
         var found: [FlowDifference] = []
         if a.error?.kind != b.error?.kind { found.append(.outcome(a: a.error?.kind, b: b.error?.kind)) }
-        if a.clientStatus != b.clientStatus { found.append(.status(a: a.clientStatus, b: b.clientStatus)) }
+        // A WebSocket that opened on both sides opened alike, whether by 101 or (RFC 8441) by 200.
+        if a.clientStatus != b.clientStatus, !(Self.openedWebSocket(a) && Self.openedWebSocket(b)) {
+            found.append(.status(a: a.clientStatus, b: b.clientStatus))
+        }
         let emptyHeaders = HTTPHeaders()
         found += options.headers.differences(a.response?.headers ?? emptyHeaders, b.response?.headers ?? emptyHeaders)
             .map(FlowDifference.header)
@@ -99,6 +102,11 @@ public struct SessionDiff: Sendable {
             throw SessionDiffError(session: flow.requestBody.sessionDirectory, flow: flow.id,
                                    part: "\(direction.rawValue) body", cause: error)
         }
+    }
+
+    private static func openedWebSocket(_ flow: CapturedFlow) -> Bool {
+        guard flow.kind == .websocket, let request = flow.request, let response = flow.response else { return false }
+        return WebSocketHandshake.opensWebSocket(request: request, response: response)
     }
 
     /// Data and close messages compared per direction, position by position (pings and pongs are not compared).

@@ -12,6 +12,9 @@ import TaplineHTTPClient
 /// - An HTTP/2 leg (`HTTP2ClientLeg`) carries every dispatched exchange at once, each on
 ///   a concurrent stream of its own (`openConcurrentStream`); when its connection takes
 ///   no new stream, a new leg is asked for.
+/// - An exchange whose request failed on a reused HTTP/1.1 connection the server had
+///   closed, and that `StaleConnectionRetryRule` lets go again, gets a leg over a new
+///   connection (never a pooled one) and is sent once more, ahead of those waiting.
 /// - When no leg can be had (refused, timed out, TLS), each waiting exchange fails with
 ///   that error; the next dispatch tries again.
 ///
@@ -43,9 +46,9 @@ final class ReplayConnection {
 
     /// Starts replaying `item` on this connection.
     func send(_ item: ReplayItem, dispatch: ReplayDispatch) {
-        let exchange = ReplayExchange(item: item, dispatch: dispatch, connection: connectionID, context: context) { [weak self] in
-            self?.ended($0)
-        }
+        let exchange = ReplayExchange(item: item, dispatch: dispatch, connection: connectionID, context: context,
+                                      resend: { [weak self] in self?.resendOnNewConnection($0) },
+                                      completion: { [weak self] in self?.ended($0) })
         exchange.begin()
         waiting.append(exchange)
         advance()
@@ -65,7 +68,7 @@ final class ReplayConnection {
 
     private func advance() {
         guard let leg else {
-            if !opening, let first = waiting.first { openLeg(for: first.item.request) }
+            if !opening, let first = waiting.first { openLeg(for: first.item.request, mayReuse: !first.wasResent) }
             return
         }
         if let connection = leg as? HTTP2ClientLeg {
@@ -91,11 +94,24 @@ final class ReplayConnection {
         return setupTimings
     }
 
-    private func openLeg(for request: ReplayRequest) {
+    /// `exchange` (the current one) failed on a reused connection the server had closed:
+    /// that leg is discarded and the exchange sent first on a new connection.
+    private func resendOnNewConnection(_ exchange: ReplayExchange) {
+        if exchange === current { current = nil }
+        if let leg {
+            self.leg = nil
+            context.source.discard(leg)
+        }
+        waiting.insert(exchange, at: 0)
+        advance()
+    }
+
+    private func openLeg(for request: ReplayRequest, mayReuse: Bool) {
         opening = true
         let timings = FlowTimingsBox()
         let source = context.source
-        source.leg(for: UpstreamLegRequest(target: request.target, offer: request.offer, timings: timings)) { [weak self] result in
+        source.leg(for: UpstreamLegRequest(target: request.target, offer: request.offer, timings: timings),
+                   mayReuse: mayReuse) { [weak self] result in
             guard let self else {
                 if case .success(let leg) = result { source.discard(leg) }
                 return

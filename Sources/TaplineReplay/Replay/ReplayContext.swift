@@ -16,11 +16,16 @@ final class ReplayContext {
     let sink: any FlowEventSink
     /// A response that has not started this long after its request was sent fails as `upstream-timeout`.
     let responseTimeoutMilliseconds: Int
+    /// `--speed` under `--pace recorded` (a WebSocket's messages go at their recorded
+    /// offsets); nil under `--pace none` (each waits for the server message before it).
+    let recordedPaceSpeed: Double?
     private var lastFlowID: UInt64 = 0
     private var lastConnectionID: UInt64 = 0
     private var flushScheduled = false
 
-    init(loop: EventLoop, source: any UpstreamLegSource, sink: any FlowEventSink, responseTimeoutMilliseconds: Int) {
+    init(loop: EventLoop, source: any UpstreamLegSource, sink: any FlowEventSink, responseTimeoutMilliseconds: Int,
+         recordedPaceSpeed: Double?) {
+        self.recordedPaceSpeed = recordedPaceSpeed
         self.loop = loop
         self.source = source
         self.sink = sink

@@ -18,6 +18,15 @@ import TaplineWire
 /// back at once. A request that makes no progress for `responseTimeoutMilliseconds` (its
 /// response has not started, and the leg took no more of its body) fails as `upstream-timeout`.
 ///
+/// A request that failed on a reused HTTP/1.1 connection the server had already closed
+/// is sent once more on a new one when `StaleConnectionRetryRule` allows it (the rule
+/// the proxy applies): `resend` asks the owner for that connection, and the flow goes
+/// on (a second `upstreamConnected` records it, as the proxy does).
+///
+/// A WebSocket flow's handshake goes the same way, with a fresh `Sec-WebSocket-Key`;
+/// on its 101 the exchange takes the connection over from the leg (`takeOver`) and a
+/// `ReplayWebSocket` plays the recorded messages on it; the flow ends when that ends.
+///
 /// Ends once: the response ended, or the flow failed (`failed` says why); then
 /// `flowEnded` is recorded and `completion` runs. The exchange lets go of its leg
 /// then; its owner (`ReplayConnection`) decides whether the leg carries another request.
@@ -35,9 +44,18 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     let dispatch: ReplayDispatch
     let flowID: FlowID
     let item: ReplayItem
+    /// What is sent: the item's request (a WebSocket handshake's with a fresh key).
+    private let request: ReplayRequest
+    /// The WebSocket after a 101, while it runs.
+    private var webSocket: ReplayWebSocket?
     private let connectionID: ConnectionID
     private let context: ReplayContext
     private var completion: Completion?
+    /// Asks the owner for a new connection to send the request over once more.
+    private let resend: (ReplayExchange) -> Void
+    /// The request was sent once more after its reused connection was found closed.
+    private(set) var wasResent = false
+    private var recordedRequestEnd = false
     private var leg: (any HTTPClientLeg)?
     /// The HTTP/2 connection's leg when `leg` is one of its concurrent streams.
     private var carrier: HTTP2ClientLeg?
@@ -57,8 +75,10 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private(set) var isFinished = false
 
     init(item: ReplayItem, dispatch: ReplayDispatch, connection: ConnectionID, context: ReplayContext,
-         completion: @escaping Completion) {
+         resend: @escaping (ReplayExchange) -> Void, completion: @escaping Completion) {
         self.item = item
+        self.resend = resend
+        request = item.webSocket == nil ? item.request : item.request.withFreshWebSocketKey()
         self.dispatch = dispatch
         self.connectionID = connection
         self.context = context
@@ -69,7 +89,6 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     /// Records the flow's start and request head.
     func begin() {
         let now = Timestamp.now()
-        let request = item.request
         timings.requestStart = now
         context.record(.flowStarted(flow: flowID, connection: connectionID, kind: .http, scheme: request.scheme,
                                     authority: request.target.authority, time: now))
@@ -90,7 +109,6 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         }
         context.record(.upstreamConnected(flow: flowID, server: leg.serverAddress, tls: leg.tls, reused: leg.reused,
                                           time: Timestamp.now()))
-        let request = item.request
         let hasBody = request.bodyBytes > 0 || request.trailers != nil
         headEndedRequest = !hasBody
         leg.sendHead(request.head, endStream: !hasBody)
@@ -114,7 +132,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     /// the body, within `responseTimeoutMilliseconds`, else the flow fails as `upstream-timeout`.
     private func armProgressTimeout() {
         timer?.cancel()
-        let target = item.request.target.hostPort
+        let target = request.target.hostPort
         let seconds = context.responseTimeoutMilliseconds / 1000
         timer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
             self?.fail(FlowError(.upstreamTimeout, "\(target) sent no response within \(seconds) s"))
@@ -125,6 +143,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     func fail(_ error: FlowError) {
         guard !isFinished else { return }
         leg?.cancel()
+        webSocket?.cancel()
         finish(error)
     }
 
@@ -154,7 +173,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             if chunk.isEmpty {
                 body.close()
                 self.body = nil
-                endRequest(trailers: item.request.trailers)
+                endRequest(trailers: request.trailers)
                 return
             }
             requestBodyBytes += UInt64(chunk.count)
@@ -169,6 +188,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard !requestEnded else { return }
         requestEnded = true
         if !headEndedRequest { leg?.sendEnd(trailers: trailers) }
+        guard !recordedRequestEnd else { return } // a resend: recorded the first time
+        recordedRequestEnd = true
         let now = Timestamp.now()
         timings.requestSent = now
         context.record(.requestEnd(flow: flowID, trailers: trailers, bodyBytes: requestBodyBytes, time: now))
@@ -190,7 +211,25 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             if head.received.status == 100 { stopAwaitingContinue() }
         } else {
             sawFinalHead = true
+            if head.received.status == 101, let script = item.webSocket {
+                openWebSocket(leg, response: head.received, script: script)
+            }
         }
+    }
+
+    /// The server switched to WebSocket: the connection is taken from the leg and the
+    /// recorded messages are played on it.
+    private func openWebSocket(_ leg: any HTTPClientLeg, response: HTTPResponseHead, script: WebSocketReplayScript) {
+        guard let (stream, unparsed) = leg.takeOver() else {
+            return fail(FlowError(.badResponse, "\(request.target.hostPort) switched protocols on a connection that cannot be handed over"))
+        }
+        timer?.cancel() // the WebSocket times its own waits
+        timer = nil
+        let webSocket = ReplayWebSocket(stream: stream, response: response, script: script, source: item.source,
+                                        flowID: flowID, server: request.target.hostPort, context: context,
+                                        recordedPaceSpeed: context.recordedPaceSpeed)
+        self.webSocket = webSocket
+        webSocket.start(unparsed: unparsed) { [weak self] error in self?.finish(error) }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
@@ -210,6 +249,19 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
 
     func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
         guard !isFinished else { return }
+        if carrier == nil, StaleConnectionRetryRule.allowsResend(
+            method: request.recordedHead.method, requestHasBody: request.bodyBytes > 0 || request.trailers != nil,
+            requestComplete: requestEnded, overReusedConnection: leg.reused,
+            responseStarted: sawResponseStart || leg.responseStarted, alreadyResent: wasResent) {
+            wasResent = true
+            timer?.cancel()
+            timer = nil
+            leg.delegate = nil
+            self.leg = nil
+            requestEnded = false
+            resend(self)
+            return
+        }
         finish(error)
     }
 
@@ -228,7 +280,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard !isFinished else { return }
         switch end {
         case .resetByUpstream(let code), .closed(let code):
-            finish(FlowError(.upstreamAborted, "\(item.request.target.hostPort) reset the HTTP/2 stream with \(code)"))
+            finish(FlowError(.upstreamAborted, "\(request.target.hostPort) reset the HTTP/2 stream with \(code)"))
         }
     }
 
@@ -244,8 +296,10 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         body = nil
         let now = Timestamp.now()
         timings.done = now
-        context.record(.flowEnded(flow: flowID, timings: timings, bytesFromClient: requestBodyBytes,
-                                  bytesFromServer: responseBodyBytes, error: error, time: now))
+        context.record(.flowEnded(flow: flowID, timings: timings, bytesFromClient: requestBodyBytes + (webSocket?.bytesSent ?? 0),
+                                  bytesFromServer: responseBodyBytes + (webSocket?.bytesReceived ?? 0), error: error,
+                                  time: now))
+        webSocket = nil
         if carrier == nil { leg?.delegate = nil }
         leg = nil
         carrier = nil

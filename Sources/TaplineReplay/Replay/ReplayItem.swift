@@ -1,12 +1,16 @@
 import TaplineCapture
 
-/// A selected flow that will be replayed: the recording and the request made of it.
+/// A selected flow that will be replayed: the recording and the request made of it
+/// (for a WebSocket, its opening handshake, and the script of its messages).
 public struct ReplayItem {
     public let source: CapturedFlow
     public let request: ReplayRequest
+    /// Set for a WebSocket flow: what its client side sends after the 101.
+    public let webSocket: WebSocketReplayScript?
 
-    public init(source: CapturedFlow, request: ReplayRequest) {
+    public init(source: CapturedFlow, request: ReplayRequest, webSocket: WebSocketReplayScript? = nil) {
         self.source = source
         self.request = request
+        self.webSocket = webSocket
     }
 }

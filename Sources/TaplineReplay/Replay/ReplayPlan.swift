@@ -1,5 +1,6 @@
 import TaplineCapture
 import TaplineFlow
+import TaplineWire
 
 /// What a replay will send: the selected flows that can be replayed (`items`, in
 /// the source's flow order), those that cannot and why (`skipped`), and the
@@ -8,34 +9,48 @@ import TaplineFlow
 public struct ReplayPlan {
     public let items: [ReplayItem]
     public let skipped: [ReplaySkippedFlow]
+    /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
+    /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade.
+    public let notes: [String]
     /// Per recorded connection (in order of its first flow), its flows in start order.
     public let connections: [[ReplayScheduledFlow]]
 
     /// Plans `flows` (already selected) of a session.
     ///
-    /// Skipped, with the reason: WebSocket flows (not supported yet), tunnels and
-    /// failed TLS handshakes (no request), flows whose request was not recorded whole
-    /// (a session not closed), flows with a body the capture truncated
-    /// (`--max-body-capture`) unless `allowTruncated`, flows whose stored request body
-    /// is missing from the session directory, and requests `ReplayRequestRewriter` refuses.
+    /// Skipped, with the reason: tunnels and failed TLS handshakes (no request), flows
+    /// whose request was not recorded whole (a session not closed), flows with a body
+    /// the capture truncated (`--max-body-capture`) unless `allowTruncated`, flows whose
+    /// stored request body is missing from the session directory, WebSocket flows whose
+    /// handshake was refused or one of whose messages was not recorded whole, and
+    /// requests `ReplayRequestRewriter` refuses.
     public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool) {
         var items: [ReplayItem] = []
         var skipped: [ReplaySkippedFlow] = []
+        var notes: [String] = []
         for flow in flows {
             switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated) {
-            case .success(let request): items.append(ReplayItem(source: flow, request: request))
+            case .success(let request):
+                let script = flow.kind == .websocket
+                    ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
+                items.append(ReplayItem(source: flow, request: request, webSocket: script))
+                if flow.kind == .websocket, flow.isExtendedConnectWebSocket {
+                    notes.append("flow \(flow.id): recorded as a WebSocket over HTTP/2 (RFC 8441 extended CONNECT); "
+                                 + "replayed as an HTTP/1.1 Upgrade (WebSocket over HTTP/2 is not replayed yet)")
+                }
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }
         }
         self.items = items
         self.skipped = skipped
+        self.notes = notes
         connections = Self.schedule(items)
     }
 
     private static func request(for flow: CapturedFlow, rules: ReplayTargetRules,
                                 allowTruncated: Bool) -> Result<ReplayRequest, ReplaySkipReason> {
         switch flow.kind {
-        case .websocket: return .failure(.webSocket)
+        case .websocket:
+            if let reason = webSocketSkipReason(flow) { return .failure(reason) }
         case .tunnel: return .failure(ReplaySkipReason("a tunnel has no HTTP request to replay"))
         case .tlsFailed: return .failure(ReplaySkipReason("a failed TLS handshake has no request to replay"))
         case .http: break
@@ -56,6 +71,18 @@ public struct ReplayPlan {
         } catch {
             return .failure(error)
         }
+    }
+
+    /// Why a WebSocket flow cannot be replayed as recorded, if it cannot.
+    private static func webSocketSkipReason(_ flow: CapturedFlow) -> ReplaySkipReason? {
+        guard let request = flow.request, let response = flow.response,
+              WebSocketHandshake.opensWebSocket(request: request, response: response) else {
+            return ReplaySkipReason("its WebSocket handshake did not open a WebSocket")
+        }
+        for (position, message) in flow.webSocketMessages.enumerated() where message.fromClient && (message.truncated || message.undecoded) {
+            return ReplaySkipReason("its WebSocket message \(position + 1) (from the client) was not recorded whole (kept \(message.storedBytes) of \(message.size) bytes)")
+        }
+        return nil
     }
 
     /// Groups the items by recorded connection; an HTTP/2 flow that started before the

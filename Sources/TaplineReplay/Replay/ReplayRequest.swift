@@ -32,6 +32,15 @@ public struct ReplayRequest {
         self.expectsContinue = expectsContinue
     }
 
+    /// The same request with a fresh `Sec-WebSocket-Key` (a WebSocket handshake: each
+    /// attempt sends its own, RFC 6455 §4.1).
+    public func withFreshWebSocketKey() -> ReplayRequest {
+        guard case .http1(var head) = head else { return self }
+        head.headers.replaceOrAdd(name: "Sec-WebSocket-Key", value: WebSocketHandshake.newKey())
+        return ReplayRequest(sourceFlow: sourceFlow, target: target, offer: offer, head: .http1(head), recordedHead: head,
+                             bodyBytes: bodyBytes, trailers: trailers, expectsContinue: expectsContinue)
+    }
+
     /// The request's `scheme` and authority as the capture names them (`flowStarted`).
     public var scheme: String { target.scheme.rawValue }
 }

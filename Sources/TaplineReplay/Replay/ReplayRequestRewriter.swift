@@ -21,6 +21,12 @@ import TaplineWire
 ///   when the request had trailers or was chunked. An HTTP/2 block is made of that
 ///   head (`HTTP2HeadTranslator.http2Request`), with the recorded `content-length` if
 ///   it stated one.
+/// - A WebSocket flow: the HTTP/1.1 Upgrade handshake (RFC 6455 §4.1) with the
+///   recorded fields (subprotocols and extensions offered as recorded), over
+///   HTTP/1.1 whatever it was recorded over: a flow recorded as an RFC 8441 extended
+///   CONNECT over HTTP/2 becomes the GET Upgrade the proxy's bridge makes of one
+///   (`Upgrade`, `Connection`, version 13). Its `Sec-WebSocket-Key` is the recorded
+///   one here; each attempt sends a fresh one (`ReplayRequest.withFreshWebSocketKey`).
 public enum ReplayRequestRewriter {
     /// - Throws: the reason the flow cannot be sent (no request head; an authority that
     ///   is not host[:port]).
@@ -53,6 +59,9 @@ public enum ReplayRequestRewriter {
         // fields become its start line and Host), then an HTTP/2 block of it when the flow is HTTP/2.
         var regular = HTTPHeaders()
         for (name, value) in recorded.headers where !name.hasPrefix(":") { regular.add(name: name, value: value) }
+        if flow.kind == .websocket {
+            return webSocketRequest(flow: flow, fields: regular, target: target, host: host)
+        }
         let statesLength = recorded.headers.contains(name: "Content-Length")
         let chunked = !isHTTP2 && (flow.requestTrailers != nil || recorded.headers.containsToken("chunked", inField: "Transfer-Encoding"))
         let framing: HTTP1BodyFraming = chunked ? .chunked
@@ -69,6 +78,21 @@ public enum ReplayRequestRewriter {
         }
         return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http1(head), recordedHead: head,
                              bodyBytes: bodyBytes, trailers: flow.requestTrailers, expectsContinue: expectsContinue)
+    }
+
+    /// The opening handshake of a WebSocket flow, over HTTP/1.1.
+    private static func webSocketRequest(flow: CapturedFlow, fields: HTTPHeaders, target: UpstreamTarget,
+                                         host: String) -> ReplayRequest {
+        let originTarget = originForm(flow.request?.target ?? "/")
+        var head = HTTP1HeadRewriter.forwardedRequest(HTTPRequestHead(method: "GET", target: originTarget, headers: fields),
+                                                      framing: .none, originForm: originTarget, isUpgrade: true)
+        head.headers.replaceOrAdd(name: "Host", value: host)
+        head.headers.replaceOrAdd(name: "Upgrade", value: "websocket")
+        head.headers.replaceOrAdd(name: "Connection", value: "Upgrade")
+        head.headers.replaceOrAdd(name: "Sec-WebSocket-Version", value: "13")
+        if !head.headers.contains(name: "Sec-WebSocket-Key") { head.headers.add(name: "Sec-WebSocket-Key", value: "") }
+        return ReplayRequest(sourceFlow: flow.id, target: target, offer: .http1, head: .http1(head), recordedHead: head,
+                             bodyBytes: 0, trailers: nil, expectsContinue: false)
     }
 
     /// `http://host/p?q` -> `/p?q`; an origin-form target as it is.

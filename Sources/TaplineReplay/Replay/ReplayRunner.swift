@@ -54,7 +54,8 @@ public final class ReplayRunner {
             let source = PooledUpstreamLegSource(connector: connector, limits: HTTP1Limits(), idleMilliseconds: 30_000,
                                                  maxIdlePerKey: max(UpstreamLegPool.defaultMaxIdlePerKey, pacing.concurrency))
             return ReplayContext(loop: connector.loop, source: source, sink: recorder.makeSink(),
-                                 responseTimeoutMilliseconds: responseTimeoutMilliseconds)
+                                 responseTimeoutMilliseconds: responseTimeoutMilliseconds,
+                                 recordedPaceSpeed: pacing.pace == .recorded ? pacing.speed : nil)
         }
     }
 

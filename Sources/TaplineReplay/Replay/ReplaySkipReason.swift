@@ -6,7 +6,4 @@ public struct ReplaySkipReason: Error, Sendable, Equatable, CustomStringConverti
     public init(_ description: String) {
         self.description = description
     }
-
-    /// Said of every WebSocket flow until WebSocket replay exists.
-    public static let webSocket = ReplaySkipReason("WebSocket replay is not supported yet")
 }

@@ -9,6 +9,17 @@ public enum WebSocketHandshake {
         Base64.encode(SHA1.digest(Array((key.trimmingASCIIWhitespace() + guid).utf8)))
     }
 
+    /// A fresh `Sec-WebSocket-Key`: base64 of 16 random bytes (RFC 6455 §4.1).
+    public static func newKey(using generator: inout some RandomNumberGenerator) -> String {
+        Base64.encode((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    /// A fresh `Sec-WebSocket-Key` from the system's generator.
+    public static func newKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return newKey(using: &generator)
+    }
+
     /// A valid `Sec-WebSocket-Key`: base64 of 16 bytes.
     public static func isValidKey(_ key: String) -> Bool {
         Base64.decode(key.trimmingASCIIWhitespace())?.count == 16
