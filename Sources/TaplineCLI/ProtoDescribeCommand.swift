@@ -67,6 +67,9 @@ enum ProtoDescribeCommand {
         do {
             if let reflection {
                 let result = try reflection.fetch(symbolName.map { .symbol($0) } ?? .allServices)
+                for service in result.servicesWithoutDescriptors {
+                    StandardError.writeLine("tapline proto describe: note: \(reflection.upstream) lists \(service) but gives no descriptor for it")
+                }
                 loaded = (result.schema, result.rootFiles)
             } else {
                 var loader = ProtoFileLoader(importRoots: importRoots)

@@ -25,7 +25,7 @@ struct ProtoSchemaSources {
         descriptorSets = arguments.values("--descriptor-set")
         reflection = try ProtoReflectionOptions(taking: &arguments)
         guard !protoPaths.isEmpty || !descriptorSets.isEmpty || reflection != nil else {
-            throw UsageError("give the schema with --proto PATH, --descriptor-set FILE or --reflect URL")
+            throw UsageError("give the schema with --proto PATH or --descriptor-set FILE, or ask a server with --reflect URL")
         }
     }
 
