@@ -14,19 +14,20 @@ enum ProtoDescribeCommand {
     usage: tapline proto describe (--proto PATH... [--proto-path DIR...] | --reflect URL [--insecure]
                                   [--upstream-ca FILE] [--timeout SECONDS]) [--json] [SYMBOL]
 
-    Prints the services, messages and enums the .proto files (or the server's reflection) define (or only SYMBOL, a full
-    name such as shop.v1.Orders, shop.v1.Orders.Get or shop.v1.Order), as Tapline decodes with them.
+    Prints the services, messages and enums the .proto files (or the server's reflection) define
+    (or only SYMBOL, a full name such as shop.v1.Orders, shop.v1.Orders.Get or shop.v1.Order), as
+    Tapline decodes with them.
     The google/protobuf well-known types (timestamp, duration, any, struct, wrappers,
     field_mask, empty, descriptor) are built in.
 
     options:
-      --proto PATH        a .proto file, or a directory of them (searched recursively); repeatable
-      --proto-path DIR    a root that imports are relative to, like protoc's -I; repeatable.
-                          A --proto path under no root adds its directory as one.
+      --proto PATH            a .proto file, or a directory of them (searched recursively); repeatable
+      --proto-path DIR        a root that imports are relative to, like protoc's -I; repeatable.
+                              A --proto path under no root adds its directory as one.
     \(ProtoReflectionOptions.usage)
-      --json              the files and all they import as JSON in the shape of a
-                          google.protobuf.FileDescriptorSet (protoc --include_imports -o, as proto3 JSON)
-      --help              this text
+      --json                  the files and all they import as JSON in the shape of a
+                              google.protobuf.FileDescriptorSet (protoc --include_imports -o, as proto3 JSON)
+      --help                  this text
 
     exit status: 0 printed, 2 usage error, a file that cannot be read, parsed or resolved, or a server
     whose reflection gives no schema (not served, unreachable, timed out).

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
+import threading
+import time
 from concurrent import futures
 from pathlib import Path
 
@@ -139,3 +142,47 @@ def test_a_tls_server_is_verified_with_upstream_ca(pool, test_ca):
     assert trusted.returncode == 0, describe(trusted)
     assert set(_orders_files(json.loads(text(trusted)))) == ORDERS_FILES
     assert untrusted.returncode == 2 and f"cannot ask {url}" in untrusted.stderr, describe(untrusted)
+
+
+def test_a_server_that_never_answers_times_out():
+    """--timeout bounds the whole conversation: a listener that accepts and stays silent."""
+    listener = socket.create_server((HOST, 0))
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        p = run_tapline("proto", "describe", "--reflect", f"h2c://{HOST}:{listener.getsockname()[1]}", "--timeout", "1")
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+        thread.join(5)
+        for connection in accepted:
+            connection.close()
+    assert p.returncode == 2, describe(p)
+    assert "did not finish answering reflection within 1 s (raise --timeout" in p.stderr, describe(p)
+    assert elapsed < 10, elapsed
+
+
+def test_a_server_with_only_v1_is_asked_on_v1(pool):
+    """grpcio-reflection's servicer mounted at grpc.reflection.v1 only (the messages are the same)."""
+    from grpc_reflection.v1alpha import reflection_pb2
+
+    servicer = reflection.ReflectionServicer([SERVICE], pool=pool)
+
+    def info(requests, context):
+        parsed = (reflection_pb2.ServerReflectionRequest.FromString(request) for request in requests)
+        for response in servicer.ServerReflectionInfo(parsed, context):
+            yield response.SerializeToString()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "grpc.reflection.v1.ServerReflection", {"ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(info)}),))
+    port = server.add_insecure_port(f"{HOST}:0")
+    server.start()
+    try:
+        p = run_tapline("proto", "describe", "--reflect", f"h2c://{HOST}:{port}", "--json")
+    finally:
+        server.stop(grace=None)
+    assert p.returncode == 0, describe(p)
+    assert set(_orders_files(json.loads(text(p)))) == ORDERS_FILES
