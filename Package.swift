@@ -111,7 +111,8 @@ var targets: [Target] = [
     // MARK: Tests
     .testTarget(name: "TaplineWireTests", dependencies: ["TaplineWire"]),
     .testTarget(name: "TaplineProtobufTests", dependencies: ["TaplineProtobuf", "TaplineWire"]),
-    .testTarget(name: "TaplineGRPCReflectionTests", dependencies: ["TaplineGRPCReflection", "TaplineProtobuf", "TaplineWire"]),
+    .testTarget(name: "TaplineGRPCReflectionTests",
+                dependencies: ["TaplineGRPCReflection", "TaplineHTTPClient", "TaplineNet", "TaplineFlow", "TaplineProtobuf", "TaplineWire"]),
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS", "TaplineTestSupport"]),
     .testTarget(name: "TaplineCaptureTests",
