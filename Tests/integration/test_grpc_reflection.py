@@ -7,7 +7,8 @@ shows Tapline asking v1 first and falling back when it is UNIMPLEMENTED.
 
 - `describe --reflect h2c://... --json` equals `describe --proto proto/ --json` for the
   Orders files (the same descriptors from both sources), and the text form of a service;
-- `decode --reflect` of an Order equals `decode --proto`'s;
+- `decode --reflect` of an Order equals `decode --proto`'s, and `encode --reflect` of that JSON
+  is the Order again;
 - a server without reflection, and a port nobody listens on: exit 2 with a message that
   says what to do;
 - a TLS server: verified with `--upstream-ca`, refused without it.
@@ -108,6 +109,10 @@ def test_decode_equals_decode_with_the_proto_files(reflecting, pool, tmp_path):
     assert parsed.returncode == 0, describe(parsed)
     assert json.loads(text(reflected)) == json.loads(text(parsed))
     assert json.loads(text(reflected))["checksum"] == str(2**64 - 1)
+    encoded = run_tapline("proto", "encode", "--reflect", reflecting, "--type", "tapline.example.v1.Order",
+                          input=reflected.stdout)
+    assert encoded.returncode == 0, describe(encoded)
+    assert Order.FromString(encoded.stdout) == order
 
 
 def test_a_server_without_reflection_exits_2_saying_so():
