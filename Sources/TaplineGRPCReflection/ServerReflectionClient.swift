@@ -79,11 +79,7 @@ public final class ServerReflectionClient: HTTPClientLegDelegate {
             case .openCall(let version):
                 open(version)
             case .send(let message):
-                var framed: [UInt8] = [0]
-                framed.reserveCapacity(5 + message.count)
-                withUnsafeBytes(of: UInt32(message.count).bigEndian) { framed.append(contentsOf: $0) }
-                framed += message
-                leg?.sendBody(framed[...])
+                leg?.sendBody(GRPCMessageFrame.encoded(message)[...])
             case .finishCall:
                 leg?.sendEnd(trailers: nil)
             case .finished(let result):

@@ -56,9 +56,8 @@ final class ScriptedReflectionLeg: HTTPClientLeg {
         guard let events = try? framer.consume(Array(bytes)) else { preconditionFailure("a request that is not gRPC frames") }
         for case .message(let frame) in events {
             let answer = ScriptedReflectionServer.answer(to: Array(frame.payload(in: requestBody)))
-            var framed: [UInt8] = [0, 0, 0, 0, 0]
-            withUnsafeBytes(of: UInt32(answer.count).bigEndian) { framed.replaceSubrange(1..<5, with: $0) }
-            later { leg, delegate in delegate.leg(leg, receivedBody: (framed + answer)[...]) }
+            let framed = GRPCMessageFrame.encoded(answer)
+            later { leg, delegate in delegate.leg(leg, receivedBody: framed[...]) }
         }
     }
 
