@@ -5,7 +5,10 @@
 //
 //   tapline (executable) -> TaplineCLI
 //   TaplineCLI -> TaplineReplay, TaplineExport, TaplineCapture, TaplineProxy, TaplineHTTPClient (UpstreamTarget),
-//                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw)
+//                 TaplineHTTP2 (error code names), TaplineProtobuf (proto describe, proto decode-raw),
+//                 TaplineGRPCReflection (proto describe/decode --reflect)
+//   TaplineGRPCReflection -> TaplineHTTPClient (legs), TaplineProtobuf (descriptors, messages), TaplineNet (the loop),
+//                            TaplineFlow, TaplineWire (gRPC framing): asks a server's reflection for its schema
 //   TaplineReplay -> TaplineHTTPClient (legs, pool, connector), TaplineNet (the loop), TaplineExport,
 //                    TaplineCapture, TaplineTLS (SHA-256), TaplineFlow, TaplineWire (session diff and
 //                    replay), TaplineProxy (mock: the proxy's server with an UpstreamLegSource of recorded
@@ -96,9 +99,13 @@ var targets: [Target] = [
             dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineProxy", "TaplineExport", "TaplineCapture",
                            "TaplineTLS", "TaplineFlow", "TaplineWire", "TaplineCompression"],
             swiftSettings: strict),
+    // MARK: GRPCReflection: a gRPC server reflection client over upstream legs, and the per-upstream cache.
+    .target(name: "TaplineGRPCReflection",
+            dependencies: ["TaplineHTTPClient", "TaplineProtobuf", "TaplineNet", "TaplineFlow", "TaplineWire"],
+            exclude: ["Proto/README.md"], swiftSettings: strict),
     // MARK: CLI: subcommands and terminal output.
     .target(name: "TaplineCLI",
-            dependencies: ["TaplineReplay", "TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
+            dependencies: ["TaplineReplay", "TaplineGRPCReflection", "TaplineProxy", "TaplineHTTPClient", "TaplineCapture", "TaplineTLS", "TaplineFlow",
                            "TaplineNet", "TaplineExport", "TaplineHTTP2", "TaplineProtobuf"],
             swiftSettings: strict),
     .executableTarget(name: "tapline", dependencies: ["TaplineCLI"], swiftSettings: strict),
@@ -106,6 +113,8 @@ var targets: [Target] = [
     // MARK: Tests
     .testTarget(name: "TaplineWireTests", dependencies: ["TaplineWire"]),
     .testTarget(name: "TaplineProtobufTests", dependencies: ["TaplineProtobuf", "TaplineWire"]),
+    .testTarget(name: "TaplineGRPCReflectionTests",
+                dependencies: ["TaplineGRPCReflection", "TaplineHTTPClient", "TaplineNet", "TaplineFlow", "TaplineProtobuf", "TaplineWire"]),
     .testTarget(name: "TaplineNetTests", dependencies: ["TaplineNet"]),
     .testTarget(name: "TaplineTLSTests", dependencies: ["TaplineTLS", "TaplineTestSupport"]),
     .testTarget(name: "TaplineCaptureTests",

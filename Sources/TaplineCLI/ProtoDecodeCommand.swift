@@ -50,7 +50,7 @@ enum ProtoDecodeCommand {
         }
         let schema: ProtoSchema
         do {
-            schema = try sources.load()
+            schema = try sources.load(symbol: typeName)
         } catch {
             StandardError.writeLine("tapline proto decode: \(error)")
             return 2

@@ -45,7 +45,7 @@ enum ProtoEncodeCommand {
         }
         let schema: ProtoSchema
         do {
-            schema = try sources.load()
+            schema = try sources.load(symbol: typeName)
         } catch {
             StandardError.writeLine("tapline proto encode: \(error)")
             return 2

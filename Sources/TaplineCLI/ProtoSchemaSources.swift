@@ -1,32 +1,41 @@
 import Foundation
+import TaplineGRPCReflection
 import TaplineProtobuf
 
 /// The schema options `proto decode`, `proto encode`, `show` and `export` share:
-/// `--proto PATH...`, `--proto-path DIR...` and `--descriptor-set FILE...`, loaded into
-/// one `ProtoSchema` (a file both sources hold is taken once, from the `.proto` files).
+/// `--proto PATH...`, `--proto-path DIR...`, `--descriptor-set FILE...` and, for the
+/// `proto` commands, `--reflect URL`, loaded into one `ProtoSchema` (a file two sources
+/// hold is taken once: from the `.proto` files first, then the descriptor sets, then the
+/// server's reflection).
 struct ProtoSchemaSources {
     static let usage = """
       --proto PATH            a .proto file, or a directory of them (searched recursively); repeatable
       --proto-path DIR        a root that imports are relative to, like protoc's -I; repeatable
       --descriptor-set FILE   a binary FileDescriptorSet (protoc -o / --descriptor_set_out, buf build -o); repeatable
+    \(ProtoReflectionOptions.usage)
     """
 
     var protoPaths: [String]
     var importRoots: [String]
     var descriptorSets: [String]
+    var reflection: ProtoReflectionOptions?
 
     /// Takes the options from `arguments`; at least one source must be given.
     init(taking arguments: inout CommandArguments) throws(UsageError) {
-        guard let sources = try Self.optional(taking: &arguments) else {
-            throw UsageError("give the schema with --proto PATH or --descriptor-set FILE")
+        protoPaths = arguments.values("--proto")
+        importRoots = arguments.values("--proto-path")
+        descriptorSets = arguments.values("--descriptor-set")
+        reflection = try ProtoReflectionOptions(taking: &arguments)
+        guard !protoPaths.isEmpty || !descriptorSets.isEmpty || reflection != nil else {
+            throw UsageError("give the schema with --proto PATH or --descriptor-set FILE, or ask a server with --reflect URL")
         }
-        self = sources
     }
 
     private init(protoPaths: [String], importRoots: [String], descriptorSets: [String]) {
         self.protoPaths = protoPaths
         self.importRoots = importRoots
         self.descriptorSets = descriptorSets
+        reflection = nil
     }
 
     /// Takes the options from `arguments` for a command where the schema is optional
@@ -56,14 +65,43 @@ struct ProtoSchemaSources {
         return descriptorSets.flatMap { ["-protoset", $0] }
     }
 
+    /// The schema of `--proto` and `--descriptor-set` alone (`show`, `export`: no `--reflect`).
     func load() throws(ProtoSchemaError) -> ProtoSchema {
+        var seen = Set<String>()
+        return try ProtoSchema(files: localFiles().filter { seen.insert($0.name).inserted })
+    }
+
+    /// - Parameter symbol: what the command needs (a message type): all `--reflect` asks the server for.
+    func load(symbol: String) throws(ProtoSchemaLoadFailure) -> ProtoSchema {
+        var files: [ProtoFile]
+        do {
+            files = try localFiles()
+        } catch {
+            throw .schema(error)
+        }
+        if let reflection {
+            do {
+                files += try reflection.fetch(.symbol(symbol)).schema.files
+            } catch {
+                throw .reflection(error)
+            }
+        }
+        var seen = Set<String>()
+        do {
+            return try ProtoSchema(files: files.filter { seen.insert($0.name).inserted })
+        } catch {
+            throw .schema(error)
+        }
+    }
+
+    /// The files of `--proto` and `--descriptor-set`.
+    private func localFiles() throws(ProtoSchemaError) -> [ProtoFile] {
         var loader = ProtoFileLoader(importRoots: importRoots)
         let requested = try loader.fileNames(for: protoPaths)
         var files = try loader.files(fileNames: requested)
         for path in descriptorSets {
             files += try loader.descriptorSetFiles(atPath: path)
         }
-        var seen = Set<String>()
-        return try ProtoSchema(files: files.filter { seen.insert($0.name).inserted })
+        return files
     }
 }

@@ -6,5 +6,10 @@ public struct InvalidUpstreamTarget: Error, Sendable, Equatable, CustomStringCon
     /// What is wrong with it and how to write it instead.
     public let reason: String
 
+    public init(url: String, reason: String) {
+        self.url = url
+        self.reason = reason
+    }
+
     public var description: String { "invalid upstream \(url.debugDescription): \(reason)" }
 }

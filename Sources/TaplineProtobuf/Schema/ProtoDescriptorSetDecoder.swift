@@ -20,11 +20,7 @@ public enum ProtoDescriptorSetDecoder {
             throw ProtoSchemaError(.invalidDescriptorSet(path: name, reason: error.description), at: nil)
         }
         var files = messages(set, 1).map(file)
-        for file in files {
-            if let problem = firstInvalidField(in: file.messages) {
-                throw ProtoSchemaError(.invalidDescriptorSet(path: name, reason: "\(file.name): \(problem)"), at: nil)
-            }
-        }
+        for file in files { try check(file, source: name) }
         var present = Set(files.map(\.name))
         var index = 0
         while index < files.count {
@@ -36,6 +32,29 @@ public enum ProtoDescriptorSetDecoder {
             index += 1
         }
         return files
+    }
+
+    /// One serialized `google.protobuf.FileDescriptorProto` (what gRPC server reflection
+    /// answers with) as a `ProtoFile`; its dependencies are left to the caller.
+    /// - Parameter source: where the bytes came from, for errors.
+    public static func file(decodingFileDescriptorProto bytes: ArraySlice<UInt8>,
+                            source: String) throws(ProtoSchemaError) -> ProtoFile {
+        let proto: ProtobufMessageValue
+        do {
+            proto = try ProtobufMessageDecoder(schema: descriptorSchema).decode(bytes, as: "google.protobuf.FileDescriptorProto")
+        } catch {
+            throw ProtoSchemaError(.invalidDescriptorSet(path: source, reason: error.description), at: nil)
+        }
+        let decoded = file(proto)
+        try check(decoded, source: source)
+        return decoded
+    }
+
+    /// Throws when a field of `file` is unusable for decoding (`firstInvalidField`).
+    private static func check(_ file: ProtoFile, source: String) throws(ProtoSchemaError) {
+        if let problem = firstInvalidField(in: file.messages) {
+            throw ProtoSchemaError(.invalidDescriptorSet(path: source, reason: "\(file.name): \(problem)"), at: nil)
+        }
     }
 
     /// A schema of the built-in `descriptor.proto`, for decoding sets.

@@ -33,4 +33,16 @@ public struct GRPCMessageFrame: Equatable, Sendable {
     public func payload(in body: [UInt8]) -> ArraySlice<UInt8> {
         body[payloadRange]
     }
+
+    /// `payload` as one frame for sending: the flag byte (`flags`: 0, or `compressedFlag`
+    /// for a payload already compressed), its length as 4 big-endian bytes, the payload.
+    /// - Precondition: the payload is shorter than 4 GiB.
+    public static func encoded(_ payload: some Collection<UInt8>, flags: UInt8 = 0) -> [UInt8] {
+        precondition(payload.count <= Int(UInt32.max), "a gRPC message must be shorter than 4 GiB")
+        var frame: [UInt8] = [flags]
+        frame.reserveCapacity(prefixSize + payload.count)
+        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { frame.append(contentsOf: $0) }
+        frame.append(contentsOf: payload)
+        return frame
+    }
 }
