@@ -138,7 +138,9 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             openLeg(for: exchange, attempt: attempt, reuseAllowed: reuseAllowed)
         case .adoptOpenedLeg(let reasons):
             guard let opened = openedLeg.take() else { return }
-            opened.delegate = self
+            // A leg this handler released keeps it as its delegate while pooled: comparing
+            // is cheaper than setting a weak reference (see docs/performance.md).
+            if opened.delegate !== self { opened.delegate = self }
             if reasons.contains(.captureBackedUp) { opened.pauseReading(.captureBackedUp) }
             if reasons.contains(.clientSlow) { opened.pauseReading(.clientSlow) }
             leg = opened
