@@ -278,9 +278,12 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         }
     }
 
+    /// The end of the input burst goes to an owner whose request was in flight when it
+    /// began; an idle leg (parked in a pool, its delegate the last owner's) says nothing.
     public func upstreamConnectionNeedsPump(_ connection: HTTP2UpstreamConnection) {
+        let carryingRequest = phase == .exchanging
         pump()
-        delegate?.legFinishedInput(self)
+        if carryingRequest { delegate?.legFinishedInput(self) }
     }
 
     public func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {}

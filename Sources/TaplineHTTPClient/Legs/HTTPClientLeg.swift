@@ -11,7 +11,10 @@ import TaplineWire
 /// (unless the head ended the request). Its response comes to `delegate` as
 /// events: `legResponseStarted`, heads (interim, then final), body, end, or
 /// `failed`, after which nothing more comes for that request. Once the response
-/// ended and `poolable` is true, the same leg may carry the next request.
+/// ended and `poolable` is true, the same leg may carry the next request. Between
+/// requests a leg reports nothing to its delegate (a pool keeps an idle leg with the
+/// delegate its last owner set: what the server does to an idle connection is the
+/// leg's and the pool's business).
 ///
 /// Reading (and so response events) stops while any `LegPauseReason` holds it;
 /// each reason is resumed on its own (`LegReadPauses`). Response body bytes count

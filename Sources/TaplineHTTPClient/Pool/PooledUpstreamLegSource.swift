@@ -6,12 +6,14 @@ import TaplineWire
 /// (`UpstreamLegFactory`). Released legs go back to the pool under the key they were
 /// handed out for.
 ///
-/// Invariant: `handedOut` holds exactly the legs handed out and not yet released or
-/// discarded, by identity, with the pool's bucket for the key they go back under (a
-/// bucket, not a key: a leg goes back without its key being compared or hashed; nil
-/// once the pool is closed). It is
-/// a list, searched from its end: an owner holds few legs at once (one per exchange in
-/// flight), and most often gives back the one it took last.
+/// Invariant: `lastHandedOut` and `otherHandedOut` together hold exactly the legs
+/// handed out and not yet released or discarded, by identity, each with the pool's
+/// bucket for the key it goes back under (a bucket, not a key: a leg goes back without
+/// its key being compared or hashed; nil once the pool is closed). An owner holds few
+/// legs at once (one per exchange in flight) and most often gives back the one it took
+/// last, so that one has a slot of its own: an HTTP/1.1 connection's request takes and
+/// gives back its leg without an array being grown or shifted. `otherHandedOut` is a
+/// list, searched from its end. `lastHandedOut` is filled first.
 ///
 /// Thread ownership: confined to `connector.loop`; owned by one owner (in the proxy,
 /// one client connection's handler), which closes it with the connection.
@@ -19,7 +21,10 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
     public let pool: UpstreamLegPool
     private let connector: UpstreamConnector
     private let limits: HTTP1Limits
-    private var handedOut: [(leg: ObjectIdentifier, bucket: ParkedLegBucket?)] = []
+    /// The leg handed out last and not yet given back, if any (see the invariant).
+    private var lastHandedOut: HandedOutLeg?
+    /// The other legs handed out and not yet given back.
+    private var otherHandedOut: [HandedOutLeg] = []
 
     public init(connector: UpstreamConnector, limits: HTTP1Limits, idleMilliseconds: Int,
                 maxIdlePerKey: Int = UpstreamLegPool.defaultMaxIdlePerKey) {
@@ -30,7 +35,7 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
 
     public func readyLeg(for request: UpstreamLegRequest) -> (any HTTPClientLeg)? {
         guard let (leg, bucket) = pool.take(for: request.target, offer: request.offer) else { return nil }
-        handedOut.append((ObjectIdentifier(leg), bucket))
+        recordHandedOut(HandedOutLeg(leg: ObjectIdentifier(leg), bucket: bucket))
         return leg
     }
 
@@ -42,7 +47,9 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
             switch result {
             case .success(let connection):
                 let leg = UpstreamLegFactory.leg(on: connection, offer: key.offer, limits: limits)
-                if let self { handedOut.append((ObjectIdentifier(leg), pool.bucket(for: key, creating: true))) }
+                if let self {
+                    recordHandedOut(HandedOutLeg(leg: ObjectIdentifier(leg), bucket: pool.bucket(for: key, creating: true)))
+                }
                 completion(.success(leg))
             case .failure(let failure):
                 completion(.failure(failure))
@@ -58,6 +65,8 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
         pool.park(leg, for: key)
     }
 
+    /// Parks `leg` with its delegate as it is (a parked leg reports nothing; the next
+    /// owner sets its own): one weak reference less to clear and set per request.
     public func release(_ leg: any HTTPClientLeg) {
         guard let bucket = takeBack(leg) else {
             leg.delegate = nil
@@ -77,10 +86,22 @@ public final class PooledUpstreamLegSource: UpstreamLegSource {
         pool.closeAll()
     }
 
-    /// Removes `leg` from `handedOut`; the bucket it goes back to, or nil.
+    private func recordHandedOut(_ record: HandedOutLeg) {
+        if lastHandedOut == nil {
+            lastHandedOut = record
+        } else {
+            otherHandedOut.append(record)
+        }
+    }
+
+    /// Removes `leg` from the legs handed out; the bucket it goes back to, or nil.
     private func takeBack(_ leg: any HTTPClientLeg) -> ParkedLegBucket? {
         let id = ObjectIdentifier(leg)
-        guard let position = handedOut.lastIndex(where: { $0.leg == id }) else { return nil }
-        return handedOut.remove(at: position).bucket
+        if let last = lastHandedOut, last.leg == id {
+            lastHandedOut = nil
+            return last.bucket
+        }
+        guard let position = otherHandedOut.lastIndex(where: { $0.leg == id }) else { return nil }
+        return otherHandedOut.remove(at: position).bucket
     }
 }

@@ -17,14 +17,17 @@ import TaplineNet
 ///   server sent GOAWAY or closed takes no new stream.
 /// - After `closeAll`, nothing is parked any more.
 ///
-/// While parked a leg has no delegate and no pause reason holds it, so its
-/// connection is read and a close by the server is seen.
+/// While parked no pause reason holds a leg, so its connection is read and a close by
+/// the server is seen. A parked leg keeps its last owner as its delegate (clearing and
+/// setting a weak reference per request is measurable) but tells it nothing: a leg
+/// reports only while it carries a request, and whoever takes it next sets its own.
 ///
 /// Cost, since a kept-alive connection is parked and taken once per request: idle
 /// expiry is one `DeadlineTimer` per pool (armed for the oldest parked leg), not a
-/// timer per park; a key's bucket stays while empty (the sweep removes it), so parking
-/// appends in place; and the bucket last used is found by comparing keys, without
-/// hashing one (an owner mostly asks for one origin).
+/// timer per park, and a park while it is armed only appends; a key's bucket stays
+/// while empty (the sweep removes it), so parking appends in place; and the bucket
+/// last used is found by comparing keys, without hashing one (an owner mostly asks for
+/// one origin). See docs/performance.md, "What the hot path avoids".
 ///
 /// Thread ownership: confined to `loop`; owned by one owner (a source), whose
 /// legs it holds strongly while parked.
@@ -41,6 +44,8 @@ public final class UpstreamLegPool {
     private var parkedCount = 0
     private var closed = false
     private lazy var idleTimer = DeadlineTimer(loop: loop) { [weak self] in self?.sweepIdle() }
+    /// `idleTimer` is armed (mirrored here so that a park need not reach the lazy timer).
+    private var idleSweepArmed = false
 
     public init(loop: EventLoop, idleMilliseconds: Int, maxIdlePerKey: Int = UpstreamLegPool.defaultMaxIdlePerKey) {
         self.loop = loop
@@ -102,8 +107,7 @@ public final class UpstreamLegPool {
     /// `park(leg, for: bucket.key)`, into `bucket` when the pool still has it.
     func park(_ leg: any HTTPClientLeg, in bucket: ParkedLegBucket) {
         guard bucket.isInPool else { return park(leg, for: bucket.key) }
-        lastBucket = bucket
-        leg.delegate = nil
+        if lastBucket !== bucket { lastBucket = bucket }
         guard leg.poolable else {
             leg.cancel()
             return
@@ -118,7 +122,10 @@ public final class UpstreamLegPool {
         for reason in LegPauseReason.allReasons { leg.resumeReading(reason) }
         bucket.legs.append(ParkedLeg(leg: leg, parkedAt: MonotonicClock.nanoseconds()))
         parkedCount += 1
-        if !idleTimer.isArmed { idleTimer.arm(milliseconds: idleMilliseconds) }
+        if !idleSweepArmed {
+            idleSweepArmed = true
+            idleTimer.arm(milliseconds: idleMilliseconds)
+        }
     }
 
     /// Cancels every parked leg; later `park` calls cancel theirs (owner gone, shutdown).
@@ -156,6 +163,7 @@ public final class UpstreamLegPool {
     /// Cancels the legs idle for the timeout (and any no longer poolable), drops empty
     /// buckets, then arms the timer for the oldest leg left.
     private func sweepIdle() {
+        idleSweepArmed = false
         let now = MonotonicClock.nanoseconds()
         let timeout = UInt64(max(0, idleMilliseconds)) &* 1_000_000
         var oldest: UInt64?
@@ -177,6 +185,7 @@ public final class UpstreamLegPool {
         lastBucket = nil
         if let oldest {
             let left = (oldest &+ timeout &- now + 999_999) / 1_000_000
+            idleSweepArmed = true
             idleTimer.arm(milliseconds: Int(left))
         }
     }

@@ -14,8 +14,9 @@
 /// Contract: every leg a source hands out goes back to it once, through `release`
 /// (its response is over: it may carry another request) or `discard` (given up:
 /// cancelled, failed, or its transport taken over after a 101), and the owner keeps
-/// no reference to a released leg (another request may take it next). The source
-/// clears a leg's `delegate` as it takes it back.
+/// no reference to a released leg (another request may take it next). A discarded
+/// leg's `delegate` is cleared; a released one may keep it while it waits for the next
+/// request (an idle leg reports nothing, see `HTTPClientLeg`): whoever takes it sets its own.
 ///
 /// Thread ownership: confined to one event loop; `openLeg`'s completion runs on it,
 /// once, possibly before `openLeg` returns.

@@ -137,9 +137,10 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         case .openLeg(let exchange, let attempt, let reuseAllowed):
             openLeg(for: exchange, attempt: attempt, reuseAllowed: reuseAllowed)
         case .adoptOpenedLeg(let reasons):
-            guard let opened = openedLeg else { return }
-            openedLeg = nil
-            opened.delegate = self
+            guard let opened = openedLeg.take() else { return }
+            // A leg this handler released keeps it as its delegate while pooled: comparing
+            // is cheaper than setting a weak reference (see docs/performance.md).
+            if opened.delegate !== self { opened.delegate = self }
             if reasons.contains(.captureBackedUp) { opened.pauseReading(.captureBackedUp) }
             if reasons.contains(.clientSlow) { opened.pauseReading(.clientSlow) }
             leg = opened
@@ -326,7 +327,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     private func releaseLeg() {
         guard let leg else { return }
         self.leg = nil
-        legSource.release(leg) // which clears its delegate
+        legSource.release(leg) // it may keep this handler as its delegate, to which an idle leg says nothing
     }
 
     // MARK: Upstream side (HTTPClientLegDelegate)

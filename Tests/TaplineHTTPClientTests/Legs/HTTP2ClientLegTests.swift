@@ -95,6 +95,21 @@ final class HTTP2ClientLegTests: XCTestCase {
         XCTAssertTrue(leg.poolable)
     }
 
+    /// An idle leg (parked in a pool with its last owner still its delegate) reports
+    /// nothing, not even the end of an input burst: here the server's GOAWAY, which only
+    /// makes the leg unfit for another request.
+    func testAnIdleLegTellsItsDelegateNothing() throws {
+        sendGET()
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "204")]), endStream: true)
+        exchangeFrames()
+        XCTAssertEqual(responseEvents(), ["started", "head 204 none", "end -"])
+        XCTAssertTrue(leg.poolable)
+        server.goAway(code: .noError)
+        exchangeFrames()
+        XCTAssertEqual(recorder.takeEvents(), [], "nothing reaches the owner of an idle leg")
+        XCTAssertFalse(leg.poolable, "after GOAWAY it takes no new stream")
+    }
+
     func testEventsWaitWhilePausedAndOneReasonCannotResumeAnother() throws {
         sendGET()
         leg.pauseReading(.clientSlow)

@@ -174,6 +174,32 @@ final class UpstreamLegPoolTests: XCTestCase {
         }
     }
 
+    /// A leg is parked with the delegate its last owner set (clearing it per request
+    /// would cost a weak reference each way), and tells that owner nothing while idle:
+    /// what its server does then is the leg's and the pool's business.
+    func testAParkedLegTellsItsLastOwnerNothing() throws {
+        for name in ["a byte", "EOF", "close", "writable"] {
+            let (events, handedOut) = try onLoop { loop -> ([String], Bool) in
+                let pool = UpstreamLegPool(loop: loop, idleMilliseconds: 60_000)
+                let stream = SynchronousByteStream()
+                let leg = Self.usedHTTP1Leg(on: stream)
+                let lastOwner = RecordingLegDelegate()
+                leg.delegate = lastOwner
+                pool.park(leg, for: Self.key())
+                switch name {
+                case "a byte": stream.deliver("x")
+                case "EOF": stream.deliverEOF()
+                case "close": stream.deliverClose()
+                default: stream.delegate?.stream(stream, writabilityChanged: true)
+                }
+                let events = lastOwner.takeEvents()
+                return (events, name == "writable" ? pool.take(for: Self.key()) === leg : pool.take(for: Self.key()) != nil)
+            }
+            XCTAssertEqual(events, [], "\(name): the last owner hears nothing of its parked leg")
+            XCTAssertEqual(handedOut, name == "writable", "\(name): only a connection that stayed silent is handed out")
+        }
+    }
+
     func testAParkedLegIsReadSoThatItsServersCloseIsSeen() throws {
         let readingPaused = try onLoop { loop -> Bool in
             let pool = UpstreamLegPool(loop: loop, idleMilliseconds: 60_000)
