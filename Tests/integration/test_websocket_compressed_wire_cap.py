@@ -43,7 +43,11 @@ def test_a_compressed_message_over_the_cap_on_the_wire_is_said_to_be_cut_at_the_
             await ws.close(code=1000, reason="done")  # waits for the server's close frame
 
         asyncio.run(asyncio.wait_for(run(), 120))
-        assert received == [len(MESSAGE)], "the proxy relays the whole message"
+        if received != [len(MESSAGE)]:
+            # Say what the proxy recorded and logged, so that a failure explains itself.
+            flows = wsk.websocket_flows(proxy.session_dir())
+            raise AssertionError(f"the proxy relays the whole message: the origin got {received}; "
+                                 f"recorded flows: {flows}\n{proxy.stderr_tail()}")
 
         flow = wsk.wait_for_ended_websocket_flow(proxy, timeout=60)[0]
         big = flow["messages"][0]
