@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 
 from tapline_testkit import websocket as wsk
 
@@ -23,10 +24,14 @@ MESSAGE = os.urandom(65 * MIB)
 
 def test_a_compressed_message_over_the_cap_on_the_wire_is_said_to_be_cut_at_the_recorded_cap(tapline):
     received: list[int] = []
+    handler_done = threading.Event()
 
     async def count_until_closed(ws):
-        async for message in ws:  # ends when the client's close frame was answered
-            received.append(len(message))
+        try:
+            async for message in ws:  # ends when the client's close frame was answered
+                received.append(len(message))
+        finally:
+            handler_done.set()
 
     origin = wsk.WebSocketOrigin(count_until_closed, compression="deflate", max_size=None)
     try:
@@ -43,6 +48,9 @@ def test_a_compressed_message_over_the_cap_on_the_wire_is_said_to_be_cut_at_the_
             await ws.close(code=1000, reason="done")  # waits for the server's close frame
 
         asyncio.run(asyncio.wait_for(run(), 120))
+        # The origin's library answers the close as soon as it reads it, while its handler may
+        # still be taking the 65 MiB message off its queue: wait for the handler to finish.
+        assert handler_done.wait(60), "the origin's handler did not finish"
         if received != [len(MESSAGE)]:
             # Say what the proxy recorded and logged, so that a failure explains itself.
             flows = wsk.websocket_flows(proxy.session_dir())
