@@ -43,8 +43,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 # Process and nginx helpers shared with the HTTP/1 bench (bench/bench.py, same directory).
-from bench import (HOST, free_port, launch_nginx, nginx_binary, nginx_config, parse_wrk, spawn, stop,
-                   stop_all, wait_for_port)
+from bench import (HOST, _on_signal, check_get, free_port, launch_nginx, nginx_binary, nginx_config, parse_wrk,
+                   spawn, stop, stop_all, wait_for_port)
 
 PATHS = 1000
 BODY = bytes(range(256)) * 4
@@ -95,7 +95,7 @@ def record_template(binary: str, workdir: Path, origin: int) -> Path:
 def synthesise_session(template: Path, captures: Path, flows: int, connections: int) -> Path:
     """A closed session of `flows` copies of the template's one flow, spread evenly
     over `connections` recorded connections (back to back on each), flow i a GET of
-    path_of(i), each with its own 1 KiB of the body segment. Written straight into
+    path_of(id - 1), each with its own 1 KiB of the body segment. Written straight into
     the capture format (docs/capture-format.md), so 100k flows take seconds."""
     events = [json.loads(line) for line in (template / "events.jsonl").read_text().splitlines()]
     flow_events = [e for e in events if "flow" in e]
@@ -106,7 +106,9 @@ def synthesise_session(template: Path, captures: Path, flows: int, connections: 
     opened = [e for e in events if e["type"] == "connectionOpened" and e["conn"] == conn]
     closed = [e for e in events if e["type"] == "connectionClosed" and e["conn"] == conn]
     start = flow_events[0]["t"]
-    span = 100  # µs between recorded flows of one connection
+    # On each recorded connection a flow starts 100 µs after the previous one ended;
+    # the connections run side by side, 10 µs apart.
+    span = flow_events[-1]["t"] - start + 100
     per_connection = -(-flows // connections)
 
     now = datetime.now(timezone.utc)
@@ -124,17 +126,17 @@ def synthesise_session(template: Path, captures: Path, flows: int, connections: 
             lines += 1
 
         for conn in range(1, connections + 1):
-            base = conn * 10  # connections start 10 µs apart
+            base = conn * 10
             count = min(per_connection, flows - flow_id)
             if count <= 0:
                 break
-            write(dict(opened[0], conn=conn, t=start + base))
-            for _ in range(count):
+            write(dict(opened[0], conn=conn, t=start + base - 1))
+            for position in range(count):
                 flow_id += 1
-                shift = base + (flow_id - 1) // connections * span + 1
+                shift = base + position * span
                 target = path_of(flow_id - 1)
                 for e in flow_events:
-                    copy = dict(e, flow=flow_id, t=e["t"] - start + start + shift)
+                    copy = dict(e, flow=flow_id, t=e["t"] + shift)
                     if "conn" in copy:
                         copy["conn"] = conn
                     if e["type"] == "requestHead":
@@ -181,13 +183,6 @@ def wrk_rate(port: int, script: Path, seconds: int) -> float:
     return result["rps"]
 
 
-def check_get(port: int, index: int) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(f"http://{HOST}:{port}{path_of(index)}", timeout=10) as response:
-        if response.status != 200 or response.read() != BODY:
-            raise RuntimeError(f"sanity GET of {path_of(index)} on port {port} did not get the 1 KiB file")
-
-
 def run_replay(binary: str, session: Path, captures: Path, env: dict) -> tuple[float, int, str]:
     """Runs `tapline replay`; returns (wall seconds, peak RSS in KiB (ru_maxrss from
     wait4), last line of its stdout)."""
@@ -217,7 +212,7 @@ def bench_mock(args, workdir: Path, origin: int, template: Path, script: Path) -
     mock = spawn([args.bin, "mock", session.name, "--sessions", str(captures), "--listen", f"{HOST}:{port}",
                   "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, mock)
-    check_get(port, 999)
+    check_get(f"http://{HOST}:{port}{path_of(999)}", len(BODY))
     ports = {"nginx": origin, "tapline mock": port}
     servers = [mock]
 
@@ -233,7 +228,7 @@ def bench_mock(args, workdir: Path, origin: int, template: Path, script: Path) -
                       "--set", "connection_strategy=lazy", "--set", f"confdir={workdir / 'mitm'}"],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(mport, mitm, timeout=60)
-        check_get(mport, 999)
+        check_get(f"http://{HOST}:{mport}{path_of(999)}", len(BODY))
         ports["mitmdump"] = mport
         servers.append(mitm)
     else:
@@ -286,12 +281,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (default 5)")
     parser.add_argument("--mitmdump", default=os.environ.get("TAPLINE_MITMDUMP", MITMDUMP_DEFAULT))
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
 
     workdir = Path(tempfile.mkdtemp(prefix="tapline-replay-bench-"))
     try:
         origin = start_origin(workdir)
-        check_get(origin, 0)
+        check_get(f"http://{HOST}:{origin}{path_of(0)}", len(BODY))
         template = record_template(args.bin, workdir, origin)
         script = wrk_paths_script(workdir)
         if args.only in (None, "mock"):
