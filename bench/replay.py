@@ -49,7 +49,6 @@ from bench import (HOST, _on_signal, check_get, free_port, launch_nginx, nginx_b
 PATHS = 1000
 BODY = bytes(range(256)) * 4
 MTIME = 1_790_000_000  # every file's Last-Modified, so recordings and replays agree
-MITMDUMP_DEFAULT = "/work/main/.venv-mitmproxy/bin/mitmdump"
 
 
 def path_of(index: int) -> str:
@@ -190,10 +189,11 @@ def run_replay(binary: str, session: Path, captures: Path, env: dict) -> tuple[f
     args = [binary, "replay", str(session), "--concurrency", "50", "--capture", str(captures)]
     with open(captures.with_suffix(".out"), "w+b") as out, open(captures.with_suffix(".err"), "w+b") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        proc = spawn(args, stdout=out, stderr=err, env=env)  # stopped by stop_all if this is interrupted
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
+        stop(proc)  # (reaped already: only forgets it)
         out.seek(0), err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode != 0:
@@ -259,8 +259,9 @@ def bench_replay(args, workdir: Path, origin: int, template: Path, script: Path)
     wrk_rates, replay_rates, rss, summary = [], [], 0, ""
     for round_ in range(args.rounds):
         wrk_rates.append(wrk_rate(origin, script, args.seconds))
-        elapsed, rss, summary = run_replay(args.bin, session, workdir / f"replayed-{round_}", env)
+        elapsed, round_rss, summary = run_replay(args.bin, session, workdir / f"replayed-{round_}", env)
         replay_rates.append(args.flows / elapsed)
+        rss = max(rss, round_rss)
     ratios = [r / w for r, w in zip(replay_rates, wrk_rates)]
     print(f"replay: {args.flows:,} recorded 1 KiB GETs (session made in {made:.1f} s), --concurrency 50, "
           f"{args.rounds} interleaved rounds")
@@ -269,7 +270,7 @@ def bench_replay(args, workdir: Path, origin: int, template: Path, script: Path)
           + " ".join(f"{v:,.0f}" for v in wrk_rates))
     print(f"  {'tapline replay':<24}{statistics.median(replay_rates):>18,.0f}{statistics.median(ratios):>7.2f}x   "
           + " ".join(f"{v:,.0f}" for v in replay_rates))
-    print(f"  peak RSS of tapline replay: {rss / 1024:.1f} MiB; its last line: {summary}")
+    print(f"  peak RSS of tapline replay (highest of the rounds): {rss / 1024:.1f} MiB; its last line: {summary}")
 
 
 def main() -> int:
@@ -279,7 +280,8 @@ def main() -> int:
     parser.add_argument("--flows", type=int, default=100_000, help="flows in the replayed session (default 100000)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (default 5)")
-    parser.add_argument("--mitmdump", default=os.environ.get("TAPLINE_MITMDUMP", MITMDUMP_DEFAULT))
+    parser.add_argument("--mitmdump", default=os.environ.get("TAPLINE_MITMDUMP") or shutil.which("mitmdump"),
+                        help="mitmdump for the server-replay column (default: $TAPLINE_MITMDUMP, else on PATH)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)

@@ -9,7 +9,7 @@
 #   BENCH_QUICK=1 bench/replay.sh    one round, 10,000 flows, 3 s wrk runs
 #
 # Needs the release binary (make build; or TAPLINE_BIN=...), wrk and nginx
-# (make test-deps); mitmdump from TAPLINE_MITMDUMP (its column is left out without it).
+# (make test-deps); mitmdump from $TAPLINE_MITMDUMP or PATH (its column is left out without it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
