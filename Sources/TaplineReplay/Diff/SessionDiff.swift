@@ -90,8 +90,13 @@ public struct SessionDiff: Sendable {
 
     private func responseBodyDifference(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> BodyDifference? {
         guard let headersA = a.response?.headers, let headersB = b.response?.headers else { return nil }
-        let left = ComparedBody(try load(a, .response, headers: headersA), contentType: headersA.first(name: "Content-Type"))
-        let right = ComparedBody(try load(b, .response, headers: headersB), contentType: headersB.first(name: "Content-Type"))
+        let loadedA = try load(a, .response, headers: headersA)
+        let loadedB = try load(b, .response, headers: headersB)
+        // Whole bodies with equal bytes are equal (`BodyComparison`'s first rule): decided
+        // here, so the common case of a replay parses no Content-Type.
+        if loadedA.complete, loadedB.complete, loadedA.bytes == loadedB.bytes { return nil }
+        let left = ComparedBody(loadedA, contentType: headersA.first(name: "Content-Type"))
+        let right = ComparedBody(loadedB, contentType: headersB.first(name: "Content-Type"))
         return bodyComparison.difference(left, right)
     }
 

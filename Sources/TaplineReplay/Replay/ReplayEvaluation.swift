@@ -23,6 +23,9 @@ public struct ReplayEvaluation {
         var latency: [String: (count: Int, recorded: [Double], replayed: [Double])] = [:]
         var endpoints: [String] = []
         var countedSources = Set<FlowID>()
+        // Endpoints by what they are made of: a session repeats its URLs, and parsing
+        // one (`RequestURL`, `RequestKey.template`) costs more than looking it up.
+        var endpointOfURL: [String: String] = [:]
         for replay in replays {
             guard let id = replay.sourceFlow, let source = sources[id] else { continue }
             var differences = try diff.differences(source, replay)
@@ -32,7 +35,10 @@ public struct ReplayEvaluation {
             let verdict: ReplayVerdict = differences.isEmpty ? .equal : failed ? .failed : .different
             outcomes.append(ReplayFlowOutcome(source: source, replay: replay, verdict: verdict, differences: differences))
 
-            let endpoint = Self.endpoint(of: source)
+            // Everything `endpoint(of:)` reads: the method (or kind), the URL, and the target it falls back on.
+            let urlKey = (source.request?.method ?? source.kind.rawValue) + " " + source.url + " " + (source.request?.target ?? "")
+            let endpoint = endpointOfURL[urlKey] ?? Self.endpoint(of: source)
+            endpointOfURL[urlKey] = endpoint
             if latency[endpoint] == nil {
                 endpoints.append(endpoint)
                 latency[endpoint] = (0, [], [])
