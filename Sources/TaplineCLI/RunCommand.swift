@@ -128,6 +128,9 @@ enum RunCommand {
                 guard options.configuration.mode == .forward else {
                     throw UsageError("--reverse does not apply: COMMAND's clients reach the proxy as a forward proxy")
                 }
+                guard options.configuration.transparentListenAddress == nil else {
+                    throw UsageError("tapline run does not set up transparent interception (a network namespace for COMMAND) yet: start `tapline proxy --transparent PORT` and redirect COMMAND's traffic to it with nftables (docs/capture-any-client.md)")
+                }
                 try args.finish()
                 self = .start(options)
             }

@@ -272,6 +272,10 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
             // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
             return (target, originForm, target.authority, nil)
+        case .transparent(let target):
+            // The client addressed the origin itself: its Host stays (virtual hosts on one address).
+            let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
+            return (target, originForm, nil, nil)
         }
     }
 
@@ -449,7 +453,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         legSource.closeAll()
         client.write(Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8))
         let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
-                                          connectRequest: head)
+                                          entry: .connect(head))
         context.register(tunnel, for: client.transport)
         tunnel.start(initialBytes: initial)
     }

@@ -5,15 +5,17 @@ import TaplineTLS
 import TaplineWire
 
 /// Takes over a client connection once it is a tunnel to `host:port` — after
-/// `CONNECT host:port` was answered with 200, or a SOCKS5 CONNECT with
-/// "succeeded" (`SOCKS5HandshakeHandler`) — and decides from the client's first
-/// bytes what the tunnel carries:
+/// `CONNECT host:port` was answered with 200, a SOCKS5 CONNECT with
+/// "succeeded" (`SOCKS5HandshakeHandler`), or the kernel redirected it to the
+/// transparent listener from `host:port` (`TunnelEntry`) — and decides from the
+/// client's first bytes what the tunnel carries:
 /// - a TLS ClientHello: intercept. Connect to the upstream first (offering the
 ///   client's ALPN protocols that we can proxy), then finish the client's
 ///   handshake with a leaf for its SNI, selecting the ALPN the upstream chose,
 ///   and proxy HTTP inside. A client that rejects our certificate becomes a
 ///   `tls-failed` flow with the alert and a hint.
-/// - plaintext HTTP/1: proxy it, addressed to the CONNECT target.
+/// - plaintext HTTP/1: proxy it, addressed to the CONNECT target (Host rewritten
+///   to it; a transparent connection keeps the client's Host).
 /// - anything else (or a `--passthrough` host, a host whose client pins its
 ///   certificate per `context.autoPassthrough`, or a client that stays silent
 ///   because the server speaks first): relay raw bytes as a `tunnel` flow.
@@ -26,8 +28,9 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private var info: ClientConnectionInfo
     private let host: String
     private let port: Int
-    /// The HTTP CONNECT request, recorded as the tunnel's request; nil for SOCKS5.
-    private let connectRequest: HTTPRequestHead?
+    private let entry: TunnelEntry
+    /// The HTTP CONNECT request, recorded as the tunnel's request; nil for SOCKS5 and transparent.
+    private var connectRequest: HTTPRequestHead? { entry.connectRequest }
     private var buffered: [UInt8] = []
     private var decided = false
     private var sniffTimer: LoopTimer?
@@ -44,13 +47,13 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private let supportedALPN = ["h2", "http/1.1"]
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, host: String, port: Int,
-         connectRequest: HTTPRequestHead?) {
+         entry: TunnelEntry) {
         self.context = context
         self.client = client
         self.info = info
         self.host = host
         self.port = port
-        self.connectRequest = connectRequest
+        self.entry = entry
     }
 
     func start(initialBytes: [UInt8]) {
@@ -77,7 +80,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         case .http1:
             decide()
             let handler = HTTP1ProxyHandler(context: context, client: client, info: info,
-                                            route: .intercepted(UpstreamTarget(scheme: .http, host: host, port: port)))
+                                            route: http1Route(UpstreamTarget(scheme: .http, host: host, port: port)))
             context.register(handler, for: client.transport)
             handler.start(initialBytes: buffered)
         case .http2Preface:
@@ -92,6 +95,12 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         case .other:
             openRawTunnel()
         }
+    }
+
+    /// HTTP/1 inside the tunnel goes to `target`; only a transparent client's Host is kept.
+    private func http1Route(_ target: UpstreamTarget) -> HTTP1Route {
+        if case .transparent = entry { return .transparent(target) }
+        return .intercepted(target)
     }
 
     private func decide() {
@@ -176,7 +185,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                     return
                 }
                 let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
-                                                route: .intercepted(target), upstream: upstream, upstreamFailure: failure,
+                                                route: self.http1Route(target), upstream: upstream, upstreamFailure: failure,
                                                 preconnectTimings: timings)
                 self.context.register(handler, for: stream.transport)
                 handler.start()
