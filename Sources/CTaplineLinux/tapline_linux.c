@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -89,3 +90,5 @@ int tapline_original_destination(int fd, struct sockaddr_storage *address, sockl
     *length = sizeof(struct sockaddr_in);
     return getsockopt(fd, IPPROTO_IP, TAPLINE_SO_ORIGINAL_DST, address, length);
 }
+
+int tapline_enter_network_namespace(int fd) { return setns(fd, CLONE_NEWNET); }

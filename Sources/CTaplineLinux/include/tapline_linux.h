@@ -37,6 +37,9 @@ int tapline_open_direct(const char *path, int flags, unsigned int mode);
 /// Glibc's headers do not declare. Fills `address` (length in `*length`);
 /// 0 or -1 with errno (ENOENT: the connection was not NATed).
 int tapline_original_destination(int fd, struct sockaddr_storage *address, socklen_t *length);
+/// Moves the calling thread into the network namespace whose file (/run/netns/NAME,
+/// /proc/PID/ns/net) is open as `fd`: setns(fd, CLONE_NEWNET). 0 or -1 with errno.
+int tapline_enter_network_namespace(int fd);
 
 enum {
     TAPLINE_EPOLLIN = 0x001,

@@ -89,7 +89,8 @@ public final class ProxyServer: @unchecked Sendable {
             if let transparentAddress = configuration.transparentListenAddress {
                 // Loop detection needs every listener's bound address, known only once all are bound.
                 let ownAddresses = BoundListenerAddresses()
-                let listener = try Self.listen(on: transparentAddress, group: group, onRefusals: reportRefusals) { connection in
+                let listener = try Self.listen(on: transparentAddress, inNetworkNamespace: configuration.transparentNetworkNamespace,
+                                               group: group, onRefusals: reportRefusals) { connection in
                     Self.acceptTransparent(connection, context: contexts[connection.loop.index].value,
                                            ownListeners: ownAddresses.all)
                 }
@@ -126,6 +127,28 @@ public final class ProxyServer: @unchecked Sendable {
         } catch {
             throw .cannotListen(address.description, error.description)
         }
+    }
+
+    /// A listener whose socket is opened inside the network namespace at `namespace`
+    /// (`/run/netns/NAME`; nil: ours). Only the socket lives there; its connections
+    /// run on the loops like any other.
+    private static func listen(on address: SocketAddress, inNetworkNamespace namespace: String?, group: EventLoopGroup,
+                               onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
+                               accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
+        guard let namespace else { return try listen(on: address, group: group, onRefusals: onRefusals, accept: accept) }
+        let opened: Result<TCPListener, ProxyError>
+        do {
+            opened = try NetworkNamespace.withEntered(namespace) {
+                do throws(ProxyError) {
+                    return .success(try listen(on: address, group: group, onRefusals: onRefusals, accept: accept))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw .cannotListen("\(address) in the network namespace \(namespace)", error.description)
+        }
+        return try opened.get()
     }
 
     /// A connection on the SOCKS5 listener: the handshake first, then the CONNECT path.
