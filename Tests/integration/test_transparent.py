@@ -1,4 +1,7 @@
-"""Transparent interception (issue #25 item 3): `tapline proxy --transparent [HOST:]PORT`.
+"""Transparent interception (issue #25 item 3): `tapline proxy --transparent [HOST:]PORT`,
+and `tapline run --transparent -- CMD`.
+
+`tapline proxy --transparent`:
 
 The test builds its own network: a namespace joined to the host by a veth pair
 with addresses from a free /30, origins listening on the host side of that pair,
@@ -8,7 +11,11 @@ VM host sends its guests' traffic through a transparent proxy. Clients run insid
 the namespace (`ip netns exec`) with no proxy settings; Tapline recovers each
 connection's original destination with SO_ORIGINAL_DST and the capture records it.
 All traffic stays on that veth pair; everything the test creates is removed and
-the host's ruleset is compared before and after."""
+the host's ruleset is compared before and after.
+
+`tapline run --transparent`: Tapline sets up the namespace itself (its transparent
+listener is opened inside it, and an nftables table there redirects the command's
+TCP to it), so the command reaches the origins on 127.0.0.1 only through Tapline."""
 
 from __future__ import annotations
 
@@ -19,11 +26,13 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from tapline_testkit.origin import OriginServer, user_record
-from tapline_testkit.util import describe, free_port, run_tapline, text, wait_until
+from tapline_testkit.util import clean_env, describe, free_port, run_tapline, tapline_bin, text, wait_until
 
 FLOW_WAIT = 10.0
 
@@ -231,3 +240,137 @@ def test_a_connection_to_the_listener_itself_is_refused_as_a_loop(tapline, netwo
 def test_transparent_is_a_forward_mode_option():
     p = run_tapline("proxy", "--reverse", "http://127.0.0.1:9", "--transparent", "0")
     assert p.returncode == 2 and "--transparent needs forward mode" in p.stderr, describe(p)
+
+
+# --- tapline run --transparent ---------------------------------------------------
+
+RUN_TIMEOUT = 60
+
+
+def run_argv(workdir: Path, options: list[str], command: list[str]) -> list[str]:
+    return [str(tapline_bin()), "run", "--capture", str(workdir / "captures"), "--quiet", *options,
+            "--transparent", "--", *command]
+
+
+def run_env(workdir: Path) -> dict:
+    (workdir / "home").mkdir(exist_ok=True)
+    return clean_env({"TAPLINE_HOME": str(workdir / "home")})
+
+
+def run_transparent(workdir: Path, *command: str, options: list[str] = ()) -> subprocess.CompletedProcess:
+    p = subprocess.run(run_argv(workdir, list(options), list(command)), capture_output=True, timeout=RUN_TIMEOUT,
+                       env=run_env(workdir), cwd=workdir)
+    p.stderr = p.stderr.decode("utf-8", "replace")
+    return p
+
+
+def run_flows(workdir: Path) -> list[dict]:
+    [session] = [d for d in (workdir / "captures").iterdir() if d.is_dir()]
+    p = run_tapline("show", str(session), "--json", home=workdir / "home")
+    assert p.returncode == 0, describe(p)
+    details = []
+    for flow in json.loads(text(p)):
+        q = run_tapline("show", str(session), "--flow", str(flow["id"]), "--json", home=workdir / "home")
+        assert q.returncode == 0, describe(q)
+        details.append(json.loads(text(q)))
+    return details
+
+
+def tapline_namespaces() -> set[str]:
+    return {line.split()[0] for line in sh("ip", "netns", "list").splitlines() if line.startswith("tapline-run-")}
+
+
+@pytest.fixture
+def host_ruleset():
+    """The host's nftables ruleset and namespaces must be the same after the test."""
+    before = sh("nft", "list", "ruleset"), tapline_namespaces()
+    yield
+    assert (sh("nft", "list", "ruleset"), tapline_namespaces()) == before
+
+
+def test_run_transparent_captures_a_client_that_ignores_proxies(tmp_path, host_ruleset, https_origin, test_ca):
+    url = f"https://localhost:{https_origin.port}/users/1"
+    ca = tmp_path / "home" / "ca.pem"
+    # curl is told to ignore every proxy and to trust only Tapline's CA (created by the run).
+    p = run_transparent(tmp_path, "sh", "-c", f'exec curl -sS --noproxy "*" --cacert "$TAPLINE_HOME/ca.pem" {url}',
+                        options=["--upstream-ca", str(test_ca.ca_cert)])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == user_record(1)
+    assert ca.exists()
+    [flow] = run_flows(tmp_path)
+    assert flow["response"]["status"] == 200, flow
+    assert flow["authority"] == f"127.0.0.1:{https_origin.port}", flow  # the original destination
+    assert flow["clientTLS"]["sni"] == "localhost", flow
+
+
+def test_run_transparent_tunnels_plain_tcp_with_exact_byte_counts(tmp_path, host_ruleset):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            while data := conn.recv(4096):
+                conn.sendall(data.upper())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    message = "plain tcp in a namespace; " * 40
+    try:
+        p = run_transparent(tmp_path, "python3", "-c", ECHO_CLIENT, "127.0.0.1", str(port), message)
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == message.upper()
+    [flow] = run_flows(tmp_path)
+    assert flow["kind"] == "tunnel" and flow["authority"] == f"127.0.0.1:{port}", flow
+    assert flow["bytesFromClient"] == len(message) and flow["bytesFromServer"] == len(message), flow
+
+
+def test_run_transparent_exit_code_passes_through(tmp_path, host_ruleset):
+    p = run_transparent(tmp_path, "sh", "-c", "exit 7")
+    assert p.returncode == 7, p.stderr
+
+
+def test_a_killed_runs_namespace_is_removed_by_the_next_run(tmp_path, host_ruleset):
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen(run_argv(tmp_path, [], ["sh", "-c", f"touch {ready}; exec sleep 60"]),
+                            env=run_env(tmp_path), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stale = f"tapline-run-{proc.pid}"
+    try:
+        wait_until(ready.exists, 20, message="the command started in its namespace")
+        assert stale in tapline_namespaces()
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    for child in children:  # the command outlives a SIGKILLed Tapline; it is the test's to stop
+        os.kill(int(child), 9)
+    assert stale in tapline_namespaces(), "the killed run left its namespace behind (what the next run cleans)"
+    next_run = tmp_path / "next"
+    next_run.mkdir()
+    p = run_transparent(next_run, "true")
+    assert p.returncode == 0, p.stderr
+    assert f"removed the network namespace {stale}" in p.stderr
+    assert stale not in tapline_namespaces()
+
+
+def test_run_transparent_without_root_says_what_to_do(tmp_path):
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("needs setpriv (util-linux) to drop root")
+    tmp_path.chmod(0o777)
+    p = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                        *run_argv(tmp_path, [], ["true"])],
+                       capture_output=True, timeout=RUN_TIMEOUT, env=run_env(tmp_path), cwd=tmp_path, text=True)
+    assert p.returncode == 2, p.stderr
+    assert "--transparent needs root" in p.stderr and "plain `tapline run -- COMMAND`" in p.stderr
