@@ -374,3 +374,16 @@ def test_run_transparent_without_root_says_what_to_do(tmp_path):
                        capture_output=True, timeout=RUN_TIMEOUT, env=run_env(tmp_path), cwd=tmp_path, text=True)
     assert p.returncode == 2, p.stderr
     assert "--transparent needs root" in p.stderr and "plain `tapline run -- COMMAND`" in p.stderr
+
+
+def test_run_transparent_passes_a_host_through_by_its_sni(tmp_path, host_ruleset, https_origin, test_ca):
+    """The target of a redirected connection is an address; --passthrough names the ClientHello's server."""
+    url = f"https://localhost:{https_origin.port}/users/3"
+    # Passed through, the client sees the origin's own certificate (the test CA's), not Tapline's.
+    p = run_transparent(tmp_path, "curl", "-sS", "--noproxy", "*", "--cacert", str(test_ca.ca_cert), url,
+                        options=["--passthrough", "localhost"])
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == user_record(3)
+    [flow] = run_flows(tmp_path)
+    assert flow["kind"] == "tunnel" and flow["authority"] == f"127.0.0.1:{https_origin.port}", flow
+    assert flow["bytesFromClient"] > 0 and flow["bytesFromServer"] > 0, flow

@@ -20,6 +20,9 @@ import TaplineWire
 ///   certificate per `context.autoPassthrough`, or a client that stays silent
 ///   because the server speaks first): relay raw bytes as a `tunnel` flow.
 ///
+/// Pass-through rules name hosts: the CONNECT/SOCKS5 target's, or for a
+/// transparent connection (whose target is an address) the ClientHello's SNI.
+///
 /// Thread ownership: confined to `context.loop`; retained by the context's
 /// registry until it hands the connection to the next handler.
 final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
@@ -43,6 +46,9 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     /// How long to wait for the client's first bytes before assuming a server-speaks-first protocol.
     private let sniffTimeoutMilliseconds = 2_000
     private let maxSniffBytes = BufferLimits.connectTunnelPending
+    /// The host pass-through rules and `context.autoPassthrough` know this tunnel by:
+    /// the target, until a transparent connection's ClientHello names its server.
+    private var passthroughHost: String
     /// ALPN protocols Tapline can proxy inside an intercepted tunnel.
     private let supportedALPN = ["h2", "http/1.1"]
 
@@ -54,12 +60,13 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         self.host = host
         self.port = port
         self.entry = entry
+        self.passthroughHost = host
     }
 
     func start(initialBytes: [UInt8]) {
         client.delegate = self
         buffered = initialBytes
-        if context.configuration.isPassthrough(host: host) || context.autoPassthrough?.isPassedThrough(host) == true {
+        if isPassedThrough(host) {
             openRawTunnel()
             return
         }
@@ -76,6 +83,10 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         case .needMoreData:
             if buffered.count > maxSniffBytes { openRawTunnel() }
         case .tlsClientHello(let serverName, let alpn):
+            if case .transparent = entry, let serverName {
+                passthroughHost = serverName
+                if isPassedThrough(serverName) { return openRawTunnel() }
+            }
             intercept(serverName: serverName, offeredALPN: alpn)
         case .http1:
             decide()
@@ -101,6 +112,10 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private func http1Route(_ target: UpstreamTarget) -> HTTP1Route {
         if case .transparent = entry { return .transparent(target) }
         return .intercepted(target)
+    }
+
+    private func isPassedThrough(_ host: String) -> Bool {
+        context.configuration.isPassthrough(host: host) || context.autoPassthrough?.isPassedThrough(host) == true
     }
 
     private func decide() {
@@ -168,7 +183,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             guard let self else { return }
             switch result {
             case .success(let stream):
-                self.context.autoPassthrough?.recordAcceptance(of: self.host)
+                self.context.autoPassthrough?.recordAcceptance(of: self.passthroughHost)
                 var info = self.info
                 info.scheme = "https"
                 self.context.record(.connectionTLS(connection: info.id,
@@ -216,8 +231,8 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     /// Counts a client's refusal of our certificate toward switching `host` to pass-through.
     private func countRejection(_ error: TLSError) {
         guard let table = context.autoPassthrough, AutoPassthroughTable.countsAsRejection(error),
-              table.recordRejection(of: host) else { return }
-        context.warn("the client rejected Tapline's certificate for \(host) \(table.threshold) times in a row (it pins its certificate or does not trust Tapline's CA): its connections to \(host) are passed through untouched, not intercepted, for the rest of this run (--no-auto-passthrough turns this off)")
+              table.recordRejection(of: passthroughHost) else { return }
+        context.warn("the client rejected Tapline's certificate for \(passthroughHost) \(table.threshold) times in a row (it pins its certificate or does not trust Tapline's CA): its connections to \(passthroughHost) are passed through untouched, not intercepted, for the rest of this run (--no-auto-passthrough turns this off)")
     }
 
     private func recordFailedTLS(_ error: FlowError) {
