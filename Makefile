@@ -91,6 +91,7 @@ integration-test: test-deps
 bench: build test-deps
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/h2.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/websocket.sh
+	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/transparent.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/run.sh
 
 fuzz: deps
