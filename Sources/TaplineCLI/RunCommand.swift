@@ -12,7 +12,10 @@ import TaplineTLS
 /// Order: arguments, then CMD is located (127/126 before anything starts), signals
 /// are blocked, the proxy starts on a free loopback port, the trust files are
 /// prepared, CMD runs with `RunEnvironment`, and when it has ended the proxy lets
-/// in-flight flows finish and closes the session.
+/// in-flight flows finish and closes the session. With `--transparent` (root) a
+/// `RunNamespace` is set up before the proxy starts (its transparent listener is
+/// opened inside it), the redirect rule once the listener's port is known, and CMD
+/// runs in it with no proxy variables; the namespace is removed last.
 enum RunCommand {
     static let usage = """
     usage: tapline run [options] -- COMMAND [ARGUMENTS...]
@@ -172,9 +175,6 @@ enum RunCommand {
                 guard options.configuration.mode == .forward else {
                     throw UsageError("--reverse does not apply: COMMAND's clients reach the proxy as a forward proxy")
                 }
-                guard options.configuration.transparentListenAddress == nil else {
-                    throw UsageError("tapline run --transparent takes no address: its listener is opened in COMMAND's network namespace")
-                }
                 try args.finish()
                 self = .start(options)
             }
@@ -229,7 +229,7 @@ enum RunCommand {
         var spawnArguments = command
         if let (namespace, _) = namespace {
             do {
-                spawnPath = try ChildProcess.locate("ip", searchPath: environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin")
+                spawnPath = try ChildProcess.locate("ip", searchPath: RunNamespace.toolSearchPath(environment))
             } catch {
                 StandardError.writeLine("tapline run: \(error): --transparent needs `ip` (iproute2)")
                 return 1

@@ -73,11 +73,17 @@ struct RunNamespace {
         return removed
     }
 
+    /// Where `ip` and `nft` are looked for: `PATH`, then the system directories a
+    /// non-login root shell may leave out of it.
+    static func toolSearchPath(_ environment: [String: String]) -> String {
+        [environment["PATH"], "/usr/sbin:/usr/bin:/sbin:/bin"].compactMap { $0 }.joined(separator: ":")
+    }
+
     private static func run(_ command: [String], signals: sigset_t) throws(SetupError) {
         let environment = ProcessInfo.processInfo.environment
         let path: String
         do {
-            path = try ChildProcess.locate(command[0], searchPath: environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin")
+            path = try ChildProcess.locate(command[0], searchPath: toolSearchPath(environment))
         } catch {
             throw SetupError(description: "\(error): tapline run --transparent needs `ip` (iproute2) and `nft` (nftables)")
         }
