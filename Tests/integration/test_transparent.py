@@ -172,7 +172,8 @@ def test_https_is_intercepted_with_the_clients_sni_and_the_original_destination(
     assert json.loads(r.stdout) == user_record(1)
     [flow] = flows(proxy, 1)
     assert flow["response"]["status"] == 200, flow
-    assert flow["authority"] == f"{network.host_ip}:{port}", flow  # the original destination
+    assert flow["authority"] == f"localhost:{port}", flow  # the Host the client sent
+    assert flow["server"] == f"{network.host_ip}:{port}", flow  # the original destination
     assert flow["clientTLS"]["sni"] == "localhost", flow
     assert flow["client"].startswith(network.ns_ip + ":"), flow
 
@@ -188,7 +189,9 @@ def test_http_keeps_the_host_header_and_goes_to_the_original_destination(tapline
     assert request.path == "/users/2" and request.header("Host") == "api.example.test"
     [flow] = flows(proxy, 1)
     assert flow["response"]["status"] == 200, flow
-    assert flow["authority"] == f"{network.host_ip}:{port}", flow
+    assert flow["authority"] == "api.example.test", flow  # the Host the client sent
+    assert flow["url"] == "http://api.example.test/users/2", flow
+    assert flow["server"] == f"{network.host_ip}:{port}", flow  # the original destination
 
 
 @pytest.fixture
@@ -310,7 +313,8 @@ def test_run_transparent_captures_a_client_that_ignores_proxies(tmp_path, host_r
     assert ca.exists()
     [flow] = run_flows(tmp_path)
     assert flow["response"]["status"] == 200, flow
-    assert flow["authority"] == f"127.0.0.1:{https_origin.port}", flow  # the original destination
+    assert flow["authority"] == f"localhost:{https_origin.port}" and flow["url"] == url, flow
+    assert flow["server"] == f"127.0.0.1:{https_origin.port}", flow  # the original destination
     assert flow["clientTLS"]["sni"] == "localhost", flow
 
 

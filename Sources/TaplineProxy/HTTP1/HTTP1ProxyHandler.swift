@@ -247,8 +247,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
             head, framing: framing, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded,
             isUpgrade: HTTP1Exchange.isUpgrade(head))
+        // Transparent: the client addressed the origin itself, so its Host names the flow.
+        var flowAuthority: String?
+        if case .transparent = route, let host = head.headers.first(name: "Host"), !host.isEmpty { flowAuthority = host }
         machine.requestHead(head, framing: framing, target: target, upstreamRequest: upstreamHead,
-                                    now: clock.now(), self)
+                            flowAuthority: flowAuthority, now: clock.now(), self)
     }
 
     /// Works out the upstream, the request-target to send, and the Host and
