@@ -93,6 +93,7 @@ bench: build test-deps
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/websocket.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/grpc_show.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/replay.sh
+	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/transparent.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/run.sh
 
 fuzz: deps

@@ -31,7 +31,7 @@ is_installed() {
 }
 
 # --- Debian packages -----------------------------------------------------------
-packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler nodejs)
+packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler nodejs iproute2 nftables)
 nginx_was_installed=1
 if command -v dpkg-query >/dev/null 2>&1 && ! is_installed nginx-light; then
     nginx_was_installed=0

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
 
 _Static_assert(EPOLLIN == TAPLINE_EPOLLIN && EPOLLOUT == TAPLINE_EPOLLOUT && EPOLLERR == TAPLINE_EPOLLERR
                && EPOLLHUP == TAPLINE_EPOLLHUP && EPOLLRDHUP == TAPLINE_EPOLLRDHUP, "epoll event bits");
@@ -70,3 +72,23 @@ int tapline_write_back_and_drop(int fd, int64_t offset, int64_t length) {
 int tapline_open_direct(const char *path, int flags, unsigned int mode) {
     return open(path, flags | O_DIRECT | O_CLOEXEC, (mode_t)mode);
 }
+
+/// <linux/netfilter_ipv4.h> SO_ORIGINAL_DST and <linux/netfilter_ipv6/ip6_tables.h>
+/// IP6T_SO_ORIGINAL_DST: both 80, a kernel ABI constant.
+enum { TAPLINE_SO_ORIGINAL_DST = 80 };
+
+int tapline_original_destination(int fd, struct sockaddr_storage *address, socklen_t *length) {
+    struct sockaddr_storage local;
+    socklen_t local_length = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &local_length) != 0) return -1;
+    memset(address, 0, sizeof *address);
+    if (local.ss_family == AF_INET6) {
+        *length = sizeof(struct sockaddr_in6);
+        // An IPv4 connection on a dual-stack socket is NATed by the IPv4 table.
+        if (getsockopt(fd, IPPROTO_IPV6, TAPLINE_SO_ORIGINAL_DST, address, length) == 0) return 0;
+    }
+    *length = sizeof(struct sockaddr_in);
+    return getsockopt(fd, IPPROTO_IP, TAPLINE_SO_ORIGINAL_DST, address, length);
+}
+
+int tapline_enter_network_namespace(int fd) { return setns(fd, CLONE_NEWNET); }

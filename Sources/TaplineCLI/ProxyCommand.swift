@@ -38,6 +38,9 @@ enum ProxyCommand {
       --socks5 [HOST:]PORT        also accept SOCKS5 clients there (host default 127.0.0.1; CONNECT with
                                   IPv4, IPv6 or a name Tapline resolves): curl --socks5-hostname ...
       --socks5-auth USER:PASS     the SOCKS5 listener requires this username and password
+      --transparent [HOST:]PORT   also accept connections the kernel redirected there (nftables
+                                  `redirect`; host default 127.0.0.1) and tunnel each to its original
+                                  destination: TLS intercepted, HTTP proxied, anything else relayed
       --no-forwarded-headers      do not add X-Forwarded-For/-Proto/-Host in reverse mode
       --connect-timeout SECONDS   upstream connect + TLS handshake timeout (default 10)
       --response-timeout SECONDS  wait this long for an upstream's first response byte (default 60)
@@ -130,6 +133,16 @@ enum ProxyCommand {
                 configuration.autoPassthroughAfter = autoPassthroughAfter
             }
             try Self.parseSOCKS5(&args, into: &configuration)
+            if let text = try args.value("--transparent") {
+                guard configuration.mode == .forward else {
+                    throw UsageError("--transparent needs forward mode (redirected connections name their destination; --reverse has one)")
+                }
+                do {
+                    configuration.transparentListenAddress = try SocketAddress(parsing: text.allSatisfy(\.isNumber) ? "127.0.0.1:\(text)" : text)
+                } catch {
+                    throw UsageError("--transparent takes [HOST:]PORT: \(error)")
+                }
+            }
             configuration.listenTLS = args.flag("--listen-tls")
             if configuration.listenTLS, configuration.mode == .forward {
                 throw UsageError("--listen-tls needs --reverse URL (forward-mode clients reach HTTPS with CONNECT)")
@@ -222,6 +235,9 @@ enum ProxyCommand {
             if !socks5.isLoopback {
                 StandardError.writeLine("tapline: warning: SOCKS5 listening on \(socks5), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
             }
+        }
+        if let transparent = proxy.server.transparentBoundAddress {
+            StandardError.writeLine("tapline: transparent listener on \(transparent); redirect clients' TCP to it, e.g. nft add rule ip nat output tcp dport 443 redirect to :\(transparent.port)")
         }
         if !address.isLoopback {
             StandardError.writeLine("tapline: warning: listening on \(address), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import TaplineHTTPClient
+import TaplineNet
 import TaplineProxy
 import TaplineTLS
 
@@ -11,7 +12,10 @@ import TaplineTLS
 /// Order: arguments, then CMD is located (127/126 before anything starts), signals
 /// are blocked, the proxy starts on a free loopback port, the trust files are
 /// prepared, CMD runs with `RunEnvironment`, and when it has ended the proxy lets
-/// in-flight flows finish and closes the session.
+/// in-flight flows finish and closes the session. With `--transparent` (root) a
+/// `RunNamespace` is set up before the proxy starts (its transparent listener is
+/// opened inside it), the redirect rule once the listener's port is known, and CMD
+/// runs in it with no proxy variables; the namespace is removed last.
 enum RunCommand {
     static let usage = """
     usage: tapline run [options] -- COMMAND [ARGUMENTS...]
@@ -32,6 +36,11 @@ enum RunCommand {
       --passthrough HOSTPATTERN, --quiet, timeouts, ...; --listen defaults to 127.0.0.1:0 (a free port)
       --socks5 [HOST:]PORT  also start a SOCKS5 listener (PORT 0: a free one) and point ALL_PROXY and
                       all_proxy at it (socks5h://); the other proxy variables stay HTTP
+      --transparent   run COMMAND in a network namespace of its own whose TCP the kernel redirects
+                      to Tapline (nftables), so clients that ignore proxy variables are captured too;
+                      needs root. The namespace is removed on exit (one left by a killed run is
+                      removed by the next). Names resolve through /etc/hosts only; no UDP leaves it
+      --ports LIST    with --transparent: redirect only TCP to these ports (80,443), or all (default)
 
     environment:
       TAPLINE_HOME    where the CA and the trust bundle COMMAND gets live (default ~/.tapline)
@@ -56,11 +65,20 @@ enum RunCommand {
             return 0
         }
         let proxyChoice: ProxyChoice
+        let transparentPorts: TransparentPorts?
         do throws(UsageError) {
+            transparentPorts = try TransparentPorts(&args)
             proxyChoice = try ProxyChoice(&args)
             guard !command.isEmpty else { throw UsageError("-- must be followed by the command to run") }
+            if transparentPorts != nil, case .useRunning = proxyChoice {
+                throw UsageError("--transparent starts a proxy of its own (its listener lives in COMMAND's network namespace): leave out --proxy")
+            }
         } catch {
             return usageError(error.description)
+        }
+        if transparentPorts != nil, geteuid() != 0 {
+            StandardError.writeLine("tapline run: --transparent needs root (it creates a network namespace and nftables rules for COMMAND): run it as root (sudo tapline run --transparent -- ...), or use plain `tapline run -- COMMAND`, which captures clients that honour proxy variables")
+            return 2
         }
 
         let environment = ProcessInfo.processInfo.environment
@@ -76,9 +94,36 @@ enum RunCommand {
         let proxy: RunningProxy?
         let proxyAddress: (host: String, port: Int)
         let certificateAuthority: CertificateAuthority
+        var namespace: RunNamespace?
         switch proxyChoice {
-        case .start(let options):
-            guard let started = RunningProxy.start(options, command: command) else { return 1 }
+        case .start(var options):
+            if transparentPorts != nil {
+                for stale in RunNamespace.removeStale() {
+                    StandardError.writeLine("tapline run: removed the network namespace \(stale), left by a run that no longer exists")
+                }
+                do {
+                    namespace = try RunNamespace.create(signals: signals)
+                } catch {
+                    StandardError.writeLine("tapline run: cannot set up a network namespace for \(command[0]): \(error)")
+                    return 1
+                }
+                options.configuration.transparentListenAddress = try? SocketAddress(host: "127.0.0.1", port: 0)
+                options.configuration.transparentNetworkNamespace = namespace?.path
+            }
+            guard let started = RunningProxy.start(options, command: command) else {
+                namespace?.remove()
+                return 1
+            }
+            if let namespace, let listener = started.server.transparentBoundAddress {
+                do {
+                    try namespace.redirectTCP(ports: transparentPorts?.ports, to: listener.port, signals: signals)
+                } catch {
+                    StandardError.writeLine("tapline run: cannot redirect \(command[0])'s traffic: \(error)")
+                    _ = started.stop()
+                    namespace.remove()
+                    return 1
+                }
+            }
             proxy = started
             proxyAddress = (started.address.host, started.address.port)
             certificateAuthority = started.certificateAuthority
@@ -93,8 +138,10 @@ enum RunCommand {
             }
         }
         let status = runCommand(command, path: path, proxy: proxy, proxyAddress: proxyAddress,
-                                certificateAuthority: certificateAuthority, environment: environment, signals: signals)
+                                certificateAuthority: certificateAuthority, environment: environment,
+                                namespace: namespace.map { ($0, transparentPorts?.ports) }, signals: signals)
         if let proxy { _ = proxy.stop() }
+        namespace?.remove()
         return status
     }
 
@@ -138,7 +185,8 @@ enum RunCommand {
     /// Returns COMMAND's status, or 1 (126/127) with a message when it could not start.
     private static func runCommand(_ command: [String], path: String, proxy: RunningProxy?,
                                    proxyAddress: (host: String, port: Int), certificateAuthority: CertificateAuthority,
-                                   environment: [String: String], signals: sigset_t) -> Int32 {
+                                   environment: [String: String],
+                                   namespace: (RunNamespace, ports: [Int]?)?, signals: sigset_t) -> Int32 {
         let trust: ClientTrustFiles
         do {
             trust = try ClientTrustFiles.prepare(for: certificateAuthority,
@@ -157,7 +205,12 @@ enum RunCommand {
                                             proxyHost: proxyAddress.host, proxyPort: proxyAddress.port,
                                             trust: trust, authorityCertificatePath: certificateAuthority.certificatePath,
                                             socks5URL: socks5URL)
-        for warning in runEnvironment.warnings { StandardError.writeLine("tapline run: warning: \(warning)") }
+        var childEnvironment = runEnvironment
+        if namespace != nil {
+            // Every TCP connection is redirected already; a client sent to the forward proxy would loop.
+            childEnvironment.removeProxySettings()
+        }
+        for warning in childEnvironment.warnings { StandardError.writeLine("tapline run: warning: \(warning)") }
         let capture: String
         if let proxy {
             capture = proxy.writer.map { "capturing into \($0.directory)" } ?? "not capturing (--no-capture)"
@@ -165,11 +218,28 @@ enum RunCommand {
             capture = "its session records the flows"
         }
         let socks5Text = socks5URL.map { " (ALL_PROXY: SOCKS5 at \($0))" } ?? ""
-        StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort)\(socks5Text); \(capture)")
+        if let (namespace, ports) = namespace {
+            let which = ports.map { "to ports \($0.map(String.init).joined(separator: ","))" } ?? "to every port"
+            StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) in the network namespace \(namespace.name), its TCP \(which) redirected to Tapline; \(capture)")
+        } else {
+            StandardError.writeLine("tapline \(TaplineVersion.string): running \(command[0]) through the proxy at \(hostPort)\(socks5Text); \(capture)")
+        }
+        // In a namespace: `ip netns exec NAME` enters it and execs COMMAND in its place.
+        var spawnPath = path
+        var spawnArguments = command
+        if let (namespace, _) = namespace {
+            do {
+                spawnPath = try ChildProcess.locate("ip", searchPath: RunNamespace.toolSearchPath(environment))
+            } catch {
+                StandardError.writeLine("tapline run: \(error): --transparent needs `ip` (iproute2)")
+                return 1
+            }
+            spawnArguments = ["ip", "netns", "exec", namespace.name, path] + command.dropFirst()
+        }
 
         let child: ChildProcess
         do {
-            child = try ChildProcess.spawn(path: path, arguments: command, environment: runEnvironment.entries,
+            child = try ChildProcess.spawn(path: spawnPath, arguments: spawnArguments, environment: childEnvironment.entries,
                                            resetSignals: forwardedSignals + [SIGCHLD, SIGPIPE, SIGXFSZ])
         } catch {
             StandardError.writeLine("tapline run: \(error)")

@@ -63,6 +63,21 @@ struct RunEnvironment {
         }
     }
 
+    /// Leaves the trust settings but names no proxy (`tapline run --transparent`: the
+    /// kernel sends every connection to Tapline): the proxy variables, inherited ones
+    /// too, and Java's proxy properties are removed, and so are warnings about them.
+    mutating func removeProxySettings() {
+        for name in Self.proxyVariables { variables[name] = nil }
+        if let java = variables["JAVA_TOOL_OPTIONS"] {
+            let proxyProperties = ["-Dhttp.proxyHost=", "-Dhttp.proxyPort=", "-Dhttps.proxyHost=", "-Dhttps.proxyPort=",
+                                   "-Dhttp.nonProxyHosts="]
+            variables["JAVA_TOOL_OPTIONS"] = java.split(separator: " ")
+                .filter { option in !proxyProperties.contains { option.hasPrefix($0) } }
+                .joined(separator: " ")
+        }
+        warnings = []
+    }
+
     /// The variables as `NAME=value` strings, sorted (for `posix_spawn`).
     var entries: [String] {
         variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

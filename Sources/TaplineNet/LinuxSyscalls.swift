@@ -54,6 +54,18 @@ enum LinuxSyscalls {
         tapline_accept(fd, address, length)
     }
 
+    /// The destination a NATed (`redirect`ed) connection was sent to before the
+    /// kernel rewrote it: `SO_ORIGINAL_DST` / `IP6T_SO_ORIGINAL_DST`. Nil when the
+    /// connection was not NATed (no conntrack entry) or the socket is gone.
+    static func originalDestination(_ fd: Int32) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        guard tapline_original_destination(fd, &storage, &length) == 0 else { return nil }
+        return withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0) }
+        }
+    }
+
     /// Names the calling thread (shown by `top -H`, gdb); at most 15 bytes are kept.
     static func setCurrentThreadName(_ name: String) {
         tapline_set_thread_name(name)

@@ -189,6 +189,14 @@ public final class TCPConnection {
         completion?(.failure(error))
     }
 
+    /// Where the client meant to connect before the kernel redirected the connection
+    /// to us (nftables/iptables `redirect`): `SO_ORIGINAL_DST`, IPv4 or IPv6. Nil when
+    /// it was not redirected or the socket is closed. On the loop.
+    public func originalDestination() -> SocketAddress? {
+        guard fd >= 0 else { return nil }
+        return LinuxSyscalls.originalDestination(fd)
+    }
+
     // MARK: - Writing
 
     /// Bytes queued but not yet written to the socket.

@@ -42,6 +42,13 @@ public struct ProxyConfiguration: Sendable {
     public var autoPassthroughAfter: Int? = 3
     /// Forward mode: also accept SOCKS5 clients here (`--socks5 [HOST:]PORT`); nil: no SOCKS5 listener.
     public var socks5ListenAddress: SocketAddress?
+    /// Forward mode: also accept connections the kernel redirected here (`--transparent
+    /// [HOST:]PORT`, nftables `redirect`), tunnelled to their original destination; nil: none.
+    public var transparentListenAddress: SocketAddress?
+    /// The network namespace (`/run/netns/NAME`) the transparent listener is opened in
+    /// (`tapline run --transparent`: the command's namespace, whose nftables rules
+    /// redirect to it); nil: Tapline's own namespace.
+    public var transparentNetworkNamespace: String?
     /// The SOCKS5 listener requires this username and password (`--socks5-auth USER:PASS`).
     public var socks5Credentials: SOCKS5Credentials?
     /// Add X-Forwarded-For/-Proto/-Host in reverse mode (`--no-forwarded-headers` clears it).

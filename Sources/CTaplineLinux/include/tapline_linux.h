@@ -31,6 +31,15 @@ int tapline_write_back_and_drop(int fd, int64_t offset, int64_t length);
 /// (aligned) memory to the disk without the page cache. -1 with errno (EINVAL: the
 /// file system does not do direct I/O).
 int tapline_open_direct(const char *path, int flags, unsigned int mode);
+/// The destination a connection had before the kernel's NAT (nftables/iptables
+/// `redirect`/`dnat`) sent it to us: getsockopt SO_ORIGINAL_DST (IPv4) or
+/// IP6T_SO_ORIGINAL_DST (IPv6, same option number at level IPPROTO_IPV6), which
+/// Glibc's headers do not declare. Fills `address` (length in `*length`);
+/// 0 or -1 with errno (ENOENT: the connection was not NATed).
+int tapline_original_destination(int fd, struct sockaddr_storage *address, socklen_t *length);
+/// Moves the calling thread into the network namespace whose file (/run/netns/NAME,
+/// /proc/PID/ns/net) is open as `fd`: setns(fd, CLONE_NEWNET). 0 or -1 with errno.
+int tapline_enter_network_namespace(int fd);
 
 enum {
     TAPLINE_EPOLLIN = 0x001,

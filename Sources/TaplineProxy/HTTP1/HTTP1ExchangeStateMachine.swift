@@ -196,8 +196,12 @@ final class HTTP1ExchangeStateMachine {
 
     /// A routed request head: starts its exchange and asks for a leg (or answers with
     /// the tunnel's upstream failure). `upstreamRequest` is the head rewritten for the upstream.
+    /// `flowAuthority` is what the flow is recorded under; nil: the target's authority (a
+    /// transparent connection's flow is named by its Host while `target` is the address
+    /// the client connected to).
     func requestHead(_ head: HTTPRequestHead, framing: HTTP1BodyFraming, target: UpstreamTarget,
-                     upstreamRequest: HTTPRequestHead, now: Timestamp, _ sink: any HTTP1ExchangeActionSink) {
+                     upstreamRequest: HTTPRequestHead, flowAuthority: String? = nil, now: Timestamp,
+                     _ sink: any HTTP1ExchangeActionSink) {
         guard case .idle = state else { return }
         let exchange = HTTP1Exchange(flow: nextFlowID(), request: head, requestFraming: framing, target: target,
                                      upstreamRequest: upstreamRequest)
@@ -211,7 +215,7 @@ final class HTTP1ExchangeStateMachine {
         state = .awaitingLeg(AwaitingLeg(attempt: attempts, request: RequestProgress(), retried: false))
         if upstreamFailure == nil { disarm(sink) } // else `fail` disarms
         sink.record(.flowStarted(flow: exchange.flow, connection: connection, kind: .http,
-                                 scheme: target.scheme.rawValue, authority: target.authority, time: now))
+                                 scheme: target.scheme.rawValue, authority: flowAuthority ?? target.authority, time: now))
         sink.record(.requestHead(flow: exchange.flow, head: head, time: now))
         if let failure = upstreamFailure {
             return fail(failure.error, status: failure.status, now: now, sink)

@@ -248,8 +248,11 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         let upstreamHead = HTTP1HeadRewriter.upstreamRequest(
             head, framing: framing, originForm: originForm, hostHeader: hostHeader, forwardedFor: forwarded,
             isUpgrade: HTTP1Exchange.isUpgrade(head))
+        // Transparent: the client addressed the origin itself, so its Host names the flow.
+        var flowAuthority: String?
+        if case .transparent = route, let host = head.headers.first(name: "Host"), !host.isEmpty { flowAuthority = host }
         machine.requestHead(head, framing: framing, target: target, upstreamRequest: upstreamHead,
-                                    now: clock.now(), self)
+                            flowAuthority: flowAuthority, now: clock.now(), self)
     }
 
     /// Works out the upstream, the request-target to send, and the Host and
@@ -273,6 +276,10 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
             let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
             // RFC 9112 §3.2.2: Host is replaced with the absolute-form target's authority.
             return (target, originForm, target.authority, nil)
+        case .transparent(let target):
+            // The client addressed the origin itself: its Host stays (virtual hosts on one address).
+            let originForm = HTTP1HeadRewriter.splitAbsoluteForm(head.target)?.1 ?? head.target
+            return (target, originForm, nil, nil)
         }
     }
 
@@ -450,7 +457,7 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
         legSource.closeAll()
         client.write(Array("HTTP/1.1 200 Connection established\r\n\r\n".utf8))
         let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
-                                          connectRequest: head)
+                                          entry: .connect(head))
         context.register(tunnel, for: client.transport)
         tunnel.start(initialBytes: initial)
     }

@@ -7,4 +7,7 @@ enum HTTP1Route {
     case reverse(UpstreamTarget)
     /// Inside an intercepted CONNECT tunnel: origin-form requests to the tunnel's target.
     case intercepted(UpstreamTarget)
+    /// A connection redirected to the `--transparent` listener: requests go to its
+    /// original destination, Host kept as the client sent it.
+    case transparent(UpstreamTarget)
 }

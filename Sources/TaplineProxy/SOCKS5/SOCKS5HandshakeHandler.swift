@@ -74,7 +74,7 @@ final class SOCKS5HandshakeHandler: ClientHandler, ByteStreamDelegate {
         handedOver = true
         client.write(SOCKS5ServerHandshake.reply(.succeeded))
         let tunnel = ConnectTunnelHandler(context: context, client: client, info: info, host: host, port: port,
-                                          connectRequest: nil)
+                                          entry: .socks5)
         context.register(tunnel, for: client.transport)
         tunnel.start(initialBytes: handshake.takeUnparsedBytes())
     }
@@ -85,15 +85,7 @@ final class SOCKS5HandshakeHandler: ClientHandler, ByteStreamDelegate {
     }
 
     private func recordRefusal(_ error: FlowError) {
-        let flow = context.nextFlowID()
-        let now = Timestamp.now()
-        context.record(.flowStarted(flow: flow, connection: info.id, kind: .tunnel, scheme: "socks5",
-                                    authority: listenerAddress.description, time: now))
-        var timings = FlowTimings()
-        timings.requestStart = now
-        timings.done = now
-        context.record(.flowEnded(flow: flow, timings: timings, bytesFromClient: 0, bytesFromServer: 0,
-                                  error: error, time: now))
+        context.recordRefusedConnection(info, scheme: "socks5", authority: listenerAddress.description, error: error)
     }
 
     // MARK: ClientHandler

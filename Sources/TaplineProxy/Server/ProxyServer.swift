@@ -5,7 +5,8 @@ import TaplineNet
 import TaplineTLS
 
 /// The running proxy: one event loop per thread, each with its own
-/// `ProxyContext`, and one listener (two with `--socks5`) that hands accepted
+/// `ProxyContext`, and one listener (plus one each for `--socks5` and
+/// `--transparent`) that hands accepted
 /// connections to the loops in turn. A client connection and the upstream connections it opens live on
 /// one loop, so the hot path takes no locks.
 ///
@@ -26,10 +27,13 @@ public final class ProxyServer: @unchecked Sendable {
     private var contexts: [LoopBound<ProxyContext>] = []
     private var listener: LoopBound<TCPListener>?
     private var socks5Listener: LoopBound<TCPListener>?
+    private var transparentListener: LoopBound<TCPListener>?
     /// The address actually bound (the port filled in when 0 was asked for).
     public private(set) var boundAddress: SocketAddress
     /// The SOCKS5 listener's address actually bound; nil without `--socks5`.
     public private(set) var socks5BoundAddress: SocketAddress?
+    /// The transparent listener's address actually bound; nil without `--transparent`.
+    public private(set) var transparentBoundAddress: SocketAddress?
 
     public init(configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
                 certificateAuthority: CertificateAuthority, warn: (@Sendable (String) -> Void)? = nil) {
@@ -68,15 +72,31 @@ public final class ProxyServer: @unchecked Sendable {
             reportRefusals = { refusals in warnLater(refusals.description) }
         }
         var listeners: [TCPListener] = []
+        var socks5: TCPListener?
+        var transparent: TCPListener?
         do {
             let address = configuration.listenAddress
             listeners.append(try Self.listen(on: address, group: group, onRefusals: reportRefusals) { connection in
                 Self.accept(connection, context: contexts[connection.loop.index].value)
             })
             if let socks5Address = configuration.socks5ListenAddress {
-                listeners.append(try Self.listen(on: socks5Address, group: group, onRefusals: reportRefusals) { connection in
+                let listener = try Self.listen(on: socks5Address, group: group, onRefusals: reportRefusals) { connection in
                     Self.acceptSOCKS5(connection, context: contexts[connection.loop.index].value)
-                })
+                }
+                listeners.append(listener)
+                socks5 = listener
+            }
+            if let transparentAddress = configuration.transparentListenAddress {
+                // Loop detection needs every listener's bound address, known only once all are bound.
+                let ownAddresses = BoundListenerAddresses()
+                let listener = try Self.listen(on: transparentAddress, inNetworkNamespace: configuration.transparentNetworkNamespace,
+                                               group: group, onRefusals: reportRefusals) { connection in
+                    Self.acceptTransparent(connection, context: contexts[connection.loop.index].value,
+                                           ownListeners: ownAddresses.all)
+                }
+                listeners.append(listener)
+                transparent = listener
+                ownAddresses.all = listeners.map(\.localAddress)
             }
         } catch {
             for listener in listeners {
@@ -89,9 +109,13 @@ public final class ProxyServer: @unchecked Sendable {
         self.contexts = contexts
         self.listener = LoopBound(listeners[0], loop: listeners[0].loop)
         boundAddress = listeners[0].localAddress
-        if listeners.count > 1 {
-            socks5Listener = LoopBound(listeners[1], loop: listeners[1].loop)
-            socks5BoundAddress = listeners[1].localAddress
+        if let socks5 {
+            socks5Listener = LoopBound(socks5, loop: socks5.loop)
+            socks5BoundAddress = socks5.localAddress
+        }
+        if let transparent {
+            transparentListener = LoopBound(transparent, loop: transparent.loop)
+            transparentBoundAddress = transparent.localAddress
         }
     }
 
@@ -105,6 +129,28 @@ public final class ProxyServer: @unchecked Sendable {
         }
     }
 
+    /// A listener whose socket is opened inside the network namespace at `namespace`
+    /// (`/run/netns/NAME`; nil: ours). Only the socket lives there; its connections
+    /// run on the loops like any other.
+    private static func listen(on address: SocketAddress, inNetworkNamespace namespace: String?, group: EventLoopGroup,
+                               onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
+                               accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
+        guard let namespace else { return try listen(on: address, group: group, onRefusals: onRefusals, accept: accept) }
+        let opened: Result<TCPListener, ProxyError>
+        do {
+            opened = try NetworkNamespace.withEntered(namespace) {
+                do throws(ProxyError) {
+                    return .success(try listen(on: address, group: group, onRefusals: onRefusals, accept: accept))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw .cannotListen("\(address) in the network namespace \(namespace)", error.description)
+        }
+        return try opened.get()
+    }
+
     /// A connection on the SOCKS5 listener: the handshake first, then the CONNECT path.
     private static func acceptSOCKS5(_ connection: TCPConnection, context: ProxyContext) {
         guard let info = open(connection, context: context) else { return }
@@ -112,6 +158,28 @@ public final class ProxyServer: @unchecked Sendable {
                                              listenerAddress: connection.localAddress)
         context.register(handler, for: connection)
         handler.start()
+    }
+
+    /// A connection the kernel redirected to the transparent listener: the CONNECT path
+    /// to its original destination, or refused (recorded, closed) when it has none or
+    /// that is one of our own listeners.
+    private static func acceptTransparent(_ connection: TCPConnection, context: ProxyContext,
+                                          ownListeners: [SocketAddress]) {
+        guard let info = open(connection, context: context) else { return }
+        let resolved = TransparentDestination.resolve(original: connection.originalDestination(),
+                                                      listener: connection.localAddress, ownListeners: ownListeners)
+        switch resolved {
+        case .success(let destination):
+            let tunnel = ConnectTunnelHandler(context: context, client: PlainStream(connection: connection), info: info,
+                                              host: destination.host, port: destination.port, entry: .transparent)
+            context.register(tunnel, for: connection)
+            tunnel.start(initialBytes: [])
+        case .failure(let refusal):
+            context.recordRefusedConnection(info, scheme: "tcp", authority: connection.localAddress.description,
+                                            error: FlowError(.badRequest, refusal.description))
+            context.warn(refusal.description)
+            connection.close()
+        }
     }
 
     /// Takes a new client connection on: its watermarks, its id, `connectionOpened`.
@@ -151,7 +219,7 @@ public final class ProxyServer: @unchecked Sendable {
     /// grace period, then abort what is left and stop the loops. Blocks the caller.
     public func shutdown() {
         guard let group else { return }
-        for listener in [listener, socks5Listener].compactMap({ $0 }) {
+        for listener in [listener, socks5Listener, transparentListener].compactMap({ $0 }) {
             Self.onLoop(listener.loop) { listener.value.close() }
         }
         for (loop, context) in zip(group.loops, contexts) {

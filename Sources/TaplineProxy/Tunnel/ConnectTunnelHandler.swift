@@ -5,18 +5,23 @@ import TaplineTLS
 import TaplineWire
 
 /// Takes over a client connection once it is a tunnel to `host:port` — after
-/// `CONNECT host:port` was answered with 200, or a SOCKS5 CONNECT with
-/// "succeeded" (`SOCKS5HandshakeHandler`) — and decides from the client's first
-/// bytes what the tunnel carries:
+/// `CONNECT host:port` was answered with 200, a SOCKS5 CONNECT with
+/// "succeeded" (`SOCKS5HandshakeHandler`), or the kernel redirected it to the
+/// transparent listener from `host:port` (`TunnelEntry`) — and decides from the
+/// client's first bytes what the tunnel carries:
 /// - a TLS ClientHello: intercept. Connect to the upstream first (offering the
 ///   client's ALPN protocols that we can proxy), then finish the client's
 ///   handshake with a leaf for its SNI, selecting the ALPN the upstream chose,
 ///   and proxy HTTP inside. A client that rejects our certificate becomes a
 ///   `tls-failed` flow with the alert and a hint.
-/// - plaintext HTTP/1: proxy it, addressed to the CONNECT target.
+/// - plaintext HTTP/1: proxy it, addressed to the CONNECT target (Host rewritten
+///   to it; a transparent connection keeps the client's Host).
 /// - anything else (or a `--passthrough` host, a host whose client pins its
 ///   certificate per `context.autoPassthrough`, or a client that stays silent
 ///   because the server speaks first): relay raw bytes as a `tunnel` flow.
+///
+/// Pass-through rules name hosts: the CONNECT/SOCKS5 target's, or for a
+/// transparent connection (whose target is an address) the ClientHello's SNI.
 ///
 /// Thread ownership: confined to `context.loop`; retained by the context's
 /// registry until it hands the connection to the next handler.
@@ -26,8 +31,9 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private var info: ClientConnectionInfo
     private let host: String
     private let port: Int
-    /// The HTTP CONNECT request, recorded as the tunnel's request; nil for SOCKS5.
-    private let connectRequest: HTTPRequestHead?
+    private let entry: TunnelEntry
+    /// The HTTP CONNECT request, recorded as the tunnel's request; nil for SOCKS5 and transparent.
+    private var connectRequest: HTTPRequestHead? { entry.connectRequest }
     private var buffered: [UInt8] = []
     private var decided = false
     private var sniffTimer: LoopTimer?
@@ -40,23 +46,27 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     /// How long to wait for the client's first bytes before assuming a server-speaks-first protocol.
     private let sniffTimeoutMilliseconds = 2_000
     private let maxSniffBytes = BufferLimits.connectTunnelPending
+    /// The host pass-through rules and `context.autoPassthrough` know this tunnel by:
+    /// the target, until a transparent connection's ClientHello names its server.
+    private var passthroughHost: String
     /// ALPN protocols Tapline can proxy inside an intercepted tunnel.
     private let supportedALPN = ["h2", "http/1.1"]
 
     init(context: ProxyContext, client: any ByteStream, info: ClientConnectionInfo, host: String, port: Int,
-         connectRequest: HTTPRequestHead?) {
+         entry: TunnelEntry) {
         self.context = context
         self.client = client
         self.info = info
         self.host = host
         self.port = port
-        self.connectRequest = connectRequest
+        self.entry = entry
+        self.passthroughHost = host
     }
 
     func start(initialBytes: [UInt8]) {
         client.delegate = self
         buffered = initialBytes
-        if context.configuration.isPassthrough(host: host) || context.autoPassthrough?.isPassedThrough(host) == true {
+        if isPassedThrough(host) {
             openRawTunnel()
             return
         }
@@ -73,11 +83,15 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         case .needMoreData:
             if buffered.count > maxSniffBytes { openRawTunnel() }
         case .tlsClientHello(let serverName, let alpn):
+            if case .transparent = entry, let serverName {
+                passthroughHost = serverName
+                if isPassedThrough(serverName) { return openRawTunnel() }
+            }
             intercept(serverName: serverName, offeredALPN: alpn)
         case .http1:
             decide()
             let handler = HTTP1ProxyHandler(context: context, client: client, info: info,
-                                            route: .intercepted(UpstreamTarget(scheme: .http, host: host, port: port)))
+                                            route: http1Route(UpstreamTarget(scheme: .http, host: host, port: port)))
             context.register(handler, for: client.transport)
             handler.start(initialBytes: buffered)
         case .http2Preface:
@@ -92,6 +106,16 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         case .other:
             openRawTunnel()
         }
+    }
+
+    /// HTTP/1 inside the tunnel goes to `target`; only a transparent client's Host is kept.
+    private func http1Route(_ target: UpstreamTarget) -> HTTP1Route {
+        if case .transparent = entry { return .transparent(target) }
+        return .intercepted(target)
+    }
+
+    private func isPassedThrough(_ host: String) -> Bool {
+        context.configuration.isPassthrough(host: host) || context.autoPassthrough?.isPassedThrough(host) == true
     }
 
     private func decide() {
@@ -159,7 +183,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             guard let self else { return }
             switch result {
             case .success(let stream):
-                self.context.autoPassthrough?.recordAcceptance(of: self.host)
+                self.context.autoPassthrough?.recordAcceptance(of: self.passthroughHost)
                 var info = self.info
                 info.scheme = "https"
                 self.context.record(.connectionTLS(connection: info.id,
@@ -176,7 +200,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
                     return
                 }
                 let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
-                                                route: .intercepted(target), upstream: upstream, upstreamFailure: failure,
+                                                route: self.http1Route(target), upstream: upstream, upstreamFailure: failure,
                                                 preconnectTimings: timings)
                 self.context.register(handler, for: stream.transport)
                 handler.start()
@@ -207,8 +231,8 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     /// Counts a client's refusal of our certificate toward switching `host` to pass-through.
     private func countRejection(_ error: TLSError) {
         guard let table = context.autoPassthrough, AutoPassthroughTable.countsAsRejection(error),
-              table.recordRejection(of: host) else { return }
-        context.warn("the client rejected Tapline's certificate for \(host) \(table.threshold) times in a row (it pins its certificate or does not trust Tapline's CA): its connections to \(host) are passed through untouched, not intercepted, for the rest of this run (--no-auto-passthrough turns this off)")
+              table.recordRejection(of: passthroughHost) else { return }
+        context.warn("the client rejected Tapline's certificate for \(passthroughHost) \(table.threshold) times in a row (it pins its certificate or does not trust Tapline's CA): its connections to \(passthroughHost) are passed through untouched, not intercepted, for the rest of this run (--no-auto-passthrough turns this off)")
     }
 
     private func recordFailedTLS(_ error: FlowError) {

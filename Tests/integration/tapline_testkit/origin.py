@@ -303,10 +303,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, origin: "OriginServer", ssl_context: Optional[ssl.SSLContext]):
+    def __init__(self, origin: "OriginServer", ssl_context: Optional[ssl.SSLContext], host: str = HOST):
         self.origin = origin
         self.ssl_context = ssl_context
-        super().__init__((HOST, 0), _OriginHandler)
+        super().__init__((host, 0), _OriginHandler)
 
     def finish_request(self, request, client_address) -> None:
         if self.ssl_context is None:
@@ -335,10 +335,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class OriginServer:
-    """A running origin on 127.0.0.1:<port> (port chosen by the kernel)."""
+    """A running origin on 127.0.0.1:<port> (port chosen by the kernel), or on
+    `host` (a test's own veth address)."""
 
-    def __init__(self, tls: Optional["TestCA"] = None):
+    def __init__(self, tls: Optional["TestCA"] = None, host: str = HOST):
         self.tls = tls
+        self.host = host
         self.stopping = threading.Event()
         self.tls_handshake_failures = 0
         self._lock = threading.Lock()
@@ -346,7 +348,7 @@ class OriginServer:
         self._open: dict[int, socket.socket] = {}
         self._connections = 0
         ctx = tls.server_context() if tls else None
-        self._server = _Server(self, ctx)
+        self._server = _Server(self, ctx, host)
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05},
@@ -359,7 +361,7 @@ class OriginServer:
 
     @property
     def authority(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def url(self) -> str:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make bench (transparent part): wrk through `tapline run --transparent` (wrk in a
+# network namespace, its TCP redirected to Tapline by nftables) vs through the
+# explicit forward proxy, same run, against a local nginx; prints the ratio. Needs
+# root, ip (iproute2), nft (nftables), wrk and nginx. Not a test.
+#
+#   bench/transparent.sh [--duration N] [--threads N] [--connections N]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BIN="${TAPLINE_BIN:-.build/release/tapline}"
+[[ -x "$BIN" ]] || { echo "bench: $BIN not found: run 'make build' first (or set TAPLINE_BIN)" >&2; exit 1; }
+for tool in wrk ip nft; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found: run 'make test-deps'" >&2; exit 1; }
+done
+# transparent.py cleans up nginx and tapline itself on exit, error, SIGINT or SIGTERM.
+exec python3 bench/transparent.py --bin "$BIN" "$@"
