@@ -36,8 +36,10 @@ import TaplineWire
 ///
 /// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
 /// `handler` is unretained: the handler owns this object and outlives it (the same
-/// invariant as `HTTP2StreamExchange`'s), and a connection's completion that arrives
-/// after the handler went finds `self` gone (it is captured weakly).
+/// invariant as `HTTP2StreamExchange`'s). Completions capture the handler weakly and
+/// `self` unowned(unsafe): while the handler is there, so is this object, and nothing
+/// references it weakly (a weak reference would put its reference counts in a side
+/// table, and the handler's every retain of it on the slow path: docs/performance.md).
 final class HTTP2ExchangeLegs {
     /// Opens a connection to an upstream: the target, the ALPN protocols to offer (TLS),
     /// where to stamp its setup, and the completion (on the loop).
@@ -50,9 +52,10 @@ final class HTTP2ExchangeLegs {
     /// The client's address and scheme for `Forwarded`-style headers (reverse mode with
     /// `addForwardedHeaders`), else nil.
     private let forwardedFor: (clientIP: String, scheme: String)?
-    /// The handler that owns this object, unretained (see the thread ownership note above).
-    private let owner: Unmanaged<HTTP2ProxyHandler>
-    private var handler: HTTP2ProxyHandler { owner.takeUnretainedValue() }
+    /// The handler that owns this object, unretained (see the thread ownership note
+    /// above); set by `attach`, in the handler's init, before anything else is asked.
+    private var owner: Unmanaged<HTTP2ProxyHandler>?
+    private var handler: HTTP2ProxyHandler { owner!.takeUnretainedValue() }
 
     /// The shared HTTP/2 upstream connection, once connected (the handler's pump
     /// dispatches its events and flushes it).
@@ -81,12 +84,10 @@ final class HTTP2ExchangeLegs {
     /// hand over connections of its own (one call per connection, never per stream).
     var connectUpstream: Connect
 
-    /// - Parameters:
-    ///   - upstream: an upstream already connected with ALPN h2 (TLS interception), if any;
-    ///     closed when no HTTP/2 session can be made for it.
-    init(handler: HTTP2ProxyHandler, route: HTTP2Route, connector: UpstreamConnector, limits: HTTP1Limits,
-         idleMilliseconds: Int, forwardedFor: (clientIP: String, scheme: String)?, upstream: UpstreamConnection?) {
-        owner = Unmanaged.passUnretained(handler)
+    /// Made before its handler is (the handler holds it as a constant, so calling it takes
+    /// no reference count); `attach` completes it.
+    init(route: HTTP2Route, connector: UpstreamConnector, limits: HTTP1Limits, idleMilliseconds: Int,
+         forwardedFor: (clientIP: String, scheme: String)?) {
         self.route = route
         self.connector = connector
         self.limits = limits
@@ -95,6 +96,13 @@ final class HTTP2ExchangeLegs {
         connectUpstream = { target, alpn, timings, completion in
             connector.connect(to: target, alpn: alpn, timings: timings, completion: completion)
         }
+    }
+
+    /// Ties this object to the handler that owns it (once, at the end of the handler's init).
+    /// - Parameter upstream: an upstream already connected with ALPN h2 (TLS interception),
+    ///   if any; closed when no HTTP/2 session can be made for it.
+    func attach(to handler: HTTP2ProxyHandler, upstream: UpstreamConnection?) {
+        owner = Unmanaged.passUnretained(handler)
         if let upstream {
             self.upstream = try? HTTP2UpstreamConnection(upstream: upstream, owner: handler)
             if self.upstream == nil { upstream.stream.close() }
@@ -210,8 +218,8 @@ final class HTTP2ExchangeLegs {
         guard let first = waitingForUpstream.first else { return }
         connecting = true
         let alpn = route.target.scheme == .https ? ["h2", "http/1.1"] : []
-        connectUpstream(route.target, alpn, first.timings) { [weak self] result in
-            guard let self else {
+        connectUpstream(route.target, alpn, first.timings) { [weak handler, unowned(unsafe) self] result in
+            guard handler != nil else { // gone, and `self` with it (see "Thread ownership")
                 if case .success(let connection) = result { connection.stream.close() }
                 return
             }
@@ -261,7 +269,7 @@ final class HTTP2ExchangeLegs {
         let leg = streamLegs.leg(on: connection, owner: exchange)
         exchange.leg = .http2(leg)
         // Every h2 → h2 stream comes here: the handler is read without a retain (see `owner`).
-        let now = owner._withUnsafeGuaranteedRef { $0.eventTime }
+        let now = owner!._withUnsafeGuaranteedRef { $0.eventTime }
         exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http2, reused: leg.reused,
                                    server: connection.upstream.serverAddress, tls: connection.upstream.tls,
                                    head: .http2(fields), now: now, exchange)
@@ -271,8 +279,8 @@ final class HTTP2ExchangeLegs {
     /// `reusing` is false, else a new connection.
     private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
         let request = UpstreamLegRequest(target: route.target, offer: .http1, timings: exchange.timings)
-        http1Legs.leg(for: request, mayReuse: reusing) { [weak self, weak exchange, http1Legs] result in
-            guard let self, let exchange, self.handler.isCurrent(exchange),
+        http1Legs.leg(for: request, mayReuse: reusing) { [weak handler, unowned(unsafe) self, weak exchange, http1Legs] result in
+            guard handler != nil, let exchange, self.handler.isCurrent(exchange),
                   exchange.machine.awaitedLegAttempt != nil else {
                 if case .success(let leg) = result { http1Legs.discard(leg) }
                 return

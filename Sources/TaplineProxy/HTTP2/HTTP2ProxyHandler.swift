@@ -66,8 +66,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private let exchangeEnvironment: HTTP2ExchangeEnvironment
     /// The exchanges' upstream legs: the shared HTTP/2 upstream, its stream legs, the
     /// HTTP/1.1 source, and who waits for which (`HTTP2ExchangeLegs`).
-    /// Set in `init` (it needs `self`), never replaced.
-    private(set) var legs: HTTP2ExchangeLegs!
+    let legs: HTTP2ExchangeLegs
     /// Stream legs waiting for the next exchanges (a leg that is not recycled is made anew).
     var spareStreamLegCount: Int { legs.spareStreamLegCount }
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
@@ -107,14 +106,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         exchangeEnvironment = HTTP2ExchangeEnvironment(
             connection: info.id, clientScheme: info.scheme, targetAuthority: route.target.authority,
             upstreamHostPort: route.target.hostPort, responseTimeout: context.configuration.timeouts.response)
-        deadlines.owner = self
-        client.delegate = self
         let forwardedFor = route.isReverse && context.configuration.addForwardedHeaders
             ? (clientIP: info.address.host, scheme: info.scheme) : nil
-        legs = HTTP2ExchangeLegs(handler: self, route: route, connector: context.connector,
-                                 limits: context.configuration.limits,
-                                 idleMilliseconds: context.configuration.timeouts.idle,
-                                 forwardedFor: forwardedFor, upstream: upstream)
+        legs = HTTP2ExchangeLegs(route: route, connector: context.connector, limits: context.configuration.limits,
+                                 idleMilliseconds: context.configuration.timeouts.idle, forwardedFor: forwardedFor)
+        deadlines.owner = self
+        client.delegate = self
+        legs.attach(to: self, upstream: upstream)
     }
 
     /// A server session with Tapline's settings; nil only when nghttp2 cannot allocate one.
