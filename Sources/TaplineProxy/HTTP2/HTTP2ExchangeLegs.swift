@@ -49,7 +49,9 @@ final class HTTP2ExchangeLegs {
     private let route: HTTP2Route
     private let connector: UpstreamConnector
     private let limits: HTTP1Limits
-    /// The client's address and scheme for `Forwarded`-style headers (reverse mode with
+    /// How long an idle pooled HTTP/1.1 connection is kept.
+    private let idleMilliseconds: Int
+    /// The client's address and scheme for the X-Forwarded-* headers (reverse mode with
     /// `addForwardedHeaders`), else nil.
     private let forwardedFor: (clientIP: String, scheme: String)?
     /// The handler that owns this object, unretained (see the thread ownership note
@@ -78,7 +80,6 @@ final class HTTP2ExchangeLegs {
     /// connection's later streams. Made only when a stream needs it.
     private lazy var pooledHTTP1Legs = PooledUpstreamLegSource(connector: connector, limits: limits,
                                                                idleMilliseconds: idleMilliseconds)
-    private let idleMilliseconds: Int
     /// How the shared upstream (or the connection ALPN turned into HTTP/1.1) is made:
     /// `connector`'s `connect`. A scripted test replaces it before the first stream, to
     /// hand over connections of its own (one call per connection, never per stream).
