@@ -17,26 +17,27 @@ import XCTest
 final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
     /// The two peers and the handler between them; used only on `loop`.
     private final class Wiring: @unchecked Sendable {
-        let clientStream: ScriptedByteStream
-        let upstreamStream: ScriptedByteStream
-        let client: HTTP2Session
-        let origin: HTTP2Session
-        private var clientTaken = 0, upstreamTaken = 0
+        let clientPeer: ScriptedHTTP2Peer
+        let originPeer: ScriptedHTTP2Peer
+        var clientStream: ScriptedByteStream { clientPeer.stream }
+        var upstreamStream: ScriptedByteStream { originPeer.stream }
+        var client: HTTP2Session { clientPeer.session }
+        var origin: HTTP2Session { originPeer.session }
         /// What each peer's session reported so far.
-        private(set) var clientEvents: [HTTP2Event] = []
-        private(set) var originEvents: [HTTP2Event] = []
+        var clientEvents: [HTTP2Event] { clientPeer.events }
+        var originEvents: [HTTP2Event] { originPeer.events }
         var handler: HTTP2ProxyHandler?
-        /// What a script run on the loop threw (read after the loop signalled it is done).
-        var scriptError: (any Error)?
 
         init(loop: EventLoop) throws {
             let proxyAddress = try SocketAddress(host: "127.0.0.1", port: 8443)
-            clientStream = ScriptedByteStream(loop: loop, localAddress: proxyAddress,
-                                              remoteAddress: try SocketAddress(host: "127.0.0.1", port: 50_000))
-            upstreamStream = ScriptedByteStream(loop: loop, localAddress: try SocketAddress(host: "127.0.0.1", port: 50_001),
-                                                remoteAddress: try SocketAddress(host: "127.0.0.1", port: 9443))
-            client = try HTTP2Session(role: .client)
-            origin = try HTTP2Session(role: .server)
+            clientPeer = ScriptedHTTP2Peer(
+                stream: ScriptedByteStream(loop: loop, localAddress: proxyAddress,
+                                           remoteAddress: try SocketAddress(host: "127.0.0.1", port: 50_000)),
+                session: try HTTP2Session(role: .client))
+            originPeer = ScriptedHTTP2Peer(
+                stream: ScriptedByteStream(loop: loop, localAddress: try SocketAddress(host: "127.0.0.1", port: 50_001),
+                                           remoteAddress: try SocketAddress(host: "127.0.0.1", port: 9443)),
+                session: try HTTP2Session(role: .server))
         }
 
         /// The client opens a stream for `method /upload`.
@@ -48,22 +49,7 @@ final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
 
         /// Carries bytes between the peers and the handler until nobody has more to say.
         func settle() {
-            while carry(client, with: clientStream, taken: &clientTaken, events: &clientEvents)
-                    + carry(origin, with: upstreamStream, taken: &upstreamTaken, events: &originEvents) > 0 {}
-        }
-
-        /// One round between a peer's session and the handler's end of its connection:
-        /// the peer's output is read by the handler, what the handler wrote since
-        /// `taken` goes to the peer. Returns the bytes moved.
-        private func carry(_ peer: HTTP2Session, with stream: ScriptedByteStream, taken: inout Int,
-                           events: inout [HTTP2Event]) -> Int {
-            let toHandler = peer.takeOutput()
-            if !toHandler.isEmpty { stream.receive(toHandler) }
-            let toPeer = Array(stream.written.dropFirst(taken))
-            taken += toPeer.count
-            if !toPeer.isEmpty { _ = peer.receive(toPeer) }
-            events += peer.takeEvents()
-            return toHandler.count + toPeer.count
+            while clientPeer.carry() + originPeer.carry() > 0 {}
         }
     }
 
@@ -211,10 +197,6 @@ final class HTTP2ProxyHandlerScriptedTests: XCTestCase {
     }
 
     private func onLoopThrowing(_ body: @escaping @Sendable () throws -> Void) throws {
-        let wiring = self.wiring!
-        onLoop {
-            do { try body() } catch { wiring.scriptError = error }
-        }
-        if let error = wiring.scriptError { throw error }
+        try group.loops[0].runScript(body)
     }
 }

@@ -8,7 +8,8 @@ import TaplineWire
 /// `HTTP2Session` toward the client; each client stream becomes one flow and
 /// one upstream stream, on an HTTP/2 upstream connection shared by the
 /// connection's streams, or on an HTTP/1.1 connection of its own: a new one,
-/// or an idle keep-alive one an earlier stream left in `http1Legs`.
+/// or an idle keep-alive one an earlier stream left for it; `legs`
+/// (`HTTP2ExchangeLegs`) chooses which.
 ///
 /// Everything runs from one pump (`pump()`): it hands the client session's
 /// events to the exchanges, dispatches the upstream connection's events,
@@ -19,10 +20,12 @@ import TaplineWire
 /// exchange (what is recorded, statuses and resets, retries, pauses, credit, deadlines'
 /// meaning) is that stream's `HTTP2ExchangeStateMachine`'s. The handler routes each
 /// stream event to the exchange's WebSocket bridge first, else to its machine, with the
-/// callback's time; it acquires legs when the machine says `openLeg` (the shared
-/// upstream, its SETTINGS, the HTTP/1.1 pool), and carries the machine's actions out
-/// (`carryOut`). Connection-wide matters stay here: the pump, GOAWAYs, the deadlines'
-/// timers, the recorder checks, the client connection's close.
+/// callback's time; it asks `legs` for a leg when the machine says `openLeg` (which
+/// completes with the machine's attempt), and carries the machine's actions out
+/// (`carryOut`). Connection-wide matters stay here: the pump (which also dispatches and
+/// flushes the shared upstream, `legs.upstream`), the upstream's SETTINGS and GOAWAY
+/// (recorded here, a GOAWAY passed to the client's schedule, then told to `legs`), the
+/// deadlines' timers, the recorder checks, the client connection's close.
 ///
 /// Flow control (decided by the machines, see there): request DATA is credited back
 /// to the client only when the upstream session framed it into output (`dataSent`) or
@@ -61,26 +64,11 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var exchanges = HTTP2StreamMap<HTTP2StreamExchange>()
     /// What the exchanges' machines know of this connection.
     private let exchangeEnvironment: HTTP2ExchangeEnvironment
-    /// The shared HTTP/2 upstream connection, once connected.
-    private var upstream: HTTP2UpstreamConnection?
-    /// Stream legs of `upstream` whose streams are over, for the next exchanges.
-    private var streamLegs = HTTP2StreamLegRecycler()
+    /// The exchanges' upstream legs: the shared HTTP/2 upstream, its stream legs, the
+    /// HTTP/1.1 source, and who waits for which (`HTTP2ExchangeLegs`).
+    let legs: HTTP2ExchangeLegs
     /// Stream legs waiting for the next exchanges (a leg that is not recycled is made anew).
-    var spareStreamLegCount: Int { streamLegs.spareCount }
-    private var connecting = false
-    private var waitingForUpstream: [HTTP2StreamExchange] = []
-    /// Extended CONNECT streams waiting for the upstream's first SETTINGS (does it take them?).
-    private var waitingForSettings: [HTTP2StreamExchange] = []
-    /// The https upstream answered ALPN with http/1.1: later streams connect with HTTP/1.1 directly.
-    private var upstreamSpeaksHTTP1 = false
-    /// Where the streams' HTTP/1.1 legs come from and go back to: the route's source (a
-    /// mock's recorded responses) when it has one, else `pooledHTTP1Legs`.
-    private lazy var http1Legs: any UpstreamLegSource = route.legSource ?? pooledHTTP1Legs
-    /// The pool of real HTTP/1.1 upstream connections: idle ones are kept for this client
-    /// connection's later streams. Made only when a stream needs it.
-    private lazy var pooledHTTP1Legs = PooledUpstreamLegSource(connector: context.connector,
-                                                               limits: context.configuration.limits,
-                                                               idleMilliseconds: context.configuration.timeouts.idle)
+    var spareStreamLegCount: Int { legs.spareStreamLegCount }
     /// Inside an intercepted tunnel whose upstream could not be reached: every stream gets this.
     private var upstreamFailure: UpstreamFailure?
     private var preconnectTimings: FlowTimings?
@@ -118,12 +106,13 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         exchangeEnvironment = HTTP2ExchangeEnvironment(
             connection: info.id, clientScheme: info.scheme, targetAuthority: route.target.authority,
             upstreamHostPort: route.target.hostPort, responseTimeout: context.configuration.timeouts.response)
+        let forwardedFor = route.isReverse && context.configuration.addForwardedHeaders
+            ? (clientIP: info.address.host, scheme: info.scheme) : nil
+        legs = HTTP2ExchangeLegs(route: route, connector: context.connector, limits: context.configuration.limits,
+                                 idleMilliseconds: context.configuration.timeouts.idle, forwardedFor: forwardedFor)
         deadlines.owner = self
         client.delegate = self
-        if let upstream {
-            self.upstream = try? HTTP2UpstreamConnection(upstream: upstream, owner: self)
-            if self.upstream == nil { upstream.stream.close() }
-        }
+        legs.attach(to: self, upstream: upstream)
     }
 
     /// A server session with Tapline's settings; nil only when nghttp2 cannot allocate one.
@@ -187,14 +176,14 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             pumpAgain = false
             for event in session.takeEvents() { handleClientEvent(event) }
             if session.answersAcceptedStreamsOnly, !deadlines.isCalmingDown { drainAfterCalmDown() }
-            upstream?.dispatchEvents()
+            legs.upstream?.dispatchEvents()
             flushClient()
-            upstream?.flush()
+            legs.upstream?.flush()
             if goAways.deferred != nil, exchanges.isEmpty, let goAway = goAways.takeDeferred() {
                 session.goAway(code: goAway.code, debugData: goAway.debugData)
                 pumpAgain = true
             }
-        } while pumpAgain || session.hasEvents || (upstream?.hasEvents ?? false)
+        } while pumpAgain || session.hasEvents || (legs.upstream?.hasEvents ?? false)
         pumping = false
         if !clientClosed, session.isFinished {
             clientClosed = true
@@ -354,159 +343,24 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     /// (an exchange still waiting for its leg stops waiting).
     private func abandonUpstream(_ exchange: HTTP2StreamExchange, code: HTTP2ErrorCode) {
         exchange.responseDeadline = nil
-        var streamLeg = exchange.takeHTTP2Leg()
-        if streamLeg != nil {
-            streamLeg?.cancel(code: code)
-            streamLegs.recycle(&streamLeg) // detached and held by nobody else: it serves a later stream
-            return
-        }
-        switch exchange.leg {
-        case .none:
-            waitingForUpstream.removeAll { $0 === exchange }
-            waitingForSettings.removeAll { $0 === exchange }
-        case .http2:
-            break // taken above
-        case .http1(let leg):
-            http1Legs.discard(leg)
-        }
-        exchange.leg = .none
+        legs.abandon(exchange, code: code)
     }
 
     // MARK: Upstream legs
 
-    private func assignUpstream(_ exchange: HTTP2StreamExchange) {
-        if route.upstreamProtocol == .http1 || upstreamSpeaksHTTP1 {
-            connectHTTP1(exchange, reusing: exchange.webSocket == nil) // a WebSocket takes its connection for good
-            return
-        }
-        if let upstream, upstream.canOpenStreams {
-            if exchange.webSocket != nil, !upstream.session.peerEnablesConnectProtocol {
-                // RFC 8441 needs the upstream's SETTINGS_ENABLE_CONNECT_PROTOCOL: wait for its
-                // SETTINGS; without it, the WebSocket goes over HTTP/1.1 on a connection of its own.
-                if upstream.receivedSettings { connectHTTP1(exchange, reusing: false) } else { waitingForSettings.append(exchange) }
-                return
-            }
-            openStream(exchange, on: upstream)
-            return
-        }
-        waitingForUpstream.append(exchange)
-        if !connecting { connectHTTP2() }
+    /// Whether `exchange` is still the one on its client stream (a leg that arrives for
+    /// an exchange that ended is discarded).
+    func isCurrent(_ exchange: HTTP2StreamExchange) -> Bool {
+        exchanges[exchange.clientStream] === exchange
     }
 
-    private func connectHTTP2() {
-        guard let first = waitingForUpstream.first else { return }
-        connecting = true
-        let alpn = route.target.scheme == .https ? ["h2", "http/1.1"] : []
-        context.connector.connect(to: route.target, alpn: alpn, timings: first.timings) { [weak self] result in
-            guard let self else {
-                if case .success(let connection) = result { connection.stream.close() }
-                return
-            }
-            self.connecting = false
-            let waiting = self.waitingForUpstream
-            self.waitingForUpstream = []
-            switch result {
-            case .success(let connection) where self.clientClosed:
-                connection.stream.close()
-            case .success(let connection):
-                if self.route.upstreamProtocol == .negotiated, connection.tls?.alpn != "h2" {
-                    self.upstreamSpeaksHTTP1 = true
-                    // The first waiting stream takes this connection (parked, never used: new).
-                    self.pooledHTTP1Legs.adopt(
-                        HTTP1ClientLeg(upstream: connection, reused: false, limits: self.context.configuration.limits),
-                        under: UpstreamPoolKey(target: self.route.target, offer: .http1))
-                    for exchange in waiting { self.connectHTTP1(exchange) }
-                } else {
-                    self.adoptUpstream(connection, for: waiting)
-                }
-            case .failure(let failure):
-                for exchange in waiting { self.legFailedToOpen(exchange, failure) }
-            }
-            self.pump()
-        }
-    }
-
-    private func adoptUpstream(_ connection: UpstreamConnection, for waiting: [HTTP2StreamExchange]) {
-        do {
-            let shared = try HTTP2UpstreamConnection(upstream: connection, owner: self)
-            upstream?.close()
-            upstream = shared
-            streamLegs.removeAll() // they hold the connection they last served
-        } catch {
-            connection.stream.close()
-            for exchange in waiting {
-                legFailedToOpen(exchange, UpstreamFailure(error: FlowError(.upstreamUnreachable, "\(error)")))
-            }
-            return
-        }
-        for exchange in waiting { assignUpstream(exchange) }
-    }
-
-    private func openStream(_ exchange: HTTP2StreamExchange, on connection: HTTP2UpstreamConnection) {
-        let fields = HTTP2HeadTranslator.http2Request(
-            exchange.machine.requestFields, authority: route.isReverse ? route.target.authority : nil,
-            forwardedFor: forwardedFor)
-        let leg = streamLegs.leg(on: connection, owner: exchange)
-        exchange.leg = .http2(leg)
-        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http2, reused: leg.reused,
-                                   server: connection.upstream.serverAddress, tls: connection.upstream.tls,
-                                   head: .http2(fields), now: eventTime, exchange)
-    }
-
-    private var forwardedFor: (clientIP: String, scheme: String)? {
-        route.isReverse && context.configuration.addForwardedHeaders ? (info.address.host, info.scheme) : nil
-    }
-
-    /// Gives the exchange an HTTP/1.1 upstream from `http1Legs`: an idle one unless
-    /// `reusing` is false, else a new connection.
-    private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
-        let request = UpstreamLegRequest(target: route.target, offer: .http1, timings: exchange.timings)
-        http1Legs.leg(for: request, mayReuse: reusing) { [weak self, weak exchange, http1Legs] result in
-            guard let self, let exchange, self.exchanges[exchange.clientStream] === exchange,
-                  exchange.machine.awaitedLegAttempt != nil else {
-                if case .success(let leg) = result { http1Legs.discard(leg) }
-                return
-            }
-            switch result {
-            case .success(let leg): self.startHTTP1(exchange, on: leg)
-            case .failure(let failure): self.legFailedToOpen(exchange, failure)
-            }
-            self.pump()
-        }
-    }
-
-    private func startHTTP1(_ exchange: HTTP2StreamExchange, on leg: any HTTPClientLeg) {
-        let hostHeader = route.isReverse ? route.target.authority : nil
-        let requestFields = exchange.machine.requestFields
-        let head: HTTPRequestHead
-        if let webSocket = exchange.webSocket {
-            head = webSocket.http1UpgradeRequest(requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
-        } else {
-            head = HTTP2HeadTranslator.http1Request(requestFields, hostHeader: hostHeader, forwardedFor: forwardedFor)
-        }
-        leg.delegate = exchange
-        exchange.leg = .http1(leg)
-        exchange.machine.legOpened(attempt: exchange.legAttempt, kind: .http1, reused: leg.reused,
-                                   server: leg.serverAddress, tls: leg.tls, head: .http1(head),
-                                   now: eventTime, exchange)
-        http1UpstreamWritable(exchange)
-    }
-
-    /// No leg for `exchange`: its connection failed.
-    private func legFailedToOpen(_ exchange: HTTP2StreamExchange, _ failure: UpstreamFailure) {
-        exchange.machine.legFailedToOpen(attempt: exchange.legAttempt, failure, now: eventTime, exchange)
-    }
+    /// The client connection is closed (or closing): no upstream is wanted any more.
+    var isClientClosed: Bool { clientClosed }
 
     /// The leg of `exchange` failed: the machine retries or fails the exchange.
     func legFailed(_ exchange: HTTP2StreamExchange, error: FlowError) {
         exchange.machine.legFailed(error, now: eventTime, exchange)
         pump()
-    }
-
-    /// The response of an HTTP/1.1 leg is over: it goes back to `http1Legs`, which keeps
-    /// it when it can carry another request, else closes it.
-    private func releaseHTTP1(_ leg: any HTTPClientLeg) {
-        http1Legs.release(leg)
     }
 
     func http1UpstreamWritable(_ exchange: HTTP2StreamExchange) {
@@ -554,8 +408,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         switch action {
         case .openLeg(let attempt, let retry):
             exchange.legAttempt = attempt
-            // A resend goes over a fresh HTTP/1.1 connection, on which the rule never allows another.
-            if retry { connectHTTP1(exchange, reusing: false) } else { assignUpstream(exchange) }
+            legs.openLeg(for: exchange, retry: retry)
         case .discardOpenedLeg:
             abandonUpstream(exchange, code: .cancel)
         case .sendHead(let head, let endStream):
@@ -585,7 +438,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         case .releaseLeg:
             guard case .http1(let leg) = exchange.leg else { return }
             exchange.leg = .none
-            releaseHTTP1(leg)
+            legs.release(leg)
         case .pauseLeg(let reason):
             switch exchange.leg {
             case .http2(let leg): leg.pauseReading(reason)
@@ -677,7 +530,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
                 return exchange.machine.responseHeadUndeliverable("the upstream's connection could not be taken over",
                                                                   now: eventTime, exchange)
             }
-            http1Legs.discard(leg) // it let go of its transport: only forgotten
+            legs.forgetTakenOver(leg) // it let go of its transport
             exchange.leg = .none
             (upstream, fromUpstream, upstreamStream) = (stream, unparsed, nil)
         case .none:
@@ -705,10 +558,8 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {
         recordConnectionEvent(event, fromClient: false)
         switch event {
-        case .settings where !waitingForSettings.isEmpty:
-            let waiting = waitingForSettings
-            waitingForSettings = []
-            for exchange in waiting where exchange.machine.awaitedLegAttempt != nil { assignUpstream(exchange) }
+        case .settings:
+            legs.upstreamSentSettings()
         case .goAway(_, let code, _):
             // The upstream takes no new streams: the client hears the same (see the schedule for when).
             if let goAway = goAways.upstreamSentGoAway(code: code, upstream: route.target.hostPort) {
@@ -736,13 +587,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     }
 
     func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
-        if upstream === connection {
-            upstream = nil
-            streamLegs.removeAll()
-        }
-        let waiting = waitingForSettings
-        waitingForSettings = []
-        for exchange in waiting where exchange.machine.awaitedLegAttempt != nil { assignUpstream(exchange) }
+        legs.upstreamConnectionClosed(connection)
         pump()
     }
 
@@ -794,25 +639,25 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
 
     /// While the capture writer is backed up, no socket of this connection is read:
     /// the client, the shared HTTP/2 upstream and every stream's HTTP/1.1 upstream
-    /// (a leg made meanwhile starts paused, see `startHTTP1`).
+    /// (a leg made meanwhile starts paused: its machine knows the capture is backed up).
     private func checkRecorder() {
         guard !pausedForRecorder, context.recorderIsBackedUp else { return }
         pausedForRecorder = true
         client.pauseReading()
-        upstream?.pauseReading()
+        legs.setUpstreamReadingPaused(true)
         exchanges.forEachValue { exchange in exchange.machine.captureBackedUpReported(exchange) }
         context.whenRecorderDrained { [weak self] in
             guard let self else { return }
             self.pausedForRecorder = false
             self.client.resumeReading()
-            self.upstream?.resumeReading()
+            self.legs.setUpstreamReadingPaused(false)
             self.exchanges.forEachValue { exchange in exchange.machine.captureDrained(exchange) }
         }
     }
 
     func beginShutdown() {
         let goAway = goAways.beginShutdown()
-        http1Legs.closeAll()
+        legs.closeIdleHTTP1Legs()
         session.goAway(code: goAway.code, debugData: goAway.debugData)
         pump()
         if exchanges.isEmpty, !clientClosed {
@@ -825,8 +670,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         for exchange in exchanges.values { exchange.webSocket?.abort() }
         let now = eventTime
         for exchange in exchanges.values { exchange.machine.abort(now: now, exchange) }
-        upstream?.close()
-        http1Legs.closeAll()
+        legs.closeAll()
         client.close()
     }
 
@@ -864,11 +708,7 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             exchange.machine.clientConnectionClosed(cutError, now: eventTime, exchange)
         }
         exchanges.removeAll()
-        waitingForUpstream = []
-        http1Legs.closeAll()
-        upstream?.close()
-        upstream = nil
-        streamLegs.removeAll()
+        legs.closeAll()
         // nghttp2 may have ended the session over the client's violation without failing
         // `receive` (a server session learns it when its GOAWAY is framed): `failure` says why.
         let reason = closeReason ?? session.failure?.description
