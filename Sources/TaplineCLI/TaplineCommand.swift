@@ -11,13 +11,13 @@ public enum TaplineCommand {
       run         run a command with its traffic captured: tapline run -- COMMAND [ARGUMENTS...]
       sessions    list capture sessions
       show        show a session's flows, or one flow in full
-      export      export sessions as a Postman collection, a HAR file or curl commands
+      export      export sessions as a Postman collection, a HAR file, curl or grpcurl commands
       import      turn a HAR file into a capture session
       diff        compare two sessions flow by flow (exit 1 when they differ)
       replay      send a session's flows again, record and compare the answers (exit 1 on any difference)
       mock        serve recorded sessions back as a mock server
       ca          show, export or regenerate the interception CA
-      proto       protobuf tools: describe what .proto files define, decode-raw a message without a schema
+      proto       protobuf tools: describe schemas, decode/encode messages with one, decode-raw without
 
     tapline <command> --help shows a command's options; tapline --version prints the version.
     """
