@@ -13,12 +13,12 @@ import socket
 import ssl
 import struct
 import subprocess
-import threading
 
 import httpx
 import pytest
 
 from tapline_testkit import rawhttp
+from tapline_testkit.echo import upper_case_echo
 from tapline_testkit.origin import user_record
 from tapline_testkit.util import HOST, clean_env, curl, describe, free_port, run_tapline, tapline_bin, text, wait_until
 
@@ -160,25 +160,8 @@ def _read_exactly(sock: socket.socket, count: int) -> bytes:
 @pytest.fixture
 def echo_server():
     """Answers every chunk with its upper-case copy until the client closes."""
-    listener = socket.socket()
-    listener.bind((HOST, 0))
-    listener.listen(4)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                while data := conn.recv(4096):
-                    conn.sendall(data.upper())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(timeout=5)
+    with upper_case_echo(HOST) as port:
+        yield port
 
 
 @pytest.mark.parametrize("address", ["ipv4", "domain"])

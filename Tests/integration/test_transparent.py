@@ -23,13 +23,12 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
+from tapline_testkit.echo import upper_case_echo
 from tapline_testkit.origin import OriginServer, user_record
 from tapline_testkit.util import clean_env, describe, free_port, run_tapline, tapline_bin, text, wait_until
 
@@ -197,25 +196,8 @@ def test_http_keeps_the_host_header_and_goes_to_the_original_destination(tapline
 @pytest.fixture
 def veth_echo(network):
     """Answers every chunk with its upper-case copy until the client closes; on the veth address."""
-    listener = socket.socket()
-    listener.bind((network.host_ip, 0))
-    listener.listen(4)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                while data := conn.recv(4096):
-                    conn.sendall(data.upper())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(timeout=5)
+    with upper_case_echo(network.host_ip) as port:
+        yield port
 
 
 ECHO_CLIENT = """
@@ -319,28 +301,9 @@ def test_run_transparent_captures_a_client_that_ignores_proxies(tmp_path, host_r
 
 
 def test_run_transparent_tunnels_plain_tcp_with_exact_byte_counts(tmp_path, host_ruleset):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-
-    def serve():
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn:
-            while data := conn.recv(4096):
-                conn.sendall(data.upper())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    port = listener.getsockname()[1]
     message = "plain tcp in a namespace; " * 40
-    try:
+    with upper_case_echo("127.0.0.1") as port:
         p = run_transparent(tmp_path, "python3", "-c", ECHO_CLIENT, "127.0.0.1", str(port), message)
-    finally:
-        listener.close()
-        thread.join(timeout=5)
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode() == message.upper()
     [flow] = run_flows(tmp_path)
