@@ -161,12 +161,7 @@ enum MockCommand {
     }
 
     private static func serve(_ options: Options, directories: [String], recordings: [MockRecording]) -> Int32 {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, signal) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGXFSZ, SIG_IGN)
+        var signals = RunningProxy.blockSignals([SIGINT, SIGTERM, SIGHUP])
 
         // The live lines are written from a serial queue, never on a loop: a stderr pipe
         // nobody reads must not stall the server.
