@@ -82,13 +82,7 @@ enum MockCommand {
         var quiet: Bool
 
         init(_ args: inout CommandArguments) throws(UsageError) {
-            let listenText = try args.value("--listen") ?? "127.0.0.1:8080"
-            let listen: SocketAddress
-            do {
-                listen = try SocketAddress(parsing: listenText)
-            } catch {
-                throw UsageError("--listen: \(error)")
-            }
+            let listen = try args.listenAddress(default: "127.0.0.1:8080")
             configuration = ProxyConfiguration(listenAddress: listen)
             configuration.listenTLS = args.flag("--listen-tls")
             configuration.addForwardedHeaders = false
