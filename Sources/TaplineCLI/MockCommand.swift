@@ -82,13 +82,7 @@ enum MockCommand {
         var quiet: Bool
 
         init(_ args: inout CommandArguments) throws(UsageError) {
-            let listenText = try args.value("--listen") ?? "127.0.0.1:8080"
-            let listen: SocketAddress
-            do {
-                listen = try SocketAddress(parsing: listenText)
-            } catch {
-                throw UsageError("--listen: \(error)")
-            }
+            let listen = try args.listenAddress(default: "127.0.0.1:8080")
             configuration = ProxyConfiguration(listenAddress: listen)
             configuration.listenTLS = args.flag("--listen-tls")
             configuration.addForwardedHeaders = false
@@ -161,12 +155,7 @@ enum MockCommand {
     }
 
     private static func serve(_ options: Options, directories: [String], recordings: [MockRecording]) -> Int32 {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for signal in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, signal) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-        signal(SIGPIPE, SIG_IGN)
-        signal(SIGXFSZ, SIG_IGN)
+        var signals = RunningProxy.blockSignals([SIGINT, SIGTERM, SIGHUP])
 
         // The live lines are written from a serial queue, never on a loop: a stderr pipe
         // nobody reads must not stall the server.

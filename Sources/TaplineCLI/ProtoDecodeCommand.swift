@@ -30,36 +30,20 @@ enum ProtoDecodeCommand {
             print(usage)
             return 0
         }
-        let sources: ProtoSchemaSources
-        let typeName: String
+        let messageInput: ProtoMessageCommandInput
         let defaults: Bool
         let compact: Bool
-        let files: [String]
         do {
-            sources = try ProtoSchemaSources(taking: &args)
-            guard let name = try args.value("--type") else { throw UsageError("give the message type with --type pkg.Message") }
-            typeName = name
             defaults = args.flag("--defaults")
             compact = args.flag("--compact")
-            files = args.positionals()
-            try args.finish()
-            if files.count > 1 { throw UsageError("give at most one FILE (got \(files.count))") }
+            messageInput = try ProtoMessageCommandInput(taking: &args)
         } catch {
             StandardError.writeLine("tapline proto decode: \(error)\n\n\(usage)")
             return 2
         }
-        let schema: ProtoSchema
-        do {
-            schema = try sources.load(symbol: typeName)
-        } catch {
-            StandardError.writeLine("tapline proto decode: \(error)")
-            return 2
-        }
-        guard schema.message(named: typeName) != nil else {
-            StandardError.writeLine("tapline proto decode: message type \(typeName) is not defined in the loaded schema (give its full name, e.g. package.Message)")
-            return 2
-        }
-        guard let input = ProtoCommandInput.read(files.first, command: "decode") else { return 1 }
+        guard let schema = messageInput.schema(command: "decode") else { return 2 }
+        guard let input = messageInput.bytes(command: "decode") else { return 1 }
+        let typeName = messageInput.typeName
         do {
             let message = try ProtobufMessageDecoder(schema: schema).decode(input, as: typeName)
             let json = try ProtobufJSONPrinter(schema: schema, includeDefaultValues: defaults).json(for: message)

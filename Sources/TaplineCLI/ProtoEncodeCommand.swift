@@ -29,32 +29,16 @@ enum ProtoEncodeCommand {
             print(usage)
             return 0
         }
-        let sources: ProtoSchemaSources
-        let typeName: String
-        let files: [String]
+        let messageInput: ProtoMessageCommandInput
         do {
-            sources = try ProtoSchemaSources(taking: &args)
-            guard let name = try args.value("--type") else { throw UsageError("give the message type with --type pkg.Message") }
-            typeName = name
-            files = args.positionals()
-            try args.finish()
-            if files.count > 1 { throw UsageError("give at most one FILE (got \(files.count))") }
+            messageInput = try ProtoMessageCommandInput(taking: &args)
         } catch {
             StandardError.writeLine("tapline proto encode: \(error)\n\n\(usage)")
             return 2
         }
-        let schema: ProtoSchema
-        do {
-            schema = try sources.load(symbol: typeName)
-        } catch {
-            StandardError.writeLine("tapline proto encode: \(error)")
-            return 2
-        }
-        guard schema.message(named: typeName) != nil else {
-            StandardError.writeLine("tapline proto encode: message type \(typeName) is not defined in the loaded schema (give its full name, e.g. package.Message)")
-            return 2
-        }
-        guard let input = ProtoCommandInput.read(files.first, command: "encode") else { return 1 }
+        guard let schema = messageInput.schema(command: "encode") else { return 2 }
+        guard let input = messageInput.bytes(command: "encode") else { return 1 }
+        let typeName = messageInput.typeName
         do {
             let json = try JSONParser.parse(input)
             let message = try ProtobufJSONReader(schema: schema).message(from: json, as: typeName)

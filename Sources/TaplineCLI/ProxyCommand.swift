@@ -88,13 +88,7 @@ enum ProxyCommand {
         /// The options `tapline proxy` takes, consumed from `args`; `defaultListen` is
         /// the address when there is no `--listen` (`tapline run` asks for port 0).
         init(_ args: inout CommandArguments, defaultListen: String = "127.0.0.1:8080") throws(UsageError) {
-            let listenText = try args.value("--listen") ?? defaultListen
-            let listen: SocketAddress
-            do {
-                listen = try SocketAddress(parsing: listenText)
-            } catch {
-                throw UsageError("--listen: \(error)")
-            }
+            let listen = try args.listenAddress(default: defaultListen)
             configuration = ProxyConfiguration(listenAddress: listen)
             if var reverse = try args.value("--reverse") {
                 if reverse.lowercased().hasPrefix("h2c://") {

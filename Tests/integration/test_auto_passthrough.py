@@ -23,10 +23,11 @@ def _ended_flows(proxy) -> list[dict]:
     return [e for e in read_events(proxy.session_dir()) if e["type"] == "flowEnded"]
 
 
-def _pinned_get(proxy, origin, test_ca) -> bytes:
-    """CONNECT localhost:PORT, then TLS trusting the origin's CA only, then GET /users/1.
-    Raises ssl.SSLCertVerificationError when the certificate is Tapline's."""
-    context = ssl.create_default_context(cafile=str(test_ca.ca_cert))
+def _get_trusting(proxy, origin, cafile) -> bytes:
+    """CONNECT localhost:PORT, then TLS trusting the CA certificates in `cafile` only, then
+    GET /users/1; the whole response. Raises ssl.SSLCertVerificationError when the
+    certificate presented is not signed by them (Tapline's, to a client pinning the origin's CA)."""
+    context = ssl.create_default_context(cafile=str(cafile))
     authority = f"localhost:{origin.port}"
     with rawhttp.connect(proxy.port) as raw, raw.makefile("rb") as f:
         raw.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
@@ -44,7 +45,7 @@ def _pinned_get(proxy, origin, test_ca) -> bytes:
 def _refused(proxy, origin, test_ca, attempt: int) -> None:
     """One attempt the client refuses; returns once the proxy has recorded it (and counted it)."""
     with pytest.raises(ssl.SSLCertVerificationError):
-        _pinned_get(proxy, origin, test_ca)
+        _get_trusting(proxy, origin, test_ca.ca_cert)
     wait_until(lambda: len(_ended_flows(proxy)) >= attempt, 10, message=f"flow {attempt} in the capture")
 
 
@@ -59,7 +60,7 @@ def test_a_pinning_client_gets_through_after_n_refusals(tapline, https_origin, t
         _refused(proxy, https_origin, test_ca, attempt)
     proxy.wait_for_log(SWITCH_LOG)
     for _ in range(2):                     # switched for the rest of the run
-        response = _pinned_get(proxy, https_origin, test_ca)
+        response = _get_trusting(proxy, https_origin, test_ca.ca_cert)
         assert response.startswith(b"HTTP/1.0 200") or response.startswith(b"HTTP/1.1 200"), response[:200]
         assert b'"id": 1' in response
     flows = wait_until(lambda: (lambda f: f if len(f) >= n + 2 else None)(_ended_flows(proxy)), 10,
@@ -87,16 +88,7 @@ def test_a_client_that_trusts_tapline_resets_the_count(tapline, https_origin, te
     ca = proxy.wait_for_ca()
     _refused(proxy, https_origin, test_ca, 1)
     _refused(proxy, https_origin, test_ca, 2)
-    context = ssl.create_default_context(cafile=str(ca))
-    authority = f"localhost:{https_origin.port}"
-    with rawhttp.connect(proxy.port) as raw, raw.makefile("rb") as f:
-        raw.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n".encode())
-        assert f.readline().startswith(b"HTTP/1.1 200")
-        while f.readline() not in (b"\r\n", b""):
-            pass
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
-            tls.sendall(f"GET /users/1 HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n".encode())
-            assert tls.recv(64).startswith(b"HTTP/1.1 200")
+    assert _get_trusting(proxy, https_origin, ca).startswith(b"HTTP/1.1 200")  # intercepted: Tapline's CA
     wait_until(lambda: len(_ended_flows(proxy)) >= 3, 10, message="the intercepted flow in the capture")
     _refused(proxy, https_origin, test_ca, 4)
     _refused(proxy, https_origin, test_ca, 5)

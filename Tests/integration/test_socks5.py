@@ -13,16 +13,16 @@ import socket
 import ssl
 import struct
 import subprocess
-import threading
 
 import httpx
 import pytest
 
 from tapline_testkit import rawhttp
+from tapline_testkit.echo import upper_case_echo
 from tapline_testkit.origin import user_record
-from tapline_testkit.util import HOST, clean_env, curl, describe, free_port, run_tapline, tapline_bin, text, wait_until
+from tapline_testkit.shown_flows import finished_flows
+from tapline_testkit.util import HOST, clean_env, curl, describe, free_port, run_tapline, tapline_bin, text
 
-FLOW_WAIT = 10.0
 
 
 def socks5_proxy(tapline, *args: str):
@@ -33,22 +33,6 @@ def socks5_proxy(tapline, *args: str):
     return proxy, port
 
 
-def flows(proxy, count: int) -> list[dict]:
-    """The session's flows in full (`tapline show --flow N --json`) once `count` of them have ended."""
-    def ended():
-        p = run_tapline("show", str(proxy.session_dir()), "--json", home=proxy.home)
-        assert p.returncode == 0, describe(p)
-        done = [f["id"] for f in json.loads(text(p)) if f["state"] != "in-progress"]
-        return done if len(done) >= count else None
-    ids = wait_until(ended, FLOW_WAIT, message=f"{count} finished flows in the capture")
-    details = []
-    for flow_id in ids:
-        p = run_tapline("show", str(proxy.session_dir()), "--flow", str(flow_id), "--json", home=proxy.home)
-        assert p.returncode == 0, describe(p)
-        details.append(json.loads(text(p)))
-    return details
-
-
 def test_curl_socks5_hostname_https_is_intercepted_and_named(tapline, https_origin, test_ca):
     proxy, socks = socks5_proxy(tapline, "--upstream-ca", str(test_ca.ca_cert))
     ca = proxy.wait_for_ca()
@@ -56,7 +40,7 @@ def test_curl_socks5_hostname_https_is_intercepted_and_named(tapline, https_orig
     r = curl("--socks5-hostname", f"{HOST}:{socks}", "--cacert", str(ca), url)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == user_record(1)
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["url"] == url and flow["response"]["status"] == 200, flow
     assert flow["authority"] == f"localhost:{https_origin.port}", flow
     assert flow["clientTLS"]["sni"] == "localhost", flow
@@ -69,7 +53,7 @@ def test_curl_socks5_with_an_ip_address_http_origin(tapline, origin):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == user_record(2)
     assert [q.path for q in origin.requests] == ["/users/2"]
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["url"] == url and flow["response"]["status"] == 200, flow
     assert flow["authority"] == f"{HOST}:{origin.port}", flow
 
@@ -83,7 +67,7 @@ def test_curl_socks5_with_an_ip_address_https_origin(tapline, https_origin, test
              "--cacert", str(ca), url)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == user_record(3)
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["authority"] == f"{HOST}:{https_origin.port}" and flow["response"]["status"] == 200, flow
     assert flow["clientTLS"]["sni"] == "localhost", flow
 
@@ -102,7 +86,7 @@ def test_h2c_prior_knowledge_through_socks5(tapline, nghttpd):
              "--write-out", "%{stderr}VERSION=%{http_version}", url)
     assert r.returncode == 0, r.stderr
     assert r.stdout == b"hello over h2c\n" and r.stderr.endswith("VERSION=2"), r
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["url"] == url and flow["response"]["status"] == 200, flow
     assert flow["request"]["version"] == "HTTP/2", flow
 
@@ -118,7 +102,7 @@ def test_username_and_password(tapline, origin):
     r = curl("--socks5-hostname", f"{HOST}:{socks}", url)  # offers no-auth only
     assert r.returncode == 97, f"expected curl exit 97 (proxy handshake failed): {r}"
     assert [q.path for q in origin.requests] == ["/users/4"]
-    errors = sorted(f["error"]["message"] for f in flows(proxy, 3) if f["error"])
+    errors = sorted(f["error"]["message"] for f in finished_flows(proxy, 3) if f["error"])
     assert len(errors) == 2, errors
     assert "authentication failed for user \"alice\"" in errors[0], errors
     assert "no acceptable SOCKS5 authentication method" in errors[1], errors
@@ -132,7 +116,7 @@ def test_httpx_through_a_socks5h_proxy(tapline, https_origin, test_ca):
     with httpx.Client(proxy=f"socks5://{HOST}:{socks}", verify=verify, timeout=20) as client:
         response = client.get(url)
     assert response.status_code == 200 and response.json() == user_record(5)
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["url"] == url and flow["response"]["status"] == 200, flow
     assert flow["authority"] == f"localhost:{https_origin.port}", "httpx sends the name: Tapline resolves it"
 
@@ -160,25 +144,8 @@ def _read_exactly(sock: socket.socket, count: int) -> bytes:
 @pytest.fixture
 def echo_server():
     """Answers every chunk with its upper-case copy until the client closes."""
-    listener = socket.socket()
-    listener.bind((HOST, 0))
-    listener.listen(4)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                while data := conn.recv(4096):
-                    conn.sendall(data.upper())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(timeout=5)
+    with upper_case_echo(HOST) as port:
+        yield port
 
 
 @pytest.mark.parametrize("address", ["ipv4", "domain"])
@@ -191,7 +158,7 @@ def test_raw_tcp_echo_is_a_tunnel_flow_with_exact_byte_counts(tapline, echo_serv
         assert _read_exactly(sock, len(message)) == message.upper()
         sock.sendall(b"more")
         assert _read_exactly(sock, 4) == b"MORE"
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["kind"] == "tunnel" and flow["error"] is None, flow
     assert flow["authority"] == (f"{HOST}:{echo_server}" if address == "ipv4" else f"localhost:{echo_server}"), flow
     assert flow["bytesFromClient"] == len(message) + 4 and flow["bytesFromServer"] == len(message) + 4, flow
@@ -215,7 +182,7 @@ def test_ipv6_target(tapline):
                 assert _read_exactly(conn, 5) == b"\x01ping"
     finally:
         listener.close()
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["kind"] == "tunnel" and flow["authority"] == f"[::1]:{port}", flow
 
 
@@ -240,7 +207,7 @@ def test_bad_requests_get_the_right_reply_and_are_recorded(tapline, greeting, so
         while chunk := sock.recv(64):   # the proxy closes after its reply
             answer += chunk
     assert answer == reply
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["kind"] == "tunnel" and flow["error"]["kind"] == "bad-request", flow
 
 
@@ -249,7 +216,7 @@ def test_an_unfinished_handshake_is_closed_at_the_header_timeout(tapline):
     with socket.create_connection((HOST, socks), timeout=10) as sock:
         sock.sendall(b"\x05\x01")           # the method list never comes
         assert sock.recv(64) == b""          # closed, not left hanging
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["error"]["kind"] == "client-timeout", flow
     assert "SOCKS5 handshake" in flow["error"]["message"], flow
 

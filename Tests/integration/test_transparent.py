@@ -23,17 +23,16 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
+from tapline_testkit.echo import upper_case_echo
 from tapline_testkit.origin import OriginServer, user_record
+from tapline_testkit.shown_flows import finished_flows
 from tapline_testkit.util import clean_env, describe, free_port, run_tapline, tapline_bin, text, wait_until
 
-FLOW_WAIT = 10.0
 
 def _missing_environment() -> str | None:
     if os.geteuid() != 0:
@@ -145,22 +144,6 @@ def transparent_proxy(tapline, network, *args: str):
     return proxy
 
 
-def flows(proxy, count: int) -> list[dict]:
-    """The session's flows in full (`tapline show --flow N --json`) once `count` of them have ended."""
-    def ended():
-        p = run_tapline("show", str(proxy.session_dir()), "--json", home=proxy.home)
-        assert p.returncode == 0, describe(p)
-        done = [f["id"] for f in json.loads(text(p)) if f["state"] != "in-progress"]
-        return done if len(done) >= count else None
-    ids = wait_until(ended, FLOW_WAIT, message=f"{count} finished flows in the capture")
-    details = []
-    for flow_id in ids:
-        p = run_tapline("show", str(proxy.session_dir()), "--flow", str(flow_id), "--json", home=proxy.home)
-        assert p.returncode == 0, describe(p)
-        details.append(json.loads(text(p)))
-    return details
-
-
 def test_https_is_intercepted_with_the_clients_sni_and_the_original_destination(tapline, network, veth_https_origin, test_ca):
     proxy = transparent_proxy(tapline, network, "--upstream-ca", str(test_ca.ca_cert))
     ca = proxy.wait_for_ca()
@@ -170,7 +153,7 @@ def test_https_is_intercepted_with_the_clients_sni_and_the_original_destination(
                        "--resolve", f"localhost:{port}:{network.host_ip}", f"https://localhost:{port}/users/1")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == user_record(1)
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["response"]["status"] == 200, flow
     assert flow["authority"] == f"localhost:{port}", flow  # the Host the client sent
     assert flow["server"] == f"{network.host_ip}:{port}", flow  # the original destination
@@ -187,7 +170,7 @@ def test_http_keeps_the_host_header_and_goes_to_the_original_destination(tapline
     assert json.loads(r.stdout) == user_record(2)
     [request] = veth_origin.requests
     assert request.path == "/users/2" and request.header("Host") == "api.example.test"
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["response"]["status"] == 200, flow
     assert flow["authority"] == "api.example.test", flow  # the Host the client sent
     assert flow["url"] == "http://api.example.test/users/2", flow
@@ -197,25 +180,8 @@ def test_http_keeps_the_host_header_and_goes_to_the_original_destination(tapline
 @pytest.fixture
 def veth_echo(network):
     """Answers every chunk with its upper-case copy until the client closes; on the veth address."""
-    listener = socket.socket()
-    listener.bind((network.host_ip, 0))
-    listener.listen(4)
-
-    def serve():
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                while data := conn.recv(4096):
-                    conn.sendall(data.upper())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    listener.close()
-    thread.join(timeout=5)
+    with upper_case_echo(network.host_ip) as port:
+        yield port
 
 
 ECHO_CLIENT = """
@@ -236,7 +202,7 @@ def test_plain_tcp_is_a_tunnel_flow_with_exact_byte_counts(tapline, network, vet
     r = network.run_in("python3", "-c", ECHO_CLIENT, network.host_ip, str(veth_echo), message)
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode() == message.upper()
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["kind"] == "tunnel", flow
     assert flow["authority"] == f"{network.host_ip}:{veth_echo}", flow
     assert flow["bytesFromClient"] == len(message) and flow["bytesFromServer"] == len(message), flow
@@ -246,7 +212,7 @@ def test_a_connection_to_the_listener_itself_is_refused_as_a_loop(tapline, netwo
     proxy = transparent_proxy(tapline, network)
     r = network.run_in("curl", "-sS", "--noproxy", "*", f"http://{network.host_ip}:{network.listener_port}/")
     assert r.returncode != 0
-    [flow] = flows(proxy, 1)
+    [flow] = finished_flows(proxy, 1)
     assert flow["kind"] == "tunnel" and "would loop" in flow["error"]["message"], flow
     proxy.wait_for_log(r"Tapline's own listener: it would loop")
 
@@ -319,28 +285,9 @@ def test_run_transparent_captures_a_client_that_ignores_proxies(tmp_path, host_r
 
 
 def test_run_transparent_tunnels_plain_tcp_with_exact_byte_counts(tmp_path, host_ruleset):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-
-    def serve():
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn:
-            while data := conn.recv(4096):
-                conn.sendall(data.upper())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    port = listener.getsockname()[1]
     message = "plain tcp in a namespace; " * 40
-    try:
+    with upper_case_echo("127.0.0.1") as port:
         p = run_transparent(tmp_path, "python3", "-c", ECHO_CLIENT, "127.0.0.1", str(port), message)
-    finally:
-        listener.close()
-        thread.join(timeout=5)
     assert p.returncode == 0, p.stderr
     assert p.stdout.decode() == message.upper()
     [flow] = run_flows(tmp_path)
