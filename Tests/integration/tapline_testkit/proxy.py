@@ -2,8 +2,9 @@
 
   tapline proxy --listen 127.0.0.1:PORT (--capture DIR | --no-capture) [flags]
 
-It prints `listening on 127.0.0.1:PORT` and, when capturing,
-`capturing into DIR/SESSIONID` on stderr, then one line per finished flow;
+It prints `listening on 127.0.0.1:PORT`, `capturing into DIR/SESSIONID` (or `not
+capturing`) and the CA's path on stderr once it accepts (`start` waits for them), then
+one line per finished flow;
 SIGTERM means a graceful shutdown with exit status 0.
 """
 
@@ -61,6 +62,7 @@ class TaplineProcess:
                                              stderr=err, env=env, cwd=self.workdir)
             try:
                 wait_for_port(self.port, START_TIMEOUT, alive=lambda: self.proc.poll() is None)
+                self._wait_for_banner()
                 return self
             except RuntimeError:
                 self.returncode = self.proc.wait()
@@ -73,6 +75,14 @@ class TaplineProcess:
                 raise TimeoutError(f"tapline did not listen on port {self.port} within "
                                    f"{START_TIMEOUT}s\n{self.stderr_tail()}")
         raise AssertionError("unreachable")
+
+    def _wait_for_banner(self) -> None:
+        """The listener accepts before the start-up lines are written: wait for the last of
+        them (the CA line, then the TLS listener's when `--cert` is given), so a test that
+        reads the banner never races it."""
+        last = "TLS listener presents" if "--cert" in self.extra_args else "CA certificate for HTTPS interception"
+        wait_until(lambda: last in self.stderr_text() or self.proc.poll() is not None, START_TIMEOUT,
+                   message=f"tapline's start-up line {last!r}")
 
     @property
     def pid(self) -> int:
