@@ -102,8 +102,10 @@ def test_a_stream_in_flight_when_the_upstream_said_goaway_finishes_on_that_conne
         assert (client.responses[held]["status"], bytes(client.responses[held]["body"])) == (200, HELD_BODY)
         assert (client.responses[later]["status"], bytes(client.responses[later]["body"])) == (200, NEW_BODY)
 
-        flows = sorted(finished_flows(proxy, 2), key=lambda flow: flow["url"])
-        assert [(flow["url"].rsplit("/", 1)[1], flow["response"]["status"], flow.get("error")) for flow in flows] \
-            == [("held", 200, None), ("later", 200, None)], flows
+        proxy.stop()  # the capture is read whole, once written
+        flows = sorted(finished_flows(proxy, 2), key=lambda flow: flow["request"]["target"])
+        assert [(flow["request"]["target"], (flow["response"] or {}).get("status"), flow["error"],
+                 flow["responseBody"]["complete"]) for flow in flows] \
+            == [("/held", 200, None, True), ("/later", 200, None, True)], flows
     finally:
         origin.stop()
