@@ -195,4 +195,48 @@ final class HTTP2ExchangeLegsScriptedTests: XCTestCase {
         ])
         XCTAssertEqual(wiring.client.responseStatuses, ["201"])
     }
+
+    /// RFC 9113 §6.8: the shared upstream said GOAWAY (NO_ERROR, its last stream id covering
+    /// stream 1) while stream 1 was in flight, and the next stream made a new connection.
+    /// The old connection stays open until the origin has answered stream 1, the client
+    /// gets that response whole, and only then is the old connection closed.
+    func testAStreamInFlightWhenTheUpstreamSaidGoAwayFinishesOnItsConnectionWhichThenCloses() throws {
+        let target = UpstreamTarget(scheme: .http, host: "127.0.0.1", port: 9443)
+        let wiring = try Wiring(loop: group.loops[0], target: target)
+        self.wiring = wiring
+        let first = ScriptedHTTP2Peer(stream: try Wiring.upstreamStream(on: group.loops[0]),
+                                      session: try HTTP2Session(role: .server))
+        let observed = SyncResult<[String]>()
+        let certificateAuthority = certificateAuthority!
+        try group.loops[0].runScript {
+            wiring.start(route: HTTP2Route(target: target, upstreamProtocol: .http2PriorKnowledge, isReverse: true),
+                         upstream: first.stream, certificateAuthority: certificateAuthority)
+            try wiring.request("/one")
+            first.settle()
+            first.session.goAway(code: .noError, debugData: "restarting")
+            first.settle()
+            try wiring.request("/two")
+            let second = ScriptedHTTP2Peer(stream: try wiring.connect(), session: try HTTP2Session(role: .server))
+            second.settle()
+            try second.session.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "201")]), endStream: true)
+            second.settle()
+            wiring.client.settle()
+            var seen = ["old connection closed once the new one answered: \(first.stream.actions.contains(.closeAfterFlush))"]
+            try first.session.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200")]), endStream: false)
+            first.session.send(data: Array("the whole ".utf8), stream: 1)
+            first.session.send(data: Array("response".utf8), stream: 1)
+            first.session.finish(stream: 1)
+            first.settle()
+            wiring.client.settle()
+            seen.append("client got /one: \(wiring.client.body(stream: 1).debugDescription), /two: \(wiring.client.body(stream: 3).debugDescription)")
+            seen.append("old connection closed after its last stream: \(first.stream.actions.contains(.closeAfterFlush))")
+            observed.set(seen)
+        }
+        XCTAssertEqual(observed.wait(seconds: 10), [
+            "old connection closed once the new one answered: false",
+            "client got /one: \"the whole response\", /two: \"\"",
+            "old connection closed after its last stream: true",
+        ])
+        XCTAssertEqual(wiring.client.responseStatuses, ["201", "200"])
+    }
 }

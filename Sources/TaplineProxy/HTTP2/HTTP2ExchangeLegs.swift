@@ -13,6 +13,9 @@ import TaplineWire
 /// - the shared `HTTP2UpstreamConnection` (`upstream`) and the `HTTP2StreamLegRecycler`
 ///   of its stream legs; an upstream that said GOAWAY (or closed) is replaced by a new
 ///   connection for later streams, whose stream legs are new too;
+/// - the upstreams so replaced while streams were still in flight on them
+///   (`drainingUpstreams`): RFC 9113 §6.8 lets those streams finish, so such a connection
+///   stays open, opens no new stream, and is closed once its last stream is over;
 /// - the exchanges waiting for that connection (`waitingForUpstream`), and the extended
 ///   CONNECTs waiting for its first SETTINGS (`waitingForSettings`): without
 ///   SETTINGS_ENABLE_CONNECT_PROTOCOL there, a WebSocket goes over HTTP/1.1 on a
@@ -31,8 +34,8 @@ import TaplineWire
 /// What stays the handler's: it is the upstream connection's owner
 /// (`HTTP2UpstreamConnectionOwner`), so it records the upstream's SETTINGS and GOAWAY,
 /// passes a GOAWAY to the client's schedule and tells this type (`upstreamSentSettings`,
-/// `upstreamConnectionClosed`); and its single pump dispatches and flushes `upstream` in
-/// the same round as the client's session.
+/// `upstreamConnectionClosed`); and its single pump dispatches and flushes `upstream` (and
+/// the draining upstreams, when there are any) in the same round as the client's session.
 ///
 /// Thread ownership: confined to the handler's loop; owned by `HTTP2ProxyHandler`.
 /// `handler` is unretained: the handler owns this object and outlives it (the same
@@ -62,7 +65,15 @@ final class HTTP2ExchangeLegs {
     /// The shared HTTP/2 upstream connection, once connected (the handler's pump
     /// dispatches its events and flushes it).
     private(set) var upstream: HTTP2UpstreamConnection?
-    /// Stream legs of `upstream` whose streams are over, for the next exchanges.
+    /// Upstreams replaced (after their GOAWAY) while streams were in flight on them, oldest
+    /// first. Invariant: each is open, is not `upstream`, opens no stream, and has a stream
+    /// in flight until the pump's `flushDrainingUpstreams` closes it and lets it go. Almost
+    /// always empty: the pump asks `hasDrainingUpstreams` before anything else about it.
+    private(set) var drainingUpstreams: [HTTP2UpstreamConnection] = []
+    /// Whether a replaced upstream is still finishing its streams (the pump's cheap test).
+    var hasDrainingUpstreams: Bool { !drainingUpstreams.isEmpty }
+    /// Stream legs whose streams are over, for the next exchanges (a leg of a draining
+    /// upstream too: `leg(on:owner:)` moves it onto `upstream`).
     private var streamLegs = HTTP2StreamLegRecycler()
     /// Stream legs waiting for the next exchanges (a leg that is not recycled is made anew).
     var spareStreamLegCount: Int { streamLegs.spareCount }
@@ -161,17 +172,40 @@ final class HTTP2ExchangeLegs {
 
     /// `connection` closed: when it is `upstream`, later streams get a new one (its stream
     /// legs go with it); the extended CONNECTs waiting for its SETTINGS are assigned again.
+    /// A draining upstream that closed is let go (its streams were told they were lost).
     func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
         if upstream === connection {
             upstream = nil
             streamLegs.removeAll()
+        } else if hasDrainingUpstreams {
+            drainingUpstreams.removeAll { $0 === connection }
         }
         assignWaitingForSettings()
     }
 
-    /// The capture writer is backed up (`paused`) or drained: the shared upstream's reading follows.
+    /// The pump's round for the draining upstreams: delivers their events (the responses of
+    /// their streams in flight).
+    func dispatchDrainingUpstreams() {
+        for connection in drainingUpstreams { connection.dispatchEvents() }
+    }
+
+    /// The pump's round for the draining upstreams: writes their output, then closes (GOAWAY,
+    /// close once written) and lets go of each whose last stream is over.
+    func flushDrainingUpstreams() {
+        for connection in drainingUpstreams { connection.flush() }
+        drainingUpstreams.removeAll { connection in
+            guard connection.openStreamCount == 0 else { return false }
+            connection.close()
+            return true
+        }
+    }
+
+    /// The capture writer is backed up (`paused`) or drained: the upstreams' reading follows.
     func setUpstreamReadingPaused(_ paused: Bool) {
         if paused { upstream?.pauseReading() } else { upstream?.resumeReading() }
+        for connection in drainingUpstreams {
+            if paused { connection.pauseReading() } else { connection.resumeReading() }
+        }
     }
 
     /// Shutdown: idle HTTP/1.1 legs are closed, and those released later too.
@@ -185,6 +219,9 @@ final class HTTP2ExchangeLegs {
         http1Legs.closeAll()
         upstream?.close()
         upstream = nil
+        let draining = drainingUpstreams
+        drainingUpstreams = []
+        for connection in draining { connection.close() }
         streamLegs.removeAll()
     }
 
@@ -250,7 +287,7 @@ final class HTTP2ExchangeLegs {
     private func adoptUpstream(_ connection: UpstreamConnection, for waiting: [HTTP2StreamExchange]) {
         do {
             let shared = try HTTP2UpstreamConnection(upstream: connection, owner: handler)
-            upstream?.close()
+            if let replaced = upstream { retire(replaced) }
             upstream = shared
             streamLegs.removeAll() // they hold the connection they last served
         } catch {
@@ -261,6 +298,17 @@ final class HTTP2ExchangeLegs {
             return
         }
         for exchange in waiting { assignUpstream(exchange) }
+    }
+
+    /// `connection` is no longer `upstream`: it drains when streams are still in flight on
+    /// it (RFC 9113 §6.8: those up to its GOAWAY's last stream id may complete), else it
+    /// closes now.
+    private func retire(_ connection: HTTP2UpstreamConnection) {
+        if connection.openStreamCount > 0, !connection.closed {
+            drainingUpstreams.append(connection)
+        } else {
+            connection.close()
+        }
     }
 
     private func openStream(_ exchange: HTTP2StreamExchange, on connection: HTTP2UpstreamConnection) {

@@ -23,7 +23,7 @@ import TaplineWire
 /// callback's time; it asks `legs` for a leg when the machine says `openLeg` (which
 /// completes with the machine's attempt), and carries the machine's actions out
 /// (`carryOut`). Connection-wide matters stay here: the pump (which also dispatches and
-/// flushes the shared upstream, `legs.upstream`), the upstream's SETTINGS and GOAWAY
+/// flushes the shared upstream, `legs.upstream`, and any it replaced that still drain), the upstream's SETTINGS and GOAWAY
 /// (recorded here, a GOAWAY passed to the client's schedule, then told to `legs`), the
 /// deadlines' timers, the recorder checks, the client connection's close.
 ///
@@ -177,8 +177,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
             for event in session.takeEvents() { handleClientEvent(event) }
             if session.answersAcceptedStreamsOnly, !deadlines.isCalmingDown { drainAfterCalmDown() }
             legs.upstream?.dispatchEvents()
+            if legs.hasDrainingUpstreams { legs.dispatchDrainingUpstreams() }
             flushClient()
             legs.upstream?.flush()
+            if legs.hasDrainingUpstreams { legs.flushDrainingUpstreams() }
             if goAways.deferred != nil, exchanges.isEmpty, let goAway = goAways.takeDeferred() {
                 session.goAway(code: goAway.code, debugData: goAway.debugData)
                 pumpAgain = true

@@ -46,6 +46,15 @@ final class ScriptedHTTP2Peer: @unchecked Sendable {
         }
     }
 
+    /// The DATA the peer received on stream `id`, as text.
+    func body(stream id: Int32) -> String {
+        let bytes = events.flatMap { event -> [UInt8] in
+            guard case .data(id, let bytes) = event else { return [] }
+            return Array(bytes)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The `:status` of every response head the peer (as a client) received, in order.
     var responseStatuses: [String] {
         events.compactMap { event in
