@@ -90,13 +90,11 @@ enum ProxyCommand {
         init(_ args: inout CommandArguments, defaultListen: String = "127.0.0.1:8080") throws(UsageError) {
             let listen = try args.listenAddress(default: defaultListen)
             configuration = ProxyConfiguration(listenAddress: listen)
-            if var reverse = try args.value("--reverse") {
-                if reverse.lowercased().hasPrefix("h2c://") {
-                    reverse = "http://" + reverse.dropFirst(6)
-                    configuration.reverseUpstreamHTTP2 = true
-                }
+            if let reverse = try args.value("--reverse") {
                 do {
-                    configuration.mode = .reverse(try UpstreamTarget(url: reverse))
+                    let upstream = try UpstreamTarget.parseAllowingH2C(reverse)
+                    configuration.mode = .reverse(upstream.target)
+                    configuration.reverseUpstreamHTTP2 = upstream.priorKnowledgeHTTP2
                 } catch {
                     throw UsageError("--reverse: \(error)")
                 }

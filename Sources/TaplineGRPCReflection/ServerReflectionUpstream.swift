@@ -16,19 +16,11 @@ public struct ServerReflectionUpstream: Sendable, Hashable, CustomStringConverti
     /// Parses `h2c://host[:port]` or `https://host[:port]`; the error says how to write it instead.
     public init(url: String) throws(InvalidUpstreamTarget) {
         let lower = url.lowercased()
-        if lower.hasPrefix("h2c://") {
-            let target: UpstreamTarget
-            do {
-                target = try UpstreamTarget(url: "http://" + url.dropFirst("h2c://".count))
-            } catch {
-                throw InvalidUpstreamTarget(url: url, reason: error.reason)
-            }
-            self.init(target: target, priorKnowledgeHTTP2: true)
-        } else if lower.hasPrefix("https://") {
-            self.init(target: try UpstreamTarget(url: url), priorKnowledgeHTTP2: false)
-        } else {
+        guard lower.hasPrefix("h2c://") || lower.hasPrefix("https://") else {
             throw InvalidUpstreamTarget(url: url, reason: "gRPC reflection needs HTTP/2: give h2c://host[:port] or https://host[:port]")
         }
+        let parsed = try UpstreamTarget.parseAllowingH2C(url)
+        self.init(target: parsed.target, priorKnowledgeHTTP2: parsed.priorKnowledgeHTTP2)
     }
 
     /// What the connection offers: HTTP/2 by prior knowledge on h2c, ALPN `h2` alone on TLS.

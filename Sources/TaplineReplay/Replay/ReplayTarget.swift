@@ -17,11 +17,11 @@ public struct ReplayTarget: Sendable, Equatable {
 
     /// Parses `--target`; the error says what is wrong with `url`.
     public init(url: String) throws(ReplayUsageError) {
-        let isH2C = url.lowercased().hasPrefix("h2c://")
-        let plain = isH2C ? "http://" + url.dropFirst("h2c://".count) : url
         do {
-            self.init(upstream: try UpstreamTarget(url: plain), priorKnowledgeHTTP2: isH2C)
+            let parsed = try UpstreamTarget.parseAllowingH2C(url)
+            self.init(upstream: parsed.target, priorKnowledgeHTTP2: parsed.priorKnowledgeHTTP2)
         } catch {
+            let isH2C = url.lowercased().hasPrefix("h2c://")
             throw ReplayUsageError("--target \(url.debugDescription): \(isH2C ? "give h2c://host[:port]" : error.reason) (http://, https:// or h2c:// and host[:port])")
         }
     }
