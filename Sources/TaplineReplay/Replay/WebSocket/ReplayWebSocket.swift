@@ -103,7 +103,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
             let step = script.steps[nextStep]
             let isClose: Bool
             if case .close = step.action { isClose = true } else { isClose = false }
-            if recordedPaceSpeed == nil || isClose, serverMessages < step.awaitedServerMessages {
+            if recordedPaceSpeed == nil || isClose, serverMessages < step.awaitedPeerMessages {
                 return awaitServerMessage(before: step)
             }
             if case .close(_, _, answering: true) = step.action, tap.closeHandshake.serverClose == nil {
@@ -128,7 +128,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
         waitTimer = nil
         if !sentClose {
             // No recorded client close: done once the server's recorded messages are in.
-            if serverMessages < script.expectedServerMessages { return awaitServerMessage(before: nil) }
+            if serverMessages < script.expectedPeerMessages { return awaitServerMessage(before: nil) }
             return finish(nil)
         }
         if tap.closeHandshake.isComplete { armWait("close the connection after the close handshake") }
@@ -177,7 +177,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
     /// Waits for the server's next message (or its close), which `step` (nil: the end) needs first.
     private func awaitServerMessage(before step: WebSocketReplayStep?) {
         let awaited = "its message \(serverMessages) (0-based among the server's messages)"
-        let missing = serverMessages < (step?.awaitedServerMessages ?? script.expectedServerMessages)
+        let missing = serverMessages < (step?.awaitedPeerMessages ?? script.expectedPeerMessages)
         switch step?.action {
         case .send(let position)? where missing:
             let clientIndex = source.webSocketMessages[..<position]
@@ -275,7 +275,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
             return finish(nil)
         }
         let reason = error.map { " (\($0))" } ?? ""
-        let missing = serverMessages < script.expectedServerMessages
+        let missing = serverMessages < script.expectedPeerMessages
             ? " before its message \(serverMessages) (0-based among the server's messages)" : " without a close frame"
         finish(FlowError(.upstreamAborted, "the WebSocket server (\(server)) closed the connection\(missing)\(reason)"))
     }
