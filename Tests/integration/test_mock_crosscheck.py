@@ -16,14 +16,13 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tapline_testkit.scripted_origin import HTTP1Answer, ScriptedHTTP1Origin
-from tapline_testkit.util import HOST, curl, curl_status, describe, free_port, wait_for_port
+from tapline_testkit.util import HOST, curl, curl_status, describe, free_port, stop_peer, wait_for_port
 
 from test_mock import answer, mocks  # noqa: F401  (`mocks` is the fixture)
 
@@ -84,9 +83,4 @@ def test_mitmdump_server_replay_and_tapline_mock_give_the_same_status_and_bytes(
                 (args, "mitmdump", theirs[0], theirs[1][:200], "tapline mock", ours[0], ours[1][:200])
         assert curl(mock.url + "/report").stdout == GZIPPED, "the mock sends the recorded encoded bytes"
     finally:
-        mitm.send_signal(signal.SIGINT)
-        try:
-            mitm.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            mitm.kill()
-            mitm.wait()
+        stop_peer(mitm, timeout=30)

@@ -187,6 +187,17 @@ def test_a_different_client_message_is_logged_and_strict_closes_with_1008(deflat
                10, message="the live line naming the differing message")
 
 
+def h2_conversation(client: H2WebSocketClient, messages: list) -> None:
+    """Over an opened RFC 8441 stream: waits for the greeting, sends each message and waits
+    for its answer, then closes with CLOSE and waits for the server's close."""
+    client.wait(lambda: client.messages == ["welcome"], "the greeting")
+    for count, message in enumerate(messages, start=2):
+        client.send(message)
+        client.wait(lambda: len(client.messages) == count, f"the answer to {message!r}")
+    client.send_close(*CLOSE)
+    client.wait(lambda: client.close_received is not None, "the server's close")
+
+
 def test_rfc8441_over_h2c_gets_a_conversation_recorded_over_http1(deflate_session, mocks):
     proxy, session = deflate_session
     mock = mocks(proxy.home, proxy.capture_dir, session)
@@ -196,12 +207,7 @@ def test_rfc8441_over_h2c_gets_a_conversation_recorded_over_http1(deflate_sessio
         headers = dict(client.headers)
         assert headers.get("sec-websocket-protocol") == "chat.v1", headers
         assert headers.get("sec-websocket-extensions", "").startswith("permessage-deflate"), headers
-        client.wait(lambda: client.messages == ["welcome"], "the greeting")
-        for count, message in enumerate(CLIENT_MESSAGES, start=2):
-            client.send(message)
-            client.wait(lambda: len(client.messages) == count, f"the answer to {message!r}")
-        client.send_close(*CLOSE)
-        client.wait(lambda: client.close_received is not None, "the server's close")
+        h2_conversation(client, CLIENT_MESSAGES)
     finally:
         client.close()
     assert client.messages == ["welcome"] + recorded_answers()
@@ -216,11 +222,7 @@ def test_a_recorded_rfc8441_flow_is_served_to_an_http1_upgrade(tapline, mocks):
         client = H2WebSocketClient(proxy.port, f"{HOST}:{proxy.port}", "/feed?room=1")
         try:
             assert client.open() == 200, client.headers
-            client.wait(lambda: client.messages == ["welcome"], "the greeting")
-            client.send("hello")
-            client.wait(lambda: len(client.messages) == 2, "the answer")
-            client.send_close(*CLOSE)
-            client.wait(lambda: client.close_received is not None, "the server's close")
+            h2_conversation(client, ["hello"])
             client.end_stream()
             client.wait(lambda: client.ended, "the end of the stream")
         finally:

@@ -1,5 +1,4 @@
 import TaplineCapture
-import TaplineCompression
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
@@ -16,11 +15,10 @@ import TaplineWire
 /// relay writes) are decoded by a `WebSocketTap` (frames joined, permessage-deflate
 /// undone, close frames tracked) into the machine's events; its actions become frames
 /// from the project's framer (`WebSocketFrameEncoder`, server role: unmasked), deflated
-/// with `ZlibDeflater` when permessage-deflate was accepted and the message was
-/// recorded compressed (raw DEFLATE, sync flush, `00 00 ff ff` removed, RFC 7692
-/// §7.2.1; sent uncompressed, as RFC 7692 allows, when zlib cannot compress with the
-/// window the client asked for: 8 bits), loop timers, and log lines. A client ping is
-/// answered with a pong.
+/// by a `WebSocketMessageDeflater` (`ZlibDeflater`) when permessage-deflate was accepted
+/// and the message was recorded compressed (sent uncompressed, as RFC 7692 allows, when
+/// zlib cannot compress with the window the client asked for: 8 bits), loop timers, and
+/// log lines. A client ping is answered with a pong.
 ///
 /// Delivery: what the server says reaches the relay from a loop turn of its own (never
 /// inside the relay's `write`), and only while the relay has not paused reading (a slow
@@ -48,8 +46,8 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     private var conversation: MockWebSocketConversation
     private var tap: WebSocketTap
     private let encoder = WebSocketFrameEncoder(role: .server)
-    private let deflater: ZlibDeflater?
-    private let deflaterKeepsContext: Bool
+    /// Set when permessage-deflate was accepted and zlib can compress with the server's window.
+    private let deflater: WebSocketMessageDeflater?
     /// Pieces of the client's message being streamed out of the tap (a message over its held size).
     private var clientPieces: [UInt8] = []
     private var timer: LoopTimer?
@@ -67,8 +65,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         self.answer = answer
         self.log = log
         tap = WebSocketTap(handshakeResponse: answer.head)
-        deflater = answer.deflate.flatMap { try? ZlibDeflater(format: .raw(windowBits: $0.serverWindowBits)) }
-        deflaterKeepsContext = !(answer.deflate?.serverNoContextTakeover ?? false)
+        deflater = answer.deflate.flatMap { WebSocketMessageDeflater($0, role: .server) }
         let flow = answer.flow
         let script = WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started,
                                            playing: .server)
@@ -136,15 +133,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         }
         let opcode: WebSocketOpcode = message.opcode == "binary" ? .binary : .text
         guard message.compressed, let deflater else { return say(encoder.frame(opcode, payload: payload)) }
-        var compressed: [UInt8] = []
-        do {
-            try deflater.compress(payload, flush: .sync, into: &compressed)
-        } catch {
-            return say(encoder.frame(opcode, payload: payload)) // uncompressed is always allowed (RFC 7692 §6)
-        }
-        if !deflaterKeepsContext { deflater.reset() }
-        if compressed.suffix(4).elementsEqual([0x00, 0x00, 0xFF, 0xFF]) { compressed.removeLast(4) }
-        say(encoder.frame(opcode, payload: compressed, reservedBits: WebSocketFrameHeader.rsv1))
+        say(deflater.frame(opcode, payload: payload, encoder: encoder))
     }
 
     private func say(_ frame: [UInt8]) {

@@ -44,8 +44,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
     private var tap: WebSocketTap
     private let encoder = WebSocketFrameEncoder(role: .client)
     /// Set when the server accepted permessage-deflate and zlib can compress with its client window.
-    private let deflater: ZlibDeflater?
-    private let deflaterKeepsContext: Bool
+    private let deflater: WebSocketMessageDeflater?
     private let openedAt: Int64
     private var nextStep = 0
     private var serverMessages = 0
@@ -73,8 +72,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
         self.recordedPaceSpeed = recordedPaceSpeed
         tap = WebSocketTap(handshakeResponse: response)
         let deflate = try? PerMessageDeflateParameters.negotiated(responseHeaders: response.headers)
-        deflater = deflate.flatMap { try? ZlibDeflater(format: .raw(windowBits: $0.clientWindowBits)) }
-        deflaterKeepsContext = !(deflate?.clientNoContextTakeover ?? false)
+        deflater = deflate.flatMap { WebSocketMessageDeflater($0, role: .client) }
         openedAt = Self.now()
     }
 
@@ -154,15 +152,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
 
     private func sendMessage(_ opcode: WebSocketOpcode, payload: [UInt8], compress: Bool) {
         guard compress, let deflater else { return write(encoder.frame(opcode, payload: payload)) }
-        var compressed: [UInt8] = []
-        do {
-            try deflater.compress(payload, flush: .sync, into: &compressed)
-        } catch {
-            return write(encoder.frame(opcode, payload: payload)) // uncompressed is always allowed (RFC 7692 §6)
-        }
-        if !deflaterKeepsContext { deflater.reset() }
-        if compressed.suffix(4).elementsEqual([0x00, 0x00, 0xFF, 0xFF]) { compressed.removeLast(4) }
-        write(encoder.frame(opcode, payload: compressed, reservedBits: WebSocketFrameHeader.rsv1))
+        write(deflater.frame(opcode, payload: payload, encoder: encoder))
     }
 
     /// Writes a frame and records it through the tap, as the client's bytes.
