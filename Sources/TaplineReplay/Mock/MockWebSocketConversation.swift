@@ -14,6 +14,8 @@
 ///   `tapline diff` compares messages (`BodyComparison`: text JSON-aware, binary by
 ///   size and hash). A difference is logged (`.log`); with `strict` the server closes
 ///   with 1008 (policy violation) and plays nothing more.
+/// - Failures: a client that breaks the protocol gets 1002, a recorded message that
+///   cannot be read 1011 (logged either way), and the server closes the connection at once.
 /// - Ending: the recorded server close (code and reason as recorded) is sent once the
 ///   client messages before it arrived (and, when the recording has the client closing
 ///   first, once the client's close came). A client that closes earlier gets the
@@ -22,7 +24,7 @@
 ///   connection (RFC 6455 §7.1.1). A client that leaves without a close ends it too.
 ///
 /// Invariants: at most one timer runs, always for step `nextStep`; after a close was
-/// sent no message is; after `.finish` (or `clientLeft`) no event has an action.
+/// sent no message is; `.finish` is given once, and no event has an action after it.
 ///
 /// Thread ownership: a value owned by its `MockWebSocketServer`, on that server's loop.
 struct MockWebSocketConversation {
@@ -37,6 +39,10 @@ struct MockWebSocketConversation {
         case timerFired
         /// The client's connection ended without a close handshake (or the relay gave up).
         case clientLeft
+        /// The client's bytes broke the WebSocket protocol (the decoder's reason).
+        case clientBrokeProtocol(String)
+        /// The recorded server message at `position` cannot be read from the capture.
+        case recordedMessageUnreadable(position: Int, reason: String)
     }
 
     enum Action: Equatable {
@@ -48,7 +54,8 @@ struct MockWebSocketConversation {
         case close(code: UInt16?, reason: String)
         /// A line for the live log (a client message that differs from the recording).
         case log(String)
-        /// The conversation is over: close the connection once what was sent is delivered.
+        /// The conversation is over: close the connection once what was sent is delivered
+        /// (the client's is gone already after `clientLeft`).
         case finish
     }
 
@@ -78,7 +85,7 @@ struct MockWebSocketConversation {
         self.strict = strict
     }
 
-    /// True once the conversation ended (`.finish` was given, or the client left).
+    /// True once the conversation ended (`.finish` was given).
     var isOver: Bool { over }
 
     mutating func handle(_ event: Event) -> [Action] {
@@ -98,7 +105,12 @@ struct MockWebSocketConversation {
             advance(&actions)
         case .clientLeft:
             stopTimer(&actions)
-            over = true
+            finish(&actions)
+        case .clientBrokeProtocol(let reason):
+            give(up: "the WebSocket client broke the protocol (\(reason))", code: 1002, reason: "protocol error", &actions)
+        case .recordedMessageUnreadable(let position, let reason):
+            give(up: "the recorded WebSocket message \(position + 1) cannot be read from the capture: \(reason)",
+                 code: 1011, reason: "the recorded message cannot be read", &actions)
         }
         return actions
     }
@@ -160,6 +172,17 @@ struct MockWebSocketConversation {
             }
             nextStep = script.steps.count
             sendClose(code: answer.code, reason: answer.reason, &actions)
+        }
+        finish(&actions)
+    }
+
+    /// Logs why, closes with `code` (unless a close went already) and ends the conversation.
+    private mutating func give(up why: String, code: UInt16, reason: String, _ actions: inout [Action]) {
+        stopTimer(&actions)
+        actions.append(.log(why + (sentClose ? "" : "; closing with \(code)")))
+        if !sentClose {
+            sentClose = true
+            actions.append(.close(code: code, reason: reason))
         }
         finish(&actions)
     }

@@ -127,9 +127,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         do {
             payload = try message.payload(sessionDirectory: answer.flow.requestBody.sessionDirectory)
         } catch {
-            log("\(answer.name): WebSocket server message at position \(position + 1) cannot be read from the capture: \(error); closing with 1011")
-            carryOut([.close(code: 1011, reason: "the recorded message cannot be read"), .finish])
-            return
+            return carryOut(conversation.handle(.recordedMessageUnreadable(position: position, reason: "\(error)")))
         }
         let opcode: WebSocketOpcode = message.opcode == "binary" ? .binary : .text
         guard message.compressed, let deflater else { return say(encoder.frame(opcode, payload: payload)) }
@@ -200,11 +198,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         }
         for pong in pongs { say(pong) }
         for event in events { carryOut(conversation.handle(event)) }
-        if let failure = tap.clientFailure, !conversation.isOver {
-            log("\(answer.name): the WebSocket client broke the protocol (\(failure)); closing with 1002")
-            carryOut(conversation.handle(.clientLeft))
-            carryOut([.close(code: 1002, reason: "protocol error"), .finish])
-        }
+        if let failure = tap.clientFailure { carryOut(conversation.handle(.clientBrokeProtocol(failure))) }
     }
 
     func pauseReading() {
@@ -220,7 +214,6 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     /// The client's EOF, passed on by the relay: the conversation is over.
     func shutdownWrite() {
         carryOut(conversation.handle(.clientLeft))
-        carryOut([.finish])
     }
 
     func closeAfterFlush() {
@@ -230,7 +223,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     /// The relay is done with this stream: it hears the close once, from a loop turn of its own.
     func close() {
         guard !closed else { return }
-        carryOut(conversation.handle(.clientLeft))
+        carryOut(conversation.handle(.clientLeft)) // its `.finish` is not delivered: closed first
         closed = true
         outbox = []
         timer?.cancel()

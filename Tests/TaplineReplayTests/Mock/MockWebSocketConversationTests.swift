@@ -125,9 +125,24 @@ final class MockWebSocketConversationTests: XCTestCase {
     func testAClientThatLeavesWithoutACloseEndsItQuietly() {
         var book = playbook([message(false, "text", at: 0, "a"), message(false, "text", at: 500, "b")])
         XCTAssertEqual(book.on(.opened), ["send 0", "timer 500"])
-        XCTAssertEqual(book.on(.clientLeft), ["cancel timer"])
+        XCTAssertEqual(book.on(.clientLeft), ["cancel timer", "finish"])
         XCTAssertTrue(book.machine.isOver)
         XCTAssertEqual(book.on(.timerFired), [])
+        XCTAssertEqual(book.on(.clientLeft), [], "finished once")
+    }
+
+    func testAProtocolViolationCloses1002AndAnUnreadableRecording1011AtOnce() {
+        var broken = playbook(echo)
+        XCTAssertEqual(broken.on(.opened), ["send 0"])
+        XCTAssertEqual(broken.on(.clientBrokeProtocol("an unmasked frame")), [
+            "log the WebSocket client broke the protocol (an unmasked frame); closing with 1002",
+            "close 1002 protocol error", "finish"])
+
+        var unreadable = playbook(echo)
+        XCTAssertEqual(unreadable.on(.recordedMessageUnreadable(position: 0, reason: "segment 1 is missing")), [
+            "log the recorded WebSocket message 1 cannot be read from the capture: segment 1 is missing; closing with 1011",
+            "close 1011 the recorded message cannot be read", "finish"])
+        XCTAssertEqual(unreadable.client("anything"), [])
     }
 
     func testAServerCloseRecordedFirstIsSentAndTheClientsAnswerFinishes() {
