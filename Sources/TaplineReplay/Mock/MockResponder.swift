@@ -99,7 +99,8 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
         guard let head = recording.flow.response else { return (.respond(.generated(status: 502, json: .null)), "-> 502") }
         let flow = recording.flow
         let recordedMilliseconds = flow.requestTime.flatMap { start in flow.responseTime.map { start.milliseconds(to: $0) } }
-        if let recordedRequest = flow.request, WebSocketHandshake.opensWebSocket(request: recordedRequest, response: head) {
+        if recording.request.isWebSocket, let recordedRequest = flow.request,
+           WebSocketHandshake.opensWebSocket(request: recordedRequest, response: head) {
             return webSocketAnswer(request, recording: recording,
                                    delayMilliseconds: options.latency.milliseconds(recorded: recordedMilliseconds))
         }
