@@ -29,7 +29,7 @@ import TaplineWire
 /// bytes), one live client message, and what was said and not yet delivered.
 ///
 /// Thread ownership: confined to `loop`; owned by the relay it was handed to (its
-/// `upstream`), and by its own timer callbacks while they are scheduled.
+/// `upstream`); its timer callbacks hold it weakly, so it goes with the relay.
 final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     weak var delegate: (any ByteStreamDelegate)?
     var transport: any ByteStreamTransport { self }
