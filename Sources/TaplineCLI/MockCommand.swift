@@ -21,12 +21,17 @@ enum MockCommand {
     of one, `latest`, or a session directory): HTTP/1.1 and h2c on plain connections, h2 or
     HTTP/1.1 (ALPN) with --listen-tls. A request matches a recorded one with the same method,
     path, query parameters (in any order) and body (JSON structurally, forms by their fields).
+    A WebSocket opening (HTTP/1.1 Upgrade or RFC 8441 over h2) that matches a recorded one is
+    accepted and the recorded server messages are played, each after the client message it
+    answered; unsolicited ones after their recorded delay.
 
     options:
       --listen HOST:PORT        address to listen on (default 127.0.0.1:8080)
       --listen-tls              accept TLS with a certificate from Tapline's CA
       --latency recorded|none|MS
-                                wait before each response: as recorded, not at all (default), or MS ms
+                                wait before each response: as recorded, not at all (default), or MS ms;
+                                also paces WebSocket server messages (default: their recorded gaps)
+      --strict                  close a WebSocket with 1008 when a client message differs from the recording
       --match-header NAME       the header NAME must be equal too (repeatable)
       --sequence loop|last|strict
                                 identical requests get the recorded responses in order, then:
@@ -93,7 +98,9 @@ enum MockCommand {
                     throw UsageError("--latency takes recorded, none or a number of milliseconds (0-600000), not \(text.debugDescription)")
                 }
                 responderOptions.latency = latency
+                responderOptions.webSocketPace = latency
             }
+            responderOptions.strictWebSocket = args.flag("--strict")
             responderOptions.rules.matchedHeaders = args.values("--match-header")
             if let text = try args.value("--sequence") {
                 guard let sequence = MockSequenceMode(rawValue: text) else {

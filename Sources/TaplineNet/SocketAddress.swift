@@ -57,8 +57,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         self.family = family
     }
 
-    /// The wildcard address of `family` with port 0 (used when the kernel cannot tell).
-    static func unspecified(_ family: Family) -> SocketAddress {
+    /// The wildcard address of `family` with port 0 (used when the kernel cannot tell, and
+    /// by a stream with no socket under it: `tapline mock`'s WebSocket server).
+    public static func unspecified(_ family: Family) -> SocketAddress {
         SocketAddress(canonicalHost: family == .ipv4 ? "0.0.0.0" : "::", port: 0, family: family)
     }
 

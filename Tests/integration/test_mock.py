@@ -233,13 +233,34 @@ def test_unmatched_gets_the_near_miss_report(recorded, mocks):
     assert curl_status(ignoring.url + "/nowhere")[0] == 502
 
 
-def test_websocket_upgrade_gets_501(recorded, mocks):
+@pytest.fixture
+def recorded_websocket(tapline):
+    """A greeting-first WebSocket conversation on /feed?room=1 recorded through the proxy
+    (test_mock_websocket.py has the whole behaviour); returns the session's directory."""
+    from test_replay_websocket import greeting_origin, record_conversation
+
+    origin = greeting_origin([], {})
+    try:
+        return record_conversation(tapline, origin)
+    finally:
+        origin.stop()
+
+
+def test_a_websocket_upgrade_is_accepted_when_a_recorded_websocket_matches(recorded, recorded_websocket, mocks):
+    from tapline_testkit import websocket as wsk
+
     proxy, sessions = recorded
-    mock = mocks(proxy.home, proxy.capture_dir, *sessions)
+    mock = mocks(proxy.home, proxy.capture_dir, *sessions, recorded_websocket)
+    # 101 with the accept value of this key (checked by the helper), then the recorded greeting
+    sock = wsk.raw_client_handshake(HOST, mock.port, "/feed?room=1", f"{HOST}:{mock.port}")
+    with sock:
+        assert sock.recv(9) == b"\x81\x07welcome", "the recorded greeting, as an unmasked text frame"
+    # an Upgrade to a path recorded without one is a near miss that says so
     status, body, _ = curl_status("-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
                                   "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
                                   mock.url + "/api/users")
-    assert status == 501 and "WebSocket mock is not supported yet" in json.loads(body)["error"]
+    closest = json.loads(body)["closest"][0]
+    assert status == 404 and {"field": "upgrade", "recorded": "none", "received": "websocket"} in closest["differences"]
 
 
 def test_fallback_forwards_misses_and_capture_records_them(recorded, mocks):
@@ -325,19 +346,21 @@ def test_a_recorded_grpc_call_is_mocked_with_its_message_and_status(tapline, moc
         assert unmatched.value.code() != grpc.StatusCode.OK, "an unrecorded message is not answered as a recorded one"
 
 
-def test_an_rfc8441_websocket_over_h2_gets_501(recorded, mocks):
+def test_an_rfc8441_websocket_over_h2c_is_accepted_when_a_recorded_websocket_matches(recorded, recorded_websocket, mocks):
     proxy, sessions = recorded
-    mock = mocks(proxy.home, proxy.capture_dir, *sessions)
+    mock = mocks(proxy.home, proxy.capture_dir, *sessions, recorded_websocket)
     client = H2Client(mock.port)
     try:
         client.wait(lambda: client.conn.remote_settings.get(0x8) == 1)  # SETTINGS_ENABLE_CONNECT_PROTOCOL
-        sid = client.request("/api/users", method="CONNECT", end=False,
+        sid = client.request("/feed?room=1", method="CONNECT", end=False,
                              headers=[(":protocol", "websocket"), ("sec-websocket-version", "13")])
         client.wait(lambda: client.responses[sid]["status"] is not None or sid in client.resets)
+        client.wait(lambda: len(client.responses[sid]["body"]) >= 9 or sid in client.resets)
         response = client.responses[sid]
     finally:
         client.close()
-    assert response["status"] == 501, response
+    assert response["status"] == 200, response
+    assert bytes(response["body"][:9]) == b"\x81\x07welcome", "the recorded greeting on the stream"
 
 
 def test_near_miss_report_over_h2c(recorded, mocks):

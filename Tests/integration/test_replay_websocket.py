@@ -27,16 +27,17 @@ CLIENT_MESSAGES: list = ["hello", b"\x00\x01binary\xff", '{"subscribe": "prices"
 CLOSE = (4000, "client done")
 
 
-def greeting_origin(received: list, answers: dict, compression=None) -> wsk.WebSocketOrigin:
+def greeting_origin(received: list, answers: dict, compression=None, subprotocols=None) -> wsk.WebSocketOrigin:
     """Greets first, then answers each client message with `answers[message]` (default:
-    an echo) until the client's close; appends what it got to `received`."""
+    an echo) until the client's close; appends what it got to `received`. `subprotocols`:
+    those it selects from (none by default)."""
     async def handler(ws):
         await ws.send("welcome")
         async for message in ws:
             received.append(message)
             await ws.send(answers.get(message, message))
 
-    return wsk.WebSocketOrigin(handler, compression=compression)
+    return wsk.WebSocketOrigin(handler, compression=compression, subprotocols=subprotocols)
 
 
 def record_conversation(tapline, origin: wsk.WebSocketOrigin, extensions=None) -> str:

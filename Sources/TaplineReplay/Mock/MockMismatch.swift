@@ -1,5 +1,5 @@
 /// One reason a recorded request does not match a live one, for the near-miss report:
-/// which part differs (`method`, `path`, `query`, `body`, or `header NAME`), what was
+/// which part differs (`method`, `upgrade`, `path`, `query`, `body`, or `header NAME`), what was
 /// recorded and what was received. A value type.
 public struct MockMismatch: Sendable, Equatable {
     public var field: String
@@ -17,7 +17,7 @@ public struct MockMismatch: Sendable, Equatable {
     var weight: Int {
         switch field {
         case "path": return 4
-        case "method": return 3
+        case "method", "upgrade": return 3
         default: return 1
         }
     }

@@ -12,7 +12,9 @@ public struct MockRequest: Sendable {
     public var query: [String]
     var headers: HTTPHeaders
     var body: MockRequestBody
-    /// An HTTP/1.1 Upgrade to WebSocket (an HTTP/2 extended CONNECT reaches the mock as one).
+    /// A WebSocket opening: an HTTP/1.1 Upgrade, or a recorded RFC 8441 extended CONNECT
+    /// (a live one reaches the mock as an Upgrade). Either is compared as a `GET`, so a
+    /// recorded CONNECT and a live Upgrade of the same path match, and vice versa.
     public var isWebSocket: Bool
 
     /// - Parameters:
@@ -40,12 +42,13 @@ public struct MockRequest: Sendable {
     }
 
     init(method: String, url: RequestURL?, fallbackPath: String, headers: HTTPHeaders, body: MockRequestBody) {
-        self.method = method
+        let extendedConnect = method == "CONNECT" && headers.first(name: ":protocol")?.lowercased() == "websocket"
+        self.method = extendedConnect ? "GET" : method
         path = url?.path ?? fallbackPath
         query = (url?.query ?? []).map { $0.name + "=" + ($0.value ?? "") }.sorted()
         self.headers = headers
         self.body = body
-        isWebSocket = headers.first(name: "Upgrade")?.lowercased() == "websocket"
+        isWebSocket = extendedConnect || headers.first(name: "Upgrade")?.lowercased() == "websocket"
     }
 
     /// The values of the fields named `name`, joined with ", " ("" when there is none).

@@ -2,7 +2,7 @@ import Foundation
 /// Decides which recordings answer a live request (pure: no I/O, no state; the
 /// sequence position is `MockResponder`'s).
 ///
-/// A recording matches when method, path, query (a multiset, less `--ignore-query`
+/// A recording matches when method, path, WebSocket opening or not, query (a multiset, less `--ignore-query`
 /// names), body (`MockRequestBody`: JSON structurally less `--ignore-body-path`, forms
 /// as field sets, else bytes) and every `--match-header` field are equal. Of the
 /// matches, the strongest win (Hoverfly's "strongest match"): those that are also equal
@@ -64,6 +64,10 @@ public struct MockRequestMatcher: Sendable {
         var found: [MockMismatch] = []
         if received.method != recorded.method {
             found.append(MockMismatch(field: "method", recorded: recorded.method, received: received.method))
+        }
+        if received.isWebSocket != recorded.isWebSocket {
+            found.append(MockMismatch(field: "upgrade", recorded: recorded.isWebSocket ? "websocket" : "none",
+                                      received: received.isWebSocket ? "websocket" : "none"))
         }
         if received.path != recorded.path {
             found.append(MockMismatch(field: "path", recorded: recorded.path, received: received.path))

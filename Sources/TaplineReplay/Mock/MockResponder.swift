@@ -66,7 +66,8 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
     }
 
     /// The answer to `request` (its method as the client sent it): the next recorded
-    /// response of its strongest matches, or the fallback, or a generated 404/502/501.
+    /// response of its strongest matches (a recorded WebSocket is accepted and played),
+    /// or the fallback, or a generated 404/502.
     func answer(_ request: MockRequest) -> MockAnswer {
         let (answer, line) = lock.withLock { decide(request) }
         log("\(request.method) \(request.pathAndQuery) \(line)")
@@ -96,17 +97,37 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
         }
         let recording = recordings[matched[position]]
         guard let head = recording.flow.response else { return (.respond(.generated(status: 502, json: .null)), "-> 502") }
-        if request.isWebSocket || recording.flow.kind == .websocket {
-            let json = JSONValue.object([JSONMember("error", .string("WebSocket mock is not supported yet")),
-                                         JSONMember("recorded", .string(recording.name))])
-            return (.respond(.generated(status: 501, json: json)), "-> 501 WebSocket \(recording.name) (not supported yet)")
-        }
         let flow = recording.flow
         let recordedMilliseconds = flow.requestTime.flatMap { start in flow.responseTime.map { start.milliseconds(to: $0) } }
+        if recording.request.isWebSocket, let recordedRequest = flow.request,
+           WebSocketHandshake.opensWebSocket(request: recordedRequest, response: head) {
+            return webSocketAnswer(request, recording: recording,
+                                   delayMilliseconds: options.latency.milliseconds(recorded: recordedMilliseconds))
+        }
         let response = MockResponse.recorded(flow, head: head, requestMethod: request.method,
                                              delayMilliseconds: options.latency.milliseconds(recorded: recordedMilliseconds))
         let sequenceText = matched.count > 1 ? " (\(position + 1) of \(matched.count))" : ""
         return (.respond(response), "-> \(head.status) \(recording.name)\(sequenceText)")
+    }
+
+    /// A live WebSocket opening that matched a recorded one that opened a WebSocket
+    /// (`isWebSocket` is part of matching, so the request is an opening too): accepted
+    /// when the request carries a key. A recorded opening that was refused is answered
+    /// as recorded, as any response.
+    private func webSocketAnswer(_ request: MockRequest, recording: MockRecording,
+                                 delayMilliseconds: Int) -> (MockAnswer, String) {
+        guard let answer = MockWebSocketAnswer(recording: recording, request: request, options: options,
+                                               delayMilliseconds: delayMilliseconds) else {
+            let json = JSONValue.object([JSONMember("error", .string("the WebSocket opening has no valid Sec-WebSocket-Key (RFC 6455 §4.1)")),
+                                         JSONMember("recorded", .string(recording.name))])
+            return (.respond(.generated(status: 400, json: json)), "-> 400 WebSocket \(recording.name) (no valid key)")
+        }
+        return (.webSocket(answer), "-> 101 WebSocket \(recording.name)")
+    }
+
+    /// A line for the live log, from a connection's mocked WebSocket.
+    func note(_ line: String) {
+        log(line)
     }
 
     /// The near-miss report (WireMock's): the request as compared, and the closest

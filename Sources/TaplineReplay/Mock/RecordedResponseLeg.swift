@@ -8,8 +8,11 @@ import TaplineWire
 /// it. It takes the request in whole (head, body, trailers), asks `MockResponder`, and
 /// answers as a real upstream would: the recorded head as recorded, its body read from
 /// the capture `chunkSize` bytes at a time, its trailers; or the generated near-miss
-/// (404/502) or WebSocket (501) answer; or, for an unmatched request with `--fallback`,
-/// whatever a real leg from `fallbackLegs` brings back (events passed on as its own).
+/// (404/502) answer; or, for a WebSocket opening that matched a recorded WebSocket, a 101
+/// and then, when the owner takes the connection over (`takeOver`), a
+/// `MockWebSocketServer` that plays the recorded conversation; or, for an unmatched
+/// request with `--fallback`, whatever a real leg from `fallbackLegs` brings back
+/// (events passed on as its own).
 ///
 /// Events come from loop timers (the `--latency` wait, then one per body chunk), never
 /// inside the owner's call, as a socket's reads would bring them; a chunk is read only
@@ -54,6 +57,8 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
     private var cancelled = false
     /// The real leg an unmatched request went to (`--fallback`).
     private var fallbackLeg: (any HTTPClientLeg)?
+    /// The accepted WebSocket whose 101 is sent (or about to be): `takeOver` plays it.
+    private var webSocket: MockWebSocketAnswer?
 
     init(loop: EventLoop, target: UpstreamTarget, responder: MockResponder, fallbackLegs: (any UpstreamLegSource)?) {
         self.loop = loop
@@ -73,6 +78,7 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
         requestBodyTooLarge = false
         requestTrailers = nil
         requestComplete = false
+        webSocket = nil
         poolable = false
         responseStarted = false
         if endStream { requestEnded() }
@@ -104,11 +110,19 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
         let live = MockRequest(method: request.method, target: request.target, headers: request.headers, body: requestBody)
         switch responder.answer(live) {
         case .respond(let response): schedule(response)
+        case .webSocket(let answer): accept(answer)
         case .fallback(let fallbackTarget): forward(request, to: fallbackTarget)
         }
     }
 
     // MARK: The response
+
+    /// Sends the 101 (after the `--latency` wait); the owner then takes the connection over.
+    private func accept(_ answer: MockWebSocketAnswer) {
+        webSocket = answer
+        schedule(MockResponse(head: answer.head, framing: .none, statedContentLength: nil, body: .generated([]),
+                              trailers: nil, delayMilliseconds: answer.delayMilliseconds, problem: nil))
+    }
 
     private func schedule(_ response: MockResponse) {
         self.response = response
@@ -128,6 +142,7 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
         delegate.leg(self, receivedHead: LegResponseHead(received: response.head, framing: response.framing,
                                                          statedContentLength: response.statedContentLength,
                                                          endsStream: response.headEndsStream))
+        guard webSocket == nil else { return } // the owner takes the connection over (`takeOver`)
         sendNextChunk()
     }
 
@@ -206,7 +221,15 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
         }
     }
 
-    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? { nil }
+    /// After the 101 of an accepted WebSocket: the server end that plays its conversation.
+    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? {
+        guard let answer = webSocket, !cancelled else { return nil }
+        webSocket = nil
+        response = nil
+        poolable = false
+        let responder = self.responder
+        return (MockWebSocketServer(loop: loop, answer: answer, log: { responder.note($0) }), [])
+    }
 
     // MARK: Fallback (`--fallback URL`)
 

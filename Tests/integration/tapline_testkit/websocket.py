@@ -63,12 +63,13 @@ def frame(opcode: int, payload: bytes, fin: bool = True, mask: bool = True) -> b
 
 class WebSocketOrigin:
     """A `websockets` server. `handler(ws)` is an async function run per connection
-    (default: echo). `compression` is None or "deflate"."""
+    (default: echo). `compression` is None or "deflate"; `subprotocols` the ones it selects from."""
 
     def __init__(self, handler: Optional[Callable[..., Awaitable[None]]] = None,
                  tls: Optional[ssl.SSLContext] = None, compression: Optional[str] = None,
-                 max_size: Optional[int] = 2 ** 26):
+                 max_size: Optional[int] = 2 ** 26, subprotocols: Optional[list] = None):
         self.handler = handler or self.echo
+        self.subprotocols = subprotocols
         self.tls = tls
         self.port = free_port()
         self.compression = compression
@@ -100,7 +101,8 @@ class WebSocketOrigin:
             if self.compression == "deflate":
                 extensions = [ServerPerMessageDeflateFactory()]
             async with serve(self._handle, HOST, self.port, ssl=self.tls, compression=None,
-                             extensions=extensions, max_size=self.max_size, ping_interval=None) as server:
+                             extensions=extensions, max_size=self.max_size, ping_interval=None,
+                             subprotocols=self.subprotocols) as server:
                 self.server = server
                 self.stop_event = asyncio.Event()
                 self.ready.set()

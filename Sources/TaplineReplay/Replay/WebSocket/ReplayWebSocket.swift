@@ -44,8 +44,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
     private var tap: WebSocketTap
     private let encoder = WebSocketFrameEncoder(role: .client)
     /// Set when the server accepted permessage-deflate and zlib can compress with its client window.
-    private let deflater: ZlibDeflater?
-    private let deflaterKeepsContext: Bool
+    private let deflater: WebSocketMessageDeflater?
     private let openedAt: Int64
     private var nextStep = 0
     private var serverMessages = 0
@@ -73,8 +72,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
         self.recordedPaceSpeed = recordedPaceSpeed
         tap = WebSocketTap(handshakeResponse: response)
         let deflate = try? PerMessageDeflateParameters.negotiated(responseHeaders: response.headers)
-        deflater = deflate.flatMap { try? ZlibDeflater(format: .raw(windowBits: $0.clientWindowBits)) }
-        deflaterKeepsContext = !(deflate?.clientNoContextTakeover ?? false)
+        deflater = deflate.flatMap { WebSocketMessageDeflater($0, role: .client) }
         openedAt = Self.now()
     }
 
@@ -103,7 +101,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
             let step = script.steps[nextStep]
             let isClose: Bool
             if case .close = step.action { isClose = true } else { isClose = false }
-            if recordedPaceSpeed == nil || isClose, serverMessages < step.awaitedServerMessages {
+            if recordedPaceSpeed == nil || isClose, serverMessages < step.awaitedPeerMessages {
                 return awaitServerMessage(before: step)
             }
             if case .close(_, _, answering: true) = step.action, tap.closeHandshake.serverClose == nil {
@@ -128,7 +126,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
         waitTimer = nil
         if !sentClose {
             // No recorded client close: done once the server's recorded messages are in.
-            if serverMessages < script.expectedServerMessages { return awaitServerMessage(before: nil) }
+            if serverMessages < script.expectedPeerMessages { return awaitServerMessage(before: nil) }
             return finish(nil)
         }
         if tap.closeHandshake.isComplete { armWait("close the connection after the close handshake") }
@@ -154,15 +152,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
 
     private func sendMessage(_ opcode: WebSocketOpcode, payload: [UInt8], compress: Bool) {
         guard compress, let deflater else { return write(encoder.frame(opcode, payload: payload)) }
-        var compressed: [UInt8] = []
-        do {
-            try deflater.compress(payload, flush: .sync, into: &compressed)
-        } catch {
-            return write(encoder.frame(opcode, payload: payload)) // uncompressed is always allowed (RFC 7692 §6)
-        }
-        if !deflaterKeepsContext { deflater.reset() }
-        if compressed.suffix(4).elementsEqual([0x00, 0x00, 0xFF, 0xFF]) { compressed.removeLast(4) }
-        write(encoder.frame(opcode, payload: compressed, reservedBits: WebSocketFrameHeader.rsv1))
+        write(deflater.frame(opcode, payload: payload, encoder: encoder))
     }
 
     /// Writes a frame and records it through the tap, as the client's bytes.
@@ -177,7 +167,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
     /// Waits for the server's next message (or its close), which `step` (nil: the end) needs first.
     private func awaitServerMessage(before step: WebSocketReplayStep?) {
         let awaited = "its message \(serverMessages) (0-based among the server's messages)"
-        let missing = serverMessages < (step?.awaitedServerMessages ?? script.expectedServerMessages)
+        let missing = serverMessages < (step?.awaitedPeerMessages ?? script.expectedPeerMessages)
         switch step?.action {
         case .send(let position)? where missing:
             let clientIndex = source.webSocketMessages[..<position]
@@ -275,7 +265,7 @@ final class ReplayWebSocket: ByteStreamDelegate {
             return finish(nil)
         }
         let reason = error.map { " (\($0))" } ?? ""
-        let missing = serverMessages < script.expectedServerMessages
+        let missing = serverMessages < script.expectedPeerMessages
             ? " before its message \(serverMessages) (0-based among the server's messages)" : " without a close frame"
         finish(FlowError(.upstreamAborted, "the WebSocket server (\(server)) closed the connection\(missing)\(reason)"))
     }
