@@ -93,7 +93,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         decided = true
         cancelHandOverTimer()
         let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target),
-                                        legSource: context.makeServedLegSource())
+                                        legSource: context.makeServedLegSource() ?? context.makeGRPCWebGatewayLegSource())
         context.register(handler, for: stream.transport)
         handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []
