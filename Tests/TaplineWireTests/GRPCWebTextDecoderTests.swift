@@ -7,7 +7,7 @@ final class GRPCWebTextDecoderTests: XCTestCase {
     private let frames: [[UInt8]] = [
         GRPCMessageFrame.encoded(Array("hello".utf8)),
         GRPCMessageFrame.encoded([0x08, 0x96, 0x01, 0xFF]),
-        GRPCMessageFrame.encodedWebTrailers(HTTPHeaders([.init(name: "grpc-status", value: "0")])),
+        GRPCMessageFrame.encodedWebTrailers(HTTPHeaders([(name: "grpc-status", value: "0")])),
     ]
 
     private var text: [UInt8] { frames.flatMap { Array(Base64.encode($0).utf8) } }
