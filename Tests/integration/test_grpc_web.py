@@ -291,14 +291,14 @@ def test_the_capture_shows_the_gateway_calls_decoded(gateway, types):
         grpc_view = detail["grpc"]
         by_request.setdefault(grpc_view["method"], []).append(grpc_view)
     get_order = next(c for c in by_request["GetOrder"]
-                     if [m["json"] for m in c["messages"] if m["direction"] == "request"] == [{"id": "o-cap"}])
+                     if [m.get("json") for m in c["messages"] if m["direction"] == "request"] == [{"id": "o-cap"}])
     assert get_order["protocol"] == "grpc-web-text" and get_order["status"]["name"] == "OK"
     assert get_order["kind"] == "unary" and not get_order["kindInferred"]
     assert [m["json"] for m in get_order["messages"] if m["direction"] == "response"] == [{"id": "o-cap", "gift": True}]
     assert all(m["decoding"] == "schema" for m in get_order["messages"])
     watch_request = origin.received["WatchOrders"][-1]
     watch = next(c for c in by_request["WatchOrders"]
-                 if c["protocol"] == "grpc-web" and [m["json"] for m in c["messages"] if m["direction"] == "request"] == [watch_request])
+                 if c["protocol"] == "grpc-web" and [m.get("json") for m in c["messages"] if m["direction"] == "request"] == [watch_request])
     assert [m["json"]["order"]["id"] for m in watch["messages"] if m["direction"] == "response"] == ["o-0", "o-1", "o-2"]
     assert watch["kind"] == "server streaming" and watch["status"]["name"] == "OK"
     missing = [c for c in by_request["GetOrder"] if c["status"]["name"] == "NOT_FOUND"]
@@ -331,7 +331,7 @@ class GRPCWebOriginHandler(http.server.BaseHTTPRequestHandler):
 
 
 def test_a_grpc_web_origin_proxied_without_the_gateway_is_shown_decoded(tmp_path_factory, types):
-    GRPCWebOriginHandler.types = types
+    GRPCWebOriginHandler.types = staticmethod(types)
     server = http.server.ThreadingHTTPServer((HOST, 0), GRPCWebOriginHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
