@@ -20,7 +20,7 @@ import pytest
 
 from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
-from tapline_testkit.util import HOST, describe, run_tapline, text
+from tapline_testkit.util import HOST, curl, describe, run_tapline, text
 
 json_format = pytest.importorskip("google.protobuf.json_format")
 
@@ -222,6 +222,41 @@ def test_server_streaming_flows_message_by_message(gateway, types, text_mode):
     assert trailers["grpc-status"] == "0"
 
 
+def parse_frames(body: bytes) -> tuple[list[bytes], dict[str, str]]:
+    """The messages and the trailer frame's fields of a whole gRPC-Web body."""
+    messages, trailers, offset = [], None, 0
+    while offset < len(body):
+        flags, length = struct.unpack(">BI", body[offset:offset + 5])
+        payload = body[offset + 5:offset + 5 + length]
+        assert len(payload) == length, f"truncated frame at {offset}"
+        offset += 5 + length
+        if flags & 0x80:
+            assert offset == len(body), "bytes after the trailer frame"
+            trailers = dict(line.split(": ", 1) for line in payload.decode().split("\r\n") if line)
+        else:
+            messages.append(payload)
+    assert trailers is not None, "no trailer frame"
+    return messages, trailers
+
+
+def test_an_http2_client_gets_the_same_translation(gateway, types, tmp_path):
+    """A browser that reached the gateway over h2 (here curl with prior knowledge)."""
+    proxy, origin = gateway
+    request = types("GetOrderRequest")(id="o-h2")
+    headers = tmp_path / "headers"
+    result = curl("--http2-prior-knowledge", "--data-binary", "@-", "-D", str(headers),
+                  "-H", "content-type: application/grpc-web+proto", "-H", "x-grpc-web: 1", "-H", f"origin: {ORIGIN}",
+                  f"http://{HOST}:{proxy.port}/{SERVICE}/GetOrder", input=frame(request.SerializeToString()))
+    assert result.returncode == 0, result.stderr
+    head = headers.read_text().lower()
+    assert head.startswith("http/2 200") and "content-type: application/grpc-web+proto" in head, head
+    assert f"access-control-allow-origin: {ORIGIN}" in head, head
+    messages, trailers = parse_frames(result.stdout)
+    assert [as_dict(types("Order").FromString(m)) for m in messages] == [origin.sent["GetOrder"][-1]]
+    assert origin.sent["GetOrder"][-1]["id"] == "o-h2"
+    assert trailers["grpc-status"] == "0"
+
+
 def test_error_status_comes_in_the_trailer_frame(gateway, types):
     proxy, _ = gateway
     call = GRPCWebCall(proxy.port, "GetOrder", frame(types("GetOrderRequest")(id="missing").SerializeToString()))
@@ -253,11 +288,10 @@ def test_a_malformed_body_gets_internal_in_the_trailer_frame(gateway, body, text
     connection.close()
     if text_mode:
         data = WebTextStream().feed(data)
-    flags, length = struct.unpack(">BI", data[:5])
-    assert flags == 0x80
-    trailers = data[5:5 + length].decode()
-    assert "grpc-status: 13\r\n" in trailers and "malformed gRPC-Web request" in trailers and reason.replace(" ", "%20") not in trailers
-    assert reason in trailers.replace("%20", " "), trailers
+    messages, trailers = parse_frames(data)
+    assert messages == [] and trailers["grpc-status"] == "13", trailers
+    assert "malformed gRPC-Web request" in trailers["grpc-message"], trailers
+    assert reason in trailers["grpc-message"].replace("%20", " "), trailers
 
 
 def test_cors_preflight_is_answered_by_the_gateway(gateway):
