@@ -12,15 +12,16 @@ import http.server
 import json
 import struct
 import threading
-from concurrent import futures
 from pathlib import Path
 
-import grpc
 import pytest
 
+from tapline_testkit.grpc_origin import SERVICE as ECHO_SERVICE, GrpcOrigin
+from tapline_testkit.h2 import H2Origin
 from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
 from tapline_testkit.util import HOST, curl, describe, run_tapline, text
+from test_grpc_show import OrdersOrigin as ShowOrdersOrigin
 
 json_format = pytest.importorskip("google.protobuf.json_format")
 
@@ -44,56 +45,26 @@ def as_dict(message) -> dict:
     return json_format.MessageToDict(message)
 
 
-class OrdersOrigin:
-    """GetOrder (NOT_FOUND for id "missing") and WatchOrders, whose second and third events
-    wait for `watch_gate` (the test sets it once it has read the first)."""
+class OrdersOrigin(ShowOrdersOrigin):
+    """test_grpc_show.py's Orders service (GetOrder: NOT_FOUND with status details for id
+    "missing"), whose WatchOrders sends its second and third events only once `watch_gate`
+    is set (the test sets it after reading the first through the gateway)."""
 
     def __init__(self, types):
-        self.types = types
         self.watch_gate = threading.Event()
-        self.sent: dict[str, list[dict]] = {}
-        self.received: dict[str, list[dict]] = {}
-        T = types
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-
-        def handler(kind, function, request_type, response_type):
-            return getattr(grpc, f"{kind}_rpc_method_handler")(
-                function, request_deserializer=request_type.FromString,
-                response_serializer=response_type.SerializeToString)
-
-        handlers = {
-            "GetOrder": handler("unary_unary", self._get_order, T("GetOrderRequest"), T("Order")),
-            "WatchOrders": handler("unary_stream", self._watch, T("WatchOrdersRequest"), T("OrderEvent")),
-        }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        self.port = self.server.add_insecure_port(f"{HOST}:0")
-        self.server.start()
+        super().__init__(types)
 
     def stop(self) -> None:
         self.watch_gate.set()
-        self.server.stop(grace=None)
-
-    def _note(self, method, received=None, sent=None):
-        if received is not None:
-            self.received.setdefault(method, []).append(as_dict(received))
-        if sent is not None:
-            self.sent.setdefault(method, []).append(as_dict(sent))
-        return sent
-
-    def _get_order(self, request, context):
-        self._note("GetOrder", received=request)
-        if request.id == "missing":
-            context.abort(grpc.StatusCode.NOT_FOUND, "no order missing (100%)")
-        context.send_initial_metadata((("x-served-by", "orders-1"),))
-        context.set_trailing_metadata((("x-trailing", "t-1"),))
-        return self._note("GetOrder", sent=self.types("Order")(id=request.id, gift=True))
+        super().stop()
 
     def _watch(self, request, context):
         self._note("WatchOrders", received=request)
         for index in range(3):
             if index == 1:
                 assert self.watch_gate.wait(TIMEOUT), "the client never read the first event"
-            yield self._note("WatchOrders", sent=self.types("OrderEvent")(kind=1 + index, order=self.types("Order")(id=f"o-{index}")))
+            event = self.types("OrderEvent")(kind=1 + index, order=self.types("Order")(id=f"o-{index}"))
+            yield self._note("WatchOrders", sent=event)
 
 
 def frame(payload: bytes, flags: int = 0) -> bytes:
@@ -204,7 +175,7 @@ def test_unary_call_is_translated_with_metadata_and_trailer_frame(gateway, types
     messages, trailers = call.rest()
     assert [as_dict(types("Order").FromString(m)) for m in messages] == [origin.sent["GetOrder"][-1]]
     assert origin.received["GetOrder"][-1] == as_dict(request)
-    assert trailers["grpc-status"] == "0" and trailers["x-trailing"] == "t-1"
+    assert trailers["grpc-status"] == "0"
 
 
 @pytest.mark.parametrize("text_mode", [False, True], ids=["binary", "text"])
@@ -263,7 +234,10 @@ def test_error_status_comes_in_the_trailer_frame(gateway, types):
     assert call.response.status == 200
     messages, trailers = call.rest()
     assert messages == []
-    assert trailers["grpc-status"] == "5" and trailers["grpc-message"] == "no order missing (100%25)"
+    assert trailers["grpc-status"] == "5" and trailers["grpc-message"] == "no order missing"
+    # Other trailing metadata comes in the frame too.
+    details = base64.b64decode(trailers["grpc-status-details-bin"] + "==")
+    assert b"no order missing" in details and f"{PACKAGE}.Money".encode() in details
 
 
 def test_unknown_method_trailers_only_answer_becomes_a_trailer_frame(gateway):
@@ -328,7 +302,8 @@ def test_the_capture_shows_the_gateway_calls_decoded(gateway, types):
                      if [m.get("json") for m in c["messages"] if m["direction"] == "request"] == [{"id": "o-cap"}])
     assert get_order["protocol"] == "grpc-web-text" and get_order["status"]["name"] == "OK"
     assert get_order["kind"] == "unary" and not get_order["kindInferred"]
-    assert [m["json"] for m in get_order["messages"] if m["direction"] == "response"] == [{"id": "o-cap", "gift": True}]
+    sent = next(order for order in origin.sent["GetOrder"] if order["id"] == "o-cap")
+    assert [m["json"] for m in get_order["messages"] if m["direction"] == "response"] == [sent]
     assert all(m["decoding"] == "schema" for m in get_order["messages"])
     watch_request = origin.received["WatchOrders"][-1]
     watch = next(c for c in by_request["WatchOrders"]
@@ -337,7 +312,7 @@ def test_the_capture_shows_the_gateway_calls_decoded(gateway, types):
     assert watch["kind"] == "server streaming" and watch["status"]["name"] == "OK"
     missing = [c for c in by_request["GetOrder"] if c["status"]["name"] == "NOT_FOUND"]
     for call in missing:
-        assert call["status"]["message"] == "no order missing (100%)"
+        assert call["status"]["message"] == "no order missing" and call["statusDetails"]["code"] == 5
     listing = text(run_tapline("show", str(proxy.session_dir()), "--proto", str(PROTO_ROOT), timeout=60))
     assert f"{SERVICE}/WatchOrders server streaming →1 ←3" in listing, listing
 
@@ -386,3 +361,67 @@ def test_a_grpc_web_origin_proxied_without_the_gateway_is_shown_decoded(tmp_path
     assert [(m["direction"], m["json"]) for m in call_view["messages"]] == [
         ("request", GRPCWebOriginHandler.got[0]), ("response", {"id": "o-plain", "weightKg": 2.5})]
     assert call_view["status"]["name"] == "OK"
+
+
+@pytest.fixture(scope="module")
+def gateway_to_h2_origin(tmp_path_factory):
+    """The gateway in front of an h2c origin that is not a gRPC server (tapline_testkit.h2.H2Origin)."""
+    origin = H2Origin()
+    proxy = TaplineProcess(tmp_path_factory.mktemp("grpcweb-h2origin"),
+                           ["--reverse", f"h2c://{origin.authority}", "--grpc-web"]).start()
+    yield proxy, origin
+    proxy.stop()
+    origin.stop()
+
+
+@pytest.mark.parametrize("path,code,reason", [
+    ("/pkg.Nothing/Here", "12", "the upstream is not gRPC: it answered HTTP 404"),
+    ("/reset-mid-body/2", "14", "the upstream failed: "),
+    ("/reset-before-head/2", "14", "the upstream failed: "),
+], ids=["not-grpc-404", "reset-mid-stream", "reset-before-head"])
+def test_upstream_failures_become_a_trailer_frame(gateway_to_h2_origin, path, code, reason):
+    proxy, origin = gateway_to_h2_origin
+    connection = http.client.HTTPConnection(HOST, proxy.port, timeout=TIMEOUT)
+    connection.request("POST", path, body=frame(b"\x0a\x01x"),
+                       headers={"Content-Type": "application/grpc-web+proto", "X-Grpc-Web": "1"})
+    response = connection.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type") == "application/grpc-web+proto"
+    messages, trailers = parse_frames(response.read())
+    connection.close()
+    assert messages == [] and trailers["grpc-status"] == code, trailers
+    assert trailers["grpc-message"].replace("%20", " ").startswith(reason), trailers
+    # What the upstream got was native gRPC.
+    seen = dict(next(r for r in reversed(origin.requests) if r["path"] == path)["headers"])
+    assert seen["content-type"] == "application/grpc+proto" and seen["te"] == "trailers"
+    assert "content-length" not in seen
+
+
+def test_the_capture_records_the_browsers_call_with_the_gateways_status(gateway_to_h2_origin):
+    proxy, _ = gateway_to_h2_origin
+    connection = http.client.HTTPConnection(HOST, proxy.port, timeout=TIMEOUT)
+    connection.request("POST", "/reset-mid-body/2", body=frame(b""), headers={"Content-Type": "application/grpc-web"})
+    connection.getresponse().read()
+    connection.close()
+    calls = [d["grpc"] for d in show_calls(proxy) if "grpc" in d]
+    reset = [c for c in calls if c["fullMethod"] == "reset-mid-body/2"]
+    assert reset, calls
+    assert all(c["status"]["code"] == 14 and c["status"]["message"].startswith("the upstream failed") for c in reset), reset
+
+
+def test_an_https_upstream_is_reached_over_alpn_h2(tmp_path_factory, test_ca):
+    origin = GrpcOrigin(tls=test_ca)
+    proxy = TaplineProcess(tmp_path_factory.mktemp("grpcweb-https"),
+                           ["--reverse", f"https://{origin.authority}", "--upstream-ca", str(test_ca.ca_cert),
+                            "--grpc-web"]).start()
+    try:
+        connection = http.client.HTTPConnection(HOST, proxy.port, timeout=TIMEOUT)
+        connection.request("POST", f"/{ECHO_SERVICE}/Unary", body=base64.b64encode(frame(b"over tls")),
+                           headers={"Content-Type": "application/grpc-web-text", "X-Grpc-Web": "1"})
+        response = connection.getresponse()
+        body = WebTextStream().feed(response.read())
+        connection.close()
+    finally:
+        proxy.stop()
+        origin.stop()
+    messages, trailers = parse_frames(body)
+    assert messages == [b"over tls"] and trailers["grpc-status"] == "0" and trailers["x-trailer"] == "done"
