@@ -14,6 +14,7 @@ import struct
 import threading
 from pathlib import Path
 
+import grpc
 import pytest
 
 from tapline_testkit.grpc_origin import SERVICE as ECHO_SERVICE, GrpcOrigin
@@ -266,6 +267,21 @@ def test_a_malformed_body_gets_internal_in_the_trailer_frame(gateway, body, text
     assert messages == [] and trailers["grpc-status"] == "13", trailers
     assert "malformed gRPC-Web request" in trailers["grpc-message"], trailers
     assert reason in trailers["grpc-message"].replace("%20", " "), trailers
+
+
+def test_native_grpc_clients_pass_through_the_gateway_unchanged(gateway, types):
+    """h2 native gRPC (grpcio) through `--grpc-web`: unary and bidi, as without the flag."""
+    proxy, origin = gateway
+    T = types
+    with grpc.insecure_channel(f"{HOST}:{proxy.port}") as channel:
+        get_order = channel.unary_unary(f"/{SERVICE}/GetOrder", request_serializer=T("GetOrderRequest").SerializeToString,
+                                        response_deserializer=T("Order").FromString)
+        assert as_dict(get_order(T("GetOrderRequest")(id="o-native"), timeout=TIMEOUT)) == origin.sent["GetOrder"][-1]
+        chat = channel.stream_stream(f"/{SERVICE}/Chat", request_serializer=T("ChatMessage").SerializeToString,
+                                     response_deserializer=T("ChatMessage").FromString)
+        said = [T("ChatMessage")(sequence=i, text=f"hi {i}") for i in range(3)]
+        answers = [as_dict(m) for m in chat(iter(said), timeout=TIMEOUT)]
+    assert answers == origin.sent["Chat"][-3:] and len(answers) == 3
 
 
 def test_cors_preflight_is_answered_by_the_gateway(gateway):
