@@ -211,21 +211,24 @@ def parse_frames(body: bytes) -> tuple[list[bytes], dict[str, str]]:
     return messages, trailers
 
 
-def test_an_http2_client_gets_the_same_translation(gateway, types, tmp_path):
+@pytest.mark.parametrize("text_mode", [False, True], ids=["binary", "text"])
+def test_an_http2_client_gets_the_same_translation(gateway, types, tmp_path, text_mode):
     """A browser that reached the gateway over h2 (here curl with prior knowledge)."""
     proxy, origin = gateway
-    request = types("GetOrderRequest")(id="o-h2")
+    request = types("GetOrderRequest")(id=f"o-h2-{text_mode}")
+    content_type = "application/grpc-web-text" if text_mode else "application/grpc-web+proto"
+    body = frame(request.SerializeToString())
     headers = tmp_path / "headers"
     result = curl("--http2-prior-knowledge", "--data-binary", "@-", "-D", str(headers),
-                  "-H", "content-type: application/grpc-web+proto", "-H", "x-grpc-web: 1", "-H", f"origin: {ORIGIN}",
-                  f"http://{HOST}:{proxy.port}/{SERVICE}/GetOrder", input=frame(request.SerializeToString()))
+                  "-H", f"content-type: {content_type}", "-H", "x-grpc-web: 1", "-H", f"origin: {ORIGIN}",
+                  f"http://{HOST}:{proxy.port}/{SERVICE}/GetOrder", input=base64.b64encode(body) if text_mode else body)
     assert result.returncode == 0, result.stderr
     head = headers.read_text().lower()
-    assert head.startswith("http/2 200") and "content-type: application/grpc-web+proto" in head, head
+    assert head.startswith("http/2 200") and f"content-type: {content_type}" in head, head
     assert f"access-control-allow-origin: {ORIGIN}" in head, head
-    messages, trailers = parse_frames(result.stdout)
+    messages, trailers = parse_frames(WebTextStream().feed(result.stdout) if text_mode else result.stdout)
     assert [as_dict(types("Order").FromString(m)) for m in messages] == [origin.sent["GetOrder"][-1]]
-    assert origin.sent["GetOrder"][-1]["id"] == "o-h2"
+    assert origin.received["GetOrder"][-1] == as_dict(request)
     assert trailers["grpc-status"] == "0"
 
 
