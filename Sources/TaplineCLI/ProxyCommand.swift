@@ -227,6 +227,7 @@ enum ProxyCommand {
         case .reverse:
             // As the user wrote it: an h2c:// upstream is an http:// target spoken to in HTTP/2.
             modeText = "reverse proxy to \(configuration.reverseUpstreamDescription ?? "?")"
+                + (configuration.grpcWebGateway ? ", gRPC-Web gateway" : "")
         case .served: modeText = "mock server" // tapline mock's; proxy never serves
         }
         StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")

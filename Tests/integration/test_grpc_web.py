@@ -301,6 +301,7 @@ def test_cors_preflight_is_answered_by_the_gateway(gateway):
     assert response.getheader("access-control-allow-headers") == requested
     assert int(response.getheader("access-control-max-age")) > 0
     connection.close()
+    assert "gRPC-Web gateway" in proxy.stderr_text(), "the start-up line says the gateway is on"
 
 
 def test_the_capture_shows_the_gateway_calls_decoded(gateway, types):

@@ -7,8 +7,9 @@ import TaplineWire
 /// the real leg to the gRPC upstream (`inner`), which translates a browser's gRPC-Web call
 /// to native gRPC and its answer back (`GRPCWebTranslator`), answers a gRPC-Web CORS
 /// preflight itself (`GRPCWebCORS`), and passes every other request through unchanged.
-/// The owner (`HTTP1ProxyHandler` and its machine) sees a leg like any other: the
-/// response it hears, forwards and records is the one the browser gets.
+/// The owner (`HTTP1ProxyHandler`, or an `HTTP2ProxyHandler` stream through its HTTP/1.1-leg
+/// path, and their machines) sees a leg like any other: the response it hears, forwards
+/// and records is the one the browser gets.
 ///
 /// An I/O-free shell: every translation decision is the translator's. Answers made here
 /// (a preflight, a malformed request) come from a loop task, never inside the owner's
@@ -75,7 +76,7 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
         credits.removeAll()
         guard case .http1(let request) = head else { return callingInner { inner.sendHead(head, endStream: endStream) } }
         if GRPCWebCORS.isGRPCWebPreflight(request) {
-            return answerHere(GRPCWebCORS.preflightResponse(to: request), framing: .none, body: [], statedContentLength: 0)
+            return answerHere(GRPCWebCORS.preflightResponse(to: request))
         }
         guard let translation = GRPCWebTranslator(request: request) else {
             return callingInner { inner.sendHead(head, endStream: endStream) }
@@ -174,17 +175,15 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
         }
     }
 
-    /// Answers the request here with `head` and `body` (a loop task, as a read would bring it).
-    private func answerHere(_ head: HTTPResponseHead, framing: HTTP1BodyFraming, body: [UInt8], statedContentLength: Int?) {
+    /// Answers the request here with the bodiless `head` (a preflight's 204; a loop task,
+    /// as a read would bring it). `inner` carries nothing for it and stays poolable.
+    private func answerHere(_ head: HTTPResponseHead) {
         answeredHere = true
         _ = loop.scheduleTimer(milliseconds: 0) { [weak self] in
             guard let self, !self.cancelled, let delegate = self.delegate else { return }
             delegate.legResponseStarted(self)
-            delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: framing,
-                                                             statedContentLength: statedContentLength))
-            if !body.isEmpty { delegate.leg(self, receivedBody: body[...]) }
-            delegate.leg(self, receivedEnd: nil)
-            delegate.legFinishedInput(self)
+            delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: .none, statedContentLength: 0))
+            self.deliverEnd([], to: delegate)
         }
     }
 
