@@ -381,6 +381,12 @@ def test_a_grpc_web_origin_proxied_without_the_gateway_is_shown_decoded(tmp_path
     assert [(m["direction"], m["json"]) for m in call_view["messages"]] == [
         ("request", GRPCWebOriginHandler.got[0]), ("response", {"id": "o-plain", "weightKg": 2.5})]
     assert call_view["status"]["name"] == "OK"
+    har_path = tmp_path_factory.mktemp("grpcweb-plain-har") / "session.har"
+    exported = run_tapline("export", str(proxy.session_dir()), "--har", str(har_path), "--proto", str(PROTO_ROOT), timeout=60)
+    assert exported.returncode == 0, describe(exported)
+    [entry] = json.loads(har_path.read_text())["log"]["entries"]
+    assert entry["_grpc"]["fullMethod"] == f"{SERVICE}/GetOrder" and entry["_grpc"]["status"]["name"] == "OK"
+    assert [m["json"] for m in entry["_grpcMessages"]] == [m["json"] for m in call_view["messages"]]
 
 
 @pytest.fixture(scope="module")
