@@ -19,11 +19,18 @@ final class GRPCWebGatewayLegTests: XCTestCase {
         group.shutdown()
     }
 
-    private func gateway(contentType: String) -> (GRPCWebGatewayLeg, ScriptedUpstreamLeg, RecordingLegOwner) {
+    /// A gateway leg over a scripted upstream, owned by a recording owner.
+    private func makeLeg() -> (GRPCWebGatewayLeg, ScriptedUpstreamLeg, RecordingLegOwner) {
         let upstream = ScriptedUpstreamLeg()
         let leg = GRPCWebGatewayLeg(inner: upstream, loop: group.loops[0])
         let owner = RecordingLegOwner()
         leg.delegate = owner
+        return (leg, upstream, owner)
+    }
+
+    /// `makeLeg` with a gRPC-Web request of `contentType` sent.
+    private func gateway(contentType: String) -> (GRPCWebGatewayLeg, ScriptedUpstreamLeg, RecordingLegOwner) {
+        let (leg, upstream, owner) = makeLeg()
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "127.0.0.1:8080")
         headers.add(name: "Content-Type", value: contentType)
@@ -110,10 +117,7 @@ final class GRPCWebGatewayLegTests: XCTestCase {
     }
 
     func testARequestThatIsNotGRPCWebPassesThroughUnchanged() {
-        let upstream = ScriptedUpstreamLeg()
-        let leg = GRPCWebGatewayLeg(inner: upstream, loop: group.loops[0])
-        let owner = RecordingLegOwner()
-        leg.delegate = owner
+        let (leg, upstream, owner) = makeLeg()
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         let head = HTTPRequestHead(method: "POST", target: "/api", headers: headers)
