@@ -18,7 +18,7 @@ import grpc
 import pytest
 
 from tapline_testkit.grpc_origin import SERVICE as ECHO_SERVICE, GrpcOrigin
-from tapline_testkit.h2 import H2Origin
+from tapline_testkit.h2 import H2Client, H2Origin
 from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
 from tapline_testkit.util import HOST, curl, describe, run_tapline, text
@@ -230,6 +230,28 @@ def test_an_http2_client_gets_the_same_translation(gateway, types, tmp_path, tex
     assert [as_dict(types("Order").FromString(m)) for m in messages] == [origin.sent["GetOrder"][-1]]
     assert origin.received["GetOrder"][-1] == as_dict(request)
     assert trailers["grpc-status"] == "0"
+
+
+def test_server_streaming_to_an_http2_client_flows_message_by_message(gateway, types):
+    proxy, origin = gateway
+    origin.watch_gate.clear()
+    client = H2Client(proxy.port)
+    try:
+        sid = client.request(f"/{SERVICE}/WatchOrders", method="POST", authority=f"{HOST}:{proxy.port}",
+                             headers=[("content-type", "application/grpc-web"), ("x-grpc-web", "1")],
+                             body=frame(types("WatchOrdersRequest")(statuses=[3]).SerializeToString()))
+        response = client.responses[sid]
+        first = frame(types("OrderEvent")(kind=1, order=types("Order")(id="o-0")).SerializeToString())
+        # The origin holds the second event until the first has come through.
+        client.wait(lambda: len(response["body"]) >= len(first))
+        assert bytes(response["body"]) == first and not response["ended"]
+        origin.watch_gate.set()
+        client.wait_streams([sid])
+    finally:
+        client.close()
+    messages, trailers = parse_frames(bytes(response["body"]))
+    assert [types("OrderEvent").FromString(m).order.id for m in messages] == ["o-0", "o-1", "o-2"]
+    assert trailers["grpc-status"] == "0" and dict(response["headers"])["content-type"] == "application/grpc-web"
 
 
 def test_error_status_comes_in_the_trailer_frame(gateway, types):
