@@ -20,6 +20,9 @@ enum ProxyCommand {
       --listen HOST:PORT          address to listen on (default 127.0.0.1:8080)
       --reverse URL               reverse proxy / gateway to http(s)://host[:port], or h2c://host[:port]
                                   for an upstream speaking cleartext HTTP/2 with prior knowledge (gRPC)
+      --grpc-web                  reverse mode, h2c:// or https:// (ALPN h2) upstream: a gRPC-Web gateway;
+                                  browsers' gRPC-Web calls over HTTP/1.1 go upstream as native gRPC,
+                                  CORS preflights are answered (docs/grpc.md)
       --listen-tls                reverse mode: accept TLS (ALPN h2, http/1.1) with a certificate from
                                   Tapline's CA for the client's SNI or the listen host
       --cert FILE --key FILE      with --listen-tls: present this certificate (PEM, leaf first, then any
@@ -98,6 +101,12 @@ enum ProxyCommand {
                 } catch {
                     throw UsageError("--reverse: \(error)")
                 }
+            }
+            if args.flag("--grpc-web") {
+                guard case .reverse = configuration.mode else {
+                    throw UsageError("--grpc-web needs --reverse h2c://HOST:PORT or https://HOST[:PORT] (the gRPC upstream it translates for)")
+                }
+                configuration.grpcWebGateway = true
             }
             let noCapture = args.flag("--no-capture")
             let captureDir = try args.value("--capture")
@@ -218,6 +227,7 @@ enum ProxyCommand {
         case .reverse:
             // As the user wrote it: an h2c:// upstream is an http:// target spoken to in HTTP/2.
             modeText = "reverse proxy to \(configuration.reverseUpstreamDescription ?? "?")"
+                + (configuration.grpcWebGateway ? ", gRPC-Web gateway" : "")
         case .served: modeText = "mock server" // tapline mock's; proxy never serves
         }
         StandardError.writeLine("tapline \(TaplineVersion.string): listening on \(address) (\(modeText))")

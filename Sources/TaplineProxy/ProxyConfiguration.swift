@@ -55,6 +55,9 @@ public struct ProxyConfiguration: Sendable {
     public var addForwardedHeaders = true
     /// Reverse mode: the upstream speaks HTTP/2 with prior knowledge (`--reverse h2c://host:port`).
     public var reverseUpstreamHTTP2 = false
+    /// Reverse mode: the gRPC-Web gateway (`--grpc-web`): HTTP/1.1 clients' gRPC-Web calls
+    /// are translated to native gRPC toward the upstream and back (`GRPCWebGatewayLeg`).
+    public var grpcWebGateway = false
     /// Reverse mode: the upstream as the user wrote it (`h2c://host:port` for an
     /// HTTP/2 prior-knowledge upstream, else `http(s)://authority`); nil in forward mode.
     /// The startup line and session.json's `proxy.upstream` both say this.

@@ -120,7 +120,7 @@ public struct GRPCCallDecoder: Sendable {
         let body = flow.body(direction)
         let bytes: [UInt8]
         if contentType.isBase64 {
-            guard let decoded = Self.base64Frames(stored) else {
+            guard let decoded = GRPCWebTextDecoder.decodeStored(stored) else {
                 result.notes.append("the \(direction.rawValue) body is not base64 (grpc-web-text): not split into messages")
                 return result
             }
@@ -235,31 +235,5 @@ public struct GRPCCallDecoder: Sendable {
         }
         if !items.isEmpty { members.append(JSONMember("details", .array(items))) }
         return .object(members)
-    }
-
-    /// gRPC-Web text: the body is base64, possibly several padded runs back to back
-    /// (one per write); nil when it is not.
-    static func base64Frames(_ text: [UInt8]) -> [UInt8]? {
-        var result: [UInt8] = []
-        var start = 0
-        var index = 0
-        while index < text.count {
-            // A run ends after its padding; decode it and go on with the next.
-            if text[index] == UInt8(ascii: "=") {
-                var end = index
-                while end < text.count, text[end] == UInt8(ascii: "=") { end += 1 }
-                guard let bytes = Base64.decode(String(decoding: text[start..<end], as: UTF8.self)) else { return nil }
-                result += bytes
-                start = end
-                index = end
-            } else {
-                index += 1
-            }
-        }
-        if start < text.count {
-            guard let bytes = Base64.decode(String(decoding: text[start...], as: UTF8.self), requirePadding: false) else { return nil }
-            result += bytes
-        }
-        return result
     }
 }

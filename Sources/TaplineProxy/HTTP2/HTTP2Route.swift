@@ -16,6 +16,7 @@ struct HTTP2Route {
     /// Reverse mode: `:authority`/Host become the upstream's and X-Forwarded-* are added.
     let isReverse: Bool
     /// Where every stream's leg comes from instead of the handler's own pool and shared
-    /// HTTP/2 upstream (a mock's recorded responses; `upstreamProtocol` is `.http1`); nil: real upstreams.
+    /// HTTP/2 upstream (a mock's recorded responses, a gRPC-Web gateway's translating legs;
+    /// `upstreamProtocol` is `.http1`); nil: real upstreams.
     var legSource: (any UpstreamLegSource)? = nil
 }

@@ -56,10 +56,12 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
     }
 
     /// The route an HTTP/2 client connection in reverse (or served) mode takes; in served
-    /// mode its streams take their legs from a source of the context's factory.
+    /// mode its streams take their legs from a source of the context's factory, and on a
+    /// gRPC-Web gateway from its source (each stream a leg of its own, translated when it
+    /// is gRPC-Web).
     static func http2Route(_ context: ProxyContext, target: UpstreamTarget) -> HTTP2Route {
-        if let served = context.makeServedLegSource() {
-            return HTTP2Route(target: target, upstreamProtocol: .http1, isReverse: true, legSource: served)
+        if let source = context.makeServedLegSource() ?? context.makeGRPCWebGatewayLegSource() {
+            return HTTP2Route(target: target, upstreamProtocol: .http1, isReverse: true, legSource: source)
         }
         let configuration = context.configuration
         let upstream: HTTP2Route.UpstreamProtocol = configuration.reverseUpstreamHTTP2 ? .http2PriorKnowledge
@@ -93,7 +95,7 @@ final class ReverseProtocolDetector: ClientHandler, ByteStreamDelegate {
         decided = true
         cancelHandOverTimer()
         let handler = HTTP1ProxyHandler(context: context, client: stream, info: info, route: .reverse(target),
-                                        legSource: context.makeServedLegSource())
+                                        legSource: context.makeServedLegSource() ?? context.makeGRPCWebGatewayLegSource())
         context.register(handler, for: stream.transport)
         handler.start(initialBytes: buffered, headerTimeLeft: headerTimeLeft())
         buffered = []

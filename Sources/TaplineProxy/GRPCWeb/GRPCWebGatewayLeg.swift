@@ -1,0 +1,272 @@
+import TaplineFlow
+import TaplineHTTPClient
+import TaplineNet
+import TaplineWire
+
+/// The upstream leg of an exchange on a `--grpc-web` gateway: an `HTTPClientLeg` around
+/// the real leg to the gRPC upstream (`inner`), which translates a browser's gRPC-Web call
+/// to native gRPC and its answer back (`GRPCWebTranslator`), answers a gRPC-Web CORS
+/// preflight itself (`GRPCWebCORS`), and passes every other request through unchanged.
+/// The owner (`HTTP1ProxyHandler`, or an `HTTP2ProxyHandler` stream through its HTTP/1.1-leg
+/// path, and their machines) sees a leg like any other: the response it hears, forwards
+/// and records is the one the browser gets.
+///
+/// An I/O-free shell: every translation decision is the translator's. Answers made here
+/// (a preflight, a malformed request) come from a loop task, never inside the owner's
+/// call, as a socket's reads would. A failing upstream (reset, closed mid-stream) ends
+/// the browser's response with a trailer frame (`grpc-status` 14 UNAVAILABLE and the
+/// reason) instead of a failure; a malformed request is cancelled upstream and gets
+/// `grpc-status` 13 INTERNAL.
+///
+/// Every batch of events the owner hears is followed by `legFinishedInput` (an HTTP/2
+/// client's handler flushes its session on it; without it a response would wait for the
+/// next read): also one that `inner` delivers inside a call of the owner's
+/// (`HTTP2ClientLeg` pumps its connection in `sendBody`, `consumed`, `resumeReading`, and
+/// reports no end of input then), and the batch that ends the response, after which the
+/// owner releases this leg and `inner`'s own `legFinishedInput` no longer reaches it.
+///
+/// Flow control: the owner reports the browser bytes it wrote (`consumed`); the upstream
+/// is credited with the upstream bytes they carried (base64 is longer; the trailer frame
+/// carried none), chunk by chunk in order (`credits`).
+///
+/// Thread ownership: confined to `loop`; owned by its handler while it carries a request,
+/// else by nobody (its `GRPCWebGatewayLegSource` keeps `inner` in the pool and wraps it
+/// again when it is handed out).
+final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
+    weak var delegate: (any HTTPClientLegDelegate)?
+    let inner: any HTTPClientLeg
+    private let loop: EventLoop
+
+    /// The translation of the gRPC-Web call in flight; nil for a request passed through.
+    private var translator: GRPCWebTranslator?
+    /// The request in flight is answered here (a preflight, a malformed request): `inner`
+    /// carries nothing more for it and its events are not passed on.
+    private var answeredHere = false
+    /// `inner`'s request was cancelled (a malformed request): it is not reused.
+    private var innerCancelled = false
+    private var cancelled = false
+    private var forwardedResponseStarted = false
+    /// Browser bytes handed to the owner and the upstream bytes they carried, in order,
+    /// not yet reported consumed.
+    private var credits: [(client: Int, upstream: Int)] = []
+    /// Calls into `inner` in progress (`callingInner`), and whether an event came during one.
+    private var innerCallDepth = 0
+    private var eventDuringInnerCall = false
+
+    init(inner: any HTTPClientLeg, loop: EventLoop) {
+        self.inner = inner
+        self.loop = loop
+        inner.delegate = self
+    }
+
+    var target: UpstreamTarget { inner.target }
+    var serverAddress: String { inner.serverAddress }
+    var tls: TLSDetails? { inner.tls }
+    var reused: Bool { inner.reused }
+    var responseStarted: Bool { answeredHere || inner.responseStarted }
+    var poolable: Bool { !innerCancelled && !cancelled && inner.poolable }
+    var isWritable: Bool { answeredHere || inner.isWritable }
+
+    // MARK: Request (from the owner)
+
+    func sendHead(_ head: LegRequestHead, endStream: Bool) {
+        translator = nil
+        answeredHere = false
+        forwardedResponseStarted = false
+        credits.removeAll()
+        guard case .http1(let request) = head else { return callingInner { inner.sendHead(head, endStream: endStream) } }
+        if GRPCWebCORS.isGRPCWebPreflight(request) {
+            return answerHere(GRPCWebCORS.preflightResponse(to: request))
+        }
+        guard let translation = GRPCWebTranslator(request: request) else {
+            return callingInner { inner.sendHead(head, endStream: endStream) }
+        }
+        translator = translation
+        callingInner { inner.sendHead(.http1(translation.upstreamRequest(request)), endStream: endStream) }
+    }
+
+    func sendBody(_ bytes: ArraySlice<UInt8>) {
+        guard !answeredHere else { return }
+        guard translator != nil else { return callingInner { inner.sendBody(bytes) } }
+        do throws(GRPCWebTranslationError) {
+            let plain = try translator!.requestBody(bytes)
+            if !plain.isEmpty { callingInner { inner.sendBody(plain) } }
+        } catch {
+            rejectRequest(error)
+        }
+    }
+
+    func sendEnd(trailers: HTTPHeaders?) {
+        guard !answeredHere else { return }
+        guard translator != nil else { return callingInner { inner.sendEnd(trailers: trailers) } }
+        do throws(GRPCWebTranslationError) {
+            try translator!.requestEnd()
+            callingInner { inner.sendEnd(trailers: trailers) }
+        } catch {
+            rejectRequest(error)
+        }
+    }
+
+    func pauseReading(_ reason: LegPauseReason) { inner.pauseReading(reason) }
+    func resumeReading(_ reason: LegPauseReason) { callingInner { inner.resumeReading(reason) } }
+
+    func consumed(_ count: Int) {
+        guard translator != nil else { return callingInner { inner.consumed(count) } }
+        var left = count
+        var upstream = 0
+        while left > 0, !credits.isEmpty {
+            if left >= credits[0].client {
+                left -= credits[0].client
+                upstream += credits[0].upstream
+                credits.removeFirst()
+            } else {
+                // Part of a chunk: its share of the upstream bytes, the rest with the remainder.
+                let share = credits[0].upstream * left / credits[0].client
+                credits[0] = (credits[0].client - left, credits[0].upstream - share)
+                upstream += share
+                left = 0
+            }
+        }
+        if upstream > 0 { callingInner { inner.consumed(upstream) } }
+    }
+
+    /// Runs a call into `inner` for the owner; events `inner` delivered inside it are
+    /// followed by `legFinishedInput` once the outermost such call returns.
+    private func callingInner(_ call: () -> Void) {
+        innerCallDepth += 1
+        call()
+        innerCallDepth -= 1
+        if innerCallDepth == 0, eventDuringInnerCall {
+            eventDuringInnerCall = false
+            delegate?.legFinishedInput(self)
+        }
+    }
+
+    /// Notes an event from `inner` (see `callingInner`).
+    private func heardInner() {
+        if innerCallDepth > 0 { eventDuringInnerCall = true }
+    }
+
+    func cancel() {
+        cancelled = true
+        inner.cancel()
+    }
+
+    func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? {
+        translator == nil && !answeredHere ? inner.takeOver() : nil
+    }
+
+    /// A malformed gRPC-Web request: the upstream's stream is cancelled and the browser
+    /// gets the failure's trailer frame (with the head when none went out).
+    private func rejectRequest(_ error: GRPCWebTranslationError) {
+        guard var translation = translator, !translation.responseEnded else { return }
+        innerCancelled = true
+        inner.cancel()
+        let (head, body) = translation.failure(GRPCStatus(code: 13, message: error.description))
+        translator = translation
+        answeredHere = true
+        _ = loop.scheduleTimer(milliseconds: 0) { [weak self] in
+            guard let self, !self.cancelled, let delegate = self.delegate else { return }
+            if let head {
+                if !self.forwardedResponseStarted { delegate.legResponseStarted(self) }
+                delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: .chunked, statedContentLength: nil))
+            }
+            self.deliverEnd(body, to: delegate)
+        }
+    }
+
+    /// Answers the request here with the bodiless `head` (a preflight's 204; a loop task,
+    /// as a read would bring it). `inner` carries nothing for it and stays poolable.
+    private func answerHere(_ head: HTTPResponseHead) {
+        answeredHere = true
+        _ = loop.scheduleTimer(milliseconds: 0) { [weak self] in
+            guard let self, !self.cancelled, let delegate = self.delegate else { return }
+            delegate.legResponseStarted(self)
+            delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: .none, statedContentLength: 0))
+            self.deliverEnd([], to: delegate)
+        }
+    }
+
+    /// The trailer frame `frame` (no upstream bytes behind it), then the end of the
+    /// response and of its input (see the type's doc).
+    private func deliverEnd(_ frame: [UInt8], to delegate: any HTTPClientLegDelegate) {
+        if !frame.isEmpty {
+            credits.append((frame.count, 0))
+            delegate.leg(self, receivedBody: frame[...])
+        }
+        delegate.leg(self, receivedEnd: nil)
+        delegate.legFinishedInput(self)
+    }
+
+    // MARK: Response (from the upstream leg)
+
+    func legResponseStarted(_ leg: any HTTPClientLeg) {
+        guard !answeredHere else { return }
+        heardInner()
+        forwardedResponseStarted = true
+        delegate?.legResponseStarted(self)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
+        guard !answeredHere else { return }
+        heardInner()
+        guard translator != nil else { delegate?.leg(self, receivedHead: head); return }
+        guard !head.received.isInterim else { return } // a 1xx means nothing to a gRPC-Web client
+        let translated = translator!.responseHead(head.received)
+        delegate?.leg(self, receivedHead: LegResponseHead(received: translated, framing: .chunked, statedContentLength: nil))
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
+        guard !answeredHere else { return }
+        heardInner()
+        guard let translation = translator else { delegate?.leg(self, receivedBody: bytes); return }
+        let out = translation.responseBody(bytes)
+        if out.isEmpty {
+            inner.consumed(bytes.count) // dropped (not gRPC): nothing for the browser to consume
+            return
+        }
+        credits.append((out.count, bytes.count))
+        delegate?.leg(self, receivedBody: out)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
+        guard !answeredHere else { return }
+        heardInner()
+        guard let delegate else { return }
+        guard translator != nil else {
+            delegate.leg(self, receivedEnd: trailers)
+            return delegate.legFinishedInput(self)
+        }
+        deliverEnd(translator!.responseEnd(trailers: trailers), to: delegate)
+    }
+
+    func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
+        guard !answeredHere else { return }
+        heardInner()
+        guard let delegate else { return }
+        guard translator != nil else {
+            delegate.leg(self, failed: error)
+            return delegate.legFinishedInput(self)
+        }
+        guard !translator!.responseEnded else { return }
+        let (head, frame) = translator!.failure(GRPCStatus(code: 14, message: "the upstream failed: \(error.message)"))
+        if let head {
+            if !forwardedResponseStarted { delegate.legResponseStarted(self) }
+            delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: .chunked, statedContentLength: nil))
+        }
+        deliverEnd(frame, to: delegate)
+    }
+
+    func legBecameWritable(_ leg: any HTTPClientLeg) {
+        if !answeredHere { delegate?.legBecameWritable(self) }
+    }
+
+    func legFinishedInput(_ leg: any HTTPClientLeg) {
+        guard !answeredHere else { return }
+        if innerCallDepth > 0 {
+            eventDuringInnerCall = true // said once the call returns
+        } else {
+            delegate?.legFinishedInput(self)
+        }
+    }
+}
