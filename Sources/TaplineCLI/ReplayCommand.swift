@@ -4,6 +4,7 @@ import TaplineExport
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
+import TaplineProtobuf
 import TaplineReplay
 
 /// `tapline replay SESSION [options]`: re-sends a session's flows, records them as a
@@ -17,6 +18,7 @@ enum ReplayCommand {
                                   [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture] [--capture DIR]
                                   [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
                                   [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
+                                  [--proto PATH]... [--proto-path DIR]... [--descriptor-set FILE]...
 
     Sends the session's HTTP flows again, over the protocol they were recorded with (HTTP/2 streams that
     were concurrent on one connection go concurrently on one connection), and its WebSocket flows (the
@@ -49,6 +51,8 @@ enum ReplayCommand {
       --allow-truncated      replay flows whose bodies --max-body-capture truncated (sends what was kept)
       --ignore-header NAME, --ignore-path POINTER, --slower-than X
                              comparison rules, as for tapline diff
+      --proto PATH, --proto-path DIR, --descriptor-set FILE
+                             schemas the comparison decodes gRPC messages with, as for tapline diff
       --help                 this text
 
     exit status: 0 every flow matched, 1 a flow differed, failed or was skipped, 2 usage error or unreadable session.
@@ -69,6 +73,7 @@ enum ReplayCommand {
         var junitPath: String?
         var allowTruncated = false
         var diff = SessionDiffOptions()
+        var schemaSources: ProtoSchemaSources?
     }
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -77,11 +82,17 @@ enum ReplayCommand {
             print(usage)
             return 0
         }
-        let request: Request
+        var request: Request
         do {
             request = try parse(&args)
         } catch {
             StandardError.writeLine("tapline replay: \(error)\n\n\(usage)")
+            return 2
+        }
+        do {
+            request.diff.grpcDecoder = GRPCCallDecoder(schema: try request.schemaSources?.load())
+        } catch {
+            StandardError.writeLine("tapline replay: \(error)")
             return 2
         }
 
@@ -201,6 +212,7 @@ enum ReplayCommand {
             request.diff.ignoredPaths.append(pattern)
         }
         request.diff.slowerThan = try positiveNumber(args.value("--slower-than"), option: "--slower-than")
+        request.schemaSources = try ProtoSchemaSources.optional(taking: &args)
         let references = args.positionals()
         try args.finish()
         guard references.count == 1 else {

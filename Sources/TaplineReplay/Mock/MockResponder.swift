@@ -80,6 +80,7 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
         if matched.isEmpty {
             if let fallback = options.fallback { return (.fallback(fallback), "-> no match, sent to \(fallback)") }
             let report = nearMissReport(request)
+            if request.isGRPC { return (.respond(grpcNearMiss(request, report: report)), "-> gRPC \(grpcUnmatchedStatus.name) no match") }
             return (.respond(.generated(status: options.unmatchedStatus, json: report)), "-> \(options.unmatchedStatus) no match")
         }
         let key = matched.map { recordings[$0].name }
@@ -129,6 +130,28 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
             JSONMember("request", Self.describe(request)),
             JSONMember("closest", .array(closest)),
         ])
+    }
+
+    /// What an unmatched gRPC call ends with: NOT_FOUND (UNAVAILABLE with `--unmatched 502`),
+    /// as a gRPC client can read it, instead of an HTTP 404 it would only report as such.
+    private var grpcUnmatchedStatus: GRPCStatus {
+        options.unmatchedStatus == 502 ? GRPCStatus(code: 14, message: "") : GRPCStatus(code: 5, message: "")
+    }
+
+    /// The near-miss report for a gRPC call: a trailers-only response whose `grpc-message`
+    /// names the closest recorded call and what differs in it (for a request message: its
+    /// index and JSON Pointers), and whose `tapline-near-miss` metadata holds `report`
+    /// (`nearMissReport`) as one line of JSON. Called with `lock` held.
+    private func grpcNearMiss(_ request: MockRequest, report: JSONValue) -> MockResponse {
+        var message = "tapline mock: no recorded call matches"
+        if let closest = matcher.nearMisses(request, in: recordings, limit: 1).first {
+            let reasons = closest.mismatches.map { mismatch in
+                mismatch.field == "body" ? mismatch.received : "\(mismatch.field) \(mismatch.received.debugDescription), recorded \(mismatch.recorded.debugDescription)"
+            }
+            message += "; closest \(recordings[closest.index].name): " + reasons.joined(separator: "; ")
+        }
+        return .generatedGRPC(status: GRPCStatus(code: grpcUnmatchedStatus.code, message: message),
+                              metadata: [("tapline-near-miss", JSONWriter.text(report, indent: nil))])
     }
 
     private static func describe(_ request: MockRequest) -> JSONValue {
