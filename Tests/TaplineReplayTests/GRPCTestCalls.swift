@@ -50,11 +50,7 @@ enum GRPCTestCalls {
 
     /// Length-prefixed gRPC frames (uncompressed) of `messages`, back to back.
     static func frames(_ messages: [[UInt8]]) -> [UInt8] {
-        messages.flatMap { payload -> [UInt8] in
-            let length = UInt32(payload.count)
-            return [0, UInt8(length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
-                    UInt8(truncatingIfNeeded: length)] + payload
-        }
+        messages.flatMap { GRPCMessageFrame.encoded($0) }
     }
 
     static let requestHeaders = HTTPHeaders([(name: "Content-Type", value: "application/grpc")])

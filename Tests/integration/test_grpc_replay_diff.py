@@ -215,3 +215,48 @@ def test_mock_matches_a_re_encoded_request_message_and_explains_a_near_miss(tapl
             assert json.loads(report)["closest"][0]["differences"][0]["field"] == "body"
     finally:
         assert mock.stop() == 0
+
+
+def flow_ids(session: str) -> list[int]:
+    p = run_tapline("show", session, "--json", timeout=60)
+    assert p.returncode == 0, describe(p)
+    return [flow["id"] for flow in json.loads(text(p))]
+
+
+def test_replay_edit_sends_the_edited_message_and_the_diff_shows_the_response_change(tapline, types, tmp_path):
+    origin = OrdersOrigin(types)
+    try:
+        proxy, session = record(tapline, origin, types, ["o-1", "o-2"])
+        first, _ = flow_ids(session)
+        edit = tmp_path / "edit.json"
+        edit.write_text(json.dumps({"id": "o-7", "readMask": "items"}))
+        origin.asked.clear()
+        report = tmp_path / "report.json"
+        p = run_tapline("replay", session, "--capture", str(proxy.capture_dir), "--target", f"h2c://{HOST}:{origin.port}",
+                        "--edit", f"{first}={edit}", "--proto", str(PROTO_ROOT), "--report", str(report), timeout=60)
+        assert p.returncode == 1, describe(p)
+        assert origin.asked == ["o-7"], "only the edited flow is replayed, with the edited message"
+        flows = json.loads(report.read_text())["flows"]
+        assert [f["source"] for f in flows] == [first]
+        assert flows[0]["differences"] == [
+            {"kind": "grpcMessage", "direction": "request", "index": 0, "change": "payload", "format": "json",
+             "changes": [{"path": "/id", "change": "changed", "a": "o-1", "b": "o-7"},
+                         {"path": "/readMask", "change": "added", "b": "items"}]},
+            {"kind": "grpcMessage", "direction": "response", "index": 0, "change": "payload", "format": "json",
+             "changes": [{"path": "/id", "change": "changed", "a": "o-1", "b": "o-7"}]}]
+
+        def refused(*args: str) -> str:
+            r = run_tapline("replay", session, "--capture", str(proxy.capture_dir), "--target", f"h2c://{HOST}:{origin.port}",
+                            *args, timeout=60)
+            assert r.returncode == 2, describe(r)
+            return r.stderr
+
+        assert "the session has no flow 99" in refused("--edit", f"99={edit}", "--proto", str(PROTO_ROOT))
+        assert "give the schema with --proto" in refused("--edit", f"{first}={edit}")
+        wrong = tmp_path / "wrong.json"
+        wrong.write_text(json.dumps({"id": "o-7", "readMask": {"paths": 3}}))
+        message = refused("--edit", f"{first}={wrong}", "--proto", str(PROTO_ROOT))
+        assert "JSON Pointer /readMask" in message and f"{PACKAGE}.GetOrderRequest" in message, message
+        assert origin.asked == ["o-7"], "a refused edit sends nothing"
+    finally:
+        origin.stop()

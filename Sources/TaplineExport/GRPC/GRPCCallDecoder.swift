@@ -239,7 +239,7 @@ public struct GRPCCallDecoder: Sendable {
 
     /// gRPC-Web text: the body is base64, possibly several padded runs back to back
     /// (one per write); nil when it is not.
-    static func base64Frames(_ text: [UInt8]) -> [UInt8]? {
+    public static func base64Frames(_ text: [UInt8]) -> [UInt8]? {
         var result: [UInt8] = []
         var start = 0
         var index = 0
