@@ -24,6 +24,14 @@ final class GRPCCallComparisonTests: XCTestCase {
         let rawA = try XCTUnwrap(Calls.view(schemaless, request: [Calls.encode([.string(1, "o-1"), .varint(2, 5)])], response: [reply]))
         let rawB = try XCTUnwrap(Calls.view(schemaless, request: [Calls.encode([.varint(2, 5), .string(1, "o-1")])], response: [reply]))
         XCTAssertEqual(GRPCCallComparison().differences(rawA, rawB), [], "schemaless: keys are field numbers, order ignored")
+        let packed = try XCTUnwrap(Calls.view(schemaless, request: [inOrder], response: [reply]))
+        let unpacked = try XCTUnwrap(Calls.view(schemaless, request: [reordered], response: [reply]))
+        XCTAssertEqual(GRPCCallComparison().differences(packed, unpacked), [], "schemaless: packed and unpacked varints line up")
+        let other = try XCTUnwrap(Calls.view(schemaless, request: [Calls.encode([.string(1, "o-1"), .varint(2, 5), .varint(3, 1),
+                                                                                  .varint(3, 3)])], response: [reply]))
+        guard case .grpcMessage(let changed)? = GRPCCallComparison().differences(packed, other).first,
+              case .json(let changes) = changed.change else { return XCTFail("another element differs") }
+        XCTAssertEqual(changes.map(\.pointer.text), ["/3/1"])
     }
 
     func testAChangedFieldIsReportedByMessageAndPointerAndIgnoreRulesApplyInsideEveryMessage() throws {

@@ -1,4 +1,5 @@
 import TaplineExport
+import TaplineProtobuf
 import TaplineCapture
 import TaplineWire
 
@@ -11,7 +12,8 @@ import TaplineWire
 /// header and trailer rules on `comparedFields`).
 ///
 /// Two encodings of one message compare equal: the JSON form does not keep field order,
-/// packed or unpacked repeated fields (with a schema), or varint spelling. Pure. A value type.
+/// packed or unpacked repeated fields (with a schema; without one as far as
+/// `RawProtobufPackedAlignment` lines them up), or varint spelling. Pure. A value type.
 public struct GRPCCallComparison: Sendable {
     public var json: JSONDiff
 
@@ -55,7 +57,8 @@ public struct GRPCCallComparison: Sendable {
     }
 
     private func messageChange(_ a: GRPCMessageContent, _ b: GRPCMessageContent) -> GRPCMessageDifference.Change? {
-        if let left = a.json, let right = b.json {
+        if var left = a.json, var right = b.json {
+            if case .raw = a, case .raw = b { (left, right) = RawProtobufPackedAlignment.aligned(left, right) }
             let changes = json.changes(from: left, to: right)
             return changes.isEmpty ? nil : .json(changes)
         }

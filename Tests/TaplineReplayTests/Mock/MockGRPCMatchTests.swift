@@ -36,6 +36,9 @@ final class MockGRPCMatchTests: XCTestCase {
         XCTAssertEqual(matcher.matches(call([reordered], decoder: schemaless),
                                        in: try recordings([call([plain], decoder: schemaless)])), [0],
                        "without a schema field numbers are compared, in any order")
+        XCTAssertEqual(matcher.matches(call([reEncoded], decoder: schemaless),
+                                       in: try recordings([call([recorded], decoder: schemaless)])), [0],
+                       "without a schema packed and unpacked varints line up")
         let omitted = Calls.encode([.string(1, "o-1")])
         let withDefault = Calls.encode([.string(1, "o-1"), .varint(2, 0)])
         XCTAssertEqual(matcher.matches(call([withDefault], decoder: schema),
