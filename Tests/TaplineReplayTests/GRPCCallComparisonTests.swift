@@ -94,4 +94,16 @@ final class GRPCCallComparisonTests: XCTestCase {
         XCTAssertEqual(changes.map(\.pointer.text), ["/details/0/name"], "the detail decoded as t.v1.Item")
         XCTAssertEqual(changes.first?.b, .string("ink"))
     }
+
+    func testCallsPairByTheirRequestMessagesNotTheirBytes() throws {
+        let schemaless = GRPCCallDecoder(schema: nil)
+        func digest(_ fields: [Calls.Field]) throws -> String {
+            let messages = try XCTUnwrap(schemaless.requestMessages(target: "/t.v1.S/Get", headers: Calls.requestHeaders,
+                                                                    body: Calls.frames([Calls.encode(fields)])))
+            return RequestBodyDigest.grpcDigest(messages)
+        }
+        XCTAssertEqual(try digest([.string(1, "o-1"), .varint(2, 5)]), try digest([.varint(2, 5), .string(1, "o-1")]),
+                       "field order does not count")
+        XCTAssertNotEqual(try digest([.string(1, "o-1"), .varint(2, 5)]), try digest([.string(1, "o-1"), .varint(2, 6)]))
+    }
 }

@@ -54,8 +54,12 @@ public struct SessionDiff: Sendable {
         let query = url?.query.map { $0.name + "=" + ($0.value ?? "") } ?? []
         var digest = ""
         if flow.requestBody.capturedBytes > 0 {
-            digest = RequestBodyDigest.digest(try load(flow, .request, headers: request.headers).bytes,
-                                              mediaType: MediaType(request.headers.first(name: "Content-Type")))
+            let bytes = try load(flow, .request, headers: request.headers).bytes
+            if let messages = options.grpcDecoder.requestMessages(target: request.target, headers: request.headers, body: bytes) {
+                digest = RequestBodyDigest.grpcDigest(messages)
+            } else {
+                digest = RequestBodyDigest.digest(bytes, mediaType: MediaType(request.headers.first(name: "Content-Type")))
+            }
         }
         return RequestKey(method: request.method, path: url?.path ?? request.target, query: query, bodyDigest: digest)
     }
