@@ -23,7 +23,8 @@ import grpc
 import pytest
 
 from tapline_testkit import util
-from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
+from tapline_testkit.protoc import (compile_descriptor_set, descriptor_pool_of, length_delimited, message_class,
+                                    status_details_bin)
 from tapline_testkit.util import HOST, describe, free_port, run_tapline, tapline_bin, text, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,19 +39,6 @@ def types(tmp_path_factory):
                                             ["tapline/example/v1/orders.proto"])
     pool = descriptor_pool_of(descriptor_set)
     return lambda name: message_class(pool, f"{PACKAGE}.{name}")
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def length_delimited(field: int, payload: bytes) -> bytes:
-    return varint(field << 3 | 2) + varint(len(payload)) + payload
 
 
 class OrdersOrigin:
@@ -76,8 +64,7 @@ class OrdersOrigin:
         Order = self.types("Order")
         if self.version == 2 and request.id == "o-2":
             money = self.types("Money")(currency=1, minor_units=-250)
-            detail = length_delimited(1, f"type.googleapis.com/{PACKAGE}.Money".encode()) + length_delimited(2, money.SerializeToString())
-            status = varint(1 << 3) + varint(5) + length_delimited(2, b"no order o-2") + length_delimited(3, detail)
+            status = status_details_bin(5, "no order o-2", f"{PACKAGE}.Money", money.SerializeToString())
             context.set_trailing_metadata((("grpc-status-details-bin", status),))
             context.abort(grpc.StatusCode.NOT_FOUND, "no order o-2")
         sku = "A-2" if self.version == 2 and request.id == "o-1" else "A-1"

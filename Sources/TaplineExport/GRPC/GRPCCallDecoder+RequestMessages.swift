@@ -26,15 +26,7 @@ extension GRPCCallDecoder {
         } else {
             bytes = body
         }
-        var framer = GRPCMessageFramer(framing: contentType.framing, maxMessageBytes: Int(UInt32.max))
-        var events: [GRPCFramerEvent] = []
-        var failure: GRPCFramingError?
-        do {
-            try framer.consume(bytes[...], into: &events)
-            try framer.finish()
-        } catch {
-            failure = error
-        }
+        let (events, failure) = GRPCMessageFramer.events(ofWholeBody: bytes, framing: contentType.framing)
         var messages: [(content: GRPCMessageContent, payload: ArraySlice<UInt8>)] = []
         var framedBytes = 0
         for case .message(let frame) in events {

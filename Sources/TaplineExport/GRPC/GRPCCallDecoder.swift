@@ -130,15 +130,7 @@ public struct GRPCCallDecoder: Sendable {
         }
         let chunkTimes = BodyChunkTimes(extents: body.extents, scale: contentType.isBase64 ? (4, 3) : (1, 1))
         let headTime = direction == .request ? flow.requestTime : flow.responseTime
-        var framer = GRPCMessageFramer(framing: contentType.framing, maxMessageBytes: Int(UInt32.max))
-        var events: [GRPCFramerEvent] = []
-        var failure: GRPCFramingError?
-        do {
-            try framer.consume(bytes[...], into: &events)
-            try framer.finish()
-        } catch {
-            failure = error
-        }
+        let (events, failure) = GRPCMessageFramer.events(ofWholeBody: bytes, framing: contentType.framing)
         func time(endingAt offset: Int) -> (Timestamp?, Bool) {
             if let chunk = chunkTimes.time(ofByteBefore: offset) { return (chunk, true) }
             return (headTime, false)

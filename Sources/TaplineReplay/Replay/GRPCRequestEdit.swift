@@ -68,13 +68,9 @@ public struct GRPCRequestEdit: Sendable {
     private func recordedFrame(_ flow: CapturedFlow, _ stored: [UInt8], contentType: GRPCContentType,
                                method: String) throws(ReplayEditError) -> GRPCMessageFrame {
         let bytes = contentType.isBase64 ? GRPCCallDecoder.base64Frames(stored) ?? [] : stored
-        var framer = GRPCMessageFramer(framing: contentType.framing, maxMessageBytes: Int(UInt32.max))
-        var events: [GRPCFramerEvent] = []
-        do {
-            try framer.consume(bytes[...], into: &events)
-            try framer.finish()
-        } catch {
-            throw .notUnary(flow.id, method: method, reason: "its recorded request body is not whole gRPC frames: \(error)")
+        let (events, failure) = GRPCMessageFramer.events(ofWholeBody: bytes, framing: contentType.framing)
+        if let failure {
+            throw .notUnary(flow.id, method: method, reason: "its recorded request body is not whole gRPC frames: \(failure)")
         }
         let frames = events.compactMap { event -> GRPCMessageFrame? in
             if case .message(let frame) = event { return frame }
