@@ -50,10 +50,11 @@ public struct MockRequest: Sendable {
         isWebSocket = headers.first(name: "Upgrade")?.lowercased() == "websocket"
     }
 
-    /// A gRPC call (its body is compared as request messages).
-    var isGRPC: Bool {
-        if case .grpc = body { return true }
-        return false
+    /// A native gRPC call (`application/grpc`, `+proto`, ...; not gRPC-Web), whose body is
+    /// compared as request messages and which an unmatched answer must reach as a gRPC status.
+    var isNativeGRPC: Bool {
+        guard case .grpc = body else { return false }
+        return GRPCStatus.isGRPC(contentType: headerValue("Content-Type"))
     }
 
     /// The values of the fields named `name`, joined with ", " ("" when there is none).
