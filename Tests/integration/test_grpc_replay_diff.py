@@ -7,9 +7,11 @@ server changes (a field of a response message, a status with details) and:
   Pointer (within the message), the decoded status details, and `--ignore-path` removes one;
   without a schema the pointers are field numbers;
 - `tapline replay --proto proto/` compares the same way;
-- `tapline mock --proto proto/` answers a client whose request message is encoded
-  differently (other field order) with the recorded response, and a different request gets
-  a gRPC status whose message names the request message and pointer that differ.
+- `tapline mock` (schemaless, then `--proto proto/`) answers a client whose request message
+  is encoded differently (other field order) with the recorded response, and a different
+  request gets a gRPC status whose message names the request message and pointer that differ;
+- `tapline replay --edit N=edit.json --proto proto/` sends the edited message (the server
+  sees it) and the comparison shows the request and response changes; bad edits are refused.
 """
 
 from __future__ import annotations
@@ -188,6 +190,14 @@ def test_mock_matches_a_re_encoded_request_message_and_explains_a_near_miss(tapl
         proxy.stop()
     finally:
         origin.stop()
+
+    schemaless = Mock(tmp_path, proxy.home, proxy.capture_dir, session)
+    try:
+        with grpc.insecure_channel(f"{HOST}:{schemaless.port}") as channel:
+            answer = get_order(channel, types)(recorded_request, timeout=20)
+            assert answer == recorded_answer, "without a schema too: field numbers, in any order"
+    finally:
+        assert schemaless.stop() == 0
 
     mock = Mock(tmp_path, proxy.home, proxy.capture_dir, session, "--proto", str(PROTO_ROOT))
     try:
