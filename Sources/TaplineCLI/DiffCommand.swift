@@ -35,7 +35,7 @@ enum DiffCommand {
       --help                 this text
 
     schemas for gRPC calls (without one, messages are decoded raw, by field number: /1/2):
-    \(ProtoSchemaSources.usage)
+    \(ProtoSchemaSources.fileUsage)
 
     exit status: 0 no differences, 1 differences or unpaired flows, 2 usage error or unreadable session.
     """

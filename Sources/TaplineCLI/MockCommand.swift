@@ -45,9 +45,7 @@ enum MockCommand {
       --quiet                   no live line per request
 
     schemas for gRPC calls (without one, request messages are compared decoded raw, by field number):
-      --proto PATH              a .proto file, or a directory of them (searched recursively); repeatable
-      --proto-path DIR          a root that imports are relative to, like protoc's -I; repeatable
-      --descriptor-set FILE     a binary FileDescriptorSet (protoc -o, buf build -o); repeatable
+    \(ProtoSchemaSources.fileUsage)
 
     SIGHUP reloads the sessions. Exit status: 0 stopped, 1 runtime failure, 2 usage error or unreadable session.
     """

@@ -9,10 +9,15 @@ import TaplineProtobuf
 /// server's reflection).
 struct ProtoSchemaSources {
     static let usage = """
+    \(fileUsage)
+    \(ProtoReflectionOptions.usage)
+    """
+
+    /// The options of `optional(taking:)`: the schema from files only (no `--reflect`).
+    static let fileUsage = """
       --proto PATH            a .proto file, or a directory of them (searched recursively); repeatable
       --proto-path DIR        a root that imports are relative to, like protoc's -I; repeatable
       --descriptor-set FILE   a binary FileDescriptorSet (protoc -o / --descriptor_set_out, buf build -o); repeatable
-    \(ProtoReflectionOptions.usage)
     """
 
     var protoPaths: [String]
