@@ -97,7 +97,7 @@ var targets: [Target] = [
     // serving it back (`tapline mock`).
     .target(name: "TaplineReplay",
             dependencies: ["TaplineHTTPClient", "TaplineNet", "TaplineProxy", "TaplineExport", "TaplineCapture",
-                           "TaplineTLS", "TaplineFlow", "TaplineWire", "TaplineCompression"],
+                           "TaplineTLS", "TaplineFlow", "TaplineWire", "TaplineCompression", "TaplineProtobuf"],
             swiftSettings: strict),
     // MARK: GRPCReflection: a gRPC server reflection client over upstream legs, and the per-upstream cache.
     .target(name: "TaplineGRPCReflection",
@@ -123,7 +123,7 @@ var targets: [Target] = [
     .testTarget(name: "TaplineHTTP2Tests", dependencies: ["TaplineHTTP2", "CTaplineNghttp2Memory", "CNghttp2"]),
     .testTarget(name: "TaplineReplayTests",
                 dependencies: ["TaplineReplay", "TaplineHTTPClient", "TaplineNet", "TaplineExport", "TaplineCapture",
-                               "TaplineFlow", "TaplineWire", "TaplineCLI", "TaplineTestSupport"]),
+                               "TaplineFlow", "TaplineWire", "TaplineCLI", "TaplineTestSupport", "TaplineProtobuf"]),
     .testTarget(name: "TaplineExportTests", dependencies: ["TaplineExport", "TaplineCapture", "TaplineFlow", "TaplineCLI",
                                                          "TaplineProtobuf", "TaplineWire"]),
     // Test doubles and helpers shared by the test targets (a scripted ByteStream, a collecting FlowRecorder,

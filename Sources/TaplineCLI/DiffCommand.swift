@@ -1,21 +1,26 @@
 import Foundation
 import TaplineCapture
 import TaplineExport
+import TaplineProtobuf
 import TaplineReplay
 
-/// `tapline diff A B [--json] [--ignore-header N]... [--ignore-path P]... [--slower-than X] [--filter EXPR]`:
-/// compares two sessions flow by flow (docs/replay.md, "Diff").
+/// `tapline diff A B [--json] [--ignore-header N]... [--ignore-path P]... [--slower-than X] [--filter EXPR]
+/// [--proto PATH]... [--proto-path DIR]... [--descriptor-set FILE]...`:
+/// compares two sessions flow by flow, gRPC calls message by message (docs/replay.md, "Diff").
 /// Exit codes: 0 every paired flow equal and none unpaired, 1 any difference or
 /// unpaired flow, 2 usage error, a session that cannot be found or read, or a damaged flow.
 enum DiffCommand {
     static let usage = """
     usage: tapline diff A B [--json] [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
                             [--filter EXPR] [--capture DIR]
+                            [--proto PATH]... [--proto-path DIR]... [--descriptor-set FILE]...
 
     A and B are sessions: an id, a unique prefix of one, `latest`, or a session directory.
     Flows are paired by request (method, path, query, body), or, when B is a replay of A, each B flow with
     the A flow it re-sent; each pair's status, response
     headers and trailers, gRPC status, body and WebSocket messages are compared (docs/replay.md).
+    A gRPC call's request and response messages are compared one by one as JSON, with its status details;
+    JSON Pointers (and --ignore-path) are within each message: --ignore-path /updatedAt ignores it in every message.
 
     options:
       --json                 machine-readable output (shape in docs/replay.md)
@@ -28,6 +33,9 @@ enum DiffCommand {
       --filter EXPR          compare only the flows matching EXPR, on both sides (see docs/filters.md)
       --capture DIR          where sessions are stored (default ./captures, as for tapline proxy)
       --help                 this text
+
+    schemas for gRPC calls (without one, messages are decoded raw, by field number: /1/2):
+    \(ProtoSchemaSources.fileUsage)
 
     exit status: 0 no differences, 1 differences or unpaired flows, 2 usage error or unreadable session.
     """
@@ -43,6 +51,7 @@ enum DiffCommand {
         let filter: FlowFilter
         var options = SessionDiffOptions()
         let references: [String]
+        let schemaSources: ProtoSchemaSources?
         do {
             root = try args.value("--capture") ?? "captures"
             json = args.flag("--json")
@@ -60,6 +69,7 @@ enum DiffCommand {
                 }
                 options.slowerThan = ratio
             }
+            schemaSources = try ProtoSchemaSources.optional(taking: &args)
             references = args.positionals()
             try args.finish()
             guard references.count == 2 else {
@@ -67,6 +77,13 @@ enum DiffCommand {
             }
         } catch {
             StandardError.writeLine("tapline diff: \(error)\n\n\(usage)")
+            return 2
+        }
+
+        do {
+            options.grpcDecoder = GRPCCallDecoder(schema: try schemaSources?.load())
+        } catch {
+            StandardError.writeLine("tapline diff: \(error)")
             return 2
         }
 

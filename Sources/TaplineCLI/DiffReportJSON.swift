@@ -79,6 +79,23 @@ enum DiffReportJSON {
                 members += [JSONMember("change", .string("payload"))] + bodyMembers(body)
             }
             return .object(members)
+        case .grpcMessage(let message):
+            var members = [JSONMember("kind", .string("grpcMessage")),
+                           JSONMember("direction", .string(message.direction.rawValue)),
+                           JSONMember("index", .integer(message.index))]
+            switch message.change {
+            case .missing(let size):
+                members += [JSONMember("change", .string("missing")), JSONMember("size", .integer(size))]
+            case .extra(let size):
+                members += [JSONMember("change", .string("extra")), JSONMember("size", .integer(size))]
+            case .json(let changes):
+                members += [JSONMember("change", .string("payload"))] + bodyMembers(.json(changes))
+            case .notCompared(let a, let b):
+                members += [JSONMember("change", .string("notCompared")), JSONMember("a", .string(a)), JSONMember("b", .string(b))]
+            }
+            return .object(members)
+        case .grpcStatusDetails(let changes):
+            return .object([JSONMember("kind", .string("grpcStatusDetails"))] + bodyMembers(.json(changes)))
         case .slower(let a, let b):
             return .object([JSONMember("kind", .string("slower")), JSONMember("aMilliseconds", .milliseconds(a)),
                             JSONMember("bMilliseconds", .milliseconds(b))])

@@ -52,6 +52,16 @@ enum DiffReportText {
             case .type(let a, let b): return ["\(prefix): \(a) -> \(b)"]
             case .payload(let body): return describe(body, prefix: prefix, style: style)
             }
+        case .grpcMessage(let message):
+            let prefix = "\(message.direction.rawValue) message \(message.index)"
+            switch message.change {
+            case .missing(let size): return [style.red("\(prefix): only in A (\(size) bytes)")]
+            case .extra(let size): return [style.green("\(prefix): only in B (\(size) bytes)")]
+            case .json(let changes): return describe(.json(changes), prefix: prefix, style: style)
+            case .notCompared(let a, let b): return [style.yellow("\(prefix): \(a) -> \(b)")]
+            }
+        case .grpcStatusDetails(let changes):
+            return describe(.json(changes), prefix: "grpc-status-details", style: style)
         case .slower(let a, let b):
             return [style.yellow("slower: \(milliseconds(a)) -> \(milliseconds(b)) (\(ratio(a, b))x)")]
         }

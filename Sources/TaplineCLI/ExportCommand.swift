@@ -35,7 +35,7 @@ enum ExportCommand {
       --help             this text
 
     schemas for gRPC calls (the messages' JSON; without one, raw by field number):
-    \(ProtoSchemaSources.usage)
+    \(ProtoSchemaSources.fileUsage)
     """
 
     static func run(_ arguments: [String]) -> Int32 {

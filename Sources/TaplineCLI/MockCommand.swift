@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import TaplineCapture
+import TaplineExport
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
@@ -20,7 +21,8 @@ enum MockCommand {
     Answers requests with the responses recorded in the sessions (an id, a unique prefix
     of one, `latest`, or a session directory): HTTP/1.1 and h2c on plain connections, h2 or
     HTTP/1.1 (ALPN) with --listen-tls. A request matches a recorded one with the same method,
-    path, query parameters (in any order) and body (JSON structurally, forms by their fields).
+    path, query parameters (in any order) and body (JSON structurally, forms by their fields). A gRPC call
+    matches on its request messages, each compared as JSON (decoded with the schema, else by field number).
     A WebSocket opening (HTTP/1.1 Upgrade or RFC 8441 over h2) that matches a recorded one is
     accepted and the recorded server messages are played, each after the client message it
     answered; unsolicited ones after their recorded delay.
@@ -47,6 +49,9 @@ enum MockCommand {
       --threads N               event loop threads (default: one per core)
       --quiet                   no live line per request
 
+    schemas for gRPC calls (without one, request messages are compared decoded raw, by field number):
+    \(ProtoSchemaSources.fileUsage)
+
     SIGHUP reloads the sessions. Exit status: 0 stopped, 1 runtime failure, 2 usage error or unreadable session.
     """
 
@@ -56,7 +61,7 @@ enum MockCommand {
             print(usage)
             return 0
         }
-        let options: Options
+        var options: Options
         do {
             options = try Options(&args)
             try args.finish()
@@ -64,10 +69,16 @@ enum MockCommand {
             StandardError.writeLine("tapline mock: \(error)\n\n\(usage)")
             return 2
         }
+        do {
+            options.responderOptions.grpcDecoder = GRPCCallDecoder(schema: try options.schemaSources?.load())
+        } catch {
+            StandardError.writeLine("tapline mock: \(error)")
+            return 2
+        }
         let directories: [String]
         let recordings: [MockRecording]
         do {
-            (directories, recordings) = try load(options.sessions, root: options.root)
+            (directories, recordings) = try load(options.sessions, root: options.root, grpcDecoder: options.responderOptions.grpcDecoder)
         } catch {
             StandardError.writeLine("tapline mock: \(error)")
             return 2
@@ -85,6 +96,8 @@ enum MockCommand {
         var root: String
         var capture: Bool
         var quiet: Bool
+        /// `--proto`, `--proto-path`, `--descriptor-set`: loaded into `responderOptions.grpcDecoder` once parsed.
+        var schemaSources: ProtoSchemaSources?
 
         init(_ args: inout CommandArguments) throws(UsageError) {
             let listen = try args.listenAddress(default: "127.0.0.1:8080")
@@ -138,6 +151,7 @@ enum MockCommand {
             capture = args.flag("--capture")
             root = try args.value("--sessions") ?? "captures"
             quiet = args.flag("--quiet")
+            schemaSources = try ProtoSchemaSources.optional(taking: &args)
             sessions = args.positionals()
             guard !sessions.isEmpty else { throw UsageError("name at least one SESSION to serve") }
             do {
@@ -149,7 +163,8 @@ enum MockCommand {
     }
 
     /// The sessions' directories and their recordings.
-    private static func load(_ references: [String], root: String) throws(MockSessionError) -> ([String], [MockRecording]) {
+    private static func load(_ references: [String], root: String,
+                             grpcDecoder: GRPCCallDecoder) throws(MockSessionError) -> ([String], [MockRecording]) {
         var directories: [String] = []
         for reference in references {
             do {
@@ -158,7 +173,7 @@ enum MockCommand {
                 throw MockSessionError(session: reference, reason: "\(error)")
             }
         }
-        return (directories, try MockSessionLoader.load(directories: directories))
+        return (directories, try MockSessionLoader.load(directories: directories, grpcDecoder: grpcDecoder))
     }
 
     private static func serve(_ options: Options, directories: [String], recordings: [MockRecording]) -> Int32 {
@@ -212,7 +227,8 @@ enum MockCommand {
             sigwait(&signals, &received)
             guard received == SIGHUP else { break }
             do {
-                let reloaded = try MockSessionLoader.load(directories: directories)
+                let reloaded = try MockSessionLoader.load(directories: directories,
+                                                          grpcDecoder: options.responderOptions.grpcDecoder)
                 responder.reload(reloaded)
                 StandardError.writeLine("tapline mock: reloaded \(reloaded.count) recorded responses")
             } catch {

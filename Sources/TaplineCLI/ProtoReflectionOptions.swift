@@ -47,6 +47,18 @@ struct ProtoReflectionOptions {
         timeoutSeconds = timeout ?? 10
     }
 
+    /// `--reflect URL` with settings a command already has (`tapline replay`'s own
+    /// `--insecure`, `--upstream-ca` and `--timeout`).
+    init(url: String, client: HTTPClientConfiguration, timeoutSeconds: Int) throws(UsageError) {
+        do {
+            upstream = try ServerReflectionUpstream(url: url)
+        } catch {
+            throw UsageError("--reflect: \(error)")
+        }
+        self.client = client
+        self.timeoutSeconds = timeoutSeconds
+    }
+
     /// Asks the server, on an event loop of its own; returns once it answered, failed or timed out.
     func fetch(_ query: ServerReflectionQuery) throws(ServerReflectionError) -> ServerReflectionResult {
         let group: EventLoopGroup

@@ -9,10 +9,15 @@ import TaplineProtobuf
 /// server's reflection).
 struct ProtoSchemaSources {
     static let usage = """
+    \(fileUsage)
+    \(ProtoReflectionOptions.usage)
+    """
+
+    /// The options of `optional(taking:)`: the schema from files only (no `--reflect`).
+    static let fileUsage = """
       --proto PATH            a .proto file, or a directory of them (searched recursively); repeatable
       --proto-path DIR        a root that imports are relative to, like protoc's -I; repeatable
       --descriptor-set FILE   a binary FileDescriptorSet (protoc -o / --descriptor_set_out, buf build -o); repeatable
-    \(ProtoReflectionOptions.usage)
     """
 
     var protoPaths: [String]
@@ -31,25 +36,29 @@ struct ProtoSchemaSources {
         }
     }
 
-    private init(protoPaths: [String], importRoots: [String], descriptorSets: [String]) {
+    private init(protoPaths: [String], importRoots: [String], descriptorSets: [String], reflection: ProtoReflectionOptions?) {
         self.protoPaths = protoPaths
         self.importRoots = importRoots
         self.descriptorSets = descriptorSets
-        reflection = nil
+        self.reflection = reflection
     }
 
     /// Takes the options from `arguments` for a command where the schema is optional
-    /// (`show`, `export`); nil when none is given.
+    /// (`show`, `export`, `diff`, `mock`, `replay`); nil when none is given.
+    /// - Parameter reflection: the command's own `--reflect` (`replay`, whose `--insecure`,
+    ///   `--upstream-ca` and `--timeout` are its own and go with it too).
     /// - Throws: `--proto-path` without a source to resolve imports for.
-    static func optional(taking arguments: inout CommandArguments) throws(UsageError) -> ProtoSchemaSources? {
+    static func optional(taking arguments: inout CommandArguments,
+                         reflection: ProtoReflectionOptions? = nil) throws(UsageError) -> ProtoSchemaSources? {
         let protoPaths = arguments.values("--proto")
         let importRoots = arguments.values("--proto-path")
         let descriptorSets = arguments.values("--descriptor-set")
-        guard !protoPaths.isEmpty || !descriptorSets.isEmpty else {
+        guard !protoPaths.isEmpty || !descriptorSets.isEmpty || reflection != nil else {
             if !importRoots.isEmpty { throw UsageError("--proto-path needs --proto PATH (it only says where imports are)") }
             return nil
         }
-        return ProtoSchemaSources(protoPaths: protoPaths, importRoots: importRoots, descriptorSets: descriptorSets)
+        return ProtoSchemaSources(protoPaths: protoPaths, importRoots: importRoots, descriptorSets: descriptorSets,
+                                  reflection: reflection)
     }
 
     /// grpcurl's options for the same schema, for a call to `service`: `-import-path` for

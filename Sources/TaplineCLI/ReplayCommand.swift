@@ -4,6 +4,7 @@ import TaplineExport
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
+import TaplineProtobuf
 import TaplineReplay
 
 /// `tapline replay SESSION [options]`: re-sends a session's flows, records them as a
@@ -17,6 +18,8 @@ enum ReplayCommand {
                                   [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture] [--capture DIR]
                                   [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
                                   [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
+                                  [--proto PATH]... [--proto-path DIR]... [--descriptor-set FILE]... [--reflect URL]
+                                  [--edit FLOW=FILE.json]...
 
     Sends the session's HTTP flows again, over the protocol they were recorded with (HTTP/2 streams that
     were concurrent on one connection go concurrently on one connection), and its WebSocket flows (the
@@ -49,13 +52,20 @@ enum ReplayCommand {
       --allow-truncated      replay flows whose bodies --max-body-capture truncated (sends what was kept)
       --ignore-header NAME, --ignore-path POINTER, --slower-than X
                              comparison rules, as for tapline diff
+      --proto PATH, --proto-path DIR, --descriptor-set FILE
+                             schemas the comparison decodes gRPC messages with, as for tapline diff
+      --reflect URL          also ask the gRPC server at h2c:// or https://host:port for the schema of
+                             the --edit calls (server reflection; --insecure, --upstream-ca, --timeout apply)
+      --edit FLOW=FILE.json  send unary gRPC call FLOW with its request message replaced by the JSON in FILE
+                             (proto3 JSON of the method's input type, encoded with the schema; the recorded
+                             compression and framing kept); repeatable; without --flow only edited flows go
       --help                 this text
 
     exit status: 0 every flow matched, 1 a flow differed, failed or was skipped, 2 usage error or unreadable session.
     """
 
     /// What the command line asked for.
-    private struct Request {
+    struct Request {
         var root = "captures"
         var reference = ""
         var rules = ReplayTargetRules()
@@ -69,6 +79,9 @@ enum ReplayCommand {
         var junitPath: String?
         var allowTruncated = false
         var diff = SessionDiffOptions()
+        var schemaSources: ProtoSchemaSources?
+        /// `--edit FLOW=FILE.json`, in order given.
+        var edits: [ReplayEditOption] = []
     }
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -77,7 +90,7 @@ enum ReplayCommand {
             print(usage)
             return 0
         }
-        let request: Request
+        var request: Request
         do {
             request = try parse(&args)
         } catch {
@@ -93,8 +106,22 @@ enum ReplayCommand {
             return 2
         }
         SessionReaderNotes.write([source], prefix: "tapline replay")
+        let editedBodies: [FlowID: [UInt8]]
+        do {
+            let schema = try loadSchema(request, source: source)
+            request.diff.grpcDecoder = GRPCCallDecoder(schema: schema)
+            editedBodies = try editedRequestBodies(request.edits, source: source, schema: schema)
+        } catch {
+            StandardError.writeLine("tapline replay: \(error)")
+            return 2
+        }
+        if !request.edits.isEmpty {
+            // The edited flows are replayed; without --flow, only they are.
+            request.flowIDs = (request.flowIDs ?? []).union(request.edits.map(\.flow.rawValue))
+        }
         let selected = source.flows.filter { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) }
-        let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated)
+        let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated,
+                              replacementBodies: editedBodies)
         for note in plan.notes { StandardError.writeLine("tapline replay: \(note)") }
         if !source.isClosed {
             StandardError.writeLine("tapline replay: session \(source.id) was not closed (its proxy was killed or is still running): "
@@ -201,6 +228,11 @@ enum ReplayCommand {
             request.diff.ignoredPaths.append(pattern)
         }
         request.diff.slowerThan = try positiveNumber(args.value("--slower-than"), option: "--slower-than")
+        let reflection = try args.value("--reflect").map { url throws(UsageError) in
+            try ProtoReflectionOptions(url: url, client: request.client, timeoutSeconds: request.timeoutSeconds)
+        }
+        request.schemaSources = try ProtoSchemaSources.optional(taking: &args, reflection: reflection)
+        request.edits = try args.values("--edit").map(ReplayEditOption.init)
         let references = args.positionals()
         try args.finish()
         guard references.count == 1 else {

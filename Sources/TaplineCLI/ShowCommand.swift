@@ -25,7 +25,7 @@ enum ShowCommand {
       --help          this text
 
     schemas for gRPC calls (without one, messages are decoded raw, by field number):
-    \(ProtoSchemaSources.usage)
+    \(ProtoSchemaSources.fileUsage)
     """
 
     static func run(_ arguments: [String]) -> Int32 {

@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
+from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class, status_details_bin
 from tapline_testkit.proxy import TaplineProcess
 from tapline_testkit.util import HOST, describe, run_tapline, text
 
@@ -43,23 +43,6 @@ def types(descriptor_set):
 
 def as_dict(message) -> dict:
     return json_format.MessageToDict(message)
-
-
-def status_details_bin(code: int, message: str, detail_type: str, detail: bytes) -> bytes:
-    """An encoded google.rpc.Status (1: code, 2: message, 3: Any{1: type_url, 2: value})."""
-    def length_delimited(field: int, payload: bytes) -> bytes:
-        return bytes([field << 3 | 2]) + varint(len(payload)) + payload
-
-    def varint(value: int) -> bytes:
-        out = bytearray()
-        while True:
-            byte, value = value & 0x7F, value >> 7
-            out.append(byte | (0x80 if value else 0))
-            if not value:
-                return bytes(out)
-
-    any_message = length_delimited(1, f"type.googleapis.com/{detail_type}".encode()) + length_delimited(2, detail)
-    return bytes([1 << 3]) + varint(code) + length_delimited(2, message.encode()) + length_delimited(3, any_message)
 
 
 class OrdersOrigin:

@@ -76,7 +76,7 @@ public struct GRPCCallDecoder: Sendable {
     }
 
     /// The schema's message types and call kind for `service`/`method`; without them, why not.
-    private func schemaMethod(named method: String, of service: String)
+    func schemaMethod(named method: String, of service: String)
         -> (types: (request: String, response: String)?, kind: GRPCCallKind?, noTypeReason: String) {
         guard let schema else { return (nil, nil, "no schema given (--proto or --descriptor-set)") }
         guard let definition = schema.service(named: service) else { return (nil, nil, "the schema has no service \(service)") }
@@ -130,15 +130,7 @@ public struct GRPCCallDecoder: Sendable {
         }
         let chunkTimes = BodyChunkTimes(extents: body.extents, scale: contentType.isBase64 ? (4, 3) : (1, 1))
         let headTime = direction == .request ? flow.requestTime : flow.responseTime
-        var framer = GRPCMessageFramer(framing: contentType.framing, maxMessageBytes: Int(UInt32.max))
-        var events: [GRPCFramerEvent] = []
-        var failure: GRPCFramingError?
-        do {
-            try framer.consume(bytes[...], into: &events)
-            try framer.finish()
-        } catch {
-            failure = error
-        }
+        let (events, failure) = GRPCMessageFramer.events(ofWholeBody: bytes, framing: contentType.framing)
         func time(endingAt offset: Int) -> (Timestamp?, Bool) {
             if let chunk = chunkTimes.time(ofByteBefore: offset) { return (chunk, true) }
             return (headTime, false)
@@ -179,7 +171,7 @@ public struct GRPCCallDecoder: Sendable {
     }
 
     /// One message's content: decompressed, then decoded by the schema, as JSON text, or raw.
-    private func content(_ payload: ArraySlice<UInt8>, compressed: Bool, encoding: String?, contentType: GRPCContentType,
+    func content(_ payload: ArraySlice<UInt8>, compressed: Bool, encoding: String?, contentType: GRPCContentType,
                          typeName: String?, noTypeReason: String) -> GRPCMessageContent {
         let plain: [UInt8]
         do {

@@ -4,7 +4,8 @@ import TaplineCapture
 public struct FlowComparison: Sendable {
     public var a: CapturedFlow
     public var b: CapturedFlow
-    /// In a fixed order: outcome, status, headers, trailers, gRPC status, body, messages, timing.
+    /// In a fixed order: outcome, status, headers, trailers, gRPC status, body (or, for a gRPC call, its messages and
+    /// status details), WebSocket messages, timing.
     public var differences: [FlowDifference]
 
     public var isEqual: Bool { differences.isEmpty }

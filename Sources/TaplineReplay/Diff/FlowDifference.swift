@@ -14,6 +14,10 @@ public enum FlowDifference: Sendable, Equatable {
     case body(BodyDifference)
     /// A WebSocket message.
     case message(WebSocketMessageDifference)
+    /// A gRPC request or response message (`GRPCCallComparison`).
+    case grpcMessage(GRPCMessageDifference)
+    /// The decoded `grpc-status-details-bin` (a `google.rpc.Status` as JSON; `{}` when absent): the changes (never empty).
+    case grpcStatusDetails([JSONChange])
     /// How the flow ended: the recorded error kind (nil: it completed).
     case outcome(a: String?, b: String?)
     /// B took more than `--slower-than` times A's time, in milliseconds.

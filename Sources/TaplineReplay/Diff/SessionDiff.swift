@@ -7,7 +7,8 @@ import TaplineWire
 /// pairs them (`FlowPairing` over each request's `RequestKey`), then compares
 /// each pair's outcome, final status, response headers and trailers
 /// (`HeaderComparison`), gRPC status, response body after content decoding
-/// (`BodyComparison`), WebSocket messages per direction, and, with `slowerThan`,
+/// (`BodyComparison`) or, when both are gRPC calls, their messages and status details
+/// (`GRPCCallComparison`), WebSocket messages per direction, and, with `slowerThan`,
 /// timing. Requests are what pairs flows; what is compared is what came back.
 ///
 /// Reads bodies from the sessions' segment files, one body at a time, at most
@@ -53,8 +54,12 @@ public struct SessionDiff: Sendable {
         let query = url?.query.map { $0.name + "=" + ($0.value ?? "") } ?? []
         var digest = ""
         if flow.requestBody.capturedBytes > 0 {
-            digest = RequestBodyDigest.digest(try load(flow, .request, headers: request.headers).bytes,
-                                              mediaType: MediaType(request.headers.first(name: "Content-Type")))
+            let bytes = try load(flow, .request, headers: request.headers).bytes
+            if let messages = options.grpcDecoder.requestMessages(target: request.target, headers: request.headers, body: bytes) {
+                digest = RequestBodyDigest.grpcDigest(messages)
+            } else {
+                digest = RequestBodyDigest.digest(bytes, mediaType: MediaType(request.headers.first(name: "Content-Type")))
+            }
         }
         return RequestKey(method: request.method, path: url?.path ?? request.target, query: query, bodyDigest: digest)
     }
@@ -69,13 +74,21 @@ public struct SessionDiff: Sendable {
         if a.clientStatus != b.clientStatus, !(Self.openedWebSocket(a) && Self.openedWebSocket(b)) {
             found.append(.status(a: a.clientStatus, b: b.clientStatus))
         }
-        let emptyHeaders = HTTPHeaders()
-        found += options.headers.differences(a.response?.headers ?? emptyHeaders, b.response?.headers ?? emptyHeaders)
+        let calls = try grpcCalls(a, b)
+        let compared: (HTTPHeaders?) -> HTTPHeaders = { fields in
+            let all = fields ?? HTTPHeaders()
+            return calls == nil ? all : GRPCCallComparison.comparedFields(all)
+        }
+        found += options.headers.differences(compared(a.response?.headers), compared(b.response?.headers))
             .map(FlowDifference.header)
-        found += options.headers.differences(a.responseTrailers ?? emptyHeaders, b.responseTrailers ?? emptyHeaders)
+        found += options.headers.differences(compared(a.responseTrailers), compared(b.responseTrailers))
             .map(FlowDifference.trailer)
         if a.grpcStatus != b.grpcStatus { found.append(.grpcStatus(a: a.grpcStatus, b: b.grpcStatus)) }
-        if let body = try responseBodyDifference(a, b) { found.append(.body(body)) }
+        if let calls {
+            found += GRPCCallComparison(json: JSONDiff(ignoredPaths: options.ignoredPaths)).differences(calls.a, calls.b)
+        } else if let body = try responseBodyDifference(a, b) {
+            found.append(.body(body))
+        }
         found += try messageDifferences(a, b).map(FlowDifference.message)
         if let ratio = options.slowerThan, let before = a.durationMilliseconds, let after = b.durationMilliseconds,
            after > before * ratio {

@@ -21,7 +21,9 @@ public struct MockRequest: Sendable {
     ///   - target: origin-form (`/p?q`) or absolute-form (`http://h/p?q`).
     ///   - body: the body as the client sent it; its `Content-Encoding` is undone (as
     ///     `LoadedBody` undoes a recorded body's) when Tapline decodes it, else it is compared as sent.
-    public init(method: String, target: String, headers: HTTPHeaders, body: [UInt8]) {
+    ///   - grpcDecoder: how a gRPC call's request messages are read (the `--proto` schema).
+    public init(method: String, target: String, headers: HTTPHeaders, body: [UInt8],
+                grpcDecoder: GRPCCallDecoder = GRPCCallDecoder(schema: nil)) {
         let url: RequestURL?
         if target.hasPrefix("/") {
             let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -38,7 +40,7 @@ public struct MockRequest: Sendable {
             compared = decoded
         }
         self.init(method: method, url: url, fallbackPath: target, headers: headers,
-                  body: MockRequestBody(compared, contentType: headers.first(name: "Content-Type")))
+                  body: MockRequestBody(compared, target: target, headers: headers, grpcDecoder: grpcDecoder))
     }
 
     init(method: String, url: RequestURL?, fallbackPath: String, headers: HTTPHeaders, body: MockRequestBody) {
@@ -49,6 +51,13 @@ public struct MockRequest: Sendable {
         self.headers = headers
         self.body = body
         isWebSocket = extendedConnect || headers.first(name: "Upgrade")?.lowercased() == "websocket"
+    }
+
+    /// A native gRPC call (`application/grpc`, `+proto`, ...; not gRPC-Web), whose body is
+    /// compared as request messages and which an unmatched answer must reach as a gRPC status.
+    var isNativeGRPC: Bool {
+        guard case .grpc = body else { return false }
+        return GRPCStatus.isGRPC(contentType: headerValue("Content-Type"))
     }
 
     /// The values of the fields named `name`, joined with ", " ("" when there is none).

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// A recording matches when method, path, WebSocket opening or not, query (a multiset, less `--ignore-query`
 /// names), body (`MockRequestBody`: JSON structurally less `--ignore-body-path`, forms
-/// as field sets, else bytes) and every `--match-header` field are equal. Of the
+/// as field sets, a gRPC call's request messages each as JSON less `--ignore-body-path`
+/// inside every message, else bytes) and every `--match-header` field are equal. Of the
 /// matches, the strongest win (Hoverfly's "strongest match"): those that are also equal
 /// where the rules let them differ (the ignored query parameters, the ignored body
 /// paths) before those that are not. The winners, in recorded order, are one sequence:
@@ -100,6 +101,9 @@ public struct MockRequestMatcher: Sendable {
     /// nil when the bodies are equal under the rules; else the JSON Pointers that differ
     /// ("" when the bodies are not both JSON).
     private func bodyDifference(_ received: MockRequestBody, _ recorded: MockRequestBody) -> String? {
+        if case .grpc(let got, let gotDigests) = received, case .grpc(let want, let wantDigests) = recorded {
+            return grpcMessagesDifference(Array(zip(got, gotDigests)), Array(zip(want, wantDigests)))
+        }
         if case .json(let got) = received, case .json(let want) = recorded {
             let changes = JSONDiff(ignoredPaths: rules.ignoredBodyPaths).changes(from: want, to: got)
             guard !changes.isEmpty else { return nil }

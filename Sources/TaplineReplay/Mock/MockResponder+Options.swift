@@ -1,3 +1,4 @@
+import TaplineExport
 import TaplineHTTPClient
 
 extension MockResponder {
@@ -15,6 +16,9 @@ extension MockResponder {
         public var unmatchedStatus = 404
         /// `--fallback URL`: unmatched requests go to this server instead.
         public var fallback: UpstreamTarget?
+        /// How live gRPC calls' request messages are read (`--proto`, `--descriptor-set`);
+        /// the recordings must be loaded with the same (`MockSessionLoader.load`).
+        public var grpcDecoder = GRPCCallDecoder(schema: nil)
 
         public init() {}
     }

@@ -80,7 +80,13 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
         let matched = matcher.matches(request, in: recordings, candidates: candidates)
         if matched.isEmpty {
             if let fallback = options.fallback { return (.fallback(fallback), "-> no match, sent to \(fallback)") }
-            let report = nearMissReport(request)
+            let closest = matcher.nearMisses(request, in: recordings)
+            let report = nearMissReport(request, closest: closest)
+            if request.isNativeGRPC {
+                let status = grpcNearMissStatus(closest: closest.first)
+                return (.respond(.generatedGRPC(status: status, metadata: [("tapline-near-miss", JSONWriter.text(report, indent: nil))])),
+                        "-> gRPC \(status.name) no match")
+            }
             return (.respond(.generated(status: options.unmatchedStatus, json: report)), "-> \(options.unmatchedStatus) no match")
         }
         let key = matched.map { recordings[$0].name }
@@ -131,9 +137,9 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
     }
 
     /// The near-miss report (WireMock's): the request as compared, and the closest
-    /// recordings with what differs in each.
-    private func nearMissReport(_ request: MockRequest) -> JSONValue {
-        let closest = matcher.nearMisses(request, in: recordings).map { miss -> JSONValue in
+    /// recordings (`MockRequestMatcher.nearMisses`) with what differs in each.
+    private func nearMissReport(_ request: MockRequest, closest misses: [(index: Int, mismatches: [MockMismatch])]) -> JSONValue {
+        let closest = misses.map { miss -> JSONValue in
             let recording = recordings[miss.index]
             return .object([
                 JSONMember("recorded", .string(recording.name)),
@@ -150,6 +156,23 @@ public final class MockResponder: UpstreamLegSourceFactory, @unchecked Sendable 
             JSONMember("request", Self.describe(request)),
             JSONMember("closest", .array(closest)),
         ])
+    }
+
+    /// The status an unmatched native gRPC call ends with, in a trailers-only response its
+    /// client can read (an HTTP 404 it would only report as such; a gRPC-Web call, which may
+    /// come over HTTP/1.1, gets the HTTP near-miss report): NOT_FOUND (UNAVAILABLE with
+    /// `--unmatched 502`) with a `grpc-message` naming the closest recording and what differs
+    /// in it (for a request message: its index and JSON Pointers). Called with `lock` held.
+    private func grpcNearMissStatus(closest: (index: Int, mismatches: [MockMismatch])?) -> GRPCStatus {
+        var message = "tapline mock: no recorded call matches"
+        if let closest {
+            let reasons = closest.mismatches.map { mismatch in
+                mismatch.field == "body" ? mismatch.received
+                    : "\(mismatch.field) \(mismatch.received.debugDescription), recorded \(mismatch.recorded.debugDescription)"
+            }
+            message += "; closest \(recordings[closest.index].name): " + reasons.joined(separator: "; ")
+        }
+        return GRPCStatus(code: options.unmatchedStatus == 502 ? 14 : 5, message: message)
     }
 
     private static func describe(_ request: MockRequest) -> JSONValue {

@@ -63,4 +63,18 @@ struct MockResponse: Sendable {
         return MockResponse(head: head, framing: .contentLength(body.count), statedContentLength: nil,
                             body: .generated(body), trailers: nil, delayMilliseconds: 0, problem: nil)
     }
+
+    /// A gRPC trailers-only response the mock makes (an unmatched call): an HTTP/2 200 whose head
+    /// carries `grpc-status`, `grpc-message` (percent-encoded as gRPC requires) and
+    /// `metadata`, and ends the stream (PROTOCOL-HTTP2.md, "Trailers-Only").
+    static func generatedGRPC(status: GRPCStatus, metadata: [(String, String)]) -> MockResponse {
+        let printableButPercent = String((0x20...0x7E).compactMap { $0 == 0x25 ? nil : Character(UnicodeScalar(UInt8($0))) })
+        var fields = [(":status", "200"), ("content-type", "application/grpc"), ("grpc-status", String(status.code)),
+                      ("grpc-message", PercentEncoding.encode(status.message, keep: printableButPercent))]
+        fields += metadata
+        // An HTTP/2 block, as a recorded HTTP/2 head is, so an HTTP/2 owner sends it as is and ends the stream with it.
+        let head = HTTP2HeadTranslator.capturedResponse(HTTPHeaders(fields.map { (name: $0.0, value: $0.1) }))
+        return MockResponse(head: head, framing: .contentLength(0), statedContentLength: nil, headEndsStream: true,
+                            body: .generated([]), trailers: nil, delayMilliseconds: 0, problem: nil)
+    }
 }

@@ -13,8 +13,10 @@ public enum MockSessionLoader {
     /// Request bodies larger than this are compared on their first this-many bytes.
     public static let requestBodyLimit = 16 << 20
 
+    /// - Parameter grpcDecoder: how recorded gRPC calls' request messages are read (the `--proto` schema).
     /// - Throws: `MockSessionError` naming the session, or the flow whose request body cannot be read.
-    public static func load(directories: [String]) throws(MockSessionError) -> [MockRecording] {
+    public static func load(directories: [String],
+                            grpcDecoder: GRPCCallDecoder = GRPCCallDecoder(schema: nil)) throws(MockSessionError) -> [MockRecording] {
         var recordings: [MockRecording] = []
         for directory in directories {
             let session: CapturedSession
@@ -35,7 +37,8 @@ public enum MockSessionLoader {
                 }
                 let mockRequest = MockRequest(method: request.method, url: RequestURL(flow: flow), fallbackPath: request.target,
                                               headers: request.headers,
-                                              body: MockRequestBody(body, contentType: request.headers.first(name: "Content-Type")))
+                                              body: MockRequestBody(body, target: request.target, headers: request.headers,
+                                                                    grpcDecoder: grpcDecoder))
                 recordings.append(MockRecording(flow: flow, session: session.id, request: mockRequest))
             }
         }

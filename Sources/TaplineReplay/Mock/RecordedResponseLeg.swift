@@ -107,7 +107,8 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
             let reason = "the request body is over \(MockSessionLoader.requestBodyLimit) bytes: the mock compares bodies whole and does not take it"
             return schedule(.generated(status: 413, json: .object([JSONMember("error", .string(reason))])))
         }
-        let live = MockRequest(method: request.method, target: request.target, headers: request.headers, body: requestBody)
+        let live = MockRequest(method: request.method, target: request.target, headers: request.headers, body: requestBody,
+                               grpcDecoder: responder.options.grpcDecoder)
         switch responder.answer(live) {
         case .respond(let response): schedule(response)
         case .webSocket(let answer): accept(answer)

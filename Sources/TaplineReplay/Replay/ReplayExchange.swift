@@ -59,7 +59,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private var leg: (any HTTPClientLeg)?
     /// The HTTP/2 connection's leg when `leg` is one of its concurrent streams.
     private var carrier: HTTP2ClientLeg?
-    private var body: CapturedBodyReader?
+    private var body: ReplayRequestBody?
     private var timings = FlowTimings()
     private var timer: LoopTimer?
     private var requestEnded = false
@@ -122,7 +122,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             awaitingContinue = true
             context.loop.scheduleTimer(milliseconds: Self.continueWaitMilliseconds) { [weak self] in self?.stopAwaitingContinue() }
         } else {
-            body = CapturedBodyReader(item.source.requestBody)
+            body = ReplayRequestBody(request, stored: item.source.requestBody)
             sendBody()
         }
         carrier?.flushConcurrentStreams()
@@ -153,7 +153,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard awaitingContinue, !isFinished else { return }
         awaitingContinue = false
         if sawFinalHead { return } // the server answered without it: the body is not sent
-        body = CapturedBodyReader(item.source.requestBody)
+        body = ReplayRequestBody(request, stored: item.source.requestBody)
         sendBody()
         carrier?.flushConcurrentStreams()
     }

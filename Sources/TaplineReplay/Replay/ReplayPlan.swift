@@ -23,13 +23,17 @@ public struct ReplayPlan {
     /// stored request body is missing from the session directory, WebSocket flows whose
     /// handshake was refused or one of whose messages was not recorded whole, and
     /// requests `ReplayRequestRewriter` refuses.
-    public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool) {
+    /// - Parameter replacementBodies: request bodies sent instead of the stored ones, by
+    ///   flow (`tapline replay --edit`, `GRPCRequestEdit`).
+    public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool,
+                replacementBodies: [FlowID: [UInt8]] = [:]) {
         var items: [ReplayItem] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [String] = []
         for flow in flows {
             switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated) {
-            case .success(let request):
+            case .success(let recorded):
+                let request = replacementBodies[flow.id].map(recorded.replacingBody) ?? recorded
                 let script = flow.kind == .websocket
                     ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
                 items.append(ReplayItem(source: flow, request: request, webSocket: script))

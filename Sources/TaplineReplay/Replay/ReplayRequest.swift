@@ -14,14 +14,17 @@ public struct ReplayRequest {
     public let head: LegRequestHead
     /// The request head the replay session records (an HTTP/2 block as `capturedRequest`).
     public let recordedHead: HTTPRequestHead
-    /// Stored request body bytes to send (what the capture kept).
+    /// Request body bytes to send: what the capture kept, or `replacementBody`'s count.
     public let bodyBytes: UInt64
+    /// The body to send instead of the stored one (`tapline replay --edit`); nil: the stored body.
+    public let replacementBody: [UInt8]?
     public let trailers: HTTPHeaders?
     /// The request asks `Expect: 100-continue`: its body waits for a 100 (or a short timeout).
     public let expectsContinue: Bool
 
     public init(sourceFlow: FlowID, target: UpstreamTarget, offer: UpstreamProtocolOffer, head: LegRequestHead,
-                recordedHead: HTTPRequestHead, bodyBytes: UInt64, trailers: HTTPHeaders?, expectsContinue: Bool) {
+                recordedHead: HTTPRequestHead, bodyBytes: UInt64, trailers: HTTPHeaders?, expectsContinue: Bool,
+                replacementBody: [UInt8]? = nil) {
         self.sourceFlow = sourceFlow
         self.target = target
         self.offer = offer
@@ -30,6 +33,31 @@ public struct ReplayRequest {
         self.bodyBytes = bodyBytes
         self.trailers = trailers
         self.expectsContinue = expectsContinue
+        self.replacementBody = replacementBody
+    }
+
+    /// The same request sending `body` instead of the stored one; a stated length
+    /// (`Content-Length`, `content-length` in an HTTP/2 block) is set to its size.
+    public func replacingBody(_ body: [UInt8]) -> ReplayRequest {
+        func restated(_ fields: HTTPHeaders) -> HTTPHeaders {
+            guard fields.contains(name: "Content-Length") else { return fields }
+            var result = fields
+            result.replaceOrAdd(name: fields.contains(name: ":method") ? "content-length" : "Content-Length", value: String(body.count))
+            return result
+        }
+        let newHead: LegRequestHead
+        switch head {
+        case .http1(var head):
+            head.headers = restated(head.headers)
+            newHead = .http1(head)
+        case .http2(let fields):
+            newHead = .http2(restated(fields))
+        }
+        var recorded = recordedHead
+        recorded.headers = restated(recorded.headers)
+        return ReplayRequest(sourceFlow: sourceFlow, target: target, offer: offer, head: newHead, recordedHead: recorded,
+                             bodyBytes: UInt64(body.count), trailers: trailers, expectsContinue: expectsContinue,
+                             replacementBody: body)
     }
 
     /// The same request with a fresh `Sec-WebSocket-Key` (a WebSocket handshake: each

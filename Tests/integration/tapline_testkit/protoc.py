@@ -30,3 +30,25 @@ def descriptor_pool_of(descriptor_set: Path):
 def message_class(pool, full_name: str):
     from google.protobuf import message_factory
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
+
+
+def varint(value: int) -> bytes:
+    """A protobuf base-128 varint."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def length_delimited(field: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (wire type 2): tag, length, payload."""
+    return varint(field << 3 | 2) + varint(len(payload)) + payload
+
+
+def status_details_bin(code: int, message: str, detail_type: str, detail: bytes) -> bytes:
+    """An encoded google.rpc.Status (1: code, 2: message, 3: Any{1: type_url, 2: value}), as
+    `grpc-status-details-bin` carries it."""
+    any_message = length_delimited(1, f"type.googleapis.com/{detail_type}".encode()) + length_delimited(2, detail)
+    return bytes([1 << 3]) + varint(code) + length_delimited(2, message.encode()) + length_delimited(3, any_message)
