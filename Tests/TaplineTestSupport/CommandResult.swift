@@ -22,13 +22,15 @@ public func runCommand(_ executable: String, _ arguments: [String], input: Strin
     _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
     let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
     let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
-    let stdin = Pipe()
+    // stdin is a file, not a pipe: a command that exits before reading it (openssl
+    // s_client refusing the handshake) must not make the write fail with EPIPE.
+    _ = FileManager.default.createFile(atPath: directory + "/in", contents: Data(input.utf8))
+    let stdin = try FileHandle(forReadingFrom: URL(fileURLWithPath: directory + "/in"))
     process.standardOutput = stdout
     process.standardError = stderr
     process.standardInput = stdin
     try process.run()
-    stdin.fileHandleForWriting.write(Data(input.utf8))
-    try stdin.fileHandleForWriting.close()
+    try stdin.close()
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning, Date() < deadline { usleep(10_000) }
     if process.isRunning { process.terminate() }
