@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from tapline_testkit.capture import wait_for_every_flow_ended
 from tapline_testkit.grpc_origin import SERVICE as ECHO_SERVICE, GrpcOrigin
 from tapline_testkit.h2 import H2Client, H2Origin
 from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
@@ -151,6 +152,7 @@ def gateway(tmp_path_factory, types):
 def show_calls(proxy) -> list[dict]:
     """Every flow's `show --flow N --json --proto proto/`, in order."""
     session = proxy.session_dir()
+    wait_for_every_flow_ended(session)
     listed = run_tapline("show", str(session), "--json", "--proto", str(PROTO_ROOT), timeout=60)
     assert listed.returncode == 0, describe(listed)
     details = []
