@@ -12,7 +12,8 @@ final class ScriptedServer: @unchecked Sendable {
          configure: @escaping (ScriptedHandler, TCPConnection) -> Void) throws {
         self.loop = loop
         listener = try TCPListener(loop: loop, address: SocketAddress(host: host, port: 0)) {
-            [unowned self] connection in
+            [weak self] connection in
+            guard let self else { return connection.close() }
             let handler = ScriptedHandler()
             connection.delegate = handler
             self.handlers.append(handler)
