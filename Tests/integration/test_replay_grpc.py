@@ -1,6 +1,6 @@
-"""`tapline replay` of recorded gRPC calls, all four kinds, at byte level (issue #23): a
-grpcio server with generic handlers on raw bytes, called through Tapline (reverse h2c)
-by a grpcio client; the session is replayed against the server (h2c by prior knowledge,
+"""`tapline replay` of recorded gRPC calls, all four kinds (and a trailers-only error), at
+byte level (issue #23): a grpcio server with generic handlers on raw bytes, called
+through Tapline (reverse h2c) by a grpcio client; the session is replayed against the server (h2c by prior knowledge,
 and over TLS with ALPN h2). The server must get the same request messages, byte for byte,
 and metadata; the replay compares each call with its recording (`grpc-status`, trailers,
 bodies): equal against the same server, and exactly the changed status and the changed
@@ -32,8 +32,9 @@ BIDI_REQUESTS = [b"one", b"two", b"three"]
 
 
 class ReplayEchoOrigin:
-    """Unary, ServerStream, ClientStream and Bidi on raw bytes; `received[method]` lists each
-    call's request messages as the handler got them, and `metadata[method]` its `x-tag`.
+    """Unary, ServerStream, ClientStream, Bidi and Fail (trailers-only NOT_FOUND) on raw bytes;
+    `received[method]` lists each call's request messages as the handler got them, and
+    `metadata[method]` its `x-tag`.
     `changed`: Unary answers the same message with status DATA_LOSS, and ServerStream's
     second message is different; everything else as before.
     `tls`: serve over TLS (ALPN h2) with the test CA's certificate."""
@@ -49,6 +50,7 @@ class ReplayEchoOrigin:
             "ServerStream": grpc.unary_stream_rpc_method_handler(self._server_stream),
             "ClientStream": grpc.stream_unary_rpc_method_handler(self._client_stream),
             "Bidi": grpc.stream_stream_rpc_method_handler(self._bidi),
+            "Fail": grpc.unary_unary_rpc_method_handler(self._fail),
         }
         self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
         if tls is None:
@@ -84,6 +86,12 @@ class ReplayEchoOrigin:
         self._note("ClientStream", messages, context)
         return b"count=%d;" % len(messages) + b"|".join(messages)
 
+    def _fail(self, request: bytes, context) -> bytes:
+        """A trailers-only answer: NOT_FOUND with a message and trailing metadata, no message."""
+        self._note("Fail", [request], context)
+        context.set_trailing_metadata((("x-why", "testing"),))
+        context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+
     def _bidi(self, requests, context):
         messages = []
         for message in requests:  # answered one by one, as they arrive
@@ -92,8 +100,8 @@ class ReplayEchoOrigin:
         self._note("Bidi", messages, context)
 
 
-def call_all_four(channel: grpc.Channel) -> None:
-    """One call of each kind (with an `x-tag` each), checking the answers."""
+def call_each_kind(channel: grpc.Channel) -> None:
+    """One call of each kind and one that fails (with an `x-tag` each), checking the answers."""
     def method(name: str, kind: str):
         return getattr(channel, kind)(f"/{SERVICE}/{name}")
 
@@ -105,14 +113,19 @@ def call_all_four(channel: grpc.Channel) -> None:
                                                   timeout=20).startswith(b"count=3;")
     assert list(method("Bidi", "stream_stream")(iter(BIDI_REQUESTS), metadata=(("x-tag", "b"),), timeout=20)) == \
         [m[::-1] for m in BIDI_REQUESTS]
+    try:
+        method("Fail", "unary_unary")(b"?", metadata=(("x-tag", "f"),), timeout=20)
+        raise AssertionError("Fail answered")
+    except grpc.RpcError as error:
+        assert error.code() == grpc.StatusCode.NOT_FOUND and error.details() == "no such thing"
 
 
 def record(tapline, upstream: str, *args: str) -> tuple:
-    """The four calls through `tapline --reverse upstream` (h2c from the client); returns
+    """The five calls through `tapline --reverse upstream` (h2c from the client); returns
     (the stopped proxy, the session directory)."""
     proxy = tapline("--reverse", upstream, *args)
     with grpc.insecure_channel(f"{HOST}:{proxy.port}") as channel:
-        call_all_four(channel)
+        call_each_kind(channel)
     session = proxy.session_dir()
     proxy.stop()
     return proxy, str(session)
@@ -120,9 +133,9 @@ def record(tapline, upstream: str, *args: str) -> tuple:
 
 EXPECTED_RECEIVED = {
     "Unary": [[UNARY_REQUEST]], "ServerStream": [[SERVER_STREAM_REQUEST]],
-    "ClientStream": [CLIENT_STREAM_REQUESTS], "Bidi": [BIDI_REQUESTS],
+    "ClientStream": [CLIENT_STREAM_REQUESTS], "Bidi": [BIDI_REQUESTS], "Fail": [[b"?"]],
 }
-EXPECTED_TAGS = {"Unary": ["u"], "ServerStream": ["s"], "ClientStream": ["c"], "Bidi": ["b"]}
+EXPECTED_TAGS = {"Unary": ["u"], "ServerStream": ["s"], "ClientStream": ["c"], "Bidi": ["b"], "Fail": ["f"]}
 
 
 def replayed_flows(proxy, report_path) -> dict[str, dict]:
@@ -141,13 +154,13 @@ def test_all_four_call_kinds_replay_byte_for_byte_and_equal_over_h2c(tapline, tm
         report = tmp_path / "r.json"
         p = replay(proxy, source, "--target", f"h2c://{HOST}:{origin.port}", "--report", str(report))
         assert p.returncode == 0, describe(p)
-        assert "all matched: sent 4: 4 equal, 0 different, 0 failed; 0 skipped" in text(p), describe(p)
+        assert "all matched: sent 5: 5 equal, 0 different, 0 failed; 0 skipped" in text(p), describe(p)
         # the server got the recorded request messages again, byte for byte, with their metadata
         assert origin.received == EXPECTED_RECEIVED and origin.metadata == EXPECTED_TAGS
     finally:
         origin.stop()
     flows = replayed_flows(proxy, report)
-    assert sorted(flows) == ["Bidi", "ClientStream", "ServerStream", "Unary"], flows
+    assert sorted(flows) == ["Bidi", "ClientStream", "Fail", "ServerStream", "Unary"], flows
     assert all(flow["result"] == "equal" for flow in flows.values()), flows
 
 
@@ -162,17 +175,19 @@ def test_a_changed_status_and_response_message_are_exactly_the_differences(tapli
         report = tmp_path / "r.json"
         p = replay(proxy, source, "--target", f"h2c://{HOST}:{changed.port}", "--report", str(report))
         assert p.returncode == 1, describe(p)
-        assert "sent 4: 2 equal, 2 different, 0 failed; 0 skipped" in text(p), describe(p)
+        assert "sent 5: 3 equal, 2 different, 0 failed; 0 skipped" in text(p), describe(p)
         assert changed.received == EXPECTED_RECEIVED
     finally:
         changed.stop()
     flows = replayed_flows(proxy, report)
-    assert flows["ClientStream"]["result"] == "equal" and flows["Bidi"]["result"] == "equal", flows
+    assert [flows[name]["result"] for name in ("ClientStream", "Bidi", "Fail")] == ["equal"] * 3, flows
     unary = flows["Unary"]
     assert unary["result"] == "different", unary
     (status,) = [d for d in unary["differences"] if d["kind"] == "grpcStatus"]
     assert (status["a"]["code"], status["b"]["code"], status["b"]["message"]) == (0, 15, "lost"), status
-    assert [d["kind"] for d in unary["differences"]] == ["grpcStatus"], unary["differences"]
+    # the status's trailers, as fields, and as the gRPC status: nothing else (headers, message)
+    assert [(d["kind"], d.get("name")) for d in unary["differences"]] == [
+        ("trailer", "grpc-message"), ("trailer", "grpc-status"), ("grpcStatus", None)], unary["differences"]
     stream = flows["ServerStream"]
     assert stream["result"] == "different", stream
     assert [d["kind"] for d in stream["differences"]] == ["body"], stream["differences"]
@@ -189,7 +204,7 @@ def test_calls_replay_over_tls_h2(tapline, test_ca, tmp_path):
         p = replay(proxy, source, "--target", f"https://localhost:{origin.port}", "--upstream-ca",
                    str(test_ca.ca_cert), "--report", str(report))
         assert p.returncode == 0, describe(p)
-        assert "all matched: sent 4: 4 equal, 0 different, 0 failed; 0 skipped" in text(p), describe(p)
+        assert "all matched: sent 5: 5 equal, 0 different, 0 failed; 0 skipped" in text(p), describe(p)
         assert origin.received == EXPECTED_RECEIVED and origin.metadata == EXPECTED_TAGS
     finally:
         origin.stop()
