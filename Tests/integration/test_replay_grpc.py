@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import threading
-from concurrent import futures
 from typing import Optional
 
 import grpc
 
+from tapline_testkit.grpc_origin import start_generic_server
 from tapline_testkit.origin import TestCA
 from tapline_testkit.util import HOST, describe, text
 
@@ -44,7 +44,6 @@ class ReplayEchoOrigin:
         self.received: dict[str, list[list[bytes]]] = {}
         self.metadata: dict[str, list[Optional[str]]] = {}
         self.lock = threading.Lock()
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         handlers = {
             "Unary": grpc.unary_unary_rpc_method_handler(self._unary),
             "ServerStream": grpc.unary_stream_rpc_method_handler(self._server_stream),
@@ -52,13 +51,7 @@ class ReplayEchoOrigin:
             "Bidi": grpc.stream_stream_rpc_method_handler(self._bidi),
             "Fail": grpc.unary_unary_rpc_method_handler(self._fail),
         }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        if tls is None:
-            self.port = self.server.add_insecure_port(f"{HOST}:0")
-        else:
-            credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
-            self.port = self.server.add_secure_port(f"{HOST}:0", credentials)
-        self.server.start()
+        self.server, self.port = start_generic_server(SERVICE, handlers, tls)
 
     def stop(self) -> None:
         self.server.stop(grace=None)

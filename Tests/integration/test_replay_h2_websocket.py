@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 
 from tapline_testkit import websocket as wsk
-from tapline_testkit.capture import read_events
 from tapline_testkit.h2_websocket import H2WebSocketClient, H2WebSocketOrigin
 from tapline_testkit.util import HOST, describe, text
 
@@ -27,23 +26,6 @@ CLIENT_MESSAGES: list = ["hello", b"\x00\x01binary\xff", '{"subscribe": "prices"
 CLOSE = (4000, "client done")
 
 
-def extended_connect_flows(session: Path) -> dict[int, dict]:
-    """flow id -> {"request", "response", "messages", "ended"} for the extended CONNECT flows."""
-    flows: dict[int, dict] = {}
-    for e in read_events(session):
-        flow = e.get("flow")
-        if e["type"] == "requestHead" and e["method"] == "CONNECT":
-            flows[flow] = {"request": e, "response": None, "messages": [], "ended": None}
-        elif flow in flows:
-            if e["type"] == "responseHead":
-                flows[flow]["response"] = e
-            elif e["type"] == "wsMessage":
-                flows[flow]["messages"].append(e)
-            elif e["type"] == "flowEnded":
-                flows[flow]["ended"] = e
-    return flows
-
-
 def conversation(session: Path, flow: dict) -> list[tuple]:
     """(direction, opcode, payload or close code and reason) of a flow's messages."""
     return [(m["dir"], m["opcode"], (m.get("code"), m.get("reason")) if m["opcode"] == "close"
@@ -52,33 +34,32 @@ def conversation(session: Path, flow: dict) -> list[tuple]:
 
 def converse(client: H2WebSocketClient, greeting: bool) -> None:
     """The greeting (when the server sends one), each of CLIENT_MESSAGES and its answer,
-    then CLOSE and the end of the stream."""
-    assert client.open() == 200, client.headers
-    if greeting:
-        client.wait(lambda: len(client.messages) == 1, "the greeting")
-    for message in CLIENT_MESSAGES:
-        expected = len(client.messages) + 1
-        client.send(message)
-        client.wait(lambda: len(client.messages) == expected, "the answer")
-    client.send_close(*CLOSE)
-    client.wait(lambda: client.close_received is not None, "the server's close")
-    client.end_stream()
-    client.wait(lambda: client.ended, "the end of the stream")
+    then CLOSE and the end of the stream; the client's connection is closed after."""
+    try:
+        assert client.open() == 200, client.headers
+        if greeting:
+            client.wait(lambda: len(client.messages) == 1, "the greeting")
+        for message in CLIENT_MESSAGES:
+            expected = len(client.messages) + 1
+            client.send(message)
+            client.wait(lambda: len(client.messages) == expected, "the answer")
+        client.send_close(*CLOSE)
+        client.wait(lambda: client.close_received is not None, "the server's close")
+        client.end_stream()
+        client.wait(lambda: client.ended, "the end of the stream")
+    finally:
+        client.close()
 
 
 def record_through_forward_tls(tapline, test_ca, origin: H2WebSocketOrigin) -> tuple:
     """Records the conversation through a forward proxy (CONNECT, then TLS with ALPN h2 to
     `origin`); returns (the proxy, the closed session's directory)."""
     proxy = tapline("--upstream-ca", str(test_ca.ca_cert))
-    client = H2WebSocketClient(proxy.port, origin.authority, "/echo?room=1", tls_ca=proxy.wait_for_ca(),
-                               connect_to=origin.authority, scheme="https")
-    try:
-        converse(client, greeting=False)
-    finally:
-        client.close()
+    converse(H2WebSocketClient(proxy.port, origin.authority, "/echo?room=1", tls_ca=proxy.wait_for_ca(),
+                               connect_to=origin.authority, scheme="https"), greeting=False)
     session = proxy.session_dir()
     proxy.stop()
-    (flow,) = extended_connect_flows(session).values()
+    (flow,) = wsk.extended_connect_flows(session).values()
     assert flow["ended"] is not None and flow["ended"].get("error") is None, flow["ended"]
     return proxy, session
 
@@ -107,10 +88,10 @@ def test_a_websocket_recorded_over_h2_replays_as_an_extended_connect_over_h2(tap
     finally:
         origin.stop()
     replayed = proxy.capture_dir / json.loads(report.read_text())["replay"]["session"]
-    (flow,) = extended_connect_flows(replayed).values()
+    (flow,) = wsk.extended_connect_flows(replayed).values()
     assert flow["request"]["version"] == "HTTP/2" and flow["response"]["status"] == 200, flow
     assert flow["ended"].get("error") is None, flow["ended"]
-    (recorded,) = extended_connect_flows(source).values()
+    (recorded,) = wsk.extended_connect_flows(source).values()
     assert conversation(replayed, flow) == conversation(source, recorded)
     assert conversation(replayed, flow)[-2:] == [("client", "close", CLOSE), ("server", "close", CLOSE)]
     p = proxy.cli("diff", str(source), str(replayed))
@@ -151,11 +132,7 @@ def test_an_h2c_target_gets_the_extended_connect_by_prior_knowledge(tapline):
     origin = greeting_origin(received, {})
     try:
         recorder = tapline("--reverse", origin.http_url)
-        client = H2WebSocketClient(recorder.port, f"{HOST}:{recorder.port}", "/feed?room=1")
-        try:
-            converse(client, greeting=True)
-        finally:
-            client.close()
+        converse(H2WebSocketClient(recorder.port, f"{HOST}:{recorder.port}", "/feed?room=1"), greeting=True)
         source = recorder.session_dir()
         recorder.stop()
         assert received == CLIENT_MESSAGES
@@ -169,9 +146,9 @@ def test_an_h2c_target_gets_the_extended_connect_by_prior_knowledge(tapline):
         server.stop()
     finally:
         origin.stop()
-    (flow,) = extended_connect_flows(served).values()
+    (flow,) = wsk.extended_connect_flows(served).values()
     assert flow["request"]["version"] == "HTTP/2", flow["request"]
     assert dict((k.lower(), v) for k, v in flow["request"]["headers"])[":protocol"] == "websocket"
     assert flow["ended"].get("error") is None, flow["ended"]
-    (recorded,) = extended_connect_flows(source).values()
+    (recorded,) = wsk.extended_connect_flows(source).values()
     assert conversation(served, flow) == conversation(source, recorded)
