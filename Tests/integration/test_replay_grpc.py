@@ -6,13 +6,15 @@ and metadata; the replay compares each call with its recording (`grpc-status`, t
 bodies): equal against the same server, and exactly the changed status and the changed
 response message against a changed one.
 
-Bidi: replay sends the recorded request body as it was recorded (all its DATA, then the
-end); this server answers each message as it comes, as an interactive one would.
+Bidi: the recording client is interactive (each message once the answer to the one before
+arrived); replay sends the recorded request body as it was recorded (all its DATA, then
+the end), and this server, which answers each message as it comes, answers it the same.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from typing import Optional
 
@@ -104,8 +106,18 @@ def call_each_kind(channel: grpc.Channel) -> None:
                                                           timeout=20)) == [b"message-0", b"message-1", b"message-2"]
     assert method("ClientStream", "stream_unary")(iter(CLIENT_STREAM_REQUESTS), metadata=(("x-tag", "c"),),
                                                   timeout=20).startswith(b"count=3;")
-    assert list(method("Bidi", "stream_stream")(iter(BIDI_REQUESTS), metadata=(("x-tag", "b"),), timeout=20)) == \
-        [m[::-1] for m in BIDI_REQUESTS]
+    answered: queue.Queue = queue.Queue()
+
+    def ping_pong():  # each message once the answer to the one before arrived: an interactive client
+        for message in BIDI_REQUESTS:
+            yield message
+            answered.get(timeout=20)
+
+    replies = []
+    for reply in method("Bidi", "stream_stream")(ping_pong(), metadata=(("x-tag", "b"),), timeout=20):
+        replies.append(reply)
+        answered.put(reply)
+    assert replies == [m[::-1] for m in BIDI_REQUESTS]
     try:
         method("Fail", "unary_unary")(b"?", metadata=(("x-tag", "f"),), timeout=20)
         raise AssertionError("Fail answered")
