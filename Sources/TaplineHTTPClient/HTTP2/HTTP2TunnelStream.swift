@@ -51,7 +51,7 @@ public final class HTTP2TunnelStream: ByteStream, HTTP2UpstreamStreamDelegate {
     static let maxQueued = HTTPClientBufferLimits.http2StreamSendQueue
 
     public init(session: HTTP2Session, stream: Int32, transport: any ByteStream, closeGrace: Int,
-         needsPump: @escaping () -> Void) {
+                needsPump: @escaping () -> Void) {
         self.session = session
         self.streamID = stream
         self.carrier = transport
