@@ -261,7 +261,8 @@ enum ReplayCommand {
         return description
     }
 
-    /// Runs the replay on an event loop of its own; returns once every flow is finished.
+    /// Runs the replay on an event loop of its own; returns once every flow is finished and
+    /// the notes on flows sent otherwise than recorded (`ReplayRunner.notes`) are written.
     private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder) throws(NetError) {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
@@ -279,6 +280,7 @@ enum ReplayCommand {
         let lineDone = DispatchSemaphore(value: 0)
         loop.execute {
             finished.value.finish()
+            for note in bound.value.notes { StandardError.writeLine("tapline replay: \(note)") }
             lineDone.signal()
         }
         lineDone.wait()

@@ -164,24 +164,74 @@ final class ReplayRequestRewriterTests: XCTestCase {
         XCTAssertEqual(first.headers.values(name: "Sec-WebSocket-Key").count, 1)
     }
 
-    func testAnExtendedConnectBecomesAnHTTP1Upgrade() throws {
-        var socket = flow(HTTPRequestHead(method: "CONNECT", target: "/chat", version: .http2, headers: HTTPHeaders([
+    private func extendedConnectFlow() -> CapturedFlow {
+        var socket = flow(HTTPRequestHead(method: "CONNECT", target: "/chat?room=1", version: .http2, headers: HTTPHeaders([
             (name: ":method", value: "CONNECT"), (name: ":protocol", value: "websocket"), (name: ":scheme", value: "https"),
-            (name: ":path", value: "/chat"), (name: ":authority", value: "api.test:8080"),
-            (name: "sec-websocket-version", value: "13"), (name: "sec-websocket-protocol", value: "chat"),
+            (name: ":path", value: "/chat?room=1"), (name: ":authority", value: "api.test:8080"),
+            (name: "sec-websocket-version", value: "13"), (name: "sec-websocket-protocol", value: "chat, superchat"),
+            (name: "sec-websocket-extensions", value: "permessage-deflate; client_max_window_bits"),
+            (name: "origin", value: "https://api.test:8080"), (name: "cookie", value: "a=1"),
         ])), scheme: "https")
         socket.kind = .websocket
-        let request = try ReplayRequestRewriter.request(for: socket, rules: ReplayTargetRules())
+        return socket
+    }
+
+    /// RFC 8441 §4/§5: recorded over HTTP/2 and sent to an HTTP/2 destination, the
+    /// WebSocket is an extended CONNECT again, with the recorded offer and no key, Upgrade
+    /// or Connection; its fallback is the HTTP/1.1 Upgrade.
+    func testAnExtendedConnectStaysOneOverHTTP2WithTheUpgradeAsItsFallback() throws {
+        let request = try ReplayRequestRewriter.request(for: extendedConnectFlow(), rules: ReplayTargetRules())
+        XCTAssertTrue(request.isExtendedConnect)
+        XCTAssertEqual(request.offer, .http2OrHTTP1)
+        guard case .http2(let block) = request.head else { return XCTFail("not an HTTP/2 block: \(request.head)") }
+        XCTAssertEqual(block.map { "\($0.name): \($0.value)" }, [
+            ":method: CONNECT", ":protocol: websocket", ":scheme: https", ":authority: api.test:8080",
+            ":path: /chat?room=1", "sec-websocket-version: 13", "sec-websocket-protocol: chat, superchat",
+            "sec-websocket-extensions: permessage-deflate; client_max_window_bits",
+            "origin: https://api.test:8080", "cookie: a=1",
+        ])
+        XCTAssertEqual(request.recordedHead.method, "CONNECT")
+        XCTAssertEqual(request.recordedHead.target, "/chat?room=1")
+        XCTAssertTrue(WebSocketHandshake.isExtendedConnectRequest(request.recordedHead))
+        XCTAssertEqual(request.withFreshWebSocketKey().head.method, "CONNECT") // no key to refresh
+
+        let fallback = request.fallingBackToHTTP1Upgrade()
+        XCTAssertFalse(fallback.isExtendedConnect)
+        XCTAssertEqual(fallback.offer, .http1)
+        XCTAssertEqual(fallback.target, request.target)
+        let head = try XCTUnwrap(http1(fallback))
+        XCTAssertEqual(head.method, "GET")
+        XCTAssertTrue(WebSocketHandshake.isUpgradeRequest(head))
+        XCTAssertTrue(WebSocketHandshake.isValidKey(head.headers.first(name: "Sec-WebSocket-Key") ?? ""))
+        XCTAssertEqual(head.headers.first(name: "sec-websocket-protocol"), "chat, superchat")
+        XCTAssertEqual(fallback.recordedHead, head)
+    }
+
+    /// An h2c target keeps it an extended CONNECT by prior knowledge, with `:scheme http`
+    /// and the target's authority.
+    func testAnExtendedConnectToAnH2CTargetUsesPriorKnowledge() throws {
+        let rules = ReplayTargetRules(target: try ReplayTarget(url: "h2c://127.0.0.1:9000"))
+        let request = try ReplayRequestRewriter.request(for: extendedConnectFlow(), rules: rules)
+        XCTAssertTrue(request.isExtendedConnect)
+        XCTAssertTrue(request.offer.priorKnowledgeHTTP2)
+        XCTAssertEqual(http2(request)[":scheme"], "http")
+        XCTAssertEqual(http2(request)[":authority"], "127.0.0.1:9000")
+    }
+
+    func testAnExtendedConnectToAnHTTP1TargetBecomesAnHTTP1Upgrade() throws {
+        let rules = ReplayTargetRules(target: try ReplayTarget(url: "http://api.test:8080"))
+        let request = try ReplayRequestRewriter.request(for: extendedConnectFlow(), rules: rules)
+        XCTAssertFalse(request.isExtendedConnect)
         XCTAssertEqual(request.offer, .http1)
         let head = try XCTUnwrap(http1(request.withFreshWebSocketKey()))
         XCTAssertEqual(head.method, "GET")
-        XCTAssertEqual(head.target, "/chat")
+        XCTAssertEqual(head.target, "/chat?room=1")
         XCTAssertEqual(head.version, .http1_1)
         XCTAssertTrue(WebSocketHandshake.isUpgradeRequest(head))
         XCTAssertEqual(head.headers.first(name: "Host"), "api.test:8080")
         XCTAssertEqual(head.headers.first(name: "Sec-WebSocket-Version"), "13")
         XCTAssertEqual(head.headers.values(name: "Sec-WebSocket-Version").count, 1)
-        XCTAssertEqual(head.headers.first(name: "sec-websocket-protocol"), "chat")
+        XCTAssertEqual(head.headers.first(name: "sec-websocket-protocol"), "chat, superchat")
         XCTAssertTrue(WebSocketHandshake.isValidKey(head.headers.first(name: "Sec-WebSocket-Key") ?? ""))
     }
 }

@@ -38,21 +38,7 @@ def _events(proxy) -> list[dict]:
 
 def _extended_connect_flows(proxy) -> dict[int, dict]:
     """flow id -> {"request", "response", "messages", "ended", "resets"} for extended CONNECT flows."""
-    flows: dict[int, dict] = {}
-    for e in _events(proxy):
-        flow = e.get("flow")
-        if e["type"] == "requestHead" and e["method"] == "CONNECT":
-            flows[flow] = {"request": e, "response": None, "messages": [], "ended": None, "resets": []}
-        elif flow in flows:
-            if e["type"] == "responseHead":
-                flows[flow]["response"] = e
-            elif e["type"] == "wsMessage":
-                flows[flow]["messages"].append(e)
-            elif e["type"] == "flowEnded":
-                flows[flow]["ended"] = e
-            elif e["type"] == "http2StreamReset":
-                flows[flow]["resets"].append(e)
-    return flows
+    return wsk.extended_connect_flows(proxy.session_dir())
 
 
 def _ended_flow(proxy) -> dict:

@@ -24,7 +24,9 @@ import TaplineWire
 /// Concurrent streams: an owner that sends several requests at once on this one
 /// connection (replay, re-sending streams that were concurrent on a recorded
 /// connection) opens an `HTTP2StreamLeg` per request with `openConcurrentStream`,
-/// beside the leg's own request. Those streams report to their own owners; this leg
+/// beside the leg's own request; an RFC 8441 extended CONNECT (a replayed WebSocket)
+/// with `openExtendedConnectStream`, once the server's SETTINGS said it takes one
+/// (`acceptsExtendedConnect`, `notifyWhenSettingsArrive`). Those streams report to their own owners; this leg
 /// still runs the connection's pump (`flushConcurrentStreams` after sending on one)
 /// and tells a stream's owner when it may send again (`notifyWhenWritable`).
 ///
@@ -61,6 +63,8 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     private var requestMethod = "GET"
     /// Concurrent streams whose owners wait for `legBecameWritable` (`notifyWhenWritable`).
     private var waitingForWritable: [HTTP2StreamLeg] = []
+    /// What runs once the server's first SETTINGS arrived (`notifyWhenSettingsArrive`).
+    private var waitingForSettings: [() -> Void] = []
     private var requestEnded = false
     public private(set) var responseStarted = false
 
@@ -228,8 +232,49 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     /// connection takes no new stream (closed, going away, or this leg was cancelled).
     /// The owner sends on it and then calls `flushConcurrentStreams`.
     public func openConcurrentStream(owner: any HTTP2StreamLegDelegate) -> HTTP2StreamLeg? {
-        guard phase != .detached, let connection, connection.canOpenStreams else { return nil }
+        guard canOpenStreams, let connection else { return nil }
         return HTTP2StreamLeg(connection: connection, owner: owner)
+    }
+
+    /// The connection takes new streams (it is open, not going away, and this leg was not cancelled).
+    public var canOpenStreams: Bool {
+        phase != .detached && connection?.canOpenStreams == true
+    }
+
+    /// What the server's first SETTINGS said of RFC 8441 extended CONNECT
+    /// (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1): nil until they arrived (RFC 8441 §3: a
+    /// client waits for them before it sends `:protocol`).
+    public var acceptsExtendedConnect: Bool? {
+        guard let connection, connection.receivedSettings else { return nil }
+        return connection.session.peerEnablesConnectProtocol
+    }
+
+    /// Runs `body` once, when the server's first SETTINGS arrived (`acceptsExtendedConnect`
+    /// is known then) or the connection closed before them; at once when they already did.
+    /// Our connection preface and SETTINGS are written now if they were not yet: a server
+    /// spoken to by prior knowledge (h2c) sends its SETTINGS only after it read them.
+    public func notifyWhenSettingsArrive(_ body: @escaping () -> Void) {
+        guard acceptsExtendedConnect == nil, connection?.closed == false, phase != .detached else { return body() }
+        waitingForSettings.append(body)
+        pump()
+    }
+
+    /// A concurrent stream (`openConcurrentStream`) for an RFC 8441 extended CONNECT
+    /// (`:method CONNECT`, `:protocol`): nil when the server has not said it takes them
+    /// (`acceptsExtendedConnect` not true) or the connection takes no new stream. Once the
+    /// server answered it with a 2xx, `HTTP2StreamLeg.openByteStream` makes the stream a
+    /// byte stream.
+    public func openExtendedConnectStream(owner: any HTTP2StreamLegDelegate) -> HTTP2StreamLeg? {
+        guard acceptsExtendedConnect == true else { return nil }
+        return openConcurrentStream(owner: owner)
+    }
+
+    /// Runs those waiting for the server's SETTINGS (they arrived, or never will).
+    private func settingsKnown() {
+        guard !waitingForSettings.isEmpty else { return }
+        let waiting = waitingForSettings
+        waitingForSettings = []
+        for body in waiting { body() }
     }
 
     /// Frames and writes what concurrent streams queued (and dispatches what arrived).
@@ -286,11 +331,14 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         if carryingRequest { delegate?.legFinishedInput(self) }
     }
 
-    public func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {}
+    public func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {
+        if case .settings = event { settingsKnown() }
+    }
 
     /// Streams in flight were told (`lost`) first; an idle leg can carry nothing more.
     public func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
         waitingForWritable = [] // their streams were told they are lost
         if phase == .idle { phase = .detached }
+        settingsKnown()
     }
 }

@@ -27,8 +27,9 @@ import TaplineWire
 /// most a stream window of DATA: the upstream sends no more without credit).
 ///
 /// An RFC 8441 tunnel keeps the leg: once the upstream accepted the extended CONNECT,
-/// the stream's events go to the tunnel as they come (`relayStream(to:)`), and `cancel`
-/// still resets the stream.
+/// the stream's events go to the tunnel as they come (`relayStream(to:)`; an owner that
+/// wants the stream as a `ByteStream` gets an `HTTP2TunnelStream` relayed so from
+/// `openByteStream`), and `cancel` still resets the stream.
 ///
 /// Ownership (invariant): the connection's stream map holds the leg while its stream is
 /// open; the leg holds its delegate (and a tunnel) strongly until it lets go of the
@@ -322,5 +323,21 @@ public final class HTTP2StreamLeg: HTTPClientLeg, HTTP2UpstreamStreamDelegate {
         phase = .relaying
         held = []
         unconsumed = 0 // nothing but the head came before: the tunnel credits all DATA
+    }
+
+    /// The upstream accepted an extended CONNECT (RFC 8441, a 2xx): the stream as a byte
+    /// stream (DATA both ways, END_STREAM as EOF and `shutdownWrite`, a reset or the
+    /// connection's loss as `didCloseWith`), relayed to it as `relayStream(to:)` does, for
+    /// an owner that is not an HTTP/2 endpoint itself (a replayed WebSocket). It reads
+    /// once its delegate calls `resumeReading`. `needsPump` runs the connection's pump
+    /// (the owner of `connection` writes what the byte stream queued); `closeGrace`: after
+    /// `closeAfterFlush`, how long the server has to end its side before the stream is
+    /// reset. Nil unless the stream is open and its response started.
+    public func openByteStream(closeGrace: Int, needsPump: @escaping () -> Void) -> HTTP2TunnelStream? {
+        guard phase == .exchanging || phase == .responseEnded, !connection.closed else { return nil }
+        let byteStream = HTTP2TunnelStream(session: connection.session, stream: stream, transport: upstream.stream,
+                                           closeGrace: closeGrace, needsPump: needsPump)
+        relayStream(to: byteStream)
+        return byteStream
     }
 }

@@ -130,19 +130,10 @@ final class HTTP2WebSocketBridge {
     /// A reset is recorded at `time` on `flow` through `context`.
     func upstreamStreamEvent(_ event: HTTP2Event, context: ProxyContext, flow: FlowID, time: Timestamp) -> Bool {
         guard let upstreamStream else { return false }
-        switch event {
-        case .data(_, let bytes):
-            upstreamStream.receive(bytes)
-        case .endStream, .headers(_, _, _, true), .oversizedHeaders(_, _, _, true, _):
-            upstreamStream.receiveEnd()
-        case .streamReset(_, let code):
+        if case .streamReset(_, let code) = event {
             context.record(.http2StreamReset(flow: flow, fromClient: false, errorCode: code.rawValue, time: time))
-            upstreamStream.streamClosed(error: Self.resetFailure(code))
-        case .streamClosed(_, let code):
-            upstreamStream.streamClosed(error: code == .noError ? nil : Self.resetFailure(code))
-        case .headers, .oversizedHeaders, .dataSent, .settings, .goAway:
-            break
         }
+        upstreamStream.receive(event)
         return true
     }
 
@@ -173,7 +164,7 @@ final class HTTP2WebSocketBridge {
     /// The client's stream closed (`code` NO_ERROR when both ends ended): true when relaying
     /// (the relay closes the upstream side itself, after its queued bytes).
     func clientStreamClosed(code: HTTP2ErrorCode) -> Bool {
-        clientStream.streamClosed(error: code == .noError ? nil : Self.resetFailure(code))
+        clientStream.streamClosed(error: code == .noError ? nil : HTTP2StreamResetError(code: code))
         return isRelaying
     }
 
@@ -192,9 +183,5 @@ final class HTTP2WebSocketBridge {
     /// Shutdown's grace ran out: the relay ends the flow and closes both sides.
     func abort() {
         if case .relaying(let relay, _) = stage { relay.abort() }
-    }
-
-    private static func resetFailure(_ code: HTTP2ErrorCode) -> HTTP2ConnectionFailure {
-        HTTP2ConnectionFailure(message: "its HTTP/2 stream was reset with \(code)")
     }
 }

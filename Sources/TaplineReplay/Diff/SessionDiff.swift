@@ -70,13 +70,16 @@ public struct SessionDiff: Sendable {
     public func differences(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> [FlowDifference] {
         var found: [FlowDifference] = []
         if a.error?.kind != b.error?.kind { found.append(.outcome(a: a.error?.kind, b: b.error?.kind)) }
-        // A WebSocket that opened on both sides opened alike, whether by 101 or (RFC 8441) by 200.
-        if a.clientStatus != b.clientStatus, !(Self.openedWebSocket(a) && Self.openedWebSocket(b)) {
+        // A WebSocket that opened on both sides opened alike, whether by 101 or (RFC 8441) by
+        // 200: its status, and the fields that only say how it opened, are not compared.
+        let openedWebSockets = Self.openedWebSocket(a) && Self.openedWebSocket(b)
+        if a.clientStatus != b.clientStatus, !openedWebSockets {
             found.append(.status(a: a.clientStatus, b: b.clientStatus))
         }
         let calls = try grpcCalls(a, b)
         let compared: (HTTPHeaders?) -> HTTPHeaders = { fields in
             let all = fields ?? HTTPHeaders()
+            if openedWebSockets { return Self.withoutHandshakeFields(all) }
             return calls == nil ? all : GRPCCallComparison.comparedFields(all)
         }
         found += options.headers.differences(compared(a.response?.headers), compared(b.response?.headers))
@@ -120,6 +123,17 @@ public struct SessionDiff: Sendable {
             throw SessionDiffError(session: flow.requestBody.sessionDirectory, flow: flow.id,
                                    part: "\(direction.rawValue) body", cause: error)
         }
+    }
+
+    /// A WebSocket handshake response's fields without those that differ between a 101 and
+    /// an RFC 8441 200: the pseudo-headers (`:status`), `Upgrade` and `Connection`.
+    private static func withoutHandshakeFields(_ headers: HTTPHeaders) -> HTTPHeaders {
+        var kept = HTTPHeaders()
+        for (name, value) in headers where !name.hasPrefix(":") {
+            let lower = name.lowercased()
+            if lower != "upgrade", lower != "connection" { kept.add(name: name, value: value) }
+        }
+        return kept
     }
 
     private static func openedWebSocket(_ flow: CapturedFlow) -> Bool {

@@ -12,6 +12,13 @@ import TaplineHTTPClient
 /// - An HTTP/2 leg (`HTTP2ClientLeg`) carries every dispatched exchange at once, each on
 ///   a concurrent stream of its own (`openConcurrentStream`); when its connection takes
 ///   no new stream, a new leg is asked for.
+/// - An RFC 8441 extended CONNECT (a WebSocket recorded over HTTP/2) waits for the
+///   HTTP/2 server's first SETTINGS (RFC 8441 §3), and goes as a stream of its own
+///   (`openExtendedConnectStream`) when they announce SETTINGS_ENABLE_CONNECT_PROTOCOL;
+///   else it falls back to an HTTP/1.1 Upgrade on a connection of its own (the
+///   WebSocket keeps it), as the proxy's bridge does, and the flow is noted
+///   (`ReplayContext.note`). On a leg that is HTTP/1.1 (the server answered ALPN with
+///   http/1.1) it goes as that Upgrade too. The exchanges after it wait meanwhile, in order.
 /// - An exchange whose request failed on a reused HTTP/1.1 connection the server had
 ///   closed, and that `StaleConnectionRetryRule` lets go again, gets a leg over a new
 ///   connection (never a pooled one) and is sent once more, ahead of those waiting.
@@ -37,6 +44,10 @@ final class ReplayConnection {
     private var current: ReplayExchange?
     /// The setup (DNS, connect, TLS) of the leg just made, for the first exchange it carries.
     private var setupTimings: FlowTimings?
+    /// The first waiting exchange is an extended CONNECT waiting for the HTTP/2 leg's SETTINGS.
+    private var awaitingSettings = false
+    /// Extended CONNECTs that fell back to an Upgrade, each with its own HTTP/1.1 leg, until they end.
+    private var upgrades: [ObjectIdentifier: (exchange: ReplayExchange, leg: any HTTPClientLeg)] = [:]
 
     init(context: ReplayContext, exchangeEnded: @escaping (ReplayExchange) -> Void) {
         self.context = context
@@ -72,20 +83,67 @@ final class ReplayConnection {
             return
         }
         if let connection = leg as? HTTP2ClientLeg {
-            while !waiting.isEmpty {
-                let exchange = waiting.removeFirst()
-                guard let stream = connection.openConcurrentStream(owner: exchange) else {
-                    waiting.insert(exchange, at: 0)
+            while let exchange = waiting.first {
+                let extendedConnect = exchange.request.isExtendedConnect
+                if extendedConnect, connection.canOpenStreams {
+                    guard let accepted = connection.acceptsExtendedConnect else { return awaitSettings(of: connection) }
+                    if !accepted {
+                        waiting.removeFirst()
+                        sendAsHTTP1Upgrade(exchange, because: "\(exchange.request.target.hostPort) speaks HTTP/2 "
+                                           + "but did not announce SETTINGS_ENABLE_CONNECT_PROTOCOL")
+                        continue
+                    }
+                }
+                let opened = extendedConnect ? connection.openExtendedConnectStream(owner: exchange)
+                    : connection.openConcurrentStream(owner: exchange)
+                guard let stream = opened else {
                     self.leg = nil
                     context.source.discard(connection)
                     return advance()
                 }
+                waiting.removeFirst()
                 exchange.send(over: stream, carrier: connection, connectionTimings: takeSetupTimings())
             }
         } else if current == nil, !waiting.isEmpty {
             let exchange = waiting.removeFirst()
             current = exchange
+            if exchange.request.isExtendedConnect {
+                exchange.fallBackToHTTP1Upgrade(because: "\(exchange.request.target.hostPort) answered ALPN with http/1.1")
+            }
             exchange.send(over: leg, carrier: nil, connectionTimings: takeSetupTimings())
+        }
+    }
+
+    /// Waits (once) for `connection`'s first SETTINGS: do they take an extended CONNECT?
+    private func awaitSettings(of connection: HTTP2ClientLeg) {
+        guard !awaitingSettings else { return }
+        awaitingSettings = true
+        connection.notifyWhenSettingsArrive { [weak self] in
+            self?.awaitingSettings = false
+            self?.advance()
+        }
+    }
+
+    /// The HTTP/2 server does not take an extended CONNECT: `exchange` goes as an HTTP/1.1
+    /// Upgrade on a new connection of its own, which it keeps until it ends.
+    private func sendAsHTTP1Upgrade(_ exchange: ReplayExchange, because reason: String) {
+        exchange.fallBackToHTTP1Upgrade(because: reason)
+        let timings = FlowTimingsBox()
+        let source = context.source
+        source.leg(for: UpstreamLegRequest(target: exchange.request.target, offer: exchange.request.offer, timings: timings),
+                   mayReuse: false) { [weak self] result in
+            // `exchange` is held here (it waits in no list) until its leg arrives.
+            guard let self, !exchange.isFinished else {
+                if case .success(let leg) = result { source.discard(leg) }
+                return
+            }
+            switch result {
+            case .success(let leg):
+                upgrades[ObjectIdentifier(exchange)] = (exchange, leg)
+                exchange.send(over: leg, carrier: nil, connectionTimings: timings.value)
+            case .failure(let failure):
+                exchange.fail(failure.error)
+            }
         }
     }
 
@@ -136,6 +194,9 @@ final class ReplayConnection {
     }
 
     private func ended(_ exchange: ReplayExchange) {
+        if let upgrade = upgrades.removeValue(forKey: ObjectIdentifier(exchange)) {
+            context.source.discard(upgrade.leg)
+        }
         if exchange === current {
             current = nil
             if let leg, exchange.failure != nil || !leg.poolable {

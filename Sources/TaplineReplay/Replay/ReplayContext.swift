@@ -19,6 +19,8 @@ final class ReplayContext {
     /// `--speed` under `--pace recorded` (a WebSocket's messages go at their recorded
     /// offsets); nil under `--pace none` (each waits for the server message before it).
     let recordedPaceSpeed: Double?
+    /// Flows sent otherwise than recorded, found while sending (`ReplayNotes`), in order.
+    private(set) var notes: [String] = []
     private var lastFlowID: UInt64 = 0
     private var lastConnectionID: UInt64 = 0
     private var flushScheduled = false
@@ -40,6 +42,11 @@ final class ReplayContext {
     func nextConnectionID() -> ConnectionID {
         lastConnectionID += 1
         return ConnectionID(lastConnectionID)
+    }
+
+    /// A flow goes otherwise than recorded: `text` says how and why (`ReplayNotes`).
+    func note(_ text: String) {
+        notes.append(text)
     }
 
     /// Records `event` now; the sink passes it on at the end of this loop iteration.

@@ -26,6 +26,11 @@ import TaplineWire
 /// A WebSocket flow's handshake goes the same way, with a fresh `Sec-WebSocket-Key`;
 /// on its 101 the exchange takes the connection over from the leg (`takeOver`) and a
 /// `ReplayWebSocket` plays the recorded messages on it; the flow ends when that ends.
+/// One recorded over HTTP/2 goes as an RFC 8441 extended CONNECT on a stream of its
+/// own (its owner decides whether the server takes one, else `fallBackToHTTP1Upgrade`);
+/// on its 2xx the stream becomes a byte stream (`HTTP2StreamLeg.openByteStream`) and the
+/// same `ReplayWebSocket` plays the messages over its DATA. The request head is recorded
+/// when it is sent (or when the flow fails before), so it is the one sent.
 ///
 /// Ends once: the response ended, or the flow failed (`failed` says why); then
 /// `flowEnded` is recorded and `completion` runs. The exchange lets go of its leg
@@ -44,8 +49,9 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     let dispatch: ReplayDispatch
     let flowID: FlowID
     let item: ReplayItem
-    /// What is sent: the item's request (a WebSocket handshake's with a fresh key).
-    private let request: ReplayRequest
+    /// What is sent: the item's request (a WebSocket handshake's with a fresh key; an
+    /// extended CONNECT's HTTP/1.1 Upgrade after `fallBackToHTTP1Upgrade`).
+    private(set) var request: ReplayRequest
     /// The WebSocket after a 101, while it runs.
     private var webSocket: ReplayWebSocket?
     private let connectionID: ConnectionID
@@ -55,6 +61,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private let resend: (ReplayExchange) -> Void
     /// The request was sent once more after its reused connection was found closed.
     private(set) var wasResent = false
+    private var recordedRequestHead = false
     private var recordedRequestEnd = false
     private var leg: (any HTTPClientLeg)?
     /// The HTTP/2 connection's leg when `leg` is one of its concurrent streams.
@@ -86,14 +93,33 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         flowID = context.nextFlowID()
     }
 
-    /// Records the flow's start and request head.
+    /// How long a WebSocket over an HTTP/2 stream waits for the server to end its side
+    /// after ours before the stream is reset (only when the flow ends before the server did).
+    static let byteStreamCloseGraceMilliseconds = 5_000
+
+    /// Records the flow's start.
     func begin() {
         let now = Timestamp.now()
         timings.requestStart = now
         context.record(.flowStarted(flow: flowID, connection: connectionID, kind: .http, scheme: request.scheme,
                                     authority: request.target.authority, time: now))
         context.record(.flowReplays(flow: flowID, sourceFlow: request.sourceFlow, time: now))
-        context.record(.requestHead(flow: flowID, head: request.recordedHead, time: now))
+    }
+
+    /// The server does not take the extended CONNECT this exchange would send (`reason`
+    /// says why, for the note): it sends the HTTP/1.1 Upgrade instead. Before `send`.
+    func fallBackToHTTP1Upgrade(because reason: String) {
+        guard request.isExtendedConnect, !recordedRequestHead else { return }
+        request = request.fallingBackToHTTP1Upgrade()
+        context.note(ReplayNotes.webSocketOverHTTP1(flow: item.source.id, because: reason))
+    }
+
+    /// Records the request head once: the one sent (its first send), or, for a flow that
+    /// failed before, the one it would have sent.
+    private func recordRequestHead() {
+        guard !recordedRequestHead else { return }
+        recordedRequestHead = true
+        context.record(.requestHead(flow: flowID, head: request.recordedHead, time: Timestamp.now()))
     }
 
     /// Sends the request over `leg` (for a concurrent HTTP/2 stream, `carrier` is its connection's leg).
@@ -107,11 +133,12 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             timings.connectStart = setup.connectStart; timings.connectEnd = setup.connectEnd
             timings.tlsStart = setup.tlsStart; timings.tlsEnd = setup.tlsEnd
         }
+        recordRequestHead()
         context.record(.upstreamConnected(flow: flowID, server: leg.serverAddress, tls: leg.tls, reused: leg.reused,
                                           time: Timestamp.now()))
         let hasBody = request.bodyBytes > 0 || request.trailers != nil
-        headEndedRequest = !hasBody
-        leg.sendHead(request.head, endStream: !hasBody)
+        headEndedRequest = !hasBody // nothing follows the head but, for an extended CONNECT, the WebSocket's DATA
+        leg.sendHead(request.head, endStream: !hasBody && !request.isExtendedConnect)
         if let stream = leg as? HTTP2StreamLeg, stream.stream > 0 {
             context.record(.http2Stream(flow: flowID, streamID: UInt32(stream.stream), time: Timestamp.now()))
         }
@@ -211,8 +238,12 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             if head.received.status == 100 { stopAwaitingContinue() }
         } else {
             sawFinalHead = true
-            if head.received.status == 101, let script = item.webSocket {
+            guard let script = item.webSocket else { return }
+            if head.received.status == 101 {
                 openWebSocket(leg, response: head.received, script: script)
+            } else if request.isExtendedConnect, (200..<300).contains(head.received.status),
+                      let stream = leg as? HTTP2StreamLeg {
+                openWebSocket(overStream: stream, response: head.received, script: script)
             }
         }
     }
@@ -223,6 +254,23 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard let (stream, unparsed) = leg.takeOver() else {
             return fail(FlowError(.badResponse, "\(request.target.hostPort) switched protocols on a connection that cannot be handed over"))
         }
+        play(script, over: stream, unparsed: unparsed, response: response)
+    }
+
+    /// The server accepted the extended CONNECT (RFC 8441 §5, a 2xx): the recorded
+    /// messages are played over the stream's DATA.
+    private func openWebSocket(overStream leg: HTTP2StreamLeg, response: HTTPResponseHead, script: WebSocketReplayScript) {
+        let carrier = self.carrier
+        guard let stream = leg.openByteStream(closeGrace: Self.byteStreamCloseGraceMilliseconds,
+                                              needsPump: { [weak carrier] in carrier?.flushConcurrentStreams() }) else {
+            return fail(FlowError(.badResponse, "\(request.target.hostPort) accepted the WebSocket on an HTTP/2 stream that is gone"))
+        }
+        play(script, over: stream, unparsed: [], response: response)
+        stream.resumeReading() // a stream over HTTP/2 reads once its delegate is there
+    }
+
+    private func play(_ script: WebSocketReplayScript, over stream: any ByteStream, unparsed: [UInt8],
+                      response: HTTPResponseHead) {
         timer?.cancel() // the WebSocket times its own waits
         timer = nil
         let webSocket = ReplayWebSocket(stream: stream, response: response, script: script, source: item.source,
@@ -290,6 +338,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard !isFinished else { return }
         isFinished = true
         failure = error
+        recordRequestHead()
         timer?.cancel()
         timer = nil
         body?.close()

@@ -10,7 +10,9 @@ public struct ReplayPlan {
     public let items: [ReplayItem]
     public let skipped: [ReplaySkippedFlow]
     /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
-    /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade.
+    /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade to an `http://` target.
+    /// (One whose server turns out not to take it over HTTP/2 is noted while replaying:
+    /// `ReplayRunner.notes`.)
     public let notes: [String]
     /// Per recorded connection (in order of its first flow), its flows in start order.
     public let connections: [[ReplayScheduledFlow]]
@@ -37,9 +39,8 @@ public struct ReplayPlan {
                 let script = flow.kind == .websocket
                     ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
                 items.append(ReplayItem(source: flow, request: request, webSocket: script))
-                if flow.kind == .websocket, flow.isExtendedConnectWebSocket {
-                    notes.append("flow \(flow.id): recorded as a WebSocket over HTTP/2 (RFC 8441 extended CONNECT); "
-                                 + "replayed as an HTTP/1.1 Upgrade (WebSocket over HTTP/2 is not replayed yet)")
+                if flow.kind == .websocket, flow.isExtendedConnectWebSocket, !request.isExtendedConnect {
+                    notes.append(ReplayNotes.webSocketOverHTTP1(flow: flow.id, because: "the target speaks HTTP/1.1 (http://)"))
                 }
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }

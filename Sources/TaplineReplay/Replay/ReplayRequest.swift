@@ -21,10 +21,14 @@ public struct ReplayRequest {
     public let trailers: HTTPHeaders?
     /// The request asks `Expect: 100-continue`: its body waits for a 100 (or a short timeout).
     public let expectsContinue: Bool
+    /// Set for an RFC 8441 extended CONNECT (a WebSocket recorded over HTTP/2, sent so
+    /// again; `head` is its block): the HTTP/1.1 Upgrade handshake it falls back to when
+    /// the server does not take one over HTTP/2 (`fallingBackToHTTP1Upgrade`).
+    public let http1Upgrade: HTTPRequestHead?
 
     public init(sourceFlow: FlowID, target: UpstreamTarget, offer: UpstreamProtocolOffer, head: LegRequestHead,
                 recordedHead: HTTPRequestHead, bodyBytes: UInt64, trailers: HTTPHeaders?, expectsContinue: Bool,
-                replacementBody: [UInt8]? = nil) {
+                replacementBody: [UInt8]? = nil, http1Upgrade: HTTPRequestHead? = nil) {
         self.sourceFlow = sourceFlow
         self.target = target
         self.offer = offer
@@ -34,6 +38,7 @@ public struct ReplayRequest {
         self.trailers = trailers
         self.expectsContinue = expectsContinue
         self.replacementBody = replacementBody
+        self.http1Upgrade = http1Upgrade
     }
 
     /// The same request sending `body` instead of the stored one; a stated length
@@ -57,16 +62,29 @@ public struct ReplayRequest {
         recorded.headers = restated(recorded.headers)
         return ReplayRequest(sourceFlow: sourceFlow, target: target, offer: offer, head: newHead, recordedHead: recorded,
                              bodyBytes: UInt64(body.count), trailers: trailers, expectsContinue: expectsContinue,
-                             replacementBody: body)
+                             replacementBody: body, http1Upgrade: http1Upgrade)
     }
 
+    /// The request is an RFC 8441 extended CONNECT, sent as one only over an HTTP/2
+    /// connection whose server announced SETTINGS_ENABLE_CONNECT_PROTOCOL.
+    public var isExtendedConnect: Bool { http1Upgrade != nil }
+
     /// The same request with a fresh `Sec-WebSocket-Key` (a WebSocket handshake: each
-    /// attempt sends its own, RFC 6455 §4.1).
+    /// attempt sends its own, RFC 6455 §4.1); an extended CONNECT has no key.
     public func withFreshWebSocketKey() -> ReplayRequest {
         guard case .http1(var head) = head else { return self }
         head.headers.replaceOrAdd(name: "Sec-WebSocket-Key", value: WebSocketHandshake.newKey())
         return ReplayRequest(sourceFlow: sourceFlow, target: target, offer: offer, head: .http1(head), recordedHead: head,
                              bodyBytes: bodyBytes, trailers: trailers, expectsContinue: expectsContinue)
+    }
+
+    /// An extended CONNECT's HTTP/1.1 Upgrade (`http1Upgrade`, with a fresh key), over
+    /// HTTP/1.1 to the same target; the request itself when it is no extended CONNECT.
+    public func fallingBackToHTTP1Upgrade() -> ReplayRequest {
+        guard let http1Upgrade else { return self }
+        return ReplayRequest(sourceFlow: sourceFlow, target: target, offer: .http1, head: .http1(http1Upgrade),
+                             recordedHead: http1Upgrade, bodyBytes: 0, trailers: nil, expectsContinue: false)
+            .withFreshWebSocketKey()
     }
 
     /// The request's `scheme` and authority as the capture names them (`flowStarted`).

@@ -21,12 +21,17 @@ import TaplineWire
 ///   when the request had trailers or was chunked. An HTTP/2 block is made of that
 ///   head (`HTTP2HeadTranslator.http2Request`), with the recorded `content-length` if
 ///   it stated one.
-/// - A WebSocket flow: the HTTP/1.1 Upgrade handshake (RFC 6455 §4.1) with the
-///   recorded fields (subprotocols and extensions offered as recorded), over
-///   HTTP/1.1 whatever it was recorded over: a flow recorded as an RFC 8441 extended
-///   CONNECT over HTTP/2 becomes the GET Upgrade the proxy's bridge makes of one
-///   (`Upgrade`, `Connection`, version 13). Its `Sec-WebSocket-Key` is the recorded
-///   one here; each attempt sends a fresh one (`ReplayRequest.withFreshWebSocketKey`).
+/// - A WebSocket flow recorded over HTTP/1.1: the HTTP/1.1 Upgrade handshake (RFC 6455
+///   §4.1) with the recorded fields (subprotocols and extensions offered as recorded).
+///   Its `Sec-WebSocket-Key` is the recorded one here; each attempt sends a fresh one
+///   (`ReplayRequest.withFreshWebSocketKey`).
+/// - A WebSocket flow recorded as an RFC 8441 extended CONNECT over HTTP/2, to a
+///   destination spoken to over HTTP/2 (ALPN h2 over TLS, or prior knowledge): the
+///   extended CONNECT again (`extendedConnectBlock`), with as its fallback
+///   (`ReplayRequest.http1Upgrade`) the GET Upgrade the proxy's bridge makes of one
+///   (`Upgrade`, `Connection`, version 13), for a server that does not announce
+///   SETTINGS_ENABLE_CONNECT_PROTOCOL. To an HTTP/1.1 destination (`--target http://`),
+///   that GET Upgrade.
 public enum ReplayRequestRewriter {
     /// - Throws: the reason the flow cannot be sent (no request head; an authority that
     ///   is not host[:port]).
@@ -60,7 +65,15 @@ public enum ReplayRequestRewriter {
         var regular = HTTPHeaders()
         for (name, value) in recorded.headers where !name.hasPrefix(":") { regular.add(name: name, value: value) }
         if flow.kind == .websocket {
-            return webSocketRequest(flow: flow, fields: regular, target: target, host: host)
+            let upgrade = webSocketUpgrade(flow: flow, fields: regular, host: host)
+            guard flow.isExtendedConnectWebSocket, offer != .http1 else {
+                return ReplayRequest(sourceFlow: flow.id, target: target, offer: .http1, head: .http1(upgrade),
+                                     recordedHead: upgrade, bodyBytes: 0, trailers: nil, expectsContinue: false)
+            }
+            let block = extendedConnectBlock(upgrade: upgrade, scheme: target.scheme.rawValue)
+            return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http2(block),
+                                 recordedHead: HTTP2HeadTranslator.capturedRequest(block), bodyBytes: 0, trailers: nil,
+                                 expectsContinue: false, http1Upgrade: upgrade)
         }
         let statesLength = recorded.headers.contains(name: "Content-Length")
         let chunked = !isHTTP2 && (flow.requestTrailers != nil || recorded.headers.containsToken("chunked", inField: "Transfer-Encoding"))
@@ -81,8 +94,7 @@ public enum ReplayRequestRewriter {
     }
 
     /// The opening handshake of a WebSocket flow, over HTTP/1.1.
-    private static func webSocketRequest(flow: CapturedFlow, fields: HTTPHeaders, target: UpstreamTarget,
-                                         host: String) -> ReplayRequest {
+    private static func webSocketUpgrade(flow: CapturedFlow, fields: HTTPHeaders, host: String) -> HTTPRequestHead {
         let originTarget = originForm(flow.request?.target ?? "/")
         var head = HTTP1HeadRewriter.forwardedRequest(HTTPRequestHead(method: "GET", target: originTarget, headers: fields),
                                                       framing: .none, originForm: originTarget, isUpgrade: true)
@@ -91,8 +103,27 @@ public enum ReplayRequestRewriter {
         head.headers.replaceOrAdd(name: "Connection", value: "Upgrade")
         head.headers.replaceOrAdd(name: "Sec-WebSocket-Version", value: "13")
         if !head.headers.contains(name: "Sec-WebSocket-Key") { head.headers.add(name: "Sec-WebSocket-Key", value: "") }
-        return ReplayRequest(sourceFlow: flow.id, target: target, offer: .http1, head: .http1(head), recordedHead: head,
-                             bodyBytes: 0, trailers: nil, expectsContinue: false)
+        return head
+    }
+
+    /// The RFC 8441 §4 extended CONNECT block for a WebSocket handshake (`upgrade`, the
+    /// HTTP/1.1 Upgrade made of the recorded request): `:method CONNECT`, `:protocol
+    /// websocket`, `:scheme`, `:authority` (its Host), `:path` (its target), then its
+    /// fields as HTTP/2 sends them (lowercase, no connection-specific ones: no `Upgrade`,
+    /// `Connection` or Host), without `Sec-WebSocket-Key` (§5: the key and accept are not
+    /// used over HTTP/2); the offered subprotocols, extensions and version stay.
+    static func extendedConnectBlock(upgrade: HTTPRequestHead, scheme: String) -> HTTPHeaders {
+        var fields = HTTPHeaders()
+        fields.add(name: ":method", value: "CONNECT")
+        fields.add(name: ":protocol", value: "websocket")
+        fields.add(name: ":scheme", value: scheme)
+        fields.add(name: ":authority", value: upgrade.headers.first(name: "Host") ?? "")
+        fields.add(name: ":path", value: upgrade.target)
+        for field in HTTP2HeadTranslator.http2Request(upgrade, scheme: scheme, defaultAuthority: "")
+        where !field.name.hasPrefix(":") && field.name != "sec-websocket-key" {
+            fields.add(name: field.name, value: field.value)
+        }
+        return fields
     }
 
     /// `http://host/p?q` -> `/p?q`; an origin-form target as it is.

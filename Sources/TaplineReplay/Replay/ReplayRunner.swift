@@ -39,6 +39,9 @@ public final class ReplayRunner {
     private var waitingForDrain = false
     private var completion: (() -> Void)?
     public private(set) var progress: ReplayProgress
+    /// Flows sent otherwise than recorded, found while sending (an RFC 8441 WebSocket whose
+    /// server does not take it over HTTP/2); read on the loop once the replay finished.
+    public var notes: [String] { context?.notes ?? [] }
 
     /// - Parameters:
     ///   - connector: the upstream connector (its loop is the loop the replay runs on).

@@ -11,8 +11,10 @@ final class HTTP2OriginDouble {
     /// The request events the server session saw so far.
     private(set) var received: [HTTP2Event] = []
 
-    init() throws {
-        server = try HTTP2Session(role: .server)
+    /// - Parameter settings: the server session's (by default it announces RFC 8441's
+    ///   SETTINGS_ENABLE_CONNECT_PROTOCOL).
+    init(settings: HTTP2SessionSettings = HTTP2SessionSettings()) throws {
+        server = try HTTP2Session(role: .server, settings: settings)
     }
 
     /// Carries bytes both ways until neither side has more to say. `flushClient` runs

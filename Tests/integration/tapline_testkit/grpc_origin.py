@@ -36,7 +36,6 @@ class GrpcOrigin:
     def __init__(self, tls: Optional[TestCA] = None):
         self.hanging = threading.Event()
         self.cancelled = threading.Event()
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
         handlers = {
             "Unary": grpc.unary_unary_rpc_method_handler(self._unary),
             "ServerStream": grpc.unary_stream_rpc_method_handler(self._server_stream),
@@ -45,13 +44,7 @@ class GrpcOrigin:
             "Fail": grpc.unary_unary_rpc_method_handler(self._fail),
             "Hang": grpc.unary_unary_rpc_method_handler(self._hang),
         }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        if tls is None:
-            self.port = self.server.add_insecure_port(f"{HOST}:0")
-        else:
-            credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
-            self.port = self.server.add_secure_port(f"{HOST}:0", credentials)
-        self.server.start()
+        self.server, self.port = start_generic_server(SERVICE, handlers, tls)
 
     @property
     def authority(self) -> str:
@@ -98,6 +91,21 @@ class GrpcOrigin:
         if not context.is_active():
             self.cancelled.set()
         return b""
+
+
+def start_generic_server(service: str, handlers: dict, tls: Optional[TestCA] = None) -> tuple:
+    """A started grpcio server for `service`'s generic `handlers` (method name -> handler) on
+    127.0.0.1 and a port the kernel picks, over TLS (ALPN h2) with the test CA's
+    certificate when `tls` is given; returns (server, port)."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+    if tls is None:
+        port = server.add_insecure_port(f"{HOST}:0")
+    else:
+        credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
+        port = server.add_secure_port(f"{HOST}:0", credentials)
+    server.start()
+    return server, port
 
 
 def call(channel: grpc.Channel, method: str, kind: str = "unary_unary"):

@@ -256,15 +256,28 @@ def payload_of(session_dir: Path, event: dict) -> bytes:
 
 
 def websocket_flows(session_dir: Path) -> dict[int, dict]:
-    """flow id -> {"start", "request", "response", "messages", "ended"} for flows with
-    a WebSocket handshake request."""
+    """flow id -> {"request", "response", "messages", "ended", "resets"} for flows with
+    a WebSocket handshake request (HTTP/1.1 Upgrade)."""
+    def upgrades(request: dict) -> bool:
+        names = {k.lower(): v for k, v in request["headers"]}
+        return names.get("upgrade", "").lower() == "websocket"
+    return _handshake_flows(session_dir, upgrades)
+
+
+def extended_connect_flows(session_dir: Path) -> dict[int, dict]:
+    """The same for flows opened by an HTTP/2 extended CONNECT (RFC 8441)."""
+    return _handshake_flows(session_dir, lambda request: request["method"] == "CONNECT")
+
+
+def _handshake_flows(session_dir: Path, opens: Callable[[dict], bool]) -> dict[int, dict]:
+    """flow id -> its handshake, messages, end and HTTP/2 resets, for the flows whose
+    requestHead event `opens` a WebSocket."""
     flows: dict[int, dict] = {}
     for e in read_events(session_dir):
         flow = e.get("flow")
         if e["type"] == "requestHead":
-            names = {k.lower(): v for k, v in e["headers"]}
-            if names.get("upgrade", "").lower() == "websocket":
-                flows[flow] = {"request": e, "response": None, "messages": [], "ended": None}
+            if opens(e):
+                flows[flow] = {"request": e, "response": None, "messages": [], "ended": None, "resets": []}
         elif flow in flows:
             if e["type"] == "responseHead":
                 flows[flow]["response"] = e
@@ -272,6 +285,8 @@ def websocket_flows(session_dir: Path) -> dict[int, dict]:
                 flows[flow]["messages"].append(e)
             elif e["type"] == "flowEnded":
                 flows[flow]["ended"] = e
+            elif e["type"] == "http2StreamReset":
+                flows[flow]["resets"].append(e)
     return flows
 
 

@@ -28,7 +28,15 @@ import TaplineWire
 ///   server's messages). After the close frames, the server has as long to close TCP.
 /// - Ending: once, through `completion`: clean when both close frames crossed (or,
 ///   with no recorded close, every step was done and the recorded server messages
-///   arrived), else with the error. The stream is closed then.
+///   arrived), else with the error. The stream is closed then. Once both close frames
+///   crossed, this side ends its half of the stream (FIN, or END_STREAM over HTTP/2,
+///   which RFC 8441 §5 makes the stream's TCP close) and waits for the server's end:
+///   RFC 6455 §7.1.1 lets the client close after sending and receiving a close, and a
+///   server that waits for the client's end before its own (as many HTTP/2 ones do)
+///   then ends too.
+///
+/// The transport is any `ByteStream`: the HTTP/1.1 connection taken over after a 101,
+/// or an extended CONNECT's stream (`HTTP2TunnelStream`): one conversation, two transports.
 ///
 /// Thread ownership: confined to the context's loop; owned by its `ReplayExchange`
 /// until it ends (the stream holds it as its delegate until it closes).
@@ -129,8 +137,12 @@ final class ReplayWebSocket: ByteStreamDelegate {
             if serverMessages < script.expectedPeerMessages { return awaitServerMessage(before: nil) }
             return finish(nil)
         }
-        if tap.closeHandshake.isComplete { armWait("close the connection after the close handshake") }
-        else { armWait("answer the close frame") }
+        if tap.closeHandshake.isComplete {
+            stream.shutdownWrite()
+            armWait("close the connection after the close handshake")
+        } else {
+            armWait("answer the close frame")
+        }
     }
 
     private func perform(_ step: WebSocketReplayStep) {
