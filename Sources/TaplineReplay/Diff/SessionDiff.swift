@@ -89,6 +89,10 @@ public struct SessionDiff: Sendable {
         if a.grpcStatus != b.grpcStatus { found.append(.grpcStatus(a: a.grpcStatus, b: b.grpcStatus)) }
         if let calls {
             found += GRPCCallComparison(json: JSONDiff(ignoredPaths: options.ignoredPaths)).differences(calls.a, calls.b)
+            // A message that could not be decoded (not protobuf, no schema fits) compares
+            // by its reason only; the response bytes decide then.
+            let undecoded = (calls.a.messages + calls.b.messages).contains { $0.direction == .response && $0.content.json == nil }
+            if undecoded, let body = try responseBodyDifference(a, b) { found.append(.body(body)) }
         } else if let body = try responseBodyDifference(a, b) {
             found.append(.body(body))
         }
