@@ -31,6 +31,11 @@ public struct GRPCMessageFramer: Sendable {
     private var sawTrailers = false
     private var failure: GRPCFramingError?
 
+    /// The frame whose prefix has arrived and whose payload has not all arrived yet; nil
+    /// between frames (and while a prefix is cut). What `finish()` would report as
+    /// truncated, with its flags.
+    public var frameInProgress: GRPCMessageFrame? { current?.frame }
+
     public init(framing: GRPCFraming = .grpc, maxMessageBytes: Int = defaultMaxMessageBytes) {
         self.framing = framing
         self.maxMessageBytes = maxMessageBytes
