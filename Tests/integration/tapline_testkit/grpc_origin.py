@@ -30,6 +30,19 @@ from .util import HOST
 SERVICE = "tapline.test.Echo"
 
 
+def serve(server: grpc.Server, service: str, handlers: dict, tls: Optional[TestCA]) -> int:
+    """Adds `handlers` (method name: handler) for `service` to `server`, listens on
+    127.0.0.1 (TLS with the test CA's certificate when `tls`), starts it; returns the port."""
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+    if tls is None:
+        port = server.add_insecure_port(f"{HOST}:0")
+    else:
+        credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
+        port = server.add_secure_port(f"{HOST}:0", credentials)
+    server.start()
+    return port
+
+
 class GrpcOrigin:
     """`tls`: serve over TLS (ALPN h2) with the test CA's certificate (127.0.0.1, localhost)."""
 
@@ -45,13 +58,7 @@ class GrpcOrigin:
             "Fail": grpc.unary_unary_rpc_method_handler(self._fail),
             "Hang": grpc.unary_unary_rpc_method_handler(self._hang),
         }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        if tls is None:
-            self.port = self.server.add_insecure_port(f"{HOST}:0")
-        else:
-            credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
-            self.port = self.server.add_secure_port(f"{HOST}:0", credentials)
-        self.server.start()
+        self.port = serve(self.server, SERVICE, handlers, tls)
 
     @property
     def authority(self) -> str:

@@ -22,6 +22,7 @@ from typing import Callable, Optional
 import grpc
 from google.protobuf import json_format
 
+from .grpc_origin import serve
 from .origin import TestCA
 from .util import HOST
 
@@ -78,13 +79,7 @@ class OrdersOrigin:
             "Chat": handler("stream_stream", self._chat, T("ChatMessage"), T("ChatMessage")),
             "Ping": handler("unary_unary", self._ping, empty_pb2.Empty, empty_pb2.Empty),
         }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        if tls is None:
-            self.port = self.server.add_insecure_port(f"{HOST}:0")
-        else:
-            credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
-            self.port = self.server.add_secure_port(f"{HOST}:0", credentials)
-        self.server.start()
+        self.port = serve(self.server, SERVICE, handlers, tls)
 
     @property
     def authority(self) -> str:
