@@ -92,6 +92,7 @@ bench: build test-deps
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/h2.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/websocket.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/grpc_show.sh
+	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/grpc_unary.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/replay.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/transparent.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/run.sh

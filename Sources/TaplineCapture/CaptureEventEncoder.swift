@@ -162,7 +162,7 @@ struct CaptureEventEncoder {
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
             opened = ExtendableLine(kind: .requestHead, flow: flow, time: time.microseconds, end: 0)
-            trackIfGRPC(flow, contentType: head.headers.first(name: "Content-Type"))
+            trackIfGRPC(flow, headers: head.headers)
         case .requestEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow]
             encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
@@ -180,9 +180,6 @@ struct CaptureEventEncoder {
             if !head.reason.isEmpty { lines.member("reason", head.reason) }
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
-            if head.status >= 200, !grpcMessages.isTracking(flow) {
-                trackIfGRPC(flow, contentType: head.headers.first(name: "Content-Type"))
-            }
         case .responseEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow]
             encodeMessageEnd("responseEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
@@ -332,11 +329,13 @@ struct CaptureEventEncoder {
         }
     }
 
-    /// Starts splitting `flow`'s bodies into messages when `contentType` is a framed
-    /// gRPC or gRPC-Web type (not gRPC-Web text: that is read back by re-framing).
-    private mutating func trackIfGRPC(_ flow: FlowID, contentType: String?) {
-        guard let contentType, let framing = GRPCFraming(framedContentType: contentType) else { return }
-        grpcMessages.track(flow, framing: framing, requestBodyBegun: counters[flow].requestSeen > 0)
+    /// Starts splitting `flow`'s bodies into messages when the `Content-Type` of its request
+    /// head (`headers`) is a framed gRPC or gRPC-Web type (not gRPC-Web text: that is read
+    /// back by re-framing). Only the request decides: gRPC clients always send the type,
+    /// and a response head arrives after the request body began.
+    private mutating func trackIfGRPC(_ flow: FlowID, headers: HTTPHeaders) {
+        guard let framing = GRPCFraming(framedContentTypeOf: headers) else { return }
+        grpcMessages.track(flow, framing: framing)
     }
 
     /// Before a tracked flow's `requestEnd`, `responseEnd` or `flowEnded` line: the

@@ -11,8 +11,10 @@ import TaplineWire
 /// `CaptureEventEncoder`, so confined to the event loop whose flows it records.
 ///
 /// Invariants:
-/// - A flow is tracked from its gRPC request (or response) head until `flowEnded`;
-///   every other flow costs one emptiness check per body chunk.
+/// - A flow is tracked from its gRPC request head until `flowEnded`;
+///   every other flow costs one emptiness check per body chunk. The tracked flows are
+///   in two parallel arrays searched linearly (a loop has a few calls in flight at a
+///   time; hashing a flow id per chunk cost more than the framing itself).
 /// - The entries of a direction do not depend on how its bytes were cut into chunks
 ///   (the framer's invariant), only their times do.
 /// - The framer sees every byte that passed, also beyond `--max-body-capture`: a message
@@ -37,25 +39,28 @@ struct GRPCMessageRecorder {
         var response: Direction
     }
 
-    private var flows: [FlowID: Flow] = [:]
+    /// `flowIDs[i]`'s state is `flows[i]`.
+    private var flowIDs: [FlowID] = []
+    private var flows: [Flow] = []
     /// Reused for each chunk's framer events (no allocation per chunk once grown).
     private var scratch: [GRPCFramerEvent] = []
 
     /// True when no flow is tracked (the common case: checked before any hashing).
-    var isEmpty: Bool { flows.isEmpty }
+    var isEmpty: Bool { flowIDs.isEmpty }
 
-    func isTracking(_ flow: FlowID) -> Bool {
-        !flows.isEmpty && flows[flow] != nil
+    private func position(of flow: FlowID) -> Int? {
+        flowIDs.withUnsafeBufferPointer { ids in
+            for index in ids.indices where ids[index] == flow { return index }
+            return nil
+        }
     }
 
-    /// Starts splitting `flow`'s bodies with `framing`. A request whose body has already
-    /// begun (the gRPC type was only on the response) is not split: its start is gone.
-    /// Does nothing for a flow already tracked.
-    mutating func track(_ flow: FlowID, framing: GRPCFraming, requestBodyBegun: Bool) {
-        guard flows[flow] == nil else { return }
-        var request = Direction(framing: framing)
-        request.isDone = requestBodyBegun
-        flows[flow] = Flow(request: request, response: Direction(framing: framing))
+    /// Starts splitting `flow`'s bodies with `framing`, from their first bytes (called
+    /// at the request head, before any body chunk). Does nothing for a flow already tracked.
+    mutating func track(_ flow: FlowID, framing: GRPCFraming) {
+        guard position(of: flow) == nil else { return }
+        flowIDs.append(flow)
+        flows.append(Flow(request: Direction(framing: framing), response: Direction(framing: framing)))
     }
 
     /// Feeds a body chunk of `flow` (all of it, stored or not) and appends an entry to
@@ -66,13 +71,13 @@ struct GRPCMessageRecorder {
     ///   - now: the chunk's arrival time; evaluated only when an entry is made.
     mutating func consume(_ bytes: ArraySlice<UInt8>, flow: FlowID, isRequest: Bool, storedEnd: UInt64,
                           now: () -> Timestamp, into entries: inout [CapturedGRPCMessage]) {
-        guard !flows.isEmpty, let position = flows.index(forKey: flow) else { return }
+        guard let position = position(of: flow) else { return }
         // Changed in place: a copy of the flow's state would make each framer write copy its buffers.
         if isRequest {
-            Self.record(bytes, in: &flows.values[position].request, .request, storedEnd: storedEnd, now: now,
+            Self.record(bytes, in: &flows[position].request, .request, storedEnd: storedEnd, now: now,
                         scratch: &scratch, into: &entries)
         } else {
-            Self.record(bytes, in: &flows.values[position].response, .response, storedEnd: storedEnd, now: now,
+            Self.record(bytes, in: &flows[position].response, .response, storedEnd: storedEnd, now: now,
                         scratch: &scratch, into: &entries)
         }
     }
@@ -80,27 +85,31 @@ struct GRPCMessageRecorder {
     /// The direction's body ended (`requestEnd`/`responseEnd`): appends a `.malformed`
     /// entry when it ended inside a frame.
     mutating func finish(flow: FlowID, isRequest: Bool, time: Timestamp, into entries: inout [CapturedGRPCMessage]) {
-        guard !flows.isEmpty, let position = flows.index(forKey: flow) else { return }
+        guard let position = position(of: flow) else { return }
         if isRequest {
-            Self.finish(&flows.values[position].request, .request, time: time, into: &entries)
+            Self.finish(&flows[position].request, .request, time: time, into: &entries)
         } else {
-            Self.finish(&flows.values[position].response, .response, time: time, into: &entries)
+            Self.finish(&flows[position].response, .response, time: time, into: &entries)
         }
     }
 
     /// The flow is over (`flowEnded`): a direction cut off inside a frame (a reset, a
     /// dropped connection) gets its `.malformed` entry; the flow is forgotten.
     mutating func flowEnded(_ flow: FlowID, time: Timestamp, into entries: inout [CapturedGRPCMessage]) {
-        guard !flows.isEmpty, var state = flows.removeValue(forKey: flow) else { return }
-        Self.finish(&state.request, .request, time: time, into: &entries)
-        Self.finish(&state.response, .response, time: time, into: &entries)
+        guard let position = position(of: flow) else { return }
+        Self.finish(&flows[position].request, .request, time: time, into: &entries)
+        Self.finish(&flows[position].response, .response, time: time, into: &entries)
+        flowIDs.swapAt(position, flowIDs.count - 1)
+        flowIDs.removeLast()
+        flows.swapAt(position, flows.count - 1)
+        flows.removeLast()
     }
 
     private static func record(_ bytes: ArraySlice<UInt8>, in state: inout Direction, _ direction: BodyDirection,
                                storedEnd: UInt64, now: () -> Timestamp, scratch: inout [GRPCFramerEvent],
                                into entries: inout [CapturedGRPCMessage]) {
         guard !state.isDone else { return }
-        scratch.removeAll(keepingCapacity: true)
+        if !scratch.isEmpty { scratch.removeAll(keepingCapacity: true) }
         var failure: GRPCFramingError?
         do {
             try state.framer.consume(bytes, into: &scratch)

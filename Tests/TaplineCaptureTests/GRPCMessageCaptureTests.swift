@@ -32,7 +32,7 @@ final class GRPCMessageCaptureTests: XCTestCase {
     /// The recorder's entries for `chunks` of one request body, all at one time.
     private func entries(_ chunks: [ArraySlice<UInt8>], framing: GRPCFraming = .grpc, finish: Bool = true) -> [CapturedGRPCMessage] {
         var recorder = GRPCMessageRecorder()
-        recorder.track(Self.flow, framing: framing, requestBodyBegun: false)
+        recorder.track(Self.flow, framing: framing)
         var entries: [CapturedGRPCMessage] = []
         var stored: UInt64 = 0
         for chunk in chunks {
@@ -97,6 +97,11 @@ final class GRPCMessageCaptureTests: XCTestCase {
         XCTAssertNil(GRPCFraming(framedContentType: "application/grpcx"))
         XCTAssertNil(GRPCFraming(framedContentType: "application/json"))
         XCTAssertNil(GRPCFraming(framedContentType: ""))
+        XCTAssertNil(GRPCFraming(framedContentType: "application/grpc-webx"))
+        XCTAssertEqual(GRPCFraming(framedContentType: "application/grpc-web ; x=y"), .grpcWeb)
+        XCTAssertEqual(GRPCFraming(framedContentTypeOf: HTTPHeaders([("x", "y"), ("Content-Type", "application/grpc-Web+proto")])),
+                       .grpcWeb)
+        XCTAssertNil(GRPCFraming(framedContentTypeOf: HTTPHeaders([("x", "application/grpc")])))
     }
 
     // MARK: Through the writer
