@@ -45,7 +45,7 @@ struct GRPCMessageRecorder {
     /// Reused for each chunk's framer events (no allocation per chunk once grown).
     private var scratch: [GRPCFramerEvent] = []
 
-    /// True when no flow is tracked (the common case: checked before any hashing).
+    /// True when no flow is tracked (the common case: checked before any search).
     var isEmpty: Bool { flowIDs.isEmpty }
 
     private func position(of flow: FlowID) -> Int? {
