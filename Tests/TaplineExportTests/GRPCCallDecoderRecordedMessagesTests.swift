@@ -37,7 +37,8 @@ final class GRPCCallDecoderRecordedMessagesTests: XCTestCase {
     /// Records a bidi call through a loop's sink, each chunk flushed as its own body line
     /// at 10 µs steps; returns the flow read back.
     private func record(request: [[UInt8]], response: [[UInt8]], options: CaptureOptions = CaptureOptions(),
-                        contentType: String = "application/grpc") throws -> CapturedFlow {
+                        contentType: String = "application/grpc",
+                        trailers: HTTPHeaders? = HTTPHeaders([("grpc-status", "0")])) throws -> CapturedFlow {
         let writer = try CaptureWriter(root: root, options: options)
         let sink = writer.makeSink()
         let flow = FlowID(1)
@@ -63,7 +64,7 @@ final class GRPCCallDecoderRecordedMessagesTests: XCTestCase {
             }
         }
         sink.record(.requestEnd(flow: flow, trailers: nil, bodyBytes: UInt64(request.joined().count), time: Self.t(clock)))
-        sink.record(.responseEnd(flow: flow, trailers: HTTPHeaders([("grpc-status", "0")]),
+        sink.record(.responseEnd(flow: flow, trailers: trailers,
                                  bodyBytes: UInt64(response.joined().count), time: Self.t(clock)))
         sink.record(.flowEnded(flow: flow, timings: FlowTimings(), bytesFromClient: 0, bytesFromServer: 0, error: nil, time: Self.t(clock)))
         sink.flush()
@@ -111,5 +112,20 @@ final class GRPCCallDecoderRecordedMessagesTests: XCTestCase {
                                                               .incomplete(storedBytes: 0, declaredBytes: 2)])
         XCTAssertEqual(responses.count, 3, "re-framing sees only the stored bytes: \(reframed.messages.count)")
         XCTAssertTrue(recorded.notes.contains { $0.contains("--max-body-capture") }, "\(recorded.notes)")
+    }
+
+    func testAGRPCWebTrailerFrameAndAMalformedFrameReadBackAsWhenReFramed() throws {
+        let trailerFrame = GRPCMessageFrame.encoded(Array("grpc-status: 5\r\ngrpc-message: gone\r\n".utf8), flags: 0x80)
+        let web = try record(request: [Self.req("a")], response: [Self.res(9) + trailerFrame],
+                             contentType: "application/grpc-web+proto", trailers: nil)
+        XCTAssertEqual(web.grpcMessages.map(\.kind), [.message, .message, .webTrailers])
+        let (recorded, reframed) = try views(of: web)
+        XCTAssertEqual(recorded, reframed)
+        XCTAssertEqual(recorded.status, GRPCStatus(code: 5, message: "gone"))
+        // Reserved flag bits: the messages before it, then a note; the same as re-framing.
+        let bad = try record(request: [Self.req("a") + [0x02, 0, 0, 0, 1, 7]], response: [Self.res(1)])
+        let (badRecorded, badReframed) = try views(of: bad)
+        XCTAssertEqual(badRecorded, badReframed)
+        XCTAssertTrue(badRecorded.notes.contains { $0.contains("reserved flag bits") }, "\(badRecorded.notes)")
     }
 }
