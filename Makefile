@@ -4,7 +4,8 @@
 #                 capturing into ./captures; extra flags: make run ARGS='--quiet'
 #   make test     unit tests (swift test) + integration tests (pytest)
 #   make bench    throughput/latency/RSS benchmark against a local nginx (HTTP/1.1, wrk)
-#                 and nghttpd (HTTP/2, h2load); tapline mock and replay (bench/replay.sh)
+#                 and nghttpd (HTTP/2, h2load); gRPC unary calls (bench/grpc_unary.sh);
+#                 tapline mock and replay (bench/replay.sh)
 #
 # Everything installs what it needs first (Debian packages via apt, Python test
 # packages into ./.venv), so the two commands above work on a fresh Debian box.
@@ -92,6 +93,7 @@ bench: build test-deps
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/h2.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/websocket.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/grpc_show.sh
+	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/grpc_unary.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/replay.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/transparent.sh
 	TAPLINE_BIN="$(CURDIR)/$(RELEASE_BIN)" bench/run.sh

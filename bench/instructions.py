@@ -17,6 +17,9 @@ connections' setup cancel out.
   h1-nocapture  the same with --no-capture
   h2c           h2load -c 4 -m 10 -n N -> tapline --reverse h2c://nghttpd  (h2c both legs)
   h1-to-h2c     h2load --h1 -c 4 -n N  -> tapline --reverse h2c://nghttpd  (HTTP/1.1 client, h2c upstream)
+  grpc          h2load -c 4 -m 10 -n N -> tapline --reverse h2c://nghttpd: a gRPC unary call's shape (POST of
+                one framed message, content-type application/grpc, te: trailers; a framed message back
+                from a file, no trailers), so the capture splits both bodies into messages
 
   bench/instructions.py BIN [BIN ...] [--cases h1,h1-nocapture,h2c,h1-to-h2c] [--short 500] [--long 2500]
                         [--keep DIR]
@@ -42,13 +45,18 @@ from pathlib import Path
 # Process helpers shared with the other benchmarks (same directory).
 from bench import HOST, free_port, spawn, start_nghttpd_h2c, start_nginx, stop, stop_all, wait_for_port
 
-# case: (upstream, HTTP/1.1 client, capture)
+# case: (upstream, HTTP/1.1 client, capture, gRPC call)
 CASES = {
-    "h1": ("nginx", True, True),
-    "h1-nocapture": ("nginx", True, False),
-    "h2c": ("nghttpd", False, True),
-    "h1-to-h2c": ("nghttpd", True, True),
+    "h1": ("nginx", True, True, False),
+    "h1-nocapture": ("nginx", True, False, False),
+    "h2c": ("nghttpd", False, True, False),
+    "h1-to-h2c": ("nghttpd", True, True, False),
+    "grpc": ("nghttpd", False, True, True),
 }
+# The grpc case's request body and nghttpd's answer: GetOrderRequest{id: "o-1"} and an
+# Order, each as one length-prefixed gRPC message.
+GRPC_REQUEST = b"\x00\x00\x00\x00\x05\x0a\x03o-1"
+GRPC_RESPONSE = b"\x00\x00\x00\x00\x13\x0a\x03o-1\x10\x02\x1a\x07\x0a\x03A-1\x10\x03\x90\x01\x01"
 
 
 def callgrind_total(out_file: Path) -> int:
@@ -60,8 +68,10 @@ def callgrind_total(out_file: Path) -> int:
     raise RuntimeError(f"no instruction total in {out_file}")
 
 
-def run_h2load(url: str, requests: int, h1: bool) -> None:
+def run_h2load(url: str, requests: int, h1: bool, grpc_body: Path | None = None) -> None:
     cmd = ["h2load", "-c", "4", "-n", str(requests)] + (["--h1"] if h1 else ["-m", "10"]) + [url]
+    if grpc_body is not None:
+        cmd[-1:-1] = ["-d", str(grpc_body), "-H", "content-type: application/grpc", "-H", "te: trailers"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     done = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded", out.stdout)
     if not done or int(done.group(1)) != requests:
@@ -76,7 +86,8 @@ def stripped_copy(binary: str, work: Path, index: int) -> str:
     return str(copy)
 
 
-def instructions(binary: str, upstream: str, requests: int, h1: bool, capture: bool, work: Path, tag: str) -> int:
+def instructions(binary: str, upstream: str, requests: int, h1: bool, capture: bool, work: Path, tag: str,
+                 grpc: bool = False) -> int:
     """Total instructions of one Tapline run that proxied `requests` requests."""
     port = free_port()
     out_file = work / f"callgrind.{tag}.out"
@@ -89,7 +100,10 @@ def instructions(binary: str, upstream: str, requests: int, h1: bool, capture: b
                  env={"TAPLINE_HOME": str(work / "home"), "PATH": "/usr/bin:/bin",
                       "SWIFT_DETERMINISTIC_HASHING": "1"})
     wait_for_port(port, proc, timeout=120.0)
-    run_h2load(f"http://{HOST}:{port}/1k.bin", requests, h1)
+    if grpc:
+        run_h2load(f"http://{HOST}:{port}/grpc.bin", requests, h1, work / "grpc-request.bin")
+    else:
+        run_h2load(f"http://{HOST}:{port}/1k.bin", requests, h1)
     stop(proc, signal.SIGTERM, timeout=120.0)
     shutil.rmtree(work / "captures", ignore_errors=True)
     return callgrind_total(out_file)
@@ -114,6 +128,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="tapline-instructions-"))
     try:
         h2c_port = start_nghttpd_h2c(work)
+        (work / "doc" / "grpc.bin").write_bytes(GRPC_RESPONSE)  # nghttpd's docroot
+        (work / "grpc-request.bin").write_bytes(GRPC_REQUEST)
         _, nginx_port = start_nginx(work)
         upstreams = {"nginx": f"http://{HOST}:{nginx_port}", "nghttpd": f"h2c://{HOST}:{h2c_port}"}
         # The CA is made once, outside the measured runs.
@@ -124,11 +140,13 @@ def main() -> int:
               + "   ratio to the first")
         profiled = [stripped_copy(b, work, i) for i, b in enumerate(args.binaries)]
         for case in cases:
-            upstream, h1, capture = CASES[case]
+            upstream, h1, capture, grpc = CASES[case]
             per_request = []
             for index, binary in enumerate(profiled):
-                short = instructions(binary, upstreams[upstream], args.short, h1, capture, work, f"{case}.{index}.short")
-                long = instructions(binary, upstreams[upstream], args.long, h1, capture, work, f"{case}.{index}.long")
+                short = instructions(binary, upstreams[upstream], args.short, h1, capture, work, f"{case}.{index}.short",
+                                     grpc)
+                long = instructions(binary, upstreams[upstream], args.long, h1, capture, work, f"{case}.{index}.long",
+                                    grpc)
                 if args.keep:
                     args.keep.mkdir(parents=True, exist_ok=True)
                     for run in ("short", "long"):

@@ -68,6 +68,10 @@ struct CaptureEventEncoder {
         var fromClient: Bool
     }
     private var stats = SessionStats()
+    /// Splits gRPC flows' bodies into messages as they are recorded (`grpcMessage` lines).
+    private var grpcMessages = GRPCMessageRecorder()
+    /// Reused for the entries `grpcMessages` hands back.
+    private var grpcEntries: [CapturedGRPCMessage] = []
 
     /// - Parameter nextSegmentNumber: hands out session-unique segment numbers (from 1).
     init(options: CaptureOptions, lineCapacity: Int = 16 << 10,
@@ -120,6 +124,7 @@ struct CaptureEventEncoder {
             break
         }
         emitPendingBody()
+        if !grpcMessages.isEmpty { recordGRPCMessagesEnding(at: event) }
         if extendLastLine(with: event) { return }
         stats.events += 1
         var opened: ExtendableLine?
@@ -157,6 +162,7 @@ struct CaptureEventEncoder {
             lines.member("version", version: head.version)
             lines.key("headers"); lines.headers(head.headers)
             opened = ExtendableLine(kind: .requestHead, flow: flow, time: time.microseconds, end: 0)
+            trackIfGRPC(flow, headers: head.headers)
         case .requestEnd(let flow, let trailers, let bodyBytes, let time):
             let counts = counters[flow]
             encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
@@ -298,18 +304,82 @@ struct CaptureEventEncoder {
             counts.responseStored += UInt64(keep)
         }
         counters.set(counts, for: flow)
-        guard keep > 0 else { return }
-
-        let (segmentNumber, offset) = store(bytes.prefix(keep))
-        if var current = pending, current.flow == flow, current.isRequest == isRequest,
-           current.segment == segmentNumber, current.offset + current.length == offset {
-            current.length += UInt64(keep)
-            pending = current
-        } else {
-            emitPendingBody()
-            pending = PendingBody(flow: flow, isRequest: isRequest, segment: segmentNumber,
-                                  offset: offset, length: UInt64(keep), time: now().microseconds)
+        var chunkTime: Timestamp?
+        if keep > 0 {
+            let (segmentNumber, offset) = store(bytes.prefix(keep))
+            if var current = pending, current.flow == flow, current.isRequest == isRequest,
+               current.segment == segmentNumber, current.offset + current.length == offset {
+                current.length += UInt64(keep)
+                pending = current
+            } else {
+                emitPendingBody()
+                let time = now()
+                chunkTime = time
+                pending = PendingBody(flow: flow, isRequest: isRequest, segment: segmentNumber,
+                                      offset: offset, length: UInt64(keep), time: time.microseconds)
+            }
         }
+        guard !grpcMessages.isEmpty else { return }
+        grpcMessages.consume(bytes, flow: flow, isRequest: isRequest,
+                             storedEnd: isRequest ? counts.requestStored : counts.responseStored,
+                             now: { chunkTime ?? now() }, into: &grpcEntries)
+        if !grpcEntries.isEmpty {
+            emitPendingBody()  // the body line holding the messages' last stored bytes comes first
+            writeGRPCEntries(flow: flow)
+        }
+    }
+
+    /// Starts splitting `flow`'s bodies into messages when the `Content-Type` of its request
+    /// head (`headers`) is a framed gRPC or gRPC-Web type (not gRPC-Web text: that is read
+    /// back by re-framing). Only the request decides: gRPC clients always send the type,
+    /// and a response head arrives after the request body began.
+    private mutating func trackIfGRPC(_ flow: FlowID, headers: HTTPHeaders) {
+        guard let framing = GRPCFraming(framedContentTypeOf: headers) else { return }
+        grpcMessages.track(flow, framing: framing)
+    }
+
+    /// Before a tracked flow's `requestEnd`, `responseEnd` or `flowEnded` line: the
+    /// `grpcMessage` line of a frame that body ended inside.
+    private mutating func recordGRPCMessagesEnding(at event: FlowEvent) {
+        switch event {
+        case .requestEnd(let flow, _, _, let time):
+            grpcMessages.finish(flow: flow, isRequest: true, time: time, into: &grpcEntries)
+            writeGRPCEntries(flow: flow)
+        case .responseEnd(let flow, _, _, let time):
+            grpcMessages.finish(flow: flow, isRequest: false, time: time, into: &grpcEntries)
+            writeGRPCEntries(flow: flow)
+        case .flowEnded(let flow, _, _, _, _, let time):
+            grpcMessages.flowEnded(flow, time: time, into: &grpcEntries)
+            writeGRPCEntries(flow: flow)
+        default:
+            break
+        }
+    }
+
+    /// Writes a `grpcMessage` line for each entry in `grpcEntries` and empties it.
+    private mutating func writeGRPCEntries(flow: FlowID) {
+        guard !grpcEntries.isEmpty else { return }
+        for entry in grpcEntries {
+            stats.events += 1
+            lines.beginEvent("grpcMessage", time: entry.time.microseconds)
+            lines.member("flow", flow.rawValue)
+            lines.member("dir", constant: entry.direction == .request ? "request" : "response")
+            lines.member("index", entry.index)
+            lines.member("compressed", entry.compressed)
+            if let wireBytes = entry.wireBytes { lines.member("wireBytes", wireBytes) }
+            lines.member("off", entry.payloadOffset)
+            if entry.truncated { lines.member("truncated", true) }
+            switch entry.kind {
+            case .message: break
+            case .webTrailers: lines.member("trailers", true)
+            case .malformed(let reason, let cut):
+                lines.member("malformed", reason)
+                if cut { lines.member("cut", true) }
+            }
+            lines.endEvent()
+        }
+        grpcEntries.removeAll(keepingCapacity: true)
+        extendable = nil
     }
 
     /// Places `bytes` at the end of this encoder's segment (starting a new one when it

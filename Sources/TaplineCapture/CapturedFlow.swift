@@ -42,6 +42,11 @@ public struct CapturedFlow: Sendable, Equatable {
     public var http2Resets: [CapturedHTTP2Reset] = []
     /// WebSocket flows: every message and control frame after the 101, in capture order.
     public var webSocketMessages: [CapturedWebSocketMessage] = []
+    /// gRPC and gRPC-Web flows: every frame of both bodies as the proxy split them while
+    /// recording (`grpcMessage` lines), in capture order. Empty for sessions captured
+    /// before those lines existed, and for gRPC-Web text (readers split the stored bodies
+    /// then: `GRPCCallDecoder`).
+    public var grpcMessages: [CapturedGRPCMessage] = []
 
     public var timings = FlowTimings()
     public var ended: Timestamp?

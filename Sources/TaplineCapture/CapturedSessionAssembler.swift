@@ -161,6 +161,12 @@ struct CapturedSessionAssembler {
             }
             flows[at].kind = .websocket
             flows[at].webSocketMessages.append(message)
+        case "grpcMessage":
+            guard let at = flowPosition(json, number) else { return }
+            guard let message = Self.grpcMessage(json, time: time) else {
+                return skip(number, "grpcMessage without a valid dir, index, compressed, off or wireBytes")
+            }
+            flows[at].grpcMessages.append(message)
         case "flowEnded":
             guard let at = flowPosition(json, number) else { return }
             var timings = FlowTimings()
@@ -353,6 +359,25 @@ struct CapturedSessionAssembler {
             return nil
         }
         return message
+    }
+
+    /// A `grpcMessage` line's entry; nil when a required field is missing or invalid
+    /// (`wireBytes` may be absent only on a `malformed` entry).
+    static func grpcMessage(_ json: CaptureJSONObject, time: Timestamp) -> CapturedGRPCMessage? {
+        guard let direction = json.string("dir").flatMap(BodyDirection.init(rawValue:)),
+              let index = json.int64("index"), index >= 0, let compressed = json.bool("compressed"),
+              let offset = json.uint64("off") else { return nil }
+        let wireBytes = json.int64("wireBytes").flatMap { $0 >= 0 ? Int($0) : nil }
+        let kind: CapturedGRPCMessage.Kind
+        if let reason = json.string("malformed") {
+            kind = .malformed(reason: reason, cut: json.bool("cut") ?? false)
+        } else {
+            guard wireBytes != nil else { return nil }
+            kind = json.bool("trailers") == true ? .webTrailers : .message
+        }
+        return CapturedGRPCMessage(direction: direction, index: Int(index), kind: kind, compressed: compressed,
+                                   wireBytes: wireBytes, payloadOffset: offset,
+                                   truncated: json.bool("truncated") ?? false, time: time)
     }
 
     static func error(_ json: CaptureJSONObject) -> RecordedError? {

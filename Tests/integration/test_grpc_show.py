@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from concurrent import futures
 from pathlib import Path
 
 import grpc
 import pytest
 
-from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class, status_details_bin
+from tapline_testkit.orders_origin import OrdersOrigin
+from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
 from tapline_testkit.util import HOST, describe, run_tapline, text
 
@@ -43,82 +42,6 @@ def types(descriptor_set):
 
 def as_dict(message) -> dict:
     return json_format.MessageToDict(message)
-
-
-class OrdersOrigin:
-    """The Orders service with grpcio generic handlers on the descriptor set's classes; records
-    every message it received and sent as MessageToDict, by method."""
-
-    def __init__(self, types):
-        self.types = types
-        self.received: dict[str, list[dict]] = {}
-        self.sent: dict[str, list[dict]] = {}
-        self.lock = threading.Lock()
-        T = types
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-
-        def handler(kind, function, request_type, response_type):
-            return getattr(grpc, f"{kind}_rpc_method_handler")(
-                function, request_deserializer=request_type.FromString,
-                response_serializer=response_type.SerializeToString)
-
-        handlers = {
-            "GetOrder": handler("unary_unary", self._get_order, T("GetOrderRequest"), T("Order")),
-            "WatchOrders": handler("unary_stream", self._watch, T("WatchOrdersRequest"), T("OrderEvent")),
-            "UploadItems": handler("stream_unary", self._upload, T("Order.Item"), T("UploadSummary")),
-            "Chat": handler("stream_stream", self._chat, T("ChatMessage"), T("ChatMessage")),
-        }
-        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
-        self.port = self.server.add_insecure_port(f"{HOST}:0")
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop(grace=None)
-
-    def _note(self, method: str, received=None, sent=None):
-        with self.lock:
-            if received is not None:
-                self.received.setdefault(method, []).append(as_dict(received))
-            if sent is not None:
-                self.sent.setdefault(method, []).append(as_dict(sent))
-        return sent
-
-    def _get_order(self, request, context):
-        self._note("GetOrder", received=request)
-        if request.id == "missing":
-            money = self.types("Money")(currency=1, minor_units=-250)
-            context.set_trailing_metadata((("grpc-status-details-bin",
-                                            status_details_bin(5, "no order missing", f"{PACKAGE}.Money",
-                                                               money.SerializeToString())),))
-            context.abort(grpc.StatusCode.NOT_FOUND, "no order missing")
-        context.send_initial_metadata((("x-served-by", "orders-1"),))
-        Order = self.types("Order")
-        order = Order(id=request.id, status=2, created_by_user=-(2**40), checksum=2**64 - 1, gift=True,
-                      items=[Order.Item(sku="A-1", quantity=3, lot_numbers=[7, -8], tags=["x"])],
-                      notes={4: "four"}, card_token="tok", weight_kg=1.5)
-        order.created_at.FromMicroseconds(1_700_000_000_123_456)
-        order.metadata.update({"source": "test", "n": 2})
-        return self._note("GetOrder", sent=order)
-
-    def _watch(self, request, context):
-        self._note("WatchOrders", received=request)
-        for index in range(3):
-            event = self.types("OrderEvent")(kind=1 + index % 3, order=self.types("Order")(id=f"o-{index}"))
-            yield self._note("WatchOrders", sent=event)
-
-    def _upload(self, requests, context):
-        count, quantity = 0, 0
-        for item in requests:
-            self._note("UploadItems", received=item)
-            count, quantity = count + 1, quantity + item.quantity
-        return self._note("UploadItems", sent=self.types("UploadSummary")(item_count=count, total_quantity=quantity))
-
-    def _chat(self, requests, context):
-        for message in requests:
-            self._note("Chat", received=message)
-            yield self._note("Chat", sent=self.types("ChatMessage")(sequence=message.sequence + 100,
-                                                                     text=message.text.upper(),
-                                                                     attachment=b"\x00\xff"))
 
 
 @pytest.fixture(scope="module")

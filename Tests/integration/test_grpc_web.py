@@ -20,10 +20,10 @@ import pytest
 from tapline_testkit.capture import wait_for_every_flow_ended
 from tapline_testkit.grpc_origin import SERVICE as ECHO_SERVICE, GrpcOrigin
 from tapline_testkit.h2 import H2Client, H2Origin
+from tapline_testkit.orders_origin import OrdersOrigin as ShowOrdersOrigin
 from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
 from tapline_testkit.util import HOST, curl, describe, run_tapline, text
-from test_grpc_show import OrdersOrigin as ShowOrdersOrigin
 
 json_format = pytest.importorskip("google.protobuf.json_format")
 

@@ -10,8 +10,14 @@ import TaplineWire
 /// `ProtobufJSONPrinter`), else schemaless (`RawProtobufMessage`), and decodes
 /// `grpc-status-details-bin`.
 ///
-/// Sans-I/O: the caller reads the bodies (`GRPCCallReader`). A message's time is the
-/// `recorded` time of the body extent holding its last byte. Stateless apart from the
+/// Where the messages are: a flow captured with `grpcMessage` lines
+/// (`CapturedFlow.grpcMessages`) is split as the proxy split it while recording, and
+/// each message's time is when its last byte arrived. A flow captured before those
+/// lines existed (or gRPC-Web text) is split here by re-framing the stored bytes, and a
+/// message's time is the `recorded` time of the body extent holding its last byte. Both
+/// give the same view of a complete call.
+///
+/// Sans-I/O: the caller reads the bodies (`GRPCCallReader`). Stateless apart from the
 /// schema; usable from any thread.
 public struct GRPCCallDecoder: Sendable {
     public let schema: ProtoSchema?
@@ -128,6 +134,10 @@ public struct GRPCCallDecoder: Sendable {
         } else {
             bytes = stored
         }
+        if !flow.grpcMessages.isEmpty, !contentType.isBase64 {
+            return recordedMessages(direction, bytes: bytes, flow: flow, contentType: contentType, encoding: encoding,
+                                    typeName: typeName, noTypeReason: noTypeReason)
+        }
         let chunkTimes = BodyChunkTimes(extents: body.extents, scale: contentType.isBase64 ? (4, 3) : (1, 1))
         let headTime = direction == .request ? flow.requestTime : flow.responseTime
         let (events, failure) = GRPCMessageFramer.events(ofWholeBody: bytes, framing: contentType.framing)
@@ -159,13 +169,74 @@ public struct GRPCCallDecoder: Sendable {
                 compressed: prefixWhole && bytes[frameOffset] & GRPCMessageFrame.compressedFlag != 0,
                 wireBytes: declared ?? 0, time: when, timeIsChunkTime: isChunk,
                 content: .incomplete(storedBytes: max(0, received - GRPCMessageFrame.prefixSize), declaredBytes: declared)))
-            let why = body.truncated ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes (--max-body-capture)"
-                                     : body.isComplete ? "the body ended inside it" : "the body did not end"
+            let why = Self.whyIncomplete(body)
             result.notes.append("\(direction.rawValue) message \(result.messages.count - 1) (frame at byte \(frameOffset)) is incomplete: \(why)")
         case let error?:
             result.notes.append("the \(direction.rawValue) body stops being gRPC frames: \(error)")
         case nil:
             break
+        }
+        return result
+    }
+
+    /// Why the stored bytes of `body` end inside a message.
+    private static func whyIncomplete(_ body: CapturedBody) -> String {
+        body.truncated ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes (--max-body-capture)"
+                       : body.isComplete ? "the body ended inside it" : "the body did not end"
+    }
+
+    /// One direction's messages as the proxy recorded them (`grpcMessage` lines), each
+    /// cut out of the stored bytes at its extent; times are the recorded arrival times.
+    private func recordedMessages(_ direction: BodyDirection, bytes: [UInt8], flow: CapturedFlow,
+                                  contentType: GRPCContentType, encoding: String?, typeName: String?,
+                                  noTypeReason: String) -> DirectionMessages {
+        var result = DirectionMessages()
+        let body = flow.body(direction)
+        var firstCutByCapture: (index: Int, frameOffset: Int)?
+        for entry in flow.grpcMessages where entry.direction == direction {
+            let start = Int(clamping: entry.payloadOffset)
+            let frameOffset = start - GRPCMessageFrame.prefixSize
+            let storedPayload = max(0, min(bytes.count - start, entry.wireBytes ?? 0))
+            switch entry.kind {
+            case .message:
+                let wire = entry.wireBytes ?? 0
+                let content: GRPCMessageContent
+                if storedPayload == wire, !entry.truncated {
+                    content = self.content(bytes[start..<(start + wire)], compressed: entry.compressed, encoding: encoding,
+                                           contentType: contentType, typeName: typeName, noTypeReason: noTypeReason)
+                } else {
+                    content = .incomplete(storedBytes: storedPayload, declaredBytes: wire)
+                    if firstCutByCapture == nil { firstCutByCapture = (entry.index, frameOffset) }
+                }
+                result.messages.append(GRPCCapturedMessage(
+                    direction: direction, index: entry.index, compressed: entry.compressed, wireBytes: wire,
+                    time: entry.time, timeIsChunkTime: true, content: content))
+            case .webTrailers:
+                let end = start + (entry.wireBytes ?? 0)
+                var framer = GRPCMessageFramer(framing: .grpcWeb, maxMessageBytes: Int(UInt32.max))
+                if frameOffset >= 0, end <= bytes.count,
+                   case .trailers(_, let fields)? = (try? framer.consume(Array(bytes[frameOffset..<end])))?.first {
+                    result.webTrailers = fields
+                } else {
+                    result.notes.append("the \(direction.rawValue) trailer frame (at byte \(frameOffset)) is not all stored")
+                }
+            case .malformed(let reason, let cut):
+                guard cut else {
+                    result.notes.append("the \(direction.rawValue) body stops being gRPC frames: \(reason)")
+                    continue
+                }
+                result.messages.append(GRPCCapturedMessage(
+                    direction: direction, index: entry.index, compressed: entry.compressed, wireBytes: entry.wireBytes ?? 0,
+                    time: entry.time, timeIsChunkTime: true,
+                    content: .incomplete(storedBytes: storedPayload, declaredBytes: entry.wireBytes)))
+                let why = body.isComplete ? "the body ended inside it" : "the stream was cut off inside it"
+                result.notes.append("\(direction.rawValue) message \(entry.index) (frame at byte \(frameOffset)) is incomplete: \(why)")
+            }
+        }
+        if let (index, frameOffset) = firstCutByCapture {
+            let cut = result.messages.filter { $0.direction == direction && $0.index >= index }.count
+            result.notes.append("\(direction.rawValue) message \(index) (frame at byte \(frameOffset))\(cut > 1 ? " and the \(cut - 1) after it" : "") "
+                                + "passed whole but \(cut > 1 ? "are" : "is") not all stored: \(Self.whyIncomplete(body))")
         }
         return result
     }

@@ -22,14 +22,22 @@ public struct GRPCMessageFramer: Sendable {
     /// Bytes consumed so far: the offset of the next byte in the direction's stream.
     public private(set) var streamOffset = 0
 
-    /// The prefix of the frame in progress, while fewer than 5 bytes of it have arrived.
-    private var prefix: [UInt8] = []
+    /// The bytes of the frame in progress's prefix so far (big-endian, the first in the
+    /// highest of the `prefixCount` low bytes), while fewer than 5 have arrived. Kept in an
+    /// integer, not an array: a framer allocates nothing until a gRPC-Web trailer frame.
+    private var prefixBits: UInt64 = 0
+    private var prefixCount = 0
     /// The frame whose payload is arriving, and how many of its bytes are still to come.
     private var current: (frame: GRPCMessageFrame, remaining: Int)?
     /// The payload of a gRPC-Web trailer frame so far.
     private var trailerPayload: [UInt8] = []
     private var sawTrailers = false
     private var failure: GRPCFramingError?
+
+    /// The frame whose prefix has arrived and whose payload has not all arrived yet; nil
+    /// between frames (and while a prefix is cut). What `finish()` would report as
+    /// truncated, with its flags.
+    public var frameInProgress: GRPCMessageFrame? { current?.frame }
 
     public init(framing: GRPCFraming = .grpc, maxMessageBytes: Int = defaultMaxMessageBytes) {
         self.framing = framing
@@ -60,11 +68,12 @@ public struct GRPCMessageFramer: Sendable {
                 continue
             }
             if sawTrailers { try fail(.dataAfterTrailers(offset: streamOffset)) }
-            let take = min(GRPCMessageFrame.prefixSize - prefix.count, bytes.endIndex - index)
-            prefix.append(contentsOf: bytes[index..<(index + take)])
+            let take = min(GRPCMessageFrame.prefixSize - prefixCount, bytes.endIndex - index)
+            for byte in bytes[index..<(index + take)] { prefixBits = prefixBits << 8 | UInt64(byte) }
+            prefixCount += take
             index += take
             streamOffset += take
-            if prefix.count == GRPCMessageFrame.prefixSize {
+            if prefixCount == GRPCMessageFrame.prefixSize {
                 try startFrame(into: &events)
             }
         }
@@ -85,18 +94,19 @@ public struct GRPCMessageFramer: Sendable {
             let expected = GRPCMessageFrame.prefixSize + frame.length
             try fail(.truncated(received: expected - remaining, expected: expected, frameOffset: frame.frameOffset))
         }
-        if !prefix.isEmpty {
-            try fail(.truncated(received: prefix.count, expected: GRPCMessageFrame.prefixSize,
-                                frameOffset: streamOffset - prefix.count))
+        if prefixCount > 0 {
+            try fail(.truncated(received: prefixCount, expected: GRPCMessageFrame.prefixSize,
+                                frameOffset: streamOffset - prefixCount))
         }
     }
 
     /// Reads the buffered prefix and starts its frame (emitting it at once when empty).
     private mutating func startFrame(into events: inout [GRPCFramerEvent]) throws(GRPCFramingError) {
-        let flags = prefix[0]
-        let length = Int(prefix[1]) << 24 | Int(prefix[2]) << 16 | Int(prefix[3]) << 8 | Int(prefix[4])
+        let flags = UInt8(truncatingIfNeeded: prefixBits >> 32)
+        let length = Int(prefixBits & 0xFFFF_FFFF)
         let frameOffset = streamOffset - GRPCMessageFrame.prefixSize
-        prefix.removeAll(keepingCapacity: true)
+        prefixBits = 0
+        prefixCount = 0
         let allowed: UInt8 = framing == .grpcWeb ? GRPCMessageFrame.compressedFlag | GRPCMessageFrame.trailersFlag
                                                  : GRPCMessageFrame.compressedFlag
         if flags & ~allowed != 0 || flags == GRPCMessageFrame.compressedFlag | GRPCMessageFrame.trailersFlag {

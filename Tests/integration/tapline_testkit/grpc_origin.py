@@ -30,6 +30,19 @@ from .util import HOST
 SERVICE = "tapline.test.Echo"
 
 
+def serve(server: grpc.Server, service: str, handlers: dict, tls: Optional[TestCA]) -> int:
+    """Adds `handlers` (method name: handler) for `service` to `server`, listens on
+    127.0.0.1 (TLS with the test CA's certificate when `tls`), starts it; returns the port."""
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+    if tls is None:
+        port = server.add_insecure_port(f"{HOST}:0")
+    else:
+        credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
+        port = server.add_secure_port(f"{HOST}:0", credentials)
+    server.start()
+    return port
+
+
 class GrpcOrigin:
     """`tls`: serve over TLS (ALPN h2) with the test CA's certificate (127.0.0.1, localhost)."""
 
@@ -95,17 +108,9 @@ class GrpcOrigin:
 
 def start_generic_server(service: str, handlers: dict, tls: Optional[TestCA] = None) -> tuple:
     """A started grpcio server for `service`'s generic `handlers` (method name -> handler) on
-    127.0.0.1 and a port the kernel picks, over TLS (ALPN h2) with the test CA's
-    certificate when `tls` is given; returns (server, port)."""
+    127.0.0.1 and a port the kernel picks (`serve`); returns (server, port)."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
-    if tls is None:
-        port = server.add_insecure_port(f"{HOST}:0")
-    else:
-        credentials = grpc.ssl_server_credentials([(tls.server_key.read_bytes(), tls.server_cert.read_bytes())])
-        port = server.add_secure_port(f"{HOST}:0", credentials)
-    server.start()
-    return server, port
+    return server, serve(server, service, handlers, tls)
 
 
 def call(channel: grpc.Channel, method: str, kind: str = "unary_unary"):

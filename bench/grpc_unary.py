@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Tapline gRPC unary benchmark (called by bench/grpc_unary.sh and `make bench`).
+
+h2load sends gRPC unary calls (`POST /tapline.example.v1.Orders/GetOrder`, one framed
+GetOrderRequest as the body, `content-type: application/grpc`, `te: trailers`) over one
+h2c connection, 1 and 16 calls in flight, to two servers:
+
+  grpcio   a Python grpcio server with a generic unary handler (bench/grpc_unary_server.py;
+           bytes in, bytes out). The server is the slowest part: it bounds both cases.
+  mock     `tapline mock` answering from a session that recorded one such call (head,
+           message, trailers `grpc-status: 0`): a server fast enough that the proxy's
+           own cost shows in the ratio.
+
+Each server is measured direct and through `tapline proxy --reverse h2c://SERVER` (h2c
+both legs) with capture on: every call's request, response and one `grpcMessage` line per
+message are recorded. The proxy takes no schema: messages are decoded when a session is
+read (`tapline show --proto`), never in the proxy, so schemas cannot slow it.
+
+Rounds are interleaved as in bench/h2.py: each Tapline run sits between two direct runs
+and its ratio is taken against their mean; the table gives medians and the ratio range.
+mitmdump is not measured: it cannot speak h2c to an upstream (its reverse mode to http://
+is HTTP/1.1, and gRPC needs HTTP/2 trailers), so it cannot proxy these calls at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# Process helpers shared with the HTTP/1 bench (bench/bench.py, same directory).
+from bench import HOST, free_port, spawn, stop, stop_all, wait_for_port
+
+METHOD_PATH = "/tapline.example.v1.Orders/GetOrder"
+# GetOrderRequest{id: "o-1"}, framed: flag 0, length 5, payload.
+REQUEST = b"\x00\x00\x00\x00\x05" + b"\x0a\x03o-1"
+
+
+def h2load(url: str, in_flight: int, seconds: int, body: Path) -> float:
+    """Runs h2load for `seconds` after a 1 s warm-up; returns calls/s (every call must get a 200)."""
+    out = subprocess.run(["h2load", "-c", "1", "-m", str(in_flight), "-D", str(seconds), "--warm-up-time", "1",
+                          "-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers",
+                          url + METHOD_PATH],
+                         capture_output=True, text=True, timeout=seconds + 60)
+    rate = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out.stdout)
+    done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded", out.stdout)
+    # (the status counts include the warm-up's calls; only 2xx may be among them)
+    status = re.search(r"status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out.stdout)
+    if not rate or not done or int(done.group(3)) == 0 or int(done.group(2)) != int(done.group(3)) \
+            or not status or any(int(count) for count in status.groups()):
+        raise RuntimeError(f"h2load failed for {url}:\n{out.stdout}\n{out.stderr}")
+    return float(rate.group(1))
+
+
+def grpc_status_of_one_call(url: str, body: Path) -> str:
+    """The grpc-status trailer of one call (nghttp -v prints the trailing HEADERS)."""
+    out = subprocess.run(["nghttp", "-v", "-d", str(body), "-H", "content-type: application/grpc",
+                          "-H", "te: trailers", url + METHOD_PATH], capture_output=True, timeout=30)
+    # The response body is binary: read the frame log as Latin-1.
+    output = out.stdout.decode("latin-1")
+    found = re.findall(r"grpc-status: (\d+)", output)
+    return found[-1] if found else f"none:\n{output}\n{out.stderr.decode('latin-1')}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", default=".build/release/tapline")
+    parser.add_argument("--python", default=".venv/bin/python", help="a Python with grpcio (the server)")
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    for tool in ("h2load", "nghttp"):
+        if not shutil.which(tool):
+            print(f"bench/grpc_unary: {tool} not found: run 'make test-deps'", file=sys.stderr)
+            return 1
+    work = Path(tempfile.mkdtemp(prefix="tapline-grpcbench-"))
+    try:
+        body = work / "request.bin"
+        body.write_bytes(REQUEST)
+        env = {"TAPLINE_HOME": str(work / "home"), "PATH": "/usr/bin:/bin"}
+        server = spawn([args.python, str(Path(__file__).with_name("grpc_unary_server.py"))],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        grpcio_port = int(server.stdout.readline())
+        wait_for_port(grpcio_port, server)
+
+        def start_proxy(upstream_port: int, capture: Path) -> tuple[subprocess.Popen, int]:
+            port = free_port()
+            proc = spawn([args.bin, "proxy", "--listen", f"{HOST}:{port}", "--quiet", "--threads", str(args.threads),
+                          "--reverse", f"h2c://{HOST}:{upstream_port}", "--capture", str(capture)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            wait_for_port(port, proc)
+            return proc, port
+
+        # The mock's session: one call recorded through the proxy.
+        recording, port = start_proxy(grpcio_port, work / "recorded")
+        status = grpc_status_of_one_call(f"http://{HOST}:{port}", body)
+        stop(recording)
+        if status != "0":
+            raise RuntimeError(f"the grpcio server's answer through tapline has grpc-status {status}")
+        (session,) = (work / "recorded").iterdir()
+        mock_port = free_port()
+        mock = spawn([args.bin, "mock", str(session), "--listen", f"{HOST}:{mock_port}", "--quiet"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        wait_for_port(mock_port, mock)
+        status = grpc_status_of_one_call(f"http://{HOST}:{mock_port}", body)
+        if status != "0":
+            raise RuntimeError(f"tapline mock's answer has grpc-status {status}")
+
+        rates: dict[str, list[float]] = {}
+        ratios: dict[str, list[float]] = {}
+        servers = {"grpcio": grpcio_port, "mock": mock_port}
+
+        def direct(name: str, port: int, in_flight: int) -> float:
+            rate = h2load(f"http://{HOST}:{port}", in_flight, args.seconds, body)
+            rates.setdefault(f"{name}-m{in_flight}-direct", []).append(rate)
+            return rate
+
+        for _ in range(args.rounds):
+            for name, port in servers.items():
+                for in_flight in (1, 16):
+                    before = direct(name, port, in_flight)
+                    captures = work / "captures"
+                    proc, proxy_port = start_proxy(port, captures)
+                    rate = h2load(f"http://{HOST}:{proxy_port}", in_flight, args.seconds, body)
+                    stop(proc)
+                    shutil.rmtree(captures, ignore_errors=True)
+                    after = direct(name, port, in_flight)
+                    key = f"{name}-m{in_flight}-tapline"
+                    rates.setdefault(key, []).append(rate)
+                    ratios.setdefault(key, []).append(rate / ((before + after) / 2))
+
+        print(f"\ngRPC unary calls, h2load -c 1 -m 1|16 -D {args.seconds}, h2c both legs, capture on, "
+              f"tapline --threads {args.threads}, {args.rounds} round(s): medians")
+        print(f"{'server':<8} {'in flight':>9} {'direct calls/s':>15} {'tapline calls/s':>16} {'ratio':>7} {'range':>12}")
+        for name in servers:
+            for in_flight in (1, 16):
+                key = f"{name}-m{in_flight}"
+                spread = ratios[f"{key}-tapline"]
+                print(f"{name:<8} {in_flight:>9} {statistics.median(rates[key + '-direct']):>15.0f} "
+                      f"{statistics.median(rates[key + '-tapline']):>16.0f} {statistics.median(spread):>6.2f}x "
+                      f"{min(spread):>5.2f}-{max(spread):.2f}x")
+        print("mitmdump: not measured; it cannot proxy to an h2c upstream (gRPC needs HTTP/2 on both legs).")
+        return 0
+    finally:
+        stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
