@@ -11,10 +11,13 @@ requests and then closed an idle connection is not counted."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import socket
 import ssl
 import subprocess
+
+import pytest
 
 from tapline_testkit import rawhttp
 from tapline_testkit.capture import read_events
@@ -48,15 +51,19 @@ def _tunnel(proxy, authority: str) -> socket.socket:
     return raw
 
 
-def _pinning_get(proxy, origin, pin: str) -> bytes | None:
+def _pinning_get(proxy, origin, pin: str, refusal: str = "close") -> bytes | None:
     """CONNECT, a TLS handshake that accepts any certificate, then the pin check:
-    None after closing on a mismatch (no request byte sent), else the response to GET /users/1."""
+    None after refusing on a mismatch (no request byte sent: `close` the socket, or send
+    a close_notify alert first), else the response to GET /users/1."""
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     authority = f"localhost:{origin.port}"
     with _tunnel(proxy, authority) as raw, context.wrap_socket(raw, server_hostname="localhost") as tls:
         if spki_sha256(tls.getpeercert(binary_form=True), "DER") != pin:
+            if refusal == "close_notify":  # an alert after Finished; Tapline closes without answering it
+                with contextlib.suppress(ssl.SSLError, OSError):
+                    tls.unwrap()
             return None  # what a pinning client does: close, nothing sent
         tls.sendall(f"GET /users/1 HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n".encode())
         response = b""
@@ -65,11 +72,12 @@ def _pinning_get(proxy, origin, pin: str) -> bytes | None:
         return response
 
 
-def test_a_client_that_pins_after_the_handshake_gets_through_after_n_closes(tapline, https_origin, test_ca):
+@pytest.mark.parametrize("refusal", ["close", "close_notify"])
+def test_a_client_that_pins_after_the_handshake_gets_through_after_n_closes(tapline, https_origin, test_ca, refusal):
     pin = spki_sha256(test_ca.server_cert.read_bytes(), "PEM")
     proxy = tapline("--upstream-ca", str(test_ca.ca_cert), "--auto-passthrough-after", "2")
     for attempt in (1, 2):
-        assert _pinning_get(proxy, https_origin, pin) is None, f"attempt {attempt} saw the origin's key"
+        assert _pinning_get(proxy, https_origin, pin, refusal) is None, f"attempt {attempt} saw the origin's key"
         wait_until(lambda: len(_ended_flows(proxy)) >= attempt, 10, message=f"flow {attempt} in the capture")
     proxy.wait_for_log(SWITCH_LOG)
     response = _pinning_get(proxy, https_origin, pin)
