@@ -161,7 +161,7 @@ enum RunCommand {
     /// Starts the forwarder that answers COMMAND's DNS queries inside `namespace`
     /// (on its loopback addresses) from `server`, else the host's first nameserver;
     /// nil (with a warning: names then resolve from /etc/hosts only) when there is none.
-    private static func startDNSForwarder(in namespace: RunNamespace, server: SocketAddress?) throws -> DNSForwarder? {
+    private static func startDNSForwarder(in namespace: RunNamespace, server: SocketAddress?) throws(NetError) -> DNSForwarder? {
         let resolvConf = (try? String(contentsOfFile: TransparentDNSServer.resolvConfPath, encoding: .utf8)) ?? ""
         guard let upstream = server ?? TransparentDNSServer.firstNameserver(inResolvConf: resolvConf) else {
             StandardError.writeLine("tapline run: warning: no nameserver in \(TransparentDNSServer.resolvConfPath): names resolve from /etc/hosts only inside the namespace (give one with --dns-server ADDRESS)")
