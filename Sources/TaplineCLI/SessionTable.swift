@@ -6,7 +6,7 @@ import TaplineFlow
 /// Renders a session listing for `tapline sessions`: an aligned table (newest
 /// last) or JSON. Pure: returns text, prints nothing.
 enum SessionTable {
-    /// A LISTENERS column (`listeners`) is added when a listed session had more than
+    /// A LISTENERS column (`ProxyListenersText.all`) is added when a listed session had more than
     /// one listener (SOCKS5, transparent) or was `tapline run`'s, and a COMMAND column
     /// (what `tapline run` ran) when a listed session has one.
     static func lines(_ sessions: [SessionSummary], style: TerminalStyle) -> [String] {
@@ -17,7 +17,7 @@ enum SessionTable {
         for session in sessions {
             rows.append([session.id, ShowText.localTime(session.started), String(session.flows),
                          ByteCountText.format(session.bytes), status(session)]
-                        + (showsListeners ? [listeners(session.proxy)] : [])
+                        + (showsListeners ? [ProxyListenersText.all(session.proxy)] : [])
                         + (showsCommand ? [session.command.map(commandLine) ?? ""] : []))
         }
         let lines = ShowText.table(rows, rightAligned: [2, 3]) { row, column, cell in
@@ -26,19 +26,6 @@ enum SessionTable {
             return cell
         }
         return lines
-    }
-
-    /// The addresses a session's proxy listened on, from session.json's `proxy`:
-    /// `127.0.0.1:8080, socks5 127.0.0.1:1080, transparent 127.0.0.1:40000 in tapline-run-42`;
-    /// empty when it recorded none (an import, a replay).
-    static func listeners(_ proxy: [String: String]) -> String {
-        var parts: [String] = []
-        if let listen = proxy["listen"] { parts.append(listen) }
-        if let socks5 = proxy["socks5"] { parts.append("socks5 \(socks5)") }
-        if let transparent = proxy["transparent"] {
-            parts.append("transparent \(transparent)" + (proxy["transparentNamespace"].map { " in \($0)" } ?? ""))
-        }
-        return parts.joined(separator: ", ")
     }
 
     /// `closed`, `being written` (its proxy is running) or `not closed` (its proxy was killed).

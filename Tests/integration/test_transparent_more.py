@@ -22,7 +22,8 @@ import pytest
 from tapline_testkit.h2 import Nghttpd
 from tapline_testkit.origin import user_record
 from tapline_testkit.util import run_tapline, text
-from test_transparent import host_ruleset, root_with_ip_and_nft, run_flows, run_transparent  # noqa: F401 (fixtures)
+from tapline_testkit.echo import upper_case_echo
+from test_transparent import ECHO_CLIENT, host_ruleset, root_with_ip_and_nft, run_flows, run_transparent  # noqa: F401 (fixtures)
 
 BODY = b"h2 inside a transparent tunnel\n"
 
@@ -77,6 +78,20 @@ def test_session_json_records_the_listeners_as_bound(tmp_path, host_ruleset):
     listing = run_tapline("sessions", "--capture", str(tmp_path / "captures"), "--json", home=tmp_path / "home")
     [session] = json.loads(text(listing))
     assert session["proxy"] == proxy, session
+
+
+def test_show_names_the_listener_a_flow_arrived_on(tmp_path, host_ruleset):
+    message = "which listener? " * 4
+    with upper_case_echo("127.0.0.1") as port:
+        p = run_transparent(tmp_path, "python3", "-c", ECHO_CLIENT, "127.0.0.1", str(port), message)
+    assert p.returncode == 0, p.stderr
+    [session] = [d for d in (tmp_path / "captures").iterdir() if d.is_dir()]
+    proxy = json.loads((session / "session.json").read_text())["proxy"]
+    shown = run_tapline("show", str(session), "--flow", "1", home=tmp_path / "home")
+    assert shown.returncode == 0, shown.stderr
+    listener = proxy["transparent"].split(", ")[0]  # the IPv4 one: the client connected to 127.0.0.1
+    assert re.search(rf"listener +{re.escape(listener)} \(transparent, in {proxy['transparentNamespace']}\)",
+                     text(shown)), text(shown)
 
 
 # --- DNS ---------------------------------------------------------------------------
