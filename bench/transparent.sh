@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # make bench (transparent part): wrk through `tapline run --transparent` (wrk in a
 # network namespace, its TCP redirected to Tapline by nftables) vs through the
-# explicit forward proxy, same run, against a local nginx; prints the ratio. Needs
-# root, ip (iproute2), nft (nftables), wrk and nginx. Not a test.
+# explicit forward proxy, in interleaved rounds against a local nginx, with the
+# kernel's part alone beside them (nginx in a namespace with and without an nft
+# redirect); prints requests/s, CPU per request and the ratios. --instructions:
+# callgrind's instructions per request in Tapline, forward vs transparent. Needs
+# root, ip (iproute2), nft (nftables), wrk and nginx (and valgrind for --instructions).
+# Not a test.
 #
-#   bench/transparent.sh [--duration N] [--threads N] [--connections N]
+#   bench/transparent.sh [--duration N] [--threads N] [--connections N] [--rounds N]
+#   bench/transparent.sh --instructions [--short N] [--long N]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

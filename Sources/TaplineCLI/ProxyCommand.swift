@@ -139,7 +139,7 @@ enum ProxyCommand {
                     throw UsageError("--transparent needs forward mode (redirected connections name their destination; --reverse has one)")
                 }
                 do {
-                    configuration.transparentListenAddress = try SocketAddress(parsing: text.allSatisfy(\.isNumber) ? "127.0.0.1:\(text)" : text)
+                    configuration.transparentListenAddresses = [try SocketAddress(parsing: text.allSatisfy(\.isNumber) ? "127.0.0.1:\(text)" : text)]
                 } catch {
                     throw UsageError("--transparent takes [HOST:]PORT: \(error)")
                 }
@@ -238,7 +238,7 @@ enum ProxyCommand {
                 StandardError.writeLine("tapline: warning: SOCKS5 listening on \(socks5), not loopback: anyone who can reach it can use this proxy and have their traffic recorded")
             }
         }
-        if let transparent = proxy.server.transparentBoundAddress {
+        for transparent in proxy.server.transparentBoundAddresses {
             StandardError.writeLine("tapline: transparent listener on \(transparent); redirect clients' TCP to it, e.g. nft add rule ip nat output tcp dport 443 redirect to :\(transparent.port)")
         }
         if !address.isLoopback {

@@ -38,9 +38,12 @@ enum RunCommand {
                       all_proxy at it (socks5h://); the other proxy variables stay HTTP
       --transparent   run COMMAND in a network namespace of its own whose TCP the kernel redirects
                       to Tapline (nftables), so clients that ignore proxy variables are captured too;
-                      needs root. The namespace is removed on exit (one left by a killed run is
-                      removed by the next). Names resolve through /etc/hosts only; no UDP leaves it
+                      needs root. IPv4 and IPv6 TCP are redirected; DNS queries (UDP port 53) go to a
+                      forwarder Tapline runs, which asks the host's resolver; no other UDP leaves it.
+                      The namespace is removed on exit (one left by a killed run, by the next)
       --ports LIST    with --transparent: redirect only TCP to these ports (80,443), or all (default)
+      --dns-server ADDRESS[:PORT]  with --transparent: the DNS server COMMAND's queries are sent to
+                      (default: the first nameserver in /etc/resolv.conf)
 
     environment:
       TAPLINE_HOME    where the CA and the trust bundle COMMAND gets live (default ~/.tapline)
@@ -66,8 +69,13 @@ enum RunCommand {
         }
         let proxyChoice: ProxyChoice
         let transparentPorts: TransparentPorts?
+        var dnsServer: SocketAddress?
         do throws(UsageError) {
+            if let text = try args.value("--dns-server") { dnsServer = try TransparentDNSServer.parse(text) }
             transparentPorts = try TransparentPorts(&args)
+            if dnsServer != nil, transparentPorts == nil {
+                throw UsageError("--dns-server chooses where --transparent's DNS forwarder sends COMMAND's queries: add --transparent")
+            }
             proxyChoice = try ProxyChoice(&args)
             guard !command.isEmpty else { throw UsageError("-- must be followed by the command to run") }
             if transparentPorts != nil, case .useRunning = proxyChoice {
@@ -95,6 +103,7 @@ enum RunCommand {
         let proxyAddress: (host: String, port: Int)
         let certificateAuthority: CertificateAuthority
         var namespace: RunNamespace?
+        var dnsForwarder: DNSForwarder?
         switch proxyChoice {
         case .start(var options):
             if transparentPorts != nil {
@@ -107,18 +116,21 @@ enum RunCommand {
                     StandardError.writeLine("tapline run: cannot set up a network namespace for \(command[0]): \(error)")
                     return 1
                 }
-                options.configuration.transparentListenAddress = try? SocketAddress(host: "127.0.0.1", port: 0)
+                options.configuration.transparentListenAddresses = RunNamespace.loopbackAddresses
                 options.configuration.transparentNetworkNamespace = namespace?.path
             }
             guard let started = RunningProxy.start(options, command: command) else {
                 namespace?.remove()
                 return 1
             }
-            if let namespace, let listener = started.server.transparentBoundAddress {
+            if let namespace {
                 do {
-                    try namespace.redirectTCP(ports: transparentPorts?.ports, to: listener.port, signals: signals)
+                    dnsForwarder = try startDNSForwarder(in: namespace, server: dnsServer)
+                    try namespace.redirect(ports: transparentPorts?.ports, to: started.server.transparentBoundAddresses,
+                                           dns: dnsForwarder?.localAddresses ?? [], signals: signals)
                 } catch {
                     StandardError.writeLine("tapline run: cannot redirect \(command[0])'s traffic: \(error)")
+                    dnsForwarder?.stop()
                     _ = started.stop()
                     namespace.remove()
                     return 1
@@ -140,9 +152,25 @@ enum RunCommand {
         let status = runCommand(command, path: path, proxy: proxy, proxyAddress: proxyAddress,
                                 certificateAuthority: certificateAuthority, environment: environment,
                                 namespace: namespace.map { ($0, transparentPorts?.ports) }, signals: signals)
+        dnsForwarder?.stop()
         if let proxy { _ = proxy.stop() }
         namespace?.remove()
         return status
+    }
+
+    /// Starts the forwarder that answers COMMAND's DNS queries inside `namespace`
+    /// (on its loopback addresses) from `server`, else the host's first nameserver;
+    /// nil (with a warning: names then resolve from /etc/hosts only) when there is none.
+    private static func startDNSForwarder(in namespace: RunNamespace, server: SocketAddress?) throws(NetError) -> DNSForwarder? {
+        let resolvConf = (try? String(contentsOfFile: TransparentDNSServer.resolvConfPath, encoding: .utf8)) ?? ""
+        guard let upstream = server ?? TransparentDNSServer.firstNameserver(inResolvConf: resolvConf) else {
+            StandardError.writeLine("tapline run: warning: no nameserver in \(TransparentDNSServer.resolvConfPath): names resolve from /etc/hosts only inside the namespace (give one with --dns-server ADDRESS)")
+            return nil
+        }
+        let forwarder = try DNSForwarder(listeningOn: RunNamespace.loopbackAddresses, inNetworkNamespace: namespace.path,
+                                         upstream: upstream)
+        try forwarder.start()
+        return forwarder
     }
 
     /// Which proxy COMMAND's traffic goes through.

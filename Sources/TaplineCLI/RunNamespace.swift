@@ -1,14 +1,19 @@
 import Foundation
 import Glibc
+import TaplineNet
 
 /// The network namespace `tapline run --transparent` runs its command in: named
 /// `tapline-run-<tapline's pid>` (so a run killed with SIGKILL leaves a namespace
-/// the next run can tell is stale and remove), with only a loopback interface and
-/// one nftables table, `ip tapline`, whose `output` chain redirects the command's TCP
-/// (every port, or `ports`) to Tapline's transparent listener, which is opened inside
-/// the namespace (`ProxyConfiguration.transparentNetworkNamespace`) while Tapline's
-/// upstream connections leave from the host's namespace. So the host gets no
-/// interface, address, route or rule, and removing the namespace removes everything.
+/// the next run can tell is stale and remove), with only a loopback interface,
+/// default routes (IPv4 and IPv6) through it — so a connection to any address
+/// reaches the redirect instead of failing with "network unreachable" — and two
+/// nftables tables, `ip tapline` and `ip6 tapline`, whose `output` chains redirect
+/// the command's TCP (every port, or `ports`) to Tapline's transparent listeners
+/// and its UDP port 53 to Tapline's DNS forwarder (`DNSForwarder`), all opened
+/// inside the namespace (`ProxyConfiguration.transparentNetworkNamespace`) while
+/// Tapline's upstream connections and DNS queries leave from the host's namespace.
+/// So the host gets no interface, address, route or rule, and removing the
+/// namespace removes everything.
 ///
 /// Set-up runs `ip` and `nft` (iproute2, nftables) as children of the calling thread,
 /// which must have blocked SIGCHLD (`RunningProxy.blockSignals`).
@@ -25,12 +30,30 @@ struct RunNamespace {
         let description: String
     }
 
-    /// Creates `tapline-run-<pid>` with its loopback up.
+    /// The addresses Tapline's listeners and DNS forwarder take inside the namespace:
+    /// 127.0.0.1 and, with IPv6, ::1, each on a free port.
+    static var loopbackAddresses: [SocketAddress] {
+        let addresses = [try? SocketAddress(host: "127.0.0.1", port: 0), hostHasIPv6 ? try? SocketAddress(host: "::1", port: 0) : nil]
+        return addresses.compactMap { $0 }
+    }
+
+    /// Whether the kernel has IPv6 (booted without `ipv6.disable=1`): only then does
+    /// the namespace get an IPv6 route, listener and rules.
+    static var hostHasIPv6: Bool { access("/proc/net/if_inet6", F_OK) == 0 }
+
+    /// Creates `tapline-run-<pid>` with its loopback up and default routes through it.
     static func create(signals: sigset_t) throws(SetupError) -> RunNamespace {
         let namespace = RunNamespace(name: "\(namePrefix)\(getpid())")
         try run(["ip", "netns", "add", namespace.name], signals: signals)
         do {
             try run(["ip", "-n", namespace.name, "link", "set", "lo", "up"], signals: signals)
+            // With the loopback's own address as the source: without it, a datagram to a
+            // non-loopback address leaves from 0.0.0.0, and the reply to it is not matched
+            // back to the redirect's conntrack entry.
+            try run(["ip", "-n", namespace.name, "route", "add", "default", "dev", "lo", "src", "127.0.0.1"], signals: signals)
+            if hostHasIPv6 {
+                try run(["ip", "-n", namespace.name, "-6", "route", "add", "default", "dev", "lo", "src", "::1"], signals: signals)
+            }
         } catch {
             namespace.remove()
             throw error
@@ -38,17 +61,26 @@ struct RunNamespace {
         return namespace
     }
 
-    /// Redirects the namespace's outgoing TCP (to `ports`, or every port when nil) to `port` on its loopback.
-    func redirectTCP(ports: [Int]?, to port: Int, signals: sigset_t) throws(SetupError) {
+    /// Redirects the namespace's outgoing TCP (to `ports`, or every port when nil) to
+    /// the listener of the same family in `listeners`, and its UDP to port 53 to the
+    /// DNS forwarder's socket of that family in `dns`. A family without a listener
+    /// gets no rule.
+    func redirect(ports: [Int]?, to listeners: [SocketAddress], dns: [SocketAddress], signals: sigset_t) throws(SetupError) {
         let match = ports.map { "tcp dport { \($0.map(String.init).joined(separator: ", ")) }" } ?? "meta l4proto tcp"
-        let ruleset = """
-            table ip tapline {
-                chain output {
-                    type nat hook output priority -100; policy accept;
-                    \(match) redirect to :\(port)
+        var ruleset = ""
+        for (family, table) in [(SocketAddress.Family.ipv4, "ip"), (.ipv6, "ip6")] {
+            guard let listener = listeners.first(where: { $0.family == family }) else { continue }
+            let dnsRule = dns.first(where: { $0.family == family }).map { "udp dport 53 redirect to :\($0.port)\n" } ?? ""
+            ruleset += """
+                table \(table) tapline {
+                    chain output {
+                        type nat hook output priority -100; policy accept;
+                        \(dnsRule)\(match) redirect to :\(listener.port)
+                    }
                 }
-            }
-            """
+
+                """
+        }
         try Self.run(["ip", "netns", "exec", name, "nft", ruleset], signals: signals)
     }
 

@@ -60,17 +60,10 @@ final class RunningProxy {
         var recorders: [any FlowRecorder] = []
         var writer: CaptureWriter?
         if let root = options.captureRoot {
-            var description = ["listen": configuration.listenAddress.description]
-            switch configuration.mode {
-            case .forward: description["mode"] = "forward"
-            case .reverse:
-                description["mode"] = "reverse"
-                description["upstream"] = configuration.reverseUpstreamDescription
-            case .served: description["mode"] = "mock" // tapline mock's; proxy and run never serve
-            }
             do {
                 let captureWriter = try CaptureWriter(root: root, options: CaptureOptions(
-                    maxBodyBytes: options.maxBodyCapture, proxyDescription: description, command: command,
+                    maxBodyBytes: options.maxBodyCapture, proxyDescription: sessionDescription(configuration),
+                    command: command,
                     taplineVersion: TaplineVersion.string,
                     // Small enough to keep the proxy's peak RSS well under 64 MB on a
                     // 1 GiB transfer, large enough that the writer thread writes in big batches.
@@ -98,8 +91,39 @@ final class RunningProxy {
             writer?.close()
             return nil
         }
+        do {
+            try writer?.describeProxy(sessionDescription(configuration, boundTo: server))
+        } catch {
+            StandardError.writeLine("tapline: warning: session.json keeps the listen addresses as given, not as bound: \(error)")
+        }
         return RunningProxy(server: server, writer: writer, certificateAuthority: certificateAuthority,
                             configuration: configuration)
+    }
+
+    /// What session.json records about the proxy (`proxy`): its mode, upstream and
+    /// listeners — `listen`, `socks5`, `transparent` (its addresses, comma-separated;
+    /// and `transparentNamespace`, the network namespace they were opened in) — as configured, or with `server` as bound
+    /// (the ports port 0 got).
+    static func sessionDescription(_ configuration: ProxyConfiguration, boundTo server: ProxyServer? = nil) -> [String: String] {
+        var description = ["listen": (server?.boundAddress ?? configuration.listenAddress).description]
+        switch configuration.mode {
+        case .forward: description["mode"] = "forward"
+        case .reverse:
+            description["mode"] = "reverse"
+            description["upstream"] = configuration.reverseUpstreamDescription
+        case .served: description["mode"] = "mock" // tapline mock's; proxy and run never serve
+        }
+        if let socks5 = server?.socks5BoundAddress ?? configuration.socks5ListenAddress {
+            description["socks5"] = socks5.description
+        }
+        let transparent = server?.transparentBoundAddresses ?? configuration.transparentListenAddresses
+        if !transparent.isEmpty {
+            description["transparent"] = transparent.map(\.description).joined(separator: ", ")
+            if let namespace = configuration.transparentNetworkNamespace {
+                description["transparentNamespace"] = (namespace as NSString).lastPathComponent
+            }
+        }
+        return description
     }
 
     /// Lets in-flight flows finish (up to `--grace`), stops the loops, closes the

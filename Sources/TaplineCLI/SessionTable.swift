@@ -6,13 +6,18 @@ import TaplineFlow
 /// Renders a session listing for `tapline sessions`: an aligned table (newest
 /// last) or JSON. Pure: returns text, prints nothing.
 enum SessionTable {
-    /// A COMMAND column (what `tapline run` ran) is added when a listed session has one.
+    /// A LISTENERS column (`ProxyListenersText.all`) is added when a listed session had more than
+    /// one listener (SOCKS5, transparent) or was `tapline run`'s, and a COMMAND column
+    /// (what `tapline run` ran) when a listed session has one.
     static func lines(_ sessions: [SessionSummary], style: TerminalStyle) -> [String] {
         let showsCommand = sessions.contains { $0.command != nil }
-        var rows = [["ID", "STARTED", "FLOWS", "BYTES", "STATUS"] + (showsCommand ? ["COMMAND"] : [])]
+        let showsListeners = showsCommand || sessions.contains { $0.proxy["socks5"] != nil || $0.proxy["transparent"] != nil }
+        var rows = [["ID", "STARTED", "FLOWS", "BYTES", "STATUS"] + (showsListeners ? ["LISTENERS"] : [])
+                    + (showsCommand ? ["COMMAND"] : [])]
         for session in sessions {
             rows.append([session.id, ShowText.localTime(session.started), String(session.flows),
                          ByteCountText.format(session.bytes), status(session)]
+                        + (showsListeners ? [ProxyListenersText.all(session.proxy)] : [])
                         + (showsCommand ? [session.command.map(commandLine) ?? ""] : []))
         }
         let lines = ShowText.table(rows, rightAligned: [2, 3]) { row, column, cell in
@@ -41,6 +46,7 @@ enum SessionTable {
                 "bytes": Int(clamping: session.bytes),
                 "tapline": session.tapline,
                 "command": session.command.map { $0 as Any } ?? NSNull(),
+                "proxy": session.proxy,
             ]
         }
         return ShowJSON.text(objects)

@@ -31,6 +31,9 @@ enum ShowFlowDetail {
 
         section("Connection \(flow.connection)")
         field("client", flow.clientAddress ?? "unknown")
+        if let connection = session.connections.first(where: { $0.id == flow.connection }), !connection.listener.isEmpty {
+            field("listener", ProxyListenersText.describe(connection.listener, proxy: session.metadata.proxy))
+        }
         if let tls = flow.clientTLS {
             field("TLS", tlsSummary(tls))
         } else {

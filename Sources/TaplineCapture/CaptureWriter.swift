@@ -43,6 +43,12 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// Held from before session.json is first written until it is rewritten at close,
     /// so readers can tell this session is still being written (`SessionWriterLock`).
     private let writerLock: SessionWriterLock
+    /// Serializes session.json's rewrites; guards `proxyDescription` and `metadataIsFinal`.
+    private let metadataLock = NSLock()
+    /// session.json's `proxy`: `options.proxyDescription` until `describeProxy` replaces it.
+    private var proxyDescription: [String: String]
+    /// Set by the closing rewrite: later `describeProxy` calls leave the file alone.
+    private var metadataIsFinal = false
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -91,6 +97,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     ///   (permissions, read-only file system, ...).
     public init(root: String, options: CaptureOptions = CaptureOptions()) throws(CaptureError) {
         self.options = options
+        proxyDescription = options.proxyDescription
         started = Timestamp.now()
         try Self.makeDirectories(root)
 
@@ -241,6 +248,28 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
         finished.wait()
     }
 
+    /// Replaces what session.json records about the proxy (`proxy`) and rewrites it
+    /// at once (still `"ended": null`): for what is known only once the proxy listens,
+    /// after this writer was made (the ports bound for port 0, extra listeners). After
+    /// `close()` the file is left as closed. Safe from any thread.
+    ///
+    /// - Throws: `CaptureError.cannotCreate` when session.json cannot be rewritten
+    ///   (the session keeps the description it was created with).
+    public func describeProxy(_ description: [String: String]) throws(CaptureError) {
+        metadataLock.lock()
+        defer { metadataLock.unlock() }
+        guard !metadataIsFinal else { return }
+        let previous = proxyDescription
+        proxyDescription = description
+        do throws(CaptureError) {
+            try CaptureFile.replaceAtomically(directory + "/session.json", with: metadata(ended: nil, stats: nil, error: nil).encoded(),
+                                              directory: directory)
+        } catch {
+            proxyDescription = previous
+            throw .cannotCreate(path: directory + "/session.json", reason: "\(error)")
+        }
+    }
+
     /// The first write error of the session, once `close()` has returned (nil
     /// before, and when every write succeeded): the session is then incomplete,
     /// as its session.json says (`writerError`) if even that could be written.
@@ -335,6 +364,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             releaseBacklog(groupBytes, spareLines: lines, spareBodies: bodies)
         }
         var failure = files.finish()
+        metadataLock.lock()
+        metadataIsFinal = true
         do throws(CaptureError) {
             try CaptureFile.replaceAtomically(directory + "/session.json",
                                               with: metadata(ended: Timestamp.now(), stats: files.stats,
@@ -344,6 +375,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             CaptureFile.printError("tapline: capture session \(sessionID) was not marked closed: \(error)")
             if failure == nil { failure = error }
         }
+        metadataLock.unlock()
         writerLock.release()
         condition.lock()
         firstWriteFailure = failure
@@ -379,7 +411,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
 
     private func metadata(ended: Timestamp?, stats: SessionStats?, error: String?) -> SessionMetadata {
         SessionMetadata(id: sessionID, started: started, ended: ended, tapline: options.taplineVersion,
-                        proxy: options.proxyDescription, command: options.command,
+                        proxy: proxyDescription, command: options.command,
                         maxBodyBytes: options.maxBodyBytes, stats: stats, writerError: error,
                         mode: options.mode, sourceSession: options.sourceSession)
     }

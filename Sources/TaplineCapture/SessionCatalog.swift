@@ -73,6 +73,7 @@ public struct SessionCatalog: Sendable {
         var summary = SessionSummary(id: metadata.id, directory: directory, started: metadata.started, ended: metadata.ended,
                                      flows: flows, bytes: diskBytes(directory), tapline: metadata.tapline)
         summary.command = metadata.command
+        summary.proxy = metadata.proxy
         summary.isBeingWritten = !metadata.isClosed && SessionWriterLock.writerState(directory: directory) == .alive
         return summary
     }

@@ -14,6 +14,9 @@ public struct SessionSummary: Sendable, Equatable {
     public var tapline: String
     /// The command `tapline run` captured (session.json's `command`); nil otherwise.
     public var command: [String]? = nil
+    /// How its proxy was started (session.json's `proxy`: mode, `listen`, `socks5`,
+    /// `transparent`, ...); empty for an import.
+    public var proxy: [String: String] = [:]
     /// Not closed, and its proxy is still writing it (`SessionWriterLock`).
     public var isBeingWritten = false
 

@@ -43,9 +43,10 @@ public struct ProxyConfiguration: Sendable {
     /// Forward mode: also accept SOCKS5 clients here (`--socks5 [HOST:]PORT`); nil: no SOCKS5 listener.
     public var socks5ListenAddress: SocketAddress?
     /// Forward mode: also accept connections the kernel redirected here (`--transparent
-    /// [HOST:]PORT`, nftables `redirect`), tunnelled to their original destination; nil: none.
-    public var transparentListenAddress: SocketAddress?
-    /// The network namespace (`/run/netns/NAME`) the transparent listener is opened in
+    /// [HOST:]PORT`, nftables `redirect`; `tapline run --transparent`: one IPv4 and one
+    /// IPv6 loopback address), tunnelled to their original destination; empty: none.
+    public var transparentListenAddresses: [SocketAddress] = []
+    /// The network namespace (`/run/netns/NAME`) the transparent listeners are opened in
     /// (`tapline run --transparent`: the command's namespace, whose nftables rules
     /// redirect to it); nil: Tapline's own namespace.
     public var transparentNetworkNamespace: String?

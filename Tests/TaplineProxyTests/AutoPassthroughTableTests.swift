@@ -36,14 +36,37 @@ final class AutoPassthroughTableTests: XCTestCase {
     }
 
     func testWhatCountsAsTheClientRefusingOurCertificate() {
-        XCTAssertTrue(AutoPassthroughTable.countsAsRejection(.handshakeFailed(reason: "sslv3 alert", alert: "unknown ca")))
-        XCTAssertTrue(AutoPassthroughTable.countsAsRejection(.handshakeFailed(reason: "x", alert: "bad certificate")))
-        XCTAssertTrue(AutoPassthroughTable.countsAsRejection(.handshakeFailed(reason: "x", alert: "certificate unknown")))
-        XCTAssertTrue(AutoPassthroughTable.countsAsRejection(
+        XCTAssertTrue(InterceptedClientOutcome.refusesCertificate(.handshakeFailed(reason: "sslv3 alert", alert: "unknown ca")))
+        XCTAssertTrue(InterceptedClientOutcome.refusesCertificate(.handshakeFailed(reason: "x", alert: "bad certificate")))
+        XCTAssertTrue(InterceptedClientOutcome.refusesCertificate(.handshakeFailed(reason: "x", alert: "certificate unknown")))
+        XCTAssertTrue(InterceptedClientOutcome.refusesCertificate(
             .handshakeFailed(reason: "peer closed the connection during the handshake", alert: nil)))
-        XCTAssertTrue(AutoPassthroughTable.countsAsRejection(.handshakeFailed(reason: "Connection reset by peer", alert: nil)))
-        XCTAssertFalse(AutoPassthroughTable.countsAsRejection(.handshakeFailed(reason: "no shared cipher", alert: "handshake failure")))
-        XCTAssertFalse(AutoPassthroughTable.countsAsRejection(.handshakeFailed(reason: "x", alert: "protocol version")))
-        XCTAssertFalse(AutoPassthroughTable.countsAsRejection(.protocolError("bad record mac")))
+        XCTAssertTrue(InterceptedClientOutcome.refusesCertificate(.handshakeFailed(reason: "Connection reset by peer", alert: nil)))
+        XCTAssertFalse(InterceptedClientOutcome.refusesCertificate(.handshakeFailed(reason: "no shared cipher", alert: "handshake failure")))
+        XCTAssertFalse(InterceptedClientOutcome.refusesCertificate(.handshakeFailed(reason: "x", alert: "protocol version")))
+        XCTAssertFalse(InterceptedClientOutcome.refusesCertificate(.protocolError("bad record mac")))
+    }
+
+    func testAHandshakeThenACloseWithoutARequestIsARejection() {
+        XCTAssertEqual(InterceptedClientOutcome.closedBeforeRequest.verdict, .rejection)
+        XCTAssertEqual(InterceptedClientOutcome.sentRequest.verdict, .acceptance)
+        XCTAssertEqual(InterceptedClientOutcome.handshakeFailed(.handshakeFailed(reason: "x", alert: "bad certificate")).verdict,
+                       .rejection)
+        XCTAssertEqual(InterceptedClientOutcome.handshakeFailed(.handshakeFailed(reason: "no shared cipher",
+                                                                                  alert: "handshake failure")).verdict,
+                       .neutral)
+    }
+
+    func testClosesAfterTheHandshakeCountInARowUntilARequestIsSent() {
+        let table = AutoPassthroughTable(threshold: 3)
+        XCTAssertFalse(table.record(.closedBeforeRequest, for: "okhttp.test"))
+        XCTAssertFalse(table.record(.closedBeforeRequest, for: "okhttp.test"))
+        XCTAssertFalse(table.record(.sentRequest, for: "okhttp.test"), "a client that sent a request starts the count over")
+        XCTAssertFalse(table.record(.closedBeforeRequest, for: "okhttp.test"))
+        XCTAssertFalse(table.record(.handshakeFailed(.protocolError("bad record mac")), for: "okhttp.test"),
+                       "unrelated failures leave the count alone")
+        XCTAssertFalse(table.record(.closedBeforeRequest, for: "okhttp.test"))
+        XCTAssertTrue(table.record(.closedBeforeRequest, for: "okhttp.test"))
+        XCTAssertTrue(table.isPassedThrough("okhttp.test"))
     }
 }

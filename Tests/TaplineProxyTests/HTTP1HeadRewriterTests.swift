@@ -18,6 +18,19 @@ final class HTTP1HeadRewriterTests: XCTestCase {
         XCTAssertNil(HTTP1HeadRewriter.splitAbsoluteForm("ftp://host/"))
     }
 
+    func testAbsoluteFormSchemeIsCaseInsensitiveAndUserinfoIsDropped() throws {
+        let (target, rest) = try XCTUnwrap(HTTP1HeadRewriter.splitAbsoluteForm("HtTpS://user:pw@api.example:8443"))
+        XCTAssertEqual(target, UpstreamTarget(scheme: .https, host: "api.example", port: 8443))
+        XCTAssertEqual(rest, "/")
+        let (plain, path) = try XCTUnwrap(HTTP1HeadRewriter.splitAbsoluteForm("HTTP://h\u{e9}te.example/caf\u{e9}#x"))
+        XCTAssertEqual(plain, UpstreamTarget(scheme: .http, host: "h\u{e9}te.example", port: 80))
+        XCTAssertEqual(path, "/caf\u{e9}")
+        XCTAssertNil(HTTP1HeadRewriter.splitAbsoluteForm("http://"))
+        XCTAssertNil(HTTP1HeadRewriter.splitAbsoluteForm("http://user@/x"))
+        XCTAssertNil(HTTP1HeadRewriter.splitAbsoluteForm("http:/"))
+        XCTAssertNil(HTTP1HeadRewriter.splitAbsoluteForm("https:"))
+    }
+
     func testDropsHopByHopFieldsAndThoseNamedByConnection() {
         let headers = HTTPHeaders([
             ("Host", "a"), ("Connection", "keep-alive, X-Secret"), ("Keep-Alive", "timeout=5"),

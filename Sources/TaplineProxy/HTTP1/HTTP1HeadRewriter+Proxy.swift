@@ -69,26 +69,52 @@ extension HTTP1HeadRewriter {
 
     /// Splits an absolute-form target (`http://host:port/path?q`) into the
     /// upstream it names and the origin-form rest (`/path?q`, `/` when empty).
+    ///
+    /// Works on the UTF-8 bytes: it runs for every request a forward proxy gets (and
+    /// is tried on every origin-form one), and character-by-character `String` work
+    /// (`lowercased()`, grapheme-aware indexing) cost ~25,000 instructions per request,
+    /// 40% of a forward-proxied 1 KiB request's loop time. Every delimiter is ASCII,
+    /// so the indices found are character boundaries.
     static func splitAbsoluteForm(_ target: String) -> (UpstreamTarget, String)? {
-        let lower = target.lowercased()
+        let bytes = target.utf8
         let scheme: UpstreamTarget.Scheme
-        let afterScheme: Substring
-        if lower.hasPrefix("http://") {
-            scheme = .http; afterScheme = target.dropFirst(7)
-        } else if lower.hasPrefix("https://") {
-            scheme = .https; afterScheme = target.dropFirst(8)
+        let afterScheme: String.Index
+        if let end = asciiPrefixEnd(bytes, caseInsensitive: "http://") {
+            scheme = .http; afterScheme = end
+        } else if let end = asciiPrefixEnd(bytes, caseInsensitive: "https://") {
+            scheme = .https; afterScheme = end
         } else {
             return nil
         }
-        let pathStart = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
-        var authority = afterScheme[..<pathStart]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        guard !authority.isEmpty,
-              let (host, port) = UpstreamTarget.splitAuthority(authority, defaultPort: scheme == .https ? 443 : 80)
+        let slash = UInt8(ascii: "/"), question = UInt8(ascii: "?"), hash = UInt8(ascii: "#")
+        let pathStart = bytes[afterScheme...].firstIndex { $0 == slash || $0 == question || $0 == hash } ?? bytes.endIndex
+        var authorityStart = afterScheme
+        if let at = bytes[afterScheme..<pathStart].lastIndex(of: UInt8(ascii: "@")) { authorityStart = bytes.index(after: at) }
+        guard authorityStart < pathStart,
+              let (host, port) = UpstreamTarget.splitAuthority(target[authorityStart..<pathStart],
+                                                               defaultPort: scheme == .https ? 443 : 80)
         else { return nil }
-        var rest = String(afterScheme[pathStart...])
-        if let hash = rest.firstIndex(of: "#") { rest = String(rest[..<hash]) }
-        if rest.isEmpty { rest = "/" } else if rest.hasPrefix("?") { rest = "/" + rest }
+        let restEnd = bytes[pathStart...].firstIndex(of: hash) ?? bytes.endIndex
+        let rest: String
+        if pathStart == restEnd {
+            rest = "/"
+        } else if bytes[pathStart] == question {
+            rest = "/" + target[pathStart..<restEnd]
+        } else {
+            rest = String(target[pathStart..<restEnd])
+        }
         return (UpstreamTarget(scheme: scheme, host: host, port: port), rest)
+    }
+
+    /// Where `prefix` (lower-case ASCII) ends in `bytes` when they start with it, any case; else nil.
+    private static func asciiPrefixEnd(_ bytes: String.UTF8View, caseInsensitive prefix: StaticString) -> String.Index? {
+        var index = bytes.startIndex
+        for expected in UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount) {
+            guard index < bytes.endIndex else { return nil }
+            let byte = bytes[index]
+            guard byte == expected || (byte >= 0x41 && byte <= 0x5A && byte | 0x20 == expected) else { return nil }
+            index = bytes.index(after: index)
+        }
+        return index
     }
 }

@@ -27,13 +27,14 @@ public final class ProxyServer: @unchecked Sendable {
     private var contexts: [LoopBound<ProxyContext>] = []
     private var listener: LoopBound<TCPListener>?
     private var socks5Listener: LoopBound<TCPListener>?
-    private var transparentListener: LoopBound<TCPListener>?
+    private var transparentListeners: [LoopBound<TCPListener>] = []
     /// The address actually bound (the port filled in when 0 was asked for).
     public private(set) var boundAddress: SocketAddress
     /// The SOCKS5 listener's address actually bound; nil without `--socks5`.
     public private(set) var socks5BoundAddress: SocketAddress?
-    /// The transparent listener's address actually bound; nil without `--transparent`.
-    public private(set) var transparentBoundAddress: SocketAddress?
+    /// The transparent listeners' addresses actually bound, in the order configured;
+    /// empty without `--transparent`.
+    public private(set) var transparentBoundAddresses: [SocketAddress] = []
 
     public init(configuration: ProxyConfiguration, recorder: (any FlowRecorder)?,
                 certificateAuthority: CertificateAuthority, warn: (@Sendable (String) -> Void)? = nil) {
@@ -73,7 +74,7 @@ public final class ProxyServer: @unchecked Sendable {
         }
         var listeners: [TCPListener] = []
         var socks5: TCPListener?
-        var transparent: TCPListener?
+        var transparent: [TCPListener] = []
         do {
             let address = configuration.listenAddress
             listeners.append(try Self.listen(on: address, group: group, onRefusals: reportRefusals) { connection in
@@ -86,18 +87,18 @@ public final class ProxyServer: @unchecked Sendable {
                 listeners.append(listener)
                 socks5 = listener
             }
-            if let transparentAddress = configuration.transparentListenAddress {
-                // Loop detection needs every listener's bound address, known only once all are bound.
-                let ownAddresses = BoundListenerAddresses()
+            // Loop detection needs every listener's bound address, known only once all are bound.
+            let ownAddresses = BoundListenerAddresses()
+            for transparentAddress in configuration.transparentListenAddresses {
                 let listener = try Self.listen(on: transparentAddress, inNetworkNamespace: configuration.transparentNetworkNamespace,
                                                group: group, onRefusals: reportRefusals) { connection in
                     Self.acceptTransparent(connection, context: contexts[connection.loop.index].value,
                                            ownListeners: ownAddresses.all)
                 }
                 listeners.append(listener)
-                transparent = listener
-                ownAddresses.all = listeners.map(\.localAddress)
+                transparent.append(listener)
             }
+            ownAddresses.all = listeners.map(\.localAddress)
         } catch {
             for listener in listeners {
                 Self.onLoop(listener.loop) { listener.close() }
@@ -113,10 +114,8 @@ public final class ProxyServer: @unchecked Sendable {
             socks5Listener = LoopBound(socks5, loop: socks5.loop)
             socks5BoundAddress = socks5.localAddress
         }
-        if let transparent {
-            transparentListener = LoopBound(transparent, loop: transparent.loop)
-            transparentBoundAddress = transparent.localAddress
-        }
+        transparentListeners = transparent.map { LoopBound($0, loop: $0.loop) }
+        transparentBoundAddresses = transparent.map(\.localAddress)
     }
 
     private static func listen(on address: SocketAddress, group: EventLoopGroup,
@@ -219,7 +218,7 @@ public final class ProxyServer: @unchecked Sendable {
     /// grace period, then abort what is left and stop the loops. Blocks the caller.
     public func shutdown() {
         guard let group else { return }
-        for listener in [listener, socks5Listener, transparentListener].compactMap({ $0 }) {
+        for listener in [listener, socks5Listener].compactMap({ $0 }) + transparentListeners {
             Self.onLoop(listener.loop) { listener.value.close() }
         }
         for (loop, context) in zip(group.loops, contexts) {

@@ -3,9 +3,11 @@ import TaplineTLS
 
 /// Hosts switched to pass-through for the rest of the run because their client
 /// pins its certificate: after `threshold` interceptions in a row that the client
-/// rejected (`countsAsRejection`), the host's later tunnels are relayed untouched,
-/// like a `--passthrough` host. A handshake the client completes resets the host's
-/// count; other failures leave it alone. Once switched, a host stays switched.
+/// rejected (`InterceptedClientOutcome.verdict`: a certificate alert or a close
+/// during the handshake, or a close right after it with no request byte), the
+/// host's later tunnels are relayed untouched, like a `--passthrough` host. A
+/// client that sends a request resets the host's count; other failures leave it
+/// alone. Once switched, a host stays switched.
 ///
 /// Thread ownership: one table per `ProxyServer`, shared by every event loop; a
 /// lock guards it (taken once per intercepted TLS handshake and per tunnel's
@@ -26,6 +28,17 @@ final class AutoPassthroughTable: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return passedThrough.contains(host)
+    }
+
+    /// Counts what a client did with an intercepted connection to `host`. Returns
+    /// true exactly once per host: when this outcome switches it (the caller logs it then).
+    func record(_ outcome: InterceptedClientOutcome, for host: String) -> Bool {
+        switch outcome.verdict {
+        case .rejection: return recordRejection(of: host)
+        case .acceptance: recordAcceptance(of: host)
+        case .neutral: break
+        }
+        return false
     }
 
     /// The client rejected our certificate for `host`. Returns true exactly once
@@ -50,21 +63,4 @@ final class AutoPassthroughTable: @unchecked Sendable {
         defer { lock.unlock() }
         rejectionsInARow[host] = nil
     }
-
-    /// Whether a failed client handshake looks like the client refusing our
-    /// certificate: an alert about the certificate or CA, or the client closing
-    /// the connection during the handshake (what clients that pin do after
-    /// seeing our ServerHello and certificate).
-    static func countsAsRejection(_ error: TLSError) -> Bool {
-        guard case .handshakeFailed(let reason, let alert) = error else { return false }
-        guard let alert else {
-            let reason = reason.lowercased()
-            return reason.contains("closed") || reason.contains("reset")
-        }
-        return certificateAlerts.contains(where: alert.lowercased().contains)
-    }
-
-    /// TLS alert descriptions (as OpenSSL words them) that mean "I do not accept this certificate".
-    static let certificateAlerts = ["unknown ca", "bad certificate", "certificate unknown", "unsupported certificate",
-                                    "certificate revoked", "certificate expired", "access denied"]
 }

@@ -42,6 +42,10 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     private var clientGone = false
     /// The client-side TLS stream while its handshake runs (after success the HTTP handler owns it).
     private var tlsStream: TLSStream?
+    /// The client's TLS connection between its handshake and its first application bytes.
+    private var established: EstablishedClientTLS?
+    /// Hands `established` over with nothing read once the header timeout has passed.
+    private var firstBytesTimer: LoopTimer?
 
     /// How long to wait for the client's first bytes before assuming a server-speaks-first protocol.
     private let sniffTimeoutMilliseconds = 2_000
@@ -183,31 +187,18 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
             guard let self else { return }
             switch result {
             case .success(let stream):
-                self.context.autoPassthrough?.recordAcceptance(of: self.passthroughHost)
-                var info = self.info
-                info.scheme = "https"
-                self.context.record(.connectionTLS(connection: info.id,
+                self.info.scheme = "https"
+                self.context.record(.connectionTLS(connection: self.info.id,
                                                    tls: TLSDetails(engine: engine, serverName: engine.serverName ?? serverName),
                                                    time: .now()))
-                if engine.negotiatedALPN == "h2", let session = HTTP2ProxyHandler.makeSession() {
-                    // ALPN mirrors the upstream: h2 toward the client means the upstream chose h2 too.
-                    let route = HTTP2Route(target: target, upstreamProtocol: .negotiated, isReverse: false)
-                    let handler = HTTP2ProxyHandler(context: self.context, client: stream, info: info, route: route,
-                                                    session: session, upstream: upstream, upstreamFailure: failure,
-                                                    preconnectTimings: timings)
-                    self.context.register(handler, for: stream.transport)
-                    handler.start()
-                    return
-                }
-                let handler = HTTP1ProxyHandler(context: self.context, client: stream, info: info,
-                                                route: self.http1Route(target), upstream: upstream, upstreamFailure: failure,
-                                                preconnectTimings: timings)
-                self.context.register(handler, for: stream.transport)
-                handler.start()
+                self.awaitFirstRequestBytes(EstablishedClientTLS(
+                    stream: stream, certificateHost: certificateHost, isHTTP2: engine.negotiatedALPN == "h2",
+                    target: target, upstream: upstream, upstreamFailure: failure, timings: timings,
+                    establishedAt: Timestamp.now()))
             case .failure(let error):
                 upstream?.stream.close()
                 self.recordFailedTLS(FlowError(.clientTLS, Self.describeClientRejection(error, host: certificateHost)))
-                self.countRejection(error)
+                self.count(.handshakeFailed(error))
             }
         }
         // Until the handshake succeeds this handler owns the stream and hears of the connection closing.
@@ -218,20 +209,73 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
         buffered = []
     }
 
+    /// Holds the client's established TLS connection until its first application
+    /// bytes, so that a client that closes (or sends an alert) right after the
+    /// handshake — a pinning client that checks its pins once the handshake is
+    /// done — counts as refusing our certificate. The HTTP handler takes over at
+    /// the first byte, or with nothing read once the header timeout has passed.
+    private func awaitFirstRequestBytes(_ established: EstablishedClientTLS) {
+        self.established = established
+        firstBytesTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.header) { [weak self] in
+            self?.handOver(initialBytes: [])
+        }
+    }
+
+    /// Gives the established TLS connection to the HTTP/2 or HTTP/1 handler.
+    private func handOver(initialBytes: [UInt8]) {
+        guard let established else { return }
+        self.established = nil
+        firstBytesTimer?.cancel()
+        firstBytesTimer = nil
+        if !initialBytes.isEmpty { count(.sentRequest) }
+        let elapsed = Int((Timestamp.now().microseconds - established.establishedAt.microseconds) / 1_000)
+        let headerTimeLeft = max(0, context.configuration.timeouts.header - elapsed)
+        let stream = established.stream
+        if established.isHTTP2, let session = HTTP2ProxyHandler.makeSession() {
+            // ALPN mirrors the upstream: h2 toward the client means the upstream chose h2 too.
+            let route = HTTP2Route(target: established.target, upstreamProtocol: .negotiated, isReverse: false)
+            let handler = HTTP2ProxyHandler(context: context, client: stream, info: info, route: route,
+                                            session: session, upstream: established.upstream,
+                                            upstreamFailure: established.upstreamFailure,
+                                            preconnectTimings: established.timings)
+            context.register(handler, for: stream.transport)
+            handler.start(initialBytes: initialBytes, headerTimeLeft: headerTimeLeft)
+            return
+        }
+        let handler = HTTP1ProxyHandler(context: context, client: stream, info: info,
+                                        route: http1Route(established.target), upstream: established.upstream,
+                                        upstreamFailure: established.upstreamFailure,
+                                        preconnectTimings: established.timings)
+        context.register(handler, for: stream.transport)
+        handler.start(initialBytes: initialBytes, headerTimeLeft: headerTimeLeft)
+    }
+
+    /// The client ended its established TLS connection without a byte of a request:
+    /// recorded as a `tls-failed` flow and counted as refusing our certificate.
+    private func clientClosedBeforeRequest() {
+        guard let established else { return }
+        self.established = nil
+        firstBytesTimer?.cancel()
+        firstBytesTimer = nil
+        established.upstream?.stream.close()
+        let host = established.certificateHost
+        recordFailedTLS(FlowError(.clientTLS, "the client closed the connection right after the TLS handshake for \(host), without sending a request: it may pin its certificate (tunnel it untouched with --passthrough \(host))"))
+        count(.closedBeforeRequest)
+    }
+
     /// A one-line explanation of why a client refused our handshake, with what to do about it.
     static func describeClientRejection(_ error: TLSError, host: String) -> String {
         let base = "the client rejected the TLS handshake for \(host): \(error)"
         if case .handshakeFailed(_, let alert?) = error,
-           AutoPassthroughTable.certificateAlerts.contains(where: alert.lowercased().contains) {
+           InterceptedClientOutcome.certificateAlerts.contains(where: alert.lowercased().contains) {
             return base + ". The client does not trust Tapline's CA (install it: `tapline ca --path`) or pins its certificate (tunnel it untouched with --passthrough \(host))"
         }
         return base
     }
 
-    /// Counts a client's refusal of our certificate toward switching `host` to pass-through.
-    private func countRejection(_ error: TLSError) {
-        guard let table = context.autoPassthrough, AutoPassthroughTable.countsAsRejection(error),
-              table.recordRejection(of: passthroughHost) else { return }
+    /// Counts what the client did with our certificate toward switching `host` to pass-through.
+    private func count(_ outcome: InterceptedClientOutcome) {
+        guard let table = context.autoPassthrough, table.record(outcome, for: passthroughHost) else { return }
         context.warn("the client rejected Tapline's certificate for \(passthroughHost) \(table.threshold) times in a row (it pins its certificate or does not trust Tapline's CA): its connections to \(passthroughHost) are passed through untouched, not intercepted, for the rest of this run (--no-auto-passthrough turns this off)")
     }
 
@@ -297,17 +341,27 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     // MARK: ClientHandler
 
     func beginShutdown() {
-        if !decided { abort() }
+        if !decided || established != nil { abort() }
     }
 
     func abort() {
         endPendingFlow(FlowError(.shutdown, "Tapline was shut down while the tunnel was being set up"))
+        if let established {
+            self.established = nil
+            firstBytesTimer?.cancel()
+            established.upstream?.stream.close()
+            established.stream.close()
+        }
         client.close()
     }
 
     // MARK: ByteStreamDelegate
 
     func stream(_ stream: any ByteStream, didRead bytes: ArraySlice<UInt8>) {
+        if established != nil {
+            if !bytes.isEmpty { handOver(initialBytes: Array(bytes)) }
+            return
+        }
         buffered.append(contentsOf: bytes)
         if decided {
             if buffered.count > maxSniffBytes { client.pauseReading() }
@@ -317,6 +371,11 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     }
 
     func streamDidReadEOF(_ stream: any ByteStream) {
+        if let established {
+            clientClosedBeforeRequest()
+            established.stream.close()
+            return
+        }
         if !decided {
             decide()
             client.close()
@@ -326,6 +385,7 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     func stream(_ stream: any ByteStream, writabilityChanged isWritable: Bool) {}
 
     func stream(_ stream: any ByteStream, didCloseWith error: (any Error)?) {
+        clientClosedBeforeRequest() // an alert or a reset after the handshake
         clientGone = true
         sniffTimer?.cancel()
         endPendingFlow(FlowError(.clientAborted, "the client closed the tunnel before it was open"))
