@@ -85,20 +85,25 @@ enum ReplayCommand {
             return 2
         }
 
+        // The source is read once, front to back, and not held: the plan keeps where each
+        // flow is, and each is read again when it is sent (ReplayPlan.stream).
         let source: CapturedSession
+        let plan: ReplayPlan
         do {
-            source = try CapturedSession.open(directory: try SessionCatalog(root: request.root).resolve(request.reference))
+            let directory = try SessionCatalog(root: request.root).resolve(request.reference)
+            (plan, source) = try ReplayPlan.stream(
+                directory: directory,
+                select: { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) },
+                rules: request.rules, allowTruncated: request.allowTruncated)
         } catch {
             StandardError.writeLine("tapline replay: session \(request.reference.debugDescription): \(error)")
             return 2
         }
         SessionReaderNotes.write([source], prefix: "tapline replay")
-        let selected = source.flows.filter { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) }
-        let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated)
         for note in plan.notes { StandardError.writeLine("tapline replay: \(note)") }
         if !source.isClosed {
             StandardError.writeLine("tapline replay: session \(source.id) was not closed (its proxy was killed or is still running): "
-                                    + "replaying its \(plan.items.count) complete flows; \(plan.skipped.count) skipped")
+                                    + "replaying its \(plan.itemCount) complete flows; \(plan.skipped.count) skipped")
         }
 
         let temporaryRoot = request.noCapture ? NSTemporaryDirectory() + "tapline-replay-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : nil
@@ -113,8 +118,9 @@ enum ReplayCommand {
             return 2
         }
 
+        let result: ReplayResult
         do {
-            try send(plan, request: request, recorder: writer)
+            result = try send(plan, request: request, recorder: writer, sessionDirectory: writer.directory)
         } catch {
             writer.close()
             StandardError.writeLine("tapline replay: \(error)")
@@ -124,20 +130,7 @@ enum ReplayCommand {
         if let failure = writer.writeFailure {
             StandardError.writeLine("tapline replay: the replay session is incomplete: \(failure)")
         }
-
-        let replay: CapturedSession
-        let result: ReplayResult
-        do {
-            replay = try CapturedSession.open(directory: writer.directory)
-            var sources: [FlowID: CapturedFlow] = [:]
-            for item in plan.items { sources[item.source.id] = item.source }
-            result = try ReplayEvaluation(diff: SessionDiff(options: request.diff))
-                .result(sources: sources, replays: replay.flows, skipped: plan.skipped)
-        } catch {
-            StandardError.writeLine("tapline replay: \(error)")
-            return 2
-        }
-        let keptID = request.noCapture ? nil : replay.id
+        let keptID = request.noCapture ? nil : writer.sessionID
         for line in ReplaySummaryText.lines(result, source: source, replaySessionID: keptID, style: TerminalStyle(fileDescriptor: 1)) {
             print(line)
         }
@@ -229,15 +222,18 @@ enum ReplayCommand {
         return description
     }
 
-    /// Runs the replay on an event loop of its own; returns once every flow is finished.
-    private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder) throws(NetError) {
+    /// Runs the replay on an event loop of its own; returns what it found once every flow is finished.
+    private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder,
+                             sessionDirectory: String) throws(NetError) -> ReplayResult {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
         let loop = group.loops[0]
         let progressLine = ReplayProgressLine(enabled: isatty(2) == 1)
         let runner = ReplayRunner(plan: plan, pacing: request.pacing,
                                   connector: UpstreamConnector(loop: loop, configuration: request.client),
-                                  recorder: recorder, responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
+                                  recorder: recorder, sessionDirectory: sessionDirectory,
+                                  diff: SessionDiff(options: request.diff),
+                                  responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
                                   onProgress: progressLine.update)
         let done = DispatchSemaphore(value: 0)
         let bound = LoopBound(runner, loop: loop)
@@ -250,5 +246,6 @@ enum ReplayCommand {
             lineDone.signal()
         }
         lineDone.wait()
+        return runner.result(skipped: plan.skipped)
     }
 }

@@ -129,12 +129,12 @@ final class ReplayRequestRewriterTests: XCTestCase {
         incomplete.id = FlowID(9)
         incomplete.requestBody.isComplete = false
         let plan = ReplayPlan(flows: [flow(get), socket, truncated, incomplete], rules: ReplayTargetRules(), allowTruncated: false)
-        XCTAssertEqual(plan.items.count, 1)
+        XCTAssertEqual(plan.itemCount, 1)
         XCTAssertEqual(plan.skipped.map(\.reason.description), [
             "its WebSocket handshake did not open a WebSocket",
             "its response body was truncated by --max-body-capture (kept 8 of 40 bytes); --allow-truncated sends what was kept",
             "its request was not recorded whole (the session was not closed when it was read)"])
-        XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).items.count, 1)
+        XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).itemCount, 1)
     }
 
     func testAWebSocketHandshakeKeepsItsOfferAndGetsAFreshKeyEachTime() throws {

@@ -63,6 +63,25 @@ public struct SessionDiff: Sendable {
     ///
     /// - Throws: `SessionDiffError` naming the flow whose stored bytes could not be read.
     public func differences(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> [FlowDifference] {
+        try differences(a, b, responseBodyOfB: .stored)
+    }
+
+    /// Where B's response body is compared from: its session, as for any flow, or what a
+    /// replay found as the body arrived (`ReplayedResponseBody`), so that a replayed flow
+    /// is compared without its session being read back.
+    public enum ResponseBodyOfB {
+        /// Read from B's segment files.
+        case stored
+        /// Byte for byte A's whole stored body (A's Content-Encoding applies to both): equal.
+        case sameBytesAsA
+        /// Loaded already (at most `SessionDiffOptions.bodyLimit` bytes, decoded).
+        case loaded(LoadedBody)
+    }
+
+    /// `differences(_:_:)` with B's response body given as `responseBodyOfB`; the same
+    /// rules, in the same order.
+    public func differences(_ a: CapturedFlow, _ b: CapturedFlow,
+                            responseBodyOfB: ResponseBodyOfB) throws(SessionDiffError) -> [FlowDifference] {
         var found: [FlowDifference] = []
         if a.error?.kind != b.error?.kind { found.append(.outcome(a: a.error?.kind, b: b.error?.kind)) }
         // A WebSocket that opened on both sides opened alike, whether by 101 or (RFC 8441) by 200.
@@ -75,7 +94,7 @@ public struct SessionDiff: Sendable {
         found += options.headers.differences(a.responseTrailers ?? emptyHeaders, b.responseTrailers ?? emptyHeaders)
             .map(FlowDifference.trailer)
         if a.grpcStatus != b.grpcStatus { found.append(.grpcStatus(a: a.grpcStatus, b: b.grpcStatus)) }
-        if let body = try responseBodyDifference(a, b) { found.append(.body(body)) }
+        if let body = try responseBodyDifference(a, b, responseBodyOfB) { found.append(.body(body)) }
         found += try messageDifferences(a, b).map(FlowDifference.message)
         if let ratio = options.slowerThan, let before = a.durationMilliseconds, let after = b.durationMilliseconds,
            after > before * ratio {
@@ -88,10 +107,16 @@ public struct SessionDiff: Sendable {
         BodyComparison(json: JSONDiff(ignoredPaths: options.ignoredPaths))
     }
 
-    private func responseBodyDifference(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> BodyDifference? {
+    private func responseBodyDifference(_ a: CapturedFlow, _ b: CapturedFlow,
+                                        _ bodyOfB: ResponseBodyOfB) throws(SessionDiffError) -> BodyDifference? {
         guard let headersA = a.response?.headers, let headersB = b.response?.headers else { return nil }
+        let loadedB: LoadedBody
+        switch bodyOfB {
+        case .sameBytesAsA: return nil
+        case .loaded(let body): loadedB = body
+        case .stored: loadedB = try load(b, .response, headers: headersB)
+        }
         let loadedA = try load(a, .response, headers: headersA)
-        let loadedB = try load(b, .response, headers: headersB)
         // Whole bodies with equal bytes are equal (`BodyComparison`'s first rule): decided
         // here, so the common case of a replay parses no Content-Type.
         if loadedA.complete, loadedB.complete, loadedA.bytes == loadedB.bytes { return nil }

@@ -13,7 +13,10 @@ import TaplineNet
 final class ReplayContext {
     let loop: EventLoop
     let source: any UpstreamLegSource
+    /// Where the replayed flows are recorded: the collector, which passes the events on
+    /// to the replay session and assembles each flow for its comparison.
     let sink: any FlowEventSink
+    let collector: ReplayedFlowCollector
     /// A response that has not started this long after its request was sent fails as `upstream-timeout`.
     let responseTimeoutMilliseconds: Int
     /// `--speed` under `--pace recorded` (a WebSocket's messages go at their recorded
@@ -23,12 +26,13 @@ final class ReplayContext {
     private var lastConnectionID: UInt64 = 0
     private var flushScheduled = false
 
-    init(loop: EventLoop, source: any UpstreamLegSource, sink: any FlowEventSink, responseTimeoutMilliseconds: Int,
+    init(loop: EventLoop, source: any UpstreamLegSource, collector: ReplayedFlowCollector, responseTimeoutMilliseconds: Int,
          recordedPaceSpeed: Double?) {
         self.recordedPaceSpeed = recordedPaceSpeed
         self.loop = loop
         self.source = source
-        self.sink = sink
+        self.sink = collector
+        self.collector = collector
         self.responseTimeoutMilliseconds = responseTimeoutMilliseconds
     }
 

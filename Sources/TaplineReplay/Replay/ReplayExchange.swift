@@ -90,6 +90,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     func begin() {
         let now = Timestamp.now()
         timings.requestStart = now
+        context.collector.expect(flowID, source: item.source)
         context.record(.flowStarted(flow: flowID, connection: connectionID, kind: .http, scheme: request.scheme,
                                     authority: request.target.authority, time: now))
         context.record(.flowReplays(flow: flowID, sourceFlow: request.sourceFlow, time: now))
