@@ -50,9 +50,10 @@ public struct ReplayPlan {
     /// Plans `flows` (already selected) of a session.
     ///
     /// Skipped, with the reason: tunnels and failed TLS handshakes (no request), flows
-    /// whose request was not recorded whole (a session not closed), flows with a body
-    /// the capture truncated (`--max-body-capture`) unless `allowTruncated`, flows whose
-    /// stored request body is missing from the session directory, WebSocket flows whose
+    /// whose request was not recorded whole or that had not ended (a session not
+    /// closed), flows with a body the capture truncated (`--max-body-capture`) unless
+    /// `allowTruncated`, flows whose stored request or response body is missing from
+    /// the session directory (it could not be sent or compared), WebSocket flows whose
     /// handshake was refused or one of whose messages was not recorded whole, and
     /// requests `ReplayRequestRewriter` refuses.
     public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool) {
@@ -177,8 +178,13 @@ public struct ReplayPlan {
                 return .failure(ReplaySkipReason("its \(name) body was truncated by --max-body-capture (kept \(body.capturedBytes) of \(body.bodyBytes) bytes); --allow-truncated sends what was kept"))
             }
         }
-        if let path = flow.requestBody.missingSegmentPath {
-            return .failure(ReplaySkipReason("its stored request body is missing: \(path) does not exist (damaged session)"))
+        guard flow.ended != nil else {
+            return .failure(ReplaySkipReason("it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)"))
+        }
+        for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] {
+            if let path = body.missingSegmentPath {
+                return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
+            }
         }
         do {
             return .success(try ReplayRequestRewriter.request(for: flow, rules: rules))
