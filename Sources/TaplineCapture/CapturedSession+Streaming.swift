@@ -15,7 +15,7 @@ extension CapturedSession {
                               onFlow: (CapturedFlow, Int) -> Void) throws(CaptureError) -> (session: CapturedSession, index: CapturedFlowIndex) {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory)
-        var index = CapturedFlowIndex(directory: directory)
+        let index = CapturedFlowIndex(directory: directory)
         var linesOfFlow: [UInt64: [(offset: UInt64, length: UInt32)]] = [:]
         let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, offset, line, assembler in
             assembler.apply(line: line, number: number)

@@ -1,3 +1,4 @@
+import Foundation
 import TaplineCapture
 import TaplineFlow
 import TaplineWire
@@ -61,8 +62,9 @@ public struct ReplayPlan {
         var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [String] = []
+        var segments = SegmentPresence()
         for flow in flows {
-            switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated) {
+            switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
             case .success(let request):
                 planned.append(Planned(flow, position: items.count))
                 items.append(Self.item(flow, request: request))
@@ -97,9 +99,10 @@ public struct ReplayPlan {
         var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [(FlowID, String)] = []
+        var segments = SegmentPresence()
         let (session, index) = try CapturedSession.stream(directory: directory) { flow, position in
             guard select(flow) else { return }
-            switch request(for: flow, rules: rules, allowTruncated: allowTruncated) {
+            switch request(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
             case .success:
                 planned.append(Planned(flow, position: position))
                 if let note = note(flow) { notes.append((flow.id, note)) }
@@ -161,8 +164,24 @@ public struct ReplayPlan {
             + "replayed as an HTTP/1.1 Upgrade (WebSocket over HTTP/2 is not replayed yet)"
     }
 
-    private static func request(for flow: CapturedFlow, rules: ReplayTargetRules,
-                                allowTruncated: Bool) -> Result<ReplayRequest, ReplaySkipReason> {
+    /// Which body segment files exist, each looked up once (a session has a few, and
+    /// every flow's bodies are in them).
+    private struct SegmentPresence {
+        private var missing: [Int: Bool] = [:]
+
+        /// The path of the first segment `body` refers to that does not exist, if one does not.
+        mutating func missingPath(_ body: CapturedBody) -> String? {
+            for extent in body.extents {
+                let path = body.segmentPath(extent.segment)
+                if missing[extent.segment] == nil { missing[extent.segment] = !FileManager.default.fileExists(atPath: path) }
+                if missing[extent.segment] == true { return path }
+            }
+            return nil
+        }
+    }
+
+    private static func request(for flow: CapturedFlow, rules: ReplayTargetRules, allowTruncated: Bool,
+                                segments: inout SegmentPresence) -> Result<ReplayRequest, ReplaySkipReason> {
         switch flow.kind {
         case .websocket:
             if let reason = webSocketSkipReason(flow) { return .failure(reason) }
@@ -182,7 +201,7 @@ public struct ReplayPlan {
             return .failure(ReplaySkipReason("it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)"))
         }
         for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] {
-            if let path = body.missingSegmentPath {
+            if let path = segments.missingPath(body) {
                 return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
             }
         }

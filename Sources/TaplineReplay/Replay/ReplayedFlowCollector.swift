@@ -17,12 +17,18 @@ import TaplineWire
 ///
 /// Thread ownership: confined to the replay's loop, like the sink it wraps.
 final class ReplayedFlowCollector: FlowEventSink {
-    /// A flow being replayed: what was recorded of it so far.
-    private struct Entry {
+    /// A flow being replayed: what was recorded of it so far. A reference, so that an
+    /// event changes the flow in place (a dictionary's value would be copied out and back).
+    private final class Entry {
         var flow: CapturedFlow
         let responseBody: ReplayedResponseBody
         /// Streamed WebSocket payload pieces per direction (client, server) since the last message.
         var streamedPayload: [[UInt8]] = [[], []]
+
+        init(flow: CapturedFlow, responseBody: ReplayedResponseBody) {
+            self.flow = flow
+            self.responseBody = responseBody
+        }
     }
 
     private let inner: any FlowEventSink
@@ -63,81 +69,81 @@ final class ReplayedFlowCollector: FlowEventSink {
         inner.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time)
         guard let entry = entries[flow] else { return }
         if isRequest {
-            entries[flow]?.flow.requestBody.capturedBytes += UInt64(bytes.count)
+            entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
         } else {
             entry.responseBody.append(bytes)
-            entries[flow]?.flow.responseBody.capturedBytes += UInt64(bytes.count)
+            entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
         }
     }
 
     func record(_ event: FlowEvent) {
         inner.record(event)
-        guard let id = event.flow, entries[id] != nil else { return }
-        apply(event, to: id)
+        guard let id = event.flow, let entry = entries[id] else { return }
+        apply(event, to: entry)
     }
 
     /// What `CapturedSessionAssembler` does with the event's line, without the line.
-    private func apply(_ event: FlowEvent, to id: FlowID) {
+    private func apply(_ event: FlowEvent, to entry: Entry) {
         switch event {
         case .flowStarted(_, let connection, let kind, let scheme, let authority, let time):
-            entries[id]?.flow.connection = connection
-            entries[id]?.flow.kind = kind
-            entries[id]?.flow.scheme = scheme
-            entries[id]?.flow.authority = authority
-            entries[id]?.flow.started = time
+            entry.flow.connection = connection
+            entry.flow.kind = kind
+            entry.flow.scheme = scheme
+            entry.flow.authority = authority
+            entry.flow.started = time
         case .flowReplays(_, let source, _):
-            entries[id]?.flow.sourceFlow = source
+            entry.flow.sourceFlow = source
         case .requestHead(_, let head, let time):
-            entries[id]?.flow.request = head
-            entries[id]?.flow.requestTime = time
+            entry.flow.request = head
+            entry.flow.requestTime = time
         case .requestBody(_, let bytes):
-            entries[id]?.flow.requestBody.capturedBytes += UInt64(bytes.count)
+            entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
         case .requestEnd(_, let trailers, let bodyBytes, _):
-            entries[id]?.flow.requestTrailers = trailers
-            entries[id]?.flow.requestBody.isComplete = true
-            entries[id]?.flow.requestBody.bodyBytes = bodyBytes
+            entry.flow.requestTrailers = trailers
+            entry.flow.requestBody.isComplete = true
+            entry.flow.requestBody.bodyBytes = bodyBytes
         case .upstreamConnected(_, let server, let tls, let reused, _):
-            entries[id]?.flow.serverAddress = server
-            entries[id]?.flow.upstreamTLS = tls
-            entries[id]?.flow.upstreamReused = reused
+            entry.flow.serverAddress = server
+            entry.flow.upstreamTLS = tls
+            entry.flow.upstreamReused = reused
         case .responseHead(_, let head, let time):
             if head.isInterim {
-                entries[id]?.flow.interimResponses.append(head)
+                entry.flow.interimResponses.append(head)
             } else {
-                entries[id]?.flow.response = head
-                entries[id]?.flow.responseTime = time
-                if let request = entries[id]?.flow.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
-                    entries[id]?.flow.kind = .websocket
+                entry.flow.response = head
+                entry.flow.responseTime = time
+                if let request = entry.flow.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
+                    entry.flow.kind = .websocket
                 }
             }
         case .responseBody(_, let bytes):
-            entries[id]?.responseBody.append(bytes[...])
-            entries[id]?.flow.responseBody.capturedBytes += UInt64(bytes.count)
+            entry.responseBody.append(bytes[...])
+            entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
         case .responseEnd(_, let trailers, let bodyBytes, _):
-            entries[id]?.flow.responseTrailers = trailers
-            entries[id]?.flow.responseBody.isComplete = true
-            entries[id]?.flow.responseBody.bodyBytes = bodyBytes
+            entry.flow.responseTrailers = trailers
+            entry.flow.responseBody.isComplete = true
+            entry.flow.responseBody.bodyBytes = bodyBytes
         case .http2Stream(_, let stream, _):
-            entries[id]?.flow.http2StreamID = stream
+            entry.flow.http2StreamID = stream
         case .http2StreamReset(_, let fromClient, let code, let time):
-            entries[id]?.flow.http2Resets.append(CapturedHTTP2Reset(fromClient: fromClient, errorCode: code, time: time))
+            entry.flow.http2Resets.append(CapturedHTTP2Reset(fromClient: fromClient, errorCode: code, time: time))
         case .webSocketPayload(_, let fromClient, let bytes):
             let side = fromClient ? 0 : 1
-            let held = entries[id]?.streamedPayload[side].count ?? 0
-            entries[id]?.streamedPayload[side] += bytes.prefix(max(0, limit - held))
+            let held = entry.streamedPayload[side].count
+            entry.streamedPayload[side] += bytes.prefix(max(0, limit - held))
         case .webSocketMessage(_, let message, let time):
             let side = message.fromClient ? 0 : 1
             let payload = message.streamedPayloadSize == nil ? Array(message.payload.prefix(limit))
-                : entries[id]?.streamedPayload[side] ?? []
-            entries[id]?.streamedPayload[side] = []
-            entries[id]?.flow.kind = .websocket
-            entries[id]?.flow.webSocketMessages.append(Self.capturedMessage(message, payload: payload, time: time))
+                : entry.streamedPayload[side]
+            entry.streamedPayload[side] = []
+            entry.flow.kind = .websocket
+            entry.flow.webSocketMessages.append(Self.capturedMessage(message, payload: payload, time: time))
         case .flowEnded(_, let timings, let fromClient, let fromServer, let error, let time):
-            entries[id]?.flow.timings = timings
-            entries[id]?.flow.ended = time
-            entries[id]?.flow.bytesFromClient = fromClient
-            entries[id]?.flow.bytesFromServer = fromServer
-            entries[id]?.flow.error = error.map { RecordedError(kind: $0.kind.rawValue, message: $0.message) }
+            entry.flow.timings = timings
+            entry.flow.ended = time
+            entry.flow.bytesFromClient = fromClient
+            entry.flow.bytesFromServer = fromServer
+            entry.flow.error = error.map { RecordedError(kind: $0.kind.rawValue, message: $0.message) }
         case .connectionOpened, .connectionTLS, .connectionClosed, .http2Settings, .http2GoAway:
             break
         }
