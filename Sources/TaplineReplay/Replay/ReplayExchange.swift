@@ -69,6 +69,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private var requestBodyBytes: UInt64 = 0
     private var responseBodyBytes: UInt64 = 0
     private var sawFinalHead = false
+    /// The request body or the response waits for the capture writer to drain (`ReplayContext.isRecorderBackedUp`).
+    private var waitingForRecorder = false
     private var sawResponseStart = false
     /// Why the flow failed, once it did.
     private(set) var failure: FlowError?
@@ -164,6 +166,10 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard let leg, let body, !requestEnded, !isFinished else { return }
         if !sawResponseStart { armProgressTimeout() } // the leg takes body bytes: progress
         while leg.isWritable {
+            if context.isRecorderBackedUp {
+                waitForRecorder()
+                return
+            }
             let chunk: [UInt8]
             do {
                 chunk = try body.next(maxBytes: Self.bodyChunkSize)
@@ -239,6 +245,24 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         context.sink.recordBody(flow: flowID, isRequest: false, bytes: bytes, time: Timestamp.now())
         context.recorded()
         leg.consumed(bytes.count)
+        if context.isRecorderBackedUp {
+            leg.pauseReading(.captureBackedUp)
+            waitForRecorder()
+        }
+    }
+
+    /// Holds the response and the request body until the capture writer drained, then goes on.
+    private func waitForRecorder() {
+        guard !waitingForRecorder else { return }
+        waitingForRecorder = true
+        context.whenRecorderDrained { [weak self] in
+            guard let self else { return }
+            waitingForRecorder = false
+            guard !isFinished else { return }
+            leg?.resumeReading(.captureBackedUp)
+            sendBody()
+            carrier?.flushConcurrentStreams()
+        }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {

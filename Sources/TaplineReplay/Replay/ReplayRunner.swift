@@ -68,7 +68,7 @@ public final class ReplayRunner {
                                                  maxIdlePerKey: max(UpstreamLegPool.defaultMaxIdlePerKey, pacing.concurrency))
             let collector = ReplayedFlowCollector(inner: recorder.makeSink(), sessionDirectory: sessionDirectory,
                                                   limit: diff.options.bodyLimit)
-            return ReplayContext(loop: connector.loop, source: source, collector: collector,
+            return ReplayContext(loop: connector.loop, source: source, recorder: recorder, collector: collector,
                                  responseTimeoutMilliseconds: responseTimeoutMilliseconds,
                                  recordedPaceSpeed: pacing.pace == .recorded ? pacing.speed : nil)
         }
