@@ -233,6 +233,7 @@ enum ReplayCommand {
                                   connector: UpstreamConnector(loop: loop, configuration: request.client),
                                   recorder: recorder, sessionDirectory: sessionDirectory,
                                   diff: SessionDiff(options: request.diff),
+                                  keepsEqualOutcomes: request.reportPath != nil || request.junitPath != nil,
                                   responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
                                   onProgress: progressLine.update)
         let done = DispatchSemaphore(value: 0)

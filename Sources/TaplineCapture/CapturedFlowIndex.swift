@@ -46,6 +46,14 @@ public final class CapturedFlowIndex {
         return flowEnds.count - 1
     }
 
+    /// Every flow was added: the arrays let go of their spare capacity (up to half of
+    /// what they hold, from growing by doubling).
+    func finishAdding() {
+        lineOffsets = lineOffsets.withUnsafeBufferPointer { Array($0) }
+        lineLengths = lineLengths.withUnsafeBufferPointer { Array($0) }
+        flowEnds = flowEnds.withUnsafeBufferPointer { Array($0) }
+    }
+
     /// The flow at `position`, read again from events.jsonl.
     ///
     /// - Throws: `cannotRead` when events.jsonl cannot be read or no longer holds the

@@ -29,6 +29,7 @@ extension CapturedSession {
             guard let flow = assembler.takeFlow(id) else { continue }
             onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))
         }
+        index.finishAdding()
         return (assembler.finish(metadata: metadata, isBeingWritten: isBeingWritten), index)
     }
 }

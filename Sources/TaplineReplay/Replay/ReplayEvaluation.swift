@@ -9,7 +9,7 @@ import TaplineWire
 /// (`ReplayFlowOutcome`), the differences of the first `detailedFlowLimit` flows that
 /// differ, and latency samples per endpoint (`LatencySamples`).
 ///
-/// Memory: O(flows × ~40 bytes) for outcomes and samples, plus the distinct URLs and
+/// Memory: O(flows × ~80 bytes) for outcomes and samples, plus the distinct URLs and
 /// endpoints; differences only for `detailedFlowLimit` flows. A flow's bodies are never
 /// held: the replayed response was matched against its source as it arrived.
 ///
@@ -20,23 +20,27 @@ public struct ReplayEvaluation {
     public static let detailedFlowLimit = 1_000
 
     public var diff: SessionDiff
+    /// Equal flows are kept as outcomes (a report lists every flow); else only counted.
+    public let keepsEqualOutcomes: Bool
     private var outcomes: [ReplayFlowOutcome] = []
+    private var unlistedEqualCount = 0
     private var detailedFlows = 0
     private var latency: [String: LatencySamples] = [:]
     private var endpoints: [String] = []
-    private var countedSources = Set<FlowID>()
     /// Per request (method or kind, URL, target): its endpoint and its URL, each one
     /// `String` shared by every outcome of it. A session repeats its URLs, and working
     /// an endpoint out (`RequestURL`, `RequestKey.template`) costs more than a lookup.
     private var requestLabels: [String: (endpoint: String, url: String)] = [:]
 
-    public init(diff: SessionDiff) {
+    public init(diff: SessionDiff, keepsEqualOutcomes: Bool = true) {
         self.diff = diff
+        self.keepsEqualOutcomes = keepsEqualOutcomes
     }
 
     /// Compares `replay`, just ended, with `source`; `responseBody` is its response body
-    /// as matched against the source's while it arrived.
-    mutating func add(source: CapturedFlow, replay: CapturedFlow, responseBody: ReplayedResponseBody) {
+    /// as matched against the source's while it arrived. `firstRound`: the source's
+    /// latency is counted once, in the first `--repeat` round.
+    mutating func add(source: CapturedFlow, replay: CapturedFlow, responseBody: ReplayedResponseBody, firstRound: Bool) {
         var differences: [FlowDifference]
         var failure = replay.error
         var compared = true
@@ -73,17 +77,21 @@ public struct ReplayEvaluation {
         }
         let recorded = LatencySamples.microseconds(source)
         let replayed = LatencySamples.microseconds(replay)
-        outcomes.append(ReplayFlowOutcome(
+        if verdict == .equal, !keepsEqualOutcomes {
+            unlistedEqualCount += 1
+        } else {
+            outcomes.append(ReplayFlowOutcome(
             sourceID: source.id, replayID: replay.id, method: method, url: label.url, verdict: verdict, error: failure,
-            recordedMilliseconds: source.durationMilliseconds, replayedMilliseconds: replay.durationMilliseconds,
+            recordedMilliseconds: recorded.map { Double($0) / 1_000 }, replayedMilliseconds: replayed.map { Double($0) / 1_000 },
             differences: differences, differenceCount: count))
+        }
 
         if latency[label.endpoint] == nil {
             endpoints.append(label.endpoint)
             latency[label.endpoint] = LatencySamples()
         }
         latency[label.endpoint]?.count += 1
-        if countedSources.insert(source.id).inserted, let recorded { latency[label.endpoint]?.recorded.append(recorded) }
+        if firstRound, let recorded { latency[label.endpoint]?.recorded.append(recorded) }
         if !failed, let replayed { latency[label.endpoint]?.replayed.append(replayed) }
     }
 
@@ -104,14 +112,18 @@ public struct ReplayEvaluation {
         }
     }
 
-    /// The outcomes so far, in the order flows ended, with `skipped` and the latency table.
+    /// The outcomes in replay flow order, with `skipped` and the latency table. Call once,
+    /// at the end: the outcomes and samples move into the result (sorted in place).
     public mutating func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
         var table: [EndpointLatency] = []
         for endpoint in endpoints {
-            guard var samples = latency[endpoint] else { continue }
+            guard var samples = latency.removeValue(forKey: endpoint) else { continue }
             table.append(samples.row(endpoint))
         }
-        return ReplayResult(outcomes: outcomes.sorted { $0.replayID < $1.replayID }, skipped: skipped, latency: table)
+        var ordered: [ReplayFlowOutcome] = []
+        swap(&ordered, &outcomes)
+        ordered.sort { $0.replayID < $1.replayID }
+        return ReplayResult(outcomes: ordered, unlistedEqualCount: unlistedEqualCount, skipped: skipped, latency: table)
     }
 
     /// `GET /users/:number`: the method and the templated path (`RequestKey.template`).

@@ -3,9 +3,23 @@ import TaplineFlow
 
 /// One replayed flow: which source flow it re-sent, what that asked, how they
 /// compare, and how long each took. What is kept of a flow once it was compared
-/// (neither flow is), so a value of a few dozen bytes: `url` and `method` are shared
-/// with the other outcomes of the same request (`ReplayEvaluation` interns them).
+/// (neither flow is): ~72 bytes for an equal flow, whose `url` and `method` are shared
+/// with the other outcomes of the same request (`ReplayEvaluation` interns them); a
+/// flow that differs or failed also holds its error and differences (`Detail`). A value type.
 public struct ReplayFlowOutcome: Sendable {
+    /// What only a flow that differs or failed has.
+    private final class Detail: Sendable {
+        let error: RecordedError?
+        let differences: [FlowDifference]
+        let differenceCount: Int
+
+        init(error: RecordedError?, differences: [FlowDifference], differenceCount: Int) {
+            self.error = error
+            self.differences = differences
+            self.differenceCount = differenceCount
+        }
+    }
+
     public let sourceID: FlowID
     /// The flow's id in the replay session.
     public let replayID: FlowID
@@ -14,15 +28,10 @@ public struct ReplayFlowOutcome: Sendable {
     /// The source's URL (`CapturedFlow.url`).
     public let url: String
     public let verdict: ReplayVerdict
-    /// Why the replay failed, as recorded in the replay session.
-    public let error: RecordedError?
-    public let recordedMilliseconds: Double?
-    public let replayedMilliseconds: Double?
-    /// How the replay differs from the source, in the diff's order: all of them for the
-    /// first `ReplayEvaluation.detailedFlowLimit` flows that differ, none after that.
-    public let differences: [FlowDifference]
-    /// How many differences were found (also when `differences` was not kept).
-    public let differenceCount: Int
+    /// Durations in whole microseconds (`LatencySamples`), -1 for none.
+    private let recordedMicroseconds: Int32
+    private let replayedMicroseconds: Int32
+    private let detail: Detail?
 
     public init(sourceID: FlowID, replayID: FlowID, method: String, url: String, verdict: ReplayVerdict,
                 error: RecordedError?, recordedMilliseconds: Double?, replayedMilliseconds: Double?,
@@ -32,13 +41,22 @@ public struct ReplayFlowOutcome: Sendable {
         self.method = method
         self.url = url
         self.verdict = verdict
-        self.error = error
-        self.recordedMilliseconds = recordedMilliseconds
-        self.replayedMilliseconds = replayedMilliseconds
-        self.differences = differences
-        self.differenceCount = differenceCount
+        recordedMicroseconds = recordedMilliseconds.map { Int32(clamping: Int64(($0 * 1_000).rounded())) } ?? -1
+        replayedMicroseconds = replayedMilliseconds.map { Int32(clamping: Int64(($0 * 1_000).rounded())) } ?? -1
+        detail = error == nil && differenceCount == 0 ? nil
+            : Detail(error: error, differences: differences, differenceCount: differenceCount)
     }
 
+    /// Why the replay failed, as recorded in the replay session.
+    public var error: RecordedError? { detail?.error }
+    /// How the replay differs from the source, in the diff's order: all of them for the
+    /// first `ReplayEvaluation.detailedFlowLimit` flows that differ, none after that.
+    public var differences: [FlowDifference] { detail?.differences ?? [] }
+    /// How many differences were found (also when `differences` was not kept).
+    public var differenceCount: Int { detail?.differenceCount ?? 0 }
     /// The differences were found but not kept (past `ReplayEvaluation.detailedFlowLimit`).
     public var differencesOmitted: Bool { differences.count < differenceCount }
+
+    public var recordedMilliseconds: Double? { recordedMicroseconds < 0 ? nil : Double(recordedMicroseconds) / 1_000 }
+    public var replayedMilliseconds: Double? { replayedMicroseconds < 0 ? nil : Double(replayedMicroseconds) / 1_000 }
 }

@@ -53,12 +53,13 @@ public final class ReplayRunner {
     ///   - connector: the upstream connector (its loop is the loop the replay runs on).
     ///   - recorder: records the replay session, in `sessionDirectory`.
     ///   - diff: the rules each replayed flow is compared with its source by.
+    ///   - keepsEqualOutcomes: keep an outcome for every equal flow (a report lists them), not only count them.
     ///   - responseTimeoutMilliseconds: how long a sent request waits for its response to start.
     public init(plan: ReplayPlan, pacing: ReplayPacing, connector: UpstreamConnector, recorder: any FlowRecorder,
-                sessionDirectory: String, diff: SessionDiff, responseTimeoutMilliseconds: Int,
+                sessionDirectory: String, diff: SessionDiff, keepsEqualOutcomes: Bool, responseTimeoutMilliseconds: Int,
                 onProgress: @escaping (ReplayProgress) -> Void) {
         self.plan = plan
-        evaluation = ReplayEvaluation(diff: diff)
+        evaluation = ReplayEvaluation(diff: diff, keepsEqualOutcomes: keepsEqualOutcomes)
         scheduler = ReplayScheduler(connections: plan.connections, pacing: pacing)
         self.recorder = recorder
         self.onProgress = onProgress
@@ -74,10 +75,9 @@ public final class ReplayRunner {
         }
     }
 
-    /// What the replay found: every flow ended so far against its source, `skipped`,
-    /// and the latency table. Call once the replay finished.
+    /// What the replay found: every flow against its source, `skipped`, and the latency
+    /// table. Call once, when the replay finished (the outcomes move into the result).
     public func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
-        var evaluation = self.evaluation
         let lost = unreadable.map { entry in
             ReplaySkippedFlow(source: CapturedFlow(id: entry.source, connection: ConnectionID(0), kind: .http, scheme: "http",
                                                    authority: "", started: Timestamp(microseconds: 0), sessionDirectory: ""),
@@ -169,7 +169,8 @@ public final class ReplayRunner {
 
     private func exchangeEnded(_ exchange: ReplayExchange) {
         if let (replay, responseBody) = context?.collector.take(exchange.flowID) {
-            evaluation.add(source: exchange.item.source, replay: replay, responseBody: responseBody)
+            evaluation.add(source: exchange.item.source, replay: replay, responseBody: responseBody,
+                           firstRound: exchange.dispatch.round == 0)
         }
         let dispatch = exchange.dispatch
         scheduler.finished(dispatch, at: Self.now())
