@@ -95,3 +95,61 @@ final class ReplayedResponseBodyTests: XCTestCase {
         XCTAssertEqual(row.count, 1_000)
     }
 }
+
+/// `ReplayEvaluation`: each flow compared as it ends, equal ones only counted unless a
+/// report lists them, and differences kept in full for the first `detailedFlowLimit` flows.
+final class ReplayEvaluationTests: XCTestCase {
+    private func flow(_ id: UInt64, status: Int, milliseconds: Int64 = 12) -> CapturedFlow {
+        var flow = CapturedFlow(id: FlowID(id), connection: ConnectionID(1), kind: .http, scheme: "http",
+                                authority: "127.0.0.1:8080", started: Timestamp(microseconds: 0), sessionDirectory: "/nonexistent")
+        flow.request = HTTPRequestHead(method: "GET", target: "/users/\(id)")
+        flow.response = HTTPResponseHead(status: status)
+        flow.timings.requestStart = Timestamp(microseconds: 0)
+        flow.timings.done = Timestamp(microseconds: milliseconds * 1_000)
+        flow.ended = flow.timings.done
+        return flow
+    }
+
+    private func add(_ evaluation: inout ReplayEvaluation, _ source: CapturedFlow, _ replay: CapturedFlow,
+                     firstRound: Bool = true) {
+        evaluation.add(source: source, replay: replay,
+                       responseBody: ReplayedResponseBody(source: source.responseBody, limit: 1 << 20), firstRound: firstRound)
+    }
+
+    func testEqualFlowsAreCountedAndOnlyDifferingOnesKeptUnlessAReportListsThem() {
+        for keeps in [false, true] {
+            var evaluation = ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: keeps)
+            add(&evaluation, flow(1, status: 200), flow(1, status: 200))
+            add(&evaluation, flow(2, status: 200), flow(2, status: 503))
+            let result = evaluation.result(skipped: [])
+            XCTAssertEqual([result.sentCount, result.equalCount, result.differentCount], [2, 1, 1])
+            XCTAssertEqual(result.outcomes.map(\.sourceID), keeps ? [FlowID(1), FlowID(2)] : [FlowID(2)])
+            XCTAssertEqual(result.outcomes.last?.differences.count, 1)
+            XCTAssertEqual(result.outcomes.last?.url, "http://127.0.0.1:8080/users/2")
+            XCTAssertFalse(result.allMatched)
+        }
+    }
+
+    func testDifferencesBeyondTheDetailedLimitAreCountedNotKept() {
+        var evaluation = ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: false)
+        for id in 1...UInt64(ReplayEvaluation.detailedFlowLimit + 1) {
+            add(&evaluation, flow(id, status: 200), flow(id, status: 500))
+        }
+        let outcomes = evaluation.result(skipped: []).outcomes
+        XCTAssertEqual(outcomes.count, ReplayEvaluation.detailedFlowLimit + 1)
+        XCTAssertFalse(outcomes[0].differencesOmitted)
+        XCTAssertTrue(outcomes[ReplayEvaluation.detailedFlowLimit].differencesOmitted)
+        XCTAssertEqual(outcomes[ReplayEvaluation.detailedFlowLimit].differenceCount, 1)
+    }
+
+    func testLatencyPerEndpointCountsTheRecordingOnceAcrossRounds() throws {
+        var evaluation = ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: false)
+        add(&evaluation, flow(1, status: 200, milliseconds: 10), flow(1, status: 200, milliseconds: 4))
+        add(&evaluation, flow(1, status: 200, milliseconds: 10), flow(2, status: 200, milliseconds: 6), firstRound: false)
+        let row = try XCTUnwrap(evaluation.result(skipped: []).latency.first)
+        XCTAssertEqual(row.endpoint, "GET /users/:number")
+        XCTAssertEqual(row.count, 2)
+        XCTAssertEqual(row.recorded, LatencyPercentiles([10]))
+        XCTAssertEqual(row.replayed, LatencyPercentiles([4, 6]))
+    }
+}
