@@ -7,21 +7,16 @@ import TaplineFlow
 /// `CapturedFlowIndex` it leaves, which reads any flow again: both must give the flows
 /// `CapturedSession.open` gives.
 final class CapturedSessionStreamTests: XCTestCase {
-    private var root = ""
-    private var directory = ""
-
-    override func setUpWithError() throws {
-        root = try CaptureTestSupport.makeTemporaryDirectory()
-        directory = try CaptureTestSupport.makeSyntheticSession(root: root).0
+    /// A synthetic session (`CaptureTestSupport`, four interleaved flows) in a scratch
+    /// directory that goes away after the test; its directory.
+    private func makeSession() throws -> String {
+        let root = try CaptureTestSupport.makeTemporaryDirectory()
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        return try CaptureTestSupport.makeSyntheticSession(root: root).0
     }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    private var eventsPath: String { directory + "/events.jsonl" }
-
-    private func streamed() throws -> (flows: [(CapturedFlow, Int)], session: CapturedSession, index: CapturedFlowIndex) {
+    private func streamed(_ directory: String) throws -> (flows: [(CapturedFlow, Int)], session: CapturedSession,
+                                                          index: CapturedFlowIndex) {
         var flows: [(CapturedFlow, Int)] = []
         let (session, index) = try CapturedSession.stream(directory: directory) { flows.append(($0, $1)) }
         return (flows, session, index)
@@ -36,8 +31,9 @@ final class CapturedSessionStreamTests: XCTestCase {
     }
 
     func testEveryFlowIsHandedOverOnceAsOpenReadsItAndTheIndexReadsItAgain() throws {
+        let directory = try makeSession()
         let opened = try CapturedSession.open(directory: directory)
-        let (flows, session, index) = try streamed()
+        let (flows, session, index) = try streamed(directory)
         XCTAssertEqual(flows.map(\.0.id).sorted(), opened.flows.map(\.id))
         XCTAssertEqual(Set(flows.map(\.1)), Set(0..<opened.flows.count), "one index position each")
         for (flow, position) in flows {
@@ -50,6 +46,8 @@ final class CapturedSessionStreamTests: XCTestCase {
     }
 
     func testAFlowThatNeverEndedComesLastAndALineAfterItsEndIsDroppedQuietly() throws {
+        let directory = try makeSession()
+        let eventsPath = directory + "/events.jsonl"
         var lines = try CaptureTestSupport.lines(of: eventsPath)
         let ended = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"flowEnded\"") && $0.contains("\"flow\":2,") })
         lines.remove(at: ended)
@@ -57,7 +55,7 @@ final class CapturedSessionStreamTests: XCTestCase {
         lines.insert(#"{"t":1,"type":"extension","flow":1,"name":"note","value":"after its end"}"#, at: firstEnd + 1)
         try CaptureTestSupport.writeLines(lines, to: eventsPath)
 
-        let (flows, session, index) = try streamed()
+        let (flows, session, index) = try streamed(directory)
         XCTAssertEqual(flows.last?.0.id, FlowID(2), "the flow that never ended is handed over at the end")
         XCTAssertNil(flows.last?.0.ended)
         XCTAssertEqual(session.warnings, [], "the late extension line is not a damaged line")
@@ -67,8 +65,9 @@ final class CapturedSessionStreamTests: XCTestCase {
     }
 
     func testTheIndexSaysWhenEventsJSONLChangedUnderIt() throws {
-        let (flows, _, index) = try streamed()
-        try "".write(toFile: eventsPath, atomically: false, encoding: .utf8)
+        let directory = try makeSession()
+        let (flows, _, index) = try streamed(directory)
+        try "".write(toFile: directory + "/events.jsonl", atomically: false, encoding: .utf8)
         index.close()
         XCTAssertThrowsError(try index.flow(at: flows[0].1)) { error in
             XCTAssertTrue("\(error)".contains("changed since it was read"), "\(error)")
