@@ -76,7 +76,8 @@ public final class ReplayRunner {
     }
 
     /// What the replay found: every flow against its source, `skipped`, and the latency
-    /// table. Call once, when the replay finished (the outcomes move into the result).
+    /// table. Call once, after the completion ran (from any thread: the loop is done with
+    /// the runner then); the outcomes move into the result.
     public func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
         let lost = unreadable.map { entry in
             ReplaySkippedFlow(source: CapturedFlow(id: entry.source, connection: ConnectionID(0), kind: .http, scheme: "http",
