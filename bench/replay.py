@@ -23,6 +23,13 @@ replay  `tapline replay SESSION --concurrency 50` of a session of `--flows` flow
         loading, sending, writing, comparing) against `wrk -t2 -c50` on the same
         paths; peak RSS of the replay process (ru_maxrss from wait4). Interleaved
         rounds, median ratio.
+
+big     (only with `--only big`, not in `make bench`) one POST with a `--big-mib`
+        (1,024 by default) request body answered with a body of the same size,
+        recorded through `tapline proxy` from a local streaming origin
+        (Tests/integration/tapline_testkit/streaming_origin.py, which holds neither
+        body), then replayed against it: wall time, and the replay's peak RSS, which
+        must not grow with the bodies (docs/replay.md, "Memory").
 """
 
 from __future__ import annotations
@@ -182,11 +189,11 @@ def wrk_rate(port: int, script: Path, seconds: int) -> float:
     return result["rps"]
 
 
-def run_replay(binary: str, session: Path, captures: Path, env: dict) -> tuple[float, int, str]:
+def run_replay(binary: str, session: Path, captures: Path, env: dict, concurrency: int = 50) -> tuple[float, int, str]:
     """Runs `tapline replay`; returns (wall seconds, peak RSS in KiB (ru_maxrss from
     wait4), last line of its stdout)."""
     captures.mkdir()
-    args = [binary, "replay", str(session), "--concurrency", "50", "--capture", str(captures)]
+    args = [binary, "replay", str(session), "--concurrency", str(concurrency), "--capture", str(captures)]
     with open(captures.with_suffix(".out"), "w+b") as out, open(captures.with_suffix(".err"), "w+b") as err:
         started = time.perf_counter()
         proc = spawn(args, stdout=out, stderr=err, env=env)  # stopped by stop_all if this is interrupted
@@ -202,7 +209,42 @@ def run_replay(binary: str, session: Path, captures: Path, env: dict) -> tuple[f
     return elapsed, usage.ru_maxrss, (stdout.strip().splitlines() or [""])[-1]
 
 
-# --- the two benchmarks ---------------------------------------------------------------------
+# --- the benchmarks ---------------------------------------------------------------------------
+def bench_big(args, workdir: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "Tests" / "integration"))
+    from tapline_testkit.streaming_origin import StreamingOrigin
+
+    size = args.big_mib << 20
+    origin = StreamingOrigin(response_bytes=size)
+    captures = workdir / "big-sessions"
+    captures.mkdir()
+    env = dict(os.environ, TAPLINE_HOME=str(workdir / "home"))
+    upload = workdir / "upload.bin"
+    with open(upload, "wb") as f:
+        for i in range(args.big_mib):
+            f.write(bytes([i & 0xFF]) * (1 << 20))
+    port = free_port()
+    proxy = spawn([args.bin, "proxy", "--listen", f"{HOST}:{port}", "--quiet", "--capture", str(captures)], env=env,
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proxy)
+        recorded = time.perf_counter()
+        subprocess.run(["curl", "-sS", "-x", f"http://{HOST}:{port}", "-H", "Expect:", "-X", "POST", "-T", str(upload),
+                        "-o", os.devnull, f"{origin.url}/big"], check=True, timeout=600)
+        recorded = time.perf_counter() - recorded
+        stop(proxy)
+        upload.unlink()
+        (session,) = captures.iterdir()
+        elapsed, rss, summary = run_replay(args.bin, session, workdir / "replayed-big", env, concurrency=1)
+    finally:
+        stop(proxy)
+        origin.stop()
+    print(f"big: one POST of {args.big_mib:,} MiB answered with {args.big_mib:,} MiB, recorded in {recorded:.1f} s "
+          f"through tapline proxy")
+    print(f"  tapline replay: {elapsed:.1f} s ({2 * size / elapsed / (1 << 20):,.0f} MiB/s both ways), "
+          f"peak RSS {rss / 1024:.1f} MiB; its last line: {summary}")
+
+
 def bench_mock(args, workdir: Path, origin: int, template: Path, script: Path) -> None:
     captures = workdir / "mock-sessions"
     captures.mkdir()
@@ -276,7 +318,9 @@ def bench_replay(args, workdir: Path, origin: int, template: Path, script: Path)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", required=True)
-    parser.add_argument("--only", choices=["mock", "replay"], help="run one of the two")
+    parser.add_argument("--only", choices=["mock", "replay", "big"],
+                        help="run one of mock and replay, or the 1 GiB-body replay (big, only when asked)")
+    parser.add_argument("--big-mib", type=int, default=1024, help="--only big: each body's size in MiB (default 1024)")
     parser.add_argument("--flows", type=int, default=100_000, help="flows in the replayed session (default 100000)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (default 5)")
@@ -288,6 +332,9 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="tapline-replay-bench-"))
     try:
+        if args.only == "big":
+            bench_big(args, workdir)
+            return 0
         origin = start_origin(workdir)
         check_get(f"http://{HOST}:{origin}{path_of(0)}", len(BODY))
         template = record_template(args.bin, workdir, origin)

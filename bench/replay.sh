@@ -6,6 +6,7 @@
 # Not a test.
 #
 #   bench/replay.sh [--only mock|replay] [--flows N] [--rounds N] [--seconds N]
+#   bench/replay.sh --only big [--big-mib N]   replay of a 1 GiB request and 1 GiB response (peak RSS)
 #   BENCH_QUICK=1 bench/replay.sh    one round, 10,000 flows, 3 s wrk runs
 #
 # Needs the release binary (make build; or TAPLINE_BIN=...), wrk and nginx

@@ -6,8 +6,8 @@ import TaplineReplay
 
 extension ReplayCommand {
     /// The schema of `--proto`, `--descriptor-set` and `--reflect` (asked for the service of
-    /// the first `--edit` call, else of the first gRPC call in the session); nil when none is given.
-    static func loadSchema(_ request: Request, source: CapturedSession) throws(ProtoSchemaLoadFailure) -> ProtoSchema? {
+    /// `serviceCall`: the first `--edit` call, else the session's first gRPC call); nil when none is given.
+    static func loadSchema(_ request: Request, serviceCall: CapturedFlow?) throws(ProtoSchemaLoadFailure) -> ProtoSchema? {
         guard let sources = request.schemaSources else { return nil }
         guard sources.reflection != nil else {
             do {
@@ -16,22 +16,20 @@ extension ReplayCommand {
                 throw .schema(error)
             }
         }
-        let edited = Set(request.edits.map(\.flow))
-        let calls = source.flows.filter { GRPCCallDecoder.contentType(of: $0) != nil }
-        let call = calls.first { edited.contains($0.id) } ?? calls.first
-        let service = call?.request?.target.split(separator: "/", omittingEmptySubsequences: true).first.map(String.init) ?? ""
+        let service = serviceCall?.request?.target.split(separator: "/", omittingEmptySubsequences: true).first.map(String.init) ?? ""
         return try sources.load(symbol: service)
     }
 
-    /// The new request body of each `--edit` flow (`GRPCRequestEdit`).
+    /// The new request body of each `--edit` flow (`GRPCRequestEdit`); `flows`: the source's
+    /// flows that `edits` name, by id (one not there was not in the session).
     /// - Throws: `ReplayEditError` (a flow that is missing, not gRPC, not unary, without a schema,
     ///   JSON that does not fit), or `CaptureError` when the stored request body cannot be read.
-    static func editedRequestBodies(_ edits: [ReplayEditOption], source: CapturedSession,
+    static func editedRequestBodies(_ edits: [ReplayEditOption], flows: [FlowID: CapturedFlow],
                                     schema: ProtoSchema?) throws -> [FlowID: [UInt8]] {
         let editor = GRPCRequestEdit(schema: schema)
         var bodies: [FlowID: [UInt8]] = [:]
         for edit in edits {
-            guard let flow = source.flows.first(where: { $0.id == edit.flow }) else { throw ReplayEditError.flowNotFound(edit.flow) }
+            guard let flow = flows[edit.flow] else { throw ReplayEditError.flowNotFound(edit.flow) }
             let stored = try flow.requestBody.bodyData(limit: Int(clamping: flow.requestBody.capturedBytes))
             bodies[edit.flow] = try editor.requestBody(of: flow, storedRequestBody: stored, json: edit.json, file: edit.file)
         }

@@ -98,34 +98,48 @@ enum ReplayCommand {
             return 2
         }
 
+        if !request.edits.isEmpty {
+            // The edited flows are replayed; without --flow, only they are.
+            request.flowIDs = (request.flowIDs ?? []).union(request.edits.map(\.flow.rawValue))
+        }
+        // The source is read once, front to back, and not held: the plan keeps where each
+        // flow is, and each is read again when it is sent (ReplayPlan.stream). The flows
+        // `--edit` names, and the first gRPC call (whose service `--reflect` asks for), are
+        // kept as they pass.
         let source: CapturedSession
+        var plan: ReplayPlan
+        let editedIDs = Set(request.edits.map(\.flow))
+        var editedFlows: [FlowID: CapturedFlow] = [:]
+        var firstCall: CapturedFlow?
         do {
-            source = try CapturedSession.open(directory: try SessionCatalog(root: request.root).resolve(request.reference))
+            let directory = try SessionCatalog(root: request.root).resolve(request.reference)
+            let filter = request.filter
+            let flowIDs = request.flowIDs
+            (plan, source) = try ReplayPlan.stream(
+                directory: directory,
+                select: { flow in
+                    if editedIDs.contains(flow.id) { editedFlows[flow.id] = flow }
+                    if firstCall == nil, GRPCCallDecoder.contentType(of: flow) != nil { firstCall = flow }
+                    return filter.matches(flow) && (flowIDs?.contains(flow.id.rawValue) ?? true)
+                },
+                rules: request.rules, allowTruncated: request.allowTruncated)
         } catch {
             StandardError.writeLine("tapline replay: session \(request.reference.debugDescription): \(error)")
             return 2
         }
         SessionReaderNotes.write([source], prefix: "tapline replay")
-        let editedBodies: [FlowID: [UInt8]]
         do {
-            let schema = try loadSchema(request, source: source)
+            let schema = try loadSchema(request, serviceCall: editedFlows.values.min { $0.id < $1.id } ?? firstCall)
             request.diff.grpcDecoder = GRPCCallDecoder(schema: schema)
-            editedBodies = try editedRequestBodies(request.edits, source: source, schema: schema)
+            plan.replacementBodies = try editedRequestBodies(request.edits, flows: editedFlows, schema: schema)
         } catch {
             StandardError.writeLine("tapline replay: \(error)")
             return 2
         }
-        if !request.edits.isEmpty {
-            // The edited flows are replayed; without --flow, only they are.
-            request.flowIDs = (request.flowIDs ?? []).union(request.edits.map(\.flow.rawValue))
-        }
-        let selected = source.flows.filter { request.filter.matches($0) && (request.flowIDs?.contains($0.id.rawValue) ?? true) }
-        let plan = ReplayPlan(flows: selected, rules: request.rules, allowTruncated: request.allowTruncated,
-                              replacementBodies: editedBodies)
         for note in plan.notes { StandardError.writeLine("tapline replay: \(note)") }
         if !source.isClosed {
             StandardError.writeLine("tapline replay: session \(source.id) was not closed (its proxy was killed or is still running): "
-                                    + "replaying its \(plan.items.count) complete flows; \(plan.skipped.count) skipped")
+                                    + "replaying its \(plan.itemCount) complete flows; \(plan.skipped.count) skipped")
         }
 
         let temporaryRoot = request.noCapture ? NSTemporaryDirectory() + "tapline-replay-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : nil
@@ -140,8 +154,9 @@ enum ReplayCommand {
             return 2
         }
 
+        let result: ReplayResult
         do {
-            try send(plan, request: request, recorder: writer)
+            result = try send(plan, request: request, recorder: writer, sessionDirectory: writer.directory)
         } catch {
             writer.close()
             StandardError.writeLine("tapline replay: \(error)")
@@ -151,20 +166,7 @@ enum ReplayCommand {
         if let failure = writer.writeFailure {
             StandardError.writeLine("tapline replay: the replay session is incomplete: \(failure)")
         }
-
-        let replay: CapturedSession
-        let result: ReplayResult
-        do {
-            replay = try CapturedSession.open(directory: writer.directory)
-            var sources: [FlowID: CapturedFlow] = [:]
-            for item in plan.items { sources[item.source.id] = item.source }
-            result = try ReplayEvaluation(diff: SessionDiff(options: request.diff))
-                .result(sources: sources, replays: replay.flows, skipped: plan.skipped)
-        } catch {
-            StandardError.writeLine("tapline replay: \(error)")
-            return 2
-        }
-        let keptID = request.noCapture ? nil : replay.id
+        let keptID = request.noCapture ? nil : writer.sessionID
         for line in ReplaySummaryText.lines(result, source: source, replaySessionID: keptID, style: TerminalStyle(fileDescriptor: 1)) {
             print(line)
         }
@@ -261,16 +263,20 @@ enum ReplayCommand {
         return description
     }
 
-    /// Runs the replay on an event loop of its own; returns once every flow is finished and
-    /// the notes on flows sent otherwise than recorded (`ReplayRunner.notes`) are written.
-    private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder) throws(NetError) {
+    /// Runs the replay on an event loop of its own; returns what it found once every flow is
+    /// finished and the notes on flows sent otherwise than recorded (`ReplayRunner.notes`) are written.
+    private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder,
+                             sessionDirectory: String) throws(NetError) -> ReplayResult {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
         let loop = group.loops[0]
         let progressLine = ReplayProgressLine(enabled: isatty(2) == 1)
         let runner = ReplayRunner(plan: plan, pacing: request.pacing,
                                   connector: UpstreamConnector(loop: loop, configuration: request.client),
-                                  recorder: recorder, responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
+                                  recorder: recorder, sessionDirectory: sessionDirectory,
+                                  diff: SessionDiff(options: request.diff),
+                                  keepsEqualOutcomes: request.reportPath != nil || request.junitPath != nil,
+                                  responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
                                   onProgress: progressLine.update)
         let done = DispatchSemaphore(value: 0)
         let bound = LoopBound(runner, loop: loop)
@@ -284,5 +290,6 @@ enum ReplayCommand {
             lineDone.signal()
         }
         lineDone.wait()
+        return runner.result(skipped: plan.skipped)
     }
 }

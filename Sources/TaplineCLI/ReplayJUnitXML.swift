@@ -11,16 +11,17 @@ enum ReplayJUnitXML {
         var cases: [String] = []
         let plain = TerminalStyle(enabled: false)
         for outcome in result.outcomes {
-            let seconds = (outcome.replay.durationMilliseconds ?? 0) / 1_000
-            var element = "    <testcase classname=\(attribute("tapline.replay." + source.id)) name=\(attribute(name(outcome.source))) time=\"\(String(format: "%.3f", seconds))\""
+            let seconds = (outcome.replayedMilliseconds ?? 0) / 1_000
+            let name = "flow \(outcome.sourceID) \(outcome.method) \(outcome.url)"
+            var element = "    <testcase classname=\(attribute("tapline.replay." + source.id)) name=\(attribute(name)) time=\"\(String(format: "%.3f", seconds))\""
             let details = outcome.differences.flatMap { DiffReportText.describe($0, style: plain) }.joined(separator: "\n")
             switch outcome.verdict {
             case .equal:
                 element += "/>"
             case .different:
-                element += ">\n      <failure message=\(attribute("\(outcome.differences.count) difference\(outcome.differences.count == 1 ? "" : "s")")) type=\"different\">\(escaped(details))</failure>\n    </testcase>"
+                element += ">\n      <failure message=\(attribute("\(outcome.differenceCount) difference\(outcome.differenceCount == 1 ? "" : "s")")) type=\"different\">\(escaped(details))</failure>\n    </testcase>"
             case .failed:
-                let error = outcome.replay.error.map { "\($0.kind): \($0.message)" } ?? "the flow did not finish"
+                let error = outcome.error.map { "\($0.kind): \($0.message)" } ?? "the flow did not finish"
                 element += ">\n      <error message=\(attribute(error)) type=\"failed\">\(escaped(details))</error>\n    </testcase>"
             }
             cases.append(element)

@@ -38,16 +38,17 @@ enum ReplayReportJSON {
 
     private static func outcome(_ outcome: ReplayFlowOutcome) -> JSONValue {
         .object([
-            JSONMember("source", .integer(outcome.source.id.rawValue)),
-            JSONMember("replay", .integer(outcome.replay.id.rawValue)),
-            JSONMember("method", outcome.source.request.map { .string($0.method) } ?? .null),
-            JSONMember("url", .string(outcome.source.url)),
+            JSONMember("source", .integer(outcome.sourceID.rawValue)),
+            JSONMember("replay", .integer(outcome.replayID.rawValue)),
+            JSONMember("method", .string(outcome.method)),
+            JSONMember("url", .string(outcome.url)),
             JSONMember("result", .string(outcome.verdict.rawValue)),
-            JSONMember("error", outcome.replay.error.map { error in
+            JSONMember("error", outcome.error.map { error in
                 .object([JSONMember("kind", .string(error.kind)), JSONMember("message", .string(error.message))])
             } ?? .null),
-            JSONMember("recordedMilliseconds", outcome.source.durationMilliseconds.map(JSONValue.milliseconds) ?? .null),
-            JSONMember("replayedMilliseconds", outcome.replay.durationMilliseconds.map(JSONValue.milliseconds) ?? .null),
+            JSONMember("recordedMilliseconds", outcome.recordedMilliseconds.map(JSONValue.milliseconds) ?? .null),
+            JSONMember("replayedMilliseconds", outcome.replayedMilliseconds.map(JSONValue.milliseconds) ?? .null),
+            JSONMember("differenceCount", .integer(outcome.differenceCount)),
             JSONMember("differences", .array(outcome.differences.map(DiffReportJSON.difference))),
         ])
     }

@@ -11,13 +11,17 @@ enum ReplaySummaryText {
                       style: TerminalStyle) -> [String] {
         var lines = ["replay of session \(source.id)" + (replaySessionID.map { " recorded as session \($0)" } ?? "")]
         for outcome in result.outcomes where outcome.verdict != .equal {
-            let heading = "flow \(outcome.source.id) -> \(outcome.replay.id)  \(outcome.source.request?.method ?? "?") \(outcome.source.url)"
-            if outcome.verdict == .failed, let error = outcome.replay.error {
+            let heading = "flow \(outcome.sourceID) -> \(outcome.replayID)  \(outcome.method) \(outcome.url)"
+            if outcome.verdict == .failed, let error = outcome.error {
                 lines.append(style.red(heading + "  failed: \(error.kind): \(error.message)"))
             } else {
                 lines.append(style.bold(heading))
             }
             lines += outcome.differences.flatMap { DiffReportText.describe($0, style: style) }.map { "  " + $0 }
+            if outcome.differencesOmitted {
+                lines.append("  \(outcome.differenceCount) difference\(outcome.differenceCount == 1 ? "" : "s") (not listed: "
+                             + "only the first \(ReplayEvaluation.detailedFlowLimit) flows that differ are listed in full)")
+            }
         }
         for skipped in result.skipped {
             lines.append(style.yellow("skipped flow \(skipped.source.id)  \(skipped.source.request?.method ?? skipped.source.kind.rawValue) \(skipped.source.url): \(skipped.reason)"))

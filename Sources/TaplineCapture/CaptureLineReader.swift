@@ -8,11 +8,18 @@ enum CaptureLineReader {
     /// ends with bytes that have no newline (an interrupted last write).
     static func forEachLine(path: String, onLine: (Int, ArraySlice<UInt8>) -> Void,
                             onTornLine: (Int) -> Void) throws(CaptureError) {
+        try forEachLine(path: path, onLineAt: { number, _, line in onLine(number, line) }, onTornLine: onTornLine)
+    }
+
+    /// `forEachLine`, also giving each line's byte offset in the file.
+    static func forEachLine(path: String, onLineAt: (Int, UInt64, ArraySlice<UInt8>) -> Void,
+                            onTornLine: (Int) -> Void) throws(CaptureError) {
         let file = try CaptureFile.openForReading(path)
         defer { file.close() }
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         var carry: [UInt8] = []
         var lineNumber = 0
+        var chunkOffset: UInt64 = 0  // the file offset of chunk[0]
         while true {
             let n = try chunk.withUnsafeMutableBytes { raw in
                 Result { () throws(CaptureError) in try file.read(into: raw) }
@@ -24,10 +31,10 @@ enum CaptureLineReader {
                 if chunk[index] == 0x0A {
                     lineNumber += 1
                     if carry.isEmpty {
-                        onLine(lineNumber, chunk[start..<index])
+                        onLineAt(lineNumber, chunkOffset + UInt64(start), chunk[start..<index])
                     } else {
                         carry.append(contentsOf: chunk[start..<index])
-                        onLine(lineNumber, carry[...])
+                        onLineAt(lineNumber, chunkOffset + UInt64(index) - UInt64(carry.count), carry[...])
                         carry.removeAll(keepingCapacity: true)
                     }
                     start = index + 1
@@ -35,6 +42,7 @@ enum CaptureLineReader {
                 index += 1
             }
             if start < n { carry.append(contentsOf: chunk[start..<n]) }
+            chunkOffset += UInt64(n)
         }
         if carry.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
             onTornLine(lineNumber + 1)

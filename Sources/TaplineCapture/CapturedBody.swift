@@ -30,10 +30,15 @@ public struct CapturedBody: Sendable, Equatable {
     public var missingSegmentPath: String? {
         var checked = Set<Int>()
         for extent in extents where checked.insert(extent.segment).inserted {
-            let path = CaptureBatchWriter.segmentPath(directory: sessionDirectory, number: extent.segment)
+            let path = segmentPath(extent.segment)
             if !FileManager.default.fileExists(atPath: path) { return path }
         }
         return nil
+    }
+
+    /// The path of body segment file `number` of the session.
+    public func segmentPath(_ number: Int) -> String {
+        CaptureBatchWriter.segmentPath(directory: sessionDirectory, number: number)
     }
 
     /// Size of the chunks read from the segment files.

@@ -50,6 +50,17 @@ public struct CapturedSession: Sendable {
     public static func open(directory: String) throws(CaptureError) -> CapturedSession {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory)
+        let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, _, line, assembler in
+            assembler.apply(line: line, number: number)
+        }
+        return assembler.finish(metadata: metadata, isBeingWritten: isBeingWritten)
+    }
+
+    /// Reads events.jsonl line by line into `onLine` (number, byte offset, line), with the
+    /// warnings every reader gives (a session not closed, a torn last line, a missing
+    /// events.jsonl, a writer error); returns whether a running writer still holds the session.
+    static func readEvents(directory: String, metadata: SessionMetadata, into assembler: inout CapturedSessionAssembler,
+                           onLine: (Int, UInt64, ArraySlice<UInt8>, inout CapturedSessionAssembler) -> Void) throws(CaptureError) -> Bool {
         // Only an unclosed session has a writer worth asking about (docs/capture-format.md, writer.lock).
         let writer = metadata.isClosed ? nil : SessionWriterLock.writerState(directory: directory)
         switch writer {
@@ -61,20 +72,21 @@ public struct CapturedSession: Sendable {
         }
         let eventsPath = directory + "/events.jsonl"
         if FileManager.default.fileExists(atPath: eventsPath) {
+            var torn = false
             try CaptureLineReader.forEachLine(path: eventsPath,
-                onLine: { number, line in assembler.apply(line: line, number: number) },
-                onTornLine: { _ in
-                    // While the writer runs, a last line without its newline is one being written.
-                    guard writer != .alive else { return }
-                    assembler.warn("events.jsonl: last line is incomplete (session was not closed cleanly); ignored")
-                })
+                onLineAt: { number, offset, line in onLine(number, offset, line, &assembler) },
+                onTornLine: { _ in torn = true })
+            // While the writer runs, a last line without its newline is one being written.
+            if torn, writer != .alive {
+                assembler.warn("events.jsonl: last line is incomplete (session was not closed cleanly); ignored")
+            }
         } else {
             assembler.warn("events.jsonl: missing; the session has no events")
         }
         if let error = metadata.writerError {
             assembler.warn("session.json: the writer stopped after an error, the capture is incomplete: \(error)")
         }
-        return assembler.finish(metadata: metadata, isBeingWritten: writer == .alive)
+        return writer == .alive
     }
 
     /// The flow with id `number`, if the session has it.

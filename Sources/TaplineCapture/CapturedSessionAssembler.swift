@@ -3,7 +3,8 @@ import TaplineWire
 
 /// Builds flows and connections from events.jsonl lines, one line at a time,
 /// collecting warnings instead of failing (the tolerant half of the format; it reads v1 and v2).
-/// Used only inside `CapturedSession.open`, on the caller's thread.
+/// Used inside `CapturedSession.open` and `CapturedSession.stream` (which takes each
+/// flow out as it ends, `takeFlow`), on the caller's thread.
 struct CapturedSessionAssembler {
     let directory: String
     /// Flows in the order they started; `flowPositions` maps a flow id to its place.
@@ -17,6 +18,14 @@ struct CapturedSessionAssembler {
     private var suppressedWarnings = 0
     private var unknownTypes: [String: Int] = [:]
     private var unknownTypeOrder: [String] = []
+
+    /// The flow the last applied line belonged to (nil for a connection or session line,
+    /// or a line skipped as damaged), and whether it was that flow's `flowEnded`.
+    private(set) var lastLineFlow: UInt64?
+    private(set) var lastLineEndedFlow = false
+    /// Flows taken out (`takeFlow`): a later line of one (an imported HAR's `extension`
+    /// after its `flowEnded`) is dropped without a warning.
+    private var takenFlows = Set<UInt64>()
 
     static let warningLimit = 50
 
@@ -38,6 +47,8 @@ struct CapturedSessionAssembler {
     }
 
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
+        lastLineFlow = nil
+        lastLineEndedFlow = false
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         guard let parsed = try? CaptureJSONParser.parse(line), let json = CaptureJSONObject(parsed) else {
             return skip(number, "not a JSON object (corrupt line)")
@@ -81,6 +92,7 @@ struct CapturedSessionAssembler {
                 guard stream <= UInt64(UInt32.max) else { return skip(number, "flowStarted with an invalid \"stream\"") }
                 flow.http2StreamID = UInt32(stream)
             }
+            lastLineFlow = id
             if let at = flowPositions[id] {
                 flows[at] = flow  // a repeated flowStarted starts the flow over
             } else {
@@ -179,6 +191,7 @@ struct CapturedSessionAssembler {
             }
             flows[at].timings = timings
             flows[at].ended = time
+            lastLineEndedFlow = true
             flows[at].bytesFromClient = json.uint64("bytesFromClient") ?? 0
             flows[at].bytesFromServer = json.uint64("bytesFromServer") ?? 0
             flows[at].error = json.object("error").flatMap(Self.error)
@@ -249,11 +262,32 @@ struct CapturedSessionAssembler {
             return nil
         }
         guard let at = flowPositions[id] else {
-            skip(number, "flow \(id) was never started")
+            if !takenFlows.contains(id) { skip(number, "flow \(id) was never started") }
             return nil
         }
+        lastLineFlow = id
         return at
     }
+
+    /// Takes flow `id` out (it is no longer assembled, and later lines of it are
+    /// dropped), with its connection's facts as `finish` gives them.
+    mutating func takeFlow(_ id: UInt64) -> CapturedFlow? {
+        guard let at = flowPositions.removeValue(forKey: id) else { return nil }
+        takenFlows.insert(id)
+        if at != flows.count - 1 {
+            flows.swapAt(at, flows.count - 1)
+            flowPositions[flows[at].id.rawValue] = at
+        }
+        var flow = flows.removeLast()
+        if let connection = connections[flow.connection.rawValue] {
+            flow.clientAddress = connection.client
+            flow.clientTLS = connection.tls
+        }
+        return flow
+    }
+
+    /// The ids of the flows not taken out yet (those that never ended), in id order.
+    var remainingFlowIDs: [UInt64] { flowPositions.keys.sorted() }
 
     /// The session read so far. Call once, at the end: the flows are moved out.
     mutating func finish(metadata: SessionMetadata, isBeingWritten: Bool = false) -> CapturedSession {

@@ -55,13 +55,22 @@ public struct LoadedBody: Sendable, Equatable {
         guard body.capturedBytes > 0 else {
             return LoadedBody(bytes: [], decoded: false, complete: !body.truncated, wireSize: body.bodyBytes, note: nil)
         }
-        let stored = try body.bodyData(limit: limit)
-        let whole = !body.truncated && UInt64(stored.count) == body.capturedBytes
-        var result = LoadedBody(bytes: stored, decoded: false, complete: whole, wireSize: body.bodyBytes, note: nil)
+        return decoded(stored: try body.bodyData(limit: limit), storedTotal: body.capturedBytes, bodyBytes: body.bodyBytes,
+                       truncated: body.truncated, headers: headers, limit: limit)
+    }
+
+    /// The first `stored` bytes (at most `limit`) of a body of which `storedTotal` bytes
+    /// were kept and `bodyBytes` passed, decoded per `headers`' Content-Encoding when they
+    /// are the whole body: what `load` makes of bytes already in hand (a replayed
+    /// response compared as it arrived).
+    public static func decoded(stored: [UInt8], storedTotal: UInt64, bodyBytes: UInt64, truncated: Bool,
+                               headers: HTTPHeaders, limit: Int) -> LoadedBody {
+        let whole = !truncated && UInt64(stored.count) == storedTotal
+        var result = LoadedBody(bytes: stored, decoded: false, complete: whole, wireSize: bodyBytes, note: nil)
         if !whole {
-            result.exceedsLimit = !body.truncated
-            result.note = body.truncated
-                ? "the capture kept only \(body.capturedBytes) of \(body.bodyBytes) bytes"
+            result.exceedsLimit = !truncated
+            result.note = truncated
+                ? "the capture kept only \(storedTotal) of \(bodyBytes) bytes"
                 : "body larger than \(limit) bytes; only the start is shown"
         }
         let encoding = headers.values(name: "Content-Encoding").joined(separator: ",")

@@ -23,14 +23,21 @@ final class ReplayReportTests: XCTestCase {
         return flow
     }
 
+    private func outcome(_ source: CapturedFlow, _ replay: CapturedFlow, _ verdict: ReplayVerdict,
+                         _ differences: [FlowDifference]) -> ReplayFlowOutcome {
+        ReplayFlowOutcome(sourceID: source.id, replayID: replay.id, method: source.request?.method ?? "-", url: source.url,
+                          verdict: verdict, error: replay.error, recordedMilliseconds: source.durationMilliseconds,
+                          replayedMilliseconds: replay.durationMilliseconds, differences: differences,
+                          differenceCount: differences.count)
+    }
+
     private func result() -> ReplayResult {
         let failure = RecordedError(kind: "upstream-unreachable", message: "127.0.0.1:1 refused the connection")
         return ReplayResult(outcomes: [
-            ReplayFlowOutcome(source: flow(1, "/a"), replay: flow(1, "/a"), verdict: .equal, differences: []),
-            ReplayFlowOutcome(source: flow(2, "/b?x=<&>"), replay: flow(2, "/b?x=<&>", status: 503), verdict: .different,
-                              differences: [.status(a: 200, b: 503)]),
-            ReplayFlowOutcome(source: flow(3, "/c"), replay: flow(3, "/c", error: failure), verdict: .failed,
-                              differences: [.outcome(a: nil, b: "upstream-unreachable"), .status(a: 200, b: nil)]),
+            outcome(flow(1, "/a"), flow(1, "/a"), .equal, []),
+            outcome(flow(2, "/b?x=<&>"), flow(2, "/b?x=<&>", status: 503), .different, [.status(a: 200, b: 503)]),
+            outcome(flow(3, "/c"), flow(3, "/c", error: failure), .failed,
+                    [.outcome(a: nil, b: "upstream-unreachable"), .status(a: 200, b: nil)]),
         ], skipped: [ReplaySkippedFlow(source: flow(4, "/ws"), reason: ReplaySkipReason("its WebSocket handshake did not open a WebSocket"))],
         latency: [EndpointLatency(endpoint: "GET /a", count: 1, recorded: LatencyPercentiles([12]), replayed: LatencyPercentiles([12]))])
     }

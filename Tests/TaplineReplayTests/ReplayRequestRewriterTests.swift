@@ -15,6 +15,7 @@ final class ReplayRequestRewriterTests: XCTestCase {
         flow.requestBody.capturedBytes = bodyBytes
         flow.requestBody.bodyBytes = bodyBytes
         flow.requestBody.isComplete = true
+        flow.ended = Timestamp(microseconds: 1_000)
         return flow
     }
 
@@ -128,13 +129,18 @@ final class ReplayRequestRewriterTests: XCTestCase {
         var incomplete = flow(get)
         incomplete.id = FlowID(9)
         incomplete.requestBody.isComplete = false
-        let plan = ReplayPlan(flows: [flow(get), socket, truncated, incomplete], rules: ReplayTargetRules(), allowTruncated: false)
-        XCTAssertEqual(plan.items.count, 1)
+        var unended = flow(get)
+        unended.id = FlowID(10)
+        unended.ended = nil
+        let plan = ReplayPlan(flows: [flow(get), socket, truncated, incomplete, unended], rules: ReplayTargetRules(),
+                              allowTruncated: false)
+        XCTAssertEqual(plan.itemCount, 1)
         XCTAssertEqual(plan.skipped.map(\.reason.description), [
             "its WebSocket handshake did not open a WebSocket",
             "its response body was truncated by --max-body-capture (kept 8 of 40 bytes); --allow-truncated sends what was kept",
-            "its request was not recorded whole (the session was not closed when it was read)"])
-        XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).items.count, 1)
+            "its request was not recorded whole (the session was not closed when it was read)",
+            "it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)"])
+        XCTAssertEqual(ReplayPlan(flows: [truncated], rules: ReplayTargetRules(), allowTruncated: true).itemCount, 1)
     }
 
     func testAWebSocketHandshakeKeepsItsOfferAndGetsAFreshKeyEachTime() throws {

@@ -68,6 +68,29 @@ public struct SessionDiff: Sendable {
     ///
     /// - Throws: `SessionDiffError` naming the flow whose stored bytes could not be read.
     public func differences(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> [FlowDifference] {
+        try differences(a, b, responseBodyOfB: .stored)
+    }
+
+    /// Where B's response body is compared from: its session, as for any flow, or what a
+    /// replay found as the body arrived (`ReplayedResponseBody`), so that a replayed flow
+    /// is compared without its session being read back.
+    public enum ResponseBodyOfB {
+        /// Read from B's segment files.
+        case stored
+        /// Byte for byte A's whole stored body (A's Content-Encoding applies to both): equal.
+        case sameBytesAsA
+        /// Loaded already (at most `SessionDiffOptions.bodyLimit` bytes, decoded).
+        case loaded(LoadedBody)
+    }
+
+    /// `differences(_:_:)` with B's response body given as `responseBodyOfB`; the same
+    /// rules, in the same order.
+    /// - Parameter requestBodyOfB: what B sent, when B's session is not read (a replay's
+    ///   request: its source's stored body, or the `--edit` replacement); nil: B's stored
+    ///   body, or A's when `responseBodyOfB` is not `.stored` (a replay re-sends A's).
+    ///   Only a gRPC call's request messages are compared.
+    public func differences(_ a: CapturedFlow, _ b: CapturedFlow,
+                            responseBodyOfB: ResponseBodyOfB, requestBodyOfB: [UInt8]? = nil) throws(SessionDiffError) -> [FlowDifference] {
         var found: [FlowDifference] = []
         if a.error?.kind != b.error?.kind { found.append(.outcome(a: a.error?.kind, b: b.error?.kind)) }
         // A WebSocket that opened on both sides opened alike, whether by 101 or (RFC 8441) by
@@ -76,7 +99,7 @@ public struct SessionDiff: Sendable {
         if a.clientStatus != b.clientStatus, !openedWebSockets {
             found.append(.status(a: a.clientStatus, b: b.clientStatus))
         }
-        let calls = try grpcCalls(a, b)
+        let calls = try grpcCalls(a, b, requestBodyOfB: requestBodyOfB, responseBodyOfB: responseBodyOfB)
         let compared: (HTTPHeaders?) -> HTTPHeaders = { fields in
             let all = fields ?? HTTPHeaders()
             if openedWebSockets { return Self.withoutHandshakeFields(all) }
@@ -92,8 +115,8 @@ public struct SessionDiff: Sendable {
             // A message that could not be decoded (not protobuf, no schema fits) compares
             // by its reason only; the response bytes decide then.
             let undecoded = (calls.a.messages + calls.b.messages).contains { $0.direction == .response && $0.content.json == nil }
-            if undecoded, let body = try responseBodyDifference(a, b) { found.append(.body(body)) }
-        } else if let body = try responseBodyDifference(a, b) {
+            if undecoded, let body = try responseBodyDifference(a, b, responseBodyOfB) { found.append(.body(body)) }
+        } else if let body = try responseBodyDifference(a, b, responseBodyOfB) {
             found.append(.body(body))
         }
         found += try messageDifferences(a, b).map(FlowDifference.message)
@@ -108,10 +131,16 @@ public struct SessionDiff: Sendable {
         BodyComparison(json: JSONDiff(ignoredPaths: options.ignoredPaths))
     }
 
-    private func responseBodyDifference(_ a: CapturedFlow, _ b: CapturedFlow) throws(SessionDiffError) -> BodyDifference? {
+    private func responseBodyDifference(_ a: CapturedFlow, _ b: CapturedFlow,
+                                        _ bodyOfB: ResponseBodyOfB) throws(SessionDiffError) -> BodyDifference? {
         guard let headersA = a.response?.headers, let headersB = b.response?.headers else { return nil }
+        let loadedB: LoadedBody
+        switch bodyOfB {
+        case .sameBytesAsA: return nil
+        case .loaded(let body): loadedB = body
+        case .stored: loadedB = try load(b, .response, headers: headersB)
+        }
         let loadedA = try load(a, .response, headers: headersA)
-        let loadedB = try load(b, .response, headers: headersB)
         // Whole bodies with equal bytes are equal (`BodyComparison`'s first rule): decided
         // here, so the common case of a replay parses no Content-Type.
         if loadedA.complete, loadedB.complete, loadedA.bytes == loadedB.bytes { return nil }

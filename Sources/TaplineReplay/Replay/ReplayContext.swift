@@ -13,7 +13,10 @@ import TaplineNet
 final class ReplayContext {
     let loop: EventLoop
     let source: any UpstreamLegSource
+    /// Where the replayed flows are recorded: the collector, which passes the events on
+    /// to the replay session and assembles each flow for its comparison.
     let sink: any FlowEventSink
+    let collector: ReplayedFlowCollector
     /// A response that has not started this long after its request was sent fails as `upstream-timeout`.
     let responseTimeoutMilliseconds: Int
     /// `--speed` under `--pace recorded` (a WebSocket's messages go at their recorded
@@ -21,17 +24,43 @@ final class ReplayContext {
     let recordedPaceSpeed: Double?
     /// Flows sent otherwise than recorded, found while sending (`ReplayNotes`), in order.
     private(set) var notes: [String] = []
+    /// The replay session's writer: its backlog bounds what flows in flight may add (`isRecorderBackedUp`).
+    private let recorder: any FlowRecorder
+    /// What waits for the recorder to drain, run together on the loop when it did.
+    private var drainWaiters: [() -> Void] = []
     private var lastFlowID: UInt64 = 0
     private var lastConnectionID: UInt64 = 0
     private var flushScheduled = false
 
-    init(loop: EventLoop, source: any UpstreamLegSource, sink: any FlowEventSink, responseTimeoutMilliseconds: Int,
-         recordedPaceSpeed: Double?) {
+    init(loop: EventLoop, source: any UpstreamLegSource, recorder: any FlowRecorder, collector: ReplayedFlowCollector,
+         responseTimeoutMilliseconds: Int, recordedPaceSpeed: Double?) {
+        self.recorder = recorder
         self.recordedPaceSpeed = recordedPaceSpeed
         self.loop = loop
         self.source = source
-        self.sink = sink
+        self.sink = collector
+        self.collector = collector
         self.responseTimeoutMilliseconds = responseTimeoutMilliseconds
+    }
+
+    /// The writer holds more than its high watermark: a flow in flight reads no more of
+    /// its response and sends no more of its request body (each chunk of which is also
+    /// recorded) until it drained (`whenRecorderDrained`), so a body of any size never
+    /// piles up in the writer's queue faster than the disk takes it.
+    var isRecorderBackedUp: Bool { recorder.isBackedUp }
+
+    /// Runs `action` on the loop once the recorder's backlog fell to its low watermark.
+    func whenRecorderDrained(_ action: @escaping () -> Void) {
+        drainWaiters.append(action)
+        guard drainWaiters.count == 1 else { return }
+        let bound = LoopBound(self, loop: loop)
+        recorder.whenDrained {
+            bound.loop.execute {
+                let waiters = bound.value.drainWaiters
+                bound.value.drainWaiters = []
+                for waiter in waiters { waiter() }
+            }
+        }
     }
 
     func nextFlowID() -> FlowID {
@@ -55,8 +84,15 @@ final class ReplayContext {
         recorded()
     }
 
-    /// Something was recorded into the sink: flush it once this iteration is over.
+    /// Sink bytes past which `recorded` passes them on at once rather than at the end of
+    /// the iteration: a request body sent while the leg takes it would otherwise pile up
+    /// in the sink, unseen by the writer's backlog (`isRecorderBackedUp`), in one iteration.
+    static let flushEarlyBytes = 1 << 20
+
+    /// Something was recorded into the sink: flush it once this iteration is over (at once
+    /// when it holds `flushEarlyBytes`).
     func recorded() {
+        if sink.bufferedBytes >= Self.flushEarlyBytes { sink.flush() }
         guard !flushScheduled else { return }
         flushScheduled = true
         loop.scheduleTimer(milliseconds: 0) { [self] in

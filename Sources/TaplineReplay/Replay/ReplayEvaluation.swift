@@ -1,60 +1,132 @@
 import TaplineCapture
 import TaplineExport
 import TaplineFlow
+import TaplineWire
 
-/// Compares a replay session's flows with the flows they re-sent (each names its
-/// source, `CapturedFlow.sourceFlow`), by the diff engine's rules (`SessionDiff`),
-/// and gathers latency per endpoint. Reads one body pair at a time (`SessionDiff`'s
-/// bound). Runs on the caller's thread.
+/// Compares each replayed flow with the flow it re-sent as it ends (`add`), by the
+/// diff engine's rules (`SessionDiff`, so a replay finds what `tapline diff` of the two
+/// sessions finds), and keeps only what the result needs: a compact outcome per flow
+/// (`ReplayFlowOutcome`), the differences of the first `detailedFlowLimit` flows that
+/// differ, and latency samples per endpoint (`LatencySamples`).
+///
+/// Memory: O(flows × ~80 bytes) for outcomes and samples, plus the distinct URLs and
+/// endpoints; differences only for `detailedFlowLimit` flows. A flow's bodies are never
+/// held: the replayed response was matched against its source as it arrived.
+///
+/// Thread ownership: a value owned by the `ReplayRunner`, used on its loop.
 public struct ReplayEvaluation {
-    public var diff: SessionDiff
+    /// Differing or failed flows whose differences are kept in full; later ones keep
+    /// their verdict and how many differences they had.
+    public static let detailedFlowLimit = 1_000
 
-    public init(diff: SessionDiff) {
+    public var diff: SessionDiff
+    /// Equal flows are kept as outcomes (a report lists every flow); else only counted.
+    public let keepsEqualOutcomes: Bool
+    private var outcomes: [ReplayFlowOutcome] = []
+    private var unlistedEqualCount = 0
+    private var detailedFlows = 0
+    private var latency: [String: LatencySamples] = [:]
+    private var endpoints: [String] = []
+    /// Per request (method or kind, URL, target): its endpoint and its URL, each one
+    /// `String` shared by every outcome of it. A session repeats its URLs, and working
+    /// an endpoint out (`RequestURL`, `RequestKey.template`) costs more than a lookup.
+    private var requestLabels: [String: (endpoint: String, url: String)] = [:]
+
+    public init(diff: SessionDiff, keepsEqualOutcomes: Bool = true) {
         self.diff = diff
+        self.keepsEqualOutcomes = keepsEqualOutcomes
     }
 
-    /// - Parameters:
-    ///   - sources: the source session's flows, by id (those replayed).
-    ///   - replays: the replay session's flows.
-    /// - Throws: `SessionDiffError` naming the flow whose stored body could not be read.
-    public func result(sources: [FlowID: CapturedFlow], replays: [CapturedFlow],
-                       skipped: [ReplaySkippedFlow]) throws(SessionDiffError) -> ReplayResult {
-        var outcomes: [ReplayFlowOutcome] = []
-        var latency: [String: (count: Int, recorded: [Double], replayed: [Double])] = [:]
-        var endpoints: [String] = []
-        var countedSources = Set<FlowID>()
-        // Endpoints by what they are made of: a session repeats its URLs, and parsing
-        // one (`RequestURL`, `RequestKey.template`) costs more than looking it up.
-        var endpointOfURL: [String: String] = [:]
-        for replay in replays {
-            guard let id = replay.sourceFlow, let source = sources[id] else { continue }
-            var differences = try diff.differences(source, replay)
-            let unfinished = replay.ended == nil
-            if unfinished { differences.insert(.outcome(a: source.error?.kind, b: "unfinished"), at: 0) }
-            let failed = replay.error != nil || unfinished
-            let verdict: ReplayVerdict = differences.isEmpty ? .equal : failed ? .failed : .different
-            outcomes.append(ReplayFlowOutcome(source: source, replay: replay, verdict: verdict, differences: differences))
+    /// Compares `replay`, just ended, with `source`; `responseBody` is its response body
+    /// as matched against the source's while it arrived; `sentRequestBody` the body sent
+    /// instead of the source's (`--edit`), if one was. `firstRound`: the source's latency
+    /// is counted once, in the first `--repeat` round.
+    mutating func add(source: CapturedFlow, replay: CapturedFlow, responseBody: ReplayedResponseBody,
+                      sentRequestBody: [UInt8]? = nil, firstRound: Bool) {
+        var differences: [FlowDifference]
+        var failure = replay.error
+        var compared = true
+        do {
+            differences = try diff.differences(source, replay, responseBodyOfB: bodyOfReplay(source, replay, responseBody),
+                                               requestBodyOfB: sentRequestBody)
+        } catch {
+            differences = []
+            compared = false
+            if failure == nil { failure = RecordedError(kind: "cannot-compare", message: "\(error)") }
+        }
+        responseBody.close()
+        let unfinished = replay.ended == nil
+        if unfinished { differences.insert(.outcome(a: source.error?.kind, b: "unfinished"), at: 0) }
+        let failed = failure != nil || unfinished
+        // A replay that failed as its recording did is equal (`.outcome` finds no difference).
+        let verdict: ReplayVerdict = differences.isEmpty && compared ? .equal : failed ? .failed : .different
+        let count = differences.count
+        if verdict != .equal {
+            if detailedFlows < Self.detailedFlowLimit {
+                detailedFlows += 1
+            } else {
+                differences = []
+            }
+        }
 
-            // Everything `endpoint(of:)` reads: the method (or kind), the URL, and the target it falls back on.
-            let urlKey = (source.request?.method ?? source.kind.rawValue) + " " + source.url + " " + (source.request?.target ?? "")
-            let endpoint = endpointOfURL[urlKey] ?? Self.endpoint(of: source)
-            endpointOfURL[urlKey] = endpoint
-            if latency[endpoint] == nil {
-                endpoints.append(endpoint)
-                latency[endpoint] = (0, [], [])
-            }
-            latency[endpoint]?.count += 1
-            if countedSources.insert(id).inserted, let recorded = source.durationMilliseconds {
-                latency[endpoint]?.recorded.append(recorded)
-            }
-            if !failed, let replayed = replay.durationMilliseconds { latency[endpoint]?.replayed.append(replayed) }
+        let method = source.request?.method ?? source.kind.rawValue
+        let key = method + " " + source.url + " " + (source.request?.target ?? "")
+        let label: (endpoint: String, url: String)
+        if let known = requestLabels[key] {
+            label = known
+        } else {
+            label = (Self.endpoint(of: source), source.url)
+            requestLabels[key] = label
         }
-        let table = endpoints.map { endpoint in
-            let entry = latency[endpoint] ?? (0, [], [])
-            return EndpointLatency(endpoint: endpoint, count: entry.count, recorded: LatencyPercentiles(entry.recorded),
-                                   replayed: LatencyPercentiles(entry.replayed))
+        let recorded = LatencySamples.microseconds(source)
+        let replayed = LatencySamples.microseconds(replay)
+        if verdict == .equal, !keepsEqualOutcomes {
+            unlistedEqualCount += 1
+        } else {
+            outcomes.append(ReplayFlowOutcome(
+            sourceID: source.id, replayID: replay.id, method: method, url: label.url, verdict: verdict, error: failure,
+            recordedMilliseconds: recorded.map { Double($0) / 1_000 }, replayedMilliseconds: replayed.map { Double($0) / 1_000 },
+            differences: differences, differenceCount: count))
         }
-        return ReplayResult(outcomes: outcomes, skipped: skipped, latency: table)
+
+        if latency[label.endpoint] == nil {
+            endpoints.append(label.endpoint)
+            latency[label.endpoint] = LatencySamples()
+        }
+        latency[label.endpoint]?.count += 1
+        if firstRound, let recorded { latency[label.endpoint]?.recorded.append(recorded) }
+        if !failed, let replayed { latency[label.endpoint]?.replayed.append(replayed) }
+    }
+
+    /// Where the diff takes the replay's response body from: equal bytes need no
+    /// loading; otherwise the bytes as the replay session holds them.
+    private func bodyOfReplay(_ source: CapturedFlow, _ replay: CapturedFlow,
+                              _ body: ReplayedResponseBody) throws(SessionDiffError) -> SessionDiff.ResponseBodyOfB {
+        guard let headers = replay.response?.headers else { return .stored }
+        // Equal bytes are equal bodies when both sides decode them alike.
+        if body.equalsSource, headers.values(name: "Content-Encoding") == source.response?.headers.values(name: "Content-Encoding") {
+            return .sameBytesAsA
+        }
+        do {
+            return .loaded(try body.loaded(headers: headers))
+        } catch {
+            throw SessionDiffError(session: source.requestBody.sessionDirectory, flow: source.id, part: "response body",
+                                   cause: error)
+        }
+    }
+
+    /// The outcomes in replay flow order, with `skipped` and the latency table. Call once,
+    /// at the end: the outcomes and samples move into the result (sorted in place).
+    public mutating func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
+        var table: [EndpointLatency] = []
+        for endpoint in endpoints {
+            guard var samples = latency.removeValue(forKey: endpoint) else { continue }
+            table.append(samples.row(endpoint))
+        }
+        var ordered: [ReplayFlowOutcome] = []
+        swap(&ordered, &outcomes)
+        ordered.sort { $0.replayID < $1.replayID }
+        return ReplayResult(outcomes: ordered, unlistedEqualCount: unlistedEqualCount, skipped: skipped, latency: table)
     }
 
     /// `GET /users/:number`: the method and the templated path (`RequestKey.template`).

@@ -76,6 +76,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private var requestBodyBytes: UInt64 = 0
     private var responseBodyBytes: UInt64 = 0
     private var sawFinalHead = false
+    /// The request body or the response waits for the capture writer to drain (`ReplayContext.isRecorderBackedUp`).
+    private var waitingForRecorder = false
     private var sawResponseStart = false
     /// Why the flow failed, once it did.
     private(set) var failure: FlowError?
@@ -101,6 +103,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     func begin() {
         let now = Timestamp.now()
         timings.requestStart = now
+        context.collector.expect(flowID, source: item.source)
         context.record(.flowStarted(flow: flowID, connection: connectionID, kind: .http, scheme: request.scheme,
                                     authority: request.target.authority, time: now))
         context.record(.flowReplays(flow: flowID, sourceFlow: request.sourceFlow, time: now))
@@ -190,6 +193,10 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         guard let leg, let body, !requestEnded, !isFinished else { return }
         if !sawResponseStart { armProgressTimeout() } // the leg takes body bytes: progress
         while leg.isWritable {
+            if context.isRecorderBackedUp {
+                waitForRecorder()
+                return
+            }
             let chunk: [UInt8]
             do {
                 chunk = try body.next(maxBytes: Self.bodyChunkSize)
@@ -286,6 +293,24 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         context.sink.recordBody(flow: flowID, isRequest: false, bytes: bytes, time: Timestamp.now())
         context.recorded()
         leg.consumed(bytes.count)
+        if context.isRecorderBackedUp {
+            leg.pauseReading(.captureBackedUp)
+            waitForRecorder()
+        }
+    }
+
+    /// Holds the response and the request body until the capture writer drained, then goes on.
+    private func waitForRecorder() {
+        guard !waitingForRecorder else { return }
+        waitingForRecorder = true
+        context.whenRecorderDrained { [weak self] in
+            guard let self else { return }
+            waitingForRecorder = false
+            guard !isFinished else { return }
+            leg?.resumeReading(.captureBackedUp)
+            sendBody()
+            carrier?.flushConcurrentStreams()
+        }
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {

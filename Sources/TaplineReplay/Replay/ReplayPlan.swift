@@ -1,58 +1,198 @@
+import Foundation
 import TaplineCapture
 import TaplineFlow
 import TaplineWire
 
-/// What a replay will send: the selected flows that can be replayed (`items`, in
+/// What a replay will send: the selected flows that can be replayed (its items, in
 /// the source's flow order), those that cannot and why (`skipped`), and the
 /// `ReplayScheduler` input: the items grouped by recorded connection, each with its
 /// recorded start offset. Built once, before anything is sent; immutable.
+///
+/// A plan streamed from a session (`stream`) holds no flow: per item, its place in the
+/// session's `CapturedFlowIndex` (4 bytes) and its schedule entry (~24 bytes); `item`
+/// reads the flow again when it is sent. A plan made of flows (`init(flows:...)`) holds them.
 public struct ReplayPlan {
-    public let items: [ReplayItem]
+    /// Where the items' flows are.
+    private enum Items {
+        /// Held, with their requests (a plan made of flows).
+        case held([ReplayItem])
+        /// Read again from the session, one at a time: the items' ids and index positions.
+        case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32])
+    }
+
+    private let storage: Items
+    private let rules: ReplayTargetRules
     public let skipped: [ReplaySkippedFlow]
     /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
     /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade to an `http://` target.
     /// (One whose server turns out not to take it over HTTP/2 is noted while replaying:
     /// `ReplayRunner.notes`.)
     public let notes: [String]
+    /// Request bodies sent instead of the stored ones, by source flow (`tapline replay
+    /// --edit`, `GRPCRequestEdit`); `item` applies them.
+    public var replacementBodies: [FlowID: [UInt8]] = [:]
     /// Per recorded connection (in order of its first flow), its flows in start order.
     public let connections: [[ReplayScheduledFlow]]
+
+    /// What the plan needs of a flow it will send, besides reading it again.
+    private struct Planned {
+        let id: FlowID
+        let position: Int32
+        let connection: ConnectionID
+        let started: Timestamp
+        let ended: Timestamp?
+        let isHTTP2: Bool
+
+        init(_ flow: CapturedFlow, position: Int) {
+            id = flow.id
+            self.position = Int32(position)
+            connection = flow.connection
+            started = flow.started
+            ended = flow.ended
+            isHTTP2 = flow.request?.version == .http2
+        }
+    }
 
     /// Plans `flows` (already selected) of a session.
     ///
     /// Skipped, with the reason: tunnels and failed TLS handshakes (no request), flows
-    /// whose request was not recorded whole (a session not closed), flows with a body
-    /// the capture truncated (`--max-body-capture`) unless `allowTruncated`, flows whose
-    /// stored request body is missing from the session directory, WebSocket flows whose
+    /// whose request was not recorded whole or that had not ended (a session not
+    /// closed), flows with a body the capture truncated (`--max-body-capture`) unless
+    /// `allowTruncated`, flows whose stored request or response body is missing from
+    /// the session directory (it could not be sent or compared), WebSocket flows whose
     /// handshake was refused or one of whose messages was not recorded whole, and
     /// requests `ReplayRequestRewriter` refuses.
-    /// - Parameter replacementBodies: request bodies sent instead of the stored ones, by
-    ///   flow (`tapline replay --edit`, `GRPCRequestEdit`).
-    public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool,
-                replacementBodies: [FlowID: [UInt8]] = [:]) {
+    public init(flows: [CapturedFlow], rules: ReplayTargetRules, allowTruncated: Bool) {
         var items: [ReplayItem] = []
+        var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [String] = []
+        var segments = SegmentPresence()
         for flow in flows {
-            switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated) {
-            case .success(let recorded):
-                let request = replacementBodies[flow.id].map(recorded.replacingBody) ?? recorded
-                let script = flow.kind == .websocket
-                    ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
-                items.append(ReplayItem(source: flow, request: request, webSocket: script))
-                if flow.kind == .websocket, flow.isExtendedConnectWebSocket, !request.isExtendedConnect {
-                    notes.append(ReplayNotes.webSocketOverHTTP1(flow: flow.id, because: "the target speaks HTTP/1.1 (http://)"))
-                }
+            switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
+            case .success(let request):
+                planned.append(Planned(flow, position: items.count))
+                items.append(Self.item(flow, request: request))
+                if let note = Self.note(flow, request: request) { notes.append(note) }
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }
         }
-        self.items = items
+        storage = .held(items)
+        self.rules = rules
         self.skipped = skipped
         self.notes = notes
-        connections = Self.schedule(items)
+        connections = Self.schedule(planned)
     }
 
-    private static func request(for flow: CapturedFlow, rules: ReplayTargetRules,
-                                allowTruncated: Bool) -> Result<ReplayRequest, ReplaySkipReason> {
+    private init(index: CapturedFlowIndex, planned: [Planned], rules: ReplayTargetRules, skipped: [ReplaySkippedFlow],
+                 notes: [String]) {
+        storage = .indexed(index, ids: planned.map(\.id), positions: planned.map(\.position))
+        self.rules = rules
+        self.skipped = skipped
+        self.notes = notes
+        connections = Self.schedule(planned)
+    }
+
+    /// Plans the flows of the session in `directory` that `select` picks, reading the
+    /// session once, front to back (`CapturedSession.stream`), by the rules of
+    /// `init(flows:...)`; items and skipped flows are in flow id order.
+    ///
+    /// - Returns: the plan, and the session without its flows (metadata, warnings).
+    /// - Throws: `CaptureError` as `CapturedSession.open`.
+    public static func stream(directory: String, select: (CapturedFlow) -> Bool, rules: ReplayTargetRules,
+                              allowTruncated: Bool) throws(CaptureError) -> (plan: ReplayPlan, session: CapturedSession) {
+        var planned: [Planned] = []
+        var skipped: [ReplaySkippedFlow] = []
+        var notes: [(FlowID, String)] = []
+        var segments = SegmentPresence()
+        let (session, index) = try CapturedSession.stream(directory: directory) { flow, position in
+            guard select(flow) else { return }
+            switch request(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
+            case .success(let request):
+                planned.append(Planned(flow, position: position))
+                if let note = note(flow, request: request) { notes.append((flow.id, note)) }
+            case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
+            }
+        }
+        // Flows were handed over as they ended; the plan is in flow id order.
+        planned.sort { $0.id < $1.id }
+        skipped.sort { $0.source.id < $1.source.id }
+        notes.sort { $0.0 < $1.0 }
+        return (ReplayPlan(index: index, planned: planned, rules: rules, skipped: skipped, notes: notes.map(\.1)), session)
+    }
+
+    /// Items to send.
+    public var itemCount: Int {
+        switch storage {
+        case .held(let items): items.count
+        case .indexed(_, _, let positions): positions.count
+        }
+    }
+
+    /// Item `number` (`ReplayScheduledFlow.item`): for a streamed plan, its flow read
+    /// again from the session and its request made again; with its replacement body,
+    /// if it has one.
+    ///
+    /// - Throws: `ReplaySkipReason` when the flow cannot be read again (the session
+    ///   changed or was damaged since it was planned).
+    public func item(_ number: Int) throws(ReplaySkipReason) -> ReplayItem {
+        let item = try recordedItem(number)
+        guard let body = replacementBodies[item.source.id] else { return item }
+        return ReplayItem(source: item.source, request: item.request.replacingBody(body), webSocket: item.webSocket)
+    }
+
+    private func recordedItem(_ number: Int) throws(ReplaySkipReason) -> ReplayItem {
+        switch storage {
+        case .held(let items):
+            return items[number]
+        case .indexed(let index, _, let positions):
+            let flow: CapturedFlow
+            do {
+                flow = try index.flow(at: Int(positions[number]))
+            } catch {
+                throw ReplaySkipReason("it could not be read again from the session: \(error)")
+            }
+            return Self.item(flow, request: try ReplayRequestRewriter.request(for: flow, rules: rules))
+        }
+    }
+
+    /// The source flow id of item `number`.
+    public func sourceID(_ number: Int) -> FlowID {
+        switch storage {
+        case .held(let items): items[number].source.id
+        case .indexed(_, let ids, _): ids[number]
+        }
+    }
+
+    private static func item(_ flow: CapturedFlow, request: ReplayRequest) -> ReplayItem {
+        let script = flow.kind == .websocket
+            ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
+        return ReplayItem(source: flow, request: request, webSocket: script)
+    }
+
+    private static func note(_ flow: CapturedFlow, request: ReplayRequest) -> String? {
+        guard flow.kind == .websocket, flow.isExtendedConnectWebSocket, !request.isExtendedConnect else { return nil }
+        return ReplayNotes.webSocketOverHTTP1(flow: flow.id, because: "the target speaks HTTP/1.1 (http://)")
+    }
+
+    /// Which body segment files exist, each looked up once (a session has a few, and
+    /// every flow's bodies are in them).
+    private struct SegmentPresence {
+        private var missing: [Int: Bool] = [:]
+
+        /// The path of the first segment `body` refers to that does not exist, if one does not.
+        mutating func missingPath(_ body: CapturedBody) -> String? {
+            for extent in body.extents {
+                let path = body.segmentPath(extent.segment)
+                if missing[extent.segment] == nil { missing[extent.segment] = !FileManager.default.fileExists(atPath: path) }
+                if missing[extent.segment] == true { return path }
+            }
+            return nil
+        }
+    }
+
+    private static func request(for flow: CapturedFlow, rules: ReplayTargetRules, allowTruncated: Bool,
+                                segments: inout SegmentPresence) -> Result<ReplayRequest, ReplaySkipReason> {
         switch flow.kind {
         case .websocket:
             if let reason = webSocketSkipReason(flow) { return .failure(reason) }
@@ -68,8 +208,13 @@ public struct ReplayPlan {
                 return .failure(ReplaySkipReason("its \(name) body was truncated by --max-body-capture (kept \(body.capturedBytes) of \(body.bodyBytes) bytes); --allow-truncated sends what was kept"))
             }
         }
-        if let path = flow.requestBody.missingSegmentPath {
-            return .failure(ReplaySkipReason("its stored request body is missing: \(path) does not exist (damaged session)"))
+        guard flow.ended != nil else {
+            return .failure(ReplaySkipReason("it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)"))
+        }
+        for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] {
+            if let path = segments.missingPath(body) {
+                return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
+            }
         }
         do {
             return .success(try ReplayRequestRewriter.request(for: flow, rules: rules))
@@ -92,14 +237,14 @@ public struct ReplayPlan {
 
     /// Groups the items by recorded connection; an HTTP/2 flow that started before the
     /// previous flow of its connection ended overlaps it.
-    private static func schedule(_ items: [ReplayItem]) -> [[ReplayScheduledFlow]] {
-        guard let first = items.map(\.source.started).min() else { return [] }
+    private static func schedule(_ items: [Planned]) -> [[ReplayScheduledFlow]] {
+        guard let first = items.map(\.started).min() else { return [] }
         var groups: [[ReplayScheduledFlow]] = []
         var groupOf: [ConnectionID: Int] = [:]
-        var lastOf: [Int: CapturedFlow] = [:]
-        let order = items.indices.sorted { (items[$0].source.started, $0) < (items[$1].source.started, $1) }
+        var lastOf: [Int: Planned] = [:]
+        let order = items.indices.sorted { (items[$0].started, $0) < (items[$1].started, $1) }
         for index in order {
-            let flow = items[index].source
+            let flow = items[index]
             let group: Int
             if let known = groupOf[flow.connection] {
                 group = known
@@ -109,7 +254,7 @@ public struct ReplayPlan {
                 groups.append([])
             }
             var overlaps = false
-            if let previous = lastOf[group], flow.request?.version == .http2, previous.request?.version == .http2 {
+            if let previous = lastOf[group], flow.isHTTP2, previous.isHTTP2 {
                 overlaps = flow.started < (previous.ended ?? flow.started)
             }
             groups[group].append(ReplayScheduledFlow(item: index, offsetMicroseconds: flow.started.microseconds - first.microseconds,

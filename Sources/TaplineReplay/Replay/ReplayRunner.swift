@@ -1,3 +1,4 @@
+import TaplineCapture
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
@@ -13,9 +14,13 @@ import TaplineWire
 /// a `wait` becomes one loop timer. While `recorder` is backed up no new flow is sent
 /// (flows in flight go on); sending resumes once it has drained.
 ///
-/// Memory: besides the plan (the selected flows' metadata), per flow in flight one
-/// body chunk (`ReplayExchange.bodyChunkSize`) and the leg's buffers; response bytes
-/// go straight to the recorder, whose backlog is bounded by its high watermark.
+/// Each flow is compared with its source as it ends (`ReplayEvaluation`, fed by the
+/// context's `ReplayedFlowCollector`), so the replay session is never read back.
+///
+/// Memory: besides the plan (the selected flows' metadata) and the evaluation's
+/// outcomes, per flow in flight one body chunk (`ReplayExchange.bodyChunkSize`), one
+/// source chunk its response is matched against, and the leg's buffers; response
+/// bytes go straight to the recorder, whose backlog is bounded by its high watermark.
 ///
 /// Thread ownership: created anywhere, then confined to `loop` from `start` on;
 /// `onProgress` and the completion run there.
@@ -38,17 +43,26 @@ public final class ReplayRunner {
     private var driveAgain = false
     private var waitingForDrain = false
     private var completion: (() -> Void)?
+    /// Items that could not be read again from the source session when their turn came.
+    private var unreadable: [(source: FlowID, reason: ReplaySkipReason)] = []
     public private(set) var progress: ReplayProgress
     /// Flows sent otherwise than recorded, found while sending (an RFC 8441 WebSocket whose
     /// server does not take it over HTTP/2); read on the loop once the replay finished.
     public var notes: [String] { context?.notes ?? [] }
+    /// The comparisons of the flows ended so far.
+    private var evaluation: ReplayEvaluation
 
     /// - Parameters:
     ///   - connector: the upstream connector (its loop is the loop the replay runs on).
+    ///   - recorder: records the replay session, in `sessionDirectory`.
+    ///   - diff: the rules each replayed flow is compared with its source by.
+    ///   - keepsEqualOutcomes: keep an outcome for every equal flow (a report lists them), not only count them.
     ///   - responseTimeoutMilliseconds: how long a sent request waits for its response to start.
     public init(plan: ReplayPlan, pacing: ReplayPacing, connector: UpstreamConnector, recorder: any FlowRecorder,
-                responseTimeoutMilliseconds: Int, onProgress: @escaping (ReplayProgress) -> Void) {
+                sessionDirectory: String, diff: SessionDiff, keepsEqualOutcomes: Bool, responseTimeoutMilliseconds: Int,
+                onProgress: @escaping (ReplayProgress) -> Void) {
         self.plan = plan
+        evaluation = ReplayEvaluation(diff: diff, keepsEqualOutcomes: keepsEqualOutcomes)
         scheduler = ReplayScheduler(connections: plan.connections, pacing: pacing)
         self.recorder = recorder
         self.onProgress = onProgress
@@ -56,10 +70,24 @@ public final class ReplayRunner {
         makeContext = {
             let source = PooledUpstreamLegSource(connector: connector, limits: HTTP1Limits(), idleMilliseconds: 30_000,
                                                  maxIdlePerKey: max(UpstreamLegPool.defaultMaxIdlePerKey, pacing.concurrency))
-            return ReplayContext(loop: connector.loop, source: source, sink: recorder.makeSink(),
+            let collector = ReplayedFlowCollector(inner: recorder.makeSink(), sessionDirectory: sessionDirectory,
+                                                  limit: diff.options.bodyLimit)
+            return ReplayContext(loop: connector.loop, source: source, recorder: recorder, collector: collector,
                                  responseTimeoutMilliseconds: responseTimeoutMilliseconds,
                                  recordedPaceSpeed: pacing.pace == .recorded ? pacing.speed : nil)
         }
+    }
+
+    /// What the replay found: every flow against its source, `skipped`, and the latency
+    /// table. Call once, after the completion ran (from any thread: the loop is done with
+    /// the runner then); the outcomes move into the result.
+    public func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
+        let lost = unreadable.map { entry in
+            ReplaySkippedFlow(source: CapturedFlow(id: entry.source, connection: ConnectionID(0), kind: .http, scheme: "http",
+                                                   authority: "", started: Timestamp(microseconds: 0), sessionDirectory: ""),
+                              reason: entry.reason)
+        }
+        return evaluation.result(skipped: skipped + lost)
     }
 
     /// Starts sending; `completion` runs once every flow is finished. Call on the connector's loop.
@@ -126,10 +154,28 @@ public final class ReplayRunner {
             connection = ReplayConnection(context: context) { [weak self] in self?.exchangeEnded($0) }
             connections[key] = connection
         }
-        connection.send(plan.items[scheduler.flow(dispatch).item], dispatch: dispatch)
+        let number = scheduler.flow(dispatch).item
+        let item: ReplayItem
+        do {
+            item = try plan.item(number)
+        } catch {
+            unreadable.append((plan.sourceID(number), error))
+            scheduler.finished(dispatch, at: Self.now())
+            progress.done += 1
+            progress.failed += 1
+            onProgress(progress)
+            if scheduler.connectionIsDone(dispatch) { connections.removeValue(forKey: key)?.close() }
+            drive()  // inside `drive`: it goes round once more
+            return
+        }
+        connection.send(item, dispatch: dispatch)
     }
 
     private func exchangeEnded(_ exchange: ReplayExchange) {
+        if let (replay, responseBody) = context?.collector.take(exchange.flowID) {
+            evaluation.add(source: exchange.item.source, replay: replay, responseBody: responseBody,
+                           sentRequestBody: exchange.item.request.replacementBody, firstRound: exchange.dispatch.round == 0)
+        }
         let dispatch = exchange.dispatch
         scheduler.finished(dispatch, at: Self.now())
         progress.done += 1

@@ -1,0 +1,35 @@
+extension CapturedSession {
+    /// Reads the session in `directory` as `open` does (the same checks, errors and
+    /// warnings), but holds no flow: each is handed to `onFlow` once, as soon as it is
+    /// whole (its `flowEnded` line; a flow that never ended, at the end of the file, in
+    /// id order), with its position in the returned `CapturedFlowIndex`, which can read
+    /// it again. What is held meanwhile is the flows in progress at one point of the
+    /// file, the session's connections and the index (`CapturedFlowIndex`'s bound).
+    ///
+    /// The returned session has the metadata, connections and warnings, and no flows.
+    /// A line of a flow after its `flowEnded` (an imported HAR's `extension` line) is
+    /// not part of it here.
+    ///
+    /// - Throws: as `open`.
+    public static func stream(directory: String,
+                              onFlow: (CapturedFlow, Int) -> Void) throws(CaptureError) -> (session: CapturedSession, index: CapturedFlowIndex) {
+        let metadata = try SessionMetadata.read(directory: directory)
+        var assembler = CapturedSessionAssembler(directory: directory)
+        let index = CapturedFlowIndex(directory: directory)
+        var linesOfFlow: [UInt64: [(offset: UInt64, length: UInt32)]] = [:]
+        let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, offset, line, assembler in
+            assembler.apply(line: line, number: number)
+            guard let id = assembler.lastLineFlow else { return }
+            linesOfFlow[id, default: []].append((offset, UInt32(clamping: line.count)))
+            if assembler.lastLineEndedFlow, let flow = assembler.takeFlow(id) {
+                onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))
+            }
+        }
+        for id in assembler.remainingFlowIDs {
+            guard let flow = assembler.takeFlow(id) else { continue }
+            onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))
+        }
+        index.finishAdding()
+        return (assembler.finish(metadata: metadata, isBeingWritten: isBeingWritten), index)
+    }
+}

@@ -1,0 +1,169 @@
+import TaplineCapture
+import TaplineFlow
+import TaplineWire
+
+/// The replay's `FlowEventSink`: passes every event on to the replay session's sink
+/// (`inner`) and, beside it, assembles each replayed flow as `CapturedSession.open`
+/// would read it back from that session (heads, trailers, timings, error, WebSocket
+/// messages), so that the flow is compared with its source the moment it ends
+/// (`take`) and the written session is never read again.
+///
+/// Bodies are not kept: the response body is matched against the source's as it
+/// arrives (`ReplayedResponseBody`), and WebSocket payloads are kept up to `limit`
+/// bytes a message (the diff's `bodyLimit`), only for the flow's lifetime.
+///
+/// Invariant: a flow is tracked from `expect` until `take`; events of other flows
+/// (none, in a replay) are only passed on.
+///
+/// Thread ownership: confined to the replay's loop, like the sink it wraps.
+final class ReplayedFlowCollector: FlowEventSink {
+    /// A flow being replayed: what was recorded of it so far. A reference, so that an
+    /// event changes the flow in place (a dictionary's value would be copied out and back).
+    private final class Entry {
+        var flow: CapturedFlow
+        let responseBody: ReplayedResponseBody
+        /// Streamed WebSocket payload pieces per direction (client, server) since the last message.
+        var streamedPayload: [[UInt8]] = [[], []]
+
+        init(flow: CapturedFlow, responseBody: ReplayedResponseBody) {
+            self.flow = flow
+            self.responseBody = responseBody
+        }
+    }
+
+    private let inner: any FlowEventSink
+    private let sessionDirectory: String
+    private let limit: Int
+    private var entries: [FlowID: Entry] = [:]
+
+    /// - Parameters:
+    ///   - sessionDirectory: where the replay session is written (what its flows' bodies name).
+    ///   - limit: most bytes of one body or message kept for comparison (`SessionDiffOptions.bodyLimit`).
+    init(inner: any FlowEventSink, sessionDirectory: String, limit: Int) {
+        self.inner = inner
+        self.sessionDirectory = sessionDirectory
+        self.limit = limit
+    }
+
+    /// Starts tracking `flow`, the replay of `source`; call before its `flowStarted` is recorded.
+    func expect(_ flow: FlowID, source: CapturedFlow) {
+        entries[flow] = Entry(flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
+                                                 authority: source.authority, started: Timestamp.now(),
+                                                 sessionDirectory: sessionDirectory),
+                              responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit))
+    }
+
+    /// The flow as recorded, and its response body as matched; it is no longer tracked.
+    func take(_ flow: FlowID) -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
+        guard let entry = entries.removeValue(forKey: flow) else { return nil }
+        return (entry.flow, entry.responseBody)
+    }
+
+    // MARK: FlowEventSink
+
+    var bufferedBytes: Int { inner.bufferedBytes }
+
+    func flush() { inner.flush() }
+
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp) {
+        inner.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time)
+        guard let entry = entries[flow] else { return }
+        if isRequest {
+            entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
+        } else {
+            entry.responseBody.append(bytes)
+            entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
+        }
+    }
+
+    func record(_ event: FlowEvent) {
+        inner.record(event)
+        guard let id = event.flow, let entry = entries[id] else { return }
+        apply(event, to: entry)
+    }
+
+    /// What `CapturedSessionAssembler` does with the event's line, without the line.
+    private func apply(_ event: FlowEvent, to entry: Entry) {
+        switch event {
+        case .flowStarted(_, let connection, let kind, let scheme, let authority, let time):
+            entry.flow.connection = connection
+            entry.flow.kind = kind
+            entry.flow.scheme = scheme
+            entry.flow.authority = authority
+            entry.flow.started = time
+        case .flowReplays(_, let source, _):
+            entry.flow.sourceFlow = source
+        case .requestHead(_, let head, let time):
+            entry.flow.request = head
+            entry.flow.requestTime = time
+        case .requestBody(_, let bytes):
+            entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
+        case .requestEnd(_, let trailers, let bodyBytes, _):
+            entry.flow.requestTrailers = trailers
+            entry.flow.requestBody.isComplete = true
+            entry.flow.requestBody.bodyBytes = bodyBytes
+        case .upstreamConnected(_, let server, let tls, let reused, _):
+            entry.flow.serverAddress = server
+            entry.flow.upstreamTLS = tls
+            entry.flow.upstreamReused = reused
+        case .responseHead(_, let head, let time):
+            if head.isInterim {
+                entry.flow.interimResponses.append(head)
+            } else {
+                entry.flow.response = head
+                entry.flow.responseTime = time
+                if let request = entry.flow.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
+                    entry.flow.kind = .websocket
+                }
+            }
+        case .responseBody(_, let bytes):
+            entry.responseBody.append(bytes[...])
+            entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
+        case .responseEnd(_, let trailers, let bodyBytes, _):
+            entry.flow.responseTrailers = trailers
+            entry.flow.responseBody.isComplete = true
+            entry.flow.responseBody.bodyBytes = bodyBytes
+        case .http2Stream(_, let stream, _):
+            entry.flow.http2StreamID = stream
+        case .http2StreamReset(_, let fromClient, let code, let time):
+            entry.flow.http2Resets.append(CapturedHTTP2Reset(fromClient: fromClient, errorCode: code, time: time))
+        case .webSocketPayload(_, let fromClient, let bytes):
+            let side = fromClient ? 0 : 1
+            let held = entry.streamedPayload[side].count
+            entry.streamedPayload[side] += bytes.prefix(max(0, limit - held))
+        case .webSocketMessage(_, let message, let time):
+            let side = message.fromClient ? 0 : 1
+            let payload = message.streamedPayloadSize == nil ? Array(message.payload.prefix(limit))
+                : entry.streamedPayload[side]
+            entry.streamedPayload[side] = []
+            entry.flow.kind = .websocket
+            entry.flow.webSocketMessages.append(Self.capturedMessage(message, payload: payload, time: time))
+        case .flowEnded(_, let timings, let fromClient, let fromServer, let error, let time):
+            entry.flow.timings = timings
+            entry.flow.ended = time
+            entry.flow.bytesFromClient = fromClient
+            entry.flow.bytesFromServer = fromServer
+            entry.flow.error = error.map { RecordedError(kind: $0.kind.rawValue, message: $0.message) }
+        case .connectionOpened, .connectionTLS, .connectionClosed, .http2Settings, .http2GoAway:
+            break
+        }
+    }
+
+    /// A message as the capture reads it back (`wsMessage` line), its payload held inline.
+    private static func capturedMessage(_ message: WebSocketMessageRecord, payload: [UInt8],
+                                        time: Timestamp) -> CapturedWebSocketMessage {
+        let undecoded = message.undecodedCompressedSize != nil
+        var captured = CapturedWebSocketMessage(
+            time: time, fromClient: message.fromClient, opcode: message.opcode.rawValue, wireBytes: message.wireBytes,
+            size: message.size, compressed: message.compressed, inlinePayload: payload,
+            truncated: (message.streamedPayloadSize == nil && UInt64(message.payload.count) < message.size)
+                || message.decodingCapped || undecoded,
+            decodingCapped: message.decodingCapped, undecoded: undecoded,
+            capSize: message.decodingCapped ? message.capSize : nil)
+        if message.opcode == .close, message.payload.count >= 2 {
+            captured.closeCode = Int(message.payload[0]) << 8 | Int(message.payload[1])
+            captured.closeReason = String(decoding: message.payload[2...], as: UTF8.self)
+        }
+        return captured
+    }
+}
