@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TaplineProtobuf
 
 /// The schemas kept with a capture session, in its `schemas/` directory: one binary
@@ -44,15 +45,30 @@ struct SessionSchemaStore {
             try FileManager.default.createDirectory(atPath: schemasDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             let bytes = ProtoDescriptorSetBinary.bytes(of: schema, rootFiles: rootFiles)
-            try Data(bytes).write(to: URL(fileURLWithPath: schemasDirectory + "/" + fileName), options: .atomic)
+            try Self.replace(schemasDirectory + "/" + fileName, with: Data(bytes))
             listed.append(added)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try encoder.encode(Index(version: 1, schemas: listed)).write(to: URL(fileURLWithPath: indexPath), options: .atomic)
+            try Self.replace(indexPath, with: encoder.encode(Index(version: 1, schemas: listed)))
+        } catch let error as SessionSchemaError {
+            throw error
         } catch {
             throw SessionSchemaError(path: schemasDirectory, reason: "\(error)")
         }
         return added
+    }
+
+    /// Writes `data` to `path` atomically with mode 0600, as every file of a session
+    /// (docs/capture-format.md): a temporary file beside it, renamed over it.
+    private static func replace(_ path: String, with data: Data) throws(SessionSchemaError) {
+        let temporary = path + ".tmp"
+        _ = unlink(temporary)
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw SessionSchemaError(path: temporary, reason: "cannot create it")
+        }
+        guard rename(temporary, path) == 0 else {
+            throw SessionSchemaError(path: path, reason: String(cString: strerror(errno)))
+        }
     }
 
     /// The files of every set listed, in the order listed (a file two sets hold is taken

@@ -39,6 +39,10 @@ final class SessionSchemaStoreTests: XCTestCase {
         }
         XCTAssertEqual(entry.file, "reflected-1.binpb")
         XCTAssertEqual(try store.entries(), [entry])
+        for file in ["reflected-1.binpb", "index.json"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(directory)/schemas/\(file)")[.posixPermissions] as? Int
+            XCTAssertEqual(mode, 0o600, "\(file): a session's files are the user's alone")
+        }
         let read = try ProtoSchema(files: store.files())
         XCTAssertEqual(read.file(named: "shop/v1/orders.proto")?.messages.map(\.name), ["Order"])
         XCTAssertEqual(read.file(named: "shop/v1/orders.proto")?.services.map(\.name), ["Orders"])
