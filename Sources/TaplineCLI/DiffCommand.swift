@@ -81,7 +81,7 @@ enum DiffCommand {
         }
 
         do {
-            options.grpcDecoder = GRPCCallDecoder(schema: try schemaSources?.load())
+            _ = try schemaSources?.files()
         } catch {
             StandardError.writeLine("tapline diff: \(error)")
             return 2
@@ -98,6 +98,15 @@ enum DiffCommand {
             }
         }
         SessionReaderNotes.write(sessions, prefix: "tapline diff")
+        do {
+            options.grpcDecoder = GRPCCallDecoder(schema: try SessionSchemaStore.decodingSchema(
+                explicit: schemaSources, sessionDirectories: sessions.map(\.directory)) {
+                StandardError.writeLine("tapline diff: warning: \($0)")
+            })
+        } catch {
+            StandardError.writeLine("tapline diff: \(error)")
+            return 2
+        }
         let report: SessionDiffReport
         do {
             report = try SessionDiff(options: options).report(a: sessions[0].flows.filter(filter.matches),

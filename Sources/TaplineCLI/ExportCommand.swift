@@ -89,9 +89,8 @@ enum ExportCommand {
             return 2
         }
 
-        let schema: ProtoSchema?
         do {
-            schema = try schemaSources?.load()
+            _ = try schemaSources?.files()
         } catch {
             StandardError.writeLine("tapline export: \(error)")
             return 2
@@ -106,6 +105,15 @@ enum ExportCommand {
         } catch {
             StandardError.writeLine("tapline: \(error)")
             return 1
+        }
+        let schema: ProtoSchema?
+        do {
+            schema = try SessionSchemaStore.decodingSchema(explicit: schemaSources, sessionDirectories: sessions.map(\.directory)) {
+                StandardError.writeLine("tapline: warning: \($0)")
+            }
+        } catch {
+            StandardError.writeLine("tapline export: \(error)")
+            return 2
         }
         SessionReaderNotes.write(sessions, prefix: "tapline")
 

@@ -5,6 +5,7 @@ import TaplineExport
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
+import TaplineProtobuf
 import TaplineProxy
 import TaplineReplay
 import TaplineTLS
@@ -70,7 +71,7 @@ enum MockCommand {
             return 2
         }
         do {
-            options.responderOptions.grpcDecoder = GRPCCallDecoder(schema: try options.schemaSources?.load())
+            _ = try options.schemaSources?.files()
         } catch {
             StandardError.writeLine("tapline mock: \(error)")
             return 2
@@ -78,7 +79,8 @@ enum MockCommand {
         let directories: [String]
         let recordings: [MockRecording]
         do {
-            (directories, recordings) = try load(options.sessions, root: options.root, grpcDecoder: options.responderOptions.grpcDecoder)
+            (directories, recordings, options.responderOptions.grpcDecoder) = try load(options.sessions, root: options.root,
+                                                                                        schemaSources: options.schemaSources)
         } catch {
             StandardError.writeLine("tapline mock: \(error)")
             return 2
@@ -96,7 +98,7 @@ enum MockCommand {
         var root: String
         var capture: Bool
         var quiet: Bool
-        /// `--proto`, `--proto-path`, `--descriptor-set`: loaded into `responderOptions.grpcDecoder` once parsed.
+        /// `--proto`, `--proto-path`, `--descriptor-set`: loaded into `responderOptions.grpcDecoder`, with the sessions' kept schemas, once they are resolved.
         var schemaSources: ProtoSchemaSources?
 
         init(_ args: inout CommandArguments) throws(UsageError) {
@@ -163,8 +165,10 @@ enum MockCommand {
     }
 
     /// The sessions' directories and their recordings.
-    private static func load(_ references: [String], root: String,
-                             grpcDecoder: GRPCCallDecoder) throws(MockSessionError) -> ([String], [MockRecording]) {
+    /// The sessions' directories and recordings, and the decoder of their gRPC messages:
+    /// `schemaSources` and the schemas the sessions keep (`SessionSchemaStore`).
+    private static func load(_ references: [String], root: String, schemaSources: ProtoSchemaSources?)
+        throws(MockSessionError) -> ([String], [MockRecording], GRPCCallDecoder) {
         var directories: [String] = []
         for reference in references {
             do {
@@ -173,7 +177,16 @@ enum MockCommand {
                 throw MockSessionError(session: reference, reason: "\(error)")
             }
         }
-        return (directories, try MockSessionLoader.load(directories: directories, grpcDecoder: grpcDecoder))
+        let schema: ProtoSchema?
+        do {
+            schema = try SessionSchemaStore.decodingSchema(explicit: schemaSources, sessionDirectories: directories) {
+                StandardError.writeLine("tapline mock: warning: \($0)")
+            }
+        } catch {
+            throw MockSessionError(session: references.joined(separator: ", "), reason: "\(error)")
+        }
+        let decoder = GRPCCallDecoder(schema: schema)
+        return (directories, try MockSessionLoader.load(directories: directories, grpcDecoder: decoder), decoder)
     }
 
     private static func serve(_ options: Options, directories: [String], recordings: [MockRecording]) -> Int32 {

@@ -103,6 +103,9 @@ struct ProtoSchemaSources {
         }
     }
 
+    /// The files of `--proto` and `--descriptor-set`, in that order (a file may appear twice).
+    func files() throws(ProtoSchemaError) -> [ProtoFile] { try localFiles() }
+
     /// The files of `--proto` and `--descriptor-set`.
     private func localFiles() throws(ProtoSchemaError) -> [ProtoFile] {
         var loader = ProtoFileLoader(importRoots: importRoots)

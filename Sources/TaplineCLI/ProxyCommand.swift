@@ -4,6 +4,7 @@ import TaplineCapture
 import TaplineFlow
 import TaplineHTTPClient
 import TaplineNet
+import TaplineProtobuf
 import TaplineProxy
 import TaplineTLS
 import TaplineWire
@@ -55,6 +56,15 @@ enum ProxyCommand {
                                   after a WebSocket close frame, wait this long for the answer
                                   (and then for the server to close TCP) before closing (default 5)
       --max-header-bytes BYTES    largest request/response header section (default 65536)
+      --reflect                   ask each gRPC upstream's server reflection (v1, then v1alpha) for its
+                                  schema the first time a call to it is seen, on a connection of its own
+                                  (never delaying the call), and keep it in the session: show, export,
+                                  diff and mock then decode its messages with no schema flag
+      --reflect-timeout SECONDS   give up on one upstream's reflection after this long (default 10);
+                                  a failed upstream is asked again after a back-off (10 s doubling to 5 min)
+      --proto PATH --proto-path DIR --descriptor-set FILE
+                                  a schema (as for show; repeatable), checked at start-up and kept in
+                                  the session, so it decodes with no flags
       --quiet                     no live line per flow
       --log-format text|json      live line format (default text)
 
@@ -87,6 +97,11 @@ enum ProxyCommand {
         var maxBodyCapture: UInt64?
         var quiet: Bool
         var logFormat: LiveFlowLog.Format
+        /// `--reflect`: the bound on each upstream's reflection ask; nil without `--reflect`.
+        var reflectTimeoutMilliseconds: Int?
+        /// `--proto`/`--descriptor-set`: the schema, loaded (and so checked) while the
+        /// options are read, and the paths as given; kept in the session.
+        var givenSchema: (schema: ProtoSchema, paths: [String])?
 
         /// The options `tapline proxy` takes, consumed from `args`; `defaultListen` is
         /// the address when there is no `--listen` (`tapline run` asks for port 0).
@@ -178,6 +193,19 @@ enum ProxyCommand {
                 throw UsageError("--log-format takes text or json, not \(format.debugDescription)")
             }
             self.logFormat = logFormat
+            let reflectTimeout = try Self.seconds(&args, "--reflect-timeout")
+            if args.flag("--reflect") {
+                reflectTimeoutMilliseconds = reflectTimeout ?? 10_000
+            } else if reflectTimeout != nil {
+                throw UsageError("--reflect-timeout goes with --reflect")
+            }
+            if let sources = try ProtoSchemaSources.optional(taking: &args) {
+                do {
+                    givenSchema = (try sources.load(), sources.protoPaths + sources.descriptorSets)
+                } catch {
+                    throw UsageError("the schema given does not load: \(error)")
+                }
+            }
         }
 
         /// `--socks5 [HOST:]PORT` and `--socks5-auth USER:PASS` (forward mode only).

@@ -33,7 +33,8 @@ enum RunCommand {
                       TAPLINE_HOME): only set up COMMAND's environment; its session records the flows
       any option of `tapline proxy` (see tapline proxy --help) except --reverse and --listen-tls:
       --capture DIR, --no-capture, --max-body-capture BYTES, --upstream-ca FILE, --insecure,
-      --passthrough HOSTPATTERN, --quiet, timeouts, ...; --listen defaults to 127.0.0.1:0 (a free port)
+      --passthrough HOSTPATTERN, --reflect, --proto PATH, --quiet, timeouts, ...; --listen defaults to
+      127.0.0.1:0 (a free port)
       --socks5 [HOST:]PORT  also start a SOCKS5 listener (PORT 0: a free one) and point ALL_PROXY and
                       all_proxy at it (socks5h://); the other proxy variables stay HTTP
       --transparent   run COMMAND in a network namespace of its own whose TCP the kernel redirects

@@ -18,13 +18,16 @@ final class RunningProxy {
     let writer: CaptureWriter?
     let certificateAuthority: CertificateAuthority
     let configuration: ProxyConfiguration
+    /// `--reflect`'s asker, stopped with the proxy.
+    private let reflector: LiveSchemaReflector?
 
     /// The address clients reach the proxy at (the bound port when `--listen` asked for port 0).
     var address: SocketAddress { server.boundAddress }
 
     private init(server: ProxyServer, writer: CaptureWriter?, certificateAuthority: CertificateAuthority,
-                 configuration: ProxyConfiguration) {
+                 configuration: ProxyConfiguration, reflector: LiveSchemaReflector?) {
         self.server = server
+        self.reflector = reflector
         self.writer = writer
         self.certificateAuthority = certificateAuthority
         self.configuration = configuration
@@ -75,6 +78,32 @@ final class RunningProxy {
                 return nil
             }
         }
+        let store = writer.map { SessionSchemaStore(sessionDirectory: $0.directory) }
+        if let given = options.givenSchema, let store {
+            do {
+                try store.add(given.schema, rootFiles: given.schema.files.map(\.name), name: "given.binpb") { file in
+                    SessionSchemaEntry(file: file, source: .files, upstream: nil, paths: given.paths,
+                                       services: given.schema.files.flatMap { file in
+                                           file.services.map { file.package.isEmpty ? $0.name : "\(file.package).\($0.name)" }
+                                       })
+                }
+            } catch {
+                StandardError.writeLine("tapline: cannot keep the schema given in the session: \(error)")
+                writer?.close()
+                return nil
+            }
+        }
+        var reflector: LiveSchemaReflector?
+        if let timeout = options.reflectTimeoutMilliseconds {
+            do {
+                reflector = try LiveSchemaReflector(configuration: configuration, store: store, timeoutMilliseconds: timeout)
+            } catch {
+                StandardError.writeLine("tapline: --reflect: cannot start its event loop: \(error)")
+                writer?.close()
+                return nil
+            }
+            reflector.map { recorders.append($0) }
+        }
         if !options.quiet {
             recorders.append(LiveFlowLog(format: options.logFormat, style: TerminalStyle(fileDescriptor: 2)))
         }
@@ -88,6 +117,7 @@ final class RunningProxy {
             try server.start()
         } catch {
             StandardError.writeLine("tapline: \(error)")
+            reflector?.stop()
             writer?.close()
             return nil
         }
@@ -97,7 +127,7 @@ final class RunningProxy {
             StandardError.writeLine("tapline: warning: session.json keeps the listen addresses as given, not as bound: \(error)")
         }
         return RunningProxy(server: server, writer: writer, certificateAuthority: certificateAuthority,
-                            configuration: configuration)
+                            configuration: configuration, reflector: reflector)
     }
 
     /// What session.json records about the proxy (`proxy`): its mode, upstream and
@@ -131,6 +161,7 @@ final class RunningProxy {
     /// 1 when the capture is incomplete after a write error (said on stderr).
     func stop() -> Int32 {
         server.shutdown()
+        reflector?.stop()
         writer?.close()
         guard let writer else { return 0 }
         if let failure = writer.writeFailure {

@@ -69,15 +69,15 @@ enum ShowCommand {
             return 2
         }
 
-        let schema: ProtoSchema?
-        do {
-            schema = try schemaSources?.load()
-        } catch {
-            StandardError.writeLine("tapline show: \(error)")
-            return 2
+        if let schemaSources {
+            // A bad --proto is a usage error whatever the session.
+            do {
+                _ = try schemaSources.files()
+            } catch {
+                StandardError.writeLine("tapline show: \(error)")
+                return 2
+            }
         }
-        let calls = GRPCCallReader(decoder: GRPCCallDecoder(schema: schema))
-
         let session: CapturedSession
         do {
             let directory = try SessionCatalog(root: root).resolve(reference)
@@ -86,6 +86,16 @@ enum ShowCommand {
             StandardError.writeLine("tapline: \(error)")
             return 1
         }
+        let schema: ProtoSchema?
+        do {
+            schema = try SessionSchemaStore.decodingSchema(explicit: schemaSources, sessionDirectories: [session.directory]) {
+                StandardError.writeLine("tapline: warning: \($0)")
+            }
+        } catch {
+            StandardError.writeLine("tapline show: \(error)")
+            return 2
+        }
+        let calls = GRPCCallReader(decoder: GRPCCallDecoder(schema: schema))
         if session.isBeingWritten { StandardError.writeLine("tapline: \(ShowText.beingWrittenNote(session))") }
         for warning in session.warnings { StandardError.writeLine("tapline: warning: \(warning)") }
         let style = TerminalStyle(fileDescriptor: 1)

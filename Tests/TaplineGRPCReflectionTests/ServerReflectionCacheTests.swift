@@ -73,4 +73,34 @@ final class ServerReflectionCacheTests: XCTestCase {
         XCTAssertEqual(errors.map(\.kind), [.notServed, .notServed])
         XCTAssertEqual(opened, 2, "v1 and v1alpha once each; the kept failure asks nothing more")
     }
+
+    func testAFailureIsAskedAgainOnlyOnceItsBackOffIsOver() {
+        var openedBeforeBackOff = 0
+        var openedAfterBackOff = 0
+        var fetches = 0
+        onLoop { loop, done in
+            let source = ScriptedReflectionLegSource(loop: loop, servedVersions: [])
+            var now: UInt64 = 1_000
+            let cache = ServerReflectionCache(source: source, loop: loop, timeoutMilliseconds: 5_000,
+                                              retryRule: ServerReflectionRetryRule(firstDelayMilliseconds: 10_000,
+                                                                                   maxDelayMilliseconds: 60_000),
+                                              clock: { now })
+            cache.fetched = { _, _ in fetches += 1 }
+            cache.result(for: self.upstream) { _ in
+                now += 9_999
+                XCTAssertNil(cache.readySchema(for: self.upstream))
+                openedBeforeBackOff = source.opened
+                now += 1
+                XCTAssertNil(cache.readySchema(for: self.upstream), "the retry never waits either")
+                cache.result(for: self.upstream) { _ in
+                    withExtendedLifetime(cache) {}  // the test's only reference to it (fetches hold it weakly)
+                    openedAfterBackOff = source.opened
+                    done()
+                }
+            }
+        }
+        XCTAssertEqual(openedBeforeBackOff, 2, "within the back-off the kept failure is answered")
+        XCTAssertEqual(openedAfterBackOff, 4, "after it, v1 and v1alpha are asked again, once")
+        XCTAssertEqual(fetches, 2, "`fetched` hears each finished fetch")
+    }
 }

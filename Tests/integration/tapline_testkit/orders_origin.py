@@ -38,17 +38,20 @@ def as_dict(message) -> dict:
 class OrdersOrigin:
     """`types(name)`: the message class of `tapline.example.v1.<name>`. `tls`: serve over
     TLS (ALPN h2) with the test CA's certificate. `compression`: the server's default
-    compression (its responses). `options`: grpc server options (message size limits)."""
+    compression (its responses). `options`: grpc server options (message size limits).
+    `interceptors`: grpc server interceptors (to watch every call, served or not).
+    `before_start(server)`: adds more services (server reflection) before it starts."""
 
     def __init__(self, types: Callable, tls: Optional[TestCA] = None,
-                 compression: Optional[grpc.Compression] = None, options: Optional[list] = None):
+                 compression: Optional[grpc.Compression] = None, options: Optional[list] = None,
+                 interceptors: Optional[list] = None, before_start: Optional[Callable] = None):
         self.types = types
         self.received: dict[str, list[dict]] = {}
         self.sent: dict[str, list[dict]] = {}
         self.lock = threading.Lock()
         T = types
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), compression=compression,
-                                  options=options or [])
+                                  options=options or [], interceptors=interceptors or [])
 
         def handler(kind, function, request_type, response_type):
             return getattr(grpc, f"{kind}_rpc_method_handler")(
@@ -63,6 +66,8 @@ class OrdersOrigin:
             "Chat": handler("stream_stream", self._chat, T("ChatMessage"), T("ChatMessage")),
             "Ping": handler("unary_unary", self._ping, empty_pb2.Empty, empty_pb2.Empty),
         }
+        if before_start is not None:
+            before_start(self.server)
         self.port = serve(self.server, SERVICE, handlers, tls)
 
     @property
