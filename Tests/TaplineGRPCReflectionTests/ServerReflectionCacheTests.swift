@@ -85,18 +85,21 @@ final class ServerReflectionCacheTests: XCTestCase {
                                               retryRule: ServerReflectionRetryRule(firstDelayMilliseconds: 10_000,
                                                                                    maxDelayMilliseconds: 60_000),
                                               clock: { now })
-            cache.fetched = { _, _ in fetches += 1 }
+            // `fetched` runs after the waiters: the test ends in it, once the second fetch is heard.
+            cache.fetched = { _, _ in
+                fetches += 1
+                guard fetches == 2 else { return }
+                withExtendedLifetime(cache) {}  // the test's only reference to it (fetches hold it weakly)
+                openedAfterBackOff = source.opened
+                done()
+            }
             cache.result(for: self.upstream) { _ in
                 now += 9_999
                 XCTAssertNil(cache.readySchema(for: self.upstream))
                 openedBeforeBackOff = source.opened
                 now += 1
                 XCTAssertNil(cache.readySchema(for: self.upstream), "the retry never waits either")
-                cache.result(for: self.upstream) { _ in
-                    withExtendedLifetime(cache) {}  // the test's only reference to it (fetches hold it weakly)
-                    openedAfterBackOff = source.opened
-                    done()
-                }
+                cache.result(for: self.upstream) { _ in }
             }
         }
         XCTAssertEqual(openedBeforeBackOff, 2, "within the back-off the kept failure is answered")
