@@ -36,9 +36,10 @@ final class GRPCWebGatewayLegSource: UpstreamLegSource {
         }
     }
 
+    /// The wrapper keeps its delegate: `inner`'s `legFinishedInput` for the batch that ended
+    /// the response may still come through it (`HTTPClientLegDelegate`'s end of input).
     func release(_ leg: any HTTPClientLeg) {
         guard let gateway = leg as? GRPCWebGatewayLeg else { return inner.release(leg) }
-        gateway.delegate = nil
         if gateway.poolable { inner.release(gateway.inner) } else { inner.discard(gateway.inner) }
     }
 

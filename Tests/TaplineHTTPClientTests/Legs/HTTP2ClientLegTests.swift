@@ -126,6 +126,35 @@ final class HTTP2ClientLegTests: XCTestCase {
         XCTAssertEqual(responseEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -"])
     }
 
+    /// Events that waited while paused come inside the owner's `resumeReading`: a batch
+    /// of their own, ended with `legFinishedInput` before the call returns (an HTTP/2
+    /// client's handler flushes its session on it).
+    func testEventsDeliveredInsideTheOwnersCallAreFollowedByTheEndOfInput() throws {
+        sendGET()
+        leg.pauseReading(.clientSlow)
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 1)
+        server.finish(stream: 1)
+        exchangeFrames()
+        _ = recorder.takeEvents()
+        leg.resumeReading(.clientSlow)
+        XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -", "input done"])
+    }
+
+    /// The owner lets go of the leg on the response's end (its source clears the delegate):
+    /// the end of that read's input still reaches it.
+    func testTheOwnerThatHeardTheEndHearsTheEndOfInputAfterLettingGo() throws {
+        sendGET()
+        recorder.onEnd = { $0.delegate = nil }
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 1)
+        server.finish(stream: 1)
+        exchangeFrames()
+        XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -", "input done"])
+    }
+
     func testAResetStreamFailsTheRequest() throws {
         sendGET()
         server.reset(stream: 1, code: .refusedStream)
