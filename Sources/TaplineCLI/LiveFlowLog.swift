@@ -5,7 +5,8 @@ import TaplineWire
 /// The live line per finished flow on stderr:
 /// `127.0.0.1:53422 GET https://host/path -> 200 application/json 1.2 kB 35 ms`,
 /// or one JSON object per line with `--log-format json`. A gRPC call's line also
-/// has its status: `200 application/grpc NOT_FOUND: no such thing 0 B 1 ms`.
+/// has its status: `200 application/grpc NOT_FOUND: no such thing 0 B 1 ms`; a
+/// gRPC-Web call's comes from the trailer frame in its response body (`GRPCWebStatusReader`).
 ///
 /// Thread ownership: `record` is called from every event loop; the little state
 /// it keeps per open flow is guarded by a lock. Never backs up.
@@ -18,8 +19,11 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
         var url = ""
         var status: Int?
         var contentType = ""
-        /// The gRPC status, from the trailers or a trailers-only head (gRPC responses only).
+        /// The gRPC status, from the trailers or a trailers-only head (gRPC responses only),
+        /// or from a gRPC-Web response's trailer frame (`webStatus`).
         var grpcStatus: GRPCStatus?
+        /// Reads a gRPC-Web response's body for its trailer frame; nil for other responses.
+        var webStatus: GRPCWebStatusReader?
         var kind: FlowKind = .http
         /// The request was an HTTP/2 extended CONNECT for WebSocket (RFC 8441).
         var isExtendedConnect = false
@@ -77,7 +81,16 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
                     .map { String($0.prefix { $0 != ";" }) } ?? ""
                 if let type = flows[flow]?.contentType, GRPCStatus.isGRPC(contentType: type) {
                     flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)  // a trailers-only answer
+                } else if let reader = GRPCWebStatusReader(contentType: flows[flow]?.contentType) {
+                    flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)
+                    flows[flow]?.webStatus = reader
                 }
+            }
+        case .responseBody(let flow, let bytes):
+            locked {
+                guard flows[flow]?.webStatus != nil else { return }
+                flows[flow]?.webStatus?.consume(bytes)
+                if let status = flows[flow]?.webStatus?.status { flows[flow]?.grpcStatus = status }
             }
         case .responseEnd(let flow, let trailers?, _, _):
             locked {
