@@ -13,7 +13,7 @@ import json
 import socket
 import threading
 
-from tapline_testkit.rawhttp import receive_head
+from tapline_testkit.rawhttp import receive_exactly, receive_head
 from tapline_testkit.util import HOST, ThreadedTestServer, text, wait_until
 
 BODY_START = b"first half;"
@@ -42,16 +42,6 @@ class HoldingOrigin(ThreadedTestServer):
             pass
         finally:
             conn.close()
-
-
-def _read_exactly(sock: socket.socket, count: int) -> bytes:
-    data = b""
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def _shown_json(proxy) -> list[dict]:
@@ -85,7 +75,7 @@ def test_show_tells_an_open_flow_from_one_that_ended(tapline):
 
         origin.release.set()
         body = head.split(b"\r\n\r\n", 1)[1]
-        body += _read_exactly(client, len(BODY_START + BODY_END) - len(body))
+        body += receive_exactly(client, len(BODY_START + BODY_END) - len(body))
         assert body == BODY_START + BODY_END, body
     finally:
         origin.release.set()

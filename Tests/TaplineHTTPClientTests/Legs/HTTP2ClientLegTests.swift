@@ -44,6 +44,15 @@ final class HTTP2ClientLegTests: XCTestCase {
         exchangeFrames()
     }
 
+    /// The origin answers stream 1 with `200`, `content-length: 2` and `ok`.
+    private func answerOK() throws {
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 1)
+        server.finish(stream: 1)
+        exchangeFrames()
+    }
+
     func testAnHTTP1HeadBecomesOneHEADERSFrameWithPseudoHeaders() throws {
         sendGET("/a?b")
         let (fields, endStream) = try XCTUnwrap(requestHeaders())
@@ -114,11 +123,7 @@ final class HTTP2ClientLegTests: XCTestCase {
         sendGET()
         leg.pauseReading(.clientSlow)
         leg.pauseReading(.captureBackedUp)
-        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
-                                  endStream: false)
-        server.send(data: Array("ok".utf8), stream: 1)
-        server.finish(stream: 1)
-        exchangeFrames()
+        try answerOK()
         XCTAssertEqual(responseEvents(), [])
         leg.resumeReading(.clientSlow)
         XCTAssertEqual(responseEvents(), [], "the capture still holds it")
@@ -132,11 +137,7 @@ final class HTTP2ClientLegTests: XCTestCase {
     func testEventsDeliveredInsideTheOwnersCallAreFollowedByTheEndOfInput() throws {
         sendGET()
         leg.pauseReading(.clientSlow)
-        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
-                                  endStream: false)
-        server.send(data: Array("ok".utf8), stream: 1)
-        server.finish(stream: 1)
-        exchangeFrames()
+        try answerOK()
         _ = recorder.takeEvents()
         leg.resumeReading(.clientSlow)
         XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -", "input done"])
@@ -147,11 +148,7 @@ final class HTTP2ClientLegTests: XCTestCase {
     func testTheOwnerThatHeardTheEndHearsTheEndOfInputAfterLettingGo() throws {
         sendGET()
         recorder.onEnd = { $0.delegate = nil }
-        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
-                                  endStream: false)
-        server.send(data: Array("ok".utf8), stream: 1)
-        server.finish(stream: 1)
-        exchangeFrames()
+        try answerOK()
         XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -", "input done"])
     }
 
