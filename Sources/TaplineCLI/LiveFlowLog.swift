@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TaplineFlow
 import TaplineWire
 
@@ -35,6 +36,10 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
     private let lock = NSLock()
     private var clients: [ConnectionID: String] = [:]
     private var flows: [FlowID: FlowLine] = [:]
+    /// Open flows with a `webStatus` reader: while there are none, response bodies pass
+    /// without taking the lock. Relaxed is enough: a flow's body is recorded on the loop
+    /// (thread) that recorded its head, which counted it.
+    private let gRPCWebFlowsOpen = Atomic<Int>(0)
 
     init(format: Format, style: TerminalStyle) {
         self.format = format
@@ -81,12 +86,14 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
                     .map { String($0.prefix { $0 != ";" }) } ?? ""
                 if let type = flows[flow]?.contentType, GRPCStatus.isGRPC(contentType: type) {
                     flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)  // a trailers-only answer
-                } else if let reader = GRPCWebStatusReader(contentType: flows[flow]?.contentType) {
+                } else if line.webStatus == nil, let reader = GRPCWebStatusReader(contentType: flows[flow]?.contentType) {
                     flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)
                     flows[flow]?.webStatus = reader
+                    gRPCWebFlowsOpen.add(1, ordering: .relaxed)
                 }
             }
         case .responseBody(let flow, let bytes):
+            guard gRPCWebFlowsOpen.load(ordering: .relaxed) > 0 else { return }
             locked {
                 guard flows[flow]?.webStatus != nil else { return }
                 flows[flow]?.webStatus?.consume(bytes)
@@ -100,6 +107,7 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
             }
         case .flowEnded(let flow, _, let fromClient, let fromServer, let error, let time):
             guard let line = locked({ flows.removeValue(forKey: flow) }) else { return }
+            if line.webStatus != nil { gRPCWebFlowsOpen.subtract(1, ordering: .relaxed) }
             StandardError.writeLine(render(line, flow: flow, fromClient: fromClient, fromServer: fromServer,
                                            error: error, ended: time))
         default:
