@@ -105,7 +105,7 @@ fuzz: deps
 # Bounded fuzzing for CI (make test runs it): every fuzz target for FUZZ_CI_SECONDS.
 FUZZ_CI_SECONDS ?= 30
 fuzz-ci: deps
-	bash scripts/fuzz.sh $(FUZZ_CI_SECONDS) websocket http1 capturejson grpcframer protobufraw protoparser protobufjson socks5
+	bash scripts/fuzz.sh $(FUZZ_CI_SECONDS) websocket http1 capturejson grpcframer grpcwebtext protobufraw protoparser protobufjson socks5
 
 clean:
 	rm -rf $(BUILD_DIR) .pytest_cache Tests/integration/.pytest_cache

@@ -161,6 +161,11 @@ if ProcessInfo.processInfo.environment["TAPLINE_FUZZ"] != nil {
         path: "Fuzz/FuzzGRPCFramer",
         swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     targets.append(.executableTarget(
+        name: "FuzzGRPCWebText",
+        dependencies: ["FuzzDriver", "TaplineWire"],
+        path: "Fuzz/FuzzGRPCWebText",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    targets.append(.executableTarget(
         name: "FuzzProtobufRaw",
         dependencies: ["FuzzDriver", "TaplineProtobuf"],
         path: "Fuzz/FuzzProtobufRaw",

@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      SECONDS per target (default 60);
 #                                              TARGET: http1, websocket, capturejson, grpcframer,
-#                                              protobufraw, protoparser, protobufjson, socks5 (default: all)
+#                                              grpcwebtext, protobufraw, protoparser, protobufjson, socks5 (default: all)
 #
 #   http1       FuzzHTTP1: HTTP/1 request/response parsers (whole vs split) + ClientHello sniffer
 #   websocket   FuzzWebSocket: WebSocket message decoder (whole vs split, both roles,
@@ -13,6 +13,8 @@
 #               round trip, same verdict and value as JSONSerialization)
 #   grpcframer  FuzzGRPCFramer: gRPC / gRPC-Web message framer (whole vs split vs byte by byte,
 #               frames in place and within the limit)
+#   grpcwebtext FuzzGRPCWebText: the gRPC-Web text (base64) decoder (whole vs split vs byte by
+#               byte, the same bytes as Base64 run by run)
 #   protobufraw FuzzProtobufRaw: protobuf wire reader and schemaless decode (never crashes,
 #               decode and the reader's walk agree, writer round trip)
 #   protoparser FuzzProtoParser: the .proto tokenizer, parser and resolution (never crash)
@@ -27,7 +29,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer protobufraw protoparser protobufjson socks5)
+[ ${#targets[@]} -eq 0 ] && targets=(http1 websocket capturejson grpcframer grpcwebtext protobufraw protoparser protobufjson socks5)
 scratch=.build-fuzz
 SWIFT="${SWIFT:-$(command -v swift || echo /opt/swift/usr/bin/swift)}"
 bin_path="$(TAPLINE_FUZZ=1 "$SWIFT" build --scratch-path "$scratch" -c debug --show-bin-path)"
@@ -38,11 +40,12 @@ for target in "${targets[@]}"; do
         websocket) product=FuzzWebSocket; corpus=Fuzz/corpus/websocket ;;
         capturejson) product=FuzzCaptureJSON; corpus=Fuzz/corpus/capturejson ;;
         grpcframer) product=FuzzGRPCFramer; corpus=Fuzz/corpus/grpcframer ;;
+        grpcwebtext) product=FuzzGRPCWebText; corpus=Fuzz/corpus/grpcwebtext ;;
         protobufraw) product=FuzzProtobufRaw; corpus=Fuzz/corpus/protobufraw ;;
         protoparser) product=FuzzProtoParser; corpus=Fuzz/corpus/protoparser ;;
         protobufjson) product=FuzzProtobufJSON; corpus=Fuzz/corpus/protobufjson ;;
         socks5) product=FuzzSOCKS5; corpus=Fuzz/corpus/socks5 ;;
-        *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket, capturejson, grpcframer, protobufraw," \
+        *) echo "scripts/fuzz.sh: unknown target $target (http1, websocket, capturejson, grpcframer, grpcwebtext, protobufraw," \
                "protoparser, protobufjson or socks5)" >&2
            exit 2 ;;
     esac

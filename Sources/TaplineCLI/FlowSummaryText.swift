@@ -6,8 +6,10 @@ import TaplineFlow
 /// what the status column says, the content type, the sizes.
 enum FlowSummaryText {
     /// The response status, or why there is none: the error kind, `tunnel`,
-    /// `tls-failed`, or `pending` for a flow still in progress. A gRPC call that
-    /// failed has its gRPC status name after the HTTP status (`200 NOT_FOUND`).
+    /// `tls-failed`. A flow still in progress (no `flowEnded` yet) says so after its
+    /// status, or alone before its response head was captured (`200 in progress`,
+    /// `in progress`). A gRPC call that failed has its gRPC status name after the HTTP
+    /// status (`200 NOT_FOUND`).
     static func status(_ flow: CapturedFlow) -> String {
         switch flow.kind {
         case .tunnel where flow.response == nil: return flow.error?.kind ?? "tunnel"
@@ -16,11 +18,20 @@ enum FlowSummaryText {
         }
         if let status = flow.clientStatus {
             if let error = flow.error { return "\(status) \(error.kind)" }
+            if flow.state == .inProgress { return "\(status) \(inProgressText)" }
             if let grpc = flow.grpcStatus, !grpc.isOK { return "\(status) \(grpc.name)" }
             return String(status)
         }
         if let error = flow.error { return error.kind }
-        return flow.state == .inProgress ? "pending" : "-"
+        return flow.state == .inProgress ? inProgressText : "-"
+    }
+
+    /// What `show` says of a flow without `flowEnded` (its state is `open` in JSON).
+    static let inProgressText = "in progress"
+
+    /// The flow's state in words: `in progress`, `complete` or `aborted`.
+    static func stateText(_ flow: CapturedFlow) -> String {
+        flow.state == .inProgress ? inProgressText : flow.state.rawValue
     }
 
     /// The method, or what stands in for it on flows without a request.
@@ -74,11 +85,12 @@ enum FlowSummaryText {
 
     /// The REQ/RESP column: the size, then the content coding when the stored bytes
     /// are encoded (`19 kB gzip`: 19 kB compressed), then `cut` when the message did
-    /// not end (`93 kB cut`: what was captured before it stopped).
+    /// not end (`93 kB cut`: what was captured before it stopped), or `so far` when it
+    /// may still be arriving (the flow is in progress).
     static func sizeText(_ flow: CapturedFlow, _ direction: BodyDirection) -> String {
         var text = ByteCountText.format(direction == .request ? requestBytes(flow) : responseBytes(flow))
         if let coding = contentEncoding(flow, direction) { text += " " + coding }
-        if isPartial(flow, direction) { text += " cut" }
+        if isPartial(flow, direction) { text += flow.state == .inProgress ? " so far" : " cut" }
         return text
     }
 

@@ -1,11 +1,13 @@
 import Foundation
+import Synchronization
 import TaplineFlow
 import TaplineWire
 
 /// The live line per finished flow on stderr:
 /// `127.0.0.1:53422 GET https://host/path -> 200 application/json 1.2 kB 35 ms`,
 /// or one JSON object per line with `--log-format json`. A gRPC call's line also
-/// has its status: `200 application/grpc NOT_FOUND: no such thing 0 B 1 ms`.
+/// has its status: `200 application/grpc NOT_FOUND: no such thing 0 B 1 ms`; a
+/// gRPC-Web call's comes from the trailer frame in its response body (`GRPCWebStatusReader`).
 ///
 /// Thread ownership: `record` is called from every event loop; the little state
 /// it keeps per open flow is guarded by a lock. Never backs up.
@@ -18,8 +20,11 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
         var url = ""
         var status: Int?
         var contentType = ""
-        /// The gRPC status, from the trailers or a trailers-only head (gRPC responses only).
+        /// The gRPC status, from the trailers or a trailers-only head (gRPC responses only),
+        /// or from a gRPC-Web response's trailer frame (`webStatus`).
         var grpcStatus: GRPCStatus?
+        /// Reads a gRPC-Web response's body for its trailer frame; nil for other responses.
+        var webStatus: GRPCWebStatusReader?
         var kind: FlowKind = .http
         /// The request was an HTTP/2 extended CONNECT for WebSocket (RFC 8441).
         var isExtendedConnect = false
@@ -31,6 +36,10 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
     private let lock = NSLock()
     private var clients: [ConnectionID: String] = [:]
     private var flows: [FlowID: FlowLine] = [:]
+    /// Open flows with a `webStatus` reader: while there are none, response bodies pass
+    /// without taking the lock. Relaxed is enough: a flow's body is recorded on the loop
+    /// (thread) that recorded its head, which counted it.
+    private let gRPCWebFlowsOpen = Atomic<Int>(0)
 
     init(format: Format, style: TerminalStyle) {
         self.format = format
@@ -77,7 +86,18 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
                     .map { String($0.prefix { $0 != ";" }) } ?? ""
                 if let type = flows[flow]?.contentType, GRPCStatus.isGRPC(contentType: type) {
                     flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)  // a trailers-only answer
+                } else if line.webStatus == nil, let reader = GRPCWebStatusReader(contentType: flows[flow]?.contentType) {
+                    flows[flow]?.grpcStatus = GRPCStatus(fields: head.headers)
+                    flows[flow]?.webStatus = reader
+                    gRPCWebFlowsOpen.add(1, ordering: .relaxed)
                 }
+            }
+        case .responseBody(let flow, let bytes):
+            guard gRPCWebFlowsOpen.load(ordering: .relaxed) > 0 else { return }
+            locked {
+                guard flows[flow]?.webStatus != nil else { return }
+                flows[flow]?.webStatus?.consume(bytes)
+                if let status = flows[flow]?.webStatus?.status { flows[flow]?.grpcStatus = status }
             }
         case .responseEnd(let flow, let trailers?, _, _):
             locked {
@@ -87,6 +107,7 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
             }
         case .flowEnded(let flow, _, let fromClient, let fromServer, let error, let time):
             guard let line = locked({ flows.removeValue(forKey: flow) }) else { return }
+            if line.webStatus != nil { gRPCWebFlowsOpen.subtract(1, ordering: .relaxed) }
             StandardError.writeLine(render(line, flow: flow, fromClient: fromClient, fromServer: fromServer,
                                            error: error, ended: time))
         default:

@@ -2,11 +2,13 @@ import TaplineCapture
 
 /// The body part of `tapline show SESSION --flow N`: up to 4 KiB of text when
 /// the stored bytes look like text, otherwise a size line; and a note when
-/// `--max-body-capture` kept only a prefix. Pure apart from reading the body.
+/// `--max-body-capture` kept only a prefix, and one when the message did not end (or, in
+/// a flow still in progress, has not yet). Pure apart from reading the body.
 enum ShowBodyPreview {
     static let limit = 4096
 
-    static func lines(_ body: CapturedBody, direction: BodyDirection, style: TerminalStyle) -> [String] {
+    static func lines(_ body: CapturedBody, direction: BodyDirection, flowInProgress: Bool,
+                      style: TerminalStyle) -> [String] {
         var lines: [String] = []
         if body.bodyBytes == 0 && body.capturedBytes == 0 {
             return [style.dim("(no body)")]
@@ -31,7 +33,8 @@ enum ShowBodyPreview {
             lines.append(style.yellow("capture kept \(body.capturedBytes) of \(body.bodyBytes) bytes (--max-body-capture)"))
         }
         if !body.isComplete {
-            lines.append(style.yellow("(the message did not finish)"))
+            lines.append(style.yellow(flowInProgress ? "(still arriving: the flow is \(FlowSummaryText.inProgressText))"
+                                                     : "(the message did not finish)"))
         }
         return lines
     }

@@ -25,7 +25,7 @@ enum ShowFlowDetail {
         }
 
         out.append(style.bold("Flow \(flow.id)") + "  \(FlowSummaryText.method(flow)) \(ShowText.sanitize(flow.url))  "
-                   + "\(FlowSummaryText.status(flow))  (\(flow.kind.rawValue), \(flow.state.rawValue))")
+                   + "\(FlowSummaryText.status(flow))  (\(flow.kind.rawValue), \(FlowSummaryText.stateText(flow)))")
         out.append("  session \(session.id), started \(ShowText.localTime(flow.started))")
         for note in ShowWebSocketTimeline.cappedNotes(flow) { out.append("  " + style.yellow(note)) }
 
@@ -87,7 +87,8 @@ enum ShowFlowDetail {
             out.append("  " + ShowText.sanitize("\(request.method) \(request.target)" + (version.isEmpty ? "" : " \(version)")))
             out += headerLines(request.headers)
             out.append("")
-            out += ShowBodyPreview.lines(flow.requestBody, direction: .request, style: style).map { "  " + $0 }
+            out += ShowBodyPreview.lines(flow.requestBody, direction: .request, flowInProgress: flow.state == .inProgress,
+                                        style: style).map { "  " + $0 }
             if let trailers = flow.requestTrailers, !trailers.isEmpty {
                 section("Request trailers")
                 out += headerLines(trailers)
@@ -105,7 +106,8 @@ enum ShowFlowDetail {
             out.append("  " + statusLine(response, version: recorded?.recordedHTTPVersion(response: true), style: style))
             out += headerLines(response.headers)
             out.append("")
-            out += ShowBodyPreview.lines(flow.responseBody, direction: .response, style: style).map { "  " + $0 }
+            out += ShowBodyPreview.lines(flow.responseBody, direction: .response, flowInProgress: flow.state == .inProgress,
+                                        style: style).map { "  " + $0 }
             if let trailers = flow.responseTrailers, !trailers.isEmpty {
                 section("Response trailers")
                 out += headerLines(trailers)
@@ -127,7 +129,7 @@ enum ShowFlowDetail {
             out.append("  " + style.red(ShowText.sanitize(error.kind)) + ": " + ShowText.sanitize(error.message))
         } else if flow.state == .inProgress {
             section("State")
-            out.append("  " + style.yellow("in progress: no end was recorded (proxy still running, or killed)"))
+            out.append("  " + style.yellow("\(FlowSummaryText.inProgressText): no end was recorded (proxy still running, or killed)"))
         }
         return out
     }

@@ -66,6 +66,7 @@ final class GRPCWebGatewayLegTests: XCTestCase {
         var trailers = HTTPHeaders()
         trailers.add(name: "grpc-status", value: "0")
         leg.leg(upstream, receivedEnd: trailers)
+        leg.legFinishedInput(upstream)
         let frame = GRPCMessageFrame.encodedWebTrailers(trailers)
         XCTAssertEqual(owner.log, ["started", "head 200 application/grpc-web-text", "body 16",
                                    "body \(Base64.encode(frame).utf8.count)", "end", "finished"])
@@ -80,6 +81,7 @@ final class GRPCWebGatewayLegTests: XCTestCase {
         leg.leg(upstream, receivedHead: upstreamHead())
         leg.leg(upstream, receivedBody: message[...])
         leg.leg(upstream, failed: FlowError(.upstreamAborted, "127.0.0.1:50051 reset the HTTP/2 stream with INTERNAL_ERROR"))
+        leg.legFinishedInput(upstream)
         XCTAssertEqual(owner.log, ["started", "head 200 application/grpc-web", "body 10", "body 118", "end", "finished"])
         var framer = GRPCMessageFramer(framing: .grpcWeb)
         let events = try framer.consume(owner.body)
@@ -102,7 +104,8 @@ final class GRPCWebGatewayLegTests: XCTestCase {
         XCTAssertEqual(upstream.consumedBytes, 10, "the trailer frame credits nothing")
     }
 
-    func testEventsDeliveredInsideTheOwnersCallAreFollowedByFinishedInput() {
+    /// The upstream leg ends each batch, also one it delivers inside the owner's call.
+    func testTheUpstreamLegsEndOfInputIsPassedOnAfterItsBatch() {
         let (leg, upstream, owner) = gateway(contentType: "application/grpc-web")
         leg.leg(upstream, receivedHead: upstreamHead())
         leg.leg(upstream, receivedBody: message[...])
@@ -110,7 +113,7 @@ final class GRPCWebGatewayLegTests: XCTestCase {
         upstream.onConsumed = { [unowned upstream] in
             upstream.onConsumed = nil
             leg.leg(upstream, receivedBody: self.message[...])
-            leg.legFinishedInput(upstream) // inside the call: said once it returns
+            leg.legFinishedInput(upstream) // inside the owner's call, as HTTP2ClientLeg says it
         }
         leg.consumed(10)
         XCTAssertEqual(owner.log, ["head 200 application/grpc-web", "body 10", "finished", "body 10", "finished"])

@@ -266,6 +266,8 @@ def test_error_status_comes_in_the_trailer_frame(gateway, types):
     # Other trailing metadata comes in the frame too.
     details = base64.b64decode(trailers["grpc-status-details-bin"] + "==")
     assert b"no order missing" in details and f"{PACKAGE}.Money".encode() in details
+    # The live line has the status from the trailer frame, as a native call's from its trailers.
+    proxy.wait_for_log(r"/GetOrder -> 200 application/grpc-web\S* NOT_FOUND: no order missing ")
 
 
 def test_unknown_method_trailers_only_answer_becomes_a_trailer_frame(gateway):

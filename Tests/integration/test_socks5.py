@@ -125,20 +125,10 @@ def _socks5_connect(port: int, request_address: bytes, target_port: int) -> sock
     """A raw SOCKS5 client: no-auth greeting and a CONNECT; returns the socket after a success reply."""
     sock = socket.create_connection((HOST, port), timeout=10)
     sock.sendall(b"\x05\x01\x00")
-    assert _read_exactly(sock, 2) == b"\x05\x00"
+    assert rawhttp.receive_exactly(sock, 2) == b"\x05\x00"
     sock.sendall(b"\x05\x01\x00" + request_address + struct.pack("!H", target_port))
-    assert _read_exactly(sock, 10) == b"\x05\x00\x00\x01" + bytes(6)
+    assert rawhttp.receive_exactly(sock, 10) == b"\x05\x00\x00\x01" + bytes(6)
     return sock
-
-
-def _read_exactly(sock: socket.socket, count: int) -> bytes:
-    data = b""
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 @pytest.fixture
@@ -155,9 +145,9 @@ def test_raw_tcp_echo_is_a_tunnel_flow_with_exact_byte_counts(tapline, echo_serv
     message = b"\x00binary protocol hello"   # not TLS, not HTTP
     with _socks5_connect(socks, request, echo_server) as sock:
         sock.sendall(message)
-        assert _read_exactly(sock, len(message)) == message.upper()
+        assert rawhttp.receive_exactly(sock, len(message)) == message.upper()
         sock.sendall(b"more")
-        assert _read_exactly(sock, 4) == b"MORE"
+        assert rawhttp.receive_exactly(sock, 4) == b"MORE"
     [flow] = finished_flows(proxy, 1)
     assert flow["kind"] == "tunnel" and flow["error"] is None, flow
     assert flow["authority"] == (f"{HOST}:{echo_server}" if address == "ipv4" else f"localhost:{echo_server}"), flow
@@ -179,7 +169,7 @@ def test_ipv6_target(tapline):
             conn, _ = listener.accept()
             with conn:
                 sock.sendall(b"\x01ping")
-                assert _read_exactly(conn, 5) == b"\x01ping"
+                assert rawhttp.receive_exactly(conn, 5) == b"\x01ping"
     finally:
         listener.close()
     [flow] = finished_flows(proxy, 1)

@@ -59,6 +59,8 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     /// more, a response not ended is lost.
     private var inputEnded = false
     private var closeError: (any Error)?
+    /// Response events delivered so far: tells whether `resumeReading` delivered any.
+    private var eventsDelivered = 0
 
     /// Unparsed response bytes above which the socket is not read
     /// (`HTTPClientBufferLimits.http1ParserInput(for:)`: a head within the limits fits whole).
@@ -132,7 +134,11 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     public func resumeReading(_ reason: LegPauseReason) {
         guard pauses.resume(reason) else { return }
-        if phase == .exchanging, let delegate { pull(delegate) } else { updateSocketReading() }
+        guard phase == .exchanging, let delegate else { return updateSocketReading() }
+        // Events that waited are delivered inside this call: a batch of their own.
+        let before = eventsDelivered
+        pull(delegate)
+        if eventsDelivered != before { delegate.legFinishedInput(self) }
     }
 
     public func consumed(_ count: Int) {}
@@ -168,6 +174,7 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
     }
 
     private func deliver(_ event: HTTP1ResponseEvent, to delegate: any HTTPClientLegDelegate) {
+        eventsDelivered += 1
         switch event {
         case .head(let head):
             let framing = HTTP1BodyFraming(parser.messageFraming)
@@ -198,6 +205,7 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
 
     private func fail(_ error: FlowError, delegate: any HTTPClientLegDelegate) {
         phase = .finished
+        eventsDelivered += 1
         delegate.leg(self, failed: error)
     }
 

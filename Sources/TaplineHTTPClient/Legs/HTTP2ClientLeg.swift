@@ -30,6 +30,14 @@ import TaplineWire
 /// still runs the connection's pump (`flushConcurrentStreams` after sending on one)
 /// and tells a stream's owner when it may send again (`notifyWhenWritable`).
 ///
+/// End of input (`HTTPClientLegDelegate.legFinishedInput`): the pump delivers events
+/// inside the owner's calls too (`sendHead`, `sendBody`, `sendEnd`, `resumeReading`,
+/// `flushConcurrentStreams`), not only on a read. Each owner call and each connection
+/// callback is one batch (`deliveringEvents`); the owner that heard an event in it
+/// (`batchOwner`, held strongly until then: the last event may have ended the response
+/// and the owner released the leg) hears `legFinishedInput` once, as the outermost of them
+/// returns.
+///
 /// Thread ownership: confined to the connection's loop; owned by its owner, which it
 /// holds weakly (`delegate`). It runs its connection's pump (it is its only owner).
 public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, HTTP2StreamLegDelegate {
@@ -67,6 +75,11 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     private var waitingForSettings: [() -> Void] = []
     private var requestEnded = false
     public private(set) var responseStarted = false
+    /// Owner calls and connection callbacks in progress (`deliveringEvents`).
+    private var batchDepth = 0
+    /// The owner that heard an event in the batch in progress; it hears `legFinishedInput`
+    /// when the batch ends.
+    private var batchOwner: (any HTTPClientLegDelegate)?
 
     private init(upstream: UpstreamConnection) {
         self.upstream = upstream
@@ -102,21 +115,27 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         let stream = streamLegs.leg(on: connection, owner: self)
         self.stream = stream
         if pauses.isPaused { stream.pauseReading(pauses.reasons) }
-        stream.sendHead(head, endStream: endStream)
-        pump()
+        deliveringEvents {
+            stream.sendHead(head, endStream: endStream)
+            pump()
+        }
     }
 
     public func sendBody(_ bytes: ArraySlice<UInt8>) {
         guard phase == .exchanging, !requestEnded else { return }
-        stream?.sendBody(bytes)
-        pump()
+        deliveringEvents {
+            stream?.sendBody(bytes)
+            pump()
+        }
     }
 
     public func sendEnd(trailers: HTTPHeaders?) {
         guard phase == .exchanging, !requestEnded else { return }
         requestEnded = true
-        stream?.sendEnd(trailers: trailers)
-        pump()
+        deliveringEvents {
+            stream?.sendEnd(trailers: trailers)
+            pump()
+        }
     }
 
     // MARK: Reading
@@ -129,8 +148,10 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     public func resumeReading(_ reason: LegPauseReason) {
         _ = pauses.resume(reason)
         guard phase == .exchanging else { return }
-        stream?.resumeReading(reason) // delivers what waited, if no other reason holds it
-        pump()
+        deliveringEvents {
+            stream?.resumeReading(reason) // delivers what waited, if no other reason holds it
+            pump()
+        }
     }
 
     public func consumed(_ count: Int) {
@@ -149,7 +170,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     public func legResponseStarted(_ leg: any HTTPClientLeg) {}
 
     public func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
-        guard isCurrent(leg), let delegate else { return }
+        guard isCurrent(leg), let delegate = ownerHearingEvent() else { return }
         if !responseStarted {
             responseStarted = true
             delegate.legResponseStarted(self)
@@ -169,7 +190,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
 
     public func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
         guard isCurrent(leg) else { return }
-        delegate?.leg(self, receivedBody: bytes)
+        ownerHearingEvent()?.leg(self, receivedBody: bytes)
     }
 
     public func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
@@ -202,7 +223,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         guard phase == .exchanging else { return }
         phase = requestEnded ? .idle : .finished
         reused = true // whatever comes next on this connection goes over a used one
-        delegate?.leg(self, receivedEnd: trailers)
+        ownerHearingEvent()?.leg(self, receivedEnd: trailers)
     }
 
     /// The stream cannot go on: the request fails and the connection is closed.
@@ -211,7 +232,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         phase = .finished
         stream?.cancel()
         connection?.close()
-        delegate?.leg(self, failed: error)
+        ownerHearingEvent()?.leg(self, failed: error)
     }
 
     // MARK: Letting go
@@ -256,7 +277,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     public func notifyWhenSettingsArrive(_ body: @escaping () -> Void) {
         guard acceptsExtendedConnect == nil, connection?.closed == false, phase != .detached else { return body() }
         waitingForSettings.append(body)
-        pump()
+        deliveringEvents { pump() }
     }
 
     /// A concurrent stream (`openConcurrentStream`) for an RFC 8441 extended CONNECT
@@ -279,7 +300,7 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
 
     /// Frames and writes what concurrent streams queued (and dispatches what arrived).
     public func flushConcurrentStreams() {
-        pump()
+        deliveringEvents { pump() }
     }
 
     /// Calls `legBecameWritable` on `stream`'s owner once the stream takes request bytes
@@ -323,12 +344,34 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
         }
     }
 
-    /// The end of the input burst goes to an owner whose request was in flight when it
-    /// began; an idle leg (parked in a pool, its delegate the last owner's) says nothing.
+    /// Runs an owner's call or a connection callback as one batch of events: the owner
+    /// that heard any of them hears `legFinishedInput` once the outermost batch returns.
+    private func deliveringEvents(_ body: () -> Void) {
+        batchDepth += 1
+        body()
+        batchDepth -= 1
+        if batchDepth == 0 { finishBatch() }
+    }
+
+    /// The delegate about to hear a response event, noted as the batch's owner; a new owner
+    /// (one that took the leg inside the batch) first ends the earlier owner's batch.
+    private func ownerHearingEvent() -> (any HTTPClientLegDelegate)? {
+        guard let delegate else { return nil }
+        if let earlier = batchOwner, earlier !== delegate { finishBatch() }
+        batchOwner = delegate
+        return delegate
+    }
+
+    private func finishBatch() {
+        guard let owner = batchOwner else { return }
+        batchOwner = nil
+        owner.legFinishedInput(self)
+    }
+
+    /// A read: an idle leg (parked in a pool, its delegate the last owner's) delivers no
+    /// event and so says nothing.
     public func upstreamConnectionNeedsPump(_ connection: HTTP2UpstreamConnection) {
-        let carryingRequest = phase == .exchanging
-        pump()
-        if carryingRequest { delegate?.legFinishedInput(self) }
+        deliveringEvents { pump() }
     }
 
     public func upstreamConnection(_ connection: HTTP2UpstreamConnection, received event: HTTP2Event) {
@@ -336,9 +379,11 @@ public final class HTTP2ClientLeg: HTTPClientLeg, HTTP2UpstreamConnectionOwner, 
     }
 
     /// Streams in flight were told (`lost`) first; an idle leg can carry nothing more.
+    /// The failure the loss brought ends its batch here.
     public func upstreamConnectionClosed(_ connection: HTTP2UpstreamConnection) {
         waitingForWritable = [] // their streams were told they are lost
         if phase == .idle { phase = .detached }
         settingsKnown()
+        if batchDepth == 0 { finishBatch() }
     }
 }

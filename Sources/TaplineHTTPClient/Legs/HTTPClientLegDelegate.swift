@@ -6,8 +6,17 @@ import TaplineWire
 ///
 /// Order for one request: `legResponseStarted` once, then heads (any interim 1xx,
 /// then the final one), body bytes, `receivedEnd`; or `failed` at any point, after
-/// which nothing more comes. `legFinishedInput` follows each batch of events that
-/// one read of the upstream produced (flush what they queued, check the capture).
+/// which nothing more comes.
+///
+/// End of input: `legFinishedInput` follows every batch of response events (flush what
+/// they queued, check the capture), once, after the batch's last event. A batch is what
+/// one read of the upstream (or its close) delivered, or what the leg delivered inside one
+/// of the owner's own calls (`sendHead`, `sendBody`, `sendEnd`, `resumeReading`, an HTTP/2
+/// leg's `flushConcurrentStreams`: events waiting in the leg, or read by its pump): then
+/// it comes just before the outermost such call returns. It goes to the owner that heard
+/// the batch's events, also when one of them ended the response and the owner released
+/// (or cancelled) the leg on it; an owner must expect it after its last event. A batch
+/// without events (an idle leg's read) is not followed by it.
 ///
 /// Thread ownership: called on the leg's loop.
 public protocol HTTPClientLegDelegate: AnyObject {
@@ -24,6 +33,6 @@ public protocol HTTPClientLegDelegate: AnyObject {
     func leg(_ leg: any HTTPClientLeg, failed error: FlowError)
     /// The upstream takes request bytes again.
     func legBecameWritable(_ leg: any HTTPClientLeg)
-    /// The events of one read were delivered.
+    /// The events of one batch were delivered (see the type's doc).
     func legFinishedInput(_ leg: any HTTPClientLeg)
 }

@@ -18,12 +18,15 @@ import TaplineWire
 /// reason) instead of a failure; a malformed request is cancelled upstream and gets
 /// `grpc-status` 13 INTERNAL.
 ///
-/// Every batch of events the owner hears is followed by `legFinishedInput` (an HTTP/2
-/// client's handler flushes its session on it; without it a response would wait for the
-/// next read): also one that `inner` delivers inside a call of the owner's
-/// (`HTTP2ClientLeg` pumps its connection in `sendBody`, `consumed`, `resumeReading`, and
-/// reports no end of input then), and the batch that ends the response, after which the
-/// owner releases this leg and `inner`'s own `legFinishedInput` no longer reaches it.
+/// Without `inner` (`answering`): the source made this leg for a request it answers
+/// without an upstream connection, a CORS preflight, or a gRPC-Web call whose upstream
+/// could not be reached (it gets `grpc-status` 14 naming the connect error). It stands in
+/// for the upstream as a mock's leg does (`serverAddress` says it is the gateway).
+///
+/// End of input: `inner`'s `legFinishedInput` ends the batches of its events (it says it
+/// inside the owner's calls too, and after the event that ended the response: the owner
+/// may have released this leg by then, which keeps its delegate for that); answers made
+/// here say it after their own events.
 ///
 /// Flow control: the owner reports the browser bytes it wrote (`consumed`); the upstream
 /// is credited with the upstream bytes they carried (base64 is longer; the trailer frame
@@ -34,7 +37,12 @@ import TaplineWire
 /// again when it is handed out).
 final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
     weak var delegate: (any HTTPClientLegDelegate)?
-    let inner: any HTTPClientLeg
+    /// The leg to the gRPC upstream; nil for a leg that answers without one.
+    let inner: (any HTTPClientLeg)?
+    /// Where `inner`'s requests go, or would have gone.
+    let target: UpstreamTarget
+    /// Why there is no `inner` for a gRPC-Web call (the connect error); nil otherwise.
+    private let connectFailure: FlowError?
     private let loop: EventLoop
 
     /// The translation of the gRPC-Web call in flight; nil for a request passed through.
@@ -49,23 +57,33 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
     /// Browser bytes handed to the owner and the upstream bytes they carried, in order,
     /// not yet reported consumed.
     private var credits: [(client: Int, upstream: Int)] = []
-    /// Calls into `inner` in progress (`callingInner`), and whether an event came during one.
-    private var innerCallDepth = 0
-    private var eventDuringInnerCall = false
 
     init(inner: any HTTPClientLeg, loop: EventLoop) {
         self.inner = inner
+        target = inner.target
+        connectFailure = nil
         self.loop = loop
         inner.delegate = self
     }
 
-    var target: UpstreamTarget { inner.target }
-    var serverAddress: String { inner.serverAddress }
-    var tls: TLSDetails? { inner.tls }
-    var reused: Bool { inner.reused }
-    var responseStarted: Bool { answeredHere || inner.responseStarted }
-    var poolable: Bool { !innerCancelled && !cancelled && inner.poolable }
-    var isWritable: Bool { answeredHere || inner.isWritable }
+    /// A leg without an upstream connection to `target`, for a CORS preflight or, with
+    /// `connectFailure`, a gRPC-Web call whose upstream could not be reached.
+    init(answeringFor target: UpstreamTarget, connectFailure: FlowError?, loop: EventLoop) {
+        inner = nil
+        self.target = target
+        self.connectFailure = connectFailure
+        self.loop = loop
+    }
+
+    /// What a leg without `inner` records as its server (as a mock's leg says `mock`).
+    static let gatewayServerAddress = "grpc-web-gateway"
+
+    var serverAddress: String { inner?.serverAddress ?? Self.gatewayServerAddress }
+    var tls: TLSDetails? { inner?.tls }
+    var reused: Bool { inner?.reused ?? false }
+    var responseStarted: Bool { answeredHere || inner?.responseStarted == true }
+    var poolable: Bool { !innerCancelled && !cancelled && inner?.poolable == true }
+    var isWritable: Bool { answeredHere || inner?.isWritable != false }
 
     // MARK: Request (from the owner)
 
@@ -74,23 +92,37 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
         answeredHere = false
         forwardedResponseStarted = false
         credits.removeAll()
-        guard case .http1(let request) = head else { return callingInner { inner.sendHead(head, endStream: endStream) } }
+        guard case .http1(let request) = head else { return sendOn(head, endStream: endStream) }
         if GRPCWebCORS.isGRPCWebPreflight(request) {
             return answerHere(GRPCWebCORS.preflightResponse(to: request))
         }
-        guard let translation = GRPCWebTranslator(request: request) else {
-            return callingInner { inner.sendHead(head, endStream: endStream) }
-        }
+        guard let translation = GRPCWebTranslator(request: request) else { return sendOn(head, endStream: endStream) }
         translator = translation
-        callingInner { inner.sendHead(.http1(translation.upstreamRequest(request)), endStream: endStream) }
+        guard let inner else {
+            let reason = connectFailure?.message ?? "no connection to \(target.hostPort)"
+            return answerWithStatus(GRPCStatus(code: 14, message: "the upstream is unreachable: \(reason)"))
+        }
+        inner.sendHead(.http1(translation.upstreamRequest(request)), endStream: endStream)
+    }
+
+    /// A request passed through unchanged; without `inner` it fails as its connect did.
+    private func sendOn(_ head: LegRequestHead, endStream: Bool) {
+        if let inner { return inner.sendHead(head, endStream: endStream) }
+        let failure = connectFailure ?? FlowError(.upstreamUnreachable, "no connection to \(target.hostPort)")
+        answeredHere = true
+        _ = loop.scheduleTimer(milliseconds: 0) { [weak self] in
+            guard let self, !self.cancelled, let delegate = self.delegate else { return }
+            delegate.leg(self, failed: failure)
+            delegate.legFinishedInput(self)
+        }
     }
 
     func sendBody(_ bytes: ArraySlice<UInt8>) {
         guard !answeredHere else { return }
-        guard translator != nil else { return callingInner { inner.sendBody(bytes) } }
+        guard translator != nil else { return inner?.sendBody(bytes) ?? () }
         do throws(GRPCWebTranslationError) {
             let plain = try translator!.requestBody(bytes)
-            if !plain.isEmpty { callingInner { inner.sendBody(plain) } }
+            if !plain.isEmpty { inner?.sendBody(plain) }
         } catch {
             rejectRequest(error)
         }
@@ -98,20 +130,20 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
 
     func sendEnd(trailers: HTTPHeaders?) {
         guard !answeredHere else { return }
-        guard translator != nil else { return callingInner { inner.sendEnd(trailers: trailers) } }
+        guard translator != nil else { return inner?.sendEnd(trailers: trailers) ?? () }
         do throws(GRPCWebTranslationError) {
             try translator!.requestEnd()
-            callingInner { inner.sendEnd(trailers: trailers) }
+            inner?.sendEnd(trailers: trailers)
         } catch {
             rejectRequest(error)
         }
     }
 
-    func pauseReading(_ reason: LegPauseReason) { inner.pauseReading(reason) }
-    func resumeReading(_ reason: LegPauseReason) { callingInner { inner.resumeReading(reason) } }
+    func pauseReading(_ reason: LegPauseReason) { inner?.pauseReading(reason) }
+    func resumeReading(_ reason: LegPauseReason) { inner?.resumeReading(reason) }
 
     func consumed(_ count: Int) {
-        guard translator != nil else { return callingInner { inner.consumed(count) } }
+        guard translator != nil else { return inner?.consumed(count) ?? () }
         var left = count
         var upstream = 0
         while left > 0, !credits.isEmpty {
@@ -127,42 +159,32 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
                 left = 0
             }
         }
-        if upstream > 0 { callingInner { inner.consumed(upstream) } }
-    }
-
-    /// Runs a call into `inner` for the owner; events `inner` delivered inside it are
-    /// followed by `legFinishedInput` once the outermost such call returns.
-    private func callingInner(_ call: () -> Void) {
-        innerCallDepth += 1
-        call()
-        innerCallDepth -= 1
-        if innerCallDepth == 0, eventDuringInnerCall {
-            eventDuringInnerCall = false
-            delegate?.legFinishedInput(self)
-        }
-    }
-
-    /// Notes an event from `inner` (see `callingInner`).
-    private func heardInner() {
-        if innerCallDepth > 0 { eventDuringInnerCall = true }
+        if upstream > 0 { inner?.consumed(upstream) }
     }
 
     func cancel() {
         cancelled = true
-        inner.cancel()
+        inner?.cancel()
     }
 
     func takeOver() -> (stream: any ByteStream, unparsed: [UInt8])? {
-        translator == nil && !answeredHere ? inner.takeOver() : nil
+        translator == nil && !answeredHere ? inner?.takeOver() : nil
     }
 
     /// A malformed gRPC-Web request: the upstream's stream is cancelled and the browser
     /// gets the failure's trailer frame (with the head when none went out).
     private func rejectRequest(_ error: GRPCWebTranslationError) {
-        guard var translation = translator, !translation.responseEnded else { return }
+        guard let translation = translator, !translation.responseEnded else { return }
         innerCancelled = true
-        inner.cancel()
-        let (head, body) = translation.failure(GRPCStatus(code: 13, message: error.description))
+        inner?.cancel()
+        answerWithStatus(GRPCStatus(code: 13, message: error.description))
+    }
+
+    /// Ends the gRPC-Web call here with `status` in a trailer frame (with the head when none
+    /// went out), from a loop task; `inner` carries nothing more for it.
+    private func answerWithStatus(_ status: GRPCStatus) {
+        guard var translation = translator, !translation.responseEnded else { return }
+        let (head, body) = translation.failure(status)
         translator = translation
         answeredHere = true
         _ = loop.scheduleTimer(milliseconds: 0) { [weak self] in
@@ -172,6 +194,7 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
                 delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: .chunked, statedContentLength: nil))
             }
             self.deliverEnd(body, to: delegate)
+            delegate.legFinishedInput(self)
         }
     }
 
@@ -184,32 +207,29 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
             delegate.legResponseStarted(self)
             delegate.leg(self, receivedHead: LegResponseHead(received: head, framing: .none, statedContentLength: 0))
             self.deliverEnd([], to: delegate)
+            delegate.legFinishedInput(self)
         }
     }
 
-    /// The trailer frame `frame` (no upstream bytes behind it), then the end of the
-    /// response and of its input (see the type's doc).
+    /// The trailer frame `frame` (no upstream bytes behind it), then the end of the response.
     private func deliverEnd(_ frame: [UInt8], to delegate: any HTTPClientLegDelegate) {
         if !frame.isEmpty {
             credits.append((frame.count, 0))
             delegate.leg(self, receivedBody: frame[...])
         }
         delegate.leg(self, receivedEnd: nil)
-        delegate.legFinishedInput(self)
     }
 
     // MARK: Response (from the upstream leg)
 
     func legResponseStarted(_ leg: any HTTPClientLeg) {
         guard !answeredHere else { return }
-        heardInner()
         forwardedResponseStarted = true
         delegate?.legResponseStarted(self)
     }
 
     func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
         guard !answeredHere else { return }
-        heardInner()
         guard translator != nil else { delegate?.leg(self, receivedHead: head); return }
         guard !head.received.isInterim else { return } // a 1xx means nothing to a gRPC-Web client
         let translated = translator!.responseHead(head.received)
@@ -218,11 +238,10 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
 
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
         guard !answeredHere else { return }
-        heardInner()
         guard let translation = translator else { delegate?.leg(self, receivedBody: bytes); return }
         let out = translation.responseBody(bytes)
         if out.isEmpty {
-            inner.consumed(bytes.count) // dropped (not gRPC): nothing for the browser to consume
+            inner?.consumed(bytes.count) // dropped (not gRPC): nothing for the browser to consume
             return
         }
         credits.append((out.count, bytes.count))
@@ -231,23 +250,15 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
 
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
         guard !answeredHere else { return }
-        heardInner()
         guard let delegate else { return }
-        guard translator != nil else {
-            delegate.leg(self, receivedEnd: trailers)
-            return delegate.legFinishedInput(self)
-        }
+        guard translator != nil else { return delegate.leg(self, receivedEnd: trailers) }
         deliverEnd(translator!.responseEnd(trailers: trailers), to: delegate)
     }
 
     func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {
         guard !answeredHere else { return }
-        heardInner()
         guard let delegate else { return }
-        guard translator != nil else {
-            delegate.leg(self, failed: error)
-            return delegate.legFinishedInput(self)
-        }
+        guard translator != nil else { return delegate.leg(self, failed: error) }
         guard !translator!.responseEnded else { return }
         let (head, frame) = translator!.failure(GRPCStatus(code: 14, message: "the upstream failed: \(error.message)"))
         if let head {
@@ -262,11 +273,6 @@ final class GRPCWebGatewayLeg: HTTPClientLeg, HTTPClientLegDelegate {
     }
 
     func legFinishedInput(_ leg: any HTTPClientLeg) {
-        guard !answeredHere else { return }
-        if innerCallDepth > 0 {
-            eventDuringInnerCall = true // said once the call returns
-        } else {
-            delegate?.legFinishedInput(self)
-        }
+        if !answeredHere { delegate?.legFinishedInput(self) }
     }
 }

@@ -301,7 +301,8 @@ final class HTTP1ProxyHandler: ClientHandler, ByteStreamDelegate, HTTPClientLegD
     /// (its attempt is over).
     private func openLeg(for exchange: HTTP1Exchange, attempt: UInt32, reuseAllowed: Bool) {
         dropLeg()
-        let request = UpstreamLegRequest(target: exchange.target, offer: offer, timings: exchange.timings)
+        let request = UpstreamLegRequest(target: exchange.target, offer: offer, timings: exchange.timings,
+                                         head: .http1(exchange.request))
         if reuseAllowed, let leg = legSource.readyLeg(for: request) {
             legArrived(leg, attempt: attempt)
             return

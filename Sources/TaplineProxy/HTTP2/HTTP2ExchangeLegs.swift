@@ -327,7 +327,8 @@ final class HTTP2ExchangeLegs {
     /// Gives the exchange an HTTP/1.1 upstream from `http1Legs`: an idle one unless
     /// `reusing` is false, else a new connection.
     private func connectHTTP1(_ exchange: HTTP2StreamExchange, reusing: Bool = true) {
-        let request = UpstreamLegRequest(target: route.target, offer: .http1, timings: exchange.timings)
+        let request = UpstreamLegRequest(target: route.target, offer: .http1, timings: exchange.timings,
+                                         head: .http2(exchange.machine.requestFields))
         http1Legs.leg(for: request, mayReuse: reusing) { [weak handler, unowned(unsafe) self, weak exchange, http1Legs] result in
             guard handler != nil, let exchange, self.handler.isCurrent(exchange),
                   exchange.machine.awaitedLegAttempt != nil else {

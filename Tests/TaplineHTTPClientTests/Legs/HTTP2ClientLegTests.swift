@@ -44,6 +44,15 @@ final class HTTP2ClientLegTests: XCTestCase {
         exchangeFrames()
     }
 
+    /// The origin answers stream 1 with `200`, `content-length: 2` and `ok`.
+    private func answerOK() throws {
+        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
+                                  endStream: false)
+        server.send(data: Array("ok".utf8), stream: 1)
+        server.finish(stream: 1)
+        exchangeFrames()
+    }
+
     func testAnHTTP1HeadBecomesOneHEADERSFrameWithPseudoHeaders() throws {
         sendGET("/a?b")
         let (fields, endStream) = try XCTUnwrap(requestHeaders())
@@ -114,16 +123,33 @@ final class HTTP2ClientLegTests: XCTestCase {
         sendGET()
         leg.pauseReading(.clientSlow)
         leg.pauseReading(.captureBackedUp)
-        try server.submitResponse(stream: 1, headers: HTTPHeaders([(":status", "200"), ("content-length", "2")]),
-                                  endStream: false)
-        server.send(data: Array("ok".utf8), stream: 1)
-        server.finish(stream: 1)
-        exchangeFrames()
+        try answerOK()
         XCTAssertEqual(responseEvents(), [])
         leg.resumeReading(.clientSlow)
         XCTAssertEqual(responseEvents(), [], "the capture still holds it")
         leg.resumeReading(.captureBackedUp)
         XCTAssertEqual(responseEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -"])
+    }
+
+    /// Events that waited while paused come inside the owner's `resumeReading`: a batch
+    /// of their own, ended with `legFinishedInput` before the call returns (an HTTP/2
+    /// client's handler flushes its session on it).
+    func testEventsDeliveredInsideTheOwnersCallAreFollowedByTheEndOfInput() throws {
+        sendGET()
+        leg.pauseReading(.clientSlow)
+        try answerOK()
+        _ = recorder.takeEvents()
+        leg.resumeReading(.clientSlow)
+        XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -", "input done"])
+    }
+
+    /// The owner lets go of the leg on the response's end (its source clears the delegate):
+    /// the end of that read's input still reaches it.
+    func testTheOwnerThatHeardTheEndHearsTheEndOfInputAfterLettingGo() throws {
+        sendGET()
+        recorder.onEnd = { $0.delegate = nil }
+        try answerOK()
+        XCTAssertEqual(recorder.takeEvents(), ["started", "head 200 contentLength(2)", "body ok", "end -", "input done"])
     }
 
     func testAResetStreamFailsTheRequest() throws {

@@ -13,6 +13,8 @@ final class RecordingLegDelegate: HTTP2StreamLegDelegate {
     var onBody: ((any HTTPClientLeg) -> Void)?
     /// Runs on each head event (a test takes the connection over there, as an owner does on a 101).
     var onHead: ((any HTTPClientLeg) -> Void)?
+    /// Runs on each end event (a test lets go of the leg there, as an owner does when its response ended).
+    var onEnd: ((any HTTPClientLeg) -> Void)?
 
     func takeEvents() -> [String] {
         defer { events = [] }
@@ -35,6 +37,7 @@ final class RecordingLegDelegate: HTTP2StreamLegDelegate {
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
         let fields = trailers.map { $0.fields.map { "\($0.name): \($0.value)" }.joined(separator: ", ") } ?? "-"
         events.append("end \(fields)")
+        onEnd?(leg)
     }
 
     func leg(_ leg: any HTTPClientLeg, failed error: FlowError) {

@@ -54,6 +54,17 @@ def receive_head(sock: socket.socket) -> Optional[bytes]:
     return data
 
 
+def receive_exactly(sock: socket.socket, count: int) -> bytes:
+    """Reads `count` bytes from `sock`, or fewer if the peer closed first."""
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _readline(f: BinaryIO) -> bytes:
     line = f.readline(MAX_LINE)
     if not line.endswith(b"\n"):
