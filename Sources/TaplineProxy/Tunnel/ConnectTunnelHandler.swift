@@ -214,8 +214,14 @@ final class ConnectTunnelHandler: ClientHandler, ByteStreamDelegate {
     /// handshake — a pinning client that checks its pins once the handshake is
     /// done — counts as refusing our certificate. The HTTP handler takes over at
     /// the first byte, or with nothing read once the header timeout has passed.
+    ///
+    /// An HTTP/2 (ALPN h2) connection is handed over at once instead: its upstream sends
+    /// SETTINGS as soon as it is connected, which the HTTP/2 handler records as they arrive;
+    /// held, they would be recorded after the client's first bytes, in an order that
+    /// depends on timing. So a client that pins after an h2 handshake is not counted.
     private func awaitFirstRequestBytes(_ established: EstablishedClientTLS) {
         self.established = established
+        guard !established.isHTTP2 else { return handOver(initialBytes: []) }
         firstBytesTimer = context.loop.scheduleTimer(milliseconds: context.configuration.timeouts.header) { [weak self] in
             self?.handOver(initialBytes: [])
         }
