@@ -301,7 +301,9 @@ def test_recorded_pace_sends_each_message_at_its_recorded_offset(tapline, tmp_pa
         arrivals.clear()
         p = replay(proxy, source, "--pace", "recorded", "--speed", "2")
         assert p.returncode == 0, describe(p)
-        gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-        assert all(0.1 < gap < 0.5 for gap in gaps), gaps  # 200 ms, give or take a loaded machine
+        # Each message goes at its recorded offset from the first (200 ms, 400 ms), never
+        # earlier; a loaded machine can only make one late (and the next then closer to it).
+        offsets = [t - arrivals[0] for t in arrivals]
+        assert 0.15 < offsets[1] and 0.35 < offsets[2] < 2.0, offsets
     finally:
         origin.stop()
