@@ -16,8 +16,15 @@ both legs) with capture on: every call's request, response and one `grpcMessage`
 message are recorded. The proxy takes no schema: messages are decoded when a session is
 read (`tapline show --proto`), never in the proxy, so schemas cannot slow it.
 
-Rounds are interleaved as in bench/h2.py: each Tapline run sits between two direct runs
-and its ratio is taken against their mean; the table gives medians and the ratio range.
+The floor of any proxy: nghttpx (nghttp2-proxy) as an h2c reverse proxy in front of the
+same server (`-f 'HOST,PORT;no-tls' -b 'HOST,PORT;;proto=h2'`, one worker, no capture),
+measured the same way. With one call in flight the ratio is a latency ratio, so the
+extra hop alone (two more sockets, one more process taking turns on the cores) bounds
+it: nghttpx's ratio is the best a proxy can do on this machine. Skipped without nghttpx.
+
+Rounds are interleaved as in bench/h2.py: each proxied run sits between two direct runs
+and its ratio is taken against their mean; the table gives medians, the ratio range and
+the mean time per call h2load saw (direct, proxied).
 mitmdump is not measured: it cannot speak h2c to an upstream (its reverse mode to http://
 is HTTP/1.1, and gRPC needs HTTP/2 trailers), so it cannot proxy these calls at all.
 """
@@ -25,6 +32,7 @@ is HTTP/1.1, and gRPC needs HTTP/2 trailers), so it cannot proxy these calls at 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -41,8 +49,9 @@ METHOD_PATH = "/tapline.example.v1.Orders/GetOrder"
 REQUEST = b"\x00\x00\x00\x00\x05" + b"\x0a\x03o-1"
 
 
-def h2load(url: str, in_flight: int, seconds: int, body: Path) -> float:
-    """Runs h2load for `seconds` after a 1 s warm-up; returns calls/s (every call must get a 200)."""
+def h2load(url: str, in_flight: int, seconds: int, body: Path) -> tuple[float, float]:
+    """Runs h2load for `seconds` after a 1 s warm-up; returns calls/s and the mean time per
+    call in microseconds (every call must get a 200)."""
     out = subprocess.run(["h2load", "-c", "1", "-m", str(in_flight), "-D", str(seconds), "--warm-up-time", "1",
                           "-d", str(body), "-H", "content-type: application/grpc", "-H", "te: trailers",
                           url + METHOD_PATH],
@@ -51,10 +60,11 @@ def h2load(url: str, in_flight: int, seconds: int, body: Path) -> float:
     done = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded", out.stdout)
     # (the status counts include the warm-up's calls; only 2xx may be among them)
     status = re.search(r"status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out.stdout)
-    if not rate or not done or int(done.group(3)) == 0 or int(done.group(2)) != int(done.group(3)) \
+    mean = re.search(r"time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)\b", out.stdout)
+    if not rate or not mean or not done or int(done.group(3)) == 0 or int(done.group(2)) != int(done.group(3)) \
             or not status or any(int(count) for count in status.groups()):
         raise RuntimeError(f"h2load failed for {url}:\n{out.stdout}\n{out.stderr}")
-    return float(rate.group(1))
+    return float(rate.group(1)), float(mean.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[mean.group(2)]
 
 
 def grpc_status_of_one_call(url: str, body: Path) -> str:
@@ -97,6 +107,18 @@ def main() -> int:
             wait_for_port(port, proc)
             return proc, port
 
+        def start_nghttpx(upstream_port: int) -> tuple[subprocess.Popen, int]:
+            port = free_port()
+            proc = spawn(["nghttpx", f"--frontend={HOST},{port};no-tls", f"--backend={HOST},{upstream_port};;proto=h2",
+                          "--workers", "1", "--conf", "/dev/null", "--no-ocsp", "--errorlog-file", "/dev/null"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for_port(port, proc)
+            return proc, port
+
+        proxies = {"tapline": lambda upstream_port: start_proxy(upstream_port, work / "captures")}
+        if shutil.which("nghttpx"):
+            proxies["nghttpx"] = start_nghttpx
+
         # The mock's session: one call recorded through the proxy.
         recording, port = start_proxy(grpcio_port, work / "recorded")
         status = grpc_status_of_one_call(f"http://{HOST}:{port}", body)
@@ -112,39 +134,46 @@ def main() -> int:
         if status != "0":
             raise RuntimeError(f"tapline mock's answer has grpc-status {status}")
 
+        load_before = os.getloadavg()[0]
         rates: dict[str, list[float]] = {}
+        means: dict[str, list[float]] = {}
         ratios: dict[str, list[float]] = {}
         servers = {"grpcio": grpcio_port, "mock": mock_port}
 
-        def direct(name: str, port: int, in_flight: int) -> float:
-            rate = h2load(f"http://{HOST}:{port}", in_flight, args.seconds, body)
-            rates.setdefault(f"{name}-m{in_flight}-direct", []).append(rate)
+        def measure(key: str, port: int, in_flight: int) -> float:
+            rate, mean = h2load(f"http://{HOST}:{port}", in_flight, args.seconds, body)
+            rates.setdefault(key, []).append(rate)
+            means.setdefault(key, []).append(mean)
             return rate
 
         for _ in range(args.rounds):
             for name, port in servers.items():
                 for in_flight in (1, 16):
-                    before = direct(name, port, in_flight)
-                    captures = work / "captures"
-                    proc, proxy_port = start_proxy(port, captures)
-                    rate = h2load(f"http://{HOST}:{proxy_port}", in_flight, args.seconds, body)
-                    stop(proc)
-                    shutil.rmtree(captures, ignore_errors=True)
-                    after = direct(name, port, in_flight)
-                    key = f"{name}-m{in_flight}-tapline"
-                    rates.setdefault(key, []).append(rate)
-                    ratios.setdefault(key, []).append(rate / ((before + after) / 2))
+                    for proxy, start in proxies.items():
+                        before = measure(f"{name}-m{in_flight}-direct", port, in_flight)
+                        proc, proxy_port = start(port)
+                        rate = measure(f"{name}-m{in_flight}-{proxy}", proxy_port, in_flight)
+                        stop(proc)
+                        shutil.rmtree(work / "captures", ignore_errors=True)
+                        after = measure(f"{name}-m{in_flight}-direct", port, in_flight)
+                        ratios.setdefault(f"{name}-m{in_flight}-{proxy}", []).append(rate / ((before + after) / 2))
 
         print(f"\ngRPC unary calls, h2load -c 1 -m 1|16 -D {args.seconds}, h2c both legs, capture on, "
-              f"tapline --threads {args.threads}, {args.rounds} round(s): medians")
-        print(f"{'server':<8} {'in flight':>9} {'direct calls/s':>15} {'tapline calls/s':>16} {'ratio':>7} {'range':>12}")
+              f"tapline --threads {args.threads}, {args.rounds} round(s): medians; "
+              f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+        print(f"{'server':<8} {'in flight':>9} {'proxy':<8} {'direct calls/s':>15} {'proxied calls/s':>16} "
+              f"{'ratio':>7} {'range':>12} {'mean µs/call direct, proxied':>29}")
         for name in servers:
             for in_flight in (1, 16):
                 key = f"{name}-m{in_flight}"
-                spread = ratios[f"{key}-tapline"]
-                print(f"{name:<8} {in_flight:>9} {statistics.median(rates[key + '-direct']):>15.0f} "
-                      f"{statistics.median(rates[key + '-tapline']):>16.0f} {statistics.median(spread):>6.2f}x "
-                      f"{min(spread):>5.2f}-{max(spread):.2f}x")
+                for proxy in proxies:
+                    spread = ratios[f"{key}-{proxy}"]
+                    print(f"{name:<8} {in_flight:>9} {proxy:<8} {statistics.median(rates[key + '-direct']):>15.0f} "
+                          f"{statistics.median(rates[f'{key}-{proxy}']):>16.0f} {statistics.median(spread):>6.2f}x "
+                          f"{min(spread):>5.2f}-{max(spread):.2f}x "
+                          f"{statistics.median(means[key + '-direct']):>14.0f}, {statistics.median(means[f'{key}-{proxy}']):.0f}")
+        if "nghttpx" not in proxies:
+            print("nghttpx: not measured (not installed: make test-deps installs nghttp2-proxy).")
         print("mitmdump: not measured; it cannot proxy to an h2c upstream (gRPC needs HTTP/2 on both legs).")
         return 0
     finally:

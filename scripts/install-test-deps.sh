@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the benchmark need (make test-deps):
-#   Debian: curl nghttp2-client nghttp2-server nginx-light wrk openssl procps chromium
+#   Debian: curl nghttp2-client nghttp2-server nghttp2-proxy nginx-light wrk openssl procps chromium
 #           e2fsprogs mount util-linux protobuf-compiler nodejs
 #           (chromium: the browser client of test_websocket_h2_export.py; e2fsprogs,
 #           mount, util-linux: the ext4 image test_capture_backpressure.py freezes;
@@ -31,7 +31,7 @@ is_installed() {
 }
 
 # --- Debian packages -----------------------------------------------------------
-packages=(curl nghttp2-client nghttp2-server wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler nodejs iproute2 nftables)
+packages=(curl nghttp2-client nghttp2-server nghttp2-proxy wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler nodejs iproute2 nftables)
 nginx_was_installed=1
 if command -v dpkg-query >/dev/null 2>&1 && ! is_installed nginx-light; then
     nginx_was_installed=0
