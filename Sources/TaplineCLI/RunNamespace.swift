@@ -6,20 +6,33 @@ import TaplineNet
 /// `tapline-run-<tapline's pid>` (so a run killed with SIGKILL leaves a namespace
 /// the next run can tell is stale and remove), with only a loopback interface,
 /// default routes (IPv4 and IPv6) through it — so a connection to any address
-/// reaches the redirect instead of failing with "network unreachable" — and two
-/// nftables tables, `ip tapline` and `ip6 tapline`, whose `output` chains redirect
-/// the command's TCP (every port, or `ports`) to Tapline's transparent listeners
-/// and its UDP port 53 to Tapline's DNS forwarder (`DNSForwarder`), all opened
-/// inside the namespace (`ProxyConfiguration.transparentNetworkNamespace`) while
-/// Tapline's upstream connections and DNS queries leave from the host's namespace.
-/// So the host gets no interface, address, route or rule, and removing the
-/// namespace removes everything.
+/// reaches the interception instead of failing with "network unreachable" — and
+/// nftables rules that send the command's TCP (every port, or `ports`) to Tapline's
+/// transparent listeners and its UDP port 53 to Tapline's DNS forwarder
+/// (`DNSForwarder`), all opened inside the namespace
+/// (`ProxyConfiguration.transparentNetworkNamespace`) while Tapline's upstream
+/// connections and DNS queries leave from the host's namespace. The rules are
+/// either (`TransparentMethod`) `tproxy` ones — table `inet tapline`: its `output`
+/// route chain marks the command's packets (`interceptMark`), an `ip rule` sends
+/// marked packets to table 100, whose `local` default route delivers them back
+/// through the loopback, and its `prerouting` filter chain hands them to the
+/// listeners with `tproxy`; Tapline's own sockets mark theirs `ownSocketMark`, which
+/// the output chain skips; no `nat` table, so no connection tracking — or
+/// `redirect` ones in `nat` `output` chains of tables `ip tapline` and `ip6 tapline`.
+/// So the host gets no interface, address, route, rule or policy route, and removing
+/// the namespace removes everything.
 ///
 /// Set-up runs `ip` and `nft` (iproute2, nftables) as children of the calling thread,
 /// which must have blocked SIGCHLD (`RunningProxy.blockSignals`).
 struct RunNamespace {
     static let namePrefix = "tapline-run-"
     static let directory = "/run/netns"
+    /// The mark the `tproxy` rules put on the command's packets to intercept them.
+    static let interceptMark: UInt32 = 0x7470
+    /// The mark Tapline's transparent sockets put on theirs (SO_MARK), left alone.
+    static let ownSocketMark: UInt32 = 0x7471
+    /// The routing table marked packets are looked up in: every address is local.
+    static let interceptRoutingTable = 100
 
     let name: String
     /// The namespace's file, for `setns` (`NetworkNamespace.withEntered`).
@@ -82,6 +95,52 @@ struct RunNamespace {
                 """
         }
         try Self.run(["ip", "netns", "exec", name, "nft", ruleset], signals: signals)
+    }
+
+    /// Sends the namespace's outgoing TCP (to `ports`, or every port when nil) to the
+    /// TPROXY listener of the same family in `listeners`, and its UDP to port 53 to
+    /// the DNS forwarder's TPROXY socket of that family in `dns` (bound to port 53),
+    /// with no `nat` table: marked in the `output` route chain, looped back by policy
+    /// routing, taken by `tproxy` in `prerouting`. A family without a listener gets
+    /// no rule.
+    func tproxy(ports: [Int]?, to listeners: [SocketAddress], dns: [SocketAddress], signals: sigset_t) throws(SetupError) {
+        let match = ports.map { "tcp dport { \($0.map(String.init).joined(separator: ", ")) }" } ?? "meta l4proto tcp"
+        let mark = String(Self.interceptMark, radix: 16)
+        let table = String(Self.interceptRoutingTable)
+        var marks = ""
+        var takes = ""
+        for (family, nftFamily, ipFlag, everything) in [(SocketAddress.Family.ipv4, "ip", "-4", "0.0.0.0/0"), (.ipv6, "ip6", "-6", "::/0")] {
+            guard let listener = listeners.first(where: { $0.family == family }) else { continue }
+            try Self.run(["ip", "-n", name, ipFlag, "rule", "add", "fwmark", "0x\(mark)", "lookup", table], signals: signals)
+            try Self.run(["ip", "-n", name, ipFlag, "route", "add", "local", everything, "dev", "lo", "table", table], signals: signals)
+            marks += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") \(match) meta mark set 0x\(mark)\n"
+            takes += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") meta l4proto tcp tproxy \(nftFamily) to \(Self.nftAddress(listener))\n"
+            if let forwarder = dns.first(where: { $0.family == family }) {
+                marks += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") udp dport 53 meta mark set 0x\(mark)\n"
+                takes += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") udp dport 53 tproxy \(nftFamily) to \(Self.nftAddress(forwarder))\n"
+            }
+        }
+        let ruleset = """
+            table inet tapline {
+                chain output {
+                    type route hook output priority mangle; policy accept;
+                    meta mark 0x\(String(Self.ownSocketMark, radix: 16)) return
+                    \(marks)
+                }
+                chain prerouting {
+                    type filter hook prerouting priority mangle; policy accept;
+                    meta mark != 0x\(mark) return
+                    \(takes)
+                }
+            }
+
+            """
+        try Self.run(["ip", "netns", "exec", name, "nft", ruleset], signals: signals)
+    }
+
+    /// `127.0.0.1:8080`, `[::1]:8080`: an address as nftables writes it.
+    private static func nftAddress(_ address: SocketAddress) -> String {
+        address.family == .ipv6 ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
     }
 
     /// Removes the namespace's name (what `ip netns del` does); its rules and loopback

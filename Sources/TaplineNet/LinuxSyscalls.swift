@@ -66,6 +66,22 @@ enum LinuxSyscalls {
         }
     }
 
+    /// Makes the unbound socket `fd` take what the kernel's `tproxy` sends it (for any
+    /// destination) and mark its packets with `mark` (`tapline_make_transparent`).
+    static func makeTransparent(_ fd: Int32, family: SocketAddress.Family, mark: UInt32) throws(NetError) {
+        guard tapline_make_transparent(fd, family == .ipv6 ? 1 : 0, mark) == 0 else {
+            throw NetError.system(call: "setsockopt(IP_TRANSPARENT, SO_MARK) (needs root)", errno: errno)
+        }
+    }
+
+    /// Has the datagram socket `fd` report each datagram's destination address
+    /// (`tapline_receive_destinations`), read with `tapline_receive_datagram`.
+    static func receiveDestinations(_ fd: Int32, family: SocketAddress.Family) throws(NetError) {
+        guard tapline_receive_destinations(fd, family == .ipv6 ? 1 : 0) == 0 else {
+            throw NetError.system(call: "setsockopt(IP_PKTINFO)", errno: errno)
+        }
+    }
+
     /// Names the calling thread (shown by `top -H`, gdb); at most 15 bytes are kept.
     static func setCurrentThreadName(_ name: String) {
         tapline_set_thread_name(name)

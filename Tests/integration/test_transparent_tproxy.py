@@ -1,0 +1,85 @@
+"""`tapline run --transparent` intercepts with nftables `tproxy`, not `redirect`
+(issue #25, Benchmark): no `nat` table in COMMAND's namespace, so its kernel keeps
+no connection tracking (the +4 µs per request docs/performance.md measured). The
+command's packets are marked in an `output` route chain, looped back by policy
+routing (`ip rule fwmark … lookup 100`, `local` default routes) and taken by
+`tproxy` in a filter-priority `prerouting` chain; Tapline reads the original
+destination from the accepted socket's local address. `--transparent-method
+redirect` keeps the old rules.
+
+The command runs in the namespace as root, so it reports the namespace's ruleset,
+policy rules and connection-tracking count itself. Origins listen on the host's
+loopback (IPv4 and IPv6), where Tapline's upstream connections come from. The
+host's ruleset, namespaces and policy rules are checked to be the same after."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tapline_testkit.echo import upper_case_echo
+from test_transparent import ECHO_CLIENT, host_ruleset, root_with_ip_and_nft, run_flows, run_transparent, sh  # noqa: F401 (fixtures)
+
+MESSAGE = "tproxy, exact bytes; " * 30
+
+
+@pytest.fixture
+def host_routing(host_ruleset):
+    """The host's policy rules and routes must be the same after the test."""
+    before = sh("ip", "rule"), sh("ip", "-6", "rule"), sh("ip", "route", "show", "table", "all")
+    yield
+    assert (sh("ip", "rule"), sh("ip", "-6", "rule"), sh("ip", "route", "show", "table", "all")) == before
+
+
+def echo_then_report(host: str, port: int, report: Path) -> list[str]:
+    """COMMAND: the echo client, then the namespace's ruleset, policy rules and conntrack count into `report`."""
+    return ["sh", "-c",
+            f'python3 -c "$0" {host} {port} "$1" && '
+            f'{{ nft list ruleset; echo ---; ip rule; ip -6 rule; echo ---; '
+            f'cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0; }} > {report}',
+            ECHO_CLIENT, MESSAGE]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_tproxy_tunnels_plain_tcp_to_the_original_destination_with_no_nat_table(tmp_path, host_routing, host):
+    if host == "::1" and not socket.has_ipv6:
+        pytest.skip("no IPv6 on this host")
+    report = tmp_path / "namespace.txt"
+    with upper_case_echo(host) as port:
+        p = run_transparent(tmp_path, *echo_then_report(host, port, report))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == MESSAGE.upper()
+    [flow] = run_flows(tmp_path)
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    assert flow["kind"] == "tunnel" and flow["authority"] == authority, flow  # the original destination
+    assert flow["bytesFromClient"] == len(MESSAGE) and flow["bytesFromServer"] == len(MESSAGE), flow
+    ruleset, rules, conntrack = report.read_text().split("---\n")
+    assert "tproxy" in ruleset and "table inet tapline" in ruleset, ruleset
+    assert "type nat" not in ruleset and "redirect" not in ruleset, ruleset  # no nat table: no connection tracking
+    assert rules.count("fwmark 0x7470 lookup 100") == (2 if socket.has_ipv6 else 1), rules
+    assert int(conntrack) == 0, "the namespace's kernel tracked connections"
+
+
+def test_redirect_method_keeps_the_nat_rules(tmp_path, host_routing):
+    report = tmp_path / "namespace.txt"
+    with upper_case_echo("127.0.0.1") as port:
+        p = run_transparent(tmp_path, *echo_then_report("127.0.0.1", port, report),
+                            options=["--transparent-method", "redirect"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == MESSAGE.upper()
+    [flow] = run_flows(tmp_path)
+    assert flow["kind"] == "tunnel" and flow["authority"] == f"127.0.0.1:{port}", flow
+    assert flow["bytesFromClient"] == len(MESSAGE) and flow["bytesFromServer"] == len(MESSAGE), flow
+    ruleset = report.read_text().split("---\n")[0]
+    assert "type nat hook output" in ruleset and "redirect to" in ruleset and "tproxy" not in ruleset, ruleset
+
+
+def test_transparent_method_needs_transparent_and_a_known_method(tmp_path):
+    from tapline_testkit.util import run_tapline, describe
+    p = run_tapline("run", "--transparent-method", "tproxy", "--", "true")
+    assert p.returncode == 2 and "add --transparent" in p.stderr, describe(p)
+    p = run_tapline("run", "--transparent", "--transparent-method", "dnat", "--", "true")
+    assert p.returncode == 2 and "tproxy or redirect" in p.stderr, describe(p)
