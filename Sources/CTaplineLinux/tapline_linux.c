@@ -136,6 +136,18 @@ long tapline_receive_datagram(int fd, void *buffer, unsigned long capacity, int 
     return (long)received;
 }
 
+/// Makes `message`'s only control message the `size` bytes at `data` (level, type),
+/// in `control`, which must hold CMSG_SPACE(size).
+static void set_control_message(struct msghdr *message, void *control, int level, int type, const void *data, size_t size) {
+    message->msg_control = control;
+    message->msg_controllen = CMSG_SPACE(size);
+    struct cmsghdr *c = CMSG_FIRSTHDR(message);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(size);
+    memcpy(CMSG_DATA(c), data, size);
+}
+
 long tapline_send_datagram(int fd, const void *buffer, unsigned long length, int flags,
                            const struct sockaddr_storage *to, socklen_t to_length,
                            const struct sockaddr_storage *source) {
@@ -145,22 +157,10 @@ long tapline_send_datagram(int fd, const void *buffer, unsigned long length, int
     struct msghdr message = { .msg_name = (void *)to, .msg_namelen = to_length, .msg_iov = &vector, .msg_iovlen = 1 };
     if (source->ss_family == AF_INET) {
         struct in_pktinfo info = { .ipi_spec_dst = ((const struct sockaddr_in *)source)->sin_addr };
-        message.msg_control = control.bytes;
-        message.msg_controllen = CMSG_SPACE(sizeof info);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof info);
-        memcpy(CMSG_DATA(c), &info, sizeof info);
+        set_control_message(&message, control.bytes, IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
     } else if (source->ss_family == AF_INET6) {
         struct in6_pktinfo info = { .ipi6_addr = ((const struct sockaddr_in6 *)source)->sin6_addr };
-        message.msg_control = control.bytes;
-        message.msg_controllen = CMSG_SPACE(sizeof info);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof info);
-        memcpy(CMSG_DATA(c), &info, sizeof info);
+        set_control_message(&message, control.bytes, IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof info);
     }
     return (long)sendmsg(fd, &message, flags);
 }
