@@ -15,23 +15,15 @@ host's ruleset, namespaces and policy rules are checked to be the same after."""
 from __future__ import annotations
 
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tapline_testkit.echo import upper_case_echo
-from test_transparent import ECHO_CLIENT, host_ruleset, root_with_ip_and_nft, run_flows, run_transparent, sh  # noqa: F401 (fixtures)
+from tapline_testkit.util import describe, run_tapline
+from test_transparent import ECHO_CLIENT, host_ruleset, root_with_ip_and_nft, run_flows, run_transparent  # noqa: F401 (fixtures)
 
 MESSAGE = "tproxy, exact bytes; " * 30
-
-
-@pytest.fixture
-def host_routing(host_ruleset):
-    """The host's policy rules and routes must be the same after the test."""
-    before = sh("ip", "rule"), sh("ip", "-6", "rule"), sh("ip", "route", "show", "table", "all")
-    yield
-    assert (sh("ip", "rule"), sh("ip", "-6", "rule"), sh("ip", "route", "show", "table", "all")) == before
 
 
 def echo_then_report(host: str, port: int, report: Path) -> list[str]:
@@ -44,7 +36,7 @@ def echo_then_report(host: str, port: int, report: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
-def test_tproxy_tunnels_plain_tcp_to_the_original_destination_with_no_nat_table(tmp_path, host_routing, host):
+def test_tproxy_tunnels_plain_tcp_to_the_original_destination_with_no_nat_table(tmp_path, host_ruleset, host):
     if host == "::1" and not socket.has_ipv6:
         pytest.skip("no IPv6 on this host")
     report = tmp_path / "namespace.txt"
@@ -63,7 +55,7 @@ def test_tproxy_tunnels_plain_tcp_to_the_original_destination_with_no_nat_table(
     assert int(conntrack) == 0, "the namespace's kernel tracked connections"
 
 
-def test_redirect_method_keeps_the_nat_rules(tmp_path, host_routing):
+def test_redirect_method_keeps_the_nat_rules(tmp_path, host_ruleset):
     report = tmp_path / "namespace.txt"
     with upper_case_echo("127.0.0.1") as port:
         p = run_transparent(tmp_path, *echo_then_report("127.0.0.1", port, report),
@@ -77,8 +69,7 @@ def test_redirect_method_keeps_the_nat_rules(tmp_path, host_routing):
     assert "type nat hook output" in ruleset and "redirect to" in ruleset and "tproxy" not in ruleset, ruleset
 
 
-def test_transparent_method_needs_transparent_and_a_known_method(tmp_path):
-    from tapline_testkit.util import run_tapline, describe
+def test_transparent_method_needs_transparent_and_a_known_method():
     p = run_tapline("run", "--transparent-method", "tproxy", "--", "true")
     assert p.returncode == 2 and "add --transparent" in p.stderr, describe(p)
     p = run_tapline("run", "--transparent", "--transparent-method", "dnat", "--", "true")
