@@ -93,12 +93,10 @@ int tapline_original_destination(int fd, struct sockaddr_storage *address, sockl
 
 int tapline_enter_network_namespace(int fd) { return setns(fd, CLONE_NEWNET); }
 
-int tapline_make_transparent(int fd, int ipv6, unsigned int mark) {
+int tapline_make_transparent(int fd, int ipv6) {
     int on = 1;
-    int rc = ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &on, sizeof on)
-                  : setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &on, sizeof on);
-    if (rc != 0) return -1;
-    return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+    return ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &on, sizeof on)
+                : setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &on, sizeof on);
 }
 
 int tapline_receive_destinations(int fd, int ipv6) {

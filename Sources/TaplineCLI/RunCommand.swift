@@ -116,14 +116,14 @@ enum RunCommand {
                     StandardError.writeLine("tapline run: removed the network namespace \(stale), left by a run that no longer exists")
                 }
                 do {
-                    namespace = try RunNamespace.create(signals: signals)
+                    namespace = try RunNamespace.create(method: transparentMethod, signals: signals)
                 } catch {
                     StandardError.writeLine("tapline run: cannot set up a network namespace for \(command[0]): \(error)")
                     return 1
                 }
                 options.configuration.transparentListenAddresses = RunNamespace.loopbackAddresses
                 options.configuration.transparentNetworkNamespace = namespace?.path
-                if transparentMethod == .tproxy { options.configuration.transparentSocketMark = RunNamespace.ownSocketMark }
+                options.configuration.transparentListenersTakeTPROXY = transparentMethod == .tproxy
             }
             guard let started = RunningProxy.start(options, command: command) else {
                 namespace?.remove()
@@ -185,7 +185,7 @@ enum RunCommand {
             method == .tproxy ? try? SocketAddress(host: address.host, port: 53) : address
         }
         let forwarder = try DNSForwarder(listeningOn: addresses, inNetworkNamespace: namespace.path,
-                                         transparentMark: method == .tproxy ? RunNamespace.ownSocketMark : nil,
+                                         transparent: method == .tproxy,
                                          upstream: upstream)
         try forwarder.start()
         return forwarder

@@ -11,28 +11,22 @@ import TaplineNet
 /// transparent listeners and its UDP port 53 to Tapline's DNS forwarder
 /// (`DNSForwarder`), all opened inside the namespace
 /// (`ProxyConfiguration.transparentNetworkNamespace`) while Tapline's upstream
-/// connections and DNS queries leave from the host's namespace. The rules are
-/// either (`TransparentMethod`) `tproxy` ones — table `inet tapline`: its `output`
-/// route chain marks the command's packets (`interceptMark`), an `ip rule` sends
-/// marked packets to table 100, whose `local` default route delivers them back
-/// through the loopback, and its `prerouting` filter chain hands them to the
-/// listeners with `tproxy`; Tapline's own sockets mark theirs `ownSocketMark`, which
-/// the output chain skips; no `nat` table, so no connection tracking — or
-/// `redirect` ones in `nat` `output` chains of tables `ip tapline` and `ip6 tapline`.
-/// So the host gets no interface, address, route, rule or policy route, and removing
-/// the namespace removes everything.
+/// connections and DNS queries leave from the host's namespace. By
+/// `TransparentMethod`, either `tproxy`: the default routes are `local` ones (every
+/// address is the namespace's own, so packets come back in through the loopback and
+/// are delivered there, no mark or policy rule needed), and a filter `prerouting`
+/// chain of table `inet tapline` hands each connection's SYN (and each UDP 53
+/// datagram) to the listener with `tproxy`, after which the connection's packets
+/// find Tapline's accepted socket by the ordinary socket lookup; no `nat` table, so
+/// no connection tracking. Or `redirect`: plain default routes, and `nat` `output`
+/// chains in tables `ip tapline` and `ip6 tapline`. So the host gets no interface,
+/// address, route or rule, and removing the namespace removes everything.
 ///
 /// Set-up runs `ip` and `nft` (iproute2, nftables) as children of the calling thread,
 /// which must have blocked SIGCHLD (`RunningProxy.blockSignals`).
 struct RunNamespace {
     static let namePrefix = "tapline-run-"
     static let directory = "/run/netns"
-    /// The mark the `tproxy` rules put on the command's packets to intercept them.
-    static let interceptMark: UInt32 = 0x7470
-    /// The mark Tapline's transparent sockets put on theirs (SO_MARK), left alone.
-    static let ownSocketMark: UInt32 = 0x7471
-    /// The routing table marked packets are looked up in: every address is local.
-    static let interceptRoutingTable = 100
 
     let name: String
     /// The namespace's file, for `setns` (`NetworkNamespace.withEntered`).
@@ -54,8 +48,9 @@ struct RunNamespace {
     /// the namespace get an IPv6 route, listener and rules.
     static var hostHasIPv6: Bool { access("/proc/net/if_inet6", F_OK) == 0 }
 
-    /// Creates `tapline-run-<pid>` with its loopback up and default routes through it.
-    static func create(signals: sigset_t) throws(SetupError) -> RunNamespace {
+    /// Creates `tapline-run-<pid>` with its loopback up and default routes through it:
+    /// `local` ones for `.tproxy`.
+    static func create(method: TransparentMethod, signals: sigset_t) throws(SetupError) -> RunNamespace {
         let namespace = RunNamespace(name: "\(namePrefix)\(getpid())")
         try run(["ip", "netns", "add", namespace.name], signals: signals)
         do {
@@ -63,9 +58,12 @@ struct RunNamespace {
             // With the loopback's own address as the source: without it, a datagram to a
             // non-loopback address leaves from 0.0.0.0, and the reply to it is not matched
             // back to the redirect's conntrack entry.
-            try run(["ip", "-n", namespace.name, "route", "add", "default", "dev", "lo", "src", "127.0.0.1"], signals: signals)
+            // `local`: in table local, so every address is delivered in the namespace (tproxy
+            // needs the packets delivered, not forwarded); the source stays the loopback's.
+            let type = method == .tproxy ? ["local"] : []
+            try run(["ip", "-n", namespace.name, "route", "add"] + type + ["default", "dev", "lo", "src", "127.0.0.1"], signals: signals)
             if hostHasIPv6 {
-                try run(["ip", "-n", namespace.name, "-6", "route", "add", "default", "dev", "lo", "src", "::1"], signals: signals)
+                try run(["ip", "-n", namespace.name, "-6", "route", "add"] + type + ["default", "dev", "lo", "src", "::1"], signals: signals)
             }
         } catch {
             namespace.remove()
@@ -97,40 +95,27 @@ struct RunNamespace {
         try Self.run(["ip", "netns", "exec", name, "nft", ruleset], signals: signals)
     }
 
-    /// Sends the namespace's outgoing TCP (to `ports`, or every port when nil) to the
-    /// TPROXY listener of the same family in `listeners`, and its UDP to port 53 to
-    /// the DNS forwarder's TPROXY socket of that family in `dns` (bound to port 53),
-    /// with no `nat` table: marked in the `output` route chain, looped back by policy
-    /// routing, taken by `tproxy` in `prerouting`. A family without a listener gets
-    /// no rule.
+    /// Hands the namespace's TCP connections (to `ports`, or every port when nil) to the
+    /// TPROXY listener of the same family in `listeners`, and its UDP to port 53 to the
+    /// DNS forwarder's TPROXY socket of that family in `dns` (bound to port 53), with
+    /// no `nat` table: `tproxy` in a filter `prerouting` chain, for a connection's
+    /// first SYN only (the namespace's `local` default routes deliver the rest to the
+    /// accepted socket). A family without a listener gets no rule.
     func tproxy(ports: [Int]?, to listeners: [SocketAddress], dns: [SocketAddress], signals: sigset_t) throws(SetupError) {
-        let match = ports.map { "tcp dport { \($0.map(String.init).joined(separator: ", ")) }" } ?? "meta l4proto tcp"
-        let mark = String(Self.interceptMark, radix: 16)
-        let table = String(Self.interceptRoutingTable)
-        var marks = ""
-        var takes = ""
-        for (family, nftFamily, ipFlag, everything) in [(SocketAddress.Family.ipv4, "ip", "-4", "0.0.0.0/0"), (.ipv6, "ip6", "-6", "::/0")] {
+        let match = ports.map { "tcp dport { \($0.map(String.init).joined(separator: ", ")) } " } ?? ""
+        var rules = ""
+        for (family, nftFamily, nfproto) in [(SocketAddress.Family.ipv4, "ip", "ipv4"), (.ipv6, "ip6", "ipv6")] {
             guard let listener = listeners.first(where: { $0.family == family }) else { continue }
-            try Self.run(["ip", "-n", name, ipFlag, "rule", "add", "fwmark", "0x\(mark)", "lookup", table], signals: signals)
-            try Self.run(["ip", "-n", name, ipFlag, "route", "add", "local", everything, "dev", "lo", "table", table], signals: signals)
-            marks += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") \(match) meta mark set 0x\(mark)\n"
-            takes += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") meta l4proto tcp tproxy \(nftFamily) to \(Self.nftAddress(listener))\n"
+            rules += "meta nfproto \(nfproto) \(match)tcp flags & (syn | ack) == syn tproxy \(nftFamily) to \(Self.nftAddress(listener))\n"
             if let forwarder = dns.first(where: { $0.family == family }) {
-                marks += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") udp dport 53 meta mark set 0x\(mark)\n"
-                takes += "meta nfproto \(nftFamily == "ip" ? "ipv4" : "ipv6") udp dport 53 tproxy \(nftFamily) to \(Self.nftAddress(forwarder))\n"
+                rules += "meta nfproto \(nfproto) udp dport 53 tproxy \(nftFamily) to \(Self.nftAddress(forwarder))\n"
             }
         }
         let ruleset = """
             table inet tapline {
-                chain output {
-                    type route hook output priority mangle; policy accept;
-                    meta mark 0x\(String(Self.ownSocketMark, radix: 16)) return
-                    \(marks)
-                }
                 chain prerouting {
                     type filter hook prerouting priority mangle; policy accept;
-                    meta mark != 0x\(mark) return
-                    \(takes)
+                    \(rules)
                 }
             }
 

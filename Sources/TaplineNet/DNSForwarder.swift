@@ -1,4 +1,3 @@
-import CTaplineLinux
 import Glibc
 
 /// A UDP DNS forwarder: answers queries on sockets opened inside a network namespace
@@ -37,11 +36,11 @@ public final class DNSForwarder: @unchecked Sendable {
 
     /// Opens a socket bound to each of `addresses` (port 0: any free one) inside the
     /// network namespace at `namespace` (nil: ours), and one connected to `upstream` in ours.
-    /// With `transparentMark` the namespace-side sockets are TPROXY ones that mark
-    /// their packets with it (`LinuxSyscalls.makeTransparent`); bind them to port 53,
-    /// the port the answers must come from.
+    /// With `transparent` the namespace-side sockets are TPROXY ones
+    /// (`LinuxSyscalls.makeTransparent`); bind them to port 53, the port the answers
+    /// must come from.
     public init(listeningOn addresses: [SocketAddress], inNetworkNamespace namespace: String?,
-                transparentMark: UInt32? = nil, upstream: SocketAddress) throws(NetError) {
+                transparent: Bool = false, upstream: SocketAddress) throws(NetError) {
         var opened: [Int32] = []
         func closeOpened() { for fd in opened { close(fd) } }
         var bound: [SocketAddress] = []
@@ -49,13 +48,13 @@ public final class DNSForwarder: @unchecked Sendable {
             let result: Result<(Int32, SocketAddress), NetError>
             if let namespace {
                 do {
-                    result = try NetworkNamespace.withEntered(namespace) { Self.bindDatagramSocket(address, transparentMark: transparentMark) }
+                    result = try NetworkNamespace.withEntered(namespace) { Self.bindDatagramSocket(address, transparent: transparent) }
                 } catch {
                     closeOpened()
                     throw error
                 }
             } else {
-                result = Self.bindDatagramSocket(address, transparentMark: transparentMark)
+                result = Self.bindDatagramSocket(address, transparent: transparent)
             }
             switch result {
             case .success(let (fd, local)):
@@ -123,11 +122,11 @@ public final class DNSForwarder: @unchecked Sendable {
     }
 
     private static func bindDatagramSocket(_ address: SocketAddress,
-                                           transparentMark: UInt32?) -> Result<(Int32, SocketAddress), NetError> {
+                                           transparent: Bool) -> Result<(Int32, SocketAddress), NetError> {
         let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(.system(call: "socket (DNS)", errno: errno)) }
         do throws(NetError) {
-            if let transparentMark { try LinuxSyscalls.makeTransparent(fd, family: address.family, mark: transparentMark) }
+            if transparent { try LinuxSyscalls.makeTransparent(fd, family: address.family) }
             try LinuxSyscalls.receiveDestinations(fd, family: address.family)
         } catch {
             close(fd)
@@ -177,7 +176,7 @@ public final class DNSForwarder: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         var destination = sockaddr_storage()
         let received = buffer.withUnsafeMutableBytes { bytes in
-            tapline_receive_datagram(fd, bytes.baseAddress, UInt(bytes.count), Int32(MSG_DONTWAIT), &address, &length, &destination)
+            LinuxSyscalls.receiveDatagram(fd, into: bytes, from: &address, length: &length, destination: &destination)
         }
         guard received >= 12 else { return } // not even a DNS header
         let clientID = UInt16(buffer[0]) << 8 | UInt16(buffer[1])
@@ -200,8 +199,8 @@ public final class DNSForwarder: @unchecked Sendable {
         var address = query.client.address
         var source = query.client.destination
         _ = buffer.withUnsafeBytes { bytes in
-            tapline_send_datagram(query.client.socket, bytes.baseAddress, UInt(received), Int32(MSG_DONTWAIT),
-                                  &address, query.client.length, &source)
+            LinuxSyscalls.sendDatagram(query.client.socket, UnsafeRawBufferPointer(rebasing: bytes[..<received]),
+                                       to: &address, length: query.client.length, from: &source)
         }
     }
 }

@@ -66,11 +66,11 @@ enum LinuxSyscalls {
         }
     }
 
-    /// Makes the unbound socket `fd` take what the kernel's `tproxy` sends it (for any
-    /// destination) and mark its packets with `mark` (`tapline_make_transparent`).
-    static func makeTransparent(_ fd: Int32, family: SocketAddress.Family, mark: UInt32) throws(NetError) {
-        guard tapline_make_transparent(fd, family == .ipv6 ? 1 : 0, mark) == 0 else {
-            throw NetError.system(call: "setsockopt(IP_TRANSPARENT, SO_MARK) (needs root)", errno: errno)
+    /// Makes the unbound socket `fd` take what the kernel's `tproxy` sends it, for any
+    /// destination (`tapline_make_transparent`).
+    static func makeTransparent(_ fd: Int32, family: SocketAddress.Family) throws(NetError) {
+        guard tapline_make_transparent(fd, family == .ipv6 ? 1 : 0) == 0 else {
+            throw NetError.system(call: "setsockopt(IP_TRANSPARENT) (needs root)", errno: errno)
         }
     }
 
@@ -80,6 +80,21 @@ enum LinuxSyscalls {
         guard tapline_receive_destinations(fd, family == .ipv6 ? 1 : 0) == 0 else {
             throw NetError.system(call: "setsockopt(IP_PKTINFO)", errno: errno)
         }
+    }
+
+    /// `recvfrom` without blocking, also filling `destination` with the address the
+    /// datagram was sent to (family AF_UNSPEC unless `receiveDestinations` was set).
+    /// Bytes received, or -1 with errno.
+    static func receiveDatagram(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, from address: inout sockaddr_storage,
+                                length: inout socklen_t, destination: inout sockaddr_storage) -> Int {
+        tapline_receive_datagram(fd, buffer.baseAddress, UInt(buffer.count), Int32(MSG_DONTWAIT), &address, &length, &destination)
+    }
+
+    /// `sendto` without blocking, from the address `source` when its family is IPv4 or
+    /// IPv6 (`tapline_send_datagram`). Bytes sent, or -1 with errno.
+    static func sendDatagram(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to address: inout sockaddr_storage,
+                             length: socklen_t, from source: inout sockaddr_storage) -> Int {
+        tapline_send_datagram(fd, bytes.baseAddress, UInt(bytes.count), Int32(MSG_DONTWAIT), &address, length, &source)
     }
 
     /// Names the calling thread (shown by `top -H`, gdb); at most 15 bytes are kept.

@@ -314,9 +314,9 @@ def test_a_killed_runs_namespace_is_removed_by_the_next_run(tmp_path, host_rules
     try:
         wait_until(ready.exists, 20, message="the command started in its namespace")
         assert stale in tapline_namespaces()
-        # The interception lives in the namespace: its tproxy rules, policy rule and local routes.
-        assert "fwmark 0x7470 lookup 100" in sh("ip", "-n", stale, "rule")
-        assert "local default dev lo" in sh("ip", "-n", stale, "route", "show", "table", "100")
+        # The interception lives in the namespace: its tproxy rules and `local` default route.
+        assert "tproxy" in sh("ip", "netns", "exec", stale, "nft", "list", "ruleset")
+        assert "local default dev lo" in sh("ip", "-n", stale, "route", "show", "table", "local")
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         proc.kill()
         proc.wait(timeout=10)

@@ -1,10 +1,10 @@
 """`tapline run --transparent` intercepts with nftables `tproxy`, not `redirect`
 (issue #25, Benchmark): no `nat` table in COMMAND's namespace, so its kernel keeps
 no connection tracking (the +4 µs per request docs/performance.md measured). The
-command's packets are marked in an `output` route chain, looped back by policy
-routing (`ip rule fwmark … lookup 100`, `local` default routes) and taken by
-`tproxy` in a filter-priority `prerouting` chain; Tapline reads the original
-destination from the accepted socket's local address. `--transparent-method
+namespace's default routes are `local` ones, so every packet comes back in through
+the loopback, and a filter-priority `prerouting` chain hands each connection's SYN
+to Tapline's listener with `tproxy`; Tapline reads the original destination from
+the accepted socket's local address. `--transparent-method
 redirect` keeps the old rules.
 
 The command runs in the namespace as root, so it reports the namespace's ruleset,
@@ -27,10 +27,10 @@ MESSAGE = "tproxy, exact bytes; " * 30
 
 
 def echo_then_report(host: str, port: int, report: Path) -> list[str]:
-    """COMMAND: the echo client, then the namespace's ruleset, policy rules and conntrack count into `report`."""
+    """COMMAND: the echo client, then the namespace's ruleset, local routes and conntrack count into `report`."""
     return ["sh", "-c",
             f'python3 -c "$0" {host} {port} "$1" && '
-            f'{{ nft list ruleset; echo ---; ip rule; ip -6 rule; echo ---; '
+            f'{{ nft list ruleset; echo ---; ip route show table local; ip -6 route show table local; echo ---; '
             f'cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0; }} > {report}',
             ECHO_CLIENT, MESSAGE]
 
@@ -48,10 +48,10 @@ def test_tproxy_tunnels_plain_tcp_to_the_original_destination_with_no_nat_table(
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     assert flow["kind"] == "tunnel" and flow["authority"] == authority, flow  # the original destination
     assert flow["bytesFromClient"] == len(MESSAGE) and flow["bytesFromServer"] == len(MESSAGE), flow
-    ruleset, rules, conntrack = report.read_text().split("---\n")
+    ruleset, routes, conntrack = report.read_text().split("---\n")
     assert "tproxy" in ruleset and "table inet tapline" in ruleset, ruleset
     assert "type nat" not in ruleset and "redirect" not in ruleset, ruleset  # no nat table: no connection tracking
-    assert rules.count("fwmark 0x7470 lookup 100") == (2 if socket.has_ipv6 else 1), rules
+    assert routes.count("local default dev lo") == (2 if socket.has_ipv6 else 1), routes  # every address is local
     assert int(conntrack) == 0, "the namespace's kernel tracked connections"
 
 

@@ -39,10 +39,9 @@ int tapline_open_direct(const char *path, int flags, unsigned int mode);
 int tapline_original_destination(int fd, struct sockaddr_storage *address, socklen_t *length);
 /// Makes the not yet bound socket `fd` a TPROXY socket: IP_TRANSPARENT (IPv4) or
 /// IPV6_TRANSPARENT (`ipv6` nonzero), so it may take connections and datagrams the
-/// kernel's `tproxy` sent it for any destination, and send from such an address;
-/// and SO_MARK `mark` on every packet it sends (accepted sockets inherit it), so
-/// rules can leave its traffic alone. Needs CAP_NET_ADMIN. 0 or -1 with errno.
-int tapline_make_transparent(int fd, int ipv6, unsigned int mark);
+/// kernel's `tproxy` sent it for any destination, and send from such an address.
+/// Needs CAP_NET_ADMIN. 0 or -1 with errno.
+int tapline_make_transparent(int fd, int ipv6);
 /// Asks for each datagram's destination address with it (IP_PKTINFO, or
 /// IPV6_RECVPKTINFO when `ipv6` is nonzero). 0 or -1 with errno.
 int tapline_receive_destinations(int fd, int ipv6);

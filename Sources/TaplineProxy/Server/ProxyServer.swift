@@ -93,7 +93,7 @@ public final class ProxyServer: @unchecked Sendable {
                 // Its own bound address, known once bound: a `tproxy`ed connection's local address is its destination.
                 let bound = BoundListenerAddresses()
                 let listener = try Self.listen(on: transparentAddress, inNetworkNamespace: configuration.transparentNetworkNamespace,
-                                               transparentMark: configuration.transparentSocketMark,
+                                               transparent: configuration.transparentListenersTakeTPROXY,
                                                group: group, onRefusals: reportRefusals) { connection in
                     Self.acceptTransparent(connection, context: contexts[connection.loop.index].value,
                                            listener: bound.all.first ?? connection.localAddress, ownListeners: ownAddresses.all)
@@ -122,11 +122,11 @@ public final class ProxyServer: @unchecked Sendable {
         transparentBoundAddresses = transparent.map(\.localAddress)
     }
 
-    private static func listen(on address: SocketAddress, transparentMark: UInt32? = nil, group: EventLoopGroup,
+    private static func listen(on address: SocketAddress, transparent: Bool = false, group: EventLoopGroup,
                                onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                                accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
         do {
-            return try TCPListener(distributingTo: group.loops, address: address, transparentMark: transparentMark,
+            return try TCPListener(distributingTo: group.loops, address: address, transparent: transparent,
                                    onRefusals: onRefusals, onAccept: accept)
         } catch {
             throw .cannotListen(address.description, error.description)
@@ -135,18 +135,18 @@ public final class ProxyServer: @unchecked Sendable {
 
     /// A listener whose socket is opened inside the network namespace at `namespace`
     /// (`/run/netns/NAME`; nil: ours). Only the socket lives there; its connections
-    /// run on the loops like any other. `transparentMark`: a TPROXY socket (`TCPListener`).
-    private static func listen(on address: SocketAddress, inNetworkNamespace namespace: String?, transparentMark: UInt32?,
+    /// run on the loops like any other. `transparent`: a TPROXY socket (`TCPListener`).
+    private static func listen(on address: SocketAddress, inNetworkNamespace namespace: String?, transparent: Bool,
                                group: EventLoopGroup, onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                                accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
         guard let namespace else {
-            return try listen(on: address, transparentMark: transparentMark, group: group, onRefusals: onRefusals, accept: accept)
+            return try listen(on: address, transparent: transparent, group: group, onRefusals: onRefusals, accept: accept)
         }
         let opened: Result<TCPListener, ProxyError>
         do {
             opened = try NetworkNamespace.withEntered(namespace) {
                 do throws(ProxyError) {
-                    return .success(try listen(on: address, transparentMark: transparentMark, group: group,
+                    return .success(try listen(on: address, transparent: transparent, group: group,
                                                onRefusals: onRefusals, accept: accept))
                 } catch {
                     return .failure(error)
