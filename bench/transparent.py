@@ -1,12 +1,13 @@
 """Transparent-interception benchmark driver (see bench/transparent.sh).
 
 One nginx serving 1 KiB on 127.0.0.1, and wrk (keep-alive: each connection is
-reused for all its requests) fetching it two ways, in interleaved rounds, both
+reused for all its requests) fetching it three ways, in interleaved rounds, all
 with --no-capture and the same number of proxy threads:
   - forward: `tapline proxy`, wrk on the host sending absolute-form requests to its
     listener (a Lua script sets the request-target to http://127.0.0.1:NGINX/1k.bin);
-  - transparent: `tapline run --transparent -- wrk http://127.0.0.1:NGINX/1k.bin`,
-    wrk in its own network namespace with its TCP redirected to Tapline by nftables.
+  - tproxy and redirect: `tapline run --transparent --transparent-method METHOD -- wrk
+    http://127.0.0.1:NGINX/1k.bin`, wrk in its own network namespace with its TCP sent
+    to Tapline by nftables `tproxy` (no nat table) or `redirect` (a nat table).
 and, in the same rounds, the kernel's part on its own, without Tapline: wrk to an
 nginx inside a namespace with no nftables rules ("ns direct") vs wrk to an nginx
 inside a namespace whose output chain redirects its port ("ns redirect"), which is

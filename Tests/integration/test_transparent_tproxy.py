@@ -8,9 +8,9 @@ the accepted socket's local address. `--transparent-method
 redirect` keeps the old rules.
 
 The command runs in the namespace as root, so it reports the namespace's ruleset,
-policy rules and connection-tracking count itself. Origins listen on the host's
+local routes and connection-tracking count itself. Origins listen on the host's
 loopback (IPv4 and IPv6), where Tapline's upstream connections come from. The
-host's ruleset, namespaces and policy rules are checked to be the same after."""
+host's ruleset, namespaces, policy rules and routes are checked to be the same after."""
 
 from __future__ import annotations
 
