@@ -1,12 +1,13 @@
 """Transparent-interception benchmark driver (see bench/transparent.sh).
 
 One nginx serving 1 KiB on 127.0.0.1, and wrk (keep-alive: each connection is
-reused for all its requests) fetching it two ways, in interleaved rounds, both
+reused for all its requests) fetching it three ways, in interleaved rounds, all
 with --no-capture and the same number of proxy threads:
   - forward: `tapline proxy`, wrk on the host sending absolute-form requests to its
     listener (a Lua script sets the request-target to http://127.0.0.1:NGINX/1k.bin);
-  - transparent: `tapline run --transparent -- wrk http://127.0.0.1:NGINX/1k.bin`,
-    wrk in its own network namespace with its TCP redirected to Tapline by nftables.
+  - tproxy and redirect: `tapline run --transparent --transparent-method METHOD -- wrk
+    http://127.0.0.1:NGINX/1k.bin`, wrk in its own network namespace with its TCP sent
+    to Tapline by nftables `tproxy` (no nat table) or `redirect` (a nat table).
 and, in the same rounds, the kernel's part on its own, without Tapline: wrk to an
 nginx inside a namespace with no nftables rules ("ns direct") vs wrk to an nginx
 inside a namespace whose output chain redirects its port ("ns redirect"), which is
@@ -171,10 +172,11 @@ def forward_round(opts, env: dict, url: str, workdir: Path) -> dict:
     return measured(outputs, cpu_before)
 
 
-def transparent_round(opts, env: dict, url: str) -> dict:
+def transparent_round(opts, env: dict, url: str, method: str) -> dict:
+    """wrk through `tapline run --transparent --transparent-method METHOD` (tproxy or redirect)."""
     warm = " ".join(wrk_command(url, opts.threads, opts.connections, 1))
     timed = " ".join(wrk_command(url, opts.threads, opts.connections, opts.duration))
-    cmd = [opts.bin, "run", "--no-capture", "--quiet", "--transparent", "--", "sh", "-c",
+    cmd = [opts.bin, "run", "--no-capture", "--quiet", "--transparent", "--transparent-method", method, "--", "sh", "-c",
            f"{warm} && echo '{SEPARATOR}' && exec {timed}"]
     cpu_before = children_cpu()
     return measured(run(cmd, opts.duration, env).split(SEPARATOR), cpu_before)
@@ -245,7 +247,7 @@ def main() -> int:
         print("bench (transparent): skipped: needs root (a network namespace and nftables rules)")
         return 0
     signal.signal(signal.SIGTERM, bench._on_signal)
-    names = ("forward", "transparent", "ns direct", "ns redirect")
+    names = ("forward", "tproxy", "redirect", "ns direct", "ns redirect")
     results: dict[str, list[dict]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="tapline-bench-transparent-") as tmp:
         workdir = Path(tmp)
@@ -274,7 +276,8 @@ def main() -> int:
             for round_number in range(1, opts.rounds + 1):
                 row = {
                     "forward": forward_round(opts, env, url, workdir),
-                    "transparent": transparent_round(opts, env, url),
+                    "tproxy": transparent_round(opts, env, url, "tproxy"),
+                    "redirect": transparent_round(opts, env, url, "redirect"),
                     "ns direct": kernel_round(opts, env, workdir / f"direct-{round_number}",
                                               f"tapline-bench-direct-{tag}", redirect=False),
                     "ns redirect": kernel_round(opts, env, workdir / f"redirect-{round_number}",
@@ -298,12 +301,16 @@ def main() -> int:
         m = medians[name]
         print(f"  {name:12} {m['rps']:>10,.0f}   {'':33}{m['user_us']:>7.1f}us {m['sys_us']:>7.1f}us "
               f"{m['user_us'] + m['sys_us']:>7.1f}us")
-    ratios = [t["rps"] / f["rps"] for t, f in zip(results["transparent"], results["forward"])]
+    for method in ("tproxy", "redirect"):
+        ratios = [t["rps"] / f["rps"] for t, f in zip(results[method], results["forward"])]
+        cpu = [(f["user_us"] + f["sys_us"]) / (t["user_us"] + t["sys_us"]) for t, f in zip(results[method], results["forward"])]
+        print(f"  transparent ({method}) / forward: {statistics.median(ratios):.2f}x req/s "
+              f"(rounds {', '.join(f'{r:.2f}' for r in ratios)}; aim: >= 0.9x), "
+              f"{statistics.median(cpu):.2f}x requests per CPU second (rounds {', '.join(f'{r:.2f}' for r in cpu)})")
     kernel = [r["rps"] / d["rps"] for r, d in zip(results["ns redirect"], results["ns direct"])]
-    print(f"  transparent / forward: {statistics.median(ratios):.2f}x req/s (rounds {', '.join(f'{r:.2f}' for r in ratios)}; aim: >= 0.9x)")
     print(f"  kernel alone, nginx behind an nft redirect / without: {statistics.median(kernel):.2f}x req/s "
           f"(rounds {', '.join(f'{r:.2f}' for r in kernel)})")
-    for a, b in (("transparent", "forward"), ("ns redirect", "ns direct")):
+    for a, b in (("tproxy", "forward"), ("redirect", "forward"), ("ns redirect", "ns direct")):
         print(f"  CPU per request, {a} - {b}: user {medians[a]['user_us'] - medians[b]['user_us']:+.1f}us, "
               f"system {medians[a]['sys_us'] - medians[b]['sys_us']:+.1f}us")
     return 0

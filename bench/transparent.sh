@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench (transparent part): wrk through `tapline run --transparent` (wrk in a
-# network namespace, its TCP redirected to Tapline by nftables) vs through the
+# network namespace, its TCP sent to Tapline by nftables tproxy, and by redirect) vs through the
 # explicit forward proxy, in interleaved rounds against a local nginx, with the
 # kernel's part alone beside them (nginx in a namespace with and without an nft
 # redirect); prints requests/s, CPU per request and the ratios. --instructions:

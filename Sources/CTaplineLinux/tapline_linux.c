@@ -92,3 +92,73 @@ int tapline_original_destination(int fd, struct sockaddr_storage *address, sockl
 }
 
 int tapline_enter_network_namespace(int fd) { return setns(fd, CLONE_NEWNET); }
+
+int tapline_make_transparent(int fd, int ipv6) {
+    int on = 1;
+    return ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &on, sizeof on)
+                : setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &on, sizeof on);
+}
+
+int tapline_receive_destinations(int fd, int ipv6) {
+    int on = 1;
+    return ipv6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on)
+                : setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+}
+
+long tapline_receive_datagram(int fd, void *buffer, unsigned long capacity, int flags,
+                              struct sockaddr_storage *from, socklen_t *from_length,
+                              struct sockaddr_storage *destination) {
+    struct iovec vector = { .iov_base = buffer, .iov_len = capacity };
+    union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(struct in6_pktinfo))]; } control;
+    struct msghdr message = { .msg_name = from, .msg_namelen = *from_length, .msg_iov = &vector, .msg_iovlen = 1,
+                              .msg_control = control.bytes, .msg_controllen = sizeof control.bytes };
+    memset(destination, 0, sizeof *destination);
+    ssize_t received = recvmsg(fd, &message, flags);
+    if (received < 0) return -1;
+    *from_length = message.msg_namelen;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo info;
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            struct sockaddr_in *address = (struct sockaddr_in *)destination;
+            address->sin_family = AF_INET;
+            address->sin_addr = info.ipi_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo info;
+            memcpy(&info, CMSG_DATA(c), sizeof info);
+            struct sockaddr_in6 *address = (struct sockaddr_in6 *)destination;
+            address->sin6_family = AF_INET6;
+            address->sin6_addr = info.ipi6_addr;
+        }
+    }
+    return (long)received;
+}
+
+/// Makes `message`'s only control message the `size` bytes at `data` (level, type),
+/// in `control`, which must hold CMSG_SPACE(size).
+static void set_control_message(struct msghdr *message, void *control, int level, int type, const void *data, size_t size) {
+    message->msg_control = control;
+    message->msg_controllen = CMSG_SPACE(size);
+    struct cmsghdr *c = CMSG_FIRSTHDR(message);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(size);
+    memcpy(CMSG_DATA(c), data, size);
+}
+
+long tapline_send_datagram(int fd, const void *buffer, unsigned long length, int flags,
+                           const struct sockaddr_storage *to, socklen_t to_length,
+                           const struct sockaddr_storage *source) {
+    struct iovec vector = { .iov_base = (void *)buffer, .iov_len = length };
+    union { struct cmsghdr align; char bytes[CMSG_SPACE(sizeof(struct in6_pktinfo))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_name = (void *)to, .msg_namelen = to_length, .msg_iov = &vector, .msg_iovlen = 1 };
+    if (source->ss_family == AF_INET) {
+        struct in_pktinfo info = { .ipi_spec_dst = ((const struct sockaddr_in *)source)->sin_addr };
+        set_control_message(&message, control.bytes, IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
+    } else if (source->ss_family == AF_INET6) {
+        struct in6_pktinfo info = { .ipi6_addr = ((const struct sockaddr_in6 *)source)->sin6_addr };
+        set_control_message(&message, control.bytes, IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof info);
+    }
+    return (long)sendmsg(fd, &message, flags);
+}

@@ -43,6 +43,9 @@ enum RunCommand {
                       forwarder Tapline runs, which asks the host's resolver; no other UDP leaves it.
                       The namespace is removed on exit (one left by a killed run, by the next)
       --ports LIST    with --transparent: redirect only TCP to these ports (80,443), or all (default)
+      --transparent-method tproxy|redirect  with --transparent: how the namespace's nftables rules
+                      send COMMAND's traffic to Tapline: tproxy (default; no nat table, so no
+                      connection tracking) or redirect (a nat table; connection tracking)
       --dns-server ADDRESS[:PORT]  with --transparent: the DNS server COMMAND's queries are sent to
                       (default: the first nameserver in /etc/resolv.conf)
 
@@ -70,10 +73,12 @@ enum RunCommand {
         }
         let proxyChoice: ProxyChoice
         let transparentPorts: TransparentPorts?
+        let transparentMethod: TransparentMethod
         var dnsServer: SocketAddress?
         do throws(UsageError) {
             if let text = try args.value("--dns-server") { dnsServer = try TransparentDNSServer.parse(text) }
             transparentPorts = try TransparentPorts(&args)
+            transparentMethod = try TransparentMethod(&args, transparent: transparentPorts != nil)
             if dnsServer != nil, transparentPorts == nil {
                 throw UsageError("--dns-server chooses where --transparent's DNS forwarder sends COMMAND's queries: add --transparent")
             }
@@ -112,13 +117,14 @@ enum RunCommand {
                     StandardError.writeLine("tapline run: removed the network namespace \(stale), left by a run that no longer exists")
                 }
                 do {
-                    namespace = try RunNamespace.create(signals: signals)
+                    namespace = try RunNamespace.create(method: transparentMethod, signals: signals)
                 } catch {
                     StandardError.writeLine("tapline run: cannot set up a network namespace for \(command[0]): \(error)")
                     return 1
                 }
                 options.configuration.transparentListenAddresses = RunNamespace.loopbackAddresses
                 options.configuration.transparentNetworkNamespace = namespace?.path
+                options.configuration.transparentListenersTakeTPROXY = transparentMethod == .tproxy
             }
             guard let started = RunningProxy.start(options, command: command) else {
                 namespace?.remove()
@@ -126,9 +132,15 @@ enum RunCommand {
             }
             if let namespace {
                 do {
-                    dnsForwarder = try startDNSForwarder(in: namespace, server: dnsServer)
-                    try namespace.redirect(ports: transparentPorts?.ports, to: started.server.transparentBoundAddresses,
-                                           dns: dnsForwarder?.localAddresses ?? [], signals: signals)
+                    dnsForwarder = try startDNSForwarder(in: namespace, method: transparentMethod, server: dnsServer)
+                    switch transparentMethod {
+                    case .tproxy:
+                        try namespace.tproxy(ports: transparentPorts?.ports, to: started.server.transparentBoundAddresses,
+                                             dns: dnsForwarder?.localAddresses ?? [], signals: signals)
+                    case .redirect:
+                        try namespace.redirect(ports: transparentPorts?.ports, to: started.server.transparentBoundAddresses,
+                                               dns: dnsForwarder?.localAddresses ?? [], signals: signals)
+                    }
                 } catch {
                     StandardError.writeLine("tapline run: cannot redirect \(command[0])'s traffic: \(error)")
                     dnsForwarder?.stop()
@@ -160,15 +172,21 @@ enum RunCommand {
     }
 
     /// Starts the forwarder that answers COMMAND's DNS queries inside `namespace`
-    /// (on its loopback addresses) from `server`, else the host's first nameserver;
+    /// (on its loopback addresses; with `tproxy`, transparent sockets on port 53, the
+    /// port answers must come from) from `server`, else the host's first nameserver;
     /// nil (with a warning: names then resolve from /etc/hosts only) when there is none.
-    private static func startDNSForwarder(in namespace: RunNamespace, server: SocketAddress?) throws(NetError) -> DNSForwarder? {
+    private static func startDNSForwarder(in namespace: RunNamespace, method: TransparentMethod,
+                                          server: SocketAddress?) throws(NetError) -> DNSForwarder? {
         let resolvConf = (try? String(contentsOfFile: TransparentDNSServer.resolvConfPath, encoding: .utf8)) ?? ""
         guard let upstream = server ?? TransparentDNSServer.firstNameserver(inResolvConf: resolvConf) else {
             StandardError.writeLine("tapline run: warning: no nameserver in \(TransparentDNSServer.resolvConfPath): names resolve from /etc/hosts only inside the namespace (give one with --dns-server ADDRESS)")
             return nil
         }
-        let forwarder = try DNSForwarder(listeningOn: RunNamespace.loopbackAddresses, inNetworkNamespace: namespace.path,
+        let addresses = RunNamespace.loopbackAddresses.compactMap { address in
+            method == .tproxy ? try? SocketAddress(host: address.host, port: 53) : address
+        }
+        let forwarder = try DNSForwarder(listeningOn: addresses, inNetworkNamespace: namespace.path,
+                                         transparent: method == .tproxy,
                                          upstream: upstream)
         try forwarder.start()
         return forwarder

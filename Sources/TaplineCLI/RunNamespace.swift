@@ -6,14 +6,21 @@ import TaplineNet
 /// `tapline-run-<tapline's pid>` (so a run killed with SIGKILL leaves a namespace
 /// the next run can tell is stale and remove), with only a loopback interface,
 /// default routes (IPv4 and IPv6) through it — so a connection to any address
-/// reaches the redirect instead of failing with "network unreachable" — and two
-/// nftables tables, `ip tapline` and `ip6 tapline`, whose `output` chains redirect
-/// the command's TCP (every port, or `ports`) to Tapline's transparent listeners
-/// and its UDP port 53 to Tapline's DNS forwarder (`DNSForwarder`), all opened
-/// inside the namespace (`ProxyConfiguration.transparentNetworkNamespace`) while
-/// Tapline's upstream connections and DNS queries leave from the host's namespace.
-/// So the host gets no interface, address, route or rule, and removing the
-/// namespace removes everything.
+/// reaches the interception instead of failing with "network unreachable" — and
+/// nftables rules that send the command's TCP (every port, or `ports`) to Tapline's
+/// transparent listeners and its UDP port 53 to Tapline's DNS forwarder
+/// (`DNSForwarder`), all opened inside the namespace
+/// (`ProxyConfiguration.transparentNetworkNamespace`) while Tapline's upstream
+/// connections and DNS queries leave from the host's namespace. By
+/// `TransparentMethod`, either `tproxy`: the default routes are `local` ones (every
+/// address is the namespace's own, so packets come back in through the loopback and
+/// are delivered there, no mark or policy rule needed), and a filter `prerouting`
+/// chain of table `inet tapline` hands each connection's SYN (and each UDP 53
+/// datagram) to the listener with `tproxy`, after which the connection's packets
+/// find Tapline's accepted socket by the ordinary socket lookup; no `nat` table, so
+/// no connection tracking. Or `redirect`: plain default routes, and `nat` `output`
+/// chains in tables `ip tapline` and `ip6 tapline`. So the host gets no interface,
+/// address, route or rule, and removing the namespace removes everything.
 ///
 /// Set-up runs `ip` and `nft` (iproute2, nftables) as children of the calling thread,
 /// which must have blocked SIGCHLD (`RunningProxy.blockSignals`).
@@ -41,8 +48,9 @@ struct RunNamespace {
     /// the namespace get an IPv6 route, listener and rules.
     static var hostHasIPv6: Bool { access("/proc/net/if_inet6", F_OK) == 0 }
 
-    /// Creates `tapline-run-<pid>` with its loopback up and default routes through it.
-    static func create(signals: sigset_t) throws(SetupError) -> RunNamespace {
+    /// Creates `tapline-run-<pid>` with its loopback up and default routes through it:
+    /// `local` ones for `.tproxy`.
+    static func create(method: TransparentMethod, signals: sigset_t) throws(SetupError) -> RunNamespace {
         let namespace = RunNamespace(name: "\(namePrefix)\(getpid())")
         try run(["ip", "netns", "add", namespace.name], signals: signals)
         do {
@@ -50,9 +58,12 @@ struct RunNamespace {
             // With the loopback's own address as the source: without it, a datagram to a
             // non-loopback address leaves from 0.0.0.0, and the reply to it is not matched
             // back to the redirect's conntrack entry.
-            try run(["ip", "-n", namespace.name, "route", "add", "default", "dev", "lo", "src", "127.0.0.1"], signals: signals)
+            // `local`: in table local, so every address is delivered in the namespace (tproxy
+            // needs the packets delivered, not forwarded); the source stays the loopback's.
+            let type = method == .tproxy ? ["local"] : []
+            try run(["ip", "-n", namespace.name, "route", "add"] + type + ["default", "dev", "lo", "src", "127.0.0.1"], signals: signals)
             if hostHasIPv6 {
-                try run(["ip", "-n", namespace.name, "-6", "route", "add", "default", "dev", "lo", "src", "::1"], signals: signals)
+                try run(["ip", "-n", namespace.name, "-6", "route", "add"] + type + ["default", "dev", "lo", "src", "::1"], signals: signals)
             }
         } catch {
             namespace.remove()
@@ -82,6 +93,39 @@ struct RunNamespace {
                 """
         }
         try Self.run(["ip", "netns", "exec", name, "nft", ruleset], signals: signals)
+    }
+
+    /// Hands the namespace's TCP connections (to `ports`, or every port when nil) to the
+    /// TPROXY listener of the same family in `listeners`, and its UDP to port 53 to the
+    /// DNS forwarder's TPROXY socket of that family in `dns` (bound to port 53), with
+    /// no `nat` table: `tproxy` in a filter `prerouting` chain, for a connection's
+    /// first SYN only (the namespace's `local` default routes deliver the rest to the
+    /// accepted socket). A family without a listener gets no rule.
+    func tproxy(ports: [Int]?, to listeners: [SocketAddress], dns: [SocketAddress], signals: sigset_t) throws(SetupError) {
+        let match = ports.map { "tcp dport { \($0.map(String.init).joined(separator: ", ")) } " } ?? ""
+        var rules = ""
+        for (family, nftFamily, nfproto) in [(SocketAddress.Family.ipv4, "ip", "ipv4"), (.ipv6, "ip6", "ipv6")] {
+            guard let listener = listeners.first(where: { $0.family == family }) else { continue }
+            rules += "meta nfproto \(nfproto) \(match)tcp flags & (syn | ack) == syn tproxy \(nftFamily) to \(Self.nftAddress(listener))\n"
+            if let forwarder = dns.first(where: { $0.family == family }) {
+                rules += "meta nfproto \(nfproto) udp dport 53 tproxy \(nftFamily) to \(Self.nftAddress(forwarder))\n"
+            }
+        }
+        let ruleset = """
+            table inet tapline {
+                chain prerouting {
+                    type filter hook prerouting priority mangle; policy accept;
+                    \(rules)
+                }
+            }
+
+            """
+        try Self.run(["ip", "netns", "exec", name, "nft", ruleset], signals: signals)
+    }
+
+    /// `127.0.0.1:8080`, `[::1]:8080`: an address as nftables writes it.
+    private static func nftAddress(_ address: SocketAddress) -> String {
+        address.family == .ipv6 ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
     }
 
     /// Removes the namespace's name (what `ip netns del` does); its rules and loopback

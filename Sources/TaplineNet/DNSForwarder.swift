@@ -1,11 +1,14 @@
 import Glibc
 
 /// A UDP DNS forwarder: answers queries on sockets opened inside a network namespace
-/// (`tapline run --transparent`'s, where nftables redirects UDP port 53 to them) by
+/// (`tapline run --transparent`'s, where nftables `redirect`s or `tproxy`s UDP port
+/// 53 to them) by
 /// sending each on to `upstream` from a socket in the caller's namespace, which
 /// can reach the host's resolver, and the answer back to whoever asked. Queries get
 /// fresh ids upstream (`DNSQueryIDMap`); the message is otherwise forwarded untouched
-/// (any record type, EDNS, DNSSEC). UDP only: a client that falls back to TCP after
+/// (any record type, EDNS, DNSSEC). Each answer leaves from the address its query
+/// was sent to (IP_PKTINFO): after a `tproxy` that is the server the client asked,
+/// which a transparent socket may send from. UDP only: a client that falls back to TCP after
 /// a truncated answer goes through the TCP redirect like any other connection.
 ///
 /// Thread ownership: `start` and `stop` are called from one controlling thread; the
@@ -22,17 +25,22 @@ public final class DNSForwarder: @unchecked Sendable {
     private var thread: pthread_t?
     private var queries = DNSQueryIDMap<Client>()
 
-    /// Who sent a query: which namespace-side socket, and from where.
+    /// Who sent a query: which namespace-side socket, from where, and to which
+    /// address (AF_UNSPEC when unknown), which the answer comes from.
     private struct Client {
         let socket: Int32
         let address: sockaddr_storage
         let length: socklen_t
+        let destination: sockaddr_storage
     }
 
     /// Opens a socket bound to each of `addresses` (port 0: any free one) inside the
     /// network namespace at `namespace` (nil: ours), and one connected to `upstream` in ours.
+    /// With `transparent` the namespace-side sockets are TPROXY ones
+    /// (`LinuxSyscalls.makeTransparent`); bind them to port 53, the port the answers
+    /// must come from.
     public init(listeningOn addresses: [SocketAddress], inNetworkNamespace namespace: String?,
-                upstream: SocketAddress) throws(NetError) {
+                transparent: Bool = false, upstream: SocketAddress) throws(NetError) {
         var opened: [Int32] = []
         func closeOpened() { for fd in opened { close(fd) } }
         var bound: [SocketAddress] = []
@@ -40,13 +48,13 @@ public final class DNSForwarder: @unchecked Sendable {
             let result: Result<(Int32, SocketAddress), NetError>
             if let namespace {
                 do {
-                    result = try NetworkNamespace.withEntered(namespace) { Self.bindDatagramSocket(address) }
+                    result = try NetworkNamespace.withEntered(namespace) { Self.bindDatagramSocket(address, transparent: transparent) }
                 } catch {
                     closeOpened()
                     throw error
                 }
             } else {
-                result = Self.bindDatagramSocket(address)
+                result = Self.bindDatagramSocket(address, transparent: transparent)
             }
             switch result {
             case .success(let (fd, local)):
@@ -113,9 +121,17 @@ public final class DNSForwarder: @unchecked Sendable {
         pthread_join(thread, nil)
     }
 
-    private static func bindDatagramSocket(_ address: SocketAddress) -> Result<(Int32, SocketAddress), NetError> {
+    private static func bindDatagramSocket(_ address: SocketAddress,
+                                           transparent: Bool) -> Result<(Int32, SocketAddress), NetError> {
         let fd = socket(address.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(.system(call: "socket (DNS)", errno: errno)) }
+        do throws(NetError) {
+            if transparent { try LinuxSyscalls.makeTransparent(fd, family: address.family) }
+            try LinuxSyscalls.receiveDestinations(fd, family: address.family)
+        } catch {
+            close(fd)
+            return .failure(error)
+        }
         guard address.withSockAddr({ bind(fd, $0, $1) }) == 0 else {
             let error = errno
             close(fd)
@@ -158,16 +174,14 @@ public final class DNSForwarder: @unchecked Sendable {
     private func forwardQuery(from fd: Int32, buffer: inout [UInt8]) {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var destination = sockaddr_storage()
         let received = buffer.withUnsafeMutableBytes { bytes in
-            withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    recvfrom(fd, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, &length)
-                }
-            }
+            LinuxSyscalls.receiveDatagram(fd, into: bytes, from: &address, length: &length, destination: &destination)
         }
         guard received >= 12 else { return } // not even a DNS header
         let clientID = UInt16(buffer[0]) << 8 | UInt16(buffer[1])
-        guard let id = queries.forward(clientID: clientID, client: Client(socket: fd, address: address, length: length),
+        let client = Client(socket: fd, address: address, length: length, destination: destination)
+        guard let id = queries.forward(clientID: clientID, client: client,
                                        now: nowMilliseconds) else { return }
         buffer[0] = UInt8(id >> 8)
         buffer[1] = UInt8(id & 0xff)
@@ -183,12 +197,10 @@ public final class DNSForwarder: @unchecked Sendable {
         buffer[0] = UInt8(query.clientID >> 8)
         buffer[1] = UInt8(query.clientID & 0xff)
         var address = query.client.address
+        var source = query.client.destination
         _ = buffer.withUnsafeBytes { bytes in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(query.client.socket, bytes.baseAddress, received, Int32(MSG_DONTWAIT), $0, query.client.length)
-                }
-            }
+            LinuxSyscalls.sendDatagram(query.client.socket, UnsafeRawBufferPointer(rebasing: bytes[..<received]),
+                                       to: &address, length: query.client.length, from: &source)
         }
     }
 }

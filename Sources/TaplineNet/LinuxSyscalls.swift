@@ -66,6 +66,37 @@ enum LinuxSyscalls {
         }
     }
 
+    /// Makes the unbound socket `fd` take what the kernel's `tproxy` sends it, for any
+    /// destination (`tapline_make_transparent`).
+    static func makeTransparent(_ fd: Int32, family: SocketAddress.Family) throws(NetError) {
+        guard tapline_make_transparent(fd, family == .ipv6 ? 1 : 0) == 0 else {
+            throw NetError.system(call: "setsockopt(IP_TRANSPARENT) (needs root)", errno: errno)
+        }
+    }
+
+    /// Has the datagram socket `fd` report each datagram's destination address
+    /// (`tapline_receive_destinations`), read with `tapline_receive_datagram`.
+    static func receiveDestinations(_ fd: Int32, family: SocketAddress.Family) throws(NetError) {
+        guard tapline_receive_destinations(fd, family == .ipv6 ? 1 : 0) == 0 else {
+            throw NetError.system(call: "setsockopt(IP_PKTINFO)", errno: errno)
+        }
+    }
+
+    /// `recvfrom` without blocking, also filling `destination` with the address the
+    /// datagram was sent to (family AF_UNSPEC unless `receiveDestinations` was set).
+    /// Bytes received, or -1 with errno.
+    static func receiveDatagram(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, from address: inout sockaddr_storage,
+                                length: inout socklen_t, destination: inout sockaddr_storage) -> Int {
+        tapline_receive_datagram(fd, buffer.baseAddress, UInt(buffer.count), Int32(MSG_DONTWAIT), &address, &length, &destination)
+    }
+
+    /// `sendto` without blocking, from the address `source` when its family is IPv4 or
+    /// IPv6 (`tapline_send_datagram`). Bytes sent, or -1 with errno.
+    static func sendDatagram(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, to address: inout sockaddr_storage,
+                             length: socklen_t, from source: inout sockaddr_storage) -> Int {
+        tapline_send_datagram(fd, bytes.baseAddress, UInt(bytes.count), Int32(MSG_DONTWAIT), &address, length, &source)
+    }
+
     /// Names the calling thread (shown by `top -H`, gdb); at most 15 bytes are kept.
     static func setCurrentThreadName(_ name: String) {
         tapline_set_thread_name(name)

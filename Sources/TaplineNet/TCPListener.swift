@@ -92,16 +92,20 @@ public final class TCPListener {
 
     /// Binds and listens on `loops[0]`; accepted connections go to `loops` in
     /// turn, and `onAccept` runs on the loop of each one. Throws `.addressInUse`
-    /// when the address is taken.
+    /// when the address is taken. With `transparent` the socket is a TPROXY one
+    /// (`LinuxSyscalls.makeTransparent`): it takes connections the kernel's `tproxy`
+    /// sent it, each accepted with its original destination as its local address.
     public convenience init(distributingTo loops: [EventLoop], address: SocketAddress, backlog: Int32 = 1024,
+                            transparent: Bool = false,
                             onRefusals: (@Sendable (AcceptRefusals) -> Void)? = nil,
                             onAccept: @escaping @Sendable (TCPConnection) -> Void) throws(NetError) {
         precondition(!loops.isEmpty, "TCPListener needs at least one loop to hand connections to")
-        try self.init(loop: loops[0], targets: loops, address: address, backlog: backlog,
+        try self.init(loop: loops[0], targets: loops, address: address, backlog: backlog, transparent: transparent,
                       onRefusals: onRefusals, onAccept: onAccept, onAcceptElsewhere: onAccept)
     }
 
     private init(loop: EventLoop, targets: [EventLoop], address: SocketAddress, backlog: Int32,
+                 transparent: Bool = false,
                  onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                  onAccept: @escaping (TCPConnection) -> Void,
                  onAcceptElsewhere: (@Sendable (TCPConnection) -> Void)?,
@@ -109,6 +113,7 @@ public final class TCPListener {
         let fd = try SocketOps.makeTCPSocket(address.family)
         do throws(NetError) {
             try SocketOps.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, call: "setsockopt(SO_REUSEADDR)")
+            if transparent { try LinuxSyscalls.makeTransparent(fd, family: address.family) }
             let rc = address.withSockAddr { bind(fd, $0, $1) }
             if rc != 0 {
                 let code = errno

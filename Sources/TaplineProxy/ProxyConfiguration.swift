@@ -50,6 +50,10 @@ public struct ProxyConfiguration: Sendable {
     /// (`tapline run --transparent`: the command's namespace, whose nftables rules
     /// redirect to it); nil: Tapline's own namespace.
     public var transparentNetworkNamespace: String?
+    /// The transparent listeners take connections sent by an nftables `tproxy` rule
+    /// (IP_TRANSPARENT; the original destination is the accepted socket's local
+    /// address). False: `redirect` only (`SO_ORIGINAL_DST`).
+    public var transparentListenersTakeTPROXY = false
     /// The SOCKS5 listener requires this username and password (`--socks5-auth USER:PASS`).
     public var socks5Credentials: SOCKS5Credentials?
     /// Add X-Forwarded-For/-Proto/-Host in reverse mode (`--no-forwarded-headers` clears it).

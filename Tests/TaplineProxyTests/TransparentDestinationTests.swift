@@ -31,4 +31,18 @@ final class TransparentDestinationTests: XCTestCase {
         let other = TransparentDestination.resolve(original: try address("10.9.9.9:8080"), listener: listener, ownListeners: own)
         XCTAssertEqual(try other.get(), try address("10.9.9.9:8080"))
     }
+
+    func testTheOriginalDestinationIsTheNATRecordElseATproxiedSocketsLocalAddress() throws {
+        let listener = try address("127.0.0.1:9090")
+        // redirect: the kernel's NAT record, whatever the local address (the listener's).
+        XCTAssertEqual(TransparentDestination.original(natOriginal: try address("10.1.2.3:443"), acceptedLocal: listener,
+                                                       listener: listener), try address("10.1.2.3:443"))
+        // tproxy: no NAT record; the accepted socket's local address is what the client addressed (IPv4 and IPv6).
+        for local in ["10.1.2.3:443", "[2001:db8::5]:8443"] {
+            XCTAssertEqual(TransparentDestination.original(natOriginal: nil, acceptedLocal: try address(local), listener: listener),
+                           try address(local))
+        }
+        // Neither: the client connected to the listener itself.
+        XCTAssertNil(TransparentDestination.original(natOriginal: nil, acceptedLocal: listener, listener: listener))
+    }
 }

@@ -260,12 +260,18 @@ def tapline_namespaces() -> set[str]:
     return {line.split()[0] for line in sh("ip", "netns", "list").splitlines() if line.startswith("tapline-run-")}
 
 
+def host_network_state() -> tuple:
+    """The host's nftables ruleset, tapline namespaces, policy rules and routes (IPv4 and IPv6)."""
+    return (sh("nft", "list", "ruleset"), tapline_namespaces(), sh("ip", "rule"), sh("ip", "-6", "rule"),
+            sh("ip", "route", "show", "table", "all"), sh("ip", "-6", "route", "show", "table", "all"))
+
+
 @pytest.fixture
 def host_ruleset(root_with_ip_and_nft):
-    """The host's nftables ruleset and namespaces must be the same after the test."""
-    before = sh("nft", "list", "ruleset"), tapline_namespaces()
+    """The host's nftables ruleset, namespaces, policy rules and routes must be the same after the test."""
+    before = host_network_state()
     yield
-    assert (sh("nft", "list", "ruleset"), tapline_namespaces()) == before
+    assert host_network_state() == before
 
 
 def test_run_transparent_captures_a_client_that_ignores_proxies(tmp_path, host_ruleset, https_origin, test_ca):
@@ -308,6 +314,9 @@ def test_a_killed_runs_namespace_is_removed_by_the_next_run(tmp_path, host_rules
     try:
         wait_until(ready.exists, 20, message="the command started in its namespace")
         assert stale in tapline_namespaces()
+        # The interception lives in the namespace: its tproxy rules and `local` default route.
+        assert "tproxy" in sh("ip", "netns", "exec", stale, "nft", "list", "ruleset")
+        assert "local default dev lo" in sh("ip", "-n", stale, "route", "show", "table", "local")
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         proc.kill()
         proc.wait(timeout=10)

@@ -37,6 +37,27 @@ int tapline_open_direct(const char *path, int flags, unsigned int mode);
 /// Glibc's headers do not declare. Fills `address` (length in `*length`);
 /// 0 or -1 with errno (ENOENT: the connection was not NATed).
 int tapline_original_destination(int fd, struct sockaddr_storage *address, socklen_t *length);
+/// Makes the not yet bound socket `fd` a TPROXY socket: IP_TRANSPARENT (IPv4) or
+/// IPV6_TRANSPARENT (`ipv6` nonzero), so it may take connections and datagrams the
+/// kernel's `tproxy` sent it for any destination, and send from such an address.
+/// Needs CAP_NET_ADMIN. 0 or -1 with errno.
+int tapline_make_transparent(int fd, int ipv6);
+/// Asks for each datagram's destination address with it (IP_PKTINFO, or
+/// IPV6_RECVPKTINFO when `ipv6` is nonzero). 0 or -1 with errno.
+int tapline_receive_destinations(int fd, int ipv6);
+/// recvfrom, also filling `destination` with the address the datagram was sent to
+/// (port 0; family AF_UNSPEC when the socket does not report it:
+/// `tapline_receive_destinations`). Bytes received, or -1 with errno.
+long tapline_receive_datagram(int fd, void *buffer, unsigned long capacity, int flags,
+                              struct sockaddr_storage *from, socklen_t *from_length,
+                              struct sockaddr_storage *destination);
+/// sendto, from the address `source` (its port ignored: the socket's own) when its
+/// family is AF_INET or AF_INET6 (IP_PKTINFO / IPV6_PKTINFO): a reply comes from the
+/// address the query was sent to. A non-local source needs a transparent socket.
+/// Bytes sent, or -1 with errno.
+long tapline_send_datagram(int fd, const void *buffer, unsigned long length, int flags,
+                           const struct sockaddr_storage *to, socklen_t to_length,
+                           const struct sockaddr_storage *source);
 /// Moves the calling thread into the network namespace whose file (/run/netns/NAME,
 /// /proc/PID/ns/net) is open as `fd`: setns(fd, CLONE_NEWNET). 0 or -1 with errno.
 int tapline_enter_network_namespace(int fd);

@@ -90,11 +90,15 @@ public final class ProxyServer: @unchecked Sendable {
             // Loop detection needs every listener's bound address, known only once all are bound.
             let ownAddresses = BoundListenerAddresses()
             for transparentAddress in configuration.transparentListenAddresses {
+                // Its own bound address, known once bound: a `tproxy`ed connection's local address is its destination.
+                let bound = BoundListenerAddresses()
                 let listener = try Self.listen(on: transparentAddress, inNetworkNamespace: configuration.transparentNetworkNamespace,
+                                               transparent: configuration.transparentListenersTakeTPROXY,
                                                group: group, onRefusals: reportRefusals) { connection in
                     Self.acceptTransparent(connection, context: contexts[connection.loop.index].value,
-                                           ownListeners: ownAddresses.all)
+                                           listener: bound.all.first ?? connection.localAddress, ownListeners: ownAddresses.all)
                 }
+                bound.all = [listener.localAddress]
                 listeners.append(listener)
                 transparent.append(listener)
             }
@@ -118,11 +122,12 @@ public final class ProxyServer: @unchecked Sendable {
         transparentBoundAddresses = transparent.map(\.localAddress)
     }
 
-    private static func listen(on address: SocketAddress, group: EventLoopGroup,
+    private static func listen(on address: SocketAddress, transparent: Bool = false, group: EventLoopGroup,
                                onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                                accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
         do {
-            return try TCPListener(distributingTo: group.loops, address: address, onRefusals: onRefusals, onAccept: accept)
+            return try TCPListener(distributingTo: group.loops, address: address, transparent: transparent,
+                                   onRefusals: onRefusals, onAccept: accept)
         } catch {
             throw .cannotListen(address.description, error.description)
         }
@@ -130,16 +135,19 @@ public final class ProxyServer: @unchecked Sendable {
 
     /// A listener whose socket is opened inside the network namespace at `namespace`
     /// (`/run/netns/NAME`; nil: ours). Only the socket lives there; its connections
-    /// run on the loops like any other.
-    private static func listen(on address: SocketAddress, inNetworkNamespace namespace: String?, group: EventLoopGroup,
-                               onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
+    /// run on the loops like any other. `transparent`: a TPROXY socket (`TCPListener`).
+    private static func listen(on address: SocketAddress, inNetworkNamespace namespace: String?, transparent: Bool,
+                               group: EventLoopGroup, onRefusals: (@Sendable (AcceptRefusals) -> Void)?,
                                accept: @escaping @Sendable (TCPConnection) -> Void) throws(ProxyError) -> TCPListener {
-        guard let namespace else { return try listen(on: address, group: group, onRefusals: onRefusals, accept: accept) }
+        guard let namespace else {
+            return try listen(on: address, transparent: transparent, group: group, onRefusals: onRefusals, accept: accept)
+        }
         let opened: Result<TCPListener, ProxyError>
         do {
             opened = try NetworkNamespace.withEntered(namespace) {
                 do throws(ProxyError) {
-                    return .success(try listen(on: address, group: group, onRefusals: onRefusals, accept: accept))
+                    return .success(try listen(on: address, transparent: transparent, group: group,
+                                               onRefusals: onRefusals, accept: accept))
                 } catch {
                     return .failure(error)
                 }
@@ -159,14 +167,15 @@ public final class ProxyServer: @unchecked Sendable {
         handler.start()
     }
 
-    /// A connection the kernel redirected to the transparent listener: the CONNECT path
-    /// to its original destination, or refused (recorded, closed) when it has none or
-    /// that is one of our own listeners.
+    /// A connection the kernel redirected (`redirect` or `tproxy`) to the transparent
+    /// listener bound to `listener`: the CONNECT path to its original destination, or
+    /// refused (recorded, closed) when it has none or that is one of our own listeners.
     private static func acceptTransparent(_ connection: TCPConnection, context: ProxyContext,
-                                          ownListeners: [SocketAddress]) {
-        guard let info = open(connection, context: context) else { return }
-        let resolved = TransparentDestination.resolve(original: connection.originalDestination(),
-                                                      listener: connection.localAddress, ownListeners: ownListeners)
+                                          listener: SocketAddress, ownListeners: [SocketAddress]) {
+        guard let info = open(connection, context: context, listener: listener) else { return }
+        let original = TransparentDestination.original(natOriginal: connection.originalDestination(),
+                                                       acceptedLocal: connection.localAddress, listener: listener)
+        let resolved = TransparentDestination.resolve(original: original, listener: listener, ownListeners: ownListeners)
         switch resolved {
         case .success(let destination):
             let tunnel = ConnectTunnelHandler(context: context, client: PlainStream(connection: connection), info: info,
@@ -174,16 +183,18 @@ public final class ProxyServer: @unchecked Sendable {
             context.register(tunnel, for: connection)
             tunnel.start(initialBytes: [])
         case .failure(let refusal):
-            context.recordRefusedConnection(info, scheme: "tcp", authority: connection.localAddress.description,
+            context.recordRefusedConnection(info, scheme: "tcp", authority: listener.description,
                                             error: FlowError(.badRequest, refusal.description))
             context.warn(refusal.description)
             connection.close()
         }
     }
 
-    /// Takes a new client connection on: its watermarks, its id, `connectionOpened`.
-    /// Nil (and closed) while shutting down.
-    private static func open(_ connection: TCPConnection, context: ProxyContext) -> ClientConnectionInfo? {
+    /// Takes a new client connection on: its watermarks, its id, `connectionOpened`
+    /// naming `listener` (nil: the connection's local address, which is the listener's
+    /// unless the connection was `tproxy`ed). Nil (and closed) while shutting down.
+    private static func open(_ connection: TCPConnection, context: ProxyContext,
+                             listener: SocketAddress? = nil) -> ClientConnectionInfo? {
         if context.isShuttingDown {
             connection.close()
             return nil
@@ -193,7 +204,7 @@ public final class ProxyServer: @unchecked Sendable {
         let info = ClientConnectionInfo(id: ConnectionID(context.connectionIDs.next()),
                                         address: connection.remoteAddress, scheme: "http")
         context.record(.connectionOpened(connection: info.id, client: connection.remoteAddress.description,
-                                         listener: connection.localAddress.description, time: .now()))
+                                         listener: (listener ?? connection.localAddress).description, time: .now()))
         return info
     }
 

@@ -14,7 +14,7 @@ def upper_case_echo(host: str) -> Iterator[int]:
     sends with its upper-case copy until that client closes; connections are served
     one after another on one daemon thread. Yields the port; on exit the listener is
     closed and the thread joined."""
-    listener = socket.socket()
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     listener.bind((host, 0))
     listener.listen(4)
 
