@@ -13,8 +13,9 @@ h2c connection, 1 and 16 calls in flight, to two servers:
 
 Each server is measured direct and through `tapline proxy --reverse h2c://SERVER` (h2c
 both legs) with capture on: every call's request, response and one `grpcMessage` line per
-message are recorded. The proxy takes no schema: messages are decoded when a session is
-read (`tapline show --proto`), never in the proxy, so schemas cannot slow it.
+message are recorded, and the proxy is given the schemas (`--proto proto/`), as the issue
+asks. It only validates them at start-up and keeps a copy in the session: messages are
+decoded when a session is read (`tapline show`), never in the proxy.
 
 The floor of any proxy: nghttpx (nghttp2-proxy) as an h2c reverse proxy in front of the
 same server (`-f 'HOST,PORT;no-tls' -b 'HOST,PORT;;proto=h2'`, one worker, no capture),
@@ -102,7 +103,8 @@ def main() -> int:
         def start_proxy(upstream_port: int, capture: Path) -> tuple[subprocess.Popen, int]:
             port = free_port()
             proc = spawn([args.bin, "proxy", "--listen", f"{HOST}:{port}", "--quiet", "--threads", str(args.threads),
-                          "--reverse", f"h2c://{HOST}:{upstream_port}", "--capture", str(capture)],
+                          "--reverse", f"h2c://{HOST}:{upstream_port}", "--capture", str(capture),
+                          "--proto", str(Path(__file__).resolve().parents[1] / "proto")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
             wait_for_port(port, proc)
             return proc, port
