@@ -14,9 +14,9 @@ import TaplineReplay
 enum ReplayCommand {
     static let usage = """
     usage: tapline replay SESSION [--target URL] [--keep-host] [--map-host OLD=NEW]... [--filter EXPR] [--flow N,M]
-                                  [--concurrency N] [--threads N] [--pace none|recorded] [--speed X] [--rate R] [--repeat K]
-                                  [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture] [--capture DIR]
-                                  [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
+                                  [--concurrency N] [--threads N] [--pace none|recorded] [--speed X] [--rate R]
+                                  [--repeat K] [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture]
+                                  [--capture DIR] [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
                                   [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
                                   [--proto PATH]... [--proto-path DIR]... [--descriptor-set FILE]... [--reflect URL]
                                   [--edit FLOW=FILE.json]...
