@@ -204,6 +204,7 @@ final class ReplayRunner {
         timer?.cancel()
         timer = nil
         context.source.closeAll()
+        context.collector.closeSourceFiles()
         context.sink.flush()
         let completion = self.completion
         self.completion = nil
