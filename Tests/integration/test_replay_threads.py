@@ -57,4 +57,4 @@ def test_threads_is_checked(tapline):
         origin.stop()
     p = replay(tapline.started[0], source, "--threads", "0")
     assert p.returncode == 2, describe(p)
-    assert "--threads" in p.stderr, describe(p)
+    assert "--threads takes a whole number from 1 to 256, not \"0\"" in p.stderr, describe(p)
