@@ -14,9 +14,9 @@ import TaplineReplay
 enum ReplayCommand {
     static let usage = """
     usage: tapline replay SESSION [--target URL] [--keep-host] [--map-host OLD=NEW]... [--filter EXPR] [--flow N,M]
-                                  [--concurrency N] [--pace none|recorded] [--speed X] [--rate R] [--repeat K]
-                                  [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture] [--capture DIR]
-                                  [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
+                                  [--concurrency N] [--threads N] [--pace none|recorded] [--speed X] [--rate R]
+                                  [--repeat K] [--timeout SECONDS] [--insecure] [--upstream-ca FILE] [--no-capture]
+                                  [--capture DIR] [--report FILE.json] [--junit FILE.xml] [--allow-truncated]
                                   [--ignore-header NAME]... [--ignore-path POINTER]... [--slower-than X]
                                   [--proto PATH]... [--proto-path DIR]... [--descriptor-set FILE]... [--reflect URL]
                                   [--edit FLOW=FILE.json]...
@@ -35,6 +35,8 @@ enum ReplayCommand {
       --filter EXPR          replay only the flows matching EXPR (see docs/filters.md)
       --flow N,M             replay only these flow ids
       --concurrency N        recorded connections replayed at once (default 1; --pace none)
+      --threads N            event loop threads the connections are spread over (default: one per core;
+                             at most --concurrency; one with --pace recorded or --rate)
       --pace none|recorded   none: each connection's flows back to back (default); recorded: at the
                              recorded start offsets
       --speed X              --pace recorded: X times as fast (default 1)
@@ -72,6 +74,8 @@ enum ReplayCommand {
         var filter = FlowFilter.all
         var flowIDs: Set<UInt64>?
         var pacing = ReplayPacing()
+        /// Event loops at most (`ReplayRunnerGroup.loopCount`).
+        var threads = 1
         var timeoutSeconds = 30
         var client = HTTPClientConfiguration()
         var noCapture = false
@@ -210,6 +214,7 @@ enum ReplayCommand {
         let concurrency = try args.integer("--concurrency", range: 1...10_000) ?? 1
         request.pacing = ReplayPacing(pace: pace, speed: speed, flowsPerSecond: rate, repeatCount: repeatCount,
                                       concurrency: concurrency)
+        request.threads = try args.integer("--threads", range: 1...256) ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         request.timeoutSeconds = try args.integer("--timeout", range: 1...86_400) ?? 30
         request.client.verifyCertificates = !args.flag("--insecure")
         if let file = try args.value("--upstream-ca") {
@@ -267,29 +272,29 @@ enum ReplayCommand {
     /// finished and the notes on flows sent otherwise than recorded (`ReplayRunner.notes`) are written.
     private static func send(_ plan: ReplayPlan, request: Request, recorder: any FlowRecorder,
                              sessionDirectory: String) throws(NetError) -> ReplayResult {
-        let group = try EventLoopGroup(threads: 1)
+        let threads = ReplayRunnerGroup.loopCount(threads: request.threads, plan: plan, pacing: request.pacing)
+        let group = try EventLoopGroup(threads: threads)
         defer { group.shutdown() }
         let loop = group.loops[0]
         let progressLine = ReplayProgressLine(enabled: isatty(2) == 1)
-        let runner = ReplayRunner(plan: plan, pacing: request.pacing,
-                                  connector: UpstreamConnector(loop: loop, configuration: request.client),
-                                  recorder: recorder, sessionDirectory: sessionDirectory,
-                                  diff: SessionDiff(options: request.diff),
-                                  keepsEqualOutcomes: request.reportPath != nil || request.junitPath != nil,
-                                  responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
-                                  onProgress: progressLine.update)
+        let runners = ReplayRunnerGroup(plan: plan, pacing: request.pacing, loops: group.loops,
+                                        connector: { UpstreamConnector(loop: $0, configuration: request.client) },
+                                        recorder: recorder, sessionDirectory: sessionDirectory,
+                                        diff: SessionDiff(options: request.diff),
+                                        keepsEqualOutcomes: request.reportPath != nil || request.junitPath != nil,
+                                        responseTimeoutMilliseconds: request.timeoutSeconds * 1_000,
+                                        onProgress: progressLine.update)
         let done = DispatchSemaphore(value: 0)
-        let bound = LoopBound(runner, loop: loop)
-        loop.execute { bound.value.start { done.signal() } }
+        runners.start { done.signal() }
         done.wait()
         let finished = LoopBound(progressLine, loop: loop)
         let lineDone = DispatchSemaphore(value: 0)
         loop.execute {
             finished.value.finish()
-            for note in bound.value.notes { StandardError.writeLine("tapline replay: \(note)") }
+            for note in runners.notes { StandardError.writeLine("tapline replay: \(note)") }
             lineDone.signal()
         }
         lineDone.wait()
-        return runner.result(skipped: plan.skipped)
+        return runners.result(skipped: plan.skipped)
     }
 }

@@ -4,7 +4,7 @@
 /// `CapturedBody.write(to:)` pushes everything at once.
 ///
 /// Memory: one chunk at a time (at most `maxBytes` of one `next`) and one open segment
-/// file, whatever the body's size.
+/// file, whatever the body's size (none of its own when it reads through `sharedFiles`).
 ///
 /// Thread ownership: a reference owned by one caller at a time (it holds an open file).
 public final class CapturedBodyReader {
@@ -13,11 +13,16 @@ public final class CapturedBodyReader {
     private var extentIndex = 0
     private var offsetInExtent: UInt64 = 0
     private var openSegment: (number: Int, file: CaptureFile)?
+    /// Where segment files come from when they are shared (their owner closes them), else nil.
+    private let sharedFiles: CaptureSegmentFiles?
     /// Stored bytes handed out so far.
     public private(set) var bytesRead: UInt64 = 0
 
-    public init(_ body: CapturedBody) {
+    /// - Parameter sharedFiles: open segment files to read through (of the reader's thread),
+    ///   instead of opening the body's own.
+    public init(_ body: CapturedBody, sharedFiles: CaptureSegmentFiles? = nil) {
         self.body = body
+        self.sharedFiles = sharedFiles
     }
 
     /// True once every stored byte was handed out.
@@ -35,9 +40,15 @@ public final class CapturedBodyReader {
         guard extentIndex < body.extents.count, maxBytes > 0 else { return [] }
         let extent = body.extents[extentIndex]
         if openSegment?.number != extent.segment {
-            openSegment?.file.close()
-            openSegment = (extent.segment, try CaptureFile.openForReading(
-                CaptureBatchWriter.segmentPath(directory: body.sessionDirectory, number: extent.segment)))
+            close()
+            let path = CaptureBatchWriter.segmentPath(directory: body.sessionDirectory, number: extent.segment)
+            let file: CaptureFile
+            if let sharedFiles {
+                file = try sharedFiles.file(path)
+            } else {
+                file = try CaptureFile.openForReading(path)
+            }
+            openSegment = (extent.segment, file)
         }
         guard let file = openSegment?.file else { return [] }
         let want = Int(min(UInt64(maxBytes), extent.length - offsetInExtent))
@@ -55,9 +66,9 @@ public final class CapturedBodyReader {
         return chunk
     }
 
-    /// Closes the segment file (also done when the reader goes away).
+    /// Closes the segment file (also done when the reader goes away); a shared one stays open.
     public func close() {
-        openSegment?.file.close()
+        if sharedFiles == nil { openSegment?.file.close() }
         openSegment = nil
     }
 }

@@ -13,7 +13,8 @@
 /// are not read again).
 ///
 /// Thread ownership: built on the thread that streamed the session; then read by one
-/// thread at a time (it keeps events.jsonl open and its buffer between reads).
+/// thread at a time (it keeps events.jsonl open and its buffer between reads); another
+/// thread reads through a reader of its own (`makeReader`).
 public final class CapturedFlowIndex {
     /// Most bytes from a flow's first line to the end of its last read in one `pread`.
     static let spanLimit = 64 << 10
@@ -99,6 +100,17 @@ public final class CapturedFlowIndex {
             filled += n
         }
         bufferStart = offset
+    }
+
+    /// Another reader of the same flows, for another thread: the line ranges are shared
+    /// (arrays copied on write, and no index writes them once streamed), the events.jsonl
+    /// descriptor and the read buffer are its own.
+    public func makeReader() -> CapturedFlowIndex {
+        let reader = CapturedFlowIndex(directory: directory)
+        reader.lineOffsets = lineOffsets
+        reader.lineLengths = lineLengths
+        reader.flowEnds = flowEnds
+        return reader
     }
 
     /// Closes events.jsonl and lets the buffer go (also done when the index goes away).

@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// A `Content-Type` value taken apart: `application/json; charset=utf-8` ->
 /// type `application`, subtype `json`, parameters. Lowercased type and
 /// subtype; parameter names lowercased, values unquoted. A value type.
@@ -50,8 +52,8 @@ public struct MediaType: Sendable, Equatable {
 }
 
 extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    var trimmed: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
+    /// Without leading and trailing spaces and tabs. (Not through `reversed()`: a `String`
+    /// built from a reversed view goes character by character, and a replay parses a
+    /// `Content-Type` or two per flow: it took a sixth of its CPU time.)
+    var trimmed: String { String(trimmingASCIIWhitespace()) }
 }

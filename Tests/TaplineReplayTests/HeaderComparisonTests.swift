@@ -28,6 +28,17 @@ final class HeaderComparisonTests: XCTestCase {
         ])
     }
 
+    /// The same names in the same order (decided on the bytes): only a compared field's value can differ.
+    func testSameFieldsInOrderDifferOnlyInComparedValues() {
+        let a = HTTPHeaders([("Date", "Mon"), ("Content-Type", "text/plain"), ("X-Feature", "on")])
+        let later = HTTPHeaders([("Date", "Tue"), ("Content-Type", "text/plain"), ("X-Feature", "on")])
+        XCTAssertEqual(HeaderComparison().differences(a, later), [])
+        let changed = HTTPHeaders([("Date", "Mon"), ("Content-Type", "text/plain"), ("X-Feature", "off")])
+        XCTAssertEqual(HeaderComparison().differences(a, changed),
+                       [FieldDifference(name: "x-feature", removed: ["on"], added: ["off"])])
+        XCTAssertEqual(HeaderComparison(ignoredNames: ["x-feature"]).differences(a, changed), [])
+    }
+
     func testDefaultIgnoredFieldsAndSetCookieValues() {
         let a = HTTPHeaders([("Date", "Mon"), ("Server", "a"), ("Content-Length", "10"), ("ETag", "\"1\""), ("Age", "1"),
                              ("X-Request-Id", "r1"), ("Set-Cookie", "sid=abc; Path=/")])

@@ -28,7 +28,7 @@ final class ReplayedResponseBodyTests: XCTestCase {
     }
 
     private func replay(_ bytes: [UInt8], against source: CapturedBody, chunk: Int, limit: Int = 1 << 20) -> ReplayedResponseBody {
-        let body = ReplayedResponseBody(source: source, limit: limit)
+        let body = ReplayedResponseBody(source: source, limit: limit, sourceFiles: CaptureSegmentFiles())
         var start = 0
         while start < bytes.count {
             body.append(bytes[start..<min(start + chunk, bytes.count)])
@@ -113,7 +113,9 @@ final class ReplayEvaluationTests: XCTestCase {
     private func add(_ evaluation: inout ReplayEvaluation, _ source: CapturedFlow, _ replay: CapturedFlow,
                      firstRound: Bool = true) {
         evaluation.add(source: source, replay: replay,
-                       responseBody: ReplayedResponseBody(source: source.responseBody, limit: 1 << 20), firstRound: firstRound)
+                       responseBody: ReplayedResponseBody(source: source.responseBody, limit: 1 << 20,
+                                                          sourceFiles: CaptureSegmentFiles()),
+                       firstRound: firstRound)
     }
 
     func testEqualFlowsAreCountedAndOnlyDifferingOnesKeptUnlessAReportListsThem() {

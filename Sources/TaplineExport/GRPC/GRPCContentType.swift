@@ -13,7 +13,10 @@ public struct GRPCContentType: Sendable, Equatable {
 
     /// Nil when `contentType` is not a gRPC or gRPC-Web media type (parameters ignored).
     public init?(_ contentType: String?) {
-        guard let media = MediaType(contentType), media.type == "application" else { return nil }
+        // Most bodies are not gRPC: those are told apart before the media type is taken
+        // apart (a replay asks for every flow).
+        guard let contentType, Self.startsLikeGRPC(contentType),
+              let media = MediaType(contentType), media.type == "application" else { return nil }
         let halves = media.subtype.split(separator: "+", maxSplits: 1)
         switch halves.first {
         case "grpc": (framing, isBase64) = (.grpc, false)
@@ -22,6 +25,16 @@ public struct GRPCContentType: Sendable, Equatable {
         default: return nil
         }
         isJSON = halves.count == 2 && halves[1] == "json"
+    }
+
+    /// Whether `contentType`, past leading spaces and tabs, starts with `application/grpc`
+    /// (ASCII case-insensitively), as every media type `init` takes does.
+    private static func startsLikeGRPC(_ contentType: String) -> Bool {
+        contentType.utf8.withContiguousStorageIfAvailable { bytes in
+            let start = bytes.firstIndex { $0 != 0x20 && $0 != 0x09 } ?? bytes.endIndex
+            let prefix = UnsafeBufferPointer(rebasing: bytes[start..<min(start + 16, bytes.endIndex)])
+            return HTTPHeaders.bytesEqualIgnoringCase(prefix, "application/grpc")
+        } ?? true
     }
 
     /// `grpc`, `grpc-web` or `grpc-web-text`, as `show` names the protocol.

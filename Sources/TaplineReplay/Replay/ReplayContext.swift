@@ -6,7 +6,8 @@ import TaplineNet
 /// the replayed flows are recorded, and the id counters of the new session.
 ///
 /// Invariant: flow and connection ids are handed out once each, from 1, in the order
-/// flows are dispatched. The sink is flushed once per loop iteration that recorded
+/// flows are dispatched (`ReplaySessionIDs`, shared by the contexts of every loop of
+/// one replay, `ReplayRunnerGroup`). The sink is flushed once per loop iteration that recorded
 /// something (`recorded`).
 ///
 /// Thread ownership: confined to `loop`; owned by the `ReplayRunner`.
@@ -28,13 +29,13 @@ final class ReplayContext {
     private let recorder: any FlowRecorder
     /// What waits for the recorder to drain, run together on the loop when it did.
     private var drainWaiters: [() -> Void] = []
-    private var lastFlowID: UInt64 = 0
-    private var lastConnectionID: UInt64 = 0
+    private let ids: ReplaySessionIDs
     private var flushScheduled = false
 
     init(loop: EventLoop, source: any UpstreamLegSource, recorder: any FlowRecorder, collector: ReplayedFlowCollector,
-         responseTimeoutMilliseconds: Int, recordedPaceSpeed: Double?) {
+         responseTimeoutMilliseconds: Int, recordedPaceSpeed: Double?, ids: ReplaySessionIDs) {
         self.recorder = recorder
+        self.ids = ids
         self.recordedPaceSpeed = recordedPaceSpeed
         self.loop = loop
         self.source = source
@@ -63,15 +64,9 @@ final class ReplayContext {
         }
     }
 
-    func nextFlowID() -> FlowID {
-        lastFlowID += 1
-        return FlowID(lastFlowID)
-    }
+    func nextFlowID() -> FlowID { ids.nextFlowID() }
 
-    func nextConnectionID() -> ConnectionID {
-        lastConnectionID += 1
-        return ConnectionID(lastConnectionID)
-    }
+    func nextConnectionID() -> ConnectionID { ids.nextConnectionID() }
 
     /// A flow goes otherwise than recorded: `text` says how and why (`ReplayNotes`).
     func note(_ text: String) {

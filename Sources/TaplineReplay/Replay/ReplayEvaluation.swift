@@ -115,6 +115,26 @@ public struct ReplayEvaluation {
         }
     }
 
+    /// Takes in what `other` (another loop's share of the same replay, `ReplayRunnerGroup`)
+    /// found: its outcomes, equal count and latency samples. (Each share kept differences
+    /// for at most `detailedFlowLimit` of its flows.)
+    mutating func merge(_ other: ReplayEvaluation) {
+        outcomes += other.outcomes
+        unlistedEqualCount += other.unlistedEqualCount
+        for endpoint in other.endpoints {
+            guard let samples = other.latency[endpoint] else { continue }
+            if var mine = latency[endpoint] {
+                mine.count += samples.count
+                mine.recorded += samples.recorded
+                mine.replayed += samples.replayed
+                latency[endpoint] = mine
+            } else {
+                endpoints.append(endpoint)
+                latency[endpoint] = samples
+            }
+        }
+    }
+
     /// The outcomes in replay flow order, with `skipped` and the latency table. Call once,
     /// at the end: the outcomes and samples move into the result (sorted in place).
     public mutating func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {

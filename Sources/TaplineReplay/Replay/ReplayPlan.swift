@@ -11,6 +11,9 @@ import TaplineWire
 /// A plan streamed from a session (`stream`) holds no flow: per item, its place in the
 /// session's `CapturedFlowIndex` (4 bytes) and its schedule entry (~24 bytes); `item`
 /// reads the flow again when it is sent. A plan made of flows (`init(flows:...)`) holds them.
+///
+/// Thread ownership: a streamed plan's `item` reads through its index, one thread at a
+/// time; a plan for another thread is `withOwnReader()`.
 public struct ReplayPlan {
     /// Where the items' flows are.
     private enum Items {
@@ -20,7 +23,7 @@ public struct ReplayPlan {
         case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32])
     }
 
-    private let storage: Items
+    private var storage: Items
     private let rules: ReplayTargetRules
     public let skipped: [ReplaySkippedFlow]
     /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
@@ -154,6 +157,15 @@ public struct ReplayPlan {
             }
             return Self.item(flow, request: try ReplayRequestRewriter.request(for: flow, rules: rules))
         }
+    }
+
+    /// The same plan reading its flows again through a reader of its own
+    /// (`CapturedFlowIndex.makeReader`), for another thread.
+    public func withOwnReader() -> ReplayPlan {
+        guard case .indexed(let index, let ids, let positions) = storage else { return self }
+        var copy = self
+        copy.storage = .indexed(index.makeReader(), ids: ids, positions: positions)
+        return copy
     }
 
     /// The source flow id of item `number`.

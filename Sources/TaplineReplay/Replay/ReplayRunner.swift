@@ -4,8 +4,9 @@ import TaplineHTTPClient
 import TaplineNet
 import TaplineWire
 
-/// Runs a `ReplayPlan` on one event loop: the `ReplayScheduler` says what to send
-/// when, a `ReplayConnection` per recorded connection and round sends it over legs
+/// Runs a `ReplayPlan`, or the share of its recorded connections `connections` names
+/// (`ReplayRunnerGroup` gives each loop one), on one event loop: the `ReplayScheduler`
+/// says what to send when, a `ReplayConnection` per recorded connection and round sends it over legs
 /// from a `PooledUpstreamLegSource` (the proxy's connector, TLS verification, pool
 /// and legs), and every replayed flow is recorded through `recorder` as the proxy
 /// records its flows.
@@ -24,7 +25,7 @@ import TaplineWire
 ///
 /// Thread ownership: created anywhere, then confined to `loop` from `start` on;
 /// `onProgress` and the completion run there.
-public final class ReplayRunner {
+final class ReplayRunner {
     /// The replay of one recorded connection in one round.
     private struct ConnectionKey: Hashable {
         let round: Int
@@ -53,17 +54,20 @@ public final class ReplayRunner {
     private var evaluation: ReplayEvaluation
 
     /// - Parameters:
+    ///   - connections: the indices of `plan.connections` this runner replays (nil: all of them).
     ///   - connector: the upstream connector (its loop is the loop the replay runs on).
     ///   - recorder: records the replay session, in `sessionDirectory`.
     ///   - diff: the rules each replayed flow is compared with its source by.
     ///   - keepsEqualOutcomes: keep an outcome for every equal flow (a report lists them), not only count them.
     ///   - responseTimeoutMilliseconds: how long a sent request waits for its response to start.
-    public init(plan: ReplayPlan, pacing: ReplayPacing, connector: UpstreamConnector, recorder: any FlowRecorder,
-                sessionDirectory: String, diff: SessionDiff, keepsEqualOutcomes: Bool, responseTimeoutMilliseconds: Int,
-                onProgress: @escaping (ReplayProgress) -> Void) {
+    ///   - ids: the replay session's ids, shared by the runners of one replay.
+    init(plan: ReplayPlan, connections: [Int]?, pacing: ReplayPacing, connector: UpstreamConnector,
+         recorder: any FlowRecorder, sessionDirectory: String, diff: SessionDiff, keepsEqualOutcomes: Bool,
+         responseTimeoutMilliseconds: Int, ids: ReplaySessionIDs, onProgress: @escaping (ReplayProgress) -> Void) {
         self.plan = plan
         evaluation = ReplayEvaluation(diff: diff, keepsEqualOutcomes: keepsEqualOutcomes)
-        scheduler = ReplayScheduler(connections: plan.connections, pacing: pacing)
+        let share = connections.map { $0.map { plan.connections[$0] } } ?? plan.connections
+        scheduler = ReplayScheduler(connections: share, pacing: pacing)
         self.recorder = recorder
         self.onProgress = onProgress
         progress = ReplayProgress(total: scheduler.totalDispatches)
@@ -74,20 +78,29 @@ public final class ReplayRunner {
                                                   limit: diff.options.bodyLimit)
             return ReplayContext(loop: connector.loop, source: source, recorder: recorder, collector: collector,
                                  responseTimeoutMilliseconds: responseTimeoutMilliseconds,
-                                 recordedPaceSpeed: pacing.pace == .recorded ? pacing.speed : nil)
+                                 recordedPaceSpeed: pacing.pace == .recorded ? pacing.speed : nil,
+                                 ids: ids)
         }
     }
 
-    /// What the replay found: every flow against its source, `skipped`, and the latency
-    /// table. Call once, after the completion ran (from any thread: the loop is done with
-    /// the runner then); the outcomes move into the result.
-    public func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
-        let lost = unreadable.map { entry in
+    /// What the replay found: the comparisons and the items that could not be read again,
+    /// moved out (`ReplayRunnerGroup.result` merges every runner's). Call once, after the
+    /// completion ran, from any thread (the loop is done with the runner then).
+    func takeFindings() -> (evaluation: ReplayEvaluation, lost: [ReplaySkippedFlow]) {
+        var taken = ReplayEvaluation(diff: evaluation.diff, keepsEqualOutcomes: evaluation.keepsEqualOutcomes)
+        swap(&taken, &evaluation)
+        let lost = lostItems
+        unreadable = []
+        return (taken, lost)
+    }
+
+    /// Items that could not be read again when their turn came, as skipped flows.
+    private var lostItems: [ReplaySkippedFlow] {
+        unreadable.map { entry in
             ReplaySkippedFlow(source: CapturedFlow(id: entry.source, connection: ConnectionID(0), kind: .http, scheme: "http",
                                                    authority: "", started: Timestamp(microseconds: 0), sessionDirectory: ""),
                               reason: entry.reason)
         }
-        return evaluation.result(skipped: skipped + lost)
     }
 
     /// Starts sending; `completion` runs once every flow is finished. Call on the connector's loop.
@@ -191,6 +204,7 @@ public final class ReplayRunner {
         timer?.cancel()
         timer = nil
         context.source.closeAll()
+        context.collector.closeSourceFiles()
         context.sink.flush()
         let completion = self.completion
         self.completion = nil

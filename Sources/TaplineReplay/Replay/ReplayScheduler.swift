@@ -67,16 +67,15 @@ public struct ReplayScheduler {
     /// A sent flow is done (its response ended or it failed).
     public mutating func finished(_ dispatch: ReplayDispatch, at now: Int64) {
         let unit = dispatch.round * connections.count + dispatch.connection
-        guard var connection = active[unit], !connection.finished[dispatch.position] else { return }
-        connection.finished[dispatch.position] = true
-        connection.unfinished -= 1
-        if connection.unfinished == 0 {
+        guard active[unit].map({ !$0.finished[dispatch.position] }) == true else { return }
+        // In place: a copy of the entry would make this write copy its flags (a flag per flow).
+        active[unit]!.finished[dispatch.position] = true
+        active[unit]!.unfinished -= 1
+        if active[unit]!.unfinished == 0 {
             active[unit] = nil
             activeOrder.removeAll { $0 == unit }
             roundUnfinished -= 1
             if roundUnfinished == 0 { roundStart = now } // `pace recorded`: the next round starts now
-        } else {
-            active[unit] = connection
         }
     }
 
@@ -95,6 +94,7 @@ public struct ReplayScheduler {
         var earliest: Int64?
         for unit in activeOrder {
             guard var connection = active[unit] else { continue }
+            let next = connection.next
             let flows = connections[connection.connection]
             while connection.next < flows.count {
                 let flow = flows[connection.next]
@@ -114,7 +114,7 @@ public struct ReplayScheduler {
                     nextRateSlot = max(nextRateSlot, now) + Int64((1_000_000 / rate).rounded())
                 }
             }
-            active[unit] = connection
+            if connection.next != next { active[unit] = connection }
         }
         if nextUnit == unitCount, active.isEmpty {
             actions.append(.finished)

@@ -35,6 +35,8 @@ final class ReplayedFlowCollector: FlowEventSink {
     private let sessionDirectory: String
     private let limit: Int
     private var entries: [FlowID: Entry] = [:]
+    /// The source's segment files, open once for every response matched against them (`closeSourceFiles`).
+    private let sourceFiles = CaptureSegmentFiles()
 
     /// - Parameters:
     ///   - sessionDirectory: where the replay session is written (what its flows' bodies name).
@@ -50,7 +52,13 @@ final class ReplayedFlowCollector: FlowEventSink {
         entries[flow] = Entry(flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
                                                  authority: source.authority, started: Timestamp.now(),
                                                  sessionDirectory: sessionDirectory),
-                              responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit))
+                              responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit,
+                                                                 sourceFiles: sourceFiles))
+    }
+
+    /// Closes the source's segment files (the replay is over).
+    func closeSourceFiles() {
+        sourceFiles.closeAll()
     }
 
     /// The flow as recorded, and its response body as matched; it is no longer tracked.

@@ -17,6 +17,8 @@ final class ReplayedResponseBody {
     private let source: CapturedBody
     private let limit: Int
     private var reader: CapturedBodyReader?
+    /// The loop's open source segment files, read through.
+    private let sourceFiles: CaptureSegmentFiles
     /// Source bytes read but not yet matched against replay bytes.
     private var pendingSource: ArraySlice<UInt8> = []
     /// Replay bytes seen in all.
@@ -28,9 +30,10 @@ final class ReplayedResponseBody {
     /// Why the source could not be read while matching; the body is then loaded in full to report it.
     private var sourceReadFailed = false
 
-    init(source: CapturedBody, limit: Int) {
+    init(source: CapturedBody, limit: Int, sourceFiles: CaptureSegmentFiles) {
         self.source = source
         self.limit = limit
+        self.sourceFiles = sourceFiles
     }
 
     /// Takes the next replayed bytes.
@@ -67,7 +70,7 @@ final class ReplayedResponseBody {
 
     /// Reads more of the source; false at its end or when it cannot be read.
     private func readSource(atLeast wanted: Int) -> Bool {
-        if reader == nil { reader = CapturedBodyReader(source) }
+        if reader == nil { reader = CapturedBodyReader(source, sharedFiles: sourceFiles) }
         do {
             let chunk = try reader?.next(maxBytes: max(wanted, 16 * 1024)) ?? []
             pendingSource = chunk[...]

@@ -315,7 +315,7 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
 
 extension Substring {
     /// This substring without leading and trailing spaces and horizontal tabs.
-    func trimmingASCIIWhitespace() -> Substring {
+    public func trimmingASCIIWhitespace() -> Substring {
         var s = self[...]
         while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
         while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
