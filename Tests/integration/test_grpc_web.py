@@ -23,7 +23,7 @@ from tapline_testkit.h2 import H2Client, H2Origin
 from tapline_testkit.orders_origin import OrdersOrigin as ShowOrdersOrigin
 from tapline_testkit.protoc import compile_descriptor_set, descriptor_pool_of, message_class
 from tapline_testkit.proxy import TaplineProcess
-from tapline_testkit.util import HOST, curl, describe, run_tapline, text
+from tapline_testkit.util import HOST, curl, describe, run_tapline, text, wait_until
 
 json_format = pytest.importorskip("google.protobuf.json_format")
 
@@ -339,11 +339,21 @@ def test_the_capture_shows_the_gateway_calls_decoded(gateway, types):
     call.rest()
     call = GRPCWebCall(proxy.port, "WatchOrders", frame(types("WatchOrdersRequest")(statuses=[2]).SerializeToString()))
     call.rest()
-    details = [d for d in show_calls(proxy) if "grpc" in d]
-    by_request = {}
-    for detail in details:
-        grpc_view = detail["grpc"]
-        by_request.setdefault(grpc_view["method"], []).append(grpc_view)
+    watch_request = origin.received["WatchOrders"][-1]
+
+    def both_calls_recorded():
+        """The calls by method once both of this test's calls are in the capture (its writer
+        runs behind the traffic: a call the client has finished may not be written yet)."""
+        by_request = {}
+        for detail in show_calls(proxy):
+            if "grpc" in detail:
+                by_request.setdefault(detail["grpc"]["method"], []).append(detail["grpc"])
+        requests = lambda call: [m.get("json") for m in call["messages"] if m["direction"] == "request"]
+        found = (any(requests(c) == [{"id": "o-cap"}] and c.get("status") for c in by_request.get("GetOrder", []))
+                 and any(c["protocol"] == "grpc-web" and requests(c) == [watch_request] and c.get("status")
+                         for c in by_request.get("WatchOrders", [])))
+        return by_request if found else None
+    by_request = wait_until(both_calls_recorded, 20, interval=0.2, message="both calls in the capture")
     get_order = next(c for c in by_request["GetOrder"]
                      if [m.get("json") for m in c["messages"] if m["direction"] == "request"] == [{"id": "o-cap"}])
     assert get_order["protocol"] == "grpc-web-text" and get_order["status"]["name"] == "OK"
@@ -351,7 +361,6 @@ def test_the_capture_shows_the_gateway_calls_decoded(gateway, types):
     sent = next(order for order in origin.sent["GetOrder"] if order["id"] == "o-cap")
     assert [m["json"] for m in get_order["messages"] if m["direction"] == "response"] == [sent]
     assert all(m["decoding"] == "schema" for m in get_order["messages"])
-    watch_request = origin.received["WatchOrders"][-1]
     watch = next(c for c in by_request["WatchOrders"]
                  if c["protocol"] == "grpc-web" and [m.get("json") for m in c["messages"] if m["direction"] == "request"] == [watch_request])
     assert [m["json"]["order"]["id"] for m in watch["messages"] if m["direction"] == "response"] == ["o-0", "o-1", "o-2"]
