@@ -74,16 +74,16 @@ def test_a_flood_of_frames_to_acknowledge_from_a_client_that_does_not_read_ends_
 
 def test_rapid_reset_ends_the_connection_after_the_burst_nghttp2_allows(proxy, h2_upstream):
     # CVE-2023-44487: open and reset streams as fast as possible. nghttp2 allows a
-    # burst of 1,000 resets, refilled at 33 a second; the first reset past them (stream
-    # 2,001 when the burst takes under 1/33 s) ends the connection. A loaded machine
-    # that reads the burst more slowly earns the refill: a later stream, never an earlier one.
+    # burst of 1,000 resets, refilled by 33 at each tick of its whole-second clock; the
+    # first reset past them ends the connection: stream 2,001, or 66 streams later for
+    # each second boundary the burst crossed (2,067 when it straddles one), never earlier.
     pairs = b"".join(raw_frame(1, 0x5, sid, request_block(b"/silent")) + raw_frame(3, 0, sid, (8).to_bytes(4, "big"))
                      for sid in range(1, 2 * 1500, 2))
     started = time.monotonic()
     with socket.create_connection((HOST, proxy.port), timeout=10) as s:
         s.sendall(PREFACE + SETTINGS + pairs)
         frames = read_frames(s, until_type=GOAWAY)
-    refilled = math.ceil(33 * (time.monotonic() - started))
+    refilled = 33 * (math.floor(time.monotonic() - started) + 1)  # tokens of the ticks it may have crossed
     [(last_stream, error)] = goaways(frames)
     assert error == INTERNAL_ERROR and last_stream % 2 == 1 and 2001 <= last_stream <= 2001 + 2 * refilled, \
         (last_stream, error, refilled)
