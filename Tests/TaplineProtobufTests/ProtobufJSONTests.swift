@@ -121,6 +121,23 @@ final class ProtobufJSONTests: XCTestCase {
         XCTAssertEqual(try encode(#"{"mask":"fooBar"}"#, "t.Node"), [0x52, 9, 0x0A, 7] + Array("foo_bar".utf8))
     }
 
+    /// A FieldMask path prints only when its JSON form reads back as the same path (the
+    /// fuzzer's find: `aҘ` read back as `a_ҙ`); a JSON path holding `_` is refused.
+    func testFieldMaskPathsThatCannotRoundTripAreErrors() throws {
+        func mask(_ paths: [String]) -> [UInt8] {
+            let entries: [UInt8] = paths.flatMap { path -> [UInt8] in [0x0A, UInt8(path.utf8.count)] + Array(path.utf8) }
+            return [0x52, UInt8(entries.count)] + entries
+        }
+        XCTAssertEqual(try json(mask(["foo_bar", "a\u{498}", "x.y_z"]), "t.Node"), #"{"mask":"fooBar,a\#u{498},x.yZ"}"#)
+        try assertRoundTrip(#"{"mask":"fooBar,a\#u{498}"}"#, "t.Node")
+        for path in ["fooBar", "foo_1", "foo__bar", "foo_"] {
+            XCTAssertThrowsError(try json(mask([path]), "t.Node"), path) { error in
+                XCTAssertEqual((error as? ProtobufJSONError)?.pointer, "/mask", path)
+            }
+        }
+        XCTAssertEqual(jsonError(#"{"mask":"foo_bar"}"#, "t.Node")?.pointer, "/mask")
+    }
+
     func testAnyWithAMessageAWellKnownPayloadAndAnUnknownType() throws {
         try assertRoundTrip(#"{"extra":{"@type":"type.googleapis.com/t.Node","label":"in","extra":{"@type":"type.googleapis.com/google.protobuf.Duration","value":"1.500s"}}}"#, "t.Node")
         let unresolved = #"{"extra":{"@type":"example.com/other.Thing","@unresolved":"type other.Thing is not in the loaded schema","value":"CAE="}}"#

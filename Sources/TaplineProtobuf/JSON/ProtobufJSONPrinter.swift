@@ -155,9 +155,13 @@ public struct ProtobufJSONPrinter: Sendable {
             }
             return .string(text)
         case .fieldMask:
-            let paths = (message.fields[1] ?? []).compactMap { value -> String? in
-                if case .string(let path) = value { return ProtoField.defaultJSONName(for: path) }
-                return nil
+            var paths: [String] = []
+            for case .string(let path) in message.fields[1] ?? [] {
+                guard let json = ProtobufFieldMaskPath.jsonForm(of: path) else {
+                    throw ProtobufJSONError(at: pointer, "google.protobuf.FieldMask path \"\(path)\" has no JSON form "
+                                            + "(only lower_snake_case paths do)")
+                }
+                paths.append(json)
             }
             return .string(paths.joined(separator: ","))
         case .wrapper:

@@ -191,10 +191,13 @@ public struct ProtobufJSONReader: Sendable {
             return ProtobufMessageValue(typeName: typeName, fields: fields)
         case .fieldMask:
             guard case .string(let text) = json else { throw fail("a string of comma-separated paths") }
-            let paths = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map { path -> ProtobufValue in
-                .string(path.reduce(into: "") { snake, character in
-                    if character.isUppercase { snake += "_" + character.lowercased() } else { snake.append(character) }
-                })
+            var paths: [ProtobufValue] = []
+            for json in text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let path = ProtobufFieldMaskPath.path(fromJSONForm: json) else {
+                    throw ProtobufJSONError(at: pointer, "google.protobuf.FieldMask path \"\(json)\" holds an underscore; "
+                                            + "its JSON form is lowerCamelCase")
+                }
+                paths.append(.string(path))
             }
             return ProtobufMessageValue(typeName: typeName, fields: paths.isEmpty ? [:] : [1: paths])
         case .wrapper:
