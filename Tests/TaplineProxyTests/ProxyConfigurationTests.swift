@@ -14,6 +14,22 @@ final class ProxyConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try UpstreamTarget(url: "http://host/path"))
     }
 
+    /// The authority split every forward request and CONNECT goes through: the port is
+    /// decimal digits only, and a host is never empty.
+    func testAuthoritySplitting() {
+        func split(_ text: String) -> String? {
+            UpstreamTarget.splitAuthority(text[...], defaultPort: 443).map { "\($0.host)|\($0.port)" }
+        }
+        XCTAssertEqual(split("example.com"), "example.com|443")
+        XCTAssertEqual(split("example.com:8080"), "example.com|8080")
+        XCTAssertEqual(split("[::1]"), "::1|443")
+        XCTAssertEqual(split("[fe80::1]:65535"), "fe80::1|65535")
+        XCTAssertEqual(split("b\u{fc}cher.example:80"), "b\u{fc}cher.example|80")
+        for bad in ["", ":80", "host:", "host:0", "host:65536", "host:+80", "host:8 0", "host:000080", "[::1", "[::1]80", "[::1]:x", "a:b:c"] {
+            XCTAssertNil(split(bad), bad)
+        }
+    }
+
     /// The upstream connector gets every client-side setting the command line gave the proxy.
     func testHTTPClientConfigurationCarriesTheUpstreamSettings() throws {
         var configuration = ProxyConfiguration(listenAddress: try SocketAddress(host: "127.0.0.1", port: 8080))
