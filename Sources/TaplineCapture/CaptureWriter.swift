@@ -346,6 +346,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             files.makeVisibleIfDue()
             var lines: [JSONByteStorage] = []
             var bodies: [[UInt8]] = []
+            lines.reserveCapacity(group.count)  // one allocation each, not a regrowth chain per group
+            bodies.reserveCapacity(group.count)
             for index in group.indices {
                 let storage = group[index].lines
                 if storage.capacity <= Self.spareCapacityLimit {
