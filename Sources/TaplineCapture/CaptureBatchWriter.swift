@@ -176,30 +176,27 @@ final class CaptureBatchWriter: @unchecked Sendable {
     /// system call per batch cost the writer more than the bytes did. Batches of
     /// several loops interleave in a group, so each segment gathers its own runs.
     private func writeBodies(of batches: [CaptureBatch]) throws(CaptureError) {
-        guard batches.contains(where: { !$0.runs.isEmpty }) else { return }
-        var borrowed: [UnsafeRawBufferPointer] = []
-        borrowed.reserveCapacity(batches.count)
-        try withBodies(of: batches[...], borrowed: &borrowed) { (bodies: [UnsafeRawBufferPointer]) throws(CaptureError) in
-            var stretches: [SegmentStretch] = []
-            for (batch, bytes) in zip(batches, bodies) where !batch.runs.isEmpty {
-                var position = 0
-                for run in batch.runs {
-                    let piece = UnsafeRawBufferPointer(rebasing: bytes[position..<position + run.length])
-                    position += run.length
-                    guard let index = stretches.firstIndex(where: { $0.segment == run.segment }) else {
-                        stretches.append(SegmentStretch(segment: run.segment, start: run.offset, piece: piece))
-                        continue
-                    }
-                    if stretches[index].end != run.offset || stretches[index].gather.isFull {
-                        try append(stretches[index].gather, to: run.segment, at: stretches[index].start)
-                        stretches[index] = SegmentStretch(segment: run.segment, start: run.offset, piece: piece)
-                    } else {
-                        stretches[index].add(piece)
-                    }
+        var stretches: [SegmentStretch] = []
+        for batch in batches where !batch.runs.isEmpty {
+            // The batch's storage stays alive and unchanged in `batches` for this call.
+            guard let bytes = batch.bodies?.bytes else { continue }
+            var position = 0
+            for run in batch.runs {
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[position..<position + run.length])
+                position += run.length
+                guard let index = stretches.firstIndex(where: { $0.segment == run.segment }) else {
+                    stretches.append(SegmentStretch(segment: run.segment, start: run.offset, piece: piece))
+                    continue
+                }
+                if stretches[index].end != run.offset || stretches[index].gather.isFull {
+                    try append(stretches[index].gather, to: run.segment, at: stretches[index].start)
+                    stretches[index] = SegmentStretch(segment: run.segment, start: run.offset, piece: piece)
+                } else {
+                    stretches[index].add(piece)
                 }
             }
-            for stretch in stretches { try append(stretch.gather, to: stretch.segment, at: stretch.start) }
         }
+        for stretch in stretches { try append(stretch.gather, to: stretch.segment, at: stretch.start) }
     }
 
     /// Body bytes gathered for one contiguous `writev` to a segment.
@@ -220,20 +217,6 @@ final class CaptureBatchWriter: @unchecked Sendable {
             gather.append(piece)
             end += UInt64(piece.count)
         }
-    }
-
-    /// Calls `body` with the body bytes of every batch, each borrowed (not copied)
-    /// for the duration of the call: `borrowed` collects them, one nested
-    /// `withUnsafeBytes` per batch.
-    private func withBodies(of batches: ArraySlice<CaptureBatch>, borrowed: inout [UnsafeRawBufferPointer],
-                            _ body: ([UnsafeRawBufferPointer]) throws(CaptureError) -> Void) throws(CaptureError) {
-        guard let first = batches.first else { return try body(borrowed) }
-        try first.bodies.withUnsafeBytes { bytes in
-            borrowed.append(bytes)
-            return Result { () throws(CaptureError) in
-                try withBodies(of: batches.dropFirst(), borrowed: &borrowed, body)
-            }
-        }.get()
     }
 
     /// Appends to a segment file, which must end exactly at `offset` (the offset the lines name).

@@ -51,7 +51,8 @@ struct CaptureEventEncoder {
     private let segmentLimit: UInt64
     private let nextSegmentNumber: @Sendable () -> Int
     private var lines: JSONLineBuilder
-    private var bodies: [UInt8] = []
+    /// Body bytes of this batch; nil until its first (or a spare from the writer).
+    private var bodies: CaptureByteStorage?
     private var runs: [CaptureBatch.Run] = []
     private var finishedSegments: [Int] = []
     private var segment: Int?
@@ -84,10 +85,10 @@ struct CaptureEventEncoder {
     }
 
     /// Bytes encoded and not yet taken (lines plus body bytes).
-    var bufferedBytes: Int { lines.count + bodies.count }
+    var bufferedBytes: Int { lines.count + (bodies?.count ?? 0) }
 
     /// True when nothing has been encoded since the last `takeBatch`.
-    var isEmpty: Bool { lines.isEmpty && bodies.isEmpty && pending == nil && finishedSegments.isEmpty }
+    var isEmpty: Bool { lines.isEmpty && (bodies?.isEmpty ?? true) && pending == nil && finishedSegments.isEmpty }
 
     /// Hands over everything encoded so far (emitting the pending body line first);
     /// nil when there is nothing. Continues into the buffers in `spare` (taking
@@ -95,12 +96,13 @@ struct CaptureEventEncoder {
     mutating func takeBatch(spare: inout CaptureWriter.SpareBuffers) -> CaptureBatch? {
         emitPendingBody()
         extendable = nil  // its line leaves with this batch
-        guard !lines.isEmpty || !bodies.isEmpty || !finishedSegments.isEmpty else { return nil }
-        let nextLines = spare.lines ?? JSONByteStorage(capacity: lineCapacity)
+        let batchBodies = bodies?.isEmpty == false ? bodies : nil
+        guard !lines.isEmpty || batchBodies != nil || !finishedSegments.isEmpty else { return nil }
+        let nextLines = spare.lines ?? CaptureByteStorage(capacity: lineCapacity)
         spare.lines = nil
         let batch = CaptureBatch(lines: lines.takeStorage(replacement: nextLines),
-                                 bodies: bodies, runs: runs, finishedSegments: finishedSegments, stats: stats)
-        bodies = spare.bodies ?? []
+                                 bodies: batchBodies, runs: runs, finishedSegments: finishedSegments, stats: stats)
+        if batchBodies != nil { bodies = spare.bodies }  // an empty one stays for the next batch
         spare.bodies = nil
         runs = []
         finishedSegments = []
@@ -398,8 +400,9 @@ struct CaptureEventEncoder {
         } else {
             runs.append(CaptureBatch.Run(segment: number, offset: offset, length: bytes.count))
         }
-        if bodies.capacity == 0 { bodies.reserveCapacity(max(bytes.count, 16 << 10)) }  // not a regrowth chain
-        bodies.append(contentsOf: bytes)
+        let storage = bodies ?? CaptureByteStorage(capacity: max(bytes.count, 16 << 10))  // not a regrowth chain
+        bodies = storage
+        bytes.withUnsafeBytes { storage.append($0) }
         segmentSize += UInt64(bytes.count)
         stats.bodyBytesStored += UInt64(bytes.count)
         return (number, offset)

@@ -23,7 +23,7 @@ import TaplineWire
 /// on, so appends touch no class reference (no retain/release per member).
 struct JSONLineBuilder {
     /// Owns the allocation; its `count` lags `count` (see the invariant).
-    private var storage: JSONByteStorage
+    private var storage: CaptureByteStorage
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
@@ -34,10 +34,10 @@ struct JSONLineBuilder {
     private var lastTimeDigits: (UInt64, UInt64) = (0, 0)
 
     init(capacity: Int = 64 << 10) {
-        self.init(storage: JSONByteStorage(capacity: capacity))
+        self.init(storage: CaptureByteStorage(capacity: capacity))
     }
 
-    private init(storage: JSONByteStorage) {
+    private init(storage: CaptureByteStorage) {
         self.storage = storage
         base = storage.base
         capacity = storage.capacity
@@ -61,7 +61,7 @@ struct JSONLineBuilder {
 
     /// Returns the storage holding the bytes written so far and continues into
     /// `replacement` (which must be empty), without copying.
-    mutating func takeStorage(replacement: JSONByteStorage) -> JSONByteStorage {
+    mutating func takeStorage(replacement: CaptureByteStorage) -> CaptureByteStorage {
         precondition(replacement.isEmpty, "a replacement storage must be empty")
         let taken = storage
         taken.count = count

@@ -134,7 +134,7 @@ final class JSONLineBuilderTests: XCTestCase {
             builder.newline()
             expected.append(["i": index, "s": text, "ok": index % 2 == 0])
         }
-        let taken = builder.takeStorage(replacement: JSONByteStorage(capacity: 8))
+        let taken = builder.takeStorage(replacement: CaptureByteStorage(capacity: 8))
         builder.beginArray(); builder.element(); builder.null(); builder.endArray()
         XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), "[null]")
         let lines = Data(taken.bytes).split(separator: UInt8(ascii: "\n"))
