@@ -149,16 +149,14 @@ struct CaptureEventEncoder {
             if let error { lines.key("error"); lines.flowError(error) }
         case .flowStarted(let flow, let connection, let kind, let scheme, let authority, let time):
             stats.flows += 1
-            lines.beginEvent("flowStarted", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("flowStarted", time: time.microseconds, flow: flow.rawValue)
             lines.member("conn", connection.rawValue)
             lines.member("kind", kind.rawValue)
             lines.member("scheme", scheme)
             lines.member("authority", authority)
             opened = ExtendableLine(kind: .flowStarted, flow: flow, time: time.microseconds, end: 0)
         case .requestHead(let flow, let head, let time):
-            lines.beginEvent("requestHead", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("requestHead", time: time.microseconds, flow: flow.rawValue)
             lines.member("method", head.method)
             lines.member("target", head.target)
             lines.member("version", version: head.version)
@@ -170,14 +168,12 @@ struct CaptureEventEncoder {
             encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
                              seen: counts.requestSeen, stored: counts.requestStored, time: time)
         case .upstreamConnected(let flow, let server, let tls, let reused, let time):
-            lines.beginEvent("upstreamConnected", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("upstreamConnected", time: time.microseconds, flow: flow.rawValue)
             lines.member("server", server)
             lines.member("reused", reused)
             if let tls { lines.key("tls"); lines.tls(tls) }
         case .responseHead(let flow, let head, let time):
-            lines.beginEvent("responseHead", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("responseHead", time: time.microseconds, flow: flow.rawValue)
             lines.member("status", head.status)
             if !head.reason.isEmpty { lines.member("reason", head.reason) }
             lines.member("version", version: head.version)
@@ -192,19 +188,16 @@ struct CaptureEventEncoder {
                 streamedPayloads[StreamedPayloadKey(flow: flow, fromClient: true)] = nil
                 streamedPayloads[StreamedPayloadKey(flow: flow, fromClient: false)] = nil
             }
-            lines.beginEvent("flowEnded", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("flowEnded", time: time.microseconds, flow: flow.rawValue)
             lines.key("timings"); lines.timings(timings)
             lines.member("bytesFromClient", fromClient)
             lines.member("bytesFromServer", fromServer)
             if let error { lines.key("error"); lines.flowError(error) }
         case .flowReplays(let flow, let sourceFlow, let time):
-            lines.beginEvent("flowReplays", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("flowReplays", time: time.microseconds, flow: flow.rawValue)
             lines.member("sourceFlow", sourceFlow.rawValue)
         case .http2Stream(let flow, let streamID, let time):
-            lines.beginEvent("http2Stream", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("http2Stream", time: time.microseconds, flow: flow.rawValue)
             lines.member("stream", UInt64(streamID))
         case .http2Settings(let connection, let fromClient, let settings, let time):
             lines.beginEvent("http2Settings", time: time.microseconds)
@@ -219,8 +212,7 @@ struct CaptureEventEncoder {
             }
             lines.endArray()
         case .http2StreamReset(let flow, let fromClient, let errorCode, let time):
-            lines.beginEvent("http2StreamReset", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("http2StreamReset", time: time.microseconds, flow: flow.rawValue)
             lines.member("side", constant: fromClient ? "client" : "upstream")
             lines.member("errorCode", UInt64(errorCode))
         case .http2GoAway(let connection, let fromClient, let lastStreamID, let errorCode, let debugData, let time):
@@ -282,8 +274,7 @@ struct CaptureEventEncoder {
     /// A `requestEnd`/`responseEnd` line: trailers, and the body's total, stored and truncated counts.
     private mutating func encodeMessageEnd(_ type: StaticString, flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64,
                                            seen: UInt64, stored: UInt64, time: Timestamp) {
-        lines.beginEvent(type, time: time.microseconds)
-        lines.member("flow", flow.rawValue)
+        lines.beginFlowEvent(type, time: time.microseconds, flow: flow.rawValue)
         if let trailers { lines.key("trailers"); lines.headers(trailers) }
         lines.member("bodyBytes", max(bodyBytes, seen))
         lines.member("capturedBytes", stored)
@@ -363,8 +354,7 @@ struct CaptureEventEncoder {
         guard !grpcEntries.isEmpty else { return }
         for entry in grpcEntries {
             stats.events += 1
-            lines.beginEvent("grpcMessage", time: entry.time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("grpcMessage", time: entry.time.microseconds, flow: flow.rawValue)
             lines.member("dir", constant: entry.direction == .request ? "request" : "response")
             lines.member("index", entry.index)
             lines.member("compressed", entry.compressed)
@@ -425,8 +415,7 @@ struct CaptureEventEncoder {
 
     /// The members every `wsMessage` line starts with.
     private mutating func beginWebSocketMessageLine(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
-        lines.beginEvent("wsMessage", time: time.microseconds)
-        lines.member("flow", flow.rawValue)
+        lines.beginFlowEvent("wsMessage", time: time.microseconds, flow: flow.rawValue)
         lines.member("dir", constant: message.fromClient ? "client" : "server")
         lines.member("opcode", message.opcode.rawValue)
         lines.member("wireBytes", message.wireBytes)
@@ -508,8 +497,7 @@ struct CaptureEventEncoder {
         guard let body = pending else { return }
         pending = nil
         stats.events += 1
-        lines.beginEvent("body", time: body.time)
-        lines.member("flow", body.flow.rawValue)
+        lines.beginFlowEvent("body", time: body.time, flow: body.flow.rawValue)
         lines.member("dir", constant: body.isRequest ? "request" : "response")
         lines.member("seg", body.segment)
         lines.member("off", body.offset)

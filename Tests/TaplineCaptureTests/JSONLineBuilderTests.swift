@@ -69,7 +69,11 @@ final class JSONLineBuilderTests: XCTestCase {
     func testRepeatedTimesAreWrittenLikeNewOnes() {
         let times: [Int64] = [1_795_730_186_074_670, 1_795_730_186_074_670, 1_795_730_186_074_671, 5,
                               1_795_730_186_074_671, -1_795_730_186_074_671, 1_795_730_186_074_671,
-                              999_999_999_999_999, 10_000_000_000_000_000, 10_000_000_000_000_000]
+                              999_999_999_999_999, 10_000_000_000_000_000, 10_000_000_000_000_000,
+                              // the same second (its digits reused), its last and first µs, the next second
+                              1_795_730_186_000_000, 1_795_730_186_999_999, 1_795_730_187_000_000,
+                              1_795_730_187_000_001, 1_795_730_186_000_001, -1, 0, -1_000_000,
+                              1_000_000_000_000_000, 1_000_000_000_999_999, 9_999_999_999_999_999]
         var builder = JSONLineBuilder(capacity: 1)
         for (index, time) in times.enumerated() {
             builder.beginEvent("flowEnded", time: time)
@@ -84,6 +88,35 @@ final class JSONLineBuilderTests: XCTestCase {
             "{\"t\":\(time),\"type\":\"flowEnded\",\"timings\":{\"requestStart\":\(time),\"done\":\(times[(index + 1) % times.count])}}\n"
         }.joined()
         XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), expected)
+    }
+
+    /// The first time a builder writes is written right whatever it is, including the
+    /// values its caches start with (10^15 µs, and a time in that second).
+    func testFirstTimeWrittenIsRight() {
+        for time: Int64 in [1_000_000_000_000_000, 1_000_000_000_123_456, 1_000_000_001_000_000, -1, 0,
+                            1_795_730_186_074_670, 999_999_999_999_999, Int64.min, Int64.max] {
+            var builder = JSONLineBuilder(capacity: 1)
+            builder.beginEvent("body", time: time)
+            XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), "{\"t\":\(time),\"type\":\"body\"", "\(time)")
+        }
+    }
+
+    /// A flow's line start in one step writes what `beginEvent` and a `flow` member do.
+    func testFlowEventStartMatchesEventStartAndFlowMember() {
+        for flow: UInt64 in [0, 9, 10, 12_345, 99_999_999, 100_000_000, UInt64.max] {
+            for time: Int64 in [1_795_730_186_074_670, 1_795_730_186_074_671, 1_795_730_187_000_000, -5] {
+                var fused = JSONLineBuilder(capacity: 1)
+                fused.beginFlowEvent("responseEnd", time: time, flow: flow)
+                fused.member("bodyBytes", UInt64(7))
+                var stepwise = JSONLineBuilder(capacity: 1)
+                stepwise.beginEvent("responseEnd", time: time)
+                stepwise.member("flow", flow)
+                stepwise.member("bodyBytes", UInt64(7))
+                XCTAssertEqual(String(decoding: fused.bytes, as: UTF8.self),
+                               "{\"t\":\(time),\"type\":\"responseEnd\",\"flow\":\(flow),\"bodyBytes\":7")
+                XCTAssertEqual(fused.bytes, stepwise.bytes)
+            }
+        }
     }
 
     func testStringsAreEscaped() throws {
