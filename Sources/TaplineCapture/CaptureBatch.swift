@@ -18,8 +18,9 @@ struct CaptureBatch: @unchecked Sendable {
         var length: Int
     }
 
-    var lines: JSONByteStorage
-    var bodies: [UInt8]
+    var lines: CaptureByteStorage
+    /// nil when the batch carries no body bytes.
+    var bodies: CaptureByteStorage?
     var runs: [Run]
     /// Segments the encoder has finished with; the writer closes them after the runs.
     var finishedSegments: [Int]
@@ -27,5 +28,5 @@ struct CaptureBatch: @unchecked Sendable {
     var stats: SessionStats
 
     /// Bytes this batch holds, counted against the writer's watermarks.
-    var cost: Int { lines.count + bodies.count }
+    var cost: Int { lines.count + (bodies?.count ?? 0) }
 }

@@ -39,11 +39,12 @@ final class CaptureBatchWriter: @unchecked Sendable {
     private let directWrites: DirectWriteQueue
     /// Space held back for the end of the session (see `fail` and `finish`).
     private let reserve: CaptureSpaceReserve?
-    private var segments: [Int: CaptureFile] = [:]
-    /// Bytes written to each open segment (runs must continue exactly there).
-    private var segmentSizes: [Int: UInt64] = [:]
-    /// Per segment still written directly: bytes appended since a time (see `arrivesInBulk`).
-    private var segmentRates: [Int: (since: ContinuousClock.Instant, bytes: Int)] = [:]
+    /// The segments open for appending. One per encoder at a time, so a handful:
+    /// searched linearly (hashing a segment number into a dictionary cost more than
+    /// the rest of an append's bookkeeping).
+    private var segments: [OpenSegment] = []
+    /// Reused by `writeLines` (emptied after each group, keeping its capacity).
+    private var lineGather = CaptureFile.Gather()
     private(set) var failure: CaptureError?
     private(set) var stats = SessionStats()
     /// When bytes were first left staged (not visible) after a group; nil when none are.
@@ -89,7 +90,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
 
     /// Some appended bytes are still staged in memory.
     var hasInvisibleBytes: Bool {
-        events.hasInvisibleBytes || segments.values.contains { $0.hasInvisibleBytes }
+        events.hasInvisibleBytes || segments.contains { $0.file.hasInvisibleBytes }
     }
 
     /// When the staged bytes must be made visible, if any are staged.
@@ -113,7 +114,7 @@ final class CaptureBatchWriter: @unchecked Sendable {
     }
 
     private func makeSegmentsVisible() throws(CaptureError) {
-        for file in segments.values { try file.makeVisible() }
+        for segment in segments { try segment.file.makeVisible() }
     }
 
     /// Makes everything durable (fsync), closes the files and frees the space
@@ -121,14 +122,14 @@ final class CaptureBatchWriter: @unchecked Sendable {
     func finish() -> CaptureError? {
         if failure == nil {
             do throws(CaptureError) {
-                for number in segments.keys.sorted() { try closeSegment(number) }
+                for number in segments.map(\.number).sorted() { try closeSegment(number) }
                 try events.sync()
             } catch {
                 fail(error)
             }
         }
-        for file in segments.values { file.close() }
-        segments = [:]
+        for segment in segments { segment.file.close() }
+        segments = []
         events.close()
         directWrites.stop()
         reserve?.release()
@@ -143,17 +144,29 @@ final class CaptureBatchWriter: @unchecked Sendable {
         return directory + "/bodies/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".bin"
     }
 
-    private func segmentFile(_ number: Int) throws(CaptureError) -> CaptureFile {
-        if let file = segments[number] { return file }
+    /// A segment file being appended to, with the bookkeeping of its appends.
+    private struct OpenSegment {
+        let number: Int
+        let file: CaptureFile
+        /// Bytes written so far: the next run must start exactly here.
+        var size: UInt64 = 0
+        /// While written directly: when the current rate window began (nil before
+        /// the first append) and the bytes appended since (see `arrivesInBulk`).
+        var rateSince: ContinuousClock.Instant?
+        var rateBytes = 0
+    }
+
+    /// The index in `segments` of segment `number`, opened (created) on first use.
+    private func segmentIndex(_ number: Int) throws(CaptureError) -> Int {
+        if let index = segments.firstIndex(where: { $0.number == number }) { return index }
         let file = try CaptureFile.create(Self.segmentPath(directory: directory, number: number), directIO: directWrites)
-        segments[number] = file
-        return file
+        segments.append(OpenSegment(number: number, file: file))
+        return segments.count - 1
     }
 
     private func closeSegment(_ number: Int) throws(CaptureError) {
-        segmentSizes[number] = nil
-        segmentRates[number] = nil
-        guard let file = segments.removeValue(forKey: number) else { return }
+        guard let index = segments.firstIndex(where: { $0.number == number }) else { return }
+        let file = segments.remove(at: index).file
         try file.sync()
         file.close()
     }
@@ -163,30 +176,27 @@ final class CaptureBatchWriter: @unchecked Sendable {
     /// system call per batch cost the writer more than the bytes did. Batches of
     /// several loops interleave in a group, so each segment gathers its own runs.
     private func writeBodies(of batches: [CaptureBatch]) throws(CaptureError) {
-        guard batches.contains(where: { !$0.runs.isEmpty }) else { return }
-        var borrowed: [UnsafeRawBufferPointer] = []
-        borrowed.reserveCapacity(batches.count)
-        try withBodies(of: batches[...], borrowed: &borrowed) { (bodies: [UnsafeRawBufferPointer]) throws(CaptureError) in
-            var stretches: [SegmentStretch] = []
-            for (batch, bytes) in zip(batches, bodies) where !batch.runs.isEmpty {
-                var position = 0
-                for run in batch.runs {
-                    let piece = UnsafeRawBufferPointer(rebasing: bytes[position..<position + run.length])
-                    position += run.length
-                    guard let index = stretches.firstIndex(where: { $0.segment == run.segment }) else {
-                        stretches.append(SegmentStretch(segment: run.segment, start: run.offset, piece: piece))
-                        continue
-                    }
-                    if stretches[index].end != run.offset || stretches[index].gather.isFull {
-                        try append(stretches[index].gather, to: run.segment, at: stretches[index].start)
-                        stretches[index] = SegmentStretch(segment: run.segment, start: run.offset, piece: piece)
-                    } else {
-                        stretches[index].add(piece)
-                    }
+        var stretches: [SegmentStretch] = []
+        for batch in batches where !batch.runs.isEmpty {
+            // The batch's storage stays alive and unchanged in `batches` for this call.
+            guard let bytes = batch.bodies?.bytes else { continue }
+            var position = 0
+            for run in batch.runs {
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[position..<position + run.length])
+                position += run.length
+                guard let index = stretches.firstIndex(where: { $0.segment == run.segment }) else {
+                    stretches.append(SegmentStretch(segment: run.segment, start: run.offset, piece: piece))
+                    continue
+                }
+                if stretches[index].end != run.offset || stretches[index].gather.isFull {
+                    try append(stretches[index].gather, to: run.segment, at: stretches[index].start)
+                    stretches[index] = SegmentStretch(segment: run.segment, start: run.offset, piece: piece)
+                } else {
+                    stretches[index].add(piece)
                 }
             }
-            for stretch in stretches { try append(stretch.gather, to: stretch.segment, at: stretch.start) }
         }
+        for stretch in stretches { try append(stretch.gather, to: stretch.segment, at: stretch.start) }
     }
 
     /// Body bytes gathered for one contiguous `writev` to a segment.
@@ -209,48 +219,37 @@ final class CaptureBatchWriter: @unchecked Sendable {
         }
     }
 
-    /// Calls `body` with the body bytes of every batch, each borrowed (not copied)
-    /// for the duration of the call: `borrowed` collects them, one nested
-    /// `withUnsafeBytes` per batch.
-    private func withBodies(of batches: ArraySlice<CaptureBatch>, borrowed: inout [UnsafeRawBufferPointer],
-                            _ body: ([UnsafeRawBufferPointer]) throws(CaptureError) -> Void) throws(CaptureError) {
-        guard let first = batches.first else { return try body(borrowed) }
-        try first.bodies.withUnsafeBytes { bytes in
-            borrowed.append(bytes)
-            return Result { () throws(CaptureError) in
-                try withBodies(of: batches.dropFirst(), borrowed: &borrowed, body)
-            }
-        }.get()
-    }
-
     /// Appends to a segment file, which must end exactly at `offset` (the offset the lines name).
-    private func append(_ gather: CaptureFile.Gather, to segment: Int, at offset: UInt64) throws(CaptureError) {
-        let file = try segmentFile(segment)
-        let size = segmentSizes[segment] ?? 0
+    private func append(_ gather: CaptureFile.Gather, to number: Int, at offset: UInt64) throws(CaptureError) {
+        let index = try segmentIndex(number)
+        let file = segments[index].file
+        let size = segments[index].size
         guard size == offset else {
             throw .cannotWrite(path: file.path, reason: "internal error: body bytes for offset \(offset) but the segment has \(size) bytes")
         }
-        if file.directIO != nil && arrivesInBulk(segment, adding: gather.byteCount) {
+        if file.directIO != nil && Self.arrivesInBulk(&segments[index], adding: gather.byteCount) {
             try file.leaveDirectIO()
-            segmentRates[segment] = nil
         }
         try file.writeAll(gather)
-        segmentSizes[segment] = size + UInt64(gather.byteCount)
+        segments[index].size = size + UInt64(gather.byteCount)
     }
 
     /// Counts `count` more bytes for `segment`; true when a `rateWindow` has passed
     /// with at least `bulkBytesPerSecond` (the window then starts over).
-    private func arrivesInBulk(_ segment: Int, adding count: Int) -> Bool {
+    private static func arrivesInBulk(_ segment: inout OpenSegment, adding count: Int) -> Bool {
         let now = ContinuousClock.now
-        var window = segmentRates[segment] ?? (now, 0)
-        window.bytes += count
-        let elapsed = now - window.since
-        guard elapsed >= Self.rateWindow else {
-            segmentRates[segment] = window
+        guard let since = segment.rateSince else {
+            segment.rateSince = now
+            segment.rateBytes = count
             return false
         }
-        segmentRates[segment] = (now, 0)
-        return Double(window.bytes) >= Double(Self.bulkBytesPerSecond) * elapsed.seconds
+        segment.rateBytes += count
+        let elapsed = now - since
+        guard elapsed >= rateWindow else { return false }
+        let bytes = segment.rateBytes
+        segment.rateSince = now
+        segment.rateBytes = 0
+        return Double(bytes) >= Double(bulkBytesPerSecond) * elapsed.seconds
     }
 
     /// One `writev` of every batch's lines (with direct I/O: staged, after the
@@ -258,15 +257,15 @@ final class CaptureBatchWriter: @unchecked Sendable {
     private func writeLines(of batches: [CaptureBatch]) throws(CaptureError) {
         let lineBytes = batches.reduce(0) { $0 + $1.lines.count }
         if lineBytes > 0 && events.appendWritesOut(lineBytes) { try makeSegmentsVisible() }
-        var gather = CaptureFile.Gather()
+        defer { lineGather.removeAll() }  // its pointers are only good for this group
         for batch in batches where !batch.lines.isEmpty {
-            if gather.isFull {
-                try events.writeAll(gather)
-                gather.removeAll()
+            if lineGather.isFull {
+                try events.writeAll(lineGather)
+                lineGather.removeAll()
             }
-            gather.append(batch.lines.bytes)
+            lineGather.append(batch.lines.bytes)
         }
-        if !gather.isEmpty { try events.writeAll(gather) }
+        if !lineGather.isEmpty { try events.writeAll(lineGather) }
     }
 
     /// Records the first error and keeps what can be kept, in the room freed from
@@ -315,8 +314,8 @@ final class CaptureBatchWriter: @unchecked Sendable {
     /// The staged body bytes of every segment but the one whose write failed,
     /// each fsynced, in segment order, into whatever room is left.
     private func salvageSegmentsAfterFailure(_ error: CaptureError) {
-        for number in segments.keys.sorted() {
-            guard let segment = segments[number], segment.path != error.filePath else { continue }
+        for segment in segments.sorted(by: { $0.number < $1.number }).map(\.file) {
+            guard segment.path != error.filePath else { continue }
             do throws(CaptureError) {
                 try segment.writeHeldBytesAfterFailure()
                 try segment.sync()

@@ -51,7 +51,8 @@ struct CaptureEventEncoder {
     private let segmentLimit: UInt64
     private let nextSegmentNumber: @Sendable () -> Int
     private var lines: JSONLineBuilder
-    private var bodies: [UInt8] = []
+    /// Body bytes of this batch; nil until its first (or a spare from the writer).
+    private var bodies: CaptureByteStorage?
     private var runs: [CaptureBatch.Run] = []
     private var finishedSegments: [Int] = []
     private var segment: Int?
@@ -84,10 +85,10 @@ struct CaptureEventEncoder {
     }
 
     /// Bytes encoded and not yet taken (lines plus body bytes).
-    var bufferedBytes: Int { lines.count + bodies.count }
+    var bufferedBytes: Int { lines.count + (bodies?.count ?? 0) }
 
     /// True when nothing has been encoded since the last `takeBatch`.
-    var isEmpty: Bool { lines.isEmpty && bodies.isEmpty && pending == nil && finishedSegments.isEmpty }
+    var isEmpty: Bool { lines.isEmpty && (bodies?.isEmpty ?? true) && pending == nil && finishedSegments.isEmpty }
 
     /// Hands over everything encoded so far (emitting the pending body line first);
     /// nil when there is nothing. Continues into the buffers in `spare` (taking
@@ -95,12 +96,13 @@ struct CaptureEventEncoder {
     mutating func takeBatch(spare: inout CaptureWriter.SpareBuffers) -> CaptureBatch? {
         emitPendingBody()
         extendable = nil  // its line leaves with this batch
-        guard !lines.isEmpty || !bodies.isEmpty || !finishedSegments.isEmpty else { return nil }
-        let nextLines = spare.lines ?? JSONByteStorage(capacity: lineCapacity)
+        let batchBodies = bodies?.isEmpty == false ? bodies : nil
+        guard !lines.isEmpty || batchBodies != nil || !finishedSegments.isEmpty else { return nil }
+        let nextLines = spare.lines ?? CaptureByteStorage(capacity: lineCapacity)
         spare.lines = nil
         let batch = CaptureBatch(lines: lines.takeStorage(replacement: nextLines),
-                                 bodies: bodies, runs: runs, finishedSegments: finishedSegments, stats: stats)
-        bodies = spare.bodies ?? []
+                                 bodies: batchBodies, runs: runs, finishedSegments: finishedSegments, stats: stats)
+        if batchBodies != nil { bodies = spare.bodies }  // an empty one stays for the next batch
         spare.bodies = nil
         runs = []
         finishedSegments = []
@@ -147,16 +149,14 @@ struct CaptureEventEncoder {
             if let error { lines.key("error"); lines.flowError(error) }
         case .flowStarted(let flow, let connection, let kind, let scheme, let authority, let time):
             stats.flows += 1
-            lines.beginEvent("flowStarted", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("flowStarted", time: time.microseconds, flow: flow.rawValue)
             lines.member("conn", connection.rawValue)
             lines.member("kind", kind.rawValue)
             lines.member("scheme", scheme)
             lines.member("authority", authority)
             opened = ExtendableLine(kind: .flowStarted, flow: flow, time: time.microseconds, end: 0)
         case .requestHead(let flow, let head, let time):
-            lines.beginEvent("requestHead", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("requestHead", time: time.microseconds, flow: flow.rawValue)
             lines.member("method", head.method)
             lines.member("target", head.target)
             lines.member("version", version: head.version)
@@ -168,14 +168,12 @@ struct CaptureEventEncoder {
             encodeMessageEnd("requestEnd", flow: flow, trailers: trailers, bodyBytes: bodyBytes,
                              seen: counts.requestSeen, stored: counts.requestStored, time: time)
         case .upstreamConnected(let flow, let server, let tls, let reused, let time):
-            lines.beginEvent("upstreamConnected", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("upstreamConnected", time: time.microseconds, flow: flow.rawValue)
             lines.member("server", server)
             lines.member("reused", reused)
             if let tls { lines.key("tls"); lines.tls(tls) }
         case .responseHead(let flow, let head, let time):
-            lines.beginEvent("responseHead", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("responseHead", time: time.microseconds, flow: flow.rawValue)
             lines.member("status", head.status)
             if !head.reason.isEmpty { lines.member("reason", head.reason) }
             lines.member("version", version: head.version)
@@ -190,19 +188,16 @@ struct CaptureEventEncoder {
                 streamedPayloads[StreamedPayloadKey(flow: flow, fromClient: true)] = nil
                 streamedPayloads[StreamedPayloadKey(flow: flow, fromClient: false)] = nil
             }
-            lines.beginEvent("flowEnded", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("flowEnded", time: time.microseconds, flow: flow.rawValue)
             lines.key("timings"); lines.timings(timings)
             lines.member("bytesFromClient", fromClient)
             lines.member("bytesFromServer", fromServer)
             if let error { lines.key("error"); lines.flowError(error) }
         case .flowReplays(let flow, let sourceFlow, let time):
-            lines.beginEvent("flowReplays", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("flowReplays", time: time.microseconds, flow: flow.rawValue)
             lines.member("sourceFlow", sourceFlow.rawValue)
         case .http2Stream(let flow, let streamID, let time):
-            lines.beginEvent("http2Stream", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("http2Stream", time: time.microseconds, flow: flow.rawValue)
             lines.member("stream", UInt64(streamID))
         case .http2Settings(let connection, let fromClient, let settings, let time):
             lines.beginEvent("http2Settings", time: time.microseconds)
@@ -217,8 +212,7 @@ struct CaptureEventEncoder {
             }
             lines.endArray()
         case .http2StreamReset(let flow, let fromClient, let errorCode, let time):
-            lines.beginEvent("http2StreamReset", time: time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("http2StreamReset", time: time.microseconds, flow: flow.rawValue)
             lines.member("side", constant: fromClient ? "client" : "upstream")
             lines.member("errorCode", UInt64(errorCode))
         case .http2GoAway(let connection, let fromClient, let lastStreamID, let errorCode, let debugData, let time):
@@ -280,8 +274,7 @@ struct CaptureEventEncoder {
     /// A `requestEnd`/`responseEnd` line: trailers, and the body's total, stored and truncated counts.
     private mutating func encodeMessageEnd(_ type: StaticString, flow: FlowID, trailers: HTTPHeaders?, bodyBytes: UInt64,
                                            seen: UInt64, stored: UInt64, time: Timestamp) {
-        lines.beginEvent(type, time: time.microseconds)
-        lines.member("flow", flow.rawValue)
+        lines.beginFlowEvent(type, time: time.microseconds, flow: flow.rawValue)
         if let trailers { lines.key("trailers"); lines.headers(trailers) }
         lines.member("bodyBytes", max(bodyBytes, seen))
         lines.member("capturedBytes", stored)
@@ -361,8 +354,7 @@ struct CaptureEventEncoder {
         guard !grpcEntries.isEmpty else { return }
         for entry in grpcEntries {
             stats.events += 1
-            lines.beginEvent("grpcMessage", time: entry.time.microseconds)
-            lines.member("flow", flow.rawValue)
+            lines.beginFlowEvent("grpcMessage", time: entry.time.microseconds, flow: flow.rawValue)
             lines.member("dir", constant: entry.direction == .request ? "request" : "response")
             lines.member("index", entry.index)
             lines.member("compressed", entry.compressed)
@@ -398,8 +390,9 @@ struct CaptureEventEncoder {
         } else {
             runs.append(CaptureBatch.Run(segment: number, offset: offset, length: bytes.count))
         }
-        if bodies.capacity == 0 { bodies.reserveCapacity(max(bytes.count, 16 << 10)) }  // not a regrowth chain
-        bodies.append(contentsOf: bytes)
+        let storage = bodies ?? CaptureByteStorage(capacity: max(bytes.count, 16 << 10))  // not a regrowth chain
+        bodies = storage
+        bytes.withUnsafeBytes { storage.append($0) }
         segmentSize += UInt64(bytes.count)
         stats.bodyBytesStored += UInt64(bytes.count)
         return (number, offset)
@@ -422,8 +415,7 @@ struct CaptureEventEncoder {
 
     /// The members every `wsMessage` line starts with.
     private mutating func beginWebSocketMessageLine(flow: FlowID, message: WebSocketMessageRecord, time: Timestamp) {
-        lines.beginEvent("wsMessage", time: time.microseconds)
-        lines.member("flow", flow.rawValue)
+        lines.beginFlowEvent("wsMessage", time: time.microseconds, flow: flow.rawValue)
         lines.member("dir", constant: message.fromClient ? "client" : "server")
         lines.member("opcode", message.opcode.rawValue)
         lines.member("wireBytes", message.wireBytes)
@@ -505,8 +497,7 @@ struct CaptureEventEncoder {
         guard let body = pending else { return }
         pending = nil
         stats.events += 1
-        lines.beginEvent("body", time: body.time)
-        lines.member("flow", body.flow.rawValue)
+        lines.beginFlowEvent("body", time: body.time, flow: body.flow.rawValue)
         lines.member("dir", constant: body.isRequest ? "request" : "response")
         lines.member("seg", body.segment)
         lines.member("off", body.offset)

@@ -60,8 +60,8 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
     /// Bytes of `shared` already counted in `queuedBytes`.
     private var sharedCounted = 0
     /// Emptied buffers of written batches, for `submit` to hand back.
-    private var spareLines: [JSONByteStorage] = []
-    private var spareBodies: [[UInt8]] = []
+    private var spareLines: [CaptureByteStorage] = []
+    private var spareBodies: [CaptureByteStorage] = []
     /// Total capacity of `spareLines` and `spareBodies` (at most `spareBytesLimit`).
     private var spareBytes = 0
     private var queuedBytes = 0
@@ -344,19 +344,18 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
             for batch in group { groupBytes += batch.cost }
             files.write(group)
             files.makeVisibleIfDue()
-            var lines: [JSONByteStorage] = []
-            var bodies: [[UInt8]] = []
-            for index in group.indices {
-                let storage = group[index].lines
-                if storage.capacity <= Self.spareCapacityLimit {
-                    storage.count = 0
-                    lines.append(storage)
+            var lines: [CaptureByteStorage] = []
+            var bodies: [CaptureByteStorage] = []
+            lines.reserveCapacity(group.count)  // one allocation each, not a regrowth chain per group
+            bodies.reserveCapacity(group.count)
+            for batch in group {
+                if batch.lines.capacity <= Self.spareCapacityLimit {
+                    batch.lines.count = 0
+                    lines.append(batch.lines)
                 }
-                var bytes: [UInt8] = []
-                swap(&bytes, &group[index].bodies)  // unique now: emptying keeps its buffer
-                if bytes.capacity > 0 && bytes.capacity <= Self.spareCapacityLimit {
-                    bytes.removeAll(keepingCapacity: true)
-                    bodies.append(bytes)
+                if let storage = batch.bodies, storage.capacity <= Self.spareCapacityLimit {
+                    storage.count = 0
+                    bodies.append(storage)
                 }
             }
             group.removeAll(keepingCapacity: true)
@@ -388,7 +387,7 @@ public final class CaptureWriter: FlowRecorder, @unchecked Sendable {
 
     /// Accounts written bytes, keeps emptied buffers for reuse, and calls the
     /// drain callbacks once at the low watermark.
-    private func releaseBacklog(_ bytes: Int, spareLines lines: [JSONByteStorage], spareBodies bodies: [[UInt8]]) {
+    private func releaseBacklog(_ bytes: Int, spareLines lines: [CaptureByteStorage], spareBodies bodies: [CaptureByteStorage]) {
         condition.lock()
         queuedBytes -= bytes
         for storage in lines where spareBytes + storage.capacity <= Self.spareBytesLimit {

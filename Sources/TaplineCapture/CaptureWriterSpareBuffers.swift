@@ -5,7 +5,7 @@ extension CaptureWriter {
     ///
     /// Thread ownership: moved from the writer (under its lock) to one encoder.
     struct SpareBuffers: @unchecked Sendable {
-        var lines: JSONByteStorage?
-        var bodies: [UInt8]?
+        var lines: CaptureByteStorage?
+        var bodies: CaptureByteStorage?
     }
 }

@@ -23,21 +23,28 @@ import TaplineWire
 /// on, so appends touch no class reference (no retain/release per member).
 struct JSONLineBuilder {
     /// Owns the allocation; its `count` lags `count` (see the invariant).
-    private var storage: JSONByteStorage
+    private var storage: CaptureByteStorage
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
     private var containerIsEmpty = true
     /// The last 16-digit time written and its digits as two words: the lines of one
     /// socket callback share a clock reading, so most times repeat the one before.
-    private var lastTime: Int64 = -1
-    private var lastTimeDigits: (UInt64, UInt64) = (0, 0)
+    /// Starts as 10^15 µs with its digits, "1000000000000000" (little-endian words),
+    /// so every cached value is a real time's digits.
+    private var lastTime: Int64 = 1_000_000_000_000_000
+    private var lastTimeDigits: (UInt64, UInt64) = (0x3030_3030_3030_3031, 0x3030_3030_3030_3030)
+    /// The whole seconds (`time / 10^6`) of the last 16-digit time written and their
+    /// ten digits (eight and two bytes): the times of one flow fall in a few seconds,
+    /// so a new time mostly needs only its six µs digits. Starts as 10^9 s, "1000000000".
+    private var lastSecond: Int64 = 1_000_000_000
+    private var lastSecondDigits: (UInt64, UInt16) = (0x3030_3030_3030_3031, 0x3030)
 
     init(capacity: Int = 64 << 10) {
-        self.init(storage: JSONByteStorage(capacity: capacity))
+        self.init(storage: CaptureByteStorage(capacity: capacity))
     }
 
-    private init(storage: JSONByteStorage) {
+    private init(storage: CaptureByteStorage) {
         self.storage = storage
         base = storage.base
         capacity = storage.capacity
@@ -61,7 +68,7 @@ struct JSONLineBuilder {
 
     /// Returns the storage holding the bytes written so far and continues into
     /// `replacement` (which must be empty), without copying.
-    mutating func takeStorage(replacement: JSONByteStorage) -> JSONByteStorage {
+    mutating func takeStorage(replacement: CaptureByteStorage) -> CaptureByteStorage {
         precondition(replacement.isEmpty, "a replacement storage must be empty")
         let taken = storage
         taken.count = count
@@ -278,17 +285,34 @@ struct JSONLineBuilder {
     /// capture's cost).
     mutating func beginEvent(_ type: StaticString, time: Int64) {
         reserve(type.utf8CodeUnitCount + 40)
-        var at = end
-        at.copyShort(from: Self.timeMemberStart.utf8Start, count: Self.timeMemberStart.utf8CodeUnitCount)
-        at = writeTime(time, at: at + Self.timeMemberStart.utf8CodeUnitCount)
-        at.copyShort(from: Self.typeMemberStart.utf8Start, count: Self.typeMemberStart.utf8CodeUnitCount)
-        at = Self.writeConstant(type, at: at + Self.typeMemberStart.utf8CodeUnitCount)
-        advance(to: at)
+        advance(to: writeEventStart(type, time: time, at: end))
         containerIsEmpty = false
+    }
+
+    /// Starts a flow's event line: `{"t":<µs>,"type":"<type>","flow":<flow>`, what
+    /// `beginEvent` and `member("flow", flow)` write, with one room check and one call
+    /// (most lines of a flow start so).
+    mutating func beginFlowEvent(_ type: StaticString, time: Int64, flow: UInt64) {
+        reserve(type.utf8CodeUnitCount + 40 + Self.flowMemberStart.utf8CodeUnitCount + 20)
+        let at = writeEventStart(type, time: time, at: end)
+        at.copyShort(from: Self.flowMemberStart.utf8Start, count: Self.flowMemberStart.utf8CodeUnitCount)
+        advance(to: Self.writeDigits(flow, at: at + Self.flowMemberStart.utf8CodeUnitCount))
+        containerIsEmpty = false
+    }
+
+    /// `{"t":<µs>,"type":"<type>"` at `start` (room for the type's length + 40 reserved); returns the end.
+    @inline(__always)
+    private mutating func writeEventStart(_ type: StaticString, time: Int64,
+                                          at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        start.copyShort(from: Self.timeMemberStart.utf8Start, count: Self.timeMemberStart.utf8CodeUnitCount)
+        let at = writeTime(time, at: start + Self.timeMemberStart.utf8CodeUnitCount)
+        at.copyShort(from: Self.typeMemberStart.utf8Start, count: Self.typeMemberStart.utf8CodeUnitCount)
+        return Self.writeConstant(type, at: at + Self.typeMemberStart.utf8CodeUnitCount)
     }
 
     private static let timeMemberStart: StaticString = "{\"t\":"
     private static let typeMemberStart: StaticString = ",\"type\":"
+    private static let flowMemberStart: StaticString = ",\"flow\":"
 
     /// `"name":"value"` for any string (escaped).
     mutating func member(_ name: StaticString, _ value: String) {
@@ -341,8 +365,9 @@ struct JSONLineBuilder {
     }
 
     /// A time in µs since 1970 in decimal (room for 21 reserved); returns the end.
-    /// Every time until 2286 has 16 digits: a repeat of the last one written is two
-    /// word stores instead of eight divisions.
+    /// Every time from 2001 until 2286 has 16 digits: a repeat of the last one written
+    /// is two word stores instead of eight divisions, and one in the same second as
+    /// the last reuses its ten digits and writes the six µs digits.
     @inline(__always)
     private mutating func writeTime(_ time: Int64, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let raw = UnsafeMutableRawPointer(start)
@@ -351,12 +376,33 @@ struct JSONLineBuilder {
             raw.storeBytes(of: lastTimeDigits.1, toByteOffset: 8, as: UInt64.self)
             return start + 16
         }
-        let after = Self.writeSigned(time, at: start)
-        if after - start == 16 && time > 0 {
-            lastTime = time
-            lastTimeDigits = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let second = time / 1_000_000
+        if second == lastSecond {  // a 16-digit time: `lastSecond` is only ever one's
+            raw.storeBytes(of: lastSecondDigits.0, as: UInt64.self)
+            raw.storeBytes(of: lastSecondDigits.1, toByteOffset: 8, as: UInt16.self)
+            Self.writeSixDigits(UInt64(truncatingIfNeeded: time &- second &* 1_000_000), at: start + 10)
+        } else {
+            let after = Self.writeSigned(time, at: start)
+            guard after - start == 16 && time > 0 else { return after }
+            lastSecond = second
+            lastSecondDigits = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
         }
-        return after
+        lastTime = time
+        lastTimeDigits = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        return start + 16
+    }
+
+    /// `value` (below 10^6) as exactly six digits, zero-padded, at `at`.
+    @inline(__always)
+    private static func writeSixDigits(_ value: UInt64, at: UnsafeMutablePointer<UInt8>) {
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        let high = value / 10_000, low = value % 10_000
+        let raw = UnsafeMutableRawPointer(at)
+        raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(high) &* 2, as: UInt16.self), as: UInt16.self)
+        raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(low / 100) &* 2, as: UInt16.self),
+                       toByteOffset: 2, as: UInt16.self)
+        raw.storeBytes(of: pairs.loadUnaligned(fromByteOffset: Int(low % 100) &* 2, as: UInt16.self),
+                       toByteOffset: 4, as: UInt16.self)
     }
 
     /// `value` in decimal, with a minus sign when negative (room for 21 reserved); returns the end.
@@ -512,16 +558,36 @@ struct JSONLineBuilder {
     }
 
     /// `bytes` (the opening quote already at `start`) escaped, after checking that they
-    /// are UTF-8 (repaired when not). Also the path for ASCII text that needs escapes:
-    /// validating ASCII is one pass.
+    /// are UTF-8 (repaired when not). Also the path for ASCII text that needs escapes
+    /// (an `ETag`'s quotes: one header of most responses), which skips validation:
+    /// ASCII is UTF-8.
     @inline(never)
     private static func writeValidated(_ bytes: UnsafeBufferPointer<UInt8>,
                                        at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let source = bytes.baseAddress.unsafelyUnwrapped
+        if isASCII(source, bytes.count) { return writeEscaped(source, bytes.count, at: start + 1) }
         var validator = UTF8Validator()
         if validator.validate(bytes), validator.isComplete {
             return writeEscaped(bytes.baseAddress.unsafelyUnwrapped, bytes.count, at: start + 1)
         }
         return String(decoding: bytes, as: UTF8.self).withUTF8Bytes { writeQuoted($0, at: start) }
+    }
+
+    /// True when none of the `count` bytes at `source` is 0x80 or more (a word at a time).
+    @inline(__always)
+    private static func isASCII(_ source: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+        let from = UnsafeRawPointer(source)
+        var high: UInt64 = 0
+        var index = 0
+        while index &+ 8 <= count {
+            high |= from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index &+= 8
+        }
+        while index < count {
+            high |= UInt64(source[index])
+            index &+= 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// The bytes with escapes (and the closing quote) at `start`; returns the end.

@@ -69,7 +69,11 @@ final class JSONLineBuilderTests: XCTestCase {
     func testRepeatedTimesAreWrittenLikeNewOnes() {
         let times: [Int64] = [1_795_730_186_074_670, 1_795_730_186_074_670, 1_795_730_186_074_671, 5,
                               1_795_730_186_074_671, -1_795_730_186_074_671, 1_795_730_186_074_671,
-                              999_999_999_999_999, 10_000_000_000_000_000, 10_000_000_000_000_000]
+                              999_999_999_999_999, 10_000_000_000_000_000, 10_000_000_000_000_000,
+                              // the same second (its digits reused), its last and first µs, the next second
+                              1_795_730_186_000_000, 1_795_730_186_999_999, 1_795_730_187_000_000,
+                              1_795_730_187_000_001, 1_795_730_186_000_001, -1, 0, -1_000_000,
+                              1_000_000_000_000_000, 1_000_000_000_999_999, 9_999_999_999_999_999]
         var builder = JSONLineBuilder(capacity: 1)
         for (index, time) in times.enumerated() {
             builder.beginEvent("flowEnded", time: time)
@@ -84,6 +88,35 @@ final class JSONLineBuilderTests: XCTestCase {
             "{\"t\":\(time),\"type\":\"flowEnded\",\"timings\":{\"requestStart\":\(time),\"done\":\(times[(index + 1) % times.count])}}\n"
         }.joined()
         XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), expected)
+    }
+
+    /// The first time a builder writes is written right whatever it is, including the
+    /// values its caches start with (10^15 µs, and a time in that second).
+    func testFirstTimeWrittenIsRight() {
+        for time: Int64 in [1_000_000_000_000_000, 1_000_000_000_123_456, 1_000_000_001_000_000, -1, 0,
+                            1_795_730_186_074_670, 999_999_999_999_999, Int64.min, Int64.max] {
+            var builder = JSONLineBuilder(capacity: 1)
+            builder.beginEvent("body", time: time)
+            XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), "{\"t\":\(time),\"type\":\"body\"", "\(time)")
+        }
+    }
+
+    /// A flow's line start in one step writes what `beginEvent` and a `flow` member do.
+    func testFlowEventStartMatchesEventStartAndFlowMember() {
+        for flow: UInt64 in [0, 9, 10, 12_345, 99_999_999, 100_000_000, UInt64.max] {
+            for time: Int64 in [1_795_730_186_074_670, 1_795_730_186_074_671, 1_795_730_187_000_000, -5] {
+                var fused = JSONLineBuilder(capacity: 1)
+                fused.beginFlowEvent("responseEnd", time: time, flow: flow)
+                fused.member("bodyBytes", UInt64(7))
+                var stepwise = JSONLineBuilder(capacity: 1)
+                stepwise.beginEvent("responseEnd", time: time)
+                stepwise.member("flow", flow)
+                stepwise.member("bodyBytes", UInt64(7))
+                XCTAssertEqual(String(decoding: fused.bytes, as: UTF8.self),
+                               "{\"t\":\(time),\"type\":\"responseEnd\",\"flow\":\(flow),\"bodyBytes\":7")
+                XCTAssertEqual(fused.bytes, stepwise.bytes)
+            }
+        }
     }
 
     func testStringsAreEscaped() throws {
@@ -134,7 +167,7 @@ final class JSONLineBuilderTests: XCTestCase {
             builder.newline()
             expected.append(["i": index, "s": text, "ok": index % 2 == 0])
         }
-        let taken = builder.takeStorage(replacement: JSONByteStorage(capacity: 8))
+        let taken = builder.takeStorage(replacement: CaptureByteStorage(capacity: 8))
         builder.beginArray(); builder.element(); builder.null(); builder.endArray()
         XCTAssertEqual(String(decoding: builder.bytes, as: UTF8.self), "[null]")
         let lines = Data(taken.bytes).split(separator: UInt8(ascii: "\n"))
@@ -170,6 +203,107 @@ final class JSONLineBuilderTests: XCTestCase {
                     let pair = try JSONSerialization.jsonObject(with: Data(pairs.bytes)) as? [String]
                     XCTAssertEqual(pair, [text, text], label)
                 }
+            }
+        }
+    }
+
+    // MARK: Byte-exact escaping (every byte, every split between the fast and slow paths)
+
+    /// What a string must be written as: the builder's escapes (`\"`, `\\`, `\n`,
+    /// `\r`, `\t`, `\u00xx` for other bytes below 0x20), everything else as it is,
+    /// after text that is not UTF-8 became U+FFFD per invalid sequence.
+    private static func expectedQuoted(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = [0x22]
+        for byte in String(decoding: bytes, as: UTF8.self).utf8 {
+            switch byte {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(0x22)
+        return out
+    }
+
+    /// The bytes `pair(bytes:)` writes for `value` as both name and value.
+    private static func pairBytes(_ value: [UInt8]) -> [UInt8] {
+        var builder = JSONLineBuilder(capacity: 4)
+        value.withUnsafeBufferPointer { builder.pair(bytes: $0, $0) }
+        return builder.bytes
+    }
+
+    private static func expectedPair(_ value: [UInt8]) -> [UInt8] {
+        let quoted = expectedQuoted(value)
+        return [UInt8(ascii: "[")] + quoted + [UInt8(ascii: ",")] + quoted + [UInt8(ascii: "]")]
+    }
+
+    /// Every byte 0x00-0xFF, alone and inside ASCII text at each offset around the
+    /// eight-byte words of the fast path (before, inside, straddling and after a
+    /// word, and in the overlapping last word), written as a header field.
+    func testEveryByteInHeaderFieldsIsWrittenExactly() {
+        for byte in UInt8.min...UInt8.max {
+            for prefix in [0, 1, 3, 7, 8, 9, 15, 16] {
+                for suffix in [0, 1, 6, 8, 11] {
+                    let value = Array(repeating: UInt8(ascii: "a"), count: prefix) + [byte]
+                        + Array(repeating: UInt8(ascii: "z"), count: suffix)
+                    XCTAssertEqual(Self.pairBytes(value), Self.expectedPair(value),
+                                   "byte \(byte) after \(prefix), before \(suffix)")
+                }
+            }
+        }
+    }
+
+    /// Every two-byte sequence (each lead byte with each following byte: valid and
+    /// invalid UTF-8 pairs, escapes next to non-ASCII), in a short and a long field.
+    func testEveryTwoByteSequenceInHeaderFieldsIsWrittenExactly() {
+        for first in UInt8.min...UInt8.max {
+            for second in UInt8.min...UInt8.max {
+                let short = [first, second]
+                XCTAssertEqual(Self.pairBytes(short), Self.expectedPair(short), "\(first) \(second)")
+            }
+            for second: UInt8 in [0x00, 0x22, 0x5C, 0x41, 0x7F, 0x80, 0xA0, 0xBF, 0xC0, 0xE0, 0xF4, 0xFF] {
+                let long = Array("W/\"abcdefgh".utf8) + [first, second] + Array("ijklmnop\"".utf8)
+                XCTAssertEqual(Self.pairBytes(long), Self.expectedPair(long), "\(first) \(second) in a long field")
+            }
+        }
+    }
+
+    /// Malformed UTF-8 (overlong forms, surrogates, above U+10FFFF, cut sequences,
+    /// stray continuation bytes) becomes U+FFFD per invalid sequence, alone and next
+    /// to characters that need escaping; valid multi-byte text passes unchanged.
+    func testInvalidUTF8InHeaderFieldsIsRepairedExactly() {
+        let sequences: [[UInt8]] = [
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xF0, 0x80, 0x80, 0x80],
+            [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+            [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0x80], [0xBF, 0x80], [0xFE], [0xFF],
+            [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xED, 0x9F, 0xBF],
+        ]
+        for sequence in sequences {
+            for value in [sequence, Array("\"etag\"".utf8) + sequence, sequence + [0x0A] + Array("tail-of-a-field".utf8),
+                          Array("0123456789".utf8) + sequence + sequence + [0x5C]] {
+                XCTAssertEqual(Self.pairBytes(value), Self.expectedPair(value), "\(value)")
+            }
+        }
+    }
+
+    /// Strings (always valid UTF-8) written with `string` and `member`: every ASCII
+    /// character, and non-ASCII ones, at offsets around the word boundaries.
+    func testEveryASCIICharacterInStringsIsWrittenExactly() {
+        let characters = (0..<0x80).map { Character(Unicode.Scalar(UInt8($0))) } + ["é", "€", "😀", "\u{7FF}", "\u{FFFF}"]
+        for character in characters {
+            for prefix in [0, 5, 8, 13] {
+                let text = String(repeating: "b", count: prefix) + String(character) + "tail"
+                var builder = JSONLineBuilder(capacity: 4)
+                builder.string(text)
+                XCTAssertEqual(builder.bytes, Self.expectedQuoted(Array(text.utf8)), "\(character) after \(prefix)")
+                var member = JSONLineBuilder(capacity: 4)
+                member.member("k", text)
+                XCTAssertEqual(member.bytes, Array("\"k\":".utf8) + Self.expectedQuoted(Array(text.utf8)))
             }
         }
     }

@@ -1,16 +1,18 @@
 import Glibc
 
 /// A growable byte buffer with unchecked appends: the storage behind
-/// `JSONLineBuilder`, and the unit of encoded lines handed from an event loop
-/// to the capture writer thread.
+/// `JSONLineBuilder`, and the unit in which encoded lines and body bytes are
+/// handed from an event loop to the capture writer thread. A class, so its bytes
+/// stay at one address while the writer gathers them for a write (no nested
+/// `withUnsafeBytes` per batch) and the buffer can be handed back for reuse.
 ///
 /// Thread ownership: one owner at a time, never shared. The encoder that fills
 /// it owns it until it moves it into a `CaptureBatch`; from then on only the
-/// writer thread touches it (hence `@unchecked Sendable`: ownership is handed
-/// over, not shared).
+/// writer thread touches it, until it hands it back emptied (hence `@unchecked
+/// Sendable`: ownership is handed over, not shared).
 ///
 /// Invariant: `count <= capacity`; bytes `0..<count` are initialized.
-final class JSONByteStorage: @unchecked Sendable {
+final class CaptureByteStorage: @unchecked Sendable {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var capacity: Int
     var count = 0
@@ -38,6 +40,14 @@ final class JSONByteStorage: @unchecked Sendable {
         base.deallocate()
         base = newBase
         capacity = newCapacity
+    }
+
+    /// Appends `bytes` (one copy; grows by doubling).
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
     }
 
     /// The initialized bytes, valid until the next append.
