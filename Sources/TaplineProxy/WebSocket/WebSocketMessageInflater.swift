@@ -123,7 +123,7 @@ final class WebSocketMessageInflater {
             throw .messageTooLarge(limit: maxMessageBytes)
         }
         if var validator = utf8 {
-            let valid = validator.validate(output[start...])
+            let valid = output[start...].withUnsafeBufferPointer { validator.validate($0) }  // the specialized entry point
             utf8 = validator
             guard valid, !ended || validator.isComplete else {
                 self.input = nil
