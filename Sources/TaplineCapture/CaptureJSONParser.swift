@@ -38,6 +38,8 @@ public struct CaptureJSONParser {
     private var depth = 0
     /// Decoded bytes of a string with escapes (reused between strings).
     private var scratch: [UInt8] = []
+    /// Strings handed out as they are rather than made again.
+    private let known = CaptureJSONKnownStrings.shared
 
     private init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
         self.base = base
@@ -267,7 +269,8 @@ public struct CaptureJSONParser {
                 if highBits & 0x80 != 0, let bad = firstInvalidUTF8(from: start, to: index) {
                     throw fail(.invalidUTF8, at: bad)
                 }
-                let string = String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
+                let string = known.string(base + start, count: index - start)
+                    ?? String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self)
                 index += 1
                 return string
             }

@@ -4,7 +4,8 @@
 /// `CapturedBody.write(to:)` pushes everything at once.
 ///
 /// Memory: one chunk at a time (at most `maxBytes` of one `next`) and one open segment
-/// file, whatever the body's size (none of its own when it reads through `sharedFiles`).
+/// file, whatever the body's size (none of its own when it reads through `sharedFiles`,
+/// whose read-ahead window serves it).
 ///
 /// Thread ownership: a reference owned by one caller at a time (it holds an open file).
 public final class CapturedBodyReader {
@@ -12,7 +13,9 @@ public final class CapturedBodyReader {
     /// The extent being read and the offset in it of the next byte.
     private var extentIndex = 0
     private var offsetInExtent: UInt64 = 0
-    private var openSegment: (number: Int, file: CaptureFile)?
+    /// The segment being read: its path, and its file when the reader opened it itself
+    /// (nil: read through `sharedFiles`).
+    private var openSegment: (number: Int, path: String, file: CaptureFile?)?
     /// Where segment files come from when they are shared (their owner closes them), else nil.
     private let sharedFiles: CaptureSegmentFiles?
     /// Stored bytes handed out so far.
@@ -41,26 +44,28 @@ public final class CapturedBodyReader {
         let extent = body.extents[extentIndex]
         if openSegment?.number != extent.segment {
             close()
-            let path = CaptureBatchWriter.segmentPath(directory: body.sessionDirectory, number: extent.segment)
-            let file: CaptureFile
-            if let sharedFiles {
-                file = try sharedFiles.file(path)
-            } else {
-                file = try CaptureFile.openForReading(path)
-            }
-            openSegment = (extent.segment, file)
+            let path = sharedFiles?.segmentPath(directory: body.sessionDirectory, number: extent.segment)
+                ?? CaptureBatchWriter.segmentPath(directory: body.sessionDirectory, number: extent.segment)
+            openSegment = (extent.segment, path, sharedFiles == nil ? try CaptureFile.openForReading(path) : nil)
         }
-        guard let file = openSegment?.file else { return [] }
+        guard let segment = openSegment else { return [] }
         let want = Int(min(UInt64(maxBytes), extent.length - offsetInExtent))
-        var chunk = [UInt8](repeating: 0, count: want)
-        let count = try chunk.withUnsafeMutableBytes { raw in
-            Result { () throws(CaptureError) -> Int in try file.read(into: raw, at: extent.offset + offsetInExtent) }
-        }.get()
-        guard count > 0 else {
-            throw .cannotRead(path: file.path,
-                              reason: "ends before byte \(extent.offset + offsetInExtent) that events.jsonl refers to (damaged session)")
+        let offset = extent.offset + offsetInExtent
+        var chunk: [UInt8]
+        if let file = segment.file {
+            chunk = [UInt8](repeating: 0, count: want)
+            let count = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(CaptureError) -> Int in try file.read(into: raw, at: offset) }
+            }.get()
+            if count < want { chunk.removeLast(want - count) }
+        } else {
+            chunk = try sharedFiles?.read(segment.path, at: offset, count: want) ?? []
         }
-        if count < want { chunk.removeLast(want - count) }
+        guard !chunk.isEmpty else {
+            throw .cannotRead(path: segment.path,
+                              reason: "ends before byte \(offset) that events.jsonl refers to (damaged session)")
+        }
+        let count = chunk.count
         offsetInExtent += UInt64(count)
         bytesRead += UInt64(count)
         return chunk
@@ -68,7 +73,7 @@ public final class CapturedBodyReader {
 
     /// Closes the segment file (also done when the reader goes away); a shared one stays open.
     public func close() {
-        if sharedFiles == nil { openSegment?.file.close() }
+        openSegment?.file?.close()
         openSegment = nil
     }
 }

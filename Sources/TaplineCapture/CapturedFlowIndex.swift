@@ -4,16 +4,17 @@
 /// keeps only this.
 ///
 /// Memory: 12 bytes a line (a flow of a GET and its answer has ~6 lines) and 4 bytes a
-/// flow, plus one read buffer once flows are read again. Reading a flow parses only its
-/// own lines; a flow whose lines lie within `spanLimit` bytes of each other (as they do
-/// unless it lasted long among many others) is read with one `pread`, else line by line.
+/// flow, plus the read-ahead windows (`CaptureReadAhead`) once flows are read again, and
+/// one flow's span. Reading a flow parses only its own lines; a flow whose lines lie
+/// within `spanLimit` bytes of each other (as they do unless it lasted long among many
+/// others) is read at once (from a read-ahead window when it is small), else line by line.
 ///
 /// Invariant: `flow(at:)` gives the flow `stream` handed over with that position, as
 /// its lines assemble alone (its connection's facts, `clientAddress` and `clientTLS`,
 /// are not read again).
 ///
 /// Thread ownership: built on the thread that streamed the session; then read by one
-/// thread at a time (it keeps events.jsonl open and its buffer between reads); another
+/// thread at a time (it keeps events.jsonl open and its windows between reads); another
 /// thread reads through a reader of its own (`makeReader`).
 public final class CapturedFlowIndex {
     /// Most bytes from a flow's first line to the end of its last read in one `pread`.
@@ -26,9 +27,9 @@ public final class CapturedFlowIndex {
     /// Per position: the end of its lines in `lineOffsets` (its start is the previous one's end).
     private var flowEnds: [UInt32] = []
     private var file: CaptureFile?
-    /// Bytes of events.jsonl from `bufferStart`: the lines of the flow being read.
-    private var buffer: [UInt8] = []
-    private var bufferStart: UInt64 = 0
+    /// events.jsonl's bytes read ahead: flows read again in about the order of their
+    /// recorded connections (as a replay sends them) take one `pread` for several.
+    private var readAhead = CaptureReadAhead()
 
     init(directory: String) {
         self.directory = directory
@@ -65,14 +66,19 @@ public final class CapturedFlowIndex {
         guard start < end else { throw .cannotRead(path: directory + "/events.jsonl", reason: "has no lines for this flow") }
         let spanEnd = lineOffsets[end - 1] + UInt64(lineLengths[end - 1])
         let spanned = spanEnd - lineOffsets[start] <= UInt64(Self.spanLimit)
-        if spanned { try read(from: lineOffsets[start], count: Int(spanEnd - lineOffsets[start])) }
+        let span = spanned ? try read(from: lineOffsets[start], count: Int(spanEnd - lineOffsets[start])) : []
         var assembler = CapturedSessionAssembler(directory: directory)
         for line in start..<end {
             let offset = lineOffsets[line]
             let length = Int(lineLengths[line])
-            if !spanned { try read(from: offset, count: length) }
-            let from = Int(offset - bufferStart)
-            assembler.apply(line: buffer[from..<(from + length)], number: line + 1)
+            let bytes: ArraySlice<UInt8>
+            if spanned {
+                let from = span.startIndex + Int(offset - lineOffsets[start])
+                bytes = span[from..<(from + length)]
+            } else {
+                bytes = try read(from: offset, count: length)
+            }
+            assembler.apply(line: bytes, number: line + 1)
         }
         guard let id = assembler.lastLineFlow, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",
@@ -81,30 +87,21 @@ public final class CapturedFlowIndex {
         return flow
     }
 
-    /// Reads `count` bytes of events.jsonl from `offset` into the buffer.
-    private func read(from offset: UInt64, count: Int) throws(CaptureError) {
+    /// `count` bytes of events.jsonl from `offset`.
+    private func read(from offset: UInt64, count: Int) throws(CaptureError) -> ArraySlice<UInt8> {
         let path = directory + "/events.jsonl"
         if file == nil { file = try CaptureFile.openForReading(path) }
-        guard let file else { return }
-        if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
-        var filled = 0
-        while filled < count {
-            let n = try buffer.withUnsafeMutableBytes { raw in
-                Result { () throws(CaptureError) -> Int in
-                    try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]), at: offset + UInt64(filled))
-                }
-            }.get()
-            guard n > 0 else {
-                throw .cannotRead(path: path, reason: "ends before byte \(offset + UInt64(filled)) (changed since it was read)")
-            }
-            filled += n
+        guard let file else { return [] }
+        let bytes = try readAhead.read(file, at: offset, count: count)
+        guard bytes.count == count else {
+            throw .cannotRead(path: path, reason: "ends before byte \(offset + UInt64(bytes.count)) (changed since it was read)")
         }
-        bufferStart = offset
+        return bytes
     }
 
     /// Another reader of the same flows, for another thread: the line ranges are shared
     /// (arrays copied on write, and no index writes them once streamed), the events.jsonl
-    /// descriptor and the read buffer are its own.
+    /// descriptor and the read-ahead windows are its own.
     public func makeReader() -> CapturedFlowIndex {
         let reader = CapturedFlowIndex(directory: directory)
         reader.lineOffsets = lineOffsets
@@ -113,11 +110,10 @@ public final class CapturedFlowIndex {
         return reader
     }
 
-    /// Closes events.jsonl and lets the buffer go (also done when the index goes away).
+    /// Closes events.jsonl and lets the windows go (also done when the index goes away).
     public func close() {
         file?.close()
         file = nil
-        buffer = []
-        bufferStart = 0
+        readAhead.removeAll()
     }
 }

@@ -240,4 +240,25 @@ final class ReplayRequestRewriterTests: XCTestCase {
         XCTAssertEqual(head.headers.first(name: "sec-websocket-protocol"), "chat, superchat")
         XCTAssertTrue(WebSocketHandshake.isValidKey(head.headers.first(name: "Sec-WebSocket-Key") ?? ""))
     }
+
+    /// A plan checks every flow's destination before sending any (`destination`) and makes
+    /// its request only when it is sent: both must say the same target, offer and kind of handshake.
+    func testTheDestinationIsWhereTheRequestGoes() throws {
+        let block = HTTPRequestHead(method: "GET", target: "/", version: .http2,
+                                    headers: HTTPHeaders([(name: ":authority", value: "api.test")]))
+        let rules = [ReplayTargetRules(), ReplayTargetRules(target: try ReplayTarget(url: "https://staging.test:8443")),
+                     ReplayTargetRules(target: try ReplayTarget(url: "h2c://127.0.0.1:9000")),
+                     ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9000"))]
+        for rule in rules {
+            for recorded in [flow(get), flow(block, scheme: "https", authority: "api.test"), extendedConnectFlow()] {
+                let destination = try ReplayRequestRewriter.destination(for: recorded, rules: rule)
+                let request = try ReplayRequestRewriter.request(for: recorded, rules: rule)
+                XCTAssertEqual(destination.target, request.target)
+                XCTAssertEqual(destination.sendsExtendedConnect, request.isExtendedConnect)
+                // (A WebSocket that goes as an HTTP/1.1 Upgrade offers HTTP/1.1 whatever its destination.)
+                if recorded.kind != .websocket || request.isExtendedConnect { XCTAssertEqual(destination.offer, request.offer) }
+            }
+        }
+        XCTAssertThrowsError(try ReplayRequestRewriter.destination(for: flow(get, authority: "a b:x"), rules: ReplayTargetRules()))
+    }
 }

@@ -32,8 +32,14 @@ final class GRPCStatusTests: XCTestCase {
         for gRPC in ["application/grpc", "application/grpc+proto", "application/GRPC+json", "application/grpc; charset=x"] {
             XCTAssertTrue(GRPCStatus.isGRPC(contentType: gRPC), gRPC)
         }
-        for other in ["application/grpc-web", "application/grpc-web+proto", "application/json", ""] {
+        for other in ["application/grpc-web", "application/grpc-web+proto", "application/json", "",
+                      "application/grp", "application/grpcs", " application/grpc", "application\u{0F}grpc",
+                      "application/grpc ;x", "application/grpc\u{301}", "applicatión/grpc"] {
             XCTAssertFalse(GRPCStatus.isGRPC(contentType: other), other)
+        }
+        // Bytes or characters alike: any case, parameters or a suffix after the name.
+        for gRPC in ["APPLICATION/GRPC", "Application/gRPC+proto;x=1", "application/grpc;", "application/grpc+", "application/grpc+é"] {
+            XCTAssertTrue(GRPCStatus.isGRPC(contentType: gRPC), gRPC)
         }
     }
 }

@@ -72,11 +72,15 @@ public struct ReplayPlan {
         var notes: [String] = []
         var segments = SegmentPresence()
         for flow in flows {
-            switch Self.request(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
-            case .success(let request):
+            let checked = Self.destination(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments)
+                .flatMap { destination in
+                    Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules)) }
+                }
+            switch checked {
+            case .success(let (destination, request)):
                 planned.append(Planned(flow, position: items.count))
                 items.append(Self.item(flow, request: request))
-                if let note = Self.note(flow, request: request) { notes.append(note) }
+                if let note = Self.note(flow, destination: destination) { notes.append(note) }
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }
         }
@@ -110,10 +114,11 @@ public struct ReplayPlan {
         var segments = SegmentPresence()
         let (session, index) = try CapturedSession.stream(directory: directory) { flow, position in
             guard select(flow) else { return }
-            switch request(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
-            case .success(let request):
+            // The request is made when the flow is sent (`item`); here only where it goes.
+            switch destination(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
+            case .success(let destination):
                 planned.append(Planned(flow, position: position))
-                if let note = note(flow, request: request) { notes.append((flow.id, note)) }
+                if let note = note(flow, destination: destination) { notes.append((flow.id, note)) }
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }
         }
@@ -182,8 +187,8 @@ public struct ReplayPlan {
         return ReplayItem(source: flow, request: request, webSocket: script)
     }
 
-    private static func note(_ flow: CapturedFlow, request: ReplayRequest) -> String? {
-        guard flow.kind == .websocket, flow.isExtendedConnectWebSocket, !request.isExtendedConnect else { return nil }
+    private static func note(_ flow: CapturedFlow, destination: ReplayDestination) -> String? {
+        guard flow.kind == .websocket, flow.isExtendedConnectWebSocket, !destination.sendsExtendedConnect else { return nil }
         return ReplayNotes.webSocketOverHTTP1(flow: flow.id, because: "the target speaks HTTP/1.1 (http://)")
     }
 
@@ -203,8 +208,9 @@ public struct ReplayPlan {
         }
     }
 
-    private static func request(for flow: CapturedFlow, rules: ReplayTargetRules, allowTruncated: Bool,
-                                segments: inout SegmentPresence) -> Result<ReplayRequest, ReplaySkipReason> {
+    /// Where the flow goes (`ReplayRequestRewriter.destination`), or why it is skipped.
+    private static func destination(for flow: CapturedFlow, rules: ReplayTargetRules, allowTruncated: Bool,
+                                    segments: inout SegmentPresence) -> Result<ReplayDestination, ReplaySkipReason> {
         switch flow.kind {
         case .websocket:
             if let reason = webSocketSkipReason(flow) { return .failure(reason) }
@@ -228,11 +234,7 @@ public struct ReplayPlan {
                 return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
             }
         }
-        do {
-            return .success(try ReplayRequestRewriter.request(for: flow, rules: rules))
-        } catch {
-            return .failure(error)
-        }
+        return Result { () throws(ReplaySkipReason) in try ReplayRequestRewriter.destination(for: flow, rules: rules) }
     }
 
     /// Why a WebSocket flow cannot be replayed as recorded, if it cannot.

@@ -34,27 +34,13 @@ import TaplineWire
 ///   that GET Upgrade.
 public enum ReplayRequestRewriter {
     /// - Throws: the reason the flow cannot be sent (no request head; an authority that
-    ///   is not host[:port]).
+    ///   is not host[:port]), as `destination` does.
     public static func request(for flow: CapturedFlow, rules: ReplayTargetRules) throws(ReplaySkipReason) -> ReplayRequest {
+        let destination = try destination(for: flow, rules: rules)
         guard let recorded = flow.request else { throw ReplaySkipReason("no request head was recorded") }
         let isHTTP2 = recorded.version.major >= 2 // HTTP/3 (an imported HAR's) goes as HTTP/2
-        let target: UpstreamTarget
-        let priorKnowledge: Bool
-        if let chosen = rules.target {
-            target = chosen.upstream
-            priorKnowledge = chosen.priorKnowledgeHTTP2
-        } else {
-            let scheme: UpstreamTarget.Scheme = flow.scheme == "https" ? .https : .http
-            let authority = rules.hostMap[flow.authority.lowercased()] ?? flow.authority
-            guard let (host, port) = UpstreamTarget.splitAuthority(authority[...], defaultPort: scheme == .https ? 443 : 80),
-                  !host.isEmpty else {
-                throw ReplaySkipReason("its authority \(authority.debugDescription) is not host[:port]")
-            }
-            target = UpstreamTarget(scheme: scheme, host: host, port: port)
-            priorKnowledge = isHTTP2 && scheme == .http
-        }
-        let offer: UpstreamProtocolOffer = priorKnowledge ? UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true)
-            : isHTTP2 && target.scheme == .https ? .http2OrHTTP1 : .http1
+        let target = destination.target
+        let offer = destination.offer
         let bodyBytes = flow.requestBody.capturedBytes
         let expectsContinue = recorded.headers.containsToken("100-continue", inField: "Expect")
         let recordedAuthority = recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
@@ -66,7 +52,7 @@ public enum ReplayRequestRewriter {
         for (name, value) in recorded.headers where !name.hasPrefix(":") { regular.add(name: name, value: value) }
         if flow.kind == .websocket {
             let upgrade = webSocketUpgrade(flow: flow, fields: regular, host: host)
-            guard flow.isExtendedConnectWebSocket, offer != .http1 else {
+            guard destination.sendsExtendedConnect else {
                 return ReplayRequest(sourceFlow: flow.id, target: target, offer: .http1, head: .http1(upgrade),
                                      recordedHead: upgrade, bodyBytes: 0, trailers: nil, expectsContinue: false)
             }
@@ -91,6 +77,34 @@ public enum ReplayRequestRewriter {
         }
         return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http1(head), recordedHead: head,
                              bodyBytes: bodyBytes, trailers: flow.requestTrailers, expectsContinue: expectsContinue)
+    }
+
+    /// Where `request(for:rules:)` sends the flow and which protocols it offers, without
+    /// making the request (what a plan checks of every flow before sending any).
+    ///
+    /// - Throws: the reason the flow cannot be sent (no request head; an authority that
+    ///   is not host[:port]).
+    public static func destination(for flow: CapturedFlow, rules: ReplayTargetRules) throws(ReplaySkipReason) -> ReplayDestination {
+        guard let recorded = flow.request else { throw ReplaySkipReason("no request head was recorded") }
+        let isHTTP2 = recorded.version.major >= 2 // HTTP/3 (an imported HAR's) goes as HTTP/2
+        let target: UpstreamTarget
+        let priorKnowledge: Bool
+        if let chosen = rules.target {
+            target = chosen.upstream
+            priorKnowledge = chosen.priorKnowledgeHTTP2
+        } else {
+            let scheme: UpstreamTarget.Scheme = flow.scheme == "https" ? .https : .http
+            let authority = rules.hostMap[flow.authority.lowercased()] ?? flow.authority
+            guard let (host, port) = UpstreamTarget.splitAuthority(authority[...], defaultPort: scheme == .https ? 443 : 80),
+                  !host.isEmpty else {
+                throw ReplaySkipReason("its authority \(authority.debugDescription) is not host[:port]")
+            }
+            target = UpstreamTarget(scheme: scheme, host: host, port: port)
+            priorKnowledge = isHTTP2 && scheme == .http
+        }
+        let offer: UpstreamProtocolOffer = priorKnowledge ? UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true)
+            : isHTTP2 && target.scheme == .https ? .http2OrHTTP1 : .http1
+        return ReplayDestination(flow: flow, target: target, offer: offer)
     }
 
     /// The opening handshake of a WebSocket flow, over HTTP/1.1.

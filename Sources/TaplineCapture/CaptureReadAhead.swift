@@ -1,0 +1,83 @@
+/// Positioned reads of capture files (events.jsonl, body segments) through a few
+/// read-ahead windows, so that reading small records one after another takes one
+/// `pread` for many: each window holds `windowBytes` of one file from where a read
+/// missed, and serves the reads after it. Several windows, because a replay reads
+/// several streams at once: the flows of each recorded connection it sends, each in
+/// file order but apart from the others' (a session written connection by connection),
+/// or all together in file order (one written as they happened). The least recently
+/// used window goes: more streams than windows (`--concurrency` above 64 on one loop)
+/// read each record with a `pread` of a window, as without read-ahead.
+///
+/// Invariant: a window holds bytes of its file as they were when read; a capture file
+/// only grows (`DirectIOAppender`: the file always holds a prefix of what was
+/// appended), so they stay true while the session is still being written. A read
+/// reaching past what a window holds reads again.
+///
+/// Memory: `windowCount` windows of `windowBytes` once used (512 KiB), whatever was read;
+/// a read of more than `windowBytes` goes straight to the file and is not kept.
+///
+/// Thread ownership: one thread (the reader that owns it).
+struct CaptureReadAhead {
+    static let windowBytes = 8 << 10
+    static let windowCount = 64
+
+    private struct Window {
+        var file: ObjectIdentifier
+        var offset: UInt64
+        var bytes: [UInt8]
+        var lastUse: UInt64
+    }
+
+    private var windows: [Window] = []
+    /// Counts reads, for the least recently used window.
+    private var clock: UInt64 = 0
+
+    /// Up to `count` bytes of `file` from `offset`: fewer only where the file ends,
+    /// none past it.
+    ///
+    /// - Throws: `cannotRead` naming the file when it cannot be read.
+    mutating func read(_ file: CaptureFile, at offset: UInt64, count: Int) throws(CaptureError) -> ArraySlice<UInt8> {
+        guard count > 0 else { return [] }
+        guard count <= Self.windowBytes else { return try Self.read(file, at: offset, count: count)[...] }
+        clock += 1
+        let id = ObjectIdentifier(file)
+        for index in windows.indices where windows[index].file == id && offset >= windows[index].offset {
+            let start = offset - windows[index].offset
+            guard start + UInt64(count) <= UInt64(windows[index].bytes.count) else { continue }
+            windows[index].lastUse = clock
+            let from = Int(start)
+            return windows[index].bytes[from..<(from + count)]
+        }
+        let bytes = try Self.read(file, at: offset, count: Self.windowBytes)
+        let window = Window(file: id, offset: offset, bytes: bytes, lastUse: clock)
+        if windows.count < Self.windowCount {
+            windows.append(window)
+        } else if let oldest = windows.indices.min(by: { windows[$0].lastUse < windows[$1].lastUse }) {
+            windows[oldest] = window
+        }
+        return bytes[..<min(bytes.count, count)]
+    }
+
+    /// Lets every window go: call when their files are closed (a window knows its file
+    /// by identity, which a file opened later may take over).
+    mutating func removeAll() {
+        windows = []
+    }
+
+    /// Up to `count` bytes of `file` from `offset` (fewer only at its end).
+    private static func read(_ file: CaptureFile, at offset: UInt64, count: Int) throws(CaptureError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = try bytes.withUnsafeMutableBytes { raw in
+                Result { () throws(CaptureError) -> Int in
+                    try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]), at: offset + UInt64(filled))
+                }
+            }.get()
+            if n == 0 { break }
+            filled += n
+        }
+        if filled < count { bytes.removeLast(count - filled) }
+        return bytes
+    }
+}
