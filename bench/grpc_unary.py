@@ -25,7 +25,9 @@ it: nghttpx's ratio is the best a proxy can do on this machine. Skipped without 
 
 Rounds are interleaved as in bench/h2.py: each proxied run sits between two direct runs
 and its ratio is taken against their mean; the table gives medians, the ratio range and
-the mean time per call h2load saw (direct, proxied).
+the mean time per call h2load saw (direct, proxied). `--previous-bin OTHER` adds another
+Tapline build as the proxy `previous`, run in the same rounds right after `--bin`'s, so two
+builds are compared in one sitting.
 mitmdump is not measured: it cannot speak h2c to an upstream (its reverse mode to http://
 is HTTP/1.1, and gRPC needs HTTP/2 trailers), so it cannot proxy these calls at all.
 """
@@ -85,6 +87,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--previous-bin", help="another tapline build, measured as the proxy `previous` in the same "
+                        "rounds, right after --bin's run (compare two builds in one sitting)")
     args = parser.parse_args()
     for tool in ("h2load", "nghttp"):
         if not shutil.which(tool):
@@ -100,9 +104,9 @@ def main() -> int:
         grpcio_port = int(server.stdout.readline())
         wait_for_port(grpcio_port, server)
 
-        def start_proxy(upstream_port: int, capture: Path) -> tuple[subprocess.Popen, int]:
+        def start_proxy(upstream_port: int, capture: Path, binary: str = args.bin) -> tuple[subprocess.Popen, int]:
             port = free_port()
-            proc = spawn([args.bin, "proxy", "--listen", f"{HOST}:{port}", "--quiet", "--threads", str(args.threads),
+            proc = spawn([binary, "proxy", "--listen", f"{HOST}:{port}", "--quiet", "--threads", str(args.threads),
                           "--reverse", f"h2c://{HOST}:{upstream_port}", "--capture", str(capture),
                           "--proto", str(Path(__file__).resolve().parents[1] / "proto")],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -118,6 +122,8 @@ def main() -> int:
             return proc, port
 
         proxies = {"tapline": lambda upstream_port: start_proxy(upstream_port, work / "captures")}
+        if args.previous_bin:
+            proxies["previous"] = lambda upstream_port: start_proxy(upstream_port, work / "captures", args.previous_bin)
         if shutil.which("nghttpx"):
             proxies["nghttpx"] = start_nghttpx
 

@@ -3,7 +3,7 @@
 # through `tapline proxy --reverse h2c://...` with capture on, against a grpcio server
 # and against `tapline mock` (a fast server). Prints calls/s and ratios. Not a test.
 #
-#   bench/grpc_unary.sh [--seconds N] [--rounds N] [--threads N]
+#   bench/grpc_unary.sh [--seconds N] [--rounds N] [--threads N] [--previous-bin OTHER_TAPLINE]
 #
 # Needs the release binary (make build; or TAPLINE_BIN=...), h2load/nghttp and .venv
 # with grpcio (make test-deps).
