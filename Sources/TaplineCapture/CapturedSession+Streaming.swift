@@ -7,8 +7,9 @@ extension CapturedSession {
     /// file, the session's connections and the index (`CapturedFlowIndex`'s bound).
     ///
     /// The returned session has the metadata, connections and warnings, and no flows.
-    /// A line of a flow after its `flowEnded` (an imported HAR's `extension` line) is
-    /// not part of it here.
+    /// A line of a flow after its `flowEnded` is not part of it here (`tapline import`
+    /// writes a HAR entry's `extension` line before its `flowEnded`; sessions imported
+    /// before 2026-12-05 have it after).
     ///
     /// - Throws: as `open`.
     public static func stream(directory: String,

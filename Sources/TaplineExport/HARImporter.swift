@@ -107,6 +107,11 @@ public struct HARImporter {
             }
             let id = FlowID(UInt64(index + 1))
             for event in flow.events(id: id, connection: connection) {
+                // The entry's recorded HAR fields go before its flowEnded: a reader that
+                // streams flows hands each one out at that line (CapturedSession.stream).
+                if case .flowEnded = event {
+                    writer.recordExtension(name: HARRecordedEntry.extensionName, value: flow.recorded, flow: id, time: flow.start)
+                }
                 writer.record(event)
                 if writer.isBackedUp {
                     let drained = DispatchSemaphore(value: 0)
@@ -114,7 +119,6 @@ public struct HARImporter {
                     drained.wait()
                 }
             }
-            writer.recordExtension(name: HARRecordedEntry.extensionName, value: flow.recorded, flow: id, time: flow.start)
             lastTime[flow.connection] = max(lastTime[flow.connection] ?? flow.end, flow.end)
         }
         for id in opened.sorted() {

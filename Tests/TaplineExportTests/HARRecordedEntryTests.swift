@@ -64,6 +64,11 @@ final class HARRecordedEntryTests: XCTestCase {
         XCTAssertNotNil(session.extensions["har"])
         XCTAssertEqual(session.flows.first?.serverAddress, "[fe80::1%7]:80")
         XCTAssertNotNil(session.flows.first?.extensions["har"])
+        // A reader that streams flows (replay) hands each out at its flowEnded, so the
+        // entry's extension line comes before it.
+        var streamed: [CapturedFlow] = []
+        _ = try CapturedSession.stream(directory: imported.directory) { flow, _ in streamed.append(flow) }
+        XCTAssertEqual(streamed.first?.extensions["har"], session.flows.first?.extensions["har"])
 
         let out = root + "/out.har"
         let descriptor = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
