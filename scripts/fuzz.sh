@@ -10,7 +10,8 @@
 #   websocket   FuzzWebSocket: WebSocket message decoder (whole vs split, both roles,
 #               with and without permessage-deflate), encoder round trip, bounded inflation
 #   capturejson FuzzCaptureJSON: the capture reader's JSON parser (never crashes, re-encoding
-#               round trip, same verdict and value as JSONSerialization)
+#               round trip, same verdict and value as JSONSerialization; the direct line
+#               reader declines a line or reads it as the parser does)
 #   grpcframer  FuzzGRPCFramer: gRPC / gRPC-Web message framer (whole vs split vs byte by byte,
 #               frames in place and within the limit)
 #   grpcwebtext FuzzGRPCWebText: the gRPC-Web text (base64) decoder (whole vs split vs byte by

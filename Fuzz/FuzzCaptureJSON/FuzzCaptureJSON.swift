@@ -6,6 +6,9 @@ import TaplineCapture
 /// Any input must parse or throw, never crash, trap or overflow the stack. Then:
 /// - an error's offset lies inside the input (0 ... its length);
 /// - input that is not UTF-8 is never accepted;
+/// - the capture reader's direct line reader (`CaptureFlatLine`, through
+///   `CaptureLineReaderAgreement`) declines the input or reads every member exactly
+///   as the parser's tree has it;
 /// - an accepted value re-encoded as compact JSON (`jsonText`) parses to the same
 ///   value, and encodes to the same text again;
 /// - on UTF-8 input without NUL bytes (with them Foundation guesses UTF-16 or
@@ -24,6 +27,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         failure = error
         if error.offset < 0 || error.offset > size { fatalError("error offset \(error.offset) outside 0...\(size): \(error)") }
+    }
+    if case .disagreed(let difference) = CaptureLineReaderAgreement.check(input) {
+        fatalError("the direct line reader disagrees with the parser: \(difference)")
     }
     let isUTF8 = String(validating: input, as: UTF8.self) != nil
     if parsed != nil && !isUTF8 { fatalError("accepted input that is not UTF-8") }

@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// Typed, non-throwing accessors over one parsed JSON object (from
 /// `CaptureJSONParser`) for the reader: every getter returns nil when the field is
 /// missing or has another type, so a damaged line never traps.
@@ -7,7 +9,7 @@
 /// Numbers: `int64` also takes a double with an integral value (`1.0`, `1e3`);
 /// booleans are only `true`/`false`, never numbers.
 /// A value type; used on the reading thread only.
-struct CaptureJSONObject {
+struct CaptureJSONObject: CaptureLineFields {
     /// The object's members in document order.
     let members: [(key: String, value: CaptureJSONValue)]
 
@@ -43,6 +45,8 @@ struct CaptureJSONObject {
     func object(_ key: String) -> CaptureJSONObject? { value(key).flatMap(CaptureJSONObject.init) }
 
     func array(_ key: String) -> [CaptureJSONValue]? { value(key)?.arrayValue }
+
+    func headers(_ key: String) -> HTTPHeaders? { array(key).flatMap(CapturedSessionAssembler.headers) }
 
     /// True when the member exists and is not `null`.
     func has(_ key: String) -> Bool {

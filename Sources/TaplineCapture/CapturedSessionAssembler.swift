@@ -50,9 +50,19 @@ struct CapturedSessionAssembler {
         lastLineFlow = nil
         lastLineEndedFlow = false
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        // Most lines are plain enough to read without a JSON value tree; the rest, and
+        // any doubt, go through the general parser (same result either way).
+        if let flat = line.withUnsafeBufferPointer({ CaptureFlatLine($0) }) {
+            return apply(flat, number: number)
+        }
         guard let parsed = try? CaptureJSONParser.parse(line), let json = CaptureJSONObject(parsed) else {
             return skip(number, "not a JSON object (corrupt line)")
         }
+        apply(json, number: number)
+    }
+
+    /// Applies one line read by either reader (`CaptureLineFields`).
+    private mutating func apply<Line: CaptureLineFields>(_ json: Line, number: Int) {
         guard let type = json.string("type") else { return skip(number, "no \"type\"") }
         guard let micros = json.int64("t") else { return skip(number, "no timestamp \"t\"") }
         let time = Timestamp(microseconds: micros)
@@ -102,7 +112,7 @@ struct CapturedSessionAssembler {
         case "requestHead":
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string("method"), let target = json.string("target"),
-                  let headers = json.array("headers").flatMap(Self.headers) else {
+                  let headers = json.headers("headers") else {
                 return skip(number, "requestHead without method, target or headers")
             }
             flows[at].request = HTTPRequestHead(method: method, target: target,
@@ -127,7 +137,7 @@ struct CapturedSessionAssembler {
             }
         case "requestEnd", "responseEnd":
             guard let at = flowPosition(json, number) else { return }
-            let trailers = json.array("trailers").flatMap(Self.headers)
+            let trailers = json.headers("trailers")
             let isRequest = type == "requestEnd"
             // Changed in place through the index: copying a CapturedFlow out and back
             // retains and releases every field.
@@ -150,7 +160,7 @@ struct CapturedSessionAssembler {
         case "responseHead":
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64("status"), status >= 0, status < 1000,
-                  let headers = json.array("headers").flatMap(Self.headers) else {
+                  let headers = json.headers("headers") else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string("version")), status: Int(status),
@@ -256,7 +266,7 @@ struct CapturedSessionAssembler {
 
     /// Where the flow of a per-flow event is in `flows`; warns and returns nil when
     /// the line has no flow id or its flow never started.
-    private mutating func flowPosition(_ json: CaptureJSONObject, _ number: Int) -> Int? {
+    private mutating func flowPosition(_ json: some CaptureLineFields, _ number: Int) -> Int? {
         guard let id = json.uint64("flow") else {
             skip(number, "\(json.string("type") ?? "event") without \"flow\"")
             return nil
@@ -327,7 +337,7 @@ struct CapturedSessionAssembler {
 
     /// Marks `body` complete with the totals of its requestEnd/responseEnd line;
     /// returns how many bytes its body lines stored.
-    private static func endBody(_ body: inout CapturedBody, _ json: CaptureJSONObject) -> UInt64 {
+    private static func endBody(_ body: inout CapturedBody, _ json: some CaptureLineFields) -> UInt64 {
         body.isComplete = true
         body.bodyBytes = json.uint64("bodyBytes") ?? body.capturedBytes
         body.truncated = json.bool("truncated") ?? false
@@ -359,7 +369,7 @@ struct CapturedSessionAssembler {
                           alpn: json.string("alpn"), peerCertificate: peer)
     }
 
-    static func webSocketMessage(_ json: CaptureJSONObject, time: Timestamp) -> CapturedWebSocketMessage? {
+    static func webSocketMessage(_ json: some CaptureLineFields, time: Timestamp) -> CapturedWebSocketMessage? {
         guard let direction = json.string("dir"), direction == "client" || direction == "server",
               let opcode = json.string("opcode"), let wireBytes = json.uint64("wireBytes"),
               let size = json.uint64("size") else { return nil }
@@ -397,7 +407,7 @@ struct CapturedSessionAssembler {
 
     /// A `grpcMessage` line's entry; nil when a required field is missing or invalid
     /// (`wireBytes` may be absent only on a `malformed` entry).
-    static func grpcMessage(_ json: CaptureJSONObject, time: Timestamp) -> CapturedGRPCMessage? {
+    static func grpcMessage(_ json: some CaptureLineFields, time: Timestamp) -> CapturedGRPCMessage? {
         guard let direction = json.string("dir").flatMap(BodyDirection.init(rawValue:)),
               let index = json.int64("index"), index >= 0, let compressed = json.bool("compressed"),
               let offset = json.uint64("off") else { return nil }
