@@ -74,7 +74,7 @@ public struct ReplayPlan {
         for flow in flows {
             let checked = Self.destination(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments)
                 .flatMap { destination in
-                    Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules)) }
+                    Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules, to: destination)) }
                 }
             switch checked {
             case .success(let (destination, request)):

@@ -36,7 +36,16 @@ public enum ReplayRequestRewriter {
     /// - Throws: the reason the flow cannot be sent (no request head; an authority that
     ///   is not host[:port]), as `destination` does.
     public static func request(for flow: CapturedFlow, rules: ReplayTargetRules) throws(ReplaySkipReason) -> ReplayRequest {
-        let destination = try destination(for: flow, rules: rules)
+        try request(for: flow, rules: rules, to: destination(for: flow, rules: rules))
+    }
+
+    /// The request for `flow` sent to `destination`, which `destination(for:rules:)` gave
+    /// for the same flow and rules (a plan that checked every flow's destination first
+    /// reuses it).
+    ///
+    /// - Throws: the reason the flow cannot be sent (no request head).
+    public static func request(for flow: CapturedFlow, rules: ReplayTargetRules,
+                               to destination: ReplayDestination) throws(ReplaySkipReason) -> ReplayRequest {
         guard let recorded = flow.request else { throw ReplaySkipReason("no request head was recorded") }
         let isHTTP2 = recorded.version.major >= 2 // HTTP/3 (an imported HAR's) goes as HTTP/2
         let target = destination.target
