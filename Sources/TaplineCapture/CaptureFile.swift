@@ -139,6 +139,23 @@ final class CaptureFile {
         }
     }
 
+    /// Up to `count` bytes at `offset`: fewer only where the file ends.
+    func read(count: Int, at offset: UInt64) throws(CaptureError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = try bytes.withUnsafeMutableBytes { raw in
+                Result { () throws(CaptureError) -> Int in
+                    try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]), at: offset + UInt64(filled))
+                }
+            }.get()
+            if n == 0 { break }
+            filled += n
+        }
+        if filled < count { bytes.removeLast(count - filled) }
+        return bytes
+    }
+
     /// Reads sequentially from the current position; returns 0 at end of file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(CaptureError) -> Int {
         while true {

@@ -38,7 +38,7 @@ struct CaptureReadAhead {
     /// - Throws: `cannotRead` naming the file when it cannot be read.
     mutating func read(_ file: CaptureFile, at offset: UInt64, count: Int) throws(CaptureError) -> ArraySlice<UInt8> {
         guard count > 0 else { return [] }
-        guard count <= Self.windowBytes else { return try Self.read(file, at: offset, count: count)[...] }
+        guard count <= Self.windowBytes else { return try file.read(count: count, at: offset)[...] }
         clock += 1
         let id = ObjectIdentifier(file)
         for index in windows.indices where windows[index].file == id && offset >= windows[index].offset {
@@ -48,7 +48,7 @@ struct CaptureReadAhead {
             let from = Int(start)
             return windows[index].bytes[from..<(from + count)]
         }
-        let bytes = try Self.read(file, at: offset, count: Self.windowBytes)
+        let bytes = try file.read(count: Self.windowBytes, at: offset)
         let window = Window(file: id, offset: offset, bytes: bytes, lastUse: clock)
         if windows.count < Self.windowCount {
             windows.append(window)
@@ -64,20 +64,4 @@ struct CaptureReadAhead {
         windows = []
     }
 
-    /// Up to `count` bytes of `file` from `offset` (fewer only at its end).
-    private static func read(_ file: CaptureFile, at offset: UInt64, count: Int) throws(CaptureError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = try bytes.withUnsafeMutableBytes { raw in
-                Result { () throws(CaptureError) -> Int in
-                    try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]), at: offset + UInt64(filled))
-                }
-            }.get()
-            if n == 0 { break }
-            filled += n
-        }
-        if filled < count { bytes.removeLast(count - filled) }
-        return bytes
-    }
 }

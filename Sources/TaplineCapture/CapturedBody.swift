@@ -103,19 +103,9 @@ public struct CapturedBody: Sendable, Equatable {
             let count = Int(min(extent.length - skip, left))
             let file = try CaptureFile.openForReading(CaptureBatchWriter.segmentPath(directory: sessionDirectory,
                                                                                     number: extent.segment))
-            var chunk = [UInt8](repeating: 0, count: count)
-            var filled = 0
-            while filled < count {
-                let n = try chunk.withUnsafeMutableBytes { raw in
-                    Result { () throws(CaptureError) -> Int in
-                        try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]),
-                                      at: extent.offset + skip + UInt64(filled))
-                    }
-                }.get()
-                guard n > 0 else {
-                    throw .cannotRead(path: file.path, reason: "ends before byte \(extent.offset + skip + UInt64(filled)) that events.jsonl refers to (damaged session)")
-                }
-                filled += n
+            let chunk = try file.read(count: count, at: extent.offset + skip)
+            guard chunk.count == count else {
+                throw .cannotRead(path: file.path, reason: "ends before byte \(extent.offset + skip + UInt64(chunk.count)) that events.jsonl refers to (damaged session)")
             }
             result += chunk
             left -= UInt64(count)

@@ -51,15 +51,10 @@ public final class CapturedBodyReader {
         guard let segment = openSegment else { return [] }
         let want = Int(min(UInt64(maxBytes), extent.length - offsetInExtent))
         let offset = extent.offset + offsetInExtent
-        var chunk: [UInt8]
-        if let file = segment.file {
-            chunk = [UInt8](repeating: 0, count: want)
-            let count = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(CaptureError) -> Int in try file.read(into: raw, at: offset) }
-            }.get()
-            if count < want { chunk.removeLast(want - count) }
+        let chunk = if let file = segment.file {
+            try file.read(count: want, at: offset)
         } else {
-            chunk = try sharedFiles?.read(segment.path, at: offset, count: want) ?? []
+            try sharedFiles?.read(segment.path, at: offset, count: want) ?? []
         }
         guard !chunk.isEmpty else {
             throw .cannotRead(path: segment.path,
