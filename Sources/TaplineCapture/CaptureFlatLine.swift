@@ -189,7 +189,7 @@ struct CaptureFlatLine: CaptureLineFields {
                 }
                 guard byte >= 0x20, byte < 0x80 else { return nil }
                 if byte == UInt8(ascii: "\\") {
-                    guard index + 1 < count, Self.unescaped(base[index + 1]) != nil else { return nil }
+                    guard index + 1 < count, CaptureJSONParser.singleCharacterEscape(base[index + 1]) != nil else { return nil }
                     escaped = true
                     index += 1
                 }
@@ -198,27 +198,13 @@ struct CaptureFlatLine: CaptureLineFields {
             return nil
         }
 
-        /// What the escape `\byte` stands for (nil for `\u` and unknown ones).
-        @inline(__always)
-        static func unescaped(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return byte
-            case UInt8(ascii: "b"): return 0x08
-            case UInt8(ascii: "f"): return 0x0C
-            case UInt8(ascii: "n"): return 0x0A
-            case UInt8(ascii: "r"): return 0x0D
-            case UInt8(ascii: "t"): return 0x09
-            default: return nil
-            }
-        }
-
         /// Appends the decoded bytes of a string `rawString` accepted.
         mutating func decode(_ start: Int, _ end: Int) {
             var position = start
             while position < end {
                 let byte = base[position]
                 if byte == UInt8(ascii: "\\") {
-                    scratch.append(Self.unescaped(base[position + 1]).unsafelyUnwrapped)
+                    scratch.append(CaptureJSONParser.singleCharacterEscape(base[position + 1]).unsafelyUnwrapped)
                     position += 2
                 } else {
                     scratch.append(byte)

@@ -320,13 +320,11 @@ public struct CaptureJSONParser {
         guard index < count else { throw fail(.unexpectedEnd) }
         let kind = base[index]
         index += 1
+        if let byte = Self.singleCharacterEscape(kind) {
+            scratch.append(byte)
+            return
+        }
         switch kind {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(kind)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
         case UInt8(ascii: "u"):
             let unit = try hex4(escapeStart: escapeStart)
             var scalar = unit
@@ -346,6 +344,21 @@ public struct CaptureJSONParser {
             appendUTF8(scalar)
         default:
             throw fail(.invalidEscape(kind), at: escapeStart)
+        }
+    }
+
+    /// What the escape `\byte` stands for when it is one of JSON's single-character
+    /// escapes (`\" \\ \/ \b \f \n \r \t`); nil for `\u` and anything else.
+    @inline(__always)
+    static func singleCharacterEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): return byte
+        case UInt8(ascii: "b"): return 0x08
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "t"): return 0x09
+        default: return nil
         }
     }
 
