@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 """Tapline gRPC unary benchmark (called by bench/grpc_unary.sh and `make bench`).
 
-h2load sends gRPC unary calls (`POST /tapline.example.v1.Orders/GetOrder`, one framed
-GetOrderRequest as the body, `content-type: application/grpc`, `te: trailers`) over one
-h2c connection, 1 and 16 calls in flight, to two servers:
+Two clients send gRPC unary calls (`POST /tapline.example.v1.Orders/GetOrder`, one
+framed GetOrderRequest) over one h2c connection, 1 and 16 calls in flight:
+
+  h2load   nghttp2's load generator (`-d` the framed request, `content-type:
+           application/grpc`, `te: trailers`): the cheapest client, so the proxy's own
+           cost shows most.
+  grpcio   a Python grpcio client (bench/grpc_unary_client.py, asyncio API, the calls on
+           one channel): what an application's calls look like; its own CPU shares the
+           cores with the server and the proxy.
+
+and two servers:
 
   grpcio   a Python grpcio server with a generic unary handler (bench/grpc_unary_server.py;
            bytes in, bytes out). The server is the slowest part: it bounds both cases.
@@ -25,7 +33,7 @@ it: nghttpx's ratio is the best a proxy can do on this machine. Skipped without 
 
 Rounds are interleaved as in bench/h2.py: each proxied run sits between two direct runs
 and its ratio is taken against their mean; the table gives medians, the ratio range and
-the mean time per call h2load saw (direct, proxied). `--previous-bin OTHER` adds another
+the mean time per call the client saw (direct, proxied). `--previous-bin OTHER` adds another
 Tapline build as the proxy `previous`, run in the same rounds right after `--bin`'s, so two
 builds are compared in one sitting.
 mitmdump is not measured: it cannot speak h2c to an upstream (its reverse mode to http://
@@ -35,6 +43,7 @@ is HTTP/1.1, and gRPC needs HTTP/2 trailers), so it cannot proxy these calls at 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import shutil
@@ -70,6 +79,18 @@ def h2load(url: str, in_flight: int, seconds: int, body: Path) -> tuple[float, f
     return float(rate.group(1)), float(mean.group(1)) * {"us": 1, "ms": 1e3, "s": 1e6}[mean.group(2)]
 
 
+def grpcio_client(python: str, url: str, in_flight: int, seconds: int) -> tuple[float, float]:
+    """Runs bench/grpc_unary_client.py for `seconds` after a 1 s warm-up; returns calls/s and
+    the mean time per call in microseconds (every answer must equal the first one)."""
+    client = Path(__file__).with_name("grpc_unary_client.py")
+    out = subprocess.run([python, str(client), url.removeprefix("http://"), str(in_flight), str(seconds)],
+                         capture_output=True, text=True, timeout=seconds + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"the grpcio client failed for {url}:\n{out.stdout}\n{out.stderr}")
+    rate, mean = out.stdout.split()
+    return float(rate), float(mean)
+
+
 def grpc_status_of_one_call(url: str, body: Path) -> str:
     """The grpc-status trailer of one call (nghttp -v prints the trailing HEADERS)."""
     out = subprocess.run(["nghttp", "-v", "-d", str(body), "-H", "content-type: application/grpc",
@@ -83,13 +104,19 @@ def grpc_status_of_one_call(url: str, body: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=".build/release/tapline")
-    parser.add_argument("--python", default=".venv/bin/python", help="a Python with grpcio (the server)")
+    parser.add_argument("--python", default=".venv/bin/python", help="a Python with grpcio (the server and the client)")
+    parser.add_argument("--clients", default="h2load,grpcio", help="which clients, comma-separated (h2load, grpcio)")
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--previous-bin", help="another tapline build, measured as the proxy `previous` in the same "
                         "rounds, right after --bin's run (compare two builds in one sitting)")
     args = parser.parse_args()
+    clients = {"h2load": lambda url, in_flight: h2load(url, in_flight, args.seconds, body),
+               "grpcio": lambda url, in_flight: grpcio_client(args.python, url, in_flight, args.seconds)}
+    chosen = args.clients.split(",")
+    if unknown := [name for name in chosen if name not in clients]:
+        parser.error(f"--clients: unknown {', '.join(unknown)} (known: h2load, grpcio)")
     for tool in ("h2load", "nghttp"):
         if not shutil.which(tool):
             print(f"bench/grpc_unary: {tool} not found: run 'make test-deps'", file=sys.stderr)
@@ -148,38 +175,37 @@ def main() -> int:
         ratios: dict[str, list[float]] = {}
         servers = {"grpcio": grpcio_port, "mock": mock_port}
 
-        def measure(key: str, port: int, in_flight: int) -> float:
-            rate, mean = h2load(f"http://{HOST}:{port}", in_flight, args.seconds, body)
+        def measure(key: str, client: str, port: int, in_flight: int) -> float:
+            rate, mean = clients[client](f"http://{HOST}:{port}", in_flight)
             rates.setdefault(key, []).append(rate)
             means.setdefault(key, []).append(mean)
             return rate
 
         for _ in range(args.rounds):
-            for name, port in servers.items():
-                for in_flight in (1, 16):
-                    for proxy, start in proxies.items():
-                        before = measure(f"{name}-m{in_flight}-direct", port, in_flight)
-                        proc, proxy_port = start(port)
-                        rate = measure(f"{name}-m{in_flight}-{proxy}", proxy_port, in_flight)
-                        stop(proc)
-                        shutil.rmtree(work / "captures", ignore_errors=True)
-                        after = measure(f"{name}-m{in_flight}-direct", port, in_flight)
-                        ratios.setdefault(f"{name}-m{in_flight}-{proxy}", []).append(rate / ((before + after) / 2))
+            for client, (name, port), in_flight in itertools.product(chosen, servers.items(), (1, 16)):
+                key = f"{client}-{name}-m{in_flight}"
+                for proxy, start in proxies.items():
+                    before = measure(f"{key}-direct", client, port, in_flight)
+                    proc, proxy_port = start(port)
+                    rate = measure(f"{key}-{proxy}", client, proxy_port, in_flight)
+                    stop(proc)
+                    shutil.rmtree(work / "captures", ignore_errors=True)
+                    after = measure(f"{key}-direct", client, port, in_flight)
+                    ratios.setdefault(f"{key}-{proxy}", []).append(rate / ((before + after) / 2))
 
-        print(f"\ngRPC unary calls, h2load -c 1 -m 1|16 -D {args.seconds}, h2c both legs, capture on, "
-              f"tapline --threads {args.threads}, {args.rounds} round(s): medians; "
+        print(f"\ngRPC unary calls over one h2c connection, 1|16 in flight, {args.seconds} s each, h2c both legs, "
+              f"capture on, tapline --threads {args.threads}, {args.rounds} round(s): medians; "
               f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-        print(f"{'server':<8} {'in flight':>9} {'proxy':<8} {'direct calls/s':>15} {'proxied calls/s':>16} "
+        print(f"{'client':<7} {'server':<8} {'in flight':>9} {'proxy':<8} {'direct calls/s':>15} {'proxied calls/s':>16} "
               f"{'ratio':>7} {'range':>12} {'mean µs/call direct, proxied':>29}")
-        for name in servers:
-            for in_flight in (1, 16):
-                key = f"{name}-m{in_flight}"
-                for proxy in proxies:
-                    spread = ratios[f"{key}-{proxy}"]
-                    print(f"{name:<8} {in_flight:>9} {proxy:<8} {statistics.median(rates[key + '-direct']):>15.0f} "
-                          f"{statistics.median(rates[f'{key}-{proxy}']):>16.0f} {statistics.median(spread):>6.2f}x "
-                          f"{min(spread):>5.2f}-{max(spread):.2f}x "
-                          f"{statistics.median(means[key + '-direct']):>14.0f}, {statistics.median(means[f'{key}-{proxy}']):.0f}")
+        for client, name, in_flight in itertools.product(chosen, servers, (1, 16)):
+            key = f"{client}-{name}-m{in_flight}"
+            for proxy in proxies:
+                spread = ratios[f"{key}-{proxy}"]
+                print(f"{client:<7} {name:<8} {in_flight:>9} {proxy:<8} {statistics.median(rates[key + '-direct']):>15.0f} "
+                      f"{statistics.median(rates[f'{key}-{proxy}']):>16.0f} {statistics.median(spread):>6.2f}x "
+                      f"{min(spread):>5.2f}-{max(spread):.2f}x "
+                      f"{statistics.median(means[key + '-direct']):>14.0f}, {statistics.median(means[f'{key}-{proxy}']):.0f}")
         if "nghttpx" not in proxies:
             print("nghttpx: not measured (not installed: make test-deps installs nghttp2-proxy).")
         print("mitmdump: not measured; it cannot proxy to an h2c upstream (gRPC needs HTTP/2 on both legs).")

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# make bench (gRPC part): gRPC unary calls with h2load, 1 and 16 in flight, direct vs
+# make bench (gRPC part): gRPC unary calls with h2load and a grpcio client, 1 and 16 in flight, direct vs
 # through `tapline proxy --reverse h2c://...` with capture on, against a grpcio server
 # and against `tapline mock` (a fast server). Prints calls/s and ratios. Not a test.
 #
-#   bench/grpc_unary.sh [--seconds N] [--rounds N] [--threads N] [--previous-bin OTHER_TAPLINE]
+#   bench/grpc_unary.sh [--seconds N] [--rounds N] [--threads N] [--clients h2load,grpcio] [--previous-bin OTHER_TAPLINE]
 #
 # Needs the release binary (make build; or TAPLINE_BIN=...), h2load/nghttp and .venv
 # with grpcio (make test-deps).
