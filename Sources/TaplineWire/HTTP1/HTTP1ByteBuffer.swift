@@ -20,7 +20,10 @@ struct HTTP1ByteBuffer: Sendable {
     /// Bytes received but not consumed.
     var readableCount: Int { storage.count - readIndex }
 
-    mutating func append(_ bytes: some Collection<UInt8>) {
+    /// Adds `bytes` after the unread ones. Concrete (not generic over `Collection`): the
+    /// parsers' public `append`s are called from other modules, where a generic one runs
+    /// unspecialized, through witness tables, on every read.
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if bytes.isEmpty { return }
         if readIndex == storage.count {
             // Everything was consumed: reuse the capacity when nobody shares it;

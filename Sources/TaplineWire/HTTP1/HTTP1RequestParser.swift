@@ -64,8 +64,12 @@ public struct HTTP1RequestParser: Sendable, HTTP1PullParser {
     }
 
     /// Adds bytes received from the peer.
-    public mutating func append(_ bytes: some Collection<UInt8>) {
-        buffer.append(bytes)
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBufferPointer { buffer.append($0) }
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer.append($0) }
     }
 
     /// The next event, or nil when more input is needed (or the parser is

@@ -78,8 +78,12 @@ public struct HTTP1ResponseParser: Sendable, HTTP1PullParser {
         }
     }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) {
-        buffer.append(bytes)
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBufferPointer { buffer.append($0) }
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer.append($0) }
     }
 
     /// The next event, or nil when more input is needed (or the parser stopped

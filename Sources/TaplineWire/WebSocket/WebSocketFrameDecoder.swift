@@ -42,8 +42,12 @@ public struct WebSocketFrameDecoder: Sendable {
         return false
     }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) {
-        buffer.append(bytes)
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBufferPointer { buffer.append($0) }
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { buffer.append($0) }
     }
 
     /// The next event, or nil when more bytes are needed.

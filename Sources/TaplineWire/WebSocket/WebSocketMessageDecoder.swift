@@ -58,7 +58,11 @@ public struct WebSocketMessageDecoder: Sendable {
     /// Payload bytes held of the data message being assembled: at most `maxMessageBytes`.
     public var heldPayloadByteCount: Int { message?.payload.count ?? 0 }
 
-    public mutating func append(_ bytes: some Collection<UInt8>) {
+    public mutating func append(_ bytes: ArraySlice<UInt8>) {
+        frames.append(bytes)
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
         frames.append(bytes)
     }
 
