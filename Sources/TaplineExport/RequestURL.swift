@@ -93,23 +93,13 @@ public struct RequestURL: Sendable, Equatable {
         }
     }
 
-    /// `host[:port]` or `[v6]:port` -> (host, port); nil when empty or the port is not a number.
+    /// `host[:port]` or `[v6]:port` -> (host, port), the brackets kept (`HTTPAuthority`);
+    /// nil when empty or the port is not a number from 0 to 65535. An empty port is none.
     static func splitAuthority(_ authority: Substring) -> (String, Int?)? {
-        guard !authority.isEmpty else { return nil }
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            let host = String(authority[...close])
-            let after = authority[authority.index(after: close)...]
-            if after.isEmpty { return (host, nil) }
-            guard after.hasPrefix(":"), let port = Int(after.dropFirst()) else { return nil }
-            return (host, port)
-        }
-        if let colon = authority.lastIndex(of: ":") {
-            let portText = authority[authority.index(after: colon)...]
-            if portText.isEmpty { return (String(authority[..<colon]), nil) }
-            guard let port = Int(portText), (0...65535).contains(port) else { return nil }
-            return (String(authority[..<colon]), port)
-        }
-        return (String(authority), nil)
+        guard !authority.isEmpty, let split = HTTPAuthority(authority) else { return nil }
+        let host = split.isBracketed ? "[\(split.host)]" : String(split.host)
+        guard let portText = split.port, !portText.isEmpty else { return (host, nil) }
+        guard let port = Int(portText), (0...65535).contains(port) else { return nil }
+        return (host, port)
     }
 }

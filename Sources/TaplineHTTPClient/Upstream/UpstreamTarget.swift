@@ -1,3 +1,5 @@
+import TaplineWire
+
 /// Where a request goes: scheme, host and port of an origin server.
 ///
 /// Immutable; `authority` and `hostPort` are formatted once here because every
@@ -48,34 +50,14 @@ public struct UpstreamTarget: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(scheme.rawValue)://\(authority)" }
 
-    /// Splits `host`, `host:port`, `[v6]`, `[v6]:port`. Nil when the port is not 1 to 65535
-    /// in decimal digits, or the host is empty. Works on the UTF-8 bytes: forward mode asks
-    /// this once per request.
+    /// Splits `host`, `host:port`, `[v6]`, `[v6]:port` (`HTTPAuthority`). Nil when the port
+    /// is not 1 to 65535 in decimal digits, or the host is empty (`[]` aside, as before).
+    /// Forward mode asks this once per request.
     public static func splitAuthority(_ authority: Substring, defaultPort: Int) -> (host: String, port: Int)? {
-        let bytes = authority.utf8
-        if bytes.first == UInt8(ascii: "[") {
-            guard let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            let host = String(authority[bytes.index(after: bytes.startIndex)..<close])
-            let after = bytes[bytes.index(after: close)...]
-            if after.isEmpty { return (host, defaultPort) }
-            guard after.first == UInt8(ascii: ":"), let port = Self.port(after.dropFirst()) else { return nil }
-            return (host, port)
-        }
-        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else {
-            return authority.isEmpty ? nil : (String(authority), defaultPort)
-        }
-        guard colon != bytes.startIndex, let port = Self.port(bytes[bytes.index(after: colon)...]) else { return nil }
-        return (String(authority[..<colon]), port)
-    }
-
-    /// A port written as 1 to 5 decimal digits with a value from 1 to 65535, or nil.
-    private static func port(_ digits: Substring.UTF8View.SubSequence) -> Int? {
-        guard !digits.isEmpty, digits.count <= 5 else { return nil }
-        var value = 0
-        for byte in digits {
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return (1...65535).contains(value) ? value : nil
+        guard let split = HTTPAuthority(authority) else { return nil }
+        guard split.isBracketed || !split.host.isEmpty else { return nil }
+        guard let portText = split.port else { return (String(split.host), defaultPort) }
+        guard let port = HTTPAuthority.connectablePort(portText) else { return nil }
+        return (String(split.host), port)
     }
 }
