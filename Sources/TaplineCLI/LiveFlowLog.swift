@@ -120,20 +120,23 @@ final class LiveFlowLog: FlowRecorder, @unchecked Sendable {
         let milliseconds = Int(line.started.milliseconds(to: ended).rounded())
         switch format {
         case .json:
-            var object: [String: Any] = [
-                "flow": flow.rawValue, "client": line.client, "method": line.method, "url": line.url,
-                "kind": line.kind.rawValue, "requestBytes": fromClient, "responseBytes": fromServer,
-                "durationMs": milliseconds,
+            var members = [
+                JSONMember("flow", .integer(flow.rawValue)), JSONMember("client", .string(line.client)),
+                JSONMember("method", .string(line.method)), JSONMember("url", .string(line.url)),
+                JSONMember("kind", .string(line.kind.rawValue)), JSONMember("requestBytes", .integer(fromClient)),
+                JSONMember("responseBytes", .integer(fromServer)), JSONMember("durationMs", .integer(milliseconds)),
             ]
-            if let status = line.status { object["status"] = status }
-            if !line.contentType.isEmpty { object["contentType"] = line.contentType }
+            if let status = line.status { members.append(JSONMember("status", .integer(status))) }
+            if !line.contentType.isEmpty { members.append(JSONMember("contentType", .string(line.contentType))) }
             if let grpc = line.grpcStatus {
-                object["grpcStatus"] = grpc.code
-                if !grpc.message.isEmpty { object["grpcMessage"] = grpc.message }
+                members.append(JSONMember("grpcStatus", .integer(grpc.code)))
+                if !grpc.message.isEmpty { members.append(JSONMember("grpcMessage", .string(grpc.message))) }
             }
-            if let error { object["error"] = ["kind": error.kind.rawValue, "message": error.message] }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+            if let error {
+                members.append(JSONMember("error", .object([JSONMember("kind", .string(error.kind.rawValue)),
+                                                            JSONMember("message", .string(error.message))])))
+            }
+            return ShowJSON.line(.object(members))
         case .text:
             var parts = [style.dim(line.client), line.method.isEmpty ? "-" : style.bold(line.method),
                          line.url.isEmpty ? "-" : line.url, "->"]

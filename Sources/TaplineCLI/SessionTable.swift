@@ -2,6 +2,7 @@ import Foundation
 import TaplineCapture
 import TaplineExport
 import TaplineFlow
+import TaplineWire
 
 /// Renders a session listing for `tapline sessions`: an aligned table (newest
 /// last) or JSON. Pure: returns text, prints nothing.
@@ -34,22 +35,21 @@ enum SessionTable {
     }
 
     static func json(_ sessions: [SessionSummary]) -> String {
-        let objects: [[String: Any]] = sessions.map { session in
-            [
-                "id": session.id,
-                "directory": session.directory,
-                "started": isoTime(session.started),
-                "ended": session.ended.map(isoTime) ?? NSNull(),
-                "closed": session.isClosed,
-                "beingWritten": session.isBeingWritten,
-                "flows": Int(clamping: session.flows),
-                "bytes": Int(clamping: session.bytes),
-                "tapline": session.tapline,
-                "command": session.command.map { $0 as Any } ?? NSNull(),
-                "proxy": session.proxy,
-            ]
-        }
-        return ShowJSON.text(objects)
+        ShowJSON.text(.array(sessions.map { session in
+            .object([
+                JSONMember("id", .string(session.id)),
+                JSONMember("directory", .string(session.directory)),
+                JSONMember("started", .string(isoTime(session.started))),
+                JSONMember("ended", session.ended.map { .string(isoTime($0)) } ?? .null),
+                JSONMember("closed", .bool(session.isClosed)),
+                JSONMember("beingWritten", .bool(session.isBeingWritten)),
+                JSONMember("flows", .integer(session.flows)),
+                JSONMember("bytes", .integer(session.bytes)),
+                JSONMember("tapline", .string(session.tapline)),
+                JSONMember("command", session.command.map { .array($0.map { .string($0) }) } ?? .null),
+                JSONMember("proxy", .object(session.proxy.map { JSONMember($0.key, .string($0.value)) })),
+            ])
+        }))
     }
 
     /// argv as one line a user could paste into a shell (each argument quoted as

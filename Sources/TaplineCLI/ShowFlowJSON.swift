@@ -1,4 +1,3 @@
-import Foundation
 import TaplineCapture
 import TaplineExport
 import TaplineFlow
@@ -14,80 +13,94 @@ import TaplineWire
 enum ShowFlowJSON {
     static func text(_ flow: CapturedFlow, call: GRPCCallView? = nil) -> String {
         let recorded = HARRecordedEntry(flow: flow)
-        var object: [String: Any] = [
-            "id": Int(clamping: flow.id.rawValue),
-            "connection": Int(clamping: flow.connection.rawValue),
-            "kind": flow.kind.rawValue,
-            "scheme": flow.scheme,
-            "authority": flow.authority,
-            "url": flow.url,
-            "state": flow.state.rawValue,
-            "started": Int(flow.started.microseconds),
-            "bytesFromClient": Int(clamping: flow.bytesFromClient),
-            "bytesFromServer": Int(clamping: flow.bytesFromServer),
-            "upstreamReused": flow.upstreamReused,
-            "interimResponses": flow.interimResponses.map { response($0) },
-            "requestBody": body(flow.requestBody),
-            "responseBody": body(flow.responseBody),
-        ]
-        object["client"] = flow.clientAddress ?? NSNull()
-        object["clientTLS"] = flow.clientTLS.map(tls) ?? NSNull()
-        object["server"] = flow.serverAddress ?? NSNull()
-        object["upstreamTLS"] = flow.upstreamTLS.map(tls) ?? NSNull()
-        object["request"] = flow.request.map { request($0, version: recorded?.recordedHTTPVersion(response: false)) } ?? NSNull()
-        object["response"] = flow.response.map { response($0, version: recorded?.recordedHTTPVersion(response: true)) } ?? NSNull()
-        object["requestTrailers"] = flow.requestTrailers.map(headers) ?? NSNull()
-        object["responseTrailers"] = flow.responseTrailers.map(headers) ?? NSNull()
-        object["grpcStatus"] = flow.grpcStatus.map { ["code": $0.code, "name": $0.name, "message": $0.message] } ?? NSNull()
-        object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] } ?? NSNull()
-        object["durationMs"] = flow.durationMilliseconds ?? NSNull()
-        if let call { object["grpc"] = ShowJSON.foundationObject(call.json) }
-        if flow.kind == .websocket {
-            object["webSocketMessages"] = ShowWebSocketTimeline.json(flow, sessionDirectory: flow.requestBody.sessionDirectory)
-        }
-        var timings: [String: Any] = [:]
         let t = flow.timings
         let moments: [(String, Timestamp?)] = [
             ("requestStart", t.requestStart), ("dnsStart", t.dnsStart), ("dnsEnd", t.dnsEnd),
             ("connectStart", t.connectStart), ("connectEnd", t.connectEnd), ("tlsStart", t.tlsStart),
             ("tlsEnd", t.tlsEnd), ("requestSent", t.requestSent), ("firstResponseByte", t.firstResponseByte), ("done", t.done),
         ]
-        for (name, moment) in moments { if let moment { timings[name] = Int(moment.microseconds) } }
-        object["timings"] = timings
-        object["recordedTimings"] = recorded?.recordedTimings.map(recordedTimings) ?? NSNull()
-        return ShowJSON.text(object)
+        var members = [
+            JSONMember("id", .integer(flow.id.rawValue)),
+            JSONMember("connection", .integer(flow.connection.rawValue)),
+            JSONMember("kind", .string(flow.kind.rawValue)),
+            JSONMember("scheme", .string(flow.scheme)),
+            JSONMember("authority", .string(flow.authority)),
+            JSONMember("url", .string(flow.url)),
+            JSONMember("state", .string(flow.state.rawValue)),
+            JSONMember("started", .integer(flow.started.microseconds)),
+            JSONMember("bytesFromClient", .integer(flow.bytesFromClient)),
+            JSONMember("bytesFromServer", .integer(flow.bytesFromServer)),
+            JSONMember("upstreamReused", .bool(flow.upstreamReused)),
+            JSONMember("interimResponses", .array(flow.interimResponses.map { response($0) })),
+            JSONMember("requestBody", body(flow.requestBody)),
+            JSONMember("responseBody", body(flow.responseBody)),
+            JSONMember("client", flow.clientAddress.map { .string($0) } ?? .null),
+            JSONMember("clientTLS", flow.clientTLS.map(tls) ?? .null),
+            JSONMember("server", flow.serverAddress.map { .string($0) } ?? .null),
+            JSONMember("upstreamTLS", flow.upstreamTLS.map(tls) ?? .null),
+            JSONMember("request", flow.request.map { request($0, version: recorded?.recordedHTTPVersion(response: false)) } ?? .null),
+            JSONMember("response", flow.response.map { response($0, version: recorded?.recordedHTTPVersion(response: true)) } ?? .null),
+            JSONMember("requestTrailers", flow.requestTrailers.map(headers) ?? .null),
+            JSONMember("responseTrailers", flow.responseTrailers.map(headers) ?? .null),
+            JSONMember("grpcStatus", flow.grpcStatus.map { status in
+                .object([JSONMember("code", .integer(status.code)), JSONMember("name", .string(status.name)),
+                         JSONMember("message", .string(status.message))])
+            } ?? .null),
+            JSONMember("error", flow.error.map(error) ?? .null),
+            JSONMember("durationMs", flow.durationMilliseconds.map(JSONValue.double) ?? .null),
+            JSONMember("timings", .object(moments.compactMap { name, moment in
+                moment.map { JSONMember(name, .integer($0.microseconds)) }
+            })),
+            JSONMember("recordedTimings", recorded?.recordedTimings.map(recordedTimings) ?? .null),
+        ]
+        if let call { members.append(JSONMember("grpc", call.json)) }
+        if flow.kind == .websocket {
+            members.append(JSONMember("webSocketMessages",
+                                      ShowWebSocketTimeline.json(flow, sessionDirectory: flow.requestBody.sessionDirectory)))
+        }
+        return ShowJSON.text(.object(members))
     }
 
-    static func headers(_ headers: HTTPHeaders) -> [[String]] {
-        headers.fields.map { [$0.name, $0.value] }
+    static func headers(_ headers: HTTPHeaders) -> JSONValue {
+        .array(headers.fields.map { .array([.string($0.name), .string($0.value)]) })
     }
 
     /// `version`: the one an imported HAR entry recorded, in place of the parsed one.
-    static func request(_ head: HTTPRequestHead, version: String? = nil) -> [String: Any] {
-        ["method": head.method, "target": head.target, "version": version ?? head.version.description, "headers": headers(head.headers)]
+    static func request(_ head: HTTPRequestHead, version: String? = nil) -> JSONValue {
+        .object([JSONMember("method", .string(head.method)), JSONMember("target", .string(head.target)),
+                 JSONMember("version", .string(version ?? head.version.description)), JSONMember("headers", headers(head.headers))])
     }
 
-    static func response(_ head: HTTPResponseHead, version: String? = nil) -> [String: Any] {
-        ["status": head.status, "reason": head.reason, "version": version ?? head.version.description, "headers": headers(head.headers)]
+    static func response(_ head: HTTPResponseHead, version: String? = nil) -> JSONValue {
+        .object([JSONMember("status", .integer(head.status)), JSONMember("reason", .string(head.reason)),
+                 JSONMember("version", .string(version ?? head.version.description)), JSONMember("headers", headers(head.headers))])
+    }
+
+    /// A recorded error: `{"kind", "message"}`.
+    static func error(_ error: RecordedError) -> JSONValue {
+        .object([JSONMember("kind", .string(error.kind)), JSONMember("message", .string(error.message))])
     }
 
     /// HAR names to milliseconds, only the phases the entry recorded.
-    static func recordedTimings(_ timings: HARRecordedTimings) -> [String: Any] {
-        Dictionary(uniqueKeysWithValues: timings.recordedPhases.map { ($0.name, $0.milliseconds as Any) })
+    static func recordedTimings(_ timings: HARRecordedTimings) -> JSONValue {
+        .object(timings.recordedPhases.map { JSONMember($0.name, .double($0.milliseconds)) })
     }
 
-    static func tls(_ tls: TLSDetails) -> [String: Any] {
-        var object: [String: Any] = ["version": tls.version, "cipher": tls.cipher]
-        if let name = tls.serverName { object["sni"] = name }
-        if let alpn = tls.alpn { object["alpn"] = alpn }
+    static func tls(_ tls: TLSDetails) -> JSONValue {
+        var members = [JSONMember("version", .string(tls.version)), JSONMember("cipher", .string(tls.cipher))]
+        if let name = tls.serverName { members.append(JSONMember("sni", .string(name))) }
+        if let alpn = tls.alpn { members.append(JSONMember("alpn", .string(alpn))) }
         if let peer = tls.peerCertificate {
-            object["peer"] = ["subject": peer.subject, "issuer": peer.issuer, "sha256": peer.sha256Fingerprint]
+            members.append(JSONMember("peer", .object([
+                JSONMember("subject", .string(peer.subject)), JSONMember("issuer", .string(peer.issuer)),
+                JSONMember("sha256", .string(peer.sha256Fingerprint)),
+            ])))
         }
-        return object
+        return .object(members)
     }
 
-    static func body(_ body: CapturedBody) -> [String: Any] {
-        ["bodyBytes": Int(clamping: body.bodyBytes), "capturedBytes": Int(clamping: body.capturedBytes),
-         "truncated": body.truncated, "complete": body.isComplete]
+    static func body(_ body: CapturedBody) -> JSONValue {
+        .object([JSONMember("bodyBytes", .integer(body.bodyBytes)), JSONMember("capturedBytes", .integer(body.capturedBytes)),
+                 JSONMember("truncated", .bool(body.truncated)), JSONMember("complete", .bool(body.isComplete))])
     }
 }

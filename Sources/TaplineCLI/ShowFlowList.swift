@@ -1,7 +1,7 @@
-import Foundation
 import TaplineCapture
 import TaplineExport
 import TaplineFlow
+import TaplineWire
 
 /// `tapline show SESSION` without `--flow`: one aligned line per flow
 /// (id, method, URL, status, content type, request and response sizes,
@@ -40,32 +40,32 @@ enum ShowFlowList {
 
     static func json(_ session: CapturedSession, flows selected: [CapturedFlow]? = nil,
                      calls: [UInt64: GRPCCallView] = [:]) -> String {
-        ShowJSON.text((selected ?? session.flows).map { flow -> [String: Any] in
-            var object: [String: Any] = [
-                "id": Int(clamping: flow.id.rawValue),
-                "connection": Int(clamping: flow.connection.rawValue),
-                "kind": flow.kind.rawValue,
-                "state": flow.state.rawValue,
-                "url": flow.url,
-                "status": flow.clientStatus.map { $0 as Any } ?? NSNull(),
-                "statusText": FlowSummaryText.status(flow),
-                "requestBytes": Int(clamping: FlowSummaryText.requestBytes(flow)),
-                "responseBytes": Int(clamping: FlowSummaryText.responseBytes(flow)),
-                "durationMs": flow.durationMilliseconds.map { $0 as Any } ?? NSNull(),
-            ]
-            // The sizes' qualifiers, as in the text columns: encoded bytes, a message that did not end.
-            object["requestEncoding"] = FlowSummaryText.contentEncoding(flow, .request) ?? NSNull()
-            object["responseEncoding"] = FlowSummaryText.contentEncoding(flow, .response) ?? NSNull()
-            object["requestPartial"] = FlowSummaryText.isPartial(flow, .request)
-            object["responsePartial"] = FlowSummaryText.isPartial(flow, .response)
-            object["method"] = flow.request?.method ?? NSNull()
-            object["protocol"] = FlowSummaryText.protocolName(flow)
-            object["stream"] = flow.http2StreamID.map { Int($0) as Any } ?? NSNull()
+        ShowJSON.text(.array((selected ?? session.flows).map { flow in
             let type = FlowSummaryText.contentType(flow)
-            object["contentType"] = type == "-" ? NSNull() : type
-            object["error"] = flow.error.map { ["kind": $0.kind, "message": $0.message] as Any } ?? NSNull()
-            if let call = calls[flow.id.rawValue] { object["grpc"] = ShowJSON.foundationObject(call.summaryJSON) }
-            return object
-        })
+            var members = [
+                JSONMember("id", .integer(flow.id.rawValue)),
+                JSONMember("connection", .integer(flow.connection.rawValue)),
+                JSONMember("kind", .string(flow.kind.rawValue)),
+                JSONMember("state", .string(flow.state.rawValue)),
+                JSONMember("url", .string(flow.url)),
+                JSONMember("status", flow.clientStatus.map { .integer($0) } ?? .null),
+                JSONMember("statusText", .string(FlowSummaryText.status(flow))),
+                JSONMember("requestBytes", .integer(FlowSummaryText.requestBytes(flow))),
+                JSONMember("responseBytes", .integer(FlowSummaryText.responseBytes(flow))),
+                JSONMember("durationMs", flow.durationMilliseconds.map(JSONValue.double) ?? .null),
+                // The sizes' qualifiers, as in the text columns: encoded bytes, a message that did not end.
+                JSONMember("requestEncoding", FlowSummaryText.contentEncoding(flow, .request).map { .string($0) } ?? .null),
+                JSONMember("responseEncoding", FlowSummaryText.contentEncoding(flow, .response).map { .string($0) } ?? .null),
+                JSONMember("requestPartial", .bool(FlowSummaryText.isPartial(flow, .request))),
+                JSONMember("responsePartial", .bool(FlowSummaryText.isPartial(flow, .response))),
+                JSONMember("method", flow.request.map { .string($0.method) } ?? .null),
+                JSONMember("protocol", .string(FlowSummaryText.protocolName(flow))),
+                JSONMember("stream", flow.http2StreamID.map { .integer($0) } ?? .null),
+                JSONMember("contentType", type == "-" ? .null : .string(type)),
+                JSONMember("error", flow.error.map(ShowFlowJSON.error) ?? .null),
+            ]
+            if let call = calls[flow.id.rawValue] { members.append(JSONMember("grpc", call.summaryJSON)) }
+            return .object(members)
+        }))
     }
 }

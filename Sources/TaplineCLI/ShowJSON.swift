@@ -1,31 +1,31 @@
-import Foundation
 import TaplineWire
 
-/// JSON text for `--json` output: pretty-printed with sorted keys, so scripts
-/// and diffs see a stable shape.
+/// JSON text for `--json` output: every object's keys sorted (by their UTF-8 bytes; a
+/// key given twice keeps its first value), so scripts and diffs see a stable shape.
+/// Written by the project's `JSONWriter`: pretty-printed with two spaces for `text`, one
+/// line for `line`.
 enum ShowJSON {
-    static func text(_ value: Any) -> String {
-        guard JSONSerialization.isValidJSONObject(value),
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
-            return "null"
-        }
-        return String(decoding: data, as: UTF8.self)
+    static func text(_ value: JSONValue) -> String {
+        JSONWriter.text(sorted(value))
     }
 
-    /// `value` as the Foundation objects `text` takes (a number literal becomes an
-    /// integer when it is one that fits 64 bits, else a double), for the parts of
-    /// `--json` output built as `JSONValue` (a gRPC call's view).
-    static func foundationObject(_ value: JSONValue) -> Any {
+    /// Compact, on one line (the live flow log's `--log-format json`).
+    static func line(_ value: JSONValue) -> String {
+        JSONWriter.text(sorted(value), indent: nil)
+    }
+
+    /// `value` with every object's members in key order, duplicates after the first dropped.
+    static func sorted(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .null: return NSNull()
-        case .bool(let flag): return flag
-        case .number(let text): return Int64(text).map { $0 as Any } ?? (Double(text) ?? 0) as Any
-        case .string(let text): return text
-        case .array(let items): return items.map(foundationObject)
+        case .array(let elements):
+            return .array(elements.map(sorted))
         case .object(let members):
-            var object: [String: Any] = [:]
-            for member in members where object[member.key] == nil { object[member.key] = foundationObject(member.value) }
-            return object
+            var seen = Set<String>()
+            let unique = members.filter { seen.insert($0.key).inserted }
+            return .object(unique.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                .map { JSONMember($0.key, sorted($0.value)) })
+        default:
+            return value
         }
     }
 }

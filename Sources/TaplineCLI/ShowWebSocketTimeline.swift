@@ -122,35 +122,35 @@ enum ShowWebSocketTimeline {
 
     /// `--json`: every message with its full stored payload (`text` when it is valid
     /// UTF-8, else `base64`), in the capture format's names.
-    static func json(_ flow: CapturedFlow, sessionDirectory: String) -> [[String: Any]] {
-        flow.webSocketMessages.map { message in
-            var object: [String: Any] = [
-                "t": Int(message.time.microseconds),
-                "dir": message.fromClient ? "client" : "server",
-                "opcode": message.opcode,
-                "wireBytes": Int(clamping: message.wireBytes),
-                "size": Int(clamping: message.size),
-                "compressed": message.compressed,
-                "truncated": message.truncated,
-                "capped": message.decodingCapped,
-                "undecoded": message.undecoded,
+    static func json(_ flow: CapturedFlow, sessionDirectory: String) -> JSONValue {
+        .array(flow.webSocketMessages.map { message in
+            var members = [
+                JSONMember("t", .integer(message.time.microseconds)),
+                JSONMember("dir", .string(message.fromClient ? "client" : "server")),
+                JSONMember("opcode", .string(message.opcode)),
+                JSONMember("wireBytes", .integer(message.wireBytes)),
+                JSONMember("size", .integer(message.size)),
+                JSONMember("compressed", .bool(message.compressed)),
+                JSONMember("truncated", .bool(message.truncated)),
+                JSONMember("capped", .bool(message.decodingCapped)),
+                JSONMember("undecoded", .bool(message.undecoded)),
             ]
-            if let cap = message.capSize { object["cap"] = Int(clamping: cap) }
+            if let cap = message.capSize { members.append(JSONMember("cap", .integer(cap))) }
             if let code = message.closeCode {
-                object["code"] = code
-                object["reason"] = message.closeReason ?? ""
+                members.append(JSONMember("code", .integer(code)))
+                members.append(JSONMember("reason", .string(message.closeReason ?? "")))
             }
             do {
                 let payload = try message.payload(sessionDirectory: sessionDirectory)
                 if let text = String(validating: payload, as: UTF8.self) {
-                    object["text"] = text
+                    members.append(JSONMember("text", .string(text)))
                 } else {
-                    object["base64"] = Data(payload).base64EncodedString()
+                    members.append(JSONMember("base64", .string(Base64.encode(payload))))
                 }
             } catch {
-                object["payloadError"] = "\(error)"
+                members.append(JSONMember("payloadError", .string("\(error)")))
             }
-            return object
-        }
+            return .object(members)
+        })
     }
 }

@@ -17,6 +17,14 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     public static func integer<T: BinaryInteger>(_ value: T) -> JSONValue { .number(String(value)) }
 
+    /// A number in its shortest text that reads back as the same `Double` (`0.594`,
+    /// `1e-05`), a whole one without `.0`; null when it is not finite (JSON has no NaN).
+    public static func double(_ value: Double) -> JSONValue {
+        guard value.isFinite else { return .null }
+        if value == value.rounded() && abs(value) < 1e15 { return .number(String(Int64(value))) }
+        return .number(String(value))
+    }
+
     /// A number with at most three decimals, without a trailing `.0` (HAR timings).
     public static func milliseconds(_ value: Double) -> JSONValue {
         let rounded = (value * 1000).rounded() / 1000
