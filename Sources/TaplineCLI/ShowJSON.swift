@@ -20,10 +20,18 @@ enum ShowJSON {
         case .array(let elements):
             return .array(elements.map(sorted))
         case .object(let members):
-            var seen = Set<String>()
-            let unique = members.filter { seen.insert($0.key).inserted }
-            return .object(unique.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-                .map { JSONMember($0.key, sorted($0.value)) })
+            // In key order, a repeated key after its first place: then each run of one key
+            // keeps its first member.
+            let order = members.indices.sorted { left, right in
+                let (a, b) = (members[left].key, members[right].key)
+                return a == b ? left < right : a.utf8.lexicographicallyPrecedes(b.utf8)
+            }
+            var result: [JSONMember] = []
+            result.reserveCapacity(members.count)
+            for index in order where result.last?.key != members[index].key {
+                result.append(JSONMember(members[index].key, sorted(members[index].value)))
+            }
+            return .object(result)
         default:
             return value
         }
