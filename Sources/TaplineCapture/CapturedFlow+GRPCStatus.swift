@@ -5,8 +5,10 @@ extension CapturedFlow {
     /// head of a trailers-only response. Nil for flows that are not gRPC (by the
     /// response's Content-Type) or whose status never arrived.
     public var grpcStatus: GRPCStatus? {
-        guard let response, let type = response.headers.first(name: "Content-Type"),
-              GRPCStatus.isGRPC(contentType: type) else { return nil }
+        // Decided on the field's bytes: asked of both flows of every pair a replay compares.
+        guard let response, response.headers.withUnsafeFieldBytes({ fields in
+            fields.firstIndex(name: "Content-Type").map { GRPCStatus.isGRPC(contentType: fields.value($0)) } ?? false
+        }) else { return nil }
         return responseTrailers.flatMap { GRPCStatus(fields: $0) } ?? GRPCStatus(fields: response.headers)
     }
 }

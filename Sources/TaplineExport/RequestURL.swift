@@ -64,23 +64,64 @@ public struct RequestURL: Sendable, Equatable {
 
     /// Parses an absolute URL (`https://host:8443/a/b?c=d#frag`); nil when it has no scheme or host.
     public init?(string: String) {
+        // An ASCII URL (nearly every one) is taken apart on its bytes, the same steps as on
+        // `Character`s, which cost ~50k instructions a URL (a replay asks once per distinct request).
+        let isASCII = string.utf8.allSatisfy { $0 < 0x80 }
+        guard let parts = isASCII ? Self.asciiParts(string) : Self.parts(string),
+              let (host, port) = Self.splitAuthority(parts.authority) else { return nil }
+        let scheme = String(parts.scheme)
+        self.init(scheme: scheme, host: host, port: port ?? Self.defaultPort(scheme.lowercased()),
+                  path: String(parts.path), rawQuery: parts.query.map(String.init))
+    }
+
+    /// An absolute URL's scheme, authority (without user info), path and query (after `?`),
+    /// its fragment dropped; nil without `://` or with an empty or invalid scheme.
+    private typealias Parts = (scheme: Substring, authority: Substring, path: Substring, query: Substring?)
+
+    private static func parts(_ string: String) -> Parts? {
         guard let schemeEnd = string.range(of: "://") else { return nil }
-        let scheme = String(string[..<schemeEnd.lowerBound])
+        let scheme = string[..<schemeEnd.lowerBound]
         guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
         var rest = string[schemeEnd.upperBound...]
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         var authority = rest[..<authorityEnd]
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        guard let (host, port) = Self.splitAuthority(authority) else { return nil }
-        var pathAndQuery = rest[authorityEnd...]
-        var rawQuery: String?
-        if let question = pathAndQuery.firstIndex(of: "?") {
-            rawQuery = String(pathAndQuery[pathAndQuery.index(after: question)...])
-            pathAndQuery = pathAndQuery[..<question]
+        var path = rest[authorityEnd...]
+        var query: Substring?
+        if let question = path.firstIndex(of: "?") {
+            query = path[path.index(after: question)...]
+            path = path[..<question]
         }
-        self.init(scheme: scheme, host: host, port: port ?? Self.defaultPort(scheme.lowercased()),
-                  path: String(pathAndQuery), rawQuery: rawQuery)
+        return (scheme, authority, path, query)
+    }
+
+    /// `parts(_:)` of an ASCII `string` (a `Character` is a byte there), found on its bytes.
+    private static func asciiParts(_ string: String) -> Parts? {
+        let offsets: (schemeEnd: Int, authorityStart: Int, authorityEnd: Int, pathEnd: Int, end: Int)? = string.withUTF8Bytes { bytes in
+            let colon = UInt8(ascii: ":"), slash = UInt8(ascii: "/"), question = UInt8(ascii: "?")
+            var schemeEnd = 0
+            while schemeEnd + 2 < bytes.count, !(bytes[schemeEnd] == colon && bytes[schemeEnd + 1] == slash
+                                                  && bytes[schemeEnd + 2] == slash) { schemeEnd += 1 }
+            guard schemeEnd + 2 < bytes.count, schemeEnd > 0, bytes[..<schemeEnd].allSatisfy({ byte in
+                let letter = byte | 0x20
+                return (letter >= 0x61 && letter <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            }) else { return nil }
+            let start = schemeEnd + 3
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.count
+            let authorityEnd = bytes[start..<end].firstIndex { $0 == slash || $0 == question } ?? end
+            let authorityStart = bytes[start..<authorityEnd].lastIndex(of: UInt8(ascii: "@")).map { $0 + 1 } ?? start
+            let pathEnd = bytes[authorityEnd..<end].firstIndex(of: question) ?? end
+            return (schemeEnd, authorityStart, authorityEnd, pathEnd, end)
+        }
+        guard let offsets else { return nil }
+        let utf8 = string.utf8
+        func index(_ offset: Int) -> String.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        let path = string[index(offsets.authorityEnd)..<index(offsets.pathEnd)]
+        let query = offsets.pathEnd < offsets.end ? string[index(offsets.pathEnd + 1)..<index(offsets.end)] : nil
+        return (string[..<index(offsets.schemeEnd)], string[index(offsets.authorityStart)..<index(offsets.authorityEnd)],
+                path, query)
     }
 
     /// The URL of a captured flow's request (origin-form targets are joined to the flow's authority).

@@ -77,6 +77,26 @@ final class ReplaySchedulerTests: XCTestCase {
         XCTAssertEqual(scheduler.actions(at: 31_000), [.finished])
     }
 
+    /// Only a finished flow's own connection moves on (the one whose next flow waited for
+    /// it), and connections unblocked together send in start order, whatever order they finished in.
+    func testAFinishedFlowUnblocksOnlyTheFlowAfterItInStartOrder() {
+        let connection0 = flows([0, 0], overlapping: true) + flows([0], first: 2)
+        var scheduler = ReplayScheduler(connections: [connection0, flows([0, 0], first: 3), flows([0], first: 5)],
+                                        pacing: ReplayPacing(concurrency: 2))
+        scheduler.start(at: 0)
+        XCTAssertEqual(scheduler.actions(at: 0), [.send(d(0, 0)), .send(d(0, 1)), .send(d(1, 0))])
+        scheduler.finished(d(0, 0), at: 1) // flow 3 waits for flow 2, not flow 1
+        XCTAssertEqual(scheduler.actions(at: 1), [])
+        scheduler.finished(d(1, 0), at: 2)
+        scheduler.finished(d(0, 1), at: 2)
+        XCTAssertEqual(scheduler.actions(at: 2), [.send(d(0, 2)), .send(d(1, 1))])
+        scheduler.finished(d(1, 1), at: 3) // connection 1 done: connection 2 starts
+        XCTAssertEqual(scheduler.actions(at: 3), [.send(d(2, 0))])
+        scheduler.finished(d(0, 2), at: 4)
+        scheduler.finished(d(2, 0), at: 4)
+        XCTAssertEqual(scheduler.actions(at: 4), [.finished])
+    }
+
     func testNothingToSendFinishesAtOnce() {
         var scheduler = ReplayScheduler(connections: [], pacing: ReplayPacing())
         scheduler.start(at: 0)

@@ -33,15 +33,26 @@ public struct HeaderComparison: Sendable {
             b.withUnsafeFieldBytes { right in
                 for index in 0..<left.count {
                     let name = left.name(index)
-                    guard name.elementsEqual(right.name(index)) else { return false }
-                    if !left.value(index).elementsEqual(right.value(index)),
-                       !ignoredNames.contains(HTTPHeaders.string(name).lowercased()) {
+                    guard name.sameBytes(as: right.name(index)) else { return false }
+                    if !left.value(index).sameBytes(as: right.value(index)), !isIgnored(name) {
                         return false
                     }
                 }
                 return true
             }
         }
+    }
+
+    /// Whether a field named `name` is not compared: `ignoredNames` holds it lowercased.
+    /// An ASCII name (every valid one) is matched on its bytes, without a lowercased
+    /// `String` and a hash per differing field (a replay's `Date` differs in every flow).
+    private func isIgnored(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard name.allSatisfy({ $0 < 0x80 }) else { return ignoredNames.contains(HTTPHeaders.string(name).lowercased()) }
+        for ignored in ignoredNames where ignored.utf8.count == name.count {
+            // `ignored` is lowercase: equal ignoring case is equal once `name` is lowercased.
+            if ignored.withUTF8Bytes({ HTTPHeaders.bytesEqualIgnoringCase(name, $0) }) { return true }
+        }
+        return false
     }
 
     /// The fields that take part, names lowercased, `Set-Cookie` values reduced to the cookie's name.

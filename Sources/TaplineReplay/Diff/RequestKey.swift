@@ -33,9 +33,10 @@ public struct RequestKey: Sendable, Hashable {
 
     /// `/users/42/orders` -> `/users/:number/orders`.
     static func template(_ path: String) -> String {
-        let url = RequestURL(scheme: "http", host: "", port: nil, path: path, rawQuery: nil)
-        guard !url.segments.isEmpty else { return path }
-        return "/" + url.segments.map { segment in
+        // `segments` is worked out on each use: once here.
+        let segments = RequestURL(scheme: "http", host: "", port: nil, path: path, rawQuery: nil).segments
+        guard !segments.isEmpty else { return path }
+        return "/" + segments.map { segment in
             let kind = PathSegmentKind.classify(segment)
             return kind.isVariable ? ":" + kind.rawValue : segment
         }.joined(separator: "/")

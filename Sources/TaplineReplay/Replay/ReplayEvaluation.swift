@@ -25,12 +25,35 @@ public struct ReplayEvaluation {
     private var outcomes: [ReplayFlowOutcome] = []
     private var unlistedEqualCount = 0
     private var detailedFlows = 0
-    private var latency: [String: LatencySamples] = [:]
+    /// The endpoints in the order first seen, and each one's samples (same positions).
     private var endpoints: [String] = []
-    /// Per request (method or kind, URL, target): its endpoint and its URL, each one
-    /// `String` shared by every outcome of it. A session repeats its URLs, and working
-    /// an endpoint out (`RequestURL`, `RequestKey.template`) costs more than a lookup.
-    private var requestLabels: [String: (endpoint: String, url: String)] = [:]
+    private var latency: [LatencySamples] = []
+    /// Each endpoint's position in `endpoints`.
+    private var endpointPositions: [String: Int] = [:]
+    /// Per request: its endpoint's position and its URL, one `String` shared by every
+    /// outcome of it. A session repeats its URLs, and working an endpoint out
+    /// (`RequestURL`, `RequestKey.template`) or a URL costs more than this lookup.
+    private var requestLabels: [RequestLabelKey: (endpoint: Int, url: String)] = [:]
+
+    /// What a request's URL and endpoint are worked out from (`CapturedFlow.url`,
+    /// `endpoint(of:)`): hashed as its parts, without the URL made for every flow.
+    private struct RequestLabelKey: Hashable {
+        /// The method, or the flow's kind when it has no request.
+        let method: String
+        let scheme: String
+        let authority: String
+        let target: String
+        /// A `CONNECT` that is an RFC 8441 WebSocket (its URL has a path then).
+        let extendedConnect: Bool
+
+        init(_ flow: CapturedFlow) {
+            method = flow.request?.method ?? flow.kind.rawValue
+            scheme = flow.scheme
+            authority = flow.authority
+            target = flow.request?.target ?? ""
+            extendedConnect = method == "CONNECT" && flow.isExtendedConnectWebSocket
+        }
+    }
 
     public init(diff: SessionDiff, keepsEqualOutcomes: Bool = true) {
         self.diff = diff
@@ -69,13 +92,13 @@ public struct ReplayEvaluation {
             }
         }
 
-        let method = source.request?.method ?? source.kind.rawValue
-        let key = method + " " + source.url + " " + (source.request?.target ?? "")
-        let label: (endpoint: String, url: String)
+        let key = RequestLabelKey(source)
+        let method = key.method
+        let label: (endpoint: Int, url: String)
         if let known = requestLabels[key] {
             label = known
         } else {
-            label = (Self.endpoint(of: source), source.url)
+            label = (endpointPosition(Self.endpoint(of: source)), source.url)
             requestLabels[key] = label
         }
         let recorded = LatencySamples.microseconds(source)
@@ -89,13 +112,18 @@ public struct ReplayEvaluation {
             differences: differences, differenceCount: count))
         }
 
-        if latency[label.endpoint] == nil {
-            endpoints.append(label.endpoint)
-            latency[label.endpoint] = LatencySamples()
-        }
-        latency[label.endpoint]?.count += 1
-        if firstRound, let recorded { latency[label.endpoint]?.recorded.append(recorded) }
-        if !failed, let replayed { latency[label.endpoint]?.replayed.append(replayed) }
+        latency[label.endpoint].count += 1
+        if firstRound, let recorded { latency[label.endpoint].recorded.append(recorded) }
+        if !failed, let replayed { latency[label.endpoint].replayed.append(replayed) }
+    }
+
+    /// `endpoint`'s position in `endpoints` (and `latency`), added when new.
+    private mutating func endpointPosition(_ endpoint: String) -> Int {
+        if let known = endpointPositions[endpoint] { return known }
+        endpoints.append(endpoint)
+        latency.append(LatencySamples())
+        endpointPositions[endpoint] = endpoints.count - 1
+        return endpoints.count - 1
     }
 
     /// Where the diff takes the replay's response body from: equal bytes need no
@@ -121,17 +149,11 @@ public struct ReplayEvaluation {
     mutating func merge(_ other: ReplayEvaluation) {
         outcomes += other.outcomes
         unlistedEqualCount += other.unlistedEqualCount
-        for endpoint in other.endpoints {
-            guard let samples = other.latency[endpoint] else { continue }
-            if var mine = latency[endpoint] {
-                mine.count += samples.count
-                mine.recorded += samples.recorded
-                mine.replayed += samples.replayed
-                latency[endpoint] = mine
-            } else {
-                endpoints.append(endpoint)
-                latency[endpoint] = samples
-            }
+        for (endpoint, samples) in zip(other.endpoints, other.latency) {
+            let position = endpointPosition(endpoint)
+            latency[position].count += samples.count
+            latency[position].recorded += samples.recorded
+            latency[position].replayed += samples.replayed
         }
     }
 
@@ -139,10 +161,11 @@ public struct ReplayEvaluation {
     /// at the end: the outcomes and samples move into the result (sorted in place).
     public mutating func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
         var table: [EndpointLatency] = []
-        for endpoint in endpoints {
-            guard var samples = latency.removeValue(forKey: endpoint) else { continue }
-            table.append(samples.row(endpoint))
-        }
+        var samples: [LatencySamples] = []
+        swap(&samples, &latency)
+        for position in samples.indices { table.append(samples[position].row(endpoints[position])) }
+        endpoints = []
+        endpointPositions = [:]
         var ordered: [ReplayFlowOutcome] = []
         swap(&ordered, &outcomes)
         ordered.sort { $0.replayID < $1.replayID }

@@ -13,8 +13,13 @@
 /// - `flowsPerSecond`: on top of either, starts are at least `1/rate` apart.
 ///
 /// Invariants: every dispatch is sent once; `finished` is returned only once every
-/// dispatch was reported finished. Memory: per recorded connection in progress, one
-/// flag per flow; the schedule itself (one small value per flow).
+/// dispatch was reported finished. `sendable` holds, in start order, exactly the active
+/// connections whose next flow waits for nothing but its time (it may be due now): the
+/// others wait for a flow to finish, or have sent every flow. So `actions(at:)` looks only
+/// at connections that can send, and a finished flow costs O(log n) (its connection goes
+/// back into `sendable`), not a pass over every connection in progress.
+/// Memory: per recorded connection in progress, one flag per flow; the schedule itself
+/// (one small value per flow).
 ///
 /// Thread ownership: a value owned by its driver.
 public struct ReplayScheduler {
@@ -33,8 +38,9 @@ public struct ReplayScheduler {
     /// Index of the next (round, connection) to start: `round * connections.count + connection`.
     private var nextUnit = 0
     private var active: [Int: ActiveConnection] = [:]
-    /// Units in start order, for a stable sending order.
-    private var activeOrder: [Int] = []
+    /// Active units whose next flow waits only for its time, ascending: units start in
+    /// ascending order, so this is start order, the stable sending order.
+    private var sendable: [Int] = []
     /// `pace recorded`: when the current round started, and how many of its connections are unfinished.
     private var roundStart: Int64 = 0
     private var roundUnfinished = 0
@@ -68,15 +74,45 @@ public struct ReplayScheduler {
     public mutating func finished(_ dispatch: ReplayDispatch, at now: Int64) {
         let unit = dispatch.round * connections.count + dispatch.connection
         guard active[unit].map({ !$0.finished[dispatch.position] }) == true else { return }
-        // In place: a copy of the entry would make this write copy its flags (a flag per flow).
-        active[unit]!.finished[dispatch.position] = true
-        active[unit]!.unfinished -= 1
-        if active[unit]!.unfinished == 0 {
+        // In place (one lookup): a copy of the entry would make this write copy its flags (a flag per flow).
+        let (unfinished, unblocksNext) = Self.markFinished(dispatch.position, in: &active[unit]!,
+                                                           flowCount: connections[dispatch.connection].count)
+        if unblocksNext { insertSendable(unit) }
+        if unfinished == 0 {
             active[unit] = nil
-            activeOrder.removeAll { $0 == unit }
+            removeSendable(unit)
             roundUnfinished -= 1
             if roundUnfinished == 0 { roundStart = now } // `pace recorded`: the next round starts now
         }
+    }
+
+    /// Flags flow `position` finished; returns how many flows of the connection are left
+    /// unfinished, and whether its next flow to send waited for this one.
+    private static func markFinished(_ position: Int, in connection: inout ActiveConnection,
+                                     flowCount: Int) -> (unfinished: Int, unblocksNext: Bool) {
+        connection.finished[position] = true
+        connection.unfinished -= 1
+        return (connection.unfinished, position == connection.next - 1 && connection.next < flowCount)
+    }
+
+    private mutating func insertSendable(_ unit: Int) {
+        let at = sendablePosition(unit)
+        if at == sendable.count || sendable[at] != unit { sendable.insert(unit, at: at) }
+    }
+
+    private mutating func removeSendable(_ unit: Int) {
+        let at = sendablePosition(unit)
+        if at < sendable.count, sendable[at] == unit { sendable.remove(at: at) }
+    }
+
+    /// Where `unit` is or would go in `sendable` (binary search).
+    private func sendablePosition(_ unit: Int) -> Int {
+        var low = 0, high = sendable.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sendable[middle] < unit { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Whether `dispatch`'s connection has no flow left to send or finish.
@@ -92,36 +128,49 @@ public struct ReplayScheduler {
         var actions: [ReplaySchedulerAction] = []
         startConnections()
         var earliest: Int64?
-        for unit in activeOrder {
-            guard var connection = active[unit] else { continue }
-            let next = connection.next
-            let flows = connections[connection.connection]
-            while connection.next < flows.count {
-                let flow = flows[connection.next]
-                let previousDone = connection.next == 0 || flow.overlapsPrevious || connection.finished[connection.next - 1]
-                guard previousDone else { break }
-                var due = pacing.pace == .recorded
-                    ? roundStart + Int64((Double(flow.offsetMicroseconds) / pacing.speed).rounded()) : now
-                due = max(due, nextRateSlot)
-                if due > now {
-                    earliest = min(earliest ?? due, due)
-                    break
-                }
-                actions.append(.send(ReplayDispatch(round: connection.round, connection: connection.connection,
-                                                    position: connection.next)))
-                connection.next += 1
-                if let rate = pacing.flowsPerSecond {
-                    nextRateSlot = max(nextRateSlot, now) + Int64((1_000_000 / rate).rounded())
-                }
+        var kept = 0
+        for index in sendable.indices {
+            let unit = sendable[index]
+            let flows = connections[unit % connections.count]
+            // In place (one lookup), and `sendable` is compacted as it goes: no copy of either.
+            if let due = Self.sendDue(&active[unit]!, flows: flows, pacing: pacing, roundStart: roundStart, now: now,
+                                      nextRateSlot: &nextRateSlot, into: &actions) {
+                earliest = min(earliest ?? due, due)
+                sendable[kept] = unit
+                kept += 1
             }
-            if connection.next != next { active[unit] = connection }
         }
+        sendable.removeLast(sendable.count - kept)
         if nextUnit == unitCount, active.isEmpty {
             actions.append(.finished)
         } else if let earliest {
             actions.append(.wait(untilMicroseconds: earliest))
         }
         return actions
+    }
+
+    /// Sends `connection`'s flows that are due at `now`, in order; returns when the next
+    /// one is due, if it waits for its time, or nil when it waits for the previous flow
+    /// to finish or every flow was sent (the connection leaves `sendable`).
+    private static func sendDue(_ connection: inout ActiveConnection, flows: [ReplayScheduledFlow], pacing: ReplayPacing,
+                                roundStart: Int64, now: Int64, nextRateSlot: inout Int64,
+                                into actions: inout [ReplaySchedulerAction]) -> Int64? {
+        while connection.next < flows.count {
+            let flow = flows[connection.next]
+            let previousDone = connection.next == 0 || flow.overlapsPrevious || connection.finished[connection.next - 1]
+            guard previousDone else { return nil }
+            var due = pacing.pace == .recorded
+                ? roundStart + Int64((Double(flow.offsetMicroseconds) / pacing.speed).rounded()) : now
+            due = max(due, nextRateSlot)
+            if due > now { return due }
+            actions.append(.send(ReplayDispatch(round: connection.round, connection: connection.connection,
+                                                position: connection.next)))
+            connection.next += 1
+            if let rate = pacing.flowsPerSecond {
+                nextRateSlot = max(nextRateSlot, now) + Int64((1_000_000 / rate).rounded())
+            }
+        }
+        return nil
     }
 
     /// Starts the connections that may start now: under `pace none` while fewer than
@@ -144,7 +193,7 @@ public struct ReplayScheduler {
             let count = connections[connection].count
             active[nextUnit] = ActiveConnection(round: round, connection: connection,
                                                 finished: [Bool](repeating: false, count: count), unfinished: count)
-            activeOrder.append(nextUnit)
+            sendable.append(nextUnit)  // its first flow waits for nothing but its time; the largest unit yet
             roundUnfinished += 1
             nextUnit += 1
         }

@@ -35,6 +35,9 @@ final class ReplayedFlowCollector: FlowEventSink {
     private let sessionDirectory: String
     private let limit: Int
     private var entries: [FlowID: Entry] = [:]
+    /// The entry an event last went to: a flow's events come in runs (its start, its
+    /// request, its response), so most find it here without hashing the id.
+    private var recent: (id: FlowID, entry: Entry)?
     /// The source's segment files, open once for every response matched against them (`closeSourceFiles`).
     private let sourceFiles = CaptureSegmentFiles()
 
@@ -49,11 +52,13 @@ final class ReplayedFlowCollector: FlowEventSink {
 
     /// Starts tracking `flow`, the replay of `source`; call before its `flowStarted` is recorded.
     func expect(_ flow: FlowID, source: CapturedFlow) {
-        entries[flow] = Entry(flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
-                                                 authority: source.authority, started: Timestamp.now(),
-                                                 sessionDirectory: sessionDirectory),
-                              responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit,
-                                                                 sourceFiles: sourceFiles))
+        let entry = Entry(flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
+                                             authority: source.authority, started: Timestamp.now(),
+                                             sessionDirectory: sessionDirectory),
+                          responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit,
+                                                             sourceFiles: sourceFiles))
+        entries[flow] = entry
+        recent = (flow, entry)  // its `flowStarted` comes next
     }
 
     /// Closes the source's segment files (the replay is over).
@@ -63,8 +68,17 @@ final class ReplayedFlowCollector: FlowEventSink {
 
     /// The flow as recorded, and its response body as matched; it is no longer tracked.
     func take(_ flow: FlowID) -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
+        if recent?.id == flow { recent = nil }
         guard let entry = entries.removeValue(forKey: flow) else { return nil }
         return (entry.flow, entry.responseBody)
+    }
+
+    /// The entry of a tracked flow.
+    private func entry(_ flow: FlowID) -> Entry? {
+        if let recent, recent.id == flow { return recent.entry }
+        guard let entry = entries[flow] else { return nil }
+        recent = (flow, entry)
+        return entry
     }
 
     // MARK: FlowEventSink
@@ -75,7 +89,7 @@ final class ReplayedFlowCollector: FlowEventSink {
 
     func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp) {
         inner.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time)
-        guard let entry = entries[flow] else { return }
+        guard let entry = entry(flow) else { return }
         if isRequest {
             entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
         } else {
@@ -86,7 +100,7 @@ final class ReplayedFlowCollector: FlowEventSink {
 
     func record(_ event: FlowEvent) {
         inner.record(event)
-        guard let id = event.flow, let entry = entries[id] else { return }
+        guard let id = event.flow, let entry = entry(id) else { return }
         apply(event, to: entry)
     }
 

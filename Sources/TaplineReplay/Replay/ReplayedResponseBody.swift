@@ -47,8 +47,7 @@ final class ReplayedResponseBody {
                     break
                 }
                 let n = min(rest.count, pendingSource.count)
-                let mine = rest.prefix(n)
-                if mine.elementsEqual(pendingSource.prefix(n)) {
+                if rest.prefix(n).sameBytes(as: pendingSource.prefix(n)) {  // one memcmp, not a byte-wise walk
                     matchedCount += UInt64(n)
                     rest = rest.dropFirst(n)
                     pendingSource = pendingSource.dropFirst(n)

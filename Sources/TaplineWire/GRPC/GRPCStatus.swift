@@ -35,16 +35,21 @@ public struct GRPCStatus: Equatable, Sendable {
     /// Whether a response with this `Content-Type` is gRPC: `application/grpc`, or
     /// `application/grpc+proto`, `application/grpc+json`, ... (parameters ignored).
     public static func isGRPC(contentType: String) -> Bool {
-        // ASCII (every Content-Type in practice): decided on the bytes, without making a
-        // lowercased copy (asked for every flow a replay compares and the proxy logs).
-        let bytes = contentType.utf8
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            let name = "application/grpc".utf8
-            guard bytes.count >= name.count, zip(bytes, name).allSatisfy({ $0 == $1 || ($1 >= 0x61 && $1 <= 0x7A && $0 == $1 - 0x20) }) else { return false }
-            let next = bytes.dropFirst(name.count).first
-            return next == nil || next == UInt8(ascii: ";") || next == UInt8(ascii: "+")
+        contentType.withUTF8Bytes { isGRPC(contentType: $0) }
+    }
+
+    /// `isGRPC(contentType:)` on the field value's bytes (no `String` made for an ASCII
+    /// one: asked for every flow a replay compares and the proxy logs).
+    public static func isGRPC(contentType bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.allSatisfy({ $0 < 0x80 }) else {
+            let media = String(decoding: bytes, as: UTF8.self).prefix { $0 != ";" }.lowercased()
+            return media == "application/grpc" || media.hasPrefix("application/grpc+")
         }
-        let media = contentType.prefix { $0 != ";" }.lowercased()
-        return media == "application/grpc" || media.hasPrefix("application/grpc+")
+        let name: StaticString = "application/grpc"
+        let length = name.utf8CodeUnitCount
+        guard bytes.count >= length,
+              HTTPHeaders.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: bytes[..<length]), name) else { return false }
+        let next = bytes.count > length ? bytes[length] : nil
+        return next == nil || next == UInt8(ascii: ";") || next == UInt8(ascii: "+")
     }
 }

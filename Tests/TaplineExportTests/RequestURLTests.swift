@@ -1,0 +1,33 @@
+import TaplineExport
+import XCTest
+
+/// `RequestURL(string:)`: an ASCII URL is taken apart on its bytes, any other on its
+/// `Character`s; both must give the same parts.
+final class RequestURLTests: XCTestCase {
+    private func parts(_ text: String) -> [String?]? {
+        RequestURL(string: text).map { [$0.scheme, $0.host, $0.port.map(String.init), $0.path, $0.rawQuery] }
+    }
+
+    func testAbsoluteURLsAreTakenApart() {
+        XCTAssertEqual(parts("http://127.0.0.1:8080/f/0001.bin"), ["http", "127.0.0.1", "8080", "/f/0001.bin", nil])
+        XCTAssertEqual(parts("HTTPS://User:pw@Example.COM:443/a/b?c=d&e#frag"), ["https", "example.com", nil, "/a/b", "c=d&e"])
+        XCTAssertEqual(parts("http://example.com?x=1"), ["http", "example.com", nil, "/", "x=1"])
+        XCTAssertEqual(parts("http://example.com/path?"), ["http", "example.com", nil, "/path", ""])
+        XCTAssertEqual(parts("ws://[::1]:9000/socket#a?b"), ["ws", "[::1]", "9000", "/socket", nil])
+        XCTAssertEqual(parts("git+ssh://host/repo"), ["git+ssh", "host", nil, "/repo", nil])
+        XCTAssertEqual(parts("http://a@b@host:81/x/y"), ["http", "host", "81", "/x/y", nil])
+    }
+
+    func testNotAnAbsoluteURLIsNil() {
+        for text in ["/f/0001.bin", "example.com:80", "://host/", "ht tp://host/", "http://", "http:///path",
+                     "http://host:99999/", "http://host:port/", "http:/host/"] {
+            XCTAssertNil(RequestURL(string: text), text)
+        }
+    }
+
+    /// A URL with other than ASCII goes the `Character` way, to the same parts.
+    func testNonASCIIURLsGiveTheSameParts() {
+        XCTAssertEqual(parts("http://exämple.com:8080/ü/é?q=ö#x"), ["http", "exämple.com", "8080", "/ü/é", "q=ö"])
+        XCTAssertEqual(parts("htté://host"), ["htté", "host", nil, "/", nil]) // a letter, as `Character.isLetter` says
+    }
+}
