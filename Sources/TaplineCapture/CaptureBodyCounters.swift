@@ -28,18 +28,29 @@ struct CaptureBodyCounters {
     private var nearbyFlows: [FlowID] = []
     private var nearbyCounts: [Counts] = []
     private var others: [FlowID: Counts] = [:]
+    /// Where the last lookup found its flow in `nearbyFlows`, tried before the search: a
+    /// flow's lookups come in runs (a chunk's counts read, then stored; its direction's
+    /// end right after), so with a dozen flows live most lookups cost one comparison.
+    /// Only a hint: the flow at it is compared before it is used.
+    private var lastNearbyIndex = 0
 
-    private func nearbyIndex(_ flow: FlowID) -> Int? {
-        nearbyFlows.withUnsafeBufferPointer { flows in
+    private mutating func nearbyIndex(_ flow: FlowID) -> Int? {
+        let hint = lastNearbyIndex
+        let found: Int? = nearbyFlows.withUnsafeBufferPointer { flows in
+            if hint < flows.count, flows[hint] == flow { return hint }
             for index in flows.indices where flows[index] == flow { return index }
             return nil
         }
+        if let found { lastNearbyIndex = found }
+        return found
     }
 
     /// The counts of `flow` (all zero for a flow without body bytes so far).
     subscript(flow: FlowID) -> Counts {
-        if let index = nearbyIndex(flow) { return nearbyCounts[index] }
-        return others.isEmpty ? Counts() : others[flow] ?? Counts()
+        mutating get {
+            if let index = nearbyIndex(flow) { return nearbyCounts[index] }
+            return others.isEmpty ? Counts() : others[flow] ?? Counts()
+        }
     }
 
     /// Stores the counts of `flow`.
@@ -47,6 +58,7 @@ struct CaptureBodyCounters {
         if let index = nearbyIndex(flow) {
             nearbyCounts[index] = counts
         } else if nearbyFlows.count < Self.nearbyLimit && (others.isEmpty || others[flow] == nil) {
+            lastNearbyIndex = nearbyFlows.count
             nearbyFlows.append(flow)
             nearbyCounts.append(counts)
         } else {

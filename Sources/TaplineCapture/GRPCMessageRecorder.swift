@@ -48,17 +48,26 @@ struct GRPCMessageRecorder {
     /// True when no flow is tracked (the common case: checked before any search).
     var isEmpty: Bool { flowIDs.isEmpty }
 
-    private func position(of flow: FlowID) -> Int? {
-        flowIDs.withUnsafeBufferPointer { ids in
+    /// Where the last lookup found its flow, tried before the search (a flow's chunks and
+    /// ends come in runs); only a hint, compared before it is used.
+    private var lastPosition = 0
+
+    private mutating func position(of flow: FlowID) -> Int? {
+        let hint = lastPosition
+        let found: Int? = flowIDs.withUnsafeBufferPointer { ids in
+            if hint < ids.count, ids[hint] == flow { return hint }
             for index in ids.indices where ids[index] == flow { return index }
             return nil
         }
+        if let found { lastPosition = found }
+        return found
     }
 
     /// Starts splitting `flow`'s bodies with `framing`, from their first bytes (called
     /// at the request head, before any body chunk). Does nothing for a flow already tracked.
     mutating func track(_ flow: FlowID, framing: GRPCFraming) {
         guard position(of: flow) == nil else { return }
+        lastPosition = flowIDs.count
         flowIDs.append(flow)
         flows.append(Flow(request: Direction(framing: framing), response: Direction(framing: framing)))
     }
@@ -99,10 +108,13 @@ struct GRPCMessageRecorder {
         guard let position = position(of: flow) else { return }
         Self.finish(&flows[position].request, .request, time: time, into: &entries)
         Self.finish(&flows[position].response, .response, time: time, into: &entries)
-        flowIDs.swapAt(position, flowIDs.count - 1)
-        flowIDs.removeLast()
-        flows.swapAt(position, flows.count - 1)
-        flows.removeLast()
+        // The last flow moves into the gap (moved, not swapped: a swap copies both states).
+        let last = flowIDs.removeLast()
+        let lastFlow = flows.removeLast()
+        if position < flows.count {
+            flowIDs[position] = last
+            flows[position] = lastFlow
+        }
     }
 
     private static func record(_ bytes: ArraySlice<UInt8>, in state: inout Direction, _ direction: BodyDirection,

@@ -67,8 +67,11 @@ public final class HTTP2Session {
     private var incomingHeadersTooLarge = false
     /// Header blocks over `settings.maxHeaderListSize` received so far (see `maxOversizedHeaderBlocks`).
     private var oversizedHeaderBlocks = 0
-    /// Streams whose request (server) or final response (client) head has arrived.
-    private var streamsWithHead = HTTP2StreamMap<Bool>()
+    /// Client role: streams whose peer sent an interim (1xx) response and owes the final
+    /// one. Empty on the hot path: which head a block is comes from nghttp2's category
+    /// (`headersComplete`), and only after a 1xx does a HEADERS block that nghttp2 files
+    /// as a stream's later HEADERS need this to tell a final response from trailers.
+    private var streamsAwaitingFinalResponse = HTTP2StreamMap<Bool>()
     /// Streams with a body still to send (none for a head submitted with `endStream`).
     private var outbound = HTTP2StreamMap<HTTP2OutboundStream>()
     /// Emptied outbound streams of closed streams, reused (with their chunk list's
@@ -129,7 +132,6 @@ public final class HTTP2Session {
             nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, isHeadRequest ? 1 : 0, nil)
         }
         guard rv == 0 else { throw .invalidUpgradeSettings }
-        streamsWithHead[1] = true
         try submitInitialSettings()
     }
 
@@ -585,21 +587,29 @@ public final class HTTP2Session {
         return true
     }
 
-    func headersComplete(stream: Int32, endStream: Bool) {
+    /// A header block is complete. `category` is nghttp2's filing of the HEADERS frame
+    /// (`nghttp2_headers_category`), decided by the stream's state before the block:
+    /// a server's `REQUEST` opens a stream (anything later on it is trailers); a client's
+    /// `RESPONSE` (or `PUSH_RESPONSE`) is a stream's first block from the peer, and a
+    /// later one (`HEADERS`) is the final response after a 1xx, else trailers.
+    func headersComplete(stream: Int32, category: nghttp2_headers_category, endStream: Bool) {
         guard stream == incomingHeaderStream else { return }
         let fields = incomingHeaders.build()
         incomingHeaders.removeAll()
         let kind: HTTP2HeadersKind
-        if streamsWithHead[stream] != nil {
-            kind = .trailers
-        } else if role == .server {
-            kind = .request
-            streamsWithHead[stream] = true
-        } else if let status = fields.http2Status, (100..<200).contains(status) {
-            kind = .informational
+        if role == .server {
+            kind = category == NGHTTP2_HCAT_REQUEST ? .request : .trailers
+        } else if category != NGHTTP2_HCAT_HEADERS
+                    || (!streamsAwaitingFinalResponse.isEmpty && streamsAwaitingFinalResponse[stream] != nil) {
+            if let status = fields.http2Status, (100..<200).contains(status) {
+                kind = .informational
+                streamsAwaitingFinalResponse[stream] = true
+            } else {
+                kind = .response
+                if !streamsAwaitingFinalResponse.isEmpty { streamsAwaitingFinalResponse[stream] = nil }
+            }
         } else {
-            kind = .response
-            streamsWithHead[stream] = true
+            kind = .trailers
         }
         if incomingHeadersTooLarge {
             events.append(.oversizedHeaders(stream: stream, fields: fields, kind: kind, endStream: endStream,
@@ -641,7 +651,7 @@ public final class HTTP2Session {
 
     func streamClosed(_ stream: Int32, code: UInt32) {
         removeOutboundStream(stream)
-        streamsWithHead[stream] = nil
+        if !streamsAwaitingFinalResponse.isEmpty { streamsAwaitingFinalResponse[stream] = nil }
         events.append(.streamClosed(stream: stream, code: HTTP2ErrorCode(rawValue: code)))
     }
 

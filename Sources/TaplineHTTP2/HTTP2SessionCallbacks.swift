@@ -75,7 +75,7 @@ enum HTTP2SessionCallbacks {
         let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(header.type) {
         case NGHTTP2_HEADERS.rawValue:
-            session.headersComplete(stream: header.stream_id, endStream: endStream)
+            session.headersComplete(stream: header.stream_id, category: frame.pointee.headers.cat, endStream: endStream)
         case NGHTTP2_DATA.rawValue:
             if endStream { session.emit(.endStream(stream: header.stream_id)) }
         case NGHTTP2_RST_STREAM.rawValue:

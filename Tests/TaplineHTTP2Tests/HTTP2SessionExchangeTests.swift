@@ -63,6 +63,45 @@ final class HTTP2SessionExchangeTests: XCTestCase {
         return (Self.normalized(clientEvents), Self.normalized(serverEvents))
     }
 
+    /// Each block is filed as the head it is: the server sees a request, then trailers;
+    /// the client sees two interim responses, the final response and trailers, on two
+    /// streams at once (one answered without interim responses), and a trailer-less
+    /// stream after them still gets its response as a response.
+    func testHeaderBlocksAreFiledAsRequestInterimResponseFinalResponseOrTrailers() throws {
+        let client = try HTTP2Session(role: .client)
+        let server = try HTTP2Session(role: .server)
+        let interim = try client.submitRequest(Self.requestHeaders, endStream: false)
+        client.finish(stream: interim, trailers: HTTPHeaders([("x-checksum", "abc")]))
+        let plain = try client.submitRequest(Self.requestHeaders, endStream: true)
+        let (clientEvents, serverEvents) = try HTTP2SessionPump.run(client, server) { event in
+            guard case .headers(let id, _, let kind, _) = event else { return }
+            if id == interim, kind == .trailers {
+                try server.submitInformational(stream: id, headers: HTTPHeaders([(":status", "103"), ("link", "</a>")]))
+                try server.submitInformational(stream: id, headers: HTTPHeaders([(":status", "100")]))
+                try server.submitResponse(stream: id, headers: Self.responseHeaders, endStream: false)
+                server.send(data: Array("ok".utf8), stream: id)
+                server.finish(stream: id, trailers: HTTPHeaders([("grpc-status", "0")]))
+            } else if id == plain, kind == .request {
+                try server.submitResponse(stream: id, headers: Self.responseHeaders, endStream: false)
+                server.finish(stream: id)
+            }
+        }
+        func kinds(_ events: [HTTP2Event], _ stream: Int32) -> [HTTP2HeadersKind] {
+            events.compactMap { if case .headers(stream, _, let kind, _) = $0 { kind } else { nil } }
+        }
+        XCTAssertEqual(kinds(serverEvents, interim), [.request, .trailers])
+        XCTAssertEqual(kinds(serverEvents, plain), [.request])
+        XCTAssertEqual(kinds(clientEvents, interim), [.informational, .informational, .response, .trailers])
+        XCTAssertEqual(kinds(clientEvents, plain), [.response])
+        let third = try client.submitRequest(Self.requestHeaders, endStream: true)
+        let (later, _) = try HTTP2SessionPump.run(client, server) { event in
+            if case .headers(let id, _, .request, _) = event {
+                try server.submitResponse(stream: id, headers: Self.responseHeaders, endStream: true)
+            }
+        }
+        XCTAssertEqual(kinds(later, third), [.response])
+    }
+
     func testWholeExchangeProducesTheExpectedEvents() throws {
         let (client, server) = try exchange { [$0[...]] }
         let requestEvents = server.filter { if case .settings = $0 { return false } else { return true } }
