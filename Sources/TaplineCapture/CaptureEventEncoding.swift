@@ -56,7 +56,7 @@ extension JSONLineBuilder {
     }
 
     /// `{"requestStart":µs,...}` with only the moments that happened, in the
-    /// order and with the names of `FlowTimingsCoding.names`.
+    /// order and with the names of `FlowTimingsCoding.keys`.
     mutating func timings(_ timings: FlowTimings) {
         beginObject()
         if let moment = timings.requestStart { member("requestStart", time: moment.microseconds) }

@@ -1,112 +1,231 @@
 import TaplineWire
 
-/// One events.jsonl line read directly into typed members, for the plain shape
-/// nearly every line has: one object of members whose values are strings,
-/// non-negative integers, `true`/`false`, lists of `[name, value]` string pairs
-/// (headers, trailers), or objects of such scalars (`timings`, `error`), written
-/// without whitespace. The pairs go straight into `HTTPHeaders` (their bytes, no
-/// `String` per field) and no `CaptureJSONValue` tree is built for the line: that
-/// tree, its header arrays of arrays and releasing them were most of the
-/// instructions of reading a capture.
+/// One events.jsonl line read directly, for the plain shape nearly every line has: one
+/// object of members whose values are strings, non-negative integers, `true`/`false`,
+/// lists of `[name, value]` string pairs (headers, trailers), or objects of such
+/// scalars (`timings`, `error`), written without whitespace.
+///
+/// Reading checks the whole line and keeps each member the assembler reads in the
+/// fixed slot of its name (`CaptureLineKey`, matched on the name's bytes; other
+/// members are checked and skipped): integers and booleans as values, strings, pair
+/// lists and objects as where they are in the line. Nothing is allocated until an
+/// accessor asks: a `String` only for a string asked for (a listed one is handed out,
+/// `CaptureJSONKnownStrings`), a pair list straight into `HTTPHeaders` from its bytes,
+/// an object read the same way from its own bytes. Building a `CaptureJSONValue` tree
+/// per line, and a `String` per member name, were most of the instructions of reading
+/// a capture.
 ///
 /// Anything else (`\u` escapes, non-ASCII bytes, control characters, whitespace,
 /// deeper nesting such as `tls`'s `peer`, `null`, negative or fractional numbers,
-/// other arrays, empty objects, any damage) makes `init` return nil, and the caller
-/// reads the line with `CaptureJSONParser` instead. Invariant (`CaptureLineFields`):
-/// for a line this reader takes, every accessor returns what `CaptureJSONObject`
-/// returns for the parser's tree of the same line (duplicate keys: the last one), so
-/// the reader chosen never changes a result. Every line it takes is valid JSON.
+/// other arrays, empty objects, a line of 2 GiB or more, any damage) makes `init`
+/// return nil, and the caller reads the line with `CaptureJSONParser` instead.
+/// Invariant (`CaptureLineFields`): for a line this reader takes, every accessor
+/// returns what `CaptureJSONObject` returns for the parser's tree of the same line
+/// (duplicate names: the last one), so the reader chosen never changes a result.
+/// Every line it takes is valid JSON.
 ///
-/// A value type; made and read on the caller's thread.
+/// A view of the caller's bytes and of the `Slots` it was read into: use it only while
+/// the bytes are valid and unchanged (inside the `withUnsafeBufferPointer` that gave
+/// them) and before another line is read into the same slots; made and read on the
+/// caller's thread.
 struct CaptureFlatLine: CaptureLineFields {
-    private enum Member {
-        case string(String)
-        case integer(Int64)
-        case bool(Bool)
-        case pairs(HTTPHeaders)
-        case object([(key: String, value: CaptureJSONValue)])
+    /// Where one member is in the line, or the value itself for a number or boolean.
+    fileprivate struct Slot {
+        enum Kind: UInt8 {
+            case absent
+            /// `start..<end`: the bytes between the quotes, without escapes.
+            case string
+            /// `start..<end`: the bytes between the quotes, with escapes (`\"` and the like).
+            case escapedString
+            /// `number`.
+            case integer
+            /// `number`: 1 for true, 0 for false.
+            case bool
+            /// `start..<end`: the list, brackets included; `number`: its fields << 32 |
+            /// the bytes of their names and values as written (an escape counted as two).
+            case pairs
+            /// `start..<end`: the object, braces included.
+            case object
+        }
+
+        var kind = Kind.absent
+        var start: Int32 = 0
+        var end: Int32 = 0
+        /// The `Slots.line` it was written for: a slot of an earlier line is absent.
+        var line: UInt32 = 0
+        var number: Int64 = 0
+
+        /// The `start..<end` bytes of a line at `base`.
+        @inline(__always)
+        func bytes(in base: UnsafePointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(start: base + Int(start), count: Int(end &- start))
+        }
     }
 
-    /// The members in line order.
-    private var members: [(key: String, value: Member)] = []
+    /// Where the slots of the line read last are: one per `CaptureLineKey` (its
+    /// `rawValue`), written by each `init` that is given it. Its owner (a
+    /// `CapturedSessionAssembler`) reuses one for line after line, so reading a line
+    /// allocates nothing and clears nothing (a slot written for an earlier line, by its
+    /// `line` number, is absent); a line read into it is valid until the next one is.
+    /// Not thread-safe: one owner, on its thread.
+    final class Slots {
+        fileprivate let pointer: UnsafeMutablePointer<Slot>
+        /// The number of the line read last (from 1; slots start at 0).
+        fileprivate private(set) var line: UInt32 = 0
+        /// Where `object` reads a member that is an object (one at a time, as lines are).
+        fileprivate lazy var objectSlots = Slots()
 
-    /// The line in `bytes` (no line terminator), or nil when it is not the plain
-    /// shape described above.
-    init?(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let base = bytes.baseAddress else { return nil }
+        init() {
+            pointer = .allocate(capacity: CaptureLineKey.count)
+            pointer.initialize(repeating: Slot(), count: CaptureLineKey.count)
+        }
+
+        deinit { pointer.deallocate() }
+
+        /// Makes every slot absent, for the next line.
+        @inline(__always)
+        fileprivate func startLine() {
+            line &+= 1
+            if line == 0 {  // after 2^32 lines: old numbers would come round again
+                pointer.update(repeating: Slot(), count: CaptureLineKey.count)
+                line = 1
+            }
+        }
+    }
+
+    private let base: UnsafePointer<UInt8>
+    private let slots: Slots
+    /// This line's number in `slots` (once another line is read into them, this view
+    /// finds none of the members that line wrote, rather than finding its values).
+    private let line: UInt32
+
+    /// The line in `bytes` (no line terminator), read into `slots` (overwriting the line
+    /// read into them before), or nil when it is not the plain shape described above.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, into slots: Slots = Slots()) {
+        guard let base = bytes.baseAddress, bytes.count < Int(Int32.max) else { return nil }
+        self.base = base
+        self.slots = slots
+        slots.startLine()
+        let line = slots.line
+        self.line = line
         var reader = Reader(base: base, count: bytes.count)
         guard reader.take(UInt8(ascii: "{")) else { return nil }
-        members.reserveCapacity(12)
-        while true {
-            guard let key = reader.string(), reader.take(UInt8(ascii: ":")), let value = reader.member() else { return nil }
-            members.append((key, value))
-            if reader.take(UInt8(ascii: ",")) { continue }
-            guard reader.take(UInt8(ascii: "}")), reader.isAtEnd else { return nil }
-            return
-        }
+        repeat {
+            guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: false) else {
+                return nil
+            }
+            // A name with escapes is none of the keys (they are letters and digits).
+            if name.kind == .string, let key = CaptureLineKey(utf8: base + Int(name.start), count: Int(name.end &- name.start)) {
+                value.line = line
+                slots.pointer[Int(key.rawValue)] = value
+            }
+        } while reader.take(UInt8(ascii: ","))
+        guard reader.take(UInt8(ascii: "}")), reader.isAtEnd else { return nil }
     }
 
     // MARK: - CaptureLineFields
 
-    private func member(_ key: String) -> Member? {
-        var index = members.endIndex
-        while index > members.startIndex {
-            index -= 1
-            if members[index].key == key { return members[index].value }
+    @inline(__always)
+    private func slot(_ key: CaptureLineKey) -> Slot {
+        let slot = slots.pointer[Int(key.rawValue)]
+        return slot.line == line ? slot : Slot()
+    }
+
+    func value(_ key: CaptureLineKey) -> CaptureJSONValue? {
+        let slot = slot(key)
+        switch slot.kind {
+        case .absent: return nil
+        case .string, .escapedString: return string(key).map(CaptureJSONValue.string)
+        case .integer: return .integer(slot.number)
+        case .bool: return .bool(slot.number != 0)
+        // Rare (an `extension` line's value, the agreement check): the parser's tree of
+        // the value's own bytes, which the line's tree holds.
+        case .pairs, .object: return try? CaptureJSONParser.parse(slot.bytes(in: base))
         }
-        return nil
     }
 
-    func value(_ key: String) -> CaptureJSONValue? {
-        switch member(key) {
-        case nil: return nil
-        case .string(let value): return .string(value)
-        case .integer(let value): return .integer(value)
-        case .bool(let value): return .bool(value)
-        case .pairs(let headers): return .array(Self.array(headers))
-        case .object(let members): return .object(members)
+    func string(_ key: CaptureLineKey) -> String? {
+        let slot = slot(key)
+        switch slot.kind {
+        case .string:
+            let bytes = slot.bytes(in: base)
+            return bytes.baseAddress.flatMap { CaptureJSONKnownStrings.shared.string($0, count: bytes.count) }
+                ?? String(decoding: bytes, as: UTF8.self)
+        case .escapedString:
+            let raw = slot.bytes(in: base)
+            return String(unsafeUninitializedCapacity: raw.count) { Reader.decode(raw, into: $0.baseAddress.unsafelyUnwrapped) }
+        default:
+            return nil
         }
     }
 
-    func string(_ key: String) -> String? {
-        guard case .string(let value) = member(key) else { return nil }
-        return value
+    func int64(_ key: CaptureLineKey) -> Int64? {
+        let slot = slot(key)
+        return slot.kind == .integer ? slot.number : nil
     }
 
-    func int64(_ key: String) -> Int64? {
-        guard case .integer(let value) = member(key) else { return nil }
-        return value
-    }
-
-    func uint64(_ key: String) -> UInt64? {
+    func uint64(_ key: CaptureLineKey) -> UInt64? {
         // Integers here are never negative.
-        guard case .integer(let value) = member(key) else { return nil }
-        return UInt64(value)
+        let slot = slot(key)
+        return slot.kind == .integer ? UInt64(slot.number) : nil
     }
 
-    func bool(_ key: String) -> Bool? {
-        guard case .bool(let value) = member(key) else { return nil }
-        return value
+    func bool(_ key: CaptureLineKey) -> Bool? {
+        let slot = slot(key)
+        return slot.kind == .bool ? slot.number != 0 : nil
     }
 
-    func object(_ key: String) -> CaptureJSONObject? {
-        guard case .object(let members) = member(key) else { return nil }
-        return CaptureJSONObject(members: members)
+    /// An object of scalars is itself a line of the plain shape, read into the slots'
+    /// `objectSlots`: valid until the next object of a line read into these slots is.
+    func object(_ key: CaptureLineKey) -> CaptureFlatLine? {
+        let slot = slot(key)
+        return slot.kind == .object ? CaptureFlatLine(slot.bytes(in: base), into: slots.objectSlots) : nil
     }
 
-    func array(_ key: String) -> [CaptureJSONValue]? {
-        guard case .pairs(let headers) = member(key) else { return nil }
-        return Self.array(headers)
+    func array(_ key: CaptureLineKey) -> [CaptureJSONValue]? {
+        slot(key).kind == .pairs ? value(key)?.arrayValue : nil
     }
 
-    func headers(_ key: String) -> HTTPHeaders? {
-        guard case .pairs(let headers) = member(key) else { return nil }
+    func headers(_ key: CaptureLineKey) -> HTTPHeaders? {
+        let slot = slot(key)
+        guard slot.kind == .pairs else { return nil }
+        var headers = HTTPHeaders()
+        let fields = Int(slot.number >> 32)
+        guard fields > 0 else { return headers }
+        headers.reserveCapacity(fields, bytes: Int(slot.number & 0xFFFF_FFFF))
+        // Read again: `init` checked the list, so every step below succeeds.
+        var reader = Reader(base: base, count: Int(slot.end))
+        reader.index = Int(slot.start) + 1  // after "["
+        repeat {
+            guard reader.take(UInt8(ascii: "[")), let name = reader.rawString(), reader.take(UInt8(ascii: ",")),
+                  let value = reader.rawString(), reader.take(UInt8(ascii: "]")) else { return nil }
+            if name.kind == .escapedString || value.kind == .escapedString {
+                let nameBytes = name.bytes(in: base), valueBytes = value.bytes(in: base)
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count + valueBytes.count) { decoded in
+                    let target = decoded.baseAddress.unsafelyUnwrapped
+                    let nameCount = Reader.decode(nameBytes, into: target)
+                    let valueCount = Reader.decode(valueBytes, into: target + nameCount)
+                    headers.add(name: UnsafeBufferPointer(start: target, count: nameCount),
+                                value: UnsafeBufferPointer(start: target + nameCount, count: valueCount))
+                }
+            } else {
+                headers.add(name: name.bytes(in: base), value: value.bytes(in: base))
+            }
+        } while reader.take(UInt8(ascii: ","))
         return headers
     }
 
-    /// The pairs as the parser's tree has them.
-    private static func array(_ headers: HTTPHeaders) -> [CaptureJSONValue] {
-        headers.map { CaptureJSONValue.array([.string($0.name), .string($0.value)]) }
+    var eventType: CaptureEventType? {
+        let slot = slot(.type)
+        switch slot.kind {
+        case .string:
+            let bytes = slot.bytes(in: base)
+            return bytes.baseAddress.flatMap { CaptureEventType(utf8: $0, count: bytes.count) }
+        case .escapedString:
+            return string(.type).flatMap(CaptureEventType.init(rawValue:))
+        default:
+            return nil
+        }
     }
 
     // MARK: - Reading
@@ -117,8 +236,6 @@ struct CaptureFlatLine: CaptureLineFields {
         let base: UnsafePointer<UInt8>
         let count: Int
         var index = 0
-        /// Decoded bytes of strings with escapes (reused).
-        var scratch: [UInt8] = []
 
         init(base: UnsafePointer<UInt8>, count: Int) {
             self.base = base
@@ -131,174 +248,175 @@ struct CaptureFlatLine: CaptureLineFields {
         @inline(__always)
         mutating func take(_ byte: UInt8) -> Bool {
             guard index < count, base[index] == byte else { return false }
-            index += 1
+            index &+= 1
             return true
         }
 
-        /// A member's value.
-        mutating func member() -> Member? {
+        /// A member's value as its slot: a scalar, or (not `nested`) a pair list or an
+        /// object of scalars.
+        @inline(__always)
+        mutating func member(nested: Bool) -> Slot? {
             guard index < count else { return nil }
             switch base[index] {
-            case UInt8(ascii: "{"): return object().map(Member.object)
-            case UInt8(ascii: "["): return pairs().map(Member.pairs)
-            case UInt8(ascii: "\""): return string().map(Member.string)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return integer().map(Member.integer)
-            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
-            default: return nil
+            case UInt8(ascii: "\""):
+                return rawString()
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return integer().map { Slot(kind: .integer, number: $0) }
+            case UInt8(ascii: "t"):
+                return literal("true") ? Slot(kind: .bool, number: 1) : nil
+            case UInt8(ascii: "f"):
+                return literal("false") ? Slot(kind: .bool, number: 0) : nil
+            case UInt8(ascii: "[") where !nested:
+                let start = index
+                guard let (fields, bytes) = pairs() else { return nil }
+                return Slot(kind: .pairs, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: index),
+                            number: Int64(fields) << 32 | Int64(bytes))
+            case UInt8(ascii: "{") where !nested:
+                let start = index
+                guard object() else { return nil }
+                return Slot(kind: .object, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: index))
+            default:
+                return nil
             }
         }
 
-        /// A string, integer or boolean, as the parser's tree has it.
-        mutating func scalar() -> CaptureJSONValue? {
-            guard index < count else { return nil }
-            switch base[index] {
-            case UInt8(ascii: "\""): return string().map(CaptureJSONValue.string)
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return integer().map(CaptureJSONValue.integer)
-            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
-            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
-            default: return nil
-            }
+        /// `{"name":scalar,...}` (not empty).
+        mutating func object() -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
+            repeat {
+                guard rawString() != nil, take(UInt8(ascii: ":")), member(nested: true) != nil else { return false }
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}"))
         }
 
-        /// `{"key":scalar,...}` (not empty).
-        mutating func object() -> [(key: String, value: CaptureJSONValue)]? {
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var members: [(key: String, value: CaptureJSONValue)] = []
-            members.reserveCapacity(4)
-            while true {
-                guard let key = string(), take(UInt8(ascii: ":")), let value = scalar() else { return nil }
-                members.append((key, value))
-                if take(UInt8(ascii: ",")) { continue }
-                return take(UInt8(ascii: "}")) ? members : nil
-            }
-        }
-
-        /// A string's raw bytes `start ..< end` (between the quotes; index after the
-        /// closing one), and whether they hold escapes. Only printable ASCII and the
-        /// escapes `\" \\ \/ \b \f \n \r \t` are taken.
-        mutating func rawString() -> (start: Int, end: Int, escaped: Bool)? {
+        /// A string (at its opening quote; index after the closing one) as its slot,
+        /// `string` or `escapedString`. Only printable
+        /// ASCII and the escapes `\" \\ \/ \b \f \n \r \t` are taken. Scanned a word at a
+        /// time (`JSONStringWord`) to the next quote, backslash or byte outside that range.
+        @inline(__always)
+        mutating func rawString() -> Slot? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             var escaped = false
-            while index < count {
+            while true {
+                while index &+ 8 <= count {
+                    let word = JSONStringWord.load(base + index)
+                    let stops = JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
+                    if stops != 0 {
+                        index &+= stops.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    index &+= 8
+                }
+                // The byte a word stopped at, or one of the last seven.
+                guard index < count else { return nil }
                 let byte = base[index]
                 if byte == UInt8(ascii: "\"") {
-                    index += 1
-                    return (start, index - 1, escaped)
+                    index &+= 1
+                    return Slot(kind: escaped ? .escapedString : .string, start: Int32(truncatingIfNeeded: start),
+                                end: Int32(truncatingIfNeeded: index &- 1))
+                }
+                if byte == UInt8(ascii: "\\") {
+                    guard index &+ 1 < count, CaptureJSONParser.singleCharacterEscape(base[index &+ 1]) != nil else { return nil }
+                    escaped = true
+                    index &+= 2
+                    continue
                 }
                 guard byte >= 0x20, byte < 0x80 else { return nil }
-                if byte == UInt8(ascii: "\\") {
-                    guard index + 1 < count, CaptureJSONParser.singleCharacterEscape(base[index + 1]) != nil else { return nil }
-                    escaped = true
-                    index += 1
-                }
-                index += 1
+                index &+= 1
             }
-            return nil
         }
 
-        /// Appends the decoded bytes of a string `rawString` accepted.
-        mutating func decode(_ start: Int, _ end: Int) {
-            var position = start
-            while position < end {
-                let byte = base[position]
+        /// Writes the decoded bytes of a string `rawString` took (`raw`, between the
+        /// quotes) at `target` (room for `raw.count`); returns how many it wrote.
+        static func decode(_ raw: UnsafeBufferPointer<UInt8>, into target: UnsafeMutablePointer<UInt8>) -> Int {
+            var written = 0
+            var position = 0
+            while position < raw.count {
+                let byte = raw[position]
                 if byte == UInt8(ascii: "\\") {
-                    scratch.append(CaptureJSONParser.singleCharacterEscape(base[position + 1]).unsafelyUnwrapped)
+                    target[written] = CaptureJSONParser.singleCharacterEscape(raw[position + 1]).unsafelyUnwrapped
                     position += 2
                 } else {
-                    scratch.append(byte)
+                    target[written] = byte
                     position += 1
                 }
+                written += 1
             }
-        }
-
-        /// A string, made as the parser makes it (a listed one is handed out).
-        mutating func string() -> String? {
-            guard let (start, end, escaped) = rawString() else { return nil }
-            if escaped {
-                scratch.removeAll(keepingCapacity: true)
-                decode(start, end)
-                return String(decoding: scratch, as: UTF8.self)
-            }
-            return CaptureJSONKnownStrings.shared.string(base + start, count: end - start)
-                ?? String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+            return written
         }
 
         /// A non-negative integer of at most 18 digits (so it fits `Int64`) without
         /// leading zeros; a fraction or exponent after it fails the caller's next check.
+        /// Read eight digits at a time while eight bytes are left (`digitCount`,
+        /// `digitsValue`): a timestamp is 16.
+        @inline(__always)
         mutating func integer() -> Int64? {
             let start = index
             var value: Int64 = 0
+            while index &+ 8 <= count {
+                let word = JSONStringWord.load(base + index)
+                let digits = Self.digitCount(word)
+                guard digits > 0 else { break }
+                value = value &* Self.powersOfTen[digits] &+ Int64(Self.digitsValue(word, count: digits))
+                index &+= digits
+                guard digits == 8 else { break }
+            }
             while index < count, case let digit = base[index] &- UInt8(ascii: "0"), digit < 10 {
                 value = value &* 10 &+ Int64(digit)
-                index += 1
+                index &+= 1
             }
-            let digits = index - start
-            guard digits <= 18, digits == 1 || base[start] != UInt8(ascii: "0") else { return nil }
+            let digits = index &- start
+            guard digits >= 1, digits <= 18, digits == 1 || base[start] != UInt8(ascii: "0") else { return nil }
             return value
+        }
+
+        private static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
+
+        /// How many of the eight bytes of `word` (first byte lowest) are ASCII digits
+        /// before the first that is not (a byte is a digit when its high nibble is 3 and
+        /// its low one plus 6 does not carry).
+        @inline(__always)
+        static func digitCount(_ word: UInt64) -> Int {
+            let notDigits = ((word & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+                | (((word & 0x0F0F_0F0F_0F0F_0F0F) &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0)
+            return notDigits == 0 ? 8 : notDigits.trailingZeroBitCount &>> 3
+        }
+
+        /// The value of the first `count` (1...8) bytes of `word`, all digits: moved to
+        /// the top (zeros, leading, below them), then pairs, fours and eights of digits
+        /// combined with three multiplications.
+        @inline(__always)
+        static func digitsValue(_ word: UInt64, count: Int) -> UInt64 {
+            var value = (word &- 0x3030_3030_3030_3030) &<< UInt64((8 &- count) &* 8)
+            value = value &* 10 &+ (value &>> 8)
+            return ((value & 0x0000_00FF_0000_00FF) &* (100 &+ (1_000_000 &<< 32))
+                &+ ((value &>> 16) & 0x0000_00FF_0000_00FF) &* (1 &+ (10_000 &<< 32))) &>> 32
         }
 
         mutating func literal(_ text: StaticString) -> Bool {
             let length = text.utf8CodeUnitCount
-            guard count - index >= length else { return false }
-            for offset in 0..<length where base[index + offset] != text.utf8Start[offset] { return false }
-            index += length
+            guard count &- index >= length else { return false }
+            for offset in 0..<length where base[index &+ offset] != text.utf8Start[offset] { return false }
+            index &+= length
             return true
         }
 
-        /// `[]` or `[[string,string],...]`: checked and measured first (escaped bytes
-        /// counted as written, at most two for one), then copied into a list of that size.
-        mutating func pairs() -> HTTPHeaders? {
-            let start = index
+        /// `[]` or `[[string,string],...]`; returns its fields and the bytes of their
+        /// names and values as written.
+        mutating func pairs() -> (fields: Int, bytes: Int)? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            if take(UInt8(ascii: "]")) { return (0, 0) }
             var fields = 0
             var bytes = 0
-            guard forEachPair({ name, value in
-                fields += 1
-                bytes += name.end - name.start + value.end - value.start
-            }) else { return nil }
-            var headers = HTTPHeaders()
-            guard fields > 0 else { return headers }
-            headers.reserveCapacity(fields, bytes: bytes)
-            // Again, now that the list is known to be well formed.
-            index = start + 1
             repeat {
-                index += 1  // "["
-                guard let name = rawString() else { return nil }
-                index += 1  // ","
-                guard let value = rawString() else { return nil }
-                index += 1  // "]"
-                if name.escaped || value.escaped {
-                    scratch.removeAll(keepingCapacity: true)
-                    decode(name.start, name.end)
-                    let nameCount = scratch.count
-                    decode(value.start, value.end)
-                    scratch.withUnsafeBufferPointer { decoded in
-                        headers.add(name: UnsafeBufferPointer(rebasing: decoded[..<nameCount]),
-                                    value: UnsafeBufferPointer(rebasing: decoded[nameCount...]))
-                    }
-                } else {
-                    headers.add(name: UnsafeBufferPointer(start: base + name.start, count: name.end - name.start),
-                                value: UnsafeBufferPointer(start: base + value.start, count: value.end - value.start))
-                }
-            } while take(UInt8(ascii: ","))
-            index += 1  // "]"
-            return headers
-        }
-
-        /// Calls `body` with each pair's raw name and value (`rawString`); false when
-        /// the list is not `[]` or `[[string,string],...]`.
-        mutating func forEachPair(_ body: (_ name: (start: Int, end: Int, escaped: Bool),
-                                           _ value: (start: Int, end: Int, escaped: Bool)) -> Void) -> Bool {
-            guard take(UInt8(ascii: "[")) else { return false }
-            if take(UInt8(ascii: "]")) { return true }
-            while true {
                 guard take(UInt8(ascii: "[")), let name = rawString(), take(UInt8(ascii: ",")),
-                      let value = rawString(), take(UInt8(ascii: "]")) else { return false }
-                body(name, value)
-                if take(UInt8(ascii: ",")) { continue }
-                return take(UInt8(ascii: "]"))
-            }
+                      let value = rawString(), take(UInt8(ascii: "]")) else { return nil }
+                fields &+= 1
+                bytes &+= Int(name.end &- name.start &+ value.end &- value.start)
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "]")) ? (fields, bytes) : nil
         }
     }
 }
+

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Strings that events.jsonl repeats on every line or flow (its keys, event types,
 /// directions, versions and the commonest header names), made once: the parser
 /// (`CaptureJSONParser`) hands these out instead of making a `String` of the same bytes
@@ -10,8 +8,9 @@ import Glibc
 /// given bytes, so what the parser returns is the same either way; a string not listed
 /// is made as before.
 ///
-/// Memory: the list, once (~4 KiB). Immutable after `init`; shared by every thread.
-final class CaptureJSONKnownStrings: @unchecked Sendable {
+/// Memory: the list and its table (`CaptureByteStringTable`), once (~5 KiB). Immutable
+/// after `init`; shared by every thread.
+final class CaptureJSONKnownStrings: Sendable {
     static let shared = CaptureJSONKnownStrings([
         // keys (docs/capture-format.md)
         "t", "type", "flow", "conn", "kind", "scheme", "authority", "client", "listener", "method", "target",
@@ -38,62 +37,17 @@ final class CaptureJSONKnownStrings: @unchecked Sendable {
         "keep-alive", "close", "identity", "gzip", "*/*",
     ])
 
-    /// Longest string listed (a longer one is never looked up).
-    private static let maxLength = 24
-    private static let slotCount = 512
-
     private let strings: [String]
-    /// The strings' UTF-8, one after another; string `i`'s is `starts[i]..<starts[i + 1]`.
-    private let bytes: UnsafeMutablePointer<UInt8>
-    private let starts: UnsafeMutablePointer<Int32>
-    /// Open addressing by `slot(...)`, linear probing: a string's index, or -1.
-    private let slots: UnsafeMutablePointer<Int32>
+    private let table: CaptureByteStringTable
 
     private init(_ list: [String]) {
-        var strings: [String] = []
-        var utf8: [UInt8] = []
-        var starts: [Int32] = [0]
-        var slots = [Int32](repeating: -1, count: Self.slotCount)
-        for string in list {
-            let encoded = Array(string.utf8)
-            guard !encoded.isEmpty, encoded.count <= Self.maxLength, !strings.contains(string) else { continue }
-            var slot = Self.slot(count: encoded.count, first: encoded[0], last: encoded[encoded.count - 1])
-            while slots[slot] >= 0 { slot = (slot + 1) & (Self.slotCount - 1) }
-            slots[slot] = Int32(strings.count)
-            strings.append(string)
-            utf8 += encoded
-            starts.append(Int32(utf8.count))
-        }
-        self.strings = strings
-        bytes = .allocate(capacity: utf8.count)
-        bytes.initialize(from: utf8, count: utf8.count)
-        self.starts = .allocate(capacity: starts.count)
-        self.starts.initialize(from: starts, count: starts.count)
-        self.slots = .allocate(capacity: Self.slotCount)
-        self.slots.initialize(from: slots, count: Self.slotCount)
-    }
-
-    deinit {
-        bytes.deallocate()
-        starts.deallocate()
-        slots.deallocate()
-    }
-
-    @inline(__always)
-    private static func slot(count: Int, first: UInt8, last: UInt8) -> Int {
-        (count &* 31 &+ Int(first) &* 7 &+ Int(last)) & (slotCount - 1)
+        strings = list
+        table = CaptureByteStringTable(list)
     }
 
     /// The listed string whose UTF-8 is the `count` bytes at `base`, if one is.
+    @inline(__always)
     func string(_ base: UnsafePointer<UInt8>, count: Int) -> String? {
-        guard count > 0, count <= Self.maxLength else { return nil }
-        var slot = Self.slot(count: count, first: base[0], last: base[count - 1])
-        while true {
-            let entry = Int(slots[slot])
-            guard entry >= 0 else { return nil }
-            let start = Int(starts[entry])
-            if Int(starts[entry + 1]) - start == count, memcmp(bytes + start, base, count) == 0 { return strings[entry] }
-            slot = (slot + 1) & (Self.slotCount - 1)
-        }
+        table.index(of: base, count: count).map { strings[$0] }
     }
 }

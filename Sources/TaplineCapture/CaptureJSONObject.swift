@@ -9,6 +9,9 @@ import TaplineWire
 /// Numbers: `int64` also takes a double with an integral value (`1.0`, `1e3`);
 /// booleans are only `true`/`false`, never numbers.
 /// A value type; used on the reading thread only.
+///
+/// As `CaptureLineFields` (the general reader of an events.jsonl line), keys are
+/// `CaptureLineKey`s, compared by name.
 struct CaptureJSONObject: CaptureLineFields {
     /// The object's members in document order.
     let members: [(key: String, value: CaptureJSONValue)]
@@ -53,4 +56,24 @@ struct CaptureJSONObject: CaptureLineFields {
         guard let value = value(key) else { return false }
         return !value.isNull
     }
+
+    // MARK: - CaptureLineFields
+
+    func value(_ key: CaptureLineKey) -> CaptureJSONValue? { value(key.jsonName) }
+
+    func string(_ key: CaptureLineKey) -> String? { string(key.jsonName) }
+
+    func int64(_ key: CaptureLineKey) -> Int64? { int64(key.jsonName) }
+
+    func uint64(_ key: CaptureLineKey) -> UInt64? { uint64(key.jsonName) }
+
+    func bool(_ key: CaptureLineKey) -> Bool? { bool(key.jsonName) }
+
+    func object(_ key: CaptureLineKey) -> CaptureJSONObject? { object(key.jsonName) }
+
+    func array(_ key: CaptureLineKey) -> [CaptureJSONValue]? { array(key.jsonName) }
+
+    func headers(_ key: CaptureLineKey) -> HTTPHeaders? { headers(key.jsonName) }
+
+    var eventType: CaptureEventType? { string(.type).flatMap(CaptureEventType.init(rawValue:)) }
 }

@@ -1,23 +1,31 @@
 import TaplineWire
 
-/// The typed member accessors `CapturedSessionAssembler` reads an events.jsonl line
-/// through, so one `apply` serves both readers of a line: the general one
-/// (`CaptureJSONObject`, a parsed `CaptureJSONValue` tree) and the direct one for the
-/// common flat lines (`CaptureFlatLine`).
+/// The typed member accessors `CapturedSessionAssembler` reads an events.jsonl line (and
+/// the objects in it) through, so one `apply` serves both readers of a line: the general
+/// one (`CaptureJSONObject`, a parsed `CaptureJSONValue` tree) and the direct one for the
+/// common flat lines (`CaptureFlatLine`). Members are asked for by `CaptureLineKey`: the
+/// names the assembler reads.
 ///
 /// Invariant every conformer keeps: for the same line, each accessor returns what
 /// `CaptureJSONObject`'s returns for the tree `CaptureJSONParser` makes of it (the
-/// last member of a name; nil when missing or of another type), so which reader read
-/// a line never changes the assembled session.
+/// last member of a name; nil when missing or of another type), and `object` an object
+/// that keeps this in turn, so which reader read a line never changes the assembled
+/// session (`CaptureLineReaderAgreement` checks it).
 protocol CaptureLineFields {
-    func value(_ key: String) -> CaptureJSONValue?
-    func string(_ key: String) -> String?
-    func int64(_ key: String) -> Int64?
-    func uint64(_ key: String) -> UInt64?
-    func bool(_ key: String) -> Bool?
-    func object(_ key: String) -> CaptureJSONObject?
-    func array(_ key: String) -> [CaptureJSONValue]?
+    /// What `object` returns: a member that is an object, read the same way.
+    associatedtype Object: CaptureLineFields
+
+    func value(_ key: CaptureLineKey) -> CaptureJSONValue?
+    func string(_ key: CaptureLineKey) -> String?
+    func int64(_ key: CaptureLineKey) -> Int64?
+    func uint64(_ key: CaptureLineKey) -> UInt64?
+    func bool(_ key: CaptureLineKey) -> Bool?
+    func object(_ key: CaptureLineKey) -> Object?
+    func array(_ key: CaptureLineKey) -> [CaptureJSONValue]?
     /// A `[[name, value], ...]` member (both strings) as a header list; nil when the
     /// member is missing or any element is not such a pair.
-    func headers(_ key: String) -> HTTPHeaders?
+    func headers(_ key: CaptureLineKey) -> HTTPHeaders?
+    /// The `type` member as a listed event type; nil when it is missing, not a string or
+    /// not listed (`string(.type)` then gives it).
+    var eventType: CaptureEventType? { get }
 }

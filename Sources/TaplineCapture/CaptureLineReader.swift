@@ -1,3 +1,5 @@
+import Glibc
+
 /// Splits a file into lines while reading it in fixed-size chunks, so
 /// events.jsonl of any size is read with bounded memory (plus the longest line).
 enum CaptureLineReader {
@@ -26,26 +28,33 @@ enum CaptureLineReader {
             }.get()
             if n == 0 { break }
             var start = 0
-            var index = 0
-            while index < n {
-                if chunk[index] == 0x0A {
-                    lineNumber += 1
-                    if carry.isEmpty {
-                        onLineAt(lineNumber, chunkOffset + UInt64(start), chunk[start..<index])
-                    } else {
-                        carry.append(contentsOf: chunk[start..<index])
-                        onLineAt(lineNumber, chunkOffset + UInt64(index) - UInt64(carry.count), carry[...])
-                        carry.removeAll(keepingCapacity: true)
-                    }
-                    start = index + 1
+            while let index = newline(in: chunk, from: start, to: n) {
+                lineNumber += 1
+                if carry.isEmpty {
+                    onLineAt(lineNumber, chunkOffset + UInt64(start), chunk[start..<index])
+                } else {
+                    carry.append(contentsOf: chunk[start..<index])
+                    onLineAt(lineNumber, chunkOffset + UInt64(index) - UInt64(carry.count), carry[...])
+                    carry.removeAll(keepingCapacity: true)
                 }
-                index += 1
+                start = index + 1
             }
             if start < n { carry.append(contentsOf: chunk[start..<n]) }
             chunkOffset += UInt64(n)
         }
         if carry.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
             onTornLine(lineNumber + 1)
+        }
+    }
+
+    /// The index of the first newline in `bytes[start..<end]` (`memchr`: a word or
+    /// vector at a time, where a loop over the array went byte by byte).
+    @inline(__always)
+    private static func newline(in bytes: [UInt8], from start: Int, to end: Int) -> Int? {
+        guard start < end else { return nil }
+        return bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress.unsafelyUnwrapped
+            return memchr(base + start, 0x0A, end - start).map { base.distance(to: UnsafeRawPointer($0)) }
         }
     }
 }

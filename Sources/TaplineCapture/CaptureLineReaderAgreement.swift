@@ -2,18 +2,11 @@ import TaplineWire
 
 /// The differential check between the capture reader's two ways of reading an
 /// events.jsonl line: the direct one (`CaptureFlatLine`) must either decline a line
-/// or, for every member name, answer every `CaptureLineFields` accessor exactly as
-/// `CaptureJSONObject` answers for `CaptureJSONParser`'s tree of it. Used by the
+/// or answer every `CaptureLineFields` accessor exactly as
+/// `CaptureJSONObject` answers for `CaptureJSONParser`'s tree of it (`eventType`, and
+/// every accessor for every `CaptureLineKey`, inside objects too). Used by the
 /// unit tests and the capturejson fuzzer (hence public). Stateless.
 public enum CaptureLineReaderAgreement {
-    /// Names every line is also asked for, present or not (the ones the assembler reads).
-    private static let probedKeys = [
-        "t", "type", "flow", "conn", "kind", "scheme", "authority", "stream", "method", "target", "version",
-        "headers", "trailers", "ended", "status", "reason", "dir", "seg", "off", "len", "bodyBytes",
-        "capturedBytes", "truncated", "server", "reused", "tls", "timings", "error", "name", "value",
-        "bytesFromClient", "bytesFromServer", "missing",
-    ]
-
     /// What the check found for one line: `.declined` (the general parser reads it)
     /// and `.agreed` are both fine; `.disagreed` is a bug, with the first difference.
     public enum Verdict: Equatable, Sendable {
@@ -27,24 +20,37 @@ public enum CaptureLineReaderAgreement {
         guard let parsed = try? CaptureJSONParser.parse(line), let object = CaptureJSONObject(parsed) else {
             return .disagreed("the direct reader took a line the parser rejects or that is not an object")
         }
-        for key in probedKeys + object.members.map(\.key) {
-            if flat.value(key) != object.value(key) {
-                return .disagreed("value(\(key)): \(String(describing: flat.value(key))) vs \(String(describing: object.value(key)))")
-            }
-            if flat.string(key) != object.string(key) { return .disagreed("string(\(key))") }
-            if flat.int64(key) != object.int64(key) { return .disagreed("int64(\(key))") }
-            if flat.uint64(key) != object.uint64(key) { return .disagreed("uint64(\(key))") }
-            if flat.bool(key) != object.bool(key) { return .disagreed("bool(\(key))") }
-            if flat.object(key).map({ CaptureJSONValue.object($0.members) }) != object.object(key).map({ .object($0.members) }) {
-                return .disagreed("object(\(key))")
-            }
-            if flat.array(key) != object.array(key) { return .disagreed("array(\(key))") }
-            if flat.headers(key) != object.headers(key) { return .disagreed("headers(\(key))") }
+        if flat.eventType != object.eventType {
+            return .disagreed("eventType: \(String(describing: flat.eventType)) vs \(String(describing: object.eventType))")
         }
-        return .agreed
+        return difference(flat, object).map(Verdict.disagreed) ?? .agreed
     }
 
     public static func check(_ line: [UInt8]) -> Verdict {
         line.withUnsafeBufferPointer { check($0) }
+    }
+
+    /// The first accessor, over every key (the only names the assembler can ask for),
+    /// where the two readers' answers differ; objects are compared the same way.
+    private static func difference(_ flat: CaptureFlatLine, _ object: CaptureJSONObject) -> String? {
+        for key in CaptureLineKey.allCases {
+            let name = key.jsonName
+            if flat.value(key) != object.value(key) {
+                return "value(\(name)): \(String(describing: flat.value(key))) vs \(String(describing: object.value(key)))"
+            }
+            if flat.string(key) != object.string(key) { return "string(\(name))" }
+            if flat.int64(key) != object.int64(key) { return "int64(\(name))" }
+            if flat.uint64(key) != object.uint64(key) { return "uint64(\(name))" }
+            if flat.bool(key) != object.bool(key) { return "bool(\(name))" }
+            if flat.array(key) != object.array(key) { return "array(\(name))" }
+            if flat.headers(key) != object.headers(key) { return "headers(\(name))" }
+            switch (flat.object(key), object.object(key)) {
+            case (nil, nil): break
+            case (let flatMember?, let objectMember?):
+                if let inner = difference(flatMember, objectMember) { return "object(\(name)).\(inner)" }
+            default: return "object(\(name))"
+            }
+        }
+        return nil
     }
 }

@@ -26,6 +26,8 @@ struct CapturedSessionAssembler {
     /// Flows taken out (`takeFlow`): a later line of one (an imported HAR's `extension`
     /// after its `flowEnded`) is dropped without a warning.
     private var takenFlows = Set<UInt64>()
+    /// The direct reader's slots, reused for every line (`CaptureFlatLine.Slots`).
+    private let flatLineSlots = CaptureFlatLine.Slots()
 
     static let warningLimit = 50
 
@@ -49,12 +51,16 @@ struct CapturedSessionAssembler {
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         // Most lines are plain enough to read without a JSON value tree; the rest, and
-        // any doubt, go through the general parser (same result either way).
-        if let flat = line.withUnsafeBufferPointer({ CaptureFlatLine($0) }) {
-            return apply(flat, number: number)
+        // any doubt, go through the general parser (same result either way). The direct
+        // reader points into the line, so it is applied inside.
+        let readDirectly = line.withUnsafeBufferPointer { bytes in
+            guard let flat = CaptureFlatLine(bytes, into: flatLineSlots) else { return false }
+            apply(flat, number: number)
+            return true
         }
+        if readDirectly { return }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         guard let parsed = try? CaptureJSONParser.parse(line), let json = CaptureJSONObject(parsed) else {
             return skip(number, "not a JSON object (corrupt line)")
         }
@@ -63,42 +69,49 @@ struct CapturedSessionAssembler {
 
     /// Applies one line read by either reader (`CaptureLineFields`).
     private mutating func apply<Line: CaptureLineFields>(_ json: Line, number: Int) {
-        guard let type = json.string("type") else { return skip(number, "no \"type\"") }
-        guard let micros = json.int64("t") else { return skip(number, "no timestamp \"t\"") }
+        let eventType = json.eventType
+        guard eventType != nil || json.string(.type) != nil else { return skip(number, "no \"type\"") }
+        guard let micros = json.int64(.t) else { return skip(number, "no timestamp \"t\"") }
         let time = Timestamp(microseconds: micros)
+        guard let eventType else {  // a newer writer's
+            let type = json.string(.type) ?? ""
+            if unknownTypes[type] == nil { unknownTypeOrder.append(type) }
+            unknownTypes[type, default: 0] += 1
+            return
+        }
 
-        switch type {
-        case "connectionOpened":
-            guard let id = json.uint64("conn") else { return skip(number, "connectionOpened without \"conn\"") }
-            connections[id] = CapturedConnection(id: ConnectionID(id), client: json.string("client") ?? "?",
-                                                 listener: json.string("listener") ?? "?", opened: time)
-        case "connectionTLS":
-            guard let id = json.uint64("conn"), let tls = json.object("tls").flatMap(Self.tls) else {
+        switch eventType {
+        case .connectionOpened:
+            guard let id = json.uint64(.conn) else { return skip(number, "connectionOpened without \"conn\"") }
+            connections[id] = CapturedConnection(id: ConnectionID(id), client: json.string(.client) ?? "?",
+                                                 listener: json.string(.listener) ?? "?", opened: time)
+        case .connectionTLS:
+            guard let id = json.uint64(.conn), let tls = json.object(.tls).flatMap({ Self.tls($0) }) else {
                 return skip(number, "connectionTLS without \"conn\" or a valid \"tls\"")
             }
             guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
             connections[id]?.tls = tls
-        case "connectionClosed":
-            guard let id = json.uint64("conn") else { return skip(number, "connectionClosed without \"conn\"") }
+        case .connectionClosed:
+            guard let id = json.uint64(.conn) else { return skip(number, "connectionClosed without \"conn\"") }
             guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
             connections[id]?.closed = time
-            connections[id]?.bytesReceived = json.uint64("received") ?? 0
-            connections[id]?.bytesSent = json.uint64("sent") ?? 0
-            connections[id]?.error = json.object("error").flatMap(Self.error)
-        case "flowStarted":
-            guard let id = json.uint64("flow"), let connection = json.uint64("conn") else {
+            connections[id]?.bytesReceived = json.uint64(.received) ?? 0
+            connections[id]?.bytesSent = json.uint64(.sent) ?? 0
+            connections[id]?.error = json.object(.error).flatMap { Self.error($0) }
+        case .flowStarted:
+            guard let id = json.uint64(.flow), let connection = json.uint64(.conn) else {
                 return skip(number, "flowStarted without \"flow\" or \"conn\"")
             }
-            let kindName = json.string("kind") ?? "http"
+            let kindName = json.string(.kind) ?? "http"
             var kind = FlowKind(rawValue: kindName) ?? .http
             if FlowKind(rawValue: kindName) == nil {
                 warn("events.jsonl:\(number): flow \(id) has unknown kind \(kindName.debugDescription); shown as http")
                 kind = .http
             }
             var flow = CapturedFlow(id: FlowID(id), connection: ConnectionID(connection), kind: kind,
-                                    scheme: json.string("scheme") ?? "http", authority: json.string("authority") ?? "",
+                                    scheme: json.string(.scheme) ?? "http", authority: json.string(.authority) ?? "",
                                     started: time, sessionDirectory: directory)
-            if let stream = json.uint64("stream") {  // v2; v1 wrote an http2Stream line
+            if let stream = json.uint64(.stream) {  // v2; v1 wrote an http2Stream line
                 guard stream <= UInt64(UInt32.max) else { return skip(number, "flowStarted with an invalid \"stream\"") }
                 flow.http2StreamID = UInt32(stream)
             }
@@ -109,24 +122,24 @@ struct CapturedSessionAssembler {
                 flowPositions[id] = flows.count
                 flows.append(flow)
             }
-        case "requestHead":
+        case .requestHead:
             guard let at = flowPosition(json, number) else { return }
-            guard let method = json.string("method"), let target = json.string("target"),
-                  let headers = json.headers("headers") else {
+            guard let method = json.string(.method), let target = json.string(.target),
+                  let headers = json.headers(.headers) else {
                 return skip(number, "requestHead without method, target or headers")
             }
             flows[at].request = HTTPRequestHead(method: method, target: target,
-                                                version: Self.version(json.string("version")), headers: headers)
+                                                version: Self.version(json.string(.version)), headers: headers)
             flows[at].requestTime = time
-            if json.bool("ended") == true {  // v2: the request ended with its head (no requestEnd line)
+            if json.bool(.ended) == true {  // v2: the request ended with its head (no requestEnd line)
                 flows[at].requestBody.isComplete = true
                 flows[at].requestBody.bodyBytes = flows[at].requestBody.capturedBytes
             }
-        case "body":
+        case .body:
             guard let at = flowPosition(json, number) else { return }
-            guard let direction = json.string("dir").flatMap(BodyDirection.init(rawValue:)),
-                  let segment = json.int64("seg"), segment >= 1, segment <= 999_999,
-                  let offset = json.uint64("off"), let length = json.uint64("len") else {
+            guard let direction = json.string(.dir).flatMap(BodyDirection.init(rawValue:)),
+                  let segment = json.int64(.seg), segment >= 1, segment <= 999_999,
+                  let offset = json.uint64(.off), let length = json.uint64(.len) else {
                 return skip(number, "body without a valid dir, seg, off or len")
             }
             let extent = BodyExtent(segment: Int(segment), offset: offset, length: length, recorded: time)
@@ -135,10 +148,10 @@ struct CapturedSessionAssembler {
             } else {
                 Self.addExtent(extent, to: &flows[at].responseBody)
             }
-        case "requestEnd", "responseEnd":
+        case .requestEnd, .responseEnd:
             guard let at = flowPosition(json, number) else { return }
-            let trailers = json.headers("trailers")
-            let isRequest = type == "requestEnd"
+            let trailers = json.headers(.trailers)
+            let isRequest = eventType == .requestEnd
             // Changed in place through the index: copying a CapturedFlow out and back
             // retains and releases every field.
             let stored: UInt64
@@ -149,22 +162,22 @@ struct CapturedSessionAssembler {
                 stored = Self.endBody(&flows[at].responseBody, json)
                 flows[at].responseTrailers = trailers
             }
-            if let captured = json.uint64("capturedBytes"), captured != stored {
+            if let captured = json.uint64(.capturedBytes), captured != stored {
                 warn("events.jsonl:\(number): flow \(flows[at].id.rawValue) \(isRequest ? "request" : "response") body has \(stored) bytes stored but its end says \(captured)")
             }
-        case "upstreamConnected":
+        case .upstreamConnected:
             guard let at = flowPosition(json, number) else { return }
-            flows[at].serverAddress = json.string("server")
-            flows[at].upstreamReused = json.bool("reused") ?? false
-            flows[at].upstreamTLS = json.object("tls").flatMap(Self.tls)
-        case "responseHead":
+            flows[at].serverAddress = json.string(.server)
+            flows[at].upstreamReused = json.bool(.reused) ?? false
+            flows[at].upstreamTLS = json.object(.tls).flatMap { Self.tls($0) }
+        case .responseHead:
             guard let at = flowPosition(json, number) else { return }
-            guard let status = json.int64("status"), status >= 0, status < 1000,
-                  let headers = json.headers("headers") else {
+            guard let status = json.int64(.status), status >= 0, status < 1000,
+                  let headers = json.headers(.headers) else {
                 return skip(number, "responseHead without status or headers")
             }
-            let head = HTTPResponseHead(version: Self.version(json.string("version")), status: Int(status),
-                                        reason: json.string("reason") ?? "", headers: headers)
+            let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
+                                        reason: json.string(.reason) ?? "", headers: headers)
             if head.isInterim {
                 flows[at].interimResponses.append(head)
             } else {
@@ -176,50 +189,50 @@ struct CapturedSessionAssembler {
                     flows[at].kind = .websocket
                 }
             }
-        case "wsMessage":
+        case .wsMessage:
             guard let at = flowPosition(json, number) else { return }
             guard let message = Self.webSocketMessage(json, time: time) else {
                 return skip(number, "wsMessage without a valid dir, opcode, sizes or payload")
             }
             flows[at].kind = .websocket
             flows[at].webSocketMessages.append(message)
-        case "grpcMessage":
+        case .grpcMessage:
             guard let at = flowPosition(json, number) else { return }
             guard let message = Self.grpcMessage(json, time: time) else {
                 return skip(number, "grpcMessage without a valid dir, index, compressed, off or wireBytes")
             }
             flows[at].grpcMessages.append(message)
-        case "flowEnded":
+        case .flowEnded:
             guard let at = flowPosition(json, number) else { return }
             var timings = FlowTimings()
-            if let object = json.object("timings") {
-                for name in FlowTimingsCoding.names {
-                    if let value = object.int64(name) {
-                        FlowTimingsCoding.set(name, Timestamp(microseconds: value), in: &timings)
+            if let object = json.object(.timings) {
+                for key in FlowTimingsCoding.keys {
+                    if let value = object.int64(key) {
+                        FlowTimingsCoding.set(key, Timestamp(microseconds: value), in: &timings)
                     }
                 }
             }
             flows[at].timings = timings
             flows[at].ended = time
             lastLineEndedFlow = true
-            flows[at].bytesFromClient = json.uint64("bytesFromClient") ?? 0
-            flows[at].bytesFromServer = json.uint64("bytesFromServer") ?? 0
-            flows[at].error = json.object("error").flatMap(Self.error)
-        case "http2Stream":
+            flows[at].bytesFromClient = json.uint64(.bytesFromClient) ?? 0
+            flows[at].bytesFromServer = json.uint64(.bytesFromServer) ?? 0
+            flows[at].error = json.object(.error).flatMap { Self.error($0) }
+        case .http2Stream:
             guard let at = flowPosition(json, number) else { return }
-            guard let stream = json.uint64("stream"), stream <= UInt64(UInt32.max) else {
+            guard let stream = json.uint64(.stream), stream <= UInt64(UInt32.max) else {
                 return skip(number, "http2Stream without a valid \"stream\"")
             }
             flows[at].http2StreamID = UInt32(stream)
-        case "http2StreamReset":
+        case .http2StreamReset:
             guard let at = flowPosition(json, number) else { return }
-            guard let code = json.uint64("errorCode"), code <= UInt64(UInt32.max) else {
+            guard let code = json.uint64(.errorCode), code <= UInt64(UInt32.max) else {
                 return skip(number, "http2StreamReset without a valid \"errorCode\"")
             }
-            flows[at].http2Resets.append(CapturedHTTP2Reset(fromClient: json.string("side") == "client",
+            flows[at].http2Resets.append(CapturedHTTP2Reset(fromClient: json.string(.side) == "client",
                                                             errorCode: UInt32(code), time: time))
-        case "http2Settings":
-            guard let id = json.uint64("conn"), let array = json.array("settings") else {
+        case .http2Settings:
+            guard let id = json.uint64(.conn), let array = json.array(.settings) else {
                 return skip(number, "http2Settings without \"conn\" or \"settings\"")
             }
             guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
@@ -231,44 +244,41 @@ struct CapturedSessionAssembler {
                 else { return skip(number, "http2Settings with a malformed parameter") }
                 settings.append(HTTP2Setting(identifier: identifier, value: value))
             }
-            connections[id]?.http2Settings.append(CapturedHTTP2Settings(fromClient: json.string("side") == "client",
+            connections[id]?.http2Settings.append(CapturedHTTP2Settings(fromClient: json.string(.side) == "client",
                                                                         settings: settings, time: time))
-        case "http2GoAway":
-            guard let id = json.uint64("conn"), let code = json.uint64("errorCode"), code <= UInt64(UInt32.max) else {
+        case .http2GoAway:
+            guard let id = json.uint64(.conn), let code = json.uint64(.errorCode), code <= UInt64(UInt32.max) else {
                 return skip(number, "http2GoAway without \"conn\" or a valid \"errorCode\"")
             }
             guard connections.index(forKey: id) != nil else { return skip(number, "connection \(id) was never opened") }
-            let last = min(json.uint64("lastStream") ?? 0, UInt64(UInt32.max))
+            let last = min(json.uint64(.lastStream) ?? 0, UInt64(UInt32.max))
             connections[id]?.http2GoAways.append(CapturedHTTP2GoAway(
-                fromClient: json.string("side") == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
-                debugData: json.string("debug") ?? "", time: time))
-        case "flowReplays":
+                fromClient: json.string(.side) == "client", lastStreamID: UInt32(last), errorCode: UInt32(code),
+                debugData: json.string(.debug) ?? "", time: time))
+        case .flowReplays:
             guard let at = flowPosition(json, number) else { return }
-            guard let source = json.uint64("sourceFlow") else { return skip(number, "flowReplays without \"sourceFlow\"") }
+            guard let source = json.uint64(.sourceFlow) else { return skip(number, "flowReplays without \"sourceFlow\"") }
             flows[at].sourceFlow = FlowID(source)
-        case "extension":
-            guard let name = json.string("name"), let value = json.value("value") else {
+        case .extension:
+            guard let name = json.string(.name), let value = json.value(.value) else {
                 return skip(number, "extension without \"name\" or \"value\"")
             }
-            if json.value("flow") == nil {
+            if json.value(.flow) == nil {
                 sessionExtensions[name] = value
             } else {
                 guard let at = flowPosition(json, number) else { return }
                 flows[at].extensions[name] = value
             }
-        case "writer-error":
-            warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string("message") ?? "unknown")")
-        default:
-            if unknownTypes[type] == nil { unknownTypeOrder.append(type) }
-            unknownTypes[type, default: 0] += 1
+        case .writerError:
+            warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string(.message) ?? "unknown")")
         }
     }
 
     /// Where the flow of a per-flow event is in `flows`; warns and returns nil when
     /// the line has no flow id or its flow never started.
     private mutating func flowPosition(_ json: some CaptureLineFields, _ number: Int) -> Int? {
-        guard let id = json.uint64("flow") else {
-            skip(number, "\(json.string("type") ?? "event") without \"flow\"")
+        guard let id = json.uint64(.flow) else {
+            skip(number, "\(json.string(.type) ?? "event") without \"flow\"")
             return nil
         }
         guard let at = flowPositions[id] else {
@@ -339,8 +349,8 @@ struct CapturedSessionAssembler {
     /// returns how many bytes its body lines stored.
     private static func endBody(_ body: inout CapturedBody, _ json: some CaptureLineFields) -> UInt64 {
         body.isComplete = true
-        body.bodyBytes = json.uint64("bodyBytes") ?? body.capturedBytes
-        body.truncated = json.bool("truncated") ?? false
+        body.bodyBytes = json.uint64(.bodyBytes) ?? body.capturedBytes
+        body.truncated = json.bool(.truncated) ?? false
         return body.capturedBytes
     }
 
@@ -358,40 +368,40 @@ struct CapturedSessionAssembler {
         return HTTPHeaders(fields)
     }
 
-    static func tls(_ json: CaptureJSONObject) -> TLSDetails? {
-        guard let version = json.string("version"), let cipher = json.string("cipher") else { return nil }
+    static func tls(_ json: some CaptureLineFields) -> TLSDetails? {
+        guard let version = json.string(.version), let cipher = json.string(.cipher) else { return nil }
         var peer: CertificateSummary?
-        if let object = json.object("peer") {
-            peer = CertificateSummary(subject: object.string("subject") ?? "", issuer: object.string("issuer") ?? "",
-                                      sha256Fingerprint: object.string("sha256") ?? "")
+        if let object = json.object(.peer) {
+            peer = CertificateSummary(subject: object.string(.subject) ?? "", issuer: object.string(.issuer) ?? "",
+                                      sha256Fingerprint: object.string(.sha256) ?? "")
         }
-        return TLSDetails(version: version, cipher: cipher, serverName: json.string("sni"),
-                          alpn: json.string("alpn"), peerCertificate: peer)
+        return TLSDetails(version: version, cipher: cipher, serverName: json.string(.sni),
+                          alpn: json.string(.alpn), peerCertificate: peer)
     }
 
     static func webSocketMessage(_ json: some CaptureLineFields, time: Timestamp) -> CapturedWebSocketMessage? {
-        guard let direction = json.string("dir"), direction == "client" || direction == "server",
-              let opcode = json.string("opcode"), let wireBytes = json.uint64("wireBytes"),
-              let size = json.uint64("size") else { return nil }
+        guard let direction = json.string(.dir), direction == "client" || direction == "server",
+              let opcode = json.string(.opcode), let wireBytes = json.uint64(.wireBytes),
+              let size = json.uint64(.size) else { return nil }
         var message = CapturedWebSocketMessage(time: time, fromClient: direction == "client", opcode: opcode,
-                                               wireBytes: wireBytes, size: size, compressed: json.bool("compressed") ?? false,
-                                               truncated: json.bool("truncated") ?? false,
-                                               decodingCapped: json.bool("capped") ?? false,
-                                               undecoded: json.bool("undecoded") ?? false,
-                                               capSize: json.bool("capped") == true ? json.uint64("cap") : nil)
-        if let code = json.int64("code") {
+                                               wireBytes: wireBytes, size: size, compressed: json.bool(.compressed) ?? false,
+                                               truncated: json.bool(.truncated) ?? false,
+                                               decodingCapped: json.bool(.capped) ?? false,
+                                               undecoded: json.bool(.undecoded) ?? false,
+                                               capSize: json.bool(.capped) == true ? json.uint64(.cap) : nil)
+        if let code = json.int64(.code) {
             message.closeCode = Int(code)
-            message.closeReason = json.string("reason") ?? ""
+            message.closeReason = json.string(.reason) ?? ""
         }
-        if let text = json.string("text") {
+        if let text = json.string(.text) {
             message.inlinePayload = Array(text.utf8)
-        } else if let encoded = json.string("base64") {
+        } else if let encoded = json.string(.base64) {
             guard let bytes = Base64.decode(encoded) else { return nil }
             message.inlinePayload = bytes
-        } else if let segment = json.int64("seg"), segment >= 1, segment <= 999_999,
-                  let offset = json.uint64("off"), let length = json.uint64("len") {
+        } else if let segment = json.int64(.seg), segment >= 1, segment <= 999_999,
+                  let offset = json.uint64(.off), let length = json.uint64(.len) {
             message.extents = [BodyExtent(segment: Int(segment), offset: offset, length: length)]
-        } else if let list = json.array("extents"), !list.isEmpty {
+        } else if let list = json.array(.extents), !list.isEmpty {
             for element in list {
                 guard case .array(let triple) = element, triple.count == 3,
                       case .integer(let segment) = triple[0], segment >= 1, segment <= 999_999,
@@ -408,25 +418,25 @@ struct CapturedSessionAssembler {
     /// A `grpcMessage` line's entry; nil when a required field is missing or invalid
     /// (`wireBytes` may be absent only on a `malformed` entry).
     static func grpcMessage(_ json: some CaptureLineFields, time: Timestamp) -> CapturedGRPCMessage? {
-        guard let direction = json.string("dir").flatMap(BodyDirection.init(rawValue:)),
-              let index = json.int64("index"), index >= 0, let compressed = json.bool("compressed"),
-              let offset = json.uint64("off") else { return nil }
-        let wireBytes = json.int64("wireBytes").flatMap { $0 >= 0 ? Int($0) : nil }
+        guard let direction = json.string(.dir).flatMap(BodyDirection.init(rawValue:)),
+              let index = json.int64(.index), index >= 0, let compressed = json.bool(.compressed),
+              let offset = json.uint64(.off) else { return nil }
+        let wireBytes = json.int64(.wireBytes).flatMap { $0 >= 0 ? Int($0) : nil }
         let kind: CapturedGRPCMessage.Kind
-        if let reason = json.string("malformed") {
-            kind = .malformed(reason: reason, cut: json.bool("cut") ?? false)
+        if let reason = json.string(.malformed) {
+            kind = .malformed(reason: reason, cut: json.bool(.cut) ?? false)
         } else {
             guard wireBytes != nil else { return nil }
-            kind = json.bool("trailers") == true ? .webTrailers : .message
+            kind = json.bool(.trailers) == true ? .webTrailers : .message
         }
         return CapturedGRPCMessage(direction: direction, index: Int(index), kind: kind, compressed: compressed,
                                    wireBytes: wireBytes, payloadOffset: offset,
-                                   truncated: json.bool("truncated") ?? false, time: time)
+                                   truncated: json.bool(.truncated) ?? false, time: time)
     }
 
-    static func error(_ json: CaptureJSONObject) -> RecordedError? {
-        guard let kind = json.string("kind") else { return nil }
-        return RecordedError(kind: kind, message: json.string("message") ?? "")
+    static func error(_ json: some CaptureLineFields) -> RecordedError? {
+        guard let kind = json.string(.kind) else { return nil }
+        return RecordedError(kind: kind, message: json.string(.message) ?? "")
     }
 
     /// `HTTP/1.1` -> 1.1, `HTTP/2` -> 2.0; anything else reads as HTTP/1.1.

@@ -216,20 +216,6 @@ struct JSONLineBuilder {
         5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
         """
 
-    /// True when one of the eight bytes of `word` is below 0x20, `"` or `\\` (SWAR:
-    /// a byte is flagged by the borrow of subtracting from it; exact for "any").
-    @inline(__always)
-    private static func wordNeedsEscaping(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let control = (word &- ones &* 0x20) & ~word & highs
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let quotes = (quote &- ones) & ~quote & highs
-        let backslashes = (backslash &- ones) & ~backslash & highs
-        return (control | quotes | backslashes) != 0
-    }
-
     private mutating func appendQuoted(_ value: String) {
         value.withUTF8Bytes { utf8 in
             reserve(utf8.count * 6 + 2)  // worst case: every byte becomes \u00XX
@@ -530,7 +516,7 @@ struct JSONLineBuilder {
     private static func copyIfPlain(_ source: UnsafePointer<UInt8>, _ count: Int, to target: UnsafeMutablePointer<UInt8>,
                                     orNonASCII: Bool) -> Bool {
         @inline(__always) func flagged(_ word: UInt64) -> Bool {
-            wordNeedsEscaping(word) || (orNonASCII && word & 0x8080_8080_8080_8080 != 0)
+            JSONStringWord.bytesNeedingEscape(word) != 0 || (orNonASCII && word & JSONStringWord.highs != 0)
         }
         guard count >= 8 else {
             var word: UInt64 = 0x2020_2020_2020_2020
@@ -599,7 +585,7 @@ struct JSONLineBuilder {
         var index = 0
         while index < count {
             if index + 8 <= count,
-               !wordNeedsEscaping(UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)) {
+               JSONStringWord.bytesNeedingEscape(JSONStringWord.load(source + index)) == 0 {
                 index += 8
                 continue
             }

@@ -27,8 +27,10 @@ final class CaptureFlatLineTests: XCTestCase {
         return lines
     }
 
-    private func flat(_ line: String) -> CaptureFlatLine? {
-        Array(line.utf8).withUnsafeBufferPointer { CaptureFlatLine($0) }
+    /// `body` with the direct reader's view of `line` (nil when it declines): the view
+    /// points into the line's bytes, so it is used only inside.
+    private func withFlat<Result>(_ line: String, _ body: (CaptureFlatLine?) -> Result) -> Result {
+        Array(line.utf8).withUnsafeBufferPointer { body(CaptureFlatLine($0)) }
     }
 
     private func verdict(_ line: String) -> CaptureLineReaderAgreement.Verdict {
@@ -44,7 +46,7 @@ final class CaptureFlatLineTests: XCTestCase {
             switch verdict(line) {
             case .agreed:
                 taken += 1
-                if let type = flat(line).flatMap({ $0.string("type") }) {
+                if let type = withFlat(line, { $0?.string(.type) }) {
                     takenTypes.insert(type)
                 }
             case .declined: break
@@ -92,20 +94,145 @@ final class CaptureFlatLineTests: XCTestCase {
     func testTakesPlainValuesAndDeclinesTheRest() {
         let plain = #"{"t":0,"type":"requestHead","flow":18,"method":"GET","target":"/a?b=1","version":"HTTP/1.1","headers":[["Host","x"],["Accept","*/*"]],"ended":true,"big":999999999999999999}"#
         XCTAssertEqual(verdict(plain), .agreed)
-        let headers = flat(plain)?.headers("headers")
+        let headers = withFlat(plain) { $0?.headers(.headers) }
         XCTAssertEqual(headers, HTTPHeaders([("Host", "x"), ("Accept", "*/*")]))
         XCTAssertEqual(verdict(#"{"t":1,"type":"body","headers":[]}"#), .agreed)
         let escaped = #"{"t":"a\"b\\c\/\n\t","o":{"a":1,"b":"x\"","c":true},"headers":[["E\"Tag","\"x\""],["A","b"]]}"#
         XCTAssertEqual(verdict(escaped), .agreed)
-        let line = flat(escaped)
-        XCTAssertEqual(line?.string("t"), "a\"b\\c/\n\t")
-        XCTAssertEqual(line?.headers("headers"), HTTPHeaders([("E\"Tag", "\"x\""), ("A", "b")]))
+        withFlat(escaped) { line in
+            XCTAssertEqual(line?.string(.t), "a\"b\\c/\n\t")
+            XCTAssertEqual(line?.headers(.headers), HTTPHeaders([("E\"Tag", "\"x\""), ("A", "b")]))
+        }
         for declined in [
             #"{}"#, #"{"t":1 }"#, #"{"t":-1}"#, #"{"t":1.0}"#, #"{"t":01}"#, #"{"t":9223372036854775807}"#, #"{"t":null}"#,
             #"{"t":"\u000a"}"#, #"{"t":"\x"}"#, #"{"t":"é"}"#, #"{"t":{"a":{"b":1}}}"#, #"{"t":{}}"#, #"{"t":[1]}"#, #"{"t":[["a"]]}"#, #"{"t":[["a","b"],]}"#,
             #"{"t":1,}"#, #"{"t":1}x"#, #"{"t":tru}"#, #"{"t":1"#, "", "[1]",
         ] {
             XCTAssertEqual(verdict(declined), .declined, declined)
+        }
+    }
+
+    /// Strings are scanned a word at a time: a quote, backslash, control or non-ASCII
+    /// byte at every position of strings of every length around the word size is found
+    /// where it is (the line agrees, and reads back as written, or is declined).
+    func testStringsAreReadAlikeWhereverTheirSpecialBytesFall() {
+        let specials: [(written: String, decoded: String?)] = [
+            (#"\""#, "\""), (#"\\"#, "\\"), (#"\/"#, "/"), (#"\n"#, "\n"), ("\n", nil), ("\u{1F}", nil),
+            ("\u{7F}", "\u{7F}"), ("é", nil), (#"\u0041"#, nil), (#"\x"#, nil),
+        ]
+        var checked = 0
+        for length in 0...24 {
+            for position in 0...length {
+                for special in specials {
+                    let text = String(repeating: "a", count: position) + special.written
+                        + String(repeating: "b", count: length - position)
+                    let line = #"{"t":1,"reason":""# + text + #"","flow":2}"#
+                    checked += 1
+                    switch verdict(line) {
+                    case .disagreed(let difference): XCTFail("\(difference): \(line)")
+                    case .declined:
+                        XCTAssertNil(special.decoded, "should be read directly: \(line)")
+                    case .agreed:
+                        let expected = special.decoded.map {
+                            String(repeating: "a", count: position) + $0 + String(repeating: "b", count: length - position)
+                        }
+                        withFlat(line) { flat in
+                            XCTAssertEqual(flat?.string(.reason), expected, line)
+                            XCTAssertEqual(flat?.uint64(.flow), 2, line)
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 3_000)
+    }
+
+    /// Members the assembler never reads are checked like the rest (a value outside the
+    /// plain shape declines the line), then skipped; the names it reads are found on
+    /// their bytes only (a name with an escape or another spelling is not one of them).
+    func testOtherMembersAreCheckedAndSkipped() {
+        let line = #"{"zz":{"a":"b"},"t":5,"type":"body","Flow":9,"flo\/w":8,"flows":7,"flow":3,"x":[["a","b"]]}"#
+        XCTAssertEqual(verdict(line), .agreed)
+        withFlat(line) { flat in
+            XCTAssertEqual(flat?.int64(.t), 5)
+            XCTAssertEqual(flat?.uint64(.flow), 3)
+            XCTAssertEqual(flat?.eventType, .body)
+            XCTAssertNil(flat?.headers(.headers))
+        }
+        for declined in [#"{"t":5,"zz":[1]}"#, #"{"t":5,"zz":null}"#, #"{"t":5,"zz":{"a":{"b":1}}}"#, #"{"t":5,"z\u007a":1}"#] {
+            XCTAssertEqual(verdict(declined), .declined, declined)
+        }
+        // The last of a repeated name counts, whatever its type.
+        withFlat(#"{"t":5,"flow":3,"flow":"x","type":"body","type":"flowEnded"}"#) { flat in
+            XCTAssertNil(flat?.uint64(.flow))
+            XCTAssertEqual(flat?.string(.flow), "x")
+            XCTAssertEqual(flat?.eventType, .flowEnded)
+        }
+    }
+
+    /// Integers are read eight digits at a time: every length up to the 18 digits taken,
+    /// at every offset from the end of the line, reads as the parser reads it.
+    func testIntegersAreReadAlikeWhateverTheirLength() {
+        var checked = 0
+        for digits in 1...20 {
+            for first in ["1", "9", "0"] {
+                let number = first + String(repeating: "7", count: digits - 1)
+                for padding in 0...9 {
+                    let line = #"{"t":"# + number + #","reason":""# + String(repeating: "x", count: padding) + #""}"#
+                    let tail = #"{"reason":"x","t":"# + number + "}"
+                    for candidate in [line, tail] {
+                        checked += 1
+                        switch verdict(candidate) {
+                        case .disagreed(let difference): XCTFail("\(difference): \(candidate)")
+                        case .declined:
+                            XCTAssertTrue(digits > 18 || (first == "0" && digits > 1), "should be read directly: \(candidate)")
+                        case .agreed:
+                            withFlat(candidate) { XCTAssertEqual($0?.int64(.t), Int64(number), candidate) }
+                        }
+                    }
+                }
+            }
+        }
+        for declined in [#"{"t":1234567a}"#, #"{"t":12345678.5}"#, #"{"t":123456789e1}"#, #"{"t":00000000}"#] {
+            XCTAssertEqual(verdict(declined), .declined, declined)
+        }
+        XCTAssertGreaterThan(checked, 1_000)
+    }
+
+    /// Slots are reused from line to line: a view of a line read before never finds a
+    /// member of the next line (nor an object's view one of the next object's).
+    func testAViewOfAnEarlierLineNeverFindsTheNextLinesMembers() {
+        let slots = CaptureFlatLine.Slots()
+        let first = Array(#"{"t":1,"type":"body","error":{"kind":"a"},"tls":{"kind":"b","sni":"c"}}"#.utf8)
+        let second = Array(#"{"t":2,"flow":3}"#.utf8)
+        first.withUnsafeBufferPointer { firstBytes in
+            guard let firstLine = CaptureFlatLine(firstBytes, into: slots) else { return XCTFail("declined") }
+            let error = firstLine.object(.error)
+            XCTAssertEqual(error?.string(.kind), "a")
+            XCTAssertEqual(firstLine.object(.tls)?.string(.kind), "b")
+            XCTAssertNil(error?.string(.kind), "not the next object's")
+            XCTAssertNil(error?.string(.sni))
+            second.withUnsafeBufferPointer { secondBytes in
+                let secondLine = CaptureFlatLine(secondBytes, into: slots)
+                XCTAssertEqual(secondLine?.int64(.t), 2)
+                XCTAssertEqual(secondLine?.uint64(.flow), 3)
+                XCTAssertNil(secondLine?.eventType)
+                XCTAssertNil(firstLine.int64(.t), "not the next line's")
+                XCTAssertNil(firstLine.uint64(.flow))
+            }
+        }
+    }
+
+    /// The event type is found on its bytes, escaped or not; a type not listed is none.
+    func testEventTypesAreReadAlike() {
+        for (type, expected) in [("flowEnded", CaptureEventType.flowEnded), ("writer-error", .writerError),
+                                 (#"writer-error\/"#, nil), (#"flow\u0045nded"#, nil), ("flowEnde", nil), ("x", nil),
+                                 ("extension", .extension)] as [(String, CaptureEventType?)] {
+            let line = #"{"t":1,"type":""# + type + #""}"#
+            if case .disagreed(let difference) = verdict(line) { XCTFail("\(difference): \(line)") }
+            withFlat(line) { flat in
+                if let flat { XCTAssertEqual(flat.eventType, expected, line) }
+            }
         }
     }
 
