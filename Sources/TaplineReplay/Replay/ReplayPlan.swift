@@ -200,9 +200,15 @@ public struct ReplayPlan {
         /// The path of the first segment `body` refers to that does not exist, if one does not.
         mutating func missingPath(_ body: CapturedBody) -> String? {
             for extent in body.extents {
-                let path = body.segmentPath(extent.segment)
-                if missing[extent.segment] == nil { missing[extent.segment] = !FileManager.default.fileExists(atPath: path) }
-                if missing[extent.segment] == true { return path }
+                // The path is made only to look a segment up the first time, or to name it.
+                let isMissing: Bool
+                if let known = missing[extent.segment] {
+                    isMissing = known
+                } else {
+                    isMissing = !FileManager.default.fileExists(atPath: body.segmentPath(extent.segment))
+                    missing[extent.segment] = isMissing
+                }
+                if isMissing { return body.segmentPath(extent.segment) }
             }
             return nil
         }

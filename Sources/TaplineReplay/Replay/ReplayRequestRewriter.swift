@@ -103,7 +103,7 @@ public enum ReplayRequestRewriter {
             priorKnowledge = chosen.priorKnowledgeHTTP2
         } else {
             let scheme: UpstreamTarget.Scheme = flow.scheme == "https" ? .https : .http
-            let authority = rules.hostMap[flow.authority.lowercased()] ?? flow.authority
+            let authority = rules.hostMap.isEmpty ? flow.authority : rules.hostMap[flow.authority.lowercased()] ?? flow.authority
             guard let (host, port) = UpstreamTarget.splitAuthority(authority[...], defaultPort: scheme == .https ? 443 : 80),
                   !host.isEmpty else {
                 throw ReplaySkipReason("its authority \(authority.debugDescription) is not host[:port]")
