@@ -126,7 +126,8 @@ public final class HTTP2Session {
         self.role = .server
         self.settings = settings
         memoryPool = try Self.makeMemoryPool()
-        guard let payload = Self.decodeBase64URL(http2SettingsHeader) else { throw .invalidUpgradeSettings }
+        // A SETTINGS payload is whole 6-byte entries.
+        guard let payload = Base64.decodeURL(http2SettingsHeader), payload.count % 6 == 0 else { throw .invalidUpgradeSettings }
         try create()
         let rv = payload.withUnsafeBufferPointer {
             nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, isHeadRequest ? 1 : 0, nil)
@@ -724,31 +725,5 @@ public final class HTTP2Session {
 
     static func message(_ code: Int32) -> String {
         String(cString: nghttp2_strerror(code))
-    }
-
-    /// Decodes base64url without padding (RFC 7540 §3.2.1); nil when invalid.
-    static func decodeBase64URL(_ text: String) -> [UInt8]? {
-        var bits: UInt32 = 0
-        var bitCount = 0
-        var output: [UInt8] = []
-        for c in text.utf8 {
-            let value: UInt8
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = c - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = c - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = c - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-"), UInt8(ascii: "+"): value = 62
-            case UInt8(ascii: "_"), UInt8(ascii: "/"): value = 63
-            case UInt8(ascii: "="), UInt8(ascii: " "): continue
-            default: return nil
-            }
-            bits = (bits << 6) | UInt32(value)
-            bitCount += 6
-            if bitCount >= 8 {
-                bitCount -= 8
-                output.append(UInt8(truncatingIfNeeded: bits >> UInt32(bitCount)))
-            }
-        }
-        return output.count % 6 == 0 ? output : nil
     }
 }

@@ -1,5 +1,6 @@
 /// Standard base64 (RFC 4648 §4, with padding), for the WebSocket handshake
-/// keys and gRPC's binary metadata (`-bin` fields, sent with or without padding).
+/// keys and gRPC's binary metadata (`-bin` fields, sent with or without padding), and
+/// base64url for HTTP/2's `HTTP2-Settings` (`decodeURL`).
 /// TaplineWire has no Foundation.
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
@@ -52,6 +53,28 @@ public enum Base64 {
             i += 4
         }
         return out
+    }
+
+    /// The decoded bytes of base64url (RFC 4648 §5) as HTTP/2's `HTTP2-Settings` header
+    /// carries it (RFC 7540 §3.2.1): without padding. The standard alphabet's `+` and `/`,
+    /// `=` and spaces are taken too, as peers send either; nil on any other byte. Bits left
+    /// over after the last whole byte are dropped: the caller checks the length it expects.
+    public static func decodeURL(_ text: String) -> [UInt8]? {
+        var bits: UInt32 = 0
+        var bitCount = 0
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count * 3 / 4)
+        for c in text.utf8 {
+            if c == UInt8(ascii: "=") || c == UInt8(ascii: " ") { continue }
+            guard let value = c == UInt8(ascii: "-") ? 62 : c == UInt8(ascii: "_") ? 63 : value(of: c) else { return nil }
+            bits = (bits << 6) | UInt32(value)
+            bitCount += 6
+            if bitCount >= 8 {
+                bitCount -= 8
+                output.append(UInt8(truncatingIfNeeded: bits >> UInt32(bitCount)))
+            }
+        }
+        return output
     }
 
     private static func value(of c: UInt8) -> UInt8? {
