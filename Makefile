@@ -4,7 +4,7 @@
 #                 capturing into ./captures; extra flags: make run ARGS='--quiet'
 #   make test     unit tests (swift test) + integration tests (pytest)
 #   make bench    throughput/latency/RSS benchmark against a local nginx (HTTP/1.1, wrk)
-#                 and nghttpd (HTTP/2, h2load); gRPC unary calls (bench/grpc_unary.sh);
+#                 and nghttpd (HTTP/2, h2load); gRPC unary calls, h2load and grpcio clients (bench/grpc_unary.sh);
 #                 tapline mock and replay (bench/replay.sh)
 #
 # Everything installs what it needs first (Debian packages via apt, Python test
