@@ -35,6 +35,23 @@ struct CapturedSessionAssembler {
         self.directory = directory
     }
 
+    /// Back to what `init` made, for reading another part of the same session: every
+    /// flow, connection, warning and count is forgotten; the storage (and the direct
+    /// reader's slots) is kept for the next lines.
+    mutating func reset() {
+        flows.removeAll(keepingCapacity: true)
+        flowPositions.removeAll(keepingCapacity: true)
+        connections.removeAll(keepingCapacity: true)
+        sessionExtensions.removeAll(keepingCapacity: true)
+        warnings.removeAll(keepingCapacity: true)
+        suppressedWarnings = 0
+        unknownTypes.removeAll(keepingCapacity: true)
+        unknownTypeOrder.removeAll(keepingCapacity: true)
+        lastLineFlow = nil
+        lastLineEndedFlow = false
+        takenFlows.removeAll(keepingCapacity: true)
+    }
+
     mutating func warn(_ message: String) {
         if warnings.count < Self.warningLimit {
             warnings.append(message)
