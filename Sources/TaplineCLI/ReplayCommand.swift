@@ -120,8 +120,11 @@ enum ReplayCommand {
             let filter = request.filter
             let flowIDs = request.flowIDs
             let wantsFirstCall = request.schemaSources?.reflection != nil
+            // The plan looks at no plain request's or response's fields; a filter, an
+            // edit or `--reflect` may (`--flow` selects by id).
+            let detail: CapturedFlowDetail = filter.isEmpty && editedIDs.isEmpty && !wantsFirstCall ? .withoutPlainHeaders : .whole
             (plan, source) = try ReplayPlan.stream(
-                directory: directory,
+                directory: directory, detail: detail,
                 select: { flow in
                     if editedIDs.contains(flow.id) { editedFlows[flow.id] = flow }
                     if wantsFirstCall, firstCall == nil, GRPCCallDecoder.contentType(of: flow) != nil { firstCall = flow }

@@ -75,5 +75,9 @@ struct CaptureJSONObject: CaptureLineFields {
 
     func headers(_ key: CaptureLineKey) -> HTTPHeaders? { headers(key.jsonName) }
 
+    func headers(_ key: CaptureLineKey, mayName name: String) -> Bool? {
+        headers(key.jsonName).map { $0.contains(name: name) }
+    }
+
     var eventType: CaptureEventType? { string(.type).flatMap(CaptureEventType.init(rawValue:)) }
 }

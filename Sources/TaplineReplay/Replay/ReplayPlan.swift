@@ -26,6 +26,8 @@ public struct ReplayPlan {
 
     private var storage: Items
     private let rules: ReplayTargetRules
+    /// Selected flows not sent, and why; a streamed plan's as its `detail` read them
+    /// (their kind, method and URL are the whole flow's, `CapturedFlowDetail`).
     public let skipped: [ReplaySkippedFlow]
     /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
     /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade to an `http://` target.
@@ -106,18 +108,20 @@ public struct ReplayPlan {
 
     /// Plans the flows of the session in `directory` that `select` picks, reading the
     /// session once, front to back (`CapturedSession.stream`), by the rules of
-    /// `init(flows:...)`; items and skipped flows are in flow id order.
+    /// `init(flows:...)`; items and skipped flows are in flow id order. `detail`: what of
+    /// each flow `select` needs (the plan needs no more than `.withoutPlainHeaders`; each
+    /// item's flow is read again whole when it is sent).
     ///
     /// - Returns: the plan, and the session without its flows (metadata, warnings).
     /// - Throws: `CaptureError` as `CapturedSession.open`.
-    public static func stream(directory: String, select: (CapturedFlow) -> Bool, rules: ReplayTargetRules,
-                              allowTruncated: Bool) throws(CaptureError) -> (plan: ReplayPlan, session: CapturedSession) {
+    public static func stream(directory: String, detail: CapturedFlowDetail = .whole, select: (CapturedFlow) -> Bool,
+                              rules: ReplayTargetRules, allowTruncated: Bool) throws(CaptureError) -> (plan: ReplayPlan, session: CapturedSession) {
         var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [(FlowID, String)] = []
         var segments = SegmentPresence()
         let destinations = ReplayDestinationMemo(rules: rules)
-        let (session, index) = try CapturedSession.stream(directory: directory) { flow, position in
+        let (session, index) = try CapturedSession.stream(directory: directory, detail: detail) { flow, position in
             guard select(flow) else { return }
             // The request is made when the flow is sent (`item`); here only where it goes.
             switch destination(for: flow, allowTruncated: allowTruncated, segments: &segments, destinations: destinations) {
