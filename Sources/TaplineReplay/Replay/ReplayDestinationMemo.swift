@@ -29,8 +29,9 @@ final class ReplayDestinationMemo {
     ///
     /// - Throws: as `ReplayRequestRewriter.destination` (a refused flow is not remembered).
     func destination(for flow: CapturedFlow) throws(ReplaySkipReason) -> ReplayDestination {
-        guard let request = flow.request else { return try ReplayRequestRewriter.destination(for: flow, rules: rules) }
-        let isHTTP2 = request.version.major >= 2
+        // The version read in place: binding the request head would copy it (retain its fields).
+        guard let major = flow.request?.version.major else { return try ReplayRequestRewriter.destination(for: flow, rules: rules) }
+        let isHTTP2 = major >= 2
         if let last, isHTTP2 == lastIsHTTP2, flow.authority == lastAuthority, flow.scheme == lastScheme {
             return ReplayDestination(flow: flow, target: last.target, offer: last.offer)
         }
