@@ -215,6 +215,8 @@ struct CaptureFlatLine: CaptureLineFields {
         return headers
     }
 
+    func hasHeaders(_ key: CaptureLineKey) -> Bool { slot(key).kind == .pairs }
+
     func headers(_ key: CaptureLineKey, mayName name: String) -> Bool? {
         let slot = slot(key)
         guard slot.kind == .pairs else { return nil }

@@ -79,5 +79,7 @@ struct CaptureJSONObject: CaptureLineFields {
         headers(key.jsonName).map { $0.contains(name: name) }
     }
 
+    func hasHeaders(_ key: CaptureLineKey) -> Bool { headers(key.jsonName) != nil }
+
     var eventType: CaptureEventType? { string(.type).flatMap(CaptureEventType.init(rawValue:)) }
 }

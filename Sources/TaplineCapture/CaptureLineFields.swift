@@ -30,6 +30,8 @@ protocol CaptureLineFields {
     /// case (or that the reader does not compare cheaply, as an escaped one), else false;
     /// nil when `headers(key)` is nil.
     func headers(_ key: CaptureLineKey, mayName name: String) -> Bool?
+    /// Whether `headers(key)` is a list (not nil), without making it.
+    func hasHeaders(_ key: CaptureLineKey) -> Bool
     /// The `type` member as a listed event type; nil when it is missing, not a string or
     /// not listed (`string(.type)` then gives it).
     var eventType: CaptureEventType? { get }

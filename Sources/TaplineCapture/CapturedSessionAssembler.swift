@@ -299,7 +299,7 @@ struct CapturedSessionAssembler {
     /// (`CapturedFlowDetail.withoutPlainHeaders`); nil when it is not a valid list.
     private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
         if keep { return json.headers(.headers) }
-        return json.headers(.headers, mayName: "") == nil ? nil : HTTPHeaders()
+        return json.hasHeaders(.headers) ? HTTPHeaders() : nil
     }
 
     /// `request` is a plain HTTP request as `CapturedFlowDetail.withoutPlainHeaders` kept

@@ -130,6 +130,10 @@ final class CaptureFlatLineTests: XCTestCase {
             XCTAssertEqual(flat?.headers(.trailers, mayName: "upgrade"), false)
             XCTAssertNil(flat?.headers(.method, mayName: "upgrade"), "not a list")
             XCTAssertNil(flat?.headers(.target, mayName: "upgrade"), "missing")
+            XCTAssertEqual(flat?.hasHeaders(.headers), true)
+            XCTAssertEqual(flat?.hasHeaders(.trailers), true)
+            XCTAssertEqual(flat?.hasHeaders(.method), false)
+            XCTAssertEqual(flat?.hasHeaders(.target), false)
         }
         let escaped = #"{"t":0,"headers":[["X\"Y","websocket"]]}"#
         XCTAssertEqual(withFlat(escaped) { $0?.headers(.headers, mayName: ":protocol") }, true, "an escaped name may be it")
