@@ -108,8 +108,8 @@ enum ReplayCommand {
         }
         // The source is read once, front to back, and not held: the plan keeps where each
         // flow is, and each is read again when it is sent (ReplayPlan.stream). The flows
-        // `--edit` names, and the first gRPC call (whose service `--reflect` asks for), are
-        // kept as they pass.
+        // `--edit` names, and with `--reflect` the first gRPC call (whose service it asks
+        // for), are kept as they pass.
         let source: CapturedSession
         var plan: ReplayPlan
         let editedIDs = Set(request.edits.map(\.flow))
@@ -119,11 +119,15 @@ enum ReplayCommand {
             let directory = try SessionCatalog(root: request.root).resolve(request.reference)
             let filter = request.filter
             let flowIDs = request.flowIDs
+            let wantsFirstCall = request.schemaSources?.reflection != nil
+            // The plan looks at no plain request's or response's fields; a filter, an
+            // edit or `--reflect` may (`--flow` selects by id).
+            let detail: CapturedFlowDetail = filter.isEmpty && editedIDs.isEmpty && !wantsFirstCall ? .withoutPlainHeaders : .whole
             (plan, source) = try ReplayPlan.stream(
-                directory: directory,
+                directory: directory, detail: detail,
                 select: { flow in
                     if editedIDs.contains(flow.id) { editedFlows[flow.id] = flow }
-                    if firstCall == nil, GRPCCallDecoder.contentType(of: flow) != nil { firstCall = flow }
+                    if wantsFirstCall, firstCall == nil, GRPCCallDecoder.contentType(of: flow) != nil { firstCall = flow }
                     return filter.matches(flow) && (flowIDs?.contains(flow.id.rawValue) ?? true)
                 },
                 rules: request.rules, allowTruncated: request.allowTruncated)

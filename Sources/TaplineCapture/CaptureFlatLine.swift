@@ -215,6 +215,28 @@ struct CaptureFlatLine: CaptureLineFields {
         return headers
     }
 
+    func hasHeaders(_ key: CaptureLineKey) -> Bool { slot(key).kind == .pairs }
+
+    func headers(_ key: CaptureLineKey, mayName name: String) -> Bool? {
+        let slot = slot(key)
+        guard slot.kind == .pairs else { return nil }
+        guard slot.number >> 32 > 0 else { return false }
+        // Read again: `init` checked the list, so every step below succeeds.
+        var reader = Reader(base: base, count: Int(slot.end))
+        reader.index = Int(slot.start) + 1  // after "["
+        repeat {
+            guard reader.take(UInt8(ascii: "[")), let field = reader.rawString(), reader.take(UInt8(ascii: ",")),
+                  reader.rawString() != nil, reader.take(UInt8(ascii: "]")) else { return true }
+            if field.kind == .escapedString { return true }
+            let bytes = field.bytes(in: base)
+            if bytes.count == name.utf8.count,
+               zip(bytes, name.utf8).allSatisfy({ $0 == $1 || ($0 | 0x20 == $1 && $1 >= UInt8(ascii: "a") && $1 <= UInt8(ascii: "z")) }) {
+                return true
+            }
+        } while reader.take(UInt8(ascii: ","))
+        return false
+    }
+
     var eventType: CaptureEventType? {
         let slot = slot(.type)
         switch slot.kind {

@@ -75,5 +75,11 @@ struct CaptureJSONObject: CaptureLineFields {
 
     func headers(_ key: CaptureLineKey) -> HTTPHeaders? { headers(key.jsonName) }
 
+    func headers(_ key: CaptureLineKey, mayName name: String) -> Bool? {
+        headers(key.jsonName).map { $0.contains(name: name) }
+    }
+
+    func hasHeaders(_ key: CaptureLineKey) -> Bool { headers(key.jsonName) != nil }
+
     var eventType: CaptureEventType? { string(.type).flatMap(CaptureEventType.init(rawValue:)) }
 }

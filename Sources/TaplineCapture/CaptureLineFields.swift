@@ -25,6 +25,13 @@ protocol CaptureLineFields {
     /// A `[[name, value], ...]` member (both strings) as a header list; nil when the
     /// member is missing or any element is not such a pair.
     func headers(_ key: CaptureLineKey) -> HTTPHeaders?
+    /// Whether a `[[name, value], ...]` member may have a field named `name` (ASCII
+    /// lowercase), without making the list: true for a name equal to it ignoring ASCII
+    /// case (or that the reader does not compare cheaply, as an escaped one), else false;
+    /// nil when `headers(key)` is nil.
+    func headers(_ key: CaptureLineKey, mayName name: String) -> Bool?
+    /// Whether `headers(key)` is a list (not nil), without making it.
+    func hasHeaders(_ key: CaptureLineKey) -> Bool
     /// The `type` member as a listed event type; nil when it is missing, not a string or
     /// not listed (`string(.type)` then gives it).
     var eventType: CaptureEventType? { get }

@@ -30,9 +30,13 @@ public final class CapturedFlowIndex {
     /// events.jsonl's bytes read ahead: flows read again in about the order of their
     /// recorded connections (as a replay sends them) take one `pread` for several.
     private var readAhead = CaptureReadAhead()
+    /// Assembles each flow read again: reset before each, so that a flow assembles as
+    /// its lines do alone, and kept so that its storage and line slots are made once per reader.
+    private var assembler: CapturedSessionAssembler
 
     init(directory: String) {
         self.directory = directory
+        assembler = CapturedSessionAssembler(directory: directory)
     }
 
     /// Flows indexed.
@@ -67,7 +71,7 @@ public final class CapturedFlowIndex {
         let spanEnd = lineOffsets[end - 1] + UInt64(lineLengths[end - 1])
         let spanned = spanEnd - lineOffsets[start] <= UInt64(Self.spanLimit)
         let span = spanned ? try read(from: lineOffsets[start], count: Int(spanEnd - lineOffsets[start])) : []
-        var assembler = CapturedSessionAssembler(directory: directory)
+        assembler.reset()
         for line in start..<end {
             let offset = lineOffsets[line]
             let length = Int(lineLengths[line])

@@ -6,16 +6,19 @@ extension CapturedSession {
     /// it again. What is held meanwhile is the flows in progress at one point of the
     /// file, the session's connections and the index (`CapturedFlowIndex`'s bound).
     ///
+    /// `detail` says what of each flow is assembled (`CapturedFlowDetail`); the warnings
+    /// are the same either way.
+    ///
     /// The returned session has the metadata, connections and warnings, and no flows.
     /// A line of a flow after its `flowEnded` is not part of it here (`tapline import`
     /// writes a HAR entry's `extension` line before its `flowEnded`; sessions imported
     /// before 2026-12-05 have it after).
     ///
     /// - Throws: as `open`.
-    public static func stream(directory: String,
+    public static func stream(directory: String, detail: CapturedFlowDetail = .whole,
                               onFlow: (CapturedFlow, Int) -> Void) throws(CaptureError) -> (session: CapturedSession, index: CapturedFlowIndex) {
         let metadata = try SessionMetadata.read(directory: directory)
-        var assembler = CapturedSessionAssembler(directory: directory)
+        var assembler = CapturedSessionAssembler(directory: directory, detail: detail)
         let index = CapturedFlowIndex(directory: directory)
         var linesOfFlow: [UInt64: [(offset: UInt64, length: UInt32)]] = [:]
         let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, offset, line, assembler in

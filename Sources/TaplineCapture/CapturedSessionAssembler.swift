@@ -7,6 +7,8 @@ import TaplineWire
 /// flow out as it ends, `takeFlow`), on the caller's thread.
 struct CapturedSessionAssembler {
     let directory: String
+    /// What of each flow is assembled (`CapturedFlowDetail`).
+    let detail: CapturedFlowDetail
     /// Flows in the order they started; `flowPositions` maps a flow id to its place.
     /// Kept in an array so that events change a flow in place (a dictionary's
     /// subscript moves the large value out and back) and growth is one memcpy.
@@ -31,8 +33,26 @@ struct CapturedSessionAssembler {
 
     static let warningLimit = 50
 
-    init(directory: String) {
+    init(directory: String, detail: CapturedFlowDetail = .whole) {
         self.directory = directory
+        self.detail = detail
+    }
+
+    /// Back to what `init` made, for reading another part of the same session: every
+    /// flow, connection, warning and count is forgotten; the storage (and the direct
+    /// reader's slots) is kept for the next lines.
+    mutating func reset() {
+        flows.removeAll(keepingCapacity: true)
+        flowPositions.removeAll(keepingCapacity: true)
+        connections.removeAll(keepingCapacity: true)
+        sessionExtensions.removeAll(keepingCapacity: true)
+        warnings.removeAll(keepingCapacity: true)
+        suppressedWarnings = 0
+        unknownTypes.removeAll(keepingCapacity: true)
+        unknownTypeOrder.removeAll(keepingCapacity: true)
+        lastLineFlow = nil
+        lastLineEndedFlow = false
+        takenFlows.removeAll(keepingCapacity: true)
     }
 
     mutating func warn(_ message: String) {
@@ -125,7 +145,8 @@ struct CapturedSessionAssembler {
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
-                  let headers = json.headers(.headers) else {
+                  let headers = headFields(json, keep: detail == .whole || method == "CONNECT"
+                                              || json.headers(.headers, mayName: "upgrade") != false) else {
                 return skip(number, "requestHead without method, target or headers")
             }
             flows[at].request = HTTPRequestHead(method: method, target: target,
@@ -173,7 +194,7 @@ struct CapturedSessionAssembler {
         case .responseHead:
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64(.status), status >= 0, status < 1000,
-                  let headers = json.headers(.headers) else {
+                  let headers = headFields(json, keep: detail == .whole || !Self.isPlain(flows[at].request)) else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
@@ -272,6 +293,21 @@ struct CapturedSessionAssembler {
         case .writerError:
             warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string(.message) ?? "unknown")")
         }
+    }
+
+    /// A head line's `headers` member: the list, or when `keep` is false an empty one
+    /// (`CapturedFlowDetail.withoutPlainHeaders`); nil when it is not a valid list.
+    private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
+        if keep { return json.headers(.headers) }
+        return json.hasHeaders(.headers) ? HTTPHeaders() : nil
+    }
+
+    /// `request` is a plain HTTP request as `CapturedFlowDetail.withoutPlainHeaders` kept
+    /// it: no WebSocket handshake or extended CONNECT (a head that may be one keeps its
+    /// fields, and one with a field `Upgrade` or `:protocol` has some).
+    private static func isPlain(_ request: HTTPRequestHead?) -> Bool {
+        guard let request else { return false }
+        return request.method != "CONNECT" && request.headers.isEmpty
     }
 
     /// Where the flow of a per-flow event is in `flows`; warns and returns nil when

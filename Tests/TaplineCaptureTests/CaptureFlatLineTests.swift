@@ -112,6 +112,33 @@ final class CaptureFlatLineTests: XCTestCase {
         }
     }
 
+    /// `headers(_:mayName:)` (what a read without plain heads' fields asks of a head line)
+    /// finds a field by name ignoring ASCII case without making the list; an escaped name
+    /// may be it; nil where `headers` is nil. The general reader answers exactly.
+    func testMayNameFindsAFieldIgnoringCaseAndCountsAnEscapedNameAsMaybe() throws {
+        let line = #"{"t":0,"type":"requestHead","headers":[["Host","upgrade"],["UPGRADE","websocket"],["Accept","*/*"]],"trailers":[],"method":"GET"}"#
+        let general = try XCTUnwrap(CaptureJSONObject(try CaptureJSONParser.parse(Array(line.utf8))))
+        let readers: [(String) -> Bool?] = [{ name in self.withFlat(line) { $0?.headers(.headers, mayName: name) } },
+                                            { name in general.headers(.headers, mayName: name) }]
+        for reader in readers {
+            XCTAssertEqual(reader("upgrade"), true)
+            XCTAssertEqual(reader("accept"), true)
+            XCTAssertEqual(reader(":protocol"), false)
+            XCTAssertEqual(reader("websocket"), false, "values are not names")
+        }
+        withFlat(line) { flat in
+            XCTAssertEqual(flat?.headers(.trailers, mayName: "upgrade"), false)
+            XCTAssertNil(flat?.headers(.method, mayName: "upgrade"), "not a list")
+            XCTAssertNil(flat?.headers(.target, mayName: "upgrade"), "missing")
+            XCTAssertEqual(flat?.hasHeaders(.headers), true)
+            XCTAssertEqual(flat?.hasHeaders(.trailers), true)
+            XCTAssertEqual(flat?.hasHeaders(.method), false)
+            XCTAssertEqual(flat?.hasHeaders(.target), false)
+        }
+        let escaped = #"{"t":0,"headers":[["X\"Y","websocket"]]}"#
+        XCTAssertEqual(withFlat(escaped) { $0?.headers(.headers, mayName: ":protocol") }, true, "an escaped name may be it")
+    }
+
     /// Strings are scanned a word at a time: a quote, backslash, control or non-ASCII
     /// byte at every position of strings of every length around the word size is found
     /// where it is (the line agrees, and reads back as written, or is declined).

@@ -14,6 +14,7 @@ public struct ReplayDestination {
     init(flow: CapturedFlow, target: UpstreamTarget, offer: UpstreamProtocolOffer) {
         self.target = target
         self.offer = offer
-        sendsExtendedConnect = flow.kind == .websocket && flow.isExtendedConnectWebSocket && offer != .http1
+        // `kind` first: the handshake's fields are looked at only for a WebSocket.
+        sendsExtendedConnect = flow.kind == .websocket && offer != .http1 && flow.isExtendedConnectWebSocket
     }
 }

@@ -12,19 +12,22 @@ import TaplineWire
 /// session's `CapturedFlowIndex` (4 bytes) and its schedule entry (~24 bytes); `item`
 /// reads the flow again when it is sent. A plan made of flows (`init(flows:...)`) holds them.
 ///
-/// Thread ownership: a streamed plan's `item` reads through its index, one thread at a
-/// time; a plan for another thread is `withOwnReader()`.
+/// Thread ownership: a streamed plan's `item` reads through its index (and remembers
+/// the last destination), one thread at a time; a plan for another thread is `withOwnReader()`.
 public struct ReplayPlan {
     /// Where the items' flows are.
     private enum Items {
         /// Held, with their requests (a plan made of flows).
         case held([ReplayItem])
-        /// Read again from the session, one at a time: the items' ids and index positions.
-        case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32])
+        /// Read again from the session, one at a time: the items' ids and index positions,
+        /// and the destinations worked out for them as they are read (same owner as the index).
+        case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32], destinations: ReplayDestinationMemo)
     }
 
     private var storage: Items
     private let rules: ReplayTargetRules
+    /// Selected flows not sent, and why; a streamed plan's as its `detail` read them
+    /// (their kind, method and URL are the whole flow's, `CapturedFlowDetail`).
     public let skipped: [ReplaySkippedFlow]
     /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
     /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade to an `http://` target.
@@ -71,8 +74,10 @@ public struct ReplayPlan {
         var skipped: [ReplaySkippedFlow] = []
         var notes: [String] = []
         var segments = SegmentPresence()
+        let destinations = ReplayDestinationMemo(rules: rules)
         for flow in flows {
-            let checked = Self.destination(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments)
+            let checked = Self.destination(for: flow, allowTruncated: allowTruncated, segments: &segments,
+                                           destinations: destinations)
                 .flatMap { destination in
                     Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules, to: destination)) }
                 }
@@ -93,7 +98,8 @@ public struct ReplayPlan {
 
     private init(index: CapturedFlowIndex, planned: [Planned], rules: ReplayTargetRules, skipped: [ReplaySkippedFlow],
                  notes: [String]) {
-        storage = .indexed(index, ids: planned.map(\.id), positions: planned.map(\.position))
+        storage = .indexed(index, ids: planned.map(\.id), positions: planned.map(\.position),
+                           destinations: ReplayDestinationMemo(rules: rules))
         self.rules = rules
         self.skipped = skipped
         self.notes = notes
@@ -102,20 +108,23 @@ public struct ReplayPlan {
 
     /// Plans the flows of the session in `directory` that `select` picks, reading the
     /// session once, front to back (`CapturedSession.stream`), by the rules of
-    /// `init(flows:...)`; items and skipped flows are in flow id order.
+    /// `init(flows:...)`; items and skipped flows are in flow id order. `detail`: what of
+    /// each flow `select` needs (the plan needs no more than `.withoutPlainHeaders`; each
+    /// item's flow is read again whole when it is sent).
     ///
     /// - Returns: the plan, and the session without its flows (metadata, warnings).
     /// - Throws: `CaptureError` as `CapturedSession.open`.
-    public static func stream(directory: String, select: (CapturedFlow) -> Bool, rules: ReplayTargetRules,
-                              allowTruncated: Bool) throws(CaptureError) -> (plan: ReplayPlan, session: CapturedSession) {
+    public static func stream(directory: String, detail: CapturedFlowDetail = .whole, select: (CapturedFlow) -> Bool,
+                              rules: ReplayTargetRules, allowTruncated: Bool) throws(CaptureError) -> (plan: ReplayPlan, session: CapturedSession) {
         var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [(FlowID, String)] = []
         var segments = SegmentPresence()
-        let (session, index) = try CapturedSession.stream(directory: directory) { flow, position in
+        let destinations = ReplayDestinationMemo(rules: rules)
+        let (session, index) = try CapturedSession.stream(directory: directory, detail: detail) { flow, position in
             guard select(flow) else { return }
             // The request is made when the flow is sent (`item`); here only where it goes.
-            switch destination(for: flow, rules: rules, allowTruncated: allowTruncated, segments: &segments) {
+            switch destination(for: flow, allowTruncated: allowTruncated, segments: &segments, destinations: destinations) {
             case .success(let destination):
                 planned.append(Planned(flow, position: position))
                 if let note = note(flow, destination: destination) { notes.append((flow.id, note)) }
@@ -133,7 +142,7 @@ public struct ReplayPlan {
     public var itemCount: Int {
         switch storage {
         case .held(let items): items.count
-        case .indexed(_, _, let positions): positions.count
+        case .indexed(_, _, let positions, _): positions.count
         }
     }
 
@@ -153,23 +162,24 @@ public struct ReplayPlan {
         switch storage {
         case .held(let items):
             return items[number]
-        case .indexed(let index, _, let positions):
+        case .indexed(let index, _, let positions, let destinations):
             let flow: CapturedFlow
             do {
                 flow = try index.flow(at: Int(positions[number]))
             } catch {
                 throw ReplaySkipReason("it could not be read again from the session: \(error)")
             }
-            return Self.item(flow, request: try ReplayRequestRewriter.request(for: flow, rules: rules))
+            let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow))
+            return Self.item(flow, request: request)
         }
     }
 
     /// The same plan reading its flows again through a reader of its own
     /// (`CapturedFlowIndex.makeReader`), for another thread.
     public func withOwnReader() -> ReplayPlan {
-        guard case .indexed(let index, let ids, let positions) = storage else { return self }
+        guard case .indexed(let index, let ids, let positions, _) = storage else { return self }
         var copy = self
-        copy.storage = .indexed(index.makeReader(), ids: ids, positions: positions)
+        copy.storage = .indexed(index.makeReader(), ids: ids, positions: positions, destinations: ReplayDestinationMemo(rules: rules))
         return copy
     }
 
@@ -177,7 +187,7 @@ public struct ReplayPlan {
     public func sourceID(_ number: Int) -> FlowID {
         switch storage {
         case .held(let items): items[number].source.id
-        case .indexed(_, let ids, _): ids[number]
+        case .indexed(_, let ids, _, _): ids[number]
         }
     }
 
@@ -214,9 +224,9 @@ public struct ReplayPlan {
         }
     }
 
-    /// Where the flow goes (`ReplayRequestRewriter.destination`), or why it is skipped.
-    private static func destination(for flow: CapturedFlow, rules: ReplayTargetRules, allowTruncated: Bool,
-                                    segments: inout SegmentPresence) -> Result<ReplayDestination, ReplaySkipReason> {
+    /// Where the flow goes (`ReplayRequestRewriter.destination`, through `destinations`), or why it is skipped.
+    private static func destination(for flow: CapturedFlow, allowTruncated: Bool, segments: inout SegmentPresence,
+                                    destinations: ReplayDestinationMemo) -> Result<ReplayDestination, ReplaySkipReason> {
         switch flow.kind {
         case .websocket:
             if let reason = webSocketSkipReason(flow) { return .failure(reason) }
@@ -240,7 +250,7 @@ public struct ReplayPlan {
                 return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
             }
         }
-        return Result { () throws(ReplaySkipReason) in try ReplayRequestRewriter.destination(for: flow, rules: rules) }
+        return Result { () throws(ReplaySkipReason) in try destinations.destination(for: flow) }
     }
 
     /// Why a WebSocket flow cannot be replayed as recorded, if it cannot.
