@@ -190,23 +190,24 @@ def wrk_rate(port: int, script: Path, seconds: int) -> float:
 
 
 def run_replay(binary: str, session: Path, captures: Path, env: dict, concurrency: int = 50) -> tuple[float, int, str]:
-    """Runs `tapline replay`; returns (wall seconds, peak RSS in KiB (ru_maxrss from
-    wait4), last line of its stdout)."""
+    """Runs `tapline replay` through scripts/peak-rss.py; returns (wall seconds, peak RSS in
+    KiB (its ru_maxrss from wait4, not inflated by this process's own), last line of its
+    stdout)."""
     captures.mkdir()
-    args = [binary, "replay", str(session), "--concurrency", str(concurrency), "--capture", str(captures)]
+    result = captures.with_suffix(".rss")
+    args = [sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "peak-rss.py"), str(result),
+            binary, "replay", str(session), "--concurrency", str(concurrency), "--capture", str(captures)]
     with open(captures.with_suffix(".out"), "w+b") as out, open(captures.with_suffix(".err"), "w+b") as err:
-        started = time.perf_counter()
         proc = spawn(args, stdout=out, stderr=err, env=env)  # stopped by stop_all if this is interrupted
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         stop(proc)  # (reaped already: only forgets it)
         out.seek(0), err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode != 0:
         raise RuntimeError(f"tapline replay exited {proc.returncode}:\n{stdout[-2000:]}{stderr[-2000:]}")
+    peak_kib, elapsed = result.read_text().split()
     shutil.rmtree(captures)
-    return elapsed, usage.ru_maxrss, (stdout.strip().splitlines() or [""])[-1]
+    return float(elapsed), int(peak_kib), (stdout.strip().splitlines() or [""])[-1]
 
 
 # --- the benchmarks ---------------------------------------------------------------------------

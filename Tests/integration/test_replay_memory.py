@@ -1,7 +1,7 @@
 """`tapline replay` in bounded memory (issue #23, "Memory stays bounded ... state the
 bound"; docs/replay.md, "Memory"): the CI-sized versions of the benchmark's cases
 (bench/replay.sh: 100,000 flows, and 1 GiB bodies with `--only big`). Peak RSS is the
-replay process's `ru_maxrss` from `wait4`, taken by a small launcher (`RSS_LAUNCHER`).
+replay process's `ru_maxrss` from `wait4`, taken by a small launcher (`scripts/peak-rss.py`).
 
 - 20,000 recorded GETs replayed with `--concurrency 10`: the source is streamed, each
   flow compared as it ends, and only a compact outcome kept per flow.
@@ -31,30 +31,18 @@ BOUND_KIB = 96 * 1024
 MIB = 1 << 20
 
 
-# Runs a command as its child and writes the child's peak RSS (KiB) to a file. The command
-# is measured through it because a child that pytest starts inherits pytest's own peak RSS:
-# subprocess forks with vfork, and exec keeps the larger of the old and new high-water
-# marks, so after hundreds of tests every direct child "peaks" at pytest's size. This
-# launcher is small, and forks (a copy of itself) before the exec.
-RSS_LAUNCHER = """
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-_, status, usage = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss))
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
+# The replay's peak RSS is taken by scripts/peak-rss.py: a child that pytest starts directly
+# inherits pytest's own peak RSS (vfork, and exec keeps the larger high-water mark).
+PEAK_RSS = Path(__file__).resolve().parents[2] / "scripts" / "peak-rss.py"
 
 
 def replay_rss(binary: str, session: Path, captures: Path, *args: str) -> tuple[int, str, str, int]:
     """Runs `tapline replay` to its end; returns (exit status, stdout, stderr, peak RSS in KiB)."""
     out, err, rss = captures.parent / "replay.out", captures.parent / "replay.err", captures.parent / "replay.rss"
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        proc = subprocess.run([sys.executable, "-c", RSS_LAUNCHER, str(rss), binary, "replay", str(session),
+        proc = subprocess.run([sys.executable, str(PEAK_RSS), str(rss), binary, "replay", str(session),
                                "--capture", str(captures), *args], stdout=stdout, stderr=stderr, timeout=280)
-    return proc.returncode, out.read_text(), err.read_text(), int(rss.read_text())
+    return proc.returncode, out.read_text(), err.read_text(), int(rss.read_text().split()[0])
 
 
 def synthesise(template: Path, captures: Path, flows: int, connections: int) -> Path:
