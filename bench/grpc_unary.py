@@ -29,7 +29,12 @@ The floor of any proxy: nghttpx (nghttp2-proxy) as an h2c reverse proxy in front
 same server (`-f 'HOST,PORT;no-tls' -b 'HOST,PORT;;proto=h2'`, one worker, no capture),
 measured the same way. With one call in flight the ratio is a latency ratio, so the
 extra hop alone (two more sockets, one more process taking turns on the cores) bounds
-it: nghttpx's ratio is the best a proxy can do on this machine. Skipped without nghttpx.
+it: nghttpx's ratio is the best an HTTP/2 proxy has done on this machine. Skipped without nghttpx.
+
+Below every proxy: `socat` relaying the TCP bytes, h2c unparsed (`TCP-LISTEN:PORT,fork,nodelay`
+to `TCP:SERVER,nodelay`, column `tcp-relay`). It reads and writes, nothing else: its ratio
+is what the extra hop alone costs (two more sockets, one more process woken per direction),
+the ceiling of any proxy on this machine. Skipped without socat.
 
 Rounds are interleaved as in bench/h2.py: each proxied run sits between two direct runs
 and its ratio is taken against their mean; the table gives medians, the ratio range and
@@ -148,11 +153,20 @@ def main() -> int:
             wait_for_port(port, proc)
             return proc, port
 
+        def start_tcp_relay(upstream_port: int) -> tuple[subprocess.Popen, int]:
+            port = free_port()
+            proc = spawn(["socat", f"TCP-LISTEN:{port},bind={HOST},reuseaddr,fork,nodelay",
+                          f"TCP:{HOST}:{upstream_port},nodelay"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for_port(port, proc)
+            return proc, port
+
         proxies = {"tapline": lambda upstream_port: start_proxy(upstream_port, work / "captures")}
         if args.previous_bin:
             proxies["previous"] = lambda upstream_port: start_proxy(upstream_port, work / "captures", args.previous_bin)
         if shutil.which("nghttpx"):
             proxies["nghttpx"] = start_nghttpx
+        if shutil.which("socat"):
+            proxies["tcp-relay"] = start_tcp_relay
 
         # The mock's session: one call recorded through the proxy.
         recording, port = start_proxy(grpcio_port, work / "recorded")
@@ -196,18 +210,20 @@ def main() -> int:
         print(f"\ngRPC unary calls over one h2c connection, 1|16 in flight, {args.seconds} s each, h2c both legs, "
               f"capture on, tapline --threads {args.threads}, {args.rounds} round(s): medians; "
               f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-        print(f"{'client':<7} {'server':<8} {'in flight':>9} {'proxy':<8} {'direct calls/s':>15} {'proxied calls/s':>16} "
+        print(f"{'client':<7} {'server':<8} {'in flight':>9} {'proxy':<9} {'direct calls/s':>15} {'proxied calls/s':>16} "
               f"{'ratio':>7} {'range':>12} {'mean µs/call direct, proxied':>29}")
         for client, name, in_flight in itertools.product(chosen, servers, (1, 16)):
             key = f"{client}-{name}-m{in_flight}"
             for proxy in proxies:
                 spread = ratios[f"{key}-{proxy}"]
-                print(f"{client:<7} {name:<8} {in_flight:>9} {proxy:<8} {statistics.median(rates[key + '-direct']):>15.0f} "
+                print(f"{client:<7} {name:<8} {in_flight:>9} {proxy:<9} {statistics.median(rates[key + '-direct']):>15.0f} "
                       f"{statistics.median(rates[f'{key}-{proxy}']):>16.0f} {statistics.median(spread):>6.2f}x "
                       f"{min(spread):>5.2f}-{max(spread):.2f}x "
                       f"{statistics.median(means[key + '-direct']):>14.0f}, {statistics.median(means[f'{key}-{proxy}']):.0f}")
         if "nghttpx" not in proxies:
             print("nghttpx: not measured (not installed: make test-deps installs nghttp2-proxy).")
+        if "tcp-relay" not in proxies:
+            print("tcp-relay: not measured (socat not installed: make test-deps installs it).")
         print("mitmdump: not measured; it cannot proxy to an h2c upstream (gRPC needs HTTP/2 on both legs).")
         return 0
     finally:
