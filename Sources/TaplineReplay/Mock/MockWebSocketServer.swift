@@ -22,11 +22,17 @@ import TaplineWire
 ///
 /// Delivery: what the server says reaches the relay from a loop turn of its own (never
 /// inside the relay's `write`), and only while the relay has not paused reading (a slow
-/// client holds the mock back as it would hold a real server back). When the
-/// conversation is over, the relay hears EOF and then the close.
+/// client holds the mock back as it would hold a real server back). The outbox takes
+/// what is said until it holds `outboxLimit` bytes; past that, what is said waits in
+/// order in a `MockWebSocketBacklog`, a recorded message as its position, read from
+/// the capture once the relay has taken the outbox. When the conversation is over, the
+/// relay hears EOF and then the close.
 ///
 /// Memory: the client's recorded messages (each at most `MockSessionLoader.requestBodyLimit`
-/// bytes), one live client message, and what was said and not yet delivered.
+/// bytes), one live client message, the outbox (below `outboxLimit` plus the frame
+/// that crossed it: one recorded message, however large), and the backlog (a position
+/// per recorded message, and the pongs and close said behind them). A client that does
+/// not read does not make the mock read the rest of the recording.
 ///
 /// Thread ownership: confined to `loop`; owned by the relay it was handed to (its
 /// `upstream`); its timer callbacks hold it weakly, so it goes with the relay.
@@ -53,6 +59,10 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     private var timer: LoopTimer?
     /// Said and not yet delivered to the relay.
     private var outbox: [UInt8] = []
+    /// Said after the outbox reached `outboxLimit`: taken into it, in order, as it is delivered.
+    private var backlog = MockWebSocketBacklog()
+    /// The outbox bytes past which what is said waits in the backlog.
+    static let outboxLimit = 1 << 20
     private var deliveryScheduled = false
     private var paused = false
     /// The conversation ended: once `outbox` is delivered the relay hears EOF and the close.
@@ -120,24 +130,49 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         }
     }
 
-    /// Sends the recorded server message at `position`, compressed again when it was recorded so.
+    /// Sends the recorded server message at `position`, compressed again when it was
+    /// recorded so; behind what waits, or when the outbox is full, it waits as its position.
     private func send(_ position: Int) {
+        guard !closed else { return }
+        guard backlog.isEmpty, outbox.count < Self.outboxLimit else { return backlog.append(.recordedMessage(position)) }
+        guard let frame = recordedFrame(position) else { return }
+        outbox += frame
+        scheduleDelivery()
+    }
+
+    /// The frame of the recorded server message at `position`, its payload read from the
+    /// capture; nil when it cannot be read (the conversation is told, and gives up).
+    private func recordedFrame(_ position: Int) -> [UInt8]? {
         let message = answer.flow.webSocketMessages[position]
         let payload: [UInt8]
         do {
             payload = try message.payload(sessionDirectory: answer.flow.requestBody.sessionDirectory)
         } catch {
-            return carryOut(conversation.handle(.recordedMessageUnreadable(position: position, reason: "\(error)")))
+            carryOut(conversation.handle(.recordedMessageUnreadable(position: position, reason: "\(error)")))
+            return nil
         }
         let opcode: WebSocketOpcode = message.opcode == "binary" ? .binary : .text
-        guard message.compressed, let deflater else { return say(encoder.frame(opcode, payload: payload)) }
-        say(deflater.frame(opcode, payload: payload, encoder: encoder))
+        guard message.compressed, let deflater else { return encoder.frame(opcode, payload: payload) }
+        return deflater.frame(opcode, payload: payload, encoder: encoder)
     }
 
+    /// Says a frame made here (a pong, the close): behind what waits, or when the outbox
+    /// is full, it waits in the backlog.
     private func say(_ frame: [UInt8]) {
         guard !closed else { return }
+        guard backlog.isEmpty, outbox.count < Self.outboxLimit else { return backlog.append(.frame(frame)) }
         outbox += frame
         scheduleDelivery()
+    }
+
+    /// Moves what waits in the backlog into the outbox, in order, until the outbox is full.
+    private func fillOutbox() {
+        while outbox.count < Self.outboxLimit, !closed, let entry = backlog.popFirst() {
+            switch entry {
+            case .recordedMessage(let position): if let frame = recordedFrame(position) { outbox += frame }
+            case .frame(let frame): outbox += frame
+            }
+        }
     }
 
     private func scheduleDelivery() {
@@ -150,16 +185,19 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         }
     }
 
-    /// Hands the relay what was said; after the end, EOF and the close.
+    /// Hands the relay what was said (an outbox at most; the rest from a turn of its own,
+    /// unless the relay paused meanwhile); after the end, EOF and the close.
     private func deliver() {
         guard !paused, !closed, let delegate else { return }
+        fillOutbox()
         if !outbox.isEmpty {
             let bytes = outbox
             outbox = []
             bytesRead += UInt64(bytes.count)
             delegate.stream(self, didRead: bytes[...])
+            if !backlog.isEmpty { return scheduleDelivery() }
         }
-        guard finishing, outbox.isEmpty, !paused, !closed else { return }
+        guard finishing, outbox.isEmpty, backlog.isEmpty, !paused, !closed else { return }
         closed = true
         timer?.cancel()
         timer = nil
@@ -208,7 +246,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     func resumeReading() {
         guard paused else { return }
         paused = false
-        if !outbox.isEmpty || finishing { scheduleDelivery() }
+        if !outbox.isEmpty || !backlog.isEmpty || finishing { scheduleDelivery() }
     }
 
     /// The client's EOF, passed on by the relay: the conversation is over.
@@ -226,6 +264,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
         carryOut(conversation.handle(.clientLeft)) // its `.finish` is not delivered: closed first
         closed = true
         outbox = []
+        backlog.removeAll()
         timer?.cancel()
         timer = nil
         _ = loop.scheduleTimer(milliseconds: 0) { [weak self] in
