@@ -1,9 +1,7 @@
-import Glibc
-
 /// A fixed list of short byte strings (names and words events.jsonl repeats), each
 /// found by its bytes as its position in the list without hashing them through
 /// `Hasher`: open addressing on the length and the first and last byte, linear
-/// probing, the candidate's bytes compared with `memcmp`. A lookup of a listed
+/// probing, the candidate's bytes compared a word at a time. A lookup of a listed
 /// string is a few dozen instructions; a string of another length or first/last byte
 /// usually ends at its first, empty slot. (`CaptureJSONKnownStrings` finds the strings
 /// it hands out with one, `CaptureLineKey` and `CaptureEventType` their cases.)
@@ -63,6 +61,32 @@ final class CaptureByteStringTable: @unchecked Sendable {
         (count &* 31 &+ Int(first) &* 7 &+ Int(last)) & (slotCount - 1)
     }
 
+    /// Whether the `count` (≥ 1) bytes at `a` and at `b` are equal: compared as a few
+    /// overlapping words of eight or four bytes (or three single bytes below four), none
+    /// read outside either range. Names are short, and a `memcmp` call costs more than
+    /// they do to compare.
+    @inline(__always)
+    private static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        if count >= 8 {
+            var offset = 0
+            while offset &+ 8 < count {
+                guard JSONStringWord.load(a + offset) == JSONStringWord.load(b + offset) else { return false }
+                offset &+= 8
+            }
+            return JSONStringWord.load(a + (count &- 8)) == JSONStringWord.load(b + (count &- 8))
+        }
+        if count >= 4 {
+            return load32(a) == load32(b) && load32(a + (count &- 4)) == load32(b + (count &- 4))
+        }
+        let middle = count &>> 1
+        return a[0] == b[0] && a[middle] == b[middle] && a[count &- 1] == b[count &- 1]
+    }
+
+    @inline(__always)
+    private static func load32(_ pointer: UnsafePointer<UInt8>) -> UInt32 {
+        UnsafeRawPointer(pointer).loadUnaligned(as: UInt32.self)
+    }
+
     /// The position in the list of the string whose UTF-8 is the `count` bytes at
     /// `base`, if one is listed.
     @inline(__always)
@@ -73,7 +97,7 @@ final class CaptureByteStringTable: @unchecked Sendable {
             let entry = Int(slots[slot])
             guard entry >= 0 else { return nil }
             let start = Int(starts[entry])
-            if Int(starts[entry &+ 1]) &- start == count, memcmp(bytes + start, base, count) == 0 { return entry }
+            if Int(starts[entry &+ 1]) &- start == count, Self.equal(bytes + start, base, count: count) { return entry }
             slot = (slot &+ 1) & (Self.slotCount - 1)
         }
     }

@@ -74,6 +74,11 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate private(set) var line: UInt32 = 0
         /// Where `object` reads a member that is an object (one at a time, as lines are).
         fileprivate lazy var objectSlots = Slots()
+        /// `CaptureLineKey.names` and `CaptureJSONKnownStrings.shared`, held so that
+        /// matching a member's name or handing out a listed string does not go through
+        /// the global's initialisation check each time.
+        fileprivate let keyNames = CaptureLineKey.names
+        fileprivate let knownStrings = CaptureJSONKnownStrings.shared
 
         init() {
             pointer = .allocate(capacity: CaptureLineKey.count)
@@ -108,6 +113,7 @@ struct CaptureFlatLine: CaptureLineFields {
         slots.startLine()
         let line = slots.line
         self.line = line
+        let keyNames = slots.keyNames
         var reader = Reader(base: base, count: bytes.count)
         guard reader.take(UInt8(ascii: "{")) else { return nil }
         repeat {
@@ -115,7 +121,8 @@ struct CaptureFlatLine: CaptureLineFields {
                 return nil
             }
             // A name with escapes is none of the keys (they are letters and digits).
-            if name.kind == .string, let key = CaptureLineKey(utf8: base + Int(name.start), count: Int(name.end &- name.start)) {
+            if name.kind == .string, let key = CaptureLineKey(utf8: base + Int(name.start), count: Int(name.end &- name.start),
+                                                            names: keyNames) {
                 value.line = line
                 slots.pointer[Int(key.rawValue)] = value
             }
@@ -149,7 +156,7 @@ struct CaptureFlatLine: CaptureLineFields {
         switch slot.kind {
         case .string:
             let bytes = slot.bytes(in: base)
-            return bytes.baseAddress.flatMap { CaptureJSONKnownStrings.shared.string($0, count: bytes.count) }
+            return bytes.baseAddress.flatMap { slots.knownStrings.string($0, count: bytes.count) }
                 ?? String(decoding: bytes, as: UTF8.self)
         case .escapedString:
             let raw = slot.bytes(in: base)
@@ -275,15 +282,25 @@ struct CaptureFlatLine: CaptureLineFields {
         }
 
         /// A member's value as its slot: a scalar, or (not `nested`) a pair list or an
-        /// object of scalars.
+        /// object of scalars. Strings and integers, nearly every value, are read here, in
+        /// the caller's loop; the rest in `otherMember` (out of line: `object` reads
+        /// members with this in turn).
         @inline(__always)
         mutating func member(nested: Bool) -> Slot? {
             guard index < count else { return nil }
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") { return rawString() }
+            if byte &- UInt8(ascii: "0") < 10 {
+                guard let number = integer() else { return nil }
+                return Slot(kind: .integer, number: number)
+            }
+            return otherMember(nested: nested)
+        }
+
+        /// `member` for a value that is neither a string nor an integer.
+        @inline(never)
+        mutating func otherMember(nested: Bool) -> Slot? {
             switch base[index] {
-            case UInt8(ascii: "\""):
-                return rawString()
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                return integer().map { Slot(kind: .integer, number: $0) }
             case UInt8(ascii: "t"):
                 return literal("true") ? Slot(kind: .bool, number: 1) : nil
             case UInt8(ascii: "f"):

@@ -32,13 +32,16 @@ enum CaptureLineKey: UInt8, CaseIterable, Sendable {
     /// How many keys there are (slots in a `CaptureFlatLine`).
     static let count = allCases.count
 
-    private static let table = CaptureByteStringTable(allCases.map(\.jsonName))
+    /// Every key's `jsonName`, at its `rawValue`. A global: each use of it goes through
+    /// its one-time initialisation check, so a reader of many lines keeps a reference
+    /// (`CaptureFlatLine.Slots`) and passes it to `init(utf8:count:names:)`.
+    static let names = CaptureByteStringTable(allCases.map(\.jsonName))
 
     /// The key whose name is the `count` bytes at `base` (no escapes: the raw bytes of
-    /// a JSON string), if one is.
+    /// a JSON string), if one is; `names` is `CaptureLineKey.names`.
     @inline(__always)
-    init?(utf8 base: UnsafePointer<UInt8>, count: Int) {
-        guard let index = Self.table.index(of: base, count: count) else { return nil }
+    init?(utf8 base: UnsafePointer<UInt8>, count: Int, names: CaptureByteStringTable = CaptureLineKey.names) {
+        guard let index = names.index(of: base, count: count) else { return nil }
         self.init(rawValue: UInt8(truncatingIfNeeded: index))
     }
 
