@@ -74,10 +74,11 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate private(set) var line: UInt32 = 0
         /// Where `object` reads a member that is an object (one at a time, as lines are).
         fileprivate lazy var objectSlots = Slots()
-        /// `CaptureLineKey.names` and `CaptureJSONKnownStrings.shared`, held so that
-        /// matching a member's name or handing out a listed string does not go through
-        /// the global's initialisation check each time.
-        fileprivate let keyNames = CaptureLineKey.names
+        /// `CaptureLineKey.names`' lookup and `CaptureJSONKnownStrings.shared`, held so
+        /// that matching a member's name or handing out a listed string does not go
+        /// through the global's initialisation check each time (the globals keep them
+        /// for the life of the process; the lookup is plain pointers, retained by nothing).
+        fileprivate let keyNames = CaptureLineKey.names.lookup
         fileprivate let knownStrings = CaptureJSONKnownStrings.shared
 
         init() {
@@ -120,11 +121,12 @@ struct CaptureFlatLine: CaptureLineFields {
             guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: false) else {
                 return nil
             }
-            // A name with escapes is none of the keys (they are letters and digits).
-            if name.kind == .string, let key = CaptureLineKey(utf8: base + Int(name.start), count: Int(name.end &- name.start),
-                                                            names: keyNames) {
+            // A name with escapes is none of the keys (they are letters and digits). The
+            // table's position of a name is its key's `rawValue`, its slot.
+            if name.kind == .string,
+               let key = keyNames.index(of: base + Int(name.start), count: Int(name.end &- name.start)) {
                 value.line = line
-                slots.pointer[Int(key.rawValue)] = value
+                slots.pointer[key] = value
             }
         } while reader.take(UInt8(ascii: ","))
         guard reader.take(UInt8(ascii: "}")), reader.isAtEnd else { return nil }
