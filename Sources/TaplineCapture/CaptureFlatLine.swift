@@ -74,11 +74,14 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate private(set) var line: UInt32 = 0
         /// Where `object` reads a member that is an object (one at a time, as lines are).
         fileprivate lazy var objectSlots = Slots()
-        /// `CaptureLineKey.names`' lookup and `CaptureJSONKnownStrings.shared`, held so
-        /// that matching a member's name or handing out a listed string does not go
-        /// through the global's initialisation check each time (the globals keep them
-        /// for the life of the process; the lookup is plain pointers, retained by nothing).
+        /// `CaptureLineKey.names`' and `CaptureEventType.names`' lookups, the event types
+        /// and `CaptureJSONKnownStrings.shared`, held so that matching a member's name or
+        /// a type or handing out a listed string does not go through a global's
+        /// initialisation check each time (the globals keep the tables for the life of
+        /// the process; a lookup is plain pointers, retained by nothing).
         fileprivate let keyNames = CaptureLineKey.names.lookup
+        fileprivate let eventTypeNames = CaptureEventType.names.lookup
+        fileprivate let eventTypes = CaptureEventType.cases
         fileprivate let knownStrings = CaptureJSONKnownStrings.shared
 
         init() {
@@ -250,8 +253,11 @@ struct CaptureFlatLine: CaptureLineFields {
         let slot = slot(.type)
         switch slot.kind {
         case .string:
-            let bytes = slot.bytes(in: base)
-            return bytes.baseAddress.flatMap { CaptureEventType(utf8: $0, count: bytes.count) }
+            // As `CaptureEventType(utf8:count:)`, through the tables the slots hold.
+            guard let index = slots.eventTypeNames.index(of: base + Int(slot.start), count: Int(slot.end &- slot.start)) else {
+                return nil
+            }
+            return slots.eventTypes[index]
         case .escapedString:
             return string(.type).flatMap(CaptureEventType.init(rawValue:))
         default:

@@ -83,6 +83,7 @@ final class CapturedSessionStreamTests: XCTestCase {
             #"{"t":9,"type":"body","flow":13,"dir":"response","seg":1,"off":7,"len":5}"#,
             #"{"t":10,"type":"flowEnded","flow":13,"bytesFromClient":0,"bytesFromServer":12}"#,
             #"{"t":11,"type":"flowEnded","flow":12,"bytesFromClient":0,"bytesFromServer":0}"#,
+            "",  // the last line's newline
         ]
         try CaptureTestSupport.writeLines(flowLines, to: directory + "/events.jsonl")
 
