@@ -30,14 +30,20 @@ extension CapturedSession {
             assembler.apply(line: line, number: number)
             guard let id = assembler.lastLineFlow else { return }
             if id != runFlow {
-                if let previous = runFlow { linesOfFlow[previous] = runLines }
-                runLines = linesOfFlow.removeValue(forKey: id) ?? []
+                if let previous = runFlow {
+                    linesOfFlow[previous] = runLines
+                    runLines = []
+                }
+                if let stashed = linesOfFlow.removeValue(forKey: id) {
+                    runLines = stashed
+                } else {
+                    runLines.removeAll(keepingCapacity: true)
+                }
                 runFlow = id
             }
             runLines.append((offset, UInt32(clamping: line.count)))
             if assembler.lastLineEndedFlow, let flow = assembler.takeFlow(id) {
                 onFlow(flow, index.add(lines: runLines))
-                runLines.removeAll(keepingCapacity: true)
                 runFlow = nil
             }
         }
