@@ -12,14 +12,18 @@ enum CaptureEventType: String, CaseIterable, Sendable {
     case `extension`
     case writerError = "writer-error"
 
-    private static let cases = allCases
-    private static let table = CaptureByteStringTable(cases.map(\.rawValue))
+    /// Every type, in the order of `names`.
+    static let cases = allCases
+    /// Every type's `rawValue`, at its place in `cases`. Globals: each use goes through
+    /// its one-time initialisation check, so a reader of many lines keeps both
+    /// (`CaptureFlatLine.Slots`).
+    static let names = CaptureByteStringTable(cases.map(\.rawValue))
 
     /// The type whose name is the `count` bytes at `base` (the raw bytes of a JSON string
     /// without escapes), if one is.
     @inline(__always)
     init?(utf8 base: UnsafePointer<UInt8>, count: Int) {
-        guard let index = Self.table.index(of: base, count: count) else { return nil }
+        guard let index = Self.names.index(of: base, count: count) else { return nil }
         self = Self.cases[index]
     }
 }

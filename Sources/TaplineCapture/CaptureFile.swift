@@ -139,20 +139,27 @@ final class CaptureFile {
         }
     }
 
-    /// Up to `count` bytes at `offset`: fewer only where the file ends.
+    /// Up to `count` bytes at `offset`: fewer only where the file ends. The array is
+    /// read into as allocated (not zeroed first: a read-ahead window is 8 KiB).
     func read(count: Int, at offset: UInt64) throws(CaptureError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = try bytes.withUnsafeMutableBytes { raw in
-                Result { () throws(CaptureError) -> Int in
-                    try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]), at: offset + UInt64(filled))
+        var failure: CaptureError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var filled = 0
+            while filled < count {
+                do throws(CaptureError) {
+                    let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<count]),
+                                     at: offset + UInt64(filled))
+                    if n == 0 { break }
+                    filled += n
+                } catch {
+                    failure = error
+                    break
                 }
-            }.get()
-            if n == 0 { break }
-            filled += n
+            }
+            initializedCount = failure == nil ? filled : 0
         }
-        if filled < count { bytes.removeLast(count - filled) }
+        if let failure { throw failure }
         return bytes
     }
 

@@ -74,6 +74,15 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate private(set) var line: UInt32 = 0
         /// Where `object` reads a member that is an object (one at a time, as lines are).
         fileprivate lazy var objectSlots = Slots()
+        /// `CaptureLineKey.names`' and `CaptureEventType.names`' lookups, the event types
+        /// and `CaptureJSONKnownStrings.shared`, held so that matching a member's name or
+        /// a type or handing out a listed string does not go through a global's
+        /// initialisation check each time (the globals keep the tables for the life of
+        /// the process; a lookup is plain pointers, retained by nothing).
+        fileprivate let keyNames = CaptureLineKey.names.lookup
+        fileprivate let eventTypeNames = CaptureEventType.names.lookup
+        fileprivate let eventTypes = CaptureEventType.cases
+        fileprivate let knownStrings = CaptureJSONKnownStrings.shared
 
         init() {
             pointer = .allocate(capacity: CaptureLineKey.count)
@@ -108,16 +117,19 @@ struct CaptureFlatLine: CaptureLineFields {
         slots.startLine()
         let line = slots.line
         self.line = line
+        let keyNames = slots.keyNames
         var reader = Reader(base: base, count: bytes.count)
         guard reader.take(UInt8(ascii: "{")) else { return nil }
         repeat {
             guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: false) else {
                 return nil
             }
-            // A name with escapes is none of the keys (they are letters and digits).
-            if name.kind == .string, let key = CaptureLineKey(utf8: base + Int(name.start), count: Int(name.end &- name.start)) {
+            // A name with escapes is none of the keys (they are letters and digits). The
+            // table's position of a name is its key's `rawValue`, its slot.
+            if name.kind == .string,
+               let key = keyNames.index(of: base + Int(name.start), count: Int(name.end &- name.start)) {
                 value.line = line
-                slots.pointer[Int(key.rawValue)] = value
+                slots.pointer[key] = value
             }
         } while reader.take(UInt8(ascii: ","))
         guard reader.take(UInt8(ascii: "}")), reader.isAtEnd else { return nil }
@@ -149,7 +161,7 @@ struct CaptureFlatLine: CaptureLineFields {
         switch slot.kind {
         case .string:
             let bytes = slot.bytes(in: base)
-            return bytes.baseAddress.flatMap { CaptureJSONKnownStrings.shared.string($0, count: bytes.count) }
+            return bytes.baseAddress.flatMap { slots.knownStrings.string($0, count: bytes.count) }
                 ?? String(decoding: bytes, as: UTF8.self)
         case .escapedString:
             let raw = slot.bytes(in: base)
@@ -241,8 +253,11 @@ struct CaptureFlatLine: CaptureLineFields {
         let slot = slot(.type)
         switch slot.kind {
         case .string:
-            let bytes = slot.bytes(in: base)
-            return bytes.baseAddress.flatMap { CaptureEventType(utf8: $0, count: bytes.count) }
+            // As `CaptureEventType(utf8:count:)`, through the tables the slots hold.
+            guard let index = slots.eventTypeNames.index(of: base + Int(slot.start), count: Int(slot.end &- slot.start)) else {
+                return nil
+            }
+            return slots.eventTypes[index]
         case .escapedString:
             return string(.type).flatMap(CaptureEventType.init(rawValue:))
         default:
@@ -275,15 +290,25 @@ struct CaptureFlatLine: CaptureLineFields {
         }
 
         /// A member's value as its slot: a scalar, or (not `nested`) a pair list or an
-        /// object of scalars.
+        /// object of scalars. Strings and integers, nearly every value, are read here, in
+        /// the caller's loop; the rest in `otherMember` (out of line: `object` reads
+        /// members with this in turn).
         @inline(__always)
         mutating func member(nested: Bool) -> Slot? {
             guard index < count else { return nil }
+            let byte = base[index]
+            if byte == UInt8(ascii: "\"") { return rawString() }
+            if byte &- UInt8(ascii: "0") < 10 {
+                guard let number = integer() else { return nil }
+                return Slot(kind: .integer, number: number)
+            }
+            return otherMember(nested: nested)
+        }
+
+        /// `member` for a value that is neither a string nor an integer.
+        @inline(never)
+        mutating func otherMember(nested: Bool) -> Slot? {
             switch base[index] {
-            case UInt8(ascii: "\""):
-                return rawString()
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                return integer().map { Slot(kind: .integer, number: $0) }
             case UInt8(ascii: "t"):
                 return literal("true") ? Slot(kind: .bool, number: 1) : nil
             case UInt8(ascii: "f"):

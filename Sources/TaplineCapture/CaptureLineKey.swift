@@ -1,7 +1,7 @@
 /// The member names `CapturedSessionAssembler` reads from an events.jsonl line and from
 /// the objects in it (`tls`, `error`, `timings`; docs/capture-format.md), as fixed
 /// slots: the direct reader (`CaptureFlatLine`) matches a member's name to one on its
-/// bytes (`init(utf8:count:)`, a `CaptureByteStringTable`) and keeps its value in that
+/// bytes (`names`, a `CaptureByteStringTable`) and keeps its value in that
 /// slot, so no `String` is made or compared per member. A name not listed here is never
 /// asked for, and its member is skipped.
 ///
@@ -32,13 +32,15 @@ enum CaptureLineKey: UInt8, CaseIterable, Sendable {
     /// How many keys there are (slots in a `CaptureFlatLine`).
     static let count = allCases.count
 
-    private static let table = CaptureByteStringTable(allCases.map(\.jsonName))
+    /// Every key's `jsonName`, at its `rawValue` (a name's position is its key's slot).
+    /// A global: each use goes through its one-time initialisation check, so a reader of
+    /// many lines keeps its `lookup` (`CaptureFlatLine.Slots`).
+    static let names = CaptureByteStringTable(allCases.map(\.jsonName))
 
     /// The key whose name is the `count` bytes at `base` (no escapes: the raw bytes of
     /// a JSON string), if one is.
-    @inline(__always)
     init?(utf8 base: UnsafePointer<UInt8>, count: Int) {
-        guard let index = Self.table.index(of: base, count: count) else { return nil }
+        guard let index = Self.names.index(of: base, count: count) else { return nil }
         self.init(rawValue: UInt8(truncatingIfNeeded: index))
     }
 

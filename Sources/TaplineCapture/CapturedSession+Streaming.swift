@@ -21,14 +21,33 @@ extension CapturedSession {
         var assembler = CapturedSessionAssembler(directory: directory, detail: detail)
         let index = CapturedFlowIndex(directory: directory)
         var linesOfFlow: [UInt64: [(offset: UInt64, length: UInt32)]] = [:]
+        // The lines of the flow the last line belonged to stay out of `linesOfFlow` while
+        // its lines follow one another (as they mostly do): no hashing per line, and one
+        // array reused for flow after flow.
+        var runFlow: UInt64?
+        var runLines: [(offset: UInt64, length: UInt32)] = []
         let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, offset, line, assembler in
             assembler.apply(line: line, number: number)
             guard let id = assembler.lastLineFlow else { return }
-            linesOfFlow[id, default: []].append((offset, UInt32(clamping: line.count)))
+            if id != runFlow {
+                if let previous = runFlow {
+                    linesOfFlow[previous] = runLines
+                    runLines = []
+                }
+                if let stashed = linesOfFlow.removeValue(forKey: id) {
+                    runLines = stashed
+                } else {
+                    runLines.removeAll(keepingCapacity: true)
+                }
+                runFlow = id
+            }
+            runLines.append((offset, UInt32(clamping: line.count)))
             if assembler.lastLineEndedFlow, let flow = assembler.takeFlow(id) {
-                onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))
+                onFlow(flow, index.add(lines: runLines))
+                runFlow = nil
             }
         }
+        if let id = runFlow { linesOfFlow[id] = runLines }
         for id in assembler.remainingFlowIDs {
             guard let flow = assembler.takeFlow(id) else { continue }
             onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))

@@ -14,6 +14,11 @@ struct CapturedSessionAssembler {
     /// subscript moves the large value out and back) and growth is one memcpy.
     private var flows: [CapturedFlow] = []
     private var flowPositions: [UInt64: Int] = [:]
+    /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
+    /// `flows`: a flow's lines mostly follow one another, so most lines find their flow
+    /// without hashing its id. Invariant: when set, `flowPositions[id] == at`; cleared
+    /// wherever places change (`takeFlow`, `reset`, `finish`).
+    private var lastPosition: (id: UInt64, at: Int)?
     private var connections: [UInt64: CapturedConnection] = [:]
     private var sessionExtensions: [String: CaptureJSONValue] = [:]
     private var warnings: [String] = []
@@ -44,6 +49,7 @@ struct CapturedSessionAssembler {
     mutating func reset() {
         flows.removeAll(keepingCapacity: true)
         flowPositions.removeAll(keepingCapacity: true)
+        lastPosition = nil
         connections.removeAll(keepingCapacity: true)
         sessionExtensions.removeAll(keepingCapacity: true)
         warnings.removeAll(keepingCapacity: true)
@@ -123,8 +129,10 @@ struct CapturedSessionAssembler {
                 return skip(number, "flowStarted without \"flow\" or \"conn\"")
             }
             let kindName = json.string(.kind) ?? "http"
-            var kind = FlowKind(rawValue: kindName) ?? .http
-            if FlowKind(rawValue: kindName) == nil {
+            let kind: FlowKind
+            if let known = FlowKind(rawValue: kindName) {
+                kind = known
+            } else {
                 warn("events.jsonl:\(number): flow \(id) has unknown kind \(kindName.debugDescription); shown as http")
                 kind = .http
             }
@@ -136,11 +144,14 @@ struct CapturedSessionAssembler {
                 flow.http2StreamID = UInt32(stream)
             }
             lastLineFlow = id
+            // Moved in, not copied (a copy retains every field of the large value).
             if let at = flowPositions[id] {
-                flows[at] = flow  // a repeated flowStarted starts the flow over
+                flows[at] = consume flow  // a repeated flowStarted starts the flow over
+                lastPosition = (id, at)
             } else {
+                lastPosition = (id, flows.count)
                 flowPositions[id] = flows.count
-                flows.append(flow)
+                flows.append(consume flow)
             }
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
@@ -317,10 +328,15 @@ struct CapturedSessionAssembler {
             skip(number, "\(json.string(.type) ?? "event") without \"flow\"")
             return nil
         }
+        if let last = lastPosition, last.id == id {
+            lastLineFlow = id
+            return last.at
+        }
         guard let at = flowPositions[id] else {
             if !takenFlows.contains(id) { skip(number, "flow \(id) was never started") }
             return nil
         }
+        lastPosition = (id, at)
         lastLineFlow = id
         return at
     }
@@ -330,16 +346,19 @@ struct CapturedSessionAssembler {
     mutating func takeFlow(_ id: UInt64) -> CapturedFlow? {
         guard let at = flowPositions.removeValue(forKey: id) else { return nil }
         takenFlows.insert(id)
-        if at != flows.count - 1 {
-            flows.swapAt(at, flows.count - 1)
+        lastPosition = nil
+        let last = flows.count - 1
+        if at != last {
+            flows.swapAt(at, last)
             flowPositions[flows[at].id.rawValue] = at
         }
-        var flow = flows.removeLast()
-        if let connection = connections[flow.connection.rawValue] {
-            flow.clientAddress = connection.client
-            flow.clientTLS = connection.tls
+        // Completed in place and moved out: a flow changed in a local `var` and returned
+        // was copied (and the local destroyed), retaining and releasing every field.
+        if let connection = connections.index(forKey: flows[last].connection.rawValue) {
+            flows[last].clientAddress = connections.values[connection].client
+            flows[last].clientTLS = connections.values[connection].tls
         }
-        return flow
+        return flows.removeLast()
     }
 
     /// The ids of the flows not taken out yet (those that never ended), in id order.
@@ -361,6 +380,7 @@ struct CapturedSessionAssembler {
         }
         flows = []
         flowPositions = [:]
+        lastPosition = nil
         for index in assembled.indices {
             if let connection = connections[assembled[index].connection.rawValue] {
                 assembled[index].clientAddress = connection.client

@@ -197,6 +197,27 @@ final class CaptureFlatLineTests: XCTestCase {
         }
     }
 
+    /// A member whose name shares its length and first and last byte with a key (the
+    /// key's slot in the name table), or differs from one only inside, is skipped
+    /// whatever its value's shape; the key's own member around it is still found.
+    func testNearMissNamesAreSkippedWhateverTheirValue() {
+        let values = [#""s""#, #""e\"s""#, "7", "true", "false", "[]", #"[["a","b"]]"#, #"{"k":1}"#]
+        for value in values {
+            let line = #"{"t":5,"tis":"# + value + #","type":"flowEnded","flaw":"# + value + #","flow":3,"#
+                + #""firstResponseBytf":"# + value + #","timings":{"donf":1,"done":2,"dane":"# + (value.hasPrefix("[") || value.hasPrefix("{") ? "3" : value)
+                + #"},"bytesFromClienT":"# + value + #","bytesFromClient":4,"firstResponseByte":"# + value + "}"
+            XCTAssertEqual(verdict(line), .agreed, line)
+            withFlat(line) { flat in
+                XCTAssertEqual(flat?.int64(.t), 5, line)
+                XCTAssertEqual(flat?.uint64(.flow), 3, line)
+                XCTAssertEqual(flat?.eventType, .flowEnded, line)
+                XCTAssertEqual(flat?.uint64(.bytesFromClient), 4, line)
+                XCTAssertNil(flat?.value(.tls), line)
+                XCTAssertEqual(flat?.object(.timings)?.int64(.done), 2, line)
+            }
+        }
+    }
+
     /// Integers are read eight digits at a time: every length up to the 18 digits taken,
     /// at every offset from the end of the line, reads as the parser reads it.
     func testIntegersAreReadAlikeWhateverTheirLength() {

@@ -40,6 +40,55 @@ final class CaptureLineKeyTests: XCTestCase {
         XCTAssertNil(eventType("writerError"))
     }
 
+    /// Names are compared a few overlapping words at a time: a name that differs from a
+    /// key in any one byte (same length, same first and last byte where the change is
+    /// inside) is not that key.
+    func testANameDifferingFromAKeyInAnyOneByteIsNotThatKey() {
+        let names = Set(CaptureLineKey.allCases.map(\.jsonName))
+        for key in CaptureLineKey.allCases {
+            let bytes = Array(key.jsonName.utf8)
+            for position in bytes.indices {
+                for replacement in [UInt8(ascii: "_"), bytes[position] ^ 0x01, bytes[position] ^ 0x40] {
+                    var changed = bytes
+                    changed[position] = replacement
+                    let text = String(decoding: changed, as: UTF8.self)
+                    let found = changed.withUnsafeBufferPointer { buffer in
+                        buffer.baseAddress.flatMap { CaptureLineKey(utf8: $0, count: buffer.count) }
+                    }
+                    XCTAssertEqual(found, names.contains(text) ? CaptureLineKey.allCases.first { $0.jsonName == text } : nil,
+                                   "\(key.jsonName) with byte \(position) changed: \(text)")
+                }
+            }
+        }
+    }
+
+    /// Strings of every length up to 24 that share their length and first and last byte
+    /// (the same slot) and differ in one byte only are told apart, at every position.
+    func testAByteStringTableTellsApartStringsDifferingInOneInnerByte() {
+        for length in 1...24 {
+            let base = Array(repeating: UInt8(ascii: "m"), count: length)
+            var list = [base]
+            for position in base.indices.dropFirst().dropLast() {
+                var changed = base
+                changed[position] = UInt8(ascii: "n")
+                list.append(changed)
+            }
+            let table = CaptureByteStringTable(list.map { String(decoding: $0, as: UTF8.self) })
+            for (position, entry) in list.enumerated() {
+                let found = entry.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.flatMap { table.index(of: $0, count: buffer.count) }
+                }
+                XCTAssertEqual(found, position, "length \(length), entry \(position)")
+            }
+            var other = base
+            other[length / 2] = UInt8(ascii: "o")
+            let found = other.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.flatMap { table.index(of: $0, count: buffer.count) }
+            }
+            XCTAssertNil(found, "length \(length)")
+        }
+    }
+
     func testAByteStringTableGivesTheFirstOfEqualEntries() {
         let table = CaptureByteStringTable(["ab", "b", "ab", "ba"])
         let lookUp = { (text: String) in

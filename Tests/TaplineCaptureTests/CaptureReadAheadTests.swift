@@ -40,6 +40,28 @@ final class CaptureReadAheadTests: XCTestCase {
                        "fewer at the end")
     }
 
+    /// Windows are found first by the stretch of the file a read falls in, whatever the
+    /// file: two files read at the same offsets through one read-ahead each give their
+    /// own bytes.
+    func testTwoFilesReadAtTheSameOffsetsGiveTheirOwnBytes() throws {
+        let size = 40_000
+        let first = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let second = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let firstFile = try CaptureFile.openForReading(try makeFile(first))
+        let secondFile = try CaptureFile.openForReading(try makeFile(second))
+        defer {
+            firstFile.close()
+            secondFile.close()
+        }
+        var readAhead = CaptureReadAhead()
+        for offset in stride(from: 0, to: size - 700, by: 611) {
+            for (file, content) in [(firstFile, first), (secondFile, second), (firstFile, first)] {
+                let got = try readAhead.read(file, at: UInt64(offset), count: 700)
+                XCTAssertEqual(Array(got), Array(content[offset..<(offset + 700)]), "offset \(offset)")
+            }
+        }
+    }
+
     func testBytesAppendedAfterAWindowWasReadAreRead() throws {
         let path = try makeFile(Array(repeating: 1, count: 100))
         let file = try CaptureFile.openForReading(path)

@@ -64,6 +64,55 @@ final class CapturedSessionStreamTests: XCTestCase {
         XCTAssertNil(try index.flow(at: unended.1).ended)
     }
 
+    /// The assembler remembers the last flow a line found (`lastPosition`); flows taken
+    /// out move others (`takeFlow` swaps the last into the gap). Lines of a flow right
+    /// before and after another is taken, and of flows in turn, land in their own flow;
+    /// a line of the taken flow right after its end lands in none.
+    func testLinesAroundAFlowTakenOutLandInTheirOwnFlows() throws {
+        let directory = try makeSession()
+        let flowLines: [String] = [
+            #"{"t":1,"type":"connectionOpened","conn":7,"client":"127.0.0.1:1","listener":"127.0.0.1:2"}"#,
+        ] + (11...13).flatMap { flow in [
+            #"{"t":2,"type":"flowStarted","flow":\#(flow),"conn":7,"kind":"http","scheme":"http","authority":"a\#(flow)"}"#,
+            #"{"t":3,"type":"requestHead","flow":\#(flow),"method":"GET","target":"/\#(flow)","version":"HTTP/1.1","headers":[]}"#,
+        ] } + [
+            #"{"t":4,"type":"body","flow":13,"dir":"response","seg":1,"off":0,"len":3}"#,
+            #"{"t":5,"type":"flowEnded","flow":11,"bytesFromClient":0,"bytesFromServer":0}"#,
+            #"{"t":5,"type":"extension","flow":11,"name":"note","value":"after its end"}"#,
+            #"{"t":6,"type":"body","flow":13,"dir":"response","seg":1,"off":3,"len":4}"#,
+            #"{"t":7,"type":"responseHead","flow":12,"status":204,"reason":"No Content","version":"HTTP/1.1","headers":[]}"#,
+            #"{"t":8,"type":"responseHead","flow":13,"status":200,"reason":"OK","version":"HTTP/1.1","headers":[]}"#,
+            #"{"t":9,"type":"body","flow":13,"dir":"response","seg":1,"off":7,"len":5}"#,
+            #"{"t":10,"type":"flowEnded","flow":13,"bytesFromClient":0,"bytesFromServer":12}"#,
+            #"{"t":11,"type":"flowEnded","flow":12,"bytesFromClient":0,"bytesFromServer":0}"#,
+            "",  // the last line's newline
+        ]
+        try CaptureTestSupport.writeLines(flowLines, to: directory + "/events.jsonl")
+
+        let opened = try CapturedSession.open(directory: directory)
+        let (flows, session, index) = try streamed(directory)
+        XCTAssertEqual(session.warnings, [])
+        XCTAssertEqual(flows.map(\.0.id), [FlowID(11), FlowID(13), FlowID(12)])
+        for (flow, position) in flows {
+            var expected = try XCTUnwrap(opened.flow(flow.id.rawValue))
+            if flow.id == FlowID(11) {  // `open` keeps the line after its end; `stream` drops it
+                XCTAssertEqual(expected.extensions["note"], .string("after its end"))
+                expected.extensions = [:]
+            }
+            XCTAssertEqual(flow, expected, "flow \(flow.id)")
+            XCTAssertEqual(flow.extensions, [:], "flow \(flow.id)")
+            XCTAssertEqual(try index.flow(at: position), withoutConnectionFacts(flow), "flow \(flow.id) read again")
+            XCTAssertEqual(flow.authority, "a\(flow.id.rawValue)")
+            XCTAssertEqual(flow.request?.target, "/\(flow.id.rawValue)")
+        }
+        let thirteen = try XCTUnwrap(opened.flow(13))
+        XCTAssertEqual(thirteen.responseBody.extents.map(\.length), [3, 4, 5])
+        XCTAssertEqual(thirteen.response?.status, 200)
+        XCTAssertEqual(opened.flow(12)?.response?.status, 204)
+        XCTAssertEqual(opened.flow(12)?.responseBody.extents, [])
+        XCTAssertEqual(opened.flow(11)?.response, nil)
+    }
+
     func testTheIndexSaysWhenEventsJSONLChangedUnderIt() throws {
         let directory = try makeSession()
         let (flows, _, index) = try streamed(directory)
