@@ -53,6 +53,12 @@ public struct ReplayEvaluation {
             target = flow.request?.target ?? ""
             extendedConnect = method == "CONNECT" && flow.isExtendedConnectWebSocket
         }
+
+        /// Hashes the target alone (what tells a session's requests apart); `==` still
+        /// compares every part. One string through `Hasher` a flow, not four.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(target)
+        }
     }
 
     public init(diff: SessionDiff, keepsEqualOutcomes: Bool = true) {
