@@ -46,7 +46,7 @@ public struct ReplayEvaluation {
         /// A `CONNECT` that is an RFC 8441 WebSocket (its URL has a path then).
         let extendedConnect: Bool
 
-        init(_ flow: CapturedFlow) {
+        init(_ flow: borrowing CapturedFlow) {
             method = flow.request?.method ?? flow.kind.rawValue
             scheme = flow.scheme
             authority = flow.authority
