@@ -52,8 +52,10 @@ public enum ReplayRequestRewriter {
         let offer = destination.offer
         let bodyBytes = flow.requestBody.capturedBytes
         let expectsContinue = recorded.headers.containsToken("100-continue", inField: "Expect")
-        let recordedAuthority = recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
-        let host = rules.keepHost ? recordedAuthority : target.authority
+        // The recorded authority is looked up only when it is kept (`--keep-host`).
+        let host = rules.keepHost
+            ? recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
+            : target.authority
 
         // One HTTP/1.1 head for every flow (an HTTP/2 block or a HAR's pseudo-header
         // fields become its start line and Host), then an HTTP/2 block of it when the flow is HTTP/2.
