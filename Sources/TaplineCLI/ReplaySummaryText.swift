@@ -40,6 +40,6 @@ enum ReplaySummaryText {
 
     private static func percentiles(_ value: LatencyPercentiles?) -> String {
         guard let value else { return "-" }
-        return [value.p50, value.p90, value.p99].map { String(format: "%.1f", $0) }.joined(separator: "/")
+        return [value.p50, value.p90, value.p99].map { OneDecimalText.string($0) }.joined(separator: "/")
     }
 }

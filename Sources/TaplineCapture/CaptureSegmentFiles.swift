@@ -12,6 +12,8 @@
 /// it goes away).
 public final class CaptureSegmentFiles {
     private var files: [String: CaptureFile] = [:]
+    /// The file `file` returned last, and its path.
+    private var lastFile: (path: String, file: CaptureFile)?
     private var readAhead = CaptureReadAhead()
     /// Segment paths made so far, of one session directory (`segmentPath`).
     private var paths: (directory: String, byNumber: [Int: String]) = ("", [:])
@@ -36,24 +38,33 @@ public final class CaptureSegmentFiles {
     ///
     /// - Throws: `cannotRead` naming the file when it cannot be opened.
     func file(_ path: String) throws(CaptureError) -> CaptureFile {
-        if let open = files[path] { return open }
-        let opened = try CaptureFile.openForReading(path)
-        files[path] = opened
-        return opened
+        // Most reads are of the segment read last (a session has one or a few); the
+        // path is then the same `String` (`segmentPath`), compared without hashing.
+        if let last = lastFile, last.path == path { return last.file }
+        let file: CaptureFile
+        if let open = files[path] {
+            file = open
+        } else {
+            file = try CaptureFile.openForReading(path)
+            files[path] = file
+        }
+        lastFile = (path, file)
+        return file
     }
 
     /// Up to `count` bytes of the segment file at `path` from `offset` (fewer only where
     /// the file ends, none past its end), through the read-ahead windows.
     ///
     /// - Throws: `cannotRead` naming the file when it cannot be opened or read.
-    func read(_ path: String, at offset: UInt64, count: Int) throws(CaptureError) -> [UInt8] {
-        Array(try readAhead.read(try file(path), at: offset, count: count))
+    func read(_ path: String, at offset: UInt64, count: Int) throws(CaptureError) -> ArraySlice<UInt8> {
+        try readAhead.read(try file(path), at: offset, count: count)
     }
 
     /// Closes every file and lets the windows go; a later `file` opens it again.
     public func closeAll() {
         for file in files.values { file.close() }
         files = [:]
+        lastFile = nil
         readAhead.removeAll()
     }
 }

@@ -36,6 +36,13 @@ public final class CapturedBodyReader {
     /// - Throws: `cannotRead` naming the segment when it is missing or shorter than the
     ///   session's events say (a damaged session).
     public func next(maxBytes: Int) throws(CaptureError) -> [UInt8] {
+        Array(try nextSlice(maxBytes: maxBytes))  // a slice of a whole array becomes it without a copy
+    }
+
+    /// `next(maxBytes:)` as a slice: read through `sharedFiles`, a slice of the read-ahead
+    /// window's bytes, not copied out (a replay compares each response chunk with it and
+    /// lets it go).
+    public func nextSlice(maxBytes: Int) throws(CaptureError) -> ArraySlice<UInt8> {
         while extentIndex < body.extents.count, offsetInExtent >= body.extents[extentIndex].length {
             extentIndex += 1
             offsetInExtent = 0
@@ -52,7 +59,7 @@ public final class CapturedBodyReader {
         let want = Int(min(UInt64(maxBytes), extent.length - offsetInExtent))
         let offset = extent.offset + offsetInExtent
         let chunk = if let file = segment.file {
-            try file.read(count: want, at: offset)
+            try file.read(count: want, at: offset)[...]
         } else {
             try sharedFiles?.read(segment.path, at: offset, count: want) ?? []
         }

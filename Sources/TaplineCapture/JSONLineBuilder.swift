@@ -551,29 +551,12 @@ struct JSONLineBuilder {
     private static func writeValidated(_ bytes: UnsafeBufferPointer<UInt8>,
                                        at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let source = bytes.baseAddress.unsafelyUnwrapped
-        if isASCII(source, bytes.count) { return writeEscaped(source, bytes.count, at: start + 1) }
+        if bytes.isASCII { return writeEscaped(source, bytes.count, at: start + 1) }
         var validator = UTF8Validator()
         if validator.validate(bytes), validator.isComplete {
             return writeEscaped(bytes.baseAddress.unsafelyUnwrapped, bytes.count, at: start + 1)
         }
         return String(decoding: bytes, as: UTF8.self).withUTF8Bytes { writeQuoted($0, at: start) }
-    }
-
-    /// True when none of the `count` bytes at `source` is 0x80 or more (a word at a time).
-    @inline(__always)
-    private static func isASCII(_ source: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        let from = UnsafeRawPointer(source)
-        var high: UInt64 = 0
-        var index = 0
-        while index &+ 8 <= count {
-            high |= from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            index &+= 8
-        }
-        while index < count {
-            high |= UInt64(source[index])
-            index &+= 1
-        }
-        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// The bytes with escapes (and the closing quote) at `start`; returns the end.

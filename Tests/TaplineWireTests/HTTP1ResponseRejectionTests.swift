@@ -51,6 +51,12 @@ final class HTTP1ResponseRejectionTests: XCTestCase {
     func testHeaderRules() {
         assertRejects("HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n", with: .obsoleteLineFolding)
         assertRejects("HTTP/1.1 200 OK\nContent-Length: 0\n\n", with: .bareLineFeed)
+        // Line ends are found with memchr: a CR or LF anywhere in a line, however split.
+        assertRejects("HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n", with: .bareCarriageReturn)
+        assertRejects("HTTP/1.1 200 OK\r\nX: a\r\r\nContent-Length: 0\r\n\r\n", with: .bareCarriageReturn)
+        assertRejects("HTTP/1.1 200 OK\r\nX: a\nY: b\r\nContent-Length: 0\r\n\r\n", with: .bareLineFeed)
+        assertRejects("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\r\n", with: .bareCarriageReturn)
+        assertRejects("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n", with: .bareLineFeed)
         assertRejects("HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n", with: .invalidHeaderName("Content-Length "))
     }
 

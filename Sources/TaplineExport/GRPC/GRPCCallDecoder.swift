@@ -29,8 +29,18 @@ public struct GRPCCallDecoder: Sendable {
     /// The call's content type, from the request's `Content-Type` (else the response's);
     /// nil for a flow that is not gRPC or gRPC-Web.
     public static func contentType(of flow: CapturedFlow) -> GRPCContentType? {
-        GRPCContentType(flow.request?.headers.first(name: "Content-Type"))
-            ?? GRPCContentType(flow.response?.headers.first(name: "Content-Type"))
+        contentType(in: flow.request?.headers) ?? contentType(in: flow.response?.headers)
+    }
+
+    /// The gRPC content type the first `Content-Type` of `headers` names, if any. A value
+    /// that does not start like one is passed over on its bytes, without a `String` (a
+    /// replay asks this of every flow it compares, and most are not gRPC).
+    private static func contentType(in headers: HTTPHeaders?) -> GRPCContentType? {
+        headers?.withUnsafeFieldBytes { fields -> GRPCContentType? in
+            guard let index = fields.firstIndex(name: "Content-Type"),
+                  GRPCContentType.startsLikeGRPC(fields.value(index)) else { return nil }
+            return GRPCContentType(fields.valueString(index))
+        }
     }
 
     /// The call view of `flow`; nil when it is not a gRPC call (`contentType(of:)`) or has no request.

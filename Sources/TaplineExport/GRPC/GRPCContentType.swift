@@ -30,11 +30,16 @@ public struct GRPCContentType: Sendable, Equatable {
     /// Whether `contentType`, past leading spaces and tabs, starts with `application/grpc`
     /// (ASCII case-insensitively), as every media type `init` takes does.
     private static func startsLikeGRPC(_ contentType: String) -> Bool {
-        contentType.utf8.withContiguousStorageIfAvailable { bytes in
-            let start = bytes.firstIndex { $0 != 0x20 && $0 != 0x09 } ?? bytes.endIndex
-            let prefix = UnsafeBufferPointer(rebasing: bytes[start..<min(start + 16, bytes.endIndex)])
-            return HTTPHeaders.bytesEqualIgnoringCase(prefix, "application/grpc")
-        } ?? true
+        contentType.utf8.withContiguousStorageIfAvailable { startsLikeGRPC($0) } ?? true
+    }
+
+    /// `startsLikeGRPC` on a field value's bytes, before any `String` is made of it. (A
+    /// `String` made of the bytes starts alike: repairing invalid UTF-8 only puts in U+FFFD,
+    /// which is not ASCII.)
+    static func startsLikeGRPC(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = bytes.firstIndex { $0 != 0x20 && $0 != 0x09 } ?? bytes.endIndex
+        let prefix = UnsafeBufferPointer(rebasing: bytes[start..<min(start + 16, bytes.endIndex)])
+        return HTTPHeaders.bytesEqualIgnoringCase(prefix, "application/grpc")
     }
 
     /// `grpc`, `grpc-web` or `grpc-web-text`, as `show` names the protocol.

@@ -56,7 +56,7 @@ final class ReplayConnection {
     }
 
     /// Starts replaying `item` on this connection.
-    func send(_ item: ReplayItem, dispatch: ReplayDispatch) {
+    func send(_ item: consuming ReplayItem, dispatch: ReplayDispatch) {
         let exchange = ReplayExchange(item: item, dispatch: dispatch, connection: connectionID, context: context,
                                       resend: { [weak self] in self?.resendOnNewConnection($0) },
                                       completion: { [weak self] in self?.ended($0) })

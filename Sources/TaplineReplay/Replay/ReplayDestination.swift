@@ -11,7 +11,7 @@ public struct ReplayDestination {
     /// again (its destination speaks HTTP/2); otherwise a WebSocket goes as an HTTP/1.1 Upgrade.
     public let sendsExtendedConnect: Bool
 
-    init(flow: CapturedFlow, target: UpstreamTarget, offer: UpstreamProtocolOffer) {
+    init(flow: borrowing CapturedFlow, target: UpstreamTarget, offer: UpstreamProtocolOffer) {
         self.target = target
         self.offer = offer
         // `kind` first: the handshake's fields are looked at only for a WebSocket.

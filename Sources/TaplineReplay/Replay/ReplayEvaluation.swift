@@ -46,12 +46,18 @@ public struct ReplayEvaluation {
         /// A `CONNECT` that is an RFC 8441 WebSocket (its URL has a path then).
         let extendedConnect: Bool
 
-        init(_ flow: CapturedFlow) {
+        init(_ flow: borrowing CapturedFlow) {
             method = flow.request?.method ?? flow.kind.rawValue
             scheme = flow.scheme
             authority = flow.authority
             target = flow.request?.target ?? ""
             extendedConnect = method == "CONNECT" && flow.isExtendedConnectWebSocket
+        }
+
+        /// Hashes the target alone (what tells a session's requests apart); `==` still
+        /// compares every part. One string through `Hasher` a flow, not four.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(target)
         }
     }
 

@@ -162,11 +162,15 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     /// the body, within `responseTimeoutMilliseconds`, else the flow fails as `upstream-timeout`.
     private func armProgressTimeout() {
         timer?.cancel()
-        let target = request.target.hostPort
-        let seconds = context.responseTimeoutMilliseconds / 1000
+        // The message is made only if the wait runs out, not for every flow.
         timer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
-            self?.fail(FlowError(.upstreamTimeout, "\(target) sent no response within \(seconds) s"))
+            self?.progressTimedOut()
         }
+    }
+
+    private func progressTimedOut() {
+        let seconds = context.responseTimeoutMilliseconds / 1000
+        fail(FlowError(.upstreamTimeout, "\(request.target.hostPort) sent no response within \(seconds) s"))
     }
 
     /// The flow cannot be sent: no leg (the connection failed) or its connection is gone.

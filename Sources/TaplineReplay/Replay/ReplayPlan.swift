@@ -49,7 +49,7 @@ public struct ReplayPlan {
         let ended: Timestamp?
         let isHTTP2: Bool
 
-        init(_ flow: CapturedFlow, position: Int) {
+        init(_ flow: borrowing CapturedFlow, position: Int) {
             id = flow.id
             self.position = Int32(position)
             connection = flow.connection
@@ -191,7 +191,7 @@ public struct ReplayPlan {
         }
     }
 
-    private static func item(_ flow: CapturedFlow, request: ReplayRequest) -> ReplayItem {
+    private static func item(_ flow: consuming CapturedFlow, request: ReplayRequest) -> ReplayItem {
         let script = flow.kind == .websocket
             ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
         return ReplayItem(source: flow, request: request, webSocket: script)

@@ -52,13 +52,14 @@ public enum ReplayRequestRewriter {
         let offer = destination.offer
         let bodyBytes = flow.requestBody.capturedBytes
         let expectsContinue = recorded.headers.containsToken("100-continue", inField: "Expect")
-        let recordedAuthority = recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
-        let host = rules.keepHost ? recordedAuthority : target.authority
+        // The recorded authority is looked up only when it is kept (`--keep-host`).
+        let host = rules.keepHost
+            ? recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
+            : target.authority
 
         // One HTTP/1.1 head for every flow (an HTTP/2 block or a HAR's pseudo-header
         // fields become its start line and Host), then an HTTP/2 block of it when the flow is HTTP/2.
-        var regular = HTTPHeaders()
-        for (name, value) in recorded.headers where !name.hasPrefix(":") { regular.add(name: name, value: value) }
+        let regular = regularFields(of: recorded.headers)
         if flow.kind == .websocket {
             let upgrade = webSocketUpgrade(flow: flow, fields: regular, host: host)
             guard destination.sendsExtendedConnect else {
@@ -114,6 +115,25 @@ public enum ReplayRequestRewriter {
         let offer: UpstreamProtocolOffer = priorKnowledge ? UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true)
             : isHTTP2 && target.scheme == .https ? .http2OrHTTP1 : .http1
         return ReplayDestination(flow: flow, target: target, offer: offer)
+    }
+
+    /// The recorded fields without pseudo-header fields, in order. ASCII fields (all a
+    /// plain session holds) are copied as bytes; otherwise each goes through a `String`
+    /// as before, so text that is not UTF-8 is repaired the same way (U+FFFD).
+    private static func regularFields(of recorded: HTTPHeaders) -> HTTPHeaders {
+        var regular = HTTPHeaders()
+        let copiedAsBytes = recorded.withUnsafeFieldBytes { fields -> Bool in
+            guard fields.bytes.isASCII else { return false }
+            regular.reserveCapacity(fields.count + 1, bytes: fields.bytes.count)
+            for index in 0..<fields.count where fields.name(index).first != UInt8(ascii: ":") {
+                regular.add(fieldAt: index, of: fields)
+            }
+            return true
+        }
+        if !copiedAsBytes {
+            for (name, value) in recorded where !name.hasPrefix(":") { regular.add(name: name, value: value) }
+        }
+        return regular
     }
 
     /// The opening handshake of a WebSocket flow, over HTTP/1.1.

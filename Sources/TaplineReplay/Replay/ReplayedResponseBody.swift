@@ -10,7 +10,8 @@ import TaplineWire
 /// are the source's own and are read again only when the body is loaded for a full
 /// comparison (`loaded`).
 ///
-/// Memory: one source chunk while matching; after a difference, at most `limit` bytes.
+/// Memory: one source chunk while matching (a slice of the shared read-ahead window it
+/// came from, which it keeps alive until matched); after a difference, at most `limit` bytes.
 ///
 /// Thread ownership: owned by one `ReplayedFlowCollector` entry on the replay's loop.
 final class ReplayedResponseBody {
@@ -71,8 +72,8 @@ final class ReplayedResponseBody {
     private func readSource(atLeast wanted: Int) -> Bool {
         if reader == nil { reader = CapturedBodyReader(source, sharedFiles: sourceFiles) }
         do {
-            let chunk = try reader?.next(maxBytes: max(wanted, 16 * 1024)) ?? []
-            pendingSource = chunk[...]
+            let chunk = try reader?.nextSlice(maxBytes: max(wanted, 16 * 1024)) ?? []
+            pendingSource = chunk
             return !chunk.isEmpty
         } catch {
             sourceReadFailed = true

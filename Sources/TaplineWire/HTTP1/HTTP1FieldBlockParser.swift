@@ -1,3 +1,5 @@
+import Glibc
+
 /// Parses the field lines of a header or trailer section whose line endings the
 /// `HTTP1SectionScanner` already checked (every line ends in CRLF, no bare CR/LF).
 ///
@@ -14,10 +16,12 @@ enum HTTP1FieldBlockParser {
                       framing: inout HTTP1FramingFields) throws(HTTP1ParseError) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(12, bytes: end - start)
+        guard start < end, let base = bytes.baseAddress else { return headers }
         var lineStart = start
         while lineStart < end {
-            var lineEnd = lineStart
-            while bytes[lineEnd] != HTTP1ByteClass.cr { lineEnd += 1 }
+            // The scanner checked the section: every line before `end` ends in CRLF.
+            let lineEnd = memchr(base + lineStart, Int32(HTTP1ByteClass.cr), end - lineStart)
+                .map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? end
             try parseLine(bytes, lineStart, lineEnd, into: &headers, framing: &framing)
             lineStart = lineEnd + 2
         }

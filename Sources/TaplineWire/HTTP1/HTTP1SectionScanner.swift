@@ -1,5 +1,8 @@
+import Glibc
+
 /// Finds the end of a header or trailer section (the empty line) as bytes arrive,
-/// remembering how far it has looked so that no byte is examined twice.
+/// remembering how far it has looked so that a later call does not start over. Line
+/// ends and carriage returns are found with `memchr`, not a byte at a time.
 ///
 /// While scanning it enforces the line-ending policy shared by both parsers:
 /// every line ends in CRLF; a bare CR or a bare LF is an error (lenient LF-only
@@ -28,17 +31,28 @@ struct HTTP1SectionScanner: Sendable {
         var i = scanned
         var lineStart = self.lineStart
         let found: Int? = try buffer.withReadableBytes { (p: UnsafeBufferPointer<UInt8>) throws(HTTP1ParseError) -> Int? in
+            guard let base = p.baseAddress else { return nil }
             while i < end {
-                let c = p[i]
-                if c == HTTP1ByteClass.lf {
-                    guard i > 0, p[i - 1] == HTTP1ByteClass.cr else { throw .bareLineFeed }
-                    if i - 1 == lineStart { return i + 1 }
-                    lineStart = i + 1
-                } else if c == HTTP1ByteClass.cr {
-                    if i + 1 >= available { return nil } // wait for the byte after CR
-                    if p[i + 1] != HTTP1ByteClass.lf { throw .bareCarriageReturn }
+                // This line's LF (or `end`), then the first CR before it: each found with
+                // `memchr`. The one CR allowed is the one right before the LF; a CR
+                // elsewhere is bare (the LF is the first one, so the byte after such a CR
+                // is not LF), except at the limit, where the byte after it decides.
+                let lf = Self.offset(of: HTTP1ByteClass.lf, in: base, from: i, to: end) ?? end
+                if let cr = Self.offset(of: HTTP1ByteClass.cr, in: base, from: i, to: lf) {
+                    if cr + 1 >= available { // wait for the byte after CR
+                        i = cr
+                        return nil
+                    }
+                    if p[cr + 1] != HTTP1ByteClass.lf { throw .bareCarriageReturn }
                 }
-                i += 1
+                if lf == end {
+                    i = end
+                    return nil
+                }
+                guard lf > 0, p[lf - 1] == HTTP1ByteClass.cr else { throw .bareLineFeed }
+                if lf - 1 == lineStart { return lf + 1 }
+                lineStart = lf + 1
+                i = lf + 1
             }
             return nil
         }
@@ -50,5 +64,12 @@ struct HTTP1SectionScanner: Sendable {
         self.lineStart = lineStart
         if available >= limit { throw tooLarge }
         return nil
+    }
+
+    /// The offset from `base` of the first `byte` in `start ..< end`, or nil.
+    @inline(__always)
+    private static func offset(of byte: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        guard start < end, let hit = memchr(base + start, Int32(byte), end - start) else { return nil }
+        return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }
 }
