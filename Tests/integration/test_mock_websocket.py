@@ -110,23 +110,13 @@ def ticker_session(tapline) -> tuple:
         await ws.send("tick")
         await ws.close(1000, "bye")
 
-    origin = wsk.WebSocketOrigin(handler)
-    try:
-        proxy = tapline()
+    async def converse(ws):
+        await ws.send("subscribe")
+        assert [await ws.recv(), await ws.recv()] == ["ok", "tick"]
+        await ws.wait_closed()
 
-        async def converse():
-            async with wsk.connect(origin.url, "/ticker", mode="absolute", proxy=proxy) as ws:
-                await ws.send("subscribe")
-                assert [await ws.recv(), await ws.recv()] == ["ok", "tick"]
-                await ws.wait_closed()
-
-        asyncio.run(asyncio.wait_for(converse(), 20))
-        wsk.wait_for_ended_websocket_flow(proxy)
-        session = str(proxy.session_dir())
-        proxy.stop()
-    finally:
-        origin.stop()
-    return proxy, session
+    proxy, session = wsk.record_through_proxy(tapline, handler, "/ticker", converse)
+    return proxy, str(session)
 
 
 def tick_timing(url: str) -> tuple:

@@ -37,24 +37,14 @@ def pusher_session(tapline) -> tuple:
             await ws.send(payload)
         await ws.close(1000, "done")
 
-    origin = wsk.WebSocketOrigin(handler)
-    try:
-        proxy = tapline()
+    async def converse(ws):
+        await ws.send("subscribe")
+        for payload in payloads:
+            assert await ws.recv() == payload
+        await ws.wait_closed()
 
-        async def converse():
-            async with wsk.connect(origin.url, "/push", mode="absolute", proxy=proxy) as ws:
-                await ws.send("subscribe")
-                for payload in payloads:
-                    assert await ws.recv() == payload
-                await ws.wait_closed()
-
-        asyncio.run(asyncio.wait_for(converse(), 60))
-        wsk.wait_for_ended_websocket_flow(proxy)
-        session = str(proxy.session_dir())
-        proxy.stop()
-    finally:
-        origin.stop()
-    return proxy, session, [hashlib.sha256(p).hexdigest() for p in payloads]
+    proxy, session = wsk.record_through_proxy(tapline, handler, "/push", converse, timeout=60)
+    return proxy, str(session), [hashlib.sha256(p).hexdigest() for p in payloads]
 
 
 def test_a_slow_client_gets_every_pushed_byte_and_the_mock_does_not_hold_the_recording(tapline, mocks):

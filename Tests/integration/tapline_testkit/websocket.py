@@ -304,6 +304,29 @@ def wait_for_ended_websocket_flow(proxy, count: int = 1, timeout: float = 20.0) 
         raise AssertionError(f"{e}\n{proxy.stderr_tail()}") from None
 
 
+def record_through_proxy(tapline, handler: Callable[..., Awaitable[None]], path: str,
+                         converse: Callable[..., Awaitable[None]], timeout: float = 20.0) -> tuple:
+    """Records one WebSocket conversation: an origin running `handler`, a new proxy
+    (`tapline()`), and a client connected through it in absolute form to `path`, running
+    `converse(ws)`; waits until the flow has ended in the capture, stops the proxy and
+    the origin. Returns (proxy, the closed session's directory)."""
+    origin = WebSocketOrigin(handler)
+    try:
+        proxy = tapline()
+
+        async def client():
+            async with connect(origin.url, path, mode="absolute", proxy=proxy) as ws:
+                await converse(ws)
+
+        asyncio.run(asyncio.wait_for(client(), timeout))
+        wait_for_ended_websocket_flow(proxy)
+        session = proxy.session_dir()
+        proxy.stop()
+    finally:
+        origin.stop()
+    return proxy, session
+
+
 def exported_message_markers(proxy, workdir: Path) -> dict[str, list[Optional[dict]]]:
     """The truncation markers of the WebSocket messages of the proxy's (one-flow) session as
     exported (docs/export.md, "WebSocket messages the capture could not hold"), one per message,
