@@ -134,6 +134,19 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
         add(name: other.name(index), value: other.value(index))
     }
 
+    /// Appends the fields `range` of `other` (bytes copied as they are), all their
+    /// bytes in one copy: for a run of fields forwarded unchanged, cheaper than one
+    /// `add(fieldAt:of:)` each.
+    @inlinable
+    public mutating func add(fieldsIn range: Range<Int>, of other: HTTPHeaderFieldBytes) {
+        guard !range.isEmpty else { return }
+        precondition(range.lowerBound >= 0 && range.upperBound <= other.count, "fields out of range")
+        let byteStart = range.lowerBound == 0 ? 0 : Int(other.ends[range.lowerBound &* 2 &- 1])
+        let byteEnd = Int(other.ends[range.upperBound &* 2 &- 1])
+        makeWritable(addingFields: range.count, bytes: byteEnd &- byteStart)
+        HTTPHeaderStorage.append(fieldsIn: range, of: other, bytes: byteStart, byteEnd, to: storage.unsafelyUnwrapped.header)
+    }
+
     /// Replaces every field named `name` with one field, placed where the first one was
     /// (or at the end when there was none).
     ///
