@@ -41,7 +41,7 @@ extension HTTP2HeadTranslator {
                     if let authority {
                         out.add(fieldsIn: run..<index, of: fields)
                         run = index + 1
-                        out.add(name: ":authority", value: authority)
+                        out.add(literalName: ":authority", value: authority)
                     }
                 } else if forwardedFor != nil, fields.nameIs(index, "x-forwarded-for") {
                     out.add(fieldsIn: run..<index, of: fields)
@@ -56,9 +56,9 @@ extension HTTP2HeadTranslator {
             }
             out.add(fieldsIn: run..<fields.count, of: fields)
             guard let forwardedFor else { return }
-            out.add(name: "x-forwarded-for",
+            out.add(literalName: "x-forwarded-for",
                     value: earlierForwardedFor.map { $0 + ", " + forwardedFor.clientIP } ?? forwardedFor.clientIP)
-            if !hasForwardedProto { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
+            if !hasForwardedProto { out.add(literalName: "x-forwarded-proto", value: forwardedFor.scheme) }
             if let originalAuthority, !hasForwardedHost {
                 let name: StaticString = "x-forwarded-host"
                 out.add(name: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),

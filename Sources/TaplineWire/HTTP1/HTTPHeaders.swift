@@ -121,6 +121,14 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
         }
     }
 
+    /// Appends a field whose name is a literal (its bytes read in place: only the
+    /// value is a `String` to borrow from), keeping any existing fields of the same name.
+    public mutating func add(literalName name: StaticString, value: String) {
+        value.withUTF8Bytes { value in
+            add(name: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: value)
+        }
+    }
+
     /// Appends a field from its bytes (copied), keeping any existing fields of the same name.
     @inlinable @inline(__always)
     public mutating func add(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) {
