@@ -25,7 +25,7 @@ final class HTTP2OutboundStream {
     /// Back to a new stream's state: nothing queued, not ended, no trailers (the chunk
     /// list keeps its capacity).
     func reset() {
-        chunks.removeAll(keepingCapacity: true)
+        if !chunks.isEmpty { chunks.removeAll(keepingCapacity: true) }  // usually all taken already
         head = 0
         headOffset = 0
         bufferedBytes = 0

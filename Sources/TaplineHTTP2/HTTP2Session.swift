@@ -298,7 +298,7 @@ public final class HTTP2Session {
     /// (emptied) array back each round allocates no event array per burst, where
     /// `takeEvents()` allocates one.
     public func takeEvents(into batch: inout [HTTP2Event]) {
-        batch.removeAll(keepingCapacity: true)
+        if !batch.isEmpty { batch.removeAll(keepingCapacity: true) }  // the pumps hand it back emptied
         swap(&batch, &events)
         if events.capacity < 16 { events.reserveCapacity(16) }  // a first batch: no regrowth chain
     }
