@@ -25,7 +25,7 @@ final class HTTP2OutboundStream {
     /// Back to a new stream's state: nothing queued, not ended, no trailers (the chunk
     /// list keeps its capacity).
     func reset() {
-        chunks.removeAll(keepingCapacity: true)
+        if !chunks.isEmpty { chunks.removeAll(keepingCapacity: true) }  // usually all taken already
         head = 0
         headOffset = 0
         bufferedBytes = 0
@@ -59,7 +59,9 @@ final class HTTP2OutboundStream {
             }
         }
         if head == chunks.count {
-            chunks.removeAll(keepingCapacity: true)
+            // Most bodies are one chunk: dropping the last one costs less than
+            // `removeAll`'s range replacement (both keep the capacity).
+            if chunks.count == 1 { chunks.removeLast() } else { chunks.removeAll(keepingCapacity: true) }
             head = 0
         } else if head > 32 {
             chunks.removeFirst(head)

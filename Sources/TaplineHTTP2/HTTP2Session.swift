@@ -293,6 +293,16 @@ public final class HTTP2Session {
         return taken
     }
 
+    /// Moves the events since the last call into `batch`, in order. `batch` is emptied
+    /// first and its storage becomes the session's queue: an owner that hands the same
+    /// (emptied) array back each round allocates no event array per burst, where
+    /// `takeEvents()` allocates one.
+    public func takeEvents(into batch: inout [HTTP2Event]) {
+        if !batch.isEmpty { batch.removeAll(keepingCapacity: true) }  // the pumps hand it back emptied
+        swap(&batch, &events)
+        if events.capacity < 16 { events.reserveCapacity(16) }  // a first batch: no regrowth chain
+    }
+
     public var hasEvents: Bool { !events.isEmpty }
 
     // MARK: Output

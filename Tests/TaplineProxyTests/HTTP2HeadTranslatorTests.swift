@@ -15,6 +15,8 @@ final class HTTP2HeadTranslatorTests: XCTestCase {
         XCTAssertEqual(out.fields.map(\.name), [":method", ":scheme", ":authority", ":path", "user-agent",
                                                 "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"])
         XCTAssertEqual(out.first(name: ":authority"), "origin:80")
+        XCTAssertEqual(out.fields.prefix(5).map(\.value), ["GET", "http", "origin:80", "/a?b", "t/1"],
+                       "the fields around the replaced ones keep their values")
         XCTAssertEqual(out.values(name: "x-forwarded-for"), ["10.0.0.1, 10.0.0.2, 127.0.0.9"])
         XCTAssertEqual(out.first(name: "x-forwarded-proto"), "https")
         XCTAssertEqual(out.first(name: "x-forwarded-host"), "proxy.local:8443")

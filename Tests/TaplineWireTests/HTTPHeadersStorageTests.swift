@@ -45,6 +45,24 @@ final class HTTPHeadersStorageTests: XCTestCase {
         XCTAssertEqual(headers, HTTPHeaders([("X-Forwarded-For", "1, 2, 3"), ("Accept", "*/*"), ("Via", "tapline")]))
     }
 
+    /// A run of fields copied at once lands after what the list held, each field with
+    /// its own name and value, as one `add(fieldAt:of:)` per field would give.
+    func testAddingARunOfFieldsMatchesAddingThemOneByOne() {
+        let source = HTTPHeaders([(":method", "POST"), (":authority", "a"), (":path", "/x"), ("te", "trailers"), ("", "")])
+        for range in [0..<5, 0..<1, 2..<5, 1..<3, 3..<3, 4..<5] {
+            var byRun = HTTPHeaders([("via", "1")]), byField = byRun
+            source.withUnsafeFieldBytes { fields in
+                byRun.add(fieldsIn: range, of: fields)
+                for index in range { byField.add(fieldAt: index, of: fields) }
+            }
+            XCTAssertEqual(byRun, byField, "fields \(range)")
+            XCTAssertEqual(byRun.count, 1 + range.count)
+            byRun.add(name: "after", value: "2")  // the counts and offsets go on from the run's end
+            XCTAssertEqual(byRun.fields.last?.value, "2")
+            XCTAssertEqual(Array(byRun.dropFirst().prefix(range.count)).map(\.name), source.fields[range].map(\.name))
+        }
+    }
+
     /// A single match is replaced in place: later fields move with the new length.
     func testReplaceOrAddOfASingleFieldKeepsTheFieldsAfterIt() {
         var headers = HTTPHeaders([("Host", "a"), ("Accept", "*/*"), ("Via", "x")])

@@ -28,6 +28,10 @@ public final class HTTP2UpstreamConnection: ByteStreamDelegate {
     public private(set) var streamsOpened = 0
     /// The upstream's first SETTINGS arrived (so `session.peerEnablesConnectProtocol` is known).
     public private(set) var receivedSettings = false
+    /// The array `dispatchEvents` takes the session's events into, emptied and kept
+    /// between rounds (its storage goes back and forth with the session's queue); empty
+    /// while a round runs, so a round started from inside an event uses a new one.
+    private var spareEventBatch: [HTTP2Event] = []
 
     public init(upstream: UpstreamConnection, owner: any HTTP2UpstreamConnectionOwner) throws(HTTP2SessionError) {
         self.upstream = upstream
@@ -58,7 +62,13 @@ public final class HTTP2UpstreamConnection: ByteStreamDelegate {
     /// Delivers queued events; returns whether there were any.
     @discardableResult
     public func dispatchEvents() -> Bool {
-        let events = session.takeEvents()
+        var events: [HTTP2Event] = []
+        swap(&events, &spareEventBatch)
+        session.takeEvents(into: &events)
+        defer {
+            events.removeAll(keepingCapacity: true)
+            swap(&events, &spareEventBatch)
+        }
         for event in events {
             switch event {
             case .settings, .goAway:

@@ -23,7 +23,8 @@ extension HTTP2HeadTranslator {
     /// at the end; `x-forwarded-proto` and `x-forwarded-host` (the original
     /// `:authority`) are added unless the client sent them.
     ///
-    /// One pass over the fields (this runs for every proxied HTTP/2 request).
+    /// One pass over the fields (this runs for every proxied HTTP/2 request); the runs
+    /// of fields between the replaced ones are copied a run at a time.
     static func http2Request(_ fields: HTTPHeaders, authority: String?,
                              forwardedFor: (clientIP: String, scheme: String)?) -> HTTPHeaders {
         guard authority != nil || forwardedFor != nil else { return fields }
@@ -33,28 +34,31 @@ extension HTTP2HeadTranslator {
             var originalAuthority: Int?  // copied as bytes into x-forwarded-host: no String
             var earlierForwardedFor: String?
             var hasForwardedProto = false, hasForwardedHost = false
+            var run = 0  // the first field of the run copied unchanged, not yet added
             for index in 0..<fields.count {
                 if fields.nameIs(index, ":authority") {
                     if originalAuthority == nil, forwardedFor != nil { originalAuthority = index }
                     if let authority {
-                        out.add(name: ":authority", value: authority)
-                        continue
+                        out.add(fieldsIn: run..<index, of: fields)
+                        run = index + 1
+                        out.add(literalName: ":authority", value: authority)
                     }
                 } else if forwardedFor != nil, fields.nameIs(index, "x-forwarded-for") {
+                    out.add(fieldsIn: run..<index, of: fields)
+                    run = index + 1
                     let value = fields.valueString(index)
                     earlierForwardedFor = earlierForwardedFor.map { $0 + ", " + value } ?? value
-                    continue
                 } else if fields.nameIs(index, "x-forwarded-proto") {
                     hasForwardedProto = true
                 } else if fields.nameIs(index, "x-forwarded-host") {
                     hasForwardedHost = true
                 }
-                out.add(fieldAt: index, of: fields)
             }
+            out.add(fieldsIn: run..<fields.count, of: fields)
             guard let forwardedFor else { return }
-            out.add(name: "x-forwarded-for",
+            out.add(literalName: "x-forwarded-for",
                     value: earlierForwardedFor.map { $0 + ", " + forwardedFor.clientIP } ?? forwardedFor.clientIP)
-            if !hasForwardedProto { out.add(name: "x-forwarded-proto", value: forwardedFor.scheme) }
+            if !hasForwardedProto { out.add(literalName: "x-forwarded-proto", value: forwardedFor.scheme) }
             if let originalAuthority, !hasForwardedHost {
                 let name: StaticString = "x-forwarded-host"
                 out.add(name: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),

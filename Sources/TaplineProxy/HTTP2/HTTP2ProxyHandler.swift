@@ -75,6 +75,10 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
     private var clientClosed = false
     private var pumping = false
     private var pumpAgain = false
+    /// The client session's events of one pump round (`HTTP2Session.takeEvents(into:)`):
+    /// emptied after each round and handed back, so a round allocates no event array.
+    /// Used only by `pump`, which is never reentered.
+    private var clientEvents: [HTTP2Event] = []
     private var pausedForRecorder = false
     /// Every stream's response timeout, the idle and preface timeouts, and how long the
     /// streams accepted before a calm-down may take (`drainAfterCalmDown`).
@@ -174,7 +178,9 @@ final class HTTP2ProxyHandler: ClientHandler, ByteStreamDelegate, HTTP2UpstreamC
         pumping = true
         repeat {
             pumpAgain = false
-            for event in session.takeEvents() { handleClientEvent(event) }
+            session.takeEvents(into: &clientEvents)
+            for event in clientEvents { handleClientEvent(event) }
+            clientEvents.removeAll(keepingCapacity: true)
             if session.answersAcceptedStreamsOnly, !deadlines.isCalmingDown { drainAfterCalmDown() }
             legs.upstream?.dispatchEvents()
             if legs.hasDrainingUpstreams { legs.dispatchDrainingUpstreams() }

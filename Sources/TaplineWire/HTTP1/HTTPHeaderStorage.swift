@@ -114,4 +114,25 @@ final class HTTPHeaderStorage: ManagedBuffer<HTTPHeaderStorage.Layout, UInt32> {
         address.pointee.endCount = layout.endCount &+ 2
         address.pointee.byteCount = at
     }
+
+    /// Appends the fields `range` (not empty) of `other` to the storage described by
+    /// `layout`, their bytes (`other.bytes[byteStart..<byteEnd]`) in one copy and
+    /// their end offsets moved to where the bytes land (room must have been made for
+    /// `range.count` fields and the bytes).
+    @inlinable
+    static func append(fieldsIn range: Range<Int>, of other: HTTPHeaderFieldBytes,
+                       bytes byteStart: Int, _ byteEnd: Int, to layout: Layout) {
+        let base = layout.byteCount
+        if byteEnd > byteStart, let source = other.bytes.baseAddress {
+            (layout.bytes + base).initialize(from: source + byteStart, count: byteEnd &- byteStart)
+        }
+        var at = layout.endCount
+        for end in (range.lowerBound &* 2)..<(range.upperBound &* 2) {
+            layout.ends[at] = UInt32(truncatingIfNeeded: Int(other.ends[end]) &- byteStart &+ base)
+            at &+= 1
+        }
+        let address = layout.address.unsafelyUnwrapped
+        address.pointee.endCount = at
+        address.pointee.byteCount = base &+ (byteEnd &- byteStart)
+    }
 }
