@@ -182,8 +182,8 @@ final class CaptureEncoderCorpusTests: XCTestCase {
     // MARK: The reference serializer (independent of JSONLineBuilder)
 
     /// `value` as the capture format writes it: no whitespace, members in order,
-    /// integers in decimal, strings with `\"`, `\\`, `\n`, `\r`, `\t` and `\u00xx`
-    /// (lowercase hex) for the other bytes below 0x20, everything else as UTF-8. The
+    /// integers in decimal, strings as `JSONLineBuilderTests.expectedQuoted` spells
+    /// out (`\"`, `\\`, `\n`, `\r`, `\t`, `\u00xx` for other control bytes). The
     /// only double in the corpus is `UInt64.max` read back (`maxU64Read`), written
     /// as the integer it was.
     private static func reference(_ value: CaptureJSONValue) -> [UInt8] {
@@ -202,21 +202,6 @@ final class CaptureEncoderCorpusTests: XCTestCase {
         }
     }
 
-    private static func quoted(_ text: String) -> [UInt8] {
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: out += [0x5C, 0x22]
-            case 0x5C: out += [0x5C, 0x5C]
-            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-            case 0x09: out += [0x5C, UInt8(ascii: "t")]
-            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-        return out
-    }
+    /// `text` quoted and escaped as the builder's byte-exact tests expect it.
+    private static func quoted(_ text: String) -> [UInt8] { JSONLineBuilderTests.expectedQuoted(Array(text.utf8)) }
 }

@@ -211,7 +211,7 @@ final class JSONLineBuilderTests: XCTestCase {
     /// What a string must be written as: the builder's escapes (`\"`, `\\`, `\n`,
     /// `\r`, `\t`, `\u00xx` for other bytes below 0x20), everything else as it is,
     /// after text that is not UTF-8 became U+FFFD per invalid sequence.
-    private static func expectedQuoted(_ bytes: [UInt8]) -> [UInt8] {
+    static func expectedQuoted(_ bytes: [UInt8]) -> [UInt8] {
         let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = [0x22]
         for byte in String(decoding: bytes, as: UTF8.self).utf8 {
