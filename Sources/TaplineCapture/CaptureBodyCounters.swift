@@ -25,10 +25,16 @@ struct CaptureBodyCounters {
     /// How many flows the array holds before the dictionary takes more.
     static let nearbyLimit = 32
 
-    private var nearbyFlows: [FlowID] = []
-    private var nearbyCounts: [Counts] = []
+    /// A nearby flow and its counts, side by side: one array to search, grow and
+    /// check for uniqueness (two parallel arrays cost two of each per update).
+    private struct Entry {
+        var flow: FlowID
+        var counts: Counts
+    }
+
+    private var nearby: [Entry] = []
     private var others: [FlowID: Counts] = [:]
-    /// Where the last lookup found its flow in `nearbyFlows`, tried before the search: a
+    /// Where the last lookup found its flow in `nearby`, tried before the search: a
     /// flow's lookups come in runs (a chunk's counts read, then stored; its direction's
     /// end right after), so with a dozen flows live most lookups cost one comparison.
     /// Only a hint: the flow at it is compared before it is used.
@@ -36,9 +42,9 @@ struct CaptureBodyCounters {
 
     private mutating func nearbyIndex(_ flow: FlowID) -> Int? {
         let hint = lastNearbyIndex
-        let found: Int? = nearbyFlows.withUnsafeBufferPointer { flows in
-            if hint < flows.count, flows[hint] == flow { return hint }
-            for index in flows.indices where flows[index] == flow { return index }
+        let found: Int? = nearby.withUnsafeBufferPointer { entries in
+            if hint < entries.count, entries[hint].flow == flow { return hint }
+            for index in entries.indices where entries[index].flow == flow { return index }
             return nil
         }
         if let found { lastNearbyIndex = found }
@@ -48,7 +54,7 @@ struct CaptureBodyCounters {
     /// The counts of `flow` (all zero for a flow without body bytes so far).
     subscript(flow: FlowID) -> Counts {
         mutating get {
-            if let index = nearbyIndex(flow) { return nearbyCounts[index] }
+            if let index = nearbyIndex(flow) { return nearby[index].counts }
             return others.isEmpty ? Counts() : others[flow] ?? Counts()
         }
     }
@@ -56,11 +62,11 @@ struct CaptureBodyCounters {
     /// Stores the counts of `flow`.
     mutating func set(_ counts: Counts, for flow: FlowID) {
         if let index = nearbyIndex(flow) {
-            nearbyCounts[index] = counts
-        } else if nearbyFlows.count < Self.nearbyLimit && (others.isEmpty || others[flow] == nil) {
-            lastNearbyIndex = nearbyFlows.count
-            nearbyFlows.append(flow)
-            nearbyCounts.append(counts)
+            nearby[index].counts = counts
+        } else if nearby.count < Self.nearbyLimit && (others.isEmpty || others[flow] == nil) {
+            if nearby.capacity == 0 { nearby.reserveCapacity(Self.nearbyLimit) }  // never regrown
+            lastNearbyIndex = nearby.count
+            nearby.append(Entry(flow: flow, counts: counts))
         } else {
             others[flow] = counts
         }
@@ -69,10 +75,8 @@ struct CaptureBodyCounters {
     /// Forgets `flow` (it ended).
     mutating func remove(_ flow: FlowID) {
         if let index = nearbyIndex(flow) {
-            nearbyFlows.swapAt(index, nearbyFlows.count - 1)
-            nearbyFlows.removeLast()
-            nearbyCounts.swapAt(index, nearbyCounts.count - 1)
-            nearbyCounts.removeLast()
+            nearby.swapAt(index, nearby.count - 1)
+            nearby.removeLast()
         } else if !others.isEmpty {
             others[flow] = nil
         }

@@ -4,19 +4,9 @@ import TaplineWire
 /// The pieces of event lines shared by several event types (format v2; see
 /// docs/capture-format.md). Used by `CaptureEventEncoder` on whichever thread owns it.
 extension JSONLineBuilder {
-    /// Ends an event line with `}` and a newline.
-    mutating func endEvent() {
-        endObject()
-        newline()
-    }
-
     /// `[[name,value],...]` in wire order, names in their original case.
     mutating func headers(_ headers: HTTPHeaders) {
-        beginArray()
-        headers.withUnsafeFieldBytes { fields in
-            for index in 0..<fields.count { pair(bytes: fields.name(index), fields.value(index)) }
-        }
-        endArray()
+        headers.withUnsafeFieldBytes { headerList($0) }
     }
 
     /// `{"version","cipher","sni"?,"alpn"?,"peer"?:{"subject","issuer","sha256"}}`.

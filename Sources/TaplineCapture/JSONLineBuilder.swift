@@ -1,3 +1,4 @@
+import CTaplineJSONBytes
 import TaplineWire
 
 /// Builds JSON text by hand into one growing byte buffer: the capture encoder for
@@ -11,7 +12,8 @@ import TaplineWire
 ///
 /// Strings are escaped per RFC 8259: `"` and `\` are backslash-escaped, control
 /// characters below 0x20 become `\n`, `\r`, `\t` or `\u00XX`; all other UTF-8
-/// passes through unchanged (a string with nothing to escape is one copy).
+/// passes through unchanged (a string with nothing to escape is one copy, checked
+/// sixteen bytes at a time as it goes).
 ///
 /// Thread ownership: single owner (an event loop's capture encoder, or the writer
 /// thread). A builder is never copied while in use (copies would write through
@@ -141,6 +143,7 @@ struct JSONLineBuilder {
     }
 
     /// Writes `"name":` (keys are ASCII identifiers chosen by us: no escaping needed).
+    @inline(__always)
     mutating func key(_ name: StaticString) {
         reserve(name.utf8CodeUnitCount + 4)
         advance(to: writeKey(name, at: end))
@@ -248,19 +251,23 @@ struct JSONLineBuilder {
     }
 
     /// `"name":value` for an integer.
+    @inline(__always)
     mutating func member(_ name: StaticString, _ value: UInt64) {
         reserve(name.utf8CodeUnitCount + 24)
         advance(to: Self.writeDigits(value, at: writeKey(name, at: end)))
     }
 
+    @inline(__always)
     mutating func member(_ name: StaticString, _ value: Int64) {
         reserve(name.utf8CodeUnitCount + 25)
         advance(to: Self.writeSigned(value, at: writeKey(name, at: end)))
     }
 
+    @inline(__always)
     mutating func member(_ name: StaticString, _ value: Int) { member(name, Int64(value)) }
 
     /// `"name":<µs>` for a moment in time (see `writeTime`).
+    @inline(__always)
     mutating func member(_ name: StaticString, time: Int64) {
         reserve(name.utf8CodeUnitCount + 25)
         advance(to: writeTime(time, at: writeKey(name, at: end)))
@@ -269,6 +276,7 @@ struct JSONLineBuilder {
     /// Starts an event line: `{"t":<µs>,"type":"<type>"`, with one room check (nine
     /// of these per HTTP/2 flow as three separate writes were a sixth of the
     /// capture's cost).
+    @inline(__always)
     mutating func beginEvent(_ type: StaticString, time: Int64) {
         reserve(type.utf8CodeUnitCount + 40)
         advance(to: writeEventStart(type, time: time, at: end))
@@ -278,6 +286,7 @@ struct JSONLineBuilder {
     /// Starts a flow's event line: `{"t":<µs>,"type":"<type>","flow":<flow>`, what
     /// `beginEvent` and `member("flow", flow)` write, with one room check and one call
     /// (most lines of a flow start so).
+    @inline(__always)
     mutating func beginFlowEvent(_ type: StaticString, time: Int64, flow: UInt64) {
         reserve(type.utf8CodeUnitCount + 40 + Self.flowMemberStart.utf8CodeUnitCount + 20)
         let at = writeEventStart(type, time: time, at: end)
@@ -309,34 +318,56 @@ struct JSONLineBuilder {
     }
 
     /// `"name":"value"` for a constant we chose (ASCII, nothing to escape).
+    @inline(__always)
     mutating func member(_ name: StaticString, constant value: StaticString) {
         reserve(name.utf8CodeUnitCount + value.utf8CodeUnitCount + 6)
         advance(to: Self.writeConstant(value, at: writeKey(name, at: end)))
     }
 
+    @inline(__always)
     mutating func member(_ name: StaticString, _ value: Bool) {
-        key(name)
-        bool(value)
+        reserve(name.utf8CodeUnitCount + 9)
+        let at = writeKey(name, at: end)
+        let text: StaticString = value ? "true" : "false"
+        at.copyShort(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        advance(to: at + text.utf8CodeUnitCount)
     }
 
-    /// `["name","value"]` as an array element: one header field, from its bytes as
-    /// received. Text that is not UTF-8 is written with U+FFFD for each invalid
+    /// Ends an event line: `}` and a newline, with one room check.
+    @inline(__always)
+    mutating func endEvent() {
+        reserve(2)
+        UnsafeMutableRawPointer(end).storeBytes(of: UInt16(littleEndian: 0x0A7D), as: UInt16.self)  // "}\n"
+        count += 2
+        containerIsEmpty = true
+    }
+
+    /// `[["name","value"],...]`: a header list from its fields' bytes as received, in
+    /// wire order. Text that is not UTF-8 is written with U+FFFD for each invalid
     /// sequence (as `String(decoding:)` does), so the line stays valid JSON.
-    mutating func pair(bytes name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) {
-        let comma = !containerIsEmpty
-        containerIsEmpty = false
-        reserve((name.count + value.count) * 6 + 8)
+    /// One room check for the whole list (at most six bytes out per byte in, seven
+    /// of punctuation per field), and the fields written from a local position.
+    mutating func headerList(_ fields: HTTPHeaderFieldBytes) {
+        let fieldCount = fields.count
+        reserve(fields.bytes.count &* 6 &+ fieldCount &* 7 &+ 2)
         var at = end
-        if comma {
+        at.pointee = UInt8(ascii: "[")
+        at += 1
+        for index in 0..<fieldCount {
+            if index != 0 {
+                at.pointee = UInt8(ascii: ",")
+                at += 1
+            }
+            at.pointee = UInt8(ascii: "[")
+            at = Self.writeQuoted(fields.name(index), at: at + 1, checkingUTF8: true)
             at.pointee = UInt8(ascii: ",")
+            at = Self.writeQuoted(fields.value(index), at: at + 1, checkingUTF8: true)
+            at.pointee = UInt8(ascii: "]")
             at += 1
         }
-        at.pointee = UInt8(ascii: "[")
-        at = Self.writeQuoted(name, at: at + 1, checkingUTF8: true)
-        at.pointee = UInt8(ascii: ",")
-        at = Self.writeQuoted(value, at: at + 1, checkingUTF8: true)
         at.pointee = UInt8(ascii: "]")
         advance(to: at + 1)
+        containerIsEmpty = false
     }
 
     /// `"text"` for ASCII text we chose (nothing to escape) at `at` (room reserved); returns the end.
@@ -505,42 +536,15 @@ struct JSONLineBuilder {
         return start + count + 2
     }
 
-    /// Copies the `count` (> 0) bytes at `source` to `target` a word at a time, checking
-    /// each word as it passes (one pass, no `memcpy` call); returns false as soon as
-    /// one needs escaping (a byte below 0x20, `"` or `\\`; with `orNonASCII` also one
-    /// of 0x80 or more), leaving a partial copy for the caller to overwrite.
-    /// Under eight bytes the check is on one word padded with spaces. The last word
-    /// is loaded again from `count - 8` (overlapping), so nothing is read or written
-    /// outside the two ranges.
+    /// Copies the `count` (> 0) bytes at `source` to `target`, checking them as they
+    /// pass (one pass, sixteen bytes at a time: `tapline_json_copy_if_plain`); returns
+    /// false as soon as one needs escaping (a byte below 0x20, `"` or `\\`; with
+    /// `orNonASCII` also one of 0x80 or more), leaving a partial copy for the caller
+    /// to overwrite. Nothing is read or written outside the two ranges.
     @inline(__always)
     private static func copyIfPlain(_ source: UnsafePointer<UInt8>, _ count: Int, to target: UnsafeMutablePointer<UInt8>,
                                     orNonASCII: Bool) -> Bool {
-        @inline(__always) func flagged(_ word: UInt64) -> Bool {
-            JSONStringWord.bytesNeedingEscape(word) != 0 || (orNonASCII && word & JSONStringWord.highs != 0)
-        }
-        guard count >= 8 else {
-            var word: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &word) {
-                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
-            }
-            guard !flagged(word) else { return false }
-            target.copyShort(from: source, count: count)
-            return true
-        }
-        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
-        var index = 0
-        while index &+ 8 <= count {
-            let word = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            guard !flagged(word) else { return false }
-            to.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
-            index &+= 8
-        }
-        if index < count {
-            let word = from.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
-            guard !flagged(word) else { return false }
-            to.storeBytes(of: word, toByteOffset: count &- 8, as: UInt64.self)
-        }
-        return true
+        tapline_json_copy_if_plain(source, count, target, orNonASCII)
     }
 
     /// `bytes` (the opening quote already at `start`) escaped, after checking that they

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TaplineCapture
+import TaplineWire
 
 /// The hand-rolled JSON writer agrees with Foundation's parser on numbers and strings.
 final class JSONLineBuilderTests: XCTestCase {
@@ -139,14 +140,14 @@ final class JSONLineBuilderTests: XCTestCase {
             ([0xE9] + Array(" longer than eight bytes ".utf8) + [0x01], "\u{FFFD} longer than eight bytes \u{1}"),
             ([], ""),
         ]
-        var builder = JSONLineBuilder(capacity: 8)
-        builder.beginArray()
+        var headers = HTTPHeaders()
         for (value, _) in cases {
             Array("x-name".utf8).withUnsafeBufferPointer { name in
-                value.withUnsafeBufferPointer { builder.pair(bytes: name, $0) }
+                value.withUnsafeBufferPointer { headers.add(name: name, value: $0) }
             }
         }
-        builder.endArray()
+        var builder = JSONLineBuilder(capacity: 8)
+        builder.headers(headers)
         let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(builder.bytes)) as? [[String]])
         XCTAssertEqual(parsed.map { $0[1] }, cases.map(\.1))
         XCTAssertEqual(Set(parsed.map { $0[0] }), ["x-name"])
@@ -198,9 +199,7 @@ final class JSONLineBuilderTests: XCTestCase {
                     let parsed = try JSONSerialization.jsonObject(with: Data(builder.bytes), options: [.fragmentsAllowed])
                     XCTAssertEqual(parsed as? String, text, label)
 
-                    var pairs = JSONLineBuilder(capacity: 4)
-                    Array(text.utf8).withUnsafeBufferPointer { bytes in pairs.pair(bytes: bytes, bytes) }
-                    let pair = try JSONSerialization.jsonObject(with: Data(pairs.bytes)) as? [String]
+                    let pair = try JSONSerialization.jsonObject(with: Data(Self.pairBytes(Array(text.utf8)))) as? [String]
                     XCTAssertEqual(pair, [text, text], label)
                 }
             }
@@ -212,7 +211,7 @@ final class JSONLineBuilderTests: XCTestCase {
     /// What a string must be written as: the builder's escapes (`\"`, `\\`, `\n`,
     /// `\r`, `\t`, `\u00xx` for other bytes below 0x20), everything else as it is,
     /// after text that is not UTF-8 became U+FFFD per invalid sequence.
-    private static func expectedQuoted(_ bytes: [UInt8]) -> [UInt8] {
+    static func expectedQuoted(_ bytes: [UInt8]) -> [UInt8] {
         let hex = Array("0123456789abcdef".utf8)
         var out: [UInt8] = [0x22]
         for byte in String(decoding: bytes, as: UTF8.self).utf8 {
@@ -230,11 +229,14 @@ final class JSONLineBuilderTests: XCTestCase {
         return out
     }
 
-    /// The bytes `pair(bytes:)` writes for `value` as both name and value.
+    /// The bytes `headerList` writes for a field with `value` as both name and value
+    /// (the field's `[…]`, without the list's brackets).
     private static func pairBytes(_ value: [UInt8]) -> [UInt8] {
+        var headers = HTTPHeaders()
+        value.withUnsafeBufferPointer { headers.add(name: $0, value: $0) }
         var builder = JSONLineBuilder(capacity: 4)
-        value.withUnsafeBufferPointer { builder.pair(bytes: $0, $0) }
-        return builder.bytes
+        builder.headers(headers)
+        return Array(builder.bytes.dropFirst().dropLast())
     }
 
     private static func expectedPair(_ value: [UInt8]) -> [UInt8] {
