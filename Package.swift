@@ -15,7 +15,7 @@
 //                    responses), TaplineCompression (a live request body's Content-Encoding undone as
 //                    LoadedBody undoes a recorded one's)
 //   TaplineExport -> TaplineCapture, TaplineCompression
-//   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range), CTaplineJSONBytes (SSE2 string check)
+//   TaplineCapture -> TaplineFlow, CTaplineLinux (sync_file_range)
 //   TaplineProxy -> TaplineHTTPClient, TaplineFlow, TaplineNet, TaplineTLS, TaplineHTTP2, TaplineCompression,
 //                   TaplineWire
 //   TaplineHTTPClient -> TaplineNet, TaplineTLS, TaplineHTTP2, TaplineWire, TaplineFlow
@@ -54,8 +54,6 @@ var targets: [Target] = [
     .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
     // Function-like macros that Swift cannot import, wrapped as real functions.
     .target(name: "CTaplineShims", dependencies: ["COpenSSL"]),
-    // The capture encoder's sixteen-bytes-at-a-time JSON string check (SSE2), inlined into Swift.
-    .target(name: "CTaplineJSONBytes"),
     // epoll, eventfd, accept4 and sync_file_range, which Swift's Glibc module does not import.
 
     // MARK: Wire: sans-I/O codecs in pure Swift (HTTP/1, WebSocket, gRPC framing, JSON, base64).
@@ -89,7 +87,7 @@ var targets: [Target] = [
                            "TaplineHTTP2", "TaplineCompression"],
             swiftSettings: strict),
     // MARK: Capture: session format v1 writer and tolerant reader.
-    .target(name: "TaplineCapture", dependencies: ["TaplineFlow", "TaplineWire", "CTaplineLinux", "CTaplineJSONBytes"],
+    .target(name: "TaplineCapture", dependencies: ["TaplineFlow", "TaplineWire", "CTaplineLinux"],
             swiftSettings: strict),
     // MARK: Export: Postman Collection v2.1, HAR 1.2 (export and import), curl.
     .target(name: "TaplineExport",

@@ -1,4 +1,3 @@
-import CTaplineJSONBytes
 import TaplineWire
 
 /// Builds JSON text by hand into one growing byte buffer: the capture encoder for
@@ -13,7 +12,7 @@ import TaplineWire
 /// Strings are escaped per RFC 8259: `"` and `\` are backslash-escaped, control
 /// characters below 0x20 become `\n`, `\r`, `\t` or `\u00XX`; all other UTF-8
 /// passes through unchanged (a string with nothing to escape is one copy, checked
-/// sixteen bytes at a time as it goes).
+/// a word at a time as it goes).
 ///
 /// Thread ownership: single owner (an event loop's capture encoder, or the writer
 /// thread). A builder is never copied while in use (copies would write through
@@ -536,15 +535,42 @@ struct JSONLineBuilder {
         return start + count + 2
     }
 
-    /// Copies the `count` (> 0) bytes at `source` to `target`, checking them as they
-    /// pass (one pass, sixteen bytes at a time: `tapline_json_copy_if_plain`); returns
-    /// false as soon as one needs escaping (a byte below 0x20, `"` or `\\`; with
-    /// `orNonASCII` also one of 0x80 or more), leaving a partial copy for the caller
-    /// to overwrite. Nothing is read or written outside the two ranges.
+    /// Copies the `count` (> 0) bytes at `source` to `target` a word at a time, checking
+    /// each word as it passes (one pass, no `memcpy` call); returns false as soon as
+    /// one needs escaping (a byte below 0x20, `"` or `\\`; with `orNonASCII` also one
+    /// of 0x80 or more), leaving a partial copy for the caller to overwrite.
+    /// Under eight bytes the check is on one word padded with spaces. The last word
+    /// is loaded again from `count - 8` (overlapping), so nothing is read or written
+    /// outside the two ranges.
     @inline(__always)
     private static func copyIfPlain(_ source: UnsafePointer<UInt8>, _ count: Int, to target: UnsafeMutablePointer<UInt8>,
                                     orNonASCII: Bool) -> Bool {
-        tapline_json_copy_if_plain(source, count, target, orNonASCII)
+        @inline(__always) func flagged(_ word: UInt64) -> Bool {
+            JSONStringWord.bytesNeedingEscape(word) != 0 || (orNonASCII && word & JSONStringWord.highs != 0)
+        }
+        guard count >= 8 else {
+            var word: UInt64 = 0x2020_2020_2020_2020
+            withUnsafeMutableBytes(of: &word) {
+                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
+            }
+            guard !flagged(word) else { return false }
+            target.copyShort(from: source, count: count)
+            return true
+        }
+        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
+        var index = 0
+        while index &+ 8 <= count {
+            let word = from.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            guard !flagged(word) else { return false }
+            to.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
+            index &+= 8
+        }
+        if index < count {
+            let word = from.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            guard !flagged(word) else { return false }
+            to.storeBytes(of: word, toByteOffset: count &- 8, as: UInt64.self)
+        }
+        return true
     }
 
     /// `bytes` (the opening quote already at `start`) escaped, after checking that they
