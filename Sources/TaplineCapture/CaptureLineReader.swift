@@ -1,4 +1,4 @@
-import Glibc
+import TaplineWire
 
 /// Splits a file into lines while reading it in fixed-size chunks, so
 /// events.jsonl of any size is read with bounded memory (plus the longest line).
@@ -47,14 +47,9 @@ enum CaptureLineReader {
         }
     }
 
-    /// The index of the first newline in `bytes[start..<end]` (`memchr`: a word or
-    /// vector at a time, where a loop over the array went byte by byte).
+    /// The index of the first newline in `bytes[start..<end]`.
     @inline(__always)
     private static func newline(in bytes: [UInt8], from start: Int, to end: Int) -> Int? {
-        guard start < end else { return nil }
-        return bytes.withUnsafeBytes { raw in
-            let base = raw.baseAddress.unsafelyUnwrapped
-            return memchr(base + start, 0x0A, end - start).map { base.distance(to: UnsafeRawPointer($0)) }
-        }
+        bytes.withUnsafeBufferPointer { $0.firstIndex(of: 0x0A, in: start..<end) }
     }
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Parses the field lines of a header or trailer section whose line endings the
 /// `HTTP1SectionScanner` already checked (every line ends in CRLF, no bare CR/LF).
 ///
@@ -16,12 +14,10 @@ enum HTTP1FieldBlockParser {
                       framing: inout HTTP1FramingFields) throws(HTTP1ParseError) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(12, bytes: end - start)
-        guard start < end, let base = bytes.baseAddress else { return headers }
         var lineStart = start
         while lineStart < end {
             // The scanner checked the section: every line before `end` ends in CRLF.
-            let lineEnd = memchr(base + lineStart, Int32(HTTP1ByteClass.cr), end - lineStart)
-                .map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? end
+            let lineEnd = bytes.firstIndex(of: HTTP1ByteClass.cr, in: lineStart..<end) ?? end
             try parseLine(bytes, lineStart, lineEnd, into: &headers, framing: &framing)
             lineStart = lineEnd + 2
         }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Finds the end of a header or trailer section (the empty line) as bytes arrive,
 /// remembering how far it has looked so that a later call does not start over. Line
 /// ends and carriage returns are found with `memchr`, not a byte at a time.
@@ -31,14 +29,13 @@ struct HTTP1SectionScanner: Sendable {
         var i = scanned
         var lineStart = self.lineStart
         let found: Int? = try buffer.withReadableBytes { (p: UnsafeBufferPointer<UInt8>) throws(HTTP1ParseError) -> Int? in
-            guard let base = p.baseAddress else { return nil }
             while i < end {
                 // This line's LF (or `end`), then the first CR before it: each found with
                 // `memchr`. The one CR allowed is the one right before the LF; a CR
                 // elsewhere is bare (the LF is the first one, so the byte after such a CR
                 // is not LF), except at the limit, where the byte after it decides.
-                let lf = Self.offset(of: HTTP1ByteClass.lf, in: base, from: i, to: end) ?? end
-                if let cr = Self.offset(of: HTTP1ByteClass.cr, in: base, from: i, to: lf) {
+                let lf = p.firstIndex(of: HTTP1ByteClass.lf, in: i..<end) ?? end
+                if let cr = p.firstIndex(of: HTTP1ByteClass.cr, in: i..<lf) {
                     if cr + 1 >= available { // wait for the byte after CR
                         i = cr
                         return nil
@@ -64,12 +61,5 @@ struct HTTP1SectionScanner: Sendable {
         self.lineStart = lineStart
         if available >= limit { throw tooLarge }
         return nil
-    }
-
-    /// The offset from `base` of the first `byte` in `start ..< end`, or nil.
-    @inline(__always)
-    private static func offset(of byte: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
-        guard start < end, let hit = memchr(base + start, Int32(byte), end - start) else { return nil }
-        return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
     }
 }

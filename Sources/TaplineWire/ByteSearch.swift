@@ -1,0 +1,14 @@
+import Glibc
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// The index of the first `byte` in `range` (which lies within the buffer), found with
+    /// `memchr` (a word or vector at a time, where a loop goes byte by byte); nil when
+    /// there is none. For the HTTP/1 head scanner and field lines, and the capture's
+    /// line reader.
+    @inlinable
+    public func firstIndex(of byte: UInt8, in range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let base = baseAddress,
+              let hit = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
+        return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+    }
+}
