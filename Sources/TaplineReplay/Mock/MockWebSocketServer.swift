@@ -31,7 +31,8 @@ import TaplineWire
 /// Memory: the client's recorded messages (each at most `MockSessionLoader.requestBodyLimit`
 /// bytes), one live client message, the outbox (below `outboxLimit` plus the frame
 /// that crossed it: one recorded message, however large), and the backlog (a position
-/// per recorded message, and the pongs and close said behind them). A client that does
+/// per recorded message, the close, and one pong: a ping flood is answered by the pong
+/// of its latest ping). A client that does
 /// not read does not make the mock read the rest of the recording.
 ///
 /// Thread ownership: confined to `loop`; owned by the relay it was handed to (its
@@ -157,10 +158,13 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
     }
 
     /// Says a frame made here (a pong, the close): behind what waits, or when the outbox
-    /// is full, it waits in the backlog.
-    private func say(_ frame: [UInt8]) {
+    /// is full, it waits in the backlog (a pong in the place of the one waiting there, if
+    /// one is: `MockWebSocketBacklog.appendPong`).
+    private func say(_ frame: [UInt8], isPong: Bool = false) {
         guard !closed else { return }
-        guard backlog.isEmpty, outbox.count < Self.outboxLimit else { return backlog.append(.frame(frame)) }
+        guard backlog.isEmpty, outbox.count < Self.outboxLimit else {
+            return isPong ? backlog.appendPong(frame) : backlog.append(.frame(frame))
+        }
         outbox += frame
         scheduleDelivery()
     }
@@ -234,7 +238,7 @@ final class MockWebSocketServer: ByteStream, ByteStreamTransport {
                 }
             }
         }
-        for pong in pongs { say(pong) }
+        for pong in pongs { say(pong, isPong: true) }
         for event in events { carryOut(conversation.handle(event)) }
         if let failure = tap.clientFailure { carryOut(conversation.handle(.clientBrokeProtocol(failure))) }
     }

@@ -51,4 +51,37 @@ final class MockWebSocketBacklogTests: XCTestCase {
         XCTAssertEqual(backlog.count, 0)
         XCTAssertNil(backlog.popFirst())
     }
+
+    /// A ping flood behind a full outbox: one pong waits, the answer to the latest ping,
+    /// in the place of the first; what was said around it keeps its order.
+    func testPongsWaitingCollapseIntoTheLatest() {
+        var backlog = MockWebSocketBacklog()
+        backlog.append(.recordedMessage(0))
+        for ping in 0..<10_000 { backlog.appendPong([0x8A, 0x02, UInt8(ping >> 8 & 0xFF), UInt8(ping & 0xFF)]) }
+        backlog.append(.recordedMessage(1))
+        backlog.appendPong([0x8A, 0x01, 0xFF])
+        XCTAssertEqual(backlog.count, 3)
+        XCTAssertEqual(backlog.popFirst(), .recordedMessage(0))
+        XCTAssertEqual(backlog.popFirst(), .frame([0x8A, 0x01, 0xFF]))
+        // Once the pong went, the next ping's pong waits again, behind what is there.
+        backlog.appendPong([0x8A, 0x00])
+        XCTAssertEqual(backlog.popFirst(), .recordedMessage(1))
+        XCTAssertEqual(backlog.popFirst(), .frame([0x8A, 0x00]))
+        XCTAssertTrue(backlog.isEmpty)
+    }
+
+    /// The waiting pong is still found after the taken front is dropped.
+    func testTheWaitingPongIsFoundAfterTheFrontIsDropped() {
+        var backlog = MockWebSocketBacklog()
+        for position in 0..<100 { backlog.append(.recordedMessage(position)) }
+        backlog.appendPong([0x8A, 0x00])
+        for position in 100..<150 { backlog.append(.recordedMessage(position)) }
+        for position in 0..<80 { XCTAssertEqual(backlog.popFirst(), .recordedMessage(position)) }
+        backlog.appendPong([0x8A, 0x01, 0x07])
+        XCTAssertEqual(backlog.count, 71)
+        for position in 80..<100 { XCTAssertEqual(backlog.popFirst(), .recordedMessage(position)) }
+        XCTAssertEqual(backlog.popFirst(), .frame([0x8A, 0x01, 0x07]))
+        for position in 100..<150 { XCTAssertEqual(backlog.popFirst(), .recordedMessage(position)) }
+        XCTAssertTrue(backlog.isEmpty)
+    }
 }
