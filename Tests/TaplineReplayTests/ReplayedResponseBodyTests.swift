@@ -144,6 +144,25 @@ final class ReplayEvaluationTests: XCTestCase {
         XCTAssertEqual(outcomes[ReplayEvaluation.detailedFlowLimit].differenceCount, 1)
     }
 
+    /// Two loops' shares (`--threads 2`) each keep differences for up to the limit; the
+    /// merged result lists them for the first `detailedFlowLimit` flows in replay order, not twice that.
+    func testMergedSharesListDifferencesForNoMoreThanTheLimitInAll() {
+        let limit = ReplayEvaluation.detailedFlowLimit
+        var shares = [ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: false),
+                      ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: false)]
+        for id in 1...UInt64(2 * limit) {
+            add(&shares[Int(id % 2)], flow(id, status: 200), flow(id, status: 500))
+        }
+        var merged = shares[0]
+        merged.merge(shares[1])
+        let outcomes = merged.result(skipped: []).outcomes
+        XCTAssertEqual(outcomes.count, 2 * limit)
+        XCTAssertEqual(outcomes.map(\.replayID), (1...UInt64(2 * limit)).map(FlowID.init))
+        XCTAssertEqual(outcomes.prefix(limit).filter(\.differencesOmitted).count, 0)
+        XCTAssertEqual(outcomes.dropFirst(limit).filter(\.differencesOmitted).count, limit)
+        XCTAssertTrue(outcomes.allSatisfy { $0.differenceCount == 1 })
+    }
+
     func testLatencyPerEndpointCountsTheRecordingOnceAcrossRounds() throws {
         var evaluation = ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: false)
         add(&evaluation, flow(1, status: 200, milliseconds: 10), flow(1, status: 200, milliseconds: 4))

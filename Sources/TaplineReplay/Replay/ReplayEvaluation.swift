@@ -7,7 +7,8 @@ import TaplineWire
 /// diff engine's rules (`SessionDiff`, so a replay finds what `tapline diff` of the two
 /// sessions finds), and keeps only what the result needs: a compact outcome per flow
 /// (`ReplayFlowOutcome`), the differences of the first `detailedFlowLimit` flows that
-/// differ, and latency samples per endpoint (`LatencySamples`).
+/// differ (those that ended first on its loop; `result` keeps that many of every loop's
+/// together, in replay flow order), and latency samples per endpoint (`LatencySamples`).
 ///
 /// Memory: O(flows × ~80 bytes) for outcomes and samples, plus the distinct URLs and
 /// endpoints; differences only for `detailedFlowLimit` flows. A flow's bodies are never
@@ -151,7 +152,7 @@ public struct ReplayEvaluation {
 
     /// Takes in what `other` (another loop's share of the same replay, `ReplayRunnerGroup`)
     /// found: its outcomes, equal count and latency samples. (Each share kept differences
-    /// for at most `detailedFlowLimit` of its flows.)
+    /// for at most `detailedFlowLimit` of its flows; `result` keeps them for that many in all.)
     mutating func merge(_ other: ReplayEvaluation) {
         outcomes += other.outcomes
         unlistedEqualCount += other.unlistedEqualCount
@@ -175,7 +176,22 @@ public struct ReplayEvaluation {
         var ordered: [ReplayFlowOutcome] = []
         swap(&ordered, &outcomes)
         ordered.sort { $0.replayID < $1.replayID }
+        Self.keepDifferencesOfFirstFlows(&ordered)
         return ReplayResult(outcomes: ordered, unlistedEqualCount: unlistedEqualCount, skipped: skipped, latency: table)
+    }
+
+    /// Keeps the differences of the first `detailedFlowLimit` outcomes (in `outcomes`'
+    /// order) that have them, and drops the later ones': merged shares (`merge`) each kept
+    /// up to the limit, and the result lists no more than one share would.
+    private static func keepDifferencesOfFirstFlows(_ outcomes: inout [ReplayFlowOutcome]) {
+        var detailed = 0
+        for position in outcomes.indices where !outcomes[position].differences.isEmpty {
+            if detailed < detailedFlowLimit {
+                detailed += 1
+            } else {
+                outcomes[position] = outcomes[position].omittingDifferences()
+            }
+        }
     }
 
     /// `GET /users/:number`: the method and the templated path (`RequestKey.template`).

@@ -31,7 +31,7 @@ public struct ReplayFlowOutcome: Sendable {
     /// Durations in whole microseconds (`LatencySamples`), -1 for none.
     private let recordedMicroseconds: Int32
     private let replayedMicroseconds: Int32
-    private let detail: Detail?
+    private var detail: Detail?
 
     public init(sourceID: FlowID, replayID: FlowID, method: String, url: String, verdict: ReplayVerdict,
                 error: RecordedError?, recordedMilliseconds: Double?, replayedMilliseconds: Double?,
@@ -50,12 +50,21 @@ public struct ReplayFlowOutcome: Sendable {
     /// Why the replay failed, as recorded in the replay session.
     public var error: RecordedError? { detail?.error }
     /// How the replay differs from the source, in the diff's order: all of them for the
-    /// first `ReplayEvaluation.detailedFlowLimit` flows that differ, none after that.
+    /// first `ReplayEvaluation.detailedFlowLimit` flows that differ, none after that
+    /// (`ReplayEvaluation.result`).
     public var differences: [FlowDifference] { detail?.differences ?? [] }
     /// How many differences were found (also when `differences` was not kept).
     public var differenceCount: Int { detail?.differenceCount ?? 0 }
     /// The differences were found but not kept (past `ReplayEvaluation.detailedFlowLimit`).
     public var differencesOmitted: Bool { differences.count < differenceCount }
+
+    /// The same outcome without its differences (their count and the error kept).
+    func omittingDifferences() -> ReplayFlowOutcome {
+        guard let detail, !detail.differences.isEmpty else { return self }
+        var copy = self
+        copy.detail = Detail(error: detail.error, differences: [], differenceCount: detail.differenceCount)
+        return copy
+    }
 
     public var recordedMilliseconds: Double? { recordedMicroseconds < 0 ? nil : Double(recordedMicroseconds) / 1_000 }
     public var replayedMilliseconds: Double? { replayedMicroseconds < 0 ? nil : Double(replayedMicroseconds) / 1_000 }
