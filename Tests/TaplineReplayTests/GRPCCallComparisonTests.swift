@@ -65,6 +65,26 @@ final class GRPCCallComparisonTests: XCTestCase {
         XCTAssertEqual(rawChanges.map(\.pointer.text), ["/1/0/2", "/1/1/1", "/1/1/2"], "without a schema: field numbers")
     }
 
+    /// Without a schema a field is a value when it occurs once and an array when it occurs
+    /// more often: a reply that gained an item reports the item added, not the field changed.
+    func testSchemalessRepeatedFieldThatGrewReportsTheAddedElement() throws {
+        let one = Calls.encode([.message(1, [.string(1, "pen"), .string(2, "mon")])])
+        let schemaless = GRPCCallDecoder(schema: nil)
+        let request = Calls.encode([.string(1, "o-1")])
+        let a = try XCTUnwrap(Calls.view(schemaless, request: [request], response: [one]))
+        let b = try XCTUnwrap(Calls.view(schemaless, request: [request], response: [reply]))
+        for (left, right) in [(a, b), (b, a)] {
+            guard case .grpcMessage(let message)? = GRPCCallComparison().differences(left, right).first,
+                  case .json(let changes) = message.change else { return XCTFail("a changed response message") }
+            XCTAssertEqual(changes.map(\.pointer.text), ["/1/1"], "the second item, added or removed")
+        }
+        let tags = try XCTUnwrap(Calls.view(schemaless, request: [Calls.encode([.varint(3, 7)])], response: [reply]))
+        let moreTags = try XCTUnwrap(Calls.view(schemaless, request: [Calls.encode([.packed(3, [7, 8])])], response: [reply]))
+        guard case .grpcMessage(let message)? = GRPCCallComparison().differences(tags, moreTags).first,
+              case .json(let changes) = message.change else { return XCTFail("a changed request message") }
+        XCTAssertEqual(changes.map(\.pointer.text), ["/3/1"], "a packed field that grew: the element added")
+    }
+
     func testMissingAndExtraMessages() throws {
         let decoder = GRPCCallDecoder(schema: try Calls.schema())
         let request = Calls.encode([.string(1, "o-1")])

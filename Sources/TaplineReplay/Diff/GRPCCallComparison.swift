@@ -13,7 +13,7 @@ import TaplineWire
 ///
 /// Two encodings of one message compare equal: the JSON form does not keep field order,
 /// packed or unpacked repeated fields (with a schema; without one as far as
-/// `RawProtobufPackedAlignment` lines them up), or varint spelling. Pure. A value type.
+/// `RawProtobufAlignment` lines them up), or varint spelling. Pure. A value type.
 public struct GRPCCallComparison: Sendable {
     public var json: JSONDiff
 
@@ -58,7 +58,7 @@ public struct GRPCCallComparison: Sendable {
 
     private func messageChange(_ a: GRPCMessageContent, _ b: GRPCMessageContent) -> GRPCMessageDifference.Change? {
         if var left = a.json, var right = b.json {
-            if case .raw = a, case .raw = b { (left, right) = RawProtobufPackedAlignment.aligned(left, right) }
+            if case .raw = a, case .raw = b { (left, right) = RawProtobufAlignment.aligned(left, right) }
             let changes = json.changes(from: left, to: right)
             return changes.isEmpty ? nil : .json(changes)
         }

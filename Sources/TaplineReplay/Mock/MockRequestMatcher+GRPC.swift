@@ -4,7 +4,7 @@ import TaplineProtobuf
 extension MockRequestMatcher {
     /// nil when a live gRPC call's request messages equal the recorded call's, position by
     /// position, as JSON less `--ignore-body-path` (pointers within each message; schemaless
-    /// decodes lined up by `RawProtobufPackedAlignment` first); else
+    /// decodes lined up by `RawProtobufAlignment` first); else
     /// where they differ, for the near-miss report: `request message 0: /customer/name
     /// (changed)`, `request message 1: only recorded`. A message that is not JSON on
     /// either side (not decoded) is equal only when its payload bytes are (`payloadDigest`).
@@ -19,7 +19,7 @@ extension MockRequestMatcher {
                 found.append("\(prefix): only received")
             } else if var got = received[index].content.json, var want = recorded[index].content.json {
                 if case .raw = received[index].content, case .raw = recorded[index].content {
-                    (want, got) = RawProtobufPackedAlignment.aligned(want, got)
+                    (want, got) = RawProtobufAlignment.aligned(want, got)
                 }
                 let changes = JSONDiff(ignoredPaths: rules.ignoredBodyPaths).changes(from: want, to: got)
                 guard !changes.isEmpty else { continue }

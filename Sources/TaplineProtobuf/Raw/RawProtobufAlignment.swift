@@ -1,16 +1,22 @@
 import TaplineWire
 
 /// Lines up two schemaless decodes (`RawProtobufJSON`) of what may be one message written
-/// two ways, before they are compared: without a schema a packed repeated varint field
-/// (one length-delimited value, rendered as a string or `{"bytes": …}`) and the same field
-/// unpacked (one varint per element, rendered as a number or an array of numbers) look
-/// different. Where one side has the packed form and the other the unpacked form under the
-/// same field number, and the packed bytes read wholly as varints, the packed side is
-/// rewritten as the unpacked one (a number for one element, else an array).
+/// two ways, or one message type with a repeated field that occurs a different number of
+/// times, before they are compared. Without a schema:
+/// - a packed repeated varint field (one length-delimited value, rendered as a string or
+///   `{"bytes": …}`) and the same field unpacked (one varint per element, rendered as a
+///   number or an array of numbers) look different. Where one side has the packed form and
+///   the other the unpacked form under the same field number, and the packed bytes read
+///   wholly as varints, the packed side is rewritten as the unpacked one (a number for one
+///   element, else an array);
+/// - a field that occurs once is a value and one that occurs more often an array. Where
+///   one side has an array and the other a single value under the same field number, the
+///   single value becomes a one-element array, so that the comparison finds the elements
+///   added or removed (`/1/1`) rather than the whole field changed (`/1`).
 ///
-/// Only varints: packed fixed32/fixed64 stay as they are. Embedded messages (objects) are
-/// aligned member by member, repeated ones element by element. Pure; stateless.
-public enum RawProtobufPackedAlignment {
+/// Only varints are unpacked: packed fixed32/fixed64 stay as they are. Embedded messages
+/// (objects) are aligned member by member, repeated ones element by element. Pure; stateless.
+public enum RawProtobufAlignment {
     /// `a` and `b`, each with its packed fields unpacked where the other side has them unpacked.
     public static func aligned(_ a: JSONValue, _ b: JSONValue) -> (JSONValue, JSONValue) {
         switch (a, b) {
@@ -38,8 +44,18 @@ public enum RawProtobufPackedAlignment {
 
     /// One field's values on each side.
     private static func alignedField(_ a: JSONValue, _ b: JSONValue) -> (JSONValue, JSONValue) {
-        if isUnpackedVarints(b), let unpacked = unpackedVarints(a) { return (unpacked, b) }
-        if isUnpackedVarints(a), let unpacked = unpackedVarints(b) { return (a, unpacked) }
+        var (a, b) = (a, b)
+        if isUnpackedVarints(b), let unpacked = unpackedVarints(a) {
+            a = unpacked
+        } else if isUnpackedVarints(a), let unpacked = unpackedVarints(b) {
+            b = unpacked
+        }
+        switch (a, b) {
+        case (.array, .array): break
+        case (.array, _): b = .array([b])
+        case (_, .array): a = .array([a])
+        default: break
+        }
         return aligned(a, b)
     }
 
