@@ -64,40 +64,22 @@ public struct RequestURL: Sendable, Equatable {
 
     /// Parses an absolute URL (`https://host:8443/a/b?c=d#frag`); nil when it has no scheme or host.
     public init?(string: String) {
-        // An ASCII URL (nearly every one) is taken apart on its bytes, the same steps as on
-        // `Character`s, which cost ~50k instructions a URL (a replay asks once per distinct request).
-        let isASCII = string.utf8.allSatisfy { $0 < 0x80 }
-        guard let parts = isASCII ? Self.asciiParts(string) : Self.parts(string),
-              let (host, port) = Self.splitAuthority(parts.authority) else { return nil }
+        guard let parts = Self.parts(string), let (host, port) = Self.splitAuthority(parts.authority) else { return nil }
         let scheme = String(parts.scheme)
         self.init(scheme: scheme, host: host, port: port ?? Self.defaultPort(scheme.lowercased()),
                   path: String(parts.path), rawQuery: parts.query.map(String.init))
     }
 
     /// An absolute URL's scheme, authority (without user info), path and query (after `?`),
-    /// its fragment dropped; nil without `://` or with an empty or invalid scheme.
+    /// its fragment dropped; nil without `://` or with an empty or invalid scheme (RFC 3986:
+    /// an ASCII letter, digit, `+`, `-` or `.`).
+    ///
+    /// Found on the UTF-8 bytes: every delimiter is ASCII, and no byte of a multi-byte UTF-8
+    /// sequence is, so each one found is a character boundary (and `Character` steps cost
+    /// ~50k instructions a URL; a replay asks once per distinct request).
     private typealias Parts = (scheme: Substring, authority: Substring, path: Substring, query: Substring?)
 
     private static func parts(_ string: String) -> Parts? {
-        guard let schemeEnd = string.range(of: "://") else { return nil }
-        let scheme = string[..<schemeEnd.lowerBound]
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else { return nil }
-        var rest = string[schemeEnd.upperBound...]
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        var path = rest[authorityEnd...]
-        var query: Substring?
-        if let question = path.firstIndex(of: "?") {
-            query = path[path.index(after: question)...]
-            path = path[..<question]
-        }
-        return (scheme, authority, path, query)
-    }
-
-    /// `parts(_:)` of an ASCII `string` (a `Character` is a byte there), found on its bytes.
-    private static func asciiParts(_ string: String) -> Parts? {
         let offsets: (schemeEnd: Int, authorityStart: Int, authorityEnd: Int, pathEnd: Int, end: Int)? = string.withUTF8Bytes { bytes in
             let colon = UInt8(ascii: ":"), slash = UInt8(ascii: "/"), question = UInt8(ascii: "?")
             var schemeEnd = 0

@@ -1,8 +1,8 @@
 import TaplineExport
 import XCTest
 
-/// `RequestURL(string:)`: an ASCII URL is taken apart on its bytes, any other on its
-/// `Character`s; both must give the same parts.
+/// `RequestURL(string:)`: a URL taken apart on its UTF-8 bytes, with other than ASCII
+/// in its host, path and query kept whole.
 final class RequestURLTests: XCTestCase {
     private func parts(_ text: String) -> [String?]? {
         RequestURL(string: text).map { [$0.scheme, $0.host, $0.port.map(String.init), $0.path, $0.rawQuery] }
@@ -25,9 +25,10 @@ final class RequestURLTests: XCTestCase {
         }
     }
 
-    /// A URL with other than ASCII goes the `Character` way, to the same parts.
-    func testNonASCIIURLsGiveTheSameParts() {
+    /// Multi-byte characters are never split, and a delimiter after them is found.
+    func testNonASCIIURLsAreTakenApartOnCharacterBoundaries() {
         XCTAssertEqual(parts("http://exämple.com:8080/ü/é?q=ö#x"), ["http", "exämple.com", "8080", "/ü/é", "q=ö"])
-        XCTAssertEqual(parts("htté://host"), ["htté", "host", nil, "/", nil]) // a letter, as `Character.isLetter` says
+        XCTAssertEqual(parts("http://用户@例子.测试/路径/😀?键=值"), ["http", "例子.测试", nil, "/路径/😀", "键=值"])
+        XCTAssertNil(RequestURL(string: "htté://host"), "a scheme is ASCII letters, digits, +, - and . (RFC 3986)")
     }
 }
