@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the integration tests and the benchmark need (make test-deps):
 #   Debian: curl nghttp2-client nghttp2-server nghttp2-proxy nginx-light wrk openssl procps chromium
-#           e2fsprogs mount util-linux protobuf-compiler nodejs socat
+#           e2fsprogs mount util-linux protobuf-compiler libprotobuf-dev nodejs socat
 #           (chromium: the browser client of test_websocket_h2_export.py; e2fsprogs,
 #           mount, util-linux: the ext4 image test_capture_backpressure.py freezes;
 #           protobuf-compiler: protoc, the oracle of test_protobuf_raw.py and
-#           test_proto_schema.py; nodejs: the Node client of test_run_command.py;
-#           socat: the TCP relay bench/grpc_unary.py measures as every proxy's ceiling)
+#           test_proto_schema.py; libprotobuf-dev: the well-known types' .proto files
+#           (google/protobuf/*.proto) protoc compiles proto/'s example service against;
+#           nodejs: the Node client of test_run_command.py; socat: the TCP relay
+#           bench/grpc_unary.py measures as every proxy's ceiling)
 #           (+ python3 / python3-venv when no usable python3 is there)
 #   PyPI:   Tests/integration/requirements.txt, into the project venv ./.venv
 #
@@ -32,7 +34,7 @@ is_installed() {
 }
 
 # --- Debian packages -----------------------------------------------------------
-packages=(curl nghttp2-client nghttp2-server nghttp2-proxy wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler nodejs iproute2 nftables socat)
+packages=(curl nghttp2-client nghttp2-server nghttp2-proxy wrk openssl procps chromium e2fsprogs mount util-linux protobuf-compiler libprotobuf-dev nodejs iproute2 nftables socat)
 nginx_was_installed=1
 if command -v dpkg-query >/dev/null 2>&1 && ! is_installed nginx-light; then
     nginx_was_installed=0
