@@ -13,7 +13,8 @@ def finished_flows(proxy, count: int, timeout: float = 10.0) -> list[dict]:
     def ended():
         p = run_tapline("show", str(proxy.session_dir()), "--json", home=proxy.home)
         assert p.returncode == 0, describe(p)
-        done = [f["id"] for f in json.loads(text(p)) if f["state"] != "in-progress"]
+        # `state` is "open" until the flow's flowEnded line is in the capture (docs/capture-format.md).
+        done = [f["id"] for f in json.loads(text(p)) if f["state"] != "open"]
         return done if len(done) >= count else None
     ids = wait_until(ended, timeout, message=f"{count} finished flows in the capture")
     details = []
