@@ -3,10 +3,10 @@
 /// being held. Built by `CapturedSession.stream`, which hands each flow over once and
 /// keeps only this.
 ///
-/// Memory: ~3 bytes a line and ~12 bytes a flow (`CapturedFlowLineTable`: varints in 64
-/// KiB blocks, grown without copying; a flow of a GET and its answer has ~6-8 lines, ~36
-/// bytes), plus, once flows are read again, the read-ahead windows (`CaptureReadAhead`),
-/// one flow's span and its line ranges (16 bytes a line). Reading a flow parses only its own lines; a flow whose lines lie
+/// Memory: ~3 bytes a line and ~13 bytes a flow (`CapturedFlowLineTable`: varints in 64
+/// KiB blocks, grown without copying; a flow of a GET and its answer has ~6-8 lines, ~37
+/// bytes), plus, once flows are read again, the read-ahead windows (`CaptureReadAhead`)
+/// and one flow's span. Reading a flow parses only its own lines; a flow whose lines lie
 /// within `spanLimit` bytes of each other (as they do unless it lasted long among many
 /// others) is read at once (from a read-ahead window when it is small), else line by line.
 ///
@@ -26,8 +26,6 @@ public final class CapturedFlowIndex {
     public let directory: String
     /// Per position, the byte ranges of its lines.
     private var lineTable: CapturedFlowLineTable
-    /// The lines of the flow being read (kept for its room, reused flow after flow).
-    private var flowLines: [(offset: UInt64, length: Int)] = []
     private var file: CaptureFile?
     /// events.jsonl's bytes read ahead: flows read again in about the order of their
     /// recorded connections (as a replay sends them) take one `pread` for several.
@@ -62,24 +60,26 @@ public final class CapturedFlowIndex {
     /// - Throws: `cannotRead` when events.jsonl cannot be read or no longer holds the
     ///   lines it held (the session was changed since it was streamed).
     public func flow(at position: Int) throws(CaptureError) -> CapturedFlow {
-        lineTable.lines(at: position, into: &flowLines)
-        guard let first = flowLines.first, let last = flowLines.last else {
+        var lines = lineTable.lines(at: position)
+        guard let lineSpan = lines.span else {
             throw .cannotRead(path: directory + "/events.jsonl", reason: "has no lines for this flow")
         }
-        let spanEnd = last.offset + UInt64(last.length)
-        let spanned = spanEnd - first.offset <= UInt64(Self.spanLimit)
-        let span = spanned ? try read(from: first.offset, count: Int(spanEnd - first.offset)) : []
+        let first = lineSpan.lowerBound
+        let spanned = lineSpan.count <= Self.spanLimit
+        let span = spanned ? try read(from: first, count: lineSpan.count) : []
         assembler.reset()
-        for (number, line) in flowLines.enumerated() {
+        var number = 0
+        while let line = lines.next() {
+            number += 1
             let bytes: ArraySlice<UInt8>
             if spanned {
-                let from = span.startIndex + Int(line.offset - first.offset)
+                let from = span.startIndex + Int(line.offset - first)
                 bytes = span[from..<(from + line.length)]
             } else {
                 bytes = try read(from: line.offset, count: line.length)
             }
             // Numbered within the flow: the warnings of a flow read again are not shown.
-            assembler.apply(line: bytes, number: number + 1)
+            assembler.apply(line: bytes, number: number)
         }
         guard let id = assembler.lastLineFlow, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",

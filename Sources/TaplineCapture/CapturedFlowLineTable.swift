@@ -1,25 +1,29 @@
 /// The byte ranges of each flow's events.jsonl lines, as `CapturedFlowIndex` keeps them:
 /// compact, grown block by block, and shared between readers.
 ///
-/// Encoding: per flow, where its records start (a `UInt64` position in the record
-/// bytes); its records are unsigned LEB128 varints (7 bits a byte, low group first): the
-/// offset of its first line and that line's length, then for each further line the gap
-/// from the end of the flow's previous line to its start (1 when the lines follow each
-/// other, the newline between them, as a flow's lines mostly do; any `UInt64`) and its
-/// length. A flow's records end where the next flow's start (the last one's at the end
-/// of the record bytes), so its line count is not stored. Why this: a flow's lines are
-/// read together and in order, so gaps from one line to the next are small numbers
-/// without a per-line absolute offset, and the only random access, a flow's first
-/// record, is one array lookup.
+/// Encoding: per flow, its records' place (a block and an offset in it, packed in a
+/// `UInt64`); its records are unsigned LEB128 varints (7 bits a byte, low group first):
+/// its line count, the offset of its first line, its span (from there to the end of its
+/// last line: what a reader reads at once), then each line's length but the last's (the
+/// span gives it) and, for each further line, the gap from the end of the flow's previous
+/// line to its start (1 when the lines follow each other, the newline between them, as a
+/// flow's lines mostly do; any `UInt64`). Why this: a flow's lines are read together and
+/// in order, so gaps from one line to the next are small numbers without a per-line
+/// absolute offset, the only random access, a flow's first record, is one array lookup,
+/// and its span is known before its lines are decoded, in one pass. A flow's
+/// records are never split between blocks (a flow that does not fit in the rest of the
+/// last block starts the next one; one larger than a block gets a block of its own size),
+/// so a flow is decoded from one buffer (`CapturedFlowLines`).
 ///
 /// Memory: a line of under 16 KiB following the flow's previous one is 3 bytes (gap 1
-/// byte, length 2; 2 bytes under 128); a flow adds 8 bytes (its start) and its first
-/// offset (4 bytes in a file under 256 MiB, 5 under 32 GiB). So a flow of 8 lines is ~36
-/// bytes. Record bytes are in blocks of `1 << blockShift` bytes (64 KiB), flow starts in
-/// chunks of `1 << chunkShift` (8,192: 64 KiB); every block and chunk but the last is
-/// full, and each is allocated once at its full size: growing never copies what is held
-/// (only the short arrays of blocks grow by doubling, one reference per 64 KiB), and
-/// `trimLastBlocks` copies at most one block and one chunk.
+/// byte, length 2; 2 bytes under 128); a flow adds 8 bytes (its place), its line count (1
+/// byte under 128 lines) and its first offset (4 bytes in a file under 256 MiB, 5 under 32
+/// GiB), less its first line's gap (it has none). So a flow of 8 lines is ~36 bytes. Record bytes are in blocks of `blockSize`
+/// bytes (64 KiB; at most the records of one flow left unused at each block's end), flow
+/// places in chunks of `1 << chunkShift` (8,192: 64 KiB); each block and chunk is
+/// allocated once at its full size: growing never copies what is held (only the short
+/// arrays of blocks grow by doubling, one reference per 64 KiB), and `trimLastBlocks`
+/// copies at most the last block and chunk.
 ///
 /// Invariant: a table is written (`append`, `trimLastBlocks`) only while its session is
 /// streamed; once `CapturedFlowIndex.finishAdding` ran, its blocks are never written
@@ -33,107 +37,111 @@ struct CapturedFlowLineTable: Sendable {
     typealias Line = (offset: UInt64, length: UInt32)
 
     /// Record bytes a block holds: 64 KiB.
-    static let defaultBlockShift = 16
-    /// Flow starts a chunk holds: 8,192 (64 KiB).
+    static let defaultBlockSize = 64 << 10
+    /// Flow places a chunk holds: 8,192 (64 KiB).
     static let defaultChunkShift = 13
 
-    private let blockShift: Int
+    private let blockSize: Int
     private let chunkShift: Int
-    /// The record bytes, `1 << blockShift` a block (the last may hold fewer).
+    /// The record bytes: each block allocated at its full size (`blockSize`, or one
+    /// flow's records when they are more), written up to `lastBlockUsed` in the last one.
     private var blocks: [[UInt8]] = []
-    /// Per flow, where its records start in the record bytes, `1 << chunkShift` a chunk
-    /// (the last may hold fewer).
-    private var flowStarts: [[UInt64]] = []
-    /// Record bytes written (where the next flow's records start).
-    private(set) var byteCount: UInt64 = 0
+    /// Bytes of the last block written.
+    private var lastBlockUsed = 0
+    /// Per flow, where its records are: its block's index << 32 | its offset in the block;
+    /// `1 << chunkShift` a chunk (the last may hold fewer).
+    private var flowPlaces: [[UInt64]] = []
+    /// Record bytes written.
+    private(set) var byteCount = 0
     /// Flows appended.
     private(set) var count = 0
 
     /// An empty table; tests make the blocks and chunks small, to cross them often.
-    init(blockShift: Int = Self.defaultBlockShift, chunkShift: Int = Self.defaultChunkShift) {
-        precondition((0..<32).contains(blockShift) && (0..<32).contains(chunkShift), "block sizes are powers of two below 2^32")
-        self.blockShift = blockShift
+    init(blockSize: Int = Self.defaultBlockSize, chunkShift: Int = Self.defaultChunkShift) {
+        precondition(blockSize > 0 && blockSize <= UInt32.max && (0..<32).contains(chunkShift),
+                     "a block holds 1 byte to 4 GiB, a chunk up to 2^31 flows")
+        self.blockSize = blockSize
         self.chunkShift = chunkShift
     }
 
     /// Appends a flow made of `lines` (in file order: each starts at or after the end of
     /// the one before); returns its position.
+    ///
+    /// - Precondition: its records are under 4 GiB (a billion lines).
     mutating func append(lines: [Line]) -> Int {
+        var size = 0
+        Self.forEachRecord(of: lines) { size += Self.varintSize($0) }
+        precondition(size <= UInt32.max, "a flow's line records are under 4 GiB")
+        if blocks.isEmpty || lastBlockUsed + size > blocks[blocks.count - 1].count {
+            blocks.append([UInt8](repeating: 0, count: max(blockSize, size)))
+            lastBlockUsed = 0
+        }
         if count & ((1 << chunkShift) - 1) == 0 {
-            flowStarts.append([])
-            flowStarts[flowStarts.count - 1].reserveCapacity(1 << chunkShift)
+            flowPlaces.append([])
+            flowPlaces[flowPlaces.count - 1].reserveCapacity(1 << chunkShift)
         }
-        flowStarts[flowStarts.count - 1].append(byteCount)
+        flowPlaces[flowPlaces.count - 1].append(UInt64(blocks.count - 1) << 32 | UInt64(lastBlockUsed))
         count += 1
-        guard let first = lines.first else { return count - 1 }
-        appendVarint(first.offset)
-        appendVarint(UInt64(first.length))
-        var previousEnd = first.offset + UInt64(first.length)
-        for line in lines.dropFirst() {
-            precondition(line.offset >= previousEnd, "a flow's lines are added in file order")
-            appendVarint(line.offset - previousEnd)
-            appendVarint(UInt64(line.length))
-            previousEnd = line.offset + UInt64(line.length)
+        let start = lastBlockUsed
+        lastBlockUsed = blocks[blocks.count - 1].withUnsafeMutableBufferPointer { block in
+            var cursor = start
+            Self.forEachRecord(of: lines) { Self.write($0, to: block, at: &cursor) }
+            return cursor
         }
+        byteCount += size
         return count - 1
     }
 
-    /// The last block and chunk let go of their unused room (each was allocated at its
-    /// full size); the others are full. Call once every flow was appended.
-    mutating func trimLastBlocks() {
-        if let last = blocks.indices.last { blocks[last] = blocks[last].withUnsafeBufferPointer { Array($0) } }
-        if let last = flowStarts.indices.last { flowStarts[last] = flowStarts[last].withUnsafeBufferPointer { Array($0) } }
-    }
-
-    /// The lines of the flow at `position` (in file order) in `lines`, which is emptied
-    /// first (its room is kept, for the next flow).
-    func lines(at position: Int, into lines: inout [(offset: UInt64, length: Int)]) {
-        lines.removeAll(keepingCapacity: true)
-        var cursor = start(of: position)
-        let end = position + 1 < count ? start(of: position + 1) : byteCount
-        guard cursor < end else { return }
-        var offset = varint(at: &cursor)
-        var length = varint(at: &cursor)
-        lines.append((offset, Int(length)))
-        while cursor < end {
-            offset += length + varint(at: &cursor)
-            length = varint(at: &cursor)
-            lines.append((offset, Int(length)))
+    /// The values of a flow's records, in order (written as varints): its line count; for
+    /// a flow with lines, its first line's offset and its span (from there to the end of
+    /// its last line); each line's length but the last's (the span's end gives it), and
+    /// each further line's gap from the end of the one before.
+    private static func forEachRecord(of lines: [Line], _ body: (UInt64) -> Void) {
+        body(UInt64(lines.count))
+        guard let first = lines.first, let last = lines.last else { return }
+        body(first.offset)
+        precondition(last.offset >= first.offset, "a flow's lines are added in file order")
+        body(last.offset + UInt64(last.length) - first.offset)
+        var previousEnd = first.offset
+        for (number, line) in lines.enumerated() {
+            if number > 0 {
+                precondition(line.offset >= previousEnd, "a flow's lines are added in file order")
+                body(line.offset - previousEnd)
+            }
+            if number < lines.count - 1 { body(UInt64(line.length)) }
+            previousEnd = line.offset + UInt64(line.length)
         }
     }
 
-    private func start(of position: Int) -> UInt64 {
-        flowStarts[position >> chunkShift][position & ((1 << chunkShift) - 1)]
+    /// The last block and chunk let go of their unused room (each was allocated at its
+    /// full size). Call once every flow was appended.
+    mutating func trimLastBlocks() {
+        if let last = blocks.indices.last, lastBlockUsed < blocks[last].count {
+            blocks[last] = Array(blocks[last][..<lastBlockUsed])
+        }
+        if let last = flowPlaces.indices.last { flowPlaces[last] = flowPlaces[last].withUnsafeBufferPointer { Array($0) } }
     }
 
-    private mutating func appendVarint(_ value: UInt64) {
+    /// The lines of the flow at `position`, in file order.
+    func lines(at position: Int) -> CapturedFlowLines {
+        let place = flowPlaces[position >> chunkShift][position & ((1 << chunkShift) - 1)]
+        return CapturedFlowLines(block: blocks[Int(place >> 32)], cursor: Int(place & 0xFFFF_FFFF))
+    }
+
+    /// Bytes of `value` as a varint.
+    private static func varintSize(_ value: UInt64) -> Int {
+        (max(1, UInt64.bitWidth - value.leadingZeroBitCount) + 6) / 7
+    }
+
+    /// Writes `value` as a varint at `cursor`, which moves past it.
+    private static func write(_ value: UInt64, to block: UnsafeMutableBufferPointer<UInt8>, at cursor: inout Int) {
         var value = value
         while value >= 0x80 {
-            appendByte(UInt8(truncatingIfNeeded: value) | 0x80)
+            block[cursor] = UInt8(truncatingIfNeeded: value) | 0x80
+            cursor += 1
             value >>= 7
         }
-        appendByte(UInt8(value))
-    }
-
-    private mutating func appendByte(_ byte: UInt8) {
-        if byteCount & ((1 << blockShift) - 1) == 0 {
-            blocks.append([])
-            blocks[blocks.count - 1].reserveCapacity(1 << blockShift)
-        }
-        blocks[blocks.count - 1].append(byte)
-        byteCount += 1
-    }
-
-    /// The varint at `cursor` (a position in the record bytes), which moves past it.
-    private func varint(at cursor: inout UInt64) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let byte = blocks[Int(cursor >> UInt64(blockShift))][Int(cursor & ((1 << UInt64(blockShift)) - 1))]
-            cursor += 1
-            value |= UInt64(byte & 0x7F) << shift
-            if byte < 0x80 { return value }
-            shift += 7
-        }
+        block[cursor] = UInt8(value)
+        cursor += 1
     }
 }

@@ -7,10 +7,14 @@ import XCTest
 final class CapturedFlowLineTableTests: XCTestCase {
     private typealias Line = CapturedFlowLineTable.Line
 
-    private func lines(of table: CapturedFlowLineTable, at position: Int) -> [Line] {
-        var ranges: [(offset: UInt64, length: Int)] = []
-        table.lines(at: position, into: &ranges)
-        return ranges.map { ($0.offset, UInt32($0.length)) }
+    /// The lines of flow `position`, after checking that the span it gives is theirs.
+    private func lines(of table: CapturedFlowLineTable, at position: Int,
+                       file: StaticString = #filePath, line: UInt = #line) -> [Line] {
+        let flow = table.lines(at: position)
+        let lines: [Line] = flow.map { ($0.offset, UInt32($0.length)) }
+        let span = lines.first.map { first in first.offset..<(lines[lines.count - 1].offset + UInt64(lines[lines.count - 1].length)) }
+        XCTAssertEqual(flow.span, span, "flow \(position)'s span", file: file, line: line)
+        return lines
     }
 
     private func assertLines(_ actual: [Line], _ expected: [Line], _ message: String,
@@ -27,34 +31,38 @@ final class CapturedFlowLineTableTests: XCTestCase {
             [(5, 5)],
             [((1 << 35) + 1, 127), ((1 << 35) + 128, 128), ((1 << 35) + 256 + 127, 16_384)],  // varint byte edges
         ]
-        for shift in [0, 2, 16] {
-            var table = CapturedFlowLineTable(blockShift: shift, chunkShift: shift == 16 ? 13 : 1)
+        for blockSize in [1, 5, 16, 64 << 10] {
+            var table = CapturedFlowLineTable(blockSize: blockSize, chunkShift: blockSize > 16 ? 13 : 1)
             for (position, flow) in flows.enumerated() { XCTAssertEqual(table.append(lines: flow), position) }
             table.trimLastBlocks()
             XCTAssertEqual(table.count, flows.count)
             for (position, flow) in flows.enumerated() {
-                assertLines(lines(of: table, at: position), flow, "flow \(position), blocks of 2^\(shift) bytes")
+                assertLines(lines(of: table, at: position), flow, "flow \(position), blocks of \(blockSize) bytes")
             }
         }
     }
 
     func testAFlowWithoutLinesHasNoneAndItsNeighboursKeepTheirs() {
-        var table = CapturedFlowLineTable(blockShift: 1, chunkShift: 1)
+        var table = CapturedFlowLineTable(blockSize: 2, chunkShift: 1)
         _ = table.append(lines: [(10, 3)])
         _ = table.append(lines: [])
         _ = table.append(lines: [(20, 4), (25, 1)])
         _ = table.append(lines: [])
+        _ = table.append(lines: [(30, 0)])
         assertLines(lines(of: table, at: 0), [(10, 3)], "flow 0")
         assertLines(lines(of: table, at: 1), [], "flow 1")
+        XCTAssertNil(table.lines(at: 1).span)
         assertLines(lines(of: table, at: 2), [(20, 4), (25, 1)], "flow 2")
         assertLines(lines(of: table, at: 3), [], "flow 3")
+        assertLines(lines(of: table, at: 4), [(30, 0)], "flow 4: one empty line is a line")
+        XCTAssertEqual(table.lines(at: 4).span, 30..<30)
     }
 
     /// 200,000 interleaved flows (each one's lines spread among its neighbours', as
-    /// flows recorded at once are) in blocks of 16 bytes and chunks of 4 flows: every
-    /// block boundary falls somewhere in a varint or between flows.
+    /// flows recorded at once are) in blocks of 40 bytes (one or a few flows each; a flow of
+    /// more gets a block of its own) and chunks of 4 flows.
     func testManyInterleavedFlowsAcrossBlockBoundariesComeBack() {
-        var table = CapturedFlowLineTable(blockShift: 4, chunkShift: 2)
+        var table = CapturedFlowLineTable(blockSize: 40, chunkShift: 2)
         var expected: [[Line]] = []
         var random: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: UInt64) -> UInt64 {
@@ -76,17 +84,19 @@ final class CapturedFlowLineTableTests: XCTestCase {
         }
         table.trimLastBlocks()
         XCTAssertEqual(table.count, expected.count)
-        var ranges: [(offset: UInt64, length: Int)] = []
         for (position, flow) in expected.enumerated() {
-            table.lines(at: position, into: &ranges)
-            guard ranges.map(\.offset) == flow.map(\.offset), ranges.map(\.length) == flow.map({ Int($0.length) }) else {
+            let lines = table.lines(at: position)
+            let ranges = Array(lines)
+            let last = flow[flow.count - 1]
+            guard ranges.map(\.offset) == flow.map(\.offset), ranges.map(\.length) == flow.map({ Int($0.length) }),
+                  lines.span == flow[0].offset..<(last.offset + UInt64(last.length)) else {
                 return XCTFail("flow \(position): \(ranges) instead of \(flow)")
             }
         }
     }
 
     func testACopyReadsTheSameFlowsAndKeepsThemWhileTheOriginalGrows() {
-        var table = CapturedFlowLineTable(blockShift: 3, chunkShift: 1)
+        var table = CapturedFlowLineTable(blockSize: 8, chunkShift: 1)
         let first: [Line] = [(100, 50), (151, 60), (212, 70)]
         let second: [Line] = [(1_000, 5)]
         _ = table.append(lines: first)
@@ -103,8 +113,8 @@ final class CapturedFlowLineTableTests: XCTestCase {
     }
 
     /// The point of the encoding: 1,000 flows of 8 lines of 100-1,000 bytes, one after
-    /// another, in a file of ~40 MB, take ~3 record bytes a line and ~4 a flow (its
-    /// start, 8 bytes more, is in a chunk; as arrays of offsets and lengths a line took 12).
+    /// another, in a file of ~40 MB, take ~3 record bytes a line and ~5 a flow (its
+    /// place, 8 bytes more, is in a chunk; as arrays of offsets and lengths a line took 12).
     func testATypicalLineTakesThreeBytes() {
         var table = CapturedFlowLineTable()
         var offset: UInt64 = 1 << 25
@@ -117,6 +127,6 @@ final class CapturedFlowLineTableTests: XCTestCase {
             }
             _ = table.append(lines: lines)
         }
-        XCTAssertLessThanOrEqual(table.byteCount, 1_000 * (8 * 3 + 4), "record bytes")
+        XCTAssertLessThanOrEqual(table.byteCount, 1_000 * (1 + 4 + 8 * 3), "record bytes")
     }
 }

@@ -115,7 +115,7 @@ final class CapturedSessionStreamTests: XCTestCase {
 
     /// 2,000 flows recorded 50 at a time (each one's four lines 50 lines apart; every
     /// 97th with a 70 KB response head, so that its lines are read one by one, not as a
-    /// span) in an index whose line table has blocks of 8 bytes and chunks of 4 flows:
+    /// span) in an index whose line table has blocks of 64 bytes and chunks of 4 flows:
     /// the index and a reader made from it (`makeReader`, which shares the table) read
     /// every flow as `open` does, in turn and after the index closed.
     func testAnIndexOfSmallBlocksAndItsReaderReadManyInterleavedFlowsAsOpenDoes() throws {
@@ -151,7 +151,7 @@ final class CapturedSessionStreamTests: XCTestCase {
             offset += UInt64(line.utf8.count) + 1
         }
 
-        let index = CapturedFlowIndex(directory: directory, lineTable: CapturedFlowLineTable(blockShift: 3, chunkShift: 2))
+        let index = CapturedFlowIndex(directory: directory, lineTable: CapturedFlowLineTable(blockSize: 64, chunkShift: 2))
         for numbers in linesOfFlow {
             _ = index.add(lines: numbers.map { (offsets[$0], UInt32(lines[$0].utf8.count)) })
         }
