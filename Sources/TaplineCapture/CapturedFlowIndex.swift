@@ -4,8 +4,8 @@
 /// keeps only this.
 ///
 /// Memory: ~3 bytes a line and ~13 bytes a flow (`CapturedFlowLineTable`: varints in 64
-/// KiB blocks, grown without copying; a flow of a GET and its answer has ~6-8 lines, ~37
-/// bytes), plus, once flows are read again, the read-ahead windows (`CaptureReadAhead`)
+/// KiB blocks, grown without copying; a flow of a GET and its answer has ~6-8 lines,
+/// 30-37 bytes), plus, once flows are read again, the read-ahead windows (`CaptureReadAhead`)
 /// and one flow's span. Reading a flow parses only its own lines; a flow whose lines lie
 /// within `spanLimit` bytes of each other (as they do unless it lasted long among many
 /// others) is read at once (from a read-ahead window when it is small), else line by line.

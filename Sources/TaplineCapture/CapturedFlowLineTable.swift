@@ -18,7 +18,8 @@
 /// Memory: a line of under 16 KiB following the flow's previous one is 3 bytes (gap 1
 /// byte, length 2; 2 bytes under 128); a flow adds 8 bytes (its place), its line count (1
 /// byte under 128 lines) and its first offset (4 bytes in a file under 256 MiB, 5 under 32
-/// GiB), less its first line's gap (it has none). So a flow of 8 lines is ~36 bytes. Record bytes are in blocks of `blockSize`
+/// GiB), less its first line's gap (it has none). So a flow of 8 lines is ~36 bytes (less
+/// when its lines are under 128 bytes). Record bytes are in blocks of `blockSize`
 /// bytes (64 KiB; at most the records of one flow left unused at each block's end), flow
 /// places in chunks of `1 << chunkShift` (8,192: 64 KiB); each block and chunk is
 /// allocated once at its full size: growing never copies what is held (only the short
