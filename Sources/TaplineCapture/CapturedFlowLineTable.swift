@@ -124,6 +124,7 @@ struct CapturedFlowLineTable: Sendable {
     }
 
     /// The lines of the flow at `position`, in file order.
+    @inline(__always)
     func lines(at position: Int) -> CapturedFlowLines {
         let place = flowPlaces[position >> chunkShift][position & ((1 << chunkShift) - 1)]
         return CapturedFlowLines(block: blocks[Int(place >> 32)], cursor: Int(place & 0xFFFF_FFFF))

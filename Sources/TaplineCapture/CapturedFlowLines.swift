@@ -19,6 +19,7 @@ struct CapturedFlowLines: Sequence, IteratorProtocol {
     private var started = false
 
     /// The flow whose records (its line count first) start at `cursor` in `block`.
+    @inline(__always)
     init(block: [UInt8], cursor: Int) {
         var cursor = cursor
         remaining = Self.varint(in: block, at: &cursor)
