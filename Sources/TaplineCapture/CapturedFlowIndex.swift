@@ -3,9 +3,10 @@
 /// being held. Built by `CapturedSession.stream`, which hands each flow over once and
 /// keeps only this.
 ///
-/// Memory: 12 bytes a line (a flow of a GET and its answer has ~6 lines) and 4 bytes a
-/// flow, plus the read-ahead windows (`CaptureReadAhead`) once flows are read again, and
-/// one flow's span. Reading a flow parses only its own lines; a flow whose lines lie
+/// Memory: ~3 bytes a line and ~13 bytes a flow (`CapturedFlowLineTable`: varints in 64
+/// KiB blocks, grown without copying; a flow of a GET and its answer has ~6-8 lines,
+/// 30-37 bytes), plus, once flows are read again, the read-ahead windows (`CaptureReadAhead`)
+/// and one flow's span. Reading a flow parses only its own lines; a flow whose lines lie
 /// within `spanLimit` bytes of each other (as they do unless it lasted long among many
 /// others) is read at once (from a read-ahead window when it is small), else line by line.
 ///
@@ -15,17 +16,16 @@
 ///
 /// Thread ownership: built on the thread that streamed the session; then read by one
 /// thread at a time (it keeps events.jsonl open and its windows between reads); another
-/// thread reads through a reader of its own (`makeReader`).
+/// thread reads through a reader of its own (`makeReader`), which shares the line table
+/// (never written once `finishAdding` ran: `CapturedFlowLineTable`'s invariant).
 public final class CapturedFlowIndex {
     /// Most bytes from a flow's first line to the end of its last read in one `pread`.
     static let spanLimit = 64 << 10
 
     /// The session directory.
     public let directory: String
-    private var lineOffsets: [UInt64] = []
-    private var lineLengths: [UInt32] = []
-    /// Per position: the end of its lines in `lineOffsets` (its start is the previous one's end).
-    private var flowEnds: [UInt32] = []
+    /// Per position, the byte ranges of its lines.
+    private var lineTable: CapturedFlowLineTable
     private var file: CaptureFile?
     /// events.jsonl's bytes read ahead: flows read again in about the order of their
     /// recorded connections (as a replay sends them) take one `pread` for several.
@@ -34,30 +34,25 @@ public final class CapturedFlowIndex {
     /// its lines do alone, and kept so that its storage and line slots are made once per reader.
     private var assembler: CapturedSessionAssembler
 
-    init(directory: String) {
+    /// An empty index of the session in `directory`; tests give a line table of small blocks.
+    init(directory: String, lineTable: CapturedFlowLineTable = CapturedFlowLineTable()) {
         self.directory = directory
+        self.lineTable = lineTable
         assembler = CapturedSessionAssembler(directory: directory)
     }
 
     /// Flows indexed.
-    public var count: Int { flowEnds.count }
+    public var count: Int { lineTable.count }
 
     /// Adds a flow made of `lines` (offset and length each, in file order); returns its position.
-    func add(lines: [(offset: UInt64, length: UInt32)]) -> Int {
-        for line in lines {
-            lineOffsets.append(line.offset)
-            lineLengths.append(line.length)
-        }
-        flowEnds.append(UInt32(lineOffsets.count))
-        return flowEnds.count - 1
+    func add(lines: [CapturedFlowLineTable.Line]) -> Int {
+        lineTable.append(lines: lines)
     }
 
-    /// Every flow was added: the arrays let go of their spare capacity (up to half of
-    /// what they hold, from growing by doubling).
+    /// Every flow was added: the line table's last block lets go of its unused room, and
+    /// the table is not written again.
     func finishAdding() {
-        lineOffsets = lineOffsets.withUnsafeBufferPointer { Array($0) }
-        lineLengths = lineLengths.withUnsafeBufferPointer { Array($0) }
-        flowEnds = flowEnds.withUnsafeBufferPointer { Array($0) }
+        lineTable.trimLastBlocks()
     }
 
     /// The flow at `position`, read again from events.jsonl.
@@ -65,24 +60,26 @@ public final class CapturedFlowIndex {
     /// - Throws: `cannotRead` when events.jsonl cannot be read or no longer holds the
     ///   lines it held (the session was changed since it was streamed).
     public func flow(at position: Int) throws(CaptureError) -> CapturedFlow {
-        let start = position == 0 ? 0 : Int(flowEnds[position - 1])
-        let end = Int(flowEnds[position])
-        guard start < end else { throw .cannotRead(path: directory + "/events.jsonl", reason: "has no lines for this flow") }
-        let spanEnd = lineOffsets[end - 1] + UInt64(lineLengths[end - 1])
-        let spanned = spanEnd - lineOffsets[start] <= UInt64(Self.spanLimit)
-        let span = spanned ? try read(from: lineOffsets[start], count: Int(spanEnd - lineOffsets[start])) : []
+        var lines = lineTable.lines(at: position)
+        guard let lineSpan = lines.span else {
+            throw .cannotRead(path: directory + "/events.jsonl", reason: "has no lines for this flow")
+        }
+        let first = lineSpan.lowerBound
+        let spanned = lineSpan.count <= Self.spanLimit
+        let span = spanned ? try read(from: first, count: lineSpan.count) : []
         assembler.reset()
-        for line in start..<end {
-            let offset = lineOffsets[line]
-            let length = Int(lineLengths[line])
+        var number = 0
+        while let line = lines.next() {
+            number += 1
             let bytes: ArraySlice<UInt8>
             if spanned {
-                let from = span.startIndex + Int(offset - lineOffsets[start])
-                bytes = span[from..<(from + length)]
+                let from = span.startIndex + Int(line.offset - first)
+                bytes = span[from..<(from + line.length)]
             } else {
-                bytes = try read(from: offset, count: length)
+                bytes = try read(from: line.offset, count: line.length)
             }
-            assembler.apply(line: bytes, number: line + 1)
+            // Numbered within the flow: the warnings of a flow read again are not shown.
+            assembler.apply(line: bytes, number: number)
         }
         guard let id = assembler.lastLineFlow, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",
@@ -103,15 +100,11 @@ public final class CapturedFlowIndex {
         return bytes
     }
 
-    /// Another reader of the same flows, for another thread: the line ranges are shared
-    /// (arrays copied on write, and no index writes them once streamed), the events.jsonl
-    /// descriptor and the read-ahead windows are its own.
+    /// Another reader of the same flows, for another thread: the line table is shared, not
+    /// copied (its blocks, which no index writes once streamed); the events.jsonl
+    /// descriptor, the read-ahead windows and the assembler are its own.
     public func makeReader() -> CapturedFlowIndex {
-        let reader = CapturedFlowIndex(directory: directory)
-        reader.lineOffsets = lineOffsets
-        reader.lineLengths = lineLengths
-        reader.flowEnds = flowEnds
-        return reader
+        CapturedFlowIndex(directory: directory, lineTable: lineTable)
     }
 
     /// Closes events.jsonl and lets the windows go (also done when the index goes away).

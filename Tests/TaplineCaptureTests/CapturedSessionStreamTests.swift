@@ -113,6 +113,68 @@ final class CapturedSessionStreamTests: XCTestCase {
         XCTAssertEqual(opened.flow(11)?.response, nil)
     }
 
+    /// 2,000 flows recorded 50 at a time (each one's four lines 50 lines apart; every
+    /// 97th with a 70 KB response head, so that its lines are read one by one, not as a
+    /// span) in an index whose line table has blocks of 64 bytes and chunks of 4 flows:
+    /// the index and a reader made from it (`makeReader`, which shares the table) read
+    /// every flow as `open` does, in turn and after the index closed.
+    func testAnIndexOfSmallBlocksAndItsReaderReadManyInterleavedFlowsAsOpenDoes() throws {
+        let directory = try makeSession()
+        var lines = [#"{"t":1,"type":"connectionOpened","conn":7,"client":"127.0.0.1:1","listener":"127.0.0.1:2"}"#]
+        var linesOfFlow: [[Int]] = []  // line numbers (0-based) per flow, flow 1 first
+        let flowCount = 2_000
+        for batch in stride(from: 1, through: flowCount, by: 50) {
+            let flows = batch..<(batch + 50)
+            for flow in flows {
+                linesOfFlow.append([lines.count])
+                lines.append(#"{"t":2,"type":"flowStarted","flow":\#(flow),"conn":7,"kind":"http","scheme":"http","authority":"a\#(flow)"}"#)
+            }
+            for flow in flows {
+                linesOfFlow[flow - 1].append(lines.count)
+                lines.append(#"{"t":3,"type":"requestHead","flow":\#(flow),"method":"GET","target":"/\#(flow)","version":"HTTP/1.1","headers":[]}"#)
+            }
+            for flow in flows {
+                linesOfFlow[flow - 1].append(lines.count)
+                let headers = flow % 97 == 0 ? #"[["x-big",""# + String(repeating: "b", count: 70_000) + #""]]"# : "[]"
+                lines.append(#"{"t":4,"type":"responseHead","flow":\#(flow),"status":200,"reason":"OK","version":"HTTP/1.1","headers":\#(headers)}"#)
+            }
+            for flow in flows {
+                linesOfFlow[flow - 1].append(lines.count)
+                lines.append(#"{"t":5,"type":"flowEnded","flow":\#(flow),"bytesFromClient":0,"bytesFromServer":0}"#)
+            }
+        }
+        try CaptureTestSupport.writeLines(lines + [""], to: directory + "/events.jsonl")
+        var offsets: [UInt64] = []
+        var offset: UInt64 = 0
+        for line in lines {
+            offsets.append(offset)
+            offset += UInt64(line.utf8.count) + 1
+        }
+
+        let index = CapturedFlowIndex(directory: directory, lineTable: CapturedFlowLineTable(blockSize: 64, chunkShift: 2))
+        for numbers in linesOfFlow {
+            _ = index.add(lines: numbers.map { (offsets[$0], UInt32(lines[$0].utf8.count)) })
+        }
+        index.finishAdding()
+        let reader = index.makeReader()
+        let opened = try CapturedSession.open(directory: directory)
+        XCTAssertEqual(opened.warnings, [])
+        XCTAssertEqual(opened.flows.count, flowCount)
+        XCTAssertEqual(index.count, flowCount)
+        XCTAssertEqual(reader.count, flowCount)
+        for position in 0..<flowCount {
+            let expected = withoutConnectionFacts(try XCTUnwrap(opened.flow(UInt64(position + 1))))
+            XCTAssertEqual(try index.flow(at: position), expected, "flow \(position + 1)")
+            XCTAssertEqual(try reader.flow(at: flowCount - 1 - position).id, FlowID(UInt64(flowCount - position)))
+        }
+        XCTAssertGreaterThan(opened.flow(97)?.response?.headers.byteCount ?? 0, 70_000, "flow 97 is read line by line")
+        index.close()
+        for position in 0..<flowCount {
+            let expected = withoutConnectionFacts(try XCTUnwrap(opened.flow(UInt64(position + 1))))
+            XCTAssertEqual(try reader.flow(at: position), expected, "flow \(position + 1) through the reader")
+        }
+    }
+
     func testTheIndexSaysWhenEventsJSONLChangedUnderIt() throws {
         let directory = try makeSession()
         let (flows, _, index) = try streamed(directory)
