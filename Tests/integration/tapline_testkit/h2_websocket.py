@@ -237,11 +237,13 @@ class H2WebSocketOrigin(ThreadedTestServer):
             h2c.local_settings = h2.settings.Settings(client=False, initial_values={
                 h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
         h2c.initiate_connection()
-        conn.sendall(h2c.data_to_send())
         streams: dict = {}
         pending: dict = {}   # stream -> echoed bytes waiting for flow-control credit
         ending: set = set()  # streams the client ended (ended here once their echo is out)
         try:
+            # Inside the try: a client may leave right after the handshake (Chromium closes
+            # connections it opened ahead), and that is recorded like any other error.
+            conn.sendall(h2c.data_to_send())
             while True:
                 data = conn.recv(65536)
                 if not data:
