@@ -17,7 +17,8 @@ import TaplineWire
 /// Only varints are unpacked: packed fixed32/fixed64 stay as they are. Embedded messages
 /// (objects) are aligned member by member, repeated ones element by element. Pure; stateless.
 public enum RawProtobufAlignment {
-    /// `a` and `b`, each with its packed fields unpacked where the other side has them unpacked.
+    /// `a` and `b`, each with its packed fields unpacked where the other side has them
+    /// unpacked, and a single value made a one-element array where the other side has an array.
     public static func aligned(_ a: JSONValue, _ b: JSONValue) -> (JSONValue, JSONValue) {
         switch (a, b) {
         case (.object(let left), .object(let right)):

@@ -32,8 +32,8 @@ import TaplineWire
 /// bytes), one live client message, the outbox (below `outboxLimit` plus the frame
 /// that crossed it: one recorded message, however large), and the backlog (a position
 /// per recorded message, the close, and one pong: a ping flood is answered by the pong
-/// of its latest ping). A client that does
-/// not read does not make the mock read the rest of the recording.
+/// of its latest ping). A client that does not read does not make the mock read the rest
+/// of the recording.
 ///
 /// Thread ownership: confined to `loop`; owned by the relay it was handed to (its
 /// `upstream`); its timer callbacks hold it weakly, so it goes with the relay.
