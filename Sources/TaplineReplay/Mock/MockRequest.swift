@@ -19,11 +19,17 @@ public struct MockRequest: Sendable {
 
     /// - Parameters:
     ///   - target: origin-form (`/p?q`) or absolute-form (`http://h/p?q`).
-    ///   - body: the body as the client sent it; its `Content-Encoding` is undone (as
-    ///     `LoadedBody` undoes a recorded body's) when Tapline decodes it, else it is compared as sent.
+    ///   - body: the body as the client sent it, compared as `comparedBody` makes it.
     ///   - grpcDecoder: how a gRPC call's request messages are read (the `--proto` schema).
     public init(method: String, target: String, headers: HTTPHeaders, body: [UInt8],
                 grpcDecoder: GRPCCallDecoder = GRPCCallDecoder(schema: nil)) {
+        self.init(method: method, target: target, headers: headers,
+                  comparedBody: Self.comparedBody(body, target: target, headers: headers, grpcDecoder: grpcDecoder))
+    }
+
+    /// A request whose body is already in comparable form (a live body over the limit:
+    /// `MockLiveRequestBody`).
+    init(method: String, target: String, headers: HTTPHeaders, comparedBody: MockRequestBody) {
         let url: RequestURL?
         if target.hasPrefix("/") {
             let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -32,6 +38,14 @@ public struct MockRequest: Sendable {
         } else {
             url = RequestURL(string: target)
         }
+        self.init(method: method, url: url, fallbackPath: target, headers: headers, body: comparedBody)
+    }
+
+    /// A body as the client sent it in the form it is compared in: its `Content-Encoding`
+    /// undone (as `LoadedBody` undoes a recorded body's) when Tapline decodes it, else as
+    /// sent; then as `MockRequestBody` takes it.
+    static func comparedBody(_ body: [UInt8], target: String, headers: HTTPHeaders,
+                             grpcDecoder: GRPCCallDecoder) -> MockRequestBody {
         var compared = body
         let encoding = headers.values(name: "Content-Encoding").joined(separator: ",")
         if !body.isEmpty, !ContentDecoder.codings(encoding).isEmpty,
@@ -39,8 +53,7 @@ public struct MockRequest: Sendable {
                                                     maxOutputBytes: MockSessionLoader.requestBodyLimit) {
             compared = decoded
         }
-        self.init(method: method, url: url, fallbackPath: target, headers: headers,
-                  body: MockRequestBody(compared, target: target, headers: headers, grpcDecoder: grpcDecoder))
+        return MockRequestBody(compared, target: target, headers: headers, grpcDecoder: grpcDecoder)
     }
 
     init(method: String, url: RequestURL?, fallbackPath: String, headers: HTTPHeaders, body: MockRequestBody) {

@@ -17,8 +17,8 @@ import TaplineWire
 /// Events come from loop timers (the `--latency` wait, then one per body chunk), never
 /// inside the owner's call, as a socket's reads would bring them; a chunk is read only
 /// while no `LegPauseReason` holds the leg, so a slow client stops the reading.
-/// Memory: one request body (at most `MockSessionLoader.requestBodyLimit`; a larger one
-/// is answered 413) and one body chunk per leg.
+/// Memory: one request body (at most `MockSessionLoader.requestBodyLimit`; past that
+/// only its size and digest, `MockLiveRequestBody`) and one body chunk per leg.
 ///
 /// Thread ownership: confined to `loop`; owned by its handler while it carries a
 /// request, else by its `MockLegSource`.
@@ -42,8 +42,7 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
     private let responder: MockResponder
     private let fallbackLegs: (any UpstreamLegSource)?
     private var request: HTTPRequestHead?
-    private var requestBody: [UInt8] = []
-    private var requestBodyTooLarge = false
+    private var requestBody = MockLiveRequestBody()
     private var requestTrailers: HTTPHeaders?
     /// The request in flight has ended (a head with `endStream`, or `sendEnd`): later
     /// `sendBody`/`sendEnd` calls for it are ignored, as by `HTTP1ClientLeg`.
@@ -74,8 +73,7 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
         case .http1(let head): request = head
         case .http2(let fields): request = HTTP2HeadTranslator.http1Request(fields)
         }
-        requestBody = []
-        requestBodyTooLarge = false
+        requestBody = MockLiveRequestBody()
         requestTrailers = nil
         requestComplete = false
         webSocket = nil
@@ -85,13 +83,8 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
     }
 
     func sendBody(_ bytes: ArraySlice<UInt8>) {
-        guard !requestComplete, !requestBodyTooLarge else { return }
-        if requestBody.count + bytes.count > MockSessionLoader.requestBodyLimit {
-            requestBodyTooLarge = true
-            requestBody = []
-        } else {
-            requestBody += bytes
-        }
+        guard !requestComplete else { return }
+        requestBody.append(bytes)
     }
 
     func sendEnd(trailers: HTTPHeaders?) {
@@ -103,16 +96,19 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
     private func requestEnded() {
         guard let request, !requestComplete else { return }
         requestComplete = true
-        if requestBodyTooLarge {
-            let reason = "the request body is over \(MockSessionLoader.requestBodyLimit) bytes: the mock compares bodies whole and does not take it"
-            return schedule(.generated(status: 413, json: .object([JSONMember("error", .string(reason))])))
-        }
-        let live = MockRequest(method: request.method, target: request.target, headers: request.headers, body: requestBody,
-                               grpcDecoder: responder.options.grpcDecoder)
+        let body = requestBody.compared(target: request.target, headers: request.headers,
+                                        grpcDecoder: responder.options.grpcDecoder)
+        let live = MockRequest(method: request.method, target: request.target, headers: request.headers, comparedBody: body)
         switch responder.answer(live) {
         case .respond(let response): schedule(response)
         case .webSocket(let answer): accept(answer)
-        case .fallback(let fallbackTarget): forward(request, to: fallbackTarget)
+        case .fallback(let fallbackTarget):
+            guard requestBody.isHeld else {
+                let reason = "no recorded request matches, and the request body (\(requestBody.count) bytes) is over "
+                    + "\(MockSessionLoader.requestBodyLimit) bytes: the mock kept only its SHA-256 to match it, so it cannot forward it to --fallback"
+                return schedule(.generated(status: 413, json: .object([JSONMember("error", .string(reason))])))
+            }
+            forward(request, to: fallbackTarget)
         }
     }
 
@@ -249,13 +245,14 @@ final class RecordedResponseLeg: HTTPClientLeg, HTTPClientLegDelegate {
                 leg.delegate = self
                 var head = request
                 head.headers.replaceOrAdd(name: "Host", value: fallbackTarget.authority)
-                let hasBody = !self.requestBody.isEmpty || self.requestTrailers != nil
+                let body = self.requestBody.bytes
+                let hasBody = !body.isEmpty || self.requestTrailers != nil
                 leg.sendHead(.http1(head), endStream: !hasBody)
                 if hasBody {
-                    if !self.requestBody.isEmpty { leg.sendBody(self.requestBody[...]) }
+                    if !body.isEmpty { leg.sendBody(body[...]) }
                     leg.sendEnd(trailers: self.requestTrailers)
                 }
-                self.requestBody = []
+                self.requestBody = MockLiveRequestBody()
             case .failure(let failure):
                 self.responseStarted = false
                 self.fail(failure.error)
