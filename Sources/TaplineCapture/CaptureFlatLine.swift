@@ -269,7 +269,8 @@ struct CaptureFlatLine: CaptureLineFields {
 
     /// A cursor over the line's bytes; every method returns nil or false, without a
     /// reason, where the line leaves the plain shape (the general parser then says why).
-    private struct Reader {
+    /// (`CaptureFlowLinePrefix` reads a flow line's first members with it too.)
+    struct Reader {
         let base: UnsafePointer<UInt8>
         let count: Int
         var index = 0
@@ -294,7 +295,7 @@ struct CaptureFlatLine: CaptureLineFields {
         /// the caller's loop; the rest in `otherMember` (out of line: `object` reads
         /// members with this in turn).
         @inline(__always)
-        mutating func member(nested: Bool) -> Slot? {
+        fileprivate mutating func member(nested: Bool) -> Slot? {
             guard index < count else { return nil }
             let byte = base[index]
             if byte == UInt8(ascii: "\"") { return rawString() }
@@ -307,7 +308,7 @@ struct CaptureFlatLine: CaptureLineFields {
 
         /// `member` for a value that is neither a string nor an integer.
         @inline(never)
-        mutating func otherMember(nested: Bool) -> Slot? {
+        fileprivate mutating func otherMember(nested: Bool) -> Slot? {
             switch base[index] {
             case UInt8(ascii: "t"):
                 return literal("true") ? Slot(kind: .bool, number: 1) : nil
@@ -341,7 +342,7 @@ struct CaptureFlatLine: CaptureLineFields {
         /// ASCII and the escapes `\" \\ \/ \b \f \n \r \t` are taken. Scanned a word at a
         /// time (`JSONStringWord`) to the next quote, backslash or byte outside that range.
         @inline(__always)
-        mutating func rawString() -> Slot? {
+        fileprivate mutating func rawString() -> Slot? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             var escaped = false
