@@ -13,9 +13,10 @@
 /// Invariant: `flow(at:)` gives the flow `stream` handed over with that position, as
 /// its lines assemble alone (its connection's facts, `clientAddress` and `clientTLS`,
 /// are not read again), whole whatever `CapturedFlowDetail` it was streamed with. An index
-/// streamed with `.replayPlan` reads again the whole of each line that read took by its
-/// prefix alone, and fails when one is damaged after its prefix (the streaming read
-/// neither read nor warned about the rest of it).
+/// streamed with `.replayPlan` fails to read a flow one of whose lines of the types that
+/// read may take by their prefix alone (`upstreamConnected`, `flowEnded`, `responseHead`)
+/// starts as the encoder writes it and is damaged after that (the streaming read may
+/// have neither read nor warned about the rest of it).
 ///
 /// Thread ownership: built on the thread that streamed the session; then read by one
 /// thread at a time (it keeps events.jsonl open and its windows between reads); another
@@ -66,8 +67,8 @@ public final class CapturedFlowIndex {
     ///
     /// - Throws: `cannotRead` when events.jsonl cannot be read or no longer holds the
     ///   lines it held (the session was changed since it was streamed), or (an index
-    ///   streamed with `.replayPlan`) when a line that read took by its prefix alone is
-    ///   damaged after it, naming the line by its byte offset.
+    ///   streamed with `.replayPlan`) when a line that read may have taken by its prefix
+    ///   alone is damaged after it, naming the line by its byte offset.
     public func flow(at position: Int) throws(CaptureError) -> CapturedFlow {
         var lines = lineTable.lines(at: position)
         guard let lineSpan = lines.span else {
@@ -78,7 +79,6 @@ public final class CapturedFlowIndex {
         let span = spanned ? try read(from: first, count: lineSpan.count) : []
         assembler.reset()
         var number = 0
-        var damage: String?
         while let line = lines.next() {
             number += 1
             let bytes: ArraySlice<UInt8>
@@ -90,11 +90,13 @@ public final class CapturedFlowIndex {
             }
             // Numbered within the flow: the warnings of a flow read again are not shown.
             assembler.apply(line: bytes, number: number)
-            if damage == nil, let found = assembler.lastLineDamageAfterPrefix {
-                damage = "\(found): the line at byte \(line.offset)"
-            }
         }
-        if let damage { throw .cannotRead(path: directory + "/events.jsonl", reason: damage) }
+        if let damage = assembler.damageAfterPrefix {
+            var damaged = lineTable.lines(at: position)
+            for _ in 1..<damage.number { _ = damaged.next() }
+            let offset = damaged.next().map { String($0.offset) } ?? "?"
+            throw .cannotRead(path: directory + "/events.jsonl", reason: "\(damage.reason): the line at byte \(offset)")
+        }
         guard let id = assembler.lastLineFlow, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",
                               reason: "no longer holds the flow it held (changed since it was read)")

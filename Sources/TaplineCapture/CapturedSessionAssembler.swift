@@ -13,18 +13,19 @@ struct CapturedSessionAssembler {
     /// (`detail == .replayPlan`).
     private let takesLinesByPrefix: Bool
     /// For reading a flow again whole after a `.replayPlan` read (`CapturedFlowIndex`):
-    /// each line that read took by its prefix alone is read the full way, and when that
-    /// skips it as damaged, `lastLineDamageAfterPrefix` says so.
+    /// when a line that read takes by its prefix alone (`positionTakenByPrefix`) is
+    /// skipped as damaged, `damageAfterPrefix` says so. Looked at only for a
+    /// line skipped as damaged, so it costs a flow read again nothing otherwise; there a
+    /// plain request is told from the request head as read whole (`isPlain`).
     let checksLinesTakenByPrefix: Bool
     /// Flows in the order they started; `flowPositions` maps a flow id to its place.
     /// Kept in an array so that events change a flow in place (a dictionary's
     /// subscript moves the large value out and back) and growth is one memcpy.
     private var flows: [CapturedFlow] = []
     /// Per place in `flows`, whether its request head is plain as `.withoutPlainHeaders`
-    /// tells (`isPlainRequest`; false until a head is read, and always in a whole read
-    /// that checks no line taken by prefix): such a request's response heads are the
-    /// ones that detail leaves without fields and `.replayPlan` takes by prefix. Moved
-    /// wherever `flows` is.
+    /// tells (`isPlainRequest`; false until a head is read, and always in a whole read):
+    /// such a request's response heads are the ones that detail leaves without fields
+    /// and `.replayPlan` takes by prefix. Moved wherever `flows` is.
     private var requestIsPlain: [Bool] = []
     private var flowPositions: [UInt64: Int] = [:]
     /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
@@ -43,12 +44,13 @@ struct CapturedSessionAssembler {
     /// or a line skipped as damaged), and whether it was that flow's `flowEnded`.
     private(set) var lastLineFlow: UInt64?
     private(set) var lastLineEndedFlow = false
-    /// With `checksLinesTakenByPrefix`: when the last line was one a `.replayPlan` read
-    /// takes by its prefix alone and the full read skipped it as damaged, what is wrong
-    /// with it, in words (else nil).
-    private(set) var lastLineDamageAfterPrefix: String?
-    /// Why the last line was skipped as damaged (`skip`), if it was.
-    private var lastLineSkipReason: String?
+    /// With `checksLinesTakenByPrefix`: the first line since `reset` that a `.replayPlan`
+    /// read takes by its prefix alone and the full read skipped as damaged: its number
+    /// (as given to `apply`) and what is wrong with it, in words.
+    private(set) var damageAfterPrefix: (number: Int, reason: String)?
+    /// Lines skipped as damaged (`skip`), and why the last one was.
+    private var skippedLines = 0
+    private var lastSkipReason = ""
     /// Flows taken out (`takeFlow`): a later line of one (an imported HAR's `extension`
     /// after its `flowEnded`) is dropped without a warning.
     private var takenFlows = Set<UInt64>()
@@ -84,8 +86,7 @@ struct CapturedSessionAssembler {
         unknownTypeOrder.removeAll(keepingCapacity: true)
         lastLineFlow = nil
         lastLineEndedFlow = false
-        lastLineDamageAfterPrefix = nil
-        lastLineSkipReason = nil
+        damageAfterPrefix = nil
         takenFlows.removeAll(keepingCapacity: true)
     }
 
@@ -100,28 +101,33 @@ struct CapturedSessionAssembler {
     /// A damaged line: a warning naming the line, nothing applied.
     private mutating func skip(_ number: Int, _ reason: String) {
         warn("events.jsonl:\(number): \(reason); line skipped")
-        lastLineSkipReason = reason
+        skippedLines &+= 1
+        lastSkipReason = reason
     }
 
-    /// Applies line `number` of events.jsonl (its bytes without the terminator).
+    /// Applies line `number` of events.jsonl (its bytes without the terminator). Inlined:
+    /// each caller keeps only its own case (a read again of one flow checks, the planning
+    /// read takes by prefix, the others read whole), a call less per line.
+    @inline(__always)
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
-        if takesLinesByPrefix || checksLinesTakenByPrefix {
-            let prefix = line.withUnsafeBufferPointer { CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }
-            if let prefix, let at = positionTakenByPrefix(prefix) {
-                if takesLinesByPrefix { return apply(prefix, at: at) }
-                lastLineSkipReason = nil
-                lastLineDamageAfterPrefix = nil
-                applyWhole(line: line, number: number)
-                if let reason = lastLineSkipReason {
-                    lastLineDamageAfterPrefix = "its \(prefix.type.rawValue) line is damaged after its first members (\(reason))"
-                }
-                return
-            }
-            lastLineDamageAfterPrefix = nil
+        if takesLinesByPrefix,
+           let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
+           let at = positionTakenByPrefix(prefix) {
+            return apply(prefix, at: at)
         }
+        guard checksLinesTakenByPrefix else { return applyWhole(line: line, number: number) }
+        let skippedBefore = skippedLines
         applyWhole(line: line, number: number)
+        // Only a line skipped as damaged is looked at again (rare).
+        if skippedLines != skippedBefore, damageAfterPrefix == nil,
+           let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
+           let at = knownPosition(prefix.flow),
+           prefix.type == .upstreamConnected || prefix.type == .flowEnded
+            || (prefix.type == .responseHead && Self.isPlain(flows[at].request)) {
+            damageAfterPrefix = (number, "its \(prefix.type.rawValue) line is damaged after its first members (\(lastSkipReason))")
+        }
     }
 
     /// Where the flow of a line `.replayPlan` takes by its prefix alone is in `flows`:
@@ -152,6 +158,7 @@ struct CapturedSessionAssembler {
     }
 
     /// Applies a line read the full way: directly or, failing that, parsed.
+    @inline(__always)
     private mutating func applyWhole(line: ArraySlice<UInt8>, number: Int) {
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
@@ -234,8 +241,7 @@ struct CapturedSessionAssembler {
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
-                  // (A whole read looks only when it checks lines taken by prefix.)
-                  case let isPlain = (detail != .whole || checksLinesTakenByPrefix) && Self.isPlainRequest(method: method, json),
+                  case let isPlain = detail != .whole && Self.isPlainRequest(method: method, json),
                   let headers = headFields(json, keep: detail == .whole || !isPlain) else {
                 return skip(number, "requestHead without method, target or headers")
             }
@@ -391,6 +397,14 @@ struct CapturedSessionAssembler {
     private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
         if keep { return json.headers(.headers) }
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
+    }
+
+    /// Whether `request`, read whole, is plain as `isPlainRequest` tells of its line: the
+    /// same but for a field name written with an escape (`"`, `\\` or a control byte,
+    /// which no HTTP field name has), which the direct reader counts as maybe `Upgrade`.
+    private static func isPlain(_ request: HTTPRequestHead?) -> Bool {
+        guard let request else { return false }
+        return request.method != "CONNECT" && !request.headers.contains(name: "upgrade")
     }
 
     /// Whether a request head line (of `method`) is a plain HTTP request as
