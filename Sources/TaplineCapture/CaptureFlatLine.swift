@@ -117,12 +117,46 @@ struct CaptureFlatLine: CaptureLineFields {
         slots.startLine()
         let line = slots.line
         self.line = line
-        let keyNames = slots.keyNames
         var reader = Reader(base: base, count: bytes.count)
-        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        guard reader.take(UInt8(ascii: "{")), Self.readMembers(&reader, into: slots, line: line) else { return nil }
+    }
+
+    /// The same line as `init(_:into:)` reads (`bytes` and `slots` alike), given what
+    /// `prefix` read of its first members (`CaptureFlowLinePrefix`, from the same bytes):
+    /// their slots are written from it, and the line is read on after them. The prefix
+    /// reader takes only members this reader takes alike (a listed type without escapes,
+    /// integers as `Reader.integer` reads them), so the slots are the same either way (a
+    /// member of the same name further on overwrites its slot in both).
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, into slots: Slots, after prefix: CaptureFlowLinePrefix) {
+        guard let base = bytes.baseAddress, bytes.count < Int(Int32.max) else { return nil }
+        self.base = base
+        self.slots = slots
+        slots.startLine()
+        let line = slots.line
+        self.line = line
+        slots.pointer[Int(CaptureLineKey.t.rawValue)] = Slot(kind: .integer, line: line, number: prefix.time)
+        slots.pointer[Int(CaptureLineKey.type.rawValue)] = Slot(kind: .string, start: prefix.typeStart, end: prefix.typeEnd,
+                                                                line: line)
+        slots.pointer[Int(CaptureLineKey.flow.rawValue)] = Slot(kind: .integer, line: line, number: Int64(prefix.flow))
+        var reader = Reader(base: base, count: bytes.count)
+        reader.index = prefix.end
+        if reader.take(UInt8(ascii: "}")) {
+            guard reader.isAtEnd else { return nil }
+            return
+        }
+        guard reader.take(UInt8(ascii: ",")), Self.readMembers(&reader, into: slots, line: line) else { return nil }
+    }
+
+    /// Reads `"name":value` members separated by commas from `reader`'s place to the
+    /// line's closing brace, its last byte, into `slots` (each member the assembler reads
+    /// in its key's slot, marked `line`); false where the line leaves the plain shape.
+    @inline(__always)
+    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32) -> Bool {
+        let keyNames = slots.keyNames
+        let base = reader.base
         repeat {
             guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: false) else {
-                return nil
+                return false
             }
             // A name with escapes is none of the keys (they are letters and digits). The
             // table's position of a name is its key's `rawValue`, its slot.
@@ -132,7 +166,7 @@ struct CaptureFlatLine: CaptureLineFields {
                 slots.pointer[key] = value
             }
         } while reader.take(UInt8(ascii: ","))
-        guard reader.take(UInt8(ascii: "}")), reader.isAtEnd else { return nil }
+        return reader.take(UInt8(ascii: "}")) && reader.isAtEnd
     }
 
     // MARK: - CaptureLineFields

@@ -20,6 +20,11 @@ struct CaptureFlowLinePrefix {
     let time: Int64
     let type: CaptureEventType
     let flow: UInt64
+    /// Where the type's name is in the line (between its quotes), and where the prefix
+    /// ends (at the `,` or `}` after the flow id): for `CaptureFlatLine` to read on from.
+    let typeStart: Int32
+    let typeEnd: Int32
+    let end: Int
 
     /// The prefix of the line in `bytes` (no line terminator), or nil when the line does
     /// not start (or end) exactly as the encoder writes a flow line. `eventTypeNames` is
@@ -45,12 +50,17 @@ struct CaptureFlowLinePrefix {
         guard let type = eventTypeNames.index(of: base + nameStart, count: reader.index &- nameStart),
               reader.index &+ 9 <= count, base[reader.index] == UInt8(ascii: "\""),
               JSONStringWord.load(base + (reader.index &+ 1)) == Self.flowMemberStart else { return nil }
+        let nameEnd = reader.index
         reader.index &+= 9
-        guard let flow = reader.integer(),
-              reader.take(UInt8(ascii: ",")) || (reader.take(UInt8(ascii: "}")) && reader.isAtEnd) else { return nil }
+        guard let flow = reader.integer() else { return nil }
+        end = reader.index
+        guard reader.take(UInt8(ascii: ",")) || (reader.take(UInt8(ascii: "}")) && reader.isAtEnd) else { return nil }
         self.time = time
         self.type = CaptureEventType.cases[type]
         self.flow = UInt64(flow)
+        // (The line is shorter than `Int32.max`: `CaptureFlatLine` reads no longer one.)
+        typeStart = Int32(truncatingIfNeeded: nameStart)
+        typeEnd = Int32(truncatingIfNeeded: nameEnd)
     }
 
     /// `{"t":` as the low five bytes of a word (`JSONStringWord.load`: first byte lowest).

@@ -112,10 +112,13 @@ struct CapturedSessionAssembler {
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
-        if takesLinesByPrefix,
-           let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
-           let at = positionTakenByPrefix(prefix) {
-            return apply(prefix, at: at)
+        if takesLinesByPrefix {
+            guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }) else {
+                return applyWhole(line: line, number: number)
+            }
+            if let at = positionTakenByPrefix(prefix) { return apply(prefix, at: at) }
+            // Read the full way from after the prefix, which is not read twice.
+            return applyWhole(line: line, number: number, after: prefix)
         }
         guard checksLinesTakenByPrefix else { return applyWhole(line: line, number: number) }
         let skippedBefore = skippedLines
@@ -159,12 +162,15 @@ struct CapturedSessionAssembler {
 
     /// Applies a line read the full way: directly or, failing that, parsed.
     @inline(__always)
-    private mutating func applyWhole(line: ArraySlice<UInt8>, number: Int) {
+    /// `prefix`: what `CaptureFlowLinePrefix` read of the line, if it was read.
+    private mutating func applyWhole(line: ArraySlice<UInt8>, number: Int, after prefix: CaptureFlowLinePrefix? = nil) {
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
         // reader points into the line, so it is applied inside.
         let readDirectly = line.withUnsafeBufferPointer { bytes in
-            guard let flat = CaptureFlatLine(bytes, into: flatLineSlots) else { return false }
+            let read = if let prefix { CaptureFlatLine(bytes, into: flatLineSlots, after: prefix) }
+                       else { CaptureFlatLine(bytes, into: flatLineSlots) }
+            guard let flat = read else { return false }
             apply(flat, number: number)
             return true
         }

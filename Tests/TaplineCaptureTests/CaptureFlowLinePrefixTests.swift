@@ -150,4 +150,33 @@ final class CaptureFlowLinePrefixTests: XCTestCase {
         XCTAssertGreaterThan(taken, 50, "the docs' flow lines are in the encoder's shape")
         XCTAssertGreaterThan(damagedAfterThePrefix, 0, "some cuts end in a brace after the prefix")
     }
+
+    /// `CaptureFlatLine` read on from after the prefix (what `.replayPlan` does with a line
+    /// it does not take by its prefix) declines and answers exactly as it does reading the
+    /// whole line, on the repository's lines, members repeated after the prefix and every
+    /// cut (`CaptureLineReaderAgreement` compares both with the parser).
+    func testReadingOnAfterThePrefixIsReadingTheWholeLine() throws {
+        var readOn = 0
+        for line in try CaptureFlatLineTests.fixtureLines() {
+            let bytes = Array(line.utf8)
+            var variants = (1...bytes.count).map { Array(bytes[..<$0]) }
+            for (target, replacement) in [("}", #","t":5}"#), ("}", #","type":"body"}"#), ("}", #","flow":"x"}"#),
+                                          ("}", #","flow":9,"flow":3}"#), ("}", ", }"), ("}", "}}")] {
+                if let range = line.range(of: target, options: .backwards) {
+                    variants.append(Array(line.replacingCharacters(in: range, with: replacement).utf8))
+                }
+            }
+            for variant in variants {
+                if case .disagreed(let difference) = CaptureLineReaderAgreement.check(variant) {
+                    XCTFail("\(difference): \(String(decoding: variant, as: UTF8.self))")
+                }
+                let taken = variant.withUnsafeBufferPointer { bytes in
+                    CaptureFlowLinePrefix(bytes, eventTypeNames: CaptureEventType.names.lookup)
+                        .flatMap { CaptureFlatLine(bytes, into: CaptureFlatLine.Slots(), after: $0) } != nil
+                }
+                if taken { readOn += 1 }
+            }
+        }
+        XCTAssertGreaterThan(readOn, 100)
+    }
 }
