@@ -89,7 +89,7 @@ public final class CapturedFlowIndex {
                 bytes = try read(from: line.offset, count: line.length)
             }
             // Numbered within the flow: the warnings of a flow read again are not shown.
-            assembler.apply(line: bytes, number: number)
+            assembler.applyReadAgain(line: bytes, number: number)
         }
         if let damage = assembler.damageAfterPrefix {
             var damaged = lineTable.lines(at: position)

@@ -23,10 +23,12 @@ struct CapturedSessionAssembler {
     /// subscript moves the large value out and back) and growth is one memcpy.
     private var flows: [CapturedFlow] = []
     /// Per place in `flows`, whether its request head is plain as `.withoutPlainHeaders`
-    /// tells (`isPlainRequest`; false until a head is read, and always in a whole read):
-    /// such a request's response heads are the ones that detail leaves without fields
-    /// and `.replayPlan` takes by prefix. Moved wherever `flows` is.
+    /// tells (`isPlainRequest`; false until a head is read): such a request's response
+    /// heads are the ones that detail leaves without fields and `.replayPlan` takes by
+    /// prefix. Moved wherever `flows` is; kept only when `detail` is not `.whole`
+    /// (`tracksPlainRequests`; a whole read, as a flow read again, has no use for it).
     private var requestIsPlain: [Bool] = []
+    private let tracksPlainRequests: Bool
     private var flowPositions: [UInt64: Int] = [:]
     /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
     /// `flows`: a flow's lines mostly follow one another, so most lines find their flow
@@ -67,6 +69,7 @@ struct CapturedSessionAssembler {
         self.directory = directory
         self.detail = detail
         takesLinesByPrefix = detail == .replayPlan
+        tracksPlainRequests = detail != .whole
         self.checksLinesTakenByPrefix = checksLinesTakenByPrefix
     }
 
@@ -105,32 +108,43 @@ struct CapturedSessionAssembler {
         lastSkipReason = reason
     }
 
-    /// Applies line `number` of events.jsonl (its bytes without the terminator). Inlined:
-    /// each caller keeps only its own case (a read again of one flow checks, the planning
-    /// read takes by prefix, the others read whole), a call less per line.
-    @inline(__always)
+    /// Applies line `number` of events.jsonl (its bytes without the terminator).
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
-        if takesLinesByPrefix {
-            guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }) else {
-                return applyWhole(line: line, number: number)
-            }
-            if let at = positionTakenByPrefix(prefix) { return apply(prefix, at: at) }
-            // Read the full way from after the prefix, which is not read twice.
-            return applyWhole(line: line, number: number, after: prefix)
+        guard takesLinesByPrefix else { return applyWhole(line: line, number: number) }
+        guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }) else {
+            return applyWhole(line: line, number: number)
         }
-        guard checksLinesTakenByPrefix else { return applyWhole(line: line, number: number) }
+        if let at = positionTakenByPrefix(prefix) { return apply(prefix, at: at) }
+        // Read the full way from after the prefix, which is not read twice.
+        applyWhole(line: line, number: number, after: prefix)
+    }
+
+    /// `apply(line:number:)` for a flow read again (`CapturedFlowIndex.flow(at:)`, a whole
+    /// read): the line is read the full way, and with `checksLinesTakenByPrefix` one
+    /// skipped as damaged is looked at again (rare; `damageAfterPrefix`).
+    @inline(__always)
+    mutating func applyReadAgain(line: ArraySlice<UInt8>, number: Int) {
+        lastLineFlow = nil
+        lastLineEndedFlow = false
         let skippedBefore = skippedLines
         applyWhole(line: line, number: number)
-        // Only a line skipped as damaged is looked at again (rare).
-        if skippedLines != skippedBefore, damageAfterPrefix == nil,
-           let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
-           let at = knownPosition(prefix.flow),
-           prefix.type == .upstreamConnected || prefix.type == .flowEnded
-            || (prefix.type == .responseHead && Self.isPlain(flows[at].request)) {
-            damageAfterPrefix = (number, "its \(prefix.type.rawValue) line is damaged after its first members (\(lastSkipReason))")
+        if checksLinesTakenByPrefix, skippedLines != skippedBefore, damageAfterPrefix == nil {
+            noteDamageAfterPrefix(line: line, number: number)
         }
+    }
+
+    /// Sets `damageAfterPrefix` if line `number`, just skipped as damaged, is one a
+    /// `.replayPlan` read takes by its prefix alone (as `positionTakenByPrefix` tells; a
+    /// plain request told by `isPlain`).
+    @inline(never)
+    private mutating func noteDamageAfterPrefix(line: ArraySlice<UInt8>, number: Int) {
+        guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
+              let at = knownPosition(prefix.flow),
+              prefix.type == .upstreamConnected || prefix.type == .flowEnded
+                || (prefix.type == .responseHead && Self.isPlain(flows[at].request)) else { return }
+        damageAfterPrefix = (number, "its \(prefix.type.rawValue) line is damaged after its first members (\(lastSkipReason))")
     }
 
     /// Where the flow of a line `.replayPlan` takes by its prefix alone is in `flows`:
@@ -160,9 +174,9 @@ struct CapturedSessionAssembler {
         }
     }
 
-    /// Applies a line read the full way: directly or, failing that, parsed.
+    /// Applies a line read the full way: directly or, failing that, parsed. `prefix`:
+    /// what `CaptureFlowLinePrefix` read of the line, if it was read.
     @inline(__always)
-    /// `prefix`: what `CaptureFlowLinePrefix` read of the line, if it was read.
     private mutating func applyWhole(line: ArraySlice<UInt8>, number: Int, after prefix: CaptureFlowLinePrefix? = nil) {
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
@@ -236,13 +250,13 @@ struct CapturedSessionAssembler {
             // Moved in, not copied (a copy retains every field of the large value).
             if let at = flowPositions[id] {
                 flows[at] = consume flow  // a repeated flowStarted starts the flow over
-                requestIsPlain[at] = false
+                if tracksPlainRequests { requestIsPlain[at] = false }
                 lastPosition = (id, at)
             } else {
                 lastPosition = (id, flows.count)
                 flowPositions[id] = flows.count
                 flows.append(consume flow)
-                requestIsPlain.append(false)
+                if tracksPlainRequests { requestIsPlain.append(false) }
             }
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
@@ -251,7 +265,7 @@ struct CapturedSessionAssembler {
                   let headers = headFields(json, keep: detail == .whole || !isPlain) else {
                 return skip(number, "requestHead without method, target or headers")
             }
-            requestIsPlain[at] = isPlain
+            if tracksPlainRequests { requestIsPlain[at] = isPlain }
             flows[at].request = HTTPRequestHead(method: method, target: target,
                                                 version: Self.version(json.string(.version)), headers: headers)
             flows[at].requestTime = time
@@ -456,10 +470,10 @@ struct CapturedSessionAssembler {
         let last = flows.count - 1
         if at != last {
             flows.swapAt(at, last)
-            requestIsPlain.swapAt(at, last)
+            if tracksPlainRequests { requestIsPlain.swapAt(at, last) }
             flowPositions[flows[at].id.rawValue] = at
         }
-        requestIsPlain.removeLast()
+        if tracksPlainRequests { requestIsPlain.removeLast() }
         // Completed in place and moved out: a flow changed in a local `var` and returned
         // was copied (and the local destroyed), retaining and releasing every field.
         if let connection = connections.index(forKey: flows[last].connection.rawValue) {
