@@ -120,9 +120,10 @@ enum ReplayCommand {
             let filter = request.filter
             let flowIDs = request.flowIDs
             let wantsFirstCall = request.schemaSources?.reflection != nil
-            // The plan looks at no plain request's or response's fields; a filter, an
-            // edit or `--reflect` may (`--flow` selects by id).
-            let detail: CapturedFlowDetail = filter.isEmpty && editedIDs.isEmpty && !wantsFirstCall ? .withoutPlainHeaders : .whole
+            // The plan looks at no plain request's or response's fields, nor into the
+            // lines `.replayPlan` takes by their first members; a filter, an edit or
+            // `--reflect` may (`--flow` selects by id).
+            let detail: CapturedFlowDetail = filter.isEmpty && editedIDs.isEmpty && !wantsFirstCall ? .replayPlan : .whole
             (plan, source) = try ReplayPlan.stream(
                 directory: directory, detail: detail,
                 select: { flow in

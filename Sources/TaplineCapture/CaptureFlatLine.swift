@@ -117,12 +117,46 @@ struct CaptureFlatLine: CaptureLineFields {
         slots.startLine()
         let line = slots.line
         self.line = line
-        let keyNames = slots.keyNames
         var reader = Reader(base: base, count: bytes.count)
-        guard reader.take(UInt8(ascii: "{")) else { return nil }
+        guard reader.take(UInt8(ascii: "{")), Self.readMembers(&reader, into: slots, line: line) else { return nil }
+    }
+
+    /// The same line as `init(_:into:)` reads (`bytes` and `slots` alike), given what
+    /// `prefix` read of its first members (`CaptureFlowLinePrefix`, from the same bytes):
+    /// their slots are written from it, and the line is read on after them. The prefix
+    /// reader takes only members this reader takes alike (a listed type without escapes,
+    /// integers as `Reader.integer` reads them), so the slots are the same either way (a
+    /// member of the same name further on overwrites its slot in both).
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, into slots: Slots, after prefix: CaptureFlowLinePrefix) {
+        guard let base = bytes.baseAddress, bytes.count < Int(Int32.max) else { return nil }
+        self.base = base
+        self.slots = slots
+        slots.startLine()
+        let line = slots.line
+        self.line = line
+        slots.pointer[Int(CaptureLineKey.t.rawValue)] = Slot(kind: .integer, line: line, number: prefix.time)
+        slots.pointer[Int(CaptureLineKey.type.rawValue)] = Slot(kind: .string, start: prefix.typeStart, end: prefix.typeEnd,
+                                                                line: line)
+        slots.pointer[Int(CaptureLineKey.flow.rawValue)] = Slot(kind: .integer, line: line, number: Int64(prefix.flow))
+        var reader = Reader(base: base, count: bytes.count)
+        reader.index = prefix.end
+        if reader.take(UInt8(ascii: "}")) {
+            guard reader.isAtEnd else { return nil }
+            return
+        }
+        guard reader.take(UInt8(ascii: ",")), Self.readMembers(&reader, into: slots, line: line) else { return nil }
+    }
+
+    /// Reads `"name":value` members separated by commas from `reader`'s place to the
+    /// line's closing brace, its last byte, into `slots` (each member the assembler reads
+    /// in its key's slot, marked `line`); false where the line leaves the plain shape.
+    @inline(__always)
+    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32) -> Bool {
+        let keyNames = slots.keyNames
+        let base = reader.base
         repeat {
             guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: false) else {
-                return nil
+                return false
             }
             // A name with escapes is none of the keys (they are letters and digits). The
             // table's position of a name is its key's `rawValue`, its slot.
@@ -132,7 +166,7 @@ struct CaptureFlatLine: CaptureLineFields {
                 slots.pointer[key] = value
             }
         } while reader.take(UInt8(ascii: ","))
-        guard reader.take(UInt8(ascii: "}")), reader.isAtEnd else { return nil }
+        return reader.take(UInt8(ascii: "}")) && reader.isAtEnd
     }
 
     // MARK: - CaptureLineFields
@@ -269,7 +303,8 @@ struct CaptureFlatLine: CaptureLineFields {
 
     /// A cursor over the line's bytes; every method returns nil or false, without a
     /// reason, where the line leaves the plain shape (the general parser then says why).
-    private struct Reader {
+    /// (`CaptureFlowLinePrefix` reads a flow line's first members with it too.)
+    struct Reader {
         let base: UnsafePointer<UInt8>
         let count: Int
         var index = 0
@@ -294,7 +329,7 @@ struct CaptureFlatLine: CaptureLineFields {
         /// the caller's loop; the rest in `otherMember` (out of line: `object` reads
         /// members with this in turn).
         @inline(__always)
-        mutating func member(nested: Bool) -> Slot? {
+        fileprivate mutating func member(nested: Bool) -> Slot? {
             guard index < count else { return nil }
             let byte = base[index]
             if byte == UInt8(ascii: "\"") { return rawString() }
@@ -307,7 +342,7 @@ struct CaptureFlatLine: CaptureLineFields {
 
         /// `member` for a value that is neither a string nor an integer.
         @inline(never)
-        mutating func otherMember(nested: Bool) -> Slot? {
+        fileprivate mutating func otherMember(nested: Bool) -> Slot? {
             switch base[index] {
             case UInt8(ascii: "t"):
                 return literal("true") ? Slot(kind: .bool, number: 1) : nil
@@ -341,7 +376,7 @@ struct CaptureFlatLine: CaptureLineFields {
         /// ASCII and the escapes `\" \\ \/ \b \f \n \r \t` are taken. Scanned a word at a
         /// time (`JSONStringWord`) to the next quote, backslash or byte outside that range.
         @inline(__always)
-        mutating func rawString() -> Slot? {
+        fileprivate mutating func rawString() -> Slot? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = index
             var escaped = false

@@ -4,8 +4,10 @@ import TaplineWire
 /// events.jsonl line: the direct one (`CaptureFlatLine`) must either decline a line
 /// or answer every `CaptureLineFields` accessor exactly as
 /// `CaptureJSONObject` answers for `CaptureJSONParser`'s tree of it (`eventType`, and
-/// every accessor for every `CaptureLineKey`, inside objects too). Used by the
-/// unit tests and the capturejson fuzzer (hence public). Stateless.
+/// every accessor for every `CaptureLineKey`, inside objects too). A line whose flow
+/// line prefix `CaptureFlowLinePrefix` takes is also read on from after it
+/// (`CaptureFlatLine.init(_:into:after:)`), which must decline and answer alike. Used
+/// by the unit tests and the capturejson fuzzer (hence public). Stateless.
 public enum CaptureLineReaderAgreement {
     /// What the check found for one line: `.declined` (the general parser reads it)
     /// and `.agreed` are both fine; `.disagreed` is a bug, with the first difference.
@@ -16,9 +18,19 @@ public enum CaptureLineReaderAgreement {
     }
 
     public static func check(_ line: UnsafeBufferPointer<UInt8>) -> Verdict {
-        guard let flat = CaptureFlatLine(line) else { return .declined }
+        let resumed = CaptureFlowLinePrefix(line, eventTypeNames: CaptureEventType.names.lookup)
+            .map { CaptureFlatLine(line, into: CaptureFlatLine.Slots(), after: $0) }
+        guard let flat = CaptureFlatLine(line) else {
+            if case .some(.some) = resumed { return .disagreed("read after its prefix, a line the direct reader declines was taken") }
+            return .declined
+        }
         guard let parsed = try? CaptureJSONParser.parse(line), let object = CaptureJSONObject(parsed) else {
             return .disagreed("the direct reader took a line the parser rejects or that is not an object")
+        }
+        if let resumed {
+            guard let resumed else { return .disagreed("read after its prefix, a line the direct reader takes was declined") }
+            if resumed.eventType != object.eventType { return .disagreed("after the prefix, eventType") }
+            if let inner = difference(resumed, object) { return .disagreed("after the prefix, \(inner)") }
         }
         if flat.eventType != object.eventType {
             return .disagreed("eventType: \(String(describing: flat.eventType)) vs \(String(describing: object.eventType))")

@@ -13,4 +13,19 @@ public enum CapturedFlowDetail: Sendable {
     /// a head that may be one of them keeps its fields, and so do the responses to it.
     /// The warnings are the same (a head whose list is damaged is skipped either way).
     case withoutPlainHeaders
+    /// What a replay's plan reads when nothing else looks at the flows (no filter, edit
+    /// or `--reflect`): `withoutPlainHeaders`, and besides, the lines the plan never
+    /// looks into are taken by their first members alone (`CaptureFlowLinePrefix`),
+    /// the rest of the line neither read nor checked: `upstreamConnected` (nothing of it
+    /// is kept), `flowEnded` (only its time, `ended`: no timings, byte counts or error)
+    /// and the response heads of a plain request (none is kept: no `response`,
+    /// `interimResponses` or `responseTime`). A line not in the encoder's exact shape
+    /// goes the full way. The flow's `kind` and everything else are as `withoutPlainHeaders`
+    /// reads them (a plain request's responses never make a flow a WebSocket).
+    ///
+    /// The warnings are the same but for such a line damaged after its first members:
+    /// it is applied without a warning here. Reading the flow again whole from an index
+    /// streamed this way (`CapturedFlowIndex.flow(at:)`) is what finds it: that read
+    /// fails, naming the line.
+    case replayPlan
 }

@@ -12,7 +12,11 @@
 ///
 /// Invariant: `flow(at:)` gives the flow `stream` handed over with that position, as
 /// its lines assemble alone (its connection's facts, `clientAddress` and `clientTLS`,
-/// are not read again).
+/// are not read again), whole whatever `CapturedFlowDetail` it was streamed with. An index
+/// streamed with `.replayPlan` fails to read a flow one of whose lines of the types that
+/// read may take by their prefix alone (`upstreamConnected`, `flowEnded`, `responseHead`)
+/// starts as the encoder writes it and is damaged after that (the streaming read may
+/// have neither read nor warned about the rest of it).
 ///
 /// Thread ownership: built on the thread that streamed the session; then read by one
 /// thread at a time (it keeps events.jsonl open and its windows between reads); another
@@ -24,6 +28,8 @@ public final class CapturedFlowIndex {
 
     /// The session directory.
     public let directory: String
+    /// What of each flow the streaming read that built the index assembled.
+    private let detail: CapturedFlowDetail
     /// Per position, the byte ranges of its lines.
     private var lineTable: CapturedFlowLineTable
     private var file: CaptureFile?
@@ -34,11 +40,13 @@ public final class CapturedFlowIndex {
     /// its lines do alone, and kept so that its storage and line slots are made once per reader.
     private var assembler: CapturedSessionAssembler
 
-    /// An empty index of the session in `directory`; tests give a line table of small blocks.
-    init(directory: String, lineTable: CapturedFlowLineTable = CapturedFlowLineTable()) {
+    /// An empty index of the session in `directory`, streamed with `detail`; tests give a
+    /// line table of small blocks.
+    init(directory: String, detail: CapturedFlowDetail = .whole, lineTable: CapturedFlowLineTable = CapturedFlowLineTable()) {
         self.directory = directory
+        self.detail = detail
         self.lineTable = lineTable
-        assembler = CapturedSessionAssembler(directory: directory)
+        assembler = CapturedSessionAssembler(directory: directory, checksLinesTakenByPrefix: detail == .replayPlan)
     }
 
     /// Flows indexed.
@@ -58,7 +66,9 @@ public final class CapturedFlowIndex {
     /// The flow at `position`, read again from events.jsonl.
     ///
     /// - Throws: `cannotRead` when events.jsonl cannot be read or no longer holds the
-    ///   lines it held (the session was changed since it was streamed).
+    ///   lines it held (the session was changed since it was streamed), or (an index
+    ///   streamed with `.replayPlan`) when a line that read may have taken by its prefix
+    ///   alone is damaged after it, naming the line by its byte offset.
     public func flow(at position: Int) throws(CaptureError) -> CapturedFlow {
         var lines = lineTable.lines(at: position)
         guard let lineSpan = lines.span else {
@@ -79,7 +89,13 @@ public final class CapturedFlowIndex {
                 bytes = try read(from: line.offset, count: line.length)
             }
             // Numbered within the flow: the warnings of a flow read again are not shown.
-            assembler.apply(line: bytes, number: number)
+            assembler.applyReadAgain(line: bytes, number: number)
+        }
+        if let damage = assembler.damageAfterPrefix {
+            var damaged = lineTable.lines(at: position)
+            for _ in 1..<damage.number { _ = damaged.next() }
+            let offset = damaged.next().map { String($0.offset) } ?? "?"
+            throw .cannotRead(path: directory + "/events.jsonl", reason: "\(damage.reason): the line at byte \(offset)")
         }
         guard let id = assembler.lastLineFlow, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",
@@ -104,7 +120,7 @@ public final class CapturedFlowIndex {
     /// copied (its blocks, which no index writes once streamed); the events.jsonl
     /// descriptor, the read-ahead windows and the assembler are its own.
     public func makeReader() -> CapturedFlowIndex {
-        CapturedFlowIndex(directory: directory, lineTable: lineTable)
+        CapturedFlowIndex(directory: directory, detail: detail, lineTable: lineTable)
     }
 
     /// Closes events.jsonl and lets the windows go (also done when the index goes away).

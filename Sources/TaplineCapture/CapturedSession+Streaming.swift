@@ -7,7 +7,8 @@ extension CapturedSession {
     /// file, the session's connections and the index (`CapturedFlowIndex`'s bound).
     ///
     /// `detail` says what of each flow is assembled (`CapturedFlowDetail`); the warnings
-    /// are the same either way.
+    /// are the same either way, but for a line `.replayPlan` takes by its prefix alone
+    /// that is damaged after it (the index finds it when it reads its flow again).
     ///
     /// The returned session has the metadata, connections and warnings, and no flows.
     /// A line of a flow after its `flowEnded` is not part of it here (`tapline import`
@@ -19,7 +20,7 @@ extension CapturedSession {
                               onFlow: (CapturedFlow, Int) -> Void) throws(CaptureError) -> (session: CapturedSession, index: CapturedFlowIndex) {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory, detail: detail)
-        let index = CapturedFlowIndex(directory: directory)
+        let index = CapturedFlowIndex(directory: directory, detail: detail)
         var linesOfFlow: [UInt64: [(offset: UInt64, length: UInt32)]] = [:]
         // The lines of the flow the last line belonged to stay out of `linesOfFlow` while
         // its lines follow one another (as they mostly do): no hashing per line, and one

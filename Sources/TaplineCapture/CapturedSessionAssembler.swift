@@ -9,10 +9,26 @@ struct CapturedSessionAssembler {
     let directory: String
     /// What of each flow is assembled (`CapturedFlowDetail`).
     let detail: CapturedFlowDetail
+    /// Whether lines are taken by their prefix alone where `.replayPlan` allows it
+    /// (`detail == .replayPlan`).
+    private let takesLinesByPrefix: Bool
+    /// For reading a flow again whole after a `.replayPlan` read (`CapturedFlowIndex`):
+    /// when a line that read takes by its prefix alone (`positionTakenByPrefix`) is
+    /// skipped as damaged, `damageAfterPrefix` says so. Looked at only for a
+    /// line skipped as damaged, so it costs a flow read again nothing otherwise; there a
+    /// plain request is told from the request head as read whole (`isPlain`).
+    let checksLinesTakenByPrefix: Bool
     /// Flows in the order they started; `flowPositions` maps a flow id to its place.
     /// Kept in an array so that events change a flow in place (a dictionary's
     /// subscript moves the large value out and back) and growth is one memcpy.
     private var flows: [CapturedFlow] = []
+    /// Per place in `flows`, whether its request head is plain as `.withoutPlainHeaders`
+    /// tells (`isPlainRequest`; false until a head is read): such a request's response
+    /// heads are the ones that detail leaves without fields and `.replayPlan` takes by
+    /// prefix. Moved wherever `flows` is; kept only when `detail` is not `.whole`
+    /// (`tracksPlainRequests`; a whole read, as a flow read again, has no use for it).
+    private var requestIsPlain: [Bool] = []
+    private let tracksPlainRequests: Bool
     private var flowPositions: [UInt64: Int] = [:]
     /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
     /// `flows`: a flow's lines mostly follow one another, so most lines find their flow
@@ -30,17 +46,31 @@ struct CapturedSessionAssembler {
     /// or a line skipped as damaged), and whether it was that flow's `flowEnded`.
     private(set) var lastLineFlow: UInt64?
     private(set) var lastLineEndedFlow = false
+    /// With `checksLinesTakenByPrefix`: the first line since `reset` that a `.replayPlan`
+    /// read takes by its prefix alone and the full read skipped as damaged: its number
+    /// (as given to `apply`) and what is wrong with it, in words.
+    private(set) var damageAfterPrefix: (number: Int, reason: String)?
+    /// Lines skipped as damaged (`skip`), and why the last one was.
+    private var skippedLines = 0
+    private var lastSkipReason = ""
     /// Flows taken out (`takeFlow`): a later line of one (an imported HAR's `extension`
     /// after its `flowEnded`) is dropped without a warning.
     private var takenFlows = Set<UInt64>()
     /// The direct reader's slots, reused for every line (`CaptureFlatLine.Slots`).
     private let flatLineSlots = CaptureFlatLine.Slots()
+    /// `CaptureEventType.names`' lookup, for `CaptureFlowLinePrefix` (held as the slots hold theirs).
+    private let eventTypeNames = CaptureEventType.names.lookup
 
     static let warningLimit = 50
 
-    init(directory: String, detail: CapturedFlowDetail = .whole) {
+    /// - Parameter checksLinesTakenByPrefix: as the property; only with `detail` `.whole`.
+    init(directory: String, detail: CapturedFlowDetail = .whole, checksLinesTakenByPrefix: Bool = false) {
+        precondition(!checksLinesTakenByPrefix || detail == .whole, "a line is checked by reading it whole")
         self.directory = directory
         self.detail = detail
+        takesLinesByPrefix = detail == .replayPlan
+        tracksPlainRequests = detail != .whole
+        self.checksLinesTakenByPrefix = checksLinesTakenByPrefix
     }
 
     /// Back to what `init` made, for reading another part of the same session: every
@@ -48,6 +78,7 @@ struct CapturedSessionAssembler {
     /// reader's slots) is kept for the next lines.
     mutating func reset() {
         flows.removeAll(keepingCapacity: true)
+        requestIsPlain.removeAll(keepingCapacity: true)
         flowPositions.removeAll(keepingCapacity: true)
         lastPosition = nil
         connections.removeAll(keepingCapacity: true)
@@ -58,6 +89,7 @@ struct CapturedSessionAssembler {
         unknownTypeOrder.removeAll(keepingCapacity: true)
         lastLineFlow = nil
         lastLineEndedFlow = false
+        damageAfterPrefix = nil
         takenFlows.removeAll(keepingCapacity: true)
     }
 
@@ -72,16 +104,87 @@ struct CapturedSessionAssembler {
     /// A damaged line: a warning naming the line, nothing applied.
     private mutating func skip(_ number: Int, _ reason: String) {
         warn("events.jsonl:\(number): \(reason); line skipped")
+        skippedLines &+= 1
+        lastSkipReason = reason
     }
 
+    /// Applies line `number` of events.jsonl (its bytes without the terminator).
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
+        guard takesLinesByPrefix else { return applyWhole(line: line, number: number) }
+        guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }) else {
+            return applyWhole(line: line, number: number)
+        }
+        if let at = positionTakenByPrefix(prefix) { return apply(prefix, at: at) }
+        // Read the full way from after the prefix, which is not read twice.
+        applyWhole(line: line, number: number, after: prefix)
+    }
+
+    /// `apply(line:number:)` for a flow read again (`CapturedFlowIndex.flow(at:)`, a whole
+    /// read): the line is read the full way, and with `checksLinesTakenByPrefix` one
+    /// skipped as damaged is looked at again (rare; `damageAfterPrefix`).
+    @inline(__always)
+    mutating func applyReadAgain(line: ArraySlice<UInt8>, number: Int) {
+        lastLineFlow = nil
+        lastLineEndedFlow = false
+        let skippedBefore = skippedLines
+        applyWhole(line: line, number: number)
+        if checksLinesTakenByPrefix, skippedLines != skippedBefore, damageAfterPrefix == nil {
+            noteDamageAfterPrefix(line: line, number: number)
+        }
+    }
+
+    /// Sets `damageAfterPrefix` if line `number`, just skipped as damaged, is one a
+    /// `.replayPlan` read takes by its prefix alone (as `positionTakenByPrefix` tells; a
+    /// plain request told by `isPlain`).
+    @inline(never)
+    private mutating func noteDamageAfterPrefix(line: ArraySlice<UInt8>, number: Int) {
+        guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
+              let at = knownPosition(prefix.flow),
+              prefix.type == .upstreamConnected || prefix.type == .flowEnded
+                || (prefix.type == .responseHead && Self.isPlain(flows[at].request)) else { return }
+        damageAfterPrefix = (number, "its \(prefix.type.rawValue) line is damaged after its first members (\(lastSkipReason))")
+    }
+
+    /// Where the flow of a line `.replayPlan` takes by its prefix alone is in `flows`:
+    /// an `upstreamConnected` or `flowEnded` line, or a `responseHead` line of a plain
+    /// request (`requestIsPlain`), of a flow being assembled; nil for any other line.
+    @inline(__always)
+    private mutating func positionTakenByPrefix(_ prefix: CaptureFlowLinePrefix) -> Int? {
+        switch prefix.type {
+        case .upstreamConnected, .flowEnded:
+            return knownPosition(prefix.flow)
+        case .responseHead:
+            guard let at = knownPosition(prefix.flow), requestIsPlain[at] else { return nil }
+            return at
+        default:
+            return nil
+        }
+    }
+
+    /// Applies a line taken by its prefix alone (`positionTakenByPrefix` found its flow
+    /// at `at`): of a `flowEnded`, its time; of the others, nothing (the line only
+    /// belongs to its flow, `lastLineFlow`).
+    private mutating func apply(_ prefix: CaptureFlowLinePrefix, at: Int) {
+        lastLineFlow = prefix.flow
+        if prefix.type == .flowEnded {
+            flows[at].ended = Timestamp(microseconds: prefix.time)
+            lastLineEndedFlow = true
+        }
+    }
+
+    /// Applies a line read the full way: directly or, failing that, parsed. `prefix`:
+    /// what `CaptureFlowLinePrefix` read of the line, if it was read.
+    @inline(__always)
+    private mutating func applyWhole(line: ArraySlice<UInt8>, number: Int, after prefix: CaptureFlowLinePrefix? = nil) {
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
         // reader points into the line, so it is applied inside.
         let readDirectly = line.withUnsafeBufferPointer { bytes in
-            guard let flat = CaptureFlatLine(bytes, into: flatLineSlots) else { return false }
+            let read = if let prefix { CaptureFlatLine(bytes, into: flatLineSlots, after: prefix) }
+                       else { CaptureFlatLine(bytes, into: flatLineSlots) }
+            guard let flat = read else { return false }
             apply(flat, number: number)
             return true
         }
@@ -147,19 +250,22 @@ struct CapturedSessionAssembler {
             // Moved in, not copied (a copy retains every field of the large value).
             if let at = flowPositions[id] {
                 flows[at] = consume flow  // a repeated flowStarted starts the flow over
+                if tracksPlainRequests { requestIsPlain[at] = false }
                 lastPosition = (id, at)
             } else {
                 lastPosition = (id, flows.count)
                 flowPositions[id] = flows.count
                 flows.append(consume flow)
+                if tracksPlainRequests { requestIsPlain.append(false) }
             }
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
-                  let headers = headFields(json, keep: detail == .whole || method == "CONNECT"
-                                              || json.headers(.headers, mayName: "upgrade") != false) else {
+                  case let isPlain = detail != .whole && Self.isPlainRequest(method: method, json),
+                  let headers = headFields(json, keep: detail == .whole || !isPlain) else {
                 return skip(number, "requestHead without method, target or headers")
             }
+            if tracksPlainRequests { requestIsPlain[at] = isPlain }
             flows[at].request = HTTPRequestHead(method: method, target: target,
                                                 version: Self.version(json.string(.version)), headers: headers)
             flows[at].requestTime = time
@@ -205,7 +311,7 @@ struct CapturedSessionAssembler {
         case .responseHead:
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64(.status), status >= 0, status < 1000,
-                  let headers = headFields(json, keep: detail == .whole || !Self.isPlain(flows[at].request)) else {
+                  let headers = headFields(json, keep: detail == .whole || !requestIsPlain[at]) else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
@@ -313,12 +419,21 @@ struct CapturedSessionAssembler {
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
     }
 
-    /// `request` is a plain HTTP request as `CapturedFlowDetail.withoutPlainHeaders` kept
-    /// it: no WebSocket handshake or extended CONNECT (a head that may be one keeps its
-    /// fields, and one with a field `Upgrade` or `:protocol` has some).
+    /// Whether `request`, read whole, is plain as `isPlainRequest` tells of its line: the
+    /// same but for a field name written with an escape (`"`, `\\` or a control byte,
+    /// which no HTTP field name has), which the direct reader counts as maybe `Upgrade`.
     private static func isPlain(_ request: HTTPRequestHead?) -> Bool {
         guard let request else { return false }
-        return request.method != "CONNECT" && request.headers.isEmpty
+        return request.method != "CONNECT" && !request.headers.contains(name: "upgrade")
+    }
+
+    /// Whether a request head line (of `method`) is a plain HTTP request as
+    /// `CapturedFlowDetail.withoutPlainHeaders` tells: not CONNECT, and with no field
+    /// that may be `Upgrade` (one whose name the reader does not compare cheaply counts
+    /// as one), so no WebSocket handshake or extended CONNECT; false when its `headers`
+    /// is not a list.
+    private static func isPlainRequest(method: String, _ json: some CaptureLineFields) -> Bool {
+        method != "CONNECT" && json.headers(.headers, mayName: "upgrade") == false
     }
 
     /// Where the flow of a per-flow event is in `flows`; warns and returns nil when
@@ -328,16 +443,21 @@ struct CapturedSessionAssembler {
             skip(number, "\(json.string(.type) ?? "event") without \"flow\"")
             return nil
         }
-        if let last = lastPosition, last.id == id {
-            lastLineFlow = id
-            return last.at
-        }
-        guard let at = flowPositions[id] else {
+        guard let at = knownPosition(id) else {
             if !takenFlows.contains(id) { skip(number, "flow \(id) was never started") }
             return nil
         }
-        lastPosition = (id, at)
         lastLineFlow = id
+        return at
+    }
+
+    /// Where flow `id` is in `flows`, if it is being assembled (nothing else is changed
+    /// but `lastPosition`).
+    @inline(__always)
+    private mutating func knownPosition(_ id: UInt64) -> Int? {
+        if let last = lastPosition, last.id == id { return last.at }
+        guard let at = flowPositions[id] else { return nil }
+        lastPosition = (id, at)
         return at
     }
 
@@ -350,8 +470,10 @@ struct CapturedSessionAssembler {
         let last = flows.count - 1
         if at != last {
             flows.swapAt(at, last)
+            if tracksPlainRequests { requestIsPlain.swapAt(at, last) }
             flowPositions[flows[at].id.rawValue] = at
         }
+        if tracksPlainRequests { requestIsPlain.removeLast() }
         // Completed in place and moved out: a flow changed in a local `var` and returned
         // was copied (and the local destroyed), retaining and releasing every field.
         if let connection = connections.index(forKey: flows[last].connection.rawValue) {
@@ -379,6 +501,7 @@ struct CapturedSessionAssembler {
             assembled = flowPositions.sorted { $0.key < $1.key }.map { flows[$0.value] }
         }
         flows = []
+        requestIsPlain = []
         flowPositions = [:]
         lastPosition = nil
         for index in assembled.indices {

@@ -61,8 +61,9 @@ final class CaptureEncoderCorpusTests: XCTestCase {
     /// `UInt64.max` as the parser reads it back (integers beyond `Int64` become doubles).
     private static let maxU64Read = CaptureJSONValue.double(Double(UInt64.max))
 
-    /// The corpus: every event type once, in the order a flow produces them.
-    private static let events: [FlowEvent] = {
+    /// The corpus: every event type once, in the order a flow produces them (also what
+    /// `CaptureFlowLinePrefixTests` checks the prefix reader on).
+    static let events: [FlowEvent] = {
         let flow = FlowID(7), connection = ConnectionID(3)
         let tls = TLSDetails(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", serverName: "é.example", alpn: "h2",
                              peerCertificate: CertificateSummary(subject: "CN=\"quoted\"", issuer: "CN=CA",

@@ -14,8 +14,9 @@ final class CaptureFlatLineTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// events.jsonl lines as Tapline writes them: docs/capture-format.md's examples,
-    /// and the capture-equivalence expectations in compact form, with numeric times.
-    private func fixtureLines() throws -> [String] {
+    /// and the capture-equivalence expectations in compact form, with numeric times
+    /// (also `CaptureFlowLinePrefixTests`' corpus).
+    static func fixtureLines() throws -> [String] {
         let format = try String(contentsOf: Self.checkout.appendingPathComponent("docs/capture-format.md"), encoding: .utf8)
         var lines = format.split(separator: "\n").filter { $0.hasPrefix(#"{"t":"#) }.map(String.init)
         let expected = try String(contentsOf: Self.checkout.appendingPathComponent("Tests/integration/expected/capture-equivalence.jsonl"),
@@ -38,7 +39,7 @@ final class CaptureFlatLineTests: XCTestCase {
     }
 
     func testAgreesOnTheRepositorysCaptureLinesAndTakesThePlainOnes() throws {
-        let lines = try fixtureLines()
+        let lines = try Self.fixtureLines()
         XCTAssertGreaterThan(lines.count, 400)
         var taken = 0
         var takenTypes = Set<String>()
@@ -71,7 +72,7 @@ final class CaptureFlatLineTests: XCTestCase {
             ("}", #","extra":[["a","b"]]}"#), ("}", #","x":{}}"#), ("}", "}\n"), ("{", "\u{FEFF}{"), ("{", "[{"),
         ]
         var checked = 0
-        for line in try fixtureLines() {
+        for line in try Self.fixtureLines() {
             var variants: [String] = []
             for (target, replacement) in replacements where line.contains(target) {
                 variants.append(line.replacingOccurrences(of: target, with: replacement))
@@ -290,7 +291,7 @@ final class CaptureFlatLineTests: XCTestCase {
     func testSessionsReadEitherWayAreEqual() throws {
         // (A session of the fixture lines: flows, connections and the warnings of the
         // lines whose times were placeholders.)
-        let lines = try fixtureLines().filter { !$0.contains(#""type":"writer-error""#) }
+        let lines = try Self.fixtureLines().filter { !$0.contains(#""type":"writer-error""#) }
         var direct = CapturedSessionAssembler(directory: "/nonexistent")
         var general = CapturedSessionAssembler(directory: "/nonexistent")
         for (number, line) in lines.enumerated() {

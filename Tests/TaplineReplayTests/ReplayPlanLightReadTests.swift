@@ -6,18 +6,34 @@ import TaplineHTTPClient
 import TaplineWire
 @testable import TaplineReplay
 
-/// A plan streamed without plain heads' fields (`CapturedFlowDetail.withoutPlainHeaders`,
-/// what `tapline replay` reads when nothing it was given looks at fields) is the plan a
-/// whole read makes: the same items, skipped flows with the same reasons, methods and
-/// URLs, the same notes and schedule, and each item's flow read again whole.
+/// A plan streamed without plain heads' fields (`CapturedFlowDetail.withoutPlainHeaders`)
+/// or also taking the lines the plan never looks into by their first members
+/// (`.replayPlan`, what `tapline replay` reads when nothing it was given looks at the
+/// flows) is the plan a whole read makes: the same items, skipped flows with the same
+/// reasons, methods and URLs, the same notes and schedule, the same warnings, and each
+/// item's flow read again whole. A line `.replayPlan` took by its prefix that is damaged
+/// after it is found when its flow is read again to be sent, and named.
 final class ReplayPlanLightReadTests: XCTestCase {
-    /// A closed session (made by `CaptureWriter`) whose events.jsonl is then `lines`, one
-    /// flow of each kind a plan tells apart; its directory.
-    private func makeSession() throws -> String {
+    private static let checkout = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A closed session (made by `CaptureWriter`) whose events.jsonl is then `lines`; its directory.
+    private func makeSession(_ lines: [String]) throws -> String {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("replay-plan-light-\(UUID().uuidString)").path
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         let writer = try CaptureWriter(root: root)
         writer.close()
+        try (lines.joined(separator: "\n") + "\n").write(toFile: writer.directory + "/events.jsonl", atomically: false, encoding: .utf8)
+        return writer.directory
+    }
+
+    /// A session of one flow of each kind a plan tells apart; its directory.
+    private func makeSession() throws -> String {
+        try makeSession(Self.sessionLines)
+    }
+
+    /// The lines of `makeSession()`: one flow of each kind a plan tells apart.
+    private static let sessionLines: [String] = {
         let plainHeaders = #"[["Host","api.test"],["Accept","*/*"]]"#
         func plain(_ flow: Int, method: String = "GET", target: String = "/x", authority: String = "api.test:80",
                    kind: String = "http", version: String = "HTTP/1.1", start: Int) -> [String] {
@@ -57,36 +73,72 @@ final class ReplayPlanLightReadTests: XCTestCase {
             + end(10, 215)                                                                      // body segment missing
         lines += plain(11, authority: "bad authority:x", start: 220) + end(11, 225)            // not host[:port]
         lines += plain(12, start: 230)                                                          // never ended
-        try (lines.joined(separator: "\n") + "\n").write(toFile: writer.directory + "/events.jsonl", atomically: false, encoding: .utf8)
-        return writer.directory
+        lines += plain(13, start: 240) + [#"{"t":241,"type":"upstreamConnected","flow":13,"server":"10.0.0.1:80","reused":false}"#,
+                                          #"{"t":242,"type":"responseHead","flow":13,"version":"HTTP/1.1","status":100,"reason":"Continue","headers":[]}"#]
+            + end(13, 245)                                                                      // sent, with an interim response
+        return lines
+    }()
+
+    /// The sessions a lighter read is checked on: `makeSession()`'s, the repository's
+    /// sample (written by the proxy), and one of docs/capture-format.md's example lines.
+    private func corpus() throws -> [String] {
+        let format = try String(contentsOf: Self.checkout.appendingPathComponent("docs/capture-format.md"), encoding: .utf8)
+        let examples = format.split(separator: "\n").filter { $0.hasPrefix(#"{"t":"#) }.map(String.init)
+        XCTAssertGreaterThan(examples.count, 20)
+        return [try makeSession(), Self.checkout.appendingPathComponent("captures/samples/20261126-162657-8bc7").path,
+                try makeSession(examples)]
     }
 
-    private func plan(_ directory: String, _ detail: CapturedFlowDetail, rules: ReplayTargetRules) throws -> ReplayPlan {
-        try ReplayPlan.stream(directory: directory, detail: detail, select: { _ in true }, rules: rules,
-                              allowTruncated: false).plan
+    private func plan(_ directory: String, _ detail: CapturedFlowDetail, rules: ReplayTargetRules = ReplayTargetRules()) throws -> ReplayPlan {
+        try stream(directory, detail, rules: rules).plan
     }
 
-    func testAPlanFromAReadWithoutPlainHeadersIsThePlanFromAWholeRead() throws {
-        let directory = try makeSession()
-        for rules in [ReplayTargetRules(), ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9"))] {
-            let whole = try plan(directory, .whole, rules: rules)
-            let light = try plan(directory, .withoutPlainHeaders, rules: rules)
-            XCTAssertEqual(light.itemCount, whole.itemCount)
-            XCTAssertEqual((0..<light.itemCount).map(light.sourceID), (0..<whole.itemCount).map(whole.sourceID))
-            XCTAssertEqual(light.skipped.map { "\($0.source.id) \($0.source.request?.method ?? $0.source.kind.rawValue) \($0.source.url): \($0.reason)" },
-                           whole.skipped.map { "\($0.source.id) \($0.source.request?.method ?? $0.source.kind.rawValue) \($0.source.url): \($0.reason)" })
-            XCTAssertEqual(light.notes, whole.notes)
-            XCTAssertEqual(light.connections, whole.connections)
-            for number in 0..<light.itemCount {
-                let (sent, expected) = (try light.item(number), try whole.item(number))
-                XCTAssertEqual(sent.source, expected.source, "item \(number) is read again whole")
-                XCTAssertEqual(sent.request.recordedHead, expected.request.recordedHead)
-                XCTAssertEqual(sent.request.target, expected.request.target)
-                XCTAssertEqual(sent.request.offer, expected.request.offer)
-            }
+    private func stream(_ directory: String, _ detail: CapturedFlowDetail,
+                        rules: ReplayTargetRules = ReplayTargetRules()) throws -> (plan: ReplayPlan, session: CapturedSession) {
+        try ReplayPlan.stream(directory: directory, detail: detail, select: { _ in true }, rules: rules, allowTruncated: false)
+    }
+
+    /// The skipped flows as a user reads them (`ReplaySummaryText`).
+    private func skippedText(_ plan: ReplayPlan, leaving left: FlowID? = nil) -> [String] {
+        plan.skipped.filter { $0.source.id != left }
+            .map { "\($0.source.id) \($0.source.request?.method ?? $0.source.kind.rawValue) \($0.source.url): \($0.reason)" }
+    }
+
+    private func itemIDs(_ plan: ReplayPlan) -> [FlowID] { (0..<plan.itemCount).map(plan.sourceID) }
+
+    /// `light` plans what `whole` does: items, skipped flows, notes, schedule, and each
+    /// item read again as the whole plan reads it.
+    private func assertSamePlan(_ light: ReplayPlan, _ whole: ReplayPlan, _ what: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(itemIDs(light), itemIDs(whole), what, file: file, line: line)
+        XCTAssertEqual(skippedText(light), skippedText(whole), what, file: file, line: line)
+        XCTAssertEqual(light.notes, whole.notes, what, file: file, line: line)
+        XCTAssertEqual(light.connections, whole.connections, what, file: file, line: line)
+        guard light.itemCount == whole.itemCount else { return }
+        for number in 0..<light.itemCount {
+            let (sent, expected) = (try light.item(number), try whole.item(number))
+            XCTAssertEqual(sent.source, expected.source, "\(what): item \(number) is read again whole", file: file, line: line)
+            XCTAssertEqual(sent.request.recordedHead, expected.request.recordedHead, what, file: file, line: line)
+            XCTAssertEqual(sent.request.target, expected.request.target, what, file: file, line: line)
+            XCTAssertEqual(sent.request.offer, expected.request.offer, what, file: file, line: line)
         }
+    }
+
+    func testALighterReadPlansAsAWholeReadOnEverySessionOfTheCorpus() throws {
+        for directory in try corpus() {
+            for rules in [ReplayTargetRules(), ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9"))] {
+                let whole = try stream(directory, .whole, rules: rules)
+                for detail in [CapturedFlowDetail.withoutPlainHeaders, .replayPlan] {
+                    let light = try stream(directory, detail, rules: rules)
+                    try assertSamePlan(light.plan, whole.plan, "\(detail) \(directory)")
+                    XCTAssertEqual(light.session.warnings, whole.session.warnings, "\(detail) \(directory)")
+                }
+            }
+            XCTAssertGreaterThan(try plan(directory, .whole).itemCount, 0, directory)
+        }
+        let directory = try makeSession()
         let plain = try plan(directory, .whole, rules: ReplayTargetRules())
-        XCTAssertEqual((0..<plain.itemCount).map(plain.sourceID), [FlowID(1), FlowID(2), FlowID(3), FlowID(5)])
+        XCTAssertEqual((0..<plain.itemCount).map(plain.sourceID), [FlowID(1), FlowID(2), FlowID(3), FlowID(5), FlowID(13)])
         XCTAssertEqual(plain.skipped.map(\.source.id.rawValue), [4, 6, 7, 8, 9, 10, 11, 12], "every skip reason is in the session")
         XCTAssertEqual(Set(plain.skipped.map(\.reason.description)).count, 8, "\(plain.skipped.map(\.reason.description))")
         let viaHTTP1 = try plan(directory, .whole, rules: ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9")))
@@ -97,19 +149,131 @@ final class ReplayPlanLightReadTests: XCTestCase {
         let directory = try makeSession()
         var whole: [FlowID: CapturedFlow] = [:]
         _ = try CapturedSession.stream(directory: directory) { flow, _ in whole[flow.id] = flow }
-        var light: [FlowID: CapturedFlow] = [:]
-        _ = try CapturedSession.stream(directory: directory, detail: .withoutPlainHeaders) { flow, _ in light[flow.id] = flow }
-        XCTAssertEqual(light.keys.sorted(), whole.keys.sorted())
-        for (id, flow) in whole {
-            var expected = flow
-            if let request = flow.request, request.method != "CONNECT", !request.headers.contains(name: "Upgrade") {
-                expected.request?.headers = HTTPHeaders()
-                expected.response?.headers = HTTPHeaders()
+        for detail in [CapturedFlowDetail.withoutPlainHeaders, .replayPlan] {
+            var light: [FlowID: CapturedFlow] = [:]
+            _ = try CapturedSession.stream(directory: directory, detail: detail) { flow, _ in light[flow.id] = flow }
+            XCTAssertEqual(light.keys.sorted(), whole.keys.sorted())
+            for (id, flow) in whole {
+                var expected = flow
+                let isPlain = flow.request.map { $0.method != "CONNECT" && !$0.headers.contains(name: "Upgrade") } ?? false
+                if isPlain {
+                    expected.request?.headers = HTTPHeaders()
+                    expected.response?.headers = HTTPHeaders()
+                    expected.interimResponses = expected.interimResponses.map {
+                        HTTPResponseHead(version: $0.version, status: $0.status, reason: $0.reason, headers: HTTPHeaders())
+                    }
+                }
+                if detail == .replayPlan {
+                    // Taken by their first members: upstreamConnected and flowEnded (its time
+                    // kept), and a plain request's response heads.
+                    expected.serverAddress = nil
+                    expected.upstreamReused = false
+                    expected.upstreamTLS = nil
+                    expected.timings = FlowTimings()
+                    expected.bytesFromClient = 0
+                    expected.bytesFromServer = 0
+                    expected.error = nil
+                    if isPlain {
+                        expected.response = nil
+                        expected.responseTime = nil
+                        expected.interimResponses = []
+                    }
+                }
+                XCTAssertEqual(light[id], expected, "\(detail) flow \(id)")
             }
-            XCTAssertEqual(light[id], expected, "flow \(id)")
+            XCTAssertEqual(light[FlowID(3)]?.kind, .websocket)
+            XCTAssertEqual(light[FlowID(3)]?.response?.status, 101, "a handshake's response is read")
+            XCTAssertEqual(light[FlowID(5)]?.isExtendedConnectWebSocket, true)
+            XCTAssertEqual(light[FlowID(1)]?.request?.headers.isEmpty, true, "a plain request's fields are not made")
+            XCTAssertNotNil(light[FlowID(1)]?.ended, "\(detail): the time a flow ended is read")
         }
-        XCTAssertEqual(light[FlowID(3)]?.kind, .websocket)
-        XCTAssertEqual(light[FlowID(5)]?.isExtendedConnectWebSocket, true)
-        XCTAssertEqual(light[FlowID(1)]?.request?.headers.isEmpty, true, "a plain request's fields are not made")
+    }
+
+    /// Every line of the session damaged two ways: cut short (the prefix reader refuses it,
+    /// so both reads skip it alike) and with its end after the flow id replaced by a
+    /// broken member that still ends in a brace. A line `.replayPlan` reads the full way
+    /// leaves the plan and warnings as a whole read makes them; one it takes by its prefix
+    /// is not warned about, the other flows are planned as a whole read plans them, and
+    /// its own flow, if it is planned, cannot be sent: reading it again names the line.
+    func testADamagedLineIsWarnedAboutWhenReadOrNamedWhenItsFlowIsSent() throws {
+        let lines = Self.sessionLines
+        var plainRequests = Set<FlowID>()
+        _ = try CapturedSession.stream(directory: try makeSession(lines)) { flow, _ in
+            if let request = flow.request, request.method != "CONNECT", !request.headers.contains(name: "Upgrade") {
+                plainRequests.insert(flow.id)
+            }
+        }
+        XCTAssertEqual(plainRequests.count, 8)
+        var takenByPrefix = Set<String>()
+        var foundWhenSent = Set<String>()
+        for (index, line) in lines.enumerated() {
+            let bytes = Array(line.utf8)
+            let type = try XCTUnwrap(line.range(of: #""type":"[A-Za-z]+""#, options: .regularExpression)
+                .map { String(line[$0].dropFirst(8).dropLast()) })
+            let flow = line.range(of: #""flow":[0-9]+"#, options: .regularExpression)
+                .flatMap { UInt64(line[$0].dropFirst(7)) }.map(FlowID.init)
+            var damaged = [(String(decoding: bytes[..<(bytes.count / 2)], as: UTF8.self), false)]
+            if let flowID = line.range(of: #","flow":[0-9]+"#, options: .regularExpression) {
+                damaged.append((String(line[..<flowID.upperBound]) + #","status":}"#,
+                                type == "upstreamConnected" || type == "flowEnded"
+                                    || (type == "responseHead" && flow.map(plainRequests.contains) == true)))
+            }
+            for (damage, checkedWhenSent) in damaged {
+                var session = lines
+                session[index] = damage
+                let directory = try makeSession(session)
+                let whole = try stream(directory, .whole)
+                let light = try stream(directory, .replayPlan)
+                let what = "line \(index + 1) as \(damage)"
+                XCTAssertFalse(whole.session.warnings.isEmpty, what)
+                guard checkedWhenSent, let flowID = flow else {
+                    XCTAssertEqual(light.session.warnings, whole.session.warnings, what)
+                    try assertSamePlan(light.plan, whole.plan, what)
+                    continue
+                }
+                takenByPrefix.insert(type)
+                XCTAssertEqual(light.session.warnings.count + 1, whole.session.warnings.count, what)
+                XCTAssertEqual(itemIDs(light.plan).filter { $0 != flowID }, itemIDs(whole.plan).filter { $0 != flowID }, what)
+                XCTAssertEqual(skippedText(light.plan, leaving: flowID), skippedText(whole.plan, leaving: flowID), what)
+                if let number = itemIDs(light.plan).firstIndex(of: flowID) {
+                    let offset = lines[..<index].reduce(0) { $0 + $1.utf8.count + 1 }
+                    XCTAssertThrowsError(try light.plan.item(number), what) { error in
+                        let reason = (error as? ReplaySkipReason)?.description ?? ""
+                        XCTAssertTrue(reason.contains("its \(type) line is damaged"), "\(what): \(reason)")
+                        XCTAssertTrue(reason.contains("the line at byte \(offset)"), "\(what): \(reason)")
+                    }
+                    foundWhenSent.insert(type)
+                } else {
+                    XCTAssertTrue(light.plan.skipped.contains { $0.source.id == flowID }, what)
+                }
+            }
+        }
+        XCTAssertEqual(takenByPrefix, ["upstreamConnected", "responseHead", "flowEnded"])
+        XCTAssertEqual(foundWhenSent, ["upstreamConnected", "responseHead", "flowEnded"])
+    }
+
+    /// The case a user meets: a flow whose `flowEnded` line is damaged after its first
+    /// members. A whole read warns and skips the flow as not ended; `.replayPlan` plans it,
+    /// and the flow is skipped when its turn comes, the reason naming the line.
+    func testAFlowEndedDamagedAfterItsFirstMembersIsSkippedWhenSentNamingTheLine() throws {
+        var lines = Self.sessionLines
+        let index = try XCTUnwrap(lines.firstIndex(of: #"{"t":111,"type":"flowEnded","flow":1,"bytesFromClient":10,"bytesFromServer":20}"#))
+        lines[index] = #"{"t":111,"type":"flowEnded","flow":1,"bytesFromClient":1O,"bytesFromServer":20}"#
+        let directory = try makeSession(lines)
+        let whole = try stream(directory, .whole)
+        XCTAssertEqual(whole.session.warnings, ["events.jsonl:\(index + 1): not a JSON object (corrupt line); line skipped"])
+        XCTAssertEqual(whole.plan.skipped.first?.source.id, FlowID(1))
+        XCTAssertEqual(whole.plan.skipped.first?.reason.description,
+                       "it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)")
+        let light = try stream(directory, .replayPlan)
+        XCTAssertEqual(light.session.warnings, [])
+        XCTAssertEqual(itemIDs(light.plan).first, FlowID(1))
+        let offset = lines[..<index].reduce(0) { $0 + $1.utf8.count + 1 }
+        XCTAssertThrowsError(try light.plan.item(0)) { error in
+            XCTAssertEqual((error as? ReplaySkipReason)?.description,
+                           "it could not be read again from the session: cannot read \(directory)/events.jsonl: its flowEnded line is damaged after its first members (not a JSON object (corrupt line)): the line at byte \(offset)")
+        }
+        // A reader for another thread checks the same.
+        XCTAssertThrowsError(try light.plan.withOwnReader().item(0))
     }
 }

@@ -111,6 +111,41 @@ def test_missing_response_body_segments_name_the_flow_and_the_rest_is_replayed(t
         origin.stop()
 
 
+def test_a_flow_line_damaged_after_its_first_members_is_skipped_once_when_its_turn_comes(tapline, tmp_path):
+    """Without --filter the plan reads a flowEnded line by its first members alone
+    (docs/replay.md): damage after them is found when the flow is read again to be sent,
+    and the flow is skipped then, once whatever --repeat, the reason naming the line.
+    With --filter the plan reads the line whole: the session's warning names it and the
+    flow is skipped as not ended."""
+    origin = ScriptedHTTP1Origin(origin_answers())
+    try:
+        proxy, session = record_flows(tapline, origin, ["/a", "/b"])
+        proxy.stop()
+        events = Path(session) / "events.jsonl"
+        lines = events.read_bytes().split(b"\n")
+        (index,) = [i for i, line in enumerate(lines) if b'"type":"flowEnded","flow":2,' in line]
+        offset = sum(len(line) + 1 for line in lines[:index])
+        lines[index] = lines[index][:-1] + b',"x":}'
+        events.write_bytes(b"\n".join(lines))
+
+        p = replay(proxy, session, "--repeat", "2", "--report", str(tmp_path / "r.json"))
+        assert p.returncode == 1, describe(p)
+        assert "line skipped" not in p.stderr, describe(p)
+        skipped = [line for line in text(p).splitlines() if line.startswith("skipped flow")]
+        assert len(skipped) == 1 and skipped[0].startswith("skipped flow 2 "), describe(p)
+        assert (f"it could not be read again from the session: cannot read {events}: its flowEnded line is damaged "
+                f"after its first members (not a JSON object (corrupt line)): the line at byte {offset}") in skipped[0], describe(p)
+        document = json.loads((tmp_path / "r.json").read_text())
+        assert document["summary"] == {"sent": 2, "equal": 2, "different": 0, "failed": 0, "skipped": 1}
+        assert [flow["source"] for flow in document["skipped"]] == [2]
+
+        p = replay(proxy, session, "--filter", "path:/b")
+        assert p.returncode == 1, describe(p)
+        assert f"events.jsonl:{index + 1}: not a JSON object (corrupt line); line skipped" in p.stderr, describe(p)
+        assert "skipped flow 2" in text(p) and "had not ended when its session stopped" in text(p), describe(p)
+    finally:
+        origin.stop()
+
 def test_a_target_that_times_out_or_refuses_fails_that_flow_with_its_kind_and_the_rest_go_on(tapline, tmp_path):
     origin = ScriptedHTTP1Origin(origin_answers())
     other = ScriptedHTTP1Origin(origin_answers())

@@ -109,8 +109,13 @@ public struct ReplayPlan {
     /// Plans the flows of the session in `directory` that `select` picks, reading the
     /// session once, front to back (`CapturedSession.stream`), by the rules of
     /// `init(flows:...)`; items and skipped flows are in flow id order. `detail`: what of
-    /// each flow `select` needs (the plan needs no more than `.withoutPlainHeaders`; each
-    /// item's flow is read again whole when it is sent).
+    /// each flow `select` needs (the plan needs no more than `.replayPlan`; each item's
+    /// flow is read again whole when it is sent).
+    ///
+    /// With `.replayPlan`, a line read by its first members alone (`CapturedFlowDetail`)
+    /// that is damaged further on is not seen here (no warning, and the flow is planned
+    /// as if it were whole): `item` finds it when it reads the flow again, and throws, so
+    /// the flow is reported as skipped, the reason naming the line.
     ///
     /// - Returns: the plan, and the session without its flows (metadata, warnings).
     /// - Throws: `CaptureError` as `CapturedSession.open`.

@@ -44,8 +44,10 @@ final class ReplayRunner {
     private var driveAgain = false
     private var waitingForDrain = false
     private var completion: (() -> Void)?
-    /// Items that could not be read again from the source session when their turn came.
+    /// Items that could not be read again from the source session when their turn came,
+    /// each once whatever the rounds (`--repeat`): a flow is skipped once.
     private var unreadable: [(source: FlowID, reason: ReplaySkipReason)] = []
+    private var unreadableIDs = Set<FlowID>()
     public private(set) var progress: ReplayProgress
     /// Flows sent otherwise than recorded, found while sending (an RFC 8441 WebSocket whose
     /// server does not take it over HTTP/2); read on the loop once the replay finished.
@@ -91,6 +93,7 @@ final class ReplayRunner {
         swap(&taken, &evaluation)
         let lost = lostItems
         unreadable = []
+        unreadableIDs = []
         return (taken, lost)
     }
 
@@ -172,7 +175,8 @@ final class ReplayRunner {
         do {
             item = try plan.item(number)
         } catch {
-            unreadable.append((plan.sourceID(number), error))
+            let source = plan.sourceID(number)
+            if unreadableIDs.insert(source).inserted { unreadable.append((source, error)) }
             scheduler.finished(dispatch, at: Self.now())
             progress.done += 1
             progress.failed += 1
