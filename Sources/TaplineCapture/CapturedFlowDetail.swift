@@ -1,6 +1,7 @@
-/// How much of each flow `CapturedSession.stream` assembles: whole (as `open` does), or
-/// without what a replay's plan never looks at (`ReplayPlan.stream`), which a flow's
-/// header lists mostly are. Immutable.
+/// How much of each flow `CapturedSession.stream` (or `CapturedFlowIndex.flow(at:detail:)`)
+/// assembles: whole (as `open` does), without what a replay's plan never looks at
+/// (`ReplayPlan.stream`), which a flow's header lists mostly are, or without what a replay
+/// never looks at when it sends a flow and compares it (`ReplayPlan.item`). Immutable.
 public enum CapturedFlowDetail: Sendable {
     /// Everything recorded.
     case whole
@@ -13,4 +14,11 @@ public enum CapturedFlowDetail: Sendable {
     /// a head that may be one of them keeps its fields, and so do the responses to it.
     /// The warnings are the same (a head whose list is damaged is skipped either way).
     case withoutPlainHeaders
+    /// Everything but the flow's `upstreamConnected` lines as a writer writes them (a
+    /// line that starts `{"t":<time>,"type":"upstreamConnected",`), which are not read:
+    /// `serverAddress`, `upstreamReused` and `upstreamTLS` stay unset, and a damaged such
+    /// line gives no warning (nor does a line no writer writes, one that names a second
+    /// `type` after that one: it is not read either). A replay sends the request and compares the answer with
+    /// the recorded one; where the recording went upstream is not part of either.
+    case replaySend
 }

@@ -55,11 +55,12 @@ public final class CapturedFlowIndex {
         lineTable.trimLastBlocks()
     }
 
-    /// The flow at `position`, read again from events.jsonl.
+    /// The flow at `position`, read again from events.jsonl; `detail` says what of it is
+    /// assembled (`CapturedFlowDetail`).
     ///
     /// - Throws: `cannotRead` when events.jsonl cannot be read or no longer holds the
     ///   lines it held (the session was changed since it was streamed).
-    public func flow(at position: Int) throws(CaptureError) -> CapturedFlow {
+    public func flow(at position: Int, detail: CapturedFlowDetail = .whole) throws(CaptureError) -> CapturedFlow {
         var lines = lineTable.lines(at: position)
         guard let lineSpan = lines.span else {
             throw .cannotRead(path: directory + "/events.jsonl", reason: "has no lines for this flow")
@@ -67,8 +68,11 @@ public final class CapturedFlowIndex {
         let first = lineSpan.lowerBound
         let spanned = lineSpan.count <= Self.spanLimit
         let span = spanned ? try read(from: first, count: lineSpan.count) : []
-        assembler.reset()
+        assembler.reset(detail: detail)
         var number = 0
+        // The flow of the lines (each of the flow's lines names it; one `detail` does not
+        // read names none).
+        var flowID: UInt64?
         while let line = lines.next() {
             number += 1
             let bytes: ArraySlice<UInt8>
@@ -80,8 +84,9 @@ public final class CapturedFlowIndex {
             }
             // Numbered within the flow: the warnings of a flow read again are not shown.
             assembler.apply(line: bytes, number: number)
+            if let id = assembler.lastLineFlow { flowID = id }
         }
-        guard let id = assembler.lastLineFlow, let flow = assembler.takeFlow(id) else {
+        guard let id = flowID, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",
                               reason: "no longer holds the flow it held (changed since it was read)")
         }

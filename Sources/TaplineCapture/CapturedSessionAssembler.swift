@@ -7,8 +7,8 @@ import TaplineWire
 /// flow out as it ends, `takeFlow`), on the caller's thread.
 struct CapturedSessionAssembler {
     let directory: String
-    /// What of each flow is assembled (`CapturedFlowDetail`).
-    let detail: CapturedFlowDetail
+    /// What of each flow is assembled (`CapturedFlowDetail`); set again by `reset`.
+    private(set) var detail: CapturedFlowDetail
     /// Flows in the order they started; `flowPositions` maps a flow id to its place.
     /// Kept in an array so that events change a flow in place (a dictionary's
     /// subscript moves the large value out and back) and growth is one memcpy.
@@ -43,10 +43,11 @@ struct CapturedSessionAssembler {
         self.detail = detail
     }
 
-    /// Back to what `init` made, for reading another part of the same session: every
-    /// flow, connection, warning and count is forgotten; the storage (and the direct
-    /// reader's slots) is kept for the next lines.
-    mutating func reset() {
+    /// Back to what `init` made, for reading another part of the same session with
+    /// `detail`: every flow, connection, warning and count is forgotten; the storage (and
+    /// the direct reader's slots) is kept for the next lines.
+    mutating func reset(detail: CapturedFlowDetail) {
+        self.detail = detail
         flows.removeAll(keepingCapacity: true)
         flowPositions.removeAll(keepingCapacity: true)
         lastPosition = nil
@@ -77,6 +78,7 @@ struct CapturedSessionAssembler {
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
+        if detail == .replaySend, Self.startsAsUpstreamConnected(line) { return }
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
         // reader points into the line, so it is applied inside.
@@ -156,7 +158,7 @@ struct CapturedSessionAssembler {
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
-                  let headers = headFields(json, keep: detail == .whole || method == "CONNECT"
+                  let headers = headFields(json, keep: detail != .withoutPlainHeaders || method == "CONNECT"
                                               || json.headers(.headers, mayName: "upgrade") != false) else {
                 return skip(number, "requestHead without method, target or headers")
             }
@@ -205,7 +207,7 @@ struct CapturedSessionAssembler {
         case .responseHead:
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64(.status), status >= 0, status < 1000,
-                  let headers = headFields(json, keep: detail == .whole || !Self.isPlain(flows[at].request)) else {
+                  let headers = headFields(json, keep: detail != .withoutPlainHeaders || !Self.isPlain(flows[at].request)) else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
@@ -311,6 +313,30 @@ struct CapturedSessionAssembler {
     private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
         if keep { return json.headers(.headers) }
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
+    }
+
+    /// `line` starts as a writer starts an `upstreamConnected` line (`JSONLineBuilder.beginFlowEvent`):
+    /// `{"t":`, the time's digits, `,"type":"upstreamConnected",` (`CapturedFlowDetail.replaySend`
+    /// does not read such a line). Looks at those bytes only: it is asked of every line of
+    /// every flow a replay sends, and most lines are told apart by one `memcmp`.
+    static func startsAsUpstreamConnected(_ line: ArraySlice<UInt8>) -> Bool {
+        line.withUnsafeBufferPointer { bytes in
+            let start: StaticString = #"{"t":"#, type: StaticString = #","type":"upstreamConnected","#
+            func matches(_ text: StaticString, at offset: Int) -> Bool {
+                offset + text.utf8CodeUnitCount <= bytes.count
+                    && UnsafeBufferPointer(rebasing: bytes[offset..<(offset + text.utf8CodeUnitCount)])
+                        .sameBytes(as: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+            }
+            func isTimeByte(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-") }
+            guard matches(start, at: 0) else { return false }
+            // A time of 16 digits (every one since 2001) ends where the type's member starts.
+            var typeAt = start.utf8CodeUnitCount + 16
+            if typeAt >= bytes.count || bytes[typeAt] != UInt8(ascii: ",") {
+                typeAt = start.utf8CodeUnitCount
+                while typeAt < bytes.count, isTimeByte(bytes[typeAt]) { typeAt += 1 }
+            }
+            return matches(type, at: typeAt) && bytes[start.utf8CodeUnitCount..<typeAt].allSatisfy(isTimeByte)
+        }
     }
 
     /// `request` is a plain HTTP request as `CapturedFlowDetail.withoutPlainHeaders` kept

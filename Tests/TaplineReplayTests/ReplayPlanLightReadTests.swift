@@ -23,6 +23,7 @@ final class ReplayPlanLightReadTests: XCTestCase {
                    kind: String = "http", version: String = "HTTP/1.1", start: Int) -> [String] {
             [#"{"t":\#(start),"type":"flowStarted","flow":\#(flow),"conn":\#(flow % 3 + 1),"kind":"\#(kind)","scheme":"http","authority":"\#(authority)"}"#,
              #"{"t":\#(start + 1),"type":"requestHead","flow":\#(flow),"method":"\#(method)","target":"\#(target)","version":"\#(version)","headers":\#(plainHeaders),"ended":true}"#,
+             #"{"t":\#(start + 2),"type":"upstreamConnected","flow":\#(flow),"server":"10.0.0.\#(flow):80","reused":\#(flow % 2 == 0)}"#,
              #"{"t":\#(start + 2),"type":"responseHead","flow":\#(flow),"version":"\#(version)","status":200,"reason":"OK","headers":[["Content-Type","text/plain"]]}"#]
         }
         func end(_ flow: Int, _ time: Int, truncated: Bool = false) -> [String] {
@@ -79,7 +80,7 @@ final class ReplayPlanLightReadTests: XCTestCase {
             XCTAssertEqual(light.connections, whole.connections)
             for number in 0..<light.itemCount {
                 let (sent, expected) = (try light.item(number), try whole.item(number))
-                XCTAssertEqual(sent.source, expected.source, "item \(number) is read again whole")
+                XCTAssertEqual(sent.source, expected.source, "item \(number) is read again alike")
                 XCTAssertEqual(sent.request.recordedHead, expected.request.recordedHead)
                 XCTAssertEqual(sent.request.target, expected.request.target)
                 XCTAssertEqual(sent.request.offer, expected.request.offer)
@@ -91,6 +92,30 @@ final class ReplayPlanLightReadTests: XCTestCase {
         XCTAssertEqual(Set(plain.skipped.map(\.reason.description)).count, 8, "\(plain.skipped.map(\.reason.description))")
         let viaHTTP1 = try plan(directory, .whole, rules: ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9")))
         XCTAssertEqual(viaHTTP1.notes.count, 1, "the RFC 8441 WebSocket goes as an HTTP/1.1 Upgrade, and says so")
+    }
+
+    func testAnItemIsItsFlowReadAgainWithoutWhereItWentUpstreamAndItsRequestIsAHeldPlans() throws {
+        let directory = try makeSession()
+        var whole: [CapturedFlow] = []
+        _ = try CapturedSession.stream(directory: directory) { flow, _ in whole.append(flow) }
+        whole.sort { $0.id < $1.id }
+        XCTAssertEqual(whole.first?.serverAddress, "10.0.0.1:80", "the session records where flows went upstream")
+        XCTAssertEqual(whole.dropFirst().first?.upstreamReused, true)
+        let streamed = try plan(directory, .whole, rules: ReplayTargetRules())
+        let held = ReplayPlan(flows: whole, rules: ReplayTargetRules(), allowTruncated: false)
+        XCTAssertEqual(streamed.itemCount, held.itemCount)
+        for number in 0..<streamed.itemCount {
+            let (sent, expected) = (try streamed.item(number), try held.item(number))
+            var source = expected.source
+            source.serverAddress = nil
+            source.upstreamReused = false
+            source.upstreamTLS = nil
+            XCTAssertEqual(sent.source, source, "item \(number)")
+            XCTAssertEqual(sent.request.recordedHead, expected.request.recordedHead)
+            XCTAssertEqual(sent.request.target, expected.request.target)
+            XCTAssertEqual(sent.request.offer, expected.request.offer)
+            XCTAssertEqual(sent.request.bodyBytes, expected.request.bodyBytes)
+        }
     }
 
     func testAReadWithoutPlainHeadersKeepsEveryFieldAHandshakeNeeds() throws {
