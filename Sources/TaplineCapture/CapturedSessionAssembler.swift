@@ -328,14 +328,18 @@ struct CapturedSessionAssembler {
                         .sameBytes(as: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
             }
             func isTimeByte(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-") }
-            guard matches(start, at: 0) else { return false }
-            // A time of 16 digits (every one since 2001) ends where the type's member starts.
+            // A time of 16 digits (every one since 2001) ends where the type's member starts,
+            // and the first letter of the type's name tells most lines apart at once (an
+            // upstreamConnected line with a shorter time has its type's bytes there, no comma).
             var typeAt = start.utf8CodeUnitCount + 16
-            if typeAt >= bytes.count || bytes[typeAt] != UInt8(ascii: ",") {
+            if typeAt < bytes.count, bytes[typeAt] == UInt8(ascii: ",") {
+                guard typeAt + 9 < bytes.count, bytes[typeAt + 9] == UInt8(ascii: "u") else { return false }
+            } else {
                 typeAt = start.utf8CodeUnitCount
                 while typeAt < bytes.count, isTimeByte(bytes[typeAt]) { typeAt += 1 }
             }
-            return matches(type, at: typeAt) && bytes[start.utf8CodeUnitCount..<typeAt].allSatisfy(isTimeByte)
+            return matches(start, at: 0) && matches(type, at: typeAt)
+                && bytes[start.utf8CodeUnitCount..<typeAt].allSatisfy(isTimeByte)
         }
     }
 
