@@ -70,21 +70,26 @@ public final class CapturedFlowIndex {
         let span = spanned ? try read(from: first, count: lineSpan.count) : []
         assembler.reset(detail: detail)
         var number = 0
-        // The flow of the lines (each of the flow's lines names it; one `detail` does not
-        // read names none).
+        // The flow its lines name (a line `detail` leaves out names none).
         var flowID: UInt64?
-        while let line = lines.next() {
+        // Numbered within the flow: the warnings of a flow read again are not shown.
+        func apply(_ bytes: UnsafeBufferPointer<UInt8>) {
             number += 1
-            let bytes: ArraySlice<UInt8>
-            if spanned {
-                let from = span.startIndex + Int(line.offset - first)
-                bytes = span[from..<(from + line.length)]
-            } else {
-                bytes = try read(from: line.offset, count: line.length)
-            }
-            // Numbered within the flow: the warnings of a flow read again are not shown.
-            assembler.apply(line: bytes, number: number)
+            assembler.apply(bytes: bytes, number: number)
             if let id = assembler.lastLineFlow { flowID = id }
+        }
+        if spanned {
+            // Each line in place in the span, which is not retained and released per line.
+            span.withUnsafeBufferPointer { spanBytes in
+                while let line = lines.next() {
+                    let from = Int(line.offset - first)
+                    apply(UnsafeBufferPointer(rebasing: spanBytes[from..<(from + line.length)]))
+                }
+            }
+        } else {
+            while let line = lines.next() {
+                try read(from: line.offset, count: line.length).withUnsafeBufferPointer { apply($0) }
+            }
         }
         guard let id = flowID, let flow = assembler.takeFlow(id) else {
             throw .cannotRead(path: directory + "/events.jsonl",

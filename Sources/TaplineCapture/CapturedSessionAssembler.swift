@@ -76,18 +76,18 @@ struct CapturedSessionAssembler {
     }
 
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
+        line.withUnsafeBufferPointer { apply(bytes: $0, number: number) }
+    }
+
+    /// `apply(line:number:)` of a line's bytes where they are (only read during the call).
+    mutating func apply(bytes line: UnsafeBufferPointer<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
         if detail == .replaySend, Self.startsAsUpstreamConnected(line) { return }
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
-        // reader points into the line, so it is applied inside.
-        let readDirectly = line.withUnsafeBufferPointer { bytes in
-            guard let flat = CaptureFlatLine(bytes, into: flatLineSlots) else { return false }
-            apply(flat, number: number)
-            return true
-        }
-        if readDirectly { return }
+        // reader points into the line, so it is applied here.
+        if let flat = CaptureFlatLine(line, into: flatLineSlots) { return apply(flat, number: number) }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         guard let parsed = try? CaptureJSONParser.parse(line), let json = CaptureJSONObject(parsed) else {
             return skip(number, "not a JSON object (corrupt line)")
@@ -319,28 +319,26 @@ struct CapturedSessionAssembler {
     /// `{"t":`, the time's digits, `,"type":"upstreamConnected",` (`CapturedFlowDetail.replaySend`
     /// does not read such a line). Looks at those bytes only: it is asked of every line of
     /// every flow a replay sends, and most lines are told apart by one `memcmp`.
-    static func startsAsUpstreamConnected(_ line: ArraySlice<UInt8>) -> Bool {
-        line.withUnsafeBufferPointer { bytes in
-            let start: StaticString = #"{"t":"#, type: StaticString = #","type":"upstreamConnected","#
-            func matches(_ text: StaticString, at offset: Int) -> Bool {
-                offset + text.utf8CodeUnitCount <= bytes.count
-                    && UnsafeBufferPointer(rebasing: bytes[offset..<(offset + text.utf8CodeUnitCount)])
-                        .sameBytes(as: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-            }
-            func isTimeByte(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-") }
-            // A time of 16 digits (every one since 2001) ends where the type's member starts,
-            // and the first letter of the type's name tells most lines apart at once (an
-            // upstreamConnected line with a shorter time has its type's bytes there, no comma).
-            var typeAt = start.utf8CodeUnitCount + 16
-            if typeAt < bytes.count, bytes[typeAt] == UInt8(ascii: ",") {
-                guard typeAt + 9 < bytes.count, bytes[typeAt + 9] == UInt8(ascii: "u") else { return false }
-            } else {
-                typeAt = start.utf8CodeUnitCount
-                while typeAt < bytes.count, isTimeByte(bytes[typeAt]) { typeAt += 1 }
-            }
-            return matches(start, at: 0) && matches(type, at: typeAt)
-                && bytes[start.utf8CodeUnitCount..<typeAt].allSatisfy(isTimeByte)
+    static func startsAsUpstreamConnected(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start: StaticString = #"{"t":"#, type: StaticString = #","type":"upstreamConnected","#
+        func matches(_ text: StaticString, at offset: Int) -> Bool {
+            offset + text.utf8CodeUnitCount <= bytes.count
+                && UnsafeBufferPointer(rebasing: bytes[offset..<(offset + text.utf8CodeUnitCount)])
+                    .sameBytes(as: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
+        func isTimeByte(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-") }
+        // A time of 16 digits (every one since 2001) ends where the type's member starts,
+        // and the first letter of the type's name tells most lines apart at once (an
+        // upstreamConnected line with a shorter time has its type's bytes there, no comma).
+        var typeAt = start.utf8CodeUnitCount + 16
+        if typeAt < bytes.count, bytes[typeAt] == UInt8(ascii: ",") {
+            guard typeAt + 9 < bytes.count, bytes[typeAt + 9] == UInt8(ascii: "u") else { return false }
+        } else {
+            typeAt = start.utf8CodeUnitCount
+            while typeAt < bytes.count, isTimeByte(bytes[typeAt]) { typeAt += 1 }
+        }
+        return matches(start, at: 0) && matches(type, at: typeAt)
+            && bytes[start.utf8CodeUnitCount..<typeAt].allSatisfy(isTimeByte)
     }
 
     /// `request` is a plain HTTP request as `CapturedFlowDetail.withoutPlainHeaders` kept

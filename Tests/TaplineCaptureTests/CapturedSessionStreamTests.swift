@@ -227,7 +227,7 @@ final class CapturedSessionStreamTests: XCTestCase {
     }
 
     func testOnlyALineThatStartsAsAWriterStartsAnUpstreamConnectedIsOne() {
-        func starts(_ line: String) -> Bool { CapturedSessionAssembler.startsAsUpstreamConnected(Array(line.utf8)[...]) }
+        func starts(_ line: String) -> Bool { Array(line.utf8).withUnsafeBufferPointer(CapturedSessionAssembler.startsAsUpstreamConnected) }
         XCTAssertTrue(starts(#"{"t":1796542367296923,"type":"upstreamConnected","flow":1,"server":"127.0.0.1:80","reused":false}"#))
         XCTAssertTrue(starts(#"{"t":-5,"type":"upstreamConnected","flow":1}"#), "a time before 1970")
         XCTAssertTrue(starts(#"{"t":12345678901234567,"type":"upstreamConnected","flow":1}"#))
