@@ -14,11 +14,12 @@ public enum CapturedFlowDetail: Sendable {
     /// a head that may be one of them keeps its fields, and so do the responses to it.
     /// The warnings are the same (a head whose list is damaged is skipped either way).
     case withoutPlainHeaders
-    /// Everything but the flow's `upstreamConnected` lines as a writer writes them (a
-    /// line that starts `{"t":<time>,"type":"upstreamConnected",`), which are not read:
-    /// `serverAddress`, `upstreamReused` and `upstreamTLS` stay unset, and a damaged such
-    /// line gives no warning (nor does a line no writer writes, one that names a second
-    /// `type` after that one: it is not read either). A replay sends the request and compares the answer with
-    /// the recorded one; where the recording went upstream is not part of either.
+    /// Everything but the flow's `upstreamConnected` lines: a line that starts as a writer
+    /// starts one (`{"t":<time>,"type":"upstreamConnected",`) is left out before it is
+    /// tokenized, so `serverAddress`, `upstreamReused` and `upstreamTLS` stay unset and a
+    /// damaged such line gives no warning (a line that starts so and names another `type`
+    /// after, which no writer writes, is left out too; one written in another member order
+    /// is read as usual). A replay sends the request and compares the answer with the
+    /// recorded one; where the recording went upstream is part of neither.
     case replaySend
 }

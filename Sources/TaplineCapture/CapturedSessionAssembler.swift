@@ -315,10 +315,10 @@ struct CapturedSessionAssembler {
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
     }
 
-    /// `line` starts as a writer starts an `upstreamConnected` line (`JSONLineBuilder.beginFlowEvent`):
+    /// The line `bytes` starts as a writer starts an `upstreamConnected` line (`JSONLineBuilder.beginFlowEvent`):
     /// `{"t":`, the time's digits, `,"type":"upstreamConnected",` (`CapturedFlowDetail.replaySend`
     /// does not read such a line). Looks at those bytes only: it is asked of every line of
-    /// every flow a replay sends, and most lines are told apart by one `memcmp`.
+    /// every flow a replay sends, and most lines are told apart by one byte.
     static func startsAsUpstreamConnected(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let start: StaticString = #"{"t":"#, type: StaticString = #","type":"upstreamConnected","#
         func matches(_ text: StaticString, at offset: Int) -> Bool {
