@@ -24,6 +24,8 @@ public final class CapturedFlowIndex {
 
     /// The session directory.
     public let directory: String
+    /// The session's events.jsonl, its path made once (not for every flow read again).
+    private let eventsPath: String
     /// Per position, the byte ranges of its lines.
     private var lineTable: CapturedFlowLineTable
     private var file: CaptureFile?
@@ -37,6 +39,7 @@ public final class CapturedFlowIndex {
     /// An empty index of the session in `directory`; tests give a line table of small blocks.
     init(directory: String, lineTable: CapturedFlowLineTable = CapturedFlowLineTable()) {
         self.directory = directory
+        eventsPath = directory + "/events.jsonl"
         self.lineTable = lineTable
         assembler = CapturedSessionAssembler(directory: directory)
     }
@@ -63,7 +66,7 @@ public final class CapturedFlowIndex {
     public func flow(at position: Int, detail: CapturedFlowDetail = .whole) throws(CaptureError) -> CapturedFlow {
         var lines = lineTable.lines(at: position)
         guard let lineSpan = lines.span else {
-            throw .cannotRead(path: directory + "/events.jsonl", reason: "has no lines for this flow")
+            throw .cannotRead(path: eventsPath, reason: "has no lines for this flow")
         }
         let first = lineSpan.lowerBound
         let spanned = lineSpan.count <= Self.spanLimit
@@ -92,7 +95,7 @@ public final class CapturedFlowIndex {
             }
         }
         guard let id = flowID, let flow = assembler.takeFlow(id) else {
-            throw .cannotRead(path: directory + "/events.jsonl",
+            throw .cannotRead(path: eventsPath,
                               reason: "no longer holds the flow it held (changed since it was read)")
         }
         return flow
@@ -100,12 +103,11 @@ public final class CapturedFlowIndex {
 
     /// `count` bytes of events.jsonl from `offset`.
     private func read(from offset: UInt64, count: Int) throws(CaptureError) -> ArraySlice<UInt8> {
-        let path = directory + "/events.jsonl"
-        if file == nil { file = try CaptureFile.openForReading(path) }
+        if file == nil { file = try CaptureFile.openForReading(eventsPath) }
         guard let file else { return [] }
         let bytes = try readAhead.read(file, at: offset, count: count)
         guard bytes.count == count else {
-            throw .cannotRead(path: path, reason: "ends before byte \(offset + UInt64(bytes.count)) (changed since it was read)")
+            throw .cannotRead(path: eventsPath, reason: "ends before byte \(offset + UInt64(bytes.count)) (changed since it was read)")
         }
         return bytes
     }
