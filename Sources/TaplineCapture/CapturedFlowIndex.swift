@@ -73,13 +73,14 @@ public final class CapturedFlowIndex {
         let span = spanned ? try read(from: first, count: lineSpan.count) : []
         assembler.reset(detail: detail)
         var number = 0
-        // The flow its lines name (a line `detail` leaves out names none).
+        // The flow the last line read names (nil when that line no longer names one); a
+        // line `detail` leaves out is not read.
         var flowID: UInt64?
         // Numbered within the flow: the warnings of a flow read again are not shown.
         func apply(_ bytes: UnsafeBufferPointer<UInt8>) {
             number += 1
             assembler.apply(bytes: bytes, number: number)
-            if let id = assembler.lastLineFlow { flowID = id }
+            if !assembler.lastLineLeftOut { flowID = assembler.lastLineFlow }
         }
         if spanned {
             // Each line in place in the span, which is not retained and released per line.

@@ -30,6 +30,8 @@ struct CapturedSessionAssembler {
     /// or a line skipped as damaged), and whether it was that flow's `flowEnded`.
     private(set) var lastLineFlow: UInt64?
     private(set) var lastLineEndedFlow = false
+    /// The last line was left out unread by `detail` (`CapturedFlowDetail.replaySend`).
+    private(set) var lastLineLeftOut = false
     /// Flows taken out (`takeFlow`): a later line of one (an imported HAR's `extension`
     /// after its `flowEnded`) is dropped without a warning.
     private var takenFlows = Set<UInt64>()
@@ -59,6 +61,7 @@ struct CapturedSessionAssembler {
         unknownTypeOrder.removeAll(keepingCapacity: true)
         lastLineFlow = nil
         lastLineEndedFlow = false
+        lastLineLeftOut = false
         takenFlows.removeAll(keepingCapacity: true)
     }
 
@@ -83,7 +86,8 @@ struct CapturedSessionAssembler {
     mutating func apply(bytes line: UnsafeBufferPointer<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
-        if detail == .replaySend, Self.startsAsUpstreamConnected(line) { return }
+        lastLineLeftOut = detail == .replaySend && Self.startsAsUpstreamConnected(line)
+        if lastLineLeftOut { return }
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
         // reader points into the line, so it is applied here.

@@ -242,6 +242,23 @@ final class CapturedSessionStreamTests: XCTestCase {
         XCTAssertFalse(starts(""))
     }
 
+    func testAFlowWhoseLastLineNoLongerReadsIsNotReadAgainWhateverTheDetail() throws {
+        let directory = try makeSession()
+        let (flows, _, index) = try streamed(directory)
+        let eventsPath = directory + "/events.jsonl"
+        var lines = try CaptureTestSupport.lines(of: eventsPath)
+        let ended = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"flowEnded\"") && $0.contains("\"flow\":2,") })
+        lines[ended] = String(repeating: "x", count: lines[ended].utf8.count)  // the same bytes' room: offsets hold
+        try CaptureTestSupport.writeLines(lines, to: eventsPath)
+        index.close()
+        let position = try XCTUnwrap(flows.first { $0.0.id == FlowID(2) }).1
+        for detail in [CapturedFlowDetail.whole, .replaySend] {
+            XCTAssertThrowsError(try index.flow(at: position, detail: detail), "\(detail)") { error in
+                XCTAssertTrue("\(error)".contains("changed since it was read"), "\(error)")
+            }
+        }
+    }
+
     func testTheIndexSaysWhenEventsJSONLChangedUnderIt() throws {
         let directory = try makeSession()
         let (flows, _, index) = try streamed(directory)
