@@ -1,6 +1,7 @@
-/// How much of each flow `CapturedSession.stream` assembles: whole (as `open` does), or
-/// without what a replay's plan never looks at (`ReplayPlan.stream`), which a flow's
-/// header lists mostly are. Immutable.
+/// How much of each flow `CapturedSession.stream` (or `CapturedFlowIndex.flow(at:detail:)`)
+/// assembles: whole (as `open` does), without what a replay's plan never looks at
+/// (`ReplayPlan.stream`), which a flow's header lists mostly are, or without what a replay
+/// never looks at when it sends a flow and compares it (`ReplayPlan.item`). Immutable.
 public enum CapturedFlowDetail: Sendable {
     /// Everything recorded.
     case whole
@@ -28,4 +29,12 @@ public enum CapturedFlowDetail: Sendable {
     /// streamed this way (`CapturedFlowIndex.flow(at:)`) is what finds it: that read
     /// fails, naming the line.
     case replayPlan
+    /// Everything but the flow's `upstreamConnected` lines: a line that starts as a writer
+    /// starts one (`{"t":<time>,"type":"upstreamConnected",`) is left out before it is
+    /// tokenized, so `serverAddress`, `upstreamReused` and `upstreamTLS` stay unset and a
+    /// damaged such line gives no warning (a line that starts so and names another `type`
+    /// after, which no writer writes, is left out too; one written in another member order
+    /// is read as usual). A replay sends the request and compares the answer with the
+    /// recorded one; where the recording went upstream is part of neither.
+    case replaySend
 }

@@ -7,11 +7,16 @@ import TaplineWire
 /// flow out as it ends, `takeFlow`), on the caller's thread.
 struct CapturedSessionAssembler {
     let directory: String
-    /// What of each flow is assembled (`CapturedFlowDetail`).
-    let detail: CapturedFlowDetail
+    /// What of each flow is assembled (`CapturedFlowDetail`); set again by `reset`.
+    private(set) var detail: CapturedFlowDetail
     /// Whether lines are taken by their prefix alone where `.replayPlan` allows it
     /// (`detail == .replayPlan`).
-    private let takesLinesByPrefix: Bool
+    private var takesLinesByPrefix = false
+    /// Whether the header lists of plain exchanges are left out (`.withoutPlainHeaders`,
+    /// `.replayPlan`).
+    private var dropsPlainHeaders = false
+    /// Whether `upstreamConnected` lines are left out unread (`.replaySend`).
+    private var leavesOutUpstreamConnected = false
     /// For reading a flow again whole after a `.replayPlan` read (`CapturedFlowIndex`):
     /// when a line that read takes by its prefix alone (`positionTakenByPrefix`) is
     /// skipped as damaged, `damageAfterPrefix` says so. Looked at only for a
@@ -28,7 +33,8 @@ struct CapturedSessionAssembler {
     /// prefix. Moved wherever `flows` is; kept only when `detail` is not `.whole`
     /// (`tracksPlainRequests`; a whole read, as a flow read again, has no use for it).
     private var requestIsPlain: [Bool] = []
-    private let tracksPlainRequests: Bool
+    /// `dropsPlainHeaders`: `requestIsPlain` is kept.
+    private var tracksPlainRequests: Bool { dropsPlainHeaders }
     private var flowPositions: [UInt64: Int] = [:]
     /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
     /// `flows`: a flow's lines mostly follow one another, so most lines find their flow
@@ -50,6 +56,8 @@ struct CapturedSessionAssembler {
     /// read takes by its prefix alone and the full read skipped as damaged: its number
     /// (as given to `apply`) and what is wrong with it, in words.
     private(set) var damageAfterPrefix: (number: Int, reason: String)?
+    /// The last line was left out unread by `detail` (`CapturedFlowDetail.replaySend`).
+    private(set) var lastLineLeftOut = false
     /// Lines skipped as damaged (`skip`), and why the last one was.
     private var skippedLines = 0
     private var lastSkipReason = ""
@@ -63,20 +71,31 @@ struct CapturedSessionAssembler {
 
     static let warningLimit = 50
 
-    /// - Parameter checksLinesTakenByPrefix: as the property; only with `detail` `.whole`.
+    /// - Parameter checksLinesTakenByPrefix: as the property; only with a detail that
+    ///   takes no line by its prefix (the lines are checked by reading them whole).
     init(directory: String, detail: CapturedFlowDetail = .whole, checksLinesTakenByPrefix: Bool = false) {
-        precondition(!checksLinesTakenByPrefix || detail == .whole, "a line is checked by reading it whole")
+        precondition(!checksLinesTakenByPrefix || detail != .replayPlan, "a line is checked by reading it whole")
         self.directory = directory
         self.detail = detail
-        takesLinesByPrefix = detail == .replayPlan
-        tracksPlainRequests = detail != .whole
         self.checksLinesTakenByPrefix = checksLinesTakenByPrefix
+        readsDetail()
     }
 
-    /// Back to what `init` made, for reading another part of the same session: every
-    /// flow, connection, warning and count is forgotten; the storage (and the direct
-    /// reader's slots) is kept for the next lines.
-    mutating func reset() {
+    /// Sets what follows from `detail`.
+    private mutating func readsDetail() {
+        takesLinesByPrefix = detail == .replayPlan
+        dropsPlainHeaders = detail == .withoutPlainHeaders || detail == .replayPlan
+        leavesOutUpstreamConnected = detail == .replaySend
+    }
+
+    /// Back to what `init` made, for reading another part of the same session with
+    /// `detail` (not `.replayPlan` when `checksLinesTakenByPrefix`): every flow,
+    /// connection, warning and count is forgotten; the storage (and the direct reader's
+    /// slots) is kept for the next lines.
+    mutating func reset(detail: CapturedFlowDetail) {
+        precondition(!checksLinesTakenByPrefix || detail != .replayPlan, "a line is checked by reading it whole")
+        self.detail = detail
+        readsDetail()
         flows.removeAll(keepingCapacity: true)
         requestIsPlain.removeAll(keepingCapacity: true)
         flowPositions.removeAll(keepingCapacity: true)
@@ -90,6 +109,7 @@ struct CapturedSessionAssembler {
         lastLineFlow = nil
         lastLineEndedFlow = false
         damageAfterPrefix = nil
+        lastLineLeftOut = false
         takenFlows.removeAll(keepingCapacity: true)
     }
 
@@ -110,10 +130,17 @@ struct CapturedSessionAssembler {
 
     /// Applies line `number` of events.jsonl (its bytes without the terminator).
     mutating func apply(line: ArraySlice<UInt8>, number: Int) {
+        line.withUnsafeBufferPointer { apply(bytes: $0, number: number) }
+    }
+
+    /// `apply(line:number:)` of a line's bytes where they are (only read during the call).
+    mutating func apply(bytes line: UnsafeBufferPointer<UInt8>, number: Int) {
         lastLineFlow = nil
         lastLineEndedFlow = false
+        lastLineLeftOut = leavesOutUpstreamConnected && Self.startsAsUpstreamConnected(line)
+        if lastLineLeftOut { return }
         guard takesLinesByPrefix else { return applyWhole(line: line, number: number) }
-        guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }) else {
+        guard let prefix = CaptureFlowLinePrefix(line, eventTypeNames: eventTypeNames) else {
             return applyWhole(line: line, number: number)
         }
         if let at = positionTakenByPrefix(prefix) { return apply(prefix, at: at) }
@@ -121,15 +148,13 @@ struct CapturedSessionAssembler {
         applyWhole(line: line, number: number, after: prefix)
     }
 
-    /// `apply(line:number:)` for a flow read again (`CapturedFlowIndex.flow(at:)`, a whole
-    /// read): the line is read the full way, and with `checksLinesTakenByPrefix` one
-    /// skipped as damaged is looked at again (rare; `damageAfterPrefix`).
+    /// `apply(bytes:number:)` for a flow read again (`CapturedFlowIndex.flow(at:)`, a read
+    /// that takes no line by its prefix): with `checksLinesTakenByPrefix`, a line skipped
+    /// as damaged is looked at again (rare; `damageAfterPrefix`).
     @inline(__always)
-    mutating func applyReadAgain(line: ArraySlice<UInt8>, number: Int) {
-        lastLineFlow = nil
-        lastLineEndedFlow = false
+    mutating func applyReadAgain(bytes line: UnsafeBufferPointer<UInt8>, number: Int) {
         let skippedBefore = skippedLines
-        applyWhole(line: line, number: number)
+        apply(bytes: line, number: number)
         if checksLinesTakenByPrefix, skippedLines != skippedBefore, damageAfterPrefix == nil {
             noteDamageAfterPrefix(line: line, number: number)
         }
@@ -139,8 +164,8 @@ struct CapturedSessionAssembler {
     /// `.replayPlan` read takes by its prefix alone (as `positionTakenByPrefix` tells; a
     /// plain request told by `isPlain`).
     @inline(never)
-    private mutating func noteDamageAfterPrefix(line: ArraySlice<UInt8>, number: Int) {
-        guard let prefix = line.withUnsafeBufferPointer({ CaptureFlowLinePrefix($0, eventTypeNames: eventTypeNames) }),
+    private mutating func noteDamageAfterPrefix(line: UnsafeBufferPointer<UInt8>, number: Int) {
+        guard let prefix = CaptureFlowLinePrefix(line, eventTypeNames: eventTypeNames),
               let at = knownPosition(prefix.flow),
               prefix.type == .upstreamConnected || prefix.type == .flowEnded
                 || (prefix.type == .responseHead && Self.isPlain(flows[at].request)) else { return }
@@ -177,18 +202,13 @@ struct CapturedSessionAssembler {
     /// Applies a line read the full way: directly or, failing that, parsed. `prefix`:
     /// what `CaptureFlowLinePrefix` read of the line, if it was read.
     @inline(__always)
-    private mutating func applyWhole(line: ArraySlice<UInt8>, number: Int, after prefix: CaptureFlowLinePrefix? = nil) {
+    private mutating func applyWhole(line: UnsafeBufferPointer<UInt8>, number: Int, after prefix: CaptureFlowLinePrefix? = nil) {
         // Most lines are plain enough to read without a JSON value tree; the rest, and
         // any doubt, go through the general parser (same result either way). The direct
-        // reader points into the line, so it is applied inside.
-        let readDirectly = line.withUnsafeBufferPointer { bytes in
-            let read = if let prefix { CaptureFlatLine(bytes, into: flatLineSlots, after: prefix) }
-                       else { CaptureFlatLine(bytes, into: flatLineSlots) }
-            guard let flat = read else { return false }
-            apply(flat, number: number)
-            return true
-        }
-        if readDirectly { return }
+        // reader points into the line, so it is applied here.
+        let read = if let prefix { CaptureFlatLine(line, into: flatLineSlots, after: prefix) }
+                   else { CaptureFlatLine(line, into: flatLineSlots) }
+        if let flat = read { return apply(flat, number: number) }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         guard let parsed = try? CaptureJSONParser.parse(line), let json = CaptureJSONObject(parsed) else {
             return skip(number, "not a JSON object (corrupt line)")
@@ -261,8 +281,8 @@ struct CapturedSessionAssembler {
         case .requestHead:
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
-                  case let isPlain = detail != .whole && Self.isPlainRequest(method: method, json),
-                  let headers = headFields(json, keep: detail == .whole || !isPlain) else {
+                  case let isPlain = dropsPlainHeaders && Self.isPlainRequest(method: method, json),
+                  let headers = headFields(json, keep: !isPlain) else {
                 return skip(number, "requestHead without method, target or headers")
             }
             if tracksPlainRequests { requestIsPlain[at] = isPlain }
@@ -311,7 +331,7 @@ struct CapturedSessionAssembler {
         case .responseHead:
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64(.status), status >= 0, status < 1000,
-                  let headers = headFields(json, keep: detail == .whole || !requestIsPlain[at]) else {
+                  let headers = headFields(json, keep: !dropsPlainHeaders || !requestIsPlain[at]) else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
@@ -417,6 +437,32 @@ struct CapturedSessionAssembler {
     private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
         if keep { return json.headers(.headers) }
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
+    }
+
+    /// The line `bytes` starts as a writer starts an `upstreamConnected` line (`JSONLineBuilder.beginFlowEvent`):
+    /// `{"t":`, the time's digits, `,"type":"upstreamConnected",` (`CapturedFlowDetail.replaySend`
+    /// does not read such a line). Looks at those bytes only: it is asked of every line of
+    /// every flow a replay sends, and most lines are told apart by one byte.
+    static func startsAsUpstreamConnected(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start: StaticString = #"{"t":"#, type: StaticString = #","type":"upstreamConnected","#
+        func matches(_ text: StaticString, at offset: Int) -> Bool {
+            offset + text.utf8CodeUnitCount <= bytes.count
+                && UnsafeBufferPointer(rebasing: bytes[offset..<(offset + text.utf8CodeUnitCount)])
+                    .sameBytes(as: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+        func isTimeByte(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: "-") }
+        // A time of 16 digits (every one since 2001) ends where the type's member starts,
+        // and the first letter of the type's name tells most lines apart at once (an
+        // upstreamConnected line with a shorter time has its type's bytes there, no comma).
+        var typeAt = start.utf8CodeUnitCount + 16
+        if typeAt < bytes.count, bytes[typeAt] == UInt8(ascii: ",") {
+            guard typeAt + 9 < bytes.count, bytes[typeAt + 9] == UInt8(ascii: "u") else { return false }
+        } else {
+            typeAt = start.utf8CodeUnitCount
+            while typeAt < bytes.count, isTimeByte(bytes[typeAt]) { typeAt += 1 }
+        }
+        return matches(start, at: 0) && matches(type, at: typeAt)
+            && bytes[start.utf8CodeUnitCount..<typeAt].allSatisfy(isTimeByte)
     }
 
     /// Whether `request`, read whole, is plain as `isPlainRequest` tells of its line: the

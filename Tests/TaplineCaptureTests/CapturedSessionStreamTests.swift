@@ -175,6 +175,90 @@ final class CapturedSessionStreamTests: XCTestCase {
         }
     }
 
+    /// The flow as a `.replaySend` read gives it: without where it went upstream.
+    private func withoutUpstreamFacts(_ flow: CapturedFlow) -> CapturedFlow {
+        var flow = withoutConnectionFacts(flow)
+        flow.serverAddress = nil
+        flow.upstreamReused = false
+        flow.upstreamTLS = nil
+        return flow
+    }
+
+    func testAReplaySendReadIsTheWholeFlowWithoutWhereItWentUpstream() throws {
+        let directory = try makeSession()
+        let (flows, _, index) = try streamed(directory)
+        XCTAssertTrue(flows.contains { $0.0.upstreamTLS != nil } && flows.contains { $0.0.upstreamReused },
+                      "the session records where its flows went upstream")
+        for (flow, position) in flows {
+            XCTAssertEqual(try index.flow(at: position, detail: .replaySend), withoutUpstreamFacts(flow), "flow \(flow.id)")
+            XCTAssertEqual(try index.flow(at: position), withoutConnectionFacts(flow), "flow \(flow.id) whole again")
+        }
+    }
+
+    func testAStreamOfReplaySendDetailKeepsTheHeadersAndLeavesOutWhereFlowsWentUpstream() throws {
+        let directory = try makeSession()
+        let opened = try CapturedSession.open(directory: directory)
+        var flows: [CapturedFlow] = []
+        let (session, _) = try CapturedSession.stream(directory: directory, detail: .replaySend) { flow, _ in flows.append(flow) }
+        XCTAssertEqual(flows.map(\.id).sorted(), opened.flows.map(\.id))
+        for flow in flows {
+            var expected = try XCTUnwrap(opened.flow(flow.id.rawValue))
+            expected.serverAddress = nil
+            expected.upstreamReused = false
+            expected.upstreamTLS = nil
+            XCTAssertEqual(flow, expected, "flow \(flow.id)")
+        }
+        XCTAssertEqual(session.warnings, opened.warnings)
+    }
+
+    func testAReplaySendReadFindsAFlowWhoseLastLineIsItsUpstreamConnected() throws {
+        let directory = try makeSession()
+        let eventsPath = directory + "/events.jsonl"
+        let lines = try CaptureTestSupport.lines(of: eventsPath)
+        let connected = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"upstreamConnected\"") && $0.contains("\"flow\":2,") })
+        let cut = lines.enumerated().filter { $0.offset <= connected || !$0.element.contains("\"flow\":2,") }.map(\.element)
+        try CaptureTestSupport.writeLines(cut, to: eventsPath)
+
+        let (flows, _, index) = try streamed(directory)
+        let (unended, position) = try XCTUnwrap(flows.first { $0.0.id == FlowID(2) })
+        XCTAssertEqual(unended.serverAddress, "10.1.2.3:80")
+        XCTAssertNil(unended.ended)
+        XCTAssertEqual(try index.flow(at: position, detail: .replaySend), withoutUpstreamFacts(unended))
+    }
+
+    func testOnlyALineThatStartsAsAWriterStartsAnUpstreamConnectedIsOne() {
+        func starts(_ line: String) -> Bool { Array(line.utf8).withUnsafeBufferPointer(CapturedSessionAssembler.startsAsUpstreamConnected) }
+        XCTAssertTrue(starts(#"{"t":1796542367296923,"type":"upstreamConnected","flow":1,"server":"127.0.0.1:80","reused":false}"#))
+        XCTAssertTrue(starts(#"{"t":-5,"type":"upstreamConnected","flow":1}"#), "a time before 1970")
+        XCTAssertTrue(starts(#"{"t":12345678901234567,"type":"upstreamConnected","flow":1}"#))
+        XCTAssertFalse(starts(#"{"t":1796542367296923,"type":"requestHead","flow":1,"method":"GET"}"#))
+        XCTAssertFalse(starts(#"{"t":17965423672969x3,"type":"upstreamConnected","flow":1}"#), "not a time")
+        XCTAssertFalse(starts(#"{"t":1,"type":"upstreamConnected"}"#), "nothing after the type: no flow")
+        XCTAssertFalse(starts(#"{"t":1,"type":"upstreamConnectedLater","flow":1}"#))
+        XCTAssertFalse(starts(#"{"t":1,"type":"requestHead","flow":1,"note":"type":"upstreamConnected","}"#))
+        XCTAssertFalse(starts(#"{"type":"upstreamConnected","t":1,"flow":1}"#), "another writer's order is read as usual")
+        XCTAssertFalse(starts(#"{ "t":1,"type":"upstreamConnected","flow":1}"#))
+        XCTAssertFalse(starts(#"{"t":1"#))
+        XCTAssertFalse(starts(""))
+    }
+
+    func testAFlowWhoseLastLineNoLongerReadsIsNotReadAgainWhateverTheDetail() throws {
+        let directory = try makeSession()
+        let (flows, _, index) = try streamed(directory)
+        let eventsPath = directory + "/events.jsonl"
+        var lines = try CaptureTestSupport.lines(of: eventsPath)
+        let ended = try XCTUnwrap(lines.firstIndex { $0.contains("\"type\":\"flowEnded\"") && $0.contains("\"flow\":2,") })
+        lines[ended] = String(repeating: "x", count: lines[ended].utf8.count)  // the same bytes' room: offsets hold
+        try CaptureTestSupport.writeLines(lines, to: eventsPath)
+        index.close()
+        let position = try XCTUnwrap(flows.first { $0.0.id == FlowID(2) }).1
+        for detail in [CapturedFlowDetail.whole, .replaySend] {
+            XCTAssertThrowsError(try index.flow(at: position, detail: detail), "\(detail)") { error in
+                XCTAssertTrue("\(error)".contains("changed since it was read"), "\(error)")
+            }
+        }
+    }
+
     func testTheIndexSaysWhenEventsJSONLChangedUnderIt() throws {
         let directory = try makeSession()
         let (flows, _, index) = try streamed(directory)

@@ -155,15 +155,17 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         repeat {
             pullAgain = false
             while phase == .exchanging, !pauses.isPaused {
-                let event: HTTP1ResponseEvent?
+                let next: HTTP1ResponseEvent?
                 do {
-                    event = try parser.nextEvent()
+                    next = try parser.nextEvent()
                 } catch {
                     fail(FlowError(.badResponse, "\(upstream.target.hostPort) sent an invalid response: \(error)"),
                          delegate: delegate)
                     return
                 }
-                guard let event else {
+                // Moved, not copied: the optional is then not destroyed as well (its destroy
+                // goes through the runtime's generic value witnesses, for every event).
+                guard let event = consume next else {
                     if inputEnded { fail(lostError, delegate: delegate) }
                     break
                 }

@@ -18,8 +18,11 @@ final class ReplayDestinationMemo {
     private var lastScheme = ""
     private var lastAuthority = ""
     private var lastIsHTTP2 = false
-    /// The target and offer worked out for the last key; nil before the first flow.
-    private var last: (target: UpstreamTarget, offer: UpstreamProtocolOffer)?
+    /// The target worked out for the last key (nil before the first flow), and its offer
+    /// (`.http1` until then). Two properties rather than an optional tuple, which is copied
+    /// through the runtime's generic value witnesses (on every hit).
+    private var lastTarget: UpstreamTarget?
+    private var lastOffer = UpstreamProtocolOffer.http1
 
     init(rules: ReplayTargetRules) {
         self.rules = rules
@@ -32,14 +35,15 @@ final class ReplayDestinationMemo {
         // The version read in place: binding the request head would copy it (retain its fields).
         guard let major = flow.request?.version.major else { return try ReplayRequestRewriter.destination(for: flow, rules: rules) }
         let isHTTP2 = major >= 2
-        if let last, isHTTP2 == lastIsHTTP2, flow.authority == lastAuthority, flow.scheme == lastScheme {
-            return ReplayDestination(flow: flow, target: last.target, offer: last.offer)
+        if let lastTarget, isHTTP2 == lastIsHTTP2, flow.authority == lastAuthority, flow.scheme == lastScheme {
+            return ReplayDestination(flow: flow, target: lastTarget, offer: lastOffer)
         }
         let destination = try ReplayRequestRewriter.destination(for: flow, rules: rules)
         lastScheme = flow.scheme
         lastAuthority = flow.authority
         lastIsHTTP2 = isHTTP2
-        last = (destination.target, destination.offer)
+        lastTarget = destination.target
+        lastOffer = destination.offer
         return destination
     }
 }

@@ -152,8 +152,9 @@ public struct ReplayPlan {
     }
 
     /// Item `number` (`ReplayScheduledFlow.item`): for a streamed plan, its flow read
-    /// again from the session and its request made again; with its replacement body,
-    /// if it has one.
+    /// again from the session (`CapturedFlowDetail.replaySend`: without where it went
+    /// upstream, which neither sending nor comparing looks at) and its request made
+    /// again; with its replacement body, if it has one.
     ///
     /// - Throws: `ReplaySkipReason` when the flow cannot be read again (the session
     ///   changed or was damaged since it was planned).
@@ -170,7 +171,7 @@ public struct ReplayPlan {
         case .indexed(let index, _, let positions, let destinations):
             let flow: CapturedFlow
             do {
-                flow = try index.flow(at: Int(positions[number]))
+                flow = try index.flow(at: Int(positions[number]), detail: .replaySend)
             } catch {
                 throw ReplaySkipReason("it could not be read again from the session: \(error)")
             }
@@ -196,7 +197,7 @@ public struct ReplayPlan {
         }
     }
 
-    private static func item(_ flow: consuming CapturedFlow, request: ReplayRequest) -> ReplayItem {
+    private static func item(_ flow: consuming CapturedFlow, request: consuming ReplayRequest) -> ReplayItem {
         let script = flow.kind == .websocket
             ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
         return ReplayItem(source: flow, request: request, webSocket: script)

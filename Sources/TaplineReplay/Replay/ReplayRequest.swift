@@ -25,6 +25,11 @@ public struct ReplayRequest {
     /// again; `head` is its block): the HTTP/1.1 Upgrade handshake it falls back to when
     /// the server does not take one over HTTP/2 (`fallingBackToHTTP1Upgrade`).
     public let http1Upgrade: HTTPRequestHead?
+    /// The request is an RFC 8441 extended CONNECT (`http1Upgrade` is set), sent as one
+    /// only over an HTTP/2 connection whose server announced SETTINGS_ENABLE_CONNECT_PROTOCOL.
+    /// Stored: read through the exchange that holds the request it is one load, where a
+    /// getter is handed a copy of the whole request.
+    public let isExtendedConnect: Bool
 
     public init(sourceFlow: FlowID, target: UpstreamTarget, offer: UpstreamProtocolOffer, head: LegRequestHead,
                 recordedHead: HTTPRequestHead, bodyBytes: UInt64, trailers: HTTPHeaders?, expectsContinue: Bool,
@@ -39,6 +44,7 @@ public struct ReplayRequest {
         self.expectsContinue = expectsContinue
         self.replacementBody = replacementBody
         self.http1Upgrade = http1Upgrade
+        isExtendedConnect = http1Upgrade != nil
     }
 
     /// The same request sending `body` instead of the stored one; a stated length
@@ -64,10 +70,6 @@ public struct ReplayRequest {
                              bodyBytes: UInt64(body.count), trailers: trailers, expectsContinue: expectsContinue,
                              replacementBody: body, http1Upgrade: http1Upgrade)
     }
-
-    /// The request is an RFC 8441 extended CONNECT, sent as one only over an HTTP/2
-    /// connection whose server announced SETTINGS_ENABLE_CONNECT_PROTOCOL.
-    public var isExtendedConnect: Bool { http1Upgrade != nil }
 
     /// The same request with a fresh `Sec-WebSocket-Key` (a WebSocket handshake: each
     /// attempt sends its own, RFC 6455 §4.1); an extended CONNECT has no key.

@@ -29,6 +29,15 @@ final class ReplayedFlowCollector: FlowEventSink {
             self.flow = flow
             self.responseBody = responseBody
         }
+
+        /// Moves the flow out, leaving an empty one in its place (the entry is let go of
+        /// next): a copy would retain every field, and the entry's flow release them again.
+        func takeFlow() -> CapturedFlow {
+            var taken = CapturedFlow(id: flow.id, connection: flow.connection, kind: .http, scheme: "", authority: "",
+                                     started: flow.started, sessionDirectory: "")
+            swap(&taken, &flow)
+            return taken
+        }
     }
 
     private let inner: any FlowEventSink
@@ -70,7 +79,7 @@ final class ReplayedFlowCollector: FlowEventSink {
     func take(_ flow: FlowID) -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
         if recent?.id == flow { recent = nil }
         guard let entry = entries.removeValue(forKey: flow) else { return nil }
-        return (entry.flow, entry.responseBody)
+        return (entry.takeFlow(), entry.responseBody)
     }
 
     /// The entry of a tracked flow.
