@@ -149,14 +149,11 @@ public struct ReplayPlan {
         let (session, index) = try CapturedSession.stream(directory: directory, detail: detail) { flow, position in
             guard select(flow) else { return }
             // The request is made when the flow is sent (`item`); here only where it goes.
-            if checksBodiesWhenSent, let reason = requestSkipReason(flow) {
-                return skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
-            }
             switch destination(for: flow, allowTruncated: allowTruncated, bodies: segments, destinations: destinations) {
             case .success(let destination):
                 planned.append(Planned(flow, position: position))
                 if let note = note(flow, destination: destination) { notes.append((flow.id, note)) }
-            case .failure(let reason) where checksBodiesWhenSent:
+            case .failure(let reason) where checksBodiesWhenSent && requestSkipReason(flow) == nil:
                 skippedAfterBodies.append((flow, position, reason))
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
             }
@@ -233,19 +230,12 @@ public struct ReplayPlan {
             } catch {
                 throw ReplaySkippedFlow(unreadable: ids[number], reason: Self.unreadableReason(error))
             }
-            let destination: ReplayDestination
-            do throws(ReplaySkipReason) {
-                destination = if let bodies {
-                    try Self.destination(for: flow, allowTruncated: allowTruncated, bodies: bodies,
-                                         destinations: destinations).get()
-                } else {
-                    try destinations.destination(for: flow)
-                }
-            } catch {
-                throw ReplaySkippedFlow(source: flow, reason: error)
+            // The plan checked the rest (`destination(for:...)` without `bodies`).
+            if let bodies, let reason = Self.bodySkipReason(flow, allowTruncated: allowTruncated, segments: bodies) {
+                throw ReplaySkippedFlow(source: flow, reason: reason)
             }
             do throws(ReplaySkipReason) {
-                let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destination)
+                let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow))
                 return Self.item(flow, request: request)
             } catch {
                 throw ReplaySkippedFlow(source: flow, reason: error)
@@ -283,28 +273,45 @@ public struct ReplayPlan {
     }
 
     /// Where the flow goes (`ReplayRequestRewriter.destination`, through `destinations`), or
-    /// why it is skipped. `bodies`: the segment files, for the body checks (truncation and
-    /// missing segments); nil leaves those out (a read without the bodies, `.replayPlan`:
-    /// they are checked when the flow is read again, and `requestSkipReason` comes first).
+    /// why it is skipped: the checks in the order their reasons are told. `bodies`: the
+    /// segment files, for the body checks (truncation and missing segments); nil leaves
+    /// those out (a read without the bodies, `.replayPlan`: `bodySkipReason` checks them
+    /// when the flow is read again).
     private static func destination(for flow: CapturedFlow, allowTruncated: Bool, bodies segments: ReplaySegmentPresence?,
                                     destinations: ReplayDestinationMemo) -> Result<ReplayDestination, ReplaySkipReason> {
         if let reason = requestSkipReason(flow) { return .failure(reason) }
-        if segments != nil, !allowTruncated {
-            for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] where body.truncated {
-                return .failure(ReplaySkipReason("its \(name) body was truncated by --max-body-capture (kept \(body.capturedBytes) of \(body.bodyBytes) bytes); --allow-truncated sends what was kept"))
-            }
-        }
+        if segments != nil, let reason = truncationSkipReason(flow, allowTruncated: allowTruncated) { return .failure(reason) }
         guard flow.ended != nil else {
             return .failure(ReplaySkipReason("it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)"))
         }
-        if let segments {
-            for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] {
-                if let path = segments.missingPath(body) {
-                    return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
-                }
-            }
-        }
+        if let segments, let reason = missingBodySkipReason(flow, segments: segments) { return .failure(reason) }
         return Result { () throws(ReplaySkipReason) in try destinations.destination(for: flow) }
+    }
+
+    /// Why the flow is skipped for its bodies (truncated without `allowTruncated`, or a
+    /// segment missing), if it is: of a flow whose other checks (`destination(for:...)`
+    /// without `bodies`) passed, the reason that call with them gives.
+    private static func bodySkipReason(_ flow: CapturedFlow, allowTruncated: Bool, segments: ReplaySegmentPresence) -> ReplaySkipReason? {
+        truncationSkipReason(flow, allowTruncated: allowTruncated) ?? missingBodySkipReason(flow, segments: segments)
+    }
+
+    private static func truncationSkipReason(_ flow: CapturedFlow, allowTruncated: Bool) -> ReplaySkipReason? {
+        guard !allowTruncated else { return nil }
+        func reason(_ name: String, _ body: CapturedBody) -> ReplaySkipReason {
+            ReplaySkipReason("its \(name) body was truncated by --max-body-capture (kept \(body.capturedBytes) of \(body.bodyBytes) bytes); --allow-truncated sends what was kept")
+        }
+        if flow.requestBody.truncated { return reason("request", flow.requestBody) }
+        if flow.responseBody.truncated { return reason("response", flow.responseBody) }
+        return nil
+    }
+
+    private static func missingBodySkipReason(_ flow: CapturedFlow, segments: ReplaySegmentPresence) -> ReplaySkipReason? {
+        func reason(_ name: String, _ path: String) -> ReplaySkipReason {
+            ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)")
+        }
+        if let path = segments.missingPath(flow.requestBody) { return reason("request", path) }
+        if let path = segments.missingPath(flow.responseBody) { return reason("response", path) }
+        return nil
     }
 
     /// Why the flow is skipped for its kind or its request (the first checks of
