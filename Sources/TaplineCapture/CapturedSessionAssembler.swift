@@ -29,8 +29,8 @@ struct CapturedSessionAssembler {
     private var flows: [CapturedFlow] = []
     /// Per place in `flows`, whether its request head is plain as `.withoutPlainHeaders`
     /// tells (`isPlainRequest`; false until a head is read): such a request's response
-    /// heads are the ones that detail leaves without fields and `.replayPlan` takes by
-    /// prefix. Moved wherever `flows` is; kept only when `detail` is not `.whole`
+    /// heads are the ones that detail leaves without fields, and its response heads, body
+    /// and end lines those `.replayPlan` takes by prefix (`isTakenByPrefix`). Moved wherever `flows` is; kept only when `detail` is not `.whole`
     /// (`tracksPlainRequests`; a whole read, as a flow read again, has no use for it).
     private var requestIsPlain: [Bool] = []
     /// `dropsPlainHeaders`: `requestIsPlain` is kept.
