@@ -3,7 +3,8 @@ import TaplineNet
 import TaplineReplay
 
 /// The progress line `tapline replay` keeps rewriting on a terminal's stderr:
-/// `replay: 120/500 flows, 85.3/s, 2 errors, ETA 4s`. Written at most every
+/// `replay: 120/500 flows, 85.3/s, 2 errors, ETA 4s` (`, 1 skipped` after the errors
+/// once a flow was found unsendable when its turn came). Written at most every
 /// `interval` and once at the end; nothing when stderr is not a terminal.
 ///
 /// Thread ownership: called on the replay's loop only.
@@ -36,7 +37,8 @@ final class ReplayProgressLine {
         let rate = elapsedSeconds > 0 ? Double(progress.done) / elapsedSeconds : 0
         let left = progress.total - progress.done
         let eta = rate > 0 ? String(format: "%.0fs", Double(left) / rate) : "?"
-        return String(format: "replay: %d/%d flows, %.1f/s, %d error%@, ETA %@", progress.done, progress.total, rate,
-                      progress.failed, progress.failed == 1 ? "" : "s", eta)
+        let skipped = progress.skipped > 0 ? ", \(progress.skipped) skipped" : ""
+        return String(format: "replay: %d/%d flows, %.1f/s, %d error%@%@, ETA %@", progress.done, progress.total, rate,
+                      progress.failed, progress.failed == 1 ? "" : "s", skipped, eta)
     }
 }

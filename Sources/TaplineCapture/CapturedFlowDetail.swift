@@ -19,13 +19,17 @@ public enum CapturedFlowDetail: Sendable {
     /// looks into are taken by their first members alone (`CaptureFlowLinePrefix`),
     /// the rest of the line neither read nor checked: `upstreamConnected` (nothing of it
     /// is kept), `flowEnded` (only its time, `ended`: no timings, byte counts or error)
-    /// and the response heads of a plain request (none is kept: no `response`,
-    /// `interimResponses` or `responseTime`). A line not in the encoder's exact shape
-    /// goes the full way. The flow's `kind` and everything else are as `withoutPlainHeaders`
-    /// reads them (a plain request's responses never make a flow a WebSocket).
+    /// and, of a plain request's flow, its response heads (none is kept: no `response`,
+    /// `interimResponses` or `responseTime`), its `body` lines (no extent is kept: both
+    /// bodies stay without extents and counts) and its `requestEnd` and `responseEnd`
+    /// (only that the message ended, its body's `isComplete`: no totals, `truncated` or
+    /// trailers). A line not in the encoder's exact shape goes the full way. The flow's
+    /// `kind` and everything else are as `withoutPlainHeaders` reads them (none of those
+    /// lines of a plain request makes a flow a WebSocket).
     ///
-    /// The warnings are the same but for such a line damaged after its first members:
-    /// it is applied without a warning here. Reading the flow again whole from an index
+    /// The warnings are the same but for such a line damaged after its first members
+    /// (it is applied without a warning here) and for an end line whose `capturedBytes`
+    /// disagrees with its body lines (not compared here). Reading the flow again whole from an index
     /// streamed this way (`CapturedFlowIndex.flow(at:)`) is what finds it: that read
     /// fails, naming the line.
     case replayPlan

@@ -15,7 +15,8 @@
 /// are not read again), with what its `detail` assembles, whatever `CapturedFlowDetail`
 /// it was streamed with. An index streamed with `.replayPlan` fails to read a flow one of
 /// whose lines of the types that read may take by their prefix alone (`upstreamConnected`,
-/// `flowEnded`, `responseHead`) starts as the encoder writes it and is damaged after that
+/// `flowEnded`; a plain request's `responseHead`, `body`, `requestEnd`, `responseEnd`)
+/// starts as the encoder writes it and is damaged after that
 /// (the streaming read may have neither read nor warned about the rest of it); one that
 /// `detail` leaves out unread (`.replaySend`'s `upstreamConnected`) is not looked at.
 ///

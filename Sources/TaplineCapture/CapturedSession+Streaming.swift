@@ -8,7 +8,8 @@ extension CapturedSession {
     ///
     /// `detail` says what of each flow is assembled (`CapturedFlowDetail`); the warnings
     /// are the same either way, but for a line `.replayPlan` takes by its prefix alone
-    /// that is damaged after it (the index finds it when it reads its flow again).
+    /// that is damaged after it (the index finds it when it reads its flow again) or an
+    /// end line it so takes whose `capturedBytes` disagrees with the body lines.
     ///
     /// The returned session has the metadata, connections and warnings, and no flows.
     /// A line of a flow after its `flowEnded` is not part of it here (`tapline import`

@@ -29,8 +29,8 @@ struct CapturedSessionAssembler {
     private var flows: [CapturedFlow] = []
     /// Per place in `flows`, whether its request head is plain as `.withoutPlainHeaders`
     /// tells (`isPlainRequest`; false until a head is read): such a request's response
-    /// heads are the ones that detail leaves without fields and `.replayPlan` takes by
-    /// prefix. Moved wherever `flows` is; kept only when `detail` is not `.whole`
+    /// heads are the ones that detail leaves without fields, and its response heads, body
+    /// and end lines those `.replayPlan` takes by prefix (`isTakenByPrefix`). Moved wherever `flows` is; kept only when `detail` is not `.whole`
     /// (`tracksPlainRequests`; a whole read, as a flow read again, has no use for it).
     private var requestIsPlain: [Bool] = []
     /// `dropsPlainHeaders`: `requestIsPlain` is kept.
@@ -167,21 +167,33 @@ struct CapturedSessionAssembler {
     private mutating func noteDamageAfterPrefix(line: UnsafeBufferPointer<UInt8>, number: Int) {
         guard let prefix = CaptureFlowLinePrefix(line, eventTypeNames: eventTypeNames),
               let at = knownPosition(prefix.flow),
-              prefix.type == .upstreamConnected || prefix.type == .flowEnded
-                || (prefix.type == .responseHead && Self.isPlain(flows[at].request)) else { return }
+              Self.isTakenByPrefix(prefix.type, requestIsPlain: Self.isPlain(flows[at].request)) else { return }
         damageAfterPrefix = (number, "its \(prefix.type.rawValue) line is damaged after its first members (\(lastSkipReason))")
     }
 
-    /// Where the flow of a line `.replayPlan` takes by its prefix alone is in `flows`:
-    /// an `upstreamConnected` or `flowEnded` line, or a `responseHead` line of a plain
-    /// request (`requestIsPlain`), of a flow being assembled; nil for any other line.
+    /// Whether `.replayPlan` takes a line of `type` by its prefix alone, of a flow whose
+    /// request head is plain (`requestIsPlain`) or not: `upstreamConnected` and
+    /// `flowEnded` lines of any flow; `responseHead`, `body`, `requestEnd` and
+    /// `responseEnd` lines of a plain request's flow (none of them can make it a
+    /// WebSocket, and the plan looks into none: what they hold is checked when the flow
+    /// is read again to be sent, `ReplayPlan.item`).
+    @inline(__always)
+    private static func isTakenByPrefix(_ type: CaptureEventType, requestIsPlain: Bool) -> Bool {
+        switch type {
+        case .upstreamConnected, .flowEnded: true
+        case .responseHead, .body, .requestEnd, .responseEnd: requestIsPlain
+        default: false
+        }
+    }
+
+    /// Where the flow of a line `.replayPlan` takes by its prefix alone
+    /// (`isTakenByPrefix`) is in `flows`, if it is being assembled; nil for any other line.
     @inline(__always)
     private mutating func positionTakenByPrefix(_ prefix: CaptureFlowLinePrefix) -> Int? {
         switch prefix.type {
-        case .upstreamConnected, .flowEnded:
-            return knownPosition(prefix.flow)
-        case .responseHead:
-            guard let at = knownPosition(prefix.flow), requestIsPlain[at] else { return nil }
+        case .upstreamConnected, .flowEnded, .responseHead, .body, .requestEnd, .responseEnd:
+            guard let at = knownPosition(prefix.flow),
+                  Self.isTakenByPrefix(prefix.type, requestIsPlain: requestIsPlain[at]) else { return nil }
             return at
         default:
             return nil
@@ -189,13 +201,18 @@ struct CapturedSessionAssembler {
     }
 
     /// Applies a line taken by its prefix alone (`positionTakenByPrefix` found its flow
-    /// at `at`): of a `flowEnded`, its time; of the others, nothing (the line only
-    /// belongs to its flow, `lastLineFlow`).
+    /// at `at`): of a `flowEnded`, its time; of a `requestEnd` or `responseEnd`, that its
+    /// message ended (its body `isComplete`; no totals, truncation or trailers); of the
+    /// others, nothing (the line only belongs to its flow, `lastLineFlow`).
     private mutating func apply(_ prefix: CaptureFlowLinePrefix, at: Int) {
         lastLineFlow = prefix.flow
-        if prefix.type == .flowEnded {
+        switch prefix.type {
+        case .flowEnded:
             flows[at].ended = Timestamp(microseconds: prefix.time)
             lastLineEndedFlow = true
+        case .requestEnd: flows[at].requestBody.isComplete = true
+        case .responseEnd: flows[at].responseBody.isComplete = true
+        default: break
         }
     }
 

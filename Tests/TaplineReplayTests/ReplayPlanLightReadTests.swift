@@ -9,10 +9,12 @@ import TaplineWire
 /// A plan streamed without plain heads' fields (`CapturedFlowDetail.withoutPlainHeaders`)
 /// or also taking the lines the plan never looks into by their first members
 /// (`.replayPlan`, what `tapline replay` reads when nothing it was given looks at the
-/// flows) is the plan a whole read makes: the same items, skipped flows with the same
-/// reasons, methods and URLs, the same notes and schedule, the same warnings, and each
-/// item's flow read again whole. A line `.replayPlan` took by its prefix that is damaged
-/// after it is found when its flow is read again to be sent, and named.
+/// flows) is the plan a whole read makes, as a run reports it: the same flows sent, the
+/// same skipped flows with the same reasons, methods and URLs (`.replayPlan` finds those
+/// skipped for their bodies when their turn comes, `ReplayPlan.item`), the same notes and
+/// schedule of the flows sent, the same warnings, and each item's flow read again whole.
+/// A line `.replayPlan` took by its prefix that is damaged after it is found when its
+/// flow is read again to be sent, and named.
 final class ReplayPlanLightReadTests: XCTestCase {
     private static let checkout = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,9 +38,12 @@ final class ReplayPlanLightReadTests: XCTestCase {
     private static let sessionLines: [String] = {
         let plainHeaders = #"[["Host","api.test"],["Accept","*/*"]]"#
         func plain(_ flow: Int, method: String = "GET", target: String = "/x", authority: String = "api.test:80",
-                   kind: String = "http", version: String = "HTTP/1.1", start: Int) -> [String] {
+                   kind: String = "http", version: String = "HTTP/1.1", requestEnd: Bool = false, start: Int) -> [String] {
             [#"{"t":\#(start),"type":"flowStarted","flow":\#(flow),"conn":\#(flow % 3 + 1),"kind":"\#(kind)","scheme":"http","authority":"\#(authority)"}"#,
-             #"{"t":\#(start + 1),"type":"requestHead","flow":\#(flow),"method":"\#(method)","target":"\#(target)","version":"\#(version)","headers":\#(plainHeaders),"ended":true}"#,
+             requestEnd
+                ? #"{"t":\#(start + 1),"type":"requestHead","flow":\#(flow),"method":"\#(method)","target":"\#(target)","version":"\#(version)","headers":\#(plainHeaders)}"#
+                    + "\n" + #"{"t":\#(start + 1),"type":"requestEnd","flow":\#(flow),"bodyBytes":0,"capturedBytes":0,"truncated":false}"#
+                : #"{"t":\#(start + 1),"type":"requestHead","flow":\#(flow),"method":"\#(method)","target":"\#(target)","version":"\#(version)","headers":\#(plainHeaders),"ended":true}"#,
              #"{"t":\#(start + 2),"type":"upstreamConnected","flow":\#(flow),"server":"10.0.0.\#(flow):80","reused":\#(flow % 2 == 0)}"#,
              #"{"t":\#(start + 2),"type":"responseHead","flow":\#(flow),"version":"\#(version)","status":200,"reason":"OK","headers":[["Content-Type","text/plain"]]}"#]
         }
@@ -77,7 +82,10 @@ final class ReplayPlanLightReadTests: XCTestCase {
         lines += plain(13, start: 240) + [#"{"t":241,"type":"upstreamConnected","flow":13,"server":"10.0.0.1:80","reused":false}"#,
                                           #"{"t":242,"type":"responseHead","flow":13,"version":"HTTP/1.1","status":100,"reason":"Continue","headers":[]}"#]
             + end(13, 245)                                                                      // sent, with an interim response
-        return lines
+        lines += plain(14, method: "POST", requestEnd: true, start: 250) + end(14, 255)       // sent, its request ended by a requestEnd
+        lines += plain(15, authority: "bad authority:y", start: 260) + end(15, 265, truncated: true)  // truncated, before not host[:port]
+        lines += plain(16, start: 270) + [end(16, 275, truncated: true)[0]]                    // truncated, before never ended
+        return lines.flatMap { $0.split(separator: "\n").map(String.init) }
     }()
 
     /// The sessions a lighter read is checked on: `makeSession()`'s, the repository's
@@ -99,25 +107,55 @@ final class ReplayPlanLightReadTests: XCTestCase {
         try ReplayPlan.stream(directory: directory, detail: detail, select: { _ in true }, rules: rules, allowTruncated: false)
     }
 
-    /// The skipped flows as a user reads them (`ReplaySummaryText`).
-    private func skippedText(_ plan: ReplayPlan, leaving left: FlowID? = nil) -> [String] {
-        plan.skipped.filter { $0.source.id != left }
-            .map { "\($0.source.id) \($0.source.request?.method ?? $0.source.kind.rawValue) \($0.source.url): \($0.reason)" }
+    /// A skipped flow as a user reads it (`ReplaySummaryText`).
+    private func text(_ skipped: ReplaySkippedFlow) -> String {
+        "\(skipped.source.id) \(skipped.source.request?.method ?? skipped.source.kind.rawValue) \(skipped.source.url): \(skipped.reason)"
+    }
+
+    /// What a run of `plan` reports (`ReplayRunner`: each item is read when its turn comes,
+    /// and one that throws is skipped, once): the items sent, and every skipped flow as a
+    /// user reads it (in flow id order, as `ReplayRunnerGroup.result` lists them), but `left`.
+    private func reported(_ plan: ReplayPlan, leaving left: FlowID? = nil) -> (sent: [Int], skipped: [String]) {
+        var sent: [Int] = []
+        var skipped = plan.skipped
+        for number in 0..<plan.itemCount {
+            do {
+                _ = try plan.item(number)
+                sent.append(number)
+            } catch {
+                skipped.append(error)
+            }
+        }
+        return (sent, skipped.sorted { $0.source.id < $1.source.id }.filter { $0.source.id != left }.map(text))
     }
 
     private func itemIDs(_ plan: ReplayPlan) -> [FlowID] { (0..<plan.itemCount).map(plan.sourceID) }
 
-    /// `light` plans what `whole` does: items, skipped flows, notes, schedule, and each
-    /// item read again as the whole plan reads it.
+    /// The flows a run of `plan` sends, by source id.
+    private func sentIDs(_ plan: ReplayPlan) -> [FlowID] { reported(plan).sent.map(plan.sourceID) }
+
+    /// The schedule of the items in `sent`, by source id (`flow@offset`, `+` when it overlaps
+    /// the one before it), the offsets from the first of them.
+    private func schedule(_ plan: ReplayPlan, sent: [Int]) -> [[String]] {
+        let kept = Set(sent)
+        let groups = plan.connections.map { $0.filter { kept.contains($0.item) } }.filter { !$0.isEmpty }
+        let first = groups.flatMap { $0.map(\.offsetMicroseconds) }.min() ?? 0
+        return groups.map { $0.map { "\(plan.sourceID($0.item))@\($0.offsetMicroseconds - first)\($0.overlapsPrevious ? "+" : "")" } }
+    }
+
+    /// `light` plans what `whole` does, as a run reports it: flows sent, skipped flows,
+    /// notes, the schedule of the flows sent, and each item sent read again as the whole
+    /// plan reads it.
     private func assertSamePlan(_ light: ReplayPlan, _ whole: ReplayPlan, _ what: String,
                                 file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(itemIDs(light), itemIDs(whole), what, file: file, line: line)
-        XCTAssertEqual(skippedText(light), skippedText(whole), what, file: file, line: line)
+        let (lightRun, wholeRun) = (reported(light), reported(whole))
+        XCTAssertEqual(lightRun.sent.map(light.sourceID), wholeRun.sent.map(whole.sourceID), what, file: file, line: line)
+        XCTAssertEqual(lightRun.skipped, wholeRun.skipped, what, file: file, line: line)
         XCTAssertEqual(light.notes, whole.notes, what, file: file, line: line)
-        XCTAssertEqual(light.connections, whole.connections, what, file: file, line: line)
-        guard light.itemCount == whole.itemCount else { return }
-        for number in 0..<light.itemCount {
-            let (sent, expected) = (try light.item(number), try whole.item(number))
+        XCTAssertEqual(schedule(light, sent: lightRun.sent), schedule(whole, sent: wholeRun.sent), what, file: file, line: line)
+        guard lightRun.sent.count == wholeRun.sent.count else { return }
+        for (number, wholeNumber) in zip(lightRun.sent, wholeRun.sent) {
+            let (sent, expected) = (try light.item(number), try whole.item(wholeNumber))
             XCTAssertEqual(sent.source, expected.source, "\(what): item \(number) is read again alike", file: file, line: line)
             XCTAssertEqual(sent.request.recordedHead, expected.request.recordedHead, what, file: file, line: line)
             XCTAssertEqual(sent.request.target, expected.request.target, what, file: file, line: line)
@@ -139,9 +177,17 @@ final class ReplayPlanLightReadTests: XCTestCase {
         }
         let directory = try makeSession()
         let plain = try plan(directory, .whole, rules: ReplayTargetRules())
-        XCTAssertEqual((0..<plain.itemCount).map(plain.sourceID), [FlowID(1), FlowID(2), FlowID(3), FlowID(5), FlowID(13)])
-        XCTAssertEqual(plain.skipped.map(\.source.id.rawValue), [4, 6, 7, 8, 9, 10, 11, 12], "every skip reason is in the session")
+        XCTAssertEqual((0..<plain.itemCount).map(plain.sourceID), [1, 2, 3, 5, 13, 14].map(FlowID.init))
+        XCTAssertEqual(plain.skipped.map(\.source.id.rawValue), [4, 6, 7, 8, 9, 10, 11, 12, 15, 16], "every skip reason is in the session")
         XCTAssertEqual(Set(plain.skipped.map(\.reason.description)).count, 8, "\(plain.skipped.map(\.reason.description))")
+        XCTAssertEqual(plain.skipped.filter { [8, 15, 16].contains($0.source.id.rawValue) }.map(\.reason.description),
+                       Array(repeating: "its response body was truncated by --max-body-capture (kept 0 of 0 bytes); --allow-truncated sends what was kept",
+                             count: 3), "a truncated body is told before a flow that had not ended or goes nowhere")
+        // `.replayPlan` finds the flows skipped for their bodies alone when their turn comes.
+        let light = try plan(directory, .replayPlan, rules: ReplayTargetRules())
+        XCTAssertEqual(itemIDs(light), [1, 2, 3, 5, 8, 10, 13, 14].map(FlowID.init))
+        XCTAssertEqual(light.skipped.map(\.source.id.rawValue), [4, 6, 7, 9, 11, 12, 15, 16])
+        XCTAssertEqual(sentIDs(light), [1, 2, 3, 5, 13, 14].map(FlowID.init))
         let viaHTTP1 = try plan(directory, .whole, rules: ReplayTargetRules(target: try ReplayTarget(url: "http://127.0.0.1:9")))
         XCTAssertEqual(viaHTTP1.notes.count, 1, "the RFC 8441 WebSocket goes as an HTTP/1.1 Upgrade, and says so")
     }
@@ -202,6 +248,14 @@ final class ReplayPlanLightReadTests: XCTestCase {
                         expected.response = nil
                         expected.responseTime = nil
                         expected.interimResponses = []
+                        // Its body lines and message ends too: only that each message ended.
+                        for body in [\CapturedFlow.requestBody, \CapturedFlow.responseBody] {
+                            var kept = CapturedBody(sessionDirectory: flow[keyPath: body].sessionDirectory)
+                            kept.isComplete = flow[keyPath: body].isComplete
+                            expected[keyPath: body] = kept
+                        }
+                        expected.requestTrailers = nil
+                        expected.responseTrailers = nil
                     }
                 }
                 XCTAssertEqual(light[id], expected, "\(detail) flow \(id)")
@@ -229,7 +283,7 @@ final class ReplayPlanLightReadTests: XCTestCase {
                 plainRequests.insert(flow.id)
             }
         }
-        XCTAssertEqual(plainRequests.count, 8)
+        XCTAssertEqual(plainRequests.count, 11)
         var takenByPrefix = Set<String>()
         var foundWhenSent = Set<String>()
         var sentWithoutIt = Set<String>()
@@ -243,7 +297,8 @@ final class ReplayPlanLightReadTests: XCTestCase {
             if let flowID = line.range(of: #","flow":[0-9]+"#, options: .regularExpression) {
                 damaged.append((String(line[..<flowID.upperBound]) + #","status":}"#,
                                 type == "upstreamConnected" || type == "flowEnded"
-                                    || (type == "responseHead" && flow.map(plainRequests.contains) == true)))
+                                    || (["responseHead", "body", "requestEnd", "responseEnd"].contains(type)
+                                        && flow.map(plainRequests.contains) == true)))
             }
             for (damage, checkedWhenSent) in damaged {
                 var session = lines
@@ -260,28 +315,34 @@ final class ReplayPlanLightReadTests: XCTestCase {
                 }
                 takenByPrefix.insert(type)
                 XCTAssertEqual(light.session.warnings.count + 1, whole.session.warnings.count, what)
-                XCTAssertEqual(itemIDs(light.plan).filter { $0 != flowID }, itemIDs(whole.plan).filter { $0 != flowID }, what)
-                XCTAssertEqual(skippedText(light.plan, leaving: flowID), skippedText(whole.plan, leaving: flowID), what)
-                if let number = itemIDs(light.plan).firstIndex(of: flowID), type == "upstreamConnected" {
+                XCTAssertEqual(sentIDs(light.plan).filter { $0 != flowID }, sentIDs(whole.plan).filter { $0 != flowID }, what)
+                XCTAssertEqual(reported(light.plan, leaving: flowID).skipped, reported(whole.plan, leaving: flowID).skipped, what)
+                let reportedOfFlow = { (plan: ReplayPlan) in self.reported(plan).skipped.filter { $0.hasPrefix("\(flowID) ") } }
+                if itemIDs(light.plan).contains(flowID), type == "upstreamConnected" {
                     // The read at send time leaves this line out unread (`.replaySend`):
                     // where the recording went upstream is neither sent nor compared.
-                    XCTAssertNoThrow(try light.plan.item(number), what)
-                    sentWithoutIt.insert(type)
+                    XCTAssertEqual(reportedOfFlow(light.plan), reportedOfFlow(whole.plan), what)
+                    if reportedOfFlow(light.plan).isEmpty { sentWithoutIt.insert(type) }
                 } else if let number = itemIDs(light.plan).firstIndex(of: flowID) {
                     let offset = lines[..<index].reduce(0) { $0 + $1.utf8.count + 1 }
                     XCTAssertThrowsError(try light.plan.item(number), what) { error in
-                        let reason = (error as? ReplaySkipReason)?.description ?? ""
+                        let reason = (error as? ReplaySkippedFlow)?.reason.description ?? ""
                         XCTAssertTrue(reason.contains("its \(type) line is damaged"), "\(what): \(reason)")
                         XCTAssertTrue(reason.contains("the line at byte \(offset)"), "\(what): \(reason)")
                     }
                     foundWhenSent.insert(type)
                 } else {
+                    // Skipped when planned: for the reason a whole read gives, or, when that
+                    // needed the flow read again, naming the line.
                     XCTAssertTrue(light.plan.skipped.contains { $0.source.id == flowID }, what)
+                    let reason = reportedOfFlow(light.plan)
+                    XCTAssertTrue(reason == reportedOfFlow(whole.plan) || reason.first?.contains("its \(type) line is damaged") == true,
+                                  "\(what): \(reason)")
                 }
             }
         }
-        XCTAssertEqual(takenByPrefix, ["upstreamConnected", "responseHead", "flowEnded"])
-        XCTAssertEqual(foundWhenSent, ["responseHead", "flowEnded"])
+        XCTAssertEqual(takenByPrefix, ["upstreamConnected", "responseHead", "body", "requestEnd", "responseEnd", "flowEnded"])
+        XCTAssertEqual(foundWhenSent, ["responseHead", "body", "requestEnd", "responseEnd", "flowEnded"])
         XCTAssertEqual(sentWithoutIt, ["upstreamConnected"])
     }
 
@@ -303,7 +364,8 @@ final class ReplayPlanLightReadTests: XCTestCase {
         XCTAssertEqual(itemIDs(light.plan).first, FlowID(1))
         let offset = lines[..<index].reduce(0) { $0 + $1.utf8.count + 1 }
         XCTAssertThrowsError(try light.plan.item(0)) { error in
-            XCTAssertEqual((error as? ReplaySkipReason)?.description,
+            XCTAssertEqual((error as? ReplaySkippedFlow)?.source.id, FlowID(1))
+            XCTAssertEqual((error as? ReplaySkippedFlow)?.reason.description,
                            "it could not be read again from the session: cannot read \(directory)/events.jsonl: its flowEnded line is damaged after its first members (not a JSON object (corrupt line)): the line at byte \(offset)")
         }
         // A reader for another thread checks the same.

@@ -97,5 +97,9 @@ final class ReplayReportTests: XCTestCase {
         progress.failed = 2
         XCTAssertEqual(ReplayProgressLine.text(progress, elapsedSeconds: 2), "replay: 120/500 flows, 60.0/s, 2 errors, ETA 6s")
         XCTAssertEqual(ReplayProgressLine.text(ReplayProgress(total: 3), elapsedSeconds: 0), "replay: 0/3 flows, 0.0/s, 0 errors, ETA ?")
+        // A flow found unsendable when its turn came is done, and skipped, not an error.
+        progress.skipped = 1
+        progress.done += 1
+        XCTAssertEqual(ReplayProgressLine.text(progress, elapsedSeconds: 2), "replay: 121/500 flows, 60.5/s, 2 errors, 1 skipped, ETA 6s")
     }
 }

@@ -9,6 +9,7 @@ the other flows are replayed and compared as usual.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -145,6 +146,56 @@ def test_a_flow_line_damaged_after_its_first_members_is_skipped_once_when_its_tu
         assert "skipped flow 2" in text(p) and "had not ended when its session stopped" in text(p), describe(p)
     finally:
         origin.stop()
+
+def test_a_truncated_body_and_a_missing_segment_are_skipped_once_when_their_turn_comes_as_a_whole_read_skips_them(tapline, tmp_path):
+    """Without --filter the plan takes a plain flow's body and end lines by their first
+    members alone (docs/replay.md): a flow whose body was truncated (no --allow-truncated)
+    or whose body segment is missing is skipped when its turn comes, once whatever
+    --repeat, with the reason a plan that reads them whole (--filter) gives, in the
+    summary, the report and the JUnit file alike; exit 1."""
+    origin = ScriptedHTTP1Origin(origin_answers())
+    try:
+        proxy, session = record_flows(tapline, origin, ["/a", "/b", "/empty"])
+        proxy.stop()
+        events = Path(session) / "events.jsonl"
+        lines = events.read_bytes().split(b"\n")
+        (truncated,) = [i for i, line in enumerate(lines) if b'"type":"responseEnd","flow":1,' in line]
+        lines[truncated] = lines[truncated].replace(b'"truncated":false', b'"truncated":true')
+        (body,) = [i for i, line in enumerate(lines) if b'"type":"body","flow":2,' in line]
+        lines[body] = re.sub(rb'"seg":[0-9]+,', b'"seg":7,', lines[body])
+        events.write_bytes(b"\n".join(lines))
+        missing = Path(session) / "bodies" / "000007.bin"
+        assert not missing.exists()
+
+        def skipped_lines(p) -> list[str]:
+            return [line for line in text(p).splitlines() if line.startswith("skipped flow")]
+
+        whole = replay(proxy, session, "--filter", "kind:http")
+        assert whole.returncode == 1, describe(whole)
+        expected = [f"skipped flow 1  GET {origin.url}/a: its response body was truncated by --max-body-capture "
+                    "(kept 8 of 8 bytes); --allow-truncated sends what was kept",
+                    f"skipped flow 2  GET {origin.url}/b: its stored response body is missing: {missing} does not exist "
+                    "(damaged session)"]
+        assert skipped_lines(whole) == expected, describe(whole)
+
+        p = replay(proxy, session, "--repeat", "2", "--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml"))
+        assert p.returncode == 1, describe(p)
+        assert skipped_lines(p) == expected, describe(p)
+        assert "line skipped" not in p.stderr, describe(p)
+        document = json.loads((tmp_path / "r.json").read_text())
+        assert document["summary"] == {"sent": 2, "equal": 2, "different": 0, "failed": 0, "skipped": 2}, document["summary"]
+        assert [(flow["source"], flow["method"], flow["reason"]) for flow in document["skipped"]] == [
+            (1, "GET", expected[0].split(": ", 1)[1]), (2, "GET", expected[1].split(": ", 1)[1])], document["skipped"]
+        junit = (tmp_path / "j.xml").read_text()
+        assert 'errors="0" skipped="2"' in junit, junit
+        assert junit.count("<skipped message=") == 2, junit
+
+        p = replay(proxy, session, "--allow-truncated", "--report", str(tmp_path / "t.json"))
+        assert p.returncode == 1, describe(p)
+        assert skipped_lines(p) == expected[1:], describe(p)
+    finally:
+        origin.stop()
+
 
 def test_a_target_that_times_out_or_refuses_fails_that_flow_with_its_kind_and_the_rest_go_on(tapline, tmp_path):
     origin = ScriptedHTTP1Origin(origin_answers())

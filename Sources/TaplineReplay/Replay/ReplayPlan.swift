@@ -21,13 +21,21 @@ public struct ReplayPlan {
         case held([ReplayItem])
         /// Read again from the session, one at a time: the items' ids and index positions,
         /// and the destinations worked out for them as they are read (same owner as the index).
-        case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32], destinations: ReplayDestinationMemo)
+        /// `bodies`: for a plan whose planning read did not look at the flows' bodies
+        /// (`CapturedFlowDetail.replayPlan`), the segment files looked up when an item's
+        /// bodies are checked as it is read again (same owner); nil when the plan checked them.
+        case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32], destinations: ReplayDestinationMemo,
+                     bodies: ReplaySegmentPresence?)
     }
 
     private var storage: Items
     private let rules: ReplayTargetRules
+    /// `--allow-truncated`: a body the capture truncated is sent as kept (else its flow is skipped).
+    private let allowTruncated: Bool
     /// Selected flows not sent, and why; a streamed plan's as its `detail` read them
-    /// (their kind, method and URL are the whole flow's, `CapturedFlowDetail`).
+    /// (their kind, method and URL are the whole flow's, `CapturedFlowDetail`). A plan
+    /// streamed with `.replayPlan` leaves out those skipped only for their bodies
+    /// (truncated, or a segment missing): `item` throws for them, with the same reason.
     public let skipped: [ReplaySkippedFlow]
     /// Items sent otherwise than recorded, in words for the user (`flow 3: ...`): an RFC
     /// 8441 WebSocket (over HTTP/2) goes as an HTTP/1.1 Upgrade to an `http://` target.
@@ -73,10 +81,10 @@ public struct ReplayPlan {
         var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [String] = []
-        var segments = SegmentPresence()
+        let segments = ReplaySegmentPresence()
         let destinations = ReplayDestinationMemo(rules: rules)
         for flow in flows {
-            let checked = Self.destination(for: flow, allowTruncated: allowTruncated, segments: &segments,
+            let checked = Self.destination(for: flow, allowTruncated: allowTruncated, bodies: segments,
                                            destinations: destinations)
                 .flatMap { destination in
                     Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules, to: destination)) }
@@ -91,15 +99,18 @@ public struct ReplayPlan {
         }
         storage = .held(items)
         self.rules = rules
+        self.allowTruncated = allowTruncated
         self.skipped = skipped
         self.notes = notes
         connections = Self.schedule(planned)
     }
 
     private init(index: CapturedFlowIndex, planned: [Planned], rules: ReplayTargetRules, skipped: [ReplaySkippedFlow],
-                 notes: [String]) {
+                 notes: [String], checksBodiesWhenSent: Bool, allowTruncated: Bool) {
         storage = .indexed(index, ids: planned.map(\.id), positions: planned.map(\.position),
-                           destinations: ReplayDestinationMemo(rules: rules))
+                           destinations: ReplayDestinationMemo(rules: rules),
+                           bodies: checksBodiesWhenSent ? ReplaySegmentPresence() : nil)
+        self.allowTruncated = allowTruncated
         self.rules = rules
         self.skipped = skipped
         self.notes = notes
@@ -115,7 +126,12 @@ public struct ReplayPlan {
     /// With `.replayPlan`, a line read by its first members alone (`CapturedFlowDetail`)
     /// that is damaged further on is not seen here (no warning, and the flow is planned
     /// as if it were whole): `item` finds it when it reads the flow again, and throws, so
-    /// the flow is reported as skipped, the reason naming the line.
+    /// the flow is reported as skipped, the reason naming the line. Nor are a plain
+    /// request's bodies read: a flow skipped only for them (truncated without
+    /// `allowTruncated`, a segment missing) is planned, and `item` throws for it with the
+    /// reason a whole read gives; a flow skipped for a later check (it had not ended, or its
+    /// destination is refused) is read again here, so its reason is the one a whole read
+    /// gives (the bodies are checked before those).
     ///
     /// - Returns: the plan, and the session without its flows (metadata, warnings).
     /// - Throws: `CaptureError` as `CapturedSession.open`.
@@ -124,68 +140,116 @@ public struct ReplayPlan {
         var planned: [Planned] = []
         var skipped: [ReplaySkippedFlow] = []
         var notes: [(FlowID, String)] = []
-        var segments = SegmentPresence()
+        // Flows skipped, without their bodies looked at, for a check that comes after the
+        // bodies': their reason is settled once the session is read (`settledReason`).
+        var skippedAfterBodies: [(flow: CapturedFlow, position: Int, reason: ReplaySkipReason)] = []
+        let checksBodiesWhenSent = detail == .replayPlan
+        let segments = checksBodiesWhenSent ? nil : ReplaySegmentPresence()
         let destinations = ReplayDestinationMemo(rules: rules)
         let (session, index) = try CapturedSession.stream(directory: directory, detail: detail) { flow, position in
             guard select(flow) else { return }
             // The request is made when the flow is sent (`item`); here only where it goes.
-            switch destination(for: flow, allowTruncated: allowTruncated, segments: &segments, destinations: destinations) {
+            switch destination(for: flow, allowTruncated: allowTruncated, bodies: segments, destinations: destinations) {
             case .success(let destination):
                 planned.append(Planned(flow, position: position))
                 if let note = note(flow, destination: destination) { notes.append((flow.id, note)) }
+            case .failure(let reason) where checksBodiesWhenSent && requestSkipReason(flow) == nil:
+                skippedAfterBodies.append((flow, position, reason))
             case .failure(let reason): skipped.append(ReplaySkippedFlow(source: flow, reason: reason))
+            }
+        }
+        if !skippedAfterBodies.isEmpty {
+            let bodies = ReplaySegmentPresence()
+            for entry in skippedAfterBodies {
+                let reason = settledReason(entry.reason, position: entry.position, index: index, allowTruncated: allowTruncated,
+                                           bodies: bodies, destinations: destinations)
+                skipped.append(ReplaySkippedFlow(source: entry.flow, reason: reason))
             }
         }
         // Flows were handed over as they ended; the plan is in flow id order.
         planned.sort { $0.id < $1.id }
         skipped.sort { $0.source.id < $1.source.id }
         notes.sort { $0.0 < $1.0 }
-        return (ReplayPlan(index: index, planned: planned, rules: rules, skipped: skipped, notes: notes.map(\.1)), session)
+        return (ReplayPlan(index: index, planned: planned, rules: rules, skipped: skipped, notes: notes.map(\.1),
+                           checksBodiesWhenSent: checksBodiesWhenSent, allowTruncated: allowTruncated), session)
+    }
+
+    /// The reason a whole read skips a flow for that a read without its bodies skipped
+    /// for `reason` (a check after the bodies'): its flow read again at `position`, checked
+    /// whole (a body check may come first). When the flow cannot be read again (a line
+    /// taken by its prefix is damaged after it), that, as `item` would say it.
+    private static func settledReason(_ reason: ReplaySkipReason, position: Int, index: CapturedFlowIndex, allowTruncated: Bool,
+                                      bodies: ReplaySegmentPresence, destinations: ReplayDestinationMemo) -> ReplaySkipReason {
+        let flow: CapturedFlow
+        do {
+            flow = try index.flow(at: position, detail: .replaySend)
+        } catch {
+            return unreadableReason(error)
+        }
+        guard case .failure(let whole) = destination(for: flow, allowTruncated: allowTruncated, bodies: bodies,
+                                                     destinations: destinations) else { return reason }
+        return whole
+    }
+
+    /// Why a flow that cannot be read again from the session is skipped.
+    private static func unreadableReason(_ error: CaptureError) -> ReplaySkipReason {
+        ReplaySkipReason("it could not be read again from the session: \(error)")
     }
 
     /// Items to send.
     public var itemCount: Int {
         switch storage {
         case .held(let items): items.count
-        case .indexed(_, _, let positions, _): positions.count
+        case .indexed(_, _, let positions, _, _): positions.count
         }
     }
 
     /// Item `number` (`ReplayScheduledFlow.item`): for a streamed plan, its flow read
     /// again from the session (`CapturedFlowDetail.replaySend`: without where it went
     /// upstream, which neither sending nor comparing looks at) and its request made
-    /// again; with its replacement body, if it has one.
+    /// again; with its replacement body, if it has one. A plan streamed without the
+    /// flows' bodies (`CapturedFlowDetail.replayPlan`) checks them here, as `init(flows:...)` does.
     ///
-    /// - Throws: `ReplaySkipReason` when the flow cannot be read again (the session
-    ///   changed or was damaged since it was planned).
-    public func item(_ number: Int) throws(ReplaySkipReason) -> ReplayItem {
+    /// - Throws: the flow as skipped, and why: when it cannot be read again (the session
+    ///   changed or was damaged since it was planned; the flow has only its id then), or
+    ///   when its bodies are why a whole read skips it (with that reason).
+    public func item(_ number: Int) throws(ReplaySkippedFlow) -> ReplayItem {
         let item = try recordedItem(number)
         guard let body = replacementBodies[item.source.id] else { return item }
         return ReplayItem(source: item.source, request: item.request.replacingBody(body), webSocket: item.webSocket)
     }
 
-    private func recordedItem(_ number: Int) throws(ReplaySkipReason) -> ReplayItem {
+    private func recordedItem(_ number: Int) throws(ReplaySkippedFlow) -> ReplayItem {
         switch storage {
         case .held(let items):
             return items[number]
-        case .indexed(let index, _, let positions, let destinations):
+        case .indexed(let index, let ids, let positions, let destinations, let bodies):
             let flow: CapturedFlow
             do {
                 flow = try index.flow(at: Int(positions[number]), detail: .replaySend)
             } catch {
-                throw ReplaySkipReason("it could not be read again from the session: \(error)")
+                throw ReplaySkippedFlow(unreadable: ids[number], reason: Self.unreadableReason(error))
             }
-            let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow))
-            return Self.item(flow, request: request)
+            // The plan checked the rest (`destination(for:...)` without `bodies`).
+            if let bodies, let reason = Self.bodySkipReason(flow, allowTruncated: allowTruncated, segments: bodies) {
+                throw ReplaySkippedFlow(source: flow, reason: reason)
+            }
+            do throws(ReplaySkipReason) {
+                let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow))
+                return Self.item(flow, request: request)
+            } catch {
+                throw ReplaySkippedFlow(source: flow, reason: error)
+            }
         }
     }
 
     /// The same plan reading its flows again through a reader of its own
     /// (`CapturedFlowIndex.makeReader`), for another thread.
     public func withOwnReader() -> ReplayPlan {
-        guard case .indexed(let index, let ids, let positions, _) = storage else { return self }
+        guard case .indexed(let index, let ids, let positions, _, let bodies) = storage else { return self }
         var copy = self
-        copy.storage = .indexed(index.makeReader(), ids: ids, positions: positions, destinations: ReplayDestinationMemo(rules: rules))
+        copy.storage = .indexed(index.makeReader(), ids: ids, positions: positions, destinations: ReplayDestinationMemo(rules: rules),
+                                bodies: bodies == nil ? nil : ReplaySegmentPresence())
         return copy
     }
 
@@ -193,7 +257,7 @@ public struct ReplayPlan {
     public func sourceID(_ number: Int) -> FlowID {
         switch storage {
         case .held(let items): items[number].source.id
-        case .indexed(_, let ids, _, _): ids[number]
+        case .indexed(_, let ids, _, _, _): ids[number]
         }
     }
 
@@ -208,55 +272,62 @@ public struct ReplayPlan {
         return ReplayNotes.webSocketOverHTTP1(flow: flow.id, because: "the target speaks HTTP/1.1 (http://)")
     }
 
-    /// Which body segment files exist, each looked up once (a session has a few, and
-    /// every flow's bodies are in them).
-    private struct SegmentPresence {
-        private var missing: [Int: Bool] = [:]
-
-        /// The path of the first segment `body` refers to that does not exist, if one does not.
-        mutating func missingPath(_ body: CapturedBody) -> String? {
-            for extent in body.extents {
-                // The path is made only to look a segment up the first time, or to name it.
-                let isMissing: Bool
-                if let known = missing[extent.segment] {
-                    isMissing = known
-                } else {
-                    isMissing = !FileManager.default.fileExists(atPath: body.segmentPath(extent.segment))
-                    missing[extent.segment] = isMissing
-                }
-                if isMissing { return body.segmentPath(extent.segment) }
-            }
-            return nil
-        }
-    }
-
-    /// Where the flow goes (`ReplayRequestRewriter.destination`, through `destinations`), or why it is skipped.
-    private static func destination(for flow: CapturedFlow, allowTruncated: Bool, segments: inout SegmentPresence,
+    /// Where the flow goes (`ReplayRequestRewriter.destination`, through `destinations`), or
+    /// why it is skipped: the checks in the order their reasons are told. `bodies`: the
+    /// segment files, for the body checks (truncation and missing segments); nil leaves
+    /// those out (a read without the bodies, `.replayPlan`: `bodySkipReason` checks them
+    /// when the flow is read again).
+    private static func destination(for flow: CapturedFlow, allowTruncated: Bool, bodies segments: ReplaySegmentPresence?,
                                     destinations: ReplayDestinationMemo) -> Result<ReplayDestination, ReplaySkipReason> {
-        switch flow.kind {
-        case .websocket:
-            if let reason = webSocketSkipReason(flow) { return .failure(reason) }
-        case .tunnel: return .failure(ReplaySkipReason("a tunnel has no HTTP request to replay"))
-        case .tlsFailed: return .failure(ReplaySkipReason("a failed TLS handshake has no request to replay"))
-        case .http: break
-        }
-        guard flow.request != nil, flow.requestBody.isComplete else {
-            return .failure(ReplaySkipReason("its request was not recorded whole (the session was not closed when it was read)"))
-        }
-        if !allowTruncated {
-            for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] where body.truncated {
-                return .failure(ReplaySkipReason("its \(name) body was truncated by --max-body-capture (kept \(body.capturedBytes) of \(body.bodyBytes) bytes); --allow-truncated sends what was kept"))
-            }
-        }
+        if let reason = requestSkipReason(flow) { return .failure(reason) }
+        if segments != nil, let reason = truncationSkipReason(flow, allowTruncated: allowTruncated) { return .failure(reason) }
         guard flow.ended != nil else {
             return .failure(ReplaySkipReason("it was not recorded whole: it had not ended when its session stopped (the proxy was killed or is still running)"))
         }
-        for (name, body) in [("request", flow.requestBody), ("response", flow.responseBody)] {
-            if let path = segments.missingPath(body) {
-                return .failure(ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)"))
-            }
-        }
+        if let segments, let reason = missingBodySkipReason(flow, segments: segments) { return .failure(reason) }
         return Result { () throws(ReplaySkipReason) in try destinations.destination(for: flow) }
+    }
+
+    /// Why the flow is skipped for its bodies (truncated without `allowTruncated`, or a
+    /// segment missing), if it is: of a flow whose other checks (`destination(for:...)`
+    /// without `bodies`) passed, the reason that call with them gives.
+    private static func bodySkipReason(_ flow: CapturedFlow, allowTruncated: Bool, segments: ReplaySegmentPresence) -> ReplaySkipReason? {
+        truncationSkipReason(flow, allowTruncated: allowTruncated) ?? missingBodySkipReason(flow, segments: segments)
+    }
+
+    private static func truncationSkipReason(_ flow: CapturedFlow, allowTruncated: Bool) -> ReplaySkipReason? {
+        guard !allowTruncated else { return nil }
+        func reason(_ name: String, _ body: CapturedBody) -> ReplaySkipReason {
+            ReplaySkipReason("its \(name) body was truncated by --max-body-capture (kept \(body.capturedBytes) of \(body.bodyBytes) bytes); --allow-truncated sends what was kept")
+        }
+        if flow.requestBody.truncated { return reason("request", flow.requestBody) }
+        if flow.responseBody.truncated { return reason("response", flow.responseBody) }
+        return nil
+    }
+
+    private static func missingBodySkipReason(_ flow: CapturedFlow, segments: ReplaySegmentPresence) -> ReplaySkipReason? {
+        func reason(_ name: String, _ path: String) -> ReplaySkipReason {
+            ReplaySkipReason("its stored \(name) body is missing: \(path) does not exist (damaged session)")
+        }
+        if let path = segments.missingPath(flow.requestBody) { return reason("request", path) }
+        if let path = segments.missingPath(flow.responseBody) { return reason("response", path) }
+        return nil
+    }
+
+    /// Why the flow is skipped for its kind or its request (the first checks of
+    /// `destination(for:...)`, which need no body), if it is.
+    private static func requestSkipReason(_ flow: CapturedFlow) -> ReplaySkipReason? {
+        switch flow.kind {
+        case .websocket:
+            if let reason = webSocketSkipReason(flow) { return reason }
+        case .tunnel: return ReplaySkipReason("a tunnel has no HTTP request to replay")
+        case .tlsFailed: return ReplaySkipReason("a failed TLS handshake has no request to replay")
+        case .http: break
+        }
+        guard flow.request != nil, flow.requestBody.isComplete else {
+            return ReplaySkipReason("its request was not recorded whole (the session was not closed when it was read)")
+        }
+        return nil
     }
 
     /// Why a WebSocket flow cannot be replayed as recorded, if it cannot.

@@ -6,6 +6,9 @@ public struct ReplayProgress: Sendable, Equatable {
     public var done = 0
     /// Of `done`, those that failed (no complete response).
     public var failed = 0
+    /// Of `done`, those skipped when their turn came (`ReplayPlan.item` threw; each counted
+    /// in every round it came up in, as `total` counts it).
+    public var skipped = 0
 
     public init(total: Int) {
         self.total = total

@@ -44,9 +44,10 @@ final class ReplayRunner {
     private var driveAgain = false
     private var waitingForDrain = false
     private var completion: (() -> Void)?
-    /// Items that could not be read again from the source session when their turn came,
-    /// each once whatever the rounds (`--repeat`): a flow is skipped once.
-    private var unreadable: [(source: FlowID, reason: ReplaySkipReason)] = []
+    /// Items found unsendable when their turn came (`ReplayPlan.item` threw: they could
+    /// not be read again from the source session, or their bodies are why they are
+    /// skipped), each once whatever the rounds (`--repeat`): a flow is skipped once.
+    private var unreadable: [ReplaySkippedFlow] = []
     private var unreadableIDs = Set<FlowID>()
     public private(set) var progress: ReplayProgress
     /// Flows sent otherwise than recorded, found while sending (an RFC 8441 WebSocket whose
@@ -85,25 +86,16 @@ final class ReplayRunner {
         }
     }
 
-    /// What the replay found: the comparisons and the items that could not be read again,
-    /// moved out (`ReplayRunnerGroup.result` merges every runner's). Call once, after the
+    /// What the replay found: the comparisons and the items found unsendable when their
+    /// turn came, moved out (`ReplayRunnerGroup.result` merges every runner's). Call once, after the
     /// completion ran, from any thread (the loop is done with the runner then).
     func takeFindings() -> (evaluation: ReplayEvaluation, lost: [ReplaySkippedFlow]) {
         var taken = ReplayEvaluation(diff: evaluation.diff, keepsEqualOutcomes: evaluation.keepsEqualOutcomes)
         swap(&taken, &evaluation)
-        let lost = lostItems
+        let lost = unreadable
         unreadable = []
         unreadableIDs = []
         return (taken, lost)
-    }
-
-    /// Items that could not be read again when their turn came, as skipped flows.
-    private var lostItems: [ReplaySkippedFlow] {
-        unreadable.map { entry in
-            ReplaySkippedFlow(source: CapturedFlow(id: entry.source, connection: ConnectionID(0), kind: .http, scheme: "http",
-                                                   authority: "", started: Timestamp(microseconds: 0), sessionDirectory: ""),
-                              reason: entry.reason)
-        }
     }
 
     /// Starts sending; `completion` runs once every flow is finished. Call on the connector's loop.
@@ -175,11 +167,10 @@ final class ReplayRunner {
         do {
             item = try plan.item(number)
         } catch {
-            let source = plan.sourceID(number)
-            if unreadableIDs.insert(source).inserted { unreadable.append((source, error)) }
+            if unreadableIDs.insert(error.source.id).inserted { unreadable.append(error) }
             scheduler.finished(dispatch, at: Self.now())
             progress.done += 1
-            progress.failed += 1
+            progress.skipped += 1
             onProgress(progress)
             if scheduler.connectionIsDone(dispatch) { connections.removeValue(forKey: key)?.close() }
             drive()  // inside `drive`: it goes round once more

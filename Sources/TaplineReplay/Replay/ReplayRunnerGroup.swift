@@ -50,6 +50,7 @@ public final class ReplayRunnerGroup: @unchecked Sendable {
                     for part in state.latest {
                         sum.done += part.done
                         sum.failed += part.failed
+                        sum.skipped += part.skipped
                     }
                     return sum
                 }
@@ -121,8 +122,8 @@ public final class ReplayRunnerGroup: @unchecked Sendable {
     public var notes: [String] { runners.flatMap(\.notes) }
 
     /// What the replay found, merged from every runner: every flow against its source,
-    /// `skipped` and the flows that could not be read again, and the latency table. Call
-    /// once; the outcomes move into the result.
+    /// `skipped` and the flows found unsendable when their turn came (in source flow id
+    /// order), and the latency table. Call once; the outcomes move into the result.
     public func result(skipped: [ReplaySkippedFlow]) -> ReplayResult {
         var merged = runners[0].takeFindings()
         for runner in runners.dropFirst() {
@@ -130,6 +131,7 @@ public final class ReplayRunnerGroup: @unchecked Sendable {
             merged.evaluation.merge(findings.evaluation)
             merged.lost += findings.lost
         }
-        return merged.evaluation.result(skipped: skipped + merged.lost)
+        let all = merged.lost.isEmpty ? skipped : (skipped + merged.lost).sorted { $0.source.id < $1.source.id }
+        return merged.evaluation.result(skipped: all)
     }
 }
