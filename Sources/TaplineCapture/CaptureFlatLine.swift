@@ -8,10 +8,12 @@ import TaplineWire
 /// Reading checks the whole line and keeps each member the assembler reads in the
 /// fixed slot of its name (`CaptureLineKey`, matched on the name's bytes; other
 /// members are checked and skipped): integers and booleans as values, strings, pair
-/// lists and objects as where they are in the line. Nothing is allocated until an
-/// accessor asks: a `String` only for a string asked for (a listed one is handed out,
-/// `CaptureJSONKnownStrings`), a pair list straight into `HTTPHeaders` from its bytes,
-/// an object read the same way from its own bytes. Building a `CaptureJSONValue` tree
+/// lists and objects as where they are in the line. An object's members are read into
+/// the slots' `objectSlots` as the line is read (once: the object a line has last is
+/// there when asked for; an earlier one is read again from its bytes). Nothing is
+/// allocated until an accessor asks: a `String` only for a string asked for (a listed
+/// one is handed out, `CaptureJSONKnownStrings`), a pair list straight into
+/// `HTTPHeaders` from its bytes. Building a `CaptureJSONValue` tree
 /// per line, and a `String` per member name, were most of the instructions of reading
 /// a capture.
 ///
@@ -44,7 +46,8 @@ struct CaptureFlatLine: CaptureLineFields {
             /// `start..<end`: the list, brackets included; `number`: its fields << 32 |
             /// the bytes of their names and values as written (an escape counted as two).
             case pairs
-            /// `start..<end`: the object, braces included.
+            /// `start..<end`: the object, braces included; `number`: the
+            /// `Slots.line` its members were read into `objectSlots` as.
             case object
         }
 
@@ -72,7 +75,8 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate let pointer: UnsafeMutablePointer<Slot>
         /// The number of the line read last (from 1; slots start at 0).
         fileprivate private(set) var line: UInt32 = 0
-        /// Where `object` reads a member that is an object (one at a time, as lines are).
+        /// Where the members of an object a line has are read (one object at a time, as
+        /// lines are: each object read takes the next `line` number here).
         fileprivate lazy var objectSlots = Slots()
         /// `CaptureLineKey.names`' and `CaptureEventType.names`' lookups, the event types
         /// and `CaptureJSONKnownStrings.shared`, held so that matching a member's name or
@@ -118,7 +122,15 @@ struct CaptureFlatLine: CaptureLineFields {
         let line = slots.line
         self.line = line
         var reader = Reader(base: base, count: bytes.count)
-        guard reader.take(UInt8(ascii: "{")), Self.readMembers(&reader, into: slots, line: line) else { return nil }
+        guard reader.take(UInt8(ascii: "{")), Self.readMembers(&reader, into: slots, line: line, nested: false),
+              reader.isAtEnd else { return nil }
+    }
+
+    /// A view of a line (or an object's members) already read into `slots` as `line`.
+    private init(base: UnsafePointer<UInt8>, slots: Slots, line: UInt32) {
+        self.base = base
+        self.slots = slots
+        self.line = line
     }
 
     /// The same line as `init(_:into:)` reads (`bytes` and `slots` alike), given what
@@ -144,19 +156,24 @@ struct CaptureFlatLine: CaptureLineFields {
             guard reader.isAtEnd else { return nil }
             return
         }
-        guard reader.take(UInt8(ascii: ",")), Self.readMembers(&reader, into: slots, line: line) else { return nil }
+        guard reader.take(UInt8(ascii: ",")), Self.readMembers(&reader, into: slots, line: line, nested: false),
+              reader.isAtEnd else { return nil }
     }
 
     /// Reads `"name":value` members separated by commas from `reader`'s place to the
-    /// line's closing brace, its last byte, into `slots` (each member the assembler reads
-    /// in its key's slot, marked `line`); false where the line leaves the plain shape.
+    /// closing brace (the reader is left after it) into `slots` (each member the
+    /// assembler reads in its key's slot, marked `line`); false where the line leaves the
+    /// plain shape. `nested`: the members of an object, scalars only.
     @inline(__always)
-    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32) -> Bool {
+    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32, nested: Bool) -> Bool {
         let keyNames = slots.keyNames
         let base = reader.base
         repeat {
-            guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: false) else {
+            guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: nested) else {
                 return false
+            }
+            if value.kind == .object {  // (never when `nested`)
+                guard readObject(&reader, into: slots.objectSlots, slot: &value) else { return false }
             }
             // A name with escapes is none of the keys (they are letters and digits). The
             // table's position of a name is its key's `rawValue`, its slot.
@@ -166,7 +183,20 @@ struct CaptureFlatLine: CaptureLineFields {
                 slots.pointer[key] = value
             }
         } while reader.take(UInt8(ascii: ","))
-        return reader.take(UInt8(ascii: "}")) && reader.isAtEnd
+        return reader.take(UInt8(ascii: "}"))
+    }
+
+    /// Reads the object at `reader`'s place (`slot` is its start, from `Reader.member`)
+    /// into `objectSlots` as their next line, and completes `slot` with its end and that
+    /// line's number; false where it is not a non-empty object of scalars.
+    @inline(never)
+    private static func readObject(_ reader: inout Reader, into objectSlots: Slots, slot: inout Slot) -> Bool {
+        objectSlots.startLine()
+        guard reader.take(UInt8(ascii: "{")),
+              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true) else { return false }
+        slot.end = Int32(truncatingIfNeeded: reader.index)
+        slot.number = Int64(objectSlots.line)
+        return true
     }
 
     // MARK: - CaptureLineFields
@@ -221,11 +251,17 @@ struct CaptureFlatLine: CaptureLineFields {
         return slot.kind == .bool ? slot.number != 0 : nil
     }
 
-    /// An object of scalars is itself a line of the plain shape, read into the slots'
+    /// An object of scalars is itself a line of the plain shape, in the slots'
     /// `objectSlots`: valid until the next object of a line read into these slots is.
+    /// The line's last object is there already; another is read again from its bytes.
     func object(_ key: CaptureLineKey) -> CaptureFlatLine? {
         let slot = slot(key)
-        return slot.kind == .object ? CaptureFlatLine(slot.bytes(in: base), into: slots.objectSlots) : nil
+        guard slot.kind == .object else { return nil }
+        let objectSlots = slots.objectSlots
+        if slot.number == Int64(objectSlots.line) {
+            return CaptureFlatLine(base: base, slots: objectSlots, line: objectSlots.line)
+        }
+        return CaptureFlatLine(slot.bytes(in: base), into: objectSlots)
     }
 
     func array(_ key: CaptureLineKey) -> [CaptureJSONValue]? {
@@ -324,10 +360,10 @@ struct CaptureFlatLine: CaptureLineFields {
             return true
         }
 
-        /// A member's value as its slot: a scalar, or (not `nested`) a pair list or an
-        /// object of scalars. Strings and integers, nearly every value, are read here, in
-        /// the caller's loop; the rest in `otherMember` (out of line: `object` reads
-        /// members with this in turn).
+        /// A member's value as its slot: a scalar, or (not `nested`) a pair list or the
+        /// start of an object (which the caller reads on, `CaptureFlatLine.readObject`).
+        /// Strings and integers, nearly every value, are read here, in the caller's loop;
+        /// the rest in `otherMember` (out of line).
         @inline(__always)
         fileprivate mutating func member(nested: Bool) -> Slot? {
             guard index < count else { return nil }
@@ -354,21 +390,12 @@ struct CaptureFlatLine: CaptureLineFields {
                 return Slot(kind: .pairs, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: index),
                             number: Int64(fields) << 32 | Int64(bytes))
             case UInt8(ascii: "{") where !nested:
-                let start = index
-                guard object() else { return nil }
-                return Slot(kind: .object, start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: index))
+                // Its start only: the caller reads it on into the slots for its members
+                // (`CaptureFlatLine.readObject`).
+                return Slot(kind: .object, start: Int32(truncatingIfNeeded: index))
             default:
                 return nil
             }
-        }
-
-        /// `{"name":scalar,...}` (not empty).
-        mutating func object() -> Bool {
-            guard take(UInt8(ascii: "{")) else { return false }
-            repeat {
-                guard rawString() != nil, take(UInt8(ascii: ":")), member(nested: true) != nil else { return false }
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "}"))
         }
 
         /// A string (at its opening quote; index after the closing one) as its slot,

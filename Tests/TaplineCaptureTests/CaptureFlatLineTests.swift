@@ -272,6 +272,35 @@ final class CaptureFlatLineTests: XCTestCase {
         }
     }
 
+    /// A line's objects are read as the line is (the last into the object slots, where it
+    /// is found as it is; an earlier one read again from its bytes): each is found
+    /// whichever is asked for first and however often, a duplicated name finds its last
+    /// object, and the general reader agrees.
+    func testEveryObjectOfALineIsFoundWhicheverIsAskedFirst() {
+        let line = #"{"t":1,"type":"flowEnded","timings":{"requestStart":5,"done":9},"error":{"kind":"reset","message":"m"}}"#
+        let duplicated = #"{"t":1,"timings":{"done":1},"error":{"kind":"a"},"timings":{"done":2,"dnsStart":3}}"#
+        for text in [line, duplicated] {
+            XCTAssertEqual(verdict(text), .agreed, text)
+        }
+        let slots = CaptureFlatLine.Slots()
+        Array(line.utf8).withUnsafeBufferPointer { bytes in
+            guard let flat = CaptureFlatLine(bytes, into: slots) else { return XCTFail("declined") }
+            XCTAssertEqual(flat.object(.error)?.string(.kind), "reset")
+            XCTAssertEqual(flat.object(.timings)?.int64(.requestStart), 5)
+            XCTAssertEqual(flat.object(.timings)?.int64(.done), 9)
+            XCTAssertNil(flat.object(.timings)?.string(.kind), "not the error's")
+            XCTAssertEqual(flat.object(.error)?.string(.message), "m")
+            XCTAssertNil(flat.object(.error)?.int64(.done), "not the timings'")
+        }
+        Array(duplicated.utf8).withUnsafeBufferPointer { bytes in
+            guard let flat = CaptureFlatLine(bytes, into: slots) else { return XCTFail("declined") }
+            XCTAssertEqual(flat.object(.timings)?.int64(.done), 2)
+            XCTAssertEqual(flat.object(.timings)?.int64(.dnsStart), 3)
+            XCTAssertEqual(flat.object(.error)?.string(.kind), "a")
+            XCTAssertEqual(flat.object(.timings)?.int64(.done), 2)
+        }
+    }
+
     /// The event type is found on its bytes, escaped or not; a type not listed is none.
     func testEventTypesAreReadAlike() {
         for (type, expected) in [("flowEnded", CaptureEventType.flowEnded), ("writer-error", .writerError),

@@ -56,6 +56,21 @@ final class ReplayRequestRewriterTests: XCTestCase {
         XCTAssertEqual(http1(request)?.headers.first(name: "Host"), "api.test:8080")
     }
 
+    /// A recording without hop-by-hop fields (nothing for the head rewriter to drop)
+    /// still goes with the destination's Host and its fields in order, and the flow it
+    /// came from keeps the recorded ones.
+    func testARecordingWithNothingToDropGoesWithTheNewHostAndKeepsItsOwn() throws {
+        let plain = HTTPRequestHead(method: "GET", target: "/a", headers: HTTPHeaders([(name: "Host", value: "api.test:8080"),
+                                                                                      (name: "Accept", value: "*/*")]))
+        let source = flow(plain)
+        let rules = ReplayTargetRules(target: try ReplayTarget(url: "http://staging.test:9000"))
+        let head = try XCTUnwrap(http1(try ReplayRequestRewriter.request(for: source, rules: rules)))
+        XCTAssertEqual(head.headers.fields.map { $0.name }, ["Host", "Accept"])
+        XCTAssertEqual(head.headers.first(name: "Host"), "staging.test:9000")
+        XCTAssertEqual(source.request?.headers.first(name: "Host"), "api.test:8080")
+        XCTAssertEqual(source.request?.headers, plain.headers)
+    }
+
     func testMapHostRedirectsOneAuthority() throws {
         var rules = ReplayTargetRules()
         try rules.addHostMapping("api.test:8080=127.0.0.1:9000")

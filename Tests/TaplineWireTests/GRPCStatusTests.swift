@@ -34,7 +34,8 @@ final class GRPCStatusTests: XCTestCase {
         }
         for other in ["application/grpc-web", "application/grpc-web+proto", "application/json", "",
                       "application/grp", "application/grpcs", " application/grpc", "application\u{0F}grpc",
-                      "application/grpc ;x", "application/grpc\u{301}", "applicatión/grpc"] {
+                      "application/grpc ;x", "application/grpc\u{301}", "applicatión/grpc",
+                      "ａpplication/grpc", "applicat\u{130}on/grpc", "a\u{301}pplication/grpc"] {
             XCTAssertFalse(GRPCStatus.isGRPC(contentType: other), other)
         }
         // Bytes or characters alike: any case, parameters or a suffix after the name.

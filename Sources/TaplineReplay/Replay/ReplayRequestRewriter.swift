@@ -118,12 +118,18 @@ public enum ReplayRequestRewriter {
     }
 
     /// The recorded fields without pseudo-header fields, in order. ASCII fields (all a
-    /// plain session holds) are copied as bytes; otherwise each goes through a `String`
-    /// as before, so text that is not UTF-8 is repaired the same way (U+FFFD).
+    /// plain session holds) are copied as bytes, or are the recorded list itself when it
+    /// has no pseudo-header field (an HTTP/1.x recording's: shared, not copied; the head
+    /// rewriter makes its own list where it changes one); otherwise each goes through a
+    /// `String` as before, so text that is not UTF-8 is repaired the same way (U+FFFD).
     private static func regularFields(of recorded: HTTPHeaders) -> HTTPHeaders {
         var regular = HTTPHeaders()
         let copiedAsBytes = recorded.withUnsafeFieldBytes { fields -> Bool in
             guard fields.bytes.isASCII else { return false }
+            guard (0..<fields.count).contains(where: { fields.name($0).first == UInt8(ascii: ":") }) else {
+                regular = recorded
+                return true
+            }
             regular.reserveCapacity(fields.count + 1, bytes: fields.bytes.count)
             for index in 0..<fields.count where fields.name(index).first != UInt8(ascii: ":") {
                 regular.add(fieldAt: index, of: fields)

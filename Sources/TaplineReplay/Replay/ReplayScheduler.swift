@@ -73,13 +73,14 @@ public struct ReplayScheduler {
     /// A sent flow is done (its response ended or it failed).
     public mutating func finished(_ dispatch: ReplayDispatch, at now: Int64) {
         let unit = dispatch.round * connections.count + dispatch.connection
-        guard active[unit].map({ !$0.finished[dispatch.position] }) == true else { return }
-        // In place (one lookup): a copy of the entry would make this write copy its flags (a flag per flow).
-        let (unfinished, unblocksNext) = Self.markFinished(dispatch.position, in: &active[unit]!,
+        // One lookup, and the entry changed in place through its position: a copy of it
+        // would make this write copy its flags (a flag per flow).
+        guard let entry = active.index(forKey: unit), !active.values[entry].finished[dispatch.position] else { return }
+        let (unfinished, unblocksNext) = Self.markFinished(dispatch.position, in: &active.values[entry],
                                                            flowCount: connections[dispatch.connection].count)
         if unblocksNext { insertSendable(unit) }
         if unfinished == 0 {
-            active[unit] = nil
+            active.remove(at: entry)
             removeSendable(unit)
             roundUnfinished -= 1
             if roundUnfinished == 0 { roundStart = now } // `pace recorded`: the next round starts now
@@ -133,7 +134,9 @@ public struct ReplayScheduler {
             let unit = sendable[index]
             let flows = connections[unit % connections.count]
             // In place (one lookup), and `sendable` is compacted as it goes: no copy of either.
-            if let due = Self.sendDue(&active[unit]!, flows: flows, pacing: pacing, roundStart: roundStart, now: now,
+            // (`sendable` holds only active units.)
+            let entry = active.index(forKey: unit)!
+            if let due = Self.sendDue(&active.values[entry], flows: flows, pacing: pacing, roundStart: roundStart, now: now,
                                       nextRateSlot: &nextRateSlot, into: &actions) {
                 earliest = min(earliest ?? due, due)
                 sendable[kept] = unit

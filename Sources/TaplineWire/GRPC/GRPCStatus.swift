@@ -41,14 +41,18 @@ public struct GRPCStatus: Equatable, Sendable {
     /// `isGRPC(contentType:)` on the field value's bytes (no `String` made for an ASCII
     /// one: asked for every flow a replay compares and the proxy logs).
     public static func isGRPC(contentType bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let name: StaticString = "application/grpc"
+        let length = name.utf8CodeUnitCount
+        // A value that does not start with the name's bytes (in any ASCII case) is not gRPC
+        // as characters either (no other character lowercases to, or is canonically
+        // equivalent to, one of the name's): most values are turned down here, before
+        // their bytes are looked at one by one.
+        guard bytes.count >= length,
+              HTTPHeaders.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: bytes[..<length]), name) else { return false }
         guard bytes.allSatisfy({ $0 < 0x80 }) else {
             let media = String(decoding: bytes, as: UTF8.self).prefix { $0 != ";" }.lowercased()
             return media == "application/grpc" || media.hasPrefix("application/grpc+")
         }
-        let name: StaticString = "application/grpc"
-        let length = name.utf8CodeUnitCount
-        guard bytes.count >= length,
-              HTTPHeaders.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: bytes[..<length]), name) else { return false }
         let next = bytes.count > length ? bytes[length] : nil
         return next == nil || next == UInt8(ascii: ";") || next == UInt8(ascii: "+")
     }

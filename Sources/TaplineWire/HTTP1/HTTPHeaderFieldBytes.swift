@@ -33,7 +33,9 @@ public struct HTTPHeaderFieldBytes {
     /// The value of field `index` as a `String` (decoded as UTF-8; U+FFFD where invalid).
     @inlinable public func valueString(_ index: Int) -> String { HTTPHeaders.string(value(index)) }
 
-    /// Field `index`'s name equals `name` ASCII case-insensitively.
+    /// Field `index`'s name equals `name` ASCII case-insensitively. (A loop over the
+    /// fields takes the name's bytes once instead: `withUTF8Bytes` costs more than most
+    /// comparisons.)
     @inlinable @inline(__always)
     public func nameEquals(_ index: Int, _ name: String) -> Bool {
         name.withUTF8Bytes { HTTPHeaders.bytesEqualIgnoringCase(self.name(index), $0) }

@@ -166,7 +166,9 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
             return
         }
         let hasDuplicates = withUnsafeFieldBytes { fields in
-            (first + 1..<fields.count).contains { fields.nameEquals($0, name) }
+            name.withUTF8Bytes { wanted in
+                (first + 1..<fields.count).contains { Self.bytesEqualIgnoringCase(fields.name($0), wanted) }
+            }
         }
         guard hasDuplicates else {
             value.withUTF8Bytes { replaceValue(ofFieldAt: first, with: $0) }
@@ -231,11 +233,13 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
     /// The values of every field named `name`, in order.
     public func values(name: String) -> [String] {
         withUnsafeFieldBytes { fields in
-            var values: [String] = []
-            for index in 0..<fields.count where fields.nameEquals(index, name) {
-                values.append(Self.string(fields.value(index)))
+            name.withUTF8Bytes { wanted in
+                var values: [String] = []
+                for index in 0..<fields.count where Self.bytesEqualIgnoringCase(fields.name(index), wanted) {
+                    values.append(Self.string(fields.value(index)))
+                }
+                return values
             }
-            return values
         }
     }
 
@@ -247,14 +251,16 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
     /// (for list-valued fields such as `Connection` and `Transfer-Encoding`).
     public func tokens(name: String) -> [String] {
         withUnsafeFieldBytes { fields in
-            var result: [String] = []
-            for index in 0..<fields.count where fields.nameEquals(index, name) {
-                Self.forEachToken(in: fields.value(index)) { token in
-                    result.append(String(decoding: token.lazy.map(HTTP1ByteClass.lower), as: UTF8.self))
-                    return true
+            name.withUTF8Bytes { wanted in
+                var result: [String] = []
+                for index in 0..<fields.count where Self.bytesEqualIgnoringCase(fields.name(index), wanted) {
+                    Self.forEachToken(in: fields.value(index)) { token in
+                        result.append(String(decoding: token.lazy.map(HTTP1ByteClass.lower), as: UTF8.self))
+                        return true
+                    }
                 }
+                return result
             }
-            return result
         }
     }
 
@@ -262,16 +268,18 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
     /// e.g. `containsToken("close", inField: "Connection")`. Allocates nothing.
     public func containsToken(_ token: String, inField name: String) -> Bool {
         withUnsafeFieldBytes { fields in
-            token.withUTF8Bytes { token in
-                for index in 0..<fields.count where fields.nameEquals(index, name) {
-                    var found = false
-                    Self.forEachToken(in: fields.value(index)) { candidate in
-                        found = Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
-                        return !found
+            name.withUTF8Bytes { name in
+                token.withUTF8Bytes { token in
+                    for index in 0..<fields.count where Self.bytesEqualIgnoringCase(fields.name(index), name) {
+                        var found = false
+                        Self.forEachToken(in: fields.value(index)) { candidate in
+                            found = Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
+                            return !found
+                        }
+                        if found { return true }
                     }
-                    if found { return true }
+                    return false
                 }
-                return false
             }
         }
     }
