@@ -125,9 +125,9 @@ struct CaptureEventEncoder {
         default:
             break
         }
-        emitPendingBody()
+        if pending != nil { emitPendingBody() }
         if !grpcMessages.isEmpty { recordGRPCMessagesEnding(at: event) }
-        if extendLastLine(with: event) { return }
+        if extendable != nil, extendLastLine(with: event) { return }
         stats.events += 1
         var opened: ExtendableLine?
         switch event {
