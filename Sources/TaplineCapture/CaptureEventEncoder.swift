@@ -151,7 +151,7 @@ struct CaptureEventEncoder {
             stats.flows += 1
             lines.beginFlowEvent("flowStarted", time: time.microseconds, flow: flow.rawValue)
             lines.member("conn", connection.rawValue)
-            lines.member("kind", kind.rawValue)
+            lines.member("kind", kind: kind)
             lines.member("scheme", scheme)
             lines.member("authority", authority)
             opened = ExtendableLine(kind: .flowStarted, flow: flow, time: time.microseconds, end: 0)

@@ -447,12 +447,7 @@ struct JSONLineBuilder {
             let found = special(JSONStringWord.load(source + last)) & (~0 &<< UInt64((index &- last) &* 8))
             return found == 0 ? count : last &+ found.trailingZeroBitCount &>> 3
         }
-        var word: UInt64 = 0  // fewer than eight bytes in all: those left, then spaces
-        for offset in 0..<8 {
-            let byte = index &+ offset < count ? source[index &+ offset] : UInt8(ascii: " ")
-            word |= UInt64(byte) &<< UInt64(offset &* 8)
-        }
-        let found = special(word)
+        let found = special(shortWord(source + index, count: count &- index))  // fewer than eight bytes in all
         return found == 0 ? count : index &+ found.trailingZeroBitCount &>> 3
     }
 
@@ -636,11 +631,7 @@ struct JSONLineBuilder {
             JSONStringWord.bytesNeedingEscape(word) != 0 || (orNonASCII && word & JSONStringWord.highs != 0)
         }
         guard count >= 8 else {
-            var word: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &word) {
-                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
-            }
-            guard !flagged(word) else { return false }
+            guard !flagged(shortWord(source, count: count)) else { return false }
             target.copyShort(from: source, count: count)
             return true
         }
@@ -658,6 +649,23 @@ struct JSONLineBuilder {
             to.storeBytes(of: word, toByteOffset: count &- 8, as: UInt64.self)
         }
         return true
+    }
+
+    /// The `count` (1 ..< 8) bytes at `source` as one word, the first byte lowest and
+    /// the rest spaces (which need no escape), so a short text is checked like a full
+    /// word; read with at most two loads, without a buffer on the stack.
+    @inline(__always)
+    private static func shortWord(_ source: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        let spaces: UInt64 = 0x2020_2020_2020_2020 &<< UInt64(count &* 8)
+        if count >= 4 {  // two overlapping four-byte loads: the overlap holds the same bytes
+            let raw = UnsafeRawPointer(source)
+            let head = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let tail = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)))
+            return head | tail &<< UInt64((count &- 4) &* 8) | spaces
+        }
+        let middle = count &>> 1
+        return UInt64(source[0]) | UInt64(source[middle]) &<< UInt64(middle &* 8)
+            | UInt64(source[count &- 1]) &<< UInt64((count &- 1) &* 8) | spaces
     }
 
     /// `bytes` (the opening quote already at `start`) escaped, after checking that they

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TaplineCapture
+import TaplineFlow
 import TaplineWire
 
 /// The hand-rolled JSON writer agrees with Foundation's parser on numbers and strings.
@@ -117,6 +118,17 @@ final class JSONLineBuilderTests: XCTestCase {
                                "{\"t\":\(time),\"type\":\"responseEnd\",\"flow\":\(flow),\"bodyBytes\":7")
                 XCTAssertEqual(fused.bytes, stepwise.bytes)
             }
+        }
+    }
+
+    /// A flow's kind, written as a constant, is its raw value as a string member writes it.
+    func testEveryFlowKindIsWrittenAsItsRawValue() {
+        for kind in FlowKind.allCases {
+            var constant = JSONLineBuilder(), string = JSONLineBuilder()
+            constant.beginObject(); constant.member("kind", kind: kind); constant.endObject()
+            string.beginObject(); string.member("kind", kind.rawValue); string.endObject()
+            XCTAssertEqual(constant.bytes, string.bytes, "\(kind)")
+            XCTAssertEqual(constant.bytes, Array("{\"kind\":\"\(kind.rawValue)\"}".utf8), "\(kind)")
         }
     }
 
