@@ -125,9 +125,9 @@ struct CaptureEventEncoder {
         default:
             break
         }
-        emitPendingBody()
+        if pending != nil { emitPendingBody() }
         if !grpcMessages.isEmpty { recordGRPCMessagesEnding(at: event) }
-        if extendLastLine(with: event) { return }
+        if extendable != nil, extendLastLine(with: event) { return }
         stats.events += 1
         var opened: ExtendableLine?
         switch event {
@@ -151,7 +151,7 @@ struct CaptureEventEncoder {
             stats.flows += 1
             lines.beginFlowEvent("flowStarted", time: time.microseconds, flow: flow.rawValue)
             lines.member("conn", connection.rawValue)
-            lines.member("kind", kind.rawValue)
+            lines.member("kind", kind: kind)
             lines.member("scheme", scheme)
             lines.member("authority", authority)
             opened = ExtendableLine(kind: .flowStarted, flow: flow, time: time.microseconds, end: 0)

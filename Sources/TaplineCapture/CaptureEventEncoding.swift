@@ -45,6 +45,16 @@ extension JSONLineBuilder {
         }
     }
 
+    /// `"name":"<kind's raw value>"`, written as a constant (no String to read).
+    mutating func member(_ name: StaticString, kind: FlowKind) {
+        switch kind {
+        case .http: member(name, constant: "http")
+        case .tunnel: member(name, constant: "tunnel")
+        case .tlsFailed: member(name, constant: "tls-failed")
+        case .websocket: member(name, constant: "websocket")
+        }
+    }
+
     /// `{"requestStart":µs,...}` with only the moments that happened, in the
     /// order and with the names of `FlowTimingsCoding.keys`.
     mutating func timings(_ timings: FlowTimings) {

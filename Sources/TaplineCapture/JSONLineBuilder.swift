@@ -311,7 +311,7 @@ struct JSONLineBuilder {
     /// `"name":"value"` for any string (escaped).
     mutating func member(_ name: StaticString, _ value: String) {
         value.withUTF8Bytes { utf8 in
-            reserve(name.utf8CodeUnitCount + 4 + utf8.count * 6 + 2)
+            reserve(name.utf8CodeUnitCount &+ 6 &+ utf8.count &* 6)
             advance(to: Self.writeQuoted(utf8, at: writeKey(name, at: end)))
         }
     }
@@ -346,27 +346,109 @@ struct JSONLineBuilder {
     /// sequence (as `String(decoding:)` does), so the line stays valid JSON.
     /// One room check for the whole list (at most six bytes out per byte in, seven
     /// of punctuation per field), and the fields written from a local position.
+    ///
+    /// The names and values lie back to back in `fields.bytes`, so the list is
+    /// checked as one run, a word at a time, for the next byte that needs escaping
+    /// or may not be UTF-8 (`firstSpecialByte`): every name and value before it is
+    /// copied as it is, without a check of its own; the one holding it is written
+    /// by `writeCheckedField`, and the check goes on after it.
     mutating func headerList(_ fields: HTTPHeaderFieldBytes) {
         let fieldCount = fields.count
-        reserve(fields.bytes.count &* 6 &+ fieldCount &* 7 &+ 2)
+        let all = fields.bytes
+        reserve(all.count &* 6 &+ fieldCount &* 7 &+ 2)
         var at = end
         at.pointee = UInt8(ascii: "[")
         at += 1
+        // With no bytes at all (every name and value empty) there is nothing to check.
+        let source = all.baseAddress ?? UnsafePointer(at)
+        let total = all.count
+        var special = Self.firstSpecialByte(source, count: total, from: 0)
+        var position = 0  // where the next name or value starts in `all`
         for index in 0..<fieldCount {
             if index != 0 {
                 at.pointee = UInt8(ascii: ",")
                 at += 1
             }
             at.pointee = UInt8(ascii: "[")
-            at = Self.writeQuoted(fields.name(index), at: at + 1, checkingUTF8: true)
+            at = Self.writeField(fields.name(index), from: source, count: total, position: &position,
+                                 special: &special, at: at + 1)
             at.pointee = UInt8(ascii: ",")
-            at = Self.writeQuoted(fields.value(index), at: at + 1, checkingUTF8: true)
+            at = Self.writeField(fields.value(index), from: source, count: total, position: &position,
+                                 special: &special, at: at + 1)
             at.pointee = UInt8(ascii: "]")
             at += 1
         }
         at.pointee = UInt8(ascii: "]")
         advance(to: at + 1)
         containerIsEmpty = false
+    }
+
+    /// One name or value of a header list (`piece`, at `position` of the list's
+    /// `count` bytes at `source`), quoted at `start`; returns the end and moves
+    /// `position` past it. Copied as it is when it ends before `special` (the first
+    /// byte that may need more, see `firstSpecialByte`); else see `writeCheckedField`.
+    @inline(__always)
+    private static func writeField(_ piece: UnsafeBufferPointer<UInt8>, from source: UnsafePointer<UInt8>, count: Int,
+                                   position: inout Int, special: inout Int,
+                                   at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let length = piece.count
+        let pieceEnd = position &+ length
+        position = pieceEnd
+        guard pieceEnd <= special else {
+            return writeCheckedField(piece, from: source, count: count, after: pieceEnd, special: &special, at: start)
+        }
+        start.pointee = UInt8(ascii: "\"")
+        (start + 1).copyShort(from: source + (pieceEnd &- length), count: length)
+        (start + 1 + length).pointee = UInt8(ascii: "\"")
+        return start + length + 2
+    }
+
+    /// The name or value holding the byte at `special`, escaped and checked as UTF-8
+    /// (`writeValidated`); then `special` is found again from `pieceEnd`, where it ends
+    /// in the `count` bytes at `source`.
+    @inline(never)
+    private static func writeCheckedField(_ piece: UnsafeBufferPointer<UInt8>, from source: UnsafePointer<UInt8>,
+                                          count: Int, after pieceEnd: Int, special: inout Int,
+                                          at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        special = firstSpecialByte(source, count: count, from: pieceEnd)
+        start.pointee = UInt8(ascii: "\"")
+        return writeValidated(piece, at: start)  // not empty: it holds the byte at `special`
+    }
+
+    /// The index of the first byte at or after `start` of the `count` at `source`
+    /// that needs escaping (below 0x20, `"`, `\\`) or is 0x80 or more; `count` when
+    /// there is none. Never later than the first such byte; when fewer than eight
+    /// bytes are left after `start` it may be earlier, at a byte that needs nothing
+    /// (a borrow from a byte before `start`), which only sends that text the slow
+    /// way. Reads only `source[0..<count]`.
+    @inline(__always)
+    private static func firstSpecialByte(_ source: UnsafePointer<UInt8>, count: Int, from start: Int) -> Int {
+        @inline(__always) func special(_ word: UInt64) -> UInt64 {
+            JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
+        }
+        var index = start
+        while index &+ 16 <= count {  // two words a turn: one branch for both
+            let first = special(JSONStringWord.load(source + index))
+            let second = special(JSONStringWord.load(source + index + 8))
+            if first | second != 0 {
+                return index &+ (first != 0 ? first.trailingZeroBitCount : 64 &+ second.trailingZeroBitCount) &>> 3
+            }
+            index &+= 16
+        }
+        if index &+ 8 <= count {
+            let found = special(JSONStringWord.load(source + index))
+            if found != 0 { return index &+ found.trailingZeroBitCount &>> 3 }
+            index &+= 8
+        }
+        guard index < count else { return count }
+        if count >= 8 {
+            // The last eight bytes, overlapping what was checked: the bytes before `index` are ignored.
+            let last = count &- 8
+            let found = special(JSONStringWord.load(source + last)) & (~0 &<< UInt64((index &- last) &* 8))
+            return found == 0 ? count : last &+ found.trailingZeroBitCount &>> 3
+        }
+        let found = special(shortWord(source + index, count: count &- index))  // fewer than eight bytes in all
+        return found == 0 ? count : index &+ found.trailingZeroBitCount &>> 3
     }
 
     /// `"text"` for ASCII text we chose (nothing to escape) at `at` (room reserved); returns the end.
@@ -549,11 +631,7 @@ struct JSONLineBuilder {
             JSONStringWord.bytesNeedingEscape(word) != 0 || (orNonASCII && word & JSONStringWord.highs != 0)
         }
         guard count >= 8 else {
-            var word: UInt64 = 0x2020_2020_2020_2020
-            withUnsafeMutableBytes(of: &word) {
-                $0.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt8.self).copyShort(from: source, count: count)
-            }
-            guard !flagged(word) else { return false }
+            guard !flagged(shortWord(source, count: count)) else { return false }
             target.copyShort(from: source, count: count)
             return true
         }
@@ -571,6 +649,23 @@ struct JSONLineBuilder {
             to.storeBytes(of: word, toByteOffset: count &- 8, as: UInt64.self)
         }
         return true
+    }
+
+    /// The `count` (1 ..< 8) bytes at `source` as one word, the first byte lowest and
+    /// the rest spaces (which need no escape), so a short text is checked like a full
+    /// word; read with at most two loads, without a buffer on the stack.
+    @inline(__always)
+    private static func shortWord(_ source: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        let spaces: UInt64 = 0x2020_2020_2020_2020 &<< UInt64(count &* 8)
+        if count >= 4 {  // two overlapping four-byte loads: the overlap holds the same bytes
+            let raw = UnsafeRawPointer(source)
+            let head = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let tail = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)))
+            return head | tail &<< UInt64((count &- 4) &* 8) | spaces
+        }
+        let middle = count &>> 1
+        return UInt64(source[0]) | UInt64(source[middle]) &<< UInt64(middle &* 8)
+            | UInt64(source[count &- 1]) &<< UInt64((count &- 1) &* 8) | spaces
     }
 
     /// `bytes` (the opening quote already at `start`) escaped, after checking that they

@@ -1,5 +1,6 @@
 import XCTest
 @testable import TaplineCapture
+import TaplineFlow
 import TaplineWire
 
 /// The hand-rolled JSON writer agrees with Foundation's parser on numbers and strings.
@@ -117,6 +118,17 @@ final class JSONLineBuilderTests: XCTestCase {
                                "{\"t\":\(time),\"type\":\"responseEnd\",\"flow\":\(flow),\"bodyBytes\":7")
                 XCTAssertEqual(fused.bytes, stepwise.bytes)
             }
+        }
+    }
+
+    /// A flow's kind, written as a constant, is its raw value as a string member writes it.
+    func testEveryFlowKindIsWrittenAsItsRawValue() {
+        for kind in FlowKind.allCases {
+            var constant = JSONLineBuilder(), string = JSONLineBuilder()
+            constant.beginObject(); constant.member("kind", kind: kind); constant.endObject()
+            string.beginObject(); string.member("kind", kind.rawValue); string.endObject()
+            XCTAssertEqual(constant.bytes, string.bytes, "\(kind)")
+            XCTAssertEqual(constant.bytes, Array("{\"kind\":\"\(kind.rawValue)\"}".utf8), "\(kind)")
         }
     }
 
@@ -258,6 +270,66 @@ final class JSONLineBuilderTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A header list is checked as one run of bytes for the next byte that needs
+    /// more than a copy: lists of several fields (short and long names and values,
+    /// empty ones, lists under eight bytes in all) with such a byte (an escape, a
+    /// non-ASCII character, invalid UTF-8, two of them) at every offset of the whole
+    /// list, so at every place in a field, at field boundaries and in the list's
+    /// overlapping last word, are written exactly; so is the list without it.
+    func testSpecialByteAtEveryOffsetOfAHeaderListIsWrittenExactly() {
+        let shapes: [[(name: String, value: String)]] = [
+            [], [("", "")], [("", ""), ("", "")],
+            [("a", "b")],
+            [("ab", ""), ("", "cd")],
+            [("Host", "127.0.0.1:8080"), ("User-Agent", "curl/8.5.0"), ("Accept", "*/*")],
+            [("Server", "nginx/1.22.1"), ("Date", "Sun, 06 Dec 2026 09:52:01 GMT"),
+             ("Content-Type", "application/octet-stream"), ("Content-Length", "1024"), ("ETag", "x"),
+             ("X-Long", String(repeating: "0123456789", count: 4)), ("X-Empty", "")],
+        ]
+        let specials: [[UInt8]] = [[0x22], [0x5C], [0x0A], [0x00], [0x7F], [0xC3, 0xA9], [0xFF], [0xE2, 0x82], [0x22, 0x80]]
+        for shape in shapes {
+            let plain = shape.map { (Array($0.name.utf8), Array($0.value.utf8)) }
+            XCTAssertEqual(Self.listBytes(plain), Self.expectedList(plain), "\(shape) as it is")
+            let total = plain.reduce(0) { $0 + $1.0.count + $1.1.count }
+            for special in specials {
+                for offset in 0..<total {
+                    // Replaces the bytes from `offset` on (as many as `special` has, within the list).
+                    var fields = plain
+                    var position = 0
+                    for index in fields.indices {
+                        for part in 0..<2 {
+                            var bytes = part == 0 ? fields[index].0 : fields[index].1
+                            for at in bytes.indices where position + at >= offset && position + at < offset + special.count {
+                                bytes[at] = special[position + at - offset]
+                            }
+                            position += bytes.count
+                            if part == 0 { fields[index].0 = bytes } else { fields[index].1 = bytes }
+                        }
+                    }
+                    XCTAssertEqual(Self.listBytes(fields), Self.expectedList(fields),
+                                   "\(special) at \(offset) of \(shape)")
+                }
+            }
+        }
+    }
+
+    /// What `headers` writes for `fields`, written by a builder that must grow.
+    private static func listBytes(_ fields: [([UInt8], [UInt8])]) -> [UInt8] {
+        var headers = HTTPHeaders()
+        for (name, value) in fields {
+            name.withUnsafeBufferPointer { name in value.withUnsafeBufferPointer { headers.add(name: name, value: $0) } }
+        }
+        var builder = JSONLineBuilder(capacity: 4)
+        builder.headers(headers)
+        return builder.bytes
+    }
+
+    private static func expectedList(_ fields: [([UInt8], [UInt8])]) -> [UInt8] {
+        let pairs = fields.map { [UInt8(ascii: "[")] + expectedQuoted($0.0) + [UInt8(ascii: ",")] + expectedQuoted($0.1)
+            + [UInt8(ascii: "]")] }
+        return [UInt8(ascii: "[")] + Array(pairs.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
     }
 
     /// Every two-byte sequence (each lead byte with each following byte: valid and
