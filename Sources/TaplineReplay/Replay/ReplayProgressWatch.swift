@@ -14,12 +14,12 @@ import TaplineNet
 ///
 /// Thread ownership: confined to its loop.
 final class ReplayProgressWatch {
-    private let loop: EventLoop
-    private lazy var deadline = DeadlineTimer(loop: loop) { [weak self] in self?.expired() }
+    /// Set once, in `init` (its callback names the watch, so it is made after it).
+    private var deadline: DeadlineTimer!
     private weak var exchange: ReplayExchange?
 
     init(loop: EventLoop) {
-        self.loop = loop
+        deadline = DeadlineTimer(loop: loop) { [weak self] in self?.expired() }
     }
 
     /// Fails `exchange` unless it arms (or stops) the watch again within `milliseconds`.
