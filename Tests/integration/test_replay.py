@@ -362,6 +362,61 @@ def test_expect_continue_body_waits_for_the_100_and_a_silent_target_times_out(ta
         silent.close()
 
 
+def test_a_later_flow_on_a_kept_connection_still_times_out(tapline, tmp_path):
+    """Two GETs recorded on one kept-alive connection. The target answers the first and
+    never the second: the first is equal, the second fails as upstream-timeout once
+    `--timeout` has passed without progress (the wait a replayed connection keeps from one
+    request to the next runs out for the request that waits, not for the one before)."""
+    import socket
+    from urllib.parse import urlsplit
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n"
+    origin = ScriptedHTTP1Origin({"/first": HTTP1Answer(answer), "/second": HTTP1Answer(answer)})
+    try:
+        proxy = tapline()
+        r = curl("-x", proxy.proxy_url, origin.url + "/first", origin.url + "/second")
+        assert r.returncode == 0 and r.stdout == b"ok\nok\n", r
+        source = str(proxy.session_dir())
+        proxy.stop()
+    finally:
+        origin.stop()
+
+    silent = socket.socket()
+    silent.bind((HOST, 0))
+    silent.listen(8)
+    done = threading.Event()
+    heads: list[bytes] = []
+
+    def answer_first_only():
+        connection, _ = silent.accept()
+        with connection:
+            received = b""
+            while received.count(b"\r\n\r\n") < 2:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    return
+                received += chunk
+                if not heads and b"\r\n\r\n" in received:
+                    heads.append(received)
+                    connection.sendall(answer)
+            heads.append(received)
+            done.wait(30)
+
+    server = threading.Thread(target=answer_first_only, daemon=True)
+    server.start()
+    try:
+        p = replay(proxy, source, "--target", f"http://{HOST}:{silent.getsockname()[1]}", "--timeout", "1",
+                   "--report", str(tmp_path / "r.json"))
+        assert p.returncode == 1, describe(p)
+        flows = json.loads((tmp_path / "r.json").read_text())["flows"]
+        outcomes = [(urlsplit(flow["url"]).path, flow["result"], (flow.get("error") or {}).get("kind")) for flow in flows]
+        assert outcomes == [("/first", "equal", None), ("/second", "failed", "upstream-timeout")], outcomes
+        assert b"GET /second " in heads[-1], heads  # both went over the one connection
+    finally:
+        done.set()
+        silent.close()
+        server.join(5)
+
+
 def test_repeat_rate_and_recorded_pace(tapline, tmp_path):
     """--repeat 2 --concurrency 3 sends every flow twice, each copy linked to its source;
     --pace recorded --speed 1000 and --rate also replay every flow."""

@@ -105,10 +105,13 @@ public struct SessionDiff: Sendable {
             if openedWebSockets { return Self.withoutHandshakeFields(all) }
             return calls == nil ? all : GRPCCallComparison.comparedFields(all)
         }
-        found += options.headers.differences(compared(a.response?.headers), compared(b.response?.headers))
-            .map(FlowDifference.header)
-        found += options.headers.differences(compared(a.responseTrailers), compared(b.responseTrailers))
-            .map(FlowDifference.trailer)
+        let headerChanges = options.headers.differences(compared(a.response?.headers), compared(b.response?.headers))
+        if !headerChanges.isEmpty { found += headerChanges.map(FlowDifference.header) }
+        // No trailers on either side (nearly every flow) compare equal without building two empty lists.
+        if a.responseTrailers != nil || b.responseTrailers != nil {
+            let trailerChanges = options.headers.differences(compared(a.responseTrailers), compared(b.responseTrailers))
+            if !trailerChanges.isEmpty { found += trailerChanges.map(FlowDifference.trailer) }
+        }
         if a.grpcStatus != b.grpcStatus { found.append(.grpcStatus(a: a.grpcStatus, b: b.grpcStatus)) }
         if let calls {
             found += GRPCCallComparison(json: JSONDiff(ignoredPaths: options.ignoredPaths)).differences(calls.a, calls.b)
@@ -119,7 +122,8 @@ public struct SessionDiff: Sendable {
         } else if let body = try responseBodyDifference(a, b, responseBodyOfB) {
             found.append(.body(body))
         }
-        found += try messageDifferences(a, b).map(FlowDifference.message)
+        let messageChanges = try messageDifferences(a, b)
+        if !messageChanges.isEmpty { found += messageChanges.map(FlowDifference.message) }
         if let ratio = options.slowerThan, let before = a.durationMilliseconds, let after = b.durationMilliseconds,
            after > before * ratio {
             found.append(.slower(aMilliseconds: before, bMilliseconds: after))

@@ -31,10 +31,11 @@ import TaplineHTTPClient
 /// leg arrives, closed at `close`).
 ///
 /// Thread ownership: confined to the context's loop; owned by the `ReplayRunner`.
-final class ReplayConnection {
+final class ReplayConnection: ReplayExchangeOwner {
     let connectionID: ConnectionID
     private let context: ReplayContext
-    private let exchangeEnded: (ReplayExchange) -> Void
+    /// Tells the runner an exchange ended.
+    private let reportEnded: (ReplayExchange) -> Void
     private var leg: (any HTTPClientLeg)?
     private var opening = false
     private var recordedOpen = false
@@ -48,18 +49,20 @@ final class ReplayConnection {
     private var awaitingSettings = false
     /// Extended CONNECTs that fell back to an Upgrade, each with its own HTTP/1.1 leg, until they end.
     private var upgrades: [ObjectIdentifier: (exchange: ReplayExchange, leg: any HTTPClientLeg)] = [:]
+    /// Its exchanges' waits for progress, kept from one exchange to the next.
+    private let watches: ReplayProgressWatches
 
     init(context: ReplayContext, exchangeEnded: @escaping (ReplayExchange) -> Void) {
         self.context = context
-        self.exchangeEnded = exchangeEnded
+        reportEnded = exchangeEnded
         connectionID = context.nextConnectionID()
+        watches = ReplayProgressWatches(loop: context.loop)
     }
 
     /// Starts replaying `item` on this connection.
     func send(_ item: consuming ReplayItem, dispatch: ReplayDispatch) {
         let exchange = ReplayExchange(item: item, dispatch: dispatch, connection: connectionID, context: context,
-                                      resend: { [weak self] in self?.resendOnNewConnection($0) },
-                                      completion: { [weak self] in self?.ended($0) })
+                                      watches: watches, owner: self)
         exchange.begin()
         waiting.append(exchange)
         advance()
@@ -154,7 +157,7 @@ final class ReplayConnection {
 
     /// `exchange` (the current one) failed on a reused connection the server had closed:
     /// that leg is discarded and the exchange sent first on a new connection.
-    private func resendOnNewConnection(_ exchange: ReplayExchange) {
+    func exchangeWantsNewConnection(_ exchange: ReplayExchange) {
         if exchange === current { current = nil }
         if let leg {
             self.leg = nil
@@ -193,7 +196,7 @@ final class ReplayConnection {
         }
     }
 
-    private func ended(_ exchange: ReplayExchange) {
+    func exchangeEnded(_ exchange: ReplayExchange) {
         if let upgrade = upgrades.removeValue(forKey: ObjectIdentifier(exchange)) {
             context.source.discard(upgrade.leg)
         }
@@ -204,7 +207,7 @@ final class ReplayConnection {
                 context.source.discard(leg)
             }
         }
-        exchangeEnded(exchange)
+        reportEnded(exchange)
         advance()
     }
 }

@@ -20,7 +20,7 @@ import TaplineWire
 ///
 /// A request that failed on a reused HTTP/1.1 connection the server had already closed
 /// is sent once more on a new one when `StaleConnectionRetryRule` allows it (the rule
-/// the proxy applies): `resend` asks the owner for that connection, and the flow goes
+/// the proxy applies): it asks its owner for that connection, and the flow goes
 /// on (a second `upstreamConnected` records it, as the proxy does).
 ///
 /// A WebSocket flow's handshake goes the same way, with a fresh `Sec-WebSocket-Key`;
@@ -33,14 +33,12 @@ import TaplineWire
 /// when it is sent (or when the flow fails before), so it is the one sent.
 ///
 /// Ends once: the response ended, or the flow failed (`failed` says why); then
-/// `flowEnded` is recorded and `completion` runs. The exchange lets go of its leg
+/// `flowEnded` is recorded and the owner is told. The exchange lets go of its leg
 /// then; its owner (`ReplayConnection`) decides whether the leg carries another request.
 ///
 /// Thread ownership: confined to the context's loop; owned by its `ReplayConnection`
 /// until it ends (an HTTP/2 stream leg also holds it until its stream is over).
 final class ReplayExchange: HTTP2StreamLegDelegate {
-    typealias Completion = (ReplayExchange) -> Void
-
     /// Request body bytes read from the capture and handed to the leg at a time.
     static let bodyChunkSize = 16 * 1024
     /// How long a request with `Expect: 100-continue` waits for the 100 before sending its body.
@@ -56,9 +54,9 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private var webSocket: ReplayWebSocket?
     private let connectionID: ConnectionID
     private let context: ReplayContext
-    private var completion: Completion?
-    /// Asks the owner for a new connection to send the request over once more.
-    private let resend: (ReplayExchange) -> Void
+    /// The connection that made it: asked for a new connection to send the request over
+    /// once more, told when the exchange ends.
+    private weak var owner: (any ReplayExchangeOwner)?
     /// The request was sent once more after its reused connection was found closed.
     private(set) var wasResent = false
     private var recordedRequestHead = false
@@ -68,7 +66,9 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private var carrier: HTTP2ClientLeg?
     private var body: ReplayRequestBody?
     private var timings = FlowTimings()
-    private var timer: LoopTimer?
+    /// The wait for progress while there is one (from `watches`, given back when it ends).
+    private var progressWatch: ReplayProgressWatch?
+    private let watches: ReplayProgressWatches
     private var requestEnded = false
     /// The request head said there is nothing after it (no `sendEnd` then).
     private var headEndedRequest = false
@@ -84,14 +84,14 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private(set) var isFinished = false
 
     init(item: ReplayItem, dispatch: ReplayDispatch, connection: ConnectionID, context: ReplayContext,
-         resend: @escaping (ReplayExchange) -> Void, completion: @escaping Completion) {
+         watches: ReplayProgressWatches, owner: any ReplayExchangeOwner) {
         self.item = item
-        self.resend = resend
+        self.watches = watches
         request = item.webSocket == nil ? item.request : item.request.withFreshWebSocketKey()
         self.dispatch = dispatch
         self.connectionID = connection
         self.context = context
-        self.completion = completion
+        self.owner = owner
         flowID = context.nextFlowID()
     }
 
@@ -161,14 +161,20 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     /// (Re)starts the wait for progress: the response must start, or the leg take more of
     /// the body, within `responseTimeoutMilliseconds`, else the flow fails as `upstream-timeout`.
     private func armProgressTimeout() {
-        timer?.cancel()
-        // The message is made only if the wait runs out, not for every flow.
-        timer = context.loop.scheduleTimer(milliseconds: context.responseTimeoutMilliseconds) { [weak self] in
-            self?.progressTimedOut()
-        }
+        let watch = progressWatch ?? watches.take()
+        progressWatch = watch
+        watch.arm(for: self, milliseconds: context.responseTimeoutMilliseconds)
     }
 
-    private func progressTimedOut() {
+    /// The exchange waits for progress no longer: its watch goes back for the next exchange.
+    private func stopProgressTimeout() {
+        guard let watch = progressWatch else { return }
+        progressWatch = nil
+        watches.giveBack(watch)
+    }
+
+    /// The wait `armProgressTimeout` started ran out (the message is made only then, not for every flow).
+    func progressTimedOut() {
         let seconds = context.responseTimeoutMilliseconds / 1000
         fail(FlowError(.upstreamTimeout, "\(request.target.hostPort) sent no response within \(seconds) s"))
     }
@@ -237,8 +243,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
 
     func legResponseStarted(_ leg: any HTTPClientLeg) {
         sawResponseStart = true
-        timer?.cancel()
-        timer = nil
+        stopProgressTimeout()
         timings.firstResponseByte = Timestamp.now()
     }
 
@@ -282,8 +287,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
 
     private func play(_ script: WebSocketReplayScript, over stream: any ByteStream, unparsed: [UInt8],
                       response: HTTPResponseHead) {
-        timer?.cancel() // the WebSocket times its own waits
-        timer = nil
+        stopProgressTimeout() // the WebSocket times its own waits
         let webSocket = ReplayWebSocket(stream: stream, response: response, script: script, source: item.source,
                                         flowID: flowID, server: request.target.hostPort, context: context,
                                         recordedPaceSpeed: context.recordedPaceSpeed)
@@ -331,12 +335,11 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
             requestComplete: requestEnded, overReusedConnection: leg.reused,
             responseStarted: sawResponseStart || leg.responseStarted, alreadyResent: wasResent) {
             wasResent = true
-            timer?.cancel()
-            timer = nil
+            stopProgressTimeout()
             leg.delegate = nil
             self.leg = nil
             requestEnded = false
-            resend(self)
+            owner?.exchangeWantsNewConnection(self)
             return
         }
         finish(error)
@@ -368,8 +371,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         isFinished = true
         failure = error
         recordRequestHead()
-        timer?.cancel()
-        timer = nil
+        stopProgressTimeout()
         body?.close()
         body = nil
         let now = Timestamp.now()
@@ -381,8 +383,6 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         if carrier == nil { leg?.delegate = nil }
         leg = nil
         carrier = nil
-        let completion = self.completion
-        self.completion = nil
-        completion?(self)
+        owner?.exchangeEnded(self)
     }
 }

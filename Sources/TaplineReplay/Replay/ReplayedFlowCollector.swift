@@ -22,8 +22,10 @@ final class ReplayedFlowCollector: FlowEventSink {
     private final class Entry {
         var flow: CapturedFlow
         let responseBody: ReplayedResponseBody
-        /// Streamed WebSocket payload pieces per direction (client, server) since the last message.
-        var streamedPayload: [[UInt8]] = [[], []]
+        /// Streamed WebSocket payload pieces per direction since the last message (two
+        /// fields, not a list of two: an empty array allocates nothing, and most flows are not WebSockets).
+        var streamedClientPayload: [UInt8] = []
+        var streamedServerPayload: [UInt8] = []
 
         init(flow: CapturedFlow, responseBody: ReplayedResponseBody) {
             self.flow = flow
@@ -159,14 +161,15 @@ final class ReplayedFlowCollector: FlowEventSink {
         case .http2StreamReset(_, let fromClient, let code, let time):
             entry.flow.http2Resets.append(CapturedHTTP2Reset(fromClient: fromClient, errorCode: code, time: time))
         case .webSocketPayload(_, let fromClient, let bytes):
-            let side = fromClient ? 0 : 1
-            let held = entry.streamedPayload[side].count
-            entry.streamedPayload[side] += bytes.prefix(max(0, limit - held))
+            if fromClient {
+                entry.streamedClientPayload += bytes.prefix(max(0, limit - entry.streamedClientPayload.count))
+            } else {
+                entry.streamedServerPayload += bytes.prefix(max(0, limit - entry.streamedServerPayload.count))
+            }
         case .webSocketMessage(_, let message, let time):
-            let side = message.fromClient ? 0 : 1
-            let payload = message.streamedPayloadSize == nil ? Array(message.payload.prefix(limit))
-                : entry.streamedPayload[side]
-            entry.streamedPayload[side] = []
+            let streamed = message.fromClient ? entry.streamedClientPayload : entry.streamedServerPayload
+            let payload = message.streamedPayloadSize == nil ? Array(message.payload.prefix(limit)) : streamed
+            if message.fromClient { entry.streamedClientPayload = [] } else { entry.streamedServerPayload = [] }
             entry.flow.kind = .websocket
             entry.flow.webSocketMessages.append(Self.capturedMessage(message, payload: payload, time: time))
         case .flowEnded(_, let timings, let fromClient, let fromServer, let error, let time):
