@@ -29,14 +29,14 @@ extension CapturedSession {
         var runFlow: UInt64?
         var runLines: [(offset: UInt64, length: UInt32)] = []
         let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, offset, line, assembler in
-            assembler.apply(line: line, number: number)
+            assembler.apply(bytes: line, number: number)
             guard let id = assembler.lastLineFlow else { return }
             if id != runFlow {
                 if let previous = runFlow {
                     linesOfFlow[previous] = runLines
                     runLines = []
                 }
-                if let stashed = linesOfFlow.removeValue(forKey: id) {
+                if !linesOfFlow.isEmpty, let stashed = linesOfFlow.removeValue(forKey: id) {
                     runLines = stashed
                 } else {
                     runLines.removeAll(keepingCapacity: true)
@@ -44,15 +44,14 @@ extension CapturedSession {
                 runFlow = id
             }
             runLines.append((offset, UInt32(clamping: line.count)))
-            if assembler.lastLineEndedFlow, let flow = assembler.takeFlow(id) {
-                onFlow(flow, index.add(lines: runLines))
+            if assembler.lastLineEndedFlow, assembler.takeFlow(id, { flow in onFlow(flow, index.add(lines: runLines)) }) {
                 runFlow = nil
             }
         }
         if let id = runFlow { linesOfFlow[id] = runLines }
         for id in assembler.remainingFlowIDs {
-            guard let flow = assembler.takeFlow(id) else { continue }
-            onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))
+            let lines = linesOfFlow.removeValue(forKey: id) ?? []
+            _ = assembler.takeFlow(id) { flow in onFlow(flow, index.add(lines: lines)) }
         }
         index.finishAdding()
         return (assembler.finish(metadata: metadata, isBeingWritten: isBeingWritten), index)
