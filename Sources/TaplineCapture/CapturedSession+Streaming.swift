@@ -44,14 +44,15 @@ extension CapturedSession {
                 runFlow = id
             }
             runLines.append((offset, UInt32(clamping: line.count)))
-            if assembler.lastLineEndedFlow, assembler.takeFlow(id, { flow in onFlow(flow, index.add(lines: runLines)) }) {
+            if assembler.lastLineEndedFlow, let flow = assembler.takeFlow(id) {
+                onFlow(flow, index.add(lines: runLines))
                 runFlow = nil
             }
         }
         if let id = runFlow { linesOfFlow[id] = runLines }
         for id in assembler.remainingFlowIDs {
-            let lines = linesOfFlow.removeValue(forKey: id) ?? []
-            _ = assembler.takeFlow(id) { flow in onFlow(flow, index.add(lines: lines)) }
+            guard let flow = assembler.takeFlow(id) else { continue }
+            onFlow(flow, index.add(lines: linesOfFlow.removeValue(forKey: id) ?? []))
         }
         index.finishAdding()
         return (assembler.finish(metadata: metadata, isBeingWritten: isBeingWritten), index)

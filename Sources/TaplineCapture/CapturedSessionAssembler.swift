@@ -531,16 +531,6 @@ struct CapturedSessionAssembler {
         return flows.removeLast()
     }
 
-    /// `takeFlow`, the flow lent to `body` where it is (not moved out, then destroyed in
-    /// place: a `CapturedFlow` is large, and each move of it is a copy of its bytes);
-    /// false, without calling `body`, when flow `id` is not being assembled.
-    mutating func takeFlow(_ id: UInt64, _ body: (borrowing CapturedFlow) -> Void) -> Bool {
-        guard let last = detachFlow(id) else { return false }
-        flows.withUnsafeBufferPointer { body($0[last]) }
-        flows.removeLast(1)
-        return true
-    }
-
     /// Takes flow `id`'s place out of the bookkeeping (it is then the last of `flows`,
     /// which the caller removes) and gives it its connection's facts, in place (a flow
     /// changed in a local `var` and returned would be copied, every field retained and
