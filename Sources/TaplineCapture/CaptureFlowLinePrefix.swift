@@ -44,22 +44,9 @@ struct CaptureFlowLinePrefix {
         reader.index &+= 9
         let nameStart = reader.index
         let nameLimit = min(count, nameStart &+ eventTypeNames.maxLength &+ 1)
-        // The name's closing quote: eight bytes at a time up to the first byte that may end
-        // it (a quote; or an escape, a control or a non-ASCII byte, which no listed name has),
-        // then a byte at a time. Either way `index` ends at the first quote below
-        // `nameLimit`, or at or past `nameLimit` when there is none (no listed name then).
-        while reader.index &+ 8 <= count, reader.index &- nameStart <= eventTypeNames.maxLength {
-            let word = JSONStringWord.load(base + reader.index)
-            let stops = JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
-            if stops != 0 {
-                reader.index &+= stops.trailingZeroBitCount &>> 3
-                break
-            }
-            reader.index &+= 8
-        }
         while reader.index < nameLimit, base[reader.index] != UInt8(ascii: "\"") { reader.index &+= 1 }
         // A name with an escape or any byte a listed name has not is none of them; the
-        // loops stopped at its closing quote if `index` is below `nameLimit`.
+        // loop stopped at its closing quote if `index` is below `nameLimit`.
         guard let type = eventTypeNames.index(of: base + nameStart, count: reader.index &- nameStart),
               reader.index &+ 9 <= count, base[reader.index] == UInt8(ascii: "\""),
               JSONStringWord.load(base + (reader.index &+ 1)) == Self.flowMemberStart else { return nil }

@@ -122,11 +122,10 @@ final class CaptureFlowLinePrefixTests: XCTestCase {
         }
     }
 
-    /// The type's closing quote is found eight bytes at a time, then byte by byte: every
-    /// listed type is taken, with or without members after the prefix (the line's end near
-    /// or far from the name); a listed type with any byte added at any place (a letter, an
-    /// escape, a control, a space or a non-ASCII byte), or lengthened past the longest
-    /// listed name, is refused; so is a line cut at each byte in or right after the name.
+    /// Every listed type is taken, with or without members after the prefix (the line's
+    /// end near or far from the name); a listed type with any byte added at any place (a
+    /// letter, an escape, a control, a space or a non-ASCII byte), or lengthened past the
+    /// longest listed name, is refused; so is a line cut at each byte in or right after the name.
     func testFindsTheTypeNameAtEveryLengthAndRefusesEveryByteAddedToIt() {
         let longest = CaptureEventType.allCases.map(\.rawValue.utf8.count).max() ?? 0
         for type in CaptureEventType.allCases {
