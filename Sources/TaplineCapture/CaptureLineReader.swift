@@ -7,14 +7,16 @@ enum CaptureLineReader {
 
     /// Calls `onLine` with each complete (newline-terminated) line and its
     /// 1-based number, without the newline; then `onTornLine` once if the file
-    /// ends with bytes that have no newline (an interrupted last write).
-    static func forEachLine(path: String, onLine: (Int, ArraySlice<UInt8>) -> Void,
+    /// ends with bytes that have no newline (an interrupted last write). A line's bytes
+    /// are the reader's own buffer, valid only during the call (no copy, no reference
+    /// counted per line).
+    static func forEachLine(path: String, onLine: (Int, UnsafeBufferPointer<UInt8>) -> Void,
                             onTornLine: (Int) -> Void) throws(CaptureError) {
         try forEachLine(path: path, onLineAt: { number, _, line in onLine(number, line) }, onTornLine: onTornLine)
     }
 
     /// `forEachLine`, also giving each line's byte offset in the file.
-    static func forEachLine(path: String, onLineAt: (Int, UInt64, ArraySlice<UInt8>) -> Void,
+    static func forEachLine(path: String, onLineAt: (Int, UInt64, UnsafeBufferPointer<UInt8>) -> Void,
                             onTornLine: (Int) -> Void) throws(CaptureError) {
         let file = try CaptureFile.openForReading(path)
         defer { file.close() }
@@ -27,17 +29,20 @@ enum CaptureLineReader {
                 Result { () throws(CaptureError) in try file.read(into: raw) }
             }.get()
             if n == 0 { break }
-            var start = 0
-            while let index = newline(in: chunk, from: start, to: n) {
-                lineNumber += 1
-                if carry.isEmpty {
-                    onLineAt(lineNumber, chunkOffset + UInt64(start), chunk[start..<index])
-                } else {
-                    carry.append(contentsOf: chunk[start..<index])
-                    onLineAt(lineNumber, chunkOffset + UInt64(index) - UInt64(carry.count), carry[...])
-                    carry.removeAll(keepingCapacity: true)
+            let start = chunk.withUnsafeBufferPointer { bytes in
+                var start = 0
+                while let index = bytes.firstIndex(of: 0x0A, in: start..<n) {
+                    lineNumber += 1
+                    if carry.isEmpty {
+                        onLineAt(lineNumber, chunkOffset + UInt64(start), UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    } else {
+                        carry.append(contentsOf: bytes[start..<index])
+                        carry.withUnsafeBufferPointer { onLineAt(lineNumber, chunkOffset + UInt64(index) - UInt64($0.count), $0) }
+                        carry.removeAll(keepingCapacity: true)
+                    }
+                    start = index + 1
                 }
-                start = index + 1
+                return start
             }
             if start < n { carry.append(contentsOf: chunk[start..<n]) }
             chunkOffset += UInt64(n)
@@ -45,11 +50,5 @@ enum CaptureLineReader {
         if carry.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
             onTornLine(lineNumber + 1)
         }
-    }
-
-    /// The index of the first newline in `bytes[start..<end]`.
-    @inline(__always)
-    private static func newline(in bytes: [UInt8], from start: Int, to end: Int) -> Int? {
-        bytes.withUnsafeBufferPointer { $0.firstIndex(of: 0x0A, in: start..<end) }
     }
 }

@@ -97,20 +97,23 @@ struct CapturedFlowLineTable: Sendable {
     /// a flow with lines, its first line's offset and its span (from there to the end of
     /// its last line); each line's length but the last's (the span's end gives it), and
     /// each further line's gap from the end of the one before.
+    @inline(__always)
     private static func forEachRecord(of lines: [Line], _ body: (UInt64) -> Void) {
         body(UInt64(lines.count))
-        guard let first = lines.first, let last = lines.last else { return }
-        body(first.offset)
-        precondition(last.offset >= first.offset, "a flow's lines are added in file order")
-        body(last.offset + UInt64(last.length) - first.offset)
-        var previousEnd = first.offset
-        for (number, line) in lines.enumerated() {
-            if number > 0 {
+        lines.withUnsafeBufferPointer { lines in
+            guard let first = lines.first, let last = lines.last else { return }
+            body(first.offset)
+            precondition(last.offset >= first.offset, "a flow's lines are added in file order")
+            body(last.offset + UInt64(last.length) - first.offset)
+            if lines.count > 1 { body(UInt64(first.length)) }
+            var previousEnd = first.offset + UInt64(first.length)
+            for number in 1..<lines.count {
+                let line = lines[number]
                 precondition(line.offset >= previousEnd, "a flow's lines are added in file order")
                 body(line.offset - previousEnd)
+                if number < lines.count - 1 { body(UInt64(line.length)) }
+                previousEnd = line.offset + UInt64(line.length)
             }
-            if number < lines.count - 1 { body(UInt64(line.length)) }
-            previousEnd = line.offset + UInt64(line.length)
         }
     }
 
@@ -131,11 +134,13 @@ struct CapturedFlowLineTable: Sendable {
     }
 
     /// Bytes of `value` as a varint.
+    @inline(__always)
     private static func varintSize(_ value: UInt64) -> Int {
         (max(1, UInt64.bitWidth - value.leadingZeroBitCount) + 6) / 7
     }
 
     /// Writes `value` as a varint at `cursor`, which moves past it.
+    @inline(__always)
     private static func write(_ value: UInt64, to block: UnsafeMutableBufferPointer<UInt8>, at cursor: inout Int) {
         var value = value
         while value >= 0x80 {

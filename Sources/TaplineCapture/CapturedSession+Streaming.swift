@@ -29,14 +29,14 @@ extension CapturedSession {
         var runFlow: UInt64?
         var runLines: [(offset: UInt64, length: UInt32)] = []
         let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, offset, line, assembler in
-            assembler.apply(line: line, number: number)
+            assembler.apply(bytes: line, number: number)
             guard let id = assembler.lastLineFlow else { return }
             if id != runFlow {
                 if let previous = runFlow {
                     linesOfFlow[previous] = runLines
                     runLines = []
                 }
-                if let stashed = linesOfFlow.removeValue(forKey: id) {
+                if !linesOfFlow.isEmpty, let stashed = linesOfFlow.removeValue(forKey: id) {
                     runLines = stashed
                 } else {
                     runLines.removeAll(keepingCapacity: true)

@@ -51,16 +51,17 @@ public struct CapturedSession: Sendable {
         let metadata = try SessionMetadata.read(directory: directory)
         var assembler = CapturedSessionAssembler(directory: directory)
         let isBeingWritten = try readEvents(directory: directory, metadata: metadata, into: &assembler) { number, _, line, assembler in
-            assembler.apply(line: line, number: number)
+            assembler.apply(bytes: line, number: number)
         }
         return assembler.finish(metadata: metadata, isBeingWritten: isBeingWritten)
     }
 
-    /// Reads events.jsonl line by line into `onLine` (number, byte offset, line), with the
+    /// Reads events.jsonl line by line into `onLine` (number, byte offset, line: the reader's
+    /// bytes, valid during the call, `CaptureLineReader`), with the
     /// warnings every reader gives (a session not closed, a torn last line, a missing
     /// events.jsonl, a writer error); returns whether a running writer still holds the session.
     static func readEvents(directory: String, metadata: SessionMetadata, into assembler: inout CapturedSessionAssembler,
-                           onLine: (Int, UInt64, ArraySlice<UInt8>, inout CapturedSessionAssembler) -> Void) throws(CaptureError) -> Bool {
+                           onLine: (Int, UInt64, UnsafeBufferPointer<UInt8>, inout CapturedSessionAssembler) -> Void) throws(CaptureError) -> Bool {
         // Only an unclosed session has a writer worth asking about (docs/capture-format.md, writer.lock).
         let writer = metadata.isClosed ? nil : SessionWriterLock.writerState(directory: directory)
         switch writer {

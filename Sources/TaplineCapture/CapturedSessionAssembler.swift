@@ -63,7 +63,7 @@ struct CapturedSessionAssembler {
     private var lastSkipReason = ""
     /// Flows taken out (`takeFlow`): a later line of one (an imported HAR's `extension`
     /// after its `flowEnded`) is dropped without a warning.
-    private var takenFlows = Set<UInt64>()
+    private var takenFlows = CapturedFlowIDSet()
     /// The direct reader's slots, reused for every line (`CaptureFlatLine.Slots`).
     private let flatLineSlots = CaptureFlatLine.Slots()
     /// `CaptureEventType.names`' lookup, for `CaptureFlowLinePrefix` (held as the slots hold theirs).
@@ -110,7 +110,7 @@ struct CapturedSessionAssembler {
         lastLineEndedFlow = false
         damageAfterPrefix = nil
         lastLineLeftOut = false
-        takenFlows.removeAll(keepingCapacity: true)
+        takenFlows.removeAll()
     }
 
     mutating func warn(_ message: String) {
@@ -527,6 +527,15 @@ struct CapturedSessionAssembler {
     /// Takes flow `id` out (it is no longer assembled, and later lines of it are
     /// dropped), with its connection's facts as `finish` gives them.
     mutating func takeFlow(_ id: UInt64) -> CapturedFlow? {
+        guard detachFlow(id) != nil else { return nil }
+        return flows.removeLast()
+    }
+
+    /// Takes flow `id`'s place out of the bookkeeping (it is then the last of `flows`,
+    /// which the caller removes) and gives it its connection's facts, in place (a flow
+    /// changed in a local `var` and returned would be copied, every field retained and
+    /// released); its place, or nil when it is not being assembled.
+    private mutating func detachFlow(_ id: UInt64) -> Int? {
         guard let at = flowPositions.removeValue(forKey: id) else { return nil }
         takenFlows.insert(id)
         lastPosition = nil
@@ -537,13 +546,18 @@ struct CapturedSessionAssembler {
             flowPositions[flows[at].id.rawValue] = at
         }
         if tracksPlainRequests { requestIsPlain.removeLast() }
-        // Completed in place and moved out: a flow changed in a local `var` and returned
-        // was copied (and the local destroyed), retaining and releasing every field.
         if let connection = connections.index(forKey: flows[last].connection.rawValue) {
-            flows[last].clientAddress = connections.values[connection].client
-            flows[last].clientTLS = connections.values[connection].tls
+            Self.giveConnectionFacts(of: &connections.values[connection], to: &flows[last])
         }
-        return flows.removeLast()
+        return last
+    }
+
+    /// Sets the flow's facts of its connection (`clientAddress`, `clientTLS`). The
+    /// connection is passed in place (`inout`, not changed): read through a dictionary's
+    /// getter, the whole value would be copied (its every field retained and released).
+    private static func giveConnectionFacts(of connection: inout CapturedConnection, to flow: inout CapturedFlow) {
+        flow.clientAddress = connection.client
+        flow.clientTLS = connection.tls
     }
 
     /// The ids of the flows not taken out yet (those that never ended), in id order.

@@ -122,6 +122,34 @@ final class CaptureFlowLinePrefixTests: XCTestCase {
         }
     }
 
+    /// Every listed type is taken, with or without members after the prefix (the line's
+    /// end near or far from the name); a listed type with any byte added at any place (a
+    /// letter, an escape, a control, a space or a non-ASCII byte), or lengthened past the
+    /// longest listed name, is refused; so is a line cut at each byte in or right after the name.
+    func testFindsTheTypeNameAtEveryLengthAndRefusesEveryByteAddedToIt() {
+        let longest = CaptureEventType.allCases.map(\.rawValue.utf8.count).max() ?? 0
+        for type in CaptureEventType.allCases {
+            let name = type.rawValue
+            for tail in ["", #","bytesFromClient":0"#] {
+                let line = #"{"t":1790000000000123,"type":"\#(name)","flow":42\#(tail)}"#
+                XCTAssertEqual(prefix(line)?.type, type, line)
+                let nameEnd = #"{"t":1790000000000123,"type":"\#(name)"#.utf8.count
+                for cut in (nameEnd - name.utf8.count)...(nameEnd + 1) {
+                    XCTAssertNil(prefix(String(decoding: Array(line.utf8)[..<cut], as: UTF8.self) + "}"), "cut at \(cut): \(line)")
+                }
+            }
+            let characters = Array(name)
+            for place in 0...characters.count {
+                for added in ["x", "\\\"", "\\", "\u{01}", " ", "\u{C3}", String(repeating: "y", count: longest + 9 - place)] {
+                    let changed = String(characters[..<place]) + added + String(characters[place...])
+                    guard CaptureEventType(rawValue: changed) == nil else { continue }
+                    let line = #"{"t":1790000000000123,"type":"\#(changed)","flow":42,"bytesFromClient":0}"#
+                    XCTAssertNil(prefix(line), line)
+                }
+            }
+        }
+    }
+
     /// On the repository's capture lines, every cut of them and lines with one member
     /// repeated or reordered: whatever the reader takes, the parser reads the same time,
     /// type and flow of, unless the line is damaged after the prefix (not a JSON object),

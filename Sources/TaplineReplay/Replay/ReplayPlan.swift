@@ -343,30 +343,43 @@ public struct ReplayPlan {
     }
 
     /// Groups the items by recorded connection; an HTTP/2 flow that started before the
-    /// previous flow of its connection ended overlaps it.
+    /// previous flow of its connection ended overlaps it. Items are placed in start order
+    /// (ties in item order); items given in that order (flows mostly start in id order)
+    /// are not sorted.
     private static func schedule(_ items: [Planned]) -> [[ReplayScheduledFlow]] {
-        guard let first = items.map(\.started).min() else { return [] }
+        guard var first = items.first?.started else { return [] }
+        var inStartOrder = true
+        for index in items.indices.dropFirst() {
+            let started = items[index].started
+            if started < items[index - 1].started { inStartOrder = false }
+            if started < first { first = started }
+        }
         var groups: [[ReplayScheduledFlow]] = []
         var groupOf: [ConnectionID: Int] = [:]
-        var lastOf: [Int: Planned] = [:]
-        let order = items.indices.sorted { (items[$0].started, $0) < (items[$1].started, $1) }
-        for index in order {
+        // Per group, its last item so far: the one the next may overlap.
+        var lastOf: [Planned] = []
+        func place(_ index: Int) {
             let flow = items[index]
+            var overlaps = false
             let group: Int
             if let known = groupOf[flow.connection] {
                 group = known
+                let previous = lastOf[group]
+                if flow.isHTTP2, previous.isHTTP2 { overlaps = flow.started < (previous.ended ?? flow.started) }
+                lastOf[group] = flow
             } else {
                 group = groups.count
                 groupOf[flow.connection] = group
                 groups.append([])
-            }
-            var overlaps = false
-            if let previous = lastOf[group], flow.isHTTP2, previous.isHTTP2 {
-                overlaps = flow.started < (previous.ended ?? flow.started)
+                lastOf.append(flow)
             }
             groups[group].append(ReplayScheduledFlow(item: index, offsetMicroseconds: flow.started.microseconds - first.microseconds,
                                                      overlapsPrevious: overlaps))
-            lastOf[group] = flow
+        }
+        if inStartOrder {
+            for index in items.indices { place(index) }
+        } else {
+            for index in items.indices.sorted(by: { (items[$0].started, $0) < (items[$1].started, $1) }) { place(index) }
         }
         return groups
     }
