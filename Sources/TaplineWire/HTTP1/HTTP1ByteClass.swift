@@ -27,6 +27,44 @@ enum HTTP1ByteClass {
     @inline(__always)
     static func isFieldValueByte(_ c: UInt8) -> Bool { (c >= 0x20 && c != 0x7F) || c == tab }
 
+    /// The eight bytes at `bytes[offset...]` (`offset + 8 <= bytes.count`; any alignment)
+    /// as one word, the first byte lowest, for the tests below on eight bytes at once.
+    @inline(__always)
+    static func word(_ bytes: UnsafeBufferPointer<UInt8>, at offset: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + offset).loadUnaligned(as: UInt64.self))
+    }
+
+    /// The offset in its word of the first byte flagged in `bits` (not zero) by one of
+    /// the tests below.
+    @inline(__always)
+    static func firstFlagged(_ bits: UInt64) -> Int { bits.trailingZeroBitCount &>> 3 }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The high bit of each byte of `word` equal to `byte`: zero exactly when there is
+    /// none, and the lowest bit set is that of the first one (the borrow of the
+    /// subtraction can also flag a later byte, never an earlier one).
+    @inline(__always)
+    private static func bits(_ word: UInt64, equalTo byte: UInt8) -> UInt64 {
+        let diff = word ^ (ones &* UInt64(byte))
+        return (diff &- ones) & ~diff & highs
+    }
+
+    /// Flags (as `bits(_:equalTo:)`) the bytes of `word` that are controls (below 0x20,
+    /// HTAB included) or DEL: zero exactly when all eight pass `isFieldValueByte` and
+    /// none is HTAB. Bytes of 0x80 and more (obs-text) are never flagged.
+    @inline(__always)
+    static func controlOrDeleteBits(_ word: UInt64) -> UInt64 {
+        (word &- ones &* 0x20) & ~word & highs | bits(word, equalTo: 0x7F)
+    }
+
+    /// Flags (as `bits(_:equalTo:)`) the bytes of `word` that are CR or LF.
+    @inline(__always)
+    static func lineEndingBits(_ word: UInt64) -> UInt64 {
+        bits(word, equalTo: cr) | bits(word, equalTo: lf)
+    }
+
     /// A byte allowed in a request-target: visible ASCII, or a byte of a UTF-8 sequence
     /// (validated separately). Controls, SP and DEL are not.
     @inline(__always)
