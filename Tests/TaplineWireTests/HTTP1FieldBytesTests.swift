@@ -128,4 +128,35 @@ final class HTTP1FieldBytesTests: XCTestCase {
                        [.error(.bareCarriageReturn)])
         XCTAssertEqual(observe(head(60, "\r\n\r\n"), limits: limits), [.error(.headerSectionTooLarge(limit: 40))])
     }
+
+    /// The `tchar` table against RFC 9110 §5.6.2's definition, for every byte value.
+    func testTokenCharactersAreExactlyRFC9110s() {
+        let tchar = Set(D.bytes("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        for c in 0...255 {
+            XCTAssertEqual(HTTP1ByteClass.isToken(UInt8(c)), tchar.contains(UInt8(c)), "byte \(c)")
+        }
+    }
+
+    /// The word tests against their byte-at-a-time meaning: for words with every byte
+    /// class at every position (and a second one after it), the first flagged byte is
+    /// the first byte of the class.
+    func testWordTestsFlagTheFirstByteOfTheirClass() {
+        let samples: [UInt8] = [0x00, 0x01, 0x09, 0x0A, 0x0B, 0x0D, 0x0E, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x80, 0xFF]
+        for first in samples {
+            for second in samples {
+                for position in 0..<8 {
+                    var bytes = Array(repeating: UInt8(ascii: "a"), count: 8)
+                    bytes[position] = first
+                    if position < 7 { bytes[7] = second }
+                    let word = bytes.withUnsafeBufferPointer { HTTP1ByteClass.word($0, at: 0) }
+                    let control = bytes.firstIndex { !HTTP1ByteClass.isFieldValueByte($0) || $0 == 0x09 }
+                    let lineEnd = bytes.firstIndex { $0 < 0x0E }
+                    let controlBits = HTTP1ByteClass.controlOrDeleteBits(word)
+                    let lineEndBits = HTTP1ByteClass.lineEndingCandidateBits(word)
+                    XCTAssertEqual(controlBits == 0 ? nil : HTTP1ByteClass.firstFlagged(controlBits), control, "\(bytes)")
+                    XCTAssertEqual(lineEndBits == 0 ? nil : HTTP1ByteClass.firstFlagged(lineEndBits), lineEnd, "\(bytes)")
+                }
+            }
+        }
+    }
 }

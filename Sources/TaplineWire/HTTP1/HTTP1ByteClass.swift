@@ -1,5 +1,5 @@
-/// Byte classes of RFC 9110/9112 used by the HTTP/1 parsers, as branch-light
-/// bit-mask tests (no tables, no allocation). Pure functions.
+/// Byte classes of RFC 9110/9112 used by the HTTP/1 parsers: branch-light tests on a
+/// byte (a static table for `tchar`) or on eight bytes at once; no allocation. Pure functions.
 enum HTTP1ByteClass {
     static let cr: UInt8 = 0x0D
     static let lf: UInt8 = 0x0A
@@ -7,17 +7,34 @@ enum HTTP1ByteClass {
     static let tab: UInt8 = 0x09
     static let colon: UInt8 = 0x3A
 
-    /// tchar for bytes 0..<64 and 64..<128 (RFC 9110 §5.6.2).
-    private static let tokenMaskLow: UInt64 = 0x03FF_6CFA_0000_0000
-    private static let tokenMaskHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+    /// `tchar` (RFC 9110 §5.6.2) as a table: the character at index `c` is "1" when byte
+    /// `c` is one (16 byte values a line, from 0x00). A literal, so it is read in place:
+    /// no initialization, no reference counting; one load a byte in the parsers' loops.
+    @inline(__always)
+    private static var tokenTable: StaticString {
+        """
+        0000000000000000\
+        0000000000000000\
+        0101111100110110\
+        1111111111000000\
+        0111111111111111\
+        1111111111100011\
+        1111111111111111\
+        1111111111101010\
+        0000000000000000\
+        0000000000000000\
+        0000000000000000\
+        0000000000000000\
+        0000000000000000\
+        0000000000000000\
+        0000000000000000\
+        0000000000000000
+        """
+    }
 
     /// `tchar`: the characters allowed in methods, field names and transfer codings.
     @inline(__always)
-    static func isToken(_ c: UInt8) -> Bool {
-        if c < 64 { return (tokenMaskLow >> UInt64(c)) & 1 == 1 }
-        if c < 128 { return (tokenMaskHigh >> UInt64(c &- 64)) & 1 == 1 }
-        return false
-    }
+    static func isToken(_ c: UInt8) -> Bool { tokenTable.utf8Start[Int(c)] & 1 == 1 }
 
     /// SP or HTAB (RFC 9110 OWS).
     @inline(__always)
@@ -59,10 +76,12 @@ enum HTTP1ByteClass {
         (word &- ones &* 0x20) & ~word & highs | bits(word, equalTo: 0x7F)
     }
 
-    /// Flags (as `bits(_:equalTo:)`) the bytes of `word` that are CR or LF.
+    /// Flags (as `bits(_:equalTo:)`) the bytes of `word` below 0x0E: every CR and LF, and
+    /// the controls below them (HTAB among them), which a caller looking for line ends
+    /// passes over. One test instead of one for CR and one for LF.
     @inline(__always)
-    static func lineEndingBits(_ word: UInt64) -> UInt64 {
-        bits(word, equalTo: cr) | bits(word, equalTo: lf)
+    static func lineEndingCandidateBits(_ word: UInt64) -> UInt64 {
+        (word &- ones &* UInt64(cr &+ 1)) & ~word & highs
     }
 
     /// A byte allowed in a request-target: visible ASCII, or a byte of a UTF-8 sequence

@@ -1,6 +1,6 @@
 /// Finds the end of a header or trailer section (the empty line) as bytes arrive,
 /// remembering how far it has looked so that a later call does not start over. CRs and
-/// LFs are found eight bytes at a time (`HTTP1ByteClass.lineEndingBits`), in one pass.
+/// LFs are found eight bytes at a time (`HTTP1ByteClass.lineEndingCandidateBits`), in one pass.
 ///
 /// While scanning it enforces the line-ending policy shared by both parsers:
 /// every line ends in CRLF; a bare CR or a bare LF is an error (lenient LF-only
@@ -34,11 +34,12 @@ struct HTTP1SectionScanner: Sendable {
         }
         let found: Int? = try buffer.withReadableBytes { (p: UnsafeBufferPointer<UInt8>) throws(HTTP1ParseError) -> Int? in
             while i < end {
-                // Skip eight bytes at a time to the first CR or LF. A CR must be followed
+                // Skip eight bytes at a time to the first CR or LF (or a control below
+                // them, passed over byte by byte). A CR must be followed
                 // by LF (the byte after it may lie past the limit; when it has not
                 // arrived, wait); an LF not right after a CR is bare.
                 if i &+ 8 <= end {
-                    let flagged = HTTP1ByteClass.lineEndingBits(HTTP1ByteClass.word(p, at: i))
+                    let flagged = HTTP1ByteClass.lineEndingCandidateBits(HTTP1ByteClass.word(p, at: i))
                     if flagged == 0 {
                         i &+= 8
                         continue
