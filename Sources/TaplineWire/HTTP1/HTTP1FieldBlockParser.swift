@@ -9,46 +9,63 @@
 /// is made only where one is read (see `HTTPHeaders`).
 enum HTTP1FieldBlockParser {
     /// Parses the lines in `bytes[start..<end]`, where `end` is the offset of the
-    /// section's final empty line.
+    /// section's final empty line (so `bytes[end]` is its CR).
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int,
                       framing: inout HTTP1FramingFields) throws(HTTP1ParseError) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(12, bytes: end - start)
         var lineStart = start
         while lineStart < end {
-            // The scanner checked the section: every line before `end` ends in CRLF.
-            let lineEnd = bytes.firstIndex(of: HTTP1ByteClass.cr, in: lineStart..<end) ?? end
-            try parseLine(bytes, lineStart, lineEnd, into: &headers, framing: &framing)
-            lineStart = lineEnd + 2
+            lineStart = try parseLine(bytes, lineStart, end, into: &headers, framing: &framing)
         }
         return headers
     }
 
-    private static func parseLine(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+    /// Parses the line starting at `start` (before `sectionEnd`) in one pass: the name
+    /// up to the colon, then the value, whose check for forbidden bytes also finds the
+    /// CR that ends the line (the scanner guarantees that the first CR is that one and
+    /// that the line holds no LF). Returns where the next line starts.
+    private static func parseLine(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ sectionEnd: Int,
                                   into headers: inout HTTPHeaders,
-                                  framing: inout HTTP1FramingFields) throws(HTTP1ParseError) {
+                                  framing: inout HTTP1FramingFields) throws(HTTP1ParseError) -> Int {
+        // Lines before the section's end are not empty, and a CR (not a tchar) ends each.
         if HTTP1ByteClass.isWhitespace(bytes[start]) { throw .obsoleteLineFolding }
         var colon = start
-        while colon < end, HTTP1ByteClass.isToken(bytes[colon]) { colon += 1 }
-        guard colon < end, colon > start, bytes[colon] == HTTP1ByteClass.colon else {
+        while HTTP1ByteClass.isToken(bytes[colon]) { colon &+= 1 }
+        guard colon > start, bytes[colon] == HTTP1ByteClass.colon else {
+            let lineEnd = bytes.firstIndex(of: HTTP1ByteClass.cr, in: colon..<sectionEnd) ?? sectionEnd
             var stop = colon
-            while stop < end, bytes[stop] != HTTP1ByteClass.colon { stop += 1 }
+            while stop < lineEnd, bytes[stop] != HTTP1ByteClass.colon { stop += 1 }
             throw .invalidHeaderName(HTTP1ByteClass.excerpt(bytes, start, stop))
         }
-        var valueStart = colon + 1
-        var valueEnd = end
-        while valueStart < valueEnd, HTTP1ByteClass.isWhitespace(bytes[valueStart]) { valueStart += 1 }
-        while valueEnd > valueStart, HTTP1ByteClass.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
-        var i = valueStart
-        while i < valueEnd {
-            if !HTTP1ByteClass.isFieldValueByte(bytes[i]) {
+        var valueStart = colon &+ 1
+        while HTTP1ByteClass.isWhitespace(bytes[valueStart]) { valueStart &+= 1 }
+        // The line's CR: skip words without controls or DEL, then look at the first one
+        // (HTAB is allowed and passed; any other control or DEL is refused).
+        var lineEnd = valueStart
+        let wordLimit = bytes.count &- 8
+        while true {
+            if lineEnd <= wordLimit {
+                let flagged = HTTP1ByteClass.controlOrDeleteBits(HTTP1ByteClass.word(bytes, at: lineEnd))
+                if flagged == 0 {
+                    lineEnd &+= 8
+                    continue
+                }
+                lineEnd &+= HTTP1ByteClass.firstFlagged(flagged)
+            }
+            let c = bytes[lineEnd]
+            if c == HTTP1ByteClass.cr { break }
+            guard HTTP1ByteClass.isFieldValueByte(c) else {
                 throw .invalidHeaderValue(name: HTTP1ByteClass.string(bytes, start, colon))
             }
-            i += 1
+            lineEnd &+= 1
         }
+        var valueEnd = lineEnd
+        while valueEnd > valueStart, HTTP1ByteClass.isWhitespace(bytes[valueEnd &- 1]) { valueEnd &-= 1 }
         noteFramingField(bytes, start, colon, valueStart, valueEnd, framing: &framing)
         headers.add(name: UnsafeBufferPointer(rebasing: bytes[start..<colon]),
                     value: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
+        return lineEnd &+ 2
     }
 
     @inline(__always)
