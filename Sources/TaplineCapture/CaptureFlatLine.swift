@@ -87,13 +87,31 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate let eventTypeNames = CaptureEventType.names.lookup
         fileprivate let eventTypes = CaptureEventType.cases
         fileprivate let knownStrings = CaptureJSONKnownStrings.shared
+        fileprivate let memberStarts = CaptureLineKeyMemberStarts.shared.lookup
+        /// Per key (its `rawValue`), the key of the member that followed it the last time
+        /// it was read into these slots (`noKey` when that member's name was none of the
+        /// keys, or before any was); at `lineStart`, the first member's, and at
+        /// `unlisted`, the one after an unlisted name. A writer writes the members of a
+        /// type of line in one order, so the next member is mostly the one expected, and
+        /// its name is matched with a few word compares (`CaptureLineKeyMemberStarts`);
+        /// any other is read the general way. Only which name is compared first depends on
+        /// it, never what a line reads as. `CaptureLineKey.count + 2` entries.
+        fileprivate let following: UnsafeMutablePointer<UInt8>
+        fileprivate static let lineStart = CaptureLineKey.count
+        fileprivate static let unlisted = CaptureLineKey.count + 1
+        fileprivate static let noKey = UInt8.max
 
         init() {
             pointer = .allocate(capacity: CaptureLineKey.count)
             pointer.initialize(repeating: Slot(), count: CaptureLineKey.count)
+            following = .allocate(capacity: CaptureLineKey.count + 2)
+            following.initialize(repeating: Self.noKey, count: CaptureLineKey.count + 2)
         }
 
-        deinit { pointer.deallocate() }
+        deinit {
+            pointer.deallocate()
+            following.deallocate()
+        }
 
         /// Makes every slot absent, for the next line.
         @inline(__always)
@@ -122,7 +140,8 @@ struct CaptureFlatLine: CaptureLineFields {
         let line = slots.line
         self.line = line
         var reader = Reader(base: base, count: bytes.count)
-        guard reader.take(UInt8(ascii: "{")), Self.readMembers(&reader, into: slots, line: line, nested: false),
+        guard reader.take(UInt8(ascii: "{")),
+              Self.readMembers(&reader, into: slots, line: line, nested: false, after: Slots.lineStart),
               reader.isAtEnd else { return nil }
     }
 
@@ -156,31 +175,51 @@ struct CaptureFlatLine: CaptureLineFields {
             guard reader.isAtEnd else { return nil }
             return
         }
-        guard reader.take(UInt8(ascii: ",")), Self.readMembers(&reader, into: slots, line: line, nested: false),
+        guard reader.take(UInt8(ascii: ",")),
+              Self.readMembers(&reader, into: slots, line: line, nested: false, after: Int(CaptureLineKey.flow.rawValue)),
               reader.isAtEnd else { return nil }
     }
 
     /// Reads `"name":value` members separated by commas from `reader`'s place to the
     /// closing brace (the reader is left after it) into `slots` (each member the
     /// assembler reads in its key's slot, marked `line`); false where the line leaves the
-    /// plain shape. `nested`: the members of an object, scalars only.
+    /// plain shape. `nested`: the members of an object, scalars only. `previous`: the key
+    /// (its `rawValue`) of the member before the first, or `Slots.lineStart`.
     @inline(__always)
-    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32, nested: Bool) -> Bool {
+    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32, nested: Bool,
+                                     after previous: Int) -> Bool {
         let keyNames = slots.keyNames
+        let memberStarts = slots.memberStarts
+        let following = slots.following
         let base = reader.base
+        var previous = previous
         repeat {
-            guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: nested) else {
-                return false
+            // The member expected after the previous one, matched as `"name":` at once;
+            // otherwise its name is read as a string and looked up. A name with escapes
+            // is none of the keys (they are letters and digits). The table's position of
+            // a name is its key's `rawValue`, its slot.
+            var key = Int(following[previous])
+            let matched = key == Int(Slots.noKey) ? 0
+                : memberStarts.length(of: key, at: base + reader.index, available: reader.count &- reader.index)
+            if matched > 0 {
+                reader.index &+= matched
+            } else {
+                guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")) else { return false }
+                key = name.kind == .string
+                    ? keyNames.index(of: base + Int(name.start), count: Int(name.end &- name.start)) ?? Int(Slots.noKey)
+                    : Int(Slots.noKey)
+                following[previous] = UInt8(truncatingIfNeeded: key)
             }
+            guard var value = reader.member(nested: nested) else { return false }
             if value.kind == .object {  // (never when `nested`)
                 guard readObject(&reader, into: slots.objectSlots, slot: &value) else { return false }
             }
-            // A name with escapes is none of the keys (they are letters and digits). The
-            // table's position of a name is its key's `rawValue`, its slot.
-            if name.kind == .string,
-               let key = keyNames.index(of: base + Int(name.start), count: Int(name.end &- name.start)) {
+            if key != Int(Slots.noKey) {
                 value.line = line
                 slots.pointer[key] = value
+                previous = key
+            } else {
+                previous = Slots.unlisted
             }
         } while reader.take(UInt8(ascii: ","))
         return reader.take(UInt8(ascii: "}"))
@@ -193,7 +232,8 @@ struct CaptureFlatLine: CaptureLineFields {
     private static func readObject(_ reader: inout Reader, into objectSlots: Slots, slot: inout Slot) -> Bool {
         objectSlots.startLine()
         guard reader.take(UInt8(ascii: "{")),
-              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true) else { return false }
+              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true, after: Slots.lineStart)
+        else { return false }
         slot.end = Int32(truncatingIfNeeded: reader.index)
         slot.number = Int64(objectSlots.line)
         return true
@@ -467,7 +507,7 @@ struct CaptureFlatLine: CaptureLineFields {
                 let word = JSONStringWord.load(base + index)
                 let digits = Self.digitCount(word)
                 guard digits > 0 else { break }
-                value = value &* Self.powersOfTen[digits] &+ Int64(Self.digitsValue(word, count: digits))
+                value = value &* Self.powerOfTen(digits) &+ Int64(Self.digitsValue(word, count: digits))
                 index &+= digits
                 guard digits == 8 else { break }
             }
@@ -480,7 +520,21 @@ struct CaptureFlatLine: CaptureLineFields {
             return value
         }
 
-        private static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
+        /// 10 to the power `exponent` (1...8): a table in the code (a global array is a
+        /// one-time initialisation check and a bounds check at each use).
+        @inline(__always)
+        private static func powerOfTen(_ exponent: Int) -> Int64 {
+            switch exponent {
+            case 1: 10
+            case 2: 100
+            case 3: 1_000
+            case 4: 10_000
+            case 5: 100_000
+            case 6: 1_000_000
+            case 7: 10_000_000
+            default: 100_000_000
+            }
+        }
 
         /// How many of the eight bytes of `word` (first byte lowest) are ASCII digits
         /// before the first that is not (a byte is a digit when its high nibble is 3 and
