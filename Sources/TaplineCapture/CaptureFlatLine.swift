@@ -315,14 +315,18 @@ struct CaptureFlatLine: CaptureLineFields {
         let fields = Int(slot.number >> 32)
         guard fields > 0 else { return headers }
         headers.reserveCapacity(fields, bytes: Int(slot.number & 0xFFFF_FFFF))
-        // Read again: `init` checked the list, so every step below succeeds.
-        var reader = Reader(base: base, count: Int(slot.end))
-        reader.index = Int(slot.start) + 1  // after "["
-        repeat {
-            guard reader.take(UInt8(ascii: "[")), let name = reader.rawString(), reader.take(UInt8(ascii: ",")),
-                  let value = reader.rawString(), reader.take(UInt8(ascii: "]")) else { return nil }
-            if name.kind == .escapedString || value.kind == .escapedString {
-                let nameBytes = name.bytes(in: base), valueBytes = value.bytes(in: base)
+        // Read again: `init` checked the list, `[["name","value"],...]` with only the
+        // escapes `Reader.rawString` takes, so each string ends at the next quote that
+        // is not escaped, and the next starts 3 bytes (`","`) or 5 (`"],["`) after it.
+        var index = Int(slot.start) &+ 3  // after `[["`
+        let end = Int(slot.end)
+        for _ in 0..<fields {
+            let (nameEnd, nameEscaped) = Reader.stringEnd(in: base, from: index, before: end)
+            let valueStart = nameEnd &+ 3
+            let (valueEnd, valueEscaped) = Reader.stringEnd(in: base, from: valueStart, before: end)
+            let nameBytes = UnsafeBufferPointer(start: base + index, count: nameEnd &- index)
+            let valueBytes = UnsafeBufferPointer(start: base + valueStart, count: valueEnd &- valueStart)
+            if nameEscaped || valueEscaped {
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count + valueBytes.count) { decoded in
                     let target = decoded.baseAddress.unsafelyUnwrapped
                     let nameCount = Reader.decode(nameBytes, into: target)
@@ -331,9 +335,10 @@ struct CaptureFlatLine: CaptureLineFields {
                                 value: UnsafeBufferPointer(start: target + nameCount, count: valueCount))
                 }
             } else {
-                headers.add(name: name.bytes(in: base), value: value.bytes(in: base))
+                headers.add(name: nameBytes, value: valueBytes)
             }
-        } while reader.take(UInt8(ascii: ","))
+            index = valueEnd &+ 5
+        }
         return headers
     }
 
@@ -473,6 +478,39 @@ struct CaptureFlatLine: CaptureLineFields {
                 }
                 guard byte >= 0x20, byte < 0x80 else { return nil }
                 index &+= 1
+            }
+        }
+
+        /// Where a string `rawString` took (from `index`, after its opening quote) ends
+        /// (its closing quote, before `end`), and whether it has an escape: only quotes
+        /// and backslashes are looked for, a word at a time while eight bytes before
+        /// `end` are left (the string was checked when the line was read).
+        @inline(__always)
+        static func stringEnd(in base: UnsafePointer<UInt8>, from index: Int, before end: Int) -> (end: Int, escaped: Bool) {
+            var index = index
+            var escaped = false
+            while true {
+                while index &+ 8 <= end {
+                    let word = JSONStringWord.load(base + index)
+                    let quotes = word ^ (JSONStringWord.ones &* 0x22), backslashes = word ^ (JSONStringWord.ones &* 0x5C)
+                    // A zero byte sets its high bit; a borrow can flag a byte after the
+                    // first zero, never one before, so the lowest flag is the first stop.
+                    let stops = ((quotes &- JSONStringWord.ones) & ~quotes | (backslashes &- JSONStringWord.ones) & ~backslashes)
+                        & JSONStringWord.highs
+                    if stops != 0 {
+                        index &+= stops.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    index &+= 8
+                }
+                let byte = base[index]
+                if byte == UInt8(ascii: "\"") { return (index, escaped) }
+                if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    index &+= 2
+                } else {
+                    index &+= 1
+                }
             }
         }
 

@@ -175,6 +175,31 @@ final class CaptureFlatLineTests: XCTestCase {
         XCTAssertGreaterThan(checked, 3_000)
     }
 
+    /// A header list is read again for `headers` by looking for quotes and backslashes
+    /// only: names and values of every length up to past two words, with an escape at
+    /// every place or none, in lists of one to three fields, read as the parser reads them.
+    func testHeaderListsAreReadAlikeWhereverTheirEscapesFall() {
+        var checked = 0
+        for length in 0...18 {
+            for position in -1..<length {
+                let written = position < 0 ? String(repeating: "v", count: length)
+                    : String(repeating: "v", count: position) + #"\""# + String(repeating: "w", count: length - position - 1)
+                let fields = [("N" + written, written), ("a", written), (written, "z")]
+                for count in 1...3 {
+                    let list = fields.prefix(count).map { #"[""# + $0.0 + #"",""# + $0.1 + #""]"# }.joined(separator: ",")
+                    let line = #"{"t":1,"type":"requestHead","headers":["# + list + #"],"flow":2}"#
+                    checked += 1
+                    XCTAssertEqual(verdict(line), .agreed, line)
+                    let expected = HTTPHeaders(fields.prefix(count).map {
+                        ($0.0.replacingOccurrences(of: #"\""#, with: "\""), $0.1.replacingOccurrences(of: #"\""#, with: "\""))
+                    })
+                    withFlat(line) { XCTAssertEqual($0?.headers(.headers), expected, line) }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 500)
+    }
+
     /// Members the assembler never reads are checked like the rest (a value outside the
     /// plain shape declines the line), then skipped; the names it reads are found on
     /// their bytes only (a name with an escape or another spelling is not one of them).
