@@ -6,7 +6,8 @@ import TaplineWire
 /// scalars (`timings`, `error`), written without whitespace.
 ///
 /// Reading checks the whole line and keeps each member the assembler reads in the
-/// fixed slot of its name (`CaptureLineKey`, matched on the name's bytes; other
+/// fixed slot of its name (`CaptureLineKey`, matched on the name's bytes: first as the
+/// member the slots expect next, `Slots.following`, else through the table; other
 /// members are checked and skipped): integers and booleans as values, strings, pair
 /// lists and objects as where they are in the line. An object's members are read into
 /// the slots' `objectSlots` as the line is read (once: the object a line has last is
