@@ -6,7 +6,8 @@ import TaplineWire
 /// scalars (`timings`, `error`), written without whitespace.
 ///
 /// Reading checks the whole line and keeps each member the assembler reads in the
-/// fixed slot of its name (`CaptureLineKey`, matched on the name's bytes; other
+/// fixed slot of its name (`CaptureLineKey`, matched on the name's bytes: first as the
+/// member the slots expect next, `Slots.following`, else through the table; other
 /// members are checked and skipped): integers and booleans as values, strings, pair
 /// lists and objects as where they are in the line. An object's members are read into
 /// the slots' `objectSlots` as the line is read (once: the object a line has last is
@@ -87,13 +88,31 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate let eventTypeNames = CaptureEventType.names.lookup
         fileprivate let eventTypes = CaptureEventType.cases
         fileprivate let knownStrings = CaptureJSONKnownStrings.shared
+        fileprivate let memberStarts = CaptureLineKeyMemberStarts.shared.lookup
+        /// Per key (its `rawValue`), the key of the member that followed it the last time
+        /// it was read into these slots (`noKey` when that member's name was none of the
+        /// keys, or before any was); at `lineStart`, the first member's, and at
+        /// `unlisted`, the one after an unlisted name. A writer writes the members of a
+        /// type of line in one order, so the next member is mostly the one expected, and
+        /// its name is matched with a few word compares (`CaptureLineKeyMemberStarts`);
+        /// any other is read the general way. Only which name is compared first depends on
+        /// it, never what a line reads as. `CaptureLineKey.count + 2` entries.
+        fileprivate let following: UnsafeMutablePointer<UInt8>
+        fileprivate static let lineStart = CaptureLineKey.count
+        fileprivate static let unlisted = CaptureLineKey.count + 1
+        fileprivate static let noKey = UInt8.max
 
         init() {
             pointer = .allocate(capacity: CaptureLineKey.count)
             pointer.initialize(repeating: Slot(), count: CaptureLineKey.count)
+            following = .allocate(capacity: CaptureLineKey.count + 2)
+            following.initialize(repeating: Self.noKey, count: CaptureLineKey.count + 2)
         }
 
-        deinit { pointer.deallocate() }
+        deinit {
+            pointer.deallocate()
+            following.deallocate()
+        }
 
         /// Makes every slot absent, for the next line.
         @inline(__always)
@@ -122,7 +141,8 @@ struct CaptureFlatLine: CaptureLineFields {
         let line = slots.line
         self.line = line
         var reader = Reader(base: base, count: bytes.count)
-        guard reader.take(UInt8(ascii: "{")), Self.readMembers(&reader, into: slots, line: line, nested: false),
+        guard reader.take(UInt8(ascii: "{")),
+              Self.readMembers(&reader, into: slots, line: line, nested: false, after: Slots.lineStart),
               reader.isAtEnd else { return nil }
     }
 
@@ -156,31 +176,51 @@ struct CaptureFlatLine: CaptureLineFields {
             guard reader.isAtEnd else { return nil }
             return
         }
-        guard reader.take(UInt8(ascii: ",")), Self.readMembers(&reader, into: slots, line: line, nested: false),
+        guard reader.take(UInt8(ascii: ",")),
+              Self.readMembers(&reader, into: slots, line: line, nested: false, after: Int(CaptureLineKey.flow.rawValue)),
               reader.isAtEnd else { return nil }
     }
 
     /// Reads `"name":value` members separated by commas from `reader`'s place to the
     /// closing brace (the reader is left after it) into `slots` (each member the
     /// assembler reads in its key's slot, marked `line`); false where the line leaves the
-    /// plain shape. `nested`: the members of an object, scalars only.
+    /// plain shape. `nested`: the members of an object, scalars only. `previous`: the key
+    /// (its `rawValue`) of the member before the first, or `Slots.lineStart`.
     @inline(__always)
-    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32, nested: Bool) -> Bool {
+    private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32, nested: Bool,
+                                     after previous: Int) -> Bool {
         let keyNames = slots.keyNames
+        let memberStarts = slots.memberStarts
+        let following = slots.following
         let base = reader.base
+        var previous = previous
         repeat {
-            guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")), var value = reader.member(nested: nested) else {
-                return false
+            // The member expected after the previous one, matched as `"name":` at once;
+            // otherwise its name is read as a string and looked up. A name with escapes
+            // is none of the keys (they are letters and digits). The table's position of
+            // a name is its key's `rawValue`, its slot.
+            var key = Int(following[previous])
+            let matched = key == Int(Slots.noKey) ? 0
+                : memberStarts.length(of: key, at: base + reader.index, available: reader.count &- reader.index)
+            if matched > 0 {
+                reader.index &+= matched
+            } else {
+                guard let name = reader.rawString(), reader.take(UInt8(ascii: ":")) else { return false }
+                key = name.kind == .string
+                    ? keyNames.index(of: base + Int(name.start), count: Int(name.end &- name.start)) ?? Int(Slots.noKey)
+                    : Int(Slots.noKey)
+                following[previous] = UInt8(truncatingIfNeeded: key)
             }
+            guard var value = reader.member(nested: nested) else { return false }
             if value.kind == .object {  // (never when `nested`)
                 guard readObject(&reader, into: slots.objectSlots, slot: &value) else { return false }
             }
-            // A name with escapes is none of the keys (they are letters and digits). The
-            // table's position of a name is its key's `rawValue`, its slot.
-            if name.kind == .string,
-               let key = keyNames.index(of: base + Int(name.start), count: Int(name.end &- name.start)) {
+            if key != Int(Slots.noKey) {
                 value.line = line
                 slots.pointer[key] = value
+                previous = key
+            } else {
+                previous = Slots.unlisted
             }
         } while reader.take(UInt8(ascii: ","))
         return reader.take(UInt8(ascii: "}"))
@@ -193,7 +233,8 @@ struct CaptureFlatLine: CaptureLineFields {
     private static func readObject(_ reader: inout Reader, into objectSlots: Slots, slot: inout Slot) -> Bool {
         objectSlots.startLine()
         guard reader.take(UInt8(ascii: "{")),
-              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true) else { return false }
+              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true, after: Slots.lineStart)
+        else { return false }
         slot.end = Int32(truncatingIfNeeded: reader.index)
         slot.number = Int64(objectSlots.line)
         return true
@@ -275,14 +316,18 @@ struct CaptureFlatLine: CaptureLineFields {
         let fields = Int(slot.number >> 32)
         guard fields > 0 else { return headers }
         headers.reserveCapacity(fields, bytes: Int(slot.number & 0xFFFF_FFFF))
-        // Read again: `init` checked the list, so every step below succeeds.
-        var reader = Reader(base: base, count: Int(slot.end))
-        reader.index = Int(slot.start) + 1  // after "["
-        repeat {
-            guard reader.take(UInt8(ascii: "[")), let name = reader.rawString(), reader.take(UInt8(ascii: ",")),
-                  let value = reader.rawString(), reader.take(UInt8(ascii: "]")) else { return nil }
-            if name.kind == .escapedString || value.kind == .escapedString {
-                let nameBytes = name.bytes(in: base), valueBytes = value.bytes(in: base)
+        // Read again: `init` checked the list, `[["name","value"],...]` with only the
+        // escapes `Reader.rawString` takes, so each string ends at the next quote that
+        // is not escaped, and the next starts 3 bytes (`","`) or 5 (`"],["`) after it.
+        var index = Int(slot.start) &+ 3  // after `[["`
+        let end = Int(slot.end)
+        for _ in 0..<fields {
+            let (nameEnd, nameEscaped) = Reader.stringEnd(in: base, from: index, before: end)
+            let valueStart = nameEnd &+ 3
+            let (valueEnd, valueEscaped) = Reader.stringEnd(in: base, from: valueStart, before: end)
+            let nameBytes = UnsafeBufferPointer(start: base + index, count: nameEnd &- index)
+            let valueBytes = UnsafeBufferPointer(start: base + valueStart, count: valueEnd &- valueStart)
+            if nameEscaped || valueEscaped {
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count + valueBytes.count) { decoded in
                     let target = decoded.baseAddress.unsafelyUnwrapped
                     let nameCount = Reader.decode(nameBytes, into: target)
@@ -291,9 +336,10 @@ struct CaptureFlatLine: CaptureLineFields {
                                 value: UnsafeBufferPointer(start: target + nameCount, count: valueCount))
                 }
             } else {
-                headers.add(name: name.bytes(in: base), value: value.bytes(in: base))
+                headers.add(name: nameBytes, value: valueBytes)
             }
-        } while reader.take(UInt8(ascii: ","))
+            index = valueEnd &+ 5
+        }
         return headers
     }
 
@@ -436,6 +482,39 @@ struct CaptureFlatLine: CaptureLineFields {
             }
         }
 
+        /// Where a string `rawString` took (from `index`, after its opening quote) ends
+        /// (its closing quote, before `end`), and whether it has an escape: only quotes
+        /// and backslashes are looked for, a word at a time while eight bytes before
+        /// `end` are left (the string was checked when the line was read).
+        @inline(__always)
+        static func stringEnd(in base: UnsafePointer<UInt8>, from index: Int, before end: Int) -> (end: Int, escaped: Bool) {
+            var index = index
+            var escaped = false
+            while true {
+                while index &+ 8 <= end {
+                    let word = JSONStringWord.load(base + index)
+                    let quotes = word ^ (JSONStringWord.ones &* 0x22), backslashes = word ^ (JSONStringWord.ones &* 0x5C)
+                    // A zero byte sets its high bit; a borrow can flag a byte after the
+                    // first zero, never one before, so the lowest flag is the first stop.
+                    let stops = ((quotes &- JSONStringWord.ones) & ~quotes | (backslashes &- JSONStringWord.ones) & ~backslashes)
+                        & JSONStringWord.highs
+                    if stops != 0 {
+                        index &+= stops.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    index &+= 8
+                }
+                let byte = base[index]
+                if byte == UInt8(ascii: "\"") { return (index, escaped) }
+                if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    index &+= 2
+                } else {
+                    index &+= 1
+                }
+            }
+        }
+
         /// Writes the decoded bytes of a string `rawString` took (`raw`, between the
         /// quotes) at `target` (room for `raw.count`); returns how many it wrote.
         static func decode(_ raw: UnsafeBufferPointer<UInt8>, into target: UnsafeMutablePointer<UInt8>) -> Int {
@@ -467,7 +546,7 @@ struct CaptureFlatLine: CaptureLineFields {
                 let word = JSONStringWord.load(base + index)
                 let digits = Self.digitCount(word)
                 guard digits > 0 else { break }
-                value = value &* Self.powersOfTen[digits] &+ Int64(Self.digitsValue(word, count: digits))
+                value = value &* Self.powerOfTen(digits) &+ Int64(Self.digitsValue(word, count: digits))
                 index &+= digits
                 guard digits == 8 else { break }
             }
@@ -480,7 +559,21 @@ struct CaptureFlatLine: CaptureLineFields {
             return value
         }
 
-        private static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
+        /// 10 to the power `exponent` (1...8): a table in the code (a global array is a
+        /// one-time initialisation check and a bounds check at each use).
+        @inline(__always)
+        private static func powerOfTen(_ exponent: Int) -> Int64 {
+            switch exponent {
+            case 1: 10
+            case 2: 100
+            case 3: 1_000
+            case 4: 10_000
+            case 5: 100_000
+            case 6: 1_000_000
+            case 7: 10_000_000
+            default: 100_000_000
+            }
+        }
 
         /// How many of the eight bytes of `word` (first byte lowest) are ASCII digits
         /// before the first that is not (a byte is a digit when its high nibble is 3 and

@@ -1,5 +1,5 @@
 /// Strings that events.jsonl repeats on every line or flow (its keys, event types,
-/// directions, versions and the commonest header names), made once: the parser
+/// directions, versions, methods and the commonest header names), made once: the parser
 /// (`CaptureJSONParser`) hands these out instead of making a `String` of the same bytes
 /// again. Making strings was ~9% of the instructions of a replay, which reads every
 /// flow twice; the longer ones (16 bytes and more) are each an allocation.
@@ -27,6 +27,8 @@ final class CaptureJSONKnownStrings: Sendable {
         "http2StreamReset", "http2Settings", "http2GoAway", "wsMessage", "grpcMessage", "extension",
         // values
         "request", "response", "http", "https", "websocket", "tunnel", "HTTP/1.1", "HTTP/1.0", "HTTP/2", "OK",
+        // methods
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT",
         // header names, as HTTP/1.1 and HTTP/2 spell them
         "Host", "host", "User-Agent", "user-agent", "Accept", "accept", "Accept-Encoding", "accept-encoding",
         "Accept-Language", "accept-language", "Connection", "Content-Type", "content-type", "Content-Length",

@@ -42,6 +42,41 @@ public enum CaptureLineReaderAgreement {
         line.withUnsafeBufferPointer { check($0) }
     }
 
+    /// The same check of each of `lines` in turn, read as the assembler reads a session:
+    /// one after another into the same slots (which learn which member follows which,
+    /// `CaptureFlatLine.Slots`), each also from after its flow line prefix where it has
+    /// one. A line must be declined or taken as it is with slots of its own, and agree
+    /// with the parser when taken. The first disagreement, naming the line by its
+    /// position; otherwise `.agreed` (declined lines included).
+    public static func checkInSequence(_ lines: [[UInt8]]) -> Verdict {
+        let slots = CaptureFlatLine.Slots()
+        for (position, line) in lines.enumerated() {
+            let verdict = line.withUnsafeBufferPointer { bytes -> Verdict in
+                let alone = check(bytes)
+                if case .disagreed = alone { return alone }
+                if let prefix = CaptureFlowLinePrefix(bytes, eventTypeNames: CaptureEventType.names.lookup) {
+                    if let problem = agreement(CaptureFlatLine(bytes, into: slots, after: prefix), bytes, alone: alone) {
+                        return .disagreed("after the prefix, \(problem)")
+                    }
+                }
+                return agreement(CaptureFlatLine(bytes, into: slots), bytes, alone: alone).map(Verdict.disagreed) ?? .agreed
+            }
+            if case .disagreed(let difference) = verdict { return .disagreed("line \(position): \(difference)") }
+        }
+        return .agreed
+    }
+
+    /// What is wrong with `flat`, line `bytes` read into shared slots, given the line's
+    /// verdict read alone (`.declined` or `.agreed`); nil when nothing is.
+    private static func agreement(_ flat: CaptureFlatLine?, _ bytes: UnsafeBufferPointer<UInt8>, alone: Verdict) -> String? {
+        guard let flat else { return alone == .declined ? nil : "declined, but taken with slots of its own" }
+        guard alone == .agreed, let parsed = try? CaptureJSONParser.parse(bytes), let object = CaptureJSONObject(parsed) else {
+            return "taken, but declined with slots of its own"
+        }
+        if flat.eventType != object.eventType { return "eventType" }
+        return difference(flat, object)
+    }
+
     /// The first accessor, over every key (the only names the assembler can ask for),
     /// where the two readers' answers differ; objects are compared the same way.
     private static func difference(_ flat: CaptureFlatLine, _ object: CaptureJSONObject) -> String? {

@@ -270,7 +270,7 @@ struct CapturedSessionAssembler {
             }
             let kindName = json.string(.kind) ?? "http"
             let kind: FlowKind
-            if let known = FlowKind(rawValue: kindName) {
+            if let known = Self.flowKind(kindName) {
                 kind = known
             } else {
                 warn("events.jsonl:\(number): flow \(id) has unknown kind \(kindName.debugDescription); shown as http")
@@ -312,7 +312,7 @@ struct CapturedSessionAssembler {
             }
         case .body:
             guard let at = flowPosition(json, number) else { return }
-            guard let direction = json.string(.dir).flatMap(BodyDirection.init(rawValue:)),
+            guard let direction = json.string(.dir).flatMap(Self.bodyDirection),
                   let segment = json.int64(.seg), segment >= 1, segment <= 999_999,
                   let offset = json.uint64(.off), let length = json.uint64(.len) else {
                 return skip(number, "body without a valid dir, seg, off or len")
@@ -674,7 +674,7 @@ struct CapturedSessionAssembler {
     /// A `grpcMessage` line's entry; nil when a required field is missing or invalid
     /// (`wireBytes` may be absent only on a `malformed` entry).
     static func grpcMessage(_ json: some CaptureLineFields, time: Timestamp) -> CapturedGRPCMessage? {
-        guard let direction = json.string(.dir).flatMap(BodyDirection.init(rawValue:)),
+        guard let direction = json.string(.dir).flatMap(Self.bodyDirection),
               let index = json.int64(.index), index >= 0, let compressed = json.bool(.compressed),
               let offset = json.uint64(.off) else { return nil }
         let wireBytes = json.int64(.wireBytes).flatMap { $0 >= 0 ? Int($0) : nil }
@@ -693,6 +693,21 @@ struct CapturedSessionAssembler {
     static func error(_ json: some CaptureLineFields) -> RecordedError? {
         guard let kind = json.string(.kind) else { return nil }
         return RecordedError(kind: kind, message: json.string(.message) ?? "")
+    }
+
+    /// `FlowKind(rawValue: name)`, the commonest kind compared first on its own (a
+    /// listed string, `CaptureJSONKnownStrings`, is equal to it at once; the raw-value
+    /// initialiser goes through the standard library's string switch for any).
+    @inline(__always)
+    static func flowKind(_ name: String) -> FlowKind? {
+        name == FlowKind.http.rawValue ? .http : FlowKind(rawValue: name)
+    }
+
+    /// `BodyDirection(rawValue: name)`, compared as `flowKind` compares.
+    @inline(__always)
+    static func bodyDirection(_ name: String) -> BodyDirection? {
+        name == BodyDirection.response.rawValue ? .response
+            : name == BodyDirection.request.rawValue ? .request : BodyDirection(rawValue: name)
     }
 
     /// `HTTP/1.1` -> 1.1, `HTTP/2` -> 2.0; anything else reads as HTTP/1.1.

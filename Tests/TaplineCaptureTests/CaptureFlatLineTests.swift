@@ -175,6 +175,31 @@ final class CaptureFlatLineTests: XCTestCase {
         XCTAssertGreaterThan(checked, 3_000)
     }
 
+    /// A header list is read again for `headers` by looking for quotes and backslashes
+    /// only: names and values of every length up to past two words, with an escape at
+    /// every place or none, in lists of one to three fields, read as the parser reads them.
+    func testHeaderListsAreReadAlikeWhereverTheirEscapesFall() {
+        var checked = 0
+        for length in 0...18 {
+            for position in -1..<length {
+                let written = position < 0 ? String(repeating: "v", count: length)
+                    : String(repeating: "v", count: position) + #"\""# + String(repeating: "w", count: length - position - 1)
+                let fields = [("N" + written, written), ("a", written), (written, "z")]
+                for count in 1...3 {
+                    let list = fields.prefix(count).map { #"[""# + $0.0 + #"",""# + $0.1 + #""]"# }.joined(separator: ",")
+                    let line = #"{"t":1,"type":"requestHead","headers":["# + list + #"],"flow":2}"#
+                    checked += 1
+                    XCTAssertEqual(verdict(line), .agreed, line)
+                    let expected = HTTPHeaders(fields.prefix(count).map {
+                        ($0.0.replacingOccurrences(of: #"\""#, with: "\""), $0.1.replacingOccurrences(of: #"\""#, with: "\""))
+                    })
+                    withFlat(line) { XCTAssertEqual($0?.headers(.headers), expected, line) }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 500)
+    }
+
     /// Members the assembler never reads are checked like the rest (a value outside the
     /// plain shape declines the line), then skipped; the names it reads are found on
     /// their bytes only (a name with an escape or another spelling is not one of them).
@@ -215,6 +240,59 @@ final class CaptureFlatLineTests: XCTestCase {
                 XCTAssertEqual(flat?.uint64(.bytesFromClient), 4, line)
                 XCTAssertNil(flat?.value(.tls), line)
                 XCTAssertEqual(flat?.object(.timings)?.int64(.done), 2, line)
+            }
+        }
+    }
+
+    /// Slots learn which member follows which (`CaptureFlatLine.Slots`'s `following`) and
+    /// match the expected name at once: lines read one after another into the same slots,
+    /// in the writer's member order, in other orders, and (every eighth line: the check is
+    /// slow) cut short at every byte after their whole line was read, each read as it
+    /// reads alone.
+    func testLinesReadIntoTheSameSlotsInAnyMemberOrderAgree() throws {
+        var sequence: [[UInt8]] = []
+        var variants = 0
+        for (position, line) in try Self.fixtureLines().enumerated() {
+            let bytes = Array(line.utf8)
+            sequence.append(bytes)
+            if case .object(let members) = try CaptureJSONParser.parse(bytes), members.count > 1 {
+                for order in [Array(members.reversed()), Array(members.dropFirst()) + members.prefix(1)] {
+                    sequence.append(Array(CaptureJSONValue.object(order).jsonText.utf8))
+                    sequence.append(bytes)
+                    variants += 1
+                }
+            }
+            if position % 8 == 0 {
+                sequence += (0..<bytes.count).map { Array(bytes[..<$0]) }
+            }
+        }
+        XCTAssertGreaterThan(variants, 400)
+        XCTAssertEqual(CaptureLineReaderAgreement.checkInSequence(sequence), .agreed)
+    }
+
+    /// After lines that teach the slots to expect `"flow":` (and `"done":` in `timings`),
+    /// a member whose name starts alike, is cut short, is followed by other than a colon,
+    /// or has an escape there is read as it reads alone.
+    func testAnExpectedNameIsMatchedOnlyWhole() {
+        let primer = #"{"t":1,"type":"body","flow":2,"dir":"request","timings":{"done":3,"dnsEnd":4}}"#
+        let lines = [
+            #"{"t":1,"type":"body","flows":2,"flow":3}"#, #"{"t":1,"type":"body","flo":2,"dir":"x"}"#,
+            #"{"t":1,"type":"body","flow" :2}"#, #"{"t":1,"type":"body","flow"}"#, #"{"t":1,"type":"body","flow":"#,
+            #"{"t":1,"type":"body","flow"#, #"{"t":1,"type":"body","fl\/w":2}"#, #"{"t":1,"type":"body","fl\w":2}"#,
+            #"{"t":1,"type":"body","flow":2}"#, #"{"t":1,"type":"body","flow":2,"timings":{"donf":3,"done":5}}"#,
+            #"{"t":1,"type":"body","flow":2,"timings":{"dnsEnd":4,"done":5}}"#, #"{"t":1,"type":"body","f":1}"#,
+            #"{"t":1,"type":"body","flow":2,"timings":{"done":5}}"#,
+        ]
+        for line in lines {
+            let sequence = [primer, line, primer, line, line].map { Array($0.utf8) }
+            XCTAssertEqual(CaptureLineReaderAgreement.checkInSequence(sequence), .agreed, line)
+        }
+        let slots = CaptureFlatLine.Slots()
+        for line in [primer, #"{"t":1,"type":"body","flows":2,"flow":3,"timings":{"donf":3,"done":5}}"#] {
+            Array(line.utf8).withUnsafeBufferPointer { bytes in
+                let flat = CaptureFlatLine(bytes, into: slots)
+                XCTAssertEqual(flat?.uint64(.flow), line == primer ? 2 : 3)
+                XCTAssertEqual(flat?.object(.timings)?.int64(.done), line == primer ? 3 : 5)
             }
         }
     }
