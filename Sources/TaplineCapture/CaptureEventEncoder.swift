@@ -190,8 +190,7 @@ struct CaptureEventEncoder {
             }
             lines.beginFlowEvent("flowEnded", time: time.microseconds, flow: flow.rawValue)
             lines.key("timings"); lines.timings(timings)
-            lines.member("bytesFromClient", fromClient)
-            lines.member("bytesFromServer", fromServer)
+            lines.flowByteCounts(fromClient: fromClient, fromServer: fromServer)
             if let error { lines.key("error"); lines.flowError(error) }
         case .flowReplays(let flow, let sourceFlow, let time):
             lines.beginFlowEvent("flowReplays", time: time.microseconds, flow: flow.rawValue)
@@ -276,9 +275,7 @@ struct CaptureEventEncoder {
                                            seen: UInt64, stored: UInt64, time: Timestamp) {
         lines.beginFlowEvent(type, time: time.microseconds, flow: flow.rawValue)
         if let trailers { lines.key("trailers"); lines.headers(trailers) }
-        lines.member("bodyBytes", max(bodyBytes, seen))
-        lines.member("capturedBytes", stored)
-        lines.member("truncated", seen > stored)
+        lines.messageEndCounts(bodyBytes: max(bodyBytes, seen), capturedBytes: stored, truncated: seen > stored)
     }
 
     /// A chunk of a flow's request or response body (what `.requestBody`/`.responseBody`
@@ -497,11 +494,7 @@ struct CaptureEventEncoder {
         guard let body = pending else { return }
         pending = nil
         stats.events += 1
-        lines.beginFlowEvent("body", time: body.time, flow: body.flow.rawValue)
-        lines.member("dir", constant: body.isRequest ? "request" : "response")
-        lines.member("seg", body.segment)
-        lines.member("off", body.offset)
-        lines.member("len", body.length)
-        lines.endEvent()
+        lines.bodyLine(time: body.time, flow: body.flow.rawValue, isRequest: body.isRequest,
+                       segment: body.segment, offset: body.offset, length: body.length)
     }
 }

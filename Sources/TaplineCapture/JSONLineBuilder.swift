@@ -40,6 +40,12 @@ struct JSONLineBuilder {
     /// so a new time mostly needs only its six µs digits. Starts as 10^9 s, "1000000000".
     private var lastSecond: Int64 = 1_000_000_000
     private var lastSecondDigits: (UInt64, UInt16) = (0x3030_3030_3030_3031, 0x3030)
+    /// The last flow id a line was started with (`beginFlowEvent`) and its digits
+    /// (up to 16, zero bytes after them, little-endian words): a flow's lines mostly
+    /// come one after another, so its id is mostly written again. Starts as 0, "0".
+    private var lastFlow: UInt64 = 0
+    private var lastFlowDigits: (UInt64, UInt64) = (0x30, 0)
+    private var lastFlowDigitCount = 1
 
     init(capacity: Int = 64 << 10) {
         self.init(storage: CaptureByteStorage(capacity: capacity))
@@ -290,8 +296,30 @@ struct JSONLineBuilder {
         reserve(type.utf8CodeUnitCount + 40 + Self.flowMemberStart.utf8CodeUnitCount + 20)
         let at = writeEventStart(type, time: time, at: end)
         at.copyShort(from: Self.flowMemberStart.utf8Start, count: Self.flowMemberStart.utf8CodeUnitCount)
-        advance(to: Self.writeDigits(flow, at: at + Self.flowMemberStart.utf8CodeUnitCount))
+        advance(to: writeFlowID(flow, at: at + Self.flowMemberStart.utf8CodeUnitCount))
         containerIsEmpty = false
+    }
+
+    /// A flow id's digits at `start` (room for 20 reserved); returns the end. The id of
+    /// the line before is two word stores of its kept digits (the bytes stored past
+    /// the digits are inside the reserved room and written over next).
+    @inline(__always)
+    private mutating func writeFlowID(_ flow: UInt64, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let raw = UnsafeMutableRawPointer(start)
+        if flow == lastFlow {
+            raw.storeBytes(of: lastFlowDigits.0, as: UInt64.self)
+            raw.storeBytes(of: lastFlowDigits.1, toByteOffset: 8, as: UInt64.self)
+            return start + lastFlowDigitCount
+        }
+        raw.storeBytes(of: 0, as: UInt64.self)  // so the words kept below hold only digits and zeros
+        raw.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
+        let after = Self.writeDigits(flow, at: start)
+        let digitCount = after - start
+        guard digitCount <= 16 else { return after }
+        lastFlow = flow
+        lastFlowDigits = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        lastFlowDigitCount = digitCount
+        return after
     }
 
     /// `{"t":<µs>,"type":"<type>"` at `start` (room for the type's length + 40 reserved); returns the end.
@@ -338,6 +366,56 @@ struct JSONLineBuilder {
         reserve(2)
         UnsafeMutableRawPointer(end).storeBytes(of: UInt16(littleEndian: 0x0A7D), as: UInt16.self)  // "}\n"
         count += 2
+        containerIsEmpty = true
+    }
+
+    // MARK: Fixed line parts
+    //
+    // The members every line of a kind has, in a fixed order: their names and the
+    // punctuation between them are written as constant runs between the values, with
+    // one room check for all of them.
+
+    /// `text` (ASCII we chose, written as it is) at `start`; returns the end.
+    @inline(__always)
+    private static func writeRun(_ text: StaticString, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        start.copyShort(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        return start + text.utf8CodeUnitCount
+    }
+
+    /// `"bodyBytes":<n>,"capturedBytes":<n>,"truncated":<bool>` (after a comma unless
+    /// first): what `requestEnd` and `responseEnd` lines end with.
+    mutating func messageEndCounts(bodyBytes: UInt64, capturedBytes: UInt64, truncated: Bool) {
+        let capturedKey: StaticString = ",\"capturedBytes\":"
+        let truncatedMember: StaticString = truncated ? ",\"truncated\":true" : ",\"truncated\":false"
+        reserve(14 + 20 + capturedKey.utf8CodeUnitCount + 20 + 18)
+        var at = Self.writeDigits(bodyBytes, at: writeKey("bodyBytes", at: end))
+        at = Self.writeDigits(capturedBytes, at: Self.writeRun(capturedKey, at: at))
+        advance(to: Self.writeRun(truncatedMember, at: at))
+    }
+
+    /// `"bytesFromClient":<n>,"bytesFromServer":<n>` (after a comma unless first): a
+    /// `flowEnded` line's byte counts.
+    mutating func flowByteCounts(fromClient: UInt64, fromServer: UInt64) {
+        let fromServerKey: StaticString = ",\"bytesFromServer\":"
+        reserve(20 + 20 + fromServerKey.utf8CodeUnitCount + 20)
+        let at = Self.writeDigits(fromClient, at: writeKey("bytesFromClient", at: end))
+        advance(to: Self.writeDigits(fromServer, at: Self.writeRun(fromServerKey, at: at)))
+    }
+
+    /// A whole `body` line, newline included: what `beginFlowEvent("body", …)`, the
+    /// members `dir` (`request` or `response`), `seg`, `off`, `len` and `endEvent()` write.
+    mutating func bodyLine(time: Int64, flow: UInt64, isRequest: Bool, segment: Int, offset: UInt64, length: UInt64) {
+        let direction: StaticString = isRequest ? ",\"dir\":\"request\",\"seg\":" : ",\"dir\":\"response\",\"seg\":"
+        let offsetKey: StaticString = ",\"off\":", lengthKey: StaticString = ",\"len\":"
+        // The line start as `beginFlowEvent` reserves it, then runs, numbers (21 each at most) and "}\n".
+        reserve(4 + 40 + Self.flowMemberStart.utf8CodeUnitCount + 20 + 24 + 21 + 7 + 20 + 7 + 20 + 2)
+        var at = writeEventStart("body", time: time, at: end)
+        at = writeFlowID(flow, at: Self.writeRun(Self.flowMemberStart, at: at))
+        at = Self.writeSigned(Int64(segment), at: Self.writeRun(direction, at: at))
+        at = Self.writeDigits(offset, at: Self.writeRun(offsetKey, at: at))
+        at = Self.writeDigits(length, at: Self.writeRun(lengthKey, at: at))
+        UnsafeMutableRawPointer(at).storeBytes(of: UInt16(littleEndian: 0x0A7D), as: UInt16.self)  // "}\n"
+        advance(to: at + 2)
         containerIsEmpty = true
     }
 

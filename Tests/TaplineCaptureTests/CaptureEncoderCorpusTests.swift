@@ -180,6 +180,67 @@ final class CaptureEncoderCorpusTests: XCTestCase {
         }
     }
 
+    /// Lines whose fixed parts are written as runs, and flow ids as kept digits: ids of
+    /// 1, 8, 16, 17 and 20 digits, each repeated and alternating (only ids of up to 16
+    /// digits are kept), body lines of both directions, counts of a truncated body and
+    /// of none, and all ten timings.
+    func test_fixed_line_parts_and_repeated_flow_ids_are_written_byte_for_byte() throws {
+        let ids: [UInt64] = [7, 7, 1_234_567_890_123_456, 1_234_567_890_123_456, UInt64.max, 1_234_567_890_123_456,
+                             0, 0, 10, 9_999_999_999_999_999, 10_000_000_000_000_000, 10_000_000_000_000_000,
+                             9_999_999_999_999_999, UInt64.max, UInt64.max, 12_345_678]
+        func read(_ id: UInt64) -> CaptureJSONValue { id == UInt64.max ? Self.maxU64Read : .integer(Int64(id)) }
+        func start(_ type: String, _ micros: Int64, flow: UInt64) -> [Member] {
+            [("t", .integer(Self.second + micros)), ("type", .string(type)), ("flow", read(flow))]
+        }
+        var events: [FlowEvent] = ids.enumerated().map { index, id in
+            .flowReplays(flow: FlowID(id), sourceFlow: FlowID(UInt64(index)), time: Self.t(Int64(index)))
+        }
+        var expected: [[Member]] = ids.enumerated().map { index, id in
+            start("flowReplays", Int64(index), flow: id) + [("sourceFlow", .integer(Int64(index)))]
+        }
+        let cut = FlowID(UInt64.max), whole = FlowID(12_345_678)
+        var timings = FlowTimings()
+        let moments: [(String, WritableKeyPath<FlowTimings, Timestamp?>)] = [
+            ("requestStart", \.requestStart), ("dnsStart", \.dnsStart), ("dnsEnd", \.dnsEnd),
+            ("connectStart", \.connectStart), ("connectEnd", \.connectEnd), ("tlsStart", \.tlsStart),
+            ("tlsEnd", \.tlsEnd), ("requestSent", \.requestSent), ("firstResponseByte", \.firstResponseByte),
+            ("done", \.done)]
+        for (index, moment) in moments.enumerated() { timings[keyPath: moment.1] = Self.t(Int64(index) * 999_999) }
+        events += [
+            .responseBody(flow: cut, bytes: Array("hello".utf8)),
+            .responseEnd(flow: cut, trailers: nil, bodyBytes: 5, time: Self.t(20)),
+            .requestBody(flow: whole, bytes: Array("hi".utf8)),
+            .requestEnd(flow: whole, trailers: nil, bodyBytes: 0, time: Self.t(21)),
+            .flowEnded(flow: whole, timings: timings, bytesFromClient: UInt64.max, bytesFromServer: 0, error: nil,
+                       time: Self.t(22)),
+        ]
+        expected += [
+            start("body", 30, flow: UInt64.max) + [("dir", .string("response")), ("seg", .integer(1)),
+                                                  ("off", .integer(0)), ("len", .integer(3))],
+            start("responseEnd", 20, flow: UInt64.max) + [("bodyBytes", .integer(5)), ("capturedBytes", .integer(3)),
+                                                         ("truncated", .bool(true))],
+            start("body", 30, flow: 12_345_678) + [("dir", .string("request")), ("seg", .integer(1)),
+                                                  ("off", .integer(3)), ("len", .integer(2))],
+            start("requestEnd", 21, flow: 12_345_678) + [("bodyBytes", .integer(2)), ("capturedBytes", .integer(2)),
+                                                        ("truncated", .bool(false))],
+            start("flowEnded", 22, flow: 12_345_678)
+                + [("timings", .object(moments.enumerated().map { index, moment in
+                    (moment.0, .integer(Self.second + Int64(index) * 999_999)) })),
+                   ("bytesFromClient", Self.maxU64Read), ("bytesFromServer", .integer(0))],
+        ]
+        var encoder = CaptureEventEncoder(options: CaptureOptions(maxBodyBytes: 3), nextSegmentNumber: { 1 })
+        for event in events { encoder.encode(event, now: Self.t(30)) }
+        var spare = CaptureWriter.SpareBuffers()
+        let batch = try XCTUnwrap(encoder.takeBatch(spare: &spare))
+        let written = withExtendedLifetime(batch) { Array(batch.lines.bytes) }
+        let lines = written.split(separator: UInt8(ascii: "\n"))
+        XCTAssertEqual(written.last, UInt8(ascii: "\n"))
+        XCTAssertEqual(lines.count, expected.count)
+        for (line, members) in zip(lines, expected) {
+            XCTAssertEqual(String(decoding: line, as: UTF8.self), String(decoding: Self.reference(.object(members)), as: UTF8.self))
+        }
+    }
+
     // MARK: The reference serializer (independent of JSONLineBuilder)
 
     /// `value` as the capture format writes it: no whitespace, members in order,
