@@ -339,19 +339,19 @@ struct CaptureFlatLine: CaptureLineFields {
         let slot = slot(key)
         guard slot.kind == .pairs else { return nil }
         guard slot.number >> 32 > 0 else { return false }
-        // Read again: `init` checked the list, so every step below succeeds.
-        var reader = Reader(base: base, count: Int(slot.end))
-        reader.index = Int(slot.start) + 1  // after "["
-        repeat {
-            guard reader.take(UInt8(ascii: "[")), let field = reader.rawString(), reader.take(UInt8(ascii: ",")),
-                  reader.rawString() != nil, reader.take(UInt8(ascii: "]")) else { return true }
-            if field.kind == .escapedString { return true }
-            let bytes = field.bytes(in: base)
+        // Read again, by quotes and backslashes only, as `headers(_:)` reads it.
+        var index = Int(slot.start) &+ 3  // after `[["`
+        let end = Int(slot.end)
+        for _ in 0..<Int(slot.number >> 32) {
+            let (nameEnd, escaped) = Reader.stringEnd(in: base, from: index, before: end)
+            if escaped { return true }
+            let bytes = UnsafeBufferPointer(start: base + index, count: nameEnd &- index)
             if bytes.count == name.utf8.count,
                zip(bytes, name.utf8).allSatisfy({ $0 == $1 || ($0 | 0x20 == $1 && $1 >= UInt8(ascii: "a") && $1 <= UInt8(ascii: "z")) }) {
                 return true
             }
-        } while reader.take(UInt8(ascii: ","))
+            index = Reader.stringEnd(in: base, from: nameEnd &+ 3, before: end).end &+ 5
+        }
         return false
     }
 
@@ -472,6 +472,34 @@ struct CaptureFlatLine: CaptureLineFields {
             }
         }
 
+        /// Where a string `rawString` took (from `index`, after its opening quote) ends
+        /// (its closing quote, before `end`), and whether it has an escape: only quotes
+        /// and backslashes are looked for, a word at a time while eight bytes before
+        /// `end` are left (the string was checked when the line was read).
+        @inline(__always)
+        static func stringEnd(in base: UnsafePointer<UInt8>, from index: Int, before end: Int) -> (end: Int, escaped: Bool) {
+            var index = index
+            var escaped = false
+            while true {
+                while index &+ 8 <= end {
+                    let stops = JSONStringWord.quotesOrBackslashes(JSONStringWord.load(base + index))
+                    if stops != 0 {
+                        index &+= stops.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    index &+= 8
+                }
+                let byte = base[index]
+                if byte == UInt8(ascii: "\"") { return (index, escaped) }
+                if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    index &+= 2
+                } else {
+                    index &+= 1
+                }
+            }
+        }
+
         /// Copies a string `rawString` took (from `index`, after its opening quote),
         /// decoded, to `target + written`, moving `written` past it; returns where its
         /// closing quote is (before `end`). Only quotes and backslashes are looked for,
@@ -486,11 +514,7 @@ struct CaptureFlatLine: CaptureLineFields {
                 while index &+ 8 <= end {
                     let word = JSONStringWord.load(base + index)
                     UnsafeMutableRawPointer(target + written).storeBytes(of: word.littleEndian, as: UInt64.self)
-                    let quotes = word ^ (JSONStringWord.ones &* 0x22), backslashes = word ^ (JSONStringWord.ones &* 0x5C)
-                    // A zero byte sets its high bit; a borrow can flag a byte after the
-                    // first zero, never one before, so the lowest flag is the first stop.
-                    let stops = ((quotes &- JSONStringWord.ones) & ~quotes | (backslashes &- JSONStringWord.ones) & ~backslashes)
-                        & JSONStringWord.highs
+                    let stops = JSONStringWord.quotesOrBackslashes(word)
                     if stops != 0 {
                         let kept = stops.trailingZeroBitCount &>> 3
                         index &+= kept

@@ -138,6 +138,14 @@ final class CaptureFlatLineTests: XCTestCase {
         }
         let escaped = #"{"t":0,"headers":[["X\"Y","websocket"]]}"#
         XCTAssertEqual(withFlat(escaped) { $0?.headers(.headers, mayName: ":protocol") }, true, "an escaped name may be it")
+        // A value whose escapes make it look like further fields, and names past a word.
+        let lookalike = #"{"t":0,"headers":[["A","x\"],[\"Upgrade\",\"y"],["X-Forwarded-Proto-Longer","https"]]}"#
+        let lookalikeGeneral = try XCTUnwrap(CaptureJSONObject(try CaptureJSONParser.parse(Array(lookalike.utf8))))
+        for name in ["upgrade", "x-forwarded-proto-longer", "x-forwarded-proto-longe", "a", "b"] {
+            let expected = ["x-forwarded-proto-longer", "a"].contains(name)
+            XCTAssertEqual(withFlat(lookalike) { $0?.headers(.headers, mayName: name) }, expected, name)
+            XCTAssertEqual(lookalikeGeneral.headers(.headers, mayName: name), expected, name)
+        }
     }
 
     /// Strings are scanned a word at a time: a quote, backslash, control or non-ASCII
