@@ -312,35 +312,25 @@ struct CaptureFlatLine: CaptureLineFields {
     func headers(_ key: CaptureLineKey) -> HTTPHeaders? {
         let slot = slot(key)
         guard slot.kind == .pairs else { return nil }
-        var headers = HTTPHeaders()
         let fields = Int(slot.number >> 32)
-        guard fields > 0 else { return headers }
-        headers.reserveCapacity(fields, bytes: Int(slot.number & 0xFFFF_FFFF))
-        // Read again: `init` checked the list, `[["name","value"],...]` with only the
-        // escapes `Reader.rawString` takes, so each string ends at the next quote that
-        // is not escaped, and the next starts 3 bytes (`","`) or 5 (`"],["`) after it.
-        var index = Int(slot.start) &+ 3  // after `[["`
         let end = Int(slot.end)
-        for _ in 0..<fields {
-            let (nameEnd, nameEscaped) = Reader.stringEnd(in: base, from: index, before: end)
-            let valueStart = nameEnd &+ 3
-            let (valueEnd, valueEscaped) = Reader.stringEnd(in: base, from: valueStart, before: end)
-            let nameBytes = UnsafeBufferPointer(start: base + index, count: nameEnd &- index)
-            let valueBytes = UnsafeBufferPointer(start: base + valueStart, count: valueEnd &- valueStart)
-            if nameEscaped || valueEscaped {
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count + valueBytes.count) { decoded in
-                    let target = decoded.baseAddress.unsafelyUnwrapped
-                    let nameCount = Reader.decode(nameBytes, into: target)
-                    let valueCount = Reader.decode(valueBytes, into: target + nameCount)
-                    headers.add(name: UnsafeBufferPointer(start: target, count: nameCount),
-                                value: UnsafeBufferPointer(start: target + nameCount, count: valueCount))
-                }
-            } else {
-                headers.add(name: nameBytes, value: valueBytes)
+        // Room for the bytes as written (decoding only shortens), and for the eight a
+        // word copy may store past the last byte (`Reader.copyString`).
+        return HTTPHeaders(unsafeUninitializedFields: fields, bytes: Int(slot.number & 0xFFFF_FFFF) &+ 8) { bytes, ends in
+            // Read again: `init` checked the list, `[["name","value"],...]` with only the
+            // escapes `Reader.rawString` takes, so each string ends at the next quote that
+            // is not escaped, and the next starts 3 bytes (`","`) or 5 (`"],["`) after it.
+            var index = Int(slot.start) &+ 3  // after `[["`
+            var written = 0
+            for field in 0..<fields {
+                let nameEnd = Reader.copyString(in: base, from: index, before: end, to: bytes, at: &written)
+                ends[field &* 2] = UInt32(truncatingIfNeeded: written)
+                let valueEnd = Reader.copyString(in: base, from: nameEnd &+ 3, before: end, to: bytes, at: &written)
+                ends[field &* 2 &+ 1] = UInt32(truncatingIfNeeded: written)
+                index = valueEnd &+ 5
             }
-            index = valueEnd &+ 5
+            return written
         }
-        return headers
     }
 
     func hasHeaders(_ key: CaptureLineKey) -> Bool { slot(key).kind == .pairs }
@@ -349,19 +339,19 @@ struct CaptureFlatLine: CaptureLineFields {
         let slot = slot(key)
         guard slot.kind == .pairs else { return nil }
         guard slot.number >> 32 > 0 else { return false }
-        // Read again: `init` checked the list, so every step below succeeds.
-        var reader = Reader(base: base, count: Int(slot.end))
-        reader.index = Int(slot.start) + 1  // after "["
-        repeat {
-            guard reader.take(UInt8(ascii: "[")), let field = reader.rawString(), reader.take(UInt8(ascii: ",")),
-                  reader.rawString() != nil, reader.take(UInt8(ascii: "]")) else { return true }
-            if field.kind == .escapedString { return true }
-            let bytes = field.bytes(in: base)
+        // Read again, by quotes and backslashes only, as `headers(_:)` reads it.
+        var index = Int(slot.start) &+ 3  // after `[["`
+        let end = Int(slot.end)
+        for _ in 0..<Int(slot.number >> 32) {
+            let (nameEnd, escaped) = Reader.stringEnd(in: base, from: index, before: end)
+            if escaped { return true }
+            let bytes = UnsafeBufferPointer(start: base + index, count: nameEnd &- index)
             if bytes.count == name.utf8.count,
                zip(bytes, name.utf8).allSatisfy({ $0 == $1 || ($0 | 0x20 == $1 && $1 >= UInt8(ascii: "a") && $1 <= UInt8(ascii: "z")) }) {
                 return true
             }
-        } while reader.take(UInt8(ascii: ","))
+            index = Reader.stringEnd(in: base, from: nameEnd &+ 3, before: end).end &+ 5
+        }
         return false
     }
 
@@ -492,12 +482,7 @@ struct CaptureFlatLine: CaptureLineFields {
             var escaped = false
             while true {
                 while index &+ 8 <= end {
-                    let word = JSONStringWord.load(base + index)
-                    let quotes = word ^ (JSONStringWord.ones &* 0x22), backslashes = word ^ (JSONStringWord.ones &* 0x5C)
-                    // A zero byte sets its high bit; a borrow can flag a byte after the
-                    // first zero, never one before, so the lowest flag is the first stop.
-                    let stops = ((quotes &- JSONStringWord.ones) & ~quotes | (backslashes &- JSONStringWord.ones) & ~backslashes)
-                        & JSONStringWord.highs
+                    let stops = JSONStringWord.quotesOrBackslashes(JSONStringWord.load(base + index))
                     if stops != 0 {
                         index &+= stops.trailingZeroBitCount &>> 3
                         break
@@ -512,6 +497,43 @@ struct CaptureFlatLine: CaptureLineFields {
                 } else {
                     index &+= 1
                 }
+            }
+        }
+
+        /// Copies a string `rawString` took (from `index`, after its opening quote),
+        /// decoded, to `target + written`, moving `written` past it; returns where its
+        /// closing quote is (before `end`). Only quotes and backslashes are looked for,
+        /// a word at a time while eight bytes before `end` are left, each word stored
+        /// whole (so `target` needs room for 8 bytes past the last one kept) and kept up
+        /// to its first stop (the string was checked when the line was read).
+        @inline(__always)
+        static func copyString(in base: UnsafePointer<UInt8>, from index: Int, before end: Int,
+                               to target: UnsafeMutablePointer<UInt8>, at written: inout Int) -> Int {
+            var index = index
+            while true {
+                while index &+ 8 <= end {
+                    let word = JSONStringWord.load(base + index)
+                    UnsafeMutableRawPointer(target + written).storeBytes(of: word.littleEndian, as: UInt64.self)
+                    let stops = JSONStringWord.quotesOrBackslashes(word)
+                    if stops != 0 {
+                        let kept = stops.trailingZeroBitCount &>> 3
+                        index &+= kept
+                        written &+= kept
+                        break
+                    }
+                    index &+= 8
+                    written &+= 8
+                }
+                let byte = base[index]
+                if byte == UInt8(ascii: "\"") { return index }
+                if byte == UInt8(ascii: "\\") {
+                    target[written] = CaptureJSONParser.singleCharacterEscape(base[index &+ 1]).unsafelyUnwrapped
+                    index &+= 2
+                } else {
+                    target[written] = byte
+                    index &+= 1
+                }
+                written &+= 1
             }
         }
 
@@ -537,10 +559,19 @@ struct CaptureFlatLine: CaptureLineFields {
         /// A non-negative integer of at most 18 digits (so it fits `Int64`) without
         /// leading zeros; a fraction or exponent after it fails the caller's next check.
         /// Read eight digits at a time while eight bytes are left (`digitCount`,
-        /// `digitsValue`): a timestamp is 16.
+        /// `digitsValue`); one of exactly 16 (a timestamp in microseconds) as two words
+        /// and the byte after them.
         @inline(__always)
         mutating func integer() -> Int64? {
             let start = index
+            if index &+ 16 < count {
+                let high = JSONStringWord.load(base + index), low = JSONStringWord.load(base + (index &+ 8))
+                if Self.digitCount(high) == 8, Self.digitCount(low) == 8,
+                   base[index &+ 16] &- UInt8(ascii: "0") >= 10, base[index] != UInt8(ascii: "0") {
+                    index &+= 16
+                    return Int64(Self.digitsValue(high, count: 8) &* 100_000_000 &+ Self.digitsValue(low, count: 8))
+                }
+            }
             var value: Int64 = 0
             while index &+ 8 <= count {
                 let word = JSONStringWord.load(base + index)
@@ -604,20 +635,73 @@ struct CaptureFlatLine: CaptureLineFields {
             return true
         }
 
-        /// `[]` or `[[string,string],...]`; returns its fields and the bytes of their
-        /// names and values as written.
+        /// Consumes the `count` (1...7) bytes of `text` (first byte lowest) if they are
+        /// next: one masked compare while eight bytes are left, else byte by byte.
+        @inline(__always)
+        mutating func takeShort(_ text: UInt64, count length: Int) -> Bool {
+            if index &+ 8 <= count {
+                guard JSONStringWord.load(base + index) & ((1 &<< UInt64(length &* 8)) &- 1) == text else { return false }
+            } else {
+                guard count &- index >= length else { return false }
+                for offset in 0..<length where base[index &+ offset] != UInt8(truncatingIfNeeded: text &>> UInt64(offset &* 8)) {
+                    return false
+                }
+            }
+            index &+= length
+            return true
+        }
+
+        /// `[]` or `[[string,string],...]` (strings as `rawString` takes them); returns
+        /// its fields and the bytes of their names and values as written.
+        ///
+        /// One pass over the list, a word at a time to the next quote, backslash or byte
+        /// outside printable ASCII: at a closing quote the few bytes up to the next
+        /// string's first are checked (`","` after a name; `"],["` or the list's end
+        /// `"]]` after a value).
         mutating func pairs() -> (fields: Int, bytes: Int)? {
+            let start = index
             guard take(UInt8(ascii: "[")) else { return nil }
             if take(UInt8(ascii: "]")) { return (0, 0) }
+            guard take(UInt8(ascii: "[")), take(UInt8(ascii: "\"")) else { return nil }
             var fields = 0
-            var bytes = 0
-            repeat {
-                guard take(UInt8(ascii: "[")), let name = rawString(), take(UInt8(ascii: ",")),
-                      let value = rawString(), take(UInt8(ascii: "]")) else { return nil }
-                fields &+= 1
-                bytes &+= Int(name.end &- name.start &+ value.end &- value.start)
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "]")) ? (fields, bytes) : nil
+            var inValue = false
+            while true {
+                while index &+ 8 <= count {
+                    let word = JSONStringWord.load(base + index)
+                    let stops = JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
+                    if stops != 0 {
+                        index &+= stops.trailingZeroBitCount &>> 3
+                        break
+                    }
+                    index &+= 8
+                }
+                // The byte a word stopped at, or one of the last seven.
+                guard index < count else { return nil }
+                let byte = base[index]
+                if byte == UInt8(ascii: "\"") {
+                    if !inValue {
+                        guard takeShort(0x22_2C_22, count: 3) else { return nil }  // `","`
+                        inValue = true
+                    } else {
+                        fields &+= 1
+                        if takeShort(0x22_5B_2C_5D_22, count: 5) {  // `"],["`
+                            inValue = false
+                        } else if takeShort(0x5D_5D_22, count: 3) {  // `"]]`
+                            // Per field `["`, `","` and `"]`, a comma between fields, and
+                            // the outer brackets.
+                            return (fields, index &- start &- 1 &- 8 &* fields)
+                        } else {
+                            return nil
+                        }
+                    }
+                } else if byte == UInt8(ascii: "\\") {
+                    guard index &+ 1 < count, CaptureJSONParser.singleCharacterEscape(base[index &+ 1]) != nil else { return nil }
+                    index &+= 2
+                } else {
+                    guard byte >= 0x20, byte < 0x80 else { return nil }
+                    index &+= 1
+                }
+            }
         }
     }
 }

@@ -12,6 +12,17 @@ enum JSONStringWord {
         UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
     }
 
+    /// The high bit of each byte of `word` that is `"` or `\\` (for text already checked,
+    /// where only a string's end and its escapes are looked for): zero exactly when there
+    /// is none, and the lowest bit set is that of the first such byte (a borrow can also
+    /// flag a byte after it, never one before).
+    @inline(__always)
+    static func quotesOrBackslashes(_ word: UInt64) -> UInt64 {
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        return ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+    }
+
     /// The high bit of each byte of `word` that is below 0x20, `"` or `\\` (a byte is
     /// flagged by the borrow of subtracting from it): zero exactly when there is none,
     /// and the lowest bit set is that of the first such byte (a borrow can also flag a

@@ -138,6 +138,14 @@ final class CaptureFlatLineTests: XCTestCase {
         }
         let escaped = #"{"t":0,"headers":[["X\"Y","websocket"]]}"#
         XCTAssertEqual(withFlat(escaped) { $0?.headers(.headers, mayName: ":protocol") }, true, "an escaped name may be it")
+        // A value whose escapes make it look like further fields, and names past a word.
+        let lookalike = #"{"t":0,"headers":[["A","x\"],[\"Upgrade\",\"y"],["X-Forwarded-Proto-Longer","https"]]}"#
+        let lookalikeGeneral = try XCTUnwrap(CaptureJSONObject(try CaptureJSONParser.parse(Array(lookalike.utf8))))
+        for name in ["upgrade", "x-forwarded-proto-longer", "x-forwarded-proto-longe", "a", "b"] {
+            let expected = ["x-forwarded-proto-longer", "a"].contains(name)
+            XCTAssertEqual(withFlat(lookalike) { $0?.headers(.headers, mayName: name) }, expected, name)
+            XCTAssertEqual(lookalikeGeneral.headers(.headers, mayName: name), expected, name)
+        }
     }
 
     /// Strings are scanned a word at a time: a quote, backslash, control or non-ASCII
@@ -198,6 +206,47 @@ final class CaptureFlatLineTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(checked, 500)
+    }
+
+    /// A header list is checked in one pass that stops at quotes, backslashes and bytes
+    /// outside printable ASCII: every byte of lists of one to three fields (strings
+    /// empty, short, and past a word, one with an escape) replaced by each byte that
+    /// matters to it, dropped, doubled, or the list cut there, is read as the parser
+    /// reads it or declined, never read otherwise.
+    func testDamageAtEveryOffsetOfAHeaderListIsDeclinedOrReadAlike() {
+        let lists = [
+            #"[["Host","example.com"]]"#,
+            #"[["",""],["Accept-Encoding","gzip, deflate, br"]]"#,
+            #"[["a","b"],["E\"Tag","\"x\\y\""],["Content-Length","1024"]]"#,
+        ]
+        let replacements: [String] = ["\"", "\\", "[", "]", ",", " ", "a", "/", "\u{1F}", "\u{7F}", "é", "{"]
+        var checked = 0, agreed = 0
+        for list in lists {
+            let bytes = Array(list.utf8)
+            XCTAssertEqual(verdict(#"{"t":1,"headers":"# + list + #","flow":2}"#), .agreed, list)
+            for offset in 0..<bytes.count {
+                var damaged: [[UInt8]] = replacements.map { bytes[..<offset] + Array($0.utf8) + bytes[(offset + 1)...] }
+                damaged.append(Array(bytes[..<offset] + bytes[(offset + 1)...]))
+                damaged.append(Array(bytes[...offset] + bytes[offset...]))
+                damaged.append(Array(bytes[..<offset]))
+                for variant in damaged {
+                    let text = String(decoding: variant, as: UTF8.self)
+                    for line in [#"{"t":1,"headers":"# + text + #","flow":2}"#, #"{"t":1,"headers":"# + text + "}"] {
+                        checked += 1
+                        switch verdict(line) {
+                        case .disagreed(let difference): XCTFail("\(difference): \(line)")
+                        case .declined: break
+                        case .agreed:
+                            agreed += 1
+                            let parsed = try? CaptureJSONParser.parse(Array(line.utf8))
+                            withFlat(line) { XCTAssertEqual($0?.headers(.headers), parsed.flatMap(CaptureJSONObject.init)?.headers(.headers), line) }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 2_000)
+        XCTAssertGreaterThan(agreed, 100)
     }
 
     /// Members the assembler never reads are checked like the rest (a value outside the
@@ -320,7 +369,27 @@ final class CaptureFlatLineTests: XCTestCase {
                 }
             }
         }
-        for declined in [#"{"t":1234567a}"#, #"{"t":12345678.5}"#, #"{"t":123456789e1}"#, #"{"t":00000000}"#] {
+        // Sixteen digits, a timestamp's count, read as two words: every digit at every
+        // place, and a byte next to the digits' range there instead.
+        for place in 0..<16 {
+            for replacement in ["0", "1", "5", "9", "/", ":", "a"] {
+                var digits = Array("1790000000000123")
+                digits[place] = Character(replacement)
+                let number = String(digits)
+                for line in [#"{"t":"# + number + #","flow":2}"#, #"{"t":"# + number + "}", #"{"t":"# + number + "7}"] {
+                    checked += 1
+                    switch verdict(line) {
+                    case .disagreed(let difference): XCTFail("\(difference): \(line)")
+                    case .declined:
+                        XCTAssertTrue(Int64(number) == nil || (place == 0 && replacement == "0"), "should be read directly: \(line)")
+                    case .agreed:
+                        withFlat(line) { XCTAssertEqual($0?.int64(.t), Int64(line.dropFirst(5).prefix { $0.isNumber }), line) }
+                    }
+                }
+            }
+        }
+        for declined in [#"{"t":1234567a}"#, #"{"t":12345678.5}"#, #"{"t":123456789e1}"#, #"{"t":00000000}"#,
+                         #"{"t":1790000000000123.5}"#, #"{"t":1790000000000123e1}"#, #"{"t":0790000000000123}"#] {
             XCTAssertEqual(verdict(declined), .declined, declined)
         }
         XCTAssertGreaterThan(checked, 1_000)

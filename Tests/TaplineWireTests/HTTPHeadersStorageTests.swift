@@ -116,6 +116,38 @@ final class HTTPHeadersStorageTests: XCTestCase {
         }
     }
 
+    /// A list written in place (`init(unsafeUninitializedFields:bytes:initializingWith:)`,
+    /// with scratch bytes past the last field) equals the list added field by field, and
+    /// grows and is copied like one.
+    func testAListWrittenInPlaceEqualsOneAddedFieldByField() {
+        let fields: [HTTPHeaders.Field] = [("Host", "example.com"), ("", ""), ("Accept", ""), ("x-a", "1, 2")]
+        let expected = HTTPHeaders(fields)
+        let text = Array(fields.map { $0.name + $0.value }.joined().utf8)
+        var written = HTTPHeaders(unsafeUninitializedFields: fields.count, bytes: text.count + 8) { bytes, ends in
+            bytes.initialize(from: text, count: text.count)
+            (bytes + text.count).initialize(repeating: UInt8(ascii: "#"), count: 8)
+            var end = 0
+            for (index, field) in fields.enumerated() {
+                end += field.name.utf8.count
+                ends[index * 2] = UInt32(end)
+                end += field.value.utf8.count
+                ends[index * 2 + 1] = UInt32(end)
+            }
+            return end
+        }
+        XCTAssertEqual(written, expected)
+        XCTAssertEqual(bytes(of: written).map(\.1), fields.map { Array($0.value.utf8) })
+        XCTAssertEqual(written.byteCount, text.count)
+        let copy = written
+        for index in 0..<20 { written.add(name: "n\(index)", value: "v") }
+        XCTAssertEqual(copy, expected)
+        XCTAssertEqual(written.count, fields.count + 20)
+        XCTAssertEqual(written.value(at: 0), "example.com")
+        XCTAssertEqual(written.name(at: 23), "n19")
+        XCTAssertEqual(HTTPHeaders(unsafeUninitializedFields: 0, bytes: 8) { _, _ in XCTFail("called for no fields"); return 0 },
+                       HTTPHeaders())
+    }
+
     /// A copy is a separate list: adding to, replacing in or removing from one
     /// (in place or through growth) leaves the other as it was.
     func testCopiesDoNotShareChanges() {

@@ -42,6 +42,28 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
         storage = HTTPHeaderStorage.make(copying: bytes, ends: ends)
     }
 
+    /// A list of `fields` fields whose names and values `body` writes straight into the
+    /// new storage, for a reader that has checked a list and copies it in once
+    /// (`CaptureFlatLine.headers`) without `add`'s room check per field. `body` is given
+    /// room for `bytes` bytes and for exactly `fields * 2` end offsets, in this type's
+    /// layout (each field's name, then its value, back to back; per field where its
+    /// name ends and where its value ends); it must initialize every end offset (never
+    /// decreasing) and every byte before the last one, and return that last end offset
+    /// (it may write, and leave, scratch bytes after it). `fields` 0 is the empty list
+    /// (`body` is not called).
+    public init(unsafeUninitializedFields fields: Int, bytes: Int,
+                initializingWith body: (_ bytes: UnsafeMutablePointer<UInt8>, _ ends: UnsafeMutablePointer<UInt32>) -> Int) {
+        guard fields > 0 else { return }
+        precondition(bytes <= Int(UInt32.max), "a header list cannot hold 4 GiB")
+        let storage = HTTPHeaderStorage.make(fields: fields, bytes: bytes)
+        let layout = storage.header
+        let byteCount = body(layout.bytes, layout.ends)
+        precondition(byteCount <= layout.byteCapacity && Int(layout.ends[fields &* 2 &- 1]) == byteCount,
+                     "the fields written overran the room given or do not end at the count returned")
+        storage.setCounts(ends: fields &* 2, bytes: byteCount)
+        self.storage = storage
+    }
+
     /// Reserves room for `capacity` fields and `bytes` bytes of names and values
     /// (parsers call this before filling a section; 0 bytes means a typical 32 per field).
     public mutating func reserveCapacity(_ capacity: Int, bytes byteCount: Int = 0) {
