@@ -158,20 +158,24 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
     /// Replaces every field named `name` with one field, placed where the first one was
     /// (or at the end when there was none).
     ///
-    /// One match (Host in reverse mode, on every request) is replaced in place; only
+    /// One match (Host in reverse mode, on every request) is replaced in place, and left
+    /// alone (a shared list not copied) when it already has exactly that value; only
     /// duplicates to drop make a new list.
     public mutating func replaceOrAdd(name: String, value: String) {
         guard let first = firstIndex(name: name) else {
             add(name: name, value: value)
             return
         }
-        let hasDuplicates = withUnsafeFieldBytes { fields in
+        let (hasDuplicates, hasValue) = withUnsafeFieldBytes { fields in
             name.withUTF8Bytes { wanted in
-                (first + 1..<fields.count).contains { Self.bytesEqualIgnoringCase(fields.name($0), wanted) }
+                value.withUTF8Bytes { value in
+                    ((first + 1..<fields.count).contains { Self.bytesEqualIgnoringCase(fields.name($0), wanted) },
+                     fields.value(first).elementsEqual(value))
+                }
             }
         }
         guard hasDuplicates else {
-            value.withUTF8Bytes { replaceValue(ofFieldAt: first, with: $0) }
+            if !hasValue { value.withUTF8Bytes { replaceValue(ofFieldAt: first, with: $0) } }
             return
         }
         self = rebuilt { fields, index, out in
@@ -271,17 +275,23 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
             name.withUTF8Bytes { name in
                 token.withUTF8Bytes { token in
                     for index in 0..<fields.count where Self.bytesEqualIgnoringCase(fields.name(index), name) {
-                        var found = false
-                        Self.forEachToken(in: fields.value(index)) { candidate in
-                            found = Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
-                            return !found
-                        }
-                        if found { return true }
+                        if Self.listsToken(fields.value(index), token) { return true }
                     }
                     return false
                 }
             }
         }
+    }
+
+    /// True if the comma-separated list `value` (one field's value) has `token` as one of
+    /// its tokens (ASCII case-insensitive). Allocates nothing.
+    public static func listsToken(_ value: UnsafeBufferPointer<UInt8>, _ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        var found = false
+        forEachToken(in: value) { candidate in
+            found = bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
+            return !found
+        }
+        return found
     }
 
     /// Calls `body` with the bytes of each non-empty, whitespace-trimmed,
