@@ -72,9 +72,9 @@ final class HTTPHeadersStorageTests: XCTestCase {
         XCTAssertEqual(headers.first(name: "via"), "x")
     }
 
-    /// A single match that already has the value is left as it is (a list shared with
-    /// another stays equal to it); a value differing only in case is still replaced.
-    func testReplaceOrAddWithTheSameValueLeavesTheList() {
+    /// Replacing a single match with its own value leaves an equal list (and the list
+    /// it was copied from as it was); a value differing only in case is replaced.
+    func testReplaceOrAddWithTheSameValueLeavesAnEqualList() {
         let recorded = HTTPHeaders([("Accept", "*/*"), ("Host", "api.test:80"), ("Via", "x")])
         var same = recorded
         same.replaceOrAdd(name: "host", value: "api.test:80")

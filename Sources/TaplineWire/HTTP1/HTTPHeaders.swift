@@ -158,24 +158,20 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
     /// Replaces every field named `name` with one field, placed where the first one was
     /// (or at the end when there was none).
     ///
-    /// One match (Host in reverse mode, on every request) is replaced in place, and left
-    /// alone (a shared list not copied) when it already has exactly that value; only
+    /// One match (Host in reverse mode, on every request) is replaced in place; only
     /// duplicates to drop make a new list.
     public mutating func replaceOrAdd(name: String, value: String) {
         guard let first = firstIndex(name: name) else {
             add(name: name, value: value)
             return
         }
-        let (hasDuplicates, hasValue) = withUnsafeFieldBytes { fields in
+        let hasDuplicates = withUnsafeFieldBytes { fields in
             name.withUTF8Bytes { wanted in
-                value.withUTF8Bytes { value in
-                    ((first + 1..<fields.count).contains { Self.bytesEqualIgnoringCase(fields.name($0), wanted) },
-                     fields.value(first).elementsEqual(value))
-                }
+                (first + 1..<fields.count).contains { Self.bytesEqualIgnoringCase(fields.name($0), wanted) }
             }
         }
         guard hasDuplicates else {
-            if !hasValue { value.withUTF8Bytes { replaceValue(ofFieldAt: first, with: $0) } }
+            value.withUTF8Bytes { replaceValue(ofFieldAt: first, with: $0) }
             return
         }
         self = rebuilt { fields, index, out in
