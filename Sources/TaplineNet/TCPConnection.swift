@@ -211,12 +211,18 @@ public final class TCPConnection {
     /// `shutdownWrite()` / `closeAfterFlush()`.
     public func write(_ bytes: some Collection<UInt8>) {
         guard acceptsWrites, !bytes.isEmpty else { return }
-        let count = bytes.count
-        let copied: Void? = bytes.withContiguousStorageIfAvailable { queue.append($0) }
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { write(copying: $0) }
         if copied == nil {
-            Array(bytes).withUnsafeBufferPointer { queue.append($0) }
+            Array(bytes).withUnsafeBufferPointer { write(copying: $0) }
         }
-        didQueue(count)
+    }
+
+    /// Queues the bytes at `bytes` (copied before it returns), as `write` does, without
+    /// going through a generic collection (for bytes built in a temporary buffer).
+    public func write(copying bytes: UnsafeBufferPointer<UInt8>) {
+        guard acceptsWrites, !bytes.isEmpty else { return }
+        queue.append(bytes)
+        didQueue(bytes.count)
     }
 
     /// Queues an array; large arrays are kept as they are (no copy).

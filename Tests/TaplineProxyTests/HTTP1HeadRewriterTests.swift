@@ -42,6 +42,43 @@ final class HTTP1HeadRewriterTests: XCTestCase {
         XCTAssertEqual(result.first(name: "te"), "trailers")
     }
 
+    /// Kept fields are copied in runs: a dropped or rewritten field first, last, or
+    /// several in a row leaves exactly the other fields, bytes and order as received.
+    func testHopByHopRemovalKeepsTheOtherFieldsByteForByteWhereverTheDroppedOnesAre() {
+        let cases: [(fields: [HTTPHeaders.Field], kept: [HTTPHeaders.Field])] = [
+            ([("Connection", "close"), ("Host", "a"), ("accept", "*/*")], [("Host", "a"), ("accept", "*/*")]),
+            ([("Host", "a"), ("X-y", " v "), ("CONNECTION", "close")], [("Host", "a"), ("X-y", " v ")]),
+            ([("Accept-Encoding", "identity"), ("Host", "127.0.0.1:1"), ("User-Agent", "u"), ("Connection", "close")],
+             [("Accept-Encoding", "identity"), ("Host", "127.0.0.1:1"), ("User-Agent", "u")]),
+            ([("A", "1"), ("Keep-Alive", "t=1"), ("Proxy-Connection", "k"), ("B", "2"), ("Connection", "X-Gone"),
+              ("X-Gone", "3"), ("C", "4")], [("A", "1"), ("B", "2"), ("C", "4")]),
+            ([("A", "1"), ("te", "Trailers"), ("B", "2")], [("A", "1"), ("te", "trailers"), ("B", "2")]),
+            ([("Connection", "close"), ("Upgrade", "h2c")], []),
+        ]
+        for (fields, kept) in cases {
+            let result = HTTP1HeadRewriter.removeHopByHop(HTTPHeaders(fields), keepUpgrade: false)
+            XCTAssertEqual(result, HTTPHeaders(kept), "\(fields)")
+            let head = HTTPRequestHead(method: "GET", target: "/", headers: result)
+            XCTAssertEqual(HTTP1Serializer.requestHead(head),
+                           Array(("GET / HTTP/1.1\r\n" + kept.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n").utf8))
+        }
+        let upgrade = HTTP1HeadRewriter.removeHopByHop(
+            HTTPHeaders([("A", "1"), ("Upgrade", "websocket"), ("Keep-Alive", "t"), ("B", "2")]), keepUpgrade: true)
+        XCTAssertEqual(upgrade, HTTPHeaders([("A", "1"), ("Upgrade", "websocket"), ("B", "2"), ("Connection", "Upgrade")]))
+    }
+
+    /// A head with no framing field and none to write is the same list, and one that
+    /// needs a length gets it at the end.
+    func testFramingAHeadWithoutFramingFields() {
+        let headers = HTTPHeaders([("Host", "a"), ("Accept", "*/*")])
+        XCTAssertEqual(HTTP1HeadRewriter.framed(headers, .none), headers)
+        XCTAssertEqual(HTTP1HeadRewriter.framed(headers, .untilClose), headers)
+        XCTAssertEqual(HTTP1HeadRewriter.framed(headers, .contentLength(3)),
+                       HTTPHeaders([("Host", "a"), ("Accept", "*/*"), ("Content-Length", "3")]))
+        XCTAssertEqual(HTTP1HeadRewriter.framed(headers, .chunked),
+                       HTTPHeaders([("Host", "a"), ("Accept", "*/*"), ("Transfer-Encoding", "chunked")]))
+    }
+
     func testUpgradeKeepsUpgradeAndConnection() {
         let headers = HTTPHeaders([("Host", "a"), ("Connection", "Upgrade"), ("Upgrade", "websocket")])
         let result = HTTP1HeadRewriter.removeHopByHop(headers, keepUpgrade: true)

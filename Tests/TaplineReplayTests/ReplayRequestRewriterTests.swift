@@ -125,6 +125,26 @@ final class ReplayRequestRewriterTests: XCTestCase {
         XCTAssertNil(fixed.headers.first(name: "Transfer-Encoding"))
     }
 
+    /// The one pass over the recorded fields finds what `containsToken` and
+    /// `contains(name:)` would: any Expect or Transfer-Encoding field, any case.
+    func testAskedFieldsAgreeWithTheHeaderLookups() {
+        let lists: [[HTTPHeaders.Field]] = [
+            [("expect", "100-CONTINUE"), ("content-length", "0")],
+            [("Expect", "x"), ("EXPECT", "a, 100-continue"), ("Transfer-Encoding", "gzip"), ("transfer-encoding", "Chunked")],
+            [("Expect", "100-continuex"), ("Content-Lengths", "1"), ("Transfer-Encoding", "gzip, chunked-not")],
+            [("Host", "a")], [],
+        ]
+        for fields in lists {
+            let headers = HTTPHeaders(fields)
+            let asked = ReplayRequestRewriter.askedFields(of: headers)
+            XCTAssertEqual(asked.expectsContinue, headers.containsToken("100-continue", inField: "Expect"), "\(fields)")
+            XCTAssertEqual(asked.statesLength, headers.contains(name: "Content-Length"), "\(fields)")
+            XCTAssertEqual(asked.listsChunked, headers.containsToken("chunked", inField: "Transfer-Encoding"), "\(fields)")
+        }
+        XCTAssertTrue(ReplayRequestRewriter.askedFields(of: HTTPHeaders(lists[1])).listsChunked)
+        XCTAssertTrue(ReplayRequestRewriter.askedFields(of: HTTPHeaders(lists[1])).expectsContinue)
+    }
+
     func testTargetURLErrorsSayWhatToGive() {
         XCTAssertThrowsError(try ReplayTarget(url: "ftp://x")) { error in
             XCTAssertTrue("\(error)".contains("http://, https:// or h2c://"), "\(error)")

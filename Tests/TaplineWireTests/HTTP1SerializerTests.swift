@@ -16,6 +16,21 @@ final class HTTP1SerializerTests: XCTestCase {
         XCTAssertTrue(parser.isIdle)
     }
 
+    /// `withRequestHead` hands over exactly `requestHead`'s bytes, for a small head
+    /// and one larger than a stack buffer would hold.
+    func testWithRequestHeadGivesTheSameBytes() {
+        let small = HTTPRequestHead(method: "GET", target: "/f", headers: HTTPHeaders([("Host", "a")]))
+        let large = HTTPRequestHead(method: "POST", target: "/" + String(repeating: "p", count: 3000), version: .http1_0,
+                                    headers: HTTPHeaders([("X-Big", String(repeating: "v", count: 5000)), ("A", "")]))
+        let empty = HTTPRequestHead(method: "GET", target: "/", headers: HTTPHeaders())
+        for head in [small, large, empty] {
+            var given: [UInt8] = []
+            HTTP1Serializer.withRequestHead(head) { given.append(contentsOf: $0) }
+            XCTAssertEqual(given, HTTP1Serializer.requestHead(head))
+        }
+        XCTAssertEqual(HTTP1Serializer.requestHead(empty), Array("GET / HTTP/1.1\r\n\r\n".utf8))
+    }
+
     func testResponseHeadRoundTrip() throws {
         let head = HTTPResponseHead(version: .http1_0, status: 404, reason: "Not Found", headers: HTTPHeaders([
             (name: "Content-Length", value: "0"), (name: "Server", value: "tapline"),

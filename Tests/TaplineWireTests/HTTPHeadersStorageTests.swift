@@ -72,6 +72,22 @@ final class HTTPHeadersStorageTests: XCTestCase {
         XCTAssertEqual(headers.first(name: "via"), "x")
     }
 
+    /// Replacing a single match with its own value leaves an equal list (and the list
+    /// it was copied from as it was); a value differing only in case is replaced.
+    func testReplaceOrAddWithTheSameValueLeavesAnEqualList() {
+        let recorded = HTTPHeaders([("Accept", "*/*"), ("Host", "api.test:80"), ("Via", "x")])
+        var same = recorded
+        same.replaceOrAdd(name: "host", value: "api.test:80")
+        XCTAssertEqual(same, recorded)
+        var other = recorded
+        other.replaceOrAdd(name: "Host", value: "API.test:80")
+        XCTAssertEqual(other, HTTPHeaders([("Accept", "*/*"), ("Host", "API.test:80"), ("Via", "x")]))
+        XCTAssertEqual(recorded.first(name: "Host"), "api.test:80")
+        var duplicated = HTTPHeaders([("Host", "a"), ("Host", "a")])
+        duplicated.replaceOrAdd(name: "Host", value: "a")
+        XCTAssertEqual(duplicated, HTTPHeaders([("Host", "a")]))
+    }
+
     /// obs-text (RFC 9110 §5.5) and other bytes that are not UTF-8 stay as they
     /// were for forwarding; only a `String` made from them shows U+FFFD.
     func testBytesThatAreNotUTF8AreKeptExactly() {

@@ -22,6 +22,18 @@ final class HTTPHeadersTokenTests: XCTestCase {
         XCTAssertFalse(headers.containsToken("chunked", inField: "Host"))
     }
 
+    func testListsTokenMatchesWholeTrimmedTokensOfOneValue() {
+        func lists(_ value: String, _ token: String) -> Bool {
+            value.withUTF8Bytes { value in token.withUTF8Bytes { HTTPHeaders.listsToken(value, $0) } }
+        }
+        XCTAssertTrue(lists("gzip, Chunked", "chunked"))
+        XCTAssertTrue(lists(" 100-Continue\t", "100-continue"))
+        XCTAssertFalse(lists("gzip, chunkedx", "chunked"))
+        XCTAssertFalse(lists("", "chunked"))
+        XCTAssertFalse(lists(",,", "chunked"))
+        XCTAssertFalse(lists("chun ked", "chunked"))
+    }
+
     func testNamesEqualIsASCIICaseInsensitiveOnlyForLetters() {
         XCTAssertTrue(HTTPHeaders.namesEqual("Content-Length", "content-LENGTH"))
         XCTAssertFalse(HTTPHeaders.namesEqual("Content-Length", "Content_Length"))

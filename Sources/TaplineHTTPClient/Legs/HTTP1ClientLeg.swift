@@ -106,7 +106,7 @@ public final class HTTP1ClientLeg: HTTPClientLeg, ByteStreamDelegate {
         // it carries on with the next response, its buffer and queue kept (no allocation).
         parser.expectResponse(toMethod: request.method)
         updateSocketReading()
-        upstream.stream.write(HTTP1Serializer.requestHead(request))
+        HTTP1Serializer.withRequestHead(request) { upstream.stream.write(copying: $0) }
     }
 
     public func sendBody(_ bytes: ArraySlice<UInt8>) {

@@ -60,23 +60,28 @@ public enum HTTP1HeadRewriter {
             let named = namesFields ? namedByConnection(headers) : []
             var result = HTTPHeaders()
             result.reserveCapacity(fields.count + 1, bytes: fields.bytes.count + 32)
+            // Fields kept as they are go in runs (one copy per run of them); a run ends
+            // at a field dropped or rewritten.
+            var runStart = 0
             for index in 0..<fields.count {
                 let name = fields.name(index)
                 if isHopByHop(name) {
-                    if keepUpgrade, HTTPHeaders.bytesEqualIgnoringCase(name, "upgrade") {
-                        result.add(fieldAt: index, of: fields)
-                    } else if HTTPHeaders.bytesEqualIgnoringCase(name, "te"),
-                              fields.valueString(index).lowercased().contains("trailers") {
+                    if keepUpgrade, HTTPHeaders.bytesEqualIgnoringCase(name, "upgrade") { continue }  // kept
+                    result.add(fieldsIn: runStart..<index, of: fields)
+                    runStart = index + 1
+                    if HTTPHeaders.bytesEqualIgnoringCase(name, "te"),
+                       fields.valueString(index).lowercased().contains("trailers") {
                         "trailers".withUTF8Bytes { result.add(name: name, value: $0) }
                     }
                     continue
                 }
                 if !named.isEmpty,
                    named.contains(where: { $0.withUTF8Bytes { HTTPHeaders.bytesEqualIgnoringCase($0, name) } }) {
-                    continue
+                    result.add(fieldsIn: runStart..<index, of: fields)
+                    runStart = index + 1
                 }
-                result.add(fieldAt: index, of: fields)
             }
+            result.add(fieldsIn: runStart..<fields.count, of: fields)
             if keepUpgrade { result.add(name: "Connection", value: "Upgrade") }
             return result
         }
@@ -172,7 +177,8 @@ public enum HTTP1HeadRewriter {
             return (count, count == 1 && matches)
         }
         if alreadyFramed { return headers }
-        let otherCodings = headers.tokens(name: "Transfer-Encoding").filter { $0 != "chunked" }
+        // With no framing field there is no Transfer-Encoding to read codings from.
+        let otherCodings = count == 0 ? [] : headers.tokens(name: "Transfer-Encoding").filter { $0 != "chunked" }
         let field: (name: String, value: String)?
         switch framing {
         case .none: field = nil

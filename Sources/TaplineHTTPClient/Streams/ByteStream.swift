@@ -18,6 +18,9 @@ public protocol ByteStream: AnyObject {
     var isWritable: Bool { get }
     /// Queues bytes (copied) for writing.
     func write(_ bytes: some Collection<UInt8>)
+    /// Queues the bytes at `bytes` (copied before it returns) for writing, as `write`
+    /// does: for bytes built in a temporary buffer. By default `write` itself.
+    func write(copying bytes: UnsafeBufferPointer<UInt8>)
     /// True when many small writes cost about what one large write does (a plain
     /// socket's queue coalesces them); false when each write has its own cost (TLS
     /// seals every write into records), so callers should gather small pieces first.
@@ -30,4 +33,8 @@ public protocol ByteStream: AnyObject {
     func closeAfterFlush()
     /// Closes now, discarding queued bytes.
     func close()
+}
+
+extension ByteStream {
+    public func write(copying bytes: UnsafeBufferPointer<UInt8>) { write(bytes) }
 }

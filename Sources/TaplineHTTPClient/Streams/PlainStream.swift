@@ -16,6 +16,7 @@ public final class PlainStream: ByteStream, TCPConnectionDelegate {
     public var transport: any ByteStreamTransport { connection }
     public var isWritable: Bool { connection.isWritable }
     public func write(_ bytes: some Collection<UInt8>) { connection.write(bytes) }
+    public func write(copying bytes: UnsafeBufferPointer<UInt8>) { connection.write(copying: bytes) }
     public var coalescesSmallWrites: Bool { true }
     public func pauseReading() { connection.pauseReading() }
     public func resumeReading() { connection.resumeReading() }

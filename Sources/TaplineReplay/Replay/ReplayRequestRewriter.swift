@@ -51,7 +51,8 @@ public enum ReplayRequestRewriter {
         let target = destination.target
         let offer = destination.offer
         let bodyBytes = flow.requestBody.capturedBytes
-        let expectsContinue = recorded.headers.containsToken("100-continue", inField: "Expect")
+        let asked = askedFields(of: recorded.headers)
+        let expectsContinue = asked.expectsContinue
         // The recorded authority is looked up only when it is kept (`--keep-host`).
         let host = rules.keepHost
             ? recorded.headers.first(name: ":authority") ?? recorded.headers.first(name: "Host") ?? flow.authority
@@ -71,10 +72,9 @@ public enum ReplayRequestRewriter {
                                  recordedHead: HTTP2HeadTranslator.capturedRequest(block), bodyBytes: 0, trailers: nil,
                                  expectsContinue: false, http1Upgrade: upgrade)
         }
-        let statesLength = recorded.headers.contains(name: "Content-Length")
-        let chunked = !isHTTP2 && (flow.requestTrailers != nil || recorded.headers.containsToken("chunked", inField: "Transfer-Encoding"))
+        let chunked = !isHTTP2 && (flow.requestTrailers != nil || asked.listsChunked)
         let framing: HTTP1BodyFraming = chunked ? .chunked
-            : (statesLength || (!isHTTP2 && bodyBytes > 0)) ? .contentLength(Int(bodyBytes)) : .none
+            : (asked.statesLength || (!isHTTP2 && bodyBytes > 0)) ? .contentLength(Int(bodyBytes)) : .none
         let originTarget = originForm(recorded.target)
         var head = HTTP1HeadRewriter.forwardedRequest(HTTPRequestHead(method: recorded.method, target: originTarget, headers: regular),
                                                       framing: framing, originForm: originTarget, isUpgrade: false)
@@ -115,6 +115,35 @@ public enum ReplayRequestRewriter {
         let offer: UpstreamProtocolOffer = priorKnowledge ? UpstreamProtocolOffer(alpn: [], priorKnowledgeHTTP2: true)
             : isHTTP2 && target.scheme == .https ? .http2OrHTTP1 : .http1
         return ReplayDestination(flow: flow, target: target, offer: offer)
+    }
+
+    /// What `request` asks of the recorded fields, in one pass over them: whether an
+    /// `Expect` field lists `100-continue`, a `Content-Length` field is present, and a
+    /// `Transfer-Encoding` field lists `chunked` (names and tokens ASCII case-insensitive,
+    /// as `HTTPHeaders.containsToken` and `contains(name:)` compare them).
+    static func askedFields(of recorded: HTTPHeaders)
+        -> (expectsContinue: Bool, statesLength: Bool, listsChunked: Bool) {
+        recorded.withUnsafeFieldBytes { fields in
+            var expectsContinue = false, statesLength = false, listsChunked = false
+            for index in 0..<fields.count {
+                let name = fields.name(index)
+                switch name.count {
+                case 6 where HTTPHeaders.bytesEqualIgnoringCase(name, "expect"):
+                    expectsContinue = expectsContinue || listsToken(fields.value(index), "100-continue")
+                case 14 where HTTPHeaders.bytesEqualIgnoringCase(name, "content-length"):
+                    statesLength = true
+                case 17 where HTTPHeaders.bytesEqualIgnoringCase(name, "transfer-encoding"):
+                    listsChunked = listsChunked || listsToken(fields.value(index), "chunked")
+                default:
+                    break
+                }
+            }
+            return (expectsContinue, statesLength, listsChunked)
+        }
+    }
+
+    private static func listsToken(_ value: UnsafeBufferPointer<UInt8>, _ token: StaticString) -> Bool {
+        HTTPHeaders.listsToken(value, UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount))
     }
 
     /// The recorded fields without pseudo-header fields, in order. ASCII fields (all a

@@ -4,16 +4,43 @@ public enum HTTP1Serializer {
     /// `METHOD target HTTP/1.1\r\n` + fields + `\r\n`, header names as given.
     public static func requestHead(_ head: HTTPRequestHead) -> [UInt8] {
         let version = versionText(head.version)
-        let size = head.method.utf8.count + 1 + head.target.utf8.count + 1 + version.utf8.count + 2
-            + fieldsSize(head.headers)
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var writer = HeadWriter(buffer.baseAddress.unsafelyUnwrapped)  // size > 0
-            writer.string(head.method); writer.byte(0x20)
-            writer.string(head.target); writer.byte(0x20)
-            writer.string(version); writer.byte(0x0D); writer.byte(0x0A)
-            writer.fields(head.headers)
-            count = writer.written(since: buffer.baseAddress.unsafelyUnwrapped)
+        return [UInt8](unsafeUninitializedCapacity: requestHeadSize(head, version: version)) { buffer, count in
+            count = writeRequestHead(head, version: version, at: buffer.baseAddress.unsafelyUnwrapped)  // size > 0
         }
+    }
+
+    /// Calls `body` with the bytes `requestHead(head)` returns, written into a buffer
+    /// that lives only during the call (on the stack when small: the temporary
+    /// allocation's own rule), for a caller that copies them anyway (a stream's
+    /// `write`): no array is allocated and released per head.
+    /// (Not generic, so that it is compiled for its one use here rather than run
+    /// unspecialized from another module.)
+    public static func withRequestHead(_ head: HTTPRequestHead, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let version = versionText(head.version)
+        let size = requestHeadSize(head, version: version)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
+            let start = buffer.baseAddress.unsafelyUnwrapped  // size > 0
+            let count = writeRequestHead(head, version: version, at: start)
+            body(UnsafeBufferPointer(start: start, count: count))
+            start.deinitialize(count: count)
+        }
+    }
+
+    /// The bytes of a request head: its start line and fields (`fieldsSize`).
+    private static func requestHeadSize(_ head: HTTPRequestHead, version: String) -> Int {
+        head.method.utf8.count + 1 + head.target.utf8.count + 1 + version.utf8.count + 2 + fieldsSize(head.headers)
+    }
+
+    /// Writes the request head at `start`, which has room for `requestHeadSize` bytes;
+    /// returns the bytes written.
+    private static func writeRequestHead(_ head: HTTPRequestHead, version: String,
+                                         at start: UnsafeMutablePointer<UInt8>) -> Int {
+        var writer = HeadWriter(start)
+        writer.string(head.method); writer.byte(0x20)
+        writer.string(head.target); writer.byte(0x20)
+        writer.string(version); writer.byte(0x0D); writer.byte(0x0A)
+        writer.fields(head.headers)
+        return writer.written(since: start)
     }
 
     /// `HTTP/1.1 status reason\r\n` + fields + `\r\n`.

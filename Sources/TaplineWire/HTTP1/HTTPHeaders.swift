@@ -293,17 +293,23 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
             name.withUTF8Bytes { name in
                 token.withUTF8Bytes { token in
                     for index in 0..<fields.count where Self.bytesEqualIgnoringCase(fields.name(index), name) {
-                        var found = false
-                        Self.forEachToken(in: fields.value(index)) { candidate in
-                            found = Self.bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
-                            return !found
-                        }
-                        if found { return true }
+                        if Self.listsToken(fields.value(index), token) { return true }
                     }
                     return false
                 }
             }
         }
+    }
+
+    /// True if the comma-separated list `value` (one field's value) has `token` as one of
+    /// its tokens (ASCII case-insensitive). Allocates nothing.
+    public static func listsToken(_ value: UnsafeBufferPointer<UInt8>, _ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        var found = false
+        forEachToken(in: value) { candidate in
+            found = bytesEqualIgnoringCase(UnsafeBufferPointer(rebasing: candidate), token)
+            return !found
+        }
+        return found
     }
 
     /// Calls `body` with the bytes of each non-empty, whitespace-trimmed,
