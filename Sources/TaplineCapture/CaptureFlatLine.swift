@@ -434,6 +434,22 @@ struct CaptureFlatLine: CaptureLineFields {
             }
         }
 
+        /// Moves `index` a word at a time (`JSONStringWord`) to the first quote, backslash or
+        /// byte outside printable ASCII, or to where fewer than eight bytes are left (the
+        /// caller looks at the byte there, or at the last seven one by one).
+        @inline(__always)
+        mutating func skipPlainStringBytes() {
+            while index &+ 8 <= count {
+                let word = JSONStringWord.load(base + index)
+                let stops = JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
+                if stops != 0 {
+                    index &+= stops.trailingZeroBitCount &>> 3
+                    return
+                }
+                index &+= 8
+            }
+        }
+
         /// A string (at its opening quote; index after the closing one) as its slot,
         /// `string` or `escapedString`. Only printable
         /// ASCII and the escapes `\" \\ \/ \b \f \n \r \t` are taken. Scanned a word at a
@@ -444,15 +460,7 @@ struct CaptureFlatLine: CaptureLineFields {
             let start = index
             var escaped = false
             while true {
-                while index &+ 8 <= count {
-                    let word = JSONStringWord.load(base + index)
-                    let stops = JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
-                    if stops != 0 {
-                        index &+= stops.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    index &+= 8
-                }
+                skipPlainStringBytes()
                 // The byte a word stopped at, or one of the last seven.
                 guard index < count else { return nil }
                 let byte = base[index]
@@ -666,15 +674,7 @@ struct CaptureFlatLine: CaptureLineFields {
             var fields = 0
             var inValue = false
             while true {
-                while index &+ 8 <= count {
-                    let word = JSONStringWord.load(base + index)
-                    let stops = JSONStringWord.bytesNeedingEscape(word) | (word & JSONStringWord.highs)
-                    if stops != 0 {
-                        index &+= stops.trailingZeroBitCount &>> 3
-                        break
-                    }
-                    index &+= 8
-                }
+                skipPlainStringBytes()
                 // The byte a word stopped at, or one of the last seven.
                 guard index < count else { return nil }
                 let byte = base[index]
