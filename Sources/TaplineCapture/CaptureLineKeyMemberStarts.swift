@@ -23,6 +23,9 @@ final class CaptureLineKeyMemberStarts: @unchecked Sendable {
         let entries = UnsafeMutablePointer<Lookup.Entry>.allocate(capacity: CaptureLineKey.count)
         for key in CaptureLineKey.allCases {
             let start = Array("\"\(key.jsonName)\":".utf8)
+            // `length(of:at:available:)` compares bytes 0..<8, 8..<16 and the last eight:
+            // every byte of a start of at most 24.
+            precondition(start.count <= 24, "member start \(key.jsonName) is longer than the three words compared")
             // Zeros after a short start: only its own bytes are compared (`firstMask`).
             func word(at offset: Int) -> UInt64 {
                 var value: UInt64 = 0
