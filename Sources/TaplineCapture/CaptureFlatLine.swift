@@ -618,17 +618,26 @@ struct CaptureFlatLine: CaptureLineFields {
         /// A non-negative integer of at most 18 digits (so it fits `Int64`) without
         /// leading zeros; a fraction or exponent after it fails the caller's next check.
         /// Read eight digits at a time while eight bytes are left (`digitCount`,
-        /// `digitsValue`); one of exactly 16 (a timestamp in microseconds) as two words
-        /// and the byte after them.
+        /// `digitsValue`): one of fewer than 8 (an id, a count) from its first word, one
+        /// of exactly 16 (a timestamp in microseconds) as two words and the byte after them.
         @inline(__always)
         mutating func integer() -> Int64? {
             let start = index
-            if index &+ 16 < count {
-                let high = JSONStringWord.load(base + index), low = JSONStringWord.load(base + (index &+ 8))
-                if Self.digitCount(high) == 8, Self.digitCount(low) == 8,
-                   base[index &+ 16] &- UInt8(ascii: "0") >= 10, base[index] != UInt8(ascii: "0") {
-                    index &+= 16
-                    return Int64(Self.digitsValue(high, count: 8) &* 100_000_000 &+ Self.digitsValue(low, count: 8))
+            if index &+ 8 <= count {
+                let high = JSONStringWord.load(base + index)
+                let digits = Self.digitCount(high)
+                if digits < 8 {
+                    // The word holds the byte after the digits, which is not one.
+                    guard digits == 1 || (digits > 1 && base[index] != UInt8(ascii: "0")) else { return nil }
+                    index &+= digits
+                    return Int64(Self.digitsValue(high, count: digits))
+                }
+                if index &+ 16 < count {
+                    let low = JSONStringWord.load(base + (index &+ 8))
+                    if Self.digitCount(low) == 8, base[index &+ 16] &- UInt8(ascii: "0") >= 10, base[index] != UInt8(ascii: "0") {
+                        index &+= 16
+                        return Int64(Self.digitsValue(high, count: 8) &* 100_000_000 &+ Self.digitsValue(low, count: 8))
+                    }
                 }
             }
             var value: Int64 = 0
