@@ -53,6 +53,9 @@ struct CaptureFlatLine: CaptureLineFields {
         }
 
         var kind = Kind.absent
+        /// Of a `type` member's `string` slot: the listed type its bytes name, if one
+        /// (found as the member is read, so that `eventType` looks nothing up).
+        var eventType: CaptureEventType?
         var start: Int32 = 0
         var end: Int32 = 0
         /// The `Slots.line` it was written for: a slot of an earlier line is absent.
@@ -89,24 +92,64 @@ struct CaptureFlatLine: CaptureLineFields {
         fileprivate let eventTypes = CaptureEventType.cases
         fileprivate let knownStrings = CaptureJSONKnownStrings.shared
         fileprivate let memberStarts = CaptureLineKeyMemberStarts.shared.lookup
-        /// Per key (its `rawValue`), the key of the member that followed it the last time
-        /// it was read into these slots (`noKey` when that member's name was none of the
-        /// keys, or before any was); at `lineStart`, the first member's, and at
-        /// `unlisted`, the one after an unlisted name. A writer writes the members of a
-        /// type of line in one order, so the next member is mostly the one expected, and
-        /// its name is matched with a few word compares (`CaptureLineKeyMemberStarts`);
-        /// any other is read the general way. Only which name is compared first depends on
-        /// it, never what a line reads as. `CaptureLineKey.count + 2` entries.
+        /// One row per event type (its place in `CaptureEventType.cases`) and a last one
+        /// (`untyped`) for members read before a line's type is known: per key (its
+        /// `rawValue`), the key of the member that followed it the last time it was read
+        /// into these slots in a line of that type (`noKey` when that member's name was
+        /// none of the keys, or before any was); at `lineStart`, the first member's, and
+        /// at `unlisted`, the one after an unlisted name. A writer writes the members of a
+        /// type of line in one order, so the next member is mostly the one expected (the
+        /// one after `flow` too, which differs from type to type), and its name is matched
+        /// with a few word compares (`CaptureLineKeyMemberStarts`); any other is read the
+        /// general way. Only which name is compared first depends on it, never what a
+        /// line reads as. `rowCount` rows of `rowLength` entries (under 2 KiB).
         fileprivate let following: UnsafeMutablePointer<UInt8>
         fileprivate static let lineStart = CaptureLineKey.count
         fileprivate static let unlisted = CaptureLineKey.count + 1
         fileprivate static let noKey = UInt8.max
+        fileprivate static let rowLength = CaptureLineKey.count + 2
+        fileprivate static let untyped = CaptureEventType.cases.count
+        private static let rowCount = CaptureEventType.cases.count + 1
 
         init() {
             pointer = .allocate(capacity: CaptureLineKey.count)
             pointer.initialize(repeating: Slot(), count: CaptureLineKey.count)
-            following = .allocate(capacity: CaptureLineKey.count + 2)
-            following.initialize(repeating: Self.noKey, count: CaptureLineKey.count + 2)
+            following = .allocate(capacity: Self.rowLength * Self.rowCount)
+            following.initialize(repeating: Self.noKey, count: Self.rowLength * Self.rowCount)
+        }
+
+        /// `following`'s row for lines of the type at `index` in `CaptureEventType.cases`,
+        /// or (`untyped`) for members before a line's type.
+        @inline(__always)
+        fileprivate func followingRow(_ index: Int) -> UnsafeMutablePointer<UInt8> {
+            following + index &* Self.rowLength
+        }
+
+        /// The index `followingRow` was given for `row`.
+        @inline(__always)
+        fileprivate func rowIndex(of row: UnsafeMutablePointer<UInt8>) -> Int {
+            (row - following) / Self.rowLength
+        }
+
+        /// Completes the slot of a `type` member read as a string without escapes with the
+        /// type it names (`typeSlot`); returns that type's row of `following`. Out of the
+        /// member loop, which meets one such member a line.
+        @inline(never)
+        fileprivate func noteType(_ slot: inout Slot, base: UnsafePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+            let row: Int
+            (slot, row) = typeSlot(base: base, start: slot.start, end: slot.end, line: slot.line)
+            return followingRow(row)
+        }
+
+        /// The slot of a `type` member that is a string without escapes at `start..<end`
+        /// of the line at `base` (marked `line`), with the type it names, and that type's
+        /// row of `following` (`untyped` for a type not listed).
+        @inline(__always)
+        fileprivate func typeSlot(base: UnsafePointer<UInt8>, start: Int32, end: Int32,
+                                  line: UInt32) -> (slot: Slot, row: Int) {
+            let index = eventTypeNames.index(of: base + Int(start), count: Int(end &- start))
+            return (Slot(kind: .string, eventType: index.map { eventTypes[$0] }, start: start, end: end, line: line),
+                    index ?? Self.untyped)
         }
 
         deinit {
@@ -142,7 +185,8 @@ struct CaptureFlatLine: CaptureLineFields {
         self.line = line
         var reader = Reader(base: base, count: bytes.count)
         guard reader.take(UInt8(ascii: "{")),
-              Self.readMembers(&reader, into: slots, line: line, nested: false, after: Slots.lineStart),
+              Self.readMembers(&reader, into: slots, line: line, nested: false, row: Slots.untyped,
+                               after: Slots.lineStart),
               reader.isAtEnd else { return nil }
     }
 
@@ -167,8 +211,8 @@ struct CaptureFlatLine: CaptureLineFields {
         let line = slots.line
         self.line = line
         slots.pointer[Int(CaptureLineKey.t.rawValue)] = Slot(kind: .integer, line: line, number: prefix.time)
-        slots.pointer[Int(CaptureLineKey.type.rawValue)] = Slot(kind: .string, start: prefix.typeStart, end: prefix.typeEnd,
-                                                                line: line)
+        let (typeSlot, row) = slots.typeSlot(base: base, start: prefix.typeStart, end: prefix.typeEnd, line: line)
+        slots.pointer[Int(CaptureLineKey.type.rawValue)] = typeSlot
         slots.pointer[Int(CaptureLineKey.flow.rawValue)] = Slot(kind: .integer, line: line, number: Int64(prefix.flow))
         var reader = Reader(base: base, count: bytes.count)
         reader.index = prefix.end
@@ -177,21 +221,24 @@ struct CaptureFlatLine: CaptureLineFields {
             return
         }
         guard reader.take(UInt8(ascii: ",")),
-              Self.readMembers(&reader, into: slots, line: line, nested: false, after: Int(CaptureLineKey.flow.rawValue)),
+              Self.readMembers(&reader, into: slots, line: line, nested: false, row: row,
+                               after: Int(CaptureLineKey.flow.rawValue)),
               reader.isAtEnd else { return nil }
     }
 
     /// Reads `"name":value` members separated by commas from `reader`'s place to the
     /// closing brace (the reader is left after it) into `slots` (each member the
     /// assembler reads in its key's slot, marked `line`); false where the line leaves the
-    /// plain shape. `nested`: the members of an object, scalars only. `previous`: the key
-    /// (its `rawValue`) of the member before the first, or `Slots.lineStart`.
+    /// plain shape. `nested`: the members of an object, scalars only. `row`: the row of
+    /// `Slots.following` for the line's type as far as it is known (a `type` member read
+    /// here sets it). `previous`: the key (its `rawValue`) of the member before the
+    /// first, or `Slots.lineStart`.
     @inline(__always)
     private static func readMembers(_ reader: inout Reader, into slots: Slots, line: UInt32, nested: Bool,
-                                     after previous: Int) -> Bool {
+                                     row: Int, after previous: Int) -> Bool {
         let keyNames = slots.keyNames
         let memberStarts = slots.memberStarts
-        let following = slots.following
+        var following = slots.followingRow(row)
         let base = reader.base
         var previous = previous
         repeat {
@@ -212,11 +259,16 @@ struct CaptureFlatLine: CaptureLineFields {
                 following[previous] = UInt8(truncatingIfNeeded: key)
             }
             guard var value = reader.member(nested: nested) else { return false }
-            if value.kind == .object {  // (never when `nested`)
-                guard readObject(&reader, into: slots.objectSlots, slot: &value) else { return false }
+            if !nested, value.kind == .object {  // (`member` reads none when `nested`)
+                guard readObject(&reader, into: slots.objectSlots, row: slots.rowIndex(of: following), slot: &value) else {
+                    return false
+                }
             }
             if key != Int(Slots.noKey) {
                 value.line = line
+                if key == Int(CaptureLineKey.type.rawValue), value.kind == .string {
+                    following = slots.noteType(&value, base: base)
+                }
                 slots.pointer[key] = value
                 previous = key
             } else {
@@ -228,12 +280,14 @@ struct CaptureFlatLine: CaptureLineFields {
 
     /// Reads the object at `reader`'s place (`slot` is its start, from `Reader.member`)
     /// into `objectSlots` as their next line, and completes `slot` with its end and that
-    /// line's number; false where it is not a non-empty object of scalars.
+    /// line's number; false where it is not a non-empty object of scalars. `row`: the
+    /// line's row of `Slots.following` (its objects' members are expected by the
+    /// line's type too).
     @inline(never)
-    private static func readObject(_ reader: inout Reader, into objectSlots: Slots, slot: inout Slot) -> Bool {
+    private static func readObject(_ reader: inout Reader, into objectSlots: Slots, row: Int, slot: inout Slot) -> Bool {
         objectSlots.startLine()
         guard reader.take(UInt8(ascii: "{")),
-              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true, after: Slots.lineStart)
+              readMembers(&reader, into: objectSlots, line: objectSlots.line, nested: true, row: row, after: Slots.lineStart)
         else { return false }
         slot.end = Int32(truncatingIfNeeded: reader.index)
         slot.number = Int64(objectSlots.line)
@@ -359,11 +413,8 @@ struct CaptureFlatLine: CaptureLineFields {
         let slot = slot(.type)
         switch slot.kind {
         case .string:
-            // As `CaptureEventType(utf8:count:)`, through the tables the slots hold.
-            guard let index = slots.eventTypeNames.index(of: base + Int(slot.start), count: Int(slot.end &- slot.start)) else {
-                return nil
-            }
-            return slots.eventTypes[index]
+            // Found as the member was read (`Slots.typeSlot`).
+            return slot.eventType
         case .escapedString:
             return string(.type).flatMap(CaptureEventType.init(rawValue:))
         default:
@@ -567,17 +618,26 @@ struct CaptureFlatLine: CaptureLineFields {
         /// A non-negative integer of at most 18 digits (so it fits `Int64`) without
         /// leading zeros; a fraction or exponent after it fails the caller's next check.
         /// Read eight digits at a time while eight bytes are left (`digitCount`,
-        /// `digitsValue`); one of exactly 16 (a timestamp in microseconds) as two words
-        /// and the byte after them.
+        /// `digitsValue`): one of fewer than 8 (an id, a count) from its first word, one
+        /// of exactly 16 (a timestamp in microseconds) as two words and the byte after them.
         @inline(__always)
         mutating func integer() -> Int64? {
             let start = index
-            if index &+ 16 < count {
-                let high = JSONStringWord.load(base + index), low = JSONStringWord.load(base + (index &+ 8))
-                if Self.digitCount(high) == 8, Self.digitCount(low) == 8,
-                   base[index &+ 16] &- UInt8(ascii: "0") >= 10, base[index] != UInt8(ascii: "0") {
-                    index &+= 16
-                    return Int64(Self.digitsValue(high, count: 8) &* 100_000_000 &+ Self.digitsValue(low, count: 8))
+            if index &+ 8 <= count {
+                let high = JSONStringWord.load(base + index)
+                let digits = Self.digitCount(high)
+                if digits < 8 {
+                    // The word holds the byte after the digits, which is not one.
+                    guard digits == 1 || (digits > 1 && base[index] != UInt8(ascii: "0")) else { return nil }
+                    index &+= digits
+                    return Int64(Self.digitsValue(high, count: digits))
+                }
+                if index &+ 16 < count {
+                    let low = JSONStringWord.load(base + (index &+ 8))
+                    if Self.digitCount(low) == 8, base[index &+ 16] &- UInt8(ascii: "0") >= 10, base[index] != UInt8(ascii: "0") {
+                        index &+= 16
+                        return Int64(Self.digitsValue(high, count: 8) &* 100_000_000 &+ Self.digitsValue(low, count: 8))
+                    }
                 }
             }
             var value: Int64 = 0

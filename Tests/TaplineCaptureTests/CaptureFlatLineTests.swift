@@ -461,6 +461,84 @@ final class CaptureFlatLineTests: XCTestCase {
         }
     }
 
+    /// A line's type is found as its `type` member is read (and chooses which members
+    /// the slots expect after it): the last `type` member counts wherever it is and
+    /// whatever it holds, escaped or not, in a line or inside an object, and lines of
+    /// each type read one after another into the same slots, in the writer's member
+    /// order and in others, each read as it reads alone.
+    func testTheEventTypeIsTheLastTypeMembersWhereverItIs() throws {
+        let cases: [(String, CaptureEventType?)] = [
+            (#"{"t":1,"type":"body","flow":2,"type":"flowEnded"}"#, .flowEnded),
+            (#"{"t":1,"type":"body","flow":2,"type":7}"#, nil),
+            (#"{"t":1,"type":7,"flow":2,"type":"requestEnd"}"#, .requestEnd),
+            (#"{"t":1,"type":"body","flow":2,"type":"x"}"#, nil),
+            (#"{"t":1,"type":"x","flow":2,"type":"body"}"#, .body),
+            (#"{"t":1,"type":"body","type":"flow\/Ended"}"#, nil),
+            (#"{"t":1,"type":"flowEnde\u0064"}"#, nil),
+            (#"{"type":"requestHead","t":1,"flow":2}"#, .requestHead),
+            (#"{"t":1,"flow":2,"type":"responseEnd"}"#, .responseEnd),
+            (#"{"t":1,"type":"writer-error"}"#, .writerError),
+            (#"{"t":1,"flow":2,"error":{"type":"body","message":"m"}}"#, nil),
+        ]
+        let slots = CaptureFlatLine.Slots()
+        for (line, expected) in cases + cases.reversed() {
+            if case .disagreed(let difference) = verdict(line) { XCTFail("\(difference): \(line)") }
+            Array(line.utf8).withUnsafeBufferPointer { bytes in
+                guard let flat = CaptureFlatLine(bytes, into: slots) else { return }
+                XCTAssertEqual(flat.eventType, expected, line)
+                XCTAssertEqual(flat.int64(.t), 1, line)
+            }
+        }
+        withFlat(#"{"t":1,"type":"body","error":{"type":"flowEnded","kind":"k"}}"#) { flat in
+            XCTAssertEqual(flat?.eventType, .body)
+            XCTAssertEqual(flat?.object(.error)?.eventType, .flowEnded)
+        }
+        // A flow's lines in the writer's order, then with each line's members after
+        // `flow` in another order, then the writer's again, all into the same slots.
+        var sequence: [[UInt8]] = []
+        let flowLines = try Self.fixtureLines().filter { $0.contains(#""flow":"#) }
+        XCTAssertGreaterThan(flowLines.count, 100)
+        for round in 0..<3 {
+            for line in flowLines {
+                guard round == 1, case .object(let members) = try CaptureJSONParser.parse(Array(line.utf8)),
+                      members.count > 4 else {
+                    sequence.append(Array(line.utf8))
+                    continue
+                }
+                let reordered = Array(members.prefix(3)) + members.dropFirst(3).reversed()
+                sequence.append(Array(CaptureJSONValue.object(reordered).jsonText.utf8))
+            }
+        }
+        XCTAssertEqual(CaptureLineReaderAgreement.checkInSequence(sequence), .agreed)
+    }
+
+    /// An integer shorter than a word is read from its first word: every length up to
+    /// seven, with each byte that may follow a number (or one that may not) after it,
+    /// with a word or less left in the line, reads as the parser reads it or is declined.
+    func testShortIntegersAreReadFromTheirFirstWord() {
+        var checked = 0
+        for digits in 1...8 {
+            for first in ["1", "0"] {
+                let number = first + String(repeating: "3", count: digits - 1)
+                for after in ["", "}", ",", ".5", "e1", "/", ":", "a", " ", "9"] {
+                    for padding in ["", #","reason":"xxxxxxxx""#] {
+                        let line = #"{"flow":"# + number + after + padding + "}"
+                        checked += 1
+                        switch verdict(line) {
+                        case .disagreed(let difference): XCTFail("\(difference): \(line)")
+                        case .declined:
+                            XCTAssertTrue((first == "0" && (digits > 1 || after == "9")) || !["", "9"].contains(after),
+                                          "should be read directly: \(line)")
+                        case .agreed:
+                            withFlat(line) { XCTAssertEqual($0?.uint64(.flow), UInt64(number + (after == "9" ? "9" : "")), line) }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 300)
+    }
+
     /// Both readers feed the same assembler: a session read from lines the direct
     /// reader takes equals the one read from the same lines with a space after each
     /// comma (which only the general parser reads).
