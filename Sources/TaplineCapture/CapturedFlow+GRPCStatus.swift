@@ -7,7 +7,7 @@ extension CapturedFlow {
     public var grpcStatus: GRPCStatus? {
         // Decided on the field's bytes: asked of both flows of every pair a replay compares.
         guard let response, response.headers.withUnsafeFieldBytes({ fields in
-            fields.firstIndex(name: "Content-Type").map { GRPCStatus.isGRPC(contentType: fields.value($0)) } ?? false
+            fields.firstIndex(literalName: "Content-Type").map { GRPCStatus.isGRPC(contentType: fields.value($0)) } ?? false
         }) else { return nil }
         return responseTrailers.flatMap { GRPCStatus(fields: $0) } ?? GRPCStatus(fields: response.headers)
     }

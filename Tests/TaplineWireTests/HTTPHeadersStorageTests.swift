@@ -24,6 +24,22 @@ final class HTTPHeadersStorageTests: XCTestCase {
         XCTAssertEqual(headers.byteCount, "Hosta".utf8.count + "X-Dup1".utf8.count + "x-dup2".utf8.count + 5)
     }
 
+    /// A name given as a `StaticString` is found where the `String` lookup finds it: the
+    /// first field of that name in any ASCII case, nil when none has it.
+    func testFirstIndexOfALiteralNameAgreesWithTheStringLookup() {
+        let lists = [HTTPHeaders(), HTTPHeaders([("Content-Length", "5")]),
+                     HTTPHeaders([("Server", "a"), ("content-type", "text/plain"), ("Content-Type", "x")]),
+                     HTTPHeaders([("Content-Typ", "a"), ("Content-Types", "b"), ("CONTENT-TYPE", "c")]),
+                     HTTPHeaders([("Content_Type", "a"), ("Content-Type ", "b")])]
+        for headers in lists {
+            let found = headers.withUnsafeFieldBytes { $0.firstIndex(literalName: "Content-Type") }
+            XCTAssertEqual(found, headers.firstIndex(name: "Content-Type"), "\(headers)")
+        }
+        XCTAssertEqual(lists[2].withUnsafeFieldBytes { $0.firstIndex(literalName: "Content-Type") }, 1)
+        XCTAssertEqual(lists[3].withUnsafeFieldBytes { $0.firstIndex(literalName: "Content-Type") }, 2)
+        XCTAssertNil(lists[4].withUnsafeFieldBytes { $0.firstIndex(literalName: "Content-Type") })
+    }
+
     /// Equality is field by field: the same bytes split differently between name
     /// and value, or in another order, are different lists.
     func testEqualityComparesFieldBoundariesAndOrder() {

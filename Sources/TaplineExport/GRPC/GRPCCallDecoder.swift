@@ -37,7 +37,7 @@ public struct GRPCCallDecoder: Sendable {
     /// replay asks this of every flow it compares, and most are not gRPC).
     private static func contentType(in headers: HTTPHeaders?) -> GRPCContentType? {
         headers?.withUnsafeFieldBytes { fields -> GRPCContentType? in
-            guard let index = fields.firstIndex(name: "Content-Type"),
+            guard let index = fields.firstIndex(literalName: "Content-Type"),
                   GRPCContentType.startsLikeGRPC(fields.value(index)) else { return nil }
             return GRPCContentType(fields.valueString(index))
         }

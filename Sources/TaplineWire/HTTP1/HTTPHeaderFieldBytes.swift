@@ -57,6 +57,14 @@ public struct HTTPHeaderFieldBytes {
         }
     }
 
+    /// `firstIndex(name:)` for a name known at compile time: its bytes need no `String`
+    /// borrowed (`withUTF8Bytes` costs more than most fields' length check).
+    @inlinable
+    public func firstIndex(literalName name: StaticString) -> Int? {
+        for index in 0..<count where HTTPHeaders.bytesEqualIgnoringCase(self.name(index), name) { return index }
+        return nil
+    }
+
     @inlinable @inline(__always)
     func slice(_ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: bytes.baseAddress.map { $0 + start }, count: end &- start)

@@ -57,7 +57,7 @@ public enum WebSocketHandshake {
         if isExtendedConnectRequest(request) {
             return isUpgradeResponse(response) || (response.status >= 200 && response.status < 300)
         }
-        return isUpgradeRequest(request) && isUpgradeResponse(response)
+        return isUpgradeResponse(response) && isUpgradeRequest(request)  // the status first: most responses are not 101
     }
 }
 
