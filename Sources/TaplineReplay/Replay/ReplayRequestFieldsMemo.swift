@@ -1,0 +1,58 @@
+import TaplineHTTPClient
+import TaplineWire
+
+/// The HTTP/1.1 fields `ReplayRequestRewriter.request` made last, reused for the next
+/// flow that asks for them again: a flow whose recorded fields are the previous flow's,
+/// byte for byte and in order, sent with the same framing and Host value, is sent with
+/// the same fields (a session's flows from one client mostly repeat one header list),
+/// so they are not checked, filtered, framed and given their Host again.
+///
+/// Invariant: `fields(recorded:framing:host:making:)` gives what `making` gives for the
+/// same arguments: the fields depend on those three alone (`making` is pure), and a
+/// list is reused only for arguments equal to the ones it was made of (the recorded
+/// fields equal as `HTTPHeaders.==` says: the same bytes of names and values, in order).
+///
+/// Memory: one recorded list and the list made of it (the last flow's), shared with
+/// the requests that use them (copy-on-write storage, never written once shared).
+///
+/// Thread ownership: one thread at a time, as the `ReplayDestinationMemo` beside it.
+final class ReplayRequestFieldsMemo {
+    private var lastRecorded = HTTPHeaders()
+    private var lastFraming = HTTP1BodyFraming.none
+    private var lastHost = ""
+    /// What `making` gave for the three above; nil before the first flow.
+    private var lastMade: HTTPHeaders?
+
+    init() {}
+
+    /// The fields for `recorded` sent with `framing` and Host `host`: the last ones made
+    /// when all three are the last ones', else `making()`, remembered.
+    func fields(recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String,
+                making: () -> HTTPHeaders) -> HTTPHeaders {
+        if let lastMade, framing == lastFraming, host == lastHost, Self.sameFields(recorded, lastRecorded) {
+            return lastMade
+        }
+        let made = making()
+        lastRecorded = recorded
+        lastFraming = framing
+        lastHost = host
+        lastMade = made
+        return made
+    }
+
+    /// `a == b` (the same fields: names and values of the same bytes, in order), with the
+    /// bytes compared by one `memcmp` (`sameBytes`) where `HTTPHeaders.==` walks them one
+    /// at a time, and the boundaries as each field's name and value lengths.
+    static func sameFields(_ a: HTTPHeaders, _ b: HTTPHeaders) -> Bool {
+        guard a.count == b.count, a.byteCount == b.byteCount else { return false }
+        return a.withUnsafeFieldBytes { a in
+            b.withUnsafeFieldBytes { b in
+                for index in 0..<a.count where a.name(index).count != b.name(index).count
+                    || a.value(index).count != b.value(index).count {
+                    return false
+                }
+                return a.bytes.sameBytes(as: b.bytes)
+            }
+        }
+    }
+}
