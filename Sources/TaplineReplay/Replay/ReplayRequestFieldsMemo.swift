@@ -7,10 +7,10 @@ import TaplineWire
 /// the same fields (a session's flows from one client mostly repeat one header list),
 /// so they are not checked, filtered, framed and given their Host again.
 ///
-/// Invariant: `fields(recorded:framing:host:making:)` gives what `making` gives for the
-/// same arguments: the fields depend on those three alone (`making` is pure), and a
-/// list is reused only for arguments equal to the ones it was made of (the recorded
-/// fields equal as `HTTPHeaders.==` says: the same bytes of names and values, in order).
+/// Invariant: `fields(recorded:framing:host:)` gives the list `remember` was last given
+/// for equal arguments, or nil (the recorded fields equal as `HTTPHeaders.==` says: the
+/// same bytes of names and values, in order); its caller makes the fields of those three
+/// alone, so a list remembered is the one it would make again.
 ///
 /// Memory: one recorded list and the list made of it (the last flow's), shared with
 /// the requests that use them (copy-on-write storage, never written once shared).
@@ -20,24 +20,25 @@ final class ReplayRequestFieldsMemo {
     private var lastRecorded = HTTPHeaders()
     private var lastFraming = HTTP1BodyFraming.none
     private var lastHost = ""
-    /// What `making` gave for the three above; nil before the first flow.
+    /// The fields made for the three above; nil before the first flow.
     private var lastMade: HTTPHeaders?
 
     init() {}
 
-    /// The fields for `recorded` sent with `framing` and Host `host`: the last ones made
-    /// when all three are the last ones', else `making()`, remembered.
-    func fields(recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String,
-                making: () -> HTTPHeaders) -> HTTPHeaders {
-        if let lastMade, framing == lastFraming, host == lastHost, Self.sameFields(recorded, lastRecorded) {
-            return lastMade
-        }
-        let made = making()
+    /// The fields last remembered for `recorded` sent with `framing` and Host `host`, if
+    /// those were the last ones remembered.
+    func fields(recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String) -> HTTPHeaders? {
+        guard let lastMade, framing == lastFraming, host == lastHost, Self.sameFields(recorded, lastRecorded) else { return nil }
+        return lastMade
+    }
+
+    /// Remembers `made`, the fields for `recorded` sent with `framing` and Host `host`
+    /// (in place of the last ones).
+    func remember(_ made: HTTPHeaders, recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String) {
         lastRecorded = recorded
         lastFraming = framing
         lastHost = host
         lastMade = made
-        return made
     }
 
     /// `a == b` (the same fields: names and values of the same bytes, in order), with the

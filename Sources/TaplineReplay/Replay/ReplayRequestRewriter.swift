@@ -81,8 +81,13 @@ public enum ReplayRequestRewriter {
         let framing: HTTP1BodyFraming = chunked ? .chunked
             : (asked.statesLength || (!isHTTP2 && bodyBytes > 0)) ? .contentLength(Int(bodyBytes)) : .none
         let originTarget = originForm(recorded.target)
-        func made() -> HTTPHeaders { http1Fields(of: recorded.headers, framing: framing, host: host) }
-        let fields = memo?.fields(recorded: recorded.headers, framing: framing, host: host, making: made) ?? made()
+        let fields: HTTPHeaders
+        if let reused = memo?.fields(recorded: recorded.headers, framing: framing, host: host) {
+            fields = reused
+        } else {
+            fields = http1Fields(of: recorded.headers, framing: framing, host: host)
+            memo?.remember(fields, recorded: recorded.headers, framing: framing, host: host)
+        }
         let head = HTTPRequestHead(method: recorded.method, target: originTarget, version: .http1_1, headers: fields)
         if isHTTP2 {
             let fields = HTTP2HeadTranslator.http2Request(head, scheme: target.scheme.rawValue, defaultAuthority: host)
@@ -222,6 +227,12 @@ public enum ReplayRequestRewriter {
 
     /// `http://host/p?q` -> `/p?q`; an origin-form target as it is.
     static func originForm(_ target: String) -> String {
+        // `/` then an ASCII byte (or nothing) is a first character `/` (an ASCII byte never
+        // joins the character before it), decided without `hasPrefix`'s character walk.
+        let bytes = target.utf8
+        if bytes.first == UInt8(ascii: "/"), bytes.count == 1 || bytes[bytes.index(after: bytes.startIndex)] < 0x80 {
+            return target
+        }
         guard !target.hasPrefix("/"), let schemeEnd = target.range(of: "://") else { return target }
         let afterAuthority = target[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" }
         guard let start = afterAuthority else { return "/" }
