@@ -13,7 +13,7 @@ import TaplineWire
 /// reads the flow again when it is sent. A plan made of flows (`init(flows:...)`) holds them.
 ///
 /// Thread ownership: a streamed plan's `item` reads through its index (and remembers
-/// the last destination), one thread at a time; a plan for another thread is `withOwnReader()`.
+/// the last destination and request fields), one thread at a time; a plan for another thread is `withOwnReader()`.
 public struct ReplayPlan {
     /// Where the items' flows are.
     private enum Items {
