@@ -90,6 +90,10 @@ final class ReplayRequestFieldsMemoTests: XCTestCase {
         XCTAssertEqual(ask(HTTPHeaders([("Host", "a"), ("Accept", "*/*")]), .contentLength(1), "i").first(name: "N"), "6")
         XCTAssertEqual(ask(HTTPHeaders(), .contentLength(1), "i").first(name: "N"), "7")
         XCTAssertEqual(ask(HTTPHeaders(), .contentLength(1), "i").first(name: "N"), "7")
-        XCTAssertEqual(made, 7)
+        // A Host of other bytes, even canonically equivalent text, is another Host.
+        XCTAssertEqual(ask(recorded, .none, "caf\u{E9}.test").first(name: "N"), "8")
+        XCTAssertEqual(ask(recorded, .none, "cafe\u{301}.test").first(name: "N"), "9")
+        XCTAssertEqual(ask(recorded, .none, "cafe\u{301}.test").first(name: "N"), "9")
+        XCTAssertEqual(made, 9)
     }
 }

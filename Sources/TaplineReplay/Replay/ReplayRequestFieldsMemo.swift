@@ -9,8 +9,8 @@ import TaplineWire
 ///
 /// Invariant: `fields(recorded:framing:host:)` gives the list `remember` was last given
 /// for equal arguments, or nil (the recorded fields equal as `HTTPHeaders.==` says: the
-/// same bytes of names and values, in order); its caller makes the fields of those three
-/// alone, so a list remembered is the one it would make again.
+/// same bytes of names and values, in order; the Host of the same bytes); its caller
+/// makes the fields of those three alone, so a list remembered is the one it would make again.
 ///
 /// Memory: one recorded list and the list made of it (the last flow's), shared with
 /// the requests that use them (copy-on-write storage, never written once shared).
@@ -28,7 +28,9 @@ final class ReplayRequestFieldsMemo {
     /// The fields last remembered for `recorded` sent with `framing` and Host `host`, if
     /// those were the last ones remembered.
     func fields(recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String) -> HTTPHeaders? {
-        guard let lastMade, framing == lastFraming, host == lastHost, Self.sameFields(recorded, lastRecorded) else { return nil }
+        // The Host compared as bytes: `String`'s `==` takes canonically equivalent text as equal.
+        guard let lastMade, framing == lastFraming, host.withUTF8Bytes({ host in lastHost.withUTF8Bytes { host.sameBytes(as: $0) } }),
+              Self.sameFields(recorded, lastRecorded) else { return nil }
         return lastMade
     }
 
