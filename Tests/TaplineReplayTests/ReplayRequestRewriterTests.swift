@@ -296,4 +296,22 @@ final class ReplayRequestRewriterTests: XCTestCase {
         }
         XCTAssertThrowsError(try ReplayRequestRewriter.destination(for: flow(get, authority: "a b:x"), rules: ReplayTargetRules()))
     }
+
+    /// An origin-form target is sent as it is; an absolute-form one from its path on. A
+    /// target whose first character is not `/` itself (a combining mark joins it) is
+    /// looked into as before.
+    func testOriginForm() {
+        XCTAssertEqual(ReplayRequestRewriter.originForm("/"), "/")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("/a?b=1"), "/a?b=1")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("/é"), "/é")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("//h/p"), "//h/p")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("/x://h/p"), "/x://h/p")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("/\u{301}x://h/p"), "/p")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("/\u{301}"), "/\u{301}")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("http://h:8/p?q"), "/p?q")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("http://h?q"), "/?q")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("http://h"), "/")
+        XCTAssertEqual(ReplayRequestRewriter.originForm("*"), "*")
+        XCTAssertEqual(ReplayRequestRewriter.originForm(""), "")
+    }
 }

@@ -102,4 +102,20 @@ final class ReplaySchedulerTests: XCTestCase {
         scheduler.start(at: 0)
         XCTAssertEqual(scheduler.actions(at: 0), [.finished])
     }
+
+    /// `finished` says whether the flow's connection is done, as `connectionIsDone` then does
+    /// (a flow reported twice, or one of a connection already done, changes nothing).
+    func testFinishedSaysWhetherItsConnectionIsDone() {
+        var scheduler = ReplayScheduler(connections: [flows([0, 0], overlapping: true), flows([0], first: 3)],
+                                        pacing: ReplayPacing(concurrency: 2))
+        scheduler.start(at: 0)
+        XCTAssertEqual(scheduler.actions(at: 0), [.send(d(0, 0)), .send(d(0, 1)), .send(d(1, 0))])
+        let reports: [(ReplayDispatch, Bool)] = [(d(0, 1), false), (d(0, 1), false), (d(1, 0), true), (d(0, 0), true),
+                                                 (d(0, 0), true)]
+        for (dispatch, done) in reports {
+            XCTAssertEqual(scheduler.finished(dispatch, at: 1), done, "\(dispatch)")
+            XCTAssertEqual(scheduler.connectionIsDone(dispatch), done, "\(dispatch)")
+        }
+        XCTAssertEqual(scheduler.actions(at: 1), [.finished])
+    }
 }

@@ -13,19 +13,20 @@ import TaplineWire
 /// reads the flow again when it is sent. A plan made of flows (`init(flows:...)`) holds them.
 ///
 /// Thread ownership: a streamed plan's `item` reads through its index (and remembers
-/// the last destination), one thread at a time; a plan for another thread is `withOwnReader()`.
+/// the last destination and request fields), one thread at a time; a plan for another thread is `withOwnReader()`.
 public struct ReplayPlan {
     /// Where the items' flows are.
     private enum Items {
         /// Held, with their requests (a plan made of flows).
         case held([ReplayItem])
         /// Read again from the session, one at a time: the items' ids and index positions,
-        /// and the destinations worked out for them as they are read (same owner as the index).
+        /// and the destinations and request fields worked out for them as they are read
+        /// (same owner as the index).
         /// `bodies`: for a plan whose planning read did not look at the flows' bodies
         /// (`CapturedFlowDetail.replayPlan`), the segment files looked up when an item's
         /// bodies are checked as it is read again (same owner); nil when the plan checked them.
         case indexed(CapturedFlowIndex, ids: [FlowID], positions: [Int32], destinations: ReplayDestinationMemo,
-                     bodies: ReplaySegmentPresence?)
+                     fields: ReplayRequestFieldsMemo, bodies: ReplaySegmentPresence?)
     }
 
     private var storage: Items
@@ -83,11 +84,12 @@ public struct ReplayPlan {
         var notes: [String] = []
         let segments = ReplaySegmentPresence()
         let destinations = ReplayDestinationMemo(rules: rules)
+        let fields = ReplayRequestFieldsMemo()
         for flow in flows {
             let checked = Self.destination(for: flow, allowTruncated: allowTruncated, bodies: segments,
                                            destinations: destinations)
                 .flatMap { destination in
-                    Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules, to: destination)) }
+                    Result { () throws(ReplaySkipReason) in (destination, try ReplayRequestRewriter.request(for: flow, rules: rules, to: destination, fields: fields)) }
                 }
             switch checked {
             case .success(let (destination, request)):
@@ -108,7 +110,7 @@ public struct ReplayPlan {
     private init(index: CapturedFlowIndex, planned: [Planned], rules: ReplayTargetRules, skipped: [ReplaySkippedFlow],
                  notes: [String], checksBodiesWhenSent: Bool, allowTruncated: Bool) {
         storage = .indexed(index, ids: planned.map(\.id), positions: planned.map(\.position),
-                           destinations: ReplayDestinationMemo(rules: rules),
+                           destinations: ReplayDestinationMemo(rules: rules), fields: ReplayRequestFieldsMemo(),
                            bodies: checksBodiesWhenSent ? ReplaySegmentPresence() : nil)
         self.allowTruncated = allowTruncated
         self.rules = rules
@@ -200,7 +202,7 @@ public struct ReplayPlan {
     public var itemCount: Int {
         switch storage {
         case .held(let items): items.count
-        case .indexed(_, _, let positions, _, _): positions.count
+        case .indexed(_, _, let positions, _, _, _): positions.count
         }
     }
 
@@ -223,7 +225,7 @@ public struct ReplayPlan {
         switch storage {
         case .held(let items):
             return items[number]
-        case .indexed(let index, let ids, let positions, let destinations, let bodies):
+        case .indexed(let index, let ids, let positions, let destinations, let fields, let bodies):
             let flow: CapturedFlow
             do {
                 flow = try index.flow(at: Int(positions[number]), detail: .replaySend)
@@ -235,7 +237,8 @@ public struct ReplayPlan {
                 throw ReplaySkippedFlow(source: flow, reason: reason)
             }
             do throws(ReplaySkipReason) {
-                let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow))
+                let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow),
+                                                                fields: fields)
                 return Self.item(flow, request: request)
             } catch {
                 throw ReplaySkippedFlow(source: flow, reason: error)
@@ -246,10 +249,10 @@ public struct ReplayPlan {
     /// The same plan reading its flows again through a reader of its own
     /// (`CapturedFlowIndex.makeReader`), for another thread.
     public func withOwnReader() -> ReplayPlan {
-        guard case .indexed(let index, let ids, let positions, _, let bodies) = storage else { return self }
+        guard case .indexed(let index, let ids, let positions, _, _, let bodies) = storage else { return self }
         var copy = self
         copy.storage = .indexed(index.makeReader(), ids: ids, positions: positions, destinations: ReplayDestinationMemo(rules: rules),
-                                bodies: bodies == nil ? nil : ReplaySegmentPresence())
+                                fields: ReplayRequestFieldsMemo(), bodies: bodies == nil ? nil : ReplaySegmentPresence())
         return copy
     }
 
@@ -257,7 +260,7 @@ public struct ReplayPlan {
     public func sourceID(_ number: Int) -> FlowID {
         switch storage {
         case .held(let items): items[number].source.id
-        case .indexed(_, let ids, _, _, _): ids[number]
+        case .indexed(_, let ids, _, _, _, _): ids[number]
         }
     }
 

@@ -4,8 +4,13 @@ import TaplineWire
 
 /// One recorded request as it is sent again: where, over which protocol, with which
 /// head, and what the new capture records as its request head. Built by
-/// `ReplayRequestRewriter`; immutable.
-public struct ReplayRequest {
+/// `ReplayRequestRewriter`; immutable (a variant is a new request: `replacingBody`,
+/// `withFreshWebSocketKey`, `fallingBackToHTTP1Upgrade`).
+///
+/// A class, so that the item, its exchange and whoever reads it share one request:
+/// handing it on retains it once, where copying a struct of its dozen fields retained
+/// and later released each of them.
+public final class ReplayRequest {
     public let sourceFlow: FlowID
     public let target: UpstreamTarget
     public let offer: UpstreamProtocolOffer
@@ -27,8 +32,7 @@ public struct ReplayRequest {
     public let http1Upgrade: HTTPRequestHead?
     /// The request is an RFC 8441 extended CONNECT (`http1Upgrade` is set), sent as one
     /// only over an HTTP/2 connection whose server announced SETTINGS_ENABLE_CONNECT_PROTOCOL.
-    /// Stored: read through the exchange that holds the request it is one load, where a
-    /// getter is handed a copy of the whole request.
+    /// Stored, not computed: one load.
     public let isExtendedConnect: Bool
 
     public init(sourceFlow: FlowID, target: UpstreamTarget, offer: UpstreamProtocolOffer, head: LegRequestHead,

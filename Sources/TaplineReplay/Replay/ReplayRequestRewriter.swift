@@ -41,11 +41,17 @@ public enum ReplayRequestRewriter {
 
     /// The request for `flow` sent to `destination`, which `destination(for:rules:)` gave
     /// for the same flow and rules (a plan that checked every flow's destination first
-    /// reuses it).
+    /// reuses it). `fields`: the HTTP/1.1 fields made for the flow before, reused when
+    /// this flow's recorded fields, framing and Host are the same (nil: made for each flow).
     ///
     /// - Throws: the reason the flow cannot be sent (no request head).
     public static func request(for flow: CapturedFlow, rules: ReplayTargetRules,
                                to destination: ReplayDestination) throws(ReplaySkipReason) -> ReplayRequest {
+        try request(for: flow, rules: rules, to: destination, fields: nil)
+    }
+
+    static func request(for flow: CapturedFlow, rules: ReplayTargetRules, to destination: ReplayDestination,
+                        fields memo: ReplayRequestFieldsMemo?) throws(ReplaySkipReason) -> ReplayRequest {
         guard let recorded = flow.request else { throw ReplaySkipReason("no request head was recorded") }
         let isHTTP2 = recorded.version.major >= 2 // HTTP/3 (an imported HAR's) goes as HTTP/2
         let target = destination.target
@@ -60,9 +66,8 @@ public enum ReplayRequestRewriter {
 
         // One HTTP/1.1 head for every flow (an HTTP/2 block or a HAR's pseudo-header
         // fields become its start line and Host), then an HTTP/2 block of it when the flow is HTTP/2.
-        let regular = regularFields(of: recorded.headers)
         if flow.kind == .websocket {
-            let upgrade = webSocketUpgrade(flow: flow, fields: regular, host: host)
+            let upgrade = webSocketUpgrade(flow: flow, fields: regularFields(of: recorded.headers), host: host)
             guard destination.sendsExtendedConnect else {
                 return ReplayRequest(sourceFlow: flow.id, target: target, offer: .http1, head: .http1(upgrade),
                                      recordedHead: upgrade, bodyBytes: 0, trailers: nil, expectsContinue: false)
@@ -76,9 +81,14 @@ public enum ReplayRequestRewriter {
         let framing: HTTP1BodyFraming = chunked ? .chunked
             : (asked.statesLength || (!isHTTP2 && bodyBytes > 0)) ? .contentLength(Int(bodyBytes)) : .none
         let originTarget = originForm(recorded.target)
-        var head = HTTP1HeadRewriter.forwardedRequest(HTTPRequestHead(method: recorded.method, target: originTarget, headers: regular),
-                                                      framing: framing, originForm: originTarget, isUpgrade: false)
-        head.headers.replaceOrAdd(name: "Host", value: host)
+        let fields: HTTPHeaders
+        if let reused = memo?.fields(recorded: recorded.headers, framing: framing, host: host) {
+            fields = reused
+        } else {
+            fields = http1Fields(of: recorded.headers, framing: framing, host: host)
+            memo?.remember(fields, recorded: recorded.headers, framing: framing, host: host)
+        }
+        let head = HTTPRequestHead(method: recorded.method, target: originTarget, version: .http1_1, headers: fields)
         if isHTTP2 {
             let fields = HTTP2HeadTranslator.http2Request(head, scheme: target.scheme.rawValue, defaultAuthority: host)
             return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http2(fields),
@@ -87,6 +97,17 @@ public enum ReplayRequestRewriter {
         }
         return ReplayRequest(sourceFlow: flow.id, target: target, offer: offer, head: .http1(head), recordedHead: head,
                              bodyBytes: bodyBytes, trailers: flow.requestTrailers, expectsContinue: expectsContinue)
+    }
+
+    /// The fields of the HTTP/1.1 head made of recorded fields `recorded` (a flow that is
+    /// no WebSocket): no pseudo-header or hop-by-hop field, the one framing field `framing`
+    /// implies (the fields of `HTTP1HeadRewriter.forwardedRequest`), and Host `host`.
+    /// Depends on nothing else (`ReplayRequestFieldsMemo` relies on it).
+    private static func http1Fields(of recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String) -> HTTPHeaders {
+        var fields = HTTP1HeadRewriter.framed(HTTP1HeadRewriter.removeHopByHop(regularFields(of: recorded), keepUpgrade: false),
+                                              framing)
+        fields.replaceOrAdd(name: "Host", value: host)
+        return fields
     }
 
     /// Where `request(for:rules:)` sends the flow and which protocols it offers, without
@@ -206,6 +227,12 @@ public enum ReplayRequestRewriter {
 
     /// `http://host/p?q` -> `/p?q`; an origin-form target as it is.
     static func originForm(_ target: String) -> String {
+        // `/` then an ASCII byte (or nothing) is a first character `/` (an ASCII byte never
+        // joins the character before it), decided without `hasPrefix`'s character walk.
+        let bytes = target.utf8
+        if bytes.first == UInt8(ascii: "/"), bytes.count == 1 || bytes[bytes.index(after: bytes.startIndex)] < 0x80 {
+            return target
+        }
         guard !target.hasPrefix("/"), let schemeEnd = target.range(of: "://") else { return target }
         let afterAuthority = target[schemeEnd.upperBound...].firstIndex { $0 == "/" || $0 == "?" }
         guard let start = afterAuthority else { return "/" }

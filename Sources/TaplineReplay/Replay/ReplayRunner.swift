@@ -168,11 +168,11 @@ final class ReplayRunner {
             item = try plan.item(number)
         } catch {
             if unreadableIDs.insert(error.source.id).inserted { unreadable.append(error) }
-            scheduler.finished(dispatch, at: Self.now())
+            let connectionIsDone = scheduler.finished(dispatch, at: Self.now())
             progress.done += 1
             progress.skipped += 1
             onProgress(progress)
-            if scheduler.connectionIsDone(dispatch) { connections.removeValue(forKey: key)?.close() }
+            if connectionIsDone { connections.removeValue(forKey: key)?.close() }
             drive()  // inside `drive`: it goes round once more
             return
         }
@@ -185,11 +185,11 @@ final class ReplayRunner {
                            sentRequestBody: exchange.item.request.replacementBody, firstRound: exchange.dispatch.round == 0)
         }
         let dispatch = exchange.dispatch
-        scheduler.finished(dispatch, at: Self.now())
+        let connectionIsDone = scheduler.finished(dispatch, at: Self.now())
         progress.done += 1
         if exchange.failure != nil { progress.failed += 1 }
         onProgress(progress)
-        if scheduler.connectionIsDone(dispatch) {
+        if connectionIsDone {
             connections.removeValue(forKey: ConnectionKey(round: dispatch.round, connection: dispatch.connection))?.close()
         }
         drive()

@@ -71,20 +71,24 @@ public struct ReplayScheduler {
     }
 
     /// A sent flow is done (its response ended or it failed).
-    public mutating func finished(_ dispatch: ReplayDispatch, at now: Int64) {
+    ///
+    /// - Returns: `connectionIsDone(dispatch)` after it, found by the same lookup.
+    @discardableResult
+    public mutating func finished(_ dispatch: ReplayDispatch, at now: Int64) -> Bool {
         let unit = dispatch.round * connections.count + dispatch.connection
         // One lookup, and the entry changed in place through its position: a copy of it
         // would make this write copy its flags (a flag per flow).
-        guard let entry = active.index(forKey: unit), !active.values[entry].finished[dispatch.position] else { return }
+        guard let entry = active.index(forKey: unit) else { return true }
+        guard !active.values[entry].finished[dispatch.position] else { return false }
         let (unfinished, unblocksNext) = Self.markFinished(dispatch.position, in: &active.values[entry],
                                                            flowCount: connections[dispatch.connection].count)
         if unblocksNext { insertSendable(unit) }
-        if unfinished == 0 {
-            active.remove(at: entry)
-            removeSendable(unit)
-            roundUnfinished -= 1
-            if roundUnfinished == 0 { roundStart = now } // `pace recorded`: the next round starts now
-        }
+        guard unfinished == 0 else { return false }
+        active.remove(at: entry)
+        removeSendable(unit)
+        roundUnfinished -= 1
+        if roundUnfinished == 0 { roundStart = now } // `pace recorded`: the next round starts now
+        return true
     }
 
     /// Flags flow `position` finished; returns how many flows of the connection are left
