@@ -23,7 +23,7 @@ struct CapturedSessionAssembler {
     /// line skipped as damaged, so it costs a flow read again nothing otherwise; there a
     /// plain request is told from the request head as read whole (`isPlain`).
     let checksLinesTakenByPrefix: Bool
-    /// Flows in the order they started; `flowPositions` maps a flow id to its place.
+    /// Flows in the order they started; `position(of:)` finds a flow id's place.
     /// Kept in an array so that events change a flow in place (a dictionary's
     /// subscript moves the large value out and back) and growth is one memcpy.
     private var flows: [CapturedFlow] = []
@@ -35,10 +35,15 @@ struct CapturedSessionAssembler {
     private var requestIsPlain: [Bool] = []
     /// `dropsPlainHeaders`: `requestIsPlain` is kept.
     private var tracksPlainRequests: Bool { dropsPlainHeaders }
+    /// Each flow's place in `flows` by its id, while more than one flow is assembled.
+    /// Invariant: empty while `flows` holds at most one flow (that one is found by
+    /// comparing its id: a flow read again, and the flows of a session that follow one
+    /// another, are assembled without a hash table); else `flowPositions[flows[i].id] == i`
+    /// for every place `i`.
     private var flowPositions: [UInt64: Int] = [:]
     /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
     /// `flows`: a flow's lines mostly follow one another, so most lines find their flow
-    /// without hashing its id. Invariant: when set, `flowPositions[id] == at`; cleared
+    /// without hashing its id. Invariant: when set, `position(of: id) == at`; cleared
     /// wherever places change (`takeFlow`, `reset`, `finish`).
     private var lastPosition: (id: UInt64, at: Int)?
     private var connections: [UInt64: CapturedConnection] = [:]
@@ -96,16 +101,18 @@ struct CapturedSessionAssembler {
         precondition(!checksLinesTakenByPrefix || detail != .replayPlan, "a line is checked by reading it whole")
         self.detail = detail
         readsDetail()
-        flows.removeAll(keepingCapacity: true)
-        requestIsPlain.removeAll(keepingCapacity: true)
-        flowPositions.removeAll(keepingCapacity: true)
+        // Most are empty already (a flow read again leaves only its flow, taken out):
+        // emptied only when not, which costs a flow read again nothing.
+        if !flows.isEmpty { flows.removeAll(keepingCapacity: true) }
+        if !requestIsPlain.isEmpty { requestIsPlain.removeAll(keepingCapacity: true) }
+        if !flowPositions.isEmpty { flowPositions.removeAll(keepingCapacity: true) }
         lastPosition = nil
-        connections.removeAll(keepingCapacity: true)
-        sessionExtensions.removeAll(keepingCapacity: true)
-        warnings.removeAll(keepingCapacity: true)
+        if !connections.isEmpty { connections.removeAll(keepingCapacity: true) }
+        if !sessionExtensions.isEmpty { sessionExtensions.removeAll(keepingCapacity: true) }
+        if !warnings.isEmpty { warnings.removeAll(keepingCapacity: true) }
         suppressedWarnings = 0
-        unknownTypes.removeAll(keepingCapacity: true)
-        unknownTypeOrder.removeAll(keepingCapacity: true)
+        if !unknownTypes.isEmpty { unknownTypes.removeAll(keepingCapacity: true) }
+        if !unknownTypeOrder.isEmpty { unknownTypeOrder.removeAll(keepingCapacity: true) }
         lastLineFlow = nil
         lastLineEndedFlow = false
         damageAfterPrefix = nil
@@ -285,13 +292,16 @@ struct CapturedSessionAssembler {
             }
             lastLineFlow = id
             // Moved in, not copied (a copy retains every field of the large value).
-            if let at = flowPositions[id] {
+            if let at = position(of: id) {
                 flows[at] = consume flow  // a repeated flowStarted starts the flow over
                 if tracksPlainRequests { requestIsPlain[at] = false }
                 lastPosition = (id, at)
             } else {
-                lastPosition = (id, flows.count)
-                flowPositions[id] = flows.count
+                let at = flows.count
+                lastPosition = (id, at)
+                // A second flow: both are placed by id from now on (`flowPositions`).
+                if at == 1 { flowPositions[flows[0].id.rawValue] = 0 }
+                if at >= 1 { flowPositions[id] = at }
                 flows.append(consume flow)
                 if tracksPlainRequests { requestIsPlain.append(false) }
             }
@@ -519,9 +529,17 @@ struct CapturedSessionAssembler {
     @inline(__always)
     private mutating func knownPosition(_ id: UInt64) -> Int? {
         if let last = lastPosition, last.id == id { return last.at }
-        guard let at = flowPositions[id] else { return nil }
+        guard let at = position(of: id) else { return nil }
         lastPosition = (id, at)
         return at
+    }
+
+    /// Where flow `id` is in `flows`, if it is being assembled: the one flow's id
+    /// compared, or `flowPositions` (its invariant).
+    @inline(__always)
+    private func position(of id: UInt64) -> Int? {
+        if flows.count <= 1 { return flows.count == 1 && flows[0].id.rawValue == id ? 0 : nil }
+        return flowPositions[id]
     }
 
     /// Takes flow `id` out (it is no longer assembled, and later lines of it are
@@ -536,14 +554,21 @@ struct CapturedSessionAssembler {
     /// changed in a local `var` and returned would be copied, every field retained and
     /// released); its place, or nil when it is not being assembled.
     private mutating func detachFlow(_ id: UInt64) -> Int? {
-        guard let at = flowPositions.removeValue(forKey: id) else { return nil }
+        guard let at = position(of: id) else { return nil }
         takenFlows.insert(id)
         lastPosition = nil
         let last = flows.count - 1
         if at != last {
             flows.swapAt(at, last)
             if tracksPlainRequests { requestIsPlain.swapAt(at, last) }
-            flowPositions[flows[at].id.rawValue] = at
+        }
+        // `flowPositions` as its invariant has it once `flows[last]` is removed.
+        if last == 1 {  // one flow is left: found by its id
+            flowPositions.removeValue(forKey: id)
+            flowPositions.removeValue(forKey: flows[0].id.rawValue)
+        } else if last > 1 {
+            flowPositions.removeValue(forKey: id)
+            if at != last { flowPositions[flows[at].id.rawValue] = at }
         }
         if tracksPlainRequests { requestIsPlain.removeLast() }
         if let connection = connections.index(forKey: flows[last].connection.rawValue) {
@@ -561,7 +586,7 @@ struct CapturedSessionAssembler {
     }
 
     /// The ids of the flows not taken out yet (those that never ended), in id order.
-    var remainingFlowIDs: [UInt64] { flowPositions.keys.sorted() }
+    var remainingFlowIDs: [UInt64] { flows.indices.map { flows[$0].id.rawValue }.sorted() }
 
     /// The session read so far. Call once, at the end: the flows are moved out.
     mutating func finish(metadata: SessionMetadata, isBeingWritten: Bool = false) -> CapturedSession {
@@ -575,7 +600,7 @@ struct CapturedSessionAssembler {
         // Flows mostly start in id order; otherwise sort the positions, not the large values.
         var assembled = flows
         if !flows.indices.dropFirst().allSatisfy({ flows[$0 - 1].id < flows[$0].id }) {
-            assembled = flowPositions.sorted { $0.key < $1.key }.map { flows[$0.value] }
+            assembled = flows.indices.sorted { flows[$0].id < flows[$1].id }.map { flows[$0] }
         }
         flows = []
         requestIsPlain = []
