@@ -35,34 +35,34 @@ public struct CapturedFlow: Sendable, Equatable {
     public var request: HTTPRequestHead?
     public var requestTime: Timestamp?
     public var requestTrailers: HTTPHeaders? {
-        get { rare.requestTrailers }
-        set { rare.requestTrailers = newValue }
+        @inline(__always) get { rare.requestTrailers }
+        @inline(__always) set { rare.requestTrailers = newValue }
     }
     public var requestBody: CapturedBody
     public var interimResponses: [HTTPResponseHead] {
-        get { rare.interimResponses }
-        set { rare.interimResponses = newValue }
+        @inline(__always) get { rare.interimResponses }
+        @inline(__always) set { rare.interimResponses = newValue }
         _modify { yield &rare.interimResponses }
     }
     public var response: HTTPResponseHead?
     public var responseTime: Timestamp?
     public var responseTrailers: HTTPHeaders? {
-        get { rare.responseTrailers }
-        set { rare.responseTrailers = newValue }
+        @inline(__always) get { rare.responseTrailers }
+        @inline(__always) set { rare.responseTrailers = newValue }
     }
     public var responseBody: CapturedBody
     /// HTTP/2 flows: the client's stream id (`http2Stream` event).
     public var http2StreamID: UInt32?
     /// HTTP/2 flows: RST_STREAMs sent by the client or the upstream, in order.
     public var http2Resets: [CapturedHTTP2Reset] {
-        get { rare.http2Resets }
-        set { rare.http2Resets = newValue }
+        @inline(__always) get { rare.http2Resets }
+        @inline(__always) set { rare.http2Resets = newValue }
         _modify { yield &rare.http2Resets }
     }
     /// WebSocket flows: every message and control frame after the 101, in capture order.
     public var webSocketMessages: [CapturedWebSocketMessage] {
-        get { rare.webSocketMessages }
-        set { rare.webSocketMessages = newValue }
+        @inline(__always) get { rare.webSocketMessages }
+        @inline(__always) set { rare.webSocketMessages = newValue }
         _modify { yield &rare.webSocketMessages }
     }
     /// gRPC and gRPC-Web flows: every frame of both bodies as the proxy split them while
@@ -70,16 +70,16 @@ public struct CapturedFlow: Sendable, Equatable {
     /// before those lines existed, and for gRPC-Web text (readers split the stored bodies
     /// then: `GRPCCallDecoder`).
     public var grpcMessages: [CapturedGRPCMessage] {
-        get { rare.grpcMessages }
-        set { rare.grpcMessages = newValue }
+        @inline(__always) get { rare.grpcMessages }
+        @inline(__always) set { rare.grpcMessages = newValue }
         _modify { yield &rare.grpcMessages }
     }
 
     public var timings = FlowTimings()
     public var ended: Timestamp?
     public var error: RecordedError? {
-        get { rare.error }
-        set { rare.error = newValue }
+        @inline(__always) get { rare.error }
+        @inline(__always) set { rare.error = newValue }
     }
     /// Bytes relayed from the client / server (tunnels; also reported for HTTP flows).
     public var bytesFromClient: UInt64 = 0
@@ -87,8 +87,8 @@ public struct CapturedFlow: Sendable, Equatable {
     /// Data another producer filed with this flow (`extension` lines), by name; the last
     /// line of a name wins. E.g. `har`: the HAR fields of an imported entry (`HARRecordedEntry`).
     public var extensions: [String: CaptureJSONValue] {
-        get { rare.extensions }
-        set { rare.extensions = newValue }
+        @inline(__always) get { rare.extensions }
+        @inline(__always) set { rare.extensions = newValue }
         _modify { yield &rare.extensions }
     }
     /// In a replay session (`SessionMetadata.sourceSession`): the flow of the source

@@ -46,25 +46,29 @@ struct CapturedFlowRareFields: Sendable, Equatable {
     /// The box, made (or copied, when another value shares it) so that it can be written.
     @inline(__always)
     private mutating func boxForWriting() -> Box {
-        if !isKnownUniquelyReferenced(&box) {
-            box = box.map(Box.init(copying:)) ?? Box()
-        }
+        if !isKnownUniquelyReferenced(&box) { makeBoxUnique() }
         return box.unsafelyUnwrapped
     }
 
+    /// A box of its own: a copy of the shared one, or a new one.
+    @inline(never)
+    private mutating func makeBoxUnique() {
+        box = box.map(Box.init(copying:)) ?? Box()
+    }
+
     var requestTrailers: HTTPHeaders? {
-        get { box?.requestTrailers }
-        set { if newValue != nil || box != nil { boxForWriting().requestTrailers = newValue } }
+        @inline(__always) get { box?.requestTrailers }
+        @inline(__always) set { if newValue != nil || box != nil { boxForWriting().requestTrailers = newValue } }
     }
 
     var responseTrailers: HTTPHeaders? {
-        get { box?.responseTrailers }
-        set { if newValue != nil || box != nil { boxForWriting().responseTrailers = newValue } }
+        @inline(__always) get { box?.responseTrailers }
+        @inline(__always) set { if newValue != nil || box != nil { boxForWriting().responseTrailers = newValue } }
     }
 
     var interimResponses: [HTTPResponseHead] {
-        get { box?.interimResponses ?? [] }
-        set { if !newValue.isEmpty || box != nil { boxForWriting().interimResponses = newValue } }
+        @inline(__always) get { box?.interimResponses ?? [] }
+        @inline(__always) set { if !newValue.isEmpty || box != nil { boxForWriting().interimResponses = newValue } }
         _modify {
             let box = boxForWriting()
             yield &box.interimResponses
@@ -72,8 +76,8 @@ struct CapturedFlowRareFields: Sendable, Equatable {
     }
 
     var http2Resets: [CapturedHTTP2Reset] {
-        get { box?.http2Resets ?? [] }
-        set { if !newValue.isEmpty || box != nil { boxForWriting().http2Resets = newValue } }
+        @inline(__always) get { box?.http2Resets ?? [] }
+        @inline(__always) set { if !newValue.isEmpty || box != nil { boxForWriting().http2Resets = newValue } }
         _modify {
             let box = boxForWriting()
             yield &box.http2Resets
@@ -81,8 +85,8 @@ struct CapturedFlowRareFields: Sendable, Equatable {
     }
 
     var webSocketMessages: [CapturedWebSocketMessage] {
-        get { box?.webSocketMessages ?? [] }
-        set { if !newValue.isEmpty || box != nil { boxForWriting().webSocketMessages = newValue } }
+        @inline(__always) get { box?.webSocketMessages ?? [] }
+        @inline(__always) set { if !newValue.isEmpty || box != nil { boxForWriting().webSocketMessages = newValue } }
         _modify {
             let box = boxForWriting()
             yield &box.webSocketMessages
@@ -90,8 +94,8 @@ struct CapturedFlowRareFields: Sendable, Equatable {
     }
 
     var grpcMessages: [CapturedGRPCMessage] {
-        get { box?.grpcMessages ?? [] }
-        set { if !newValue.isEmpty || box != nil { boxForWriting().grpcMessages = newValue } }
+        @inline(__always) get { box?.grpcMessages ?? [] }
+        @inline(__always) set { if !newValue.isEmpty || box != nil { boxForWriting().grpcMessages = newValue } }
         _modify {
             let box = boxForWriting()
             yield &box.grpcMessages
@@ -99,13 +103,13 @@ struct CapturedFlowRareFields: Sendable, Equatable {
     }
 
     var error: RecordedError? {
-        get { box?.error }
-        set { if newValue != nil || box != nil { boxForWriting().error = newValue } }
+        @inline(__always) get { box?.error }
+        @inline(__always) set { if newValue != nil || box != nil { boxForWriting().error = newValue } }
     }
 
     var extensions: [String: CaptureJSONValue] {
-        get { box?.extensions ?? [:] }
-        set { if !newValue.isEmpty || box != nil { boxForWriting().extensions = newValue } }
+        @inline(__always) get { box?.extensions ?? [:] }
+        @inline(__always) set { if !newValue.isEmpty || box != nil { boxForWriting().extensions = newValue } }
         _modify {
             let box = boxForWriting()
             yield &box.extensions

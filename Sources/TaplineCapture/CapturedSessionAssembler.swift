@@ -309,7 +309,7 @@ struct CapturedSessionAssembler {
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
                   case let isPlain = dropsPlainHeaders && Self.isPlainRequest(method: method, json),
-                  let headers = headFields(json, keep: !isPlain) else {
+                  let headers = Self.headFields(json, keep: !isPlain) else {
                 return skip(number, "requestHead without method, target or headers")
             }
             if tracksPlainRequests { requestIsPlain[at] = isPlain }
@@ -358,7 +358,7 @@ struct CapturedSessionAssembler {
         case .responseHead:
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64(.status), status >= 0, status < 1000,
-                  let headers = headFields(json, keep: !dropsPlainHeaders || !requestIsPlain[at]) else {
+                  let headers = Self.headFields(json, keep: !dropsPlainHeaders || !requestIsPlain[at]) else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
@@ -461,7 +461,9 @@ struct CapturedSessionAssembler {
 
     /// A head line's `headers` member: the list, or when `keep` is false an empty one
     /// (`CapturedFlowDetail.withoutPlainHeaders`); nil when it is not a valid list.
-    private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
+    /// Static: a method of the assembler called from `apply` was given a copy of it (its
+    /// every field retained and released).
+    private static func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
         if keep { return json.headers(.headers) }
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
     }
