@@ -313,13 +313,9 @@ struct CapturedSessionAssembler {
                 return skip(number, "requestHead without method, target or headers")
             }
             if tracksPlainRequests { requestIsPlain[at] = isPlain }
-            flows[at].request = HTTPRequestHead(method: method, target: target,
-                                                version: Self.version(json.string(.version)), headers: headers)
-            flows[at].requestTime = time
-            if json.bool(.ended) == true {  // v2: the request ended with its head (no requestEnd line)
-                flows[at].requestBody.isComplete = true
-                flows[at].requestBody.bodyBytes = flows[at].requestBody.capturedBytes
-            }
+            let head = HTTPRequestHead(method: method, target: target, version: Self.version(json.string(.version)),
+                                       headers: headers)
+            Self.setRequest(head, time: time, endsRequest: json.bool(.ended) == true, of: &flows[at])
         case .body:
             guard let at = flowPosition(json, number) else { return }
             guard let direction = json.string(.dir).flatMap(Self.bodyDirection),
@@ -339,14 +335,7 @@ struct CapturedSessionAssembler {
             let isRequest = eventType == .requestEnd
             // Changed in place through the index: copying a CapturedFlow out and back
             // retains and releases every field.
-            let stored: UInt64
-            if isRequest {
-                stored = Self.endBody(&flows[at].requestBody, json)
-                flows[at].requestTrailers = trailers
-            } else {
-                stored = Self.endBody(&flows[at].responseBody, json)
-                flows[at].responseTrailers = trailers
-            }
+            let stored = Self.endMessage(isRequest: isRequest, trailers: trailers, json, of: &flows[at])
             if let captured = json.uint64(.capturedBytes), captured != stored {
                 warn("events.jsonl:\(number): flow \(flows[at].id.rawValue) \(isRequest ? "request" : "response") body has \(stored) bytes stored but its end says \(captured)")
             }
@@ -363,17 +352,7 @@ struct CapturedSessionAssembler {
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
                                         reason: json.string(.reason) ?? "", headers: headers)
-            if head.isInterim {
-                flows[at].interimResponses.append(head)
-            } else {
-                flows[at].response = head
-                flows[at].responseTime = time
-                // Flows start as http; a 101 to a WebSocket upgrade (or a 2xx / bridged 101
-                // to an HTTP/2 extended CONNECT for WebSocket) makes them websocket.
-                if let request = flows[at].request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
-                    flows[at].kind = .websocket
-                }
-            }
+            Self.setResponse(head, time: time, of: &flows[at])
         case .wsMessage:
             guard let at = flowPosition(json, number) else { return }
             guard let message = Self.webSocketMessage(json, time: time) else {
@@ -389,20 +368,8 @@ struct CapturedSessionAssembler {
             flows[at].grpcMessages.append(message)
         case .flowEnded:
             guard let at = flowPosition(json, number) else { return }
-            var timings = FlowTimings()
-            if let object = json.object(.timings) {
-                for key in FlowTimingsCoding.keys {
-                    if let value = object.int64(key) {
-                        FlowTimingsCoding.set(key, Timestamp(microseconds: value), in: &timings)
-                    }
-                }
-            }
-            flows[at].timings = timings
-            flows[at].ended = time
+            Self.endFlow(json, time: time, of: &flows[at])
             lastLineEndedFlow = true
-            flows[at].bytesFromClient = json.uint64(.bytesFromClient) ?? 0
-            flows[at].bytesFromServer = json.uint64(.bytesFromServer) ?? 0
-            flows[at].error = json.object(.error).flatMap { Self.error($0) }
         case .http2Stream:
             guard let at = flowPosition(json, number) else { return }
             guard let stream = json.uint64(.stream), stream <= UInt64(UInt32.max) else {
@@ -457,6 +424,64 @@ struct CapturedSessionAssembler {
         case .writerError:
             warn("events.jsonl:\(number): the writer hit an error and stopped: \(json.string(.message) ?? "unknown")")
         }
+    }
+
+    // Each of these changes a flow through one `inout` access to `flows[at]` (the
+    // array's uniqueness is checked once, not for every field set).
+
+    /// A `requestHead` line's head and time; `endsRequest`: the request ended with its
+    /// head (v2 `ended`; no requestEnd line).
+    private static func setRequest(_ head: HTTPRequestHead, time: Timestamp, endsRequest: Bool, of flow: inout CapturedFlow) {
+        flow.request = head
+        flow.requestTime = time
+        if endsRequest {
+            flow.requestBody.isComplete = true
+            flow.requestBody.bodyBytes = flow.requestBody.capturedBytes
+        }
+    }
+
+    /// A `responseHead` line's head: an interim one appended, else the response and its
+    /// time. Flows start as http; a 101 to a WebSocket upgrade (or a 2xx / bridged 101 to
+    /// an HTTP/2 extended CONNECT for WebSocket) makes them websocket.
+    private static func setResponse(_ head: HTTPResponseHead, time: Timestamp, of flow: inout CapturedFlow) {
+        if head.isInterim {
+            flow.interimResponses.append(head)
+            return
+        }
+        flow.response = head
+        flow.responseTime = time
+        if let request = flow.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
+            flow.kind = .websocket
+        }
+    }
+
+    /// A `requestEnd` (`isRequest`) or `responseEnd` line: that body ends
+    /// (`endBody`) and the message's trailers; returns how many bytes its body lines stored.
+    private static func endMessage(isRequest: Bool, trailers: HTTPHeaders?, _ json: some CaptureLineFields,
+                                   of flow: inout CapturedFlow) -> UInt64 {
+        if isRequest {
+            flow.requestTrailers = trailers
+            return endBody(&flow.requestBody, json)
+        }
+        flow.responseTrailers = trailers
+        return endBody(&flow.responseBody, json)
+    }
+
+    /// A `flowEnded` line's timings, time, byte counts and error.
+    private static func endFlow(_ json: some CaptureLineFields, time: Timestamp, of flow: inout CapturedFlow) {
+        var timings = FlowTimings()
+        if let object = json.object(.timings) {
+            for key in FlowTimingsCoding.keys {
+                if let value = object.int64(key) {
+                    FlowTimingsCoding.set(key, Timestamp(microseconds: value), in: &timings)
+                }
+            }
+        }
+        flow.timings = timings
+        flow.ended = time
+        flow.bytesFromClient = json.uint64(.bytesFromClient) ?? 0
+        flow.bytesFromServer = json.uint64(.bytesFromServer) ?? 0
+        flow.error = json.object(.error).flatMap { Self.error($0) }
     }
 
     /// A head line's `headers` member: the list, or when `keep` is false an empty one
