@@ -573,7 +573,9 @@ struct CapturedSessionAssembler {
     /// dropped), with its connection's facts as `finish` gives them.
     mutating func takeFlow(_ id: UInt64) -> CapturedFlow? {
         guard detachFlow(id) != nil else { return nil }
-        return flows.removeLast()
+        // The last flow (`detachFlow` put it there), as the optional `popLast` makes: not
+        // unwrapped and wrapped again (each a copy of the large value).
+        return flows.popLast()
     }
 
     /// Takes flow `id`'s place out of the bookkeeping (it is then the last of `flows`,
