@@ -1,5 +1,5 @@
 /// Strings that events.jsonl repeats on every line or flow (its keys, event types,
-/// directions, versions, methods and the commonest header names), made once: the parser
+/// directions, versions, reason phrases, methods and the commonest header names), made once: the parser
 /// (`CaptureJSONParser`) hands these out instead of making a `String` of the same bytes
 /// again. Making strings was ~9% of the instructions of a replay, which reads every
 /// flow twice; the longer ones (16 bytes and more) are each an allocation.
@@ -27,6 +27,10 @@ final class CaptureJSONKnownStrings: Sendable {
         "http2StreamReset", "http2Settings", "http2GoAway", "wsMessage", "grpcMessage", "extension",
         // values
         "request", "response", "http", "https", "websocket", "tunnel", "HTTP/1.1", "HTTP/1.0", "HTTP/2", "OK",
+        // reason phrases (a response head's `reason`, read for every flow)
+        "Switching Protocols", "Created", "No Content", "Partial Content", "Moved Permanently", "Found",
+        "See Other", "Not Modified", "Temporary Redirect", "Bad Request", "Unauthorized", "Forbidden",
+        "Not Found", "Internal Server Error", "Bad Gateway", "Service Unavailable",
         // methods
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT",
         // header names, as HTTP/1.1 and HTTP/2 spell them

@@ -5,6 +5,11 @@ import TaplineWire
 /// answered, the bodies' locations, timings and how it ended. A value type
 /// assembled by `CapturedSession.open`.
 ///
+/// Memory: the fields a plain HTTP exchange leaves empty (trailers, interim responses,
+/// resets, WebSocket and gRPC messages, the error, extensions) share one reference, nil
+/// until one of them is set (`CapturedFlowRareFields`), so a copy retains and a destroy
+/// releases that one rather than one per field; they read and write as stored fields.
+///
 /// Invariants: `response` is the final response head; interim 1xx heads are in
 /// `interimResponses` in arrival order. Heads keep header order and name case
 /// exactly as captured. Connection-level facts (`clientAddress`, `clientTLS`)
@@ -29,37 +34,70 @@ public struct CapturedFlow: Sendable, Equatable {
 
     public var request: HTTPRequestHead?
     public var requestTime: Timestamp?
-    public var requestTrailers: HTTPHeaders?
+    public var requestTrailers: HTTPHeaders? {
+        @inline(__always) get { rare.requestTrailers }
+        @inline(__always) set { rare.requestTrailers = newValue }
+    }
     public var requestBody: CapturedBody
-    public var interimResponses: [HTTPResponseHead] = []
+    public var interimResponses: [HTTPResponseHead] {
+        @inline(__always) get { rare.interimResponses }
+        @inline(__always) set { rare.interimResponses = newValue }
+        _modify { yield &rare.interimResponses }
+    }
     public var response: HTTPResponseHead?
     public var responseTime: Timestamp?
-    public var responseTrailers: HTTPHeaders?
+    public var responseTrailers: HTTPHeaders? {
+        @inline(__always) get { rare.responseTrailers }
+        @inline(__always) set { rare.responseTrailers = newValue }
+    }
     public var responseBody: CapturedBody
     /// HTTP/2 flows: the client's stream id (`http2Stream` event).
     public var http2StreamID: UInt32?
     /// HTTP/2 flows: RST_STREAMs sent by the client or the upstream, in order.
-    public var http2Resets: [CapturedHTTP2Reset] = []
+    public var http2Resets: [CapturedHTTP2Reset] {
+        @inline(__always) get { rare.http2Resets }
+        @inline(__always) set { rare.http2Resets = newValue }
+        _modify { yield &rare.http2Resets }
+    }
     /// WebSocket flows: every message and control frame after the 101, in capture order.
-    public var webSocketMessages: [CapturedWebSocketMessage] = []
+    public var webSocketMessages: [CapturedWebSocketMessage] {
+        @inline(__always) get { rare.webSocketMessages }
+        @inline(__always) set { rare.webSocketMessages = newValue }
+        _modify { yield &rare.webSocketMessages }
+    }
     /// gRPC and gRPC-Web flows: every frame of both bodies as the proxy split them while
     /// recording (`grpcMessage` lines), in capture order. Empty for sessions captured
     /// before those lines existed, and for gRPC-Web text (readers split the stored bodies
     /// then: `GRPCCallDecoder`).
-    public var grpcMessages: [CapturedGRPCMessage] = []
+    public var grpcMessages: [CapturedGRPCMessage] {
+        @inline(__always) get { rare.grpcMessages }
+        @inline(__always) set { rare.grpcMessages = newValue }
+        _modify { yield &rare.grpcMessages }
+    }
 
     public var timings = FlowTimings()
     public var ended: Timestamp?
-    public var error: RecordedError?
+    public var error: RecordedError? {
+        @inline(__always) get { rare.error }
+        @inline(__always) set { rare.error = newValue }
+    }
     /// Bytes relayed from the client / server (tunnels; also reported for HTTP flows).
     public var bytesFromClient: UInt64 = 0
     public var bytesFromServer: UInt64 = 0
     /// Data another producer filed with this flow (`extension` lines), by name; the last
     /// line of a name wins. E.g. `har`: the HAR fields of an imported entry (`HARRecordedEntry`).
-    public var extensions: [String: CaptureJSONValue] = [:]
+    public var extensions: [String: CaptureJSONValue] {
+        @inline(__always) get { rare.extensions }
+        @inline(__always) set { rare.extensions = newValue }
+        _modify { yield &rare.extensions }
+    }
     /// In a replay session (`SessionMetadata.sourceSession`): the flow of the source
     /// session this flow re-sent (`flowReplays` line); nil otherwise.
     public var sourceFlow: FlowID?
+
+    /// Trailers, interim responses, resets, WebSocket and gRPC messages, the error and
+    /// extensions, behind one reference (the computed properties above read and write them).
+    private var rare = CapturedFlowRareFields()
 
     public init(id: FlowID, connection: ConnectionID, kind: FlowKind, scheme: String, authority: String,
                 started: Timestamp, sessionDirectory: String) {

@@ -70,12 +70,19 @@ struct CapturedFlowLineTable: Sendable {
     ///
     /// - Precondition: its records are under 4 GiB (a billion lines).
     mutating func append(lines: [Line]) -> Int {
-        var size = 0
-        Self.forEachRecord(of: lines) { size += Self.varintSize($0) }
-        precondition(size <= UInt32.max, "a flow's line records are under 4 GiB")
-        if blocks.isEmpty || lastBlockUsed + size > blocks[blocks.count - 1].count {
-            blocks.append([UInt8](repeating: 0, count: max(blockSize, size)))
-            lastBlockUsed = 0
+        // A flow has at most 2 records a line, plus one (`forEachRecord`), each at most
+        // `maxVarintSize` bytes: one whose records surely fit in the rest of the last block
+        // is written there without being sized first. Any other is sized and placed as
+        // the size says, so the records land where sizing every flow would put them.
+        let mostBytes = (2 * lines.count + 1) * Self.maxVarintSize
+        if blocks.isEmpty || lastBlockUsed + mostBytes > blocks[blocks.count - 1].count {
+            var size = 0
+            Self.forEachRecord(of: lines) { size += Self.varintSize($0) }
+            precondition(size <= UInt32.max, "a flow's line records are under 4 GiB")
+            if blocks.isEmpty || lastBlockUsed + size > blocks[blocks.count - 1].count {
+                blocks.append([UInt8](repeating: 0, count: max(blockSize, size)))
+                lastBlockUsed = 0
+            }
         }
         if count & ((1 << chunkShift) - 1) == 0 {
             flowPlaces.append([])
@@ -89,7 +96,7 @@ struct CapturedFlowLineTable: Sendable {
             Self.forEachRecord(of: lines) { Self.write($0, to: block, at: &cursor) }
             return cursor
         }
-        byteCount += size
+        byteCount += lastBlockUsed - start
         return count - 1
     }
 
@@ -132,6 +139,9 @@ struct CapturedFlowLineTable: Sendable {
         let place = flowPlaces[position >> chunkShift][position & ((1 << chunkShift) - 1)]
         return CapturedFlowLines(block: blocks[Int(place >> 32)], cursor: Int(place & 0xFFFF_FFFF))
     }
+
+    /// Most bytes a varint takes (a `UInt64` of 64 significant bits: 10 groups of 7).
+    private static let maxVarintSize = 10
 
     /// Bytes of `value` as a varint.
     @inline(__always)

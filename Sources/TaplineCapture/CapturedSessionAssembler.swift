@@ -23,7 +23,7 @@ struct CapturedSessionAssembler {
     /// line skipped as damaged, so it costs a flow read again nothing otherwise; there a
     /// plain request is told from the request head as read whole (`isPlain`).
     let checksLinesTakenByPrefix: Bool
-    /// Flows in the order they started; `flowPositions` maps a flow id to its place.
+    /// Flows in the order they started; `position(of:)` finds a flow id's place.
     /// Kept in an array so that events change a flow in place (a dictionary's
     /// subscript moves the large value out and back) and growth is one memcpy.
     private var flows: [CapturedFlow] = []
@@ -35,10 +35,15 @@ struct CapturedSessionAssembler {
     private var requestIsPlain: [Bool] = []
     /// `dropsPlainHeaders`: `requestIsPlain` is kept.
     private var tracksPlainRequests: Bool { dropsPlainHeaders }
+    /// Each flow's place in `flows` by its id, while more than one flow is assembled.
+    /// Invariant: empty while `flows` holds at most one flow (that one is found by
+    /// comparing its id: a flow read again, and the flows of a session that follow one
+    /// another, are assembled without a hash table); else `flowPositions[flows[i].id] == i`
+    /// for every place `i`.
     private var flowPositions: [UInt64: Int] = [:]
     /// The last flow `flowPosition` found or a `flowStarted` placed, and its place in
     /// `flows`: a flow's lines mostly follow one another, so most lines find their flow
-    /// without hashing its id. Invariant: when set, `flowPositions[id] == at`; cleared
+    /// without hashing its id. Invariant: when set, `position(of: id) == at`; cleared
     /// wherever places change (`takeFlow`, `reset`, `finish`).
     private var lastPosition: (id: UInt64, at: Int)?
     private var connections: [UInt64: CapturedConnection] = [:]
@@ -96,16 +101,18 @@ struct CapturedSessionAssembler {
         precondition(!checksLinesTakenByPrefix || detail != .replayPlan, "a line is checked by reading it whole")
         self.detail = detail
         readsDetail()
-        flows.removeAll(keepingCapacity: true)
-        requestIsPlain.removeAll(keepingCapacity: true)
-        flowPositions.removeAll(keepingCapacity: true)
+        // Most are empty already (a flow read again leaves only its flow, taken out):
+        // emptied only when not, which costs a flow read again nothing.
+        if !flows.isEmpty { flows.removeAll(keepingCapacity: true) }
+        if !requestIsPlain.isEmpty { requestIsPlain.removeAll(keepingCapacity: true) }
+        if !flowPositions.isEmpty { flowPositions.removeAll(keepingCapacity: true) }
         lastPosition = nil
-        connections.removeAll(keepingCapacity: true)
-        sessionExtensions.removeAll(keepingCapacity: true)
-        warnings.removeAll(keepingCapacity: true)
+        if !connections.isEmpty { connections.removeAll(keepingCapacity: true) }
+        if !sessionExtensions.isEmpty { sessionExtensions.removeAll(keepingCapacity: true) }
+        if !warnings.isEmpty { warnings.removeAll(keepingCapacity: true) }
         suppressedWarnings = 0
-        unknownTypes.removeAll(keepingCapacity: true)
-        unknownTypeOrder.removeAll(keepingCapacity: true)
+        if !unknownTypes.isEmpty { unknownTypes.removeAll(keepingCapacity: true) }
+        if !unknownTypeOrder.isEmpty { unknownTypeOrder.removeAll(keepingCapacity: true) }
         lastLineFlow = nil
         lastLineEndedFlow = false
         damageAfterPrefix = nil
@@ -285,13 +292,16 @@ struct CapturedSessionAssembler {
             }
             lastLineFlow = id
             // Moved in, not copied (a copy retains every field of the large value).
-            if let at = flowPositions[id] {
+            if let at = position(of: id) {
                 flows[at] = consume flow  // a repeated flowStarted starts the flow over
                 if tracksPlainRequests { requestIsPlain[at] = false }
                 lastPosition = (id, at)
             } else {
-                lastPosition = (id, flows.count)
-                flowPositions[id] = flows.count
+                let at = flows.count
+                lastPosition = (id, at)
+                // A second flow: both are placed by id from now on (`flowPositions`).
+                if at == 1 { flowPositions[flows[0].id.rawValue] = 0 }
+                if at >= 1 { flowPositions[id] = at }
                 flows.append(consume flow)
                 if tracksPlainRequests { requestIsPlain.append(false) }
             }
@@ -299,17 +309,13 @@ struct CapturedSessionAssembler {
             guard let at = flowPosition(json, number) else { return }
             guard let method = json.string(.method), let target = json.string(.target),
                   case let isPlain = dropsPlainHeaders && Self.isPlainRequest(method: method, json),
-                  let headers = headFields(json, keep: !isPlain) else {
+                  let headers = Self.headFields(json, keep: !isPlain) else {
                 return skip(number, "requestHead without method, target or headers")
             }
             if tracksPlainRequests { requestIsPlain[at] = isPlain }
-            flows[at].request = HTTPRequestHead(method: method, target: target,
-                                                version: Self.version(json.string(.version)), headers: headers)
-            flows[at].requestTime = time
-            if json.bool(.ended) == true {  // v2: the request ended with its head (no requestEnd line)
-                flows[at].requestBody.isComplete = true
-                flows[at].requestBody.bodyBytes = flows[at].requestBody.capturedBytes
-            }
+            let head = HTTPRequestHead(method: method, target: target, version: Self.version(json.string(.version)),
+                                       headers: headers)
+            Self.setRequest(head, time: time, endsRequest: json.bool(.ended) == true, of: &flows[at])
         case .body:
             guard let at = flowPosition(json, number) else { return }
             guard let direction = json.string(.dir).flatMap(Self.bodyDirection),
@@ -329,14 +335,7 @@ struct CapturedSessionAssembler {
             let isRequest = eventType == .requestEnd
             // Changed in place through the index: copying a CapturedFlow out and back
             // retains and releases every field.
-            let stored: UInt64
-            if isRequest {
-                stored = Self.endBody(&flows[at].requestBody, json)
-                flows[at].requestTrailers = trailers
-            } else {
-                stored = Self.endBody(&flows[at].responseBody, json)
-                flows[at].responseTrailers = trailers
-            }
+            let stored = Self.endMessage(isRequest: isRequest, trailers: trailers, json, of: &flows[at])
             if let captured = json.uint64(.capturedBytes), captured != stored {
                 warn("events.jsonl:\(number): flow \(flows[at].id.rawValue) \(isRequest ? "request" : "response") body has \(stored) bytes stored but its end says \(captured)")
             }
@@ -348,22 +347,12 @@ struct CapturedSessionAssembler {
         case .responseHead:
             guard let at = flowPosition(json, number) else { return }
             guard let status = json.int64(.status), status >= 0, status < 1000,
-                  let headers = headFields(json, keep: !dropsPlainHeaders || !requestIsPlain[at]) else {
+                  let headers = Self.headFields(json, keep: !dropsPlainHeaders || !requestIsPlain[at]) else {
                 return skip(number, "responseHead without status or headers")
             }
             let head = HTTPResponseHead(version: Self.version(json.string(.version)), status: Int(status),
                                         reason: json.string(.reason) ?? "", headers: headers)
-            if head.isInterim {
-                flows[at].interimResponses.append(head)
-            } else {
-                flows[at].response = head
-                flows[at].responseTime = time
-                // Flows start as http; a 101 to a WebSocket upgrade (or a 2xx / bridged 101
-                // to an HTTP/2 extended CONNECT for WebSocket) makes them websocket.
-                if let request = flows[at].request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
-                    flows[at].kind = .websocket
-                }
-            }
+            Self.setResponse(head, time: time, of: &flows[at])
         case .wsMessage:
             guard let at = flowPosition(json, number) else { return }
             guard let message = Self.webSocketMessage(json, time: time) else {
@@ -379,20 +368,8 @@ struct CapturedSessionAssembler {
             flows[at].grpcMessages.append(message)
         case .flowEnded:
             guard let at = flowPosition(json, number) else { return }
-            var timings = FlowTimings()
-            if let object = json.object(.timings) {
-                for key in FlowTimingsCoding.keys {
-                    if let value = object.int64(key) {
-                        FlowTimingsCoding.set(key, Timestamp(microseconds: value), in: &timings)
-                    }
-                }
-            }
-            flows[at].timings = timings
-            flows[at].ended = time
+            Self.endFlow(json, time: time, of: &flows[at])
             lastLineEndedFlow = true
-            flows[at].bytesFromClient = json.uint64(.bytesFromClient) ?? 0
-            flows[at].bytesFromServer = json.uint64(.bytesFromServer) ?? 0
-            flows[at].error = json.object(.error).flatMap { Self.error($0) }
         case .http2Stream:
             guard let at = flowPosition(json, number) else { return }
             guard let stream = json.uint64(.stream), stream <= UInt64(UInt32.max) else {
@@ -449,9 +426,69 @@ struct CapturedSessionAssembler {
         }
     }
 
+    // Each of these changes a flow through one `inout` access to `flows[at]` (the
+    // array's uniqueness is checked once, not for every field set).
+
+    /// A `requestHead` line's head and time; `endsRequest`: the request ended with its
+    /// head (v2 `ended`; no requestEnd line).
+    private static func setRequest(_ head: HTTPRequestHead, time: Timestamp, endsRequest: Bool, of flow: inout CapturedFlow) {
+        flow.request = head
+        flow.requestTime = time
+        if endsRequest {
+            flow.requestBody.isComplete = true
+            flow.requestBody.bodyBytes = flow.requestBody.capturedBytes
+        }
+    }
+
+    /// A `responseHead` line's head: an interim one appended, else the response and its
+    /// time. Flows start as http; a 101 to a WebSocket upgrade (or a 2xx / bridged 101 to
+    /// an HTTP/2 extended CONNECT for WebSocket) makes them websocket.
+    private static func setResponse(_ head: HTTPResponseHead, time: Timestamp, of flow: inout CapturedFlow) {
+        if head.isInterim {
+            flow.interimResponses.append(head)
+            return
+        }
+        flow.response = head
+        flow.responseTime = time
+        if let request = flow.request, WebSocketHandshake.opensWebSocket(request: request, response: head) {
+            flow.kind = .websocket
+        }
+    }
+
+    /// A `requestEnd` (`isRequest`) or `responseEnd` line: that body ends
+    /// (`endBody`) and the message's trailers; returns how many bytes its body lines stored.
+    private static func endMessage(isRequest: Bool, trailers: HTTPHeaders?, _ json: some CaptureLineFields,
+                                   of flow: inout CapturedFlow) -> UInt64 {
+        if isRequest {
+            flow.requestTrailers = trailers
+            return endBody(&flow.requestBody, json)
+        }
+        flow.responseTrailers = trailers
+        return endBody(&flow.responseBody, json)
+    }
+
+    /// A `flowEnded` line's timings, time, byte counts and error.
+    private static func endFlow(_ json: some CaptureLineFields, time: Timestamp, of flow: inout CapturedFlow) {
+        var timings = FlowTimings()
+        if let object = json.object(.timings) {
+            for key in FlowTimingsCoding.keys {
+                if let value = object.int64(key) {
+                    FlowTimingsCoding.set(key, Timestamp(microseconds: value), in: &timings)
+                }
+            }
+        }
+        flow.timings = timings
+        flow.ended = time
+        flow.bytesFromClient = json.uint64(.bytesFromClient) ?? 0
+        flow.bytesFromServer = json.uint64(.bytesFromServer) ?? 0
+        flow.error = json.object(.error).flatMap { Self.error($0) }
+    }
+
     /// A head line's `headers` member: the list, or when `keep` is false an empty one
     /// (`CapturedFlowDetail.withoutPlainHeaders`); nil when it is not a valid list.
-    private func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
+    /// Static: a method of the assembler called from `apply` was given a copy of it (its
+    /// every field retained and released).
+    private static func headFields(_ json: some CaptureLineFields, keep: Bool) -> HTTPHeaders? {
         if keep { return json.headers(.headers) }
         return json.hasHeaders(.headers) ? HTTPHeaders() : nil
     }
@@ -519,16 +556,26 @@ struct CapturedSessionAssembler {
     @inline(__always)
     private mutating func knownPosition(_ id: UInt64) -> Int? {
         if let last = lastPosition, last.id == id { return last.at }
-        guard let at = flowPositions[id] else { return nil }
+        guard let at = position(of: id) else { return nil }
         lastPosition = (id, at)
         return at
+    }
+
+    /// Where flow `id` is in `flows`, if it is being assembled: the one flow's id
+    /// compared, or `flowPositions` (its invariant).
+    @inline(__always)
+    private func position(of id: UInt64) -> Int? {
+        if flows.count <= 1 { return flows.count == 1 && flows[0].id.rawValue == id ? 0 : nil }
+        return flowPositions[id]
     }
 
     /// Takes flow `id` out (it is no longer assembled, and later lines of it are
     /// dropped), with its connection's facts as `finish` gives them.
     mutating func takeFlow(_ id: UInt64) -> CapturedFlow? {
         guard detachFlow(id) != nil else { return nil }
-        return flows.removeLast()
+        // The last flow (`detachFlow` put it there), as the optional `popLast` makes: not
+        // unwrapped and wrapped again (each a copy of the large value).
+        return flows.popLast()
     }
 
     /// Takes flow `id`'s place out of the bookkeeping (it is then the last of `flows`,
@@ -536,14 +583,21 @@ struct CapturedSessionAssembler {
     /// changed in a local `var` and returned would be copied, every field retained and
     /// released); its place, or nil when it is not being assembled.
     private mutating func detachFlow(_ id: UInt64) -> Int? {
-        guard let at = flowPositions.removeValue(forKey: id) else { return nil }
+        guard let at = position(of: id) else { return nil }
         takenFlows.insert(id)
         lastPosition = nil
         let last = flows.count - 1
         if at != last {
             flows.swapAt(at, last)
             if tracksPlainRequests { requestIsPlain.swapAt(at, last) }
-            flowPositions[flows[at].id.rawValue] = at
+        }
+        // `flowPositions` as its invariant has it once `flows[last]` is removed.
+        if last == 1 {  // one flow is left: found by its id
+            flowPositions.removeValue(forKey: id)
+            flowPositions.removeValue(forKey: flows[0].id.rawValue)
+        } else if last > 1 {
+            flowPositions.removeValue(forKey: id)
+            if at != last { flowPositions[flows[at].id.rawValue] = at }
         }
         if tracksPlainRequests { requestIsPlain.removeLast() }
         if let connection = connections.index(forKey: flows[last].connection.rawValue) {
@@ -561,7 +615,7 @@ struct CapturedSessionAssembler {
     }
 
     /// The ids of the flows not taken out yet (those that never ended), in id order.
-    var remainingFlowIDs: [UInt64] { flowPositions.keys.sorted() }
+    var remainingFlowIDs: [UInt64] { flows.indices.map { flows[$0].id.rawValue }.sorted() }
 
     /// The session read so far. Call once, at the end: the flows are moved out.
     mutating func finish(metadata: SessionMetadata, isBeingWritten: Bool = false) -> CapturedSession {
@@ -575,7 +629,7 @@ struct CapturedSessionAssembler {
         // Flows mostly start in id order; otherwise sort the positions, not the large values.
         var assembled = flows
         if !flows.indices.dropFirst().allSatisfy({ flows[$0 - 1].id < flows[$0].id }) {
-            assembled = flowPositions.sorted { $0.key < $1.key }.map { flows[$0.value] }
+            assembled = flows.indices.sorted { flows[$0].id < flows[$1].id }.map { flows[$0] }
         }
         flows = []
         requestIsPlain = []

@@ -12,10 +12,12 @@ final class CaptureJSONKnownStringsTests: XCTestCase {
     }
 
     func testListedStringsAreFoundOnlyForTheirOwnBytes() {
-        for listed in ["t", "type", "flowEnded", "firstResponseByte", "HTTP/1.1", "Content-Length", ":authority"] {
+        for listed in ["t", "type", "flowEnded", "firstResponseByte", "HTTP/1.1", "Content-Length", ":authority",
+                       "Not Found", "Internal Server Error"] {
             XCTAssertEqual(lookUp(listed), listed)
         }
         for other in ["T", "typ", "typf", "types", "flowEnde", "HTTP/1.2", "Content-length", "Host ", "x", "é",
+                      "Not found", "Internal Server Errors", "Found ",
                       String(repeating: "a", count: 40)] {
             XCTAssertNil(lookUp(other), other)
         }

@@ -113,6 +113,54 @@ final class CapturedSessionStreamTests: XCTestCase {
         XCTAssertEqual(opened.flow(11)?.response, nil)
     }
 
+    /// The assembler finds a lone flow by its id and places flows by id only while two or
+    /// more are in progress (`flowPositions`): lines as the count goes 1 → 2 → 1 (the one
+    /// left first and last in `flows`), a flowStarted repeated while alone and while not,
+    /// and two flows that never end land in their own flows; `open` sorts flows that
+    /// started out of id order, and `stream` hands the unended ones over in id order.
+    func testLinesAsOneFlowAndThenSeveralAreInProgressLandInTheirOwnFlows() throws {
+        let directory = try makeSession()
+        func started(_ flow: Int, _ authority: String) -> String {
+            #"{"t":2,"type":"flowStarted","flow":\#(flow),"conn":7,"kind":"http","scheme":"http","authority":"\#(authority)"}"#
+        }
+        func request(_ flow: Int) -> String {
+            #"{"t":3,"type":"requestHead","flow":\#(flow),"method":"GET","target":"/\#(flow)","version":"HTTP/1.1","headers":[]}"#
+        }
+        func response(_ flow: Int, _ status: Int) -> String {
+            #"{"t":4,"type":"responseHead","flow":\#(flow),"status":\#(status),"reason":"","version":"HTTP/1.1","headers":[]}"#
+        }
+        func ended(_ flow: Int) -> String { #"{"t":5,"type":"flowEnded","flow":\#(flow),"bytesFromClient":0,"bytesFromServer":0}"# }
+        let flowLines = [
+            #"{"t":1,"type":"connectionOpened","conn":7,"client":"127.0.0.1:1","listener":"127.0.0.1:2"}"#,
+            started(21, "old"), request(21), started(21, "a21"),  // alone: started over
+            request(21), started(22, "a22"), request(22), response(21, 201),
+            ended(21),  // 22 alone again
+            response(22, 202), started(20, "a20"), started(20, "a20"),  // two: 20 started over
+            request(20), ended(22),  // 20 alone
+            started(23, "a23"), response(20, 200),
+            ended(20),  // 23 alone, moved to the first place
+            request(23), response(23, 203), started(24, "a24"), request(24), response(24, 204),
+            "",  // the last line's newline; 23 and 24 never end
+        ]
+        try CaptureTestSupport.writeLines(flowLines, to: directory + "/events.jsonl")
+
+        let opened = try CapturedSession.open(directory: directory)
+        XCTAssertEqual(opened.warnings, [])
+        XCTAssertEqual(opened.flows.map(\.id.rawValue), [20, 21, 22, 23, 24])
+        let (flows, session, index) = try streamed(directory)
+        XCTAssertEqual(session.warnings, [])
+        XCTAssertEqual(flows.map(\.0.id.rawValue), [21, 22, 20, 23, 24])
+        for (flow, position) in flows {
+            let id = flow.id.rawValue
+            XCTAssertEqual(flow, opened.flow(id), "flow \(id)")
+            XCTAssertEqual(try index.flow(at: position), withoutConnectionFacts(flow), "flow \(id) read again")
+            XCTAssertEqual(flow.authority, "a\(id)")
+            XCTAssertEqual(flow.request?.target, "/\(id)")
+            XCTAssertEqual(flow.response?.status, 180 + Int(id))
+            XCTAssertEqual(flow.ended != nil, id <= 22, "flow \(id)")
+        }
+    }
+
     /// 2,000 flows recorded 50 at a time (each one's four lines 50 lines apart; every
     /// 97th with a 70 KB response head, so that its lines are read one by one, not as a
     /// span) in an index whose line table has blocks of 64 bytes and chunks of 4 flows:
