@@ -30,7 +30,7 @@ final class ReplayRequestFieldsMemo {
     func fields(recorded: HTTPHeaders, framing: HTTP1BodyFraming, host: String) -> HTTPHeaders? {
         // The Host compared as bytes: `String`'s `==` takes canonically equivalent text as equal.
         guard let lastMade, framing == lastFraming, host.withUTF8Bytes({ host in lastHost.withUTF8Bytes { host.sameBytes(as: $0) } }),
-              Self.sameFields(recorded, lastRecorded) else { return nil }
+              recorded == lastRecorded else { return nil }
         return lastMade
     }
 
@@ -43,19 +43,4 @@ final class ReplayRequestFieldsMemo {
         lastMade = made
     }
 
-    /// `a == b` (the same fields: names and values of the same bytes, in order), with the
-    /// bytes compared by one `memcmp` (`sameBytes`) where `HTTPHeaders.==` walks them one
-    /// at a time, and the boundaries as each field's name and value lengths.
-    static func sameFields(_ a: HTTPHeaders, _ b: HTTPHeaders) -> Bool {
-        guard a.count == b.count, a.byteCount == b.byteCount else { return false }
-        return a.withUnsafeFieldBytes { a in
-            b.withUnsafeFieldBytes { b in
-                for index in 0..<a.count where a.name(index).count != b.name(index).count
-                    || a.value(index).count != b.value(index).count {
-                    return false
-                }
-                return a.bytes.sameBytes(as: b.bytes)
-            }
-        }
-    }
 }

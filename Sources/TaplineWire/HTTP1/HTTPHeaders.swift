@@ -334,11 +334,14 @@ public struct HTTPHeaders: @unchecked Sendable, Equatable, Sequence {
         bytes.isEmpty ? "" : String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The same fields in the same order: names and values of the same bytes (names are
+    /// not case-folded). The field boundaries and the bytes are each compared by one
+    /// `memcmp` (`sameBytes`).
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         guard lhs.count == rhs.count, lhs.byteCount == rhs.byteCount else { return false }
         return lhs.withUnsafeFieldBytes { left in
             rhs.withUnsafeFieldBytes { right in
-                left.ends.elementsEqual(right.ends) && left.bytes.elementsEqual(right.bytes)
+                left.ends.sameBytes(as: right.ends) && left.bytes.sameBytes(as: right.bytes)
             }
         }
     }
