@@ -31,25 +31,47 @@ public enum PathSegmentKind: String, Sendable, Equatable {
         }
     }
 
+    /// One pass over the segment's bytes: every test below is a count or an
+    /// "all bytes are ..." flag gathered on the way; only an email (a segment with
+    /// an `@`) is checked on the text.
     public static func classify(_ rawSegment: String) -> PathSegmentKind {
-        let segment = PercentEncoding.decode(rawSegment)
-        let bytes = Array(segment.utf8)
-        guard !bytes.isEmpty else { return .literal }
-        if bytes.allSatisfy(isDigit) { return .number }
-        if isUUID(bytes) { return .uuid }
-        if isDate(bytes) { return .date }
-        if isEmail(segment) { return .email }
-        let digits = bytes.filter(isDigit).count
-        let letters = bytes.filter(isLetter).count
-        if bytes.count == 26, digits > 0, bytes.allSatisfy(isCrockford) { return .ulid }
-        if bytes.count >= 16, digits > 0, letters > 0, bytes.allSatisfy(isHex) { return .hexToken }
-        let body = bytes.last == UInt8(ascii: "=") ? Array(bytes.reversed().drop { $0 == UInt8(ascii: "=") }.reversed()) : bytes
-        if body.count >= 20, body.allSatisfy(isBase64URL), digits > 0 {
-            let upper = body.contains { $0 >= 0x41 && $0 <= 0x5A }
-            let lower = body.contains { $0 >= 0x61 && $0 <= 0x7A }
-            if (upper && lower) || (body.count >= 32 && letters > 0) { return .token }
+        // `PercentEncoding.decode` returns a text without `%` as it is.
+        let segment = rawSegment.utf8.contains(UInt8(ascii: "%")) ? PercentEncoding.decode(rawSegment) : rawSegment
+        let kind: PathSegmentKind? = segment.withUTF8Bytes { bytes in
+            guard !bytes.isEmpty else { return .literal }
+            // The body of a token: the bytes before any trailing `=` padding.
+            var bodyEnd = bytes.count
+            while bodyEnd > 0, bytes[bodyEnd - 1] == UInt8(ascii: "=") { bodyEnd -= 1 }
+            var digits = 0, letters = 0, upper = false, lower = false, at = false
+            var allHex = true, allCrockford = true, bodyAllBase64URL = true
+            for (position, byte) in bytes.enumerated() {
+                if isDigit(byte) {
+                    digits += 1
+                } else if isLetter(byte) {
+                    letters += 1
+                    if byte < 0x61 { upper = true } else { lower = true }
+                    if !isHex(byte) { allHex = false }
+                    if !isCrockford(byte) { allCrockford = false }
+                } else {
+                    allHex = false
+                    allCrockford = false
+                    if position < bodyEnd, byte != UInt8(ascii: "-"), byte != UInt8(ascii: "_") { bodyAllBase64URL = false }
+                    if byte == UInt8(ascii: "@") { at = true }
+                }
+            }
+            if digits == bytes.count { return .number }
+            // An `@` is no UUID, ULID, hex or token byte: a date, an email or a literal.
+            if at { return isDate(bytes) ? .date : nil }
+            if isUUID(bytes) { return .uuid }
+            if isDate(bytes) { return .date }
+            if bytes.count == 26, digits > 0, allCrockford { return .ulid }
+            if bytes.count >= 16, digits > 0, letters > 0, allHex { return .hexToken }
+            if bodyEnd >= 20, bodyAllBase64URL, digits > 0, (upper && lower) || (bodyEnd >= 32 && letters > 0) {
+                return .token
+            }
+            return .literal
         }
-        return .literal
+        return kind ?? (isEmail(segment) ? .email : .literal)
     }
 
     /// Whether the percent-decoded segment is a file name: a name, a dot and an
@@ -74,7 +96,7 @@ public enum PathSegmentKind: String, Sendable, Equatable {
                               && upper != UInt8(ascii: "O") && upper != UInt8(ascii: "U"))
     }
 
-    private static func isUUID(_ b: [UInt8]) -> Bool {
+    private static func isUUID(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count == 36 else { return false }
         for (i, byte) in b.enumerated() {
             if i == 8 || i == 13 || i == 18 || i == 23 {
@@ -86,7 +108,7 @@ public enum PathSegmentKind: String, Sendable, Equatable {
         return true
     }
 
-    private static func isDate(_ b: [UInt8]) -> Bool {
+    private static func isDate(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return false }
         for i in [0, 1, 2, 3, 5, 6, 8, 9] where !isDigit(b[i]) { return false }
         let month = Int(b[5] - 0x30) * 10 + Int(b[6] - 0x30)

@@ -33,8 +33,34 @@ public struct RequestURL: Sendable, Equatable {
 
     /// Path segments (raw): `/users/42/` -> `users`, `42`, `` (a trailing slash keeps an empty last segment).
     public var segments: [String] {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        if parts.first == "" { parts.removeFirst() }
+        Self.segments(ofPath: path)
+    }
+
+    /// `segments` of a raw path. An ASCII path is split at its `/` bytes; any other
+    /// is split by `Character`, as before (a combining mark after a `/` makes one
+    /// character with it, which then splits nothing).
+    public static func segments(ofPath path: String) -> [String] {
+        let ascii: [String]? = path.withUTF8Bytes { bytes in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            let slash = UInt8(ascii: "/")
+            // The first segment is dropped when empty: a leading `/` starts none.
+            var start = bytes.first == slash ? 1 : 0
+            var parts: [String] = []
+            parts.reserveCapacity(bytes.reduce(1) { $1 == slash ? $0 + 1 : $0 })
+            for (offset, byte) in bytes.enumerated() where byte == slash && offset >= start {
+                parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self))
+                start = offset + 1
+            }
+            parts.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start...]), as: UTF8.self))
+            return parts
+        }
+        var parts: [String]
+        if let ascii {
+            parts = ascii
+        } else {
+            parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            if parts.first == "" { parts.removeFirst() }
+        }
         if parts == [""] { return [] }
         return parts
     }

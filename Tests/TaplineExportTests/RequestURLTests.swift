@@ -31,4 +31,18 @@ final class RequestURLTests: XCTestCase {
         XCTAssertEqual(parts("http://用户@例子.测试/路径/😀?键=值"), ["http", "例子.测试", nil, "/路径/😀", "键=值"])
         XCTAssertNil(RequestURL(string: "htté://host"), "a scheme is ASCII letters, digits, +, - and . (RFC 3986)")
     }
+
+    /// Segments split at `/` bytes for ASCII paths, by `Character` otherwise (a combining
+    /// mark after a `/` makes one character with it, which splits nothing).
+    func testSegmentsOfAPath() {
+        let cases: [(String, [String])] = [
+            ("/", []), ("", []), ("/users/42/", ["users", "42", ""]), ("/a", ["a"]), ("//", ["", ""]),
+            ("/a//b", ["a", "", "b"]), ("a/b", ["a", "b"]), ("/a%2Fb/c", ["a%2Fb", "c"]), ("/ü/é", ["ü", "é"]),
+            ("/a/\u{301}b/c", ["a/\u{301}b", "c"]), ("/x\r\n/y", ["x\r\n", "y"]),
+        ]
+        for (path, segments) in cases {
+            XCTAssertEqual(RequestURL.segments(ofPath: path), segments, path)
+            XCTAssertEqual(RequestURL(scheme: "http", host: "h", port: nil, path: path, rawQuery: nil).segments, segments, path)
+        }
+    }
 }

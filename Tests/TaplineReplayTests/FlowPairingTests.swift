@@ -25,4 +25,13 @@ final class FlowPairingTests: XCTestCase {
         XCTAssertEqual(FlowPairing.pair(a, b), FlowPairs(pairs: [(0, 1), (1, 0)], unpairedA: [], unpairedB: []))
         XCTAssertEqual(RequestKey.template("/users/42/orders/2024-01-31"), "/users/:number/orders/:date")
     }
+
+    func testTemplateNamesEachVariableSegmentByItsKind() {
+        XCTAssertEqual(RequestKey.template(""), "")
+        XCTAssertEqual(RequestKey.template("/"), "/")
+        XCTAssertEqual(RequestKey.template("/users/42/"), "/users/:number/")
+        XCTAssertEqual(RequestKey.template("/u/123e4567-e89b-12d3-a456-426614174000/f/0001.bin"), "/u/:uuid/f/0001.bin")
+        XCTAssertEqual(RequestKey.template("/a%40b.co//507f1f77bcf86cd799439011"), "/:email//:hexToken")
+        XCTAssertEqual(RequestKey.template("/ü/42"), "/ü/:number")
+    }
 }

@@ -99,10 +99,10 @@ final class ReplayedResponseBodyTests: XCTestCase {
 /// `ReplayEvaluation`: each flow compared as it ends, equal ones only counted unless a
 /// report lists them, and differences kept in full for the first `detailedFlowLimit` flows.
 final class ReplayEvaluationTests: XCTestCase {
-    private func flow(_ id: UInt64, status: Int, milliseconds: Int64 = 12) -> CapturedFlow {
+    private func flow(_ id: UInt64, status: Int, milliseconds: Int64 = 12, target: String? = nil) -> CapturedFlow {
         var flow = CapturedFlow(id: FlowID(id), connection: ConnectionID(1), kind: .http, scheme: "http",
                                 authority: "127.0.0.1:8080", started: Timestamp(microseconds: 0), sessionDirectory: "/nonexistent")
-        flow.request = HTTPRequestHead(method: "GET", target: "/users/\(id)")
+        flow.request = HTTPRequestHead(method: "GET", target: target ?? "/users/\(id)")
         flow.response = HTTPResponseHead(status: status)
         flow.timings.requestStart = Timestamp(microseconds: 0)
         flow.timings.done = Timestamp(microseconds: milliseconds * 1_000)
@@ -172,5 +172,28 @@ final class ReplayEvaluationTests: XCTestCase {
         XCTAssertEqual(row.count, 2)
         XCTAssertEqual(row.recorded, LatencyPercentiles([10]))
         XCTAssertEqual(row.replayed, LatencyPercentiles([4, 6]))
+    }
+
+    /// More distinct requests than `requestLabelLimit` remembers, then earlier ones again:
+    /// every outcome keeps its URL and the latency table its endpoints in first-seen order.
+    func testRequestsBeyondTheRememberedOnesKeepTheirURLsAndEndpoints() throws {
+        let distinct = ReplayEvaluation.requestLabelLimit + 100
+        let targets = (0..<distinct).map { index in
+            switch index % 3 {
+            case 0: return "/users/\(index)"
+            case 1: return "/orders/\(index)/items?page=\(index)"
+            default: return "/static/app.js"
+            }
+        } + (0..<50).map { "/users/\($0 * 3)" }
+        var evaluation = ReplayEvaluation(diff: SessionDiff(), keepsEqualOutcomes: true)
+        for (index, target) in targets.enumerated() {
+            let id = UInt64(index + 1)
+            add(&evaluation, flow(id, status: 200, target: target), flow(id, status: 200, target: target))
+        }
+        let result = evaluation.result(skipped: [])
+        XCTAssertEqual(result.outcomes.map(\.url), targets.map { "http://127.0.0.1:8080" + $0 })
+        XCTAssertEqual(result.latency.map(\.endpoint), ["GET /users/:number", "GET /orders/:number/items", "GET /static/app.js"])
+        XCTAssertEqual(result.latency.map(\.count), [distinct / 3 + 50 + (distinct % 3 > 0 ? 1 : 0),
+                                                    distinct / 3 + (distinct % 3 > 1 ? 1 : 0), distinct / 3])
     }
 }

@@ -33,13 +33,19 @@ public struct RequestKey: Sendable, Hashable {
 
     /// `/users/42/orders` -> `/users/:number/orders`.
     static func template(_ path: String) -> String {
-        // `segments` is worked out on each use: once here.
-        let segments = RequestURL(scheme: "http", host: "", port: nil, path: path, rawQuery: nil).segments
+        let segments = RequestURL.segments(ofPath: path)
         guard !segments.isEmpty else { return path }
-        return "/" + segments.map { segment in
+        var template = ""
+        for segment in segments {
+            template += "/"
             let kind = PathSegmentKind.classify(segment)
-            return kind.isVariable ? ":" + kind.rawValue : segment
-        }.joined(separator: "/")
+            if kind.isVariable {
+                template += ":" + kind.rawValue
+            } else {
+                template += segment
+            }
+        }
+        return template
     }
 
     var exactMatch: Match { Match(method: method, path: path, query: query, body: bodyDigest) }

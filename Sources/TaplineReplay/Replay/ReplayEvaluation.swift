@@ -10,8 +10,9 @@ import TaplineWire
 /// differ (those that ended first on its loop; `result` keeps that many of every loop's
 /// together, in replay flow order), and latency samples per endpoint (`LatencySamples`).
 ///
-/// Memory: O(flows × ~80 bytes) for outcomes and samples, plus the distinct URLs and
-/// endpoints; differences only for `detailedFlowLimit` flows. A flow's bodies are never
+/// Memory: O(flows × ~80 bytes) for outcomes and samples, plus the distinct endpoints
+/// and at most `requestLabelLimit` remembered requests; differences only for
+/// `detailedFlowLimit` flows. A flow's bodies are never
 /// held: the replayed response was matched against its source as it arrived.
 ///
 /// Thread ownership: a value owned by the `ReplayRunner`, used on its loop.
@@ -19,6 +20,8 @@ public struct ReplayEvaluation {
     /// Differing or failed flows whose differences are kept in full; later ones keep
     /// their verdict and how many differences they had.
     public static let detailedFlowLimit = 1_000
+    /// How many distinct requests `requestLabels` holds; when full it starts again empty.
+    static let requestLabelLimit = 4_096
 
     public var diff: SessionDiff
     /// Equal flows are kept as outcomes (a report lists every flow); else only counted.
@@ -31,13 +34,15 @@ public struct ReplayEvaluation {
     private var latency: [LatencySamples] = []
     /// Each endpoint's position in `endpoints`.
     private var endpointPositions: [String: Int] = [:]
-    /// Per request: its endpoint's position and its URL, one `String` shared by every
-    /// outcome of it. A session repeats its URLs, and working an endpoint out
+    /// Per recent request: its endpoint's position and its URL, one `String` shared by
+    /// every outcome of it. A session repeats its URLs, and working an endpoint out
     /// (`RequestURL`, `RequestKey.template`) or a URL costs more than this lookup.
+    /// At most `requestLabelLimit` entries: a session whose URLs all differ would
+    /// otherwise keep one per flow.
     private var requestLabels: [RequestLabelKey: (endpoint: Int, url: String)] = [:]
 
     /// What a request's URL and endpoint are worked out from (`CapturedFlow.url`,
-    /// `endpoint(of:)`): hashed as its parts, without the URL made for every flow.
+    /// `endpoint(of:url:)`): hashed as its parts, without the URL made for every flow.
     private struct RequestLabelKey: Hashable {
         /// The method, or the flow's kind when it has no request.
         let method: String
@@ -105,7 +110,9 @@ public struct ReplayEvaluation {
         if let known = requestLabels[key] {
             label = known
         } else {
-            label = (endpointPosition(Self.endpoint(of: source)), source.url)
+            let url = source.url
+            label = (endpointPosition(Self.endpoint(of: source, url: url)), url)
+            if requestLabels.count == Self.requestLabelLimit { requestLabels.removeAll(keepingCapacity: true) }
             requestLabels[key] = label
         }
         let recorded = LatencySamples.microseconds(source)
@@ -194,9 +201,10 @@ public struct ReplayEvaluation {
         }
     }
 
-    /// `GET /users/:number`: the method and the templated path (`RequestKey.template`).
-    static func endpoint(of flow: CapturedFlow) -> String {
-        let path = RequestURL(flow: flow)?.path ?? flow.request?.target ?? "/"
+    /// `GET /users/:number`: the method and the templated path (`RequestKey.template`);
+    /// `url` is `flow.url` (`RequestURL(flow:)` parses that; only a WebSocket's scheme differs).
+    static func endpoint(of flow: CapturedFlow, url: String) -> String {
+        let path = RequestURL(string: url)?.path ?? flow.request?.target ?? "/"
         return (flow.request?.method ?? flow.kind.rawValue) + " " + RequestKey.template(path)
     }
 }
