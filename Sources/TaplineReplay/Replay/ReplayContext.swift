@@ -79,6 +79,12 @@ final class ReplayContext {
         recorded()
     }
 
+    /// Records `event` of the replayed flow `entry` tracks (from `collector.expect`), as `record(_:)`.
+    func record(_ event: FlowEvent, into entry: ReplayedFlowEntry) {
+        collector.record(event, into: entry)
+        recorded()
+    }
+
     /// Sink bytes past which `recorded` passes them on at once rather than at the end of
     /// the iteration: a request body sent while the leg takes it would otherwise pile up
     /// in the sink, unseen by the writer's backlog (`isRecorderBackedUp`), in one iteration.
