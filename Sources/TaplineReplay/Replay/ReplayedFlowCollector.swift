@@ -59,16 +59,14 @@ final class ReplayedFlowCollector: FlowEventSink {
     /// The flow as recorded, and its response body as matched; it is no longer tracked
     /// (nil when it was taken already).
     func take(_ entry: ReplayedFlowEntry) -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
-        guard !entry.isTaken else { return nil }
-        entry.isTaken = true
-        if entry.isFoundByID { entriesByID.removeValue(forKey: entry.flow.id) }
-        return (entry.takeFlow(), entry.responseBody)
+        if entry.isFoundByID, entry.isTracked { entriesByID.removeValue(forKey: entry.flow.id) }
+        return entry.take()
     }
 
     /// Records `event` of the flow `entry` tracks: passes it on and applies it to the flow.
     func record(_ event: FlowEvent, into entry: ReplayedFlowEntry) {
         inner.record(event)
-        guard !entry.isTaken else { return }
+        guard entry.isTracked else { return }
         apply(event, to: entry)
     }
 
@@ -76,7 +74,7 @@ final class ReplayedFlowCollector: FlowEventSink {
     func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp,
                     into entry: ReplayedFlowEntry) {
         inner.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time)
-        guard !entry.isTaken else { return }
+        guard entry.isTracked else { return }
         applyBody(isRequest: isRequest, bytes: bytes, to: entry)
     }
 
@@ -107,7 +105,7 @@ final class ReplayedFlowCollector: FlowEventSink {
         if isRequest {
             entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
         } else {
-            entry.responseBody.append(bytes)
+            entry.responseBody?.append(bytes)
             entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
         }
     }
@@ -147,7 +145,7 @@ final class ReplayedFlowCollector: FlowEventSink {
                 }
             }
         case .responseBody(_, let bytes):
-            entry.responseBody.append(bytes[...])
+            entry.responseBody?.append(bytes[...])
             entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
         case .responseEnd(_, let trailers, let bodyBytes, _):
             entry.flow.responseTrailers = trailers
