@@ -93,12 +93,12 @@ final class ReplayContext {
     /// Something was recorded into the sink: flush it once this iteration is over (at once
     /// when it holds `flushEarlyBytes`).
     func recorded() {
-        if sink.bufferedBytes >= Self.flushEarlyBytes { sink.flush() }
+        if collector.bufferedBytes >= Self.flushEarlyBytes { collector.flush() }  // the sink, without a witness call
         guard !flushScheduled else { return }
         flushScheduled = true
         loop.scheduleTimer(milliseconds: 0) { [self] in
             flushScheduled = false
-            sink.flush()
+            collector.flush()
         }
     }
 }
