@@ -79,6 +79,12 @@ final class ReplayContext {
         recorded()
     }
 
+    /// Records `event` of the replayed flow `entry` tracks (from `collector.expect`), as `record(_:)`.
+    func record(_ event: FlowEvent, into entry: ReplayedFlowEntry) {
+        collector.record(event, into: entry)
+        recorded()
+    }
+
     /// Sink bytes past which `recorded` passes them on at once rather than at the end of
     /// the iteration: a request body sent while the leg takes it would otherwise pile up
     /// in the sink, unseen by the writer's backlog (`isRecorderBackedUp`), in one iteration.
@@ -87,12 +93,12 @@ final class ReplayContext {
     /// Something was recorded into the sink: flush it once this iteration is over (at once
     /// when it holds `flushEarlyBytes`).
     func recorded() {
-        if sink.bufferedBytes >= Self.flushEarlyBytes { sink.flush() }
+        if collector.bufferedBytes >= Self.flushEarlyBytes { collector.flush() }  // the sink, without a witness call
         guard !flushScheduled else { return }
         flushScheduled = true
         loop.scheduleTimer(milliseconds: 0) { [self] in
             flushScheduled = false
-            sink.flush()
+            collector.flush()
         }
     }
 }

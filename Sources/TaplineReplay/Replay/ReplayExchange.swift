@@ -47,6 +47,9 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     let dispatch: ReplayDispatch
     let flowID: FlowID
     let item: ReplayItem
+    /// What is recorded of the flow, for its comparison (`takeReplayed`): every event of
+    /// the flow the exchange records goes into it directly.
+    private let replayed: ReplayedFlowEntry
     /// What is sent: the item's request (a WebSocket handshake's with a fresh key; an
     /// extended CONNECT's HTTP/1.1 Upgrade after `fallBackToHTTP1Upgrade`).
     private(set) var request: ReplayRequest
@@ -93,20 +96,26 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         self.context = context
         self.owner = owner
         flowID = context.nextFlowID()
+        replayed = context.collector.expect(flowID, source: item.source, byID: item.webSocket != nil)
     }
 
     /// How long a WebSocket over an HTTP/2 stream waits for the server to end its side
     /// after ours before the stream is reset (only when the flow ends before the server did).
     static let byteStreamCloseGraceMilliseconds = 5_000
 
+    /// The replayed flow as recorded, and its response body as matched, for its comparison
+    /// once the exchange ended; nil the second time.
+    func takeReplayed() -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
+        context.collector.take(replayed)
+    }
+
     /// Records the flow's start.
     func begin() {
         let now = Timestamp.now()
         timings.requestStart = now
-        context.collector.expect(flowID, source: item.source)
         context.record(.flowStarted(flow: flowID, connection: connectionID, kind: .http, scheme: request.scheme,
-                                    authority: request.target.authority, time: now))
-        context.record(.flowReplays(flow: flowID, sourceFlow: request.sourceFlow, time: now))
+                                    authority: request.target.authority, time: now), into: replayed)
+        context.record(.flowReplays(flow: flowID, sourceFlow: request.sourceFlow, time: now), into: replayed)
     }
 
     /// The server does not take the extended CONNECT this exchange would send (`reason`
@@ -122,7 +131,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     private func recordRequestHead() {
         guard !recordedRequestHead else { return }
         recordedRequestHead = true
-        context.record(.requestHead(flow: flowID, head: request.recordedHead, time: Timestamp.now()))
+        context.record(.requestHead(flow: flowID, head: request.recordedHead, time: Timestamp.now()), into: replayed)
     }
 
     /// Sends the request over `leg` (for a concurrent HTTP/2 stream, `carrier` is its connection's leg).
@@ -138,12 +147,13 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         }
         recordRequestHead()
         context.record(.upstreamConnected(flow: flowID, server: leg.serverAddress, tls: leg.tls, reused: leg.reused,
-                                          time: Timestamp.now()))
+                                          time: Timestamp.now()), into: replayed)
         let hasBody = request.bodyBytes > 0 || request.trailers != nil
         headEndedRequest = !hasBody // nothing follows the head but, for an extended CONNECT, the WebSocket's DATA
         leg.sendHead(request.head, endStream: !hasBody && !request.isExtendedConnect)
         if let stream = leg as? HTTP2StreamLeg, stream.stream > 0 {
-            context.record(.http2Stream(flow: flowID, streamID: UInt32(stream.stream), time: Timestamp.now()))
+            context.record(.http2Stream(flow: flowID, streamID: UInt32(stream.stream), time: Timestamp.now()),
+                           into: replayed)
         }
         armProgressTimeout()
         if !hasBody {
@@ -221,7 +231,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
                 return
             }
             requestBodyBytes += UInt64(chunk.count)
-            context.sink.recordBody(flow: flowID, isRequest: true, bytes: chunk[...], time: Timestamp.now())
+            context.collector.recordBody(flow: flowID, isRequest: true, bytes: chunk[...], time: Timestamp.now(),
+                                          into: replayed)
             context.recorded()
             leg.sendBody(chunk[...])
         }
@@ -236,7 +247,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         recordedRequestEnd = true
         let now = Timestamp.now()
         timings.requestSent = now
-        context.record(.requestEnd(flow: flowID, trailers: trailers, bodyBytes: requestBodyBytes, time: now))
+        context.record(.requestEnd(flow: flowID, trailers: trailers, bodyBytes: requestBodyBytes, time: now),
+                       into: replayed)
     }
 
     // MARK: HTTPClientLegDelegate
@@ -249,7 +261,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
 
     func leg(_ leg: any HTTPClientLeg, receivedHead head: LegResponseHead) {
         guard !isFinished else { return }
-        context.record(.responseHead(flow: flowID, head: head.received, time: Timestamp.now()))
+        context.record(.responseHead(flow: flowID, head: head.received, time: Timestamp.now()), into: replayed)
         if head.received.isInterim {
             if head.received.status == 100 { stopAwaitingContinue() }
         } else {
@@ -298,7 +310,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
     func leg(_ leg: any HTTPClientLeg, receivedBody bytes: ArraySlice<UInt8>) {
         guard !isFinished else { return }
         responseBodyBytes += UInt64(bytes.count)
-        context.sink.recordBody(flow: flowID, isRequest: false, bytes: bytes, time: Timestamp.now())
+        context.collector.recordBody(flow: flowID, isRequest: false, bytes: bytes, time: Timestamp.now(),
+                                     into: replayed)
         context.recorded()
         leg.consumed(bytes.count)
         if context.isRecorderBackedUp {
@@ -323,7 +336,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
 
     func leg(_ leg: any HTTPClientLeg, receivedEnd trailers: HTTPHeaders?) {
         guard !isFinished else { return }
-        context.record(.responseEnd(flow: flowID, trailers: trailers, bodyBytes: responseBodyBytes, time: Timestamp.now()))
+        context.record(.responseEnd(flow: flowID, trailers: trailers, bodyBytes: responseBodyBytes,
+                                    time: Timestamp.now()), into: replayed)
         if !requestEnded { leg.cancel() } // the server answered before the body went: stop sending it
         finish(nil)
     }
@@ -378,7 +392,7 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         timings.done = now
         context.record(.flowEnded(flow: flowID, timings: timings, bytesFromClient: requestBodyBytes + (webSocket?.bytesSent ?? 0),
                                   bytesFromServer: responseBodyBytes + (webSocket?.bytesReceived ?? 0), error: error,
-                                  time: now))
+                                  time: now), into: replayed)
         webSocket = nil
         if carrier == nil { leg?.delegate = nil }
         leg = nil

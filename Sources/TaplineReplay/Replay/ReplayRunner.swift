@@ -180,7 +180,7 @@ final class ReplayRunner {
     }
 
     private func exchangeEnded(_ exchange: ReplayExchange) {
-        if let (replay, responseBody) = context?.collector.take(exchange.flowID) {
+        if let (replay, responseBody) = exchange.takeReplayed() {
             evaluation.add(source: exchange.item.source, replay: replay, responseBody: responseBody,
                            sentRequestBody: exchange.item.request.replacementBody, firstRound: exchange.dispatch.round == 0)
         }

@@ -12,43 +12,21 @@ import TaplineWire
 /// arrives (`ReplayedResponseBody`), and WebSocket payloads are kept up to `limit`
 /// bytes a message (the diff's `bodyLimit`), only for the flow's lifetime.
 ///
-/// Invariant: a flow is tracked from `expect` until `take`; events of other flows
-/// (none, in a replay) are only passed on.
+/// Invariant: a flow is tracked from `expect` until `take`. Its exchange records its
+/// events with the entry `expect` handed out (`record(_:into:)`, `recordBody(...into:)`);
+/// an event recorded by id (`FlowEventSink.record`) reaches a flow only when it was
+/// expected `byID` (a WebSocket's, whose messages `ReplayWebSocket` records by id). Other
+/// events, and those of a taken flow, are only passed on.
+///
+/// Memory: one `ReplayedFlowEntry` a flow in flight; the id table holds only the WebSocket flows in flight.
 ///
 /// Thread ownership: confined to the replay's loop, like the sink it wraps.
 final class ReplayedFlowCollector: FlowEventSink {
-    /// A flow being replayed: what was recorded of it so far. A reference, so that an
-    /// event changes the flow in place (a dictionary's value would be copied out and back).
-    private final class Entry {
-        var flow: CapturedFlow
-        let responseBody: ReplayedResponseBody
-        /// Streamed WebSocket payload pieces per direction since the last message (two
-        /// fields, not a list of two: an empty array allocates nothing, and most flows are not WebSockets).
-        var streamedClientPayload: [UInt8] = []
-        var streamedServerPayload: [UInt8] = []
-
-        init(flow: CapturedFlow, responseBody: ReplayedResponseBody) {
-            self.flow = flow
-            self.responseBody = responseBody
-        }
-
-        /// Moves the flow out, leaving an empty one in its place (the entry is let go of
-        /// next): a copy would retain every field, and the entry's flow release them again.
-        func takeFlow() -> CapturedFlow {
-            var taken = CapturedFlow(id: flow.id, connection: flow.connection, kind: .http, scheme: "", authority: "",
-                                     started: flow.started, sessionDirectory: "")
-            swap(&taken, &flow)
-            return taken
-        }
-    }
-
     private let inner: any FlowEventSink
     private let sessionDirectory: String
     private let limit: Int
-    private var entries: [FlowID: Entry] = [:]
-    /// The entry an event last went to: a flow's events come in runs (its start, its
-    /// request, its response), so most find it here without hashing the id.
-    private var recent: (id: FlowID, entry: Entry)?
+    /// The entries expected `byID`, by their flow's id, until taken.
+    private var entriesByID: [FlowID: ReplayedFlowEntry] = [:]
     /// The source's segment files, open once for every response matched against them (`closeSourceFiles`).
     private let sourceFiles = CaptureSegmentFiles()
 
@@ -61,15 +39,16 @@ final class ReplayedFlowCollector: FlowEventSink {
         self.limit = limit
     }
 
-    /// Starts tracking `flow`, the replay of `source`; call before its `flowStarted` is recorded.
-    func expect(_ flow: FlowID, source: CapturedFlow) {
-        let entry = Entry(flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
-                                             authority: source.authority, started: Timestamp.now(),
-                                             sessionDirectory: sessionDirectory),
-                          responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit,
-                                                             sourceFiles: sourceFiles))
-        entries[flow] = entry
-        recent = (flow, entry)  // its `flowStarted` comes next
+    /// Starts tracking `flow`, the replay of `source`; call before its `flowStarted` is
+    /// recorded. `byID`: events recorded by the flow's id (`record(_:)`) reach it too.
+    func expect(_ flow: FlowID, source: CapturedFlow, byID: Bool = false) -> ReplayedFlowEntry {
+        let entry = ReplayedFlowEntry(
+            flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
+                               authority: source.authority, started: Timestamp.now(), sessionDirectory: sessionDirectory),
+            responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit, sourceFiles: sourceFiles),
+            isFoundByID: byID)
+        if byID { entriesByID[flow] = entry }
+        return entry
     }
 
     /// Closes the source's segment files (the replay is over).
@@ -77,19 +56,26 @@ final class ReplayedFlowCollector: FlowEventSink {
         sourceFiles.closeAll()
     }
 
-    /// The flow as recorded, and its response body as matched; it is no longer tracked.
-    func take(_ flow: FlowID) -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
-        if recent?.id == flow { recent = nil }
-        guard let entry = entries.removeValue(forKey: flow) else { return nil }
-        return (entry.takeFlow(), entry.responseBody)
+    /// The flow as recorded, and its response body as matched; it is no longer tracked
+    /// (nil when it was taken already).
+    func take(_ entry: ReplayedFlowEntry) -> (flow: CapturedFlow, responseBody: ReplayedResponseBody)? {
+        if entry.isFoundByID, entry.isTracked { entriesByID.removeValue(forKey: entry.flow.id) }
+        return entry.take()
     }
 
-    /// The entry of a tracked flow.
-    private func entry(_ flow: FlowID) -> Entry? {
-        if let recent, recent.id == flow { return recent.entry }
-        guard let entry = entries[flow] else { return nil }
-        recent = (flow, entry)
-        return entry
+    /// Records `event` of the flow `entry` tracks: passes it on and applies it to the flow.
+    func record(_ event: FlowEvent, into entry: ReplayedFlowEntry) {
+        inner.record(event)
+        guard entry.isTracked else { return }
+        apply(event, to: entry)
+    }
+
+    /// Records body bytes of the flow `entry` tracks (as `recordBody(flow:...)`).
+    func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp,
+                    into entry: ReplayedFlowEntry) {
+        inner.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time)
+        guard entry.isTracked else { return }
+        applyBody(isRequest: isRequest, bytes: bytes, to: entry)
     }
 
     // MARK: FlowEventSink
@@ -100,23 +86,32 @@ final class ReplayedFlowCollector: FlowEventSink {
 
     func recordBody(flow: FlowID, isRequest: Bool, bytes: ArraySlice<UInt8>, time: Timestamp) {
         inner.recordBody(flow: flow, isRequest: isRequest, bytes: bytes, time: time)
-        guard let entry = entry(flow) else { return }
-        if isRequest {
-            entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
-        } else {
-            entry.responseBody.append(bytes)
-            entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
-        }
+        guard let entry = entryFoundByID(flow) else { return }
+        applyBody(isRequest: isRequest, bytes: bytes, to: entry)
     }
 
     func record(_ event: FlowEvent) {
         inner.record(event)
-        guard let id = event.flow, let entry = entry(id) else { return }
+        guard let id = event.flow, let entry = entryFoundByID(id) else { return }
         apply(event, to: entry)
     }
 
+    /// The entry of a flow expected `byID`, not taken yet (no hashing while there is none).
+    private func entryFoundByID(_ flow: FlowID) -> ReplayedFlowEntry? {
+        entriesByID.isEmpty ? nil : entriesByID[flow]
+    }
+
+    private func applyBody(isRequest: Bool, bytes: ArraySlice<UInt8>, to entry: ReplayedFlowEntry) {
+        if isRequest {
+            entry.flow.requestBody.capturedBytes += UInt64(bytes.count)
+        } else {
+            entry.responseBody?.append(bytes)
+            entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
+        }
+    }
+
     /// What `CapturedSessionAssembler` does with the event's line, without the line.
-    private func apply(_ event: FlowEvent, to entry: Entry) {
+    private func apply(_ event: FlowEvent, to entry: ReplayedFlowEntry) {
         switch event {
         case .flowStarted(_, let connection, let kind, let scheme, let authority, let time):
             entry.flow.connection = connection
@@ -150,7 +145,7 @@ final class ReplayedFlowCollector: FlowEventSink {
                 }
             }
         case .responseBody(_, let bytes):
-            entry.responseBody.append(bytes[...])
+            entry.responseBody?.append(bytes[...])
             entry.flow.responseBody.capturedBytes += UInt64(bytes.count)
         case .responseEnd(_, let trailers, let bodyBytes, _):
             entry.flow.responseTrailers = trailers
