@@ -319,9 +319,20 @@ struct CaptureFlatLine: CaptureLineFields {
         let slot = slot(key)
         switch slot.kind {
         case .string:
+            // Printable ASCII (`Reader.rawString`): a listed string is handed out; another
+            // of up to 15 bytes, which a `String` holds itself, is made straight from them
+            // (the small-string path: no allocation, no validation past its ASCII test),
+            // and a longer one by `String(decoding:)`.
             let bytes = slot.bytes(in: base)
-            return bytes.baseAddress.flatMap { slots.knownStrings.string($0, count: bytes.count) }
-                ?? String(decoding: bytes, as: UTF8.self)
+            let start = base + Int(slot.start)
+            if let known = slots.knownStrings.string(start, count: bytes.count) { return known }
+            guard bytes.count <= Self.smallStringCapacity else { return String(decoding: bytes, as: UTF8.self) }
+            return String(unsafeUninitializedCapacity: bytes.count) { target in
+                if let target = target.baseAddress {
+                    UnsafeMutableRawPointer(target).copyMemory(from: start, byteCount: bytes.count)
+                }
+                return bytes.count
+            }
         case .escapedString:
             let raw = slot.bytes(in: base)
             return String(unsafeUninitializedCapacity: raw.count) { Reader.decode(raw, into: $0.baseAddress.unsafelyUnwrapped) }
@@ -329,6 +340,9 @@ struct CaptureFlatLine: CaptureLineFields {
             return nil
         }
     }
+
+    /// The most UTF-8 bytes a `String` holds without an allocation (on 64-bit platforms).
+    private static var smallStringCapacity: Int { 15 }
 
     func int64(_ key: CaptureLineKey) -> Int64? {
         let slot = slot(key)

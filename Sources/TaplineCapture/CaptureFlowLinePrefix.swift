@@ -44,9 +44,19 @@ struct CaptureFlowLinePrefix {
         reader.index &+= 9
         let nameStart = reader.index
         let nameLimit = min(count, nameStart &+ eventTypeNames.maxLength &+ 1)
+        // To the first quote before `nameLimit`: a word at a time to a quote or backslash
+        // while eight bytes before it are left, then byte by byte.
+        while reader.index &+ 8 <= nameLimit {
+            let stops = JSONStringWord.quotesOrBackslashes(JSONStringWord.load(base + reader.index))
+            if stops != 0 {
+                reader.index &+= stops.trailingZeroBitCount &>> 3
+                break
+            }
+            reader.index &+= 8
+        }
         while reader.index < nameLimit, base[reader.index] != UInt8(ascii: "\"") { reader.index &+= 1 }
         // A name with an escape or any byte a listed name has not is none of them; the
-        // loop stopped at its closing quote if `index` is below `nameLimit`.
+        // loops stopped at its closing quote if `index` is below `nameLimit`.
         guard let type = eventTypeNames.index(of: base + nameStart, count: reader.index &- nameStart),
               reader.index &+ 9 <= count, base[reader.index] == UInt8(ascii: "\""),
               JSONStringWord.load(base + (reader.index &+ 1)) == Self.flowMemberStart else { return nil }

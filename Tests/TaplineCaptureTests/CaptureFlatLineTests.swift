@@ -183,6 +183,30 @@ final class CaptureFlatLineTests: XCTestCase {
         XCTAssertGreaterThan(checked, 3_000)
     }
 
+    /// A string without escapes is made from its bytes (up to 15 directly, longer through
+    /// `String(decoding:)`) or handed out when listed: at every length around 15 bytes, listed
+    /// or not, it reads as the parser reads it and as written, and works as a key alike.
+    func testStringsWithoutEscapesAreReadAlikeAtEveryLength() {
+        let unlisted = (0...40).map { length in String((0..<length).map { Character(UnicodeScalar(UInt8(0x21 + ($0 * 7) % 94))) })
+            .replacingOccurrences(of: "\\", with: "!").replacingOccurrences(of: "\"", with: "#") }
+        let listed = ["GET", "OK", "HTTP/1.1", "http", "accept-encoding", "Content-Encoding", "Internal Server Error"]
+        for text in unlisted + listed + ["127.0.0.1:33291", "/f/0000.bin", "127.0.0.1:8080x", " ", "~\u{7F}"] {
+            let line = #"{"t":1,"type":"requestHead","flow":2,"method":"\#(text)","target":"\#(text)"}"#
+            guard case .agreed = verdict(line) else {
+                XCTFail("should be read directly, as the parser reads it: \(line)")
+                continue
+            }
+            withFlat(line) { flat in
+                let method = flat?.string(.method)
+                XCTAssertEqual(method, text, line)
+                XCTAssertEqual(method.map { Array($0.utf8) }, Array(text.utf8), line)
+                XCTAssertEqual(flat?.string(.target), method, line)
+                XCTAssertEqual(method.map { [$0: 1][text] }, 1, line)
+                XCTAssertEqual(method.map { $0.hashValue }, text.hashValue, line)
+            }
+        }
+    }
+
     /// A header list is read again for `headers` by looking for quotes and backslashes
     /// only: names and values of every length up to past two words, with an escape at
     /// every place or none, in lists of one to three fields, read as the parser reads them.
