@@ -36,8 +36,30 @@ public enum HTTP1BodyFraming: Equatable, Sendable {
     /// The connection may carry another request after this final response (`framing` as
     /// the response parser decided it): the end is framed, not the close; no
     /// `Connection: close`; HTTP/1.1, or HTTP/1.0 with `Connection: keep-alive` (RFC 9112 §9.3).
+    /// Tokens are compared ASCII case-insensitively, in every `Connection` field.
     static func allowsReuse(after head: HTTPResponseHead, framing: HTTP1BodyFraming) -> Bool {
-        guard framing != .untilClose, !head.headers.containsToken("close", inField: "Connection") else { return false }
-        return head.version != .http1_0 || head.headers.containsToken("keep-alive", inField: "Connection")
+        guard framing != .untilClose else { return false }
+        let (close, keepAlive) = connectionOptions(head.headers)
+        return !close && (head.version != .http1_0 || keepAlive)
+    }
+
+    /// Whether the `Connection` fields list `close` and `keep-alive`, found in one pass over
+    /// the fields, the names and tokens compared with static text (no `String` made).
+    private static func connectionOptions(_ headers: HTTPHeaders) -> (close: Bool, keepAlive: Bool) {
+        headers.withUnsafeFieldBytes { fields in
+            var close = false, keepAlive = false
+            for index in 0..<fields.count where HTTPHeaders.bytesEqualIgnoringCase(fields.name(index), "connection") {
+                HTTPHeaders.forEachToken(in: fields.value(index)) { token in
+                    let token = UnsafeBufferPointer(rebasing: token)
+                    if HTTPHeaders.bytesEqualIgnoringCase(token, "close") {
+                        close = true
+                    } else if HTTPHeaders.bytesEqualIgnoringCase(token, "keep-alive") {
+                        keepAlive = true
+                    }
+                    return true
+                }
+            }
+            return (close, keepAlive)
+        }
     }
 }
