@@ -35,8 +35,10 @@ enum ReplayCommand {
       --filter EXPR          replay only the flows matching EXPR (see docs/filters.md)
       --flow N,M             replay only these flow ids
       --concurrency N        recorded connections replayed at once (default 1; --pace none)
-      --threads N            event loop threads the connections are spread over (default: one per core;
-                             at most --concurrency; one with --pace recorded or --rate)
+      --threads N            event loop threads the connections are spread over (default 1: one loop
+                             keeps --concurrency connections busy; raise it when that loop's core is
+                             saturated and others are free; at most --concurrency; one with --pace
+                             recorded or --rate)
       --pace none|recorded   none: each connection's flows back to back (default); recorded: at the
                              recorded start offsets
       --speed X              --pace recorded: X times as fast (default 1)
@@ -219,7 +221,7 @@ enum ReplayCommand {
         let concurrency = try args.integer("--concurrency", range: 1...10_000) ?? 1
         request.pacing = ReplayPacing(pace: pace, speed: speed, flowsPerSecond: rate, repeatCount: repeatCount,
                                       concurrency: concurrency)
-        request.threads = try args.integer("--threads", range: 1...256) ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        request.threads = try args.integer("--threads", range: 1...256) ?? 1
         request.timeoutSeconds = try args.integer("--timeout", range: 1...86_400) ?? 30
         request.client.verifyCertificates = !args.flag("--insecure")
         if let file = try args.value("--upstream-ca") {

@@ -13,13 +13,13 @@
 /// appended), so they stay true while the session is still being written. A read
 /// reaching past what a window holds reads again.
 ///
-/// Memory: `windowCount` windows of `windowBytes` once used (512 KiB) and 1 KiB of hints,
+/// Memory: `windowCount` windows of `windowBytes` once used (4 MiB) and 1 KiB of hints,
 /// whatever was read; a read of more than `windowBytes` goes straight to the file and is
 /// not kept.
 ///
 /// Thread ownership: one thread (the reader that owns it).
 struct CaptureReadAhead {
-    static let windowBytes = 8 << 10
+    static let windowBytes = 32 << 10
     static let windowCount = 64
 
     private struct Window {
