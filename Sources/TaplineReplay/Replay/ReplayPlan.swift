@@ -198,6 +198,13 @@ public struct ReplayPlan {
         ReplaySkipReason("it could not be read again from the session: \(error)")
     }
 
+    /// Whether `item` reads each flow again from the session (a plan from `stream`), rather
+    /// than handing out flows it holds.
+    public var readsFromSession: Bool {
+        if case .indexed = storage { return true }
+        return false
+    }
+
     /// Items to send.
     public var itemCount: Int {
         switch storage {

@@ -33,6 +33,12 @@ final class ReplayRunner {
     }
 
     private let plan: ReplayPlan
+    /// This runner's recorded connections (`ReplayPlan.connections`, its share).
+    private let share: [[ReplayScheduledFlow]]
+    private let pacing: ReplayPacing
+    /// Reads the items ahead on a thread of its own, under `--pace none` without `--rate`
+    /// for a plan read from a session; from `start` until `finish`.
+    private var readAhead: ReplayItemReadAhead?
     private var scheduler: ReplayScheduler
     private let recorder: any FlowRecorder
     private let onProgress: (ReplayProgress) -> Void
@@ -70,6 +76,8 @@ final class ReplayRunner {
         self.plan = plan
         evaluation = ReplayEvaluation(diff: diff, keepsEqualOutcomes: keepsEqualOutcomes)
         let share = connections.map { $0.map { plan.connections[$0] } } ?? plan.connections
+        self.share = share
+        self.pacing = pacing
         scheduler = ReplayScheduler(connections: share, pacing: pacing)
         self.recorder = recorder
         self.onProgress = onProgress
@@ -103,6 +111,9 @@ final class ReplayRunner {
         let context = makeContext()
         self.context = context
         self.completion = completion
+        if plan.readsFromSession, pacing.pace == .none, pacing.flowsPerSecond == nil, !share.isEmpty {
+            readAhead = ReplayItemReadAhead(plan: plan, connections: share, concurrency: pacing.concurrency)
+        }
         scheduler.start(at: Self.now())
         drive()
     }
@@ -164,8 +175,12 @@ final class ReplayRunner {
         }
         let number = scheduler.flow(dispatch).item
         let item: ReplayItem
-        do {
-            item = try plan.item(number)
+        do throws(ReplaySkippedFlow) {
+            if let read = readAhead?.take(number) {
+                item = try read.get()
+            } else {
+                item = try plan.item(number)
+            }
         } catch {
             if unreadableIDs.insert(error.source.id).inserted { unreadable.append(error) }
             let connectionIsDone = scheduler.finished(dispatch, at: Self.now())
@@ -198,6 +213,8 @@ final class ReplayRunner {
     private func finish(_ context: ReplayContext) {
         timer?.cancel()
         timer = nil
+        readAhead?.stop()
+        readAhead = nil
         context.source.closeAll()
         context.collector.closeSourceFiles()
         context.sink.flush()
