@@ -17,27 +17,46 @@ final class ReplayItemReadAheadTests: XCTestCase {
         try makeSession(connections: connections, flowsEach: flowsEach).plan
     }
 
-    private func makeSession(connections: Int, flowsEach: Int) throws -> (plan: ReplayPlan, events: String) {
+    /// The response body stored for flow `flow` of `count` bytes.
+    private func responseBody(_ flow: Int, _ count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &+ flow) }
+    }
+
+    /// `responseBytes`: the stored response body's size per flow (in flow id order; 0 for the rest).
+    private func makeSession(connections: Int, flowsEach: Int,
+                             responseBytes: [Int] = []) throws -> (plan: ReplayPlan, events: String) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("replay-read-ahead-\(UUID().uuidString)").path
         addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
         let writer = try CaptureWriter(root: root)
         writer.close()
         var lines: [String] = []
+        var segment: [UInt8] = []
         var flow = 0
         for connection in 1...connections {
             for _ in 0..<flowsEach {
                 flow += 1
                 let t = flow * 10
+                let count = flow <= responseBytes.count ? responseBytes[flow - 1] : 0
                 lines += [
                     #"{"t":\#(t),"type":"flowStarted","flow":\#(flow),"conn":\#(connection),"kind":"http","scheme":"http","authority":"api.test:80"}"#,
                     #"{"t":\#(t + 1),"type":"requestHead","flow":\#(flow),"method":"GET","target":"/f/\#(flow)","version":"HTTP/1.1","headers":[["Host","api.test"]],"ended":true}"#,
-                    #"{"t":\#(t + 2),"type":"responseHead","flow":\#(flow),"version":"HTTP/1.1","status":200,"reason":"OK","headers":[["Content-Length","0"]]}"#,
-                    #"{"t":\#(t + 3),"type":"responseEnd","flow":\#(flow),"bodyBytes":0,"truncated":false}"#,
+                    #"{"t":\#(t + 2),"type":"responseHead","flow":\#(flow),"version":"HTTP/1.1","status":200,"reason":"OK","headers":[["Content-Length","\#(count)"]]}"#,
+                ]
+                if count > 0 {
+                    lines.append(#"{"t":\#(t + 2),"type":"body","flow":\#(flow),"dir":"response","seg":1,"off":\#(segment.count),"len":\#(count)}"#)
+                    segment += responseBody(flow, count)
+                }
+                lines += [
+                    #"{"t":\#(t + 3),"type":"responseEnd","flow":\#(flow),"bodyBytes":\#(count),"truncated":false}"#,
                     #"{"t":\#(t + 4),"type":"flowEnded","flow":\#(flow)}"#,
                 ]
             }
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: writer.directory + "/events.jsonl", atomically: false, encoding: .utf8)
+        if !segment.isEmpty {
+            try FileManager.default.createDirectory(atPath: writer.directory + "/bodies", withIntermediateDirectories: true)
+            try Data(segment).write(to: URL(fileURLWithPath: writer.directory + "/bodies/000001.bin"))
+        }
         let plan = try ReplayPlan.stream(directory: writer.directory, detail: .replayPlan, select: { _ in true },
                                          rules: ReplayTargetRules(), allowTruncated: false).plan
         XCTAssertTrue(plan.readsFromSession)
@@ -125,6 +144,23 @@ final class ReplayItemReadAheadTests: XCTestCase {
             XCTAssertThrowsError(try plan.item(flow.item)) { error in
                 XCTAssertEqual((error as? ReplaySkippedFlow)?.reason.description, skipped.reason.description)
             }
+        }
+    }
+
+    func testAStoredResponseBodyOfUpTo4KiBIsReadWithItsFlow() throws {
+        let sizes = [100, 4_096, 4_097, 0]
+        let (plan, _) = try makeSession(connections: 1, flowsEach: sizes.count, responseBytes: sizes)
+        let readAhead = ReplayItemReadAhead(plan: plan, connections: plan.connections, concurrency: 1)
+        defer { readAhead.stop() }
+        XCTAssertEqual(readAhead.waitUntilIdle(), sizes.count)
+        for (index, flow) in plan.connections[0].enumerated() {
+            guard case .success(let item)? = readAhead.take(flow.item) else { return XCTFail("item \(flow.item) not read") }
+            let size = sizes[Int(item.source.id.rawValue) - 1]
+            XCTAssertEqual(item.source.responseBody.capturedBytes, UInt64(size), "flow \(index)")
+            XCTAssertEqual(item.storedResponseBody, size > 0 && size <= 4_096 ? responseBody(Int(item.source.id.rawValue), size) : nil,
+                           "a stored body of \(size) bytes")
+            // The loop's own read leaves it to the comparison.
+            XCTAssertNil(try plan.item(flow.item).storedResponseBody)
         }
     }
 

@@ -27,8 +27,9 @@ final class ReplayedResponseBodyTests: XCTestCase {
         return body
     }
 
-    private func replay(_ bytes: [UInt8], against source: CapturedBody, chunk: Int, limit: Int = 1 << 20) -> ReplayedResponseBody {
-        let body = ReplayedResponseBody(source: source, limit: limit, sourceFiles: CaptureSegmentFiles())
+    private func replay(_ bytes: [UInt8], against source: CapturedBody, chunk: Int, limit: Int = 1 << 20,
+                        stored: [UInt8]? = nil) -> ReplayedResponseBody {
+        let body = ReplayedResponseBody(source: source, limit: limit, sourceFiles: CaptureSegmentFiles(), stored: stored)
         var start = 0
         while start < bytes.count {
             body.append(bytes[start..<min(start + chunk, bytes.count)])
@@ -46,6 +47,34 @@ final class ReplayedResponseBodyTests: XCTestCase {
             XCTAssertTrue(body.equalsSource, "chunk \(chunk)")
             XCTAssertEqual(try body.loaded(headers: HTTPHeaders()).bytes, payload, "chunk \(chunk)")
         }
+    }
+
+    /// The source's whole stored body read already (`ReplayItem.storedResponseBody`) is
+    /// matched against as the segment file would be, without reading that file: with the
+    /// file gone, an equal body is still equal, and a differing one still differs (it is
+    /// loaded from the file only to be reported). One of another length is not taken.
+    func testAStoredBodyGivenWholeIsMatchedWithoutReadingTheSegmentFile() throws {
+        let small = Array(payload.prefix(3_000))
+        let source = try storedBody(small)
+        var changed = small
+        changed[2_000] ^= 0xFF
+        let segment = source.sessionDirectory + "/bodies/000001.bin"
+        let kept = try Data(contentsOf: URL(fileURLWithPath: segment))
+        try FileManager.default.removeItem(atPath: segment)
+        for chunk in [1, 100, 4_096] {
+            XCTAssertTrue(replay(small, against: source, chunk: chunk, stored: small).equalsSource, "chunk \(chunk)")
+            for replayed in [changed, Array(small.dropLast()), small + [1], []] {
+                XCTAssertFalse(replay(replayed, against: source, chunk: chunk, stored: small).equalsSource, "chunk \(chunk)")
+            }
+            // Without it, or with one that is not the whole body, the file is read: here, it cannot be.
+            XCTAssertFalse(replay(small, against: source, chunk: chunk).equalsSource, "chunk \(chunk)")
+            XCTAssertFalse(replay(small, against: source, chunk: chunk, stored: Array(small.dropLast())).equalsSource,
+                           "chunk \(chunk)")
+        }
+        try kept.write(to: URL(fileURLWithPath: segment))
+        let body = replay(changed, against: source, chunk: 512, stored: small)
+        XCTAssertFalse(body.equalsSource)
+        XCTAssertEqual(try body.loaded(headers: HTTPHeaders()).bytes, changed)
     }
 
     func testADifferingByteShorterOrLongerBodyIsNotEqualAndLoadsAsReplayed() throws {

@@ -96,7 +96,8 @@ final class ReplayExchange: HTTP2StreamLegDelegate {
         self.context = context
         self.owner = owner
         flowID = context.nextFlowID()
-        replayed = context.collector.expect(flowID, source: item.source, byID: item.webSocket != nil)
+        replayed = context.collector.expect(flowID, source: item.source, storedResponseBody: item.storedResponseBody,
+                                            byID: item.webSocket != nil)
     }
 
     /// How long a WebSocket over an HTTP/2 stream waits for the server to end its side

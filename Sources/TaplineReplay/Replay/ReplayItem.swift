@@ -7,6 +7,10 @@ public struct ReplayItem {
     public let request: ReplayRequest
     /// Set for a WebSocket flow: what its client side sends after the 101.
     public let webSocket: WebSocketReplayScript?
+    /// The source's whole stored response body, when it was read with the flow
+    /// (`ReplayItemReadAhead`, small bodies only); nil: it is read from the session as the
+    /// replayed response arrives (`ReplayedResponseBody`).
+    public var storedResponseBody: [UInt8]?
 
     public init(source: CapturedFlow, request: ReplayRequest, webSocket: WebSocketReplayScript? = nil) {
         self.source = source

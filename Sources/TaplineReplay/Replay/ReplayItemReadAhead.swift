@@ -20,8 +20,13 @@ import TaplineCapture
 /// loop wakes it once `wakeBatch` items were taken since, or a connection further on was
 /// started (one futex a batch, not one a flow).
 ///
-/// Memory: at most `capacity` items (a flow's recording without its bodies, and its
-/// request), and two `Int32` a plan item.
+/// Each item's stored response body is read with it when it is at most 4 KiB
+/// (`ReplayItem.storedResponseBody`): the loop then matches the replayed body against it
+/// instead of reading the session's segment files.
+///
+/// Memory: at most `capacity` items (a flow's recording without its bodies but for a
+/// stored response body of up to 4 KiB, and its request), the segment files' read-ahead
+/// windows (2 MiB), and two `Int32` a plan item.
 ///
 /// Thread ownership: `take` and `stop` on the runner's loop; the read-ahead's thread
 /// reads through its own copy of the plan (`withOwnReader`), which no other thread uses.
@@ -57,6 +62,8 @@ final class ReplayItemReadAhead: @unchecked Sendable {
     private let wakeBatch: Int
     private let condition = NSCondition()
     private let finished = DispatchGroup()
+    /// The source's segment files, read by the thread (the stored response bodies).
+    private let segmentFiles = CaptureSegmentFiles()
 
     // Guarded by `condition`.
     private var connections: [Connection]
@@ -164,7 +171,13 @@ final class ReplayItemReadAhead: @unchecked Sendable {
                 continue
             }
             condition.unlock()
-            let reads = picks.map { pick in Read { () throws(ReplaySkippedFlow) in try plan.item(pick.item) } }
+            let reads = picks.map { pick in
+                Read { () throws(ReplaySkippedFlow) in try plan.item(pick.item) }.map { item in
+                    var item = item
+                    item.storedResponseBody = storedResponseBody(of: item.source)
+                    return item
+                }
+            }
             condition.lock()
             guard !stopping else { break }
             for (pick, read) in zip(picks, reads) where pick.position >= connections[pick.connection].passed {
@@ -173,7 +186,34 @@ final class ReplayItemReadAhead: @unchecked Sendable {
             }
         }
         condition.unlock()
+        segmentFiles.closeAll()
     }
+
+    /// The source's whole stored response body when it is at most `storedBodyLimit` bytes,
+    /// so the loop does not read it to match the replayed one against; nil when it is
+    /// larger, empty, or cannot be read (the loop then reads it, and says why it could not).
+    private func storedResponseBody(of source: CapturedFlow) -> [UInt8]? {
+        let body = source.responseBody
+        guard body.capturedBytes > 0, body.capturedBytes <= Self.storedBodyLimit else { return nil }
+        let count = Int(body.capturedBytes)
+        let reader = CapturedBodyReader(body, sharedFiles: segmentFiles)
+        defer { reader.close() }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        do {
+            while bytes.count < count {
+                let slice = try reader.nextSlice(maxBytes: count - bytes.count)
+                guard !slice.isEmpty else { return nil }
+                bytes += slice
+            }
+        } catch {
+            return nil
+        }
+        return bytes
+    }
+
+    /// Largest stored response body read with its flow.
+    static let storedBodyLimit: UInt64 = 4_096
 
     /// The next items to read, at most `batch` (their connections' cursors moved past
     /// them); none when every connection in reach is full or done, or `capacity` items are

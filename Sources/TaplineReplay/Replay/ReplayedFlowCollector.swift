@@ -41,11 +41,13 @@ final class ReplayedFlowCollector: FlowEventSink {
 
     /// Starts tracking `flow`, the replay of `source`; call before its `flowStarted` is
     /// recorded. `byID`: events recorded by the flow's id (`record(_:)`) reach it too.
-    func expect(_ flow: FlowID, source: CapturedFlow, byID: Bool = false) -> ReplayedFlowEntry {
+    /// `storedResponseBody`: the source's whole stored response body, if it was read already.
+    func expect(_ flow: FlowID, source: CapturedFlow, storedResponseBody: [UInt8]? = nil, byID: Bool = false) -> ReplayedFlowEntry {
         let entry = ReplayedFlowEntry(
             flow: CapturedFlow(id: flow, connection: ConnectionID(0), kind: .http, scheme: source.scheme,
                                authority: source.authority, started: Timestamp.now(), sessionDirectory: sessionDirectory),
-            responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit, sourceFiles: sourceFiles),
+            responseBody: ReplayedResponseBody(source: source.responseBody, limit: limit, sourceFiles: sourceFiles,
+                                               stored: storedResponseBody),
             isFoundByID: byID)
         if byID { entriesByID[flow] = entry }
         return entry

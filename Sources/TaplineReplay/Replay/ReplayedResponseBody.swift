@@ -30,11 +30,19 @@ final class ReplayedResponseBody {
     private var tail: [UInt8]?
     /// Why the source could not be read while matching; the body is then loaded in full to report it.
     private var sourceReadFailed = false
+    /// Every stored source byte was read (given whole to `init`): nothing more to read.
+    private var sourceWhollyRead = false
 
-    init(source: CapturedBody, limit: Int, sourceFiles: CaptureSegmentFiles) {
+    /// `stored`: the source's whole stored body when it was read already (then it is
+    /// matched against that and the segment files are not read).
+    init(source: CapturedBody, limit: Int, sourceFiles: CaptureSegmentFiles, stored: [UInt8]? = nil) {
         self.source = source
         self.limit = limit
         self.sourceFiles = sourceFiles
+        if let stored, UInt64(stored.count) == source.capturedBytes {
+            pendingSource = stored[...]
+            sourceWhollyRead = true
+        }
     }
 
     /// Takes the next replayed bytes.
@@ -70,6 +78,7 @@ final class ReplayedResponseBody {
 
     /// Reads more of the source; false at its end or when it cannot be read.
     private func readSource(atLeast wanted: Int) -> Bool {
+        guard !sourceWhollyRead else { return false }
         if reader == nil { reader = CapturedBodyReader(source, sharedFiles: sourceFiles) }
         do {
             let chunk = try reader?.nextSlice(maxBytes: max(wanted, 16 * 1024)) ?? []
