@@ -99,22 +99,22 @@ final class ReplayItemReadAheadTests: XCTestCase {
     func testAnItemTakenBeforeItWasReadIsNeverHandedOut() throws {
         let plan = try makePlan(connections: 1, flowsEach: 30)
         let items = plan.connections[0].map(\.item)
-        let readAhead = ReplayItemReadAhead(plan: plan, connections: plan.connections, concurrency: 1)
+        // Concurrency 8: a capacity of 64 items, so the thread is woken every 16 takes.
+        let readAhead = ReplayItemReadAhead(plan: plan, connections: plan.connections, concurrency: 8)
         defer { readAhead.stop() }
         XCTAssertEqual(readAhead.waitUntilIdle(), 8)  // its depth: positions 0 to 7
         // The first item taken starts the connection, which wakes the thread: it reads position 8.
         XCTAssertNotNil(readAhead.take(items[0]))
         XCTAssertEqual(readAhead.waitUntilIdle(), 8)
-        for position in 1..<4 { XCTAssertNotNil(readAhead.take(items[position]), "position \(position)") }
-        // Past what was read: the loop reads them itself. The eighth item taken since the
-        // thread slept (its wake batch at concurrency 1) wakes it, and it reads on after them
-        // (positions 14 to 16, to its depth again).
-        for position in 9..<14 { XCTAssertNil(readAhead.take(items[position]), "position \(position)") }
+        for position in 1...8 { XCTAssertNotNil(readAhead.take(items[position]), "position \(position)") }
+        // Taken before the thread read them (in order, as the loop takes them): the loop
+        // reads them itself. The sixteenth take since the thread slept wakes it, and it
+        // reads on after them: positions 17 to 24.
+        for position in 9...16 { XCTAssertNil(readAhead.take(items[position]), "position \(position)") }
         XCTAssertEqual(readAhead.waitUntilIdle(), 8)
-        for position in 9..<14 { XCTAssertNil(readAhead.take(items[position]), "position \(position) again") }
-        for position in 4..<9 { XCTAssertNotNil(readAhead.take(items[position]), "position \(position)") }
-        let next = try XCTUnwrap(readAhead.take(items[14]))
-        XCTAssertEqual(target(next), try plan.item(items[14]).source.request?.target)
+        for position in 9...16 { XCTAssertNil(readAhead.take(items[position]), "position \(position) again") }
+        let next = try XCTUnwrap(readAhead.take(items[17]))
+        XCTAssertEqual(target(next), try plan.item(items[17]).source.request?.target)
     }
 
     func testLaterRoundsAndItemsOfAnotherShareAreTheLoopsToRead() throws {

@@ -26,7 +26,8 @@ import TaplineCapture
 ///
 /// Memory: at most `capacity` items (a flow's recording without its bodies but for a
 /// stored response body of up to 4 KiB, and its request), the segment files' read-ahead
-/// windows (2 MiB), and two `Int32` a plan item.
+/// windows (2 MiB), `depth` slots for each connection with items ready or being read,
+/// and two `Int32` a plan item.
 ///
 /// Thread ownership: `take` and `stop` on the runner's loop; the read-ahead's thread
 /// reads through its own copy of the plan (`withOwnReader`), which no other thread uses.
@@ -41,11 +42,15 @@ final class ReplayItemReadAhead: @unchecked Sendable {
         let items: [Int]
         /// Position in `items` of the next item to read.
         var cursor = 0
-        /// Items read and not taken yet.
-        var ready = 0
         /// One past the furthest position the loop has taken (read ahead or not): an item
-        /// before it that a read in progress brings is dropped.
+        /// before it that a read in progress brings is dropped. Positions from here to
+        /// `cursor` (at most `depth` of them) are ready or being read.
         var passed = 0
+        /// The items read and not taken, each in slot `position % depth`, and the position
+        /// each slot holds (-1: none). Allocated while the connection has some (`depth`
+        /// slots). Two arrays, so a slot is looked at and moved out without copying the item.
+        var slots: [Read?] = []
+        var slotPositions: [Int] = []
     }
 
     /// An item picked to be read, outside the lock.
@@ -71,7 +76,8 @@ final class ReplayItemReadAhead: @unchecked Sendable {
     /// an item not in this runner's share.
     private var connectionOf: [Int32]
     private var positionOf: [Int32]
-    private var ready: [Int: Read] = [:]
+    /// Items read and not taken, over every connection.
+    private var readyCount = 0
     /// One past the furthest connection the loop has taken an item of.
     private var started = 0
     /// No connection before it has items left to read.
@@ -106,6 +112,8 @@ final class ReplayItemReadAhead: @unchecked Sendable {
 
     /// Item `number` if it was read ahead (moved out: the loop owns it now); nil when it was
     /// not, and then the read-ahead will not read it: the caller reads it (`ReplayPlan.item`).
+    /// A connection's items are taken in order (as the scheduler sends them): one taken
+    /// drops any of its connection's before it still held, and one taken again is nil.
     func take(_ number: Int) -> Read? {
         condition.lock()
         let connection = number < connectionOf.count ? Int(connectionOf[number]) : -1
@@ -121,12 +129,19 @@ final class ReplayItemReadAhead: @unchecked Sendable {
         takenSinceSleep += 1
         if takenSinceSleep >= wakeBatch { wake = true }
         let position = Int(positionOf[number])
-        connections[connection].passed = max(connections[connection].passed, position + 1)
-        let read = ready.removeValue(forKey: number)
-        if read != nil {
-            connections[connection].ready -= 1
-        } else if position >= connections[connection].cursor {
-            connections[connection].cursor = position + 1
+        var read: Read?
+        if position >= connections[connection].passed {
+            read = takeSlot(connection, position)
+            // Items the loop went past are dropped (it takes each connection's in order: none).
+            let passed = connections[connection].passed
+            for skipped in passed..<min(position, passed + depth) { _ = takeSlot(connection, skipped) }
+            connections[connection].passed = position + 1
+            if connections[connection].cursor <= position { connections[connection].cursor = position + 1 }
+            // Nothing ready nor being read for it: its slots go until some are.
+            if connections[connection].passed == connections[connection].cursor {
+                connections[connection].slots = []
+                connections[connection].slotPositions = []
+            }
         }
         let signal = wake && sleeping
         if signal { sleeping = false }
@@ -136,12 +151,27 @@ final class ReplayItemReadAhead: @unchecked Sendable {
         return read
     }
 
+    /// The item read ahead at `position` of `connection`, moved out of its slot. Called with the lock held.
+    private func takeSlot(_ connection: Int, _ position: Int) -> Read? {
+        let index = position % depth
+        guard index < connections[connection].slotPositions.count, connections[connection].slotPositions[index] == position else {
+            return nil
+        }
+        connections[connection].slotPositions[index] = -1
+        readyCount -= 1
+        return connections[connection].slots[index].take()
+    }
+
     /// Stops the thread and drops what it read and was not taken; returns once the thread
     /// has ended (at most one batch of reads later). Call once, on the loop.
     func stop() {
         condition.lock()
         stopping = true
-        ready = [:]
+        for index in connections.indices {
+            connections[index].slots = []
+            connections[index].slotPositions = []
+        }
+        readyCount = 0
         condition.broadcast()
         condition.unlock()
         finished.wait()
@@ -153,7 +183,7 @@ final class ReplayItemReadAhead: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !sleeping && !stopping { condition.wait() }
-        return ready.count
+        return readyCount
     }
 
     // MARK: - The read-ahead's thread
@@ -171,18 +201,32 @@ final class ReplayItemReadAhead: @unchecked Sendable {
                 continue
             }
             condition.unlock()
-            let reads = picks.map { pick in
-                Read { () throws(ReplaySkippedFlow) in try plan.item(pick.item) }.map { item in
-                    var item = item
+            var reads: [Read] = []
+            reads.reserveCapacity(picks.count)
+            for pick in picks {
+                do throws(ReplaySkippedFlow) {
+                    var item = try plan.item(pick.item)
                     item.storedResponseBody = storedResponseBody(of: item.source)
-                    return item
+                    reads.append(.success(item))
+                } catch {
+                    reads.append(.failure(error))
                 }
             }
             condition.lock()
             guard !stopping else { break }
-            for (pick, read) in zip(picks, reads) where pick.position >= connections[pick.connection].passed {
-                ready[pick.item] = read
-                connections[pick.connection].ready += 1
+            // Moved out back to front, each into its slot unless the loop went past it meanwhile.
+            var index = picks.count
+            while let read = reads.popLast() {
+                index -= 1
+                let pick = picks[index]
+                guard pick.position >= connections[pick.connection].passed else { continue }
+                if connections[pick.connection].slots.isEmpty {
+                    connections[pick.connection].slots = [Read?](repeating: nil, count: depth)
+                    connections[pick.connection].slotPositions = [Int](repeating: -1, count: depth)
+                }
+                connections[pick.connection].slots[pick.position % depth] = read
+                connections[pick.connection].slotPositions[pick.position % depth] = pick.position
+                readyCount += 1
             }
         }
         condition.unlock()
@@ -228,12 +272,12 @@ final class ReplayItemReadAhead: @unchecked Sendable {
         let end = min(connections.count, started + lookahead)
         guard firstUnfinished < end else { return [] }
         if turn < firstUnfinished || turn >= end { turn = firstUnfinished }
-        var room = min(Self.batch, capacity - ready.count)
+        var room = min(Self.batch, capacity - readyCount)
         // Each connection in reach once.
         var looked = 0
         while room > 0, looked < end - firstUnfinished {
             let connection = connections[turn]
-            let wanted = min(room, depth - connection.ready, connection.items.count - connection.cursor)
+            let wanted = min(room, depth - (connection.cursor - connection.passed), connection.items.count - connection.cursor)
             if wanted > 0 {
                 for position in connection.cursor..<(connection.cursor + wanted) {
                     picks.append(Pick(item: connection.items[position], connection: turn, position: position))

@@ -177,7 +177,10 @@ final class ReplayRunner {
         let item: ReplayItem
         do throws(ReplaySkippedFlow) {
             if let read = readAhead?.take(number) {
-                item = try read.get()
+                switch consume read {
+                case .success(let read): item = read
+                case .failure(let skipped): throw skipped
+                }
             } else {
                 item = try plan.item(number)
             }
