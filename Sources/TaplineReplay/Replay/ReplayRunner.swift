@@ -178,7 +178,7 @@ final class ReplayRunner {
         do throws(ReplaySkippedFlow) {
             if let read = readAhead?.take(number) {
                 switch consume read {
-                case .success(let read): item = read
+                case .success(let readAhead): item = readAhead
                 case .failure(let skipped): throw skipped
                 }
             } else {
