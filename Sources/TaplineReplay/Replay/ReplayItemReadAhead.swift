@@ -70,12 +70,13 @@ final class ReplayItemReadAhead: @unchecked Sendable {
     /// The source's segment files, read by the thread (the stored response bodies).
     private let segmentFiles = CaptureSegmentFiles()
 
+    /// Per plan item, its connection (index into `connections`) and position there; -1 for
+    /// an item not in this runner's share. Set before the thread starts, then only read.
+    private let connectionOf: [Int32]
+    private let positionOf: [Int32]
+
     // Guarded by `condition`.
     private var connections: [Connection]
-    /// Per plan item, its connection (index into `connections`) and position there; -1 for
-    /// an item not in this runner's share.
-    private var connectionOf: [Int32]
-    private var positionOf: [Int32]
     /// Items read and not taken, over every connection.
     private var readyCount = 0
     /// One past the furthest connection the loop has taken an item of.
@@ -99,14 +100,16 @@ final class ReplayItemReadAhead: @unchecked Sendable {
         lookahead = max(1, concurrency)
         wakeBatch = max(1, min(128, capacity / 4))
         connections = share.map { Connection(items: $0.map(\.item)) }
-        connectionOf = [Int32](repeating: -1, count: plan.itemCount)
-        positionOf = [Int32](repeating: -1, count: plan.itemCount)
+        var connectionOf = [Int32](repeating: -1, count: plan.itemCount)
+        var positionOf = [Int32](repeating: -1, count: plan.itemCount)
         for (connection, flows) in share.enumerated() {
             for (position, flow) in flows.enumerated() where connectionOf[flow.item] < 0 {
                 connectionOf[flow.item] = Int32(connection)
                 positionOf[flow.item] = Int32(position)
             }
         }
+        self.connectionOf = connectionOf
+        self.positionOf = positionOf
         CaptureThread.start(named: "tapline-readahead", finished: finished) { [self] in run() }
     }
 
