@@ -183,11 +183,14 @@ enum ReplayCommand {
         }
         do {
             if let path = request.reportPath {
-                try OutputFile.write(Array(ReplayReportJSON.text(result, source: source, replaySessionID: keptID).utf8),
-                                     to: path, makeParent: true)
+                try OutputFile.write(to: path, makeParent: true) { append throws(ExportError) in
+                    try ReplayReportJSON.write(result, source: source, replaySessionID: keptID, to: append)
+                }
             }
             if let path = request.junitPath {
-                try OutputFile.write(Array(ReplayJUnitXML.text(result, source: source).utf8), to: path, makeParent: true)
+                try OutputFile.write(to: path, makeParent: true) { append throws(ExportError) in
+                    try ReplayJUnitXML.write(result, source: source, to: append)
+                }
             }
         } catch {
             StandardError.writeLine("tapline replay: \(error)")

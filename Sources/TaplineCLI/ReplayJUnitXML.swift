@@ -6,9 +6,31 @@ import TaplineReplay
 /// replayed time in seconds): a differing flow has a `<failure>` listing its
 /// differences as `tapline diff` prints them, a failed one an `<error>` with its
 /// error, a skipped one `<skipped>` with the reason. Pure.
+///
+/// Written in pieces (`write`), a test case at a time, so a report of a large replay
+/// is never whole in memory.
 enum ReplayJUnitXML {
     static func text(_ result: ReplayResult, source: CapturedSession) -> String {
-        var cases: [String] = []
+        var bytes: [UInt8] = []
+        write(result, source: source) { bytes += $0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Hands the document to `append` in pieces of about `ReplayReportJSON.pieceBytes`, in order.
+    static func write<Failure: Error>(_ result: ReplayResult, source: CapturedSession,
+                                      to append: ([UInt8]) throws(Failure) -> Void) throws(Failure) {
+        var piece: [UInt8] = []
+        func line(_ text: String) throws(Failure) {
+            piece += text.utf8
+            piece.append(0x0A)
+            if piece.count >= ReplayReportJSON.pieceBytes {
+                try append(piece)
+                piece.removeAll(keepingCapacity: true)
+            }
+        }
+        try line("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+        try line("<testsuites>")
+        try line("  <testsuite name=\(attribute("tapline replay " + source.id)) tests=\"\(result.outcomes.count + result.skipped.count)\" failures=\"\(result.differentCount)\" errors=\"\(result.failedCount)\" skipped=\"\(result.skipped.count)\">")
         let plain = TerminalStyle(enabled: false)
         for outcome in result.outcomes {
             let seconds = (outcome.replayedMilliseconds ?? 0) / 1_000
@@ -24,14 +46,14 @@ enum ReplayJUnitXML {
                 let error = outcome.error.map { "\($0.kind): \($0.message)" } ?? "the flow did not finish"
                 element += ">\n      <error message=\(attribute(error)) type=\"failed\">\(escaped(details))</error>\n    </testcase>"
             }
-            cases.append(element)
+            try line(element)
         }
         for skipped in result.skipped {
-            cases.append("    <testcase classname=\(attribute("tapline.replay." + source.id)) name=\(attribute(name(skipped.source))) time=\"0\">\n      <skipped message=\(attribute(skipped.reason.description))/>\n    </testcase>")
+            try line("    <testcase classname=\(attribute("tapline.replay." + source.id)) name=\(attribute(name(skipped.source))) time=\"0\">\n      <skipped message=\(attribute(skipped.reason.description))/>\n    </testcase>")
         }
-        let header = "  <testsuite name=\(attribute("tapline replay " + source.id)) tests=\"\(result.outcomes.count + result.skipped.count)\" failures=\"\(result.differentCount)\" errors=\"\(result.failedCount)\" skipped=\"\(result.skipped.count)\">"
-        return (["<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<testsuites>", header] + cases + ["  </testsuite>", "</testsuites>"])
-            .joined(separator: "\n") + "\n"
+        try line("  </testsuite>")
+        try line("</testsuites>")
+        try append(piece)
     }
 
     private static func name(_ flow: CapturedFlow) -> String {

@@ -67,6 +67,48 @@ final class ReplayReportTests: XCTestCase {
         XCTAssertEqual(latency["endpoint"] as? String, "GET /a")
     }
 
+    /// A result of many flows, each differing (so each outcome carries its differences).
+    private func largeResult(flows: Int) -> ReplayResult {
+        ReplayResult(outcomes: (1...UInt64(flows)).map { id in
+            outcome(flow(id, "/items/\(id)"), flow(id, "/items/\(id)", status: 503), .different, [.status(a: 200, b: 503)])
+        }, skipped: [], latency: [])
+    }
+
+    /// The report of a large replay goes out in pieces (it is never whole in memory), and
+    /// they make up exactly the document `JSONWriter` writes for it, empty lists included.
+    func testJSONReportOfManyFlowsIsWrittenInPiecesThatMakeUpTheWholeDocument() throws {
+        let source = try session()
+        let result = largeResult(flows: 3_000)
+        var pieces: [[UInt8]] = []
+        ReplayReportJSON.write(result, source: source, replaySessionID: nil) { pieces.append($0) }
+        XCTAssertGreaterThan(pieces.count, 5)
+        XCTAssertTrue(pieces.dropLast().allSatisfy { $0.count >= ReplayReportJSON.pieceBytes })
+        let text = String(decoding: pieces.joined(), as: UTF8.self)
+        XCTAssertEqual(text, ReplayReportJSON.text(result, source: source, replaySessionID: nil))
+        let document = try JSONParser.parse(text)
+        XCTAssertEqual(text, JSONWriter.text(document))
+        XCTAssertEqual(document["flows"]?.arrayValue?.count, 3_000)
+        XCTAssertEqual(document["skipped"], .array([]))
+        XCTAssertTrue(text.contains("\"skipped\": []"))
+        // And the small one, with every list filled.
+        let small = ReplayReportJSON.text(self.result(), source: source, replaySessionID: "20261205-000001-ef01")
+        XCTAssertEqual(small, JSONWriter.text(try JSONParser.parse(small)))
+    }
+
+    /// The JUnit report of a large replay goes out in pieces too, a test case per line group.
+    func testJUnitOfManyFlowsIsWrittenInPieces() throws {
+        let source = try session()
+        let result = largeResult(flows: 3_000)
+        var pieces: [[UInt8]] = []
+        ReplayJUnitXML.write(result, source: source) { pieces.append($0) }
+        XCTAssertGreaterThan(pieces.count, 5)
+        let xml = String(decoding: pieces.joined(), as: UTF8.self)
+        XCTAssertEqual(xml, ReplayJUnitXML.text(result, source: source))
+        let document = try XMLDocument(xmlString: xml)
+        XCTAssertEqual(try document.nodes(forXPath: "//testcase/failure").count, 3_000)
+        XCTAssertTrue(xml.hasSuffix("  </testsuite>\n</testsuites>\n"))
+    }
+
     func testJUnitHasOneTestcasePerFlowWithFailuresErrorsAndSkips() throws {
         let xml = ReplayJUnitXML.text(result(), source: try session())
         let document = try XMLDocument(xmlString: xml)
