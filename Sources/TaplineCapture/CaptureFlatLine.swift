@@ -82,6 +82,9 @@ struct CaptureFlatLine: CaptureLineFields {
         /// Where the members of an object a line has are read (one object at a time, as
         /// lines are: each object read takes the next `line` number here).
         fileprivate lazy var objectSlots = Slots()
+        /// The header lists `headers` built last (by their bytes), handed out again when a
+        /// line repeats one.
+        fileprivate var headerLists = CaptureHeaderListMemo()
         /// `CaptureLineKey.names`' and `CaptureEventType.names`' lookups, the event types
         /// and `CaptureJSONKnownStrings.shared`, held so that matching a member's name or
         /// a type or handing out a listed string does not go through a global's
@@ -377,9 +380,19 @@ struct CaptureFlatLine: CaptureLineFields {
         slot(key).kind == .pairs ? value(key)?.arrayValue : nil
     }
 
+    /// The header list at `key` (`[["name","value"],...]`); one the slots' reader built
+    /// for an earlier line written with the same bytes is handed out again (`CaptureHeaderListMemo`).
     func headers(_ key: CaptureLineKey) -> HTTPHeaders? {
         let slot = slot(key)
         guard slot.kind == .pairs else { return nil }
+        let written = slot.bytes(in: base)
+        if let known = slots.headerLists.headers(writtenAs: written) { return known }
+        let headers = buildHeaders(slot)
+        slots.headerLists.remember(headers, writtenAs: written)
+        return headers
+    }
+
+    private func buildHeaders(_ slot: Slot) -> HTTPHeaders {
         let fields = Int(slot.number >> 32)
         let end = Int(slot.end)
         // Room for the bytes as written (decoding only shortens), and for the eight a
