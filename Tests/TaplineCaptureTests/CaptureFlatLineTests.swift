@@ -232,6 +232,45 @@ final class CaptureFlatLineTests: XCTestCase {
         XCTAssertGreaterThan(checked, 500)
     }
 
+    /// A header list written with the same bytes as one the slots built before is handed
+    /// out again (`CaptureHeaderListMemo`): lines cycling through more lists than it keeps,
+    /// lists of one length that differ in a byte, one with an escape, short ones and one
+    /// longer than it keeps are read in sequence as the parser reads each alone.
+    func testRepeatedHeaderListsAreReadAlikeWhenHandedOutAgain() {
+        let long = String(repeating: "x", count: CaptureHeaderListMemo.largestList)
+        let lists = [
+            #"[["Host","a.example:8080"],["Accept","*/*"],["User-Agent","curl/8"]]"#,
+            #"[["Host","b.example:8080"],["Accept","*/*"],["User-Agent","curl/8"]]"#,
+            #"[["Host","a.example:8080"],["Accept","*/*"],["User-Agent","curl/9"]]"#,
+            #"[["Host","a.example:8080"],["Accept","*/\"*"],["User-Agent","curl/8"]]"#,
+            #"[["A","b"]]"#,
+            #"[["Server","nginx"],["Date","Sun, 06 Dec 2026 16:30:57 GMT"]]"#,
+            #"[["Server","nginx"],["Date","Sun, 06 Dec 2026 16:30:58 GMT"]]"#,
+            #"[["Cookie",""# + long + #""]]"#,
+        ]
+        var sequence: [[UInt8]] = []
+        for round in 0..<4 {
+            for (index, list) in lists.enumerated() where (index + round) % 3 != 0 || round == 0 {
+                sequence.append(Array((#"{"t":1,"type":"requestHead","flow":2,"headers":"# + list + "}").utf8))
+                sequence.append(Array((#"{"t":1,"type":"responseHead","flow":2,"status":200,"headers":"# + lists[(index + 5) % lists.count] + "}").utf8))
+            }
+        }
+        XCTAssertEqual(CaptureLineReaderAgreement.checkInSequence(sequence), .agreed)
+
+        let slots = CaptureFlatLine.Slots()
+        func read(_ list: String) -> HTTPHeaders? {
+            Array((#"{"t":1,"type":"requestHead","headers":"# + list + "}").utf8).withUnsafeBufferPointer {
+                CaptureFlatLine($0, into: slots)?.headers(.headers)
+            }
+        }
+        let first = read(lists[0])
+        XCTAssertEqual(read(lists[2])?.first(name: "User-Agent"), "curl/9")
+        XCTAssertEqual(read(lists[0]), first)
+        XCTAssertEqual(read(lists[1])?.first(name: "Host"), "b.example:8080")
+        XCTAssertEqual(read(lists[3])?.first(name: "Accept"), "*/\"*")
+        XCTAssertEqual(read(lists[0])?.first(name: "User-Agent"), "curl/8")
+    }
+
     /// A header list is checked in one pass that stops at quotes, backslashes and bytes
     /// outside printable ASCII: every byte of lists of one to three fields (strings
     /// empty, short, and past a word, one with an escape) replaced by each byte that
