@@ -46,6 +46,9 @@ struct JSONLineBuilder {
     private var lastFlow: UInt64 = 0
     private var lastFlowDigits: (UInt64, UInt64) = (0x30, 0)
     private var lastFlowDigitCount = 1
+    /// The last header lists written and their JSON (`headerList` copies it for a list
+    /// written again).
+    private var headerLists = CaptureEncodedHeaderListMemo()
 
     init(capacity: Int = 64 << 10) {
         self.init(storage: CaptureByteStorage(capacity: capacity))
@@ -74,12 +77,15 @@ struct JSONLineBuilder {
     }
 
     /// Returns the storage holding the bytes written so far and continues into
-    /// `replacement` (which must be empty), without copying.
+    /// `replacement` (which must be empty), without copying. The header lists written
+    /// last are kept (`headerLists`): the next batch's flows repeat them as much.
     mutating func takeStorage(replacement: CaptureByteStorage) -> CaptureByteStorage {
         precondition(replacement.isEmpty, "a replacement storage must be empty")
         let taken = storage
         taken.count = count
+        let lists = headerLists
         self = JSONLineBuilder(storage: replacement)
+        headerLists = lists
         return taken
     }
 
@@ -430,7 +436,22 @@ struct JSONLineBuilder {
     /// or may not be UTF-8 (`firstSpecialByte`): every name and value before it is
     /// copied as it is, without a check of its own; the one holding it is written
     /// by `writeCheckedField`, and the check goes on after it.
+    ///
+    /// A list the same as one of the last few written (`CaptureEncodedHeaderListMemo`) is
+    /// written by copying the JSON written for it then.
     mutating func headerList(_ fields: HTTPHeaderFieldBytes) {
+        if let known = headerLists.index(of: fields) {
+            let json = headerLists.encoded(known)
+            json.withUnsafeBytes { raw($0) }
+            containerIsEmpty = false
+            return
+        }
+        let listStart = count
+        writeHeaderList(fields)
+        headerLists.remember(fields, encodedAs: UnsafeBufferPointer(start: base + listStart, count: count - listStart))
+    }
+
+    private mutating func writeHeaderList(_ fields: HTTPHeaderFieldBytes) {
         let fieldCount = fields.count
         let all = fields.bytes
         reserve(all.count &* 6 &+ fieldCount &* 7 &+ 2)

@@ -241,6 +241,55 @@ final class JSONLineBuilderTests: XCTestCase {
         return out
     }
 
+    /// A header list the same as one written shortly before is written by copying that
+    /// JSON (`CaptureEncodedHeaderListMemo`): in one builder, lists cycling through more
+    /// than it keeps, lists whose field bytes run alike but split differently into names
+    /// and values, lists with bytes that need escaping or repair, short and overlong ones,
+    /// each come out as a fresh builder writes them alone.
+    func testHeaderListsWrittenAgainAreWrittenAsAlone() {
+        let long = [UInt8](repeating: UInt8(ascii: "x"), count: CaptureEncodedHeaderListMemo.largestList)
+        let lists: [[([UInt8], [UInt8])]] = [
+            [(Array("Host".utf8), Array("a.example:8080".utf8)), (Array("Accept".utf8), Array("*/*".utf8)),
+             (Array("User-Agent".utf8), Array("curl/8.0".utf8))],
+            [(Array("Hos".utf8), Array("ta.example:8080".utf8)), (Array("Accept".utf8), Array("*/*".utf8)),
+             (Array("User-Agent".utf8), Array("curl/8.0".utf8))],
+            [(Array("Host".utf8), Array("b.example:8080".utf8)), (Array("Accept".utf8), Array("*/*".utf8)),
+             (Array("User-Agent".utf8), Array("curl/8.0".utf8))],
+            [(Array("Host".utf8), Array("a.example:8080".utf8)), (Array("Accept".utf8), [0x22, 0x5C, 0x0A, 0xFF, 0xC3]),
+             (Array("User-Agent".utf8), Array("curl/8.0".utf8))],
+            [(Array("A".utf8), Array("b".utf8))],
+            [(Array("Cookie".utf8), long)],
+            [(Array("Server".utf8), Array("nginx".utf8)), (Array("Date".utf8), Array("Sun, 06 Dec 2026 16:30:57 GMT".utf8))],
+            [(Array("Server".utf8), Array("nginx".utf8)), (Array("Date".utf8), Array("Sun, 06 Dec 2026 16:30:58 GMT".utf8))],
+        ].map { $0.map { ($0.0, $0.1) } }
+        func headers(_ fields: [([UInt8], [UInt8])]) -> HTTPHeaders {
+            var headers = HTTPHeaders()
+            for (name, value) in fields {
+                name.withUnsafeBufferPointer { name in value.withUnsafeBufferPointer { headers.add(name: name, value: $0) } }
+            }
+            return headers
+        }
+        func alone(_ fields: [([UInt8], [UInt8])]) -> [UInt8] {
+            var builder = JSONLineBuilder(capacity: 4)
+            builder.headers(headers(fields))
+            return builder.bytes
+        }
+        var builder = JSONLineBuilder(capacity: 4)
+        var written: [UInt8] = []
+        var expected: [UInt8] = []
+        for round in 0..<5 {
+            for (index, fields) in lists.enumerated() where (index * 7 + round) % 3 != 1 || round == 0 {
+                builder.headers(headers(fields))
+                expected += alone(fields)
+            }
+            // A batch handed over: the lists are kept for the next one.
+            let taken = builder.takeStorage(replacement: CaptureByteStorage(capacity: 4))
+            written += UnsafeBufferPointer(start: taken.base, count: taken.count)
+        }
+        XCTAssertEqual(written, expected)
+        XCTAssertNotEqual(alone(lists[0]), alone(lists[1]))
+    }
+
     /// The bytes `headerList` writes for a field with `value` as both name and value
     /// (the field's `[…]`, without the list's brackets).
     private static func pairBytes(_ value: [UInt8]) -> [UInt8] {

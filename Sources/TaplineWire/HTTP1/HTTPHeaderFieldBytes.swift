@@ -17,6 +17,10 @@ public struct HTTPHeaderFieldBytes {
     /// The number of fields.
     @inlinable public var count: Int { ends.count >> 1 }
 
+    /// Where each name and value ends in `bytes` (two entries a field): with `bytes`, all
+    /// the list is (two lists are the same when both are).
+    @inlinable public var endOffsets: UnsafeBufferPointer<UInt32> { ends }
+
     /// The name of field `index` (0 ..< count).
     @inlinable @inline(__always)
     public func name(_ index: Int) -> UnsafeBufferPointer<UInt8> {
