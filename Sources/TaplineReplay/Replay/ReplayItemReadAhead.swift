@@ -204,36 +204,36 @@ final class ReplayItemReadAhead: @unchecked Sendable {
                 continue
             }
             condition.unlock()
-            var reads: [Read] = []
+            // (Optional, so that each read is moved out of the batch into its slot, not copied.)
+            var reads: [Read?] = []
             reads.reserveCapacity(picks.count)
-            for pick in picks {
-                do throws(ReplaySkippedFlow) {
-                    var item = try plan.item(pick.item)
-                    item.storedResponseBody = storedResponseBody(of: item.source)
-                    reads.append(.success(item))
-                } catch {
-                    reads.append(.failure(error))
-                }
-            }
+            for pick in picks { reads.append(read(pick.item)) }
             condition.lock()
             guard !stopping else { break }
-            // Moved out back to front, each into its slot unless the loop went past it meanwhile.
-            var index = picks.count
-            while let read = reads.popLast() {
-                index -= 1
-                let pick = picks[index]
-                guard pick.position >= connections[pick.connection].passed else { continue }
+            // Each moved into its slot unless the loop went past it meanwhile.
+            for (index, pick) in picks.enumerated() where pick.position >= connections[pick.connection].passed {
                 if connections[pick.connection].slots.isEmpty {
                     connections[pick.connection].slots = [Read?](repeating: nil, count: depth)
                     connections[pick.connection].slotPositions = [Int](repeating: -1, count: depth)
                 }
-                connections[pick.connection].slots[pick.position % depth] = read
+                connections[pick.connection].slots[pick.position % depth] = reads[index].take()
                 connections[pick.connection].slotPositions[pick.position % depth] = pick.position
                 readyCount += 1
             }
         }
         condition.unlock()
         segmentFiles.closeAll()
+    }
+
+    /// Item `number` read (`ReplayPlan.item`) with its stored response body, or why it is skipped.
+    private func read(_ number: Int) -> Read {
+        do throws(ReplaySkippedFlow) {
+            var item = try plan.item(number)
+            item.storedResponseBody = storedResponseBody(of: item.source)
+            return .success(item)
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// The source's whole stored response body when it is at most `storedBodyLimit` bytes,
