@@ -10,11 +10,13 @@ public struct ReplayItem {
     /// The source's whole stored response body, when it was read with the flow
     /// (`ReplayItemReadAhead`, small bodies only); nil: it is read from the session as the
     /// replayed response arrives (`ReplayedResponseBody`).
-    public var storedResponseBody: [UInt8]?
+    public let storedResponseBody: [UInt8]?
 
-    public init(source: CapturedFlow, request: ReplayRequest, webSocket: WebSocketReplayScript? = nil) {
+    public init(source: CapturedFlow, request: ReplayRequest, webSocket: WebSocketReplayScript? = nil,
+                storedResponseBody: [UInt8]? = nil) {
         self.source = source
         self.request = request
         self.webSocket = webSocket
+        self.storedResponseBody = storedResponseBody
     }
 }

@@ -228,9 +228,7 @@ final class ReplayItemReadAhead: @unchecked Sendable {
     /// Item `number` read (`ReplayPlan.item`) with its stored response body, or why it is skipped.
     private func read(_ number: Int) -> Read {
         do throws(ReplaySkippedFlow) {
-            var item = try plan.item(number)
-            item.storedResponseBody = storedResponseBody(of: item.source)
-            return .success(item)
+            return .success(try plan.item(number) { self.storedResponseBody(of: $0) })
         } catch {
             return .failure(error)
         }

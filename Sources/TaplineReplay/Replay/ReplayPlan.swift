@@ -222,13 +222,16 @@ public struct ReplayPlan {
     /// - Throws: the flow as skipped, and why: when it cannot be read again (the session
     ///   changed or was damaged since it was planned; the flow has only its id then), or
     ///   when its bodies are why a whole read skips it (with that reason).
-    public func item(_ number: Int) throws(ReplaySkippedFlow) -> ReplayItem {
-        let item = try recordedItem(number)
+    /// - Parameter storedResponseBody: for a flow read again from the session, the
+    ///   `ReplayItem.storedResponseBody` to give it, worked out from the flow as read.
+    public func item(_ number: Int, storedResponseBody: ((CapturedFlow) -> [UInt8]?)? = nil) throws(ReplaySkippedFlow) -> ReplayItem {
+        let item = try recordedItem(number, storedResponseBody: storedResponseBody)
         guard let body = replacementBodies[item.source.id] else { return item }
-        return ReplayItem(source: item.source, request: item.request.replacingBody(body), webSocket: item.webSocket)
+        return ReplayItem(source: item.source, request: item.request.replacingBody(body), webSocket: item.webSocket,
+                          storedResponseBody: item.storedResponseBody)
     }
 
-    private func recordedItem(_ number: Int) throws(ReplaySkippedFlow) -> ReplayItem {
+    private func recordedItem(_ number: Int, storedResponseBody: ((CapturedFlow) -> [UInt8]?)?) throws(ReplaySkippedFlow) -> ReplayItem {
         switch storage {
         case .held(let items):
             return items[number]
@@ -246,7 +249,8 @@ public struct ReplayPlan {
             do throws(ReplaySkipReason) {
                 let request = try ReplayRequestRewriter.request(for: flow, rules: rules, to: destinations.destination(for: flow),
                                                                 fields: fields)
-                return Self.item(flow, request: request)
+                let stored = storedResponseBody?(flow)
+                return Self.item(flow, request: request, storedResponseBody: stored)
             } catch {
                 throw ReplaySkippedFlow(source: flow, reason: error)
             }
@@ -271,10 +275,11 @@ public struct ReplayPlan {
         }
     }
 
-    private static func item(_ flow: consuming CapturedFlow, request: consuming ReplayRequest) -> ReplayItem {
+    private static func item(_ flow: consuming CapturedFlow, request: consuming ReplayRequest,
+                             storedResponseBody: [UInt8]? = nil) -> ReplayItem {
         let script = flow.kind == .websocket
             ? WebSocketReplayScript(messages: flow.webSocketMessages, opened: flow.responseTime ?? flow.started) : nil
-        return ReplayItem(source: flow, request: request, webSocket: script)
+        return ReplayItem(source: flow, request: request, webSocket: script, storedResponseBody: storedResponseBody)
     }
 
     private static func note(_ flow: CapturedFlow, destination: ReplayDestination) -> String? {
